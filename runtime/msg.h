@@ -1,0 +1,129 @@
+/* Kite's messages. Every message, local or remote, travels as one msgpack envelope
+ *     [version, type, to, from, corr_id, body]
+ * where body is a msgpack array whose layout depends on type. Each type has one encode/decode pair here
+ * and a round-trip test in tests/unit/rt/test_msg.c. Decoded structs own their strings and JSON values
+ * (free them with the matching _clear). */
+#ifndef KT_MSG_H
+#define KT_MSG_H
+
+#include <jansson.h>
+#include <msgpack.h>
+#include <stdint.h>
+
+#include "runtime/status.h"
+
+#define KT_PROTO_VERSION 1
+#define KT_ADDR_MAX 128 /* "actor@node" */
+
+typedef enum kt_msg_type {
+    KT_MSG_HELLO = 1,          /* dialer -> listener: I am node X hosting these actors */
+    KT_MSG_WELCOME,            /* listener -> dialer: same fields, for the other direction */
+    KT_MSG_HEARTBEAT,          /* every node -> every peer, periodically */
+    KT_MSG_EXECUTION_CREATE,   /* webserver -> executor: persist and start this execution */
+    KT_MSG_REPLY,              /* answer to a request, matched by corr_id */
+    KT_MSG_WORKER_JOB,         /* executor -> worker: run this task attempt */
+    KT_MSG_WORKER_RESULT,      /* worker -> executor: the attempt ended */
+    KT_MSG_LOG_BATCH,          /* worker -> log sink: task log entries */
+    KT_MSG_PING,               /* benchmarks and tests */
+    KT_MSG_TYPE_MAX
+} kt_msg_type;
+
+const char *kt_msg_type_name(kt_msg_type t);
+
+/* A received message, valid for the duration of one receive call. */
+typedef struct kt_msg {
+    uint32_t version;
+    kt_msg_type type;
+    uint64_t corr;
+    char to[KT_ADDR_MAX];
+    char from[KT_ADDR_MAX];
+    const msgpack_object *body;
+} kt_msg;
+
+/* An outgoing message under construction: the envelope head is written by kt_outmsg_begin, then the body
+ * by one kt_msg_encode_* call. */
+typedef struct kt_outmsg {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} kt_outmsg;
+
+void kt_outmsg_begin(kt_outmsg *o, kt_msg_type type, const char *to, const char *from, uint64_t corr);
+void kt_outmsg_destroy(kt_outmsg *o);
+/* Decodes the envelope of buf into m; the body points into zone-owned memory of *u. */
+kt_status kt_msg_decode(const char *buf, size_t len, msgpack_unpacked *u, kt_msg *m);
+
+/* --- bodies ----------------------------------------------------------------------------------- */
+
+typedef struct kt_msg_hello {
+    char *node_id;
+    char *actors; /* comma-separated actor names hosted by the node */
+    uint32_t proto;
+    uint32_t slots; /* worker slots, 0 when the node has no worker */
+} kt_msg_hello;
+void kt_msg_encode_hello(kt_outmsg *o, const kt_msg_hello *b);
+kt_status kt_msg_decode_hello(const msgpack_object *body, kt_msg_hello *b);
+void kt_msg_hello_clear(kt_msg_hello *b);
+
+typedef struct kt_msg_heartbeat {
+    char *node_id;
+    uint32_t running; /* jobs in flight on the node */
+} kt_msg_heartbeat;
+void kt_msg_encode_heartbeat(kt_outmsg *o, const kt_msg_heartbeat *b);
+kt_status kt_msg_decode_heartbeat(const msgpack_object *body, kt_msg_heartbeat *b);
+void kt_msg_heartbeat_clear(kt_msg_heartbeat *b);
+
+typedef struct kt_msg_execution_create {
+    json_t *execution; /* Kestra Execution JSON in state CREATED */
+} kt_msg_execution_create;
+void kt_msg_encode_execution_create(kt_outmsg *o, const kt_msg_execution_create *b);
+kt_status kt_msg_decode_execution_create(const msgpack_object *body, kt_msg_execution_create *b);
+void kt_msg_execution_create_clear(kt_msg_execution_create *b);
+
+typedef struct kt_msg_reply {
+    uint32_t status; /* kt_status of the request */
+    char *message;   /* human text, may be NULL */
+    json_t *data;    /* may be NULL */
+} kt_msg_reply;
+void kt_msg_encode_reply(kt_outmsg *o, const kt_msg_reply *b);
+kt_status kt_msg_decode_reply(const msgpack_object *body, kt_msg_reply *b);
+void kt_msg_reply_clear(kt_msg_reply *b);
+
+typedef struct kt_msg_worker_job {
+    char *execution_id;
+    char *taskrun_id;
+    uint32_t attempt;  /* 0-based attempt index, as Kestra's attemptNumber */
+    json_t *task;      /* rendered task properties, with id and type */
+    json_t *run;       /* {namespace, flowId, taskId, ...}: what logs and storage need */
+} kt_msg_worker_job;
+void kt_msg_encode_worker_job(kt_outmsg *o, const kt_msg_worker_job *b);
+kt_status kt_msg_decode_worker_job(const msgpack_object *body, kt_msg_worker_job *b);
+void kt_msg_worker_job_clear(kt_msg_worker_job *b);
+
+typedef struct kt_msg_worker_result {
+    char *execution_id;
+    char *taskrun_id;
+    uint32_t attempt;
+    char *state;       /* SUCCESS, WARNING, FAILED, KILLED */
+    json_t *outputs;   /* object or NULL */
+    int64_t started_us;
+    int64_t ended_us;
+} kt_msg_worker_result;
+void kt_msg_encode_worker_result(kt_outmsg *o, const kt_msg_worker_result *b);
+kt_status kt_msg_decode_worker_result(const msgpack_object *body, kt_msg_worker_result *b);
+void kt_msg_worker_result_clear(kt_msg_worker_result *b);
+
+typedef struct kt_msg_log_batch {
+    json_t *entries; /* array of Kestra LogEntry objects */
+} kt_msg_log_batch;
+void kt_msg_encode_log_batch(kt_outmsg *o, const kt_msg_log_batch *b);
+kt_status kt_msg_decode_log_batch(const msgpack_object *body, kt_msg_log_batch *b);
+void kt_msg_log_batch_clear(kt_msg_log_batch *b);
+
+typedef struct kt_msg_ping {
+    uint64_t seq;
+    uint64_t sent_ns;
+} kt_msg_ping;
+void kt_msg_encode_ping(kt_outmsg *o, const kt_msg_ping *b);
+kt_status kt_msg_decode_ping(const msgpack_object *body, kt_msg_ping *b);
+
+#endif

@@ -1,0 +1,490 @@
+#include "runtime/node.h"
+#include "runtime/id.h"
+#include "runtime/log.h"
+#include "transports/link.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KT_NODE_MAX_ACTORS 16
+#define KT_NODE_ID_MAX 64
+
+typedef struct kt_letter {
+    char *buf;
+    size_t len;
+} kt_letter;
+
+typedef struct kt_mailbox {
+    kt_letter *items;
+    size_t len, cap;
+} kt_mailbox;
+
+struct kt_actor {
+    kt_node *node;
+    char name[48];
+    char address[KT_ADDR_MAX];
+    const kt_actor_ops *ops;
+    void *state;
+    kt_mailbox box;
+    kt_mailbox spare; /* swapped with box during a drain, so senders never touch the batch being read */
+};
+
+typedef struct kt_peer {
+    char *node_id;
+    char *actors;
+    uint32_t slots;
+    uint32_t pipe; /* 0 while disconnected: kept until the liveness timeout in case it comes back */
+    uint64_t last_seen_ms;
+} kt_peer;
+
+struct kt_node {
+    uv_loop_t *loop;
+    kt_node_config cfg;
+    char id[KT_NODE_ID_MAX];
+    char actors_csv[KT_NODE_MAX_ACTORS * 48];
+    kt_actor *actors[KT_NODE_MAX_ACTORS];
+    size_t nactors;
+    uv_idle_t drain;
+    uv_timer_t heartbeat;
+    kt_link *link;
+    kt_peer *peers;
+    size_t npeers, peers_cap;
+    uint64_t delivered;
+    int stopped;
+};
+
+static void kt_node_on_drain(uv_idle_t *h);
+
+/* ---- mailboxes ----------------------------------------------------------------------------------- */
+
+static int kt_mailbox_push(kt_mailbox *b, char *buf, size_t len)
+{
+    if (b->len == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        kt_letter *n = realloc(b->items, cap * sizeof *n);
+        if (!n)
+            return -1;
+        b->items = n;
+        b->cap = cap;
+    }
+    b->items[b->len++] = (kt_letter){buf, len};
+    return 0;
+}
+
+static void kt_mailbox_free(kt_mailbox *b)
+{
+    for (size_t i = 0; i < b->len; i++)
+        free(b->items[i].buf);
+    free(b->items);
+    memset(b, 0, sizeof *b);
+}
+
+static void kt_node_wake(kt_node *n)
+{
+    if (!n->stopped && !uv_is_active((uv_handle_t *)&n->drain))
+        uv_idle_start(&n->drain, kt_node_on_drain);
+}
+
+static kt_actor *kt_node_find_actor(kt_node *n, const char *name, size_t len)
+{
+    for (size_t i = 0; i < n->nactors; i++)
+        if (strlen(n->actors[i]->name) == len && !memcmp(n->actors[i]->name, name, len))
+            return n->actors[i];
+    return NULL;
+}
+
+static kt_status kt_node_deliver_local(kt_node *n, kt_actor *a, char *buf, size_t len)
+{
+    if (kt_mailbox_push(&a->box, buf, len)) {
+        free(buf);
+        return KT_ENOMEM;
+    }
+    kt_node_wake(n);
+    return KT_OK;
+}
+
+/* One drain pass: every actor handles the messages that were waiting when the pass reached it, then
+ * every actor flushes. Messages sent during the pass wait for the next pass (next loop turn), which
+ * bounds the work per turn and lets I/O callbacks interleave. */
+static void kt_node_on_drain(uv_idle_t *h)
+{
+    kt_node *n = h->data;
+    for (size_t i = 0; i < n->nactors; i++) {
+        kt_actor *a = n->actors[i];
+        if (!a->box.len)
+            continue;
+        kt_mailbox batch = a->box;
+        a->box = a->spare;
+        a->box.len = 0;
+        msgpack_unpacked u;
+        msgpack_unpacked_init(&u);
+        for (size_t k = 0; k < batch.len; k++) {
+            kt_msg m;
+            if (kt_msg_decode(batch.items[k].buf, batch.items[k].len, &u, &m) == KT_OK) {
+                n->delivered++;
+                a->ops->receive(a, &m);
+            } else {
+                KT_WARN("node", "dropped an undecodable message for %s", a->name);
+            }
+            free(batch.items[k].buf);
+        }
+        msgpack_unpacked_destroy(&u);
+        batch.len = 0;
+        a->spare = batch;
+    }
+    for (size_t i = 0; i < n->nactors; i++)
+        if (n->actors[i]->ops->flush)
+            n->actors[i]->ops->flush(n->actors[i]);
+    int pending = 0;
+    for (size_t i = 0; i < n->nactors; i++)
+        pending |= n->actors[i]->box.len > 0;
+    if (!pending)
+        uv_idle_stop(&n->drain);
+}
+
+/* ---- peers --------------------------------------------------------------------------------------- */
+
+static kt_peer *kt_node_peer_by_pipe(kt_node *n, uint32_t pipe)
+{
+    for (size_t i = 0; i < n->npeers; i++)
+        if (n->peers[i].pipe == pipe)
+            return &n->peers[i];
+    return NULL;
+}
+
+static kt_peer *kt_node_peer_by_id(kt_node *n, const char *id, size_t len)
+{
+    for (size_t i = 0; i < n->npeers; i++)
+        if (strlen(n->peers[i].node_id) == len && !memcmp(n->peers[i].node_id, id, len))
+            return &n->peers[i];
+    return NULL;
+}
+
+static int kt_csv_has(const char *csv, const char *name, size_t len)
+{
+    for (const char *p = csv; *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == len && !memcmp(p, name, len))
+            return 1;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+static uint64_t kt_node_now_ms(kt_node *n) { return uv_now(n->loop); }
+
+static void kt_node_send_system(kt_node *n, uint32_t pipe, kt_msg_type type)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, type, "", n->id, 0);
+    if (type == KT_MSG_HEARTBEAT) {
+        kt_msg_heartbeat hb = {.node_id = n->id, .running = 0};
+        kt_msg_encode_heartbeat(&o, &hb);
+    } else {
+        kt_msg_hello h = {.node_id = n->id, .actors = n->actors_csv, .proto = KT_PROTO_VERSION,
+                          .slots = n->cfg.worker_slots};
+        kt_msg_encode_hello(&o, &h);
+    }
+    kt_link_send(n->link, pipe, o.sb.data, o.sb.size);
+    kt_outmsg_destroy(&o);
+}
+
+static void kt_node_peer_joined(kt_node *n, uint32_t pipe, const kt_msg_hello *h)
+{
+    if (h->proto != KT_PROTO_VERSION) {
+        KT_ERROR("node", "peer %s speaks protocol %u, we speak %u: ignored", h->node_id, h->proto, KT_PROTO_VERSION);
+        return;
+    }
+    kt_peer *p = kt_node_peer_by_id(n, h->node_id, strlen(h->node_id));
+    if (!p) {
+        if (n->npeers == n->peers_cap) {
+            size_t cap = n->peers_cap ? n->peers_cap * 2 : 8;
+            kt_peer *np = realloc(n->peers, cap * sizeof *np);
+            if (!np)
+                return;
+            n->peers = np;
+            n->peers_cap = cap;
+        }
+        p = &n->peers[n->npeers++];
+        memset(p, 0, sizeof *p);
+        p->node_id = strdup(h->node_id);
+        KT_INFO("node", "peer %s joined (actors: %s, slots: %u)", h->node_id, h->actors, h->slots);
+    } else {
+        KT_INFO("node", "peer %s reconnected", h->node_id);
+    }
+    free(p->actors);
+    p->actors = strdup(h->actors);
+    p->slots = h->slots;
+    p->pipe = pipe;
+    p->last_seen_ms = kt_node_now_ms(n);
+    kt_peer_info info = {p->node_id, p->actors, p->slots};
+    for (size_t i = 0; i < n->nactors; i++)
+        if (n->actors[i]->ops->peer_up)
+            n->actors[i]->ops->peer_up(n->actors[i], &info);
+}
+
+static void kt_node_peer_dead(kt_node *n, size_t idx)
+{
+    kt_peer dead = n->peers[idx];
+    n->peers[idx] = n->peers[--n->npeers];
+    KT_WARN("node", "peer %s silent for more than %u ms: declared dead", dead.node_id, n->cfg.liveness_timeout_ms);
+    for (size_t i = 0; i < n->nactors; i++)
+        if (n->actors[i]->ops->peer_down)
+            n->actors[i]->ops->peer_down(n->actors[i], dead.node_id);
+    free(dead.node_id);
+    free(dead.actors);
+}
+
+static void kt_node_on_heartbeat(uv_timer_t *t)
+{
+    kt_node *n = t->data;
+    uint64_t now = kt_node_now_ms(n);
+    for (size_t i = 0; i < n->npeers;) {
+        if (now - n->peers[i].last_seen_ms > n->cfg.liveness_timeout_ms) {
+            kt_node_peer_dead(n, i);
+            continue;
+        }
+        if (n->peers[i].pipe)
+            kt_node_send_system(n, n->peers[i].pipe, KT_MSG_HEARTBEAT);
+        i++;
+    }
+}
+
+/* A message from a peer: system messages are the node's own; the rest go to a local mailbox. */
+static void kt_node_on_remote(kt_node *n, uint32_t pipe, const char *buf, size_t len)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    kt_msg m;
+    if (kt_msg_decode(buf, len, &u, &m) != KT_OK) {
+        KT_WARN("node", "dropped an undecodable message from pipe %u (%zu bytes)", pipe, len);
+        goto done;
+    }
+    kt_peer *p = kt_node_peer_by_pipe(n, pipe);
+    if (p)
+        p->last_seen_ms = kt_node_now_ms(n);
+    if (m.type == KT_MSG_HELLO || m.type == KT_MSG_WELCOME) {
+        kt_msg_hello h;
+        if (kt_msg_decode_hello(m.body, &h) != KT_OK) {
+            KT_WARN("node", "malformed %s from pipe %u", kt_msg_type_name(m.type), pipe);
+            goto done;
+        }
+        kt_node_peer_joined(n, pipe, &h);
+        kt_msg_hello_clear(&h);
+        if (m.type == KT_MSG_HELLO)
+            kt_node_send_system(n, pipe, KT_MSG_WELCOME);
+        goto done;
+    }
+    if (m.type == KT_MSG_HEARTBEAT)
+        goto done;
+    if (!p) {
+        KT_WARN("node", "%s from pipe %u before Hello: dropped", kt_msg_type_name(m.type), pipe);
+        goto done;
+    }
+    const char *at = strchr(m.to, '@');
+    size_t name_len = at ? (size_t)(at - m.to) : strlen(m.to);
+    if (at && strcmp(at + 1, n->id)) {
+        KT_WARN("node", "message for %s reached node %s: dropped", m.to, n->id);
+        goto done;
+    }
+    kt_actor *a = kt_node_find_actor(n, m.to, name_len);
+    if (!a) {
+        KT_WARN("node", "no actor %s on node %s: %s dropped", m.to, n->id, kt_msg_type_name(m.type));
+        goto done;
+    }
+    char *copy = malloc(len);
+    if (copy) {
+        memcpy(copy, buf, len);
+        kt_node_deliver_local(n, a, copy, len);
+    }
+done:
+    msgpack_unpacked_destroy(&u);
+}
+
+static void kt_node_on_link(void *ud, kt_link_event ev, uint32_t pipe, const char *buf, size_t len)
+{
+    kt_node *n = ud;
+    switch (ev) {
+    case KT_LINK_MSG: kt_node_on_remote(n, pipe, buf, len); break;
+    case KT_LINK_PIPE_UP_OUT: kt_node_send_system(n, pipe, KT_MSG_HELLO); break;
+    case KT_LINK_PIPE_UP_IN: break; /* the dialer speaks first */
+    case KT_LINK_PIPE_DOWN: {
+        kt_peer *p = kt_node_peer_by_pipe(n, pipe);
+        if (p) {
+            KT_INFO("node", "connection to %s lost; waiting up to %u ms for it to return", p->node_id,
+                    n->cfg.liveness_timeout_ms);
+            p->pipe = 0;
+        }
+        break;
+    }
+    }
+}
+
+/* ---- public -------------------------------------------------------------------------------------- */
+
+kt_status kt_node_new(uv_loop_t *loop, const kt_node_config *cfg, kt_node **out)
+{
+    kt_node *n = calloc(1, sizeof *n);
+    if (!n)
+        return KT_ENOMEM;
+    n->loop = loop;
+    if (cfg)
+        n->cfg = *cfg;
+    if (!n->cfg.heartbeat_ms)
+        n->cfg.heartbeat_ms = 1000;
+    if (!n->cfg.liveness_timeout_ms)
+        n->cfg.liveness_timeout_ms = 10000;
+    if (n->cfg.node_id && *n->cfg.node_id) {
+        snprintf(n->id, sizeof n->id, "%s", n->cfg.node_id);
+    } else {
+        char host[32] = "node", rnd[KT_ID_LEN + 1];
+        gethostname(host, sizeof host - 1);
+        kt_id_new(rnd);
+        snprintf(n->id, sizeof n->id, "%s-%.8s", host, rnd);
+    }
+    n->cfg.node_id = n->id;
+    uv_idle_init(loop, &n->drain);
+    n->drain.data = n;
+    uv_timer_init(loop, &n->heartbeat);
+    n->heartbeat.data = n;
+    *out = n;
+    return KT_OK;
+}
+
+uv_loop_t *kt_node_loop(const kt_node *n) { return n->loop; }
+const char *kt_node_id(const kt_node *n) { return n->id; }
+void *kt_actor_state(const kt_actor *a) { return a->state; }
+kt_node *kt_actor_node(const kt_actor *a) { return a->node; }
+const char *kt_actor_name(const kt_actor *a) { return a->name; }
+const char *kt_actor_address(const kt_actor *a) { return a->address; }
+uint64_t kt_node_delivered(const kt_node *n) { return n->delivered; }
+
+kt_status kt_node_spawn(kt_node *n, const char *name, const kt_actor_ops *ops, void *state, kt_actor **out)
+{
+    if (n->nactors == KT_NODE_MAX_ACTORS || strlen(name) >= sizeof((kt_actor *)0)->name || strchr(name, '@') ||
+        strchr(name, ','))
+        return KT_EINVAL;
+    if (kt_node_find_actor(n, name, strlen(name)))
+        return KT_ECONFLICT;
+    kt_actor *a = calloc(1, sizeof *a);
+    if (!a)
+        return KT_ENOMEM;
+    a->node = n;
+    a->ops = ops;
+    a->state = state;
+    snprintf(a->name, sizeof a->name, "%s", name);
+    snprintf(a->address, sizeof a->address, "%s@%s", name, n->id);
+    n->actors[n->nactors++] = a;
+    size_t l = strlen(n->actors_csv);
+    snprintf(n->actors_csv + l, sizeof n->actors_csv - l, "%s%s", l ? "," : "", name);
+    if (out)
+        *out = a;
+    return KT_OK;
+}
+
+static kt_status kt_node_ensure_link(kt_node *n)
+{
+    if (n->link)
+        return KT_OK;
+    kt_status st = kt_link_open(n->loop, kt_node_on_link, n, &n->link);
+    if (st == KT_OK)
+        uv_timer_start(&n->heartbeat, kt_node_on_heartbeat, n->cfg.heartbeat_ms, n->cfg.heartbeat_ms);
+    return st;
+}
+
+kt_status kt_node_listen(kt_node *n, const char *url, char *err, size_t errcap)
+{
+    kt_status st = kt_node_ensure_link(n);
+    return st ? st : kt_link_listen(n->link, url, err, errcap);
+}
+
+kt_status kt_node_join(kt_node *n, const char *url, char *err, size_t errcap)
+{
+    kt_status st = kt_node_ensure_link(n);
+    return st ? st : kt_link_dial(n->link, url, err, errcap);
+}
+
+/* Resolves `to` to a local actor (*local) or a connected peer pipe (*pipe). */
+static kt_status kt_node_resolve(kt_node *n, const char *to, kt_actor **local, uint32_t *pipe)
+{
+    const char *at = strchr(to, '@');
+    size_t name_len = at ? (size_t)(at - to) : strlen(to);
+    *local = NULL;
+    *pipe = 0;
+    if (!at || !strcmp(at + 1, n->id)) {
+        *local = kt_node_find_actor(n, to, name_len);
+        if (*local || at)
+            return *local ? KT_OK : KT_ENOTFOUND;
+        for (size_t i = 0; i < n->npeers; i++)
+            if (n->peers[i].pipe && kt_csv_has(n->peers[i].actors, to, name_len)) {
+                *pipe = n->peers[i].pipe;
+                return KT_OK;
+            }
+        return KT_ENOTFOUND;
+    }
+    kt_peer *p = kt_node_peer_by_id(n, at + 1, strlen(at + 1));
+    if (!p || !p->pipe)
+        return KT_ENOTFOUND;
+    *pipe = p->pipe;
+    return KT_OK;
+}
+
+int kt_node_reachable(kt_node *n, const char *to)
+{
+    kt_actor *a;
+    uint32_t pipe;
+    return kt_node_resolve(n, to, &a, &pipe) == KT_OK;
+}
+
+kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o)
+{
+    kt_actor *a;
+    uint32_t pipe;
+    kt_status st = n->stopped ? KT_ECLOSED : kt_node_resolve(n, to, &a, &pipe);
+    if (st == KT_OK && a) {
+        size_t len = o->sb.size;
+        char *buf = msgpack_sbuffer_release(&o->sb);
+        return kt_node_deliver_local(n, a, buf, len);
+    }
+    if (st == KT_OK)
+        st = kt_link_send(n->link, pipe, o->sb.data, o->sb.size);
+    kt_outmsg_destroy(o);
+    return st;
+}
+
+void kt_node_stop(kt_node *n)
+{
+    if (n->stopped)
+        return;
+    n->stopped = 1;
+    for (size_t i = n->nactors; i-- > 0;)
+        if (n->actors[i]->ops->stop)
+            n->actors[i]->ops->stop(n->actors[i]);
+    if (n->link)
+        kt_link_close(n->link);
+    n->link = NULL;
+    uv_close((uv_handle_t *)&n->drain, NULL);
+    uv_close((uv_handle_t *)&n->heartbeat, NULL);
+}
+
+void kt_node_free(kt_node *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->nactors; i++) {
+        kt_mailbox_free(&n->actors[i]->box);
+        kt_mailbox_free(&n->actors[i]->spare);
+        free(n->actors[i]);
+    }
+    for (size_t i = 0; i < n->npeers; i++) {
+        free(n->peers[i].node_id);
+        free(n->peers[i].actors);
+    }
+    free(n->peers);
+    free(n);
+}

@@ -1,0 +1,77 @@
+/* A node: one libuv loop, the actors it hosts, and the router that carries their messages.
+ *
+ * An actor has a name, private state and one receive function; it handles one message at a time and
+ * never calls another actor. kt_node_send addresses "name" or "name@node":
+ *   - an actor hosted here gets the message in its mailbox (no syscall);
+ *   - otherwise the message goes over the nng link to the peer node that hosts it.
+ * Messages are always encoded (runtime/msg.h), so both paths run the same code.
+ *
+ * Mailboxes are drained in batches once per loop turn; after a drain each actor's flush hook runs, which
+ * is where the executor commits the turn's transitions in one transaction before emitting their effects. */
+#ifndef KT_NODE_H
+#define KT_NODE_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "runtime/msg.h"
+#include "runtime/status.h"
+
+typedef struct kt_node kt_node;
+typedef struct kt_actor kt_actor;
+
+typedef struct kt_peer_info {
+    const char *node_id;
+    const char *actors; /* comma-separated */
+    uint32_t slots;
+} kt_peer_info;
+
+typedef struct kt_actor_ops {
+    /* One message; m->body is valid only during the call. */
+    void (*receive)(kt_actor *a, const kt_msg *m);
+    /* End of a drain pass (optional): commit batched work, then send its effects. */
+    void (*flush)(kt_actor *a);
+    /* Peer membership (optional): a node joined, or was declared dead after the liveness timeout. */
+    void (*peer_up)(kt_actor *a, const kt_peer_info *peer);
+    void (*peer_down)(kt_actor *a, const char *node_id);
+    /* Shutdown (optional): release handles; called once, on the loop thread, before the loop closes. */
+    void (*stop)(kt_actor *a);
+} kt_actor_ops;
+
+typedef struct kt_node_config {
+    const char *node_id;          /* NULL: generated */
+    uint32_t worker_slots;        /* advertised in Hello */
+    uint32_t heartbeat_ms;        /* default 1000 */
+    uint32_t liveness_timeout_ms; /* default 10000: a peer silent this long is dead */
+} kt_node_config;
+
+kt_status kt_node_new(uv_loop_t *loop, const kt_node_config *cfg, kt_node **out);
+uv_loop_t *kt_node_loop(const kt_node *n);
+const char *kt_node_id(const kt_node *n);
+
+/* Registers an actor; its name must be unique on the node. */
+kt_status kt_node_spawn(kt_node *n, const char *name, const kt_actor_ops *ops, void *state, kt_actor **out);
+void *kt_actor_state(const kt_actor *a);
+kt_node *kt_actor_node(const kt_actor *a);
+const char *kt_actor_name(const kt_actor *a);
+/* "name@node": the address replies should use. */
+const char *kt_actor_address(const kt_actor *a);
+
+/* Links to other nodes. */
+kt_status kt_node_listen(kt_node *n, const char *url, char *err, size_t errcap);
+kt_status kt_node_join(kt_node *n, const char *url, char *err, size_t errcap);
+
+/* Sends an encoded message (kt_outmsg_begin + kt_msg_encode_*); `to` is the address given to begin.
+ * KT_ENOTFOUND when no local actor or live peer hosts it. The message is consumed either way. */
+kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o);
+/* 1 when `to` resolves to an actor here or on a live peer. */
+int kt_node_reachable(kt_node *n, const char *to);
+
+/* Orderly stop: actors' stop hooks, links closed, timers closed. After it the loop drains and closes. */
+void kt_node_stop(kt_node *n);
+void kt_node_free(kt_node *n);
+
+/* Counters for benchmarks and tests. */
+uint64_t kt_node_delivered(const kt_node *n);
+
+#endif

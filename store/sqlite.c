@@ -1,0 +1,435 @@
+/* SQLite backend of store/store.h: WAL, one connection on the loop thread, prepared statements. */
+#include "store/store.h"
+#include "runtime/clock.h"
+#include "runtime/log.h"
+#include "runtime/mpjson.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+enum {
+    KT_SQL_FLOW_LAST,
+    KT_SQL_FLOW_REV,
+    KT_SQL_FLOW_INSERT,
+    KT_SQL_EXEC_PUT,
+    KT_SQL_EXEC_GET,
+    KT_SQL_EXEC_UNFINISHED,
+    KT_SQL_LOG_INSERT,
+    KT_SQL_LOG_GET,
+    KT_SQL_COUNT
+};
+
+static const char *const kt_sql_text[KT_SQL_COUNT] = {
+    [KT_SQL_FLOW_LAST] = "SELECT revision, deleted, source, updated_us FROM flows WHERE namespace=?1 AND id=?2 "
+                         "ORDER BY revision DESC LIMIT 1",
+    [KT_SQL_FLOW_REV] = "SELECT revision, deleted, source, updated_us FROM flows WHERE namespace=?1 AND id=?2 "
+                        "AND revision=?3",
+    [KT_SQL_FLOW_INSERT] = "INSERT INTO flows(namespace, id, revision, deleted, source, updated_us) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [KT_SQL_EXEC_PUT] = "INSERT INTO executions(id, namespace, flow_id, state, terminal, updated_us, body) "
+                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
+                        "terminal=excluded.terminal, updated_us=excluded.updated_us, body=excluded.body",
+    [KT_SQL_EXEC_GET] = "SELECT body FROM executions WHERE id=?1",
+    [KT_SQL_EXEC_UNFINISHED] = "SELECT body FROM executions WHERE terminal=0 ORDER BY rowid",
+    [KT_SQL_LOG_INSERT] = "INSERT INTO logs(execution_id, taskrun_id, task_id, attempt, level, timestamp_us, body) "
+                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [KT_SQL_LOG_GET] = "SELECT body FROM logs WHERE execution_id=?1 AND level>=?2 AND (?3 IS NULL OR task_id=?3) "
+                       "AND (?4 IS NULL OR taskrun_id=?4) AND (?5 < 0 OR attempt=?5) ORDER BY timestamp_us, seq",
+};
+
+/* Each entry moves the schema one version up; never edit a shipped entry, append a new one. */
+static const char *const kt_migrations[] = {
+    "CREATE TABLE flows(namespace TEXT NOT NULL, id TEXT NOT NULL, revision INTEGER NOT NULL, "
+    "  deleted INTEGER NOT NULL DEFAULT 0, source TEXT NOT NULL, updated_us INTEGER NOT NULL, "
+    "  PRIMARY KEY(namespace, id, revision)) WITHOUT ROWID;"
+    "CREATE TABLE executions(id TEXT PRIMARY KEY, namespace TEXT NOT NULL, flow_id TEXT NOT NULL, "
+    "  state TEXT NOT NULL, terminal INTEGER NOT NULL, updated_us INTEGER NOT NULL, body BLOB NOT NULL);"
+    "CREATE INDEX executions_flow ON executions(namespace, flow_id);"
+    "CREATE INDEX executions_unfinished ON executions(terminal) WHERE terminal = 0;"
+    "CREATE TABLE logs(seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT NOT NULL, taskrun_id TEXT, "
+    "  task_id TEXT, attempt INTEGER, level INTEGER NOT NULL, timestamp_us INTEGER NOT NULL, body TEXT NOT NULL);"
+    "CREATE INDEX logs_execution ON logs(execution_id, timestamp_us);",
+};
+
+struct kt_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[KT_SQL_COUNT];
+    int in_tx;
+};
+
+static const char *const kt_levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
+
+int kt_store_level_rank(const char *level)
+{
+    for (int i = 0; i < 5; i++)
+        if (level && !strcasecmp(level, kt_levels[i]))
+            return i;
+    return -1;
+}
+
+static int kt_state_terminal(const char *s)
+{
+    static const char *const t[] = {"FAILED", "WARNING", "SUCCESS", "KILLED", "CANCELLED", "RETRIED", "SKIPPED"};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        if (!strcmp(s, t[i]))
+            return 1;
+    return 0;
+}
+
+const char *kt_store_errmsg(const kt_store *s) { return sqlite3_errmsg(s->db); }
+
+static kt_status kt_store_exec(kt_store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        KT_ERROR("store", "%s: %s", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+        return KT_EDB;
+    }
+    return KT_OK;
+}
+
+static kt_status kt_store_migrate(kt_store *s, char *err, size_t errcap)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    int target = (int)(sizeof kt_migrations / sizeof *kt_migrations);
+    if (version > target) {
+        snprintf(err, errcap, "database schema %d is newer than this kite (%d)", version, target);
+        return KT_EDB;
+    }
+    for (; version < target; version++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", version + 1);
+        if (kt_store_exec(s, "BEGIN IMMEDIATE") || kt_store_exec(s, kt_migrations[version]) ||
+            kt_store_exec(s, pragma) || kt_store_exec(s, "COMMIT")) {
+            kt_store_exec(s, "ROLLBACK");
+            snprintf(err, errcap, "migration %d failed: %s", version + 1, sqlite3_errmsg(s->db));
+            return KT_EDB;
+        }
+    }
+    return KT_OK;
+}
+
+kt_status kt_store_open(const char *dir, const kt_store_options *opt, kt_store **out, char *err, size_t errcap)
+{
+    if (mkdir(dir, 0755) && errno != EEXIST) {
+        snprintf(err, errcap, "cannot create %s: %s", dir, strerror(errno));
+        return KT_EIO;
+    }
+    kt_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return KT_ENOMEM;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/kite.db", dir);
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errcap, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    /* synchronous is per connection: set on every open (SPIKE.md §6). */
+    if (kt_store_exec(s, "PRAGMA journal_mode=WAL") ||
+        kt_store_exec(s, opt && opt->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
+        kt_store_exec(s, "PRAGMA foreign_keys=ON")) {
+        snprintf(err, errcap, "cannot configure %s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (kt_store_migrate(s, err, errcap))
+        goto fail;
+    for (int i = 0; i < KT_SQL_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, kt_sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) != SQLITE_OK) {
+            snprintf(err, errcap, "cannot prepare statement %d: %s", i, sqlite3_errmsg(s->db));
+            goto fail;
+        }
+    *out = s;
+    return KT_OK;
+fail:
+    kt_store_close(s);
+    return KT_EDB;
+}
+
+void kt_store_close(kt_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < KT_SQL_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+kt_status kt_store_begin(kt_store *s)
+{
+    if (s->in_tx)
+        return KT_EINTERNAL;
+    kt_status st = kt_store_exec(s, "BEGIN IMMEDIATE");
+    s->in_tx = st == KT_OK;
+    return st;
+}
+
+kt_status kt_store_commit(kt_store *s)
+{
+    kt_status st = kt_store_exec(s, "COMMIT");
+    if (st)
+        kt_store_rollback(s);
+    s->in_tx = 0;
+    return st;
+}
+
+void kt_store_rollback(kt_store *s)
+{
+    if (sqlite3_get_autocommit(s->db) == 0)
+        kt_store_exec(s, "ROLLBACK");
+    s->in_tx = 0;
+}
+
+static sqlite3_stmt *kt_stmt(kt_store *s, int which)
+{
+    sqlite3_stmt *st = s->stmt[which];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static char *kt_col_strdup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+/* ---- flows --------------------------------------------------------------------------------------- */
+
+void kt_flow_row_clear(kt_flow_row *r)
+{
+    free(r->namespace_);
+    free(r->id);
+    free(r->source);
+    memset(r, 0, sizeof *r);
+}
+
+static kt_status kt_flow_read(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out)
+{
+    sqlite3_stmt *st = kt_stmt(s, revision ? KT_SQL_FLOW_REV : KT_SQL_FLOW_LAST);
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (revision)
+        sqlite3_bind_int(st, 3, revision);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return KT_ENOTFOUND;
+    if (rc != SQLITE_ROW)
+        return KT_EDB;
+    memset(out, 0, sizeof *out);
+    out->namespace_ = strdup(ns);
+    out->id = strdup(id);
+    out->revision = sqlite3_column_int(st, 0);
+    out->deleted = sqlite3_column_int(st, 1);
+    out->source = kt_col_strdup(st, 2);
+    out->updated_us = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    if (!out->namespace_ || !out->id || !out->source) {
+        kt_flow_row_clear(out);
+        return KT_ENOMEM;
+    }
+    return KT_OK;
+}
+
+static kt_status kt_flow_insert(kt_store *s, const char *ns, const char *id, int revision, int deleted,
+                                const char *source)
+{
+    sqlite3_stmt *st = kt_stmt(s, KT_SQL_FLOW_INSERT);
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, revision);
+    sqlite3_bind_int(st, 4, deleted);
+    sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, kt_now_us());
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? KT_OK : KT_EDB;
+}
+
+kt_status kt_store_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision,
+                             int *changed)
+{
+    kt_flow_row last;
+    kt_status st = kt_flow_read(s, ns, id, 0, &last);
+    if (st && st != KT_ENOTFOUND)
+        return st;
+    int next = st == KT_ENOTFOUND ? 1 : last.revision + 1;
+    if (st == KT_OK && !last.deleted && !strcmp(last.source, source)) {
+        *revision = last.revision;
+        *changed = 0;
+        kt_flow_row_clear(&last);
+        return KT_OK;
+    }
+    if (st == KT_OK)
+        kt_flow_row_clear(&last);
+    st = kt_flow_insert(s, ns, id, next, 0, source);
+    if (st == KT_OK) {
+        *revision = next;
+        *changed = 1;
+    }
+    return st;
+}
+
+kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out)
+{
+    kt_status st = kt_flow_read(s, ns, id, revision, out);
+    if (st == KT_OK && revision == 0 && out->deleted) {
+        kt_flow_row_clear(out);
+        return KT_ENOTFOUND;
+    }
+    return st;
+}
+
+kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id)
+{
+    kt_flow_row last;
+    kt_status st = kt_store_flow_get(s, ns, id, 0, &last);
+    if (st)
+        return st;
+    /* The deletion is a revision of its own, keeping the source so history stays readable. */
+    st = kt_flow_insert(s, ns, id, last.revision + 1, 1, last.source);
+    kt_flow_row_clear(&last);
+    return st;
+}
+
+/* ---- executions ---------------------------------------------------------------------------------- */
+
+kt_status kt_store_execution_put(kt_store *s, const json_t *ex)
+{
+    const char *id = json_string_value(json_object_get(ex, "id"));
+    const char *ns = json_string_value(json_object_get(ex, "namespace"));
+    const char *flow = json_string_value(json_object_get(ex, "flowId"));
+    const char *state = json_string_value(json_object_get(json_object_get(ex, "state"), "current"));
+    if (!id || !ns || !flow || !state)
+        return KT_EINVAL;
+    char *blob;
+    size_t len;
+    if (kt_mp_encode_json(ex, &blob, &len))
+        return KT_ENOMEM;
+    sqlite3_stmt *st = kt_stmt(s, KT_SQL_EXEC_PUT);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, flow, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, kt_state_terminal(state));
+    sqlite3_bind_int64(st, 6, kt_now_us());
+    sqlite3_bind_blob(st, 7, blob, (int)len, free);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? KT_OK : KT_EDB;
+}
+
+static kt_status kt_exec_row(sqlite3_stmt *st, json_t **out)
+{
+    const void *blob = sqlite3_column_blob(st, 0);
+    int len = sqlite3_column_bytes(st, 0);
+    return kt_mp_decode_json(blob, (size_t)len, out);
+}
+
+kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out)
+{
+    sqlite3_stmt *st = kt_stmt(s, KT_SQL_EXEC_GET);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    kt_status r = rc == SQLITE_ROW ? kt_exec_row(st, out) : rc == SQLITE_DONE ? KT_ENOTFOUND : KT_EDB;
+    sqlite3_reset(st);
+    return r;
+}
+
+kt_status kt_store_executions_unfinished(kt_store *s, json_t **out_array)
+{
+    json_t *arr = json_array();
+    sqlite3_stmt *st = kt_stmt(s, KT_SQL_EXEC_UNFINISHED);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *ex;
+        if (kt_exec_row(st, &ex) == KT_OK)
+            json_array_append_new(arr, ex);
+        else
+            KT_ERROR("store", "an unfinished execution could not be decoded: skipped");
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return KT_EDB;
+    }
+    *out_array = arr;
+    return KT_OK;
+}
+
+/* ---- logs ---------------------------------------------------------------------------------------- */
+
+kt_status kt_store_logs_append(kt_store *s, const json_t *entries)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e) {
+        const char *ex = json_string_value(json_object_get(e, "executionId"));
+        const char *ts = json_string_value(json_object_get(e, "timestamp"));
+        int64_t us = 0;
+        if (!ex || !ts || kt_time_parse(ts, &us))
+            continue;
+        char *body = json_dumps(e, JSON_COMPACT);
+        if (!body)
+            return KT_ENOMEM;
+        sqlite3_stmt *st = kt_stmt(s, KT_SQL_LOG_INSERT);
+        sqlite3_bind_text(st, 1, ex, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, json_string_value(json_object_get(e, "taskRunId")), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, json_string_value(json_object_get(e, "taskId")), -1, SQLITE_STATIC);
+        json_t *att = json_object_get(e, "attemptNumber");
+        if (json_is_integer(att))
+            sqlite3_bind_int64(st, 4, json_integer_value(att));
+        int rank = kt_store_level_rank(json_string_value(json_object_get(e, "level")));
+        sqlite3_bind_int(st, 5, rank < 0 ? 2 : rank);
+        sqlite3_bind_int64(st, 6, us);
+        sqlite3_bind_text(st, 7, body, -1, free);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return KT_EDB;
+    }
+    return KT_OK;
+}
+
+kt_status kt_store_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array)
+{
+    int min = f && f->min_level ? kt_store_level_rank(f->min_level) : 0;
+    if (min < 0)
+        return KT_EINVAL;
+    sqlite3_stmt *st = kt_stmt(s, KT_SQL_LOG_GET);
+    sqlite3_bind_text(st, 1, execution_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, min);
+    /* Kestra: taskId wins over taskRunId; attempt only applies with taskRunId. */
+    if (f && f->task_id) {
+        sqlite3_bind_text(st, 3, f->task_id, -1, SQLITE_STATIC);
+    } else if (f && f->taskrun_id) {
+        sqlite3_bind_text(st, 4, f->taskrun_id, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int(st, 5, f && !f->task_id && f->taskrun_id ? f->attempt : -1);
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *e = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+        if (e)
+            json_array_append_new(arr, e);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return KT_EDB;
+    }
+    *out_array = arr;
+    return KT_OK;
+}

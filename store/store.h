@@ -1,0 +1,70 @@
+/* The repository: flows (every revision, with the YAML source), executions, task logs.
+ * One interface; store/sqlite.c is the embedded backend (PostgreSQL comes with the multi-node issue).
+ *
+ * Calls are synchronous and run on the loop thread. Writers batch: the executor wraps one loop turn's
+ * transitions in kt_store_begin/kt_store_commit, so a turn costs one commit whatever it holds. */
+#ifndef KT_STORE_H
+#define KT_STORE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "runtime/status.h"
+
+typedef struct kt_store kt_store;
+
+typedef struct kt_store_options {
+    int sync_full; /* synchronous=FULL (fsync every commit) instead of NORMAL (WAL: durable across crashes of
+                      the process, not of the machine) */
+} kt_store_options;
+
+/* Opens (creating if needed) DIR/kite.db and applies migrations. err gets the reason on failure. */
+kt_status kt_store_open(const char *dir, const kt_store_options *opt, kt_store **out, char *err, size_t errcap);
+void kt_store_close(kt_store *s);
+const char *kt_store_errmsg(const kt_store *s);
+
+kt_status kt_store_begin(kt_store *s);
+kt_status kt_store_commit(kt_store *s);
+void kt_store_rollback(kt_store *s);
+
+/* ---- flows ---- */
+typedef struct kt_flow_row {
+    char *namespace_;
+    char *id;
+    int revision;
+    int deleted;
+    char *source;
+    int64_t updated_us;
+} kt_flow_row;
+void kt_flow_row_clear(kt_flow_row *r);
+
+/* Saves a new revision (last + 1) unless the latest revision has the same source and is not deleted; then nothing is
+ * written and *changed is 0. */
+kt_status kt_store_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision,
+                             int *changed);
+/* revision 0 = latest. KT_ENOTFOUND when absent, or when the latest revision is a deletion (revision 0 only). */
+kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
+/* Marks the flow deleted by writing a deletion revision. KT_ENOTFOUND if it does not exist. */
+kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id);
+
+/* ---- executions ---- */
+/* Upsert by execution id; indexed columns are read from the JSON (namespace, flowId, state.current). */
+kt_status kt_store_execution_put(kt_store *s, const json_t *execution);
+kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out);
+/* Executions whose state is not terminal, oldest first (the executor resumes them at start). */
+kt_status kt_store_executions_unfinished(kt_store *s, json_t **out_array);
+
+/* ---- logs ---- */
+kt_status kt_store_logs_append(kt_store *s, const json_t *entries);
+typedef struct kt_log_filter {
+    const char *min_level;  /* NULL = all */
+    const char *taskrun_id;
+    const char *task_id;
+    int attempt;            /* -1 = any */
+} kt_log_filter;
+kt_status kt_store_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array);
+
+/* Level order of Kestra's log levels (TRACE=0 .. ERROR=4), -1 when unknown. */
+int kt_store_level_rank(const char *level);
+
+#endif
