@@ -87,6 +87,9 @@ typedef struct kx_env {
     int depth;      /* nested render() calls */
     int plain;      /* printing to a plain (Java toString) buffer: macro bodies, {% filter %} */
     json_t *merged; /* cache for kt_expr_current_context / printContext */
+    kx_buf *typed_out; /* renderTyped: writes to this buffer go through the typed writer */
+    json_t *typed_val;
+    int typed_set;
 } kx_env;
 
 struct kt_tmpl {
@@ -131,6 +134,10 @@ int kx_truthy(kx_env *env, const kx_node *n, const json_t *v, int *out, const ch
 json_t *kx_lookup(kx_env *env, const char *name); /* borrowed, NULL if absent */
 json_t *kx_context_view(kx_env *env);             /* borrowed merged variables */
 json_t *kx_render_value(kx_env *env, const kx_node *n, json_t *v, int recursive); /* render() */
+json_t *kx_apply_filter(kx_env *env, const kx_node *f, json_t *input); /* f is a KX_N_FILTER; steals input */
+int kx_eval_args(kx_env *env, const kx_node *n, const char *const *names, int variadic, json_t **slots, int max);
+void kx_free_args(json_t **slots, int n);
+const char *kx_raw_match(const char *p, const char *end, const char **inner, const char **inner_end);
 
 /* errors (expr_eval.c) */
 void *kx_fail(kx_env *env, const kx_node *n, int kind, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

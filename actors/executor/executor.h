@@ -1,0 +1,27 @@
+/* The executor actor: the only writer of execution state. It turns events (execution created, worker result,
+ * worker lost) into transitions with the pure state machine (step.h), commits every transition of a loop turn
+ * in one transaction, and only then sends their effects (worker jobs, replies). Worker jobs are delivered at
+ * least once; results carry (taskrun id, attempt) and stale ones are ignored.
+ *
+ * Until the indexer exists, the executor's node is also where workers send task logs (LogBatch); they are
+ * written in the same group commit. */
+#ifndef KT_EXECUTOR_H
+#define KT_EXECUTOR_H
+
+#include <stdint.h>
+
+#include "runtime/node.h"
+#include "store/store.h"
+
+#define KT_EXECUTOR_ACTOR "executor"
+
+typedef struct kt_executor kt_executor;
+
+/* Spawns the actor on node and resumes every unfinished execution found in the store. */
+kt_status kt_executor_start(kt_node *node, kt_store *store, kt_executor **out);
+/* A worker hosted on the executor's own node (remote workers announce themselves with Hello). */
+void kt_executor_add_worker(kt_executor *ex, const char *address, const char *node_id, uint32_t slots);
+/* Counters for tests and benchmarks. */
+uint64_t kt_executor_commits(const kt_executor *ex);
+
+#endif

@@ -1,0 +1,380 @@
+/* Script tasks with the Process runner (KESTRA-model.md §7): io.kestra.plugin.scripts.shell.Commands and
+ * .Script. The commands run through the interpreter (default /bin/sh -c) in a private working directory;
+ * stdout lines become INFO logs, stderr lines ERROR logs, `::{"outputs":…}::` lines fill outputs.vars. */
+#include "actors/worker/task.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define KT_LINE_MAX (1 << 20) /* longer lines are split: a runaway process must not grow us without bound */
+
+typedef struct kt_stream {
+    uv_pipe_t pipe;
+    char *buf;
+    size_t len, cap;
+    int is_err;
+} kt_stream;
+
+typedef struct kt_proc {
+    kt_task_run *r;
+    uv_process_t proc;
+    kt_stream out, err;
+    int open_handles;
+    int exited;
+    int64_t exit_status;
+    int term_signal;
+    int killed;
+    size_t stderr_lines;
+    json_t *vars;
+    char workdir[1100];
+} kt_proc;
+
+/* ---- output lines -------------------------------------------------------------------------------- */
+
+static void kt_proc_protocol(kt_proc *p, const char *json, size_t len)
+{
+    json_error_t e;
+    json_t *doc = json_loadb(json, len, 0, &e);
+    if (!doc || !json_is_object(doc)) {
+        kt_task_logf(p->r, "WARN", "Invalid outputs '%s'", doc ? "not an object" : e.text);
+        json_decref(doc);
+        return;
+    }
+    json_t *outputs = json_object_get(doc, "outputs");
+    if (json_is_object(outputs))
+        json_object_update(p->vars, outputs);
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(doc, "logs"), i, l) {
+        const char *level = json_string_value(json_object_get(l, "level"));
+        const char *msg = json_string_value(json_object_get(l, "message"));
+        if (msg)
+            kt_task_log(p->r, level ? level : "INFO", msg, strlen(msg));
+    }
+    json_decref(doc);
+}
+
+static void kt_proc_line(kt_proc *p, kt_stream *s, const char *line, size_t len)
+{
+    if (s->is_err)
+        p->stderr_lines++;
+    /* The whole line must be ::{...}::, nothing around it (PluginUtilsService.parseOut). */
+    if (len >= 6 && !memcmp(line, "::{", 3) && !memcmp(line + len - 3, "}::", 3)) {
+        kt_proc_protocol(p, line + 2, len - 4);
+        return;
+    }
+    kt_task_log(p->r, s->is_err ? "ERROR" : "INFO", line, len);
+}
+
+static void kt_proc_feed(kt_proc *p, kt_stream *s, const char *data, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = data[i];
+        if (c == '\n' || s->len >= KT_LINE_MAX) {
+            size_t l = s->len;
+            if (l && s->buf[l - 1] == '\r')
+                l--;
+            kt_proc_line(p, s, s->buf ? s->buf : "", l);
+            s->len = 0;
+            if (c == '\n')
+                continue;
+        }
+        if (s->len == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 256;
+            char *nb = realloc(s->buf, cap);
+            if (!nb)
+                return;
+            s->buf = nb;
+            s->cap = cap;
+        }
+        s->buf[s->len++] = c;
+    }
+}
+
+/* ---- completion ---------------------------------------------------------------------------------- */
+
+static int kt_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void kt_proc_done(kt_proc *p)
+{
+    kt_task_run *r = p->r;
+    json_t *outputs = json_pack("{s:O, s:I}", "vars", p->vars, "exitCode", (json_int_t)p->exit_status);
+    const char *state = "SUCCESS";
+    if (p->killed) {
+        state = "KILLED";
+    } else if (p->exit_status != 0 || p->term_signal) {
+        if (p->term_signal)
+            kt_task_logf(r, "ERROR", "Command failed with signal %d", p->term_signal);
+        else
+            kt_task_logf(r, "ERROR", "Command failed with exit code %lld", (long long)p->exit_status);
+        state = "FAILED";
+    } else if (p->stderr_lines > 0) {
+        json_t *w = json_object_get(kt_task_props(r), "warningOnStdErr");
+        if (!json_is_false(w))
+            state = "WARNING";
+    }
+    if (p->workdir[0])
+        nftw(p->workdir, kt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    json_decref(p->vars);
+    free(p->out.buf);
+    free(p->err.buf);
+    free(p);
+    kt_task_finish(r, state, outputs);
+}
+
+static void kt_proc_on_close(uv_handle_t *h)
+{
+    kt_proc *p = h->data;
+    if (--p->open_handles == 0)
+        kt_proc_done(p);
+}
+
+static void kt_proc_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    static char scratch[65536]; /* one loop thread: reads are consumed before the next alloc */
+    (void)suggested;
+    buf->base = scratch;
+    buf->len = sizeof scratch;
+}
+
+static void kt_proc_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    kt_stream *s = st->data;
+    kt_proc *p = (kt_proc *)((char *)s - (s->is_err ? offsetof(kt_proc, err) : offsetof(kt_proc, out)));
+    if (n > 0) {
+        kt_proc_feed(p, s, buf->base, (size_t)n);
+        return;
+    }
+    if (n == 0)
+        return;
+    /* EOF or error: the last line may lack its newline. */
+    if (s->len) {
+        kt_proc_line(p, s, s->buf, s->len);
+        s->len = 0;
+    }
+    uv_read_stop(st);
+    st->data = p;
+    uv_close((uv_handle_t *)st, kt_proc_on_close);
+}
+
+static void kt_proc_on_exit(uv_process_t *proc, int64_t status, int sig)
+{
+    kt_proc *p = proc->data;
+    p->exited = 1;
+    p->exit_status = status;
+    p->term_signal = sig;
+    uv_close((uv_handle_t *)proc, kt_proc_on_close);
+}
+
+/* ---- start --------------------------------------------------------------------------------------- */
+
+static int kt_append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + n + 2 > *cap) {
+        size_t c = (*len + n + 2) * 2;
+        char *nb = realloc(*buf, c);
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = c;
+    }
+    if (*len)
+        (*buf)[(*len)++] = '\n';
+    memcpy(*buf + *len, s, n + 1);
+    *len += n;
+    return 0;
+}
+
+/* set -e (failFast), beforeCommands, then commands (or script), joined with newlines. */
+static char *kt_proc_script(kt_task_run *r, const char *main_prop, char *err, size_t errcap)
+{
+    const json_t *props = kt_task_props(r);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    if (!json_is_false(json_object_get(props, "failFast")))
+        kt_append(&buf, &len, &cap, "set -e");
+    const char *lists[2] = {"beforeCommands", main_prop};
+    for (int k = 0; k < 2; k++) {
+        json_t *v = json_object_get(props, lists[k]);
+        if (json_is_string(v)) {
+            kt_append(&buf, &len, &cap, json_string_value(v));
+            continue;
+        }
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c) {
+            if (!json_is_string(c)) {
+                snprintf(err, errcap, "%s[%zu] must be a string", lists[k], i);
+                free(buf);
+                return NULL;
+            }
+            kt_append(&buf, &len, &cap, json_string_value(c));
+        }
+    }
+    if (!buf)
+        buf = strdup("");
+    return buf;
+}
+
+static char **kt_proc_env(kt_task_run *r, const char *workdir)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    json_t *env = json_object_get(kt_task_props(r), "env");
+    char **out = calloc(n + json_object_size(env) + 2, sizeof *out);
+    if (!out)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        out[k++] = strdup(environ[i]);
+    const char *key;
+    json_t *v;
+    json_object_foreach(env, key, v) {
+        char *s = NULL;
+        if (json_is_string(v)) {
+            if (asprintf(&s, "%s=%s", key, json_string_value(v)) < 0)
+                s = NULL;
+        } else {
+            char *d = json_dumps(v, JSON_ENCODE_ANY);
+            if (d && asprintf(&s, "%s=%s", key, d) < 0)
+                s = NULL;
+            free(d);
+        }
+        if (s)
+            out[k++] = s;
+    }
+    if (asprintf(&out[k], "WORKING_DIR=%s", workdir) >= 0)
+        k++;
+    out[k] = NULL;
+    return out;
+}
+
+static void kt_strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void kt_proc_start(kt_task_run *r, const char *main_prop)
+{
+    char err[512] = "";
+    const json_t *props = kt_task_props(r);
+    json_t *runner = json_object_get(props, "taskRunner");
+    const char *rtype = json_string_value(json_object_get(runner, "type"));
+    if (rtype && strcmp(rtype, "io.kestra.plugin.core.runner.Process")) {
+        kt_task_logf(r, "ERROR", "Task runner '%s' is not available on this worker: use io.kestra.plugin.core.runner.Process",
+                     rtype);
+        kt_task_finish(r, "FAILED", NULL);
+        return;
+    }
+    kt_proc *p = calloc(1, sizeof *p);
+    char *script = kt_proc_script(r, main_prop, err, sizeof err);
+    if (!p || !script) {
+        kt_task_logf(r, "ERROR", "%s", err[0] ? err : "out of memory");
+        free(p);
+        free(script);
+        kt_task_finish(r, "FAILED", NULL);
+        return;
+    }
+    p->r = r;
+    p->vars = json_object();
+    p->err.is_err = 1;
+    snprintf(p->workdir, sizeof p->workdir, "%s/kite-task-XXXXXX", kt_task_tmp_dir(r));
+    if (!mkdtemp(p->workdir)) {
+        kt_task_logf(r, "ERROR", "cannot create a working directory in %s: %s", kt_task_tmp_dir(r), strerror(errno));
+        p->workdir[0] = 0;
+        goto fail;
+    }
+    /* interpreter + the joined script as its last argument */
+    json_t *interp = json_object_get(props, "interpreter");
+    size_t ni = json_is_array(interp) && json_array_size(interp) ? json_array_size(interp) : 2;
+    char **argv = calloc(ni + 2, sizeof *argv);
+    if (!argv)
+        goto fail;
+    if (json_is_array(interp) && json_array_size(interp)) {
+        for (size_t i = 0; i < ni; i++) {
+            const char *a = json_string_value(json_array_get(interp, i));
+            argv[i] = strdup(a ? a : "");
+        }
+    } else {
+        argv[0] = strdup("/bin/sh");
+        argv[1] = strdup("-c");
+    }
+    argv[ni] = script;
+    script = NULL;
+    char **env = kt_proc_env(r, p->workdir);
+    uv_loop_t *loop = kt_task_loop(r);
+    uv_pipe_init(loop, &p->out.pipe, 0);
+    uv_pipe_init(loop, &p->err.pipe, 0);
+    p->out.pipe.data = &p->out;
+    p->err.pipe.data = &p->err;
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->out.pipe},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->err.pipe},
+    };
+    uv_process_options_t opt = {.exit_cb = kt_proc_on_exit, .file = argv[0], .args = argv, .env = env,
+                                .cwd = p->workdir, .stdio_count = 3, .stdio = stdio,
+                                /* its own process group, so a kill reaches the commands' children too */
+                                .flags = UV_PROCESS_DETACHED};
+    p->proc.data = p;
+    int rc = uv_spawn(loop, &p->proc, &opt);
+    kt_strv_free(argv);
+    kt_strv_free(env);
+    p->open_handles = 3;
+    if (rc) {
+        kt_task_logf(r, "ERROR", "cannot start '%s': %s", opt.file ? opt.file : "?", uv_strerror(rc));
+        p->exit_status = 127;
+        uv_close((uv_handle_t *)&p->proc, kt_proc_on_close); /* uv_spawn initialised it even on failure */
+        p->out.pipe.data = p;
+        p->err.pipe.data = p;
+        uv_close((uv_handle_t *)&p->out.pipe, kt_proc_on_close);
+        uv_close((uv_handle_t *)&p->err.pipe, kt_proc_on_close);
+        return;
+    }
+    kt_task_set_data(r, p);
+    uv_read_start((uv_stream_t *)&p->out.pipe, kt_proc_alloc, kt_proc_on_read);
+    uv_read_start((uv_stream_t *)&p->err.pipe, kt_proc_alloc, kt_proc_on_read);
+    return;
+fail:
+    free(script);
+    if (p->workdir[0])
+        rmdir(p->workdir);
+    json_decref(p->vars);
+    free(p);
+    kt_task_finish(r, "FAILED", NULL);
+}
+
+static void kt_proc_kill(kt_task_run *r)
+{
+    kt_proc *p = kt_task_data(r);
+    if (!p || p->exited)
+        return;
+    p->killed = 1;
+    kill(-p->proc.pid, SIGKILL); /* the whole group: the shell and what it started */
+}
+
+static void kt_shell_commands_start(kt_task_run *r) { kt_proc_start(r, "commands"); }
+static void kt_shell_script_start(kt_task_run *r) { kt_proc_start(r, "script"); }
+
+const kt_task_impl kt_task_shell_commands_impl = {
+    .type = "io.kestra.plugin.scripts.shell.Commands", .start = kt_shell_commands_start, .kill = kt_proc_kill};
+const kt_task_impl kt_task_shell_script_impl = {
+    .type = "io.kestra.plugin.scripts.shell.Script", .start = kt_shell_script_start, .kill = kt_proc_kill};

@@ -1,0 +1,273 @@
+#include "actors/worker/worker.h"
+#include "actors/executor/executor.h"
+#include "actors/worker/task.h"
+#include "flow/flow.h"
+#include "runtime/clock.h"
+#include "runtime/id.h"
+#include "runtime/log.h"
+#include "runtime/map.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Where results and logs go. Logs go to the executor's node until the indexer exists. */
+#define KT_WORKER_RESULT_TO KT_EXECUTOR_ACTOR
+#define KT_WORKER_LOG_TO KT_EXECUTOR_ACTOR
+
+struct kt_task_run {
+    kt_worker *w;
+    const kt_task_impl *impl;
+    kt_msg_worker_job job;
+    char reply_to[KT_ADDR_MAX];
+    char key[2 * KT_ADDR_MAX]; /* taskrun id / attempt */
+    int64_t started_us;
+    void *data;
+    int finished;
+};
+
+struct kt_worker {
+    kt_actor *self;
+    uv_loop_t *loop;
+    uint32_t slots;
+    char tmp_dir[1024];
+    kt_map *running; /* key -> kt_task_run */
+    json_t *logs;    /* entries waiting for the end of the turn */
+    kt_outmsg *results;
+    size_t nresults, capresults;
+    uv_check_t check; /* flushes what task callbacks produced outside a drain pass */
+    int stopping;
+};
+
+static void kt_worker_on_check(uv_check_t *h);
+
+static void kt_worker_pending(kt_worker *w)
+{
+    if (!w->stopping && !uv_is_active((uv_handle_t *)&w->check))
+        uv_check_start(&w->check, kt_worker_on_check);
+}
+
+static const kt_task_impl *const kt_task_impls[] = {
+    &kt_task_log_impl, &kt_task_return_impl, &kt_task_output_values_impl, &kt_task_shell_commands_impl,
+    &kt_task_shell_script_impl,
+};
+
+static const kt_task_impl *kt_worker_impl(const char *type)
+{
+    const char *canonical = kt_task_canonical_type(type);
+    for (size_t i = 0; i < sizeof kt_task_impls / sizeof *kt_task_impls; i++)
+        if (!strcmp(kt_task_impls[i]->type, canonical))
+            return kt_task_impls[i];
+    return NULL;
+}
+
+/* ---- the task API -------------------------------------------------------------------------------- */
+
+const json_t *kt_task_props(const kt_task_run *r) { return r->job.task; }
+const char *kt_task_prop_string(const kt_task_run *r, const char *name)
+{
+    return json_string_value(json_object_get(r->job.task, name));
+}
+uv_loop_t *kt_task_loop(const kt_task_run *r) { return r->w->loop; }
+const char *kt_task_tmp_dir(const kt_task_run *r) { return r->w->tmp_dir; }
+void kt_task_set_data(kt_task_run *r, void *data) { r->data = data; }
+void *kt_task_data(const kt_task_run *r) { return r->data; }
+
+void kt_task_log(kt_task_run *r, const char *level, const char *msg, size_t len)
+{
+    char ts[48];
+    kt_time_format(kt_now_us(), ts, sizeof ts);
+    json_t *run = r->job.run;
+    json_t *e = json_pack("{s:O, s:O, s:O, s:O, s:O, s:i, s:s, s:s, s:s, s:s%, s:b}", "namespace",
+                          json_object_get(run, "namespace"), "flowId", json_object_get(run, "flowId"), "taskId",
+                          json_object_get(run, "taskId"), "executionId", json_object_get(run, "executionId"),
+                          "taskRunId", json_object_get(run, "taskRunId"), "attemptNumber", (int)r->job.attempt,
+                          "timestamp", ts, "level", level, "thread", "worker", "message", msg, len, "deleted", 0);
+    if (e)
+        json_array_append_new(r->w->logs, e);
+    kt_worker_pending(r->w);
+}
+
+void kt_task_logf(kt_task_run *r, const char *level, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    kt_task_log(r, level, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+static void kt_worker_free_run(kt_task_run *r)
+{
+    kt_msg_worker_job_clear(&r->job);
+    free(r);
+}
+
+void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
+{
+    if (r->finished) {
+        json_decref(outputs);
+        return;
+    }
+    r->finished = 1;
+    kt_worker *w = r->w;
+    if (w->nresults == w->capresults) {
+        size_t cap = w->capresults ? w->capresults * 2 : 32;
+        kt_outmsg *n = realloc(w->results, cap * sizeof *n);
+        if (n) {
+            w->results = n;
+            w->capresults = cap;
+        }
+    }
+    if (w->nresults < w->capresults) {
+        kt_outmsg *o = &w->results[w->nresults++];
+        kt_outmsg_begin(o, KT_MSG_WORKER_RESULT, r->reply_to, kt_actor_address(w->self), 0);
+        kt_msg_worker_result body = {.execution_id = r->job.execution_id, .taskrun_id = r->job.taskrun_id,
+                                     .attempt = r->job.attempt, .state = (char *)state, .outputs = outputs,
+                                     .started_us = r->started_us, .ended_us = kt_now_us()};
+        kt_msg_encode_worker_result(o, &body);
+    }
+    json_decref(outputs);
+    kt_worker_pending(w);
+    kt_map_del(w->running, r->key);
+    kt_worker_free_run(r);
+}
+
+/* ---- the actor ----------------------------------------------------------------------------------- */
+
+static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
+{
+    kt_task_run *r = calloc(1, sizeof *r);
+    if (!r)
+        return;
+    if (kt_msg_decode_worker_job(m->body, &r->job)) {
+        KT_WARN("worker", "malformed WorkerJob from %s", m->from);
+        free(r);
+        return;
+    }
+    r->w = w;
+    snprintf(r->reply_to, sizeof r->reply_to, "%s", m->from);
+    snprintf(r->key, sizeof r->key, "%s/%u", r->job.taskrun_id, r->job.attempt);
+    if (kt_map_get(w->running, r->key)) { /* at-least-once delivery: the same attempt twice runs once */
+        kt_worker_free_run(r);
+        return;
+    }
+    kt_map_put(w->running, r->key, r, NULL);
+    r->started_us = kt_now_us();
+    const char *type = json_string_value(json_object_get(r->job.task, "type"));
+    r->impl = type ? kt_worker_impl(type) : NULL;
+    if (!r->impl) {
+        kt_task_logf(r, "ERROR", "Task type '%s' is not supported by this worker", type ? type : "(none)");
+        kt_task_finish(r, "FAILED", NULL);
+        return;
+    }
+    r->impl->start(r);
+}
+
+static void kt_worker_receive(kt_actor *a, const kt_msg *m)
+{
+    kt_worker *w = kt_actor_state(a);
+    if (m->type == KT_MSG_WORKER_JOB && !w->stopping)
+        kt_worker_on_job(w, m);
+}
+
+/* End of turn: logs first, so a result never overtakes the lines of its attempt. */
+static void kt_worker_flush(kt_actor *a)
+{
+    kt_worker *w = kt_actor_state(a);
+    kt_node *node = kt_actor_node(a);
+    if (json_array_size(w->logs)) {
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, KT_WORKER_LOG_TO, kt_actor_address(a), 0);
+        kt_msg_log_batch b = {.entries = w->logs};
+        kt_msg_encode_log_batch(&o, &b);
+        kt_node_send(node, KT_WORKER_LOG_TO, &o);
+        json_array_clear(w->logs);
+    }
+    for (size_t i = 0; i < w->nresults; i++) {
+        kt_status st = kt_node_send(node, KT_WORKER_RESULT_TO, &w->results[i]);
+        if (st)
+            KT_WARN("worker", "result not delivered (%s): the executor resubmits the attempt", kt_strerror(st));
+    }
+    w->nresults = 0;
+}
+
+void kt_worker_flush_now(kt_worker *w) { kt_worker_flush(w->self); }
+
+static void kt_worker_on_check(uv_check_t *h)
+{
+    kt_worker *w = h->data;
+    uv_check_stop(h);
+    kt_worker_flush(w->self);
+}
+
+static void kt_worker_stop(kt_actor *a)
+{
+    kt_worker *w = kt_actor_state(a);
+    w->stopping = 1;
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    /* Killing ends each run through kt_task_finish, which deletes it from the map: iterate over a copy. */
+    kt_task_run **runs = calloc(kt_map_size(w->running) + 1, sizeof *runs);
+    size_t n = 0;
+    while (runs && kt_map_next(w->running, &pos, &key, &val))
+        runs[n++] = val;
+    for (size_t i = 0; i < n; i++) {
+        if (runs[i]->impl && runs[i]->impl->kill)
+            runs[i]->impl->kill(runs[i]);
+        else
+            kt_task_finish(runs[i], "KILLED", NULL);
+    }
+    free(runs);
+    kt_worker_flush(a);
+    uv_check_stop(&w->check);
+    uv_close((uv_handle_t *)&w->check, NULL);
+}
+
+static const kt_actor_ops kt_worker_ops = {.receive = kt_worker_receive, .flush = kt_worker_flush, .stop = kt_worker_stop};
+
+kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker **out)
+{
+    kt_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return KT_ENOMEM;
+    w->loop = kt_node_loop(node);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    w->slots = cfg && cfg->slots ? cfg->slots : (uint32_t)(cores > 0 ? cores * 4 : 4);
+    const char *tmp = cfg && cfg->tmp_dir ? cfg->tmp_dir : getenv("TMPDIR");
+    snprintf(w->tmp_dir, sizeof w->tmp_dir, "%s", tmp && *tmp ? tmp : "/tmp");
+    w->running = kt_map_new();
+    w->logs = json_array();
+    uv_check_init(w->loop, &w->check);
+    w->check.data = w;
+    kt_status st = kt_node_spawn(node, KT_WORKER_ACTOR, &kt_worker_ops, w, &w->self);
+    if (st) {
+        /* the check handle is closed with the loop's other handles by the caller's shutdown walk */
+        w->stopping = 1;
+        return st;
+    }
+    *out = w;
+    return KT_OK;
+}
+
+/* Called by main after the loop has closed. */
+void kt_worker_free(kt_worker *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->nresults; i++)
+        kt_outmsg_destroy(&w->results[i]);
+    free(w->results);
+    kt_map_free(w->running);
+    json_decref(w->logs);
+    free(w);
+}
+
+uint32_t kt_worker_slots(const kt_worker *w) { return w->slots; }
+uint32_t kt_worker_running(const kt_worker *w) { return (uint32_t)kt_map_size(w->running); }

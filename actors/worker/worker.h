@@ -1,0 +1,28 @@
+/* The worker actor: runs the task attempts the executor hands it (WorkerJob) in a pool of slots on the node's
+ * loop, streams their logs (LogBatch) and reports each end (WorkerResult). It is the only actor that touches the
+ * user's infrastructure. */
+#ifndef KT_WORKER_H
+#define KT_WORKER_H
+
+#include <stdint.h>
+
+#include "runtime/node.h"
+
+#define KT_WORKER_ACTOR "worker"
+
+typedef struct kt_worker kt_worker;
+
+typedef struct kt_worker_config {
+    uint32_t slots;       /* concurrent attempts; 0 = cores x 4 */
+    const char *tmp_dir;  /* where task working directories live; NULL = $TMPDIR or /tmp */
+} kt_worker_config;
+
+kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker **out);
+uint32_t kt_worker_slots(const kt_worker *w);
+uint32_t kt_worker_running(const kt_worker *w);
+/* Frees what the actor kept; call after the loop has closed. */
+void kt_worker_free(kt_worker *w);
+/* Sends pending logs and results now (for task callbacks that run outside a drain pass). */
+void kt_worker_flush_now(kt_worker *w);
+
+#endif

@@ -1,0 +1,429 @@
+/* Values as Kestra prints and compares them (reference 2.2, 1.5, 1.6): Java Double.toString, the
+ * JsonWriter, Java toString forms, Jackson's JSON, Java equals and Java HashMap iteration order. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/expr_int.h"
+
+/* ---- buffer ---- */
+
+static int buf_grow(kx_buf *b, size_t need)
+{
+    if (b->oom) return -1;
+    if (b->len + need + 1 <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + need + 1) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+void kx_buf_put(kx_buf *b, const char *s, size_t n)
+{
+    if (!n || buf_grow(b, n)) return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+void kx_buf_puts(kx_buf *b, const char *s) { kx_buf_put(b, s, strlen(s)); }
+void kx_buf_putc(kx_buf *b, char c) { kx_buf_put(b, &c, 1); }
+
+void kx_buf_printf(kx_buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof tmp) {
+        kx_buf_put(b, tmp, (size_t)n);
+        return;
+    }
+    if (buf_grow(b, (size_t)n)) return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *kx_buf_take(kx_buf *b)
+{
+    if (b->oom) {
+        free(b->p);
+        memset(b, 0, sizeof *b);
+        return NULL;
+    }
+    if (!b->p && buf_grow(b, 0)) return NULL;
+    if (!b->p) return NULL;
+    b->p[b->len] = 0;
+    char *p = b->p;
+    memset(b, 0, sizeof *b);
+    return p;
+}
+
+/* ---- strings ---- */
+
+/* json_string refuses invalid UTF-8; Kestra (Java strings) would show U+FFFD instead. */
+json_t *kx_strn(const char *s, size_t n)
+{
+    if (!s) return json_null();
+    json_t *v = json_stringn(s, n);
+    if (v) return v;
+    kx_buf b = {0};
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t l = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        int ok = l && i + l <= n;
+        for (size_t k = 1; ok && k < l; k++) ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
+        if (ok && c) {
+            kx_buf_put(&b, s + i, l);
+            i += l;
+        } else {
+            kx_buf_puts(&b, "\xEF\xBF\xBD");
+            i++;
+        }
+    }
+    char *t = kx_buf_take(&b);
+    v = t ? json_string(t) : NULL;
+    free(t);
+    return v;
+}
+
+json_t *kx_str(const char *s) { return s ? kx_strn(s, strlen(s)) : json_null(); }
+
+/* Decodes one UTF-8 code point; returns its length (1 for a bad byte). */
+static size_t utf8_cp(const char *s, size_t n, unsigned *cp)
+{
+    unsigned char c = (unsigned char)s[0];
+    size_t l = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    if (l > n) l = 1;
+    if (l == 1) {
+        *cp = c;
+        return 1;
+    }
+    unsigned v = c & (0x7F >> l);
+    for (size_t i = 1; i < l; i++) v = (v << 6) | ((unsigned char)s[i] & 0x3F);
+    *cp = v;
+    return l;
+}
+
+int kx_utf16_len(const char *s, size_t n)
+{
+    int len = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned cp;
+        i += utf8_cp(s + i, n - i, &cp);
+        len += cp >= 0x10000 ? 2 : 1;
+    }
+    return len;
+}
+
+/* Java String.hashCode over UTF-16 code units. */
+static int32_t java_hash(const char *s, size_t n)
+{
+    uint32_t h = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned cp;
+        i += utf8_cp(s + i, n - i, &cp);
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            h = 31 * h + (0xD800 + (cp >> 10));
+            h = 31 * h + (0xDC00 + (cp & 0x3FF));
+        } else {
+            h = 31 * h + cp;
+        }
+    }
+    return (int32_t)h;
+}
+
+/* ---- Java names and printing ---- */
+
+const char *kx_java_class(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "java.util.LinkedHashMap";
+    case JSON_ARRAY: return "java.util.ArrayList";
+    case JSON_STRING: return "java.lang.String";
+    case JSON_INTEGER: return "java.lang.Long";
+    case JSON_REAL: return "java.lang.Double";
+    case JSON_TRUE:
+    case JSON_FALSE: return "java.lang.Boolean";
+    default: return "null";
+    }
+}
+
+void kx_fmt_double(double d, char *buf, size_t cap)
+{
+    if (isnan(d)) {
+        snprintf(buf, cap, "NaN");
+        return;
+    }
+    if (isinf(d)) {
+        snprintf(buf, cap, d > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    if (d == 0) {
+        snprintf(buf, cap, signbit(d) ? "-0.0" : "0.0");
+        return;
+    }
+    /* shortest decimal that round-trips, as Java 19+ prints */
+    char tmp[64];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+        if (strtod(tmp, NULL) == d) break;
+    }
+    char digits[32];
+    int nd = 0, neg = 0;
+    const char *s = tmp;
+    if (*s == '-') {
+        neg = 1;
+        s++;
+    }
+    for (; *s && *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9' && nd < 31) digits[nd++] = *s;
+    int e = atoi(s + 1);
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    digits[nd] = 0;
+    double a = fabs(d);
+    kx_buf b = {0};
+    if (neg) kx_buf_putc(&b, '-');
+    if (a >= 1e-3 && a < 1e7) {
+        if (e >= 0) {
+            for (int i = 0; i <= e; i++) kx_buf_putc(&b, i < nd ? digits[i] : '0');
+            kx_buf_putc(&b, '.');
+            if (nd > e + 1) kx_buf_put(&b, digits + e + 1, (size_t)(nd - e - 1));
+            else kx_buf_putc(&b, '0');
+        } else {
+            kx_buf_puts(&b, "0.");
+            for (int i = 0; i < -e - 1; i++) kx_buf_putc(&b, '0');
+            kx_buf_put(&b, digits, (size_t)nd);
+        }
+    } else {
+        kx_buf_putc(&b, digits[0]);
+        kx_buf_putc(&b, '.');
+        if (nd > 1) kx_buf_put(&b, digits + 1, (size_t)nd - 1);
+        else kx_buf_putc(&b, '0');
+        kx_buf_printf(&b, "E%d", e);
+    }
+    char *r = kx_buf_take(&b);
+    snprintf(buf, cap, "%s", r ? r : "NaN");
+    free(r);
+}
+
+static void json_str(kx_buf *b, const char *s, size_t n)
+{
+    kx_buf_putc(b, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        kx_buf_put(b, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"': kx_buf_puts(b, "\\\""); break;
+        case '\\': kx_buf_puts(b, "\\\\"); break;
+        case '\n': kx_buf_puts(b, "\\n"); break;
+        case '\t': kx_buf_puts(b, "\\t"); break;
+        case '\r': kx_buf_puts(b, "\\r"); break;
+        case '\b': kx_buf_puts(b, "\\b"); break;
+        case '\f': kx_buf_puts(b, "\\f"); break;
+        default: kx_buf_printf(b, "\\u%04X", c);
+        }
+    }
+    kx_buf_put(b, s + run, n - run);
+    kx_buf_putc(b, '"');
+}
+
+void kx_json_write(kx_buf *b, const json_t *v)
+{
+    char tmp[64];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *x;
+        int first = 1;
+        kx_buf_putc(b, '{');
+        json_object_foreach((json_t *)v, k, x) {
+            if (json_is_null(x)) continue; /* Jackson NON_NULL on map content */
+            if (!first) kx_buf_putc(b, ',');
+            first = 0;
+            json_str(b, k, strlen(k));
+            kx_buf_putc(b, ':');
+            kx_json_write(b, x);
+        }
+        kx_buf_putc(b, '}');
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *x;
+        kx_buf_putc(b, '[');
+        json_array_foreach(v, i, x) {
+            if (i) kx_buf_putc(b, ',');
+            kx_json_write(b, x);
+        }
+        kx_buf_putc(b, ']');
+        break;
+    }
+    case JSON_STRING: json_str(b, json_string_value(v), json_string_length(v)); break;
+    case JSON_INTEGER: kx_buf_printf(b, "%lld", (long long)json_integer_value(v)); break;
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        kx_fmt_double(d, tmp, sizeof tmp);
+        if (isnan(d) || isinf(d)) json_str(b, tmp, strlen(tmp));
+        else kx_buf_puts(b, tmp);
+        break;
+    }
+    case JSON_TRUE: kx_buf_puts(b, "true"); break;
+    case JSON_FALSE: kx_buf_puts(b, "false"); break;
+    default: kx_buf_puts(b, "null"); break;
+    }
+}
+
+static void scalar(kx_buf *b, const json_t *v)
+{
+    char tmp[64];
+    switch (json_typeof(v)) {
+    case JSON_STRING: kx_buf_put(b, json_string_value(v), json_string_length(v)); break;
+    case JSON_INTEGER: kx_buf_printf(b, "%lld", (long long)json_integer_value(v)); break;
+    case JSON_REAL:
+        kx_fmt_double(json_real_value(v), tmp, sizeof tmp);
+        kx_buf_puts(b, tmp);
+        break;
+    case JSON_TRUE: kx_buf_puts(b, "true"); break;
+    case JSON_FALSE: kx_buf_puts(b, "false"); break;
+    default: break;
+    }
+}
+
+void kx_print(kx_buf *b, const json_t *v)
+{
+    if (!v || json_is_null(v)) return;
+    if (json_is_object(v) || json_is_array(v)) kx_json_write(b, v);
+    else scalar(b, v);
+}
+
+void kx_tostring(kx_buf *b, const json_t *v)
+{
+    if (!v || json_is_null(v)) {
+        kx_buf_puts(b, "null");
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        kx_buf_putc(b, '[');
+        json_array_foreach(v, i, x) {
+            if (i) kx_buf_puts(b, ", ");
+            kx_tostring(b, x);
+        }
+        kx_buf_putc(b, ']');
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        int first = 1;
+        kx_buf_putc(b, '{');
+        json_object_foreach((json_t *)v, k, x) {
+            if (!first) kx_buf_puts(b, ", ");
+            first = 0;
+            kx_buf_puts(b, k);
+            kx_buf_putc(b, '=');
+            kx_tostring(b, x);
+        }
+        kx_buf_putc(b, '}');
+    } else {
+        scalar(b, v);
+    }
+}
+
+char *kx_tostring_dup(const json_t *v)
+{
+    kx_buf b = {0};
+    kx_tostring(&b, v);
+    return kx_buf_take(&b);
+}
+
+int kx_java_equals(const json_t *a, const json_t *b)
+{
+    if (!a || !b) return a == b;
+    if (json_typeof(a) != json_typeof(b)) {
+        return (json_is_boolean(a) && json_is_boolean(b)) ? json_is_true(a) == json_is_true(b) : 0;
+    }
+    switch (json_typeof(a)) {
+    case JSON_OBJECT: {
+        if (json_object_size(a) != json_object_size(b)) return 0;
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)a, k, x) {
+            json_t *y = json_object_get(b, k);
+            if (!y || !kx_java_equals(x, y)) return 0;
+        }
+        return 1;
+    }
+    case JSON_ARRAY: {
+        if (json_array_size(a) != json_array_size(b)) return 0;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!kx_java_equals(json_array_get(a, i), json_array_get(b, i))) return 0;
+        return 1;
+    }
+    case JSON_STRING:
+        return json_string_length(a) == json_string_length(b) &&
+               memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+    case JSON_INTEGER: return json_integer_value(a) == json_integer_value(b);
+    case JSON_REAL: return json_real_value(a) == json_real_value(b);
+    default: return 1;
+    }
+}
+
+/* ---- Java HashMap iteration order (reference 1.5) ---- */
+
+typedef struct hm_ent {
+    const char *key;
+    json_t *val;
+    uint32_t bucket;
+    size_t idx;
+} hm_ent;
+
+static int hm_cmp(const void *x, const void *y)
+{
+    const hm_ent *a = x, *b = y;
+    if (a->bucket != b->bucket) return a->bucket < b->bucket ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+json_t *kx_hashmap_order(json_t *obj, size_t initial_capacity)
+{
+    size_t n = json_object_size(obj);
+    if (n < 2) return obj;
+    uint32_t cap = 1;
+    while (cap < initial_capacity && cap < (1u << 30)) cap <<= 1;
+    while (n > (size_t)(cap * 0.75) && cap < (1u << 30)) cap <<= 1;
+    hm_ent *e = malloc(n * sizeof *e);
+    json_t *out = json_object();
+    if (!e || !out) goto fail;
+    const char *k;
+    json_t *x;
+    size_t i = 0;
+    json_object_foreach(obj, k, x) {
+        uint32_t h = (uint32_t)java_hash(k, strlen(k));
+        e[i] = (hm_ent){k, x, (h ^ (h >> 16)) & (cap - 1), i};
+        i++;
+    }
+    qsort(e, n, sizeof *e, hm_cmp);
+    for (i = 0; i < n; i++)
+        if (json_object_set(out, e[i].key, e[i].val)) goto fail;
+    free(e);
+    json_decref(obj);
+    return out;
+fail:
+    free(e);
+    json_decref(out);
+    return obj; /* insertion order is a better fallback than failing the render */
+}

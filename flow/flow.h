@@ -1,0 +1,42 @@
+/* A Kestra flow: parsed from YAML, validated the way Kestra validates it at save time (strict properties,
+ * required fields, id patterns, unique task ids, known plugin types, durations, cron, inputs), and kept as
+ * Kestra's Flow JSON for the rest of Kite. */
+#ifndef KT_FLOW_FLOW_H
+#define KT_FLOW_FLOW_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "flow/yaml.h"
+#include "runtime/status.h"
+
+typedef struct kt_flow kt_flow;
+
+/* Parses and validates ONE flow document (src may contain exactly one document). All errors of the file are
+ * reported in one pass into diags with file:line:col + property path; returns KT_EINVAL when any. */
+kt_status kt_flow_parse(const char *src, size_t len, const char *file, kt_flow **out, kt_diags *diags);
+/* Validates an already-loaded JSON flow (e.g. from the API's JSON body or the store): the same checks,
+ * without positions. */
+kt_status kt_flow_from_json(const json_t *root, const char *file, kt_flow **out, kt_diags *diags);
+void kt_flow_free(kt_flow *f);
+
+const char *kt_flow_id(const kt_flow *f);
+const char *kt_flow_namespace(const kt_flow *f);
+int kt_flow_disabled(const kt_flow *f);
+/* The flow as Kestra's Flow JSON (id, namespace, description, labels, inputs, variables, tasks, errors, finally,
+ * triggers, outputs, ... exactly the properties the user wrote, plus "disabled": false, "deleted": false defaults),
+ * types as written. An input written with the legacy `name` also gets `id`. Borrowed. */
+const json_t *kt_flow_json(const kt_flow *f);
+const json_t *kt_flow_tasks(const kt_flow *f);  /* borrowed array of task objects (each has id, type, props) */
+const json_t *kt_flow_inputs(const kt_flow *f); /* borrowed array or NULL */
+const json_t *kt_flow_triggers(const kt_flow *f); /* borrowed array or NULL */
+
+/* Canonical type for a task/trigger type name (legacy io.kestra.core.tasks.* aliases -> io.kestra.plugin.core.*);
+ * returns the input when it is not an alias. Defined in flow/tasks.c. */
+const char *kt_task_canonical_type(const char *type);
+
+/* Cron syntax check used for Schedule triggers: 5 fields (6 with seconds first when with_seconds) or a
+ * nickname (@daily...). 0 when valid; otherwise -1 and *reason (static text) says why. */
+int kt_flow_check_cron(const char *expr, int with_seconds, const char **reason);
+
+#endif

@@ -1,0 +1,374 @@
+/* The plugin catalogue (see tasks.h). Property lists follow KESTRA-model.md §4-7 and KESTRA-execution.md §5,
+ * i.e. Kestra's model classes at the December 2024 snapshot; `finally` is accepted as well since newer
+ * flows use it. Common properties are not repeated per entry: the validator adds them by kind. */
+#include "flow/tasks.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define P(n, k) {n, k, 0, NULL, NULL}
+#define PR(n, k) {n, k, KT_PF_REQ, NULL, NULL}
+#define PF(n, k, f) {n, k, f, NULL, NULL}
+#define PE(n, e) {n, KT_P_ENUM, 0, e, NULL}
+#define PEL(n, e) {n, KT_P_ENUM_LIST, 0, e, NULL}
+#define PO(n, k, f, sub) {n, k, f, NULL, sub}
+#define END {NULL, 0, 0, NULL, NULL}
+#define D KT_PF_DYN
+#define R KT_PF_REQ
+#define NE KT_PF_NONEMPTY
+
+const char *const kt_enum_log_levels[] = {"ERROR", "WARN", "INFO", "DEBUG", "TRACE", NULL};
+const char *const kt_enum_input_types[] = {"STRING", "ENUM",   "SELECT", "INT",   "FLOAT",       "BOOLEAN",
+                                           "BOOL",   "DATETIME", "DATE", "TIME",  "DURATION",    "FILE",
+                                           "JSON",   "URI",    "SECRET", "ARRAY", "MULTISELECT", "YAML",
+                                           "EMAIL",  NULL};
+const char *const kt_enum_states[] = {"CREATED", "RUNNING",  "PAUSED",    "RESTARTED", "KILLING", "SUCCESS",
+                                      "WARNING", "FAILED",   "KILLED",    "CANCELLED", "QUEUED",  "RETRYING",
+                                      "RETRIED", "SKIPPED",  NULL};
+static const char *const e_fallback[] = {"FAIL", "WAIT", "CANCEL", NULL};
+static const char *const e_http_method[] = {"OPTIONS", "GET",   "HEAD",    "POST",  "PUT",    "DELETE",
+                                            "TRACE",   "CONNECT", "PATCH", "CUSTOM", NULL};
+static const char *const e_proxy[] = {"DIRECT", "HTTP", "SOCKS", NULL};
+static const char *const e_http_log[] = {"ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF", "NOT_SPECIFIED", NULL};
+static const char *const e_kv_type[] = {"STRING", "NUMBER", "BOOLEAN", "DATETIME", "DATE", "DURATION", "JSON", NULL};
+static const char *const e_filter_type[] = {"INCLUDE", "EXCLUDE", NULL};
+static const char *const e_err_null[] = {"FAIL", "INCLUDE", "EXCLUDE", NULL};
+static const char *const e_conflict[] = {"OVERWRITE", "ERROR", "SKIP", NULL};
+static const char *const e_target_os[] = {"LINUX", "WINDOWS", "AUTO", NULL};
+static const char *const e_runner[] = {"PROCESS", "DOCKER", NULL};
+static const char *const e_recover[] = {"ALL", "LAST", "NONE", NULL};
+static const char *const e_comparison[] = {"EQUALS", "PREFIX", "SUFFIX", NULL};
+static const char *const e_day_of_week[] = {"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY",
+                                            "FRIDAY", "SATURDAY", "SUNDAY", NULL};
+static const char *const e_day_in_month[] = {"FIRST", "SECOND", "THIRD", "FOURTH", "LAST", NULL};
+
+/* ---------------------------------------------------------------- shared sub-objects */
+
+static const kt_prop o_worker_group[] = {P("key", KT_P_STR), PE("fallback", e_fallback), END};
+static const kt_prop o_ns_files[] = {P("enabled", KT_P_BOOL), P("include", KT_P_STR_LIST),
+                                     P("exclude", KT_P_STR_LIST), END};
+
+static const kt_prop common_task[] = {
+    PF("id", KT_P_STR, R | NE),
+    PF("type", KT_P_STR, R | NE),
+    P("description", KT_P_STR),
+    P("retry", KT_P_RETRY),
+    PF("timeout", KT_P_DUR, D),
+    P("disabled", KT_P_BOOL),
+    PO("workerGroup", KT_P_OBJ, 0, o_worker_group),
+    PE("logLevel", kt_enum_log_levels),
+    P("allowFailure", KT_P_BOOL),
+    P("allowWarning", KT_P_BOOL),
+    P("logToFile", KT_P_BOOL),
+    P("runIf", KT_P_STR),
+    END,
+};
+static const kt_prop common_flowable[] = {P("errors", KT_P_TASKS), P("finally", KT_P_TASKS), END};
+static const kt_prop common_trigger[] = {
+    PF("id", KT_P_STR, R | NE),
+    PF("type", KT_P_STR, R | NE),
+    P("description", KT_P_STR),
+    P("conditions", KT_P_CONDS),
+    P("disabled", KT_P_BOOL),
+    PO("workerGroup", KT_P_OBJ, 0, o_worker_group),
+    PE("logLevel", kt_enum_log_levels),
+    PE("minLogLevel", kt_enum_log_levels),
+    P("labels", KT_P_LABELS),
+    PEL("stopAfter", kt_enum_states),
+    P("logToFile", KT_P_BOOL),
+    END,
+};
+
+const kt_prop *kt_task_common_props(void) { return common_task; }
+const kt_prop *kt_task_flowable_props(void) { return common_flowable; }
+const kt_prop *kt_task_trigger_common_props(void) { return common_trigger; }
+
+/* ---------------------------------------------------------------- flow control */
+
+static const kt_prop t_sequential[] = {P("tasks", KT_P_TASKS), END};
+static const kt_prop t_parallel[] = {PF("tasks", KT_P_TASKS, R | NE), P("concurrent", KT_P_INT), END};
+static const kt_prop t_if[] = {P("condition", KT_P_STR), PF("then", KT_P_TASKS, R | NE), P("else", KT_P_TASKS), END};
+static const kt_prop t_switch[] = {PF("value", KT_P_STR, R | NE), P("cases", KT_P_CASES), P("defaults", KT_P_TASKS), END};
+static const kt_prop t_foreach[] = {PF("values", KT_P_ANY, R), P("concurrencyLimit", KT_P_INT), P("tasks", KT_P_TASKS), END};
+static const kt_prop t_each_seq[] = {PF("value", KT_P_ANY, R), P("tasks", KT_P_TASKS), END};
+static const kt_prop t_each_par[] = {PF("value", KT_P_ANY, R), P("concurrent", KT_P_INT),
+                                     PF("tasks", KT_P_TASKS, R | NE), END};
+static const kt_prop t_dag[] = {PF("tasks", KT_P_DAG, R | NE), P("concurrent", KT_P_INT), END};
+static const kt_prop t_pause[] = {PF("delay", KT_P_DUR, D), PF("timeout", KT_P_DUR, D), P("onResume", KT_P_INPUTS),
+                                  P("tasks", KT_P_TASKS), END};
+static const kt_prop t_sleep[] = {PR("duration", KT_P_DUR), END};
+static const kt_prop t_subflow[] = {
+    PF("namespace", KT_P_STR, R | NE), PR("flowId", KT_P_STR), P("revision", KT_P_INT), P("inputs", KT_P_MAP),
+    P("labels", KT_P_LABELS), P("wait", KT_P_BOOL), P("transmitFailed", KT_P_BOOL), P("inheritLabels", KT_P_BOOL),
+    P("outputs", KT_P_MAP), PF("scheduleDate", KT_P_STR, D), END,
+};
+static const kt_prop o_batch[] = {PF("rows", KT_P_INT, D), PF("bytes", KT_P_STR, D), PF("partitions", KT_P_INT, D),
+                                  PF("separator", KT_P_STR, D), END};
+static const kt_prop t_foreach_item[] = {
+    PF("items", KT_P_STR, R | NE), PO("batch", KT_P_OBJ, 0, o_batch), PF("namespace", KT_P_STR, R | NE),
+    PR("flowId", KT_P_STR), P("revision", KT_P_INT), P("inputs", KT_P_MAP), P("labels", KT_P_LABELS),
+    P("wait", KT_P_BOOL), P("transmitFailed", KT_P_BOOL), P("inheritLabels", KT_P_BOOL),
+    PF("scheduleDate", KT_P_STR, D), END,
+};
+static const kt_prop o_cache[] = {PR("patterns", KT_P_STR_LIST), P("ttl", KT_P_DUR), END};
+static const kt_prop t_working_dir[] = {
+    PF("tasks", KT_P_TASKS, R | NE), PO("cache", KT_P_OBJ, 0, o_cache), PO("namespaceFiles", KT_P_OBJ, 0, o_ns_files),
+    P("inputFiles", KT_P_STR_OR_MAP), P("outputFiles", KT_P_STR_LIST), END,
+};
+static const kt_prop t_template[] = {PR("namespace", KT_P_STR), PR("templateId", KT_P_STR), P("args", KT_P_MAP), END};
+static const kt_prop o_check_freq[] = {P("maxIterations", KT_P_INT), P("maxDuration", KT_P_DUR),
+                                       P("interval", KT_P_DUR), END};
+static const kt_prop t_waitfor[] = {PF("tasks", KT_P_TASKS, R | NE), PF("condition", KT_P_STR, R | NE),
+                                    P("failOnMaxReached", KT_P_BOOL), PO("checkFrequency", KT_P_OBJ, 0, o_check_freq),
+                                    END};
+
+/* ---------------------------------------------------------------- log, debug, output, execution */
+
+static const kt_prop t_log[] = {PR("message", KT_P_STR_OR_LIST), PE("level", kt_enum_log_levels), END};
+static const kt_prop t_fetch[] = {P("namespace", KT_P_STR), P("flowId", KT_P_STR), P("executionId", KT_P_STR),
+                                  P("tasksId", KT_P_STR_LIST), PE("level", kt_enum_log_levels), END};
+static const kt_prop t_purge_logs[] = {P("namespace", KT_P_STR), P("flowId", KT_P_STR),
+                                       PEL("logLevels", kt_enum_log_levels), P("startDate", KT_P_STR),
+                                       PR("endDate", KT_P_STR), END};
+static const kt_prop t_echo[] = {PF("format", KT_P_STR, R | NE), PE("level", kt_enum_log_levels), END};
+static const kt_prop t_return[] = {P("format", KT_P_STR), END};
+static const kt_prop t_output_values[] = {P("values", KT_P_MAP), END};
+static const kt_prop t_templated[] = {PF("spec", KT_P_STR, R | NE), END};
+static const kt_prop t_fail[] = {P("condition", KT_P_STR), P("errorMessage", KT_P_STR), END};
+static const kt_prop t_labels[] = {PR("labels", KT_P_ANY), END};
+static const kt_prop o_count_flow[] = {PR("namespace", KT_P_STR), PR("flowId", KT_P_STR), END};
+static const kt_prop t_count[] = {PO("flows", KT_P_OBJ_LIST, 0, o_count_flow), P("namespaces", KT_P_STR_LIST),
+                                  PEL("states", kt_enum_states), PR("startDate", KT_P_STR), P("endDate", KT_P_STR),
+                                  PR("expression", KT_P_STR), END};
+static const kt_prop t_purge_exec[] = {
+    P("namespace", KT_P_STR), P("flowId", KT_P_STR), P("startDate", KT_P_STR), PR("endDate", KT_P_STR),
+    PEL("states", kt_enum_states), P("purgeExecution", KT_P_BOOL), P("purgeLog", KT_P_BOOL),
+    P("purgeMetric", KT_P_BOOL), P("purgeStorage", KT_P_BOOL), END,
+};
+static const kt_prop t_resume[] = {P("namespace", KT_P_STR), P("flowId", KT_P_STR), P("executionId", KT_P_STR),
+                                   P("inputs", KT_P_MAP), END};
+static const kt_prop t_toggle[] = {P("namespace", KT_P_STR), P("flowId", KT_P_STR), PR("trigger", KT_P_STR),
+                                   P("enabled", KT_P_BOOL), END};
+
+/* ---------------------------------------------------------------- http */
+
+static const kt_prop o_http_options[] = {
+    P("connectTimeout", KT_P_DUR), P("readTimeout", KT_P_DUR), P("readIdleTimeout", KT_P_DUR),
+    P("connectionPoolIdleTimeout", KT_P_DUR), P("maxContentLength", KT_P_INT), PE("proxyType", e_proxy),
+    P("proxyAddress", KT_P_STR), P("proxyPort", KT_P_INT), P("proxyUsername", KT_P_STR), P("proxyPassword", KT_P_STR),
+    P("defaultCharset", KT_P_STR), P("followRedirects", KT_P_BOOL), PE("logLevel", e_http_log),
+    P("basicAuthUser", KT_P_STR), P("basicAuthPassword", KT_P_STR), END,
+};
+static const kt_prop o_ssl[] = {P("insecureTrustAllCertificates", KT_P_BOOL), END};
+#define HTTP_COMMON                                                                                          \
+    PF("uri", KT_P_STR, R | NE), PE("method", e_http_method), P("body", KT_P_STR), P("formData", KT_P_MAP),     \
+        P("contentType", KT_P_STR), P("headers", KT_P_MAP), PO("options", KT_P_OBJ, 0, o_http_options),        \
+        PO("sslOptions", KT_P_OBJ, 0, o_ssl)
+static const kt_prop t_request[] = {HTTP_COMMON, P("allowFailed", KT_P_BOOL), P("encryptBody", KT_P_BOOL), END};
+static const kt_prop t_download[] = {HTTP_COMMON, P("failOnEmptyResponse", KT_P_BOOL), P("allowFailed", KT_P_BOOL), END};
+static const kt_prop g_http_trigger[] = {HTTP_COMMON, P("responseCondition", KT_P_STR), P("interval", KT_P_DUR),
+                                         P("encryptBody", KT_P_BOOL), END};
+
+/* ---------------------------------------------------------------- kv, storage, namespace files, state */
+
+static const kt_prop t_kv_set[] = {PR("key", KT_P_STR), PR("value", KT_P_ANY), P("namespace", KT_P_STR),
+                                   P("overwrite", KT_P_BOOL), P("ttl", KT_P_DUR), PE("kvType", e_kv_type), END};
+static const kt_prop t_kv_get[] = {PR("key", KT_P_STR), P("namespace", KT_P_STR), P("errorOnMissing", KT_P_BOOL), END};
+static const kt_prop t_kv_keys[] = {P("prefix", KT_P_STR), P("namespace", KT_P_STR), END};
+static const kt_prop t_concat[] = {PR("files", KT_P_STR_OR_LIST), P("separator", KT_P_STR), P("extension", KT_P_STR), END};
+static const kt_prop t_dedup[] = {PR("from", KT_P_STR), PR("expr", KT_P_STR), END};
+static const kt_prop t_st_delete[] = {PR("uri", KT_P_STR), P("errorOnMissing", KT_P_BOOL), END};
+static const kt_prop t_filter[] = {PR("from", KT_P_STR), PR("filterCondition", KT_P_STR), PE("filterType", e_filter_type),
+                                   PE("errorOrNullBehavior", e_err_null), END};
+static const kt_prop t_local_files[] = {P("inputs", KT_P_STR_OR_MAP), P("outputs", KT_P_STR_LIST), END};
+static const kt_prop t_none[] = {END};
+static const kt_prop t_reverse[] = {PR("from", KT_P_STR), P("separator", KT_P_STR), P("charset", KT_P_STR), END};
+static const kt_prop t_size[] = {PR("uri", KT_P_STR), END};
+static const kt_prop t_split[] = {PR("from", KT_P_STR), PF("bytes", KT_P_STR, D), PF("partitions", KT_P_INT, D),
+                                  PF("rows", KT_P_INT, D), PF("separator", KT_P_STR, D), END};
+static const kt_prop t_ns_upload[] = {PR("namespace", KT_P_STR), P("files", KT_P_STR_LIST), P("filesMap", KT_P_STR_OR_MAP),
+                                      P("destination", KT_P_STR), PE("conflict", e_conflict), END};
+static const kt_prop t_ns_download[] = {PR("namespace", KT_P_STR), PR("files", KT_P_STR_OR_LIST),
+                                        P("destination", KT_P_STR), END};
+static const kt_prop t_ns_delete[] = {PR("namespace", KT_P_STR), PR("files", KT_P_STR_OR_LIST), END};
+static const kt_prop t_state_set[] = {P("name", KT_P_STR), P("namespace", KT_P_BOOL), P("taskrunValue", KT_P_BOOL),
+                                      P("data", KT_P_MAP), END};
+static const kt_prop t_state_get[] = {P("name", KT_P_STR), P("namespace", KT_P_BOOL), P("taskrunValue", KT_P_BOOL),
+                                      P("errorOnMissing", KT_P_BOOL), END};
+
+/* ---------------------------------------------------------------- scripts and task runners */
+
+#define SCRIPT_COMMON                                                                                        \
+    P("taskRunner", KT_P_RUNNER), P("containerImage", KT_P_STR), P("beforeCommands", KT_P_STR_OR_LIST),       \
+        P("env", KT_P_MAP), P("interpreter", KT_P_STR_LIST), P("failFast", KT_P_BOOL),                         \
+        P("warningOnStdErr", KT_P_BOOL), PO("namespaceFiles", KT_P_OBJ, 0, o_ns_files),                        \
+        P("inputFiles", KT_P_STR_OR_MAP), P("outputFiles", KT_P_STR_LIST), PE("targetOS", e_target_os),        \
+        PE("runner", e_runner), P("docker", KT_P_MAP), P("outputDirectory", KT_P_BOOL)
+static const kt_prop t_commands[] = {SCRIPT_COMMON, PF("commands", KT_P_STR_OR_LIST, R | NE), END};
+static const kt_prop t_script[] = {SCRIPT_COMMON, PF("script", KT_P_STR, R | NE), END};
+static const kt_prop r_docker[] = {
+    P("host", KT_P_STR), P("config", KT_P_ANY), P("credentials", KT_P_MAP), P("image", KT_P_STR), P("user", KT_P_STR),
+    P("entryPoint", KT_P_STR_LIST), P("extraHosts", KT_P_STR_LIST), P("networkMode", KT_P_STR),
+    P("volumes", KT_P_STR_LIST), P("pullPolicy", KT_P_STR), P("deviceRequests", KT_P_LIST), P("cpu", KT_P_MAP),
+    P("memory", KT_P_MAP), P("shmSize", KT_P_STR), P("fileHandlingStrategy", KT_P_STR), P("delete", KT_P_BOOL),
+    P("privileged", KT_P_BOOL), P("wait", KT_P_BOOL), END,
+};
+
+/* ---------------------------------------------------------------- triggers */
+
+static const kt_prop g_schedule[] = {
+    PR("cron", KT_P_CRON), P("withSeconds", KT_P_BOOL), P("timezone", KT_P_STR), P("interval", KT_P_DUR),
+    P("inputs", KT_P_MAP), P("lateMaximumDelay", KT_P_DUR), P("scheduleConditions", KT_P_CONDS),
+    PE("recoverMissedSchedules", e_recover), P("backfill", KT_P_MAP), END,
+};
+static const kt_prop g_schedule_dates[] = {PR("dates", KT_P_ANY), P("timezone", KT_P_STR), P("inputs", KT_P_MAP),
+                                           PE("recoverMissedSchedules", e_recover), P("interval", KT_P_DUR), END};
+static const kt_prop g_flow[] = {P("inputs", KT_P_MAP), PEL("states", kt_enum_states), P("preconditions", KT_P_MAP), END};
+static const kt_prop g_webhook[] = {PF("key", KT_P_STR, R | NE), END};
+
+/* ---------------------------------------------------------------- conditions (type is implied) */
+
+static const kt_prop c_exec_flow[] = {PR("namespace", KT_P_STR), PR("flowId", KT_P_STR), END};
+static const kt_prop c_exec_ns[] = {PR("namespace", KT_P_STR), PE("comparison", e_comparison), P("prefix", KT_P_BOOL), END};
+static const kt_prop c_in_notin[] = {PEL("in", kt_enum_states), PEL("notIn", kt_enum_states), END};
+static const kt_prop c_labels[] = {PR("labels", KT_P_LABELS), END};
+static const kt_prop c_expression[] = {PF("expression", KT_P_STR, R | NE), END};
+static const kt_prop c_flow_cond[] = {PR("namespace", KT_P_STR), PR("flowId", KT_P_STR), END};
+static const kt_prop c_flow_ns[] = {PR("namespace", KT_P_STR), P("prefix", KT_P_BOOL), END};
+static const kt_prop c_not_or[] = {PF("conditions", KT_P_CONDS, R | NE), END};
+static const kt_prop c_between[] = {P("date", KT_P_STR), P("after", KT_P_STR), P("before", KT_P_STR), END};
+static const kt_prop c_day_week[] = {P("date", KT_P_STR), PE("dayOfWeek", e_day_of_week), END};
+static const kt_prop c_day_week_month[] = {P("date", KT_P_STR), PE("dayOfWeek", e_day_of_week),
+                                           PE("dayInMonth", e_day_in_month), END};
+static const kt_prop c_date[] = {P("date", KT_P_STR), END};
+static const kt_prop c_holiday[] = {P("date", KT_P_STR), P("country", KT_P_STR), P("subDivision", KT_P_STR), END};
+static const kt_prop c_multiple[] = {P("id", KT_P_STR), P("window", KT_P_DUR), P("windowAdvance", KT_P_DUR),
+                                     P("timeWindow", KT_P_MAP), P("resetOnSuccess", KT_P_BOOL),
+                                     PR("conditions", KT_P_COND_MAP), END};
+
+/* ---------------------------------------------------------------- the table */
+
+#define A(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define CORE "io.kestra.plugin.core."
+#define LEG "io.kestra.core.tasks."
+#define LCOND "io.kestra.core.models.conditions.types."
+#define TASK(t, al, k, w, p) {t, al, k, w, p}
+#define RUN(t, al, p) {t, al, KT_PLUGIN_RUNNABLE, 1, p}
+#define FLOWABLE(t, al, p) {t, al, KT_PLUGIN_FLOWABLE, 0, p}
+#define TRIG(t, al, p) {t, al, KT_PLUGIN_TRIGGER, 0, p}
+#define COND(n, p) {CORE "condition." n, A(LCOND n "Condition", CORE "condition." n "Condition"), KT_PLUGIN_CONDITION, 0, p}
+
+static const kt_task_def catalogue[] = {
+    FLOWABLE(CORE "flow.Sequential", A(LEG "flows.Sequential"), t_sequential),
+    FLOWABLE(CORE "flow.Parallel", A(LEG "flows.Parallel"), t_parallel),
+    FLOWABLE(CORE "flow.AllowFailure", A(LEG "flows.AllowFailure"), t_sequential),
+    FLOWABLE(CORE "flow.If", A(LEG "flows.If"), t_if),
+    FLOWABLE(CORE "flow.Switch", A(LEG "flows.Switch"), t_switch),
+    FLOWABLE(CORE "flow.ForEach", NULL, t_foreach),
+    FLOWABLE(CORE "flow.EachSequential", A(LEG "flows.EachSequential"), t_each_seq),
+    FLOWABLE(CORE "flow.EachParallel", A(LEG "flows.EachParallel"), t_each_par),
+    FLOWABLE(CORE "flow.Dag", A(LEG "flows.Dag"), t_dag),
+    FLOWABLE(CORE "flow.Pause", A(LEG "flows.Pause"), t_pause),
+    RUN(CORE "flow.Sleep", NULL, t_sleep),
+    TASK(CORE "flow.Subflow", A(LEG "flows.Subflow", LEG "flows.Flow"), KT_PLUGIN_EXECUTABLE, 0, t_subflow),
+    FLOWABLE(CORE "flow.ForEachItem", A(LEG "flows.ForEachItem"), t_foreach_item),
+    TASK(CORE "flow.WorkingDirectory", A(LEG "flows.WorkingDirectory", LEG "flows.Worker"), KT_PLUGIN_FLOWABLE, 1,
+         t_working_dir),
+    FLOWABLE(CORE "flow.Template", A(LEG "flows.Template"), t_template),
+    FLOWABLE(CORE "flow.WaitFor", NULL, t_waitfor),
+    RUN(CORE "log.Log", A(LEG "log.Log"), t_log),
+    RUN(CORE "log.Fetch", A(LEG "log.Fetch"), t_fetch),
+    RUN(CORE "log.PurgeLogs", NULL, t_purge_logs),
+    RUN(CORE "debug.Echo", A(LEG "debugs.Echo"), t_echo),
+    RUN(CORE "debug.Return", A(LEG "debugs.Return"), t_return),
+    RUN(CORE "output.OutputValues", NULL, t_output_values),
+    RUN(CORE "templating.TemplatedTask", A(LEG "templating.TemplatedTask"), t_templated),
+    RUN(CORE "execution.Fail", A(LEG "executions.Fail"), t_fail),
+    TASK(CORE "execution.Labels", A(LEG "executions.Labels"), KT_PLUGIN_EXEC_UPDATE, 0, t_labels),
+    RUN(CORE "execution.Count", A(LEG "executions.Counts"), t_count),
+    RUN(CORE "execution.PurgeExecutions", A(LEG "storages.Purge", CORE "storage.Purge"), t_purge_exec),
+    RUN(CORE "execution.Resume", NULL, t_resume),
+    RUN(CORE "trigger.Toggle", A(LEG "trigger.Toggle"), t_toggle),
+    RUN(CORE "http.Request", A("io.kestra.plugin.fs.http.Request"), t_request),
+    RUN(CORE "http.Download", A("io.kestra.plugin.fs.http.Download"), t_download),
+    RUN(CORE "kv.Set", NULL, t_kv_set),
+    RUN(CORE "kv.Get", NULL, t_kv_get),
+    RUN(CORE "kv.GetKeys", NULL, t_kv_keys),
+    RUN(CORE "kv.Delete", NULL, t_kv_get),
+    RUN(CORE "storage.Concat", A(LEG "storages.Concat"), t_concat),
+    RUN(CORE "storage.DeduplicateItems", A(LEG "storages.DeduplicateItems"), t_dedup),
+    RUN(CORE "storage.Delete", A(LEG "storages.Delete"), t_st_delete),
+    RUN(CORE "storage.FilterItems", A(LEG "storages.FilterItems"), t_filter),
+    RUN(CORE "storage.LocalFiles", A(LEG "storages.LocalFiles"), t_local_files),
+    RUN(CORE "storage.PurgeCurrentExecutionFiles", A(LEG "storages.PurgeExecution", CORE "storage.PurgeExecution"),
+        t_none),
+    RUN(CORE "storage.Reverse", A(LEG "storages.Reverse"), t_reverse),
+    RUN(CORE "storage.Size", A(LEG "storages.Size"), t_size),
+    RUN(CORE "storage.Split", A(LEG "storages.Split"), t_split),
+    RUN(CORE "namespace.UploadFiles", NULL, t_ns_upload),
+    RUN(CORE "namespace.DownloadFiles", NULL, t_ns_download),
+    RUN(CORE "namespace.DeleteFiles", NULL, t_ns_delete),
+    RUN(CORE "state.Set", A(LEG "states.Set"), t_state_set),
+    RUN(CORE "state.Get", A(LEG "states.Get"), t_state_get),
+    RUN(CORE "state.Delete", A(LEG "states.Delete"), t_state_get),
+    RUN("io.kestra.plugin.scripts.shell.Commands", NULL, t_commands),
+    RUN("io.kestra.plugin.scripts.shell.Script", NULL, t_script),
+    RUN("io.kestra.plugin.scripts.python.Commands", NULL, t_commands),
+    RUN("io.kestra.plugin.scripts.python.Script", NULL, t_script),
+    {CORE "runner.Process", NULL, KT_PLUGIN_TASK_RUNNER, 0, t_none},
+    {"io.kestra.plugin.scripts.runner.docker.Docker", NULL, KT_PLUGIN_TASK_RUNNER, 0, r_docker},
+    TRIG(CORE "trigger.Schedule", A("io.kestra.core.models.triggers.types.Schedule"), g_schedule),
+    TRIG(CORE "trigger.ScheduleOnDates", NULL, g_schedule_dates),
+    TRIG(CORE "trigger.Flow", A("io.kestra.core.models.triggers.types.Flow"), g_flow),
+    TRIG(CORE "trigger.Webhook", A("io.kestra.core.models.triggers.types.Webhook"), g_webhook),
+    TRIG(CORE "http.Trigger", A("io.kestra.plugin.fs.http.Trigger"), g_http_trigger),
+    COND("ExecutionFlow", c_exec_flow),
+    COND("ExecutionNamespace", c_exec_ns),
+    COND("ExecutionStatus", c_in_notin),
+    COND("ExecutionLabels", c_labels),
+    COND("ExecutionOutputs", c_expression),
+    COND("HasRetryAttempt", c_in_notin),
+    COND("Not", c_not_or),
+    COND("Or", c_not_or),
+    COND("DateTimeBetween", c_between),
+    COND("TimeBetween", c_between),
+    COND("DayWeek", c_day_week),
+    COND("DayWeekInMonth", c_day_week_month),
+    COND("Weekend", c_date),
+    COND("PublicHoliday", c_holiday),
+    {CORE "condition.Expression", A(LCOND "VariableCondition", CORE "condition.ExpressionCondition"),
+     KT_PLUGIN_CONDITION, 0, c_expression},
+    {CORE "condition.FlowCondition", A(LCOND "FlowCondition"), KT_PLUGIN_CONDITION, 0, c_flow_cond},
+    {CORE "condition.FlowNamespaceCondition", A(LCOND "FlowNamespaceCondition"), KT_PLUGIN_CONDITION, 0, c_flow_ns},
+    {CORE "condition.MultipleCondition", A(LCOND "MultipleCondition"), KT_PLUGIN_CONDITION, 0, c_multiple},
+};
+
+const kt_task_def *kt_task_lookup(const char *type)
+{
+    if (!type)
+        return NULL;
+    /* ~80 entries: a linear scan costs less than the YAML parse that precedes it. */
+    for (size_t i = 0; i < sizeof(catalogue) / sizeof(catalogue[0]); i++) {
+        const kt_task_def *d = &catalogue[i];
+        if (strcmp(d->type, type) == 0)
+            return d;
+        for (const char *const *a = d->aliases; a && *a; a++)
+            if (strcmp(*a, type) == 0)
+                return d;
+    }
+    return NULL;
+}
+
+const char *kt_task_canonical_type(const char *type)
+{
+    const kt_task_def *d = kt_task_lookup(type);
+    return d ? d->type : type;
+}
+
+const kt_prop *kt_prop_find(const kt_prop *props, const char *name)
+{
+    for (; props && props->name; props++)
+        if (strcmp(props->name, name) == 0)
+            return props;
+    return NULL;
+}
