@@ -399,11 +399,11 @@ static json_t *arith(kx_env *env, const kx_node *n, int op, json_t *a, json_t *b
     if (json_is_real(a) || json_is_real(b)) {
         double x = json_number_value(a), y = json_number_value(b);
         switch (op) {
-        case KX_OP_ADD: return json_real(x + y);
-        case KX_OP_SUB: return json_real(x - y);
-        case KX_OP_MUL: return json_real(x * y);
-        case KX_OP_DIV: return json_real(x / y);
-        default: return json_real(fmod(x, y));
+        case KX_OP_ADD: return kx_real(x + y);
+        case KX_OP_SUB: return kx_real(x - y);
+        case KX_OP_MUL: return kx_real(x * y);
+        case KX_OP_DIV: return kx_real(x / y);
+        default: return kx_real(fmod(x, y));
         }
     }
     /* 64-bit two's complement wrap-around, as Java long arithmetic */

@@ -1,5 +1,6 @@
 /* Functions (reference 4, 5 render, 7.1), tests (4.1, 7.2), builtin lookup and the registry of
  * functions the runtime plugs in (secret, kv, read, ...). */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>

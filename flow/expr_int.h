@@ -153,6 +153,7 @@ char *kx_tostring_dup(const json_t *v);              /* Java toString, malloc'ed
 void kx_json_write(kx_buf *b, const json_t *v);      /* Kestra's Jackson mapper */
 int kx_java_equals(const json_t *a, const json_t *b);
 json_t *kx_hashmap_order(json_t *obj, size_t initial_capacity); /* steals obj, returns reordered */
+json_t *kx_real(double d);                         /* json_real that keeps NaN / Infinity (as words) */
 json_t *kx_str(const char *s);                       /* json_string that tolerates NULL / bad UTF-8 */
 json_t *kx_strn(const char *s, size_t n);
 int kx_utf16_len(const char *s, size_t n);

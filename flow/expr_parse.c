@@ -201,7 +201,8 @@ static kx_node *parse_postfix(parser *ps, kx_node *e)
         if (tok_is(k, KX_T_PUNCT, ".")) {
             ps->i++;
             kx_tok *nm = cur(ps);
-            if (nm->type != KX_T_NAME && nm->type != KX_T_NUMBER && nm->type != KX_T_LONG) {
+            int word_op = nm->type == KX_T_OP && nm->n > 1 && nm->p[0] >= 'a' && nm->p[0] <= 'z' && !memchr(nm->p, ' ', nm->n);
+            if (nm->type != KX_T_NAME && nm->type != KX_T_NUMBER && nm->type != KX_T_LONG && !word_op) {
                 kx_node_free(e);
                 return unexpected(ps, nm, KX_T_NAME);
             }

@@ -196,28 +196,39 @@ int kx_exec_body(kx_env *env, const kx_node *n, kx_buf *out)
 
 /* ---- errors ---- */
 
+/* Copies text into message, cutting at a UTF-8 boundary when it does not fit. */
+static void set_message(kt_expr_error *out, kx_buf *b)
+{
+    size_t n = b->p ? b->len : 0, cap = sizeof out->message - 1;
+    if (n > cap) {
+        n = cap;
+        while (n && ((unsigned char)b->p[n] & 0xC0) == 0x80) n--;
+    }
+    if (n) memcpy(out->message, b->p, n);
+    out->message[n] = 0;
+    free(b->p);
+}
+
 void kx_format_error(const kx_err *e, const char *src, kt_expr_error *out)
 {
     if (!out) return;
     out->line = e->line > 0 ? e->line : 0;
     out->col = e->col > 0 ? e->col : 0;
+    kx_buf b = {0};
     switch (e->kind) {
     case KX_E_NOTFOUND:
-        snprintf(out->message, sizeof out->message, "Unable to find `%s` used in the expression `%s` at line %d",
-                 e->name, src, e->line);
+        kx_buf_printf(&b, "Unable to find `%s` used in the expression `%s` at line %d", e->name, src, e->line);
         break;
     case KX_E_PEBBLE:
     case KX_E_PARSE: {
         const char *cls = e->kind == KX_E_PARSE ? "ParserException" : "PebbleException";
-        if (e->line < 0)
-            snprintf(out->message, sizeof out->message, "io.pebbletemplates.pebble.error.%s: %s (?:?)", cls, e->msg);
-        else
-            snprintf(out->message, sizeof out->message, "io.pebbletemplates.pebble.error.%s: %s (%s:%d)", cls, e->msg,
-                     src, e->line);
+        if (e->line < 0) kx_buf_printf(&b, "io.pebbletemplates.pebble.error.%s: %s (?:?)", cls, e->msg);
+        else kx_buf_printf(&b, "io.pebbletemplates.pebble.error.%s: %s (%s:%d)", cls, e->msg, src, e->line);
         break;
     }
-    default: snprintf(out->message, sizeof out->message, "%s", e->msg); break;
+    default: kx_buf_puts(&b, e->msg); break;
     }
+    set_message(out, &b);
 }
 
 /* ---- raw blocks ---- */

@@ -98,6 +98,14 @@ json_t *kx_strn(const char *s, size_t n)
     return v;
 }
 
+json_t *kx_real(double d)
+{
+    /* jansson cannot hold NaN or infinities; Kestra prints them as these words (and JSON-quotes them) */
+    if (isnan(d)) return json_string("NaN");
+    if (isinf(d)) return json_string(d > 0 ? "Infinity" : "-Infinity");
+    return json_real(d);
+}
+
 json_t *kx_str(const char *s) { return s ? kx_strn(s, strlen(s)) : json_null(); }
 
 /* Decodes one UTF-8 code point; returns its length (1 for a bad byte). */

@@ -35,21 +35,8 @@ static void verr(vctx *c, const char *pos_path, int at_key, const char *path, co
     __attribute__((format(printf, 5, 6)));
 static void verr(vctx *c, const char *pos_path, int at_key, const char *path, const char *fmt, ...)
 {
-    int line = 0, col = 0;
-    char *p = strdup(pos_path ? pos_path : "");
-    while (c->doc && p) {
-        int rc = at_key ? kt_yaml_doc_key_pos(c->doc, p, &line, &col) : kt_yaml_doc_pos(c->doc, p, &line, &col);
-        if (rc == 0 || !*p)
-            break;
-        char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
-        char *cut = dot > br ? dot : br;
-        if (cut)
-            *cut = 0;
-        else
-            *p = 0;
-        at_key = 0;
-    }
-    free(p);
+    int line, col;
+    kt_yaml_doc_locate(c->doc, pos_path, at_key, &line, &col);
     char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
@@ -166,8 +153,9 @@ static int cron_field(const char *f, size_t n, int lo, int hi, int qmark, const 
     return 0;
 }
 
-int kt_flow_check_cron(const char *expr, int with_seconds, const char **reason)
+int kt_flow_check_cron(const char *expr, int with_seconds, char *reason, size_t cap)
 {
+    char field[64];
     static const char *const nick[] = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight",
                                        "@hourly", NULL};
     const char *why = NULL;
@@ -202,8 +190,8 @@ int kt_flow_check_cron(const char *expr, int with_seconds, const char **reason)
     }
     int want = with_seconds ? 6 : 5;
     if (nf != want) {
-        why = with_seconds ? "Cron expression contains 6 parts but we expect one of [6]"
-                           : "Cron expression must have 5 fields (minute hour day-of-month month day-of-week)";
+        why = with_seconds ? "expected 6 fields (second minute hour day-of-month month day-of-week) with withSeconds"
+                           : "expected 5 fields (minute hour day-of-month month day-of-week)";
         goto out;
     }
     static const int lo[] = {0, 0, 0, 1, 1, 0}, hi[] = {59, 59, 23, 31, 12, 7};
@@ -212,14 +200,16 @@ int kt_flow_check_cron(const char *expr, int with_seconds, const char **reason)
         int k = i + (with_seconds ? 0 : 1);
         const char *const *names = k == 4 ? cron_months : k == 5 ? cron_days : NULL;
         if (cron_field(f[i], len[i], lo[k], hi[k], k == 3 || k == 5, names, k == 4 ? 1 : 0)) {
-            why = what[k];
-            goto out;
+            snprintf(field, sizeof(field), "%.*s", (int)(len[i] < 40 ? len[i] : 40), f[i]);
+            if (reason)
+                snprintf(reason, cap, "invalid %s field '%s' (values %d-%d)", what[k], field, lo[k], hi[k]);
+            return -1;
         }
     }
     return 0;
 out:
     if (reason)
-        *reason = why;
+        snprintf(reason, cap, "%s", why);
     return -1;
 }
 
@@ -572,12 +562,12 @@ static void check_value(vctx *c, const kt_prop *p, const json_t *v, const char *
         check_input_list(c, v, path);
         return;
     case KT_P_CRON: {
-        const char *why = NULL;
+        char why[128] = "not a string";
         const json_t *ws = json_object_get(parent, "withSeconds");
         int with_s = json_is_true(ws) || (json_is_string(ws) && !strcmp(json_string_value(ws), "true"));
-        if (!json_is_string(v) || kt_flow_check_cron(json_string_value(v), with_s, &why)) {
+        if (!json_is_string(v) || kt_flow_check_cron(json_string_value(v), with_s, why, sizeof(why))) {
             char *s = show(v);
-            verr(c, path, 0, path, "invalid cron expression '%s': %s", s ? s : "", why ? why : "not a string");
+            verr(c, path, 0, path, "invalid cron expression '%s': %s", s ? s : "", why);
             free(s);
         }
         return;
@@ -763,14 +753,10 @@ static void check_task(vctx *c, const json_t *t, const char *path)
         verr(c, type ? tp : path, 0, tp, "Invalid type: %s", s && !json_is_null(type) ? s : "<null>");
         free(s);
         free(tp);
-        if (!json_is_string(id)) { /* still report the missing id */
-            const kt_prop idonly[] = {{"id", KT_P_STR, KT_PF_REQ, NULL, NULL}, {NULL, 0, 0, NULL, NULL}};
-            if (!id || json_is_null(id)) {
-                char *p2 = child(path, "id");
-                verr(c, path, 0, p2, "must not be null");
-                free(p2);
-            }
-            (void)idonly;
+        if (!id || json_is_null(id)) { /* the type is unknown, but a missing id is still worth saying */
+            char *p2 = child(path, "id");
+            verr(c, path, 0, p2, "must not be null");
+            free(p2);
         }
         return;
     }
@@ -813,7 +799,127 @@ static void check_task(vctx *c, const json_t *t, const char *path)
 
 /* ---------------------------------------------------------------- inputs, outputs, triggers */
 
-#include "flow/flow_inputs.inc"
+static void check_input_list(vctx *c, const json_t *v, const char *path)
+{
+    c->errors += kt_inputs_check_defs(v, c->doc, c->file, path, c->diags);
+}
+
+/* Input/output ids share one pattern; dots nest the value in the execution's inputs map. */
+static void check_outputs(vctx *c, const json_t *v)
+{
+    if (!v || json_is_null(v))
+        return;
+    if (!json_is_array(v)) {
+        verr(c, "outputs", 0, "outputs", "must be a list");
+        return;
+    }
+    static const kt_prop out_props[] = {{"id", KT_P_STR, KT_PF_REQ, NULL, NULL},
+                                        {"type", KT_P_ENUM, KT_PF_REQ, kt_enum_input_types, NULL},
+                                        {"value", KT_P_ANY, KT_PF_REQ, NULL, NULL},
+                                        {"description", KT_P_STR, 0, NULL, NULL},
+                                        {"displayName", KT_P_STR, 0, NULL, NULL},
+                                        {"required", KT_P_BOOL, 0, NULL, NULL},
+                                        {NULL, 0, 0, NULL, NULL}};
+    const kt_prop *tables[] = {out_props, NULL};
+    json_t *seen = json_object();
+    size_t i;
+    json_t *o;
+    json_array_foreach(v, i, o) {
+        char *ip = item("outputs", i);
+        if (!json_is_object(o)) {
+            verr(c, ip, 0, ip, "must be an object {id, type, value}");
+            free(ip);
+            continue;
+        }
+        check_object(c, o, ip, "io.kestra.core.models.flows.Output", tables, NULL);
+        const char *id = json_string_value(json_object_get(o, "id"));
+        char *idp = child(ip, "id");
+        if (id && !match_id(id, 1, 0))
+            verr(c, idp, 0, idp, "must match \"^[a-zA-Z0-9][.a-zA-Z0-9_-]*\"");
+        else if (id && json_object_get(seen, id))
+            verr(c, idp, 0, idp, "Duplicate output with name [%s]", id);
+        else if (id)
+            json_object_set_new(seen, id, json_true());
+        free(idp);
+        free(ip);
+    }
+    json_decref(seen);
+}
+
+static void check_triggers(vctx *c, const json_t *v)
+{
+    if (!v || json_is_null(v))
+        return;
+    if (!json_is_array(v)) {
+        verr(c, "triggers", 0, "triggers", "must be a list");
+        return;
+    }
+    json_t *seen = json_object();
+    size_t i;
+    json_t *t;
+    json_array_foreach(v, i, t) {
+        char *ip = item("triggers", i);
+        check_plugin(c, t, ip, KT_PLUGIN_TRIGGER, "trigger");
+        const char *id = json_string_value(json_object_get(t, "id"));
+        char *idp = child(ip, "id");
+        if (id && !match_id(id, 0, 0))
+            verr(c, idp, 0, idp, "must match \"^[a-zA-Z0-9][a-zA-Z0-9_-]*\"");
+        else if (id && json_object_get(seen, id))
+            verr(c, idp, 0, idp, "Duplicate trigger id with name [%s]", id);
+        else if (id)
+            json_object_set_new(seen, id, json_true());
+        free(idp);
+        const kt_task_def *d = kt_task_lookup(json_string_value(json_object_get(t, "type")));
+        size_t j;
+        json_t *cond;
+        if (d && !strcmp(d->type, "io.kestra.plugin.core.trigger.Webhook")) {
+            json_array_foreach(json_object_get(t, "conditions"), j, cond) {
+                const kt_task_def *cd = kt_task_lookup(json_string_value(json_object_get(cond, "type")));
+                if (cd && strstr(cd->type, "MultipleCondition"))
+                    verr(c, ip, 0, ip, "invalid webhook: conditions of type MultipleCondition are not supported");
+            }
+        }
+        free(ip);
+    }
+    json_decref(seen);
+}
+
+static void check_slas(vctx *c, const json_t *v)
+{
+    if (!v || json_is_null(v))
+        return;
+    if (!json_is_array(v)) {
+        verr(c, "sla", 0, "sla", "must be a list");
+        return;
+    }
+    static const char *const sla_types[] = {"MAX_DURATION", "EXECUTION_ASSERTION", NULL};
+    static const char *const sla_behaviors[] = {"FAIL", "CANCEL", "NONE", NULL};
+    static const kt_prop sla_common[] = {{"id", KT_P_STR, KT_PF_REQ | KT_PF_NONEMPTY, NULL, NULL},
+                                         {"type", KT_P_ENUM, KT_PF_REQ, sla_types, NULL},
+                                         {"behavior", KT_P_ENUM, KT_PF_REQ, sla_behaviors, NULL},
+                                         {"labels", KT_P_LABELS, 0, NULL, NULL},
+                                         {NULL, 0, 0, NULL, NULL}};
+    static const kt_prop sla_max[] = {{"duration", KT_P_DUR, KT_PF_REQ, NULL, NULL}, {NULL, 0, 0, NULL, NULL}};
+    static const kt_prop sla_assert[] = {{"assert", KT_P_STR, KT_PF_REQ | KT_PF_NONEMPTY, NULL, NULL},
+                                         {NULL, 0, 0, NULL, NULL}};
+    size_t i;
+    json_t *s;
+    json_array_foreach(v, i, s) {
+        char *ip = item("sla", i);
+        const char *t = json_string_value(json_object_get(s, "type"));
+        if (!json_is_object(s)) {
+            verr(c, ip, 0, ip, "must be an object");
+        } else if (!t || !in_enum(sla_types, json_object_get(s, "type"))) {
+            char *tp = child(ip, "type");
+            verr(c, t ? tp : ip, 0, tp, "Invalid type: %s", t ? t : "<null>");
+            free(tp);
+        } else {
+            const kt_prop *tables[] = {sla_common, !strcmp(t, "MAX_DURATION") ? sla_max : sla_assert, NULL};
+            check_object(c, s, ip, t, tables, NULL);
+        }
+        free(ip);
+    }
+}
 
 /* ---------------------------------------------------------------- the flow */
 
@@ -897,14 +1003,29 @@ static void check_flow(vctx *c, const json_t *root)
     json_decref(defs);
 }
 
+static int diag_cmp(const void *a, const void *b)
+{
+    const kt_diag *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->col != y->col)
+        return x->col < y->col ? -1 : 1;
+    int p = strcmp(x->path, y->path);
+    return p ? p : strcmp(x->message, y->message);
+}
+
 static kt_status build(const json_t *root, const kt_yaml_doc *doc, const char *file, kt_flow **out, kt_diags *diags)
 {
     *out = NULL;
     vctx c = {.doc = doc, .file = file, .diags = diags, .task_ids = json_object()};
     if (!c.task_ids)
         return KT_ENOMEM;
+    size_t first = diags ? diags->count : 0;
     check_flow(&c, root);
     json_decref(c.task_ids);
+    /* The walk visits flow-level checks last; a reader wants the file's errors top to bottom. */
+    if (diags && doc && diags->count > first + 1)
+        qsort(diags->items + first, diags->count - first, sizeof(kt_diag), diag_cmp);
     if (c.errors)
         return KT_EINVAL;
     kt_flow *f = calloc(1, sizeof(*f));

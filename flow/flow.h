@@ -36,7 +36,7 @@ const json_t *kt_flow_triggers(const kt_flow *f); /* borrowed array or NULL */
 const char *kt_task_canonical_type(const char *type);
 
 /* Cron syntax check used for Schedule triggers: 5 fields (6 with seconds first when with_seconds) or a
- * nickname (@daily...). 0 when valid; otherwise -1 and *reason (static text) says why. */
-int kt_flow_check_cron(const char *expr, int with_seconds, const char **reason);
+ * nickname (@daily...). 0 when valid; otherwise -1 and reason (may be NULL) says why. */
+int kt_flow_check_cron(const char *expr, int with_seconds, char *reason, size_t cap);
 
 #endif

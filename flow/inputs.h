@@ -27,6 +27,13 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *value, char **err)
  * Returns the typed value or NULL with *err set to the complete Kestra message. */
 json_t *kt_input_check_value(const json_t *def, const json_t *value, char **err);
 
+/* Save-time check of a list of input definitions (flow `inputs`, Pause `onResume`): id pattern and uniqueness,
+ * known type, strict properties per type, itemType, validator regex, defaults compatible with the type,
+ * dependsOn references and cycles. Positions come from doc (may be NULL); paths start with `path`.
+ * Returns the number of errors added to diags. */
+int kt_inputs_check_defs(const json_t *defs, const kt_yaml_doc *doc, const char *file, const char *path,
+                         kt_diags *diags);
+
 /* The id of an input definition (`id`, or the legacy `name`); NULL when absent. */
 const char *kt_input_id(const json_t *def);
 

@@ -208,6 +208,24 @@ int kt_yaml_doc_key_pos(const kt_yaml_doc *d, const char *path, int *line, int *
     return 0;
 }
 
+void kt_yaml_doc_locate(const kt_yaml_doc *d, const char *path, int at_key, int *line, int *col)
+{
+    *line = *col = 0;
+    if (!d)
+        return;
+    char *p = strdup(path ? path : "");
+    while (p) {
+        int rc = at_key ? kt_yaml_doc_key_pos(d, p, line, col) : kt_yaml_doc_pos(d, p, line, col);
+        if (rc == 0 || !*p)
+            break;
+        char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
+        char *cut = dot > br ? dot : br;
+        *(cut ? cut : p) = 0;
+        at_key = 0;
+    }
+    free(p);
+}
+
 void kt_yaml_doc_free(kt_yaml_doc *d)
 {
     if (!d)

@@ -51,6 +51,10 @@ int kt_yaml_doc_pos(const kt_yaml_doc *d, const char *path, int *line, int *col)
 /* Position of the key that introduced the node at path (the map entry's key); falls back to the value's
  * position for sequence items and the root. 0 if found. */
 int kt_yaml_doc_key_pos(const kt_yaml_doc *d, const char *path, int *line, int *col);
+/* Best position to report an error about path: the node itself (its key when at_key), else its closest
+ * ancestor present in the document (a missing property lands on the map that lacks it). d may be NULL
+ * (then 0:0). Always succeeds. */
+void kt_yaml_doc_locate(const kt_yaml_doc *d, const char *path, int at_key, int *line, int *col);
 void kt_yaml_doc_free(kt_yaml_doc *d);
 
 /* Parses one scalar's text the way a plain YAML scalar is typed (used for form values and tests).

@@ -138,19 +138,20 @@ kt_status kt_msg_decode(const char *buf, size_t len, msgpack_unpacked *u, kt_msg
 
 void kt_msg_encode_hello(kt_outmsg *o, const kt_msg_hello *b)
 {
-    msgpack_pack_array(&o->pk, 4);
+    msgpack_pack_array(&o->pk, 5);
     kt_pack_cstr(&o->pk, b->node_id);
     kt_pack_cstr(&o->pk, b->actors);
     msgpack_pack_uint32(&o->pk, b->proto);
     msgpack_pack_uint32(&o->pk, b->slots);
+    kt_pack_cstr(&o->pk, b->url);
 }
 
 kt_status kt_msg_decode_hello(const msgpack_object *body, kt_msg_hello *b)
 {
     memset(b, 0, sizeof *b);
-    const msgpack_object *f = kt_mp_fields(body, 4);
+    const msgpack_object *f = kt_mp_fields(body, 5);
     if (!f || kt_mp_str(&f[0], &b->node_id, 0) || kt_mp_str(&f[1], &b->actors, 0) || kt_mp_u32(&f[2], &b->proto) ||
-        kt_mp_u32(&f[3], &b->slots)) {
+        kt_mp_u32(&f[3], &b->slots) || kt_mp_str(&f[4], &b->url, 0)) {
         kt_msg_hello_clear(b);
         return KT_EPROTO;
     }
@@ -161,6 +162,7 @@ void kt_msg_hello_clear(kt_msg_hello *b)
 {
     free(b->node_id);
     free(b->actors);
+    free(b->url);
     memset(b, 0, sizeof *b);
 }
 

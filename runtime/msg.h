@@ -59,6 +59,7 @@ typedef struct kt_msg_hello {
     char *actors; /* comma-separated actor names hosted by the node */
     uint32_t proto;
     uint32_t slots; /* worker slots, 0 when the node has no worker */
+    char *url;      /* the node's inbound address: where peers reach it */
 } kt_msg_hello;
 void kt_msg_encode_hello(kt_outmsg *o, const kt_msg_hello *b);
 kt_status kt_msg_decode_hello(const msgpack_object *body, kt_msg_hello *b);

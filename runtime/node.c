@@ -34,8 +34,9 @@ struct kt_actor {
 typedef struct kt_peer {
     char *node_id;
     char *actors;
+    char *url;       /* its inbound address */
     uint32_t slots;
-    uint32_t pipe; /* 0 while disconnected: kept until the liveness timeout in case it comes back */
+    uint32_t handle; /* our outbound connection to it */
     uint64_t last_seen_ms;
 } kt_peer;
 
@@ -51,6 +52,10 @@ struct kt_node {
     kt_link *link;
     kt_peer *peers;
     size_t npeers, peers_cap;
+    char inbound_url[256]; /* where peers reach us (advertised in Hello) */
+    int inbound_wildcard;  /* bound to 0.0.0.0: the host part is learnt from the join connection */
+    uint32_t join_handle;  /* the connection to the node we joined, if any */
+    int join_up, join_welcomed;
     uint64_t delivered;
     int stopped;
 };
@@ -146,14 +151,6 @@ static void kt_node_on_drain(uv_idle_t *h)
 
 /* ---- peers --------------------------------------------------------------------------------------- */
 
-static kt_peer *kt_node_peer_by_pipe(kt_node *n, uint32_t pipe)
-{
-    for (size_t i = 0; i < n->npeers; i++)
-        if (n->peers[i].pipe == pipe)
-            return &n->peers[i];
-    return NULL;
-}
-
 static kt_peer *kt_node_peer_by_id(kt_node *n, const char *id, size_t len)
 {
     for (size_t i = 0; i < n->npeers; i++)
@@ -178,7 +175,7 @@ static int kt_csv_has(const char *csv, const char *name, size_t len)
 
 static uint64_t kt_node_now_ms(kt_node *n) { return uv_now(n->loop); }
 
-static void kt_node_send_system(kt_node *n, uint32_t pipe, kt_msg_type type)
+static void kt_node_send_system(kt_node *n, uint32_t handle, kt_msg_type type)
 {
     kt_outmsg o;
     kt_outmsg_begin(&o, type, "", n->id, 0);
@@ -187,21 +184,27 @@ static void kt_node_send_system(kt_node *n, uint32_t pipe, kt_msg_type type)
         kt_msg_encode_heartbeat(&o, &hb);
     } else {
         kt_msg_hello h = {.node_id = n->id, .actors = n->actors_csv, .proto = KT_PROTO_VERSION,
-                          .slots = n->cfg.worker_slots};
+                          .slots = n->cfg.worker_slots, .url = n->inbound_url};
         kt_msg_encode_hello(&o, &h);
     }
-    kt_link_send(n->link, pipe, o.sb.data, o.sb.size);
+    kt_link_send(n->link, handle, o.sb.data, o.sb.size);
     kt_outmsg_destroy(&o);
 }
 
-static void kt_node_peer_joined(kt_node *n, uint32_t pipe, const kt_msg_hello *h)
+/* Hello (someone joined us) or Welcome (the node we joined answered). */
+static void kt_node_on_hello(kt_node *n, kt_msg_type type, const kt_msg_hello *h)
 {
     if (h->proto != KT_PROTO_VERSION) {
         KT_ERROR("node", "peer %s speaks protocol %u, we speak %u: ignored", h->node_id, h->proto, KT_PROTO_VERSION);
         return;
     }
+    if (!strcmp(h->node_id, n->id)) {
+        KT_ERROR("node", "a peer uses our own node id %s: ignored", n->id);
+        return;
+    }
     kt_peer *p = kt_node_peer_by_id(n, h->node_id, strlen(h->node_id));
-    if (!p) {
+    int is_new = p == NULL;
+    if (is_new) {
         if (n->npeers == n->peers_cap) {
             size_t cap = n->peers_cap ? n->peers_cap * 2 : 8;
             kt_peer *np = realloc(n->peers, cap * sizeof *np);
@@ -213,15 +216,34 @@ static void kt_node_peer_joined(kt_node *n, uint32_t pipe, const kt_msg_hello *h
         p = &n->peers[n->npeers++];
         memset(p, 0, sizeof *p);
         p->node_id = strdup(h->node_id);
-        KT_INFO("node", "peer %s joined (actors: %s, slots: %u)", h->node_id, h->actors, h->slots);
-    } else {
-        KT_INFO("node", "peer %s reconnected", h->node_id);
     }
+    if (type == KT_MSG_WELCOME) {
+        /* The node we joined: reach it through the join connection. */
+        if (p->handle && p->handle != n->join_handle)
+            kt_link_disconnect(n->link, p->handle);
+        p->handle = n->join_handle;
+        n->join_welcomed = 1;
+    } else if (!p->handle || !p->url || strcmp(p->url, h->url)) {
+        if (p->handle && p->handle != n->join_handle)
+            kt_link_disconnect(n->link, p->handle);
+        char err[256];
+        p->handle = 0;
+        if (kt_link_connect(n->link, h->url, &p->handle, err, sizeof err)) {
+            KT_ERROR("node", "peer %s: %s", h->node_id, err);
+            p->handle = 0;
+        }
+    }
+    free(p->url);
+    p->url = strdup(h->url);
     free(p->actors);
     p->actors = strdup(h->actors);
     p->slots = h->slots;
-    p->pipe = pipe;
     p->last_seen_ms = kt_node_now_ms(n);
+    if (type == KT_MSG_HELLO && p->handle)
+        kt_node_send_system(n, p->handle, KT_MSG_WELCOME);
+    if (!is_new)
+        return;
+    KT_INFO("node", "peer %s joined (actors: %s, slots: %u, at %s)", h->node_id, h->actors, h->slots, h->url);
     kt_peer_info info = {p->node_id, p->actors, p->slots};
     for (size_t i = 0; i < n->nactors; i++)
         if (n->actors[i]->ops->peer_up)
@@ -233,57 +255,64 @@ static void kt_node_peer_dead(kt_node *n, size_t idx)
     kt_peer dead = n->peers[idx];
     n->peers[idx] = n->peers[--n->npeers];
     KT_WARN("node", "peer %s silent for more than %u ms: declared dead", dead.node_id, n->cfg.liveness_timeout_ms);
+    if (dead.handle == n->join_handle)
+        n->join_welcomed = 0; /* keep the connection: say Hello again until someone answers */
+    else if (dead.handle)
+        kt_link_disconnect(n->link, dead.handle);
     for (size_t i = 0; i < n->nactors; i++)
         if (n->actors[i]->ops->peer_down)
             n->actors[i]->ops->peer_down(n->actors[i], dead.node_id);
     free(dead.node_id);
     free(dead.actors);
+    free(dead.url);
 }
 
 static void kt_node_on_heartbeat(uv_timer_t *t)
 {
     kt_node *n = t->data;
     uint64_t now = kt_node_now_ms(n);
+    if (n->join_handle && !n->join_welcomed && n->join_up)
+        kt_node_send_system(n, n->join_handle, KT_MSG_HELLO);
     for (size_t i = 0; i < n->npeers;) {
         if (now - n->peers[i].last_seen_ms > n->cfg.liveness_timeout_ms) {
             kt_node_peer_dead(n, i);
             continue;
         }
-        if (n->peers[i].pipe)
-            kt_node_send_system(n, n->peers[i].pipe, KT_MSG_HEARTBEAT);
+        if (n->peers[i].handle)
+            kt_node_send_system(n, n->peers[i].handle, KT_MSG_HEARTBEAT);
         i++;
     }
 }
 
 /* A message from a peer: system messages are the node's own; the rest go to a local mailbox. */
-static void kt_node_on_remote(kt_node *n, uint32_t pipe, const char *buf, size_t len)
+static void kt_node_on_remote(kt_node *n, const char *buf, size_t len)
 {
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     kt_msg m;
     if (kt_msg_decode(buf, len, &u, &m) != KT_OK) {
-        KT_WARN("node", "dropped an undecodable message from pipe %u (%zu bytes)", pipe, len);
+        KT_WARN("node", "dropped an undecodable message (%zu bytes)", len);
         goto done;
     }
-    kt_peer *p = kt_node_peer_by_pipe(n, pipe);
+    const char *sender = strchr(m.from, '@');
+    sender = sender ? sender + 1 : m.from;
+    kt_peer *p = kt_node_peer_by_id(n, sender, strlen(sender));
     if (p)
         p->last_seen_ms = kt_node_now_ms(n);
     if (m.type == KT_MSG_HELLO || m.type == KT_MSG_WELCOME) {
         kt_msg_hello h;
         if (kt_msg_decode_hello(m.body, &h) != KT_OK) {
-            KT_WARN("node", "malformed %s from pipe %u", kt_msg_type_name(m.type), pipe);
+            KT_WARN("node", "malformed %s from %s", kt_msg_type_name(m.type), m.from);
             goto done;
         }
-        kt_node_peer_joined(n, pipe, &h);
+        kt_node_on_hello(n, m.type, &h);
         kt_msg_hello_clear(&h);
-        if (m.type == KT_MSG_HELLO)
-            kt_node_send_system(n, pipe, KT_MSG_WELCOME);
         goto done;
     }
     if (m.type == KT_MSG_HEARTBEAT)
         goto done;
     if (!p) {
-        KT_WARN("node", "%s from pipe %u before Hello: dropped", kt_msg_type_name(m.type), pipe);
+        KT_WARN("node", "%s from unknown node %s: dropped", kt_msg_type_name(m.type), m.from);
         goto done;
     }
     const char *at = strchr(m.to, '@');
@@ -306,22 +335,31 @@ done:
     msgpack_unpacked_destroy(&u);
 }
 
-static void kt_node_on_link(void *ud, kt_link_event ev, uint32_t pipe, const char *buf, size_t len)
+static void kt_node_on_link(void *ud, kt_link_event ev, uint32_t peer, const char *buf, size_t len)
 {
     kt_node *n = ud;
     switch (ev) {
-    case KT_LINK_MSG: kt_node_on_remote(n, pipe, buf, len); break;
-    case KT_LINK_PIPE_UP_OUT: kt_node_send_system(n, pipe, KT_MSG_HELLO); break;
-    case KT_LINK_PIPE_UP_IN: break; /* the dialer speaks first */
-    case KT_LINK_PIPE_DOWN: {
-        kt_peer *p = kt_node_peer_by_pipe(n, pipe);
-        if (p) {
-            KT_INFO("node", "connection to %s lost; waiting up to %u ms for it to return", p->node_id,
-                    n->cfg.liveness_timeout_ms);
-            p->pipe = 0;
+    case KT_LINK_MSG: kt_node_on_remote(n, buf, len); break;
+    case KT_LINK_PEER_UP:
+        if (peer != n->join_handle)
+            break;
+        /* Our address as the joined node sees it completes a wildcard inbound address (tcp://0.0.0.0:P). */
+        if (n->inbound_wildcard && len) {
+            const char *colon = strrchr(n->inbound_url, ':');
+            char port[16];
+            snprintf(port, sizeof port, "%s", colon ? colon + 1 : "0");
+            snprintf(n->inbound_url, sizeof n->inbound_url, strchr(buf, ':') ? "tcp://[%.*s]:%s" : "tcp://%.*s:%s",
+                     (int)len, buf, port);
+            n->inbound_wildcard = 0;
         }
+        n->join_up = 1;
+        if (!n->join_welcomed)
+            kt_node_send_system(n, peer, KT_MSG_HELLO);
         break;
-    }
+    case KT_LINK_PEER_DOWN:
+        if (peer == n->join_handle)
+            n->join_up = 0;
+        break;
     }
 }
 
@@ -400,59 +438,90 @@ static kt_status kt_node_ensure_link(kt_node *n)
 kt_status kt_node_listen(kt_node *n, const char *url, char *err, size_t errcap)
 {
     kt_status st = kt_node_ensure_link(n);
-    return st ? st : kt_link_listen(n->link, url, err, errcap);
+    if (st)
+        return st;
+    st = kt_link_listen(n->link, url, n->inbound_url, sizeof n->inbound_url, err, errcap);
+    n->inbound_wildcard = !strncmp(n->inbound_url, "tcp://0.0.0.0:", 14) || !strncmp(n->inbound_url, "tcp://*:", 8);
+    return st;
+}
+
+/* A joining node needs an inbound address of the same kind as the one it joins. */
+static kt_status kt_node_listen_like(kt_node *n, const char *join_url, char *err, size_t errcap)
+{
+    char url[512];
+    if (!strncmp(join_url, "tcp://", 6)) {
+        int loopback = !strncmp(join_url + 6, "127.", 4) || !strncmp(join_url + 6, "localhost:", 10);
+        snprintf(url, sizeof url, "tcp://%s:0", loopback ? "127.0.0.1" : "0.0.0.0");
+    } else if (!strncmp(join_url, "ipc://", 6)) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(url, sizeof url, "ipc://%s/kite-%s.ipc", tmp && *tmp ? tmp : "/tmp", n->id);
+    } else if (!strncmp(join_url, "inproc://", 9)) {
+        snprintf(url, sizeof url, "inproc://kite-%s", n->id);
+    } else {
+        snprintf(err, errcap, "unsupported address %s (use tcp://, ipc:// or inproc://)", join_url);
+        return KT_EINVAL;
+    }
+    return kt_node_listen(n, url, err, errcap);
 }
 
 kt_status kt_node_join(kt_node *n, const char *url, char *err, size_t errcap)
 {
     kt_status st = kt_node_ensure_link(n);
-    return st ? st : kt_link_dial(n->link, url, err, errcap);
+    if (st)
+        return st;
+    if (!n->inbound_url[0] && (st = kt_node_listen_like(n, url, err, errcap)))
+        return st;
+    if (n->join_handle) {
+        snprintf(err, errcap, "this node already joined another");
+        return KT_ECONFLICT;
+    }
+    return kt_link_connect(n->link, url, &n->join_handle, err, errcap);
 }
 
-/* Resolves `to` to a local actor (*local) or a connected peer pipe (*pipe). */
-static kt_status kt_node_resolve(kt_node *n, const char *to, kt_actor **local, uint32_t *pipe)
+/* Resolves `to` to a local actor (*local) or a peer connection (*handle). */
+static kt_status kt_node_resolve(kt_node *n, const char *to, kt_actor **local, uint32_t *handle)
 {
     const char *at = strchr(to, '@');
     size_t name_len = at ? (size_t)(at - to) : strlen(to);
     *local = NULL;
-    *pipe = 0;
+    *handle = 0;
     if (!at || !strcmp(at + 1, n->id)) {
         *local = kt_node_find_actor(n, to, name_len);
         if (*local || at)
             return *local ? KT_OK : KT_ENOTFOUND;
         for (size_t i = 0; i < n->npeers; i++)
-            if (n->peers[i].pipe && kt_csv_has(n->peers[i].actors, to, name_len)) {
-                *pipe = n->peers[i].pipe;
+            if (n->peers[i].handle && kt_csv_has(n->peers[i].actors, to, name_len)) {
+                *handle = n->peers[i].handle;
                 return KT_OK;
             }
         return KT_ENOTFOUND;
     }
     kt_peer *p = kt_node_peer_by_id(n, at + 1, strlen(at + 1));
-    if (!p || !p->pipe)
+    if (!p || !p->handle)
         return KT_ENOTFOUND;
-    *pipe = p->pipe;
+    *handle = p->handle;
     return KT_OK;
 }
 
 int kt_node_reachable(kt_node *n, const char *to)
 {
     kt_actor *a;
-    uint32_t pipe;
-    return kt_node_resolve(n, to, &a, &pipe) == KT_OK;
+    uint32_t handle;
+    return kt_node_resolve(n, to, &a, &handle) == KT_OK;
 }
 
 kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o)
 {
     kt_actor *a;
-    uint32_t pipe;
-    kt_status st = n->stopped ? KT_ECLOSED : kt_node_resolve(n, to, &a, &pipe);
+    uint32_t handle;
+    kt_status st = n->stopped ? KT_ECLOSED : kt_node_resolve(n, to, &a, &handle);
     if (st == KT_OK && a) {
         size_t len = o->sb.size;
         char *buf = msgpack_sbuffer_release(&o->sb);
         return kt_node_deliver_local(n, a, buf, len);
     }
     if (st == KT_OK)
-        st = kt_link_send(n->link, pipe, o->sb.data, o->sb.size);
+        st = kt_link_send(n->link, handle, o->sb.data, o->sb.size);
     kt_outmsg_destroy(o);
     return st;
 }
@@ -484,6 +553,7 @@ void kt_node_free(kt_node *n)
     for (size_t i = 0; i < n->npeers; i++) {
         free(n->peers[i].node_id);
         free(n->peers[i].actors);
+        free(n->peers[i].url);
     }
     free(n->peers);
     free(n);

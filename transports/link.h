@@ -1,9 +1,12 @@
-/* A link to other nodes over nng (inproc://, ipc://, tcp://). One PAIR1 socket in polyamorous mode per
- * node: it may listen, dial, or both, and every peer connection is a "pipe" we can address.
+/* Links to other nodes over nng (inproc://, ipc://, tcp://).
  *
- * Threads: nng calls back on its own threads; those callbacks only push events onto a mutex-guarded
- * queue and wake the loop with uv_async_send (SPIKE.md §3: aio -> mutex queue -> uv_async_send).
- * Everything the caller sees happens on the loop thread. */
+ * Every node receives on one PULL socket (its inbound address) and reaches each peer through a PUSH socket dialed
+ * to that peer's inbound address. PUSH/PULL is reliable and ordered with back-pressure; PAIR1's polyamorous mode,
+ * the obvious alternative, silently drops a message as soon as a peer's 2-deep queue is full (nng 1.5.2
+ * pair1_poly.c), which an orchestrator cannot afford.
+ *
+ * Threads: nng calls back on its own threads; those callbacks only push events onto a mutex-guarded queue and
+ * wake the loop with uv_async_send (SPIKE.md §3). Everything the caller sees happens on the loop thread. */
 #ifndef KT_LINK_H
 #define KT_LINK_H
 
@@ -16,23 +19,23 @@
 typedef struct kt_link kt_link;
 
 typedef enum kt_link_event {
-    KT_LINK_MSG,      /* a message arrived on pipe */
-    KT_LINK_PIPE_UP_OUT, /* we dialed a peer and the connection is up: we speak first */
-    KT_LINK_PIPE_UP_IN,  /* a peer dialed us */
-    KT_LINK_PIPE_DOWN /* the connection to a peer is gone */
+    KT_LINK_MSG,     /* a message arrived on the inbound socket (peer = 0: the envelope says who sent it) */
+    KT_LINK_PEER_UP, /* the PUSH connection to peer is established; info = our local IP as the peer sees it */
+    KT_LINK_PEER_DOWN /* that connection is gone (nng keeps redialling) */
 } kt_link_event;
 
-/* buf/len are only meaningful for KT_LINK_MSG and valid for the duration of the call. */
-typedef void (*kt_link_cb)(void *ud, kt_link_event ev, uint32_t pipe, const char *buf, size_t len);
+/* buf/len: the message (KT_LINK_MSG) or the local address text (KT_LINK_PEER_UP); valid during the call. */
+typedef void (*kt_link_cb)(void *ud, kt_link_event ev, uint32_t peer, const char *buf, size_t len);
 
 kt_status kt_link_open(uv_loop_t *loop, kt_link_cb cb, void *ud, kt_link **out);
-/* err receives nng's reason on failure (for "bad address" messages). */
-kt_status kt_link_listen(kt_link *l, const char *url, char *err, size_t errcap);
-/* Dials in the background and keeps redialling when the peer goes away. */
-kt_status kt_link_dial(kt_link *l, const char *url, char *err, size_t errcap);
-/* Queues buf for pipe; never blocks the loop. Messages to a pipe that is gone are dropped (KT_ECLOSED). */
-kt_status kt_link_send(kt_link *l, uint32_t pipe, const char *buf, size_t len);
-/* Stops callbacks, closes the socket and releases the loop handles; the memory goes when the handles close. */
+/* Binds the inbound socket. url may use port 0 (tcp): the URL actually bound is written to bound (may be NULL). */
+kt_status kt_link_listen(kt_link *l, const char *url, char *bound, size_t boundcap, char *err, size_t errcap);
+/* Opens an outbound connection (redialled in the background); returns its handle (> 0) in *peer. */
+kt_status kt_link_connect(kt_link *l, const char *url, uint32_t *peer, char *err, size_t errcap);
+void kt_link_disconnect(kt_link *l, uint32_t peer);
+/* Queues buf for peer; never blocks the loop (a full connection keeps messages in order in a backlog). */
+kt_status kt_link_send(kt_link *l, uint32_t peer, const char *buf, size_t len);
+/* Stops callbacks, closes every socket and releases the loop handles; memory goes when the handles close. */
 void kt_link_close(kt_link *l);
 
 #endif

@@ -1,16 +1,21 @@
 #include "transports/link.h"
 #include "runtime/log.h"
 
+#include <arpa/inet.h>
 #include <nng/nng.h>
-#include <nng/protocol/pair1/pair.h>
+#include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define KT_LINK_MAX_PEERS 256
+
 typedef struct kt_link_item {
     kt_link_event ev;
-    uint32_t pipe;
-    nng_msg *msg; /* KT_LINK_MSG only */
+    uint32_t peer;
+    nng_msg *msg;  /* KT_LINK_MSG */
+    char addr[64]; /* KT_LINK_PEER_UP */
 } kt_link_item;
 
 typedef struct kt_link_queue {
@@ -18,24 +23,32 @@ typedef struct kt_link_queue {
     size_t len, cap;
 } kt_link_queue;
 
+typedef struct kt_link_peer {
+    kt_link *link;
+    uint32_t id;
+    nng_socket sock;
+    int open;
+    nng_msg **backlog; /* sends that found the connection full, in order */
+    size_t backlog_len, backlog_cap;
+} kt_link_peer;
+
 struct kt_link {
     uv_loop_t *loop;
     kt_link_cb cb;
     void *ud;
-    nng_socket sock;
+    nng_socket in;
+    int in_open;
     nng_aio *recv_aio;
     uv_async_t wake;
-    uv_timer_t retry;      /* resends the backlog when nng's send buffer was full */
+    uv_timer_t retry;
     uv_mutex_t mu;
-    kt_link_queue inbox;   /* filled by nng threads under mu */
-    kt_link_queue work;    /* swapped with inbox and drained on the loop */
-    nng_msg **backlog;     /* sends that hit NNG_EAGAIN, in order */
-    size_t backlog_len, backlog_cap;
+    kt_link_queue inbox, work;
+    kt_link_peer peers[KT_LINK_MAX_PEERS]; /* index = handle; 0 unused */
     int closing;
     int handles_open;
 };
 
-static int kt_link_push(kt_link_queue *q, kt_link_item it)
+static int kt_link_push(kt_link_queue *q, const kt_link_item *it)
 {
     if (q->len == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 256;
@@ -45,19 +58,19 @@ static int kt_link_push(kt_link_queue *q, kt_link_item it)
         q->items = n;
         q->cap = cap;
     }
-    q->items[q->len++] = it;
+    q->items[q->len++] = *it;
     return 0;
 }
 
 /* nng thread */
-static void kt_link_enqueue(kt_link *l, kt_link_item it)
+static void kt_link_enqueue(kt_link *l, const kt_link_item *it)
 {
     uv_mutex_lock(&l->mu);
     int failed = l->closing || kt_link_push(&l->inbox, it);
     uv_mutex_unlock(&l->mu);
     if (failed) {
-        if (it.msg)
-            nng_msg_free(it.msg);
+        if (it->msg)
+            nng_msg_free(it->msg);
         return;
     }
     uv_async_send(&l->wake);
@@ -69,24 +82,28 @@ static void kt_link_on_recv(void *arg)
     kt_link *l = arg;
     if (nng_aio_result(l->recv_aio) != 0)
         return; /* NNG_ECLOSED / NNG_ECANCELED while closing */
-    nng_msg *m = nng_aio_get_msg(l->recv_aio);
-    kt_link_item it = {KT_LINK_MSG, nng_pipe_id(nng_msg_get_pipe(m)), m};
-    kt_link_enqueue(l, it);
-    nng_recv_aio(l->sock, l->recv_aio);
+    kt_link_item it = {.ev = KT_LINK_MSG, .msg = nng_aio_get_msg(l->recv_aio)};
+    kt_link_enqueue(l, &it);
+    nng_recv_aio(l->in, l->recv_aio);
 }
 
-/* nng thread */
+/* nng thread: an outbound connection came up or went away */
 static void kt_link_on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-    kt_link *l = arg;
-    kt_link_event what = KT_LINK_PIPE_DOWN;
-    if (ev == NNG_PIPE_EV_ADD_POST)
-        what = nng_dialer_id(nng_pipe_dialer(p)) > 0 ? KT_LINK_PIPE_UP_OUT : KT_LINK_PIPE_UP_IN;
-    kt_link_item it = {what, nng_pipe_id(p), NULL};
-    kt_link_enqueue(l, it);
+    kt_link_peer *peer = arg;
+    kt_link_item it = {.ev = ev == NNG_PIPE_EV_ADD_POST ? KT_LINK_PEER_UP : KT_LINK_PEER_DOWN, .peer = peer->id};
+    if (ev == NNG_PIPE_EV_ADD_POST) {
+        nng_sockaddr sa;
+        if (nng_pipe_get_addr(p, NNG_OPT_LOCADDR, &sa) == 0) {
+            if (sa.s_family == NNG_AF_INET)
+                inet_ntop(AF_INET, &sa.s_in.sa_addr, it.addr, sizeof it.addr);
+            else if (sa.s_family == NNG_AF_INET6)
+                inet_ntop(AF_INET6, sa.s_in6.sa_addr, it.addr, sizeof it.addr);
+        }
+    }
+    kt_link_enqueue(peer->link, &it);
 }
 
-/* loop thread: hand every queued event to the owner */
 static void kt_link_on_wake(uv_async_t *a)
 {
     kt_link *l = a->data;
@@ -99,9 +116,9 @@ static void kt_link_on_wake(uv_async_t *a)
         kt_link_item *it = &l->work.items[i];
         if (!l->closing) {
             if (it->ev == KT_LINK_MSG)
-                l->cb(l->ud, it->ev, it->pipe, nng_msg_body(it->msg), nng_msg_len(it->msg));
-            else
-                l->cb(l->ud, it->ev, it->pipe, NULL, 0);
+                l->cb(l->ud, it->ev, 0, nng_msg_body(it->msg), nng_msg_len(it->msg));
+            else if (l->peers[it->peer].open)
+                l->cb(l->ud, it->ev, it->peer, it->addr, strlen(it->addr));
         }
         if (it->msg)
             nng_msg_free(it->msg);
@@ -109,23 +126,31 @@ static void kt_link_on_wake(uv_async_t *a)
     l->work.len = 0;
 }
 
-static void kt_link_flush_backlog(kt_link *l)
+/* Sends what waited, in order; stops at the first connection that is still full. */
+static void kt_link_flush_backlogs(kt_link *l)
 {
-    size_t i = 0;
-    for (; i < l->backlog_len; i++) {
-        int rv = nng_sendmsg(l->sock, l->backlog[i], NNG_FLAG_NONBLOCK);
-        if (rv == NNG_EAGAIN)
-            break;
-        if (rv != 0)
-            nng_msg_free(l->backlog[i]); /* pipe gone: at-least-once delivery resends what matters */
+    int pending = 0;
+    for (uint32_t id = 1; id < KT_LINK_MAX_PEERS; id++) {
+        kt_link_peer *p = &l->peers[id];
+        size_t i = 0;
+        for (; i < p->backlog_len; i++) {
+            int rv = nng_sendmsg(p->sock, p->backlog[i], NNG_FLAG_NONBLOCK);
+            if (rv == NNG_EAGAIN)
+                break;
+            if (rv != 0)
+                nng_msg_free(p->backlog[i]);
+        }
+        memmove(p->backlog, p->backlog + i, (p->backlog_len - i) * sizeof *p->backlog);
+        p->backlog_len -= i;
+        pending |= p->backlog_len > 0;
     }
-    memmove(l->backlog, l->backlog + i, (l->backlog_len - i) * sizeof *l->backlog);
-    l->backlog_len -= i;
-    if (l->backlog_len && !l->closing)
-        uv_timer_start(&l->retry, NULL, 1, 0);
+    if (pending && !l->closing)
+        uv_timer_again(&l->retry);
+    else
+        uv_timer_stop(&l->retry);
 }
 
-static void kt_link_on_retry(uv_timer_t *t) { kt_link_flush_backlog(t->data); }
+static void kt_link_on_retry(uv_timer_t *t) { kt_link_flush_backlogs(t->data); }
 
 kt_status kt_link_open(uv_loop_t *loop, kt_link_cb cb, void *ud, kt_link **out)
 {
@@ -135,68 +160,116 @@ kt_status kt_link_open(uv_loop_t *loop, kt_link_cb cb, void *ud, kt_link **out)
     l->loop = loop;
     l->cb = cb;
     l->ud = ud;
-    if (nng_pair1_open_poly(&l->sock) != 0)
-        goto fail_free;
-    /* Buffers let NONBLOCK sends succeed without waiting for the peer (SPIKE.md §3: PAIR1 defaults to 0). */
-    nng_socket_set_int(l->sock, NNG_OPT_SENDBUF, 1024);
-    nng_socket_set_int(l->sock, NNG_OPT_RECVBUF, 1024);
-    nng_socket_set_ms(l->sock, NNG_OPT_RECONNMINT, 50);
-    nng_socket_set_ms(l->sock, NNG_OPT_RECONNMAXT, 1000);
-    nng_socket_set_size(l->sock, NNG_OPT_RECVMAXSZ, 64u << 20);
-    if (nng_aio_alloc(&l->recv_aio, kt_link_on_recv, l) != 0)
-        goto fail_sock;
+    if (nng_aio_alloc(&l->recv_aio, kt_link_on_recv, l) != 0) {
+        free(l);
+        return KT_ENOMEM;
+    }
     uv_mutex_init(&l->mu);
     uv_async_init(loop, &l->wake, kt_link_on_wake);
     l->wake.data = l;
     uv_timer_init(loop, &l->retry);
+    uv_timer_set_repeat(&l->retry, 1);
     l->retry.data = l;
     l->handles_open = 2;
-    nng_pipe_notify(l->sock, NNG_PIPE_EV_ADD_POST, kt_link_on_pipe, l);
-    nng_pipe_notify(l->sock, NNG_PIPE_EV_REM_POST, kt_link_on_pipe, l);
-    nng_recv_aio(l->sock, l->recv_aio);
     *out = l;
     return KT_OK;
-fail_sock:
-    nng_close(l->sock);
-fail_free:
-    free(l);
-    return KT_EIO;
 }
 
-kt_status kt_link_listen(kt_link *l, const char *url, char *err, size_t errcap)
+static kt_status kt_link_err(int rv, const char *what, const char *url, char *err, size_t errcap)
 {
-    int rv = nng_listen(l->sock, url, NULL, 0);
-    if (rv) {
-        snprintf(err, errcap, "cannot listen on %s: %s", url, nng_strerror(rv));
-        return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? KT_EINVAL : KT_EIO;
+    snprintf(err, errcap, "cannot %s %s: %s", what, url, nng_strerror(rv));
+    return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP || rv == NNG_EINVAL ? KT_EINVAL : KT_EIO;
+}
+
+kt_status kt_link_listen(kt_link *l, const char *url, char *bound, size_t boundcap, char *err, size_t errcap)
+{
+    int rv;
+    if (!l->in_open) {
+        if ((rv = nng_pull0_open(&l->in)) != 0)
+            return kt_link_err(rv, "open a socket for", url, err, errcap);
+        nng_socket_set_int(l->in, NNG_OPT_RECVBUF, 1024);
+        nng_socket_set_size(l->in, NNG_OPT_RECVMAXSZ, 64u << 20);
+        l->in_open = 1;
+        nng_recv_aio(l->in, l->recv_aio);
+    }
+    nng_listener lst;
+    if ((rv = nng_listen(l->in, url, &lst, 0)) != 0)
+        return kt_link_err(rv, "listen on", url, err, errcap);
+    if (bound) {
+        snprintf(bound, boundcap, "%s", url);
+        int port = 0;
+        if (!strncmp(url, "tcp://", 6) && nng_listener_get_int(lst, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
+            const char *colon = strrchr(url, ':');
+            if (colon)
+                snprintf(bound, boundcap, "%.*s:%d", (int)(colon - url), url, port);
+        }
     }
     return KT_OK;
 }
 
-kt_status kt_link_dial(kt_link *l, const char *url, char *err, size_t errcap)
+kt_status kt_link_connect(kt_link *l, const char *url, uint32_t *peer, char *err, size_t errcap)
 {
+    uint32_t id = 1;
+    while (id < KT_LINK_MAX_PEERS && l->peers[id].open)
+        id++;
+    if (id == KT_LINK_MAX_PEERS) {
+        snprintf(err, errcap, "too many peers (%d)", KT_LINK_MAX_PEERS - 1);
+        return KT_EAGAIN;
+    }
+    kt_link_peer *p = &l->peers[id];
+    memset(p, 0, sizeof *p);
+    p->link = l;
+    p->id = id;
+    int rv;
+    if ((rv = nng_push0_open(&p->sock)) != 0)
+        return kt_link_err(rv, "open a socket for", url, err, errcap);
+    /* A buffer lets NONBLOCK sends succeed without waiting for the peer's reader (SPIKE.md §3). */
+    nng_socket_set_int(p->sock, NNG_OPT_SENDBUF, 1024);
+    nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 50);
+    nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 1000);
+    nng_pipe_notify(p->sock, NNG_PIPE_EV_ADD_POST, kt_link_on_pipe, p);
+    nng_pipe_notify(p->sock, NNG_PIPE_EV_REM_POST, kt_link_on_pipe, p);
+    p->open = 1;
     /* NONBLOCK: the first attempt runs in the background, so a node may start before its peer. */
-    int rv = nng_dial(l->sock, url, NULL, NNG_FLAG_NONBLOCK);
-    if (rv) {
-        snprintf(err, errcap, "cannot dial %s: %s", url, nng_strerror(rv));
-        return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? KT_EINVAL : KT_EIO;
+    if ((rv = nng_dial(p->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+        p->open = 0;
+        nng_close(p->sock);
+        return kt_link_err(rv, "dial", url, err, errcap);
     }
+    *peer = id;
     return KT_OK;
 }
 
-kt_status kt_link_send(kt_link *l, uint32_t pipe, const char *buf, size_t len)
+static void kt_link_peer_close(kt_link_peer *p)
 {
-    if (l->closing)
+    if (!p->open)
+        return;
+    p->open = 0;
+    nng_close(p->sock); /* waits for pipe callbacks in flight */
+    for (size_t i = 0; i < p->backlog_len; i++)
+        nng_msg_free(p->backlog[i]);
+    free(p->backlog);
+    p->backlog = NULL;
+    p->backlog_len = p->backlog_cap = 0;
+}
+
+void kt_link_disconnect(kt_link *l, uint32_t peer)
+{
+    if (peer > 0 && peer < KT_LINK_MAX_PEERS)
+        kt_link_peer_close(&l->peers[peer]);
+}
+
+kt_status kt_link_send(kt_link *l, uint32_t peer, const char *buf, size_t len)
+{
+    if (l->closing || peer == 0 || peer >= KT_LINK_MAX_PEERS || !l->peers[peer].open)
         return KT_ECLOSED;
+    kt_link_peer *p = &l->peers[peer];
     nng_msg *m;
     if (nng_msg_alloc(&m, len) != 0)
         return KT_ENOMEM;
     memcpy(nng_msg_body(m), buf, len);
-    nng_pipe p = NNG_PIPE_INITIALIZER;
-    p.id = pipe;
-    nng_msg_set_pipe(m, p);
-    if (l->backlog_len == 0) {
-        int rv = nng_sendmsg(l->sock, m, NNG_FLAG_NONBLOCK);
+    if (p->backlog_len == 0) {
+        int rv = nng_sendmsg(p->sock, m, NNG_FLAG_NONBLOCK);
         if (rv == 0)
             return KT_OK;
         if (rv != NNG_EAGAIN) {
@@ -204,19 +277,19 @@ kt_status kt_link_send(kt_link *l, uint32_t pipe, const char *buf, size_t len)
             return KT_ECLOSED;
         }
     }
-    if (l->backlog_len == l->backlog_cap) {
-        size_t cap = l->backlog_cap ? l->backlog_cap * 2 : 256;
-        nng_msg **n = realloc(l->backlog, cap * sizeof *n);
+    if (p->backlog_len == p->backlog_cap) {
+        size_t cap = p->backlog_cap ? p->backlog_cap * 2 : 256;
+        nng_msg **n = realloc(p->backlog, cap * sizeof *n);
         if (!n) {
             nng_msg_free(m);
             return KT_ENOMEM;
         }
-        l->backlog = n;
-        l->backlog_cap = cap;
+        p->backlog = n;
+        p->backlog_cap = cap;
     }
-    l->backlog[l->backlog_len++] = m;
+    p->backlog[p->backlog_len++] = m;
     if (!uv_is_active((uv_handle_t *)&l->retry))
-        uv_timer_start(&l->retry, kt_link_on_retry, 1, 0);
+        uv_timer_start(&l->retry, kt_link_on_retry, 1, 1);
     return KT_OK;
 }
 
@@ -227,7 +300,6 @@ static void kt_link_on_closed(uv_handle_t *h)
         uv_mutex_destroy(&l->mu);
         free(l->inbox.items);
         free(l->work.items);
-        free(l->backlog);
         free(l);
     }
 }
@@ -239,14 +311,13 @@ void kt_link_close(kt_link *l)
     uv_mutex_lock(&l->mu);
     l->closing = 1;
     uv_mutex_unlock(&l->mu);
-    /* Stop the aio first: nng_aio_stop waits for a running callback, so no uv_async_send can hit a
-     * closing handle afterwards. */
+    /* Stop the aio first: nng_aio_stop waits for a running callback, so no uv_async_send can hit a closing
+     * handle afterwards. */
     nng_aio_stop(l->recv_aio);
-    /* Give queued sends a moment to leave before nng_close drops them (SPIKE.md §3). */
-    for (size_t i = 0; i < l->backlog_len; i++)
-        nng_msg_free(l->backlog[i]);
-    l->backlog_len = 0;
-    nng_close(l->sock);
+    for (uint32_t id = 1; id < KT_LINK_MAX_PEERS; id++)
+        kt_link_peer_close(&l->peers[id]);
+    if (l->in_open)
+        nng_close(l->in);
     nng_aio_free(l->recv_aio);
     for (size_t i = 0; i < l->inbox.len; i++)
         if (l->inbox.items[i].msg)

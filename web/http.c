@@ -459,16 +459,15 @@ static void sse_detach(kt_http_stream *s)
     DLIST_UNLINK(s->srv->streams, s);
 }
 
+/* Tells the owner the stream is over. on_close may call kt_http_sse_end, so the caller must hold a
+ * reference of its own across this call. */
 static void sse_notify(kt_http_stream *s)
 {
     if (s->notified || s->owner_ended)
         return;
     s->notified = 1;
-    if (s->on_close) {
-        s->refs++; /* on_close may call kt_http_sse_end */
+    if (s->on_close)
         s->on_close(s->ud);
-        sse_unref(s);
-    }
 }
 
 /* Sends what is queued if h2o is not busy with the previous chunk (at most one h2o_send in flight). May
@@ -508,8 +507,8 @@ static void sse_stop(h2o_generator_t *g, h2o_req_t *req)
     kt_http_stream *s = (kt_http_stream *)g;
     sse_detach(s);
     s->inflight = 0;
-    sse_notify(s);
-    sse_unref(s); /* h2o's reference */
+    sse_notify(s);  /* under h2o's reference, dropped just after */
+    sse_unref(s);
 }
 
 kt_http_stream *kt_http_sse_start(kt_http_req *r, void (*on_close)(void *ud), void *ud)
@@ -615,15 +614,21 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     r->srv = s;
     r->method = h2o_strdup(&req->pool, req->method.base, req->method.len).base;
 
+    const char *path = req->path.base;
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    if (plen > 8 && path[0] != '/') { /* absolute-form target (RFC 9112 3.2.2): route on its path part */
+        const char *a = memmem(path, plen, "://", 3), *sl = a ? memchr(a + 3, '/', plen - (size_t)(a + 3 - path)) : NULL;
+        if (sl)
+            plen -= (size_t)(sl - path), path = sl;
+    }
     char *scratch = h2o_mem_alloc_pool(&req->pool, kt_web_scratch_size(plen));
-    if (kt_web_router_match(s->router, r->method, req->path.base, plen, scratch, &r->m, err, sizeof(err))) {
-        r->m.path = h2o_strdup(&req->pool, req->path.base, plen).base;
+    if (kt_web_router_match(s->router, r->method, path, plen, scratch, &r->m, err, sizeof(err))) {
+        r->m.path = h2o_strdup(&req->pool, path, plen).base;
         kt_http_send_error(r, 400, err, NULL);
         return 0;
     }
     if (!r->m.route && !strcmp(r->method, "HEAD")) /* h2o_send_inline drops the body of HEAD answers */
-        kt_web_router_match(s->router, "GET", req->path.base, plen, scratch, &r->m, err, sizeof(err));
+        kt_web_router_match(s->router, "GET", path, plen, scratch, &r->m, err, sizeof(err));
     if (req->query_at != SIZE_MAX) {
         const char *q = req->path.base + req->query_at + 1;
         size_t qlen = req->path.len - req->query_at - 1, cnt = kt_web_query_count(q, qlen);
@@ -658,6 +663,7 @@ static void on_conn_closed(uv_handle_t *h)
 {
     conn *c = (conn *)h;
     kt_http *s = c->srv;
+    KT_DEBUG(MOD, "connection closed (%zu left)", s->nconns - 1);
     DLIST_UNLINK(s->conns, c);
     s->nconns--;
     free(c);
@@ -774,15 +780,15 @@ kt_status kt_http_listen(kt_http *s, const char *host, int port)
         uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
         return KT_EIO;
     }
-    if (!s->port) {
-        struct sockaddr_storage bound;
-        int blen = sizeof(bound);
-        if (!uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &blen))
-            s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                        : ((struct sockaddr_in *)&bound)->sin_port);
-    }
+    struct sockaddr_storage bound;
+    int blen = sizeof(bound), bport = port;
+    if (!uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &blen))
+        bport = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                  : ((struct sockaddr_in *)&bound)->sin_port);
+    if (!s->port)
+        s->port = bport;
     s->listeners[s->nlisteners++] = l;
-    KT_INFO(MOD, "listening on %s:%d (HTTP/1.1, h2c)", host, s->port);
+    KT_INFO(MOD, "listening on %s:%d (HTTP/1.1, h2c)", host, bport);
     return KT_OK;
 }
 
@@ -810,10 +816,25 @@ static void on_grace(uv_timer_t *t)
     shutdown_conns(s, SHUT_RDWR); /* pending writes fail, so h2o closes even a client that does not read */
 }
 
-/* Called when a connection goes away during close: the last one stops the grace timer. */
+/* h2o unlinks timeout entries without stopping the uv timer behind them, so a timer armed for a connection
+ * that is gone would still hold uv_run for up to 10 s. Stop those with no entry left. */
+static void stop_idle_h2o_timers(kt_http *s)
+{
+    h2o_timeout_t *ts[] = {&s->ctx.zero_timeout,         &s->ctx.one_sec_timeout,  &s->ctx.hundred_ms_timeout,
+                           &s->ctx.handshake_timeout,    &s->ctx.http1.req_timeout, &s->ctx.http2.idle_timeout,
+                           &s->ctx.http2.graceful_shutdown_timeout, &s->ctx.proxy.io_timeout};
+    for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++)
+        if (h2o_linklist_is_empty(&ts[i]->_entries))
+            uv_timer_stop(&ts[i]->_backend.timer);
+}
+
+/* Runs during close once the last connection is gone: nothing of ours may keep the loop alive after it. */
 static void finish_close(kt_http *s)
 {
-    if (s->nconns || !s->grace_inited || s->grace_closing)
+    if (s->nconns)
+        return;
+    stop_idle_h2o_timers(s);
+    if (!s->grace_inited || s->grace_closing)
         return;
     s->grace_closing = 1;
     s->closing_handles++;
@@ -864,6 +885,7 @@ void kt_http_close(kt_http *s)
     /* EOF on the read side makes h2o close idle connections itself; those busy writing an answer close
      * after it (shutdown_requested turned keep-alive off). */
     shutdown_conns(s, SHUT_RD);
+    finish_close(s);
     if (s->nconns) {
         uv_timer_init(s->loop, &s->grace);
         s->grace.data = s;

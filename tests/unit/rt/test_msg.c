@@ -27,7 +27,7 @@ static void test_hello(void **s)
 {
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_HELLO, "executor", "worker@n1", 42);
-    kt_msg_hello in = {.node_id = "n1", .actors = "worker,indexer", .proto = 1, .slots = 8}, out;
+    kt_msg_hello in = {.node_id = "n1", .actors = "worker,indexer", .proto = 1, .slots = 8, .url = "tcp://10.0.0.1:7600"}, out;
     kt_msg_encode_hello(&o, &in);
     msgpack_unpacked u;
     kt_msg m;
@@ -36,6 +36,7 @@ static void test_hello(void **s)
     assert_string_equal(out.node_id, "n1");
     assert_string_equal(out.actors, "worker,indexer");
     assert_int_equal(out.slots, 8);
+    assert_string_equal(out.url, "tcp://10.0.0.1:7600");
     kt_msg_hello_clear(&out);
     /* a Hello body is not a WorkerJob body */
     kt_msg_worker_job job;

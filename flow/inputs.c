@@ -1,0 +1,1203 @@
+/* Input typing and validation, after Kestra's FlowInputOutput (KESTRA-execution.md §4.3-4.5). Messages are
+ * Kestra's, including its Java-isms ("For input string", "java.lang.Exception: Expected ..."), because users and
+ * scripts match on them. */
+#include "flow/inputs.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "flow/duration.h"
+#include "flow/tasks.h"
+
+typedef enum itype {
+    T_STRING, T_ENUM, T_SELECT, T_INT, T_FLOAT, T_BOOLEAN, T_BOOL, T_DATETIME, T_DATE, T_TIME, T_DURATION,
+    T_FILE, T_JSON, T_URI, T_SECRET, T_ARRAY, T_MULTISELECT, T_YAML, T_EMAIL, T_UNKNOWN
+} itype;
+
+static itype type_of(const char *s)
+{
+    for (int i = 0; s && kt_enum_input_types[i]; i++)
+        if (strcmp(s, kt_enum_input_types[i]) == 0)
+            return (itype)i; /* kt_enum_input_types is in itype order */
+    return T_UNKNOWN;
+}
+
+const char *kt_input_id(const json_t *def)
+{
+    const char *id = json_string_value(json_object_get(def, "id"));
+    return id ? id : json_string_value(json_object_get(def, "name"));
+}
+
+/* ---------------------------------------------------------------- printing */
+
+/* Java's Float.toString is the shortest text that reads back as the same float; %g with growing precision
+ * finds it, and ".0" is added to integral values as Java does. */
+static void java_float(double d, char *buf, size_t cap)
+{
+    float f = (float)d;
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(buf, cap, "%.*g", prec, (double)f);
+        if (strtof(buf, NULL) == f)
+            break;
+    }
+    if (!strpbrk(buf, ".eEn"))
+        strncat(buf, ".0", cap - strlen(buf) - 1);
+}
+
+static void java_print(FILE *out, const json_t *v)
+{
+    size_t i;
+    json_t *x;
+    const char *k;
+    char buf[64];
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        fputs(json_string_value(v), out);
+        break;
+    case JSON_INTEGER:
+        fprintf(out, "%lld", (long long)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        java_float(json_real_value(v), buf, sizeof(buf));
+        fputs(buf, out);
+        break;
+    case JSON_TRUE:
+        fputs("true", out);
+        break;
+    case JSON_FALSE:
+        fputs("false", out);
+        break;
+    case JSON_ARRAY:
+        fputc('[', out);
+        json_array_foreach(v, i, x) {
+            if (i)
+                fputs(", ", out);
+            java_print(out, x);
+        }
+        fputc(']', out);
+        break;
+    case JSON_OBJECT:
+        fputc('{', out);
+        i = 0;
+        json_object_foreach((json_t *)v, k, x) {
+            fprintf(out, "%s%s=", i++ ? ", " : "", k);
+            java_print(out, x);
+        }
+        fputc('}', out);
+        break;
+    default:
+        fputs("null", out);
+    }
+}
+
+char *kt_input_java_string(const json_t *v)
+{
+    char *buf = NULL;
+    size_t sz = 0;
+    FILE *f = open_memstream(&buf, &sz);
+    if (!f)
+        return NULL;
+    java_print(f, v);
+    fclose(f);
+    return buf;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+    char *s = NULL;
+    va_list ap;
+    va_start(ap, f);
+    if (vasprintf(&s, f, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* Kestra wraps parse failures that are not IllegalArgumentExceptions this way. */
+static char *wrapped(itype t, const json_t *v, const char *cause)
+{
+    char *vs = kt_input_java_string(v);
+    char *s = fmt("java.lang.Exception: Expected `%s` but received `%s` with errors:\n```\n%s\n```",
+                  kt_enum_input_types[t], vs ? vs : "", cause);
+    free(vs);
+    return s;
+}
+
+/* ---------------------------------------------------------------- dates and times */
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static int ndigits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static const char *const month_names[] = {"JANUARY", "FEBRUARY", "MARCH",     "APRIL",   "MAY",      "JUNE",
+                                          "JULY",    "AUGUST",   "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER"};
+
+/* YYYY-MM-DD at s; returns chars consumed, or -(index+1) of the failure; *why set for range errors. */
+static int parse_date(const char *s, int64_t *days, char **why)
+{
+    int y, m, d;
+    if (ndigits(s, 4, &y))
+        return -1;
+    if (s[4] != '-')
+        return -5;
+    if (ndigits(s + 5, 2, &m))
+        return -6;
+    if (s[7] != '-')
+        return -8;
+    if (ndigits(s + 8, 2, &d))
+        return -9;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12) {
+        *why = fmt("Invalid value for MonthOfYear (valid values 1 - 12): %d", m);
+        return -100;
+    }
+    if (d < 1 || d > 31) {
+        *why = fmt("Invalid value for DayOfMonth (valid values 1 - 28/31): %d", d);
+        return -100;
+    }
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] || (m == 2 && d == 29 && !leap)) {
+        *why = m == 2 && d == 29 ? fmt("Invalid date 'February 29' as '%d' is not a leap year", y)
+                                 : fmt("Invalid date '%s %d'", month_names[m - 1], d);
+        return -100;
+    }
+    *days = days_from_civil(y, m, d);
+    return 10;
+}
+
+/* HH:MM[:SS[.f]] ; returns chars consumed or -(index+1). */
+static int parse_time(const char *s, int64_t *us)
+{
+    int h, mi, se = 0, i = 5;
+    int64_t frac = 0;
+    if (ndigits(s, 2, &h))
+        return -1;
+    if (s[2] != ':')
+        return -3;
+    if (ndigits(s + 3, 2, &mi))
+        return -4;
+    if (s[5] == ':') {
+        if (ndigits(s + 6, 2, &se))
+            return -7;
+        i = 8;
+        if (s[8] == '.') {
+            int n = 0;
+            int64_t scale = 100000;
+            for (i = 9; isdigit((unsigned char)s[i]) && n < 9; i++, n++) {
+                frac += (s[i] - '0') * scale;
+                scale /= 10;
+            }
+            if (!n)
+                return -10;
+        }
+    }
+    if (h > 23 || mi > 59 || se > 59)
+        return -1;
+    *us = ((int64_t)h * 3600 + mi * 60 + se) * 1000000 + frac;
+    return i;
+}
+
+/* LocalTime.toString: HH:MM, then :SS when seconds or fraction, then the fraction in groups of 3 digits. */
+static void print_time(int64_t us, char *buf, size_t cap)
+{
+    int64_t s = us / 1000000, f = us % 1000000;
+    int n = snprintf(buf, cap, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
+    if (s % 60 || f)
+        n += snprintf(buf + n, cap - (size_t)n, ":%02d", (int)(s % 60));
+    if (f) {
+        if (f % 1000 == 0)
+            snprintf(buf + n, cap - (size_t)n, ".%03d", (int)(f / 1000));
+        else
+            snprintf(buf + n, cap - (size_t)n, ".%06d", (int)f);
+    }
+}
+
+static void print_date(int64_t days, char *buf, size_t cap)
+{
+    int64_t y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    snprintf(buf, cap, "%04lld-%02d-%02d", (long long)y, m, d);
+}
+
+/* Instant.toString: UTC, seconds always, fraction in groups of 3. */
+static void print_instant(int64_t us, char *buf, size_t cap)
+{
+    int64_t days = us >= 0 ? us / 86400000000LL : -((-us + 86400000000LL - 1) / 86400000000LL);
+    int64_t rem = us - days * 86400000000LL;
+    print_date(days, buf, cap);
+    size_t n = strlen(buf);
+    int64_t s = rem / 1000000, f = rem % 1000000;
+    n += (size_t)snprintf(buf + n, cap - n, "T%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+    if (f)
+        n += (size_t)(f % 1000 == 0 ? snprintf(buf + n, cap - n, ".%03d", (int)(f / 1000))
+                                    : snprintf(buf + n, cap - n, ".%06d", (int)f));
+    snprintf(buf + n, cap - n, "Z");
+}
+
+/* ISO instant with Z or an offset. 0 ok, else the failing index (>=0) or -1 with *why. */
+static int parse_instant(const char *s, int64_t *us, char **why)
+{
+    int64_t days, tus;
+    int n = parse_date(s, &days, why);
+    if (n == -100)
+        return -1;
+    if (n < 0)
+        return -n - 1;
+    if (s[10] != 'T' && s[10] != 't')
+        return 10;
+    int k = parse_time(s + 11, &tus);
+    if (k < 0)
+        return 11 + (-k - 1);
+    const char *z = s + 11 + k;
+    int64_t off = 0;
+    if ((*z == 'Z' || *z == 'z') && !z[1]) {
+        off = 0;
+    } else if (*z == '+' || *z == '-') {
+        int oh, om = 0;
+        if (ndigits(z + 1, 2, &oh) || oh > 18)
+            return (int)(z - s);
+        const char *e = z + 3;
+        if (*e == ':') {
+            if (ndigits(e + 1, 2, &om) || om > 59)
+                return (int)(z - s);
+            e += 3;
+        }
+        if (*e)
+            return (int)(e - s);
+        off = (int64_t)(oh * 3600 + om * 60) * 1000000 * (*z == '-' ? -1 : 1);
+    } else {
+        return (int)(z - s);
+    }
+    *us = days * 86400000000LL + tus - off;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+static const char *uri_re = "^[a-z]+:\\/\\/(?:www\\.)?[-a-zA-Z0-9@:%._\\+~#=]{1,256}\\.[a-zA-Z0-9()]{1,6}\\b"
+                            "(?:[-a-zA-Z0-9()@:%_\\+.~#?&\\/=]*)$";
+
+/* Full match of subject against pattern (Java's Matcher.matches()); -1 when the pattern does not compile. */
+static int regex_full_match(const char *pattern, const char *subject)
+{
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
+    if (!re)
+        return -1;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    int rc = md ? pcre2_match(re, (PCRE2_SPTR)subject, strlen(subject), 0, PCRE2_ANCHORED | PCRE2_ENDANCHORED, md, NULL)
+                : -1;
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    return rc >= 0;
+}
+
+static int is_email(const char *s)
+{
+    if (!*s)
+        return 1;
+    const char *at = strchr(s, '@');
+    if (!at || at == s || !at[1])
+        return 0;
+    for (const char *p = s; p < at; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (isalnum(ch) || strchr("_!#$%&*+/=?`{|}~^.-", ch))
+            continue;
+        if (ch == 0xE2 && (unsigned char)p[1] == 0x80 && (unsigned char)p[2] == 0x99) { /* ’ */
+            p += 2;
+            continue;
+        }
+        return 0;
+    }
+    for (const char *p = at + 1; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+            return 0;
+    return 1;
+}
+
+static json_t *parse_int(const json_t *v, char **err)
+{
+    if (json_is_integer(v))
+        return json_incref((json_t *)v);
+    char *s = kt_input_java_string(v);
+    if (!s)
+        return NULL;
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    int ok = *p != 0;
+    for (const char *q = p; *q; q++)
+        ok &= isdigit((unsigned char)*q) != 0;
+    long long x = ok ? strtoll(s, NULL, 10) : 0;
+    if (!ok || x > 2147483647LL || x < -2147483648LL) {
+        *err = fmt("For input string: \"%s\"", s);
+        free(s);
+        return NULL;
+    }
+    free(s);
+    return json_integer(x);
+}
+
+/* A double holding the float value, printed shortest (0.1f -> 0.1, not 0.10000000149). */
+static json_t *float_json(double d)
+{
+    char buf[64];
+    java_float(d, buf, sizeof(buf));
+    return json_real(strtod(buf, NULL));
+}
+
+static json_t *parse_float(const json_t *v, char **err)
+{
+    if (json_is_number(v))
+        return float_json(json_number_value(v));
+    char *s = kt_input_java_string(v);
+    if (!s)
+        return NULL;
+    /* Float.valueOf trims, accepts a trailing f/F/d/D and Java number syntax. */
+    char *b = s, *e = s + strlen(s);
+    while (*b && (unsigned char)*b <= ' ')
+        b++;
+    while (e > b && (unsigned char)e[-1] <= ' ')
+        e--;
+    *e = 0;
+    json_t *r = NULL;
+    if (!*b) {
+        *err = fmt("empty String");
+    } else {
+        if (e - b > 1 && strchr("fFdD", e[-1]))
+            e[-1] = 0;
+        int ok = isdigit((unsigned char)*b) || *b == '.' || ((*b == '-' || *b == '+') && (isdigit((unsigned char)b[1]) || b[1] == '.'));
+        char *end;
+        double d = ok ? strtod(b, &end) : 0;
+        if (ok && !*end && isfinite((float)d))
+            r = float_json(d);
+        else
+            *err = fmt("For input string: \"%s\"", s);
+    }
+    free(s);
+    return r;
+}
+
+static json_t *parse_items(const json_t *def, itype t, const json_t *v, char **err);
+
+json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
+{
+    *err = NULL;
+    itype t = type_of(json_string_value(json_object_get(def, "type")));
+    const char *s = json_string_value(v);
+    char buf[64], *why = NULL;
+    int64_t x;
+    switch (t) {
+    case T_STRING:
+    case T_ENUM:
+    case T_SELECT:
+    case T_EMAIL:
+    case T_SECRET: /* Kite has no encryption key yet: the value is kept as given */
+        return json_incref((json_t *)v);
+    case T_INT:
+        return parse_int(v, err);
+    case T_FLOAT:
+        return parse_float(v, err);
+    case T_BOOLEAN:
+    case T_BOOL:
+        if (json_is_boolean(v))
+            return json_incref((json_t *)v);
+        {
+            char *js = kt_input_java_string(v);
+            json_t *r = json_boolean(js && strcasecmp(js, "true") == 0);
+            free(js);
+            return r;
+        }
+    case T_DATETIME: {
+        if (!s) {
+            *err = wrapped(t, v, "value is not a string");
+            return NULL;
+        }
+        int at = parse_instant(s, &x, &why);
+        if (at == 0) {
+            print_instant(x, buf, sizeof(buf));
+            return json_string(buf);
+        }
+        char *cause = at < 0 ? fmt("Text '%s' could not be parsed: %s", s, why ? why : "")
+                             : fmt("Text '%s' could not be parsed at index %d", s, at);
+        *err = wrapped(t, v, cause ? cause : "");
+        free(cause);
+        free(why);
+        return NULL;
+    }
+    case T_DATE: {
+        int n = s ? parse_date(s, &x, &why) : -1;
+        if (n == 10 && !s[10]) {
+            print_date(x, buf, sizeof(buf));
+            return json_string(buf);
+        }
+        char *cause = !s ? fmt("value is not a string")
+                    : n == -100 ? fmt("Text '%s' could not be parsed: %s", s, why)
+                                : fmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
+        *err = wrapped(t, v, cause ? cause : "");
+        free(cause);
+        free(why);
+        return NULL;
+    }
+    case T_TIME: {
+        int n = s ? parse_time(s, &x) : -1;
+        if (n > 0 && !s[n]) {
+            print_time(x, buf, sizeof(buf));
+            return json_string(buf);
+        }
+        char *cause = !s ? fmt("value is not a string")
+                         : fmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
+        *err = wrapped(t, v, cause ? cause : "");
+        free(cause);
+        return NULL;
+    }
+    case T_DURATION: {
+        if (s) {
+            while (isspace((unsigned char)*s))
+                s++;
+            char *tr = strdup(s);
+            for (size_t k = tr ? strlen(tr) : 0; k && isspace((unsigned char)tr[k - 1]); k--)
+                tr[k - 1] = 0;
+            int rc = tr ? kt_duration_parse(tr, &x) : -1;
+            free(tr);
+            if (rc == 0) {
+                kt_duration_format(x, buf, sizeof(buf));
+                return json_string(buf);
+            }
+        }
+        *err = wrapped(t, v, s ? "Text cannot be parsed to a Duration" : "value is not a string");
+        return NULL;
+    }
+    case T_FILE:
+        if (s && strncmp(s, "kestra://", 9) == 0)
+            return json_incref((json_t *)v);
+        *err = wrapped(t, v, "only kestra:// internal-storage URIs are accepted for FILE inputs");
+        return NULL;
+    case T_JSON: {
+        if (!s)
+            return json_incref((json_t *)v);
+        json_error_t je;
+        json_t *r = json_loads(s, JSON_DECODE_ANY, &je);
+        if (!r)
+            *err = wrapped(t, v, je.text);
+        return r;
+    }
+    case T_YAML: {
+        if (!s)
+            return json_incref((json_t *)v);
+        kt_yaml_doc **docs = NULL;
+        size_t nd = 0;
+        kt_diags dg;
+        kt_diags_init(&dg);
+        json_t *r = NULL;
+        if (kt_yaml_load(s, strlen(s), "", &docs, &nd, &dg) == KT_OK)
+            r = json_incref(nd ? kt_yaml_doc_root(docs[0]) : json_null());
+        else
+            *err = wrapped(t, v, dg.count ? dg.items[0].message : "invalid YAML");
+        kt_yaml_docs_free(docs, nd);
+        kt_diags_clear(&dg);
+        return r;
+    }
+    case T_URI:
+        if (s && regex_full_match(uri_re, s) == 1)
+            return json_incref((json_t *)v);
+        {
+            char *js = kt_input_java_string(v);
+            *err = fmt("Expected `URI` but received `%s`", js ? js : "");
+            free(js);
+        }
+        return NULL;
+    case T_ARRAY:
+    case T_MULTISELECT:
+        return parse_items(def, t, v, err);
+    case T_UNKNOWN:
+        break;
+    }
+    *err = fmt("Invalid type: %s", json_string_value(json_object_get(def, "type")));
+    return NULL;
+}
+
+static json_t *parse_items(const json_t *def, itype t, const json_t *v, char **err)
+{
+    json_t *list = NULL;
+    if (json_is_array(v)) {
+        list = json_incref((json_t *)v);
+    } else if (json_is_string(v)) {
+        json_error_t je;
+        list = json_loads(json_string_value(v), JSON_DECODE_ANY, &je);
+        if (!json_is_array(list)) {
+            json_decref(list);
+            *err = wrapped(t, v, list ? "not a JSON array" : je.text);
+            return NULL;
+        }
+    } else {
+        *err = wrapped(t, v, "not a list");
+        return NULL;
+    }
+    const char *it = json_string_value(json_object_get(def, "itemType"));
+    if (!it && t == T_MULTISELECT)
+        it = "STRING";
+    if (!it)
+        return list;
+    json_t *idef = json_pack("{ss}", "type", it);
+    json_t *out = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x) {
+        char *e2 = NULL;
+        json_t *y = idef && out ? kt_input_parse_value(idef, x, &e2) : NULL;
+        if (!y) {
+            char *js = kt_input_java_string(x);
+            *err = fmt("Unable to parse array element as `%s` on `%s`", it, js ? js : "");
+            free(js);
+            free(e2);
+            json_decref(out);
+            out = NULL;
+            break;
+        }
+        /* MULTISELECT keeps STRING items as the text sent (numbers included), as Java's toString does. */
+        json_array_append_new(out, y);
+    }
+    json_decref(idef);
+    json_decref(list);
+    return out;
+}
+
+/* ---------------------------------------------------------------- validators */
+
+static int in_values(const json_t *values, const json_t *v)
+{
+    size_t i;
+    json_t *x;
+    char *vs = kt_input_java_string(v);
+    int found = 0;
+    json_array_foreach(values, i, x) {
+        char *xs = kt_input_java_string(x);
+        found |= xs && vs && strcmp(xs, vs) == 0;
+        free(xs);
+    }
+    free(vs);
+    return found;
+}
+
+static int is_required(const json_t *def)
+{
+    const json_t *r = json_object_get(def, "required");
+    if (json_is_boolean(r))
+        return json_is_true(r);
+    if (json_is_string(r))
+        return strcasecmp(json_string_value(r), "true") == 0;
+    return 1; /* Kestra's default */
+}
+
+/* Bound of a min/max/after/before property, typed like the input; NULL when absent or unreadable. */
+static json_t *bound(const json_t *def, itype t, const char *key)
+{
+    const json_t *b = json_object_get(def, key);
+    if (!b || json_is_null(b))
+        return NULL;
+    json_t *d = json_pack("{ss}", "type", kt_enum_input_types[t]);
+    char *err = NULL;
+    json_t *r = d ? kt_input_parse_value(d, b, &err) : NULL;
+    free(err);
+    json_decref(d);
+    return r;
+}
+
+static double num(const json_t *v)
+{
+    return json_number_value(v);
+}
+
+/* Orders two typed values of the same type: durations, instants, dates and times as canonical strings parse back;
+ * dates/instants/times in canonical form compare correctly as text only when same-length, so use numbers. */
+static int cmp_typed(itype t, const json_t *a, const json_t *b)
+{
+    int64_t x = 0, y = 0;
+    char *why = NULL;
+    switch (t) {
+    case T_INT:
+    case T_FLOAT:
+        return num(a) < num(b) ? -1 : num(a) > num(b);
+    case T_DURATION:
+        kt_duration_parse(json_string_value(a), &x);
+        kt_duration_parse(json_string_value(b), &y);
+        break;
+    case T_DATETIME:
+        parse_instant(json_string_value(a), &x, &why);
+        parse_instant(json_string_value(b), &y, &why);
+        break;
+    case T_DATE:
+        parse_date(json_string_value(a), &x, &why);
+        parse_date(json_string_value(b), &y, &why);
+        break;
+    case T_TIME:
+        parse_time(json_string_value(a), &x);
+        parse_time(json_string_value(b), &y);
+        break;
+    default:
+        return 0;
+    }
+    free(why);
+    return x < y ? -1 : x > y;
+}
+
+static char *range_check(const json_t *def, itype t, const json_t *typed)
+{
+    const char *lo = t == T_DATETIME || t == T_DATE || t == T_TIME ? "after" : "min";
+    const char *hi = *lo == 'a' ? "before" : "max";
+    char *msg = NULL;
+    json_t *b = bound(def, t, lo);
+    if (b && cmp_typed(t, typed, b) < 0) {
+        char *bs = kt_input_java_string(b);
+        msg = *lo == 'a' ? fmt("it must be after `%s`", bs) : fmt("%s must be more than `%s`", t == T_DURATION ? "It" : "it", bs);
+        free(bs);
+    }
+    json_decref(b);
+    if (msg)
+        return msg;
+    b = bound(def, t, hi);
+    if (b && cmp_typed(t, typed, b) > 0) {
+        char *bs = kt_input_java_string(b);
+        msg = *hi == 'b' ? fmt("it must be before `%s`", bs) : fmt("%s must be less than `%s`", t == T_DURATION ? "It" : "it", bs);
+        free(bs);
+    }
+    json_decref(b);
+    return msg;
+}
+
+static char *validate(const json_t *def, itype t, const json_t *typed)
+{
+    const json_t *values = json_object_get(def, "values");
+    switch (t) {
+    case T_STRING:
+    case T_SECRET: {
+        const char *re = json_string_value(json_object_get(def, "validator"));
+        char *vs = re ? kt_input_java_string(typed) : NULL;
+        int m = re && vs ? regex_full_match(re, vs) : 1;
+        free(vs);
+        return m == 1 ? NULL : fmt("it must match the pattern `%s`", re);
+    }
+    case T_ENUM:
+    case T_SELECT:
+        if (t == T_SELECT && json_is_true(json_object_get(def, "allowCustomValue")))
+            return NULL;
+        if (json_is_array(values) && !in_values(values, typed) && (t == T_SELECT || is_required(def))) {
+            char *vs = kt_input_java_string(values), *m = fmt("it must match the values `%s`", vs);
+            free(vs);
+            return m;
+        }
+        return NULL;
+    case T_MULTISELECT: {
+        const json_t *options = json_object_get(def, "options");
+        if (values && options)
+            return fmt("you can't define both `values` and `options`");
+        const json_t *allowed = values ? values : options;
+        if (json_is_true(json_object_get(def, "allowCustomValue")) || !json_is_array(allowed))
+            return NULL;
+        size_t i;
+        json_t *x;
+        json_array_foreach(typed, i, x) {
+            if (!in_values(allowed, x)) {
+                char *vs = kt_input_java_string(allowed), *m = fmt("it must match the values `%s`", vs);
+                free(vs);
+                return m;
+            }
+        }
+        return NULL;
+    }
+    case T_INT:
+    case T_FLOAT:
+    case T_DURATION:
+    case T_DATETIME:
+    case T_DATE:
+    case T_TIME:
+        return range_check(def, t, typed);
+    case T_EMAIL: {
+        char *vs = kt_input_java_string(typed);
+        int ok = vs && is_email(vs);
+        free(vs);
+        return ok ? NULL : fmt("The input must be a valid email");
+    }
+    default:
+        return NULL;
+    }
+}
+
+static char *invalid(const char *id, const char *detail, const json_t *raw)
+{
+    char *vs = kt_input_java_string(raw ? raw : json_null());
+    char *m = fmt("Invalid input for `%s`, %s, but received `%s`", id ? id : "", detail ? detail : "", vs ? vs : "");
+    free(vs);
+    return m;
+}
+
+json_t *kt_input_check_value(const json_t *def, const json_t *value, char **err)
+{
+    itype t = type_of(json_string_value(json_object_get(def, "type")));
+    char *detail = NULL;
+    json_t *typed = kt_input_parse_value(def, value, &detail);
+    if (typed) {
+        detail = validate(def, t, typed);
+        if (detail) {
+            json_decref(typed);
+            typed = NULL;
+        }
+    }
+    if (!typed)
+        *err = invalid(kt_input_id(def), detail, value);
+    free(detail);
+    return typed;
+}
+
+/* ---------------------------------------------------------------- resolution */
+
+typedef struct rstate {
+    const json_t *defs, *raw;
+    size_t n;
+    signed char *state; /* 0 todo, 1 in progress, 2 done */
+    char *enabled;
+    json_t *flat;       /* id -> typed value, enabled inputs only */
+    kt_diags *diags;
+    int errors;
+} rstate;
+
+static void resolve_one(rstate *r, size_t i);
+
+static size_t find_input(const rstate *r, const char *id)
+{
+    for (size_t i = 0; id && i < r->n; i++) {
+        const char *x = kt_input_id(json_array_get(r->defs, i));
+        if (x && strcmp(x, id) == 0)
+            return i;
+    }
+    return (size_t)-1;
+}
+
+static void resolve_one(rstate *r, size_t i)
+{
+    if (r->state[i])
+        return; /* done, or a cycle (refused at save time): leave it to the outer call */
+    r->state[i] = 1;
+    const json_t *def = json_array_get(r->defs, i);
+    const char *id = kt_input_id(def);
+    int enabled = 1;
+    size_t k;
+    json_t *dep;
+    json_array_foreach(json_object_get(json_object_get(def, "dependsOn"), "inputs"), k, dep) {
+        size_t j = find_input(r, json_string_value(dep));
+        if (j == (size_t)-1 || j == i)
+            continue;
+        resolve_one(r, j);
+        enabled &= r->enabled[j];
+    }
+    r->state[i] = 2;
+    r->enabled[i] = (char)enabled;
+    if (!enabled || !id)
+        return;
+    const json_t *v = r->raw ? json_object_get(r->raw, id) : NULL;
+    if (!v || json_is_null(v))
+        v = json_object_get(def, "defaults");
+    if (!v || json_is_null(v)) {
+        if (is_required(def)) {
+            char *m = invalid(id, "missing required input", NULL), *path = fmt("inputs.%s", id);
+            kt_diags_add(r->diags, "", 0, 0, path, "%s", m ? m : "");
+            free(path);
+            free(m);
+            r->errors++;
+        } else {
+            json_object_set_new(r->flat, id, json_null());
+        }
+        return;
+    }
+    char *err = NULL;
+    json_t *typed = kt_input_check_value(def, v, &err);
+    if (!typed) {
+        char *path = fmt("inputs.%s", id);
+        kt_diags_add(r->diags, "", 0, 0, path, "%s", err ? err : "");
+        free(path);
+        free(err);
+        r->errors++;
+        return;
+    }
+    json_object_set_new(r->flat, id, typed);
+}
+
+/* Splits ids on '.' into nested objects (MapUtils.flattenToNestedMap); returns -1 on a key conflict. */
+static int nest(json_t *out, const char *id, json_t *v, char **conflict)
+{
+    char *dup = strdup(id), *save = NULL;
+    json_t *cur = out;
+    int rc = dup ? 0 : -1;
+    char *part = dup ? strtok_r(dup, ".", &save) : NULL;
+    while (part) {
+        char *next = strtok_r(NULL, ".", &save);
+        json_t *x = json_object_get(cur, part);
+        if (!next) {
+            if (x) {
+                *conflict = strdup(part);
+                rc = -1;
+            } else {
+                json_object_set(cur, part, v);
+            }
+            break;
+        }
+        if (!x) {
+            x = json_object();
+            json_object_set_new(cur, part, x);
+        } else if (!json_is_object(x)) {
+            *conflict = strdup(part);
+            rc = -1;
+            break;
+        }
+        cur = x;
+        part = next;
+    }
+    free(dup);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+kt_status kt_inputs_resolve(const json_t *input_defs, const json_t *raw, json_t **typed_out, kt_diags *diags)
+{
+    *typed_out = NULL;
+    rstate r = {.defs = input_defs, .raw = raw, .n = json_array_size(input_defs), .diags = diags};
+    r.state = calloc(r.n + 1, 1);
+    r.enabled = calloc(r.n + 1, 1);
+    r.flat = json_object();
+    json_t *nested = json_object(), *out = json_object();
+    const char **keys = NULL;
+    kt_status st = KT_ENOMEM;
+    if (!r.state || !r.enabled || !r.flat || !nested || !out)
+        goto fail;
+    for (size_t i = 0; i < r.n; i++)
+        resolve_one(&r, i);
+    if (r.errors) {
+        st = KT_EINVAL;
+        goto fail;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(r.flat, k, v) {
+        char *conflict = NULL;
+        if (nest(nested, k, v, &conflict)) {
+            kt_diags_add(diags, "", 0, 0, "inputs", "Conflict at key: '%s', Map keys are: [%s]",
+                         conflict ? conflict : k, k);
+            free(conflict);
+            st = KT_EINVAL;
+            goto fail;
+        }
+    }
+    /* The execution's inputs map is a TreeMap at the top level: sorted keys. */
+    size_t nk = json_object_size(nested), i = 0;
+    keys = calloc(nk + 1, sizeof(*keys));
+    if (!keys)
+        goto fail;
+    json_object_foreach(nested, k, v)
+        keys[i++] = k;
+    qsort(keys, nk, sizeof(*keys), cmp_str);
+    for (i = 0; i < nk; i++)
+        json_object_set(out, keys[i], json_object_get(nested, keys[i]));
+    *typed_out = out;
+    out = NULL;
+    st = KT_OK;
+fail:
+    free(keys);
+    json_decref(out);
+    json_decref(nested);
+    json_decref(r.flat);
+    free(r.state);
+    free(r.enabled);
+    return st;
+}
+
+/* ---------------------------------------------------------------- save-time checks of definitions */
+
+typedef struct dctx {
+    const kt_yaml_doc *doc;
+    const char *file;
+    kt_diags *diags;
+    int errors;
+} dctx;
+
+static void derr(dctx *c, const char *pos_path, int at_key, const char *path, const char *f, ...)
+    __attribute__((format(printf, 5, 6)));
+static void derr(dctx *c, const char *pos_path, int at_key, const char *path, const char *f, ...)
+{
+    int line, col;
+    kt_yaml_doc_locate(c->doc, pos_path, at_key, &line, &col);
+    char *m = NULL;
+    va_list ap;
+    va_start(ap, f);
+    if (vasprintf(&m, f, ap) < 0)
+        m = NULL;
+    va_end(ap);
+    kt_diags_add(c->diags, c->file, line, col, path, "%s", m ? m : "");
+    free(m);
+    c->errors++;
+}
+
+/* Properties each input type accepts beyond the common ones (Kestra's Input subclasses). */
+static const char *const *type_props(itype t)
+{
+    static const char *const validator[] = {"validator", NULL};
+    static const char *const values[] = {"values", NULL};
+    static const char *const select[] = {"values", "expression", "allowCustomValue", "isRadio", NULL};
+    static const char *const multi[] = {"values", "options", "expression", "itemType", "allowCustomValue", NULL};
+    static const char *const minmax[] = {"min", "max", NULL};
+    static const char *const dates[] = {"after", "before", NULL};
+    static const char *const file[] = {"extension", NULL};
+    static const char *const array[] = {"itemType", NULL};
+    static const char *const none[] = {NULL};
+    switch (t) {
+    case T_STRING:
+    case T_SECRET:
+        return validator;
+    case T_ENUM:
+        return values;
+    case T_SELECT:
+        return select;
+    case T_MULTISELECT:
+        return multi;
+    case T_INT:
+    case T_FLOAT:
+    case T_DURATION:
+        return minmax;
+    case T_DATETIME:
+    case T_DATE:
+    case T_TIME:
+        return dates;
+    case T_FILE:
+        return file;
+    case T_ARRAY:
+        return array;
+    default:
+        return none;
+    }
+}
+
+static int has_name(const char *const *list, const char *k)
+{
+    for (; *list; list++)
+        if (strcmp(*list, k) == 0)
+            return 1;
+    return 0;
+}
+
+static void check_def(dctx *c, const json_t *def, const char *ip)
+{
+    static const char *const common[] = {"id", "name", "type", "description", "displayName", "required",
+                                         "defaults", "dependsOn", NULL};
+    const char *id = kt_input_id(def);
+    char *p = fmt("%s.id", ip);
+    if (!id)
+        derr(c, ip, 0, p, "must not be null");
+    else if (!*id || !(isalnum((unsigned char)id[0])) || strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(id))
+        derr(c, json_object_get(def, "id") ? p : ip, 0, p, "must match \"^[a-zA-Z0-9][.a-zA-Z0-9_-]*\"");
+    free(p);
+    const json_t *tj = json_object_get(def, "type");
+    itype t = type_of(json_string_value(tj));
+    p = fmt("%s.type", ip);
+    if (t == T_UNKNOWN) {
+        char *ts = tj ? kt_input_java_string(tj) : NULL;
+        derr(c, tj ? p : ip, 0, p, "Invalid type: %s", ts ? ts : "null");
+        free(ts);
+        free(p);
+        return;
+    }
+    free(p);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)def, k, v) {
+        if (has_name(common, k) || has_name(type_props(t), k))
+            continue;
+        p = fmt("%s.%s", ip, k);
+        derr(c, p, 1, p, "Unrecognized field \"%s\" (class %s input), not marked as ignorable", k, kt_enum_input_types[t]);
+        free(p);
+    }
+    const json_t *req = json_object_get(def, "required");
+    if (req && !json_is_boolean(req) && !json_is_null(req)) {
+        p = fmt("%s.required", ip);
+        derr(c, p, 0, p, "must be a boolean (true or false)");
+        free(p);
+    }
+    const char *dn = json_string_value(json_object_get(def, "displayName"));
+    if (dn && strlen(dn) > 64) {
+        p = fmt("%s.displayName", ip);
+        derr(c, p, 0, p, "size must be between 0 and 64");
+        free(p);
+    }
+    const json_t *it = json_object_get(def, "itemType");
+    if ((t == T_ARRAY || t == T_MULTISELECT) && (it || t == T_ARRAY)) {
+        p = fmt("%s.itemType", ip);
+        itype itt = type_of(json_string_value(it));
+        if (!it)
+            derr(c, ip, 0, p, "must not be null");
+        else if (itt == T_UNKNOWN)
+            derr(c, p, 0, p, "Invalid type: %s", json_is_string(it) ? json_string_value(it) : "?");
+        else if (itt == T_ARRAY)
+            derr(c, p, 0, p, "`itemType` cannot be `ARRAY`");
+        free(p);
+    }
+    if (t == T_ENUM && !json_is_array(json_object_get(def, "values"))) {
+        p = fmt("%s.values", ip);
+        derr(c, ip, 0, p, json_object_get(def, "values") ? "must be a list" : "must not be null");
+        free(p);
+    }
+    const char *re = json_string_value(json_object_get(def, "validator"));
+    if (re && regex_full_match(re, "") < 0) {
+        p = fmt("%s.validator", ip);
+        derr(c, p, 0, p, "invalid pattern [%s]", re);
+        free(p);
+    }
+    static const char *const bounds[] = {"min", "max", "after", "before", NULL};
+    for (int b = 0; bounds[b]; b++) {
+        const json_t *bv = json_object_get(def, bounds[b]);
+        if (!bv || json_is_null(bv) || !has_name(type_props(t), bounds[b]))
+            continue;
+        char *err = NULL;
+        json_t *d = json_pack("{ss}", "type", kt_enum_input_types[t]);
+        json_t *x = d ? kt_input_parse_value(d, bv, &err) : NULL;
+        if (!x) {
+            p = fmt("%s.%s", ip, bounds[b]);
+            derr(c, p, 0, p, "invalid %s: %s", bounds[b], err ? err : "");
+            free(p);
+        }
+        json_decref(x);
+        json_decref(d);
+        free(err);
+    }
+    const json_t *dv = json_object_get(def, "defaults");
+    if (dv && !json_is_null(dv)) {
+        p = fmt("%s.defaults", ip);
+        if (t == T_FILE) {
+            derr(c, p, 0, p, "no `defaults` can be set for inputs of type 'FILE'");
+        } else if (!json_object_get(def, "expression")) { /* computed SELECT values are only known at run time */
+            char *err = NULL;
+            json_t *x = kt_input_check_value(def, dv, &err);
+            if (!x)
+                derr(c, p, 0, p, "%s", err ? err : "invalid defaults");
+            json_decref(x);
+            free(err);
+        }
+        free(p);
+    }
+}
+
+/* Depth-first walk along dependsOn; on reaching `target` again the path is a cycle. */
+static int dep_cycle(const json_t *defs, const json_t *byid, const char *cur, const char *target, json_t *trail,
+                     int depth)
+{
+    if (depth > 64)
+        return 0;
+    const json_t *def = json_array_get(defs, (size_t)json_integer_value(json_object_get(byid, cur)));
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(json_object_get(def, "dependsOn"), "inputs"), i, d) {
+        const char *ds = json_string_value(d);
+        if (!ds || !json_object_get(byid, ds))
+            continue;
+        json_array_append_new(trail, json_string(ds));
+        if (strcmp(ds, target) == 0 || dep_cycle(defs, byid, ds, target, trail, depth + 1))
+            return 1;
+        json_array_remove(trail, json_array_size(trail) - 1);
+    }
+    return 0;
+}
+
+int kt_inputs_check_defs(const json_t *defs, const kt_yaml_doc *doc, const char *file, const char *path,
+                         kt_diags *diags)
+{
+    dctx c = {.doc = doc, .file = file, .diags = diags};
+    if (!defs || json_is_null(defs))
+        return 0;
+    if (!json_is_array(defs)) {
+        derr(&c, path, 0, path, "must be a list of inputs");
+        return c.errors;
+    }
+    json_t *byid = json_object();
+    size_t i;
+    json_t *def;
+    json_array_foreach(defs, i, def) {
+        char *ip = fmt("%s[%zu]", path, i);
+        if (!json_is_object(def)) {
+            derr(&c, ip, 0, ip, "an input must be a mapping with an id and a type");
+        } else {
+            check_def(&c, def, ip);
+            const char *id = kt_input_id(def);
+            if (id && json_object_get(byid, id)) {
+                char *p = fmt("%s.id", ip);
+                derr(&c, p, 0, p, "Duplicate input with name [%s]", id);
+                free(p);
+            } else if (id) {
+                json_object_set_new(byid, id, json_integer((json_int_t)i));
+            }
+        }
+        free(ip);
+    }
+    json_array_foreach(defs, i, def) {
+        const char *id = kt_input_id(def);
+        size_t k;
+        json_t *d;
+        char *dp = fmt("%s[%zu].dependsOn", path, i);
+        json_array_foreach(json_object_get(json_object_get(def, "dependsOn"), "inputs"), k, d) {
+            if (id && (!json_is_string(d) || !json_object_get(byid, json_string_value(d))))
+                derr(&c, dp, 0, dp, "Input with id '%s' depends on a non-existent input '%s'.", id,
+                     json_is_string(d) ? json_string_value(d) : "?");
+        }
+        json_t *trail = json_array();
+        if (id && trail && json_object_get(byid, id) && dep_cycle(defs, byid, id, id, trail, 0)) {
+            char *ts = kt_input_java_string(trail);
+            derr(&c, dp, 0, dp, "Cycle dependency detected for input with id '%s': %s", id, ts ? ts : "");
+            free(ts);
+        }
+        json_decref(trail);
+        free(dp);
+    }
+    json_decref(byid);
+    return c.errors;
+}

@@ -1,0 +1,252 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void kt_it_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void kt_it_tmpdir(char *out, size_t cap)
+{
+    snprintf(out, cap, "/tmp/kite-it-XXXXXX");
+    if (!mkdtemp(out))
+        abort();
+}
+
+static int kt_it_rm(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(p);
+    return 0;
+}
+
+void kt_it_rmdir(const char *dir) { nftw(dir, kt_it_rm, 16, FTW_DEPTH | FTW_PHYS); }
+
+int kt_it_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
+    socklen_t l = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &l))
+        abort();
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+kt_it_proc kt_it_spawn(const char *dir, const char *name, const char *const *args)
+{
+    kt_it_proc p;
+    snprintf(p.log_path, sizeof p.log_path, "%s/%s.log", dir, name);
+    p.pid = fork();
+    if (p.pid == 0) {
+        int fd = open(p.log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 2);
+        dup2(fd, 1);
+        const char *argv[32];
+        size_t n = 0;
+        argv[n++] = KITE_BIN;
+        for (; args[n - 1] && n < 31; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        setenv("NO_COLOR", "1", 1);
+        execv(KITE_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    return p;
+}
+
+int kt_it_wait_healthy(int port)
+{
+    for (int i = 0; i < 200; i++) {
+        char *b = NULL;
+        long st = kt_it_http("GET", port, "/health", NULL, NULL, &b);
+        free(b);
+        if (st == 200)
+            return 0;
+        kt_it_sleep_ms(50);
+    }
+    return -1;
+}
+
+int kt_it_stop(kt_it_proc *p, int sig)
+{
+    if (p->pid <= 0)
+        return -1;
+    kill(p->pid, sig);
+    int status = 0;
+    waitpid(p->pid, &status, 0);
+    p->pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void kt_it_dump_log(const kt_it_proc *p)
+{
+    FILE *f = fopen(p->log_path, "r");
+    if (!f)
+        return;
+    char line[2048];
+    fprintf(stderr, "---- %s ----\n", p->log_path);
+    while (fgets(line, sizeof line, f))
+        fputs(line, stderr);
+    fclose(f);
+}
+
+typedef struct kt_it_buf {
+    char *data;
+    size_t len;
+} kt_it_buf;
+
+static size_t kt_it_write(char *ptr, size_t size, size_t n, void *ud)
+{
+    kt_it_buf *b = ud;
+    char *nd = realloc(b->data, b->len + size * n + 1);
+    if (!nd)
+        return 0;
+    b->data = nd;
+    memcpy(b->data + b->len, ptr, size * n);
+    b->len += size * n;
+    b->data[b->len] = 0;
+    return size * n;
+}
+
+static long kt_it_perform(CURL *c, struct curl_slist *hdrs, char **body_out)
+{
+    kt_it_buf b = {0};
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    if (hdrs)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    if (body_out)
+        *body_out = b.data;
+    else
+        free(b.data);
+    return status;
+}
+
+long kt_it_http(const char *method, int port, const char *path, const char *ctype, const char *body, char **body_out)
+{
+    CURL *c = curl_easy_init();
+    char url[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    struct curl_slist *h = NULL;
+    if (ctype) {
+        char hdr[256];
+        snprintf(hdr, sizeof hdr, "Content-Type: %s", ctype);
+        h = curl_slist_append(h, hdr);
+    }
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    return kt_it_perform(c, h, body_out);
+}
+
+long kt_it_http_json(const char *method, int port, const char *path, const char *ctype, const char *body, json_t **out)
+{
+    char *b = NULL;
+    long st = kt_it_http(method, port, path, ctype, body, &b);
+    *out = b ? json_loads(b, 0, NULL) : NULL;
+    free(b);
+    return st;
+}
+
+long kt_it_post_form(int port, const char *path, const char *const *fields, json_t **out)
+{
+    CURL *c = curl_easy_init();
+    char url[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_mime *mime = curl_mime_init(c);
+    for (size_t i = 0; fields && fields[i]; i += 2) {
+        curl_mimepart *part = curl_mime_addpart(mime);
+        curl_mime_name(part, fields[i]);
+        curl_mime_data(part, fields[i + 1], CURL_ZERO_TERMINATED);
+    }
+    if (fields && fields[0])
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+    else
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    char *b = NULL;
+    long st = kt_it_perform(c, NULL, &b);
+    curl_mime_free(mime);
+    *out = b ? json_loads(b, 0, NULL) : NULL;
+    free(b);
+    return st;
+}
+
+static int kt_it_terminal(const char *s)
+{
+    static const char *const t[] = {"FAILED", "WARNING", "SUCCESS", "KILLED", "CANCELLED", "RETRIED", "SKIPPED"};
+    for (size_t i = 0; s && i < 7; i++)
+        if (!strcmp(s, t[i]))
+            return 1;
+    return 0;
+}
+
+json_t *kt_it_wait_execution(int port, const char *id, int timeout_ms)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/%s", id);
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        json_t *ex = NULL;
+        if (kt_it_http_json("GET", port, path, NULL, NULL, &ex) == 200 &&
+            kt_it_terminal(json_string_value(json_object_get(json_object_get(ex, "state"), "current"))))
+            return ex;
+        json_decref(ex);
+        kt_it_sleep_ms(50);
+    }
+    return NULL;
+}
+
+json_t *kt_it_taskrun(json_t *execution, const char *task_id)
+{
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
+        if (!strcmp(json_string_value(json_object_get(tr, "taskId")), task_id))
+            return tr;
+    }
+    return NULL;
+}
+
+int kt_it_wait_task_running(int port, const char *id, const char *task_id, int timeout_ms)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/%s", id);
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        json_t *ex = NULL;
+        int ok = 0;
+        if (kt_it_http_json("GET", port, path, NULL, NULL, &ex) == 200) {
+            json_t *tr = kt_it_taskrun(ex, task_id);
+            const char *st = json_string_value(json_object_get(json_object_get(tr, "state"), "current"));
+            ok = st && !strcmp(st, "RUNNING");
+        }
+        json_decref(ex);
+        if (ok)
+            return 0;
+        kt_it_sleep_ms(50);
+    }
+    return -1;
+}

@@ -1,0 +1,321 @@
+/* `kite server local` end to end over HTTP on 127.0.0.1: flows CRUD, executions with inputs, the four first tasks,
+ * logs, and durability across a SIGKILL of the server. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+typedef struct fixture {
+    char dir[256];
+    int port;
+    kt_it_proc server;
+} fixture;
+
+static void start_server(fixture *f)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", f->port);
+    char data[300];
+    snprintf(data, sizeof data, "%s/data", f->dir);
+    const char *args[] = {"server", "local", "--host", "127.0.0.1", "--port", port, "--data", data, NULL};
+    f->server = kt_it_spawn(f->dir, "server", args);
+    if (kt_it_wait_healthy(f->port)) {
+        kt_it_dump_log(&f->server);
+        fail_msg("server did not become healthy");
+    }
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    kt_it_tmpdir(f->dir, sizeof f->dir);
+    f->port = kt_it_free_port();
+    start_server(f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f->server.pid) {
+        int rc = kt_it_stop(&f->server, SIGTERM);
+        if (rc != 0)
+            kt_it_dump_log(&f->server);
+        assert_int_equal(rc, 0); /* orderly shutdown: uv_loop_close() == 0 */
+    }
+    kt_it_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static const char *FLOW_HELLO = "id: hello\n"
+                                "namespace: company.team\n"
+                                "inputs:\n"
+                                "  - id: user\n"
+                                "    type: STRING\n"
+                                "    defaults: Kestra\n"
+                                "  - id: count\n"
+                                "    type: INT\n"
+                                "    defaults: 2\n"
+                                "tasks:\n"
+                                "  - id: log\n"
+                                "    type: io.kestra.plugin.core.log.Log\n"
+                                "    message: Hello {{ inputs.user }} from {{ flow.namespace }}.{{ flow.id }}\n"
+                                "  - id: ret\n"
+                                "    type: io.kestra.plugin.core.debug.Return\n"
+                                "    format: \"{{ inputs.count }} for {{ execution.id }}\"\n"
+                                "  - id: values\n"
+                                "    type: io.kestra.plugin.core.output.OutputValues\n"
+                                "    values:\n"
+                                "      fromReturn: \"{{ outputs.ret.value }}\"\n"
+                                "  - id: shell\n"
+                                "    type: io.kestra.plugin.scripts.shell.Commands\n"
+                                "    taskRunner:\n"
+                                "      type: io.kestra.plugin.core.runner.Process\n"
+                                "    commands:\n"
+                                "      - echo out-{{ inputs.user }}\n"
+                                "      - echo '::{\"outputs\":{\"n\":42,\"who\":\"{{ inputs.user }}\"}}::'\n";
+
+static void create_flow(fixture *f, const char *yaml)
+{
+    json_t *res = NULL;
+    long st = kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", yaml, &res);
+    if (st != 200) {
+        char *d = json_dumps(res, 0);
+        fail_msg("flow create: %ld %s", st, d ? d : "");
+    }
+    json_decref(res);
+}
+
+static void test_flow_crud(void **state)
+{
+    fixture *f = *state;
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", FLOW_HELLO, &res), 200);
+    assert_string_equal(json_string_value(json_object_get(res, "id")), "hello");
+    assert_string_equal(json_string_value(json_object_get(res, "namespace")), "company.team");
+    assert_int_equal(json_integer_value(json_object_get(res, "revision")), 1);
+    assert_string_equal(json_string_value(json_object_get(res, "source")), FLOW_HELLO);
+    json_decref(res);
+    /* create twice: 422 on flow.id */
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", FLOW_HELLO, &res), 422);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+                            json_object_get(json_object_get(res, "_embedded"), "errors"), 0), "path")),
+                        "flow.id");
+    json_decref(res);
+    /* update: revision 2; same source again: unchanged */
+    char *v2 = malloc(strlen(FLOW_HELLO) + 64);
+    sprintf(v2, "%sdescription: second\n", FLOW_HELLO);
+    assert_int_equal(kt_it_http_json("PUT", f->port, "/api/v1/flows/company.team/hello", "application/x-yaml", v2, &res),
+                     200);
+    assert_int_equal(json_integer_value(json_object_get(res, "revision")), 2);
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("PUT", f->port, "/api/v1/flows/company.team/hello", "application/x-yaml", v2, &res),
+                     200);
+    assert_int_equal(json_integer_value(json_object_get(res, "revision")), 2);
+    json_decref(res);
+    free(v2);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/company.team/hello", NULL, NULL, &res), 200);
+    assert_string_equal(json_string_value(json_object_get(res, "description")), "second");
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/company.team/hello?revision=1", NULL, NULL, &res),
+                     200);
+    assert_null(json_object_get(res, "description"));
+    json_decref(res);
+    /* update of an unknown flow */
+    assert_int_equal(kt_it_http_json("PUT", f->port, "/api/v1/flows/company.team/nope", "application/x-yaml",
+                                     "id: nope\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n",
+                                     &res),
+                     404);
+    json_decref(res);
+    /* delete, then it is gone */
+    char *b = NULL;
+    assert_int_equal(kt_it_http("DELETE", f->port, "/api/v1/flows/company.team/hello", NULL, NULL, &b), 204);
+    free(b);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/company.team/hello", NULL, NULL, &res), 404);
+    json_decref(res);
+    assert_int_equal(kt_it_http("DELETE", f->port, "/api/v1/flows/company.team/hello", NULL, NULL, &b), 404);
+    free(b);
+}
+
+static void test_flow_invalid(void **state)
+{
+    fixture *f = *state;
+    json_t *res = NULL;
+    /* YAML syntax error: 422 with a line */
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml",
+                                     "id: bad\nnamespace: company.team\ntasks:\n  - id: a\n   type: [\n", &res),
+                     422);
+    json_t *e0 = json_array_get(json_object_get(json_object_get(res, "_embedded"), "errors"), 0);
+    assert_non_null(e0);
+    assert_true(json_integer_value(json_object_get(e0, "line")) >= 5);
+    assert_non_null(strstr(json_string_value(json_object_get(res, "message")), "Invalid entity"));
+    json_decref(res);
+    /* unknown property: path and line */
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml",
+                                     "id: bad\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
+                                     "    message: hi\n    colour: blue\n",
+                                     &res),
+                     422);
+    e0 = json_array_get(json_object_get(json_object_get(res, "_embedded"), "errors"), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(e0, "path")), "tasks[0]"));
+    assert_int_equal(json_integer_value(json_object_get(e0, "line")), 7);
+    json_decref(res);
+}
+
+static void test_execution_end_to_end(void **state)
+{
+    fixture *f = *state;
+    create_flow(f, FLOW_HELLO);
+    json_t *res = NULL;
+    const char *fields[] = {"user", "Ada", NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/hello", fields, &res), 200);
+    const char *id = json_string_value(json_object_get(res, "id"));
+    assert_non_null(id);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(res, "state"), "current")), "CREATED");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(res, "inputs"), "user")), "Ada");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "inputs"), "count")), 2);
+    assert_int_equal(json_integer_value(json_object_get(res, "flowRevision")), 1);
+    char exid[64];
+    snprintf(exid, sizeof exid, "%s", id);
+    json_decref(res);
+
+    json_t *ex = kt_it_wait_execution(f->port, exid, 20000);
+    assert_non_null(ex);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    json_t *st = json_object_get(ex, "state");
+    assert_int_equal(json_array_size(json_object_get(st, "histories")), 3);
+    assert_non_null(json_object_get(st, "endDate"));
+    assert_non_null(json_object_get(st, "duration"));
+    assert_int_equal(json_array_size(json_object_get(ex, "taskRunList")), 4);
+    json_t *ret = kt_it_taskrun(ex, "ret");
+    char expect[128];
+    snprintf(expect, sizeof expect, "2 for %s", exid);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ret, "outputs"), "value")), expect);
+    json_t *values = kt_it_taskrun(ex, "values");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(json_object_get(values, "outputs"), "values"), "fromReturn")),
+        expect);
+    json_t *shell = kt_it_taskrun(ex, "shell");
+    json_t *vars = json_object_get(json_object_get(shell, "outputs"), "vars");
+    assert_int_equal(json_integer_value(json_object_get(vars, "n")), 42);
+    assert_string_equal(json_string_value(json_object_get(vars, "who")), "Ada");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(shell, "outputs"), "exitCode")), 0);
+    assert_int_equal(json_array_size(json_object_get(shell, "attempts")), 1);
+    assert_string_equal(json_string_value(json_object_get(shell, "executionId")), exid);
+    json_decref(ex);
+
+    /* logs: the Log line and the shell's stdout, in order */
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/logs/%s", exid);
+    json_t *logs = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &logs), 200);
+    int saw_hello = 0, saw_out = 0;
+    size_t i;
+    json_t *l;
+    json_array_foreach(logs, i, l) {
+        const char *msg = json_string_value(json_object_get(l, "message"));
+        if (!strcmp(msg, "Hello Ada from company.team.hello")) {
+            saw_hello = 1;
+            assert_string_equal(json_string_value(json_object_get(l, "level")), "INFO");
+            assert_string_equal(json_string_value(json_object_get(l, "taskId")), "log");
+        }
+        if (!strcmp(msg, "out-Ada"))
+            saw_out = 1;
+        assert_true(strncmp(msg, "::{", 3)); /* protocol lines are not logged */
+    }
+    assert_true(saw_hello && saw_out);
+    json_decref(logs);
+    snprintf(path, sizeof path, "/api/v1/logs/%s?minLevel=ERROR", exid);
+    assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &logs), 200);
+    assert_int_equal(json_array_size(logs), 0);
+    json_decref(logs);
+}
+
+static void test_execution_failure_and_bad_inputs(void **state)
+{
+    fixture *f = *state;
+    create_flow(f, "id: failing\nnamespace: company.team\ninputs:\n  - id: n\n    type: INT\ntasks:\n"
+                   "  - id: boom\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+                   "      - echo about to fail >&2\n      - exit 3\n"
+                   "  - id: never\n    type: io.kestra.plugin.core.log.Log\n    message: unreachable\n");
+    json_t *res = NULL;
+    const char *bad[] = {"n", "not-a-number", NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/failing", bad, &res), 422);
+    json_decref(res);
+    const char *missing[] = {NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/failing", missing, &res), 422);
+    json_decref(res);
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/nope", missing, &res), 404);
+    json_decref(res);
+    const char *ok[] = {"n", "5", NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/failing", ok, &res), 200);
+    char exid[64];
+    snprintf(exid, sizeof exid, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    json_t *ex = kt_it_wait_execution(f->port, exid, 20000);
+    assert_non_null(ex);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "FAILED");
+    assert_int_equal(json_array_size(json_object_get(ex, "taskRunList")), 1);
+    json_t *boom = kt_it_taskrun(ex, "boom");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(boom, "outputs"), "exitCode")), 3);
+    json_decref(ex);
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/logs/%s?minLevel=ERROR", exid);
+    json_t *logs = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &logs), 200);
+    assert_true(json_array_size(logs) >= 2); /* the stderr line and the exit code */
+    json_decref(logs);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/doesnotexist", NULL, NULL, &res), 404);
+    json_decref(res);
+}
+
+/* SIGKILL in the middle of a task: after a restart the execution completes, the task ran again as a new attempt. */
+static void test_restart_after_sigkill(void **state)
+{
+    fixture *f = *state;
+    create_flow(f, "id: slow\nnamespace: company.team\ntasks:\n"
+                   "  - id: first\n    type: io.kestra.plugin.core.log.Log\n    message: before\n"
+                   "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n      - sleep 1\n"
+                   "  - id: last\n    type: io.kestra.plugin.core.log.Log\n    message: after\n");
+    json_t *res = NULL;
+    const char *none[] = {NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/slow", none, &res), 200);
+    char exid[64];
+    snprintf(exid, sizeof exid, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    assert_int_equal(kt_it_wait_task_running(f->port, exid, "nap", 10000), 0);
+    kt_it_stop(&f->server, SIGKILL);
+    start_server(f);
+    json_t *ex = kt_it_wait_execution(f->port, exid, 20000);
+    if (!ex)
+        kt_it_dump_log(&f->server);
+    assert_non_null(ex);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    json_t *nap = kt_it_taskrun(ex, "nap");
+    assert_int_equal(json_array_size(json_object_get(nap, "attempts")), 2);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(nap, "state"), "current")), "SUCCESS");
+    assert_non_null(kt_it_taskrun(ex, "last"));
+    json_decref(ex);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_flow_crud, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_execution_end_to_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_execution_failure_and_bad_inputs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_after_sigkill, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,331 @@
+/* Flow parsing and validation: every acceptance flow is valid; broken flows are rejected at the right place. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/flow.h"
+#include "flow/tasks.h"
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = 0;
+    *len = (size_t)n;
+    return buf;
+}
+
+static int validate_dir(const char *dir, int *count)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (!(l > 4 && !strcmp(e->d_name + l - 4, ".yml")) && !(l > 5 && !strcmp(e->d_name + l - 5, ".yaml")))
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        size_t len = 0;
+        char *src = read_file(path, &len);
+        assert_non_null(src);
+        kt_diags dg;
+        kt_diags_init(&dg);
+        kt_flow *f = NULL;
+        kt_status st = kt_flow_parse(src, len, e->d_name, &f, &dg);
+        if (st != KT_OK) {
+            char *m = kt_diags_format(&dg);
+            fail_msg("%s rejected:\n%s", path, m ? m : "");
+        }
+        assert_non_null(kt_flow_id(f));
+        assert_non_null(kt_flow_namespace(f));
+        assert_true(json_array_size(kt_flow_tasks(f)) > 0);
+        assert_true(json_is_false(json_object_get(kt_flow_json(f), "deleted")));
+        kt_flow_free(f);
+        kt_diags_clear(&dg);
+        free(src);
+        (*count)++;
+    }
+    closedir(d);
+    return 0;
+}
+
+static void test_acceptance_flows(void **state)
+{
+    (void)state;
+    char here[4096];
+    snprintf(here, sizeof(here), "%s", __FILE__);
+    char base[4096];
+    snprintf(base, sizeof(base), "%s/../../../../shared/kestra-acceptance/flows", dirname(here));
+    int count = 0;
+    if (validate_dir(base, &count) < 0) {
+        skip();
+        return;
+    }
+    char derived[4200];
+    snprintf(derived, sizeof(derived), "%s/derived", base);
+    validate_dir(derived, &count);
+    assert_true(count >= 100);
+}
+
+/* Each broken flow must produce a diagnostic at line:col with this path and a message containing needle. */
+static const struct bad_case {
+    const char *name, *yaml;
+    int line, col;
+    const char *path, *needle;
+} bad[] = {
+    {"syntax", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: [x\n", 6, 1, "", "did not find expected"},
+    {"unknown type", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.Nope\n", 5, 11, "tasks[0].type",
+     "Invalid type: io.kestra.Nope"},
+    {"missing type", "id: a\nnamespace: b\ntasks:\n  - id: t\n", 4, 5, "tasks[0].type", "Invalid type: <null>"},
+    {"duplicate ids", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
+                      "  - id: s\n    type: io.kestra.plugin.core.flow.Sequential\n    tasks:\n"
+                      "      - id: t\n        type: io.kestra.plugin.core.debug.Return\n",
+     9, 13, "tasks[1].tasks[0].id", "Duplicate task id with name [t]"},
+    {"dup id in errors", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
+                         "errors:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n",
+     7, 9, "errors[0].id", "Duplicate task id"},
+    {"bad flow id", "id: -a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n", 1, 5, "id",
+     "must match"},
+    {"bad namespace", "id: a\nnamespace: My.Ns\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n", 2, 12,
+     "namespace", "must match"},
+    {"bad task id", "id: a\nnamespace: b\ntasks:\n  - id: t.x\n    type: io.kestra.plugin.core.debug.Return\n", 4, 9,
+     "tasks[0].id", "must match"},
+    {"unknown property", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    formt: x\n",
+     6, 5, "tasks[0].formt", "Unrecognized field \"formt\""},
+    {"unknown flow property", "id: a\nnamespace: b\nwat: 1\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n",
+     3, 1, "wat", "Unrecognized field"},
+    {"missing required", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n", 4, 5,
+     "tasks[0].message", "must not be null"},
+    {"bad cron", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\ntriggers:\n"
+                 "  - id: s\n    type: io.kestra.plugin.core.trigger.Schedule\n    cron: \"0 25 * * *\"\n",
+     9, 11, "triggers[0].cron", "invalid cron expression '0 25 * * *'"},
+    {"bad duration", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: 5 minutes\n",
+     6, 15, "tasks[0].duration", "invalid duration"},
+    {"bad timeout", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    timeout: PT1Y\n",
+     6, 14, "tasks[0].timeout", "invalid duration"},
+    {"no tasks", "id: a\nnamespace: b\ntasks: []\n", 3, 8, "tasks", "must not be empty"},
+    {"tasks missing", "id: a\nnamespace: b\n", 1, 1, "tasks", "must not be null"},
+    {"duplicate key", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    id: u\n",
+     6, 5, "tasks[0].id", "Duplicate field 'id'"},
+    {"bad input type", "id: a\nnamespace: b\ninputs:\n  - id: i\n    type: NUMBER\ntasks:\n  - id: t\n"
+                       "    type: io.kestra.plugin.core.debug.Return\n",
+     5, 11, "inputs[0].type", "Invalid type: NUMBER"},
+    {"bad input default", "id: a\nnamespace: b\ninputs:\n  - id: i\n    type: INT\n    defaults: x\ntasks:\n  - id: t\n"
+                          "    type: io.kestra.plugin.core.debug.Return\n",
+     6, 15, "inputs[0].defaults", "For input string: \"x\""},
+    {"nested errors", "id: a\nnamespace: b\ntasks:\n  - id: s\n    type: io.kestra.plugin.core.flow.Sequential\n"
+                      "    tasks:\n      - id: t\n        type: io.kestra.plugin.core.debug.Return\n    errors:\n"
+                      "      - id: e\n        type: io.kestra.plugin.core.log.Log\n        level: LOUD\n        message: x\n",
+     12, 16, "tasks[0].errors[0].level", "LOUD"},
+    {"bad retry", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    retry:\n"
+                  "      type: sometimes\n",
+     7, 13, "tasks[0].retry.type", "Invalid type: sometimes"},
+    {"dag cycle", "id: a\nnamespace: b\ntasks:\n  - id: d\n    type: io.kestra.plugin.core.flow.Dag\n    tasks:\n"
+                  "      - task: {id: x, type: io.kestra.plugin.core.debug.Return}\n        dependsOn: [y]\n"
+                  "      - task: {id: y, type: io.kestra.plugin.core.debug.Return}\n        dependsOn: [x]\n",
+     7, 7, "tasks[0]", "Cyclic dependency detected: x, y"},
+    {"switch empty", "id: a\nnamespace: b\ntasks:\n  - id: s\n    type: io.kestra.plugin.core.flow.Switch\n    value: x\n",
+     4, 5, "tasks[0]", "No task defined"},
+    {"recursive subflow", "id: a\nnamespace: b\ntasks:\n  - id: s\n    type: io.kestra.plugin.core.flow.Subflow\n"
+                          "    namespace: b\n    flowId: a\n",
+     4, 5, "tasks[0]", "Recursive call to flow [b.a]"},
+    {"bad label", "id: a\nnamespace: b\nlabels:\n  k: [1]\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n",
+     4, 6, "labels.k", "Unsupported type for key: k"},
+    {"two documents", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n---\nid: c\n",
+     7, 1, "", "exactly one YAML document"},
+    {"bad condition", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\ntriggers:\n"
+                      "  - id: f\n    type: io.kestra.plugin.core.trigger.Flow\n    conditions:\n"
+                      "      - type: io.kestra.plugin.core.condition.ExecutionStatus\n        in: [DONE]\n",
+     11, 14, "triggers[0].conditions[0].in[0]", "DONE"},
+    {"bad task runner", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.scripts.shell.Commands\n"
+                        "    commands: [ls]\n    taskRunner:\n      type: io.kestra.plugin.ee.Kubernetes\n",
+     8, 13, "tasks[0].taskRunner.type", "Invalid type"},
+    {"wrong value type", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.flow.Parallel\n"
+                         "    concurrent: many\n    tasks:\n      - id: u\n        type: io.kestra.plugin.core.debug.Return\n",
+     6, 17, "tasks[0].concurrent", "must be an integer"},
+};
+
+static void test_broken_flows(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        kt_diags dg;
+        kt_diags_init(&dg);
+        kt_flow *f = NULL;
+        kt_status st = kt_flow_parse(bad[i].yaml, strlen(bad[i].yaml), "bad.yml", &f, &dg);
+        if (st != KT_EINVAL || f)
+            fail_msg("%s: accepted (status %d)", bad[i].name, st);
+        int found = 0;
+        for (size_t k = 0; k < dg.count; k++) {
+            const kt_diag *g = &dg.items[k];
+            found |= g->line == bad[i].line && g->col == bad[i].col && !strcmp(g->path, bad[i].path) &&
+                     strstr(g->message, bad[i].needle) != NULL;
+        }
+        if (!found) {
+            char *m = kt_diags_format(&dg);
+            fail_msg("%s: want %d:%d %s ~ '%s', got:\n%s", bad[i].name, bad[i].line, bad[i].col, bad[i].path,
+                     bad[i].needle, m ? m : "");
+        }
+        kt_diags_clear(&dg);
+    }
+}
+
+static void test_all_errors_in_one_pass(void **state)
+{
+    (void)state;
+    const char *src = "id: a\nnamespace: b\ntasks:\n"
+                      "  - id: t1\n    type: io.kestra.plugin.core.log.Log\n"           /* 4: missing message */
+                      "  - id: t2\n    type: io.kestra.plugin.core.debug.Return\n    x: 1\n" /* 8: unknown */
+                      "  - id: t1\n    type: io.kestra.plugin.core.debug.Return\n";      /* 9: duplicate */
+    kt_diags dg;
+    kt_diags_init(&dg);
+    kt_flow *f;
+    assert_int_equal(kt_flow_parse(src, strlen(src), "m.yml", &f, &dg), KT_EINVAL);
+    assert_int_equal(dg.count, 3);
+    assert_int_equal(dg.items[0].line, 4); /* sorted top to bottom */
+    assert_int_equal(dg.items[1].line, 8);
+    assert_int_equal(dg.items[2].line, 9);
+    char *text = kt_diags_format(&dg);
+    assert_non_null(strstr(text, "m.yml:8:5 tasks[1].x: Unrecognized field \"x\""));
+    free(text);
+    kt_diags_clear(&dg);
+}
+
+static void test_model_json(void **state)
+{
+    (void)state;
+    const char *src = "id: hello\nnamespace: company.team\ndescription: hi\n"
+                      "inputs:\n  - name: legacy\n    type: STRING\n    defaults: x\n"
+                      "variables:\n  n: 5\n  s: \"5\"\n"
+                      "tasks:\n  - id: t\n    type: io.kestra.core.tasks.log.Log\n    message: \"{{ vars.n }}\"\n";
+    kt_diags dg;
+    kt_diags_init(&dg);
+    kt_flow *f = NULL;
+    assert_int_equal(kt_flow_parse(src, strlen(src), "ok.yml", &f, &dg), KT_OK);
+    assert_string_equal(kt_flow_id(f), "hello");
+    assert_string_equal(kt_flow_namespace(f), "company.team");
+    assert_int_equal(kt_flow_disabled(f), 0);
+    const json_t *j = kt_flow_json(f);
+    assert_true(json_is_false(json_object_get(j, "disabled")));
+    assert_true(json_is_false(json_object_get(j, "deleted")));
+    assert_string_equal(json_string_value(json_object_get(j, "description")), "hi");
+    assert_true(json_is_integer(json_object_get(json_object_get(j, "variables"), "n")));
+    assert_true(json_is_string(json_object_get(json_object_get(j, "variables"), "s")));
+    const json_t *in0 = json_array_get(kt_flow_inputs(f), 0);
+    assert_string_equal(json_string_value(json_object_get(in0, "id")), "legacy");
+    const json_t *t0 = json_array_get(kt_flow_tasks(f), 0);
+    assert_string_equal(json_string_value(json_object_get(t0, "type")), "io.kestra.core.tasks.log.Log"); /* as written */
+    assert_null(json_object_get(j, "triggers"));
+    kt_flow_free(f);
+
+    const char *dis = "id: d\nnamespace: n\ndisabled: true\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n";
+    assert_int_equal(kt_flow_parse(dis, strlen(dis), "d.yml", &f, &dg), KT_OK);
+    assert_int_equal(kt_flow_disabled(f), 1);
+    kt_flow_free(f);
+    kt_diags_clear(&dg);
+}
+
+static void test_canonical_types(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *out; int kind; } cases[] = {
+        {"io.kestra.core.tasks.log.Log", "io.kestra.plugin.core.log.Log", KT_PLUGIN_RUNNABLE},
+        {"io.kestra.core.tasks.flows.Flow", "io.kestra.plugin.core.flow.Subflow", KT_PLUGIN_EXECUTABLE},
+        {"io.kestra.core.tasks.flows.Worker", "io.kestra.plugin.core.flow.WorkingDirectory", KT_PLUGIN_FLOWABLE},
+        {"io.kestra.core.tasks.storages.PurgeExecution", "io.kestra.plugin.core.storage.PurgeCurrentExecutionFiles",
+         KT_PLUGIN_RUNNABLE},
+        {"io.kestra.plugin.core.storage.Purge", "io.kestra.plugin.core.execution.PurgeExecutions", KT_PLUGIN_RUNNABLE},
+        {"io.kestra.core.tasks.executions.Counts", "io.kestra.plugin.core.execution.Count", KT_PLUGIN_RUNNABLE},
+        {"io.kestra.plugin.fs.http.Request", "io.kestra.plugin.core.http.Request", KT_PLUGIN_RUNNABLE},
+        {"io.kestra.core.models.triggers.types.Schedule", "io.kestra.plugin.core.trigger.Schedule", KT_PLUGIN_TRIGGER},
+        {"io.kestra.core.models.conditions.types.VariableCondition", "io.kestra.plugin.core.condition.Expression",
+         KT_PLUGIN_CONDITION},
+        {"io.kestra.plugin.core.condition.ExecutionStatusCondition", "io.kestra.plugin.core.condition.ExecutionStatus",
+         KT_PLUGIN_CONDITION},
+        {"io.kestra.core.models.conditions.types.MultipleCondition", "io.kestra.plugin.core.condition.MultipleCondition",
+         KT_PLUGIN_CONDITION},
+        {"io.kestra.plugin.core.execution.Labels", "io.kestra.plugin.core.execution.Labels", KT_PLUGIN_EXEC_UPDATE},
+        {"io.kestra.plugin.core.runner.Process", "io.kestra.plugin.core.runner.Process", KT_PLUGIN_TASK_RUNNER},
+        {"io.kestra.plugin.scripts.python.Script", "io.kestra.plugin.scripts.python.Script", KT_PLUGIN_RUNNABLE},
+        {"com.example.Unknown", "com.example.Unknown", -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_string_equal(kt_task_canonical_type(cases[i].in), cases[i].out);
+        const kt_task_def *d = kt_task_lookup(cases[i].in);
+        if (cases[i].kind < 0)
+            assert_null(d);
+        else
+            assert_int_equal(d->kind, cases[i].kind);
+    }
+    assert_true(kt_task_lookup("io.kestra.plugin.core.flow.WorkingDirectory")->to_worker);
+    assert_false(kt_task_lookup("io.kestra.plugin.core.flow.Parallel")->to_worker);
+}
+
+static void test_cron(void **state)
+{
+    (void)state;
+    static const struct { const char *cron; int secs, ok; } cases[] = {
+        {"* * * * *", 0, 1},       {"*/15 0-6 * * MON-FRI", 0, 1}, {"0 9 1,15 * ?", 0, 1},
+        {"0 0 * JAN,jul 0", 0, 1}, {"@daily", 0, 1},               {"@hourly", 0, 1},
+        {"0 0 * * 7", 0, 1},       {"*/5 * * * * *", 1, 1},        {"0 0 12 * * ?", 1, 1},
+        {"60 * * * *", 0, 0},      {"* 24 * * *", 0, 0},           {"* * 0 * *", 0, 0},
+        {"* * * 13 *", 0, 0},      {"* * * * 8", 0, 0},            {"* * * *", 0, 0},
+        {"* * * * * *", 0, 0},     {"@often", 0, 0},               {"", 0, 0},
+        {"5-1 * * * *", 0, 0},     {"*/0 * * * *", 0, 0},          {"? * * * *", 0, 0},
+        {"* * * * *", 1, 0},       {"a * * * *", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char why[128];
+        int rc = kt_flow_check_cron(cases[i].cron, cases[i].secs, why, sizeof(why));
+        if ((rc == 0) != cases[i].ok)
+            fail_msg("cron '%s' (secs %d): rc %d", cases[i].cron, cases[i].secs, rc);
+    }
+}
+
+static void test_plugin_defaults_satisfy_required(void **state)
+{
+    (void)state;
+    const char *src = "id: a\nnamespace: b\npluginDefaults:\n  - type: io.kestra.plugin.core.log\n"
+                      "    values:\n      message: from defaults\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n";
+    kt_diags dg;
+    kt_diags_init(&dg);
+    kt_flow *f = NULL;
+    kt_status st = kt_flow_parse(src, strlen(src), "pd.yml", &f, &dg);
+    if (st != KT_OK) {
+        char *m = kt_diags_format(&dg);
+        fail_msg("%s", m);
+    }
+    kt_flow_free(f);
+    kt_diags_clear(&dg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_acceptance_flows),        cmocka_unit_test(test_broken_flows),
+        cmocka_unit_test(test_all_errors_in_one_pass),  cmocka_unit_test(test_model_json),
+        cmocka_unit_test(test_canonical_types),         cmocka_unit_test(test_cron),
+        cmocka_unit_test(test_plugin_defaults_satisfy_required),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

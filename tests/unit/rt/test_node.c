@@ -1,0 +1,183 @@
+/* The router: local delivery, delivery across nodes over nng (inproc and tcp) on one loop, Hello/Welcome,
+ * heartbeats and death after the liveness timeout. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <nng/nng.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/node.h"
+
+typedef struct probe {
+    int pings;
+    uint64_t last_seq;
+    char last_from[KT_ADDR_MAX];
+    int flushes;
+    int ups, downs;
+    char down_node[64];
+    uv_loop_t *loop;
+    int stop_after;
+} probe;
+
+static void probe_receive(kt_actor *a, const kt_msg *m)
+{
+    probe *p = kt_actor_state(a);
+    kt_msg_ping ping;
+    assert_int_equal(m->type, KT_MSG_PING);
+    assert_int_equal(kt_msg_decode_ping(m->body, &ping), KT_OK);
+    assert_int_equal(ping.seq, p->last_seq + 1); /* in order */
+    p->last_seq = ping.seq;
+    snprintf(p->last_from, sizeof p->last_from, "%s", m->from);
+    p->pings++;
+    if (p->stop_after && p->pings == p->stop_after)
+        uv_stop(p->loop);
+}
+
+static void probe_flush(kt_actor *a) { ((probe *)kt_actor_state(a))->flushes++; }
+static void probe_up(kt_actor *a, const kt_peer_info *i)
+{
+    probe *p = kt_actor_state(a);
+    p->ups++;
+    if (p->stop_after < 0)
+        uv_stop(p->loop);
+}
+static void probe_down(kt_actor *a, const char *node)
+{
+    probe *p = kt_actor_state(a);
+    p->downs++;
+    snprintf(p->down_node, sizeof p->down_node, "%s", node);
+    uv_stop(p->loop);
+}
+
+static const kt_actor_ops probe_ops = {.receive = probe_receive, .flush = probe_flush, .peer_up = probe_up,
+                                       .peer_down = probe_down};
+
+static void send_ping(kt_node *n, const char *to, const char *from, uint64_t seq)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_PING, to, from, 0);
+    kt_msg_ping b = {.seq = seq};
+    kt_msg_encode_ping(&o, &b);
+    assert_int_equal(kt_node_send(n, to, &o), KT_OK);
+}
+
+static void on_timeout(uv_timer_t *t) { uv_stop(t->loop); }
+
+static void run_for(uv_loop_t *loop, int ms)
+{
+    uv_timer_t t;
+    uv_timer_init(loop, &t);
+    uv_timer_start(&t, on_timeout, (uint64_t)ms, 0);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+}
+
+static void close_all(uv_loop_t *loop, kt_node **nodes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        kt_node_stop(nodes[i]);
+    uv_run(loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(loop), 0);
+    for (size_t i = 0; i < n; i++)
+        kt_node_free(nodes[i]);
+}
+
+static void test_local_delivery(void **s)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *n;
+    kt_node_config cfg = {.node_id = "solo"};
+    assert_int_equal(kt_node_new(&loop, &cfg, &n), KT_OK);
+    probe p = {.loop = &loop, .stop_after = 1000};
+    kt_actor *a;
+    assert_int_equal(kt_node_spawn(n, "sink", &probe_ops, &p, &a), KT_OK);
+    assert_int_equal(kt_node_spawn(n, "sink", &probe_ops, &p, NULL), KT_ECONFLICT);
+    assert_string_equal(kt_actor_address(a), "sink@solo");
+    for (uint64_t i = 1; i <= 1000; i++)
+        send_ping(n, i % 2 ? "sink" : "sink@solo", "test@solo", i);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(p.pings, 1000);
+    assert_true(p.flushes >= 1);
+    assert_string_equal(p.last_from, "test@solo");
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_PING, "nobody", "x", 0);
+    assert_int_equal(kt_node_send(n, "nobody", &o), KT_ENOTFOUND);
+    kt_outmsg_begin(&o, KT_MSG_PING, "sink@elsewhere", "x", 0);
+    assert_int_equal(kt_node_send(n, "sink@elsewhere", &o), KT_ENOTFOUND);
+    close_all(&loop, &n, 1);
+}
+
+static void remote_roundtrip(const char *url)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *a, *b;
+    kt_node_config ca = {.node_id = "alpha", .heartbeat_ms = 50, .liveness_timeout_ms = 400};
+    kt_node_config cb = {.node_id = "beta", .heartbeat_ms = 50, .liveness_timeout_ms = 400};
+    assert_int_equal(kt_node_new(&loop, &ca, &a), KT_OK);
+    assert_int_equal(kt_node_new(&loop, &cb, &b), KT_OK);
+    probe pa = {.loop = &loop, .stop_after = -1}, pb = {.loop = &loop};
+    assert_int_equal(kt_node_spawn(a, "sink", &probe_ops, &pa, NULL), KT_OK);
+    assert_int_equal(kt_node_spawn(b, "source", &probe_ops, &pb, NULL), KT_OK);
+    char err[256];
+    assert_int_equal(kt_node_listen(a, url, err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(b, url, err, sizeof err), KT_OK);
+    run_for(&loop, 3000); /* until alpha sees beta join */
+    pb.stop_after = -1;
+    if (!pb.ups)
+        run_for(&loop, 3000); /* until beta has alpha's Welcome */
+    assert_int_equal(pa.ups, 1);
+    assert_int_equal(pb.ups, 1);
+    pb.stop_after = 0;
+    assert_true(kt_node_reachable(b, "sink"));
+    assert_true(kt_node_reachable(b, "sink@alpha"));
+    assert_false(kt_node_reachable(b, "sink@beta"));
+    pa.stop_after = 5000;
+    for (uint64_t i = 1; i <= 5000; i++)
+        send_ping(b, "sink", "source@beta", i);
+    run_for(&loop, 10000);
+    assert_int_equal(pa.pings, 5000);
+    assert_string_equal(pa.last_from, "source@beta");
+    /* beta goes away without a word: alpha declares it dead after the liveness timeout */
+    kt_node_stop(b);
+    run_for(&loop, 3000);
+    assert_int_equal(pa.downs, 1);
+    assert_string_equal(pa.down_node, "beta");
+    assert_false(kt_node_reachable(a, "source"));
+    kt_node *all[] = {a};
+    close_all(&loop, all, 1);
+    kt_node_free(b);
+}
+
+static void test_remote_inproc(void **s) { remote_roundtrip("inproc://kite-test-node"); }
+static void test_remote_tcp(void **s) { remote_roundtrip("tcp://127.0.0.1:47931"); }
+
+static void test_bad_address(void **s)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *n;
+    assert_int_equal(kt_node_new(&loop, NULL, &n), KT_OK);
+    char err[256] = "";
+    assert_int_not_equal(kt_node_listen(n, "bogus://nowhere", err, sizeof err), KT_OK);
+    assert_non_null(strstr(err, "bogus://nowhere"));
+    close_all(&loop, &n, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_local_delivery),
+        cmocka_unit_test(test_remote_inproc),
+        cmocka_unit_test(test_remote_tcp),
+        cmocka_unit_test(test_bad_address),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    nng_fini();
+    return rc;
+}

@@ -1,0 +1,539 @@
+#include "web/api.h"
+#include "actors/executor/executor.h"
+#include "actors/executor/model.h"
+#include "flow/flow.h"
+#include "flow/inputs.h"
+#include "runtime/clock.h"
+#include "runtime/id.h"
+#include "runtime/log.h"
+#include "runtime/map.h"
+#include "web/http.h"
+#include "web/multipart.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A request waiting for another actor's reply. */
+typedef struct kt_pending {
+    kt_http_req *req;
+    json_t *execution;
+} kt_pending;
+
+struct kt_webserver {
+    kt_actor *self;
+    kt_store *store;
+    kt_http *http;
+    kt_map *pending; /* corr id (decimal) -> kt_pending */
+    uint64_t next_corr;
+    char public_url[512];
+};
+
+/* ---- errors -------------------------------------------------------------------------------------- */
+
+/* 422 "Invalid entity: path: msg, path: msg" with one _embedded error per diagnostic (Kestra's
+ * ConstraintViolation answer); messages carry their line:col when the YAML gave one. */
+static void kt_api_send_diags(kt_http_req *r, const kt_diags *d)
+{
+    json_t *errors = json_array();
+    size_t cap = 64;
+    for (size_t i = 0; i < d->count; i++)
+        cap += strlen(d->items[i].path ? d->items[i].path : "") + strlen(d->items[i].message) + 80;
+    char *msg = malloc(cap), *p = msg;
+    p += sprintf(p, "Invalid entity: ");
+    for (size_t i = 0; i < d->count; i++) {
+        const kt_diag *g = &d->items[i];
+        char text[1024];
+        if (g->line > 0)
+            snprintf(text, sizeof text, "%s (at line %d, column %d)", g->message, g->line, g->col);
+        else
+            snprintf(text, sizeof text, "%s", g->message);
+        const char *path = g->path && *g->path ? g->path : "flow";
+        p += sprintf(p, "%s%s: %s", i ? ", " : "", path, text);
+        json_t *e = json_pack("{s:s, s:s}", "message", text, "path", path);
+        if (g->line > 0) {
+            json_object_set_new(e, "line", json_integer(g->line));
+            json_object_set_new(e, "column", json_integer(g->col));
+        }
+        json_array_append_new(errors, e);
+    }
+    kt_http_send_error(r, 422, msg, errors);
+    free(msg);
+}
+
+static void kt_api_send_one_error(kt_http_req *r, int status, const char *path, const char *message)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "Invalid entity: %s: %s", path, message);
+    kt_http_send_error(r, status, msg, json_pack("[{s:s, s:s}]", "message", message, "path", path));
+}
+
+static void kt_api_send_db_error(kt_webserver *w, kt_http_req *r)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "Internal server error: %s", kt_store_errmsg(w->store));
+    kt_http_send_error(r, 500, msg, NULL);
+}
+
+/* ---- flows --------------------------------------------------------------------------------------- */
+
+/* Flow (or FlowWithSource when source != NULL) as the API returns it. */
+static json_t *kt_api_flow_json(const kt_flow *f, int revision, const char *source)
+{
+    json_t *j = json_deep_copy(kt_flow_json(f));
+    json_object_set_new(j, "revision", json_integer(revision));
+    if (source)
+        json_object_set_new(j, "source", json_string(source));
+    return j;
+}
+
+static kt_flow *kt_api_parse_flow(kt_http_req *r, const char *body, size_t len)
+{
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    if (kt_flow_parse(body, len, "flow.yaml", &f, &d) != KT_OK) {
+        if (d.count)
+            kt_api_send_diags(r, &d);
+        else
+            kt_http_send_error(r, 422, "Invalid entity: flow: cannot be parsed", NULL);
+        kt_diags_clear(&d);
+        return NULL;
+    }
+    kt_diags_clear(&d);
+    return f;
+}
+
+static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, const char *id)
+{
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    kt_flow *f = kt_api_parse_flow(r, body, len);
+    if (!f)
+        return;
+    char *source = strndup(body, len);
+    int creating = ns == NULL;
+    kt_flow_row row;
+    kt_status st;
+    if (creating) {
+        st = kt_store_flow_get(w->store, kt_flow_namespace(f), kt_flow_id(f), 0, &row);
+        if (st == KT_OK) {
+            kt_flow_row_clear(&row);
+            kt_api_send_one_error(r, 422, "flow.id", "Flow id already exists");
+            goto done;
+        }
+    } else {
+        if (strcmp(ns, kt_flow_namespace(f)) || strcmp(id, kt_flow_id(f))) {
+            kt_api_send_one_error(r, 422, "flow.id", "Illegal flow id update");
+            goto done;
+        }
+        st = kt_store_flow_get(w->store, ns, id, 0, &row);
+        if (st == KT_ENOTFOUND) {
+            kt_http_send_error(r, 404, "Not Found", NULL);
+            goto done;
+        }
+        if (st == KT_OK)
+            kt_flow_row_clear(&row);
+    }
+    if (st && st != KT_ENOTFOUND) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    int revision, changed;
+    if (kt_store_flow_save(w->store, kt_flow_namespace(f), kt_flow_id(f), source, &revision, &changed) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    kt_http_send_json(r, 200, kt_api_flow_json(f, revision, source));
+done:
+    free(source);
+    kt_flow_free(f);
+}
+
+static void kt_api_flow_create(kt_http_req *r, void *ud) { kt_api_flow_save(ud, r, NULL, NULL); }
+
+static void kt_api_flow_update(kt_http_req *r, void *ud)
+{
+    kt_api_flow_save(ud, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"));
+}
+
+static int kt_api_int_param(kt_http_req *r, const char *name, int dflt, int *out)
+{
+    const char *v = kt_http_query(r, name);
+    if (!v || !*v) {
+        *out = dflt;
+        return 0;
+    }
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 0 || n > 1000000000) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Illegal argument: '%s' is not a valid value for %s", v, name);
+        kt_http_send_error(r, 422, msg, NULL);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static void kt_api_flow_get(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    int revision;
+    if (kt_api_int_param(r, "revision", 0, &revision))
+        return;
+    kt_flow_row row;
+    kt_status st = kt_store_flow_get(w->store, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision, &row);
+    if (st == KT_ENOTFOUND) {
+        kt_http_send_error(r, 404, "Not Found", NULL);
+        return;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    if (kt_flow_parse(row.source, strlen(row.source), "flow.yaml", &f, &d) != KT_OK) {
+        /* FlowWithException: a stored flow that no longer parses */
+        char *msg = kt_diags_format(&d);
+        json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s?}", "id", row.id, "namespace", row.namespace_, "revision",
+                              row.revision, "source", row.source, "exception", msg);
+        free(msg);
+        kt_http_send_json(r, 200, j);
+    } else {
+        const char *src = kt_http_query(r, "source");
+        int with_source = !src || strcmp(src, "false");
+        kt_http_send_json(r, 200, kt_api_flow_json(f, row.revision, with_source ? row.source : NULL));
+    }
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    kt_flow_row_clear(&row);
+}
+
+static void kt_api_flow_delete(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_status st = kt_store_flow_delete(w->store, kt_http_param(r, "namespace"), kt_http_param(r, "id"));
+    if (st == KT_ENOTFOUND)
+        kt_http_send_error(r, 404, "Not Found", NULL);
+    else if (st)
+        kt_api_send_db_error(w, r);
+    else
+        kt_http_send_empty(r, 204);
+}
+
+/* ---- executions ---------------------------------------------------------------------------------- */
+
+/* ?labels=key:value (repeatable) -> [{key, value}]; system.* labels are Kestra's own. */
+static json_t *kt_api_labels(kt_http_req *r)
+{
+    const char *vals[64];
+    size_t n = kt_http_query_all(r, "labels", vals, 64);
+    if (n > 64) {
+        kt_http_send_error(r, 422, "Invalid queryString parameter: too many labels", NULL);
+        return NULL;
+    }
+    json_t *labels = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const char *colon = strchr(vals[i], ':');
+        if (!colon || colon == vals[i]) {
+            json_decref(labels);
+            kt_http_send_error(r, 422, "Invalid queryString parameter", NULL);
+            return NULL;
+        }
+        char *key = strndup(vals[i], (size_t)(colon - vals[i]));
+        const char *value = colon + 1;
+        while (*value == ' ')
+            value++;
+        if (!strncmp(key, "system.", 7) && strcmp(key, "system.correlationId")) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "System labels can only be set by Kestra itself, offending label: %s=%s", key,
+                     value);
+            kt_api_send_one_error(r, 422, "labels", msg);
+            free(key);
+            json_decref(labels);
+            return NULL;
+        }
+        json_array_append_new(labels, json_pack("{s:s, s:s}", "key", key, "value", value));
+        free(key);
+    }
+    return labels;
+}
+
+/* Multipart text parts -> {name: value}. File parts are not stored yet: refused with a clear error. */
+static json_t *kt_api_raw_inputs(kt_http_req *r)
+{
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    const char *ctype = kt_http_header(r, "content-type");
+    json_t *raw = json_object();
+    if (!len || !ctype || strncasecmp(ctype, "multipart/form-data", 19))
+        return raw; /* no inputs sent */
+    kt_multipart *m;
+    char err[256];
+    if (kt_multipart_parse(ctype, body, len, &m, err, sizeof err) != KT_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "Invalid multipart body: %s", err);
+        kt_http_send_error(r, 422, msg, NULL);
+        json_decref(raw);
+        return NULL;
+    }
+    for (size_t i = 0; i < kt_multipart_count(m); i++) {
+        const kt_multipart_part *p = kt_multipart_get(m, i);
+        if (p->filename) {
+            kt_api_send_one_error(r, 422, "inputs", "file inputs are not supported yet");
+            kt_multipart_free(m);
+            json_decref(raw);
+            return NULL;
+        }
+        json_object_set_new(raw, p->name, json_stringn(p->data, p->len));
+    }
+    kt_multipart_free(m);
+    return raw;
+}
+
+static void kt_api_execution_create(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
+    int revision;
+    if (kt_api_int_param(r, "revision", 0, &revision))
+        return;
+    kt_flow_row row;
+    kt_status st = kt_store_flow_get(w->store, ns, id, revision, &row);
+    if (st == KT_ENOTFOUND || (st == KT_OK && row.deleted)) {
+        if (st == KT_OK)
+            kt_flow_row_clear(&row);
+        kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
+        return;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    json_t *raw = NULL, *inputs = NULL, *labels = NULL, *ex = NULL;
+    if (kt_flow_parse(row.source, strlen(row.source), "flow.yaml", &f, &d) != KT_OK) {
+        char *msg = kt_diags_format(&d), text[1024];
+        snprintf(text, sizeof text, "Illegal state: Requested Flow is not valid. Error: %s", msg ? msg : "?");
+        free(msg);
+        kt_http_send_error(r, 409, text, NULL);
+        goto done;
+    }
+    if (kt_flow_disabled(f)) {
+        kt_http_send_error(r, 409, "Illegal state: Requested Flow is disabled.", NULL);
+        goto done;
+    }
+    if (!(labels = kt_api_labels(r)) || !(raw = kt_api_raw_inputs(r)))
+        goto done;
+    kt_diags_clear(&d);
+    if (kt_inputs_resolve(kt_flow_inputs(f), raw, &inputs, &d) != KT_OK) {
+        kt_api_send_diags(r, &d);
+        goto done;
+    }
+    if (!kt_node_reachable(kt_actor_node(w->self), KT_EXECUTOR_ACTOR)) {
+        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+        goto done;
+    }
+    char exid[KT_ID_LEN + 1];
+    kt_id_new(exid);
+    ex = kt_execution_new(exid, row.namespace_, row.id, row.revision, inputs, json_object_get(kt_flow_json(f), "labels"),
+                          labels, kt_now_us());
+    /* Answer once the executor has committed the execution: a GET right after the POST then finds it. */
+    uint64_t corr = ++w->next_corr;
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), corr);
+    kt_msg_execution_create body = {.execution = ex};
+    kt_msg_encode_execution_create(&o, &body);
+    if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
+        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+        goto done;
+    }
+    kt_pending *p = calloc(1, sizeof *p);
+    p->req = kt_http_defer(r);
+    p->execution = ex;
+    ex = NULL;
+    char key[32];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)corr);
+    kt_map_put(w->pending, key, p, NULL);
+done:
+    json_decref(ex);
+    json_decref(labels);
+    json_decref(raw);
+    json_decref(inputs);
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    kt_flow_row_clear(&row);
+}
+
+static void kt_api_on_reply(kt_webserver *w, const kt_msg *m)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)m->corr);
+    kt_pending *p = kt_map_del(w->pending, key);
+    if (!p)
+        return;
+    kt_msg_reply rep;
+    if (kt_msg_decode_reply(m->body, &rep) != KT_OK)
+        rep = (kt_msg_reply){.status = KT_EPROTO, .message = NULL};
+    if (kt_http_req_alive(p->req)) {
+        if (rep.status == KT_OK) {
+            json_t *out = kt_execution_present(p->execution, kt_now_us());
+            char url[1024];
+            snprintf(url, sizeof url, "%s/ui/executions/%s/%s/%s", w->public_url,
+                     json_string_value(json_object_get(out, "namespace")),
+                     json_string_value(json_object_get(out, "flowId")), json_string_value(json_object_get(out, "id")));
+            json_object_set_new(out, "url", json_string(url));
+            kt_http_send_json(p->req, 200, out);
+        } else {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "Illegal state: %s", rep.message ? rep.message : kt_strerror(rep.status));
+            kt_http_send_error(p->req, 409, msg, NULL);
+        }
+    }
+    kt_http_req_release(p->req);
+    kt_msg_reply_clear(&rep);
+    json_decref(p->execution);
+    free(p);
+}
+
+static void kt_api_execution_get(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *ex;
+    kt_status st = kt_store_execution_get(w->store, kt_http_param(r, "executionId"), &ex);
+    if (st == KT_ENOTFOUND) {
+        kt_http_send_error(r, 404, "Not Found", NULL);
+        return;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_http_send_json(r, 200, kt_execution_present(ex, kt_now_us()));
+    json_decref(ex);
+}
+
+/* ---- logs ---------------------------------------------------------------------------------------- */
+
+static void kt_api_logs_get(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_log_filter f = {.min_level = kt_http_query(r, "minLevel"), .taskrun_id = kt_http_query(r, "taskRunId"),
+                       .task_id = kt_http_query(r, "taskId"), .attempt = -1};
+    if (f.min_level && !*f.min_level)
+        f.min_level = NULL;
+    if (f.min_level && kt_store_level_rank(f.min_level) < 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Invalid format: '%s' is not a log level (TRACE, DEBUG, INFO, WARN, ERROR)",
+                 f.min_level);
+        kt_http_send_error(r, 422, msg, NULL);
+        return;
+    }
+    if (kt_api_int_param(r, "attempt", -1, &f.attempt))
+        return;
+    json_t *list;
+    if (kt_store_logs_get(w->store, kt_http_param(r, "executionId"), &f, &list) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_http_send_json(r, 200, list);
+}
+
+static void kt_api_health(kt_http_req *r, void *ud)
+{
+    (void)ud;
+    kt_http_send_json(r, 200, json_pack("{s:s}", "status", "UP"));
+}
+
+/* ---- the actor ----------------------------------------------------------------------------------- */
+
+static void kt_webserver_receive(kt_actor *a, const kt_msg *m)
+{
+    kt_webserver *w = kt_actor_state(a);
+    if (m->type == KT_MSG_REPLY)
+        kt_api_on_reply(w, m);
+}
+
+static void kt_webserver_stop(kt_actor *a)
+{
+    kt_webserver *w = kt_actor_state(a);
+    kt_http_close(w->http); /* deferred requests still pending get a 503 from the server */
+}
+
+static const kt_actor_ops kt_webserver_ops = {.receive = kt_webserver_receive, .stop = kt_webserver_stop};
+
+kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_config *cfg, kt_webserver **out,
+                             char *err, size_t errcap)
+{
+    kt_webserver *w = calloc(1, sizeof *w);
+    if (!w)
+        return KT_ENOMEM;
+    w->store = store;
+    w->pending = kt_map_new();
+    const char *host = cfg && cfg->host ? cfg->host : "0.0.0.0";
+    int port = cfg ? cfg->port : 8080;
+    kt_status st = kt_http_new(kt_node_loop(node), &w->http);
+    if (st)
+        goto fail;
+    static const struct {
+        const char *method, *pattern;
+        kt_http_handler h;
+    } routes[] = {
+        {"GET", "/health", kt_api_health},
+        {"POST", "/api/v1/flows", kt_api_flow_create},
+        {"GET", "/api/v1/flows/{namespace}/{id}", kt_api_flow_get},
+        {"PUT", "/api/v1/flows/{namespace}/{id}", kt_api_flow_update},
+        {"DELETE", "/api/v1/flows/{namespace}/{id}", kt_api_flow_delete},
+        {"POST", "/api/v1/executions/{namespace}/{id}", kt_api_execution_create},
+        {"GET", "/api/v1/executions/{executionId}", kt_api_execution_get},
+        {"GET", "/api/v1/logs/{executionId}", kt_api_logs_get},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        if ((st = kt_http_route(w->http, routes[i].method, routes[i].pattern, routes[i].h, w)))
+            goto fail;
+    if ((st = kt_http_listen(w->http, host, port))) {
+        snprintf(err, errcap, "cannot listen on %s:%d (%s)", host, port, kt_strerror(st));
+        goto fail;
+    }
+    snprintf(w->public_url, sizeof w->public_url, "%s",
+             cfg && cfg->public_url ? cfg->public_url : "http://localhost:8080");
+    if (!(cfg && cfg->public_url))
+        snprintf(w->public_url, sizeof w->public_url, "http://localhost:%d", kt_http_port(w->http));
+    if ((st = kt_node_spawn(node, KT_WEBSERVER_ACTOR, &kt_webserver_ops, w, &w->self)))
+        goto fail;
+    *out = w;
+    return KT_OK;
+fail:
+    if (w->http) {
+        kt_http_close(w->http);
+        kt_http_free(w->http);
+    }
+    kt_map_free(w->pending);
+    free(w);
+    return st;
+}
+
+int kt_webserver_port(const kt_webserver *w) { return kt_http_port(w->http); }
+
+void kt_webserver_free(kt_webserver *w)
+{
+    if (!w)
+        return;
+    kt_http_free(w->http);
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    while (kt_map_next(w->pending, &pos, &key, &val)) {
+        kt_pending *p = val;
+        kt_http_req_release(p->req);
+        json_decref(p->execution);
+        free(p);
+    }
+    kt_map_free(w->pending);
+    free(w);
+}

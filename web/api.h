@@ -1,0 +1,25 @@
+/* The webserver actor: Kestra's REST API over web/http.h. It reads the repository directly and sends commands
+ * to the other actors (ExecutionCreate to the executor), answering deferred requests when their replies come. */
+#ifndef KT_WEB_API_H
+#define KT_WEB_API_H
+
+#include "runtime/node.h"
+#include "store/store.h"
+
+#define KT_WEBSERVER_ACTOR "webserver"
+
+typedef struct kt_webserver kt_webserver;
+
+typedef struct kt_webserver_config {
+    const char *host; /* listen address, default 0.0.0.0 */
+    int port;         /* default 8080; 0 = ephemeral */
+    const char *public_url; /* kestra.url: base of the "url" field of created executions */
+} kt_webserver_config;
+
+kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_config *cfg, kt_webserver **out,
+                             char *err, size_t errcap);
+int kt_webserver_port(const kt_webserver *w);
+/* After the loop has stopped: frees the HTTP server (it may run the loop briefly, see web/http.h). */
+void kt_webserver_free(kt_webserver *w);
+
+#endif

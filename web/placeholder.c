@@ -1,1 +1,0 @@
-typedef int kt_placeholder_unit;
