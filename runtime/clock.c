@@ -93,31 +93,3 @@ int kt_time_parse(const char *s, int64_t *us_out)
     *us_out = ((int64_t)t - offset_s) * 1000000 + frac;
     return 0;
 }
-
-size_t kt_duration_format(int64_t us, char *buf, size_t cap)
-{
-    if (us == 0)
-        return (size_t)snprintf(buf, cap, "PT0S");
-    int neg = us < 0;
-    uint64_t a = neg ? (uint64_t)(-us) : (uint64_t)us;
-    uint64_t hours = a / 3600000000ULL, minutes = (a / 60000000ULL) % 60, secs = (a / 1000000ULL) % 60,
-             frac = a % 1000000ULL;
-    size_t n = (size_t)snprintf(buf, cap, "PT");
-    const char *sign = neg ? "-" : "";
-    if (hours)
-        n += (size_t)snprintf(buf + n, cap - n, "%s%lluH", sign, (unsigned long long)hours);
-    if (minutes)
-        n += (size_t)snprintf(buf + n, cap - n, "%s%lluM", sign, (unsigned long long)minutes);
-    if (secs || frac) {
-        n += (size_t)snprintf(buf + n, cap - n, "%s%llu", sign, (unsigned long long)secs);
-        if (frac) {
-            char f[8];
-            snprintf(f, sizeof f, "%06llu", (unsigned long long)frac);
-            for (int i = 5; i > 0 && f[i] == '0'; i--)
-                f[i] = 0;
-            n += (size_t)snprintf(buf + n, cap - n, ".%s", f);
-        }
-        n += (size_t)snprintf(buf + n, cap - n, "S");
-    }
-    return n;
-}

@@ -1,4 +1,5 @@
-/* Wall-clock time in microseconds since the Unix epoch, and its ISO-8601 forms as Kestra prints them. */
+/* Wall-clock time in microseconds since the Unix epoch, and its ISO-8601 form as Kestra prints it.
+ * (ISO-8601 durations live in flow/duration.h.) */
 #ifndef KT_CLOCK_H
 #define KT_CLOCK_H
 
@@ -10,7 +11,5 @@ int64_t kt_now_us(void);
 size_t kt_time_format(int64_t us, char *buf, size_t cap);
 /* Parses an ISO-8601 date-time with optional fraction and offset (Z, +01:00); 0 on success. */
 int kt_time_parse(const char *s, int64_t *us_out);
-/* Java Duration.toString(): PT0S, PT1.387S, PT5M, PT24H, PT1H0.5S. */
-size_t kt_duration_format(int64_t us, char *buf, size_t cap);
 
 #endif

@@ -1,13 +1,13 @@
 /* HTTP server: h2o 2.2.5 (libuv flavour) on the caller's loop. See http.h for the contract and
  * ../shared/reference/SPIKE.md §2 for the h2o facts this relies on.
  *
- * Ownership in one paragraph: every accepted socket is a `conn` we allocate and track, so kt_http_close can
+ * Ownership in one paragraph: every accepted socket is a kt_http_conn we allocate and track, so kt_http_close can
  * reach every connection (h2o 2.2 has no "close all connections" call in libuv mode). Closing does not cut
  * sockets under h2o: it shuts down their read side, so h2o sees EOF and tears the connection down itself,
  * freeing its own state, and only then calls our close callback. A kt_http_req lives in the request pool;
  * kt_http_defer copies it to the heap with two references (the caller's, and one held by a pool entry whose
  * dispose callback tells us h2o is done with the request). SSE streams are refcounted the same way (owner
- * until kt_http_sse_end, h2o until stop() or the final send). */
+ * until kt_http_sse_end, h2o until stop() or the final send; web/http_sse.c). */
 #include "web/http.h"
 
 #include <signal.h>
@@ -16,99 +16,30 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <h2o.h>
-
 #include "runtime/log.h"
-#include "web/router.h"
+#include "web/http_priv.h"
 
-#define MOD "http"
-#define MAX_LISTENERS 8
-#define CLOSE_GRACE_MS 2000           /* then connections that did not close are cut (SHUT_RDWR) */
-#define SSE_MAX_PENDING (8u << 20)    /* events piled up for a client that does not read: end the stream */
+#define MOD KT_HTTP_MOD
+#define CLOSE_GRACE_MS 2000 /* then connections that did not close are cut (SHUT_RDWR) */
 
-typedef struct conn {
+struct kt_http_conn {
     uv_tcp_t tcp; /* first: h2o gives the handle back to on_conn_closed; h2o owns tcp.data */
     kt_http *srv;
-    struct conn *prev, *next;
-} conn;
+    kt_http_conn *prev, *next;
+};
 
-typedef struct listener {
+struct kt_http_listener {
     uv_tcp_t tcp; /* tcp.data = this */
     kt_http *srv;
-} listener;
+};
 
 typedef struct glue {
     h2o_handler_t super; /* first: h2o passes &super to on_req */
     kt_http *srv;
 } glue;
 
-struct kt_http {
-    uv_loop_t *loop;
-    h2o_globalconf_t config;
-    h2o_context_t ctx;
-    h2o_accept_ctx_t actx;
-    kt_web_router *router;
-    listener *listeners[MAX_LISTENERS];
-    size_t nlisteners;
-    int port;
-    conn *conns;
-    size_t nconns;
-    kt_http_req *deferred;   /* deferred handles whose h2o request is not disposed yet */
-    kt_http_stream *streams; /* SSE streams h2o still holds */
-    uv_timer_t grace;
-    int grace_inited, grace_closing;
-    size_t closing_handles; /* our handles whose close callback has not run yet */
-    int closing;
-};
-
-struct kt_http_req {
-    h2o_req_t *req; /* NULL once h2o disposed the request (deferred handles only) */
-    kt_http *srv;
-    const char *method;
-    kt_web_match m;
-    kt_web_qparam *q;
-    size_t nq;
-    kt_http_req *handle; /* pool copy only: the heap handle made by kt_http_defer */
-    int answered;
-    /* heap handles only */
-    int is_handle;
-    int refs;
-    kt_http_req *prev, *next; /* srv->deferred, while req != NULL */
-};
-
-struct kt_http_stream {
-    h2o_generator_t super; /* first: h2o passes &super to proceed/stop */
-    h2o_req_t *req;        /* NULL once h2o stopped us or the final chunk went out */
-    kt_http *srv;
-    void (*on_close)(void *ud);
-    void *ud;
-    char *pend, *fly; /* queued events; the buffer h2o is writing (valid until proceed) */
-    size_t plen, pcap, flen, fcap;
-    int inflight, ending, owner_ended, notified, shut, refs;
-    kt_http_stream *prev, *next; /* srv->streams, while req != NULL */
-};
-
 /* ------------------------------------------------------------------------------------------------ */
 /* small helpers */
-
-#define DLIST_LINK(head, x)                                                                                            \
-    do {                                                                                                               \
-        (x)->prev = NULL;                                                                                              \
-        (x)->next = (head);                                                                                            \
-        if (head)                                                                                                      \
-            (head)->prev = (x);                                                                                        \
-        (head) = (x);                                                                                                  \
-    } while (0)
-#define DLIST_UNLINK(head, x)                                                                                          \
-    do {                                                                                                               \
-        if ((x)->prev)                                                                                                 \
-            (x)->prev->next = (x)->next;                                                                               \
-        else if ((head) == (x))                                                                                        \
-            (head) = (x)->next;                                                                                        \
-        if ((x)->next)                                                                                                 \
-            (x)->next->prev = (x)->prev;                                                                               \
-        (x)->prev = (x)->next = NULL;                                                                                  \
-    } while (0)
 
 const char *kt_http_reason(int status)
 {
@@ -182,16 +113,9 @@ static json_t *json_str_lossy(const char *s, size_t len)
     return j;
 }
 
-/* The request to act on: the heap handle if r was deferred. */
-static kt_http_req *resolve(const kt_http_req *r)
+kt_http_req *kt_http__answerable(kt_http_req *r, const char *what)
 {
-    return (kt_http_req *)(r && r->handle ? r->handle : r);
-}
-
-/* Resolved request that may still be answered, or NULL (gone: silently; answered twice: warning). */
-static kt_http_req *answerable(kt_http_req *r, const char *what)
-{
-    r = resolve(r);
+    r = kt_http__resolve(r);
     if (!r || !r->req)
         return NULL;
     if (r->answered) {
@@ -206,19 +130,19 @@ static kt_http_req *answerable(kt_http_req *r, const char *what)
 
 const char *kt_http_method(const kt_http_req *r)
 {
-    r = resolve(r);
+    r = kt_http__resolve(r);
     return r && r->req ? r->method : NULL;
 }
 
 const char *kt_http_path(const kt_http_req *r)
 {
-    r = resolve(r);
+    r = kt_http__resolve(r);
     return r && r->req ? r->m.path : NULL;
 }
 
 const char *kt_http_param(const kt_http_req *r, const char *name)
 {
-    r = resolve(r);
+    r = kt_http__resolve(r);
     if (!r || !r->req || !name)
         return NULL;
     for (size_t i = 0; i < r->m.nparams; i++)
@@ -235,7 +159,7 @@ const char *kt_http_query(const kt_http_req *r, const char *name)
 
 size_t kt_http_query_all(const kt_http_req *r, const char *name, const char **vals, size_t max)
 {
-    r = resolve(r);
+    r = kt_http__resolve(r);
     if (!r || !r->req || !name)
         return 0;
     size_t n = 0;
@@ -251,7 +175,7 @@ size_t kt_http_query_all(const kt_http_req *r, const char *name, const char **va
 
 const char *kt_http_header(const kt_http_req *r, const char *name)
 {
-    r = resolve(r);
+    r = kt_http__resolve(r);
     if (!r || !r->req || !name)
         return NULL;
     h2o_req_t *req = r->req;
@@ -272,7 +196,7 @@ const char *kt_http_header(const kt_http_req *r, const char *name)
 
 const char *kt_http_body(const kt_http_req *r, size_t *len)
 {
-    r = resolve(r);
+    r = kt_http__resolve(r);
     if (len)
         *len = 0;
     if (!r || !r->req)
@@ -287,7 +211,7 @@ const char *kt_http_body(const kt_http_req *r, size_t *len)
 /* ------------------------------------------------------------------------------------------------ */
 /* responses */
 
-static void add_header(h2o_req_t *req, const char *name, const char *value)
+void kt_http__add_header(h2o_req_t *req, const char *name, const char *value)
 {
     size_t n = strlen(name);
     h2o_iovec_t nm = h2o_strdup(&req->pool, name, n);
@@ -300,36 +224,36 @@ static void add_header(h2o_req_t *req, const char *name, const char *value)
 
 void kt_http_add_header(kt_http_req *r, const char *name, const char *value)
 {
-    r = resolve(r);
+    r = kt_http__resolve(r);
     if (!r || !r->req || r->answered || !name || !value)
         return;
-    add_header(r->req, name, value);
+    kt_http__add_header(r->req, name, value);
 }
 
-static void start_status(h2o_req_t *req, int status, const char *content_type)
+void kt_http__start_status(h2o_req_t *req, int status, const char *content_type)
 {
     req->res.status = status;
     req->res.reason = kt_http_reason(status);
     if (content_type)
-        add_header(req, "content-type", content_type);
+        kt_http__add_header(req, "content-type", content_type);
 }
 
 void kt_http_send(kt_http_req *r, int status, const char *content_type, const char *body, size_t len)
 {
-    if (!(r = answerable(r, "send")))
+    if (!(r = kt_http__answerable(r, "send")))
         return;
     r->answered = 1;
-    start_status(r->req, status, content_type);
+    kt_http__start_status(r->req, status, content_type);
     r->req->res.content_length = len; /* h2o_send_inline does not, and HTTP/1.1 would then go chunked */
     h2o_send_inline(r->req, body && len ? body : "", body ? len : 0);
 }
 
 void kt_http_send_empty(kt_http_req *r, int status)
 {
-    if (!(r = answerable(r, "send_empty")))
+    if (!(r = kt_http__answerable(r, "send_empty")))
         return;
     r->answered = 1;
-    start_status(r->req, status, NULL);
+    kt_http__start_status(r->req, status, NULL);
     if (status != 204 && status != 304)
         r->req->res.content_length = 0;
     h2o_send_inline(r->req, "", 0);
@@ -337,7 +261,7 @@ void kt_http_send_empty(kt_http_req *r, int status)
 
 void kt_http_send_json(kt_http_req *r, int status, json_t *body)
 {
-    kt_http_req *h = answerable(r, "send_json");
+    kt_http_req *h = kt_http__answerable(r, "send_json");
     if (!h) {
         json_decref(body);
         return;
@@ -360,7 +284,7 @@ void kt_http_send_json(kt_http_req *r, int status, json_t *body)
 
 void kt_http_send_error(kt_http_req *r, int status, const char *message, json_t *errors)
 {
-    kt_http_req *h = answerable(r, "send_error");
+    kt_http_req *h = kt_http__answerable(r, "send_error");
     if (!h) {
         json_decref(errors);
         return;
@@ -424,13 +348,13 @@ kt_http_req *kt_http_defer(kt_http_req *r)
 
 int kt_http_req_alive(const kt_http_req *r)
 {
-    r = resolve(r);
+    r = kt_http__resolve(r);
     return r && r->req != NULL;
 }
 
 void kt_http_req_release(kt_http_req *r)
 {
-    kt_http_req *h = resolve(r);
+    kt_http_req *h = kt_http__resolve(r);
     if (!h || !h->is_handle)
         return;
     if (h->req && !h->answered) { /* otherwise the client would wait until it times out */
@@ -438,167 +362,6 @@ void kt_http_req_release(kt_http_req *r)
         kt_http_send_error(h, 500, "Internal server error: the request was dropped", NULL);
     }
     req_unref(h);
-}
-
-/* ------------------------------------------------------------------------------------------------ */
-/* server-sent events */
-
-static void sse_unref(kt_http_stream *s)
-{
-    if (--s->refs == 0) {
-        free(s->pend);
-        free(s->fly);
-        free(s);
-    }
-}
-
-/* h2o no longer holds s: unlink and drop its reference (the caller still holds one while it runs). */
-static void sse_detach(kt_http_stream *s)
-{
-    s->req = NULL;
-    DLIST_UNLINK(s->srv->streams, s);
-}
-
-/* Tells the owner the stream is over. on_close may call kt_http_sse_end, so the caller must hold a
- * reference of its own across this call. */
-static void sse_notify(kt_http_stream *s)
-{
-    if (s->notified || s->owner_ended)
-        return;
-    s->notified = 1;
-    if (s->on_close)
-        s->on_close(s->ud);
-}
-
-/* Sends what is queued if h2o is not busy with the previous chunk (at most one h2o_send in flight). May
- * drop h2o's reference: the caller must hold its own or not touch s afterwards. */
-static void sse_flush(kt_http_stream *s)
-{
-    if (!s->req || s->inflight || (!s->plen && !s->ending))
-        return;
-    if (s->ending) {
-        /* After FINAL h2o never calls proceed/stop, but writes the bytes later: hand it pool memory. */
-        h2o_req_t *req = s->req;
-        h2o_iovec_t iov = h2o_strdup(&req->pool, s->pend ? s->pend : "", s->plen);
-        s->plen = 0;
-        sse_detach(s);
-        h2o_send(req, &iov, iov.len ? 1 : 0, H2O_SEND_STATE_FINAL);
-        sse_unref(s);
-        return;
-    }
-    char *b = s->fly;
-    size_t c = s->fcap;
-    s->fly = s->pend, s->fcap = s->pcap, s->flen = s->plen;
-    s->pend = b, s->pcap = c, s->plen = 0;
-    s->inflight = 1;
-    h2o_iovec_t iov = h2o_iovec_init(s->fly, s->flen);
-    h2o_send(s->req, &iov, 1, H2O_SEND_STATE_IN_PROGRESS);
-}
-
-static void sse_proceed(h2o_generator_t *g, h2o_req_t *req)
-{
-    kt_http_stream *s = (kt_http_stream *)g;
-    s->inflight = 0;
-    sse_flush(s);
-}
-
-static void sse_stop(h2o_generator_t *g, h2o_req_t *req)
-{
-    kt_http_stream *s = (kt_http_stream *)g;
-    sse_detach(s);
-    s->inflight = 0;
-    sse_notify(s);  /* under h2o's reference, dropped just after */
-    sse_unref(s);
-}
-
-kt_http_stream *kt_http_sse_start(kt_http_req *r, void (*on_close)(void *ud), void *ud)
-{
-    if (!(r = answerable(r, "sse_start")))
-        return NULL;
-    kt_http_stream *s = calloc(1, sizeof(*s));
-    if (!s)
-        return NULL;
-    s->super.proceed = sse_proceed;
-    s->super.stop = sse_stop;
-    s->req = r->req;
-    s->srv = r->srv;
-    s->on_close = on_close;
-    s->ud = ud;
-    s->refs = 2; /* the owner until kt_http_sse_end, h2o until stop() or the final send */
-    DLIST_LINK(s->srv->streams, s);
-    r->answered = 1;
-    start_status(s->req, 200, "text/event-stream");
-    add_header(s->req, "cache-control", "no-cache");
-    h2o_start_response(s->req, &s->super);
-    s->inflight = 1;
-    h2o_send(s->req, NULL, 0, H2O_SEND_STATE_IN_PROGRESS); /* flushes the headers now */
-    return s;
-}
-
-static int sse_append(kt_http_stream *s, const char *a, size_t n)
-{
-    if (s->plen + n > s->pcap) {
-        size_t cap = s->pcap ? s->pcap : 1024;
-        while (cap < s->plen + n)
-            cap *= 2;
-        char *p = realloc(s->pend, cap);
-        if (!p)
-            return -1;
-        s->pend = p, s->pcap = cap;
-    }
-    memcpy(s->pend + s->plen, a, n);
-    s->plen += n;
-    return 0;
-}
-
-void kt_http_sse_event(kt_http_stream *s, const char *id, const char *event, const char *data)
-{
-    if (!s || s->owner_ended || !s->req || s->ending)
-        return;
-    size_t before = s->plen;
-    int bad = 0;
-    if (!data)
-        data = "";
-    if (id)
-        bad |= sse_append(s, "id: ", 4) | sse_append(s, id, strcspn(id, "\r\n")) | sse_append(s, "\n", 1);
-    if (event)
-        bad |= sse_append(s, "event: ", 7) | sse_append(s, event, strcspn(event, "\r\n")) | sse_append(s, "\n", 1);
-    for (const char *p = data;;) { /* one data: line per line of data */
-        size_t n = strcspn(p, "\n");
-        size_t m = n && p[n - 1] == '\r' ? n - 1 : n;
-        bad |= sse_append(s, "data: ", 6) | sse_append(s, p, m) | sse_append(s, "\n", 1);
-        if (!p[n])
-            break;
-        p += n + 1;
-    }
-    bad |= sse_append(s, "\n", 1);
-    if (bad || s->plen > SSE_MAX_PENDING) {
-        KT_WARN(MOD, "SSE stream: %s; ending it", bad ? "out of memory" : "the client is not reading");
-        s->plen = before;
-        s->ending = 1;
-        s->refs++;
-        sse_notify(s);
-        sse_flush(s);
-        sse_unref(s);
-        return;
-    }
-    s->refs++;
-    sse_flush(s);
-    sse_unref(s);
-}
-
-void kt_http_sse_end(kt_http_stream *s)
-{
-    if (!s)
-        return;
-    if (s->owner_ended) {
-        KT_WARN(MOD, "kt_http_sse_end called twice");
-        return;
-    }
-    s->owner_ended = 1;
-    s->ending = 1;
-    sse_flush(s);
-    sse_unref(s);
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -661,7 +424,7 @@ static void finish_close(kt_http *s);
 
 static void on_conn_closed(uv_handle_t *h)
 {
-    conn *c = (conn *)h;
+    kt_http_conn *c = (kt_http_conn *)h;
     kt_http *s = c->srv;
     KT_DEBUG(MOD, "connection closed (%zu left)", s->nconns - 1);
     DLIST_UNLINK(s->conns, c);
@@ -675,13 +438,13 @@ static void on_reject_closed(uv_handle_t *h) { free(h); }
 
 static void on_accept(uv_stream_t *ls, int status)
 {
-    listener *l = ls->data;
+    kt_http_listener *l = ls->data;
     kt_http *s = l->srv;
     if (status != 0) {
         KT_WARN(MOD, "accept: %s", uv_strerror(status));
         return;
     }
-    conn *c = calloc(1, sizeof(*c));
+    kt_http_conn *c = calloc(1, sizeof(*c));
     if (!c) {
         KT_ERROR(MOD, "accept: out of memory");
         return;
@@ -751,7 +514,7 @@ kt_status kt_http_route(kt_http *s, const char *method, const char *pattern, kt_
 
 static void on_listener_closed(uv_handle_t *h)
 {
-    listener *l = h->data;
+    kt_http_listener *l = h->data;
     l->srv->closing_handles--;
     free(l);
 }
@@ -759,13 +522,13 @@ static void on_listener_closed(uv_handle_t *h)
 kt_status kt_http_listen(kt_http *s, const char *host, int port)
 {
     struct sockaddr_storage ss;
-    if (s->closing || s->nlisteners == MAX_LISTENERS || port < 0 || port > 65535)
+    if (s->closing || s->nlisteners == KT_HTTP_MAX_LISTENERS || port < 0 || port > 65535)
         return KT_EINVAL;
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) && uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss)) {
         KT_ERROR(MOD, "listen: '%s' is not a numeric IPv4 or IPv6 address", host);
         return KT_EINVAL;
     }
-    listener *l = calloc(1, sizeof(*l));
+    kt_http_listener *l = calloc(1, sizeof(*l));
     if (!l)
         return KT_ENOMEM;
     l->srv = s;
@@ -796,7 +559,7 @@ int kt_http_port(const kt_http *s) { return s ? s->port : 0; }
 
 static void shutdown_conns(kt_http *s, int how)
 {
-    for (conn *c = s->conns; c; c = c->next) {
+    for (kt_http_conn *c = s->conns; c; c = c->next) {
         uv_os_fd_t fd;
         if (!uv_is_closing((uv_handle_t *)&c->tcp) && uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
             shutdown(fd, how);
@@ -864,23 +627,7 @@ void kt_http_close(kt_http *s)
             }
         }
     }
-    for (int again = 1; again;) {
-        again = 0;
-        for (kt_http_stream *st = s->streams; st; st = st->next) {
-            if (st->shut)
-                continue;
-            st->shut = 1;
-            st->refs++;
-            sse_notify(st);
-            if (st->req && !st->ending) {
-                st->ending = 1;
-                sse_flush(st);
-            }
-            sse_unref(st);
-            again = 1;
-            break;
-        }
-    }
+    kt_http__sse_shutdown(s);
 
     /* EOF on the read side makes h2o close idle connections itself; those busy writing an answer close
      * after it (shutdown_requested turned keep-alive off). */

@@ -635,6 +635,7 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, kt_executor **out)
         return st;
     }
     kt_executor_resume(ex);
+    kt_executor_flush(ex->self); /* commit what resuming changed; its jobs leave as soon as a worker is known */
     *out = ex;
     return KT_OK;
 }

@@ -1,4 +1,5 @@
 #include "actors/executor/model.h"
+#include "flow/duration.h"
 #include "runtime/clock.h"
 
 #include <stdio.h>

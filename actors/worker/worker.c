@@ -37,16 +37,16 @@ struct kt_worker {
     json_t *logs;    /* entries waiting for the end of the turn */
     kt_outmsg *results;
     size_t nresults, capresults;
-    uv_check_t check; /* flushes what task callbacks produced outside a drain pass */
+    uv_idle_t pending_flush; /* flushes what task callbacks produced outside a drain pass (idle: the loop must not block first) */
     int stopping;
 };
 
-static void kt_worker_on_check(uv_check_t *h);
+static void kt_worker_on_pending(uv_idle_t *h);
 
 static void kt_worker_pending(kt_worker *w)
 {
-    if (!w->stopping && !uv_is_active((uv_handle_t *)&w->check))
-        uv_check_start(&w->check, kt_worker_on_check);
+    if (!w->stopping && !uv_is_active((uv_handle_t *)&w->pending_flush))
+        uv_idle_start(&w->pending_flush, kt_worker_on_pending);
 }
 
 static const kt_task_impl *const kt_task_impls[] = {
@@ -199,10 +199,10 @@ static void kt_worker_flush(kt_actor *a)
 
 void kt_worker_flush_now(kt_worker *w) { kt_worker_flush(w->self); }
 
-static void kt_worker_on_check(uv_check_t *h)
+static void kt_worker_on_pending(uv_idle_t *h)
 {
     kt_worker *w = h->data;
-    uv_check_stop(h);
+    uv_idle_stop(h);
     kt_worker_flush(w->self);
 }
 
@@ -226,8 +226,8 @@ static void kt_worker_stop(kt_actor *a)
     }
     free(runs);
     kt_worker_flush(a);
-    uv_check_stop(&w->check);
-    uv_close((uv_handle_t *)&w->check, NULL);
+    uv_idle_stop(&w->pending_flush);
+    uv_close((uv_handle_t *)&w->pending_flush, NULL);
 }
 
 static const kt_actor_ops kt_worker_ops = {.receive = kt_worker_receive, .flush = kt_worker_flush, .stop = kt_worker_stop};
@@ -244,11 +244,11 @@ kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker 
     snprintf(w->tmp_dir, sizeof w->tmp_dir, "%s", tmp && *tmp ? tmp : "/tmp");
     w->running = kt_map_new();
     w->logs = json_array();
-    uv_check_init(w->loop, &w->check);
-    w->check.data = w;
+    uv_idle_init(w->loop, &w->pending_flush);
+    w->pending_flush.data = w;
     kt_status st = kt_node_spawn(node, KT_WORKER_ACTOR, &kt_worker_ops, w, &w->self);
     if (st) {
-        /* the check handle is closed with the loop's other handles by the caller's shutdown walk */
+        /* the idle handle is closed with the loop's other handles by the caller's shutdown walk */
         w->stopping = 1;
         return st;
     }

@@ -1,0 +1,158 @@
+/* Remote actors, same code: a server without a worker plus `kite worker --join` processes over tcp on 127.0.0.1.
+ * Tasks run in the worker process; a worker killed with SIGKILL mid-task has its attempt resubmitted to a live
+ * worker after the liveness timeout, and the execution still ends SUCCESS. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define HEARTBEAT "200"
+#define LIVENESS "1500"
+
+typedef struct cluster {
+    char dir[256];
+    int port, nng_port;
+    char join[64];
+    kt_it_proc server;
+} cluster;
+
+static int setup(void **state)
+{
+    cluster *c = calloc(1, sizeof *c);
+    kt_it_tmpdir(c->dir, sizeof c->dir);
+    c->port = kt_it_free_port();
+    c->nng_port = kt_it_free_port();
+    snprintf(c->join, sizeof c->join, "tcp://127.0.0.1:%d", c->nng_port);
+    char port[16], data[300];
+    snprintf(port, sizeof port, "%d", c->port);
+    snprintf(data, sizeof data, "%s/data", c->dir);
+    const char *args[] = {"server", "local", "--host", "127.0.0.1", "--port", port, "--data", data, "--listen", c->join,
+                          "--actors", "executor,webserver", "--heartbeat", HEARTBEAT, "--liveness-timeout", LIVENESS,
+                          NULL};
+    c->server = kt_it_spawn(c->dir, "server", args);
+    if (kt_it_wait_healthy(c->port)) {
+        kt_it_dump_log(&c->server);
+        fail_msg("server did not start");
+    }
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    cluster *c = *state;
+    int rc = kt_it_stop(&c->server, SIGTERM);
+    if (rc)
+        kt_it_dump_log(&c->server);
+    assert_int_equal(rc, 0);
+    kt_it_rmdir(c->dir);
+    free(c);
+    return 0;
+}
+
+static kt_it_proc start_worker(cluster *c, const char *name)
+{
+    const char *args[] = {"worker", "--join", c->join, "--node-id", name, "--slots", "4", "--heartbeat", HEARTBEAT,
+                          "--liveness-timeout", LIVENESS, NULL};
+    return kt_it_spawn(c->dir, name, args);
+}
+
+static void post_flow(cluster *c, const char *yaml)
+{
+    json_t *res = NULL;
+    long st = kt_it_http_json("POST", c->port, "/api/v1/flows", "application/x-yaml", yaml, &res);
+    json_decref(res);
+    assert_int_equal(st, 200);
+}
+
+static void run(cluster *c, const char *flow, char *exid, size_t cap)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/company.team/%s", flow);
+    json_t *res = NULL;
+    const char *none[] = {NULL};
+    assert_int_equal(kt_it_post_form(c->port, path, none, &res), 200);
+    snprintf(exid, cap, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+}
+
+static void test_tasks_run_in_the_worker_process(void **state)
+{
+    cluster *c = *state;
+    post_flow(c, "id: remote\nnamespace: company.team\ntasks:\n"
+                 "  - id: hello\n    type: io.kestra.plugin.core.log.Log\n    message: from afar\n"
+                 "  - id: where\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+                 "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n");
+    kt_it_proc w = start_worker(c, "worker-a");
+    char exid[64];
+    run(c, "remote", exid, sizeof exid); /* accepted even before the worker joined: the job waits for a slot */
+    json_t *ex = kt_it_wait_execution(c->port, exid, 20000);
+    if (!ex) {
+        kt_it_dump_log(&c->server);
+        kt_it_dump_log(&w);
+    }
+    assert_non_null(ex);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    json_t *where = kt_it_taskrun(ex, "where");
+    json_int_t parent = json_integer_value(json_object_get(json_object_get(json_object_get(where, "outputs"), "vars"),
+                                                           "parent"));
+    assert_int_equal(parent, w.pid); /* the shell's parent is the worker process, not the server */
+    json_decref(ex);
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/logs/%s", exid);
+    json_t *logs = NULL;
+    assert_int_equal(kt_it_http_json("GET", c->port, path, NULL, NULL, &logs), 200);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(logs, 0), "message")), "from afar");
+    json_decref(logs);
+    assert_int_equal(kt_it_stop(&w, SIGTERM), 0);
+}
+
+static void test_dead_worker_task_is_resubmitted(void **state)
+{
+    cluster *c = *state;
+    post_flow(c, "id: long\nnamespace: company.team\ntasks:\n"
+                 "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n      - sleep 2\n"
+                 "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n");
+    kt_it_proc a = start_worker(c, "worker-a");
+    char exid[64];
+    run(c, "long", exid, sizeof exid);
+    assert_int_equal(kt_it_wait_task_running(c->port, exid, "nap", 10000), 0);
+    kt_it_sleep_ms(300);
+    kt_it_proc b = start_worker(c, "worker-b");
+    kt_it_sleep_ms(500); /* b has joined */
+    kt_it_stop(&a, SIGKILL);
+    json_t *ex = kt_it_wait_execution(c->port, exid, 30000);
+    if (!ex) {
+        kt_it_dump_log(&c->server);
+        kt_it_dump_log(&b);
+    }
+    assert_non_null(ex);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    json_t *nap = kt_it_taskrun(ex, "nap");
+    json_t *attempts = json_object_get(nap, "attempts");
+    assert_int_equal(json_array_size(attempts), 2);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(attempts, 1), "state"), "current")),
+                        "SUCCESS");
+    json_int_t parent = json_integer_value(json_object_get(json_object_get(json_object_get(nap, "outputs"), "vars"),
+                                                           "parent"));
+    assert_int_equal(parent, b.pid);
+    json_decref(ex);
+    assert_int_equal(kt_it_stop(&b, SIGTERM), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_tasks_run_in_the_worker_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_worker_task_is_resubmitted, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
