@@ -782,7 +782,7 @@ static json_t *f_timestamp_nano(kx_env *env, const kx_node *n, json_t *in, json_
 json_t *kx_fn_now(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na);
 json_t *kx_fn_now(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
-    int64_t us;
+    int64_t us = 0;
     kx_date_now_us(&us);
     kx_zone z;
     if (zone_arg(env, n, a[1], &z)) return NULL;

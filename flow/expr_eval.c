@@ -634,6 +634,7 @@ static json_t *eval_test(kx_env *env, const kx_node *n)
 
 static json_t *call_macro(kx_env *env, const kx_node *n, const kx_node *m)
 {
+    if (env->depth >= 64) return kx_fail(env, n, KX_E_PEBBLE, "Too many nested macro calls");
     const char *names[32];
     int np = m->nkids < 31 ? m->nkids : 31;
     for (int i = 0; i < np; i++) names[i] = m->names[i];
@@ -654,7 +655,7 @@ static json_t *call_macro(kx_env *env, const kx_node *n, const kx_node *m)
     }
     kx_free_args(args, 32);
     /* the body sees only its parameters */
-    kx_env sub = {.ctx = NULL, .nscopes = 1, .tmpl = env->tmpl, .err = env->err, .depth = env->depth, .plain = 1};
+    kx_env sub = {.ctx = NULL, .nscopes = 1, .tmpl = env->tmpl, .err = env->err, .depth = env->depth + 1, .plain = 1};
     sub.scopes[0] = scope;
     kx_buf b = {0};
     int rc = kx_exec_body(&sub, m->b, &b);

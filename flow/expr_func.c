@@ -231,6 +231,18 @@ static json_t *fn_fromjson(kx_env *env, const kx_node *n, json_t *in, json_t **a
     return parse_json_arg(env, n, a[0]);
 }
 
+json_t *kx_ion_parse(const char *text, size_t len, char *err, size_t errcap);
+
+static json_t *fn_fromion(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
+{
+    if (!a[0]) return bad_arg(env, n, "The 'fromIon' function expects an argument 'ion'.");
+    if (json_is_null(a[0])) return json_null();
+    if (!json_is_string(a[0])) return bad_arg(env, n, "The 'fromIon' function expects an argument 'ion' with type string.");
+    char err[256];
+    json_t *r = kx_ion_parse(json_string_value(a[0]), json_string_length(a[0]), err, sizeof err);
+    return r ? r : kx_fail(env, n, KX_E_PEBBLE, "Invalid ion: %s", err);
+}
+
 static json_t *fn_yaml(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
     if (!a[0]) return bad_arg(env, n, "The 'yaml' function expects an argument 'yaml'.");
@@ -351,6 +363,7 @@ const kx_builtin kx_functions_core[] = {
     {"fromJson", fn_fromjson, {"json"}, 0},
     {"json", fn_fromjson, {"json"}, 0},
     {"yaml", fn_yaml, {"yaml"}, 0},
+    {"fromIon", fn_fromion, {"ion"}, 0},
     {"uuid", fn_uuid, {NULL}, 0},
     {"id", fn_id, {NULL}, 0},
     {"randomInt", fn_randomint, {"lower", "upper"}, 0},

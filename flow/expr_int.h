@@ -72,6 +72,7 @@ struct kx_node {
     json_t *lit;           /* literal value */
     const struct kx_builtin *bi; /* resolved filter / function / test */
     int negate;            /* is not */
+    int height;            /* expression tree height, bounded at parse time */
 };
 
 /* ---- evaluation ---- */

@@ -216,7 +216,6 @@ static const char *lex_expr(lexer *lx, const char *p, const char *close, int *tr
     int nb = 0;
     *trim_next = 0;
     for (;;) {
-        const char *ws = p;
         while (p < lx->end && is_jspace(*p)) p++;
         if (close && nb == 0) {
             const char *q = p;
@@ -226,7 +225,7 @@ static const char *lex_expr(lexer *lx, const char *p, const char *close, int *tr
                 dash = 1;
             }
             if (lx->end - q >= 2 && q[0] == close[0] && q[1] == close[1]) {
-                if (push(lx, close[0] == '}' ? KX_T_PRINT_END : KX_T_EXEC_END, ws, (size_t)(q + 2 - ws), NULL))
+                if (push(lx, close[0] == '}' ? KX_T_PRINT_END : KX_T_EXEC_END, p, (size_t)(q + 2 - p), NULL))
                     return NULL;
                 *trim_next = dash;
                 return q + 2;

@@ -13,10 +13,16 @@ typedef struct parser {
     kx_err *err;
     struct kt_tmpl *tmpl;
     const char *src;
+    int depth; /* nesting of expressions and tags: bounded so hostile input cannot exhaust the stack */
 } parser;
 
 static kx_node *parse_expr(parser *ps, int min_prec);
 static kx_node *parse_body(parser *ps, const char *const *stops, const char **which);
+
+/* Records n's height from its direct children; long operator or attribute chains would otherwise make
+ * evaluation recurse without bound. Frees n and fails past the limit. */
+#define KX_MAX_HEIGHT 300
+static kx_node *sized(parser *ps, kx_node *n);
 
 static kx_tok *cur(parser *ps) { return &ps->t[ps->i]; }
 static kx_tok *peek(parser *ps, size_t k) { return &ps->t[ps->i + k < ps->n ? ps->i + k : ps->n - 1]; }
@@ -72,8 +78,29 @@ void kx_node_free(kx_node *n)
     free(n->kids2);
     free(n->names);
     free(n->s);
+    if (n->lit && (json_is_string(n->lit) || json_is_number(n->lit))) n->lit->refcount = 1;
     json_decref(n->lit);
     free(n);
+}
+
+static kx_node *sized(parser *ps, kx_node *n)
+{
+    if (!n) return NULL;
+    int h = 0;
+    const kx_node *ch[3] = {n->a, n->b, n->c};
+    for (int i = 0; i < 3; i++)
+        if (ch[i] && ch[i]->height > h) h = ch[i]->height;
+    for (int i = 0; i < n->nkids; i++) {
+        if (n->kids && n->kids[i] && n->kids[i]->height > h) h = n->kids[i]->height;
+        if (n->kids2 && n->kids2[i] && n->kids2[i]->height > h) h = n->kids2[i]->height;
+    }
+    n->height = h + 1;
+    if (n->height > KX_MAX_HEIGHT) {
+        pfail(ps, cur(ps), "Expression nested too deeply");
+        kx_node_free(n);
+        return NULL;
+    }
+    return n;
 }
 
 static int add_kid(parser *ps, kx_node *n, kx_node *k, kx_node *k2, char *name)
@@ -229,7 +256,7 @@ static kx_node *parse_postfix(parser *ps, kx_node *e)
                         return pfail(ps, nm, "Can not use named arguments when calling a bean method");
                     }
             }
-            e = n;
+            if (!(e = sized(ps, n))) return NULL;
         } else if (tok_is(k, KX_T_PUNCT, "[")) {
             ps->i++;
             kx_node *n = node(ps, KX_N_ATTR, k);
@@ -243,7 +270,7 @@ static kx_node *parse_postfix(parser *ps, kx_node *e)
                 kx_node_free(n);
                 return NULL;
             }
-            e = n;
+            if (!(e = sized(ps, n))) return NULL;
         } else {
             return e;
         }
@@ -262,6 +289,9 @@ static kx_node *literal(parser *ps, const kx_tok *k, json_t *v)
         return NULL;
     }
     n->lit = v;
+    /* Literals are shared by every render of the template, possibly on several threads: pin them with
+     * jansson's "immortal" refcount so evaluation never writes to them (kx_node_free unpins). */
+    if (json_is_string(v) || json_is_number(v)) v->refcount = (size_t)-1;
     return n;
 }
 
@@ -469,7 +499,17 @@ fail:
     return NULL;
 }
 
+static kx_node *parse_expr_inner(parser *ps, int min_prec);
 static kx_node *parse_expr(parser *ps, int min_prec)
+{
+    if (ps->depth >= 256) return pfail(ps, cur(ps), "Expression nested too deeply");
+    ps->depth++;
+    kx_node *r = parse_expr_inner(ps, min_prec);
+    ps->depth--;
+    return r;
+}
+
+static kx_node *parse_expr_inner(parser *ps, int min_prec)
 {
     kx_tok *k = cur(ps);
     kx_node *e;
@@ -482,6 +522,7 @@ static kx_node *parse_expr(parser *ps, int min_prec)
             kx_node_free(e);
             return NULL;
         }
+        if (!(e = sized(ps, e))) return NULL;
     } else {
         e = parse_primary(ps);
         if (!e) return NULL;
@@ -509,7 +550,7 @@ static kx_node *parse_expr(parser *ps, int min_prec)
                 return NULL;
             }
         }
-        if (!e) return NULL;
+        if (!(e = sized(ps, e))) return NULL;
     }
     if (min_prec == 0 && tok_is(cur(ps), KX_T_PUNCT, "?")) {
         kx_node *n = node(ps, KX_N_TERNARY, cur(ps));
@@ -523,7 +564,7 @@ static kx_node *parse_expr(parser *ps, int min_prec)
             kx_node_free(n);
             return NULL;
         }
-        e = n;
+        e = sized(ps, n);
     }
     return e;
 }
@@ -718,13 +759,18 @@ fail:
  * token after the tag name current. stops == NULL parses to EOF. */
 static kx_node *parse_body(parser *ps, const char *const *stops, const char **which)
 {
+    if (ps->depth >= 256) return pfail(ps, cur(ps), "Tags nested too deeply");
     kx_node *body = node(ps, KX_N_BODY, cur(ps));
     if (!body) return NULL;
+    ps->depth++;
     for (;;) {
         kx_tok *k = cur(ps);
         kx_node *st = NULL;
         if (k->type == KX_T_EOF) {
-            if (!stops) return body;
+            if (!stops) {
+                ps->depth--;
+                return body;
+            }
             if (!stops[1])
                 pfail(ps, k, "Unexpected end of template. Pebble was looking for the \"%s\" tag", stops[0]);
             else if (!strcmp(stops[0], "elseif"))
@@ -736,11 +782,16 @@ static kx_node *parse_body(parser *ps, const char *const *stops, const char **wh
         }
         if (k->type == KX_T_TEXT) {
             st = node(ps, KX_N_TEXT, k);
-            if (st && !(st->s = tokdup(ps, k))) {
+            if (st && !(st->s = malloc(k->n + 1))) { /* text may hold NUL bytes: copy by length */
                 kx_node_free(st);
                 st = NULL;
+                oom(ps);
             }
-            if (st) st->slen = k->n;
+            if (st) {
+                memcpy(st->s, k->p, k->n);
+                st->s[k->n] = 0;
+                st->slen = k->n;
+            }
             ps->i++;
         } else if (k->type == KX_T_PRINT_START) {
             ps->i++;
@@ -762,6 +813,7 @@ static kx_node *parse_body(parser *ps, const char *const *stops, const char **wh
                 if (!strcmp(name, stops[i])) {
                     *which = stops[i];
                     ps->i++;
+                    ps->depth--;
                     return body;
                 }
             ps->i++;
@@ -782,6 +834,7 @@ static kx_node *parse_body(parser *ps, const char *const *stops, const char **wh
         if (add_kid(ps, body, st, NULL, NULL)) goto fail;
     }
 fail:
+    ps->depth--;
     kx_node_free(body);
     return NULL;
 }

@@ -383,6 +383,7 @@ kt_status kt_tmpl_render_typed(const kt_tmpl *t, const json_t *ctx, json_t **out
 kt_status kt_expr_render_string(const char *src, const json_t *ctx, char **out, kt_expr_error *err)
 {
     *out = NULL;
+    if (!src) return KT_EINVAL;
     if (!strchr(src, '{')) { /* Kestra returns a string without '{' unparsed */
         *out = strdup(src);
         return *out ? KT_OK : KT_ENOMEM;

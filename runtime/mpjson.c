@@ -34,6 +34,20 @@ void kt_mp_pack_json(msgpack_packer *pk, const json_t *v)
     }
 }
 
+void kt_mp_pack_json_except(msgpack_packer *pk, const json_t *obj, const char *skip)
+{
+    size_t n = json_object_size(obj) - (json_object_get(obj, skip) ? 1 : 0);
+    msgpack_pack_map(pk, n);
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)obj, k, x) {
+        if (!strcmp(k, skip))
+            continue;
+        msgpack_pack_str_with_body(pk, k, strlen(k));
+        kt_mp_pack_json(pk, x);
+    }
+}
+
 static json_t *kt_mp_to_json_depth(const msgpack_object *o, int depth)
 {
     if (depth > KT_MP_MAX_DEPTH)

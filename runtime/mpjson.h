@@ -11,6 +11,8 @@
 
 /* Appends the msgpack form of v (NULL packs nil). */
 void kt_mp_pack_json(msgpack_packer *pk, const json_t *v);
+/* Same, for an object, leaving out one key (used to store an execution apart from its task runs). */
+void kt_mp_pack_json_except(msgpack_packer *pk, const json_t *obj, const char *skip);
 /* Converts a decoded msgpack object; returns a new reference or NULL when the object cannot be mapped
  * (bin, ext, non-string map keys, nesting deeper than 64). */
 json_t *kt_mp_to_json(const msgpack_object *o);

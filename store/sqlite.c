@@ -4,6 +4,8 @@
 #include "runtime/log.h"
 #include "runtime/mpjson.h"
 
+#include <msgpack.h>
+
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@ enum {
     KT_SQL_EXEC_PUT,
     KT_SQL_EXEC_GET,
     KT_SQL_EXEC_UNFINISHED,
+    KT_SQL_TASKRUN_PUT,
+    KT_SQL_TASKRUN_GET,
     KT_SQL_LOG_INSERT,
     KT_SQL_LOG_GET,
     KT_SQL_COUNT
@@ -34,8 +38,11 @@ static const char *const kt_sql_text[KT_SQL_COUNT] = {
     [KT_SQL_EXEC_PUT] = "INSERT INTO executions(id, namespace, flow_id, state, terminal, updated_us, body) "
                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
                         "terminal=excluded.terminal, updated_us=excluded.updated_us, body=excluded.body",
-    [KT_SQL_EXEC_GET] = "SELECT body FROM executions WHERE id=?1",
-    [KT_SQL_EXEC_UNFINISHED] = "SELECT body FROM executions WHERE terminal=0 ORDER BY rowid",
+    [KT_SQL_EXEC_GET] = "SELECT body, id FROM executions WHERE id=?1",
+    [KT_SQL_EXEC_UNFINISHED] = "SELECT body, id FROM executions WHERE terminal=0 ORDER BY rowid",
+    [KT_SQL_TASKRUN_PUT] = "INSERT INTO taskruns(execution_id, idx, body) VALUES(?1, ?2, ?3) "
+                           "ON CONFLICT(execution_id, idx) DO UPDATE SET body=excluded.body",
+    [KT_SQL_TASKRUN_GET] = "SELECT body FROM taskruns WHERE execution_id=?1 ORDER BY idx",
     [KT_SQL_LOG_INSERT] = "INSERT INTO logs(execution_id, taskrun_id, task_id, attempt, level, timestamp_us, body) "
                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [KT_SQL_LOG_GET] = "SELECT body FROM logs WHERE execution_id=?1 AND level>=?2 AND (?3 IS NULL OR task_id=?3) "
@@ -53,7 +60,11 @@ static const char *const kt_migrations[] = {
     "CREATE INDEX executions_unfinished ON executions(terminal) WHERE terminal = 0;"
     "CREATE TABLE logs(seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT NOT NULL, taskrun_id TEXT, "
     "  task_id TEXT, attempt INTEGER, level INTEGER NOT NULL, timestamp_us INTEGER NOT NULL, body TEXT NOT NULL);"
-    "CREATE INDEX logs_execution ON logs(execution_id, timestamp_us);",
+    "CREATE INDEX logs_execution ON logs(execution_id, timestamp_us);"
+    /* An execution's task runs, in taskRunList order: a transition rewrites the runs it changed, not the whole
+     * execution, so the cost of a commit does not grow with the number of tasks already done. */
+    "CREATE TABLE taskruns(execution_id TEXT NOT NULL, idx INTEGER NOT NULL, body BLOB NOT NULL, "
+    "  PRIMARY KEY(execution_id, idx)) WITHOUT ROWID;",
 };
 
 struct kt_store {
@@ -306,7 +317,22 @@ kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id)
 
 /* ---- executions ---------------------------------------------------------------------------------- */
 
-kt_status kt_store_execution_put(kt_store *s, const json_t *ex)
+static kt_status kt_store_taskrun_put(kt_store *s, const char *execution_id, size_t idx, const json_t *tr)
+{
+    char *blob;
+    size_t len;
+    if (kt_mp_encode_json(tr, &blob, &len))
+        return KT_ENOMEM;
+    sqlite3_stmt *st = kt_stmt(s, KT_SQL_TASKRUN_PUT);
+    sqlite3_bind_text(st, 1, execution_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)idx);
+    sqlite3_bind_blob(st, 3, blob, (int)len, free);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? KT_OK : KT_EDB;
+}
+
+kt_status kt_store_execution_put(kt_store *s, const json_t *ex, const size_t *runs, size_t nruns)
 {
     const char *id = json_string_value(json_object_get(ex, "id"));
     const char *ns = json_string_value(json_object_get(ex, "namespace"));
@@ -314,9 +340,12 @@ kt_status kt_store_execution_put(kt_store *s, const json_t *ex)
     const char *state = json_string_value(json_object_get(json_object_get(ex, "state"), "current"));
     if (!id || !ns || !flow || !state)
         return KT_EINVAL;
-    char *blob;
-    size_t len;
-    if (kt_mp_encode_json(ex, &blob, &len))
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    kt_mp_pack_json_except(&pk, ex, "taskRunList");
+    if (!sb.data)
         return KT_ENOMEM;
     sqlite3_stmt *st = kt_stmt(s, KT_SQL_EXEC_PUT);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -325,17 +354,57 @@ kt_status kt_store_execution_put(kt_store *s, const json_t *ex)
     sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 5, kt_state_terminal(state));
     sqlite3_bind_int64(st, 6, kt_now_us());
-    sqlite3_bind_blob(st, 7, blob, (int)len, free);
+    sqlite3_bind_blob(st, 7, sb.data, (int)sb.size, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? KT_OK : KT_EDB;
+    msgpack_sbuffer_destroy(&sb);
+    if (rc != SQLITE_DONE)
+        return KT_EDB;
+    json_t *list = json_object_get(ex, "taskRunList");
+    size_t n = runs ? nruns : json_array_size(list);
+    for (size_t i = 0; i < n; i++) {
+        size_t idx = runs ? runs[i] : i;
+        json_t *tr = json_array_get(list, idx);
+        if (!tr)
+            return KT_EINVAL;
+        kt_status ks = kt_store_taskrun_put(s, id, idx, tr);
+        if (ks)
+            return ks;
+    }
+    return KT_OK;
 }
 
-static kt_status kt_exec_row(sqlite3_stmt *st, json_t **out)
+/* The row's header (column 0) plus its task runs, as one Execution document. */
+static kt_status kt_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out)
 {
-    const void *blob = sqlite3_column_blob(st, 0);
-    int len = sqlite3_column_bytes(st, 0);
-    return kt_mp_decode_json(blob, (size_t)len, out);
+    json_t *ex;
+    kt_status st = kt_mp_decode_json(sqlite3_column_blob(row, 0), (size_t)sqlite3_column_bytes(row, 0), &ex);
+    if (st)
+        return st;
+    sqlite3_stmt *q = kt_stmt(s, KT_SQL_TASKRUN_GET);
+    sqlite3_bind_text(q, 1, (const char *)sqlite3_column_text(row, 1), -1, SQLITE_TRANSIENT);
+    json_t *list = NULL;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *tr;
+        if (kt_mp_decode_json(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0), &tr)) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+        if (!list)
+            list = json_array();
+        json_array_append_new(list, tr);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        json_decref(list);
+        json_decref(ex);
+        return KT_EDB;
+    }
+    if (list)
+        json_object_set_new(ex, "taskRunList", list);
+    *out = ex;
+    return KT_OK;
 }
 
 kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out)
@@ -343,7 +412,7 @@ kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out)
     sqlite3_stmt *st = kt_stmt(s, KT_SQL_EXEC_GET);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    kt_status r = rc == SQLITE_ROW ? kt_exec_row(st, out) : rc == SQLITE_DONE ? KT_ENOTFOUND : KT_EDB;
+    kt_status r = rc == SQLITE_ROW ? kt_exec_row(s, st, out) : rc == SQLITE_DONE ? KT_ENOTFOUND : KT_EDB;
     sqlite3_reset(st);
     return r;
 }
@@ -355,7 +424,7 @@ kt_status kt_store_executions_unfinished(kt_store *s, json_t **out_array)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *ex;
-        if (kt_exec_row(st, &ex) == KT_OK)
+        if (kt_exec_row(s, st, &ex) == KT_OK)
             json_array_append_new(arr, ex);
         else
             KT_ERROR("store", "an unfinished execution could not be decoded: skipped");

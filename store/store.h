@@ -48,8 +48,10 @@ kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int rev
 kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id);
 
 /* ---- executions ---- */
-/* Upsert by execution id; indexed columns are read from the JSON (namespace, flowId, state.current). */
-kt_status kt_store_execution_put(kt_store *s, const json_t *execution);
+/* Upsert by execution id; indexed columns are read from the JSON (namespace, flowId, state.current). Task runs are
+ * rows of their own, so a transition writes the execution's header and only the task runs it changed: runs lists
+ * their positions in taskRunList (NULL = all of them). */
+kt_status kt_store_execution_put(kt_store *s, const json_t *execution, const size_t *runs, size_t nruns);
 kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out);
 /* Executions whose state is not terminal, oldest first (the executor resumes them at start). */
 kt_status kt_store_executions_unfinished(kt_store *s, json_t **out_array);

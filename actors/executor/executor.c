@@ -16,7 +16,35 @@ typedef struct kt_run {
     json_t *execution;
     const kt_flow *flow;
     int dirty;
+    int all_runs_dirty; /* new to this process: write every task run */
+    size_t *dirty_runs; /* positions in taskRunList changed since the last commit */
+    size_t ndirty_runs, capdirty_runs;
 } kt_run;
+
+static void kt_run_free(kt_run *run)
+{
+    json_decref(run->execution);
+    free(run->dirty_runs);
+    free(run);
+}
+
+static void kt_run_touch(kt_run *run, size_t index)
+{
+    for (size_t i = 0; i < run->ndirty_runs; i++)
+        if (run->dirty_runs[i] == index)
+            return;
+    if (run->ndirty_runs == run->capdirty_runs) {
+        size_t cap = run->capdirty_runs ? run->capdirty_runs * 2 : 8;
+        size_t *n = realloc(run->dirty_runs, cap * sizeof *n);
+        if (!n) {
+            run->all_runs_dirty = 1;
+            return;
+        }
+        run->dirty_runs = n;
+        run->capdirty_runs = cap;
+    }
+    run->dirty_runs[run->ndirty_runs++] = index;
+}
 
 typedef enum kt_job_phase { KT_JOB_FRESH, KT_JOB_WAITING, KT_JOB_SENT } kt_job_phase;
 
@@ -63,6 +91,8 @@ struct kt_executor {
     size_t ndirty, capdirty;
     uv_timer_t retry;
     uint64_t commits;
+    kt_executor_observer observer;
+    void *observer_ud;
 };
 
 static void kt_executor_idgen(char *out) { kt_id_new(out); }
@@ -207,6 +237,10 @@ static void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event 
     }
     if (fx.changed)
         kt_executor_mark_dirty(ex, run);
+    if (fx.touched_all)
+        run->all_runs_dirty = 1;
+    for (size_t i = 0; i < fx.ntouched; i++)
+        kt_run_touch(run, fx.touched[i]);
     for (size_t i = 0; i < fx.ndispatch; i++)
         kt_executor_prepare_job(ex, run, &fx.dispatch[i]);
 }
@@ -231,6 +265,7 @@ static kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, 
         return NULL;
     run->execution = json_incref(execution);
     run->flow = flow;
+    run->all_runs_dirty = 1;
     kt_map_put(ex->runs, id, run, NULL);
     return run;
 }
@@ -326,7 +361,9 @@ static void kt_executor_flush(kt_actor *a)
     if (ex->ndirty || json_array_size(ex->logs)) {
         kt_status st = kt_store_begin(ex->store);
         for (size_t i = 0; st == KT_OK && i < ex->ndirty; i++)
-            st = kt_store_execution_put(ex->store, ex->dirty[i]->execution);
+            st = kt_store_execution_put(ex->store, ex->dirty[i]->execution,
+                                        ex->dirty[i]->all_runs_dirty ? NULL : ex->dirty[i]->dirty_runs,
+                                        ex->dirty[i]->ndirty_runs);
         if (st == KT_OK && json_array_size(ex->logs))
             st = kt_store_logs_append(ex->store, ex->logs);
         if (st == KT_OK)
@@ -345,10 +382,13 @@ static void kt_executor_flush(kt_actor *a)
     for (size_t i = 0; i < ex->ndirty; i++) {
         kt_run *run = ex->dirty[i];
         run->dirty = 0;
+        run->all_runs_dirty = 0;
+        run->ndirty_runs = 0;
         if (kt_state_is_terminated(kt_state_current(run->execution))) {
+            if (ex->observer)
+                ex->observer(ex->observer_ud, run->execution);
             kt_map_del(ex->runs, json_string_value(json_object_get(run->execution, "id")));
-            json_decref(run->execution);
-            free(run);
+            kt_run_free(run);
         }
     }
     ex->ndirty = 0;
@@ -527,11 +567,8 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     size_t pos = 0;
     const char *key;
     void *val;
-    while (kt_map_next(ex->runs, &pos, &key, &val)) {
-        kt_run *run = val;
-        json_decref(run->execution);
-        free(run);
-    }
+    while (kt_map_next(ex->runs, &pos, &key, &val))
+        kt_run_free(val);
     kt_map_free(ex->runs);
     pos = 0;
     while (kt_map_next(ex->flows, &pos, &key, &val))
@@ -641,3 +678,9 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, kt_executor **out)
 }
 
 uint64_t kt_executor_commits(const kt_executor *ex) { return ex->commits; }
+
+void kt_executor_observe(kt_executor *ex, kt_executor_observer fn, void *ud)
+{
+    ex->observer = fn;
+    ex->observer_ud = ud;
+}

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "runtime/node.h"
 #include "store/store.h"
 
@@ -21,6 +23,9 @@ typedef struct kt_executor kt_executor;
 kt_status kt_executor_start(kt_node *node, kt_store *store, kt_executor **out);
 /* A worker hosted on the executor's own node (remote workers announce themselves with Hello). */
 void kt_executor_add_worker(kt_executor *ex, const char *address, const char *node_id, uint32_t slots);
+/* Called after the commit that made an execution terminal (the execution is borrowed). */
+typedef void (*kt_executor_observer)(void *ud, const json_t *execution);
+void kt_executor_observe(kt_executor *ex, kt_executor_observer fn, void *ud);
 /* Counters for tests and benchmarks. */
 uint64_t kt_executor_commits(const kt_executor *ex);
 

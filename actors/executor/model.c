@@ -207,16 +207,24 @@ json_t *kt_taskrun_add(json_t *execution, const char *id, const char *task_id, c
     return tr;
 }
 
-json_t *kt_taskrun_find(const json_t *execution, const char *taskrun_id)
+json_t *kt_taskrun_find_at(const json_t *execution, const char *taskrun_id, size_t *index)
 {
     size_t i;
     json_t *tr;
     json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
         const char *id = json_string_value(json_object_get(tr, "id"));
-        if (id && !strcmp(id, taskrun_id))
+        if (id && !strcmp(id, taskrun_id)) {
+            if (index)
+                *index = i;
             return tr;
+        }
     }
     return NULL;
+}
+
+json_t *kt_taskrun_find(const json_t *execution, const char *taskrun_id)
+{
+    return kt_taskrun_find_at(execution, taskrun_id, NULL);
 }
 
 size_t kt_taskrun_attempts(const json_t *taskrun) { return json_array_size(json_object_get(taskrun, "attempts")); }

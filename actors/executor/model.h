@@ -31,6 +31,8 @@ json_t *kt_execution_new(const char *id, const char *ns, const char *flow_id, in
 json_t *kt_taskrun_add(json_t *execution, const char *id, const char *task_id, const char *parent_id,
                        const char *value, int64_t now_us);
 json_t *kt_taskrun_find(const json_t *execution, const char *taskrun_id);
+/* Same, also giving its position in taskRunList. */
+json_t *kt_taskrun_find_at(const json_t *execution, const char *taskrun_id, size_t *index);
 size_t kt_taskrun_attempts(const json_t *taskrun);
 
 /* Kestra's labels: a list of {key, value}; accepts a map too. Returns a new list, or NULL when a value is not a

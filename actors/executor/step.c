@@ -2,6 +2,7 @@
 #include "actors/executor/model.h"
 #include "runtime/clock.h"
 #include "runtime/id.h"
+#include "runtime/map.h"
 
 #include <string.h>
 
@@ -17,23 +18,21 @@ static const json_t *kt_task_by_id(const json_t *tasks, const char *id)
     return NULL;
 }
 
-static json_t *kt_run_for_task(const json_t *execution, const char *task_id)
+static void kt_exec_touch(kt_exec_effects *fx, size_t index)
 {
-    size_t i;
-    json_t *tr, *found = NULL;
-    json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
-        if (json_object_get(tr, "parentTaskRunId"))
-            continue;
-        const char *tid = json_string_value(json_object_get(tr, "taskId"));
-        if (tid && !strcmp(tid, task_id))
-            found = tr; /* the last one wins, as in Kestra's lookups */
-    }
-    return found;
+    for (size_t i = 0; i < fx->ntouched; i++)
+        if (fx->touched[i] == index)
+            return;
+    if (fx->ntouched < KT_EXEC_MAX_TOUCHED)
+        fx->touched[fx->ntouched++] = index;
+    else
+        fx->touched_all = 1;
 }
 
 /* Appends an attempt {state: CREATED -> RUNNING} and moves the run to RUNNING; records the dispatch. */
-static void kt_exec_start_attempt(json_t *tr, int64_t now, kt_exec_effects *fx)
+static void kt_exec_start_attempt(json_t *tr, size_t index, int64_t now, kt_exec_effects *fx)
 {
+    kt_exec_touch(fx, index);
     json_t *attempts = json_object_get(tr, "attempts");
     if (!json_is_array(attempts)) {
         attempts = json_array();
@@ -75,37 +74,46 @@ static void kt_exec_end(json_t *execution, int64_t now, kt_exec_effects *fx)
 }
 
 /* Sequential resolution: the first task without a run starts once every earlier run has terminated; a FAILED run
- * ends the execution. */
+ * ends the execution. One pass indexes the top-level runs by task id (the last run of a task wins, as in Kestra's
+ * lookups), so a step costs O(runs), not O(tasks x runs). */
 static void kt_exec_advance(const json_t *tasks, json_t *execution, int64_t now, kt_exec_idgen idgen,
                             kt_exec_effects *fx)
 {
+    kt_map *runs = kt_map_new();
     size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
+        const char *tid = json_string_value(json_object_get(tr, "taskId"));
+        if (tid && !json_object_get(tr, "parentTaskRunId"))
+            kt_map_put(runs, tid, tr, NULL);
+    }
     json_t *task;
     json_array_foreach(tasks, i, task) {
         const char *id = json_string_value(json_object_get(task, "id"));
-        json_t *tr = kt_run_for_task(execution, id);
+        tr = id ? kt_map_get(runs, id) : NULL;
         if (!tr) {
             char trid[KT_ID_LEN + 1];
             idgen(trid);
             tr = kt_taskrun_add(execution, trid, id, NULL, NULL, now);
-            kt_exec_start_attempt(tr, now, fx);
-            return;
+            kt_exec_start_attempt(tr, json_array_size(json_object_get(execution, "taskRunList")) - 1, now, fx);
+            goto done;
         }
         const char *st = kt_state_current(tr);
         if (!kt_state_is_terminated(st))
-            return; /* still running */
-        if (!strcmp(st, "FAILED") || !strcmp(st, "KILLED")) {
-            kt_exec_end(execution, now, fx);
-            return;
-        }
+            goto done; /* still running */
+        if (!strcmp(st, "FAILED") || !strcmp(st, "KILLED"))
+            break;
     }
     kt_exec_end(execution, now, fx);
+done:
+    kt_map_free(runs);
 }
 
 static kt_status kt_exec_apply_result(const json_t *tasks, json_t *execution, const kt_exec_event *ev,
                                       kt_exec_effects *fx)
 {
-    json_t *tr = kt_taskrun_find(execution, ev->taskrun_id);
+    size_t index;
+    json_t *tr = kt_taskrun_find_at(execution, ev->taskrun_id, &index);
     if (!tr)
         return KT_ENOTFOUND;
     size_t n = kt_taskrun_attempts(tr);
@@ -127,6 +135,7 @@ static kt_status kt_exec_apply_result(const json_t *tasks, json_t *execution, co
         state = "SUCCESS";
     json_object_set_new(tr, "outputs", ev->outputs ? json_deep_copy(ev->outputs) : json_object());
     kt_state_set(json_object_get(tr, "state"), state, ev->ended_us);
+    kt_exec_touch(fx, index);
     fx->changed = 1;
     return KT_OK;
 }
@@ -158,7 +167,8 @@ kt_status kt_exec_step(const json_t *tasks, json_t *execution, const kt_exec_eve
         return KT_OK;
     }
     case KT_EV_LOST: {
-        json_t *tr = kt_taskrun_find(execution, ev->taskrun_id);
+        size_t index;
+        json_t *tr = kt_taskrun_find_at(execution, ev->taskrun_id, &index);
         if (!tr)
             return KT_ENOTFOUND;
         if (kt_state_is_terminated(kt_state_current(tr))) {
@@ -171,7 +181,7 @@ kt_status kt_exec_step(const json_t *tasks, json_t *execution, const kt_exec_eve
         if (n)
             kt_state_set(json_object_get(json_array_get(json_object_get(tr, "attempts"), n - 1), "state"), "FAILED",
                          ev->now_us);
-        kt_exec_start_attempt(tr, ev->now_us, fx);
+        kt_exec_start_attempt(tr, index, ev->now_us, fx);
         return KT_OK;
     }
     }

@@ -38,6 +38,7 @@ typedef struct kt_exec_dispatch {
 } kt_exec_dispatch;
 
 #define KT_EXEC_MAX_DISPATCH 64
+#define KT_EXEC_MAX_TOUCHED 64
 
 typedef struct kt_exec_effects {
     int changed;                 /* the execution must be persisted */
@@ -45,6 +46,11 @@ typedef struct kt_exec_effects {
     int stale;                   /* the event did not apply (duplicate or old attempt) */
     size_t ndispatch;
     kt_exec_dispatch dispatch[KT_EXEC_MAX_DISPATCH];
+    /* Positions in taskRunList of the task runs this step created or changed (so a commit writes only those);
+     * touched_all when there were too many to list. */
+    size_t ntouched;
+    size_t touched[KT_EXEC_MAX_TOUCHED];
+    int touched_all;
 } kt_exec_effects;
 
 typedef void (*kt_exec_idgen)(char *out); /* writes a new id (KT_ID_LEN + 1 bytes) */

@@ -284,6 +284,43 @@ static const expr_case k_cases[] = {
     {"{{ outputs.my-task }}", NULL, NULL, "Could not perform subtraction"},
     {"{{ 'abc' | abbreviate(1, 2) }}", NULL, NULL, "The argument at position 2 is not allowed. Only 1 argument(s) are allowed."},
     {"{{ 'abc' | abbreviate(len=2) }}", NULL, NULL, "The following named argument does not exist: len"},
+    /* more printing and whitespace */
+    {"{{ 1e3 is defined }}", NULL, NULL, "Unexpected token of value \"e3\""},
+    {"{{ 1000000000000000000000.0 }}|{{ 123456.789 }}|{{ 0.00001 }}|{{ -2.5 }}", NULL, "1.0E21|123456.789|1.0E-5|-2.5", NULL},
+    {"{{ 100.0 }}|{{ 9999999.0 }}|{{ 1.0 / 3 }}", NULL, "100.0|9999999.0|0.3333333333333333", NULL},
+    {"{{ 2 * 3.0 }}|{{ 10 / 4 }}|{{ 10 / 4.0 }}|{{ 10 % 4 }}|{{ 5.5 % 2 }}", NULL, "6.0|2|2.5|2|1.5", NULL},
+    {"  {%- if true %}x{% endif -%}  \n", NULL, "x", NULL},
+    {"a {%- set x = 1 -%} b", NULL, "ab", NULL},
+    {"{% for i in [1,2,3] -%}\n  {{ i }}\n{%- endfor %}", NULL, "123", NULL},
+    {"{% for i in [1,2] %}{% for j in ['a'] %}{{ loop.index }}{{ loop.length }}{% endfor %}{{ loop.length }}{% endfor %}", NULL, "012012", NULL},
+    {"{% for i in [1,2] %}{% if loop.first %}[{% endif %}{{ i }}{% if not loop.last %},{% else %}]{% endif %}{% endfor %}", NULL, "[1,2]", NULL},
+    {"{% if true %}{% set y = 2 %}{% endif %}{{ y }}", NULL, "2", NULL},
+    {"{% macro m(a, b='x' ~ 'y') %}{{ a }}{{ b }}{% endmacro %}{{ m(1) }}|{{ m(1, 2) }}|{{ m(b=3, a=4) }}", NULL, "1xy|12|43", NULL},
+    {"{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}", NULL, NULL, "The argument at position 2 is not allowed. Only 1 argument(s) are allowed."},
+    {"{% macro m(a) %}{{ a }}{% endmacro %}{{ m(z=1) }}", NULL, NULL, "The following named argument does not exist: z"},
+    {"{% macro upper(a) %}mac{% endmacro %}{{ upper('x') }}", NULL, "mac", NULL},
+    {"{% macro range(a) %}mac{% endmacro %}{{ range(1, 2) }}", NULL, "[1,2]", NULL},
+    {"x\ny\n{{ inputs.list[7] }}", NULL, NULL, "at line 3"},
+    {"{% if true %}\n{% if missing %}{% endif %}{% endif %}", NULL, NULL, "(" "{% if true %}\n{% if missing %}{% endif %}{% endif %}:2)"},
+    {"{{ 'é' ~ \"ü\" }}{{ '日本' | length }}", NULL, "éü2", NULL},
+    {"{{ {'k': [1, {'n': null}]} }}", NULL, "{\"k\":[1,{}]}", NULL},
+    {"{{ inputs.map | keys | join(',') }}", NULL, "b,a", NULL},
+    {"{{ inputs.s | split(',') }}", NULL, "[\"a\",\"b\",\"\",\"c\"]", NULL},
+    {"{{ 'x' ~ inputs.f ~ inputs.n ~ inputs.flag }}", NULL, "x1.53true", NULL},
+    {"{{ [1, 2] ~ '' }}{{ inputs.map ~ '' }}", NULL, "[1, 2]{b=1, a=2}", NULL},
+    {"{{ 'a' + 'b' }}{{ 1 + 1.5 }}", NULL, "ab2.5", NULL},
+    {"{{ inputs.n + inputs.list[0] }}", NULL, "4", NULL},
+    {"{{ inputs.nul ?? inputs.name }}", NULL, "World", NULL},
+    {"{{ inputs.empty ?? 'x' }}|{{ inputs.empty | default('x') }}", NULL, "|x", NULL},
+    {"{{ (inputs.n > 2) and (inputs.name == 'World') }}", NULL, "true", NULL},
+    {"{{ inputs.n > 2 and inputs.name == 'World' ? 'yes' : 'no' }}", NULL, "yes", NULL},
+    {"{{ inputs.list | length > 2 }}", NULL, "true", NULL},
+    {"{{ outputs.t1 contains 'value' }}", NULL, "true", NULL},
+    {"{{ outputs['t1']['vars']['k'] }}", NULL, "x", NULL},
+    {"{{ outputs.t1.vars.k.missing }}", NULL, NULL, "Unable to find `missing`"},
+    {"{{ outputs.t1.vars.k[0] }}", NULL, NULL, "Unable to find `0`"},
+    {"{{ true.x }}", NULL, NULL, "Unable to find `x`"},
+    {"{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", NULL, NULL, "Too many nested macro calls"},
     /* recursion and render() */
     {"{{ third }}", NULL, "{{second}}", NULL},
     {"{{ render(third, recursive=false) }}", NULL, "{{first}}", NULL},
@@ -335,6 +372,96 @@ static void test_error_position(void **state)
     assert_int_equal(err.line, 2);
     assert_int_equal(err.col, 8);
     assert_string_equal(err.message, "io.pebbletemplates.pebble.error.ParserException: Unexpected character [@] (line1\n  {{ 1 @ }}:2)");
+}
+
+static void test_hostile_nesting(void **state)
+{
+    (void)state;
+    size_t n = 100000;
+    char *src = malloc(n + 16);
+    kt_tmpl *t;
+    kt_expr_error err;
+    strcpy(src, "{{ ");
+    memset(src + 3, '-', n);
+    strcpy(src + 3 + n, "1 }}");
+    assert_int_equal(kt_tmpl_compile(src, strlen(src), &t, &err), KT_EINVAL);
+    assert_non_null(strstr(err.message, "nested too deeply"));
+    src[0] = 0;
+    for (int i = 0; i < 5000; i++) strcat(src, "{% if true %}");
+    assert_int_equal(kt_tmpl_compile(src, strlen(src), &t, &err), KT_EINVAL);
+    assert_non_null(strstr(err.message, "nested too deeply"));
+    strcpy(src, "{{ a");
+    for (int i = 0; i < 20000; i++) strcat(src, ".b");
+    strcat(src, " }}");
+    assert_int_equal(kt_tmpl_compile(src, strlen(src), &t, &err), KT_EINVAL);
+    assert_non_null(strstr(err.message, "nested too deeply"));
+    strcpy(src, "{{ 1");
+    for (int i = 0; i < 20000; i++) strcat(src, " + 1");
+    strcat(src, " }}");
+    assert_int_equal(kt_tmpl_compile(src, strlen(src), &t, &err), KT_EINVAL);
+    strcpy(src, "{{ 1");
+    for (int i = 0; i < 250; i++) strcat(src, " + 1");
+    strcat(src, " }}");
+    char *out;
+    assert_int_equal(kt_expr_render_string(src, NULL, &out, &err), KT_OK);
+    assert_string_equal(out, "251");
+    free(out);
+    strcpy(src, "{{ [1] | jq('");
+    for (int i = 0; i < 5000; i++) strcat(src, "(");
+    strcat(src, "') }}");
+    assert_int_equal(kt_expr_render_string(src, NULL, &out, &err), KT_EINVAL);
+    free(src);
+}
+
+static void test_binary_text(void **state)
+{
+    (void)state;
+    kt_tmpl *t;
+    kt_expr_error err;
+    const char src[] = "a\0b{{ 1 }}\0c";
+    assert_int_equal(kt_tmpl_compile(src, sizeof src - 1, &t, &err), KT_OK);
+    char *out;
+    size_t len;
+    assert_int_equal(kt_tmpl_render(t, NULL, &out, &len, &err), KT_OK);
+    assert_int_equal(len, 6);
+    assert_memory_equal(out, "a\0b1\0c", 6);
+    free(out);
+    kt_tmpl_free(t);
+}
+
+#include <pthread.h>
+
+static kt_tmpl *g_shared;
+static void *render_worker(void *arg)
+{
+    json_t *ctx = json_pack("{s:{s:i}}", "inputs", "n", (int)(intptr_t)arg);
+    char want[32];
+    snprintf(want, sizeof want, "%d-%d", (int)(intptr_t)arg, (int)(intptr_t)arg * 2);
+    intptr_t bad = 0;
+    for (int i = 0; i < 2000; i++) {
+        char *out;
+        kt_expr_error err;
+        if (kt_tmpl_render(g_shared, ctx, &out, NULL, &err) || strcmp(out, want)) bad++;
+        else free(out);
+    }
+    json_decref(ctx);
+    return (void *)bad;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    kt_expr_error err;
+    const char *src = "{% set x = inputs.n %}{{ x }}-{{ [x * 2] | first | date('yyyy', timeZone='Europe/Paris') | length > 0 ? x * 2 : 0 }}";
+    assert_int_equal(kt_tmpl_compile(src, strlen(src), &g_shared, &err), KT_OK);
+    pthread_t th[4];
+    for (intptr_t i = 0; i < 4; i++) pthread_create(&th[i], NULL, render_worker, (void *)(i + 1));
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        assert_int_equal((intptr_t)r, 0);
+    }
+    kt_tmpl_free(g_shared);
 }
 
 static void test_is_template(void **state)
@@ -459,6 +586,9 @@ int main(void)
         cmocka_unit_test(test_compile_once_render_many),
         cmocka_unit_test(test_error_position),
         cmocka_unit_test(test_is_template),
+        cmocka_unit_test(test_binary_text),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_hostile_nesting),
         cmocka_unit_test(test_render_json),
         cmocka_unit_test(test_render_typed),
         cmocka_unit_test(test_registered_functions),
