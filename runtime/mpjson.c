@@ -62,7 +62,7 @@ static json_t *kt_mp_to_json_depth(const msgpack_object *o, int depth)
     case MSGPACK_OBJECT_NEGATIVE_INTEGER: return json_integer((json_int_t)o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64: return json_real(o->via.f64);
-    case MSGPACK_OBJECT_STR: return json_stringn_nocheck(o->via.str.ptr, o->via.str.size);
+    case MSGPACK_OBJECT_STR: return json_stringn_nocheck(o->via.str.size ? o->via.str.ptr : "", o->via.str.size);
     case MSGPACK_OBJECT_ARRAY: {
         json_t *a = json_array();
         for (uint32_t i = 0; a && i < o->via.array.size; i++) {
@@ -83,7 +83,7 @@ static json_t *kt_mp_to_json_depth(const msgpack_object *o, int depth)
             json_t *x = kt_mp_to_json_depth(&kv->val, depth + 1);
             if (!x)
                 goto fail_map;
-            if (json_object_setn_new_nocheck(m, kv->key.via.str.ptr, kv->key.via.str.size, x))
+            if (json_object_setn_new_nocheck(m, kv->key.via.str.size ? kv->key.via.str.ptr : "", kv->key.via.str.size, x))
                 goto fail_map;
             continue;
         fail_map:

@@ -42,7 +42,7 @@ static int kt_mp_str(const msgpack_object *o, char **out, int nullable)
     }
     if (o->type != MSGPACK_OBJECT_STR)
         return -1;
-    *out = strndup(o->via.str.ptr, o->via.str.size);
+    *out = o->via.str.size ? strndup(o->via.str.ptr, o->via.str.size) : strdup("");
     return *out ? 0 : -1;
 }
 
@@ -112,7 +112,8 @@ static int kt_mp_addr(const msgpack_object *o, char *dst)
 {
     if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= KT_ADDR_MAX)
         return -1;
-    memcpy(dst, o->via.str.ptr, o->via.str.size);
+    if (o->via.str.size) /* an empty string may come with a NULL pointer */
+        memcpy(dst, o->via.str.ptr, o->via.str.size);
     dst[o->via.str.size] = 0;
     return 0;
 }
