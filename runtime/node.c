@@ -40,6 +40,17 @@ typedef struct kt_peer {
     uint64_t last_seen_ms;
 } kt_peer;
 
+/* A message waiting for its time (kt_node_send_after). */
+typedef struct kt_delayed {
+    uv_timer_t timer;
+    kt_node *node;
+    uint64_t id;
+    char to[KT_ADDR_MAX];
+    char *buf;
+    size_t len;
+    struct kt_delayed *prev, *next;
+} kt_delayed;
+
 struct kt_node {
     uv_loop_t *loop;
     kt_node_config cfg;
@@ -57,6 +68,8 @@ struct kt_node {
     uint32_t join_handle;  /* the connection to the node we joined, if any */
     int join_up, join_welcomed;
     uint64_t delivered;
+    kt_delayed *delayed; /* pending timers, most recent first */
+    uint64_t next_timer_id;
     int stopped;
 };
 
@@ -526,11 +539,82 @@ kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o)
     return st;
 }
 
+static void kt_delayed_closed(uv_handle_t *h)
+{
+    kt_delayed *d = h->data;
+    free(d->buf);
+    free(d);
+}
+
+static void kt_delayed_unlink(kt_delayed *d)
+{
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        d->node->delayed = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    uv_close((uv_handle_t *)&d->timer, kt_delayed_closed);
+}
+
+static void kt_delayed_fire(uv_timer_t *t)
+{
+    kt_delayed *d = t->data;
+    kt_node *n = d->node;
+    kt_outmsg o;
+    /* Re-wrap the encoded bytes so the normal send path resolves the address now. */
+    msgpack_sbuffer_init(&o.sb);
+    o.sb.data = d->buf;
+    o.sb.size = d->len;
+    o.sb.alloc = d->len;
+    d->buf = NULL;
+    char to[KT_ADDR_MAX];
+    memcpy(to, d->to, sizeof to);
+    kt_delayed_unlink(d); /* d is freed by its close callback */
+    if (kt_node_send(n, to, &o) != KT_OK)
+        KT_DEBUG("node", "timer message for %s dropped: nobody hosts it now", to);
+}
+
+uint64_t kt_node_send_after(kt_node *n, const char *to, kt_outmsg *o, uint64_t delay_ms)
+{
+    kt_delayed *d = n->stopped ? NULL : calloc(1, sizeof *d);
+    if (!d || strlen(to) >= sizeof d->to) {
+        free(d);
+        kt_outmsg_destroy(o);
+        return 0;
+    }
+    d->node = n;
+    d->id = ++n->next_timer_id;
+    snprintf(d->to, sizeof d->to, "%s", to);
+    d->len = o->sb.size;
+    d->buf = msgpack_sbuffer_release(&o->sb);
+    uv_timer_init(n->loop, &d->timer);
+    d->timer.data = d;
+    uv_timer_start(&d->timer, kt_delayed_fire, delay_ms, 0);
+    d->next = n->delayed;
+    if (n->delayed)
+        n->delayed->prev = d;
+    n->delayed = d;
+    return d->id;
+}
+
+int kt_node_cancel(kt_node *n, uint64_t timer)
+{
+    for (kt_delayed *d = n->delayed; d; d = d->next)
+        if (d->id == timer) {
+            kt_delayed_unlink(d);
+            return 1;
+        }
+    return 0;
+}
+
 void kt_node_stop(kt_node *n)
 {
     if (n->stopped)
         return;
     n->stopped = 1;
+    while (n->delayed)
+        kt_delayed_unlink(n->delayed);
     for (size_t i = n->nactors; i-- > 0;)
         if (n->actors[i]->ops->stop)
             n->actors[i]->ops->stop(n->actors[i]);

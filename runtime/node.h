@@ -64,6 +64,11 @@ kt_status kt_node_join(kt_node *n, const char *url, char *err, size_t errcap);
 /* Sends an encoded message (kt_outmsg_begin + kt_msg_encode_*); `to` is the address given to begin.
  * KT_ENOTFOUND when no local actor or live peer hosts it. The message is consumed either way. */
 kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o);
+/* Timers as messages: delivers o to `to` after delay_ms (resolved when it fires, so the target may have moved).
+ * Returns a handle for kt_node_cancel (0 on failure). Pending timers are dropped when the node stops. */
+uint64_t kt_node_send_after(kt_node *n, const char *to, kt_outmsg *o, uint64_t delay_ms);
+/* Cancels a pending timer; 0 if it had already fired or was unknown. */
+int kt_node_cancel(kt_node *n, uint64_t timer);
 /* 1 when `to` resolves to an actor here or on a live peer. */
 int kt_node_reachable(kt_node *n, const char *to);
 

@@ -157,6 +157,45 @@ static void remote_roundtrip(const char *url)
 static void test_remote_inproc(void **s) { remote_roundtrip("inproc://kite-test-node"); }
 static void test_remote_tcp(void **s) { remote_roundtrip("tcp://127.0.0.1:47931"); }
 
+static void test_timers(void **s)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *n;
+    kt_node_config cfg = {.node_id = "solo"};
+    assert_int_equal(kt_node_new(&loop, &cfg, &n), KT_OK);
+    probe p = {.loop = &loop, .stop_after = 2};
+    assert_int_equal(kt_node_spawn(n, "sink", &probe_ops, &p, NULL), KT_OK);
+    kt_outmsg o;
+    kt_msg_ping b;
+    uint64_t start = uv_now(&loop);
+    /* sent out of order in time: seq 1 fires at 20 ms, seq 2 at 40 ms; the cancelled one never arrives */
+    kt_outmsg_begin(&o, KT_MSG_PING, "sink", "t@solo", 0);
+    b = (kt_msg_ping){.seq = 2};
+    kt_msg_encode_ping(&o, &b);
+    assert_true(kt_node_send_after(n, "sink", &o, 40) > 0);
+    kt_outmsg_begin(&o, KT_MSG_PING, "sink", "t@solo", 0);
+    b = (kt_msg_ping){.seq = 99};
+    kt_msg_encode_ping(&o, &b);
+    uint64_t cancelled = kt_node_send_after(n, "sink", &o, 10);
+    kt_outmsg_begin(&o, KT_MSG_PING, "sink", "t@solo", 0);
+    b = (kt_msg_ping){.seq = 1};
+    kt_msg_encode_ping(&o, &b);
+    assert_true(kt_node_send_after(n, "sink", &o, 20) > 0);
+    assert_int_equal(kt_node_cancel(n, cancelled), 1);
+    assert_int_equal(kt_node_cancel(n, cancelled), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(p.pings, 2);
+    assert_int_equal(p.last_seq, 2);
+    assert_true(uv_now(&loop) - start >= 40);
+    /* a pending timer is dropped cleanly at stop */
+    kt_outmsg_begin(&o, KT_MSG_PING, "sink", "t@solo", 0);
+    b = (kt_msg_ping){.seq = 3};
+    kt_msg_encode_ping(&o, &b);
+    assert_true(kt_node_send_after(n, "sink", &o, 100000) > 0);
+    close_all(&loop, &n, 1);
+}
+
 static void test_bad_address(void **s)
 {
     uv_loop_t loop;
@@ -175,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_local_delivery),
         cmocka_unit_test(test_remote_inproc),
         cmocka_unit_test(test_remote_tcp),
+        cmocka_unit_test(test_timers),
         cmocka_unit_test(test_bad_address),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
