@@ -1,2 +1,204 @@
-/* placeholder while the module is written */
-typedef int kt_placeholder_unit;
+#include "conf/conf.h"
+#include "flow/yaml.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum kt_conf_kind { KT_CONF_STR, KT_CONF_INT, KT_CONF_BOOL } kt_conf_kind;
+
+typedef struct kt_conf_key {
+    const char *section, *name;
+    kt_conf_kind kind;
+    size_t offset, size; /* into kt_conf; size of the char array, or of the integer */
+    long min, max;
+} kt_conf_key;
+
+#define KT_STR(sec, nm, field) {sec, nm, KT_CONF_STR, offsetof(kt_conf, field), sizeof(((kt_conf *)0)->field), 0, 0}
+#define KT_INT(sec, nm, field, lo, hi) {sec, nm, KT_CONF_INT, offsetof(kt_conf, field), sizeof(((kt_conf *)0)->field), lo, hi}
+#define KT_BOOL(sec, nm, field) {sec, nm, KT_CONF_BOOL, offsetof(kt_conf, field), sizeof(int), 0, 1}
+
+static const kt_conf_key kt_conf_keys[] = {
+    KT_STR("server", "host", host),
+    KT_INT("server", "port", port, 0, 65535),
+    KT_STR("data", "dir", data_dir),
+    KT_BOOL("store", "sync-full", sync_full),
+    KT_INT("worker", "slots", slots, 0, 100000),
+    KT_STR("cluster", "listen", listen),
+    KT_STR("cluster", "join", join),
+    KT_STR("cluster", "node-id", node_id),
+    KT_INT("cluster", "heartbeat", heartbeat_ms, 10, 3600000),
+    KT_INT("cluster", "liveness-timeout", liveness_ms, 50, 86400000),
+    KT_STR("log", "level", log_level),
+};
+#define KT_CONF_NKEYS (sizeof kt_conf_keys / sizeof *kt_conf_keys)
+
+void kt_conf_defaults(kt_conf *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->host, sizeof c->host, "0.0.0.0");
+    c->port = 8080;
+    snprintf(c->data_dir, sizeof c->data_dir, "./kite-data");
+    c->heartbeat_ms = 1000;
+    c->liveness_ms = 10000;
+    snprintf(c->log_level, sizeof c->log_level, "info");
+}
+
+/* Stores text as the key's type; returns a message on error. */
+static const char *kt_conf_set(kt_conf *c, const kt_conf_key *k, const char *text)
+{
+    char *field = (char *)c + k->offset;
+    if (k->kind == KT_CONF_STR) {
+        if (strlen(text) >= k->size)
+            return "value too long";
+        snprintf(field, k->size, "%s", text);
+        return NULL;
+    }
+    if (k->kind == KT_CONF_BOOL) {
+        if (!strcmp(text, "true") || !strcmp(text, "1"))
+            *(int *)field = 1;
+        else if (!strcmp(text, "false") || !strcmp(text, "0"))
+            *(int *)field = 0;
+        else
+            return "expected true or false";
+        return NULL;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < k->min || v > k->max)
+        return "expected an integer in range";
+    if (k->size == sizeof(int))
+        *(int *)field = (int)v;
+    else
+        *(uint32_t *)field = (uint32_t)v;
+    return NULL;
+}
+
+static kt_status kt_conf_file(kt_conf *c, const char *path, char *err, size_t errcap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        return KT_EIO;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[4096];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return KT_ENOMEM;
+            }
+            buf = nb;
+        }
+        memcpy(buf + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_yaml_doc **docs = NULL;
+    size_t ndocs = 0;
+    kt_status st = kt_yaml_load(buf ? buf : "", len, path, &docs, &ndocs, &d);
+    free(buf);
+    if (st) {
+        char *msg = kt_diags_format(&d);
+        snprintf(err, errcap, "%s", msg ? msg : path);
+        free(msg);
+        kt_diags_clear(&d);
+        return KT_EINVAL;
+    }
+    kt_diags_clear(&d);
+    st = KT_OK;
+    json_t *root = ndocs ? kt_yaml_doc_root(docs[0]) : NULL;
+    int line = 0, col = 0;
+    if (root && !json_is_object(root) && !json_is_null(root)) {
+        snprintf(err, errcap, "%s:1:1: the configuration must be a map of sections", path);
+        st = KT_EINVAL;
+        goto done;
+    }
+    const char *sec;
+    json_t *sv;
+    json_object_foreach(root, sec, sv) {
+        const char *name;
+        json_t *v;
+        if (!json_is_object(sv)) {
+            kt_yaml_doc_pos(docs[0], sec, &line, &col);
+            snprintf(err, errcap, "%s:%d:%d %s: expected a map of settings", path, line, col, sec);
+            st = KT_EINVAL;
+            goto done;
+        }
+        json_object_foreach(sv, name, v) {
+            char keypath[256];
+            snprintf(keypath, sizeof keypath, "%s.%s", sec, name);
+            const kt_conf_key *k = NULL;
+            for (size_t i = 0; i < KT_CONF_NKEYS; i++)
+                if (!strcmp(kt_conf_keys[i].section, sec) && !strcmp(kt_conf_keys[i].name, name))
+                    k = &kt_conf_keys[i];
+            const char *msg = NULL;
+            char text[1024];
+            if (!k)
+                msg = "unknown setting (see conf/kite.yml)";
+            else if (json_is_string(v))
+                snprintf(text, sizeof text, "%s", json_string_value(v));
+            else if (json_is_integer(v))
+                snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+            else if (json_is_boolean(v))
+                snprintf(text, sizeof text, "%s", json_is_true(v) ? "true" : "false");
+            else if (json_is_null(v))
+                text[0] = 0;
+            else
+                msg = "expected a scalar";
+            if (!msg && k && (k->kind != KT_CONF_STR && (json_is_string(v) || json_is_null(v))))
+                msg = k->kind == KT_CONF_BOOL ? "expected true or false" : "expected an integer";
+            if (!msg && k)
+                msg = kt_conf_set(c, k, text);
+            if (msg) {
+                if (k)
+                    kt_yaml_doc_pos(docs[0], keypath, &line, &col);
+                else
+                    kt_yaml_doc_key_pos(docs[0], keypath, &line, &col);
+                snprintf(err, errcap, "%s:%d:%d %s: %s", path, line, col, keypath, msg);
+                st = KT_EINVAL;
+                goto done;
+            }
+        }
+    }
+done:
+    kt_yaml_docs_free(docs, ndocs);
+    return st;
+}
+
+/* KITE_SERVER_PORT style names for every key. */
+static kt_status kt_conf_env(kt_conf *c, char *err, size_t errcap)
+{
+    for (size_t i = 0; i < KT_CONF_NKEYS; i++) {
+        const kt_conf_key *k = &kt_conf_keys[i];
+        char name[128];
+        int n = snprintf(name, sizeof name, "KITE_%s_%s", k->section, k->name);
+        for (int j = 0; j < n; j++)
+            name[j] = name[j] == '-' || name[j] == '.' ? '_' : (char)toupper((unsigned char)name[j]);
+        const char *v = getenv(name);
+        if (!v)
+            continue;
+        const char *msg = kt_conf_set(c, k, v);
+        if (msg) {
+            snprintf(err, errcap, "environment %s=%s: %s", name, v, msg);
+            return KT_EINVAL;
+        }
+    }
+    return KT_OK;
+}
+
+kt_status kt_conf_load(kt_conf *c, const char *path, char *err, size_t errcap)
+{
+    kt_status st = path && *path ? kt_conf_file(c, path, err, errcap) : KT_OK;
+    return st ? st : kt_conf_env(c, err, errcap);
+}

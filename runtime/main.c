@@ -2,6 +2,7 @@
  * worker that joins a server over nng; `kite flow validate` and `kite template render` are offline tools. */
 #include "actors/executor/executor.h"
 #include "actors/worker/worker.h"
+#include "conf/conf.h"
 #include "flow/expr.h"
 #include "flow/flow.h"
 #include "runtime/log.h"
@@ -201,13 +202,14 @@ out:
 static void kt_usage(FILE *f)
 {
     fprintf(f, "usage:\n"
-               "  kite server local [--port 8080] [--host 0.0.0.0] [--data DIR] [--listen URL] [--actors LIST]\n"
+               "  kite server local [--config FILE] [--port 8080] [--host 0.0.0.0] [--data DIR] [--listen URL] [--actors LIST]\n"
                "                    [--slots N] [--heartbeat MS] [--liveness-timeout MS] [--sync-full]\n"
-               "  kite worker --join URL [--slots N] [--node-id ID] [--heartbeat MS] [--liveness-timeout MS]\n"
+               "  kite worker --join URL [--config FILE] [--slots N] [--node-id ID] [--heartbeat MS] [--liveness-timeout MS]\n"
                "  kite flow validate FILE...\n"
                "  kite template render [--vars VARS.json] TEMPLATE_FILE\n"
                "  kite version\n"
                "common: --log-level trace|debug|info|warn|error (default info); NO_COLOR disables colours\n"
+               "settings: conf/kite.yml documents every key; KITE_* environment variables override the file\n"
                "URLs are nng addresses: tcp://HOST:PORT, ipc:///path, inproc://name\n");
 }
 
@@ -220,6 +222,7 @@ static int kt_parse_opts(int argc, char **argv, kt_opts *o)
         {"slots", required_argument, 0, 's'},      {"node-id", required_argument, 0, 'n'},
         {"heartbeat", required_argument, 0, 'b'},  {"liveness-timeout", required_argument, 0, 't'},
         {"log-level", required_argument, 0, 'L'},  {"sync-full", no_argument, 0, 'F'},
+        {"config", required_argument, 0, 'c'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
     };
     int c;
@@ -246,6 +249,7 @@ static int kt_parse_opts(int argc, char **argv, kt_opts *o)
         case 'b': o->heartbeat_ms = (uint32_t)v; break;
         case 't': o->liveness_ms = (uint32_t)v; break;
         case 'F': o->sync_full = 1; break;
+        case 'c': break; /* read before the flags, see kt_load_conf */
         case 'L': {
             int lvl = kt_log_parse_level(optarg);
             if (lvl < 0) {
@@ -266,16 +270,52 @@ static int kt_parse_opts(int argc, char **argv, kt_opts *o)
     return 0;
 }
 
+/* Defaults < --config FILE (or KITE_CONFIGURATION) < KITE_* environment; the flags are applied after. */
+static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
+{
+    const char *path = getenv("KITE_CONFIGURATION");
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            path = argv[i + 1];
+        else if (!strncmp(argv[i], "--config=", 9))
+            path = argv[i] + 9;
+    }
+    char err[1024];
+    kt_conf_defaults(c);
+    if (kt_conf_load(c, path, err, sizeof err)) {
+        fprintf(stderr, "kite: configuration: %s\n", err);
+        return -1;
+    }
+    int lvl = kt_log_parse_level(c->log_level);
+    if (lvl < 0) {
+        fprintf(stderr, "kite: configuration: log.level: unknown level '%s'\n", c->log_level);
+        return -1;
+    }
+    kt_log_set_level((kt_log_level)lvl);
+    o->host = c->host;
+    o->port = c->port;
+    o->data = c->data_dir;
+    o->sync_full = c->sync_full;
+    o->slots = c->slots;
+    o->listen = c->listen[0] ? c->listen : NULL;
+    o->join = c->join[0] ? c->join : NULL;
+    o->node_id = c->node_id[0] ? c->node_id : NULL;
+    o->heartbeat_ms = c->heartbeat_ms;
+    o->liveness_ms = c->liveness_ms;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         kt_usage(stderr);
         return 2;
     }
-    const char *env_level = getenv("KITE_LOG_LEVEL");
-    if (env_level && kt_log_parse_level(env_level) >= 0)
-        kt_log_set_level((kt_log_level)kt_log_parse_level(env_level));
-    kt_opts o = {.port = 8080, .host = "0.0.0.0", .data = "./kite-data"};
+    static kt_conf conf;
+    kt_opts o = {0};
+    int is_node = (!strcmp(argv[1], "server") && argc >= 3 && !strcmp(argv[2], "local")) || !strcmp(argv[1], "worker");
+    if (is_node && kt_load_conf(argc, argv, &conf, &o))
+        return 2;
     if (!strcmp(argv[1], "server") && argc >= 3 && !strcmp(argv[2], "local")) {
         if (kt_parse_opts(argc - 2, argv + 2, &o))
             return 2;

@@ -1,0 +1,30 @@
+/* Kite's configuration: defaults, then a YAML file (conf/kite.yml documents every key), then KITE_* environment
+ * variables. Command-line flags are applied last by main. Unknown keys and wrong types are errors with their
+ * file:line:col, so a typo never silently falls back to a default. */
+#ifndef KT_CONF_H
+#define KT_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/status.h"
+
+typedef struct kt_conf {
+    char host[256];
+    int port;
+    char data_dir[1024];
+    int sync_full;
+    uint32_t slots;
+    char listen[512];
+    char join[512];
+    char node_id[64];
+    uint32_t heartbeat_ms;
+    uint32_t liveness_ms;
+    char log_level[16];
+} kt_conf;
+
+void kt_conf_defaults(kt_conf *c);
+/* Reads path (NULL: none) then the environment over c. err gets "file:line:col key: message" on failure. */
+kt_status kt_conf_load(kt_conf *c, const char *path, char *err, size_t errcap);
+
+#endif

@@ -1,0 +1,119 @@
+/* Configuration: defaults, the documented conf/kite.yml, bad files reported at their line, environment overrides. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+
+static char *write_tmp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/kite-conf-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void test_documented_defaults_match(void **s)
+{
+    /* conf/kite.yml documents the defaults: loading it must change nothing */
+    kt_conf d, c;
+    char err[512] = "";
+    kt_conf_defaults(&d);
+    kt_conf_defaults(&c);
+    char path[1024];
+    const char *src = __FILE__;
+    const char *cut = strstr(src, "tests/unit/conf/");
+    assert_non_null(cut);
+    snprintf(path, sizeof path, "%.*sconf/kite.yml", (int)(cut - src), src);
+    assert_int_equal(kt_conf_load(&c, path, err, sizeof err), KT_OK);
+    assert_memory_equal(&d, &c, sizeof d);
+}
+
+static void test_file_values(void **s)
+{
+    kt_conf c;
+    char err[512] = "";
+    kt_conf_defaults(&c);
+    char *p = write_tmp("server:\n  port: 9090\n  host: 127.0.0.1\nstore:\n  sync-full: true\n"
+                        "cluster:\n  listen: tcp://0.0.0.0:7600\n  liveness-timeout: 1500\nworker:\n  slots: 3\n");
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_OK);
+    unlink(p);
+    assert_int_equal(c.port, 9090);
+    assert_string_equal(c.host, "127.0.0.1");
+    assert_int_equal(c.sync_full, 1);
+    assert_string_equal(c.listen, "tcp://0.0.0.0:7600");
+    assert_int_equal(c.liveness_ms, 1500);
+    assert_int_equal(c.slots, 3);
+    assert_string_equal(c.data_dir, "./kite-data"); /* untouched keys keep their default */
+}
+
+static void test_errors_with_location(void **s)
+{
+    static const struct {
+        const char *yaml, *expect;
+    } cases[] = {
+        {"server:\n  prot: 80\n", ":2:3 server.prot: unknown setting"},
+        {"server:\n  port: eighty\n", ":2:9 server.port: expected an integer"},
+        {"server:\n  port: 70000\n", ":2:9 server.port: expected an integer in range"},
+        {"store:\n  sync-full: maybe\n", ":2:14 store.sync-full: expected true or false"},
+        {"server: 8080\n", ":1:9 server: expected a map"},
+        {"server:\n  port: [1]\n", "server.port: expected a scalar"},
+        {"server:\n  port: 1\n  port: 2\n", ":3:"},
+        {"- a\n", "must be a map"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        kt_conf c;
+        char err[512] = "";
+        kt_conf_defaults(&c);
+        char *p = write_tmp(cases[i].yaml);
+        assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_EINVAL);
+        unlink(p);
+        if (!strstr(err, cases[i].expect))
+            fail_msg("case %zu: '%s' does not contain '%s'", i, err, cases[i].expect);
+    }
+    kt_conf c;
+    char err[512] = "";
+    assert_int_equal(kt_conf_load(&c, "/nonexistent/kite.yml", err, sizeof err), KT_EIO);
+    assert_non_null(strstr(err, "/nonexistent/kite.yml"));
+}
+
+static void test_environment_overrides_file(void **s)
+{
+    kt_conf c;
+    char err[512] = "";
+    kt_conf_defaults(&c);
+    char *p = write_tmp("server:\n  port: 9090\ncluster:\n  heartbeat: 500\n");
+    setenv("KITE_SERVER_PORT", "9191", 1);
+    setenv("KITE_CLUSTER_LIVENESS_TIMEOUT", "2500", 1);
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_OK);
+    assert_int_equal(c.port, 9191);
+    assert_int_equal(c.liveness_ms, 2500);
+    assert_int_equal(c.heartbeat_ms, 500);
+    setenv("KITE_STORE_SYNC_FULL", "perhaps", 1);
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_EINVAL);
+    assert_non_null(strstr(err, "KITE_STORE_SYNC_FULL"));
+    unsetenv("KITE_STORE_SYNC_FULL");
+    unsetenv("KITE_SERVER_PORT");
+    unsetenv("KITE_CLUSTER_LIVENESS_TIMEOUT");
+    unlink(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_documented_defaults_match),
+        cmocka_unit_test(test_file_values),
+        cmocka_unit_test(test_errors_with_location),
+        cmocka_unit_test(test_environment_overrides_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
