@@ -3,6 +3,8 @@
 #include "actors/executor/model.h"
 #include "flow/flow.h"
 #include "flow/inputs.h"
+#include "flow/tasks.h"
+#include "flow/yaml.h"
 #include "runtime/clock.h"
 #include "runtime/id.h"
 #include "runtime/log.h"
@@ -174,6 +176,128 @@ static int kt_api_int_param(kt_http_req *r, const char *name, int dflt, int *out
     }
     *out = (int)n;
     return 0;
+}
+
+/* Legacy type names (io.kestra.core.tasks.* ...) anywhere in the document: Kestra lists their paths as
+ * deprecationPaths and says what replaces them in infos. */
+static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *paths, json_t *infos)
+{
+    char sub[512];
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            kt_api_walk_aliases(x, sub, paths, infos);
+        }
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    const char *type = json_string_value(json_object_get(v, "type"));
+    if (type && *path) {
+        const char *canonical = kt_task_canonical_type(type);
+        if (strcmp(canonical, type)) {
+            char info[512];
+            snprintf(info, sizeof info, "%s is replaced by %s", type, canonical);
+            json_array_append_new(paths, json_string(path));
+            json_array_append_new(infos, json_string(info));
+        }
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x) {
+        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
+        kt_api_walk_aliases(x, sub, paths, infos);
+    }
+}
+
+/* One ValidateConstraintViolation for one YAML document. */
+static json_t *kt_api_validate_one(kt_webserver *w, const char *doc, size_t len, int index)
+{
+    json_t *out = json_object();
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_yaml_doc **docs = NULL;
+    size_t ndocs = 0;
+    json_t *root = NULL;
+    if (kt_yaml_load(doc, len, "flow.yaml", &docs, &ndocs, &d) == KT_OK && ndocs)
+        root = kt_yaml_doc_root(docs[0]);
+    const char *id = json_string_value(json_object_get(root, "id"));
+    const char *ns = json_string_value(json_object_get(root, "namespace"));
+    if (id)
+        json_object_set_new(out, "flow", json_string(id));
+    if (ns)
+        json_object_set_new(out, "namespace", json_string(ns));
+    json_object_set_new(out, "index", json_integer(index));
+    kt_diags_clear(&d);
+    kt_flow *f = NULL;
+    if (kt_flow_parse(doc, len, "flow.yaml", &f, &d) != KT_OK) {
+        /* Jakarta's ConstraintViolationException message: "path: message" pairs joined with ", " */
+        size_t cap = 16;
+        for (size_t i = 0; i < d.count; i++)
+            cap += strlen(d.items[i].path ? d.items[i].path : "") + strlen(d.items[i].message) + 64;
+        char *msg = calloc(1, cap), *p = msg;
+        for (size_t i = 0; i < d.count; i++) {
+            const kt_diag *g = &d.items[i];
+            p += sprintf(p, "%s%s: %s", i ? ", " : "", g->path && *g->path ? g->path : "flow", g->message);
+            if (g->line > 0)
+                p += sprintf(p, " (at line %d, column %d)", g->line, g->col);
+        }
+        json_object_set_new(out, "constraints", json_string(d.count ? msg : "Unable to validate the flow"));
+        free(msg);
+    }
+    json_t *rev = json_object_get(root, "revision");
+    int outdated = 0;
+    if (json_is_integer(rev) && id && ns) {
+        kt_flow_row row;
+        int last = 0;
+        if (kt_store_flow_get(w->store, ns, id, 0, &row) == KT_OK) {
+            last = row.revision;
+            kt_flow_row_clear(&row);
+        }
+        outdated = json_integer_value(rev) != last + 1;
+    }
+    json_object_set_new(out, "outdated", json_boolean(outdated));
+    json_t *paths = json_array(), *infos = json_array();
+    kt_api_walk_aliases(root, "", paths, infos);
+    json_object_set_new(out, "deprecationPaths", paths);
+    json_object_set_new(out, "warnings", json_array());
+    json_object_set_new(out, "infos", infos);
+    kt_flow_free(f);
+    kt_diags_clear(&d);
+    kt_yaml_docs_free(docs, ndocs);
+    return out;
+}
+
+/* POST /api/v1/flows/validate: always 200, one entry per document (split on lines starting with ---). */
+static void kt_api_flow_validate(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    json_t *list = json_array();
+    size_t start = 0;
+    int index = 0;
+    for (size_t i = 0; i <= len; i++) {
+        int at_sep = i < len && (i == 0 || body[i - 1] == '\n') && len - i >= 3 && !memcmp(body + i, "---", 3);
+        if (!at_sep && i < len)
+            continue;
+        if (i > start || !at_sep) {
+            /* a leading --- only opens the first document */
+            int blank = 1;
+            for (size_t k = start; k < i && blank; k++)
+                blank = body[k] == ' ' || body[k] == '\n' || body[k] == '\r' || body[k] == '\t';
+            if (!blank || (!at_sep && index == 0))
+                json_array_append_new(list, kt_api_validate_one(w, body + start, i - start, index++));
+        }
+        if (at_sep) {
+            while (i < len && body[i] != '\n')
+                i++;
+            start = i + 1;
+        }
+    }
+    kt_http_send_json(r, 200, list);
 }
 
 static void kt_api_flow_get(kt_http_req *r, void *ud)
@@ -486,6 +610,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
     } routes[] = {
         {"GET", "/health", kt_api_health},
         {"POST", "/api/v1/flows", kt_api_flow_create},
+        {"POST", "/api/v1/flows/validate", kt_api_flow_validate},
         {"GET", "/api/v1/flows/{namespace}/{id}", kt_api_flow_get},
         {"PUT", "/api/v1/flows/{namespace}/{id}", kt_api_flow_update},
         {"DELETE", "/api/v1/flows/{namespace}/{id}", kt_api_flow_delete},

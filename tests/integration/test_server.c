@@ -172,6 +172,25 @@ static void test_flow_invalid(void **state)
     json_decref(res);
 }
 
+static void test_flow_validate(void **state)
+{
+    fixture *f = *state;
+    json_t *res = NULL;
+    const char *docs = "id: ok\nnamespace: company.team\ntasks:\n  - id: l\n    type: io.kestra.core.tasks.log.Log\n"
+                       "    message: hi\n---\nid: bad\nnamespace: company.team\ntasks: []\n---\nid: [\n";
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows/validate", "application/x-yaml", docs, &res), 200);
+    assert_int_equal(json_array_size(res), 3);
+    json_t *ok = json_array_get(res, 0), *bad = json_array_get(res, 1), *broken = json_array_get(res, 2);
+    assert_int_equal(json_integer_value(json_object_get(ok, "index")), 0);
+    assert_null(json_object_get(ok, "constraints"));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ok, "deprecationPaths"), 0)), "tasks[0]");
+    assert_string_equal(json_string_value(json_object_get(bad, "flow")), "bad");
+    assert_non_null(strstr(json_string_value(json_object_get(bad, "constraints")), "tasks"));
+    assert_int_equal(json_integer_value(json_object_get(broken, "index")), 2);
+    assert_non_null(json_object_get(broken, "constraints"));
+    json_decref(res);
+}
+
 static void test_execution_end_to_end(void **state)
 {
     fixture *f = *state;
@@ -313,6 +332,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_flow_crud, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_validate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_execution_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_execution_failure_and_bad_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_after_sigkill, setup, teardown),
