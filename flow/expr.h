@@ -50,6 +50,17 @@ kt_status kt_expr_render_string(const char *src, const json_t *ctx, char **out, 
  * lists and maps recursed, other scalars kept. Returns a new reference in *out. */
 kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, json_t **out, kt_expr_error *err);
 
+/* A cache of compiled templates keyed by their source: the executor keeps one per flow revision so each
+ * property is compiled once and rendered many times. Not thread-safe (one owner, one thread). */
+typedef struct kt_tmpl_cache kt_tmpl_cache;
+kt_tmpl_cache *kt_tmpl_cache_new(void);
+void kt_tmpl_cache_free(kt_tmpl_cache *c);
+/* The compiled template for src (compiled and kept on first use; borrowed). */
+kt_status kt_tmpl_cache_get(kt_tmpl_cache *c, const char *src, const kt_tmpl **out, kt_expr_error *err);
+/* kt_expr_render_json through a cache (c may be NULL: compile each time). */
+kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const json_t *ctx, json_t **out,
+                                     kt_expr_error *err);
+
 /* Pluggable functions for things that need the runtime (secret, kv, read, fileURI, ...).
  * args is a JSON array of the positional arguments (named arguments are refused unless the function
  * was registered with argument names, see below). On success store a new reference in *result

@@ -396,7 +396,90 @@ kt_status kt_expr_render_string(const char *src, const json_t *ctx, char **out, 
     return st;
 }
 
-kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, json_t **out, kt_expr_error *err)
+/* ---- template cache: compile once per flow revision, render many times ---- */
+
+typedef struct kx_cache_slot {
+    char *src;
+    kt_tmpl *tmpl;
+} kx_cache_slot;
+
+struct kt_tmpl_cache {
+    kx_cache_slot *slots;
+    size_t cap, size;
+};
+
+kt_tmpl_cache *kt_tmpl_cache_new(void) { return calloc(1, sizeof(kt_tmpl_cache)); }
+
+void kt_tmpl_cache_free(kt_tmpl_cache *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->cap; i++) {
+        free(c->slots[i].src);
+        kt_tmpl_free(c->slots[i].tmpl);
+    }
+    free(c->slots);
+    free(c);
+}
+
+static size_t kx_cache_hash(const char *s)
+{
+    size_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int kx_cache_grow(kt_tmpl_cache *c)
+{
+    size_t cap = c->cap ? c->cap * 2 : 32;
+    kx_cache_slot *n = calloc(cap, sizeof *n);
+    if (!n) return -1;
+    for (size_t i = 0; i < c->cap; i++) {
+        if (!c->slots[i].src) continue;
+        size_t j = kx_cache_hash(c->slots[i].src) & (cap - 1);
+        while (n[j].src) j = (j + 1) & (cap - 1);
+        n[j] = c->slots[i];
+    }
+    free(c->slots);
+    c->slots = n;
+    c->cap = cap;
+    return 0;
+}
+
+kt_status kt_tmpl_cache_get(kt_tmpl_cache *c, const char *src, const kt_tmpl **out, kt_expr_error *err)
+{
+    if ((c->size + 1) * 4 >= c->cap * 3 && kx_cache_grow(c)) return KT_ENOMEM;
+    size_t i = kx_cache_hash(src) & (c->cap - 1);
+    for (; c->slots[i].src; i = (i + 1) & (c->cap - 1))
+        if (!strcmp(c->slots[i].src, src)) {
+            *out = c->slots[i].tmpl;
+            return KT_OK;
+        }
+    kt_tmpl *t;
+    kt_status st = kt_tmpl_compile(src, strlen(src), &t, err);
+    if (st) return st; /* syntax errors are not cached: they are reported each time, like Kestra */
+    char *copy = strdup(src);
+    if (!copy) {
+        kt_tmpl_free(t);
+        return KT_ENOMEM;
+    }
+    c->slots[i].src = copy;
+    c->slots[i].tmpl = t;
+    c->size++;
+    *out = t;
+    return KT_OK;
+}
+
+static kt_status kx_render_string_cached(kt_tmpl_cache *c, const char *src, const json_t *ctx, char **out,
+                                         kt_expr_error *err)
+{
+    if (!c || !strchr(src, '{')) return kt_expr_render_string(src, ctx, out, err);
+    const kt_tmpl *t;
+    kt_status st = kt_tmpl_cache_get(c, src, &t, err);
+    return st ? st : kt_tmpl_render(t, ctx, out, NULL, err);
+}
+
+kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const json_t *ctx, json_t **out,
+                                     kt_expr_error *err)
 {
     *out = NULL;
     if (json_is_string(in)) {
@@ -406,7 +489,7 @@ kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, json_t **out,
             return KT_OK;
         }
         char *r;
-        kt_status st = kt_expr_render_string(s, ctx, &r, err);
+        kt_status st = kx_render_string_cached(c, s, ctx, &r, err);
         if (st) return st;
         *out = kx_str(r);
         free(r);
@@ -419,7 +502,7 @@ kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, json_t **out,
         json_t *x;
         json_array_foreach(in, i, x) {
             json_t *y;
-            kt_status st = kt_expr_render_json(x, ctx, &y, err);
+            kt_status st = kt_expr_render_json_cached(c, x, ctx, &y, err);
             if (st) {
                 json_decref(a);
                 return st;
@@ -437,8 +520,8 @@ kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, json_t **out,
         json_object_foreach((json_t *)in, k, x) {
             char *rk = NULL;
             json_t *y = NULL;
-            kt_status st = kt_expr_render_string(k, ctx, &rk, err);
-            if (!st) st = kt_expr_render_json(x, ctx, &y, err);
+            kt_status st = kx_render_string_cached(c, k, ctx, &rk, err);
+            if (!st) st = kt_expr_render_json_cached(c, x, ctx, &y, err);
             if (st) {
                 free(rk);
                 json_decref(o);
@@ -453,6 +536,11 @@ kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, json_t **out,
     }
     *out = in ? json_incref((json_t *)in) : json_null();
     return KT_OK;
+}
+
+kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, json_t **out, kt_expr_error *err)
+{
+    return kt_expr_render_json_cached(NULL, in, ctx, out, err);
 }
 
 /* ---- render() / renderOnce() support ---- */

@@ -2,6 +2,7 @@
 #include "actors/executor/model.h"
 #include "actors/executor/render.h"
 #include "actors/executor/step.h"
+#include "flow/expr.h"
 #include "flow/flow.h"
 #include "runtime/clock.h"
 #include "runtime/id.h"
@@ -12,9 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A flow revision the executor runs: parsed once, its templates compiled once. */
+typedef struct kt_flow_entry {
+    kt_flow *flow;
+    kt_tmpl_cache *templates;
+} kt_flow_entry;
+
 typedef struct kt_run {
     json_t *execution;
     const kt_flow *flow;
+    kt_tmpl_cache *templates;
     int dirty;
     int all_runs_dirty; /* new to this process: write every task run */
     size_t *dirty_runs; /* positions in taskRunList changed since the last commit */
@@ -99,13 +107,14 @@ static void kt_executor_idgen(char *out) { kt_id_new(out); }
 
 /* ---- flows --------------------------------------------------------------------------------------- */
 
-static const kt_flow *kt_executor_flow(kt_executor *ex, const char *ns, const char *id, int rev)
+static kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id, int rev)
 {
     char key[512];
     snprintf(key, sizeof key, "%s\x1f%s\x1f%d", ns, id, rev);
-    kt_flow *f = kt_map_get(ex->flows, key);
-    if (f)
-        return f;
+    kt_flow_entry *fe = kt_map_get(ex->flows, key);
+    if (fe)
+        return fe;
+    kt_flow *f;
     kt_flow_row row;
     if (kt_store_flow_get(ex->store, ns, id, rev, &row) != KT_OK)
         return NULL;
@@ -121,8 +130,15 @@ static const kt_flow *kt_executor_flow(kt_executor *ex, const char *ns, const ch
     kt_flow_row_clear(&row);
     if (st)
         return NULL;
-    kt_map_put(ex->flows, key, f, NULL);
-    return f;
+    fe = calloc(1, sizeof *fe);
+    if (!fe) {
+        kt_flow_free(f);
+        return NULL;
+    }
+    fe->flow = f;
+    fe->templates = kt_tmpl_cache_new();
+    kt_map_put(ex->flows, key, fe, NULL);
+    return fe;
 }
 
 /* ---- logs ---------------------------------------------------------------------------------------- */
@@ -192,7 +208,7 @@ static void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_
     json_t *tr = kt_taskrun_find(run->execution, d->taskrun_id);
     const json_t *task = kt_render_find_task(kt_flow_tasks(run->flow), d->task_id);
     char err[1024] = "";
-    json_t *rendered = task ? kt_render_task(run->flow, run->execution, task, tr, err, sizeof err) : NULL;
+    json_t *rendered = task ? kt_render_task(run->flow, run->templates, run->execution, task, tr, err, sizeof err) : NULL;
     if (!rendered) {
         if (!task)
             snprintf(err, sizeof err, "task '%s' is not in flow revision", d->task_id);
@@ -255,7 +271,7 @@ static kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, 
         snprintf(err, errcap, "execution without id, namespace, flowId or flowRevision");
         return NULL;
     }
-    const kt_flow *flow = kt_executor_flow(ex, ns, fid, (int)rev);
+    kt_flow_entry *flow = kt_executor_flow(ex, ns, fid, (int)rev);
     if (!flow) {
         snprintf(err, errcap, "Unable to find revision %d on flow %s.%s", (int)rev, ns, fid);
         return NULL;
@@ -264,7 +280,8 @@ static kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, 
     if (!run)
         return NULL;
     run->execution = json_incref(execution);
-    run->flow = flow;
+    run->flow = flow->flow;
+    run->templates = flow->templates;
     run->all_runs_dirty = 1;
     kt_map_put(ex->runs, id, run, NULL);
     return run;
@@ -571,8 +588,12 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
         kt_run_free(val);
     kt_map_free(ex->runs);
     pos = 0;
-    while (kt_map_next(ex->flows, &pos, &key, &val))
-        kt_flow_free(val);
+    while (kt_map_next(ex->flows, &pos, &key, &val)) {
+        kt_flow_entry *fe = val;
+        kt_flow_free(fe->flow);
+        kt_tmpl_cache_free(fe->templates);
+        free(fe);
+    }
     kt_map_free(ex->flows);
     pos = 0;
     while (kt_map_next(ex->jobs, &pos, &key, &val))

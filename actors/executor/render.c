@@ -122,8 +122,8 @@ static int kt_render_skip(const char *key)
     return 0;
 }
 
-json_t *kt_render_task(const kt_flow *flow, const json_t *execution, const json_t *task, const json_t *taskrun,
-                       char *err, size_t errcap)
+json_t *kt_render_task(const kt_flow *flow, kt_tmpl_cache *cache, const json_t *execution, const json_t *task,
+                       const json_t *taskrun, char *err, size_t errcap)
 {
     json_t *ctx = kt_render_context(flow, execution, task, taskrun);
     json_t *out = json_object();
@@ -136,7 +136,7 @@ json_t *kt_render_task(const kt_flow *flow, const json_t *execution, const json_
         }
         json_t *r = NULL;
         kt_expr_error e = {0};
-        if (kt_expr_render_json(v, ctx, &r, &e) != KT_OK) {
+        if (kt_expr_render_json_cached(cache, v, ctx, &r, &e) != KT_OK) {
             snprintf(err, errcap, "%s", e.message[0] ? e.message : "rendering failed");
             json_decref(out);
             json_decref(ctx);
