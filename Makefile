@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build run test test-sanitize bench clean
+.PHONY: deps build run test test-sanitize fuzz bench clean
 
 deps:
 	@./scripts/deps.sh
@@ -24,6 +24,18 @@ test-sanitize: deps
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j 2
+
+# libFuzzer on the YAML loader + flow validator and on the expression engine, FUZZ_SECONDS each (bounded for CI).
+# Seeds are in tests/fuzz/seeds; new corpus entries stay in $(BUILD)-fuzz/corpus, crashes fail the target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	CC=clang cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=Debug -DKITE_FUZZ=ON
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_yaml fuzz_expr
+	for t in yaml expr; do \
+		mkdir -p $(BUILD)-fuzz/corpus/$$t $(BUILD)-fuzz/crashes; \
+		ASAN_OPTIONS=detect_leaks=1 ./$(BUILD)-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 -artifact_prefix=$(BUILD)-fuzz/crashes/ $(BUILD)-fuzz/corpus/$$t tests/fuzz/seeds/$$t || exit 1; \
+	done
 
 bench: build
 	./$(BUILD)/kite-bench

@@ -236,7 +236,7 @@ void kx_format_error(const kx_err *e, const char *src, kt_expr_error *out)
 /* Kestra's last step: every single-line `{% raw %}x{% endraw %}` left in the output becomes `x`. */
 static char *strip_raw(char *s, size_t *len)
 {
-    if (!strstr(s, "raw")) return s;
+    if (!memmem(s, *len, "raw", 3)) return s;
     kx_buf b = {0};
     const char *p = s, *end = s + *len, *run = s;
     while ((p = memchr(p, '{', (size_t)(end - p))) != NULL) {
@@ -254,10 +254,11 @@ static char *strip_raw(char *s, size_t *len)
         return s;
     }
     kx_buf_put(&b, run, (size_t)(end - run));
+    size_t n = b.len; /* the text may hold NUL bytes: keep the length, never strlen */
     char *r = kx_buf_take(&b);
     if (!r) return s;
     free(s);
-    *len = strlen(r);
+    *len = n;
     return r;
 }
 
@@ -271,9 +272,44 @@ int kt_expr_is_template(const char *s)
     return 0;
 }
 
+/* Offset of the first byte that breaks UTF-8 (overlongs and surrogates included; NUL is a character), or len. Templates
+ * come from YAML or JSON, which are UTF-8; anything else arriving through the API is refused up front so that
+ * every rendered string is a valid JSON string. */
+static size_t kx_utf8_invalid_at(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (!n || i + n > len || (n == 2 && c < 0xC2))
+            return i;
+        unsigned cp = n == 1 ? c : c & (0x7F >> n);
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return i;
+        i += n;
+    }
+    return len;
+}
+
 kt_status kt_tmpl_compile(const char *src, size_t len, kt_tmpl **out, kt_expr_error *err)
 {
     *out = NULL;
+    size_t bad = kx_utf8_invalid_at((const unsigned char *)src, len);
+    if (bad < len) {
+        if (err) {
+            err->line = 1;
+            for (size_t i = 0; i < bad; i++)
+                err->line += src[i] == '\n';
+            err->col = 0;
+            snprintf(err->message, sizeof err->message, "Invalid template: not UTF-8 text (byte %zu)", bad);
+        }
+        return KT_EINVAL;
+    }
     kt_tmpl *t = calloc(1, sizeof *t);
     if (!t || !(t->src = malloc(len + 1))) {
         free(t);
@@ -369,8 +405,9 @@ kt_status kt_tmpl_render_typed(const kt_tmpl *t, const json_t *ctx, json_t **out
     }
     if (json_is_string(*out) && strstr(json_string_value(*out), "raw")) {
         size_t len = json_string_length(*out);
-        char *s = strdup(json_string_value(*out));
+        char *s = malloc(len + 1);
         if (s) {
+            memcpy(s, json_string_value(*out), len + 1);
             s = strip_raw(s, &len);
             json_decref(*out);
             *out = kx_strn(s, len);

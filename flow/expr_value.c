@@ -157,6 +157,8 @@ static int32_t java_hash(const char *s, size_t n)
 
 const char *kx_java_class(const json_t *v)
 {
+    if (!v) /* no value yet (a typed render that has printed nothing) */
+        return "null";
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "java.util.LinkedHashMap";
     case JSON_ARRAY: return "java.util.ArrayList";

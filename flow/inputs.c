@@ -13,6 +13,7 @@
 #include <pcre2.h>
 
 #include "flow/duration.h"
+#include "flow/isodate.h"
 #include "flow/tasks.h"
 
 typedef enum itype {
@@ -128,187 +129,6 @@ static char *wrapped(itype t, const json_t *v, const char *cause)
                   kt_enum_input_types[t], vs ? vs : "", cause);
     free(vs);
     return s;
-}
-
-/* ---------------------------------------------------------------- dates and times */
-
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int ndigits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static const char *const month_names[] = {"JANUARY", "FEBRUARY", "MARCH",     "APRIL",   "MAY",      "JUNE",
-                                          "JULY",    "AUGUST",   "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER"};
-
-/* YYYY-MM-DD at s; returns chars consumed, or -(index+1) of the failure; *why set for range errors. */
-static int parse_date(const char *s, int64_t *days, char **why)
-{
-    int y, m, d;
-    if (ndigits(s, 4, &y))
-        return -1;
-    if (s[4] != '-')
-        return -5;
-    if (ndigits(s + 5, 2, &m))
-        return -6;
-    if (s[7] != '-')
-        return -8;
-    if (ndigits(s + 8, 2, &d))
-        return -9;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12) {
-        *why = fmt("Invalid value for MonthOfYear (valid values 1 - 12): %d", m);
-        return -100;
-    }
-    if (d < 1 || d > 31) {
-        *why = fmt("Invalid value for DayOfMonth (valid values 1 - 28/31): %d", d);
-        return -100;
-    }
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] || (m == 2 && d == 29 && !leap)) {
-        *why = m == 2 && d == 29 ? fmt("Invalid date 'February 29' as '%d' is not a leap year", y)
-                                 : fmt("Invalid date '%s %d'", month_names[m - 1], d);
-        return -100;
-    }
-    *days = days_from_civil(y, m, d);
-    return 10;
-}
-
-/* HH:MM[:SS[.f]] ; returns chars consumed or -(index+1). */
-static int parse_time(const char *s, int64_t *us)
-{
-    int h, mi, se = 0, i = 5;
-    int64_t frac = 0;
-    if (ndigits(s, 2, &h))
-        return -1;
-    if (s[2] != ':')
-        return -3;
-    if (ndigits(s + 3, 2, &mi))
-        return -4;
-    if (s[5] == ':') {
-        if (ndigits(s + 6, 2, &se))
-            return -7;
-        i = 8;
-        if (s[8] == '.') {
-            int n = 0;
-            int64_t scale = 100000;
-            for (i = 9; isdigit((unsigned char)s[i]) && n < 9; i++, n++) {
-                frac += (s[i] - '0') * scale;
-                scale /= 10;
-            }
-            if (!n)
-                return -10;
-        }
-    }
-    if (h > 23 || mi > 59 || se > 59)
-        return -1;
-    *us = ((int64_t)h * 3600 + mi * 60 + se) * 1000000 + frac;
-    return i;
-}
-
-/* LocalTime.toString: HH:MM, then :SS when seconds or fraction, then the fraction in groups of 3 digits. */
-static void print_time(int64_t us, char *buf, size_t cap)
-{
-    int64_t s = us / 1000000, f = us % 1000000;
-    int n = snprintf(buf, cap, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
-    if (s % 60 || f)
-        n += snprintf(buf + n, cap - (size_t)n, ":%02d", (int)(s % 60));
-    if (f) {
-        if (f % 1000 == 0)
-            snprintf(buf + n, cap - (size_t)n, ".%03d", (int)(f / 1000));
-        else
-            snprintf(buf + n, cap - (size_t)n, ".%06d", (int)f);
-    }
-}
-
-static void print_date(int64_t days, char *buf, size_t cap)
-{
-    int64_t y;
-    int m, d;
-    civil_from_days(days, &y, &m, &d);
-    snprintf(buf, cap, "%04lld-%02d-%02d", (long long)y, m, d);
-}
-
-/* Instant.toString: UTC, seconds always, fraction in groups of 3. */
-static void print_instant(int64_t us, char *buf, size_t cap)
-{
-    int64_t days = us >= 0 ? us / 86400000000LL : -((-us + 86400000000LL - 1) / 86400000000LL);
-    int64_t rem = us - days * 86400000000LL;
-    print_date(days, buf, cap);
-    size_t n = strlen(buf);
-    int64_t s = rem / 1000000, f = rem % 1000000;
-    n += (size_t)snprintf(buf + n, cap - n, "T%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
-    if (f)
-        n += (size_t)(f % 1000 == 0 ? snprintf(buf + n, cap - n, ".%03d", (int)(f / 1000))
-                                    : snprintf(buf + n, cap - n, ".%06d", (int)f));
-    snprintf(buf + n, cap - n, "Z");
-}
-
-/* ISO instant with Z or an offset. 0 ok, else the failing index (>=0) or -1 with *why. */
-static int parse_instant(const char *s, int64_t *us, char **why)
-{
-    int64_t days, tus;
-    int n = parse_date(s, &days, why);
-    if (n == -100)
-        return -1;
-    if (n < 0)
-        return -n - 1;
-    if (s[10] != 'T' && s[10] != 't')
-        return 10;
-    int k = parse_time(s + 11, &tus);
-    if (k < 0)
-        return 11 + (-k - 1);
-    const char *z = s + 11 + k;
-    int64_t off = 0;
-    if ((*z == 'Z' || *z == 'z') && !z[1]) {
-        off = 0;
-    } else if (*z == '+' || *z == '-') {
-        int oh, om = 0;
-        if (ndigits(z + 1, 2, &oh) || oh > 18)
-            return (int)(z - s);
-        const char *e = z + 3;
-        if (*e == ':') {
-            if (ndigits(e + 1, 2, &om) || om > 59)
-                return (int)(z - s);
-            e += 3;
-        }
-        if (*e)
-            return (int)(e - s);
-        off = (int64_t)(oh * 3600 + om * 60) * 1000000 * (*z == '-' ? -1 : 1);
-    } else {
-        return (int)(z - s);
-    }
-    *us = days * 86400000000LL + tus - off;
-    return 0;
 }
 
 /* ---------------------------------------------------------------- parsing */
@@ -453,26 +273,26 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
             *err = wrapped(t, v, "value is not a string");
             return NULL;
         }
-        int at = parse_instant(s, &x, &why);
+        int at = kt_isodate_parse_instant(s, &x, &why);
         if (at == 0) {
-            print_instant(x, buf, sizeof(buf));
+            kt_isodate_format_instant(x, buf, sizeof(buf));
             return json_string(buf);
         }
         char *cause = at < 0 ? fmt("Text '%s' could not be parsed: %s", s, why ? why : "")
-                             : fmt("Text '%s' could not be parsed at index %d", s, at);
+                             : fmt("Text '%s' could not be parsed at index %d", s, at - 1);
         *err = wrapped(t, v, cause ? cause : "");
         free(cause);
         free(why);
         return NULL;
     }
     case T_DATE: {
-        int n = s ? parse_date(s, &x, &why) : -1;
+        int n = s ? kt_isodate_parse_date(s, &x, &why) : -1;
         if (n == 10 && !s[10]) {
-            print_date(x, buf, sizeof(buf));
+            kt_isodate_format_date(x, buf, sizeof(buf));
             return json_string(buf);
         }
         char *cause = !s ? fmt("value is not a string")
-                    : n == -100 ? fmt("Text '%s' could not be parsed: %s", s, why)
+                    : n == KT_ISODATE_ERANGE ? fmt("Text '%s' could not be parsed: %s", s, why)
                                 : fmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
         *err = wrapped(t, v, cause ? cause : "");
         free(cause);
@@ -480,9 +300,9 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
         return NULL;
     }
     case T_TIME: {
-        int n = s ? parse_time(s, &x) : -1;
+        int n = s ? kt_isodate_parse_time(s, &x) : -1;
         if (n > 0 && !s[n]) {
-            print_time(x, buf, sizeof(buf));
+            kt_isodate_format_time(x, buf, sizeof(buf));
             return json_string(buf);
         }
         char *cause = !s ? fmt("value is not a string")
@@ -664,16 +484,16 @@ static int cmp_typed(itype t, const json_t *a, const json_t *b)
         kt_duration_parse(json_string_value(b), &y);
         break;
     case T_DATETIME:
-        parse_instant(json_string_value(a), &x, &why);
-        parse_instant(json_string_value(b), &y, &why);
+        kt_isodate_parse_instant(json_string_value(a), &x, &why);
+        kt_isodate_parse_instant(json_string_value(b), &y, &why);
         break;
     case T_DATE:
-        parse_date(json_string_value(a), &x, &why);
-        parse_date(json_string_value(b), &y, &why);
+        kt_isodate_parse_date(json_string_value(a), &x, &why);
+        kt_isodate_parse_date(json_string_value(b), &y, &why);
         break;
     case T_TIME:
-        parse_time(json_string_value(a), &x);
-        parse_time(json_string_value(b), &y);
+        kt_isodate_parse_time(json_string_value(a), &x);
+        kt_isodate_parse_time(json_string_value(b), &y);
         break;
     default:
         return 0;
@@ -953,251 +773,4 @@ fail:
     free(r.state);
     free(r.enabled);
     return st;
-}
-
-/* ---------------------------------------------------------------- save-time checks of definitions */
-
-typedef struct dctx {
-    const kt_yaml_doc *doc;
-    const char *file;
-    kt_diags *diags;
-    int errors;
-} dctx;
-
-static void derr(dctx *c, const char *pos_path, int at_key, const char *path, const char *f, ...)
-    __attribute__((format(printf, 5, 6)));
-static void derr(dctx *c, const char *pos_path, int at_key, const char *path, const char *f, ...)
-{
-    int line, col;
-    kt_yaml_doc_locate(c->doc, pos_path, at_key, &line, &col);
-    char *m = NULL;
-    va_list ap;
-    va_start(ap, f);
-    if (vasprintf(&m, f, ap) < 0)
-        m = NULL;
-    va_end(ap);
-    kt_diags_add(c->diags, c->file, line, col, path, "%s", m ? m : "");
-    free(m);
-    c->errors++;
-}
-
-/* Properties each input type accepts beyond the common ones (Kestra's Input subclasses). */
-static const char *const *type_props(itype t)
-{
-    static const char *const validator[] = {"validator", NULL};
-    static const char *const values[] = {"values", NULL};
-    static const char *const select[] = {"values", "expression", "allowCustomValue", "isRadio", NULL};
-    static const char *const multi[] = {"values", "options", "expression", "itemType", "allowCustomValue", NULL};
-    static const char *const minmax[] = {"min", "max", NULL};
-    static const char *const dates[] = {"after", "before", NULL};
-    static const char *const file[] = {"extension", NULL};
-    static const char *const array[] = {"itemType", NULL};
-    static const char *const none[] = {NULL};
-    switch (t) {
-    case T_STRING:
-    case T_SECRET:
-        return validator;
-    case T_ENUM:
-        return values;
-    case T_SELECT:
-        return select;
-    case T_MULTISELECT:
-        return multi;
-    case T_INT:
-    case T_FLOAT:
-    case T_DURATION:
-        return minmax;
-    case T_DATETIME:
-    case T_DATE:
-    case T_TIME:
-        return dates;
-    case T_FILE:
-        return file;
-    case T_ARRAY:
-        return array;
-    default:
-        return none;
-    }
-}
-
-static int has_name(const char *const *list, const char *k)
-{
-    for (; *list; list++)
-        if (strcmp(*list, k) == 0)
-            return 1;
-    return 0;
-}
-
-static void check_def(dctx *c, const json_t *def, const char *ip)
-{
-    static const char *const common[] = {"id", "name", "type", "description", "displayName", "required",
-                                         "defaults", "dependsOn", NULL};
-    const char *id = kt_input_id(def);
-    char *p = fmt("%s.id", ip);
-    if (!id)
-        derr(c, ip, 0, p, "must not be null");
-    else if (!*id || !(isalnum((unsigned char)id[0])) || strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(id))
-        derr(c, json_object_get(def, "id") ? p : ip, 0, p, "must match \"^[a-zA-Z0-9][.a-zA-Z0-9_-]*\"");
-    free(p);
-    const json_t *tj = json_object_get(def, "type");
-    itype t = type_of(json_string_value(tj));
-    p = fmt("%s.type", ip);
-    if (t == T_UNKNOWN) {
-        char *ts = tj ? kt_input_java_string(tj) : NULL;
-        derr(c, tj ? p : ip, 0, p, "Invalid type: %s", ts ? ts : "null");
-        free(ts);
-        free(p);
-        return;
-    }
-    free(p);
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)def, k, v) {
-        if (has_name(common, k) || has_name(type_props(t), k))
-            continue;
-        p = fmt("%s.%s", ip, k);
-        derr(c, p, 1, p, "Unrecognized field \"%s\" (class %s input), not marked as ignorable", k, kt_enum_input_types[t]);
-        free(p);
-    }
-    const json_t *req = json_object_get(def, "required");
-    if (req && !json_is_boolean(req) && !json_is_null(req)) {
-        p = fmt("%s.required", ip);
-        derr(c, p, 0, p, "must be a boolean (true or false)");
-        free(p);
-    }
-    const char *dn = json_string_value(json_object_get(def, "displayName"));
-    if (dn && strlen(dn) > 64) {
-        p = fmt("%s.displayName", ip);
-        derr(c, p, 0, p, "size must be between 0 and 64");
-        free(p);
-    }
-    const json_t *it = json_object_get(def, "itemType");
-    if ((t == T_ARRAY || t == T_MULTISELECT) && (it || t == T_ARRAY)) {
-        p = fmt("%s.itemType", ip);
-        itype itt = type_of(json_string_value(it));
-        if (!it)
-            derr(c, ip, 0, p, "must not be null");
-        else if (itt == T_UNKNOWN)
-            derr(c, p, 0, p, "Invalid type: %s", json_is_string(it) ? json_string_value(it) : "?");
-        else if (itt == T_ARRAY)
-            derr(c, p, 0, p, "`itemType` cannot be `ARRAY`");
-        free(p);
-    }
-    if (t == T_ENUM && !json_is_array(json_object_get(def, "values"))) {
-        p = fmt("%s.values", ip);
-        derr(c, ip, 0, p, json_object_get(def, "values") ? "must be a list" : "must not be null");
-        free(p);
-    }
-    const char *re = json_string_value(json_object_get(def, "validator"));
-    if (re && regex_full_match(re, "") < 0) {
-        p = fmt("%s.validator", ip);
-        derr(c, p, 0, p, "invalid pattern [%s]", re);
-        free(p);
-    }
-    static const char *const bounds[] = {"min", "max", "after", "before", NULL};
-    for (int b = 0; bounds[b]; b++) {
-        const json_t *bv = json_object_get(def, bounds[b]);
-        if (!bv || json_is_null(bv) || !has_name(type_props(t), bounds[b]))
-            continue;
-        char *err = NULL;
-        json_t *d = json_pack("{ss}", "type", kt_enum_input_types[t]);
-        json_t *x = d ? kt_input_parse_value(d, bv, &err) : NULL;
-        if (!x) {
-            p = fmt("%s.%s", ip, bounds[b]);
-            derr(c, p, 0, p, "invalid %s: %s", bounds[b], err ? err : "");
-            free(p);
-        }
-        json_decref(x);
-        json_decref(d);
-        free(err);
-    }
-    const json_t *dv = json_object_get(def, "defaults");
-    if (dv && !json_is_null(dv)) {
-        p = fmt("%s.defaults", ip);
-        if (t == T_FILE) {
-            derr(c, p, 0, p, "no `defaults` can be set for inputs of type 'FILE'");
-        } else if (!json_object_get(def, "expression")) { /* computed SELECT values are only known at run time */
-            char *err = NULL;
-            json_t *x = kt_input_check_value(def, dv, &err);
-            if (!x)
-                derr(c, p, 0, p, "%s", err ? err : "invalid defaults");
-            json_decref(x);
-            free(err);
-        }
-        free(p);
-    }
-}
-
-/* Depth-first walk along dependsOn; on reaching `target` again the path is a cycle. */
-static int dep_cycle(const json_t *defs, const json_t *byid, const char *cur, const char *target, json_t *trail,
-                     int depth)
-{
-    if (depth > 64)
-        return 0;
-    const json_t *def = json_array_get(defs, (size_t)json_integer_value(json_object_get(byid, cur)));
-    size_t i;
-    json_t *d;
-    json_array_foreach(json_object_get(json_object_get(def, "dependsOn"), "inputs"), i, d) {
-        const char *ds = json_string_value(d);
-        if (!ds || !json_object_get(byid, ds))
-            continue;
-        json_array_append_new(trail, json_string(ds));
-        if (strcmp(ds, target) == 0 || dep_cycle(defs, byid, ds, target, trail, depth + 1))
-            return 1;
-        json_array_remove(trail, json_array_size(trail) - 1);
-    }
-    return 0;
-}
-
-int kt_inputs_check_defs(const json_t *defs, const kt_yaml_doc *doc, const char *file, const char *path,
-                         kt_diags *diags)
-{
-    dctx c = {.doc = doc, .file = file, .diags = diags};
-    if (!defs || json_is_null(defs))
-        return 0;
-    if (!json_is_array(defs)) {
-        derr(&c, path, 0, path, "must be a list of inputs");
-        return c.errors;
-    }
-    json_t *byid = json_object();
-    size_t i;
-    json_t *def;
-    json_array_foreach(defs, i, def) {
-        char *ip = fmt("%s[%zu]", path, i);
-        if (!json_is_object(def)) {
-            derr(&c, ip, 0, ip, "an input must be a mapping with an id and a type");
-        } else {
-            check_def(&c, def, ip);
-            const char *id = kt_input_id(def);
-            if (id && json_object_get(byid, id)) {
-                char *p = fmt("%s.id", ip);
-                derr(&c, p, 0, p, "Duplicate input with name [%s]", id);
-                free(p);
-            } else if (id) {
-                json_object_set_new(byid, id, json_integer((json_int_t)i));
-            }
-        }
-        free(ip);
-    }
-    json_array_foreach(defs, i, def) {
-        const char *id = kt_input_id(def);
-        size_t k;
-        json_t *d;
-        char *dp = fmt("%s[%zu].dependsOn", path, i);
-        json_array_foreach(json_object_get(json_object_get(def, "dependsOn"), "inputs"), k, d) {
-            if (id && (!json_is_string(d) || !json_object_get(byid, json_string_value(d))))
-                derr(&c, dp, 0, dp, "Input with id '%s' depends on a non-existent input '%s'.", id,
-                     json_is_string(d) ? json_string_value(d) : "?");
-        }
-        json_t *trail = json_array();
-        if (id && trail && json_object_get(byid, id) && dep_cycle(defs, byid, id, id, trail, 0)) {
-            char *ts = kt_input_java_string(trail);
-            derr(&c, dp, 0, dp, "Cycle dependency detected for input with id '%s': %s", id, ts ? ts : "");
-            free(ts);
-        }
-        json_decref(trail);
-        free(dp);
-    }
-    json_decref(byid);
-    return c.errors;
 }

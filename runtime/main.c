@@ -334,7 +334,7 @@ int main(int argc, char **argv)
         return kt_run_node(&o, "worker");
     }
     if (!strcmp(argv[1], "flow") && argc >= 3 && !strcmp(argv[2], "validate"))
-        return kt_flow_cli_validate(argc - 2, argv + 2);
+        return kt_flow_cli_validate(argc - 3, argv + 3);
     if (!strcmp(argv[1], "template") && argc >= 3 && !strcmp(argv[2], "render"))
         return kt_expr_cli_render(argc - 2, argv + 2);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

@@ -23,6 +23,7 @@ enum {
     KT_SQL_EXEC_UNFINISHED,
     KT_SQL_TASKRUN_PUT,
     KT_SQL_TASKRUN_GET,
+    KT_SQL_TASKRUN_TRIM,
     KT_SQL_LOG_INSERT,
     KT_SQL_LOG_GET,
     KT_SQL_COUNT
@@ -43,6 +44,7 @@ static const char *const kt_sql_text[KT_SQL_COUNT] = {
     [KT_SQL_TASKRUN_PUT] = "INSERT INTO taskruns(execution_id, idx, body) VALUES(?1, ?2, ?3) "
                            "ON CONFLICT(execution_id, idx) DO UPDATE SET body=excluded.body",
     [KT_SQL_TASKRUN_GET] = "SELECT body FROM taskruns WHERE execution_id=?1 ORDER BY idx",
+    [KT_SQL_TASKRUN_TRIM] = "DELETE FROM taskruns WHERE execution_id=?1 AND idx>=?2",
     [KT_SQL_LOG_INSERT] = "INSERT INTO logs(execution_id, taskrun_id, task_id, attempt, level, timestamp_us, body) "
                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [KT_SQL_LOG_GET] = "SELECT body FROM logs WHERE execution_id=?1 AND level>=?2 AND (?3 IS NULL OR task_id=?3) "
@@ -340,6 +342,10 @@ kt_status kt_store_execution_put(kt_store *s, const json_t *ex, const size_t *ru
     const char *state = json_string_value(json_object_get(json_object_get(ex, "state"), "current"));
     if (!id || !ns || !flow || !state)
         return KT_EINVAL;
+    json_t *list = json_object_get(ex, "taskRunList");
+    for (size_t i = 0; runs && i < nruns; i++)
+        if (runs[i] >= json_array_size(list))
+            return KT_EINVAL; /* checked before anything is written */
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
@@ -360,8 +366,16 @@ kt_status kt_store_execution_put(kt_store *s, const json_t *ex, const size_t *ru
     msgpack_sbuffer_destroy(&sb);
     if (rc != SQLITE_DONE)
         return KT_EDB;
-    json_t *list = json_object_get(ex, "taskRunList");
     size_t n = runs ? nruns : json_array_size(list);
+    if (!runs) { /* "all of them": runs past the end of the list are gone (restart and replay shrink it) */
+        sqlite3_stmt *trim = kt_stmt(s, KT_SQL_TASKRUN_TRIM);
+        sqlite3_bind_text(trim, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(trim, 2, (sqlite3_int64)n);
+        rc = sqlite3_step(trim);
+        sqlite3_reset(trim);
+        if (rc != SQLITE_DONE)
+            return KT_EDB;
+    }
     for (size_t i = 0; i < n; i++) {
         size_t idx = runs ? runs[i] : i;
         json_t *tr = json_array_get(list, idx);

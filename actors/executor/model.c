@@ -58,6 +58,10 @@ json_t *kt_state_present(const json_t *state, int64_t now_us)
     json_t *out = json_deep_copy(state);
     if (!out)
         return NULL;
+    /* read-only fields: whatever came in is recomputed from the histories */
+    json_object_del(out, "startDate");
+    json_object_del(out, "endDate");
+    json_object_del(out, "duration");
     json_t *h = json_object_get(out, "histories");
     size_t n = json_array_size(h);
     if (!n)

@@ -61,6 +61,13 @@ static const struct icase {
     {"{\"type\":\"DATETIME\"}", "\"2019-10-06\"", NULL,
      "Invalid input for `x`, java.lang.Exception: Expected `DATETIME` but received `2019-10-06` with errors:\n```\n"
      "Text '2019-10-06' could not be parsed at index 10\n```, but received `2019-10-06`"},
+    /* a failure at index 0 is a failure, not a date */
+    {"{\"type\":\"DATETIME\"}", "\"abc\"", NULL,
+     "Invalid input for `x`, java.lang.Exception: Expected `DATETIME` but received `abc` with errors:\n```\n"
+     "Text 'abc' could not be parsed at index 0\n```, but received `abc`"},
+    {"{\"type\":\"DATETIME\"}", "\"10:00\"", NULL,
+     "Invalid input for `x`, java.lang.Exception: Expected `DATETIME` but received `10:00` with errors:\n```\n"
+     "Text '10:00' could not be parsed at index 0\n```, but received `10:00`"},
     {"{\"type\":\"DATETIME\",\"after\":\"2023-01-01T00:00:00Z\"}", "\"2022-12-31T23:59:59Z\"", NULL,
      "Invalid input for `x`, it must be after `2023-01-01T00:00:00Z`, but received `2022-12-31T23:59:59Z`"},
     {"{\"type\":\"DATE\"}", "\"2024-01-31\"", "\"2024-01-31\"", NULL},
