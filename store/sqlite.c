@@ -18,6 +18,7 @@ enum {
     KT_SQL_FLOW_LAST,
     KT_SQL_FLOW_REV,
     KT_SQL_FLOW_INSERT,
+    KT_SQL_FLOW_IDS,
     KT_SQL_EXEC_PUT,
     KT_SQL_EXEC_GET,
     KT_SQL_EXEC_UNFINISHED,
@@ -36,6 +37,8 @@ static const char *const kt_sql_text[KT_SQL_COUNT] = {
                         "AND revision=?3",
     [KT_SQL_FLOW_INSERT] = "INSERT INTO flows(namespace, id, revision, deleted, source, updated_us) "
                            "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [KT_SQL_FLOW_IDS] = "SELECT f.id FROM flows f WHERE f.namespace=?1 AND f.deleted=0 AND f.revision="
+                        "(SELECT MAX(revision) FROM flows g WHERE g.namespace=f.namespace AND g.id=f.id) ORDER BY f.id",
     [KT_SQL_EXEC_PUT] = "INSERT INTO executions(id, namespace, flow_id, state, terminal, updated_us, body) "
                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
                         "terminal=excluded.terminal, updated_us=excluded.updated_us, body=excluded.body",
@@ -315,6 +318,23 @@ kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id)
     st = kt_flow_insert(s, ns, id, last.revision + 1, 1, last.source);
     kt_flow_row_clear(&last);
     return st;
+}
+
+kt_status kt_store_flow_ids(kt_store *s, const char *ns, json_t **out)
+{
+    sqlite3_stmt *st = kt_stmt(s, KT_SQL_FLOW_IDS);
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    json_t *ids = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(ids, json_string((const char *)sqlite3_column_text(st, 0)));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(ids);
+        return KT_EDB;
+    }
+    *out = ids;
+    return KT_OK;
 }
 
 /* ---- executions ---------------------------------------------------------------------------------- */

@@ -47,6 +47,9 @@ kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int rev
 /* Marks the flow deleted by writing a deletion revision. KT_ENOTFOUND if it does not exist. */
 kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id);
 
+/* Ids of the live (latest revision not deleted) flows of exactly this namespace, sorted; a JSON array of strings. */
+kt_status kt_store_flow_ids(kt_store *s, const char *ns, json_t **out);
+
 /* ---- executions ---- */
 /* Upsert by execution id; indexed columns are read from the JSON (namespace, flowId, state.current). Task runs are
  * rows of their own, so a transition writes the execution's header and only the task runs it changed: runs lists

@@ -125,7 +125,11 @@ static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, co
             goto done;
         }
     } else {
-        if (strcmp(ns, kt_flow_namespace(f)) || strcmp(id, kt_flow_id(f))) {
+        if (strcmp(ns, kt_flow_namespace(f))) {
+            kt_api_send_one_error(r, 422, "flow.namespace", "Illegal namespace update");
+            goto done;
+        }
+        if (strcmp(id, kt_flow_id(f))) {
             kt_api_send_one_error(r, 422, "flow.id", "Illegal flow id update");
             goto done;
         }
@@ -327,8 +331,8 @@ static void kt_api_flow_get(kt_http_req *r, void *ud)
         free(msg);
         kt_http_send_json(r, 200, j);
     } else {
-        const char *src = kt_http_query(r, "source");
-        int with_source = !src || strcmp(src, "false");
+        const char *src = kt_http_query(r, "source"); /* Kestra: Flow by default, FlowWithSource with source=true */
+        int with_source = src && !strcmp(src, "true");
         kt_http_send_json(r, 200, kt_api_flow_json(f, row.revision, with_source ? row.source : NULL));
     }
     kt_diags_clear(&d);
@@ -346,6 +350,100 @@ static void kt_api_flow_delete(kt_http_req *r, void *ud)
         kt_api_send_db_error(w, r);
     else
         kt_http_send_empty(r, 204);
+}
+
+/* POST /api/v1/flows/{namespace}: the namespace's flows become exactly the ones in the body (`---` separated).
+ * Every document is checked before anything is written; the answer lists the flows deleted (delete=true, the
+ * default), then the ones created or updated, in body order. */
+static void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *ns = kt_http_param(r, "namespace");
+    const char *del = kt_http_query(r, "delete");
+    int do_delete = !del || strcmp(del, "false");
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    kt_flow **flows = NULL;
+    char **sources = NULL;
+    size_t n = 0;
+    json_t *result = json_array(), *deleted_ids = NULL, *seen = json_object();
+    /* split literally on "---", each part trimmed (FlowController.updateNamespace) */
+    for (size_t start = 0; start <= len;) {
+        const char *sep = len - start >= 3 ? memmem(body + start, len - start, "---", 3) : NULL;
+        size_t end = sep ? (size_t)(sep - body) : len;
+        size_t a = start, b = end;
+        while (a < b && strchr(" \t\r\n", body[a]))
+            a++;
+        while (b > a && strchr(" \t\r\n", body[b - 1]))
+            b--;
+        if (b > a) {
+            kt_flow *f = kt_api_parse_flow(r, body + a, b - a);
+            if (!f)
+                goto done;
+            flows = realloc(flows, (n + 1) * sizeof *flows);
+            sources = realloc(sources, (n + 1) * sizeof *sources);
+            flows[n] = f;
+            sources[n] = strndup(body + a, b - a);
+            n++;
+            if (strcmp(kt_flow_namespace(f), ns)) {
+                kt_api_send_one_error(r, 422, "flow.namespace", "Flow namespace is invalid");
+                goto done;
+            }
+            if (json_object_get(seen, kt_flow_id(f))) {
+                kt_api_send_one_error(r, 422, "flow.id", "Duplicate flow id");
+                goto done;
+            }
+            json_object_set_new(seen, kt_flow_id(f), json_true());
+        }
+        if (!sep)
+            break;
+        start = end + 3;
+    }
+    if (do_delete && kt_store_flow_ids(w->store, ns, &deleted_ids) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    if (kt_store_begin(w->store) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    size_t i;
+    json_t *idv;
+    json_array_foreach(deleted_ids, i, idv) {
+        const char *id = json_string_value(idv);
+        if (json_object_get(seen, id))
+            continue;
+        kt_flow_row row;
+        if (kt_store_flow_get(w->store, ns, id, 0, &row) != KT_OK || kt_store_flow_delete(w->store, ns, id) != KT_OK)
+            goto db_fail;
+        json_array_append_new(result, json_pack("{s:s, s:s, s:i, s:b, s:s}", "id", id, "namespace", ns, "revision",
+                                                row.revision + 1, "deleted", 1, "source", row.source));
+        kt_flow_row_clear(&row);
+    }
+    for (i = 0; i < n; i++) {
+        int revision, changed;
+        if (kt_store_flow_save(w->store, ns, kt_flow_id(flows[i]), sources[i], &revision, &changed) != KT_OK)
+            goto db_fail;
+        json_array_append_new(result, kt_api_flow_json(flows[i], revision, sources[i]));
+    }
+    if (kt_store_commit(w->store) != KT_OK)
+        goto db_fail;
+    kt_http_send_json(r, 200, result);
+    result = NULL;
+    goto done;
+db_fail:
+    kt_api_send_db_error(w, r);
+    kt_store_rollback(w->store);
+done:
+    for (size_t k = 0; k < n; k++) {
+        kt_flow_free(flows[k]);
+        free(sources[k]);
+    }
+    free(flows);
+    free(sources);
+    json_decref(result);
+    json_decref(deleted_ids);
+    json_decref(seen);
 }
 
 /* ---- executions ---------------------------------------------------------------------------------- */
@@ -611,6 +709,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"GET", "/health", kt_api_health},
         {"POST", "/api/v1/flows", kt_api_flow_create},
         {"POST", "/api/v1/flows/validate", kt_api_flow_validate},
+        {"POST", "/api/v1/flows/{namespace}", kt_api_flow_namespace_update},
         {"GET", "/api/v1/flows/{namespace}/{id}", kt_api_flow_get},
         {"PUT", "/api/v1/flows/{namespace}/{id}", kt_api_flow_update},
         {"DELETE", "/api/v1/flows/{namespace}/{id}", kt_api_flow_delete},

@@ -172,6 +172,35 @@ static void test_flow_invalid(void **state)
     json_decref(res);
 }
 
+static void test_flow_namespace_update(void **state)
+{
+    fixture *f = *state;
+    create_flow(f, "id: old\nnamespace: team.ci\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n");
+    json_t *res = NULL;
+    const char *body = "id: one\nnamespace: team.ci\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: 1\n"
+                       "---\nid: two\nnamespace: team.ci\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: 2\n";
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows/team.ci", "application/x-yaml", body, &res), 200);
+    assert_int_equal(json_array_size(res), 3); /* old deleted, then one and two */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "id")), "old");
+    assert_true(json_is_true(json_object_get(json_array_get(res, 0), "deleted")));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(res, 2), "id")), "two");
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/team.ci/old", NULL, NULL, &res), 404);
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/team.ci/two?source=true", NULL, NULL, &res), 200);
+    assert_non_null(strstr(json_string_value(json_object_get(res, "source")), "message: 2"));
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/team.ci/two", NULL, NULL, &res), 200);
+    assert_null(json_object_get(res, "source")); /* Flow, not FlowWithSource, unless source=true */
+    json_decref(res);
+    /* a flow of another namespace: 422, nothing written */
+    const char *wrong = "id: three\nnamespace: other\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: 3\n";
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows/team.ci", "application/x-yaml", wrong, &res), 422);
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/team.ci/one", NULL, NULL, &res), 200);
+    json_decref(res);
+}
+
 static void test_flow_validate(void **state)
 {
     fixture *f = *state;
@@ -333,6 +362,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flow_crud, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_validate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_namespace_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_execution_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_execution_failure_and_bad_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_after_sigkill, setup, teardown),
