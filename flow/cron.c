@@ -157,8 +157,8 @@ static int parse_item(const char *s, const char *end, const field_spec *fs, uint
             b = fs->hi;
     }
     if (s != end) {
-        set_err(err, cap, strchr("?LW#", toupper((unsigned char)*s)) ? "%s: '%c' is not supported" : "%s: unexpected '%c'",
-                fs->name, *s);
+        int special = strchr("?LW#", toupper((unsigned char)*s)) != NULL;
+        set_err(err, cap, special ? "%s: '%c' is not supported" : "%s: unexpected '%c'", fs->name, *s);
         return -1;
     }
     for (int v = a; v <= b; v += step)
@@ -572,9 +572,9 @@ kt_status kt_cron_next(const kt_cron *c, int64_t after_us, const char *tz, int64
     kx_zone z;
     if (!c || !next_us || zone_for(tz, &z))
         return KT_EINVAL;
-    int64_t t = floor_div(after_us, 1000000) + 1; /* first whole second strictly after */
-    if (t < MIN_S || t > MAX_S)
+    if (after_us < MIN_S * 1000000 || after_us >= MAX_S * 1000000)
         return KT_EINVAL;
+    int64_t t = floor_div(after_us, 1000000) + 1; /* first whole second strictly after */
     for (int64_t f;; t = f + 1) {
         if (raw_next(c, &z, t, &f))
             return KT_ENOTFOUND;
@@ -590,9 +590,9 @@ kt_status kt_cron_prev(const kt_cron *c, int64_t before_us, const char *tz, int6
     kx_zone z;
     if (!c || !prev_us || zone_for(tz, &z))
         return KT_EINVAL;
-    int64_t t = -floor_div(-before_us, 1000000) - 1; /* last whole second strictly before */
-    if (t < MIN_S || t > MAX_S)
+    if (before_us <= MIN_S * 1000000 || before_us > MAX_S * 1000000)
         return KT_EINVAL;
+    int64_t t = floor_div(before_us - 1, 1000000); /* last whole second strictly before */
     for (int64_t f;; t = f - 1) {
         if (raw_prev(c, &z, t, &f))
             return KT_ENOTFOUND;

@@ -4,6 +4,7 @@
  * checks (root properties, ids, outputs, triggers, SLAs), the cron syntax and the model; the walk over the
  * values, plugins and tasks is flow/validate.c. */
 #include "flow/flow.h"
+#include "flow/cron.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -19,125 +20,11 @@ struct kt_flow {
     int disabled;
 };
 
-/* ---------------------------------------------------------------- cron */
-
-static const char *const cron_months[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                          "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", NULL};
-static const char *const cron_days[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", NULL};
-
-/* One number or name of a field; returns -1 when not one. */
-static int cron_atom(const char **p, const char *const *names, int name_base)
-{
-    const char *s = *p;
-    if (isdigit((unsigned char)*s)) {
-        int v = 0;
-        while (isdigit((unsigned char)*s) && v < 1000)
-            v = v * 10 + (*s++ - '0');
-        *p = s;
-        return v;
-    }
-    for (int i = 0; names && names[i]; i++) {
-        if (strncasecmp(s, names[i], 3) == 0) {
-            *p = s + 3;
-            return i + name_base;
-        }
-    }
-    return -1;
-}
-
-static int cron_field(const char *f, size_t n, int lo, int hi, int qmark, const char *const *names, int name_base)
-{
-    char buf[128];
-    if (n == 0 || n >= sizeof(buf))
-        return -1;
-    memcpy(buf, f, n);
-    buf[n] = 0;
-    char *save = NULL;
-    for (char *part = strtok_r(buf, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
-        const char *s = part;
-        int a = lo, b = hi;
-        if (*s == '*' || (qmark && *s == '?')) {
-            s++;
-        } else {
-            if ((a = cron_atom(&s, names, name_base)) < 0)
-                return -1;
-            b = a;
-            if (*s == '-') {
-                s++;
-                if ((b = cron_atom(&s, names, name_base)) < 0)
-                    return -1;
-            }
-        }
-        if (*s == '/') {
-            s++;
-            int step = cron_atom(&s, NULL, 0);
-            if (step <= 0)
-                return -1;
-        }
-        if (*s || a < lo || b > hi || a > b)
-            return -1;
-    }
-    return 0;
-}
+/* ---------------------------------------------------------------- cron (flow/cron.c: Kestra's cron-utils rules) */
 
 int kt_flow_check_cron(const char *expr, int with_seconds, char *reason, size_t cap)
 {
-    char field[64];
-    static const char *const nick[] = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight",
-                                       "@hourly", NULL};
-    const char *why = NULL;
-    if (!expr || !*expr) {
-        why = "Empty cron expression";
-        goto out;
-    }
-    if (expr[0] == '@') {
-        for (int i = 0; nick[i]; i++)
-            if (strcmp(expr, nick[i]) == 0)
-                return 0;
-        why = "Unknown nickname";
-        goto out;
-    }
-    const char *f[8];
-    size_t len[8];
-    int nf = 0;
-    for (const char *p = expr; *p;) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        if (nf == 8) {
-            why = "Too many fields";
-            goto out;
-        }
-        f[nf] = p;
-        while (*p && *p != ' ' && *p != '\t')
-            p++;
-        len[nf] = (size_t)(p - f[nf]);
-        nf++;
-    }
-    int want = with_seconds ? 6 : 5;
-    if (nf != want) {
-        why = with_seconds ? "expected 6 fields (second minute hour day-of-month month day-of-week) with withSeconds"
-                           : "expected 5 fields (minute hour day-of-month month day-of-week)";
-        goto out;
-    }
-    static const int lo[] = {0, 0, 0, 1, 1, 0}, hi[] = {59, 59, 23, 31, 12, 7};
-    static const char *const what[] = {"second", "minute", "hour", "day of month", "month", "day of week"};
-    for (int i = 0; i < nf; i++) {
-        int k = i + (with_seconds ? 0 : 1);
-        const char *const *names = k == 4 ? cron_months : k == 5 ? cron_days : NULL;
-        if (cron_field(f[i], len[i], lo[k], hi[k], k == 3 || k == 5, names, k == 4 ? 1 : 0)) {
-            snprintf(field, sizeof(field), "%.*s", (int)(len[i] < 40 ? len[i] : 40), f[i]);
-            if (reason)
-                snprintf(reason, cap, "invalid %s field '%s' (values %d-%d)", what[k], field, lo[k], hi[k]);
-            return -1;
-        }
-    }
-    return 0;
-out:
-    if (reason)
-        snprintf(reason, cap, "%s", why);
-    return -1;
+    return kt_cron_validate(expr, with_seconds, reason, cap) == KT_OK ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- outputs, triggers, SLAs */
