@@ -21,8 +21,7 @@ typedef struct kt_flow_entry {
 
 typedef struct kt_run {
     json_t *execution;
-    const kt_flow *flow;
-    kt_tmpl_cache *templates;
+    kt_exec_flow flow; /* borrowed from the flow cache */
     int dirty;
     int all_runs_dirty; /* new to this process: write every task run */
     size_t *dirty_runs; /* positions in taskRunList changed since the last commit */
@@ -149,7 +148,7 @@ static void kt_executor_log(kt_executor *ex, const json_t *execution, const json
     char ts[48];
     kt_time_format(kt_now_us(), ts, sizeof ts);
     json_array_append_new(
-        ex->logs, json_pack("{s:O, s:O, s:O, s:O, s:O, s:i, s:s, s:s, s:s, s:s, s:b}", "namespace",
+        ex->logs, json_pack("{s:O, s:O, s:O?, s:O, s:O?, s:i, s:s, s:s, s:s, s:s, s:b}", "namespace",
                             json_object_get(execution, "namespace"), "flowId", json_object_get(execution, "flowId"),
                             "taskId", json_object_get(tr, "taskId"), "executionId", json_object_get(execution, "id"),
                             "taskRunId", json_object_get(tr, "id"), "attemptNumber", (int)attempt, "timestamp", ts,
@@ -200,15 +199,17 @@ static void kt_executor_drop_job(kt_executor *ex, const char *taskrun_id)
 }
 
 static void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev);
+static void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch *d);
 
 /* Renders the task for a dispatch and queues the job; a render error fails the attempt right away, as
  * Kestra's worker does when a property does not render. */
 static void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch *d)
 {
     json_t *tr = kt_taskrun_find(run->execution, d->taskrun_id);
-    const json_t *task = kt_render_find_task(kt_flow_tasks(run->flow), d->task_id);
+    const json_t *task = kt_exec_find_task(run->flow.flow, d->task_id);
     char err[1024] = "";
-    json_t *rendered = task ? kt_render_task(run->flow, run->templates, run->execution, task, tr, err, sizeof err) : NULL;
+    json_t *rendered =
+        task ? kt_render_task(run->flow.flow, run->flow.templates, run->execution, task, tr, err, sizeof err) : NULL;
     if (!rendered) {
         if (!task)
             snprintf(err, sizeof err, "task '%s' is not in flow revision", d->task_id);
@@ -242,10 +243,27 @@ static void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_
     ex->fresh_tail = &j->next;
 }
 
+/* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job. */
+static void kt_executor_rescan(kt_executor *ex, kt_run *run)
+{
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(run->execution, "taskRunList"), i, tr) {
+        const char *id = json_string_value(json_object_get(tr, "id"));
+        size_t n = kt_taskrun_attempts(tr);
+        kt_job *j = kt_map_get(ex->jobs, id);
+        if (!n || !kt_state_is_running(kt_state_current(tr)) || (j && j->attempt == n - 1))
+            continue;
+        kt_exec_dispatch d = {.taskrun_id = id, .task_id = json_string_value(json_object_get(tr, "taskId")),
+                              .attempt = (uint32_t)(n - 1)};
+        kt_executor_prepare_job(ex, run, &d);
+    }
+}
+
 static void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev)
 {
     kt_exec_effects fx;
-    kt_status st = kt_exec_step(kt_flow_tasks(run->flow), run->execution, ev, kt_executor_idgen, &fx);
+    kt_status st = kt_exec_step(&run->flow, run->execution, ev, kt_executor_idgen, &fx);
     if (st) {
         KT_WARN("executor", "execution %s: event %d not applied: %s",
                 json_string_value(json_object_get(run->execution, "id")), ev->kind, kt_strerror(st));
@@ -257,8 +275,15 @@ static void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event 
         run->all_runs_dirty = 1;
     for (size_t i = 0; i < fx.ntouched; i++)
         kt_run_touch(run, fx.touched[i]);
+    for (size_t i = 0; i < fx.nlogs; i++) {
+        json_t *tr = kt_taskrun_find(run->execution, fx.logs[i].taskrun_id);
+        kt_executor_log(ex, run->execution, tr, tr && kt_taskrun_attempts(tr) ? (uint32_t)kt_taskrun_attempts(tr) - 1 : 0,
+                        fx.logs[i].level, fx.logs[i].message);
+    }
     for (size_t i = 0; i < fx.ndispatch; i++)
         kt_executor_prepare_job(ex, run, &fx.dispatch[i]);
+    if (fx.dispatch_overflow)
+        kt_executor_rescan(ex, run);
 }
 
 static kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t errcap)
@@ -280,8 +305,8 @@ static kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, 
     if (!run)
         return NULL;
     run->execution = json_incref(execution);
-    run->flow = flow->flow;
-    run->templates = flow->templates;
+    run->flow.flow = kt_flow_json(flow->flow);
+    run->flow.templates = flow->templates;
     run->all_runs_dirty = 1;
     kt_map_put(ex->runs, id, run, NULL);
     return run;

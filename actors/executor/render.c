@@ -42,9 +42,68 @@ static json_t *kt_render_first_date(const json_t *holder)
     return json_incref(json_object_get(json_array_get(h, 0), "date"));
 }
 
-json_t *kt_render_context(const kt_flow *flow, const json_t *execution, const json_t *task, const json_t *taskrun)
+static json_t *kt_run_by_id(const json_t *runs, const char *id)
 {
-    const json_t *fj = kt_flow_json(flow);
+    size_t i;
+    json_t *r;
+    json_array_foreach(runs, i, r) {
+        const char *rid = json_string_value(json_object_get(r, "id"));
+        if (rid && id && !strcmp(rid, id))
+            return r;
+    }
+    return NULL;
+}
+
+/* Deep merge of src into dst (maps merge, anything else replaces): Kestra's MapUtils.merge. */
+static void kt_merge(json_t *dst, const json_t *src)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)src, k, v) {
+        json_t *cur = json_object_get(dst, k);
+        if (json_is_object(cur) && json_is_object(v))
+            kt_merge(cur, v);
+        else
+            json_object_set_new(dst, k, json_deep_copy(v));
+    }
+}
+
+/* Execution.outputs(): {taskId: outputs}, nested under the loop values of the run's ancestors (outermost first)
+ * and its own value (§3.4). */
+static json_t *kt_render_outputs(const json_t *runs)
+{
+    json_t *all = json_object();
+    size_t i;
+    json_t *tr;
+    json_array_foreach(runs, i, tr) {
+        json_t *o = json_object_get(tr, "outputs");
+        const char *tid = json_string_value(json_object_get(tr, "taskId"));
+        if (!json_is_object(o) || !tid)
+            continue;
+        const char *values[64];
+        size_t nv = 0;
+        if (json_string_value(json_object_get(tr, "value")))
+            values[nv++] = json_string_value(json_object_get(tr, "value"));
+        for (const json_t *a = kt_run_by_id(runs, json_string_value(json_object_get(tr, "parentTaskRunId")));
+             a && nv < 64; a = kt_run_by_id(runs, json_string_value(json_object_get(a, "parentTaskRunId"))))
+            if (json_string_value(json_object_get(a, "value")))
+                values[nv++] = json_string_value(json_object_get(a, "value"));
+        json_t *frag = json_incref(o); /* innermost level first, wrapped outwards */
+        for (size_t k = 0; k < nv; k++) {
+            json_t *w = json_object();
+            json_object_set_new(w, values[k], frag);
+            frag = w;
+        }
+        json_t *top = json_object();
+        json_object_set_new(top, tid, frag);
+        kt_merge(all, top);
+        json_decref(top);
+    }
+    return all;
+}
+
+json_t *kt_render_context(const json_t *flow, const json_t *execution, const json_t *task, const json_t *taskrun)
+{
     json_t *ctx = json_object();
     json_object_set(ctx, "envs", kt_render_envs());
     json_object_set_new(ctx, "globals", json_object());
@@ -52,26 +111,34 @@ json_t *kt_render_context(const kt_flow *flow, const json_t *execution, const js
                           json_object_get(execution, "namespace"));
     json_object_set(f, "revision", json_object_get(execution, "flowRevision"));
     json_object_set_new(ctx, "flow", f);
-    if (json_object_get(fj, "variables"))
-        json_object_set(ctx, "vars", json_object_get(fj, "variables"));
+    if (json_object_get(flow, "variables"))
+        json_object_set(ctx, "vars", json_object_get(flow, "variables"));
     json_object_set_new(ctx, "execution", json_pack("{s:O, s:o, s:O}", "id", json_object_get(execution, "id"),
                                                     "startDate", kt_render_first_date(execution), "originalId",
                                                     json_object_get(execution, "originalId")));
     json_t *runs = json_object_get(execution, "taskRunList");
     if (json_is_array(runs)) {
-        json_t *outputs = json_object(), *tasks = json_object();
+        json_object_set_new(ctx, "outputs", kt_render_outputs(runs));
+        json_t *tasks = json_object();
         size_t i;
         json_t *tr;
         json_array_foreach(runs, i, tr) {
             const char *tid = json_string_value(json_object_get(tr, "taskId"));
-            json_t *o = json_object_get(tr, "outputs");
+            const char *value = json_string_value(json_object_get(tr, "value"));
             if (!tid)
                 continue;
-            if (json_is_object(o))
-                json_object_set(outputs, tid, o);
-            json_object_set_new(tasks, tid, json_pack("{s:O}", "state", json_object_get(json_object_get(tr, "state"), "current")));
+            json_t *st = json_pack("{s:O}", "state", json_object_get(json_object_get(tr, "state"), "current"));
+            if (!value) {
+                json_object_set_new(tasks, tid, st);
+                continue;
+            }
+            json_t *byv = json_object_get(tasks, tid);
+            if (!json_is_object(byv) || json_object_get(byv, "state")) {
+                byv = json_object();
+                json_object_set_new(tasks, tid, byv);
+            }
+            json_object_set_new(byv, value, st);
         }
-        json_object_set_new(ctx, "outputs", outputs);
         json_object_set_new(ctx, "tasks", tasks);
     }
     json_t *inputs = json_object_get(execution, "inputs");
@@ -106,7 +173,23 @@ json_t *kt_render_context(const kt_flow *flow, const json_t *execution, const js
         if (json_object_get(taskrun, "value"))
             json_object_set(t, "value", json_object_get(taskrun, "value"));
         json_object_set_new(ctx, "taskrun", t);
-        json_object_set_new(ctx, "parents", json_array());
+        /* parents: ancestors, closest first, each with its loop value and/or outputs; the others are skipped */
+        json_t *parents = json_array();
+        for (const json_t *a = kt_run_by_id(runs, json_string_value(json_object_get(taskrun, "parentTaskRunId"))); a;
+             a = kt_run_by_id(runs, json_string_value(json_object_get(a, "parentTaskRunId")))) {
+            json_t *entry = json_object();
+            if (json_object_get(a, "value"))
+                json_object_set_new(entry, "taskrun", json_pack("{s:O}", "value", json_object_get(a, "value")));
+            json_t *o = json_object_get(a, "outputs");
+            if (json_object_size(o))
+                json_object_set(entry, "outputs", o);
+            if (json_object_size(entry))
+                json_array_append(parents, entry);
+            json_decref(entry);
+        }
+        if (json_array_size(parents))
+            json_object_set(ctx, "parent", json_array_get(parents, 0));
+        json_object_set_new(ctx, "parents", parents);
     }
     return ctx;
 }
@@ -115,14 +198,15 @@ json_t *kt_render_context(const kt_flow *flow, const json_t *execution, const js
 static int kt_render_skip(const char *key)
 {
     static const char *const skip[] = {"id", "type", "tasks", "errors", "finally", "then", "else", "cases", "defaults",
-                                       "retry", "runIf", "workerGroup"};
+                                       "retry", "runIf", "workerGroup", "allowFailure", "allowWarning", "disabled",
+                                       "logLevel"};
     for (size_t i = 0; i < sizeof skip / sizeof *skip; i++)
         if (!strcmp(key, skip[i]))
             return 1;
     return 0;
 }
 
-json_t *kt_render_task(const kt_flow *flow, kt_tmpl_cache *cache, const json_t *execution, const json_t *task,
+json_t *kt_render_task(const json_t *flow, kt_tmpl_cache *cache, const json_t *execution, const json_t *task,
                        const json_t *taskrun, char *err, size_t errcap)
 {
     json_t *ctx = kt_render_context(flow, execution, task, taskrun);
@@ -146,29 +230,4 @@ json_t *kt_render_task(const kt_flow *flow, kt_tmpl_cache *cache, const json_t *
     }
     json_decref(ctx);
     return out;
-}
-
-const json_t *kt_render_find_task(const json_t *tasks, const char *id)
-{
-    size_t i;
-    json_t *t;
-    json_array_foreach(tasks, i, t) {
-        const char *tid = json_string_value(json_object_get(t, "id"));
-        if (tid && !strcmp(tid, id))
-            return t;
-        static const char *const nested[] = {"tasks", "errors", "finally", "then", "else"};
-        for (size_t k = 0; k < sizeof nested / sizeof *nested; k++) {
-            const json_t *found = kt_render_find_task(json_object_get(t, nested[k]), id);
-            if (found)
-                return found;
-        }
-        const char *ck;
-        json_t *cv;
-        json_object_foreach(json_object_get(t, "cases"), ck, cv) {
-            const json_t *found = kt_render_find_task(cv, id);
-            if (found)
-                return found;
-        }
-    }
-    return NULL;
 }

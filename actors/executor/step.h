@@ -1,23 +1,25 @@
-/* The executor's state machine: kt_exec_step(flow tasks, execution, event) changes the execution in place and
- * says what must happen next. Pure: no I/O, no clock (the event carries "now"), no randomness except the ids the
- * caller hands in through the id generator. It is what the executor actor, the unit tests and (later) the
- * simulation drive.
+/* The executor's state machine: kt_exec_step(flow, execution, event) changes the execution in place and says what
+ * must happen next. Pure: no I/O, no clock (the event carries "now"); ids come from the caller's generator.
  *
- * Semantics follow Kestra's ExecutorService (KESTRA-execution.md §2): top-level tasks run in order; a task run
- * that ends FAILED ends the execution FAILED (unless allowFailure turns it into WARNING); the execution's final
- * state is Kestra's guessFinalState over the top-level runs. */
+ * It follows Kestra's ExecutorService (KESTRA-execution.md §2): apply the event, then repeat Kestra's `process`
+ * pass until nothing changes — end of the execution when the current top-level list (tasks, or errors after a
+ * failure) is terminated; next runs of the top level and of every running flowable (Sequential, Parallel, If,
+ * Switch, ForEach, EachSequential, EachParallel, Dag, AllowFailure); CREATED runs started (runIf, workers for
+ * runnables, RUNNING for flowables, Labels applied here); flowable parents resolved from their children
+ * (guessFinalState, errors branches, allowFailure/allowWarning). */
 #ifndef KT_STEP_H
 #define KT_STEP_H
 
 #include <jansson.h>
 #include <stdint.h>
 
+#include "flow/expr.h"
 #include "runtime/status.h"
 
 typedef enum kt_exec_event_kind {
-    KT_EV_START,       /* a CREATED execution is taken in (or resumed after a restart) */
-    KT_EV_RESULT,      /* a worker reports the end of an attempt */
-    KT_EV_LOST,        /* the attempt's worker is gone: run the task again as a new attempt */
+    KT_EV_START,  /* a CREATED execution is taken in (or resumed after a restart) */
+    KT_EV_RESULT, /* a worker reports the end of an attempt */
+    KT_EV_LOST,   /* the attempt's worker is gone: run the task again as a new attempt */
 } kt_exec_event_kind;
 
 typedef struct kt_exec_event {
@@ -30,6 +32,12 @@ typedef struct kt_exec_event {
     int64_t started_us, ended_us;
 } kt_exec_event;
 
+/* The flow revision an execution runs. */
+typedef struct kt_exec_flow {
+    const json_t *flow;        /* Kestra Flow JSON: tasks, errors, outputs, variables... */
+    kt_tmpl_cache *templates;  /* compiled expressions of this revision (may be NULL) */
+} kt_exec_flow;
+
 /* One task attempt to hand to a worker. */
 typedef struct kt_exec_dispatch {
     const char *taskrun_id; /* borrowed from the execution */
@@ -37,26 +45,39 @@ typedef struct kt_exec_dispatch {
     uint32_t attempt;
 } kt_exec_dispatch;
 
-#define KT_EXEC_MAX_DISPATCH 64
-#define KT_EXEC_MAX_TOUCHED 64
+/* A line for the task run's logs, produced by the executor itself (runIf, flowable errors...). */
+typedef struct kt_exec_log {
+    char taskrun_id[32];
+    char level[8];
+    char message[512];
+} kt_exec_log;
+
+#define KT_EXEC_MAX_DISPATCH 128
+#define KT_EXEC_MAX_TOUCHED 256
+#define KT_EXEC_MAX_LOGS 8
 
 typedef struct kt_exec_effects {
-    int changed;                 /* the execution must be persisted */
-    int ended;                   /* the execution reached a terminal state */
-    int stale;                   /* the event did not apply (duplicate or old attempt) */
+    int changed;          /* the execution must be persisted */
+    int ended;            /* the execution reached a terminal state */
+    int stale;            /* the event did not apply (duplicate or old attempt) */
     size_t ndispatch;
+    int dispatch_overflow; /* more runs than fit: the caller must look for RUNNING runnable attempts itself */
     kt_exec_dispatch dispatch[KT_EXEC_MAX_DISPATCH];
-    /* Positions in taskRunList of the task runs this step created or changed (so a commit writes only those);
+    /* Positions in taskRunList of the task runs created or changed (so a commit writes only those);
      * touched_all when there were too many to list. */
     size_t ntouched;
     size_t touched[KT_EXEC_MAX_TOUCHED];
     int touched_all;
+    size_t nlogs;
+    kt_exec_log logs[KT_EXEC_MAX_LOGS];
 } kt_exec_effects;
 
 typedef void (*kt_exec_idgen)(char *out); /* writes a new id (KT_ID_LEN + 1 bytes) */
 
-/* tasks: the flow's top-level task list (objects with id, type, allowFailure...). */
-kt_status kt_exec_step(const json_t *tasks, json_t *execution, const kt_exec_event *ev, kt_exec_idgen idgen,
+kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_exec_idgen idgen,
                        kt_exec_effects *fx);
+
+/* Depth-first search of a task tree (tasks, errors, then, else, cases, defaults, Dag entries) by id. */
+const json_t *kt_exec_find_task(const json_t *flow, const char *task_id);
 
 #endif

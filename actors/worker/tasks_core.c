@@ -1,5 +1,8 @@
 /* In-loop core tasks: Log, Return, OutputValues (KESTRA-model.md §6.2). */
 #include "actors/worker/task.h"
+#include "flow/duration.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -57,3 +60,100 @@ const kt_task_impl kt_task_log_impl = {.type = "io.kestra.plugin.core.log.Log", 
 const kt_task_impl kt_task_return_impl = {.type = "io.kestra.plugin.core.debug.Return", .start = kt_return_start};
 const kt_task_impl kt_task_output_values_impl = {.type = "io.kestra.plugin.core.output.OutputValues",
                                                  .start = kt_output_values_start};
+
+/* ---- Echo (deprecated): Log with `format` ---- */
+
+static void kt_echo_start(kt_task_run *r)
+{
+    const char *format = kt_task_prop_string(r, "format");
+    const char *level = kt_task_prop_string(r, "level");
+    if (format)
+        kt_task_log(r, level ? level : "INFO", format, strlen(format));
+    kt_task_finish(r, "SUCCESS", json_object());
+}
+
+const kt_task_impl kt_task_echo_impl = {.type = "io.kestra.plugin.core.debug.Echo", .start = kt_echo_start};
+
+/* ---- Fail (KESTRA-model.md §6.3) ---- */
+
+static int kt_truthy(const char *s) { return s && *s && strcmp(s, "false") && strcmp(s, "0") && strcmp(s, "-0"); }
+
+static void kt_fail_start(kt_task_run *r)
+{
+    const char *msg = kt_task_prop_string(r, "errorMessage");
+    if (!msg)
+        msg = "Task failure";
+    json_t *cond = json_object_get(kt_task_props(r), "condition");
+    if (!cond) {
+        kt_task_log(r, "ERROR", msg, strlen(msg));
+        kt_task_finish(r, "FAILED", NULL);
+        return;
+    }
+    const char *c = json_string_value(cond);
+    char *dumped = c ? NULL : json_dumps(cond, JSON_ENCODE_ANY);
+    int yes = kt_truthy(c ? c : dumped);
+    free(dumped);
+    if (yes) {
+        kt_task_log(r, "ERROR", msg, strlen(msg));
+        kt_task_log(r, "ERROR", "Fail on a condition", 19);
+        kt_task_finish(r, "FAILED", NULL);
+        return;
+    }
+    kt_task_finish(r, "SUCCESS", json_object());
+}
+
+const kt_task_impl kt_task_fail_impl = {.type = "io.kestra.plugin.core.execution.Fail", .start = kt_fail_start};
+
+/* ---- Sleep: a timer on the loop, not a blocked thread ---- */
+
+typedef struct kt_sleep {
+    uv_timer_t timer;
+    kt_task_run *r;
+    int killed;
+} kt_sleep;
+
+static void kt_sleep_closed(uv_handle_t *h)
+{
+    kt_sleep *s = h->data;
+    kt_task_finish(s->r, s->killed ? "KILLED" : "SUCCESS", s->killed ? NULL : json_object());
+    free(s);
+}
+
+static void kt_sleep_done(uv_timer_t *t) { uv_close((uv_handle_t *)t, kt_sleep_closed); }
+
+static void kt_sleep_start(kt_task_run *r)
+{
+    json_t *d = json_object_get(kt_task_props(r), "duration");
+    int64_t us;
+    if (kt_duration_from_json(d, &us) || us < 0) {
+        kt_task_logf(r, "ERROR", "Invalid duration '%s'", json_string_value(d) ? json_string_value(d) : "?");
+        kt_task_finish(r, "FAILED", NULL);
+        return;
+    }
+    kt_sleep *s = calloc(1, sizeof *s);
+    if (!s) {
+        kt_task_finish(r, "FAILED", NULL);
+        return;
+    }
+    char buf[64];
+    kt_duration_format(us, buf, sizeof buf);
+    kt_task_logf(r, "INFO", "Waiting for %s", buf);
+    s->r = r;
+    kt_task_set_data(r, s);
+    uv_timer_init(kt_task_loop(r), &s->timer);
+    s->timer.data = s;
+    uv_timer_start(&s->timer, kt_sleep_done, (uint64_t)((us + 999) / 1000), 0);
+}
+
+static void kt_sleep_kill(kt_task_run *r)
+{
+    kt_sleep *s = kt_task_data(r);
+    if (!s || uv_is_closing((uv_handle_t *)&s->timer))
+        return;
+    s->killed = 1;
+    uv_timer_stop(&s->timer);
+    uv_close((uv_handle_t *)&s->timer, kt_sleep_closed);
+}
+
+const kt_task_impl kt_task_sleep_impl = {.type = "io.kestra.plugin.core.flow.Sleep", .start = kt_sleep_start,
+                                         .kill = kt_sleep_kill};

@@ -1,6 +1,7 @@
 #include "actors/worker/worker.h"
 #include "actors/executor/executor.h"
 #include "actors/worker/task.h"
+#include "flow/duration.h"
 #include "flow/flow.h"
 #include "runtime/clock.h"
 #include "runtime/id.h"
@@ -17,7 +18,17 @@
 #define KT_WORKER_RESULT_TO KT_EXECUTOR_ACTOR
 #define KT_WORKER_LOG_TO KT_EXECUTOR_ACTOR
 
+/* The task's `timeout` (KESTRA-execution.md §2.8): a timer that kills the attempt and makes it FAILED. It lives
+ * apart from the run because closing a uv handle outlasts the run. */
+typedef struct kt_task_timeout {
+    uv_timer_t timer;
+    kt_task_run *r; /* NULL once the run has finished */
+    int64_t us;
+} kt_task_timeout;
+
 struct kt_task_run {
+    kt_task_timeout *timeout;
+    int timed_out;
     kt_worker *w;
     const kt_task_impl *impl;
     kt_msg_worker_job job;
@@ -50,8 +61,8 @@ static void kt_worker_pending(kt_worker *w)
 }
 
 static const kt_task_impl *const kt_task_impls[] = {
-    &kt_task_log_impl, &kt_task_return_impl, &kt_task_output_values_impl, &kt_task_shell_commands_impl,
-    &kt_task_shell_script_impl,
+    &kt_task_log_impl,  &kt_task_return_impl, &kt_task_output_values_impl, &kt_task_echo_impl,
+    &kt_task_fail_impl, &kt_task_sleep_impl,  &kt_task_shell_commands_impl, &kt_task_shell_script_impl,
 };
 
 static const kt_task_impl *kt_worker_impl(const char *type)
@@ -108,6 +119,30 @@ static void kt_worker_free_run(kt_task_run *r)
     free(r);
 }
 
+static void kt_timeout_closed(uv_handle_t *h) { free(h->data); }
+
+/* Java's DurationFormatUtils.formatDurationHMS: HH:mm:ss.SSS */
+static void kt_format_hms(int64_t us, char *buf, size_t cap)
+{
+    int64_t ms = us / 1000;
+    snprintf(buf, cap, "%02lld:%02lld:%02lld.%03lld", (long long)(ms / 3600000), (long long)(ms / 60000 % 60),
+             (long long)(ms / 1000 % 60), (long long)(ms % 1000));
+}
+
+static void kt_timeout_fire(uv_timer_t *t)
+{
+    kt_task_timeout *to = t->data;
+    kt_task_run *r = to->r;
+    if (!r || r->finished)
+        return;
+    char hms[32];
+    kt_format_hms(to->us, hms, sizeof hms);
+    kt_task_logf(r, "ERROR", "Timeout after %s", hms);
+    r->timed_out = 1;
+    if (r->impl && r->impl->kill)
+        r->impl->kill(r); /* finishes the run later, as KILLED, turned into FAILED below */
+}
+
 void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
 {
     if (r->finished) {
@@ -115,6 +150,14 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
         return;
     }
     r->finished = 1;
+    if (r->timed_out)
+        state = "FAILED";
+    if (r->timeout) {
+        r->timeout->r = NULL;
+        uv_timer_stop(&r->timeout->timer);
+        uv_close((uv_handle_t *)&r->timeout->timer, kt_timeout_closed);
+        r->timeout = NULL;
+    }
     kt_worker *w = r->w;
     if (w->nresults == w->capresults) {
         size_t cap = w->capresults ? w->capresults * 2 : 32;
@@ -161,6 +204,23 @@ static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
     r->started_us = kt_now_us();
     const char *type = json_string_value(json_object_get(r->job.task, "type"));
     r->impl = type ? kt_worker_impl(type) : NULL;
+    json_t *timeout = json_object_get(r->job.task, "timeout");
+    int64_t us = 0;
+    if (timeout && (kt_duration_from_json(timeout, &us) || us <= 0)) {
+        kt_task_logf(r, "ERROR", "Invalid timeout '%s'", json_string_value(timeout) ? json_string_value(timeout) : "?");
+        kt_task_finish(r, "FAILED", NULL);
+        return;
+    }
+    if (us > 0 && r->impl && r->impl->kill) {
+        r->timeout = calloc(1, sizeof *r->timeout);
+        if (r->timeout) {
+            r->timeout->r = r;
+            r->timeout->us = us;
+            uv_timer_init(w->loop, &r->timeout->timer);
+            r->timeout->timer.data = r->timeout;
+            uv_timer_start(&r->timeout->timer, kt_timeout_fire, (uint64_t)((us + 999) / 1000), 0);
+        }
+    }
     if (!r->impl) {
         kt_task_logf(r, "ERROR", "Task type '%s' is not supported by this worker", type ? type : "(none)");
         kt_task_finish(r, "FAILED", NULL);
