@@ -3,6 +3,7 @@
 #include "actors/executor/step.h"
 #include "actors/executor/model.h"
 #include "actors/executor/render.h"
+#include "flow/inputs.h"
 #include "flow/tasks.h"
 #include "runtime/id.h"
 
@@ -800,6 +801,54 @@ static void kt_start_run(kt_pass *p, json_t *run)
 
 /* ---- the pass ------------------------------------------------------------------------------------ */
 
+/* Flow outputs (KESTRA-execution.md §4.7): rendered in the execution's context, typed like inputs. Returns -1 and
+ * logs when one fails, which appends FAILED after the final state. */
+static int kt_flow_outputs(kt_pass *p)
+{
+    const json_t *defs = json_object_get(p->f->flow, "outputs");
+    if (!json_array_size(defs))
+        return 0;
+    json_t *raw = json_object(), *rendered = NULL, *typed = json_object();
+    size_t i;
+    json_t *d;
+    json_array_foreach(defs, i, d) {
+        const char *id = kt_str(d, "id");
+        if (id)
+            json_object_set(raw, id, json_object_get(d, "value") ? json_object_get(d, "value") : json_null());
+    }
+    json_t *ctx = kt_render_context(p->f->flow, p->ex, NULL, NULL);
+    kt_expr_error e = {0};
+    int rc = 0;
+    if (kt_expr_render_json_cached(p->f->templates, raw, ctx, &rendered, &e)) {
+        kt_log(p, NULL, "ERROR", "Failed to render output values: %s", e.message);
+        rc = -1;
+        goto done;
+    }
+    json_array_foreach(defs, i, d) {
+        const char *id = kt_str(d, "id");
+        char *err = NULL;
+        json_t *v = id ? kt_input_parse_value(d, json_object_get(rendered, id), &err) : NULL;
+        if (!v) {
+            char *got = kt_input_java_string(json_object_get(rendered, id));
+            kt_log(p, NULL, "ERROR", "Failed to render output values: Invalid output for `%s`, %s, but received `%s`",
+                   id ? id : "?", err ? err : "invalid value", got ? got : "null");
+            free(got);
+            free(err);
+            rc = -1;
+            goto done;
+        }
+        json_object_set_new(typed, id, v);
+    }
+    if (json_object_size(typed))
+        json_object_set(p->ex, "outputs", typed);
+done:
+    json_decref(ctx);
+    json_decref(raw);
+    json_decref(rendered);
+    json_decref(typed);
+    return rc;
+}
+
 static void kt_on_end(kt_pass *p)
 {
     kt_rlist tasks = {0};
@@ -809,6 +858,8 @@ static void kt_on_end(kt_pass *p)
     if (kt_streq(kt_state_current(p->ex), "CREATED"))
         kt_state_set(json_object_get(p->ex, "state"), "RUNNING", p->now);
     kt_state_set(json_object_get(p->ex, "state"), st, p->now);
+    if (kt_flow_outputs(p))
+        kt_state_set(json_object_get(p->ex, "state"), "FAILED", p->now);
     p->fx->changed = 1;
     p->fx->ended = 1;
     p->changed = 1;
