@@ -20,6 +20,7 @@
 typedef struct kt_pending {
     kt_http_req *req;
     json_t *execution;
+    int wait; /* answer when the execution ends, not when it is created */
 } kt_pending;
 
 struct kt_webserver {
@@ -569,7 +570,8 @@ static void kt_api_execution_create(kt_http_req *r, void *ud)
     uint64_t corr = ++w->next_corr;
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), corr);
-    kt_msg_execution_create body = {.execution = ex};
+    const char *wait = kt_http_query(r, "wait");
+    kt_msg_execution_create body = {.execution = ex, .wait = wait && !strcmp(wait, "true")};
     kt_msg_encode_execution_create(&o, &body);
     if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
         kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
@@ -578,6 +580,7 @@ static void kt_api_execution_create(kt_http_req *r, void *ud)
     kt_pending *p = calloc(1, sizeof *p);
     p->req = kt_http_defer(r);
     p->execution = ex;
+    p->wait = (int)body.wait;
     ex = NULL;
     char key[32];
     snprintf(key, sizeof key, "%llu", (unsigned long long)corr);
@@ -602,9 +605,14 @@ static void kt_api_on_reply(kt_webserver *w, const kt_msg *m)
     kt_msg_reply rep;
     if (kt_msg_decode_reply(m->body, &rep) != KT_OK)
         rep = (kt_msg_reply){.status = KT_EPROTO, .message = NULL};
+    if (rep.status == KT_OK && p->wait && !rep.data && kt_http_req_alive(p->req)) {
+        kt_map_put(w->pending, key, p, NULL); /* created; the answer comes with the end */
+        kt_msg_reply_clear(&rep);
+        return;
+    }
     if (kt_http_req_alive(p->req)) {
         if (rep.status == KT_OK) {
-            json_t *out = kt_execution_present(p->execution, kt_now_us());
+            json_t *out = kt_execution_present(rep.data ? rep.data : p->execution, kt_now_us());
             char url[1024];
             snprintf(url, sizeof url, "%s/ui/executions/%s/%s/%s", w->public_url,
                      json_string_value(json_object_get(out, "namespace")),

@@ -26,6 +26,8 @@ typedef struct kt_run {
     int all_runs_dirty; /* new to this process: write every task run */
     size_t *dirty_runs; /* positions in taskRunList changed since the last commit */
     size_t ndirty_runs, capdirty_runs;
+    char waiter[KT_ADDR_MAX]; /* who asked to hear about the end (API wait=true), "" if nobody */
+    uint64_t waiter_corr;
 } kt_run;
 
 static void kt_run_free(kt_run *run)
@@ -429,6 +431,13 @@ static void kt_executor_flush(kt_actor *a)
         if (kt_state_is_terminated(kt_state_current(run->execution))) {
             if (ex->observer)
                 ex->observer(ex->observer_ud, run->execution);
+            if (run->waiter[0]) {
+                kt_outmsg o;
+                kt_outmsg_begin(&o, KT_MSG_REPLY, run->waiter, kt_actor_address(ex->self), run->waiter_corr);
+                kt_msg_reply body = {.status = KT_OK, .data = run->execution};
+                kt_msg_encode_reply(&o, &body);
+                kt_node_send(kt_actor_node(ex->self), run->waiter, &o);
+            }
             kt_map_del(ex->runs, json_string_value(json_object_get(run->execution, "id")));
             kt_run_free(run);
         }
@@ -474,6 +483,10 @@ static void kt_executor_on_create(kt_executor *ex, const kt_msg *m)
         return;
     }
     kt_executor_mark_dirty(ex, run); /* the CREATED state is committed before the reply, even if START fails */
+    if (body.wait) {
+        snprintf(run->waiter, sizeof run->waiter, "%s", m->from);
+        run->waiter_corr = m->corr;
+    }
     kt_exec_event ev = {.kind = KT_EV_START, .now_us = kt_now_us()};
     kt_executor_apply(ex, run, &ev);
     kt_executor_queue_reply(ex, m, KT_OK, NULL);

@@ -287,6 +287,14 @@ static void test_execution_end_to_end(void **state)
     assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &logs), 200);
     assert_int_equal(json_array_size(logs), 0);
     json_decref(logs);
+
+    /* wait=true: the answer is the ended execution */
+    json_t *done = NULL;
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/hello?wait=true", fields, &done), 200);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(done, "state"), "current")), "SUCCESS");
+    assert_int_equal(json_array_size(json_object_get(done, "taskRunList")), 4);
+    assert_non_null(json_object_get(done, "url"));
+    json_decref(done);
 }
 
 static void test_execution_failure_and_bad_inputs(void **state)
