@@ -17,6 +17,7 @@
 typedef struct kt_flow_entry {
     kt_flow *flow;
     kt_tmpl_cache *templates;
+    kt_map *tasks; /* task id -> task */
 } kt_flow_entry;
 
 typedef struct kt_run {
@@ -138,6 +139,7 @@ static kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const ch
     }
     fe->flow = f;
     fe->templates = kt_tmpl_cache_new();
+    fe->tasks = kt_exec_index_tasks(kt_flow_json(f));
     kt_map_put(ex->flows, key, fe, NULL);
     return fe;
 }
@@ -208,7 +210,7 @@ static void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_
 static void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch *d)
 {
     json_t *tr = kt_taskrun_find(run->execution, d->taskrun_id);
-    const json_t *task = kt_exec_find_task(run->flow.flow, d->task_id);
+    const json_t *task = run->flow.tasks ? kt_map_get(run->flow.tasks, d->task_id) : kt_exec_find_task(run->flow.flow, d->task_id);
     char err[1024] = "";
     json_t *rendered =
         task ? kt_render_task(run->flow.flow, run->flow.templates, run->execution, task, tr, err, sizeof err) : NULL;
@@ -309,6 +311,7 @@ static kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, 
     run->execution = json_incref(execution);
     run->flow.flow = kt_flow_json(flow->flow);
     run->flow.templates = flow->templates;
+    run->flow.tasks = flow->tasks;
     run->all_runs_dirty = 1;
     kt_map_put(ex->runs, id, run, NULL);
     return run;
@@ -630,6 +633,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
         kt_flow_entry *fe = val;
         kt_flow_free(fe->flow);
         kt_tmpl_cache_free(fe->templates);
+        kt_map_free(fe->tasks);
         free(fe);
     }
     kt_map_free(ex->flows);

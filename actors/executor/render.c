@@ -1,6 +1,7 @@
 #include "actors/executor/render.h"
 #include "actors/executor/model.h"
 #include "flow/expr.h"
+#include "runtime/map.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -42,16 +43,27 @@ static json_t *kt_render_first_date(const json_t *holder)
     return json_incref(json_object_get(json_array_get(h, 0), "date"));
 }
 
-static json_t *kt_run_by_id(const json_t *runs, const char *id)
+/* Task runs by id, for walking up parentTaskRunId chains; built only when some run has a parent. */
+static kt_map *kt_runs_by_id(const json_t *runs)
 {
     size_t i;
     json_t *r;
+    int nested = 0;
+    json_array_foreach(runs, i, r) nested |= json_object_get(r, "parentTaskRunId") != NULL;
+    if (!nested)
+        return NULL;
+    kt_map *m = kt_map_new();
     json_array_foreach(runs, i, r) {
-        const char *rid = json_string_value(json_object_get(r, "id"));
-        if (rid && id && !strcmp(rid, id))
-            return r;
+        const char *id = json_string_value(json_object_get(r, "id"));
+        if (m && id)
+            kt_map_put(m, id, r, NULL);
     }
-    return NULL;
+    return m;
+}
+
+static json_t *kt_run_by_id(const kt_map *byid, const char *id)
+{
+    return byid && id ? kt_map_get(byid, id) : NULL;
 }
 
 /* Deep merge of src into dst (maps merge, anything else replaces): Kestra's MapUtils.merge. */
@@ -70,7 +82,7 @@ static void kt_merge(json_t *dst, const json_t *src)
 
 /* Execution.outputs(): {taskId: outputs}, nested under the loop values of the run's ancestors (outermost first)
  * and its own value (§3.4). */
-static json_t *kt_render_outputs(const json_t *runs)
+static json_t *kt_render_outputs(const json_t *runs, const kt_map *byid)
 {
     json_t *all = json_object();
     size_t i;
@@ -84,20 +96,26 @@ static json_t *kt_render_outputs(const json_t *runs)
         size_t nv = 0;
         if (json_string_value(json_object_get(tr, "value")))
             values[nv++] = json_string_value(json_object_get(tr, "value"));
-        for (const json_t *a = kt_run_by_id(runs, json_string_value(json_object_get(tr, "parentTaskRunId")));
-             a && nv < 64; a = kt_run_by_id(runs, json_string_value(json_object_get(a, "parentTaskRunId"))))
+        for (const json_t *a = kt_run_by_id(byid, json_string_value(json_object_get(tr, "parentTaskRunId")));
+             a && nv < 64; a = kt_run_by_id(byid, json_string_value(json_object_get(a, "parentTaskRunId"))))
             if (json_string_value(json_object_get(a, "value")))
                 values[nv++] = json_string_value(json_object_get(a, "value"));
-        json_t *frag = json_incref(o); /* innermost level first, wrapped outwards */
+        /* innermost level first, wrapped outwards; loop levels get their own copy since they may be merged into */
+        json_t *frag = nv ? json_deep_copy(o) : json_incref(o);
         for (size_t k = 0; k < nv; k++) {
             json_t *w = json_object();
             json_object_set_new(w, values[k], frag);
             frag = w;
         }
-        json_t *top = json_object();
-        json_object_set_new(top, tid, frag);
-        kt_merge(all, top);
-        json_decref(top);
+        json_t *cur = json_object_get(all, tid);
+        if (json_is_object(cur) && json_is_object(frag) && nv) {
+            json_t *top = json_object();
+            json_object_set_new(top, tid, frag);
+            kt_merge(all, top);
+            json_decref(top);
+        } else {
+            json_object_set_new(all, tid, frag); /* a plain task: its outputs, shared, not copied */
+        }
     }
     return all;
 }
@@ -117,8 +135,9 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
                                                     "startDate", kt_render_first_date(execution), "originalId",
                                                     json_object_get(execution, "originalId")));
     json_t *runs = json_object_get(execution, "taskRunList");
+    kt_map *byid = kt_runs_by_id(runs);
     if (json_is_array(runs)) {
-        json_object_set_new(ctx, "outputs", kt_render_outputs(runs));
+        json_object_set_new(ctx, "outputs", kt_render_outputs(runs, byid));
         json_t *tasks = json_object();
         size_t i;
         json_t *tr;
@@ -175,8 +194,8 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
         json_object_set_new(ctx, "taskrun", t);
         /* parents: ancestors, closest first, each with its loop value and/or outputs; the others are skipped */
         json_t *parents = json_array();
-        for (const json_t *a = kt_run_by_id(runs, json_string_value(json_object_get(taskrun, "parentTaskRunId"))); a;
-             a = kt_run_by_id(runs, json_string_value(json_object_get(a, "parentTaskRunId")))) {
+        for (const json_t *a = kt_run_by_id(byid, json_string_value(json_object_get(taskrun, "parentTaskRunId"))); a;
+             a = kt_run_by_id(byid, json_string_value(json_object_get(a, "parentTaskRunId")))) {
             json_t *entry = json_object();
             if (json_object_get(a, "value"))
                 json_object_set_new(entry, "taskrun", json_pack("{s:O}", "value", json_object_get(a, "value")));
@@ -191,6 +210,7 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
             json_object_set(ctx, "parent", json_array_get(parents, 0));
         json_object_set_new(ctx, "parents", parents);
     }
+    kt_map_free(byid);
     return ctx;
 }
 

@@ -6,6 +6,9 @@
 #include "flow/inputs.h"
 #include "flow/tasks.h"
 #include "runtime/id.h"
+#include "runtime/map.h"
+
+#include <stdint.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +30,17 @@ typedef struct kt_rlist {
     json_t *hold; /* keeps loop value strings alive */
 } kt_rlist;
 
+/* The runs of one (parent, task) pair with their positions in taskRunList. */
+typedef struct kt_slot {
+    json_t *run;
+    size_t pos;
+} kt_slot;
+
+typedef struct kt_bucket {
+    kt_slot *v;
+    size_t n, cap;
+} kt_bucket;
+
 typedef struct kt_pass {
     const kt_exec_flow *f;
     json_t *ex;
@@ -34,6 +48,11 @@ typedef struct kt_pass {
     kt_exec_effects *fx;
     int64_t now;
     int changed;
+    /* Index of taskRunList for the whole step (runs are only ever appended): lookups cost O(matches), so a step
+     * stays O(runs) instead of O(runs x tasks). */
+    kt_map *by_task; /* taskId -> kt_bucket (all parents: a task has one run per parent run and loop value) */
+    kt_map *by_id;   /* taskrun id -> position + 1 */
+    size_t indexed;
 } kt_pass;
 
 /* ---- small helpers ------------------------------------------------------------------------------- */
@@ -77,12 +96,63 @@ static void kt_touch(kt_pass *p, size_t index)
         fx->touched_all = 1;
 }
 
-static size_t kt_index_of(const kt_pass *p, const json_t *run)
+/* Adds the runs appended since the last call to the index. */
+static void kt_index_sync(kt_pass *p)
 {
-    size_t i;
-    json_t *r;
-    json_array_foreach(kt_runs(p), i, r) if (r == run) return i;
-    return (size_t)-1;
+    json_t *runs = kt_runs(p);
+    size_t n = json_array_size(runs);
+    for (; p->indexed < n; p->indexed++) {
+        json_t *run = json_array_get(runs, p->indexed);
+        const char *key = kt_str(run, "taskId");
+        if (!key)
+            continue;
+        kt_bucket *b = kt_map_get(p->by_task, key);
+        if (!b) {
+            b = calloc(1, sizeof *b);
+            if (!b || kt_map_put(p->by_task, key, b, NULL)) {
+                free(b);
+                continue;
+            }
+        }
+        if (b->n == b->cap) {
+            size_t cap = b->cap ? b->cap * 2 : 4;
+            kt_slot *nv = realloc(b->v, cap * sizeof *nv);
+            if (!nv)
+                continue;
+            b->v = nv;
+            b->cap = cap;
+        }
+        b->v[b->n++] = (kt_slot){run, p->indexed};
+        if (kt_str(run, "id"))
+            kt_map_put(p->by_id, kt_str(run, "id"), (void *)(uintptr_t)(p->indexed + 1), NULL);
+    }
+}
+
+static void kt_index_free(kt_pass *p)
+{
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    while (p->by_task && kt_map_next(p->by_task, &pos, &key, &val)) {
+        kt_bucket *b = val;
+        free(b->v);
+        free(b);
+    }
+    kt_map_free(p->by_task);
+    kt_map_free(p->by_id);
+}
+
+static size_t kt_index_of(kt_pass *p, const json_t *run)
+{
+    kt_index_sync(p);
+    uintptr_t v = (uintptr_t)kt_map_get(p->by_id, kt_str(run, "id"));
+    return v ? (size_t)(v - 1) : (size_t)-1;
+}
+
+static const kt_bucket *kt_bucket_of(kt_pass *p, const char *task_id)
+{
+    kt_index_sync(p);
+    return task_id ? kt_map_get(p->by_task, task_id) : NULL;
 }
 
 static void kt_log(kt_pass *p, const json_t *run, const char *level, const char *fmt, ...)
@@ -153,6 +223,47 @@ static const json_t *kt_find_in(const json_t *tasks, const char *id)
     return NULL;
 }
 
+static const json_t *kt_task_of(const kt_pass *p, const char *task_id)
+{
+    if (p->f->tasks)
+        return task_id ? kt_map_get(p->f->tasks, task_id) : NULL;
+    return kt_exec_find_task(p->f->flow, task_id);
+}
+
+static void kt_index_tasks(kt_map *m, const json_t *tasks);
+
+static void kt_index_task(kt_map *m, const json_t *t)
+{
+    static const char *const lists[] = {"tasks", "errors", "finally", "then", "else", "defaults"};
+    if (kt_str(t, "id"))
+        kt_map_put(m, kt_str(t, "id"), (void *)t, NULL);
+    for (size_t k = 0; k < sizeof lists / sizeof *lists; k++)
+        kt_index_tasks(m, json_object_get(t, lists[k]));
+    const char *ck;
+    json_t *cv;
+    json_object_foreach(json_object_get(t, "cases"), ck, cv) kt_index_tasks(m, cv);
+}
+
+static void kt_index_tasks(kt_map *m, const json_t *tasks)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(tasks, i, t) {
+        const json_t *task = json_object_get(t, "task") && !json_object_get(t, "type") ? json_object_get(t, "task") : t;
+        kt_index_task(m, task);
+    }
+}
+
+kt_map *kt_exec_index_tasks(const json_t *flow)
+{
+    kt_map *m = kt_map_new();
+    if (!m)
+        return NULL;
+    kt_index_tasks(m, json_object_get(flow, "tasks"));
+    kt_index_tasks(m, json_object_get(flow, "errors"));
+    return m;
+}
+
 const json_t *kt_exec_find_task(const json_t *flow, const char *task_id)
 {
     const json_t *t = kt_find_in(json_object_get(flow, "tasks"), task_id);
@@ -200,41 +311,55 @@ static int kt_run_is_for(const json_t *run, const kt_res *r, const char *parent_
     return !r->value || kt_streq(kt_str(run, "value"), r->value);
 }
 
-static json_t *kt_run_for(const kt_pass *p, const kt_res *r, const char *parent_id)
+static json_t *kt_run_for(kt_pass *p, const kt_res *r, const char *parent_id)
 {
-    size_t i;
-    json_t *run, *found = NULL;
-    json_array_foreach(kt_runs(p), i, run) if (kt_run_is_for(run, r, parent_id)) found = run;
-    return found;
+    const kt_bucket *b = kt_bucket_of(p, kt_str(r->task, "id"));
+    for (size_t i = b ? b->n : 0; i-- > 0;)
+        if (kt_run_is_for(b->v[i].run, r, parent_id))
+            return b->v[i].run; /* the last one wins */
+    return NULL;
+}
+
+static int kt_slot_cmp(const void *a, const void *b)
+{
+    size_t x = ((const kt_slot *)a)->pos, y = ((const kt_slot *)b)->pos;
+    return x < y ? -1 : x > y;
 }
 
 /* The runs of a resolved list under a parent, in taskRunList order. Caller frees the array. */
-static json_t **kt_runs_for(const kt_pass *p, const kt_rlist *l, const char *parent_id, size_t *n)
+static json_t **kt_runs_for(kt_pass *p, const kt_rlist *l, const char *parent_id, size_t *n)
 {
-    size_t cap = 16, k = 0, i;
-    json_t **out = malloc(cap * sizeof *out), *run;
-    json_array_foreach(kt_runs(p), i, run) {
-        for (size_t j = 0; j < l->n; j++)
-            if (kt_run_is_for(run, &l->v[j], parent_id)) {
-                if (k == cap) {
-                    cap *= 2;
-                    json_t **nn = realloc(out, cap * sizeof *nn);
-                    if (!nn)
-                        break;
-                    out = nn;
-                }
-                out[k++] = run;
-                break;
+    size_t cap = 16, k = 0;
+    kt_slot *found = malloc(cap * sizeof *found);
+    /* Each (task, value) of the list matches its own runs: a run has one value, so nothing is collected twice. */
+    for (size_t j = 0; found && j < l->n; j++) {
+        const kt_bucket *b = kt_bucket_of(p, kt_str(l->v[j].task, "id"));
+        for (size_t i = 0; b && i < b->n; i++) {
+            if (!kt_run_is_for(b->v[i].run, &l->v[j], parent_id))
+                continue;
+            if (k == cap) {
+                cap *= 2;
+                kt_slot *nn = realloc(found, cap * sizeof *nn);
+                if (!nn)
+                    break;
+                found = nn;
             }
+            found[k++] = b->v[i];
+        }
     }
-    *n = k;
+    qsort(found, k, sizeof *found, kt_slot_cmp);
+    json_t **out = malloc((k ? k : 1) * sizeof *out);
+    for (size_t i = 0; out && i < k; i++)
+        out[i] = found[i].run;
+    free(found);
+    *n = out ? k : 0;
     return out;
 }
 
 static int kt_created(const char *s) { return kt_streq(s, "CREATED") || kt_streq(s, "RESTARTED"); }
 
 /* Execution.isTerminated(tasks, parent): as many terminated runs as tasks. */
-static int kt_all_terminated(const kt_pass *p, const kt_rlist *l, const char *parent_id)
+static int kt_all_terminated(kt_pass *p, const kt_rlist *l, const char *parent_id)
 {
     size_t n, terminated = 0;
     json_t **runs = kt_runs_for(p, l, parent_id, &n);
@@ -244,7 +369,7 @@ static int kt_all_terminated(const kt_pass *p, const kt_rlist *l, const char *pa
     return terminated >= l->n;
 }
 
-static int kt_any_in_state(const kt_pass *p, const kt_rlist *l, const char *parent_id, const char *state)
+static int kt_any_in_state(kt_pass *p, const kt_rlist *l, const char *parent_id, const char *state)
 {
     size_t n;
     int found = 0;
@@ -255,7 +380,7 @@ static int kt_any_in_state(const kt_pass *p, const kt_rlist *l, const char *pare
     return found;
 }
 
-static int kt_any_run(const kt_pass *p, const kt_rlist *l, const char *parent_id)
+static int kt_any_run(kt_pass *p, const kt_rlist *l, const char *parent_id)
 {
     size_t n;
     json_t **runs = kt_runs_for(p, l, parent_id, &n);
@@ -264,7 +389,7 @@ static int kt_any_run(const kt_pass *p, const kt_rlist *l, const char *parent_id
 }
 
 /* Execution.guessFinalState: KILLED, FAILED, WARNING, PAUSED else SUCCESS; then allowFailure / allowWarning. */
-static const char *kt_guess_final(const kt_pass *p, const kt_rlist *l, const char *parent_id, int allow_failure,
+static const char *kt_guess_final(kt_pass *p, const kt_rlist *l, const char *parent_id, int allow_failure,
                                   int allow_warning)
 {
     static const char *const order[] = {"KILLED", "FAILED", "WARNING", "PAUSED"};
@@ -283,7 +408,7 @@ static const char *kt_guess_final(const kt_pass *p, const kt_rlist *l, const cha
 
 /* Execution.findTaskDependingFlowState: the errors list once a task failed (or an error task already ran), else
  * the tasks. Without retries, a FAILED run is always "failed and not retried". */
-static void kt_depending(const kt_pass *p, const kt_rlist *tasks, const kt_rlist *errors, const char *parent_id,
+static void kt_depending(kt_pass *p, const kt_rlist *tasks, const kt_rlist *errors, const char *parent_id,
                          kt_rlist *out)
 {
     int use_errors = (errors && errors->n && kt_any_run(p, errors, parent_id)) ||
@@ -732,7 +857,7 @@ static void kt_run_labels(kt_pass *p, const json_t *task, json_t *run)
 /* handleWorkerTask and friends: every CREATED run starts. */
 static void kt_start_run(kt_pass *p, json_t *run)
 {
-    const json_t *task = kt_exec_find_task(p->f->flow, kt_str(run, "taskId"));
+    const json_t *task = kt_task_of(p, kt_str(run, "taskId"));
     char err[600] = "";
     if (!task) {
         kt_log(p, run, "ERROR", "task '%s' is not in this flow revision", kt_str(run, "taskId"));
@@ -888,7 +1013,7 @@ static int kt_process(kt_pass *p)
         json_t *run = json_array_get(kt_runs(p), i);
         if (!kt_state_is_running(kt_state_current(run)))
             continue;
-        const json_t *task = kt_exec_find_task(p->f->flow, kt_str(run, "taskId"));
+        const json_t *task = kt_task_of(p, kt_str(run, "taskId"));
         if (task && kt_is_flowable(task))
             kt_flowable_nexts(p, task, run);
     }
@@ -902,7 +1027,7 @@ static int kt_process(kt_pass *p)
         json_t *run = json_array_get(kt_runs(p), i);
         if (!kt_state_is_running(kt_state_current(run)))
             continue;
-        const json_t *task = kt_exec_find_task(p->f->flow, kt_str(run, "taskId"));
+        const json_t *task = kt_task_of(p, kt_str(run, "taskId"));
         if (!task || !kt_is_flowable(task))
             continue;
         const char *st = kt_flowable_state(p, task, run);
@@ -932,7 +1057,7 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
     if (!kt_state_is_valid(ev->state) || !kt_state_is_terminated(ev->state))
         return KT_EINVAL;
     const char *state = ev->state;
-    const json_t *task = kt_exec_find_task(p->f->flow, kt_str(tr, "taskId"));
+    const json_t *task = kt_task_of(p, kt_str(tr, "taskId"));
     json_t *attempt = json_array_get(json_object_get(tr, "attempts"), n - 1);
     kt_state_set(json_object_get(attempt, "state"), state, ev->ended_us);
     /* Worker rules (2.4 step 6): allowFailure turns FAILED into WARNING, allowWarning WARNING into SUCCESS. */
@@ -957,23 +1082,31 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
         fx->stale = 1;
         return KT_OK;
     }
-    kt_pass p = {.f = flow, .ex = execution, .idgen = idgen, .fx = fx, .now = ev->now_us};
+    kt_pass p = {.f = flow, .ex = execution, .idgen = idgen, .fx = fx, .now = ev->now_us,
+                 .by_task = kt_map_new(), .by_id = kt_map_new()};
+    kt_status rc = KT_OK;
+    if (!p.by_task || !p.by_id) {
+        rc = KT_ENOMEM;
+        goto done;
+    }
     switch (ev->kind) {
     case KT_EV_START: break;
     case KT_EV_RESULT: {
-        kt_status st = kt_apply_result(&p, ev);
-        if (st || fx->stale)
-            return st;
+        rc = kt_apply_result(&p, ev);
+        if (rc || fx->stale)
+            goto done;
         break;
     }
     case KT_EV_LOST: {
         size_t index;
         json_t *tr = kt_taskrun_find_at(execution, ev->taskrun_id, &index);
-        if (!tr)
-            return KT_ENOTFOUND;
+        if (!tr) {
+            rc = KT_ENOTFOUND;
+            goto done;
+        }
         if (kt_state_is_terminated(kt_state_current(tr))) {
             fx->stale = 1;
-            return KT_OK;
+            goto done;
         }
         /* The interrupted attempt ends FAILED; the task runs again as a new attempt (Kestra resubmits the
          * WorkerTask of a dead worker). */
@@ -984,12 +1117,14 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
         kt_dispatch(&p, tr);
         break;
     }
-    default: return KT_EINVAL;
+    default: rc = KT_EINVAL; goto done;
     }
     for (int i = 0; i < KT_PASS_LIMIT; i++) {
         p.changed = 0;
         if (kt_process(&p) || !p.changed)
             break;
     }
-    return KT_OK;
+done:
+    kt_index_free(&p);
+    return rc;
 }

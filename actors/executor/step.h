@@ -36,6 +36,7 @@ typedef struct kt_exec_event {
 typedef struct kt_exec_flow {
     const json_t *flow;        /* Kestra Flow JSON: tasks, errors, outputs, variables... */
     kt_tmpl_cache *templates;  /* compiled expressions of this revision (may be NULL) */
+    const struct kt_map *tasks; /* task id -> task, from kt_exec_index_tasks (may be NULL: searched each time) */
 } kt_exec_flow;
 
 /* One task attempt to hand to a worker. */
@@ -77,6 +78,8 @@ typedef void (*kt_exec_idgen)(char *out); /* writes a new id (KT_ID_LEN + 1 byte
 kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_exec_idgen idgen,
                        kt_exec_effects *fx);
 
+/* Every task of the flow by id (nested ones included), for kt_exec_flow.tasks; free with kt_map_free. */
+struct kt_map *kt_exec_index_tasks(const json_t *flow);
 /* Depth-first search of a task tree (tasks, errors, then, else, cases, defaults, Dag entries) by id. */
 const json_t *kt_exec_find_task(const json_t *flow, const char *task_id);
 
