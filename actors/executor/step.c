@@ -53,6 +53,15 @@ typedef struct kt_pass {
     kt_map *by_task; /* taskId -> kt_bucket (all parents: a task has one run per parent run and loop value) */
     kt_map *by_id;   /* taskrun id -> position + 1 */
     size_t indexed;
+    /* The same (list, parent) is asked for several times per pass (depending, end check, next): remember the
+     * answers until a run is appended. */
+    struct kt_memo {
+        uint64_t sig;
+        size_t indexed;
+        json_t **runs;
+        size_t n;
+    } memo[8];
+    unsigned memo_next;
 } kt_pass;
 
 /* ---- small helpers ------------------------------------------------------------------------------- */
@@ -130,6 +139,8 @@ static void kt_index_sync(kt_pass *p)
 
 static void kt_index_free(kt_pass *p)
 {
+    for (size_t i = 0; i < sizeof p->memo / sizeof *p->memo; i++)
+        free(p->memo[i].runs);
     size_t pos = 0;
     const char *key;
     void *val;
@@ -326,8 +337,8 @@ static int kt_slot_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The runs of a resolved list under a parent, in taskRunList order. Caller frees the array. */
-static json_t **kt_runs_for(kt_pass *p, const kt_rlist *l, const char *parent_id, size_t *n)
+/* The runs of a resolved list under a parent, in taskRunList order. */
+static json_t **kt_runs_collect(kt_pass *p, const kt_rlist *l, const char *parent_id, size_t *n)
 {
     size_t cap = 16, k = 0;
     kt_slot *found = malloc(cap * sizeof *found);
@@ -356,6 +367,37 @@ static json_t **kt_runs_for(kt_pass *p, const kt_rlist *l, const char *parent_id
     return out;
 }
 
+static uint64_t kt_sig_str(uint64_t h, const char *s)
+{
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (h ^ 0xff) * 1099511628211ULL;
+}
+
+/* Same as kt_runs_collect, memoised for the pass; the array belongs to the pass (do not free it). */
+static json_t **kt_runs_for(kt_pass *p, const kt_rlist *l, const char *parent_id, size_t *n)
+{
+    kt_index_sync(p);
+    uint64_t sig = kt_sig_str(1469598103934665603ULL, parent_id);
+    for (size_t i = 0; i < l->n; i++) {
+        sig = (sig ^ (uint64_t)(uintptr_t)l->v[i].task) * 1099511628211ULL;
+        sig = kt_sig_str(sig, l->v[i].value);
+    }
+    sig ^= l->n;
+    for (size_t i = 0; i < sizeof p->memo / sizeof *p->memo; i++)
+        if (p->memo[i].runs && p->memo[i].sig == sig && p->memo[i].indexed == p->indexed) {
+            *n = p->memo[i].n;
+            return p->memo[i].runs;
+        }
+    struct kt_memo *m = &p->memo[p->memo_next++ % (sizeof p->memo / sizeof *p->memo)];
+    free(m->runs);
+    m->runs = kt_runs_collect(p, l, parent_id, &m->n);
+    m->sig = sig;
+    m->indexed = p->indexed;
+    *n = m->n;
+    return m->runs;
+}
+
 static int kt_created(const char *s) { return kt_streq(s, "CREATED") || kt_streq(s, "RESTARTED"); }
 
 /* Execution.isTerminated(tasks, parent): as many terminated runs as tasks. */
@@ -365,7 +407,6 @@ static int kt_all_terminated(kt_pass *p, const kt_rlist *l, const char *parent_i
     json_t **runs = kt_runs_for(p, l, parent_id, &n);
     for (size_t i = 0; i < n; i++)
         terminated += kt_state_is_terminated(kt_state_current(runs[i]));
-    free(runs);
     return terminated >= l->n;
 }
 
@@ -376,15 +417,13 @@ static int kt_any_in_state(kt_pass *p, const kt_rlist *l, const char *parent_id,
     json_t **runs = kt_runs_for(p, l, parent_id, &n);
     for (size_t i = 0; i < n && !found; i++)
         found = kt_streq(kt_state_current(runs[i]), state);
-    free(runs);
     return found;
 }
 
 static int kt_any_run(kt_pass *p, const kt_rlist *l, const char *parent_id)
 {
     size_t n;
-    json_t **runs = kt_runs_for(p, l, parent_id, &n);
-    free(runs);
+    kt_runs_for(p, l, parent_id, &n);
     return n > 0;
 }
 
@@ -446,21 +485,17 @@ static void kt_next_sequential(kt_pass *p, const kt_rlist *cur, const json_t *pa
     size_t n;
     json_t **runs = kt_runs_for(p, cur, parent_id, &n);
     if (n == 0) {
-        free(runs);
         kt_create_run(p, &cur->v[0], parent);
         return;
     }
     long last = -1;
     for (size_t i = 0; i < n; i++) {
         const char *s = kt_state_current(runs[i]);
-        if (kt_created(s) || kt_state_is_running(s)) {
-            free(runs);
+        if (kt_created(s) || kt_state_is_running(s))
             return;
-        }
         if (kt_state_is_terminated(s))
             last = (long)i;
     }
-    free(runs);
     if (last >= 0 && cur->n > (size_t)last + 1)
         kt_create_run(p, &cur->v[last + 1], parent);
 }
@@ -480,10 +515,8 @@ static void kt_next_parallel(kt_pass *p, const kt_rlist *cur, const json_t *pare
         running += kt_state_is_running(s);
         created |= kt_created(s);
     }
-    if ((concurrent > 0 && (long)running > concurrent) || created) {
-        free(runs);
+    if ((concurrent > 0 && (long)running > concurrent) || created)
         return;
-    }
     long slots = concurrent > 0 ? concurrent - (long)running : -1;
     for (size_t j = 0; j < cur->n && slots != 0; j++) {
         if (kt_run_for(p, &cur->v[j], parent_id))
@@ -509,7 +542,6 @@ static void kt_next_parallel(kt_pass *p, const kt_rlist *cur, const json_t *pare
         if (slots > 0)
             slots--;
     }
-    free(runs);
 }
 
 /* FlowableUtils.resolveConcurrentNexts (ForEach with concurrencyLimit != 1): at most `limit` open runs; on each
@@ -523,7 +555,6 @@ static void kt_next_concurrent(kt_pass *p, const kt_rlist *cur, const json_t *pa
     json_t **runs = kt_runs_for(p, cur, parent_id, &n);
     for (size_t i = 0; i < n; i++)
         open += !kt_state_is_terminated(kt_state_current(runs[i]));
-    free(runs);
     if (limit > 0 && (long)open >= limit)
         return;
     size_t slots = limit > 0 ? (size_t)(limit - (long)open) : cur->n;
