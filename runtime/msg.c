@@ -14,6 +14,7 @@ static const char *const kt_msg_names[KT_MSG_TYPE_MAX] = {
     [KT_MSG_WORKER_RESULT] = "WorkerResult",
     [KT_MSG_LOG_BATCH] = "LogBatch",
     [KT_MSG_PING] = "Ping",
+    [KT_MSG_EXEC_TIMER] = "ExecutionTimer",
 };
 
 const char *kt_msg_type_name(kt_msg_type t)
@@ -339,6 +340,33 @@ kt_status kt_msg_decode_log_batch(const msgpack_object *body, kt_msg_log_batch *
 void kt_msg_log_batch_clear(kt_msg_log_batch *b)
 {
     json_decref(b->entries);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- ExecutionTimer ------------------------------------------------------------------------------ */
+
+void kt_msg_encode_exec_timer(kt_outmsg *o, const kt_msg_exec_timer *b)
+{
+    msgpack_pack_array(&o->pk, 2);
+    kt_pack_cstr(&o->pk, b->execution_id);
+    kt_pack_cstr(&o->pk, b->taskrun_id);
+}
+
+kt_status kt_msg_decode_exec_timer(const msgpack_object *body, kt_msg_exec_timer *b)
+{
+    memset(b, 0, sizeof *b);
+    const msgpack_object *f = kt_mp_fields(body, 2);
+    if (!f || kt_mp_str(&f[0], &b->execution_id, 0) || kt_mp_str(&f[1], &b->taskrun_id, 0)) {
+        kt_msg_exec_timer_clear(b);
+        return KT_EPROTO;
+    }
+    return KT_OK;
+}
+
+void kt_msg_exec_timer_clear(kt_msg_exec_timer *b)
+{
+    free(b->execution_id);
+    free(b->taskrun_id);
     memset(b, 0, sizeof *b);
 }
 

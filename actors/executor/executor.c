@@ -103,6 +103,13 @@ struct kt_executor {
     uint64_t commits;
     kt_executor_observer observer;
     void *observer_ud;
+    /* delays produced this turn (retries): armed only once their transition is committed */
+    struct kt_pending_timer {
+        char execution_id[KT_ID_LEN + 1];
+        char taskrun_id[32];
+        int64_t at_us;
+    } *timers;
+    size_t ntimers, captimers;
 };
 
 static void kt_executor_idgen(char *out) { kt_id_new(out); }
@@ -284,6 +291,20 @@ static void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event 
         kt_executor_log(ex, run->execution, tr, tr && kt_taskrun_attempts(tr) ? (uint32_t)kt_taskrun_attempts(tr) - 1 : 0,
                         fx.logs[i].level, fx.logs[i].message);
     }
+    for (size_t i = 0; i < fx.ntimers; i++) {
+        if (ex->ntimers == ex->captimers) {
+            size_t cap = ex->captimers ? ex->captimers * 2 : 16;
+            struct kt_pending_timer *n = realloc(ex->timers, cap * sizeof *n);
+            if (!n)
+                break;
+            ex->timers = n;
+            ex->captimers = cap;
+        }
+        struct kt_pending_timer *t = &ex->timers[ex->ntimers++];
+        snprintf(t->execution_id, sizeof t->execution_id, "%s", json_string_value(json_object_get(run->execution, "id")));
+        snprintf(t->taskrun_id, sizeof t->taskrun_id, "%s", fx.timers[i].taskrun_id);
+        t->at_us = fx.timers[i].at_us;
+    }
     for (size_t i = 0; i < fx.ndispatch; i++)
         kt_executor_prepare_job(ex, run, &fx.dispatch[i]);
     if (fx.dispatch_overflow)
@@ -377,6 +398,21 @@ static void kt_executor_send_replies(kt_executor *ex)
     ex->nreplies = 0;
 }
 
+/* Delays become messages to ourselves (kt_node_send_after): the loop's timers, not a polling thread. */
+static void kt_executor_arm_timers(kt_executor *ex)
+{
+    int64_t now = kt_now_us();
+    for (size_t i = 0; i < ex->ntimers; i++) {
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_EXEC_TIMER, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+        kt_msg_exec_timer body = {.execution_id = ex->timers[i].execution_id, .taskrun_id = ex->timers[i].taskrun_id};
+        kt_msg_encode_exec_timer(&o, &body);
+        int64_t delay = ex->timers[i].at_us > now ? (ex->timers[i].at_us - now + 999) / 1000 : 0;
+        kt_node_send_after(kt_actor_node(ex->self), kt_actor_address(ex->self), &o, (uint64_t)delay);
+    }
+    ex->ntimers = 0;
+}
+
 static void kt_executor_queue_reply(kt_executor *ex, const kt_msg *m, kt_status st, const char *message)
 {
     if (ex->nreplies == ex->capreplies) {
@@ -457,6 +493,7 @@ static void kt_executor_flush(kt_actor *a)
     ex->fresh = NULL;
     ex->fresh_tail = &ex->fresh;
     kt_executor_send_replies(ex);
+    kt_executor_arm_timers(ex);
     kt_executor_pump(ex);
 }
 
@@ -522,6 +559,18 @@ static void kt_executor_receive(kt_actor *a, const kt_msg *m)
     switch (m->type) {
     case KT_MSG_EXECUTION_CREATE: kt_executor_on_create(ex, m); break;
     case KT_MSG_WORKER_RESULT: kt_executor_on_result(ex, m); break;
+    case KT_MSG_EXEC_TIMER: {
+        kt_msg_exec_timer t;
+        if (kt_msg_decode_exec_timer(m->body, &t) != KT_OK)
+            break;
+        kt_run *run = kt_map_get(ex->runs, t.execution_id);
+        if (run) {
+            kt_exec_event ev = {.kind = KT_EV_RETRY, .now_us = kt_now_us(), .taskrun_id = t.taskrun_id};
+            kt_executor_apply(ex, run, &ev);
+        }
+        kt_msg_exec_timer_clear(&t);
+        break;
+    }
     case KT_MSG_LOG_BATCH: {
         kt_msg_log_batch b;
         if (kt_msg_decode_log_batch(m->body, &b) == KT_OK) {
@@ -655,6 +704,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
         free(ex->replies[i].message);
     free(ex->replies);
     free(ex->workers);
+    free(ex->timers);
     free(ex->dirty);
     json_decref(ex->logs);
     free(ex);
@@ -706,6 +756,18 @@ static void kt_executor_resume(kt_executor *ex)
             kt_executor_apply(ex, run, &ev);
         }
         json_decref(running);
+        /* Retry delays lived in the previous process's timers: those retries run now. */
+        json_t *retrying = json_array();
+        json_array_foreach(json_object_get(run->execution, "taskRunList"), k, tr) {
+            const char *st = kt_state_current(tr);
+            if (st && !strcmp(st, "RETRYING"))
+                json_array_append(retrying, json_object_get(tr, "id"));
+        }
+        json_array_foreach(retrying, k, tr) {
+            kt_exec_event ev = {.kind = KT_EV_RETRY, .now_us = kt_now_us(), .taskrun_id = json_string_value(tr)};
+            kt_executor_apply(ex, run, &ev);
+        }
+        json_decref(retrying);
         kt_exec_event ev = {.kind = KT_EV_START, .now_us = kt_now_us()};
         kt_executor_apply(ex, run, &ev);
     }

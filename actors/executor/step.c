@@ -3,6 +3,7 @@
 #include "actors/executor/step.h"
 #include "actors/executor/model.h"
 #include "actors/executor/render.h"
+#include "actors/executor/retry.h"
 #include "flow/inputs.h"
 #include "flow/tasks.h"
 #include "runtime/id.h"
@@ -1029,8 +1030,8 @@ static int kt_process(kt_pass *p)
     kt_resolve_plain(json_object_get(p->f->flow, "errors"), &errors);
     kt_depending(p, &tasks, &errors, NULL, &cur);
     int ended = 0;
-    /* handleEnd */
-    if (kt_all_terminated(p, &cur, NULL)) {
+    /* handleEnd (not while a retry is pending) */
+    if (!kt_streq(kt_state_current(p->ex), "RETRYING") && kt_all_terminated(p, &cur, NULL)) {
         kt_on_end(p);
         ended = 1;
         goto done;
@@ -1074,6 +1075,50 @@ done:
 
 /* ---- events -------------------------------------------------------------------------------------- */
 
+/* The retry policy of a failed run: its task's own, else the nearest ancestor flowable's, else the flow's. */
+static const json_t *kt_retry_policy(kt_pass *p, const json_t *run, const json_t *task, int *own)
+{
+    *own = 0;
+    if (json_object_get(task, "retry")) {
+        *own = 1;
+        return json_object_get(task, "retry");
+    }
+    kt_index_sync(p);
+    for (const char *pid = kt_str(run, "parentTaskRunId"); pid;) {
+        uintptr_t pos = (uintptr_t)kt_map_get(p->by_id, pid);
+        const json_t *parent = pos ? json_array_get(kt_runs(p), pos - 1) : NULL;
+        if (!parent)
+            break;
+        const json_t *ptask = kt_task_of(p, kt_str(parent, "taskId"));
+        if (json_object_get(ptask, "retry"))
+            return json_object_get(ptask, "retry");
+        pid = kt_str(parent, "parentTaskRunId");
+    }
+    return json_object_get(p->f->flow, "retry");
+}
+
+/* A deterministic draw in [0, 1) for random retry intervals, so a step stays a pure function of its inputs. */
+static double kt_retry_draw(const json_t *run)
+{
+    uint64_t h = kt_sig_str(1469598103934665603ULL, kt_str(run, "id")) + kt_taskrun_attempts(run);
+    return (double)(h % 1000003) / 1000003.0;
+}
+
+/* A failed attempt with a retry due: the run and the execution go RETRYING until the timer brings it back. */
+static int kt_schedule_retry(kt_pass *p, json_t *run, size_t index, const json_t *task, int64_t at)
+{
+    (void)task;
+    kt_state_set(json_object_get(run, "state"), "FAILED", p->now);
+    kt_state_set(json_object_get(run, "state"), "RETRYING", p->now);
+    kt_touch(p, index);
+    kt_exec_effects *fx = p->fx;
+    if (fx->ntimers < KT_EXEC_MAX_TIMERS) {
+        snprintf(fx->timers[fx->ntimers].taskrun_id, sizeof fx->timers[0].taskrun_id, "%s", kt_str(run, "id"));
+        fx->timers[fx->ntimers++].at_us = at;
+    }
+    return 1;
+}
+
 static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
 {
     size_t index;
@@ -1091,12 +1136,33 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
     const json_t *task = kt_task_of(p, kt_str(tr, "taskId"));
     json_t *attempt = json_array_get(json_object_get(tr, "attempts"), n - 1);
     kt_state_set(json_object_get(attempt, "state"), state, ev->ended_us);
+    json_object_set_new(tr, "outputs", ev->outputs ? json_deep_copy(ev->outputs) : json_object());
+    const json_t *own_policy = json_object_get(task, "retry");
+    if (!strcmp(state, "SUCCESS") && own_policy && kt_retry_warns(own_policy, n - 1))
+        state = "WARNING"; /* warningOnRetry (§5.4) */
+    if (!strcmp(state, "FAILED") && task) {
+        /* Retries (§2.7): RETRY_FAILED_TASK re-runs the same task run as a new attempt once the delay is over. */
+        int own;
+        const json_t *policy = kt_retry_policy(p, tr, task, &own);
+        int64_t at = 0;
+        char err[256];
+        int due = 0;
+        if (policy && kt_retry_creates_execution(policy))
+            kt_log(p, tr, "WARN", "retry behavior CREATE_NEW_EXECUTION is not supported yet: the task is not retried");
+        else if (policy && (due = kt_retry_next(policy, tr, kt_retry_draw(tr), &at, err, sizeof err)) < 0)
+            kt_log(p, tr, "ERROR", "%s", err);
+        if (due > 0) {
+            if (own && !kt_str(tr, "parentTaskRunId")) /* Kestra ends the execution FAILED before deciding (§2.7) */
+                kt_state_set(json_object_get(p->ex, "state"), "FAILED", p->now);
+            kt_state_set(json_object_get(p->ex, "state"), "RETRYING", p->now);
+            return kt_schedule_retry(p, tr, index, task, at) ? KT_OK : KT_OK;
+        }
+    }
     /* Worker rules (2.4 step 6): allowFailure turns FAILED into WARNING, allowWarning WARNING into SUCCESS. */
     if (!strcmp(state, "FAILED") && task && json_is_true(json_object_get(task, "allowFailure")))
         state = "WARNING";
     if (!strcmp(state, "WARNING") && task && json_is_true(json_object_get(task, "allowWarning")))
         state = "SUCCESS";
-    json_object_set_new(tr, "outputs", ev->outputs ? json_deep_copy(ev->outputs) : json_object());
     kt_state_set(json_object_get(tr, "state"), state, ev->ended_us);
     kt_touch(p, index);
     return KT_OK;
@@ -1146,6 +1212,23 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
             kt_state_set(json_object_get(json_array_get(json_object_get(tr, "attempts"), n - 1), "state"), "FAILED",
                          ev->now_us);
         kt_dispatch(&p, tr);
+        break;
+    }
+    case KT_EV_RETRY: {
+        size_t index;
+        json_t *tr = kt_taskrun_find_at(execution, ev->taskrun_id, &index);
+        if (!tr) {
+            rc = KT_ENOTFOUND;
+            goto done;
+        }
+        if (!kt_streq(kt_state_current(tr), "RETRYING")) {
+            fx->stale = 1;
+            goto done;
+        }
+        /* ExecutionService.retryTask: back to CREATED (attempts kept), the execution RUNNING again */
+        kt_run_set_state(&p, tr, "CREATED");
+        kt_state_set(json_object_get(execution, "state"), "RUNNING", ev->now_us);
+        fx->changed = 1;
         break;
     }
     default: rc = KT_EINVAL; goto done;

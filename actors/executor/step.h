@@ -20,6 +20,7 @@ typedef enum kt_exec_event_kind {
     KT_EV_START,  /* a CREATED execution is taken in (or resumed after a restart) */
     KT_EV_RESULT, /* a worker reports the end of an attempt */
     KT_EV_LOST,   /* the attempt's worker is gone: run the task again as a new attempt */
+    KT_EV_RETRY,  /* a retry delay is over: the RETRYING task run runs again as a new attempt */
 } kt_exec_event_kind;
 
 typedef struct kt_exec_event {
@@ -47,6 +48,12 @@ typedef struct kt_exec_dispatch {
 } kt_exec_dispatch;
 
 /* A line for the task run's logs, produced by the executor itself (runIf, flowable errors...). */
+/* A delayed event the caller must deliver back (KT_EV_RETRY for taskrun_id at at_us): Kestra's ExecutionDelay. */
+typedef struct kt_exec_timer {
+    char taskrun_id[32];
+    int64_t at_us;
+} kt_exec_timer;
+
 typedef struct kt_exec_log {
     char taskrun_id[32];
     char level[8];
@@ -56,6 +63,7 @@ typedef struct kt_exec_log {
 #define KT_EXEC_MAX_DISPATCH 128
 #define KT_EXEC_MAX_TOUCHED 256
 #define KT_EXEC_MAX_LOGS 8
+#define KT_EXEC_MAX_TIMERS 16
 
 typedef struct kt_exec_effects {
     int changed;          /* the execution must be persisted */
@@ -71,6 +79,8 @@ typedef struct kt_exec_effects {
     int touched_all;
     size_t nlogs;
     kt_exec_log logs[KT_EXEC_MAX_LOGS];
+    size_t ntimers;
+    kt_exec_timer timers[KT_EXEC_MAX_TIMERS];
 } kt_exec_effects;
 
 typedef void (*kt_exec_idgen)(char *out); /* writes a new id (KT_ID_LEN + 1 bytes) */

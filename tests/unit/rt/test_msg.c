@@ -177,6 +177,25 @@ static void test_log_batch_and_ping(void **s)
     kt_outmsg_destroy(&o);
 }
 
+static void test_exec_timer(void **s)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_TIMER, "executor", "worker@n1", 42);
+    kt_msg_exec_timer in = {.execution_id = "e1", .taskrun_id = "tr9"}, out;
+    kt_msg_encode_exec_timer(&o, &in);
+    msgpack_unpacked u;
+    kt_msg m;
+    roundtrip_head(&o, &u, &m, KT_MSG_EXEC_TIMER);
+    assert_int_equal(kt_msg_decode_exec_timer(m.body, &out), KT_OK);
+    assert_string_equal(out.execution_id, "e1");
+    assert_string_equal(out.taskrun_id, "tr9");
+    kt_msg_exec_timer_clear(&out);
+    kt_msg_ping ping;
+    assert_int_equal(kt_msg_decode_ping(m.body, &ping), KT_EPROTO); /* strings where a ping has integers */
+    msgpack_unpacked_destroy(&u);
+    kt_outmsg_destroy(&o);
+}
+
 /* Anything off the wire: truncations and garbage must fail cleanly. */
 static void test_malformed(void **s)
 {
@@ -237,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_execution_create_and_reply),
         cmocka_unit_test(test_worker_job_and_result),
         cmocka_unit_test(test_log_batch_and_ping),
+        cmocka_unit_test(test_exec_timer),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_ids_and_clock),
     };
