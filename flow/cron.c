@@ -8,7 +8,7 @@
  *    stops at the change and starts again from there. Wall times inside a gap are thus never reached (skipped)
  *    and wall times repeated by an overlap are reached twice; the overlap rule of cron.h then drops the second
  *    instant of non-interval schedules.
- * Zone offsets come from flow/expr_tz.h (cached TZif reader of the expression engine), which exposes the
+ * Zone offsets come from flow/tz.h (cached TZif reader shared with the date filters), which exposes the
  * offset at an instant but not the transition list; transitions are found by probing one day apart then
  * bisecting, which assumes no zone changes offset twice within a day (true of every tzdb zone). */
 #include <ctype.h>
@@ -19,7 +19,8 @@
 #include <strings.h>
 
 #include "flow/cron.h"
-#include "flow/expr_tz.h"
+#include "flow/isodate.h"
+#include "flow/tz.h"
 
 #define HORIZON_YEARS 8
 #define HORIZON_S ((int64_t)HORIZON_YEARS * 366 * 86400)
@@ -308,11 +309,7 @@ static int prev_set(uint64_t mask, int from, int lo)
     return -1;
 }
 
-static int weekday(int64_t y, int mo, int d)
-{
-    int64_t w = (kx_days_from_civil(y, mo, d) + 4) % 7; /* 1970-01-01 was a Thursday */
-    return (int)(w < 0 ? w + 7 : w);
-}
+static int weekday(int64_t y, int mo, int d) { return kt_isodate_weekday(kt_isodate_days_from_civil(y, mo, d)); }
 
 /* cron-utils (no '?' support, no matchDayOfWeekAndDayOfMonth): a field that is exactly `*` defers to the
  * other one; two restricted fields match as a union. */
@@ -329,7 +326,7 @@ static int day_ok(const kt_cron *c, int64_t y, int mo, int d)
 static void day_fwd(wall *w)
 {
     w->h = w->mi = w->s = 0;
-    if (++w->d > kx_month_days(w->y, w->mo)) {
+    if (++w->d > kt_isodate_month_days(w->y, w->mo)) {
         w->d = 1;
         if (++w->mo > 12) {
             w->mo = 1;
@@ -347,20 +344,20 @@ static void day_back(wall *w)
             w->mo = 12;
             w->y--;
         }
-        w->d = kx_month_days(w->y, w->mo);
+        w->d = kt_isodate_month_days(w->y, w->mo);
     }
 }
 
 static void to_wall(int64_t local_s, wall *w)
 {
-    kx_local l;
-    kx_local_from_epoch(local_s, &l);
+    kt_isodate_local l;
+    kt_isodate_local_from_seconds(local_s, &l);
     *w = (wall){l.year, l.month, l.day, l.hour, l.minute, l.second};
 }
 
 static int64_t from_wall(const wall *w)
 {
-    return kx_days_from_civil(w->y, w->mo, w->d) * 86400 + w->h * 3600 + w->mi * 60 + w->s;
+    return kt_isodate_seconds_from_local(&(kt_isodate_local){w->y, w->mo, w->d, w->h, w->mi, w->s});
 }
 
 /* Smallest matching wall time >= local_s; -1 when none within the horizon. Each failed field jumps to the
@@ -423,7 +420,7 @@ static int wall_prev(const kt_cron *c, int64_t local_s, int64_t *out)
                 w.y--;
                 v = prev_set(c->mon, 12, 1);
             }
-            w = (wall){w.y, v, kx_month_days(w.y, v), 23, 59, 59};
+            w = (wall){w.y, v, kt_isodate_month_days(w.y, v), 23, 59, 59};
         } else if (!day_ok(c, w.y, w.mo, w.d)) {
             day_back(&w);
         } else if (!has(c->hour, w.h)) {
@@ -458,10 +455,10 @@ static int wall_prev(const kt_cron *c, int64_t local_s, int64_t *out)
 
 #define PROBE_S 86400
 
-static int32_t off_at(const kx_zone *z, int64_t t) { return kx_zone_offset_at(z, t); }
+static int32_t off_at(const kt_tz_zone *z, int64_t t) { return kt_tz_offset_at(z, t); }
 
 /* First instant in (t, x] whose offset is not o, or INT64_MAX when the offset holds through x. */
-static int64_t change_after(const kx_zone *z, int64_t t, int64_t x, int32_t o)
+static int64_t change_after(const kt_tz_zone *z, int64_t t, int64_t x, int32_t o)
 {
     if (!z->tz)
         return INT64_MAX;
@@ -483,7 +480,7 @@ static int64_t change_after(const kx_zone *z, int64_t t, int64_t x, int32_t o)
 }
 
 /* Last instant in [x, t) whose offset is not o, or INT64_MIN when the offset holds back to x. */
-static int64_t change_before(const kx_zone *z, int64_t t, int64_t x, int32_t o)
+static int64_t change_before(const kt_tz_zone *z, int64_t t, int64_t x, int32_t o)
 {
     if (!z->tz)
         return INT64_MIN;
@@ -505,7 +502,7 @@ static int64_t change_before(const kx_zone *z, int64_t t, int64_t x, int32_t o)
 }
 
 /* Smallest instant >= t whose wall time matches (no overlap rule). */
-static int raw_next(const kt_cron *c, const kx_zone *z, int64_t t, int64_t *out)
+static int raw_next(const kt_cron *c, const kt_tz_zone *z, int64_t t, int64_t *out)
 {
     for (int64_t end = t + HORIZON_S; t <= end;) {
         int32_t o = off_at(z, t);
@@ -523,7 +520,7 @@ static int raw_next(const kt_cron *c, const kx_zone *z, int64_t t, int64_t *out)
 }
 
 /* Largest instant <= t whose wall time matches (no overlap rule). */
-static int raw_prev(const kt_cron *c, const kx_zone *z, int64_t t, int64_t *out)
+static int raw_prev(const kt_cron *c, const kt_tz_zone *z, int64_t t, int64_t *out)
 {
     for (int64_t end = t - HORIZON_S; t >= end;) {
         int32_t o = off_at(z, t);
@@ -542,7 +539,7 @@ static int raw_prev(const kt_cron *c, const kx_zone *z, int64_t t, int64_t *out)
 
 /* cron-utils' overlap rule (cron.h): the second instant of a repeated wall time is dropped unless the schedule
  * is interval-like around it. */
-static int dropped(const kt_cron *c, const kx_zone *z, int64_t t)
+static int dropped(const kt_cron *c, const kt_tz_zone *z, int64_t t)
 {
     int32_t o = off_at(z, t);
     if (!z->tz || off_at(z, t - 3600) <= o) /* no fall-back in the hour before t */
@@ -555,21 +552,21 @@ static int dropped(const kt_cron *c, const kx_zone *z, int64_t t)
     return n - t >= 7200;
 }
 
-static kt_status zone_for(const char *tz, kx_zone *z)
+static kt_status zone_for(const char *tz, kt_tz_zone *z)
 {
     if (!tz || !*tz) {
         memset(z, 0, sizeof *z);
         z->fixed = 1;
         return KT_OK;
     }
-    return kx_zone_of(tz, z) ? KT_EINVAL : KT_OK;
+    return kt_tz_zone_of(tz, z) ? KT_EINVAL : KT_OK;
 }
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
 kt_status kt_cron_next(const kt_cron *c, int64_t after_us, const char *tz, int64_t *next_us)
 {
-    kx_zone z;
+    kt_tz_zone z;
     if (!c || !next_us || zone_for(tz, &z))
         return KT_EINVAL;
     if (after_us < MIN_S * 1000000 || after_us >= MAX_S * 1000000)
@@ -587,7 +584,7 @@ kt_status kt_cron_next(const kt_cron *c, int64_t after_us, const char *tz, int64
 
 kt_status kt_cron_prev(const kt_cron *c, int64_t before_us, const char *tz, int64_t *prev_us)
 {
-    kx_zone z;
+    kt_tz_zone z;
     if (!c || !prev_us || zone_for(tz, &z))
         return KT_EINVAL;
     if (before_us <= MIN_S * 1000000 || before_us > MAX_S * 1000000)

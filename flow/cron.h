@@ -4,8 +4,8 @@
  * day-of-month and day-of-week are restricted (not exactly `*`), a day matches if EITHER does.
  * Not supported, as in Kestra: `?`, `L`, `W`, `#`, `@reboot`, cron-utils' `|` composites.
  *
- * Evaluation happens in an IANA zone read from the system zoneinfo (through flow/expr_tz.h, the expression
- * engine's cached reader), never through TZ/tzset, so one process can evaluate many zones concurrently.
+ * Evaluation happens in an IANA zone read from the system zoneinfo (through flow/tz.h, the cached reader
+ * shared with the date filters), never through TZ/tzset, so one process can evaluate many zones concurrently.
  * DST rules (cron-utils 9.2.1, the version Kestra pins):
  *  - gap (spring forward): a wall time that does not exist that day does not fire; it is NOT moved to the
  *    first valid instant. `30 2 * * *` in Europe/Paris fires 2025-03-29T02:30+01:00, then 2025-03-31T02:30+02:00.

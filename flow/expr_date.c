@@ -8,12 +8,13 @@
 #include <time.h>
 
 #include "flow/expr_int.h"
-#include "flow/expr_tz.h"
+#include "flow/isodate.h"
+#include "flow/tz.h"
 
 typedef struct dtv {
-    int64_t s;   /* epoch seconds */
-    int32_t ns;  /* nanos of second */
-    kx_zone zone; /* the value's own zone (matters for dateAdd) */
+    int64_t s;       /* epoch seconds */
+    int32_t ns;      /* nanos of second */
+    kt_tz_zone zone; /* the value's own zone (matters for dateAdd) */
 } dtv;
 
 static const char *const k_months[] = {"January", "February", "March",     "April",   "May",      "June",
@@ -29,15 +30,15 @@ int kx_date_now_us(int64_t *us)
 }
 
 /* 1 = Monday ... 7 = Sunday */
-static int iso_dow(int64_t days) { return (int)(((days % 7) + 7 + 3) % 7) + 1; }
+static int iso_dow(int64_t days) { return (kt_isodate_weekday(days) + 6) % 7 + 1; }
 
 /* ---- formatting ---- */
 
 typedef struct fctx {
-    kx_local l;
+    kt_isodate_local l;
     int64_t days, s;
     int32_t ns, off;
-    const kx_zone *zone;
+    const kt_tz_zone *zone;
 } fctx;
 
 static void pad(kx_buf *b, int64_t v, int width)
@@ -78,13 +79,13 @@ static int64_t sunday_start(int64_t days) { return days - iso_dow(days) % 7; }
 
 static void us_week(const fctx *f, int *week, int64_t *wyear)
 {
-    int64_t next = sunday_start(kx_days_from_civil(f->l.year + 1, 1, 1));
+    int64_t next = sunday_start(kt_isodate_days_from_civil(f->l.year + 1, 1, 1));
     if (f->days >= next) {
         *week = 1;
         *wyear = f->l.year + 1;
         return;
     }
-    *week = (int)((f->days - sunday_start(kx_days_from_civil(f->l.year, 1, 1))) / 7 + 1);
+    *week = (int)((f->days - sunday_start(kt_isodate_days_from_civil(f->l.year, 1, 1))) / 7 + 1);
     *wyear = f->l.year;
 }
 
@@ -93,9 +94,9 @@ static void iso_week(int64_t days, int *week, int64_t *wyear)
 {
     int64_t thursday = days - iso_dow(days) + 4, y;
     int m, d;
-    kx_civil_from_days(thursday, &y, &m, &d);
+    kt_isodate_civil_from_days(thursday, &y, &m, &d);
     *wyear = y;
-    *week = (int)((thursday - kx_days_from_civil(y, 1, 1)) / 7 + 1);
+    *week = (int)((thursday - kt_isodate_days_from_civil(y, 1, 1)) / 7 + 1);
 }
 
 static int fmt_pattern(kx_buf *b, const fctx *f, const char *p, char *err, size_t errcap)
@@ -153,7 +154,7 @@ static int fmt_pattern(kx_buf *b, const fctx *f, const char *p, char *err, size_
             else kx_buf_putc(b, k_months[f->l.month - 1][0]);
             break;
         case 'd': pad(b, f->l.day, n); break;
-        case 'D': pad(b, f->days - kx_days_from_civil(f->l.year, 1, 1) + 1, n); break;
+        case 'D': pad(b, f->days - kt_isodate_days_from_civil(f->l.year, 1, 1) + 1, n); break;
         case 'Q':
         case 'q': {
             int q = (f->l.month - 1) / 3 + 1;
@@ -171,7 +172,7 @@ static int fmt_pattern(kx_buf *b, const fctx *f, const char *p, char *err, size_
             break;
         }
         case 'W': {
-            int64_t first = kx_days_from_civil(f->l.year, f->l.month, 1);
+            int64_t first = kt_isodate_days_from_civil(f->l.year, f->l.month, 1);
             pad(b, (f->days - sunday_start(first)) / 7 + 1, n);
             break;
         }
@@ -212,7 +213,7 @@ static int fmt_pattern(kx_buf *b, const fctx *f, const char *p, char *err, size_
         case 'z':
             if (n == 4 && (!strcmp(f->zone->id, "UTC") || !strcmp(f->zone->id, "Etc/UTC")))
                 kx_buf_puts(b, "Coordinated Universal Time");
-            else kx_buf_puts(b, kx_zone_abbr_at(f->zone, f->s));
+            else kx_buf_puts(b, kt_tz_abbr_at(f->zone, f->s));
             break;
         case 'O':
             kx_buf_puts(b, "GMT");
@@ -274,14 +275,14 @@ static int fmt_named(kx_buf *b, const fctx *f, const char *name)
         if (f->zone->region) kx_buf_printf(b, "[%s]", f->zone->id);
     } else if (!strcmp(name, "iso_instant")) {
         fctx u = *f;
-        kx_local_from_epoch(f->s, &u.l);
+        kt_isodate_local_from_seconds(f->s, &u.l);
         iso_date(b, &u);
         kx_buf_putc(b, 'T');
         iso_time(b, &u);
         kx_buf_putc(b, 'Z');
     } else if (!strcmp(name, "iso_ordinal_date")) {
         pad(b, f->l.year, 4);
-        kx_buf_printf(b, "-%03lld", (long long)(f->days - kx_days_from_civil(f->l.year, 1, 1) + 1));
+        kx_buf_printf(b, "-%03lld", (long long)(f->days - kt_isodate_days_from_civil(f->l.year, 1, 1) + 1));
         iso_off(b, f);
     } else if (!strcmp(name, "iso_week_date")) {
         int w;
@@ -314,12 +315,11 @@ static const char *named_pattern(const char *name)
     return name;
 }
 
-static json_t *format_dt(kx_env *env, const kx_node *n, const dtv *d, const kx_zone *zout, const char *format)
+static json_t *format_dt(kx_env *env, const kx_node *n, const dtv *d, const kt_tz_zone *zout, const char *format)
 {
     fctx f = {.s = d->s, .ns = d->ns, .zone = zout};
-    f.off = kx_zone_offset_at(zout, d->s);
-    kx_local_from_epoch(d->s + f.off, &f.l);
-    f.days = kx_days_from_civil(f.l.year, f.l.month, f.l.day);
+    f.off = kt_tz_local_at(zout, d->s, &f.l);
+    f.days = kt_isodate_days_from_civil(f.l.year, f.l.month, f.l.day);
     kx_buf b = {0};
     char err[128] = "";
     if (!fmt_named(&b, &f, format) && fmt_pattern(&b, &f, named_pattern(format), err, sizeof err)) {
@@ -339,7 +339,7 @@ typedef struct pres {
     int month, day, hour, minute, second, ns, pm;
     int has_date, has_time, has_off, has_zone, has_ampm;
     int32_t off;
-    kx_zone zone;
+    kt_tz_zone zone;
 } pres;
 
 static int digits(const char **p, int min, int max, int64_t *out)
@@ -429,7 +429,7 @@ static size_t parse_iso(const char *s, pres *r)
             if (!e || e - p - 1 >= 63) return (size_t)(p - s);
             char id[64];
             snprintf(id, sizeof id, "%.*s", (int)(e - p - 1), p + 1);
-            if (kx_zone_of(id, &r->zone)) return (size_t)(p - s);
+            if (kt_tz_zone_of(id, &r->zone)) return (size_t)(p - s);
             r->has_zone = 1;
             p = e + 1;
         }
@@ -562,7 +562,7 @@ static size_t parse_pattern(const char *s, const char *pat, pres *r)
             while (*e && (isalnum((unsigned char)*e) || strchr("/_+-:", *e))) e++;
             char id[64];
             snprintf(id, sizeof id, "%.*s", (int)(e - p < 63 ? e - p : 63), p);
-            if (kx_zone_of(id, &r->zone)) return (size_t)(p - s);
+            if (kt_tz_zone_of(id, &r->zone)) return (size_t)(p - s);
             r->has_zone = 1;
             p = e;
             break;
@@ -618,12 +618,12 @@ static size_t parse_rfc1123(const char *s, pres *r)
 
 static int valid_fields(const pres *r)
 {
-    return r->month >= 1 && r->month <= 12 && r->day >= 1 && r->day <= kx_month_days(r->year, r->month) &&
+    return r->month >= 1 && r->month <= 12 && r->day >= 1 && r->day <= kt_isodate_month_days(r->year, r->month) &&
            r->hour >= 0 && r->hour < 24 && r->minute >= 0 && r->minute < 60 && r->second >= 0 && r->second < 60;
 }
 
 /* Kestra's AbstractDate.convert */
-static int convert(kx_env *env, const kx_node *n, json_t *in, const kx_zone *zone, const char *existing, dtv *out)
+static int convert(kx_env *env, const kx_node *n, json_t *in, const kt_tz_zone *zone, const char *existing, dtv *out)
 {
     memset(out, 0, sizeof *out);
     out->zone = *zone;
@@ -649,32 +649,32 @@ static int convert(kx_env *env, const kx_node *n, json_t *in, const kx_zone *zon
         else kx_fail(env, n, KX_E_JAVA, "Text '%s' could not be parsed at index %zu", s, stop);
         return -1;
     }
-    kx_local l = {r.year, r.month, r.day, r.has_time ? r.hour : 0, r.has_time ? r.minute : 0, r.has_time ? r.second : 0};
-    int64_t local = kx_epoch_from_local(&l);
+    kt_isodate_local l = {r.year, r.month, r.day, r.has_time ? r.hour : 0, r.has_time ? r.minute : 0, r.has_time ? r.second : 0};
+    int64_t local = kt_isodate_seconds_from_local(&l);
     out->ns = r.has_time ? r.ns : 0;
     if (r.has_zone) {
         out->zone = r.zone;
-        out->s = r.has_off ? local - r.off : kx_zone_local_to_epoch(&r.zone, local, NULL);
+        out->s = r.has_off ? local - r.off : kt_tz_local_to_epoch(&r.zone, local, NULL);
     } else if (r.has_off && r.has_time) {
         char id[16];
-        kx_fmt_offset_id(r.off, id, sizeof id);
-        kx_zone_of(id, &out->zone);
+        kt_tz_offset_id(r.off, id, sizeof id);
+        kt_tz_zone_of(id, &out->zone);
         out->s = local - r.off;
     } else {
-        out->s = kx_zone_local_to_epoch(zone, local, NULL);
+        out->s = kt_tz_local_to_epoch(zone, local, NULL);
     }
     return 0;
 }
 
 /* Resolves the timeZone argument (absent/null = the JVM default zone). */
-static int zone_arg(kx_env *env, const kx_node *n, json_t *v, kx_zone *z)
+static int zone_arg(kx_env *env, const kx_node *n, json_t *v, kt_tz_zone *z)
 {
     if (!v || json_is_null(v)) {
-        kx_zone_default(z);
+        kt_tz_zone_default(z);
         return 0;
     }
     char *id = json_is_string(v) ? strdup(json_string_value(v)) : kx_tostring_dup(v);
-    int rc = kx_zone_of(id ? id : "", z);
+    int rc = kt_tz_zone_of(id ? id : "", z);
     if (rc) kx_fail(env, n, KX_E_JAVA, "Unknown time-zone ID: %s", id ? id : "");
     free(id);
     return rc;
@@ -689,7 +689,7 @@ static const char *str_arg(json_t *v, const char *dflt)
 static json_t *f_date(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
     if (json_is_null(in)) return json_null();
-    kx_zone z;
+    kt_tz_zone z;
     dtv d;
     if (zone_arg(env, n, a[1], &z) || convert(env, n, in, &z, str_arg(a[2], NULL), &d)) return NULL;
     return format_dt(env, n, &d, &z, str_arg(a[0], "iso"));
@@ -722,20 +722,19 @@ static int add_units(kx_env *env, const kx_node *n, dtv *d, long long amount, co
             return 0;
         }
         /* date-based: on the local calendar of the value's own zone, keeping its offset when valid */
-        int32_t off = kx_zone_offset_at(&d->zone, d->s);
-        kx_local l;
-        kx_local_from_epoch(d->s + off, &l);
+        kt_isodate_local l;
+        int32_t off = kt_tz_local_at(&d->zone, d->s, &l);
         if (units[i].secs < 0) {
-            int64_t days = kx_days_from_civil(l.year, l.month, l.day) + amount * -units[i].secs;
-            kx_civil_from_days(days, &l.year, &l.month, &l.day);
+            int64_t days = kt_isodate_days_from_civil(l.year, l.month, l.day) + amount * -units[i].secs;
+            kt_isodate_civil_from_days(days, &l.year, &l.month, &l.day);
         } else {
             int64_t m = l.year * 12 + (l.month - 1) + amount * units[i].months;
             l.year = m >= 0 ? m / 12 : (m - 11) / 12;
             l.month = (int)(m - l.year * 12) + 1;
-            int md = kx_month_days(l.year, l.month);
+            int md = kt_isodate_month_days(l.year, l.month);
             if (l.day > md) l.day = md;
         }
-        d->s = kx_zone_local_to_epoch(&d->zone, kx_epoch_from_local(&l), &off);
+        d->s = kt_tz_local_to_epoch(&d->zone, kt_isodate_seconds_from_local(&l), &off);
         return 0;
     }
     if (!strcmp(unit, "ERAS") || !strcmp(unit, "FOREVER")) {
@@ -754,7 +753,7 @@ static json_t *f_dateadd(kx_env *env, const kx_node *n, json_t *in, json_t **a, 
         return kx_fail(env, n, KX_E_JAVA, "class %s cannot be cast to class java.lang.Long",
                        a[0] ? kx_java_class(a[0]) : "null");
     if (!a[1] || !json_is_string(a[1])) return kx_fail(env, n, KX_E_JAVA, "Name is null");
-    kx_zone z;
+    kt_tz_zone z;
     dtv d;
     if (zone_arg(env, n, a[3], &z) || convert(env, n, in, &z, str_arg(a[4], NULL), &d)) return NULL;
     if (add_units(env, n, &d, json_integer_value(a[0]), json_string_value(a[1]))) return NULL;
@@ -764,7 +763,7 @@ static json_t *f_dateadd(kx_env *env, const kx_node *n, json_t *in, json_t **a, 
 static json_t *timestamp_kind(kx_env *env, const kx_node *n, json_t *in, json_t **a, int kind)
 {
     if (json_is_null(in)) return json_null();
-    kx_zone z;
+    kt_tz_zone z;
     dtv d;
     if (zone_arg(env, n, a[0], &z) || convert(env, n, in, &z, str_arg(a[1], NULL), &d)) return NULL;
     if (kind == 0) return json_integer(d.s);
@@ -784,7 +783,7 @@ json_t *kx_fn_now(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
     int64_t us = 0;
     kx_date_now_us(&us);
-    kx_zone z;
+    kt_tz_zone z;
     if (zone_arg(env, n, a[1], &z)) return NULL;
     dtv d = {.s = us / 1000000, .ns = (int32_t)(us % 1000000) * 1000, .zone = z};
     return format_dt(env, n, &d, &z, str_arg(a[0], "iso"));

@@ -5,7 +5,6 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include "flow/duration.h"
 #include "flow/isodate.h"
+#include "flow/strfmt.h"
 #include "flow/tasks.h"
 
 typedef enum itype {
@@ -109,23 +109,11 @@ char *kt_input_java_string(const json_t *v)
     return buf;
 }
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, f);
-    if (vasprintf(&s, f, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
 /* Kestra wraps parse failures that are not IllegalArgumentExceptions this way. */
 static char *wrapped(itype t, const json_t *v, const char *cause)
 {
     char *vs = kt_input_java_string(v);
-    char *s = fmt("java.lang.Exception: Expected `%s` but received `%s` with errors:\n```\n%s\n```",
+    char *s = kt_strfmt("java.lang.Exception: Expected `%s` but received `%s` with errors:\n```\n%s\n```",
                   kt_enum_input_types[t], vs ? vs : "", cause);
     free(vs);
     return s;
@@ -190,7 +178,7 @@ static json_t *parse_int(const json_t *v, char **err)
         ok &= isdigit((unsigned char)*q) != 0;
     long long x = ok ? strtoll(s, NULL, 10) : 0;
     if (!ok || x > 2147483647LL || x < -2147483648LL) {
-        *err = fmt("For input string: \"%s\"", s);
+        *err = kt_strfmt("For input string: \"%s\"", s);
         free(s);
         return NULL;
     }
@@ -222,7 +210,7 @@ static json_t *parse_float(const json_t *v, char **err)
     *e = 0;
     json_t *r = NULL;
     if (!*b) {
-        *err = fmt("empty String");
+        *err = kt_strfmt("empty String");
     } else {
         if (e - b > 1 && strchr("fFdD", e[-1]))
             e[-1] = 0;
@@ -232,7 +220,7 @@ static json_t *parse_float(const json_t *v, char **err)
         if (ok && !*end && isfinite((float)d))
             r = float_json(d);
         else
-            *err = fmt("For input string: \"%s\"", s);
+            *err = kt_strfmt("For input string: \"%s\"", s);
     }
     free(s);
     return r;
@@ -278,8 +266,8 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
             kt_isodate_format_instant(x, buf, sizeof(buf));
             return json_string(buf);
         }
-        char *cause = at < 0 ? fmt("Text '%s' could not be parsed: %s", s, why ? why : "")
-                             : fmt("Text '%s' could not be parsed at index %d", s, at - 1);
+        char *cause = at < 0 ? kt_strfmt("Text '%s' could not be parsed: %s", s, why ? why : "")
+                             : kt_strfmt("Text '%s' could not be parsed at index %d", s, at - 1);
         *err = wrapped(t, v, cause ? cause : "");
         free(cause);
         free(why);
@@ -291,9 +279,9 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
             kt_isodate_format_date(x, buf, sizeof(buf));
             return json_string(buf);
         }
-        char *cause = !s ? fmt("value is not a string")
-                    : n == KT_ISODATE_ERANGE ? fmt("Text '%s' could not be parsed: %s", s, why)
-                                : fmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
+        char *cause = !s ? kt_strfmt("value is not a string")
+                    : n == KT_ISODATE_ERANGE ? kt_strfmt("Text '%s' could not be parsed: %s", s, why)
+                                : kt_strfmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
         *err = wrapped(t, v, cause ? cause : "");
         free(cause);
         free(why);
@@ -305,8 +293,8 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
             kt_isodate_format_time(x, buf, sizeof(buf));
             return json_string(buf);
         }
-        char *cause = !s ? fmt("value is not a string")
-                         : fmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
+        char *cause = !s ? kt_strfmt("value is not a string")
+                         : kt_strfmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
         *err = wrapped(t, v, cause ? cause : "");
         free(cause);
         return NULL;
@@ -363,7 +351,7 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
             return json_incref((json_t *)v);
         {
             char *js = kt_input_java_string(v);
-            *err = fmt("Expected `URI` but received `%s`", js ? js : "");
+            *err = kt_strfmt("Expected `URI` but received `%s`", js ? js : "");
             free(js);
         }
         return NULL;
@@ -373,7 +361,7 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
     case T_UNKNOWN:
         break;
     }
-    *err = fmt("Invalid type: %s", json_string_value(json_object_get(def, "type")));
+    *err = kt_strfmt("Invalid type: %s", json_string_value(json_object_get(def, "type")));
     return NULL;
 }
 
@@ -408,7 +396,7 @@ static json_t *parse_items(const json_t *def, itype t, const json_t *v, char **e
         json_t *y = idef && out ? kt_input_parse_value(idef, x, &e2) : NULL;
         if (!y) {
             char *js = kt_input_java_string(x);
-            *err = fmt("Unable to parse array element as `%s` on `%s`", it, js ? js : "");
+            *err = kt_strfmt("Unable to parse array element as `%s` on `%s`", it, js ? js : "");
             free(js);
             free(e2);
             json_decref(out);
@@ -510,7 +498,7 @@ static char *range_check(const json_t *def, itype t, const json_t *typed)
     json_t *b = bound(def, t, lo);
     if (b && cmp_typed(t, typed, b) < 0) {
         char *bs = kt_input_java_string(b);
-        msg = *lo == 'a' ? fmt("it must be after `%s`", bs) : fmt("%s must be more than `%s`", t == T_DURATION ? "It" : "it", bs);
+        msg = *lo == 'a' ? kt_strfmt("it must be after `%s`", bs) : kt_strfmt("%s must be more than `%s`", t == T_DURATION ? "It" : "it", bs);
         free(bs);
     }
     json_decref(b);
@@ -519,7 +507,7 @@ static char *range_check(const json_t *def, itype t, const json_t *typed)
     b = bound(def, t, hi);
     if (b && cmp_typed(t, typed, b) > 0) {
         char *bs = kt_input_java_string(b);
-        msg = *hi == 'b' ? fmt("it must be before `%s`", bs) : fmt("%s must be less than `%s`", t == T_DURATION ? "It" : "it", bs);
+        msg = *hi == 'b' ? kt_strfmt("it must be before `%s`", bs) : kt_strfmt("%s must be less than `%s`", t == T_DURATION ? "It" : "it", bs);
         free(bs);
     }
     json_decref(b);
@@ -536,14 +524,14 @@ static char *validate(const json_t *def, itype t, const json_t *typed)
         char *vs = re ? kt_input_java_string(typed) : NULL;
         int m = re && vs ? regex_full_match(re, vs) : 1;
         free(vs);
-        return m == 1 ? NULL : fmt("it must match the pattern `%s`", re);
+        return m == 1 ? NULL : kt_strfmt("it must match the pattern `%s`", re);
     }
     case T_ENUM:
     case T_SELECT:
         if (t == T_SELECT && json_is_true(json_object_get(def, "allowCustomValue")))
             return NULL;
         if (json_is_array(values) && !in_values(values, typed) && (t == T_SELECT || is_required(def))) {
-            char *vs = kt_input_java_string(values), *m = fmt("it must match the values `%s`", vs);
+            char *vs = kt_input_java_string(values), *m = kt_strfmt("it must match the values `%s`", vs);
             free(vs);
             return m;
         }
@@ -551,7 +539,7 @@ static char *validate(const json_t *def, itype t, const json_t *typed)
     case T_MULTISELECT: {
         const json_t *options = json_object_get(def, "options");
         if (values && options)
-            return fmt("you can't define both `values` and `options`");
+            return kt_strfmt("you can't define both `values` and `options`");
         const json_t *allowed = values ? values : options;
         if (json_is_true(json_object_get(def, "allowCustomValue")) || !json_is_array(allowed))
             return NULL;
@@ -559,7 +547,7 @@ static char *validate(const json_t *def, itype t, const json_t *typed)
         json_t *x;
         json_array_foreach(typed, i, x) {
             if (!in_values(allowed, x)) {
-                char *vs = kt_input_java_string(allowed), *m = fmt("it must match the values `%s`", vs);
+                char *vs = kt_input_java_string(allowed), *m = kt_strfmt("it must match the values `%s`", vs);
                 free(vs);
                 return m;
             }
@@ -577,7 +565,7 @@ static char *validate(const json_t *def, itype t, const json_t *typed)
         char *vs = kt_input_java_string(typed);
         int ok = vs && is_email(vs);
         free(vs);
-        return ok ? NULL : fmt("The input must be a valid email");
+        return ok ? NULL : kt_strfmt("The input must be a valid email");
     }
     default:
         return NULL;
@@ -587,7 +575,7 @@ static char *validate(const json_t *def, itype t, const json_t *typed)
 static char *invalid(const char *id, const char *detail, const json_t *raw)
 {
     char *vs = kt_input_java_string(raw ? raw : json_null());
-    char *m = fmt("Invalid input for `%s`, %s, but received `%s`", id ? id : "", detail ? detail : "", vs ? vs : "");
+    char *m = kt_strfmt("Invalid input for `%s`, %s, but received `%s`", id ? id : "", detail ? detail : "", vs ? vs : "");
     free(vs);
     return m;
 }
@@ -660,7 +648,7 @@ static void resolve_one(rstate *r, size_t i)
         v = json_object_get(def, "defaults");
     if (!v || json_is_null(v)) {
         if (is_required(def)) {
-            char *m = invalid(id, "missing required input", NULL), *path = fmt("inputs.%s", id);
+            char *m = invalid(id, "missing required input", NULL), *path = kt_strfmt("inputs.%s", id);
             kt_diags_add(r->diags, "", 0, 0, path, "%s", m ? m : "");
             free(path);
             free(m);
@@ -673,7 +661,7 @@ static void resolve_one(rstate *r, size_t i)
     char *err = NULL;
     json_t *typed = kt_input_check_value(def, v, &err);
     if (!typed) {
-        char *path = fmt("inputs.%s", id);
+        char *path = kt_strfmt("inputs.%s", id);
         kt_diags_add(r->diags, "", 0, 0, path, "%s", err ? err : "");
         free(path);
         free(err);

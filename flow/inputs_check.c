@@ -1,54 +1,20 @@
 /* Save-time checks of input definitions (flow `inputs`, Pause `onResume`), as Kestra validates them when a flow
  * is saved: id pattern and uniqueness, known type, the properties each type accepts, itemType, validator regex,
  * min/max/after/before and defaults readable as the type, dependsOn references and cycles. Defines
- * kt_inputs_check_defs, declared in flow/inputs.h; typing a value is flow/inputs.c's kt_input_parse_value. */
+ * kt_inputs_check_defs, declared in flow/inputs.h; typing a value is flow/inputs.c's kt_input_parse_value.
+ * Errors go through flow/validate.h's kt_validate_err, like the rest of save-time validation. */
 #include "flow/inputs.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "flow/strfmt.h"
 #include "flow/tasks.h"
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, f);
-    if (vasprintf(&s, f, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
-typedef struct dctx {
-    const kt_yaml_doc *doc;
-    const char *file;
-    kt_diags *diags;
-    int errors;
-} dctx;
-
-static void derr(dctx *c, const char *pos_path, int at_key, const char *path, const char *f, ...)
-    __attribute__((format(printf, 5, 6)));
-static void derr(dctx *c, const char *pos_path, int at_key, const char *path, const char *f, ...)
-{
-    int line, col;
-    kt_yaml_doc_locate(c->doc, pos_path, at_key, &line, &col);
-    char *m = NULL;
-    va_list ap;
-    va_start(ap, f);
-    if (vasprintf(&m, f, ap) < 0)
-        m = NULL;
-    va_end(ap);
-    kt_diags_add(c->diags, c->file, line, col, path, "%s", m ? m : "");
-    free(m);
-    c->errors++;
-}
+#include "flow/validate.h"
 
 /* The input type named s as kt_enum_input_types spells it; NULL when not an input type. */
 static const char *known_type(const char *s)
@@ -108,23 +74,23 @@ static int has_name(const char *const *list, const char *k)
     return 0;
 }
 
-static void check_def(dctx *c, const json_t *def, const char *ip)
+static void check_def(kt_validate_ctx *c, const json_t *def, const char *ip)
 {
     static const char *const common[] = {"id", "name", "type", "description", "displayName", "required",
                                          "defaults", "dependsOn", NULL};
     const char *id = kt_input_id(def);
-    char *p = fmt("%s.id", ip);
+    char *p = kt_strfmt("%s.id", ip);
     if (!id)
-        derr(c, ip, 0, p, "must not be null");
+        kt_validate_err(c, ip, 0, p, "must not be null");
     else if (!*id || !(isalnum((unsigned char)id[0])) || strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(id))
-        derr(c, json_object_get(def, "id") ? p : ip, 0, p, "must match \"^[a-zA-Z0-9][.a-zA-Z0-9_-]*\"");
+        kt_validate_err(c, json_object_get(def, "id") ? p : ip, 0, p, "must match \"^[a-zA-Z0-9][.a-zA-Z0-9_-]*\"");
     free(p);
     const json_t *tj = json_object_get(def, "type");
     const char *t = known_type(json_string_value(tj));
-    p = fmt("%s.type", ip);
+    p = kt_strfmt("%s.type", ip);
     if (!t) {
         char *ts = tj ? kt_input_java_string(tj) : NULL;
-        derr(c, tj ? p : ip, 0, p, "Invalid type: %s", ts ? ts : "null");
+        kt_validate_err(c, tj ? p : ip, 0, p, "Invalid type: %s", ts ? ts : "null");
         free(ts);
         free(p);
         return;
@@ -135,43 +101,43 @@ static void check_def(dctx *c, const json_t *def, const char *ip)
     json_object_foreach((json_t *)def, k, v) {
         if (has_name(common, k) || has_name(type_props(t), k))
             continue;
-        p = fmt("%s.%s", ip, k);
-        derr(c, p, 1, p, "Unrecognized field \"%s\" (class %s input), not marked as ignorable", k, t);
+        p = kt_strfmt("%s.%s", ip, k);
+        kt_validate_err(c, p, 1, p, "Unrecognized field \"%s\" (class %s input), not marked as ignorable", k, t);
         free(p);
     }
     const json_t *req = json_object_get(def, "required");
     if (req && !json_is_boolean(req) && !json_is_null(req)) {
-        p = fmt("%s.required", ip);
-        derr(c, p, 0, p, "must be a boolean (true or false)");
+        p = kt_strfmt("%s.required", ip);
+        kt_validate_err(c, p, 0, p, "must be a boolean (true or false)");
         free(p);
     }
     const char *dn = json_string_value(json_object_get(def, "displayName"));
     if (dn && strlen(dn) > 64) {
-        p = fmt("%s.displayName", ip);
-        derr(c, p, 0, p, "size must be between 0 and 64");
+        p = kt_strfmt("%s.displayName", ip);
+        kt_validate_err(c, p, 0, p, "size must be between 0 and 64");
         free(p);
     }
     const json_t *it = json_object_get(def, "itemType");
     if ((is(t, "ARRAY") || is(t, "MULTISELECT")) && (it || is(t, "ARRAY"))) {
-        p = fmt("%s.itemType", ip);
+        p = kt_strfmt("%s.itemType", ip);
         const char *itt = known_type(json_string_value(it));
         if (!it)
-            derr(c, ip, 0, p, "must not be null");
+            kt_validate_err(c, ip, 0, p, "must not be null");
         else if (!itt)
-            derr(c, p, 0, p, "Invalid type: %s", json_is_string(it) ? json_string_value(it) : "?");
+            kt_validate_err(c, p, 0, p, "Invalid type: %s", json_is_string(it) ? json_string_value(it) : "?");
         else if (is(itt, "ARRAY"))
-            derr(c, p, 0, p, "`itemType` cannot be `ARRAY`");
+            kt_validate_err(c, p, 0, p, "`itemType` cannot be `ARRAY`");
         free(p);
     }
     if (is(t, "ENUM") && !json_is_array(json_object_get(def, "values"))) {
-        p = fmt("%s.values", ip);
-        derr(c, ip, 0, p, json_object_get(def, "values") ? "must be a list" : "must not be null");
+        p = kt_strfmt("%s.values", ip);
+        kt_validate_err(c, ip, 0, p, json_object_get(def, "values") ? "must be a list" : "must not be null");
         free(p);
     }
     const char *re = json_string_value(json_object_get(def, "validator"));
     if (re && !regex_compiles(re)) {
-        p = fmt("%s.validator", ip);
-        derr(c, p, 0, p, "invalid pattern [%s]", re);
+        p = kt_strfmt("%s.validator", ip);
+        kt_validate_err(c, p, 0, p, "invalid pattern [%s]", re);
         free(p);
     }
     static const char *const bounds[] = {"min", "max", "after", "before", NULL};
@@ -183,8 +149,8 @@ static void check_def(dctx *c, const json_t *def, const char *ip)
         json_t *d = json_pack("{ss}", "type", t);
         json_t *x = d ? kt_input_parse_value(d, bv, &err) : NULL;
         if (!x) {
-            p = fmt("%s.%s", ip, bounds[b]);
-            derr(c, p, 0, p, "invalid %s: %s", bounds[b], err ? err : "");
+            p = kt_strfmt("%s.%s", ip, bounds[b]);
+            kt_validate_err(c, p, 0, p, "invalid %s: %s", bounds[b], err ? err : "");
             free(p);
         }
         json_decref(x);
@@ -193,14 +159,14 @@ static void check_def(dctx *c, const json_t *def, const char *ip)
     }
     const json_t *dv = json_object_get(def, "defaults");
     if (dv && !json_is_null(dv)) {
-        p = fmt("%s.defaults", ip);
+        p = kt_strfmt("%s.defaults", ip);
         if (is(t, "FILE")) {
-            derr(c, p, 0, p, "no `defaults` can be set for inputs of type 'FILE'");
+            kt_validate_err(c, p, 0, p, "no `defaults` can be set for inputs of type 'FILE'");
         } else if (!json_object_get(def, "expression")) { /* computed SELECT values are only known at run time */
             char *err = NULL;
             json_t *x = kt_input_check_value(def, dv, &err);
             if (!x)
-                derr(c, p, 0, p, "%s", err ? err : "invalid defaults");
+                kt_validate_err(c, p, 0, p, "%s", err ? err : "invalid defaults");
             json_decref(x);
             free(err);
         }
@@ -232,26 +198,26 @@ static int dep_cycle(const json_t *defs, const json_t *byid, const char *cur, co
 int kt_inputs_check_defs(const json_t *defs, const kt_yaml_doc *doc, const char *file, const char *path,
                          kt_diags *diags)
 {
-    dctx c = {.doc = doc, .file = file, .diags = diags};
+    kt_validate_ctx c = {.doc = doc, .file = file, .diags = diags};
     if (!defs || json_is_null(defs))
         return 0;
     if (!json_is_array(defs)) {
-        derr(&c, path, 0, path, "must be a list of inputs");
+        kt_validate_err(&c, path, 0, path, "must be a list of inputs");
         return c.errors;
     }
     json_t *byid = json_object();
     size_t i;
     json_t *def;
     json_array_foreach(defs, i, def) {
-        char *ip = fmt("%s[%zu]", path, i);
+        char *ip = kt_strfmt("%s[%zu]", path, i);
         if (!json_is_object(def)) {
-            derr(&c, ip, 0, ip, "an input must be a mapping with an id and a type");
+            kt_validate_err(&c, ip, 0, ip, "an input must be a mapping with an id and a type");
         } else {
             check_def(&c, def, ip);
             const char *id = kt_input_id(def);
             if (id && json_object_get(byid, id)) {
-                char *p = fmt("%s.id", ip);
-                derr(&c, p, 0, p, "Duplicate input with name [%s]", id);
+                char *p = kt_strfmt("%s.id", ip);
+                kt_validate_err(&c, p, 0, p, "Duplicate input with name [%s]", id);
                 free(p);
             } else if (id) {
                 json_object_set_new(byid, id, json_integer((json_int_t)i));
@@ -263,16 +229,16 @@ int kt_inputs_check_defs(const json_t *defs, const kt_yaml_doc *doc, const char 
         const char *id = kt_input_id(def);
         size_t k;
         json_t *d;
-        char *dp = fmt("%s[%zu].dependsOn", path, i);
+        char *dp = kt_strfmt("%s[%zu].dependsOn", path, i);
         json_array_foreach(json_object_get(json_object_get(def, "dependsOn"), "inputs"), k, d) {
             if (id && (!json_is_string(d) || !json_object_get(byid, json_string_value(d))))
-                derr(&c, dp, 0, dp, "Input with id '%s' depends on a non-existent input '%s'.", id,
+                kt_validate_err(&c, dp, 0, dp, "Input with id '%s' depends on a non-existent input '%s'.", id,
                      json_is_string(d) ? json_string_value(d) : "?");
         }
         json_t *trail = json_array();
         if (id && trail && json_object_get(byid, id) && dep_cycle(defs, byid, id, id, trail, 0)) {
             char *ts = kt_input_java_string(trail);
-            derr(&c, dp, 0, dp, "Cycle dependency detected for input with id '%s': %s", id, ts ? ts : "");
+            kt_validate_err(&c, dp, 0, dp, "Cycle dependency detected for input with id '%s': %s", id, ts ? ts : "");
             free(ts);
         }
         json_decref(trail);

@@ -3,24 +3,15 @@
 #include "flow/isodate.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, f);
-    if (vasprintf(&s, f, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
+#include "flow/strfmt.h"
 
-static int64_t days_from_civil(int64_t y, int m, int d)
+/* ---- civil calendar (proleptic Gregorian; Howard Hinnant's days_from_civil / civil_from_days) ---- */
+
+int64_t kt_isodate_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -30,7 +21,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void kt_isodate_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -42,6 +33,41 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *m = (int)(mp < 10 ? mp + 3 : mp - 9);
     *y = yoe + era * 400 + (*m <= 2);
 }
+
+int kt_isodate_is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int kt_isodate_month_days(int64_t y, int m)
+{
+    static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && kt_isodate_is_leap(y) ? 29 : md[m - 1];
+}
+
+int kt_isodate_weekday(int64_t days)
+{
+    int64_t w = (days + 4) % 7; /* 1970-01-01 was a Thursday */
+    return (int)(w < 0 ? w + 7 : w);
+}
+
+void kt_isodate_local_from_seconds(int64_t s, kt_isodate_local *l)
+{
+    int64_t days = s / 86400, rem = s % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    kt_isodate_civil_from_days(days, &l->year, &l->month, &l->day);
+    l->hour = (int)(rem / 3600);
+    l->minute = (int)(rem % 3600 / 60);
+    l->second = (int)(rem % 60);
+}
+
+int64_t kt_isodate_seconds_from_local(const kt_isodate_local *l)
+{
+    return kt_isodate_days_from_civil(l->year, l->month, l->day) * 86400 + l->hour * 3600 + l->minute * 60 +
+           l->second;
+}
+
+/* ---- parsing and printing ---- */
 
 static int ndigits(const char *s, int n, int *out)
 {
@@ -71,22 +97,20 @@ int kt_isodate_parse_date(const char *s, int64_t *days, char **why)
         return -8;
     if (ndigits(s + 8, 2, &d))
         return -9;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m < 1 || m > 12) {
-        *why = fmt("Invalid value for MonthOfYear (valid values 1 - 12): %d", m);
+        *why = kt_strfmt("Invalid value for MonthOfYear (valid values 1 - 12): %d", m);
         return KT_ISODATE_ERANGE;
     }
     if (d < 1 || d > 31) {
-        *why = fmt("Invalid value for DayOfMonth (valid values 1 - 28/31): %d", d);
+        *why = kt_strfmt("Invalid value for DayOfMonth (valid values 1 - 28/31): %d", d);
         return KT_ISODATE_ERANGE;
     }
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] || (m == 2 && d == 29 && !leap)) {
-        *why = m == 2 && d == 29 ? fmt("Invalid date 'February 29' as '%d' is not a leap year", y)
-                                 : fmt("Invalid date '%s %d'", month_names[m - 1], d);
+    if (d > kt_isodate_month_days(y, m)) {
+        *why = m == 2 && d == 29 ? kt_strfmt("Invalid date 'February 29' as '%d' is not a leap year", y)
+                                 : kt_strfmt("Invalid date '%s %d'", month_names[m - 1], d);
         return KT_ISODATE_ERANGE;
     }
-    *days = days_from_civil(y, m, d);
+    *days = kt_isodate_days_from_civil(y, m, d);
     return 10;
 }
 
@@ -139,7 +163,7 @@ void kt_isodate_format_date(int64_t days, char *buf, size_t cap)
 {
     int64_t y;
     int m, d;
-    civil_from_days(days, &y, &m, &d);
+    kt_isodate_civil_from_days(days, &y, &m, &d);
     snprintf(buf, cap, "%04lld-%02d-%02d", (long long)y, m, d);
 }
 

@@ -10,16 +10,15 @@
 #include "flow/duration.h"
 #include "flow/flow.h"
 #include "flow/inputs.h"
+#include "flow/strfmt.h"
 
 void kt_validate_err(kt_validate_ctx *c, const char *pos_path, int at_key, const char *path, const char *fmt, ...)
 {
     int line, col;
     kt_yaml_doc_locate(c->doc, pos_path, at_key, &line, &col);
-    char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    char *msg = kt_strfmt_v(fmt, ap);
     va_end(ap);
     kt_diags_add(c->diags, c->file, line, col, path, "%s", msg ? msg : "out of memory");
     free(msg);
@@ -28,18 +27,12 @@ void kt_validate_err(kt_validate_ctx *c, const char *pos_path, int at_key, const
 
 char *kt_validate_child(const char *path, const char *key)
 {
-    char *s = NULL;
-    if (asprintf(&s, "%s%s%s", path, *path ? "." : "", key) < 0)
-        return NULL;
-    return s;
+    return kt_strfmt("%s%s%s", path, *path ? "." : "", key);
 }
 
 char *kt_validate_item(const char *path, size_t i)
 {
-    char *s = NULL;
-    if (asprintf(&s, "%s[%zu]", path, i) < 0)
-        return NULL;
-    return s;
+    return kt_strfmt("%s[%zu]", path, i);
 }
 
 /* Short printable form of a scalar for messages. */

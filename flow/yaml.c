@@ -17,6 +17,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "flow/strfmt.h"
+
 /* ---------------------------------------------------------------- diagnostics */
 
 void kt_diags_init(kt_diags *d)
@@ -50,9 +52,9 @@ void kt_diags_add(kt_diags *d, const char *file, int line, int col, const char *
     kt_diag *g = &d->items[d->count];
     va_list ap;
     va_start(ap, fmt);
-    int rc = vasprintf(&g->message, fmt, ap);
+    g->message = kt_strfmt_v(fmt, ap);
     va_end(ap);
-    if (rc < 0)
+    if (!g->message)
         return;
     g->file = strdup(file ? file : "");
     g->path = strdup(path ? path : "");
@@ -447,13 +449,12 @@ typedef struct loader {
 static void lerr(loader *L, const yaml_mark_t *m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void lerr(loader *L, const yaml_mark_t *m, const char *fmt, ...)
 {
-    char *msg = NULL;
     va_list ap;
     va_start(ap, fmt);
-    int rc = vasprintf(&msg, fmt, ap);
+    char *msg = kt_strfmt_v(fmt, ap);
     va_end(ap);
     L->errors++;
-    if (rc < 0)
+    if (!msg)
         return;
     kt_diags_add(L->diags, L->file, m ? (int)m->line + 1 : 0, m ? (int)m->column + 1 : 0, L->path.s, "%s", msg);
     free(msg);
