@@ -39,9 +39,10 @@ static const char *const kt_sql_text[KT_SQL_COUNT] = {
                            "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [KT_SQL_FLOW_IDS] = "SELECT f.id FROM flows f WHERE f.namespace=?1 AND f.deleted=0 AND f.revision="
                         "(SELECT MAX(revision) FROM flows g WHERE g.namespace=f.namespace AND g.id=f.id) ORDER BY f.id",
-    [KT_SQL_EXEC_PUT] = "INSERT INTO executions(id, namespace, flow_id, state, terminal, updated_us, body) "
-                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
-                        "terminal=excluded.terminal, updated_us=excluded.updated_us, body=excluded.body",
+    [KT_SQL_EXEC_PUT] = "INSERT INTO executions(id, namespace, flow_id, state, terminal, updated_us, body, start_us, "
+                        "end_us, labels) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO UPDATE SET "
+                        "state=excluded.state, terminal=excluded.terminal, updated_us=excluded.updated_us, "
+                        "body=excluded.body, start_us=excluded.start_us, end_us=excluded.end_us, labels=excluded.labels",
     [KT_SQL_EXEC_GET] = "SELECT body, id FROM executions WHERE id=?1",
     [KT_SQL_EXEC_UNFINISHED] = "SELECT body, id FROM executions WHERE terminal=0 ORDER BY rowid",
     [KT_SQL_TASKRUN_PUT] = "INSERT INTO taskruns(execution_id, idx, body) VALUES(?1, ?2, ?3) "
@@ -70,6 +71,11 @@ static const char *const kt_migrations[] = {
      * execution, so the cost of a commit does not grow with the number of tasks already done. */
     "CREATE TABLE taskruns(execution_id TEXT NOT NULL, idx INTEGER NOT NULL, body BLOB NOT NULL, "
     "  PRIMARY KEY(execution_id, idx)) WITHOUT ROWID;",
+    /* 2: what the execution search filters and sorts on */
+    "ALTER TABLE executions ADD COLUMN start_us INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE executions ADD COLUMN end_us INTEGER;"
+    "ALTER TABLE executions ADD COLUMN labels TEXT;"
+    "CREATE INDEX executions_start ON executions(start_us);",
 };
 
 struct kt_store {
@@ -77,6 +83,10 @@ struct kt_store {
     sqlite3_stmt *stmt[KT_SQL_COUNT];
     int in_tx;
 };
+
+/* For store/sqlite_search.c: the connection and the row decoder. */
+sqlite3 *kt_sqlite_db(kt_store *s);
+kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out);
 
 static const char *const kt_levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -381,6 +391,19 @@ kt_status kt_store_execution_put(kt_store *s, const json_t *ex, const size_t *ru
     sqlite3_bind_int(st, 5, kt_state_terminal(state));
     sqlite3_bind_int64(st, 6, kt_now_us());
     sqlite3_bind_blob(st, 7, sb.data, (int)sb.size, SQLITE_TRANSIENT);
+    const json_t *hist = json_object_get(json_object_get(ex, "state"), "histories");
+    int64_t first = 0, last = 0;
+    size_t nh = json_array_size(hist);
+    if (nh) {
+        kt_time_parse(json_string_value(json_object_get(json_array_get(hist, 0), "date")), &first);
+        kt_time_parse(json_string_value(json_object_get(json_array_get(hist, nh - 1), "date")), &last);
+    }
+    sqlite3_bind_int64(st, 8, first);
+    if (kt_state_terminal(state))
+        sqlite3_bind_int64(st, 9, last);
+    char *labels = json_dumps(json_object_get(ex, "labels"), JSON_COMPACT);
+    sqlite3_bind_text(st, 10, labels ? labels : "[]", -1, SQLITE_TRANSIENT);
+    free(labels);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     msgpack_sbuffer_destroy(&sb);
@@ -440,6 +463,9 @@ static kt_status kt_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out)
     *out = ex;
     return KT_OK;
 }
+
+sqlite3 *kt_sqlite_db(kt_store *s) { return s->db; }
+kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out) { return kt_exec_row(s, row, out); }
 
 kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out)
 {

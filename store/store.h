@@ -59,6 +59,29 @@ kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out);
 /* Executions whose state is not terminal, oldest first (the executor resumes them at start). */
 kt_status kt_store_executions_unfinished(kt_store *s, json_t **out_array);
 
+/* Search (GET /api/v1/executions/search): every filter is optional. */
+typedef struct kt_exec_query {
+    const char *namespace_;      /* prefix: "a.b" matches a.b and a.b.c */
+    const char *flow_id;
+    const char *const *states;   /* any of */
+    size_t nstates;
+    const char *const *labels;   /* "key:value", all of */
+    size_t nlabels;
+    const char *q;               /* substring of id, namespace or flow id */
+    int64_t start_from_us;       /* state.startDate >= (0: none) */
+    int64_t start_to_us;         /* state.startDate <= (0: none) */
+    const char *sort_column;     /* one of the store's sortable names (see kt_store_exec_sort_column); NULL: start */
+    int sort_desc;
+    int page, size;              /* 1-based page */
+} kt_exec_query;
+/* Maps Kestra's sort field (`state.startDate`, `id`, `flowId`...) to the store's name; NULL when not sortable. */
+const char *kt_store_exec_sort_column(const char *kestra_field);
+kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total);
+
+/* The latest revision of every live flow whose namespace starts with ns_prefix (NULL: all) and whose id or namespace
+ * contains q (NULL: any), ordered by namespace then id: [{namespace, id, revision, source}]. */
+kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
+
 /* ---- logs ---- */
 kt_status kt_store_logs_append(kt_store *s, const json_t *entries);
 typedef struct kt_log_filter {

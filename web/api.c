@@ -2,6 +2,7 @@
 #include "actors/executor/executor.h"
 #include "actors/executor/model.h"
 #include "flow/flow.h"
+#include "flow/duration.h"
 #include "flow/inputs.h"
 #include "flow/tasks.h"
 #include "flow/yaml.h"
@@ -648,6 +649,223 @@ static void kt_api_execution_get(kt_http_req *r, void *ud)
     json_decref(ex);
 }
 
+/* ---- searches ------------------------------------------------------------------------------------ */
+
+/* page (>= 1, default 1) and size (>= 1, default 10); 422 otherwise. */
+static int kt_api_paging(kt_http_req *r, int *page, int *size)
+{
+    if (kt_api_int_param(r, "page", 1, page) || kt_api_int_param(r, "size", 10, size))
+        return -1;
+    if (*page < 1 || *size < 1) {
+        kt_http_send_error(r, 422, "Illegal argument: page and size must be at least 1", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* labels=key:value (repeatable) -> [key, value, key, value...] in buf; NULL on a malformed one (422 sent). */
+static size_t kt_api_label_filters(kt_http_req *r, const char **out, char *buf, size_t cap, int *bad)
+{
+    const char *vals[32];
+    size_t n = kt_http_query_all(r, "labels", vals, 32), k = 0, used = 0;
+    *bad = 0;
+    for (size_t i = 0; i < n && i < 32; i++) {
+        const char *colon = strchr(vals[i], ':');
+        size_t len = strlen(vals[i]);
+        if (!colon || colon == vals[i] || used + len + 2 > cap) {
+            kt_http_send_error(r, 422, "Invalid queryString parameter", NULL);
+            *bad = 1;
+            return 0;
+        }
+        char *key = buf + used;
+        memcpy(key, vals[i], (size_t)(colon - vals[i]));
+        key[colon - vals[i]] = 0;
+        used += (size_t)(colon - vals[i]) + 1;
+        const char *value = colon + 1;
+        while (*value == ' ')
+            value++;
+        out[k++] = key;
+        out[k++] = value;
+    }
+    return k / 2;
+}
+
+static void kt_api_execution_search(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_exec_query q = {.sort_desc = 1};
+    if (kt_api_paging(r, &q.page, &q.size))
+        return;
+    q.namespace_ = kt_http_query(r, "namespace");
+    q.flow_id = kt_http_query(r, "flowId");
+    q.q = kt_http_query(r, "q");
+    if (q.namespace_ && !*q.namespace_)
+        q.namespace_ = NULL;
+    if (q.flow_id && !*q.flow_id)
+        q.flow_id = NULL;
+    if (q.q && !*q.q)
+        q.q = NULL;
+    if (!strcmp(kt_http_path(r), "/api/v1/executions") && (!q.namespace_ || !q.flow_id)) {
+        kt_http_send_error(r, 400, !q.namespace_ ? "Bad Request: Required QueryValue [namespace] not specified"
+                                                 : "Bad Request: Required QueryValue [flowId] not specified",
+                           NULL);
+        return;
+    }
+    const char *states[16];
+    q.nstates = kt_http_query_all(r, "state", states, 16);
+    q.states = states;
+    for (size_t i = 0; i < q.nstates && i < 16; i++)
+        if (!kt_state_is_valid(states[i])) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "Invalid format: '%s' is not a state", states[i]);
+            kt_http_send_error(r, 422, msg, NULL);
+            return;
+        }
+    const char *labels[64];
+    char lbuf[4096];
+    int bad;
+    q.nlabels = kt_api_label_filters(r, labels, lbuf, sizeof lbuf, &bad);
+    if (bad)
+        return;
+    q.labels = labels;
+    const char *sorts[4];
+    if (kt_http_query_all(r, "sort", sorts, 4) > 0) {
+        const char *colon = strchr(sorts[0], ':');
+        char field[64];
+        if (!colon || strchr(colon + 1, ':') || (size_t)(colon - sorts[0]) >= sizeof field) {
+            kt_http_send_error(r, 422, "Invalid sort parameter", NULL);
+            return;
+        }
+        snprintf(field, sizeof field, "%.*s", (int)(colon - sorts[0]), sorts[0]);
+        q.sort_column = kt_store_exec_sort_column(field);
+        q.sort_desc = strcmp(colon + 1, "asc") != 0;
+    }
+    const char *sd = kt_http_query(r, "startDate"), *ed = kt_http_query(r, "endDate"), *tr = kt_http_query(r, "timeRange");
+    if ((sd && kt_time_parse(sd, &q.start_from_us)) || (ed && kt_time_parse(ed, &q.start_to_us))) {
+        kt_http_send_error(r, 422, "Invalid format: dates are ISO-8601 (yyyy-MM-ddTHH:mm[:ss][.SSS][XXX])", NULL);
+        return;
+    }
+    if (sd && ed && q.start_from_us > q.start_to_us) {
+        kt_http_send_error(r, 422, "Illegal argument: Start date must be before End Date", NULL);
+        return;
+    }
+    if (tr) {
+        int64_t range;
+        if (sd) {
+            kt_http_send_error(r, 422, "Illegal argument: Parameters 'startDate' and 'timeRange' are mutually exclusive",
+                               NULL);
+            return;
+        }
+        if (kt_duration_parse(tr, &range)) {
+            kt_http_send_error(r, 422, "Invalid format: timeRange is an ISO-8601 duration (PT5M, P1D)", NULL);
+            return;
+        }
+        q.start_from_us = kt_now_us() - range;
+    }
+    json_t *results;
+    int64_t total;
+    if (kt_store_executions_search(w->store, &q, &results, &total) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    json_t *presented = json_array();
+    size_t i;
+    json_t *ex;
+    int64_t now = kt_now_us();
+    json_array_foreach(results, i, ex) json_array_append_new(presented, kt_execution_present(ex, now));
+    json_decref(results);
+    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", presented, "total", (json_int_t)total));
+}
+
+/* Flow JSON of the latest revisions matching, parsed from their sources (no `source`). */
+static json_t *kt_api_flows_matching(kt_webserver *w, const char *ns_prefix, const char *q, int exact_ns)
+{
+    json_t *rows;
+    if (kt_store_flows_latest(w->store, ns_prefix, q, &rows) != KT_OK)
+        return NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (exact_ns && strcmp(json_string_value(json_object_get(row, "namespace")), ns_prefix))
+            continue;
+        const char *src = json_string_value(json_object_get(row, "source"));
+        kt_diags d;
+        kt_diags_init(&d);
+        kt_flow *f = NULL;
+        if (kt_flow_parse(src, strlen(src), "flow.yaml", &f, &d) == KT_OK)
+            json_array_append_new(out, kt_api_flow_json(f, (int)json_integer_value(json_object_get(row, "revision")), NULL));
+        kt_flow_free(f);
+        kt_diags_clear(&d);
+    }
+    json_decref(rows);
+    return out;
+}
+
+static int kt_api_flow_has_labels(const json_t *flow, const char *const *labels, size_t n)
+{
+    json_t *fl = json_object_get(flow, "labels");
+    for (size_t k = 0; k < n; k++) {
+        const char *key = labels[2 * k], *value = labels[2 * k + 1];
+        int found = 0;
+        if (json_is_object(fl)) {
+            json_t *v = json_object_get(fl, key);
+            found = json_is_string(v) && !strcmp(json_string_value(v), value);
+        } else {
+            size_t i;
+            json_t *l;
+            json_array_foreach(fl, i, l) found |= !strcmp(json_string_value(json_object_get(l, "key")) ? json_string_value(json_object_get(l, "key")) : "", key) &&
+                                                    json_is_string(json_object_get(l, "value")) &&
+                                                    !strcmp(json_string_value(json_object_get(l, "value")), value);
+        }
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static void kt_api_flow_search(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    int page, size, bad;
+    if (kt_api_paging(r, &page, &size))
+        return;
+    const char *ns = kt_http_query(r, "namespace"), *q = kt_http_query(r, "q");
+    const char *labels[64];
+    char lbuf[4096];
+    size_t nlabels = kt_api_label_filters(r, labels, lbuf, sizeof lbuf, &bad);
+    if (bad)
+        return;
+    json_t *all = kt_api_flows_matching(w, ns && *ns ? ns : NULL, q && *q ? q : NULL, 0);
+    if (!all) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    json_t *results = json_array();
+    size_t i, total = 0;
+    json_t *f;
+    json_array_foreach(all, i, f) {
+        if (!kt_api_flow_has_labels(f, labels, nlabels))
+            continue;
+        if (total >= (size_t)(page - 1) * (size_t)size && json_array_size(results) < (size_t)size)
+            json_array_append(results, f);
+        total++;
+    }
+    json_decref(all);
+    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", results, "total", (json_int_t)total));
+}
+
+static void kt_api_flow_list_namespace(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *all = kt_api_flows_matching(w, kt_http_param(r, "namespace"), NULL, 1);
+    if (!all) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_http_send_json(r, 200, all);
+}
+
 /* ---- logs ---------------------------------------------------------------------------------------- */
 
 static void kt_api_logs_get(kt_http_req *r, void *ud)
@@ -723,6 +941,10 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"DELETE", "/api/v1/flows/{namespace}/{id}", kt_api_flow_delete},
         {"POST", "/api/v1/executions/{namespace}/{id}", kt_api_execution_create},
         {"GET", "/api/v1/executions/{executionId}", kt_api_execution_get},
+        {"GET", "/api/v1/executions/search", kt_api_execution_search},
+        {"GET", "/api/v1/executions", kt_api_execution_search},
+        {"GET", "/api/v1/flows/search", kt_api_flow_search},
+        {"GET", "/api/v1/flows/{namespace}", kt_api_flow_list_namespace},
         {"GET", "/api/v1/logs/{executionId}", kt_api_logs_get},
     };
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)

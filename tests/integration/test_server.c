@@ -288,6 +288,23 @@ static void test_execution_end_to_end(void **state)
     assert_int_equal(json_array_size(logs), 0);
     json_decref(logs);
 
+    /* search: this flow's executions, paged, filtered by state */
+    json_t *page = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/search?namespace=company&state=SUCCESS&size=5",
+                                     NULL, NULL, &page), 200);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(page, "results"), 0), "id")), exid);
+    json_decref(page);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/search?state=FAILED", NULL, NULL, &page), 200);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 0);
+    json_decref(page);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/search?sort=nocolon", NULL, NULL, &page), 422);
+    json_decref(page);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/search?q=hel", NULL, NULL, &page), 200);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 1);
+    assert_null(json_object_get(json_array_get(json_object_get(page, "results"), 0), "source"));
+    json_decref(page);
+
     /* wait=true: the answer is the ended execution */
     json_t *done = NULL;
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/hello?wait=true", fields, &done), 200);

@@ -1,0 +1,219 @@
+/* Searches of the SQLite store: statements built from the filters given, every value bound, never spliced. */
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+sqlite3 *kt_sqlite_db(kt_store *s);
+kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out);
+
+static const struct {
+    const char *field, *column;
+} kt_exec_sorts[] = {
+    {"id", "id"},
+    {"state.startDate", "start_us"},
+    {"state.endDate", "end_us"},
+    {"state.duration", "(COALESCE(end_us, start_us) - start_us)"},
+    {"namespace", "namespace"},
+    {"flowId", "flow_id"},
+    {"state.current", "state"},
+};
+
+const char *kt_store_exec_sort_column(const char *field)
+{
+    for (size_t i = 0; field && i < sizeof kt_exec_sorts / sizeof *kt_exec_sorts; i++)
+        if (!strcmp(kt_exec_sorts[i].field, field))
+            return kt_exec_sorts[i].column;
+    return NULL;
+}
+
+/* A growing SQL text with the values to bind, in order (all text or integers). */
+typedef struct kt_sql_arg {
+    int is_int;
+    const char *s;
+    int64_t i;
+} kt_sql_arg;
+
+typedef struct kt_sql {
+    char text[4096];
+    size_t len;
+    kt_sql_arg args[64];
+    int nargs;
+} kt_sql;
+
+static void kt_sql_add(kt_sql *q, const char *fragment)
+{
+    size_t n = strlen(fragment);
+    if (q->len + n < sizeof q->text) {
+        memcpy(q->text + q->len, fragment, n + 1);
+        q->len += n;
+    }
+}
+
+static void kt_sql_str(kt_sql *q, const char *v)
+{
+    if (q->nargs < 64)
+        q->args[q->nargs++] = (kt_sql_arg){0, v, 0};
+}
+
+static void kt_sql_int(kt_sql *q, int64_t v)
+{
+    if (q->nargs < 64)
+        q->args[q->nargs++] = (kt_sql_arg){1, NULL, v};
+}
+
+static void kt_sql_bind(const kt_sql *q, sqlite3_stmt *st)
+{
+    for (int i = 0; i < q->nargs; i++) {
+        if (q->args[i].is_int)
+            sqlite3_bind_int64(st, i + 1, q->args[i].i);
+        else
+            sqlite3_bind_text(st, i + 1, q->args[i].s, -1, SQLITE_TRANSIENT);
+    }
+}
+
+static void kt_exec_where(kt_sql *w, const kt_exec_query *q, char *scratch, size_t scratch_cap)
+{
+    kt_sql_add(w, " WHERE 1=1");
+    if (q->namespace_) {
+        kt_sql_add(w, " AND (namespace = ? OR namespace LIKE ? ESCAPE '\\')");
+        kt_sql_str(w, q->namespace_);
+        /* the prefix itself must not act as a pattern */
+        size_t k = 0;
+        for (const char *c = q->namespace_; *c && k + 4 < scratch_cap; c++) {
+            if (*c == '%' || *c == '_' || *c == '\\')
+                scratch[k++] = '\\';
+            scratch[k++] = *c;
+        }
+        snprintf(scratch + k, scratch_cap - k, ".%%");
+        kt_sql_str(w, scratch);
+    }
+    if (q->flow_id) {
+        kt_sql_add(w, " AND flow_id = ?");
+        kt_sql_str(w, q->flow_id);
+    }
+    if (q->nstates) {
+        kt_sql_add(w, " AND state IN (");
+        for (size_t i = 0; i < q->nstates; i++) {
+            kt_sql_add(w, i ? ", ?" : "?");
+            kt_sql_str(w, q->states[i]);
+        }
+        kt_sql_add(w, ")");
+    }
+    if (q->q) {
+        kt_sql_add(w, " AND (instr(id, ?) > 0 OR instr(namespace, ?) > 0 OR instr(flow_id, ?) > 0)");
+        kt_sql_str(w, q->q);
+        kt_sql_str(w, q->q);
+        kt_sql_str(w, q->q);
+    }
+    if (q->start_from_us) {
+        kt_sql_add(w, " AND start_us >= ?");
+        kt_sql_int(w, q->start_from_us);
+    }
+    if (q->start_to_us) {
+        kt_sql_add(w, " AND start_us <= ?");
+        kt_sql_int(w, q->start_to_us);
+    }
+    for (size_t i = 0; i < q->nlabels; i++) {
+        /* "key:value" was split by the caller into key and value at the first colon */
+        kt_sql_add(w, " AND EXISTS (SELECT 1 FROM json_each(executions.labels) l WHERE "
+                      "json_extract(l.value, '$.key') = ? AND json_extract(l.value, '$.value') = ?)");
+        kt_sql_str(w, q->labels[2 * i]);
+        kt_sql_str(w, q->labels[2 * i + 1]);
+    }
+}
+
+kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total)
+{
+    sqlite3 *db = kt_sqlite_db(s);
+    char scratch[512];
+    kt_sql w = {0};
+    kt_exec_where(&w, q, scratch, sizeof scratch);
+    kt_sql count = {0};
+    kt_sql_add(&count, "SELECT COUNT(*) FROM executions");
+    kt_sql_add(&count, w.text);
+    memcpy(count.args, w.args, sizeof w.args);
+    count.nargs = w.nargs;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, count.text, -1, &st, NULL) != SQLITE_OK)
+        return KT_EDB;
+    kt_sql_bind(&count, st);
+    *total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+
+    kt_sql sel = {0};
+    kt_sql_add(&sel, "SELECT body, id FROM executions");
+    kt_sql_add(&sel, w.text);
+    char order[256];
+    /* the column comes from kt_exec_sorts, never from the request */
+    snprintf(order, sizeof order, " ORDER BY %s %s, id %s LIMIT ? OFFSET ?", q->sort_column ? q->sort_column : "start_us",
+             q->sort_desc ? "DESC" : "ASC", q->sort_desc ? "DESC" : "ASC");
+    kt_sql_add(&sel, order);
+    memcpy(sel.args, w.args, sizeof w.args);
+    sel.nargs = w.nargs;
+    int size = q->size > 0 ? q->size : 10, page = q->page > 0 ? q->page : 1;
+    kt_sql_int(&sel, size);
+    kt_sql_int(&sel, (int64_t)(page - 1) * size);
+    if (sqlite3_prepare_v2(db, sel.text, -1, &st, NULL) != SQLITE_OK)
+        return KT_EDB;
+    kt_sql_bind(&sel, st);
+    json_t *list = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *ex;
+        if (kt_sqlite_exec_row(s, st, &ex) == KT_OK)
+            json_array_append_new(list, ex);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(list);
+        return KT_EDB;
+    }
+    *results = list;
+    return KT_OK;
+}
+
+kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows)
+{
+    kt_sql sql = {0};
+    char scratch[512];
+    kt_sql_add(&sql, "SELECT f.namespace, f.id, f.revision, f.source FROM flows f WHERE f.deleted = 0 AND f.revision = "
+                     "(SELECT MAX(revision) FROM flows g WHERE g.namespace = f.namespace AND g.id = f.id)");
+    if (ns_prefix) {
+        size_t k = 0;
+        for (const char *c = ns_prefix; *c && k + 4 < sizeof scratch; c++) {
+            if (*c == '%' || *c == '_' || *c == '\\')
+                scratch[k++] = '\\';
+            scratch[k++] = *c;
+        }
+        snprintf(scratch + k, sizeof scratch - k, ".%%");
+        kt_sql_add(&sql, " AND (f.namespace = ? OR f.namespace LIKE ? ESCAPE '\\')");
+        kt_sql_str(&sql, ns_prefix);
+        kt_sql_str(&sql, scratch);
+    }
+    if (q) {
+        kt_sql_add(&sql, " AND (instr(f.id, ?) > 0 OR instr(f.namespace, ?) > 0)");
+        kt_sql_str(&sql, q);
+        kt_sql_str(&sql, q);
+    }
+    kt_sql_add(&sql, " ORDER BY f.namespace, f.id");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(kt_sqlite_db(s), sql.text, -1, &st, NULL) != SQLITE_OK)
+        return KT_EDB;
+    kt_sql_bind(&sql, st);
+    json_t *out = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s}", "namespace", (const char *)sqlite3_column_text(st, 0),
+                                             "id", (const char *)sqlite3_column_text(st, 1), "revision",
+                                             sqlite3_column_int(st, 2), "source", (const char *)sqlite3_column_text(st, 3)));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(out);
+        return KT_EDB;
+    }
+    *rows = out;
+    return KT_OK;
+}
