@@ -15,6 +15,7 @@ static const char *const kt_msg_names[KT_MSG_TYPE_MAX] = {
     [KT_MSG_LOG_BATCH] = "LogBatch",
     [KT_MSG_PING] = "Ping",
     [KT_MSG_EXEC_TIMER] = "ExecutionTimer",
+    [KT_MSG_KILL] = "Kill",
 };
 
 const char *kt_msg_type_name(kt_msg_type t)

@@ -26,6 +26,7 @@ typedef enum kt_msg_type {
     KT_MSG_LOG_BATCH,          /* worker -> log sink: task log entries */
     KT_MSG_PING,               /* benchmarks and tests */
     KT_MSG_EXEC_TIMER,         /* executor -> itself, later: a delay of an execution is over (retry) */
+    KT_MSG_KILL,               /* webserver -> executor -> workers: kill this execution (body: ExecutionTimer's) */
     KT_MSG_TYPE_MAX
 } kt_msg_type;
 

@@ -649,6 +649,42 @@ static void kt_api_execution_get(kt_http_req *r, void *ud)
     json_decref(ex);
 }
 
+/* DELETE /api/v1/executions/{executionId}/kill: 202 once the request is on its way (Kestra answers before the
+ * executor acts). */
+static void kt_api_execution_kill(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *id = kt_http_param(r, "executionId");
+    json_t *ex;
+    kt_status st = kt_store_execution_get(w->store, id, &ex);
+    if (st == KT_ENOTFOUND) {
+        kt_http_send_error(r, 404, "Not Found", NULL);
+        return;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    const char *cascade = kt_http_query(r, "isOnKillCascade");
+    int terminated = kt_state_is_terminated(kt_state_current(ex));
+    json_decref(ex);
+    if (terminated && cascade && !strcmp(cascade, "false")) {
+        kt_http_send_error(r, 409, "Illegal state: Execution is already finished, can't kill it", NULL);
+        return;
+    }
+    if (!terminated) {
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_KILL, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
+        kt_msg_exec_timer body = {.execution_id = (char *)id, .taskrun_id = ""};
+        kt_msg_encode_exec_timer(&o, &body);
+        if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
+            kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+            return;
+        }
+    }
+    kt_http_send_empty(r, 202);
+}
+
 /* ---- searches ------------------------------------------------------------------------------------ */
 
 /* page (>= 1, default 1) and size (>= 1, default 10); 422 otherwise. */
@@ -942,6 +978,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"POST", "/api/v1/executions/{namespace}/{id}", kt_api_execution_create},
         {"GET", "/api/v1/executions/{executionId}", kt_api_execution_get},
         {"GET", "/api/v1/executions/search", kt_api_execution_search},
+        {"DELETE", "/api/v1/executions/{executionId}/kill", kt_api_execution_kill},
         {"GET", "/api/v1/executions", kt_api_execution_search},
         {"GET", "/api/v1/flows/search", kt_api_flow_search},
         {"GET", "/api/v1/flows/{namespace}", kt_api_flow_list_namespace},

@@ -254,6 +254,34 @@ static void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_
     ex->fresh_tail = &j->next;
 }
 
+/* A killed execution: the workers running its attempts stop them; attempts not sent yet are dropped. */
+static void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id)
+{
+    size_t pos = 0, n = 0;
+    const char *key;
+    void *val;
+    char (*ids)[KT_ID_LEN + 1] = calloc(kt_map_size(ex->jobs) + 1, sizeof *ids);
+    if (!ids)
+        return;
+    while (kt_map_next(ex->jobs, &pos, &key, &val)) {
+        kt_job *j = val;
+        if (strcmp(j->execution_id, execution_id))
+            continue;
+        if (j->phase == KT_JOB_SENT && j->worker >= 0 && (size_t)j->worker < ex->nworkers) {
+            kt_outmsg o;
+            const char *to = ex->workers[j->worker].address;
+            kt_outmsg_begin(&o, KT_MSG_KILL, to, kt_actor_address(ex->self), 0);
+            kt_msg_exec_timer body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id};
+            kt_msg_encode_exec_timer(&o, &body);
+            kt_node_send(kt_actor_node(ex->self), to, &o);
+        }
+        memcpy(ids[n++], j->taskrun_id, sizeof ids[0]);
+    }
+    for (size_t i = 0; i < n; i++)
+        kt_executor_drop_job(ex, ids[i]);
+    free(ids);
+}
+
 /* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job. */
 static void kt_executor_rescan(kt_executor *ex, kt_run *run)
 {
@@ -305,6 +333,8 @@ static void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event 
         snprintf(t->taskrun_id, sizeof t->taskrun_id, "%s", fx.timers[i].taskrun_id);
         t->at_us = fx.timers[i].at_us;
     }
+    if (fx.killed)
+        kt_executor_kill_jobs(ex, json_string_value(json_object_get(run->execution, "id")));
     for (size_t i = 0; i < fx.ndispatch; i++)
         kt_executor_prepare_job(ex, run, &fx.dispatch[i]);
     if (fx.dispatch_overflow)
@@ -559,6 +589,18 @@ static void kt_executor_receive(kt_actor *a, const kt_msg *m)
     switch (m->type) {
     case KT_MSG_EXECUTION_CREATE: kt_executor_on_create(ex, m); break;
     case KT_MSG_WORKER_RESULT: kt_executor_on_result(ex, m); break;
+    case KT_MSG_KILL: {
+        kt_msg_exec_timer k;
+        if (kt_msg_decode_exec_timer(m->body, &k) != KT_OK)
+            break;
+        kt_run *run = kt_map_get(ex->runs, k.execution_id);
+        if (run) {
+            kt_exec_event ev = {.kind = KT_EV_KILL, .now_us = kt_now_us()};
+            kt_executor_apply(ex, run, &ev);
+        }
+        kt_msg_exec_timer_clear(&k);
+        break;
+    }
     case KT_MSG_EXEC_TIMER: {
         kt_msg_exec_timer t;
         if (kt_msg_decode_exec_timer(m->body, &t) != KT_OK)

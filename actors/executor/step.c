@@ -1231,6 +1231,27 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
         fx->changed = 1;
         break;
     }
+    case KT_EV_KILL: {
+        /* KESTRA-execution.md §2.13: KILLING, then every run not terminated KILLED, the execution KILLED. Kestra lets
+         * the workers report their KILLED attempts later; Kite marks them now and tells the workers to stop. */
+        kt_state_set(json_object_get(execution, "state"), "KILLING", ev->now_us);
+        size_t i;
+        json_t *tr;
+        json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
+            if (kt_state_is_terminated(kt_state_current(tr)))
+                continue;
+            size_t na = kt_taskrun_attempts(tr);
+            if (na) {
+                json_t *att = json_array_get(json_object_get(tr, "attempts"), na - 1);
+                if (!kt_state_is_terminated(kt_state_current(att)))
+                    kt_state_set(json_object_get(att, "state"), "KILLED", ev->now_us);
+            }
+            kt_run_set_state(&p, tr, "KILLED");
+        }
+        kt_state_set(json_object_get(execution, "state"), "KILLED", ev->now_us);
+        fx->changed = fx->ended = fx->killed = 1;
+        goto done;
+    }
     default: rc = KT_EINVAL; goto done;
     }
     for (int i = 0; i < KT_PASS_LIMIT; i++) {

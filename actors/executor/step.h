@@ -21,6 +21,7 @@ typedef enum kt_exec_event_kind {
     KT_EV_RESULT, /* a worker reports the end of an attempt */
     KT_EV_LOST,   /* the attempt's worker is gone: run the task again as a new attempt */
     KT_EV_RETRY,  /* a retry delay is over: the RETRYING task run runs again as a new attempt */
+    KT_EV_KILL,   /* kill requested: everything not terminated ends KILLED */
 } kt_exec_event_kind;
 
 typedef struct kt_exec_event {
@@ -69,6 +70,7 @@ typedef struct kt_exec_effects {
     int changed;          /* the execution must be persisted */
     int ended;            /* the execution reached a terminal state */
     int stale;            /* the event did not apply (duplicate or old attempt) */
+    int killed;           /* the execution was killed: workers must stop its running attempts */
     size_t ndispatch;
     int dispatch_overflow; /* more runs than fit: the caller must look for RUNNING runnable attempts itself */
     kt_exec_dispatch dispatch[KT_EXEC_MAX_DISPATCH];

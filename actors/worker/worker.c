@@ -229,11 +229,36 @@ static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
     r->impl->start(r);
 }
 
+/* Kill: the attempt named stops (its process group gets SIGKILL) and ends KILLED. */
+static void kt_worker_on_kill(kt_worker *w, const kt_msg *m)
+{
+    kt_msg_exec_timer k;
+    if (kt_msg_decode_exec_timer(m->body, &k) != KT_OK)
+        return;
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    kt_task_run *victim = NULL;
+    while (kt_map_next(w->running, &pos, &key, &val)) {
+        kt_task_run *r = val;
+        if (!strcmp(r->job.taskrun_id, k.taskrun_id) && !strcmp(r->job.execution_id, k.execution_id))
+            victim = r;
+    }
+    if (victim) {
+        kt_task_log(victim, "WARN", "Killed by request", 17);
+        if (victim->impl && victim->impl->kill)
+            victim->impl->kill(victim);
+    }
+    kt_msg_exec_timer_clear(&k);
+}
+
 static void kt_worker_receive(kt_actor *a, const kt_msg *m)
 {
     kt_worker *w = kt_actor_state(a);
     if (m->type == KT_MSG_WORKER_JOB && !w->stopping)
         kt_worker_on_job(w, m);
+    else if (m->type == KT_MSG_KILL)
+        kt_worker_on_kill(w, m);
 }
 
 /* End of turn: logs first, so a result never overtakes the lines of its attempt. */

@@ -352,6 +352,39 @@ static void test_execution_failure_and_bad_inputs(void **state)
     json_decref(res);
 }
 
+/* DELETE .../kill: the running shell is stopped and everything ends KILLED. */
+static void test_kill(void **state)
+{
+    fixture *f = *state;
+    create_flow(f, "id: long\nnamespace: company.team\ntasks:\n"
+                   "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n      - sleep 30\n"
+                   "  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: never\n");
+    json_t *res = NULL;
+    const char *none[] = {NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/long", none, &res), 200);
+    char exid[64], path[256];
+    snprintf(exid, sizeof exid, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    assert_int_equal(kt_it_wait_task_running(f->port, exid, "nap", 10000), 0);
+    snprintf(path, sizeof path, "/api/v1/executions/%s/kill", exid);
+    char *body = NULL;
+    assert_int_equal(kt_it_http("DELETE", f->port, path, NULL, NULL, &body), 202);
+    free(body);
+    json_t *ex = kt_it_wait_execution(f->port, exid, 5000); /* long before the 30 s sleep would end */
+    assert_non_null(ex);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "KILLED");
+    json_t *nap = kt_it_taskrun(ex, "nap");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(nap, "state"), "current")), "KILLED");
+    assert_null(kt_it_taskrun(ex, "after"));
+    json_decref(ex);
+    /* already finished: without cascade, 409 */
+    snprintf(path, sizeof path, "/api/v1/executions/%s/kill?isOnKillCascade=false", exid);
+    assert_int_equal(kt_it_http("DELETE", f->port, path, NULL, NULL, &body), 409);
+    free(body);
+    assert_int_equal(kt_it_http("DELETE", f->port, "/api/v1/executions/nope/kill", NULL, NULL, &body), 404);
+    free(body);
+}
+
 /* SIGKILL in the middle of a task: after a restart the execution completes, the task ran again as a new attempt. */
 static void test_restart_after_sigkill(void **state)
 {
@@ -390,6 +423,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flow_namespace_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_execution_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_execution_failure_and_bad_inputs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_after_sigkill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
