@@ -137,8 +137,9 @@ static kt_status kt_store_migrate(kt_store *s, char *err, size_t errcap)
         snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", version + 1);
         if (kt_store_exec(s, "BEGIN IMMEDIATE") || kt_store_exec(s, kt_migrations[version]) ||
             kt_store_exec(s, pragma) || kt_store_exec(s, "COMMIT")) {
+            snprintf(err, errcap, "migration %d failed: %s", version + 1, sqlite3_errmsg(s->db)); /* before ROLLBACK
+                                                                                                    resets it */
             kt_store_exec(s, "ROLLBACK");
-            snprintf(err, errcap, "migration %d failed: %s", version + 1, sqlite3_errmsg(s->db));
             return KT_EDB;
         }
     }
