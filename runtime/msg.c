@@ -14,8 +14,7 @@ static const char *const kt_msg_names[KT_MSG_TYPE_MAX] = {
     [KT_MSG_WORKER_RESULT] = "WorkerResult",
     [KT_MSG_LOG_BATCH] = "LogBatch",
     [KT_MSG_PING] = "Ping",
-    [KT_MSG_EXEC_TIMER] = "ExecutionTimer",
-    [KT_MSG_KILL] = "Kill",
+    [KT_MSG_EXEC_COMMAND] = "ExecutionCommand",
 };
 
 const char *kt_msg_type_name(kt_msg_type t)
@@ -344,30 +343,35 @@ void kt_msg_log_batch_clear(kt_msg_log_batch *b)
     memset(b, 0, sizeof *b);
 }
 
-/* ---- ExecutionTimer ------------------------------------------------------------------------------ */
+/* ---- ExecutionCommand ---------------------------------------------------------------------------- */
 
-void kt_msg_encode_exec_timer(kt_outmsg *o, const kt_msg_exec_timer *b)
+void kt_msg_encode_exec_command(kt_outmsg *o, const kt_msg_exec_command *b)
 {
-    msgpack_pack_array(&o->pk, 2);
+    msgpack_pack_array(&o->pk, 4);
     kt_pack_cstr(&o->pk, b->execution_id);
-    kt_pack_cstr(&o->pk, b->taskrun_id);
+    kt_pack_cstr(&o->pk, b->taskrun_id ? b->taskrun_id : "");
+    kt_pack_cstr(&o->pk, b->command);
+    kt_mp_pack_json(&o->pk, b->data);
 }
 
-kt_status kt_msg_decode_exec_timer(const msgpack_object *body, kt_msg_exec_timer *b)
+kt_status kt_msg_decode_exec_command(const msgpack_object *body, kt_msg_exec_command *b)
 {
     memset(b, 0, sizeof *b);
-    const msgpack_object *f = kt_mp_fields(body, 2);
-    if (!f || kt_mp_str(&f[0], &b->execution_id, 0) || kt_mp_str(&f[1], &b->taskrun_id, 0)) {
-        kt_msg_exec_timer_clear(b);
+    const msgpack_object *f = kt_mp_fields(body, 4);
+    if (!f || kt_mp_str(&f[0], &b->execution_id, 0) || kt_mp_str(&f[1], &b->taskrun_id, 0) ||
+        kt_mp_str(&f[2], &b->command, 0) || kt_mp_json(&f[3], &b->data, 1)) {
+        kt_msg_exec_command_clear(b);
         return KT_EPROTO;
     }
     return KT_OK;
 }
 
-void kt_msg_exec_timer_clear(kt_msg_exec_timer *b)
+void kt_msg_exec_command_clear(kt_msg_exec_command *b)
 {
     free(b->execution_id);
     free(b->taskrun_id);
+    free(b->command);
+    json_decref(b->data);
     memset(b, 0, sizeof *b);
 }
 

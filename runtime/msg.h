@@ -25,8 +25,7 @@ typedef enum kt_msg_type {
     KT_MSG_WORKER_RESULT,      /* worker -> executor: the attempt ended */
     KT_MSG_LOG_BATCH,          /* worker -> log sink: task log entries */
     KT_MSG_PING,               /* benchmarks and tests */
-    KT_MSG_EXEC_TIMER,         /* executor -> itself, later: a delay of an execution is over (retry) */
-    KT_MSG_KILL,               /* webserver -> executor -> workers: kill this execution (body: ExecutionTimer's) */
+    KT_MSG_EXEC_COMMAND,       /* to the executor (kill, resume, a delay that is over) or a worker (kill) */
     KT_MSG_TYPE_MAX
 } kt_msg_type;
 
@@ -123,13 +122,17 @@ void kt_msg_encode_log_batch(kt_outmsg *o, const kt_msg_log_batch *b);
 kt_status kt_msg_decode_log_batch(const msgpack_object *body, kt_msg_log_batch *b);
 void kt_msg_log_batch_clear(kt_msg_log_batch *b);
 
-typedef struct kt_msg_exec_timer {
+/* Something to do to an execution: "KILL", "RESUME" (data: the onResume inputs), or a delay that is over:
+ * "RETRY" (a retrying task run), "RESUME_FLOW" (a Pause delay), "PAUSE_TIMEOUT". */
+typedef struct kt_msg_exec_command {
     char *execution_id;
-    char *taskrun_id;
-} kt_msg_exec_timer;
-void kt_msg_encode_exec_timer(kt_outmsg *o, const kt_msg_exec_timer *b);
-kt_status kt_msg_decode_exec_timer(const msgpack_object *body, kt_msg_exec_timer *b);
-void kt_msg_exec_timer_clear(kt_msg_exec_timer *b);
+    char *taskrun_id; /* "" when the command is for the whole execution */
+    char *command;
+    json_t *data;     /* may be NULL */
+} kt_msg_exec_command;
+void kt_msg_encode_exec_command(kt_outmsg *o, const kt_msg_exec_command *b);
+kt_status kt_msg_decode_exec_command(const msgpack_object *body, kt_msg_exec_command *b);
+void kt_msg_exec_command_clear(kt_msg_exec_command *b);
 
 typedef struct kt_msg_ping {
     uint64_t seq;

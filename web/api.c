@@ -1,6 +1,7 @@
 #include "web/api.h"
 #include "actors/executor/executor.h"
 #include "actors/executor/model.h"
+#include "actors/executor/step.h"
 #include "flow/flow.h"
 #include "flow/duration.h"
 #include "flow/inputs.h"
@@ -674,15 +675,96 @@ static void kt_api_execution_kill(kt_http_req *r, void *ud)
     }
     if (!terminated) {
         kt_outmsg o;
-        kt_outmsg_begin(&o, KT_MSG_KILL, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
-        kt_msg_exec_timer body = {.execution_id = (char *)id, .taskrun_id = ""};
-        kt_msg_encode_exec_timer(&o, &body);
+        kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
+        kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = "", .command = "KILL"};
+        kt_msg_encode_exec_command(&o, &body);
         if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
             kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
             return;
         }
     }
     kt_http_send_empty(r, 202);
+}
+
+/* The task of a stored execution's run, from the flow revision it runs. NULL when it cannot be found. */
+static kt_flow *kt_api_execution_flow(kt_webserver *w, const json_t *ex)
+{
+    kt_flow_row row;
+    if (kt_store_flow_get(w->store, json_string_value(json_object_get(ex, "namespace")),
+                          json_string_value(json_object_get(ex, "flowId")),
+                          (int)json_integer_value(json_object_get(ex, "flowRevision")), &row) != KT_OK)
+        return NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    if (kt_flow_parse(row.source, strlen(row.source), "flow.yaml", &f, &d) != KT_OK)
+        f = NULL;
+    kt_diags_clear(&d);
+    kt_flow_row_clear(&row);
+    return f;
+}
+
+/* POST /api/v1/executions/{executionId}/resume: the onResume inputs of the paused task are checked here, as at
+ * creation; the executor resumes it. 204. */
+static void kt_api_execution_resume(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *id = kt_http_param(r, "executionId");
+    char msg[512];
+    json_t *ex = NULL, *raw = NULL, *typed = NULL;
+    kt_flow *f = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_status st = kt_store_execution_get(w->store, id, &ex);
+    if (st == KT_ENOTFOUND) {
+        snprintf(msg, sizeof msg, "Not Found: Execution '%s' not found.", id);
+        kt_http_send_error(r, 404, msg, NULL);
+        goto done;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    if (strcmp(kt_state_current(ex), "PAUSED")) {
+        snprintf(msg, sizeof msg, "Illegal state: Execution '%s' is not paused, can't resume it", id);
+        kt_http_send_error(r, 409, msg, NULL);
+        goto done;
+    }
+    const char *paused_run = "";
+    const json_t *defs = NULL;
+    size_t i;
+    json_t *tr;
+    f = kt_api_execution_flow(w, ex);
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
+        if (!strcmp(kt_state_current(tr), "PAUSED")) {
+            paused_run = json_string_value(json_object_get(tr, "id"));
+            const json_t *task = f ? kt_exec_find_task(kt_flow_json(f), json_string_value(json_object_get(tr, "taskId"))) : NULL;
+            defs = json_object_get(task, "onResume");
+            break;
+        }
+    }
+    if (!(raw = kt_api_raw_inputs(r)))
+        goto done;
+    if (kt_inputs_resolve(defs, raw, &typed, &d) != KT_OK) {
+        kt_api_send_diags(r, &d);
+        goto done;
+    }
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
+    kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = (char *)paused_run, .command = "RESUME",
+                                .data = typed};
+    kt_msg_encode_exec_command(&o, &body);
+    if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
+        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+        goto done;
+    }
+    kt_http_send_empty(r, 204);
+done:
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    json_decref(ex);
+    json_decref(raw);
+    json_decref(typed);
 }
 
 /* ---- searches ------------------------------------------------------------------------------------ */
@@ -979,6 +1061,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"GET", "/api/v1/executions/{executionId}", kt_api_execution_get},
         {"GET", "/api/v1/executions/search", kt_api_execution_search},
         {"DELETE", "/api/v1/executions/{executionId}/kill", kt_api_execution_kill},
+        {"POST", "/api/v1/executions/{executionId}/resume", kt_api_execution_resume},
         {"GET", "/api/v1/executions", kt_api_execution_search},
         {"GET", "/api/v1/flows/search", kt_api_flow_search},
         {"GET", "/api/v1/flows/{namespace}", kt_api_flow_list_namespace},

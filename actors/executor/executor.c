@@ -107,6 +107,7 @@ struct kt_executor {
     struct kt_pending_timer {
         char execution_id[KT_ID_LEN + 1];
         char taskrun_id[32];
+        char command[16];
         int64_t at_us;
     } *timers;
     size_t ntimers, captimers;
@@ -270,9 +271,9 @@ static void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id)
         if (j->phase == KT_JOB_SENT && j->worker >= 0 && (size_t)j->worker < ex->nworkers) {
             kt_outmsg o;
             const char *to = ex->workers[j->worker].address;
-            kt_outmsg_begin(&o, KT_MSG_KILL, to, kt_actor_address(ex->self), 0);
-            kt_msg_exec_timer body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id};
-            kt_msg_encode_exec_timer(&o, &body);
+            kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, to, kt_actor_address(ex->self), 0);
+            kt_msg_exec_command body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id, .command = "KILL"};
+            kt_msg_encode_exec_command(&o, &body);
             kt_node_send(kt_actor_node(ex->self), to, &o);
         }
         memcpy(ids[n++], j->taskrun_id, sizeof ids[0]);
@@ -331,6 +332,7 @@ static void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event 
         struct kt_pending_timer *t = &ex->timers[ex->ntimers++];
         snprintf(t->execution_id, sizeof t->execution_id, "%s", json_string_value(json_object_get(run->execution, "id")));
         snprintf(t->taskrun_id, sizeof t->taskrun_id, "%s", fx.timers[i].taskrun_id);
+        snprintf(t->command, sizeof t->command, "%s", fx.timers[i].command);
         t->at_us = fx.timers[i].at_us;
     }
     if (fx.killed)
@@ -434,9 +436,10 @@ static void kt_executor_arm_timers(kt_executor *ex)
     int64_t now = kt_now_us();
     for (size_t i = 0; i < ex->ntimers; i++) {
         kt_outmsg o;
-        kt_outmsg_begin(&o, KT_MSG_EXEC_TIMER, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
-        kt_msg_exec_timer body = {.execution_id = ex->timers[i].execution_id, .taskrun_id = ex->timers[i].taskrun_id};
-        kt_msg_encode_exec_timer(&o, &body);
+        kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+        kt_msg_exec_command body = {.execution_id = ex->timers[i].execution_id, .taskrun_id = ex->timers[i].taskrun_id,
+                                    .command = ex->timers[i].command};
+        kt_msg_encode_exec_command(&o, &body);
         int64_t delay = ex->timers[i].at_us > now ? (ex->timers[i].at_us - now + 999) / 1000 : 0;
         kt_node_send_after(kt_actor_node(ex->self), kt_actor_address(ex->self), &o, (uint64_t)delay);
     }
@@ -583,36 +586,44 @@ static void kt_executor_on_result(kt_executor *ex, const kt_msg *m)
     kt_msg_worker_result_clear(&r);
 }
 
+/* Kill, resume, and the delays that come back as messages (retries, Pause delay and timeout). */
+static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
+{
+    kt_msg_exec_command c;
+    if (kt_msg_decode_exec_command(m->body, &c) != KT_OK) {
+        KT_WARN("executor", "malformed ExecutionCommand from %s", m->from);
+        return;
+    }
+    kt_run *run = kt_map_get(ex->runs, c.execution_id);
+    kt_exec_event ev = {.now_us = kt_now_us(), .taskrun_id = *c.taskrun_id ? c.taskrun_id : NULL};
+    int known = 1;
+    if (!strcmp(c.command, "KILL")) {
+        ev.kind = KT_EV_KILL;
+    } else if (!strcmp(c.command, "RETRY")) {
+        ev.kind = KT_EV_RETRY;
+    } else if (!strcmp(c.command, "RESUME") || !strcmp(c.command, "RESUME_FLOW")) {
+        ev.kind = KT_EV_RESUME;
+        ev.state = "RUNNING";
+        ev.outputs = c.data;
+    } else if (!strcmp(c.command, "PAUSE_TIMEOUT")) {
+        ev.kind = KT_EV_RESUME;
+        ev.state = "FAILED";
+    } else {
+        known = 0;
+        KT_WARN("executor", "unknown command %s from %s", c.command, m->from);
+    }
+    if (known && run)
+        kt_executor_apply(ex, run, &ev);
+    kt_msg_exec_command_clear(&c);
+}
+
 static void kt_executor_receive(kt_actor *a, const kt_msg *m)
 {
     kt_executor *ex = kt_actor_state(a);
     switch (m->type) {
     case KT_MSG_EXECUTION_CREATE: kt_executor_on_create(ex, m); break;
     case KT_MSG_WORKER_RESULT: kt_executor_on_result(ex, m); break;
-    case KT_MSG_KILL: {
-        kt_msg_exec_timer k;
-        if (kt_msg_decode_exec_timer(m->body, &k) != KT_OK)
-            break;
-        kt_run *run = kt_map_get(ex->runs, k.execution_id);
-        if (run) {
-            kt_exec_event ev = {.kind = KT_EV_KILL, .now_us = kt_now_us()};
-            kt_executor_apply(ex, run, &ev);
-        }
-        kt_msg_exec_timer_clear(&k);
-        break;
-    }
-    case KT_MSG_EXEC_TIMER: {
-        kt_msg_exec_timer t;
-        if (kt_msg_decode_exec_timer(m->body, &t) != KT_OK)
-            break;
-        kt_run *run = kt_map_get(ex->runs, t.execution_id);
-        if (run) {
-            kt_exec_event ev = {.kind = KT_EV_RETRY, .now_us = kt_now_us(), .taskrun_id = t.taskrun_id};
-            kt_executor_apply(ex, run, &ev);
-        }
-        kt_msg_exec_timer_clear(&t);
-        break;
-    }
+    case KT_MSG_EXEC_COMMAND: kt_executor_on_command(ex, m); break;
     case KT_MSG_LOG_BATCH: {
         kt_msg_log_batch b;
         if (kt_msg_decode_log_batch(m->body, &b) == KT_OK) {

@@ -4,6 +4,8 @@
 #include "actors/executor/model.h"
 #include "actors/executor/render.h"
 #include "actors/executor/retry.h"
+#include "flow/duration.h"
+#include "runtime/clock.h"
 #include "flow/inputs.h"
 #include "flow/tasks.h"
 #include "runtime/id.h"
@@ -196,6 +198,8 @@ static int kt_truthy(const char *s)
 {
     return s && *s && strcmp(s, "false") && strcmp(s, "0") && strcmp(s, "-0");
 }
+
+static int kt_was_paused(const json_t *run);
 
 /* ---- the task tree ------------------------------------------------------------------------------- */
 
@@ -720,6 +724,8 @@ static long kt_int_prop(const json_t *task, const char *name, long dflt)
 static void kt_flowable_nexts(kt_pass *p, const json_t *task, json_t *run)
 {
     kt_rlist tasks, errors, cur;
+    if (kt_type_is(task, "Pause") && (!kt_was_paused(run) || kt_streq(kt_state_current(run), "PAUSED")))
+        return; /* a Pause's (deprecated) subtasks run only after it was resumed */
     if (kt_children(p, task, run, &tasks, &errors))
         return;
     const char *id = kt_str(run, "id");
@@ -756,6 +762,14 @@ static const char *kt_flowable_state(kt_pass *p, const json_t *task, json_t *run
     }
     const char *id = kt_str(run, "id");
     const char *st = NULL;
+    if (kt_type_is(task, "Pause") && !kt_was_paused(run)) {
+        st = "PAUSED";
+        goto done;
+    }
+    if (kt_type_is(task, "Pause") && !tasks.n) {
+        st = "SUCCESS";
+        goto done;
+    }
     int is_loop = kt_type_is(task, "ForEach") || kt_type_is(task, "EachSequential") || kt_type_is(task, "EachParallel");
     if (is_loop && tasks.n == 0) {
         st = "SUCCESS"; /* no values */
@@ -781,6 +795,52 @@ done:
     kt_rl_free(&tasks);
     kt_rl_free(&errors);
     return st;
+}
+
+static void kt_add_timer(kt_pass *p, const json_t *run, const char *command, int64_t at)
+{
+    kt_exec_effects *fx = p->fx;
+    if (fx->ntimers == KT_EXEC_MAX_TIMERS)
+        return;
+    kt_exec_timer *t = &fx->timers[fx->ntimers++];
+    snprintf(t->taskrun_id, sizeof t->taskrun_id, "%s", kt_str(run, "id"));
+    snprintf(t->command, sizeof t->command, "%s", command);
+    t->at_us = at;
+}
+
+/* ---- Pause (KESTRA-execution.md §2.11) ------------------------------------------------------------ */
+
+static int kt_was_paused(const json_t *run)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(json_object_get(run, "state"), "histories"), i, h) if (
+        kt_streq(kt_str(h, "state"), "PAUSED")) return 1;
+    return 0;
+}
+
+static int kt_render_prop(kt_pass *p, const json_t *task, const json_t *run, const char *prop, char **out, char *err,
+                          size_t cap);
+
+/* The Pause's delay (resume) or else timeout (fail), from the date it paused. */
+static void kt_pause_timers(kt_pass *p, const json_t *task, const json_t *run)
+{
+    const char *prop = json_object_get(task, "delay") ? "delay" : json_object_get(task, "timeout") ? "timeout" : NULL;
+    if (!prop)
+        return;
+    char *v = NULL, err[512];
+    int64_t us, paused_at = p->now;
+    if (kt_render_prop(p, task, run, prop, &v, err, sizeof err) || !v || kt_duration_parse(v, &us)) {
+        kt_log(p, run, "ERROR", "Invalid %s '%s' on Pause", prop, v ? v : err);
+        free(v);
+        return;
+    }
+    free(v);
+    const json_t *h = json_object_get(json_object_get(run, "state"), "histories");
+    size_t i;
+    json_t *e;
+    json_array_foreach(h, i, e) if (kt_streq(kt_str(e, "state"), "PAUSED")) kt_time_parse(kt_str(e, "date"), &paused_at);
+    kt_add_timer(p, run, strcmp(prop, "delay") ? "PAUSE_TIMEOUT" : "RESUME_FLOW", paused_at + us);
 }
 
 /* ---- starting CREATED runs ----------------------------------------------------------------------- */
@@ -919,7 +979,7 @@ static void kt_start_run(kt_pass *p, json_t *run)
         kt_dispatch(p, run);
         return;
     }
-    if (def->kind != KT_PLUGIN_FLOWABLE || kt_type_is(task, "Pause") || kt_type_is(task, "WaitFor") ||
+    if (def->kind != KT_PLUGIN_FLOWABLE || kt_type_is(task, "WaitFor") ||
         kt_type_is(task, "WorkingDirectory") || kt_type_is(task, "Template") || kt_type_is(task, "ForEachItem")) {
         kt_log(p, run, "ERROR", "Task type '%s' is not supported by this executor yet", kt_str(task, "type"));
         kt_run_set_state(p, run, "FAILED");
@@ -1065,6 +1125,10 @@ static int kt_process(kt_pass *p)
         const char *st = kt_flowable_state(p, task, run);
         if (st)
             kt_run_set_state(p, run, st);
+        if (st && !strcmp(st, "PAUSED")) {
+            kt_state_set(json_object_get(p->ex, "state"), "PAUSED", p->now);
+            kt_pause_timers(p, task, run);
+        }
     }
 done:
     kt_rl_free(&cur);
@@ -1111,11 +1175,7 @@ static int kt_schedule_retry(kt_pass *p, json_t *run, size_t index, const json_t
     kt_state_set(json_object_get(run, "state"), "FAILED", p->now);
     kt_state_set(json_object_get(run, "state"), "RETRYING", p->now);
     kt_touch(p, index);
-    kt_exec_effects *fx = p->fx;
-    if (fx->ntimers < KT_EXEC_MAX_TIMERS) {
-        snprintf(fx->timers[fx->ntimers].taskrun_id, sizeof fx->timers[0].taskrun_id, "%s", kt_str(run, "id"));
-        fx->timers[fx->ntimers++].at_us = at;
-    }
+    kt_add_timer(p, run, "RETRY", at);
     return 1;
 }
 
@@ -1168,6 +1228,52 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
     return KT_OK;
 }
 
+/* ExecutionService.resume / markAs: the paused run takes the new state, its flowable ancestors run again, and the
+ * execution restarts unless another run is still paused. */
+static kt_status kt_resume(kt_pass *p, const kt_exec_event *ev)
+{
+    json_t *runs = kt_runs(p), *paused = NULL, *tr;
+    size_t i, npaused = 0;
+    json_array_foreach(runs, i, tr) {
+        if (!kt_streq(kt_state_current(tr), "PAUSED"))
+            continue;
+        npaused++;
+        if (!paused && (!ev->taskrun_id || !*ev->taskrun_id || kt_streq(kt_str(tr, "id"), ev->taskrun_id)))
+            paused = tr;
+    }
+    const char *state = ev->state ? ev->state : "RUNNING";
+    if (!paused) {
+        if (!kt_streq(kt_state_current(p->ex), "PAUSED") || (ev->taskrun_id && *ev->taskrun_id)) {
+            p->fx->stale = 1; /* e.g. a Pause delay firing after a manual resume */
+            return KT_OK;
+        }
+        kt_state_set(json_object_get(p->ex, "state"), state, p->now);
+        p->fx->changed = 1;
+        return KT_OK;
+    }
+    kt_index_sync(p);
+    for (const char *pid = kt_str(paused, "parentTaskRunId"); pid;) {
+        uintptr_t pos = (uintptr_t)kt_map_get(p->by_id, pid);
+        json_t *parent = pos ? json_array_get(runs, pos - 1) : NULL;
+        if (!parent)
+            break;
+        kt_run_set_state(p, parent, "RUNNING");
+        pid = kt_str(parent, "parentTaskRunId");
+    }
+    kt_run_set_state(p, paused, state);
+    const json_t *task = kt_task_of(p, kt_str(paused, "taskId"));
+    if (ev->outputs && json_object_size(ev->outputs))
+        json_object_set_new(paused, "outputs", json_pack("{s:O}", "onResume", (json_t *)ev->outputs));
+    if (!strcmp(state, "RUNNING") && !json_array_size(json_object_get(task, "tasks")))
+        kt_run_set_state(p, paused, "SUCCESS");
+    if (npaused == 1) {
+        kt_state_set(json_object_get(p->ex, "state"), "RESTARTED", p->now);
+        kt_state_set(json_object_get(p->ex, "state"), "RUNNING", p->now); /* handleRestart, next pass in Kestra */
+    }
+    p->fx->changed = 1;
+    return KT_OK;
+}
+
 kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_exec_idgen idgen,
                        kt_exec_effects *fx)
 {
@@ -1187,7 +1293,23 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
         goto done;
     }
     switch (ev->kind) {
-    case KT_EV_START: break;
+    case KT_EV_START:
+        if (kt_streq(cur, "PAUSED")) { /* resumed after a restart: the Pause timers lived in the old process */
+            size_t i;
+            json_t *tr;
+            json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
+                const json_t *task = kt_task_of(&p, kt_str(tr, "taskId"));
+                if (task && kt_streq(kt_state_current(tr), "PAUSED"))
+                    kt_pause_timers(&p, task, tr);
+            }
+        }
+        break;
+    case KT_EV_RESUME: {
+        rc = kt_resume(&p, ev);
+        if (rc || fx->stale)
+            goto done;
+        break;
+    }
     case KT_EV_RESULT: {
         rc = kt_apply_result(&p, ev);
         if (rc || fx->stale)
@@ -1255,6 +1377,8 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
     default: rc = KT_EINVAL; goto done;
     }
     for (int i = 0; i < KT_PASS_LIMIT; i++) {
+        if (kt_streq(kt_state_current(execution), "PAUSED"))
+            break; /* a paused execution is not processed; results of running branches were recorded above */
         p.changed = 0;
         if (kt_process(&p) || !p.changed)
             break;

@@ -22,6 +22,7 @@ typedef enum kt_exec_event_kind {
     KT_EV_LOST,   /* the attempt's worker is gone: run the task again as a new attempt */
     KT_EV_RETRY,  /* a retry delay is over: the RETRYING task run runs again as a new attempt */
     KT_EV_KILL,   /* kill requested: everything not terminated ends KILLED */
+    KT_EV_RESUME, /* resume a PAUSED task run (API, Pause delay) to `state` RUNNING, or FAILED (Pause timeout) */
 } kt_exec_event_kind;
 
 typedef struct kt_exec_event {
@@ -29,8 +30,8 @@ typedef struct kt_exec_event {
     int64_t now_us;
     const char *taskrun_id; /* RESULT, LOST */
     uint32_t attempt;       /* RESULT: 0-based attempt index the result is for */
-    const char *state;      /* RESULT: SUCCESS, WARNING, FAILED, KILLED */
-    const json_t *outputs;  /* RESULT: may be NULL */
+    const char *state;      /* RESULT: SUCCESS, WARNING, FAILED, KILLED; RESUME: RUNNING or FAILED */
+    const json_t *outputs;  /* RESULT: may be NULL; RESUME: the typed onResume inputs, may be NULL */
     int64_t started_us, ended_us;
 } kt_exec_event;
 
@@ -49,9 +50,11 @@ typedef struct kt_exec_dispatch {
 } kt_exec_dispatch;
 
 /* A line for the task run's logs, produced by the executor itself (runIf, flowable errors...). */
-/* A delayed event the caller must deliver back (KT_EV_RETRY for taskrun_id at at_us): Kestra's ExecutionDelay. */
+/* A delayed event the caller must deliver back at at_us (Kestra's ExecutionDelay): "RETRY" (KT_EV_RETRY),
+ * "RESUME_FLOW" (KT_EV_RESUME to RUNNING) or "PAUSE_TIMEOUT" (KT_EV_RESUME to FAILED), for taskrun_id. */
 typedef struct kt_exec_timer {
     char taskrun_id[32];
+    char command[16];
     int64_t at_us;
 } kt_exec_timer;
 

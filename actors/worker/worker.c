@@ -232,8 +232,8 @@ static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
 /* Kill: the attempt named stops (its process group gets SIGKILL) and ends KILLED. */
 static void kt_worker_on_kill(kt_worker *w, const kt_msg *m)
 {
-    kt_msg_exec_timer k;
-    if (kt_msg_decode_exec_timer(m->body, &k) != KT_OK)
+    kt_msg_exec_command k;
+    if (kt_msg_decode_exec_command(m->body, &k) != KT_OK)
         return;
     size_t pos = 0;
     const char *key;
@@ -249,7 +249,7 @@ static void kt_worker_on_kill(kt_worker *w, const kt_msg *m)
         if (victim->impl && victim->impl->kill)
             victim->impl->kill(victim);
     }
-    kt_msg_exec_timer_clear(&k);
+    kt_msg_exec_command_clear(&k);
 }
 
 static void kt_worker_receive(kt_actor *a, const kt_msg *m)
@@ -257,8 +257,8 @@ static void kt_worker_receive(kt_actor *a, const kt_msg *m)
     kt_worker *w = kt_actor_state(a);
     if (m->type == KT_MSG_WORKER_JOB && !w->stopping)
         kt_worker_on_job(w, m);
-    else if (m->type == KT_MSG_KILL)
-        kt_worker_on_kill(w, m);
+    else if (m->type == KT_MSG_EXEC_COMMAND)
+        kt_worker_on_kill(w, m); /* the only command a worker takes */
 }
 
 /* End of turn: logs first, so a result never overtakes the lines of its attempt. */

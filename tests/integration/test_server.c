@@ -385,6 +385,51 @@ static void test_kill(void **state)
     free(body);
 }
 
+/* Pause, then resume with onResume inputs (KESTRA-execution.md §2.11). */
+static void test_pause_resume(void **state)
+{
+    fixture *f = *state;
+    create_flow(f, "id: approve\nnamespace: company.team\ntasks:\n"
+                   "  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n    onResume:\n"
+                   "      - id: who\n        type: STRING\n"
+                   "  - id: after\n    type: io.kestra.plugin.core.debug.Return\n"
+                   "    format: \"approved by {{ outputs.wait.onResume.who }}\"\n");
+    json_t *res = NULL;
+    const char *none[] = {NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/approve", none, &res), 200);
+    char exid[64], path[256];
+    snprintf(exid, sizeof exid, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    snprintf(path, sizeof path, "/api/v1/executions/%s", exid);
+    const char *st = NULL;
+    for (int i = 0; i < 200; i++) {
+        json_decref(res);
+        res = NULL;
+        kt_it_http_json("GET", f->port, path, NULL, NULL, &res);
+        st = json_string_value(json_object_get(json_object_get(res, "state"), "current"));
+        if (st && !strcmp(st, "PAUSED"))
+            break;
+        kt_it_sleep_ms(25);
+    }
+    assert_string_equal(st, "PAUSED");
+    json_decref(res);
+    snprintf(path, sizeof path, "/api/v1/executions/%s/resume", exid);
+    const char *missing[] = {NULL};
+    assert_int_equal(kt_it_post_form(f->port, path, missing, &res), 422); /* `who` is required */
+    json_decref(res);
+    const char *who[] = {"who", "Ada", NULL};
+    assert_int_equal(kt_it_post_form(f->port, path, who, &res), 204);
+    json_decref(res);
+    json_t *ex = kt_it_wait_execution(f->port, exid, 10000);
+    assert_non_null(ex);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    json_t *after = kt_it_taskrun(ex, "after");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(after, "outputs"), "value")), "approved by Ada");
+    json_decref(ex);
+    assert_int_equal(kt_it_post_form(f->port, path, who, &res), 409); /* no longer paused */
+    json_decref(res);
+}
+
 /* SIGKILL in the middle of a task: after a restart the execution completes, the task ran again as a new attempt. */
 static void test_restart_after_sigkill(void **state)
 {
@@ -424,6 +469,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_execution_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_execution_failure_and_bad_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_after_sigkill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -177,19 +177,23 @@ static void test_log_batch_and_ping(void **s)
     kt_outmsg_destroy(&o);
 }
 
-static void test_exec_timer(void **s)
+static void test_exec_command(void **s)
 {
     kt_outmsg o;
-    kt_outmsg_begin(&o, KT_MSG_EXEC_TIMER, "executor", "worker@n1", 42);
-    kt_msg_exec_timer in = {.execution_id = "e1", .taskrun_id = "tr9"}, out;
-    kt_msg_encode_exec_timer(&o, &in);
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, "executor", "worker@n1", 42);
+    json_t *data = json_pack("{s:s}", "approved", "yes");
+    kt_msg_exec_command in = {.execution_id = "e1", .taskrun_id = "tr9", .command = "RESUME", .data = data}, out;
+    kt_msg_encode_exec_command(&o, &in);
     msgpack_unpacked u;
     kt_msg m;
-    roundtrip_head(&o, &u, &m, KT_MSG_EXEC_TIMER);
-    assert_int_equal(kt_msg_decode_exec_timer(m.body, &out), KT_OK);
+    roundtrip_head(&o, &u, &m, KT_MSG_EXEC_COMMAND);
+    assert_int_equal(kt_msg_decode_exec_command(m.body, &out), KT_OK);
     assert_string_equal(out.execution_id, "e1");
     assert_string_equal(out.taskrun_id, "tr9");
-    kt_msg_exec_timer_clear(&out);
+    assert_string_equal(out.command, "RESUME");
+    assert_true(json_equal(out.data, data));
+    kt_msg_exec_command_clear(&out);
+    json_decref(data);
     kt_msg_ping ping;
     assert_int_equal(kt_msg_decode_ping(m.body, &ping), KT_EPROTO); /* strings where a ping has integers */
     msgpack_unpacked_destroy(&u);
@@ -256,7 +260,7 @@ int main(void)
         cmocka_unit_test(test_execution_create_and_reply),
         cmocka_unit_test(test_worker_job_and_result),
         cmocka_unit_test(test_log_batch_and_ping),
-        cmocka_unit_test(test_exec_timer),
+        cmocka_unit_test(test_exec_command),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_ids_and_clock),
     };
