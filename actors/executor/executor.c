@@ -4,6 +4,8 @@
 #include "actors/executor/step.h"
 #include "flow/expr.h"
 #include "flow/flow.h"
+#include "flow/inputs.h"
+#include "flow/tasks.h"
 #include "runtime/clock.h"
 #include "runtime/id.h"
 #include "runtime/log.h"
@@ -337,6 +339,17 @@ static void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event 
     }
     if (fx.killed)
         kt_executor_kill_jobs(ex, json_string_value(json_object_get(run->execution, "id")));
+    /* Children are created on the next drain pass, after this transition's commit. */
+    for (size_t i = 0; i < fx.nsubflows; i++) {
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+        kt_msg_exec_command body = {.execution_id = (char *)json_string_value(json_object_get(run->execution, "id")),
+                                    .taskrun_id = fx.subflows[i].taskrun_id, .command = "SUBFLOW_CREATE",
+                                    .data = fx.subflows[i].spec};
+        kt_msg_encode_exec_command(&o, &body);
+        kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+        json_decref(fx.subflows[i].spec);
+    }
     for (size_t i = 0; i < fx.ndispatch; i++)
         kt_executor_prepare_job(ex, run, &fx.dispatch[i]);
     if (fx.dispatch_overflow)
@@ -463,6 +476,8 @@ static void kt_executor_queue_reply(kt_executor *ex, const kt_msg *m, kt_status 
     r->message = message ? strdup(message) : NULL;
 }
 
+static void kt_executor_notify_parent(kt_executor *ex, const json_t *child);
+
 /* ---- the turn ------------------------------------------------------------------------------------ */
 
 static void kt_executor_on_retry(uv_timer_t *t);
@@ -503,6 +518,7 @@ static void kt_executor_flush(kt_actor *a)
         if (kt_state_is_terminated(kt_state_current(run->execution))) {
             if (ex->observer)
                 ex->observer(ex->observer_ud, run->execution);
+            kt_executor_notify_parent(ex, run->execution);
             if (run->waiter[0]) {
                 kt_outmsg o;
                 kt_outmsg_begin(&o, KT_MSG_REPLY, run->waiter, kt_actor_address(ex->self), run->waiter_corr);
@@ -586,6 +602,145 @@ static void kt_executor_on_result(kt_executor *ex, const kt_msg *m)
     kt_msg_worker_result_clear(&r);
 }
 
+/* A child execution started by a Subflow task ended: tell the parent (as a message, so the parent's transition has
+ * a drain pass and a commit of its own). */
+static void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
+{
+    const json_t *trig = json_object_get(child, "trigger");
+    const char *type = json_string_value(json_object_get(trig, "type"));
+    const char *parent = json_string_value(json_object_get(json_object_get(trig, "variables"), "executionId"));
+    if (!parent || !type || strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.flow.Subflow"))
+        return;
+    json_t *data = json_pack("{s:O, s:O}", "executionId", json_object_get(child, "id"), "state",
+                             json_object_get(json_object_get(child, "state"), "current"));
+    if (json_object_get(child, "outputs"))
+        json_object_set(data, "outputs", json_object_get(child, "outputs"));
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+    kt_msg_exec_command body = {.execution_id = (char *)parent, .taskrun_id = "", .command = "SUBFLOW_ENDED",
+                                .data = data};
+    kt_msg_encode_exec_command(&o, &body);
+    kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+    json_decref(data);
+}
+
+static void kt_executor_subflow_result(kt_executor *ex, kt_run *run, const char *taskrun_id, const char *state,
+                                       json_t *outputs)
+{
+    kt_exec_event ev = {.kind = KT_EV_SUBFLOW, .now_us = kt_now_us(), .taskrun_id = taskrun_id, .state = state,
+                        .outputs = outputs};
+    kt_executor_apply(ex, run, &ev);
+}
+
+/* Subflow (KESTRA-execution.md §2.16): the child execution of a parent's Subflow run. */
+static void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec)
+{
+    const char *ns = json_string_value(json_object_get(spec, "namespace"));
+    const char *fid = json_string_value(json_object_get(spec, "flowId"));
+    json_t *revj = json_object_get(spec, "revision");
+    int rev = json_is_integer(revj) ? (int)json_integer_value(revj) : json_is_string(revj) ? atoi(json_string_value(revj)) : 0;
+    json_t *tr = kt_taskrun_find(parent->execution, taskrun_id);
+    char err[1024] = "";
+    kt_flow_row row;
+    kt_flow_entry *fe = NULL;
+    json_t *inputs = NULL, *labels = NULL, *child = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    if (!ns || !fid || kt_store_flow_get(ex->store, ns, fid, rev, &row) != KT_OK) {
+        snprintf(err, sizeof err, "Unable to find flow '%s'.'%s' with revision '%d'", ns ? ns : "", fid ? fid : "", rev);
+        goto fail;
+    }
+    int actual = row.revision;
+    kt_flow_row_clear(&row);
+    fe = kt_executor_flow(ex, ns, fid, actual);
+    if (!fe) {
+        snprintf(err, sizeof err, "Cannot execute an invalid flow: %s.%s", ns, fid);
+        goto fail;
+    }
+    if (kt_flow_disabled(fe->flow)) {
+        snprintf(err, sizeof err, "Cannot execute a flow which is disabled");
+        goto fail;
+    }
+    json_t *raw = json_object_get(spec, "inputs");
+    if (kt_inputs_resolve(kt_flow_inputs(fe->flow), json_is_object(raw) ? raw : NULL, &inputs, &d) != KT_OK) {
+        snprintf(err, sizeof err, "%s", d.count ? d.items[0].message : "invalid inputs");
+        goto fail;
+    }
+    /* labels: the parent's system.* ones (or all with inheritLabels), then the task's */
+    labels = json_array();
+    int inherit = json_is_true(json_object_get(spec, "inheritLabels"));
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(parent->execution, "labels"), i, l) {
+        const char *k = json_string_value(json_object_get(l, "key"));
+        if (k && (inherit || !strncmp(k, "system.", 7)))
+            json_array_append(labels, l);
+    }
+    json_t *own = kt_labels_normalize(json_object_get(spec, "labels"), err, sizeof err);
+    if (!own)
+        goto fail;
+    json_array_extend(labels, own);
+    json_decref(own);
+    char cid[KT_ID_LEN + 1];
+    kt_id_new(cid);
+    child = kt_execution_new(cid, ns, fid, actual, inputs, json_object_get(kt_flow_json(fe->flow), "labels"), labels,
+                             kt_now_us());
+    json_object_set_new(child, "trigger",
+                        json_pack("{s:O, s:O, s:{s:O, s:O, s:O, s:O}}", "id", json_object_get(spec, "taskId"), "type",
+                                  json_object_get(spec, "taskType"), "variables", "executionId",
+                                  json_object_get(parent->execution, "id"), "namespace",
+                                  json_object_get(parent->execution, "namespace"), "flowId",
+                                  json_object_get(parent->execution, "flowId"), "flowRevision",
+                                  json_object_get(parent->execution, "flowRevision")));
+    kt_run *crun = kt_executor_adopt(ex, child, err, sizeof err);
+    if (!crun)
+        goto fail;
+    kt_executor_mark_dirty(ex, crun);
+    kt_exec_event start = {.kind = KT_EV_START, .now_us = kt_now_us()};
+    kt_executor_apply(ex, crun, &start);
+    char msg[512];
+    snprintf(msg, sizeof msg, "Created new execution [[link execution=\"%s\" flowId=\"%s\" namespace=\"%s\"]]", cid,
+             fid, ns);
+    kt_executor_log(ex, parent->execution, tr, 0, "INFO", msg);
+    int wait = !json_is_false(json_object_get(spec, "wait"));
+    json_t *out = json_pack("{s:s}", "executionId", cid);
+    if (!wait)
+        json_object_set_new(out, "state", json_string("CREATED"));
+    kt_executor_subflow_result(ex, parent, taskrun_id, wait ? "RUNNING" : "SUCCESS", out);
+    json_decref(out);
+    goto done;
+fail:
+    kt_executor_log(ex, parent->execution, tr, 0, "ERROR", err);
+    kt_executor_subflow_result(ex, parent, taskrun_id, "FAILED", NULL);
+done:
+    kt_diags_clear(&d);
+    json_decref(inputs);
+    json_decref(labels);
+    json_decref(child);
+}
+
+/* The parent's Subflow run waiting for this child: the RUNNING one whose outputs name it. */
+static void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data)
+{
+    const char *cid = json_string_value(json_object_get(data, "executionId"));
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(parent->execution, "taskRunList"), i, tr) {
+        const char *eid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
+        if (!cid || !eid || strcmp(eid, cid) || !kt_state_is_running(kt_state_current(tr)))
+            continue;
+        json_t *outputs = json_pack("{s:O, s:O}", "executionId", json_object_get(data, "executionId"), "state",
+                                    json_object_get(data, "state"));
+        json_object_set_new(outputs, "outputs",
+                            json_object_get(data, "outputs") ? json_incref(json_object_get(data, "outputs")) : json_object());
+        char trid[64];
+        snprintf(trid, sizeof trid, "%s", json_string_value(json_object_get(tr, "id")));
+        kt_executor_subflow_result(ex, parent, trid, json_string_value(json_object_get(data, "state")), outputs);
+        json_decref(outputs);
+        return;
+    }
+}
+
 /* Kill, resume, and the delays that come back as messages (retries, Pause delay and timeout). */
 static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
 {
@@ -597,6 +752,14 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
     kt_run *run = kt_map_get(ex->runs, c.execution_id);
     kt_exec_event ev = {.now_us = kt_now_us(), .taskrun_id = *c.taskrun_id ? c.taskrun_id : NULL};
     int known = 1;
+    if (!strcmp(c.command, "SUBFLOW_CREATE") || !strcmp(c.command, "SUBFLOW_ENDED")) {
+        if (run && !strcmp(c.command, "SUBFLOW_CREATE"))
+            kt_executor_create_child(ex, run, c.taskrun_id, c.data);
+        else if (run)
+            kt_executor_child_ended(ex, run, c.data);
+        kt_msg_exec_command_clear(&c);
+        return;
+    }
     if (!strcmp(c.command, "KILL")) {
         ev.kind = KT_EV_KILL;
     } else if (!strcmp(c.command, "RETRY")) {
@@ -779,6 +942,26 @@ static const kt_actor_ops kt_executor_ops = {
     .stop = kt_executor_stop,
 };
 
+/* A Subflow run that was waiting when the previous process stopped: its child may have ended meanwhile (its end
+ * notice was lost with the process), or never been created. */
+static void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr)
+{
+    const char *cid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
+    char trid[64];
+    snprintf(trid, sizeof trid, "%s", json_string_value(json_object_get(tr, "id")));
+    if (!cid) {
+        kt_executor_log(ex, run->execution, tr, 0, "ERROR", "the subflow execution was not created before a restart");
+        kt_executor_subflow_result(ex, run, trid, "FAILED", NULL);
+        return;
+    }
+    json_t *child;
+    if (kt_store_execution_get(ex->store, cid, &child) != KT_OK)
+        return;
+    if (kt_state_is_terminated(kt_state_current(child)))
+        kt_executor_notify_parent(ex, child);
+    json_decref(child);
+}
+
 /* Executions left unfinished by a previous process: attempts that were running are lost with it, so they run
  * again as new attempts; the rest continue where they stopped. */
 static void kt_executor_resume(kt_executor *ex)
@@ -801,7 +984,15 @@ static void kt_executor_resume(kt_executor *ex)
         json_t *tr;
         json_t *running = json_array();
         json_array_foreach(json_object_get(run->execution, "taskRunList"), k, tr) {
-            if (kt_state_is_running(kt_state_current(tr)))
+            if (!kt_state_is_running(kt_state_current(tr)))
+                continue;
+            const json_t *task = kt_map_get(run->flow.tasks, json_string_value(json_object_get(tr, "taskId")));
+            const kt_task_def *def = task ? kt_task_lookup(json_string_value(json_object_get(task, "type"))) : NULL;
+            if (def && def->kind == KT_PLUGIN_EXECUTABLE) {
+                kt_executor_resume_subflow(ex, run, tr);
+                continue;
+            }
+            if (!def || def->kind == KT_PLUGIN_RUNNABLE) /* flowables resolve from their children */
                 json_array_append(running, json_object_get(tr, "id"));
         }
         json_array_foreach(running, k, tr) {

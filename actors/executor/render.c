@@ -171,10 +171,15 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
         json_t *v = json_object_get(l, "value");
         if (!k || !v)
             continue;
-        /* Kestra collapses system.* labels onto one "system" entry holding the first of them. */
+        /* Kestra collapses system.* labels onto one "system" entry holding the first of them as a Map.Entry
+         * (RunVariables.mapLabel): `.key`/`.value` read it, and so does `labels.system.correlationId` in Kestra's
+         * own flows (CorrelationIdTest), so both spellings resolve here. */
         if (!strncmp(k, "system.", 7)) {
-            if (!json_object_get(labels, "system"))
-                json_object_set_new(labels, "system", json_pack("{s:s, s:O}", "key", k + 7, "value", v));
+            if (!json_object_get(labels, "system")) {
+                json_t *entry = json_pack("{s:s, s:O}", "key", k + 7, "value", v);
+                json_object_set(entry, k + 7, v);
+                json_object_set_new(labels, "system", entry);
+            }
         } else if (!json_object_get(labels, k)) {
             json_object_set(labels, k, v);
         }

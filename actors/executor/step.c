@@ -946,6 +946,91 @@ static void kt_run_labels(kt_pass *p, const json_t *task, json_t *run)
     kt_run_set_state(p, run, err[0] ? "FAILED" : "SUCCESS");
 }
 
+static int kt_bool_prop(const json_t *task, const char *name, int dflt)
+{
+    json_t *v = json_object_get(task, name);
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    if (json_is_string(v))
+        return !strcmp(json_string_value(v), "true");
+    return dflt;
+}
+
+/* Subflow (§2.16): RUNNING with one attempt; the caller creates the child execution from the rendered spec. */
+static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
+{
+    json_t *st = kt_state_new("CREATED", p->now);
+    kt_state_set(st, "RUNNING", p->now);
+    json_object_set_new(run, "attempts", json_pack("[{s:o}]", "state", st));
+    kt_run_set_state(p, run, "RUNNING");
+    json_t *ctx = kt_render_context(p->f->flow, p->ex, task, run), *spec = json_object();
+    static const char *const dynamic[] = {"namespace", "flowId", "revision", "inputs", "labels", "scheduleDate"};
+    kt_expr_error e = {0};
+    for (size_t i = 0; i < sizeof dynamic / sizeof *dynamic; i++) {
+        json_t *v = json_object_get(task, dynamic[i]), *r = NULL;
+        if (!v)
+            continue;
+        if (kt_expr_render_json_cached(p->f->templates, v, ctx, &r, &e)) {
+            kt_log(p, run, "ERROR", "%s", e.message);
+            json_decref(ctx);
+            json_decref(spec);
+            kt_run_set_state(p, run, "FAILED");
+            return;
+        }
+        json_object_set_new(spec, dynamic[i], r);
+    }
+    json_decref(ctx);
+    json_object_set_new(spec, "wait", json_boolean(kt_bool_prop(task, "wait", 1)));
+    json_object_set_new(spec, "inheritLabels", json_boolean(kt_bool_prop(task, "inheritLabels", 0)));
+    json_object_set(spec, "taskId", json_object_get(task, "id"));
+    json_object_set(spec, "taskType", json_object_get(task, "type"));
+    kt_exec_effects *fx = p->fx;
+    if (fx->nsubflows == KT_EXEC_MAX_SUBFLOWS) {
+        kt_log(p, run, "ERROR", "too many subflows started at once");
+        json_decref(spec);
+        kt_run_set_state(p, run, "FAILED");
+        return;
+    }
+    snprintf(fx->subflows[fx->nsubflows].taskrun_id, sizeof fx->subflows[0].taskrun_id, "%s", kt_str(run, "id"));
+    fx->subflows[fx->nsubflows++].spec = spec;
+}
+
+/* The child's end as the Subflow run's state: ExecutableUtils.guessState. */
+static kt_status kt_apply_subflow(kt_pass *p, const kt_exec_event *ev)
+{
+    size_t index;
+    json_t *tr = kt_taskrun_find_at(p->ex, ev->taskrun_id, &index);
+    if (!tr)
+        return KT_ENOTFOUND;
+    if (kt_state_is_terminated(kt_state_current(tr)) || !ev->state) {
+        p->fx->stale = 1;
+        return KT_OK;
+    }
+    const json_t *task = kt_task_of(p, kt_str(tr, "taskId"));
+    const char *child = ev->state, *st = "SUCCESS";
+    if (!strcmp(child, "RUNNING")) { /* the child exists: remember which one, keep waiting */
+        if (ev->outputs)
+            json_object_set_new(tr, "outputs", json_deep_copy(ev->outputs));
+        kt_touch(p, index);
+        return KT_OK;
+    }
+    if (kt_bool_prop(task, "transmitFailed", 1) &&
+        (!strcmp(child, "FAILED") || !strcmp(child, "PAUSED") || !strcmp(child, "KILLED") || !strcmp(child, "WARNING")))
+        st = child;
+    if (!strcmp(st, "FAILED") && json_is_true(json_object_get(task, "allowFailure")))
+        st = "WARNING";
+    if (!strcmp(st, "WARNING") && json_is_true(json_object_get(task, "allowWarning")))
+        st = "SUCCESS";
+    json_object_set_new(tr, "outputs", ev->outputs ? json_deep_copy(ev->outputs) : json_object());
+    json_t *attempts = json_object_get(tr, "attempts");
+    size_t n = json_array_size(attempts);
+    if (n && !kt_state_is_terminated(kt_state_current(json_array_get(attempts, n - 1))))
+        kt_state_set(json_object_get(json_array_get(attempts, n - 1), "state"), st, p->now);
+    kt_state_set(json_object_get(tr, "state"), st, p->now);
+    kt_touch(p, index);
+    return KT_OK;
+}
+
 /* handleWorkerTask and friends: every CREATED run starts. */
 static void kt_start_run(kt_pass *p, json_t *run)
 {
@@ -973,6 +1058,10 @@ static void kt_start_run(kt_pass *p, json_t *run)
     }
     if (def && def->kind == KT_PLUGIN_EXEC_UPDATE) {
         kt_run_labels(p, task, run);
+        return;
+    }
+    if (def && def->kind == KT_PLUGIN_EXECUTABLE && kt_type_is(task, "Subflow")) {
+        kt_start_subflow(p, task, run);
         return;
     }
     if (!def || def->kind == KT_PLUGIN_RUNNABLE) { /* unknown types go to the worker, which says it cannot run them */
@@ -1304,6 +1393,12 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
             }
         }
         break;
+    case KT_EV_SUBFLOW: {
+        rc = kt_apply_subflow(&p, ev);
+        if (rc || fx->stale)
+            goto done;
+        break;
+    }
     case KT_EV_RESUME: {
         rc = kt_resume(&p, ev);
         if (rc || fx->stale)

@@ -23,6 +23,8 @@ typedef enum kt_exec_event_kind {
     KT_EV_RETRY,  /* a retry delay is over: the RETRYING task run runs again as a new attempt */
     KT_EV_KILL,   /* kill requested: everything not terminated ends KILLED */
     KT_EV_RESUME, /* resume a PAUSED task run (API, Pause delay) to `state` RUNNING, or FAILED (Pause timeout) */
+    KT_EV_SUBFLOW, /* a Subflow run's child was created (wait: false) or ended: `state` is the child's state (or
+                      FAILED when it could not be created), `outputs` the task outputs */
 } kt_exec_event_kind;
 
 typedef struct kt_exec_event {
@@ -68,6 +70,7 @@ typedef struct kt_exec_log {
 #define KT_EXEC_MAX_TOUCHED 256
 #define KT_EXEC_MAX_LOGS 8
 #define KT_EXEC_MAX_TIMERS 16
+#define KT_EXEC_MAX_SUBFLOWS 16
 
 typedef struct kt_exec_effects {
     int changed;          /* the execution must be persisted */
@@ -86,6 +89,13 @@ typedef struct kt_exec_effects {
     kt_exec_log logs[KT_EXEC_MAX_LOGS];
     size_t ntimers;
     kt_exec_timer timers[KT_EXEC_MAX_TIMERS];
+    /* Subflow runs started: the caller creates each child execution and answers with KT_EV_SUBFLOW. spec is
+     * {namespace, flowId, revision?, inputs, labels, wait, inheritLabels, taskId, taskType} (owned: decref it). */
+    size_t nsubflows;
+    struct {
+        char taskrun_id[32];
+        json_t *spec;
+    } subflows[KT_EXEC_MAX_SUBFLOWS];
 } kt_exec_effects;
 
 typedef void (*kt_exec_idgen)(char *out); /* writes a new id (KT_ID_LEN + 1 bytes) */
