@@ -385,6 +385,53 @@ static void test_kill(void **state)
     free(body);
 }
 
+/* Subflow: the child gets typed inputs and the parent's correlation id; its outputs come back to the parent. */
+static void test_subflow(void **state)
+{
+    fixture *f = *state;
+    create_flow(f, "id: child\nnamespace: company.team\ninputs:\n  - id: n\n    type: INT\n"
+                   "tasks:\n  - id: double\n    type: io.kestra.plugin.core.debug.Return\n    format: \"{{ inputs.n * 2 }}\"\n"
+                   "outputs:\n  - id: result\n    type: INT\n    value: \"{{ outputs.double.value }}\"\n");
+    create_flow(f, "id: parent\nnamespace: company.team\ntasks:\n"
+                   "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: company.team\n"
+                   "    flowId: child\n    inputs:\n      n: 21\n"
+                   "  - id: use\n    type: io.kestra.plugin.core.debug.Return\n"
+                   "    format: \"got {{ outputs.call.outputs.result }}\"\n"
+                   "  - id: missing\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: company.team\n"
+                   "    flowId: nowhere\n    allowFailure: true\n");
+    json_t *ex = NULL;
+    const char *none[] = {NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/parent?wait=true", none, &ex), 200);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "WARNING");
+    json_t *call = kt_it_taskrun(ex, "call");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(call, "state"), "current")), "SUCCESS");
+    json_t *cout = json_object_get(call, "outputs");
+    assert_string_equal(json_string_value(json_object_get(cout, "state")), "SUCCESS");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(cout, "outputs"), "result")), 42);
+    json_t *use = kt_it_taskrun(ex, "use");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(use, "outputs"), "value")), "got 42");
+    json_t *missing = kt_it_taskrun(ex, "missing");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(missing, "state"), "current")), "WARNING");
+    /* the child: trigger and correlation id */
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/%s", json_string_value(json_object_get(cout, "executionId")));
+    json_t *child = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &child), 200);
+    json_t *vars = json_object_get(json_object_get(child, "trigger"), "variables");
+    assert_string_equal(json_string_value(json_object_get(vars, "executionId")),
+                        json_string_value(json_object_get(ex, "id")));
+    int corr = 0;
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(child, "labels"), i, l) {
+        if (!strcmp(json_string_value(json_object_get(l, "key")), "system.correlationId"))
+            corr = !strcmp(json_string_value(json_object_get(l, "value")), json_string_value(json_object_get(ex, "id")));
+    }
+    assert_true(corr);
+    json_decref(child);
+    json_decref(ex);
+}
+
 /* Pause, then resume with onResume inputs (KESTRA-execution.md §2.11). */
 static void test_pause_resume(void **state)
 {
@@ -470,6 +517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_execution_failure_and_bad_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subflow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_after_sigkill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
