@@ -1,0 +1,341 @@
+/* What Kestra's own tests assert for each flow of ../shared/kestra-acceptance/flows (copies of Kestra's
+ * core/src/test/resources/flows/valids at 58c1ca2): one row per Kestra test (a flow may have several), EVERY flow
+ * file has at least one row. The expected values are data read from Kestra's tests at that commit (the test is
+ * named in kestra_test); no Kestra code is copied.
+ *
+ * file      the flow file, relative to the flows folder
+ * inputs    name,value pairs sent as multipart fields, NULL-terminated; a name starting with '?' is a query
+ *           parameter instead (e.g. "?labels", "key:value" = an execution label)
+ * state     the execution's expected final state, NULL when the Kestra test does not assert it
+ * taskruns  the expected taskRunList size, -1 when not asserted
+ * checks    ';'-separated, each KIND:TARGET OP VALUE with OP one of  =  ~ (contains)  ^ (starts with)  >=
+ *           % (POSIX extended regex). A task run selector SEL is "taskId" (its first run), "taskId[value]" (the
+ *           run with that innermost loop value) or "#i" (index in taskRunList, -1 = last).
+ *             taskrun:SEL=STATE          attempts:SEL=N           taskid:SEL=TASKID
+ *             output:SEL.path OP v       (path into the task run's outputs, e.g. output:#0.values.output1=xyz)
+ *             anyoutput:TASKID.path OP v (some run of the task matches)
+ *             count:TASKID=N             (runs of that task)       nstate:STATE>=N (runs in that state)
+ *             flowoutput:path OP v       (execution outputs; "flowoutput:=<null>" = no outputs)
+ *             nflowoutputs:=N            label:KEY OP v            nlabels:=N
+ *             log:~text                  (some log line of the execution)   logcount:text>=N
+ *           Values are compared as text (strings as is, other JSON compact); <null> / <missing> stand for those.
+ * skip      NULL (runs), or why Kite cannot pass it yet: the feature it lacks, or "KNOWN FAIL: <what Kite does>"
+ *           for a gap found by this test. KITE_ACCEPTANCE_ALL=1 runs the skipped rows too and says which pass.
+ */
+#ifndef KT_ACCEPTANCE_CASES_H
+#define KT_ACCEPTANCE_CASES_H
+
+#include <stddef.h>
+
+typedef struct acc_case {
+    const char *file;
+    const char *inputs[16];
+    const char *state;
+    int taskruns;
+    const char *checks;
+    const char *kestra_test;
+    const char *skip;
+} acc_case;
+
+#define NOIN {NULL}
+#define ISO_DATETIME "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"
+
+/* AllowFailureTest.control */
+#define ALLOW_FAILURE_CONTROL                                                                                        \
+    "taskrun:first=WARNING;taskrun:1-1-allow-failure=WARNING;taskrun:1-1-1_seq=FAILED;taskrun:1-1-1-1=SUCCESS;"     \
+    "taskrun:ko=FAILED;taskrun:local-error=SUCCESS;taskrun:1-2-todo=SUCCESS"
+
+static const acc_case acc_cases[] = {
+    {"allow-failure.yaml", NOIN, "WARNING", 9,
+     ALLOW_FAILURE_CONTROL ";count:global-error=0;taskrun:last=SUCCESS", "AllowFailureTest.success",
+     "not reachable over the API: input 'crash' is required (no defaults), POST answers 422 as Kestra's does; the "
+     "Kestra test starts the execution without input validation"},
+    {"allow-failure.yaml", {"crash", "1", NULL}, "FAILED", 10,
+     ALLOW_FAILURE_CONTROL ";taskrun:global-error=SUCCESS;taskrun:switch=FAILED;taskrun:crash=FAILED",
+     "AllowFailureTest.failed", NULL},
+    {"current-output.yaml", NOIN, NULL, -1,
+     "anyoutput:1-1-1_return.value=return-v11-v21-v31;anyoutput:1-1-1_return.value=return-v11-v21-v32;"
+     "anyoutput:1-1-1_return.value=return-v11-v22-v31;anyoutput:1-1-1_return.value=return-v11-v22-v32;"
+     "anyoutput:1-1-1_return.value=return-v12-v21-v31;anyoutput:1-1-1_return.value=return-v12-v21-v32;"
+     "anyoutput:1-1-1_return.value=return-v12-v22-v31;anyoutput:1-1-1_return.value=return-v12-v22-v32;"
+     "anyoutput:2-1_return.value=return-v41;anyoutput:2-1_return.value=return-v42",
+     "CurrentEachOutputFunctionTest.parallel (asserts Execution.outputs() by loop values)", NULL},
+    {"dag.yaml", NOIN, "SUCCESS", 7, NULL, "DagTest.dag", NULL},
+    {"disable-flowable.yaml", NOIN, NULL, 10, NULL, "DisabledTest.flowable", NULL},
+    {"each-empty.yaml", NOIN, "SUCCESS", 2, NULL, "EachSequentialTest.eachEmpty", NULL},
+    {"each-null.yaml", NOIN, "FAILED", 1,
+     "log:~Found '1' null values on Each, with values=[1, null, {key=my-key, value=my-value}]",
+     "EachSequentialTest.eachNull",
+     "KNOWN FAIL: state and task runs match, but Kite logs the values as JSON "
+     "[1,null,{\"key\":\"my-key\",\"value\":\"my-value\"}] where Kestra logs Java's "
+     "[1, null, {key=my-key, value=my-value}]"},
+    {"each-object.yaml", NOIN, "SUCCESS", 8, "output:#6.value~json > JSON > [\"my-complex\"]",
+     "EachSequentialTest.object", NULL},
+    {"each-parallel-Integer.yml", NOIN, "SUCCESS", -1, NULL, "EachParallelTest.parallelInteger", NULL},
+    {"each-parallel-nested.yaml", NOIN, "SUCCESS", 11, NULL,
+     "EachParallelTest.parallelNested, ExecutionServiceTest.replayEachPara (first run)", NULL},
+    {"each-parallel-pause.yml", NOIN, "SUCCESS", 7, NULL, "PauseTest.runParallelDelay (JdbcRunnerTest)", NULL},
+    {"each-parallel-subflow-notfound.yml", NOIN, "FAILED", -1, "nstate:FAILED>=2",
+     "JdbcRunnerTest.eachParallelWithSubflowMissing",
+     "Subflow (passed at HEAD 7a7f19d; with the uncommitted executor work of the moment the execution stays RUNNING, "
+     "both Subflow task runs RUNNING forever)"},
+    {"each-parallel.yaml", NOIN, "SUCCESS", 8, NULL, "EachParallelTest.parallel", NULL},
+    /* also asserts relations between loop outputs (2_return contains 1-2-1_return[s1, a a], ...): not expressed */
+    {"each-sequential-nested.yaml", NOIN, "SUCCESS", 23, NULL,
+     "EachSequentialTest.sequentialNested, ExecutionServiceTest.replayEachSeq (first run)", NULL},
+    {"each-sequential.yaml", NOIN, "WARNING", 11, NULL, "EachSequentialTest.sequential", NULL},
+    {"each-switch.yaml", NOIN, "SUCCESS", 12,
+     "anyoutput:2-1-1_switch-number-1.value=1;anyoutput:2-1-1_switch-number-2.value=2 b",
+     "EachSequentialTest.eachSwitch", NULL},
+    {"empty-variables.yml",
+     {"emptyKey", "{ \"foo\": \"\" }", "emptySubObject", "{\"json\":{\"someEmptyObject\":{}}}", NULL}, "SUCCESS", 3,
+     NULL, "EmptyVariablesTest.emptyVariables", NULL},
+    {"errors.yaml", NOIN, NULL, 7, "log:~- task: failed, message: Task failure", "JdbcRunnerTest.errors",
+     "KNOWN FAIL: Pebble function errorLogs() missing: error task t2 FAILED (\"Function or Macro [errorLogs] does "
+     "not exist\") instead of logging \"- task: failed, message: Task failure\" (7 task runs match)"},
+    {"execution.yaml", NOIN, NULL, -1,
+     "output:#0.value%^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+     "JdbcRunnerTest.executionDate",
+     "KNOWN FAIL: {{ execution.startDate }} renders with microseconds (2026-11-25T16:41:21.174782Z); Kestra's "
+     "dates are truncated to milliseconds (...21.174Z)"},
+    {"fail-on-condition.yaml", {"param", "fail", NULL}, "FAILED", 2, "taskrun:fail=FAILED",
+     "FailTest.failOnCondition", NULL},
+    {"fail-on-condition.yaml", {"param", "success", NULL}, "SUCCESS", 3, "taskrun:fail=SUCCESS",
+     "FailTest.dontFailOnCondition", NULL},
+    {"fail-on-switch.yaml", {"param", "fail", NULL}, "FAILED", 1, "taskrun:switch=FAILED", "FailTest.failOnSwitch",
+     NULL},
+    {"failed-first.yaml", NOIN, "FAILED", 1, "taskrun:#0=FAILED",
+     "VariablesTest.failedFirst, RestartCaseTest.restartMultiple (first run)", NULL},
+    /* concurrency: the state is the one of the second execution started while the first one runs */
+    {"flow-concurrency-cancel-pause.yml", NOIN, "CANCELLED", -1, NULL,
+     "FlowConcurrencyCaseTest.flowConcurrencyCancelPause (2nd execution)", "concurrency"},
+    {"flow-concurrency-cancel.yml", NOIN, "CANCELLED", -1, NULL,
+     "FlowConcurrencyCaseTest.flowConcurrencyCancel (2nd execution)", "concurrency"},
+    {"flow-concurrency-fail.yml", NOIN, "FAILED", -1, NULL,
+     "FlowConcurrencyCaseTest.flowConcurrencyFail (2nd execution)", "concurrency"},
+    {"flow-concurrency-queue.yml", NOIN, "SUCCESS", -1, NULL,
+     "FlowConcurrencyCaseTest.flowConcurrencyQueue (2nd execution: CREATED, QUEUED, RUNNING, SUCCESS)",
+     "concurrency"},
+    {"flow-trigger-preconditions-flow-a.yaml", NOIN, "SUCCESS", 1, NULL,
+     "MultipleConditionTriggerCaseTest.flowTriggerPreconditions (source flow)", NULL},
+    {"flow-trigger-preconditions-flow-b.yaml", NOIN, "SUCCESS", 1, NULL,
+     "MultipleConditionTriggerCaseTest.flowTriggerPreconditions (source flow)", NULL},
+    {"flow-trigger-preconditions-flow-listen.yaml", NOIN, "SUCCESS", -1, NULL,
+     "MultipleConditionTriggerCaseTest.flowTriggerPreconditions (triggered after flow-a and flow-b)",
+     "Flow triggers"},
+    {"flow-with-array-outputs.yml", NOIN, "SUCCESS", -1,
+     "nflowoutputs:=1;flowoutput:myout~1rstValue;flowoutput:myout~2ndValue",
+     "FlowOutputTest.shouldGetSuccessExecutionForFlowWithArrayOutputs", NULL},
+    {"flow-with-outputs-failed.yml", NOIN, "FAILED", -1, "flowoutput:=<null>",
+     "FlowOutputTest.shouldGetFailExecutionForFlowWithInvalidOutputs", NULL},
+    {"flow-with-outputs.yml", NOIN, "SUCCESS", -1, "nflowoutputs:=1;flowoutput:key={\"value\":\"flow-with-outputs\"}",
+     "FlowOutputTest.shouldGetSuccessExecutionForFlowWithOutputs", NULL},
+    {"flowable-with-parent-fail.yaml", NOIN, "FAILED", 5, NULL, "BadFlowableTest.flowableWithParentFail", NULL},
+    {"for-each-item-failed.yaml", NOIN, "FAILED", 3, "attempts:#2=1",
+     "ForEachItemCaseTest.forEachItemFailed (file input of 26 items)", "ForEachItem, file inputs"},
+    {"for-each-item-outputs-subflow.yaml", NOIN, "SUCCESS", 1, NULL,
+     "ForEachItemCaseTest.forEachItemWithSubflowOutputs (the triggered subflow)", "ForEachItem"},
+    {"for-each-item-outputs.yaml", NOIN, "SUCCESS", 5, "attempts:#2=1",
+     "ForEachItemCaseTest.forEachItemWithSubflowOutputs (file input)", "ForEachItem, file inputs"},
+    {"for-each-item-subflow-failed.yaml", NOIN, "FAILED", 1, NULL,
+     "ForEachItemCaseTest.forEachItemFailed (the triggered subflow)", "ForEachItem"},
+    {"for-each-item-subflow.yaml", NOIN, "SUCCESS", 1, NULL,
+     "ForEachItemCaseTest.forEachItem (the triggered subflow)", "ForEachItem"},
+    {"for-each-item.yaml", NOIN, "SUCCESS", 4, "attempts:#2=1",
+     "ForEachItemCaseTest.forEachItem / forEachItemEmptyItems (file input)", "ForEachItem, file inputs"},
+    {"foreach-concurrent-parallel.yaml", NOIN, "SUCCESS", 10, NULL, "ForEachTest.concurrentWithParallel", NULL},
+    {"foreach-non-concurrent.yaml", NOIN, "SUCCESS", 7, NULL, "ForEachTest.nonConcurrent", NULL},
+    {"full.yaml", NOIN, "SUCCESS", 13, "output:t2.value~value1", "JdbcRunnerTest.full", NULL},
+    {"get-log.yaml", NOIN, "SUCCESS", 4, "output:get-log-task.size=3", "FetchTest.fetch", "Fetch logs"},
+    {"if-condition.yaml", {"param", "true", NULL}, "SUCCESS", 2, "taskrun:when-true=SUCCESS",
+     "IfTest.ifTruthy (true / \"true\")", NULL},
+    {"if-condition.yaml", {"param", "1", NULL}, "SUCCESS", 2, "taskrun:when-true=SUCCESS", "IfTest.ifTruthy (1)",
+     NULL},
+    {"if-condition.yaml", {"param", "false", NULL}, "SUCCESS", 2, "taskrun:when-false=SUCCESS",
+     "IfTest.ifFalsy (false / \"false\")", NULL},
+    {"if-condition.yaml", {"param", "0", NULL}, "SUCCESS", 2, "taskrun:when-false=SUCCESS", "IfTest.ifFalsy (0)",
+     NULL},
+    {"if-condition.yaml", {"param", "-0", NULL}, "SUCCESS", 2, "taskrun:when-false=SUCCESS",
+     "IfTest.ifFalsy (-0, an int in Java: sent as text here)", NULL},
+    {"if-in-flowable.yaml", {"param", "true", NULL}, "SUCCESS", 8, "taskrun:after_if=SUCCESS", "IfTest.ifInFlowable",
+     NULL},
+    {"if-without-else.yaml", {"param", "true", NULL}, "SUCCESS", 2, "taskrun:when-true=SUCCESS",
+     "IfTest.ifWithoutElse (true)", NULL},
+    {"if-without-else.yaml", {"param", "false", NULL}, "SUCCESS", 1, "count:when-true=0",
+     "IfTest.ifWithoutElse (false)", NULL},
+    {"if.yaml", {"if1", "true", "if2", "false", "if3", "true", NULL}, "SUCCESS", 12, NULL, "IfTest.multipleIf", NULL},
+    {"inputs-small-files.yaml", NOIN, "SUCCESS", -1, "flowoutput:o^kestra://",
+     "ExecutionControllerTest.triggerInputSmall (multipart file part 'f')", "file inputs"},
+    {"inputs.yaml", NOIN, "SUCCESS", 14,
+     "output:file.value%^kestra:///io/kestra/tests/inputs/executions/.*/inputs/file/application-test.yml$;"
+     "output:secret.value=secret;output:optional.value=",
+     "InputsTest.inputFlow (InputsTest.inputs: every input type, a FILE among them)", "file inputs"},
+    {"inputs.yaml", NOIN, "SUCCESS", 14, "output:jsonOutput.value={}",
+     "InputsTest.inputEmptyJsonFlow (InputsTest.inputs with json={})", "file inputs"},
+    {"kv.yaml", NOIN, NULL, -1, "output:#0.value=value;output:#1.value=value",
+     "KvFunctionTest.get (my-key put in the KV store first)", "KV store"},
+    {"kv.yaml", {"errorOnMissing", "true", NULL}, NULL, -1,
+     "output:#0.value=;taskrun:#0=SUCCESS;taskrun:#1=FAILED;"
+     "log:~The key 'my-key' does not exist in the namespace 'io.kestra.tests'.",
+     "KvFunctionTest.getKeyNotFound", "KV store"},
+    {"labels-update-task.yml",
+     {"labelsJson", "{\"keyFromJson\": \"valueFromJson\"}", "labelsMapKey", "keyFromMap", "labelsMapValue",
+      "valueFromMap", "labelsListKey", "keyFromList", "labelsListValue", "valueFromList", "?labels",
+      "keyFromExecution:valueFromExecution", "?labels",
+      "overriddenExecutionLabelKey:executionValueThatWillGetOverridden",
+      NULL},
+     "SUCCESS", 4,
+     "nlabels:=8;label:system.correlationId%.;label:flowLabelKey=flowLabelValue;"
+     "label:overriddenFlowLabelKey=io.kestra.tests.labels-update-task;label:keyFromJson=valueFromJson;"
+     "label:keyFromMap=valueFromMap;label:keyFromList=valueFromList;label:keyFromExecution=valueFromExecution;"
+     "label:overriddenExecutionLabelKey%^.+$",
+     "RuntimeLabelsTest.update", NULL},
+    {"minimal.yaml", NOIN, "SUCCESS", -1, NULL,
+     "SkipExecutionCaseTest.skipExecution, ExecutionControllerTest.changeStatus",
+     NULL},
+    {"npe-labels-update-task.yml", NOIN, "SUCCESS", 1, "label:someLabel%^.+$",
+     "RuntimeLabelsTest.noNpeOnNullPreviousExecutionLabels", NULL},
+    {"output-values.yml", NOIN, "SUCCESS", 1, "output:#0.values.output1=xyz;output:#0.values.output2=abc",
+     "OutputValuesTest.output", NULL},
+    {"parallel-nested.yaml", NOIN, "SUCCESS", 11, NULL,
+     "ParallelTest.parallelNested, ExecutionServiceTest.replayParallel (first run)", NULL},
+    {"parallel.yaml", NOIN, NULL, 8, NULL, "ParallelTest.parallel", NULL},
+    {"pause-delay.yaml", NOIN, "SUCCESS", 3, NULL, "PauseTest.runDelay (JdbcRunnerTest.pauseRunDelay)", NULL},
+    {"pause-timeout.yaml", NOIN, "FAILED", 1, NULL, "PauseTest.runTimeout", NULL},
+    {"pause.yaml", NOIN, "SUCCESS", -1, NULL, "PauseTest.run (PAUSED with 1 task run, then resumed)",
+     "resume (an action mid-run: the runner only starts and waits)"},
+    {"pause_on_resume.yaml", NOIN, "SUCCESS", -1,
+     "output:last.values.asked=restarted;output:last.values.data^kestra://",
+     "PauseTest.runOnResume (resumed with inputs asked=restarted and file data)", "resume (an action mid-run: the runner only starts and waits)"},
+    {"pause_on_resume_optional.yaml", NOIN, "SUCCESS", -1, "output:last.values.asked=MISSING",
+     "PauseTest.runOnResumeOptionalInputs (resumed without inputs)", "resume (an action mid-run: the runner only starts and waits)"},
+    {"primitive-labels-flow.yml", {"intLabel", "42", "boolLabel", "true", "floatLabel", "3.14", "?labels",
+                                   "existingLabel:someValue", NULL},
+     "SUCCESS", 1,
+     "nlabels:=6;label:system.correlationId%.;label:intValue=42;label:boolValue=true;label:floatValue=3.14;"
+     "label:taskRunId%^.+$;label:existingLabel=someValue",
+     "RuntimeLabelsTest.primitiveTypeLabels", NULL},
+    {"restart_last_failed.yaml", NOIN, "FAILED", 3, "taskrun:#2=FAILED",
+     "RestartCaseTest.restartFailedThenSuccess, ExecutionServiceTest.restartSimple (first run)", NULL},
+    {"resume-execution.yaml", NOIN, "SUCCESS", -1, NULL, "ResumeTest.resume (executionId = a PAUSED pause.yaml run)",
+     "resume (needs the id of a PAUSED execution as input)"},
+    {"retry-expo.yaml", NOIN, "FAILED", 1, "attempts:#0=3", "RetryCaseTest.retryExpo", NULL},
+    {"retry-fail.yaml", NOIN, "FAILED", 2, "attempts:#0=3", "RetryCaseTest.retryFail", NULL},
+    {"retry-failed-flow-duration.yml", NOIN, "FAILED", -1, "attempts:#0=3", "RetryCaseTest.retryFailedFlowDuration",
+     "KNOWN FAIL: FAILED as expected but 4 attempts instead of 3 (flow retry, constant PT2S, maxDuration PT6S: "
+     "Kite still retries when the 6 s are reached)"},
+    {"retry-failed-task-attempts.yml", NOIN, "FAILED", -1, "attempts:#0=4", "RetryCaseTest.retryFailedTaskAttempts",
+     NULL},
+    {"retry-failed.yaml", NOIN, "FAILED", 2, "attempts:#0=5", "RetryCaseTest.retryFailed", NULL},
+    {"retry-flowable-parallel.yaml", NOIN, "FAILED", -1, "attempts:#1>=2;attempts:#2>=2",
+     "RetryCaseTest.retryFlowableParallel", NULL},
+    {"retry-flowable.yaml", NOIN, "FAILED", -1, "attempts:#1=3", "RetryCaseTest.retryFlowable", NULL},
+    {"retry-new-execution-task-attempts.yml", NOIN, "FAILED", -1, NULL,
+     "RetryCaseTest.retryNewExecutionTaskAttempts (3 executions: RETRIED, RETRIED, FAILED)",
+     "retry (CREATE_NEW_EXECUTION)"},
+    {"retry-subflow.yaml", NOIN, "FAILED", -1, "attempts:#0=3", "RetryCaseTest.retrySubflow", "retry, Subflow"},
+    {"retry-success-first-attempt.yaml", NOIN, "SUCCESS", 1, "attempts:#0=1",
+     "RetryCaseTest.retrySuccessAtFirstAttempt",
+     NULL},
+    {"retry-success.yaml", NOIN, "WARNING", 1, "attempts:#0=4", "RetryCaseTest.retrySuccess", NULL},
+    {"return.yaml", NOIN, NULL, 3, "output:#0.value%" ISO_DATETIME ";output:#1.value=task-id;output:#2.value=return",
+     "RunContextTest.variables", NULL},
+    {"sequential-with-global-errors.yaml", NOIN, "FAILED", 6, NULL, "SequentialTest.sequentialWithGlobalErrors", NULL},
+    {"sequential-with-local-errors.yaml", NOIN, "FAILED", 6, NULL, "SequentialTest.sequentialWithLocalErrors", NULL},
+    {"sequential.yaml", NOIN, "SUCCESS", 11, NULL, "SequentialTest.sequential", NULL},
+    {"sla-execution-condition.yaml", NOIN, "SUCCESS", -1, NULL, "SLATestCase.executionConditionSLAShouldPass", NULL},
+    {"sla-execution-condition.yaml", {"string", "CANCEL", NULL}, "CANCELLED", -1, NULL,
+     "SLATestCase.executionConditionSLAShouldCancel", "SLA"},
+    {"sla-execution-condition.yaml", {"string", "LABEL", NULL}, "SUCCESS", -1, "label:sla=violated",
+     "SLATestCase.executionConditionSLAShouldLabel", "SLA"},
+    {"sla-max-duration-fail.yaml", NOIN, "FAILED", -1, NULL, "SLATestCase.maxDurationSLAShouldFail", "SLA"},
+    {"sleep-task-flow.yaml", NOIN, "SUCCESS", -1, NULL, "SleepTest.sleepTaskTest", NULL},
+    {"sleep.yml", NOIN, "KILLED", -1, NULL, "ExecutionControllerTest.kill (killed while RUNNING)", "kill (an action mid-run: the runner only starts and waits)"},
+    {"subflow-child.yaml", NOIN, "SUCCESS", -1, "label:system.correlationId%.",
+     "CorrelationIdTest.shouldHaveCorrelationId (child of subflow-parent)", "Subflow"},
+    {"subflow-grand-child.yaml", NOIN, "SUCCESS", -1, "label:system.correlationId%.",
+     "CorrelationIdTest.shouldHaveCorrelationId (grand-child of subflow-parent)", "Subflow"},
+    {"subflow-parent.yaml", NOIN, "SUCCESS", -1, NULL, "CorrelationIdTest.shouldHaveCorrelationId", "Subflow"},
+    {"switch-impossible.yaml", {"string", "impossible", NULL}, "FAILED", -1, NULL, "SwitchTest.switchImpossible",
+     "KNOWN FAIL: a Switch with no matching case and no defaults stays RUNNING forever (execution never ends); "
+     "Kestra fails it"},
+    {"switch.yaml", {"string", "FIRST", NULL}, NULL, -1,
+     "taskid:#1=t1;output:parent-seq.value=FIRST;output:parent-seq.defaults=false", "SwitchTest.switchFirst", NULL},
+    {"switch.yaml", {"string", "SECOND", NULL}, NULL, -1,
+     "taskid:#1=t2;output:parent-seq.value=SECOND;output:parent-seq.defaults=false;taskid:#2=t2_sub",
+     "SwitchTest.switchSecond", NULL},
+    {"switch.yaml", {"string", "THIRD", NULL}, NULL, -1,
+     "taskid:#1=t3;output:parent-seq.value=THIRD;output:parent-seq.defaults=false;taskid:#2=failed;taskid:#3=error-t1",
+     "SwitchTest.switchThird", NULL},
+    {"switch.yaml", {"string", "DEFAULT", NULL}, NULL, -1,
+     "taskid:#1=default;output:parent-seq.value=DEFAULT;output:parent-seq.defaults=true", "SwitchTest.switchDefault",
+     NULL},
+    {"task-allow-failure-executable-flow.yml", NOIN, "WARNING", 2, NULL, "TaskWithAllowFailureTest.executableTask_Flow",
+     "Subflow"},
+    {"task-allow-failure-flowable.yml", NOIN, "WARNING", 3, NULL, "TaskWithAllowFailureTest.flowableTask", NULL},
+    {"task-allow-failure-runnable.yml", NOIN, "WARNING", 2, "attempts:fail=3", "TaskWithAllowFailureTest.runnableTask",
+     NULL},
+    {"task-allow-warning-runnable.yml", NOIN, "SUCCESS", 2, "attempts:fail=3", "TaskWithAllowWarningTest.runnableTask",
+     NULL},
+    {"task-flow-inherited-labels.yaml", {"string", "OK", NULL}, "SUCCESS", 1, "attempts:#0=1",
+     "FlowCaseTest.noLabels (FlowTest)", "Subflow"},
+    {"task-flow.yaml", {"string", "OK", "?labels", "mainFlowExecutionLabel:execFoo", NULL}, "SUCCESS", 1,
+     "attempts:#0=1;output:#0.outputs.extracted~default > amazing;output:#0.state=SUCCESS",
+     "FlowCaseTest.waitSuccess", "Subflow"},
+    {"task-flow.yaml", {"string", "THIRD", "?labels", "mainFlowExecutionLabel:execFoo", NULL}, "FAILED", 1,
+     "attempts:#0=1;output:#0.outputs.extracted~Error Trigger ! error-t1;output:#0.state=FAILED",
+     "FlowCaseTest.waitFailed", "Subflow"},
+    {"task-flow.yaml", {"string", "FIRST", "?labels", "mainFlowExecutionLabel:execFoo", NULL}, "FAILED", 1,
+     "attempts:#0=1", "FlowCaseTest.invalidOutputs", "Subflow"},
+    {"task-runif.yml", NOIN, "FAILED", 4,
+     "taskrun:executed=SUCCESS;taskrun:notexecuted=SKIPPED;taskrun:willfailedtheflow=FAILED",
+     "TaskWithRunIfTest.runnableTask", NULL},
+    {"trigger-flow-listener-namespace-condition.yaml", NOIN, "SUCCESS", -1, NULL,
+     "FlowTriggerCaseTest.trigger, MultipleConditionTriggerCaseTest.failed (triggered)", "Flow triggers"},
+    {"trigger-flow-listener-no-inputs.yaml", NOIN, "SUCCESS", -1, NULL, "FlowTriggerCaseTest.trigger (triggered)",
+     "Flow triggers"},
+    {"trigger-flow-listener-with-pause.yaml", NOIN, "SUCCESS", -1, NULL,
+     "FlowTriggerCaseTest.triggerWithPause (4 triggered: RUNNING, PAUSED, RUNNING, SUCCESS)", "Flow triggers"},
+    {"trigger-flow-listener.yaml", NOIN, "SUCCESS", 1, "output:#0.value^childs: from parents: ",
+     "FlowTriggerCaseTest.trigger (triggered)", "Flow triggers"},
+    {"trigger-flow-with-pause.yaml", NOIN, "SUCCESS", 3, NULL, "FlowTriggerCaseTest.triggerWithPause (source flow)",
+     NULL},
+    {"trigger-flow.yaml", NOIN, "SUCCESS", 1, NULL, "FlowTriggerCaseTest.trigger (source flow)", NULL},
+    {"trigger-multiplecondition-flow-a.yaml", NOIN, "SUCCESS", 1, NULL,
+     "MultipleConditionTriggerCaseTest.trigger (source flow)", NULL},
+    {"trigger-multiplecondition-flow-b.yaml", NOIN, "SUCCESS", 1, NULL,
+     "MultipleConditionTriggerCaseTest.trigger (source flow)", NULL},
+    {"trigger-multiplecondition-flow-c.yaml", NOIN, "FAILED", 1, NULL,
+     "MultipleConditionTriggerCaseTest.failed (source flow)", NULL},
+    {"trigger-multiplecondition-flow-d.yaml", NOIN, "SUCCESS", 1, NULL,
+     "MultipleConditionTriggerCaseTest.failed (source flow)", NULL},
+    {"trigger-multiplecondition-listener.yaml", NOIN, "SUCCESS", -1, NULL,
+     "MultipleConditionTriggerCaseTest.trigger (triggered after flow-a and flow-b)", "Flow triggers"},
+    {"variables-invalid.yaml", NOIN, "FAILED", 2,
+     "taskrun:#1=FAILED;log:~Unable to find `inputs` used in the expression `{{inputs.invalid}}`",
+     "VariablesTest.invalidVars", NULL},
+    {"waitfor-max-iterations.yaml", NOIN, "FAILED", -1, NULL, "WaitForCaseTest.waitforMaxIterations", "WaitFor"},
+    {"waitfor-multiple-tasks.yaml", NOIN, "SUCCESS", -1, "output:#-1.values.count=4",
+     "WaitForCaseTest.waitforMultipleTasks", "WaitFor"},
+    {"waitfor.yaml", NOIN, "SUCCESS", -1, "output:#0.values%.", "WaitForCaseTest.waitfor", "WaitFor"},
+    {"webhook-dynamic-key.yaml", NOIN, NULL, -1, NULL, NULL, "no Kestra assertion"},
+    {"webhook-with-condition.yaml", NOIN, NULL, -1, NULL, NULL, "no Kestra assertion"},
+    {"webhook.yaml", NOIN, NULL, -1, "label:flow-label-1=flow-label-1;label:flow-label-2=flow-label-2",
+     "ExecutionControllerTest.webhook (trigger variables body/parameters)", "Webhook trigger"},
+    {"working-directory-each.yaml", NOIN, "SUCCESS", 8, "output:2_end.value^kestra://", "WorkingDirectoryTest.each",
+     "WorkingDirectory"},
+    {"working-directory-inputs.yml", NOIN, "SUCCESS", 2, "output:#1.uris%input\\.txt",
+     "WorkingDirectoryTest.inputFiles", "WorkingDirectory"},
+    {"working-directory-outputs.yml", NOIN, "SUCCESS", 2, "output:#0.outputFiles%.",
+     "WorkingDirectoryTest.outputFiles", "WorkingDirectory"},
+    {"working-directory.yaml", {"failed", "false", NULL}, "SUCCESS", 4, "output:#3.value^kestra://",
+     "WorkingDirectoryTest.success", "WorkingDirectory"},
+    {"working-directory.yaml", {"failed", "true", NULL}, "FAILED", 3, "count:error-t1=1",
+     "WorkingDirectoryTest.failed, ExecutionServiceTest.restartDynamic (first run)", "WorkingDirectory"},
+    /* not a Kestra file: the flow TimeoutTest builds in Java */
+    {"derived/timeout-sleep.yaml", NOIN, "FAILED", -1, "logcount:Timeout>=2", "TimeoutTest.timeout",
+     "KNOWN FAIL: state FAILED matches, but Kite logs one line with \"Timeout\" (\"Timeout after "
+     "00:00:00.000\"), Kestra two"},
+};
+
+#endif
