@@ -613,8 +613,31 @@ static void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
         return;
     json_t *data = json_pack("{s:O, s:O}", "executionId", json_object_get(child, "id"), "state",
                              json_object_get(json_object_get(child, "state"), "current"));
-    if (json_object_get(child, "outputs"))
+    if (json_object_get(child, "outputs")) {
         json_object_set(data, "outputs", json_object_get(child, "outputs"));
+    } else {
+        /* No flow outputs: the Subflow task's (deprecated) `outputs` map, rendered in the child's context. */
+        kt_run *prun = kt_map_get(ex->runs, parent);
+        kt_run *crun = kt_map_get(ex->runs, json_string_value(json_object_get(child, "id")));
+        const json_t *task = NULL;
+        size_t i;
+        json_t *tr;
+        json_array_foreach(prun ? json_object_get(prun->execution, "taskRunList") : NULL, i, tr) {
+            const char *eid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
+            if (eid && !strcmp(eid, json_string_value(json_object_get(child, "id"))))
+                task = kt_map_get(prun->flow.tasks, json_string_value(json_object_get(tr, "taskId")));
+        }
+        json_t *spec = json_object_get(task, "outputs");
+        if (spec && crun) {
+            json_t *ctx = kt_render_context(crun->flow.flow, child, NULL, NULL), *out = NULL;
+            kt_expr_error e = {0};
+            if (kt_expr_render_json_cached(crun->flow.templates, spec, ctx, &out, &e) == KT_OK)
+                json_object_set_new(data, "outputs", out);
+            else
+                json_object_set_new(data, "outputsError", json_string(e.message));
+            json_decref(ctx);
+        }
+    }
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
     kt_msg_exec_command body = {.execution_id = (char *)parent, .taskrun_id = "", .command = "SUBFLOW_ENDED",
@@ -729,13 +752,20 @@ static void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_
         const char *eid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
         if (!cid || !eid || strcmp(eid, cid) || !kt_state_is_running(kt_state_current(tr)))
             continue;
+        const char *oerr = json_string_value(json_object_get(data, "outputsError"));
+        if (oerr) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "Failed to extract outputs with the error: '%s'", oerr);
+            kt_executor_log(ex, parent->execution, tr, 0, "WARN", msg);
+        }
         json_t *outputs = json_pack("{s:O, s:O}", "executionId", json_object_get(data, "executionId"), "state",
                                     json_object_get(data, "state"));
         json_object_set_new(outputs, "outputs",
                             json_object_get(data, "outputs") ? json_incref(json_object_get(data, "outputs")) : json_object());
         char trid[64];
         snprintf(trid, sizeof trid, "%s", json_string_value(json_object_get(tr, "id")));
-        kt_executor_subflow_result(ex, parent, trid, json_string_value(json_object_get(data, "state")), outputs);
+        kt_executor_subflow_result(ex, parent, trid, oerr ? "FAILED" : json_string_value(json_object_get(data, "state")),
+                                   outputs);
         json_decref(outputs);
         return;
     }

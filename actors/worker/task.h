@@ -32,5 +32,6 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs);
 extern const kt_task_impl kt_task_log_impl, kt_task_return_impl, kt_task_output_values_impl, kt_task_echo_impl;
 extern const kt_task_impl kt_task_fail_impl, kt_task_sleep_impl;
 extern const kt_task_impl kt_task_shell_commands_impl, kt_task_shell_script_impl;
+extern const kt_task_impl kt_task_python_commands_impl, kt_task_python_script_impl;
 
 #endif

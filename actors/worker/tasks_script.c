@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <ftw.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ typedef struct kt_proc {
     int killed;
     size_t stderr_lines;
     json_t *vars;
+    char *before; /* python.Script: set -e and beforeCommands, run before the script file */
     char workdir[1100];
 } kt_proc;
 
@@ -129,6 +131,7 @@ static void kt_proc_done(kt_proc *p)
     if (p->workdir[0])
         nftw(p->workdir, kt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     json_decref(p->vars);
+    free(p->before);
     free(p->out.buf);
     free(p->err.buf);
     free(p);
@@ -209,7 +212,7 @@ static char *kt_proc_script(kt_task_run *r, const char *main_prop, char *err, si
     if (!json_is_false(json_object_get(props, "failFast")))
         kt_append(&buf, &len, &cap, "set -e");
     const char *lists[2] = {"beforeCommands", main_prop};
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 2 && lists[k]; k++) {
         json_t *v = json_object_get(props, lists[k]);
         if (json_is_string(v)) {
             kt_append(&buf, &len, &cap, json_string_value(v));
@@ -237,7 +240,7 @@ static char **kt_proc_env(kt_task_run *r, const char *workdir)
     while (environ[n])
         n++;
     json_t *env = json_object_get(kt_task_props(r), "env");
-    char **out = calloc(n + json_object_size(env) + 2, sizeof *out);
+    char **out = calloc(n + json_object_size(env) + 6, sizeof *out);
     if (!out)
         return NULL;
     size_t k = 0;
@@ -261,6 +264,13 @@ static char **kt_proc_env(kt_task_run *r, const char *workdir)
     }
     if (asprintf(&out[k], "WORKING_DIR=%s", workdir) >= 0)
         k++;
+    const char *type = kt_task_prop_string(r, "type");
+    if (type && strstr(type, ".python.")) { /* what Kestra's python tasks add */
+        static const char *const py[] = {"PYTHONUNBUFFERED=true", "PIP_ROOT_USER_ACTION=ignore",
+                                         "PIP_DISABLE_PIP_VERSION_CHECK=1"};
+        for (size_t i = 0; i < 3; i++)
+            out[k++] = strdup(py[i]);
+    }
     out[k] = NULL;
     return out;
 }
@@ -270,6 +280,70 @@ static void kt_strv_free(char **v)
     for (size_t i = 0; v && v[i]; i++)
         free(v[i]);
     free(v);
+}
+
+/* inputFiles: file name -> content, written in the working directory (sub-directories created). A kestra:// URI
+ * needs internal storage, which the worker does not reach yet. */
+static int kt_proc_input_files(kt_task_run *r, const char *workdir, char *err, size_t cap)
+{
+    const json_t *files = json_object_get(kt_task_props(r), "inputFiles");
+    json_t *parsed = NULL;
+    if (json_is_string(files)) { /* a string rendering to a JSON map */
+        parsed = json_loads(json_string_value(files), 0, NULL);
+        files = parsed;
+    }
+    const char *name;
+    json_t *content;
+    json_object_foreach((json_t *)files, name, content) {
+        if (json_is_null(content))
+            continue;
+        if (!*name || name[0] == '/' || strstr(name, "..")) {
+            snprintf(err, cap, "inputFiles: '%s' is not a relative path inside the working directory", name);
+            json_decref(parsed);
+            return -1;
+        }
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", workdir, name);
+        for (char *c = path + strlen(workdir) + 1; *c; c++)
+            if (*c == '/') {
+                *c = 0;
+                mkdir(path, 0755);
+                *c = '/';
+            }
+        FILE *f = fopen(path, "wb");
+        char *text = json_is_string(content) ? NULL : json_dumps(content, JSON_ENCODE_ANY);
+        const char *data = text ? text : json_string_value(content);
+        if (!f || fwrite(data, 1, strlen(data), f) != strlen(data)) {
+            snprintf(err, cap, "inputFiles: cannot write %s: %s", name, strerror(errno));
+            if (f)
+                fclose(f);
+            free(text);
+            json_decref(parsed);
+            return -1;
+        }
+        fclose(f);
+        free(text);
+    }
+    json_decref(parsed);
+    return 0;
+}
+
+/* `python` as Kestra runs it, or python3 where only that exists (Debian). */
+static const char *kt_python_binary(void)
+{
+    static const char *found;
+    if (found)
+        return found;
+    const char *path = getenv("PATH");
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path ? path : "/usr/bin:/bin");
+    for (char *dir = strtok(buf, ":"); dir; dir = strtok(NULL, ":")) {
+        char cand[4200];
+        snprintf(cand, sizeof cand, "%s/python", dir);
+        if (access(cand, X_OK) == 0)
+            return found = "python";
+    }
+    return found = "python3";
 }
 
 static void kt_proc_start(kt_task_run *r, const char *main_prop)
@@ -285,7 +359,15 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
         return;
     }
     kt_proc *p = calloc(1, sizeof *p);
-    char *script = kt_proc_script(r, main_prop, err, sizeof err);
+    int py_script = !strcmp(main_prop, "python-script");
+    char *script = py_script ? strdup(kt_task_prop_string(r, "script") ? kt_task_prop_string(r, "script") : "")
+                             : kt_proc_script(r, main_prop, err, sizeof err);
+    if (p && py_script) {
+        char *before = kt_proc_script(r, NULL, err, sizeof err); /* set -e + beforeCommands */
+        if (before && asprintf(&p->before, "%s\n", before) < 0)
+            p->before = NULL;
+        free(before);
+    }
     if (!p || !script) {
         kt_task_logf(r, "ERROR", "%s", err[0] ? err : "out of memory");
         free(p);
@@ -301,6 +383,28 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
         kt_task_logf(r, "ERROR", "cannot create a working directory in %s: %s", kt_task_tmp_dir(r), strerror(errno));
         p->workdir[0] = 0;
         goto fail;
+    }
+    if (kt_proc_input_files(r, p->workdir, err, sizeof err)) {
+        kt_task_logf(r, "ERROR", "%s", err);
+        goto fail;
+    }
+    if (!strcmp(main_prop, "python-script")) {
+        /* python.Script: the script goes to a file the commands run (CommandsWrapper) */
+        char path[1200];
+        snprintf(path, sizeof path, "%s/script.py", p->workdir);
+        FILE *f = fopen(path, "wb");
+        if (!f || fputs(script, f) < 0) {
+            kt_task_logf(r, "ERROR", "cannot write %s: %s", path, strerror(errno));
+            if (f)
+                fclose(f);
+            goto fail;
+        }
+        fclose(f);
+        free(script);
+        if (asprintf(&script, "%s%s %s", p->before ? p->before : "", kt_python_binary(), path) < 0)
+            script = NULL;
+        if (!script)
+            goto fail;
     }
     /* interpreter + the joined script as its last argument */
     json_t *interp = json_object_get(props, "interpreter");
@@ -356,8 +460,9 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
 fail:
     free(script);
     if (p->workdir[0])
-        rmdir(p->workdir);
+        nftw(p->workdir, kt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     json_decref(p->vars);
+    free(p->before);
     free(p);
     kt_task_finish(r, "FAILED", NULL);
 }
@@ -373,8 +478,13 @@ static void kt_proc_kill(kt_task_run *r)
 
 static void kt_shell_commands_start(kt_task_run *r) { kt_proc_start(r, "commands"); }
 static void kt_shell_script_start(kt_task_run *r) { kt_proc_start(r, "script"); }
+static void kt_python_script_start(kt_task_run *r) { kt_proc_start(r, "python-script"); }
 
 const kt_task_impl kt_task_shell_commands_impl = {
     .type = "io.kestra.plugin.scripts.shell.Commands", .start = kt_shell_commands_start, .kill = kt_proc_kill};
 const kt_task_impl kt_task_shell_script_impl = {
     .type = "io.kestra.plugin.scripts.shell.Script", .start = kt_shell_script_start, .kill = kt_proc_kill};
+const kt_task_impl kt_task_python_commands_impl = {
+    .type = "io.kestra.plugin.scripts.python.Commands", .start = kt_shell_commands_start, .kill = kt_proc_kill};
+const kt_task_impl kt_task_python_script_impl = {
+    .type = "io.kestra.plugin.scripts.python.Script", .start = kt_python_script_start, .kill = kt_proc_kill};
