@@ -160,7 +160,8 @@ static void kt_executor_log(kt_executor *ex, const json_t *execution, const json
                             const char *level, const char *message)
 {
     char ts[48];
-    kt_time_format(kt_now_us(), ts, sizeof ts);
+    int64_t now = kt_now_us();
+    kt_time_format(now - now % 1000, ts, sizeof ts); /* milliseconds, as Kestra stores log timestamps */
     json_array_append_new(
         ex->logs, json_pack("{s:O, s:O, s:O?, s:O, s:O?, s:i, s:s, s:s, s:s, s:s, s:b}", "namespace",
                             json_object_get(execution, "namespace"), "flowId", json_object_get(execution, "flowId"),

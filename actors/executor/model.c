@@ -22,10 +22,11 @@ int kt_state_is_terminated(const char *s) { return kt_in(s, kt_terminated, sizeo
 int kt_state_is_running(const char *s) { return s && (!strcmp(s, "RUNNING") || !strcmp(s, "KILLING")); }
 int kt_state_is_valid(const char *s) { return kt_in(s, kt_all_states, sizeof kt_all_states / sizeof *kt_all_states); }
 
+/* Kestra persists instants with millisecond precision (JdbcMapper), so that is what its API and expressions show. */
 static json_t *kt_date(int64_t us)
 {
     char buf[48];
-    kt_time_format(us, buf, sizeof buf);
+    kt_time_format(us - ((us % 1000) + 1000) % 1000, buf, sizeof buf);
     return json_string(buf);
 }
 

@@ -639,7 +639,7 @@ static int kt_loop_values(kt_pass *p, const json_t *task, const json_t *run, jso
         free(s);
     }
     if (nulls) {
-        char *d = json_dumps(list, JSON_COMPACT);
+        char *d = kt_input_java_string(list); /* Java's List.toString: [1, null, {key=v}] */
         snprintf(err, cap, "Found '%zu' null values on Each, with values=%s", nulls, d ? d : "[]");
         free(d);
         json_decref(*values);
@@ -669,9 +669,9 @@ static int kt_children(kt_pass *p, const json_t *task, json_t *run, kt_rlist *ta
     if (kt_type_is(task, "Switch")) {
         const char *value = kt_str(outputs, "value");
         const json_t *chosen = value ? json_object_get(json_object_get(task, "cases"), value) : NULL;
-        if (!chosen)
+        if (!json_is_array(chosen))
             chosen = json_object_get(task, "defaults");
-        if (!chosen)
+        if (!json_is_array(chosen)) /* `defaults: null` is no defaults */
             tasks->absent = 1;
         kt_resolve_plain(chosen, tasks);
         return 0;

@@ -90,7 +90,8 @@ void *kt_task_data(const kt_task_run *r) { return r->data; }
 void kt_task_log(kt_task_run *r, const char *level, const char *msg, size_t len)
 {
     char ts[48];
-    kt_time_format(kt_now_us(), ts, sizeof ts);
+    int64_t now = kt_now_us();
+    kt_time_format(now - now % 1000, ts, sizeof ts); /* milliseconds, as Kestra stores log timestamps */
     json_t *run = r->job.run;
     json_t *e = json_pack("{s:O, s:O, s:O, s:O, s:O, s:i, s:s, s:s, s:s, s:s%, s:b}", "namespace",
                           json_object_get(run, "namespace"), "flowId", json_object_get(run, "flowId"), "taskId",
@@ -138,7 +139,9 @@ static void kt_timeout_fire(uv_timer_t *t)
         return;
     char hms[32];
     kt_format_hms(to->us, hms, sizeof hms);
+    /* Kestra logs the exception's message, then the exception itself as a second entry (RunContextLogger) */
     kt_task_logf(r, "ERROR", "Timeout after %s", hms);
+    kt_task_logf(r, "ERROR", "io.kestra.core.exceptions.TimeoutExceededException: Timeout after %s", hms);
     r->timed_out = 1;
     if (r->impl && r->impl->kill)
         r->impl->kill(r); /* finishes the run later, as KILLED, turned into FAILED below */

@@ -66,9 +66,7 @@ static const acc_case acc_cases[] = {
     {"each-null.yaml", NOIN, "FAILED", 1,
      "log:~Found '1' null values on Each, with values=[1, null, {key=my-key, value=my-value}]",
      "EachSequentialTest.eachNull",
-     "KNOWN FAIL: state and task runs match, but Kite logs the values as JSON "
-     "[1,null,{\"key\":\"my-key\",\"value\":\"my-value\"}] where Kestra logs Java's "
-     "[1, null, {key=my-key, value=my-value}]"},
+     NULL},
     {"each-object.yaml", NOIN, "SUCCESS", 8, "output:#6.value~json > JSON > [\"my-complex\"]",
      "EachSequentialTest.object", NULL},
     {"each-parallel-Integer.yml", NOIN, "SUCCESS", -1, NULL, "EachParallelTest.parallelInteger", NULL},
@@ -94,8 +92,7 @@ static const acc_case acc_cases[] = {
     {"execution.yaml", NOIN, NULL, -1,
      "output:#0.value%^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
      "JdbcRunnerTest.executionDate",
-     "KNOWN FAIL: {{ execution.startDate }} renders with microseconds (2026-11-25T16:41:21.174782Z); Kestra's "
-     "dates are truncated to milliseconds (...21.174Z)"},
+     NULL},
     {"fail-on-condition.yaml", {"param", "fail", NULL}, "FAILED", 2, "taskrun:fail=FAILED",
      "FailTest.failOnCondition", NULL},
     {"fail-on-condition.yaml", {"param", "success", NULL}, "SUCCESS", 3, "taskrun:fail=SUCCESS",
@@ -254,8 +251,7 @@ static const acc_case acc_cases[] = {
      "CorrelationIdTest.shouldHaveCorrelationId (grand-child of subflow-parent)", NULL},
     {"subflow-parent.yaml", NOIN, "SUCCESS", -1, NULL, "CorrelationIdTest.shouldHaveCorrelationId", NULL},
     {"switch-impossible.yaml", {"string", "impossible", NULL}, "FAILED", -1, NULL, "SwitchTest.switchImpossible",
-     "KNOWN FAIL: a Switch with no matching case and no defaults stays RUNNING forever (execution never ends); "
-     "Kestra fails it"},
+     NULL},
     {"switch.yaml", {"string", "FIRST", NULL}, NULL, -1,
      "taskid:#1=t1;output:parent-seq.value=FIRST;output:parent-seq.defaults=false", "SwitchTest.switchFirst", NULL},
     {"switch.yaml", {"string", "SECOND", NULL}, NULL, -1,
@@ -331,8 +327,7 @@ static const acc_case acc_cases[] = {
      "WorkingDirectoryTest.failed, ExecutionServiceTest.restartDynamic (first run)", "WorkingDirectory"},
     /* not a Kestra file: the flow TimeoutTest builds in Java */
     {"derived/timeout-sleep.yaml", NOIN, "FAILED", -1, "logcount:Timeout>=2", "TimeoutTest.timeout",
-     "KNOWN FAIL: state FAILED matches, but Kite logs one line with \"Timeout\" (\"Timeout after "
-     "00:00:00.000\"), Kestra two"},
+     NULL},
 };
 
 #endif
