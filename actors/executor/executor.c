@@ -213,6 +213,35 @@ static void kt_executor_drop_job(kt_executor *ex, const char *taskrun_id)
     j->worker = -2;
 }
 
+/* errorLogs() (KESTRA-expressions.md): the execution's ERROR logs, oldest first, at most 25, for a task that uses the
+ * function; written ones from the store, this turn's from memory. NULL when the task does not use it. */
+static json_t *kt_executor_error_logs_for(kt_executor *ex, kt_run *run, const json_t *task)
+{
+    char *text = task ? json_dumps(task, JSON_COMPACT) : NULL;
+    int uses = text && strstr(text, "errorLogs");
+    free(text);
+    if (!uses)
+        return NULL;
+    const char *eid = json_string_value(json_object_get(run->execution, "id"));
+    kt_log_filter f = {.min_level = "ERROR", .attempt = -1};
+    json_t *logs = NULL;
+    if (kt_store_logs_get(ex->store, eid, &f, &logs) != KT_OK)
+        logs = json_array();
+    size_t i;
+    json_t *l;
+    json_array_foreach(ex->logs, i, l) {
+        const char *lid = json_string_value(json_object_get(l, "executionId"));
+        const char *lvl = json_string_value(json_object_get(l, "level"));
+        if (lid && lvl && !strcmp(lid, eid) && !strcmp(lvl, "ERROR"))
+            json_array_append(logs, l);
+    }
+    while (json_array_size(logs) > 25)
+        json_array_remove(logs, json_array_size(logs) - 1);
+    json_t *extra = json_object();
+    json_object_set_new(extra, KT_RENDER_ERROR_LOGS, logs);
+    return extra;
+}
+
 static void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev);
 static void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch *d);
 
@@ -223,8 +252,11 @@ static void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_
     json_t *tr = kt_taskrun_find(run->execution, d->taskrun_id);
     const json_t *task = run->flow.tasks ? kt_map_get(run->flow.tasks, d->task_id) : kt_exec_find_task(run->flow.flow, d->task_id);
     char err[1024] = "";
-    json_t *rendered =
-        task ? kt_render_task(run->flow.flow, run->flow.templates, run->execution, task, tr, err, sizeof err) : NULL;
+    json_t *extra = kt_executor_error_logs_for(ex, run, task);
+    json_t *rendered = task ? kt_render_task_with(run->flow.flow, run->flow.templates, run->execution, task, tr, extra,
+                                                  err, sizeof err)
+                            : NULL;
+    json_decref(extra);
     if (!rendered) {
         if (!task)
             snprintf(err, sizeof err, "task '%s' is not in flow revision", d->task_id);
@@ -1053,6 +1085,7 @@ static void kt_executor_resume(kt_executor *ex)
 
 kt_status kt_executor_start(kt_node *node, kt_store *store, kt_executor **out)
 {
+    kt_render_register_functions();
     kt_executor *ex = calloc(1, sizeof *ex);
     if (!ex)
         return KT_ENOMEM;

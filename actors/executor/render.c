@@ -231,10 +231,29 @@ static int kt_render_skip(const char *key)
     return 0;
 }
 
+static kt_status kt_render_fn_error_logs(void *ud, const json_t *args, json_t **result, kt_expr_error *err)
+{
+    (void)ud, (void)args, (void)err;
+    const json_t *ctx = kt_expr_current_context();
+    json_t *logs = json_object_get(ctx, KT_RENDER_ERROR_LOGS);
+    *result = json_is_array(logs) ? json_incref(logs) : json_array();
+    return KT_OK;
+}
+
+void kt_render_register_functions(void) { kt_expr_register_function("errorLogs", kt_render_fn_error_logs, NULL); }
+
 json_t *kt_render_task(const json_t *flow, kt_tmpl_cache *cache, const json_t *execution, const json_t *task,
                        const json_t *taskrun, char *err, size_t errcap)
 {
+    return kt_render_task_with(flow, cache, execution, task, taskrun, NULL, err, errcap);
+}
+
+json_t *kt_render_task_with(const json_t *flow, kt_tmpl_cache *cache, const json_t *execution, const json_t *task,
+                            const json_t *taskrun, const json_t *extra, char *err, size_t errcap)
+{
     json_t *ctx = kt_render_context(flow, execution, task, taskrun);
+    if (extra)
+        json_object_update(ctx, (json_t *)extra);
     json_t *out = json_object();
     const char *k;
     json_t *v;
