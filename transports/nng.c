@@ -140,7 +140,8 @@ static void kt_link_flush_backlogs(kt_link *l)
             if (rv != 0)
                 nng_msg_free(p->backlog[i]);
         }
-        memmove(p->backlog, p->backlog + i, (p->backlog_len - i) * sizeof *p->backlog);
+        if (p->backlog_len) /* an empty backlog may have no array at all */
+            memmove(p->backlog, p->backlog + i, (p->backlog_len - i) * sizeof *p->backlog);
         p->backlog_len -= i;
         pending |= p->backlog_len > 0;
     }

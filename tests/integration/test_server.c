@@ -447,6 +447,7 @@ static void test_pause_resume(void **state)
     char exid[64], path[256];
     snprintf(exid, sizeof exid, "%s", json_string_value(json_object_get(res, "id")));
     json_decref(res);
+    res = NULL;
     snprintf(path, sizeof path, "/api/v1/executions/%s", exid);
     const char *st = NULL;
     for (int i = 0; i < 200; i++) {

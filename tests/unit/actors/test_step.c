@@ -845,7 +845,7 @@ static void test_state_new_and_set(void **state)
     kt_state_set(st, "RUNNING", T0 + 5 * SEC); /* withState(current): no new entry */
     kt_state_set(st, "SUCCESS", T0 + 2 * SEC + 500000);
     want = parse("{\"current\":\"SUCCESS\",\"histories\":[{\"state\":\"CREATED\",\"date\":\"2023-11-14T22:13:20Z\"},"
-                 "{\"state\":\"RUNNING\",\"date\":\"2023-11-14T22:13:20.001234Z\"},"
+                 "{\"state\":\"RUNNING\",\"date\":\"2023-11-14T22:13:20.001Z\"},"  /* milliseconds, as Kestra stores them */
                  "{\"state\":\"SUCCESS\",\"date\":\"2023-11-14T22:13:22.500Z\"}]}");
     assert_true(json_equal(st, want));
     json_decref(want);
