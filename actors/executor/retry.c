@@ -58,7 +58,10 @@ int kt_retry_next(const json_t *policy, const json_t *run, double rand01, int64_
     int64_t max_duration;
     if (!kt_retry_duration(policy, "maxDuration", &max_duration)) {
         int64_t first = kt_retry_date(json_object_get(json_array_get(attempts, 0), "state"), 0);
-        if (next > first + max_duration)
+        /* Kestra retries only when next is not after first + maxDuration; its delays are polled every second, so a
+         * retry due exactly at the limit starts after it. Kite's timers are exact and dates are kept to the
+         * millisecond: a retry landing on the limit is treated as past it, which is what Kestra users observe. */
+        if (next >= first + max_duration)
             return 0;
     }
     *at_us = next;

@@ -1,0 +1,286 @@
+/* The executor's worker jobs: a dispatched attempt becomes a job with its task rendered (a render error fails the
+ * attempt at once), waits in `fresh` until the commit of its transition, then in `waiting` until a live worker has a
+ * free slot; the least loaded one gets it. Jobs of a killed execution are stopped on their workers, and a dead
+ * worker's attempts run again as new ones. Kept apart from executor.c, which decides when; this decides to whom. */
+#include "actors/executor/executor_int.h"
+#include "actors/executor/model.h"
+#include "actors/executor/render.h"
+#include "runtime/clock.h"
+#include "runtime/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- jobs ---------------------------------------------------------------------------------------- */
+
+void kt_executor_job_free(kt_job *j)
+{
+    json_decref(j->task);
+    json_decref(j->run);
+    free(j);
+}
+
+void kt_executor_drop_job(kt_executor *ex, const char *taskrun_id)
+{
+    kt_job *j = kt_map_del(ex->jobs, taskrun_id);
+    if (!j)
+        return;
+    if (j->phase == KT_JOB_SENT) {
+        if (j->worker >= 0 && (size_t)j->worker < ex->nworkers && ex->workers[j->worker].inflight)
+            ex->workers[j->worker].inflight--;
+        kt_executor_job_free(j);
+        return;
+    }
+    /* FRESH or WAITING: it is still linked in a list; mark it so the list walk frees it. */
+    j->phase = KT_JOB_SENT;
+    j->worker = -2;
+}
+
+/* errorLogs() (KESTRA-expressions.md): the execution's ERROR logs, oldest first, at most 25, for a task that uses the
+ * function; written ones from the store, this turn's from memory. NULL when the task does not use it. */
+static json_t *kt_executor_error_logs_for(kt_executor *ex, kt_run *run, const json_t *task)
+{
+    char *text = task ? json_dumps(task, JSON_COMPACT) : NULL;
+    int uses = text && strstr(text, "errorLogs");
+    free(text);
+    if (!uses)
+        return NULL;
+    const char *eid = json_string_value(json_object_get(run->execution, "id"));
+    kt_log_filter f = {.min_level = "ERROR", .attempt = -1};
+    json_t *logs = NULL;
+    if (kt_store_logs_get(ex->store, eid, &f, &logs) != KT_OK)
+        logs = json_array();
+    size_t i;
+    json_t *l;
+    json_array_foreach(ex->logs, i, l) {
+        const char *lid = json_string_value(json_object_get(l, "executionId"));
+        const char *lvl = json_string_value(json_object_get(l, "level"));
+        if (lid && lvl && !strcmp(lid, eid) && !strcmp(lvl, "ERROR"))
+            json_array_append(logs, l);
+    }
+    while (json_array_size(logs) > 25)
+        json_array_remove(logs, json_array_size(logs) - 1);
+    json_t *extra = json_object();
+    json_object_set_new(extra, KT_RENDER_ERROR_LOGS, logs);
+    return extra;
+}
+
+/* Renders the task for a dispatch and queues the job; a render error fails the attempt right away, as
+ * Kestra's worker does when a property does not render. */
+void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch *d)
+{
+    json_t *tr = kt_taskrun_find(run->execution, d->taskrun_id);
+    const json_t *task = run->flow.tasks ? kt_map_get(run->flow.tasks, d->task_id) : kt_exec_find_task(run->flow.flow, d->task_id);
+    char err[1024] = "";
+    json_t *extra = kt_executor_error_logs_for(ex, run, task);
+    json_t *rendered = task ? kt_render_task_with(run->flow.flow, run->flow.templates, run->execution, task, tr, extra,
+                                                  err, sizeof err)
+                            : NULL;
+    json_decref(extra);
+    if (!rendered) {
+        if (!task)
+            snprintf(err, sizeof err, "task '%s' is not in flow revision", d->task_id);
+        kt_executor_log(ex, run->execution, tr, d->attempt, "ERROR", err);
+        int64_t now = kt_now_us();
+        kt_exec_event fail = {.kind = KT_EV_RESULT, .now_us = now, .taskrun_id = d->taskrun_id, .attempt = d->attempt,
+                              .state = "FAILED", .started_us = now, .ended_us = now};
+        char trid[KT_ID_LEN + 1];
+        snprintf(trid, sizeof trid, "%s", d->taskrun_id); /* d points into the execution we are about to change */
+        fail.taskrun_id = trid;
+        kt_executor_apply(ex, run, &fail);
+        return;
+    }
+    kt_executor_drop_job(ex, d->taskrun_id); /* a previous attempt's job, if any */
+    kt_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        json_decref(rendered);
+        return;
+    }
+    snprintf(j->execution_id, sizeof j->execution_id, "%s", json_string_value(json_object_get(run->execution, "id")));
+    snprintf(j->taskrun_id, sizeof j->taskrun_id, "%s", d->taskrun_id);
+    j->attempt = d->attempt;
+    j->task = rendered;
+    j->run = json_pack("{s:O, s:O, s:s, s:O, s:s}", "namespace", json_object_get(run->execution, "namespace"),
+                       "flowId", json_object_get(run->execution, "flowId"), "taskId", d->task_id, "executionId",
+                       json_object_get(run->execution, "id"), "taskRunId", d->taskrun_id);
+    j->phase = KT_JOB_FRESH;
+    j->worker = -1;
+    kt_map_put(ex->jobs, j->taskrun_id, j, NULL);
+    *ex->fresh_tail = j;
+    ex->fresh_tail = &j->next;
+}
+
+/* A killed execution: the workers running its attempts stop them; attempts not sent yet are dropped. */
+void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id)
+{
+    size_t pos = 0, n = 0;
+    const char *key;
+    void *val;
+    char (*ids)[KT_ID_LEN + 1] = calloc(kt_map_size(ex->jobs) + 1, sizeof *ids);
+    if (!ids)
+        return;
+    while (kt_map_next(ex->jobs, &pos, &key, &val)) {
+        kt_job *j = val;
+        if (strcmp(j->execution_id, execution_id))
+            continue;
+        if (j->phase == KT_JOB_SENT && j->worker >= 0 && (size_t)j->worker < ex->nworkers) {
+            kt_outmsg o;
+            const char *to = ex->workers[j->worker].address;
+            kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, to, kt_actor_address(ex->self), 0);
+            kt_msg_exec_command body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id, .command = "KILL"};
+            kt_msg_encode_exec_command(&o, &body);
+            kt_node_send(kt_actor_node(ex->self), to, &o);
+        }
+        memcpy(ids[n++], j->taskrun_id, sizeof ids[0]);
+    }
+    for (size_t i = 0; i < n; i++)
+        kt_executor_drop_job(ex, ids[i]);
+    free(ids);
+}
+
+/* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job. */
+void kt_executor_rescan(kt_executor *ex, kt_run *run)
+{
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(run->execution, "taskRunList"), i, tr) {
+        const char *id = json_string_value(json_object_get(tr, "id"));
+        size_t n = kt_taskrun_attempts(tr);
+        kt_job *j = kt_map_get(ex->jobs, id);
+        if (!n || !kt_state_is_running(kt_state_current(tr)) || (j && j->attempt == n - 1))
+            continue;
+        kt_exec_dispatch d = {.taskrun_id = id, .task_id = json_string_value(json_object_get(tr, "taskId")),
+                              .attempt = (uint32_t)(n - 1)};
+        kt_executor_prepare_job(ex, run, &d);
+    }
+}
+
+/* ---- sending (after the commit) ------------------------------------------------------------------ */
+
+static int kt_executor_pick_worker(kt_executor *ex)
+{
+    int best = -1;
+    for (size_t i = 0; i < ex->nworkers; i++) {
+        kt_worker_ref *w = &ex->workers[i];
+        if (!w->alive || w->inflight >= w->slots)
+            continue;
+        if (best < 0 || w->inflight * ex->workers[best].slots < ex->workers[best].inflight * w->slots)
+            best = (int)i;
+    }
+    return best;
+}
+
+void kt_executor_pump(kt_executor *ex)
+{
+    while (ex->waiting) {
+        kt_job *j = ex->waiting;
+        if (j->worker == -2) { /* dropped while waiting */
+            ex->waiting = j->next;
+            kt_executor_job_free(j);
+            continue;
+        }
+        int w = kt_executor_pick_worker(ex);
+        if (w < 0)
+            break;
+        ex->waiting = j->next;
+        j->next = NULL;
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_WORKER_JOB, ex->workers[w].address, kt_actor_address(ex->self), 0);
+        kt_msg_worker_job body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id,
+                                  .attempt = j->attempt, .task = j->task, .run = j->run};
+        kt_msg_encode_worker_job(&o, &body);
+        kt_status st = kt_node_send(kt_actor_node(ex->self), ex->workers[w].address, &o);
+        j->phase = KT_JOB_SENT;
+        j->worker = w;
+        ex->workers[w].inflight++;
+        if (st)
+            KT_WARN("executor", "job %s for %s not sent: %s (resubmitted when the worker is declared dead)",
+                    j->taskrun_id, ex->workers[w].address, kt_strerror(st));
+    }
+    if (!ex->waiting)
+        ex->waiting_tail = &ex->waiting;
+}
+
+/* ---- workers come and go ------------------------------------------------------------------------- */
+
+void kt_executor_add_worker(kt_executor *ex, const char *address, const char *node_id, uint32_t slots)
+{
+    kt_worker_ref *w = NULL;
+    for (size_t i = 0; i < ex->nworkers; i++)
+        if (!strcmp(ex->workers[i].address, address))
+            w = &ex->workers[i];
+    if (!w) {
+        kt_worker_ref *n = realloc(ex->workers, (ex->nworkers + 1) * sizeof *n);
+        if (!n)
+            return;
+        ex->workers = n;
+        w = &ex->workers[ex->nworkers++];
+        memset(w, 0, sizeof *w);
+    }
+    snprintf(w->address, sizeof w->address, "%s", address);
+    snprintf(w->node_id, sizeof w->node_id, "%s", node_id);
+    w->slots = slots ? slots : 1;
+    w->alive = 1;
+    kt_executor_pump(ex);
+}
+
+void kt_executor_peer_up(kt_actor *a, const kt_peer_info *p)
+{
+    kt_executor *ex = kt_actor_state(a);
+    const char *s = p->actors;
+    int has_worker = 0;
+    for (const char *q = s; (q = strstr(q, "worker"));) {
+        if ((q == s || q[-1] == ',') && (q[6] == 0 || q[6] == ','))
+            has_worker = 1;
+        q += 6;
+    }
+    if (!has_worker)
+        return;
+    char addr[KT_ADDR_MAX];
+    snprintf(addr, sizeof addr, "worker@%s", p->node_id);
+    kt_executor_add_worker(ex, addr, p->node_id, p->slots);
+}
+
+void kt_executor_peer_down(kt_actor *a, const char *node_id)
+{
+    kt_executor *ex = kt_actor_state(a);
+    int idx = -1;
+    for (size_t i = 0; i < ex->nworkers; i++)
+        if (!strcmp(ex->workers[i].node_id, node_id)) {
+            ex->workers[i].alive = 0;
+            ex->workers[i].inflight = 0;
+            idx = (int)i;
+        }
+    if (idx < 0)
+        return;
+    /* Every attempt that worker held runs again elsewhere (Kestra resubmits a dead worker's tasks). */
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    char (*lost)[KT_ID_LEN + 1] = NULL;
+    char (*lost_ex)[KT_ID_LEN + 1] = NULL;
+    size_t nlost = 0;
+    while (kt_map_next(ex->jobs, &pos, &key, &val)) {
+        kt_job *j = val;
+        if (j->phase != KT_JOB_SENT || j->worker != idx)
+            continue;
+        lost = realloc(lost, (nlost + 1) * sizeof *lost);
+        lost_ex = realloc(lost_ex, (nlost + 1) * sizeof *lost_ex);
+        memcpy(lost[nlost], j->taskrun_id, sizeof lost[nlost]);
+        memcpy(lost_ex[nlost], j->execution_id, sizeof lost_ex[nlost]);
+        nlost++;
+    }
+    for (size_t i = 0; i < nlost; i++) {
+        kt_run *run = kt_map_get(ex->runs, lost_ex[i]);
+        KT_WARN("executor", "task run %s was on dead worker %s: resubmitted as a new attempt", lost[i], node_id);
+        kt_executor_drop_job(ex, lost[i]);
+        if (run) {
+            kt_exec_event ev = {.kind = KT_EV_LOST, .now_us = kt_now_us(), .taskrun_id = lost[i]};
+            kt_executor_apply(ex, run, &ev);
+        }
+    }
+    free(lost);
+    free(lost_ex);
+    kt_executor_flush(a);
+}

@@ -1,0 +1,142 @@
+/* Internals of the executor actor (executor.h), shared by its three files and included by nothing else:
+ *   executor.c  the actor itself: the loop turn (apply a step, commit, then send), messages in, start and stop;
+ *   dispatch.c  worker jobs: rendering a dispatched attempt, queueing it until its commit, handing it to the least
+ *               loaded live worker, killing it, and workers joining or dying;
+ *   subflow.c   Subflow tasks: creating the child execution, telling the parent when it ends, and picking up
+ *               waiting Subflow runs after a restart.
+ * All of it runs on the loop thread; nothing here locks. */
+#ifndef KT_EXECUTOR_INT_H
+#define KT_EXECUTOR_INT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "actors/executor/executor.h"
+#include "actors/executor/step.h"
+#include "flow/flow.h"
+#include "runtime/id.h"
+#include "runtime/map.h"
+#include "runtime/node.h"
+
+/* A flow revision the executor runs: parsed once, its templates compiled once. */
+typedef struct kt_flow_entry {
+    kt_flow *flow;
+    kt_tmpl_cache *templates;
+    kt_map *tasks; /* task id -> task */
+} kt_flow_entry;
+
+typedef struct kt_run {
+    json_t *execution;
+    kt_exec_flow flow; /* borrowed from the flow cache */
+    int dirty;
+    int all_runs_dirty; /* new to this process: write every task run */
+    size_t *dirty_runs; /* positions in taskRunList changed since the last commit */
+    size_t ndirty_runs, capdirty_runs;
+    char waiter[KT_ADDR_MAX]; /* who asked to hear about the end (API wait=true), "" if nobody */
+    uint64_t waiter_corr;
+} kt_run;
+typedef enum kt_job_phase { KT_JOB_FRESH, KT_JOB_WAITING, KT_JOB_SENT } kt_job_phase;
+
+/* One task attempt handed (or to be handed) to a worker. Keyed by taskrun id in ex->jobs. */
+typedef struct kt_job {
+    char execution_id[KT_ID_LEN + 1];
+    char taskrun_id[KT_ID_LEN + 1];
+    uint32_t attempt;
+    json_t *task; /* rendered */
+    json_t *run;
+    kt_job_phase phase;
+    int worker; /* index in ex->workers when SENT */
+    struct kt_job *next; /* FRESH / WAITING lists */
+} kt_job;
+
+typedef struct kt_worker_ref {
+    char address[KT_ADDR_MAX];
+    char node_id[64];
+    uint32_t slots, inflight;
+    int alive;
+} kt_worker_ref;
+
+typedef struct kt_pending_reply {
+    char to[KT_ADDR_MAX];
+    uint64_t corr;
+    kt_status status;
+    char *message;
+} kt_pending_reply;
+
+struct kt_executor {
+    kt_actor *self;
+    kt_store *store;
+    kt_map *runs;  /* execution id -> kt_run */
+    kt_map *flows; /* "ns\x1fid\x1frev" -> kt_flow */
+    kt_map *jobs;  /* taskrun id -> kt_job */
+    kt_job *fresh, **fresh_tail;     /* created this turn: sent only after the commit */
+    kt_job *waiting, **waiting_tail; /* committed, waiting for a free worker slot */
+    kt_worker_ref *workers;
+    size_t nworkers;
+    kt_pending_reply *replies;
+    size_t nreplies, capreplies;
+    json_t *logs;
+    kt_run **dirty;
+    size_t ndirty, capdirty;
+    uv_timer_t retry;
+    uint64_t commits;
+    kt_executor_observer observer;
+    void *observer_ud;
+    /* delays produced this turn (retries): armed only once their transition is committed */
+    struct kt_pending_timer {
+        char execution_id[KT_ID_LEN + 1];
+        char taskrun_id[32];
+        char command[16];
+        int64_t at_us;
+    } *timers;
+    size_t ntimers, captimers;
+};
+
+/* ---- executor.c --------------------------------------------------------------------------------- */
+
+/* The parsed flow revision ns.id@rev, from the cache or the store; NULL (logged) when it is gone or no longer
+ * parses. */
+kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id, int rev);
+/* An executor-made log line for the task run tr (NULL: the execution), written with this turn's commit. */
+void kt_executor_log(kt_executor *ex, const json_t *execution, const json_t *tr, uint32_t attempt, const char *level,
+                     const char *message);
+/* The run's execution is written by this turn's commit. */
+void kt_executor_mark_dirty(kt_executor *ex, kt_run *run);
+/* One step of the state machine for run, and its effects queued: logs, timers, jobs, kills, child creations. */
+void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev);
+/* Takes an execution in (a new kt_run in ex->runs), with its flow revision; NULL with err when that is missing. */
+kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t errcap);
+/* The end of a loop turn: commit what changed, then send what the commit allows (the actor's flush hook). */
+void kt_executor_flush(kt_actor *a);
+
+/* ---- dispatch.c --------------------------------------------------------------------------------- */
+
+void kt_executor_job_free(kt_job *j);
+/* Forgets the job of taskrun_id (freeing its worker slot); a job still linked in fresh/waiting is freed by the walk. */
+void kt_executor_drop_job(kt_executor *ex, const char *taskrun_id);
+/* Renders the task for a dispatch and queues the job (sent after the commit). */
+void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch *d);
+/* A killed execution: the workers running its attempts stop them; attempts not sent yet are dropped. */
+void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id);
+/* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job. */
+void kt_executor_rescan(kt_executor *ex, kt_run *run);
+/* Hands waiting jobs to workers with a free slot. */
+void kt_executor_pump(kt_executor *ex);
+/* The actor's peer hooks: a node with a worker joined; a node was declared dead (its attempts run again). */
+void kt_executor_peer_up(kt_actor *a, const kt_peer_info *p);
+void kt_executor_peer_down(kt_actor *a, const char *node_id);
+
+/* ---- subflow.c ---------------------------------------------------------------------------------- */
+
+/* After the commit that ended child: if a Subflow task started it, its parent hears of it (SUBFLOW_ENDED). */
+void kt_executor_notify_parent(kt_executor *ex, const json_t *child);
+/* SUBFLOW_CREATE: the child execution of parent's Subflow run taskrun_id, from the rendered spec. */
+void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec);
+/* SUBFLOW_ENDED: the parent's Subflow run waiting for the child named in data ends. */
+void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data);
+/* At start-up, a Subflow run that was waiting when the previous process stopped. */
+void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr);
+
+#endif

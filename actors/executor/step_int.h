@@ -1,0 +1,128 @@
+/* Internals of the executor's state machine (step.h), shared by its three files and included by nothing else:
+ *   step.c      the events and Kestra's `process` pass: starting CREATED runs, the end, results, retries, resume;
+ *   step_runs.c the step's view of taskRunList (an index and a memo of lookups) and the changes that record effects;
+ *   flowable.c  the task tree and the flowable tasks: their children, their next runs and their state, Pause.
+ * Everything here lives for one kt_exec_step call: the pass is built, used and freed inside it. */
+#ifndef KT_STEP_INT_H
+#define KT_STEP_INT_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "actors/executor/step.h"
+#include "flow/tasks.h"
+#include "runtime/map.h"
+
+/* A task as the executor resolves it: for loops, one per (task, value). */
+typedef struct kt_res {
+    const json_t *task;
+    const char *value; /* NULL outside loops */
+} kt_res;
+
+typedef struct kt_rlist {
+    kt_res *v;
+    size_t n, cap;
+    int absent;   /* no list at all (Switch without match nor defaults): Kestra's `current == null` */
+    json_t *hold; /* keeps loop value strings alive */
+} kt_rlist;
+
+typedef struct kt_pass {
+    const kt_exec_flow *f;
+    json_t *ex;
+    kt_exec_idgen idgen;
+    kt_exec_effects *fx;
+    int64_t now;
+    int changed;
+    /* Index of taskRunList for the whole step (runs are only ever appended): lookups cost O(matches), so a step
+     * stays O(runs) instead of O(runs x tasks). */
+    kt_map *by_task; /* taskId -> kt_bucket (all parents: a task has one run per parent run and loop value) */
+    kt_map *by_id;   /* taskrun id -> position + 1 */
+    size_t indexed;
+    /* The same (list, parent) is asked for several times per pass (depending, end check, next): remember the
+     * answers until a run is appended. */
+    struct kt_memo {
+        uint64_t sig;
+        size_t indexed;
+        json_t **runs;
+        size_t n;
+    } memo[8];
+    unsigned memo_next;
+} kt_pass;
+
+/* ---- small helpers (inline: they are one line each and used everywhere) ------------------------- */
+
+static inline const char *kt_step_str(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+static inline json_t *kt_step_runs(const kt_pass *p) { return json_object_get(p->ex, "taskRunList"); }
+static inline int kt_step_streq(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+
+/* ---- step_runs.c: resolved lists, the taskRunList index, effects --------------------------------- */
+
+void kt_step_rl_push(kt_rlist *l, const json_t *task, const char *value);
+void kt_step_rl_free(kt_rlist *l);
+
+/* Records that the run at `index` of taskRunList changed (fx->touched) and that the pass changed something. */
+void kt_step_touch(kt_pass *p, size_t index);
+/* Adds the runs appended since the last call to the index. */
+void kt_step_index_sync(kt_pass *p);
+/* Frees the index and the memo (kt_exec_step's last act). */
+void kt_step_index_free(kt_pass *p);
+/* Position of run in taskRunList, (size_t)-1 if it has none. */
+size_t kt_step_index_of(kt_pass *p, const json_t *run);
+/* A log line for the run (NULL: the execution) in fx->logs; dropped once KT_EXEC_MAX_LOGS are there. */
+void kt_step_log(kt_pass *p, const json_t *run, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The run takes state (no-op when it is current already) and is touched. */
+void kt_step_set_state(kt_pass *p, json_t *run, const char *state);
+/* A delayed event for the caller (fx->timers): command is RETRY, RESUME_FLOW or PAUSE_TIMEOUT. */
+void kt_step_add_timer(kt_pass *p, const json_t *run, const char *command, int64_t at);
+
+/* FNV-1a step over a string (NULL hashes as empty); seed with 1469598103934665603ULL. */
+uint64_t kt_step_sig_str(uint64_t h, const char *s);
+/* The last run of (task, value) under parent_id (NULL: top level), or NULL. */
+json_t *kt_step_run_for(kt_pass *p, const kt_res *r, const char *parent_id);
+/* The runs of a resolved list under a parent, in taskRunList order, memoised for the pass: the array belongs to the
+ * pass (do not free it). */
+json_t **kt_step_runs_for(kt_pass *p, const kt_rlist *l, const char *parent_id, size_t *n);
+int kt_step_created(const char *s); /* CREATED or RESTARTED: a run still to start */
+/* Execution.isTerminated(tasks, parent): as many terminated runs as tasks. */
+int kt_step_all_terminated(kt_pass *p, const kt_rlist *l, const char *parent_id);
+int kt_step_any_in_state(kt_pass *p, const kt_rlist *l, const char *parent_id, const char *state);
+int kt_step_any_run(kt_pass *p, const kt_rlist *l, const char *parent_id);
+/* Execution.guessFinalState: KILLED, FAILED, WARNING, PAUSED else SUCCESS; then allowFailure / allowWarning. */
+const char *kt_step_guess_final(kt_pass *p, const kt_rlist *l, const char *parent_id, int allow_failure,
+                                int allow_warning);
+/* Execution.findTaskDependingFlowState: the errors list once a task failed, else the tasks (out: free it). */
+void kt_step_depending(kt_pass *p, const kt_rlist *tasks, const kt_rlist *errors, const char *parent_id,
+                       kt_rlist *out);
+
+/* ---- flowable.c: the task tree and the flowable tasks ------------------------------------------- */
+
+/* The task of a task id in this flow revision (through kt_exec_flow.tasks when there is one), or NULL. */
+const json_t *kt_step_task_of(const kt_pass *p, const char *task_id);
+const kt_task_def *kt_step_def(const json_t *task); /* NULL for an unknown type */
+int kt_step_is_flowable(const json_t *task);
+/* The task's canonical type ends with "." short_name ("If", "ForEach"...). */
+int kt_step_type_is(const json_t *task, const char *short_name);
+/* Plain resolution: every enabled task of the list, no value. */
+void kt_step_resolve_plain(const json_t *tasks, kt_rlist *out);
+/* FlowableUtils.resolveSequentialNexts; parent NULL for the top level. */
+void kt_step_next_sequential(kt_pass *p, const kt_rlist *cur, const json_t *parent);
+/* task.resolveNexts for a running flowable run. */
+void kt_step_flowable_nexts(kt_pass *p, const json_t *task, json_t *run);
+/* task.resolveState for a running flowable run: a state, or NULL while children are still going. */
+const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run);
+/* The Pause's delay (resume) or else timeout (fail) timer, from the date it paused. */
+void kt_step_pause_timers(kt_pass *p, const json_t *task, const json_t *run);
+
+/* ---- step.c ------------------------------------------------------------------------------------- */
+
+/* Renders one property of a task in the run's context: *out is NULL when the task has no such property (free it);
+ * -1 with err on a rendering error. */
+int kt_step_render_prop(kt_pass *p, const json_t *task, const json_t *run, const char *prop, char **out, char *err,
+                        size_t cap);
+
+#endif

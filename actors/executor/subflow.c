@@ -1,0 +1,203 @@
+/* Subflow tasks in the executor (KESTRA-execution.md §2.16): the state machine asks for a child execution, created
+ * here on the next drain pass, after the parent's transition was committed; the child's end comes back to the
+ * parent as a message, with its outputs; after a restart, waiting Subflow runs look for their child in the store. */
+#include "actors/executor/executor_int.h"
+#include "actors/executor/model.h"
+#include "actors/executor/render.h"
+#include "flow/expr.h"
+#include "flow/inputs.h"
+#include "flow/tasks.h"
+#include "runtime/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A child execution started by a Subflow task ended: tell the parent (as a message, so the parent's transition has
+ * a drain pass and a commit of its own). */
+void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
+{
+    const json_t *trig = json_object_get(child, "trigger");
+    const char *type = json_string_value(json_object_get(trig, "type"));
+    const char *parent = json_string_value(json_object_get(json_object_get(trig, "variables"), "executionId"));
+    if (!parent || !type || strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.flow.Subflow"))
+        return;
+    json_t *data = json_pack("{s:O, s:O}", "executionId", json_object_get(child, "id"), "state",
+                             json_object_get(json_object_get(child, "state"), "current"));
+    if (json_object_get(child, "outputs")) {
+        json_object_set(data, "outputs", json_object_get(child, "outputs"));
+    } else {
+        /* No flow outputs: the Subflow task's (deprecated) `outputs` map, rendered in the child's context. */
+        kt_run *prun = kt_map_get(ex->runs, parent);
+        kt_run *crun = kt_map_get(ex->runs, json_string_value(json_object_get(child, "id")));
+        const json_t *task = NULL;
+        size_t i;
+        json_t *tr;
+        json_array_foreach(prun ? json_object_get(prun->execution, "taskRunList") : NULL, i, tr) {
+            const char *eid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
+            if (eid && !strcmp(eid, json_string_value(json_object_get(child, "id"))))
+                task = kt_map_get(prun->flow.tasks, json_string_value(json_object_get(tr, "taskId")));
+        }
+        json_t *spec = json_object_get(task, "outputs");
+        if (spec && crun) {
+            json_t *ctx = kt_render_context(crun->flow.flow, child, NULL, NULL), *out = NULL;
+            kt_expr_error e = {0};
+            if (kt_expr_render_json_cached(crun->flow.templates, spec, ctx, &out, &e) == KT_OK)
+                json_object_set_new(data, "outputs", out);
+            else
+                json_object_set_new(data, "outputsError", json_string(e.message));
+            json_decref(ctx);
+        }
+    }
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+    kt_msg_exec_command body = {.execution_id = (char *)parent, .taskrun_id = "", .command = "SUBFLOW_ENDED",
+                                .data = data};
+    kt_msg_encode_exec_command(&o, &body);
+    kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+    json_decref(data);
+}
+
+static void kt_executor_subflow_result(kt_executor *ex, kt_run *run, const char *taskrun_id, const char *state,
+                                       json_t *outputs)
+{
+    kt_exec_event ev = {.kind = KT_EV_SUBFLOW, .now_us = kt_now_us(), .taskrun_id = taskrun_id, .state = state,
+                        .outputs = outputs};
+    kt_executor_apply(ex, run, &ev);
+}
+
+/* Subflow (KESTRA-execution.md §2.16): the child execution of a parent's Subflow run. */
+void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec)
+{
+    const char *ns = json_string_value(json_object_get(spec, "namespace"));
+    const char *fid = json_string_value(json_object_get(spec, "flowId"));
+    json_t *revj = json_object_get(spec, "revision");
+    int rev = json_is_integer(revj) ? (int)json_integer_value(revj) : json_is_string(revj) ? atoi(json_string_value(revj)) : 0;
+    json_t *tr = kt_taskrun_find(parent->execution, taskrun_id);
+    char err[1024] = "";
+    kt_flow_row row;
+    kt_flow_entry *fe = NULL;
+    json_t *inputs = NULL, *labels = NULL, *child = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    if (!ns || !fid || kt_store_flow_get(ex->store, ns, fid, rev, &row) != KT_OK) {
+        snprintf(err, sizeof err, "Unable to find flow '%s'.'%s' with revision '%d'", ns ? ns : "", fid ? fid : "", rev);
+        goto fail;
+    }
+    int actual = row.revision;
+    kt_flow_row_clear(&row);
+    fe = kt_executor_flow(ex, ns, fid, actual);
+    if (!fe) {
+        snprintf(err, sizeof err, "Cannot execute an invalid flow: %s.%s", ns, fid);
+        goto fail;
+    }
+    if (kt_flow_disabled(fe->flow)) {
+        snprintf(err, sizeof err, "Cannot execute a flow which is disabled");
+        goto fail;
+    }
+    json_t *raw = json_object_get(spec, "inputs");
+    if (kt_inputs_resolve(kt_flow_inputs(fe->flow), json_is_object(raw) ? raw : NULL, &inputs, &d) != KT_OK) {
+        snprintf(err, sizeof err, "%s", d.count ? d.items[0].message : "invalid inputs");
+        goto fail;
+    }
+    /* labels: the parent's system.* ones (or all with inheritLabels), then the task's */
+    labels = json_array();
+    int inherit = json_is_true(json_object_get(spec, "inheritLabels"));
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(parent->execution, "labels"), i, l) {
+        const char *k = json_string_value(json_object_get(l, "key"));
+        if (k && (inherit || !strncmp(k, "system.", 7)))
+            json_array_append(labels, l);
+    }
+    json_t *own = kt_labels_normalize(json_object_get(spec, "labels"), err, sizeof err);
+    if (!own)
+        goto fail;
+    json_array_extend(labels, own);
+    json_decref(own);
+    char cid[KT_ID_LEN + 1];
+    kt_id_new(cid);
+    child = kt_execution_new(cid, ns, fid, actual, inputs, json_object_get(kt_flow_json(fe->flow), "labels"), labels,
+                             kt_now_us());
+    json_object_set_new(child, "trigger",
+                        json_pack("{s:O, s:O, s:{s:O, s:O, s:O, s:O}}", "id", json_object_get(spec, "taskId"), "type",
+                                  json_object_get(spec, "taskType"), "variables", "executionId",
+                                  json_object_get(parent->execution, "id"), "namespace",
+                                  json_object_get(parent->execution, "namespace"), "flowId",
+                                  json_object_get(parent->execution, "flowId"), "flowRevision",
+                                  json_object_get(parent->execution, "flowRevision")));
+    kt_run *crun = kt_executor_adopt(ex, child, err, sizeof err);
+    if (!crun)
+        goto fail;
+    kt_executor_mark_dirty(ex, crun);
+    kt_exec_event start = {.kind = KT_EV_START, .now_us = kt_now_us()};
+    kt_executor_apply(ex, crun, &start);
+    char msg[512];
+    snprintf(msg, sizeof msg, "Created new execution [[link execution=\"%s\" flowId=\"%s\" namespace=\"%s\"]]", cid,
+             fid, ns);
+    kt_executor_log(ex, parent->execution, tr, 0, "INFO", msg);
+    int wait = !json_is_false(json_object_get(spec, "wait"));
+    json_t *out = json_pack("{s:s}", "executionId", cid);
+    if (!wait)
+        json_object_set_new(out, "state", json_string("CREATED"));
+    kt_executor_subflow_result(ex, parent, taskrun_id, wait ? "RUNNING" : "SUCCESS", out);
+    json_decref(out);
+    goto done;
+fail:
+    kt_executor_log(ex, parent->execution, tr, 0, "ERROR", err);
+    kt_executor_subflow_result(ex, parent, taskrun_id, "FAILED", NULL);
+done:
+    kt_diags_clear(&d);
+    json_decref(inputs);
+    json_decref(labels);
+    json_decref(child);
+}
+
+/* The parent's Subflow run waiting for this child: the RUNNING one whose outputs name it. */
+void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data)
+{
+    const char *cid = json_string_value(json_object_get(data, "executionId"));
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(parent->execution, "taskRunList"), i, tr) {
+        const char *eid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
+        if (!cid || !eid || strcmp(eid, cid) || !kt_state_is_running(kt_state_current(tr)))
+            continue;
+        const char *oerr = json_string_value(json_object_get(data, "outputsError"));
+        if (oerr) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "Failed to extract outputs with the error: '%s'", oerr);
+            kt_executor_log(ex, parent->execution, tr, 0, "WARN", msg);
+        }
+        json_t *outputs = json_pack("{s:O, s:O}", "executionId", json_object_get(data, "executionId"), "state",
+                                    json_object_get(data, "state"));
+        json_object_set_new(outputs, "outputs",
+                            json_object_get(data, "outputs") ? json_incref(json_object_get(data, "outputs")) : json_object());
+        char trid[64];
+        snprintf(trid, sizeof trid, "%s", json_string_value(json_object_get(tr, "id")));
+        kt_executor_subflow_result(ex, parent, trid, oerr ? "FAILED" : json_string_value(json_object_get(data, "state")),
+                                   outputs);
+        json_decref(outputs);
+        return;
+    }
+}
+
+/* A Subflow run that was waiting when the previous process stopped: its child may have ended meanwhile (its end
+ * notice was lost with the process), or never been created. */
+void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr)
+{
+    const char *cid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
+    char trid[64];
+    snprintf(trid, sizeof trid, "%s", json_string_value(json_object_get(tr, "id")));
+    if (!cid) {
+        kt_executor_log(ex, run->execution, tr, 0, "ERROR", "the subflow execution was not created before a restart");
+        kt_executor_subflow_result(ex, run, trid, "FAILED", NULL);
+        return;
+    }
+    json_t *child;
+    if (kt_store_execution_get(ex->store, cid, &child) != KT_OK)
+        return;
+    if (kt_state_is_terminated(kt_state_current(child)))
+        kt_executor_notify_parent(ex, child);
+    json_decref(child);
+}

@@ -1,0 +1,424 @@
+/* The execution endpoints of Kestra's API (/api/v1/executions): create (inputs and labels checked here, the execution
+ * handed to the executor, the request answered on its reply, or at the end with wait=true), get, search, kill and
+ * resume (onResume inputs checked here). Reads go to the store; changes go to the executor as messages. */
+#include "actors/executor/executor.h"
+#include "actors/executor/model.h"
+#include "actors/executor/step.h"
+#include "flow/duration.h"
+#include "flow/flow.h"
+#include "flow/inputs.h"
+#include "runtime/clock.h"
+#include "runtime/id.h"
+#include "web/api_int.h"
+#include "web/multipart.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- executions ---------------------------------------------------------------------------------- */
+
+/* ?labels=key:value (repeatable) -> [{key, value}]; system.* labels are Kestra's own. */
+static json_t *kt_api_labels(kt_http_req *r)
+{
+    const char *vals[64];
+    size_t n = kt_http_query_all(r, "labels", vals, 64);
+    if (n > 64) {
+        kt_http_send_error(r, 422, "Invalid queryString parameter: too many labels", NULL);
+        return NULL;
+    }
+    json_t *labels = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const char *colon = strchr(vals[i], ':');
+        if (!colon || colon == vals[i]) {
+            json_decref(labels);
+            kt_http_send_error(r, 422, "Invalid queryString parameter", NULL);
+            return NULL;
+        }
+        char *key = strndup(vals[i], (size_t)(colon - vals[i]));
+        const char *value = colon + 1;
+        while (*value == ' ')
+            value++;
+        if (!strncmp(key, "system.", 7) && strcmp(key, "system.correlationId")) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "System labels can only be set by Kestra itself, offending label: %s=%s", key,
+                     value);
+            kt_api_send_one_error(r, 422, "labels", msg);
+            free(key);
+            json_decref(labels);
+            return NULL;
+        }
+        json_array_append_new(labels, json_pack("{s:s, s:s}", "key", key, "value", value));
+        free(key);
+    }
+    return labels;
+}
+
+/* Multipart text parts -> {name: value}. File parts are not stored yet: refused with a clear error. */
+static json_t *kt_api_raw_inputs(kt_http_req *r)
+{
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    const char *ctype = kt_http_header(r, "content-type");
+    json_t *raw = json_object();
+    if (!len || !ctype || strncasecmp(ctype, "multipart/form-data", 19))
+        return raw; /* no inputs sent */
+    kt_multipart *m;
+    char err[256];
+    if (kt_multipart_parse(ctype, body, len, &m, err, sizeof err) != KT_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "Invalid multipart body: %s", err);
+        kt_http_send_error(r, 422, msg, NULL);
+        json_decref(raw);
+        return NULL;
+    }
+    for (size_t i = 0; i < kt_multipart_count(m); i++) {
+        const kt_multipart_part *p = kt_multipart_get(m, i);
+        if (p->filename) {
+            kt_api_send_one_error(r, 422, "inputs", "file inputs are not supported yet");
+            kt_multipart_free(m);
+            json_decref(raw);
+            return NULL;
+        }
+        json_object_set_new(raw, p->name, json_stringn(p->data, p->len));
+    }
+    kt_multipart_free(m);
+    return raw;
+}
+
+void kt_api_execution_create(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
+    int revision;
+    if (kt_api_int_param(r, "revision", 0, &revision))
+        return;
+    kt_flow_row row;
+    kt_status st = kt_store_flow_get(w->store, ns, id, revision, &row);
+    if (st == KT_ENOTFOUND || (st == KT_OK && row.deleted)) {
+        if (st == KT_OK)
+            kt_flow_row_clear(&row);
+        kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
+        return;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    json_t *raw = NULL, *inputs = NULL, *labels = NULL, *ex = NULL;
+    if (kt_flow_parse(row.source, strlen(row.source), "flow.yaml", &f, &d) != KT_OK) {
+        char *msg = kt_diags_format(&d), text[1024];
+        snprintf(text, sizeof text, "Illegal state: Requested Flow is not valid. Error: %s", msg ? msg : "?");
+        free(msg);
+        kt_http_send_error(r, 409, text, NULL);
+        goto done;
+    }
+    if (kt_flow_disabled(f)) {
+        kt_http_send_error(r, 409, "Illegal state: Requested Flow is disabled.", NULL);
+        goto done;
+    }
+    if (!(labels = kt_api_labels(r)) || !(raw = kt_api_raw_inputs(r)))
+        goto done;
+    kt_diags_clear(&d);
+    if (kt_inputs_resolve(kt_flow_inputs(f), raw, &inputs, &d) != KT_OK) {
+        kt_api_send_diags(r, &d);
+        goto done;
+    }
+    if (!kt_node_reachable(kt_actor_node(w->self), KT_EXECUTOR_ACTOR)) {
+        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+        goto done;
+    }
+    char exid[KT_ID_LEN + 1];
+    kt_id_new(exid);
+    ex = kt_execution_new(exid, row.namespace_, row.id, row.revision, inputs, json_object_get(kt_flow_json(f), "labels"),
+                          labels, kt_now_us());
+    /* Answer once the executor has committed the execution: a GET right after the POST then finds it. */
+    uint64_t corr = ++w->next_corr;
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), corr);
+    const char *wait = kt_http_query(r, "wait");
+    kt_msg_execution_create body = {.execution = ex, .wait = wait && !strcmp(wait, "true")};
+    kt_msg_encode_execution_create(&o, &body);
+    if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
+        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+        goto done;
+    }
+    kt_pending *p = calloc(1, sizeof *p);
+    p->req = kt_http_defer(r);
+    p->execution = ex;
+    p->wait = (int)body.wait;
+    ex = NULL;
+    char key[32];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)corr);
+    kt_map_put(w->pending, key, p, NULL);
+done:
+    json_decref(ex);
+    json_decref(labels);
+    json_decref(raw);
+    json_decref(inputs);
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    kt_flow_row_clear(&row);
+}
+
+void kt_api_on_reply(kt_webserver *w, const kt_msg *m)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)m->corr);
+    kt_pending *p = kt_map_del(w->pending, key);
+    if (!p)
+        return;
+    kt_msg_reply rep;
+    if (kt_msg_decode_reply(m->body, &rep) != KT_OK)
+        rep = (kt_msg_reply){.status = KT_EPROTO, .message = NULL};
+    if (rep.status == KT_OK && p->wait && !rep.data && kt_http_req_alive(p->req)) {
+        kt_map_put(w->pending, key, p, NULL); /* created; the answer comes with the end */
+        kt_msg_reply_clear(&rep);
+        return;
+    }
+    if (kt_http_req_alive(p->req)) {
+        if (rep.status == KT_OK) {
+            json_t *out = kt_execution_present(rep.data ? rep.data : p->execution, kt_now_us());
+            char url[1024];
+            snprintf(url, sizeof url, "%s/ui/executions/%s/%s/%s", w->public_url,
+                     json_string_value(json_object_get(out, "namespace")),
+                     json_string_value(json_object_get(out, "flowId")), json_string_value(json_object_get(out, "id")));
+            json_object_set_new(out, "url", json_string(url));
+            kt_http_send_json(p->req, 200, out);
+        } else {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "Illegal state: %s", rep.message ? rep.message : kt_strerror(rep.status));
+            kt_http_send_error(p->req, 409, msg, NULL);
+        }
+    }
+    kt_http_req_release(p->req);
+    kt_msg_reply_clear(&rep);
+    json_decref(p->execution);
+    free(p);
+}
+
+void kt_api_execution_get(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *ex;
+    kt_status st = kt_store_execution_get(w->store, kt_http_param(r, "executionId"), &ex);
+    if (st == KT_ENOTFOUND) {
+        kt_http_send_error(r, 404, "Not Found", NULL);
+        return;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_http_send_json(r, 200, kt_execution_present(ex, kt_now_us()));
+    json_decref(ex);
+}
+
+/* DELETE /api/v1/executions/{executionId}/kill: 202 once the request is on its way (Kestra answers before the
+ * executor acts). */
+void kt_api_execution_kill(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *id = kt_http_param(r, "executionId");
+    json_t *ex;
+    kt_status st = kt_store_execution_get(w->store, id, &ex);
+    if (st == KT_ENOTFOUND) {
+        kt_http_send_error(r, 404, "Not Found", NULL);
+        return;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    const char *cascade = kt_http_query(r, "isOnKillCascade");
+    int terminated = kt_state_is_terminated(kt_state_current(ex));
+    json_decref(ex);
+    if (terminated && cascade && !strcmp(cascade, "false")) {
+        kt_http_send_error(r, 409, "Illegal state: Execution is already finished, can't kill it", NULL);
+        return;
+    }
+    if (!terminated) {
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
+        kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = "", .command = "KILL"};
+        kt_msg_encode_exec_command(&o, &body);
+        if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
+            kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+            return;
+        }
+    }
+    kt_http_send_empty(r, 202);
+}
+
+/* The task of a stored execution's run, from the flow revision it runs. NULL when it cannot be found. */
+static kt_flow *kt_api_execution_flow(kt_webserver *w, const json_t *ex)
+{
+    kt_flow_row row;
+    if (kt_store_flow_get(w->store, json_string_value(json_object_get(ex, "namespace")),
+                          json_string_value(json_object_get(ex, "flowId")),
+                          (int)json_integer_value(json_object_get(ex, "flowRevision")), &row) != KT_OK)
+        return NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    if (kt_flow_parse(row.source, strlen(row.source), "flow.yaml", &f, &d) != KT_OK)
+        f = NULL;
+    kt_diags_clear(&d);
+    kt_flow_row_clear(&row);
+    return f;
+}
+
+/* POST /api/v1/executions/{executionId}/resume: the onResume inputs of the paused task are checked here, as at
+ * creation; the executor resumes it. 204. */
+void kt_api_execution_resume(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *id = kt_http_param(r, "executionId");
+    char msg[512];
+    json_t *ex = NULL, *raw = NULL, *typed = NULL;
+    kt_flow *f = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_status st = kt_store_execution_get(w->store, id, &ex);
+    if (st == KT_ENOTFOUND) {
+        snprintf(msg, sizeof msg, "Not Found: Execution '%s' not found.", id);
+        kt_http_send_error(r, 404, msg, NULL);
+        goto done;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    if (strcmp(kt_state_current(ex), "PAUSED")) {
+        snprintf(msg, sizeof msg, "Illegal state: Execution '%s' is not paused, can't resume it", id);
+        kt_http_send_error(r, 409, msg, NULL);
+        goto done;
+    }
+    const char *paused_run = "";
+    const json_t *defs = NULL;
+    size_t i;
+    json_t *tr;
+    f = kt_api_execution_flow(w, ex);
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
+        if (!strcmp(kt_state_current(tr), "PAUSED")) {
+            paused_run = json_string_value(json_object_get(tr, "id"));
+            const json_t *task = f ? kt_exec_find_task(kt_flow_json(f), json_string_value(json_object_get(tr, "taskId"))) : NULL;
+            defs = json_object_get(task, "onResume");
+            break;
+        }
+    }
+    if (!(raw = kt_api_raw_inputs(r)))
+        goto done;
+    if (kt_inputs_resolve(defs, raw, &typed, &d) != KT_OK) {
+        kt_api_send_diags(r, &d);
+        goto done;
+    }
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
+    kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = (char *)paused_run, .command = "RESUME",
+                                .data = typed};
+    kt_msg_encode_exec_command(&o, &body);
+    if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
+        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+        goto done;
+    }
+    kt_http_send_empty(r, 204);
+done:
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    json_decref(ex);
+    json_decref(raw);
+    json_decref(typed);
+}
+
+/* ---- searches ------------------------------------------------------------------------------------ */
+
+void kt_api_execution_search(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_exec_query q = {.sort_desc = 1};
+    if (kt_api_paging(r, &q.page, &q.size))
+        return;
+    q.namespace_ = kt_http_query(r, "namespace");
+    q.flow_id = kt_http_query(r, "flowId");
+    q.q = kt_http_query(r, "q");
+    if (q.namespace_ && !*q.namespace_)
+        q.namespace_ = NULL;
+    if (q.flow_id && !*q.flow_id)
+        q.flow_id = NULL;
+    if (q.q && !*q.q)
+        q.q = NULL;
+    if (!strcmp(kt_http_path(r), "/api/v1/executions") && (!q.namespace_ || !q.flow_id)) {
+        kt_http_send_error(r, 400, !q.namespace_ ? "Bad Request: Required QueryValue [namespace] not specified"
+                                                 : "Bad Request: Required QueryValue [flowId] not specified",
+                           NULL);
+        return;
+    }
+    const char *states[16];
+    q.nstates = kt_http_query_all(r, "state", states, 16);
+    q.states = states;
+    for (size_t i = 0; i < q.nstates && i < 16; i++)
+        if (!kt_state_is_valid(states[i])) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "Invalid format: '%s' is not a state", states[i]);
+            kt_http_send_error(r, 422, msg, NULL);
+            return;
+        }
+    const char *labels[64];
+    char lbuf[4096];
+    int bad;
+    q.nlabels = kt_api_label_filters(r, labels, lbuf, sizeof lbuf, &bad);
+    if (bad)
+        return;
+    q.labels = labels;
+    const char *sorts[4];
+    if (kt_http_query_all(r, "sort", sorts, 4) > 0) {
+        const char *colon = strchr(sorts[0], ':');
+        char field[64];
+        if (!colon || strchr(colon + 1, ':') || (size_t)(colon - sorts[0]) >= sizeof field) {
+            kt_http_send_error(r, 422, "Invalid sort parameter", NULL);
+            return;
+        }
+        snprintf(field, sizeof field, "%.*s", (int)(colon - sorts[0]), sorts[0]);
+        q.sort_column = kt_store_exec_sort_column(field);
+        q.sort_desc = strcmp(colon + 1, "asc") != 0;
+    }
+    const char *sd = kt_http_query(r, "startDate"), *ed = kt_http_query(r, "endDate"), *tr = kt_http_query(r, "timeRange");
+    if ((sd && kt_time_parse(sd, &q.start_from_us)) || (ed && kt_time_parse(ed, &q.start_to_us))) {
+        kt_http_send_error(r, 422, "Invalid format: dates are ISO-8601 (yyyy-MM-ddTHH:mm[:ss][.SSS][XXX])", NULL);
+        return;
+    }
+    if (sd && ed && q.start_from_us > q.start_to_us) {
+        kt_http_send_error(r, 422, "Illegal argument: Start date must be before End Date", NULL);
+        return;
+    }
+    if (tr) {
+        int64_t range;
+        if (sd) {
+            kt_http_send_error(r, 422, "Illegal argument: Parameters 'startDate' and 'timeRange' are mutually exclusive",
+                               NULL);
+            return;
+        }
+        if (kt_duration_parse(tr, &range)) {
+            kt_http_send_error(r, 422, "Invalid format: timeRange is an ISO-8601 duration (PT5M, P1D)", NULL);
+            return;
+        }
+        q.start_from_us = kt_now_us() - range;
+    }
+    json_t *results;
+    int64_t total;
+    if (kt_store_executions_search(w->store, &q, &results, &total) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    json_t *presented = json_array();
+    size_t i;
+    json_t *ex;
+    int64_t now = kt_now_us();
+    json_array_foreach(results, i, ex) json_array_append_new(presented, kt_execution_present(ex, now));
+    json_decref(results);
+    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", presented, "total", (json_int_t)total));
+}

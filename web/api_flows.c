@@ -1,0 +1,453 @@
+/* The flow endpoints of Kestra's API (/api/v1/flows): create and update from YAML with revisions, validate (with
+ * Kestra's deprecation paths for legacy type names), get, delete, namespace update (a multi-document YAML for the
+ * whole namespace), search and list by namespace. Flows are parsed and checked by flow/flow.h and stored as
+ * their source. */
+#include "flow/flow.h"
+#include "flow/tasks.h"
+#include "flow/yaml.h"
+#include "web/api_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- flows --------------------------------------------------------------------------------------- */
+
+/* Flow (or FlowWithSource when source != NULL) as the API returns it. */
+json_t *kt_api_flow_json(const kt_flow *f, int revision, const char *source)
+{
+    json_t *j = json_deep_copy(kt_flow_json(f));
+    json_object_set_new(j, "revision", json_integer(revision));
+    if (source)
+        json_object_set_new(j, "source", json_string(source));
+    return j;
+}
+
+static kt_flow *kt_api_parse_flow(kt_http_req *r, const char *body, size_t len)
+{
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    if (kt_flow_parse(body, len, "flow.yaml", &f, &d) != KT_OK) {
+        if (d.count)
+            kt_api_send_diags(r, &d);
+        else
+            kt_http_send_error(r, 422, "Invalid entity: flow: cannot be parsed", NULL);
+        kt_diags_clear(&d);
+        return NULL;
+    }
+    kt_diags_clear(&d);
+    return f;
+}
+
+static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, const char *id)
+{
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    kt_flow *f = kt_api_parse_flow(r, body, len);
+    if (!f)
+        return;
+    char *source = strndup(body, len);
+    int creating = ns == NULL;
+    kt_flow_row row;
+    kt_status st;
+    if (creating) {
+        st = kt_store_flow_get(w->store, kt_flow_namespace(f), kt_flow_id(f), 0, &row);
+        if (st == KT_OK) {
+            kt_flow_row_clear(&row);
+            kt_api_send_one_error(r, 422, "flow.id", "Flow id already exists");
+            goto done;
+        }
+    } else {
+        if (strcmp(ns, kt_flow_namespace(f))) {
+            kt_api_send_one_error(r, 422, "flow.namespace", "Illegal namespace update");
+            goto done;
+        }
+        if (strcmp(id, kt_flow_id(f))) {
+            kt_api_send_one_error(r, 422, "flow.id", "Illegal flow id update");
+            goto done;
+        }
+        st = kt_store_flow_get(w->store, ns, id, 0, &row);
+        if (st == KT_ENOTFOUND) {
+            kt_http_send_error(r, 404, "Not Found", NULL);
+            goto done;
+        }
+        if (st == KT_OK)
+            kt_flow_row_clear(&row);
+    }
+    if (st && st != KT_ENOTFOUND) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    int revision, changed;
+    if (kt_store_flow_save(w->store, kt_flow_namespace(f), kt_flow_id(f), source, &revision, &changed) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    kt_http_send_json(r, 200, kt_api_flow_json(f, revision, source));
+done:
+    free(source);
+    kt_flow_free(f);
+}
+
+void kt_api_flow_create(kt_http_req *r, void *ud) { kt_api_flow_save(ud, r, NULL, NULL); }
+
+void kt_api_flow_update(kt_http_req *r, void *ud)
+{
+    kt_api_flow_save(ud, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"));
+}
+
+/* Legacy type names (io.kestra.core.tasks.* ...) anywhere in the document: Kestra lists their paths as
+ * deprecationPaths and says what replaces them in infos. */
+static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *paths, json_t *infos)
+{
+    char sub[512];
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            kt_api_walk_aliases(x, sub, paths, infos);
+        }
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    const char *type = json_string_value(json_object_get(v, "type"));
+    if (type && *path) {
+        const char *canonical = kt_task_canonical_type(type);
+        if (strcmp(canonical, type)) {
+            char info[512];
+            snprintf(info, sizeof info, "%s is replaced by %s", type, canonical);
+            json_array_append_new(paths, json_string(path));
+            json_array_append_new(infos, json_string(info));
+        }
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x) {
+        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
+        kt_api_walk_aliases(x, sub, paths, infos);
+    }
+}
+
+/* One ValidateConstraintViolation for one YAML document. */
+static json_t *kt_api_validate_one(kt_webserver *w, const char *doc, size_t len, int index)
+{
+    json_t *out = json_object();
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_yaml_doc **docs = NULL;
+    size_t ndocs = 0;
+    json_t *root = NULL;
+    if (kt_yaml_load(doc, len, "flow.yaml", &docs, &ndocs, &d) == KT_OK && ndocs)
+        root = kt_yaml_doc_root(docs[0]);
+    const char *id = json_string_value(json_object_get(root, "id"));
+    const char *ns = json_string_value(json_object_get(root, "namespace"));
+    if (id)
+        json_object_set_new(out, "flow", json_string(id));
+    if (ns)
+        json_object_set_new(out, "namespace", json_string(ns));
+    json_object_set_new(out, "index", json_integer(index));
+    kt_diags_clear(&d);
+    kt_flow *f = NULL;
+    if (kt_flow_parse(doc, len, "flow.yaml", &f, &d) != KT_OK) {
+        /* Jakarta's ConstraintViolationException message: "path: message" pairs joined with ", " */
+        size_t cap = 16;
+        for (size_t i = 0; i < d.count; i++)
+            cap += strlen(d.items[i].path ? d.items[i].path : "") + strlen(d.items[i].message) + 64;
+        char *msg = calloc(1, cap), *p = msg;
+        for (size_t i = 0; i < d.count; i++) {
+            const kt_diag *g = &d.items[i];
+            p += sprintf(p, "%s%s: %s", i ? ", " : "", g->path && *g->path ? g->path : "flow", g->message);
+            if (g->line > 0)
+                p += sprintf(p, " (at line %d, column %d)", g->line, g->col);
+        }
+        json_object_set_new(out, "constraints", json_string(d.count ? msg : "Unable to validate the flow"));
+        free(msg);
+    }
+    json_t *rev = json_object_get(root, "revision");
+    int outdated = 0;
+    if (json_is_integer(rev) && id && ns) {
+        kt_flow_row row;
+        int last = 0;
+        if (kt_store_flow_get(w->store, ns, id, 0, &row) == KT_OK) {
+            last = row.revision;
+            kt_flow_row_clear(&row);
+        }
+        outdated = json_integer_value(rev) != last + 1;
+    }
+    json_object_set_new(out, "outdated", json_boolean(outdated));
+    json_t *paths = json_array(), *infos = json_array();
+    kt_api_walk_aliases(root, "", paths, infos);
+    json_object_set_new(out, "deprecationPaths", paths);
+    json_object_set_new(out, "warnings", json_array());
+    json_object_set_new(out, "infos", infos);
+    kt_flow_free(f);
+    kt_diags_clear(&d);
+    kt_yaml_docs_free(docs, ndocs);
+    return out;
+}
+
+/* POST /api/v1/flows/validate: always 200, one entry per document (split on lines starting with ---). */
+void kt_api_flow_validate(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    json_t *list = json_array();
+    size_t start = 0;
+    int index = 0;
+    for (size_t i = 0; i <= len; i++) {
+        int at_sep = i < len && (i == 0 || body[i - 1] == '\n') && len - i >= 3 && !memcmp(body + i, "---", 3);
+        if (!at_sep && i < len)
+            continue;
+        if (i > start || !at_sep) {
+            /* a leading --- only opens the first document */
+            int blank = 1;
+            for (size_t k = start; k < i && blank; k++)
+                blank = body[k] == ' ' || body[k] == '\n' || body[k] == '\r' || body[k] == '\t';
+            if (!blank || (!at_sep && index == 0))
+                json_array_append_new(list, kt_api_validate_one(w, body + start, i - start, index++));
+        }
+        if (at_sep) {
+            while (i < len && body[i] != '\n')
+                i++;
+            start = i + 1;
+        }
+    }
+    kt_http_send_json(r, 200, list);
+}
+
+void kt_api_flow_get(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    int revision;
+    if (kt_api_int_param(r, "revision", 0, &revision))
+        return;
+    kt_flow_row row;
+    kt_status st = kt_store_flow_get(w->store, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision, &row);
+    if (st == KT_ENOTFOUND) {
+        kt_http_send_error(r, 404, "Not Found", NULL);
+        return;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    if (kt_flow_parse(row.source, strlen(row.source), "flow.yaml", &f, &d) != KT_OK) {
+        /* FlowWithException: a stored flow that no longer parses */
+        char *msg = kt_diags_format(&d);
+        json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s?}", "id", row.id, "namespace", row.namespace_, "revision",
+                              row.revision, "source", row.source, "exception", msg);
+        free(msg);
+        kt_http_send_json(r, 200, j);
+    } else {
+        const char *src = kt_http_query(r, "source"); /* Kestra: Flow by default, FlowWithSource with source=true */
+        int with_source = src && !strcmp(src, "true");
+        kt_http_send_json(r, 200, kt_api_flow_json(f, row.revision, with_source ? row.source : NULL));
+    }
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    kt_flow_row_clear(&row);
+}
+
+void kt_api_flow_delete(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_status st = kt_store_flow_delete(w->store, kt_http_param(r, "namespace"), kt_http_param(r, "id"));
+    if (st == KT_ENOTFOUND)
+        kt_http_send_error(r, 404, "Not Found", NULL);
+    else if (st)
+        kt_api_send_db_error(w, r);
+    else
+        kt_http_send_empty(r, 204);
+}
+
+/* POST /api/v1/flows/{namespace}: the namespace's flows become exactly the ones in the body (`---` separated).
+ * Every document is checked before anything is written; the answer lists the flows deleted (delete=true, the
+ * default), then the ones created or updated, in body order. */
+void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *ns = kt_http_param(r, "namespace");
+    const char *del = kt_http_query(r, "delete");
+    int do_delete = !del || strcmp(del, "false");
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    kt_flow **flows = NULL;
+    char **sources = NULL;
+    size_t n = 0;
+    json_t *result = json_array(), *deleted_ids = NULL, *seen = json_object();
+    /* split literally on "---", each part trimmed (FlowController.updateNamespace) */
+    for (size_t start = 0; start <= len;) {
+        const char *sep = len - start >= 3 ? memmem(body + start, len - start, "---", 3) : NULL;
+        size_t end = sep ? (size_t)(sep - body) : len;
+        size_t a = start, b = end;
+        while (a < b && strchr(" \t\r\n", body[a]))
+            a++;
+        while (b > a && strchr(" \t\r\n", body[b - 1]))
+            b--;
+        if (b > a) {
+            kt_flow *f = kt_api_parse_flow(r, body + a, b - a);
+            if (!f)
+                goto done;
+            flows = realloc(flows, (n + 1) * sizeof *flows);
+            sources = realloc(sources, (n + 1) * sizeof *sources);
+            flows[n] = f;
+            sources[n] = strndup(body + a, b - a);
+            n++;
+            if (strcmp(kt_flow_namespace(f), ns)) {
+                kt_api_send_one_error(r, 422, "flow.namespace", "Flow namespace is invalid");
+                goto done;
+            }
+            if (json_object_get(seen, kt_flow_id(f))) {
+                kt_api_send_one_error(r, 422, "flow.id", "Duplicate flow id");
+                goto done;
+            }
+            json_object_set_new(seen, kt_flow_id(f), json_true());
+        }
+        if (!sep)
+            break;
+        start = end + 3;
+    }
+    if (do_delete && kt_store_flow_ids(w->store, ns, &deleted_ids) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    if (kt_store_begin(w->store) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    size_t i;
+    json_t *idv;
+    json_array_foreach(deleted_ids, i, idv) {
+        const char *id = json_string_value(idv);
+        if (json_object_get(seen, id))
+            continue;
+        kt_flow_row row;
+        if (kt_store_flow_get(w->store, ns, id, 0, &row) != KT_OK || kt_store_flow_delete(w->store, ns, id) != KT_OK)
+            goto db_fail;
+        json_array_append_new(result, json_pack("{s:s, s:s, s:i, s:b, s:s}", "id", id, "namespace", ns, "revision",
+                                                row.revision + 1, "deleted", 1, "source", row.source));
+        kt_flow_row_clear(&row);
+    }
+    for (i = 0; i < n; i++) {
+        int revision, changed;
+        if (kt_store_flow_save(w->store, ns, kt_flow_id(flows[i]), sources[i], &revision, &changed) != KT_OK)
+            goto db_fail;
+        json_array_append_new(result, kt_api_flow_json(flows[i], revision, sources[i]));
+    }
+    if (kt_store_commit(w->store) != KT_OK)
+        goto db_fail;
+    kt_http_send_json(r, 200, result);
+    result = NULL;
+    goto done;
+db_fail:
+    kt_api_send_db_error(w, r);
+    kt_store_rollback(w->store);
+done:
+    for (size_t k = 0; k < n; k++) {
+        kt_flow_free(flows[k]);
+        free(sources[k]);
+    }
+    free(flows);
+    free(sources);
+    json_decref(result);
+    json_decref(deleted_ids);
+    json_decref(seen);
+}
+
+/* ---- searches ------------------------------------------------------------------------------------ */
+
+/* Flow JSON of the latest revisions matching, parsed from their sources (no `source`). */
+static json_t *kt_api_flows_matching(kt_webserver *w, const char *ns_prefix, const char *q, int exact_ns)
+{
+    json_t *rows;
+    if (kt_store_flows_latest(w->store, ns_prefix, q, &rows) != KT_OK)
+        return NULL;
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (exact_ns && strcmp(json_string_value(json_object_get(row, "namespace")), ns_prefix))
+            continue;
+        const char *src = json_string_value(json_object_get(row, "source"));
+        kt_diags d;
+        kt_diags_init(&d);
+        kt_flow *f = NULL;
+        if (kt_flow_parse(src, strlen(src), "flow.yaml", &f, &d) == KT_OK)
+            json_array_append_new(out, kt_api_flow_json(f, (int)json_integer_value(json_object_get(row, "revision")), NULL));
+        kt_flow_free(f);
+        kt_diags_clear(&d);
+    }
+    json_decref(rows);
+    return out;
+}
+
+static int kt_api_flow_has_labels(const json_t *flow, const char *const *labels, size_t n)
+{
+    json_t *fl = json_object_get(flow, "labels");
+    for (size_t k = 0; k < n; k++) {
+        const char *key = labels[2 * k], *value = labels[2 * k + 1];
+        int found = 0;
+        if (json_is_object(fl)) {
+            json_t *v = json_object_get(fl, key);
+            found = json_is_string(v) && !strcmp(json_string_value(v), value);
+        } else {
+            size_t i;
+            json_t *l;
+            json_array_foreach(fl, i, l) found |= !strcmp(json_string_value(json_object_get(l, "key")) ? json_string_value(json_object_get(l, "key")) : "", key) &&
+                                                    json_is_string(json_object_get(l, "value")) &&
+                                                    !strcmp(json_string_value(json_object_get(l, "value")), value);
+        }
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+void kt_api_flow_search(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    int page, size, bad;
+    if (kt_api_paging(r, &page, &size))
+        return;
+    const char *ns = kt_http_query(r, "namespace"), *q = kt_http_query(r, "q");
+    const char *labels[64];
+    char lbuf[4096];
+    size_t nlabels = kt_api_label_filters(r, labels, lbuf, sizeof lbuf, &bad);
+    if (bad)
+        return;
+    json_t *all = kt_api_flows_matching(w, ns && *ns ? ns : NULL, q && *q ? q : NULL, 0);
+    if (!all) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    json_t *results = json_array();
+    size_t i, total = 0;
+    json_t *f;
+    json_array_foreach(all, i, f) {
+        if (!kt_api_flow_has_labels(f, labels, nlabels))
+            continue;
+        if (total >= (size_t)(page - 1) * (size_t)size && json_array_size(results) < (size_t)size)
+            json_array_append(results, f);
+        total++;
+    }
+    json_decref(all);
+    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", results, "total", (json_int_t)total));
+}
+
+void kt_api_flow_list_namespace(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *all = kt_api_flows_matching(w, kt_http_param(r, "namespace"), NULL, 1);
+    if (!all) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_http_send_json(r, 200, all);
+}

@@ -1,0 +1,82 @@
+/* Internals of the webserver actor (api.h), shared by its files and included by nothing else:
+ *   api.c             the actor, the route table, and what every handler answers with (422 diagnostics, store
+ *                     errors, paging and label query parameters);
+ *   api_flows.c       /api/v1/flows: create, update, validate, get, delete, namespace update, search, list;
+ *   api_executions.c  /api/v1/executions: create (and the executor's reply), get, search, kill, resume;
+ *   api_logs.c        /api/v1/logs.
+ * Handlers have the kt_http_handler shape; their ud is the kt_webserver. */
+#ifndef KT_WEB_API_INT_H
+#define KT_WEB_API_INT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "flow/flow.h"
+#include "runtime/map.h"
+#include "runtime/msg.h"
+#include "runtime/node.h"
+#include "store/store.h"
+#include "web/api.h"
+#include "web/http.h"
+
+/* A request waiting for another actor's reply. */
+typedef struct kt_pending {
+    kt_http_req *req;
+    json_t *execution;
+    int wait; /* answer when the execution ends, not when it is created */
+} kt_pending;
+
+struct kt_webserver {
+    kt_actor *self;
+    kt_store *store;
+    kt_http *http;
+    kt_map *pending; /* corr id (decimal) -> kt_pending */
+    uint64_t next_corr;
+    char public_url[512];
+};
+
+/* ---- api.c: answers and query parameters shared by the handlers -------------------------------- */
+
+/* 422 "Invalid entity: path: msg, ..." with one _embedded error per diagnostic (Kestra's ConstraintViolation). */
+void kt_api_send_diags(kt_http_req *r, const kt_diags *d);
+/* status "Invalid entity: path: message" with that one error. */
+void kt_api_send_one_error(kt_http_req *r, int status, const char *path, const char *message);
+/* 500 with the store's last error. */
+void kt_api_send_db_error(kt_webserver *w, kt_http_req *r);
+/* Query parameter `name` as an int in [0, 1e9] (dflt when absent); -1 after sending 422. */
+int kt_api_int_param(kt_http_req *r, const char *name, int dflt, int *out);
+/* page (>= 1, default 1) and size (>= 1, default 10); -1 after sending 422. */
+int kt_api_paging(kt_http_req *r, int *page, int *size);
+/* labels=key:value (repeatable) -> [key, value, key, value...] in out (strings in buf); the number of pairs.
+ * *bad is set, and 422 sent, on a malformed one. */
+size_t kt_api_label_filters(kt_http_req *r, const char **out, char *buf, size_t cap, int *bad);
+
+/* ---- api_flows.c -------------------------------------------------------------------------------- */
+
+/* Flow (or FlowWithSource when source != NULL) as the API returns it. */
+json_t *kt_api_flow_json(const kt_flow *f, int revision, const char *source);
+void kt_api_flow_create(kt_http_req *r, void *ud);
+void kt_api_flow_update(kt_http_req *r, void *ud);
+void kt_api_flow_validate(kt_http_req *r, void *ud);
+void kt_api_flow_get(kt_http_req *r, void *ud);
+void kt_api_flow_delete(kt_http_req *r, void *ud);
+void kt_api_flow_namespace_update(kt_http_req *r, void *ud);
+void kt_api_flow_search(kt_http_req *r, void *ud);
+void kt_api_flow_list_namespace(kt_http_req *r, void *ud);
+
+/* ---- api_executions.c --------------------------------------------------------------------------- */
+
+void kt_api_execution_create(kt_http_req *r, void *ud);
+/* The executor's Reply to an ExecutionCreate: answers the request waiting under m->corr. */
+void kt_api_on_reply(kt_webserver *w, const kt_msg *m);
+void kt_api_execution_get(kt_http_req *r, void *ud);
+void kt_api_execution_search(kt_http_req *r, void *ud);
+void kt_api_execution_kill(kt_http_req *r, void *ud);
+void kt_api_execution_resume(kt_http_req *r, void *ud);
+
+/* ---- api_logs.c --------------------------------------------------------------------------------- */
+
+void kt_api_logs_get(kt_http_req *r, void *ud);
+
+#endif
