@@ -172,8 +172,6 @@ static const kt_prop flow_props[] = {
     {"variables", KT_P_MAP, 0, NULL, NULL},
     {"tasks", KT_P_TASKS, KT_PF_REQ | KT_PF_NONEMPTY, NULL, NULL},
     {"errors", KT_P_TASKS, 0, NULL, NULL},
-    {"finally", KT_P_TASKS, 0, NULL, NULL},
-    {"afterExecution", KT_P_TASKS, 0, NULL, NULL},
     {"listeners", KT_P_OBJ_LIST, 0, NULL, listener_props},
     {"triggers", KT_P_ANY, 0, NULL, NULL},
     {"pluginDefaults", KT_P_OBJ_LIST, 0, NULL, plugin_default_props},

@@ -20,7 +20,7 @@ static const json_t *kt_find_in(const json_t *tasks, const char *id);
 
 static const json_t *kt_find_in_task(const json_t *t, const char *id)
 {
-    static const char *const lists[] = {"tasks", "errors", "finally", "then", "else", "defaults"};
+    static const char *const lists[] = {"tasks", "errors", "then", "else", "defaults"};
     for (size_t k = 0; k < sizeof lists / sizeof *lists; k++) {
         const json_t *f = kt_find_in(json_object_get(t, lists[k]), id);
         if (f)
@@ -63,7 +63,7 @@ static void kt_index_tasks(kt_map *m, const json_t *tasks);
 
 static void kt_index_task(kt_map *m, const json_t *t)
 {
-    static const char *const lists[] = {"tasks", "errors", "finally", "then", "else", "defaults"};
+    static const char *const lists[] = {"tasks", "errors", "then", "else", "defaults"};
     if (kt_step_str(t, "id"))
         kt_map_put(m, kt_step_str(t, "id"), (void *)t, NULL);
     for (size_t k = 0; k < sizeof lists / sizeof *lists; k++)
