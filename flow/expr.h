@@ -79,6 +79,10 @@ void kt_expr_register_function_named(const char *name, const char *const *argnam
  * including {% set %} variables), or NULL outside a render. Valid only during the call. */
 const json_t *kt_expr_current_context(void);
 
+/* Compact JSON as Kestra's Jackson mapper writes it: numbers as Java prints them (0.1, 1.0, 1.0E10), strings
+ * escaped like Jackson, null values kept. malloc'ed; *len (optional) gets the length. */
+char *kt_json_dump_jackson(const json_t *v, size_t *len);
+
 /* `kite template render [--vars VARS.json] TEMPLATE_FILE`; returns the process exit code. */
 int kt_expr_cli_render(int argc, char **argv);
 

@@ -253,7 +253,7 @@ static void json_str(kx_buf *b, const char *s, size_t n)
     kx_buf_putc(b, '"');
 }
 
-void kx_json_write(kx_buf *b, const json_t *v)
+static void kx_json_write_opt(kx_buf *b, const json_t *v, int skip_null)
 {
     char tmp[64];
     switch (json_typeof(v)) {
@@ -263,12 +263,12 @@ void kx_json_write(kx_buf *b, const json_t *v)
         int first = 1;
         kx_buf_putc(b, '{');
         json_object_foreach((json_t *)v, k, x) {
-            if (json_is_null(x)) continue; /* Jackson NON_NULL on map content */
+            if (skip_null && json_is_null(x)) continue; /* Jackson NON_NULL on map content */
             if (!first) kx_buf_putc(b, ',');
             first = 0;
             json_str(b, k, strlen(k));
             kx_buf_putc(b, ':');
-            kx_json_write(b, x);
+            kx_json_write_opt(b, x, skip_null);
         }
         kx_buf_putc(b, '}');
         break;
@@ -279,7 +279,7 @@ void kx_json_write(kx_buf *b, const json_t *v)
         kx_buf_putc(b, '[');
         json_array_foreach(v, i, x) {
             if (i) kx_buf_putc(b, ',');
-            kx_json_write(b, x);
+            kx_json_write_opt(b, x, skip_null);
         }
         kx_buf_putc(b, ']');
         break;
@@ -297,6 +297,19 @@ void kx_json_write(kx_buf *b, const json_t *v)
     case JSON_FALSE: kx_buf_puts(b, "false"); break;
     default: kx_buf_puts(b, "null"); break;
     }
+}
+
+void kx_json_write(kx_buf *b, const json_t *v) { kx_json_write_opt(b, v, 1); }
+
+char *kt_json_dump_jackson(const json_t *v, size_t *len)
+{
+    kx_buf b = {0};
+    kx_json_write_opt(&b, v, 0); /* the API decides what it omits; nulls it keeps are meant (TaskRun.outputs) */
+    size_t n = b.len;
+    char *out = kx_buf_take(&b);
+    if (out && len)
+        *len = n;
+    return out;
 }
 
 static void scalar(kx_buf *b, const json_t *v)

@@ -9,6 +9,7 @@
  * dispose callback tells us h2o is done with the request). SSE streams are refcounted the same way (owner
  * until kt_http_sse_end, h2o until stop() or the final send; web/http_sse.c). */
 #include "web/http.h"
+#include "flow/expr.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -270,7 +271,9 @@ void kt_http_send_json(kt_http_req *r, int status, json_t *body)
         kt_http_send_empty(h, status);
         return;
     }
-    char *txt = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    /* Jackson's rendering (0.1 not 0.10000000000000001, 1.0 for a whole double), as Kestra's API answers */
+    size_t len = 0;
+    char *txt = kt_json_dump_jackson(body, &len);
     json_decref(body);
     if (!txt) {
         KT_ERROR(MOD, "%s %s: the response JSON cannot be serialized", h->method, h->m.path);
@@ -278,7 +281,7 @@ void kt_http_send_json(kt_http_req *r, int status, json_t *body)
         kt_http_send(h, 500, "application/json", msg, sizeof(msg) - 1);
         return;
     }
-    kt_http_send(h, status, "application/json", txt, strlen(txt));
+    kt_http_send(h, status, "application/json", txt, len);
     free(txt);
 }
 

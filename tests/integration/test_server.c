@@ -83,7 +83,7 @@ static const char *FLOW_HELLO = "id: hello\n"
                                 "      type: io.kestra.plugin.core.runner.Process\n"
                                 "    commands:\n"
                                 "      - echo out-{{ inputs.user }}\n"
-                                "      - echo '::{\"outputs\":{\"n\":42,\"who\":\"{{ inputs.user }}\"}}::'\n";
+                                "      - echo '::{\"outputs\":{\"n\":42,\"who\":\"{{ inputs.user }}\",\"ratio\":0.1}}::'\n";
 
 static void create_flow(fixture *f, const char *yaml)
 {
@@ -258,6 +258,12 @@ static void test_execution_end_to_end(void **state)
     assert_int_equal(json_integer_value(json_object_get(vars, "n")), 42);
     assert_string_equal(json_string_value(json_object_get(vars, "who")), "Ada");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(shell, "outputs"), "exitCode")), 0);
+    /* numbers as Jackson writes them: 0.1, not jansson's 0.10000000000000001 */
+    char raw_path[256], *raw = NULL;
+    snprintf(raw_path, sizeof raw_path, "/api/v1/executions/%s", exid);
+    assert_int_equal(kt_it_http("GET", f->port, raw_path, NULL, NULL, &raw), 200);
+    assert_non_null(strstr(raw, "\"ratio\":0.1,") ? strstr(raw, "\"ratio\":0.1,") : strstr(raw, "\"ratio\":0.1}"));
+    free(raw);
     assert_int_equal(json_array_size(json_object_get(shell, "attempts")), 1);
     assert_string_equal(json_string_value(json_object_get(shell, "executionId")), exid);
     json_decref(ex);
