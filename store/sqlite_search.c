@@ -217,3 +217,34 @@ kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *
     *rows = out;
     return KT_OK;
 }
+
+kt_status kt_store_logs_after(kt_store *s, const char *execution_id, const char *min_level, int64_t *after,
+                              json_t **out_array)
+{
+    int min = min_level ? kt_store_level_rank(min_level) : 0;
+    if (min < 0)
+        return KT_EINVAL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(kt_sqlite_db(s),
+                           "SELECT seq, body FROM logs WHERE execution_id = ?1 AND seq > ?2 AND level >= ?3 ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return KT_EDB;
+    sqlite3_bind_text(st, 1, execution_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, *after);
+    sqlite3_bind_int(st, 3, min);
+    json_t *out = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *after = sqlite3_column_int64(st, 0);
+        json_t *e = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+        if (e)
+            json_array_append_new(out, e);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(out);
+        return KT_EDB;
+    }
+    *out_array = out;
+    return KT_OK;
+}

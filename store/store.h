@@ -92,6 +92,11 @@ typedef struct kt_log_filter {
 } kt_log_filter;
 kt_status kt_store_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array);
 
+/* The execution's logs written after position *after (0: from the start), min_level and above, in write order; *after
+ * moves to the last one returned (for following a live execution). */
+kt_status kt_store_logs_after(kt_store *s, const char *execution_id, const char *min_level, int64_t *after,
+                              json_t **out_array);
+
 /* Level order of Kestra's log levels (TRACE=0 .. ERROR=4), -1 when unknown. */
 int kt_store_level_rank(const char *level);
 

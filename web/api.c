@@ -173,6 +173,8 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"GET", "/api/v1/flows/search", kt_api_flow_search},
         {"GET", "/api/v1/flows/{namespace}", kt_api_flow_list_namespace},
         {"GET", "/api/v1/logs/{executionId}", kt_api_logs_get},
+        {"GET", "/api/v1/logs/{executionId}/follow", kt_api_logs_follow},
+        {"GET", "/api/v1/executions/{executionId}/follow", kt_api_execution_follow},
     };
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
         if ((st = kt_http_route(w->http, routes[i].method, routes[i].pattern, routes[i].h, w)))

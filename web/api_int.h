@@ -3,7 +3,8 @@
  *                     errors, paging and label query parameters);
  *   api_flows.c       /api/v1/flows: create, update, validate, get, delete, namespace update, search, list;
  *   api_executions.c  /api/v1/executions: create (and the executor's reply), get, search, kill, resume;
- *   api_logs.c        /api/v1/logs.
+ *   api_logs.c        /api/v1/logs;
+ *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs.
  * Handlers have the kt_http_handler shape; their ud is the kt_webserver. */
 #ifndef KT_WEB_API_INT_H
 #define KT_WEB_API_INT_H
@@ -51,6 +52,10 @@ int kt_api_paging(kt_http_req *r, int *page, int *size);
 /* labels=key:value (repeatable) -> [key, value, key, value...] in out (strings in buf); the number of pairs.
  * *bad is set, and 422 sent, on a malformed one. */
 size_t kt_api_label_filters(kt_http_req *r, const char **out, char *buf, size_t cap, int *bad);
+
+/* ---- api_follow.c ------------------------------------------------------------------------------- */
+void kt_api_execution_follow(kt_http_req *r, void *ud);
+void kt_api_logs_follow(kt_http_req *r, void *ud);
 
 /* ---- api_flows.c -------------------------------------------------------------------------------- */
 

@@ -311,6 +311,21 @@ static void test_execution_end_to_end(void **state)
     assert_null(json_object_get(json_array_get(json_object_get(page, "results"), 0), "source"));
     json_decref(page);
 
+    /* follow: a finished execution is one `end` event; logs replay as `progress` events */
+    char *stream = NULL;
+    snprintf(path, sizeof path, "/api/v1/executions/%s/follow", exid);
+    assert_int_equal(kt_it_http("GET", f->port, path, NULL, NULL, &stream), 200);
+    assert_non_null(strstr(stream, "id: end\ndata: {"));
+    assert_null(strstr(stream, "id: progress"));
+    free(stream);
+    /* a log stream never ends on its own: leave one open (curl gives up after 5 s) while the server is stopped,
+     * which must still close the loop cleanly (teardown asserts exit code 0) */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "curl -sN --max-time 5 http://127.0.0.1:%d/api/v1/logs/%s/follow > %s/follow.out 2>&1 &",
+             f->port, exid, f->dir);
+    assert_int_equal(system(cmd), 0);
+    kt_it_sleep_ms(300);
+
     /* wait=true: the answer is the ended execution */
     json_t *done = NULL;
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/hello?wait=true", fields, &done), 200);

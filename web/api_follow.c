@@ -1,0 +1,157 @@
+/* The follow endpoints (KESTRA-system.md §2): Server-Sent Events with Kestra's framing, the SSE id used as the
+ * event kind (`progress`, then `end` for executions). The webserver reads the repository on a short timer rather
+ * than subscribing to the executor: it works the same whether the executor runs in this process or elsewhere, and
+ * the repository is what GET answers too. */
+#include "actors/executor/model.h"
+#include "flow/expr.h"
+#include "runtime/clock.h"
+#include "web/api_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KT_FOLLOW_POLL_MS 100
+
+typedef struct kt_follow {
+    kt_webserver *w;
+    kt_http_stream *s;
+    uv_timer_t timer;
+    char execution_id[64];
+    int logs;             /* following logs (never ends on its own) or the execution */
+    char min_level[16];
+    int64_t after;        /* logs: position of the last one sent */
+    char *last;           /* execution: the JSON last sent, to send only changes */
+    int ended;
+} kt_follow;
+
+static void kt_follow_closed(uv_handle_t *h)
+{
+    kt_follow *f = h->data;
+    free(f->last);
+    free(f);
+}
+
+/* Ends the stream (if the http layer has not) and releases everything. */
+static void kt_follow_finish(kt_follow *f)
+{
+    if (f->ended)
+        return;
+    f->ended = 1;
+    uv_timer_stop(&f->timer);
+    kt_http_sse_end(f->s);
+    uv_close((uv_handle_t *)&f->timer, kt_follow_closed);
+}
+
+static void kt_follow_on_close(void *ud) { kt_follow_finish(ud); }
+
+static void kt_follow_send(kt_follow *f, const char *id, const json_t *v)
+{
+    char *txt = kt_json_dump_jackson(v, NULL);
+    if (txt)
+        kt_http_sse_event(f->s, id, NULL, txt);
+    free(txt);
+}
+
+static void kt_follow_logs(kt_follow *f)
+{
+    json_t *logs;
+    if (kt_store_logs_after(f->w->store, f->execution_id, f->min_level[0] ? f->min_level : NULL, &f->after, &logs) !=
+        KT_OK)
+        return;
+    size_t i;
+    json_t *l;
+    json_array_foreach(logs, i, l) kt_follow_send(f, "progress", l);
+    json_decref(logs);
+}
+
+/* Sends the execution when it changed; `end` (after a last `progress`) once it is terminated and not paused. */
+static void kt_follow_execution(kt_follow *f)
+{
+    json_t *ex;
+    if (kt_store_execution_get(f->w->store, f->execution_id, &ex) != KT_OK)
+        return;
+    json_t *shown = kt_execution_present(ex, kt_now_us());
+    json_decref(ex);
+    const char *st = kt_state_current(shown);
+    if (!f->last && kt_state_is_terminated(st)) { /* already finished: a single `end` */
+        kt_follow_send(f, "end", shown);
+        json_decref(shown);
+        kt_follow_finish(f);
+        return;
+    }
+    /* duration grows while running: compare without it */
+    json_t *cmp = json_deep_copy(shown);
+    json_object_del(json_object_get(cmp, "state"), "duration");
+    char *sig = kt_json_dump_jackson(cmp, NULL);
+    json_decref(cmp);
+    if (sig && (!f->last || strcmp(sig, f->last))) {
+        kt_follow_send(f, "progress", shown);
+        free(f->last);
+        f->last = sig;
+        sig = NULL;
+    }
+    free(sig);
+    if (kt_state_is_terminated(st)) { /* the last state went as `progress`; Kestra sends it again as `end` */
+        kt_follow_send(f, "end", shown);
+        json_decref(shown);
+        kt_follow_finish(f);
+        return;
+    }
+    json_decref(shown);
+}
+
+static void kt_follow_tick(uv_timer_t *t)
+{
+    kt_follow *f = t->data;
+    if (f->logs)
+        kt_follow_logs(f);
+    else
+        kt_follow_execution(f);
+}
+
+static void kt_api_follow(kt_http_req *r, kt_webserver *w, int logs)
+{
+    const char *id = kt_http_param(r, "executionId");
+    json_t *ex;
+    kt_status st = kt_store_execution_get(w->store, id, &ex);
+    if (st == KT_ENOTFOUND) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Not Found: Unable to find the execution %s", id);
+        kt_http_send_error(r, 404, msg, NULL);
+        return;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    json_decref(ex);
+    const char *min = kt_http_query(r, "minLevel");
+    if (logs && min && *min && kt_store_level_rank(min) < 0) {
+        kt_http_send_error(r, 422, "Invalid format: minLevel is one of TRACE, DEBUG, INFO, WARN, ERROR", NULL);
+        return;
+    }
+    kt_follow *f = calloc(1, sizeof *f);
+    if (!f) {
+        kt_http_send_error(r, 500, "Internal server error: out of memory", NULL);
+        return;
+    }
+    f->w = w;
+    f->logs = logs;
+    snprintf(f->execution_id, sizeof f->execution_id, "%s", id);
+    if (logs && min)
+        snprintf(f->min_level, sizeof f->min_level, "%s", min);
+    uv_timer_init(kt_node_loop(kt_actor_node(w->self)), &f->timer);
+    f->timer.data = f;
+    f->s = kt_http_sse_start(r, kt_follow_on_close, f);
+    if (!f->s) {
+        f->ended = 1;
+        uv_close((uv_handle_t *)&f->timer, kt_follow_closed);
+        return;
+    }
+    kt_follow_tick(&f->timer); /* what exists now, at once */
+    if (!f->ended)
+        uv_timer_start(&f->timer, kt_follow_tick, KT_FOLLOW_POLL_MS, KT_FOLLOW_POLL_MS);
+}
+
+void kt_api_execution_follow(kt_http_req *r, void *ud) { kt_api_follow(r, ud, 0); }
+void kt_api_logs_follow(kt_http_req *r, void *ud) { kt_api_follow(r, ud, 1); }
