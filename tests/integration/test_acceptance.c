@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -615,6 +616,17 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
 
 static void test_acceptance(void **state)
 {
+    /* The flows live beside the project (../shared), not in it. Without an explicit KITE_ACCEPTANCE_FLOWS, a
+     * checkout that has no such folder skips the suite (and says so) instead of failing. */
+    {
+        fixture *fx = *state;
+        struct stat sb;
+        const char *fd = getenv("KITE_ACCEPTANCE_FLOWS");
+        if ((!fd || !*fd) && stat(fx->flows_dir, &sb) != 0) {
+            fprintf(stderr, "acceptance: %s not found: suite skipped (set KITE_ACCEPTANCE_FLOWS)\n", fx->flows_dir);
+            skip();
+        }
+    }
     fixture *f = *state;
     acc_list_flows(f);
     assert_true(f->nflows > 0);
