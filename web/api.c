@@ -78,6 +78,20 @@ int kt_api_int_param(kt_http_req *r, const char *name, int dflt, int *out)
     return 0;
 }
 
+kt_status kt_api_flow_load(kt_webserver *w, const char *ns, const char *id, int revision, kt_flow_row *row,
+                           kt_flow **flow, kt_diags *d)
+{
+    *flow = NULL;
+    kt_status st = kt_store_flow_get(w->store, ns, id, revision, row);
+    if (st)
+        return st;
+    if (kt_flow_parse(row->source, strlen(row->source), "flow.yaml", flow, d) != KT_OK) {
+        *flow = NULL;
+        return KT_EINVAL;
+    }
+    return KT_OK;
+}
+
 /* page (>= 1, default 1) and size (>= 1, default 10); 422 otherwise. */
 int kt_api_paging(kt_http_req *r, int *page, int *size)
 {

@@ -94,22 +94,24 @@ void kt_api_execution_create(kt_http_req *r, void *ud)
     if (kt_api_int_param(r, "revision", 0, &revision))
         return;
     kt_flow_row row;
-    kt_status st = kt_store_flow_get(w->store, ns, id, revision, &row);
-    if (st == KT_ENOTFOUND || (st == KT_OK && row.deleted)) {
-        if (st == KT_OK)
-            kt_flow_row_clear(&row);
-        kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
-        return;
-    }
-    if (st) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
     json_t *raw = NULL, *inputs = NULL, *labels = NULL, *ex = NULL;
-    if (kt_flow_parse(row.source, strlen(row.source), "flow.yaml", &f, &d) != KT_OK) {
+    kt_status st = kt_api_flow_load(w, ns, id, revision, &row, &f, &d);
+    if (st == KT_ENOTFOUND || st == KT_EDB) {
+        if (st == KT_ENOTFOUND)
+            kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
+        else
+            kt_api_send_db_error(w, r);
+        kt_diags_clear(&d);
+        return;
+    }
+    if (row.deleted) {
+        kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
+        goto done;
+    }
+    if (st == KT_EINVAL) {
         char *msg = kt_diags_format(&d), text[1024];
         snprintf(text, sizeof text, "Illegal state: Requested Flow is not valid. Error: %s", msg ? msg : "?");
         free(msg);
@@ -257,17 +259,15 @@ void kt_api_execution_kill(kt_http_req *r, void *ud)
 static kt_flow *kt_api_execution_flow(kt_webserver *w, const json_t *ex)
 {
     kt_flow_row row;
-    if (kt_store_flow_get(w->store, json_string_value(json_object_get(ex, "namespace")),
-                          json_string_value(json_object_get(ex, "flowId")),
-                          (int)json_integer_value(json_object_get(ex, "flowRevision")), &row) != KT_OK)
-        return NULL;
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
-    if (kt_flow_parse(row.source, strlen(row.source), "flow.yaml", &f, &d) != KT_OK)
-        f = NULL;
+    kt_status st = kt_api_flow_load(w, json_string_value(json_object_get(ex, "namespace")),
+                                    json_string_value(json_object_get(ex, "flowId")),
+                                    (int)json_integer_value(json_object_get(ex, "flowRevision")), &row, &f, &d);
+    if (st == KT_OK || st == KT_EINVAL)
+        kt_flow_row_clear(&row);
     kt_diags_clear(&d);
-    kt_flow_row_clear(&row);
     return f;
 }
 

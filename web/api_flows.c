@@ -226,19 +226,19 @@ void kt_api_flow_get(kt_http_req *r, void *ud)
     if (kt_api_int_param(r, "revision", 0, &revision))
         return;
     kt_flow_row row;
-    kt_status st = kt_store_flow_get(w->store, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision, &row);
-    if (st == KT_ENOTFOUND) {
-        kt_http_send_error(r, 404, "Not Found", NULL);
-        return;
-    }
-    if (st) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
-    if (kt_flow_parse(row.source, strlen(row.source), "flow.yaml", &f, &d) != KT_OK) {
+    kt_status st = kt_api_flow_load(w, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision, &row, &f, &d);
+    if (st == KT_ENOTFOUND || st == KT_EDB) {
+        if (st == KT_ENOTFOUND)
+            kt_http_send_error(r, 404, "Not Found", NULL);
+        else
+            kt_api_send_db_error(w, r);
+        kt_diags_clear(&d);
+        return;
+    }
+    if (st == KT_EINVAL) {
         /* FlowWithException: a stored flow that no longer parses */
         char *msg = kt_diags_format(&d);
         json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s?}", "id", row.id, "namespace", row.namespace_, "revision",

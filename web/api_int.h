@@ -57,6 +57,11 @@ size_t kt_api_label_filters(kt_http_req *r, const char **out, char *buf, size_t 
 void kt_api_execution_follow(kt_http_req *r, void *ud);
 void kt_api_logs_follow(kt_http_req *r, void *ud);
 
+/* A stored flow revision (0 = latest) and its parse. KT_ENOTFOUND or KT_EDB leave nothing to free; KT_EINVAL (the
+ * stored source no longer validates) leaves *row filled and d holding why; KT_OK gives *row and *flow. */
+kt_status kt_api_flow_load(kt_webserver *w, const char *ns, const char *id, int revision, kt_flow_row *row,
+                           kt_flow **flow, kt_diags *d);
+
 /* ---- api_flows.c -------------------------------------------------------------------------------- */
 
 /* Flow (or FlowWithSource when source != NULL) as the API returns it. */
