@@ -291,6 +291,7 @@ void kt_executor_flush(kt_actor *a)
             if (ex->observer)
                 ex->observer(ex->observer_ud, run->execution);
             kt_executor_notify_parent(ex, run->execution);
+            kt_executor_concurrency_release(ex, run->execution);
             if (run->waiter[0]) {
                 kt_outmsg o;
                 kt_outmsg_begin(&o, KT_MSG_REPLY, run->waiter, kt_actor_address(ex->self), run->waiter_corr);
@@ -348,8 +349,10 @@ static void kt_executor_on_create(kt_executor *ex, const kt_msg *m)
         snprintf(run->waiter, sizeof run->waiter, "%s", m->from);
         run->waiter_corr = m->corr;
     }
-    kt_exec_event ev = {.kind = KT_EV_START, .now_us = kt_now_us()};
-    kt_executor_apply(ex, run, &ev);
+    if (kt_executor_concurrency_admit(ex, run)) {
+        kt_exec_event ev = {.kind = KT_EV_START, .now_us = kt_now_us()};
+        kt_executor_apply(ex, run, &ev);
+    }
     kt_executor_queue_reply(ex, m, KT_OK, NULL);
     kt_msg_execution_create_clear(&body);
 }
@@ -390,6 +393,17 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
             kt_executor_create_child(ex, run, c.taskrun_id, c.data);
         else if (run)
             kt_executor_child_ended(ex, run, c.data);
+        kt_msg_exec_command_clear(&c);
+        return;
+    }
+    if (!strcmp(c.command, "UNQUEUE")) { /* a queued execution's turn came: it runs without a new check */
+        const char *st = run ? kt_state_current(run->execution) : NULL;
+        if (st && !strcmp(st, "QUEUED")) {
+            kt_state_set(json_object_get(run->execution, "state"), "RUNNING", kt_now_us());
+            kt_executor_mark_dirty(ex, run);
+            ev.kind = KT_EV_START;
+            kt_executor_apply(ex, run, &ev);
+        }
         kt_msg_exec_command_clear(&c);
         return;
     }
@@ -542,6 +556,11 @@ static void kt_executor_resume(kt_executor *ex)
             kt_executor_apply(ex, run, &ev);
         }
         json_decref(retrying);
+        const char *cur = kt_state_current(run->execution);
+        if (cur && !strcmp(cur, "QUEUED")) { /* still waiting for its turn; it may have come while we were down */
+            kt_executor_concurrency_release(ex, run->execution);
+            continue;
+        }
         kt_exec_event ev = {.kind = KT_EV_START, .now_us = kt_now_us()};
         kt_executor_apply(ex, run, &ev);
     }

@@ -104,6 +104,12 @@ void kt_executor_log(kt_executor *ex, const json_t *execution, const json_t *tr,
                      const char *message);
 /* The run's execution is written by this turn's commit. */
 void kt_executor_mark_dirty(kt_executor *ex, kt_run *run);
+
+/* concurrency.c: 1 when a new execution may start; else it is made QUEUED, CANCELLED or FAILED (and marked dirty). */
+int kt_executor_concurrency_admit(kt_executor *ex, kt_run *run);
+/* An execution of a flow ended (or the executor resumed): the oldest QUEUED execution of that flow is sent an
+ * UNQUEUE command when the limit allows. */
+void kt_executor_concurrency_release(kt_executor *ex, const json_t *execution);
 /* One step of the state machine for run, and its effects queued: logs, timers, jobs, kills, child creations. */
 void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev);
 /* Takes an execution in (a new kt_run in ex->runs), with its flow revision; NULL with err when that is missing. */

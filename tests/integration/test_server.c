@@ -453,6 +453,47 @@ static void test_subflow(void **state)
     json_decref(ex);
 }
 
+/* Flow concurrency (KESTRA-execution.md §2.14): a second execution while the first runs is queued, then runs; with
+ * CANCEL it is cancelled. */
+static void test_concurrency(void **state)
+{
+    fixture *f = *state;
+    create_flow(f, "id: q\nnamespace: company.team\nconcurrency:\n  limit: 1\n  behavior: QUEUE\ntasks:\n"
+                   "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.5S\n");
+    create_flow(f, "id: c\nnamespace: company.team\nconcurrency:\n  limit: 1\n  behavior: CANCEL\ntasks:\n"
+                   "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.5S\n");
+    const char *none[] = {NULL};
+    char first[64], second[64];
+    const char *flows[] = {"q", "c"};
+    for (int k = 0; k < 2; k++) {
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/executions/company.team/%s", flows[k]);
+        json_t *res = NULL;
+        assert_int_equal(kt_it_post_form(f->port, path, none, &res), 200);
+        snprintf(first, sizeof first, "%s", json_string_value(json_object_get(res, "id")));
+        json_decref(res);
+        assert_int_equal(kt_it_wait_task_running(f->port, first, "nap", 5000), 0);
+        assert_int_equal(kt_it_post_form(f->port, path, none, &res), 200);
+        snprintf(second, sizeof second, "%s", json_string_value(json_object_get(res, "id")));
+        json_decref(res);
+        json_t *ex = kt_it_wait_execution(f->port, second, 10000);
+        assert_non_null(ex);
+        json_t *h = json_object_get(json_object_get(ex, "state"), "histories");
+        if (k == 0) { /* CREATED, QUEUED, RUNNING, SUCCESS */
+            assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+            assert_string_equal(json_string_value(json_object_get(json_array_get(h, 1), "state")), "QUEUED");
+            assert_string_equal(json_string_value(json_object_get(json_array_get(h, 2), "state")), "RUNNING");
+        } else {
+            assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "CANCELLED");
+            assert_null(json_object_get(ex, "taskRunList"));
+        }
+        json_decref(ex);
+        ex = kt_it_wait_execution(f->port, first, 10000);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+        json_decref(ex);
+    }
+}
+
 /* Pause, then resume with onResume inputs (KESTRA-execution.md §2.11). */
 static void test_pause_resume(void **state)
 {
@@ -540,6 +581,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subflow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_after_sigkill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
