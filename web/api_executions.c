@@ -9,6 +9,8 @@
 #include "flow/inputs.h"
 #include "runtime/clock.h"
 #include "runtime/id.h"
+#include "flow/expr.h"
+#include "flow/tasks.h"
 #include "web/api_int.h"
 #include "web/multipart.h"
 
@@ -86,6 +88,34 @@ static json_t *kt_api_raw_inputs(kt_http_req *r)
     return raw;
 }
 
+/* Hands a new execution to the executor and answers r once it is committed (a GET right after the POST then finds
+ * it), or once it ended with wait. Takes ex. */
+static void kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex, int wait)
+{
+    if (!kt_node_reachable(kt_actor_node(w->self), KT_EXECUTOR_ACTOR)) {
+        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+        json_decref(ex);
+        return;
+    }
+    uint64_t corr = ++w->next_corr;
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), corr);
+    kt_msg_execution_create body = {.execution = ex, .wait = (uint32_t)wait};
+    kt_msg_encode_execution_create(&o, &body);
+    if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
+        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+        json_decref(ex);
+        return;
+    }
+    kt_pending *p = calloc(1, sizeof *p);
+    p->req = kt_http_defer(r);
+    p->execution = ex;
+    p->wait = wait;
+    char key[32];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)corr);
+    kt_map_put(w->pending, key, p, NULL);
+}
+
 void kt_api_execution_create(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
@@ -129,33 +159,13 @@ void kt_api_execution_create(kt_http_req *r, void *ud)
         kt_api_send_diags(r, &d);
         goto done;
     }
-    if (!kt_node_reachable(kt_actor_node(w->self), KT_EXECUTOR_ACTOR)) {
-        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
-        goto done;
-    }
     char exid[KT_ID_LEN + 1];
     kt_id_new(exid);
     ex = kt_execution_new(exid, row.namespace_, row.id, row.revision, inputs, json_object_get(kt_flow_json(f), "labels"),
                           labels, kt_now_us());
-    /* Answer once the executor has committed the execution: a GET right after the POST then finds it. */
-    uint64_t corr = ++w->next_corr;
-    kt_outmsg o;
-    kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), corr);
     const char *wait = kt_http_query(r, "wait");
-    kt_msg_execution_create body = {.execution = ex, .wait = wait && !strcmp(wait, "true")};
-    kt_msg_encode_execution_create(&o, &body);
-    if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
-        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
-        goto done;
-    }
-    kt_pending *p = calloc(1, sizeof *p);
-    p->req = kt_http_defer(r);
-    p->execution = ex;
-    p->wait = (int)body.wait;
+    kt_api_execution_submit(w, r, ex, wait && !strcmp(wait, "true"));
     ex = NULL;
-    char key[32];
-    snprintf(key, sizeof key, "%llu", (unsigned long long)corr);
-    kt_map_put(w->pending, key, p, NULL);
 done:
     json_decref(ex);
     json_decref(labels);
@@ -421,4 +431,145 @@ void kt_api_execution_search(kt_http_req *r, void *ud)
     json_array_foreach(results, i, ex) json_array_append_new(presented, kt_execution_present(ex, now));
     json_decref(results);
     kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", presented, "total", (json_int_t)total));
+}
+
+/* A Webhook trigger's conditions, evaluated against the execution it would start (Kestra: ConditionService). Only
+ * ExpressionCondition is understood so far: it holds unless its rendering is blank or "false". Other condition
+ * types are not evaluated and hold. */
+static int kt_api_webhook_conditions_hold(const json_t *trigger, const kt_flow_row *row, const json_t *ex)
+{
+    json_t *ctx = json_pack("{s:{s:s, s:s, s:i}, s:{s:O, s:O}, s:O}", "flow", "id", row->id, "namespace", row->namespace_,
+                            "revision", row->revision, "execution", "id", json_object_get(ex, "id"), "state",
+                            json_object_get(json_object_get(ex, "state"), "current"), "trigger",
+                            json_object_get(json_object_get(ex, "trigger"), "variables"));
+    int holds = 1;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(trigger, "conditions"), i, c) {
+        const char *type = json_string_value(json_object_get(c, "type"));
+        const char *expr = json_string_value(json_object_get(c, "expression"));
+        if (!type || !expr || !strstr(type, "ExpressionCondition"))
+            continue;
+        char *out = NULL;
+        kt_expr_error e = {0};
+        if (kt_expr_render_string(expr, ctx, &out, &e) != KT_OK) {
+            holds = 0;
+            break;
+        }
+        const char *a = out;
+        while (*a == ' ' || *a == '\t' || *a == '\n' || *a == '\r')
+            a++;
+        size_t n = strlen(a);
+        while (n && (a[n - 1] == ' ' || a[n - 1] == '\t' || a[n - 1] == '\n' || a[n - 1] == '\r'))
+            n--;
+        holds = n && !(n == 5 && !strncmp(a, "false", 5));
+        free(out);
+        if (!holds)
+            break;
+    }
+    json_decref(ctx);
+    return holds;
+}
+
+/* GET|POST|PUT /api/v1/executions/webhook/{namespace}/{id}/{key} (KESTRA-execution.md §5.7): a Webhook trigger
+ * whose rendered key matches starts an execution carrying the request as trigger variables, unless its
+ * conditions reject it (204). */
+void kt_api_execution_webhook(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id"), *key = kt_http_param(r, "key");
+    kt_flow_row row;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    kt_status st = kt_api_flow_load(w, ns, id, 0, &row, &f, &d);
+    if (st == KT_ENOTFOUND || st == KT_EDB) {
+        if (st == KT_ENOTFOUND)
+            kt_http_send_error(r, 404, "Not Found: Flow not found", NULL);
+        else
+            kt_api_send_db_error(w, r);
+        kt_diags_clear(&d);
+        return;
+    }
+    const json_t *trigger = NULL;
+    if (st == KT_EINVAL) {
+        char *msg = kt_diags_format(&d), text[1024];
+        snprintf(text, sizeof text, "Conflict: Cannot execute an invalid flow: %s", msg ? msg : "?");
+        free(msg);
+        kt_http_send_error(r, 409, text, NULL);
+        goto done;
+    }
+    if (kt_flow_disabled(f)) {
+        kt_http_send_error(r, 409, "Conflict: Cannot execute a disabled flow", NULL);
+        goto done;
+    }
+    /* the key is rendered with the flow's identity only (Kestra: of(flow, trigger)), then trimmed */
+    json_t *ctx = json_pack("{s:{s:s, s:s, s:i}}", "flow", "id", row.id, "namespace", row.namespace_, "revision",
+                            row.revision);
+    size_t i;
+    json_t *t;
+    json_array_foreach(kt_flow_triggers(f), i, t) {
+        const char *type = json_string_value(json_object_get(t, "type"));
+        const char *k = json_string_value(json_object_get(t, "key"));
+        if (!type || !k || strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.trigger.Webhook") ||
+            json_is_true(json_object_get(t, "disabled")))
+            continue;
+        char *rendered = NULL;
+        kt_expr_error e = {0};
+        if (kt_expr_render_string(k, ctx, &rendered, &e) != KT_OK)
+            continue;
+        char *a = rendered, *b = rendered + strlen(rendered);
+        while (*a == ' ' || *a == '\t' || *a == '\n')
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n'))
+            *--b = 0;
+        int match = !strcmp(a, key);
+        free(rendered);
+        if (match) {
+            trigger = t;
+            break;
+        }
+    }
+    json_decref(ctx);
+    if (!trigger) {
+        kt_http_send_error(r, 404, "Not Found: Webhook not found", NULL);
+        goto done;
+    }
+    json_t *vars = json_object();
+    size_t blen;
+    const char *body = kt_http_body(r, &blen);
+    if (blen) {
+        json_t *parsed = json_loadb(body, blen, JSON_DECODE_ANY, NULL);
+        if (json_is_object(parsed) || json_is_array(parsed))
+            json_object_set_new(vars, "body", parsed);
+        else {
+            json_decref(parsed);
+            json_object_set_new(vars, "body", json_stringn(body, blen));
+        }
+    }
+    json_object_set_new(vars, "headers", kt_http_headers_json(r));
+    json_object_set_new(vars, "parameters", kt_http_query_json(r));
+    char exid[KT_ID_LEN + 1];
+    kt_id_new(exid);
+    json_t *ex = kt_execution_new(exid, row.namespace_, row.id, row.revision, NULL,
+                                  json_object_get(kt_flow_json(f), "labels"), NULL, kt_now_us());
+    /* a webhook execution carries the flow's non-system labels only: no correlation id (Kestra builds it directly) */
+    json_t *labels = json_object_get(ex, "labels");
+    for (size_t k = json_array_size(labels); k-- > 0;) {
+        const char *lk = json_string_value(json_object_get(json_array_get(labels, k), "key"));
+        if (lk && !strncmp(lk, "system.", 7))
+            json_array_remove(labels, k);
+    }
+    json_object_set_new(ex, "trigger", json_pack("{s:O, s:O, s:o}", "id", json_object_get(trigger, "id"), "type",
+                                                 json_object_get(trigger, "type"), "variables", vars));
+    if (!kt_api_webhook_conditions_hold(trigger, &row, ex)) {
+        json_decref(ex);
+        kt_http_send_empty(r, 204);
+        goto done;
+    }
+    kt_api_execution_submit(w, r, ex, 0);
+done:
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    kt_flow_row_clear(&row);
 }

@@ -78,6 +78,7 @@ void kt_api_flow_list_namespace(kt_http_req *r, void *ud);
 /* ---- api_executions.c --------------------------------------------------------------------------- */
 
 void kt_api_execution_create(kt_http_req *r, void *ud);
+void kt_api_execution_webhook(kt_http_req *r, void *ud);
 /* The executor's Reply to an ExecutionCreate: answers the request waiting under m->corr. */
 void kt_api_on_reply(kt_webserver *w, const kt_msg *m);
 void kt_api_execution_get(kt_http_req *r, void *ud);

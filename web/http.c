@@ -195,6 +195,47 @@ const char *kt_http_header(const kt_http_req *r, const char *name)
     return h2o_strdup(&req->pool, v->base, v->len).base;
 }
 
+static void kt_http_multimap_add(json_t *m, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    char key[256];
+    if (nlen >= sizeof key)
+        return;
+    memcpy(key, name, nlen);
+    key[nlen] = 0;
+    json_t *list = json_object_get(m, key);
+    if (!list) {
+        list = json_array();
+        json_object_set_new(m, key, list);
+    }
+    json_array_append_new(list, json_stringn(value, vlen));
+}
+
+json_t *kt_http_headers_json(const kt_http_req *r)
+{
+    r = kt_http__resolve(r);
+    if (!r || !r->req)
+        return NULL;
+    json_t *m = json_object();
+    const h2o_headers_t *h = &r->req->headers;
+    for (size_t i = 0; i < h->size; i++)
+        kt_http_multimap_add(m, h->entries[i].name->base, h->entries[i].name->len, h->entries[i].value.base,
+                             h->entries[i].value.len);
+    if (r->req->authority.base)
+        kt_http_multimap_add(m, "host", 4, r->req->authority.base, r->req->authority.len);
+    return m;
+}
+
+json_t *kt_http_query_json(const kt_http_req *r)
+{
+    r = kt_http__resolve(r);
+    if (!r || !r->req)
+        return NULL;
+    json_t *m = json_object();
+    for (size_t i = 0; i < r->nq; i++)
+        kt_http_multimap_add(m, r->q[i].name, strlen(r->q[i].name), r->q[i].value, strlen(r->q[i].value));
+    return m;
+}
+
 const char *kt_http_body(const kt_http_req *r, size_t *len)
 {
     r = kt_http__resolve(r);

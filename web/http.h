@@ -59,6 +59,10 @@ const char *kt_http_header(const kt_http_req *r, const char *name); /* first val
 /* The whole request body (h2o buffers it before the handler runs). Never NULL while the request is alive
  * ("" with *len 0 when there is none). NOT NUL-terminated: use *len. len may be NULL. */
 const char *kt_http_body(const kt_http_req *r, size_t *len);
+/* Every header and every query parameter as {name: [values...]} (header names lower-case, as HTTP/2 has them).
+ * New references; NULL when the request is gone. */
+json_t *kt_http_headers_json(const kt_http_req *r);
+json_t *kt_http_query_json(const kt_http_req *r);
 
 /* --- responses: each ends the request; a second answer is ignored with a warning --- */
 /* content_type may be NULL (no Content-Type). body is copied. Content-Length is always set. */

@@ -160,6 +160,10 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
         }
         json_object_set_new(ctx, "tasks", tasks);
     }
+    /* a triggered execution exposes what its trigger carried (RunVariables: trigger = trigger.variables) */
+    json_t *trigger_vars = json_object_get(json_object_get(execution, "trigger"), "variables");
+    if (trigger_vars)
+        json_object_set(ctx, "trigger", trigger_vars);
     json_t *inputs = json_object_get(execution, "inputs");
     if (json_object_size(inputs))
         json_object_set(ctx, "inputs", inputs);

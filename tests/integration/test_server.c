@@ -494,6 +494,50 @@ static void test_concurrency(void **state)
     }
 }
 
+/* Webhook trigger (KESTRA-execution.md §5.7): the rendered key selects the trigger, the request becomes
+ * trigger.body/headers/parameters, and a false ExpressionCondition answers 204 without starting anything. */
+static void test_webhook(void **state)
+{
+    fixture *f = *state;
+    create_flow(f, "id: hook\nnamespace: company.team\nlabels:\n  team: a\ntasks:\n"
+                   "  - id: out\n    type: io.kestra.plugin.core.debug.Return\n"
+                   "    format: \"{{ trigger.body.hello }}-{{ trigger.parameters.p[0] }}\"\n"
+                   "triggers:\n  - id: wh\n    type: io.kestra.plugin.core.trigger.Webhook\n    key: \"k-{{ flow.id }}\"\n"
+                   "    conditions:\n      - type: io.kestra.plugin.core.condition.ExpressionCondition\n"
+                   "        expression: \"{{ trigger.body.hello != 'no' }}\"\n");
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/webhook/company.team/hook/wrong",
+                                     "application/json", "{}", &res),
+                     404);
+    json_decref(res);
+    res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/webhook/company.team/absent/k-hook",
+                                     "application/json", "{}", &res),
+                     404);
+    json_decref(res);
+    char *raw = NULL;
+    assert_int_equal(kt_it_http("POST", f->port, "/api/v1/executions/webhook/company.team/hook/k-hook",
+                                "application/json", "{\"hello\":\"no\"}", &raw),
+                     204);
+    free(raw);
+    res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/webhook/company.team/hook/k-hook?p=v%201",
+                                     "application/json", "{\"hello\":\"world\"}", &res),
+                     200);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(res, "trigger"), "id")), "wh");
+    json_t *labels = json_object_get(res, "labels");
+    assert_int_equal(json_array_size(labels), 1); /* the flow's label, no correlation id */
+    char id[64];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    json_t *ex = kt_it_wait_execution(f->port, id, 10000);
+    assert_non_null(ex);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    json_t *out = json_object_get(kt_it_taskrun(ex, "out"), "outputs");
+    assert_string_equal(json_string_value(json_object_get(out, "value")), "world-v 1");
+    json_decref(ex);
+}
+
 /* Pause, then resume with onResume inputs (KESTRA-execution.md §2.11). */
 static void test_pause_resume(void **state)
 {
@@ -582,6 +626,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subflow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_webhook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_after_sigkill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
