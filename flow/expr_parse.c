@@ -223,6 +223,7 @@ static int parse_args(parser *ps, kx_node *call)
 
 static kx_node *parse_postfix(parser *ps, kx_node *e)
 {
+    if (!e) return NULL; /* the primary failed and already said why */
     for (;;) {
         kx_tok *k = cur(ps);
         if (tok_is(k, KX_T_PUNCT, ".")) {

@@ -148,6 +148,8 @@ static const expr_case k_cases[] = {
     {"{{ missing + 1 }}", NULL, NULL, "io.pebbletemplates.pebble.error.PebbleException: Could not perform addition ({{ missing + 1 }}:1)"},
     {"{{ (missing + 1) ?? 0 }}", NULL, NULL, "Could not perform addition"},
     {"{{ true + 1 }}", NULL, NULL, "Could not perform addition"},
+    /* an empty interpolation followed by a member access once reached the evaluator as a null node (fuzz) */
+    {"{{\"#{}\".e}}", NULL, NULL, "ParserException: Unexpected token \"EOF\""},
     {"{{ 2 - true }}", NULL, NULL, "Could not perform subtraction"},
     {"{{ 2 * 'a' }}", NULL, NULL, "Could not perform multiplication"},
     {"{{ 2 % 'a' }}", NULL, NULL, "Could not perform greater modulus"},
