@@ -590,6 +590,9 @@ uint64_t kt_node_send_after(kt_node *n, const char *to, kt_outmsg *o, uint64_t d
     d->buf = msgpack_sbuffer_release(&o->sb);
     uv_timer_init(n->loop, &d->timer);
     d->timer.data = d;
+    /* libuv counts from the loop's cached time, which lags by however long this turn has run so far: refresh it,
+     * or a busy turn makes the message arrive early (a retry before its interval is over) */
+    uv_update_time(n->loop);
     uv_timer_start(&d->timer, kt_delayed_fire, delay_ms, 0);
     d->next = n->delayed;
     if (n->delayed)

@@ -227,7 +227,8 @@ static void kt_executor_arm_timers(kt_executor *ex)
         kt_msg_exec_command body = {.execution_id = ex->timers[i].execution_id, .taskrun_id = ex->timers[i].taskrun_id,
                                     .command = ex->timers[i].command};
         kt_msg_encode_exec_command(&o, &body);
-        int64_t delay = ex->timers[i].at_us > now ? (ex->timers[i].at_us - now + 999) / 1000 : 0;
+        /* rounded up, plus the millisecond libuv's clock truncates: the command never arrives before at_us */
+        int64_t delay = ex->timers[i].at_us > now ? (ex->timers[i].at_us - now + 999) / 1000 + 1 : 0;
         kt_node_send_after(kt_actor_node(ex->self), kt_actor_address(ex->self), &o, (uint64_t)delay);
     }
     ex->ntimers = 0;

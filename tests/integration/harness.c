@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,6 +54,10 @@ kt_it_proc kt_it_spawn(const char *dir, const char *name, const char *const *arg
     snprintf(p.log_path, sizeof p.log_path, "%s/%s.log", dir, name);
     p.pid = fork();
     if (p.pid == 0) {
+        /* a test that dies (or is interrupted) must not leave servers and workers behind */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1)
+            _exit(127);
         int fd = open(p.log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 2);
         dup2(fd, 1);
