@@ -116,6 +116,36 @@ static void kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex,
     kt_map_put(w->pending, key, p, NULL);
 }
 
+/* Answers 409 when a stored flow cannot be executed (invalid or disabled), in the wording of the endpoint that
+ * asked, and says whether it did. */
+static int kt_api_refuse_unrunnable(kt_http_req *r, kt_status load, const kt_flow *f, const kt_diags *d,
+                                    const char *invalid_prefix, const char *disabled)
+{
+    if (load == KT_EINVAL) {
+        char *msg = kt_diags_format(d), text[1024];
+        snprintf(text, sizeof text, "%s%s", invalid_prefix, msg ? msg : "?");
+        free(msg);
+        kt_http_send_error(r, 409, text, NULL);
+        return 1;
+    }
+    if (kt_flow_disabled(f)) {
+        kt_http_send_error(r, 409, disabled, NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* Blanks around a rendered value, as Java's trim() drops them; returns the start, cuts the end in place. */
+static char *kt_api_trim(char *s)
+{
+    char *e = s + strlen(s);
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = 0;
+    return s;
+}
+
 void kt_api_execution_create(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
@@ -141,17 +171,9 @@ void kt_api_execution_create(kt_http_req *r, void *ud)
         kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
         goto done;
     }
-    if (st == KT_EINVAL) {
-        char *msg = kt_diags_format(&d), text[1024];
-        snprintf(text, sizeof text, "Illegal state: Requested Flow is not valid. Error: %s", msg ? msg : "?");
-        free(msg);
-        kt_http_send_error(r, 409, text, NULL);
+    if (kt_api_refuse_unrunnable(r, st, f, &d, "Illegal state: Requested Flow is not valid. Error: ",
+                                 "Illegal state: Requested Flow is disabled."))
         goto done;
-    }
-    if (kt_flow_disabled(f)) {
-        kt_http_send_error(r, 409, "Illegal state: Requested Flow is disabled.", NULL);
-        goto done;
-    }
     if (!(labels = kt_api_labels(r)) || !(raw = kt_api_raw_inputs(r)))
         goto done;
     kt_diags_clear(&d);
@@ -456,13 +478,8 @@ static int kt_api_webhook_conditions_hold(const json_t *trigger, const kt_flow_r
             holds = 0;
             break;
         }
-        const char *a = out;
-        while (*a == ' ' || *a == '\t' || *a == '\n' || *a == '\r')
-            a++;
-        size_t n = strlen(a);
-        while (n && (a[n - 1] == ' ' || a[n - 1] == '\t' || a[n - 1] == '\n' || a[n - 1] == '\r'))
-            n--;
-        holds = n && !(n == 5 && !strncmp(a, "false", 5));
+        const char *a = kt_api_trim(out);
+        holds = *a && strcmp(a, "false");
         free(out);
         if (!holds)
             break;
@@ -492,17 +509,9 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
         return;
     }
     const json_t *trigger = NULL;
-    if (st == KT_EINVAL) {
-        char *msg = kt_diags_format(&d), text[1024];
-        snprintf(text, sizeof text, "Conflict: Cannot execute an invalid flow: %s", msg ? msg : "?");
-        free(msg);
-        kt_http_send_error(r, 409, text, NULL);
+    if (kt_api_refuse_unrunnable(r, st, f, &d, "Conflict: Cannot execute an invalid flow: ",
+                                 "Conflict: Cannot execute a disabled flow"))
         goto done;
-    }
-    if (kt_flow_disabled(f)) {
-        kt_http_send_error(r, 409, "Conflict: Cannot execute a disabled flow", NULL);
-        goto done;
-    }
     /* the key is rendered with the flow's identity only (Kestra: of(flow, trigger)), then trimmed */
     json_t *ctx = json_pack("{s:{s:s, s:s, s:i}}", "flow", "id", row.id, "namespace", row.namespace_, "revision",
                             row.revision);
@@ -518,12 +527,7 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
         kt_expr_error e = {0};
         if (kt_expr_render_string(k, ctx, &rendered, &e) != KT_OK)
             continue;
-        char *a = rendered, *b = rendered + strlen(rendered);
-        while (*a == ' ' || *a == '\t' || *a == '\n')
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n'))
-            *--b = 0;
-        int match = !strcmp(a, key);
+        int match = !strcmp(kt_api_trim(rendered), key);
         free(rendered);
         if (match) {
             trigger = t;
