@@ -92,6 +92,20 @@ kt_status kt_api_flow_load(kt_webserver *w, const char *ns, const char *id, int 
     return KT_OK;
 }
 
+int kt_api_flow_load_or_answer(kt_webserver *w, kt_http_req *r, const char *ns, const char *id, int revision,
+                               const char *not_found, kt_flow_row *row, kt_flow **flow, kt_diags *d)
+{
+    kt_status st = kt_api_flow_load(w, ns, id, revision, row, flow, d);
+    if (st == KT_OK || st == KT_EINVAL)
+        return st;
+    if (st == KT_ENOTFOUND)
+        kt_http_send_error(r, 404, not_found, NULL);
+    else
+        kt_api_send_db_error(w, r);
+    kt_diags_clear(d);
+    return -1;
+}
+
 /* page (>= 1, default 1) and size (>= 1, default 10); 422 otherwise. */
 int kt_api_paging(kt_http_req *r, int *page, int *size)
 {

@@ -118,7 +118,7 @@ static void kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex,
 
 /* Answers 409 when a stored flow cannot be executed (invalid or disabled), in the wording of the endpoint that
  * asked, and says whether it did. */
-static int kt_api_refuse_unrunnable(kt_http_req *r, kt_status load, const kt_flow *f, const kt_diags *d,
+static int kt_api_refuse_unrunnable(kt_http_req *r, int load, const kt_flow *f, const kt_diags *d,
                                     const char *invalid_prefix, const char *disabled)
 {
     if (load == KT_EINVAL) {
@@ -158,15 +158,9 @@ void kt_api_execution_create(kt_http_req *r, void *ud)
     kt_diags_init(&d);
     kt_flow *f = NULL;
     json_t *raw = NULL, *inputs = NULL, *labels = NULL, *ex = NULL;
-    kt_status st = kt_api_flow_load(w, ns, id, revision, &row, &f, &d);
-    if (st == KT_ENOTFOUND || st == KT_EDB) {
-        if (st == KT_ENOTFOUND)
-            kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
-        else
-            kt_api_send_db_error(w, r);
-        kt_diags_clear(&d);
+    int st = kt_api_flow_load_or_answer(w, r, ns, id, revision, "Not Found: Requested Flow is not found.", &row, &f, &d);
+    if (st < 0)
         return;
-    }
     if (row.deleted) {
         kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
         goto done;
@@ -499,15 +493,9 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
-    kt_status st = kt_api_flow_load(w, ns, id, 0, &row, &f, &d);
-    if (st == KT_ENOTFOUND || st == KT_EDB) {
-        if (st == KT_ENOTFOUND)
-            kt_http_send_error(r, 404, "Not Found: Flow not found", NULL);
-        else
-            kt_api_send_db_error(w, r);
-        kt_diags_clear(&d);
+    int st = kt_api_flow_load_or_answer(w, r, ns, id, 0, "Not Found: Flow not found", &row, &f, &d);
+    if (st < 0)
         return;
-    }
     const json_t *trigger = NULL;
     if (kt_api_refuse_unrunnable(r, st, f, &d, "Conflict: Cannot execute an invalid flow: ",
                                  "Conflict: Cannot execute a disabled flow"))

@@ -229,15 +229,10 @@ void kt_api_flow_get(kt_http_req *r, void *ud)
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
-    kt_status st = kt_api_flow_load(w, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision, &row, &f, &d);
-    if (st == KT_ENOTFOUND || st == KT_EDB) {
-        if (st == KT_ENOTFOUND)
-            kt_http_send_error(r, 404, "Not Found", NULL);
-        else
-            kt_api_send_db_error(w, r);
-        kt_diags_clear(&d);
+    int st = kt_api_flow_load_or_answer(w, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision,
+                                        "Not Found", &row, &f, &d);
+    if (st < 0)
         return;
-    }
     if (st == KT_EINVAL) {
         /* FlowWithException: a stored flow that no longer parses */
         char *msg = kt_diags_format(&d);

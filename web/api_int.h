@@ -61,6 +61,10 @@ void kt_api_logs_follow(kt_http_req *r, void *ud);
  * stored source no longer validates) leaves *row filled and d holding why; KT_OK gives *row and *flow. */
 kt_status kt_api_flow_load(kt_webserver *w, const char *ns, const char *id, int revision, kt_flow_row *row,
                            kt_flow **flow, kt_diags *d);
+/* The same for a handler: a missing flow answers 404 with not_found, a store failure 503, and -1 says r was
+ * answered (nothing to free); otherwise KT_OK or KT_EINVAL as above. */
+int kt_api_flow_load_or_answer(kt_webserver *w, kt_http_req *r, const char *ns, const char *id, int revision,
+                               const char *not_found, kt_flow_row *row, kt_flow **flow, kt_diags *d);
 
 /* ---- api_flows.c -------------------------------------------------------------------------------- */
 
