@@ -1,5 +1,8 @@
 #include "runtime/status.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *kt_strerror(kt_status st)
 {
     switch (st) {
@@ -17,4 +20,14 @@ const char *kt_strerror(kt_status st)
     case KT_EINTERNAL: return "internal error";
     }
     return "unknown status";
+}
+
+void kt_errf(char *err, size_t cap, const char *fmt, ...)
+{
+    if (!err || !cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
 }

@@ -3,6 +3,8 @@
 #ifndef KT_STATUS_H
 #define KT_STATUS_H
 
+#include <stddef.h>
+
 typedef enum kt_status {
     KT_OK = 0,
     KT_ENOMEM,     /* allocation failed */
@@ -19,5 +21,8 @@ typedef enum kt_status {
 } kt_status;
 
 const char *kt_strerror(kt_status st);
+
+/* Formats a message into a caller's error buffer; a NULL or empty buffer means the caller does not want one. */
+void kt_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,7 +1,7 @@
 /* multipart/form-data parser; see multipart.h. */
 #include "web/multipart.h"
+#include "runtime/status.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +15,6 @@ struct kt_multipart {
     size_t n, cap;
 };
 
-static void set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || !cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 static int is_ws(char c) { return c == ' ' || c == '\t'; }
 
@@ -218,7 +208,7 @@ static kt_status parse_headers(const char *b, size_t len, size_t *pos, size_t pa
     for (;;) {
         long nl = line_end(b, p, len);
         if (nl < 0 || (size_t)nl - start > MAX_HEADER_BYTES) {
-            set_err(err, errcap, "multipart: part %zu: headers not terminated by an empty line (byte %zu)", partno, p);
+            kt_errf(err, errcap, "multipart: part %zu: headers not terminated by an empty line (byte %zu)", partno, p);
             goto fail;
         }
         size_t e = (size_t)nl;
@@ -230,7 +220,7 @@ static kt_status parse_headers(const char *b, size_t len, size_t *pos, size_t pa
         }
         const char *colon = memchr(b + p, ':', e - p);
         if (!colon) {
-            set_err(err, errcap, "multipart: part %zu: malformed header line at byte %zu (no ':')", partno, p);
+            kt_errf(err, errcap, "multipart: part %zu: malformed header line at byte %zu (no ':')", partno, p);
             goto fail;
         }
         size_t nlen = (size_t)(colon - (b + p));
@@ -249,7 +239,7 @@ static kt_status parse_headers(const char *b, size_t len, size_t *pos, size_t pa
                 goto fail;
             }
             if (rc) {
-                set_err(err, errcap, "multipart: part %zu: malformed Content-Disposition at byte %zu", partno, p);
+                kt_errf(err, errcap, "multipart: part %zu: malformed Content-Disposition at byte %zu", partno, p);
                 goto fail;
             }
         } else if (nlen == 12 && !strncasecmp(b + p, "content-type", 12) && !part->content_type) {
@@ -261,7 +251,7 @@ static kt_status parse_headers(const char *b, size_t len, size_t *pos, size_t pa
         p = (size_t)nl + 1;
     }
     if (!have_disp || !d.name) {
-        set_err(err, errcap, "multipart: part %zu (byte %zu): %s", partno, start,
+        kt_errf(err, errcap, "multipart: part %zu (byte %zu): %s", partno, start,
                 have_disp ? "Content-Disposition has no name" : "no Content-Disposition header");
         goto fail;
     }
@@ -289,14 +279,14 @@ kt_status kt_multipart_parse(const char *content_type, const char *body, size_t 
     kt_multipart *m = NULL;
     *out = NULL;
     if (!content_type || strncasecmp(content_type, "multipart/", 10)) {
-        set_err(err, errcap, "multipart: Content-Type is not multipart/form-data");
+        kt_errf(err, errcap, "multipart: Content-Type is not multipart/form-data");
         return KT_EINVAL;
     }
     int rc = each_param(content_type, content_type + strlen(content_type), boundary_cb, &boundary);
     if (rc == -2)
         return KT_ENOMEM;
     if (rc || !boundary || !*boundary || strlen(boundary) > MAX_BOUNDARY) {
-        set_err(err, errcap, "multipart: %s boundary in Content-Type",
+        kt_errf(err, errcap, "multipart: %s boundary in Content-Type",
                 rc ? "malformed" : !boundary || !*boundary ? "no" : "too long a");
         goto fail;
     }
@@ -317,7 +307,7 @@ kt_status kt_multipart_parse(const char *content_type, const char *body, size_t 
     } else {
         const char *f = memmem(body, len, delim + 1, dlen - 1); /* "\n--boundary" covers CRLF and LF */
         if (!f) {
-            set_err(err, errcap, "multipart: the opening boundary \"--%s\" was not found", boundary);
+            kt_errf(err, errcap, "multipart: the opening boundary \"--%s\" was not found", boundary);
             goto fail;
         }
         p = (size_t)(f - body) + dlen - 1;
@@ -338,11 +328,11 @@ kt_status kt_multipart_parse(const char *content_type, const char *body, size_t 
                 lf_only = 1;
             q += 1;
         } else {
-            set_err(err, errcap, "multipart: byte %zu: expected a line end or \"--\" after the boundary", q);
+            kt_errf(err, errcap, "multipart: byte %zu: expected a line end or \"--\" after the boundary", q);
             goto fail;
         }
         if (m->n == KT_MULTIPART_MAX_PARTS) {
-            set_err(err, errcap, "multipart: more than %d parts", KT_MULTIPART_MAX_PARTS);
+            kt_errf(err, errcap, "multipart: more than %d parts", KT_MULTIPART_MAX_PARTS);
             goto fail;
         }
         if (m->n == m->cap) {
@@ -368,7 +358,7 @@ kt_status kt_multipart_parse(const char *content_type, const char *body, size_t 
         for (;;) {
             const char *f = from <= len ? memmem(body + from, len - from, d, dl) : NULL;
             if (!f) {
-                set_err(err, errcap, "multipart: part %zu (data at byte %zu): closing boundary \"--%s\" not found",
+                kt_errf(err, errcap, "multipart: part %zu (data at byte %zu): closing boundary \"--%s\" not found",
                         partno, p, boundary);
                 st = KT_EINVAL;
                 goto fail;

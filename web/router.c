@@ -30,12 +30,6 @@ struct kt_web_router {
     size_t n, cap;
 };
 
-static void set_err(char *err, size_t cap, const char *fmt, const char *a, const char *b)
-{
-    if (err && cap)
-        snprintf(err, cap, fmt, a, b);
-}
-
 kt_status kt_web_router_new(kt_web_router **out)
 {
     *out = calloc(1, sizeof(**out));
@@ -98,7 +92,7 @@ static int same_shape(const kt_web_route *a, const kt_web_route *b)
 static kt_status parse_pattern(kt_web_route *r, const char *pattern, char *err, size_t errcap)
 {
     if (pattern[0] != '/') {
-        set_err(err, errcap, "pattern '%s' must start with '/'%s", pattern, "");
+        kt_errf(err, errcap, "pattern '%s' must start with '/'%s", pattern, "");
         return KT_EINVAL;
     }
     const char *p = pattern + 1;
@@ -109,21 +103,21 @@ static kt_status parse_pattern(kt_web_route *r, const char *pattern, char *err, 
         if (len == 0) {
             if (!end) /* a trailing '/' is ignored, as in paths */
                 break;
-            set_err(err, errcap, "pattern '%s' has an empty segment%s", pattern, "");
+            kt_errf(err, errcap, "pattern '%s' has an empty segment%s", pattern, "");
             return KT_EINVAL;
         }
         if (r->nsegs == KT_WEB_MAX_SEGS) {
-            set_err(err, errcap, "pattern '%s' has too many segments%s", pattern, "");
+            kt_errf(err, errcap, "pattern '%s' has too many segments%s", pattern, "");
             return KT_EINVAL;
         }
         if (r->catchall) {
-            set_err(err, errcap, "pattern '%s': a catch-all must be the last segment%s", pattern, "");
+            kt_errf(err, errcap, "pattern '%s': a catch-all must be the last segment%s", pattern, "");
             return KT_EINVAL;
         }
         seg *s = &r->segs[r->nsegs];
         if (p[0] == '{') {
             if (len < 3 || p[len - 1] != '}') {
-                set_err(err, errcap, "pattern '%s': bad parameter segment%s", pattern, "");
+                kt_errf(err, errcap, "pattern '%s': bad parameter segment%s", pattern, "");
                 return KT_EINVAL;
             }
             size_t nlen = len - 2;
@@ -134,17 +128,17 @@ static kt_status parse_pattern(kt_web_route *r, const char *pattern, char *err, 
                 r->catchall = 1;
             }
             if (nlen == 0 || memchr(p + 1, '{', nlen) || memchr(p + 1, '}', nlen) || memchr(p + 1, ':', nlen)) {
-                set_err(err, errcap, "pattern '%s': bad parameter name%s", pattern, "");
+                kt_errf(err, errcap, "pattern '%s': bad parameter name%s", pattern, "");
                 return KT_EINVAL;
             }
             if (++nparams > KT_WEB_MAX_PARAMS) {
-                set_err(err, errcap, "pattern '%s' has too many parameters%s", pattern, "");
+                kt_errf(err, errcap, "pattern '%s' has too many parameters%s", pattern, "");
                 return KT_EINVAL;
             }
             s->text = strndup(p + 1, nlen);
         } else {
             if (memchr(p, '{', len) || memchr(p, '}', len)) {
-                set_err(err, errcap, "pattern '%s': braces inside a literal segment%s", pattern, "");
+                kt_errf(err, errcap, "pattern '%s': braces inside a literal segment%s", pattern, "");
                 return KT_EINVAL;
             }
             s->kind = SEG_LITERAL;
@@ -164,7 +158,7 @@ kt_status kt_web_router_add(kt_web_router *rt, const char *method, const char *p
 {
     kt_status st = KT_EINVAL;
     if (!rt || !method || !*method || !pattern || !h) {
-        set_err(err, errcap, "route: method, pattern and handler are required%s%s", "", "");
+        kt_errf(err, errcap, "route: method, pattern and handler are required%s%s", "", "");
         return KT_EINVAL;
     }
     kt_web_route *r = calloc(1, sizeof(*r));
@@ -183,7 +177,7 @@ kt_status kt_web_router_add(kt_web_router *rt, const char *method, const char *p
         goto fail;
     for (size_t i = 0; i < rt->n; i++) {
         if (same_shape(rt->routes[i], r)) {
-            set_err(err, errcap, "route %s conflicts with %s", pattern, rt->routes[i]->pattern);
+            kt_errf(err, errcap, "route %s conflicts with %s", pattern, rt->routes[i]->pattern);
             st = KT_ECONFLICT;
             goto fail;
         }
@@ -271,7 +265,7 @@ kt_status kt_web_router_match(const kt_web_router *rt, const char *method, const
         if (n < 0) {
             char off[32];
             snprintf(off, sizeof(off), "%ld", (long)i + (-1 - n));
-            set_err(err, errcap, "Bad Request: malformed percent-encoding in the path at byte %s%s", off, "");
+            kt_errf(err, errcap, "Bad Request: malformed percent-encoding in the path at byte %s%s", off, "");
             return KT_EINVAL;
         }
         if (nsegs < KT_WEB_MAX_SEGS) {
@@ -364,7 +358,7 @@ kt_status kt_web_query_parse(const char *q, size_t len, char *scratch, kt_web_qp
             if (bad >= 0) {
                 char off[32];
                 snprintf(off, sizeof(off), "%ld", bad);
-                set_err(err, errcap, "Bad Request: malformed percent-encoding in the query string at byte %s%s", off,
+                kt_errf(err, errcap, "Bad Request: malformed percent-encoding in the query string at byte %s%s", off,
                         "");
                 return KT_EINVAL;
             }
