@@ -8,11 +8,11 @@
  *
  * Prints a table, then one JSON line. Each figure is the median of several runs. Usage: kite-bench [--quick] */
 #include "actors/executor/executor.h"
-#include "actors/executor/model.h"
+#include "flow/model.h"
 #include "actors/worker/worker.h"
-#include "runtime/clock.h"
-#include "runtime/id.h"
-#include "runtime/log.h"
+#include "base/clock.h"
+#include "base/id.h"
+#include "base/log.h"
 #include "runtime/node.h"
 #include "store/store.h"
 

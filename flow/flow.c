@@ -4,7 +4,7 @@
  * checks (root properties, ids, outputs, triggers, SLAs), the cron syntax and the model; the walk over the
  * values, plugins and tasks is flow/validate.c. */
 #include "flow/flow.h"
-#include "flow/cron.h"
+#include "time/cron.h"
 
 #include <ctype.h>
 #include <stdio.h>

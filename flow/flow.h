@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "flow/yaml.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 typedef struct kt_flow kt_flow;
 

@@ -11,9 +11,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "flow/duration.h"
-#include "flow/isodate.h"
-#include "flow/strfmt.h"
+#include "time/duration.h"
+#include "time/isodate.h"
+#include "base/strfmt.h"
 #include "flow/tasks.h"
 
 typedef enum itype {

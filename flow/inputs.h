@@ -6,7 +6,7 @@
 #include <jansson.h>
 
 #include "flow/yaml.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 /* Coerces raw inputs (object name -> JSON string as sent in multipart form, or already-typed JSON values) against
  * the flow's input definitions, applying defaults, required checks and validators, as Kestra's FlowInputOutput does.

@@ -12,7 +12,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "flow/strfmt.h"
+#include "base/strfmt.h"
 #include "flow/tasks.h"
 #include "flow/validate.h"
 

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow/duration.h"
+#include "time/duration.h"
 #include "flow/flow.h"
 #include "flow/inputs.h"
-#include "flow/strfmt.h"
+#include "base/strfmt.h"
 
 void kt_validate_err(kt_validate_ctx *c, const char *pos_path, int at_key, const char *path, const char *fmt, ...)
 {

@@ -10,7 +10,7 @@
 
 #include "flow/tasks.h"
 #include "flow/yaml.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 typedef struct kt_validate_ctx {
     const kt_yaml_doc *doc; /* NULL when validating plain JSON */

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "flow/strfmt.h"
+#include "base/strfmt.h"
 
 /* ---------------------------------------------------------------- diagnostics */
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 typedef struct kt_diag {
     char *file;

@@ -1,5 +1,5 @@
 #include "runtime/msg.h"
-#include "runtime/mpjson.h"
+#include "base/mpjson.h"
 
 #include <stdlib.h>
 #include <string.h>

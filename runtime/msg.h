@@ -10,7 +10,7 @@
 #include <msgpack.h>
 #include <stdint.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 #define KT_PROTO_VERSION 1
 #define KT_ADDR_MAX 128 /* "actor@node" */

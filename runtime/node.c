@@ -1,6 +1,6 @@
 #include "runtime/node.h"
-#include "runtime/id.h"
-#include "runtime/log.h"
+#include "base/id.h"
+#include "base/log.h"
 #include "transports/link.h"
 
 #include <stdio.h>

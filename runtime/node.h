@@ -15,7 +15,7 @@
 #include <uv.h>
 
 #include "runtime/msg.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 typedef struct kt_node kt_node;
 typedef struct kt_actor kt_actor;

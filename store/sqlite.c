@@ -1,8 +1,8 @@
 /* SQLite backend of store/store.h: WAL, one connection on the loop thread, prepared statements. */
 #include "store/store.h"
-#include "runtime/clock.h"
-#include "runtime/log.h"
-#include "runtime/mpjson.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mpjson.h"
 
 #include <msgpack.h>
 

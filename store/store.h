@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 typedef struct kt_store kt_store;
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 typedef struct kt_link kt_link;
 

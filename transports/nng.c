@@ -1,5 +1,5 @@
 #include "transports/link.h"
-#include "runtime/log.h"
+#include "base/log.h"
 
 #include <arpa/inet.h>
 #include <nng/nng.h>

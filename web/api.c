@@ -3,7 +3,7 @@
  * handlers themselves are in api_flows.c, api_executions.c and api_logs.c; api_int.h has what they share. */
 #include "web/api.h"
 #include "flow/yaml.h"
-#include "runtime/map.h"
+#include "base/map.h"
 #include "web/api_int.h"
 #include "web/http.h"
 

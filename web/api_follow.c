@@ -2,9 +2,9 @@
  * event kind (`progress`, then `end` for executions). The webserver reads the repository on a short timer rather
  * than subscribing to the executor: it works the same whether the executor runs in this process or elsewhere, and
  * the repository is what GET answers too. */
-#include "actors/executor/model.h"
-#include "flow/expr.h"
-#include "runtime/clock.h"
+#include "flow/model.h"
+#include "base/json.h"
+#include "base/clock.h"
 #include "web/api_int.h"
 
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "flow/flow.h"
-#include "runtime/map.h"
+#include "base/map.h"
 #include "runtime/msg.h"
 #include "runtime/node.h"
 #include "store/store.h"

@@ -9,7 +9,7 @@
  * dispose callback tells us h2o is done with the request). SSE streams are refcounted the same way (owner
  * until kt_http_sse_end, h2o until stop() or the final send; web/http_sse.c). */
 #include "web/http.h"
-#include "flow/expr.h"
+#include "base/json.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "runtime/log.h"
+#include "base/log.h"
 #include "web/http_priv.h"
 
 #define MOD KT_HTTP_MOD

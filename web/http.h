@@ -26,7 +26,7 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 #define KT_HTTP_MAX_BODY (64u << 20) /* larger request bodies: 413 (HTTP/1.1) or a reset stream (h2) */
 

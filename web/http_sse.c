@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/log.h"
+#include "base/log.h"
 #include "web/http_priv.h"
 
 #define MOD KT_HTTP_MOD

@@ -1,6 +1,6 @@
 /* multipart/form-data parser; see multipart.h. */
 #include "web/multipart.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 #include <stdio.h>
 #include <stdlib.h>

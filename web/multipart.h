@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 #define KT_MULTIPART_MAX_PARTS 10000
 

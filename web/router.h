@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 #include "web/http.h"
 
 #define KT_WEB_MAX_SEGS 64   /* a longer path matches nothing (404) */

@@ -2,8 +2,8 @@
  * execution is taken in. It counts executions across the flow, so it lives in the actor, which holds every
  * unfinished execution, not in the per-execution state machine. */
 #include "actors/executor/executor_int.h"
-#include "actors/executor/model.h"
-#include "runtime/clock.h"
+#include "flow/model.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <string.h>

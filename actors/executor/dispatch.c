@@ -3,10 +3,10 @@
  * free slot; the least loaded one gets it. Jobs of a killed execution are stopped on their workers, and a dead
  * worker's attempts run again as new ones. Kept apart from executor.c, which decides when; this decides to whom. */
 #include "actors/executor/executor_int.h"
-#include "actors/executor/model.h"
+#include "flow/model.h"
 #include "actors/executor/render.h"
-#include "runtime/clock.h"
-#include "runtime/log.h"
+#include "base/clock.h"
+#include "base/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,16 +5,16 @@
  * executor_int.h has what the three share. */
 #include "actors/executor/executor.h"
 #include "actors/executor/executor_int.h"
-#include "actors/executor/model.h"
+#include "flow/model.h"
 #include "actors/executor/render.h"
 #include "actors/executor/step.h"
-#include "flow/expr.h"
+#include "expr/expr.h"
 #include "flow/flow.h"
 #include "flow/tasks.h"
-#include "runtime/clock.h"
-#include "runtime/id.h"
-#include "runtime/log.h"
-#include "runtime/map.h"
+#include "base/clock.h"
+#include "base/id.h"
+#include "base/log.h"
+#include "base/map.h"
 
 #include <stdio.h>
 #include <stdlib.h>

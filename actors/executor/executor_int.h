@@ -16,8 +16,8 @@
 #include "actors/executor/executor.h"
 #include "actors/executor/step.h"
 #include "flow/flow.h"
-#include "runtime/id.h"
-#include "runtime/map.h"
+#include "base/id.h"
+#include "base/map.h"
 #include "runtime/node.h"
 
 /* A flow revision the executor runs: parsed once, its templates compiled once. */

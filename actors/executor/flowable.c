@@ -2,13 +2,13 @@
  * EachParallel, Dag, AllowFailure, Pause): which task an id names, which children a flowable run has (its branch, its
  * loop values, its errors), which of them run next (FlowableUtils.resolve*Nexts) and what state the flowable takes
  * from them (resolveState). These are the rules a new flowable type touches; step.c calls them from its pass. */
-#include "actors/executor/model.h"
+#include "flow/model.h"
 #include "actors/executor/render.h"
 #include "actors/executor/step_int.h"
-#include "flow/duration.h"
+#include "time/duration.h"
 #include "flow/inputs.h"
-#include "runtime/clock.h"
-#include "runtime/id.h"
+#include "base/clock.h"
+#include "base/id.h"
 
 #include <stdio.h>
 #include <stdlib.h>

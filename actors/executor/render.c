@@ -1,7 +1,7 @@
 #include "actors/executor/render.h"
-#include "actors/executor/model.h"
-#include "flow/expr.h"
-#include "runtime/map.h"
+#include "flow/model.h"
+#include "expr/expr.h"
+#include "base/map.h"
 
 #include <ctype.h>
 #include <stdio.h>

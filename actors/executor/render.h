@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "flow/expr.h"
+#include "expr/expr.h"
 
 /* The variables for a task run: flow, execution, inputs, outputs (keyed by loop values), tasks, labels, vars, task,
  * taskrun, parents/parent, envs, globals. flow is the Flow JSON; task and taskrun may be NULL (flow level). */

@@ -1,6 +1,6 @@
 #include "actors/executor/retry.h"
-#include "flow/duration.h"
-#include "runtime/clock.h"
+#include "time/duration.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <string.h>

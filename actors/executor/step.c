@@ -3,13 +3,13 @@
  * runs, the end of the execution, results, retries, resume); the flowable tasks are in flowable.c and the step's
  * index of taskRunList in step_runs.c (step_int.h says what they share). */
 #include "actors/executor/step.h"
-#include "actors/executor/model.h"
+#include "flow/model.h"
 #include "actors/executor/render.h"
 #include "actors/executor/retry.h"
 #include "actors/executor/step_int.h"
 #include "flow/inputs.h"
 #include "flow/tasks.h"
-#include "runtime/map.h"
+#include "base/map.h"
 
 #include <stdint.h>
 #include <stdio.h>

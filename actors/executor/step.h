@@ -13,8 +13,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "flow/expr.h"
-#include "runtime/status.h"
+#include "expr/expr.h"
+#include "base/status.h"
 
 typedef enum kt_exec_event_kind {
     KT_EV_START,  /* a CREATED execution is taken in (or resumed after a restart) */

@@ -12,7 +12,7 @@
 
 #include "actors/executor/step.h"
 #include "flow/tasks.h"
-#include "runtime/map.h"
+#include "base/map.h"
 
 /* A task as the executor resolves it: for loops, one per (task, value). */
 typedef struct kt_res {

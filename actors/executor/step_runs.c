@@ -2,7 +2,7 @@
  * (list, parent) lookups Kestra's rules repeat on every pass; with them the few changes every rule makes to the
  * execution and to the effects (touch, state, log, timer). Kept apart from the rules so they read as Kestra's
  * FlowableUtils and ExecutorService do, without the bookkeeping. See step_int.h. */
-#include "actors/executor/model.h"
+#include "flow/model.h"
 #include "actors/executor/step_int.h"
 
 #include <stdarg.h>

@@ -2,12 +2,12 @@
  * here on the next drain pass, after the parent's transition was committed; the child's end comes back to the
  * parent as a message, with its outputs; after a restart, waiting Subflow runs look for their child in the store. */
 #include "actors/executor/executor_int.h"
-#include "actors/executor/model.h"
+#include "flow/model.h"
 #include "actors/executor/render.h"
-#include "flow/expr.h"
+#include "expr/expr.h"
 #include "flow/inputs.h"
 #include "flow/tasks.h"
-#include "runtime/clock.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* In-loop core tasks: Log, Return, OutputValues (KESTRA-model.md §6.2). */
 #include "actors/worker/task.h"
-#include "flow/duration.h"
+#include "time/duration.h"
 
 #include <stdlib.h>
 

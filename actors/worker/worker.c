@@ -1,12 +1,12 @@
 #include "actors/worker/worker.h"
 #include "actors/executor/executor.h"
 #include "actors/worker/task.h"
-#include "flow/duration.h"
+#include "time/duration.h"
 #include "flow/flow.h"
-#include "runtime/clock.h"
-#include "runtime/id.h"
-#include "runtime/log.h"
-#include "runtime/map.h"
+#include "base/clock.h"
+#include "base/id.h"
+#include "base/log.h"
+#include "base/map.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "flow/expr.h"
+#include "expr/expr.h"
 
 static json_t *kt_fuzz_ctx;
 

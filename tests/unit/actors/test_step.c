@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/executor/model.h"
+#include "flow/model.h"
 #include "actors/executor/step.h"
-#include "runtime/clock.h"
-#include "runtime/id.h"
+#include "base/clock.h"
+#include "base/id.h"
 
 /* 2023-11-14T22:13:20Z */
 #define T0 INT64_C(1700000000000000)

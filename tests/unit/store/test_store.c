@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/clock.h"
-#include "runtime/log.h"
+#include "base/clock.h"
+#include "base/log.h"
 #include "store/store.h"
 
 /* ---- fixture: a temporary directory and a store opened in DIR/data ------------------------------- */

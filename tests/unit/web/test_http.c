@@ -23,7 +23,7 @@
 
 #include <curl/curl.h>
 
-#include "runtime/log.h"
+#include "base/log.h"
 #include "web/http.h"
 
 /* ------------------------------------------------------------------------------------------------ */

@@ -1,0 +1,93 @@
+/* `kite flow validate FILE...` (see cli_validate.h). Reads each file whole and reuses kt_flow_parse, so the
+ * CLI and the server can never disagree about what a valid flow is. */
+#include "cmd/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/flow.h"
+
+#define MAX_FLOW_FILE (16u << 20) /* a flow is text; refuse anything absurdly large */
+
+static char *slurp(FILE *f, size_t *len)
+{
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+        if (n == cap) {
+            if (cap >= MAX_FLOW_FILE) {
+                free(buf);
+                errno = EFBIG;
+                return NULL;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (buf && ferror(f)) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static int validate_one(const char *path)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "\u2718 %s\n%s: %s\n", path, path, strerror(errno));
+        return 1;
+    }
+    size_t len = 0;
+    char *src = slurp(f, &len);
+    int saved = errno;
+    if (!is_stdin)
+        fclose(f);
+    if (!src) {
+        fprintf(stderr, "\u2718 %s\n%s: %s\n", path, path, strerror(saved ? saved : EIO));
+        return 1;
+    }
+    const char *name = is_stdin ? "<stdin>" : path;
+    kt_diags dg;
+    kt_diags_init(&dg);
+    kt_flow *flow = NULL;
+    kt_status st = kt_flow_parse(src, len, name, &flow, &dg);
+    free(src);
+    if (st == KT_OK) {
+        printf("\u2713 %s.%s\n", kt_flow_namespace(flow), kt_flow_id(flow));
+        kt_flow_free(flow);
+        kt_diags_clear(&dg);
+        return 0;
+    }
+    char *text = kt_diags_format(&dg);
+    fprintf(stderr, "\u2718 %s\n%s\n", name, text && *text ? text : (st == KT_ENOMEM ? "out of memory" : "invalid flow"));
+    free(text);
+    kt_diags_clear(&dg);
+    return 1;
+}
+
+int kt_cli_flow_validate(int argc, char **argv)
+{
+    if (argc < 1) {
+        fprintf(stderr, "usage: kite flow validate FILE...\n");
+        return 2;
+    }
+    int failed = 0;
+    for (int i = 0; i < argc; i++)
+        failed |= validate_one(argv[i]);
+    fflush(stdout);
+    return failed ? 1 : 0;
+}
