@@ -3,6 +3,16 @@
 #ifndef KT_CMD_CLI_H
 #define KT_CMD_CLI_H
 
+#include <stdio.h>
+
+/* The usage text (main.c). */
+void kt_cli_usage(FILE *f);
+
+/* `kite server local [flags]` and `kite worker --join URL [flags]` (node.c): argv[0] is the last word of the
+ * command; they return when the node has stopped. */
+int kt_cli_server_local(int argc, char **argv);
+int kt_cli_worker(int argc, char **argv);
+
 /* `kite flow validate FILE...`: validates flow files offline, the way the server would on save. argv[0..argc-1]
  * are the FILE arguments only. Prints "✓ namespace.id" per valid file on stdout, or "✘ FILE" then
  * "file:line:col path: message" lines on stderr; "-" reads standard input. 0 when every file is valid, 1

@@ -1,205 +1,12 @@
-/* kite: the command line. `kite server local` runs every actor on one loop; `kite worker --join URL` runs a
- * worker that joins a server over nng; `kite flow validate` and `kite template render` are offline tools. */
-#include "actors/executor/executor.h"
-#include "actors/worker/worker.h"
+/* kite: the command line. Each subcommand lives in its own file of cmd/ (cli.h); this one only picks it. */
 #include "cmd/cli.h"
-#include "conf/conf.h"
-#include "expr/expr.h"
-#include "flow/flow.h"
-#include "base/log.h"
-#include "runtime/node.h"
-#include "store/store.h"
-#include "web/api.h"
 
-#include <getopt.h>
-#include <nng/nng.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define KT_VERSION "0.1.0"
 
-
-typedef struct kt_main {
-    uv_loop_t loop;
-    uv_signal_t sigint, sigterm;
-    kt_node *node;
-    kt_store *store;
-    kt_executor *executor;
-    kt_worker *worker;
-    kt_webserver *web;
-    int stopping;
-} kt_main;
-
-typedef struct kt_opts {
-    int port;
-    const char *host;
-    const char *data;
-    const char *listen;
-    const char *join;
-    const char *actors;
-    const char *node_id;
-    uint32_t slots;
-    uint32_t heartbeat_ms;
-    uint32_t liveness_ms;
-    int sync_full;
-} kt_opts;
-
-static void kt_main_shutdown(kt_main *m, const char *why)
-{
-    if (m->stopping)
-        return;
-    m->stopping = 1;
-    KT_INFO("main", "%s: shutting down", why);
-    kt_node_stop(m->node);
-    uv_close((uv_handle_t *)&m->sigint, NULL);
-    uv_close((uv_handle_t *)&m->sigterm, NULL);
-}
-
-static void kt_main_on_signal(uv_signal_t *h, int signum)
-{
-    kt_main_shutdown(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
-}
-
-static void kt_main_close_walk(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(h)) {
-        KT_WARN("main", "handle of type %s still open at exit: closing it", uv_handle_type_name(h->type));
-        uv_close(h, NULL);
-    }
-}
-
-static int kt_has_actor(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; p && *p;) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l == n && !strncmp(p, name, n))
-            return 1;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return 0;
-}
-
-static int kt_check_actors(const char *list)
-{
-    static const char *const known[] = {"executor", "worker", "webserver", "scheduler", "indexer"};
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        int ok = 0;
-        for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-            ok |= strlen(known[i]) == l && !strncmp(known[i], p, l);
-        if (!ok) {
-            fprintf(stderr, "kite: unknown actor '%.*s' in --actors (known: executor, worker, webserver)\n", (int)l, p);
-            return -1;
-        }
-        if ((l == 9 && !strncmp(p, "scheduler", 9)) || (l == 7 && !strncmp(p, "indexer", 7))) {
-            fprintf(stderr, "kite: the %.*s actor does not exist yet\n", (int)l, p);
-            return -1;
-        }
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return 0;
-}
-
-static int kt_run_node(const kt_opts *o, const char *actors)
-{
-    kt_main m;
-    memset(&m, 0, sizeof m);
-    int rc = 1;
-    char err[512] = "";
-    signal(SIGPIPE, SIG_IGN);
-    uv_loop_init(&m.loop);
-    int want_exec = kt_has_actor(actors, "executor"), want_worker = kt_has_actor(actors, "worker"),
-        want_web = kt_has_actor(actors, "webserver");
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    uint32_t slots = o->slots ? o->slots : (uint32_t)(cores > 0 ? cores * 4 : 4);
-    kt_node_config nc = {.node_id = o->node_id, .worker_slots = want_worker ? slots : 0, .heartbeat_ms = o->heartbeat_ms,
-                         .liveness_timeout_ms = o->liveness_ms};
-    if (kt_node_new(&m.loop, &nc, &m.node))
-        goto out;
-    if (want_exec || want_web) {
-        kt_store_options so = {.sync_full = o->sync_full};
-        if (kt_store_open(o->data, &so, &m.store, err, sizeof err)) {
-            fprintf(stderr, "kite: %s\n", err);
-            goto out;
-        }
-    }
-    if (want_worker) {
-        kt_worker_config wc = {.slots = slots};
-        if (kt_worker_start(m.node, &wc, &m.worker))
-            goto out;
-        KT_INFO("main", "worker: %u slots", kt_worker_slots(m.worker));
-    }
-    if (want_exec) {
-        if (kt_executor_start(m.node, m.store, &m.executor))
-            goto out;
-        if (m.worker) {
-            char addr[KT_ADDR_MAX];
-            snprintf(addr, sizeof addr, "%s@%s", KT_WORKER_ACTOR, kt_node_id(m.node));
-            kt_executor_add_worker(m.executor, addr, kt_node_id(m.node), kt_worker_slots(m.worker));
-        }
-    }
-    if (want_web) {
-        kt_webserver_config wc = {.host = o->host, .port = o->port};
-        if (kt_webserver_start(m.node, m.store, &wc, &m.web, err, sizeof err)) {
-            fprintf(stderr, "kite: %s\n", err);
-            goto out;
-        }
-        KT_INFO("main", "API on http://%s:%d/api/v1", o->host, kt_webserver_port(m.web));
-    }
-    if (o->listen && kt_node_listen(m.node, o->listen, err, sizeof err)) {
-        fprintf(stderr, "kite: --listen: %s\n", err);
-        goto out;
-    }
-    if (o->join && kt_node_join(m.node, o->join, err, sizeof err)) {
-        fprintf(stderr, "kite: --join: %s\n", err);
-        goto out;
-    }
-    KT_INFO("main", "node %s ready (actors: %s%s%s%s%s)", kt_node_id(m.node), actors, o->listen ? ", listening on " : "",
-            o->listen ? o->listen : "", o->join ? ", joining " : "", o->join ? o->join : "");
-    uv_signal_init(&m.loop, &m.sigint);
-    uv_signal_init(&m.loop, &m.sigterm);
-    m.sigint.data = m.sigterm.data = &m;
-    uv_signal_start(&m.sigint, kt_main_on_signal, SIGINT);
-    uv_signal_start(&m.sigterm, kt_main_on_signal, SIGTERM);
-    uv_run(&m.loop, UV_RUN_DEFAULT);
-    rc = 0;
-out:
-    if (!m.stopping && m.node) {
-        m.stopping = 1;
-        kt_node_stop(m.node);
-        uv_run(&m.loop, UV_RUN_DEFAULT);
-    }
-    kt_webserver_free(m.web); /* may run the loop to finish closing connections */
-    uv_run(&m.loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&m.loop) != 0) {
-        uv_walk(&m.loop, kt_main_close_walk, NULL);
-        uv_run(&m.loop, UV_RUN_DEFAULT);
-        if (uv_loop_close(&m.loop) != 0) {
-            KT_ERROR("main", "the loop did not close cleanly");
-            rc = 1;
-        }
-    }
-    kt_worker_free(m.worker);
-    kt_node_free(m.node);
-    kt_store_close(m.store);
-    nng_fini();
-    if (rc == 0)
-        KT_INFO("main", "stopped");
-    return rc;
-}
-
-static void kt_usage(FILE *f)
+void kt_cli_usage(FILE *f)
 {
     fprintf(f, "usage:\n"
                "  kite server local [--config FILE] [--port 8080] [--host 0.0.0.0] [--data DIR] [--listen URL] [--actors LIST]\n"
@@ -213,126 +20,16 @@ static void kt_usage(FILE *f)
                "URLs are nng addresses: tcp://HOST:PORT, ipc:///path, inproc://name\n");
 }
 
-static int kt_parse_opts(int argc, char **argv, kt_opts *o)
-{
-    static const struct option longs[] = {
-        {"port", required_argument, 0, 'p'},       {"host", required_argument, 0, 'H'},
-        {"data", required_argument, 0, 'd'},       {"listen", required_argument, 0, 'l'},
-        {"join", required_argument, 0, 'j'},       {"actors", required_argument, 0, 'a'},
-        {"slots", required_argument, 0, 's'},      {"node-id", required_argument, 0, 'n'},
-        {"heartbeat", required_argument, 0, 'b'},  {"liveness-timeout", required_argument, 0, 't'},
-        {"log-level", required_argument, 0, 'L'},  {"sync-full", no_argument, 0, 'F'},
-        {"config", required_argument, 0, 'c'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
-    };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
-        char *end = NULL;
-        long v = 0;
-        if (strchr("psbt", c)) {
-            v = strtol(optarg, &end, 10);
-            if (*end || v < 0 || v > 1000000000 || (c == 'p' && v > 65535)) {
-                fprintf(stderr, "kite: --%s: '%s' is not a valid number\n", longs[c == 'p' ? 0 : c == 's' ? 6 : c == 'b' ? 8 : 9].name, optarg);
-                return -1;
-            }
-        }
-        switch (c) {
-        case 'p': o->port = (int)v; break;
-        case 'H': o->host = optarg; break;
-        case 'd': o->data = optarg; break;
-        case 'l': o->listen = optarg; break;
-        case 'j': o->join = optarg; break;
-        case 'a': o->actors = optarg; break;
-        case 's': o->slots = (uint32_t)v; break;
-        case 'n': o->node_id = optarg; break;
-        case 'b': o->heartbeat_ms = (uint32_t)v; break;
-        case 't': o->liveness_ms = (uint32_t)v; break;
-        case 'F': o->sync_full = 1; break;
-        case 'c': break; /* read before the flags, see kt_load_conf */
-        case 'L': {
-            int lvl = kt_log_parse_level(optarg);
-            if (lvl < 0) {
-                fprintf(stderr, "kite: --log-level: unknown level '%s'\n", optarg);
-                return -1;
-            }
-            kt_log_set_level((kt_log_level)lvl);
-            break;
-        }
-        case 'h': kt_usage(stdout); exit(0);
-        default: kt_usage(stderr); return -1;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "kite: unexpected argument '%s'\n", argv[optind]);
-        return -1;
-    }
-    return 0;
-}
-
-/* Defaults < --config FILE (or KITE_CONFIGURATION) < KITE_* environment; the flags are applied after. */
-static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
-{
-    const char *path = getenv("KITE_CONFIGURATION");
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--config") && i + 1 < argc)
-            path = argv[i + 1];
-        else if (!strncmp(argv[i], "--config=", 9))
-            path = argv[i] + 9;
-    }
-    char err[1024];
-    kt_conf_defaults(c);
-    if (kt_conf_load(c, path, err, sizeof err)) {
-        fprintf(stderr, "kite: configuration: %s\n", err);
-        return -1;
-    }
-    int lvl = kt_log_parse_level(c->log_level);
-    if (lvl < 0) {
-        fprintf(stderr, "kite: configuration: log.level: unknown level '%s'\n", c->log_level);
-        return -1;
-    }
-    kt_log_set_level((kt_log_level)lvl);
-    o->host = c->host;
-    o->port = c->port;
-    o->data = c->data_dir;
-    o->sync_full = c->sync_full;
-    o->slots = c->slots;
-    o->listen = c->listen[0] ? c->listen : NULL;
-    o->join = c->join[0] ? c->join : NULL;
-    o->node_id = c->node_id[0] ? c->node_id : NULL;
-    o->heartbeat_ms = c->heartbeat_ms;
-    o->liveness_ms = c->liveness_ms;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        kt_usage(stderr);
+        kt_cli_usage(stderr);
         return 2;
     }
-    static kt_conf conf;
-    kt_opts o = {0};
-    int is_node = (!strcmp(argv[1], "server") && argc >= 3 && !strcmp(argv[2], "local")) || !strcmp(argv[1], "worker");
-    if (is_node && kt_load_conf(argc, argv, &conf, &o))
-        return 2;
-    if (!strcmp(argv[1], "server") && argc >= 3 && !strcmp(argv[2], "local")) {
-        if (kt_parse_opts(argc - 2, argv + 2, &o))
-            return 2;
-        const char *actors = o.actors ? o.actors : "executor,worker,webserver";
-        if (kt_check_actors(actors))
-            return 2;
-        return kt_run_node(&o, actors);
-    }
-    if (!strcmp(argv[1], "worker")) {
-        if (kt_parse_opts(argc - 1, argv + 1, &o))
-            return 2;
-        if (!o.join) {
-            fprintf(stderr, "kite worker: --join URL is required (the server's --listen address)\n");
-            return 2;
-        }
-        return kt_run_node(&o, "worker");
-    }
+    if (!strcmp(argv[1], "server") && argc >= 3 && !strcmp(argv[2], "local"))
+        return kt_cli_server_local(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "worker"))
+        return kt_cli_worker(argc - 1, argv + 1);
     if (!strcmp(argv[1], "flow") && argc >= 3 && !strcmp(argv[2], "validate"))
         return kt_cli_flow_validate(argc - 3, argv + 3);
     if (!strcmp(argv[1], "template") && argc >= 3 && !strcmp(argv[2], "render"))
@@ -342,10 +39,10 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-        kt_usage(stdout);
+        kt_cli_usage(stdout);
         return 0;
     }
     fprintf(stderr, "kite: unknown command '%s'\n", argv[1]);
-    kt_usage(stderr);
+    kt_cli_usage(stderr);
     return 2;
 }
