@@ -216,7 +216,7 @@ static double kb_flow(const char *kind, int n, int sync_full)
     kt_worker_config wc = {.slots = 8};
     kt_worker_start(node, &wc, &worker);
     kt_executor *ex;
-    kt_executor_start(node, store, &ex);
+    kt_executor_start(node, store, NULL, &ex);
     kt_executor_add_worker(ex, "worker@bench", "bench", 8);
     kb_flow_run r = {.loop = &loop};
     kt_executor_observe(ex, kb_on_end, &r);

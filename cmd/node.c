@@ -42,6 +42,7 @@ typedef struct kt_opts {
     uint32_t heartbeat_ms;
     uint32_t liveness_ms;
     int sync_full;
+    const json_t *plugin_defaults; /* conf plugins.defaults, or NULL */
 } kt_opts;
 
 static void kt_main_shutdown(kt_main *m, const char *why)
@@ -142,7 +143,8 @@ static int kt_run_node(const kt_opts *o, const char *actors)
         KT_INFO("main", "worker: %u slots", kt_worker_slots(m.worker));
     }
     if (want_exec) {
-        if (kt_executor_start(m.node, m.store, &m.executor))
+        kt_executor_options eo = {.plugin_defaults = o->plugin_defaults};
+        if (kt_executor_start(m.node, m.store, &eo, &m.executor))
             goto out;
         if (m.worker) {
             char addr[KT_ADDR_MAX];
@@ -290,6 +292,9 @@ static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
     o->node_id = c->node_id[0] ? c->node_id : NULL;
     o->heartbeat_ms = c->heartbeat_ms;
     o->liveness_ms = c->liveness_ms;
+    o->plugin_defaults = c->plugin_defaults;
+    if (c->plugin_defaults)
+        KT_INFO("main", "%zu server-level plugin default(s) from the configuration", json_array_size(c->plugin_defaults));
     return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "conf/conf.h"
+#include "flow/defaults.h"
 #include "flow/yaml.h"
 
 #include <ctype.h>
@@ -44,6 +45,29 @@ void kt_conf_defaults(kt_conf *c)
     c->heartbeat_ms = 1000;
     c->liveness_ms = 10000;
     snprintf(c->log_level, sizeof c->log_level, "info");
+}
+
+void kt_conf_clear(kt_conf *c)
+{
+    json_decref(c->plugin_defaults);
+    c->plugin_defaults = NULL;
+}
+
+/* plugins.defaults: not a scalar like the table's keys but a list, checked entry by entry. Returns a message on
+ * error (where gets the path below the key, e.g. "[0].values.k"); an empty list means none. */
+static const char *kt_conf_set_defaults(kt_conf *c, const json_t *v, char *where, size_t wherecap, char *msg,
+                                        size_t msgcap)
+{
+    if (json_is_null(v)) {
+        kt_conf_clear(c);
+        return NULL;
+    }
+    if (kt_defaults_check(v, where, wherecap, msg, msgcap))
+        return msg;
+    kt_conf_clear(c);
+    if (json_array_size(v))
+        c->plugin_defaults = json_deep_copy(v);
+    return NULL;
 }
 
 /* Stores text as the key's type; returns a message on error. */
@@ -138,6 +162,17 @@ static kt_status kt_conf_file(kt_conf *c, const char *path, char *err, size_t er
         json_object_foreach(sv, name, v) {
             char keypath[256];
             snprintf(keypath, sizeof keypath, "%s.%s", sec, name);
+            if (!strcmp(keypath, "plugins.defaults")) {
+                char where[128], why[256], at[512];
+                if (kt_conf_set_defaults(c, v, where, sizeof where, why, sizeof why)) {
+                    snprintf(at, sizeof at, "%s%s", keypath, where);
+                    kt_yaml_doc_locate(docs[0], at, 0, &line, &col);
+                    snprintf(err, errcap, "%s:%d:%d %s: %s", path, line, col, at, why);
+                    st = KT_EINVAL;
+                    goto done;
+                }
+                continue;
+            }
             const kt_conf_key *k = NULL;
             for (size_t i = 0; i < KT_CONF_NKEYS; i++)
                 if (!strcmp(kt_conf_keys[i].section, sec) && !strcmp(kt_conf_keys[i].name, name))
@@ -176,9 +211,36 @@ done:
     return st;
 }
 
+/* KITE_PLUGINS_DEFAULTS: the list as YAML (or JSON) text. */
+static kt_status kt_conf_env_defaults(kt_conf *c, const char *text, char *err, size_t errcap)
+{
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_yaml_doc **docs = NULL;
+    size_t n = 0;
+    kt_status st = kt_yaml_load(text, strlen(text), "KITE_PLUGINS_DEFAULTS", &docs, &n, &d);
+    if (st) {
+        char *msg = kt_diags_format(&d);
+        snprintf(err, errcap, "environment %s", msg ? msg : "KITE_PLUGINS_DEFAULTS: not YAML");
+        free(msg);
+    } else {
+        char where[128], why[256];
+        if (kt_conf_set_defaults(c, n ? kt_yaml_doc_root(docs[0]) : json_null(), where, sizeof where, why, sizeof why)) {
+            snprintf(err, errcap, "environment KITE_PLUGINS_DEFAULTS%s: %s", where, why);
+            st = KT_EINVAL;
+        }
+    }
+    kt_diags_clear(&d);
+    kt_yaml_docs_free(docs, n);
+    return st;
+}
+
 /* KITE_SERVER_PORT style names for every key. */
 static kt_status kt_conf_env(kt_conf *c, char *err, size_t errcap)
 {
+    const char *defaults = getenv("KITE_PLUGINS_DEFAULTS");
+    if (defaults && kt_conf_env_defaults(c, defaults, err, errcap))
+        return KT_EINVAL;
     for (size_t i = 0; i < KT_CONF_NKEYS; i++) {
         const kt_conf_key *k = &kt_conf_keys[i];
         char name[128];

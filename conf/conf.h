@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/status.h"
 
 typedef struct kt_conf {
@@ -21,9 +23,14 @@ typedef struct kt_conf {
     uint32_t heartbeat_ms;
     uint32_t liveness_ms;
     char log_level[16];
+    /* plugins.defaults (Kestra's kestra.plugins.defaults): a non-empty array of {type, values, forced} checked
+     * with kt_defaults_check, or NULL. Owned: kt_conf_clear releases it. */
+    json_t *plugin_defaults;
 } kt_conf;
 
 void kt_conf_defaults(kt_conf *c);
+/* Releases what c owns (plugin_defaults); c may be loaded again after kt_conf_defaults. */
+void kt_conf_clear(kt_conf *c);
 /* Reads path (NULL: none) then the environment over c. err gets "file:line:col key: message" on failure. */
 kt_status kt_conf_load(kt_conf *c, const char *path, char *err, size_t errcap);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/defaults.h"
 #include "flow/tasks.h"
 #include "flow/validate.h"
 
@@ -204,8 +205,7 @@ static void check_flow(kt_validate_ctx *c, const json_t *root)
     c->flow_id = json_string_value(id);
     c->flow_ns = json_string_value(ns);
     json_t *defs = json_array();
-    collect_defaults(defs, json_object_get(root, "pluginDefaults"));
-    collect_defaults(defs, json_object_get(root, "taskDefaults"));
+    collect_defaults(defs, kt_defaults_of_flow(root)); /* the list the executor applies */
     c->defaults = defs;
     const kt_prop *tables[] = {flow_props, NULL};
     kt_validate_object(c, root, "", "io.kestra.core.models.flows.Flow", tables, NULL);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "time/duration.h"
+#include "flow/defaults.h"
 #include "flow/flow.h"
 #include "flow/inputs.h"
 #include "base/strfmt.h"
@@ -424,20 +425,19 @@ static void check_value(kt_validate_ctx *c, const kt_prop *p, const json_t *v, c
 }
 
 /* Does a plugin default (flow pluginDefaults) give `prop` to plugins of `type`? Kestra applies defaults
- * before bean validation, so a required property may legitimately come from there. */
+ * before bean validation, so a required property may legitimately come from there. The match is the one the
+ * executor applies (flow/defaults.h): the type as written, or the canonical name of a default named by an alias. */
 static int default_provides(kt_validate_ctx *c, const char *type, const char *prop)
 {
     size_t i;
     json_t *d;
     if (!type)
         return 0;
-    const char *canon = kt_task_canonical_type(type);
     json_array_foreach((json_t *)c->defaults, i, d) {
         const char *t = json_string_value(json_object_get(d, "type"));
         if (!t)
             continue;
-        const char *tc = kt_task_canonical_type(t);
-        int match = !strncmp(type, t, strlen(t)) || !strncmp(canon, tc, strlen(tc));
+        int match = kt_defaults_match(t, type) || kt_defaults_match(kt_task_canonical_type(t), type);
         if (match && json_object_get(json_object_get(d, "values"), prop))
             return 1;
     }

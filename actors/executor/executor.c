@@ -9,6 +9,7 @@
 #include "actors/executor/render.h"
 #include "actors/executor/step.h"
 #include "expr/expr.h"
+#include "flow/defaults.h"
 #include "flow/flow.h"
 #include "flow/tasks.h"
 #include "base/clock.h"
@@ -78,8 +79,15 @@ kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id,
         return NULL;
     }
     fe->flow = f;
+    /* Kestra injects the defaults into the flow it runs, before anything is rendered; the stored source stays
+     * as written. Once per revision: every execution of it shares the result. */
+    fe->json = kt_defaults_apply(kt_flow_json(f), ex->plugin_defaults);
+    if (!fe->json) {
+        KT_ERROR("executor", "flow %s.%s revision %d: plugin defaults not applied (out of memory)", ns, id, rev);
+        fe->json = json_incref((json_t *)kt_flow_json(f));
+    }
     fe->templates = kt_tmpl_cache_new();
-    fe->tasks = kt_exec_index_tasks(kt_flow_json(f));
+    fe->tasks = kt_exec_index_tasks(fe->json);
     kt_map_put(ex->flows, key, fe, NULL);
     return fe;
 }
@@ -193,7 +201,7 @@ kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t 
     if (!run)
         return NULL;
     run->execution = json_incref(execution);
-    run->flow.flow = kt_flow_json(flow->flow);
+    run->flow.flow = flow->json;
     run->flow.templates = flow->templates;
     run->flow.tasks = flow->tasks;
     run->all_runs_dirty = 1;
@@ -462,6 +470,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     while (kt_map_next(ex->flows, &pos, &key, &val)) {
         kt_flow_entry *fe = val;
         kt_flow_free(fe->flow);
+        json_decref(fe->json);
         kt_tmpl_cache_free(fe->templates);
         kt_map_free(fe->tasks);
         free(fe);
@@ -488,6 +497,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     free(ex->timers);
     free(ex->dirty);
     json_decref(ex->logs);
+    json_decref(ex->plugin_defaults);
     free(ex);
 }
 
@@ -570,13 +580,15 @@ static void kt_executor_resume(kt_executor *ex)
     json_decref(list);
 }
 
-kt_status kt_executor_start(kt_node *node, kt_store *store, kt_executor **out)
+kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_options *opts, kt_executor **out)
 {
     kt_render_register_functions();
     kt_executor *ex = calloc(1, sizeof *ex);
     if (!ex)
         return KT_ENOMEM;
     ex->store = store;
+    if (opts && json_array_size(opts->plugin_defaults))
+        ex->plugin_defaults = json_incref((json_t *)opts->plugin_defaults);
     ex->runs = kt_map_new();
     ex->flows = kt_map_new();
     ex->jobs = kt_map_new();

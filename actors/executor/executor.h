@@ -19,8 +19,14 @@
 
 typedef struct kt_executor kt_executor;
 
-/* Spawns the actor on node and resumes every unfinished execution found in the store. */
-kt_status kt_executor_start(kt_node *node, kt_store *store, kt_executor **out);
+typedef struct kt_executor_options {
+    /* Server-level plugin defaults (conf: plugins.defaults, checked with kt_defaults_check): applied to every flow
+     * after the flow's own pluginDefaults. May be NULL. The executor keeps its own reference. */
+    const json_t *plugin_defaults;
+} kt_executor_options;
+
+/* Spawns the actor on node and resumes every unfinished execution found in the store. opts may be NULL. */
+kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_options *opts, kt_executor **out);
 /* A worker hosted on the executor's own node (remote workers announce themselves with Hello). */
 void kt_executor_add_worker(kt_executor *ex, const char *address, const char *node_id, uint32_t slots);
 /* Called after the commit that made an execution terminal (the execution is borrowed). */

@@ -20,9 +20,10 @@
 #include "base/map.h"
 #include "runtime/node.h"
 
-/* A flow revision the executor runs: parsed once, its templates compiled once. */
+/* A flow revision the executor runs: parsed once, plugin defaults applied once, its templates compiled once. */
 typedef struct kt_flow_entry {
-    kt_flow *flow;
+    kt_flow *flow; /* as written: the stored source parsed */
+    json_t *json;  /* the flow the executor runs: kt_flow_json(flow) with the plugin defaults applied */
     kt_tmpl_cache *templates;
     kt_map *tasks; /* task id -> task */
 } kt_flow_entry;
@@ -69,7 +70,8 @@ struct kt_executor {
     kt_actor *self;
     kt_store *store;
     kt_map *runs;  /* execution id -> kt_run */
-    kt_map *flows; /* "ns\x1fid\x1frev" -> kt_flow */
+    kt_map *flows; /* "ns\x1fid\x1frev" -> kt_flow_entry */
+    json_t *plugin_defaults; /* the configuration's plugins.defaults (an array), or NULL */
     kt_map *jobs;  /* taskrun id -> kt_job */
     kt_job *fresh, **fresh_tail;     /* created this turn: sent only after the commit */
     kt_job *waiting, **waiting_tail; /* committed, waiting for a free worker slot */

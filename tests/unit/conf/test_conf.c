@@ -107,6 +107,57 @@ static void test_environment_overrides_file(void **s)
     unlink(p);
 }
 
+static void test_plugin_defaults(void **s)
+{
+    kt_conf c;
+    char err[512] = "";
+    kt_conf_defaults(&c);
+    char *p = write_tmp("plugins:\n  defaults:\n    - type: io.kestra.plugin.scripts\n      values:\n"
+                        "        env:\n          A: \"1\"\n    - type: io.kestra.plugin.core.log.Log\n"
+                        "      forced: true\n      values:\n        level: WARN\n");
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_OK);
+    unlink(p);
+    assert_int_equal(json_array_size(c.plugin_defaults), 2);
+    json_t *d0 = json_array_get(c.plugin_defaults, 0), *d1 = json_array_get(c.plugin_defaults, 1);
+    assert_string_equal(json_string_value(json_object_get(d0, "type")), "io.kestra.plugin.scripts");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(d0, "values"), "env"), "A")), "1");
+    assert_true(json_is_true(json_object_get(d1, "forced")));
+    /* the environment replaces the file's list; an empty list means none */
+    setenv("KITE_PLUGINS_DEFAULTS", "[{type: io.kestra.plugin.core.log.Log, values: {message: env}}]", 1);
+    assert_int_equal(kt_conf_load(&c, NULL, err, sizeof err), KT_OK);
+    assert_int_equal(json_array_size(c.plugin_defaults), 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(c.plugin_defaults, 0), "values"),
+                                                          "message")), "env");
+    setenv("KITE_PLUGINS_DEFAULTS", "[]", 1);
+    assert_int_equal(kt_conf_load(&c, NULL, err, sizeof err), KT_OK);
+    assert_null(c.plugin_defaults);
+    setenv("KITE_PLUGINS_DEFAULTS", "[{type: x}]", 1);
+    assert_int_equal(kt_conf_load(&c, NULL, err, sizeof err), KT_EINVAL);
+    assert_non_null(strstr(err, "KITE_PLUGINS_DEFAULTS[0]: No 'values' provided"));
+    unsetenv("KITE_PLUGINS_DEFAULTS");
+    kt_conf_clear(&c);
+
+    static const struct {
+        const char *yaml, *expect;
+    } bad[] = {
+        {"plugins:\n  defaults: {type: x}\n", ":2:13 plugins.defaults: expected a list"},
+        {"plugins:\n  defaults:\n    - values: {a: 1}\n", ":3:7 plugins.defaults[0]: No 'type' provided"},
+        {"plugins:\n  defaults:\n    - type: x\n      values:\n        a:\n",
+         ":5:11 plugins.defaults[0].values.a: No value provided for key 'a'"},
+        {"plugins:\n  defaults:\n    - type: x\n      values: {}\n      force: true\n", ":5:14 plugins.defaults[0].force"},
+        {"plugins:\n  default: []\n", "plugins.default: unknown setting"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        kt_conf_defaults(&c);
+        p = write_tmp(bad[i].yaml);
+        assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_EINVAL);
+        unlink(p);
+        if (!strstr(err, bad[i].expect))
+            fail_msg("case %zu: '%s' does not contain '%s'", i, err, bad[i].expect);
+        kt_conf_clear(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +165,7 @@ int main(void)
         cmocka_unit_test(test_file_values),
         cmocka_unit_test(test_errors_with_location),
         cmocka_unit_test(test_environment_overrides_file),
+        cmocka_unit_test(test_plugin_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -320,6 +320,30 @@ static void test_plugin_defaults_satisfy_required(void **state)
     }
     kt_flow_free(f);
     kt_diags_clear(&dg);
+    /* the executor would not apply these (flow/defaults.h), so they cannot satisfy `message` at save time either:
+     * a canonical default for a task written with its legacy alias (Kestra compares the type strings as written),
+     * and pluginDefaults when a later taskDefaults replaces the list */
+    static const char *const refused[] = {
+        "id: a\nnamespace: b\npluginDefaults:\n  - type: io.kestra.plugin.core.log.Log\n"
+        "    values:\n      message: m\ntasks:\n  - id: t\n    type: io.kestra.core.tasks.log.Log\n",
+        "id: a\nnamespace: b\npluginDefaults:\n  - type: io.kestra.plugin.core.log.Log\n    values:\n      message: m\n"
+        "taskDefaults:\n  - type: io.kestra.plugin.core.log.Log\n    values:\n      level: WARN\n"
+        "tasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        assert_int_equal(kt_flow_parse(refused[i], strlen(refused[i]), "pd.yml", &f, &dg), KT_EINVAL);
+        char *m = kt_diags_format(&dg);
+        if (!strstr(m, "tasks[0].message: must not be null"))
+            fail_msg("case %zu: %s", i, m);
+        free(m);
+        kt_diags_clear(&dg);
+    }
+    /* a default named by the alias reaches the canonical type */
+    src = "id: a\nnamespace: b\ntaskDefaults:\n  - type: io.kestra.core.tasks.log.Log\n"
+          "    values:\n      message: m\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n";
+    assert_int_equal(kt_flow_parse(src, strlen(src), "pd.yml", &f, &dg), KT_OK);
+    kt_flow_free(f);
+    kt_diags_clear(&dg);
 }
 
 int main(void)
