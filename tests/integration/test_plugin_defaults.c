@@ -1,0 +1,256 @@
+/* Plugin defaults at run time (KESTRA-model.md §2.3): a flow's pluginDefaults and the server's plugins.defaults
+ * (--config FILE) reach Log, shell and python tasks, nested ones too; forced defaults win over the task's own
+ * values, plain ones lose to them; the flow's defaults win over the configuration's; the stored source stays as
+ * written. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+typedef struct fixture {
+    char dir[256];
+    int port;
+    kt_it_proc server;
+} fixture;
+
+/* Configuration-level defaults: env for every scripts task (GREETING loses to the flow's default), and a forced
+ * Log level that beats even a task's own. */
+static const char *CONF = "plugins:\n"
+                          "  defaults:\n"
+                          "    - type: io.kestra.plugin.scripts\n"
+                          "      values:\n"
+                          "        env:\n"
+                          "          CONF: from-config\n"
+                          "          GREETING: config-loses\n"
+                          "    - type: io.kestra.plugin.core.log.Log\n"
+                          "      forced: true\n"
+                          "      values:\n"
+                          "        level: WARN\n";
+
+static const char *FLOW = "id: defaults\n"
+                          "namespace: company.team\n"
+                          "pluginDefaults:\n"
+                          "  - type: io.kestra.plugin.core.log.Log\n"
+                          "    values:\n"
+                          "      message: \"default message for {{ task.id }}\"\n"
+                          "  - type: io.kestra.plugin.scripts\n"
+                          "    values:\n"
+                          "      taskRunner:\n"
+                          "        type: io.kestra.plugin.core.runner.Process\n"
+                          "      env:\n"
+                          "        GREETING: flow\n"
+                          "  - type: io.kestra.plugin.scripts.shell.Commands\n"
+                          "    values:\n"
+                          "      commands:\n"
+                          "        - echo \"first-$GREETING-$CONF\"\n"
+                          "  - type: io.kestra.plugin.scripts.python.Script\n"
+                          "    values:\n"
+                          "      script: |\n"
+                          "        import os\n"
+                          "        print('py-' + os.environ['GREETING'] + '-' + os.environ.get('CONF', 'unset'))\n"
+                          "        print('::{\"outputs\":{\"who\":\"' + os.environ['GREETING'] + '\"}}::')\n"
+                          "  - type: io.kestra.plugin.core.debug.Return\n"
+                          "    forced: true\n"
+                          "    values:\n"
+                          "      format: \"forced-{{ task.id }}\"\n"
+                          "tasks:\n"
+                          "  - id: log\n"
+                          "    type: io.kestra.plugin.core.log.Log\n"
+                          "  - id: own\n"
+                          "    type: io.kestra.plugin.core.log.Log\n"
+                          "    message: own message\n"
+                          "    level: INFO\n"
+                          "  - id: sh\n"
+                          "    type: io.kestra.plugin.scripts.shell.Commands\n"
+                          "    env:\n"
+                          "      GREETING: task\n"
+                          "    commands:\n"
+                          "      - echo \"second-$GREETING\"\n"
+                          "  - id: seq\n"
+                          "    type: io.kestra.plugin.core.flow.Sequential\n"
+                          "    tasks:\n"
+                          "      - id: py\n"
+                          "        type: io.kestra.plugin.scripts.python.Script\n"
+                          "  - id: ret\n"
+                          "    type: io.kestra.plugin.core.debug.Return\n"
+                          "    format: own\n";
+
+static void start_server(fixture *f, const char *conf)
+{
+    char port[16], data[300], conf_path[300];
+    snprintf(port, sizeof port, "%d", f->port);
+    snprintf(data, sizeof data, "%s/data", f->dir);
+    snprintf(conf_path, sizeof conf_path, "%s/kite.yml", f->dir);
+    const char *args[] = {"server", "local", "--host", "127.0.0.1", "--port", port, "--data", data,
+                          conf ? "--config" : NULL, conf_path, NULL};
+    if (conf) {
+        FILE *c = fopen(conf_path, "w");
+        assert_non_null(c);
+        fputs(conf, c);
+        fclose(c);
+    }
+    f->server = kt_it_spawn(f->dir, "server", args);
+    if (kt_it_wait_healthy(f->port)) {
+        kt_it_dump_log(&f->server);
+        fail_msg("server did not become healthy");
+    }
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    kt_it_tmpdir(f->dir, sizeof f->dir);
+    f->port = kt_it_free_port();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f->server.pid) {
+        int rc = kt_it_stop(&f->server, SIGTERM);
+        if (rc != 0)
+            kt_it_dump_log(&f->server);
+        assert_int_equal(rc, 0);
+    }
+    kt_it_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Creates the flow and runs it to the end (wait=true); the ended execution. */
+static json_t *run_flow(fixture *f, const char *yaml, const char *ns_id)
+{
+    json_t *res = NULL;
+    long st = kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", yaml, &res);
+    if (st != 200) {
+        char *d = json_dumps(res, 0);
+        fail_msg("flow create: %ld %s", st, d ? d : "");
+    }
+    /* Kestra shows the flow as written: the defaults are not folded into the source */
+    assert_string_equal(json_string_value(json_object_get(res, "source")), yaml);
+    json_decref(res);
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/%s?wait=true", ns_id);
+    const char *none[] = {NULL};
+    json_t *ex = NULL;
+    assert_int_equal(kt_it_post_form(f->port, path, none, &ex), 200);
+    return ex;
+}
+
+static const char *state_of(json_t *x)
+{
+    return json_string_value(json_object_get(json_object_get(x, "state"), "current"));
+}
+
+/* The level of the log line `message` of task_id, or NULL when there is none. */
+static const char *log_level(json_t *logs, const char *task_id, const char *message)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(logs, i, l) {
+        if (!strcmp(json_string_value(json_object_get(l, "taskId")), task_id) &&
+            !strcmp(json_string_value(json_object_get(l, "message")), message))
+            return json_string_value(json_object_get(l, "level"));
+    }
+    return NULL;
+}
+
+static json_t *logs_of(fixture *f, json_t *ex)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/logs/%s", json_string_value(json_object_get(ex, "id")));
+    json_t *logs = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &logs), 200);
+    return logs;
+}
+
+static void test_flow_and_config_defaults(void **state)
+{
+    fixture *f = *state;
+    start_server(f, CONF);
+    json_t *ex = run_flow(f, FLOW, "company.team/defaults");
+    if (strcmp(state_of(ex), "SUCCESS")) {
+        kt_it_dump_log(&f->server);
+        char *d = json_dumps(ex, JSON_INDENT(1));
+        fail_msg("execution not SUCCESS: %s", d);
+    }
+    json_t *logs = logs_of(f, ex);
+    /* the message comes from the flow's default, rendered for this task; the level from the forced configuration
+     * default, which also beats the task's own INFO */
+    const char *lvl = log_level(logs, "log", "default message for log");
+    assert_non_null(lvl);
+    assert_string_equal(lvl, "WARN");
+    lvl = log_level(logs, "own", "own message");
+    assert_non_null(lvl);
+    assert_string_equal(lvl, "WARN");
+    assert_null(log_level(logs, "own", "default message for own"));
+    /* shell: the default's command runs first (lists concatenate), the task's env wins over both defaults, the
+     * configuration's CONF arrives */
+    assert_non_null(log_level(logs, "sh", "first-task-from-config"));
+    assert_non_null(log_level(logs, "sh", "second-task"));
+    /* python, nested in a Sequential: the script comes from the flow default; GREETING from the flow beats the
+     * configuration's */
+    assert_non_null(log_level(logs, "py", "py-flow-from-config"));
+    json_t *py = kt_it_taskrun(ex, "py");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(py, "outputs"), "vars"),
+                                                          "who")), "flow");
+    /* a forced flow default beats the task's own format */
+    json_t *ret = kt_it_taskrun(ex, "ret");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ret, "outputs"), "value")), "forced-ret");
+    json_decref(logs);
+    json_decref(ex);
+}
+
+/* Without a configuration: the flow's own defaults only (the Log that used to fail with "Invalid message type
+ * 'null'"), the legacy taskDefaults name included. */
+static void test_flow_defaults_only(void **state)
+{
+    fixture *f = *state;
+    start_server(f, NULL);
+    json_t *ex = run_flow(f, FLOW, "company.team/defaults");
+    assert_string_equal(state_of(ex), "SUCCESS");
+    json_t *logs = logs_of(f, ex);
+    const char *lvl = log_level(logs, "log", "default message for log");
+    assert_non_null(lvl);
+    assert_string_equal(lvl, "INFO");
+    assert_string_equal(log_level(logs, "own", "own message"), "INFO");
+    /* $CONF is unset: the shell expands it to nothing */
+    assert_non_null(log_level(logs, "sh", "first-task-"));
+    assert_non_null(log_level(logs, "py", "py-flow-unset"));
+    json_decref(logs);
+    json_decref(ex);
+
+    static const char *LEGACY = "id: legacy\n"
+                                "namespace: company.team\n"
+                                "taskDefaults:\n"
+                                "  - type: io.kestra.core.tasks.log.Log\n"
+                                "    values:\n"
+                                "      message: legacy default\n"
+                                "tasks:\n"
+                                "  - id: hello\n"
+                                "    type: io.kestra.plugin.core.log.Log\n";
+    ex = run_flow(f, LEGACY, "company.team/legacy");
+    assert_string_equal(state_of(ex), "SUCCESS");
+    logs = logs_of(f, ex);
+    assert_non_null(log_level(logs, "hello", "legacy default"));
+    json_decref(logs);
+    json_decref(ex);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_flow_and_config_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_defaults_only, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
