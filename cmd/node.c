@@ -153,7 +153,7 @@ static int kt_run_node(const kt_opts *o, const char *actors)
         }
     }
     if (want_web) {
-        kt_webserver_config wc = {.host = o->host, .port = o->port};
+        kt_webserver_config wc = {.host = o->host, .port = o->port, .plugin_defaults = o->plugin_defaults};
         if (kt_webserver_start(m.node, m.store, &wc, &m.web, err, sizeof err)) {
             fprintf(stderr, "kite: %s\n", err);
             goto out;

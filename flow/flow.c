@@ -195,7 +195,7 @@ static void collect_defaults(json_t *acc, const json_t *list)
             json_array_append(acc, x);
 }
 
-static void check_flow(kt_validate_ctx *c, const json_t *root)
+static void check_flow(kt_validate_ctx *c, const json_t *root, const json_t *server_defaults)
 {
     if (!json_is_object(root)) {
         kt_validate_err(c, "", 0, "", "a flow must be a mapping (id, namespace, tasks...)");
@@ -205,7 +205,8 @@ static void check_flow(kt_validate_ctx *c, const json_t *root)
     c->flow_id = json_string_value(id);
     c->flow_ns = json_string_value(ns);
     json_t *defs = json_array();
-    collect_defaults(defs, kt_defaults_of_flow(root)); /* the list the executor applies */
+    collect_defaults(defs, kt_defaults_of_flow(root)); /* the lists the executor applies */
+    collect_defaults(defs, server_defaults);
     c->defaults = defs;
     const kt_prop *tables[] = {flow_props, NULL};
     kt_validate_object(c, root, "", "io.kestra.core.models.flows.Flow", tables, NULL);
@@ -240,14 +241,15 @@ static int diag_cmp(const void *a, const void *b)
     return p ? p : strcmp(x->message, y->message);
 }
 
-static kt_status build(const json_t *root, const kt_yaml_doc *doc, const char *file, kt_flow **out, kt_diags *diags)
+static kt_status build(const json_t *root, const kt_yaml_doc *doc, const char *file, const json_t *server_defaults,
+                       kt_flow **out, kt_diags *diags)
 {
     *out = NULL;
     kt_validate_ctx c = {.doc = doc, .file = file, .diags = diags, .task_ids = json_object()};
     if (!c.task_ids)
         return KT_ENOMEM;
     size_t first = diags ? diags->count : 0;
-    check_flow(&c, root);
+    check_flow(&c, root, server_defaults);
     json_decref(c.task_ids);
     /* The walk visits flow-level checks last; a reader wants the file's errors top to bottom. */
     if (diags && doc && diags->count > first + 1)
@@ -284,6 +286,12 @@ static kt_status build(const json_t *root, const kt_yaml_doc *doc, const char *f
 
 kt_status kt_flow_parse(const char *src, size_t len, const char *file, kt_flow **out, kt_diags *diags)
 {
+    return kt_flow_parse_with_defaults(src, len, file, NULL, out, diags);
+}
+
+kt_status kt_flow_parse_with_defaults(const char *src, size_t len, const char *file, const json_t *server_defaults,
+                                      kt_flow **out, kt_diags *diags)
+{
     kt_yaml_doc **docs = NULL;
     size_t n = 0;
     *out = NULL;
@@ -299,14 +307,14 @@ kt_status kt_flow_parse(const char *src, size_t len, const char *file, kt_flow *
         kt_yaml_docs_free(docs, n);
         return KT_EINVAL;
     }
-    st = build(kt_yaml_doc_root(docs[0]), docs[0], file, out, diags);
+    st = build(kt_yaml_doc_root(docs[0]), docs[0], file, server_defaults, out, diags);
     kt_yaml_docs_free(docs, n);
     return st;
 }
 
 kt_status kt_flow_from_json(const json_t *root, const char *file, kt_flow **out, kt_diags *diags)
 {
-    return build(root, NULL, file, out, diags);
+    return build(root, NULL, file, NULL, out, diags);
 }
 
 void kt_flow_free(kt_flow *f)

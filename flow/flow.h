@@ -15,6 +15,10 @@ typedef struct kt_flow kt_flow;
 /* Parses and validates ONE flow document (src may contain exactly one document). All errors of the file are
  * reported in one pass into diags with file:line:col + property path; returns KT_EINVAL when any. */
 kt_status kt_flow_parse(const char *src, size_t len, const char *file, kt_flow **out, kt_diags *diags);
+/* The same, on a server with plugin defaults in its configuration (conf plugins.defaults, may be NULL): Kestra
+ * injects those too before validating, so they may also supply a required property. */
+kt_status kt_flow_parse_with_defaults(const char *src, size_t len, const char *file, const json_t *server_defaults,
+                                      kt_flow **out, kt_diags *diags);
 /* Validates an already-loaded JSON flow (e.g. from the API's JSON body or the store): the same checks,
  * without positions. */
 kt_status kt_flow_from_json(const json_t *root, const char *file, kt_flow **out, kt_diags *diags);

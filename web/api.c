@@ -85,7 +85,8 @@ kt_status kt_api_flow_load(kt_webserver *w, const char *ns, const char *id, int 
     kt_status st = kt_store_flow_get(w->store, ns, id, revision, row);
     if (st)
         return st;
-    if (kt_flow_parse(row->source, strlen(row->source), "flow.yaml", flow, d) != KT_OK) {
+    if (kt_flow_parse_with_defaults(row->source, strlen(row->source), "flow.yaml", w->plugin_defaults, flow, d) !=
+        KT_OK) {
         *flow = NULL;
         return KT_EINVAL;
     }
@@ -176,6 +177,8 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         return KT_ENOMEM;
     w->store = store;
     w->pending = kt_map_new();
+    if (cfg && json_array_size(cfg->plugin_defaults))
+        w->plugin_defaults = json_incref((json_t *)cfg->plugin_defaults);
     const char *host = cfg && cfg->host ? cfg->host : "0.0.0.0";
     int port = cfg ? cfg->port : 8080;
     kt_status st = kt_http_new(kt_node_loop(node), &w->http);
@@ -228,6 +231,7 @@ fail:
         kt_http_free(w->http);
     }
     kt_map_free(w->pending);
+    json_decref(w->plugin_defaults);
     free(w);
     return st;
 }
@@ -249,5 +253,6 @@ void kt_webserver_free(kt_webserver *w)
         free(p);
     }
     kt_map_free(w->pending);
+    json_decref(w->plugin_defaults);
     free(w);
 }

@@ -14,6 +14,9 @@ typedef struct kt_webserver_config {
     const char *host; /* listen address, default 0.0.0.0 */
     int port;         /* default 8080; 0 = ephemeral */
     const char *public_url; /* kestra.url: base of the "url" field of created executions */
+    /* conf plugins.defaults (may be NULL): a flow is validated with them, as Kestra injects them before
+     * validating, and Webhook triggers are matched with them applied. The webserver keeps its own reference. */
+    const json_t *plugin_defaults;
 } kt_webserver_config;
 
 kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_config *cfg, kt_webserver **out,

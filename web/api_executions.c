@@ -5,6 +5,7 @@
 #include "flow/model.h"
 #include "actors/executor/step.h"
 #include "time/duration.h"
+#include "flow/defaults.h"
 #include "flow/flow.h"
 #include "flow/inputs.h"
 #include "base/clock.h"
@@ -497,6 +498,7 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
     if (st < 0)
         return;
     const json_t *trigger = NULL;
+    json_t *applied = NULL; /* the flow with plugin defaults applied: a trigger's key may come from one */
     if (kt_api_refuse_unrunnable(r, st, f, &d, "Conflict: Cannot execute an invalid flow: ",
                                  "Conflict: Cannot execute a disabled flow"))
         goto done;
@@ -505,7 +507,8 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
                             row.revision);
     size_t i;
     json_t *t;
-    json_array_foreach(kt_flow_triggers(f), i, t) {
+    applied = kt_defaults_apply(kt_flow_json(f), w->plugin_defaults);
+    json_array_foreach(json_object_get(applied ? applied : kt_flow_json(f), "triggers"), i, t) {
         const char *type = json_string_value(json_object_get(t, "type"));
         const char *k = json_string_value(json_object_get(t, "key"));
         if (!type || !k || strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.trigger.Webhook") ||
@@ -561,6 +564,7 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
     }
     kt_api_execution_submit(w, r, ex, 0);
 done:
+    json_decref(applied);
     kt_diags_clear(&d);
     kt_flow_free(f);
     kt_flow_row_clear(&row);

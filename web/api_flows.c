@@ -23,12 +23,12 @@ json_t *kt_api_flow_json(const kt_flow *f, int revision, const char *source)
     return j;
 }
 
-static kt_flow *kt_api_parse_flow(kt_http_req *r, const char *body, size_t len)
+static kt_flow *kt_api_parse_flow(kt_webserver *w, kt_http_req *r, const char *body, size_t len)
 {
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
-    if (kt_flow_parse(body, len, "flow.yaml", &f, &d) != KT_OK) {
+    if (kt_flow_parse_with_defaults(body, len, "flow.yaml", w->plugin_defaults, &f, &d) != KT_OK) {
         if (d.count)
             kt_api_send_diags(r, &d);
         else
@@ -44,7 +44,7 @@ static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, co
 {
     size_t len;
     const char *body = kt_http_body(r, &len);
-    kt_flow *f = kt_api_parse_flow(r, body, len);
+    kt_flow *f = kt_api_parse_flow(w, r, body, len);
     if (!f)
         return;
     char *source = strndup(body, len);
@@ -151,7 +151,7 @@ static json_t *kt_api_validate_one(kt_webserver *w, const char *doc, size_t len,
     json_object_set_new(out, "index", json_integer(index));
     kt_diags_clear(&d);
     kt_flow *f = NULL;
-    if (kt_flow_parse(doc, len, "flow.yaml", &f, &d) != KT_OK) {
+    if (kt_flow_parse_with_defaults(doc, len, "flow.yaml", w->plugin_defaults, &f, &d) != KT_OK) {
         /* Jakarta's ConstraintViolationException message: "path: message" pairs joined with ", " */
         size_t cap = 16;
         for (size_t i = 0; i < d.count; i++)
@@ -287,7 +287,7 @@ void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
         while (b > a && strchr(" \t\r\n", body[b - 1]))
             b--;
         if (b > a) {
-            kt_flow *f = kt_api_parse_flow(r, body + a, b - a);
+            kt_flow *f = kt_api_parse_flow(w, r, body + a, b - a);
             if (!f)
                 goto done;
             flows = realloc(flows, (n + 1) * sizeof *flows);
@@ -374,7 +374,7 @@ static json_t *kt_api_flows_matching(kt_webserver *w, const char *ns_prefix, con
         kt_diags d;
         kt_diags_init(&d);
         kt_flow *f = NULL;
-        if (kt_flow_parse(src, strlen(src), "flow.yaml", &f, &d) == KT_OK)
+        if (kt_flow_parse_with_defaults(src, strlen(src), "flow.yaml", w->plugin_defaults, &f, &d) == KT_OK)
             json_array_append_new(out, kt_api_flow_json(f, (int)json_integer_value(json_object_get(row, "revision")), NULL));
         kt_flow_free(f);
         kt_diags_clear(&d);

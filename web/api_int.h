@@ -35,6 +35,7 @@ struct kt_webserver {
     kt_map *pending; /* corr id (decimal) -> kt_pending */
     uint64_t next_corr;
     char public_url[512];
+    json_t *plugin_defaults; /* the configuration's plugins.defaults, or NULL */
 };
 
 /* ---- api.c: answers and query parameters shared by the handlers -------------------------------- */

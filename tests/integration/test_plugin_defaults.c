@@ -20,10 +20,16 @@ typedef struct fixture {
     kt_it_proc server;
 } fixture;
 
-/* Configuration-level defaults: env for every scripts task (GREETING loses to the flow's default), and a forced
- * Log level that beats even a task's own. */
+/* Configuration-level defaults: env for every scripts task (GREETING loses to the flow's default), a Log message
+ * (loses to the flow's), a forced Log level that beats even a task's own, and a Webhook key. */
 static const char *CONF = "plugins:\n"
                           "  defaults:\n"
+                          "    - type: io.kestra.plugin.core.log.Log\n"
+                          "      values:\n"
+                          "        message: \"config message for {{ task.id }}\"\n"
+                          "    - type: io.kestra.plugin.core.trigger.Webhook\n"
+                          "      values:\n"
+                          "        key: conf-key\n"
                           "    - type: io.kestra.plugin.scripts\n"
                           "      values:\n"
                           "        env:\n"
@@ -82,6 +88,22 @@ static const char *FLOW = "id: defaults\n"
                           "    type: io.kestra.plugin.core.debug.Return\n"
                           "    format: own\n";
 
+static const char *CONF_ONLY = "id: confonly\n"
+                               "namespace: company.team\n"
+                               "tasks:\n"
+                               "  - id: hello\n"
+                               "    type: io.kestra.plugin.core.log.Log\n";
+
+static const char *HOOK = "id: hook\n"
+                          "namespace: company.team\n"
+                          "tasks:\n"
+                          "  - id: hello\n"
+                          "    type: io.kestra.plugin.core.log.Log\n"
+                          "    message: hooked\n"
+                          "triggers:\n"
+                          "  - id: wh\n"
+                          "    type: io.kestra.plugin.core.trigger.Webhook\n";
+
 static void start_server(fixture *f, const char *conf)
 {
     char port[16], data[300], conf_path[300];
@@ -126,8 +148,7 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Creates the flow and runs it to the end (wait=true); the ended execution. */
-static json_t *run_flow(fixture *f, const char *yaml, const char *ns_id)
+static void create_flow(fixture *f, const char *yaml)
 {
     json_t *res = NULL;
     long st = kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", yaml, &res);
@@ -138,6 +159,12 @@ static json_t *run_flow(fixture *f, const char *yaml, const char *ns_id)
     /* Kestra shows the flow as written: the defaults are not folded into the source */
     assert_string_equal(json_string_value(json_object_get(res, "source")), yaml);
     json_decref(res);
+}
+
+/* Creates the flow and runs it to the end (wait=true); the ended execution. */
+static json_t *run_flow(fixture *f, const char *yaml, const char *ns_id)
+{
+    create_flow(f, yaml);
     char path[256];
     snprintf(path, sizeof path, "/api/v1/executions/%s?wait=true", ns_id);
     const char *none[] = {NULL};
@@ -208,6 +235,26 @@ static void test_flow_and_config_defaults(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(ret, "outputs"), "value")), "forced-ret");
     json_decref(logs);
     json_decref(ex);
+
+    /* a flow whose required message only the configuration supplies: saved (Kestra injects every default before
+     * validating), and run with it */
+    ex = run_flow(f, CONF_ONLY, "company.team/confonly");
+    assert_string_equal(state_of(ex), "SUCCESS");
+    logs = logs_of(f, ex);
+    lvl = log_level(logs, "hello", "config message for hello");
+    assert_non_null(lvl);
+    assert_string_equal(lvl, "WARN");
+    json_decref(logs);
+    json_decref(ex);
+
+    /* triggers too: the Webhook key comes from the configuration */
+    create_flow(f, HOOK);
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/webhook/company.team/hook/conf-key",
+                                     "application/json", "{}", &res),
+                     200);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(res, "trigger"), "id")), "wh");
+    json_decref(res);
 }
 
 /* Without a configuration: the flow's own defaults only (the Log that used to fail with "Invalid message type
@@ -243,6 +290,42 @@ static void test_flow_defaults_only(void **state)
     logs = logs_of(f, ex);
     assert_non_null(log_level(logs, "hello", "legacy default"));
     json_decref(logs);
+    json_decref(ex);
+
+    /* without the configuration nothing supplies the message (or the key): refused at save, as Kestra does */
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", CONF_ONLY, &res), 422);
+    char *d = json_dumps(res, 0);
+    assert_non_null(strstr(d, "tasks[0].message: must not be null"));
+    free(d);
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", HOOK, &res), 422);
+    json_decref(res);
+
+    /* a flow-level default reaches a trigger: the Webhook key */
+    static const char *FLOW_HOOK = "id: hook\n"
+                                   "namespace: company.team\n"
+                                   "pluginDefaults:\n"
+                                   "  - type: io.kestra.plugin.core.trigger\n"
+                                   "    values:\n"
+                                   "      key: flow-key-{{ flow.id }}\n"
+                                   "tasks:\n"
+                                   "  - id: hello\n"
+                                   "    type: io.kestra.plugin.core.log.Log\n"
+                                   "    message: hooked\n"
+                                   "triggers:\n"
+                                   "  - id: wh\n"
+                                   "    type: io.kestra.plugin.core.trigger.Webhook\n";
+    create_flow(f, FLOW_HOOK);
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/webhook/company.team/hook/flow-key-hook",
+                                     "application/json", "{}", &res),
+                     200);
+    char id[64];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    ex = kt_it_wait_execution(f->port, id, 10000);
+    assert_non_null(ex);
+    assert_string_equal(state_of(ex), "SUCCESS");
     json_decref(ex);
 }
 
