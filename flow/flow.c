@@ -1,8 +1,8 @@
 /* Flow parsing and save-time validation (KESTRA-model.md §1-4). Everything is checked in one walk so a user
  * sees all the errors of a file at once, each at the line:col of the node it is about: the value for a bad
  * value, the key for an unknown property, the enclosing map for a missing one. This file holds the flow-level
- * checks (root properties, ids, outputs, triggers, SLAs), the cron syntax and the model; the walk over the
- * values, plugins and tasks is flow/validate.c. */
+ * checks (root properties, ids, outputs, triggers, SLAs, types that do not run yet), the cron syntax and the
+ * model; the walk over the values, plugins and tasks is flow/validate.c. */
 #include "flow/flow.h"
 #include "time/cron.h"
 
@@ -148,6 +148,22 @@ static void check_slas(kt_validate_ctx *c, const json_t *v)
     }
 }
 
+/* ---------------------------------------------------------------- types that do not run yet */
+
+/* A flow is refused when it uses a type the catalogue says does not run yet (KT_SUPPORT_NOT_YET): saved, it would
+ * only fail at run time ("not supported by this worker"), so the user learns it at the first step instead. One
+ * error per plugin, on its type, worded like the other constraint violations. */
+static void refuse_not_yet(void *ud, const char *path, const char *type, const kt_task_def *d)
+{
+    if (d->support != KT_SUPPORT_NOT_YET)
+        return;
+    kt_validate_ctx *c = ud;
+    char *tp = kt_validate_child(path, "type");
+    kt_validate_err(c, tp ? tp : path, 0, tp ? tp : path, "%s type '%s' is not supported yet by Kite",
+                    kt_task_kind_name(d), type);
+    free(tp);
+}
+
 /* ---------------------------------------------------------------- the flow */
 
 static const char *const conc_behaviors[] = {"QUEUE", "CANCEL", "FAIL", NULL};
@@ -226,6 +242,7 @@ static void check_flow(kt_validate_ctx *c, const json_t *root, const json_t *ser
     check_outputs(c, json_object_get(root, "outputs"));
     check_triggers(c, json_object_get(root, "triggers"));
     check_slas(c, json_object_get(root, "sla"));
+    kt_task_walk_flow(root, refuse_not_yet, c);
     c->defaults = NULL;
     json_decref(defs);
 }

@@ -3,7 +3,10 @@
  * flows use it. Common properties are not repeated per entry: the validator adds them by kind. */
 #include "flow/tasks.h"
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define P(n, k) {n, k, 0, NULL, NULL}
@@ -254,76 +257,83 @@ static const kt_prop c_multiple[] = {P("id", KT_P_STR), P("window", KT_P_DUR), P
 #define CORE "io.kestra.plugin.core."
 #define LEG "io.kestra.core.tasks."
 #define LCOND "io.kestra.core.models.conditions.types."
-#define TASK(t, al, k, w, p) {t, al, k, w, p}
-#define RUN(t, al, p) {t, al, KT_PLUGIN_RUNNABLE, 1, p}
-#define FLOWABLE(t, al, p) {t, al, KT_PLUGIN_FLOWABLE, 0, p}
-#define TRIG(t, al, p) {t, al, KT_PLUGIN_TRIGGER, 0, p}
-#define COND(n, p) {CORE "condition." n, A(LCOND n "Condition", CORE "condition." n "Condition"), KT_PLUGIN_CONDITION, 0, p}
+#define YES KT_SUPPORT_RUNS
+#define NOT_YET KT_SUPPORT_NOT_YET
+#define IDLE KT_SUPPORT_IDLE
+/* s: does it run (kt_support)? See tasks.h for where the truth is. */
+#define TASK(t, al, k, w, s, p) {t, al, k, w, s, p}
+#define RUN(t, al, s, p) {t, al, KT_PLUGIN_RUNNABLE, 1, s, p}
+#define FLOWABLE(t, al, s, p) {t, al, KT_PLUGIN_FLOWABLE, 0, s, p}
+#define TRIG(t, al, s, p) {t, al, KT_PLUGIN_TRIGGER, 0, s, p}
+#define RUNNER(t, s, p) {t, NULL, KT_PLUGIN_TASK_RUNNER, 0, s, p}
+/* Conditions are not flagged: each is as live as the trigger that evaluates it. */
+#define CONDITION(t, al, p) {t, al, KT_PLUGIN_CONDITION, 0, YES, p}
+#define COND(n, p) CONDITION(CORE "condition." n, A(LCOND n "Condition", CORE "condition." n "Condition"), p)
 
 static const kt_task_def catalogue[] = {
-    FLOWABLE(CORE "flow.Sequential", A(LEG "flows.Sequential"), t_sequential),
-    FLOWABLE(CORE "flow.Parallel", A(LEG "flows.Parallel"), t_parallel),
-    FLOWABLE(CORE "flow.AllowFailure", A(LEG "flows.AllowFailure"), t_sequential),
-    FLOWABLE(CORE "flow.If", A(LEG "flows.If"), t_if),
-    FLOWABLE(CORE "flow.Switch", A(LEG "flows.Switch"), t_switch),
-    FLOWABLE(CORE "flow.ForEach", NULL, t_foreach),
-    FLOWABLE(CORE "flow.EachSequential", A(LEG "flows.EachSequential"), t_each_seq),
-    FLOWABLE(CORE "flow.EachParallel", A(LEG "flows.EachParallel"), t_each_par),
-    FLOWABLE(CORE "flow.Dag", A(LEG "flows.Dag"), t_dag),
-    FLOWABLE(CORE "flow.Pause", A(LEG "flows.Pause"), t_pause),
-    RUN(CORE "flow.Sleep", NULL, t_sleep),
-    TASK(CORE "flow.Subflow", A(LEG "flows.Subflow", LEG "flows.Flow"), KT_PLUGIN_EXECUTABLE, 0, t_subflow),
-    FLOWABLE(CORE "flow.ForEachItem", A(LEG "flows.ForEachItem"), t_foreach_item),
+    FLOWABLE(CORE "flow.Sequential", A(LEG "flows.Sequential"), YES, t_sequential),
+    FLOWABLE(CORE "flow.Parallel", A(LEG "flows.Parallel"), YES, t_parallel),
+    FLOWABLE(CORE "flow.AllowFailure", A(LEG "flows.AllowFailure"), YES, t_sequential),
+    FLOWABLE(CORE "flow.If", A(LEG "flows.If"), YES, t_if),
+    FLOWABLE(CORE "flow.Switch", A(LEG "flows.Switch"), YES, t_switch),
+    FLOWABLE(CORE "flow.ForEach", NULL, YES, t_foreach),
+    FLOWABLE(CORE "flow.EachSequential", A(LEG "flows.EachSequential"), YES, t_each_seq),
+    FLOWABLE(CORE "flow.EachParallel", A(LEG "flows.EachParallel"), YES, t_each_par),
+    FLOWABLE(CORE "flow.Dag", A(LEG "flows.Dag"), YES, t_dag),
+    FLOWABLE(CORE "flow.Pause", A(LEG "flows.Pause"), YES, t_pause),
+    RUN(CORE "flow.Sleep", NULL, YES, t_sleep),
+    TASK(CORE "flow.Subflow", A(LEG "flows.Subflow", LEG "flows.Flow"), KT_PLUGIN_EXECUTABLE, 0, YES, t_subflow),
+    FLOWABLE(CORE "flow.ForEachItem", A(LEG "flows.ForEachItem"), NOT_YET, t_foreach_item),
     TASK(CORE "flow.WorkingDirectory", A(LEG "flows.WorkingDirectory", LEG "flows.Worker"), KT_PLUGIN_FLOWABLE, 1,
-         t_working_dir),
-    FLOWABLE(CORE "flow.Template", A(LEG "flows.Template"), t_template),
-    FLOWABLE(CORE "flow.WaitFor", NULL, t_waitfor),
-    RUN(CORE "log.Log", A(LEG "log.Log"), t_log),
-    RUN(CORE "log.Fetch", A(LEG "log.Fetch"), t_fetch),
-    RUN(CORE "log.PurgeLogs", NULL, t_purge_logs),
-    RUN(CORE "debug.Echo", A(LEG "debugs.Echo"), t_echo),
-    RUN(CORE "debug.Return", A(LEG "debugs.Return"), t_return),
-    RUN(CORE "output.OutputValues", NULL, t_output_values),
-    RUN(CORE "templating.TemplatedTask", A(LEG "templating.TemplatedTask"), t_templated),
-    RUN(CORE "execution.Fail", A(LEG "executions.Fail"), t_fail),
-    TASK(CORE "execution.Labels", A(LEG "executions.Labels"), KT_PLUGIN_EXEC_UPDATE, 0, t_labels),
-    RUN(CORE "execution.Count", A(LEG "executions.Counts"), t_count),
-    RUN(CORE "execution.PurgeExecutions", A(LEG "storages.Purge", CORE "storage.Purge"), t_purge_exec),
-    RUN(CORE "execution.Resume", NULL, t_resume),
-    RUN(CORE "trigger.Toggle", A(LEG "trigger.Toggle"), t_toggle),
-    RUN(CORE "http.Request", A("io.kestra.plugin.fs.http.Request"), t_request),
-    RUN(CORE "http.Download", A("io.kestra.plugin.fs.http.Download"), t_download),
-    RUN(CORE "kv.Set", NULL, t_kv_set),
-    RUN(CORE "kv.Get", NULL, t_kv_get),
-    RUN(CORE "kv.GetKeys", NULL, t_kv_keys),
-    RUN(CORE "kv.Delete", NULL, t_kv_get),
-    RUN(CORE "storage.Concat", A(LEG "storages.Concat"), t_concat),
-    RUN(CORE "storage.DeduplicateItems", A(LEG "storages.DeduplicateItems"), t_dedup),
-    RUN(CORE "storage.Delete", A(LEG "storages.Delete"), t_st_delete),
-    RUN(CORE "storage.FilterItems", A(LEG "storages.FilterItems"), t_filter),
-    RUN(CORE "storage.LocalFiles", A(LEG "storages.LocalFiles"), t_local_files),
+         NOT_YET, t_working_dir),
+    FLOWABLE(CORE "flow.Template", A(LEG "flows.Template"), NOT_YET, t_template),
+    FLOWABLE(CORE "flow.WaitFor", NULL, NOT_YET, t_waitfor),
+    RUN(CORE "log.Log", A(LEG "log.Log"), YES, t_log),
+    RUN(CORE "log.Fetch", A(LEG "log.Fetch"), NOT_YET, t_fetch),
+    RUN(CORE "log.PurgeLogs", NULL, NOT_YET, t_purge_logs),
+    RUN(CORE "debug.Echo", A(LEG "debugs.Echo"), YES, t_echo),
+    RUN(CORE "debug.Return", A(LEG "debugs.Return"), YES, t_return),
+    RUN(CORE "output.OutputValues", NULL, YES, t_output_values),
+    RUN(CORE "templating.TemplatedTask", A(LEG "templating.TemplatedTask"), NOT_YET, t_templated),
+    RUN(CORE "execution.Fail", A(LEG "executions.Fail"), YES, t_fail),
+    TASK(CORE "execution.Labels", A(LEG "executions.Labels"), KT_PLUGIN_EXEC_UPDATE, 0, YES, t_labels),
+    RUN(CORE "execution.Count", A(LEG "executions.Counts"), NOT_YET, t_count),
+    RUN(CORE "execution.PurgeExecutions", A(LEG "storages.Purge", CORE "storage.Purge"), NOT_YET, t_purge_exec),
+    RUN(CORE "execution.Resume", NULL, NOT_YET, t_resume),
+    RUN(CORE "trigger.Toggle", A(LEG "trigger.Toggle"), NOT_YET, t_toggle),
+    RUN(CORE "http.Request", A("io.kestra.plugin.fs.http.Request"), NOT_YET, t_request),
+    RUN(CORE "http.Download", A("io.kestra.plugin.fs.http.Download"), NOT_YET, t_download),
+    RUN(CORE "kv.Set", NULL, NOT_YET, t_kv_set),
+    RUN(CORE "kv.Get", NULL, NOT_YET, t_kv_get),
+    RUN(CORE "kv.GetKeys", NULL, NOT_YET, t_kv_keys),
+    RUN(CORE "kv.Delete", NULL, NOT_YET, t_kv_get),
+    RUN(CORE "storage.Concat", A(LEG "storages.Concat"), NOT_YET, t_concat),
+    RUN(CORE "storage.DeduplicateItems", A(LEG "storages.DeduplicateItems"), NOT_YET, t_dedup),
+    RUN(CORE "storage.Delete", A(LEG "storages.Delete"), NOT_YET, t_st_delete),
+    RUN(CORE "storage.FilterItems", A(LEG "storages.FilterItems"), NOT_YET, t_filter),
+    RUN(CORE "storage.LocalFiles", A(LEG "storages.LocalFiles"), NOT_YET, t_local_files),
     RUN(CORE "storage.PurgeCurrentExecutionFiles", A(LEG "storages.PurgeExecution", CORE "storage.PurgeExecution"),
-        t_none),
-    RUN(CORE "storage.Reverse", A(LEG "storages.Reverse"), t_reverse),
-    RUN(CORE "storage.Size", A(LEG "storages.Size"), t_size),
-    RUN(CORE "storage.Split", A(LEG "storages.Split"), t_split),
-    RUN(CORE "namespace.UploadFiles", NULL, t_ns_upload),
-    RUN(CORE "namespace.DownloadFiles", NULL, t_ns_download),
-    RUN(CORE "namespace.DeleteFiles", NULL, t_ns_delete),
-    RUN(CORE "state.Set", A(LEG "states.Set"), t_state_set),
-    RUN(CORE "state.Get", A(LEG "states.Get"), t_state_get),
-    RUN(CORE "state.Delete", A(LEG "states.Delete"), t_state_get),
-    RUN("io.kestra.plugin.scripts.shell.Commands", NULL, t_commands),
-    RUN("io.kestra.plugin.scripts.shell.Script", NULL, t_script),
-    RUN("io.kestra.plugin.scripts.python.Commands", NULL, t_commands),
-    RUN("io.kestra.plugin.scripts.python.Script", NULL, t_script),
-    {CORE "runner.Process", NULL, KT_PLUGIN_TASK_RUNNER, 0, t_none},
-    {"io.kestra.plugin.scripts.runner.docker.Docker", NULL, KT_PLUGIN_TASK_RUNNER, 0, r_docker},
-    TRIG(CORE "trigger.Schedule", A("io.kestra.core.models.triggers.types.Schedule"), g_schedule),
-    TRIG(CORE "trigger.ScheduleOnDates", NULL, g_schedule_dates),
-    TRIG(CORE "trigger.Flow", A("io.kestra.core.models.triggers.types.Flow"), g_flow),
-    TRIG(CORE "trigger.Webhook", A("io.kestra.core.models.triggers.types.Webhook"), g_webhook),
-    TRIG(CORE "http.Trigger", A("io.kestra.plugin.fs.http.Trigger"), g_http_trigger),
+        NOT_YET, t_none),
+    RUN(CORE "storage.Reverse", A(LEG "storages.Reverse"), NOT_YET, t_reverse),
+    RUN(CORE "storage.Size", A(LEG "storages.Size"), NOT_YET, t_size),
+    RUN(CORE "storage.Split", A(LEG "storages.Split"), NOT_YET, t_split),
+    RUN(CORE "namespace.UploadFiles", NULL, NOT_YET, t_ns_upload),
+    RUN(CORE "namespace.DownloadFiles", NULL, NOT_YET, t_ns_download),
+    RUN(CORE "namespace.DeleteFiles", NULL, NOT_YET, t_ns_delete),
+    RUN(CORE "state.Set", A(LEG "states.Set"), NOT_YET, t_state_set),
+    RUN(CORE "state.Get", A(LEG "states.Get"), NOT_YET, t_state_get),
+    RUN(CORE "state.Delete", A(LEG "states.Delete"), NOT_YET, t_state_get),
+    RUN("io.kestra.plugin.scripts.shell.Commands", NULL, YES, t_commands),
+    RUN("io.kestra.plugin.scripts.shell.Script", NULL, YES, t_script),
+    RUN("io.kestra.plugin.scripts.python.Commands", NULL, YES, t_commands),
+    RUN("io.kestra.plugin.scripts.python.Script", NULL, YES, t_script),
+    RUNNER(CORE "runner.Process", YES, t_none),
+    RUNNER("io.kestra.plugin.scripts.runner.docker.Docker", NOT_YET, r_docker),
+    TRIG(CORE "trigger.Schedule", A("io.kestra.core.models.triggers.types.Schedule"), IDLE, g_schedule),
+    TRIG(CORE "trigger.ScheduleOnDates", NULL, NOT_YET, g_schedule_dates),
+    TRIG(CORE "trigger.Flow", A("io.kestra.core.models.triggers.types.Flow"), IDLE, g_flow),
+    TRIG(CORE "trigger.Webhook", A("io.kestra.core.models.triggers.types.Webhook"), YES, g_webhook),
+    TRIG(CORE "http.Trigger", A("io.kestra.plugin.fs.http.Trigger"), NOT_YET, g_http_trigger),
     COND("ExecutionFlow", c_exec_flow),
     COND("ExecutionNamespace", c_exec_ns),
     COND("ExecutionStatus", c_in_notin),
@@ -338,12 +348,18 @@ static const kt_task_def catalogue[] = {
     COND("DayWeekInMonth", c_day_week_month),
     COND("Weekend", c_date),
     COND("PublicHoliday", c_holiday),
-    {CORE "condition.Expression", A(LCOND "VariableCondition", CORE "condition.ExpressionCondition"),
-     KT_PLUGIN_CONDITION, 0, c_expression},
-    {CORE "condition.FlowCondition", A(LCOND "FlowCondition"), KT_PLUGIN_CONDITION, 0, c_flow_cond},
-    {CORE "condition.FlowNamespaceCondition", A(LCOND "FlowNamespaceCondition"), KT_PLUGIN_CONDITION, 0, c_flow_ns},
-    {CORE "condition.MultipleCondition", A(LCOND "MultipleCondition"), KT_PLUGIN_CONDITION, 0, c_multiple},
+    CONDITION(CORE "condition.Expression", A(LCOND "VariableCondition", CORE "condition.ExpressionCondition"),
+              c_expression),
+    CONDITION(CORE "condition.FlowCondition", A(LCOND "FlowCondition"), c_flow_cond),
+    CONDITION(CORE "condition.FlowNamespaceCondition", A(LCOND "FlowNamespaceCondition"), c_flow_ns),
+    CONDITION(CORE "condition.MultipleCondition", A(LCOND "MultipleCondition"), c_multiple),
 };
+
+const kt_task_def *kt_task_catalogue(size_t *n)
+{
+    *n = sizeof(catalogue) / sizeof(catalogue[0]);
+    return catalogue;
+}
 
 const kt_task_def *kt_task_lookup(const char *type)
 {
@@ -373,4 +389,228 @@ const kt_prop *kt_prop_find(const kt_prop *props, const char *name)
         if (strcmp(props->name, name) == 0)
             return props;
     return NULL;
+}
+
+const char *kt_task_kind_name(const kt_task_def *d)
+{
+    switch (d ? d->kind : KT_PLUGIN_RUNNABLE) {
+    case KT_PLUGIN_TRIGGER:
+        return "trigger";
+    case KT_PLUGIN_CONDITION:
+        return "condition";
+    case KT_PLUGIN_TASK_RUNNER:
+        return "task runner";
+    default:
+        return "task";
+    }
+}
+
+/* ---------------------------------------------------------------- the plugins of a flow */
+
+/* The walk follows the property tables, so it finds plugins exactly where the validator looks for them. The path
+ * is one growing buffer: a step appends, and cutting back to the saved length undoes it. */
+typedef struct kt_walk {
+    kt_task_visit_fn fn;
+    void *ud;
+    char *path;
+    size_t len, cap;
+    int oom;
+} kt_walk;
+
+/* Appends to the path; returns the length to cut back to, or -1 when out of memory (nothing is visited then). */
+static long walk_push(kt_walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static long walk_push(kt_walk *w, const char *fmt, ...)
+{
+    size_t saved = w->len;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(w->path + w->len, w->cap - w->len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            break;
+        if ((size_t)n < w->cap - w->len) {
+            w->len += (size_t)n;
+            return (long)saved;
+        }
+        char *grown = realloc(w->path, w->cap * 2 + (size_t)n);
+        if (!grown)
+            break;
+        w->path = grown;
+        w->cap = w->cap * 2 + (size_t)n;
+    }
+    w->path[saved] = 0;
+    w->oom = 1;
+    return -1;
+}
+
+static void walk_pop(kt_walk *w, long saved)
+{
+    if (saved >= 0) {
+        w->len = (size_t)saved;
+        w->path[w->len] = 0;
+    }
+}
+
+static void walk_plugin(kt_walk *w, const json_t *v, int kind);
+
+/* A key of an object, or an item of an array ("key" at the root, "path.key", "path[i]"). */
+static long walk_key(kt_walk *w, const char *key) { return walk_push(w, "%s%s", w->len ? "." : "", key); }
+static long walk_item(kt_walk *w, size_t i) { return walk_push(w, "[%zu]", i); }
+
+static void walk_list(kt_walk *w, const json_t *v, int kind)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+        long s = walk_item(w, i);
+        if (s >= 0)
+            walk_plugin(w, x, kind);
+        walk_pop(w, s);
+    }
+}
+
+/* Can a value of this kind hold plugins? */
+static int may_hold_plugins(uint8_t kind)
+{
+    return kind == KT_P_TASKS || kind == KT_P_CASES || kind == KT_P_DAG || kind == KT_P_RUNNER ||
+           kind == KT_P_CONDS || kind == KT_P_COND_MAP || kind == KT_P_OBJ || kind == KT_P_OBJ_LIST;
+}
+
+/* The values of o that hold plugins, by the kind of each property in the NULL-terminated tables. */
+static void walk_props(kt_walk *w, const json_t *o, const kt_prop *const *tables)
+{
+    for (int t = 0; tables[t]; t++) {
+        for (const kt_prop *p = tables[t]; p->name; p++) {
+            const json_t *v = json_object_get(o, p->name);
+            if (!v || !may_hold_plugins(p->kind))
+                continue;
+            long s = walk_key(w, p->name);
+            if (s < 0)
+                return;
+            const char *k;
+            json_t *x;
+            size_t i;
+            const kt_prop *sub[] = {p->sub, NULL};
+            switch ((kt_prop_kind)p->kind) {
+            case KT_P_TASKS:
+                walk_list(w, v, KT_PLUGIN_RUNNABLE);
+                break;
+            case KT_P_CONDS:
+                walk_list(w, v, KT_PLUGIN_CONDITION);
+                break;
+            case KT_P_RUNNER:
+                walk_plugin(w, v, KT_PLUGIN_TASK_RUNNER);
+                break;
+            case KT_P_CASES:
+            case KT_P_COND_MAP:
+                json_object_foreach((json_t *)v, k, x) {
+                    long s2 = walk_key(w, k);
+                    if (s2 < 0)
+                        break;
+                    if (p->kind == KT_P_CASES)
+                        walk_list(w, x, KT_PLUGIN_RUNNABLE);
+                    else
+                        walk_plugin(w, x, KT_PLUGIN_CONDITION);
+                    walk_pop(w, s2);
+                }
+                break;
+            case KT_P_DAG:
+                json_array_foreach(v, i, x) {
+                    long s2 = walk_item(w, i);
+                    long s3 = s2 >= 0 ? walk_key(w, "task") : -1;
+                    if (s3 >= 0)
+                        walk_plugin(w, json_object_get(x, "task"), KT_PLUGIN_RUNNABLE);
+                    walk_pop(w, s2);
+                }
+                break;
+            case KT_P_OBJ:
+                if (p->sub && json_is_object(v))
+                    walk_props(w, v, sub);
+                break;
+            case KT_P_OBJ_LIST:
+                json_array_foreach(v, i, x) {
+                    long s2 = walk_item(w, i);
+                    if (s2 >= 0 && p->sub && json_is_object(x))
+                        walk_props(w, x, sub);
+                    walk_pop(w, s2);
+                }
+                break;
+            default:
+                break;
+            }
+            walk_pop(w, s);
+        }
+    }
+}
+
+/* kind: KT_PLUGIN_RUNNABLE stands for any task kind, as a task list accepts all of them. */
+static void walk_plugin(kt_walk *w, const json_t *v, int kind)
+{
+    const char *type = json_string_value(json_object_get(v, "type"));
+    const kt_task_def *d = kt_task_lookup(type);
+    if (!d || w->oom)
+        return;
+    int is_task = d->kind <= KT_PLUGIN_EXEC_UPDATE;
+    if (kind == KT_PLUGIN_RUNNABLE ? !is_task : d->kind != kind)
+        return; /* a plugin of another kind here: the validator says "Invalid type" */
+    w->fn(w->ud, w->path, type, d);
+    const kt_prop *common = d->kind == KT_PLUGIN_FLOWABLE  ? common_flowable /* errors */
+                            : d->kind == KT_PLUGIN_TRIGGER ? common_trigger  /* conditions */
+                                                           : NULL;
+    const kt_prop *tables[] = {d->props, common, NULL};
+    walk_props(w, v, tables);
+}
+
+void kt_task_walk_flow(const json_t *flow, kt_task_visit_fn fn, void *ud)
+{
+    static const kt_prop o_listener[] = {P("conditions", KT_P_CONDS), P("tasks", KT_P_TASKS), END};
+    static const kt_prop flow_plugins[] = {P("tasks", KT_P_TASKS), P("errors", KT_P_TASKS),
+                                           PO("listeners", KT_P_OBJ_LIST, 0, o_listener), END};
+    kt_walk w = {.fn = fn, .ud = ud, .cap = 256};
+    w.path = malloc(w.cap);
+    if (!w.path || !json_is_object(flow)) {
+        free(w.path);
+        return;
+    }
+    w.path[0] = 0;
+    const kt_prop *tables[] = {flow_plugins, NULL};
+    walk_props(&w, flow, tables);
+    long s = walk_key(&w, "triggers");
+    if (s >= 0)
+        walk_list(&w, json_object_get(flow, "triggers"), KT_PLUGIN_TRIGGER);
+    free(w.path);
+}
+
+typedef struct kt_unsupported {
+    json_t *seen;
+    char *buf;
+    size_t cap, len;
+} kt_unsupported;
+
+static void collect_unsupported(void *ud, const char *path, const char *type, const kt_task_def *d)
+{
+    (void)path;
+    kt_unsupported *u = ud;
+    if (d->support != KT_SUPPORT_NOT_YET || json_object_get(u->seen, type))
+        return;
+    json_object_set_new(u->seen, type, json_true());
+    if (u->cap == 0)
+        return;
+    int n = snprintf(u->buf + u->len, u->cap - u->len, "%s%s", u->len ? ", " : "", type);
+    if (n > 0) /* when it did not fit, buf is full and stays so */
+        u->len = u->len + (size_t)n < u->cap ? u->len + (size_t)n : u->cap - 1;
+}
+
+size_t kt_task_unsupported_in_flow(const json_t *flow, char *buf, size_t cap)
+{
+    kt_unsupported u = {.seen = json_object(), .buf = buf, .cap = cap};
+    if (cap)
+        buf[0] = 0;
+    if (!u.seen)
+        return 0;
+    kt_task_walk_flow(flow, collect_unsupported, &u);
+    size_t n = json_object_size(u.seen);
+    json_decref(u.seen);
+    return n;
 }

@@ -5,7 +5,10 @@
 #ifndef KT_FLOW_TASKS_H
 #define KT_FLOW_TASKS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 /* What a property's YAML value must look like. */
 typedef enum kt_prop_kind {
@@ -60,14 +63,28 @@ typedef enum kt_plugin_kind {
     KT_PLUGIN_TASK_RUNNER,
 } kt_plugin_kind;
 
+/* Whether Kite does what a type asks. The truth is the code that acts on it, which the catalogue must follow:
+ * the worker's implementations (actors/worker: kt_worker_find_impl, kt_task_runner_available), the flowables,
+ * Subflow and Labels the executor handles (actors/executor/step.c), the Webhook endpoint (web/). The unit test
+ * tests/unit/actors/test_catalogue.c checks the task and task-runner flags against the worker and the executor. */
+typedef enum kt_support {
+    KT_SUPPORT_RUNS,    /* runs (tasks, task runners), acts (Webhook), or is evaluated by what holds it (conditions) */
+    KT_SUPPORT_NOT_YET, /* a flow using it is refused when saved: "... is not supported yet by Kite" */
+    KT_SUPPORT_IDLE,    /* accepted though nothing acts on it yet: the Schedule and Flow triggers, until the
+                           scheduler exists (issue 8); refusing them would refuse most real flows meanwhile */
+} kt_support;
+
 typedef struct kt_task_def {
     const char *type;             /* canonical class name */
     const char *const *aliases;   /* NULL-terminated, may be NULL */
     uint8_t kind;                 /* kt_plugin_kind */
     uint8_t to_worker;            /* sent to a worker as a job (runnables and WorkingDirectory) */
+    uint8_t support;              /* kt_support */
     const kt_prop *props;         /* own properties, {NULL}-terminated (common ones are implied by kind) */
 } kt_task_def;
 
+/* The whole catalogue, *n entries (for tests and listings). */
+const kt_task_def *kt_task_catalogue(size_t *n);
 /* Looks a type up by canonical name or alias; NULL when unknown. */
 const kt_task_def *kt_task_lookup(const char *type);
 /* Canonical type for a task/trigger type name (legacy io.kestra.core.tasks.* aliases -> io.kestra.plugin.core.*);
@@ -79,6 +96,20 @@ const kt_prop *kt_task_flowable_props(void);
 const kt_prop *kt_task_trigger_common_props(void);
 /* Finds name in a {NULL}-terminated property table. */
 const kt_prop *kt_prop_find(const kt_prop *props, const char *name);
+
+/* Every plugin a flow document uses, in the places the property tables give plugins (tasks at any depth, errors,
+ * listeners, Dag entries, Switch cases, triggers, conditions, task runners; never pluginDefaults nor variables),
+ * depth first in document order. fn gets the plugin's path in the validator's notation ("tasks[0].then[1]",
+ * "tasks[2].taskRunner", "triggers[0]"), its type as written and its catalogue entry; unknown types and
+ * malformed parts (the validator reports those) are skipped. */
+typedef void (*kt_task_visit_fn)(void *ud, const char *path, const char *type, const kt_task_def *d);
+void kt_task_walk_flow(const json_t *flow, kt_task_visit_fn fn, void *ud);
+/* The distinct types, as written, of the plugins of a flow document that do not run yet (KT_SUPPORT_NOT_YET),
+ * joined with ", " into buf (always terminated, truncated to cap); returns how many there are. Save-time
+ * validation refuses such a flow; the acceptance table skips its rows, with this list as the reason. */
+size_t kt_task_unsupported_in_flow(const json_t *flow, char *buf, size_t cap);
+/* "task", "trigger", "condition", "task runner": how a message names a plugin of this kind. */
+const char *kt_task_kind_name(const kt_task_def *d);
 
 /* Enum value lists shared with the validator. */
 extern const char *const kt_enum_log_levels[];

@@ -28,6 +28,12 @@ void kt_task_logf(kt_task_run *r, const char *level, const char *fmt, ...) __att
 /* Ends the attempt: state SUCCESS, WARNING, FAILED or KILLED; outputs (stolen, may be NULL). */
 void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs);
 
+/* The implementation of a task type (canonical or alias); NULL when this worker cannot run it. The catalogue's
+ * KT_SUPPORT_RUNS flag (flow/tasks.h) must say the same: tests/unit/actors/test_catalogue.c checks it. */
+const kt_task_impl *kt_worker_find_impl(const char *type);
+/* 1 when script tasks can run with this taskRunner type (only the Process runner). */
+int kt_task_runner_available(const char *runner_type);
+
 /* Task families (one file each). */
 extern const kt_task_impl kt_task_log_impl, kt_task_return_impl, kt_task_output_values_impl, kt_task_echo_impl;
 extern const kt_task_impl kt_task_fail_impl, kt_task_sleep_impl;

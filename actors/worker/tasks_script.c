@@ -346,13 +346,18 @@ static const char *kt_python_binary(void)
     return found = "python3";
 }
 
+int kt_task_runner_available(const char *runner_type)
+{
+    return !strcmp(runner_type, "io.kestra.plugin.core.runner.Process");
+}
+
 static void kt_proc_start(kt_task_run *r, const char *main_prop)
 {
     char err[512] = "";
     const json_t *props = kt_task_props(r);
     json_t *runner = json_object_get(props, "taskRunner");
     const char *rtype = json_string_value(json_object_get(runner, "type"));
-    if (rtype && strcmp(rtype, "io.kestra.plugin.core.runner.Process")) {
+    if (rtype && !kt_task_runner_available(rtype)) {
         kt_task_logf(r, "ERROR", "Task runner '%s' is not available on this worker: use io.kestra.plugin.core.runner.Process",
                      rtype);
         kt_task_finish(r, "FAILED", NULL);

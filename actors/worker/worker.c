@@ -66,7 +66,7 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_python_commands_impl, &kt_task_python_script_impl,
 };
 
-static const kt_task_impl *kt_worker_impl(const char *type)
+const kt_task_impl *kt_worker_find_impl(const char *type)
 {
     const char *canonical = kt_task_canonical_type(type);
     for (size_t i = 0; i < sizeof kt_task_impls / sizeof *kt_task_impls; i++)
@@ -207,7 +207,7 @@ static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
     kt_map_put(w->running, r->key, r, NULL);
     r->started_us = kt_now_us();
     const char *type = json_string_value(json_object_get(r->job.task, "type"));
-    r->impl = type ? kt_worker_impl(type) : NULL;
+    r->impl = type ? kt_worker_find_impl(type) : NULL;
     json_t *timeout = json_object_get(r->job.task, "timeout");
     int64_t us = 0;
     if (timeout && (kt_duration_from_json(timeout, &us) || us <= 0)) {

@@ -172,6 +172,62 @@ static void test_flow_invalid(void **state)
     json_decref(res);
 }
 
+/* A flow using a type that does not run yet (flow/tasks.h KT_SUPPORT_NOT_YET) is refused by every path that saves
+ * one, with a constraint violation that names the type at its line:col; nothing is written. */
+static void test_flow_type_not_supported_yet(void **state)
+{
+    fixture *f = *state;
+    json_t *res = NULL;
+    const char *http = "id: http\nnamespace: company.team\ntasks:\n  - id: get\n"
+                       "    type: io.kestra.plugin.core.http.Request\n    uri: https://example.com\n";
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", http, &res), 422);
+    assert_string_equal(json_string_value(json_object_get(res, "message")),
+                        "Invalid entity: tasks[0].type: task type 'io.kestra.plugin.core.http.Request' is not "
+                        "supported yet by Kite (at line 5, column 11)");
+    json_t *errors = json_object_get(json_object_get(res, "_embedded"), "errors");
+    assert_int_equal(json_array_size(errors), 1);
+    json_t *e0 = json_array_get(errors, 0);
+    assert_string_equal(json_string_value(json_object_get(e0, "path")), "tasks[0].type");
+    assert_int_equal(json_integer_value(json_object_get(e0, "line")), 5);
+    assert_int_equal(json_integer_value(json_object_get(e0, "column")), 11);
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/company.team/http", NULL, NULL, &res), 404);
+    json_decref(res);
+
+    /* update: the saved revision stays */
+    create_flow(f, "id: kv\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
+                   "    message: x\n");
+    const char *kv = "id: kv\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.kv.Set\n"
+                     "    key: k\n    value: v\n";
+    assert_int_equal(kt_it_http_json("PUT", f->port, "/api/v1/flows/company.team/kv", "application/x-yaml", kv, &res),
+                     422);
+    assert_non_null(strstr(json_string_value(json_object_get(res, "message")),
+                           "task type 'io.kestra.plugin.core.kv.Set' is not supported yet by Kite"));
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/company.team/kv", NULL, NULL, &res), 200);
+    assert_int_equal(json_integer_value(json_object_get(res, "revision")), 1);
+    json_decref(res);
+
+    /* namespace update: one refused document refuses the whole body, under its legacy name */
+    const char *body = "id: one\nnamespace: team.wf\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
+                       "    message: 1\n---\nid: two\nnamespace: team.wf\ntasks:\n  - id: w\n"
+                       "    type: io.kestra.core.tasks.flows.Worker\n    tasks:\n      - id: t\n"
+                       "        type: io.kestra.plugin.core.debug.Return\n";
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows/team.wf", "application/x-yaml", body, &res), 422);
+    assert_non_null(strstr(json_string_value(json_object_get(res, "message")),
+                           "task type 'io.kestra.core.tasks.flows.Worker' is not supported yet by Kite"));
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/team.wf/one", NULL, NULL, &res), 404);
+    json_decref(res);
+
+    /* validate says the same, as a constraint */
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows/validate", "application/x-yaml", http, &res), 200);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "constraints")),
+                        "tasks[0].type: task type 'io.kestra.plugin.core.http.Request' is not supported yet by Kite "
+                        "(at line 5, column 11)");
+    json_decref(res);
+}
+
 static void test_flow_namespace_update(void **state)
 {
     fixture *f = *state;
@@ -618,6 +674,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_flow_crud, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_type_not_supported_yet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_validate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_namespace_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_execution_end_to_end, setup, teardown),
