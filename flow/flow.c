@@ -152,16 +152,27 @@ static void check_slas(kt_validate_ctx *c, const json_t *v)
 
 /* A flow is refused when it uses a type the catalogue says does not run yet (KT_SUPPORT_NOT_YET): saved, it would
  * only fail at run time ("not supported by this worker"), so the user learns it at the first step instead. One
- * error per plugin, on its type, worded like the other constraint violations. */
+ * error per plugin, on its type, worded like the other constraint violations. The walk is over the flow with its
+ * plugin defaults applied, as the executor runs it: a default may give script tasks a Docker task runner; that
+ * error lands on the task, and says where the runner came from. */
 static void refuse_not_yet(void *ud, const char *path, const char *type, const kt_task_def *d)
 {
     if (d->support != KT_SUPPORT_NOT_YET)
         return;
     kt_validate_ctx *c = ud;
     char *tp = kt_validate_child(path, "type");
-    kt_validate_err(c, tp ? tp : path, 0, tp ? tp : path, "%s type '%s' is not supported yet by Kite",
-                    kt_task_kind_name(d), type);
+    int line, col;
+    int from_defaults = c->doc && tp && kt_yaml_doc_pos(c->doc, tp, &line, &col) != 0;
+    kt_validate_err(c, tp ? tp : path, 0, tp ? tp : path, "%s type '%s' is not supported yet by Kite%s",
+                    kt_task_kind_name(d), type, from_defaults ? " (set by plugin defaults)" : "");
     free(tp);
+}
+
+static void check_not_yet(kt_validate_ctx *c, const json_t *root, const json_t *server_defaults)
+{
+    json_t *applied = json_array_size(c->defaults) ? kt_defaults_apply(root, server_defaults) : NULL;
+    kt_task_walk_flow(applied ? applied : root, refuse_not_yet, c);
+    json_decref(applied);
 }
 
 /* ---------------------------------------------------------------- the flow */
@@ -242,7 +253,7 @@ static void check_flow(kt_validate_ctx *c, const json_t *root, const json_t *ser
     check_outputs(c, json_object_get(root, "outputs"));
     check_triggers(c, json_object_get(root, "triggers"));
     check_slas(c, json_object_get(root, "sla"));
-    kt_task_walk_flow(root, refuse_not_yet, c);
+    check_not_yet(c, root, server_defaults);
     c->defaults = NULL;
     json_decref(defs);
 }

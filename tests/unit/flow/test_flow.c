@@ -263,6 +263,13 @@ static const struct bad_case {
                                     "    commands: [ls]\n    taskRunner:\n      type: io.kestra.plugin.scripts.runner.docker.Docker\n",
      8, 13, "tasks[0].taskRunner.type",
      "task runner type 'io.kestra.plugin.scripts.runner.docker.Docker' is not supported yet by Kite"},
+    {"not yet: Docker runner from pluginDefaults", "id: a\nnamespace: b\npluginDefaults:\n  - type: io.kestra.plugin.scripts.shell\n"
+                                                  "    values:\n      taskRunner:\n"
+                                                  "        type: io.kestra.plugin.scripts.runner.docker.Docker\n"
+                                                  "tasks:\n  - id: t\n    type: io.kestra.plugin.scripts.shell.Commands\n"
+                                                  "    commands: [ls]\n",
+     9, 5, "tasks[0].taskRunner.type",
+     "task runner type 'io.kestra.plugin.scripts.runner.docker.Docker' is not supported yet by Kite (set by plugin defaults)"},
     {"not yet: ScheduleOnDates", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
                                  "triggers:\n  - id: d\n    type: io.kestra.plugin.core.trigger.ScheduleOnDates\n"
                                  "    dates: [\"2030-01-01T00:00:00Z\"]\n",
@@ -474,7 +481,44 @@ static void test_supported_types_accepted(void **state)
     assert_int_equal(kt_task_unsupported_in_flow(kt_flow_json(f), list, sizeof list), 0);
     assert_string_equal(list, "");
     kt_flow_free(f);
+    /* a default Docker runner under the task's own Process runner (not forced: the task's type wins) */
+    src = "id: a\nnamespace: b\npluginDefaults:\n  - type: io.kestra.plugin.scripts\n    values:\n      taskRunner:\n"
+          "        type: io.kestra.plugin.scripts.runner.docker.Docker\n"
+          "tasks:\n  - id: s\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [\"true\"]\n"
+          "    taskRunner:\n      type: io.kestra.plugin.core.runner.Process\n";
+    if (kt_flow_parse(src, strlen(src), "ok.yml", &f, &dg) != KT_OK) {
+        char *m = kt_diags_format(&dg);
+        fail_msg("refused:\n%s", m ? m : "");
+    }
+    kt_flow_free(f);
     kt_diags_clear(&dg);
+}
+
+/* The server's plugin defaults (configuration plugins.defaults) count too: the executor applies them as well. */
+static void test_server_defaults_docker_runner(void **state)
+{
+    (void)state;
+    json_t *conf = json_loads("[{\"type\": \"io.kestra.plugin.scripts\", \"values\": {\"taskRunner\": "
+                              "{\"type\": \"io.kestra.plugin.scripts.runner.docker.Docker\"}}}]",
+                              0, NULL);
+    assert_non_null(conf);
+    const char *src = "id: a\nnamespace: b\ntasks:\n  - id: l\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+                      "  - id: s\n    type: io.kestra.plugin.scripts.python.Script\n    script: print(1)\n";
+    kt_diags dg;
+    kt_diags_init(&dg);
+    kt_flow *f = NULL;
+    assert_int_equal(kt_flow_parse(src, strlen(src), "s.yml", &f, &dg), KT_OK); /* no server defaults */
+    kt_flow_free(f);
+    assert_int_equal(kt_flow_parse_with_defaults(src, strlen(src), "s.yml", conf, &f, &dg), KT_EINVAL);
+    assert_null(f);
+    assert_int_equal(dg.count, 1);
+    assert_string_equal(dg.items[0].path, "tasks[1].taskRunner.type");
+    assert_int_equal(dg.items[0].line, 7);
+    assert_int_equal(dg.items[0].col, 5);
+    assert_string_equal(dg.items[0].message, "task runner type 'io.kestra.plugin.scripts.runner.docker.Docker' is not "
+                                             "supported yet by Kite (set by plugin defaults)");
+    kt_diags_clear(&dg);
+    json_decref(conf);
 }
 
 /* kt_task_unsupported_in_flow: each type once, as written, in document order; the count even when buf is short. */
@@ -512,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_canonical_types),         cmocka_unit_test(test_cron),
         cmocka_unit_test(test_plugin_defaults_satisfy_required),
         cmocka_unit_test(test_supported_types_accepted), cmocka_unit_test(test_unsupported_list),
+        cmocka_unit_test(test_server_defaults_docker_runner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
