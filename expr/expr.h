@@ -40,6 +40,11 @@ void kt_tmpl_free(kt_tmpl *t);
 /* The source the template was compiled from (NUL-terminated copy). */
 const char *kt_tmpl_source(const kt_tmpl *t);
 
+/* 1 when the template calls `function(...)` somewhere (macros and blocks included), from its syntax tree: lets a
+ * caller decide once, when it compiles a template, whether a costly context entry is needed to render it. A call
+ * hidden in a string rendered at run time (`render(...)`) is not seen. */
+int kt_tmpl_calls(const kt_tmpl *t, const char *function);
+
 /* 1 if s contains "{{" or "{%" (i.e. needs rendering); lets callers skip plain strings for free. */
 int kt_expr_is_template(const char *s);
 

@@ -344,6 +344,35 @@ void kt_tmpl_free(kt_tmpl *t)
 
 const char *kt_tmpl_source(const kt_tmpl *t) { return t->src; }
 
+static int kx_node_calls(const kx_node *n, const char *function)
+{
+    if (!n)
+        return 0;
+    if (n->type == KX_N_CALL && n->s && !strcmp(n->s, function))
+        return 1;
+    if (kx_node_calls(n->a, function) || kx_node_calls(n->b, function) || kx_node_calls(n->c, function))
+        return 1;
+    for (int i = 0; i < n->nkids; i++)
+        if ((n->kids && kx_node_calls(n->kids[i], function)) || (n->kids2 && kx_node_calls(n->kids2[i], function)))
+            return 1;
+    return 0;
+}
+
+int kt_tmpl_calls(const kt_tmpl *t, const char *function)
+{
+    if (!t || !function)
+        return 0;
+    if (kx_node_calls(t->root, function))
+        return 1;
+    for (int i = 0; i < t->nmacros; i++)
+        if (kx_node_calls(t->macros[i], function))
+            return 1;
+    for (int i = 0; i < t->nblocks; i++)
+        if (kx_node_calls(t->blocks[i], function))
+            return 1;
+    return 0;
+}
+
 static int run(const kt_tmpl *t, const json_t *ctx, kt_buf *out, int typed, json_t **typed_val, kx_err *e, int depth)
 {
     kx_env env = {.ctx = ctx && json_is_object(ctx) ? ctx : NULL, .nscopes = 1, .tmpl = t, .err = e, .depth = depth};

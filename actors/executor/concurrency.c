@@ -1,6 +1,6 @@
-/* Flow concurrency (KESTRA-execution.md §2.14): `concurrency: {limit, behavior}` checked once, when a CREATED
- * execution is taken in. It counts executions across the flow, so it lives in the actor, which holds every
- * unfinished execution, not in the per-execution state machine. */
+/* Flow concurrency (KESTRA-execution.md §2.14): the facts it needs. How many executions of a flow hold a slot is a
+ * count across executions, which only the actor has (it holds every unfinished one); what that count means for an
+ * execution (run, QUEUED, CANCELLED, FAILED) is decided by the step (KT_EV_ADMIT, KT_EV_UNQUEUE in step_events.c). */
 #include "actors/executor/executor_int.h"
 #include "flow/model.h"
 #include "base/clock.h"
@@ -15,7 +15,8 @@ static int kt_same_flow(const json_t *a, const json_t *b)
     return na && nb && fa && fb && !strcmp(na, nb) && !strcmp(fa, fb);
 }
 
-/* Executions of the flow that count against the limit: RUNNING or PAUSED. */
+/* Executions of the flow that hold a slot: RUNNING or PAUSED, and QUEUED ones already told to run (their UNQUEUE is
+ * on its way), so two ends in one turn release two different executions. */
 static long kt_running_of(kt_executor *ex, const json_t *execution)
 {
     long n = 0;
@@ -25,43 +26,27 @@ static long kt_running_of(kt_executor *ex, const json_t *execution)
     while (kt_map_next(ex->runs, &pos, &key, &val)) {
         kt_run *r = val;
         const char *st = kt_state_current(r->execution);
-        if (r->execution != execution && kt_same_flow(r->execution, execution) && st &&
-            (!strcmp(st, "RUNNING") || !strcmp(st, "PAUSED")))
+        if (r->execution == execution || !st || !kt_same_flow(r->execution, execution))
+            continue;
+        if (!strcmp(st, "RUNNING") || !strcmp(st, "PAUSED") || (!strcmp(st, "QUEUED") && r->unqueue_sent))
             n++;
     }
     return n;
 }
 
-int kt_executor_concurrency_admit(kt_executor *ex, kt_run *run)
+void kt_executor_admit(kt_executor *ex, kt_run *run)
 {
-    const json_t *c = json_object_get(run->flow.flow, "concurrency");
-    json_t *limit = json_object_get(c, "limit");
-    if (!json_is_integer(limit) || json_integer_value(limit) < 1)
-        return 1;
-    long running = kt_running_of(ex, run->execution);
-    if (running < json_integer_value(limit))
-        return 1;
-    const char *behavior = json_string_value(json_object_get(c, "behavior"));
-    json_t *state = json_object_get(run->execution, "state");
-    int64_t now = kt_now_us();
-    char msg[256];
-    if (behavior && !strcmp(behavior, "CANCEL")) {
-        kt_state_set(state, "CANCELLED", now);
-    } else if (behavior && !strcmp(behavior, "FAIL")) {
-        kt_executor_log(ex, run->execution, NULL, 0, "ERROR", "Flow is FAILED due to concurrency limit exceeded");
-        kt_state_set(state, "FAILED", now);
-    } else {
-        snprintf(msg, sizeof msg, "Flow is queued due to concurrency limit exceeded, %ld running(s)", running);
-        kt_executor_log(ex, run->execution, NULL, 0, "INFO", msg);
-        kt_state_set(state, "QUEUED", now);
-    }
-    kt_executor_mark_dirty(ex, run);
-    return 0;
+    /* counted only for a flow with a limit: the scan is over every unfinished execution */
+    kt_exec_event ev = {.kind = KT_EV_ADMIT, .now_us = kt_now_us()};
+    if (kt_exec_concurrency_limit(run->flow.flow) && kt_state_current(run->execution) &&
+        !strcmp(kt_state_current(run->execution), "CREATED"))
+        ev.running = kt_running_of(ex, run->execution);
+    kt_executor_apply(ex, run, &ev);
 }
 
-void kt_executor_concurrency_release(kt_executor *ex, const json_t *ended)
+/* The oldest QUEUED execution of the flow not told to run yet, or NULL. */
+static kt_run *kt_oldest_queued(kt_executor *ex, const json_t *of)
 {
-    const json_t *flow_json = NULL;
     kt_run *oldest = NULL;
     int64_t oldest_at = 0;
     size_t pos = 0;
@@ -70,7 +55,7 @@ void kt_executor_concurrency_release(kt_executor *ex, const json_t *ended)
     while (kt_map_next(ex->runs, &pos, &key, &val)) {
         kt_run *r = val;
         const char *st = kt_state_current(r->execution);
-        if (!st || strcmp(st, "QUEUED") || !kt_same_flow(r->execution, ended))
+        if (!st || strcmp(st, "QUEUED") || r->unqueue_sent || !kt_same_flow(r->execution, of))
             continue;
         int64_t at = 0;
         const json_t *h = json_object_get(json_object_get(r->execution, "state"), "histories");
@@ -78,19 +63,25 @@ void kt_executor_concurrency_release(kt_executor *ex, const json_t *ended)
         if (!oldest || at < oldest_at) {
             oldest = r;
             oldest_at = at;
-            flow_json = r->flow.flow;
         }
     }
-    if (!oldest)
-        return;
-    json_t *limit = json_object_get(json_object_get(flow_json, "concurrency"), "limit");
-    if (json_is_integer(limit) && kt_running_of(ex, oldest->execution) >= json_integer_value(limit))
-        return;
-    /* popped and run without a new check, through a message so it gets a drain pass and commit of its own */
-    kt_outmsg o;
-    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
-    kt_msg_exec_command body = {.execution_id = (char *)json_string_value(json_object_get(oldest->execution, "id")),
-                                .taskrun_id = "", .command = "UNQUEUE"};
-    kt_msg_encode_exec_command(&o, &body);
-    kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+    return oldest;
+}
+
+void kt_executor_concurrency_release(kt_executor *ex, const json_t *ended)
+{
+    kt_run *next;
+    while ((next = kt_oldest_queued(ex, ended))) {
+        long limit = kt_exec_concurrency_limit(next->flow.flow);
+        if (limit && kt_running_of(ex, next->execution) >= limit)
+            return;
+        /* its turn: through a message, so the change gets a drain pass and a commit of its own */
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+        kt_msg_exec_command body = {.execution_id = (char *)json_string_value(json_object_get(next->execution, "id")),
+                                    .taskrun_id = "", .command = "UNQUEUE"};
+        kt_msg_encode_exec_command(&o, &body);
+        kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+        next->unqueue_sent = 1;
+    }
 }

@@ -37,14 +37,55 @@ void kt_executor_drop_job(kt_executor *ex, const char *taskrun_id)
     j->worker = -2;
 }
 
-/* errorLogs() (KESTRA-expressions.md): the execution's ERROR logs, oldest first, at most 25, for a task that uses the
- * function; written ones from the store, this turn's from memory. NULL when the task does not use it. */
-static json_t *kt_executor_error_logs_for(kt_executor *ex, kt_run *run, const json_t *task)
+/* ---- errorLogs() --------------------------------------------------------------------------------- */
+
+static int kt_str_calls_error_logs(const char *s, kt_tmpl_cache *templates)
 {
-    char *text = task ? json_dumps(task, JSON_COMPACT) : NULL;
-    int uses = text && strstr(text, "errorLogs");
-    free(text);
-    if (!uses)
+    const kt_tmpl *t;
+    kt_expr_error e;
+    /* a template that does not compile renders to its error later: it needs no logs */
+    return kt_expr_is_template(s) && kt_tmpl_cache_get(templates, s, &t, &e) == KT_OK && kt_tmpl_calls(t, "errorLogs");
+}
+
+/* 1 when a template in v (a task's JSON: strings and map keys, as rendering sees them) calls errorLogs(). */
+static int kt_json_calls_error_logs(const json_t *v, kt_tmpl_cache *templates)
+{
+    if (json_is_string(v))
+        return kt_str_calls_error_logs(json_string_value(v), templates);
+    size_t i;
+    const char *k;
+    json_t *x;
+    if (json_is_array(v))
+        json_array_foreach(v, i, x) if (kt_json_calls_error_logs(x, templates)) return 1;
+    if (json_is_object(v))
+        json_object_foreach((json_t *)v, k, x) if (kt_str_calls_error_logs(k, templates) ||
+                                                    kt_json_calls_error_logs(x, templates)) return 1;
+    return 0;
+}
+
+kt_map *kt_executor_error_logs_tasks(const kt_map *tasks, kt_tmpl_cache *templates)
+{
+    kt_map *uses = NULL;
+    size_t pos = 0;
+    const char *id;
+    void *task;
+    while (templates && kt_map_next(tasks, &pos, &id, &task)) {
+        if (!kt_json_calls_error_logs(task, templates))
+            continue;
+        if (!uses)
+            uses = kt_map_new();
+        if (uses)
+            kt_map_put(uses, id, (void *)1, NULL);
+    }
+    return uses;
+}
+
+/* errorLogs() (KESTRA-expressions.md): the execution's ERROR logs, oldest first, at most 25, for a task that uses the
+ * function (known from its flow revision, see kt_executor_error_logs_tasks); written ones from the store, this turn's
+ * from memory. NULL when the task does not use it. */
+static json_t *kt_executor_error_logs_for(kt_executor *ex, kt_run *run, const char *task_id)
+{
+    if (!run->entry || !run->entry->error_logs || !kt_map_get(run->entry->error_logs, task_id))
         return NULL;
     const char *eid = json_string_value(json_object_get(run->execution, "id"));
     kt_log_filter f = {.min_level = "ERROR", .attempt = -1};
@@ -66,14 +107,16 @@ static json_t *kt_executor_error_logs_for(kt_executor *ex, kt_run *run, const js
     return extra;
 }
 
-/* Renders the task for a dispatch and queues the job; a render error fails the attempt right away, as
- * Kestra's worker does when a property does not render. */
-void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch *d)
+/* ---- jobs (continued) ----------------------------------------------------------------------------- */
+
+/* Renders the task for a dispatch and queues the job; a render error is logged and reported (-1) for the caller to
+ * fail the attempt, as Kestra's worker does when a property does not render. */
+int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch *d)
 {
     json_t *tr = kt_taskrun_find(run->execution, d->taskrun_id);
     const json_t *task = run->flow.tasks ? kt_map_get(run->flow.tasks, d->task_id) : kt_exec_find_task(run->flow.flow, d->task_id);
     char err[1024] = "";
-    json_t *extra = kt_executor_error_logs_for(ex, run, task);
+    json_t *extra = task ? kt_executor_error_logs_for(ex, run, d->task_id) : NULL;
     json_t *rendered = task ? kt_render_task_with(run->flow.flow, run->flow.templates, run->execution, task, tr, extra,
                                                   err, sizeof err)
                             : NULL;
@@ -82,20 +125,13 @@ void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatc
         if (!task)
             snprintf(err, sizeof err, "task '%s' is not in flow revision", d->task_id);
         kt_executor_log(ex, run->execution, tr, d->attempt, "ERROR", err);
-        int64_t now = kt_now_us();
-        kt_exec_event fail = {.kind = KT_EV_RESULT, .now_us = now, .taskrun_id = d->taskrun_id, .attempt = d->attempt,
-                              .state = "FAILED", .started_us = now, .ended_us = now};
-        char trid[KT_ID_LEN + 1];
-        snprintf(trid, sizeof trid, "%s", d->taskrun_id); /* d points into the execution we are about to change */
-        fail.taskrun_id = trid;
-        kt_executor_apply(ex, run, &fail);
-        return;
+        return -1;
     }
     kt_executor_drop_job(ex, d->taskrun_id); /* a previous attempt's job, if any */
     kt_job *j = calloc(1, sizeof *j);
     if (!j) {
         json_decref(rendered);
-        return;
+        return 0;
     }
     snprintf(j->execution_id, sizeof j->execution_id, "%s", json_string_value(json_object_get(run->execution, "id")));
     snprintf(j->taskrun_id, sizeof j->taskrun_id, "%s", d->taskrun_id);
@@ -109,6 +145,7 @@ void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatc
     kt_map_put(ex->jobs, j->taskrun_id, j, NULL);
     *ex->fresh_tail = j;
     ex->fresh_tail = &j->next;
+    return 0;
 }
 
 /* A killed execution: the workers running its attempts stop them; attempts not sent yet are dropped. */
@@ -140,7 +177,7 @@ void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id)
 }
 
 /* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job. */
-void kt_executor_rescan(kt_executor *ex, kt_run *run)
+void kt_executor_rescan(kt_executor *ex, kt_run *run, json_t **failed)
 {
     size_t i;
     json_t *tr;
@@ -152,7 +189,8 @@ void kt_executor_rescan(kt_executor *ex, kt_run *run)
             continue;
         kt_exec_dispatch d = {.taskrun_id = id, .task_id = json_string_value(json_object_get(tr, "taskId")),
                               .attempt = (uint32_t)(n - 1)};
-        kt_executor_prepare_job(ex, run, &d);
+        if (kt_executor_prepare_job(ex, run, &d))
+            kt_executor_failed_push(failed, id, d.attempt);
     }
 }
 

@@ -88,6 +88,8 @@ kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id,
     }
     fe->templates = kt_tmpl_cache_new();
     fe->tasks = kt_exec_index_tasks(fe->json);
+    /* from the flow as it runs: a default can bring an errorLogs() call too */
+    fe->error_logs = kt_executor_error_logs_tasks(fe->tasks, fe->templates);
     kt_map_put(ex->flows, key, fe, NULL);
     return fe;
 }
@@ -128,7 +130,8 @@ void kt_executor_mark_dirty(kt_executor *ex, kt_run *run)
     run->dirty = 1;
 }
 
-void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev)
+/* One step and its effects; the dispatched attempts whose task did not render go to *failed. */
+static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_event *ev, json_t **failed)
 {
     kt_exec_effects fx;
     kt_status st = kt_exec_step(&run->flow, run->execution, ev, kt_executor_idgen, &fx);
@@ -177,9 +180,37 @@ void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev)
         json_decref(fx.subflows[i].spec);
     }
     for (size_t i = 0; i < fx.ndispatch; i++)
-        kt_executor_prepare_job(ex, run, &fx.dispatch[i]);
+        if (kt_executor_prepare_job(ex, run, &fx.dispatch[i]))
+            kt_executor_failed_push(failed, fx.dispatch[i].taskrun_id, fx.dispatch[i].attempt);
     if (fx.dispatch_overflow)
-        kt_executor_rescan(ex, run);
+        kt_executor_rescan(ex, run, failed);
+}
+
+void kt_executor_failed_push(json_t **failed, const char *taskrun_id, uint32_t attempt)
+{
+    if (!*failed)
+        *failed = json_array();
+    json_array_append_new(*failed, json_pack("[s,i]", taskrun_id, (json_int_t)attempt));
+}
+
+/* A task that does not render fails its attempt, as Kestra's worker reports it; that result is one more step, taken
+ * here in turn (a loop, not a step inside a step: a chain of such failures cannot grow the stack). */
+void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev)
+{
+    json_t *failed = NULL;
+    kt_executor_apply_one(ex, run, ev, &failed);
+    while (json_array_size(failed)) {
+        char trid[KT_ID_LEN + 1];
+        json_t *f = json_array_get(failed, 0);
+        snprintf(trid, sizeof trid, "%s", json_string_value(json_array_get(f, 0)));
+        uint32_t attempt = (uint32_t)json_integer_value(json_array_get(f, 1));
+        json_array_remove(failed, 0);
+        int64_t now = kt_now_us();
+        kt_exec_event fail = {.kind = KT_EV_RESULT, .now_us = now, .taskrun_id = trid, .attempt = attempt,
+                              .state = "FAILED", .started_us = now, .ended_us = now};
+        kt_executor_apply_one(ex, run, &fail, &failed);
+    }
+    json_decref(failed);
 }
 
 kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t errcap)
@@ -204,6 +235,7 @@ kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t 
     run->flow.flow = flow->json;
     run->flow.templates = flow->templates;
     run->flow.tasks = flow->tasks;
+    run->entry = flow;
     run->all_runs_dirty = 1;
     kt_map_put(ex->runs, id, run, NULL);
     return run;
@@ -358,10 +390,7 @@ static void kt_executor_on_create(kt_executor *ex, const kt_msg *m)
         snprintf(run->waiter, sizeof run->waiter, "%s", m->from);
         run->waiter_corr = m->corr;
     }
-    if (kt_executor_concurrency_admit(ex, run)) {
-        kt_exec_event ev = {.kind = KT_EV_START, .now_us = kt_now_us()};
-        kt_executor_apply(ex, run, &ev);
-    }
+    kt_executor_admit(ex, run);
     kt_executor_queue_reply(ex, m, KT_OK, NULL);
     kt_msg_execution_create_clear(&body);
 }
@@ -405,18 +434,11 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
         kt_msg_exec_command_clear(&c);
         return;
     }
-    if (!strcmp(c.command, "UNQUEUE")) { /* a queued execution's turn came: it runs without a new check */
-        const char *st = run ? kt_state_current(run->execution) : NULL;
-        if (st && !strcmp(st, "QUEUED")) {
-            kt_state_set(json_object_get(run->execution, "state"), "RUNNING", kt_now_us());
-            kt_executor_mark_dirty(ex, run);
-            ev.kind = KT_EV_START;
-            kt_executor_apply(ex, run, &ev);
-        }
-        kt_msg_exec_command_clear(&c);
-        return;
-    }
-    if (!strcmp(c.command, "KILL")) {
+    if (!strcmp(c.command, "UNQUEUE")) { /* a queued execution's turn came (concurrency.c) */
+        if (run)
+            run->unqueue_sent = 0;
+        ev.kind = KT_EV_UNQUEUE;
+    } else if (!strcmp(c.command, "KILL")) {
         ev.kind = KT_EV_KILL;
     } else if (!strcmp(c.command, "RETRY")) {
         ev.kind = KT_EV_RETRY;
@@ -473,6 +495,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
         json_decref(fe->json);
         kt_tmpl_cache_free(fe->templates);
         kt_map_free(fe->tasks);
+        kt_map_free(fe->error_logs);
         free(fe);
     }
     kt_map_free(ex->flows);
@@ -527,7 +550,7 @@ static void kt_executor_resume(kt_executor *ex)
         return;
     }
     size_t i;
-    json_t *e;
+    json_t *e, *queued = json_array(), *created = json_array();
     json_array_foreach(list, i, e) {
         char err[256];
         kt_run *run = kt_executor_adopt(ex, e, err, sizeof err);
@@ -568,13 +591,26 @@ static void kt_executor_resume(kt_executor *ex)
         }
         json_decref(retrying);
         const char *cur = kt_state_current(run->execution);
-        if (cur && !strcmp(cur, "QUEUED")) { /* still waiting for its turn; it may have come while we were down */
-            kt_executor_concurrency_release(ex, run->execution);
-            continue;
-        }
-        kt_exec_event ev = {.kind = KT_EV_START, .now_us = kt_now_us()};
-        kt_executor_apply(ex, run, &ev);
+        if (cur && !strcmp(cur, "QUEUED")) /* still waiting for its turn; it may have come while we were down */
+            json_array_append(queued, json_object_get(run->execution, "id"));
+        else if (cur && !strcmp(cur, "CREATED")) /* never taken in: admitted once every other one is known */
+            json_array_append(created, json_object_get(run->execution, "id"));
+        else
+            kt_executor_admit(ex, run);
     }
+    /* the oldest queued executions first (their turn comes before a new one's), then the ones never taken in */
+    json_array_foreach(queued, i, e) {
+        kt_run *run = kt_map_get(ex->runs, json_string_value(e));
+        if (run)
+            kt_executor_concurrency_release(ex, run->execution);
+    }
+    json_array_foreach(created, i, e) {
+        kt_run *run = kt_map_get(ex->runs, json_string_value(e));
+        if (run)
+            kt_executor_admit(ex, run);
+    }
+    json_decref(queued);
+    json_decref(created);
     if (json_array_size(list))
         KT_INFO("executor", "resumed %zu unfinished execution(s)", json_array_size(list));
     json_decref(list);

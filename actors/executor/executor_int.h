@@ -1,9 +1,11 @@
-/* Internals of the executor actor (executor.h), shared by its three files and included by nothing else:
+/* Internals of the executor actor (executor.h), shared by its files and included by nothing else:
  *   executor.c  the actor itself: the loop turn (apply a step, commit, then send), messages in, start and stop;
  *   dispatch.c  worker jobs: rendering a dispatched attempt, queueing it until its commit, handing it to the least
  *               loaded live worker, killing it, and workers joining or dying;
- *   subflow.c   Subflow tasks: creating the child execution, telling the parent when it ends, and picking up
- *               waiting Subflow runs after a restart.
+ *   subflow.c   Subflow tasks: building the child execution, telling the parent when it ends, and picking up
+ *               waiting Subflow runs after a restart;
+ *   concurrency.c flow concurrency's facts: how many executions of a flow hold a slot, whose turn it is.
+ * The actor gathers facts and applies effects; every change of an execution's state is the step's (step.h).
  * All of it runs on the loop thread; nothing here locks. */
 #ifndef KT_EXECUTOR_INT_H
 #define KT_EXECUTOR_INT_H
@@ -25,13 +27,16 @@ typedef struct kt_flow_entry {
     kt_flow *flow; /* as written: the stored source parsed */
     json_t *json;  /* the flow the executor runs: kt_flow_json(flow) with the plugin defaults applied */
     kt_tmpl_cache *templates;
-    kt_map *tasks; /* task id -> task */
+    kt_map *tasks;      /* task id -> task */
+    kt_map *error_logs; /* ids of the tasks whose templates call errorLogs() (decided once, when the entry is built) */
 } kt_flow_entry;
 
 typedef struct kt_run {
     json_t *execution;
     kt_exec_flow flow; /* borrowed from the flow cache */
+    const kt_flow_entry *entry; /* the same revision in the cache */
     int dirty;
+    int unqueue_sent; /* QUEUED, and its UNQUEUE is on its way: it holds a slot of the flow's concurrency limit */
     int all_runs_dirty; /* new to this process: write every task run */
     size_t *dirty_runs; /* positions in taskRunList changed since the last commit */
     size_t ndirty_runs, capdirty_runs;
@@ -107,13 +112,17 @@ void kt_executor_log(kt_executor *ex, const json_t *execution, const json_t *tr,
 /* The run's execution is written by this turn's commit. */
 void kt_executor_mark_dirty(kt_executor *ex, kt_run *run);
 
-/* concurrency.c: 1 when a new execution may start; else it is made QUEUED, CANCELLED or FAILED (and marked dirty). */
-int kt_executor_concurrency_admit(kt_executor *ex, kt_run *run);
-/* An execution of a flow ended (or the executor resumed): the oldest QUEUED execution of that flow is sent an
- * UNQUEUE command when the limit allows. */
+/* concurrency.c: an execution is taken in (KT_EV_ADMIT), with the count of its flow's executions holding a slot when
+ * the flow has a concurrency limit; the step runs it, or makes it QUEUED, CANCELLED or FAILED. */
+void kt_executor_admit(kt_executor *ex, kt_run *run);
+/* An execution of a flow ended (or the executor resumed): the oldest QUEUED executions of that flow are sent an
+ * UNQUEUE command while the limit allows. */
 void kt_executor_concurrency_release(kt_executor *ex, const json_t *execution);
-/* One step of the state machine for run, and its effects queued: logs, timers, jobs, kills, child creations. */
+/* One step of the state machine for run, and its effects queued: logs, timers, jobs, kills, child creations; then
+ * the FAILED result of each dispatched attempt whose task did not render, as steps of their own. */
 void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev);
+/* Remembers a dispatched attempt that did not render: *failed is a list of [taskrun id, attempt], made on first use. */
+void kt_executor_failed_push(json_t **failed, const char *taskrun_id, uint32_t attempt);
 /* Takes an execution in (a new kt_run in ex->runs), with its flow revision; NULL with err when that is missing. */
 kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t errcap);
 /* The end of a loop turn: commit what changed, then send what the commit allows (the actor's flush hook). */
@@ -124,12 +133,16 @@ void kt_executor_flush(kt_actor *a);
 void kt_executor_job_free(kt_job *j);
 /* Forgets the job of taskrun_id (freeing its worker slot); a job still linked in fresh/waiting is freed by the walk. */
 void kt_executor_drop_job(kt_executor *ex, const char *taskrun_id);
-/* Renders the task for a dispatch and queues the job (sent after the commit). */
-void kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch *d);
+/* Renders the task for a dispatch and queues the job (sent after the commit): 0. When the task does not render, the
+ * error is logged and -1 returned: the caller applies the attempt's FAILED result (as Kestra's worker reports it). */
+int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch *d);
+/* errorLogs() support (KESTRA-expressions.md): the ids of the flow's tasks that call it in one of their templates. */
+kt_map *kt_executor_error_logs_tasks(const kt_map *tasks, kt_tmpl_cache *templates);
 /* A killed execution: the workers running its attempts stop them; attempts not sent yet are dropped. */
 void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id);
-/* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job. */
-void kt_executor_rescan(kt_executor *ex, kt_run *run);
+/* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job; the
+ * ones that did not render are added to *failed (kt_executor_failed_push) for the caller to apply. */
+void kt_executor_rescan(kt_executor *ex, kt_run *run, json_t **failed);
 /* Hands waiting jobs to workers with a free slot. */
 void kt_executor_pump(kt_executor *ex);
 /* The actor's peer hooks: a node with a worker joined; a node was declared dead (its attempts run again). */
@@ -140,7 +153,8 @@ void kt_executor_peer_down(kt_actor *a, const char *node_id);
 
 /* After the commit that ended child: if a Subflow task started it, its parent hears of it (SUBFLOW_ENDED). */
 void kt_executor_notify_parent(kt_executor *ex, const json_t *child);
-/* SUBFLOW_CREATE: the child execution of parent's Subflow run taskrun_id, from the rendered spec. */
+/* SUBFLOW_CREATE: the child execution of parent's Subflow run taskrun_id, built from the rendered spec and taken in
+ * like any other (flow concurrency included); the parent hears of it as KT_EV_CHILD_CREATED. */
 void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec);
 /* SUBFLOW_ENDED: the parent's Subflow run waiting for the child named in data ends. */
 void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data);

@@ -127,7 +127,7 @@ static void kt_run_labels(kt_pass *p, const json_t *task, json_t *run)
     kt_step_set_state(p, run, err[0] ? "FAILED" : "SUCCESS");
 }
 
-static int kt_bool_prop(const json_t *task, const char *name, int dflt)
+int kt_step_bool_prop(const json_t *task, const char *name, int dflt)
 {
     json_t *v = json_object_get(task, name);
     if (json_is_boolean(v))
@@ -161,8 +161,8 @@ static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
         json_object_set_new(spec, dynamic[i], r);
     }
     json_decref(ctx);
-    json_object_set_new(spec, "wait", json_boolean(kt_bool_prop(task, "wait", 1)));
-    json_object_set_new(spec, "inheritLabels", json_boolean(kt_bool_prop(task, "inheritLabels", 0)));
+    json_object_set_new(spec, "wait", json_boolean(kt_step_bool_prop(task, "wait", 1)));
+    json_object_set_new(spec, "inheritLabels", json_boolean(kt_step_bool_prop(task, "inheritLabels", 0)));
     json_object_set(spec, "taskId", json_object_get(task, "id"));
     json_object_set(spec, "taskType", json_object_get(task, "type"));
     kt_exec_effects *fx = p->fx;
@@ -174,42 +174,6 @@ static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
     }
     snprintf(fx->subflows[fx->nsubflows].taskrun_id, sizeof fx->subflows[0].taskrun_id, "%s", kt_step_str(run, "id"));
     fx->subflows[fx->nsubflows++].spec = spec;
-}
-
-/* The child's end as the Subflow run's state: ExecutableUtils.guessState. */
-static kt_status kt_apply_subflow(kt_pass *p, const kt_exec_event *ev)
-{
-    size_t index;
-    json_t *tr = kt_taskrun_find_at(p->ex, ev->taskrun_id, &index);
-    if (!tr)
-        return KT_ENOTFOUND;
-    if (kt_state_is_terminated(kt_state_current(tr)) || !ev->state) {
-        p->fx->stale = 1;
-        return KT_OK;
-    }
-    const json_t *task = kt_step_task_of(p, kt_step_str(tr, "taskId"));
-    const char *child = ev->state, *st = "SUCCESS";
-    if (!strcmp(child, "RUNNING")) { /* the child exists: remember which one, keep waiting */
-        if (ev->outputs)
-            json_object_set_new(tr, "outputs", json_deep_copy(ev->outputs));
-        kt_step_touch(p, index);
-        return KT_OK;
-    }
-    if (kt_bool_prop(task, "transmitFailed", 1) &&
-        (!strcmp(child, "FAILED") || !strcmp(child, "PAUSED") || !strcmp(child, "KILLED") || !strcmp(child, "WARNING")))
-        st = child;
-    if (!strcmp(st, "FAILED") && json_is_true(json_object_get(task, "allowFailure")))
-        st = "WARNING";
-    if (!strcmp(st, "WARNING") && json_is_true(json_object_get(task, "allowWarning")))
-        st = "SUCCESS";
-    json_object_set_new(tr, "outputs", ev->outputs ? json_deep_copy(ev->outputs) : json_object());
-    json_t *attempts = json_object_get(tr, "attempts");
-    size_t n = json_array_size(attempts);
-    if (n && !kt_state_is_terminated(kt_state_current(json_array_get(attempts, n - 1))))
-        kt_state_set(json_object_get(json_array_get(attempts, n - 1), "state"), st, p->now);
-    kt_state_set(json_object_get(tr, "state"), st, p->now);
-    kt_step_touch(p, index);
-    return KT_OK;
 }
 
 /* handleWorkerTask and friends: every CREATED run starts. */
@@ -550,6 +514,21 @@ static kt_status kt_resume(kt_pass *p, const kt_exec_event *ev)
     return KT_OK;
 }
 
+/* An execution taken in (START, or ADMIT once flow concurrency let it run): after a restart a PAUSED one gets back the
+ * Pause timers that lived in the old process; the pass that follows does the rest. */
+static void kt_start(kt_pass *p)
+{
+    if (!kt_step_streq(kt_state_current(p->ex), "PAUSED"))
+        return;
+    size_t i;
+    json_t *tr;
+    json_array_foreach(kt_step_runs(p), i, tr) {
+        const json_t *task = kt_step_task_of(p, kt_step_str(tr, "taskId"));
+        if (task && kt_step_streq(kt_state_current(tr), "PAUSED"))
+            kt_step_pause_timers(p, task, tr);
+    }
+}
+
 kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_exec_idgen idgen,
                        kt_exec_effects *fx)
 {
@@ -569,19 +548,27 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
         goto done;
     }
     switch (ev->kind) {
-    case KT_EV_START:
-        if (kt_step_streq(cur, "PAUSED")) { /* resumed after a restart: the Pause timers lived in the old process */
-            size_t i;
-            json_t *tr;
-            json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
-                const json_t *task = kt_step_task_of(&p, kt_step_str(tr, "taskId"));
-                if (task && kt_step_streq(kt_state_current(tr), "PAUSED"))
-                    kt_step_pause_timers(&p, task, tr);
-            }
+    case KT_EV_ADMIT:
+        if (kt_step_streq(cur, "QUEUED")) { /* taken in again while waiting: its turn comes with UNQUEUE */
+            fx->stale = 1;
+            goto done;
         }
+        if (kt_step_streq(cur, "CREATED") && kt_step_admit(&p, ev))
+            goto done;
+        kt_start(&p);
+        break;
+    case KT_EV_START: kt_start(&p); break;
+    case KT_EV_UNQUEUE:
+        if (kt_step_unqueue(&p))
+            goto done;
+        break;
+    case KT_EV_CHILD_CREATED:
+        rc = kt_step_child_created(&p, ev);
+        if (rc || fx->stale)
+            goto done;
         break;
     case KT_EV_SUBFLOW: {
-        rc = kt_apply_subflow(&p, ev);
+        rc = kt_step_subflow_ended(&p, ev);
         if (rc || fx->stale)
             goto done;
         break;
@@ -605,8 +592,8 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
             rc = KT_ENOTFOUND;
             goto done;
         }
-        if (kt_state_is_terminated(kt_state_current(tr))) {
-            fx->stale = 1;
+        if (!kt_state_is_running(kt_state_current(tr)) || !kt_taskrun_attempts(tr)) {
+            fx->stale = 1; /* ended, or not on a worker (CREATED, RETRYING, PAUSED...) */
             goto done;
         }
         /* The interrupted attempt ends FAILED; the task runs again as a new attempt (Kestra resubmits the
@@ -659,8 +646,8 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
     default: rc = KT_EINVAL; goto done;
     }
     for (int i = 0; i < KT_PASS_LIMIT; i++) {
-        if (kt_step_streq(kt_state_current(execution), "PAUSED"))
-            break; /* a paused execution is not processed; results of running branches were recorded above */
+        if (kt_step_streq(kt_state_current(execution), "PAUSED") || kt_step_streq(kt_state_current(execution), "QUEUED"))
+            break; /* not processed (2.2): a paused one's running branches were recorded above; a queued one waits */
         p.changed = 0;
         if (kt_process(&p) || !p.changed)
             break;

@@ -19,12 +19,19 @@
 typedef enum kt_exec_event_kind {
     KT_EV_START,  /* a CREATED execution is taken in (or resumed after a restart) */
     KT_EV_RESULT, /* a worker reports the end of an attempt */
-    KT_EV_LOST,   /* the attempt's worker is gone: run the task again as a new attempt */
+    KT_EV_LOST,   /* the RUNNING attempt's worker is gone (dead worker, restart): the task runs again as a new attempt */
     KT_EV_RETRY,  /* a retry delay is over: the RETRYING task run runs again as a new attempt */
     KT_EV_KILL,   /* kill requested: everything not terminated ends KILLED */
     KT_EV_RESUME, /* resume a PAUSED task run (API, Pause delay) to `state` RUNNING, or FAILED (Pause timeout) */
-    KT_EV_SUBFLOW, /* a Subflow run's child was created (wait: false) or ended: `state` is the child's state (or
-                      FAILED when it could not be created), `outputs` the task outputs */
+    KT_EV_SUBFLOW, /* a Subflow run's child ended: `state` is the child's state, `outputs` the task outputs, `error`
+                      (may be NULL) why its outputs could not be extracted */
+    /* The events below are the changes the actor used to make itself: it now only gathers the facts they carry. */
+    KT_EV_ADMIT,   /* an execution is taken in: a CREATED one passes flow concurrency first (`running` executions of
+                      its flow hold a slot), and is QUEUED, CANCELLED or FAILED when the limit is reached; any other
+                      one goes on as with START */
+    KT_EV_UNQUEUE, /* a QUEUED execution's turn came: it runs, without a new check */
+    KT_EV_CHILD_CREATED, /* the caller built the child execution of Subflow run `taskrun_id`: `child` is it, or NULL
+                            with `error` saying why it could not be built */
 } kt_exec_event_kind;
 
 typedef struct kt_exec_event {
@@ -35,6 +42,9 @@ typedef struct kt_exec_event {
     const char *state;      /* RESULT: SUCCESS, WARNING, FAILED, KILLED; RESUME: RUNNING or FAILED */
     const json_t *outputs;  /* RESULT: may be NULL; RESUME: the typed onResume inputs, may be NULL */
     int64_t started_us, ended_us;
+    long running;          /* ADMIT: executions of the same flow RUNNING or PAUSED, this one excluded */
+    const json_t *child;   /* CHILD_CREATED: the child execution (borrowed), NULL when it could not be built */
+    const char *error;     /* CHILD_CREATED without child, SUBFLOW: the reason, logged on the run */
 } kt_exec_event;
 
 /* The flow revision an execution runs. */
@@ -89,7 +99,7 @@ typedef struct kt_exec_effects {
     kt_exec_log logs[KT_EXEC_MAX_LOGS];
     size_t ntimers;
     kt_exec_timer timers[KT_EXEC_MAX_TIMERS];
-    /* Subflow runs started: the caller creates each child execution and answers with KT_EV_SUBFLOW. spec is
+    /* Subflow runs started: the caller builds each child execution and answers with KT_EV_CHILD_CREATED. spec is
      * {namespace, flowId, revision?, inputs, labels, wait, inheritLabels, taskId, taskType} (owned: decref it). */
     size_t nsubflows;
     struct {
@@ -102,6 +112,10 @@ typedef void (*kt_exec_idgen)(char *out); /* writes a new id (KT_ID_LEN + 1 byte
 
 kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_exec_idgen idgen,
                        kt_exec_effects *fx);
+
+/* The flow's `concurrency.limit` (KESTRA-execution.md §2.14), 0 when it has none: how many of its executions may be
+ * RUNNING or PAUSED at once. The actor uses it to decide when a slot is free for a QUEUED one. */
+long kt_exec_concurrency_limit(const json_t *flow);
 
 /* Every task of the flow by id (nested ones included), for kt_exec_flow.tasks; free with kt_map_free. */
 struct kt_map *kt_exec_index_tasks(const json_t *flow);

@@ -1,5 +1,6 @@
-/* Internals of the executor's state machine (step.h), shared by its three files and included by nothing else:
+/* Internals of the executor's state machine (step.h), shared by its files and included by nothing else:
  *   step.c      the events and Kestra's `process` pass: starting CREATED runs, the end, results, retries, resume;
+ *   step_events.c the events from outside the execution's runs: flow concurrency (admit, unqueue), Subflow children;
  *   step_runs.c the step's view of taskRunList (an index and a memo of lookups) and the changes that record effects;
  *   flowable.c  the task tree and the flowable tasks: their children, their next runs and their state, Pause.
  * Everything here lives for one kt_exec_step call: the pass is built, used and freed inside it. */
@@ -124,5 +125,19 @@ void kt_step_pause_timers(kt_pass *p, const json_t *task, const json_t *run);
  * -1 with err on a rendering error. */
 int kt_step_render_prop(kt_pass *p, const json_t *task, const json_t *run, const char *prop, char **out, char *err,
                         size_t cap);
+/* A boolean task property (true/false, or the strings "true"/"false"), dflt when absent. */
+int kt_step_bool_prop(const json_t *task, const char *name, int dflt);
+
+/* ---- step_events.c ------------------------------------------------------------------------------ */
+
+/* ADMIT of a CREATED execution: 1 when flow concurrency refused it (QUEUED, CANCELLED or FAILED: no pass), 0 when it
+ * runs. */
+int kt_step_admit(kt_pass *p, const kt_exec_event *ev);
+/* UNQUEUE: QUEUED -> RUNNING and 0; -1 (fx->stale) when the execution is not QUEUED. */
+int kt_step_unqueue(kt_pass *p);
+/* CHILD_CREATED: the Subflow run records its child (wait), ends SUCCESS (no wait), or fails without one. */
+kt_status kt_step_child_created(kt_pass *p, const kt_exec_event *ev);
+/* SUBFLOW: the child's end becomes the Subflow run's state (ExecutableUtils.guessState). */
+kt_status kt_step_subflow_ended(kt_pass *p, const kt_exec_event *ev);
 
 #endif

@@ -1,6 +1,8 @@
-/* Subflow tasks in the executor (KESTRA-execution.md §2.16): the state machine asks for a child execution, created
- * here on the next drain pass, after the parent's transition was committed; the child's end comes back to the
- * parent as a message, with its outputs; after a restart, waiting Subflow runs look for their child in the store. */
+/* Subflow tasks in the executor (KESTRA-execution.md §2.16): the state machine asks for a child execution, built here
+ * on the next drain pass, after the parent's transition was committed (the child needs the store: its flow revision,
+ * its typed inputs), then taken in like any execution (flow concurrency included). What that means for the parent's
+ * run is the step's call (KT_EV_CHILD_CREATED); so is the child's end (KT_EV_SUBFLOW), which comes back to the parent
+ * as a message with the child's outputs. After a restart, waiting Subflow runs look for their child in the store. */
 #include "actors/executor/executor_int.h"
 #include "flow/model.h"
 #include "actors/executor/render.h"
@@ -58,12 +60,13 @@ void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
     json_decref(data);
 }
 
-static void kt_executor_subflow_result(kt_executor *ex, kt_run *run, const char *taskrun_id, const char *state,
-                                       json_t *outputs)
+/* The parent's Subflow run hears whether its child was built (child NULL: error says why). */
+static void kt_executor_child_created(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *child,
+                                      const char *error)
 {
-    kt_exec_event ev = {.kind = KT_EV_SUBFLOW, .now_us = kt_now_us(), .taskrun_id = taskrun_id, .state = state,
-                        .outputs = outputs};
-    kt_executor_apply(ex, run, &ev);
+    kt_exec_event ev = {.kind = KT_EV_CHILD_CREATED, .now_us = kt_now_us(), .taskrun_id = taskrun_id, .child = child,
+                        .error = error};
+    kt_executor_apply(ex, parent, &ev);
 }
 
 /* Subflow (KESTRA-execution.md §2.16): the child execution of a parent's Subflow run. */
@@ -73,7 +76,6 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
     const char *fid = json_string_value(json_object_get(spec, "flowId"));
     json_t *revj = json_object_get(spec, "revision");
     int rev = json_is_integer(revj) ? (int)json_integer_value(revj) : json_is_string(revj) ? atoi(json_string_value(revj)) : 0;
-    json_t *tr = kt_taskrun_find(parent->execution, taskrun_id);
     char err[1024] = "";
     kt_flow_row row;
     kt_flow_entry *fe = NULL;
@@ -129,23 +131,13 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
     kt_run *crun = kt_executor_adopt(ex, child, err, sizeof err);
     if (!crun)
         goto fail;
-    kt_executor_mark_dirty(ex, crun);
-    kt_exec_event start = {.kind = KT_EV_START, .now_us = kt_now_us()};
-    kt_executor_apply(ex, crun, &start);
-    char msg[512];
-    snprintf(msg, sizeof msg, "Created new execution [[link execution=\"%s\" flowId=\"%s\" namespace=\"%s\"]]", cid,
-             fid, ns);
-    kt_executor_log(ex, parent->execution, tr, 0, "INFO", msg);
-    int wait = !json_is_false(json_object_get(spec, "wait"));
-    json_t *out = json_pack("{s:s}", "executionId", cid);
-    if (!wait)
-        json_object_set_new(out, "state", json_string("CREATED"));
-    kt_executor_subflow_result(ex, parent, taskrun_id, wait ? "RUNNING" : "SUCCESS", out);
-    json_decref(out);
+    kt_executor_mark_dirty(ex, crun); /* written with the parent's change, whatever admitting it decides */
+    kt_executor_child_created(ex, parent, taskrun_id, child, NULL);
+    /* taken in like any execution of its flow: its concurrency limit applies to it too (§2.14) */
+    kt_executor_admit(ex, crun);
     goto done;
 fail:
-    kt_executor_log(ex, parent->execution, tr, 0, "ERROR", err);
-    kt_executor_subflow_result(ex, parent, taskrun_id, "FAILED", NULL);
+    kt_executor_child_created(ex, parent, taskrun_id, NULL, err);
 done:
     kt_diags_clear(&d);
     json_decref(inputs);
@@ -163,20 +155,16 @@ void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data
         const char *eid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
         if (!cid || !eid || strcmp(eid, cid) || !kt_state_is_running(kt_state_current(tr)))
             continue;
-        const char *oerr = json_string_value(json_object_get(data, "outputsError"));
-        if (oerr) {
-            char msg[700];
-            snprintf(msg, sizeof msg, "Failed to extract outputs with the error: '%s'", oerr);
-            kt_executor_log(ex, parent->execution, tr, 0, "WARN", msg);
-        }
         json_t *outputs = json_pack("{s:O, s:O}", "executionId", json_object_get(data, "executionId"), "state",
                                     json_object_get(data, "state"));
         json_object_set_new(outputs, "outputs",
                             json_object_get(data, "outputs") ? json_incref(json_object_get(data, "outputs")) : json_object());
         char trid[64];
         snprintf(trid, sizeof trid, "%s", json_string_value(json_object_get(tr, "id")));
-        kt_executor_subflow_result(ex, parent, trid, oerr ? "FAILED" : json_string_value(json_object_get(data, "state")),
-                                   outputs);
+        kt_exec_event ev = {.kind = KT_EV_SUBFLOW, .now_us = kt_now_us(), .taskrun_id = trid,
+                            .state = json_string_value(json_object_get(data, "state")), .outputs = outputs,
+                            .error = json_string_value(json_object_get(data, "outputsError"))};
+        kt_executor_apply(ex, parent, &ev);
         json_decref(outputs);
         return;
     }
@@ -190,8 +178,7 @@ void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr)
     char trid[64];
     snprintf(trid, sizeof trid, "%s", json_string_value(json_object_get(tr, "id")));
     if (!cid) {
-        kt_executor_log(ex, run->execution, tr, 0, "ERROR", "the subflow execution was not created before a restart");
-        kt_executor_subflow_result(ex, run, trid, "FAILED", NULL);
+        kt_executor_child_created(ex, run, trid, NULL, "the subflow execution was not created before a restart");
         return;
     }
     json_t *child;
