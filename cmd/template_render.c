@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "base/env.h"
 #include "expr/expr.h"
 
 static char *slurp(const char *path, size_t *len)
@@ -78,7 +79,9 @@ int kt_cli_template_render(int argc, char **argv)
     kt_expr_error err = {0};
     char *out = NULL;
     size_t out_len = 0;
-    if (kt_tmpl_compile(src, len, &t, &err) || kt_tmpl_render(t, vars, &out, &out_len, &err)) {
+    kt_env env; /* the command renders as a flow would run now: real clock, fresh randomness */
+    kt_env_init_real(&env);
+    if (kt_tmpl_compile(src, len, &t, &err) || kt_tmpl_render(t, vars, &env, &out, &out_len, &err)) {
         fprintf(stderr, "%s:%d:%d: %s\n", tmpl_path, err.line, err.col, err.message);
         rc = 1;
     } else {

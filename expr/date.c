@@ -21,14 +21,6 @@ static const char *const k_months[] = {"January", "February", "March",     "Apri
                                        "July",    "August",   "September", "October", "November", "December"};
 static const char *const k_days[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
 
-int kx_date_now_us(int64_t *us)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts)) return -1;
-    *us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    return 0;
-}
-
 /* 1 = Monday ... 7 = Sunday */
 static int iso_dow(int64_t days) { return (kt_isodate_weekday(days) + 6) % 7 + 1; }
 
@@ -781,8 +773,9 @@ static json_t *f_timestamp_nano(kx_env *env, const kx_node *n, json_t *in, json_
 json_t *kx_fn_now(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na);
 json_t *kx_fn_now(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
-    int64_t us = 0;
-    kx_date_now_us(&us);
+    kt_env *ambient = kx_ambient(env, n, "now"); /* the render's clock reading, never the system's */
+    if (!ambient) return NULL;
+    int64_t us = ambient->now_us;
     kt_tz_zone z;
     if (zone_arg(env, n, a[1], &z)) return NULL;
     dtv d = {.s = us / 1000000, .ns = (int32_t)(us % 1000000) * 1000, .zone = z};

@@ -655,7 +655,8 @@ static json_t *call_macro(kx_env *env, const kx_node *n, const kx_node *m)
     }
     kx_free_args(args, 32);
     /* the body sees only its parameters */
-    kx_env sub = {.ctx = NULL, .nscopes = 1, .tmpl = env->tmpl, .err = env->err, .depth = env->depth + 1, .plain = 1};
+    kx_env sub = {.ctx = NULL, .nscopes = 1, .tmpl = env->tmpl, .err = env->err, .depth = env->depth + 1, .plain = 1,
+                  .ambient = env->ambient};
     sub.scopes[0] = scope;
     kt_buf b = {0};
     int rc = kx_exec_body(&sub, m->b, &b);

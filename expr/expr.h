@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "base/env.h"
 #include "base/status.h"
 
 typedef struct kt_expr_error {
@@ -26,14 +27,20 @@ typedef struct kt_tmpl kt_tmpl;
 /* Compiles src[0..len) (need not be NUL-terminated). On a syntax error returns KT_EINVAL and fills err. */
 kt_status kt_tmpl_compile(const char *src, size_t len, kt_tmpl **out, kt_expr_error *err);
 
+/* The environment (base/env.h) given to every render below is where now(), uuid(), id() and randomInt() read the
+ * clock and draw their randomness, so that a render is a function of (template, ctx, env): the engine itself never
+ * asks the system. It is drawn from (so not const) and belongs to one render at a time; NULL is allowed for
+ * renders that need neither, and then those four functions fail with an error saying so. */
+
 /* Renders to a malloc'ed NUL-terminated string. ctx is a JSON object of variables (inputs, outputs, flow,
  * execution, ...); NULL means no variables. Evaluation errors return KT_EINVAL with err filled. */
-kt_status kt_tmpl_render(const kt_tmpl *t, const json_t *ctx, char **out, size_t *out_len, kt_expr_error *err);
+kt_status kt_tmpl_render(const kt_tmpl *t, const json_t *ctx, kt_env *env, char **out, size_t *out_len,
+                         kt_expr_error *err);
 
 /* Kestra's renderTyped: a template made of a single `{{ expr }}` yields the value itself (number, bool,
  * list, map...); text yields a string; nothing printed yields JSON null. Mixing a value with anything
  * else is an error ("Tried to add java.lang.Long to java.lang.String"). */
-kt_status kt_tmpl_render_typed(const kt_tmpl *t, const json_t *ctx, json_t **out, kt_expr_error *err);
+kt_status kt_tmpl_render_typed(const kt_tmpl *t, const json_t *ctx, kt_env *env, json_t **out, kt_expr_error *err);
 
 void kt_tmpl_free(kt_tmpl *t);
 
@@ -49,11 +56,11 @@ int kt_tmpl_calls(const kt_tmpl *t, const char *function);
 int kt_expr_is_template(const char *s);
 
 /* compile + render + free in one call. */
-kt_status kt_expr_render_string(const char *src, const json_t *ctx, char **out, kt_expr_error *err);
+kt_status kt_expr_render_string(const char *src, const json_t *ctx, kt_env *env, char **out, kt_expr_error *err);
 
 /* Deep-renders a JSON value the way Kestra's renderMap/render does: strings rendered, map keys rendered,
  * lists and maps recursed, other scalars kept. Returns a new reference in *out. */
-kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, json_t **out, kt_expr_error *err);
+kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, kt_env *env, json_t **out, kt_expr_error *err);
 
 /* A cache of compiled templates keyed by their source: the executor keeps one per flow revision so each
  * property is compiled once and rendered many times. Not thread-safe (one owner, one thread). */
@@ -63,8 +70,8 @@ void kt_tmpl_cache_free(kt_tmpl_cache *c);
 /* The compiled template for src (compiled and kept on first use; borrowed). */
 kt_status kt_tmpl_cache_get(kt_tmpl_cache *c, const char *src, const kt_tmpl **out, kt_expr_error *err);
 /* kt_expr_render_json through a cache (c may be NULL: compile each time). */
-kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const json_t *ctx, json_t **out,
-                                     kt_expr_error *err);
+kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const json_t *ctx, kt_env *env,
+                                     json_t **out, kt_expr_error *err);
 
 /* Pluggable functions for things that need the runtime (secret, kv, read, fileURI, ...).
  * args is a JSON array of the positional arguments (named arguments are refused unless the function

@@ -79,6 +79,7 @@ typedef struct kx_env {
     kt_buf *typed_out; /* renderTyped: writes to this buffer go through the typed writer */
     json_t *typed_val;
     int typed_set;
+    kt_env *ambient; /* the caller's clock and random source (may be NULL): now(), uuid(), id(), randomInt() */
 } kx_env;
 
 struct kt_tmpl {
@@ -145,8 +146,9 @@ json_t *kx_str(const char *s);                       /* json_string that tolerat
 json_t *kx_strn(const char *s, size_t n);
 int kx_utf16_len(const char *s, size_t n);
 
-/* dates (expr_date.c) */
-int kx_date_now_us(int64_t *us);
+/* The caller's environment for the builtin at n that needs it (now, uuid...): NULL with env->err set when the render
+ * was given none (expr_func.c). */
+kt_env *kx_ambient(kx_env *env, const kx_node *n, const char *fn_name);
 
 /* hashes (expr_hash.c) */
 void kx_md5(const void *p, size_t n, uint8_t out[16]);

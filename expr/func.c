@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+
+#include "base/id.h"
 
 #include "expr/expr_int.h"
 
@@ -252,18 +253,21 @@ static json_t *fn_yaml(kx_env *env, const kx_node *n, json_t *in, json_t **a, in
     return r ? r : kx_fail(env, n, KX_E_PEBBLE, "Invalid yaml: %s", err);
 }
 
-static void rnd(void *p, size_t n)
+kt_env *kx_ambient(kx_env *env, const kx_node *n, const char *fn_name)
 {
-    if (getrandom(p, n, 0) != (ssize_t)n)
-        for (size_t i = 0; i < n; i++) ((unsigned char *)p)[i] = (unsigned char)rand();
+    if (env->ambient) return env->ambient;
+    /* Kestra always has a clock and randomness; Kite's engine has only what its caller hands it (expr/expr.h). */
+    kx_fail(env, n, KX_E_PEBBLE, "The '%s' function needs a clock and a random source, and this render has none",
+            fn_name);
+    return NULL;
 }
 
 static json_t *fn_uuid(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
+    kt_env *ambient = kx_ambient(env, n, "uuid");
+    if (!ambient) return NULL;
     unsigned char b[16];
-    rnd(b, sizeof b);
-    b[6] = (b[6] & 0x0F) | 0x40;
-    b[8] = (b[8] & 0x3F) | 0x80;
+    kt_env_uuid_bytes(ambient, b);
     char s[40];
     snprintf(s, sizeof s, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
              b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
@@ -272,21 +276,10 @@ static json_t *fn_uuid(kx_env *env, const kx_node *n, json_t *in, json_t **a, in
 
 static json_t *fn_id(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
-    static const char alpha[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    unsigned char b[16];
-    rnd(b, sizeof b);
-    b[6] = (b[6] & 0x0F) | 0x40; /* a random (v4) UUID, as IdUtils.create() */
-    b[8] = (b[8] & 0x3F) | 0x80;
-    unsigned __int128 v = 0;
-    for (int i = 0; i < 16; i++) v = (v << 8) | b[i];
-    char tmp[32], out[32];
-    int k = 0;
-    do {
-        tmp[k++] = alpha[(int)(v % 62)];
-        v /= 62;
-    } while (v);
-    for (int i = 0; i < k; i++) out[i] = tmp[k - 1 - i];
-    out[k] = 0;
+    kt_env *ambient = kx_ambient(env, n, "id");
+    if (!ambient) return NULL;
+    char out[KT_ID_LEN + 1];
+    kt_env_id(ambient, out); /* IdUtils.create(): a random (v4) UUID in base 62 */
     return json_string(out);
 }
 
@@ -298,9 +291,9 @@ static json_t *fn_randomint(kx_env *env, const kx_node *n, json_t *in, json_t **
     if (!json_is_integer(a[1])) return bad_arg(env, n, "The 'GenerateRandomNumber' function expects an argument upperwith type Integer.");
     long long lo = json_integer_value(a[0]), hi = json_integer_value(a[1]);
     if (hi < lo) return bad_arg(env, n, "In 'GenerateRandomNumber' upper is less than lower");
-    uint64_t r;
-    rnd(&r, sizeof r);
-    double u = (double)(r >> 11) / 9007199254740992.0;
+    kt_env *ambient = kx_ambient(env, n, "randomInt");
+    if (!ambient) return NULL;
+    double u = kt_env_unit(ambient);
     return json_integer((json_int_t)floor(u * (double)(hi - lo)) + lo);
 }
 

@@ -373,9 +373,11 @@ int kt_tmpl_calls(const kt_tmpl *t, const char *function)
     return 0;
 }
 
-static int run(const kt_tmpl *t, const json_t *ctx, kt_buf *out, int typed, json_t **typed_val, kx_err *e, int depth)
+static int run(const kt_tmpl *t, const json_t *ctx, kt_env *ambient, kt_buf *out, int typed, json_t **typed_val,
+               kx_err *e, int depth)
 {
-    kx_env env = {.ctx = ctx && json_is_object(ctx) ? ctx : NULL, .nscopes = 1, .tmpl = t, .err = e, .depth = depth};
+    kx_env env = {.ctx = ctx && json_is_object(ctx) ? ctx : NULL, .nscopes = 1, .tmpl = t, .err = e, .depth = depth,
+                  .ambient = ambient};
     env.scopes[0] = json_object();
     if (!env.scopes[0]) return -1;
     if (typed) env.typed_out = out;
@@ -388,12 +390,12 @@ static int run(const kt_tmpl *t, const json_t *ctx, kt_buf *out, int typed, json
 }
 
 /* Renders t to a string; depth counts nested render() calls. */
-int kx_render_to_string(const kt_tmpl *t, const json_t *ctx, char **out, size_t *out_len, kx_err *e, int depth);
-int kx_render_to_string(const kt_tmpl *t, const json_t *ctx, char **out, size_t *out_len, kx_err *e, int depth)
+static int kx_render_to_string(const kt_tmpl *t, const json_t *ctx, kt_env *ambient, char **out, size_t *out_len,
+                               kx_err *e, int depth)
 {
     kt_buf b = {0};
     *out = NULL;
-    if (run(t, ctx, &b, 0, NULL, e, depth)) {
+    if (run(t, ctx, ambient, &b, 0, NULL, e, depth)) {
         free(b.p);
         return -1;
     }
@@ -411,22 +413,23 @@ int kx_render_to_string(const kt_tmpl *t, const json_t *ctx, char **out, size_t 
     return 0;
 }
 
-kt_status kt_tmpl_render(const kt_tmpl *t, const json_t *ctx, char **out, size_t *out_len, kt_expr_error *err)
+kt_status kt_tmpl_render(const kt_tmpl *t, const json_t *ctx, kt_env *env, char **out, size_t *out_len,
+                         kt_expr_error *err)
 {
     kx_err e = {0};
-    if (kx_render_to_string(t, ctx, out, out_len, &e, 0)) {
+    if (kx_render_to_string(t, ctx, env, out, out_len, &e, 0)) {
         kx_format_error(&e, t->src, err);
         return strcmp(e.msg, "out of memory") ? KT_EINVAL : KT_ENOMEM;
     }
     return KT_OK;
 }
 
-kt_status kt_tmpl_render_typed(const kt_tmpl *t, const json_t *ctx, json_t **out, kt_expr_error *err)
+kt_status kt_tmpl_render_typed(const kt_tmpl *t, const json_t *ctx, kt_env *env, json_t **out, kt_expr_error *err)
 {
     kx_err e = {0};
     kt_buf b = {0};
     *out = NULL;
-    int rc = run(t, ctx, &b, 1, out, &e, 0);
+    int rc = run(t, ctx, env, &b, 1, out, &e, 0);
     free(b.p);
     if (rc) {
         kx_format_error(&e, t->src, err);
@@ -446,7 +449,7 @@ kt_status kt_tmpl_render_typed(const kt_tmpl *t, const json_t *ctx, json_t **out
     return KT_OK;
 }
 
-kt_status kt_expr_render_string(const char *src, const json_t *ctx, char **out, kt_expr_error *err)
+kt_status kt_expr_render_string(const char *src, const json_t *ctx, kt_env *env, char **out, kt_expr_error *err)
 {
     *out = NULL;
     if (!src) return KT_EINVAL;
@@ -457,7 +460,7 @@ kt_status kt_expr_render_string(const char *src, const json_t *ctx, char **out, 
     kt_tmpl *t;
     kt_status st = kt_tmpl_compile(src, strlen(src), &t, err);
     if (st) return st;
-    st = kt_tmpl_render(t, ctx, out, NULL, err);
+    st = kt_tmpl_render(t, ctx, env, out, NULL, err);
     kt_tmpl_free(t);
     return st;
 }
@@ -535,17 +538,17 @@ kt_status kt_tmpl_cache_get(kt_tmpl_cache *c, const char *src, const kt_tmpl **o
     return KT_OK;
 }
 
-static kt_status kx_render_string_cached(kt_tmpl_cache *c, const char *src, const json_t *ctx, char **out,
-                                         kt_expr_error *err)
+static kt_status kx_render_string_cached(kt_tmpl_cache *c, const char *src, const json_t *ctx, kt_env *env,
+                                         char **out, kt_expr_error *err)
 {
-    if (!c || !strchr(src, '{')) return kt_expr_render_string(src, ctx, out, err);
+    if (!c || !strchr(src, '{')) return kt_expr_render_string(src, ctx, env, out, err);
     const kt_tmpl *t;
     kt_status st = kt_tmpl_cache_get(c, src, &t, err);
-    return st ? st : kt_tmpl_render(t, ctx, out, NULL, err);
+    return st ? st : kt_tmpl_render(t, ctx, env, out, NULL, err);
 }
 
-kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const json_t *ctx, json_t **out,
-                                     kt_expr_error *err)
+kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const json_t *ctx, kt_env *env,
+                                     json_t **out, kt_expr_error *err)
 {
     *out = NULL;
     if (json_is_string(in)) {
@@ -555,7 +558,7 @@ kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const j
             return KT_OK;
         }
         char *r;
-        kt_status st = kx_render_string_cached(c, s, ctx, &r, err);
+        kt_status st = kx_render_string_cached(c, s, ctx, env, &r, err);
         if (st) return st;
         *out = kx_str(r);
         free(r);
@@ -568,7 +571,7 @@ kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const j
         json_t *x;
         json_array_foreach(in, i, x) {
             json_t *y;
-            kt_status st = kt_expr_render_json_cached(c, x, ctx, &y, err);
+            kt_status st = kt_expr_render_json_cached(c, x, ctx, env, &y, err);
             if (st) {
                 json_decref(a);
                 return st;
@@ -586,8 +589,8 @@ kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const j
         json_object_foreach((json_t *)in, k, x) {
             char *rk = NULL;
             json_t *y = NULL;
-            kt_status st = kx_render_string_cached(c, k, ctx, &rk, err);
-            if (!st) st = kt_expr_render_json_cached(c, x, ctx, &y, err);
+            kt_status st = kx_render_string_cached(c, k, ctx, env, &rk, err);
+            if (!st) st = kt_expr_render_json_cached(c, x, ctx, env, &y, err);
             if (st) {
                 free(rk);
                 json_decref(o);
@@ -604,9 +607,9 @@ kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const j
     return KT_OK;
 }
 
-kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, json_t **out, kt_expr_error *err)
+kt_status kt_expr_render_json(const json_t *in, const json_t *ctx, kt_env *env, json_t **out, kt_expr_error *err)
 {
-    return kt_expr_render_json_cached(NULL, in, ctx, out, err);
+    return kt_expr_render_json_cached(NULL, in, ctx, env, out, err);
 }
 
 /* ---- render() / renderOnce() support ---- */
@@ -642,7 +645,7 @@ static json_t *render_str(kx_env *env, const kx_node *n, const char *s, json_t *
             env->err->line = -1;
             return NULL;
         }
-        int rc = kx_render_to_string(t, vars, &r, NULL, &e, env->depth + 1);
+        int rc = kx_render_to_string(t, vars, env->ambient, &r, NULL, &e, env->depth + 1);
         if (rc) {
             kx_format_error(&e, t->src, &ee);
             kt_tmpl_free(t);

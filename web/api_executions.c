@@ -9,6 +9,7 @@
 #include "flow/flow.h"
 #include "flow/inputs.h"
 #include "base/clock.h"
+#include "base/env.h"
 #include "base/id.h"
 #include "expr/expr.h"
 #include "flow/tasks.h"
@@ -469,7 +470,9 @@ static int kt_api_webhook_conditions_hold(const json_t *trigger, const kt_flow_r
             continue;
         char *out = NULL;
         kt_expr_error e = {0};
-        if (kt_expr_render_string(expr, ctx, &out, &e) != KT_OK) {
+        kt_env env;
+        kt_env_init_real(&env);
+        if (kt_expr_render_string(expr, ctx, &env, &out, &e) != KT_OK) {
             holds = 0;
             break;
         }
@@ -516,7 +519,9 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
             continue;
         char *rendered = NULL;
         kt_expr_error e = {0};
-        if (kt_expr_render_string(k, ctx, &rendered, &e) != KT_OK)
+        kt_env env;
+        kt_env_init_real(&env);
+        if (kt_expr_render_string(k, ctx, &env, &rendered, &e) != KT_OK)
             continue;
         int match = !strcmp(kt_api_trim(rendered), key);
         free(rendered);

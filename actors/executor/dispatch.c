@@ -6,6 +6,7 @@
 #include "flow/model.h"
 #include "actors/executor/render.h"
 #include "base/clock.h"
+#include "base/env.h"
 #include "base/log.h"
 
 #include <stdio.h>
@@ -117,8 +118,10 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
     const json_t *task = run->flow.tasks ? kt_map_get(run->flow.tasks, d->task_id) : kt_exec_find_task(run->flow.flow, d->task_id);
     char err[1024] = "";
     json_t *extra = task ? kt_executor_error_logs_for(ex, run, d->task_id) : NULL;
-    json_t *rendered = task ? kt_render_task_with(run->flow.flow, run->flow.templates, run->execution, task, tr, extra,
-                                                  err, sizeof err)
+    kt_env env; /* the task's properties see the real clock at dispatch, as Kestra's worker does when it renders */
+    kt_env_init_real(&env);
+    json_t *rendered = task ? kt_render_task_with(run->flow.flow, run->flow.templates, &env, run->execution, task, tr,
+                                                  extra, err, sizeof err)
                             : NULL;
     json_decref(extra);
     if (!rendered) {

@@ -13,6 +13,7 @@
 #include "flow/flow.h"
 #include "flow/tasks.h"
 #include "base/clock.h"
+#include "base/env.h"
 #include "base/id.h"
 #include "base/log.h"
 #include "base/map.h"
@@ -45,8 +46,6 @@ static void kt_run_touch(kt_run *run, size_t index)
     }
     run->dirty_runs[run->ndirty_runs++] = index;
 }
-
-static void kt_executor_idgen(char *out) { kt_id_new(out); }
 
 /* ---- flows --------------------------------------------------------------------------------------- */
 
@@ -134,7 +133,10 @@ void kt_executor_mark_dirty(kt_executor *ex, kt_run *run)
 static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_event *ev, json_t **failed)
 {
     kt_exec_effects fx;
-    kt_status st = kt_exec_step(&run->flow, run->execution, ev, kt_executor_idgen, &fx);
+    /* The step is pure: its clock reading (the event's) and its randomness (a fresh seed) are handed to it here. */
+    kt_env env;
+    kt_env_init(&env, ev->now_us, kt_env_random_seed());
+    kt_status st = kt_exec_step(&run->flow, run->execution, ev, &env, &fx);
     if (st) {
         KT_WARN("executor", "execution %s: event %d not applied: %s",
                 json_string_value(json_object_get(run->execution, "id")), ev->kind, kt_strerror(st));

@@ -136,7 +136,7 @@ static json_t *kt_create_run(kt_pass *p, const kt_res *r, const json_t *parent)
     if (kt_step_run_for(p, r, parent_id))
         return NULL; /* JdbcExecutor.deduplicateNexts: one run per (parent, task, value) */
     char id[KT_ID_LEN + 1];
-    p->idgen(id);
+    kt_env_id(p->env, id);
     json_t *run = kt_taskrun_add(p->ex, id, kt_step_str(r->task, "id"), parent_id, r->value, p->now);
     kt_step_touch(p, json_array_size(kt_step_runs(p)) - 1);
     if (kt_step_streq(kt_state_current(p->ex), "CREATED"))
@@ -297,7 +297,7 @@ static int kt_loop_values(kt_pass *p, const json_t *task, const json_t *run, jso
     int rc = -1;
     if (json_is_string(spec)) {
         json_t *r = NULL;
-        if (kt_expr_render_json_cached(p->f->templates, spec, ctx, &r, &e)) {
+        if (kt_expr_render_json_cached(p->f->templates, spec, ctx, p->env, &r, &e)) {
             snprintf(err, cap, "%s", e.message);
             goto done;
         }
@@ -309,7 +309,7 @@ static int kt_loop_values(kt_pass *p, const json_t *task, const json_t *run, jso
             goto done;
         }
     } else if (json_is_array(spec)) {
-        if (kt_expr_render_json_cached(p->f->templates, spec, ctx, &list, &e)) {
+        if (kt_expr_render_json_cached(p->f->templates, spec, ctx, p->env, &list, &e)) {
             snprintf(err, cap, "%s", e.message);
             goto done;
         }

@@ -246,14 +246,14 @@ static kt_status kt_render_fn_error_logs(void *ud, const json_t *args, json_t **
 
 void kt_render_register_functions(void) { kt_expr_register_function("errorLogs", kt_render_fn_error_logs, NULL); }
 
-json_t *kt_render_task(const json_t *flow, kt_tmpl_cache *cache, const json_t *execution, const json_t *task,
-                       const json_t *taskrun, char *err, size_t errcap)
+json_t *kt_render_task(const json_t *flow, kt_tmpl_cache *cache, kt_env *env, const json_t *execution,
+                       const json_t *task, const json_t *taskrun, char *err, size_t errcap)
 {
-    return kt_render_task_with(flow, cache, execution, task, taskrun, NULL, err, errcap);
+    return kt_render_task_with(flow, cache, env, execution, task, taskrun, NULL, err, errcap);
 }
 
-json_t *kt_render_task_with(const json_t *flow, kt_tmpl_cache *cache, const json_t *execution, const json_t *task,
-                            const json_t *taskrun, const json_t *extra, char *err, size_t errcap)
+json_t *kt_render_task_with(const json_t *flow, kt_tmpl_cache *cache, kt_env *env, const json_t *execution,
+                            const json_t *task, const json_t *taskrun, const json_t *extra, char *err, size_t errcap)
 {
     json_t *ctx = kt_render_context(flow, execution, task, taskrun);
     if (extra)
@@ -268,7 +268,7 @@ json_t *kt_render_task_with(const json_t *flow, kt_tmpl_cache *cache, const json
         }
         json_t *r = NULL;
         kt_expr_error e = {0};
-        if (kt_expr_render_json_cached(cache, v, ctx, &r, &e) != KT_OK) {
+        if (kt_expr_render_json_cached(cache, v, ctx, env, &r, &e) != KT_OK) {
             snprintf(err, errcap, "%s", e.message[0] ? e.message : "rendering failed");
             json_decref(out);
             json_decref(ctx);

@@ -12,16 +12,17 @@
  * taskrun, parents/parent, envs, globals. flow is the Flow JSON; task and taskrun may be NULL (flow level). */
 json_t *kt_render_context(const json_t *flow, const json_t *execution, const json_t *task, const json_t *taskrun);
 /* The task with every property rendered except id, type, control properties and nested task lists, templates
- * compiled through cache (one per flow revision; may be NULL). NULL with err on failure. */
-json_t *kt_render_task(const json_t *flow, kt_tmpl_cache *cache, const json_t *execution, const json_t *task,
-                       const json_t *taskrun, char *err, size_t errcap);
+ * compiled through cache (one per flow revision; may be NULL), now() and the random functions reading env
+ * (expr/expr.h). NULL with err on failure. */
+json_t *kt_render_task(const json_t *flow, kt_tmpl_cache *cache, kt_env *env, const json_t *execution,
+                       const json_t *task, const json_t *taskrun, char *err, size_t errcap);
 /* The name under which a context carries the execution's ERROR logs for errorLogs() (see kt_render_error_logs). */
 #define KT_RENDER_ERROR_LOGS "__kite_error_logs"
 /* Registers errorLogs(): it returns the list found under KT_RENDER_ERROR_LOGS in the context being rendered
  * ([] when absent). Call once at start-up. */
 void kt_render_register_functions(void);
 /* Same as kt_render_task, with extra variables merged into the context (may be NULL). */
-json_t *kt_render_task_with(const json_t *flow, kt_tmpl_cache *cache, const json_t *execution, const json_t *task,
-                            const json_t *taskrun, const json_t *extra, char *err, size_t errcap);
+json_t *kt_render_task_with(const json_t *flow, kt_tmpl_cache *cache, kt_env *env, const json_t *execution,
+                            const json_t *task, const json_t *taskrun, const json_t *extra, char *err, size_t errcap);
 
 #endif

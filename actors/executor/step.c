@@ -60,7 +60,7 @@ int kt_step_render_prop(kt_pass *p, const json_t *task, const json_t *run, const
     }
     json_t *ctx = kt_render_context(p->f->flow, p->ex, task, run);
     kt_expr_error e = {0};
-    int rc = kt_expr_render_json_cached(p->f->templates, v, ctx, &r, &e) ? -1 : 0;
+    int rc = kt_expr_render_json_cached(p->f->templates, v, ctx, p->env, &r, &e) ? -1 : 0;
     json_decref(ctx);
     if (rc) {
         snprintf(err, cap, "%s", e.message);
@@ -79,7 +79,7 @@ static void kt_run_labels(kt_pass *p, const json_t *task, json_t *run)
     char err[600] = "";
     json_t *spec = json_object_get(task, "labels");
     json_t *list = NULL;
-    if (kt_expr_render_json_cached(p->f->templates, spec, ctx, &r, &e)) {
+    if (kt_expr_render_json_cached(p->f->templates, spec, ctx, p->env, &r, &e)) {
         snprintf(err, sizeof err, "%s", e.message);
     } else {
         if (json_is_string(r)) { /* a string rendering to a JSON object */
@@ -151,7 +151,7 @@ static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
         json_t *v = json_object_get(task, dynamic[i]), *r = NULL;
         if (!v)
             continue;
-        if (kt_expr_render_json_cached(p->f->templates, v, ctx, &r, &e)) {
+        if (kt_expr_render_json_cached(p->f->templates, v, ctx, p->env, &r, &e)) {
             kt_step_log(p, run, "ERROR", "%s", e.message);
             json_decref(ctx);
             json_decref(spec);
@@ -273,7 +273,7 @@ static int kt_flow_outputs(kt_pass *p)
     json_t *ctx = kt_render_context(p->f->flow, p->ex, NULL, NULL);
     kt_expr_error e = {0};
     int rc = 0;
-    if (kt_expr_render_json_cached(p->f->templates, raw, ctx, &rendered, &e)) {
+    if (kt_expr_render_json_cached(p->f->templates, raw, ctx, p->env, &rendered, &e)) {
         kt_step_log(p, NULL, "ERROR", "Failed to render output values: %s", e.message);
         rc = -1;
         goto done;
@@ -529,7 +529,7 @@ static void kt_start(kt_pass *p)
     }
 }
 
-kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_exec_idgen idgen,
+kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_env *env,
                        kt_exec_effects *fx)
 {
     memset(fx, 0, sizeof *fx);
@@ -540,7 +540,7 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
         fx->stale = 1;
         return KT_OK;
     }
-    kt_pass p = {.f = flow, .ex = execution, .idgen = idgen, .fx = fx, .now = ev->now_us,
+    kt_pass p = {.f = flow, .ex = execution, .env = env, .fx = fx, .now = ev->now_us,
                  .by_task = kt_map_new(), .by_id = kt_map_new()};
     kt_status rc = KT_OK;
     if (!p.by_task || !p.by_id) {

@@ -1,5 +1,7 @@
-/* The executor's state machine: kt_exec_step(flow, execution, event) changes the execution in place and says what
- * must happen next. Pure: no I/O, no clock (the event carries "now"); ids come from the caller's generator.
+/* The executor's state machine: kt_exec_step(flow, execution, event, env) changes the execution in place and says
+ * what must happen next. Pure: no I/O, no clock, no system randomness. The event carries "now" for the states it
+ * sets; the environment (base/env.h) is the clock reading now() sees and the seeded random source of new task-run ids,
+ * uuid(), id() and randomInt(), so the same (flow, execution, event, env) always gives byte-identical results.
  *
  * It follows Kestra's ExecutorService (KESTRA-execution.md §2): apply the event, then repeat Kestra's `process`
  * pass until nothing changes — end of the execution when the current top-level list (tasks, or errors after a
@@ -13,8 +15,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "expr/expr.h"
+#include "base/env.h"
 #include "base/status.h"
+#include "expr/expr.h"
 
 typedef enum kt_exec_event_kind {
     KT_EV_START,  /* a CREATED execution is taken in (or resumed after a restart) */
@@ -108,9 +111,9 @@ typedef struct kt_exec_effects {
     } subflows[KT_EXEC_MAX_SUBFLOWS];
 } kt_exec_effects;
 
-typedef void (*kt_exec_idgen)(char *out); /* writes a new id (KT_ID_LEN + 1 bytes) */
-
-kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_exec_idgen idgen,
+/* env is drawn from during the step (rendering, new ids): a replay must start from the same env (kt_env_init with
+ * the same clock reading and seed). The executor gives it the event's now_us as its clock reading. */
+kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_env *env,
                        kt_exec_effects *fx);
 
 /* The flow's `concurrency.limit` (KESTRA-execution.md §2.14), 0 when it has none: how many of its executions may be

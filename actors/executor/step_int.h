@@ -31,7 +31,7 @@ typedef struct kt_rlist {
 typedef struct kt_pass {
     const kt_exec_flow *f;
     json_t *ex;
-    kt_exec_idgen idgen;
+    kt_env *env; /* the clock reading and random source of rendering and of new ids (base/env.h) */
     kt_exec_effects *fx;
     int64_t now;
     int changed;

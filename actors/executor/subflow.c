@@ -10,6 +10,7 @@
 #include "flow/inputs.h"
 #include "flow/tasks.h"
 #include "base/clock.h"
+#include "base/env.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,9 @@ void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
         if (spec && crun) {
             json_t *ctx = kt_render_context(crun->flow.flow, child, NULL, NULL), *out = NULL;
             kt_expr_error e = {0};
-            if (kt_expr_render_json_cached(crun->flow.templates, spec, ctx, &out, &e) == KT_OK)
+            kt_env env;
+            kt_env_init_real(&env);
+            if (kt_expr_render_json_cached(crun->flow.templates, spec, ctx, &env, &out, &e) == KT_OK)
                 json_object_set_new(data, "outputs", out);
             else
                 json_object_set_new(data, "outputsError", json_string(e.message));

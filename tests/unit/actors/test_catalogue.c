@@ -17,7 +17,7 @@
 #include "flow/tasks.h"
 
 static int g_ids;
-static void test_idgen(char *out) { snprintf(out, KT_ID_LEN + 1, "tr%d", ++g_ids); }
+static void test_idgen(void *ud, char *out) { (void)ud, snprintf(out, KT_ID_LEN + 1, "tr%d", ++g_ids); }
 
 static int is_task(const kt_task_def *d) { return d->kind <= KT_PLUGIN_EXEC_UPDATE; }
 
@@ -77,7 +77,10 @@ static int executor_refuses(const char *type)
     kt_exec_event ev = {.kind = KT_EV_START, .now_us = INT64_C(1700000001000000)};
     kt_exec_effects fx;
     g_ids = 0;
-    assert_int_equal(kt_exec_step(&f, ex, &ev, test_idgen, &fx), KT_OK);
+    kt_env env;
+    kt_env_init(&env, ev.now_us, 1);
+    env.ids = test_idgen;
+    assert_int_equal(kt_exec_step(&f, ex, &ev, &env, &fx), KT_OK);
     int refused = 0;
     for (size_t i = 0; i < fx.nlogs; i++)
         refused |= strstr(fx.logs[i].message, "not supported") != NULL;

@@ -24,7 +24,7 @@
 static int g_ids;
 
 /* Deterministic ids: tr1, tr2, ... (reset per test). */
-static void test_idgen(char *out) { snprintf(out, KT_ID_LEN + 1, "tr%d", ++g_ids); }
+static void test_idgen(void *ud, char *out) { (void)ud, snprintf(out, KT_ID_LEN + 1, "tr%d", ++g_ids); }
 
 static int reset_ids(void **state)
 {
@@ -94,7 +94,10 @@ static kt_status step(const json_t *tasks, json_t *ex, kt_exec_event ev, kt_exec
 {
     json_t *flow = json_pack("{s:O}", "tasks", (json_t *)tasks);
     kt_exec_flow f = {.flow = flow};
-    kt_status rc = kt_exec_step(&f, ex, &ev, test_idgen, fx);
+    kt_env env;
+    kt_env_init(&env, ev.now_us, 1);
+    env.ids = test_idgen;
+    kt_status rc = kt_exec_step(&f, ex, &ev, &env, fx);
     json_decref(flow);
     return rc;
 }

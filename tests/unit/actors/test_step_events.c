@@ -22,7 +22,7 @@
 
 static int g_ids;
 
-static void ids(char *out) { snprintf(out, KT_ID_LEN + 1, "tr%d", ++g_ids); }
+static void ids(void *ud, char *out) { (void)ud, snprintf(out, KT_ID_LEN + 1, "tr%d", ++g_ids); }
 
 static int reset_ids(void **state)
 {
@@ -45,7 +45,10 @@ static json_t *new_exec(void) { return kt_execution_new("ex1", "company.team", "
 static kt_status run_event(const json_t *flow, json_t *ex, kt_exec_event ev, kt_exec_effects *fx)
 {
     kt_exec_flow f = {.flow = flow};
-    return kt_exec_step(&f, ex, &ev, ids, fx);
+    kt_env env;
+    kt_env_init(&env, ev.now_us, 1);
+    env.ids = ids;
+    return kt_exec_step(&f, ex, &ev, &env, fx);
 }
 
 /* A flow of two Log tasks, with `concurrency: {limit, behavior}` when limit > 0 (behavior NULL: the default). */

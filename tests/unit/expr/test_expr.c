@@ -356,7 +356,7 @@ static void test_compile_once_render_many(void **state)
     for (int i = 0; i < 1000; i++) {
         char *out;
         size_t len;
-        assert_int_equal(kt_tmpl_render(t, ctx, &out, &len, &err), KT_OK);
+        assert_int_equal(kt_tmpl_render(t, ctx, NULL, &out, &len, &err), KT_OK);
         assert_string_equal(out, "Hello A from f");
         assert_int_equal(len, 14);
         free(out);
@@ -405,13 +405,13 @@ static void test_hostile_nesting(void **state)
     for (int i = 0; i < 250; i++) strcat(src, " + 1");
     strcat(src, " }}");
     char *out;
-    assert_int_equal(kt_expr_render_string(src, NULL, &out, &err), KT_OK);
+    assert_int_equal(kt_expr_render_string(src, NULL, NULL, &out, &err), KT_OK);
     assert_string_equal(out, "251");
     free(out);
     strcpy(src, "{{ [1] | jq('");
     for (int i = 0; i < 5000; i++) strcat(src, "(");
     strcat(src, "') }}");
-    assert_int_equal(kt_expr_render_string(src, NULL, &out, &err), KT_EINVAL);
+    assert_int_equal(kt_expr_render_string(src, NULL, NULL, &out, &err), KT_EINVAL);
     free(src);
 }
 
@@ -424,7 +424,7 @@ static void test_binary_text(void **state)
     assert_int_equal(kt_tmpl_compile(src, sizeof src - 1, &t, &err), KT_OK);
     char *out;
     size_t len;
-    assert_int_equal(kt_tmpl_render(t, NULL, &out, &len, &err), KT_OK);
+    assert_int_equal(kt_tmpl_render(t, NULL, NULL, &out, &len, &err), KT_OK);
     assert_int_equal(len, 6);
     assert_memory_equal(out, "a\0b1\0c", 6);
     free(out);
@@ -443,7 +443,7 @@ static void *render_worker(void *arg)
     for (int i = 0; i < 2000; i++) {
         char *out;
         kt_expr_error err;
-        if (kt_tmpl_render(g_shared, ctx, &out, NULL, &err) || strcmp(out, want)) bad++;
+        if (kt_tmpl_render(g_shared, ctx, NULL, &out, NULL, &err) || strcmp(out, want)) bad++;
         else free(out);
     }
     json_decref(ctx);
@@ -484,21 +484,21 @@ static void test_render_json(void **state)
                             "\"{{test2}}\":{\"n\":null,\"b\":true}}", 0, NULL);
     json_t *out;
     kt_expr_error err;
-    assert_int_equal(kt_expr_render_json(in, ctx, &out, &err), KT_OK);
+    assert_int_equal(kt_expr_render_json(in, ctx, NULL, &out, &err), KT_OK);
     char *s = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
     assert_string_equal(s, "{\"string\":\"top\",\"list\":[\"top\",\"awesome\"],\"int\":1,\"awesome\":{\"n\":null,\"b\":true}}");
     free(s);
     json_decref(out);
     json_t *bad = json_string("{{ nope }}");
-    assert_int_equal(kt_expr_render_json(bad, ctx, &out, &err), KT_EINVAL);
+    assert_int_equal(kt_expr_render_json(bad, ctx, NULL, &out, &err), KT_EINVAL);
     assert_string_equal(err.message, "Unable to find `nope` used in the expression `{{ nope }}` at line 1");
     json_decref(bad);
     /* strings without '{' are not parsed at all */
     bad = json_string("100% {% nope");
-    assert_int_equal(kt_expr_render_json(bad, ctx, &out, &err), KT_EINVAL);
+    assert_int_equal(kt_expr_render_json(bad, ctx, NULL, &out, &err), KT_EINVAL);
     json_decref(bad);
     bad = json_string("no braces %}");
-    assert_int_equal(kt_expr_render_json(bad, ctx, &out, &err), KT_OK);
+    assert_int_equal(kt_expr_render_json(bad, ctx, NULL, &out, &err), KT_OK);
     assert_string_equal(json_string_value(out), "no braces %}");
     json_decref(out);
     json_decref(bad);
@@ -513,7 +513,7 @@ static void typed_case(const char *tmpl, const char *expect_json, const char *ex
     json_t *ctx = json_pack("{s:s}", "s", "str");
     assert_int_equal(kt_tmpl_compile(tmpl, strlen(tmpl), &t, &err), KT_OK);
     json_t *v = NULL;
-    kt_status st = kt_tmpl_render_typed(t, ctx, &v, &err);
+    kt_status st = kt_tmpl_render_typed(t, ctx, NULL, &v, &err);
     if (expect_err) {
         assert_int_equal(st, KT_EINVAL);
         assert_string_equal(err.message, expect_err);
@@ -564,18 +564,18 @@ static void test_registered_functions(void **state)
     json_t *ctx = json_pack("{s:{s:s}}", "flow", "namespace", "io.kestra");
     char *out;
     kt_expr_error err;
-    assert_int_equal(kt_expr_render_string("{{ echo('k') }}", ctx, &out, &err), KT_OK);
+    assert_int_equal(kt_expr_render_string("{{ echo('k') }}", ctx, NULL, &out, &err), KT_OK);
     assert_string_equal(out, "ud:k:io.kestra");
     free(out);
-    assert_int_equal(kt_expr_render_string("{{ kvx(namespace='x', key='a') }}", ctx, &out, &err), KT_OK);
+    assert_int_equal(kt_expr_render_string("{{ kvx(namespace='x', key='a') }}", ctx, NULL, &out, &err), KT_OK);
     assert_string_equal(out, "kv:a:io.kestra");
     free(out);
-    assert_int_equal(kt_expr_render_string("{{ echo() }}", ctx, &out, &err), KT_EINVAL);
+    assert_int_equal(kt_expr_render_string("{{ echo() }}", ctx, NULL, &out, &err), KT_EINVAL);
     assert_string_equal(err.message, "io.pebbletemplates.pebble.error.PebbleException: The 'echo' function expects an "
                                      "argument 'key'. ({{ echo() }}:1)");
-    assert_int_equal(kt_expr_render_string("{{ echo(key='a') }}", ctx, &out, &err), KT_EINVAL);
+    assert_int_equal(kt_expr_render_string("{{ echo(key='a') }}", ctx, NULL, &out, &err), KT_EINVAL);
     kt_expr_register_function("echo", NULL, NULL);
-    assert_int_equal(kt_expr_render_string("{{ echo('k') }}", ctx, &out, &err), KT_EINVAL);
+    assert_int_equal(kt_expr_render_string("{{ echo('k') }}", ctx, NULL, &out, &err), KT_EINVAL);
     assert_non_null(strstr(err.message, "Function or Macro [echo] does not exist."));
     kt_expr_register_function("kvx", NULL, NULL);
     json_decref(ctx);

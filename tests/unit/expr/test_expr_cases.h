@@ -3,10 +3,12 @@
 #ifndef KT_TEST_EXPR_CASES_H
 #define KT_TEST_EXPR_CASES_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "expr/expr.h"
 
 typedef struct expr_case {
@@ -30,8 +32,11 @@ static inline int run_expr_cases(const expr_case *cases, const char *default_var
         kt_expr_error err = {0};
         char *out = NULL;
         size_t len = 0;
+        /* a fixed clock (with microseconds) and seed: now(), uuid(), randomInt() cases are reproducible */
+        kt_env env;
+        kt_env_init(&env, INT64_C(1700000000123456), 42);
         kt_status st = kt_tmpl_compile(c->tmpl, strlen(c->tmpl), &t, &err);
-        if (!st) st = kt_tmpl_render(t, vars, &out, &len, &err);
+        if (!st) st = kt_tmpl_render(t, vars, &env, &out, &len, &err);
         if (c->out) {
             if (st || strcmp(out, c->out) != 0) {
                 fprintf(stderr, "FAIL %s\n  expected: %s\n  got:      %s\n", c->tmpl, c->out, st ? err.message : out);

@@ -293,7 +293,7 @@ static void test_jq_limits(void **state)
     strcat(src, "a') }}");
     char *out;
     kt_expr_error err;
-    assert_int_equal(kt_expr_render_string(src, NULL, &out, &err), KT_EINVAL);
+    assert_int_equal(kt_expr_render_string(src, NULL, NULL, &out, &err), KT_EINVAL);
     assert_non_null(strstr(err.message, "Unable to parse jq value"));
     free(src);
 }

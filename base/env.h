@@ -1,0 +1,49 @@
+/* The environment of a pure computation: the one clock reading it may look at and a seeded pseudo-random source.
+ *
+ * The executor's step (actors/executor/step.h) and the expression engine (expr/expr.h) are functions of their
+ * inputs and of this environment only: now(), uuid(), id(), randomInt() and the ids of the task runs a step creates
+ * read it instead of the system. The same inputs with the same (clock reading, seed) give byte-identical results,
+ * which is what replaying an event (tests, the simulator) needs. A live caller builds one per event from the real
+ * clock and a seed drawn from the system (kt_env_init_real); time/ expr/ flow/ and the step never do.
+ *
+ * The random source is xoshiro256** seeded through splitmix64 (Blackman and Vigna): small, fast, 256 bits of state
+ * and statistically good for ids and randomInt(). It is not a cryptographic generator; Kestra's task-run ids and
+ * uuid() values are identifiers, not secrets. Caller-owned (usually on the stack) and used by one thread at a time:
+ * every draw changes it. */
+#ifndef KT_BASE_ENV_H
+#define KT_BASE_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Writes a new id (KT_ID_LEN + 1 bytes) for kt_env.ids. */
+typedef void (*kt_env_idgen)(void *ud, char *out);
+
+typedef struct kt_env {
+    int64_t now_us; /* the clock reading: what now() returns (microseconds since the epoch, UTC) */
+    uint64_t seed;  /* the seed the random source started from: with now_us, all it takes to replay */
+    uint64_t state[4]; /* private: the generator's state */
+    /* Optional: ids come from here instead of the random source, so a test can name its task runs (tr1, tr2...). */
+    kt_env_idgen ids;
+    void *ids_ud;
+} kt_env;
+
+/* A given clock reading and seed (replays, tests). */
+void kt_env_init(kt_env *e, int64_t now_us, uint64_t seed);
+/* The real clock and a seed from the system (getrandom): for live callers outside the pure layers. */
+void kt_env_init_real(kt_env *e);
+/* A seed from the system, for a caller that has its own clock reading (the executor uses its event's). */
+uint64_t kt_env_random_seed(void);
+
+/* The next 64 random bits. */
+uint64_t kt_env_next(kt_env *e);
+/* n random bytes. */
+void kt_env_fill(kt_env *e, void *buf, size_t n);
+/* A uniform double in [0, 1) (53 random bits). */
+double kt_env_unit(kt_env *e);
+/* 16 random bytes shaped as a version 4 (random) UUID, as java.util.UUID.randomUUID. */
+void kt_env_uuid_bytes(kt_env *e, unsigned char out[16]);
+/* A new Kestra id (base 62 of a v4 UUID, see base/id.h), or the one from e->ids when set. */
+void kt_env_id(kt_env *e, char *out);
+
+#endif
