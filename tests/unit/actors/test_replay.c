@@ -111,9 +111,10 @@ static const char *label(const json_t *ex, const char *key)
 {
     size_t i;
     json_t *l;
-    json_array_foreach(json_object_get(ex, "labels"), i, l) if (!strcmp(json_string_value(json_object_get(l, "key")),
-                                                                        key)) return json_string_value(
-        json_object_get(l, "value"));
+    json_array_foreach(json_object_get(ex, "labels"), i, l) {
+        if (!strcmp(json_string_value(json_object_get(l, "key")), key))
+            return json_string_value(json_object_get(l, "value"));
+    }
     return NULL;
 }
 
