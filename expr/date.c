@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "expr/expr_int.h"
+#include "expr/filters.h"
 #include "time/isodate.h"
 #include "time/tz.h"
 
@@ -678,7 +678,7 @@ static const char *str_arg(json_t *v, const char *dflt)
 }
 
 /* date(format, timeZone, existingFormat, locale) */
-static json_t *f_date(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
+json_t *kx_f_date(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
     if (json_is_null(in)) return json_null();
     kt_tz_zone z;
@@ -738,7 +738,7 @@ static int add_units(kx_env *env, const kx_node *n, dtv *d, long long amount, co
 }
 
 /* dateAdd(amount, unit, format, timeZone, existingFormat, locale) */
-static json_t *f_dateadd(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
+json_t *kx_f_dateadd(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
     if (json_is_null(in)) return json_null();
     if (!a[0] || !json_is_integer(a[0]))
@@ -766,9 +766,9 @@ static json_t *timestamp_kind(kx_env *env, const kx_node *n, json_t *in, json_t 
     return json_string(buf);
 }
 
-static json_t *f_timestamp(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na) { return timestamp_kind(env, n, in, a, 0); }
-static json_t *f_timestamp_micro(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na) { return timestamp_kind(env, n, in, a, 1); }
-static json_t *f_timestamp_nano(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na) { return timestamp_kind(env, n, in, a, 2); }
+json_t *kx_f_timestamp(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na) { return timestamp_kind(env, n, in, a, 0); }
+json_t *kx_f_timestamp_micro(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na) { return timestamp_kind(env, n, in, a, 1); }
+json_t *kx_f_timestamp_nano(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na) { return timestamp_kind(env, n, in, a, 2); }
 
 json_t *kx_fn_now(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na);
 json_t *kx_fn_now(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
@@ -781,12 +781,3 @@ json_t *kx_fn_now(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
     dtv d = {.s = us / 1000000, .ns = (int32_t)(us % 1000000) * 1000, .zone = z};
     return format_dt(env, n, &d, &z, str_arg(a[0], "iso"));
 }
-
-const kx_builtin kx_filters_date[] = {
-    {"date", f_date, {"format", "timeZone", "existingFormat", "locale"}, 0},
-    {"dateAdd", f_dateadd, {"amount", "unit", "format", "timeZone", "existingFormat", "locale"}, 0},
-    {"timestamp", f_timestamp, {"timeZone", "existingFormat"}, 0},
-    {"timestampMicro", f_timestamp_micro, {"timeZone", "existingFormat"}, 0},
-    {"timestampNano", f_timestamp_nano, {"timeZone", "existingFormat"}, 0},
-    {NULL, NULL, {NULL}, 0},
-};

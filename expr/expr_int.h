@@ -106,10 +106,8 @@ typedef struct kx_builtin {
 const kx_builtin *kx_find_filter(const char *name);
 const kx_builtin *kx_find_function(const char *name);
 const kx_builtin *kx_find_test(const char *name);
-/* extra catalogues (each file exports a NULL-terminated table) */
-extern const kx_builtin kx_filters_core[];
-extern const kx_builtin kx_filters_more[];
-extern const kx_builtin kx_filters_date[];
+/* the catalogues, NULL-terminated: every filter (filters.c), functions and tests (func.c) */
+extern const kx_builtin kx_filters[];
 extern const kx_builtin kx_functions_core[];
 extern const kx_builtin kx_tests_core[];
 

@@ -1,8 +1,6 @@
-/* Filters, part 1: strings, collections basics, JSON/YAML/jq (reference 3.2-3.5, 6). */
+/* String filters (reference 3.4 and 6): case mapping, trim, abbreviate, split, replace and escapeChar, substrings,
+ * startsWith/endsWith, indent/nindent, slugify. */
 #include <ctype.h>
-#include <limits.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,33 +8,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "expr/expr_int.h"
-
-#define F(name) static json_t *name(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
-
-json_t *kx_cast_err(kx_env *env, const kx_node *n, const json_t *v, const char *to);
-json_t *kx_cast_err(kx_env *env, const kx_node *n, const json_t *v, const char *to)
-{
-    return kx_fail(env, n, KX_E_JAVA, "class %s cannot be cast to class %s", kx_java_class(v), to);
-}
-
-static json_t *take_str(kt_buf *b)
-{
-    char *s = kt_buf_take(b);
-    json_t *r = kx_str(s ? s : "");
-    free(s);
-    return r;
-}
-
-/* Java String.valueOf / toString as a JSON string */
-static json_t *as_string(const json_t *v)
-{
-    if (json_is_string(v)) return json_incref((json_t *)v);
-    char *s = kx_tostring_dup(v);
-    json_t *r = kx_str(s ? s : "");
-    free(s);
-    return r;
-}
+#include "expr/filters.h"
 
 /* ---- case mapping (Unicode subset: Latin-1, Latin Extended-A, Greek, Cyrillic) ---- */
 
@@ -73,17 +45,6 @@ static unsigned map_case(unsigned c, int upper)
     return c;
 }
 
-static size_t dec(const char *s, size_t n, unsigned *cp)
-{
-    unsigned char c = (unsigned char)s[0];
-    size_t l = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-    if (l > n) l = 1;
-    unsigned v = l == 1 ? c : c & (0x7Fu >> l);
-    for (size_t i = 1; i < l; i++) v = (v << 6) | ((unsigned char)s[i] & 0x3F);
-    *cp = v;
-    return l;
-}
-
 static void enc(kt_buf *b, unsigned c)
 {
     char t[4];
@@ -114,7 +75,7 @@ static json_t *recase(const char *s, size_t n, int mode)
     int at_start = 1;
     for (size_t i = 0; i < n;) {
         unsigned c;
-        i += dec(s + i, n - i, &c);
+        i += kx_utf8_dec(s + i, n - i, &c);
         int sp = c == ' ' || (c >= 9 && c <= 13);
         if (mode == 0 || mode == 1) {
             if (mode == 1 && c == 0xDF) {
@@ -130,40 +91,40 @@ static json_t *recase(const char *s, size_t n, int mode)
             at_start = sp;
         }
     }
-    return take_str(&b);
+    return kx_take_str(&b);
 }
 
-F(f_upper)
+KX_FILTER(kx_f_upper)
 {
     if (json_is_null(in)) return json_null();
-    json_t *s = as_string(in), *r = recase(json_string_value(s), json_string_length(s), 1);
+    json_t *s = kx_as_string(in), *r = recase(json_string_value(s), json_string_length(s), 1);
     json_decref(s);
     return r;
 }
 
-F(f_lower)
+KX_FILTER(kx_f_lower)
 {
     if (json_is_null(in)) return json_null();
-    json_t *s = as_string(in), *r = recase(json_string_value(s), json_string_length(s), 0);
+    json_t *s = kx_as_string(in), *r = recase(json_string_value(s), json_string_length(s), 0);
     json_decref(s);
     return r;
 }
 
-F(f_capitalize)
+KX_FILTER(kx_f_capitalize)
 {
     if (json_is_null(in)) return json_null();
     if (!json_is_string(in)) return kx_cast_err(env, n, in, "java.lang.String");
     return recase(json_string_value(in), json_string_length(in), 2);
 }
 
-F(f_title)
+KX_FILTER(kx_f_title)
 {
     if (json_is_null(in)) return json_null();
     if (!json_is_string(in)) return kx_cast_err(env, n, in, "java.lang.String");
     return recase(json_string_value(in), json_string_length(in), 3);
 }
 
-F(f_trim)
+KX_FILTER(kx_f_trim)
 {
     if (json_is_null(in)) return json_null();
     if (!json_is_string(in)) return kx_cast_err(env, n, in, "java.lang.String");
@@ -174,20 +135,7 @@ F(f_trim)
     return kx_strn(s + b, e - b);
 }
 
-F(f_default)
-{
-    int empty = json_is_null(in) || (json_is_array(in) && !json_array_size(in)) ||
-                (json_is_object(in) && !json_object_size(in));
-    if (json_is_string(in)) {
-        empty = 1;
-        for (size_t i = 0; i < json_string_length(in); i++)
-            if ((unsigned char)json_string_value(in)[i] > ' ') empty = 0;
-    }
-    if (!empty) return json_incref(in);
-    return a[0] ? json_incref(a[0]) : json_null();
-}
-
-F(f_abbreviate)
+KX_FILTER(kx_f_abbreviate)
 {
     if (json_is_null(in)) return json_null();
     if (!json_is_string(in)) return kx_cast_err(env, n, in, "java.lang.String");
@@ -202,12 +150,12 @@ F(f_abbreviate)
     size_t i = 0;
     for (long long k = 0; k < keep && i < bl; k++) {
         unsigned c;
-        i += dec(s + i, bl - i, &c);
+        i += kx_utf8_dec(s + i, bl - i, &c);
     }
     kt_buf b = {0};
     kt_buf_put(&b, s, i);
     if (max > 3) kt_buf_puts(&b, "...");
-    return take_str(&b);
+    return kx_take_str(&b);
 }
 
 /* ---- regex helpers (Java regex syntax is close enough to PCRE2 for flows) ---- */
@@ -242,7 +190,7 @@ static json_t *java_split(kx_env *env, const kx_node *n, const char *s, size_t l
         from = me;
         if (ms == me) { /* an empty match: the next search starts one character later */
             unsigned c;
-            from = me + (me < len ? dec(s + me, len - me, &c) : 1);
+            from = me + (me < len ? kx_utf8_dec(s + me, len - me, &c) : 1);
         }
         if (limit <= 0 || (long long)json_array_size(list) < limit - 1) {
             if (index == 0 && ms == 0 && ms == me) continue; /* no leading empty string for a zero-width match */
@@ -267,12 +215,12 @@ static json_t *java_split(kx_env *env, const kx_node *n, const char *s, size_t l
     return list;
 }
 
-F(f_split)
+KX_FILTER(kx_f_split)
 {
     if (json_is_null(in)) return json_null();
     if (!a[0] || json_is_null(a[0])) return kx_fail(env, n, KX_E_PEBBLE, "missing delimiter parameter in split filter");
     if (!json_is_string(in)) return kx_cast_err(env, n, in, "java.lang.String");
-    json_t *d = as_string(a[0]);
+    json_t *d = kx_as_string(a[0]);
     long long limit = a[1] && json_is_number(a[1]) ? (long long)json_number_value(a[1]) : 0;
     json_t *r = java_split(env, n, json_string_value(in), json_string_length(in), json_string_value(d), limit);
     json_decref(d);
@@ -308,7 +256,7 @@ static json_t *regex_replace(kx_env *env, const kx_node *n, const char *s, size_
         if (ov[0] == ov[1]) {
             if (from >= len) break;
             unsigned c;
-            size_t l = dec(s + from, len - from, &c);
+            size_t l = kx_utf8_dec(s + from, len - from, &c);
             kt_buf_put(&b, s + from, l);
             from += l;
             last = from;
@@ -317,7 +265,7 @@ static json_t *regex_replace(kx_env *env, const kx_node *n, const char *s, size_
     if (last < len) kt_buf_put(&b, s + last, len - last);
     pcre2_match_data_free(md);
     pcre2_code_free(re);
-    return take_str(&b);
+    return kx_take_str(&b);
 }
 
 static json_t *literal_replace(const char *s, size_t len, const char *x, size_t xl, const char *y)
@@ -328,12 +276,12 @@ static json_t *literal_replace(const char *s, size_t len, const char *x, size_t 
         kt_buf_puts(&b, y);
         for (size_t i = 0; i < len;) {
             unsigned c;
-            size_t l = dec(s + i, len - i, &c);
+            size_t l = kx_utf8_dec(s + i, len - i, &c);
             kt_buf_put(&b, s + i, l);
             kt_buf_puts(&b, y);
             i += l;
         }
-        return take_str(&b);
+        return kx_take_str(&b);
     }
     for (;;) {
         const char *f = memmem(p, (size_t)(end - p), x, xl);
@@ -343,7 +291,7 @@ static json_t *literal_replace(const char *s, size_t len, const char *x, size_t 
         p = f + xl;
     }
     kt_buf_put(&b, p, (size_t)(end - p));
-    return take_str(&b);
+    return kx_take_str(&b);
 }
 
 /* Kestra's replace and escapeChar walk lists and maps, turning every leaf into a string. */
@@ -380,7 +328,7 @@ static json_t *walk_leaves(kx_env *env, const kx_node *n, json_t *v, leaf_fn fn,
         return kx_hashmap_order(r, 16);
     }
     if (json_is_null(v)) return kx_fail(env, n, KX_E_JAVA, "java.lang.NullPointerException");
-    json_t *s = as_string(v), *r = fn(env, n, s, ud);
+    json_t *s = kx_as_string(v), *r = fn(env, n, s, ud);
     json_decref(s);
     return r;
 }
@@ -412,7 +360,7 @@ static json_t *replace_leaf(kx_env *env, const kx_node *n, json_t *s, void *ud)
     return cur;
 }
 
-F(f_replace)
+KX_FILTER(kx_f_replace)
 {
     if (!a[0] || json_is_null(a[0])) return kx_fail(env, n, KX_E_PEBBLE, "The argument 'replace_pairs' is required.");
     if (!json_is_object(a[0])) return kx_cast_err(env, n, a[0], "java.util.Map");
@@ -429,7 +377,7 @@ static json_t *escape_leaf(kx_env *env, const kx_node *n, json_t *s, void *ud)
     return literal_replace(json_string_value(s), json_string_length(s), "'", 1, "'\\''");
 }
 
-F(f_escapechar)
+KX_FILTER(kx_f_escapechar)
 {
     if (!a[0] || json_is_null(a[0])) return kx_fail(env, n, KX_E_PEBBLE, "The 'escapeChar' filter expects an argument 'type'.");
     char *t = kx_tostring_dup(a[0]);
@@ -448,7 +396,7 @@ static json_t *substr(kx_env *env, const kx_node *n, json_t *in, json_t *sepv, c
 {
     if (!sepv) return kx_fail(env, n, KX_E_PEBBLE, "The '%s' filter expects an argument 'separator'.", name);
     if (json_is_null(in)) return json_null();
-    json_t *iv = as_string(in), *sv = as_string(sepv), *r;
+    json_t *iv = kx_as_string(in), *sv = kx_as_string(sepv), *r;
     const char *s = json_string_value(iv), *sep = json_string_value(sv);
     size_t len = json_string_length(iv), sl = json_string_length(sv);
     const char *f = NULL;
@@ -473,15 +421,15 @@ done:
     return r;
 }
 
-F(f_sub_before) { return substr(env, n, in, a[0], "substringBefore", 0); }
-F(f_sub_after) { return substr(env, n, in, a[0], "substringAfter", 1); }
-F(f_sub_before_last) { return substr(env, n, in, a[0], "substringBeforeLast", 2); }
-F(f_sub_after_last) { return substr(env, n, in, a[0], "substringAfterLast", 3); }
+KX_FILTER(kx_f_sub_before) { return substr(env, n, in, a[0], "substringBefore", 0); }
+KX_FILTER(kx_f_sub_after) { return substr(env, n, in, a[0], "substringAfter", 1); }
+KX_FILTER(kx_f_sub_before_last) { return substr(env, n, in, a[0], "substringBeforeLast", 2); }
+KX_FILTER(kx_f_sub_after_last) { return substr(env, n, in, a[0], "substringAfterLast", 3); }
 
 static json_t *starts_ends(kx_env *env, const kx_node *n, json_t *in, json_t *v, int ends)
 {
     if (json_is_null(in) || !v || json_is_null(v)) return kx_fail(env, n, KX_E_JAVA, "java.lang.NullPointerException");
-    json_t *s = as_string(in), *x = as_string(v);
+    json_t *s = kx_as_string(in), *x = kx_as_string(v);
     size_t l = json_string_length(s), xl = json_string_length(x);
     int r = xl <= l && !memcmp(json_string_value(s) + (ends ? l - xl : 0), json_string_value(x), xl);
     json_decref(s);
@@ -489,8 +437,8 @@ static json_t *starts_ends(kx_env *env, const kx_node *n, json_t *in, json_t *v,
     return json_boolean(r);
 }
 
-F(f_starts) { return starts_ends(env, n, in, a[0], 0); }
-F(f_ends) { return starts_ends(env, n, in, a[0], 1); }
+KX_FILTER(kx_f_starts) { return starts_ends(env, n, in, a[0], 0); }
+KX_FILTER(kx_f_ends) { return starts_ends(env, n, in, a[0], 1); }
 
 static json_t *indent(kx_env *env, const kx_node *n, json_t *in, json_t **a, int pre)
 {
@@ -501,7 +449,7 @@ static json_t *indent(kx_env *env, const kx_node *n, json_t *in, json_t **a, int
     if (amount < 0)
         return kx_fail(env, n, KX_E_PEBBLE, "The '%s' filter expects a positive integer >=0 as argument 'amount'.", name);
     if (json_is_null(in)) return json_null();
-    json_t *sv = as_string(in);
+    json_t *sv = kx_as_string(in);
     const char *s = json_string_value(sv);
     if (!*s) return sv;
     const char *sep = strstr(s, "\r\n") ? "\r\n" : strstr(s, "\n\r") ? "\n\r" : strchr(s, '\n') ? "\n" : strchr(s, '\r') ? "\r" : "\n";
@@ -522,8 +470,8 @@ static json_t *indent(kx_env *env, const kx_node *n, json_t *in, json_t **a, int
     return r;
 }
 
-F(f_indent) { return indent(env, n, in, a, 0); }
-F(f_nindent) { return indent(env, n, in, a, 1); }
+KX_FILTER(kx_f_indent) { return indent(env, n, in, a, 0); }
+KX_FILTER(kx_f_nindent) { return indent(env, n, in, a, 1); }
 
 /* Unicode NFD then drop non [A-Za-z0-9_-]: accented Latin letters keep their base letter. */
 static char base_letter(unsigned c)
@@ -535,16 +483,16 @@ static char base_letter(unsigned c)
     return 0;
 }
 
-F(f_slugify)
+KX_FILTER(kx_f_slugify)
 {
     if (json_is_null(in)) return json_null();
-    json_t *sv = as_string(in);
+    json_t *sv = kx_as_string(in);
     const char *s = json_string_value(sv);
     size_t len = json_string_length(sv);
     kt_buf b = {0};
     for (size_t i = 0; i < len;) {
         unsigned c;
-        i += dec(s + i, len - i, &c);
+        i += kx_utf8_dec(s + i, len - i, &c);
         char o = 0;
         if (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == '_' || c == '-') o = '-';
         else if (c < 0x80 && isalnum((int)c)) o = (char)tolower((int)c);
@@ -567,183 +515,3 @@ F(f_slugify)
     free(t);
     return r;
 }
-
-/* ---- collections ---- */
-
-F(f_join)
-{
-    if (json_is_null(in)) return json_null();
-    if (!json_is_array(in))
-        return kx_fail(env, n, KX_E_PEBBLE, "The 'join' filter expects that the input is either a collection or an array.");
-    char *sep = a[0] && !json_is_null(a[0]) ? kx_tostring_dup(a[0]) : NULL;
-    kt_buf b = {0};
-    size_t i;
-    json_t *x;
-    json_array_foreach(in, i, x) {
-        if (i && sep) kt_buf_puts(&b, sep);
-        kx_tostring(&b, x);
-    }
-    free(sep);
-    return take_str(&b);
-}
-
-F(f_length)
-{
-    if (json_is_string(in)) return json_integer(kx_utf16_len(json_string_value(in), json_string_length(in)));
-    if (json_is_array(in)) return json_integer((json_int_t)json_array_size(in));
-    if (json_is_object(in)) return json_integer((json_int_t)json_object_size(in));
-    return json_integer(0);
-}
-
-static json_t *first_last(kx_env *env, const kx_node *n, json_t *in, int last)
-{
-    if (json_is_null(in)) return json_null();
-    if (json_is_string(in)) {
-        const char *s = json_string_value(in);
-        size_t len = json_string_length(in);
-        if (!len) return kx_fail(env, n, KX_E_JAVA, "Index %d out of bounds for length 0", last ? -1 : 0);
-        size_t i = 0, start = 0;
-        unsigned c;
-        if (!last) return kx_strn(s, dec(s, len, &c));
-        while (i < len) {
-            start = i;
-            i += dec(s + i, len - i, &c);
-        }
-        return kx_strn(s + start, len - start);
-    }
-    if (json_is_array(in)) {
-        size_t sz = json_array_size(in);
-        return sz ? json_incref(json_array_get(in, last ? sz - 1 : 0)) : json_null();
-    }
-    return kx_cast_err(env, n, in, "java.lang.Iterable");
-}
-
-F(f_first) { return first_last(env, n, in, 0); }
-F(f_last) { return first_last(env, n, in, 1); }
-
-F(f_keys)
-{
-    if (json_is_null(in)) return json_null();
-    json_t *r = json_array();
-    if (json_is_object(in)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(in, k, v) json_array_append_new(r, json_string(k));
-        return r;
-    }
-    if (json_is_array(in)) {
-        for (size_t i = 0; i < json_array_size(in); i++) json_array_append_new(r, json_integer((json_int_t)i));
-        return r;
-    }
-    json_decref(r);
-    return kx_fail(env, n, KX_E_PEBBLE, "'keys' filter can only be applied to List, Map, Array. Actual type was: %s",
-                   kx_java_class(in));
-}
-
-F(f_values)
-{
-    if (json_is_null(in)) return json_null();
-    if (!json_is_object(in))
-        return kx_fail(env, n, KX_E_PEBBLE, "'values' filter can only be applied to Map. Actual type was: %s",
-                       kx_java_class(in));
-    json_t *r = json_array();
-    const char *k;
-    json_t *v;
-    json_object_foreach(in, k, v) json_array_append(r, v);
-    return r;
-}
-
-F(f_abs)
-{
-    if (json_is_null(in)) return kx_fail(env, n, KX_E_PEBBLE, "Can not pass null value to \"abs\" filter.");
-    if (json_is_integer(in)) {
-        long long v = json_integer_value(in);
-        return json_integer(v < 0 ? (json_int_t)(0 - (unsigned long long)v) : v);
-    }
-    if (json_is_real(in)) return json_real(fabs(json_real_value(in)));
-    return kx_fail(env, n, KX_E_PEBBLE, "The 'abs' filter does require as input a number.");
-}
-
-F(f_classname)
-{
-    if (json_is_null(in)) return json_null();
-    if (json_is_integer(in)) {
-        long long v = json_integer_value(in);
-        return json_string(v >= INT_MIN && v <= INT_MAX && n->a && n->a->type != KX_N_LIT ? "java.lang.Integer"
-                                                                                          : "java.lang.Long");
-    }
-    return json_string(kx_java_class(in));
-}
-
-/* ---- JSON, YAML, jq ---- */
-
-F(f_tojson)
-{
-    kt_buf b = {0};
-    kt_json_write(&b, in);
-    return take_str(&b);
-}
-
-F(f_toyaml)
-{
-    if (json_is_null(in)) return json_string("null");
-    kt_buf b = {0};
-    kx_yaml_write(&b, in);
-    return take_str(&b);
-}
-
-F(f_jq)
-{
-    if (!a[0] || json_is_null(a[0])) return kx_fail(env, n, KX_E_PEBBLE, "The 'jq' filter expects an argument 'expression'.");
-    json_t *doc = json_incref(in);
-    if (json_is_string(in)) {
-        json_decref(doc);
-        doc = json_loadb(json_string_value(in), json_string_length(in), JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
-    }
-    char err[256] = "";
-    json_t *expr = as_string(a[0]);
-    json_t *r = doc ? kx_jq(doc, json_string_value(expr), err, sizeof err) : NULL;
-    json_decref(expr);
-    json_decref(doc);
-    if (!r) {
-        char *s = kx_tostring_dup(in);
-        kx_fail(env, n, KX_E_PEBBLE, "Unable to parse jq value '%.200s' with type '%s'", s ? s : "", kx_java_class(in));
-        free(s);
-    }
-    return r;
-}
-
-const kx_builtin kx_filters_core[] = {
-    {"upper", f_upper, {NULL}, 0},
-    {"lower", f_lower, {NULL}, 0},
-    {"capitalize", f_capitalize, {NULL}, 0},
-    {"title", f_title, {NULL}, 0},
-    {"trim", f_trim, {NULL}, 0},
-    {"default", f_default, {"default"}, 0},
-    {"abbreviate", f_abbreviate, {"length"}, 0},
-    {"split", f_split, {"delimiter", "limit"}, 0},
-    {"replace", f_replace, {"replace_pairs", "regexp"}, 0},
-    {"escapeChar", f_escapechar, {"type"}, 0},
-    {"substringBefore", f_sub_before, {"separator"}, 0},
-    {"substringAfter", f_sub_after, {"separator"}, 0},
-    {"substringBeforeLast", f_sub_before_last, {"separator"}, 0},
-    {"substringAfterLast", f_sub_after_last, {"separator"}, 0},
-    {"startsWith", f_starts, {"value"}, 0},
-    {"endsWith", f_ends, {"value"}, 0},
-    {"indent", f_indent, {"amount", "prefix"}, 0},
-    {"nindent", f_nindent, {"amount", "prefix"}, 0},
-    {"slugify", f_slugify, {NULL}, 0},
-    {"join", f_join, {"separator"}, 0},
-    {"length", f_length, {NULL}, 0},
-    {"first", f_first, {NULL}, 0},
-    {"last", f_last, {NULL}, 0},
-    {"keys", f_keys, {NULL}, 0},
-    {"values", f_values, {NULL}, 0},
-    {"abs", f_abs, {NULL}, 0},
-    {"className", f_classname, {NULL}, 0},
-    {"toJson", f_tojson, {NULL}, 0},
-    {"json", f_tojson, {NULL}, 0},
-    {"yaml", f_toyaml, {NULL}, 0},
-    {"jq", f_jq, {"expression"}, 0},
-    {NULL, NULL, {NULL}, 0},
-};
