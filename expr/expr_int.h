@@ -156,9 +156,6 @@ void kx_sha512(const void *p, size_t n, uint8_t out[64]);
 char *kx_base64_encode(const void *p, size_t n);
 int kx_base64_decode(const char *s, size_t n, unsigned char **out, size_t *outn);
 
-/* jq (expr_jq.c): returns a new JSON array of results, or NULL with a message in err */
-json_t *kx_jq(const json_t *input, const char *expr, char *err, size_t errcap);
-
 /* yaml (expr_yaml.c) */
 void kx_yaml_write(kt_buf *b, const json_t *v);
 json_t *kx_yaml_parse(const char *s, char *err, size_t errcap);

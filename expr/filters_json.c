@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "expr/filters.h"
+#include "expr/jq/jq.h"
 
 KX_FILTER(kx_f_tojson)
 {
@@ -31,7 +32,7 @@ KX_FILTER(kx_f_jq)
     }
     char err[256] = "";
     json_t *expr = kx_as_string(a[0]);
-    json_t *r = doc ? kx_jq(doc, json_string_value(expr), err, sizeof err) : NULL;
+    json_t *r = doc ? kq_run(doc, json_string_value(expr), err, sizeof err) : NULL;
     json_decref(expr);
     json_decref(doc);
     if (!r) {
