@@ -208,130 +208,156 @@ static char *unescape(const char *p, size_t n, char q)
     return s;
 }
 
+/* The token readers of an expression region, in the order Pebble tries them. Each returns 1 with *pp past the
+ * token when the text at *pp is of its kind, 0 when it is not, -1 on an error (recorded in lx->err). */
+
+/* 1. operators; a word operator must not run into a name ("ornament" is a name) */
+static int lex_op(lexer *lx, const char **pp)
+{
+    const char *p = *pp;
+    size_t rest = (size_t)(lx->end - p);
+    for (int i = 0; k_ops[i]; i++) {
+        size_t ol = strlen(k_ops[i]);
+        if (rest < ol || memcmp(p, k_ops[i], ol) != 0) continue;
+        if (isalpha((unsigned char)k_ops[i][ol - 1]) && rest > ol && is_name_char((unsigned char)p[ol]) &&
+            (unsigned char)p[ol] < 0x80)
+            continue;
+        if (push(lx, KX_T_OP, p, ol, NULL)) return -1;
+        *pp = p + ol;
+        return 1;
+    }
+    return 0;
+}
+
+/* 2. names */
+static int lex_name(lexer *lx, const char **pp)
+{
+    const char *s = *pp, *p = s;
+    if (!is_name_start((unsigned char)*p)) return 0;
+    while (p < lx->end && is_name_char((unsigned char)*p)) p++;
+    if (push(lx, KX_T_NAME, s, (size_t)(p - s), NULL)) return -1;
+    *pp = p;
+    return 1;
+}
+
+/* 3./4. numbers: 12, 1.5, and 12L (a Long; the L is not part of the token) */
+static int lex_number(lexer *lx, const char **pp)
+{
+    const char *s = *pp, *p = s;
+    if (!isdigit((unsigned char)*p)) return 0;
+    while (p < lx->end && isdigit((unsigned char)*p)) p++;
+    if (p < lx->end && *p == 'L') {
+        if (push(lx, KX_T_LONG, s, (size_t)(p - s), NULL)) return -1;
+        *pp = p + 1;
+        return 1;
+    }
+    if (p + 1 < lx->end && *p == '.' && isdigit((unsigned char)p[1])) {
+        p++;
+        while (p < lx->end && isdigit((unsigned char)*p)) p++;
+    }
+    if (push(lx, KX_T_NUMBER, s, (size_t)(p - s), NULL)) return -1;
+    *pp = p;
+    return 1;
+}
+
+/* The brackets open in the current region, innermost last. */
+typedef struct brackets {
+    char v[256];
+    int n;
+} brackets;
+
+/* 5. punctuation, checking that brackets pair up */
+static int lex_punct(lexer *lx, const char **pp, brackets *br)
+{
+    const char *p = *pp;
+    char c = *p;
+    if (!strchr("()[]{}?:.,|=", c)) return 0;
+    if (c == '(' || c == '[' || c == '{') {
+        if (br->n == (int)sizeof br->v) return lex_fail(lx, p, "%s", "Too deeply nested brackets");
+        br->v[br->n++] = c;
+    } else if (c == ')' || c == ']' || c == '}') {
+        char b[2] = {c, 0};
+        if (!br->n) return lex_fail(lx, p, "Unexpected \"%s\"", b);
+        char open = br->v[--br->n];
+        char want = open == '(' ? ')' : open == '[' ? ']' : '}';
+        if (want != c) {
+            b[0] = want;
+            return lex_fail(lx, p, "Unclosed \"%s\"", b);
+        }
+    }
+    if (push(lx, KX_T_PUNCT, p, 1, NULL)) return -1;
+    *pp = p + 1;
+    return 1;
+}
+
+/* 6./7. strings: 'single' and "double"; a double-quoted one holding '#' interpolates */
+static int lex_string(lexer *lx, const char **pp)
+{
+    const char *p = *pp, *s = p + 1, *q;
+    if (*p == '\'') {
+        q = s;
+        while (q < lx->end && *q != '\'') q += (*q == '\\' && q + 1 < lx->end) ? 2 : 1;
+        if (q >= lx->end) return lex_fail(lx, p, "Unexpected character [%s]", "'");
+        char *v = unescape(s, (size_t)(q - s), '\'');
+        if (!v || push(lx, KX_T_STRING, p, (size_t)(q + 1 - p), v)) return -1;
+    } else if (*p == '"') {
+        int hash;
+        if (!(q = scan_dq(s, lx->end, &hash))) return lex_fail(lx, p, "Unexpected character [%s]", "\"");
+        char *v = hash ? strndup(s, (size_t)(q - s)) : unescape(s, (size_t)(q - s), '"');
+        if (!v || push(lx, hash ? KX_T_ISTRING : KX_T_STRING, p, (size_t)(q + 1 - p), v)) return -1;
+    } else {
+        return 0;
+    }
+    *pp = q + 1;
+    return 1;
+}
+
+/* The closing delimiter (close = "}}" / "%}", with an optional trim dash) at p: 1 with *pp after it, else 0. */
+static int lex_close(lexer *lx, const char **pp, const char *close, int *trim_next)
+{
+    const char *p = *pp, *q = p;
+    int dash = 0;
+    if (q < lx->end && *q == '-') {
+        q++;
+        dash = 1;
+    }
+    if (lx->end - q < 2 || q[0] != close[0] || q[1] != close[1]) return 0;
+    if (push(lx, close[0] == '}' ? KX_T_PRINT_END : KX_T_EXEC_END, p, (size_t)(q + 2 - p), NULL)) return -1;
+    *trim_next = dash;
+    *pp = q + 2;
+    return 1;
+}
+
 /* Lexes one expression region; stops after the closing delimiter (close = "}}" / "%}") or at end when
  * close is NULL. Returns the position after the region, or NULL on error. */
 static const char *lex_expr(lexer *lx, const char *p, const char *close, int *trim_next)
 {
-    char brackets[256];
-    int nb = 0;
+    brackets br = {.n = 0};
     *trim_next = 0;
     for (;;) {
         while (p < lx->end && is_jspace(*p)) p++;
-        if (close && nb == 0) {
-            const char *q = p;
-            int dash = 0;
-            if (q < lx->end && *q == '-') {
-                q++;
-                dash = 1;
-            }
-            if (lx->end - q >= 2 && q[0] == close[0] && q[1] == close[1]) {
-                if (push(lx, close[0] == '}' ? KX_T_PRINT_END : KX_T_EXEC_END, p, (size_t)(q + 2 - p), NULL))
-                    return NULL;
-                *trim_next = dash;
-                return q + 2;
-            }
+        if (close && br.n == 0) {
+            int r = lex_close(lx, &p, close, trim_next);
+            if (r) return r < 0 ? NULL : p;
         }
         if (p >= lx->end) {
-            if (nb) {
-                char b[2] = {brackets[nb - 1], 0};
+            if (br.n) {
+                char b[2] = {br.v[br.n - 1], 0};
                 lex_fail(lx, p, "Unclosed \"%s\"", b);
                 return NULL;
             }
             return p;
         }
-        unsigned char c = (unsigned char)*p;
-        size_t rest = (size_t)(lx->end - p);
-        /* 1. operators */
-        int matched = 0;
-        for (int i = 0; k_ops[i]; i++) {
-            size_t ol = strlen(k_ops[i]);
-            if (rest < ol || memcmp(p, k_ops[i], ol) != 0) continue;
-            if (isalpha((unsigned char)k_ops[i][ol - 1]) && rest > ol && is_name_char((unsigned char)p[ol]) &&
-                (unsigned char)p[ol] < 0x80)
-                continue;
-            if (push(lx, KX_T_OP, p, ol, NULL)) return NULL;
-            p += ol;
-            matched = 1;
-            break;
-        }
-        if (matched) continue;
-        /* 2. names */
-        if (is_name_start(c)) {
-            const char *s = p;
-            while (p < lx->end && is_name_char((unsigned char)*p)) p++;
-            if (push(lx, KX_T_NAME, s, (size_t)(p - s), NULL)) return NULL;
-            continue;
-        }
-        /* 3./4. numbers */
-        if (isdigit(c)) {
-            const char *s = p;
-            while (p < lx->end && isdigit((unsigned char)*p)) p++;
-            if (p < lx->end && *p == 'L') {
-                if (push(lx, KX_T_LONG, s, (size_t)(p - s), NULL)) return NULL;
-                p++;
-                continue;
-            }
-            if (p + 1 < lx->end && *p == '.' && isdigit((unsigned char)p[1])) {
-                p++;
-                while (p < lx->end && isdigit((unsigned char)*p)) p++;
-            }
-            if (push(lx, KX_T_NUMBER, s, (size_t)(p - s), NULL)) return NULL;
-            continue;
-        }
-        /* 5. punctuation */
-        if (strchr("()[]{}?:.,|=", c)) {
-            if (c == '(' || c == '[' || c == '{') {
-                if (nb == (int)sizeof brackets) {
-                    lex_fail(lx, p, "%s", "Too deeply nested brackets");
-                    return NULL;
-                }
-                brackets[nb++] = (char)c;
-            } else if (c == ')' || c == ']' || c == '}') {
-                char b[2] = {(char)c, 0};
-                if (!nb) {
-                    lex_fail(lx, p, "Unexpected \"%s\"", b);
-                    return NULL;
-                }
-                char open = brackets[--nb];
-                char want = open == '(' ? ')' : open == '[' ? ']' : '}';
-                if (want != c) {
-                    b[0] = want;
-                    lex_fail(lx, p, "Unclosed \"%s\"", b);
-                    return NULL;
-                }
-            }
-            if (push(lx, KX_T_PUNCT, p, 1, NULL)) return NULL;
-            p++;
-            continue;
-        }
-        /* 6./7. strings */
-        if (c == '\'') {
-            const char *s = p + 1, *q = s;
-            while (q < lx->end && *q != '\'') q += (*q == '\\' && q + 1 < lx->end) ? 2 : 1;
-            if (q >= lx->end) {
-                lex_fail(lx, p, "Unexpected character [%s]", "'");
-                return NULL;
-            }
-            char *v = unescape(s, (size_t)(q - s), '\'');
-            if (!v || push(lx, KX_T_STRING, p, (size_t)(q + 1 - p), v)) return NULL;
-            p = q + 1;
-            continue;
-        }
-        if (c == '"') {
-            int hash;
-            const char *s = p + 1, *q = scan_dq(s, lx->end, &hash);
-            if (!q) {
-                lex_fail(lx, p, "Unexpected character [%s]", "\"");
-                return NULL;
-            }
-            char *v = hash ? strndup(s, (size_t)(q - s)) : unescape(s, (size_t)(q - s), '"');
-            if (!v || push(lx, hash ? KX_T_ISTRING : KX_T_STRING, p, (size_t)(q + 1 - p), v)) return NULL;
-            p = q + 1;
-            continue;
-        }
+        int r = lex_op(lx, &p);
+        if (!r) r = lex_name(lx, &p);
+        if (!r) r = lex_number(lx, &p);
+        if (!r) r = lex_punct(lx, &p, &br);
+        if (!r) r = lex_string(lx, &p);
+        if (r < 0) return NULL;
+        if (r) continue;
         char b[8];
         size_t cl = 1;
-        if (c >= 0x80)
+        if ((unsigned char)*p >= 0x80)
             while (cl < 4 && p + cl < lx->end && ((unsigned char)p[cl] & 0xC0) == 0x80) cl++;
         memcpy(b, p, cl);
         b[cl] = 0;
