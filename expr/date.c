@@ -91,11 +91,127 @@ static void iso_week(int64_t days, int *week, int64_t *wyear)
     *week = (int)((thursday - kt_isodate_days_from_civil(y, 1, 1)) / 7 + 1);
 }
 
+/* One DateTimeFormatter pattern letter c repeated n times, as the en_US locale prints it. */
+static int fmt_letter(kt_buf *b, const fctx *f, char c, int n, char *err, size_t errcap)
+{
+    int dow = iso_dow(f->days);
+    int64_t sod = (int64_t)f->l.hour * 3600 + f->l.minute * 60 + f->l.second; /* second of day */
+    switch (c) {
+    case 'G': kt_buf_puts(b, n == 4 ? "Anno Domini" : n == 5 ? "A" : f->l.year > 0 ? "AD" : "BC"); break;
+    case 'u':
+    case 'y':
+        if (n == 2) pad(b, (f->l.year % 100 + 100) % 100, 2);
+        else pad(b, c == 'y' && f->l.year <= 0 ? 1 - f->l.year : f->l.year, n < 4 ? 1 : n);
+        break;
+    case 'Y': {
+        int w;
+        int64_t wy;
+        us_week(f, &w, &wy);
+        if (n == 2) pad(b, wy % 100, 2);
+        else pad(b, wy, n < 4 ? 1 : n);
+        break;
+    }
+    case 'M':
+    case 'L':
+        if (n <= 2) pad(b, f->l.month, n);
+        else if (n == 3) kt_buf_put(b, k_months[f->l.month - 1], 3);
+        else if (n == 4) kt_buf_puts(b, k_months[f->l.month - 1]);
+        else kt_buf_putc(b, k_months[f->l.month - 1][0]);
+        break;
+    case 'd': pad(b, f->l.day, n); break;
+    case 'D': pad(b, f->days - kt_isodate_days_from_civil(f->l.year, 1, 1) + 1, n); break;
+    case 'Q':
+    case 'q': {
+        int q = (f->l.month - 1) / 3 + 1;
+        static const char *const qn[] = {"1st quarter", "2nd quarter", "3rd quarter", "4th quarter"};
+        if (n <= 2) pad(b, q, n);
+        else if (n == 3) kt_buf_printf(b, "Q%d", q);
+        else kt_buf_puts(b, qn[q - 1]);
+        break;
+    }
+    case 'w': {
+        int w;
+        int64_t wy;
+        us_week(f, &w, &wy);
+        pad(b, w, n);
+        break;
+    }
+    case 'W': {
+        int64_t first = kt_isodate_days_from_civil(f->l.year, f->l.month, 1);
+        pad(b, (f->days - sunday_start(first)) / 7 + 1, n);
+        break;
+    }
+    case 'E':
+        if (n <= 3) kt_buf_put(b, k_days[dow - 1], 3);
+        else if (n == 4) kt_buf_puts(b, k_days[dow - 1]);
+        else kt_buf_putc(b, k_days[dow - 1][0]);
+        break;
+    case 'e':
+    case 'c':
+        if (n <= 2) pad(b, dow % 7 + 1, n);
+        else if (n == 3) kt_buf_put(b, k_days[dow - 1], 3);
+        else kt_buf_puts(b, k_days[dow - 1]);
+        break;
+    case 'a': kt_buf_puts(b, f->l.hour < 12 ? "AM" : "PM"); break;
+    case 'h': pad(b, f->l.hour % 12 ? f->l.hour % 12 : 12, n); break;
+    case 'K': pad(b, f->l.hour % 12, n); break;
+    case 'k': pad(b, f->l.hour ? f->l.hour : 24, n); break;
+    case 'H': pad(b, f->l.hour, n); break;
+    case 'm': pad(b, f->l.minute, n); break;
+    case 's': pad(b, f->l.second, n); break;
+    case 'S': {
+        char t[16];
+        snprintf(t, sizeof t, "%09d", f->ns);
+        for (int i = 0; i < n; i++) kt_buf_putc(b, i < 9 ? t[i] : '0');
+        break;
+    }
+    case 'n': pad(b, f->ns, n); break;
+    case 'N': pad(b, sod * 1000000000LL + f->ns, n); break;
+    case 'A': pad(b, sod * 1000 + f->ns / 1000000, n); break;
+    case 'V':
+        if (n != 2) {
+            snprintf(err, errcap, "Pattern letter count must be 2: V");
+            return -1;
+        }
+        kt_buf_puts(b, f->zone->id);
+        break;
+    case 'z':
+        if (n == 4 && (!strcmp(f->zone->id, "UTC") || !strcmp(f->zone->id, "Etc/UTC")))
+            kt_buf_puts(b, "Coordinated Universal Time");
+        else kt_buf_puts(b, kt_tz_abbr_at(f->zone, f->s));
+        break;
+    case 'O':
+        kt_buf_puts(b, "GMT");
+        if (f->off) {
+            int a = f->off < 0 ? -f->off : f->off;
+            if (n == 4) fmt_offset(b, f->off, 1, 0, 0);
+            else if (a % 3600) kt_buf_printf(b, "%c%d:%02d", f->off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+            else kt_buf_printf(b, "%c%d", f->off < 0 ? '-' : '+', a / 3600);
+        }
+        break;
+    case 'X':
+    case 'x':
+        fmt_offset(b, f->off, n == 3 || n == 5, n == 1 ? 1 : 0, c == 'X');
+        break;
+    case 'Z':
+        if (n <= 3) fmt_offset(b, f->off, 0, 0, 0);
+        else if (n == 4) {
+            kt_buf_puts(b, "GMT");
+            if (f->off) fmt_offset(b, f->off, 1, 0, 0);
+        } else fmt_offset(b, f->off, 1, 0, 1);
+        break;
+    default:
+        snprintf(err, errcap, "Unknown pattern letter: %c", c);
+        return -1;
+    }
+    return 0;
+}
+
 static int fmt_pattern(kt_buf *b, const fctx *f, const char *p, char *err, size_t errcap)
 {
     while (*p) {
         char c = *p;
-        if (c == '\'') {
+        if (c == '\'') { /* 'quoted text', two quotes for one */
             p++;
             if (*p == '\'') {
                 kt_buf_putc(b, '\'');
@@ -109,7 +225,7 @@ static int fmt_pattern(kt_buf *b, const fctx *f, const char *p, char *err, size_
             if (*p) p++;
             continue;
         }
-        if (c == '[' || c == ']') {
+        if (c == '[' || c == ']') { /* optional sections: always printed */
             p++;
             continue;
         }
@@ -121,116 +237,7 @@ static int fmt_pattern(kt_buf *b, const fctx *f, const char *p, char *err, size_
         int n = 0;
         while (p[n] == c) n++;
         p += n;
-        int hour12 = f->l.hour % 12 ? f->l.hour % 12 : 12;
-        int dow = iso_dow(f->days);
-        switch (c) {
-        case 'G': kt_buf_puts(b, n == 4 ? "Anno Domini" : n == 5 ? "A" : f->l.year > 0 ? "AD" : "BC"); break;
-        case 'u':
-        case 'y':
-            if (n == 2) pad(b, (f->l.year % 100 + 100) % 100, 2);
-            else pad(b, c == 'y' && f->l.year <= 0 ? 1 - f->l.year : f->l.year, n < 4 ? 1 : n);
-            break;
-        case 'Y': {
-            int w;
-            int64_t wy;
-            us_week(f, &w, &wy);
-            if (n == 2) pad(b, wy % 100, 2);
-            else pad(b, wy, n < 4 ? 1 : n);
-            break;
-        }
-        case 'M':
-        case 'L':
-            if (n <= 2) pad(b, f->l.month, n);
-            else if (n == 3) kt_buf_put(b, k_months[f->l.month - 1], 3);
-            else if (n == 4) kt_buf_puts(b, k_months[f->l.month - 1]);
-            else kt_buf_putc(b, k_months[f->l.month - 1][0]);
-            break;
-        case 'd': pad(b, f->l.day, n); break;
-        case 'D': pad(b, f->days - kt_isodate_days_from_civil(f->l.year, 1, 1) + 1, n); break;
-        case 'Q':
-        case 'q': {
-            int q = (f->l.month - 1) / 3 + 1;
-            static const char *const qn[] = {"1st quarter", "2nd quarter", "3rd quarter", "4th quarter"};
-            if (n <= 2) pad(b, q, n);
-            else if (n == 3) kt_buf_printf(b, "Q%d", q);
-            else kt_buf_puts(b, qn[q - 1]);
-            break;
-        }
-        case 'w': {
-            int w;
-            int64_t wy;
-            us_week(f, &w, &wy);
-            pad(b, w, n);
-            break;
-        }
-        case 'W': {
-            int64_t first = kt_isodate_days_from_civil(f->l.year, f->l.month, 1);
-            pad(b, (f->days - sunday_start(first)) / 7 + 1, n);
-            break;
-        }
-        case 'E':
-            if (n <= 3) kt_buf_put(b, k_days[dow - 1], 3);
-            else if (n == 4) kt_buf_puts(b, k_days[dow - 1]);
-            else kt_buf_putc(b, k_days[dow - 1][0]);
-            break;
-        case 'e':
-        case 'c':
-            if (n <= 2) pad(b, dow % 7 + 1, n);
-            else if (n == 3) kt_buf_put(b, k_days[dow - 1], 3);
-            else kt_buf_puts(b, k_days[dow - 1]);
-            break;
-        case 'a': kt_buf_puts(b, f->l.hour < 12 ? "AM" : "PM"); break;
-        case 'h': pad(b, hour12, n); break;
-        case 'K': pad(b, f->l.hour % 12, n); break;
-        case 'k': pad(b, f->l.hour ? f->l.hour : 24, n); break;
-        case 'H': pad(b, f->l.hour, n); break;
-        case 'm': pad(b, f->l.minute, n); break;
-        case 's': pad(b, f->l.second, n); break;
-        case 'S': {
-            char t[16];
-            snprintf(t, sizeof t, "%09d", f->ns);
-            for (int i = 0; i < n; i++) kt_buf_putc(b, i < 9 ? t[i] : '0');
-            break;
-        }
-        case 'n': pad(b, f->ns, n); break;
-        case 'N': pad(b, ((int64_t)f->l.hour * 3600 + f->l.minute * 60 + f->l.second) * 1000000000LL + f->ns, n); break;
-        case 'A': pad(b, ((int64_t)f->l.hour * 3600 + f->l.minute * 60 + f->l.second) * 1000 + f->ns / 1000000, n); break;
-        case 'V':
-            if (n != 2) {
-                snprintf(err, errcap, "Pattern letter count must be 2: V");
-                return -1;
-            }
-            kt_buf_puts(b, f->zone->id);
-            break;
-        case 'z':
-            if (n == 4 && (!strcmp(f->zone->id, "UTC") || !strcmp(f->zone->id, "Etc/UTC")))
-                kt_buf_puts(b, "Coordinated Universal Time");
-            else kt_buf_puts(b, kt_tz_abbr_at(f->zone, f->s));
-            break;
-        case 'O':
-            kt_buf_puts(b, "GMT");
-            if (f->off) {
-                int a = f->off < 0 ? -f->off : f->off;
-                if (n == 4) fmt_offset(b, f->off, 1, 0, 0);
-                else if (a % 3600) kt_buf_printf(b, "%c%d:%02d", f->off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
-                else kt_buf_printf(b, "%c%d", f->off < 0 ? '-' : '+', a / 3600);
-            }
-            break;
-        case 'X':
-        case 'x':
-            fmt_offset(b, f->off, n == 3 || n == 5, n == 1 ? 1 : 0, c == 'X');
-            break;
-        case 'Z':
-            if (n <= 3) fmt_offset(b, f->off, 0, 0, 0);
-            else if (n == 4) {
-                kt_buf_puts(b, "GMT");
-                if (f->off) fmt_offset(b, f->off, 1, 0, 0);
-            } else fmt_offset(b, f->off, 1, 0, 1);
-            break;
-        default:
-            snprintf(err, errcap, "Unknown pattern letter: %c", c);
-            return -1;
-        }
+        if (fmt_letter(b, f, c, n, err, errcap)) return -1;
     }
     return 0;
 }
