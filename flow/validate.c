@@ -207,221 +207,285 @@ static void enum_err(kt_validate_ctx *c, const char *path, const json_t *v, cons
     free(s);
 }
 
+/* One check per property kind (kt_prop_kind); check_value calls it for a value that is neither null nor a
+ * dynamic property's expression. parent is the object holding the value (the cron check reads withSeconds). */
+#define VALUE_CHECK(name) \
+    static void name(kt_validate_ctx *c, const kt_prop *p, const json_t *v, const char *path, const json_t *parent)
+
+/* Fails with "must be a list" unless v is an array. */
+static int is_list(kt_validate_ctx *c, const json_t *v, const char *path)
+{
+    if (json_is_array(v))
+        return 1;
+    kt_validate_err(c, path, 0, path, "must be a list");
+    return 0;
+}
+
+VALUE_CHECK(value_str)
+{
+    if (!is_scalar(v))
+        kt_validate_err(c, path, 0, path, "must be a string, not %s", json_is_array(v) ? "a list" : "an object");
+    else if ((p->flags & KT_PF_NONEMPTY) && json_is_string(v) && !*json_string_value(v))
+        kt_validate_err(c, path, 0, path, "must not be blank");
+}
+
+VALUE_CHECK(value_bool)
+{
+    if (!json_is_boolean(v) &&
+        !(json_is_string(v) && (!strcmp(json_string_value(v), "true") || !strcmp(json_string_value(v), "false"))))
+        kt_validate_err(c, path, 0, path, "must be a boolean (true or false)");
+}
+
+/* KT_P_INT and KT_P_NUM: a JSON number or a string holding one */
+VALUE_CHECK(value_number)
+{
+    int ok = p->kind == KT_P_INT ? json_is_integer(v) : json_is_number(v);
+    if (json_is_string(v)) {
+        char *end;
+        const char *s = json_string_value(v);
+        if (p->kind == KT_P_INT)
+            (void)strtoll(s, &end, 10);
+        else
+            (void)strtod(s, &end);
+        ok = *s && !*end;
+    }
+    if (!ok)
+        kt_validate_err(c, path, 0, path, "must be %s", p->kind == KT_P_INT ? "an integer" : "a number");
+}
+
+VALUE_CHECK(value_duration)
+{
+    int64_t us;
+    if (kt_duration_from_json(v, &us)) {
+        char *s = show(v);
+        kt_validate_err(c, path, 0, path, "invalid duration '%s': Text cannot be parsed to a Duration", s ? s : "");
+        free(s);
+    }
+}
+
+VALUE_CHECK(value_enum)
+{
+    if (!kt_validate_in_enum(p->enums, v))
+        enum_err(c, path, v, p->enums);
+}
+
+VALUE_CHECK(value_enum_list)
+{
+    if (!is_list(c, v, path))
+        return;
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+        if (!kt_validate_in_enum(p->enums, x)) {
+            char *ip = kt_validate_item(path, i);
+            enum_err(c, ip, x, p->enums);
+            free(ip);
+        }
+    }
+}
+
+VALUE_CHECK(value_map)
+{
+    if (!json_is_object(v))
+        kt_validate_err(c, path, 0, path, "must be a map");
+}
+
+/* KT_P_LIST, KT_P_STR_LIST and KT_P_STR_OR_LIST (which also takes a single scalar) */
+VALUE_CHECK(value_list)
+{
+    if (p->kind == KT_P_STR_OR_LIST && is_scalar(v)) {
+        value_str(c, p, v, path, parent);
+        return;
+    }
+    if (!is_list(c, v, path))
+        return;
+    if ((p->flags & KT_PF_NONEMPTY) && json_array_size(v) == 0)
+        kt_validate_err(c, path, 0, path, "must not be empty");
+    if (p->kind == KT_P_LIST)
+        return;
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+        if (!is_scalar(x) && !json_is_null(x)) {
+            char *ip = kt_validate_item(path, i);
+            kt_validate_err(c, ip, 0, ip, "must be a string");
+            free(ip);
+        }
+    }
+}
+
+VALUE_CHECK(value_str_or_map)
+{
+    if (!is_scalar(v) && !json_is_object(v))
+        kt_validate_err(c, path, 0, path, "must be a string or a map");
+}
+
+VALUE_CHECK(value_labels) { kt_validate_labels(c, v, path, 0); }
+
+VALUE_CHECK(value_obj)
+{
+    if (!json_is_object(v)) {
+        kt_validate_err(c, path, 0, path, "must be an object");
+        return;
+    }
+    const kt_prop *t[] = {p->sub, NULL};
+    kt_validate_object(c, v, path, p->name, t, NULL);
+}
+
+VALUE_CHECK(value_obj_list)
+{
+    if (!is_list(c, v, path))
+        return;
+    const kt_prop *t[] = {p->sub, NULL};
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+        char *ip = kt_validate_item(path, i);
+        if (!json_is_object(x))
+            kt_validate_err(c, ip, 0, ip, "must be an object");
+        else
+            kt_validate_object(c, x, ip, p->name, t, NULL);
+        free(ip);
+    }
+}
+
+VALUE_CHECK(value_tasks) { check_tasks(c, v, path, p->flags & KT_PF_NONEMPTY); }
+
+/* Switch's cases: a map of task lists */
+VALUE_CHECK(value_cases)
+{
+    if (!json_is_object(v)) {
+        kt_validate_err(c, path, 0, path, "must be a map of task lists");
+        return;
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x) {
+        char *cp = kt_validate_child(path, k);
+        check_tasks(c, x, cp, 0);
+        free(cp);
+    }
+}
+
+/* Dag's tasks: a list of {task, dependsOn} */
+VALUE_CHECK(value_dag)
+{
+    if (!is_list(c, v, path))
+        return;
+    if (json_array_size(v) == 0)
+        kt_validate_err(c, path, 0, path, "No task defined");
+    static const kt_prop dag_item[] = {{"task", KT_P_ANY, KT_PF_REQ, NULL, NULL},
+                                       {"dependsOn", KT_P_STR_LIST, 0, NULL, NULL},
+                                       {NULL, 0, 0, NULL, NULL}};
+    const kt_prop *t[] = {dag_item, NULL};
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+        char *ip = kt_validate_item(path, i);
+        if (!json_is_object(x)) {
+            kt_validate_err(c, ip, 0, ip, "must be an object {task, dependsOn}");
+        } else {
+            kt_validate_object(c, x, ip, "DagTask", t, NULL);
+            if (json_object_get(x, "task")) {
+                char *tp = kt_validate_child(ip, "task");
+                check_task(c, json_object_get(x, "task"), tp);
+                free(tp);
+            }
+        }
+        free(ip);
+    }
+}
+
+VALUE_CHECK(value_retry) { check_retry(c, v, path); }
+
+VALUE_CHECK(value_conditions)
+{
+    if (!is_list(c, v, path))
+        return;
+    if ((p->flags & KT_PF_NONEMPTY) && json_array_size(v) == 0)
+        kt_validate_err(c, path, 0, path, "must not be empty");
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+        char *ip = kt_validate_item(path, i);
+        kt_validate_plugin(c, x, ip, KT_PLUGIN_CONDITION, "condition");
+        free(ip);
+    }
+}
+
+/* MultipleCondition's conditions: a map of id to condition */
+VALUE_CHECK(value_condition_map)
+{
+    if (!json_is_object(v)) {
+        kt_validate_err(c, path, 0, path, "must be a map of conditions");
+        return;
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x) {
+        char *cp = kt_validate_child(path, k);
+        kt_validate_plugin(c, x, cp, KT_PLUGIN_CONDITION, "condition");
+        free(cp);
+    }
+}
+
+VALUE_CHECK(value_runner) { kt_validate_plugin(c, v, path, KT_PLUGIN_TASK_RUNNER, "task runner"); }
+
+VALUE_CHECK(value_inputs) { check_input_list(c, v, path); }
+
+/* A cron expression, read with the sibling withSeconds */
+VALUE_CHECK(value_cron)
+{
+    char why[128] = "not a string";
+    const json_t *ws = json_object_get(parent, "withSeconds");
+    int with_s = json_is_true(ws) || (json_is_string(ws) && !strcmp(json_string_value(ws), "true"));
+    if (!json_is_string(v) || kt_flow_check_cron(json_string_value(v), with_s, why, sizeof(why))) {
+        char *s = show(v);
+        kt_validate_err(c, path, 0, path, "invalid cron expression '%s': %s", s ? s : "", why);
+        free(s);
+    }
+}
+
+typedef void (*value_check)(kt_validate_ctx *c, const kt_prop *p, const json_t *v, const char *path,
+                            const json_t *parent);
+
+static const value_check k_value_checks[] = {
+    [KT_P_ANY] = NULL, /* anything goes */
+    [KT_P_STR] = value_str,
+    [KT_P_BOOL] = value_bool,
+    [KT_P_INT] = value_number,
+    [KT_P_NUM] = value_number,
+    [KT_P_DUR] = value_duration,
+    [KT_P_ENUM] = value_enum,
+    [KT_P_MAP] = value_map,
+    [KT_P_LIST] = value_list,
+    [KT_P_STR_LIST] = value_list,
+    [KT_P_ENUM_LIST] = value_enum_list,
+    [KT_P_STR_OR_LIST] = value_list,
+    [KT_P_STR_OR_MAP] = value_str_or_map,
+    [KT_P_LABELS] = value_labels,
+    [KT_P_OBJ] = value_obj,
+    [KT_P_OBJ_LIST] = value_obj_list,
+    [KT_P_TASKS] = value_tasks,
+    [KT_P_CASES] = value_cases,
+    [KT_P_DAG] = value_dag,
+    [KT_P_RETRY] = value_retry,
+    [KT_P_CONDS] = value_conditions,
+    [KT_P_COND_MAP] = value_condition_map,
+    [KT_P_RUNNER] = value_runner,
+    [KT_P_INPUTS] = value_inputs,
+    [KT_P_CRON] = value_cron,
+};
+
 static void check_value(kt_validate_ctx *c, const kt_prop *p, const json_t *v, const char *path, const json_t *parent)
 {
     if (json_is_null(v))
         return; /* same as absent; required-ness was checked by the caller */
     if ((p->flags & KT_PF_DYN) && has_expr(v))
         return;
-    size_t i;
-    json_t *x;
-    switch ((kt_prop_kind)p->kind) {
-    case KT_P_ANY:
-        return;
-    case KT_P_STR:
-        if (!is_scalar(v))
-            kt_validate_err(c, path, 0, path, "must be a string, not %s", json_is_array(v) ? "a list" : "an object");
-        else if ((p->flags & KT_PF_NONEMPTY) && json_is_string(v) && !*json_string_value(v))
-            kt_validate_err(c, path, 0, path, "must not be blank");
-        return;
-    case KT_P_BOOL:
-        if (!json_is_boolean(v) &&
-            !(json_is_string(v) && (!strcmp(json_string_value(v), "true") || !strcmp(json_string_value(v), "false"))))
-            kt_validate_err(c, path, 0, path, "must be a boolean (true or false)");
-        return;
-    case KT_P_INT:
-    case KT_P_NUM: {
-        int ok = p->kind == KT_P_INT ? json_is_integer(v) : json_is_number(v);
-        if (json_is_string(v)) {
-            char *end;
-            const char *s = json_string_value(v);
-            if (p->kind == KT_P_INT)
-                (void)strtoll(s, &end, 10);
-            else
-                (void)strtod(s, &end);
-            ok = *s && !*end;
-        }
-        if (!ok)
-            kt_validate_err(c, path, 0, path, "must be %s", p->kind == KT_P_INT ? "an integer" : "a number");
-        return;
-    }
-    case KT_P_DUR: {
-        int64_t us;
-        if (kt_duration_from_json(v, &us)) {
-            char *s = show(v);
-            kt_validate_err(c, path, 0, path, "invalid duration '%s': Text cannot be parsed to a Duration", s ? s : "");
-            free(s);
-        }
-        return;
-    }
-    case KT_P_ENUM:
-        if (!kt_validate_in_enum(p->enums, v))
-            enum_err(c, path, v, p->enums);
-        return;
-    case KT_P_ENUM_LIST:
-        if (!json_is_array(v)) {
-            kt_validate_err(c, path, 0, path, "must be a list");
-            return;
-        }
-        json_array_foreach(v, i, x) {
-            if (!kt_validate_in_enum(p->enums, x)) {
-                char *ip = kt_validate_item(path, i);
-                enum_err(c, ip, x, p->enums);
-                free(ip);
-            }
-        }
-        return;
-    case KT_P_MAP:
-        if (!json_is_object(v))
-            kt_validate_err(c, path, 0, path, "must be a map");
-        return;
-    case KT_P_LIST:
-    case KT_P_STR_LIST:
-    case KT_P_STR_OR_LIST:
-        if (p->kind == KT_P_STR_OR_LIST && is_scalar(v))
-            goto nonempty_str;
-        if (!json_is_array(v)) {
-            kt_validate_err(c, path, 0, path, "must be a list");
-            return;
-        }
-        if ((p->flags & KT_PF_NONEMPTY) && json_array_size(v) == 0)
-            kt_validate_err(c, path, 0, path, "must not be empty");
-        if (p->kind != KT_P_LIST) {
-            json_array_foreach(v, i, x) {
-                if (!is_scalar(x) && !json_is_null(x)) {
-                    char *ip = kt_validate_item(path, i);
-                    kt_validate_err(c, ip, 0, ip, "must be a string");
-                    free(ip);
-                }
-            }
-        }
-        return;
-    nonempty_str:
-        if ((p->flags & KT_PF_NONEMPTY) && json_is_string(v) && !*json_string_value(v))
-            kt_validate_err(c, path, 0, path, "must not be blank");
-        return;
-    case KT_P_STR_OR_MAP:
-        if (!is_scalar(v) && !json_is_object(v))
-            kt_validate_err(c, path, 0, path, "must be a string or a map");
-        return;
-    case KT_P_LABELS:
-        kt_validate_labels(c, v, path, 0);
-        return;
-    case KT_P_OBJ: {
-        if (!json_is_object(v)) {
-            kt_validate_err(c, path, 0, path, "must be an object");
-            return;
-        }
-        const kt_prop *t[] = {p->sub, NULL};
-        kt_validate_object(c, v, path, p->name, t, NULL);
-        return;
-    }
-    case KT_P_OBJ_LIST: {
-        if (!json_is_array(v)) {
-            kt_validate_err(c, path, 0, path, "must be a list");
-            return;
-        }
-        const kt_prop *t[] = {p->sub, NULL};
-        json_array_foreach(v, i, x) {
-            char *ip = kt_validate_item(path, i);
-            if (!json_is_object(x))
-                kt_validate_err(c, ip, 0, ip, "must be an object");
-            else
-                kt_validate_object(c, x, ip, p->name, t, NULL);
-            free(ip);
-        }
-        return;
-    }
-    case KT_P_TASKS:
-        check_tasks(c, v, path, p->flags & KT_PF_NONEMPTY);
-        return;
-    case KT_P_CASES: {
-        if (!json_is_object(v)) {
-            kt_validate_err(c, path, 0, path, "must be a map of task lists");
-            return;
-        }
-        const char *k;
-        json_object_foreach((json_t *)v, k, x) {
-            char *cp = kt_validate_child(path, k);
-            check_tasks(c, x, cp, 0);
-            free(cp);
-        }
-        return;
-    }
-    case KT_P_DAG: {
-        if (!json_is_array(v)) {
-            kt_validate_err(c, path, 0, path, "must be a list");
-            return;
-        }
-        if (json_array_size(v) == 0)
-            kt_validate_err(c, path, 0, path, "No task defined");
-        static const kt_prop dag_item[] = {{"task", KT_P_ANY, KT_PF_REQ, NULL, NULL},
-                                           {"dependsOn", KT_P_STR_LIST, 0, NULL, NULL},
-                                           {NULL, 0, 0, NULL, NULL}};
-        const kt_prop *t[] = {dag_item, NULL};
-        json_array_foreach(v, i, x) {
-            char *ip = kt_validate_item(path, i);
-            if (!json_is_object(x)) {
-                kt_validate_err(c, ip, 0, ip, "must be an object {task, dependsOn}");
-            } else {
-                kt_validate_object(c, x, ip, "DagTask", t, NULL);
-                if (json_object_get(x, "task")) {
-                    char *tp = kt_validate_child(ip, "task");
-                    check_task(c, json_object_get(x, "task"), tp);
-                    free(tp);
-                }
-            }
-            free(ip);
-        }
-        return;
-    }
-    case KT_P_RETRY:
-        check_retry(c, v, path);
-        return;
-    case KT_P_CONDS:
-        if (!json_is_array(v)) {
-            kt_validate_err(c, path, 0, path, "must be a list");
-            return;
-        }
-        if ((p->flags & KT_PF_NONEMPTY) && json_array_size(v) == 0)
-            kt_validate_err(c, path, 0, path, "must not be empty");
-        json_array_foreach(v, i, x) {
-            char *ip = kt_validate_item(path, i);
-            kt_validate_plugin(c, x, ip, KT_PLUGIN_CONDITION, "condition");
-            free(ip);
-        }
-        return;
-    case KT_P_COND_MAP: {
-        if (!json_is_object(v)) {
-            kt_validate_err(c, path, 0, path, "must be a map of conditions");
-            return;
-        }
-        const char *k;
-        json_object_foreach((json_t *)v, k, x) {
-            char *cp = kt_validate_child(path, k);
-            kt_validate_plugin(c, x, cp, KT_PLUGIN_CONDITION, "condition");
-            free(cp);
-        }
-        return;
-    }
-    case KT_P_RUNNER:
-        kt_validate_plugin(c, v, path, KT_PLUGIN_TASK_RUNNER, "task runner");
-        return;
-    case KT_P_INPUTS:
-        check_input_list(c, v, path);
-        return;
-    case KT_P_CRON: {
-        char why[128] = "not a string";
-        const json_t *ws = json_object_get(parent, "withSeconds");
-        int with_s = json_is_true(ws) || (json_is_string(ws) && !strcmp(json_string_value(ws), "true"));
-        if (!json_is_string(v) || kt_flow_check_cron(json_string_value(v), with_s, why, sizeof(why))) {
-            char *s = show(v);
-            kt_validate_err(c, path, 0, path, "invalid cron expression '%s': %s", s ? s : "", why);
-            free(s);
-        }
-        return;
-    }
-    }
+    value_check check = (size_t)p->kind < sizeof k_value_checks / sizeof *k_value_checks ? k_value_checks[p->kind] : NULL;
+    if (check)
+        check(c, p, v, path, parent);
 }
 
 /* Does a plugin default (flow pluginDefaults) give `prop` to plugins of `type`? Kestra applies defaults
