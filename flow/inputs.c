@@ -226,6 +226,141 @@ static json_t *parse_float(const json_t *v, char **err)
     return r;
 }
 
+/* BOOLEAN / BOOL: a JSON boolean, or Java's Boolean.parseBoolean of the text */
+static json_t *parse_bool(const json_t *v)
+{
+    if (json_is_boolean(v))
+        return json_incref((json_t *)v);
+    char *js = kt_input_java_string(v);
+    json_t *r = json_boolean(js && strcasecmp(js, "true") == 0);
+    free(js);
+    return r;
+}
+
+static json_t *parse_datetime(itype t, const json_t *v, char **err)
+{
+    const char *s = json_string_value(v);
+    if (!s) {
+        *err = wrapped(t, v, "value is not a string");
+        return NULL;
+    }
+    char buf[64], *why = NULL;
+    int64_t x;
+    int at = kt_isodate_parse_instant(s, &x, &why);
+    if (at == 0) {
+        kt_isodate_format_instant(x, buf, sizeof(buf));
+        return json_string(buf);
+    }
+    char *cause = at < 0 ? kt_strfmt("Text '%s' could not be parsed: %s", s, why ? why : "")
+                         : kt_strfmt("Text '%s' could not be parsed at index %d", s, at - 1);
+    *err = wrapped(t, v, cause ? cause : "");
+    free(cause);
+    free(why);
+    return NULL;
+}
+
+static json_t *parse_date(itype t, const json_t *v, char **err)
+{
+    const char *s = json_string_value(v);
+    char buf[64], *why = NULL;
+    int64_t x;
+    int n = s ? kt_isodate_parse_date(s, &x, &why) : -1;
+    if (n == 10 && !s[10]) {
+        kt_isodate_format_date(x, buf, sizeof(buf));
+        return json_string(buf);
+    }
+    char *cause = !s ? kt_strfmt("value is not a string")
+                : n == KT_ISODATE_ERANGE ? kt_strfmt("Text '%s' could not be parsed: %s", s, why)
+                            : kt_strfmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
+    *err = wrapped(t, v, cause ? cause : "");
+    free(cause);
+    free(why);
+    return NULL;
+}
+
+static json_t *parse_time(itype t, const json_t *v, char **err)
+{
+    const char *s = json_string_value(v);
+    char buf[64];
+    int64_t x;
+    int n = s ? kt_isodate_parse_time(s, &x) : -1;
+    if (n > 0 && !s[n]) {
+        kt_isodate_format_time(x, buf, sizeof(buf));
+        return json_string(buf);
+    }
+    char *cause = !s ? kt_strfmt("value is not a string")
+                     : kt_strfmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
+    *err = wrapped(t, v, cause ? cause : "");
+    free(cause);
+    return NULL;
+}
+
+/* an ISO-8601 duration, surrounding whitespace ignored */
+static json_t *parse_duration(itype t, const json_t *v, char **err)
+{
+    const char *s = json_string_value(v);
+    if (s) {
+        while (isspace((unsigned char)*s))
+            s++;
+        char *tr = strdup(s), buf[64];
+        for (size_t k = tr ? strlen(tr) : 0; k && isspace((unsigned char)tr[k - 1]); k--)
+            tr[k - 1] = 0;
+        int64_t x;
+        int rc = tr ? kt_duration_parse(tr, &x) : -1;
+        free(tr);
+        if (rc == 0) {
+            kt_duration_format(x, buf, sizeof(buf));
+            return json_string(buf);
+        }
+    }
+    *err = wrapped(t, v, s ? "Text cannot be parsed to a Duration" : "value is not a string");
+    return NULL;
+}
+
+/* JSON: a string holds the JSON text; any other value is already parsed */
+static json_t *parse_json(itype t, const json_t *v, char **err)
+{
+    const char *s = json_string_value(v);
+    if (!s)
+        return json_incref((json_t *)v);
+    json_error_t je;
+    json_t *r = json_loads(s, JSON_DECODE_ANY, &je);
+    if (!r)
+        *err = wrapped(t, v, je.text);
+    return r;
+}
+
+/* YAML: a string holds the YAML text (its first document); any other value is already parsed */
+static json_t *parse_yaml(itype t, const json_t *v, char **err)
+{
+    const char *s = json_string_value(v);
+    if (!s)
+        return json_incref((json_t *)v);
+    kt_yaml_doc **docs = NULL;
+    size_t nd = 0;
+    kt_diags dg;
+    kt_diags_init(&dg);
+    json_t *r = NULL;
+    if (kt_yaml_load(s, strlen(s), "", &docs, &nd, &dg) == KT_OK)
+        r = json_incref(nd ? kt_yaml_doc_root(docs[0]) : json_null());
+    else
+        *err = wrapped(t, v, dg.count ? dg.items[0].message : "invalid YAML");
+    kt_yaml_docs_free(docs, nd);
+    kt_diags_clear(&dg);
+    return r;
+}
+
+static json_t *parse_uri(const json_t *v, char **err)
+{
+    const char *s = json_string_value(v);
+    if (s && regex_full_match(uri_re, s) == 1)
+        return json_incref((json_t *)v);
+    char *js = kt_input_java_string(v);
+    *err = kt_strfmt("Expected `URI` but received `%s`", js ? js : "");
+    free(js);
+    return NULL;
+}
+
 static json_t *parse_items(const json_t *def, itype t, const json_t *v, char **err);
 
 json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
@@ -233,8 +368,6 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
     *err = NULL;
     itype t = type_of(json_string_value(json_object_get(def, "type")));
     const char *s = json_string_value(v);
-    char buf[64], *why = NULL;
-    int64_t x;
     switch (t) {
     case T_STRING:
     case T_ENUM:
@@ -242,124 +375,25 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
     case T_EMAIL:
     case T_SECRET: /* Kite has no encryption key yet: the value is kept as given */
         return json_incref((json_t *)v);
-    case T_INT:
-        return parse_int(v, err);
-    case T_FLOAT:
-        return parse_float(v, err);
+    case T_INT: return parse_int(v, err);
+    case T_FLOAT: return parse_float(v, err);
     case T_BOOLEAN:
-    case T_BOOL:
-        if (json_is_boolean(v))
-            return json_incref((json_t *)v);
-        {
-            char *js = kt_input_java_string(v);
-            json_t *r = json_boolean(js && strcasecmp(js, "true") == 0);
-            free(js);
-            return r;
-        }
-    case T_DATETIME: {
-        if (!s) {
-            *err = wrapped(t, v, "value is not a string");
-            return NULL;
-        }
-        int at = kt_isodate_parse_instant(s, &x, &why);
-        if (at == 0) {
-            kt_isodate_format_instant(x, buf, sizeof(buf));
-            return json_string(buf);
-        }
-        char *cause = at < 0 ? kt_strfmt("Text '%s' could not be parsed: %s", s, why ? why : "")
-                             : kt_strfmt("Text '%s' could not be parsed at index %d", s, at - 1);
-        *err = wrapped(t, v, cause ? cause : "");
-        free(cause);
-        free(why);
-        return NULL;
-    }
-    case T_DATE: {
-        int n = s ? kt_isodate_parse_date(s, &x, &why) : -1;
-        if (n == 10 && !s[10]) {
-            kt_isodate_format_date(x, buf, sizeof(buf));
-            return json_string(buf);
-        }
-        char *cause = !s ? kt_strfmt("value is not a string")
-                    : n == KT_ISODATE_ERANGE ? kt_strfmt("Text '%s' could not be parsed: %s", s, why)
-                                : kt_strfmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
-        *err = wrapped(t, v, cause ? cause : "");
-        free(cause);
-        free(why);
-        return NULL;
-    }
-    case T_TIME: {
-        int n = s ? kt_isodate_parse_time(s, &x) : -1;
-        if (n > 0 && !s[n]) {
-            kt_isodate_format_time(x, buf, sizeof(buf));
-            return json_string(buf);
-        }
-        char *cause = !s ? kt_strfmt("value is not a string")
-                         : kt_strfmt("Text '%s' could not be parsed at index %d", s, n < 0 ? -n - 1 : n);
-        *err = wrapped(t, v, cause ? cause : "");
-        free(cause);
-        return NULL;
-    }
-    case T_DURATION: {
-        if (s) {
-            while (isspace((unsigned char)*s))
-                s++;
-            char *tr = strdup(s);
-            for (size_t k = tr ? strlen(tr) : 0; k && isspace((unsigned char)tr[k - 1]); k--)
-                tr[k - 1] = 0;
-            int rc = tr ? kt_duration_parse(tr, &x) : -1;
-            free(tr);
-            if (rc == 0) {
-                kt_duration_format(x, buf, sizeof(buf));
-                return json_string(buf);
-            }
-        }
-        *err = wrapped(t, v, s ? "Text cannot be parsed to a Duration" : "value is not a string");
-        return NULL;
-    }
+    case T_BOOL: return parse_bool(v);
+    case T_DATETIME: return parse_datetime(t, v, err);
+    case T_DATE: return parse_date(t, v, err);
+    case T_TIME: return parse_time(t, v, err);
+    case T_DURATION: return parse_duration(t, v, err);
     case T_FILE:
         if (s && strncmp(s, "kestra://", 9) == 0)
             return json_incref((json_t *)v);
         *err = wrapped(t, v, "only kestra:// internal-storage URIs are accepted for FILE inputs");
         return NULL;
-    case T_JSON: {
-        if (!s)
-            return json_incref((json_t *)v);
-        json_error_t je;
-        json_t *r = json_loads(s, JSON_DECODE_ANY, &je);
-        if (!r)
-            *err = wrapped(t, v, je.text);
-        return r;
-    }
-    case T_YAML: {
-        if (!s)
-            return json_incref((json_t *)v);
-        kt_yaml_doc **docs = NULL;
-        size_t nd = 0;
-        kt_diags dg;
-        kt_diags_init(&dg);
-        json_t *r = NULL;
-        if (kt_yaml_load(s, strlen(s), "", &docs, &nd, &dg) == KT_OK)
-            r = json_incref(nd ? kt_yaml_doc_root(docs[0]) : json_null());
-        else
-            *err = wrapped(t, v, dg.count ? dg.items[0].message : "invalid YAML");
-        kt_yaml_docs_free(docs, nd);
-        kt_diags_clear(&dg);
-        return r;
-    }
-    case T_URI:
-        if (s && regex_full_match(uri_re, s) == 1)
-            return json_incref((json_t *)v);
-        {
-            char *js = kt_input_java_string(v);
-            *err = kt_strfmt("Expected `URI` but received `%s`", js ? js : "");
-            free(js);
-        }
-        return NULL;
+    case T_JSON: return parse_json(t, v, err);
+    case T_YAML: return parse_yaml(t, v, err);
+    case T_URI: return parse_uri(v, err);
     case T_ARRAY:
-    case T_MULTISELECT:
-        return parse_items(def, t, v, err);
-    case T_UNKNOWN:
-        break;
+    case T_MULTISELECT: return parse_items(def, t, v, err);
+    case T_UNKNOWN: break;
     }
     *err = kt_strfmt("Invalid type: %s", json_string_value(json_object_get(def, "type")));
     return NULL;
