@@ -1,0 +1,80 @@
+/* The executor's state machine and retries (KESTRA-model.md §5): RETRYING, the retry timers and their
+ * intervals, maxAttempt, warningOnRetry, and stale RETRY events. */
+#include "step_fixture.h"
+
+static kt_exec_event ev_retry(const char *trid, int64_t now)
+{
+    kt_exec_event ev = {.kind = KT_EV_RETRY, .now_us = now, .taskrun_id = trid};
+    return ev;
+}
+
+static void test_retry_constant(void **state)
+{
+    (void)state;
+    json_t *tasks = tasks_n(2, 1, "{\"retry\":{\"type\":\"constant\",\"interval\":\"PT2S\",\"maxAttempt\":3}}");
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    assert_int_equal(step(tasks, ex, ev_start(T0), &fx), KT_OK);
+    for (uint32_t a = 0; a < 2; a++) {
+        int64_t end = T0 + (int64_t)(a * 3 + 1) * SEC;
+        assert_int_equal(step(tasks, ex, ev_result("tr1", a, "FAILED", end), &fx), KT_OK);
+        assert_string_equal(kt_state_current(taskrun_at(ex, 0)), "RETRYING");
+        assert_string_equal(kt_state_current(ex), "RETRYING");
+        assert_int_equal(fx.ndispatch, 0);
+        assert_int_equal(fx.ntimers, 1);
+        assert_string_equal(fx.timers[0].taskrun_id, "tr1");
+        assert_int_equal(fx.timers[0].at_us, end + 2 * SEC); /* base = end of the last attempt */
+        assert_int_equal(step(tasks, ex, ev_retry("tr1", end + 2 * SEC), &fx), KT_OK);
+        check_dispatch(&fx, "tr1", "t1", a + 1);
+        assert_string_equal(kt_state_current(ex), "RUNNING");
+    }
+    /* third failure: maxAttempt reached, the execution fails and t2 never runs */
+    assert_int_equal(step(tasks, ex, ev_result("tr1", 2, "FAILED", T0 + 10 * SEC), &fx), KT_OK);
+    assert_int_equal(fx.ntimers, 0);
+    assert_int_equal(fx.ended, 1);
+    assert_string_equal(kt_state_current(ex), "FAILED");
+    assert_int_equal(json_array_size(json_object_get(taskrun_at(ex, 0), "attempts")), 3);
+    assert_int_equal(nruns(ex), 1);
+    /* Kestra's history for a top-level task's own policy: FAILED then RETRYING at each failure */
+    check_state(ex, "CREATED,RUNNING,FAILED,RETRYING,RUNNING,FAILED,RETRYING,RUNNING,FAILED", NULL);
+    json_decref(ex);
+    json_decref(tasks);
+}
+
+static void test_retry_warning_and_expo(void **state)
+{
+    (void)state;
+    /* exponential: the first retry is immediate, then interval x 2 x (n - 1), capped by maxInterval */
+    json_t *tasks = tasks_n(1, 1, "{\"retry\":{\"type\":\"exponential\",\"interval\":\"PT1S\","
+                                  "\"maxInterval\":\"PT3S\",\"maxAttempt\":5,\"warningOnRetry\":true}}");
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    assert_int_equal(step(tasks, ex, ev_start(T0), &fx), KT_OK);
+    int64_t want[] = {0, 2 * SEC, 3 * SEC};
+    int64_t now = T0;
+    for (uint32_t a = 0; a < 3; a++) {
+        now += SEC;
+        assert_int_equal(step(tasks, ex, ev_result("tr1", a, "FAILED", now), &fx), KT_OK);
+        assert_int_equal(fx.ntimers, 1);
+        assert_int_equal(fx.timers[0].at_us - now, want[a]);
+        assert_int_equal(step(tasks, ex, ev_retry("tr1", fx.timers[0].at_us), &fx), KT_OK);
+    }
+    /* success on the 4th attempt, warningOnRetry: WARNING */
+    assert_int_equal(step(tasks, ex, ev_result("tr1", 3, "SUCCESS", now + 5 * SEC), &fx), KT_OK);
+    assert_string_equal(kt_state_current(taskrun_at(ex, 0)), "WARNING");
+    assert_string_equal(kt_state_current(ex), "WARNING");
+    /* a RETRY for a run that is not retrying is stale */
+    assert_int_equal(step(tasks, ex, ev_retry("tr1", now + 6 * SEC), &fx), KT_OK);
+    assert_int_equal(fx.stale, 1);
+    json_decref(ex);
+    json_decref(tasks);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_retry_constant, reset_ids),
+        cmocka_unit_test_setup(test_retry_warning_and_expo, reset_ids),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
