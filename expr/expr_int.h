@@ -1,4 +1,4 @@
-/* Private to flow/expr_*.c: the syntax tree, the evaluation environment and the helpers the lexer,
+/* Private to expr/: the syntax tree, the evaluation environment and the helpers the lexer,
  * parser, evaluator and the filter/function catalogues share. Prefix kx_. */
 #ifndef KT_EXPR_EXPR_INT_H
 #define KT_EXPR_EXPR_INT_H
@@ -111,11 +111,11 @@ extern const kx_builtin kx_filters[];
 extern const kx_builtin kx_functions_core[];
 extern const kx_builtin kx_tests_core[];
 
-/* parse / lex (expr_parse.c) */
+/* parse / lex (parse.c, parse_tags.c, lex.c) */
 kx_node *kx_parse_template(const char *src, size_t len, struct kt_tmpl *t, kx_err *err);
 void kx_node_free(kx_node *n);
 
-/* eval (expr_eval.c) */
+/* eval (eval.c) */
 json_t *kx_eval(kx_env *env, const kx_node *n);
 int kx_exec_body(kx_env *env, const kx_node *n, kt_buf *out);
 int kx_truthy(kx_env *env, const kx_node *n, const json_t *v, int *out, const char *what);
@@ -127,12 +127,12 @@ int kx_eval_args(kx_env *env, const kx_node *n, const char *const *names, int va
 void kx_free_args(json_t **slots, int n);
 const char *kx_raw_match(const char *p, const char *end, const char **inner, const char **inner_end);
 
-/* errors (expr_eval.c) */
+/* errors (eval.c) */
 void *kx_fail(kx_env *env, const kx_node *n, int kind, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void *kx_notfound(kx_env *env, const kx_node *n, const char *name);
 void kx_format_error(const kx_err *e, const char *src, kt_expr_error *out);
 
-/* values (expr_value.c) */
+/* values (value.c) */
 const char *kx_java_class(const json_t *v);
 void kx_print(kt_buf *b, const json_t *v);           /* JsonWriter rules */
 void kx_tostring(kt_buf *b, const json_t *v);        /* Java toString */
@@ -148,7 +148,7 @@ int kx_utf16_len(const char *s, size_t n);
  * was given none (expr_func.c). */
 kt_env *kx_ambient(kx_env *env, const kx_node *n, const char *fn_name);
 
-/* hashes (expr_hash.c) */
+/* hashes (hash.c) */
 void kx_md5(const void *p, size_t n, uint8_t out[16]);
 void kx_sha1(const void *p, size_t n, uint8_t out[20]);
 void kx_sha256(const void *p, size_t n, uint8_t out[32]);
@@ -156,11 +156,11 @@ void kx_sha512(const void *p, size_t n, uint8_t out[64]);
 char *kx_base64_encode(const void *p, size_t n);
 int kx_base64_decode(const char *s, size_t n, unsigned char **out, size_t *outn);
 
-/* yaml (expr_yaml.c) */
+/* yaml (yaml.c) */
 void kx_yaml_write(kt_buf *b, const json_t *v);
 json_t *kx_yaml_parse(const char *s, char *err, size_t errcap);
 
-/* registered external functions (expr_func.c) */
+/* registered external functions (func.c) */
 json_t *kx_call_registered(kx_env *env, const kx_node *n, int *found);
 
 #endif

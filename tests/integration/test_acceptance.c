@@ -240,162 +240,224 @@ static int acc_match(const char *op, const char *actual, const char *expected)
     return 0;
 }
 
-/* One check of the DSL (see acceptance_cases.h). Appends a line per mismatch; returns the number of mismatches. */
-static int acc_check_one(json_t *ex, const char *chk, acc_report *r)
+/* One parsed check of the DSL: kind:target<op>expected. */
+typedef struct acc_chk {
+    char kind[32];
+    char tgt[256];
+    char op[3];
+    const char *expected;
+} acc_chk;
+
+/* A check kind yields the actual text (malloc'ed) that acc_check_one compares with the expectation, or decides
+ * the check itself: it then returns NULL with the number of mismatches in *verdict. */
+typedef char *(*acc_kind_fn)(json_t *ex, const acc_chk *c, acc_report *r, int *verdict);
+
+/* taskrun, attempts, taskid, output: one field of the task run the target's selector picks */
+static char *acc_kind_run(json_t *ex, const acc_chk *c, acc_report *r, int *verdict)
+{
+    size_t sl = acc_sel_len(c->tgt);
+    json_t *tr = acc_select(ex, c->tgt, sl);
+    if (!tr)
+        return strdup("<no such task run>");
+    if (!strcmp(c->kind, "taskrun"))
+        return strdup(acc_or(acc_state(tr), "<no state>"));
+    if (!strcmp(c->kind, "taskid"))
+        return acc_text(json_object_get(tr, "taskId"));
+    if (!strcmp(c->kind, "attempts")) {
+        char n[32];
+        snprintf(n, sizeof n, "%zu", json_array_size(json_object_get(tr, "attempts")));
+        return strdup(n);
+    }
+    json_t *outs = json_object_get(tr, "outputs");
+    return acc_text(c->tgt[sl] == '.' ? acc_path(outs, c->tgt + sl + 1) : outs);
+}
+
+/* count (task runs of a task id), nstate (task runs in a state) */
+static char *acc_kind_count(json_t *ex, const acc_chk *c, acc_report *r, int *verdict)
+{
+    size_t i, n = 0;
+    json_t *tr;
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
+        const char *v = !strcmp(c->kind, "count") ? json_string_value(json_object_get(tr, "taskId")) : acc_state(tr);
+        n += v && !strcmp(v, c->tgt);
+    }
+    char b[32];
+    snprintf(b, sizeof b, "%zu", n);
+    return strdup(b);
+}
+
+static char *acc_kind_flowoutput(json_t *ex, const acc_chk *c, acc_report *r, int *verdict)
+{
+    json_t *outs = json_object_get(ex, "outputs");
+    if (json_is_object(outs) && json_object_size(outs) == 0 && !c->tgt[0])
+        outs = NULL; /* Kestra's getOutputs() is null when there is none */
+    if (!c->tgt[0] && !outs)
+        return strdup("<null>");
+    return acc_text(c->tgt[0] ? acc_path(outs, c->tgt) : outs);
+}
+
+/* any run of the task whose output at path matches (nested loops: the innermost value is not enough) */
+static char *acc_kind_anyoutput(json_t *ex, const acc_chk *c, acc_report *r, int *verdict)
+{
+    size_t sl = acc_sel_len(c->tgt), i;
+    json_t *tr;
+    char *actual = NULL;
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
+        const char *tid = acc_or(json_string_value(json_object_get(tr, "taskId")), "");
+        if (strlen(tid) != sl || strncmp(tid, c->tgt, sl))
+            continue;
+        json_t *outs = json_object_get(tr, "outputs");
+        char *t = acc_text(c->tgt[sl] == '.' ? acc_path(outs, c->tgt + sl + 1) : outs);
+        if (acc_match(c->op, t, c->expected)) {
+            free(t);
+            free(actual);
+            *verdict = 0;
+            return NULL;
+        }
+        if (!actual)
+            actual = strdup("");
+        size_t al = strlen(actual);
+        char *na = realloc(actual, al + strlen(t) + 4);
+        if (na) {
+            actual = na;
+            snprintf(actual + al, strlen(t) + 4, "%s'%s'", al ? ", " : "", t);
+        }
+        free(t);
+    }
+    return actual ? actual : strdup("<no such task run>");
+}
+
+/* log:~text (some log line of the execution contains text); logcount:text>=N */
+static char *acc_kind_log(json_t *ex, const acc_chk *c, acc_report *r, int *verdict)
+{
+    int is_log = !strcmp(c->kind, "log");
+    char p[200], b[32];
+    snprintf(p, sizeof p, "/api/v1/logs/%s", acc_or(json_string_value(json_object_get(ex, "id")), ""));
+    json_t *logs = NULL;
+    size_t n = 0, i;
+    json_t *l;
+    for (int tries = 0; tries < 20; tries++) { /* logs may trail the terminal state a little */
+        json_decref(logs);
+        logs = NULL;
+        kt_it_http_json("GET", acc_port, p, NULL, NULL, &logs);
+        n = 0;
+        json_array_foreach(logs, i, l) {
+            const char *m = acc_or(json_string_value(json_object_get(l, "message")), "");
+            n += is_log ? acc_match(c->op, m, c->expected) : strstr(m, c->tgt) != NULL;
+        }
+        snprintf(b, sizeof b, "%zu", n);
+        if (is_log ? n > 0 : acc_match(c->op, b, c->expected))
+            break;
+        kt_it_sleep_ms(100);
+    }
+    size_t total = json_array_size(logs);
+    json_decref(logs);
+    if (is_log) {
+        if (!n)
+            acc_say(r, "    log: no log line %s '%s' (%zu lines)\n", c->op, c->expected, total);
+        *verdict = !n;
+        return NULL;
+    }
+    return strdup(b); /* the count of the last try */
+}
+
+/* nlabels, nflowoutputs */
+static char *acc_kind_size(json_t *ex, const acc_chk *c, acc_report *r, int *verdict)
+{
+    json_t *v = json_object_get(ex, !strcmp(c->kind, "nlabels") ? "labels" : "outputs");
+    char b[32];
+    snprintf(b, sizeof b, "%zu", json_is_array(v) ? json_array_size(v) : json_object_size(v));
+    return strdup(b);
+}
+
+/* label:key: the first label with that key whose value matches, else the last one's value */
+static char *acc_kind_label(json_t *ex, const acc_chk *c, acc_report *r, int *verdict)
+{
+    char *actual = NULL;
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(ex, "labels"), i, l) {
+        if (!strcmp(acc_or(json_string_value(json_object_get(l, "key")), ""), c->tgt)) {
+            free(actual);
+            actual = acc_text(json_object_get(l, "value"));
+            if (acc_match(c->op, actual, c->expected))
+                break;
+        }
+    }
+    return actual ? actual : strdup("<no such label>");
+}
+
+static const struct acc_kind {
+    const char *name;
+    acc_kind_fn fn;
+    int selector; /* the target starts with a task-run selector (acc_sel_len) */
+} k_acc_kinds[] = {
+    {"taskrun", acc_kind_run, 1},
+    {"attempts", acc_kind_run, 1},
+    {"taskid", acc_kind_run, 1},
+    {"output", acc_kind_run, 1},
+    {"anyoutput", acc_kind_anyoutput, 1},
+    {"count", acc_kind_count, 0},
+    {"nstate", acc_kind_count, 0},
+    {"flowoutput", acc_kind_flowoutput, 0},
+    {"log", acc_kind_log, 0},
+    {"logcount", acc_kind_log, 0},
+    {"nlabels", acc_kind_size, 0},
+    {"nflowoutputs", acc_kind_size, 0},
+    {"label", acc_kind_label, 0},
+};
+
+/* Splits chk into kind, target, operator and expectation; NULL kind entry when the kind is unknown. Returns -1
+ * (reported) when the check is malformed. */
+static int acc_parse_check(const char *chk, acc_chk *c, const struct acc_kind **kind, acc_report *r)
 {
     const char *colon = strchr(chk, ':');
     if (!colon) {
         acc_say(r, "    bad check '%s'\n", chk);
-        return 1;
+        return -1;
     }
-    char kind[32];
-    snprintf(kind, sizeof kind, "%.*s", (int)(colon - chk), chk);
+    snprintf(c->kind, sizeof c->kind, "%.*s", (int)(colon - chk), chk);
+    *kind = NULL;
+    for (size_t i = 0; i < sizeof k_acc_kinds / sizeof *k_acc_kinds; i++)
+        if (!strcmp(c->kind, k_acc_kinds[i].name))
+            *kind = &k_acc_kinds[i];
     const char *target = colon + 1;
     size_t tl = strcspn(target, "=~^>%");
     /* For outputs the target is selector.path: the path may not hold op characters, the selector's [value] may. */
-    if (!strcmp(kind, "output") || !strcmp(kind, "taskrun") || !strcmp(kind, "attempts") || !strcmp(kind, "taskid") ||
-        !strcmp(kind, "anyoutput")) {
+    if (*kind && (*kind)->selector) {
         size_t sl = acc_sel_len(target);
         tl = sl + strcspn(target + sl, "=~^>%");
     }
     const char *opp = target + tl;
-    char op[3] = {0};
-    if (!strncmp(opp, ">=", 2))
-        memcpy(op, ">=", 2);
-    else if (*opp)
-        op[0] = *opp;
-    else {
+    size_t ol = !strncmp(opp, ">=", 2) ? 2 : *opp ? 1 : 0;
+    if (!ol) {
         acc_say(r, "    bad check '%s' (no operator)\n", chk);
-        return 1;
+        return -1;
     }
-    const char *expected = opp + strlen(op);
-    char tgt[256];
-    snprintf(tgt, sizeof tgt, "%.*s", (int)tl, target);
+    snprintf(c->op, sizeof c->op, "%.*s", (int)ol, opp);
+    c->expected = opp + ol;
+    snprintf(c->tgt, sizeof c->tgt, "%.*s", (int)tl, target);
+    return 0;
+}
 
-    char *actual = NULL;
-    if (!strcmp(kind, "taskrun") || !strcmp(kind, "attempts") || !strcmp(kind, "taskid") ||
-        !strcmp(kind, "output")) {
-        size_t sl = acc_sel_len(tgt);
-        json_t *tr = acc_select(ex, tgt, sl);
-        if (!tr)
-            actual = strdup("<no such task run>");
-        else if (!strcmp(kind, "taskrun"))
-            actual = strdup(acc_or(acc_state(tr), "<no state>"));
-        else if (!strcmp(kind, "taskid"))
-            actual = acc_text(json_object_get(tr, "taskId"));
-        else if (!strcmp(kind, "attempts")) {
-            char n[32];
-            snprintf(n, sizeof n, "%zu", json_array_size(json_object_get(tr, "attempts")));
-            actual = strdup(n);
-        } else {
-            json_t *outs = json_object_get(tr, "outputs");
-            actual = acc_text(tgt[sl] == '.' ? acc_path(outs, tgt + sl + 1) : outs);
-        }
-    } else if (!strcmp(kind, "count") || !strcmp(kind, "nstate")) {
-        size_t i, n = 0;
-        json_t *tr;
-        json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
-            const char *v = !strcmp(kind, "count") ? json_string_value(json_object_get(tr, "taskId")) : acc_state(tr);
-            n += v && !strcmp(v, tgt);
-        }
-        char b[32];
-        snprintf(b, sizeof b, "%zu", n);
-        actual = strdup(b);
-    } else if (!strcmp(kind, "flowoutput")) {
-        json_t *outs = json_object_get(ex, "outputs");
-        if (json_is_object(outs) && json_object_size(outs) == 0 && !tgt[0])
-            outs = NULL; /* Kestra's getOutputs() is null when there is none */
-        actual = acc_text(tgt[0] ? acc_path(outs, tgt) : outs);
-        if (!tgt[0] && !outs) {
-            free(actual);
-            actual = strdup("<null>");
-        }
-    } else if (!strcmp(kind, "anyoutput")) {
-        /* any run of the task whose output at path matches (nested loops: the innermost value is not enough) */
-        size_t sl = acc_sel_len(tgt), i;
-        json_t *tr;
-        json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
-            const char *tid = acc_or(json_string_value(json_object_get(tr, "taskId")), "");
-            if (strlen(tid) != sl || strncmp(tid, tgt, sl))
-                continue;
-            json_t *outs = json_object_get(tr, "outputs");
-            char *t = acc_text(tgt[sl] == '.' ? acc_path(outs, tgt + sl + 1) : outs);
-            if (acc_match(op, t, expected)) {
-                free(t);
-                free(actual);
-                return 0;
-            }
-            if (!actual)
-                actual = strdup("");
-            size_t al = strlen(actual);
-            char *na = realloc(actual, al + strlen(t) + 4);
-            if (na) {
-                actual = na;
-                snprintf(actual + al, strlen(t) + 4, "%s'%s'", al ? ", " : "", t);
-            }
-            free(t);
-        }
-        if (!actual)
-            actual = strdup("<no such task run>");
-    } else if (!strcmp(kind, "log") || !strcmp(kind, "logcount")) {
-        /* log:~text (some log line of the execution contains text); logcount:text>=N */
-        char p[200];
-        snprintf(p, sizeof p, "/api/v1/logs/%s", acc_or(json_string_value(json_object_get(ex, "id")), ""));
-        json_t *logs = NULL;
-        size_t n = 0, i;
-        json_t *l;
-        for (int tries = 0; tries < 20; tries++) { /* logs may trail the terminal state a little */
-            json_decref(logs);
-            logs = NULL;
-            kt_it_http_json("GET", acc_port, p, NULL, NULL, &logs);
-            n = 0;
-            json_array_foreach(logs, i, l) {
-                const char *m = acc_or(json_string_value(json_object_get(l, "message")), "");
-                n += !strcmp(kind, "log") ? acc_match(op, m, expected) : strstr(m, tgt) != NULL;
-            }
-            char b[32];
-            snprintf(b, sizeof b, "%zu", n);
-            if (!strcmp(kind, "log") ? n > 0 : acc_match(op, b, expected))
-                break;
-            kt_it_sleep_ms(100);
-        }
-        char b[64];
-        snprintf(b, sizeof b, "%zu", n);
-        if (!strcmp(kind, "log")) {
-            size_t total = json_array_size(logs);
-            json_decref(logs);
-            if (n)
-                return 0;
-            acc_say(r, "    log: no log line %s '%s' (%zu lines)\n", op, expected, total);
-            return 1;
-        }
-        json_decref(logs);
-        actual = strdup(b);
-    } else if (!strcmp(kind, "nlabels") || !strcmp(kind, "nflowoutputs")) {
-        json_t *v = json_object_get(ex, !strcmp(kind, "nlabels") ? "labels" : "outputs");
-        char b[32];
-        snprintf(b, sizeof b, "%zu", json_is_array(v) ? json_array_size(v) : json_object_size(v));
-        actual = strdup(b);
-    } else if (!strcmp(kind, "label")) {
-        size_t i;
-        json_t *l;
-        json_array_foreach(json_object_get(ex, "labels"), i, l) {
-            if (!strcmp(acc_or(json_string_value(json_object_get(l, "key")), ""), tgt)) {
-                free(actual);
-                actual = acc_text(json_object_get(l, "value"));
-                if (acc_match(op, actual, expected))
-                    break;
-            }
-        }
-        if (!actual)
-            actual = strdup("<no such label>");
-    } else {
-        acc_say(r, "    bad check kind '%s'\n", kind);
+/* One check of the DSL (see acceptance_cases.h). Appends a line per mismatch; returns the number of mismatches. */
+static int acc_check_one(json_t *ex, const char *chk, acc_report *r)
+{
+    acc_chk c;
+    const struct acc_kind *kind;
+    if (acc_parse_check(chk, &c, &kind, r))
+        return 1;
+    if (!kind) {
+        acc_say(r, "    bad check kind '%s'\n", c.kind);
         return 1;
     }
-    int ok = acc_match(op, actual, expected);
+    int verdict = 0;
+    char *actual = kind->fn(ex, &c, r, &verdict);
+    if (!actual)
+        return verdict;
+    int ok = acc_match(c.op, actual, c.expected);
     if (!ok)
-        acc_say(r, "    %s:%s expected %s '%s', got '%s'\n", kind, tgt, op, expected, actual);
+        acc_say(r, "    %s:%s expected %s '%s', got '%s'\n", c.kind, c.tgt, c.op, c.expected, actual);
     free(actual);
     return !ok;
 }
