@@ -220,8 +220,8 @@ static kq_node *p_object(jq *q)
             v = p_term(q);
         }
         kq_node **a = realloc(n->args, (size_t)(n->nargs + 2) * sizeof *a);
+        if (a) n->args = a; /* the arena frees n->args, also when k or v failed to parse */
         if (!a || !k || !v) return perr(q, "out of memory");
-        n->args = a;
         n->args[n->nargs++] = k;
         n->args[n->nargs++] = v;
     } while (eat(q, ","));
