@@ -92,14 +92,21 @@ static inline kt_exec_event ev_lost(const char *trid, int64_t now)
     return ev;
 }
 
-static inline kt_status step(const json_t *tasks, json_t *ex, kt_exec_event ev, kt_exec_effects *fx)
+/* One event on a whole flow document, with a seeded environment and the deterministic ids. */
+static inline kt_status step_flow(const json_t *flow, json_t *ex, kt_exec_event ev, kt_exec_effects *fx)
 {
-    json_t *flow = json_pack("{s:O}", "tasks", (json_t *)tasks);
     kt_exec_flow f = {.flow = flow};
     kt_env env;
     kt_env_init(&env, ev.now_us, 1);
     env.ids = test_idgen;
-    kt_status rc = kt_exec_step(&f, ex, &ev, &env, fx);
+    return kt_exec_step(&f, ex, &ev, &env, fx);
+}
+
+/* One event on a flow made of this task list. */
+static inline kt_status step(const json_t *tasks, json_t *ex, kt_exec_event ev, kt_exec_effects *fx)
+{
+    json_t *flow = json_pack("{s:O}", "tasks", (json_t *)tasks);
+    kt_status rc = step_flow(flow, ex, ev, fx);
     json_decref(flow);
     return rc;
 }

@@ -3,53 +3,7 @@
  * queued execution's turn (KT_EV_UNQUEUE), a Subflow run's child built or not (KT_EV_CHILD_CREATED) and ended
  * (KT_EV_SUBFLOW), and a worker lost (KT_EV_LOST). Pure: fixed clocks, deterministic ids, no I/O; each case checks
  * the execution's states, histories and the logs the step asks for (KESTRA-execution.md §2.14, §2.16). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "actors/executor/step.h"
-#include "base/clock.h"
-#include "base/id.h"
-#include "flow/model.h"
-
-#define T0 INT64_C(1700000000000000) /* 2023-11-14T22:13:20Z */
-#define SEC INT64_C(1000000)
-
-static int g_ids;
-
-static void ids(void *ud, char *out) { (void)ud, snprintf(out, KT_ID_LEN + 1, "tr%d", ++g_ids); }
-
-static int reset_ids(void **state)
-{
-    (void)state;
-    g_ids = 0;
-    return 0;
-}
-
-static json_t *parse(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", text, e.text);
-    return v;
-}
-
-static json_t *new_exec(void) { return kt_execution_new("ex1", "company.team", "flow", 1, NULL, NULL, NULL, T0); }
-
-static kt_status run_event(const json_t *flow, json_t *ex, kt_exec_event ev, kt_exec_effects *fx)
-{
-    kt_exec_flow f = {.flow = flow};
-    kt_env env;
-    kt_env_init(&env, ev.now_us, 1);
-    env.ids = ids;
-    return kt_exec_step(&f, ex, &ev, &env, fx);
-}
+#include "tests/unit/actors/step_fixture.h"
 
 /* A flow of two Log tasks, with `concurrency: {limit, behavior}` when limit > 0 (behavior NULL: the default). */
 static json_t *flow_limited(int limit, const char *behavior)
@@ -92,15 +46,6 @@ static const char *history_date(const json_t *holder, size_t i)
         json_array_get(json_object_get(json_object_get(holder, "state"), "histories"), i), "date"));
 }
 
-static const char *date(int64_t us)
-{
-    static char buf[48];
-    kt_time_format(us, buf, sizeof buf);
-    return buf;
-}
-
-static json_t *run_at(const json_t *ex, size_t i) { return json_array_get(json_object_get(ex, "taskRunList"), i); }
-static size_t nruns(const json_t *ex) { return json_array_size(json_object_get(ex, "taskRunList")); }
 
 /* ---- ADMIT: flow concurrency ---------------------------------------------------------------------- */
 
@@ -137,7 +82,7 @@ static void test_admit_table(void **state)
         json_t *flow = flow_limited(k->limit, k->behavior), *ex = new_exec();
         kt_exec_effects fx;
         g_ids = 0;
-        if (run_event(flow, ex, ev_admit(k->running, T0 + SEC), &fx) != KT_OK)
+        if (step_flow(flow, ex, ev_admit(k->running, T0 + SEC), &fx) != KT_OK)
             fail_msg("case %s: step failed", k->name);
         check_history(ex, k->history);
         assert_string_equal(history_date(ex, 1), date(T0 + SEC));
@@ -171,20 +116,20 @@ static void test_admit_only_created(void **state)
     (void)state;
     json_t *flow = flow_limited(1, "QUEUE"), *ex = new_exec();
     kt_exec_effects fx;
-    assert_int_equal(run_event(flow, ex, ev_admit(0, T0 + SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_admit(0, T0 + SEC), &fx), KT_OK);
     assert_string_equal(kt_state_current(ex), "RUNNING");
     /* t1 ended in the stored document but t2 was never created: taken in again, t2 runs, no QUEUED */
-    kt_state_set(json_object_get(run_at(ex, 0), "state"), "SUCCESS", T0 + 2 * SEC);
-    assert_int_equal(run_event(flow, ex, ev_admit(5, T0 + 3 * SEC), &fx), KT_OK);
+    kt_state_set(json_object_get(taskrun_at(ex, 0), "state"), "SUCCESS", T0 + 2 * SEC);
+    assert_int_equal(step_flow(flow, ex, ev_admit(5, T0 + 3 * SEC), &fx), KT_OK);
     check_history(ex, "CREATED,RUNNING");
     assert_int_equal(fx.ndispatch, 1);
     assert_string_equal(fx.dispatch[0].task_id, "t2");
     json_decref(ex);
 
     ex = new_exec();
-    assert_int_equal(run_event(flow, ex, ev_admit(1, T0 + SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_admit(1, T0 + SEC), &fx), KT_OK);
     json_t *before = json_deep_copy(ex);
-    assert_int_equal(run_event(flow, ex, ev_admit(0, T0 + 2 * SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_admit(0, T0 + 2 * SEC), &fx), KT_OK);
     assert_int_equal(fx.stale, 1);
     assert_int_equal(fx.changed, 0);
     assert_true(json_equal(before, ex));
@@ -224,20 +169,20 @@ static void test_unqueue(void **state)
     kt_exec_effects fx;
     kt_exec_event unqueue = {.kind = KT_EV_UNQUEUE, .now_us = T0 + 5 * SEC};
     /* not QUEUED (CREATED): stale */
-    assert_int_equal(run_event(flow, ex, unqueue, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, unqueue, &fx), KT_OK);
     assert_int_equal(fx.stale, 1);
     check_history(ex, "CREATED");
 
-    assert_int_equal(run_event(flow, ex, ev_admit(1, T0 + SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_admit(1, T0 + SEC), &fx), KT_OK);
     check_history(ex, "CREATED,QUEUED");
     /* a queued execution is not processed (2.2 step 5): a START changes nothing, creates no run */
     kt_exec_event start = {.kind = KT_EV_START, .now_us = T0 + 2 * SEC};
-    assert_int_equal(run_event(flow, ex, start, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, start, &fx), KT_OK);
     assert_int_equal(fx.changed, 0);
     assert_int_equal(nruns(ex), 0);
 
     /* its turn: RUNNING without a new check, the first task dispatched */
-    assert_int_equal(run_event(flow, ex, unqueue, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, unqueue, &fx), KT_OK);
     check_history(ex, "CREATED,QUEUED,RUNNING");
     assert_string_equal(history_date(ex, 2), date(T0 + 5 * SEC));
     assert_int_equal(fx.changed, 1);
@@ -245,7 +190,7 @@ static void test_unqueue(void **state)
     assert_int_equal(fx.ndispatch, 1);
     assert_string_equal(fx.dispatch[0].task_id, "t1");
     /* a second UNQUEUE (released twice) is stale */
-    assert_int_equal(run_event(flow, ex, unqueue, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, unqueue, &fx), KT_OK);
     assert_int_equal(fx.stale, 1);
     assert_int_equal(fx.ndispatch, 0);
     assert_int_equal(nruns(ex), 1);
@@ -253,12 +198,12 @@ static void test_unqueue(void **state)
 
     /* a QUEUED execution can be killed */
     ex = new_exec();
-    assert_int_equal(run_event(flow, ex, ev_admit(1, T0 + SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_admit(1, T0 + SEC), &fx), KT_OK);
     kt_exec_event kill = {.kind = KT_EV_KILL, .now_us = T0 + 2 * SEC};
-    assert_int_equal(run_event(flow, ex, kill, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, kill, &fx), KT_OK);
     check_history(ex, "CREATED,QUEUED,KILLING,KILLED");
     assert_int_equal(fx.ended, 1);
-    assert_int_equal(run_event(flow, ex, unqueue, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, unqueue, &fx), KT_OK);
     assert_int_equal(fx.stale, 1);
     json_decref(ex);
     json_decref(flow);
@@ -292,12 +237,12 @@ static void free_subflows(kt_exec_effects *fx)
 static void start_subflow(const json_t *flow, json_t *ex)
 {
     kt_exec_effects fx;
-    assert_int_equal(run_event(flow, ex, ev_admit(0, T0), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_admit(0, T0), &fx), KT_OK);
     assert_int_equal(fx.nsubflows, 1);
     assert_string_equal(fx.subflows[0].taskrun_id, "tr1");
     assert_string_equal(json_string_value(json_object_get(fx.subflows[0].spec, "flowId")), "sub");
     free_subflows(&fx);
-    assert_string_equal(kt_state_current(run_at(ex, 0)), "RUNNING");
+    assert_string_equal(kt_state_current(taskrun_at(ex, 0)), "RUNNING");
 }
 
 static kt_exec_event ev_child(const json_t *child, const char *error, int64_t now)
@@ -314,9 +259,9 @@ static void test_child_created_wait(void **state)
     json_t *child = kt_execution_new("child1", "company.team", "sub", 4, NULL, NULL, NULL, T0 + SEC);
     kt_exec_effects fx;
     start_subflow(flow, ex);
-    assert_int_equal(run_event(flow, ex, ev_child(child, NULL, T0 + SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_child(child, NULL, T0 + SEC), &fx), KT_OK);
     /* the run names its child and keeps waiting */
-    json_t *tr = run_at(ex, 0);
+    json_t *tr = taskrun_at(ex, 0);
     check_history(tr, "CREATED,RUNNING");
     assert_string_equal(json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId")), "child1");
     assert_int_equal(json_object_size(json_object_get(tr, "outputs")), 1);
@@ -330,18 +275,18 @@ static void test_child_created_wait(void **state)
                         "Created new execution [[link execution=\"child1\" flowId=\"sub\" namespace=\"company.team\"]]");
     assert_int_equal(nruns(ex), 1);
     /* told twice: stale */
-    assert_int_equal(run_event(flow, ex, ev_child(child, NULL, T0 + 2 * SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_child(child, NULL, T0 + 2 * SEC), &fx), KT_OK);
     assert_int_equal(fx.stale, 1);
     assert_int_equal(fx.nlogs, 0);
 
     /* a child state that is not an end is refused: the child is recorded by CHILD_CREATED only */
     kt_exec_event ended = {.kind = KT_EV_SUBFLOW, .now_us = T0 + 3 * SEC, .taskrun_id = "tr1", .state = "RUNNING"};
-    assert_int_equal(run_event(flow, ex, ended, &fx), KT_EINVAL);
+    assert_int_equal(step_flow(flow, ex, ended, &fx), KT_EINVAL);
     /* the child ends WARNING: transmitted (transmitFailed defaults to true), the next task runs */
     json_t *out = parse("{\"executionId\":\"child1\",\"state\":\"WARNING\",\"outputs\":{}}");
     ended.state = "WARNING";
     ended.outputs = out;
-    assert_int_equal(run_event(flow, ex, ended, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ended, &fx), KT_OK);
     check_history(tr, "CREATED,RUNNING,WARNING");
     check_history(json_array_get(json_object_get(tr, "attempts"), 0), "CREATED,RUNNING,WARNING");
     assert_true(json_equal(json_object_get(tr, "outputs"), out));
@@ -360,8 +305,8 @@ static void test_child_created_no_wait(void **state)
     json_t *child = kt_execution_new("child1", "company.team", "sub", 1, NULL, NULL, NULL, T0 + SEC);
     kt_exec_effects fx;
     start_subflow(flow, ex);
-    assert_int_equal(run_event(flow, ex, ev_child(child, NULL, T0 + SEC), &fx), KT_OK);
-    json_t *tr = run_at(ex, 0);
+    assert_int_equal(step_flow(flow, ex, ev_child(child, NULL, T0 + SEC), &fx), KT_OK);
+    json_t *tr = taskrun_at(ex, 0);
     check_history(tr, "CREATED,RUNNING,SUCCESS");
     check_history(json_array_get(json_object_get(tr, "attempts"), 0), "CREATED,RUNNING,SUCCESS");
     json_t *want = parse("{\"executionId\":\"child1\",\"state\":\"CREATED\"}");
@@ -395,8 +340,8 @@ static void test_child_not_created(void **state)
         g_ids = 0;
         start_subflow(flow, ex);
         const char *why = "Unable to find flow 'company.team'.'sub' with revision '0'";
-        assert_int_equal(run_event(flow, ex, ev_child(NULL, why, T0 + SEC), &fx), KT_OK);
-        json_t *tr = run_at(ex, 0);
+        assert_int_equal(step_flow(flow, ex, ev_child(NULL, why, T0 + SEC), &fx), KT_OK);
+        json_t *tr = taskrun_at(ex, 0);
         assert_string_equal(kt_state_current(tr), cases[i].state);
         assert_string_equal(kt_state_current(json_array_get(json_object_get(tr, "attempts"), 0)), cases[i].state);
         assert_int_equal(json_object_size(json_object_get(tr, "outputs")), 0);
@@ -420,9 +365,9 @@ static void test_child_not_created(void **state)
     g_ids = 0;
     start_subflow(flow, ex);
     kt_exec_event ev = ev_child(bad, NULL, T0 + SEC);
-    assert_int_equal(run_event(flow, ex, ev, &fx), KT_EINVAL);
+    assert_int_equal(step_flow(flow, ex, ev, &fx), KT_EINVAL);
     ev.taskrun_id = "nope";
-    assert_int_equal(run_event(flow, ex, ev, &fx), KT_ENOTFOUND);
+    assert_int_equal(step_flow(flow, ex, ev, &fx), KT_ENOTFOUND);
     json_decref(bad);
     json_decref(ex);
     json_decref(flow);
@@ -440,11 +385,11 @@ static void test_subflow_outputs_error(void **state)
         kt_exec_effects fx;
         g_ids = 0;
         start_subflow(flow, ex);
-        assert_int_equal(run_event(flow, ex, ev_child(child, NULL, T0 + SEC), &fx), KT_OK);
+        assert_int_equal(step_flow(flow, ex, ev_child(child, NULL, T0 + SEC), &fx), KT_OK);
         kt_exec_event ended = {.kind = KT_EV_SUBFLOW, .now_us = T0 + 2 * SEC, .taskrun_id = "tr1",
                                .state = "SUCCESS", .error = "Missing variable: 'nope'"};
-        assert_int_equal(run_event(flow, ex, ended, &fx), KT_OK);
-        assert_string_equal(kt_state_current(run_at(ex, 0)), want[i]);
+        assert_int_equal(step_flow(flow, ex, ended, &fx), KT_OK);
+        assert_string_equal(kt_state_current(taskrun_at(ex, 0)), want[i]);
         assert_int_equal(fx.nlogs, 1);
         assert_string_equal(fx.logs[0].level, "WARN");
         assert_string_equal(fx.logs[0].message, "Failed to extract outputs with the error: 'Missing variable: 'nope''");
@@ -465,25 +410,25 @@ static void test_worker_lost(void **state)
                          "{\"type\":\"constant\",\"interval\":\"PT10S\",\"maxAttempts\":3}}]}]}");
     json_t *ex = new_exec();
     kt_exec_effects fx;
-    assert_int_equal(run_event(flow, ex, ev_admit(0, T0), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_admit(0, T0), &fx), KT_OK);
     assert_int_equal(fx.ndispatch, 1);
     assert_string_equal(fx.dispatch[0].taskrun_id, "tr2");
     /* the flowable run is RUNNING but on no worker: losing a worker does not concern it */
     kt_exec_event lost = {.kind = KT_EV_LOST, .now_us = T0 + SEC, .taskrun_id = "tr1"};
-    assert_int_equal(run_event(flow, ex, lost, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, lost, &fx), KT_OK);
     assert_int_equal(fx.stale, 1);
     assert_int_equal(fx.ndispatch, 0);
-    assert_null(json_object_get(run_at(ex, 0), "attempts"));
+    assert_null(json_object_get(taskrun_at(ex, 0), "attempts"));
 
     /* the runnable's attempt 0 was on the dead worker: FAILED, attempt 1 RUNNING and dispatched */
     lost.taskrun_id = "tr2";
-    assert_int_equal(run_event(flow, ex, lost, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, lost, &fx), KT_OK);
     assert_int_equal(fx.stale, 0);
     assert_int_equal(fx.changed, 1);
     assert_int_equal(fx.ndispatch, 1);
     assert_string_equal(fx.dispatch[0].taskrun_id, "tr2");
     assert_int_equal(fx.dispatch[0].attempt, 1);
-    json_t *tr = run_at(ex, 1);
+    json_t *tr = taskrun_at(ex, 1);
     check_history(json_array_get(json_object_get(tr, "attempts"), 0), "CREATED,RUNNING,FAILED");
     check_history(json_array_get(json_object_get(tr, "attempts"), 1), "CREATED,RUNNING");
     check_history(tr, "CREATED,RUNNING"); /* the run itself goes on */
@@ -491,19 +436,19 @@ static void test_worker_lost(void **state)
     /* attempt 1 fails: RETRYING until the timer; a lost worker now is stale (the run is on no worker) */
     kt_exec_event res = {.kind = KT_EV_RESULT, .now_us = T0 + 2 * SEC, .taskrun_id = "tr2", .attempt = 1,
                          .state = "FAILED", .started_us = T0 + SEC, .ended_us = T0 + 2 * SEC};
-    assert_int_equal(run_event(flow, ex, res, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, res, &fx), KT_OK);
     assert_string_equal(kt_state_current(tr), "RETRYING");
     assert_int_equal(fx.ntimers, 1);
     json_t *before = json_deep_copy(ex);
     lost.now_us = T0 + 3 * SEC;
-    assert_int_equal(run_event(flow, ex, lost, &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, lost, &fx), KT_OK);
     assert_int_equal(fx.stale, 1);
     assert_int_equal(fx.ndispatch, 0);
     assert_true(json_equal(before, ex));
     json_decref(before);
     /* an unknown run */
     lost.taskrun_id = "nope";
-    assert_int_equal(run_event(flow, ex, lost, &fx), KT_ENOTFOUND);
+    assert_int_equal(step_flow(flow, ex, lost, &fx), KT_ENOTFOUND);
     json_decref(ex);
     json_decref(flow);
 }
