@@ -22,13 +22,26 @@ static const unsigned kt_state_sources[KT_STATE_COUNT] = {
 #undef KT_STATE_SOURCES_
 };
 
+/* The states by first letter, built from the names before main: kt_state_of runs for every task run in every pass
+ * of the step, so it compares at most the few names that share a first letter (four for R). */
+static signed char kt_state_first[128];         /* first letter -> first state with it, -1 for none */
+static signed char kt_state_next[KT_STATE_COUNT]; /* the next state with the same first letter, -1 at the end */
+
+__attribute__((constructor)) static void kt_state_index(void)
+{
+    memset(kt_state_first, -1, sizeof kt_state_first);
+    for (int i = KT_STATE_COUNT - 1; i >= 0; i--) {
+        unsigned char c = (unsigned char)kt_state_names[i][0];
+        kt_state_next[i] = kt_state_first[c];
+        kt_state_first[c] = (signed char)i;
+    }
+}
+
 kt_state kt_state_of(const char *name)
 {
-    if (!name)
-        return KT_STATE_NONE;
-    /* the first letter rules out most names without a call (this runs for every run in every pass) */
-    for (int i = 0; i < KT_STATE_COUNT; i++)
-        if (name[0] == kt_state_names[i][0] && !strcmp(name, kt_state_names[i]))
+    unsigned char c = name ? (unsigned char)name[0] : 0;
+    for (int i = c < 128 ? kt_state_first[c] : -1; i >= 0; i = kt_state_next[i])
+        if (!strcmp(name + 1, kt_state_names[i] + 1))
             return (kt_state)i;
     return KT_STATE_NONE;
 }
