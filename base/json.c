@@ -8,28 +8,23 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/alloc.h"
 
 /* ---- buffer ---- */
 
-static int buf_grow(kt_buf *b, size_t need)
+static void buf_grow(kt_buf *b, size_t need)
 {
-    if (b->oom) return -1;
-    if (b->len + need + 1 <= b->cap) return 0;
+    if (b->len + need + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + need + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->oom = 1;
-        return -1;
-    }
-    b->p = p;
+    b->p = kt_xrealloc(b->p, cap); /* out of memory aborts: a half-written text would be a wrong one */
     b->cap = cap;
-    return 0;
 }
 
 void kt_buf_put(kt_buf *b, const char *s, size_t n)
 {
-    if (!n || buf_grow(b, n)) return;
+    if (!n) return;
+    buf_grow(b, n);
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = 0;
@@ -50,7 +45,7 @@ void kt_buf_printf(kt_buf *b, const char *fmt, ...)
         kt_buf_put(b, tmp, (size_t)n);
         return;
     }
-    if (buf_grow(b, (size_t)n)) return;
+    buf_grow(b, (size_t)n);
     va_start(ap, fmt);
     vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -59,13 +54,7 @@ void kt_buf_printf(kt_buf *b, const char *fmt, ...)
 
 char *kt_buf_take(kt_buf *b)
 {
-    if (b->oom) {
-        free(b->p);
-        memset(b, 0, sizeof *b);
-        return NULL;
-    }
-    if (!b->p && buf_grow(b, 0)) return NULL;
-    if (!b->p) return NULL;
+    if (!b->p) buf_grow(b, 0);
     b->p[b->len] = 0;
     char *p = b->p;
     memset(b, 0, sizeof *b);

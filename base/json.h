@@ -6,18 +6,17 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* Zero-initialise; kt_buf_take hands the text over. Out of memory aborts (base/status.h's policy). */
+/* Zero-initialise; kt_buf_take hands the text over. Out of memory aborts (base/alloc.h's policy). */
 typedef struct kt_buf {
     char *p;
     size_t len, cap;
-    int oom;
 } kt_buf;
 
 void kt_buf_put(kt_buf *b, const char *s, size_t n);
 void kt_buf_puts(kt_buf *b, const char *s);
 void kt_buf_putc(kt_buf *b, char c);
 void kt_buf_printf(kt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *kt_buf_take(kt_buf *b); /* NUL-terminated, caller frees; NULL on OOM */
+char *kt_buf_take(kt_buf *b); /* NUL-terminated (an empty buffer gives ""), caller frees; never NULL */
 
 /* Java's Double.toString: 0.1, 3.0, 1.0E10, NaN, -Infinity. */
 void kt_fmt_double(double d, char *buf, size_t cap);

@@ -1,4 +1,5 @@
 #include "base/map.h"
+#include "base/alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static uint64_t kt_map_hash(const char *s)
     return h;
 }
 
-kt_map *kt_map_new(void) { return calloc(1, sizeof(kt_map)); }
+kt_map *kt_map_new(void) { return kt_xcalloc(1, sizeof(kt_map)); }
 
 void kt_map_free(kt_map *m)
 {
@@ -54,14 +55,12 @@ static kt_map_slot *kt_map_find(const kt_map *m, const char *key, uint64_t h)
     }
 }
 
-static int kt_map_grow(kt_map *m)
+static void kt_map_grow(kt_map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 16;
     if (m->size * 4 < m->cap) /* mostly tombstones: rehash at the same size */
         cap = m->cap;
-    kt_map_slot *n = calloc(cap, sizeof *n);
-    if (!n)
-        return -1;
+    kt_map_slot *n = kt_xcalloc(cap, sizeof *n);
     for (size_t i = 0; i < m->cap; i++) {
         kt_map_slot *s = &m->slots[i];
         if (!s->key || s->key == KT_MAP_TOMBSTONE)
@@ -75,7 +74,6 @@ static int kt_map_grow(kt_map *m)
     m->slots = n;
     m->cap = cap;
     m->used = m->size;
-    return 0;
 }
 
 void *kt_map_get(const kt_map *m, const char *key)
@@ -96,11 +94,9 @@ kt_status kt_map_put(kt_map *m, const char *key, void *value, void **old)
     }
     if (old)
         *old = NULL;
-    if ((m->used + 1) * 4 >= m->cap * 3 && kt_map_grow(m))
-        return KT_ENOMEM;
-    char *k = strdup(key);
-    if (!k)
-        return KT_ENOMEM;
+    if ((m->used + 1) * 4 >= m->cap * 3)
+        kt_map_grow(m);
+    char *k = kt_xstrdup(key);
     size_t i = h & (m->cap - 1);
     while (m->slots[i].key && m->slots[i].key != KT_MAP_TOMBSTONE)
         i = (i + 1) & (m->cap - 1);

@@ -12,7 +12,8 @@ typedef struct kt_map kt_map;
 kt_map *kt_map_new(void);
 void kt_map_free(kt_map *m);
 void *kt_map_get(const kt_map *m, const char *key);
-/* Inserts or replaces; *old (optional) receives the replaced value. */
+/* Inserts or replaces; *old (optional) receives the replaced value. Always KT_OK: out of memory aborts
+ * (base/alloc.h), so a caller never loses an entry. kt_map_new never returns NULL either. */
 kt_status kt_map_put(kt_map *m, const char *key, void *value, void **old);
 /* Removes and returns the value, or NULL. */
 void *kt_map_del(kt_map *m, const char *key);

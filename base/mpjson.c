@@ -1,9 +1,8 @@
 #include "base/mpjson.h"
+#include "base/limits.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define KT_MP_MAX_DEPTH 64
 
 void kt_mp_pack_json(msgpack_packer *pk, const json_t *v)
 {

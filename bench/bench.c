@@ -10,6 +10,7 @@
 #include "actors/executor/executor.h"
 #include "flow/model.h"
 #include "actors/worker/worker.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/id.h"
 #include "base/log.h"
@@ -236,7 +237,7 @@ static double kb_flow(const char *kind, int n, int sync_full)
     kt_node_send(node, KT_EXECUTOR_ACTOR, &o);
     json_decref(execution);
     uv_run(&loop, UV_RUN_DEFAULT);
-    if (!r.done || strcmp(r.state, "SUCCESS")) {
+    if (!r.done || strcmp(r.state, KT_S(SUCCESS))) {
         fprintf(stderr, "kite-bench: the %s flow ended %s\n", kind, r.done ? r.state : "never");
         exit(1);
     }
@@ -317,6 +318,8 @@ static double kb_floor(int n)
 
 int main(int argc, char **argv)
 {
+    kt_alloc_install(); /* the same out-of-memory policy as kite (cmd/main.c) */
+    uv_replace_allocator(kt_xmalloc, kt_xrealloc, kt_xcalloc, free);
     int quick = 0;
     const char *only = NULL; /* profiling aid: --only log|shell runs that flow 20 times and prints its median */
     for (int i = 1; i < argc; i++) {

@@ -1,8 +1,11 @@
 /* kite: the command line. Each subcommand lives in its own file of cmd/ (cli.h); this one only picks it. */
 #include "cmd/cli.h"
+#include "base/alloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #define KT_VERSION "0.1.0"
 
@@ -22,6 +25,10 @@ void kt_cli_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* One out-of-memory policy (base/alloc.h): jansson's and libuv's allocations abort like Kite's own. Before
+     * anything allocates: the loop, a JSON value. */
+    kt_alloc_install();
+    uv_replace_allocator(kt_xmalloc, kt_xrealloc, kt_xcalloc, free);
     if (argc < 2) {
         kt_cli_usage(stderr);
         return 2;

@@ -9,6 +9,7 @@
 
 #include "base/id.h"
 
+#include "base/alloc.h"
 #include "expr/expr_int.h"
 
 /* ---- lookup ---- */
@@ -60,14 +61,12 @@ void kt_expr_register_function_named(const char *name, const char *const *argnam
         goto done;
     }
     if (i == g_nreg) {
-        reg_fn *n = realloc(g_reg, (size_t)(g_nreg + 1) * sizeof *n);
-        if (!n) goto done;
-        g_reg = n;
+        g_reg = kt_xrealloc(g_reg, (size_t)(g_nreg + 1) * sizeof *g_reg);
         g_nreg++;
     }
     reg_fn *r = &g_reg[i];
     memset(r, 0, sizeof *r);
-    r->name = strdup(name);
+    r->name = kt_xstrdup(name);
     r->fn = fn;
     r->ud = ud;
     if (argnames) {

@@ -23,7 +23,7 @@ static int emit_value(kx_env *env, const kx_node *n, kt_buf *out, json_t *v)
     }
     if (env->plain && (json_is_object(v) || json_is_array(v))) kx_tostring(out, v);
     else kx_print(out, v);
-    return out->oom ? (kx_fail(env, n, KX_E_JAVA, "out of memory"), -1) : 0;
+    return 0;
 }
 
 static int emit_text(kx_env *env, const kx_node *n, kt_buf *out, const char *s, size_t len)
@@ -48,7 +48,7 @@ static int emit_text(kx_env *env, const kx_node *n, kt_buf *out, const char *s, 
         return 0;
     }
     kt_buf_put(out, s, len);
-    return out->oom ? (kx_fail(env, n, KX_E_JAVA, "out of memory"), -1) : 0;
+    return 0;
 }
 
 /* ---- statements ---- */
@@ -397,12 +397,6 @@ static int kx_render_to_string(const kt_tmpl *t, const json_t *ctx, kt_env *ambi
     *out = NULL;
     if (run(t, ctx, ambient, &b, 0, NULL, e, depth)) {
         free(b.p);
-        return -1;
-    }
-    if (b.oom) {
-        free(b.p);
-        snprintf(e->msg, sizeof e->msg, "out of memory");
-        e->kind = KX_E_JAVA;
         return -1;
     }
     size_t len = b.len;

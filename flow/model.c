@@ -1,26 +1,14 @@
 #include "flow/model.h"
 #include "time/duration.h"
+#include "base/assert.h"
 #include "base/clock.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const char *const kt_terminated[] = {"FAILED", "WARNING", "SUCCESS", "KILLED", "CANCELLED", "RETRIED", "SKIPPED"};
-static const char *const kt_all_states[] = {"CREATED", "RUNNING", "PAUSED", "RESTARTED", "KILLING",
-                                            "SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED",
-                                            "QUEUED", "RETRYING", "RETRIED", "SKIPPED"};
-
-static int kt_in(const char *s, const char *const *set, size_t n)
-{
-    for (size_t i = 0; s && i < n; i++)
-        if (!strcmp(s, set[i]))
-            return 1;
-    return 0;
-}
-
-int kt_state_is_terminated(const char *s) { return kt_in(s, kt_terminated, sizeof kt_terminated / sizeof *kt_terminated); }
-int kt_state_is_running(const char *s) { return s && (!strcmp(s, "RUNNING") || !strcmp(s, "KILLING")); }
-int kt_state_is_valid(const char *s) { return kt_in(s, kt_all_states, sizeof kt_all_states / sizeof *kt_all_states); }
+int kt_state_is_terminated(const char *s) { return kt_state_is(s, KT_SF_TERMINATED); }
+int kt_state_is_running(const char *s) { return kt_state_is(s, KT_SF_RUNNING); }
+int kt_state_is_valid(const char *s) { return kt_state_of(s) != KT_STATE_NONE; }
 
 /* Kestra persists instants with millisecond precision (JdbcMapper), so that is what its API and expressions show. */
 static json_t *kt_date(int64_t us)
@@ -32,14 +20,22 @@ static json_t *kt_date(int64_t us)
 
 json_t *kt_state_new(const char *s, int64_t now_us)
 {
+    KT_ASSERTF(kt_state_of(s) != KT_STATE_NONE, "'%s' is not a state", s ? s : "(null)");
     return json_pack("{s:s, s:[{s:s, s:o}]}", "current", s, "histories", "state", s, "date", kt_date(now_us));
 }
 
 void kt_state_set(json_t *state, const char *s, int64_t now_us)
 {
+    kt_state to = kt_state_of(s);
+    KT_ASSERTF(to != KT_STATE_NONE, "'%s' is not a state", s ? s : "(null)");
     const char *cur = json_string_value(json_object_get(state, "current"));
     if (cur && !strcmp(cur, s))
         return;
+    /* Documents from outside (the store, a peer) are checked when they come in (kt_execution_check), so a current
+     * state that is not in the table, or a move the table refuses, is Kite's own mistake. */
+    if (cur)
+        KT_ASSERTF(kt_state_can_move(kt_state_of(cur), to), "state %s -> %s is not a transition Kestra makes", cur,
+                   s);
     json_object_set_new(state, "current", json_string(s));
     json_t *h = json_object_get(state, "histories");
     if (!json_is_array(h)) {
@@ -80,7 +76,7 @@ json_t *kt_state_present(const json_t *state, int64_t now_us)
     if (first)
         json_object_set_new(out, "startDate", json_string(first));
     const char *cur = json_string_value(json_object_get(out, "current"));
-    if (last && (kt_state_is_terminated(cur) || (cur && !strcmp(cur, "PAUSED"))))
+    if (last && kt_state_is(cur, KT_SF_TERMINATED | KT_SF_PAUSED))
         json_object_set_new(out, "endDate", json_string(last));
     return out;
 }
@@ -181,7 +177,7 @@ json_t *kt_execution_new(const char *id, const char *ns, const char *flow_id, in
     if (!has_corr)
         json_array_append_new(all, json_pack("{s:s, s:s}", "key", "system.correlationId", "value", id));
     json_object_set_new(ex, "labels", all);
-    json_object_set_new(ex, "state", kt_state_new("CREATED", now_us));
+    json_object_set_new(ex, "state", kt_state_new(KT_S(CREATED), now_us));
     json_object_set_new(ex, "originalId", json_string(id));
     json_object_set_new(ex, "deleted", json_false());
     json_object_set_new(ex, "metadata", json_pack("{s:i, s:o}", "attemptNumber", 1, "originalCreatedDate", kt_date(now_us)));
@@ -207,7 +203,7 @@ json_t *kt_taskrun_add(json_t *execution, const char *id, const char *task_id, c
     if (value)
         json_object_set_new(tr, "value", json_string(value));
     json_object_set_new(tr, "outputs", json_null());
-    json_object_set_new(tr, "state", kt_state_new("CREATED", now_us));
+    json_object_set_new(tr, "state", kt_state_new(KT_S(CREATED), now_us));
     json_array_append_new(list, tr);
     return tr;
 }
@@ -233,3 +229,35 @@ json_t *kt_taskrun_find(const json_t *execution, const char *taskrun_id)
 }
 
 size_t kt_taskrun_attempts(const json_t *taskrun) { return json_array_size(json_object_get(taskrun, "attempts")); }
+
+static int kt_state_ok(const json_t *holder, const char *what, const char *id, char *err, size_t errcap)
+{
+    const char *cur = kt_state_current(holder);
+    if (kt_state_of(cur) != KT_STATE_NONE)
+        return 1;
+    kt_errf(err, errcap, "%s %s has no valid state (%s)", what, id ? id : "?", cur ? cur : "none");
+    return 0;
+}
+
+kt_status kt_execution_check(const json_t *execution, char *err, size_t errcap)
+{
+    const char *id = json_string_value(json_object_get(execution, "id"));
+    if (!kt_state_ok(execution, "execution", id, err, errcap))
+        return KT_EINVAL;
+    size_t i, j;
+    json_t *tr, *att;
+    json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
+        const char *trid = json_string_value(json_object_get(tr, "id"));
+        if (!trid) {
+            kt_errf(err, errcap, "execution %s has a task run without id", id ? id : "?");
+            return KT_EINVAL;
+        }
+        if (!kt_state_ok(tr, "task run", trid, err, errcap))
+            return KT_EINVAL;
+        json_array_foreach(json_object_get(tr, "attempts"), j, att) {
+            if (!kt_state_ok(att, "an attempt of task run", trid, err, errcap))
+                return KT_EINVAL;
+        }
+    }
+    return KT_OK;
+}

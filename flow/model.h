@@ -6,6 +6,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "base/status.h"
+#include "flow/state.h"
+
 /* State.Type predicates (KESTRA-execution.md §1.6). */
 int kt_state_is_terminated(const char *s);
 int kt_state_is_running(const char *s);
@@ -34,6 +37,11 @@ json_t *kt_taskrun_find(const json_t *execution, const char *taskrun_id);
 /* Same, also giving its position in taskRunList. */
 json_t *kt_taskrun_find_at(const json_t *execution, const char *taskrun_id, size_t *index);
 size_t kt_taskrun_attempts(const json_t *taskrun);
+
+/* What the state machine relies on in a document that comes from outside (the store, a peer, a test): the
+ * execution, every task run (with an id) and every attempt have a state whose current is a Kestra state. kt_state_set
+ * asserts on anything else, so check before stepping. KT_EINVAL with err naming what is wrong. */
+kt_status kt_execution_check(const json_t *execution, char *err, size_t errcap);
 
 /* Kestra's labels: a list of {key, value}; accepts a map too. Returns a new list, or NULL when a value is not a
  * scalar (err gets Kestra's message). */

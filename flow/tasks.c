@@ -2,6 +2,7 @@
  * i.e. Kestra's model classes at the December 2024 snapshot; `finally` is accepted as well since newer
  * flows use it. Common properties are not repeated per entry: the validator adds them by kind. */
 #include "flow/tasks.h"
+#include "flow/state.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,9 +26,9 @@ const char *const kt_enum_input_types[] = {"STRING", "ENUM",   "SELECT", "INT", 
                                            "BOOL",   "DATETIME", "DATE", "TIME",  "DURATION",    "FILE",
                                            "JSON",   "URI",    "SECRET", "ARRAY", "MULTISELECT", "YAML",
                                            "EMAIL",  NULL};
-const char *const kt_enum_states[] = {"CREATED", "RUNNING",  "PAUSED",    "RESTARTED", "KILLING", "SUCCESS",
-                                      "WARNING", "FAILED",   "KILLED",    "CANCELLED", "QUEUED",  "RETRYING",
-                                      "RETRIED", "SKIPPED",  NULL};
+#define KT_ENUM_STATE_(name, flags, sources) #name,
+const char *const kt_enum_states[] = {KT_STATE_TABLE(KT_ENUM_STATE_) NULL}; /* flow/state.h's names */
+#undef KT_ENUM_STATE_
 static const char *const e_fallback[] = {"FAIL", "WAIT", "CANCEL", NULL};
 static const char *const e_http_method[] = {"OPTIONS", "GET",   "HEAD",    "POST",  "PUT",    "DELETE",
                                             "TRACE",   "CONNECT", "PATCH", "CUSTOM", NULL};

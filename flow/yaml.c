@@ -6,6 +6,7 @@
  * limit stops both stack exhaustion and self-referencing anchors (libyaml registers an anchor before its
  * children, so `&a [*a]` is a real cycle). */
 #include "flow/yaml.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -42,12 +43,8 @@ void kt_diags_add(kt_diags *d, const char *file, int line, int col, const char *
     if (!d)
         return;
     if (d->count == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 8;
-        kt_diag *n = realloc(d->items, ncap * sizeof(*n));
-        if (!n)
-            return; /* out of memory: the caller still sees its error status */
-        d->items = n;
-        d->cap = ncap;
+        d->cap = d->cap ? d->cap * 2 : 8;
+        d->items = kt_xrealloc(d->items, d->cap * sizeof *d->items);
     }
     kt_diag *g = &d->items[d->count];
     va_list ap;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "base/limits.h" /* KT_YAML_MAX_DEPTH, KT_YAML_MAX_NODES */
 #include "base/status.h"
 
 typedef struct kt_diag {
@@ -30,9 +31,6 @@ void kt_diags_add(kt_diags *d, const char *file, int line, int col, const char *
  * no line -> "file: ", empty path -> "file:line:col: message". */
 char *kt_diags_format(const kt_diags *d);
 
-/* Limits that keep hostile input bounded (billion laughs, deep nesting). */
-#define KT_YAML_MAX_DEPTH 256
-#define KT_YAML_MAX_NODES 200000 /* nodes produced after alias expansion, per document */
 
 typedef struct kt_yaml_doc kt_yaml_doc; /* one YAML document as json_t + source positions */
 

@@ -99,6 +99,7 @@ void kt_outmsg_begin(kt_outmsg *o, kt_msg_type type, const char *to, const char 
 {
     msgpack_sbuffer_init(&o->sb);
     msgpack_packer_init(&o->pk, &o->sb, msgpack_sbuffer_write);
+    o->type = type;
     msgpack_pack_array(&o->pk, 6);
     msgpack_pack_uint32(&o->pk, KT_PROTO_VERSION);
     msgpack_pack_uint32(&o->pk, (uint32_t)type);
@@ -350,29 +351,37 @@ void kt_msg_encode_exec_command(kt_outmsg *o, const kt_msg_exec_command *b)
     msgpack_pack_array(&o->pk, 4);
     kt_pack_cstr(&o->pk, b->execution_id);
     kt_pack_cstr(&o->pk, b->taskrun_id ? b->taskrun_id : "");
-    kt_pack_cstr(&o->pk, b->command);
+    kt_pack_cstr(&o->pk, kt_cmd_name(b->command));
     kt_mp_pack_json(&o->pk, b->data);
 }
 
 kt_status kt_msg_decode_exec_command(const msgpack_object *body, kt_msg_exec_command *b)
 {
     memset(b, 0, sizeof *b);
+    b->command = KT_CMD_NONE;
     const msgpack_object *f = kt_mp_fields(body, 4);
+    char *name = NULL;
     if (!f || kt_mp_str(&f[0], &b->execution_id, 0) || kt_mp_str(&f[1], &b->taskrun_id, 0) ||
-        kt_mp_str(&f[2], &b->command, 0) || kt_mp_json(&f[3], &b->data, 1)) {
-        kt_msg_exec_command_clear(b);
-        return KT_EPROTO;
-    }
+        kt_mp_str(&f[2], &name, 0) || kt_mp_json(&f[3], &b->data, 1))
+        goto fail;
+    b->command = kt_cmd_of(name);
+    if (b->command == KT_CMD_NONE || ((kt_cmd_flags(b->command) & KT_CF_TASKRUN) && !*b->taskrun_id))
+        goto fail;
+    free(name);
     return KT_OK;
+fail:
+    free(name);
+    kt_msg_exec_command_clear(b);
+    return KT_EPROTO;
 }
 
 void kt_msg_exec_command_clear(kt_msg_exec_command *b)
 {
     free(b->execution_id);
     free(b->taskrun_id);
-    free(b->command);
     json_decref(b->data);
     memset(b, 0, sizeof *b);
+    b->command = KT_CMD_NONE;
 }
 
 /* ---- Ping ---------------------------------------------------------------------------------------- */

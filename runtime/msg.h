@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base/status.h"
+#include "runtime/command.h"
 
 #define KT_PROTO_VERSION 1
 #define KT_ADDR_MAX 128 /* "actor@node" */
@@ -46,6 +47,7 @@ typedef struct kt_msg {
 typedef struct kt_outmsg {
     msgpack_sbuffer sb;
     msgpack_packer pk;
+    kt_msg_type type; /* as given to kt_outmsg_begin (the router's mailbox rule reads it) */
 } kt_outmsg;
 
 void kt_outmsg_begin(kt_outmsg *o, kt_msg_type type, const char *to, const char *from, uint64_t corr);
@@ -122,12 +124,12 @@ void kt_msg_encode_log_batch(kt_outmsg *o, const kt_msg_log_batch *b);
 kt_status kt_msg_decode_log_batch(const msgpack_object *body, kt_msg_log_batch *b);
 void kt_msg_log_batch_clear(kt_msg_log_batch *b);
 
-/* Something to do to an execution: "KILL", "RESUME" (data: the onResume inputs), or a delay that is over:
- * "RETRY" (a retrying task run), "RESUME_FLOW" (a Pause delay), "PAUSE_TIMEOUT". */
+/* Something to do to an execution (runtime/command.h lists the commands). On the wire the command is its name; a
+ * name that is not in the table, or a KT_CF_TASKRUN command without a task run, does not decode (KT_EPROTO). */
 typedef struct kt_msg_exec_command {
     char *execution_id;
     char *taskrun_id; /* "" when the command is for the whole execution */
-    char *command;
+    kt_cmd command;
     json_t *data;     /* may be NULL */
 } kt_msg_exec_command;
 void kt_msg_encode_exec_command(kt_outmsg *o, const kt_msg_exec_command *b);

@@ -1,5 +1,7 @@
 #include "runtime/node.h"
+#include "base/alloc.h"
 #include "base/id.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "transports/link.h"
 
@@ -8,14 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KT_NODE_MAX_ACTORS 16
 #define KT_NODE_ID_MAX 64
+#define KT_NODE_TIMER_RETRY_MS 10 /* a timer whose target's mailbox is full fires again this much later */
 
 typedef struct kt_letter {
     char *buf;
     size_t len;
 } kt_letter;
 
+/* At most KT_MAILBOX_CAP letters (base/limits.h says why and what a full one does). */
 typedef struct kt_mailbox {
     kt_letter *items;
     size_t len, cap;
@@ -46,6 +49,7 @@ typedef struct kt_delayed {
     kt_node *node;
     uint64_t id;
     char to[KT_ADDR_MAX];
+    kt_msg_type type;
     char *buf;
     size_t len;
     struct kt_delayed *prev, *next;
@@ -68,6 +72,8 @@ struct kt_node {
     uint32_t join_handle;  /* the connection to the node we joined, if any */
     int join_up, join_welcomed;
     uint64_t delivered;
+    uint64_t refused; /* sends refused for a full mailbox or link backlog (KT_EAGAIN) */
+    kt_actor *current; /* the actor the node is calling into (receive, flush, peer hooks, stop); NULL outside */
     kt_delayed *delayed; /* pending timers, most recent first */
     uint64_t next_timer_id;
     int stopped;
@@ -77,18 +83,15 @@ static void kt_node_on_drain(uv_idle_t *h);
 
 /* ---- mailboxes ----------------------------------------------------------------------------------- */
 
-static int kt_mailbox_push(kt_mailbox *b, char *buf, size_t len)
+static int kt_mailbox_full(const kt_mailbox *b) { return b->len >= KT_MAILBOX_CAP; }
+
+static void kt_mailbox_push(kt_mailbox *b, char *buf, size_t len)
 {
     if (b->len == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        kt_letter *n = realloc(b->items, cap * sizeof *n);
-        if (!n)
-            return -1;
-        b->items = n;
-        b->cap = cap;
+        b->cap = b->cap ? b->cap * 2 : 64;
+        b->items = kt_xrealloc(b->items, b->cap * sizeof *b->items);
     }
     b->items[b->len++] = (kt_letter){buf, len};
-    return 0;
 }
 
 static void kt_mailbox_free(kt_mailbox *b)
@@ -113,12 +116,35 @@ static kt_actor *kt_node_find_actor(kt_node *n, const char *name, size_t len)
     return NULL;
 }
 
-static kt_status kt_node_deliver_local(kt_node *n, kt_actor *a, char *buf, size_t len)
+/* A refused send is counted and logged, never silent; the log is thinned to powers of two so a sender stuck in a
+ * loop cannot flood it. */
+static void kt_node_refuse(kt_node *n, const char *to, const char *what)
 {
-    if (kt_mailbox_push(&a->box, buf, len)) {
+    n->refused++;
+    if (!(n->refused & (n->refused - 1)))
+        KT_WARN("node", "message for %s refused: %s (%llu refused so far)", to, what, (unsigned long long)n->refused);
+}
+
+/* Whether a message for actor a counts against its mailbox's capacity. New work does; two kinds of messages are
+ * bounded by work a already took, so refusing them could only lose that work, never slow a sender down: what a
+ * sends to itself (a continuation after its commit: a child to create, a queued execution's turn) and replies to
+ * the requests a made. */
+static int kt_node_capped(const kt_node *n, const kt_actor *a, kt_msg_type type)
+{
+    return a != n->current && type != KT_MSG_REPLY;
+}
+
+/* Takes buf. A full mailbox refuses it (KT_EAGAIN): a mailbox holds one loop turn's messages for one actor, and a
+ * sender that outruns its receiver must wait (kt_node_has_room) or answer an error, not grow memory until the
+ * process dies (KT_MAILBOX_CAP in base/limits.h). */
+static kt_status kt_node_deliver_local(kt_node *n, kt_actor *a, kt_msg_type type, char *buf, size_t len)
+{
+    if (kt_mailbox_full(&a->box) && kt_node_capped(n, a, type)) {
         free(buf);
-        return KT_ENOMEM;
+        kt_node_refuse(n, a->address, "mailbox full");
+        return KT_EAGAIN;
     }
+    kt_mailbox_push(&a->box, buf, len);
     kt_node_wake(n);
     return KT_OK;
 }
@@ -142,7 +168,9 @@ static void kt_node_on_drain(uv_idle_t *h)
             kt_msg m;
             if (kt_msg_decode(batch.items[k].buf, batch.items[k].len, &u, &m) == KT_OK) {
                 n->delivered++;
+                n->current = a;
                 a->ops->receive(a, &m);
+                n->current = NULL;
             } else {
                 KT_WARN("node", "dropped an undecodable message for %s", a->name);
             }
@@ -153,13 +181,18 @@ static void kt_node_on_drain(uv_idle_t *h)
         a->spare = batch;
     }
     for (size_t i = 0; i < n->nactors; i++)
-        if (n->actors[i]->ops->flush)
+        if (n->actors[i]->ops->flush) {
+            n->current = n->actors[i];
             n->actors[i]->ops->flush(n->actors[i]);
+            n->current = NULL;
+        }
     int pending = 0;
     for (size_t i = 0; i < n->nactors; i++)
         pending |= n->actors[i]->box.len > 0;
     if (!pending)
         uv_idle_stop(&n->drain);
+    if (n->link)
+        kt_link_resume(n->link); /* peers' messages that waited for room (kt_node_on_remote) */
 }
 
 /* ---- peers --------------------------------------------------------------------------------------- */
@@ -219,16 +252,12 @@ static void kt_node_on_hello(kt_node *n, kt_msg_type type, const kt_msg_hello *h
     int is_new = p == NULL;
     if (is_new) {
         if (n->npeers == n->peers_cap) {
-            size_t cap = n->peers_cap ? n->peers_cap * 2 : 8;
-            kt_peer *np = realloc(n->peers, cap * sizeof *np);
-            if (!np)
-                return;
-            n->peers = np;
-            n->peers_cap = cap;
+            n->peers_cap = n->peers_cap ? n->peers_cap * 2 : 8;
+            n->peers = kt_xrealloc(n->peers, n->peers_cap * sizeof *n->peers);
         }
         p = &n->peers[n->npeers++];
         memset(p, 0, sizeof *p);
-        p->node_id = strdup(h->node_id);
+        p->node_id = kt_xstrdup(h->node_id);
     }
     if (type == KT_MSG_WELCOME) {
         /* The node we joined: reach it through the join connection. */
@@ -247,9 +276,9 @@ static void kt_node_on_hello(kt_node *n, kt_msg_type type, const kt_msg_hello *h
         }
     }
     free(p->url);
-    p->url = strdup(h->url);
+    p->url = kt_xstrdup(h->url);
     free(p->actors);
-    p->actors = strdup(h->actors);
+    p->actors = kt_xstrdup(h->actors);
     p->slots = h->slots;
     p->last_seen_ms = kt_node_now_ms(n);
     if (type == KT_MSG_HELLO && p->handle)
@@ -259,8 +288,11 @@ static void kt_node_on_hello(kt_node *n, kt_msg_type type, const kt_msg_hello *h
     KT_INFO("node", "peer %s joined (actors: %s, slots: %u, at %s)", h->node_id, h->actors, h->slots, h->url);
     kt_peer_info info = {p->node_id, p->actors, p->slots};
     for (size_t i = 0; i < n->nactors; i++)
-        if (n->actors[i]->ops->peer_up)
+        if (n->actors[i]->ops->peer_up) {
+            n->current = n->actors[i];
             n->actors[i]->ops->peer_up(n->actors[i], &info);
+            n->current = NULL;
+        }
 }
 
 static void kt_node_peer_dead(kt_node *n, size_t idx)
@@ -273,8 +305,11 @@ static void kt_node_peer_dead(kt_node *n, size_t idx)
     else if (dead.handle)
         kt_link_disconnect(n->link, dead.handle);
     for (size_t i = 0; i < n->nactors; i++)
-        if (n->actors[i]->ops->peer_down)
+        if (n->actors[i]->ops->peer_down) {
+            n->current = n->actors[i];
             n->actors[i]->ops->peer_down(n->actors[i], dead.node_id);
+            n->current = NULL;
+        }
     free(dead.node_id);
     free(dead.actors);
     free(dead.url);
@@ -297,9 +332,12 @@ static void kt_node_on_heartbeat(uv_timer_t *t)
     }
 }
 
-/* A message from a peer: system messages are the node's own; the rest go to a local mailbox. */
-static void kt_node_on_remote(kt_node *n, const char *buf, size_t len)
+/* A message from a peer: system messages are the node's own; the rest go to a local mailbox. Returns 1, keeping
+ * nothing, when that mailbox is full: the link holds the message (and the ones after it) until the next drain
+ * (kt_link_resume), and stops reading meanwhile, so the peer is slowed down instead of its messages dropped. */
+static int kt_node_on_remote(kt_node *n, const char *buf, size_t len)
 {
+    int busy = 0;
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     kt_msg m;
@@ -339,20 +377,23 @@ static void kt_node_on_remote(kt_node *n, const char *buf, size_t len)
         KT_WARN("node", "no actor %s on node %s: %s dropped", m.to, n->id, kt_msg_type_name(m.type));
         goto done;
     }
-    char *copy = malloc(len);
-    if (copy) {
-        memcpy(copy, buf, len);
-        kt_node_deliver_local(n, a, copy, len);
+    if (kt_mailbox_full(&a->box) && kt_node_capped(n, a, m.type)) {
+        busy = 1;
+        goto done;
     }
+    char *copy = kt_xmalloc(len);
+    memcpy(copy, buf, len);
+    kt_node_deliver_local(n, a, m.type, copy, len);
 done:
     msgpack_unpacked_destroy(&u);
+    return busy;
 }
 
-static void kt_node_on_link(void *ud, kt_link_event ev, uint32_t peer, const char *buf, size_t len)
+static int kt_node_on_link(void *ud, kt_link_event ev, uint32_t peer, const char *buf, size_t len)
 {
     kt_node *n = ud;
     switch (ev) {
-    case KT_LINK_MSG: kt_node_on_remote(n, buf, len); break;
+    case KT_LINK_MSG: return kt_node_on_remote(n, buf, len);
     case KT_LINK_PEER_UP:
         if (peer != n->join_handle)
             break;
@@ -374,15 +415,14 @@ static void kt_node_on_link(void *ud, kt_link_event ev, uint32_t peer, const cha
             n->join_up = 0;
         break;
     }
+    return 0;
 }
 
 /* ---- public -------------------------------------------------------------------------------------- */
 
 kt_status kt_node_new(uv_loop_t *loop, const kt_node_config *cfg, kt_node **out)
 {
-    kt_node *n = calloc(1, sizeof *n);
-    if (!n)
-        return KT_ENOMEM;
+    kt_node *n = kt_xcalloc(1, sizeof *n);
     n->loop = loop;
     if (cfg)
         n->cfg = *cfg;
@@ -414,6 +454,7 @@ kt_node *kt_actor_node(const kt_actor *a) { return a->node; }
 const char *kt_actor_name(const kt_actor *a) { return a->name; }
 const char *kt_actor_address(const kt_actor *a) { return a->address; }
 uint64_t kt_node_delivered(const kt_node *n) { return n->delivered; }
+uint64_t kt_node_refused(const kt_node *n) { return n->refused; }
 
 kt_status kt_node_spawn(kt_node *n, const char *name, const kt_actor_ops *ops, void *state, kt_actor **out)
 {
@@ -422,9 +463,7 @@ kt_status kt_node_spawn(kt_node *n, const char *name, const kt_actor_ops *ops, v
         return KT_EINVAL;
     if (kt_node_find_actor(n, name, strlen(name)))
         return KT_ECONFLICT;
-    kt_actor *a = calloc(1, sizeof *a);
-    if (!a)
-        return KT_ENOMEM;
+    kt_actor *a = kt_xcalloc(1, sizeof *a);
     a->node = n;
     a->ops = ops;
     a->state = state;
@@ -523,6 +562,17 @@ int kt_node_reachable(kt_node *n, const char *to)
     return kt_node_resolve(n, to, &a, &handle) == KT_OK;
 }
 
+int kt_node_has_room(kt_node *n, const char *to)
+{
+    kt_actor *a;
+    uint32_t handle;
+    if (n->stopped || kt_node_resolve(n, to, &a, &handle) != KT_OK)
+        return 1; /* not a question of room: kt_node_send says what is wrong */
+    if (a)
+        return !kt_mailbox_full(&a->box) || a == n->current; /* an actor's message to itself always fits */
+    return kt_link_has_room(n->link, handle);
+}
+
 kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o)
 {
     kt_actor *a;
@@ -531,10 +581,12 @@ kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o)
     if (st == KT_OK && a) {
         size_t len = o->sb.size;
         char *buf = msgpack_sbuffer_release(&o->sb);
-        return kt_node_deliver_local(n, a, buf, len);
+        return kt_node_deliver_local(n, a, o->type, buf, len);
     }
     if (st == KT_OK)
         st = kt_link_send(n->link, handle, o->sb.data, o->sb.size);
+    if (st == KT_EAGAIN)
+        kt_node_refuse(n, to, "the link's backlog to that peer is full");
     kt_outmsg_destroy(o);
     return st;
 }
@@ -561,12 +613,17 @@ static void kt_delayed_fire(uv_timer_t *t)
 {
     kt_delayed *d = t->data;
     kt_node *n = d->node;
+    if (!kt_node_has_room(n, d->to)) { /* back-pressure: a due timer waits for room, it is never dropped */
+        uv_timer_start(&d->timer, kt_delayed_fire, KT_NODE_TIMER_RETRY_MS, 0);
+        return;
+    }
     kt_outmsg o;
     /* Re-wrap the encoded bytes so the normal send path resolves the address now. */
     msgpack_sbuffer_init(&o.sb);
     o.sb.data = d->buf;
     o.sb.size = d->len;
     o.sb.alloc = d->len;
+    o.type = d->type;
     d->buf = NULL;
     char to[KT_ADDR_MAX];
     memcpy(to, d->to, sizeof to);
@@ -577,15 +634,15 @@ static void kt_delayed_fire(uv_timer_t *t)
 
 uint64_t kt_node_send_after(kt_node *n, const char *to, kt_outmsg *o, uint64_t delay_ms)
 {
-    kt_delayed *d = n->stopped ? NULL : calloc(1, sizeof *d);
-    if (!d || strlen(to) >= sizeof d->to) {
-        free(d);
+    if (n->stopped || strlen(to) >= sizeof((kt_delayed *)0)->to) {
         kt_outmsg_destroy(o);
         return 0;
     }
+    kt_delayed *d = kt_xcalloc(1, sizeof *d);
     d->node = n;
     d->id = ++n->next_timer_id;
     snprintf(d->to, sizeof d->to, "%s", to);
+    d->type = o->type;
     d->len = o->sb.size;
     d->buf = msgpack_sbuffer_release(&o->sb);
     uv_timer_init(n->loop, &d->timer);
@@ -619,8 +676,11 @@ void kt_node_stop(kt_node *n)
     while (n->delayed)
         kt_delayed_unlink(n->delayed);
     for (size_t i = n->nactors; i-- > 0;)
-        if (n->actors[i]->ops->stop)
+        if (n->actors[i]->ops->stop) {
+            n->current = n->actors[i];
             n->actors[i]->ops->stop(n->actors[i]);
+            n->current = NULL;
+        }
     if (n->link)
         kt_link_close(n->link);
     n->link = NULL;

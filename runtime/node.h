@@ -7,7 +7,9 @@
  * Messages are always encoded (runtime/msg.h), so both paths run the same code.
  *
  * Mailboxes are drained in batches once per loop turn; after a drain each actor's flush hook runs, which
- * is where the executor commits the turn's transitions in one transaction before emitting their effects. */
+ * is where the executor commits the turn's transitions in one transaction before emitting their effects.
+ * A mailbox holds at most KT_MAILBOX_CAP messages of new work (base/limits.h): a local send to a full one is refused
+ * (KT_EAGAIN, counted, logged), a peer's message waits in the link, and a due timer fires again a little later. */
 #ifndef KT_NODE_H
 #define KT_NODE_H
 
@@ -62,7 +64,8 @@ kt_status kt_node_listen(kt_node *n, const char *url, char *err, size_t errcap);
 kt_status kt_node_join(kt_node *n, const char *url, char *err, size_t errcap);
 
 /* Sends an encoded message (kt_outmsg_begin + kt_msg_encode_*); `to` is the address given to begin.
- * KT_ENOTFOUND when no local actor or live peer hosts it. The message is consumed either way. */
+ * KT_ENOTFOUND when no local actor or live peer hosts it; KT_EAGAIN when its mailbox or the link's backlog is full
+ * (counted in kt_node_refused and logged). The message is consumed either way. */
 kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o);
 /* Timers as messages: delivers o to `to` after delay_ms (resolved when it fires, so the target may have moved).
  * Returns a handle for kt_node_cancel (0 on failure). Pending timers are dropped when the node stops. */
@@ -71,12 +74,19 @@ uint64_t kt_node_send_after(kt_node *n, const char *to, kt_outmsg *o, uint64_t d
 int kt_node_cancel(kt_node *n, uint64_t timer);
 /* 1 when `to` resolves to an actor here or on a live peer. */
 int kt_node_reachable(kt_node *n, const char *to);
+/* 0 when a kt_node_send to `to` now would be refused with KT_EAGAIN: the local mailbox is full (KT_MAILBOX_CAP) or
+ * the link's backlog to the peer hosting it is (KT_LINK_BACKLOG_CAP). A sender that can wait checks this first and
+ * keeps its message for a later turn (back-pressure); one that cannot gets KT_EAGAIN from kt_node_send and says so.
+ * Two kinds of messages are never refused by a mailbox, as they are bounded by work its actor already took: the
+ * ones an actor sends to itself (from its receive, flush, peer or stop hooks) and replies (KT_MSG_REPLY). */
+int kt_node_has_room(kt_node *n, const char *to);
 
 /* Orderly stop: actors' stop hooks, links closed, timers closed. After it the loop drains and closes. */
 void kt_node_stop(kt_node *n);
 void kt_node_free(kt_node *n);
 
-/* Counters for benchmarks and tests. */
+/* Counters for benchmarks and tests: messages handed to actors; sends refused with KT_EAGAIN. */
 uint64_t kt_node_delivered(const kt_node *n);
+uint64_t kt_node_refused(const kt_node *n);
 
 #endif

@@ -1,8 +1,10 @@
 /* SQLite backend of store/store.h: WAL, one connection on the loop thread, prepared statements. */
 #include "store/store.h"
+#include "base/assert.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mpjson.h"
+#include "flow/state.h"
 
 #include <msgpack.h>
 
@@ -98,15 +100,6 @@ int kt_store_level_rank(const char *level)
     return -1;
 }
 
-static int kt_state_terminal(const char *s)
-{
-    static const char *const t[] = {"FAILED", "WARNING", "SUCCESS", "KILLED", "CANCELLED", "RETRIED", "SKIPPED"};
-    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
-        if (!strcmp(s, t[i]))
-            return 1;
-    return 0;
-}
-
 const char *kt_store_errmsg(const kt_store *s) { return sqlite3_errmsg(s->db); }
 
 static kt_status kt_store_exec(kt_store *s, const char *sql)
@@ -196,8 +189,7 @@ void kt_store_close(kt_store *s)
 
 kt_status kt_store_begin(kt_store *s)
 {
-    if (s->in_tx)
-        return KT_EINTERNAL;
+    KT_ASSERTF(!s->in_tx, "transactions do not nest"); /* a caller that forgot its commit or rollback */
     kt_status st = kt_store_exec(s, "BEGIN IMMEDIATE");
     s->in_tx = st == KT_OK;
     return st;
@@ -389,7 +381,7 @@ kt_status kt_store_execution_put(kt_store *s, const json_t *ex, const size_t *ru
     sqlite3_bind_text(st, 2, ns, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, flow, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, kt_state_terminal(state));
+    sqlite3_bind_int(st, 5, kt_state_is(state, KT_SF_TERMINATED));
     sqlite3_bind_int64(st, 6, kt_now_us());
     sqlite3_bind_blob(st, 7, sb.data, (int)sb.size, SQLITE_TRANSIENT);
     const json_t *hist = json_object_get(json_object_get(ex, "state"), "histories");
@@ -400,7 +392,7 @@ kt_status kt_store_execution_put(kt_store *s, const json_t *ex, const size_t *ru
         kt_time_parse(json_string_value(json_object_get(json_array_get(hist, nh - 1), "date")), &last);
     }
     sqlite3_bind_int64(st, 8, first);
-    if (kt_state_terminal(state))
+    if (kt_state_is(state, KT_SF_TERMINATED))
         sqlite3_bind_int64(st, 9, last);
     char *labels = json_dumps(json_object_get(ex, "labels"), JSON_COMPACT);
     sqlite3_bind_text(st, 10, labels ? labels : "[]", -1, SQLITE_TRANSIENT);

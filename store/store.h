@@ -23,6 +23,7 @@ kt_status kt_store_open(const char *dir, const kt_store_options *opt, kt_store *
 void kt_store_close(kt_store *s);
 const char *kt_store_errmsg(const kt_store *s);
 
+/* Transactions do not nest: a begin inside one is a caller's bug and asserts (base/assert.h). */
 kt_status kt_store_begin(kt_store *s);
 kt_status kt_store_commit(kt_store *s);
 void kt_store_rollback(kt_store *s);

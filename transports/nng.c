@@ -1,4 +1,6 @@
 #include "transports/link.h"
+#include "base/alloc.h"
+#include "base/limits.h"
 #include "base/log.h"
 
 #include <arpa/inet.h>
@@ -8,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define KT_LINK_MAX_PEERS 256
 
 typedef struct kt_link_item {
     kt_link_event ev;
@@ -42,38 +42,43 @@ struct kt_link {
     uv_async_t wake;
     uv_timer_t retry;
     uv_mutex_t mu;
-    kt_link_queue inbox, work;
+    kt_link_queue inbox, work; /* inbox: filled by nng threads under mu; work: the loop's batch, from work_pos on */
+    size_t work_pos;
+    int recv_paused; /* under mu: the inbox reached KT_LINK_INBOX_CAP, nothing reads until the loop takes it */
+    int stalled;     /* the callback refused work[work_pos]: wait for kt_link_resume */
     kt_link_peer peers[KT_LINK_MAX_PEERS]; /* index = handle; 0 unused */
     int closing;
     int handles_open;
 };
 
-static int kt_link_push(kt_link_queue *q, const kt_link_item *it)
+static void kt_link_push(kt_link_queue *q, const kt_link_item *it)
 {
     if (q->len == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 256;
-        kt_link_item *n = realloc(q->items, cap * sizeof *n);
-        if (!n)
-            return -1;
-        q->items = n;
-        q->cap = cap;
+        q->cap = q->cap ? q->cap * 2 : 256;
+        q->items = kt_xrealloc(q->items, q->cap * sizeof *q->items);
     }
     q->items[q->len++] = *it;
-    return 0;
 }
 
-/* nng thread */
-static void kt_link_enqueue(kt_link *l, const kt_link_item *it)
+/* nng thread. Returns 0 when the inbox is full after this item: the caller must stop receiving (recv_paused is set,
+ * and the loop reads again once it has taken the inbox). */
+static int kt_link_enqueue(kt_link *l, const kt_link_item *it)
 {
     uv_mutex_lock(&l->mu);
-    int failed = l->closing || kt_link_push(&l->inbox, it);
+    int closing = l->closing, more = 1;
+    if (!closing) {
+        kt_link_push(&l->inbox, it);
+        if (it->ev == KT_LINK_MSG && l->inbox.len >= KT_LINK_INBOX_CAP)
+            more = 0, l->recv_paused = 1;
+    }
     uv_mutex_unlock(&l->mu);
-    if (failed) {
+    if (closing) {
         if (it->msg)
             nng_msg_free(it->msg);
-        return;
+        return 0;
     }
     uv_async_send(&l->wake);
+    return more;
 }
 
 /* nng thread */
@@ -83,8 +88,8 @@ static void kt_link_on_recv(void *arg)
     if (nng_aio_result(l->recv_aio) != 0)
         return; /* NNG_ECLOSED / NNG_ECANCELED while closing */
     kt_link_item it = {.ev = KT_LINK_MSG, .msg = nng_aio_get_msg(l->recv_aio)};
-    kt_link_enqueue(l, &it);
-    nng_recv_aio(l->in, l->recv_aio);
+    if (kt_link_enqueue(l, &it))
+        nng_recv_aio(l->in, l->recv_aio);
 }
 
 /* nng thread: an outbound connection came up or went away */
@@ -104,26 +109,50 @@ static void kt_link_on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
     kt_link_enqueue(peer->link, &it);
 }
 
-static void kt_link_on_wake(uv_async_t *a)
+/* Hands work[work_pos...] to the callback; 0 when the callback refused one (the link is stalled there). */
+static int kt_link_deliver(kt_link *l)
 {
-    kt_link *l = a->data;
-    uv_mutex_lock(&l->mu);
-    kt_link_queue tmp = l->inbox;
-    l->inbox = l->work;
-    l->work = tmp;
-    uv_mutex_unlock(&l->mu);
-    for (size_t i = 0; i < l->work.len; i++) {
-        kt_link_item *it = &l->work.items[i];
+    for (; l->work_pos < l->work.len; l->work_pos++) {
+        kt_link_item *it = &l->work.items[l->work_pos];
         if (!l->closing) {
-            if (it->ev == KT_LINK_MSG)
-                l->cb(l->ud, it->ev, 0, nng_msg_body(it->msg), nng_msg_len(it->msg));
-            else if (l->peers[it->peer].open)
+            if (it->ev == KT_LINK_MSG) {
+                if (l->cb(l->ud, it->ev, 0, nng_msg_body(it->msg), nng_msg_len(it->msg))) {
+                    l->stalled = 1;
+                    return 0;
+                }
+            } else if (l->peers[it->peer].open) {
                 l->cb(l->ud, it->ev, it->peer, it->addr, strlen(it->addr));
+            }
         }
         if (it->msg)
             nng_msg_free(it->msg);
     }
-    l->work.len = 0;
+    l->work.len = l->work_pos = 0;
+    l->stalled = 0;
+    return 1;
+}
+
+static void kt_link_on_wake(uv_async_t *a)
+{
+    kt_link *l = a->data;
+    if (!kt_link_deliver(l)) /* what waited from the last batch goes first, so the order holds */
+        return;
+    uv_mutex_lock(&l->mu);
+    kt_link_queue tmp = l->inbox;
+    l->inbox = l->work;
+    l->work = tmp;
+    int rearm = l->recv_paused && !l->closing; /* the inbox is empty again: read again */
+    l->recv_paused = 0;
+    uv_mutex_unlock(&l->mu);
+    if (rearm)
+        nng_recv_aio(l->in, l->recv_aio);
+    kt_link_deliver(l);
+}
+
+void kt_link_resume(kt_link *l)
+{
+    if (l->stalled && !l->closing)
+        uv_async_send(&l->wake); /* a later iteration: the receiver may be in the middle of its own callbacks */
 }
 
 /* Sends what waited, in order; stops at the first connection that is still full. */
@@ -155,9 +184,7 @@ static void kt_link_on_retry(uv_timer_t *t) { kt_link_flush_backlogs(t->data); }
 
 kt_status kt_link_open(uv_loop_t *loop, kt_link_cb cb, void *ud, kt_link **out)
 {
-    kt_link *l = calloc(1, sizeof *l);
-    if (!l)
-        return KT_ENOMEM;
+    kt_link *l = kt_xcalloc(1, sizeof *l);
     l->loop = loop;
     l->cb = cb;
     l->ud = ud;
@@ -188,8 +215,8 @@ kt_status kt_link_listen(kt_link *l, const char *url, char *bound, size_t boundc
     if (!l->in_open) {
         if ((rv = nng_pull0_open(&l->in)) != 0)
             return kt_link_err(rv, "open a socket for", url, err, errcap);
-        nng_socket_set_int(l->in, NNG_OPT_RECVBUF, 1024);
-        nng_socket_set_size(l->in, NNG_OPT_RECVMAXSZ, 64u << 20);
+        nng_socket_set_int(l->in, NNG_OPT_RECVBUF, KT_LINK_SOCKBUF);
+        nng_socket_set_size(l->in, NNG_OPT_RECVMAXSZ, KT_LINK_MAX_MSG);
         l->in_open = 1;
         nng_recv_aio(l->in, l->recv_aio);
     }
@@ -225,7 +252,7 @@ kt_status kt_link_connect(kt_link *l, const char *url, uint32_t *peer, char *err
     if ((rv = nng_push0_open(&p->sock)) != 0)
         return kt_link_err(rv, "open a socket for", url, err, errcap);
     /* A buffer lets NONBLOCK sends succeed without waiting for the peer's reader (SPIKE.md §3). */
-    nng_socket_set_int(p->sock, NNG_OPT_SENDBUF, 1024);
+    nng_socket_set_int(p->sock, NNG_OPT_SENDBUF, KT_LINK_SOCKBUF);
     nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 50);
     nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 1000);
     nng_pipe_notify(p->sock, NNG_PIPE_EV_ADD_POST, kt_link_on_pipe, p);
@@ -260,6 +287,11 @@ void kt_link_disconnect(kt_link *l, uint32_t peer)
         kt_link_peer_close(&l->peers[peer]);
 }
 
+int kt_link_has_room(const kt_link *l, uint32_t peer)
+{
+    return peer == 0 || peer >= KT_LINK_MAX_PEERS || l->peers[peer].backlog_len < KT_LINK_BACKLOG_CAP;
+}
+
 kt_status kt_link_send(kt_link *l, uint32_t peer, const char *buf, size_t len)
 {
     if (l->closing || peer == 0 || peer >= KT_LINK_MAX_PEERS || !l->peers[peer].open)
@@ -267,7 +299,7 @@ kt_status kt_link_send(kt_link *l, uint32_t peer, const char *buf, size_t len)
     kt_link_peer *p = &l->peers[peer];
     nng_msg *m;
     if (nng_msg_alloc(&m, len) != 0)
-        return KT_ENOMEM;
+        kt_oom(); /* nng_msg_alloc fails for lack of memory only */
     memcpy(nng_msg_body(m), buf, len);
     if (p->backlog_len == 0) {
         int rv = nng_sendmsg(p->sock, m, NNG_FLAG_NONBLOCK);
@@ -278,15 +310,13 @@ kt_status kt_link_send(kt_link *l, uint32_t peer, const char *buf, size_t len)
             return KT_ECLOSED;
         }
     }
+    if (p->backlog_len >= KT_LINK_BACKLOG_CAP) { /* the peer has not read for long: the caller counts it */
+        nng_msg_free(m);
+        return KT_EAGAIN;
+    }
     if (p->backlog_len == p->backlog_cap) {
-        size_t cap = p->backlog_cap ? p->backlog_cap * 2 : 256;
-        nng_msg **n = realloc(p->backlog, cap * sizeof *n);
-        if (!n) {
-            nng_msg_free(m);
-            return KT_ENOMEM;
-        }
-        p->backlog = n;
-        p->backlog_cap = cap;
+        p->backlog_cap = p->backlog_cap ? p->backlog_cap * 2 : 256;
+        p->backlog = kt_xrealloc(p->backlog, p->backlog_cap * sizeof *p->backlog);
     }
     p->backlog[p->backlog_len++] = m;
     if (!uv_is_active((uv_handle_t *)&l->retry))
@@ -324,6 +354,10 @@ void kt_link_close(kt_link *l)
         if (l->inbox.items[i].msg)
             nng_msg_free(l->inbox.items[i].msg);
     l->inbox.len = 0;
+    for (size_t i = l->work_pos; i < l->work.len; i++) /* what a stalled delivery kept */
+        if (l->work.items[i].msg)
+            nng_msg_free(l->work.items[i].msg);
+    l->work.len = l->work_pos = 0;
     uv_timer_stop(&l->retry);
     uv_close((uv_handle_t *)&l->wake, kt_link_on_closed);
     uv_close((uv_handle_t *)&l->retry, kt_link_on_closed);

@@ -2,6 +2,7 @@
  * handed to the executor, the request answered on its reply, or at the end with wait=true), get, search, kill and
  * resume (onResume inputs checked here). Reads go to the store; changes go to the executor as messages. */
 #include "actors/executor/executor.h"
+#include "base/alloc.h"
 #include "flow/model.h"
 #include "actors/executor/step.h"
 #include "time/duration.h"
@@ -92,6 +93,16 @@ static json_t *kt_api_raw_inputs(kt_http_req *r)
 
 /* Hands a new execution to the executor and answers r once it is committed (a GET right after the POST then finds
  * it), or once it ended with wait. Takes ex. */
+/* kt_node_send refused a message to the executor: nobody hosts it, or its mailbox is full (KT_MAILBOX_CAP in
+ * base/limits.h: it is behind, and the client should come back). */
+static void kt_api_executor_unavailable(kt_http_req *r, kt_status st)
+{
+    kt_http_send_error(r, 503,
+                       st == KT_EAGAIN ? "Service Unavailable: the executor is busy, try again later"
+                                       : "Service Unavailable: no executor is reachable",
+                       NULL);
+}
+
 static void kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex, int wait)
 {
     if (!kt_node_reachable(kt_actor_node(w->self), KT_EXECUTOR_ACTOR)) {
@@ -104,12 +115,13 @@ static void kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex,
     kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), corr);
     kt_msg_execution_create body = {.execution = ex, .wait = (uint32_t)wait};
     kt_msg_encode_execution_create(&o, &body);
-    if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
-        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+    kt_status sent = kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o);
+    if (sent) {
+        kt_api_executor_unavailable(r, sent);
         json_decref(ex);
         return;
     }
-    kt_pending *p = calloc(1, sizeof *p);
+    kt_pending *p = kt_xcalloc(1, sizeof *p);
     p->req = kt_http_defer(r);
     p->execution = ex;
     p->wait = wait;
@@ -273,10 +285,11 @@ void kt_api_execution_kill(kt_http_req *r, void *ud)
     if (!terminated) {
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
-        kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = "", .command = "KILL"};
+        kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = "", .command = KT_CMD_KILL};
         kt_msg_encode_exec_command(&o, &body);
-        if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
-            kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+        kt_status sent = kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o);
+        if (sent) {
+            kt_api_executor_unavailable(r, sent);
             return;
         }
     }
@@ -320,7 +333,7 @@ void kt_api_execution_resume(kt_http_req *r, void *ud)
         kt_api_send_db_error(w, r);
         goto done;
     }
-    if (strcmp(kt_state_current(ex), "PAUSED")) {
+    if (strcmp(kt_state_current(ex), KT_S(PAUSED))) {
         snprintf(msg, sizeof msg, "Illegal state: Execution '%s' is not paused, can't resume it", id);
         kt_http_send_error(r, 409, msg, NULL);
         goto done;
@@ -331,7 +344,7 @@ void kt_api_execution_resume(kt_http_req *r, void *ud)
     json_t *tr;
     f = kt_api_execution_flow(w, ex);
     json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
-        if (!strcmp(kt_state_current(tr), "PAUSED")) {
+        if (!strcmp(kt_state_current(tr), KT_S(PAUSED))) {
             paused_run = json_string_value(json_object_get(tr, "id"));
             const json_t *task = f ? kt_exec_find_task(kt_flow_json(f), json_string_value(json_object_get(tr, "taskId"))) : NULL;
             defs = json_object_get(task, "onResume");
@@ -346,11 +359,12 @@ void kt_api_execution_resume(kt_http_req *r, void *ud)
     }
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
-    kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = (char *)paused_run, .command = "RESUME",
-                                .data = typed};
+    kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = (char *)paused_run,
+                                .command = KT_CMD_RESUME, .data = typed};
     kt_msg_encode_exec_command(&o, &body);
-    if (kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o) != KT_OK) {
-        kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
+    kt_status sent = kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o);
+    if (sent) {
+        kt_api_executor_unavailable(r, sent);
         goto done;
     }
     kt_http_send_empty(r, 204);

@@ -2,6 +2,7 @@
  * Kestra's deprecation paths for legacy type names), get, delete, namespace update (a multi-document YAML for the
  * whole namespace), search and list by namespace. Flows are parsed and checked by flow/flow.h and stored as
  * their source. */
+#include "base/alloc.h"
 #include "flow/flow.h"
 #include "flow/tasks.h"
 #include "flow/yaml.h"
@@ -290,10 +291,10 @@ void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
             kt_flow *f = kt_api_parse_flow(w, r, body + a, b - a);
             if (!f)
                 goto done;
-            flows = realloc(flows, (n + 1) * sizeof *flows);
-            sources = realloc(sources, (n + 1) * sizeof *sources);
+            flows = kt_xrealloc(flows, (n + 1) * sizeof *flows);
+            sources = kt_xrealloc(sources, (n + 1) * sizeof *sources);
             flows[n] = f;
-            sources[n] = strndup(body + a, b - a);
+            sources[n] = kt_xstrndup(body + a, b - a);
             n++;
             if (strcmp(kt_flow_namespace(f), ns)) {
                 kt_api_send_one_error(r, 422, "flow.namespace", "Flow namespace is invalid");

@@ -26,9 +26,8 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "base/limits.h" /* KT_HTTP_MAX_BODY */
 #include "base/status.h"
-
-#define KT_HTTP_MAX_BODY (64u << 20) /* larger request bodies: 413 (HTTP/1.1) or a reset stream (h2) */
 
 typedef struct kt_http kt_http;         /* the server */
 typedef struct kt_http_req kt_http_req; /* one request in flight (wraps h2o_req_t) */

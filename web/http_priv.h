@@ -4,11 +4,11 @@
 
 #include <h2o.h>
 
+#include "base/limits.h" /* KT_HTTP_MAX_LISTENERS */
 #include "web/http.h"
 #include "web/router.h"
 
 #define KT_HTTP_MOD "http"
-#define KT_HTTP_MAX_LISTENERS 8
 
 /* defined in web/http.c */
 typedef struct kt_http_conn kt_http_conn;

@@ -11,9 +11,8 @@
 
 #include <stddef.h>
 
+#include "base/limits.h" /* KT_MULTIPART_MAX_PARTS */
 #include "base/status.h"
-
-#define KT_MULTIPART_MAX_PARTS 10000
 
 typedef struct kt_multipart_part {
     const char *name;         /* the form field name, never NULL */

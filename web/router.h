@@ -15,11 +15,9 @@
 
 #include <stddef.h>
 
+#include "base/limits.h" /* KT_WEB_MAX_SEGS, KT_WEB_MAX_PARAMS */
 #include "base/status.h"
 #include "web/http.h"
-
-#define KT_WEB_MAX_SEGS 64   /* a longer path matches nothing (404) */
-#define KT_WEB_MAX_PARAMS 16 /* per pattern */
 
 typedef struct kt_web_router kt_web_router;
 typedef struct kt_web_route kt_web_route;

@@ -28,7 +28,7 @@ static long kt_running_of(kt_executor *ex, const json_t *execution)
         const char *st = kt_state_current(r->execution);
         if (r->execution == execution || !st || !kt_same_flow(r->execution, execution))
             continue;
-        if (!strcmp(st, "RUNNING") || !strcmp(st, "PAUSED") || (!strcmp(st, "QUEUED") && r->unqueue_sent))
+        if (!strcmp(st, KT_S(RUNNING)) || !strcmp(st, KT_S(PAUSED)) || (!strcmp(st, KT_S(QUEUED)) && r->unqueue_sent))
             n++;
     }
     return n;
@@ -39,7 +39,7 @@ void kt_executor_admit(kt_executor *ex, kt_run *run)
     /* counted only for a flow with a limit: the scan is over every unfinished execution */
     kt_exec_event ev = {.kind = KT_EV_ADMIT, .now_us = kt_now_us()};
     if (kt_exec_concurrency_limit(run->flow.flow) && kt_state_current(run->execution) &&
-        !strcmp(kt_state_current(run->execution), "CREATED"))
+        !strcmp(kt_state_current(run->execution), KT_S(CREATED)))
         ev.running = kt_running_of(ex, run->execution);
     kt_executor_apply(ex, run, &ev);
 }
@@ -55,7 +55,7 @@ static kt_run *kt_oldest_queued(kt_executor *ex, const json_t *of)
     while (kt_map_next(ex->runs, &pos, &key, &val)) {
         kt_run *r = val;
         const char *st = kt_state_current(r->execution);
-        if (!st || strcmp(st, "QUEUED") || r->unqueue_sent || !kt_same_flow(r->execution, of))
+        if (!st || strcmp(st, KT_S(QUEUED)) || r->unqueue_sent || !kt_same_flow(r->execution, of))
             continue;
         int64_t at = 0;
         const json_t *h = json_object_get(json_object_get(r->execution, "state"), "histories");
@@ -79,7 +79,7 @@ void kt_executor_concurrency_release(kt_executor *ex, const json_t *ended)
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
         kt_msg_exec_command body = {.execution_id = (char *)json_string_value(json_object_get(next->execution, "id")),
-                                    .taskrun_id = "", .command = "UNQUEUE"};
+                                    .taskrun_id = "", .command = KT_CMD_UNQUEUE};
         kt_msg_encode_exec_command(&o, &body);
         kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
         next->unqueue_sent = 1;

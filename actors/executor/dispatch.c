@@ -5,6 +5,8 @@
 #include "actors/executor/executor_int.h"
 #include "flow/model.h"
 #include "actors/executor/render.h"
+#include "base/alloc.h"
+#include "base/assert.h"
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/log.h"
@@ -28,14 +30,15 @@ void kt_executor_drop_job(kt_executor *ex, const char *taskrun_id)
     if (!j)
         return;
     if (j->phase == KT_JOB_SENT) {
-        if (j->worker >= 0 && (size_t)j->worker < ex->nworkers && ex->workers[j->worker].inflight)
+        KT_ASSERT(j->worker >= 0 && (size_t)j->worker < ex->nworkers);
+        if (ex->workers[j->worker].inflight) /* zero already when the worker was declared dead */
             ex->workers[j->worker].inflight--;
         kt_executor_job_free(j);
         return;
     }
-    /* FRESH or WAITING: it is still linked in a list; mark it so the list walk frees it. */
-    j->phase = KT_JOB_SENT;
-    j->worker = -2;
+    /* FRESH or WAITING: it is still linked in a list; the list walk frees it. */
+    KT_ASSERT(j->phase == KT_JOB_FRESH || j->phase == KT_JOB_WAITING);
+    j->phase = KT_JOB_DROPPED;
 }
 
 /* ---- errorLogs() --------------------------------------------------------------------------------- */
@@ -75,8 +78,7 @@ kt_map *kt_executor_error_logs_tasks(const kt_map *tasks, kt_tmpl_cache *templat
             continue;
         if (!uses)
             uses = kt_map_new();
-        if (uses)
-            kt_map_put(uses, id, (void *)1, NULL);
+        kt_map_put(uses, id, (void *)1, NULL);
     }
     return uses;
 }
@@ -131,11 +133,7 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
         return -1;
     }
     kt_executor_drop_job(ex, d->taskrun_id); /* a previous attempt's job, if any */
-    kt_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        json_decref(rendered);
-        return 0;
-    }
+    kt_job *j = kt_xcalloc(1, sizeof *j);
     snprintf(j->execution_id, sizeof j->execution_id, "%s", json_string_value(json_object_get(run->execution, "id")));
     snprintf(j->taskrun_id, sizeof j->taskrun_id, "%s", d->taskrun_id);
     j->attempt = d->attempt;
@@ -157,18 +155,18 @@ void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id)
     size_t pos = 0, n = 0;
     const char *key;
     void *val;
-    char (*ids)[KT_ID_LEN + 1] = calloc(kt_map_size(ex->jobs) + 1, sizeof *ids);
-    if (!ids)
-        return;
+    char (*ids)[KT_ID_LEN + 1] = kt_xcalloc(kt_map_size(ex->jobs) + 1, sizeof *ids);
     while (kt_map_next(ex->jobs, &pos, &key, &val)) {
         kt_job *j = val;
         if (strcmp(j->execution_id, execution_id))
             continue;
-        if (j->phase == KT_JOB_SENT && j->worker >= 0 && (size_t)j->worker < ex->nworkers) {
+        if (j->phase == KT_JOB_SENT) {
+            KT_ASSERT(j->worker >= 0 && (size_t)j->worker < ex->nworkers);
             kt_outmsg o;
             const char *to = ex->workers[j->worker].address;
             kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, to, kt_actor_address(ex->self), 0);
-            kt_msg_exec_command body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id, .command = "KILL"};
+            kt_msg_exec_command body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id,
+                                        .command = KT_CMD_KILL};
             kt_msg_encode_exec_command(&o, &body);
             kt_node_send(kt_actor_node(ex->self), to, &o);
         }
@@ -216,7 +214,7 @@ void kt_executor_pump(kt_executor *ex)
 {
     while (ex->waiting) {
         kt_job *j = ex->waiting;
-        if (j->worker == -2) { /* dropped while waiting */
+        if (j->phase == KT_JOB_DROPPED) {
             ex->waiting = j->next;
             kt_executor_job_free(j);
             continue;
@@ -252,10 +250,7 @@ void kt_executor_add_worker(kt_executor *ex, const char *address, const char *no
         if (!strcmp(ex->workers[i].address, address))
             w = &ex->workers[i];
     if (!w) {
-        kt_worker_ref *n = realloc(ex->workers, (ex->nworkers + 1) * sizeof *n);
-        if (!n)
-            return;
-        ex->workers = n;
+        ex->workers = kt_xrealloc(ex->workers, (ex->nworkers + 1) * sizeof *ex->workers);
         w = &ex->workers[ex->nworkers++];
         memset(w, 0, sizeof *w);
     }
@@ -306,8 +301,8 @@ void kt_executor_peer_down(kt_actor *a, const char *node_id)
         kt_job *j = val;
         if (j->phase != KT_JOB_SENT || j->worker != idx)
             continue;
-        lost = realloc(lost, (nlost + 1) * sizeof *lost);
-        lost_ex = realloc(lost_ex, (nlost + 1) * sizeof *lost_ex);
+        lost = kt_xrealloc(lost, (nlost + 1) * sizeof *lost);
+        lost_ex = kt_xrealloc(lost_ex, (nlost + 1) * sizeof *lost_ex);
         memcpy(lost[nlost], j->taskrun_id, sizeof lost[nlost]);
         memcpy(lost_ex[nlost], j->execution_id, sizeof lost_ex[nlost]);
         nlost++;

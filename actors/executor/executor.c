@@ -12,6 +12,8 @@
 #include "flow/defaults.h"
 #include "flow/flow.h"
 #include "flow/tasks.h"
+#include "base/alloc.h"
+#include "base/assert.h"
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/id.h"
@@ -35,14 +37,8 @@ static void kt_run_touch(kt_run *run, size_t index)
         if (run->dirty_runs[i] == index)
             return;
     if (run->ndirty_runs == run->capdirty_runs) {
-        size_t cap = run->capdirty_runs ? run->capdirty_runs * 2 : 8;
-        size_t *n = realloc(run->dirty_runs, cap * sizeof *n);
-        if (!n) {
-            run->all_runs_dirty = 1;
-            return;
-        }
-        run->dirty_runs = n;
-        run->capdirty_runs = cap;
+        run->capdirty_runs = run->capdirty_runs ? run->capdirty_runs * 2 : 8;
+        run->dirty_runs = kt_xrealloc(run->dirty_runs, run->capdirty_runs * sizeof *run->dirty_runs);
     }
     run->dirty_runs[run->ndirty_runs++] = index;
 }
@@ -72,11 +68,7 @@ kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id,
     kt_flow_row_clear(&row);
     if (st)
         return NULL;
-    fe = calloc(1, sizeof *fe);
-    if (!fe) {
-        kt_flow_free(f);
-        return NULL;
-    }
+    fe = kt_xcalloc(1, sizeof *fe);
     fe->flow = f;
     /* Kestra injects the defaults into the flow it runs, before anything is rendered; the stored source stays
      * as written. Once per revision: every execution of it shares the result. */
@@ -116,14 +108,8 @@ void kt_executor_mark_dirty(kt_executor *ex, kt_run *run)
     if (run->dirty)
         return;
     if (ex->ndirty == ex->capdirty) {
-        size_t cap = ex->capdirty ? ex->capdirty * 2 : 64;
-        kt_run **n = realloc(ex->dirty, cap * sizeof *n);
-        if (!n) {
-            KT_ERROR("executor", "out of memory tracking dirty executions");
-            return;
-        }
-        ex->dirty = n;
-        ex->capdirty = cap;
+        ex->capdirty = ex->capdirty ? ex->capdirty * 2 : 64;
+        ex->dirty = kt_xrealloc(ex->dirty, ex->capdirty * sizeof *ex->dirty);
     }
     ex->dirty[ex->ndirty++] = run;
     run->dirty = 1;
@@ -153,19 +139,21 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
         kt_executor_log(ex, run->execution, tr, tr && kt_taskrun_attempts(tr) ? (uint32_t)kt_taskrun_attempts(tr) - 1 : 0,
                         fx.logs[i].level, fx.logs[i].message);
     }
+    if (fx.logs_dropped) { /* KT_EXEC_MAX_LOGS (base/limits.h): the loss shows where the lines would have been */
+        char msg[160];
+        snprintf(msg, sizeof msg, "%zu more executor log line(s) of this step were dropped (at most %d per event)",
+                 fx.logs_dropped, KT_EXEC_MAX_LOGS);
+        kt_executor_log(ex, run->execution, NULL, 0, "WARN", msg);
+    }
     for (size_t i = 0; i < fx.ntimers; i++) {
         if (ex->ntimers == ex->captimers) {
-            size_t cap = ex->captimers ? ex->captimers * 2 : 16;
-            struct kt_pending_timer *n = realloc(ex->timers, cap * sizeof *n);
-            if (!n)
-                break;
-            ex->timers = n;
-            ex->captimers = cap;
+            ex->captimers = ex->captimers ? ex->captimers * 2 : 16;
+            ex->timers = kt_xrealloc(ex->timers, ex->captimers * sizeof *ex->timers);
         }
         struct kt_pending_timer *t = &ex->timers[ex->ntimers++];
         snprintf(t->execution_id, sizeof t->execution_id, "%s", json_string_value(json_object_get(run->execution, "id")));
         snprintf(t->taskrun_id, sizeof t->taskrun_id, "%s", fx.timers[i].taskrun_id);
-        snprintf(t->command, sizeof t->command, "%s", fx.timers[i].command);
+        t->command = fx.timers[i].command;
         t->at_us = fx.timers[i].at_us;
     }
     if (fx.killed)
@@ -175,7 +163,7 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
         kt_msg_exec_command body = {.execution_id = (char *)json_string_value(json_object_get(run->execution, "id")),
-                                    .taskrun_id = fx.subflows[i].taskrun_id, .command = "SUBFLOW_CREATE",
+                                    .taskrun_id = fx.subflows[i].taskrun_id, .command = KT_CMD_SUBFLOW_CREATE,
                                     .data = fx.subflows[i].spec};
         kt_msg_encode_exec_command(&o, &body);
         kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
@@ -209,7 +197,7 @@ void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev)
         json_array_remove(failed, 0);
         int64_t now = kt_now_us();
         kt_exec_event fail = {.kind = KT_EV_RESULT, .now_us = now, .taskrun_id = trid, .attempt = attempt,
-                              .state = "FAILED", .started_us = now, .ended_us = now};
+                              .state = KT_S(FAILED), .started_us = now, .ended_us = now};
         kt_executor_apply_one(ex, run, &fail, &failed);
     }
     json_decref(failed);
@@ -225,14 +213,14 @@ kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t 
         snprintf(err, errcap, "execution without id, namespace, flowId or flowRevision");
         return NULL;
     }
+    if (kt_execution_check(execution, err, errcap)) /* stepping asserts on states that are not Kestra's */
+        return NULL;
     kt_flow_entry *flow = kt_executor_flow(ex, ns, fid, (int)rev);
     if (!flow) {
         snprintf(err, errcap, "Unable to find revision %d on flow %s.%s", (int)rev, ns, fid);
         return NULL;
     }
-    kt_run *run = calloc(1, sizeof *run);
-    if (!run)
-        return NULL;
+    kt_run *run = kt_xcalloc(1, sizeof *run);
     run->execution = json_incref(execution);
     run->flow.flow = flow->json;
     run->flow.templates = flow->templates;
@@ -279,18 +267,14 @@ static void kt_executor_arm_timers(kt_executor *ex)
 static void kt_executor_queue_reply(kt_executor *ex, const kt_msg *m, kt_status st, const char *message)
 {
     if (ex->nreplies == ex->capreplies) {
-        size_t cap = ex->capreplies ? ex->capreplies * 2 : 16;
-        kt_pending_reply *n = realloc(ex->replies, cap * sizeof *n);
-        if (!n)
-            return;
-        ex->replies = n;
-        ex->capreplies = cap;
+        ex->capreplies = ex->capreplies ? ex->capreplies * 2 : 16;
+        ex->replies = kt_xrealloc(ex->replies, ex->capreplies * sizeof *ex->replies);
     }
     kt_pending_reply *r = &ex->replies[ex->nreplies++];
     snprintf(r->to, sizeof r->to, "%s", m->from);
     r->corr = m->corr;
     r->status = st;
-    r->message = message ? strdup(message) : NULL;
+    r->message = message ? kt_xstrdup(message) : NULL;
 }
 
 /* ---- the turn ------------------------------------------------------------------------------------ */
@@ -427,35 +411,38 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
     }
     kt_run *run = kt_map_get(ex->runs, c.execution_id);
     kt_exec_event ev = {.now_us = kt_now_us(), .taskrun_id = *c.taskrun_id ? c.taskrun_id : NULL};
-    int known = 1;
-    if (!strcmp(c.command, "SUBFLOW_CREATE") || !strcmp(c.command, "SUBFLOW_ENDED")) {
-        if (run && !strcmp(c.command, "SUBFLOW_CREATE"))
+    switch (c.command) { /* every command of runtime/command.h: the compiler says when one is missing */
+    case KT_CMD_SUBFLOW_CREATE:
+        if (run)
             kt_executor_create_child(ex, run, c.taskrun_id, c.data);
-        else if (run)
+        run = NULL;
+        break;
+    case KT_CMD_SUBFLOW_ENDED:
+        if (run)
             kt_executor_child_ended(ex, run, c.data);
-        kt_msg_exec_command_clear(&c);
-        return;
-    }
-    if (!strcmp(c.command, "UNQUEUE")) { /* a queued execution's turn came (concurrency.c) */
+        run = NULL;
+        break;
+    case KT_CMD_UNQUEUE: /* a queued execution's turn came (concurrency.c) */
         if (run)
             run->unqueue_sent = 0;
         ev.kind = KT_EV_UNQUEUE;
-    } else if (!strcmp(c.command, "KILL")) {
-        ev.kind = KT_EV_KILL;
-    } else if (!strcmp(c.command, "RETRY")) {
-        ev.kind = KT_EV_RETRY;
-    } else if (!strcmp(c.command, "RESUME") || !strcmp(c.command, "RESUME_FLOW")) {
+        break;
+    case KT_CMD_KILL: ev.kind = KT_EV_KILL; break;
+    case KT_CMD_RETRY: ev.kind = KT_EV_RETRY; break;
+    case KT_CMD_RESUME:
+    case KT_CMD_RESUME_FLOW:
         ev.kind = KT_EV_RESUME;
-        ev.state = "RUNNING";
+        ev.state = KT_S(RUNNING);
         ev.outputs = c.data;
-    } else if (!strcmp(c.command, "PAUSE_TIMEOUT")) {
+        break;
+    case KT_CMD_PAUSE_TIMEOUT:
         ev.kind = KT_EV_RESUME;
-        ev.state = "FAILED";
-    } else {
-        known = 0;
-        KT_WARN("executor", "unknown command %s from %s", c.command, m->from);
+        ev.state = KT_S(FAILED);
+        break;
+    case KT_CMD_NONE:
+    case KT_CMD_COUNT: KT_ASSERTF(0, "command %d decoded", (int)c.command); /* the decoder refuses those */
     }
-    if (known && run)
+    if (run)
         kt_executor_apply(ex, run, &ev);
     kt_msg_exec_command_clear(&c);
 }
@@ -501,20 +488,22 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
         free(fe);
     }
     kt_map_free(ex->flows);
-    pos = 0;
-    while (kt_map_next(ex->jobs, &pos, &key, &val))
-        kt_executor_job_free(val);
-    kt_map_free(ex->jobs);
-    for (kt_job *j = ex->fresh, *n; j; j = n) { /* dropped jobs still linked (worker == -2) */
+    /* the lists first: their dropped jobs are in no map, and the others are freed with ex->jobs just after (read
+     * after that, their phase would be freed memory) */
+    for (kt_job *j = ex->fresh, *n; j; j = n) {
         n = j->next;
-        if (j->worker == -2)
+        if (j->phase == KT_JOB_DROPPED)
             kt_executor_job_free(j);
     }
     for (kt_job *j = ex->waiting, *n; j; j = n) {
         n = j->next;
-        if (j->worker == -2)
+        if (j->phase == KT_JOB_DROPPED)
             kt_executor_job_free(j);
     }
+    pos = 0;
+    while (kt_map_next(ex->jobs, &pos, &key, &val))
+        kt_executor_job_free(val);
+    kt_map_free(ex->jobs);
     for (size_t i = 0; i < ex->nreplies; i++)
         free(ex->replies[i].message);
     free(ex->replies);
@@ -584,7 +573,7 @@ static void kt_executor_resume(kt_executor *ex)
         json_t *retrying = json_array();
         json_array_foreach(json_object_get(run->execution, "taskRunList"), k, tr) {
             const char *st = kt_state_current(tr);
-            if (st && !strcmp(st, "RETRYING"))
+            if (st && !strcmp(st, KT_S(RETRYING)))
                 json_array_append(retrying, json_object_get(tr, "id"));
         }
         json_array_foreach(retrying, k, tr) {
@@ -593,9 +582,9 @@ static void kt_executor_resume(kt_executor *ex)
         }
         json_decref(retrying);
         const char *cur = kt_state_current(run->execution);
-        if (cur && !strcmp(cur, "QUEUED")) /* still waiting for its turn; it may have come while we were down */
+        if (cur && !strcmp(cur, KT_S(QUEUED))) /* still waiting for its turn; it may have come while we were down */
             json_array_append(queued, json_object_get(run->execution, "id"));
-        else if (cur && !strcmp(cur, "CREATED")) /* never taken in: admitted once every other one is known */
+        else if (cur && !strcmp(cur, KT_S(CREATED))) /* never taken in: admitted once every other one is known */
             json_array_append(created, json_object_get(run->execution, "id"));
         else
             kt_executor_admit(ex, run);

@@ -43,7 +43,12 @@ typedef struct kt_run {
     char waiter[KT_ADDR_MAX]; /* who asked to hear about the end (API wait=true), "" if nobody */
     uint64_t waiter_corr;
 } kt_run;
-typedef enum kt_job_phase { KT_JOB_FRESH, KT_JOB_WAITING, KT_JOB_SENT } kt_job_phase;
+typedef enum kt_job_phase {
+    KT_JOB_FRESH,   /* in ex->fresh: its transition is not committed yet */
+    KT_JOB_WAITING, /* in ex->waiting: committed, waiting for a worker slot */
+    KT_JOB_SENT,    /* in no list: on workers[worker] */
+    KT_JOB_DROPPED, /* forgotten (no longer in ex->jobs) while still linked in fresh or waiting: the walk frees it */
+} kt_job_phase;
 
 /* One task attempt handed (or to be handed) to a worker. Keyed by taskrun id in ex->jobs. */
 typedef struct kt_job {
@@ -53,7 +58,7 @@ typedef struct kt_job {
     json_t *task; /* rendered */
     json_t *run;
     kt_job_phase phase;
-    int worker; /* index in ex->workers when SENT */
+    int worker; /* index in ex->workers when SENT (workers are never removed, so it stays valid); -1 before */
     struct kt_job *next; /* FRESH / WAITING lists */
 } kt_job;
 
@@ -95,7 +100,7 @@ struct kt_executor {
     struct kt_pending_timer {
         char execution_id[KT_ID_LEN + 1];
         char taskrun_id[32];
-        char command[16];
+        kt_cmd command;
         int64_t at_us;
     } *timers;
     size_t ntimers, captimers;

@@ -139,8 +139,8 @@ static json_t *kt_create_run(kt_pass *p, const kt_res *r, const json_t *parent)
     kt_env_id(p->env, id);
     json_t *run = kt_taskrun_add(p->ex, id, kt_step_str(r->task, "id"), parent_id, r->value, p->now);
     kt_step_touch(p, json_array_size(kt_step_runs(p)) - 1);
-    if (kt_step_streq(kt_state_current(p->ex), "CREATED"))
-        kt_state_set(json_object_get(p->ex, "state"), "RUNNING", p->now); /* "Flow started" */
+    if (kt_step_streq(kt_state_current(p->ex), KT_S(CREATED)))
+        kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), p->now); /* "Flow started" */
     return run;
 }
 
@@ -148,7 +148,7 @@ static json_t *kt_create_run(kt_pass *p, const kt_res *r, const json_t *parent)
 void kt_step_next_sequential(kt_pass *p, const kt_rlist *cur, const json_t *parent)
 {
     const char *parent_id = parent ? kt_step_str(parent, "id") : NULL;
-    if (!cur->n || kt_step_streq(kt_state_current(p->ex), "KILLING"))
+    if (!cur->n || kt_step_streq(kt_state_current(p->ex), KT_S(KILLING)))
         return;
     size_t n;
     json_t **runs = kt_step_runs_for(p, cur, parent_id, &n);
@@ -173,7 +173,7 @@ static void kt_next_parallel(kt_pass *p, const kt_rlist *cur, const json_t *pare
                              const json_t *dag)
 {
     const char *parent_id = parent ? kt_step_str(parent, "id") : NULL;
-    if (!cur->n || kt_step_streq(kt_state_current(p->ex), "KILLING"))
+    if (!cur->n || kt_step_streq(kt_state_current(p->ex), KT_S(KILLING)))
         return;
     size_t n, running = 0;
     int created = 0;
@@ -217,7 +217,7 @@ static void kt_next_parallel(kt_pass *p, const kt_rlist *cur, const json_t *pare
 static void kt_next_concurrent(kt_pass *p, const kt_rlist *cur, const json_t *parent, long limit)
 {
     const char *parent_id = parent ? kt_step_str(parent, "id") : NULL;
-    if (!cur->n || kt_step_streq(kt_state_current(p->ex), "KILLING"))
+    if (!cur->n || kt_step_streq(kt_state_current(p->ex), KT_S(KILLING)))
         return;
     size_t n, open = 0;
     json_t **runs = kt_step_runs_for(p, cur, parent_id, &n);
@@ -226,10 +226,8 @@ static void kt_next_concurrent(kt_pass *p, const kt_rlist *cur, const json_t *pa
     if (limit > 0 && (long)open >= limit)
         return;
     size_t slots = limit > 0 ? (size_t)(limit - (long)open) : cur->n;
-    kt_res *pick = calloc(cur->n, sizeof *pick);
+    kt_res *pick = kt_xcalloc(cur->n, sizeof *pick);
     size_t take = 0;
-    if (!pick)
-        return;
     for (size_t j = 0; j < cur->n && take < slots; j++) {
         int first_of_group = 1;
         for (size_t k = 0; k < j && first_of_group; k++)
@@ -260,7 +258,7 @@ static int kt_was_paused(const json_t *run)
     size_t i;
     json_t *h;
     json_array_foreach(json_object_get(json_object_get(run, "state"), "histories"), i, h) if (
-        kt_step_streq(kt_step_str(h, "state"), "PAUSED")) return 1;
+        kt_step_streq(kt_step_str(h, "state"), KT_S(PAUSED))) return 1;
     return 0;
 }
 
@@ -281,9 +279,11 @@ void kt_step_pause_timers(kt_pass *p, const json_t *task, const json_t *run)
     const json_t *h = json_object_get(json_object_get(run, "state"), "histories");
     size_t i;
     json_t *e;
-    json_array_foreach(h, i, e) if (kt_step_streq(kt_step_str(e, "state"), "PAUSED"))
+    json_array_foreach(h, i, e) if (kt_step_streq(kt_step_str(e, "state"), KT_S(PAUSED)))
         kt_time_parse(kt_step_str(e, "date"), &paused_at);
-    kt_step_add_timer(p, run, strcmp(prop, "delay") ? "PAUSE_TIMEOUT" : "RESUME_FLOW", paused_at + us);
+    if (kt_step_add_timer(p, run, strcmp(prop, "delay") ? KT_CMD_PAUSE_TIMEOUT : KT_CMD_RESUME_FLOW, paused_at + us))
+        kt_step_log(p, run, "ERROR", "Pause %s not armed: more than %d timers in one step; resume it through the API",
+                    prop, KT_EXEC_MAX_TIMERS);
 }
 
 /* ---- flowable tasks: their children and their state ---------------------------------------------- */
@@ -421,7 +421,7 @@ static long kt_int_prop(const json_t *task, const char *name, long dflt)
 void kt_step_flowable_nexts(kt_pass *p, const json_t *task, json_t *run)
 {
     kt_rlist tasks, errors, cur;
-    if (kt_step_type_is(task, "Pause") && (!kt_was_paused(run) || kt_step_streq(kt_state_current(run), "PAUSED")))
+    if (kt_step_type_is(task, "Pause") && (!kt_was_paused(run) || kt_step_streq(kt_state_current(run), KT_S(PAUSED))))
         return; /* a Pause's (deprecated) subtasks run only after it was resumed */
     if (kt_children(p, task, run, &tasks, &errors))
         return;
@@ -455,26 +455,26 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run)
     if (kt_children(p, task, run, &tasks, &errors)) {
         kt_step_rl_free(&tasks);
         kt_step_rl_free(&errors);
-        return allow_failure ? (allow_warning ? "SUCCESS" : "WARNING") : "FAILED";
+        return allow_failure ? (allow_warning ? KT_S(SUCCESS) : KT_S(WARNING)) : KT_S(FAILED);
     }
     const char *id = kt_step_str(run, "id");
     const char *st = NULL;
     if (kt_step_type_is(task, "Pause") && !kt_was_paused(run)) {
-        st = "PAUSED";
+        st = KT_S(PAUSED);
         goto done;
     }
     if (kt_step_type_is(task, "Pause") && !tasks.n) {
-        st = "SUCCESS";
+        st = KT_S(SUCCESS);
         goto done;
     }
     int is_loop = kt_step_type_is(task, "ForEach") || kt_step_type_is(task, "EachSequential") ||
                   kt_step_type_is(task, "EachParallel");
     if (is_loop && tasks.n == 0) {
-        st = "SUCCESS"; /* no values */
+        st = KT_S(SUCCESS); /* no values */
         goto done;
     }
     if (kt_step_type_is(task, "If") && tasks.n == 0 && !kt_step_any_run(p, &errors, id)) {
-        st = "SUCCESS"; /* empty branch */
+        st = KT_S(SUCCESS); /* empty branch */
         goto done;
     }
     kt_step_depending(p, &tasks, &errors, id, &cur);
@@ -482,12 +482,12 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run)
         kt_step_log(p, run, "WARN", "No task found on flow '%s.%s', task '%s', execution '%s'",
                     kt_step_str(p->ex, "namespace"), kt_step_str(p->ex, "flowId"), kt_step_str(task, "id"),
                     kt_step_str(p->ex, "id"));
-        st = allow_failure ? (allow_warning ? "SUCCESS" : "WARNING") : "FAILED";
+        st = allow_failure ? (allow_warning ? KT_S(SUCCESS) : KT_S(WARNING)) : KT_S(FAILED);
     } else if ((cur.n && kt_step_all_terminated(p, &cur, id)) ||
-               (!cur.n && kt_step_any_in_state(p, &tasks, id, "FAILED"))) {
+               (!cur.n && kt_step_any_in_state(p, &tasks, id, KT_S(FAILED)))) {
         st = kt_step_guess_final(p, &tasks, id, allow_failure, allow_warning);
-        if (kt_step_type_is(task, "AllowFailure") && !strcmp(st, "FAILED"))
-            st = allow_warning ? "SUCCESS" : "WARNING";
+        if (kt_step_type_is(task, "AllowFailure") && !strcmp(st, KT_S(FAILED)))
+            st = allow_warning ? KT_S(SUCCESS) : KT_S(WARNING);
     }
     kt_step_rl_free(&cur);
 done:

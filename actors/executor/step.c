@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KT_PASS_LIMIT 10000 /* passes per step: a flow that never settles is a bug, not a reason to hang */
-
 /* Kestra's TruthUtils: null, "false", "0", "-0" and "" are false. */
 static int kt_truthy(const char *s)
 {
@@ -33,10 +31,10 @@ static void kt_dispatch(kt_pass *p, json_t *run)
         attempts = json_array();
         json_object_set_new(run, "attempts", attempts);
     }
-    json_t *st = kt_state_new("CREATED", p->now);
-    kt_state_set(st, "RUNNING", p->now);
+    json_t *st = kt_state_new(KT_S(CREATED), p->now);
+    kt_state_set(st, KT_S(RUNNING), p->now);
     json_array_append_new(attempts, json_pack("{s:o}", "state", st));
-    kt_state_set(json_object_get(run, "state"), "RUNNING", p->now);
+    kt_state_set(json_object_get(run, "state"), KT_S(RUNNING), p->now);
     kt_step_touch(p, kt_step_index_of(p, run));
     kt_exec_effects *fx = p->fx;
     if (fx->ndispatch == KT_EXEC_MAX_DISPATCH) {
@@ -100,8 +98,8 @@ static void kt_run_labels(kt_pass *p, const json_t *task, json_t *run)
             break;
         }
     }
-    json_t *attempt_state = kt_state_new("CREATED", p->now);
-    kt_state_set(attempt_state, "RUNNING", p->now);
+    json_t *attempt_state = kt_state_new(KT_S(CREATED), p->now);
+    kt_state_set(attempt_state, KT_S(RUNNING), p->now);
     if (!err[0]) {
         json_t *labels = json_object_get(p->ex, "labels");
         json_array_foreach(list, i, l) {
@@ -120,11 +118,11 @@ static void kt_run_labels(kt_pass *p, const json_t *task, json_t *run)
         kt_step_log(p, run, "ERROR", "%s", err);
     }
     json_decref(list);
-    kt_state_set(attempt_state, err[0] ? "FAILED" : "SUCCESS", p->now);
+    kt_state_set(attempt_state, err[0] ? KT_S(FAILED) : KT_S(SUCCESS), p->now);
     json_object_set_new(run, "attempts", json_pack("[{s:o}]", "state", attempt_state));
     json_object_set_new(run, "outputs", json_object());
-    kt_state_set(json_object_get(run, "state"), "RUNNING", p->now);
-    kt_step_set_state(p, run, err[0] ? "FAILED" : "SUCCESS");
+    kt_state_set(json_object_get(run, "state"), KT_S(RUNNING), p->now);
+    kt_step_set_state(p, run, err[0] ? KT_S(FAILED) : KT_S(SUCCESS));
 }
 
 int kt_step_bool_prop(const json_t *task, const char *name, int dflt)
@@ -140,10 +138,10 @@ int kt_step_bool_prop(const json_t *task, const char *name, int dflt)
 /* Subflow (§2.16): RUNNING with one attempt; the caller creates the child execution from the rendered spec. */
 static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
 {
-    json_t *st = kt_state_new("CREATED", p->now);
-    kt_state_set(st, "RUNNING", p->now);
+    json_t *st = kt_state_new(KT_S(CREATED), p->now);
+    kt_state_set(st, KT_S(RUNNING), p->now);
     json_object_set_new(run, "attempts", json_pack("[{s:o}]", "state", st));
-    kt_step_set_state(p, run, "RUNNING");
+    kt_step_set_state(p, run, KT_S(RUNNING));
     json_t *ctx = kt_render_context(p->f->flow, p->ex, task, run), *spec = json_object();
     static const char *const dynamic[] = {"namespace", "flowId", "revision", "inputs", "labels", "scheduleDate"};
     kt_expr_error e = {0};
@@ -155,7 +153,7 @@ static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
             kt_step_log(p, run, "ERROR", "%s", e.message);
             json_decref(ctx);
             json_decref(spec);
-            kt_step_set_state(p, run, "FAILED");
+            kt_step_set_state(p, run, KT_S(FAILED));
             return;
         }
         json_object_set_new(spec, dynamic[i], r);
@@ -169,7 +167,7 @@ static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
     if (fx->nsubflows == KT_EXEC_MAX_SUBFLOWS) {
         kt_step_log(p, run, "ERROR", "too many subflows started at once");
         json_decref(spec);
-        kt_step_set_state(p, run, "FAILED");
+        kt_step_set_state(p, run, KT_S(FAILED));
         return;
     }
     snprintf(fx->subflows[fx->nsubflows].taskrun_id, sizeof fx->subflows[0].taskrun_id, "%s", kt_step_str(run, "id"));
@@ -183,7 +181,7 @@ static void kt_start_run(kt_pass *p, json_t *run)
     char err[600] = "";
     if (!task) {
         kt_step_log(p, run, "ERROR", "task '%s' is not in this flow revision", kt_step_str(run, "taskId"));
-        kt_step_set_state(p, run, "FAILED");
+        kt_step_set_state(p, run, KT_S(FAILED));
         return;
     }
     const kt_task_def *def = kt_step_def(task);
@@ -193,13 +191,13 @@ static void kt_start_run(kt_pass *p, json_t *run)
         if (kt_step_render_prop(p, task, run, "runIf", &v, err, sizeof err)) {
             kt_step_log(p, run, "ERROR", "Unable to evaluate the runIf condition for task %s: %s",
                         kt_step_str(task, "id"), err);
-            kt_step_set_state(p, run, "FAILED");
+            kt_step_set_state(p, run, KT_S(FAILED));
             return;
         }
         int yes = kt_truthy(v);
         free(v);
         if (!yes) {
-            kt_step_set_state(p, run, "SKIPPED");
+            kt_step_set_state(p, run, KT_S(SKIPPED));
             return;
         }
     }
@@ -219,7 +217,7 @@ static void kt_start_run(kt_pass *p, json_t *run)
         kt_step_type_is(task, "WorkingDirectory") || kt_step_type_is(task, "Template") ||
         kt_step_type_is(task, "ForEachItem")) {
         kt_step_log(p, run, "ERROR", "Task type '%s' is not supported by this executor yet", kt_step_str(task, "type"));
-        kt_step_set_state(p, run, "FAILED");
+        kt_step_set_state(p, run, KT_S(FAILED));
         return;
     }
     /* A flowable: RUNNING at once, with the outputs it decides from (saveFlowableOutput). */
@@ -229,8 +227,8 @@ static void kt_start_run(kt_pass *p, json_t *run)
         if (kt_step_render_prop(p, task, run, "condition", &v, err, sizeof err)) {
             kt_step_log(p, run, "ERROR", "Unable to resolve the next tasks to run: %s", err);
             json_decref(outputs);
-            kt_step_set_state(p, run, "RUNNING");
-            kt_step_set_state(p, run, "FAILED");
+            kt_step_set_state(p, run, KT_S(RUNNING));
+            kt_step_set_state(p, run, KT_S(FAILED));
             return;
         }
         json_object_set_new(outputs, "evaluationResult", json_boolean(kt_truthy(v)));
@@ -240,8 +238,8 @@ static void kt_start_run(kt_pass *p, json_t *run)
         if (kt_step_render_prop(p, task, run, "value", &v, err, sizeof err)) {
             kt_step_log(p, run, "ERROR", "Unable to resolve the next tasks to run: %s", err);
             json_decref(outputs);
-            kt_step_set_state(p, run, "RUNNING");
-            kt_step_set_state(p, run, "FAILED");
+            kt_step_set_state(p, run, KT_S(RUNNING));
+            kt_step_set_state(p, run, KT_S(FAILED));
             return;
         }
         json_object_set_new(outputs, "value", json_string(v ? v : ""));
@@ -250,7 +248,7 @@ static void kt_start_run(kt_pass *p, json_t *run)
         free(v);
     }
     json_object_set_new(run, "outputs", outputs);
-    kt_step_set_state(p, run, "RUNNING");
+    kt_step_set_state(p, run, KT_S(RUNNING));
 }
 
 /* ---- the pass ------------------------------------------------------------------------------------ */
@@ -310,11 +308,11 @@ static void kt_on_end(kt_pass *p)
     kt_step_resolve_plain(json_object_get(p->f->flow, "tasks"), &tasks);
     const char *st = kt_step_guess_final(p, &tasks, NULL, 0, 0);
     kt_step_rl_free(&tasks);
-    if (kt_step_streq(kt_state_current(p->ex), "CREATED"))
-        kt_state_set(json_object_get(p->ex, "state"), "RUNNING", p->now);
+    if (kt_step_streq(kt_state_current(p->ex), KT_S(CREATED)))
+        kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), p->now);
     kt_state_set(json_object_get(p->ex, "state"), st, p->now);
     if (kt_flow_outputs(p))
-        kt_state_set(json_object_get(p->ex, "state"), "FAILED", p->now);
+        kt_state_set(json_object_get(p->ex, "state"), KT_S(FAILED), p->now);
     p->fx->changed = 1;
     p->fx->ended = 1;
     p->changed = 1;
@@ -329,7 +327,7 @@ static int kt_process(kt_pass *p)
     kt_step_depending(p, &tasks, &errors, NULL, &cur);
     int ended = 0;
     /* handleEnd (not while a retry is pending) */
-    if (!kt_step_streq(kt_state_current(p->ex), "RETRYING") && kt_step_all_terminated(p, &cur, NULL)) {
+    if (!kt_step_streq(kt_state_current(p->ex), KT_S(RETRYING)) && kt_step_all_terminated(p, &cur, NULL)) {
         kt_on_end(p);
         ended = 1;
         goto done;
@@ -363,8 +361,8 @@ static int kt_process(kt_pass *p)
         const char *st = kt_step_flowable_state(p, task, run);
         if (st)
             kt_step_set_state(p, run, st);
-        if (st && !strcmp(st, "PAUSED")) {
-            kt_state_set(json_object_get(p->ex, "state"), "PAUSED", p->now);
+        if (st && !strcmp(st, KT_S(PAUSED))) {
+            kt_state_set(json_object_get(p->ex, "state"), KT_S(PAUSED), p->now);
             kt_step_pause_timers(p, task, run);
         }
     }
@@ -410,10 +408,12 @@ static double kt_retry_draw(const json_t *run)
 static int kt_schedule_retry(kt_pass *p, json_t *run, size_t index, const json_t *task, int64_t at)
 {
     (void)task;
-    kt_state_set(json_object_get(run, "state"), "FAILED", p->now);
-    kt_state_set(json_object_get(run, "state"), "RETRYING", p->now);
+    kt_state_set(json_object_get(run, "state"), KT_S(FAILED), p->now);
+    kt_state_set(json_object_get(run, "state"), KT_S(RETRYING), p->now);
     kt_step_touch(p, index);
-    kt_step_add_timer(p, run, "RETRY", at);
+    /* the event's own retry is its first timer: Pause timers only come from the passes after it */
+    int full = kt_step_add_timer(p, run, KT_CMD_RETRY, at);
+    KT_ASSERT(!full);
     return 1;
 }
 
@@ -433,12 +433,17 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
     const char *state = ev->state;
     const json_t *task = kt_step_task_of(p, kt_step_str(tr, "taskId"));
     json_t *attempt = json_array_get(json_object_get(tr, "attempts"), n - 1);
+    if (!kt_state_can_move(kt_state_of(kt_state_current(tr)), kt_state_of(state)) ||
+        !kt_state_can_move(kt_state_of(kt_state_current(attempt)), kt_state_of(state))) {
+        p->fx->stale = 1; /* a worker's word is outside input: an end the run cannot take is ignored, not asserted */
+        return KT_OK;
+    }
     kt_state_set(json_object_get(attempt, "state"), state, ev->ended_us);
     json_object_set_new(tr, "outputs", ev->outputs ? json_deep_copy(ev->outputs) : json_object());
     const json_t *own_policy = json_object_get(task, "retry");
-    if (!strcmp(state, "SUCCESS") && own_policy && kt_retry_warns(own_policy, n - 1))
-        state = "WARNING"; /* warningOnRetry (§5.4) */
-    if (!strcmp(state, "FAILED") && task) {
+    if (!strcmp(state, KT_S(SUCCESS)) && own_policy && kt_retry_warns(own_policy, n - 1))
+        state = KT_S(WARNING); /* warningOnRetry (§5.4) */
+    if (!strcmp(state, KT_S(FAILED)) && task) {
         /* Retries (§2.7): RETRY_FAILED_TASK re-runs the same task run as a new attempt once the delay is over. */
         int own;
         const json_t *policy = kt_retry_policy(p, tr, task, &own);
@@ -453,16 +458,16 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
         if (due > 0) {
             /* Kestra ends the execution FAILED before deciding (§2.7) */
             if (own && !kt_step_str(tr, "parentTaskRunId"))
-                kt_state_set(json_object_get(p->ex, "state"), "FAILED", p->now);
-            kt_state_set(json_object_get(p->ex, "state"), "RETRYING", p->now);
+                kt_state_set(json_object_get(p->ex, "state"), KT_S(FAILED), p->now);
+            kt_state_set(json_object_get(p->ex, "state"), KT_S(RETRYING), p->now);
             return kt_schedule_retry(p, tr, index, task, at) ? KT_OK : KT_OK;
         }
     }
     /* Worker rules (2.4 step 6): allowFailure turns FAILED into WARNING, allowWarning WARNING into SUCCESS. */
-    if (!strcmp(state, "FAILED") && task && json_is_true(json_object_get(task, "allowFailure")))
-        state = "WARNING";
-    if (!strcmp(state, "WARNING") && task && json_is_true(json_object_get(task, "allowWarning")))
-        state = "SUCCESS";
+    if (!strcmp(state, KT_S(FAILED)) && task && json_is_true(json_object_get(task, "allowFailure")))
+        state = KT_S(WARNING);
+    if (!strcmp(state, KT_S(WARNING)) && task && json_is_true(json_object_get(task, "allowWarning")))
+        state = KT_S(SUCCESS);
     kt_state_set(json_object_get(tr, "state"), state, ev->ended_us);
     kt_step_touch(p, index);
     return KT_OK;
@@ -475,15 +480,15 @@ static kt_status kt_resume(kt_pass *p, const kt_exec_event *ev)
     json_t *runs = kt_step_runs(p), *paused = NULL, *tr;
     size_t i, npaused = 0;
     json_array_foreach(runs, i, tr) {
-        if (!kt_step_streq(kt_state_current(tr), "PAUSED"))
+        if (!kt_step_streq(kt_state_current(tr), KT_S(PAUSED)))
             continue;
         npaused++;
         if (!paused && (!ev->taskrun_id || !*ev->taskrun_id || kt_step_streq(kt_step_str(tr, "id"), ev->taskrun_id)))
             paused = tr;
     }
-    const char *state = ev->state ? ev->state : "RUNNING";
+    const char *state = ev->state ? ev->state : KT_S(RUNNING);
     if (!paused) {
-        if (!kt_step_streq(kt_state_current(p->ex), "PAUSED") || (ev->taskrun_id && *ev->taskrun_id)) {
+        if (!kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED)) || (ev->taskrun_id && *ev->taskrun_id)) {
             p->fx->stale = 1; /* e.g. a Pause delay firing after a manual resume */
             return KT_OK;
         }
@@ -497,18 +502,18 @@ static kt_status kt_resume(kt_pass *p, const kt_exec_event *ev)
         json_t *parent = pos ? json_array_get(runs, pos - 1) : NULL;
         if (!parent)
             break;
-        kt_step_set_state(p, parent, "RUNNING");
+        kt_step_set_state(p, parent, KT_S(RUNNING));
         pid = kt_step_str(parent, "parentTaskRunId");
     }
     kt_step_set_state(p, paused, state);
     const json_t *task = kt_step_task_of(p, kt_step_str(paused, "taskId"));
     if (ev->outputs && json_object_size(ev->outputs))
         json_object_set_new(paused, "outputs", json_pack("{s:O}", "onResume", (json_t *)ev->outputs));
-    if (!strcmp(state, "RUNNING") && !json_array_size(json_object_get(task, "tasks")))
-        kt_step_set_state(p, paused, "SUCCESS");
+    if (!strcmp(state, KT_S(RUNNING)) && !json_array_size(json_object_get(task, "tasks")))
+        kt_step_set_state(p, paused, KT_S(SUCCESS));
     if (npaused == 1) {
-        kt_state_set(json_object_get(p->ex, "state"), "RESTARTED", p->now);
-        kt_state_set(json_object_get(p->ex, "state"), "RUNNING", p->now); /* handleRestart, next pass in Kestra */
+        kt_state_set(json_object_get(p->ex, "state"), KT_S(RESTARTED), p->now);
+        kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), p->now); /* handleRestart, next pass in Kestra */
     }
     p->fx->changed = 1;
     return KT_OK;
@@ -518,13 +523,13 @@ static kt_status kt_resume(kt_pass *p, const kt_exec_event *ev)
  * Pause timers that lived in the old process; the pass that follows does the rest. */
 static void kt_start(kt_pass *p)
 {
-    if (!kt_step_streq(kt_state_current(p->ex), "PAUSED"))
+    if (!kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED)))
         return;
     size_t i;
     json_t *tr;
     json_array_foreach(kt_step_runs(p), i, tr) {
         const json_t *task = kt_step_task_of(p, kt_step_str(tr, "taskId"));
-        if (task && kt_step_streq(kt_state_current(tr), "PAUSED"))
+        if (task && kt_step_streq(kt_state_current(tr), KT_S(PAUSED)))
             kt_step_pause_timers(p, task, tr);
     }
 }
@@ -534,8 +539,8 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
 {
     memset(fx, 0, sizeof *fx);
     const char *cur = kt_state_current(execution);
-    if (!cur)
-        return KT_EINVAL;
+    if (kt_state_of(cur) == KT_STATE_NONE)
+        return KT_EINVAL; /* task runs' states are checked where documents come in (kt_execution_check) */
     if (kt_state_is_terminated(cur)) {
         fx->stale = 1;
         return KT_OK;
@@ -549,11 +554,11 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
     }
     switch (ev->kind) {
     case KT_EV_ADMIT:
-        if (kt_step_streq(cur, "QUEUED")) { /* taken in again while waiting: its turn comes with UNQUEUE */
+        if (kt_step_streq(cur, KT_S(QUEUED))) { /* taken in again while waiting: its turn comes with UNQUEUE */
             fx->stale = 1;
             goto done;
         }
-        if (kt_step_streq(cur, "CREATED") && kt_step_admit(&p, ev))
+        if (kt_step_streq(cur, KT_S(CREATED)) && kt_step_admit(&p, ev))
             goto done;
         kt_start(&p);
         break;
@@ -600,7 +605,7 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
          * WorkerTask of a dead worker). */
         size_t n = kt_taskrun_attempts(tr);
         if (n)
-            kt_state_set(json_object_get(json_array_get(json_object_get(tr, "attempts"), n - 1), "state"), "FAILED",
+            kt_state_set(json_object_get(json_array_get(json_object_get(tr, "attempts"), n - 1), "state"), KT_S(FAILED),
                          ev->now_us);
         kt_dispatch(&p, tr);
         break;
@@ -612,20 +617,20 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
             rc = KT_ENOTFOUND;
             goto done;
         }
-        if (!kt_step_streq(kt_state_current(tr), "RETRYING")) {
+        if (!kt_step_streq(kt_state_current(tr), KT_S(RETRYING))) {
             fx->stale = 1;
             goto done;
         }
         /* ExecutionService.retryTask: back to CREATED (attempts kept), the execution RUNNING again */
-        kt_step_set_state(&p, tr, "CREATED");
-        kt_state_set(json_object_get(execution, "state"), "RUNNING", ev->now_us);
+        kt_step_set_state(&p, tr, KT_S(CREATED));
+        kt_state_set(json_object_get(execution, "state"), KT_S(RUNNING), ev->now_us);
         fx->changed = 1;
         break;
     }
     case KT_EV_KILL: {
         /* KESTRA-execution.md §2.13: KILLING, then every run not terminated KILLED, the execution KILLED. Kestra lets
          * the workers report their KILLED attempts later; Kite marks them now and tells the workers to stop. */
-        kt_state_set(json_object_get(execution, "state"), "KILLING", ev->now_us);
+        kt_state_set(json_object_get(execution, "state"), KT_S(KILLING), ev->now_us);
         size_t i;
         json_t *tr;
         json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
@@ -635,19 +640,23 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
             if (na) {
                 json_t *att = json_array_get(json_object_get(tr, "attempts"), na - 1);
                 if (!kt_state_is_terminated(kt_state_current(att)))
-                    kt_state_set(json_object_get(att, "state"), "KILLED", ev->now_us);
+                    kt_state_set(json_object_get(att, "state"), KT_S(KILLED), ev->now_us);
             }
-            kt_step_set_state(&p, tr, "KILLED");
+            kt_step_set_state(&p, tr, KT_S(KILLED));
         }
-        kt_state_set(json_object_get(execution, "state"), "KILLED", ev->now_us);
+        kt_state_set(json_object_get(execution, "state"), KT_S(KILLED), ev->now_us);
         fx->changed = fx->ended = fx->killed = 1;
         goto done;
     }
-    default: rc = KT_EINVAL; goto done;
+    default: KT_ASSERTF(0, "unknown event kind %d", (int)ev->kind);
     }
-    for (int i = 0; i < KT_PASS_LIMIT; i++) {
-        if (kt_step_streq(kt_state_current(execution), "PAUSED") || kt_step_streq(kt_state_current(execution), "QUEUED"))
+    for (size_t i = 0;; i++) {
+        if (kt_step_streq(kt_state_current(execution), KT_S(PAUSED)) ||
+            kt_step_streq(kt_state_current(execution), KT_S(QUEUED)))
             break; /* not processed (2.2): a paused one's running branches were recorded above; a queued one waits */
+        /* base/limits.h: every legitimate event settles well inside this budget, so exhausting it is a loop */
+        KT_ASSERTF(i < KT_EXEC_PASS_LIMIT + KT_EXEC_PASSES_PER_RUN * json_array_size(kt_step_runs(&p)),
+                   "execution %s still changes after %zu passes", kt_step_str(execution, "id"), i);
         p.changed = 0;
         if (kt_process(&p) || !p.changed)
             break;

@@ -16,8 +16,10 @@
 #include <stdint.h>
 
 #include "base/env.h"
+#include "base/limits.h" /* KT_EXEC_MAX_*: what each capacity does when reached */
 #include "base/status.h"
 #include "expr/expr.h"
+#include "runtime/command.h"
 
 typedef enum kt_exec_event_kind {
     KT_EV_START,  /* a CREATED execution is taken in (or resumed after a restart) */
@@ -65,11 +67,12 @@ typedef struct kt_exec_dispatch {
 } kt_exec_dispatch;
 
 /* A line for the task run's logs, produced by the executor itself (runIf, flowable errors...). */
-/* A delayed event the caller must deliver back at at_us (Kestra's ExecutionDelay): "RETRY" (KT_EV_RETRY),
- * "RESUME_FLOW" (KT_EV_RESUME to RUNNING) or "PAUSE_TIMEOUT" (KT_EV_RESUME to FAILED), for taskrun_id. */
+/* A delayed event the caller must deliver back at at_us (Kestra's ExecutionDelay), a KT_CF_TIMER command:
+ * KT_CMD_RETRY (KT_EV_RETRY), KT_CMD_RESUME_FLOW (KT_EV_RESUME to RUNNING) or KT_CMD_PAUSE_TIMEOUT (KT_EV_RESUME to
+ * FAILED), for taskrun_id. */
 typedef struct kt_exec_timer {
     char taskrun_id[32];
-    char command[16];
+    kt_cmd command;
     int64_t at_us;
 } kt_exec_timer;
 
@@ -78,12 +81,6 @@ typedef struct kt_exec_log {
     char level[8];
     char message[512];
 } kt_exec_log;
-
-#define KT_EXEC_MAX_DISPATCH 128
-#define KT_EXEC_MAX_TOUCHED 256
-#define KT_EXEC_MAX_LOGS 8
-#define KT_EXEC_MAX_TIMERS 16
-#define KT_EXEC_MAX_SUBFLOWS 16
 
 typedef struct kt_exec_effects {
     int changed;          /* the execution must be persisted */
@@ -100,6 +97,7 @@ typedef struct kt_exec_effects {
     int touched_all;
     size_t nlogs;
     kt_exec_log logs[KT_EXEC_MAX_LOGS];
+    size_t logs_dropped; /* lines beyond KT_EXEC_MAX_LOGS: the caller says how many in the execution's logs */
     size_t ntimers;
     kt_exec_timer timers[KT_EXEC_MAX_TIMERS];
     /* Subflow runs started: the caller builds each child execution and answers with KT_EV_CHILD_CREATED. spec is

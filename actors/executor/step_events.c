@@ -27,15 +27,15 @@ int kt_step_admit(kt_pass *p, const kt_exec_event *ev)
     const char *behavior = kt_step_str(json_object_get(p->f->flow, "concurrency"), "behavior");
     json_t *state = json_object_get(p->ex, "state");
     if (kt_step_streq(behavior, "CANCEL")) {
-        kt_state_set(state, "CANCELLED", p->now);
+        kt_state_set(state, KT_S(CANCELLED), p->now);
         p->fx->ended = 1;
     } else if (kt_step_streq(behavior, "FAIL")) {
         kt_step_log(p, NULL, "ERROR", "Flow is FAILED due to concurrency limit exceeded");
-        kt_state_set(state, "FAILED", p->now);
+        kt_state_set(state, KT_S(FAILED), p->now);
         p->fx->ended = 1;
     } else { /* QUEUE, the default */
         kt_step_log(p, NULL, "INFO", "Flow is queued due to concurrency limit exceeded, %ld running(s)", ev->running);
-        kt_state_set(state, "QUEUED", p->now);
+        kt_state_set(state, KT_S(QUEUED), p->now);
     }
     p->fx->changed = 1;
     return 1;
@@ -45,11 +45,11 @@ int kt_step_admit(kt_pass *p, const kt_exec_event *ev)
  * -1 (stale) when it is no longer QUEUED (killed meanwhile, or a second release of the same execution). */
 int kt_step_unqueue(kt_pass *p)
 {
-    if (!kt_step_streq(kt_state_current(p->ex), "QUEUED")) {
+    if (!kt_step_streq(kt_state_current(p->ex), KT_S(QUEUED))) {
         p->fx->stale = 1;
         return -1;
     }
-    kt_state_set(json_object_get(p->ex, "state"), "RUNNING", p->now);
+    kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), p->now);
     p->fx->changed = 1;
     return 0;
 }
@@ -61,8 +61,8 @@ int kt_step_unqueue(kt_pass *p)
 static const char *kt_subflow_failed(const json_t *task)
 {
     if (!json_is_true(json_object_get(task, "allowFailure")))
-        return "FAILED";
-    return json_is_true(json_object_get(task, "allowWarning")) ? "SUCCESS" : "WARNING";
+        return KT_S(FAILED);
+    return json_is_true(json_object_get(task, "allowWarning")) ? KT_S(SUCCESS) : KT_S(WARNING);
 }
 
 /* The Subflow run ends in st with outputs (NULL: {}), its one attempt too. */
@@ -85,7 +85,8 @@ kt_status kt_step_child_created(kt_pass *p, const kt_exec_event *ev)
     json_t *tr = ev->taskrun_id ? kt_taskrun_find_at(p->ex, ev->taskrun_id, &index) : NULL;
     if (!tr)
         return KT_ENOTFOUND;
-    if (!kt_step_streq(kt_state_current(tr), "RUNNING") || json_object_get(json_object_get(tr, "outputs"), "executionId")) {
+    if (!kt_step_streq(kt_state_current(tr), KT_S(RUNNING)) ||
+        json_object_get(json_object_get(tr, "outputs"), "executionId")) {
         p->fx->stale = 1; /* ended meanwhile (killed), or its child is known already */
         return KT_OK;
     }
@@ -108,8 +109,8 @@ kt_status kt_step_child_created(kt_pass *p, const kt_exec_event *ev)
     }
     /* Kestra answers with the child as it emitted it: CREATED, before its own executor took it in */
     const char *cst = kt_state_current(ev->child);
-    json_object_set_new(out, "state", json_string(cst ? cst : "CREATED"));
-    kt_subflow_end(p, tr, index, "SUCCESS", out);
+    json_object_set_new(out, "state", json_string(cst ? cst : KT_S(CREATED)));
+    kt_subflow_end(p, tr, index, KT_S(SUCCESS), out);
     json_decref(out);
     return KT_OK;
 }
@@ -125,9 +126,13 @@ kt_status kt_step_subflow_ended(kt_pass *p, const kt_exec_event *ev)
         p->fx->stale = 1;
         return KT_OK;
     }
-    const char *child = ev->state, *st = "SUCCESS";
-    if (!strcmp(child, "CREATED") || !strcmp(child, "RUNNING") || !strcmp(child, "QUEUED"))
+    const char *child = ev->state, *st = KT_S(SUCCESS);
+    if (!strcmp(child, KT_S(CREATED)) || !strcmp(child, KT_S(RUNNING)) || !strcmp(child, KT_S(QUEUED)))
         return KT_EINVAL; /* not an end: a child is recorded by CHILD_CREATED */
+    if (!kt_state_can_move(kt_state_of(kt_state_current(tr)), kt_state_of(child))) {
+        p->fx->stale = 1; /* the child's state is outside input: one the run cannot take is ignored */
+        return KT_OK;
+    }
     const json_t *task = kt_step_task_of(p, kt_step_str(tr, "taskId"));
     if (ev->error) {
         kt_step_log(p, tr, "WARN", "Failed to extract outputs with the error: '%s'", ev->error);
@@ -135,12 +140,13 @@ kt_status kt_step_subflow_ended(kt_pass *p, const kt_exec_event *ev)
         return KT_OK;
     }
     if (kt_step_bool_prop(task, "transmitFailed", 1) &&
-        (!strcmp(child, "FAILED") || !strcmp(child, "PAUSED") || !strcmp(child, "KILLED") || !strcmp(child, "WARNING")))
+        (!strcmp(child, KT_S(FAILED)) || !strcmp(child, KT_S(PAUSED)) || !strcmp(child, KT_S(KILLED)) ||
+         !strcmp(child, KT_S(WARNING))))
         st = child;
-    if (!strcmp(st, "FAILED") && json_is_true(json_object_get(task, "allowFailure")))
-        st = "WARNING";
-    if (!strcmp(st, "WARNING") && json_is_true(json_object_get(task, "allowWarning")))
-        st = "SUCCESS";
+    if (!strcmp(st, KT_S(FAILED)) && json_is_true(json_object_get(task, "allowFailure")))
+        st = KT_S(WARNING);
+    if (!strcmp(st, KT_S(WARNING)) && json_is_true(json_object_get(task, "allowWarning")))
+        st = KT_S(SUCCESS);
     kt_subflow_end(p, tr, index, st, ev->outputs);
     return KT_OK;
 }

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "actors/executor/step.h"
+#include "base/alloc.h"
+#include "base/assert.h"
 #include "flow/tasks.h"
 #include "base/map.h"
 
@@ -73,13 +75,15 @@ void kt_step_index_sync(kt_pass *p);
 void kt_step_index_free(kt_pass *p);
 /* Position of run in taskRunList, (size_t)-1 if it has none. */
 size_t kt_step_index_of(kt_pass *p, const json_t *run);
-/* A log line for the run (NULL: the execution) in fx->logs; dropped once KT_EXEC_MAX_LOGS are there. */
+/* A log line for the run (NULL: the execution) in fx->logs; once KT_EXEC_MAX_LOGS are there it is counted in
+ * fx->logs_dropped instead (base/limits.h says why that is not an error). */
 void kt_step_log(kt_pass *p, const json_t *run, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* The run takes state (no-op when it is current already) and is touched. */
 void kt_step_set_state(kt_pass *p, json_t *run, const char *state);
-/* A delayed event for the caller (fx->timers): command is RETRY, RESUME_FLOW or PAUSE_TIMEOUT. */
-void kt_step_add_timer(kt_pass *p, const json_t *run, const char *command, int64_t at);
+/* A delayed event for the caller (fx->timers), a KT_CF_TIMER command. -1 when KT_EXEC_MAX_TIMERS are there already
+ * (the caller decides what that means for its run). */
+int kt_step_add_timer(kt_pass *p, const json_t *run, kt_cmd command, int64_t at);
 
 /* FNV-1a step over a string (NULL hashes as empty); seed with 1469598103934665603ULL. */
 uint64_t kt_step_sig_str(uint64_t h, const char *s);

@@ -27,12 +27,8 @@ typedef struct kt_bucket {
 void kt_step_rl_push(kt_rlist *l, const json_t *task, const char *value)
 {
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        kt_res *n = realloc(l->v, cap * sizeof *n);
-        if (!n)
-            return;
-        l->v = n;
-        l->cap = cap;
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = kt_xrealloc(l->v, l->cap * sizeof *l->v);
     }
     l->v[l->n++] = (kt_res){task, value};
 }
@@ -69,19 +65,12 @@ void kt_step_index_sync(kt_pass *p)
             continue;
         kt_bucket *b = kt_map_get(p->by_task, key);
         if (!b) {
-            b = calloc(1, sizeof *b);
-            if (!b || kt_map_put(p->by_task, key, b, NULL)) {
-                free(b);
-                continue;
-            }
+            b = kt_xcalloc(1, sizeof *b);
+            kt_map_put(p->by_task, key, b, NULL);
         }
         if (b->n == b->cap) {
-            size_t cap = b->cap ? b->cap * 2 : 4;
-            kt_slot *nv = realloc(b->v, cap * sizeof *nv);
-            if (!nv)
-                continue;
-            b->v = nv;
-            b->cap = cap;
+            b->cap = b->cap ? b->cap * 2 : 4;
+            b->v = kt_xrealloc(b->v, b->cap * sizeof *b->v);
         }
         b->v[b->n++] = (kt_slot){run, p->indexed};
         if (kt_step_str(run, "id"))
@@ -121,8 +110,10 @@ static const kt_bucket *kt_bucket_of(kt_pass *p, const char *task_id)
 void kt_step_log(kt_pass *p, const json_t *run, const char *level, const char *fmt, ...)
 {
     kt_exec_effects *fx = p->fx;
-    if (fx->nlogs == KT_EXEC_MAX_LOGS)
+    if (fx->nlogs == KT_EXEC_MAX_LOGS) {
+        fx->logs_dropped++;
         return;
+    }
     kt_exec_log *l = &fx->logs[fx->nlogs++];
     snprintf(l->taskrun_id, sizeof l->taskrun_id, "%s", run ? kt_step_str(run, "id") : "");
     snprintf(l->level, sizeof l->level, "%s", level);
@@ -140,15 +131,17 @@ void kt_step_set_state(kt_pass *p, json_t *run, const char *state)
     kt_step_touch(p, kt_step_index_of(p, run));
 }
 
-void kt_step_add_timer(kt_pass *p, const json_t *run, const char *command, int64_t at)
+int kt_step_add_timer(kt_pass *p, const json_t *run, kt_cmd command, int64_t at)
 {
+    KT_ASSERT(kt_cmd_flags(command) & KT_CF_TIMER);
     kt_exec_effects *fx = p->fx;
     if (fx->ntimers == KT_EXEC_MAX_TIMERS)
-        return;
+        return -1;
     kt_exec_timer *t = &fx->timers[fx->ntimers++];
     snprintf(t->taskrun_id, sizeof t->taskrun_id, "%s", kt_step_str(run, "id"));
-    snprintf(t->command, sizeof t->command, "%s", command);
+    t->command = command;
     t->at_us = at;
+    return 0;
 }
 
 /* ---- runs ---------------------------------------------------------------------------------------- */
@@ -182,29 +175,26 @@ static int kt_slot_cmp(const void *a, const void *b)
 static json_t **kt_runs_collect(kt_pass *p, const kt_rlist *l, const char *parent_id, size_t *n)
 {
     size_t cap = 16, k = 0;
-    kt_slot *found = malloc(cap * sizeof *found);
+    kt_slot *found = kt_xmalloc(cap * sizeof *found);
     /* Each (task, value) of the list matches its own runs: a run has one value, so nothing is collected twice. */
-    for (size_t j = 0; found && j < l->n; j++) {
+    for (size_t j = 0; j < l->n; j++) {
         const kt_bucket *b = kt_bucket_of(p, kt_step_str(l->v[j].task, "id"));
         for (size_t i = 0; b && i < b->n; i++) {
             if (!kt_run_is_for(b->v[i].run, &l->v[j], parent_id))
                 continue;
             if (k == cap) {
                 cap *= 2;
-                kt_slot *nn = realloc(found, cap * sizeof *nn);
-                if (!nn)
-                    break;
-                found = nn;
+                found = kt_xrealloc(found, cap * sizeof *found);
             }
             found[k++] = b->v[i];
         }
     }
     qsort(found, k, sizeof *found, kt_slot_cmp);
-    json_t **out = malloc((k ? k : 1) * sizeof *out);
-    for (size_t i = 0; out && i < k; i++)
+    json_t **out = kt_xmalloc((k ? k : 1) * sizeof *out);
+    for (size_t i = 0; i < k; i++)
         out[i] = found[i].run;
     free(found);
-    *n = out ? k : 0;
+    *n = k;
     return out;
 }
 
@@ -239,7 +229,7 @@ json_t **kt_step_runs_for(kt_pass *p, const kt_rlist *l, const char *parent_id, 
     return m->runs;
 }
 
-int kt_step_created(const char *s) { return kt_step_streq(s, "CREATED") || kt_step_streq(s, "RESTARTED"); }
+int kt_step_created(const char *s) { return kt_step_streq(s, KT_S(CREATED)) || kt_step_streq(s, KT_S(RESTARTED)); }
 
 /* Execution.isTerminated(tasks, parent): as many terminated runs as tasks. */
 int kt_step_all_terminated(kt_pass *p, const kt_rlist *l, const char *parent_id)
@@ -272,17 +262,17 @@ int kt_step_any_run(kt_pass *p, const kt_rlist *l, const char *parent_id)
 const char *kt_step_guess_final(kt_pass *p, const kt_rlist *l, const char *parent_id, int allow_failure,
                                 int allow_warning)
 {
-    static const char *const order[] = {"KILLED", "FAILED", "WARNING", "PAUSED"};
-    const char *st = "SUCCESS";
+    static const kt_state order[] = {KT_STATE_KILLED, KT_STATE_FAILED, KT_STATE_WARNING, KT_STATE_PAUSED};
+    const char *st = KT_S(SUCCESS);
     for (size_t k = 0; k < sizeof order / sizeof *order; k++)
-        if (kt_step_any_in_state(p, l, parent_id, order[k])) {
-            st = order[k];
+        if (kt_step_any_in_state(p, l, parent_id, kt_state_name(order[k]))) {
+            st = kt_state_name(order[k]);
             break;
         }
-    if (!strcmp(st, "FAILED") && allow_failure)
-        st = "WARNING";
-    if (!strcmp(st, "WARNING") && allow_warning)
-        st = "SUCCESS";
+    if (!strcmp(st, KT_S(FAILED)) && allow_failure)
+        st = KT_S(WARNING);
+    if (!strcmp(st, KT_S(WARNING)) && allow_warning)
+        st = KT_S(SUCCESS);
     return st;
 }
 
@@ -292,7 +282,7 @@ void kt_step_depending(kt_pass *p, const kt_rlist *tasks, const kt_rlist *errors
                        kt_rlist *out)
 {
     int use_errors = (errors && errors->n && kt_step_any_run(p, errors, parent_id)) ||
-                     kt_step_any_in_state(p, tasks, parent_id, "FAILED");
+                     kt_step_any_in_state(p, tasks, parent_id, KT_S(FAILED));
     const kt_rlist *src = use_errors ? errors : tasks;
     memset(out, 0, sizeof *out);
     out->absent = tasks->absent && !use_errors;

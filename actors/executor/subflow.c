@@ -56,7 +56,7 @@ void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
     }
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
-    kt_msg_exec_command body = {.execution_id = (char *)parent, .taskrun_id = "", .command = "SUBFLOW_ENDED",
+    kt_msg_exec_command body = {.execution_id = (char *)parent, .taskrun_id = "", .command = KT_CMD_SUBFLOW_ENDED,
                                 .data = data};
     kt_msg_encode_exec_command(&o, &body);
     kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);

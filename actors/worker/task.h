@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "flow/state.h" /* KT_S(): the states a task ends in */
+
 typedef struct kt_task_run kt_task_run;
 
 typedef struct kt_task_impl {

@@ -24,17 +24,17 @@ static void kt_log_start(kt_task_run *r)
         json_array_foreach(msg, i, m) {
             if (!json_is_string(m)) {
                 kt_task_logf(r, "ERROR", "Invalid message type '%s'", json_is_object(m) ? "LinkedHashMap" : "Object");
-                kt_task_finish(r, "FAILED", NULL);
+                kt_task_finish(r, KT_S(FAILED), NULL);
                 return;
             }
             kt_task_log(r, level, json_string_value(m), json_string_length(m));
         }
     } else {
         kt_task_logf(r, "ERROR", "Invalid message type '%s'", msg ? "Object" : "null");
-        kt_task_finish(r, "FAILED", NULL);
+        kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
-    kt_task_finish(r, "SUCCESS", json_object());
+    kt_task_finish(r, KT_S(SUCCESS), json_object());
 }
 
 static void kt_return_start(kt_task_run *r)
@@ -45,7 +45,7 @@ static void kt_return_start(kt_task_run *r)
         kt_task_log(r, "DEBUG", json_string_value(format), json_string_length(format));
         json_object_set(out, "value", format);
     }
-    kt_task_finish(r, "SUCCESS", out);
+    kt_task_finish(r, KT_S(SUCCESS), out);
 }
 
 static void kt_output_values_start(kt_task_run *r)
@@ -53,7 +53,7 @@ static void kt_output_values_start(kt_task_run *r)
     json_t *values = json_object_get(kt_task_props(r), "values");
     json_t *out = json_object();
     json_object_set_new(out, "values", json_is_object(values) ? json_incref(values) : json_object());
-    kt_task_finish(r, "SUCCESS", out);
+    kt_task_finish(r, KT_S(SUCCESS), out);
 }
 
 const kt_task_impl kt_task_log_impl = {.type = "io.kestra.plugin.core.log.Log", .start = kt_log_start};
@@ -69,7 +69,7 @@ static void kt_echo_start(kt_task_run *r)
     const char *level = kt_task_prop_string(r, "level");
     if (format)
         kt_task_log(r, level ? level : "INFO", format, strlen(format));
-    kt_task_finish(r, "SUCCESS", json_object());
+    kt_task_finish(r, KT_S(SUCCESS), json_object());
 }
 
 const kt_task_impl kt_task_echo_impl = {.type = "io.kestra.plugin.core.debug.Echo", .start = kt_echo_start};
@@ -86,7 +86,7 @@ static void kt_fail_start(kt_task_run *r)
     json_t *cond = json_object_get(kt_task_props(r), "condition");
     if (!cond) {
         kt_task_log(r, "ERROR", msg, strlen(msg));
-        kt_task_finish(r, "FAILED", NULL);
+        kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
     const char *c = json_string_value(cond);
@@ -96,10 +96,10 @@ static void kt_fail_start(kt_task_run *r)
     if (yes) {
         kt_task_log(r, "ERROR", msg, strlen(msg));
         kt_task_log(r, "ERROR", "Fail on a condition", 19);
-        kt_task_finish(r, "FAILED", NULL);
+        kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
-    kt_task_finish(r, "SUCCESS", json_object());
+    kt_task_finish(r, KT_S(SUCCESS), json_object());
 }
 
 const kt_task_impl kt_task_fail_impl = {.type = "io.kestra.plugin.core.execution.Fail", .start = kt_fail_start};
@@ -115,7 +115,7 @@ typedef struct kt_sleep {
 static void kt_sleep_closed(uv_handle_t *h)
 {
     kt_sleep *s = h->data;
-    kt_task_finish(s->r, s->killed ? "KILLED" : "SUCCESS", s->killed ? NULL : json_object());
+    kt_task_finish(s->r, s->killed ? KT_S(KILLED) : KT_S(SUCCESS), s->killed ? NULL : json_object());
     free(s);
 }
 
@@ -127,12 +127,12 @@ static void kt_sleep_start(kt_task_run *r)
     int64_t us;
     if (kt_duration_from_json(d, &us) || us < 0) {
         kt_task_logf(r, "ERROR", "Invalid duration '%s'", json_string_value(d) ? json_string_value(d) : "?");
-        kt_task_finish(r, "FAILED", NULL);
+        kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
     kt_sleep *s = calloc(1, sizeof *s);
     if (!s) {
-        kt_task_finish(r, "FAILED", NULL);
+        kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
     char buf[64];

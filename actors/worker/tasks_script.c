@@ -2,6 +2,8 @@
  * .Script. The commands run through the interpreter (default /bin/sh -c) in a private working directory;
  * stdout lines become INFO logs, stderr lines ERROR logs, `::{"outputs":…}::` lines fill outputs.vars. */
 #include "actors/worker/task.h"
+#include "base/alloc.h"
+#include "base/limits.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -14,8 +16,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-#define KT_LINE_MAX (1 << 20) /* longer lines are split: a runaway process must not grow us without bound */
 
 typedef struct kt_stream {
     uv_pipe_t pipe;
@@ -90,12 +90,8 @@ static void kt_proc_feed(kt_proc *p, kt_stream *s, const char *data, size_t n)
                 continue;
         }
         if (s->len == s->cap) {
-            size_t cap = s->cap ? s->cap * 2 : 256;
-            char *nb = realloc(s->buf, cap);
-            if (!nb)
-                return;
-            s->buf = nb;
-            s->cap = cap;
+            s->cap = s->cap ? s->cap * 2 : 256;
+            s->buf = kt_xrealloc(s->buf, s->cap);
         }
         s->buf[s->len++] = c;
     }
@@ -114,19 +110,19 @@ static void kt_proc_done(kt_proc *p)
 {
     kt_task_run *r = p->r;
     json_t *outputs = json_pack("{s:O, s:I}", "vars", p->vars, "exitCode", (json_int_t)p->exit_status);
-    const char *state = "SUCCESS";
+    const char *state = KT_S(SUCCESS);
     if (p->killed) {
-        state = "KILLED";
+        state = KT_S(KILLED);
     } else if (p->exit_status != 0 || p->term_signal) {
         if (p->term_signal)
             kt_task_logf(r, "ERROR", "Command failed with signal %d", p->term_signal);
         else
             kt_task_logf(r, "ERROR", "Command failed with exit code %lld", (long long)p->exit_status);
-        state = "FAILED";
+        state = KT_S(FAILED);
     } else if (p->stderr_lines > 0) {
         json_t *w = json_object_get(kt_task_props(r), "warningOnStdErr");
         if (!json_is_false(w))
-            state = "WARNING";
+            state = KT_S(WARNING);
     }
     if (p->workdir[0])
         nftw(p->workdir, kt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -189,12 +185,8 @@ static int kt_append(char **buf, size_t *len, size_t *cap, const char *s)
 {
     size_t n = strlen(s);
     if (*len + n + 2 > *cap) {
-        size_t c = (*len + n + 2) * 2;
-        char *nb = realloc(*buf, c);
-        if (!nb)
-            return -1;
-        *buf = nb;
-        *cap = c;
+        *cap = (*len + n + 2) * 2;
+        *buf = kt_xrealloc(*buf, *cap);
     }
     if (*len)
         (*buf)[(*len)++] = '\n';
@@ -360,7 +352,7 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
     if (rtype && !kt_task_runner_available(rtype)) {
         kt_task_logf(r, "ERROR", "Task runner '%s' is not available on this worker: use io.kestra.plugin.core.runner.Process",
                      rtype);
-        kt_task_finish(r, "FAILED", NULL);
+        kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
     kt_proc *p = calloc(1, sizeof *p);
@@ -377,7 +369,7 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
         kt_task_logf(r, "ERROR", "%s", err[0] ? err : "out of memory");
         free(p);
         free(script);
-        kt_task_finish(r, "FAILED", NULL);
+        kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
     p->r = r;
@@ -469,7 +461,7 @@ fail:
     json_decref(p->vars);
     free(p->before);
     free(p);
-    kt_task_finish(r, "FAILED", NULL);
+    kt_task_finish(r, KT_S(FAILED), NULL);
 }
 
 static void kt_proc_kill(kt_task_run *r)

@@ -3,6 +3,7 @@
 #include "actors/worker/task.h"
 #include "time/duration.h"
 #include "flow/flow.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/id.h"
 #include "base/log.h"
@@ -155,7 +156,7 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
     }
     r->finished = 1;
     if (r->timed_out)
-        state = "FAILED";
+        state = KT_S(FAILED);
     if (r->timeout) {
         r->timeout->r = NULL;
         uv_timer_stop(&r->timeout->timer);
@@ -164,21 +165,15 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
     }
     kt_worker *w = r->w;
     if (w->nresults == w->capresults) {
-        size_t cap = w->capresults ? w->capresults * 2 : 32;
-        kt_outmsg *n = realloc(w->results, cap * sizeof *n);
-        if (n) {
-            w->results = n;
-            w->capresults = cap;
-        }
+        w->capresults = w->capresults ? w->capresults * 2 : 32;
+        w->results = kt_xrealloc(w->results, w->capresults * sizeof *w->results);
     }
-    if (w->nresults < w->capresults) {
-        kt_outmsg *o = &w->results[w->nresults++];
-        kt_outmsg_begin(o, KT_MSG_WORKER_RESULT, r->reply_to, kt_actor_address(w->self), 0);
-        kt_msg_worker_result body = {.execution_id = r->job.execution_id, .taskrun_id = r->job.taskrun_id,
-                                     .attempt = r->job.attempt, .state = (char *)state, .outputs = outputs,
-                                     .started_us = r->started_us, .ended_us = kt_now_us()};
-        kt_msg_encode_worker_result(o, &body);
-    }
+    kt_outmsg *o = &w->results[w->nresults++];
+    kt_outmsg_begin(o, KT_MSG_WORKER_RESULT, r->reply_to, kt_actor_address(w->self), 0);
+    kt_msg_worker_result body = {.execution_id = r->job.execution_id, .taskrun_id = r->job.taskrun_id,
+                                 .attempt = r->job.attempt, .state = (char *)state, .outputs = outputs,
+                                 .started_us = r->started_us, .ended_us = kt_now_us()};
+    kt_msg_encode_worker_result(o, &body);
     json_decref(outputs);
     kt_worker_pending(w);
     kt_map_del(w->running, r->key);
@@ -189,9 +184,7 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
 
 static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
 {
-    kt_task_run *r = calloc(1, sizeof *r);
-    if (!r)
-        return;
+    kt_task_run *r = kt_xcalloc(1, sizeof *r);
     if (kt_msg_decode_worker_job(m->body, &r->job)) {
         KT_WARN("worker", "malformed WorkerJob from %s", m->from);
         free(r);
@@ -212,22 +205,20 @@ static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
     int64_t us = 0;
     if (timeout && (kt_duration_from_json(timeout, &us) || us <= 0)) {
         kt_task_logf(r, "ERROR", "Invalid timeout '%s'", json_string_value(timeout) ? json_string_value(timeout) : "?");
-        kt_task_finish(r, "FAILED", NULL);
+        kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
     if (us > 0 && r->impl && r->impl->kill) {
-        r->timeout = calloc(1, sizeof *r->timeout);
-        if (r->timeout) {
-            r->timeout->r = r;
-            r->timeout->us = us;
-            uv_timer_init(w->loop, &r->timeout->timer);
-            r->timeout->timer.data = r->timeout;
-            uv_timer_start(&r->timeout->timer, kt_timeout_fire, (uint64_t)((us + 999) / 1000), 0);
-        }
+        r->timeout = kt_xcalloc(1, sizeof *r->timeout);
+        r->timeout->r = r;
+        r->timeout->us = us;
+        uv_timer_init(w->loop, &r->timeout->timer);
+        r->timeout->timer.data = r->timeout;
+        uv_timer_start(&r->timeout->timer, kt_timeout_fire, (uint64_t)((us + 999) / 1000), 0);
     }
     if (!r->impl) {
         kt_task_logf(r, "ERROR", "Task type '%s' is not supported by this worker", type ? type : "(none)");
-        kt_task_finish(r, "FAILED", NULL);
+        kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
     r->impl->start(r);
@@ -239,6 +230,11 @@ static void kt_worker_on_kill(kt_worker *w, const kt_msg *m)
     kt_msg_exec_command k;
     if (kt_msg_decode_exec_command(m->body, &k) != KT_OK)
         return;
+    if (!(kt_cmd_flags(k.command) & KT_CF_WORKER)) { /* KILL is the only command a worker takes */
+        KT_WARN("worker", "command %s from %s ignored: not a worker's", kt_cmd_name(k.command), m->from);
+        kt_msg_exec_command_clear(&k);
+        return;
+    }
     size_t pos = 0;
     const char *key;
     void *val;
@@ -262,14 +258,19 @@ static void kt_worker_receive(kt_actor *a, const kt_msg *m)
     if (m->type == KT_MSG_WORKER_JOB && !w->stopping)
         kt_worker_on_job(w, m);
     else if (m->type == KT_MSG_EXEC_COMMAND)
-        kt_worker_on_kill(w, m); /* the only command a worker takes */
+        kt_worker_on_kill(w, m);
 }
 
-/* End of turn: logs first, so a result never overtakes the lines of its attempt. */
+/* End of turn: logs first, so a result never overtakes the lines of its attempt. A full mailbox or link on the way
+ * (kt_node_has_room) keeps the rest for a later turn: back-pressure, nothing dropped (KT_MAILBOX_CAP). */
 static void kt_worker_flush(kt_actor *a)
 {
     kt_worker *w = kt_actor_state(a);
     kt_node *node = kt_actor_node(a);
+    if (json_array_size(w->logs) && !kt_node_has_room(node, KT_WORKER_LOG_TO)) {
+        kt_worker_pending(w);
+        return;
+    }
     if (json_array_size(w->logs)) {
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, KT_WORKER_LOG_TO, kt_actor_address(a), 0);
@@ -278,12 +279,17 @@ static void kt_worker_flush(kt_actor *a)
         kt_node_send(node, KT_WORKER_LOG_TO, &o);
         json_array_clear(w->logs);
     }
-    for (size_t i = 0; i < w->nresults; i++) {
-        kt_status st = kt_node_send(node, KT_WORKER_RESULT_TO, &w->results[i]);
+    size_t sent = 0;
+    for (; sent < w->nresults && kt_node_has_room(node, KT_WORKER_RESULT_TO); sent++) {
+        kt_status st = kt_node_send(node, KT_WORKER_RESULT_TO, &w->results[sent]);
         if (st)
             KT_WARN("worker", "result not delivered (%s): the executor resubmits the attempt", kt_strerror(st));
     }
-    w->nresults = 0;
+    if (sent && sent < w->nresults)
+        memmove(w->results, w->results + sent, (w->nresults - sent) * sizeof *w->results);
+    w->nresults -= sent;
+    if (w->nresults)
+        kt_worker_pending(w);
 }
 
 void kt_worker_flush_now(kt_worker *w) { kt_worker_flush(w->self); }
@@ -311,7 +317,7 @@ static void kt_worker_stop(kt_actor *a)
         if (runs[i]->impl && runs[i]->impl->kill)
             runs[i]->impl->kill(runs[i]);
         else
-            kt_task_finish(runs[i], "KILLED", NULL);
+            kt_task_finish(runs[i], KT_S(KILLED), NULL);
     }
     free(runs);
     kt_worker_flush(a);

@@ -177,12 +177,75 @@ static void test_log_batch_and_ping(void **s)
     kt_outmsg_destroy(&o);
 }
 
+/* An ExecutionCommand body written by hand: [execution, taskrun, command name, data]. */
+static kt_status decode_raw_command(const char *taskrun, const char *name, kt_msg_exec_command *out)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, "executor", "worker@n1", 42);
+    msgpack_pack_array(&o.pk, 4);
+    msgpack_pack_str_with_body(&o.pk, "e1", 2);
+    msgpack_pack_str_with_body(&o.pk, taskrun, strlen(taskrun));
+    msgpack_pack_str_with_body(&o.pk, name, strlen(name));
+    msgpack_pack_nil(&o.pk);
+    msgpack_unpacked u;
+    kt_msg m;
+    roundtrip_head(&o, &u, &m, KT_MSG_EXEC_COMMAND);
+    kt_status st = kt_msg_decode_exec_command(m.body, out);
+    msgpack_unpacked_destroy(&u);
+    kt_outmsg_destroy(&o);
+    return st;
+}
+
+/* The wire names are runtime/command.h's table: each decodes to its command; anything else, or a command that names
+ * a task run without one, is malformed. */
+static void test_exec_command_names(void **s)
+{
+    (void)s;
+    static const struct {
+        const char *name;
+        kt_cmd cmd;
+        unsigned flags;
+    } want[] = {
+        {"KILL", KT_CMD_KILL, KT_CF_API | KT_CF_WORKER},
+        {"RESUME", KT_CMD_RESUME, KT_CF_API | KT_CF_DATA},
+        {"RETRY", KT_CMD_RETRY, KT_CF_TIMER | KT_CF_TASKRUN},
+        {"RESUME_FLOW", KT_CMD_RESUME_FLOW, KT_CF_TIMER | KT_CF_TASKRUN},
+        {"PAUSE_TIMEOUT", KT_CMD_PAUSE_TIMEOUT, KT_CF_TIMER | KT_CF_TASKRUN},
+        {"UNQUEUE", KT_CMD_UNQUEUE, KT_CF_SELF},
+        {"SUBFLOW_CREATE", KT_CMD_SUBFLOW_CREATE, KT_CF_SELF | KT_CF_TASKRUN | KT_CF_DATA},
+        {"SUBFLOW_ENDED", KT_CMD_SUBFLOW_ENDED, KT_CF_SELF | KT_CF_DATA},
+    };
+    assert_int_equal(sizeof want / sizeof *want, KT_CMD_COUNT);
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        kt_msg_exec_command out;
+        assert_int_equal(kt_cmd_of(want[i].name), want[i].cmd);
+        assert_string_equal(kt_cmd_name(want[i].cmd), want[i].name);
+        assert_int_equal(kt_cmd_flags(want[i].cmd), want[i].flags);
+        assert_int_equal(decode_raw_command("tr1", want[i].name, &out), KT_OK);
+        assert_int_equal(out.command, want[i].cmd);
+        kt_msg_exec_command_clear(&out);
+        /* without a task run: malformed exactly when the command names one */
+        kt_status st = decode_raw_command("", want[i].name, &out);
+        assert_int_equal(st, (want[i].flags & KT_CF_TASKRUN) ? KT_EPROTO : KT_OK);
+        if (st == KT_OK)
+            kt_msg_exec_command_clear(&out);
+    }
+    static const char *const bad[] = {"kill", "KILL ", "", "RESTART", "RETRIED"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        kt_msg_exec_command out;
+        assert_int_equal(decode_raw_command("tr1", bad[i], &out), KT_EPROTO);
+        assert_int_equal(kt_cmd_of(bad[i]), KT_CMD_NONE);
+    }
+    assert_null(kt_cmd_name(KT_CMD_NONE));
+    assert_null(kt_cmd_name(KT_CMD_COUNT));
+}
+
 static void test_exec_command(void **s)
 {
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, "executor", "worker@n1", 42);
     json_t *data = json_pack("{s:s}", "approved", "yes");
-    kt_msg_exec_command in = {.execution_id = "e1", .taskrun_id = "tr9", .command = "RESUME", .data = data}, out;
+    kt_msg_exec_command in = {.execution_id = "e1", .taskrun_id = "tr9", .command = KT_CMD_RESUME, .data = data}, out;
     kt_msg_encode_exec_command(&o, &in);
     msgpack_unpacked u;
     kt_msg m;
@@ -190,7 +253,7 @@ static void test_exec_command(void **s)
     assert_int_equal(kt_msg_decode_exec_command(m.body, &out), KT_OK);
     assert_string_equal(out.execution_id, "e1");
     assert_string_equal(out.taskrun_id, "tr9");
-    assert_string_equal(out.command, "RESUME");
+    assert_int_equal(out.command, KT_CMD_RESUME);
     assert_true(json_equal(out.data, data));
     kt_msg_exec_command_clear(&out);
     json_decref(data);
@@ -261,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_worker_job_and_result),
         cmocka_unit_test(test_log_batch_and_ping),
         cmocka_unit_test(test_exec_command),
+        cmocka_unit_test(test_exec_command_names),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_ids_and_clock),
     };

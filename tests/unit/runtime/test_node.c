@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "runtime/node.h"
 
 typedef struct probe {
@@ -20,12 +21,17 @@ typedef struct probe {
     char down_node[64];
     uv_loop_t *loop;
     int stop_after;
+    int replies_ok, replies;
 } probe;
 
 static void probe_receive(kt_actor *a, const kt_msg *m)
 {
     probe *p = kt_actor_state(a);
     kt_msg_ping ping;
+    if (m->type == KT_MSG_REPLY && p->replies_ok) {
+        p->replies++;
+        return;
+    }
     assert_int_equal(m->type, KT_MSG_PING);
     assert_int_equal(kt_msg_decode_ping(m->body, &ping), KT_OK);
     assert_int_equal(ping.seq, p->last_seq + 1); /* in order */
@@ -196,6 +202,88 @@ static void test_timers(void **s)
     close_all(&loop, &n, 1);
 }
 
+/* A mailbox holds KT_MAILBOX_CAP messages: one more is refused with KT_EAGAIN and counted, a due timer waits for
+ * room instead of being dropped, and once the actor has drained its mailbox everything flows again, in order. */
+static void test_mailbox_capacity(void **s)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *n;
+    kt_node_config cfg = {.node_id = "solo"};
+    assert_int_equal(kt_node_new(&loop, &cfg, &n), KT_OK);
+    probe p = {.loop = &loop, .stop_after = KT_MAILBOX_CAP + 1};
+    assert_int_equal(kt_node_spawn(n, "sink", &probe_ops, &p, NULL), KT_OK);
+    for (uint64_t i = 1; i <= KT_MAILBOX_CAP; i++)
+        send_ping(n, "sink", "t@solo", i);
+    assert_false(kt_node_has_room(n, "sink"));
+    assert_true(kt_node_has_room(n, "nobody")); /* not a question of room: the send says what is wrong */
+    kt_outmsg o;
+    kt_msg_ping b = {.seq = KT_MAILBOX_CAP + 1};
+    kt_outmsg_begin(&o, KT_MSG_PING, "sink", "t@solo", 0);
+    kt_msg_encode_ping(&o, &b);
+    assert_int_equal(kt_node_send(n, "sink", &o), KT_EAGAIN);
+    assert_int_equal(kt_node_refused(n), 1);
+    /* a reply answers a request the actor made: it always fits */
+    kt_outmsg_begin(&o, KT_MSG_REPLY, "sink", "t@solo", 7);
+    kt_msg_reply reply = {.status = KT_OK};
+    kt_msg_encode_reply(&o, &reply);
+    assert_int_equal(kt_node_send(n, "sink", &o), KT_OK);
+    p.replies_ok = 1;
+    /* the same message as a timer due at once: it fires while the mailbox is still full, and waits */
+    kt_outmsg_begin(&o, KT_MSG_PING, "sink", "t@solo", 0);
+    kt_msg_encode_ping(&o, &b);
+    assert_true(kt_node_send_after(n, "sink", &o, 0) > 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(p.pings, KT_MAILBOX_CAP + 1); /* the probe checked the order */
+    assert_int_equal(p.replies, 1);
+    assert_int_equal(p.last_seq, KT_MAILBOX_CAP + 1);
+    assert_int_equal(kt_node_refused(n), 1);
+    assert_true(kt_node_has_room(n, "sink"));
+    p.stop_after = KT_MAILBOX_CAP + 2;
+    send_ping(n, "sink", "t@solo", KT_MAILBOX_CAP + 2);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(p.last_seq, KT_MAILBOX_CAP + 2);
+    close_all(&loop, &n, 1);
+}
+
+/* An actor's messages to itself are part of work it already took: they are never refused, however many. */
+typedef struct selfish {
+    uv_loop_t *loop;
+    uint64_t got;
+} selfish;
+
+static void selfish_receive(kt_actor *a, const kt_msg *m)
+{
+    selfish *st = kt_actor_state(a);
+    kt_msg_ping ping;
+    assert_int_equal(kt_msg_decode_ping(m->body, &ping), KT_OK);
+    assert_int_equal(ping.seq, st->got + 1);
+    if (++st->got == 1) /* the first one: twice a mailbox's worth of continuations */
+        for (uint64_t i = 2; i <= 2 * KT_MAILBOX_CAP + 1; i++) {
+            assert_true(kt_node_has_room(kt_actor_node(a), kt_actor_address(a)));
+            send_ping(kt_actor_node(a), kt_actor_address(a), kt_actor_address(a), i);
+        }
+    if (st->got == 2 * KT_MAILBOX_CAP + 1)
+        uv_stop(st->loop);
+}
+
+static void test_self_sends_fit(void **s)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *n;
+    kt_node_config cfg = {.node_id = "solo"};
+    assert_int_equal(kt_node_new(&loop, &cfg, &n), KT_OK);
+    selfish st = {.loop = &loop};
+    static const kt_actor_ops ops = {.receive = selfish_receive};
+    assert_int_equal(kt_node_spawn(n, "self", &ops, &st, NULL), KT_OK);
+    send_ping(n, "self", "t@solo", 1);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(st.got, 2 * KT_MAILBOX_CAP + 1);
+    assert_int_equal(kt_node_refused(n), 0);
+    close_all(&loop, &n, 1);
+}
+
 static void test_bad_address(void **s)
 {
     uv_loop_t loop;
@@ -215,6 +303,8 @@ int main(void)
         cmocka_unit_test(test_remote_inproc),
         cmocka_unit_test(test_remote_tcp),
         cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_mailbox_capacity),
+        cmocka_unit_test(test_self_sends_fit),
         cmocka_unit_test(test_bad_address),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

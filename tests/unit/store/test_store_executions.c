@@ -273,7 +273,6 @@ static void test_transactions(void **state)
 
     /* rollback leaves nothing */
     assert_int_equal(kt_store_begin(f->s), KT_OK);
-    assert_int_equal(kt_store_begin(f->s), KT_EINTERNAL); /* no nesting */
     assert_int_equal(kt_store_execution_put(f->s, ex, NULL, 0), KT_OK);
     assert_int_equal(kt_store_flow_save(f->s, "ns", "f", "src", &rev, &changed), KT_OK);
     assert_int_equal(kt_store_logs_append(f->s, entries), KT_OK);

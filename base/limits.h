@@ -1,0 +1,101 @@
+/* Every limit Kite enforces, in one place, each with the reason it exists and what happens when it is reached
+ * (after SQLite's sqliteLimit.h). A limit is either
+ *   - a bound on outside input (YAML, HTTP, the network): reaching it is that input's error, answered with a clear
+ *     message and never a crash; or
+ *   - a capacity of an internal queue or of a fixed-size effects array: reaching it takes the path written next to
+ *     it (back-pressure, an overflow flag the caller handles, or a counted and logged refusal), never a silent drop.
+ * Sizes of identifiers and buffers that only shape a format (KT_ADDR_MAX, KT_ID_LEN) stay with their formats. */
+#ifndef KT_BASE_LIMITS_H
+#define KT_BASE_LIMITS_H
+
+/* ---- the executor's step (actors/executor/step.h) -------------------------------------------------------------
+ * kt_exec_step is a pure function whose effects fit in a fixed struct the caller keeps on its stack, so each kind of
+ * effect has a capacity per event. None of them may lose work: */
+
+/* Attempts to dispatch per event. Beyond it the step sets dispatch_overflow and the executor looks for RUNNING
+ * attempts without a job itself (kt_executor_rescan): the dispatches are found again, just more slowly. */
+#define KT_EXEC_MAX_DISPATCH 128
+/* Task runs whose change is listed per event, so a commit rewrites only those rows. Beyond it the step sets
+ * touched_all and the commit rewrites every task run of the execution. */
+#define KT_EXEC_MAX_TOUCHED 256
+/* Log lines the executor itself writes per event (runIf errors, flowable errors, retries...). They are diagnostics,
+ * not state: beyond the limit the step counts the lines it could not keep (logs_dropped) and the executor writes
+ * one WARN line saying how many, so the loss is visible in the execution's logs. The number grows with the flow
+ * (a ForEach whose every value fails its runIf), so this cannot be an assertion. */
+#define KT_EXEC_MAX_LOGS 32
+/* Delayed events per event: at most one retry (a result is for one task run) plus the Pause delays or timeouts of
+ * the runs that paused in this step. A Pause whose timer does not fit stays PAUSED with an ERROR log line saying
+ * so (it can still be resumed through the API); a retry always fits, which the step asserts. */
+#define KT_EXEC_MAX_TIMERS 64
+/* Subflow children to create per event. A Subflow run beyond it fails with "too many subflows started at once". */
+#define KT_EXEC_MAX_SUBFLOWS 16
+/* Passes of Kestra's `process` loop per event, plus KT_EXEC_PASSES_PER_RUN per task run in the execution. A pass
+ * that changes nothing ends the loop; a pass that changes something creates a run or moves one forward, and a run
+ * moves forward a bounded number of times, so a legitimate event settles well inside this budget however large
+ * the flow. Exhausting it means the state machine loops without progress: a bug, asserted. */
+#define KT_EXEC_PASS_LIMIT 10000
+#define KT_EXEC_PASSES_PER_RUN 4
+
+/* ---- the runtime (runtime/node.c, transports/nng.c) -------------------------------------------------------- */
+
+/* Messages of new work waiting in one actor's mailbox. Every loop turn drains every mailbox, so a mailbox only ever
+ * holds what one turn sent to one actor; this many means a sender outruns its receiver, and queueing more would
+ * only grow memory until the process dies. A full mailbox refuses the message with KT_EAGAIN, counts it
+ * (kt_node_refused) and logs it; senders that can wait check kt_node_has_room first (the worker keeps its results,
+ * timers fire again a little later, a peer's messages wait in the link: back-pressure), and the others answer an
+ * error (the API's 503). An actor's messages to itself and replies are not new work (they are bounded by what the
+ * actor already took) and always fit. See docs/architecture.md, "Limits". */
+#define KT_MAILBOX_CAP 65536
+/* Received messages the nng threads may queue for the loop. When it is reached the inbound socket stops reading
+ * until the loop has taken the queue, so a fast peer is slowed down by nng's and TCP's own flow control instead of
+ * growing this queue without bound. */
+#define KT_LINK_INBOX_CAP 8192
+/* Messages waiting for one peer whose connection is full (nng's send buffer, KT_LINK_SOCKBUF, included). Beyond it
+ * kt_link_send refuses with KT_EAGAIN and counts the refusal: the peer has not read for a long time, and the
+ * liveness timeout will soon declare it dead, which resubmits its work elsewhere. */
+#define KT_LINK_BACKLOG_CAP 65536
+/* Messages nng buffers per socket, each way: NONBLOCK sends succeed without waiting for the peer's reader. */
+#define KT_LINK_SOCKBUF 1024
+/* Largest message a peer may send us: a worker's result with its outputs, a log batch. nng drops larger ones
+ * (and the connection) before they reach us. */
+#define KT_LINK_MAX_MSG (64u << 20)
+/* Outbound connections of one node (handles are indexes into a fixed table). Beyond it a join is refused with
+ * "too many peers". */
+#define KT_LINK_MAX_PEERS 256
+/* Actors one node hosts (a fixed table; today a node runs at most five). kt_node_spawn refuses more. */
+#define KT_NODE_MAX_ACTORS 16
+
+/* ---- outside input --------------------------------------------------------------------------------------------- */
+
+/* YAML nesting and nodes after alias expansion, per document: hostile input (billion laughs, deep nesting) stays
+ * bounded and gets a diagnostic. */
+#define KT_YAML_MAX_DEPTH 256
+#define KT_YAML_MAX_NODES 200000
+/* Nesting of a msgpack value decoded to JSON: a deeper one does not decode (the message is refused as malformed),
+ * so a hostile peer cannot exhaust the stack. */
+#define KT_MP_MAX_DEPTH 64
+/* HTTP request bodies: larger ones get 413 (HTTP/1.1) or a reset stream (h2). */
+#define KT_HTTP_MAX_BODY (64u << 20)
+/* Parts of one multipart/form-data body: more is refused ("multipart: more than N parts"), so a body of empty
+ * parts cannot cost unbounded work. */
+#define KT_MULTIPART_MAX_PARTS 10000
+/* Path segments of a request (a longer path matches nothing: 404) and parameters per route pattern. */
+#define KT_WEB_MAX_SEGS 64
+#define KT_WEB_MAX_PARAMS 16
+/* Listening sockets of the HTTP server (one per configured address). */
+#define KT_HTTP_MAX_LISTENERS 8
+/* One line of a script task's output: longer lines are split, so a runaway process cannot grow the worker without
+ * bound. */
+#define KT_LINE_MAX (1 << 20)
+
+/* ---- relationships ----------------------------------------------------------------------------------------- */
+
+/* A dispatched run is a touched run: listing fewer touched runs than dispatches would force touched_all on every
+ * large fan-out. */
+_Static_assert(KT_EXEC_MAX_TOUCHED >= KT_EXEC_MAX_DISPATCH, "touched runs must cover the dispatches of an event");
+/* What the link hands the loop in one wake fits in an empty mailbox. */
+_Static_assert(KT_MAILBOX_CAP >= KT_LINK_INBOX_CAP, "a link inbox must fit in a mailbox");
+/* nng's own buffer is the first part of a peer's backlog. */
+_Static_assert(KT_LINK_BACKLOG_CAP >= KT_LINK_SOCKBUF, "the backlog must be larger than nng's buffer");
+
+#endif
