@@ -18,6 +18,14 @@ static uint64_t kt_env_splitmix(uint64_t *x)
 
 static inline uint64_t kt_env_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
+uint64_t kt_env_seed_of(const char *text)
+{
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+        h = (h ^ *c) * UINT64_C(1099511628211);
+    return kt_env_splitmix(&h);
+}
+
 void kt_env_init(kt_env *e, int64_t now_us, uint64_t seed)
 {
     memset(e, 0, sizeof *e);

@@ -35,6 +35,10 @@ void kt_env_init_real(kt_env *e);
 /* A seed from the system, for a caller that has its own clock reading (the executor uses its event's). */
 uint64_t kt_env_random_seed(void);
 
+/* A seed that is a function of a text (FNV-1a, spread by splitmix64): for renders that must give the same result
+ * every time they are repeated for the same thing (a loop's values, seeded by its task run's id). */
+uint64_t kt_env_seed_of(const char *text);
+
 /* The next 64 random bits. */
 uint64_t kt_env_next(kt_env *e);
 /* n random bytes. */

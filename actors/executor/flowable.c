@@ -288,16 +288,33 @@ void kt_step_pause_timers(kt_pass *p, const json_t *task, const json_t *run)
 
 /* ---- flowable tasks: their children and their state ---------------------------------------------- */
 
+/* The environment a loop's values render in: the loop run's creation date as the clock and its id as the seed.
+ * The step renders a loop's values again on every pass and every event (as Kestra does on every message), so
+ * values drawing now(), uuid() or randomInt() from the event's environment would differ each time: every pass
+ * would see new values, create runs for them, and never settle. Rendered in this environment they are the same
+ * each time for the same loop run, and still a replayable function of the execution. */
+static void kt_loop_env(const json_t *run, kt_env *env, const kt_env *event_env)
+{
+    int64_t created = event_env->now_us;
+    const json_t *first = json_array_get(json_object_get(json_object_get(run, "state"), "histories"), 0);
+    if (first)
+        kt_time_parse(kt_step_str(first, "date"), &created);
+    const char *id = kt_step_str(run, "id");
+    kt_env_init(env, created, kt_env_seed_of(id ? id : ""));
+}
+
 /* ForEach values / Each value: a list, or a string rendering to a JSON array; distinct values as strings. */
 static int kt_loop_values(kt_pass *p, const json_t *task, const json_t *run, json_t **values, char *err, size_t cap)
 {
     const json_t *spec = json_object_get(task, kt_step_type_is(task, "ForEach") ? "values" : "value");
     json_t *ctx = kt_render_context(p->f->flow, p->ex, task, run), *list = NULL;
+    kt_env loop_env;
+    kt_loop_env(run, &loop_env, p->env);
     kt_expr_error e = {0};
     int rc = -1;
     if (json_is_string(spec)) {
         json_t *r = NULL;
-        if (kt_expr_render_json_cached(p->f->templates, spec, ctx, p->env, &r, &e)) {
+        if (kt_expr_render_json_cached(p->f->templates, spec, ctx, &loop_env, &r, &e)) {
             snprintf(err, cap, "%s", e.message);
             goto done;
         }
@@ -309,7 +326,7 @@ static int kt_loop_values(kt_pass *p, const json_t *task, const json_t *run, jso
             goto done;
         }
     } else if (json_is_array(spec)) {
-        if (kt_expr_render_json_cached(p->f->templates, spec, ctx, p->env, &list, &e)) {
+        if (kt_expr_render_json_cached(p->f->templates, spec, ctx, &loop_env, &list, &e)) {
             snprintf(err, cap, "%s", e.message);
             goto done;
         }

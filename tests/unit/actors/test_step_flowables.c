@@ -75,11 +75,44 @@ static void test_child_runs_ignored_by_sequence(void **state)
     json_decref(tasks);
 }
 
+/* A loop whose values draw now() and uuid() settles: the values render the same on every pass and every event
+ * (the loop run's creation date and id seed them), so the loop makes one child per value and ends. Rendered from
+ * each event's environment they differed each time, and the step never settled. */
+static void test_loop_values_random_settle(void **state)
+{
+    (void)state;
+    json_t *tasks = parse("[{\"id\":\"each\",\"type\":\"io.kestra.plugin.core.flow.ForEach\","
+                          "\"values\":[\"{{ uuid() }}\",\"{{ now() }}\",\"b\"],"
+                          "\"tasks\":[{\"id\":\"x\",\"type\":\"io.kestra.plugin.core.log.Log\",\"message\":\"m\"}]}]");
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    assert_int_equal(step(tasks, ex, ev_start(T0), &fx), KT_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fx.ndispatch, 1);
+        char trid[KT_ID_LEN + 1];
+        snprintf(trid, sizeof trid, "%s", fx.dispatch[0].taskrun_id);
+        assert_int_equal(step(tasks, ex, ev_result(trid, 0, "SUCCESS", T0 + (i + 1) * SEC), &fx), KT_OK);
+    }
+    assert_string_equal(kt_state_current(ex), "SUCCESS");
+    assert_int_equal(nruns(ex), 4);
+    const char *v0 = json_string_value(json_object_get(taskrun_at(ex, 1), "value"));
+    assert_non_null(v0);
+    assert_int_equal(strlen(v0), 36); /* a UUID */
+    /* now() is the loop run's creation date, not a later event's */
+    const char *v1 = json_string_value(json_object_get(taskrun_at(ex, 2), "value"));
+    assert_non_null(v1);
+    assert_non_null(strstr(v1, "2023-11-14T22:13:20"));
+    assert_string_equal(json_string_value(json_object_get(taskrun_at(ex, 3), "value")), "b");
+    json_decref(ex);
+    json_decref(tasks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_flowables, reset_ids),
         cmocka_unit_test_setup(test_child_runs_ignored_by_sequence, reset_ids),
+        cmocka_unit_test_setup(test_loop_values_random_settle, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
