@@ -152,6 +152,18 @@ static kt_status kt_node_deliver_local(kt_node *n, kt_actor *a, kt_msg_type type
 /* One drain pass: every actor handles the messages that were waiting when the pass reached it, then
  * every actor flushes. Messages sent during the pass wait for the next pass (next loop turn), which
  * bounds the work per turn and lets I/O callbacks interleave. */
+/* Every actor's end-of-turn hook: after a drain, and after peer hooks, so what a hook changed is committed and
+ * sent the same way as what a message changed (an actor never flushes from inside its own hooks). */
+static void kt_node_flush_all(kt_node *n)
+{
+    for (size_t i = 0; i < n->nactors; i++)
+        if (n->actors[i]->ops->flush) {
+            n->current = n->actors[i];
+            n->actors[i]->ops->flush(n->actors[i]);
+            n->current = NULL;
+        }
+}
+
 static void kt_node_on_drain(uv_idle_t *h)
 {
     kt_node *n = h->data;
@@ -180,12 +192,7 @@ static void kt_node_on_drain(uv_idle_t *h)
         batch.len = 0;
         a->spare = batch;
     }
-    for (size_t i = 0; i < n->nactors; i++)
-        if (n->actors[i]->ops->flush) {
-            n->current = n->actors[i];
-            n->actors[i]->ops->flush(n->actors[i]);
-            n->current = NULL;
-        }
+    kt_node_flush_all(n);
     int pending = 0;
     for (size_t i = 0; i < n->nactors; i++)
         pending |= n->actors[i]->box.len > 0;
@@ -293,6 +300,7 @@ static void kt_node_on_hello(kt_node *n, kt_msg_type type, const kt_msg_hello *h
             n->actors[i]->ops->peer_up(n->actors[i], &info);
             n->current = NULL;
         }
+    kt_node_flush_all(n);
 }
 
 static void kt_node_peer_dead(kt_node *n, size_t idx)
@@ -310,6 +318,7 @@ static void kt_node_peer_dead(kt_node *n, size_t idx)
             n->actors[i]->ops->peer_down(n->actors[i], dead.node_id);
             n->current = NULL;
         }
+    kt_node_flush_all(n);
     free(dead.node_id);
     free(dead.actors);
     free(dead.url);

@@ -33,7 +33,8 @@ typedef struct kt_actor_ops {
     void (*receive)(kt_actor *a, const kt_msg *m);
     /* End of a drain pass (optional): commit batched work, then send its effects. */
     void (*flush)(kt_actor *a);
-    /* Peer membership (optional): a node joined, or was declared dead after the liveness timeout. */
+    /* Peer membership (optional): a node joined, or was declared dead after the liveness timeout. Every actor's
+     * flush runs after these hooks, as after a drain. */
     void (*peer_up)(kt_actor *a, const kt_peer_info *peer);
     void (*peer_down)(kt_actor *a, const char *node_id);
     /* Shutdown (optional): release handles; called once, on the loop thread, before the loop closes. */

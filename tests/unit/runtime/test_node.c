@@ -6,8 +6,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <nng/nng.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/limits.h"
 #include "runtime/node.h"
@@ -161,7 +165,25 @@ static void remote_roundtrip(const char *url)
 }
 
 static void test_remote_inproc(void **s) { remote_roundtrip("inproc://kite-test-node"); }
-static void test_remote_tcp(void **s) { remote_roundtrip("tcp://127.0.0.1:47931"); }
+/* A loopback port the kernel says is free (a fixed one would clash with another test run on the machine). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_remote_tcp(void **s)
+{
+    char url[64];
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", free_port());
+    remote_roundtrip(url);
+}
 
 static void test_timers(void **s)
 {
