@@ -534,10 +534,169 @@ static void kt_start(kt_pass *p)
     }
 }
 
+/* ---- events: one handler each, in a table indexed by kind -------------------------------------------- */
+
+/* What applying an event leaves to do: run Kestra's passes until the execution settles, or nothing (the event
+ * decided everything itself, or did not apply: fx->stale). */
+typedef enum kt_after_event { KT_SETTLE, KT_DONE } kt_after_event;
+
+typedef struct kt_event_handler {
+    kt_status (*apply)(kt_pass *p, const kt_exec_event *ev, kt_after_event *after);
+} kt_event_handler;
+
+static kt_status kt_ev_start(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)ev, (void)after;
+    kt_start(p);
+    return KT_OK;
+}
+
+static kt_status kt_ev_admit(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    const char *cur = kt_state_current(p->ex);
+    if (kt_step_streq(cur, KT_S(QUEUED))) { /* taken in again while waiting: its turn comes with UNQUEUE */
+        p->fx->stale = 1;
+        return KT_OK;
+    }
+    if (kt_step_streq(cur, KT_S(CREATED)) && kt_step_admit(p, ev)) {
+        *after = KT_DONE; /* QUEUED, CANCELLED or FAILED by the flow's concurrency limit */
+        return KT_OK;
+    }
+    kt_start(p);
+    return KT_OK;
+}
+
+static kt_status kt_ev_unqueue(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)ev;
+    if (kt_step_unqueue(p))
+        *after = KT_DONE;
+    return KT_OK;
+}
+
+static kt_status kt_ev_child_created(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)after;
+    return kt_step_child_created(p, ev);
+}
+
+static kt_status kt_ev_subflow(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)after;
+    return kt_step_subflow_ended(p, ev);
+}
+
+static kt_status kt_ev_resume(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)after;
+    return kt_resume(p, ev);
+}
+
+static kt_status kt_ev_result(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)after;
+    return kt_apply_result(p, ev);
+}
+
+static kt_status kt_ev_lost(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)after;
+    size_t index;
+    json_t *tr = kt_taskrun_find_at(p->ex, ev->taskrun_id, &index);
+    if (!tr)
+        return KT_ENOTFOUND;
+    if (!kt_state_is_running(kt_state_current(tr)) || !kt_taskrun_attempts(tr)) {
+        p->fx->stale = 1; /* ended, or not on a worker (CREATED, RETRYING, PAUSED...) */
+        return KT_OK;
+    }
+    /* The interrupted attempt ends FAILED; the task runs again as a new attempt (Kestra resubmits the WorkerTask of
+     * a dead worker). */
+    size_t n = kt_taskrun_attempts(tr);
+    kt_state_set(json_object_get(json_array_get(json_object_get(tr, "attempts"), n - 1), "state"), KT_S(FAILED),
+                 ev->now_us);
+    kt_dispatch(p, tr);
+    return KT_OK;
+}
+
+static kt_status kt_ev_retry(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)after;
+    size_t index;
+    json_t *tr = kt_taskrun_find_at(p->ex, ev->taskrun_id, &index);
+    if (!tr)
+        return KT_ENOTFOUND;
+    if (!kt_step_streq(kt_state_current(tr), KT_S(RETRYING))) {
+        p->fx->stale = 1;
+        return KT_OK;
+    }
+    /* ExecutionService.retryTask: back to CREATED (attempts kept), the execution RUNNING again */
+    kt_step_set_state(p, tr, KT_S(CREATED));
+    kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), ev->now_us);
+    p->fx->changed = 1;
+    return KT_OK;
+}
+
+/* KESTRA-execution.md §2.13: KILLING, then every run not terminated KILLED, the execution KILLED. Kestra lets the
+ * workers report their KILLED attempts later; Kite marks them now and tells the workers to stop. */
+static kt_status kt_ev_kill(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    kt_state_set(json_object_get(p->ex, "state"), KT_S(KILLING), ev->now_us);
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(p->ex, "taskRunList"), i, tr) {
+        if (kt_state_is_terminated(kt_state_current(tr)))
+            continue;
+        size_t na = kt_taskrun_attempts(tr);
+        if (na) {
+            json_t *att = json_array_get(json_object_get(tr, "attempts"), na - 1);
+            if (!kt_state_is_terminated(kt_state_current(att)))
+                kt_state_set(json_object_get(att, "state"), KT_S(KILLED), ev->now_us);
+        }
+        kt_step_set_state(p, tr, KT_S(KILLED));
+    }
+    kt_state_set(json_object_get(p->ex, "state"), KT_S(KILLED), ev->now_us);
+    p->fx->changed = p->fx->ended = p->fx->killed = 1;
+    *after = KT_DONE;
+    return KT_OK;
+}
+
+static const kt_event_handler kt_event_handlers[] = {
+    [KT_EV_START] = {kt_ev_start},
+    [KT_EV_RESULT] = {kt_ev_result},
+    [KT_EV_LOST] = {kt_ev_lost},
+    [KT_EV_RETRY] = {kt_ev_retry},
+    [KT_EV_KILL] = {kt_ev_kill},
+    [KT_EV_RESUME] = {kt_ev_resume},
+    [KT_EV_SUBFLOW] = {kt_ev_subflow},
+    [KT_EV_ADMIT] = {kt_ev_admit},
+    [KT_EV_UNQUEUE] = {kt_ev_unqueue},
+    [KT_EV_CHILD_CREATED] = {kt_ev_child_created},
+};
+
+/* Kestra's `process` passes until nothing changes. A paused execution is not processed (2.2): its running branches
+ * were recorded by the event; a queued one waits for its turn. */
+static void kt_settle(kt_pass *p)
+{
+    for (size_t i = 0;; i++) {
+        const char *cur = kt_state_current(p->ex);
+        if (kt_step_streq(cur, KT_S(PAUSED)) || kt_step_streq(cur, KT_S(QUEUED)))
+            return;
+        /* base/limits.h: every legitimate event settles well inside this budget, so exhausting it is a loop */
+        KT_ASSERTF(i < KT_EXEC_PASS_LIMIT + KT_EXEC_PASSES_PER_RUN * json_array_size(kt_step_runs(p)),
+                   "execution %s still changes after %zu passes", kt_step_str(p->ex, "id"), i);
+        p->changed = 0;
+        if (kt_process(p) || !p->changed)
+            return;
+    }
+}
+
 kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_env *env,
                        kt_exec_effects *fx)
 {
     memset(fx, 0, sizeof *fx);
+    KT_ASSERTF((size_t)ev->kind < sizeof kt_event_handlers / sizeof *kt_event_handlers &&
+                   kt_event_handlers[ev->kind].apply,
+               "unknown event kind %d", (int)ev->kind);
     const char *cur = kt_state_current(execution);
     if (kt_state_of(cur) == KT_STATE_NONE)
         return KT_EINVAL; /* task runs' states are checked where documents come in (kt_execution_check) */
@@ -552,115 +711,10 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
         rc = KT_ENOMEM;
         goto done;
     }
-    switch (ev->kind) {
-    case KT_EV_ADMIT:
-        if (kt_step_streq(cur, KT_S(QUEUED))) { /* taken in again while waiting: its turn comes with UNQUEUE */
-            fx->stale = 1;
-            goto done;
-        }
-        if (kt_step_streq(cur, KT_S(CREATED)) && kt_step_admit(&p, ev))
-            goto done;
-        kt_start(&p);
-        break;
-    case KT_EV_START: kt_start(&p); break;
-    case KT_EV_UNQUEUE:
-        if (kt_step_unqueue(&p))
-            goto done;
-        break;
-    case KT_EV_CHILD_CREATED:
-        rc = kt_step_child_created(&p, ev);
-        if (rc || fx->stale)
-            goto done;
-        break;
-    case KT_EV_SUBFLOW: {
-        rc = kt_step_subflow_ended(&p, ev);
-        if (rc || fx->stale)
-            goto done;
-        break;
-    }
-    case KT_EV_RESUME: {
-        rc = kt_resume(&p, ev);
-        if (rc || fx->stale)
-            goto done;
-        break;
-    }
-    case KT_EV_RESULT: {
-        rc = kt_apply_result(&p, ev);
-        if (rc || fx->stale)
-            goto done;
-        break;
-    }
-    case KT_EV_LOST: {
-        size_t index;
-        json_t *tr = kt_taskrun_find_at(execution, ev->taskrun_id, &index);
-        if (!tr) {
-            rc = KT_ENOTFOUND;
-            goto done;
-        }
-        if (!kt_state_is_running(kt_state_current(tr)) || !kt_taskrun_attempts(tr)) {
-            fx->stale = 1; /* ended, or not on a worker (CREATED, RETRYING, PAUSED...) */
-            goto done;
-        }
-        /* The interrupted attempt ends FAILED; the task runs again as a new attempt (Kestra resubmits the
-         * WorkerTask of a dead worker). */
-        size_t n = kt_taskrun_attempts(tr);
-        if (n)
-            kt_state_set(json_object_get(json_array_get(json_object_get(tr, "attempts"), n - 1), "state"), KT_S(FAILED),
-                         ev->now_us);
-        kt_dispatch(&p, tr);
-        break;
-    }
-    case KT_EV_RETRY: {
-        size_t index;
-        json_t *tr = kt_taskrun_find_at(execution, ev->taskrun_id, &index);
-        if (!tr) {
-            rc = KT_ENOTFOUND;
-            goto done;
-        }
-        if (!kt_step_streq(kt_state_current(tr), KT_S(RETRYING))) {
-            fx->stale = 1;
-            goto done;
-        }
-        /* ExecutionService.retryTask: back to CREATED (attempts kept), the execution RUNNING again */
-        kt_step_set_state(&p, tr, KT_S(CREATED));
-        kt_state_set(json_object_get(execution, "state"), KT_S(RUNNING), ev->now_us);
-        fx->changed = 1;
-        break;
-    }
-    case KT_EV_KILL: {
-        /* KESTRA-execution.md §2.13: KILLING, then every run not terminated KILLED, the execution KILLED. Kestra lets
-         * the workers report their KILLED attempts later; Kite marks them now and tells the workers to stop. */
-        kt_state_set(json_object_get(execution, "state"), KT_S(KILLING), ev->now_us);
-        size_t i;
-        json_t *tr;
-        json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
-            if (kt_state_is_terminated(kt_state_current(tr)))
-                continue;
-            size_t na = kt_taskrun_attempts(tr);
-            if (na) {
-                json_t *att = json_array_get(json_object_get(tr, "attempts"), na - 1);
-                if (!kt_state_is_terminated(kt_state_current(att)))
-                    kt_state_set(json_object_get(att, "state"), KT_S(KILLED), ev->now_us);
-            }
-            kt_step_set_state(&p, tr, KT_S(KILLED));
-        }
-        kt_state_set(json_object_get(execution, "state"), KT_S(KILLED), ev->now_us);
-        fx->changed = fx->ended = fx->killed = 1;
-        goto done;
-    }
-    default: KT_ASSERTF(0, "unknown event kind %d", (int)ev->kind);
-    }
-    for (size_t i = 0;; i++) {
-        if (kt_step_streq(kt_state_current(execution), KT_S(PAUSED)) ||
-            kt_step_streq(kt_state_current(execution), KT_S(QUEUED)))
-            break; /* not processed (2.2): a paused one's running branches were recorded above; a queued one waits */
-        /* base/limits.h: every legitimate event settles well inside this budget, so exhausting it is a loop */
-        KT_ASSERTF(i < KT_EXEC_PASS_LIMIT + KT_EXEC_PASSES_PER_RUN * json_array_size(kt_step_runs(&p)),
-                   "execution %s still changes after %zu passes", kt_step_str(execution, "id"), i);
-        p.changed = 0;
-        if (kt_process(&p) || !p.changed)
-            break;
-    }
+    kt_after_event after = KT_SETTLE;
+    rc = kt_event_handlers[ev->kind].apply(&p, ev, &after);
+    if (!rc && !fx->stale && after == KT_SETTLE)
+        kt_settle(&p);
 done:
     kt_step_index_free(&p);
     return rc;
