@@ -1,5 +1,10 @@
 #include "harness.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -74,6 +79,32 @@ kt_it_proc kt_it_spawn(const char *dir, const char *name, const char *const *arg
     return p;
 }
 
+kt_it_proc kt_it_spawn_server(const char *dir, const char *name, int port, const char *const *extra)
+{
+    char p[16], data[300];
+    snprintf(p, sizeof p, "%d", port);
+    snprintf(data, sizeof data, "%s/data", dir);
+    const char *args[32] = {"server", "local", "--host", "127.0.0.1", "--port", p, "--data", data};
+    size_t n = 8;
+    for (; extra && extra[n - 8]; n++) {
+        if (n + 1 >= sizeof args / sizeof *args)
+            fail_msg("too many server arguments");
+        args[n] = extra[n - 8];
+    }
+    args[n] = NULL;
+    return kt_it_spawn(dir, name, args);
+}
+
+kt_it_proc kt_it_start_server(const char *dir, const char *name, int port, const char *const *extra)
+{
+    kt_it_proc p = kt_it_spawn_server(dir, name, port, extra);
+    if (kt_it_wait_healthy(port)) {
+        kt_it_dump_log(&p);
+        fail_msg("%s (port %d) did not become healthy", name, port);
+    }
+    return p;
+}
+
 int kt_it_wait_healthy(int port)
 {
     for (int i = 0; i < 200; i++) {
@@ -96,6 +127,16 @@ int kt_it_stop(kt_it_proc *p, int sig)
     waitpid(p->pid, &status, 0);
     p->pid = 0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void kt_it_stop_clean(kt_it_proc *p)
+{
+    if (!p->pid)
+        return;
+    int rc = kt_it_stop(p, SIGTERM);
+    if (rc != 0)
+        kt_it_dump_log(p); /* the pid is cleared, the log path stays */
+    assert_int_equal(rc, 0); /* orderly shutdown: uv_loop_close() == 0 */
 }
 
 void kt_it_dump_log(const kt_it_proc *p)
@@ -201,6 +242,53 @@ long kt_it_post_form(int port, const char *path, const char *const *fields, json
     return st;
 }
 
+void kt_it_create_flow(int port, const char *yaml, json_t **res_out)
+{
+    json_t *res = NULL;
+    long st = kt_it_http_json("POST", port, "/api/v1/flows", "application/x-yaml", yaml, &res);
+    if (st != 200) {
+        char *d = res ? json_dumps(res, 0) : NULL;
+        fail_msg("flow create: %ld %s", st, d ? d : "");
+    }
+    if (res_out)
+        *res_out = res;
+    else
+        json_decref(res);
+}
+
+json_t *kt_it_get_execution(int port, const char *id)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/%s", id);
+    json_t *ex = NULL;
+    if (kt_it_http_json("GET", port, path, NULL, NULL, &ex) != 200) {
+        json_decref(ex);
+        return NULL;
+    }
+    return ex;
+}
+
+const char *kt_it_state(const json_t *holder)
+{
+    return json_string_value(json_object_get(json_object_get(holder, "state"), "current"));
+}
+
+json_t *kt_it_wait_state(const kt_it_proc *server, int port, const char *id, const char *want, int timeout_ms)
+{
+    json_t *ex = NULL;
+    for (int waited = 0; waited <= timeout_ms; waited += 25) {
+        json_decref(ex);
+        ex = kt_it_get_execution(port, id);
+        if (kt_it_state(ex) && !strcmp(kt_it_state(ex), want))
+            return ex;
+        kt_it_sleep_ms(25);
+    }
+    if (server)
+        kt_it_dump_log(server);
+    fail_msg("execution %s: state %s, expected %s", id, kt_it_state(ex) ? kt_it_state(ex) : "(none)", want);
+    return NULL;
+}
+
 static int kt_it_terminal(const char *s)
 {
     static const char *const t[] = {"FAILED", "WARNING", "SUCCESS", "KILLED", "CANCELLED", "RETRIED", "SKIPPED"};
@@ -212,12 +300,9 @@ static int kt_it_terminal(const char *s)
 
 json_t *kt_it_wait_execution(int port, const char *id, int timeout_ms)
 {
-    char path[256];
-    snprintf(path, sizeof path, "/api/v1/executions/%s", id);
     for (int waited = 0; waited <= timeout_ms; waited += 50) {
-        json_t *ex = NULL;
-        if (kt_it_http_json("GET", port, path, NULL, NULL, &ex) == 200 &&
-            kt_it_terminal(json_string_value(json_object_get(json_object_get(ex, "state"), "current"))))
+        json_t *ex = kt_it_get_execution(port, id);
+        if (kt_it_terminal(kt_it_state(ex)))
             return ex;
         json_decref(ex);
         kt_it_sleep_ms(50);
@@ -238,16 +323,10 @@ json_t *kt_it_taskrun(json_t *execution, const char *task_id)
 
 int kt_it_wait_task_running(int port, const char *id, const char *task_id, int timeout_ms)
 {
-    char path[256];
-    snprintf(path, sizeof path, "/api/v1/executions/%s", id);
     for (int waited = 0; waited <= timeout_ms; waited += 50) {
-        json_t *ex = NULL;
-        int ok = 0;
-        if (kt_it_http_json("GET", port, path, NULL, NULL, &ex) == 200) {
-            json_t *tr = kt_it_taskrun(ex, task_id);
-            const char *st = json_string_value(json_object_get(json_object_get(tr, "state"), "current"));
-            ok = st && !strcmp(st, "RUNNING");
-        }
+        json_t *ex = kt_it_get_execution(port, id);
+        const char *st = kt_it_state(kt_it_taskrun(ex, task_id));
+        int ok = st && !strcmp(st, "RUNNING");
         json_decref(ex);
         if (ok)
             return 0;

@@ -17,16 +17,35 @@ void kt_it_rmdir(const char *dir);
 int kt_it_free_port(void);
 /* Starts KITE_BIN with the NULL-terminated args; stderr goes to DIR/<name>.log. */
 kt_it_proc kt_it_spawn(const char *dir, const char *name, const char *const *args);
+/* Starts `kite server local --host 127.0.0.1 --port PORT --data DIR/data` followed by the NULL-terminated extra args
+ * (extra may be NULL), logging to DIR/<name>.log; does not wait for it (a test that expects it to refuse to start
+ * waits for its exit instead). */
+kt_it_proc kt_it_spawn_server(const char *dir, const char *name, int port, const char *const *extra);
+/* The same, then waits until it is healthy: if it never is, dumps its log and fails the test (cmocka). */
+kt_it_proc kt_it_start_server(const char *dir, const char *name, int port, const char *const *extra);
 /* Waits until GET /health answers 200 (max 10 s); 0 on success. */
 int kt_it_wait_healthy(int port);
 /* Sends sig and waits for exit; returns the exit status (or 128+signal). */
 int kt_it_stop(kt_it_proc *p, int sig);
+/* An orderly stop: SIGTERM, and the test fails unless the exit status is 0 (the log is dumped first). Does nothing
+ * when p->pid is 0 (never started, or already stopped). */
+void kt_it_stop_clean(kt_it_proc *p);
+/* POST /api/v1/flows with the YAML; the test fails with the status and the response body unless it is 200. The
+ * response goes to *res_out when res_out is not NULL (the caller decrefs it). */
+void kt_it_create_flow(int port, const char *yaml, json_t **res_out);
 /* HTTP request; returns the status (0 on transport failure). *body_out is malloc'ed (may be NULL). */
 long kt_it_http(const char *method, int port, const char *path, const char *ctype, const char *body, char **body_out);
 /* Same, parsing the response as JSON (NULL if not JSON). */
 long kt_it_http_json(const char *method, int port, const char *path, const char *ctype, const char *body, json_t **out);
 /* multipart/form-data POST of name=value pairs (NULL-terminated list of alternating names and values). */
 long kt_it_post_form(int port, const char *path, const char *const *fields, json_t **out);
+/* GET /api/v1/executions/ID: the execution, or NULL unless the answer is 200. */
+json_t *kt_it_get_execution(int port, const char *id);
+/* state.current of an execution or a task run (borrowed; NULL when there is none). */
+const char *kt_it_state(const json_t *holder);
+/* Polls the execution until its state is want (max timeout_ms) and returns it; otherwise dumps server's log (when
+ * server is not NULL) and fails the test, naming the last state seen. */
+json_t *kt_it_wait_state(const kt_it_proc *server, int port, const char *id, const char *want, int timeout_ms);
 /* Polls GET /api/v1/executions/ID until its state is terminal (max timeout_ms); returns it (or NULL). */
 json_t *kt_it_wait_execution(int port, const char *id, int timeout_ms);
 /* Polls until the execution's task run for task_id is RUNNING; 0 on success. */

@@ -24,7 +24,6 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <sys/stat.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,15 +127,7 @@ static int setup(void **state)
         snprintf(f->flows_dir, sizeof f->flows_dir, "%s/../shared/kestra-acceptance/flows", KITE_SOURCE_DIR);
     kt_it_tmpdir(f->dir, sizeof f->dir);
     f->port = kt_it_free_port();
-    char port[16], data[300];
-    snprintf(port, sizeof port, "%d", f->port);
-    snprintf(data, sizeof data, "%s/data", f->dir);
-    const char *args[] = {"server", "local", "--host", "127.0.0.1", "--port", port, "--data", data, NULL};
-    f->server = kt_it_spawn(f->dir, "server", args);
-    if (kt_it_wait_healthy(f->port)) {
-        kt_it_dump_log(&f->server);
-        fail_msg("server did not become healthy");
-    }
+    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
     *state = f;
     return 0;
 }
@@ -144,12 +135,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    if (f->server.pid) {
-        int rc = kt_it_stop(&f->server, SIGTERM);
-        if (rc != 0)
-            kt_it_dump_log(&f->server);
-        assert_int_equal(rc, 0); /* orderly shutdown */
-    }
+    kt_it_stop_clean(&f->server);
     kt_it_rmdir(f->dir);
     free(f);
     return 0;

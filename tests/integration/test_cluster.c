@@ -31,17 +31,9 @@ static int setup(void **state)
     c->port = kt_it_free_port();
     c->nng_port = kt_it_free_port();
     snprintf(c->join, sizeof c->join, "tcp://127.0.0.1:%d", c->nng_port);
-    char port[16], data[300];
-    snprintf(port, sizeof port, "%d", c->port);
-    snprintf(data, sizeof data, "%s/data", c->dir);
-    const char *args[] = {"server", "local", "--host", "127.0.0.1", "--port", port, "--data", data, "--listen", c->join,
-                          "--actors", "executor,webserver", "--heartbeat", HEARTBEAT, "--liveness-timeout", LIVENESS,
-                          NULL};
-    c->server = kt_it_spawn(c->dir, "server", args);
-    if (kt_it_wait_healthy(c->port)) {
-        kt_it_dump_log(&c->server);
-        fail_msg("server did not start");
-    }
+    const char *extra[] = {"--listen", c->join, "--actors", "executor,webserver", "--heartbeat", HEARTBEAT,
+                           "--liveness-timeout", LIVENESS, NULL};
+    c->server = kt_it_start_server(c->dir, "server", c->port, extra);
     *state = c;
     return 0;
 }
@@ -49,10 +41,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     cluster *c = *state;
-    int rc = kt_it_stop(&c->server, SIGTERM);
-    if (rc)
-        kt_it_dump_log(&c->server);
-    assert_int_equal(rc, 0);
+    kt_it_stop_clean(&c->server);
     kt_it_rmdir(c->dir);
     free(c);
     return 0;
@@ -63,14 +52,6 @@ static kt_it_proc start_worker(cluster *c, const char *name)
     const char *args[] = {"worker", "--join", c->join, "--node-id", name, "--slots", "4", "--heartbeat", HEARTBEAT,
                           "--liveness-timeout", LIVENESS, NULL};
     return kt_it_spawn(c->dir, name, args);
-}
-
-static void post_flow(cluster *c, const char *yaml)
-{
-    json_t *res = NULL;
-    long st = kt_it_http_json("POST", c->port, "/api/v1/flows", "application/x-yaml", yaml, &res);
-    json_decref(res);
-    assert_int_equal(st, 200);
 }
 
 static void run(cluster *c, const char *flow, char *exid, size_t cap)
@@ -87,10 +68,10 @@ static void run(cluster *c, const char *flow, char *exid, size_t cap)
 static void test_tasks_run_in_the_worker_process(void **state)
 {
     cluster *c = *state;
-    post_flow(c, "id: remote\nnamespace: company.team\ntasks:\n"
-                 "  - id: hello\n    type: io.kestra.plugin.core.log.Log\n    message: from afar\n"
-                 "  - id: where\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
-                 "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n");
+    kt_it_create_flow(c->port, "id: remote\nnamespace: company.team\ntasks:\n"
+                               "  - id: hello\n    type: io.kestra.plugin.core.log.Log\n    message: from afar\n"
+                               "  - id: where\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+                               "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n", NULL);
     kt_it_proc w = start_worker(c, "worker-a");
     char exid[64];
     run(c, "remote", exid, sizeof exid); /* accepted even before the worker joined: the job waits for a slot */
@@ -112,15 +93,16 @@ static void test_tasks_run_in_the_worker_process(void **state)
     assert_int_equal(kt_it_http_json("GET", c->port, path, NULL, NULL, &logs), 200);
     assert_string_equal(json_string_value(json_object_get(json_array_get(logs, 0), "message")), "from afar");
     json_decref(logs);
-    assert_int_equal(kt_it_stop(&w, SIGTERM), 0);
+    kt_it_stop_clean(&w);
 }
 
 static void test_dead_worker_task_is_resubmitted(void **state)
 {
     cluster *c = *state;
-    post_flow(c, "id: long\nnamespace: company.team\ntasks:\n"
-                 "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n      - sleep 2\n"
-                 "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n");
+    kt_it_create_flow(c->port, "id: long\nnamespace: company.team\ntasks:\n"
+                               "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+                               "      - sleep 2\n"
+                               "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n", NULL);
     kt_it_proc a = start_worker(c, "worker-a");
     char exid[64];
     run(c, "long", exid, sizeof exid);
@@ -145,7 +127,7 @@ static void test_dead_worker_task_is_resubmitted(void **state)
                                                            "parent"));
     assert_int_equal(parent, b.pid);
     json_decref(ex);
-    assert_int_equal(kt_it_stop(&b, SIGTERM), 0);
+    kt_it_stop_clean(&b);
 }
 
 int main(void)

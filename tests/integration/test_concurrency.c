@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,15 +24,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     kt_it_tmpdir(f->dir, sizeof f->dir);
     f->port = kt_it_free_port();
-    char port[16], data[300];
-    snprintf(port, sizeof port, "%d", f->port);
-    snprintf(data, sizeof data, "%s/data", f->dir);
-    const char *args[] = {"server", "local", "--host", "127.0.0.1", "--port", port, "--data", data, NULL};
-    f->server = kt_it_spawn(f->dir, "server", args);
-    if (kt_it_wait_healthy(f->port)) {
-        kt_it_dump_log(&f->server);
-        fail_msg("server did not become healthy");
-    }
+    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
     *state = f;
     return 0;
 }
@@ -41,58 +32,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    int rc = kt_it_stop(&f->server, SIGTERM);
-    if (rc != 0)
-        kt_it_dump_log(&f->server);
-    assert_int_equal(rc, 0);
+    kt_it_stop_clean(&f->server);
     kt_it_rmdir(f->dir);
     free(f);
     return 0;
-}
-
-static void create_flow(fixture *f, const char *yaml)
-{
-    json_t *res = NULL;
-    long st = kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", yaml, &res);
-    if (st != 200) {
-        char *d = json_dumps(res, 0);
-        fail_msg("flow create: %ld %s", st, d ? d : "");
-    }
-    json_decref(res);
-}
-
-/* GET /api/v1/executions/{id} (NULL unless 200). */
-static json_t *get_execution(fixture *f, const char *id)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/api/v1/executions/%s", id);
-    json_t *ex = NULL;
-    if (kt_it_http_json("GET", f->port, path, NULL, NULL, &ex) != 200) {
-        json_decref(ex);
-        return NULL;
-    }
-    return ex;
-}
-
-static const char *state_of(const json_t *holder)
-{
-    return json_string_value(json_object_get(json_object_get(holder, "state"), "current"));
-}
-
-/* Polls the execution until its state is `want` (max 10 s); returns it, or fails the test with the last state. */
-static json_t *wait_state(fixture *f, const char *id, const char *want)
-{
-    json_t *ex = NULL;
-    for (int i = 0; i < 400; i++) {
-        json_decref(ex);
-        ex = get_execution(f, id);
-        if (ex && state_of(ex) && !strcmp(state_of(ex), want))
-            return ex;
-        kt_it_sleep_ms(25);
-    }
-    kt_it_dump_log(&f->server);
-    fail_msg("execution %s: state %s, expected %s", id, ex ? state_of(ex) : "(none)", want);
-    return NULL;
 }
 
 /* The states of an execution's history, comma separated. */
@@ -114,7 +57,8 @@ static const char *FLOW_LIMITED = "id: limited\nnamespace: company.team\n"
                                   "    runIf: \"{{ inputs.hold }}\"\n"
                                   "  - id: done\n    type: io.kestra.plugin.core.debug.Return\n"
                                   "    format: \"done {{ inputs.hold }}\"\n"
-                                  "outputs:\n  - id: result\n    type: STRING\n    value: \"{{ outputs.done.value }}\"\n";
+                                  "outputs:\n  - id: result\n    type: STRING\n"
+                                  "    value: \"{{ outputs.done.value }}\"\n";
 
 static const char *FLOW_PARENT = "id: parent\nnamespace: company.team\ntasks:\n"
                                  "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
@@ -125,8 +69,8 @@ static const char *FLOW_PARENT = "id: parent\nnamespace: company.team\ntasks:\n"
 static void test_subflow_child_queued(void **state)
 {
     fixture *f = *state;
-    create_flow(f, FLOW_LIMITED);
-    create_flow(f, FLOW_PARENT);
+    kt_it_create_flow(f->port, FLOW_LIMITED, NULL);
+    kt_it_create_flow(f->port, FLOW_PARENT, NULL);
     const char *hold[] = {"hold", "true", NULL}, *none[] = {NULL};
     json_t *res = NULL;
 
@@ -135,7 +79,7 @@ static void test_subflow_child_queued(void **state)
     char holder[64];
     snprintf(holder, sizeof holder, "%s", json_string_value(json_object_get(res, "id")));
     json_decref(res);
-    json_decref(wait_state(f, holder, "PAUSED"));
+    json_decref(kt_it_wait_state(&f->server, f->port, holder, "PAUSED", 10000));
 
     /* the parent's Subflow creates a child of the limited flow: the child waits in QUEUED */
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/parent", none, &res), 200);
@@ -143,7 +87,7 @@ static void test_subflow_child_queued(void **state)
     snprintf(parent, sizeof parent, "%s", json_string_value(json_object_get(res, "id")));
     json_decref(res);
     for (int i = 0; i < 400 && !child[0]; i++) {
-        json_t *ex = get_execution(f, parent);
+        json_t *ex = kt_it_get_execution(f->port, parent);
         const char *cid = json_string_value(json_object_get(json_object_get(kt_it_taskrun(ex, "call"), "outputs"),
                                                             "executionId"));
         if (cid)
@@ -153,7 +97,7 @@ static void test_subflow_child_queued(void **state)
             kt_it_sleep_ms(25);
     }
     assert_true(child[0] != 0);
-    json_t *ex = wait_state(f, child, "QUEUED");
+    json_t *ex = kt_it_wait_state(&f->server, f->port, child, "QUEUED", 10000);
     char h[256];
     history(ex, h, sizeof h);
     assert_string_equal(h, "CREATED,QUEUED");
@@ -176,15 +120,15 @@ static void test_subflow_child_queued(void **state)
 
     /* while the holder keeps its slot, the child stays QUEUED and the parent's Subflow run waits for it */
     kt_it_sleep_ms(300);
-    ex = get_execution(f, child);
-    assert_string_equal(state_of(ex), "QUEUED");
+    ex = kt_it_get_execution(f->port, child);
+    assert_string_equal(kt_it_state(ex), "QUEUED");
     json_decref(ex);
-    ex = get_execution(f, parent);
-    assert_string_equal(state_of(ex), "RUNNING");
-    assert_string_equal(state_of(kt_it_taskrun(ex, "call")), "RUNNING");
+    ex = kt_it_get_execution(f->port, parent);
+    assert_string_equal(kt_it_state(ex), "RUNNING");
+    assert_string_equal(kt_it_state(kt_it_taskrun(ex, "call")), "RUNNING");
     json_decref(ex);
-    ex = get_execution(f, holder);
-    assert_string_equal(state_of(ex), "PAUSED");
+    ex = kt_it_get_execution(f->port, holder);
+    assert_string_equal(kt_it_state(ex), "PAUSED");
     json_decref(ex);
 
     /* the holder ends: its slot goes to the child, which runs; the parent then goes on with the child's outputs */
@@ -193,18 +137,18 @@ static void test_subflow_child_queued(void **state)
     json_decref(res);
     ex = kt_it_wait_execution(f->port, holder, 10000);
     assert_non_null(ex);
-    assert_string_equal(state_of(ex), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     json_decref(ex);
     ex = kt_it_wait_execution(f->port, child, 10000);
     assert_non_null(ex);
-    assert_string_equal(state_of(ex), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     history(ex, h, sizeof h);
     assert_string_equal(h, "CREATED,QUEUED,RUNNING,SUCCESS");
-    assert_string_equal(state_of(kt_it_taskrun(ex, "gate")), "SKIPPED");
+    assert_string_equal(kt_it_state(kt_it_taskrun(ex, "gate")), "SKIPPED");
     json_decref(ex);
     ex = kt_it_wait_execution(f->port, parent, 10000);
     assert_non_null(ex);
-    assert_string_equal(state_of(ex), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     assert_string_equal(json_string_value(json_object_get(json_object_get(kt_it_taskrun(ex, "use"), "outputs"), "value")),
                         "child said done false");
     json_decref(ex);
@@ -214,33 +158,35 @@ static void test_subflow_child_queued(void **state)
 static void test_subflow_child_cancelled(void **state)
 {
     fixture *f = *state;
-    create_flow(f, "id: single\nnamespace: company.team\nconcurrency:\n  limit: 1\n  behavior: CANCEL\n"
-                   "inputs:\n  - id: hold\n    type: BOOLEAN\n    defaults: false\n"
-                   "tasks:\n  - id: gate\n    type: io.kestra.plugin.core.flow.Pause\n    runIf: \"{{ inputs.hold }}\"\n");
-    create_flow(f, "id: caller\nnamespace: company.team\ntasks:\n"
-                   "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
-                   "    namespace: company.team\n    flowId: single\n");
+    kt_it_create_flow(f->port, "id: single\nnamespace: company.team\nconcurrency:\n  limit: 1\n  behavior: CANCEL\n"
+                               "inputs:\n  - id: hold\n    type: BOOLEAN\n    defaults: false\n"
+                               "tasks:\n  - id: gate\n    type: io.kestra.plugin.core.flow.Pause\n"
+                               "    runIf: \"{{ inputs.hold }}\"\n",
+                      NULL);
+    kt_it_create_flow(f->port, "id: caller\nnamespace: company.team\ntasks:\n"
+                               "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
+                               "    namespace: company.team\n    flowId: single\n", NULL);
     const char *hold[] = {"hold", "true", NULL}, *none[] = {NULL};
     json_t *res = NULL;
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/single", hold, &res), 200);
     char holder[64];
     snprintf(holder, sizeof holder, "%s", json_string_value(json_object_get(res, "id")));
     json_decref(res);
-    json_decref(wait_state(f, holder, "PAUSED"));
+    json_decref(kt_it_wait_state(&f->server, f->port, holder, "PAUSED", 10000));
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/caller?wait=true", none, &res), 200);
-    assert_string_equal(state_of(res), "SUCCESS"); /* CANCELLED is not transmitted (guessState) */
+    assert_string_equal(kt_it_state(res), "SUCCESS"); /* CANCELLED is not transmitted (guessState) */
     json_t *call = kt_it_taskrun(res, "call");
     const char *cid = json_string_value(json_object_get(json_object_get(call, "outputs"), "executionId"));
     assert_non_null(cid);
     assert_string_equal(json_string_value(json_object_get(json_object_get(call, "outputs"), "state")), "CANCELLED");
-    json_t *ex = get_execution(f, cid);
+    json_t *ex = kt_it_get_execution(f->port, cid);
     char h[256];
     history(ex, h, sizeof h);
     assert_string_equal(h, "CREATED,CANCELLED");
     json_decref(ex);
     json_decref(res);
-    ex = get_execution(f, holder);
-    assert_string_equal(state_of(ex), "PAUSED"); /* untouched */
+    ex = kt_it_get_execution(f->port, holder);
+    assert_string_equal(kt_it_state(ex), "PAUSED"); /* untouched */
     json_decref(ex);
 }
 

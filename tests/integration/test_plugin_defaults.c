@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,35 +93,32 @@ static const char *CONF_ONLY = "id: confonly\n"
                                "  - id: hello\n"
                                "    type: io.kestra.plugin.core.log.Log\n";
 
-static const char *HOOK = "id: hook\n"
-                          "namespace: company.team\n"
-                          "tasks:\n"
-                          "  - id: hello\n"
-                          "    type: io.kestra.plugin.core.log.Log\n"
-                          "    message: hooked\n"
-                          "triggers:\n"
-                          "  - id: wh\n"
-                          "    type: io.kestra.plugin.core.trigger.Webhook\n";
+/* The tasks and the Webhook trigger (no key: a default supplies it) of the flows named hook. */
+#define HOOK_BODY \
+    "tasks:\n" \
+    "  - id: hello\n" \
+    "    type: io.kestra.plugin.core.log.Log\n" \
+    "    message: hooked\n" \
+    "triggers:\n" \
+    "  - id: wh\n" \
+    "    type: io.kestra.plugin.core.trigger.Webhook\n"
 
+static const char *HOOK = "id: hook\n"
+                          "namespace: company.team\n" HOOK_BODY;
+
+/* The server, with the configuration file DIR/kite.yml holding conf when conf is not NULL. */
 static void start_server(fixture *f, const char *conf)
 {
-    char port[16], data[300], conf_path[300];
-    snprintf(port, sizeof port, "%d", f->port);
-    snprintf(data, sizeof data, "%s/data", f->dir);
+    char conf_path[300];
     snprintf(conf_path, sizeof conf_path, "%s/kite.yml", f->dir);
-    const char *args[] = {"server", "local", "--host", "127.0.0.1", "--port", port, "--data", data,
-                          conf ? "--config" : NULL, conf_path, NULL};
+    const char *extra[] = {conf ? "--config" : NULL, conf_path, NULL};
     if (conf) {
         FILE *c = fopen(conf_path, "w");
         assert_non_null(c);
         fputs(conf, c);
         fclose(c);
     }
-    f->server = kt_it_spawn(f->dir, "server", args);
-    if (kt_it_wait_healthy(f->port)) {
-        kt_it_dump_log(&f->server);
-        fail_msg("server did not become healthy");
-    }
+    f->server = kt_it_start_server(f->dir, "server", f->port, extra);
 }
 
 static int setup(void **state)
@@ -137,12 +133,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    if (f->server.pid) {
-        int rc = kt_it_stop(&f->server, SIGTERM);
-        if (rc != 0)
-            kt_it_dump_log(&f->server);
-        assert_int_equal(rc, 0);
-    }
+    kt_it_stop_clean(&f->server);
     kt_it_rmdir(f->dir);
     free(f);
     return 0;
@@ -151,11 +142,7 @@ static int teardown(void **state)
 static void create_flow(fixture *f, const char *yaml)
 {
     json_t *res = NULL;
-    long st = kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", yaml, &res);
-    if (st != 200) {
-        char *d = json_dumps(res, 0);
-        fail_msg("flow create: %ld %s", st, d ? d : "");
-    }
+    kt_it_create_flow(f->port, yaml, &res);
     /* Kestra shows the flow as written: the defaults are not folded into the source */
     assert_string_equal(json_string_value(json_object_get(res, "source")), yaml);
     json_decref(res);
@@ -171,11 +158,6 @@ static json_t *run_flow(fixture *f, const char *yaml, const char *ns_id)
     json_t *ex = NULL;
     assert_int_equal(kt_it_post_form(f->port, path, none, &ex), 200);
     return ex;
-}
-
-static const char *state_of(json_t *x)
-{
-    return json_string_value(json_object_get(json_object_get(x, "state"), "current"));
 }
 
 /* The level of the log line `message` of task_id, or NULL when there is none. */
@@ -205,7 +187,7 @@ static void test_flow_and_config_defaults(void **state)
     fixture *f = *state;
     start_server(f, CONF);
     json_t *ex = run_flow(f, FLOW, "company.team/defaults");
-    if (strcmp(state_of(ex), "SUCCESS")) {
+    if (strcmp(kt_it_state(ex), "SUCCESS")) {
         kt_it_dump_log(&f->server);
         char *d = json_dumps(ex, JSON_INDENT(1));
         fail_msg("execution not SUCCESS: %s", d);
@@ -239,7 +221,7 @@ static void test_flow_and_config_defaults(void **state)
     /* a flow whose required message only the configuration supplies: saved (Kestra injects every default before
      * validating), and run with it */
     ex = run_flow(f, CONF_ONLY, "company.team/confonly");
-    assert_string_equal(state_of(ex), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     logs = logs_of(f, ex);
     lvl = log_level(logs, "hello", "config message for hello");
     assert_non_null(lvl);
@@ -264,7 +246,7 @@ static void test_flow_defaults_only(void **state)
     fixture *f = *state;
     start_server(f, NULL);
     json_t *ex = run_flow(f, FLOW, "company.team/defaults");
-    assert_string_equal(state_of(ex), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     json_t *logs = logs_of(f, ex);
     const char *lvl = log_level(logs, "log", "default message for log");
     assert_non_null(lvl);
@@ -286,7 +268,7 @@ static void test_flow_defaults_only(void **state)
                                 "  - id: hello\n"
                                 "    type: io.kestra.plugin.core.log.Log\n";
     ex = run_flow(f, LEGACY, "company.team/legacy");
-    assert_string_equal(state_of(ex), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     logs = logs_of(f, ex);
     assert_non_null(log_level(logs, "hello", "legacy default"));
     json_decref(logs);
@@ -308,14 +290,7 @@ static void test_flow_defaults_only(void **state)
                                    "pluginDefaults:\n"
                                    "  - type: io.kestra.plugin.core.trigger\n"
                                    "    values:\n"
-                                   "      key: flow-key-{{ flow.id }}\n"
-                                   "tasks:\n"
-                                   "  - id: hello\n"
-                                   "    type: io.kestra.plugin.core.log.Log\n"
-                                   "    message: hooked\n"
-                                   "triggers:\n"
-                                   "  - id: wh\n"
-                                   "    type: io.kestra.plugin.core.trigger.Webhook\n";
+                                   "      key: flow-key-{{ flow.id }}\n" HOOK_BODY;
     create_flow(f, FLOW_HOOK);
     assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/webhook/company.team/hook/flow-key-hook",
                                      "application/json", "{}", &res),
@@ -325,7 +300,7 @@ static void test_flow_defaults_only(void **state)
     json_decref(res);
     ex = kt_it_wait_execution(f->port, id, 10000);
     assert_non_null(ex);
-    assert_string_equal(state_of(ex), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     json_decref(ex);
 }
 

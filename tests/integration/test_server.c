@@ -19,26 +19,12 @@ typedef struct fixture {
     kt_it_proc server;
 } fixture;
 
-static void start_server(fixture *f)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%d", f->port);
-    char data[300];
-    snprintf(data, sizeof data, "%s/data", f->dir);
-    const char *args[] = {"server", "local", "--host", "127.0.0.1", "--port", port, "--data", data, NULL};
-    f->server = kt_it_spawn(f->dir, "server", args);
-    if (kt_it_wait_healthy(f->port)) {
-        kt_it_dump_log(&f->server);
-        fail_msg("server did not become healthy");
-    }
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     kt_it_tmpdir(f->dir, sizeof f->dir);
     f->port = kt_it_free_port();
-    start_server(f);
+    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
     *state = f;
     return 0;
 }
@@ -46,12 +32,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    if (f->server.pid) {
-        int rc = kt_it_stop(&f->server, SIGTERM);
-        if (rc != 0)
-            kt_it_dump_log(&f->server);
-        assert_int_equal(rc, 0); /* orderly shutdown: uv_loop_close() == 0 */
-    }
+    kt_it_stop_clean(&f->server);
     kt_it_rmdir(f->dir);
     free(f);
     return 0;
@@ -84,17 +65,6 @@ static const char *FLOW_HELLO = "id: hello\n"
                                 "    commands:\n"
                                 "      - echo out-{{ inputs.user }}\n"
                                 "      - echo '::{\"outputs\":{\"n\":42,\"who\":\"{{ inputs.user }}\",\"ratio\":0.1}}::'\n";
-
-static void create_flow(fixture *f, const char *yaml)
-{
-    json_t *res = NULL;
-    long st = kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", yaml, &res);
-    if (st != 200) {
-        char *d = json_dumps(res, 0);
-        fail_msg("flow create: %ld %s", st, d ? d : "");
-    }
-    json_decref(res);
-}
 
 static void test_flow_crud(void **state)
 {
@@ -133,7 +103,8 @@ static void test_flow_crud(void **state)
     json_decref(res);
     /* update of an unknown flow */
     assert_int_equal(kt_it_http_json("PUT", f->port, "/api/v1/flows/company.team/nope", "application/x-yaml",
-                                     "id: nope\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n",
+                                     "id: nope\nnamespace: company.team\ntasks:\n  - id: a\n"
+                                     "    type: io.kestra.plugin.core.log.Log\n    message: x\n",
                                      &res),
                      404);
     json_decref(res);
@@ -162,7 +133,8 @@ static void test_flow_invalid(void **state)
     json_decref(res);
     /* unknown property: path and line */
     assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml",
-                                     "id: bad\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
+                                     "id: bad\nnamespace: company.team\ntasks:\n  - id: a\n"
+                                     "    type: io.kestra.plugin.core.log.Log\n"
                                      "    message: hi\n    colour: blue\n",
                                      &res),
                      422);
@@ -195,8 +167,9 @@ static void test_flow_type_not_supported_yet(void **state)
     json_decref(res);
 
     /* update: the saved revision stays */
-    create_flow(f, "id: kv\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
-                   "    message: x\n");
+    kt_it_create_flow(f->port, "id: kv\nnamespace: company.team\ntasks:\n  - id: a\n"
+                               "    type: io.kestra.plugin.core.log.Log\n"
+                               "    message: x\n", NULL);
     const char *kv = "id: kv\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.kv.Set\n"
                      "    key: k\n    value: v\n";
     assert_int_equal(kt_it_http_json("PUT", f->port, "/api/v1/flows/company.team/kv", "application/x-yaml", kv, &res),
@@ -231,10 +204,14 @@ static void test_flow_type_not_supported_yet(void **state)
 static void test_flow_namespace_update(void **state)
 {
     fixture *f = *state;
-    create_flow(f, "id: old\nnamespace: team.ci\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: x\n");
+    kt_it_create_flow(f->port, "id: old\nnamespace: team.ci\ntasks:\n  - id: a\n"
+                               "    type: io.kestra.plugin.core.log.Log\n    message: x\n",
+                      NULL);
     json_t *res = NULL;
-    const char *body = "id: one\nnamespace: team.ci\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: 1\n"
-                       "---\nid: two\nnamespace: team.ci\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: 2\n";
+    const char *body = "id: one\nnamespace: team.ci\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
+                       "    message: 1\n"
+                       "---\nid: two\nnamespace: team.ci\ntasks:\n  - id: a\n"
+                       "    type: io.kestra.plugin.core.log.Log\n    message: 2\n";
     assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows/team.ci", "application/x-yaml", body, &res), 200);
     assert_int_equal(json_array_size(res), 3); /* old deleted, then one and two */
     assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "id")), "old");
@@ -250,7 +227,8 @@ static void test_flow_namespace_update(void **state)
     assert_null(json_object_get(res, "source")); /* Flow, not FlowWithSource, unless source=true */
     json_decref(res);
     /* a flow of another namespace: 422, nothing written */
-    const char *wrong = "id: three\nnamespace: other\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n    message: 3\n";
+    const char *wrong = "id: three\nnamespace: other\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
+                        "    message: 3\n";
     assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows/team.ci", "application/x-yaml", wrong, &res), 422);
     json_decref(res);
     assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/team.ci/one", NULL, NULL, &res), 200);
@@ -279,13 +257,13 @@ static void test_flow_validate(void **state)
 static void test_execution_end_to_end(void **state)
 {
     fixture *f = *state;
-    create_flow(f, FLOW_HELLO);
+    kt_it_create_flow(f->port, FLOW_HELLO, NULL);
     json_t *res = NULL;
     const char *fields[] = {"user", "Ada", NULL};
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/hello", fields, &res), 200);
     const char *id = json_string_value(json_object_get(res, "id"));
     assert_non_null(id);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(res, "state"), "current")), "CREATED");
+    assert_string_equal(kt_it_state(res), "CREATED");
     assert_string_equal(json_string_value(json_object_get(json_object_get(res, "inputs"), "user")), "Ada");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "inputs"), "count")), 2);
     assert_int_equal(json_integer_value(json_object_get(res, "flowRevision")), 1);
@@ -295,7 +273,7 @@ static void test_execution_end_to_end(void **state)
 
     json_t *ex = kt_it_wait_execution(f->port, exid, 20000);
     assert_non_null(ex);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     json_t *st = json_object_get(ex, "state");
     assert_int_equal(json_array_size(json_object_get(st, "histories")), 3);
     assert_non_null(json_object_get(st, "endDate"));
@@ -385,7 +363,7 @@ static void test_execution_end_to_end(void **state)
     /* wait=true: the answer is the ended execution */
     json_t *done = NULL;
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/hello?wait=true", fields, &done), 200);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(done, "state"), "current")), "SUCCESS");
+    assert_string_equal(kt_it_state(done), "SUCCESS");
     assert_int_equal(json_array_size(json_object_get(done, "taskRunList")), 4);
     assert_non_null(json_object_get(done, "url"));
     json_decref(done);
@@ -394,10 +372,11 @@ static void test_execution_end_to_end(void **state)
 static void test_execution_failure_and_bad_inputs(void **state)
 {
     fixture *f = *state;
-    create_flow(f, "id: failing\nnamespace: company.team\ninputs:\n  - id: n\n    type: INT\ntasks:\n"
-                   "  - id: boom\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
-                   "      - echo about to fail >&2\n      - exit 3\n"
-                   "  - id: never\n    type: io.kestra.plugin.core.log.Log\n    message: unreachable\n");
+    kt_it_create_flow(f->port, "id: failing\nnamespace: company.team\ninputs:\n  - id: n\n    type: INT\ntasks:\n"
+                               "  - id: boom\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+                               "      - echo about to fail >&2\n      - exit 3\n"
+                               "  - id: never\n    type: io.kestra.plugin.core.log.Log\n    message: unreachable\n",
+                      NULL);
     json_t *res = NULL;
     const char *bad[] = {"n", "not-a-number", NULL};
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/failing", bad, &res), 422);
@@ -414,7 +393,7 @@ static void test_execution_failure_and_bad_inputs(void **state)
     json_decref(res);
     json_t *ex = kt_it_wait_execution(f->port, exid, 20000);
     assert_non_null(ex);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "FAILED");
+    assert_string_equal(kt_it_state(ex), "FAILED");
     assert_int_equal(json_array_size(json_object_get(ex, "taskRunList")), 1);
     json_t *boom = kt_it_taskrun(ex, "boom");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(boom, "outputs"), "exitCode")), 3);
@@ -433,9 +412,10 @@ static void test_execution_failure_and_bad_inputs(void **state)
 static void test_kill(void **state)
 {
     fixture *f = *state;
-    create_flow(f, "id: long\nnamespace: company.team\ntasks:\n"
-                   "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n      - sleep 30\n"
-                   "  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: never\n");
+    kt_it_create_flow(f->port, "id: long\nnamespace: company.team\ntasks:\n"
+                               "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+                               "      - sleep 30\n"
+                               "  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: never\n", NULL);
     json_t *res = NULL;
     const char *none[] = {NULL};
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/long", none, &res), 200);
@@ -449,9 +429,9 @@ static void test_kill(void **state)
     free(body);
     json_t *ex = kt_it_wait_execution(f->port, exid, 5000); /* long before the 30 s sleep would end */
     assert_non_null(ex);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "KILLED");
+    assert_string_equal(kt_it_state(ex), "KILLED");
     json_t *nap = kt_it_taskrun(ex, "nap");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(nap, "state"), "current")), "KILLED");
+    assert_string_equal(kt_it_state(nap), "KILLED");
     assert_null(kt_it_taskrun(ex, "after"));
     json_decref(ex);
     /* already finished: without cascade, 409 */
@@ -466,29 +446,33 @@ static void test_kill(void **state)
 static void test_subflow(void **state)
 {
     fixture *f = *state;
-    create_flow(f, "id: child\nnamespace: company.team\ninputs:\n  - id: n\n    type: INT\n"
-                   "tasks:\n  - id: double\n    type: io.kestra.plugin.core.debug.Return\n    format: \"{{ inputs.n * 2 }}\"\n"
-                   "outputs:\n  - id: result\n    type: INT\n    value: \"{{ outputs.double.value }}\"\n");
-    create_flow(f, "id: parent\nnamespace: company.team\ntasks:\n"
-                   "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: company.team\n"
-                   "    flowId: child\n    inputs:\n      n: 21\n"
-                   "  - id: use\n    type: io.kestra.plugin.core.debug.Return\n"
-                   "    format: \"got {{ outputs.call.outputs.result }}\"\n"
-                   "  - id: missing\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: company.team\n"
-                   "    flowId: nowhere\n    allowFailure: true\n");
+    kt_it_create_flow(f->port, "id: child\nnamespace: company.team\ninputs:\n  - id: n\n    type: INT\n"
+                               "tasks:\n  - id: double\n    type: io.kestra.plugin.core.debug.Return\n"
+                               "    format: \"{{ inputs.n * 2 }}\"\n"
+                               "outputs:\n  - id: result\n    type: INT\n    value: \"{{ outputs.double.value }}\"\n",
+                      NULL);
+    kt_it_create_flow(f->port, "id: parent\nnamespace: company.team\ntasks:\n"
+                               "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
+                               "    namespace: company.team\n"
+                               "    flowId: child\n    inputs:\n      n: 21\n"
+                               "  - id: use\n    type: io.kestra.plugin.core.debug.Return\n"
+                               "    format: \"got {{ outputs.call.outputs.result }}\"\n"
+                               "  - id: missing\n    type: io.kestra.plugin.core.flow.Subflow\n"
+                               "    namespace: company.team\n"
+                               "    flowId: nowhere\n    allowFailure: true\n", NULL);
     json_t *ex = NULL;
     const char *none[] = {NULL};
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/parent?wait=true", none, &ex), 200);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "WARNING");
+    assert_string_equal(kt_it_state(ex), "WARNING");
     json_t *call = kt_it_taskrun(ex, "call");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(call, "state"), "current")), "SUCCESS");
+    assert_string_equal(kt_it_state(call), "SUCCESS");
     json_t *cout = json_object_get(call, "outputs");
     assert_string_equal(json_string_value(json_object_get(cout, "state")), "SUCCESS");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(cout, "outputs"), "result")), 42);
     json_t *use = kt_it_taskrun(ex, "use");
     assert_string_equal(json_string_value(json_object_get(json_object_get(use, "outputs"), "value")), "got 42");
     json_t *missing = kt_it_taskrun(ex, "missing");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(missing, "state"), "current")), "WARNING");
+    assert_string_equal(kt_it_state(missing), "WARNING");
     /* the child: trigger and correlation id */
     char path[256];
     snprintf(path, sizeof path, "/api/v1/executions/%s", json_string_value(json_object_get(cout, "executionId")));
@@ -514,10 +498,10 @@ static void test_subflow(void **state)
 static void test_concurrency(void **state)
 {
     fixture *f = *state;
-    create_flow(f, "id: q\nnamespace: company.team\nconcurrency:\n  limit: 1\n  behavior: QUEUE\ntasks:\n"
-                   "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.5S\n");
-    create_flow(f, "id: c\nnamespace: company.team\nconcurrency:\n  limit: 1\n  behavior: CANCEL\ntasks:\n"
-                   "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.5S\n");
+    kt_it_create_flow(f->port, "id: q\nnamespace: company.team\nconcurrency:\n  limit: 1\n  behavior: QUEUE\ntasks:\n"
+                               "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.5S\n", NULL);
+    kt_it_create_flow(f->port, "id: c\nnamespace: company.team\nconcurrency:\n  limit: 1\n  behavior: CANCEL\ntasks:\n"
+                               "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT0.5S\n", NULL);
     const char *none[] = {NULL};
     char first[64], second[64];
     const char *flows[] = {"q", "c"};
@@ -536,16 +520,16 @@ static void test_concurrency(void **state)
         assert_non_null(ex);
         json_t *h = json_object_get(json_object_get(ex, "state"), "histories");
         if (k == 0) { /* CREATED, QUEUED, RUNNING, SUCCESS */
-            assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+            assert_string_equal(kt_it_state(ex), "SUCCESS");
             assert_string_equal(json_string_value(json_object_get(json_array_get(h, 1), "state")), "QUEUED");
             assert_string_equal(json_string_value(json_object_get(json_array_get(h, 2), "state")), "RUNNING");
         } else {
-            assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "CANCELLED");
+            assert_string_equal(kt_it_state(ex), "CANCELLED");
             assert_null(json_object_get(ex, "taskRunList"));
         }
         json_decref(ex);
         ex = kt_it_wait_execution(f->port, first, 10000);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+        assert_string_equal(kt_it_state(ex), "SUCCESS");
         json_decref(ex);
     }
 }
@@ -555,12 +539,13 @@ static void test_concurrency(void **state)
 static void test_webhook(void **state)
 {
     fixture *f = *state;
-    create_flow(f, "id: hook\nnamespace: company.team\nlabels:\n  team: a\ntasks:\n"
-                   "  - id: out\n    type: io.kestra.plugin.core.debug.Return\n"
-                   "    format: \"{{ trigger.body.hello }}-{{ trigger.parameters.p[0] }}\"\n"
-                   "triggers:\n  - id: wh\n    type: io.kestra.plugin.core.trigger.Webhook\n    key: \"k-{{ flow.id }}\"\n"
-                   "    conditions:\n      - type: io.kestra.plugin.core.condition.ExpressionCondition\n"
-                   "        expression: \"{{ trigger.body.hello != 'no' }}\"\n");
+    kt_it_create_flow(f->port, "id: hook\nnamespace: company.team\nlabels:\n  team: a\ntasks:\n"
+                               "  - id: out\n    type: io.kestra.plugin.core.debug.Return\n"
+                               "    format: \"{{ trigger.body.hello }}-{{ trigger.parameters.p[0] }}\"\n"
+                               "triggers:\n  - id: wh\n    type: io.kestra.plugin.core.trigger.Webhook\n"
+                               "    key: \"k-{{ flow.id }}\"\n"
+                               "    conditions:\n      - type: io.kestra.plugin.core.condition.ExpressionCondition\n"
+                               "        expression: \"{{ trigger.body.hello != 'no' }}\"\n", NULL);
     json_t *res = NULL;
     assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/webhook/company.team/hook/wrong",
                                      "application/json", "{}", &res),
@@ -588,7 +573,7 @@ static void test_webhook(void **state)
     json_decref(res);
     json_t *ex = kt_it_wait_execution(f->port, id, 10000);
     assert_non_null(ex);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     json_t *out = json_object_get(kt_it_taskrun(ex, "out"), "outputs");
     assert_string_equal(json_string_value(json_object_get(out, "value")), "world-v 1");
     json_decref(ex);
@@ -598,31 +583,18 @@ static void test_webhook(void **state)
 static void test_pause_resume(void **state)
 {
     fixture *f = *state;
-    create_flow(f, "id: approve\nnamespace: company.team\ntasks:\n"
-                   "  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n    onResume:\n"
-                   "      - id: who\n        type: STRING\n"
-                   "  - id: after\n    type: io.kestra.plugin.core.debug.Return\n"
-                   "    format: \"approved by {{ outputs.wait.onResume.who }}\"\n");
+    kt_it_create_flow(f->port, "id: approve\nnamespace: company.team\ntasks:\n"
+                               "  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n    onResume:\n"
+                               "      - id: who\n        type: STRING\n"
+                               "  - id: after\n    type: io.kestra.plugin.core.debug.Return\n"
+                               "    format: \"approved by {{ outputs.wait.onResume.who }}\"\n", NULL);
     json_t *res = NULL;
     const char *none[] = {NULL};
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/approve", none, &res), 200);
     char exid[64], path[256];
     snprintf(exid, sizeof exid, "%s", json_string_value(json_object_get(res, "id")));
     json_decref(res);
-    res = NULL;
-    snprintf(path, sizeof path, "/api/v1/executions/%s", exid);
-    const char *st = NULL;
-    for (int i = 0; i < 200; i++) {
-        json_decref(res);
-        res = NULL;
-        kt_it_http_json("GET", f->port, path, NULL, NULL, &res);
-        st = json_string_value(json_object_get(json_object_get(res, "state"), "current"));
-        if (st && !strcmp(st, "PAUSED"))
-            break;
-        kt_it_sleep_ms(25);
-    }
-    assert_string_equal(st, "PAUSED");
-    json_decref(res);
+    json_decref(kt_it_wait_state(&f->server, f->port, exid, "PAUSED", 5000));
     snprintf(path, sizeof path, "/api/v1/executions/%s/resume", exid);
     const char *missing[] = {NULL};
     assert_int_equal(kt_it_post_form(f->port, path, missing, &res), 422); /* `who` is required */
@@ -632,7 +604,7 @@ static void test_pause_resume(void **state)
     json_decref(res);
     json_t *ex = kt_it_wait_execution(f->port, exid, 10000);
     assert_non_null(ex);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     json_t *after = kt_it_taskrun(ex, "after");
     assert_string_equal(json_string_value(json_object_get(json_object_get(after, "outputs"), "value")), "approved by Ada");
     json_decref(ex);
@@ -644,10 +616,11 @@ static void test_pause_resume(void **state)
 static void test_restart_after_sigkill(void **state)
 {
     fixture *f = *state;
-    create_flow(f, "id: slow\nnamespace: company.team\ntasks:\n"
-                   "  - id: first\n    type: io.kestra.plugin.core.log.Log\n    message: before\n"
-                   "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n      - sleep 1\n"
-                   "  - id: last\n    type: io.kestra.plugin.core.log.Log\n    message: after\n");
+    kt_it_create_flow(f->port, "id: slow\nnamespace: company.team\ntasks:\n"
+                               "  - id: first\n    type: io.kestra.plugin.core.log.Log\n    message: before\n"
+                               "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+                               "      - sleep 1\n"
+                               "  - id: last\n    type: io.kestra.plugin.core.log.Log\n    message: after\n", NULL);
     json_t *res = NULL;
     const char *none[] = {NULL};
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/slow", none, &res), 200);
@@ -656,15 +629,15 @@ static void test_restart_after_sigkill(void **state)
     json_decref(res);
     assert_int_equal(kt_it_wait_task_running(f->port, exid, "nap", 10000), 0);
     kt_it_stop(&f->server, SIGKILL);
-    start_server(f);
+    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
     json_t *ex = kt_it_wait_execution(f->port, exid, 20000);
     if (!ex)
         kt_it_dump_log(&f->server);
     assert_non_null(ex);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     json_t *nap = kt_it_taskrun(ex, "nap");
     assert_int_equal(json_array_size(json_object_get(nap, "attempts")), 2);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(nap, "state"), "current")), "SUCCESS");
+    assert_string_equal(kt_it_state(nap), "SUCCESS");
     assert_non_null(kt_it_taskrun(ex, "last"));
     json_decref(ex);
 }
