@@ -18,6 +18,7 @@
 #include "actors/executor/step.h"
 #include "base/clock.h"
 #include "base/id.h"
+#include "tests/unit/json_parse.h"
 
 /* 2023-11-14T22:13:20Z */
 #define T0 INT64_C(1700000000000000)
@@ -42,15 +43,6 @@ static inline const char *date(int64_t us)
     char *b = buf[k++ % 8];
     kt_time_format(us, b, 48);
     return b;
-}
-
-static inline json_t *parse(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &e);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", text, e.text);
-    return v;
 }
 
 /* A flow's task list t1..tn (Log tasks); props, when given, is merged into task number `which` (1-based). */

@@ -18,20 +18,12 @@
 #include "base/env.h"
 #include "base/id.h"
 #include "flow/model.h"
+#include "tests/unit/json_parse.h"
 
 /* 2023-11-14T22:13:20Z */
 #define T0 INT64_C(1700000000000000)
 #define SEC INT64_C(1000000)
 #define LOG "io.kestra.plugin.core.log.Log"
-
-static json_t *parse(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
-    if (!v)
-        fail_msg("bad test JSON: %s (%s)", e.text, text);
-    return v;
-}
 
 /* Everything the step decided, as JSON, so two steps compare byte for byte. */
 static json_t *effects_json(const kt_exec_effects *fx)

@@ -7,62 +7,45 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "tests/unit/abort_check.h"
 
-/* Runs fn(arg) in a child; 1 when it died of SIGABRT, its stderr in out. */
-static int aborts(void (*fn)(long), long arg, char *out, size_t cap)
+/* The value comes by address (abort_check passes a void *); the conditions read a plain long, named as in the
+ * messages. */
+static void check_positive(void *arg)
 {
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[0]);
-        fn(arg);
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t len = 0;
-    ssize_t r;
-    while (len + 1 < cap && (r = read(fds[0], out + len, cap - 1 - len)) > 0)
-        len += (size_t)r;
-    out[len] = 0;
-    close(fds[0]);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+    long v = *(const long *)arg;
+    KT_ASSERT(v > 0);
 }
 
-static void check_positive(long v) { KT_ASSERT(v > 0); }
-static void check_explained(long v) { KT_ASSERTF(v % 2 == 0, "%ld is odd", v); }
+static void check_explained(void *arg)
+{
+    long v = *(const long *)arg;
+    KT_ASSERTF(v % 2 == 0, "%ld is odd", v);
+}
 
 static void test_assert(void **s)
 {
     (void)s;
     char out[512];
-    assert_false(aborts(check_positive, 1, out, sizeof out));
+    assert_false(abort_check(check_positive, &(long){1}, out, sizeof out));
     assert_string_equal(out, "");
-    assert_true(aborts(check_positive, -3, out, sizeof out));
+    assert_true(abort_check(check_positive, &(long){-3}, out, sizeof out));
     /* the condition, the place (this file, the function) and nothing else */
     assert_non_null(strstr(out, "kite: assertion failed: v > 0 ("));
     assert_non_null(strstr(out, "test_assert.c:"));
     assert_non_null(strstr(out, " in check_positive)\n"));
-    assert_true(aborts(check_explained, 7, out, sizeof out));
+    assert_true(abort_check(check_explained, &(long){7}, out, sizeof out));
     assert_non_null(strstr(out, "kite: assertion failed: v % 2 == 0 ("));
     assert_non_null(strstr(out, "in check_explained): 7 is odd\n"));
 #ifdef NDEBUG
     /* the point of KT_ASSERT: NDEBUG (release builds) does not turn it off */
-    assert_true(aborts(check_positive, 0, out, sizeof out));
+    assert_true(abort_check(check_positive, &(long){0}, out, sizeof out));
 #endif
 }
 
@@ -93,8 +76,9 @@ static void test_alloc_contract(void **s)
 }
 
 #if !defined(__SANITIZE_ADDRESS__) /* ASan reports an impossible size itself, before malloc could return NULL */
-static void alloc_huge(long which)
+static void alloc_huge(void *arg)
 {
+    long which = *(const long *)arg;
     /* sizes no allocator can give: malloc returns NULL, which must not come back to the caller */
     volatile size_t huge = SIZE_MAX / 2;
     void *p = NULL;
@@ -112,7 +96,7 @@ static void test_out_of_memory_aborts(void **s)
     (void)s;
     char out[256];
     for (long i = 0; i < 4; i++) {
-        if (!aborts(alloc_huge, i, out, sizeof out))
+        if (!abort_check(alloc_huge, &i, out, sizeof out))
             fail_msg("case %ld did not abort", i);
         assert_string_equal(out, "kite: out of memory\n");
     }

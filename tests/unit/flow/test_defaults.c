@@ -10,21 +10,13 @@
 #include <string.h>
 
 #include "flow/defaults.h"
-
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *j = json_loads(text, 0, &e);
-    if (!j)
-        fail_msg("bad test JSON (%s): %s", e.text, text);
-    return j;
-}
+#include "tests/unit/json_parse.h"
 
 /* Asserts that v serialises (sorted keys, compact) to expect. */
 static void assert_json(const json_t *v, const char *expect)
 {
     char *got = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
-    json_t *want_j = J(expect);
+    json_t *want_j = parse(expect);
     char *want = json_dumps(want_j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
     if (!got || strcmp(got, want))
         fail_msg("got %s\nwant %s", got ? got : "(null)", want);
@@ -36,7 +28,7 @@ static void assert_json(const json_t *v, const char *expect)
 /* The flow after kt_defaults_apply(flow, global); the input must not change. */
 static json_t *apply(const char *flow, const char *global)
 {
-    json_t *f = J(flow), *g = global ? J(global) : NULL;
+    json_t *f = parse(flow), *g = global ? parse(global) : NULL;
     char *before = json_dumps(f, JSON_SORT_KEYS);
     json_t *out = kt_defaults_apply(f, g);
     assert_non_null(out);
@@ -69,8 +61,8 @@ static void test_match(void **state)
 static void test_merge(void **state)
 {
     (void)state;
-    json_t *under = J("{\"a\":1,\"m\":{\"x\":1,\"y\":{\"p\":1}},\"l\":[1,2],\"k\":\"under\",\"n\":5,\"t\":{\"z\":1}}");
-    json_t *over = J("{\"b\":2,\"m\":{\"y\":{\"q\":2},\"z\":3},\"l\":[2,3],\"k\":\"over\",\"n\":null,\"t\":\"scalar\"}");
+    json_t *under = parse("{\"a\":1,\"m\":{\"x\":1,\"y\":{\"p\":1}},\"l\":[1,2],\"k\":\"under\",\"n\":5,\"t\":{\"z\":1}}");
+    json_t *over = parse("{\"b\":2,\"m\":{\"y\":{\"q\":2},\"z\":3},\"l\":[2,3],\"k\":\"over\",\"n\":null,\"t\":\"scalar\"}");
     json_t *m = kt_defaults_merge(under, over);
     /* maps merge at every depth, lists concatenate (the lower one first, duplicates kept as Kestra 0.21 does),
      * a null on top keeps the value below, a scalar on top replaces even a map */
@@ -262,7 +254,7 @@ static void test_no_defaults(void **state)
 
 static void check_case(const char *list, int rc, const char *path, const char *msg)
 {
-    json_t *l = J(list);
+    json_t *l = parse(list);
     char p[128], e[256];
     assert_int_equal(kt_defaults_check(l, p, sizeof p, e, sizeof e), rc);
     assert_string_equal(p, path);

@@ -12,6 +12,7 @@
 
 #include "flow/model.h"
 #include "base/clock.h"
+#include "tests/unit/json_parse.h"
 
 /* 2023-11-14T22:13:20Z */
 #define T0 INT64_C(1700000000000000)
@@ -26,15 +27,6 @@ static const char *date(int64_t us)
     char *b = buf[k++ % 8];
     kt_time_format(us, b, 48);
     return b;
-}
-
-static json_t *parse(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &e);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", text, e.text);
-    return v;
 }
 
 static json_t *new_exec(void) { return kt_execution_new("ex1", "company.team", "flow", 3, NULL, NULL, NULL, T0); }

@@ -6,15 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "flow/model.h"
 #include "flow/state.h"
 #include "flow/tasks.h"
+#include "tests/unit/abort_check.h"
 
 #define T0 1700000000000000LL
 
@@ -198,51 +196,22 @@ static void test_set_follows_kestra_paths(void **s)
     }
 }
 
-/* Runs fn in a child process; 1 when it died of SIGABRT, with what it wrote on stderr in out. */
-static int aborts(void (*fn)(const char *, const char *), const char *a, const char *b, char *out, size_t cap)
+static void move_state(void *arg)
 {
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[0]);
-        fn(a, b);
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t len = 0;
-    ssize_t r;
-    while (len + 1 < cap && (r = read(fds[0], out + len, cap - 1 - len)) > 0)
-        len += (size_t)r;
-    out[len] = 0;
-    close(fds[0]);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
-}
-
-static void move_state(const char *from, const char *to)
-{
-    json_t *st = kt_state_new(from, T0);
-    kt_state_set(st, to, T0 + 1000);
+    const move *m = arg;
+    json_t *st = kt_state_new(m->from, T0);
+    kt_state_set(st, m->to, T0 + 1000);
     json_decref(st);
 }
 
-static void new_state(const char *name, const char *unused)
-{
-    (void)unused;
-    json_decref(kt_state_new(name, T0));
-}
+static void new_state(void *name) { json_decref(kt_state_new(name, T0)); }
 
 static void test_set_asserts_on_refused_moves(void **s)
 {
     (void)s;
     char out[512];
     for (size_t i = 0; i < sizeof never / sizeof *never; i++) {
-        if (!aborts(move_state, never[i].from, never[i].to, out, sizeof out))
+        if (!abort_check(move_state, (void *)&never[i], out, sizeof out))
             fail_msg("%s -> %s did not abort", never[i].from, never[i].to);
         char want[64];
         snprintf(want, sizeof want, "state %s -> %s", never[i].from, never[i].to);
@@ -250,12 +219,12 @@ static void test_set_asserts_on_refused_moves(void **s)
             fail_msg("%s -> %s: stderr was '%s'", never[i].from, never[i].to, out);
     }
     /* an allowed move does not abort */
-    assert_false(aborts(move_state, "RUNNING", "SUCCESS", out, sizeof out));
+    assert_false(abort_check(move_state, &(move){"RUNNING", "SUCCESS"}, out, sizeof out));
     assert_string_equal(out, "");
     /* a name that is not a state is a caller's bug too */
-    assert_true(aborts(move_state, "RUNNING", "DONE", out, sizeof out));
+    assert_true(abort_check(move_state, &(move){"RUNNING", "DONE"}, out, sizeof out));
     assert_non_null(strstr(out, "'DONE' is not a state"));
-    assert_true(aborts(new_state, "running", NULL, out, sizeof out));
+    assert_true(abort_check(new_state, "running", out, sizeof out));
     assert_non_null(strstr(out, "'running' is not a state"));
 }
 

@@ -21,6 +21,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "store/store.h"
+#include "tests/unit/json_parse.h"
 
 typedef struct fixture {
     char root[64];  /* mkdtemp */
@@ -70,15 +71,6 @@ static inline int teardown(void **state)
     int rc = nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return rc;
-}
-
-static inline json_t *parse(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &e);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", text, e.text);
-    return v;
 }
 
 static inline void assert_json_equal(const json_t *got, const json_t *want)

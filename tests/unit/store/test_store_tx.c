@@ -6,20 +6,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "store/store.h"
+#include "tests/unit/abort_check.h"
 
 static int rm_entry(const char *p, const struct stat *sb, int f, struct FTW *w)
 {
     (void)sb, (void)f, (void)w;
     return remove(p);
 }
+
+static void begin(void *st) { kt_store_begin(st); }
 
 static void test_nested_begin_aborts(void **s)
 {
@@ -33,27 +33,8 @@ static void test_nested_begin_aborts(void **s)
     assert_int_equal(kt_store_begin(st), KT_OK);
     kt_store_rollback(st);
     assert_int_equal(kt_store_begin(st), KT_OK);
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], STDERR_FILENO);
-        kt_store_begin(st); /* the second begin */
-        _exit(0);
-    }
-    close(fds[1]);
-    char out[512] = "";
-    size_t len = 0;
-    ssize_t n;
-    while (len + 1 < sizeof out && (n = read(fds[0], out + len, sizeof out - 1 - len)) > 0)
-        len += (size_t)n;
-    out[len] = 0;
-    close(fds[0]);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    char out[512];
+    assert_true(abort_check(begin, st, out, sizeof out)); /* the second begin */
     assert_non_null(strstr(out, "kite: assertion failed: !s->in_tx"));
     assert_non_null(strstr(out, "transactions do not nest"));
     assert_int_equal(kt_store_commit(st), KT_OK); /* the parent's transaction is untouched */
