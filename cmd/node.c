@@ -70,20 +70,7 @@ static void kt_main_close_walk(uv_handle_t *h, void *arg)
     }
 }
 
-static int kt_has_actor(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; p && *p;) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l == n && !strncmp(p, name, n))
-            return 1;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return 0;
-}
+static int kt_has_actor(const char *list, const char *name) { return kt_node_actors_has(list, name, strlen(name)); }
 
 static int kt_check_actors(const char *list)
 {

@@ -40,22 +40,30 @@ fail:
     return NULL;
 }
 
+/* The variable a `for` or a `set` assigns: a name that is not a reserved word, into n->s. 0, or -1 with the error
+ * reported. */
+static int parse_target(kx_parser *ps, kx_node *n)
+{
+    kx_tok *v = kx_p_cur(ps);
+    if (v->type != KX_T_NAME) {
+        kx_p_unexpected(ps, v, KX_T_NAME);
+        return -1;
+    }
+    if (!(n->s = kx_p_tokdup(ps, v))) return -1;
+    if (kx_p_reserved(n->s)) {
+        kx_p_fail(ps, v, "Can not assign a value to %s", n->s);
+        return -1;
+    }
+    ps->i++;
+    return 0;
+}
+
 static kx_node *parse_for(kx_parser *ps, const kx_tok *tag)
 {
     static const char *const stops[] = {"else", "endfor", NULL};
     kx_node *n = kx_p_node(ps, KX_N_FOR, tag);
     if (!n) return NULL;
-    kx_tok *v = kx_p_cur(ps);
-    if (v->type != KX_T_NAME) {
-        kx_p_unexpected(ps, v, KX_T_NAME);
-        goto fail;
-    }
-    if (!(n->s = kx_p_tokdup(ps, v))) goto fail;
-    if (kx_p_reserved(n->s)) {
-        kx_p_fail(ps, v, "Can not assign a value to %s", n->s);
-        goto fail;
-    }
-    ps->i++;
+    if (parse_target(ps, n)) goto fail;
     if (kx_p_expect(ps, KX_T_NAME, "in")) goto fail;
     const char *which;
     if (!(n->a = kx_parse_expr(ps, 0)) || expect_exec_end(ps) || !(n->b = parse_body(ps, stops, &which))) goto fail;
@@ -74,17 +82,7 @@ static kx_node *parse_set(kx_parser *ps, const kx_tok *tag)
 {
     kx_node *n = kx_p_node(ps, KX_N_SET, tag);
     if (!n) return NULL;
-    kx_tok *v = kx_p_cur(ps);
-    if (v->type != KX_T_NAME) {
-        kx_p_unexpected(ps, v, KX_T_NAME);
-        goto fail;
-    }
-    if (!(n->s = kx_p_tokdup(ps, v))) goto fail;
-    if (kx_p_reserved(n->s)) {
-        kx_p_fail(ps, v, "Can not assign a value to %s", n->s);
-        goto fail;
-    }
-    ps->i++;
+    if (parse_target(ps, n)) goto fail;
     if (kx_p_expect(ps, KX_T_PUNCT, "=") || !(n->a = kx_parse_expr(ps, 0)) || expect_exec_end(ps)) goto fail;
     return n;
 fail:

@@ -212,9 +212,9 @@ static kt_peer *kt_node_peer_by_id(kt_node *n, const char *id, size_t len)
     return NULL;
 }
 
-static int kt_csv_has(const char *csv, const char *name, size_t len)
+int kt_node_actors_has(const char *actors, const char *name, size_t len)
 {
-    for (const char *p = csv; *p;) {
+    for (const char *p = actors; p && *p;) {
         const char *e = strchr(p, ',');
         size_t l = e ? (size_t)(e - p) : strlen(p);
         if (l == len && !memcmp(p, name, len))
@@ -551,7 +551,7 @@ static kt_status kt_node_resolve(kt_node *n, const char *to, kt_actor **local, u
         if (*local || at)
             return *local ? KT_OK : KT_ENOTFOUND;
         for (size_t i = 0; i < n->npeers; i++)
-            if (n->peers[i].handle && kt_csv_has(n->peers[i].actors, to, name_len)) {
+            if (n->peers[i].handle && kt_node_actors_has(n->peers[i].actors, to, name_len)) {
                 *handle = n->peers[i].handle;
                 return KT_OK;
             }

@@ -73,6 +73,9 @@ kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o);
 uint64_t kt_node_send_after(kt_node *n, const char *to, kt_outmsg *o, uint64_t delay_ms);
 /* Cancels a pending timer; 0 if it had already fired or was unknown. */
 int kt_node_cancel(kt_node *n, uint64_t timer);
+/* 1 when the comma-separated list of actor names (kt_peer_info.actors, the --actors option; NULL is empty) holds
+ * the name of len bytes. */
+int kt_node_actors_has(const char *actors, const char *name, size_t len);
 /* 1 when `to` resolves to an actor here or on a live peer. */
 int kt_node_reachable(kt_node *n, const char *to);
 /* 0 when a kt_node_send to `to` now would be refused with KT_EAGAIN: the local mailbox is full (KT_MAILBOX_CAP) or

@@ -12,7 +12,6 @@
  * offset at an instant but not the transition list; transitions are found by probing one day apart then
  * bisecting, which assumes no zone changes offset twice within a day (true of every tzdb zone). */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,17 +54,6 @@ static const field_spec SPECS[6] = {
     {"day-of-month", 1, 31, NULL, 0}, {"month", 1, 12, month_names, 1}, {"day-of-week", 0, 7, day_names, 0},
 };
 
-static void set_err(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || !cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 /* One number or name at *p. Returns 0 and advances, or -1 with err set. Names must stand alone ("MONDAY" is
  * refused, as cron-utils refuses unknown characters). */
 static int parse_atom(const char **p, const char *end, const field_spec *fs, int allow_names, int *v, char *err,
@@ -95,14 +83,14 @@ static int parse_atom(const char **p, const char *end, const field_spec *fs, int
             }
     }
     if (s < end && strchr("?LW#", toupper((unsigned char)*s)) && len <= 1)
-        set_err(err, cap, "%s: '%c' is not supported", fs->name, *s);
+        kt_errf(err, cap, "%s: '%c' is not supported", fs->name, *s);
     else if (len)
-        set_err(err, cap, "%s: '%.*s' is not a valid %s", fs->name, (int)(len > 20 ? 20 : len), s,
+        kt_errf(err, cap, "%s: '%.*s' is not a valid %s", fs->name, (int)(len > 20 ? 20 : len), s,
                 fs->names ? "value or name" : "number");
     else if (s < end)
-        set_err(err, cap, "%s: unexpected '%c'", fs->name, *s);
+        kt_errf(err, cap, "%s: unexpected '%c'", fs->name, *s);
     else
-        set_err(err, cap, "%s: a value is missing", fs->name);
+        kt_errf(err, cap, "%s: a value is missing", fs->name);
     return -1;
 }
 
@@ -110,7 +98,7 @@ static int check_range(const field_spec *fs, int v, char *err, size_t cap)
 {
     if (v >= fs->lo && v <= fs->hi)
         return 0;
-    set_err(err, cap, "%s: %d is out of range %d-%d", fs->name, v, fs->lo, fs->hi);
+    kt_errf(err, cap, "%s: %d is out of range %d-%d", fs->name, v, fs->lo, fs->hi);
     return -1;
 }
 
@@ -119,7 +107,7 @@ static int parse_item(const char *s, const char *end, const field_spec *fs, uint
 {
     int a = fs->lo, b = fs->hi, step = 1, single = 0;
     if (s == end) {
-        set_err(err, cap, "%s: empty list element", fs->name);
+        kt_errf(err, cap, "%s: empty list element", fs->name);
         return -1;
     }
     if (*s == '*') {
@@ -134,7 +122,7 @@ static int parse_item(const char *s, const char *end, const field_spec *fs, uint
             if (parse_atom(&s, end, fs, 1, &b, err, cap) || check_range(fs, b, err, cap))
                 return -1;
             if (a > b) {
-                set_err(err, cap, "%s: invalid range %d-%d", fs->name, a, b);
+                kt_errf(err, cap, "%s: invalid range %d-%d", fs->name, a, b);
                 return -1;
             }
             single = 0;
@@ -143,7 +131,7 @@ static int parse_item(const char *s, const char *end, const field_spec *fs, uint
     if (s < end && *s == '/') {
         s++;
         if (s == end || !isdigit((unsigned char)*s)) {
-            set_err(err, cap, "%s: step must be a number", fs->name);
+            kt_errf(err, cap, "%s: step must be a number", fs->name);
             return -1;
         }
         if (parse_atom(&s, end, fs, 0, &step, err, cap))
@@ -151,7 +139,7 @@ static int parse_item(const char *s, const char *end, const field_spec *fs, uint
         /* cron-utils' isPeriodInRange: 0 < step <= min(span, max) */
         int span = fs->hi - fs->lo + 1, max = span < fs->hi ? span : fs->hi;
         if (step < 1 || step > max) {
-            set_err(err, cap, "%s: step %d is out of range 1-%d", fs->name, step, max);
+            kt_errf(err, cap, "%s: step %d is out of range 1-%d", fs->name, step, max);
             return -1;
         }
         if (single)
@@ -159,7 +147,7 @@ static int parse_item(const char *s, const char *end, const field_spec *fs, uint
     }
     if (s != end) {
         int special = strchr("?LW#", toupper((unsigned char)*s)) != NULL;
-        set_err(err, cap, special ? "%s: '%c' is not supported" : "%s: unexpected '%c'", fs->name, *s);
+        kt_errf(err, cap, special ? "%s: '%c' is not supported" : "%s: unexpected '%c'", fs->name, *s);
         return -1;
     }
     for (int v = a; v <= b; v += step)
@@ -197,7 +185,7 @@ kt_status kt_cron_parse(const char *expr, int with_seconds, kt_cron **out, char 
     if (out)
         *out = NULL;
     if (!out) {
-        set_err(err, errcap, "no output");
+        kt_errf(err, errcap, "no output");
         return KT_EINVAL;
     }
     if (err && errcap)
@@ -206,7 +194,7 @@ kt_status kt_cron_parse(const char *expr, int with_seconds, kt_cron **out, char 
     while (isspace((unsigned char)*p))
         p++;
     if (!*p) {
-        set_err(err, errcap, "empty cron expression");
+        kt_errf(err, errcap, "empty cron expression");
         return KT_EINVAL;
     }
     /* cron-utils compares the raw string to the nicknames: exact and case-sensitive */
@@ -215,9 +203,9 @@ kt_status kt_cron_parse(const char *expr, int with_seconds, kt_cron **out, char 
             if (!strcmp(expr, NICKNAMES[i].nick))
                 return kt_cron_parse(NICKNAMES[i].expr, 0, out, err, errcap);
         if (!strcmp(expr, "@reboot"))
-            set_err(err, errcap, "nickname @reboot is not supported");
+            kt_errf(err, errcap, "nickname @reboot is not supported");
         else
-            set_err(err, errcap, "unknown nickname '%.40s' (expected @yearly, @annually, @monthly, @weekly, "
+            kt_errf(err, errcap, "unknown nickname '%.40s' (expected @yearly, @annually, @monthly, @weekly, "
                                  "@daily, @midnight or @hourly)", expr);
         return KT_EINVAL;
     }
@@ -240,7 +228,7 @@ kt_status kt_cron_parse(const char *expr, int with_seconds, kt_cron **out, char 
     }
     int want = with_seconds ? 6 : 5;
     if (nf != want) {
-        set_err(err, errcap, "expected %d fields (%s), got %d", want,
+        kt_errf(err, errcap, "expected %d fields (%s), got %d", want,
                 with_seconds ? "second minute hour day-of-month month day-of-week"
                              : "minute hour day-of-month month day-of-week",
                 nf);
@@ -248,7 +236,7 @@ kt_status kt_cron_parse(const char *expr, int with_seconds, kt_cron **out, char 
     }
     c = calloc(1, sizeof *c);
     if (!c) {
-        set_err(err, errcap, "out of memory");
+        kt_errf(err, errcap, "out of memory");
         return KT_ENOMEM;
     }
     uint64_t m[6] = {1, 0, 0, 0, 0, 0}; /* without seconds, second 0 only */

@@ -318,6 +318,21 @@ static void test_bad_address(void **s)
     close_all(&loop, &n, 1);
 }
 
+/* The actor lists peers advertise and --actors takes: whole names only, a name may be given with its length (the part
+ * of "name@node" before the @). */
+static void test_actors_list(void **s)
+{
+    (void)s;
+    assert_true(kt_node_actors_has("executor,worker", "worker", 6));
+    assert_true(kt_node_actors_has("executor,worker", "executor", 8));
+    assert_true(kt_node_actors_has("worker", "worker@node-2", 6));
+    assert_false(kt_node_actors_has("executor,worker", "work", 4));
+    assert_false(kt_node_actors_has("executors", "executor", 8));
+    assert_false(kt_node_actors_has("", "worker", 6));
+    assert_false(kt_node_actors_has(NULL, "worker", 6));
+    assert_false(kt_node_actors_has("worker,", "", 0)); /* an empty name is in no list */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_mailbox_capacity),
         cmocka_unit_test(test_self_sends_fit),
         cmocka_unit_test(test_bad_address),
+        cmocka_unit_test(test_actors_list),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nng_fini();
