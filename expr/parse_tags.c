@@ -10,6 +10,17 @@ static kx_node *parse_body(kx_parser *ps, const char *const *stops, const char *
 
 static int expect_exec_end(kx_parser *ps) { return kx_p_expect(ps, KX_T_EXEC_END, NULL); }
 
+/* The end of an if or a for whose body stopped at `which`: the else body up to `end` (into n->c) when which is
+ * "else", then the end tag's closing %}. 0, or -1 with the error reported. */
+static int parse_else_end(kx_parser *ps, kx_node *n, const char *which, const char *end)
+{
+    if (!strcmp(which, "else")) {
+        const char *const stops[] = {end, NULL};
+        if (expect_exec_end(ps) || !(n->c = parse_body(ps, stops, &which))) return -1;
+    }
+    return expect_exec_end(ps);
+}
+
 static kx_node *parse_if(kx_parser *ps, const kx_tok *tag)
 {
     static const char *const stops[] = {"elseif", "else", "endif", NULL};
@@ -29,11 +40,7 @@ static kx_node *parse_if(kx_parser *ps, const kx_tok *tag)
         }
         if (kx_p_add_kid(ps, n, cond, body, NULL)) goto fail;
     }
-    if (!strcmp(which, "else")) {
-        static const char *const stops2[] = {"endif", NULL};
-        if (expect_exec_end(ps) || !(n->c = parse_body(ps, stops2, &which))) goto fail;
-    }
-    if (expect_exec_end(ps)) goto fail;
+    if (parse_else_end(ps, n, which, "endif")) goto fail;
     return n;
 fail:
     kx_node_free(n);
@@ -67,11 +74,7 @@ static kx_node *parse_for(kx_parser *ps, const kx_tok *tag)
     if (kx_p_expect(ps, KX_T_NAME, "in")) goto fail;
     const char *which;
     if (!(n->a = kx_parse_expr(ps, 0)) || expect_exec_end(ps) || !(n->b = parse_body(ps, stops, &which))) goto fail;
-    if (!strcmp(which, "else")) {
-        static const char *const stops2[] = {"endfor", NULL};
-        if (expect_exec_end(ps) || !(n->c = parse_body(ps, stops2, &which))) goto fail;
-    }
-    if (expect_exec_end(ps)) goto fail;
+    if (parse_else_end(ps, n, which, "endfor")) goto fail;
     return n;
 fail:
     kx_node_free(n);

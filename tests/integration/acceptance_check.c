@@ -10,11 +10,6 @@
 #include "acceptance_check.h"
 #include "harness.h"
 
-const char *acc_state(const json_t *o)
-{
-    return json_string_value(json_object_get(json_object_get(o, "state"), "current"));
-}
-
 /* A JSON value as text: strings as they are, the rest compact JSON. malloc'ed. */
 static char *acc_text(const json_t *v)
 {
@@ -159,7 +154,7 @@ static char *acc_kind_run(json_t *ex, const acc_chk *c, acc_report *r, int *verd
     if (!tr)
         return strdup("<no such task run>");
     if (!strcmp(c->kind, "taskrun"))
-        return strdup(acc_or(acc_state(tr), "<no state>"));
+        return strdup(acc_or(kt_it_state(tr), "<no state>"));
     if (!strcmp(c->kind, "taskid"))
         return acc_text(json_object_get(tr, "taskId"));
     if (!strcmp(c->kind, "attempts")) {
@@ -177,7 +172,7 @@ static char *acc_kind_count(json_t *ex, const acc_chk *c, acc_report *r, int *ve
     size_t i, n = 0;
     json_t *tr;
     json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
-        const char *v = !strcmp(c->kind, "count") ? json_string_value(json_object_get(tr, "taskId")) : acc_state(tr);
+        const char *v = !strcmp(c->kind, "count") ? json_string_value(json_object_get(tr, "taskId")) : kt_it_state(tr);
         n += v && !strcmp(v, c->tgt);
     }
     char b[32];
@@ -369,7 +364,7 @@ void acc_dump_taskruns(json_t *ex, acc_report *r)
     json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
         const char *v = json_string_value(json_object_get(tr, "value"));
         acc_say(r, " %s%s%s%s=%s", acc_or(json_string_value(json_object_get(tr, "taskId")), "?"), v ? "[" : "",
-                acc_or(v, ""), v ? "]" : "", acc_or(acc_state(tr), "?"));
+                acc_or(v, ""), v ? "]" : "", acc_or(kt_it_state(tr), "?"));
     }
     acc_say(r, "\n");
 }

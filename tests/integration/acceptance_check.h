@@ -16,9 +16,6 @@ typedef struct acc_report {
 
 void acc_say(acc_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The execution's (or task run's) state.current, NULL when absent. */
-const char *acc_state(const json_t *o);
-
 /* One check of the DSL (see acceptance_cases.h) on the execution ex; port is the server's, for the kinds that read
  * more than the execution (logs). Appends a line per mismatch to r; returns the number of mismatches. */
 int acc_check_one(json_t *ex, const char *chk, int port, acc_report *r);

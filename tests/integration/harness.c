@@ -139,6 +139,42 @@ void kt_it_stop_clean(kt_it_proc *p)
     assert_int_equal(rc, 0); /* orderly shutdown: uv_loop_close() == 0 */
 }
 
+void kt_it_fixture_init(kt_it_fixture *f, int start)
+{
+    kt_it_tmpdir(f->dir, sizeof f->dir);
+    f->port = kt_it_free_port();
+    f->server.pid = 0;
+    if (start)
+        f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
+}
+
+void kt_it_fixture_fini(kt_it_fixture *f)
+{
+    kt_it_stop_clean(&f->server);
+    kt_it_rmdir(f->dir);
+}
+
+static int kt_it_setup_start(void **state, int start)
+{
+    kt_it_fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    kt_it_fixture_init(f, start);
+    return 0;
+}
+
+int kt_it_setup(void **state) { return kt_it_setup_start(state, 1); }
+int kt_it_setup_dir(void **state) { return kt_it_setup_start(state, 0); }
+
+int kt_it_teardown(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_fixture_fini(f);
+    free(f);
+    return 0;
+}
+
 void kt_it_dump_log(const kt_it_proc *p)
 {
     FILE *f = fopen(p->log_path, "r");

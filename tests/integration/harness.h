@@ -30,6 +30,23 @@ int kt_it_stop(kt_it_proc *p, int sig);
 /* An orderly stop: SIGTERM, and the test fails unless the exit status is 0 (the log is dumped first). Does nothing
  * when p->pid is 0 (never started, or already stopped). */
 void kt_it_stop_clean(kt_it_proc *p);
+/* The usual state of a test: a scratch directory, a port that was free, and the server on them. */
+typedef struct kt_it_fixture {
+    char dir[256];
+    int port;
+    kt_it_proc server; /* pid 0 until started */
+} kt_it_fixture;
+
+/* Fills f with a fresh directory and port, and starts the server on them (no extra arguments) unless start is 0:
+ * the test then starts it itself, with its own arguments. */
+void kt_it_fixture_init(kt_it_fixture *f, int start);
+/* Stops the server cleanly when it runs (the test fails unless it exits 0) and removes the directory. */
+void kt_it_fixture_fini(kt_it_fixture *f);
+/* cmocka fixtures with a malloc'ed kt_it_fixture as the state: kt_it_setup starts the server, kt_it_setup_dir does
+ * not; kt_it_teardown ends either. */
+int kt_it_setup(void **state);
+int kt_it_setup_dir(void **state);
+int kt_it_teardown(void **state);
 /* POST /api/v1/flows with the YAML; the test fails with the status and the response body unless it is 200. The
  * response goes to *res_out when res_out is not NULL (the caller decrefs it). */
 void kt_it_create_flow(int port, const char *yaml, json_t **res_out);

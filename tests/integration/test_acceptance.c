@@ -50,10 +50,8 @@ typedef struct acc_flow {
 } acc_flow;
 
 typedef struct fixture {
-    char dir[256];
+    kt_it_fixture it; /* the server's directory, port and process */
     char flows_dir[512];
-    int port;
-    kt_it_proc server;
     acc_flow flows[ACC_MAX_FLOWS];
     size_t nflows;
 } fixture;
@@ -125,9 +123,7 @@ static int setup(void **state)
         snprintf(f->flows_dir, sizeof f->flows_dir, "%s", fd);
     else
         snprintf(f->flows_dir, sizeof f->flows_dir, "%s/../shared/kestra-acceptance/flows", KITE_SOURCE_DIR);
-    kt_it_tmpdir(f->dir, sizeof f->dir);
-    f->port = kt_it_free_port();
-    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
+    kt_it_fixture_init(&f->it, 1);
     *state = f;
     return 0;
 }
@@ -135,8 +131,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    kt_it_stop_clean(&f->server);
-    kt_it_rmdir(f->dir);
+    kt_it_fixture_fini(&f->it);
     free(f);
     return 0;
 }
@@ -204,7 +199,7 @@ static void acc_post_flow(fixture *f, acc_flow *fl)
     acc_top_key(src, "id", fl->id, sizeof fl->id);
     acc_unsupported(fl, src);
     char *body = NULL;
-    fl->status = kt_it_http("POST", f->port, "/api/v1/flows", "application/x-yaml", src, &body);
+    fl->status = kt_it_http("POST", f->it.port, "/api/v1/flows", "application/x-yaml", src, &body);
     fl->error[0] = 0;
     if (fl->status == 200) {
         json_t *j = json_loads(body ? body : "", 0, NULL);
@@ -266,7 +261,7 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
     char path[1500];
     snprintf(path, sizeof path, "/api/v1/executions/%s/%s%s", fl->ns, fl->id, query);
     json_t *created = NULL;
-    long st = kt_it_post_form(f->port, path, fields, &created);
+    long st = kt_it_post_form(f->it.port, path, fields, &created);
     const char *exid = json_string_value(json_object_get(created, "id"));
     if (st != 200 || !exid) {
         char *t = created ? json_dumps(created, JSON_COMPACT) : NULL;
@@ -278,21 +273,21 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
     char id[128];
     snprintf(id, sizeof id, "%s", exid);
     json_decref(created);
-    json_t *ex = kt_it_wait_execution(f->port, id, timeout_ms);
+    json_t *ex = kt_it_wait_execution(f->it.port, id, timeout_ms);
     if (!ex) {
         char p[200];
         snprintf(p, sizeof p, "/api/v1/executions/%s", id);
         json_t *cur = NULL;
-        kt_it_http_json("GET", f->port, p, NULL, NULL, &cur);
+        kt_it_http_json("GET", f->it.port, p, NULL, NULL, &cur);
         acc_say(r, "    execution %s not terminal after %d ms (state %s); expected %s\n", id, timeout_ms,
-                acc_or(acc_state(cur), "?"), c->state ? c->state : "-");
+                acc_or(kt_it_state(cur), "?"), c->state ? c->state : "-");
         if (cur)
             acc_dump_taskruns(cur, r);
         json_decref(cur);
         return 0;
     }
     int bad = 0;
-    const char *state = acc_state(ex);
+    const char *state = kt_it_state(ex);
     if (c->state && strcmp(acc_or(state, ""), c->state)) {
         acc_say(r, "    state: expected %s, got %s\n", c->state, acc_or(state, "?"));
         bad++;
@@ -308,7 +303,7 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
             while (*chk == ' ')
                 chk++;
             if (*chk)
-                bad += acc_check_one(ex, chk, f->port, r);
+                bad += acc_check_one(ex, chk, f->it.port, r);
         }
         free(all);
     }
@@ -438,7 +433,7 @@ static void test_acceptance(void **state)
         fprintf(stderr, "acceptance: %d skipped case(s) would pass now\n", xpass);
     const char *lg = getenv("KITE_ACCEPTANCE_LOG");
     if (failed && lg && *lg && strcmp(lg, "0"))
-        kt_it_dump_log(&f->server);
+        kt_it_dump_log(&f->it.server);
     assert_int_equal(missing, 0);
     assert_int_equal(accepted_unsupported, 0);
     assert_int_equal(failed, 0);

@@ -18,22 +18,20 @@
 #define LIVENESS "1500"
 
 typedef struct cluster {
-    char dir[256];
-    int port, nng_port;
+    kt_it_fixture it; /* the server's directory, HTTP port and process */
+    int nng_port;
     char join[64];
-    kt_it_proc server;
 } cluster;
 
 static int setup(void **state)
 {
     cluster *c = calloc(1, sizeof *c);
-    kt_it_tmpdir(c->dir, sizeof c->dir);
-    c->port = kt_it_free_port();
+    kt_it_fixture_init(&c->it, 0);
     c->nng_port = kt_it_free_port();
     snprintf(c->join, sizeof c->join, "tcp://127.0.0.1:%d", c->nng_port);
     const char *extra[] = {"--listen", c->join, "--actors", "executor,webserver", "--heartbeat", HEARTBEAT,
                            "--liveness-timeout", LIVENESS, NULL};
-    c->server = kt_it_start_server(c->dir, "server", c->port, extra);
+    c->it.server = kt_it_start_server(c->it.dir, "server", c->it.port, extra);
     *state = c;
     return 0;
 }
@@ -41,8 +39,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     cluster *c = *state;
-    kt_it_stop_clean(&c->server);
-    kt_it_rmdir(c->dir);
+    kt_it_fixture_fini(&c->it);
     free(c);
     return 0;
 }
@@ -51,7 +48,7 @@ static kt_it_proc start_worker(cluster *c, const char *name)
 {
     const char *args[] = {"worker", "--join", c->join, "--node-id", name, "--slots", "4", "--heartbeat", HEARTBEAT,
                           "--liveness-timeout", LIVENESS, NULL};
-    return kt_it_spawn(c->dir, name, args);
+    return kt_it_spawn(c->it.dir, name, args);
 }
 
 static void run(cluster *c, const char *flow, char *exid, size_t cap)
@@ -60,7 +57,7 @@ static void run(cluster *c, const char *flow, char *exid, size_t cap)
     snprintf(path, sizeof path, "/api/v1/executions/company.team/%s", flow);
     json_t *res = NULL;
     const char *none[] = {NULL};
-    assert_int_equal(kt_it_post_form(c->port, path, none, &res), 200);
+    assert_int_equal(kt_it_post_form(c->it.port, path, none, &res), 200);
     snprintf(exid, cap, "%s", json_string_value(json_object_get(res, "id")));
     json_decref(res);
 }
@@ -68,20 +65,20 @@ static void run(cluster *c, const char *flow, char *exid, size_t cap)
 static void test_tasks_run_in_the_worker_process(void **state)
 {
     cluster *c = *state;
-    kt_it_create_flow(c->port, "id: remote\nnamespace: company.team\ntasks:\n"
-                               "  - id: hello\n    type: io.kestra.plugin.core.log.Log\n    message: from afar\n"
-                               "  - id: where\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
-                               "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n", NULL);
+    kt_it_create_flow(c->it.port, "id: remote\nnamespace: company.team\ntasks:\n"
+                                  "  - id: hello\n    type: io.kestra.plugin.core.log.Log\n    message: from afar\n"
+                                  "  - id: where\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+                                  "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n", NULL);
     kt_it_proc w = start_worker(c, "worker-a");
     char exid[64];
     run(c, "remote", exid, sizeof exid); /* accepted even before the worker joined: the job waits for a slot */
-    json_t *ex = kt_it_wait_execution(c->port, exid, 20000);
+    json_t *ex = kt_it_wait_execution(c->it.port, exid, 20000);
     if (!ex) {
-        kt_it_dump_log(&c->server);
+        kt_it_dump_log(&c->it.server);
         kt_it_dump_log(&w);
     }
     assert_non_null(ex);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     json_t *where = kt_it_taskrun(ex, "where");
     json_int_t parent = json_integer_value(json_object_get(json_object_get(json_object_get(where, "outputs"), "vars"),
                                                            "parent"));
@@ -90,7 +87,7 @@ static void test_tasks_run_in_the_worker_process(void **state)
     char path[256];
     snprintf(path, sizeof path, "/api/v1/logs/%s", exid);
     json_t *logs = NULL;
-    assert_int_equal(kt_it_http_json("GET", c->port, path, NULL, NULL, &logs), 200);
+    assert_int_equal(kt_it_http_json("GET", c->it.port, path, NULL, NULL, &logs), 200);
     assert_string_equal(json_string_value(json_object_get(json_array_get(logs, 0), "message")), "from afar");
     json_decref(logs);
     kt_it_stop_clean(&w);
@@ -99,30 +96,29 @@ static void test_tasks_run_in_the_worker_process(void **state)
 static void test_dead_worker_task_is_resubmitted(void **state)
 {
     cluster *c = *state;
-    kt_it_create_flow(c->port, "id: long\nnamespace: company.team\ntasks:\n"
-                               "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
-                               "      - sleep 2\n"
-                               "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n", NULL);
+    kt_it_create_flow(c->it.port, "id: long\nnamespace: company.team\ntasks:\n"
+                                  "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+                                  "      - sleep 2\n"
+                                  "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n", NULL);
     kt_it_proc a = start_worker(c, "worker-a");
     char exid[64];
     run(c, "long", exid, sizeof exid);
-    assert_int_equal(kt_it_wait_task_running(c->port, exid, "nap", 10000), 0);
+    assert_int_equal(kt_it_wait_task_running(c->it.port, exid, "nap", 10000), 0);
     kt_it_sleep_ms(300);
     kt_it_proc b = start_worker(c, "worker-b");
     kt_it_sleep_ms(500); /* b has joined */
     kt_it_stop(&a, SIGKILL);
-    json_t *ex = kt_it_wait_execution(c->port, exid, 30000);
+    json_t *ex = kt_it_wait_execution(c->it.port, exid, 30000);
     if (!ex) {
-        kt_it_dump_log(&c->server);
+        kt_it_dump_log(&c->it.server);
         kt_it_dump_log(&b);
     }
     assert_non_null(ex);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "state"), "current")), "SUCCESS");
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
     json_t *nap = kt_it_taskrun(ex, "nap");
     json_t *attempts = json_object_get(nap, "attempts");
     assert_int_equal(json_array_size(attempts), 2);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(attempts, 1), "state"), "current")),
-                        "SUCCESS");
+    assert_string_equal(kt_it_state(json_array_get(attempts, 1)), "SUCCESS");
     json_int_t parent = json_integer_value(json_object_get(json_object_get(json_object_get(nap, "outputs"), "vars"),
                                                            "parent"));
     assert_int_equal(parent, b.pid);

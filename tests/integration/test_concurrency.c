@@ -13,30 +13,7 @@
 
 #include "harness.h"
 
-typedef struct fixture {
-    char dir[256];
-    int port;
-    kt_it_proc server;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    kt_it_tmpdir(f->dir, sizeof f->dir);
-    f->port = kt_it_free_port();
-    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    kt_it_stop_clean(&f->server);
-    kt_it_rmdir(f->dir);
-    free(f);
-    return 0;
-}
+typedef kt_it_fixture fixture;
 
 /* The states of an execution's history, comma separated. */
 static void history(const json_t *ex, char *out, size_t cap)
@@ -66,20 +43,31 @@ static const char *FLOW_PARENT = "id: parent\nnamespace: company.team\ntasks:\n"
                                  "  - id: use\n    type: io.kestra.plugin.core.debug.Return\n"
                                  "    format: \"child said {{ outputs.call.outputs.result }}\"\n";
 
+/* Starts an execution of company.team/<flow> with hold=true: its Pause keeps the flow's only slot, as PAUSED counts
+ * as running (§2.14). Its id goes to id once it is PAUSED. */
+static void hold_slot(fixture *f, const char *flow, char *id, size_t cap)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/executions/company.team/%s", flow);
+    const char *hold[] = {"hold", "true", NULL};
+    json_t *res = NULL;
+    assert_int_equal(kt_it_post_form(f->port, path, hold, &res), 200);
+    snprintf(id, cap, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    json_decref(kt_it_wait_state(&f->server, f->port, id, "PAUSED", 10000));
+}
+
 static void test_subflow_child_queued(void **state)
 {
     fixture *f = *state;
     kt_it_create_flow(f->port, FLOW_LIMITED, NULL);
     kt_it_create_flow(f->port, FLOW_PARENT, NULL);
-    const char *hold[] = {"hold", "true", NULL}, *none[] = {NULL};
+    const char *none[] = {NULL};
     json_t *res = NULL;
 
-    /* the holder takes the only slot and keeps it: PAUSED counts as running (§2.14) */
-    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/limited", hold, &res), 200);
+    /* the holder takes the only slot and keeps it */
     char holder[64];
-    snprintf(holder, sizeof holder, "%s", json_string_value(json_object_get(res, "id")));
-    json_decref(res);
-    json_decref(kt_it_wait_state(&f->server, f->port, holder, "PAUSED", 10000));
+    hold_slot(f, "limited", holder, sizeof holder);
 
     /* the parent's Subflow creates a child of the limited flow: the child waits in QUEUED */
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/parent", none, &res), 200);
@@ -166,13 +154,10 @@ static void test_subflow_child_cancelled(void **state)
     kt_it_create_flow(f->port, "id: caller\nnamespace: company.team\ntasks:\n"
                                "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
                                "    namespace: company.team\n    flowId: single\n", NULL);
-    const char *hold[] = {"hold", "true", NULL}, *none[] = {NULL};
+    const char *none[] = {NULL};
     json_t *res = NULL;
-    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/single", hold, &res), 200);
     char holder[64];
-    snprintf(holder, sizeof holder, "%s", json_string_value(json_object_get(res, "id")));
-    json_decref(res);
-    json_decref(kt_it_wait_state(&f->server, f->port, holder, "PAUSED", 10000));
+    hold_slot(f, "single", holder, sizeof holder);
     assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/caller?wait=true", none, &res), 200);
     assert_string_equal(kt_it_state(res), "SUCCESS"); /* CANCELLED is not transmitted (guessState) */
     json_t *call = kt_it_taskrun(res, "call");
@@ -193,8 +178,8 @@ static void test_subflow_child_cancelled(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_subflow_child_queued, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_subflow_child_cancelled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subflow_child_queued, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_subflow_child_cancelled, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

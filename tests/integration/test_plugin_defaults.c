@@ -13,11 +13,7 @@
 
 #include "harness.h"
 
-typedef struct fixture {
-    char dir[256];
-    int port;
-    kt_it_proc server;
-} fixture;
+typedef kt_it_fixture fixture;
 
 /* Configuration-level defaults: env for every scripts task (GREETING loses to the flow's default), a Log message
  * (loses to the flow's), a forced Log level that beats even a task's own, and a Webhook key. */
@@ -119,24 +115,6 @@ static void start_server(fixture *f, const char *conf)
         fclose(c);
     }
     f->server = kt_it_start_server(f->dir, "server", f->port, extra);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    kt_it_tmpdir(f->dir, sizeof f->dir);
-    f->port = kt_it_free_port();
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    kt_it_stop_clean(&f->server);
-    kt_it_rmdir(f->dir);
-    free(f);
-    return 0;
 }
 
 static void create_flow(fixture *f, const char *yaml)
@@ -307,8 +285,8 @@ static void test_flow_defaults_only(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_flow_and_config_defaults, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flow_defaults_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_and_config_defaults, kt_it_setup_dir, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_flow_defaults_only, kt_it_setup_dir, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

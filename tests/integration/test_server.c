@@ -13,30 +13,7 @@
 
 #include "harness.h"
 
-typedef struct fixture {
-    char dir[256];
-    int port;
-    kt_it_proc server;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    kt_it_tmpdir(f->dir, sizeof f->dir);
-    f->port = kt_it_free_port();
-    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    kt_it_stop_clean(&f->server);
-    kt_it_rmdir(f->dir);
-    free(f);
-    return 0;
-}
+typedef kt_it_fixture fixture;
 
 static const char *FLOW_HELLO = "id: hello\n"
                                 "namespace: company.team\n"
@@ -645,19 +622,19 @@ static void test_restart_after_sigkill(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_flow_crud, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flow_invalid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flow_type_not_supported_yet, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flow_validate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flow_namespace_update, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_execution_end_to_end, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_execution_failure_and_bad_inputs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_subflow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_webhook, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_after_sigkill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_crud, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_flow_invalid, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_flow_type_not_supported_yet, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_flow_validate, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_flow_namespace_update, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_execution_end_to_end, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_execution_failure_and_bad_inputs, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_kill, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_pause_resume, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_subflow, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrency, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_webhook, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_after_sigkill, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
