@@ -1,4 +1,4 @@
-/* `kite template render` (flow/cli_render.c): output and exit codes, with stdout/stderr captured. */
+/* `kite template render` (cmd/template_render.c): output and exit codes, with stdout/stderr captured. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
