@@ -27,7 +27,8 @@
  * the runs that paused in this step. A Pause whose timer does not fit stays PAUSED with an ERROR log line saying
  * so (it can still be resumed through the API); a retry always fits, which the step asserts. */
 #define KT_EXEC_MAX_TIMERS 64
-/* Subflow children to create per event. A Subflow run beyond it fails with "too many subflows started at once". */
+/* Subflow children to create per event. A Subflow run beyond it stays CREATED and starts on a later event (each
+ * child created now brings one back: CHILD_CREATED), so a wide fan-out of subflows is only spread over events. */
 #define KT_EXEC_MAX_SUBFLOWS 16
 /* Passes of Kestra's `process` loop per event, plus KT_EXEC_PASSES_PER_RUN per task run in the execution. A pass
  * that changes nothing ends the loop; a pass that changes something creates a run or moves one forward, and a run

@@ -138,6 +138,11 @@ int kt_step_bool_prop(const json_t *task, const char *name, int dflt)
 /* Subflow (§2.16): RUNNING with one attempt; the caller creates the child execution from the rendered spec. */
 static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
 {
+    kt_exec_effects *fx = p->fx;
+    /* No room for one more child in this event's effects: the run stays CREATED, and the next event (the
+     * CHILD_CREATED of each child created now, at the latest) starts it. */
+    if (fx->nsubflows == KT_EXEC_MAX_SUBFLOWS)
+        return;
     json_t *st = kt_state_new(KT_S(CREATED), p->now);
     kt_state_set(st, KT_S(RUNNING), p->now);
     json_object_set_new(run, "attempts", json_pack("[{s:o}]", "state", st));
@@ -163,13 +168,6 @@ static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
     json_object_set_new(spec, "inheritLabels", json_boolean(kt_step_bool_prop(task, "inheritLabels", 0)));
     json_object_set(spec, "taskId", json_object_get(task, "id"));
     json_object_set(spec, "taskType", json_object_get(task, "type"));
-    kt_exec_effects *fx = p->fx;
-    if (fx->nsubflows == KT_EXEC_MAX_SUBFLOWS) {
-        kt_step_log(p, run, "ERROR", "too many subflows started at once");
-        json_decref(spec);
-        kt_step_set_state(p, run, KT_S(FAILED));
-        return;
-    }
     snprintf(fx->subflows[fx->nsubflows].taskrun_id, sizeof fx->subflows[0].taskrun_id, "%s", kt_step_str(run, "id"));
     fx->subflows[fx->nsubflows++].spec = spec;
 }

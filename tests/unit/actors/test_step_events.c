@@ -453,6 +453,51 @@ static void test_worker_lost(void **state)
     json_decref(flow);
 }
 
+/* More Subflow runs start at once than one event's effects hold: the rest stay CREATED and start on the next event
+ * (here the first child's CHILD_CREATED), so a wide fan-out is spread over events, never failed. */
+static void test_subflow_fan_out_spread(void **state)
+{
+    (void)state;
+    enum { N = KT_EXEC_MAX_SUBFLOWS + 4 };
+    json_t *branches = json_array();
+    for (int i = 0; i < N; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "s%d", i);
+        json_array_append_new(branches, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", id, "type",
+                                                  "io.kestra.plugin.core.flow.Subflow", "namespace", "company.team",
+                                                  "flowId", "sub", "wait", 0));
+    }
+    json_t *flow = json_pack("{s:s, s:s, s:[{s:s, s:s, s:o}]}", "id", "flow", "namespace", "company.team", "tasks",
+                             "id", "p", "type", "io.kestra.plugin.core.flow.Parallel", "tasks", branches);
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    assert_int_equal(step_flow(flow, ex, ev_admit(0, T0), &fx), KT_OK);
+    assert_int_equal(fx.nsubflows, KT_EXEC_MAX_SUBFLOWS);
+    char first[sizeof fx.subflows[0].taskrun_id];
+    memcpy(first, fx.subflows[0].taskrun_id, sizeof first);
+    free_subflows(&fx);
+    size_t created = 0, running = 0, i;
+    json_t *tr;
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
+        created += !strcmp(kt_state_current(tr), "CREATED");
+        running += !strcmp(kt_state_current(tr), "RUNNING");
+    }
+    assert_int_equal(created, N - KT_EXEC_MAX_SUBFLOWS);
+    assert_int_equal(running, KT_EXEC_MAX_SUBFLOWS + 1); /* the Parallel too */
+
+    json_t *child = kt_execution_new("child1", "company.team", "sub", 1, NULL, NULL, NULL, T0 + SEC);
+    kt_exec_event ev = {.kind = KT_EV_CHILD_CREATED, .now_us = T0 + SEC, .taskrun_id = first, .child = child};
+    assert_int_equal(step_flow(flow, ex, ev, &fx), KT_OK);
+    assert_int_equal(fx.nsubflows, N - KT_EXEC_MAX_SUBFLOWS);
+    free_subflows(&fx);
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr)
+        assert_string_not_equal(kt_state_current(tr), "CREATED");
+    assert_string_not_equal(kt_state_current(ex), "FAILED");
+    json_decref(child);
+    json_decref(ex);
+    json_decref(flow);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +510,7 @@ int main(void)
         cmocka_unit_test_setup(test_child_not_created, reset_ids),
         cmocka_unit_test_setup(test_subflow_outputs_error, reset_ids),
         cmocka_unit_test_setup(test_worker_lost, reset_ids),
+        cmocka_unit_test_setup(test_subflow_fan_out_spread, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
