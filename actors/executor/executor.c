@@ -119,9 +119,10 @@ void kt_executor_mark_dirty(kt_executor *ex, kt_run *run)
 static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_event *ev, json_t **failed)
 {
     kt_exec_effects fx;
-    /* The step is pure: its clock reading (the event's) and its randomness (a fresh seed) are handed to it here. */
+    /* The step is pure: its clock reading (the event's) and its randomness (a fresh seed, drawn from the
+     * executor's own generator) are handed to it here. */
     kt_env env;
-    kt_env_init(&env, ev->now_us, kt_env_random_seed());
+    kt_env_init(&env, ev->now_us, kt_env_next(&ex->seeds));
     kt_status st = kt_exec_step(&run->flow, run->execution, ev, &env, &fx);
     if (st) {
         KT_WARN("executor", "execution %s: event %d not applied: %s",
@@ -613,6 +614,7 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_op
     kt_executor *ex = calloc(1, sizeof *ex);
     if (!ex)
         return KT_ENOMEM;
+    kt_env_init_real(&ex->seeds);
     ex->store = store;
     if (opts && json_array_size(opts->plugin_defaults))
         ex->plugin_defaults = json_incref((json_t *)opts->plugin_defaults);

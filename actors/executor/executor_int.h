@@ -18,6 +18,7 @@
 #include "actors/executor/executor.h"
 #include "actors/executor/step.h"
 #include "flow/flow.h"
+#include "base/env.h"
 #include "base/id.h"
 #include "base/map.h"
 #include "runtime/node.h"
@@ -78,6 +79,8 @@ typedef struct kt_pending_reply {
 
 struct kt_executor {
     kt_actor *self;
+    /* Seeds each event's environment: seeded once from the system, so an event costs no getrandom call. */
+    kt_env seeds;
     kt_store *store;
     kt_map *runs;  /* execution id -> kt_run */
     kt_map *flows; /* "ns\x1fid\x1frev" -> kt_flow_entry */
