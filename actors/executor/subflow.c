@@ -46,7 +46,7 @@ void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
             json_t *ctx = kt_render_context(crun->flow.flow, child, NULL, NULL), *out = NULL;
             kt_expr_error e = {0};
             kt_env env;
-            kt_env_init_real(&env);
+            kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
             if (kt_expr_render_json_cached(crun->flow.templates, spec, ctx, &env, &out, &e) == KT_OK)
                 json_object_set_new(data, "outputs", out);
             else
