@@ -422,8 +422,11 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
     if (!tr)
         return KT_ENOTFOUND;
     size_t n = kt_taskrun_attempts(tr);
-    if (kt_state_is_terminated(kt_state_current(tr)) || n == 0 || ev->attempt != n - 1) {
-        p->fx->stale = 1; /* a duplicate, or a late answer from an attempt we already replaced */
+    /* Stale: a late answer from an attempt we already replaced, or a duplicate of one already applied — including
+     * while the run is RETRYING, when the run is not terminated but its last attempt is. */
+    if (kt_state_is_terminated(kt_state_current(tr)) || n == 0 || ev->attempt != n - 1 ||
+        kt_state_is_terminated(kt_state_current(json_array_get(json_object_get(tr, "attempts"), n - 1)))) {
+        p->fx->stale = 1;
         return KT_OK;
     }
     if (!kt_state_is_valid(ev->state) || !kt_state_is_terminated(ev->state))

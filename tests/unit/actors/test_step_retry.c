@@ -24,6 +24,11 @@ static void test_retry_constant(void **state)
         assert_int_equal(fx.ntimers, 1);
         assert_string_equal(fx.timers[0].taskrun_id, "tr1");
         assert_int_equal(fx.timers[0].at_us, end + 2 * SEC); /* base = end of the last attempt */
+        /* the same result told twice while RETRYING (a worker's resend): stale, no second timer or history entry */
+        assert_int_equal(step(tasks, ex, ev_result("tr1", a, "FAILED", end + SEC / 10), &fx), KT_OK);
+        assert_int_equal(fx.stale, 1);
+        assert_int_equal(fx.ntimers, 0);
+        assert_string_equal(kt_state_current(taskrun_at(ex, 0)), "RETRYING");
         assert_int_equal(step(tasks, ex, ev_retry("tr1", end + 2 * SEC), &fx), KT_OK);
         check_dispatch(&fx, "tr1", "t1", a + 1);
         assert_string_equal(kt_state_current(ex), "RUNNING");
