@@ -13,8 +13,8 @@ void kt_cli_usage(FILE *f);
 int kt_cli_server_local(int argc, char **argv);
 int kt_cli_worker(int argc, char **argv);
 
-/* `kite flow validate FILE...`: validates flow files offline, the way the server would on save. argv[0..argc-1]
- * are the FILE arguments only. Prints "✓ namespace.id" per valid file on stdout, or "✘ FILE" then
+/* `kite flow validate [--config FILE] FILE...`: validates flow files offline, the way the server would on save
+ * (with the configuration's plugins.defaults). argv[0..argc-1] are the arguments after "validate". Prints "✓ namespace.id" per valid file on stdout, or "✘ FILE" then
  * "file:line:col path: message" lines on stderr; "-" reads standard input. 0 when every file is valid, 1
  * otherwise, 2 on usage. */
 int kt_cli_flow_validate(int argc, char **argv);

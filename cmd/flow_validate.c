@@ -1,5 +1,6 @@
-/* `kite flow validate FILE...` (see cli_validate.h). Reads each file whole and reuses kt_flow_parse, so the
- * CLI and the server can never disagree about what a valid flow is. */
+/* `kite flow validate [--config FILE] FILE...` (see cli.h). Reads each file whole and reuses the server's parser,
+ * with the same configuration (its plugins.defaults may supply required properties), so the CLI and the server
+ * can never disagree about what a valid flow is. */
 #include "cmd/cli.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/conf.h"
 #include "flow/flow.h"
 
 #define MAX_FLOW_FILE (16u << 20) /* a flow is text; refuse anything absurdly large */
@@ -43,7 +45,7 @@ static char *slurp(FILE *f, size_t *len)
     return buf;
 }
 
-static int validate_one(const char *path)
+static int validate_one(const char *path, const json_t *server_defaults)
 {
     int is_stdin = strcmp(path, "-") == 0;
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
@@ -64,7 +66,7 @@ static int validate_one(const char *path)
     kt_diags dg;
     kt_diags_init(&dg);
     kt_flow *flow = NULL;
-    kt_status st = kt_flow_parse(src, len, name, &flow, &dg);
+    kt_status st = kt_flow_parse_with_defaults(src, len, name, server_defaults, &flow, &dg);
     free(src);
     if (st == KT_OK) {
         printf("\u2713 %s.%s\n", kt_flow_namespace(flow), kt_flow_id(flow));
@@ -81,13 +83,36 @@ static int validate_one(const char *path)
 
 int kt_cli_flow_validate(int argc, char **argv)
 {
-    if (argc < 1) {
-        fprintf(stderr, "usage: kite flow validate FILE...\n");
+    /* The configuration as the server reads it: --config FILE, else KITE_CONFIGURATION, then KITE_* overrides. */
+    const char *path = getenv("KITE_CONFIGURATION");
+    int first = 0;
+    while (first < argc && !strncmp(argv[first], "--config", 8)) {
+        if (!strcmp(argv[first], "--config") && first + 1 < argc) {
+            path = argv[first + 1];
+            first += 2;
+        } else if (!strncmp(argv[first], "--config=", 9)) {
+            path = argv[first] + 9;
+            first++;
+        } else {
+            break;
+        }
+    }
+    if (first >= argc) {
+        fprintf(stderr, "usage: kite flow validate [--config FILE] FILE...\n");
+        return 2;
+    }
+    static kt_conf conf;
+    char err[1024];
+    kt_conf_defaults(&conf);
+    if (kt_conf_load(&conf, path, err, sizeof err)) {
+        fprintf(stderr, "kite: configuration: %s\n", err);
+        kt_conf_clear(&conf);
         return 2;
     }
     int failed = 0;
-    for (int i = 0; i < argc; i++)
-        failed |= validate_one(argv[i]);
+    for (int i = first; i < argc; i++)
+        failed |= validate_one(argv[i], conf.plugin_defaults);
+    kt_conf_clear(&conf);
     fflush(stdout);
     return failed ? 1 : 0;
 }

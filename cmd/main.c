@@ -15,7 +15,7 @@ void kt_cli_usage(FILE *f)
                "  kite server local [--config FILE] [--port 8080] [--host 0.0.0.0] [--data DIR] [--listen URL] [--actors LIST]\n"
                "                    [--slots N] [--heartbeat MS] [--liveness-timeout MS] [--sync-full]\n"
                "  kite worker --join URL [--config FILE] [--slots N] [--node-id ID] [--heartbeat MS] [--liveness-timeout MS]\n"
-               "  kite flow validate FILE...\n"
+               "  kite flow validate [--config FILE] FILE...\n"
                "  kite template render [--vars VARS.json] TEMPLATE_FILE\n"
                "  kite version\n"
                "common: --log-level trace|debug|info|warn|error (default info); NO_COLOR disables colours\n"

@@ -61,11 +61,40 @@ static void test_type_not_supported_yet(void **state)
     assert_non_null(strstr(err, want));
 }
 
+/* A Log whose message only the server's plugins.defaults supplies: refused without the configuration, valid with
+ * --config (as the server saves it); a broken configuration is a usage error (exit 2) naming the file. */
+static void test_config_defaults(void **state)
+{
+    (void)state;
+    char flow[128], conf[128], bad[128], out[1024], err[2048], opt[160];
+    cli_write_file("nomsg.yml", "id: quiet\nnamespace: company.team\ntasks:\n  - id: t\n"
+                                "    type: io.kestra.plugin.core.log.Log\n",
+                   flow, sizeof flow);
+    cli_write_file("kite.yml", "plugins:\n  defaults:\n    - type: io.kestra.plugin.core.log\n      values:\n"
+                               "        message: from the server\n",
+                   conf, sizeof conf);
+    cli_write_file("bad.yml", "plugins:\n  defaults: 3\n", bad, sizeof bad);
+    unsetenv("KITE_CONFIGURATION");
+    char *plain[] = {flow};
+    assert_int_equal(cli_run(kt_cli_flow_validate, 1, plain, out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "tasks[0].message"));
+    char *with[] = {"--config", conf, flow};
+    assert_int_equal(cli_run(kt_cli_flow_validate, 3, with, out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "\u2713 company.team.quiet\n");
+    snprintf(opt, sizeof opt, "--config=%s", bad);
+    char *broken[] = {opt, flow};
+    assert_int_equal(cli_run(kt_cli_flow_validate, 2, broken, out, sizeof out, err, sizeof err), 2);
+    assert_non_null(strstr(err, "bad.yml"));
+    char *none[] = {"--config", conf};
+    assert_int_equal(cli_run(kt_cli_flow_validate, 2, none, out, sizeof out, err, sizeof err), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_flow),
         cmocka_unit_test(test_type_not_supported_yet),
+        cmocka_unit_test(test_config_defaults),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }
