@@ -1,0 +1,172 @@
+/* Resolution of an execution's inputs, after Kestra's FlowInputOutput.readExecutionInputs (KESTRA-execution.md
+ * §4.3): each input in dependsOn order, disabled when an input it depends on is, typed and validated by inputs.c,
+ * then nested on '.' and sorted as Kestra's TreeMap. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strfmt.h"
+#include "flow/inputs.h"
+#include "flow/inputs_int.h"
+
+typedef struct rstate {
+    const json_t *defs, *raw;
+    size_t n;
+    signed char *state; /* 0 todo, 1 in progress, 2 done */
+    char *enabled;
+    json_t *flat;       /* id -> typed value, enabled inputs only */
+    kt_diags *diags;
+    int errors;
+} rstate;
+
+static void resolve_one(rstate *r, size_t i);
+
+static size_t find_input(const rstate *r, const char *id)
+{
+    for (size_t i = 0; id && i < r->n; i++) {
+        const char *x = kt_input_id(json_array_get(r->defs, i));
+        if (x && strcmp(x, id) == 0)
+            return i;
+    }
+    return (size_t)-1;
+}
+
+static void resolve_one(rstate *r, size_t i)
+{
+    if (r->state[i])
+        return; /* done, or a cycle (refused at save time): leave it to the outer call */
+    r->state[i] = 1;
+    const json_t *def = json_array_get(r->defs, i);
+    const char *id = kt_input_id(def);
+    int enabled = 1;
+    size_t k;
+    json_t *dep;
+    json_array_foreach(json_object_get(json_object_get(def, "dependsOn"), "inputs"), k, dep) {
+        size_t j = find_input(r, json_string_value(dep));
+        if (j == (size_t)-1 || j == i)
+            continue;
+        resolve_one(r, j);
+        enabled &= r->enabled[j];
+    }
+    r->state[i] = 2;
+    r->enabled[i] = (char)enabled;
+    if (!enabled || !id)
+        return;
+    const json_t *v = r->raw ? json_object_get(r->raw, id) : NULL;
+    if (!v || json_is_null(v))
+        v = json_object_get(def, "defaults");
+    if (!v || json_is_null(v)) {
+        if (kt_input_is_required(def)) {
+            char *m = kt_input_invalid(id, "missing required input", NULL), *path = kt_strfmt("inputs.%s", id);
+            kt_diags_add(r->diags, "", 0, 0, path, "%s", m ? m : "");
+            free(path);
+            free(m);
+            r->errors++;
+        } else {
+            json_object_set_new(r->flat, id, json_null());
+        }
+        return;
+    }
+    char *err = NULL;
+    json_t *typed = kt_input_check_value(def, v, &err);
+    if (!typed) {
+        char *path = kt_strfmt("inputs.%s", id);
+        kt_diags_add(r->diags, "", 0, 0, path, "%s", err ? err : "");
+        free(path);
+        free(err);
+        r->errors++;
+        return;
+    }
+    json_object_set_new(r->flat, id, typed);
+}
+
+/* Splits ids on '.' into nested objects (MapUtils.flattenToNestedMap); returns -1 on a key conflict. */
+static int nest(json_t *out, const char *id, json_t *v, char **conflict)
+{
+    char *dup = strdup(id), *save = NULL;
+    json_t *cur = out;
+    int rc = dup ? 0 : -1;
+    char *part = dup ? strtok_r(dup, ".", &save) : NULL;
+    while (part) {
+        char *next = strtok_r(NULL, ".", &save);
+        json_t *x = json_object_get(cur, part);
+        if (!next) {
+            if (x) {
+                *conflict = strdup(part);
+                rc = -1;
+            } else {
+                json_object_set(cur, part, v);
+            }
+            break;
+        }
+        if (!x) {
+            x = json_object();
+            json_object_set_new(cur, part, x);
+        } else if (!json_is_object(x)) {
+            *conflict = strdup(part);
+            rc = -1;
+            break;
+        }
+        cur = x;
+        part = next;
+    }
+    free(dup);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+kt_status kt_inputs_resolve(const json_t *input_defs, const json_t *raw, json_t **typed_out, kt_diags *diags)
+{
+    *typed_out = NULL;
+    rstate r = {.defs = input_defs, .raw = raw, .n = json_array_size(input_defs), .diags = diags};
+    r.state = calloc(r.n + 1, 1);
+    r.enabled = calloc(r.n + 1, 1);
+    r.flat = json_object();
+    json_t *nested = json_object(), *out = json_object();
+    const char **keys = NULL;
+    kt_status st = KT_ENOMEM;
+    if (!r.state || !r.enabled || !r.flat || !nested || !out)
+        goto fail;
+    for (size_t i = 0; i < r.n; i++)
+        resolve_one(&r, i);
+    if (r.errors) {
+        st = KT_EINVAL;
+        goto fail;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(r.flat, k, v) {
+        char *conflict = NULL;
+        if (nest(nested, k, v, &conflict)) {
+            kt_diags_add(diags, "", 0, 0, "inputs", "Conflict at key: '%s', Map keys are: [%s]",
+                         conflict ? conflict : k, k);
+            free(conflict);
+            st = KT_EINVAL;
+            goto fail;
+        }
+    }
+    /* The execution's inputs map is a TreeMap at the top level: sorted keys. */
+    size_t nk = json_object_size(nested), i = 0;
+    keys = calloc(nk + 1, sizeof(*keys));
+    if (!keys)
+        goto fail;
+    json_object_foreach(nested, k, v)
+        keys[i++] = k;
+    qsort(keys, nk, sizeof(*keys), cmp_str);
+    for (i = 0; i < nk; i++)
+        json_object_set(out, keys[i], json_object_get(nested, keys[i]));
+    *typed_out = out;
+    out = NULL;
+    st = KT_OK;
+fail:
+    free(keys);
+    json_decref(out);
+    json_decref(nested);
+    json_decref(r.flat);
+    free(r.state);
+    free(r.enabled);
+    return st;
+}
