@@ -4,6 +4,7 @@
  * worker's attempts run again as new ones. Kept apart from executor.c, which decides when; this decides to whom. */
 #include "actors/executor/executor_int.h"
 #include "flow/model.h"
+#include "flow/tasks.h"
 #include "actors/executor/render.h"
 #include "base/alloc.h"
 #include "base/assert.h"
@@ -177,7 +178,16 @@ void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id)
     free(ids);
 }
 
-/* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job. */
+int kt_executor_on_worker(const kt_run *run, const json_t *tr)
+{
+    const json_t *task = run->flow.tasks ? kt_map_get(run->flow.tasks, json_string_value(json_object_get(tr, "taskId")))
+                                         : kt_exec_find_task(run->flow.flow, json_string_value(json_object_get(tr, "taskId")));
+    const kt_task_def *def = task ? kt_task_lookup(json_string_value(json_object_get(task, "type"))) : NULL;
+    return !def || def->kind == KT_PLUGIN_RUNNABLE; /* unknown types too: the worker says it cannot run them */
+}
+
+/* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job
+ * (a RUNNING Subflow run has an attempt too, but its child does the work: never a worker's job). */
 void kt_executor_rescan(kt_executor *ex, kt_run *run, json_t **failed)
 {
     size_t i;
@@ -186,7 +196,8 @@ void kt_executor_rescan(kt_executor *ex, kt_run *run, json_t **failed)
         const char *id = json_string_value(json_object_get(tr, "id"));
         size_t n = kt_taskrun_attempts(tr);
         kt_job *j = kt_map_get(ex->jobs, id);
-        if (!n || !kt_state_is_running(kt_state_current(tr)) || (j && j->attempt == n - 1))
+        if (!n || !kt_state_is_running(kt_state_current(tr)) || (j && j->attempt == n - 1) ||
+            !kt_executor_on_worker(run, tr))
             continue;
         kt_exec_dispatch d = {.taskrun_id = id, .task_id = json_string_value(json_object_get(tr, "taskId")),
                               .attempt = (uint32_t)(n - 1)};

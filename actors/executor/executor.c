@@ -562,7 +562,7 @@ static void kt_executor_resume(kt_executor *ex)
                 kt_executor_resume_subflow(ex, run, tr);
                 continue;
             }
-            if (!def || def->kind == KT_PLUGIN_RUNNABLE) /* flowables resolve from their children */
+            if (kt_executor_on_worker(run, tr)) /* flowables resolve from their children */
                 json_array_append(running, json_object_get(tr, "id"));
         }
         json_array_foreach(running, k, tr) {

@@ -150,6 +150,8 @@ kt_map *kt_executor_error_logs_tasks(const kt_map *tasks, kt_tmpl_cache *templat
 void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id);
 /* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job; the
  * ones that did not render are added to *failed (kt_executor_failed_push) for the caller to apply. */
+/* Whether a task run is a worker's job (a runnable task, or an unknown type), not a flowable or a Subflow. */
+int kt_executor_on_worker(const kt_run *run, const json_t *tr);
 void kt_executor_rescan(kt_executor *ex, kt_run *run, json_t **failed);
 /* Hands waiting jobs to workers with a free slot. */
 void kt_executor_pump(kt_executor *ex);

@@ -158,6 +158,7 @@ static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
             kt_step_log(p, run, "ERROR", "%s", e.message);
             json_decref(ctx);
             json_decref(spec);
+            kt_state_set(st, KT_S(FAILED), p->now); /* its attempt ends with it (§2.10) */
             kt_step_set_state(p, run, KT_S(FAILED));
             return;
         }
@@ -457,10 +458,14 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
         else if (policy && (due = kt_retry_next(policy, tr, kt_retry_draw(tr), &at, err, sizeof err)) < 0)
             kt_step_log(p, tr, "ERROR", "%s", err);
         if (due > 0) {
-            /* Kestra ends the execution FAILED before deciding (§2.7) */
-            if (own && !kt_step_str(tr, "parentTaskRunId"))
-                kt_state_set(json_object_get(p->ex, "state"), KT_S(FAILED), p->now);
-            kt_state_set(json_object_get(p->ex, "state"), KT_S(RETRYING), p->now);
+            /* Kestra ends the execution FAILED before deciding (§2.7). A PAUSED execution (another branch waits
+             * in a Pause) stays PAUSED: Kestra does not process it until it is resumed, and moving it would leave
+             * a paused run that nothing can resume (the API resumes PAUSED executions only). */
+            if (!kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED))) {
+                if (own && !kt_step_str(tr, "parentTaskRunId"))
+                    kt_state_set(json_object_get(p->ex, "state"), KT_S(FAILED), p->now);
+                kt_state_set(json_object_get(p->ex, "state"), KT_S(RETRYING), p->now);
+            }
             return kt_schedule_retry(p, tr, index, task, at) ? KT_OK : KT_OK;
         }
     }
@@ -630,9 +635,11 @@ static kt_status kt_ev_retry(kt_pass *p, const kt_exec_event *ev, kt_after_event
         p->fx->stale = 1;
         return KT_OK;
     }
-    /* ExecutionService.retryTask: back to CREATED (attempts kept), the execution RUNNING again */
+    /* ExecutionService.retryTask: back to CREATED (attempts kept), the execution RUNNING again, unless it is
+     * PAUSED: then the run starts when the execution is resumed (the passes skip a paused execution). */
     kt_step_set_state(p, tr, KT_S(CREATED));
-    kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), ev->now_us);
+    if (!kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED)))
+        kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), ev->now_us);
     p->fx->changed = 1;
     return KT_OK;
 }

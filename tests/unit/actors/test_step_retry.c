@@ -75,11 +75,53 @@ static void test_retry_warning_and_expo(void **state)
     json_decref(tasks);
 }
 
+static const char *run_id_of(const json_t *ex, const char *task_id)
+{
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr)
+        if (!strcmp(json_string_value(json_object_get(tr, "taskId")), task_id))
+            return json_string_value(json_object_get(tr, "id"));
+    return NULL;
+}
+
+/* A branch fails and retries while another waits in a Pause: the execution stays PAUSED (Kestra does not process
+ * a paused execution), the retried run waits CREATED, and resuming runs it. Moving the execution to RETRYING then
+ * RUNNING left a paused run that the API could no longer resume. */
+static void test_retry_while_paused(void **state)
+{
+    (void)state;
+    json_t *tasks = parse("[{\"id\":\"par\",\"type\":\"io.kestra.plugin.core.flow.Parallel\",\"tasks\":["
+                          "{\"id\":\"flaky\",\"type\":\"io.kestra.plugin.core.log.Log\",\"message\":\"m\","
+                          "\"retry\":{\"type\":\"constant\",\"interval\":\"PT1S\",\"maxAttempt\":2}},"
+                          "{\"id\":\"wait\",\"type\":\"io.kestra.plugin.core.flow.Pause\"}]}]");
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    assert_int_equal(step(tasks, ex, ev_start(T0), &fx), KT_OK);
+    assert_string_equal(kt_state_current(ex), "PAUSED");
+    char flaky[64];
+    snprintf(flaky, sizeof flaky, "%s", run_id_of(ex, "flaky"));
+    assert_int_equal(step(tasks, ex, ev_result(flaky, 0, "FAILED", T0 + SEC), &fx), KT_OK);
+    assert_int_equal(fx.ntimers, 1);
+    assert_string_equal(kt_state_current(ex), "PAUSED");
+    assert_int_equal(step(tasks, ex, ev_retry(flaky, T0 + 2 * SEC), &fx), KT_OK);
+    assert_int_equal(fx.ndispatch, 0); /* not while paused */
+    assert_string_equal(kt_state_current(ex), "PAUSED");
+    kt_exec_event resume = {.kind = KT_EV_RESUME, .now_us = T0 + 3 * SEC};
+    assert_int_equal(step(tasks, ex, resume, &fx), KT_OK);
+    check_dispatch(&fx, flaky, "flaky", 1);
+    assert_int_equal(step(tasks, ex, ev_result(flaky, 1, "SUCCESS", T0 + 4 * SEC), &fx), KT_OK);
+    assert_string_equal(kt_state_current(ex), "SUCCESS");
+    json_decref(ex);
+    json_decref(tasks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_retry_constant, reset_ids),
         cmocka_unit_test_setup(test_retry_warning_and_expo, reset_ids),
+        cmocka_unit_test_setup(test_retry_while_paused, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
