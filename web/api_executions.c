@@ -282,11 +282,17 @@ void kt_api_execution_kill(kt_http_req *r, void *ud)
         kt_http_send_error(r, 409, "Illegal state: Execution is already finished, can't kill it", NULL);
         return;
     }
-    if (!terminated) {
+    /* With the cascade (the default) the kill is sent even for a finished execution: its Subflow children may
+     * still run (wait: false), and Kestra kills them too. */
+    int no_cascade = cascade && !strcmp(cascade, "false");
+    if (!terminated || !no_cascade) {
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
-        kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = "", .command = KT_CMD_KILL};
+        json_t *opts = no_cascade ? json_pack("{s:b}", "cascade", 0) : NULL;
+        kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = "", .command = KT_CMD_KILL,
+                                    .data = opts};
         kt_msg_encode_exec_command(&o, &body);
+        json_decref(opts);
         kt_status sent = kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o);
         if (sent) {
             kt_api_executor_unavailable(r, sent);

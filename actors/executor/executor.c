@@ -445,6 +445,10 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
     }
     if (run)
         kt_executor_apply(ex, run, &ev);
+    /* The kill cascades to the Subflow children unless the API said isOnKillCascade=false ({"cascade": false}),
+     * also when the parent had already ended (Kestra emits the kill whatever the parent's state). */
+    if (c.command == KT_CMD_KILL && !json_is_false(json_object_get(c.data, "cascade")))
+        kt_executor_kill_children(ex, c.execution_id);
     kt_msg_exec_command_clear(&c);
 }
 

@@ -147,6 +147,8 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
 /* errorLogs() support (KESTRA-expressions.md): the ids of the flow's tasks that call it in one of their templates. */
 kt_map *kt_executor_error_logs_tasks(const kt_map *tasks, kt_tmpl_cache *templates);
 /* A killed execution: the workers running its attempts stop them; attempts not sent yet are dropped. */
+/* Kills the unfinished Subflow children of an execution that was killed (subflow.c). */
+void kt_executor_kill_children(kt_executor *ex, const char *parent_id);
 void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id);
 /* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job; the
  * ones that did not render are added to *failed (kt_executor_failed_push) for the caller to apply. */

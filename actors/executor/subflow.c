@@ -75,6 +75,12 @@ static void kt_executor_child_created(kt_executor *ex, kt_run *parent, const cha
 /* Subflow (KESTRA-execution.md §2.16): the child execution of a parent's Subflow run. */
 void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec)
 {
+    /* The parent may have ended (killed) between the step that asked for this child and now: no orphan child. */
+    json_t *ptr = kt_taskrun_find(parent->execution, taskrun_id);
+    if (kt_state_is_terminated(kt_state_current(parent->execution)) || !ptr ||
+        !kt_state_is_running(kt_state_current(ptr)) ||
+        json_object_get(json_object_get(ptr, "outputs"), "executionId"))
+        return;
     const char *ns = json_string_value(json_object_get(spec, "namespace"));
     const char *fid = json_string_value(json_object_get(spec, "flowId"));
     json_t *revj = json_object_get(spec, "revision");
@@ -190,4 +196,29 @@ void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr)
     if (kt_state_is_terminated(kt_state_current(child)))
         kt_executor_notify_parent(ex, child);
     json_decref(child);
+}
+
+/* Kestra's kill cascades (isOnKillCascade, true by default, KESTRA-execution.md §2.13): every unfinished execution
+ * a Subflow run of the killed one started is killed too, each as its own message so it has its own step and
+ * commit, and its own children follow the same way. */
+void kt_executor_kill_children(kt_executor *ex, const char *parent_id)
+{
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    while (kt_map_next(ex->runs, &pos, &key, &val)) {
+        const kt_run *child = val;
+        const json_t *trig = json_object_get(child->execution, "trigger");
+        const char *type = json_string_value(json_object_get(trig, "type"));
+        const char *parent = json_string_value(json_object_get(json_object_get(trig, "variables"), "executionId"));
+        if (!parent || strcmp(parent, parent_id) || !type ||
+            strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.flow.Subflow") ||
+            kt_state_is_terminated(kt_state_current(child->execution)))
+            continue;
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+        kt_msg_exec_command body = {.execution_id = (char *)key, .taskrun_id = "", .command = KT_CMD_KILL};
+        kt_msg_encode_exec_command(&o, &body);
+        kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+    }
 }

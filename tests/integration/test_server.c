@@ -619,6 +619,62 @@ static void test_restart_after_sigkill(void **state)
     json_decref(ex);
 }
 
+/* Kestra's kill cascades to Subflow children (isOnKillCascade defaults to true): the parent and its waiting child
+ * end KILLED, and so does a child started with wait: false; with isOnKillCascade=false the children live on. */
+static void test_kill_cascade(void **state)
+{
+    fixture *f = *state;
+    kt_it_create_flow(f->port, "id: hold\nnamespace: company.team\ntasks:\n"
+                               "  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n", NULL);
+    kt_it_create_flow(f->port, "id: boss\nnamespace: company.team\ntasks:\n"
+                               "  - id: detached\n    type: io.kestra.plugin.core.flow.Subflow\n"
+                               "    namespace: company.team\n    flowId: hold\n    wait: false\n"
+                               "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
+                               "    namespace: company.team\n    flowId: hold\n", NULL);
+    char ids[2][2][64]; /* [run][0 parent, 1 waiting child]; run 0 cascades, run 1 does not */
+    char detached[2][64];
+    for (int k = 0; k < 2; k++) {
+        json_t *res = NULL;
+        const char *none[] = {NULL};
+        assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/boss", none, &res), 200);
+        snprintf(ids[k][0], sizeof ids[k][0], "%s", json_string_value(json_object_get(res, "id")));
+        json_decref(res);
+        /* both children exist and wait in their Pause; the parent waits for `call` */
+        json_t *ex = NULL;
+        for (int tries = 0; tries < 200; tries++) {
+            json_decref(ex);
+            ex = kt_it_get_execution(f->port, ids[k][0]);
+            json_t *call = ex ? kt_it_taskrun(ex, "call") : NULL;
+            if (call && json_object_get(json_object_get(call, "outputs"), "executionId"))
+                break;
+            kt_it_sleep_ms(50);
+        }
+        json_t *out_call = json_object_get(kt_it_taskrun(ex, "call"), "outputs");
+        json_t *out_det = json_object_get(kt_it_taskrun(ex, "detached"), "outputs");
+        assert_non_null(json_object_get(out_call, "executionId"));
+        snprintf(ids[k][1], sizeof ids[k][1], "%s", json_string_value(json_object_get(out_call, "executionId")));
+        snprintf(detached[k], sizeof detached[k], "%s", json_string_value(json_object_get(out_det, "executionId")));
+        json_decref(ex);
+        json_decref(kt_it_wait_state(&f->server, f->port, ids[k][1], "PAUSED", 10000));
+        json_decref(kt_it_wait_state(&f->server, f->port, detached[k], "PAUSED", 10000));
+        char path[512], *body = NULL;
+        snprintf(path, sizeof path, "/api/v1/executions/%s/kill%s", ids[k][0], k ? "?isOnKillCascade=false" : "");
+        assert_int_equal(kt_it_http("DELETE", f->port, path, NULL, NULL, &body), 202);
+        free(body);
+        json_decref(kt_it_wait_state(&f->server, f->port, ids[k][0], "KILLED", 10000));
+    }
+    json_decref(kt_it_wait_state(&f->server, f->port, ids[0][1], "KILLED", 10000));
+    json_decref(kt_it_wait_state(&f->server, f->port, detached[0], "KILLED", 10000));
+    /* without the cascade the children are still paused a while later */
+    kt_it_sleep_ms(300);
+    for (int c = 0; c < 2; c++) {
+        json_t *ex = kt_it_get_execution(f->port, c ? detached[1] : ids[1][1]);
+        assert_non_null(ex);
+        assert_string_equal(kt_it_state(ex), "PAUSED");
+        json_decref(ex);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -630,6 +686,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_execution_end_to_end, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_execution_failure_and_bad_inputs, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_kill, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_cascade, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_pause_resume, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_subflow, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_concurrency, kt_it_setup, kt_it_teardown),
