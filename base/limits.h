@@ -47,13 +47,19 @@
  * error (the API's 503). An actor's messages to itself and replies are not new work (they are bounded by what the
  * actor already took) and always fit. See docs/architecture.md, "Limits". */
 #define KT_MAILBOX_CAP 65536
+/* A timer message whose target's mailbox (or link) is full fires again this much later, and a sender that must
+ * not lose a refused message (a kill for a worker) re-sends it as such a timer: short enough not to delay the work
+ * noticeably, long enough that a full receiver gets whole loop turns to drain. */
+#define KT_NODE_TIMER_RETRY_MS 10
 /* Received messages the nng threads may queue for the loop. When it is reached the inbound socket stops reading
  * until the loop has taken the queue, so a fast peer is slowed down by nng's and TCP's own flow control instead of
  * growing this queue without bound. */
 #define KT_LINK_INBOX_CAP 8192
 /* Messages waiting for one peer whose connection is full (nng's send buffer, KT_LINK_SOCKBUF, included). Beyond it
- * kt_link_send refuses with KT_EAGAIN and counts the refusal: the peer has not read for a long time, and the
- * liveness timeout will soon declare it dead, which resubmits its work elsewhere. */
+ * kt_link_send refuses with KT_EAGAIN and counts the refusal. A peer that stops altogether is declared dead by the
+ * liveness timeout, which resubmits its work elsewhere; one that keeps its heartbeats but stops reading is not, so
+ * senders that must not lose a message check kt_node_has_room first and keep it (the executor's jobs, the worker's
+ * results and logs) or re-send it as a timer message (a kill); the rest log the refusal. */
 #define KT_LINK_BACKLOG_CAP 65536
 /* Messages nng buffers per socket, each way: NONBLOCK sends succeed without waiting for the peer's reader. */
 #define KT_LINK_SOCKBUF 1024

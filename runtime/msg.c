@@ -100,6 +100,7 @@ void kt_outmsg_begin(kt_outmsg *o, kt_msg_type type, const char *to, const char 
     msgpack_sbuffer_init(&o->sb);
     msgpack_packer_init(&o->pk, &o->sb, msgpack_sbuffer_write);
     o->type = type;
+    o->to_self = to && from && !strcmp(to, from);
     msgpack_pack_array(&o->pk, 6);
     msgpack_pack_uint32(&o->pk, KT_PROTO_VERSION);
     msgpack_pack_uint32(&o->pk, (uint32_t)type);

@@ -48,6 +48,7 @@ typedef struct kt_outmsg {
     msgpack_sbuffer sb;
     msgpack_packer pk;
     kt_msg_type type; /* as given to kt_outmsg_begin (the router's mailbox rule reads it) */
+    int to_self;      /* `to` and `from` are the same address: an actor's message to itself (never refused) */
 } kt_outmsg;
 
 void kt_outmsg_begin(kt_outmsg *o, kt_msg_type type, const char *to, const char *from, uint64_t corr);

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #define KT_NODE_ID_MAX 64
-#define KT_NODE_TIMER_RETRY_MS 10 /* a timer whose target's mailbox is full fires again this much later */
 
 typedef struct kt_letter {
     char *buf;
@@ -129,17 +128,19 @@ static void kt_node_refuse(kt_node *n, const char *to, const char *what)
  * bounded by work a already took, so refusing them could only lose that work, never slow a sender down: what a
  * sends to itself (a continuation after its commit: a child to create, a queued execution's turn) and replies to
  * the requests a made. */
-static int kt_node_capped(const kt_node *n, const kt_actor *a, kt_msg_type type)
+static int kt_node_capped(const kt_node *n, const kt_actor *a, kt_msg_type type, int to_self)
 {
-    return a != n->current && type != KT_MSG_REPLY;
+    /* to_self covers an actor's sends from outside the node's hooks too (e.g. its own retry timer's callback) */
+    return a != n->current && !to_self && type != KT_MSG_REPLY;
 }
 
 /* Takes buf. A full mailbox refuses it (KT_EAGAIN): a mailbox holds one loop turn's messages for one actor, and a
  * sender that outruns its receiver must wait (kt_node_has_room) or answer an error, not grow memory until the
  * process dies (KT_MAILBOX_CAP in base/limits.h). */
-static kt_status kt_node_deliver_local(kt_node *n, kt_actor *a, kt_msg_type type, char *buf, size_t len)
+static kt_status kt_node_deliver_local(kt_node *n, kt_actor *a, kt_msg_type type, int to_self, char *buf,
+                                       size_t len)
 {
-    if (kt_mailbox_full(&a->box) && kt_node_capped(n, a, type)) {
+    if (kt_mailbox_full(&a->box) && kt_node_capped(n, a, type, to_self)) {
         free(buf);
         kt_node_refuse(n, a->address, "mailbox full");
         return KT_EAGAIN;
@@ -386,13 +387,13 @@ static int kt_node_on_remote(kt_node *n, const char *buf, size_t len)
         KT_WARN("node", "no actor %s on node %s: %s dropped", m.to, n->id, kt_msg_type_name(m.type));
         goto done;
     }
-    if (kt_mailbox_full(&a->box) && kt_node_capped(n, a, m.type)) {
+    if (kt_mailbox_full(&a->box) && kt_node_capped(n, a, m.type, 0)) { /* a peer's message is never our own */
         busy = 1;
         goto done;
     }
     char *copy = kt_xmalloc(len);
     memcpy(copy, buf, len);
-    kt_node_deliver_local(n, a, m.type, copy, len);
+    kt_node_deliver_local(n, a, m.type, 0, copy, len);
 done:
     msgpack_unpacked_destroy(&u);
     return busy;
@@ -590,7 +591,7 @@ kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o)
     if (st == KT_OK && a) {
         size_t len = o->sb.size;
         char *buf = msgpack_sbuffer_release(&o->sb);
-        return kt_node_deliver_local(n, a, o->type, buf, len);
+        return kt_node_deliver_local(n, a, o->type, o->to_self, buf, len);
     }
     if (st == KT_OK)
         st = kt_link_send(n->link, handle, o->sb.data, o->sb.size);

@@ -10,6 +10,7 @@
 #include "base/assert.h"
 #include "base/clock.h"
 #include "base/env.h"
+#include "base/limits.h"
 #include "base/log.h"
 
 #include <stdio.h>
@@ -169,7 +170,12 @@ void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id)
             kt_msg_exec_command body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id,
                                         .command = KT_CMD_KILL};
             kt_msg_encode_exec_command(&o, &body);
-            kt_node_send(kt_actor_node(ex->self), to, &o);
+            if (kt_node_send(kt_actor_node(ex->self), to, &o) == KT_EAGAIN) {
+                /* the worker's mailbox or link is full: a timer message keeps trying until it has room */
+                kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, to, kt_actor_address(ex->self), 0);
+                kt_msg_encode_exec_command(&o, &body);
+                kt_node_send_after(kt_actor_node(ex->self), to, &o, KT_NODE_TIMER_RETRY_MS);
+            }
         }
         memcpy(ids[n++], j->taskrun_id, sizeof ids[0]);
     }
@@ -231,7 +237,9 @@ void kt_executor_pump(kt_executor *ex)
             continue;
         }
         int w = kt_executor_pick_worker(ex);
-        if (w < 0)
+        /* No free slot, or the worker's mailbox or link is full: the job stays first in line for the next pump
+         * (every flush pumps), so back-pressure delays it but never loses it. */
+        if (w < 0 || !kt_node_has_room(kt_actor_node(ex->self), ex->workers[w].address))
             break;
         ex->waiting = j->next;
         j->next = NULL;

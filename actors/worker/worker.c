@@ -6,6 +6,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/id.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/map.h"
 
@@ -50,10 +51,19 @@ struct kt_worker {
     kt_outmsg *results;
     size_t nresults, capresults;
     uv_idle_t pending_flush; /* flushes what task callbacks produced outside a drain pass (idle: the loop must not block first) */
+    uv_timer_t room_retry;   /* flushes again a little later when the executor had no room (a timer: an idle would spin) */
     int stopping;
 };
 
 static void kt_worker_on_pending(uv_idle_t *h);
+static void kt_worker_on_room_retry(uv_timer_t *t);
+
+/* The executor's mailbox or link is full: try again after KT_NODE_TIMER_RETRY_MS, not on every loop turn. */
+static void kt_worker_wait_for_room(kt_worker *w)
+{
+    if (!w->stopping && !uv_is_active((uv_handle_t *)&w->room_retry))
+        uv_timer_start(&w->room_retry, kt_worker_on_room_retry, KT_NODE_TIMER_RETRY_MS, 0);
+}
 
 static void kt_worker_pending(kt_worker *w)
 {
@@ -268,7 +278,7 @@ static void kt_worker_flush(kt_actor *a)
     kt_worker *w = kt_actor_state(a);
     kt_node *node = kt_actor_node(a);
     if (json_array_size(w->logs) && !kt_node_has_room(node, KT_WORKER_LOG_TO)) {
-        kt_worker_pending(w);
+        kt_worker_wait_for_room(w);
         return;
     }
     if (json_array_size(w->logs)) {
@@ -289,7 +299,7 @@ static void kt_worker_flush(kt_actor *a)
         memmove(w->results, w->results + sent, (w->nresults - sent) * sizeof *w->results);
     w->nresults -= sent;
     if (w->nresults)
-        kt_worker_pending(w);
+        kt_worker_wait_for_room(w);
 }
 
 void kt_worker_flush_now(kt_worker *w) { kt_worker_flush(w->self); }
@@ -298,6 +308,12 @@ static void kt_worker_on_pending(uv_idle_t *h)
 {
     kt_worker *w = h->data;
     uv_idle_stop(h);
+    kt_worker_flush(w->self);
+}
+
+static void kt_worker_on_room_retry(uv_timer_t *t)
+{
+    kt_worker *w = t->data;
     kt_worker_flush(w->self);
 }
 
@@ -323,6 +339,8 @@ static void kt_worker_stop(kt_actor *a)
     kt_worker_flush(a);
     uv_idle_stop(&w->pending_flush);
     uv_close((uv_handle_t *)&w->pending_flush, NULL);
+    uv_timer_stop(&w->room_retry);
+    uv_close((uv_handle_t *)&w->room_retry, NULL);
 }
 
 static const kt_actor_ops kt_worker_ops = {.receive = kt_worker_receive, .flush = kt_worker_flush, .stop = kt_worker_stop};
@@ -341,9 +359,11 @@ kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker 
     w->logs = json_array();
     uv_idle_init(w->loop, &w->pending_flush);
     w->pending_flush.data = w;
+    uv_timer_init(w->loop, &w->room_retry);
+    w->room_retry.data = w;
     kt_status st = kt_node_spawn(node, KT_WORKER_ACTOR, &kt_worker_ops, w, &w->self);
     if (st) {
-        /* the idle handle is closed with the loop's other handles by the caller's shutdown walk */
+        /* the idle and timer handles are closed with the loop's other handles by the caller's shutdown walk */
         w->stopping = 1;
         return st;
     }

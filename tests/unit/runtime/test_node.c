@@ -306,6 +306,31 @@ static void test_self_sends_fit(void **s)
     close_all(&loop, &n, 1);
 }
 
+/* Outside the node's hooks (a timer callback of the actor's own, say), a message whose `from` is its `to` is still
+ * the actor's message to itself and fits a full mailbox; another sender's is refused. */
+static void test_self_sends_fit_outside_hooks(void **s)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *n;
+    kt_node_config cfg = {.node_id = "solo"};
+    assert_int_equal(kt_node_new(&loop, &cfg, &n), KT_OK);
+    probe p = {.loop = &loop, .stop_after = -1};
+    assert_int_equal(kt_node_spawn(n, "sink", &probe_ops, &p, NULL), KT_OK);
+    for (uint64_t i = 0; i < KT_MAILBOX_CAP; i++)
+        send_ping(n, "sink", "t@solo", i);
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_PING, "sink@solo", "t@solo", 0);
+    kt_msg_ping b = {.seq = 1};
+    kt_msg_encode_ping(&o, &b);
+    assert_int_equal(kt_node_send(n, "sink@solo", &o), KT_EAGAIN);
+    kt_outmsg_begin(&o, KT_MSG_PING, "sink@solo", "sink@solo", 0);
+    kt_msg_encode_ping(&o, &b);
+    assert_int_equal(kt_node_send(n, "sink@solo", &o), KT_OK);
+    assert_int_equal(kt_node_refused(n), 1);
+    close_all(&loop, &n, 1);
+}
+
 static void test_bad_address(void **s)
 {
     uv_loop_t loop;
@@ -342,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_mailbox_capacity),
         cmocka_unit_test(test_self_sends_fit),
+        cmocka_unit_test(test_self_sends_fit_outside_hooks),
         cmocka_unit_test(test_bad_address),
         cmocka_unit_test(test_actors_list),
     };
