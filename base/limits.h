@@ -61,6 +61,9 @@
  * senders that must not lose a message check kt_node_has_room first and keep it (the executor's jobs, the worker's
  * results and logs) or re-send it as a timer message (a kill); the rest log the refusal. */
 #define KT_LINK_BACKLOG_CAP 65536
+/* The longest wait between two tries at a full connection's backlog: the period doubles from 1 ms while no message
+ * leaves, so a dead or stalled peer costs ten wake-ups a second, not a thousand. */
+#define KT_LINK_RETRY_MAX_MS 100
 /* Messages nng buffers per socket, each way: NONBLOCK sends succeed without waiting for the peer's reader. */
 #define KT_LINK_SOCKBUF 1024
 /* Largest message a peer may send us: a worker's result with its outputs, a log batch. nng drops larger ones

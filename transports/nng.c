@@ -41,6 +41,8 @@ struct kt_link {
     nng_aio *recv_aio;
     uv_async_t wake;
     uv_timer_t retry;
+    uint64_t retry_ms; /* the backlog retry's period: 1 ms while peers take messages, doubling to
+                          KT_LINK_RETRY_MAX_MS while none does (a dead peer must not cost a wake-up per ms) */
     uv_mutex_t mu;
     kt_link_queue inbox, work; /* inbox: filled by nng threads under mu; work: the loop's batch, from work_pos on */
     size_t work_pos;
@@ -158,7 +160,7 @@ void kt_link_resume(kt_link *l)
 /* Sends what waited, in order; stops at the first connection that is still full. */
 static void kt_link_flush_backlogs(kt_link *l)
 {
-    int pending = 0;
+    int pending = 0, moved = 0;
     for (uint32_t id = 1; id < KT_LINK_MAX_PEERS; id++) {
         kt_link_peer *p = &l->peers[id];
         size_t i = 0;
@@ -172,12 +174,16 @@ static void kt_link_flush_backlogs(kt_link *l)
         if (p->backlog_len) /* an empty backlog may have no array at all */
             memmove(p->backlog, p->backlog + i, (p->backlog_len - i) * sizeof *p->backlog);
         p->backlog_len -= i;
+        moved |= i > 0;
         pending |= p->backlog_len > 0;
     }
-    if (pending && !l->closing)
+    if (pending && !l->closing) {
+        l->retry_ms = moved ? 1 : (l->retry_ms * 2 > KT_LINK_RETRY_MAX_MS ? KT_LINK_RETRY_MAX_MS : l->retry_ms * 2);
+        uv_timer_set_repeat(&l->retry, l->retry_ms);
         uv_timer_again(&l->retry);
-    else
+    } else {
         uv_timer_stop(&l->retry);
+    }
 }
 
 static void kt_link_on_retry(uv_timer_t *t) { kt_link_flush_backlogs(t->data); }
@@ -197,6 +203,7 @@ kt_status kt_link_open(uv_loop_t *loop, kt_link_cb cb, void *ud, kt_link **out)
     l->wake.data = l;
     uv_timer_init(loop, &l->retry);
     uv_timer_set_repeat(&l->retry, 1);
+    l->retry_ms = 1;
     l->retry.data = l;
     l->handles_open = 2;
     *out = l;
@@ -319,8 +326,10 @@ kt_status kt_link_send(kt_link *l, uint32_t peer, const char *buf, size_t len)
         p->backlog = kt_xrealloc(p->backlog, p->backlog_cap * sizeof *p->backlog);
     }
     p->backlog[p->backlog_len++] = m;
-    if (!uv_is_active((uv_handle_t *)&l->retry))
+    if (!uv_is_active((uv_handle_t *)&l->retry)) {
+        l->retry_ms = 1;
         uv_timer_start(&l->retry, kt_link_on_retry, 1, 1);
+    }
     return KT_OK;
 }
 
