@@ -80,12 +80,17 @@ static void kt_run_labels(kt_pass *p, const json_t *task, json_t *run)
     if (kt_expr_render_json_cached(p->f->templates, spec, ctx, p->env, &r, &e)) {
         snprintf(err, sizeof err, "%s", e.message);
     } else {
-        if (json_is_string(r)) { /* a string rendering to a JSON object */
-            json_t *parsed = json_loads(json_string_value(r), 0, NULL);
+        if (json_is_string(r)) { /* a string rendering to a JSON object (Kestra reads it with Jackson) */
+            json_error_t je;
+            json_t *parsed = json_loads(json_string_value(r), 0, &je);
+            if (!parsed)
+                snprintf(err, sizeof err, "Unable to read the labels '%.200s' as a JSON object: %s",
+                         json_string_value(r), je.text);
             json_decref(r);
             r = parsed;
         }
-        list = kt_labels_normalize(r, err, sizeof err);
+        if (!err[0])
+            list = kt_labels_normalize(r, err, sizeof err);
     }
     json_decref(ctx);
     json_decref(r);

@@ -561,9 +561,38 @@ static void test_execution_present(void **state)
     json_decref(tasks);
 }
 
+/* Labels given as a string: read as a JSON object, or the task fails saying why (it was dropped silently). */
+static void test_labels_from_string(void **state)
+{
+    (void)state;
+    json_t *tasks = parse("[{\"id\":\"l\",\"type\":\"io.kestra.plugin.core.execution.Labels\","
+                          "\"labels\":\"{\\\"team\\\":\\\"{{ 'data' }}\\\"}\"}]");
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    assert_int_equal(step(tasks, ex, ev_start(T0), &fx), KT_OK);
+    assert_string_equal(kt_state_current(taskrun_at(ex, 0)), "SUCCESS");
+    json_t *label = json_array_get(json_object_get(ex, "labels"), json_array_size(json_object_get(ex, "labels")) - 1);
+    assert_string_equal(json_string_value(json_object_get(label, "key")), "team");
+    assert_string_equal(json_string_value(json_object_get(label, "value")), "data");
+    json_decref(ex);
+    json_decref(tasks);
+
+    tasks = parse("[{\"id\":\"l\",\"type\":\"io.kestra.plugin.core.execution.Labels\",\"labels\":\"team=data\"}]");
+    g_ids = 0;
+    ex = new_exec();
+    assert_int_equal(step(tasks, ex, ev_start(T0), &fx), KT_OK);
+    assert_string_equal(kt_state_current(taskrun_at(ex, 0)), "FAILED");
+    assert_int_equal(fx.nlogs, 1);
+    assert_non_null(strstr(fx.logs[0].message, "'team=data'"));
+    assert_string_equal(kt_state_current(ex), "FAILED");
+    json_decref(ex);
+    json_decref(tasks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_labels_from_string, reset_ids),
         cmocka_unit_test_setup(test_start_dispatches_first_task, reset_ids),
         cmocka_unit_test_setup(test_success_chain_to_execution_success, reset_ids),
         cmocka_unit_test_setup(test_result_dates, reset_ids),
