@@ -574,18 +574,8 @@ static void kt_executor_resume(kt_executor *ex)
             kt_executor_apply(ex, run, &ev);
         }
         json_decref(running);
-        /* Retry delays lived in the previous process's timers: those retries run now. */
-        json_t *retrying = json_array();
-        json_array_foreach(json_object_get(run->execution, "taskRunList"), k, tr) {
-            const char *st = kt_state_current(tr);
-            if (st && !strcmp(st, KT_S(RETRYING)))
-                json_array_append(retrying, json_object_get(tr, "id"));
-        }
-        json_array_foreach(retrying, k, tr) {
-            kt_exec_event ev = {.kind = KT_EV_RETRY, .now_us = kt_now_us(), .taskrun_id = json_string_value(tr)};
-            kt_executor_apply(ex, run, &ev);
-        }
-        json_decref(retrying);
+        /* Retry and Pause delays lived in the previous process's timers: taking the execution in (ADMIT, below)
+         * arms them again from the stored dates (kt_start in step.c). */
         const char *cur = kt_state_current(run->execution);
         if (cur && !strcmp(cur, KT_S(QUEUED))) /* still waiting for its turn; it may have come while we were down */
             json_array_append(queued, json_object_get(run->execution, "id"));

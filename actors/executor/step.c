@@ -530,18 +530,36 @@ static kt_status kt_resume(kt_pass *p, const kt_exec_event *ev)
     return KT_OK;
 }
 
-/* An execution taken in (START, or ADMIT once flow concurrency let it run): after a restart a PAUSED one gets back the
- * Pause timers that lived in the old process; the pass that follows does the rest. */
+/* An execution taken in (START, or ADMIT once flow concurrency let it run): after a restart, the delays that lived in
+ * the previous process's timers are armed again from the stored document. A PAUSED run gets its Pause delay or
+ * timeout back; a RETRYING run its retry, due when its policy says counted from its last attempt's end (Kestra keeps
+ * the ExecutionDelay's date across restarts), so a date already past fires at once. A retry that finds no room among
+ * this event's timers runs now. */
 static void kt_start(kt_pass *p)
 {
-    if (!kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED)))
-        return;
     size_t i;
     json_t *tr;
+    int paused = kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED));
     json_array_foreach(kt_step_runs(p), i, tr) {
         const json_t *task = kt_step_task_of(p, kt_step_str(tr, "taskId"));
-        if (task && kt_step_streq(kt_state_current(tr), KT_S(PAUSED)))
+        if (!task)
+            continue;
+        if (paused && kt_step_streq(kt_state_current(tr), KT_S(PAUSED)))
             kt_step_pause_timers(p, task, tr);
+        if (!kt_step_streq(kt_state_current(tr), KT_S(RETRYING)))
+            continue;
+        int own;
+        const json_t *policy = kt_retry_policy(p, tr, task, &own);
+        int64_t at = p->now;
+        char err[256];
+        if (!policy || kt_retry_next(policy, tr, kt_retry_draw(tr), &at, err, sizeof err) <= 0 || at < p->now)
+            at = p->now;
+        if (kt_step_add_timer(p, tr, KT_CMD_RETRY, at)) {
+            kt_step_set_state(p, tr, KT_S(CREATED)); /* as KT_EV_RETRY does */
+            if (!paused)
+                kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), p->now);
+            p->fx->changed = 1;
+        }
     }
 }
 

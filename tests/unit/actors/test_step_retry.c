@@ -116,12 +116,43 @@ static void test_retry_while_paused(void **state)
     json_decref(tasks);
 }
 
+/* After a restart the executor takes a RETRYING execution in again (START): its retry is armed for the date the
+ * policy gives from the stored attempts, not run at once; a date already past fires at once. */
+static void test_retry_rearmed_after_restart(void **state)
+{
+    (void)state;
+    json_t *tasks = tasks_n(1, 1, "{\"retry\":{\"type\":\"constant\",\"interval\":\"PT30S\",\"maxAttempt\":3}}");
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    assert_int_equal(step(tasks, ex, ev_start(T0), &fx), KT_OK);
+    assert_int_equal(step(tasks, ex, ev_result("tr1", 0, "FAILED", T0 + SEC), &fx), KT_OK);
+    assert_int_equal(fx.ntimers, 1);
+    int64_t due = fx.timers[0].at_us;
+    assert_int_equal(due, T0 + 31 * SEC);
+    /* the process restarts 5 s later: the same date, nothing run yet */
+    assert_int_equal(step(tasks, ex, ev_start(T0 + 6 * SEC), &fx), KT_OK);
+    assert_int_equal(fx.ntimers, 1);
+    assert_string_equal(fx.timers[0].taskrun_id, "tr1");
+    assert_int_equal(fx.timers[0].at_us, due);
+    assert_int_equal(fx.ndispatch, 0);
+    assert_string_equal(kt_state_current(taskrun_at(ex, 0)), "RETRYING");
+    /* or a minute later: due at once */
+    assert_int_equal(step(tasks, ex, ev_start(T0 + 60 * SEC), &fx), KT_OK);
+    assert_int_equal(fx.ntimers, 1);
+    assert_int_equal(fx.timers[0].at_us, T0 + 60 * SEC);
+    assert_int_equal(step(tasks, ex, ev_retry("tr1", T0 + 60 * SEC), &fx), KT_OK);
+    check_dispatch(&fx, "tr1", "t1", 1);
+    json_decref(ex);
+    json_decref(tasks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_retry_constant, reset_ids),
         cmocka_unit_test_setup(test_retry_warning_and_expo, reset_ids),
         cmocka_unit_test_setup(test_retry_while_paused, reset_ids),
+        cmocka_unit_test_setup(test_retry_rearmed_after_restart, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
