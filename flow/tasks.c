@@ -2,9 +2,9 @@
  * i.e. Kestra's model classes at the December 2024 snapshot; `finally` is accepted as well since newer
  * flows use it. Common properties are not repeated per entry: the validator adds them by kind. */
 #include "flow/tasks.h"
+#include "base/json.h"
 #include "flow/state.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,64 +409,47 @@ const char *kt_task_kind_name(const kt_task_def *d)
 /* ---------------------------------------------------------------- the plugins of a flow */
 
 /* The walk follows the property tables, so it finds plugins exactly where the validator looks for them. The path
- * is one growing buffer: a step appends, and cutting back to the saved length undoes it. */
+ * is one growing kt_buf: a step appends, and cutting back to the saved length undoes it. */
 typedef struct kt_walk {
     kt_task_visit_fn fn;
     void *ud;
-    char *path;
-    size_t len, cap;
-    int oom;
+    kt_buf path;
 } kt_walk;
 
-/* Appends to the path; returns the length to cut back to, or -1 when out of memory (nothing is visited then). */
-static long walk_push(kt_walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static long walk_push(kt_walk *w, const char *fmt, ...)
+static void walk_pop(kt_walk *w, size_t saved)
 {
-    size_t saved = w->len;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(w->path + w->len, w->cap - w->len, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            break;
-        if ((size_t)n < w->cap - w->len) {
-            w->len += (size_t)n;
-            return (long)saved;
-        }
-        char *grown = realloc(w->path, w->cap * 2 + (size_t)n);
-        if (!grown)
-            break;
-        w->path = grown;
-        w->cap = w->cap * 2 + (size_t)n;
-    }
-    w->path[saved] = 0;
-    w->oom = 1;
-    return -1;
-}
-
-static void walk_pop(kt_walk *w, long saved)
-{
-    if (saved >= 0) {
-        w->len = (size_t)saved;
-        w->path[w->len] = 0;
-    }
+    w->path.len = saved;
+    if (w->path.p)
+        w->path.p[saved] = 0;
 }
 
 static void walk_plugin(kt_walk *w, const json_t *v, int kind);
 
-/* A key of an object, or an item of an array ("key" at the root, "path.key", "path[i]"). */
-static long walk_key(kt_walk *w, const char *key) { return walk_push(w, "%s%s", w->len ? "." : "", key); }
-static long walk_item(kt_walk *w, size_t i) { return walk_push(w, "[%zu]", i); }
+/* Appends a key of an object or an item of an array ("key" at the root, "path.key", "path[i]"); returns the length
+ * to cut back to. */
+static size_t walk_key(kt_walk *w, const char *key)
+{
+    size_t saved = w->path.len;
+    if (saved)
+        kt_buf_putc(&w->path, '.');
+    kt_buf_puts(&w->path, key);
+    return saved;
+}
+
+static size_t walk_item(kt_walk *w, size_t i)
+{
+    size_t saved = w->path.len;
+    kt_buf_printf(&w->path, "[%zu]", i);
+    return saved;
+}
 
 static void walk_list(kt_walk *w, const json_t *v, int kind)
 {
     size_t i;
     json_t *x;
     json_array_foreach(v, i, x) {
-        long s = walk_item(w, i);
-        if (s >= 0)
-            walk_plugin(w, x, kind);
+        size_t s = walk_item(w, i);
+        walk_plugin(w, x, kind);
         walk_pop(w, s);
     }
 }
@@ -486,9 +469,7 @@ static void walk_props(kt_walk *w, const json_t *o, const kt_prop *const *tables
             const json_t *v = json_object_get(o, p->name);
             if (!v || !may_hold_plugins(p->kind))
                 continue;
-            long s = walk_key(w, p->name);
-            if (s < 0)
-                return;
+            size_t s = walk_key(w, p->name);
             const char *k;
             json_t *x;
             size_t i;
@@ -506,9 +487,7 @@ static void walk_props(kt_walk *w, const json_t *o, const kt_prop *const *tables
             case KT_P_CASES:
             case KT_P_COND_MAP:
                 json_object_foreach((json_t *)v, k, x) {
-                    long s2 = walk_key(w, k);
-                    if (s2 < 0)
-                        break;
+                    size_t s2 = walk_key(w, k);
                     if (p->kind == KT_P_CASES)
                         walk_list(w, x, KT_PLUGIN_RUNNABLE);
                     else
@@ -518,10 +497,9 @@ static void walk_props(kt_walk *w, const json_t *o, const kt_prop *const *tables
                 break;
             case KT_P_DAG:
                 json_array_foreach(v, i, x) {
-                    long s2 = walk_item(w, i);
-                    long s3 = s2 >= 0 ? walk_key(w, "task") : -1;
-                    if (s3 >= 0)
-                        walk_plugin(w, json_object_get(x, "task"), KT_PLUGIN_RUNNABLE);
+                    size_t s2 = walk_item(w, i);
+                    walk_key(w, "task");
+                    walk_plugin(w, json_object_get(x, "task"), KT_PLUGIN_RUNNABLE);
                     walk_pop(w, s2);
                 }
                 break;
@@ -531,8 +509,8 @@ static void walk_props(kt_walk *w, const json_t *o, const kt_prop *const *tables
                 break;
             case KT_P_OBJ_LIST:
                 json_array_foreach(v, i, x) {
-                    long s2 = walk_item(w, i);
-                    if (s2 >= 0 && p->sub && json_is_object(x))
+                    size_t s2 = walk_item(w, i);
+                    if (p->sub && json_is_object(x))
                         walk_props(w, x, sub);
                     walk_pop(w, s2);
                 }
@@ -550,12 +528,12 @@ static void walk_plugin(kt_walk *w, const json_t *v, int kind)
 {
     const char *type = json_string_value(json_object_get(v, "type"));
     const kt_task_def *d = kt_task_lookup(type);
-    if (!d || w->oom)
+    if (!d)
         return;
     int is_task = d->kind <= KT_PLUGIN_EXEC_UPDATE;
     if (kind == KT_PLUGIN_RUNNABLE ? !is_task : d->kind != kind)
         return; /* a plugin of another kind here: the validator says "Invalid type" */
-    w->fn(w->ud, w->path, type, d);
+    w->fn(w->ud, w->path.p ? w->path.p : "", type, d);
     const kt_prop *common = d->kind == KT_PLUGIN_FLOWABLE  ? common_flowable /* errors */
                             : d->kind == KT_PLUGIN_TRIGGER ? common_trigger  /* conditions */
                                                            : NULL;
@@ -568,19 +546,14 @@ void kt_task_walk_flow(const json_t *flow, kt_task_visit_fn fn, void *ud)
     static const kt_prop o_listener[] = {P("conditions", KT_P_CONDS), P("tasks", KT_P_TASKS), END};
     static const kt_prop flow_plugins[] = {P("tasks", KT_P_TASKS), P("errors", KT_P_TASKS),
                                            PO("listeners", KT_P_OBJ_LIST, 0, o_listener), END};
-    kt_walk w = {.fn = fn, .ud = ud, .cap = 256};
-    w.path = malloc(w.cap);
-    if (!w.path || !json_is_object(flow)) {
-        free(w.path);
+    if (!json_is_object(flow))
         return;
-    }
-    w.path[0] = 0;
+    kt_walk w = {.fn = fn, .ud = ud};
     const kt_prop *tables[] = {flow_plugins, NULL};
     walk_props(&w, flow, tables);
-    long s = walk_key(&w, "triggers");
-    if (s >= 0)
-        walk_list(&w, json_object_get(flow, "triggers"), KT_PLUGIN_TRIGGER);
-    free(w.path);
+    walk_key(&w, "triggers");
+    walk_list(&w, json_object_get(flow, "triggers"), KT_PLUGIN_TRIGGER);
+    free(w.path.p);
 }
 
 typedef struct kt_unsupported {
