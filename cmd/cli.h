@@ -5,6 +5,10 @@
 
 #include <stdio.h>
 
+/* The whole of f, NUL-terminated (read.c); *len gets its length. NULL with errno set when it cannot be read, or
+ * EFBIG when it is longer than max bytes (0: no limit). */
+char *kt_cli_read_all(FILE *f, size_t max, size_t *len);
+
 /* The usage text (main.c). */
 void kt_cli_usage(FILE *f);
 

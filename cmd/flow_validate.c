@@ -13,38 +13,6 @@
 
 #define MAX_FLOW_FILE (16u << 20) /* a flow is text; refuse anything absurdly large */
 
-static char *slurp(FILE *f, size_t *len)
-{
-    size_t cap = 8192, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-        if (n == cap) {
-            if (cap >= MAX_FLOW_FILE) {
-                free(buf);
-                errno = EFBIG;
-                return NULL;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (buf && ferror(f)) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 static int validate_one(const char *path, const json_t *server_defaults)
 {
     int is_stdin = strcmp(path, "-") == 0;
@@ -54,7 +22,7 @@ static int validate_one(const char *path, const json_t *server_defaults)
         return 1;
     }
     size_t len = 0;
-    char *src = slurp(f, &len);
+    char *src = kt_cli_read_all(f, MAX_FLOW_FILE, &len);
     int saved = errno;
     if (!is_stdin)
         fclose(f);

@@ -8,33 +8,6 @@
 #include "base/env.h"
 #include "expr/expr.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0) break;
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (f != stdin) fclose(f);
-    if (buf) buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 static void usage(void) { fprintf(stderr, "usage: kite template render [--vars VARS.json] TEMPLATE_FILE|-\n"); }
 
 int kt_cli_template_render(int argc, char **argv)
@@ -67,8 +40,11 @@ int kt_cli_template_render(int argc, char **argv)
             return 1;
         }
     }
-    size_t len;
-    char *src = slurp(tmpl_path, &len);
+    size_t len = 0;
+    FILE *f = strcmp(tmpl_path, "-") ? fopen(tmpl_path, "rb") : stdin;
+    char *src = f ? kt_cli_read_all(f, 0, &len) : NULL;
+    if (f && f != stdin)
+        fclose(f);
     if (!src) {
         fprintf(stderr, "cannot read %s\n", tmpl_path);
         json_decref(vars);
