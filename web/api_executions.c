@@ -276,28 +276,25 @@ void kt_api_execution_kill(kt_http_req *r, void *ud)
         return;
     }
     const char *cascade = kt_http_query(r, "isOnKillCascade");
+    int no_cascade = cascade && !strcmp(cascade, "false");
     int terminated = kt_state_is_terminated(kt_state_current(ex));
     json_decref(ex);
-    if (terminated && cascade && !strcmp(cascade, "false")) {
+    if (terminated && no_cascade) {
         kt_http_send_error(r, 409, "Illegal state: Execution is already finished, can't kill it", NULL);
         return;
     }
     /* With the cascade (the default) the kill is sent even for a finished execution: its Subflow children may
      * still run (wait: false), and Kestra kills them too. */
-    int no_cascade = cascade && !strcmp(cascade, "false");
-    if (!terminated || !no_cascade) {
-        kt_outmsg o;
-        kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
-        json_t *opts = no_cascade ? json_pack("{s:b}", "cascade", 0) : NULL;
-        kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = "", .command = KT_CMD_KILL,
-                                    .data = opts};
-        kt_msg_encode_exec_command(&o, &body);
-        json_decref(opts);
-        kt_status sent = kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o);
-        if (sent) {
-            kt_api_executor_unavailable(r, sent);
-            return;
-        }
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
+    json_t *opts = no_cascade ? json_pack("{s:b}", "cascade", 0) : NULL;
+    kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = "", .command = KT_CMD_KILL, .data = opts};
+    kt_msg_encode_exec_command(&o, &body);
+    json_decref(opts);
+    kt_status sent = kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o);
+    if (sent) {
+        kt_api_executor_unavailable(r, sent);
+        return;
     }
     kt_http_send_empty(r, 202);
 }
