@@ -59,7 +59,5 @@ char *kt_xstrndup(const char *s, size_t n)
     return d;
 }
 
-void kt_alloc_install(void) { json_set_alloc_funcs(kt_xmalloc, free); }
-
 /* Before main (and before any json_t exists): every binary that links kite_base gets the policy. */
-__attribute__((constructor)) static void kt_alloc_at_start(void) { kt_alloc_install(); }
+__attribute__((constructor)) static void kt_alloc_at_start(void) { json_set_alloc_funcs(kt_xmalloc, free); }

@@ -4,8 +4,8 @@
  * Why abort rather than return KT_ENOMEM: an executor that drops a job, a timer or a state change because one malloc
  * failed leaves an execution stuck forever without anyone knowing, while a crash is visible, restarts cleanly (the
  * executor resumes unfinished executions from the store) and loses nothing that was committed. So every allocation
- * whose failure would drop work goes through these, and jansson and libuv are given them too (kt_alloc_install,
- * run before main by a constructor), so json_* and uv_* never return NULL for lack of memory either. */
+ * whose failure would drop work goes through these, and jansson and libuv are given them too (see below),
+ * so json_* and uv_* never return NULL for lack of memory either. */
 #ifndef KT_BASE_ALLOC_H
 #define KT_BASE_ALLOC_H
 
@@ -20,8 +20,7 @@ char *kt_xstrndup(const char *s, size_t n);
 /* Prints "kite: out of memory" and aborts. */
 _Noreturn void kt_oom(void) __attribute__((cold));
 
-/* Hands kt_xmalloc/free to jansson (json_set_alloc_funcs). Idempotent; a constructor in alloc.c calls it before
- * main, so any binary linking kite_base gets it; cmd/main.c calls it again to say so where the process starts. */
-void kt_alloc_install(void);
+/* jansson gets kt_xmalloc/free from a constructor in alloc.c, before main, so every binary that links kite_base
+ * follows the policy; libuv's allocator is set where a process makes its loop (cmd/main.c, bench). */
 
 #endif

@@ -318,8 +318,7 @@ static double kb_floor(int n)
 
 int main(int argc, char **argv)
 {
-    kt_alloc_install(); /* the same out-of-memory policy as kite (cmd/main.c) */
-    uv_replace_allocator(kt_xmalloc, kt_xrealloc, kt_xcalloc, free);
+    uv_replace_allocator(kt_xmalloc, kt_xrealloc, kt_xcalloc, free); /* the same out-of-memory policy as kite */
     int quick = 0;
     const char *only = NULL; /* profiling aid: --only log|shell runs that flow 20 times and prints its median */
     for (int i = 1; i < argc; i++) {

@@ -25,9 +25,8 @@ void kt_cli_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    /* One out-of-memory policy (base/alloc.h): jansson's and libuv's allocations abort like Kite's own. Before
-     * anything allocates: the loop, a JSON value. */
-    kt_alloc_install();
+    /* One out-of-memory policy (base/alloc.h): libuv's allocations abort like Kite's own, before the loop exists
+     * (jansson's are handed over by base's constructor, before main). */
     uv_replace_allocator(kt_xmalloc, kt_xrealloc, kt_xcalloc, free);
     if (argc < 2) {
         kt_cli_usage(stderr);
