@@ -55,7 +55,11 @@ int kt_cli_flow_validate(int argc, char **argv)
     const char *path = getenv("KITE_CONFIGURATION");
     int first = 0;
     while (first < argc && !strncmp(argv[first], "--config", 8)) {
-        if (!strcmp(argv[first], "--config") && first + 1 < argc) {
+        if (!strcmp(argv[first], "--config")) {
+            if (first + 1 == argc) {
+                fprintf(stderr, "kite flow validate: --config needs a FILE\n");
+                return 2;
+            }
             path = argv[first + 1];
             first += 2;
         } else if (!strncmp(argv[first], "--config=", 9)) {
