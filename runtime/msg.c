@@ -15,6 +15,10 @@ static const char *const kt_msg_names[KT_MSG_TYPE_MAX] = {
     [KT_MSG_LOG_BATCH] = "LogBatch",
     [KT_MSG_PING] = "Ping",
     [KT_MSG_EXEC_COMMAND] = "ExecutionCommand",
+    [KT_MSG_FLOW_CHANGED] = "FlowChanged",
+    [KT_MSG_TRIGGER_CHANGED] = "TriggerChanged",
+    [KT_MSG_EXECUTION_CHANGED] = "ExecutionChanged",
+    [KT_MSG_TRIGGER_TOGGLE] = "TriggerToggle",
 };
 
 const char *kt_msg_type_name(kt_msg_type t)

@@ -27,6 +27,11 @@ typedef enum kt_msg_type {
     KT_MSG_LOG_BATCH,          /* worker -> log sink: task log entries */
     KT_MSG_PING,               /* benchmarks and tests */
     KT_MSG_EXEC_COMMAND,       /* to the executor (kill, resume, a delay that is over) or a worker (kill) */
+    KT_MSG_FLOW_CHANGED,       /* webserver -> scheduler: a flow was saved or deleted; body {namespace, id} */
+    KT_MSG_TRIGGER_CHANGED,    /* anyone -> scheduler: a trigger row was written; body {namespace, flowId, triggerId} */
+    KT_MSG_EXECUTION_CHANGED,  /* executor -> scheduler: an execution's state changed (committed); body: execution */
+    KT_MSG_TRIGGER_TOGGLE,     /* worker -> scheduler (request): Toggle task; body {namespace, flowId, trigger,
+                                  enabled}; the reply says done or why not */
     KT_MSG_TYPE_MAX
 } kt_msg_type;
 

@@ -83,6 +83,39 @@ kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t
  * contains q (NULL: any), ordered by namespace then id: [{namespace, id, revision, source}]. */
 kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
 
+/* ---- triggers (KESTRA-execution.md §5.2): one row per (namespace, flowId, triggerId) holding Kestra's Trigger
+ * JSON (flow/trigger.h: kt_trig_state_json), with namespace, flowId, triggerId and nextExecutionDate as indexed
+ * columns. The store is the truth: whoever changes a row (scheduler, API, executor) writes it, inside its own
+ * transaction or the caller's, then tells the scheduler (KT_MSG_TRIGGER_CHANGED) so it re-arms. ---- */
+kt_status kt_store_trigger_put(kt_store *s, const json_t *trigger);
+/* KT_ENOTFOUND when absent. */
+kt_status kt_store_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
+kt_status kt_store_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id);
+/* Every row of one flow (flow_id non-NULL) or of every flow (ns and flow_id NULL), ordered by namespace, flowId,
+ * triggerId; a JSON array of Trigger objects. */
+kt_status kt_store_triggers_list(kt_store *s, const char *ns, const char *flow_id, json_t **out_array);
+
+/* GET /api/v1/triggers/search: every filter is optional. */
+typedef struct kt_trigger_query {
+    const char *namespace_;  /* prefix: "a.b" matches a.b and a.b.c */
+    const char *flow_id;
+    const char *worker_id;
+    const char *q;           /* substring of namespace, flowId or triggerId */
+    const char *sort_column; /* namespace, flowId, triggerId, executionId, nextExecutionDate (Kestra's names) */
+    int sort_desc;
+    int page, size;          /* 1-based page */
+} kt_trigger_query;
+kt_status kt_store_triggers_search(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total);
+
+/* ---- multiple-condition windows (KESTRA-execution.md §5.8): {namespace, flowId, conditionId, start, end, results:
+ * {subConditionId: true}} keyed by (namespace, flowId, conditionId); written in the same transaction as the
+ * execution a Flow trigger starts, so a restart sees both or neither. ---- */
+kt_status kt_store_window_get(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out);
+kt_status kt_store_window_put(kt_store *s, const json_t *window);
+kt_status kt_store_window_delete(kt_store *s, const char *ns, const char *flow_id, const char *condition_id);
+/* Windows whose end is before now_us are deleted (Kestra deletes expired windows after each evaluation). */
+kt_status kt_store_windows_expire(kt_store *s, int64_t now_us);
+
 /* ---- logs ---- */
 kt_status kt_store_logs_append(kt_store *s, const json_t *entries);
 typedef struct kt_log_filter {

@@ -1,0 +1,80 @@
+/* Trigger conditions (KESTRA-execution.md §5.9), evaluated as Kestra's ConditionService does, and the
+ * multiple-condition windows of a Flow trigger (§5.6, §5.8). Pure: the clock and randomness come in through
+ * the kt_env, so the scheduler's decisions can be replayed. Every canonical type
+ * (io.kestra.plugin.core.condition.*) and every legacy alias of the catalogue (flow/tasks.c) is understood.
+ *
+ * Render context of a condition (Kestra's `of(flow, execution)` plus the trigger's variables):
+ *   flow      {id, namespace, revision}         the flow whose trigger is evaluated
+ *   execution {id, startDate, state, originalId} the execution looked at (absent for a Schedule)
+ *   labels, inputs, outputs (task outputs by task id) of that execution, when there is one
+ *   trigger   ctx->trigger (Schedule: {date, next, previous}; Flow: {executionId, namespace, flowId,
+ *             flowRevision, state}; Webhook: {body, headers, parameters})
+ *   schedule  the same map as trigger, for a Schedule
+ * Date conditions render `date` (default "{{ trigger.date }}") in that context.
+ *
+ * Prefix kt_cond. */
+#ifndef KT_FLOW_CONDITION_H
+#define KT_FLOW_CONDITION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/env.h"
+#include "base/status.h"
+
+typedef enum kt_cond_result {
+    KT_COND_ERROR = -1, /* cannot be evaluated: a render error, a bad property, an execution condition without
+                           an execution ("Invalid condition with null execution"); err says why */
+    KT_COND_FALSE = 0,
+    KT_COND_TRUE = 1,
+} kt_cond_result;
+
+typedef struct kt_cond_ctx {
+    const json_t *flow;      /* the flow being triggered (its JSON; namespace, id, revision, labels are read) */
+    const json_t *execution; /* the execution the condition looks at (Kestra's Execution JSON), NULL: none */
+    const json_t *trigger;   /* the `trigger` variable (see above), NULL: none */
+    const char *zone;        /* zone for the day-based windows and PublicHoliday's "today"; NULL: UTC */
+    const kt_env *env;       /* clock and seed for now()/uuid() in expressions; required */
+} kt_cond_ctx;
+
+/* Tests one condition (canonical type or alias). A MultipleCondition is not tested here (its truth lives in
+ * a stored window, see below): it answers KT_COND_ERROR. */
+kt_cond_result kt_cond_test(const json_t *cond, const kt_cond_ctx *ctx, char *err, size_t errcap);
+
+/* Every condition of a `conditions` list, skipping MultipleCondition entries: KT_COND_TRUE when all hold
+ * (also for NULL or []), KT_COND_FALSE at the first that does not, KT_COND_ERROR at the first error. */
+kt_cond_result kt_cond_all(const json_t *conds, const kt_cond_ctx *ctx, char *err, size_t errcap);
+
+/* Only the ScheduleCondition entries of a list (the ones a Schedule re-checks for each occurrence: the (S)
+ * types of §5.9), the others skipped. */
+kt_cond_result kt_cond_all_schedule(const json_t *conds, const kt_cond_ctx *ctx, char *err, size_t errcap);
+
+/* 1 when `type` (canonical or alias) is a ScheduleCondition, a MultipleCondition, or any condition type Kite
+ * knows. */
+int kt_cond_is_schedule(const char *type);
+int kt_cond_is_multiple(const char *type);
+int kt_cond_is_known(const char *type);
+
+/* ---- multiple conditions: legacy MultipleCondition entries and Flow-trigger `preconditions` ---- */
+
+/* The multiple conditions of a Flow trigger, normalized: a JSON array of
+ *   {"id": <conditionId as Kestra stores the window under>,
+ *    "timeWindow": {"type": "DURATION_WINDOW"|"SLIDING_WINDOW"|"DAILY_TIME_WINDOW"|"DAILY_TIME_DEADLINE",
+ *                   "window": <ISO duration>, "windowAdvance": <ISO duration>, "startTime", "endTime",
+ *                   "deadline": <HH:MM:SS>},   (only the members that apply; defaults filled in)
+ *    "resetOnSuccess": bool,
+ *    "conditions": {<sub-condition id>: <condition>}}
+ * in the order Kestra evaluates them (legacy entries of `conditions` first, then `preconditions`).
+ * `preconditions.flows[i]` becomes sub-condition "condition_<n>" and `where[j]` "condition_<n>_<id>", as
+ * Kestra numbers them; they are conditions of internal types this module tests like the others. Returns an
+ * empty array when the trigger has none; NULL with err set when one is malformed. */
+json_t *kt_cond_multiples(const json_t *trigger, char *err, size_t errcap);
+
+/* The window a multiple condition (an element of kt_cond_multiples) opens at now_us: [start, end] in UTC
+ * microseconds, computed in ctx zone as §5.8 says. A window is valid at now when start < now < end. */
+kt_status kt_cond_window(const json_t *multiple, int64_t now_us, const char *zone, int64_t *start_us,
+                         int64_t *end_us, char *err, size_t errcap);
+
+#endif
