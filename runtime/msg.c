@@ -226,6 +226,27 @@ void kt_msg_execution_create_clear(kt_msg_execution_create *b)
     memset(b, 0, sizeof *b);
 }
 
+/* ---- one JSON object ---------------------------------------------------------------------------- */
+
+void kt_msg_encode_object(kt_outmsg *o, const json_t *obj)
+{
+    msgpack_pack_array(&o->pk, 1);
+    kt_mp_pack_json(&o->pk, obj);
+}
+
+kt_status kt_msg_decode_object(const msgpack_object *body, json_t **out)
+{
+    *out = NULL;
+    const msgpack_object *f = kt_mp_fields(body, 1);
+    json_t *v = NULL;
+    if (!f || kt_mp_json(&f[0], &v, 0) || !json_is_object(v)) {
+        json_decref(v);
+        return KT_EPROTO;
+    }
+    *out = v;
+    return KT_OK;
+}
+
 /* ---- Reply --------------------------------------------------------------------------------------- */
 
 void kt_msg_encode_reply(kt_outmsg *o, const kt_msg_reply *b)

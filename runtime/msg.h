@@ -142,6 +142,11 @@ void kt_msg_encode_exec_command(kt_outmsg *o, const kt_msg_exec_command *b);
 kt_status kt_msg_decode_exec_command(const msgpack_object *body, kt_msg_exec_command *b);
 void kt_msg_exec_command_clear(kt_msg_exec_command *b);
 
+/* Bodies that are one JSON object (FlowChanged, TriggerChanged, ExecutionChanged, TriggerToggle: their members are
+ * listed with the type above). Decoding refuses anything but an object (KT_EPROTO). */
+void kt_msg_encode_object(kt_outmsg *o, const json_t *obj);
+kt_status kt_msg_decode_object(const msgpack_object *body, json_t **out);
+
 typedef struct kt_msg_ping {
     uint64_t seq;
     uint64_t sent_ns;
