@@ -1,6 +1,7 @@
 /* `kite server local` and `kite worker`: both run one node (loop, actors, links) with the actors asked for, read
  * their settings (defaults < config file < KITE_* environment < flags), and stop in order on SIGINT/SIGTERM. */
 #include "actors/executor/executor.h"
+#include "actors/scheduler/scheduler.h"
 #include "actors/worker/worker.h"
 #include "base/log.h"
 #include "cmd/cli.h"
@@ -24,6 +25,7 @@ typedef struct kt_main {
     kt_node *node;
     kt_store *store;
     kt_executor *executor;
+    kt_scheduler *scheduler;
     kt_worker *worker;
     kt_webserver *web;
     kt_datadir_lock *lock;
@@ -82,7 +84,7 @@ static int kt_check_actors(const char *list)
         for (size_t i = 0; i < sizeof known / sizeof *known; i++)
             ok |= strlen(known[i]) == l && !strncmp(known[i], p, l);
         if (!ok) {
-            fprintf(stderr, "kite: unknown actor '%.*s' in --actors (known: executor, worker, webserver)\n", (int)l, p);
+            fprintf(stderr, "kite: unknown actor '%.*s' in --actors (known: executor, worker, webserver, scheduler)\n", (int)l, p);
             return -1;
         }
         if ((l == 9 && !strncmp(p, "scheduler", 9)) || (l == 7 && !strncmp(p, "indexer", 7))) {
@@ -105,14 +107,14 @@ static int kt_run_node(const kt_opts *o, const char *actors)
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&m.loop);
     int want_exec = kt_has_actor(actors, "executor"), want_worker = kt_has_actor(actors, "worker"),
-        want_web = kt_has_actor(actors, "webserver");
+        want_web = kt_has_actor(actors, "webserver"), want_sched = kt_has_actor(actors, "scheduler");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     uint32_t slots = o->slots ? o->slots : (uint32_t)(cores > 0 ? cores * 4 : 4);
     kt_node_config nc = {.node_id = o->node_id, .worker_slots = want_worker ? slots : 0, .heartbeat_ms = o->heartbeat_ms,
                          .liveness_timeout_ms = o->liveness_ms};
     if (kt_node_new(&m.loop, &nc, &m.node))
         goto out;
-    if (want_exec || want_web) {
+    if (want_exec || want_web || want_sched) {
         if (kt_datadir_lock_take(o->data, &m.lock, err, sizeof err)) {
             fprintf(stderr, "kite: %s\n", err);
             goto out;
@@ -138,6 +140,11 @@ static int kt_run_node(const kt_opts *o, const char *actors)
             snprintf(addr, sizeof addr, "%s@%s", KT_WORKER_ACTOR, kt_node_id(m.node));
             kt_executor_add_worker(m.executor, addr, kt_node_id(m.node), kt_worker_slots(m.worker));
         }
+    }
+    if (want_sched) { /* after the executor: it has resumed what was unfinished before the first tick is handed over */
+        kt_scheduler_options so = {.plugin_defaults = o->plugin_defaults, .recover = KT_SCHED_RECOVER_ALL};
+        if (kt_scheduler_start(m.node, m.store, &so, &m.scheduler))
+            goto out;
     }
     if (want_web) {
         kt_webserver_config wc = {.host = o->host, .port = o->port, .plugin_defaults = o->plugin_defaults};
@@ -292,7 +299,7 @@ int kt_cli_server_local(int argc, char **argv)
     kt_opts o = {0};
     if (kt_load_conf(argc, argv, &conf, &o) || kt_parse_opts(argc, argv, &o))
         return 2;
-    const char *actors = o.actors ? o.actors : "executor,worker,webserver";
+    const char *actors = o.actors ? o.actors : "executor,worker,webserver,scheduler";
     if (kt_check_actors(actors))
         return 2;
     return kt_run_node(&o, actors);

@@ -278,6 +278,27 @@ static void kt_executor_queue_reply(kt_executor *ex, const kt_msg *m, kt_status 
     r->message = message ? kt_xstrdup(message) : NULL;
 }
 
+/* The scheduler evaluates Flow triggers on every committed change of an execution's state (Kestra's executor does it
+ * on each state change, KESTRA-execution.md §5.6) and releases a Schedule's lock when its execution ends. Sent only
+ * when a scheduler is reachable, so a node without one pays nothing. */
+static void kt_executor_notify_scheduler(kt_executor *ex, kt_run *run)
+{
+    const char *cur = kt_state_current(run->execution);
+    if (!cur || !strcmp(cur, run->notified))
+        return;
+    snprintf(run->notified, sizeof run->notified, "%s", cur);
+    kt_node *node = kt_actor_node(ex->self);
+    if (!kt_node_reachable(node, KT_SCHEDULER_ACTOR_NAME))
+        return;
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXECUTION_CHANGED, KT_SCHEDULER_ACTOR_NAME, kt_actor_address(ex->self), 0);
+    kt_msg_encode_object(&o, run->execution);
+    kt_status st = kt_node_send(node, KT_SCHEDULER_ACTOR_NAME, &o);
+    if (st != KT_OK)
+        KT_WARN("executor", "execution %s: the scheduler did not get its %s state (%s)",
+                json_string_value(json_object_get(run->execution, "id")), cur, kt_strerror(st));
+}
+
 /* ---- the turn ------------------------------------------------------------------------------------ */
 
 static void kt_executor_on_retry(uv_timer_t *t);
@@ -312,6 +333,7 @@ void kt_executor_flush(kt_actor *a)
     }
     for (size_t i = 0; i < ex->ndirty; i++) {
         kt_run *run = ex->dirty[i];
+        kt_executor_notify_scheduler(ex, run);
         run->dirty = 0;
         run->all_runs_dirty = 0;
         run->ndirty_runs = 0;

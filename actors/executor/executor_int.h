@@ -43,6 +43,7 @@ typedef struct kt_run {
     size_t ndirty_runs, capdirty_runs;
     char waiter[KT_ADDR_MAX]; /* who asked to hear about the end (API wait=true), "" if nobody */
     uint64_t waiter_corr;
+    char notified[16]; /* the state the scheduler last heard of (KT_MSG_EXECUTION_CHANGED), "" before the first */
 } kt_run;
 typedef enum kt_job_phase {
     KT_JOB_FRESH,   /* in ex->fresh: its transition is not committed yet */

@@ -164,6 +164,14 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
     json_t *trigger_vars = json_object_get(json_object_get(execution, "trigger"), "variables");
     if (trigger_vars)
         json_object_set(ctx, "trigger", trigger_vars);
+    /* Execution.variables (a Schedule's {"schedule": {date, next, previous}}) are variables of their own
+     * (RunVariables puts them all), under what is already there */
+    const char *vk;
+    json_t *vv;
+    json_object_foreach(json_object_get(execution, "variables"), vk, vv) {
+        if (!json_object_get(ctx, vk))
+            json_object_set(ctx, vk, vv);
+    }
     json_t *inputs = json_object_get(execution, "inputs");
     if (json_object_size(inputs))
         json_object_set(ctx, "inputs", inputs);

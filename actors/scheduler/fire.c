@@ -1,0 +1,116 @@
+/* The executions triggers start (KESTRA-execution.md §5.4, §5.6), and handing them to the executor once committed. */
+#include "actors/scheduler/scheduler_int.h"
+
+#include "base/alloc.h"
+#include "base/id.h"
+#include "base/log.h"
+#include "expr/expr.h"
+#include "flow/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The executor's mailbox was full: committed executions wait this long before they are offered again. */
+#define KT_SCH_SEND_RETRY_MS 10
+
+/* The trigger's `labels` (list of {key, value} or map), values rendered with ctx (the trigger's context). */
+static json_t *kt_sch_trigger_labels(const json_t *trigger_def, const json_t *ctx, char *err, size_t errcap)
+{
+    const json_t *raw = json_object_get(trigger_def, "labels");
+    if (!raw)
+        return json_array();
+    json_t *list = kt_labels_normalize(raw, err, errcap);
+    if (!list)
+        return NULL;
+    size_t i;
+    json_t *l;
+    json_array_foreach(list, i, l) {
+        const char *v = json_string_value(json_object_get(l, "value"));
+        if (!v || !kt_expr_is_template(v))
+            continue;
+        char *out = NULL;
+        kt_expr_error e = {0};
+        kt_env env;
+        kt_env_init_real(&env);
+        if (kt_expr_render_string(v, ctx, &env, &out, &e) != KT_OK) {
+            snprintf(err, errcap, "Unable to render the label '%s': %s",
+                     json_string_value(json_object_get(l, "key")), e.message);
+            json_decref(list);
+            return NULL;
+        }
+        json_object_set_new(l, "value", json_string(out));
+        free(out);
+    }
+    return list;
+}
+
+json_t *kt_sch_execution_new(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger_def, json_t *inputs,
+                             const json_t *extra_labels, const json_t *render_ctx, int64_t now_us, char *err,
+                             size_t errcap)
+{
+    (void)s;
+    json_t *labels = trigger_def ? kt_sch_trigger_labels(trigger_def, render_ctx, err, errcap) : json_array();
+    if (!labels) {
+        json_decref(inputs);
+        return NULL;
+    }
+    if (extra_labels)
+        json_array_extend(labels, (json_t *)extra_labels);
+    char id[KT_ID_LEN + 1];
+    kt_id_new(id);
+    json_t *ex = kt_execution_new(id, kt_flow_namespace(f->flow), kt_flow_id(f->flow), f->revision, inputs,
+                                  json_object_get(kt_flow_json(f->flow), "labels"), labels, now_us);
+    json_decref(labels);
+    /* a trigger's execution is built directly in Kestra (Execution.builder()): no system.correlationId */
+    json_t *l = json_object_get(ex, "labels");
+    for (size_t k = json_array_size(l); k-- > 0;) {
+        const char *key = json_string_value(json_object_get(json_array_get(l, k), "key"));
+        if (key && !strncmp(key, "system.", 7))
+            json_array_remove(l, k);
+    }
+    return ex;
+}
+
+/* ---- handing over ------------------------------------------------------------------------------- */
+
+static void kt_sch_on_retry(uv_timer_t *t);
+
+/* Offers the oldest pending executions to the executor, in order; stops at the first refusal. */
+static void kt_sch_flush_pending(kt_scheduler *s)
+{
+    kt_node *node = kt_actor_node(s->self);
+    while (s->pending) {
+        kt_sch_pending *p = s->pending;
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(s->self), 0);
+        kt_msg_execution_create body = {.execution = p->execution};
+        kt_msg_encode_execution_create(&o, &body);
+        kt_status st = kt_node_send(node, KT_EXECUTOR_ACTOR, &o);
+        if (st == KT_EAGAIN) {
+            uv_timer_start(&s->retry, kt_sch_on_retry, KT_SCH_SEND_RETRY_MS, 0);
+            return;
+        }
+        if (st != KT_OK) /* no executor hosted or reachable: the execution waits in the store, CREATED, for the
+                            executor's start (it resumes every unfinished execution) */
+            KT_WARN("scheduler", "execution %s committed but not handed to an executor (%s)",
+                    json_string_value(json_object_get(p->execution, "id")), kt_strerror(st));
+        s->pending = p->next;
+        if (!s->pending)
+            s->pending_tail = &s->pending;
+        json_decref(p->execution);
+        free(p);
+    }
+}
+
+static void kt_sch_on_retry(uv_timer_t *t) { kt_sch_flush_pending(t->data); }
+
+void kt_sch_send(kt_scheduler *s, json_t *execution)
+{
+    kt_sch_pending *p = kt_xcalloc(1, sizeof *p);
+    p->execution = execution;
+    *s->pending_tail = p;
+    s->pending_tail = &p->next;
+    if (!uv_is_active((uv_handle_t *)&s->retry))
+        kt_sch_flush_pending(s);
+}

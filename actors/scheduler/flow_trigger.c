@@ -1,0 +1,251 @@
+/* Flow triggers (KESTRA-execution.md §5.6, §5.8): every time an execution's state changes, each enabled Flow trigger
+ * of every other flow is tested against it; multiple conditions (legacy MultipleCondition, `preconditions`)
+ * accumulate in stored windows; a trigger whose conditions all hold starts an execution of its flow. The windows
+ * this changed and the executions it started are committed in one transaction, so a restart sees both or neither. */
+#include "actors/scheduler/scheduler_int.h"
+
+#include "actors/executor/render.h"
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "expr/expr.h"
+#include "flow/condition.h"
+#include "flow/model.h"
+#include "flow/tasks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KT_FLOW_TRIGGER "io.kestra.plugin.core.trigger.Flow"
+
+/* A Flow trigger without `states` listens to the terminated states (Flow.java's default). */
+static const char *const kt_sch_default_states[] = {"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "RETRIED",
+                                                    "SKIPPED", NULL};
+
+static int kt_sch_listens(const json_t *trigger, const char *state)
+{
+    const json_t *states = json_object_get(trigger, "states");
+    if (!json_is_array(states)) {
+        for (size_t i = 0; kt_sch_default_states[i]; i++)
+            if (!strcmp(kt_sch_default_states[i], state))
+                return 1;
+        return 0;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(states, i, v) {
+        if (json_string_value(v) && !strcmp(json_string_value(v), state))
+            return 1;
+    }
+    return 0;
+}
+
+/* The window of one multiple condition: the stored one while valid (start < now < end), else a new one. */
+static json_t *kt_sch_window(kt_scheduler *s, const kt_sch_flow *f, const json_t *multiple, int64_t now)
+{
+    const char *cid = json_string_value(json_object_get(multiple, "id"));
+    json_t *w = NULL;
+    if (kt_store_window_get(s->store, kt_flow_namespace(f->flow), kt_flow_id(f->flow), cid, &w) == KT_OK) {
+        int64_t start = json_integer_value(json_object_get(w, "startUs"));
+        int64_t end = json_integer_value(json_object_get(w, "endUs"));
+        if (start < now && now < end)
+            return w;
+        json_decref(w);
+    }
+    int64_t start, end;
+    char err[256] = "";
+    if (kt_cond_window(multiple, now, NULL, &start, &end, err, sizeof err) != KT_OK) {
+        KT_WARN("scheduler", "flow %s.%s condition %s: no window (%s)", kt_flow_namespace(f->flow), kt_flow_id(f->flow),
+                cid, err);
+        return NULL;
+    }
+    char sbuf[48], ebuf[48];
+    kt_time_format(start, sbuf, sizeof sbuf);
+    kt_time_format(end, ebuf, sizeof ebuf);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{}}", "namespace", kt_flow_namespace(f->flow), "flowId",
+                     kt_flow_id(f->flow), "conditionId", cid, "start", sbuf, "end", ebuf, "startUs", (json_int_t)start,
+                     "endUs", (json_int_t)end, "results");
+}
+
+/* Tests the sub-conditions of a multiple condition against the execution and merges them into its window (a
+ * sub-condition once true stays true for the window). 1 when every sub-condition is now true; *changed when the
+ * window must be written. */
+static int kt_sch_window_merge(json_t *window, const json_t *multiple, const kt_cond_ctx *ctx, int *changed)
+{
+    json_t *results = json_object_get(window, "results");
+    const char *sid;
+    json_t *cond;
+    int complete = 1;
+    json_object_foreach(json_object_get(multiple, "conditions"), sid, cond) {
+        if (!json_is_true(json_object_get(results, sid))) {
+            char err[256] = "";
+            if (kt_cond_test(cond, ctx, err, sizeof err) == KT_COND_TRUE) {
+                json_object_set_new(results, sid, json_true());
+                *changed = 1;
+            }
+        }
+        if (!json_is_true(json_object_get(results, sid)))
+            complete = 0;
+    }
+    return complete;
+}
+
+/* The execution a Flow trigger starts: inputs rendered (not typed: Kestra only renders them here) in the context of
+ * the triggered flow and the upstream execution, with `trigger.outputs` = the upstream flow outputs. */
+static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger, const json_t *up,
+                                     int64_t now, kt_env *env)
+{
+    json_t *vars = json_pack("{s:O, s:O, s:O, s:O, s:O}", "executionId", json_object_get(up, "id"), "namespace",
+                             json_object_get(up, "namespace"), "flowId", json_object_get(up, "flowId"), "flowRevision",
+                             json_object_get(up, "flowRevision"), "state",
+                             json_object_get(json_object_get(up, "state"), "current"));
+    json_t *ctx = kt_render_context(f->json, up, NULL, NULL);
+    json_object_set_new(ctx, "flow", json_pack("{s:s, s:s, s:i}", "id", kt_flow_id(f->flow), "namespace",
+                                               kt_flow_namespace(f->flow), "revision", f->revision));
+    json_t *tv = json_deep_copy(vars);
+    json_object_set(tv, "outputs", json_object_get(up, "outputs") ? json_object_get(up, "outputs") : json_null());
+    json_object_set_new(ctx, "trigger", tv);
+    json_t *inputs = NULL, *ex = NULL;
+    char err[512] = "";
+    const json_t *raw = json_object_get(trigger, "inputs");
+    kt_expr_error e = {0};
+    if (raw && kt_expr_render_json(raw, ctx, env, &inputs, &e) != KT_OK) {
+        KT_WARN("scheduler", "Failed to trigger flow %s.%s for trigger %s, invalid inputs: %s",
+                kt_flow_namespace(f->flow), kt_flow_id(f->flow), json_string_value(json_object_get(trigger, "id")),
+                e.message);
+        goto done;
+    }
+    ex = kt_sch_execution_new(s, f, trigger, inputs, NULL, ctx, now, err, sizeof err);
+    inputs = NULL;
+    if (!ex) {
+        KT_WARN("scheduler", "Failed to trigger flow %s.%s for trigger %s: %s", kt_flow_namespace(f->flow),
+                kt_flow_id(f->flow), json_string_value(json_object_get(trigger, "id")), err);
+        goto done;
+    }
+    json_object_set_new(ex, "trigger", json_pack("{s:O, s:O, s:O}", "id", json_object_get(trigger, "id"), "type",
+                                                 json_object_get(trigger, "type"), "variables", vars));
+done:
+    json_decref(vars);
+    json_decref(ctx);
+    json_decref(inputs);
+    return ex;
+}
+
+/* One Flow trigger against the execution: its windows updated (into puts/dels), and the execution it starts
+ * appended to `created` when every condition holds. */
+static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger, const json_t *up,
+                                     int64_t now, kt_env *env, json_t *created, json_t *puts, json_t *dels)
+{
+    kt_cond_ctx ctx = {.flow = f->json, .execution = up, .env = env};
+    char err[256] = "";
+    if (kt_cond_all(json_object_get(trigger, "conditions"), &ctx, err, sizeof err) != KT_COND_TRUE)
+        return;
+    json_t *multiples = kt_cond_multiples(trigger, err, sizeof err);
+    if (!multiples) {
+        KT_WARN("scheduler", "flow %s.%s trigger %s: %s", kt_flow_namespace(f->flow), kt_flow_id(f->flow),
+                json_string_value(json_object_get(trigger, "id")), err);
+        return;
+    }
+    int all = 1;
+    json_t *complete_resets = json_array();
+    size_t i;
+    json_t *m;
+    json_array_foreach(multiples, i, m) {
+        json_t *w = kt_sch_window(s, f, m, now);
+        if (!w) {
+            all = 0;
+            continue;
+        }
+        int changed = 0;
+        int complete = kt_sch_window_merge(w, m, &ctx, &changed);
+        if (!complete)
+            all = 0;
+        else if (!json_is_false(json_object_get(m, "resetOnSuccess")))
+            json_array_append(complete_resets, w);
+        if (changed)
+            json_array_append(puts, w);
+        json_decref(w);
+    }
+    if (all) {
+        json_t *ex = kt_sch_flow_execution(s, f, trigger, up, now, env);
+        if (ex)
+            json_array_append_new(created, ex);
+        json_array_foreach(complete_resets, i, m) json_array_append(dels, m);
+    }
+    json_decref(complete_resets);
+    json_decref(multiples);
+}
+
+void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
+{
+    const char *ns = json_string_value(json_object_get(up, "namespace"));
+    const char *fid = json_string_value(json_object_get(up, "flowId"));
+    const char *state = kt_state_current(up);
+    if (!ns || !fid || !state)
+        return;
+    int64_t now = kt_now_us();
+    kt_env env;
+    kt_sch_env(s, &env, now);
+    json_t *created = json_array(), *puts = json_array(), *dels = json_array();
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    while (kt_map_next(s->flows, &pos, &key, &val)) {
+        const kt_sch_flow *f = val;
+        if (!f->flow_triggers || kt_flow_disabled(f->flow) ||
+            (!strcmp(kt_flow_namespace(f->flow), ns) && !strcmp(kt_flow_id(f->flow), fid)))
+            continue;
+        size_t i;
+        json_t *t;
+        json_array_foreach(json_object_get(f->json, "triggers"), i, t) {
+            const char *type = json_string_value(json_object_get(t, "type"));
+            if (!type || strcmp(kt_task_canonical_type(type), KT_FLOW_TRIGGER) ||
+                json_is_true(json_object_get(t, "disabled")) || !kt_sch_listens(t, state))
+                continue;
+            kt_sch_flow_trigger_eval(s, f, t, up, now, &env, created, puts, dels);
+        }
+    }
+    if (!json_array_size(created) && !json_array_size(puts))
+        goto done;
+    kt_status st = kt_store_begin(s->store);
+    int began = st == KT_OK;
+    size_t i;
+    json_t *v;
+    json_array_foreach(puts, i, v) {
+        if (st == KT_OK)
+            st = kt_store_window_put(s->store, v);
+    }
+    json_array_foreach(dels, i, v) {
+        if (st == KT_OK)
+            st = kt_store_window_delete(s->store, json_string_value(json_object_get(v, "namespace")),
+                                        json_string_value(json_object_get(v, "flowId")),
+                                        json_string_value(json_object_get(v, "conditionId")));
+    }
+    json_array_foreach(created, i, v) {
+        if (st == KT_OK)
+            st = kt_store_execution_put(s->store, v, NULL, 0);
+    }
+    if (st == KT_OK)
+        st = kt_store_windows_expire(s->store, now);
+    if (st == KT_OK)
+        st = kt_store_commit(s->store);
+    else if (began)
+        kt_store_rollback(s->store);
+    if (st != KT_OK) {
+        KT_ERROR("scheduler", "Flow triggers of execution %s not committed: %s", json_string_value(json_object_get(up, "id")),
+                 kt_store_errmsg(s->store));
+        goto done;
+    }
+    json_array_foreach(created, i, v) {
+        KT_INFO("scheduler", "execution %s of %s.%s started by the end of %s in %s", json_string_value(json_object_get(v, "id")),
+                json_string_value(json_object_get(v, "namespace")), json_string_value(json_object_get(v, "flowId")),
+                json_string_value(json_object_get(up, "id")), state);
+        s->started++;
+        kt_sch_send(s, json_incref(v));
+    }
+done:
+    json_decref(created);
+    json_decref(puts);
+    json_decref(dels);
+}

@@ -1,0 +1,663 @@
+/* The scheduler actor (see scheduler.h): the flow cache, the trigger rows kept in step with the flows, the heap of due
+ * dates behind one loop timer, and Schedule ticks. Flow triggers are in flow_trigger.c, execution building in
+ * fire.c. */
+#include "actors/scheduler/scheduler_int.h"
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "flow/defaults.h"
+#include "flow/inputs.h"
+#include "flow/model.h"
+#include "flow/tasks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A trigger evaluation handles at most this many due occurrences in a row (a long downtime with ALL and conditions
+ * that keep refusing): past it, the rest is taken on the next loop turn so the loop never stalls. */
+#define KT_SCH_EVAL_BURST 1000
+/* Due triggers handled per timer callback before yielding to the loop. */
+#define KT_SCH_DUE_BURST 512
+/* A failed commit is tried again after this long. */
+#define KT_SCH_COMMIT_RETRY_MS 1000
+
+static char *kt_sch_key(const char *ns, const char *flow_id, const char *trigger_id)
+{
+    size_t n = strlen(ns) + strlen(flow_id) + (trigger_id ? strlen(trigger_id) + 1 : 0) + 2;
+    char *k = kt_xmalloc(n);
+    if (trigger_id)
+        snprintf(k, n, "%s\x1f%s\x1f%s", ns, flow_id, trigger_id);
+    else
+        snprintf(k, n, "%s\x1f%s", ns, flow_id);
+    return k;
+}
+
+void kt_sch_env(kt_scheduler *s, kt_env *env, int64_t now_us) { kt_env_init(env, now_us, kt_env_next(&s->seeds)); }
+
+/* ---- the heap of due dates -------------------------------------------------------------------- */
+
+static void kt_sch_heap_swap(kt_scheduler *s, size_t a, size_t b)
+{
+    kt_sch_due t = s->heap[a];
+    s->heap[a] = s->heap[b];
+    s->heap[b] = t;
+}
+
+static void kt_sch_heap_push(kt_scheduler *s, kt_sch_due d)
+{
+    if (s->nheap == s->capheap) {
+        s->capheap = s->capheap ? s->capheap * 2 : 64;
+        s->heap = kt_xrealloc(s->heap, s->capheap * sizeof *s->heap);
+    }
+    size_t i = s->nheap++;
+    s->heap[i] = d;
+    while (i && s->heap[(i - 1) / 2].at_us > s->heap[i].at_us) {
+        kt_sch_heap_swap(s, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static kt_sch_due kt_sch_heap_pop(kt_scheduler *s)
+{
+    KT_ASSERT(s->nheap > 0);
+    kt_sch_due top = s->heap[0];
+    s->heap[0] = s->heap[--s->nheap];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < s->nheap && s->heap[l].at_us < s->heap[m].at_us)
+            m = l;
+        if (r < s->nheap && s->heap[r].at_us < s->heap[m].at_us)
+            m = r;
+        if (m == i)
+            break;
+        kt_sch_heap_swap(s, i, m);
+        i = m;
+    }
+    return top;
+}
+
+static void kt_sch_on_timer(uv_timer_t *t);
+
+/* The loop timer follows the heap's earliest date; it never fires before it (libuv truncates to the millisecond
+ * and counts from its cached time, hence the refresh and the extra millisecond). */
+static void kt_sch_timer_follow(kt_scheduler *s)
+{
+    if (!s->nheap) {
+        if (s->timer_at_us)
+            uv_timer_stop(&s->timer);
+        s->timer_at_us = 0;
+        return;
+    }
+    int64_t at = s->heap[0].at_us;
+    if (s->timer_at_us && s->timer_at_us <= at)
+        return;
+    uv_update_time(s->timer.loop);
+    int64_t now = kt_now_us();
+    uint64_t delay = at > now ? (uint64_t)((at - now + 999) / 1000 + 1) : 0;
+    uv_timer_start(&s->timer, kt_sch_on_timer, delay, 0);
+    s->timer_at_us = at;
+}
+
+static void kt_sch_disarm(kt_scheduler *s, const char *key) { kt_map_del(s->armed, key); }
+
+static void kt_sch_arm(kt_scheduler *s, const char *key, int64_t at_us)
+{
+    uint64_t gen = ++s->gen;
+    kt_map_put(s->armed, key, (void *)(uintptr_t)gen, NULL);
+    kt_sch_heap_push(s, (kt_sch_due){.at_us = at_us, .gen = gen, .key = kt_xstrdup(key)});
+    kt_sch_timer_follow(s);
+}
+
+static void kt_sch_on_timer(uv_timer_t *t)
+{
+    kt_scheduler *s = t->data;
+    s->timer_at_us = 0;
+    int64_t now = kt_now_us();
+    for (int n = 0; s->nheap && s->heap[0].at_us <= now && n < KT_SCH_DUE_BURST; n++) {
+        kt_sch_due d = kt_sch_heap_pop(s);
+        uintptr_t live = (uintptr_t)kt_map_get(s->armed, d.key);
+        if (live == d.gen) {
+            kt_sch_disarm(s, d.key);
+            char *ns = d.key, *fid = strchr(ns, '\x1f'), *tid = fid ? strchr(fid + 1, '\x1f') : NULL;
+            KT_ASSERT(fid && tid);
+            *fid++ = '\0';
+            *tid++ = '\0';
+            kt_sch_evaluate(s, ns, fid, tid);
+        }
+        free(d.key);
+    }
+    kt_sch_timer_follow(s);
+}
+
+/* ---- the flow cache ------------------------------------------------------------------------------ */
+
+static void kt_sch_flow_free(kt_sch_flow *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->ntriggers; i++)
+        kt_sched_free(f->triggers[i].sched);
+    free(f->triggers);
+    json_decref(f->json);
+    kt_flow_free(f->flow);
+    free(f->key);
+    free(f);
+}
+
+kt_sch_flow *kt_sch_flow_get(kt_scheduler *s, const char *ns, const char *id)
+{
+    char *key = kt_sch_key(ns, id, NULL);
+    kt_sch_flow *f = kt_map_get(s->flows, key);
+    free(key);
+    return f;
+}
+
+static const kt_sch_trigger *kt_sch_flow_trigger(const kt_sch_flow *f, const char *id)
+{
+    for (size_t i = 0; f && i < f->ntriggers; i++)
+        if (!strcmp(f->triggers[i].id, id))
+            return &f->triggers[i];
+    return NULL;
+}
+
+/* The latest live revision of ns.id parsed and its triggers compiled; NULL when deleted, absent or not parsing
+ * any more (logged: its triggers stop, as Kestra skips an invalid flow). */
+static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char *id)
+{
+    kt_flow_row row;
+    if (kt_store_flow_get(s->store, ns, id, 0, &row) != KT_OK)
+        return NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *flow = NULL;
+    kt_status st = row.deleted ? KT_ENOTFOUND
+                               : kt_flow_parse_with_defaults(row.source, strlen(row.source), "flow", s->plugin_defaults,
+                                                             &flow, &d);
+    if (st && !row.deleted) {
+        char *msg = kt_diags_format(&d);
+        KT_WARN("scheduler", "flow %s.%s revision %d does not parse, its triggers are idle: %s", ns, id, row.revision,
+                msg ? msg : "?");
+        free(msg);
+    }
+    kt_diags_clear(&d);
+    if (st) {
+        kt_flow_row_clear(&row);
+        return NULL;
+    }
+    kt_sch_flow *f = kt_xcalloc(1, sizeof *f);
+    f->key = kt_sch_key(ns, id, NULL);
+    f->flow = flow;
+    f->revision = row.revision;
+    f->json = kt_defaults_apply(kt_flow_json(flow), s->plugin_defaults);
+    if (!f->json)
+        f->json = json_incref((json_t *)kt_flow_json(flow));
+    kt_flow_row_clear(&row);
+    const json_t *triggers = json_object_get(f->json, "triggers");
+    f->triggers = kt_xcalloc(json_array_size(triggers) + 1, sizeof *f->triggers);
+    size_t i;
+    json_t *t;
+    json_array_foreach(triggers, i, t) {
+        const char *type = json_string_value(json_object_get(t, "type"));
+        const char *tid = json_string_value(json_object_get(t, "id"));
+        if (!type || !tid)
+            continue;
+        if (!strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.trigger.Flow")) {
+            if (!json_is_true(json_object_get(t, "disabled")))
+                f->flow_triggers = 1;
+            continue;
+        }
+        if (kt_trig_kind_of(type) == KT_TRIG_OTHER)
+            continue;
+        kt_sch_trigger *st_ = &f->triggers[f->ntriggers++];
+        st_->id = tid;
+        st_->def = t;
+        kt_env env;
+        kt_sch_env(s, &env, kt_now_us());
+        char err[256] = "";
+        if (kt_sched_compile(t, f->json, s->default_zone, s->recover, &env, &st_->sched, err, sizeof err) != KT_OK) {
+            st_->sched = NULL;
+            KT_WARN("scheduler", "flow %s.%s trigger %s is idle: %s", ns, id, tid, err);
+        }
+    }
+    return f;
+}
+
+/* ---- trigger rows in step with a flow -------------------------------------------------------------- */
+
+static int kt_sch_row_matches(const json_t *row, const char *tid)
+{
+    const char *r = json_string_value(json_object_get(row, "triggerId"));
+    return r && !strcmp(r, tid);
+}
+
+/* At start only: a lock whose execution ended (or vanished) while no scheduler was listening. */
+static int kt_sch_release_if_ended(kt_scheduler *s, kt_trig_state *st, int64_t now_us)
+{
+    if (!st->execution_id)
+        return 0;
+    json_t *ex = NULL;
+    kt_status got = kt_store_execution_get(s->store, st->execution_id, &ex);
+    const char *cur = ex ? kt_state_current(ex) : NULL;
+    int ended = got == KT_ENOTFOUND || (cur && kt_state_is_terminated(cur));
+    if (ended)
+        kt_trig_reset_execution(st, cur ? cur : KT_S(FAILED));
+    (void)now_us;
+    json_decref(ex);
+    return ended;
+}
+
+static kt_status kt_sch_put_state(kt_scheduler *s, const kt_trig_state *st)
+{
+    json_t *j = kt_trig_state_json(st);
+    kt_status r = kt_store_trigger_put(s->store, j);
+    json_decref(j);
+    return r;
+}
+
+/* Makes the rows of flow ns.id match its latest revision `now_f` (NULL: deleted) given the revision seen before
+ * (`old`, NULL at start): new triggers get a row, removed ones lose theirs, a changed definition recomputes its next
+ * date, an unchanged one keeps its state. At start (`starting`), locks of ended executions are released and
+ * recoverMissedSchedules is applied. One transaction. */
+static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, const kt_sch_flow *old,
+                             const kt_sch_flow *now_f, int starting)
+{
+    json_t *rows = NULL;
+    if (kt_store_triggers_list(s->store, ns, id, &rows) != KT_OK) {
+        KT_ERROR("scheduler", "cannot read the triggers of %s.%s: %s", ns, id, kt_store_errmsg(s->store));
+        return;
+    }
+    int64_t now = kt_now_us();
+    kt_status st = kt_store_begin(s->store);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *tid = json_string_value(json_object_get(row, "triggerId"));
+        if (st == KT_OK && tid && !kt_sch_flow_trigger(now_f, tid)) {
+            st = kt_store_trigger_delete(s->store, ns, id, tid);
+            char *key = kt_sch_key(ns, id, tid);
+            kt_sch_disarm(s, key);
+            free(key);
+        }
+    }
+    for (size_t k = 0; st == KT_OK && now_f && k < now_f->ntriggers; k++) {
+        const kt_sch_trigger *t = &now_f->triggers[k];
+        if (!t->sched)
+            continue;
+        json_t *found = NULL;
+        json_array_foreach(rows, i, row) {
+            if (kt_sch_row_matches(row, t->id))
+                found = row;
+        }
+        const kt_sch_trigger *before = kt_sch_flow_trigger(old, t->id);
+        kt_trig_state ts = {0}, prev = {0};
+        char err[256] = "";
+        int write = 1, readable = found && kt_trig_state_from_json(found, &prev, err, sizeof err) == KT_OK;
+        if (found && !readable)
+            KT_WARN("scheduler", "trigger %s.%s.%s: stored state unreadable (%s), recreated", ns, id, t->id, err);
+        kt_env env;
+        kt_sch_env(s, &env, now);
+        if (!readable || (before && !kt_sched_same_definition(before->def, t->def))) {
+            /* new, or its definition changed: a fresh next date (the lock and `disabled` are kept) */
+            st = kt_sched_init_state(t->sched, ns, id, now, readable ? &prev : NULL, &ts);
+            kt_trig_state_clear(&prev);
+        } else {
+            ts = prev;
+            write = 0;
+            if (starting) {
+                write = kt_sch_release_if_ended(s, &ts, now);
+                write |= kt_sched_recover_missed(t->sched, now_f->json, &ts, now, &env);
+            }
+        }
+        if (write) {
+            ts.updated_us = now;
+            st = kt_sch_put_state(s, &ts);
+        }
+        kt_trig_state_clear(&ts);
+    }
+    if (st == KT_OK)
+        st = kt_store_commit(s->store);
+    else
+        kt_store_rollback(s->store);
+    if (st)
+        KT_ERROR("scheduler", "triggers of %s.%s not updated: %s", ns, id, kt_store_errmsg(s->store));
+    json_decref(rows);
+}
+
+/* A flow was saved or deleted: the cache takes its latest revision, the rows follow, its triggers are re-armed. */
+static void kt_sch_flow_changed(kt_scheduler *s, const char *ns, const char *id, int starting)
+{
+    char *key = kt_sch_key(ns, id, NULL);
+    kt_sch_flow *old = kt_map_get(s->flows, key);
+    kt_sch_flow *now_f = kt_sch_flow_load(s, ns, id);
+    kt_sch_reconcile(s, ns, id, old, now_f, starting);
+    kt_map_del(s->flows, key);
+    if (now_f)
+        kt_map_put(s->flows, key, now_f, NULL);
+    /* timers of the old revision's triggers go: each trigger of the new one is evaluated afresh */
+    for (size_t i = 0; old && i < old->ntriggers; i++) {
+        char *tk = kt_sch_key(ns, id, old->triggers[i].id);
+        kt_sch_disarm(s, tk);
+        free(tk);
+    }
+    kt_sch_flow_free(old);
+    for (size_t i = 0; now_f && i < now_f->ntriggers; i++)
+        kt_sch_evaluate(s, ns, id, now_f->triggers[i].id);
+    free(key);
+}
+
+/* ---- Schedule ticks ------------------------------------------------------------------------------ */
+
+/* The execution a Schedule or ScheduleOnDates occurrence starts (KESTRA-execution.md §5.4): the rendered inputs
+ * (flow/trigger.c renders them with the trigger's variables) typed like the API's with the flow's defaults, the
+ * trigger's and the backfill's labels, `trigger` and `variables.schedule`. NULL with err when the inputs do not type
+ * (the caller emits a FAILED one). */
+static json_t *kt_sch_tick_execution(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t,
+                                     const kt_sched_fire *fire, int64_t now, char *err, size_t errcap)
+{
+    json_t *typed = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    json_t *raw = fire->inputs ? json_incref(fire->inputs) : json_object();
+    kt_status st = kt_inputs_resolve(kt_flow_inputs(f->flow), raw, &typed, &d);
+    json_decref(raw);
+    if (st != KT_OK) {
+        char *msg = kt_diags_format(&d);
+        snprintf(err, errcap, "Invalid inputs of the trigger '%s': %s", t->id, msg ? msg : "?");
+        free(msg);
+        kt_diags_clear(&d);
+        return NULL;
+    }
+    kt_diags_clear(&d);
+    json_t *ex = kt_sch_execution_new(s, f, NULL, typed, fire->labels, NULL, now, err, errcap);
+    if (!ex)
+        return NULL;
+    json_t *vars = fire->vars ? json_incref(fire->vars) : json_object();
+    json_object_set_new(ex, "trigger", json_pack("{s:s, s:O, s:O}", "id", t->id, "type",
+                                                 json_object_get(t->def, "type"), "variables", vars));
+    if (kt_sched_kind(t->sched) == KT_TRIG_SCHEDULE)
+        json_object_set_new(ex, "variables", json_pack("{s:O}", "schedule", vars));
+    json_decref(vars);
+    if (fire->schedule_date_us) {
+        char buf[48];
+        kt_time_format(fire->schedule_date_us, buf, sizeof buf);
+        json_object_set_new(ex, "scheduleDate", json_string(buf));
+    }
+    return ex;
+}
+
+/* A FAILED execution standing for an occurrence that could not start (Kestra emits one so the failure is seen),
+ * with the reason as its log line; appended to logs for the same commit. */
+static json_t *kt_sch_failed_execution(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t,
+                                       const kt_sched_fire *fire, const char *why, int64_t now, json_t *logs)
+{
+    char err[256];
+    json_t *ex = kt_sch_execution_new(s, f, NULL, NULL, fire->labels, NULL, now, err, sizeof err);
+    if (!ex)
+        return NULL;
+    kt_state_set(json_object_get(ex, "state"), KT_S(FAILED), now);
+    char ts[48];
+    kt_time_format(now - now % 1000, ts, sizeof ts);
+    json_array_append_new(logs, json_pack("{s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:b}", "namespace",
+                                          json_object_get(ex, "namespace"), "flowId", json_object_get(ex, "flowId"),
+                                          "executionId", json_object_get(ex, "id"), "triggerId", t->id, "timestamp",
+                                          ts, "level", "ERROR", "thread", "scheduler", "message", why, "deleted", 0));
+    return ex;
+}
+
+void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const char *trigger_id)
+{
+    char *key = kt_sch_key(ns, flow_id, trigger_id);
+    kt_sch_disarm(s, key);
+    kt_sch_flow *f = kt_sch_flow_get(s, ns, flow_id);
+    const kt_sch_trigger *t = kt_sch_flow_trigger(f, trigger_id);
+    json_t *row = NULL;
+    kt_trig_state ts = {0};
+    char err[256] = "";
+    if (!t || !t->sched || kt_flow_disabled(f->flow) || json_is_true(json_object_get(t->def, "disabled")))
+        goto done;
+    if (kt_store_trigger_get(s->store, ns, flow_id, trigger_id, &row) != KT_OK)
+        goto done; /* no row yet: the flow's reconcile makes it, then evaluates */
+    if (kt_trig_state_from_json(row, &ts, err, sizeof err) != KT_OK) {
+        KT_WARN("scheduler", "trigger %s.%s.%s: stored state unreadable: %s", ns, flow_id, trigger_id, err);
+        goto done;
+    }
+    if (ts.disabled || ts.execution_id)
+        goto done; /* disabled, or its execution still runs: re-evaluated when that ends (the lock) */
+    for (int n = 0; n < KT_SCH_EVAL_BURST; n++) {
+        s->evaluations++;
+        int64_t now = kt_now_us();
+        kt_env env;
+        kt_sch_env(s, &env, now);
+        kt_sched_fire fire = {0};
+        int64_t due = 0;
+        kt_sched_verdict v = kt_sched_evaluate(t->sched, f->json, &ts, now, &env, &fire, &due);
+        if (v == KT_SCHED_WAIT) {
+            kt_sched_fire_clear(&fire);
+            if (due > 0)
+                kt_sch_arm(s, key, due);
+            goto done;
+        }
+        json_t *ex = NULL, *logs = json_array();
+        char why[512] = "";
+        if (v == KT_SCHED_SKIP && fire.error[0])
+            KT_WARN("scheduler", "trigger '%s' of %s.%s skipped an occurrence: %s", trigger_id, ns, flow_id, fire.error);
+        if (v == KT_SCHED_FIRE && !(ex = kt_sch_tick_execution(s, f, t, &fire, now, why, sizeof why)))
+            v = KT_SCHED_FAIL;
+        else if (v == KT_SCHED_FAIL)
+            snprintf(why, sizeof why, "%s", fire.error);
+        if (v == KT_SCHED_FAIL) {
+            KT_WARN("scheduler", "Unable to evaluate the trigger '%s' of %s.%s: %s", trigger_id, ns, flow_id, why);
+            ex = kt_sch_failed_execution(s, f, t, &fire, why, now, logs);
+        }
+        kt_status st = kt_sched_advance(t->sched, f->json, &ts, v, &fire, now, &env);
+        if (st == KT_OK && ex && v == KT_SCHED_FIRE)
+            ts.execution_id = kt_xstrdup(json_string_value(json_object_get(ex, "id")));
+        ts.updated_us = now;
+        int began = 0;
+        if (st == KT_OK)
+            began = (st = kt_store_begin(s->store)) == KT_OK;
+        if (st == KT_OK && ex)
+            st = kt_store_execution_put(s->store, ex, NULL, 0);
+        if (st == KT_OK && json_array_size(logs))
+            st = kt_store_logs_append(s->store, logs);
+        if (st == KT_OK)
+            st = kt_sch_put_state(s, &ts);
+        if (st == KT_OK)
+            st = kt_store_commit(s->store);
+        else if (began)
+            kt_store_rollback(s->store);
+        json_decref(logs);
+        if (st != KT_OK) {
+            KT_ERROR("scheduler", "trigger %s.%s.%s not fired (%s: %s); trying again", ns, flow_id, trigger_id,
+                     kt_strerror(st), kt_store_errmsg(s->store));
+            json_decref(ex);
+            kt_sched_fire_clear(&fire);
+            kt_sch_arm(s, key, now + KT_SCH_COMMIT_RETRY_MS * 1000);
+            goto done;
+        }
+        if (ex && v == KT_SCHED_FIRE) {
+            char at[48], started[48];
+            kt_time_format(fire.date_us, at, sizeof at);
+            kt_time_format(now, started, sizeof started);
+            KT_INFO("scheduler", "Scheduled execution %s at '%s' started at '%s'",
+                    json_string_value(json_object_get(ex, "id")), at, started);
+            s->started++;
+            kt_sch_send(s, ex); /* takes the reference */
+        } else {
+            json_decref(ex);
+        }
+        kt_sched_fire_clear(&fire);
+        if (ts.execution_id || ts.disabled)
+            goto done; /* locked until its execution ends */
+    }
+    kt_sch_arm(s, key, kt_now_us()); /* a long run of skipped occurrences: go on next turn */
+done:
+    kt_trig_state_clear(&ts);
+    json_decref(row);
+    free(key);
+}
+
+/* ---- messages ------------------------------------------------------------------------------------ */
+
+/* An execution started by a Schedule ended: its trigger is free again (and may be disabled by stopAfter). */
+static void kt_sch_execution_ended(kt_scheduler *s, const json_t *ex)
+{
+    const json_t *trig = json_object_get(ex, "trigger");
+    const char *tid = json_string_value(json_object_get(trig, "id"));
+    const char *ns = json_string_value(json_object_get(ex, "namespace"));
+    const char *fid = json_string_value(json_object_get(ex, "flowId"));
+    const char *id = json_string_value(json_object_get(ex, "id"));
+    if (!tid || !ns || !fid || !id || kt_trig_kind_of(json_string_value(json_object_get(trig, "type"))) == KT_TRIG_OTHER)
+        return;
+    json_t *row = NULL;
+    kt_trig_state ts = {0};
+    char err[256];
+    if (kt_store_trigger_get(s->store, ns, fid, tid, &row) != KT_OK ||
+        kt_trig_state_from_json(row, &ts, err, sizeof err) != KT_OK || !ts.execution_id ||
+        strcmp(ts.execution_id, id))
+        goto done;
+    kt_trig_reset_execution(&ts, kt_state_current(ex));
+    kt_status st = kt_store_begin(s->store);
+    if (st == KT_OK)
+        st = kt_sch_put_state(s, &ts);
+    if (st == KT_OK)
+        st = kt_store_commit(s->store);
+    else
+        kt_store_rollback(s->store);
+    if (st != KT_OK) {
+        KT_ERROR("scheduler", "trigger %s.%s.%s stays locked: %s", ns, fid, tid, kt_store_errmsg(s->store));
+        goto done;
+    }
+    kt_sch_evaluate(s, ns, fid, tid);
+done:
+    kt_trig_state_clear(&ts);
+    json_decref(row);
+}
+
+static void kt_sch_receive(kt_actor *a, const kt_msg *m)
+{
+    kt_scheduler *s = kt_actor_state(a);
+    json_t *body = NULL;
+    if (m->type != KT_MSG_FLOW_CHANGED && m->type != KT_MSG_TRIGGER_CHANGED && m->type != KT_MSG_EXECUTION_CHANGED) {
+        KT_DEBUG("scheduler", "ignored %s from %s", kt_msg_type_name(m->type), m->from);
+        return;
+    }
+    if (kt_msg_decode_object(m->body, &body) != KT_OK) {
+        KT_WARN("scheduler", "malformed %s from %s", kt_msg_type_name(m->type), m->from);
+        return;
+    }
+    const char *ns = json_string_value(json_object_get(body, "namespace"));
+    switch (m->type) {
+    case KT_MSG_FLOW_CHANGED: {
+        const char *id = json_string_value(json_object_get(body, "id"));
+        if (ns && id)
+            kt_sch_flow_changed(s, ns, id, 0);
+        break;
+    }
+    case KT_MSG_TRIGGER_CHANGED: {
+        const char *fid = json_string_value(json_object_get(body, "flowId"));
+        const char *tid = json_string_value(json_object_get(body, "triggerId"));
+        if (ns && fid && tid)
+            kt_sch_evaluate(s, ns, fid, tid);
+        break;
+    }
+    case KT_MSG_EXECUTION_CHANGED:
+        if (kt_state_is_terminated(kt_state_current(body)))
+            kt_sch_execution_ended(s, body);
+        kt_sch_flow_triggers(s, body);
+        break;
+    default: break;
+    }
+    json_decref(body);
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------------------- */
+
+static void kt_sch_on_closed(uv_handle_t *h)
+{
+    kt_scheduler *s = h->data;
+    if (h == (uv_handle_t *)&s->timer)
+        return; /* the retry timer closes last and frees */
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    while (kt_map_next(s->flows, &pos, &key, &val))
+        kt_sch_flow_free(val);
+    kt_map_free(s->flows);
+    kt_map_free(s->armed);
+    for (size_t i = 0; i < s->nheap; i++)
+        free(s->heap[i].key);
+    free(s->heap);
+    for (kt_sch_pending *p = s->pending, *n; p; p = n) {
+        n = p->next;
+        json_decref(p->execution);
+        free(p);
+    }
+    json_decref(s->plugin_defaults);
+    free(s->default_zone);
+    free(s);
+}
+
+static void kt_sch_stop(kt_actor *a)
+{
+    kt_scheduler *s = kt_actor_state(a);
+    uv_close((uv_handle_t *)&s->timer, kt_sch_on_closed);
+    uv_close((uv_handle_t *)&s->retry, kt_sch_on_closed);
+}
+
+static const kt_actor_ops kt_sch_ops = {.receive = kt_sch_receive, .stop = kt_sch_stop};
+
+kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_options *opts, kt_scheduler **out)
+{
+    kt_scheduler *s = kt_xcalloc(1, sizeof *s);
+    kt_env_init_real(&s->seeds);
+    s->store = store;
+    s->recover = opts ? opts->recover : KT_SCHED_RECOVER_ALL;
+    if (opts && opts->default_zone)
+        s->default_zone = kt_xstrdup(opts->default_zone);
+    if (opts && json_array_size(opts->plugin_defaults))
+        s->plugin_defaults = json_incref((json_t *)opts->plugin_defaults);
+    s->flows = kt_map_new();
+    s->armed = kt_map_new();
+    s->pending_tail = &s->pending;
+    uv_timer_init(kt_node_loop(node), &s->timer);
+    uv_timer_init(kt_node_loop(node), &s->retry);
+    s->timer.data = s->retry.data = s;
+    kt_status st = kt_node_spawn(node, KT_SCHEDULER_ACTOR, &kt_sch_ops, s, &s->self);
+    if (st) {
+        uv_close((uv_handle_t *)&s->timer, kt_sch_on_closed);
+        uv_close((uv_handle_t *)&s->retry, kt_sch_on_closed);
+        return st;
+    }
+    /* every live flow's triggers, then rows whose flow is gone */
+    json_t *flows = NULL, *rows = NULL;
+    if (kt_store_flows_latest(store, NULL, NULL, &flows) == KT_OK) {
+        size_t i;
+        json_t *fl;
+        json_array_foreach(flows, i, fl) kt_sch_flow_changed(s, json_string_value(json_object_get(fl, "namespace")),
+                                                            json_string_value(json_object_get(fl, "id")), 1);
+    } else {
+        KT_ERROR("scheduler", "cannot list flows: %s", kt_store_errmsg(store));
+    }
+    if (kt_store_triggers_list(store, NULL, NULL, &rows) == KT_OK) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r) {
+            const char *ns = json_string_value(json_object_get(r, "namespace"));
+            const char *fid = json_string_value(json_object_get(r, "flowId"));
+            if (ns && fid && !kt_sch_flow_get(s, ns, fid))
+                kt_sch_flow_changed(s, ns, fid, 1);
+        }
+    }
+    json_decref(flows);
+    json_decref(rows);
+    KT_INFO("scheduler", "%zu flow(s), %zu trigger(s) armed", kt_map_size(s->flows), kt_map_size(s->armed));
+    *out = s;
+    return KT_OK;
+}
+
+uint64_t kt_scheduler_started(const kt_scheduler *s) { return s->started; }
+uint64_t kt_scheduler_evaluations(const kt_scheduler *s) { return s->evaluations; }

@@ -1,0 +1,83 @@
+/* What the scheduler's files share: scheduler.c (the actor, the flow cache, Schedule ticks and their timer heap),
+ * flow_trigger.c (Flow triggers), fire.c (building and committing the executions a trigger starts). */
+#ifndef KT_SCHEDULER_INT_H
+#define KT_SCHEDULER_INT_H
+
+#include "actors/scheduler/scheduler.h"
+#include "base/env.h"
+#include "base/map.h"
+#include "flow/flow.h"
+
+#include <uv.h>
+
+/* One Schedule or ScheduleOnDates trigger of a cached flow. */
+typedef struct kt_sch_trigger {
+    const char *id;        /* borrowed from def */
+    const json_t *def;     /* the trigger as the flow runs it (plugin defaults applied), borrowed from the flow */
+    kt_sched *sched;       /* NULL when it does not compile (logged once): it never fires */
+} kt_sch_trigger;
+
+/* The latest revision of one flow, as the scheduler acts on it. */
+typedef struct kt_sch_flow {
+    char *key;             /* "ns\x1fid" */
+    kt_flow *flow;         /* parsed (inputs, labels) */
+    json_t *json;          /* with plugin defaults applied */
+    int revision;
+    kt_sch_trigger *triggers;
+    size_t ntriggers;
+    int flow_triggers;     /* it has at least one enabled Flow trigger */
+} kt_sch_flow;
+
+/* A due date in the heap; stale when its generation is not the armed one of its trigger. */
+typedef struct kt_sch_due {
+    int64_t at_us;
+    uint64_t gen;
+    char *key;             /* "ns\x1fflowId\x1ftriggerId" */
+} kt_sch_due;
+
+/* An execution committed by the scheduler that the executor has not accepted yet (its mailbox was full). */
+typedef struct kt_sch_pending {
+    json_t *execution;
+    struct kt_sch_pending *next;
+} kt_sch_pending;
+
+struct kt_scheduler {
+    kt_actor *self;
+    kt_store *store;
+    kt_env seeds;                 /* seeds each evaluation's environment */
+    json_t *plugin_defaults;
+    char *default_zone;
+    kt_sched_recover recover;
+    kt_map *flows;                /* "ns\x1fid" -> kt_sch_flow */
+    kt_map *armed;                /* trigger key -> (uintptr_t) generation of its live heap entry */
+    kt_sch_due *heap;
+    size_t nheap, capheap;
+    uint64_t gen;
+    uv_timer_t timer;             /* fires at the heap's earliest date */
+    int64_t timer_at_us;          /* when it is armed for, 0: not armed */
+    uv_timer_t retry;             /* resends pending executions */
+    kt_sch_pending *pending, **pending_tail;
+    uint64_t started, evaluations;
+};
+
+/* scheduler.c */
+kt_sch_flow *kt_sch_flow_get(kt_scheduler *s, const char *ns, const char *id);
+/* (Re-)evaluates one trigger now: fires what is due, then arms its next date. */
+void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const char *trigger_id);
+void kt_sch_env(kt_scheduler *s, kt_env *env, int64_t now_us);
+
+/* fire.c */
+/* A new execution of flow f started by a trigger (labels: the flow's without system.*, then the trigger's rendered
+ * ones, no correlation id; inputs as given). Returns NULL with err when the labels do not render. */
+json_t *kt_sch_execution_new(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger_def, json_t *inputs,
+                             const json_t *extra_labels, const json_t *render_ctx, int64_t now_us, char *err,
+                             size_t errcap);
+/* Hands committed executions to the executor (kept and retried when its mailbox is full). */
+void kt_sch_send(kt_scheduler *s, json_t *execution);
+
+/* flow_trigger.c */
+/* An execution changed state: evaluates every Flow trigger of every other flow against it, commits the windows and
+ * the executions they start together, then hands those to the executor. */
+void kt_sch_flow_triggers(kt_scheduler *s, const json_t *execution);
+
+#endif
