@@ -6,6 +6,8 @@
  * file      the flow file, relative to the flows folder
  * inputs    name,value pairs sent as multipart fields, NULL-terminated; a name starting with '?' is a query
  *           parameter instead (e.g. "?labels", "key:value" = an execution label)
+ *           {"@after", FILE, ...}: a flow started by Flow triggers: the upstream flows run first, then the row
+ *           checks the (last) execution of its flow they triggered; {"@count", "N"}: N are expected (default 1)
  * state     the execution's expected final state, NULL when the Kestra test does not assert it
  * taskruns  the expected taskRunList size, -1 when not asserted
  * checks    ';'-separated, each KIND:TARGET OP VALUE with OP one of  =  ~ (contains)  ^ (starts with)  >=
@@ -120,9 +122,10 @@ static const acc_case acc_cases[] = {
      "MultipleConditionTriggerCaseTest.flowTriggerPreconditions (source flow)", NULL},
     {"flow-trigger-preconditions-flow-b.yaml", NOIN, "SUCCESS", 1, NULL,
      "MultipleConditionTriggerCaseTest.flowTriggerPreconditions (source flow)", NULL},
-    {"flow-trigger-preconditions-flow-listen.yaml", NOIN, "SUCCESS", -1, NULL,
-     "MultipleConditionTriggerCaseTest.flowTriggerPreconditions (triggered after flow-a and flow-b)",
-     "Flow triggers"},
+    {"flow-trigger-preconditions-flow-listen.yaml",
+     {"@after", "flow-trigger-preconditions-flow-a.yaml", "@after", "flow-trigger-preconditions-flow-b.yaml", NULL},
+     "SUCCESS", 1, "output:only.value=It works;taskrun:only=SUCCESS",
+     "MultipleConditionTriggerCaseTest.flowTriggerPreconditions (triggered after flow-a and flow-b)", NULL},
     {"flow-with-array-outputs.yml", NOIN, "SUCCESS", -1,
      "nflowoutputs:=1;flowoutput:myout~1rstValue;flowoutput:myout~2ndValue",
      "FlowOutputTest.shouldGetSuccessExecutionForFlowWithArrayOutputs", NULL},
@@ -290,14 +293,18 @@ static const acc_case acc_cases[] = {
     {"task-runif.yml", NOIN, "FAILED", 4,
      "taskrun:executed=SUCCESS;taskrun:notexecuted=SKIPPED;taskrun:willfailedtheflow=FAILED",
      "TaskWithRunIfTest.runnableTask", NULL},
-    {"trigger-flow-listener-namespace-condition.yaml", NOIN, "SUCCESS", -1, NULL,
-     "FlowTriggerCaseTest.trigger, MultipleConditionTriggerCaseTest.failed (triggered)", "Flow triggers"},
-    {"trigger-flow-listener-no-inputs.yaml", NOIN, "SUCCESS", -1, NULL, "FlowTriggerCaseTest.trigger (triggered)",
-     "Flow triggers"},
-    {"trigger-flow-listener-with-pause.yaml", NOIN, "SUCCESS", -1, NULL,
-     "FlowTriggerCaseTest.triggerWithPause (4 triggered: RUNNING, PAUSED, RUNNING, SUCCESS)", "Flow triggers"},
-    {"trigger-flow-listener.yaml", NOIN, "SUCCESS", 1, "output:#0.value^childs: from parents: ",
-     "FlowTriggerCaseTest.trigger (triggered)", "Flow triggers"},
+    {"trigger-flow-listener-namespace-condition.yaml", {"@after", "trigger-flow.yaml", NULL}, "SUCCESS", 1,
+     "output:#0.value=simple return", "FlowTriggerCaseTest.trigger, MultipleConditionTriggerCaseTest.failed (triggered)",
+     NULL},
+    {"trigger-flow-listener-namespace-condition.yaml", {"@after", "trigger-multiplecondition-flow-d.yaml", NULL},
+     "SUCCESS", 1, NULL, "MultipleConditionTriggerCaseTest.failed (triggered by flow-d's SUCCESS)", NULL},
+    {"trigger-flow-listener-no-inputs.yaml", {"@after", "trigger-flow.yaml", NULL}, "SUCCESS", 1,
+     "output:#0.value^v1: ", "FlowTriggerCaseTest.trigger (triggered)", NULL},
+    {"trigger-flow-listener-with-pause.yaml", {"@after", "trigger-flow-with-pause.yaml", "@count", "4", NULL},
+     "SUCCESS", 1, "flowoutput:status=SUCCESS",
+     "FlowTriggerCaseTest.triggerWithPause (4 triggered: RUNNING, PAUSED, RUNNING, SUCCESS)", NULL},
+    {"trigger-flow-listener.yaml", {"@after", "trigger-flow.yaml", NULL}, "SUCCESS", 1,
+     "output:#0.value^childs: from parents: ", "FlowTriggerCaseTest.trigger (triggered)", NULL},
     {"trigger-flow-with-pause.yaml", NOIN, "SUCCESS", 3, NULL, "FlowTriggerCaseTest.triggerWithPause (source flow)",
      NULL},
     {"trigger-flow.yaml", NOIN, "SUCCESS", 1, NULL, "FlowTriggerCaseTest.trigger (source flow)", NULL},
@@ -309,8 +316,10 @@ static const acc_case acc_cases[] = {
      "MultipleConditionTriggerCaseTest.failed (source flow)", NULL},
     {"trigger-multiplecondition-flow-d.yaml", NOIN, "SUCCESS", 1, NULL,
      "MultipleConditionTriggerCaseTest.failed (source flow)", NULL},
-    {"trigger-multiplecondition-listener.yaml", NOIN, "SUCCESS", -1, NULL,
-     "MultipleConditionTriggerCaseTest.trigger (triggered after flow-a and flow-b)", "Flow triggers"},
+    {"trigger-multiplecondition-listener.yaml",
+     {"@after", "trigger-multiplecondition-flow-a.yaml", "@after", "trigger-multiplecondition-flow-b.yaml", NULL},
+     "SUCCESS", 1, "output:#0.value=childs",
+     "MultipleConditionTriggerCaseTest.trigger (triggered after flow-a and flow-b)", NULL},
     {"variables-invalid.yaml", NOIN, "FAILED", 2,
      "taskrun:#1=FAILED;log:~Unable to find `inputs` used in the expression `{{inputs.invalid}}`",
      "VariablesTest.invalidVars", NULL},

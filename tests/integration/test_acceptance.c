@@ -231,6 +231,9 @@ static const char *acc_skip_of(fixture *f, const acc_case *c)
 }
 
 /* Runs one case; returns 1 when everything Kestra asserts holds, else appends why to r. */
+static int acc_check_execution(fixture *f, const acc_case *c, json_t *ex, const char *id, acc_report *r);
+static int acc_run_triggered(fixture *f, const acc_case *c, acc_flow *fl, int timeout_ms, acc_report *r);
+
 static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_report *r)
 {
     acc_flow *fl = acc_flow_of(f, c->file);
@@ -242,6 +245,8 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
         acc_say(r, "    flow not accepted: POST /api/v1/flows -> %ld %.300s\n", fl->status, fl->error);
         return 0;
     }
+    if (c->inputs[0] && !strcmp(c->inputs[0], "@after"))
+        return acc_run_triggered(f, c, fl, timeout_ms, r);
     /* inputs: name,value pairs; a name starting with '?' is a query parameter (e.g. "?labels", "k:v"). */
     const char *fields[34];
     size_t nf = 0;
@@ -286,6 +291,14 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
         json_decref(cur);
         return 0;
     }
+    int ok = acc_check_execution(f, c, ex, id, r);
+    json_decref(ex);
+    return ok;
+}
+
+/* The row's state, task runs and checks against one execution. */
+static int acc_check_execution(fixture *f, const acc_case *c, json_t *ex, const char *id, acc_report *r)
+{
     int bad = 0;
     const char *state = kt_it_state(ex);
     if (c->state && strcmp(acc_or(state, ""), c->state)) {
@@ -311,8 +324,97 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
         acc_say(r, "    execution %s\n", id);
         acc_dump_taskruns(ex, r);
     }
-    json_decref(ex);
     return !bad;
+}
+
+/* Executions of fl started by a Flow trigger from one of the upstream executions ids[0..n): a JSON array, oldest
+ * first; *terminal says whether all of them have ended. */
+static json_t *acc_triggered_by(fixture *f, const acc_flow *fl, char ids[][64], size_t n, int *terminal)
+{
+    char path[700];
+    snprintf(path, sizeof path, "/api/v1/executions/search?namespace=%s&flowId=%s&size=1000&sort=state.startDate:asc",
+             fl->ns, fl->id);
+    json_t *res = NULL, *out = json_array();
+    kt_it_http_json("GET", f->it.port, path, NULL, NULL, &res);
+    *terminal = 1;
+    size_t i;
+    json_t *ex;
+    json_array_foreach(json_object_get(res, "results"), i, ex) {
+        const char *up = json_string_value(
+            json_object_get(json_object_get(json_object_get(ex, "trigger"), "variables"), "executionId"));
+        for (size_t k = 0; up && k < n; k++) {
+            if (strcmp(up, ids[k]))
+                continue;
+            json_array_append(out, ex);
+            const char *st = kt_it_state(ex);
+            if (!st || !(strcmp(st, "SUCCESS") == 0 || strcmp(st, "WARNING") == 0 || strcmp(st, "FAILED") == 0 ||
+                         strcmp(st, "KILLED") == 0 || strcmp(st, "CANCELLED") == 0))
+                *terminal = 0;
+        }
+    }
+    json_decref(res);
+    return out;
+}
+
+/* A flow started by Flow triggers: inputs {"@after", FILE, ...} run the upstream flows (each to its end), then the
+ * row waits for the executions of its flow they triggered ({"@count", "N"}: N of them, default 1; exactly N) and
+ * checks the last one. */
+static int acc_run_triggered(fixture *f, const acc_case *c, acc_flow *fl, int timeout_ms, acc_report *r)
+{
+    char ids[8][64];
+    size_t n = 0;
+    int want = 1;
+    for (size_t i = 0; c->inputs[i] && c->inputs[i + 1] && i + 1 < 16; i += 2) {
+        if (!strcmp(c->inputs[i], "@count")) {
+            want = atoi(c->inputs[i + 1]);
+            continue;
+        }
+        acc_flow *up = acc_flow_of(f, c->inputs[i + 1]);
+        if (!up || up->status != 200 || n == 8) {
+            acc_say(r, "    upstream flow %s not available\n", c->inputs[i + 1]);
+            return 0;
+        }
+        char path[700];
+        snprintf(path, sizeof path, "/api/v1/executions/%s/%s", up->ns, up->id);
+        static const char *const none[] = {NULL};
+        json_t *created = NULL;
+        long st = kt_it_post_form(f->it.port, path, none, &created);
+        const char *exid = json_string_value(json_object_get(created, "id"));
+        if (st != 200 || !exid) {
+            acc_say(r, "    POST %s -> %ld\n", path, st);
+            json_decref(created);
+            return 0;
+        }
+        snprintf(ids[n++], sizeof ids[0], "%s", exid);
+        json_decref(created);
+        json_decref(kt_it_wait_execution(f->it.port, ids[n - 1], timeout_ms));
+    }
+    json_t *list = NULL;
+    int terminal = 0;
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        json_decref(list);
+        list = acc_triggered_by(f, fl, ids, n, &terminal);
+        if ((int)json_array_size(list) >= want && terminal)
+            break;
+        kt_it_sleep_ms(100);
+    }
+    kt_it_sleep_ms(300); /* nothing more comes */
+    json_decref(list);
+    list = acc_triggered_by(f, fl, ids, n, &terminal);
+    if ((int)json_array_size(list) != want || !terminal) {
+        acc_say(r, "    %zu execution(s) triggered (%s), expected %d\n", json_array_size(list),
+                terminal ? "ended" : "not all ended", want);
+        json_decref(list);
+        return 0;
+    }
+    json_t *last = json_array_get(list, json_array_size(list) - 1);
+    char id[128];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(last, "id")));
+    json_t *ex = kt_it_get_execution(f->it.port, id);
+    int ok = ex && acc_check_execution(f, c, ex, id, r);
+    json_decref(ex);
+    json_decref(list);
+    return ok;
 }
 
 /* ------------------------------------------------------------------------------------------------ the test */

@@ -1,0 +1,333 @@
+/* The scheduler on a real server: a withSeconds Schedule fires every second with trigger.date in its executions;
+ * SIGKILLed and restarted 20 times while it runs, every tick between the first and the last is fired exactly once
+ * (recoverMissedSchedules ALL); a disabled trigger fires nothing; a Flow trigger with a multiple condition fires once
+ * when both upstream flows succeeded within its window, and again only once the window has been reset. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+
+/* Every execution of ns.flow (the first 1000), oldest first. */
+static json_t *executions_of(int port, const char *ns, const char *flow)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/api/v1/executions/search?namespace=%s&flowId=%s&size=1000&sort=state.startDate:asc",
+             ns, flow);
+    json_t *res = NULL;
+    long code = kt_it_http_json("GET", port, path, NULL, NULL, &res);
+    assert_int_equal(code, 200);
+    json_t *results = json_incref(json_object_get(res, "results"));
+    json_decref(res);
+    assert_non_null(results);
+    return results;
+}
+
+/* Seconds since the epoch of an ISO-8601 date-time with an offset ("2026-12-07T03:10:05Z", "...+01:00"). */
+static int64_t iso_seconds(const char *s)
+{
+    int y, mo, d, h, mi, sec, oh = 0, om = 0;
+    char sign = 'Z';
+    assert_non_null(s);
+    int n = sscanf(s, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec);
+    assert_int_equal(n, 6);
+    const char *tz = s + 19;
+    while (*tz == '.' || (*tz >= '0' && *tz <= '9'))
+        tz++;
+    if (*tz == '+' || *tz == '-') {
+        sign = *tz;
+        assert_int_equal(sscanf(tz + 1, "%d:%d", &oh, &om), 2);
+    }
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+    int64_t t = (int64_t)timegm(&tm);
+    int64_t off = (oh * 3600 + om * 60) * (sign == '-' ? -1 : 1);
+    return t - off;
+}
+
+static const char *const tick_flow = "id: tick\n"
+                                     "namespace: it.sched\n"
+                                     "tasks:\n"
+                                     "  - id: said\n"
+                                     "    type: io.kestra.plugin.core.debug.Return\n"
+                                     "    format: \"{{ trigger.date }}\"\n"
+                                     "triggers:\n"
+                                     "  - id: every-second\n"
+                                     "    type: io.kestra.plugin.core.trigger.Schedule\n"
+                                     "    cron: \"* * * * * *\"\n"
+                                     "    withSeconds: true\n";
+
+static void test_with_seconds_fires_every_second(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, tick_flow, NULL);
+    json_t *list = NULL;
+    for (int waited = 0; waited < 10000; waited += 200) {
+        json_decref(list);
+        list = executions_of(f->port, "it.sched", "tick");
+        if (json_array_size(list) >= 4)
+            break;
+        kt_it_sleep_ms(200);
+    }
+    assert_true(json_array_size(list) >= 4);
+    int64_t prev = 0;
+    for (size_t i = 0; i < 3; i++) {
+        json_t *ex = json_array_get(list, i);
+        json_t *trig = json_object_get(ex, "trigger");
+        assert_string_equal(json_string_value(json_object_get(trig, "id")), "every-second");
+        assert_string_equal(json_string_value(json_object_get(trig, "type")), "io.kestra.plugin.core.trigger.Schedule");
+        const char *date = json_string_value(json_object_get(json_object_get(trig, "variables"), "date"));
+        int64_t t = iso_seconds(date);
+        if (prev)
+            assert_int_equal(t, prev + 1); /* one execution per second, in order */
+        prev = t;
+        /* the task rendered the same date: trigger.* is visible to the execution's tasks */
+        json_t *done = kt_it_wait_state(&f->server, f->port, json_string_value(json_object_get(ex, "id")), "SUCCESS",
+                                        10000);
+        json_t *tr = kt_it_taskrun(done, "said");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(tr, "outputs"), "value")), date);
+        json_decref(done);
+    }
+    json_decref(list);
+}
+
+static void test_sigkill_loop_fires_each_tick_once(void **state)
+{
+    kt_it_fixture *f = *state;
+    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
+    kt_it_create_flow(f->port, tick_flow, NULL);
+    srand((unsigned)time(NULL));
+    for (int i = 0; i < 20; i++) {
+        kt_it_sleep_ms(200 + rand() % 1000);
+        kt_it_stop(&f->server, SIGKILL);
+        kt_it_sleep_ms(rand() % 1500); /* down for up to 1.5 s: ticks to recover */
+        char name[32];
+        snprintf(name, sizeof name, "server%d", i);
+        f->server = kt_it_start_server(f->dir, name, f->port, NULL);
+    }
+    /* caught up: the latest tick fired is at most 2 s old */
+    json_t *list = NULL;
+    int64_t now = 0, last = 0;
+    for (int waited = 0; waited < 20000; waited += 250) {
+        json_decref(list);
+        list = executions_of(f->port, "it.sched", "tick");
+        now = (int64_t)time(NULL);
+        last = 0;
+        size_t i;
+        json_t *ex;
+        json_array_foreach(list, i, ex) {
+            int64_t t = iso_seconds(json_string_value(
+                json_object_get(json_object_get(json_object_get(ex, "trigger"), "variables"), "date")));
+            if (t > last)
+                last = t;
+        }
+        if (last >= now - 2)
+            break;
+        kt_it_sleep_ms(250);
+    }
+    assert_true(last >= now - 2);
+    kt_it_stop_clean(&f->server);
+    /* every second from the first tick to the last appears exactly once */
+    size_t n = json_array_size(list);
+    int64_t *dates = calloc(n, sizeof *dates);
+    int64_t first = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        json_t *ex = json_array_get(list, i);
+        dates[i] = iso_seconds(json_string_value(
+            json_object_get(json_object_get(json_object_get(ex, "trigger"), "variables"), "date")));
+        if (dates[i] < first)
+            first = dates[i];
+    }
+    size_t span = (size_t)(last - first + 1);
+    unsigned char *seen = calloc(span, 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (size_t)(dates[i] - first);
+        if (seen[k])
+            fail_msg("tick %lld fired twice", (long long)dates[i]);
+        seen[k] = 1;
+    }
+    for (size_t k = 0; k < span; k++)
+        if (!seen[k])
+            fail_msg("tick %lld never fired (%zu executions over %zu s)", (long long)(first + (int64_t)k), n, span);
+    assert_int_equal(n, span);
+    print_message("%zu ticks over %zu s through 20 SIGKILLs, each once\n", n, span);
+    free(seen);
+    free(dates);
+    json_decref(list);
+}
+
+static void test_disabled_trigger_fires_nothing(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port,
+                      "id: quiet\n"
+                      "namespace: it.sched\n"
+                      "tasks:\n"
+                      "  - id: said\n"
+                      "    type: io.kestra.plugin.core.debug.Return\n"
+                      "    format: x\n"
+                      "triggers:\n"
+                      "  - id: off\n"
+                      "    type: io.kestra.plugin.core.trigger.Schedule\n"
+                      "    cron: \"* * * * * *\"\n"
+                      "    withSeconds: true\n"
+                      "    disabled: true\n"
+                      "  - id: on\n"
+                      "    type: io.kestra.plugin.core.trigger.Schedule\n"
+                      "    cron: \"* * * * * *\"\n"
+                      "    withSeconds: true\n",
+                      NULL);
+    /* the enabled one proves the scheduler runs; then the API disables it too */
+    json_t *list = NULL;
+    for (int waited = 0; waited < 10000; waited += 200) {
+        json_decref(list);
+        list = executions_of(f->port, "it.sched", "quiet");
+        if (json_array_size(list) >= 1)
+            break;
+        kt_it_sleep_ms(200);
+    }
+    assert_true(json_array_size(list) >= 1);
+    size_t i;
+    json_t *ex;
+    json_array_foreach(list, i, ex)
+        assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "trigger"), "id")), "on");
+    json_decref(list);
+    json_t *res = NULL;
+    long code = kt_it_http_json("PUT", f->port, "/api/v1/triggers", "application/json",
+                                "{\"namespace\":\"it.sched\",\"flowId\":\"quiet\",\"triggerId\":\"on\",\"disabled\":true}",
+                                &res);
+    assert_int_equal(code, 200);
+    assert_true(json_is_true(json_object_get(res, "disabled")));
+    json_decref(res);
+    kt_it_sleep_ms(1500); /* an execution started before the PUT may still be committed meanwhile */
+    size_t before = json_array_size(list = executions_of(f->port, "it.sched", "quiet"));
+    json_decref(list);
+    kt_it_sleep_ms(2500);
+    list = executions_of(f->port, "it.sched", "quiet");
+    assert_int_equal(json_array_size(list), before);
+    json_decref(list);
+}
+
+static char *run_flow(int port, const char *ns, const char *flow)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/%s/%s", ns, flow);
+    json_t *res = NULL;
+    static const char *const none[] = {NULL};
+    assert_int_equal(kt_it_post_form(port, path, none, &res), 200);
+    char *id = strdup(json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    return id;
+}
+
+static size_t wait_count(int port, const char *ns, const char *flow, size_t want, int timeout_ms)
+{
+    size_t n = 0;
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        json_t *list = executions_of(port, ns, flow);
+        n = json_array_size(list);
+        json_decref(list);
+        if (n >= want)
+            break;
+        kt_it_sleep_ms(100);
+    }
+    return n;
+}
+
+static void upstream(int port, kt_it_proc *server, const char *flow)
+{
+    char *id = run_flow(port, "it.multi", flow);
+    json_decref(kt_it_wait_state(server, port, id, "SUCCESS", 10000));
+    free(id);
+}
+
+static void multiple_condition_case(kt_it_fixture *f, const char *listener_yaml)
+{
+    kt_it_create_flow(f->port, "id: up-a\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: a\n", NULL);
+    kt_it_create_flow(f->port, "id: up-b\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: b\n", NULL);
+    kt_it_create_flow(f->port, listener_yaml, NULL);
+    upstream(f->port, &f->server, "up-a");
+    assert_int_equal(wait_count(f->port, "it.multi", "listener", 1, 700), 0); /* half the condition */
+    upstream(f->port, &f->server, "up-b");
+    assert_int_equal(wait_count(f->port, "it.multi", "listener", 1, 5000), 1); /* both within the window */
+    upstream(f->port, &f->server, "up-a");
+    assert_int_equal(wait_count(f->port, "it.multi", "listener", 2, 700), 1); /* the window was reset */
+    upstream(f->port, &f->server, "up-b");
+    assert_int_equal(wait_count(f->port, "it.multi", "listener", 2, 5000), 2);
+    json_t *list = executions_of(f->port, "it.multi", "listener");
+    json_t *trig = json_object_get(json_array_get(list, 0), "trigger");
+    assert_string_equal(json_string_value(json_object_get(trig, "type")), "io.kestra.plugin.core.trigger.Flow");
+    const char *upflow = json_string_value(json_object_get(json_object_get(trig, "variables"), "flowId"));
+    assert_string_equal(upflow, "up-b"); /* the execution that completed the condition */
+    json_decref(list);
+    assert_int_equal(wait_count(f->port, "it.multi", "listener", 3, 700), 2); /* and nothing more */
+}
+
+static void test_multiple_condition_fires_once_per_window(void **state)
+{
+    multiple_condition_case(*state, "id: listener\n"
+                                    "namespace: it.multi\n"
+                                    "tasks:\n"
+                                    "  - id: t\n"
+                                    "    type: io.kestra.plugin.core.debug.Return\n"
+                                    "    format: \"{{ trigger.executionId }}\"\n"
+                                    "triggers:\n"
+                                    "  - id: both\n"
+                                    "    type: io.kestra.plugin.core.trigger.Flow\n"
+                                    "    conditions:\n"
+                                    "      - id: both\n"
+                                    "        type: io.kestra.plugin.core.condition.MultipleCondition\n"
+                                    "        window: PT1H\n"
+                                    "        conditions:\n"
+                                    "          a:\n"
+                                    "            type: io.kestra.plugin.core.condition.ExecutionFlow\n"
+                                    "            namespace: it.multi\n"
+                                    "            flowId: up-a\n"
+                                    "          b:\n"
+                                    "            type: io.kestra.plugin.core.condition.ExecutionFlow\n"
+                                    "            namespace: it.multi\n"
+                                    "            flowId: up-b\n");
+}
+
+static void test_preconditions_fire_once_per_window(void **state)
+{
+    multiple_condition_case(*state, "id: listener\n"
+                                    "namespace: it.multi\n"
+                                    "tasks:\n"
+                                    "  - id: t\n"
+                                    "    type: io.kestra.plugin.core.debug.Return\n"
+                                    "    format: \"{{ trigger.executionId }}\"\n"
+                                    "triggers:\n"
+                                    "  - id: both\n"
+                                    "    type: io.kestra.plugin.core.trigger.Flow\n"
+                                    "    preconditions:\n"
+                                    "      id: both\n"
+                                    "      timeWindow:\n"
+                                    "        type: SLIDING_WINDOW\n"
+                                    "        window: PT1H\n"
+                                    "      flows:\n"
+                                    "        - namespace: it.multi\n"
+                                    "          flowId: up-a\n"
+                                    "          states: [SUCCESS]\n"
+                                    "        - namespace: it.multi\n"
+                                    "          flowId: up-b\n"
+                                    "          states: [SUCCESS]\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_with_seconds_fires_every_second, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_disabled_trigger_fires_nothing, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_multiple_condition_fires_once_per_window, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_preconditions_fire_once_per_window, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_sigkill_loop_fires_each_tick_once, kt_it_setup_dir, kt_it_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
