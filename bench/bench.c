@@ -4,9 +4,12 @@
  *   2. a flow of 100 sequential Log tasks: total time and orchestration cost per task, with durable commits
  *      (SQLite WAL synchronous=NORMAL, and FULL = fsync per commit);
  *   3. a flow of 100 sequential shell.Commands `true`: total time against the floor measured in the same run
- *      (the same 100 processes spawned one after another by this harness).
+ *      (the same 100 processes spawned one after another by this harness);
+ *   4. the scheduler holding 10 000 daily schedules: start, memory, idle CPU, tick latency (sched.c).
  *
  * Prints a table, then one JSON line. Each figure is the median of several runs. Usage: kite-bench [--quick] */
+#include "bench.h"
+
 #include "actors/executor/executor.h"
 #include "flow/model.h"
 #include "actors/worker/worker.h"
@@ -30,22 +33,22 @@ static int kb_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static double kb_median(double *v, int n)
+double kb_median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, kb_cmp);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static double kb_now_ms(void) { return (double)uv_hrtime() / 1e6; }
+double kb_now_ms(void) { return (double)uv_hrtime() / 1e6; }
 
-static int kb_rm(const char *p, const struct stat *sb, int f, struct FTW *w)
+int kb_rm(const char *p, const struct stat *sb, int f, struct FTW *w)
 {
     (void)sb, (void)f, (void)w;
     remove(p);
     return 0;
 }
 
-static void kb_close_loop(uv_loop_t *loop)
+void kb_close_loop(uv_loop_t *loop)
 {
     uv_run(loop, UV_RUN_DEFAULT);
     if (uv_loop_close(loop)) {
@@ -320,16 +323,28 @@ int main(int argc, char **argv)
 {
     uv_replace_allocator(kt_xmalloc, kt_xrealloc, kt_xcalloc, free); /* the same out-of-memory policy as kite */
     int quick = 0;
-    const char *only = NULL; /* profiling aid: --only log|shell runs that flow 20 times and prints its median */
+    const char *only = NULL; /* profiling aid: --only log|shell runs that flow 20 times and prints its median;
+                                --only sched runs the scheduler part alone */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else {
-            fprintf(stderr, "usage: kite-bench [--quick] [--only log|shell]\n");
+            fprintf(stderr, "usage: kite-bench [--quick] [--only log|shell|sched]\n");
             return 2;
         }
+    }
+    kb_sched_result sr;
+    if (only && !strcmp(only, "sched")) {
+        kt_log_set_level(KT_LOG_WARN);
+        kb_scheduler(quick ? 2000 : 10000, quick ? 3 : 10, &sr);
+        printf("scheduler, %d daily schedules: start %.0f ms, +%ld KiB RSS, idle CPU %.3f%% (%llu evaluations), tick "
+               "-> execution created %.2f ms, -> ended %.2f ms (medians of 10 ticks)\n",
+               sr.flows, sr.start_ms, sr.rss_kib, sr.idle_cpu_pct, sr.idle_evaluations, sr.tick_created_ms,
+               sr.tick_ended_ms);
+        nng_fini();
+        return 0;
     }
     if (only) {
         kt_log_set_level(KT_LOG_WARN);
@@ -366,6 +381,7 @@ int main(int argc, char **argv)
         floor_v[i] = kb_floor(ntasks);
         sh[i] = kb_flow("shell", ntasks, 0);
     }
+    kb_scheduler(quick ? 2000 : 10000, quick ? 3 : 10, &sr);
     double ln = kb_median(log_normal, runs), lf = kb_median(log_full, runs), s = kb_median(sh, runs),
            fl = kb_median(floor_v, runs);
 
@@ -380,12 +396,22 @@ int main(int argc, char **argv)
     printf("  %-42s %10.2f %14.3f\n", "100 x the same process spawned by hand", fl, fl / ntasks);
     printf("  %-42s %10.2f %14.3f\n", "shell: orchestration overhead (Kite - floor)", s - fl, (s - fl) / ntasks);
     printf("  %-42s %10.2fx\n\n", "shell: Kite / floor", s / fl);
+    printf("%-44s %14s\n", "scheduler", "");
+    printf("  %-42s %14d\n", "daily schedules held", sr.flows);
+    printf("  %-42s %14.0f\n", "start: load flows, write trigger rows (ms)", sr.start_ms);
+    printf("  %-42s %14ld\n", "resident memory added (KiB)", sr.rss_kib);
+    printf("  %-42s %14.3f\n", "idle CPU of the node (%)", sr.idle_cpu_pct);
+    printf("  %-42s %14llu\n", "trigger evaluations while idle", sr.idle_evaluations);
+    printf("  %-42s %14.2f\n", "tick date -> execution created (ms)", sr.tick_created_ms);
+    printf("  %-42s %14.2f\n\n", "tick date -> 1-task execution ended (ms)", sr.tick_ended_ms);
     printf("{\"bench\":\"kite\",\"runs\":%d,\"tasks\":%d,\"msgs_per_s\":{\"local\":%.0f,\"inproc\":%.0f,\"ipc\":%.0f,"
            "\"tcp\":%.0f},\"log_flow_ms\":{\"normal\":%.3f,\"full\":%.3f},\"log_task_ms\":{\"normal\":%.4f,"
            "\"full\":%.4f},\"shell_flow_ms\":%.3f,\"shell_floor_ms\":%.3f,\"shell_overhead_task_ms\":%.4f,"
-           "\"shell_ratio\":%.3f}\n",
+           "\"shell_ratio\":%.3f,\"scheduler\":{\"schedules\":%d,\"start_ms\":%.1f,\"rss_kib\":%ld,"
+           "\"idle_cpu_pct\":%.4f,\"idle_evaluations\":%llu,\"tick_created_ms\":%.3f,\"tick_ended_ms\":%.3f}}\n",
            runs, ntasks, msgs[0], msgs[1], msgs[2], msgs[3], ln, lf, ln / ntasks, lf / ntasks, s, fl,
-           (s - fl) / ntasks, s / fl);
+           (s - fl) / ntasks, s / fl, sr.flows, sr.start_ms, sr.rss_kib, sr.idle_cpu_pct, sr.idle_evaluations,
+           sr.tick_created_ms, sr.tick_ended_ms);
     nng_fini();
     return 0;
 }
