@@ -2,6 +2,7 @@
  * their settings (defaults < config file < KITE_* environment < flags), and stop in order on SIGINT/SIGTERM. */
 #include "actors/executor/executor.h"
 #include "actors/scheduler/scheduler.h"
+#include "time/tz.h"
 #include "actors/worker/worker.h"
 #include "base/log.h"
 #include "cmd/cli.h"
@@ -45,6 +46,8 @@ typedef struct kt_opts {
     uint32_t liveness_ms;
     int sync_full;
     const json_t *plugin_defaults; /* conf plugins.defaults, or NULL */
+    const char *sched_zone;        /* conf scheduler.timezone, NULL = UTC */
+    kt_sched_recover sched_recover;
 } kt_opts;
 
 static void kt_main_shutdown(kt_main *m, const char *why)
@@ -142,7 +145,8 @@ static int kt_run_node(const kt_opts *o, const char *actors)
         }
     }
     if (want_sched) { /* after the executor: it has resumed what was unfinished before the first tick is handed over */
-        kt_scheduler_options so = {.plugin_defaults = o->plugin_defaults, .recover = KT_SCHED_RECOVER_ALL};
+        kt_scheduler_options so = {.plugin_defaults = o->plugin_defaults, .default_zone = o->sched_zone,
+                                   .recover = o->sched_recover};
         if (kt_scheduler_start(m.node, m.store, &so, &m.scheduler))
             goto out;
     }
@@ -276,6 +280,17 @@ static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
         return -1;
     }
     kt_log_set_level((kt_log_level)lvl);
+    if (kt_sched_recover_of(c->scheduler_recover, &o->sched_recover)) {
+        fprintf(stderr, "kite: configuration: scheduler.recover-missed-schedules: '%s' is not ALL, LAST or NONE\n",
+                c->scheduler_recover);
+        return -1;
+    }
+    kt_tz_zone zone;
+    if (c->scheduler_timezone[0] && kt_tz_zone_of(c->scheduler_timezone, &zone)) {
+        fprintf(stderr, "kite: configuration: scheduler.timezone: unknown time zone '%s'\n", c->scheduler_timezone);
+        return -1;
+    }
+    o->sched_zone = c->scheduler_timezone[0] ? c->scheduler_timezone : NULL;
     o->host = c->host;
     o->port = c->port;
     o->data = c->data_dir;

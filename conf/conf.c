@@ -33,6 +33,8 @@ static const kt_conf_key kt_conf_keys[] = {
     KT_INT("cluster", "heartbeat", heartbeat_ms, 10, 3600000),
     KT_INT("cluster", "liveness-timeout", liveness_ms, 50, 86400000),
     KT_STR("log", "level", log_level),
+    KT_STR("scheduler", "timezone", scheduler_timezone),
+    KT_STR("scheduler", "recover-missed-schedules", scheduler_recover),
 };
 #define KT_CONF_NKEYS (sizeof kt_conf_keys / sizeof *kt_conf_keys)
 
@@ -45,6 +47,7 @@ void kt_conf_defaults(kt_conf *c)
     c->heartbeat_ms = 1000;
     c->liveness_ms = 10000;
     snprintf(c->log_level, sizeof c->log_level, "info");
+    snprintf(c->scheduler_recover, sizeof c->scheduler_recover, "ALL");
 }
 
 void kt_conf_clear(kt_conf *c)

@@ -23,6 +23,8 @@ typedef struct kt_conf {
     uint32_t heartbeat_ms;
     uint32_t liveness_ms;
     char log_level[16];
+    char scheduler_timezone[64]; /* zone of a Schedule without `timezone`; "" = UTC (Kestra's image) */
+    char scheduler_recover[8];   /* recoverMissedSchedules default: ALL, LAST or NONE */
     /* plugins.defaults (Kestra's kestra.plugins.defaults): a non-empty array of {type, values, forced} checked
      * with kt_defaults_check, or NULL. Owned: kt_conf_clear releases it. */
     json_t *plugin_defaults;
