@@ -103,8 +103,11 @@ static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, cons
     json_t *ctx = kt_render_context(f->json, up, NULL, NULL);
     json_object_set_new(ctx, "flow", json_pack("{s:s, s:s, s:i}", "id", kt_flow_id(f->flow), "namespace",
                                                kt_flow_namespace(f->flow), "revision", f->revision));
+    /* Kestra 0.21 renders them with trigger = {outputs} only; 1.x adds the upstream's identity and labels, which is
+     * what users of either write: both are here */
     json_t *tv = json_deep_copy(vars);
     json_object_set(tv, "outputs", json_object_get(up, "outputs") ? json_object_get(up, "outputs") : json_null());
+    json_object_set(tv, "labels", json_object_get(up, "labels") ? json_object_get(up, "labels") : json_array());
     json_object_set_new(ctx, "trigger", tv);
     json_t *inputs = NULL, *ex = NULL;
     char err[512] = "";
