@@ -139,7 +139,7 @@ int kt_sched_recover_missed(const kt_sched *s, const json_t *flow, kt_trig_state
 
 /* PUT /api/v1/triggers (TriggerController.update + Trigger.update) on the stored *t: `disabled` is the new
  * value; re-enabling applies recoverMissedSchedules (LAST: latest past occurrence, NONE: next after now, ALL:
- * next occurrence after date_us); otherwise bf (may be NULL; taken over, its owned members move into t) starts
+ * next occurrence after date_us); bf (may be NULL; heap-allocated, t takes it as kt_sched_backfill_start does) starts
  * a backfill: current = start, end defaults to now, the current next_us saved as prev_next_us; then next_us =
  * nextEvaluationDate (from the backfill's current date, or date_us). Disabled: next_us = 0. */
 kt_status kt_sched_update(const kt_sched *s, const json_t *flow, kt_trig_state *t, int disabled,
@@ -194,8 +194,8 @@ kt_status kt_sched_advance(const kt_sched *s, const json_t *flow, kt_trig_state 
                            const kt_sched_fire *fire, int64_t now_us, const kt_env *env);
 
 /* Starts a backfill on t (Trigger.initBackfill): current = start, end defaults to now, the current next_us saved
- * as prev_next_us. bf is taken over (its owned members move into t; bf itself is freed). Does not recompute
- * next_us (kt_sched_update does). */
+ * as prev_next_us. bf (heap-allocated, e.g. the one kt_trig_state_from_json read from a PUT body, detached from
+ * that state) becomes t->backfill; a previous backfill is freed. Does not recompute next_us (kt_sched_update does). */
 void kt_sched_backfill_start(kt_trig_state *t, kt_trig_backfill *bf, int64_t now_us);
 
 #endif
