@@ -10,7 +10,7 @@
  *   new trigger:        kt_sched_init_state(s, ..., NULL, &t)            -> write the row
  *   flow revision:      same definition (kt_sched_same_definition) -> keep the row as it is;
  *                       else kt_sched_init_state(s, ..., &old_row, &t)   -> write the row
- *   scheduler start:    kt_sched_recover(s, flow, &t, now, env)          -> write the row if it changed
+ *   scheduler start:    kt_sched_recover_missed(s, flow, &t, now, env)          -> write the row if it changed
  *   timer / change:     v = kt_sched_evaluate(s, flow, &t, now, env, &fire, &due)
  *                       WAIT: arm a timer at due (none when due == 0)
  *                       FIRE: kt_sched_advance(...); t.execution_id = the new execution's id; commit the
@@ -134,11 +134,12 @@ kt_status kt_sched_init_state(const kt_sched *s, const char *ns, const char *flo
 /* Applied to a stored state when the scheduler starts (§5.4): LAST moves next_us to the latest past occurrence
  * (nearest one satisfying the schedule conditions) when it is after date_us, NONE to the next occurrence after
  * now, ALL keeps it. A state without next_us gets nextEvaluationDate from its date. Returns 1 when *t changed. */
-int kt_sched_recover_missed(const kt_sched *s, const json_t *flow, kt_trig_state *t, int64_t now_us, const kt_env *env);
+int kt_sched_recover_missed(const kt_sched *s, const json_t *flow, kt_trig_state *t, int64_t now_us,
+                            const kt_env *env);
 
 /* PUT /api/v1/triggers (TriggerController.update + Trigger.update) on the stored *t: `disabled` is the new
  * value; re-enabling applies recoverMissedSchedules (LAST: latest past occurrence, NONE: next after now, ALL:
- * next occurrence after date_us); otherwise bf (may be NULL; taken over, its owned members move into t) starts
+ * next occurrence after date_us); bf (may be NULL; heap-allocated, t takes it as kt_sched_backfill_start does) starts
  * a backfill: current = start, end defaults to now, the current next_us saved as prev_next_us; then next_us =
  * nextEvaluationDate (from the backfill's current date, or date_us). Disabled: next_us = 0. */
 kt_status kt_sched_update(const kt_sched *s, const json_t *flow, kt_trig_state *t, int disabled,
@@ -193,8 +194,8 @@ kt_status kt_sched_advance(const kt_sched *s, const json_t *flow, kt_trig_state 
                            const kt_sched_fire *fire, int64_t now_us, const kt_env *env);
 
 /* Starts a backfill on t (Trigger.initBackfill): current = start, end defaults to now, the current next_us saved
- * as prev_next_us. bf is taken over (its owned members move into t; bf itself is freed). Does not recompute
- * next_us (kt_sched_update does). */
+ * as prev_next_us. bf (heap-allocated, e.g. the one kt_trig_state_from_json read from a PUT body, detached from
+ * that state) becomes t->backfill; a previous backfill is freed. Does not recompute next_us (kt_sched_update does). */
 void kt_sched_backfill_start(kt_trig_state *t, kt_trig_backfill *bf, int64_t now_us);
 
 #endif
