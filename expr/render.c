@@ -418,6 +418,32 @@ kt_status kt_tmpl_render(const kt_tmpl *t, const json_t *ctx, kt_env *env, char 
     return KT_OK;
 }
 
+/* Literal strings and numbers are pinned in their template (jansson's immortal refcount, parse.c) and freed with it,
+ * whoever still points at them. A value leaving the engine must therefore hold none: each pinned one it carries is
+ * replaced by a copy of its own. Containers made by the render are fixed in place; scalars are copied. */
+static json_t *kx_unpin(json_t *v)
+{
+    if ((json_is_string(v) || json_is_number(v)) && v->refcount == (size_t)-1)
+        return json_copy(v);
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *e = json_array_get(v, i), *u = kx_unpin(e);
+            if (u != e)
+                json_array_set_new(v, i, u);
+        }
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+        void *tmp;
+        json_object_foreach_safe(v, tmp, k, e) {
+            json_t *u = kx_unpin(e);
+            if (u != e)
+                json_object_set_new(v, k, u);
+        }
+    }
+    return v;
+}
+
 kt_status kt_tmpl_render_typed(const kt_tmpl *t, const json_t *ctx, kt_env *env, json_t **out, kt_expr_error *err)
 {
     kx_err e = {0};
@@ -429,6 +455,7 @@ kt_status kt_tmpl_render_typed(const kt_tmpl *t, const json_t *ctx, kt_env *env,
         kx_format_error(&e, t->src, err);
         return KT_EINVAL;
     }
+    *out = kx_unpin(*out);
     if (json_is_string(*out) && strstr(json_string_value(*out), "raw")) {
         size_t len = json_string_length(*out);
         char *s = malloc(len + 1);

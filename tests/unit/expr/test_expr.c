@@ -581,6 +581,35 @@ static void test_registered_functions(void **state)
     json_decref(ctx);
 }
 
+/* A typed render's value stays valid once its template is freed: literals are pinned in the template (parse.c), so
+ * the value must carry copies (ASan reported the list's strings as freed with the template). */
+static void test_typed_outlives_template(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"{{ ['a', 'b', 1.5] }}", "[\"a\",\"b\",1.5]"},
+        {"{{ {'k': 'v', 'n': [2, 'x']} }}", "{\"n\":[2,\"x\"],\"k\":\"v\"}"}, /* Java HashMap order */
+        {"{{ 'lit' }}", "\"lit\""},
+        {"{{ 42 }}", "42"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        kt_tmpl *t;
+        kt_expr_error err = {0};
+        assert_int_equal(kt_tmpl_compile(cases[i][0], strlen(cases[i][0]), &t, &err), KT_OK);
+        json_t *v = NULL;
+        assert_int_equal(kt_tmpl_render_typed(t, NULL, NULL, &v, &err), KT_OK);
+        kt_tmpl_free(t);
+        /* scribble over freed memory the way a new allocation would */
+        char *junk = malloc(4096);
+        memset(junk, 'z', 4096);
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        free(junk);
+        assert_string_equal(s, cases[i][1]);
+        free(s);
+        json_decref(v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_hostile_nesting),
         cmocka_unit_test(test_render_json),
         cmocka_unit_test(test_render_typed),
+        cmocka_unit_test(test_typed_outlives_template),
         cmocka_unit_test(test_registered_functions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
