@@ -238,11 +238,6 @@ static kt_status compile_dates(kt_sched *s, const json_t *flow, const kt_env *en
             kt_errf(err, errcap, "dates: %s", xe.message);
             goto done;
         }
-        /* the typed result of a list literal may share the template's literals (an expr quirk): copy it out
-         * before the template goes */
-        json_t *copy = json_deep_copy(list);
-        json_decref(list);
-        list = copy;
         kt_tmpl_free(t);
         if (json_is_string(list)) { /* an expression printing a JSON list */
             json_t *p = json_loads(json_string_value(list), JSON_DECODE_ANY, NULL);
