@@ -7,10 +7,15 @@
  *   flow      {id, namespace, revision}         the flow whose trigger is evaluated
  *   execution {id, startDate, state, originalId} the execution looked at (absent for a Schedule)
  *   labels, inputs, outputs (task outputs by task id) of that execution, when there is one
+ *   vars      the flow's `variables`
  *   trigger   ctx->trigger (Schedule: {date, next, previous}; Flow: {executionId, namespace, flowId,
- *             flowRevision, state}; Webhook: {body, headers, parameters})
- *   schedule  the same map as trigger, for a Schedule
- * Date conditions render `date` (default "{{ trigger.date }}") in that context.
+ *             flowRevision, state}; Webhook: {body, headers, parameters}); when NULL, the variables of the
+ *             execution's own trigger, as Kestra's of(flow, execution) gives them
+ *   schedule  the same map as trigger, when there is a trigger and no execution (a Schedule)
+ * Date conditions render `date` (default "{{ trigger.date }}") in that context. Each render works on a copy of
+ * *ctx->env, so an evaluation draws the same now()/uuid() every time and ctx stays const.
+ * Errors carry Kestra's words where Kestra has some ("Invalid condition with null execution", "Invalid condition
+ * with no before nor after", "Text '...' could not be parsed at index N", the Pebble message of a render).
  *
  * Prefix kt_cond. */
 #ifndef KT_FLOW_CONDITION_H
