@@ -7,10 +7,15 @@
  *   flow      {id, namespace, revision}         the flow whose trigger is evaluated
  *   execution {id, startDate, state, originalId} the execution looked at (absent for a Schedule)
  *   labels, inputs, outputs (task outputs by task id) of that execution, when there is one
+ *   vars      the flow's `variables`
  *   trigger   ctx->trigger (Schedule: {date, next, previous}; Flow: {executionId, namespace, flowId,
- *             flowRevision, state}; Webhook: {body, headers, parameters})
- *   schedule  the same map as trigger, for a Schedule
- * Date conditions render `date` (default "{{ trigger.date }}") in that context.
+ *             flowRevision, state}; Webhook: {body, headers, parameters}); when NULL, the variables of the
+ *             execution's own trigger, as Kestra's of(flow, execution) gives them
+ *   schedule  the same map as trigger, when there is a trigger and no execution (a Schedule)
+ * Date conditions render `date` (default "{{ trigger.date }}") in that context. Each render works on a copy of
+ * *ctx->env, so an evaluation draws the same now()/uuid() every time and ctx stays const.
+ * Errors carry Kestra's words where Kestra has some ("Invalid condition with null execution", "Invalid condition
+ * with no before nor after", "Text '...' could not be parsed at index N", the Pebble message of a render).
  *
  * Prefix kt_cond. */
 #ifndef KT_FLOW_CONDITION_H
@@ -52,7 +57,7 @@ kt_cond_result kt_cond_all(const json_t *conds, const kt_cond_ctx *ctx, char *er
 kt_cond_result kt_cond_all_schedule(const json_t *conds, const kt_cond_ctx *ctx, char *err, size_t errcap);
 
 /* 1 when `type` (canonical or alias) is a ScheduleCondition, a MultipleCondition, or any condition type Kite
- * knows. */
+ * knows (the internal sub-condition types below are not "known": no flow may name them). */
 int kt_cond_is_schedule(const char *type);
 int kt_cond_is_multiple(const char *type);
 int kt_cond_is_known(const char *type);
@@ -72,8 +77,32 @@ int kt_cond_is_known(const char *type);
  * empty array when the trigger has none; NULL with err set when one is malformed. */
 json_t *kt_cond_multiples(const json_t *trigger, char *err, size_t errcap);
 
+/* The internal types of the preconditions' sub-conditions (Kestra's Flow.UpstreamFlowCondition and
+ * Flow.FilterCondition), as kt_cond_multiples writes them:
+ *   {"type": KT_COND_TYPE_UPSTREAM_FLOW, "namespace", "flowId", "states", "labels"}  (flows[i] as written)
+ *   {"type": KT_COND_TYPE_FILTER, "id", "operand", "filters"}                       (where[j], operand filled in)
+ * Both need an execution; an EXPRESSION filter renders its `value` in the condition context. */
+#define KT_COND_TYPE_UPSTREAM_FLOW "io.kestra.plugin.core.trigger.Flow$UpstreamFlowCondition"
+#define KT_COND_TYPE_FILTER "io.kestra.plugin.core.trigger.Flow$FilterCondition"
+
+/* Step 2 of §5.6 for one multiple condition (an element of kt_cond_multiples) and the execution of ctx: every
+ * sub-condition is tested (an error counts as false, as ConditionService.isValid does) and the true ones are set
+ * to true in `results` (the window's {subConditionId: true} object, changed in place): once true, a sub-condition
+ * stays true for the window. Returns how many sub-conditions were true this time. */
+int kt_cond_multiple_eval(const json_t *multiple, const kt_cond_ctx *ctx, json_t *results);
+
+/* MultipleCondition.test on a stored window: 1 when every sub-condition id of `multiple` is true in `results`
+ * (so also for a multiple condition without sub-conditions), else 0. results may be NULL (no window). */
+int kt_cond_multiple_holds(const json_t *multiple, const json_t *results);
+
 /* The window a multiple condition (an element of kt_cond_multiples) opens at now_us: [start, end] in UTC
- * microseconds, computed in ctx zone as §5.8 says. A window is valid at now when start < now < end. */
+ * microseconds, computed as MultipleConditionStorageInterface.getOrCreate does (§5.8) from now (nanos dropped)
+ * in `zone` (NULL: UTC, the zone of Kestra's image): a DURATION_WINDOW of a day or more starts at local
+ * midnight, of an hour or more at the hour, of a minute or more at the window-sized slot of the hour, then
+ * `windowAdvance` is added and end = start + window - 1 ms; SLIDING_WINDOW is [now, now + window];
+ * DAILY_TIME_WINDOW and DAILY_TIME_DEADLINE count their times of day from local midnight (elapsed seconds, so
+ * on a DST day 06:00 lands at 07:00 or 05:00 wall time, as in Kestra). KT_EINVAL for an unknown zone or a
+ * malformed timeWindow. A window is valid at now when start < now < end. */
 kt_status kt_cond_window(const json_t *multiple, int64_t now_us, const char *zone, int64_t *start_us,
                          int64_t *end_us, char *err, size_t errcap);
 

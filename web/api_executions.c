@@ -3,6 +3,7 @@
  * resume (onResume inputs checked here). Reads go to the store; changes go to the executor as messages. */
 #include "actors/executor/executor.h"
 #include "base/alloc.h"
+#include "flow/condition.h"
 #include "flow/model.h"
 #include "actors/executor/step.h"
 #include "time/duration.h"
@@ -12,6 +13,7 @@
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/id.h"
+#include "base/log.h"
 #include "expr/expr.h"
 #include "flow/tasks.h"
 #include "web/api_int.h"
@@ -468,39 +470,28 @@ void kt_api_execution_search(kt_http_req *r, void *ud)
     kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", presented, "total", (json_int_t)total));
 }
 
-/* A Webhook trigger's conditions, evaluated against the execution it would start (Kestra: ConditionService). Only
- * ExpressionCondition is understood so far: it holds unless its rendering is blank or "false". Other condition
- * types are not evaluated and hold. */
-static int kt_api_webhook_conditions_hold(const json_t *trigger, const kt_flow_row *row, const json_t *ex)
+/* A Webhook trigger's conditions, every one of them (flow/condition.h), evaluated against the execution it would
+ * start as Kestra's ConditionService.isValid does: flow = the webhook's flow, execution = the new one, trigger =
+ * its variables (body, headers, parameters). A condition that cannot be evaluated counts as false, with a warning
+ * as Kestra logs one ("Evaluate Condition Failed"). */
+static int kt_api_webhook_conditions_hold(const json_t *trigger, const kt_flow_row *row, const kt_flow *f,
+                                          const json_t *ex)
 {
-    json_t *ctx = json_pack("{s:{s:s, s:s, s:i}, s:{s:O, s:O}, s:O}", "flow", "id", row->id, "namespace", row->namespace_,
-                            "revision", row->revision, "execution", "id", json_object_get(ex, "id"), "state",
-                            json_object_get(json_object_get(ex, "state"), "current"), "trigger",
-                            json_object_get(json_object_get(ex, "trigger"), "variables"));
-    int holds = 1;
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(trigger, "conditions"), i, c) {
-        const char *type = json_string_value(json_object_get(c, "type"));
-        const char *expr = json_string_value(json_object_get(c, "expression"));
-        if (!type || !expr || !strstr(type, "ExpressionCondition"))
-            continue;
-        char *out = NULL;
-        kt_expr_error e = {0};
-        kt_env env;
-        kt_env_init_real(&env);
-        if (kt_expr_render_string(expr, ctx, &env, &out, &e) != KT_OK) {
-            holds = 0;
-            break;
-        }
-        const char *a = kt_api_trim(out);
-        holds = *a && strcmp(a, "false");
-        free(out);
-        if (!holds)
-            break;
-    }
-    json_decref(ctx);
-    return holds;
+    json_t *flow = json_pack("{s:s, s:s, s:i}", "id", row->id, "namespace", row->namespace_, "revision",
+                             row->revision);
+    const json_t *vars = json_object_get(kt_flow_json(f), "variables");
+    if (vars)
+        json_object_set(flow, "variables", (json_t *)vars);
+    kt_env env;
+    kt_env_init_real(&env);
+    kt_cond_ctx ctx = {flow, ex, json_object_get(json_object_get(ex, "trigger"), "variables"), NULL, &env};
+    char err[512];
+    kt_cond_result r = kt_cond_all(json_object_get(trigger, "conditions"), &ctx, err, sizeof err);
+    if (r == KT_COND_ERROR)
+        KT_WARN("webhook", "[namespace: %s] [flow: %s] [trigger: %s] Evaluate Condition Failed with error '%s'",
+                row->namespace_, row->id, json_string_value(json_object_get(trigger, "id")), err);
+    json_decref(flow);
+    return r == KT_COND_TRUE;
 }
 
 /* GET|POST|PUT /api/v1/executions/webhook/{namespace}/{id}/{key} (KESTRA-execution.md §5.7): a Webhook trigger
@@ -579,7 +570,7 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
     }
     json_object_set_new(ex, "trigger", json_pack("{s:O, s:O, s:o}", "id", json_object_get(trigger, "id"), "type",
                                                  json_object_get(trigger, "type"), "variables", vars));
-    if (!kt_api_webhook_conditions_hold(trigger, &row, ex)) {
+    if (!kt_api_webhook_conditions_hold(trigger, &row, f, ex)) {
         json_decref(ex);
         kt_http_send_empty(r, 204);
         goto done;

@@ -556,6 +556,52 @@ static void test_webhook(void **state)
     json_decref(ex);
 }
 
+/* Every condition of a Webhook trigger is evaluated, under its canonical name too (issue 8: only the
+ * ExpressionCondition alias was, and `io.kestra.plugin.core.condition.Expression` was silently skipped): false
+ * or not evaluable answers 204 and starts nothing, all true answers 200. */
+static void test_webhook_conditions(void **state)
+{
+    fixture *f = *state;
+    kt_it_create_flow(f->port, "id: hook2\nnamespace: company.team\ntasks:\n"
+                               "  - id: out\n    type: io.kestra.plugin.core.debug.Return\n"
+                               "    format: \"{{ trigger.body.ok }}\"\n"
+                               "triggers:\n  - id: wh\n    type: io.kestra.plugin.core.trigger.Webhook\n"
+                               "    key: k2\n    conditions:\n"
+                               "      - type: io.kestra.plugin.core.condition.Expression\n"
+                               "        expression: \"{{ trigger.body.ok }}\"\n"
+                               "      - type: io.kestra.plugin.core.condition.ExecutionFlow\n"
+                               "        namespace: company.team\n        flowId: hook2\n", NULL);
+    const char *path = "/api/v1/executions/webhook/company.team/hook2/k2";
+    char *raw = NULL;
+    assert_int_equal(kt_it_http("POST", f->port, path, "application/json", "{\"ok\": false}", &raw), 204);
+    free(raw);
+    raw = NULL;
+    /* trigger.body.ok undefined: the condition cannot render, which counts as false */
+    assert_int_equal(kt_it_http("POST", f->port, path, "application/json", "{\"other\": 1}", &raw), 204);
+    free(raw);
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, path, "application/json", "{\"ok\": true}", &res), 200);
+    char id[64];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    json_t *ex = kt_it_wait_execution(f->port, id, 10000);
+    assert_non_null(ex);
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
+    json_decref(ex);
+    /* a condition on another flow rejects */
+    kt_it_create_flow(f->port, "id: hook3\nnamespace: company.team\ntasks:\n"
+                               "  - id: out\n    type: io.kestra.plugin.core.debug.Return\n    format: x\n"
+                               "triggers:\n  - id: wh\n    type: io.kestra.plugin.core.trigger.Webhook\n"
+                               "    key: k3\n    conditions:\n"
+                               "      - type: io.kestra.plugin.core.condition.ExecutionFlow\n"
+                               "        namespace: company.team\n        flowId: hook2\n", NULL);
+    raw = NULL;
+    assert_int_equal(kt_it_http("POST", f->port, "/api/v1/executions/webhook/company.team/hook3/k3",
+                                "application/json", "{}", &raw),
+                     204);
+    free(raw);
+}
+
 /* Pause, then resume with onResume inputs (KESTRA-execution.md §2.11). */
 static void test_pause_resume(void **state)
 {
@@ -691,6 +737,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subflow, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_concurrency, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_webhook, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_conditions, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_restart_after_sigkill, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
