@@ -68,29 +68,6 @@ static json_t *kt_sch_window(kt_scheduler *s, const kt_sch_flow *f, const json_t
                      "endUs", (json_int_t)end, "results");
 }
 
-/* Tests the sub-conditions of a multiple condition against the execution and merges them into its window (a
- * sub-condition once true stays true for the window). 1 when every sub-condition is now true; *changed when the
- * window must be written. */
-static int kt_sch_window_merge(json_t *window, const json_t *multiple, const kt_cond_ctx *ctx, int *changed)
-{
-    json_t *results = json_object_get(window, "results");
-    const char *sid;
-    json_t *cond;
-    int complete = 1;
-    json_object_foreach(json_object_get(multiple, "conditions"), sid, cond) {
-        if (!json_is_true(json_object_get(results, sid))) {
-            char err[256] = "";
-            if (kt_cond_test(cond, ctx, err, sizeof err) == KT_COND_TRUE) {
-                json_object_set_new(results, sid, json_true());
-                *changed = 1;
-            }
-        }
-        if (!json_is_true(json_object_get(results, sid)))
-            complete = 0;
-    }
-    return complete;
-}
-
 /* The execution a Flow trigger starts: inputs rendered (not typed: Kestra only renders them here) in the context of
  * the triggered flow and the upstream execution, with `trigger.outputs` = the upstream flow outputs. */
 static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger, const json_t *up,
@@ -160,8 +137,16 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
             all = 0;
             continue;
         }
-        int changed = 0;
-        int complete = kt_sch_window_merge(w, m, &ctx, &changed);
+        int64_t start = json_integer_value(json_object_get(w, "startUs"));
+        int64_t end = json_integer_value(json_object_get(w, "endUs"));
+        if (!(start < now && now < end)) { /* a window that opens later (windowAdvance): not evaluated yet */
+            json_decref(w);
+            all = 0;
+            continue;
+        }
+        json_t *results = json_object_get(w, "results");
+        int changed = kt_cond_multiple_eval(m, &ctx, results) > 0;
+        int complete = kt_cond_multiple_holds(m, results);
         if (!complete)
             all = 0;
         else if (!json_is_false(json_object_get(m, "resetOnSuccess")))
