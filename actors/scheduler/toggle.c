@@ -1,6 +1,7 @@
 /* Disabling and enabling stored trigger rows, for the triggers API and the Toggle task (see toggle.h). */
 #include "actors/scheduler/toggle.h"
 #include "base/env.h"
+#include "base/log.h"
 #include "flow/defaults.h"
 #include "flow/flow.h"
 
@@ -179,4 +180,32 @@ kt_status kt_trigger_toggle_apply(const kt_trigger_env *e, const char *ns, const
         snprintf(err, errcap, "Unable to find trigger %s for the flow %s.%s", trigger_id, ns, flow_id);
     json_decref(flow);
     return st;
+}
+
+void kt_trigger_toggle_on_request(const kt_trigger_env *e, kt_actor *self, const kt_msg *m, int *changed)
+{
+    *changed = 0;
+    json_t *req = NULL, *row = NULL;
+    char err[512] = "";
+    kt_status st = kt_msg_decode_object(m->body, &req);
+    const char *ns = json_string_value(json_object_get(req, "namespace"));
+    const char *flow_id = json_string_value(json_object_get(req, "flowId"));
+    const char *trigger = json_string_value(json_object_get(req, "trigger"));
+    json_t *enabled = json_object_get(req, "enabled");
+    if (st || !ns || !*ns || !flow_id || !*flow_id || !trigger || !*trigger || !json_is_boolean(enabled)) {
+        snprintf(err, sizeof err, "malformed Toggle request from %s", m->from);
+        st = KT_EINVAL;
+    } else {
+        st = kt_trigger_toggle_apply(e, ns, flow_id, trigger, json_is_true(enabled), &row, changed, err, sizeof err);
+    }
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_REPLY, m->from, kt_actor_address(self), m->corr);
+    kt_msg_reply rep = {.status = (uint32_t)st, .message = st ? err : NULL, .data = row};
+    kt_msg_encode_reply(&o, &rep);
+    kt_status sent = kt_node_send(kt_actor_node(self), m->from, &o);
+    if (sent)
+        KT_WARN("scheduler", "the reply to a Toggle of %s was not delivered (%s): its task times out", m->from,
+                kt_strerror(sent));
+    json_decref(row);
+    json_decref(req);
 }

@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "flow/trigger.h"
+#include "runtime/node.h"
 #include "store/store.h"
 
 #ifndef KT_SCHEDULER_ACTOR
@@ -52,5 +53,11 @@ kt_status kt_trigger_set_disabled(const kt_trigger_env *e, const json_t *flow, c
  * row as stored; *changed: whether it was written. */
 kt_status kt_trigger_toggle_apply(const kt_trigger_env *e, const char *ns, const char *flow_id, const char *trigger_id,
                                   int enabled, json_t **out, int *changed, char *err, size_t errcap);
+
+/* The scheduler's side of KT_MSG_TRIGGER_TOGGLE (body in runtime/msg.h): decodes the request m, applies it with
+ * kt_trigger_toggle_apply, and replies to m->from under m->corr: status KT_OK with the row as data, or the error's
+ * status with Toggle's message (a malformed request: KT_EINVAL). *changed: the row was written, so the scheduler
+ * re-arms that trigger. */
+void kt_trigger_toggle_on_request(const kt_trigger_env *e, kt_actor *self, const kt_msg *m, int *changed);
 
 #endif
