@@ -98,41 +98,34 @@ typedef enum kt_trigger_op {
 } kt_trigger_op;
 
 /* The outcome of one change, as the single endpoints answer it. */
-typedef enum kt_trigger_outcome { KT_TO_OK, KT_TO_NO_ROW, KT_TO_NOT_LOCKED, KT_TO_NO_BACKFILL, KT_TO_DB } kt_trigger_outcome;
+typedef enum kt_trigger_outcome {
+    KT_TO_OK,
+    KT_TO_NO_ROW,
+    KT_TO_NOT_LOCKED,
+    KT_TO_NO_BACKFILL,
+    KT_TO_BAD_ROW, /* the stored row no longer reads (Kestra's DeserializationException: 423) */
+    KT_TO_DB,
+} kt_trigger_outcome;
 
-static kt_trigger_outcome kt_api_trigger_change(json_t *row, kt_trigger_op op)
+static kt_trigger_outcome kt_api_trigger_change(kt_trig_state *t, kt_trigger_op op)
 {
-    json_t *bf = json_object_get(row, "backfill");
     switch (op) {
     case KT_TOP_UNLOCK:
-        if (!kt_str(row, "executionId") && !kt_str(row, "evaluateRunningDate"))
-            return KT_TO_NOT_LOCKED;
-        json_object_del(row, "executionId");
-        json_object_del(row, "evaluateRunningDate");
-        json_object_del(row, "workerId");
-        json_object_del(row, "updatedDate");
-        return KT_TO_OK;
+        return kt_trig_unlock(t) ? KT_TO_OK : KT_TO_NOT_LOCKED;
     case KT_TOP_RESTART:
-        json_object_del(row, "workerId");
-        json_object_del(row, "evaluateRunningDate");
-        json_object_del(row, "date");
+        free(t->worker_id);
+        t->worker_id = NULL;
+        t->evaluate_running_us = 0;
+        t->date_us = 0;
         return KT_TO_OK;
     case KT_TOP_BF_PAUSE:
     case KT_TOP_BF_UNPAUSE:
-        if (!json_is_object(bf))
+        if (!t->backfill)
             return KT_TO_NO_BACKFILL;
-        json_object_set_new(bf, "paused", json_boolean(op == KT_TOP_BF_PAUSE));
+        t->backfill->paused = op == KT_TOP_BF_PAUSE;
         return KT_TO_OK;
     case KT_TOP_BF_DELETE:
-        if (!json_is_object(bf))
-            return KT_TO_NO_BACKFILL;
-        json_t *prev = json_object_get(bf, "previousNextExecutionDate");
-        if (json_is_string(prev))
-            json_object_set(row, "nextExecutionDate", prev);
-        else
-            json_object_del(row, "nextExecutionDate");
-        json_object_del(row, "backfill");
-        return KT_TO_OK;
+        return kt_trig_backfill_delete(t) ? KT_TO_NO_BACKFILL : KT_TO_OK;
     }
     return KT_TO_DB;
 }
@@ -145,21 +138,29 @@ static kt_trigger_outcome kt_api_trigger_apply(kt_webserver *w, const char *ns, 
         *out = NULL;
     if (kt_store_begin(w->store))
         return KT_TO_DB;
-    json_t *row = NULL;
+    json_t *row = NULL, *updated = NULL;
+    kt_trig_state t = {0};
+    char err[256];
     kt_status st = kt_store_trigger_get(w->store, ns, flow_id, trigger_id, &row);
-    kt_trigger_outcome o = st == KT_ENOTFOUND ? KT_TO_NO_ROW : st ? KT_TO_DB : kt_api_trigger_change(row, op);
-    if (o == KT_TO_OK && (kt_store_trigger_put(w->store, row) || kt_store_commit(w->store)))
+    kt_trigger_outcome o = st == KT_ENOTFOUND ? KT_TO_NO_ROW
+                           : st                ? KT_TO_DB
+                           : kt_trig_state_from_json(row, &t, err, sizeof err) ? KT_TO_BAD_ROW
+                                                                               : kt_api_trigger_change(&t, op);
+    if (o == KT_TO_OK && (!(updated = kt_trig_state_json(&t)) || kt_store_trigger_put(w->store, updated) ||
+                          kt_store_commit(w->store)))
         o = KT_TO_DB;
+    kt_trig_state_clear(&t);
+    json_decref(row);
     if (o != KT_TO_OK) {
         kt_store_rollback(w->store);
-        json_decref(row);
+        json_decref(updated);
         return o;
     }
     kt_api_trigger_changed(w, ns, flow_id, trigger_id);
     if (out)
-        *out = row;
+        *out = updated;
     else
-        json_decref(row);
+        json_decref(updated);
     return KT_TO_OK;
 }
 
@@ -177,6 +178,9 @@ static void kt_api_trigger_answer(kt_webserver *w, kt_http_req *r, kt_trigger_ou
         break;
     case KT_TO_NO_BACKFILL:
         kt_http_send_error(r, 400, "Bad Request: No backfill found", NULL);
+        break;
+    case KT_TO_BAD_ROW:
+        kt_http_send_error(r, 423, "Locked: the stored trigger can no longer be read", NULL);
         break;
     case KT_TO_DB:
         kt_api_send_db_error(w, r);
@@ -239,6 +243,8 @@ static void kt_api_trigger_bulk_list(kt_http_req *r, kt_webserver *w, kt_trigger
             json_decref(list);
             return;
         }
+        if (o == KT_TO_BAD_ROW)
+            continue;
         count += kt_api_bulk_counts(o);
     }
     json_decref(list);
@@ -372,59 +378,36 @@ void kt_api_set_disabled_by_query(kt_http_req *r, void *ud)
     json_decref(rows);
 }
 
-/* The body's backfill: start required, end, inputs, labels; 400 otherwise (Kestra answers computation errors of the
- * update with BAD_REQUEST and the exception's message). */
-static int kt_api_backfill_parse(const json_t *b, kt_trig_backfill *bf, char *err, size_t errcap)
-{
-    memset(bf, 0, sizeof *bf);
-    const char *start = kt_str(b, "start"), *end = kt_str(b, "end");
-    json_t *endv = json_object_get(b, "end");
-    if (!start) {
-        snprintf(err, errcap, "backfill.start: must not be null");
-        return -1;
-    }
-    if (kt_time_parse(start, &bf->start_us)) {
-        snprintf(err, errcap, "backfill.start: '%s' is not a date", start);
-        return -1;
-    }
-    if ((endv && !json_is_null(endv) && !end) || (end && kt_time_parse(end, &bf->end_us))) {
-        snprintf(err, errcap, "backfill.end: '%s' is not a date", end ? end : "?");
-        return -1;
-    }
-    if (bf->end_us && bf->end_us < bf->start_us) {
-        snprintf(err, errcap, "backfill.end: must be after backfill.start");
-        return -1;
-    }
-    json_t *in = json_object_get(b, "inputs"), *lb = json_object_get(b, "labels");
-    bf->inputs = json_is_object(in) ? json_incref(in) : NULL;
-    bf->labels = json_is_array(lb) || json_is_object(lb) ? json_incref(lb) : NULL;
-    return 0;
-}
-
-/* PUT with a backfill (Trigger.withBackfill + nextEvaluationDate): currentDate = start, end defaults to now, the
- * current nextExecutionDate kept in previousNextExecutionDate; the next date is the first occurrence after the
- * backfill's current date (after now once that passes the end). */
+/* PUT with a backfill (Trigger.initBackfill + nextEvaluationDate, kt_sched_update): currentDate = start, end
+ * defaults to now, the current nextExecutionDate kept in previousNextExecutionDate, the next date computed from the
+ * backfill's current date. The backfill is read as a Trigger's (labels as a list or a map); a bad one is a 400, as
+ * Kestra answers the update's computation errors with BAD_REQUEST and the exception's message. */
 static void kt_api_backfill_start(kt_webserver *w, kt_http_req *r, const json_t *flow, const json_t *def,
-                                  const char *ns, const char *flow_id, const char *trigger_id, const json_t *body_bf)
+                                  const json_t *body)
 {
     kt_trigger_env e = kt_api_trigger_env(w);
     char err[512] = "", msg[700];
-    kt_trig_backfill bf;
-    kt_trig_state t = {0};
+    kt_trig_state given = {0}, t = {0};
+    kt_trig_backfill *bf = NULL;
     kt_sched *s = NULL;
     json_t *row = NULL, *updated = NULL;
-    if (kt_api_backfill_parse(body_bf, &bf, err, sizeof err)) {
+    if (kt_trig_state_from_json(body, &given, err, sizeof err) == KT_OK && given.backfill &&
+        !given.backfill->start_us)
+        snprintf(err, sizeof err, "backfill.start: must not be null");
+    if (!given.backfill || !given.backfill->start_us) {
         snprintf(msg, sizeof msg, "Bad Request: %s", err);
         kt_http_send_error(r, 400, msg, NULL);
-        return;
+        goto done;
     }
+    bf = given.backfill;
+    given.backfill = NULL;
     kt_env env;
     kt_env_init(&env, e.now_us, kt_env_random_seed());
     if (kt_store_begin(w->store)) {
         kt_api_send_db_error(w, r);
         goto done;
     }
-    kt_status st = kt_store_trigger_get(w->store, ns, flow_id, trigger_id, &row);
+    kt_status st = kt_store_trigger_get(w->store, given.namespace_, given.flow_id, given.trigger_id, &row);
     if (st) {
         kt_store_rollback(w->store);
         if (st == KT_ENOTFOUND)
@@ -436,21 +419,18 @@ static void kt_api_backfill_start(kt_webserver *w, kt_http_req *r, const json_t 
     if ((st = kt_trig_state_from_json(row, &t, err, sizeof err)) ||
         (st = kt_sched_compile(def, flow, e.default_zone, e.default_recover, &env, &s, err, sizeof err)))
         goto bad;
-    kt_sched_backfill_start(&t, &bf, e.now_us);
-    int64_t next = 0;
-    if ((st = kt_sched_first(s, t.backfill->current_us, &next)) == KT_OK && next > t.backfill->end_us)
-        st = kt_sched_first(s, e.now_us, &next);
+    st = kt_sched_update(s, flow, &t, t.disabled, bf, e.now_us, &env);
+    bf = NULL; /* t has it */
     if (st) {
-        snprintf(err, sizeof err, "no occurrence of the trigger %s after the backfill's start", trigger_id);
+        snprintf(err, sizeof err, "no next date for the trigger %s: %s", given.trigger_id, kt_strerror(st));
         goto bad;
     }
-    t.next_us = next;
     if (!(updated = kt_trig_state_json(&t)) || kt_store_trigger_put(w->store, updated) || kt_store_commit(w->store)) {
         kt_store_rollback(w->store);
         kt_api_send_db_error(w, r);
         goto done;
     }
-    kt_api_trigger_changed(w, ns, flow_id, trigger_id);
+    kt_api_trigger_changed(w, given.namespace_, given.flow_id, given.trigger_id);
     kt_http_send_json(r, 200, updated);
     updated = NULL;
     goto done;
@@ -459,9 +439,9 @@ bad:
     snprintf(msg, sizeof msg, "Bad Request: %s", err);
     kt_http_send_error(r, 400, msg, NULL);
 done:
-    json_decref(bf.inputs); /* left when kt_sched_backfill_start did not take them */
-    json_decref(bf.labels);
+    kt_trig_backfill_free(bf);
     kt_sched_free(s);
+    kt_trig_state_clear(&given);
     kt_trig_state_clear(&t);
     json_decref(row);
     json_decref(updated);
@@ -500,10 +480,7 @@ void kt_api_trigger_update(kt_http_req *r, void *ud)
     }
     json_t *bf = json_object_get(body, "backfill");
     if (bf && !json_is_null(bf)) {
-        if (!json_is_object(bf))
-            kt_http_send_error(r, 400, "Bad Request: backfill: must be an object", NULL);
-        else
-            kt_api_backfill_start(w, r, flow, def, ns, flow_id, trigger_id, bf);
+        kt_api_backfill_start(w, r, flow, def, body);
         goto done;
     }
     int changed = 0;

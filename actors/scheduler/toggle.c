@@ -59,15 +59,21 @@ done:
     return st;
 }
 
-/* A row enabled again gets its nextExecutionDate (Kestra's scheduler recomputes a missing one from the last
- * evaluation, nextEvaluationDate(last)); re-enabling through the API also applies recoverMissedSchedules. */
-static kt_status kt_trigger_next_on_enable(const kt_trigger_env *e, const json_t *flow, const json_t *def,
-                                           kt_trig_state *t, int recover, char *err, size_t errcap)
+/* The row's new state when its `disabled` changes. api: PUT /api/v1/triggers' rules (kt_sched_update: disabling
+ * clears nextExecutionDate, re-enabling applies recoverMissedSchedules); otherwise the Toggle task's: the flag only,
+ * plus, for a row without a next date (disabled through the API), the first occurrence after its last evaluation
+ * (Kestra's scheduler computes a missing one so). */
+static kt_status kt_trigger_flip(const kt_trigger_env *e, const json_t *flow, const json_t *def, kt_trig_state *t,
+                                 int disabled, int api, char *err, size_t errcap)
 {
     kt_trig_kind kind = def ? kt_trig_kind_of(json_string_value(json_object_get(def, "type"))) : KT_TRIG_OTHER;
-    if (kind == KT_TRIG_OTHER) {
-        if (!t->next_us)
+    if (kind == KT_TRIG_OTHER || (!api && (disabled || t->next_us))) {
+        /* no schedule to compute (Kite stores rows for Schedules only; others would be due now, as in Kestra) */
+        if (api && disabled)
+            t->next_us = 0;
+        if (!disabled && !t->next_us)
             t->next_us = e->now_us;
+        t->disabled = disabled;
         return KT_OK;
     }
     kt_env env;
@@ -76,22 +82,22 @@ static kt_status kt_trigger_next_on_enable(const kt_trigger_env *e, const json_t
     kt_status st = kt_sched_compile(def, flow, e->default_zone, e->default_recover, &env, &s, err, errcap);
     if (st)
         return st;
-    if (!t->next_us)
+    if (api) {
+        st = kt_sched_update(s, flow, t, disabled, NULL, e->now_us, &env);
+    } else {
+        t->disabled = 0;
         st = kt_sched_first(s, t->date_us ? t->date_us : e->now_us, &t->next_us);
-    if (st == KT_OK && recover)
-        kt_sched_recover_missed(s, t, e->now_us);
+    }
     if (st)
         snprintf(err, errcap, "no next date for the trigger %s: %s", t->trigger_id, kt_strerror(st));
     kt_sched_free(s);
     return st;
 }
 
-/* Reads the row, sets disabled, writes it back in one transaction. recover: the API's re-enable (applies
- * recoverMissedSchedules, clears nextExecutionDate on disable); 0: the Toggle task's (only the flag, plus a missing
- * next date computed). */
+/* Reads the row, sets disabled (kt_trigger_flip), writes it back in one transaction. */
 static kt_status kt_trigger_write_disabled(const kt_trigger_env *e, const json_t *flow, const json_t *def,
                                            const char *ns, const char *flow_id, const char *trigger_id, int disabled,
-                                           int recover, json_t **out, int *changed, char *err, size_t errcap)
+                                           int api, json_t **out, int *changed, char *err, size_t errcap)
 {
     *changed = 0;
     if (out)
@@ -116,10 +122,7 @@ static kt_status kt_trigger_write_disabled(const kt_trigger_env *e, const json_t
     }
     if ((st = kt_trig_state_from_json(row, &t, err, errcap)))
         goto fail;
-    t.disabled = disabled;
-    if (disabled && recover)
-        t.next_us = 0;
-    if (!disabled && (st = kt_trigger_next_on_enable(e, flow, def, &t, recover, err, errcap)))
+    if ((st = kt_trigger_flip(e, flow, def, &t, disabled, api, err, errcap)))
         goto fail;
     if (!(updated = kt_trig_state_json(&t))) {
         st = KT_ENOMEM;
