@@ -30,8 +30,13 @@ typedef enum kt_msg_type {
     KT_MSG_FLOW_CHANGED,       /* webserver -> scheduler: a flow was saved or deleted; body {namespace, id} */
     KT_MSG_TRIGGER_CHANGED,    /* anyone -> scheduler: a trigger row was written; body {namespace, flowId, triggerId} */
     KT_MSG_EXECUTION_CHANGED,  /* executor -> scheduler: an execution's state changed (committed); body: execution */
-    KT_MSG_TRIGGER_TOGGLE,     /* worker -> scheduler (request): Toggle task; body {namespace, flowId, trigger,
-                                  enabled}; the reply says done or why not */
+    KT_MSG_TRIGGER_TOGGLE,     /* worker -> scheduler (request, corr id set): the Toggle task. Body: one object
+                                  {namespace: string, flowId: string, trigger: string, enabled: bool}, namespace and
+                                  flowId already defaulted to the running flow's. Answered with a KT_MSG_REPLY under
+                                  the same corr id: status KT_OK and data = the trigger row as stored; otherwise the
+                                  status (KT_ENOTFOUND: no such flow or row; KT_EINVAL: malformed, or the trigger does
+                                  not compile; KT_EDB) and message = the text the task logs ("Unable to find trigger t
+                                  for the flow ns.f"). actors/scheduler/toggle.h: kt_trigger_toggle_on_request */
     KT_MSG_TYPE_MAX
 } kt_msg_type;
 

@@ -78,17 +78,36 @@ static const char *const kt_migrations[] = {
     "ALTER TABLE executions ADD COLUMN end_us INTEGER;"
     "ALTER TABLE executions ADD COLUMN labels TEXT;"
     "CREATE INDEX executions_start ON executions(start_us);",
+    /* 3: the scheduler's state (KESTRA-execution.md §5.2, §5.8): trigger rows and multiple-condition windows, each
+     * the entity's JSON plus the columns searched, sorted or scanned on (dates as UTC microseconds) */
+    "CREATE TABLE triggers(namespace TEXT NOT NULL, flow_id TEXT NOT NULL, trigger_id TEXT NOT NULL, "
+    "  next_execution_date INTEGER, execution_id TEXT, worker_id TEXT, body TEXT NOT NULL, "
+    "  PRIMARY KEY(namespace, flow_id, trigger_id)) WITHOUT ROWID;"
+    "CREATE INDEX triggers_next ON triggers(next_execution_date);"
+    "CREATE INDEX triggers_execution ON triggers(execution_id) WHERE execution_id IS NOT NULL;"
+    "CREATE INDEX triggers_worker ON triggers(worker_id) WHERE worker_id IS NOT NULL;"
+    "CREATE TABLE windows(namespace TEXT NOT NULL, flow_id TEXT NOT NULL, condition_id TEXT NOT NULL, "
+    "  end_us INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(namespace, flow_id, condition_id)) WITHOUT ROWID;"
+    "CREATE INDEX windows_end ON windows(end_us);",
 };
+
+#define KT_SQL_CACHE 32
 
 struct kt_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[KT_SQL_COUNT];
+    struct {
+        const char *sql; /* the caller's static text: compared by address */
+        sqlite3_stmt *st;
+    } cache[KT_SQL_CACHE]; /* statements of the other store files (kt_sqlite_prepared) */
+    int ncache;
     int in_tx;
 };
 
-/* For store/sqlite_search.c: the connection and the row decoder. */
+/* For store/sqlite_search.c and store/sqlite_triggers.c: the connection, the row decoder and the statement cache. */
 sqlite3 *kt_sqlite_db(kt_store *s);
 kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out);
+sqlite3_stmt *kt_sqlite_prepared(kt_store *s, const char *sql);
 
 static const char *const kt_levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -183,6 +202,8 @@ void kt_store_close(kt_store *s)
         return;
     for (int i = 0; i < KT_SQL_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
+    for (int i = 0; i < s->ncache; i++)
+        sqlite3_finalize(s->cache[i].st);
     sqlite3_close(s->db);
     free(s);
 }
@@ -216,6 +237,30 @@ static sqlite3_stmt *kt_stmt(kt_store *s, int which)
     sqlite3_stmt *st = s->stmt[which];
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return st;
+}
+
+/* A statement of a fixed text (a string literal of the caller: its address is the key), prepared once per store and
+ * reset for reuse; NULL when it does not prepare or the cache is full (a bug of the caller: KT_SQL_CACHE). */
+sqlite3_stmt *kt_sqlite_prepared(kt_store *s, const char *sql)
+{
+    for (int i = 0; i < s->ncache; i++)
+        if (s->cache[i].sql == sql) {
+            sqlite3_reset(s->cache[i].st);
+            sqlite3_clear_bindings(s->cache[i].st);
+            return s->cache[i].st;
+        }
+    if (s->ncache == KT_SQL_CACHE) {
+        KT_ERROR("store", "statement cache full (KT_SQL_CACHE): %s", sql);
+        return NULL;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        KT_ERROR("store", "%s: %s", sql, sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    s->cache[s->ncache].sql = sql;
+    s->cache[s->ncache++].st = st;
     return st;
 }
 

@@ -248,3 +248,109 @@ kt_status kt_store_logs_after(kt_store *s, const char *execution_id, const char 
     *out_array = out;
     return KT_OK;
 }
+
+/* ---- trigger rows -------------------------------------------------------------------------------- */
+
+/* Kestra's trigger sort names (JdbcTriggerRepository.sortMapping, plus namespace passed through) to columns; the
+ * column always comes from here, never from the request. */
+static const struct {
+    const char *field, *column;
+} kt_trigger_sorts[] = {
+    {"namespace", "namespace"},
+    {"flowId", "flow_id"},
+    {"triggerId", "trigger_id"},
+    {"executionId", "execution_id"},
+    {"nextExecutionDate", "next_execution_date"},
+};
+
+static void kt_trigger_where(kt_sql *w, const kt_trigger_query *q, char *scratch, size_t scratch_cap)
+{
+    kt_sql_add(w, " WHERE 1=1");
+    if (q->namespace_) {
+        size_t k = 0;
+        for (const char *c = q->namespace_; *c && k + 4 < scratch_cap; c++) {
+            if (*c == '%' || *c == '_' || *c == '\\')
+                scratch[k++] = '\\';
+            scratch[k++] = *c;
+        }
+        snprintf(scratch + k, scratch_cap - k, ".%%");
+        kt_sql_add(w, " AND (namespace = ? OR namespace LIKE ? ESCAPE '\\')");
+        kt_sql_str(w, q->namespace_);
+        kt_sql_str(w, scratch);
+    }
+    if (q->flow_id) {
+        kt_sql_add(w, " AND flow_id = ?");
+        kt_sql_str(w, q->flow_id);
+    }
+    if (q->worker_id) {
+        kt_sql_add(w, " AND worker_id = ?");
+        kt_sql_str(w, q->worker_id);
+    }
+    if (q->q) {
+        kt_sql_add(w, " AND (instr(namespace, ?) > 0 OR instr(flow_id, ?) > 0 OR instr(trigger_id, ?) > 0)");
+        kt_sql_str(w, q->q);
+        kt_sql_str(w, q->q);
+        kt_sql_str(w, q->q);
+    }
+}
+
+kt_status kt_store_triggers_search(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total)
+{
+    sqlite3 *db = kt_sqlite_db(s);
+    char scratch[512];
+    kt_sql w = {0};
+    kt_trigger_where(&w, q, scratch, sizeof scratch);
+    kt_sql count = {0};
+    kt_sql_add(&count, "SELECT COUNT(*) FROM triggers");
+    kt_sql_add(&count, w.text);
+    memcpy(count.args, w.args, sizeof w.args);
+    count.nargs = w.nargs;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, count.text, -1, &st, NULL) != SQLITE_OK)
+        return KT_EDB;
+    kt_sql_bind(&count, st);
+    int rc = sqlite3_step(st);
+    *total = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return KT_EDB;
+
+    const char *column = NULL;
+    for (size_t i = 0; q->sort_column && i < sizeof kt_trigger_sorts / sizeof *kt_trigger_sorts; i++)
+        if (!strcmp(kt_trigger_sorts[i].field, q->sort_column))
+            column = kt_trigger_sorts[i].column;
+    const char *dir = q->sort_desc ? "DESC" : "ASC";
+    char order[256];
+    /* the key after the sort column makes the order total, so pages never overlap */
+    if (column)
+        snprintf(order, sizeof order, " ORDER BY %s %s, namespace %s, flow_id %s, trigger_id %s", column, dir, dir,
+                 dir, dir);
+    else
+        snprintf(order, sizeof order, " ORDER BY namespace, flow_id, trigger_id");
+    kt_sql sel = {0};
+    kt_sql_add(&sel, "SELECT body FROM triggers");
+    kt_sql_add(&sel, w.text);
+    kt_sql_add(&sel, order);
+    kt_sql_add(&sel, " LIMIT ? OFFSET ?");
+    memcpy(sel.args, w.args, sizeof w.args);
+    sel.nargs = w.nargs;
+    int size = q->size > 0 ? q->size : 10, page = q->page > 0 ? q->page : 1;
+    kt_sql_int(&sel, size);
+    kt_sql_int(&sel, (int64_t)(page - 1) * size);
+    if (sqlite3_prepare_v2(db, sel.text, -1, &st, NULL) != SQLITE_OK)
+        return KT_EDB;
+    kt_sql_bind(&sel, st);
+    json_t *list = json_array();
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *t = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+        if (t)
+            json_array_append_new(list, t);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(list);
+        return KT_EDB;
+    }
+    *results = list;
+    return KT_OK;
+}

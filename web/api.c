@@ -2,6 +2,7 @@
  * what every handler answers with: Kestra's error shapes and the query parameters several endpoints read. The
  * handlers themselves are in api_flows.c, api_executions.c and api_logs.c; api_int.h has what they share. */
 #include "web/api.h"
+#include "base/alloc.h"
 #include "flow/yaml.h"
 #include "base/map.h"
 #include "web/api_int.h"
@@ -179,6 +180,9 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
     w->pending = kt_map_new();
     if (cfg && json_array_size(cfg->plugin_defaults))
         w->plugin_defaults = json_incref((json_t *)cfg->plugin_defaults);
+    if (cfg && cfg->default_zone)
+        w->default_zone = kt_xstrdup(cfg->default_zone);
+    w->default_recover = cfg ? cfg->default_recover : KT_SCHED_RECOVER_ALL;
     const char *host = cfg && cfg->host ? cfg->host : "0.0.0.0";
     int port = cfg ? cfg->port : 8080;
     kt_status st = kt_http_new(kt_node_loop(node), &w->http);
@@ -209,6 +213,24 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"GET", "/api/v1/logs/{executionId}", kt_api_logs_get},
         {"GET", "/api/v1/logs/{executionId}/follow", kt_api_logs_follow},
         {"GET", "/api/v1/executions/{executionId}/follow", kt_api_execution_follow},
+        {"GET", "/api/v1/triggers/search", kt_api_trigger_search},
+        {"GET", "/api/v1/triggers/{namespace}/{flowId}", kt_api_trigger_flow},
+        {"PUT", "/api/v1/triggers", kt_api_trigger_update},
+        {"POST", "/api/v1/triggers/{namespace}/{flowId}/{triggerId}/unlock", kt_api_trigger_unlock},
+        {"POST", "/api/v1/triggers/{namespace}/{flowId}/{triggerId}/restart", kt_api_trigger_restart},
+        {"POST", "/api/v1/triggers/unlock/by-triggers", kt_api_unlock_by_triggers},
+        {"POST", "/api/v1/triggers/unlock/by-query", kt_api_unlock_by_query},
+        {"PUT", "/api/v1/triggers/backfill/pause", kt_api_backfill_pause},
+        {"PUT", "/api/v1/triggers/backfill/unpause", kt_api_backfill_unpause},
+        {"POST", "/api/v1/triggers/backfill/delete", kt_api_backfill_delete},
+        {"POST", "/api/v1/triggers/backfill/pause/by-triggers", kt_api_backfill_pause_by_triggers},
+        {"POST", "/api/v1/triggers/backfill/unpause/by-triggers", kt_api_backfill_unpause_by_triggers},
+        {"POST", "/api/v1/triggers/backfill/delete/by-triggers", kt_api_backfill_delete_by_triggers},
+        {"POST", "/api/v1/triggers/backfill/pause/by-query", kt_api_backfill_pause_by_query},
+        {"POST", "/api/v1/triggers/backfill/unpause/by-query", kt_api_backfill_unpause_by_query},
+        {"POST", "/api/v1/triggers/backfill/delete/by-query", kt_api_backfill_delete_by_query},
+        {"POST", "/api/v1/triggers/set-disabled/by-triggers", kt_api_set_disabled_by_triggers},
+        {"POST", "/api/v1/triggers/set-disabled/by-query", kt_api_set_disabled_by_query},
     };
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
         if ((st = kt_http_route(w->http, routes[i].method, routes[i].pattern, routes[i].h, w)))
@@ -232,6 +254,7 @@ fail:
     }
     kt_map_free(w->pending);
     json_decref(w->plugin_defaults);
+    free(w->default_zone);
     free(w);
     return st;
 }
@@ -254,5 +277,6 @@ void kt_webserver_free(kt_webserver *w)
     }
     kt_map_free(w->pending);
     json_decref(w->plugin_defaults);
+    free(w->default_zone);
     free(w);
 }

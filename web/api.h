@@ -3,6 +3,7 @@
 #ifndef KT_WEB_API_H
 #define KT_WEB_API_H
 
+#include "flow/trigger.h"
 #include "runtime/node.h"
 #include "store/store.h"
 
@@ -17,6 +18,10 @@ typedef struct kt_webserver_config {
     /* conf plugins.defaults (may be NULL): a flow is validated with them, as Kestra injects them before
      * validating, and Webhook triggers are matched with them applied. The webserver keeps its own reference. */
     const json_t *plugin_defaults;
+    /* What the triggers API computes Schedule dates with (re-enabling, backfill): the server's zone for Schedules
+     * without `timezone` (NULL: UTC) and the configured recoverMissedSchedules (zero: ALL). */
+    const char *default_zone;
+    kt_sched_recover default_recover;
 } kt_webserver_config;
 
 kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_config *cfg, kt_webserver **out,

@@ -24,6 +24,13 @@ json_t *kt_api_flow_json(const kt_flow *f, int revision, const char *source)
     return j;
 }
 
+/* Tells the scheduler a flow revision was committed (saved or deleted): it creates, updates or deletes the flow's
+ * trigger rows. */
+static void kt_api_flow_changed(kt_webserver *w, const char *ns, const char *id)
+{
+    kt_api_notify_scheduler(w, KT_MSG_FLOW_CHANGED, json_pack("{s:s, s:s}", "namespace", ns, "id", id));
+}
+
 static kt_flow *kt_api_parse_flow(kt_webserver *w, kt_http_req *r, const char *body, size_t len)
 {
     kt_diags d;
@@ -85,6 +92,8 @@ static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, co
         kt_api_send_db_error(w, r);
         goto done;
     }
+    if (changed)
+        kt_api_flow_changed(w, kt_flow_namespace(f), kt_flow_id(f));
     kt_http_send_json(r, 200, kt_api_flow_json(f, revision, source));
 done:
     free(source);
@@ -254,13 +263,16 @@ void kt_api_flow_get(kt_http_req *r, void *ud)
 void kt_api_flow_delete(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    kt_status st = kt_store_flow_delete(w->store, kt_http_param(r, "namespace"), kt_http_param(r, "id"));
+    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
+    kt_status st = kt_store_flow_delete(w->store, ns, id);
     if (st == KT_ENOTFOUND)
         kt_http_send_error(r, 404, "Not Found", NULL);
     else if (st)
         kt_api_send_db_error(w, r);
-    else
+    else {
+        kt_api_flow_changed(w, ns, id);
         kt_http_send_empty(r, 204);
+    }
 }
 
 /* POST /api/v1/flows/{namespace}: the namespace's flows become exactly the ones in the body (`---` separated).
@@ -331,14 +343,26 @@ void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
                                                 row.revision + 1, "deleted", 1, "source", row.source));
         kt_flow_row_clear(&row);
     }
+    json_t *changed_ids = json_array(); /* deleted, then saved with a new revision: what the scheduler hears of */
+    json_array_foreach(result, i, idv)
+        json_array_append(changed_ids, json_object_get(idv, "id"));
     for (i = 0; i < n; i++) {
         int revision, changed;
-        if (kt_store_flow_save(w->store, ns, kt_flow_id(flows[i]), sources[i], &revision, &changed) != KT_OK)
+        if (kt_store_flow_save(w->store, ns, kt_flow_id(flows[i]), sources[i], &revision, &changed) != KT_OK) {
+            json_decref(changed_ids);
             goto db_fail;
+        }
+        if (changed)
+            json_array_append_new(changed_ids, json_string(kt_flow_id(flows[i])));
         json_array_append_new(result, kt_api_flow_json(flows[i], revision, sources[i]));
     }
-    if (kt_store_commit(w->store) != KT_OK)
+    if (kt_store_commit(w->store) != KT_OK) {
+        json_decref(changed_ids);
         goto db_fail;
+    }
+    json_array_foreach(changed_ids, i, idv)
+        kt_api_flow_changed(w, ns, json_string_value(idv));
+    json_decref(changed_ids);
     kt_http_send_json(r, 200, result);
     result = NULL;
     goto done;

@@ -4,7 +4,8 @@
  *   api_flows.c       /api/v1/flows: create, update, validate, get, delete, namespace update, search, list;
  *   api_executions.c  /api/v1/executions: create (and the executor's reply), get, search, kill, resume;
  *   api_logs.c        /api/v1/logs;
- *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs.
+ *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs;
+ *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...).
  * Handlers have the kt_http_handler shape; their ud is the kt_webserver. */
 #ifndef KT_WEB_API_INT_H
 #define KT_WEB_API_INT_H
@@ -14,6 +15,7 @@
 #include <jansson.h>
 
 #include "flow/flow.h"
+#include "flow/trigger.h"
 #include "base/map.h"
 #include "runtime/msg.h"
 #include "runtime/node.h"
@@ -36,6 +38,8 @@ struct kt_webserver {
     uint64_t next_corr;
     char public_url[512];
     json_t *plugin_defaults; /* the configuration's plugins.defaults, or NULL */
+    char *default_zone;      /* Schedules without a timezone (NULL: UTC) */
+    kt_sched_recover default_recover;
 };
 
 /* ---- api.c: answers and query parameters shared by the handlers -------------------------------- */
@@ -90,6 +94,30 @@ void kt_api_execution_get(kt_http_req *r, void *ud);
 void kt_api_execution_search(kt_http_req *r, void *ud);
 void kt_api_execution_kill(kt_http_req *r, void *ud);
 void kt_api_execution_resume(kt_http_req *r, void *ud);
+
+/* ---- api_triggers.c ----------------------------------------------------------------------------- */
+
+/* Sends a one-object message (FlowChanged, TriggerChanged) to the scheduler; takes body. No scheduler hosted is
+ * fine (it reads the store when it starts). */
+void kt_api_notify_scheduler(kt_webserver *w, kt_msg_type type, json_t *body);
+void kt_api_trigger_search(kt_http_req *r, void *ud);
+void kt_api_trigger_flow(kt_http_req *r, void *ud);
+void kt_api_trigger_update(kt_http_req *r, void *ud);
+void kt_api_trigger_unlock(kt_http_req *r, void *ud);
+void kt_api_trigger_restart(kt_http_req *r, void *ud);
+void kt_api_unlock_by_triggers(kt_http_req *r, void *ud);
+void kt_api_unlock_by_query(kt_http_req *r, void *ud);
+void kt_api_backfill_pause(kt_http_req *r, void *ud);
+void kt_api_backfill_unpause(kt_http_req *r, void *ud);
+void kt_api_backfill_delete(kt_http_req *r, void *ud);
+void kt_api_backfill_pause_by_triggers(kt_http_req *r, void *ud);
+void kt_api_backfill_unpause_by_triggers(kt_http_req *r, void *ud);
+void kt_api_backfill_delete_by_triggers(kt_http_req *r, void *ud);
+void kt_api_backfill_pause_by_query(kt_http_req *r, void *ud);
+void kt_api_backfill_unpause_by_query(kt_http_req *r, void *ud);
+void kt_api_backfill_delete_by_query(kt_http_req *r, void *ud);
+void kt_api_set_disabled_by_triggers(kt_http_req *r, void *ud);
+void kt_api_set_disabled_by_query(kt_http_req *r, void *ud);
 
 /* ---- api_logs.c --------------------------------------------------------------------------------- */
 

@@ -6,9 +6,11 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "flow/state.h" /* KT_S(): the states a task ends in */
+#include "runtime/msg.h"
 
 typedef struct kt_task_run kt_task_run;
 
@@ -30,6 +32,19 @@ void kt_task_logf(kt_task_run *r, const char *level, const char *fmt, ...) __att
 /* Ends the attempt: state SUCCESS, WARNING, FAILED or KILLED; outputs (stolen, may be NULL). */
 void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs);
 
+/* The run's identity from the executor: {namespace, flowId, taskId, executionId, taskRunId}. */
+const json_t *kt_task_run_info(const kt_task_run *r);
+
+/* A task that needs another actor (the Toggle task asks the scheduler): sends a request of `type` whose body is the
+ * one JSON object `body` (runtime/msg.h kt_msg_encode_object) to actor `to`, and calls on_reply on the loop with
+ * the Reply, or with status KT_ETIMEDOUT when none came within timeout_ms. The task finishes in on_reply (or its
+ * kill hook). A reply after the attempt finished is dropped. One request at a time per attempt. Returns KT_OK, or
+ * why the request could not be sent (nobody hosts `to`: KT_ENOTFOUND; a full mailbox: KT_EAGAIN), and then
+ * on_reply is not called. */
+typedef void (*kt_task_reply_fn)(kt_task_run *r, const kt_msg_reply *reply);
+kt_status kt_task_request(kt_task_run *r, const char *to, kt_msg_type type, const json_t *body, uint64_t timeout_ms,
+                          kt_task_reply_fn on_reply);
+
 /* The implementation of a task type (canonical or alias); NULL when this worker cannot run it. The catalogue's
  * KT_SUPPORT_RUNS flag (flow/tasks.h) must say the same: tests/unit/actors/test_catalogue.c checks it. */
 const kt_task_impl *kt_worker_find_impl(const char *type);
@@ -41,5 +56,8 @@ extern const kt_task_impl kt_task_log_impl, kt_task_return_impl, kt_task_output_
 extern const kt_task_impl kt_task_fail_impl, kt_task_sleep_impl;
 extern const kt_task_impl kt_task_shell_commands_impl, kt_task_shell_script_impl;
 extern const kt_task_impl kt_task_python_commands_impl, kt_task_python_script_impl;
+/* Toggle (tasks_trigger.c): asks the scheduler, so it runs once a scheduler answers KT_MSG_TRIGGER_TOGGLE; it joins
+ * kt_task_impls together with its catalogue flag (flow/tasks.c) then. */
+extern const kt_task_impl kt_task_toggle_impl;
 
 #endif

@@ -30,6 +30,9 @@ typedef struct kt_task_timeout {
 
 struct kt_task_run {
     kt_task_timeout *timeout;
+    kt_task_timeout *request;   /* the reply wait of kt_task_request (its timer), NULL when none is pending */
+    uint64_t request_corr;      /* the pending request's corr id */
+    kt_task_reply_fn on_reply;
     int timed_out;
     kt_worker *w;
     const kt_task_impl *impl;
@@ -52,6 +55,7 @@ struct kt_worker {
     size_t nresults, capresults;
     uv_idle_t pending_flush; /* flushes what task callbacks produced outside a drain pass (idle: the loop must not block first) */
     uv_timer_t room_retry;   /* flushes again a little later when the executor had no room (a timer: an idle would spin) */
+    uint64_t next_corr;      /* corr ids of the tasks' requests (kt_task_request) */
     int stopping;
 };
 
@@ -158,6 +162,83 @@ static void kt_timeout_fire(uv_timer_t *t)
         r->impl->kill(r); /* finishes the run later, as KILLED, turned into FAILED below */
 }
 
+/* Stops and releases a timer of the run (its handle outlives the run while it closes). */
+static void kt_task_timer_drop(kt_task_timeout **slot)
+{
+    if (!*slot)
+        return;
+    (*slot)->r = NULL;
+    uv_timer_stop(&(*slot)->timer);
+    uv_close((uv_handle_t *)&(*slot)->timer, kt_timeout_closed);
+    *slot = NULL;
+}
+
+const json_t *kt_task_run_info(const kt_task_run *r) { return r->job.run; }
+
+/* The pending request's answer (or its timeout): on_reply once, then the wait is over. */
+static void kt_task_reply(kt_task_run *r, const kt_msg_reply *rep)
+{
+    kt_task_reply_fn fn = r->on_reply;
+    kt_task_timer_drop(&r->request);
+    r->request_corr = 0;
+    r->on_reply = NULL;
+    if (fn && !r->finished)
+        fn(r, rep);
+}
+
+static void kt_task_request_timeout(uv_timer_t *t)
+{
+    kt_task_timeout *to = t->data;
+    if (!to->r)
+        return;
+    kt_msg_reply rep = {.status = KT_ETIMEDOUT, .message = "no reply in time"};
+    kt_task_reply(to->r, &rep);
+}
+
+kt_status kt_task_request(kt_task_run *r, const char *to, kt_msg_type type, const json_t *body, uint64_t timeout_ms,
+                          kt_task_reply_fn on_reply)
+{
+    kt_worker *w = r->w;
+    if (r->request)
+        return KT_EINTERNAL; /* one at a time: a task's bug */
+    uint64_t corr = ++w->next_corr;
+    kt_outmsg o;
+    kt_outmsg_begin(&o, type, to, kt_actor_address(w->self), corr);
+    kt_msg_encode_object(&o, body);
+    kt_status st = kt_node_send(kt_actor_node(w->self), to, &o);
+    if (st)
+        return st;
+    r->request_corr = corr;
+    r->on_reply = on_reply;
+    r->request = kt_xcalloc(1, sizeof *r->request);
+    r->request->r = r;
+    uv_timer_init(w->loop, &r->request->timer);
+    r->request->timer.data = r->request;
+    uv_timer_start(&r->request->timer, kt_task_request_timeout, timeout_ms, 0);
+    return KT_OK;
+}
+
+/* A Reply to a task's request: to the run waiting for that corr id (none: the attempt has ended, dropped). */
+static void kt_worker_on_reply(kt_worker *w, const kt_msg *m)
+{
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    while (kt_map_next(w->running, &pos, &key, &val)) {
+        kt_task_run *r = val;
+        if (!r->request || r->request_corr != m->corr)
+            continue;
+        kt_msg_reply rep;
+        if (kt_msg_decode_reply(m->body, &rep) != KT_OK) {
+            KT_WARN("worker", "malformed Reply from %s", m->from);
+            rep = (kt_msg_reply){.status = KT_EPROTO, .message = strdup("malformed reply")};
+        }
+        kt_task_reply(r, &rep);
+        kt_msg_reply_clear(&rep);
+        return;
+    }
+}
+
 void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
 {
     if (r->finished) {
@@ -167,12 +248,8 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
     r->finished = 1;
     if (r->timed_out)
         state = KT_S(FAILED);
-    if (r->timeout) {
-        r->timeout->r = NULL;
-        uv_timer_stop(&r->timeout->timer);
-        uv_close((uv_handle_t *)&r->timeout->timer, kt_timeout_closed);
-        r->timeout = NULL;
-    }
+    kt_task_timer_drop(&r->timeout);
+    kt_task_timer_drop(&r->request);
     kt_worker *w = r->w;
     if (w->nresults == w->capresults) {
         w->capresults = w->capresults ? w->capresults * 2 : 32;
@@ -269,6 +346,8 @@ static void kt_worker_receive(kt_actor *a, const kt_msg *m)
         kt_worker_on_job(w, m);
     else if (m->type == KT_MSG_EXEC_COMMAND)
         kt_worker_on_kill(w, m);
+    else if (m->type == KT_MSG_REPLY)
+        kt_worker_on_reply(w, m);
 }
 
 /* End of turn: logs first, so a result never overtakes the lines of its attempt. A full mailbox or link on the way

@@ -1,0 +1,186 @@
+/* The scheduler's rows in the SQLite store (store/store.h): triggers (Kestra's Trigger JSON, KESTRA-execution.md
+ * §5.2) and multiple-condition windows (§5.8). Each row keeps the entity as JSON text and, beside it, the columns
+ * the scheduler and the API look rows up by. The search of trigger rows is in sqlite_search.c. */
+#include "store/store.h"
+#include "base/clock.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+sqlite3_stmt *kt_sqlite_prepared(kt_store *s, const char *sql);
+
+static const char kt_sql_trigger_put[] =
+    "INSERT INTO triggers(namespace, flow_id, trigger_id, next_execution_date, execution_id, worker_id, body) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(namespace, flow_id, trigger_id) DO UPDATE SET "
+    "next_execution_date=excluded.next_execution_date, execution_id=excluded.execution_id, "
+    "worker_id=excluded.worker_id, body=excluded.body";
+static const char kt_sql_trigger_get[] = "SELECT body FROM triggers WHERE namespace=?1 AND flow_id=?2 AND trigger_id=?3";
+static const char kt_sql_trigger_delete[] = "DELETE FROM triggers WHERE namespace=?1 AND flow_id=?2 AND trigger_id=?3";
+static const char kt_sql_triggers_all[] = "SELECT body FROM triggers ORDER BY namespace, flow_id, trigger_id";
+static const char kt_sql_triggers_ns[] =
+    "SELECT body FROM triggers WHERE namespace=?1 ORDER BY namespace, flow_id, trigger_id";
+static const char kt_sql_triggers_flow[] =
+    "SELECT body FROM triggers WHERE namespace=?1 AND flow_id=?2 ORDER BY namespace, flow_id, trigger_id";
+static const char kt_sql_window_put[] =
+    "INSERT INTO windows(namespace, flow_id, condition_id, end_us, body) VALUES(?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT(namespace, flow_id, condition_id) DO UPDATE SET end_us=excluded.end_us, body=excluded.body";
+static const char kt_sql_window_get[] = "SELECT body FROM windows WHERE namespace=?1 AND flow_id=?2 AND condition_id=?3";
+static const char kt_sql_window_delete[] = "DELETE FROM windows WHERE namespace=?1 AND flow_id=?2 AND condition_id=?3";
+static const char kt_sql_windows_expire[] = "DELETE FROM windows WHERE end_us < ?1";
+
+static const char *kt_member(const json_t *j, const char *name)
+{
+    const char *v = json_string_value(json_object_get(j, name));
+    return v && *v ? v : NULL;
+}
+
+/* Runs a statement that returns nothing. */
+static kt_status kt_run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? KT_OK : KT_EDB;
+}
+
+/* The one row of a keyed SELECT body as JSON: KT_ENOTFOUND when there is none. */
+static kt_status kt_one_body(sqlite3_stmt *st, json_t **out)
+{
+    int rc = sqlite3_step(st);
+    kt_status r = KT_OK;
+    if (rc == SQLITE_ROW) {
+        *out = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+        r = *out ? KT_OK : KT_EDB; /* a row that no longer reads is the store's problem, not the caller's */
+    } else {
+        r = rc == SQLITE_DONE ? KT_ENOTFOUND : KT_EDB;
+    }
+    sqlite3_reset(st);
+    return r;
+}
+
+static void kt_bind_key(sqlite3_stmt *st, const char *a, const char *b, const char *c)
+{
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
+}
+
+/* ---- triggers ------------------------------------------------------------------------------------ */
+
+kt_status kt_store_trigger_put(kt_store *s, const json_t *trigger)
+{
+    const char *ns = kt_member(trigger, "namespace"), *flow = kt_member(trigger, "flowId");
+    const char *id = kt_member(trigger, "triggerId"), *next = kt_member(trigger, "nextExecutionDate");
+    int64_t next_us = 0;
+    if (!ns || !flow || !id || (next && kt_time_parse(next, &next_us)))
+        return KT_EINVAL;
+    char *body = json_dumps(trigger, JSON_COMPACT);
+    if (!body)
+        return KT_ENOMEM;
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_trigger_put);
+    if (!st) {
+        free(body);
+        return KT_EDB;
+    }
+    kt_bind_key(st, ns, flow, id);
+    if (next)
+        sqlite3_bind_int64(st, 4, next_us);
+    sqlite3_bind_text(st, 5, kt_member(trigger, "executionId"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, kt_member(trigger, "workerId"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, body, -1, free);
+    return kt_run(st);
+}
+
+kt_status kt_store_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out)
+{
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_trigger_get);
+    if (!st)
+        return KT_EDB;
+    kt_bind_key(st, ns, flow_id, trigger_id);
+    return kt_one_body(st, out);
+}
+
+kt_status kt_store_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id)
+{
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_trigger_delete);
+    if (!st)
+        return KT_EDB;
+    kt_bind_key(st, ns, flow_id, trigger_id);
+    return kt_run(st);
+}
+
+kt_status kt_store_triggers_list(kt_store *s, const char *ns, const char *flow_id, json_t **out_array)
+{
+    const char *sql = flow_id ? kt_sql_triggers_flow : ns ? kt_sql_triggers_ns : kt_sql_triggers_all;
+    sqlite3_stmt *st = kt_sqlite_prepared(s, sql);
+    if (!st)
+        return KT_EDB;
+    if (ns)
+        sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    if (flow_id)
+        sqlite3_bind_text(st, 2, flow_id, -1, SQLITE_STATIC);
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *t = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+        if (t)
+            json_array_append_new(arr, t);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return KT_EDB;
+    }
+    *out_array = arr;
+    return KT_OK;
+}
+
+/* ---- multiple-condition windows ----------------------------------------------------------------- */
+
+kt_status kt_store_window_get(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out)
+{
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_window_get);
+    if (!st)
+        return KT_EDB;
+    kt_bind_key(st, ns, flow_id, condition_id);
+    return kt_one_body(st, out);
+}
+
+kt_status kt_store_window_put(kt_store *s, const json_t *window)
+{
+    const char *ns = kt_member(window, "namespace"), *flow = kt_member(window, "flowId");
+    const char *cond = kt_member(window, "conditionId"), *end = kt_member(window, "end");
+    int64_t end_us;
+    if (!ns || !flow || !cond || !end || kt_time_parse(end, &end_us))
+        return KT_EINVAL;
+    char *body = json_dumps(window, JSON_COMPACT);
+    if (!body)
+        return KT_ENOMEM;
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_window_put);
+    if (!st) {
+        free(body);
+        return KT_EDB;
+    }
+    kt_bind_key(st, ns, flow, cond);
+    sqlite3_bind_int64(st, 4, end_us);
+    sqlite3_bind_text(st, 5, body, -1, free);
+    return kt_run(st);
+}
+
+kt_status kt_store_window_delete(kt_store *s, const char *ns, const char *flow_id, const char *condition_id)
+{
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_window_delete);
+    if (!st)
+        return KT_EDB;
+    kt_bind_key(st, ns, flow_id, condition_id);
+    return kt_run(st);
+}
+
+kt_status kt_store_windows_expire(kt_store *s, int64_t now_us)
+{
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_windows_expire);
+    if (!st)
+        return KT_EDB;
+    sqlite3_bind_int64(st, 1, now_us);
+    return kt_run(st);
+}

@@ -1,0 +1,244 @@
+/* Trigger rows and multiple-condition windows in a real SQLite file: round trip, the indexed columns, search filters,
+ * sort and paging, delete, window expiry, and that a write inside a rolled back transaction leaves nothing. */
+#include "tests/unit/store/store_fixture.h"
+
+static json_t *trig(const char *ns, const char *flow, const char *id, const char *next, const char *exec,
+                    const char *worker)
+{
+    json_t *t = json_pack("{s:s, s:s, s:s, s:s, s:b}", "namespace", ns, "flowId", flow, "triggerId", id, "date",
+                          "2024-12-20T10:00:00Z", "disabled", 0);
+    if (next)
+        json_object_set_new(t, "nextExecutionDate", json_string(next));
+    if (exec)
+        json_object_set_new(t, "executionId", json_string(exec));
+    if (worker)
+        json_object_set_new(t, "workerId", json_string(worker));
+    return t;
+}
+
+static void put(kt_store *s, json_t *t)
+{
+    assert_int_equal(kt_store_trigger_put(s, t), KT_OK);
+    json_decref(t);
+}
+
+/* The triggerIds of a result list, joined with commas. */
+static const char *ids(const json_t *list)
+{
+    static char buf[512];
+    buf[0] = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(list, i, t) {
+        if (i)
+            strcat(buf, ",");
+        strcat(buf, json_string_value(json_object_get(t, "flowId")));
+        strcat(buf, ".");
+        strcat(buf, json_string_value(json_object_get(t, "triggerId")));
+    }
+    return buf;
+}
+
+static void test_round_trip(void **state)
+{
+    fixture *f = *state;
+    json_t *t = trig("company.team", "hello", "schedule", "2024-12-20T11:00:00Z", NULL, NULL);
+    json_object_set_new(t, "backfill", json_pack("{s:s, s:s, s:s, s:b}", "start", "2024-12-01T00:00:00Z", "end",
+                                                 "2024-12-02T00:00:00Z", "currentDate", "2024-12-01T00:00:00Z", "paused",
+                                                 0));
+    json_object_set_new(t, "stopAfter", json_pack("[s]", "FAILED"));
+    assert_int_equal(kt_store_trigger_put(f->s, t), KT_OK);
+    json_t *got = NULL;
+    assert_int_equal(kt_store_trigger_get(f->s, "company.team", "hello", "schedule", &got), KT_OK);
+    assert_json_equal(got, t);
+    json_decref(got);
+    /* the indexed columns come from the JSON */
+    assert_int_equal(sql_int(f->data, "SELECT next_execution_date FROM triggers"), 1734692400000000LL);
+    assert_int_equal(sql_int(f->data, "SELECT execution_id IS NULL AND worker_id IS NULL FROM triggers"), 1);
+
+    /* an update replaces the row, its columns too; reopening keeps it */
+    json_object_set_new(t, "executionId", json_string("exec1"));
+    json_object_set_new(t, "workerId", json_string("w1"));
+    json_object_del(t, "nextExecutionDate");
+    assert_int_equal(kt_store_trigger_put(f->s, t), KT_OK);
+    reopen(f);
+    assert_int_equal(kt_store_trigger_get(f->s, "company.team", "hello", "schedule", &got), KT_OK);
+    assert_json_equal(got, t);
+    json_decref(got);
+    assert_int_equal(sql_int(f->data, "SELECT COUNT(*) FROM triggers"), 1);
+    assert_int_equal(sql_int(f->data, "SELECT next_execution_date IS NULL FROM triggers"), 1);
+    assert_int_equal(sql_int(f->data, "SELECT execution_id = 'exec1' AND worker_id = 'w1' FROM triggers"), 1);
+    json_decref(t);
+
+    assert_int_equal(kt_store_trigger_get(f->s, "company.team", "hello", "other", &got), KT_ENOTFOUND);
+    assert_int_equal(kt_store_trigger_delete(f->s, "company.team", "hello", "schedule"), KT_OK);
+    assert_int_equal(kt_store_trigger_get(f->s, "company.team", "hello", "schedule", &got), KT_ENOTFOUND);
+    assert_int_equal(kt_store_trigger_delete(f->s, "company.team", "hello", "schedule"), KT_OK); /* absent: no-op */
+}
+
+static void test_put_refuses_bad_rows(void **state)
+{
+    fixture *f = *state;
+    json_t *t = json_pack("{s:s, s:s}", "namespace", "a", "flowId", "f"); /* no triggerId */
+    assert_int_equal(kt_store_trigger_put(f->s, t), KT_EINVAL);
+    json_object_set_new(t, "triggerId", json_string("t"));
+    json_object_set_new(t, "nextExecutionDate", json_string("tomorrow"));
+    assert_int_equal(kt_store_trigger_put(f->s, t), KT_EINVAL);
+    json_decref(t);
+    assert_int_equal(sql_int(f->data, "SELECT COUNT(*) FROM triggers"), 0);
+}
+
+static void seed(kt_store *s)
+{
+    put(s, trig("a", "f1", "t1", "2024-01-03T00:00:00Z", NULL, NULL));
+    put(s, trig("a", "f1", "t2", "2024-01-01T00:00:00Z", "e2", "w1"));
+    put(s, trig("a.b", "f2", "t1", "2024-01-02T00:00:00Z", NULL, "w2"));
+    put(s, trig("ab", "f3", "t1", NULL, NULL, NULL));
+    put(s, trig("c", "f1", "x", "2024-01-04T00:00:00+01:00", "e1", NULL));
+}
+
+static void search(kt_store *s, kt_trigger_query q, const char *want, int64_t want_total)
+{
+    json_t *res = NULL;
+    int64_t total = -1;
+    assert_int_equal(kt_store_triggers_search(s, &q, &res, &total), KT_OK);
+    assert_string_equal(ids(res), want);
+    assert_int_equal(total, want_total);
+    json_decref(res);
+}
+
+static void test_search_filters(void **state)
+{
+    fixture *f = *state;
+    seed(f->s);
+    search(f->s, (kt_trigger_query){0}, "f1.t1,f1.t2,f2.t1,f3.t1,f1.x", 5);
+    /* namespace is a prefix of whole segments: a matches a and a.b, not ab */
+    search(f->s, (kt_trigger_query){.namespace_ = "a"}, "f1.t1,f1.t2,f2.t1", 3);
+    search(f->s, (kt_trigger_query){.namespace_ = "a.b"}, "f2.t1", 1);
+    search(f->s, (kt_trigger_query){.namespace_ = "a_"}, "", 0); /* _ is not a pattern */
+    search(f->s, (kt_trigger_query){.flow_id = "f1"}, "f1.t1,f1.t2,f1.x", 3);
+    search(f->s, (kt_trigger_query){.namespace_ = "c", .flow_id = "f1"}, "f1.x", 1);
+    search(f->s, (kt_trigger_query){.worker_id = "w2"}, "f2.t1", 1);
+    search(f->s, (kt_trigger_query){.q = "t2"}, "f1.t2", 1);   /* triggerId */
+    search(f->s, (kt_trigger_query){.q = "f3"}, "f3.t1", 1);   /* flowId */
+    search(f->s, (kt_trigger_query){.q = "a.b"}, "f2.t1", 1);  /* namespace */
+    search(f->s, (kt_trigger_query){.q = "zzz"}, "", 0);
+}
+
+static void test_search_sort_and_paging(void **state)
+{
+    fixture *f = *state;
+    seed(f->s);
+    /* a row without a next date sorts first ascending; c's 00:00+01:00 is 2024-01-03T23:00Z */
+    search(f->s, (kt_trigger_query){.sort_column = "nextExecutionDate"}, "f3.t1,f1.t2,f2.t1,f1.t1,f1.x", 5);
+    search(f->s, (kt_trigger_query){.sort_column = "nextExecutionDate", .sort_desc = 1}, "f1.x,f1.t1,f2.t1,f1.t2,f3.t1",
+           5);
+    search(f->s, (kt_trigger_query){.sort_column = "triggerId", .sort_desc = 1}, "f1.x,f1.t2,f3.t1,f2.t1,f1.t1", 5);
+    search(f->s, (kt_trigger_query){.sort_column = "flowId"}, "f1.t1,f1.t2,f1.x,f2.t1,f3.t1", 5);
+    search(f->s, (kt_trigger_query){.sort_column = "executionId", .sort_desc = 1}, "f1.t2,f1.x,f3.t1,f2.t1,f1.t1", 5);
+    /* an unknown field keeps the default order (never spliced into SQL) */
+    search(f->s, (kt_trigger_query){.sort_column = "x; DROP TABLE triggers"}, "f1.t1,f1.t2,f2.t1,f3.t1,f1.x", 5);
+    /* paging: total counts every match, the page holds size of them */
+    search(f->s, (kt_trigger_query){.sort_column = "flowId", .page = 1, .size = 2}, "f1.t1,f1.t2", 5);
+    search(f->s, (kt_trigger_query){.sort_column = "flowId", .page = 2, .size = 2}, "f1.x,f2.t1", 5);
+    search(f->s, (kt_trigger_query){.sort_column = "flowId", .page = 3, .size = 2}, "f3.t1", 5);
+    search(f->s, (kt_trigger_query){.sort_column = "flowId", .page = 4, .size = 2}, "", 5);
+}
+
+static void test_list(void **state)
+{
+    fixture *f = *state;
+    seed(f->s);
+    json_t *all;
+    assert_int_equal(kt_store_triggers_list(f->s, NULL, NULL, &all), KT_OK);
+    assert_string_equal(ids(all), "f1.t1,f1.t2,f2.t1,f3.t1,f1.x");
+    json_decref(all);
+    assert_int_equal(kt_store_triggers_list(f->s, "a", "f1", &all), KT_OK);
+    assert_string_equal(ids(all), "f1.t1,f1.t2");
+    json_decref(all);
+    assert_int_equal(kt_store_triggers_list(f->s, "a", "nope", &all), KT_OK);
+    assert_int_equal(json_array_size(all), 0);
+    json_decref(all);
+}
+
+static void test_rollback_leaves_nothing(void **state)
+{
+    fixture *f = *state;
+    put(f->s, trig("a", "f1", "kept", "2024-01-01T00:00:00Z", NULL, NULL));
+    assert_int_equal(kt_store_begin(f->s), KT_OK);
+    put(f->s, trig("a", "f1", "t1", "2024-01-01T00:00:00Z", NULL, NULL));
+    assert_int_equal(kt_store_trigger_delete(f->s, "a", "f1", "kept"), KT_OK);
+    json_t *w = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:b}}", "namespace", "a", "flowId", "f1", "conditionId", "c",
+                          "start", "2024-01-01T00:00:00Z", "end", "2024-01-02T00:00:00Z", "results", "up", 1);
+    assert_int_equal(kt_store_window_put(f->s, w), KT_OK);
+    json_decref(w);
+    json_t *got;
+    assert_int_equal(kt_store_trigger_get(f->s, "a", "f1", "t1", &got), KT_OK); /* visible inside */
+    json_decref(got);
+    kt_store_rollback(f->s);
+    assert_int_equal(kt_store_trigger_get(f->s, "a", "f1", "t1", &got), KT_ENOTFOUND);
+    assert_int_equal(kt_store_window_get(f->s, "a", "f1", "c", &got), KT_ENOTFOUND);
+    assert_int_equal(kt_store_trigger_get(f->s, "a", "f1", "kept", &got), KT_OK);
+    json_decref(got);
+    reopen(f);
+    assert_int_equal(sql_int(f->data, "SELECT COUNT(*) FROM triggers"), 1);
+    assert_int_equal(sql_int(f->data, "SELECT COUNT(*) FROM windows"), 0);
+}
+
+static json_t *window(const char *flow, const char *cond, const char *end)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:b}}", "namespace", "a", "flowId", flow, "conditionId", cond,
+                     "start", "2024-01-01T00:00:00Z", "end", end, "results", "upstream", 1);
+}
+
+static void test_windows(void **state)
+{
+    fixture *f = *state;
+    json_t *w1 = window("f", "c1", "2024-01-01T01:00:00Z"), *w2 = window("f", "c2", "2024-01-01T03:00:00+01:00");
+    json_t *w3 = window("g", "c1", "2024-01-01T05:00:00Z");
+    assert_int_equal(kt_store_window_put(f->s, w1), KT_OK);
+    assert_int_equal(kt_store_window_put(f->s, w2), KT_OK);
+    assert_int_equal(kt_store_window_put(f->s, w3), KT_OK);
+    json_t *got;
+    assert_int_equal(kt_store_window_get(f->s, "a", "f", "c2", &got), KT_OK);
+    assert_json_equal(got, w2);
+    json_decref(got);
+    /* an update replaces */
+    json_object_set_new(json_object_get(w1, "results"), "other", json_true());
+    assert_int_equal(kt_store_window_put(f->s, w1), KT_OK);
+    assert_int_equal(kt_store_window_get(f->s, "a", "f", "c1", &got), KT_OK);
+    assert_json_equal(got, w1);
+    json_decref(got);
+    /* expiry: end before now is gone; w2 ends at 02:00Z, which is not before now = 02:00Z */
+    int64_t now;
+    assert_int_equal(kt_time_parse("2024-01-01T02:00:00Z", &now), 0);
+    assert_int_equal(kt_store_windows_expire(f->s, now), KT_OK);
+    assert_int_equal(kt_store_window_get(f->s, "a", "f", "c1", &got), KT_ENOTFOUND);
+    assert_int_equal(kt_store_window_get(f->s, "a", "f", "c2", &got), KT_OK);
+    json_decref(got);
+    assert_int_equal(kt_store_window_delete(f->s, "a", "f", "c2"), KT_OK);
+    assert_int_equal(kt_store_window_get(f->s, "a", "f", "c2", &got), KT_ENOTFOUND);
+    assert_int_equal(kt_store_window_get(f->s, "a", "g", "c1", &got), KT_OK);
+    json_decref(got);
+    /* a window without a readable end is refused */
+    json_object_set_new(w3, "end", json_string("soon"));
+    assert_int_equal(kt_store_window_put(f->s, w3), KT_EINVAL);
+    json_decref(w1);
+    json_decref(w2);
+    json_decref(w3);
+}
+
+int main(void)
+{
+    kt_log_set_level(KT_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_refuses_bad_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_sort_and_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_windows, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,614 @@
+/* The trigger endpoints of Kestra's API (/api/v1/triggers, KESTRA-system.md §1.5, TriggerController): search, a
+ * flow's rows, update (disable/enable, backfill start), unlock, restart, backfill pause/unpause/delete and
+ * set-disabled, singly, by a list of triggers and by query. The stored row is the truth: each change reads the row,
+ * changes it and writes it in one transaction, then tells the scheduler (KT_MSG_TRIGGER_CHANGED) so it re-arms.
+ * The rows themselves are created and deleted by the scheduler when flows change. */
+#include "actors/scheduler/toggle.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "flow/trigger.h"
+#include "web/api_int.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- what every handler shares ------------------------------------------------------------------ */
+
+static kt_trigger_env kt_api_trigger_env(kt_webserver *w)
+{
+    return (kt_trigger_env){.store = w->store, .plugin_defaults = w->plugin_defaults, .default_zone = w->default_zone,
+                            .default_recover = w->default_recover, .now_us = kt_now_us()};
+}
+
+/* Tells the scheduler a row changed. No scheduler hosted (KT_ENOTFOUND) is fine: it reads the rows when it starts. */
+void kt_api_notify_scheduler(kt_webserver *w, kt_msg_type type, json_t *body)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, type, KT_SCHEDULER_ACTOR, kt_actor_address(w->self), 0);
+    kt_msg_encode_object(&o, body);
+    json_decref(body);
+    kt_status st = kt_node_send(kt_actor_node(w->self), KT_SCHEDULER_ACTOR, &o);
+    if (st && st != KT_ENOTFOUND)
+        KT_WARN("webserver", "the scheduler was not told of a change (%s): it sees it when it next reads the rows",
+                kt_strerror(st));
+}
+
+static void kt_api_trigger_changed(kt_webserver *w, const char *ns, const char *flow_id, const char *trigger_id)
+{
+    kt_api_notify_scheduler(w, KT_MSG_TRIGGER_CHANGED,
+                            json_pack("{s:s, s:s, s:s}", "namespace", ns, "flowId", flow_id, "triggerId", trigger_id));
+}
+
+/* The request body as JSON of the given kind (JSON_OBJECT or JSON_ARRAY); NULL after answering 422. */
+static json_t *kt_api_json_body(kt_http_req *r, json_type kind)
+{
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    json_error_t e;
+    json_t *j = json_loadb(body, len, 0, &e);
+    char msg[512];
+    if (!j) {
+        snprintf(msg, sizeof msg, "Invalid json: %s (line %d, column %d)", e.text, e.line, e.column);
+        kt_http_send_error(r, 422, msg, NULL);
+        return NULL;
+    }
+    if (json_typeof(j) != kind) {
+        json_decref(j);
+        snprintf(msg, sizeof msg, "Invalid json mapping: expected %s", kind == JSON_ARRAY ? "a list of triggers" : "a trigger");
+        kt_http_send_error(r, 422, msg, NULL);
+        return NULL;
+    }
+    return j;
+}
+
+static const char *kt_str(const json_t *j, const char *name) { return json_string_value(json_object_get(j, name)); }
+
+/* A body Trigger's key; 0 when one member is missing. */
+static int kt_api_trigger_key(const json_t *t, const char **ns, const char **flow_id, const char **trigger_id)
+{
+    *ns = kt_str(t, "namespace");
+    *flow_id = kt_str(t, "flowId");
+    *trigger_id = kt_str(t, "triggerId");
+    return *ns && *flow_id && *trigger_id;
+}
+
+/* q and namespace of the by-query endpoints (empty = absent). */
+static kt_trigger_query kt_api_trigger_filters(kt_http_req *r)
+{
+    kt_trigger_query q = {.page = 1, .size = INT_MAX};
+    q.namespace_ = kt_http_query(r, "namespace");
+    q.q = kt_http_query(r, "q");
+    if (q.namespace_ && !*q.namespace_)
+        q.namespace_ = NULL;
+    if (q.q && !*q.q)
+        q.q = NULL;
+    return q;
+}
+
+/* ---- changes to one row ------------------------------------------------------------------------- */
+
+typedef enum kt_trigger_op {
+    KT_TOP_UNLOCK,      /* Trigger.unlock(): executionId, evaluateRunningDate, workerId, updatedDate dropped */
+    KT_TOP_RESTART,     /* workerId, evaluateRunningDate, date dropped */
+    KT_TOP_BF_PAUSE,    /* backfill.paused = true */
+    KT_TOP_BF_UNPAUSE,  /* backfill.paused = false */
+    KT_TOP_BF_DELETE,   /* backfill removed, nextExecutionDate = backfill.previousNextExecutionDate */
+} kt_trigger_op;
+
+/* The outcome of one change, as the single endpoints answer it. */
+typedef enum kt_trigger_outcome {
+    KT_TO_OK,
+    KT_TO_NO_ROW,
+    KT_TO_NOT_LOCKED,
+    KT_TO_NO_BACKFILL,
+    KT_TO_BAD_ROW, /* the stored row no longer reads (Kestra's DeserializationException: 423) */
+    KT_TO_DB,
+} kt_trigger_outcome;
+
+static kt_trigger_outcome kt_api_trigger_change(kt_trig_state *t, kt_trigger_op op)
+{
+    switch (op) {
+    case KT_TOP_UNLOCK:
+        return kt_trig_unlock(t) ? KT_TO_OK : KT_TO_NOT_LOCKED;
+    case KT_TOP_RESTART:
+        free(t->worker_id);
+        t->worker_id = NULL;
+        t->evaluate_running_us = 0;
+        t->date_us = 0;
+        return KT_TO_OK;
+    case KT_TOP_BF_PAUSE:
+    case KT_TOP_BF_UNPAUSE:
+        if (!t->backfill)
+            return KT_TO_NO_BACKFILL;
+        t->backfill->paused = op == KT_TOP_BF_PAUSE;
+        return KT_TO_OK;
+    case KT_TOP_BF_DELETE:
+        return kt_trig_backfill_delete(t) ? KT_TO_NO_BACKFILL : KT_TO_OK;
+    }
+    return KT_TO_DB;
+}
+
+/* Reads the row, changes it, writes it (one transaction), tells the scheduler. *out (may be NULL): the new row. */
+static kt_trigger_outcome kt_api_trigger_apply(kt_webserver *w, const char *ns, const char *flow_id,
+                                               const char *trigger_id, kt_trigger_op op, json_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (kt_store_begin(w->store))
+        return KT_TO_DB;
+    json_t *row = NULL, *updated = NULL;
+    kt_trig_state t = {0};
+    char err[256];
+    kt_status st = kt_store_trigger_get(w->store, ns, flow_id, trigger_id, &row);
+    kt_trigger_outcome o = st == KT_ENOTFOUND ? KT_TO_NO_ROW
+                           : st                ? KT_TO_DB
+                           : kt_trig_state_from_json(row, &t, err, sizeof err) ? KT_TO_BAD_ROW
+                                                                               : kt_api_trigger_change(&t, op);
+    if (o == KT_TO_OK && (!(updated = kt_trig_state_json(&t)) || kt_store_trigger_put(w->store, updated) ||
+                          kt_store_commit(w->store)))
+        o = KT_TO_DB;
+    kt_trig_state_clear(&t);
+    json_decref(row);
+    if (o != KT_TO_OK) {
+        kt_store_rollback(w->store);
+        json_decref(updated);
+        return o;
+    }
+    kt_api_trigger_changed(w, ns, flow_id, trigger_id);
+    if (out)
+        *out = updated;
+    else
+        json_decref(updated);
+    return KT_TO_OK;
+}
+
+static void kt_api_trigger_answer(kt_webserver *w, kt_http_req *r, kt_trigger_outcome o, json_t *row)
+{
+    switch (o) {
+    case KT_TO_OK:
+        kt_http_send_json(r, 200, row);
+        return;
+    case KT_TO_NO_ROW:
+        kt_http_send_error(r, 404, "Not Found", NULL);
+        break;
+    case KT_TO_NOT_LOCKED:
+        kt_http_send_error(r, 409, "Illegal state: Trigger is not locked", NULL);
+        break;
+    case KT_TO_NO_BACKFILL:
+        kt_http_send_error(r, 400, "Bad Request: No backfill found", NULL);
+        break;
+    case KT_TO_BAD_ROW:
+        kt_http_send_error(r, 423, "Locked: the stored trigger can no longer be read", NULL);
+        break;
+    case KT_TO_DB:
+        kt_api_send_db_error(w, r);
+        break;
+    }
+    json_decref(row);
+}
+
+/* POST /{namespace}/{flowId}/{triggerId}/unlock and /restart */
+static void kt_api_trigger_path_op(kt_http_req *r, kt_webserver *w, kt_trigger_op op)
+{
+    json_t *row;
+    kt_trigger_outcome o = kt_api_trigger_apply(w, kt_http_param(r, "namespace"), kt_http_param(r, "flowId"),
+                                                kt_http_param(r, "triggerId"), op, &row);
+    kt_api_trigger_answer(w, r, o, row);
+}
+
+void kt_api_trigger_unlock(kt_http_req *r, void *ud) { kt_api_trigger_path_op(r, ud, KT_TOP_UNLOCK); }
+void kt_api_trigger_restart(kt_http_req *r, void *ud) { kt_api_trigger_path_op(r, ud, KT_TOP_RESTART); }
+
+/* PUT /backfill/pause, PUT /backfill/unpause, POST /backfill/delete: body Trigger */
+static void kt_api_trigger_body_op(kt_http_req *r, kt_webserver *w, kt_trigger_op op)
+{
+    json_t *t = kt_api_json_body(r, JSON_OBJECT), *row = NULL;
+    if (!t)
+        return;
+    const char *ns, *flow_id, *trigger_id;
+    kt_trigger_outcome o =
+        kt_api_trigger_key(t, &ns, &flow_id, &trigger_id) ? kt_api_trigger_apply(w, ns, flow_id, trigger_id, op, &row)
+                                                           : KT_TO_NO_ROW;
+    kt_api_trigger_answer(w, r, o, row);
+    json_decref(t);
+}
+
+void kt_api_backfill_pause(kt_http_req *r, void *ud) { kt_api_trigger_body_op(r, ud, KT_TOP_BF_PAUSE); }
+void kt_api_backfill_unpause(kt_http_req *r, void *ud) { kt_api_trigger_body_op(r, ud, KT_TOP_BF_UNPAUSE); }
+void kt_api_backfill_delete(kt_http_req *r, void *ud) { kt_api_trigger_body_op(r, ud, KT_TOP_BF_DELETE); }
+
+/* Whether a bulk action counts a trigger, as TriggerController's loops do: unlock skips the ones not locked,
+ * backfill actions the ones without a backfill; a trigger without a row is counted (Kestra's single action answers
+ * 404 without throwing, and the loops only catch exceptions). */
+static int kt_api_bulk_counts(kt_trigger_outcome o) { return o == KT_TO_OK || o == KT_TO_NO_ROW; }
+
+/* POST /unlock/by-triggers and /backfill/{pause,unpause,delete}/by-triggers: body [Trigger] */
+static void kt_api_trigger_bulk_list(kt_http_req *r, kt_webserver *w, kt_trigger_op op)
+{
+    json_t *list = kt_api_json_body(r, JSON_ARRAY);
+    if (!list)
+        return;
+    int64_t count = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(list, i, t) {
+        const char *ns, *flow_id, *trigger_id;
+        kt_trigger_outcome o = kt_api_trigger_key(t, &ns, &flow_id, &trigger_id)
+                                   ? kt_api_trigger_apply(w, ns, flow_id, trigger_id, op, NULL)
+                                   : KT_TO_NO_ROW;
+        if (o == KT_TO_DB) {
+            kt_api_send_db_error(w, r);
+            json_decref(list);
+            return;
+        }
+        if (o == KT_TO_BAD_ROW)
+            continue;
+        count += kt_api_bulk_counts(o);
+    }
+    json_decref(list);
+    kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)count));
+}
+
+/* POST /unlock/by-query and /backfill/{pause,unpause,delete}/by-query: q, namespace */
+static void kt_api_trigger_bulk_query(kt_http_req *r, kt_webserver *w, kt_trigger_op op)
+{
+    kt_trigger_query q = kt_api_trigger_filters(r);
+    json_t *rows;
+    int64_t total;
+    if (kt_store_triggers_search(w->store, &q, &rows, &total)) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    int64_t count = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(rows, i, t) {
+        /* by query, unlock only looks at locked rows: a row not found by then is not counted */
+        kt_trigger_outcome o =
+            kt_api_trigger_apply(w, kt_str(t, "namespace"), kt_str(t, "flowId"), kt_str(t, "triggerId"), op, NULL);
+        if (o == KT_TO_DB) {
+            kt_api_send_db_error(w, r);
+            json_decref(rows);
+            return;
+        }
+        count += o == KT_TO_OK;
+    }
+    json_decref(rows);
+    kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)count));
+}
+
+void kt_api_unlock_by_triggers(kt_http_req *r, void *ud) { kt_api_trigger_bulk_list(r, ud, KT_TOP_UNLOCK); }
+void kt_api_unlock_by_query(kt_http_req *r, void *ud) { kt_api_trigger_bulk_query(r, ud, KT_TOP_UNLOCK); }
+
+void kt_api_backfill_pause_by_triggers(kt_http_req *r, void *ud) { kt_api_trigger_bulk_list(r, ud, KT_TOP_BF_PAUSE); }
+void kt_api_backfill_unpause_by_triggers(kt_http_req *r, void *ud) { kt_api_trigger_bulk_list(r, ud, KT_TOP_BF_UNPAUSE); }
+void kt_api_backfill_delete_by_triggers(kt_http_req *r, void *ud) { kt_api_trigger_bulk_list(r, ud, KT_TOP_BF_DELETE); }
+void kt_api_backfill_pause_by_query(kt_http_req *r, void *ud) { kt_api_trigger_bulk_query(r, ud, KT_TOP_BF_PAUSE); }
+void kt_api_backfill_unpause_by_query(kt_http_req *r, void *ud) { kt_api_trigger_bulk_query(r, ud, KT_TOP_BF_UNPAUSE); }
+void kt_api_backfill_delete_by_query(kt_http_req *r, void *ud) { kt_api_trigger_bulk_query(r, ud, KT_TOP_BF_DELETE); }
+
+/* ---- disable / enable, backfill start ----------------------------------------------------------- */
+
+/* setTriggerDisabled(trigger, disabled) of the bulk endpoints: a flow or trigger definition that is gone is skipped
+ * silently. -1 on a store failure. */
+static int kt_api_set_disabled_one(kt_webserver *w, const char *ns, const char *flow_id, const char *trigger_id,
+                                   int disabled)
+{
+    kt_trigger_env e = kt_api_trigger_env(w);
+    json_t *flow;
+    const json_t *def;
+    char err[512];
+    kt_status st = kt_trigger_definition(&e, ns, flow_id, trigger_id, &flow, &def, err, sizeof err);
+    if (st == KT_EDB)
+        return -1;
+    if (st)
+        return 0;
+    int changed = 0;
+    st = kt_trigger_set_disabled(&e, flow, def, ns, flow_id, trigger_id, disabled, NULL, &changed, err, sizeof err);
+    json_decref(flow);
+    if (st && st != KT_ENOTFOUND)
+        KT_WARN("webserver", "trigger %s.%s.%s not %s: %s", ns, flow_id, trigger_id, disabled ? "disabled" : "enabled",
+                err);
+    if (changed)
+        kt_api_trigger_changed(w, ns, flow_id, trigger_id);
+    return st == KT_EDB ? -1 : 0;
+}
+
+/* POST /set-disabled/by-triggers: body {"triggers": [Trigger], "disabled": bool}; the count is the list's size. */
+void kt_api_set_disabled_by_triggers(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *body = kt_api_json_body(r, JSON_OBJECT);
+    if (!body)
+        return;
+    json_t *list = json_object_get(body, "triggers"), *disabled = json_object_get(body, "disabled");
+    if (!json_is_array(list) || !json_array_size(list))
+        kt_api_send_one_error(r, 422, "setDisabledRequest.triggers", "must not be empty");
+    else if (!json_is_boolean(disabled))
+        kt_api_send_one_error(r, 422, "setDisabledRequest.disabled", "must not be null");
+    else {
+        size_t i;
+        json_t *t;
+        json_array_foreach(list, i, t) {
+            const char *ns, *flow_id, *trigger_id;
+            if (kt_api_trigger_key(t, &ns, &flow_id, &trigger_id) &&
+                kt_api_set_disabled_one(w, ns, flow_id, trigger_id, json_is_true(disabled)) < 0) {
+                kt_api_send_db_error(w, r);
+                json_decref(body);
+                return;
+            }
+        }
+        kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)json_array_size(list)));
+    }
+    json_decref(body);
+}
+
+/* POST /set-disabled/by-query: q, namespace, disabled (default true); the count is the rows matched. */
+void kt_api_set_disabled_by_query(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *d = kt_http_query(r, "disabled");
+    if (d && *d && strcmp(d, "true") && strcmp(d, "false")) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Invalid format: '%s' is not a boolean for disabled", d);
+        kt_http_send_error(r, 422, msg, NULL);
+        return;
+    }
+    int disabled = !d || !*d || !strcmp(d, "true");
+    kt_trigger_query q = kt_api_trigger_filters(r);
+    json_t *rows;
+    int64_t total;
+    if (kt_store_triggers_search(w->store, &q, &rows, &total)) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    size_t i;
+    json_t *t;
+    json_array_foreach(rows, i, t) {
+        if (kt_api_set_disabled_one(w, kt_str(t, "namespace"), kt_str(t, "flowId"), kt_str(t, "triggerId"), disabled) <
+            0) {
+            kt_api_send_db_error(w, r);
+            json_decref(rows);
+            return;
+        }
+    }
+    kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)json_array_size(rows)));
+    json_decref(rows);
+}
+
+/* PUT with a backfill (Trigger.initBackfill + nextEvaluationDate, kt_sched_update): currentDate = start, end
+ * defaults to now, the current nextExecutionDate kept in previousNextExecutionDate, the next date computed from the
+ * backfill's current date. The backfill is read as a Trigger's (labels as a list or a map); a bad one is a 400, as
+ * Kestra answers the update's computation errors with BAD_REQUEST and the exception's message. */
+static void kt_api_backfill_start(kt_webserver *w, kt_http_req *r, const json_t *flow, const json_t *def,
+                                  const json_t *body)
+{
+    kt_trigger_env e = kt_api_trigger_env(w);
+    char err[512] = "", msg[700];
+    kt_trig_state given = {0}, t = {0};
+    kt_trig_backfill *bf = NULL;
+    kt_sched *s = NULL;
+    json_t *row = NULL, *updated = NULL;
+    if (kt_trig_state_from_json(body, &given, err, sizeof err) == KT_OK && given.backfill &&
+        !given.backfill->start_us)
+        snprintf(err, sizeof err, "backfill.start: must not be null");
+    if (!given.backfill || !given.backfill->start_us) {
+        snprintf(msg, sizeof msg, "Bad Request: %s", err);
+        kt_http_send_error(r, 400, msg, NULL);
+        goto done;
+    }
+    bf = given.backfill;
+    given.backfill = NULL;
+    kt_env env;
+    kt_env_init(&env, e.now_us, kt_env_random_seed());
+    if (kt_store_begin(w->store)) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    kt_status st = kt_store_trigger_get(w->store, given.namespace_, given.flow_id, given.trigger_id, &row);
+    if (st) {
+        kt_store_rollback(w->store);
+        if (st == KT_ENOTFOUND)
+            kt_http_send_error(r, 404, "Not Found", NULL);
+        else
+            kt_api_send_db_error(w, r);
+        goto done;
+    }
+    if ((st = kt_trig_state_from_json(row, &t, err, sizeof err)) ||
+        (st = kt_sched_compile(def, flow, e.default_zone, e.default_recover, &env, &s, err, sizeof err)))
+        goto bad;
+    st = kt_sched_update(s, flow, &t, t.disabled, bf, e.now_us, &env);
+    bf = NULL; /* t has it */
+    if (st) {
+        snprintf(err, sizeof err, "no next date for the trigger %s: %s", given.trigger_id, kt_strerror(st));
+        goto bad;
+    }
+    if (!(updated = kt_trig_state_json(&t)) || kt_store_trigger_put(w->store, updated) || kt_store_commit(w->store)) {
+        kt_store_rollback(w->store);
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    kt_api_trigger_changed(w, given.namespace_, given.flow_id, given.trigger_id);
+    kt_http_send_json(r, 200, updated);
+    updated = NULL;
+    goto done;
+bad:
+    kt_store_rollback(w->store);
+    snprintf(msg, sizeof msg, "Bad Request: %s", err);
+    kt_http_send_error(r, 400, msg, NULL);
+done:
+    kt_trig_backfill_free(bf);
+    kt_sched_free(s);
+    kt_trig_state_clear(&given);
+    kt_trig_state_clear(&t);
+    json_decref(row);
+    json_decref(updated);
+}
+
+/* PUT /api/v1/triggers: body Trigger; a backfill starts one, otherwise `disabled` is applied. */
+void kt_api_trigger_update(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *body = kt_api_json_body(r, JSON_OBJECT), *flow = NULL, *row = NULL;
+    if (!body)
+        return;
+    const char *ns, *flow_id, *trigger_id;
+    char err[512] = "", msg[700];
+    if (!kt_api_trigger_key(body, &ns, &flow_id, &trigger_id)) {
+        kt_api_send_one_error(r, 422, !ns ? "trigger.namespace" : !flow_id ? "trigger.flowId" : "trigger.triggerId",
+                              "must not be null");
+        goto done;
+    }
+    kt_trigger_env e = kt_api_trigger_env(w);
+    const json_t *def;
+    kt_status st = kt_trigger_definition(&e, ns, flow_id, trigger_id, &flow, &def, err, sizeof err);
+    if (st == KT_ENOTFOUND) {
+        snprintf(msg, sizeof msg, "Not Found: %s", err);
+        kt_http_send_error(r, 404, msg, NULL);
+        goto done;
+    }
+    if (st == KT_EINVAL) {
+        snprintf(msg, sizeof msg, "Bad Request: %s", err);
+        kt_http_send_error(r, 400, msg, NULL);
+        goto done;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    json_t *bf = json_object_get(body, "backfill");
+    if (bf && !json_is_null(bf)) {
+        kt_api_backfill_start(w, r, flow, def, body);
+        goto done;
+    }
+    int changed = 0;
+    st = kt_trigger_set_disabled(&e, flow, def, ns, flow_id, trigger_id, json_is_true(json_object_get(body, "disabled")),
+                                 &row, &changed, err, sizeof err);
+    if (st == KT_ENOTFOUND)
+        kt_http_send_error(r, 404, "Not Found", NULL);
+    else if (st == KT_EINVAL) {
+        snprintf(msg, sizeof msg, "Bad Request: %s", err);
+        kt_http_send_error(r, 400, msg, NULL);
+    } else if (st)
+        kt_api_send_db_error(w, r);
+    else {
+        if (changed)
+            kt_api_trigger_changed(w, ns, flow_id, trigger_id);
+        kt_http_send_json(r, 200, row);
+        row = NULL;
+    }
+done:
+    json_decref(row);
+    json_decref(flow);
+    json_decref(body);
+}
+
+/* ---- searches ------------------------------------------------------------------------------------ */
+
+/* page, size and sort (field:asc|desc, the first one) into q; -1 after answering 422. */
+static int kt_api_trigger_paging(kt_http_req *r, kt_trigger_query *q, char *field, size_t cap)
+{
+    if (kt_api_paging(r, &q->page, &q->size))
+        return -1;
+    const char *sorts[4];
+    if (kt_http_query_all(r, "sort", sorts, 4) > 0) {
+        const char *colon = strchr(sorts[0], ':');
+        if (!colon || strchr(colon + 1, ':') || (size_t)(colon - sorts[0]) >= cap) {
+            kt_http_send_error(r, 422, "Invalid sort parameter", NULL);
+            return -1;
+        }
+        snprintf(field, cap, "%.*s", (int)(colon - sorts[0]), sorts[0]);
+        q->sort_column = field;
+        q->sort_desc = strcmp(colon + 1, "asc") != 0;
+    }
+    return 0;
+}
+
+static const char *kt_api_nonempty(const char *s) { return s && *s ? s : NULL; }
+
+/* The trigger definitions of the latest revision of a flow, as written (Kestra's flowRepository.findById: no
+ * defaults); NULL when the flow is gone or no longer parses. */
+static json_t *kt_api_flow_triggers(kt_webserver *w, const char *ns, const char *flow_id)
+{
+    kt_flow_row row;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    kt_status st = kt_api_flow_load(w, ns, flow_id, 0, &row, &f, &d);
+    json_t *out = NULL;
+    if (st == KT_OK) {
+        const json_t *trig = kt_flow_triggers(f);
+        out = trig ? json_deep_copy(trig) : NULL;
+    }
+    if (st == KT_OK || st == KT_EINVAL)
+        kt_flow_row_clear(&row);
+    kt_flow_free(f);
+    kt_diags_clear(&d);
+    return out;
+}
+
+/* GET /api/v1/triggers/search: {abstractTrigger, triggerContext} per row; rows whose flow is gone or has no triggers
+ * any more are left out of the page (the total is not adjusted, as in Kestra). */
+void kt_api_trigger_search(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_trigger_query q = {0};
+    char field[64];
+    if (kt_api_trigger_paging(r, &q, field, sizeof field))
+        return;
+    q.namespace_ = kt_api_nonempty(kt_http_query(r, "namespace"));
+    q.flow_id = kt_api_nonempty(kt_http_query(r, "flowId"));
+    q.worker_id = kt_api_nonempty(kt_http_query(r, "workerId"));
+    q.q = kt_api_nonempty(kt_http_query(r, "q"));
+    json_t *rows;
+    int64_t total;
+    if (kt_store_triggers_search(w->store, &q, &rows, &total)) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    json_t *results = json_array();
+    size_t i;
+    json_t *t;
+    json_array_foreach(rows, i, t) {
+        json_t *defs = kt_api_flow_triggers(w, kt_str(t, "namespace"), kt_str(t, "flowId"));
+        if (!defs)
+            continue;
+        json_t *item = json_object(), *def;
+        size_t k;
+        json_array_foreach(defs, k, def) {
+            const char *id = kt_str(def, "id");
+            if (id && !strcmp(id, kt_str(t, "triggerId"))) {
+                json_object_set(item, "abstractTrigger", def);
+                break;
+            }
+        }
+        json_object_set(item, "triggerContext", t);
+        json_array_append_new(results, item);
+        json_decref(defs);
+    }
+    json_decref(rows);
+    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", results, "total", (json_int_t)total));
+}
+
+/* GET /api/v1/triggers/{namespace}/{flowId}: PagedResults<Trigger>. The namespace filters as a prefix, as Kestra's
+ * repository find does (a flow of the same id in a child namespace is listed too). */
+void kt_api_trigger_flow(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_trigger_query q = {0};
+    char field[64];
+    if (kt_api_trigger_paging(r, &q, field, sizeof field))
+        return;
+    q.namespace_ = kt_http_param(r, "namespace");
+    q.flow_id = kt_http_param(r, "flowId");
+    q.q = kt_api_nonempty(kt_http_query(r, "q"));
+    json_t *rows;
+    int64_t total;
+    if (kt_store_triggers_search(w->store, &q, &rows, &total)) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", rows, "total", (json_int_t)total));
+}
