@@ -288,12 +288,12 @@ static void kt_executor_notify_scheduler(kt_executor *ex, kt_run *run)
         return;
     snprintf(run->notified, sizeof run->notified, "%s", cur);
     kt_node *node = kt_actor_node(ex->self);
-    if (!kt_node_reachable(node, KT_SCHEDULER_ACTOR_NAME))
+    if (!kt_node_reachable(node, KT_SCHEDULER_ACTOR))
         return;
     kt_outmsg o;
-    kt_outmsg_begin(&o, KT_MSG_EXECUTION_CHANGED, KT_SCHEDULER_ACTOR_NAME, kt_actor_address(ex->self), 0);
+    kt_outmsg_begin(&o, KT_MSG_EXECUTION_CHANGED, KT_SCHEDULER_ACTOR, kt_actor_address(ex->self), 0);
     kt_msg_encode_object(&o, run->execution);
-    kt_status st = kt_node_send(node, KT_SCHEDULER_ACTOR_NAME, &o);
+    kt_status st = kt_node_send(node, KT_SCHEDULER_ACTOR, &o);
     if (st != KT_OK)
         KT_WARN("executor", "execution %s: the scheduler did not get its %s state (%s)",
                 json_string_value(json_object_get(run->execution, "id")), cur, kt_strerror(st));

@@ -15,10 +15,7 @@
 #include "runtime/node.h"
 #include "store/store.h"
 
-#define KT_EXECUTOR_ACTOR "executor"
-/* The scheduler's name (actors/scheduler), which the executor tells of state changes; here so that neither actor
- * includes the other. */
-#define KT_SCHEDULER_ACTOR_NAME "scheduler"
+#include "actors/names.h"
 
 typedef struct kt_executor kt_executor;
 

@@ -17,12 +17,11 @@
 
 #include <jansson.h>
 
-#include "actors/executor/executor.h"
+#include "actors/names.h"
 #include "flow/trigger.h"
 #include "runtime/node.h"
 #include "store/store.h"
 
-#define KT_SCHEDULER_ACTOR KT_SCHEDULER_ACTOR_NAME
 
 typedef struct kt_scheduler kt_scheduler;
 

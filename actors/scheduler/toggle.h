@@ -11,14 +11,12 @@
 
 #include <jansson.h>
 
+#include "actors/names.h"
 #include "base/status.h"
 #include "flow/trigger.h"
 #include "runtime/node.h"
 #include "store/store.h"
 
-#ifndef KT_SCHEDULER_ACTOR
-#define KT_SCHEDULER_ACTOR "scheduler"
-#endif
 
 /* What the computations need besides the row: the store, the configuration and the clock reading. */
 typedef struct kt_trigger_env {

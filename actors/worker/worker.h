@@ -8,7 +8,7 @@
 
 #include "runtime/node.h"
 
-#define KT_WORKER_ACTOR "worker"
+#include "actors/names.h"
 
 typedef struct kt_worker kt_worker;
 
