@@ -151,7 +151,8 @@ static int kt_run_node(const kt_opts *o, const char *actors)
             goto out;
     }
     if (want_web) {
-        kt_webserver_config wc = {.host = o->host, .port = o->port, .plugin_defaults = o->plugin_defaults};
+        kt_webserver_config wc = {.host = o->host, .port = o->port, .plugin_defaults = o->plugin_defaults,
+                                  .default_zone = o->sched_zone, .default_recover = o->sched_recover};
         if (kt_webserver_start(m.node, m.store, &wc, &m.web, err, sizeof err)) {
             fprintf(stderr, "kite: %s\n", err);
             goto out;

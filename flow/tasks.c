@@ -260,7 +260,6 @@ static const kt_prop c_multiple[] = {P("id", KT_P_STR), P("window", KT_P_DUR), P
 #define LCOND "io.kestra.core.models.conditions.types."
 #define YES KT_SUPPORT_RUNS
 #define NOT_YET KT_SUPPORT_NOT_YET
-#define IDLE KT_SUPPORT_IDLE
 /* s: does it run (kt_support)? See tasks.h for where the truth is. */
 #define TASK(t, al, k, w, s, p) {t, al, k, w, s, p}
 #define RUN(t, al, s, p) {t, al, KT_PLUGIN_RUNNABLE, 1, s, p}
@@ -301,7 +300,7 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "execution.Count", A(LEG "executions.Counts"), NOT_YET, t_count),
     RUN(CORE "execution.PurgeExecutions", A(LEG "storages.Purge", CORE "storage.Purge"), NOT_YET, t_purge_exec),
     RUN(CORE "execution.Resume", NULL, NOT_YET, t_resume),
-    RUN(CORE "trigger.Toggle", A(LEG "trigger.Toggle"), NOT_YET, t_toggle),
+    RUN(CORE "trigger.Toggle", A(LEG "trigger.Toggle"), YES, t_toggle),
     RUN(CORE "http.Request", A("io.kestra.plugin.fs.http.Request"), NOT_YET, t_request),
     RUN(CORE "http.Download", A("io.kestra.plugin.fs.http.Download"), NOT_YET, t_download),
     RUN(CORE "kv.Set", NULL, NOT_YET, t_kv_set),
@@ -330,9 +329,9 @@ static const kt_task_def catalogue[] = {
     RUN("io.kestra.plugin.scripts.python.Script", NULL, YES, t_script),
     RUNNER(CORE "runner.Process", YES, t_none),
     RUNNER("io.kestra.plugin.scripts.runner.docker.Docker", NOT_YET, r_docker),
-    TRIG(CORE "trigger.Schedule", A("io.kestra.core.models.triggers.types.Schedule"), IDLE, g_schedule),
-    TRIG(CORE "trigger.ScheduleOnDates", NULL, NOT_YET, g_schedule_dates),
-    TRIG(CORE "trigger.Flow", A("io.kestra.core.models.triggers.types.Flow"), IDLE, g_flow),
+    TRIG(CORE "trigger.Schedule", A("io.kestra.core.models.triggers.types.Schedule"), YES, g_schedule),
+    TRIG(CORE "trigger.ScheduleOnDates", NULL, YES, g_schedule_dates),
+    TRIG(CORE "trigger.Flow", A("io.kestra.core.models.triggers.types.Flow"), YES, g_flow),
     TRIG(CORE "trigger.Webhook", A("io.kestra.core.models.triggers.types.Webhook"), YES, g_webhook),
     TRIG(CORE "http.Trigger", A("io.kestra.plugin.fs.http.Trigger"), NOT_YET, g_http_trigger),
     COND("ExecutionFlow", c_exec_flow),

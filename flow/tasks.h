@@ -70,8 +70,6 @@ typedef enum kt_plugin_kind {
 typedef enum kt_support {
     KT_SUPPORT_RUNS,    /* runs (tasks, task runners), acts (Webhook), or is evaluated by what holds it (conditions) */
     KT_SUPPORT_NOT_YET, /* a flow using it is refused when saved: "... is not supported yet by Kite" */
-    KT_SUPPORT_IDLE,    /* accepted though nothing acts on it yet: the Schedule and Flow triggers, until the
-                           scheduler exists (issue 8); refusing them would refuse most real flows meanwhile */
 } kt_support;
 
 typedef struct kt_task_def {

@@ -2,6 +2,7 @@
  * dates behind one loop timer, and Schedule ticks. Flow triggers are in flow_trigger.c, execution building in
  * fire.c. */
 #include "actors/scheduler/scheduler_int.h"
+#include "actors/scheduler/toggle.h"
 
 #include "base/alloc.h"
 #include "base/assert.h"
@@ -537,10 +538,32 @@ done:
     json_decref(row);
 }
 
+/* The Toggle task's request (actors/scheduler/toggle.c applies and answers it); a changed row is re-armed. */
+static void kt_sch_toggle(kt_scheduler *s, const kt_msg *m)
+{
+    kt_trigger_env e = {.store = s->store, .plugin_defaults = s->plugin_defaults, .default_zone = s->default_zone,
+                        .default_recover = s->recover, .now_us = kt_now_us()};
+    int changed = 0;
+    kt_trigger_toggle_on_request(&e, s->self, m, &changed);
+    json_t *body = NULL;
+    if (!changed || kt_msg_decode_object(m->body, &body) != KT_OK)
+        return;
+    const char *ns = json_string_value(json_object_get(body, "namespace"));
+    const char *fid = json_string_value(json_object_get(body, "flowId"));
+    const char *tid = json_string_value(json_object_get(body, "trigger"));
+    if (ns && fid && tid)
+        kt_sch_evaluate(s, ns, fid, tid);
+    json_decref(body);
+}
+
 static void kt_sch_receive(kt_actor *a, const kt_msg *m)
 {
     kt_scheduler *s = kt_actor_state(a);
     json_t *body = NULL;
+    if (m->type == KT_MSG_TRIGGER_TOGGLE) {
+        kt_sch_toggle(s, m);
+        return;
+    }
     if (m->type != KT_MSG_FLOW_CHANGED && m->type != KT_MSG_TRIGGER_CHANGED && m->type != KT_MSG_EXECUTION_CHANGED) {
         KT_DEBUG("scheduler", "ignored %s from %s", kt_msg_type_name(m->type), m->from);
         return;

@@ -4,7 +4,7 @@
  * scheduler (--actors executor,worker,webserver) and stand in for it by writing the rows straight into the server's
  * SQLite file (the store is the truth, and WAL lets a second process write), so every answer checked here is a
  * function of rows the test chose. What needs the scheduler itself (rows appearing when a flow is saved) is in
- * test_rows_created_by_scheduler, compiled in once KITE_IT_SCHEDULER is 1. */
+ * test_rows_created_by_scheduler, on a server with every actor. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,11 +17,6 @@
 #include <time.h>
 
 #include "harness.h"
-
-/* 1 once the scheduler actor exists and `kite server local` hosts it: the test that relies on it then runs. */
-#ifndef KITE_IT_SCHEDULER
-#define KITE_IT_SCHEDULER 0
-#endif
 
 typedef kt_it_fixture fixture;
 
@@ -431,7 +426,6 @@ static void test_backfill(void **state)
     json_decref(res);
 }
 
-#if KITE_IT_SCHEDULER
 /* With the scheduler hosted (the default actors), saving a flow creates its rows: the next date of a daily Schedule
  * is the next midnight. */
 static void test_rows_created_by_scheduler(void **state)
@@ -459,7 +453,6 @@ static void test_rows_created_by_scheduler(void **state)
     assert_int_equal(json_integer_value(json_object_get(res, "total")), 2);
     json_decref(res);
 }
-#endif
 
 int main(void)
 {
@@ -470,9 +463,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unlock_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disable_enable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backfill, setup, teardown),
-#if KITE_IT_SCHEDULER
         cmocka_unit_test_setup_teardown(test_rows_created_by_scheduler, kt_it_setup, kt_it_teardown),
-#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -282,8 +282,7 @@ static int logged(const probe *p, const char *text)
 static void test_toggle_task(void **state)
 {
     fixture *f = *state;
-    if (!kt_worker_find_impl("io.kestra.plugin.core.trigger.Toggle"))
-        skip(); /* the worker takes Toggle once a scheduler answers it (task.h) */
+    assert_non_null(kt_worker_find_impl("io.kestra.plugin.core.trigger.Toggle"));
     probe p;
     /* namespace and flowId default to the running flow's; enabled defaults to false */
     run_toggle(f, "{\"trigger\":\"daily\"}", 1, &p);

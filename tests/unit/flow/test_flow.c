@@ -455,7 +455,7 @@ static void test_plugin_defaults_satisfy_required(void **state)
 }
 
 /* What runs stays accepted: the legacy name of a running task, the Process runner, a Webhook, and the Schedule and
- * Flow triggers (KT_SUPPORT_IDLE: they wait for the scheduler, issue 8). A pluginDefaults entry or a variable that
+ * Flow triggers the scheduler acts on. A pluginDefaults entry or a variable that
  * names a type that does not run yet is not a use of it. */
 static void test_supported_types_accepted(void **state)
 {
