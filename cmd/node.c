@@ -90,7 +90,7 @@ static int kt_check_actors(const char *list)
             fprintf(stderr, "kite: unknown actor '%.*s' in --actors (known: executor, worker, webserver, scheduler)\n", (int)l, p);
             return -1;
         }
-        if ((l == 9 && !strncmp(p, "scheduler", 9)) || (l == 7 && !strncmp(p, "indexer", 7))) {
+        if (l == 7 && !strncmp(p, "indexer", 7)) {
             fprintf(stderr, "kite: the %.*s actor does not exist yet\n", (int)l, p);
             return -1;
         }

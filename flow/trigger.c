@@ -301,7 +301,7 @@ static int backfill_from_json(const json_t *b, kt_trig_backfill **out, char *err
         get_bool(b, "paused", "backfill.", &bf->paused, err, errcap))
         goto fail;
     if (!bf->start_us) {
-        kt_errf(err, errcap, "backfill.start: required");
+        kt_errf(err, errcap, "backfill.start: must not be null");
         goto fail;
     }
     const json_t *in = json_object_get(b, "inputs");
@@ -344,7 +344,7 @@ kt_status kt_trig_state_from_json(const json_t *j, kt_trig_state *out, char *err
     char *const have[] = {out->namespace_, out->flow_id, out->trigger_id};
     for (int i = 0; i < 3; i++) {
         if (!have[i] || !*have[i]) {
-            kt_errf(err, errcap, "%s: required", need[i]);
+            kt_errf(err, errcap, "%s: must not be null", need[i]);
             goto fail;
         }
     }

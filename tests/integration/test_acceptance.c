@@ -358,10 +358,10 @@ static json_t *acc_triggered_by(fixture *f, const acc_flow *fl, char ids[][64], 
 
 /* A flow started by Flow triggers: inputs {"@after", FILE, ...} run the upstream flows (each to its end), then the
  * row waits for the executions of its flow they triggered ({"@count", "N"}: N of them, default 1; exactly N) and
- * checks the last one. */
+ * checks the one the last upstream's final state triggered. */
 static int acc_run_triggered(fixture *f, const acc_case *c, acc_flow *fl, int timeout_ms, acc_report *r)
 {
-    char ids[8][64];
+    char ids[8][64], final[32] = "";
     size_t n = 0;
     int want = 1;
     for (size_t i = 0; c->inputs[i] && c->inputs[i + 1] && i + 1 < 16; i += 2) {
@@ -387,7 +387,9 @@ static int acc_run_triggered(fixture *f, const acc_case *c, acc_flow *fl, int ti
         }
         snprintf(ids[n++], sizeof ids[0], "%s", exid);
         json_decref(created);
-        json_decref(kt_it_wait_execution(f->it.port, ids[n - 1], timeout_ms));
+        json_t *done = kt_it_wait_execution(f->it.port, ids[n - 1], timeout_ms);
+        snprintf(final, sizeof final, "%s", acc_or(kt_it_state(done), ""));
+        json_decref(done);
     }
     json_t *list = NULL;
     int terminal = 0;
@@ -407,7 +409,16 @@ static int acc_run_triggered(fixture *f, const acc_case *c, acc_flow *fl, int ti
         json_decref(list);
         return 0;
     }
+    /* the one the last upstream's final state triggered (start dates may tie), else the latest */
     json_t *last = json_array_get(list, json_array_size(list) - 1);
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        const json_t *tv = json_object_get(json_object_get(e, "trigger"), "variables");
+        if (!strcmp(acc_or(json_string_value(json_object_get(tv, "executionId")), ""), ids[n - 1]) &&
+            !strcmp(acc_or(json_string_value(json_object_get(tv, "state")), ""), final))
+            last = e;
+    }
     char id[128];
     snprintf(id, sizeof id, "%s", json_string_value(json_object_get(last, "id")));
     json_t *ex = kt_it_get_execution(f->it.port, id);

@@ -270,10 +270,10 @@ static const struct bad_case {
                                                   "    commands: [ls]\n",
      9, 5, "tasks[0].taskRunner.type",
      "task runner type 'io.kestra.plugin.scripts.runner.docker.Docker' is not supported yet by Kite (set by plugin defaults)"},
-    {"not yet: ScheduleOnDates", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
-                                 "triggers:\n  - id: d\n    type: io.kestra.plugin.core.trigger.ScheduleOnDates\n"
-                                 "    dates: [\"2030-01-01T00:00:00Z\"]\n",
-     8, 11, "triggers[0].type", "trigger type 'io.kestra.plugin.core.trigger.ScheduleOnDates' is not supported yet"},
+    {"not yet: http.Trigger", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
+                              "triggers:\n  - id: d\n    type: io.kestra.plugin.core.http.Trigger\n"
+                              "    uri: http://127.0.0.1/\n",
+     8, 11, "triggers[0].type", "trigger type 'io.kestra.plugin.core.http.Trigger' is not supported yet"},
 };
 
 static void test_broken_flows(void **state)

@@ -142,9 +142,9 @@ static void test_json_errors(void **st)
 {
     (void)st;
     expect_invalid("[]", "JSON object");
-    expect_invalid("{\"flowId\": \"f\", \"triggerId\": \"t\"}", "namespace: required");
-    expect_invalid("{\"namespace\": \"n\", \"triggerId\": \"t\"}", "flowId: required");
-    expect_invalid("{\"namespace\": \"n\", \"flowId\": \"f\"}", "triggerId: required");
+    expect_invalid("{\"flowId\": \"f\", \"triggerId\": \"t\"}", "namespace: must not be null");
+    expect_invalid("{\"namespace\": \"n\", \"triggerId\": \"t\"}", "flowId: must not be null");
+    expect_invalid("{\"namespace\": \"n\", \"flowId\": \"f\"}", "triggerId: must not be null");
     expect_invalid("{\"namespace\": 3, \"flowId\": \"f\", \"triggerId\": \"t\"}", "namespace: must be a string");
     expect_invalid("{\"namespace\": \"n\", \"flowId\": \"f\", \"triggerId\": \"t\", \"date\": \"2024-13-01T00:00:00Z\"}",
                    "date: not a date-time");
@@ -157,7 +157,7 @@ static void test_json_errors(void **st)
     expect_invalid("{\"namespace\": \"n\", \"flowId\": \"f\", \"triggerId\": \"t\", \"stopAfter\": [\"DONE\"]}",
                    "stopAfter");
     expect_invalid("{\"namespace\": \"n\", \"flowId\": \"f\", \"triggerId\": \"t\", \"backfill\": {}}",
-                   "backfill.start: required");
+                   "backfill.start: must not be null");
     expect_invalid("{\"namespace\": \"n\", \"flowId\": \"f\", \"triggerId\": \"t\","
                    " \"backfill\": {\"start\": \"2024-12-01T00:00:00Z\", \"end\": \"x\"}}",
                    "backfill.end: not a date-time");
