@@ -602,8 +602,8 @@ static void kt_sch_receive(kt_actor *a, const kt_msg *m)
 static void kt_sch_on_closed(uv_handle_t *h)
 {
     kt_scheduler *s = h->data;
-    if (h == (uv_handle_t *)&s->timer)
-        return; /* the retry timer closes last and frees */
+    if (--s->closing)
+        return; /* the other timer's close is still to come (libuv gives no order) */
     size_t pos = 0;
     const char *key;
     void *val;
@@ -627,6 +627,7 @@ static void kt_sch_on_closed(uv_handle_t *h)
 static void kt_sch_stop(kt_actor *a)
 {
     kt_scheduler *s = kt_actor_state(a);
+    s->closing = 2;
     uv_close((uv_handle_t *)&s->timer, kt_sch_on_closed);
     uv_close((uv_handle_t *)&s->retry, kt_sch_on_closed);
 }
@@ -651,6 +652,7 @@ kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_
     s->timer.data = s->retry.data = s;
     kt_status st = kt_node_spawn(node, KT_SCHEDULER_ACTOR, &kt_sch_ops, s, &s->self);
     if (st) {
+        s->closing = 2;
         uv_close((uv_handle_t *)&s->timer, kt_sch_on_closed);
         uv_close((uv_handle_t *)&s->retry, kt_sch_on_closed);
         return st;

@@ -58,6 +58,7 @@ struct kt_scheduler {
     uv_timer_t retry;             /* resends pending executions */
     kt_sch_pending *pending, **pending_tail;
     uint64_t started, evaluations;
+    int closing;                  /* timers whose close callback is still to come */
 };
 
 /* scheduler.c */

@@ -1,7 +1,8 @@
 /* The scheduler on a real server: a withSeconds Schedule fires every second with trigger.date in its executions;
  * SIGKILLed and restarted 20 times while it runs, every tick between the first and the last is fired exactly once
  * (recoverMissedSchedules ALL); a disabled trigger fires nothing; a Flow trigger with a multiple condition fires once
- * when both upstream flows succeeded within its window, and again only once the window has been reset. */
+ * when both upstream flows succeeded within its window, and again only once the window has been reset, and its
+ * window survives a restart; a backfill runs past occurrences; stopAfter and the Toggle task disable a trigger. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -320,6 +321,188 @@ static void test_preconditions_fire_once_per_window(void **state)
                                     "          states: [SUCCESS]\n");
 }
 
+/* A backfill set through the API runs every past occurrence in [start, end] (here three hours), in order, with the
+ * backfill's labels; then the trigger is back on its own next date. */
+static void test_backfill_runs_past_occurrences(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port,
+                      "id: hourly\n"
+                      "namespace: it.sched\n"
+                      "tasks:\n"
+                      "  - id: said\n"
+                      "    type: io.kestra.plugin.core.debug.Return\n"
+                      "    format: \"{{ trigger.date }}\"\n"
+                      "triggers:\n"
+                      "  - id: h\n"
+                      "    type: io.kestra.plugin.core.trigger.Schedule\n"
+                      "    cron: \"0 * * * *\"\n",
+                      NULL);
+    time_t now = time(NULL);
+    time_t hour = now - now % 3600;
+    char start[32], end[32], body[512];
+    time_t s0 = hour - 5 * 3600, e0 = hour - 3 * 3600; /* occurrences at -5 h, -4 h, -3 h */
+    strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", gmtime(&s0));
+    strftime(end, sizeof end, "%Y-%m-%dT%H:%M:%SZ", gmtime(&e0));
+    snprintf(body, sizeof body,
+             "{\"namespace\":\"it.sched\",\"flowId\":\"hourly\",\"triggerId\":\"h\",\"backfill\":{\"start\":\"%s\","
+             "\"end\":\"%s\",\"labels\":[{\"key\":\"run\",\"value\":\"backfill\"}]}}",
+             start, end);
+    json_t *res = NULL;
+    /* the scheduler writes the row right after the flow is saved: wait for it */
+    long code = 0;
+    for (int i = 0; i < 50 && code != 200; i++) {
+        json_decref(res);
+        res = NULL;
+        code = kt_it_http_json("PUT", f->port, "/api/v1/triggers", "application/json", body, &res);
+        if (code != 200)
+            kt_it_sleep_ms(100);
+    }
+    assert_int_equal(code, 200);
+    json_decref(res);
+    json_t *list = NULL;
+    for (int waited = 0; waited < 10000; waited += 200) {
+        json_decref(list);
+        list = executions_of(f->port, "it.sched", "hourly");
+        if (json_array_size(list) >= 3)
+            break;
+        kt_it_sleep_ms(200);
+    }
+    kt_it_sleep_ms(500);
+    json_decref(list);
+    list = executions_of(f->port, "it.sched", "hourly");
+    assert_int_equal(json_array_size(list), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *ex = json_array_get(list, i);
+        int64_t t = iso_seconds(json_string_value(
+            json_object_get(json_object_get(json_object_get(ex, "trigger"), "variables"), "date")));
+        assert_int_equal(t, (int64_t)s0 + (int64_t)i * 3600);
+        int labelled = 0;
+        size_t k;
+        json_t *l;
+        json_array_foreach(json_object_get(ex, "labels"), k, l) {
+            if (!strcmp(json_string_value(json_object_get(l, "key")), "run") &&
+                !strcmp(json_string_value(json_object_get(l, "value")), "backfill"))
+                labelled = 1;
+        }
+        assert_true(labelled);
+    }
+    json_decref(list);
+    /* over: the backfill is gone and the next date is the next hour again */
+    res = NULL;
+    for (int i = 0; i < 50; i++) {
+        json_decref(res);
+        kt_it_http_json("GET", f->port, "/api/v1/triggers/it.sched/hourly", NULL, NULL, &res);
+        if (!json_object_get(json_array_get(json_object_get(res, "results"), 0), "backfill"))
+            break;
+        kt_it_sleep_ms(100);
+    }
+    json_t *row = json_array_get(json_object_get(res, "results"), 0);
+    assert_null(json_object_get(row, "backfill"));
+    assert_int_equal(iso_seconds(json_string_value(json_object_get(row, "nextExecutionDate"))), (int64_t)hour + 3600);
+    json_decref(res);
+}
+
+/* stopAfter: the first execution that ends FAILED disables its trigger; nothing fires after it. */
+static void test_stop_after_disables(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port,
+                      "id: failing\n"
+                      "namespace: it.sched\n"
+                      "tasks:\n"
+                      "  - id: boom\n"
+                      "    type: io.kestra.plugin.core.execution.Fail\n"
+                      "triggers:\n"
+                      "  - id: s\n"
+                      "    type: io.kestra.plugin.core.trigger.Schedule\n"
+                      "    cron: \"* * * * * *\"\n"
+                      "    withSeconds: true\n"
+                      "    stopAfter: [FAILED]\n",
+                      NULL);
+    assert_int_equal(wait_count(f->port, "it.sched", "failing", 1, 10000), 1);
+    kt_it_sleep_ms(3000);
+    json_t *list = executions_of(f->port, "it.sched", "failing");
+    assert_int_equal(json_array_size(list), 1);
+    assert_string_equal(kt_it_state(json_array_get(list, 0)), "FAILED");
+    json_decref(list);
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/triggers/it.sched/failing", NULL, NULL, &res), 200);
+    json_t *row = json_array_get(json_object_get(res, "results"), 0);
+    assert_true(json_is_true(json_object_get(row, "disabled")));
+    assert_null(json_object_get(row, "executionId"));
+    json_decref(res);
+}
+
+/* The Toggle task disables another flow's trigger through the scheduler; its schedule stops firing. */
+static void test_toggle_task(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, tick_flow, NULL);
+    kt_it_create_flow(f->port,
+                      "id: switch\n"
+                      "namespace: it.sched\n"
+                      "tasks:\n"
+                      "  - id: off\n"
+                      "    type: io.kestra.plugin.core.trigger.Toggle\n"
+                      "    flowId: tick\n"
+                      "    trigger: every-second\n"
+                      "    enabled: false\n",
+                      NULL);
+    assert_true(wait_count(f->port, "it.sched", "tick", 1, 10000) >= 1);
+    char *id = run_flow(f->port, "it.sched", "switch");
+    json_decref(kt_it_wait_state(&f->server, f->port, id, "SUCCESS", 10000));
+    free(id);
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/triggers/it.sched/tick", NULL, NULL, &res), 200);
+    assert_true(json_is_true(json_object_get(json_array_get(json_object_get(res, "results"), 0), "disabled")));
+    json_decref(res);
+    kt_it_sleep_ms(1500);
+    size_t before = wait_count(f->port, "it.sched", "tick", 0, 0);
+    kt_it_sleep_ms(2500);
+    assert_int_equal(wait_count(f->port, "it.sched", "tick", 0, 0), before);
+    /* a trigger that does not exist fails the task with Toggle's message */
+    kt_it_create_flow(f->port,
+                      "id: switch2\n"
+                      "namespace: it.sched\n"
+                      "tasks:\n"
+                      "  - id: off\n"
+                      "    type: io.kestra.plugin.core.trigger.Toggle\n"
+                      "    flowId: tick\n"
+                      "    trigger: nope\n",
+                      NULL);
+    id = run_flow(f->port, "it.sched", "switch2");
+    json_decref(kt_it_wait_state(&f->server, f->port, id, "FAILED", 10000));
+    char path[128], *logs = NULL;
+    snprintf(path, sizeof path, "/api/v1/logs/%s", id);
+    assert_int_equal(kt_it_http("GET", f->port, path, NULL, NULL, &logs), 200);
+    assert_non_null(strstr(logs, "Unable to find trigger nope for the flow it.sched.tick"));
+    free(logs);
+    free(id);
+}
+
+/* A multiple condition's window is stored: half of it met before a restart still counts after it. */
+static void test_window_survives_restart(void **state)
+{
+    kt_it_fixture *f = *state;
+    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
+    kt_it_create_flow(f->port, "id: up-a\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: a\n", NULL);
+    kt_it_create_flow(f->port, "id: up-b\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: b\n", NULL);
+    kt_it_create_flow(f->port,
+                      "id: listener\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
+                      "    format: x\ntriggers:\n  - id: both\n    type: io.kestra.plugin.core.trigger.Flow\n"
+                      "    preconditions:\n      id: both\n      flows:\n        - namespace: it.multi\n"
+                      "          flowId: up-a\n        - namespace: it.multi\n          flowId: up-b\n",
+                      NULL);
+    upstream(f->port, &f->server, "up-a");
+    kt_it_sleep_ms(300);
+    kt_it_stop(&f->server, SIGKILL);
+    f->server = kt_it_start_server(f->dir, "again", f->port, NULL);
+    assert_int_equal(wait_count(f->port, "it.multi", "listener", 1, 500), 0);
+    upstream(f->port, &f->server, "up-b");
+    assert_int_equal(wait_count(f->port, "it.multi", "listener", 1, 5000), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +510,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_disabled_trigger_fires_nothing, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_multiple_condition_fires_once_per_window, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_preconditions_fire_once_per_window, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_backfill_runs_past_occurrences, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_stop_after_disables, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_toggle_task, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_window_survives_restart, kt_it_setup_dir, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_loop_fires_each_tick_once, kt_it_setup_dir, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
