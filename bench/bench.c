@@ -7,10 +7,13 @@
  *      (the same 100 processes spawned one after another by this harness);
  *   4. the scheduler holding 10 000 daily schedules: start, memory, idle CPU, tick latency (sched.c).
  *
- * Prints a table, then one JSON line. Each figure is the median of several runs. Usage: kite-bench [--quick] */
+ * Prints a table, then one JSON line. Each figure is the median of several runs. Usage: kite-bench [--quick]
+ * The flows run on a node with a scheduler, as `kite server local` has; KITE_BENCH_NO_SCHEDULER=1 leaves it out, to
+ * see its share. */
 #include "bench.h"
 
 #include "actors/executor/executor.h"
+#include "actors/scheduler/scheduler.h"
 #include "flow/model.h"
 #include "actors/worker/worker.h"
 #include "base/alloc.h"
@@ -222,6 +225,10 @@ static double kb_flow(const char *kind, int n, int sync_full)
     kt_executor *ex;
     kt_executor_start(node, store, NULL, &ex);
     kt_executor_add_worker(ex, "worker@bench", "bench", 8);
+    /* as in `kite server local`: the executor tells the scheduler of every state change (Flow triggers) */
+    kt_scheduler *sched = NULL;
+    if (getenv("KITE_BENCH_NO_SCHEDULER") == NULL)
+        kt_scheduler_start(node, store, NULL, &sched);
     kb_flow_run r = {.loop = &loop};
     kt_executor_observe(ex, kb_on_end, &r);
     static kt_actor_ops client_ops;

@@ -45,21 +45,19 @@ static json_t *kt_sch_trigger_labels(const json_t *trigger_def, const json_t *ct
     return list;
 }
 
-json_t *kt_sch_execution_new(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger_def, json_t *inputs,
+json_t *kt_sch_execution_new(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger_def, const json_t *inputs,
                              const json_t *extra_labels, const json_t *render_ctx, int64_t now_us, char *err,
                              size_t errcap)
 {
     (void)s;
     json_t *labels = trigger_def ? kt_sch_trigger_labels(trigger_def, render_ctx, err, errcap) : json_array();
-    if (!labels) {
-        json_decref(inputs);
+    if (!labels)
         return NULL;
-    }
     if (extra_labels)
         json_array_extend(labels, (json_t *)extra_labels);
     char id[KT_ID_LEN + 1];
     kt_id_new(id);
-    json_t *ex = kt_execution_new(id, kt_flow_namespace(f->flow), kt_flow_id(f->flow), f->revision, inputs,
+    json_t *ex = kt_execution_new(id, kt_flow_namespace(f->flow), kt_flow_id(f->flow), f->revision, (json_t *)inputs,
                                   json_object_get(kt_flow_json(f->flow), "labels"), labels, now_us);
     json_decref(labels);
     /* a trigger's execution is built directly in Kestra (Execution.builder()): no system.correlationId */

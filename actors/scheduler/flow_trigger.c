@@ -97,7 +97,6 @@ static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, cons
         goto done;
     }
     ex = kt_sch_execution_new(s, f, trigger, inputs, NULL, ctx, now, err, sizeof err);
-    inputs = NULL;
     if (!ex) {
         KT_WARN("scheduler", "Failed to trigger flow %s.%s for trigger %s: %s", kt_flow_namespace(f->flow),
                 kt_flow_id(f->flow), json_string_value(json_object_get(trigger, "id")), err);

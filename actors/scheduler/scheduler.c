@@ -373,6 +373,7 @@ static json_t *kt_sch_tick_execution(kt_scheduler *s, const kt_sch_flow *f, cons
     }
     kt_diags_clear(&d);
     json_t *ex = kt_sch_execution_new(s, f, NULL, typed, fire->labels, NULL, now, err, errcap);
+    json_decref(typed);
     if (!ex)
         return NULL;
     json_t *vars = fire->vars ? json_incref(fire->vars) : json_object();

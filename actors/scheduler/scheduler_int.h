@@ -69,8 +69,8 @@ void kt_sch_env(kt_scheduler *s, kt_env *env, int64_t now_us);
 
 /* fire.c */
 /* A new execution of flow f started by a trigger (labels: the flow's without system.*, then the trigger's rendered
- * ones, no correlation id; inputs as given). Returns NULL with err when the labels do not render. */
-json_t *kt_sch_execution_new(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger_def, json_t *inputs,
+ * ones, no correlation id; inputs as given, borrowed). Returns NULL with err when the labels do not render. */
+json_t *kt_sch_execution_new(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger_def, const json_t *inputs,
                              const json_t *extra_labels, const json_t *render_ctx, int64_t now_us, char *err,
                              size_t errcap);
 /* Hands committed executions to the executor (kept and retried when its mailbox is full). */
