@@ -346,10 +346,10 @@ int main(int argc, char **argv)
     if (only && !strcmp(only, "sched")) {
         kt_log_set_level(KT_LOG_WARN);
         kb_scheduler(quick ? 2000 : 10000, quick ? 3 : 10, &sr);
-        printf("scheduler, %d daily schedules: start %.0f ms, +%ld KiB RSS, idle CPU %.3f%% (%llu evaluations), tick "
-               "-> execution created %.2f ms, -> ended %.2f ms (medians of 10 ticks)\n",
-               sr.flows, sr.start_ms, sr.rss_kib, sr.idle_cpu_pct, sr.idle_evaluations, sr.tick_created_ms,
-               sr.tick_ended_ms);
+        printf("scheduler, %d daily schedules: start %.0f ms, +%ld KiB RSS (%ld KiB held), idle CPU %.3f%% (%llu "
+               "evaluations), tick -> execution created %.2f ms, -> ended %.2f ms (medians of 10 ticks)\n",
+               sr.flows, sr.start_ms, sr.rss_kib, sr.heap_kib, sr.idle_cpu_pct, sr.idle_evaluations,
+               sr.tick_created_ms, sr.tick_ended_ms);
         nng_fini();
         return 0;
     }
@@ -407,6 +407,7 @@ int main(int argc, char **argv)
     printf("  %-42s %14d\n", "daily schedules held", sr.flows);
     printf("  %-42s %14.0f\n", "start: load flows, write trigger rows (ms)", sr.start_ms);
     printf("  %-42s %14ld\n", "resident memory added (KiB)", sr.rss_kib);
+    printf("  %-42s %14ld\n", "heap held (KiB)", sr.heap_kib);
     printf("  %-42s %14.3f\n", "idle CPU of the node (%)", sr.idle_cpu_pct);
     printf("  %-42s %14llu\n", "trigger evaluations while idle", sr.idle_evaluations);
     printf("  %-42s %14.2f\n", "tick date -> execution created (ms)", sr.tick_created_ms);
@@ -415,9 +416,9 @@ int main(int argc, char **argv)
            "\"tcp\":%.0f},\"log_flow_ms\":{\"normal\":%.3f,\"full\":%.3f},\"log_task_ms\":{\"normal\":%.4f,"
            "\"full\":%.4f},\"shell_flow_ms\":%.3f,\"shell_floor_ms\":%.3f,\"shell_overhead_task_ms\":%.4f,"
            "\"shell_ratio\":%.3f,\"scheduler\":{\"schedules\":%d,\"start_ms\":%.1f,\"rss_kib\":%ld,"
-           "\"idle_cpu_pct\":%.4f,\"idle_evaluations\":%llu,\"tick_created_ms\":%.3f,\"tick_ended_ms\":%.3f}}\n",
+           "\"heap_kib\":%ld,\"idle_cpu_pct\":%.4f,\"idle_evaluations\":%llu,\"tick_created_ms\":%.3f,\"tick_ended_ms\":%.3f}}\n",
            runs, ntasks, msgs[0], msgs[1], msgs[2], msgs[3], ln, lf, ln / ntasks, lf / ntasks, s, fl,
-           (s - fl) / ntasks, s / fl, sr.flows, sr.start_ms, sr.rss_kib, sr.idle_cpu_pct, sr.idle_evaluations,
+           (s - fl) / ntasks, s / fl, sr.flows, sr.start_ms, sr.rss_kib, sr.heap_kib, sr.idle_cpu_pct, sr.idle_evaluations,
            sr.tick_created_ms, sr.tick_ended_ms);
     nng_fini();
     return 0;

@@ -15,7 +15,9 @@ void kb_close_loop(uv_loop_t *loop);
 typedef struct kb_sched_result {
     int flows;
     double start_ms;          /* kt_scheduler_start: load every flow, write every trigger row, arm */
-    long rss_kib;             /* resident memory the scheduler added */
+    long rss_kib;             /* resident memory the scheduler added (start included: the allocator keeps what loading
+                                 touched) */
+    long heap_kib;            /* heap the scheduler holds once started */
     double idle_cpu_pct;      /* CPU of the whole idle node holding the schedules */
     unsigned long long idle_evaluations; /* trigger evaluations while idle (0: nothing polls) */
     double tick_created_ms;   /* median, tick date -> its execution created */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/resource.h>
 
 #define KB_TICKS 10
@@ -120,6 +121,7 @@ void kb_scheduler(int nflows, int idle_s, kb_sched_result *out)
     kt_actor *client;
     kt_node_spawn(node, "client", &client_ops, NULL, &client);
     long rss0 = kb_rss_kib();
+    size_t heap0 = mallinfo2().uordblks;
     double t0 = kb_now_ms();
     kt_scheduler *sched;
     kt_scheduler_options so = {.recover = KT_SCHED_RECOVER_ALL};
@@ -127,6 +129,7 @@ void kb_scheduler(int nflows, int idle_s, kb_sched_result *out)
     out->start_ms = kb_now_ms() - t0;
     kb_run_for(&loop, 200); /* let the start's own work settle before measuring idle */
     out->rss_kib = kb_rss_kib() - rss0;
+    out->heap_kib = (long)((mallinfo2().uordblks - heap0) / 1024); /* held, not only touched once while loading */
     double c0 = kb_cpu_ms(), w0 = kb_now_ms();
     uint64_t ev0 = kt_scheduler_evaluations(sched);
     kb_run_for(&loop, (uint64_t)idle_s * 1000);

@@ -57,8 +57,8 @@ json_t *kt_sch_execution_new(kt_scheduler *s, const kt_sch_flow *f, const json_t
         json_array_extend(labels, (json_t *)extra_labels);
     char id[KT_ID_LEN + 1];
     kt_id_new(id);
-    json_t *ex = kt_execution_new(id, kt_flow_namespace(f->flow), kt_flow_id(f->flow), f->revision, (json_t *)inputs,
-                                  json_object_get(kt_flow_json(f->flow), "labels"), labels, now_us);
+    json_t *ex = kt_execution_new(id, f->ns, f->id, f->revision, (json_t *)inputs,
+                                  json_object_get(f->json, "labels"), labels, now_us);
     json_decref(labels);
     /* a trigger's execution is built directly in Kestra (Execution.builder()): no system.correlationId */
     json_t *l = json_object_get(ex, "labels");

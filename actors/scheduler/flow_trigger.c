@@ -46,7 +46,7 @@ static json_t *kt_sch_window(kt_scheduler *s, const kt_sch_flow *f, const json_t
 {
     const char *cid = json_string_value(json_object_get(multiple, "id"));
     json_t *w = NULL;
-    if (kt_store_window_get(s->store, kt_flow_namespace(f->flow), kt_flow_id(f->flow), cid, &w) == KT_OK) {
+    if (kt_store_window_get(s->store, f->ns, f->id, cid, &w) == KT_OK) {
         int64_t start = json_integer_value(json_object_get(w, "startUs"));
         int64_t end = json_integer_value(json_object_get(w, "endUs"));
         if (start < now && now < end)
@@ -56,15 +56,15 @@ static json_t *kt_sch_window(kt_scheduler *s, const kt_sch_flow *f, const json_t
     int64_t start, end;
     char err[256] = "";
     if (kt_cond_window(multiple, now, NULL, &start, &end, err, sizeof err) != KT_OK) {
-        KT_WARN("scheduler", "flow %s.%s condition %s: no window (%s)", kt_flow_namespace(f->flow), kt_flow_id(f->flow),
+        KT_WARN("scheduler", "flow %s.%s condition %s: no window (%s)", f->ns, f->id,
                 cid, err);
         return NULL;
     }
     char sbuf[48], ebuf[48];
     kt_time_format(start, sbuf, sizeof sbuf);
     kt_time_format(end, ebuf, sizeof ebuf);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{}}", "namespace", kt_flow_namespace(f->flow), "flowId",
-                     kt_flow_id(f->flow), "conditionId", cid, "start", sbuf, "end", ebuf, "startUs", (json_int_t)start,
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{}}", "namespace", f->ns, "flowId",
+                     f->id, "conditionId", cid, "start", sbuf, "end", ebuf, "startUs", (json_int_t)start,
                      "endUs", (json_int_t)end, "results");
 }
 
@@ -78,8 +78,8 @@ static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, cons
                              json_object_get(up, "flowRevision"), "state",
                              json_object_get(json_object_get(up, "state"), "current"));
     json_t *ctx = kt_render_context(f->json, up, NULL, NULL);
-    json_object_set_new(ctx, "flow", json_pack("{s:s, s:s, s:i}", "id", kt_flow_id(f->flow), "namespace",
-                                               kt_flow_namespace(f->flow), "revision", f->revision));
+    json_object_set_new(ctx, "flow", json_pack("{s:s, s:s, s:i}", "id", f->id, "namespace",
+                                               f->ns, "revision", f->revision));
     /* Kestra 0.21 renders them with trigger = {outputs} only; 1.x adds the upstream's identity and labels, which is
      * what users of either write: both are here */
     json_t *tv = json_deep_copy(vars);
@@ -92,14 +92,14 @@ static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, cons
     kt_expr_error e = {0};
     if (raw && kt_expr_render_json(raw, ctx, env, &inputs, &e) != KT_OK) {
         KT_WARN("scheduler", "Failed to trigger flow %s.%s for trigger %s, invalid inputs: %s",
-                kt_flow_namespace(f->flow), kt_flow_id(f->flow), json_string_value(json_object_get(trigger, "id")),
+                f->ns, f->id, json_string_value(json_object_get(trigger, "id")),
                 e.message);
         goto done;
     }
     ex = kt_sch_execution_new(s, f, trigger, inputs, NULL, ctx, now, err, sizeof err);
     if (!ex) {
-        KT_WARN("scheduler", "Failed to trigger flow %s.%s for trigger %s: %s", kt_flow_namespace(f->flow),
-                kt_flow_id(f->flow), json_string_value(json_object_get(trigger, "id")), err);
+        KT_WARN("scheduler", "Failed to trigger flow %s.%s for trigger %s: %s", f->ns,
+                f->id, json_string_value(json_object_get(trigger, "id")), err);
         goto done;
     }
     json_object_set_new(ex, "trigger", json_pack("{s:O, s:O, s:O}", "id", json_object_get(trigger, "id"), "type",
@@ -122,7 +122,7 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
         return;
     json_t *multiples = kt_cond_multiples(trigger, err, sizeof err);
     if (!multiples) {
-        KT_WARN("scheduler", "flow %s.%s trigger %s: %s", kt_flow_namespace(f->flow), kt_flow_id(f->flow),
+        KT_WARN("scheduler", "flow %s.%s trigger %s: %s", f->ns, f->id,
                 json_string_value(json_object_get(trigger, "id")), err);
         return;
     }
@@ -180,8 +180,8 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
     void *val;
     while (kt_map_next(s->flows, &pos, &key, &val)) {
         const kt_sch_flow *f = val;
-        if (!f->flow_triggers || kt_flow_disabled(f->flow) ||
-            (!strcmp(kt_flow_namespace(f->flow), ns) && !strcmp(kt_flow_id(f->flow), fid)))
+        if (!f->flow_triggers || f->disabled ||
+            (!strcmp(f->ns, ns) && !strcmp(f->id, fid)))
             continue;
         size_t i;
         json_t *t;

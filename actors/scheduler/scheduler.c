@@ -82,8 +82,9 @@ static kt_sch_due kt_sch_heap_pop(kt_scheduler *s)
 
 static void kt_sch_on_timer(uv_timer_t *t);
 
-/* The loop timer follows the heap's earliest date; it never fires before it (libuv truncates to the millisecond
- * and counts from its cached time, hence the refresh and the extra millisecond). */
+/* The loop timer follows the heap's earliest date, rounded up to libuv's millisecond. It may still wake a little
+ * early (libuv counts from its cached time and truncates): the callback takes only what is due and follows again,
+ * so a tick never fires before its date and is late by about a millisecond, not two or three. */
 static void kt_sch_timer_follow(kt_scheduler *s)
 {
     if (!s->nheap) {
@@ -97,7 +98,7 @@ static void kt_sch_timer_follow(kt_scheduler *s)
         return;
     uv_update_time(s->timer.loop);
     int64_t now = kt_now_us();
-    uint64_t delay = at > now ? (uint64_t)((at - now + 999) / 1000 + 1) : 0;
+    uint64_t delay = at > now ? (uint64_t)((at - now + 999) / 1000) : 0;
     uv_timer_start(&s->timer, kt_sch_on_timer, delay, 0);
     s->timer_at_us = at;
 }
@@ -143,7 +144,8 @@ static void kt_sch_flow_free(kt_sch_flow *f)
         kt_sched_free(f->triggers[i].sched);
     free(f->triggers);
     json_decref(f->json);
-    kt_flow_free(f->flow);
+    free(f->ns);
+    free(f->id);
     free(f->key);
     free(f);
 }
@@ -164,8 +166,8 @@ static const kt_sch_trigger *kt_sch_flow_trigger(const kt_sch_flow *f, const cha
     return NULL;
 }
 
-/* The latest live revision of ns.id parsed and its triggers compiled; NULL when deleted, absent or not parsing
- * any more (logged: its triggers stop, as Kestra skips an invalid flow). */
+/* The latest live revision of ns.id parsed and its triggers compiled; NULL when deleted, absent, without a trigger
+ * the scheduler acts on, or not parsing any more (logged: its triggers stop, as Kestra skips an invalid flow). */
 static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char *id)
 {
     kt_flow_row row;
@@ -190,11 +192,14 @@ static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char
     }
     kt_sch_flow *f = kt_xcalloc(1, sizeof *f);
     f->key = kt_sch_key(ns, id, NULL);
-    f->flow = flow;
+    f->ns = kt_xstrdup(ns);
+    f->id = kt_xstrdup(id);
     f->revision = row.revision;
+    f->disabled = kt_flow_disabled(flow);
     f->json = kt_defaults_apply(kt_flow_json(flow), s->plugin_defaults);
     if (!f->json)
-        f->json = json_incref((json_t *)kt_flow_json(flow));
+        f->json = json_deep_copy(kt_flow_json(flow));
+    kt_flow_free(flow);
     kt_flow_row_clear(&row);
     const json_t *triggers = json_object_get(f->json, "triggers");
     f->triggers = kt_xcalloc(json_array_size(triggers) + 1, sizeof *f->triggers);
@@ -222,6 +227,10 @@ static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char
             st_->sched = NULL;
             KT_WARN("scheduler", "flow %s.%s trigger %s is idle: %s", ns, id, tid, err);
         }
+    }
+    if (!f->ntriggers && !f->flow_triggers) { /* most flows: nothing for the scheduler to hold */
+        kt_sch_flow_free(f);
+        return NULL;
     }
     return f;
 }
@@ -362,7 +371,7 @@ static json_t *kt_sch_tick_execution(kt_scheduler *s, const kt_sch_flow *f, cons
     kt_diags d;
     kt_diags_init(&d);
     json_t *raw = fire->inputs ? json_incref(fire->inputs) : json_object();
-    kt_status st = kt_inputs_resolve(kt_flow_inputs(f->flow), raw, &typed, &d);
+    kt_status st = kt_inputs_resolve(json_object_get(f->json, "inputs"), raw, &typed, &d);
     json_decref(raw);
     if (st != KT_OK) {
         char *msg = kt_diags_format(&d);
@@ -418,7 +427,7 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
     json_t *row = NULL;
     kt_trig_state ts = {0};
     char err[256] = "";
-    if (!t || !t->sched || kt_flow_disabled(f->flow) || json_is_true(json_object_get(t->def, "disabled")))
+    if (!t || !t->sched || f->disabled || json_is_true(json_object_get(t->def, "disabled")))
         goto done;
     if (kt_store_trigger_get(s->store, ns, flow_id, trigger_id, &row) != KT_OK)
         goto done; /* no row yet: the flow's reconcile makes it, then evaluates */

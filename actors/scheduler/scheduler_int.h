@@ -20,9 +20,11 @@ typedef struct kt_sch_trigger {
 /* The latest revision of one flow, as the scheduler acts on it. */
 typedef struct kt_sch_flow {
     char *key;             /* "ns\x1fid" */
-    kt_flow *flow;         /* parsed (inputs, labels) */
-    json_t *json;          /* with plugin defaults applied */
+    char *ns, *id;
+    json_t *json;          /* with plugin defaults applied (inputs, labels, triggers); the parsed flow is not kept:
+                              thousands of schedules cost their JSON only */
     int revision;
+    int disabled;
     kt_sch_trigger *triggers;
     size_t ntriggers;
     int flow_triggers;     /* it has at least one enabled Flow trigger */
