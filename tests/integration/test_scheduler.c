@@ -378,9 +378,9 @@ static void test_backfill_runs_past_occurrences(void **state)
         int64_t t = iso_seconds(json_string_value(
             json_object_get(json_object_get(json_object_get(ex, "trigger"), "variables"), "date")));
         /* one per hour of the range (their start dates may tie to the millisecond, so not checked in order) */
-        int64_t k = (t - (int64_t)s0) / 3600;
-        assert_true(t >= (int64_t)s0 && (t - (int64_t)s0) % 3600 == 0 && k < 3 && !seen[k]);
-        seen[k] = 1;
+        int64_t hour_of = (t - (int64_t)s0) / 3600;
+        assert_true(t >= (int64_t)s0 && (t - (int64_t)s0) % 3600 == 0 && hour_of < 3 && !seen[hour_of]);
+        seen[hour_of] = 1;
         int labelled = 0;
         size_t k;
         json_t *l;
