@@ -195,6 +195,27 @@ static char *kb_flow_yaml(const char *kind, int n)
     return y;
 }
 
+void kb_node_start(uv_loop_t *loop, kt_store *store, int with_scheduler, kb_node *out)
+{
+    memset(out, 0, sizeof *out);
+    kt_node_config nc = {.node_id = "bench"};
+    kt_node_new(loop, &nc, &out->node);
+    kt_worker_config wc = {.slots = 8};
+    kt_worker_start(out->node, &wc, &out->worker);
+    kt_executor_start(out->node, store, NULL, &out->executor);
+    kt_executor_add_worker(out->executor, "worker@bench", "bench", 8);
+    if (with_scheduler)
+        kt_scheduler_start(out->node, store, NULL, &out->scheduler);
+}
+
+void kb_node_stop(uv_loop_t *loop, kb_node *n)
+{
+    kt_node_stop(n->node);
+    kb_close_loop(loop);
+    kt_worker_free(n->worker);
+    kt_node_free(n->node);
+}
+
 /* Runs the flow once on a fresh node and store; returns the wall time from ExecutionCreate to the committed end. */
 static double kb_flow(const char *kind, int n, int sync_full)
 {
@@ -216,21 +237,12 @@ static double kb_flow(const char *kind, int n, int sync_full)
     int rev, changed;
     kt_store_flow_save(store, "kite.bench", flow_id, yaml, &rev, &changed);
     free(yaml);
-    kt_node *node;
-    kt_node_config nc = {.node_id = "bench"};
-    kt_node_new(&loop, &nc, &node);
-    kt_worker *worker;
-    kt_worker_config wc = {.slots = 8};
-    kt_worker_start(node, &wc, &worker);
-    kt_executor *ex;
-    kt_executor_start(node, store, NULL, &ex);
-    kt_executor_add_worker(ex, "worker@bench", "bench", 8);
+    kb_node kn;
     /* as in `kite server local`: the executor tells the scheduler of every state change (Flow triggers) */
-    kt_scheduler *sched = NULL;
-    if (getenv("KITE_BENCH_NO_SCHEDULER") == NULL)
-        kt_scheduler_start(node, store, NULL, &sched);
+    kb_node_start(&loop, store, getenv("KITE_BENCH_NO_SCHEDULER") == NULL, &kn);
+    kt_node *node = kn.node;
     kb_flow_run r = {.loop = &loop};
-    kt_executor_observe(ex, kb_on_end, &r);
+    kt_executor_observe(kn.executor, kb_on_end, &r);
     static kt_actor_ops client_ops;
     client_ops = kb_client_ops;
     client_ops.receive = kb_client_receive;
@@ -251,10 +263,7 @@ static double kb_flow(const char *kind, int n, int sync_full)
         fprintf(stderr, "kite-bench: the %s flow ended %s\n", kind, r.done ? r.state : "never");
         exit(1);
     }
-    kt_node_stop(node);
-    kb_close_loop(&loop);
-    kt_worker_free(worker);
-    kt_node_free(node);
+    kb_node_stop(&loop, &kn);
     kt_store_close(store);
     nftw(dir, kb_rm, 16, FTW_DEPTH | FTW_PHYS);
     return r.t1 - r.t0;

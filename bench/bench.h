@@ -12,6 +12,18 @@ int kb_rm(const char *p, const struct stat *sb, int f, struct FTW *w);
 /* Runs the loop until its handles are closed and closes it; exits when it does not close. */
 void kb_close_loop(uv_loop_t *loop);
 
+/* A node like `kite server local`'s, without the API: a worker (8 slots), an executor, and a scheduler when asked. */
+typedef struct kb_node {
+    struct kt_node *node;
+    struct kt_worker *worker;
+    struct kt_executor *executor;
+    struct kt_scheduler *scheduler;
+} kb_node;
+struct kt_store;
+void kb_node_start(uv_loop_t *loop, struct kt_store *store, int with_scheduler, kb_node *out);
+/* Stops the node, runs its loop until everything is closed, frees it. */
+void kb_node_stop(uv_loop_t *loop, kb_node *n);
+
 typedef struct kb_sched_result {
     int flows;
     double start_ms;          /* kt_scheduler_start: load every flow, write every trigger row, arm */

@@ -106,17 +106,11 @@ void kb_scheduler(int nflows, int idle_s, kb_sched_result *out)
         kt_store_flow_save(store, "kite.bench.sched", id, yaml, &rev, &changed);
     }
     kt_store_commit(store);
-    kt_node *node;
-    kt_node_config nc = {.node_id = "bench"};
-    kt_node_new(&loop, &nc, &node);
-    kt_worker *worker;
-    kt_worker_config wc = {.slots = 8};
-    kt_worker_start(node, &wc, &worker);
-    kt_executor *ex;
-    kt_executor_start(node, store, NULL, &ex);
-    kt_executor_add_worker(ex, "worker@bench", "bench", 8);
+    kb_node n;
+    kb_node_start(&loop, store, 0, &n); /* the scheduler is started below, measured */
+    kt_node *node = n.node;
     kb_sched_run r = {.loop = &loop};
-    kt_executor_observe(ex, kb_sched_on_end, &r);
+    kt_executor_observe(n.executor, kb_sched_on_end, &r);
     static const kt_actor_ops client_ops = {.receive = kb_client_receive_sched};
     kt_actor *client;
     kt_node_spawn(node, "client", &client_ops, NULL, &client);
@@ -157,10 +151,7 @@ void kb_scheduler(int nflows, int idle_s, kb_sched_result *out)
     out->tick_created_ms = kb_median(r.created_ms, KB_TICKS);
     out->tick_ended_ms = kb_median(r.ended_ms, KB_TICKS);
     out->flows = nflows;
-    kt_node_stop(node);
-    kb_close_loop(&loop);
-    kt_worker_free(worker);
-    kt_node_free(node);
+    kb_node_stop(&loop, &n);
     kt_store_close(store);
     nftw(dir, kb_rm, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -1,5 +1,5 @@
 /* SQLite backend of store/store.h: WAL, one connection on the loop thread, prepared statements. */
-#include "store/store.h"
+#include "store/sqlite_int.h"
 #include "base/assert.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -104,10 +104,6 @@ struct kt_store {
     int in_tx;
 };
 
-/* For store/sqlite_search.c and store/sqlite_triggers.c: the connection, the row decoder and the statement cache. */
-sqlite3 *kt_sqlite_db(kt_store *s);
-kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out);
-sqlite3_stmt *kt_sqlite_prepared(kt_store *s, const char *sql);
 
 static const char *const kt_levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -585,18 +581,25 @@ kt_status kt_store_logs_get(kt_store *s, const char *execution_id, const kt_log_
         sqlite3_bind_text(st, 4, f->taskrun_id, -1, SQLITE_STATIC);
     }
     sqlite3_bind_int(st, 5, f && !f->task_id && f->taskrun_id ? f->attempt : -1);
+    kt_status r = kt_sqlite_rows_json(st, 0, out_array);
+    sqlite3_reset(st);
+    return r;
+}
+
+kt_status kt_sqlite_rows_json(sqlite3_stmt *st, int col, json_t **out)
+{
     json_t *arr = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *e = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+        json_t *e = json_loads((const char *)sqlite3_column_text(st, col), 0, NULL);
         if (e)
             json_array_append_new(arr, e);
     }
-    sqlite3_reset(st);
+    *out = NULL;
     if (rc != SQLITE_DONE) {
         json_decref(arr);
         return KT_EDB;
     }
-    *out_array = arr;
+    *out = arr;
     return KT_OK;
 }

@@ -1,13 +1,11 @@
 /* Searches of the SQLite store: statements built from the filters given, every value bound, never spliced. */
-#include "store/store.h"
+#include "store/sqlite_int.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-sqlite3 *kt_sqlite_db(kt_store *s);
-kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out);
 
 static const struct {
     const char *field, *column;
@@ -340,17 +338,7 @@ kt_status kt_store_triggers_search(kt_store *s, const kt_trigger_query *q, json_
     if (sqlite3_prepare_v2(db, sel.text, -1, &st, NULL) != SQLITE_OK)
         return KT_EDB;
     kt_sql_bind(&sel, st);
-    json_t *list = json_array();
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *t = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-        if (t)
-            json_array_append_new(list, t);
-    }
+    kt_status r = kt_sqlite_rows_json(st, 0, results);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        json_decref(list);
-        return KT_EDB;
-    }
-    *results = list;
-    return KT_OK;
+    return r;
 }

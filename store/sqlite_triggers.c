@@ -1,14 +1,13 @@
 /* The scheduler's rows in the SQLite store (store/store.h): triggers (Kestra's Trigger JSON, KESTRA-execution.md
  * §5.2) and multiple-condition windows (§5.8). Each row keeps the entity as JSON text and, beside it, the columns
  * the scheduler and the API look rows up by. The search of trigger rows is in sqlite_search.c. */
-#include "store/store.h"
+#include "store/sqlite_int.h"
 #include "base/clock.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
-sqlite3_stmt *kt_sqlite_prepared(kt_store *s, const char *sql);
 
 static const char kt_sql_trigger_put[] =
     "INSERT INTO triggers(namespace, flow_id, trigger_id, next_execution_date, execution_id, worker_id, body) "
@@ -119,20 +118,9 @@ kt_status kt_store_triggers_list(kt_store *s, const char *ns, const char *flow_i
         sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
     if (flow_id)
         sqlite3_bind_text(st, 2, flow_id, -1, SQLITE_STATIC);
-    json_t *arr = json_array();
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *t = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-        if (t)
-            json_array_append_new(arr, t);
-    }
+    kt_status r = kt_sqlite_rows_json(st, 0, out_array);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        json_decref(arr);
-        return KT_EDB;
-    }
-    *out_array = arr;
-    return KT_OK;
+    return r;
 }
 
 /* ---- multiple-condition windows ----------------------------------------------------------------- */
