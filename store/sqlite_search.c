@@ -123,23 +123,35 @@ static void kt_exec_where(kt_sql *w, const kt_exec_query *q, char *scratch, size
     }
 }
 
+/* `count_sql` (SELECT COUNT(*) FROM t) with the WHERE clause and arguments of w: the total of a paged search. */
+static kt_status kt_sql_count(sqlite3 *db, const char *count_sql, const kt_sql *w, int64_t *total)
+{
+    kt_sql count = {0};
+    kt_sql_add(&count, count_sql);
+    kt_sql_add(&count, w->text);
+    memcpy(count.args, w->args, sizeof w->args);
+    count.nargs = w->nargs;
+    sqlite3_stmt *st = NULL;
+    *total = 0;
+    if (sqlite3_prepare_v2(db, count.text, -1, &st, NULL) != SQLITE_OK)
+        return KT_EDB;
+    kt_sql_bind(&count, st);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? KT_OK : KT_EDB;
+}
+
 kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total)
 {
     sqlite3 *db = kt_sqlite_db(s);
     char scratch[512];
     kt_sql w = {0};
     kt_exec_where(&w, q, scratch, sizeof scratch);
-    kt_sql count = {0};
-    kt_sql_add(&count, "SELECT COUNT(*) FROM executions");
-    kt_sql_add(&count, w.text);
-    memcpy(count.args, w.args, sizeof w.args);
-    count.nargs = w.nargs;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, count.text, -1, &st, NULL) != SQLITE_OK)
+    if (kt_sql_count(db, "SELECT COUNT(*) FROM executions", &w, total) != KT_OK)
         return KT_EDB;
-    kt_sql_bind(&count, st);
-    *total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    sqlite3_stmt *st = NULL;
 
     kt_sql sel = {0};
     kt_sql_add(&sel, "SELECT body, id FROM executions");
@@ -298,20 +310,9 @@ kt_status kt_store_triggers_search(kt_store *s, const kt_trigger_query *q, json_
     char scratch[512];
     kt_sql w = {0};
     kt_trigger_where(&w, q, scratch, sizeof scratch);
-    kt_sql count = {0};
-    kt_sql_add(&count, "SELECT COUNT(*) FROM triggers");
-    kt_sql_add(&count, w.text);
-    memcpy(count.args, w.args, sizeof w.args);
-    count.nargs = w.nargs;
+    if (kt_sql_count(db, "SELECT COUNT(*) FROM triggers", &w, total) != KT_OK)
+        return KT_EDB;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, count.text, -1, &st, NULL) != SQLITE_OK)
-        return KT_EDB;
-    kt_sql_bind(&count, st);
-    int rc = sqlite3_step(st);
-    *total = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return KT_EDB;
 
     const char *column = NULL;
     for (size_t i = 0; q->sort_column && i < sizeof kt_trigger_sorts / sizeof *kt_trigger_sorts; i++)

@@ -248,10 +248,16 @@ static void upstream(int port, kt_it_proc *server, const char *flow)
     free(id);
 }
 
+/* The two upstream flows of the multiple-condition tests, it.multi.up-a and up-b (one Return each). */
+static void create_upstreams(int port)
+{
+    kt_it_create_flow(port, "id: up-a\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: a\n", NULL);
+    kt_it_create_flow(port, "id: up-b\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: b\n", NULL);
+}
+
 static void multiple_condition_case(kt_it_fixture *f, const char *listener_yaml)
 {
-    kt_it_create_flow(f->port, "id: up-a\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: a\n", NULL);
-    kt_it_create_flow(f->port, "id: up-b\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: b\n", NULL);
+    create_upstreams(f->port);
     kt_it_create_flow(f->port, listener_yaml, NULL);
     upstream(f->port, &f->server, "up-a");
     assert_int_equal(wait_count(f->port, "it.multi", "listener", 1, 700), 0); /* half the condition */
@@ -490,8 +496,7 @@ static void test_window_survives_restart(void **state)
 {
     kt_it_fixture *f = *state;
     f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
-    kt_it_create_flow(f->port, "id: up-a\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: a\n", NULL);
-    kt_it_create_flow(f->port, "id: up-b\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: b\n", NULL);
+    create_upstreams(f->port);
     kt_it_create_flow(f->port,
                       "id: listener\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
                       "    format: x\ntriggers:\n  - id: both\n    type: io.kestra.plugin.core.trigger.Flow\n"
