@@ -89,6 +89,9 @@ static const char *const kt_migrations[] = {
     "CREATE TABLE windows(namespace TEXT NOT NULL, flow_id TEXT NOT NULL, condition_id TEXT NOT NULL, "
     "  end_us INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(namespace, flow_id, condition_id)) WITHOUT ROWID;"
     "CREATE INDEX windows_end ON windows(end_us);",
+    /* 4: the scheduler's inbox made durable: a change of an execution's state that Flow triggers must see, written
+     * with the change, deleted with what the scheduler made of it */
+    "CREATE TABLE notices(seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT NOT NULL, state TEXT NOT NULL);",
 };
 
 #define KT_SQL_CACHE 32

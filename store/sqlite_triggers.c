@@ -1,5 +1,5 @@
 /* The scheduler's rows in the SQLite store (store/store.h): triggers (Kestra's Trigger JSON, KESTRA-execution.md
- * §5.2) and multiple-condition windows (§5.8). Each row keeps the entity as JSON text and, beside it, the columns
+ * §5.2), multiple-condition windows (§5.8) and the notices of execution changes it has to see. Each row keeps the entity as JSON text and, beside it, the columns
  * the scheduler and the API look rows up by. The search of trigger rows is in sqlite_search.c. */
 #include "store/sqlite_int.h"
 #include "base/clock.h"
@@ -171,4 +171,41 @@ kt_status kt_store_windows_expire(kt_store *s, int64_t now_us)
         return KT_EDB;
     sqlite3_bind_int64(st, 1, now_us);
     return kt_run(st);
+}
+
+/* ---- notices ---------------------------------------------------------------------------------------- */
+
+static const char kt_sql_notice_add[] = "INSERT INTO notices(execution_id, state) VALUES (?1, ?2)";
+static const char kt_sql_notice_done[] = "DELETE FROM notices WHERE execution_id = ?1 AND state = ?2";
+static const char kt_sql_notices[] =
+    "SELECT json_object('executionId', execution_id, 'state', state) FROM notices ORDER BY seq";
+
+kt_status kt_store_notice_add(kt_store *s, const char *execution_id, const char *state)
+{
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_notice_add);
+    if (!st)
+        return KT_EDB;
+    sqlite3_bind_text(st, 1, execution_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+    return kt_run(st);
+}
+
+kt_status kt_store_notice_done(kt_store *s, const char *execution_id, const char *state)
+{
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_notice_done);
+    if (!st)
+        return KT_EDB;
+    sqlite3_bind_text(st, 1, execution_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+    return kt_run(st);
+}
+
+kt_status kt_store_notices(kt_store *s, json_t **out_array)
+{
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_notices);
+    if (!st)
+        return KT_EDB;
+    kt_status r = kt_sqlite_rows_json(st, 0, out_array);
+    sqlite3_reset(st);
+    return r;
 }

@@ -116,6 +116,15 @@ kt_status kt_store_window_delete(kt_store *s, const char *ns, const char *flow_i
 /* Windows whose end is before now_us are deleted (Kestra deletes expired windows after each evaluation). */
 kt_status kt_store_windows_expire(kt_store *s, int64_t now_us);
 
+/* ---- notices: the changes of an execution's state the scheduler has to see (Flow triggers, a Schedule's lock).
+ * The executor adds one in the transaction that commits the change and then sends the message; the scheduler deletes
+ * it in the transaction that commits what it made of it, and replays those left at start. So a SIGKILL between the
+ * two commits loses no Flow trigger. ---- */
+kt_status kt_store_notice_add(kt_store *s, const char *execution_id, const char *state);
+kt_status kt_store_notice_done(kt_store *s, const char *execution_id, const char *state);
+/* [{"executionId", "state"}] oldest first. */
+kt_status kt_store_notices(kt_store *s, json_t **out_array);
+
 /* ---- logs ---- */
 kt_status kt_store_logs_append(kt_store *s, const json_t *entries);
 typedef struct kt_log_filter {

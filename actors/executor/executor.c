@@ -278,44 +278,81 @@ static void kt_executor_queue_reply(kt_executor *ex, const kt_msg *m, kt_status 
     r->message = message ? kt_xstrdup(message) : NULL;
 }
 
+static void kt_executor_on_retry(uv_timer_t *t);
+
 /* The scheduler evaluates Flow triggers on every committed change of an execution's state (Kestra's executor does it
- * on each state change, KESTRA-execution.md §5.6) and releases a Schedule's lock when its execution ends. Sent only
- * when a scheduler is reachable, so a node without one pays nothing. */
-static void kt_executor_notify_scheduler(kt_executor *ex, kt_run *run)
+ * on each state change, KESTRA-execution.md §5.6) and releases a Schedule's lock when its execution ends. Only when a
+ * scheduler is reachable, so a node without one pays nothing; never for CREATED (Kestra's Flow trigger cannot listen
+ * to it). The change is written as a notice in the commit that makes it (kt_store_notice_add), so a crash before the
+ * scheduler has acted on it loses nothing: it replays the notices left at its start. */
+static int kt_executor_notice_due(kt_executor *ex, const kt_run *run)
 {
     const char *cur = kt_state_current(run->execution);
-    if (!cur || !strcmp(cur, run->notified))
-        return;
-    snprintf(run->notified, sizeof run->notified, "%s", cur);
-    kt_node *node = kt_actor_node(ex->self);
-    if (!kt_node_reachable(node, KT_SCHEDULER_ACTOR))
-        return;
+    return cur && strcmp(cur, run->notified) && strcmp(cur, KT_S(CREATED)) &&
+           kt_node_reachable(kt_actor_node(ex->self), KT_SCHEDULER_ACTOR);
+}
+
+static kt_status kt_executor_send_notice(kt_executor *ex, const json_t *execution)
+{
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXECUTION_CHANGED, KT_SCHEDULER_ACTOR, kt_actor_address(ex->self), 0);
-    kt_msg_encode_object(&o, run->execution);
-    kt_status st = kt_node_send(node, KT_SCHEDULER_ACTOR, &o);
-    if (st != KT_OK)
-        KT_WARN("executor", "execution %s: the scheduler did not get its %s state (%s)",
-                json_string_value(json_object_get(run->execution, "id")), cur, kt_strerror(st));
+    kt_msg_encode_object(&o, execution);
+    return kt_node_send(kt_actor_node(ex->self), KT_SCHEDULER_ACTOR, &o);
+}
+
+/* After the commit: the message. A full mailbox keeps a copy for a later turn (the notice is durable anyway). */
+static void kt_executor_notify_scheduler(kt_executor *ex, kt_run *run)
+{
+    if (!run->notice)
+        return;
+    run->notice = 0;
+    snprintf(run->notified, sizeof run->notified, "%s", kt_state_current(run->execution));
+    kt_status st = json_array_size(ex->notices_pending) ? KT_EAGAIN : kt_executor_send_notice(ex, run->execution);
+    if (st == KT_EAGAIN) {
+        json_array_append_new(ex->notices_pending, json_deep_copy(run->execution));
+        if (!uv_is_active((uv_handle_t *)&ex->retry))
+            uv_timer_start(&ex->retry, kt_executor_on_retry, KT_NODE_TIMER_RETRY_MS, 0);
+    } else if (st != KT_OK) {
+        KT_WARN("executor", "execution %s: the scheduler did not get its %s state (%s); it replays it at its start",
+                json_string_value(json_object_get(run->execution, "id")), run->notified, kt_strerror(st));
+    }
+}
+
+/* The notices a full mailbox refused, in order, until it refuses again. */
+static void kt_executor_resend_notices(kt_executor *ex)
+{
+    while (json_array_size(ex->notices_pending)) {
+        kt_status st = kt_executor_send_notice(ex, json_array_get(ex->notices_pending, 0));
+        if (st == KT_EAGAIN) {
+            if (!uv_is_active((uv_handle_t *)&ex->retry))
+                uv_timer_start(&ex->retry, kt_executor_on_retry, KT_NODE_TIMER_RETRY_MS, 0);
+            return;
+        }
+        json_array_remove(ex->notices_pending, 0);
+    }
 }
 
 /* ---- the turn ------------------------------------------------------------------------------------ */
 
-static void kt_executor_on_retry(uv_timer_t *t);
-
 void kt_executor_flush(kt_actor *a)
 {
     kt_executor *ex = kt_actor_state(a);
+    kt_executor_resend_notices(ex);
     if (!ex->ndirty && !json_array_size(ex->logs) && !ex->fresh && !ex->nreplies) {
         kt_executor_pump(ex);
         return;
     }
     if (ex->ndirty || json_array_size(ex->logs)) {
         kt_status st = kt_store_begin(ex->store);
-        for (size_t i = 0; st == KT_OK && i < ex->ndirty; i++)
-            st = kt_store_execution_put(ex->store, ex->dirty[i]->execution,
-                                        ex->dirty[i]->all_runs_dirty ? NULL : ex->dirty[i]->dirty_runs,
-                                        ex->dirty[i]->ndirty_runs);
+        for (size_t i = 0; st == KT_OK && i < ex->ndirty; i++) {
+            kt_run *run = ex->dirty[i];
+            st = kt_store_execution_put(ex->store, run->execution, run->all_runs_dirty ? NULL : run->dirty_runs,
+                                        run->ndirty_runs);
+            run->notice = st == KT_OK && kt_executor_notice_due(ex, run);
+            if (run->notice)
+                st = kt_store_notice_add(ex->store, json_string_value(json_object_get(run->execution, "id")),
+                                         kt_state_current(run->execution));
+        }
         if (st == KT_OK && json_array_size(ex->logs))
             st = kt_store_logs_append(ex->store, ex->logs);
         if (st == KT_OK)
@@ -538,6 +575,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     free(ex->timers);
     free(ex->dirty);
     json_decref(ex->logs);
+    json_decref(ex->notices_pending);
     json_decref(ex->plugin_defaults);
     free(ex);
 }
@@ -576,6 +614,8 @@ static void kt_executor_resume(kt_executor *ex)
             KT_ERROR("executor", "cannot resume execution %s: %s", json_string_value(json_object_get(e, "id")), err);
             continue;
         }
+        /* its state as stored was told already, or is in a notice the scheduler replays at its start */
+        snprintf(run->notified, sizeof run->notified, "%s", kt_state_current(run->execution) ? kt_state_current(run->execution) : "");
         size_t k;
         json_t *tr;
         json_t *running = json_array();
@@ -638,6 +678,7 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_op
     ex->flows = kt_map_new();
     ex->jobs = kt_map_new();
     ex->logs = json_array();
+    ex->notices_pending = json_array();
     ex->fresh_tail = &ex->fresh;
     ex->waiting_tail = &ex->waiting;
     uv_timer_init(kt_node_loop(node), &ex->retry);

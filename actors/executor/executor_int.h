@@ -44,6 +44,7 @@ typedef struct kt_run {
     char waiter[KT_ADDR_MAX]; /* who asked to hear about the end (API wait=true), "" if nobody */
     uint64_t waiter_corr;
     char notified[16]; /* the state the scheduler last heard of (KT_MSG_EXECUTION_CHANGED), "" before the first */
+    int notice;        /* this turn's commit holds a notice for the scheduler: send it after the commit */
 } kt_run;
 typedef enum kt_job_phase {
     KT_JOB_FRESH,   /* in ex->fresh: its transition is not committed yet */
@@ -94,6 +95,7 @@ struct kt_executor {
     kt_pending_reply *replies;
     size_t nreplies, capreplies;
     json_t *logs;
+    json_t *notices_pending; /* executions whose ExecutionChanged a full mailbox refused, oldest first */
     kt_run **dirty;
     size_t ndirty, capdirty;
     uv_timer_t retry;

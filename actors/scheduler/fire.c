@@ -2,6 +2,7 @@
 #include "actors/scheduler/scheduler_int.h"
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/id.h"
 #include "base/log.h"
 #include "expr/expr.h"
@@ -34,14 +35,18 @@ static json_t *kt_sch_trigger_labels(const json_t *trigger_def, const json_t *ct
         kt_env env;
         kt_env_init_real(&env);
         if (kt_expr_render_string(v, ctx, &env, &out, &e) != KT_OK) {
-            snprintf(err, errcap, "Unable to render the label '%s': %s",
-                     json_string_value(json_object_get(l, "key")), e.message);
-            json_decref(list);
-            return NULL;
+            /* Kestra (LabelService.fromTrigger) leaves out a label that does not render, and starts the execution */
+            KT_WARN("scheduler", "label '%s' of trigger %s left out: %s", json_string_value(json_object_get(l, "key")),
+                    json_string_value(json_object_get(trigger_def, "id")), e.message);
+            json_object_set_new(l, "value", json_null());
+            continue;
         }
         json_object_set_new(l, "value", json_string(out));
         free(out);
     }
+    for (size_t k = json_array_size(list); k-- > 0;)
+        if (json_is_null(json_object_get(json_array_get(list, k), "value")))
+            json_array_remove(list, k);
     return list;
 }
 
@@ -81,13 +86,19 @@ static void kt_sch_flush_pending(kt_scheduler *s)
     while (s->pending) {
         kt_sch_pending *p = s->pending;
         kt_outmsg o;
-        kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(s->self), 0);
+        uint64_t corr = ++s->corr;
+        kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(s->self), corr);
         kt_msg_execution_create body = {.execution = p->execution};
         kt_msg_encode_execution_create(&o, &body);
         kt_status st = kt_node_send(node, KT_EXECUTOR_ACTOR, &o);
         if (st == KT_EAGAIN) {
             uv_timer_start(&s->retry, kt_sch_on_retry, KT_SCH_SEND_RETRY_MS, 0);
             return;
+        }
+        if (st == KT_OK) { /* the executor answers; a refusal fails the execution (kt_sch_on_reply) */
+            char key[24];
+            snprintf(key, sizeof key, "%llu", (unsigned long long)corr);
+            kt_map_put(s->awaiting, key, kt_xstrdup(json_string_value(json_object_get(p->execution, "id"))), NULL);
         }
         if (st != KT_OK) /* no executor hosted or reachable: the execution waits in the store, CREATED, for the
                             executor's start (it resumes every unfinished execution) */
@@ -111,4 +122,59 @@ void kt_sch_send(kt_scheduler *s, json_t *execution)
     s->pending_tail = &p->next;
     if (!uv_is_active((uv_handle_t *)&s->retry))
         kt_sch_flush_pending(s);
+}
+
+/* The executor's answer to an ExecutionCreate. A refusal (it could not take the execution: its flow revision no longer
+ * parses, say) would leave the execution CREATED and its trigger locked for ever: the execution ends FAILED with the
+ * reason as its log line, and its trigger is free again, in one transaction. */
+void kt_sch_on_reply(kt_scheduler *s, const kt_msg *m)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)m->corr);
+    char *id = kt_map_del(s->awaiting, key);
+    if (!id)
+        return;
+    kt_msg_reply r;
+    if (kt_msg_decode_reply(m->body, &r) != KT_OK) { /* the decoder leaves nothing to clear */
+        free(id);
+        return;
+    }
+    if (r.status == KT_OK) {
+        kt_msg_reply_clear(&r);
+        free(id);
+        return;
+    }
+    KT_ERROR("scheduler", "the executor refused execution %s: %s", id, r.message ? r.message : kt_strerror(r.status));
+    json_t *ex = NULL, *logs = json_array();
+    kt_status st = kt_store_execution_get(s->store, id, &ex);
+    const char *cur = ex ? kt_state_current(ex) : NULL;
+    if (st != KT_OK || !cur || strcmp(cur, KT_S(CREATED)))
+        goto done; /* gone, or taken after all */
+    int64_t now = kt_now_us();
+    kt_state_set(json_object_get(ex, "state"), KT_S(FAILED), now);
+    char ts[48];
+    kt_time_format(now - now % 1000, ts, sizeof ts);
+    json_array_append_new(logs, json_pack("{s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:b}", "namespace",
+                                          json_object_get(ex, "namespace"), "flowId", json_object_get(ex, "flowId"),
+                                          "executionId", id, "timestamp", ts, "level", "ERROR", "thread", "scheduler",
+                                          "message", r.message ? r.message : "refused by the executor", "deleted", 0));
+    st = kt_store_begin(s->store);
+    if (st == KT_OK)
+        st = kt_store_execution_put(s->store, ex, NULL, 0);
+    if (st == KT_OK)
+        st = kt_store_logs_append(s->store, logs);
+    if (st == KT_OK)
+        st = kt_store_commit(s->store);
+    else
+        kt_store_rollback(s->store);
+    if (st != KT_OK) {
+        KT_ERROR("scheduler", "execution %s not failed: %s", id, kt_store_errmsg(s->store));
+        goto done;
+    }
+    kt_sch_execution_changed(s, ex); /* its trigger's lock goes, Flow triggers see the failure */
+done:
+    json_decref(ex);
+    json_decref(logs);
+    kt_msg_reply_clear(&r);
+    free(id);
 }

@@ -193,8 +193,11 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
             kt_sch_flow_trigger_eval(s, f, t, up, now, &env, created, puts, dels);
         }
     }
-    if (!json_array_size(created) && !json_array_size(puts))
+    if (!json_array_size(created) && !json_array_size(puts)) {
+        /* nothing to commit with it: the notice goes with the turn's others (kt_sch_flush) */
+        json_array_append_new(s->notices_done, json_pack("[s,s]", json_string_value(json_object_get(up, "id")), state));
         goto done;
+    }
     kt_status st = kt_store_begin(s->store);
     int began = st == KT_OK;
     size_t i;
@@ -215,6 +218,8 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
     }
     if (st == KT_OK)
         st = kt_store_windows_expire(s->store, now);
+    if (st == KT_OK) /* what this change started and the change's notice: both or neither */
+        st = kt_store_notice_done(s->store, json_string_value(json_object_get(up, "id")), state);
     if (st == KT_OK)
         st = kt_store_commit(s->store);
     else if (began)

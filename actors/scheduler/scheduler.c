@@ -61,22 +61,27 @@ static void kt_sch_heap_push(kt_scheduler *s, kt_sch_due d)
     }
 }
 
-static kt_sch_due kt_sch_heap_pop(kt_scheduler *s)
+static void kt_sch_heap_down(kt_scheduler *s, size_t i)
 {
-    KT_ASSERT(s->nheap > 0);
-    kt_sch_due top = s->heap[0];
-    s->heap[0] = s->heap[--s->nheap];
-    for (size_t i = 0;;) {
+    for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
         if (l < s->nheap && s->heap[l].at_us < s->heap[m].at_us)
             m = l;
         if (r < s->nheap && s->heap[r].at_us < s->heap[m].at_us)
             m = r;
         if (m == i)
-            break;
+            return;
         kt_sch_heap_swap(s, i, m);
         i = m;
     }
+}
+
+static kt_sch_due kt_sch_heap_pop(kt_scheduler *s)
+{
+    KT_ASSERT(s->nheap > 0);
+    kt_sch_due top = s->heap[0];
+    s->heap[0] = s->heap[--s->nheap];
+    kt_sch_heap_down(s, 0);
     return top;
 }
 
@@ -105,11 +110,29 @@ static void kt_sch_timer_follow(kt_scheduler *s)
 
 static void kt_sch_disarm(kt_scheduler *s, const char *key) { kt_map_del(s->armed, key); }
 
+/* Re-arming leaves the old entry in the heap, stale, until its date; past twice the live entries, the stale ones are
+ * dropped, so a trigger re-armed often (a flow saved every minute, with a yearly cron) does not grow the heap. */
+static void kt_sch_heap_compact(kt_scheduler *s)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < s->nheap; i++) {
+        if ((uintptr_t)kt_map_get(s->armed, s->heap[i].key) == s->heap[i].gen)
+            s->heap[live++] = s->heap[i];
+        else
+            free(s->heap[i].key);
+    }
+    s->nheap = live;
+    for (size_t i = live / 2; i-- > 0;) /* heapify, bottom up */
+        kt_sch_heap_down(s, i);
+}
+
 static void kt_sch_arm(kt_scheduler *s, const char *key, int64_t at_us)
 {
     uint64_t gen = ++s->gen;
     kt_map_put(s->armed, key, (void *)(uintptr_t)gen, NULL);
     kt_sch_heap_push(s, (kt_sch_due){.at_us = at_us, .gen = gen, .key = kt_xstrdup(key)});
+    if (s->nheap > 2 * kt_map_size(s->armed) + 64)
+        kt_sch_heap_compact(s);
     kt_sch_timer_follow(s);
 }
 
@@ -418,6 +441,31 @@ static json_t *kt_sch_failed_execution(kt_scheduler *s, const kt_sch_flow *f, co
     return ex;
 }
 
+/* Before an evaluation, what Kestra's scheduler checks on each pass: a lock whose execution has ended (or is gone)
+ * is released, in case its end was not heard (the notice replay covers a crash; this covers an execution the
+ * executor could not take), and an enabled trigger without a next date (disabled through the API, then enabled
+ * again by the end of its execution and stopAfter) gets one. The row is written when it changed. */
+static kt_status kt_sch_refresh(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t, kt_trig_state *ts)
+{
+    int64_t now = kt_now_us();
+    int changed = kt_sch_release_if_ended(s, ts, now);
+    if (!ts->disabled && !ts->execution_id && !ts->next_us) {
+        kt_env env;
+        kt_sch_env(s, &env, now);
+        changed |= kt_sched_recover_missed(t->sched, f->json, ts, now, &env);
+    }
+    if (!changed)
+        return KT_OK;
+    kt_status st = kt_store_begin(s->store);
+    if (st == KT_OK)
+        st = kt_sch_put_state(s, ts);
+    if (st == KT_OK)
+        st = kt_store_commit(s->store);
+    else
+        kt_store_rollback(s->store);
+    return st;
+}
+
 void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const char *trigger_id)
 {
     char *key = kt_sch_key(ns, flow_id, trigger_id);
@@ -429,12 +477,21 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
     char err[256] = "";
     if (!t || !t->sched || f->disabled || json_is_true(json_object_get(t->def, "disabled")))
         goto done;
-    if (kt_store_trigger_get(s->store, ns, flow_id, trigger_id, &row) != KT_OK)
+    kt_status got = kt_store_trigger_get(s->store, ns, flow_id, trigger_id, &row);
+    if (got == KT_ENOTFOUND)
         goto done; /* no row yet: the flow's reconcile makes it, then evaluates */
+    if (got != KT_OK) { /* the store failed: look again later rather than let the trigger die */
+        KT_WARN("scheduler", "trigger %s.%s.%s not read (%s); trying again", ns, flow_id, trigger_id,
+                kt_store_errmsg(s->store));
+        kt_sch_arm(s, key, kt_now_us() + KT_SCH_COMMIT_RETRY_MS * 1000);
+        goto done;
+    }
     if (kt_trig_state_from_json(row, &ts, err, sizeof err) != KT_OK) {
         KT_WARN("scheduler", "trigger %s.%s.%s: stored state unreadable: %s", ns, flow_id, trigger_id, err);
         goto done;
     }
+    if (kt_sch_refresh(s, f, t, &ts) != KT_OK)
+        goto done;
     if (ts.disabled || ts.execution_id)
         goto done; /* disabled, or its execution still runs: re-evaluated when that ends (the lock) */
     for (int n = 0; n < KT_SCH_EVAL_BURST; n++) {
@@ -566,12 +623,78 @@ static void kt_sch_toggle(kt_scheduler *s, const kt_msg *m)
     json_decref(body);
 }
 
+void kt_sch_execution_changed(kt_scheduler *s, const json_t *execution)
+{
+    if (kt_state_is_terminated(kt_state_current(execution)))
+        kt_sch_execution_ended(s, execution);
+    kt_sch_flow_triggers(s, execution);
+}
+
+/* End of the turn: the notices acted on without a commit of their own go in one. A crash before it replays them at
+ * the next start, which finds nothing more to do with them. */
+static void kt_sch_flush(kt_actor *a)
+{
+    kt_scheduler *s = kt_actor_state(a);
+    if (!json_array_size(s->notices_done))
+        return;
+    kt_status st = kt_store_begin(s->store);
+    size_t i;
+    json_t *n;
+    json_array_foreach(s->notices_done, i, n) {
+        if (st == KT_OK)
+            st = kt_store_notice_done(s->store, json_string_value(json_array_get(n, 0)),
+                                      json_string_value(json_array_get(n, 1)));
+    }
+    if (st == KT_OK)
+        st = kt_store_commit(s->store);
+    else
+        kt_store_rollback(s->store);
+    if (st != KT_OK)
+        KT_WARN("scheduler", "notices not cleared (%s): they are replayed at the next start", kt_store_errmsg(s->store));
+    json_array_clear(s->notices_done);
+}
+
+/* At start: the changes the executor committed that no scheduler acted on (it was down, or the process died
+ * between the two commits), each with the state it had then. */
+static void kt_sch_replay_notices(kt_scheduler *s)
+{
+    json_t *notices = NULL;
+    if (kt_store_notices(s->store, &notices) != KT_OK) {
+        KT_ERROR("scheduler", "cannot read the notices: %s", kt_store_errmsg(s->store));
+        return;
+    }
+    size_t i;
+    json_t *n;
+    json_array_foreach(notices, i, n) {
+        const char *id = json_string_value(json_object_get(n, "executionId"));
+        const char *state = json_string_value(json_object_get(n, "state"));
+        json_t *ex = NULL;
+        if (!id || !state || kt_store_execution_get(s->store, id, &ex) != KT_OK) {
+            json_array_append_new(s->notices_done, json_pack("[s?,s?]", id, state));
+            continue;
+        }
+        json_t *then = json_object_get(ex, "state");
+        if (json_is_object(then))
+            json_object_set_new(then, "current", json_string(state));
+        kt_sch_execution_changed(s, ex);
+        json_decref(ex);
+    }
+    if (json_array_size(notices))
+        KT_INFO("scheduler", "replayed %zu execution change(s) left by the previous process", json_array_size(notices));
+    json_decref(notices);
+    kt_sch_flush(s->self);
+}
+
 static void kt_sch_receive(kt_actor *a, const kt_msg *m)
 {
     kt_scheduler *s = kt_actor_state(a);
     json_t *body = NULL;
     if (m->type == KT_MSG_TRIGGER_TOGGLE) {
         kt_sch_toggle(s, m);
+        return;
+    }
+    if (m->type == KT_MSG_REPLY) {
+        kt_sch_on_reply(s, m);
         return;
     }
     if (m->type != KT_MSG_FLOW_CHANGED && m->type != KT_MSG_TRIGGER_CHANGED && m->type != KT_MSG_EXECUTION_CHANGED) {
@@ -597,11 +720,7 @@ static void kt_sch_receive(kt_actor *a, const kt_msg *m)
             kt_sch_evaluate(s, ns, fid, tid);
         break;
     }
-    case KT_MSG_EXECUTION_CHANGED:
-        if (kt_state_is_terminated(kt_state_current(body)))
-            kt_sch_execution_ended(s, body);
-        kt_sch_flow_triggers(s, body);
-        break;
+    case KT_MSG_EXECUTION_CHANGED: kt_sch_execution_changed(s, body); break;
     default: break;
     }
     json_decref(body);
@@ -621,6 +740,10 @@ static void kt_sch_on_closed(uv_handle_t *h)
         kt_sch_flow_free(val);
     kt_map_free(s->flows);
     kt_map_free(s->armed);
+    pos = 0;
+    while (kt_map_next(s->awaiting, &pos, &key, &val))
+        free(val);
+    kt_map_free(s->awaiting);
     for (size_t i = 0; i < s->nheap; i++)
         free(s->heap[i].key);
     free(s->heap);
@@ -630,6 +753,7 @@ static void kt_sch_on_closed(uv_handle_t *h)
         free(p);
     }
     json_decref(s->plugin_defaults);
+    json_decref(s->notices_done);
     free(s->default_zone);
     free(s);
 }
@@ -642,7 +766,7 @@ static void kt_sch_stop(kt_actor *a)
     uv_close((uv_handle_t *)&s->retry, kt_sch_on_closed);
 }
 
-static const kt_actor_ops kt_sch_ops = {.receive = kt_sch_receive, .stop = kt_sch_stop};
+static const kt_actor_ops kt_sch_ops = {.receive = kt_sch_receive, .flush = kt_sch_flush, .stop = kt_sch_stop};
 
 kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_options *opts, kt_scheduler **out)
 {
@@ -656,7 +780,9 @@ kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_
         s->plugin_defaults = json_incref((json_t *)opts->plugin_defaults);
     s->flows = kt_map_new();
     s->armed = kt_map_new();
+    s->awaiting = kt_map_new();
     s->pending_tail = &s->pending;
+    s->notices_done = json_array();
     uv_timer_init(kt_node_loop(node), &s->timer);
     uv_timer_init(kt_node_loop(node), &s->retry);
     s->timer.data = s->retry.data = s;
@@ -689,6 +815,7 @@ kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_
     }
     json_decref(flows);
     json_decref(rows);
+    kt_sch_replay_notices(s);
     KT_INFO("scheduler", "%zu flow(s), %zu trigger(s) armed", kt_map_size(s->flows), kt_map_size(s->armed));
     *out = s;
     return KT_OK;

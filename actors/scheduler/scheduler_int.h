@@ -59,11 +59,18 @@ struct kt_scheduler {
     int64_t timer_at_us;          /* when it is armed for, 0: not armed */
     uv_timer_t retry;             /* resends pending executions */
     kt_sch_pending *pending, **pending_tail;
+    json_t *notices_done;         /* [execution id, state] acted on without a commit of their own: deleted by the
+                                     turn's flush */
+    kt_map *awaiting;             /* corr id of an ExecutionCreate sent -> the execution's id, until the executor answers */
+    uint64_t corr;
     uint64_t started, evaluations;
     int closing;                  /* timers whose close callback is still to come */
 };
 
 /* scheduler.c */
+/* A committed change of an execution's state (KT_MSG_EXECUTION_CHANGED, a replayed notice, a refused execution):
+ * a Schedule's lock released when it ended, Flow triggers evaluated. */
+void kt_sch_execution_changed(kt_scheduler *s, const json_t *execution);
 kt_sch_flow *kt_sch_flow_get(kt_scheduler *s, const char *ns, const char *id);
 /* (Re-)evaluates one trigger now: fires what is due, then arms its next date. */
 void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const char *trigger_id);
@@ -77,10 +84,12 @@ json_t *kt_sch_execution_new(kt_scheduler *s, const kt_sch_flow *f, const json_t
                              size_t errcap);
 /* Hands committed executions to the executor (kept and retried when its mailbox is full). */
 void kt_sch_send(kt_scheduler *s, json_t *execution);
+/* The executor's answer to one of them: a refusal fails the execution and frees its trigger. */
+void kt_sch_on_reply(kt_scheduler *s, const kt_msg *m);
 
 /* flow_trigger.c */
-/* An execution changed state: evaluates every Flow trigger of every other flow against it, commits the windows and
- * the executions they start together, then hands those to the executor. */
+/* An execution changed state: evaluates every Flow trigger of every other flow against it, commits the windows, the
+ * executions they start and the change's notice (store.h) together, then hands the executions to the executor. */
 void kt_sch_flow_triggers(kt_scheduler *s, const json_t *execution);
 
 #endif

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "harness.h"
 
 /* Every execution of ns.flow (the first 1000), oldest first. */
@@ -512,6 +514,49 @@ static void test_window_survives_restart(void **state)
     assert_int_equal(wait_count(f->port, "it.multi", "listener", 1, 5000), 1);
 }
 
+/* A change of state the executor committed but no scheduler acted on (the process died between the two commits)
+ * is a notice in the store; the next start replays it: the Flow trigger fires once. The notice is written here by
+ * hand into a stopped server's store, for an upstream execution that ended before the listener existed. */
+static void test_notice_replayed_at_start(void **state)
+{
+    kt_it_fixture *f = *state;
+    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
+    create_upstreams(f->port);
+    char *up = run_flow(f->port, "it.multi", "up-a");
+    json_decref(kt_it_wait_state(&f->server, f->port, up, "SUCCESS", 10000));
+    kt_it_create_flow(f->port,
+                      "id: listener\nnamespace: it.multi\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
+                      "    format: \"{{ trigger.executionId }}\"\ntriggers:\n  - id: after-a\n"
+                      "    type: io.kestra.plugin.core.trigger.Flow\n    conditions:\n"
+                      "      - type: io.kestra.plugin.core.condition.ExecutionFlow\n        namespace: it.multi\n"
+                      "        flowId: up-a\n",
+                      NULL);
+    kt_it_stop_clean(&f->server);
+    char path[512];
+    snprintf(path, sizeof path, "%s/data/kite.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO notices(execution_id, state) VALUES (?1, 'SUCCESS')", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, up, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    f->server = kt_it_start_server(f->dir, "again", f->port, NULL);
+    assert_int_equal(wait_count(f->port, "it.multi", "listener", 1, 5000), 1);
+    json_t *list = executions_of(f->port, "it.multi", "listener");
+    json_t *trig = json_object_get(json_array_get(list, 0), "trigger");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(trig, "variables"), "executionId")), up);
+    json_decref(list);
+    /* replayed once: a second start finds no notice left */
+    kt_it_stop_clean(&f->server);
+    f->server = kt_it_start_server(f->dir, "third", f->port, NULL);
+    assert_int_equal(wait_count(f->port, "it.multi", "listener", 2, 1000), 1);
+    free(up);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_after_disables, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_toggle_task, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_window_survives_restart, kt_it_setup_dir, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_notice_replayed_at_start, kt_it_setup_dir, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_loop_fires_each_tick_once, kt_it_setup_dir, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
