@@ -92,6 +92,8 @@ static const char *const kt_migrations[] = {
     /* 4: the scheduler's inbox made durable: a change of an execution's state that Flow triggers must see, written
      * with the change, deleted with what the scheduler made of it */
     "CREATE TABLE notices(seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT NOT NULL, state TEXT NOT NULL);",
+    /* 5: which definition a trigger row was computed from (not part of Kestra's Trigger JSON) */
+    "ALTER TABLE triggers ADD COLUMN definition TEXT;",
 };
 
 #define KT_SQL_CACHE 32

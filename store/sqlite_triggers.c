@@ -108,6 +108,37 @@ kt_status kt_store_trigger_delete(kt_store *s, const char *ns, const char *flow_
     return kt_run(st);
 }
 
+static const char kt_sql_trigger_fp[] =
+    "SELECT definition FROM triggers WHERE namespace=?1 AND flow_id=?2 AND trigger_id=?3";
+static const char kt_sql_trigger_set_fp[] =
+    "UPDATE triggers SET definition=?4 WHERE namespace=?1 AND flow_id=?2 AND trigger_id=?3";
+
+kt_status kt_store_trigger_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
+                                       char **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_trigger_fp);
+    if (!st)
+        return KT_EDB;
+    kt_bind_key(st, ns, flow_id, trigger_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+        *out = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? KT_OK : rc == SQLITE_DONE ? KT_ENOTFOUND : KT_EDB;
+}
+
+kt_status kt_store_trigger_set_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
+                                           const char *fingerprint)
+{
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_trigger_set_fp);
+    if (!st)
+        return KT_EDB;
+    kt_bind_key(st, ns, flow_id, trigger_id);
+    sqlite3_bind_text(st, 4, fingerprint, -1, SQLITE_STATIC);
+    return kt_run(st);
+}
+
 kt_status kt_store_triggers_list(kt_store *s, const char *ns, const char *flow_id, json_t **out_array)
 {
     const char *sql = flow_id ? kt_sql_triggers_flow : ns ? kt_sql_triggers_ns : kt_sql_triggers_all;

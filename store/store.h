@@ -91,6 +91,13 @@ kt_status kt_store_trigger_put(kt_store *s, const json_t *trigger);
 /* KT_ENOTFOUND when absent. */
 kt_status kt_store_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
 kt_status kt_store_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id);
+/* The fingerprint of the trigger definition a row's dates were computed from (the scheduler's, kept beside Kestra's
+ * JSON, not in it): a revision saved while no scheduler ran is recognised at the next start. *out is malloc'ed, NULL
+ * when the row has none; KT_ENOTFOUND without a row. */
+kt_status kt_store_trigger_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
+                                       char **out);
+kt_status kt_store_trigger_set_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
+                                           const char *fingerprint);
 /* Every row of one flow (flow_id non-NULL) or of every flow (ns and flow_id NULL), ordered by namespace, flowId,
  * triggerId; a JSON array of Trigger objects. */
 kt_status kt_store_triggers_list(kt_store *s, const char *ns, const char *flow_id, json_t **out_array);

@@ -260,6 +260,14 @@ static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char
 
 /* ---- trigger rows in step with a flow -------------------------------------------------------------- */
 
+/* A definition's fingerprint (FNV-1a of its JSON with sorted keys): equal definitions, equal fingerprints. */
+static void kt_sch_fingerprint(const json_t *def, char out[17])
+{
+    char *text = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS);
+    snprintf(out, 17, "%016llx", (unsigned long long)kt_env_seed_of(text ? text : ""));
+    free(text);
+}
+
 static int kt_sch_row_matches(const json_t *row, const char *tid)
 {
     const char *r = json_string_value(json_object_get(row, "triggerId"));
@@ -332,7 +340,14 @@ static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, co
             KT_WARN("scheduler", "trigger %s.%s.%s: stored state unreadable (%s), recreated", ns, id, t->id, err);
         kt_env env;
         kt_sch_env(s, &env, now);
-        if (!readable || (before && !kt_sched_same_definition(before->def, t->def))) {
+        /* changed: against the revision seen before, or, at start, against the fingerprint the row was computed
+         * from (a revision saved while no scheduler ran); a row without one (older store) is taken as unchanged */
+        char fp[17], *stored = NULL;
+        kt_sch_fingerprint(t->def, fp);
+        if (readable && kt_store_trigger_fingerprint(s->store, ns, id, t->id, &stored) == KT_EDB)
+            st = KT_EDB;
+        int changed = before ? !kt_sched_same_definition(before->def, t->def) : stored && strcmp(stored, fp);
+        if (st == KT_OK && (!readable || changed)) {
             /* new, or its definition changed: a fresh next date (the lock and `disabled` are kept) */
             st = kt_sched_init_state(t->sched, ns, id, now, readable ? &prev : NULL, &ts);
             kt_trig_state_clear(&prev);
@@ -344,10 +359,13 @@ static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, co
                 write |= kt_sched_recover_missed(t->sched, now_f->json, &ts, now, &env);
             }
         }
-        if (write) {
+        if (st == KT_OK && write) {
             ts.updated_us = now;
             st = kt_sch_put_state(s, &ts);
         }
+        if (st == KT_OK && (!stored || strcmp(stored, fp)))
+            st = kt_store_trigger_set_fingerprint(s->store, ns, id, t->id, fp);
+        free(stored);
         kt_trig_state_clear(&ts);
     }
     if (st == KT_OK)

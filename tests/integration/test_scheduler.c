@@ -557,6 +557,57 @@ static void test_notice_replayed_at_start(void **state)
     free(up);
 }
 
+static int64_t next_date_of(int port, const char *flow)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/triggers/it.sched/%s", flow);
+    json_t *res = NULL;
+    int64_t t = 0;
+    for (int i = 0; i < 50 && !t; i++) {
+        json_decref(res);
+        res = NULL;
+        kt_it_http_json("GET", port, path, NULL, NULL, &res);
+        const char *d = json_string_value(
+            json_object_get(json_array_get(json_object_get(res, "results"), 0), "nextExecutionDate"));
+        if (d)
+            t = iso_seconds(d);
+        else
+            kt_it_sleep_ms(100);
+    }
+    json_decref(res);
+    return t;
+}
+
+/* A revision saved while no scheduler runs (here: a server without one) is recognised at the scheduler's next start:
+ * its trigger's next date is computed from the new cron, not kept from the old one. */
+static void test_revision_saved_without_scheduler(void **state)
+{
+    kt_it_fixture *f = *state;
+    static const char *const yearly = "id: moved\nnamespace: it.sched\ntasks:\n  - id: t\n"
+                                      "    type: io.kestra.plugin.core.debug.Return\n    format: x\ntriggers:\n"
+                                      "  - id: s\n    type: io.kestra.plugin.core.trigger.Schedule\n"
+                                      "    cron: \"0 0 1 1 *\"\n";
+    static const char *const hourly = "id: moved\nnamespace: it.sched\ntasks:\n  - id: t\n"
+                                      "    type: io.kestra.plugin.core.debug.Return\n    format: x\ntriggers:\n"
+                                      "  - id: s\n    type: io.kestra.plugin.core.trigger.Schedule\n"
+                                      "    cron: \"0 * * * *\"\n";
+    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
+    kt_it_create_flow(f->port, yearly, NULL);
+    int64_t now = (int64_t)time(NULL);
+    assert_true(next_date_of(f->port, "moved") > now + 3600); /* next January */
+    kt_it_stop_clean(&f->server);
+    static const char *const no_scheduler[] = {"--actors", "executor,worker,webserver", NULL};
+    f->server = kt_it_start_server(f->dir, "plain", f->port, no_scheduler);
+    char *out = NULL;
+    assert_int_equal(kt_it_http("PUT", f->port, "/api/v1/flows/it.sched/moved", "application/x-yaml", hourly, &out), 200);
+    free(out);
+    kt_it_stop_clean(&f->server);
+    f->server = kt_it_start_server(f->dir, "again", f->port, NULL);
+    int64_t next = next_date_of(f->port, "moved");
+    now = (int64_t)time(NULL);
+    assert_true(next > now - 5 && next <= now + 3600 && next % 3600 == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +620,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_toggle_task, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_window_survives_restart, kt_it_setup_dir, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_notice_replayed_at_start, kt_it_setup_dir, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_revision_saved_without_scheduler, kt_it_setup_dir, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_loop_fires_each_tick_once, kt_it_setup_dir, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
