@@ -127,7 +127,6 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
         return;
     }
     int all = 1;
-    json_t *complete_resets = json_array();
     size_t i;
     json_t *m;
     json_array_foreach(multiples, i, m) {
@@ -146,21 +145,21 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
         json_t *results = json_object_get(w, "results");
         int changed = kt_cond_multiple_eval(m, &ctx, results) > 0;
         int complete = kt_cond_multiple_holds(m, results);
+        if (changed)
+            json_array_append(puts, w);
+        /* a complete window is reset whether or not the trigger starts (another multiple condition of it may still
+         * be waiting), as FlowTriggerService purges every fulfilled window it evaluated */
         if (!complete)
             all = 0;
         else if (!json_is_false(json_object_get(m, "resetOnSuccess")))
-            json_array_append(complete_resets, w);
-        if (changed)
-            json_array_append(puts, w);
+            json_array_append(dels, w);
         json_decref(w);
     }
     if (all) {
         json_t *ex = kt_sch_flow_execution(s, f, trigger, up, now, env);
         if (ex)
             json_array_append_new(created, ex);
-        json_array_foreach(complete_resets, i, m) json_array_append(dels, m);
     }
-    json_decref(complete_resets);
     json_decref(multiples);
 }
 
@@ -193,7 +192,7 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
             kt_sch_flow_trigger_eval(s, f, t, up, now, &env, created, puts, dels);
         }
     }
-    if (!json_array_size(created) && !json_array_size(puts)) {
+    if (!json_array_size(created) && !json_array_size(puts) && !json_array_size(dels)) {
         /* nothing to commit with it: the notice goes with the turn's others (kt_sch_flush) */
         json_array_append_new(s->notices_done, json_pack("[s,s]", json_string_value(json_object_get(up, "id")), state));
         goto done;
