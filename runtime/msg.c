@@ -234,6 +234,12 @@ void kt_msg_encode_object(kt_outmsg *o, const json_t *obj)
     kt_mp_pack_json(&o->pk, obj);
 }
 
+void kt_msg_encode_object_except(kt_outmsg *o, const json_t *obj, const char *skip)
+{
+    msgpack_pack_array(&o->pk, 1);
+    kt_mp_pack_json_except(&o->pk, obj, skip);
+}
+
 kt_status kt_msg_decode_object(const msgpack_object *body, json_t **out)
 {
     *out = NULL;

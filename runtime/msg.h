@@ -29,7 +29,8 @@ typedef enum kt_msg_type {
     KT_MSG_EXEC_COMMAND,       /* to the executor (kill, resume, a delay that is over) or a worker (kill) */
     KT_MSG_FLOW_CHANGED,       /* webserver -> scheduler: a flow was saved or deleted; body {namespace, id} */
     KT_MSG_TRIGGER_CHANGED,    /* anyone -> scheduler: a trigger row was written; body {namespace, flowId, triggerId} */
-    KT_MSG_EXECUTION_CHANGED,  /* executor -> scheduler: an execution's state changed (committed); body: execution */
+    KT_MSG_EXECUTION_CHANGED,  /* executor -> scheduler: an execution's state changed (committed); body: the
+                                  execution without its taskRunList */
     KT_MSG_TRIGGER_TOGGLE,     /* worker -> scheduler (request, corr id set): the Toggle task. Body: one object
                                   {namespace: string, flowId: string, trigger: string, enabled: bool}, namespace and
                                   flowId already defaulted to the running flow's. Answered with a KT_MSG_REPLY under
@@ -150,6 +151,9 @@ void kt_msg_exec_command_clear(kt_msg_exec_command *b);
 /* Bodies that are one JSON object (FlowChanged, TriggerChanged, ExecutionChanged, TriggerToggle: their members are
  * listed with the type above). Decoding refuses anything but an object (KT_EPROTO). */
 void kt_msg_encode_object(kt_outmsg *o, const json_t *obj);
+/* The same without obj's member `skip` (an ExecutionChanged without its task runs, which the scheduler reads from the
+ * store only when a Flow trigger needs them). */
+void kt_msg_encode_object_except(kt_outmsg *o, const json_t *obj, const char *skip);
 kt_status kt_msg_decode_object(const msgpack_object *body, json_t **out);
 
 typedef struct kt_msg_ping {

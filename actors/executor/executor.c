@@ -296,7 +296,9 @@ static kt_status kt_executor_send_notice(kt_executor *ex, const json_t *executio
 {
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXECUTION_CHANGED, KT_SCHEDULER_ACTOR, kt_actor_address(ex->self), 0);
-    kt_msg_encode_object(&o, execution);
+    /* without the task runs: encoding a long execution twice per run costs more than the scheduler's rare need of
+     * them (a Flow trigger's conditions or inputs), for which it reads the execution from the store */
+    kt_msg_encode_object_except(&o, execution, "taskRunList");
     return kt_node_send(kt_actor_node(ex->self), KT_SCHEDULER_ACTOR, &o);
 }
 

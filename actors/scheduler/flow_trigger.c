@@ -163,6 +163,19 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
     json_decref(multiples);
 }
 
+/* The upstream execution with its task runs (a Flow trigger's conditions and inputs may read them: HasRetryAttempt,
+ * `outputs.<task>`), which ExecutionChanged leaves out: read from the store, in the state the change was about. */
+static json_t *kt_sch_full_execution(kt_scheduler *s, const json_t *up, const char *state)
+{
+    json_t *full = NULL;
+    if (kt_store_execution_get(s->store, json_string_value(json_object_get(up, "id")), &full) != KT_OK)
+        return NULL;
+    json_t *st = json_object_get(full, "state");
+    if (json_is_object(st))
+        json_object_set_new(st, "current", json_string(state));
+    return full;
+}
+
 void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
 {
     const char *ns = json_string_value(json_object_get(up, "namespace"));
@@ -173,14 +186,13 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
     int64_t now = kt_now_us();
     kt_env env;
     kt_sch_env(s, &env, now);
-    json_t *created = json_array(), *puts = json_array(), *dels = json_array();
+    json_t *created = json_array(), *puts = json_array(), *dels = json_array(), *full = NULL;
     size_t pos = 0;
     const char *key;
     void *val;
-    while (kt_map_next(s->flows, &pos, &key, &val)) {
+    while (kt_map_next(s->listeners, &pos, &key, &val)) {
         const kt_sch_flow *f = val;
-        if (!f->flow_triggers || f->disabled ||
-            (!strcmp(f->ns, ns) && !strcmp(f->id, fid)))
+        if (f->disabled || (!strcmp(f->ns, ns) && !strcmp(f->id, fid)))
             continue;
         size_t i;
         json_t *t;
@@ -189,9 +201,12 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
             if (!type || strcmp(kt_task_canonical_type(type), KT_FLOW_TRIGGER) ||
                 json_is_true(json_object_get(t, "disabled")) || !kt_sch_listens(t, state))
                 continue;
-            kt_sch_flow_trigger_eval(s, f, t, up, now, &env, created, puts, dels);
+            if (!full && !json_object_get(up, "taskRunList"))
+                full = kt_sch_full_execution(s, up, state);
+            kt_sch_flow_trigger_eval(s, f, t, full ? full : up, now, &env, created, puts, dels);
         }
     }
+    json_decref(full);
     if (!json_array_size(created) && !json_array_size(puts) && !json_array_size(dels)) {
         /* nothing to commit with it: the notice goes with the turn's others (kt_sch_flush) */
         json_array_append_new(s->notices_done, json_pack("[s,s]", json_string_value(json_object_get(up, "id")), state));

@@ -385,8 +385,11 @@ static void kt_sch_flow_changed(kt_scheduler *s, const char *ns, const char *id,
     kt_sch_flow *now_f = kt_sch_flow_load(s, ns, id);
     kt_sch_reconcile(s, ns, id, old, now_f, starting);
     kt_map_del(s->flows, key);
+    kt_map_del(s->listeners, key);
     if (now_f)
         kt_map_put(s->flows, key, now_f, NULL);
+    if (now_f && now_f->flow_triggers)
+        kt_map_put(s->listeners, key, now_f, NULL);
     /* timers of the old revision's triggers go: each trigger of the new one is evaluated afresh */
     for (size_t i = 0; old && i < old->ntriggers; i++) {
         char *tk = kt_sch_key(ns, id, old->triggers[i].id);
@@ -757,6 +760,7 @@ static void kt_sch_on_closed(uv_handle_t *h)
     while (kt_map_next(s->flows, &pos, &key, &val))
         kt_sch_flow_free(val);
     kt_map_free(s->flows);
+    kt_map_free(s->listeners);
     kt_map_free(s->armed);
     pos = 0;
     while (kt_map_next(s->awaiting, &pos, &key, &val))
@@ -798,6 +802,7 @@ kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_
         s->plugin_defaults = json_incref((json_t *)opts->plugin_defaults);
     s->flows = kt_map_new();
     s->armed = kt_map_new();
+    s->listeners = kt_map_new();
     s->awaiting = kt_map_new();
     s->pending_tail = &s->pending;
     s->notices_done = json_array();

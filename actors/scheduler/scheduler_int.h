@@ -51,6 +51,7 @@ struct kt_scheduler {
     char *default_zone;
     kt_sched_recover recover;
     kt_map *flows;                /* "ns\x1fid" -> kt_sch_flow */
+    kt_map *listeners;            /* the same, only the flows with a Flow trigger (borrowed from flows) */
     kt_map *armed;                /* trigger key -> (uintptr_t) generation of its live heap entry */
     kt_sch_due *heap;
     size_t nheap, capheap;
