@@ -158,6 +158,8 @@ kt_status kt_suri_path(const char *uri, char *path, size_t cap, char *err, size_
     if (p[0] != '/' || p[1] != '/')
         return refuse(err, errcap, what, uri, "not a kestra:/// URI (expected kestra:///<path>)");
     p += 2;
+    if (!*p)
+        return refuse(err, errcap, what, uri, "names no file");
     if (*p != '/')
         return refuse(err, errcap, what, uri, "has an authority (expected kestra:///<path>, an empty one)");
     p++;
