@@ -423,6 +423,7 @@ static void test_under(void **s)
                      rows[i].prefix ? rows[i].prefix : "(null)", rows[i].want);
 }
 
+/* Expected ids: the regex on a JVM. */
 static void test_execution_id(void **s)
 {
     (void)s;
@@ -436,6 +437,8 @@ static void test_execution_id(void **s)
     assert_string_equal(id, "e2");
     assert_int_equal(kt_suri_execution_id("ns/f/executions/e1/executions/e2", id, sizeof id), 1);
     assert_string_equal(id, "e1");
+    assert_int_equal(kt_suri_execution_id("a/executions/executions/x/y", id, sizeof id), 1);
+    assert_string_equal(id, "x");
     assert_int_equal(kt_suri_execution_id("ns/f/executions/e1", id, sizeof id), 0); /* no '/' after the id */
     assert_string_equal(id, "");
     assert_int_equal(kt_suri_execution_id("executions/e1/x", id, sizeof id), 0);  /* nothing before */
