@@ -1,0 +1,162 @@
+/* Internal storage: the files of executions, inputs, namespace files and KV, addressed by `kestra:///<path>` URIs
+ * laid out as Kestra does (KESTRA-system.md §5.9; the URI rules are store/storage_uri.h). One interface, several
+ * backends behind a vtable (store/storage_int.h): local files under a base directory (storage_local.c, the
+ * default, `<data>/storage`), S3 next. Prefix kt_storage.
+ *
+ * Streamed and asynchronous on the caller's uv loop. A file never sits whole in memory: readers hand out one chunk
+ * of at most KT_STORAGE_CHUNK bytes per kt_storage_read (the consumer asks for the next one when it is ready:
+ * back-pressure), writers take one chunk at a time and answer when it is stored. Nothing blocks the loop: file
+ * I/O runs on libuv's thread pool (uv_fs_* for the chunks, uv_queue_work for the calls that take several system
+ * calls: path resolution, listing, deleting a tree), so the pool's size (UV_THREADPOOL_SIZE, 4 by default) bounds
+ * how many storage calls make progress at once; the others wait in libuv's queue.
+ *
+ * Conventions, for every call below that takes a callback:
+ *   - The call returns KT_OK: its callback runs exactly once, later, on the loop thread (never inside the call).
+ *   - The call returns an error: the callback never runs, and err (when given) says why. URIs are checked here,
+ *     before any I/O: KT_EINVAL for a URI kt_suri_path refuses (`..` in any spelling, not `kestra:///`...), and
+ *     KT_ECLOSED once kt_storage_close was called.
+ *   - Callbacks get (status, err): err is a message quoting the URI (and the system's reason for KT_EIO), borrowed
+ *     for the callback's duration; "" when status is KT_OK. Statuses: KT_ENOTFOUND (no such file or directory),
+ *     KT_EINVAL (refused path: a bad URI, a symlink, a directory where a file is expected), KT_EIO (the system
+ *     failed: err carries strerror), KT_ECLOSED (the storage was closed), KT_ECONFLICT (a file where a directory
+ *     is needed, or the reverse, on write).
+ *   - Strings and buffers passed in are copied or used before the call returns, except where said otherwise.
+ *
+ * Atomicity: a writer's data goes to a temporary object and appears under its URI only at commit (local: rename
+ * in one file system), so a reader sees the old file or the whole new one, never half of one. An aborted or
+ * failed writer leaves nothing behind.
+ *
+ * Metadata: a flat JSON object of string values given at put time, stored beside the file as `<file>.metadata`
+ * (Kestra writes Ion there; Kite writes JSON under the same name). Listings hide `*.metadata`, deleting a file
+ * deletes its metadata, and a URI ending in `.metadata` is refused (KT_EINVAL) so the side files are reachable
+ * only through the calls that own them.
+ *
+ * Closing (kt_storage_close): new calls answer KT_ECLOSED at once. Calls already running finish and run their
+ * callbacks with their own result. Open readers and writers stay their owner's to close: their next read, write
+ * or commit answers KT_ECLOSED at once, and kt_storage_reader_close / kt_storage_writer_abort still free them (an
+ * abort removes the temporary data). The storage is freed, and the close callback runs, when the last call,
+ * reader and writer is gone; the loop must keep running until then. */
+#ifndef KT_STORE_STORAGE_H
+#define KT_STORE_STORAGE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/status.h"
+
+/* Largest chunk a reader hands out and a put/get copy moves at once: one buffer per open reader, so a thousand
+ * concurrent downloads hold 64 MiB. */
+#define KT_STORAGE_CHUNK (64 * 1024)
+/* Largest `.metadata` side file read back (a flat object of a few strings; a bigger one is KT_EIO). */
+#define KT_STORAGE_METADATA_MAX (64 * 1024)
+
+typedef struct kt_storage kt_storage;
+typedef struct kt_storage_reader kt_storage_reader;
+typedef struct kt_storage_writer kt_storage_writer;
+
+/* Kestra's FileAttributes. */
+typedef enum kt_storage_type { KT_STORAGE_FILE, KT_STORAGE_DIRECTORY } kt_storage_type;
+typedef struct kt_storage_attrs {
+    char *name;           /* last segment of the path (owned by the attrs) */
+    kt_storage_type type;
+    int64_t size;         /* bytes; 0 for a directory */
+    int64_t created_ms;   /* epoch milliseconds (birth time where the file system has it, else change time) */
+    int64_t modified_ms;  /* epoch milliseconds */
+    json_t *metadata;     /* the side file's object, or NULL (owned by the attrs) */
+} kt_storage_attrs;
+void kt_storage_attrs_clear(kt_storage_attrs *a);
+
+typedef void (*kt_storage_done_cb)(kt_status st, const char *err, void *data);
+typedef void (*kt_storage_close_cb)(void *data);
+
+/* ---- lifecycle ---- */
+
+/* The local backend: files under base_dir (created if missing, with its `.kite-tmp` folder for the writers'
+ * temporary files). `kestra:///a/b` is base_dir/a/b. Synchronous (a process opens its storage before its loop
+ * runs). KT_EIO with err when base_dir cannot be created or opened. */
+kt_status kt_storage_local_open(uv_loop_t *loop, const char *base_dir, kt_storage **out, char *err, size_t errcap);
+/* The backend's name ("local"). */
+const char *kt_storage_backend(const kt_storage *s);
+/* Starts closing (see "Closing" above); cb (may be NULL) runs on the loop once everything is freed. Calling it
+ * twice is a bug (asserted). */
+void kt_storage_close(kt_storage *s, kt_storage_close_cb cb, void *data);
+
+/* ---- streamed reads ---- */
+
+/* open_cb: on KT_OK the reader is open and attrs (borrowed for the callback) give its size and times, metadata
+ * included: what a download needs before its first byte (Content-Length). On failure the reader is freed after
+ * the callback returns. KT_ENOTFOUND for a missing file, KT_EINVAL for a directory or a symlink. */
+typedef void (*kt_storage_open_cb)(kt_storage_reader *r, kt_status st, const kt_storage_attrs *attrs,
+                                   const char *err, void *data);
+/* Opens uri for reading. *out is set at once, so the owner may kt_storage_reader_close it before open_cb runs
+ * (then open_cb never runs). */
+kt_status kt_storage_reader_open(kt_storage *s, const char *uri, kt_storage_open_cb cb, void *data,
+                                 kt_storage_reader **out, char *err, size_t errcap);
+/* chunk/len: the next bytes of the file, borrowed until the next kt_storage_read or close. len == 0 with KT_OK is
+ * the end of the file. On an error the reader stays open (close it). */
+typedef void (*kt_storage_read_cb)(kt_storage_reader *r, kt_status st, const char *chunk, size_t len,
+                                   const char *err, void *data);
+/* Asks for the next chunk (at most KT_STORAGE_CHUNK bytes). One read at a time per reader and only after open_cb
+ * said KT_OK (both asserted). KT_ECLOSED when the storage is closing. */
+kt_status kt_storage_read(kt_storage_reader *r, kt_storage_read_cb cb, void *data);
+/* Frees the reader, at any time: during a read too, whose callback then never runs. NULL is fine. */
+void kt_storage_reader_close(kt_storage_reader *r);
+
+/* ---- streamed writes ---- */
+
+/* Starts writing uri (replacing it at commit when it exists; parent folders are created). metadata (NULL for none)
+ * must be an object of strings; it is copied. *out is set at once; the temporary file is created in the
+ * background and its failure is reported by the first write or the commit. */
+kt_status kt_storage_writer_open(kt_storage *s, const char *uri, const json_t *metadata, kt_storage_writer **out,
+                                 char *err, size_t errcap);
+/* Appends len bytes (any size; a writer may split them). chunk is borrowed until cb runs. One write at a time per
+ * writer (asserted); after an error the writer only aborts. */
+kt_status kt_storage_write(kt_storage_writer *w, const void *chunk, size_t len, kt_storage_done_cb cb, void *data);
+/* Makes the written bytes (and the metadata) visible under the URI, atomically. The writer is freed after cb,
+ * whatever the status; a failed commit leaves no temporary data and leaves an older file under the URI as it was.
+ * When this call itself refuses (KT_ECLOSED), the writer is still the caller's to abort. */
+kt_status kt_storage_writer_commit(kt_storage_writer *w, kt_storage_done_cb cb, void *data);
+/* Drops the writer and its temporary data, at any time (during a write too: its callback never runs). Nothing is
+ * ever visible under the URI. NULL is fine. */
+void kt_storage_writer_abort(kt_storage_writer *w);
+
+/* ---- whole files, for the worker (inputFiles, outputFiles) ---- */
+
+/* Streams the local file at local_path into uri (chunk by chunk through a writer: one buffer of KT_STORAGE_CHUNK
+ * bytes). KT_ENOTFOUND when local_path does not exist. */
+kt_status kt_storage_put_file(kt_storage *s, const char *uri, const char *local_path, const json_t *metadata,
+                              kt_storage_done_cb cb, void *data, char *err, size_t errcap);
+/* Streams uri into local_path (created or truncated, mode 0644; parent folders must exist). On failure local_path
+ * is removed. */
+kt_status kt_storage_get_file(kt_storage *s, const char *uri, const char *local_path, kt_storage_done_cb cb,
+                              void *data, char *err, size_t errcap);
+
+/* ---- one-shot calls ---- */
+
+/* attrs borrowed for the callback. A directory's URI may end in '/' or not. */
+typedef void (*kt_storage_stat_cb)(kt_status st, const kt_storage_attrs *attrs, const char *err, void *data);
+kt_status kt_storage_stat(kt_storage *s, const char *uri, kt_storage_stat_cb cb, void *data, char *err,
+                          size_t errcap);
+/* exists: 1 for a file or a directory, 0 when absent (KT_OK both ways); errors only for real failures. */
+typedef void (*kt_storage_exists_cb)(kt_status st, int exists, const char *err, void *data);
+kt_status kt_storage_exists(kt_storage *s, const char *uri, kt_storage_exists_cb cb, void *data, char *err,
+                            size_t errcap);
+/* Deletes one file and its metadata, or an empty directory. KT_ENOTFOUND when absent (Kestra's `false`). */
+kt_status kt_storage_delete(kt_storage *s, const char *uri, kt_storage_done_cb cb, void *data, char *err,
+                            size_t errcap);
+/* Deletes everything under uri (a folder: an execution's root), the folder itself included; symlinks inside are
+ * removed, never followed. count = files removed (metadata side files not counted); KT_OK with 0 when absent. */
+typedef void (*kt_storage_count_cb)(kt_status st, size_t count, const char *err, void *data);
+kt_status kt_storage_delete_prefix(kt_storage *s, const char *uri, kt_storage_count_cb cb, void *data, char *err,
+                                   size_t errcap);
+/* Lists the direct children of the folder uri (`kestra:///` is the root), sorted by name, `*.metadata` and the
+ * backend's own files hidden. entries (n of them) are borrowed for the callback; metadata is not loaded (NULL).
+ * KT_ENOTFOUND when the folder does not exist, KT_EINVAL when it is a file. */
+typedef void (*kt_storage_list_cb)(kt_status st, const kt_storage_attrs *entries, size_t n, const char *err,
+                                   void *data);
+kt_status kt_storage_list(kt_storage *s, const char *uri, kt_storage_list_cb cb, void *data, char *err,
+                          size_t errcap);
+
+#endif

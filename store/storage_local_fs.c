@@ -1,0 +1,426 @@
+/* The local backend's thread-pool side: resolving paths without following symlinks, attributes and metadata, and
+ * the one-shot calls (stat, delete, delete a prefix, list), each one uv_queue_work job whose result the loop
+ * thread hands to the caller's callback. */
+#include "store/storage_local_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "store/storage_uri.h"
+
+/* Folder depth a prefix deletion descends: a Kite path is at most KT_SURI_PATH_MAX bytes, so at most half that many
+ * segments; a deeper tree was not made through the storage and is refused (KT_EIO) rather than recursed into. */
+#define KT_SLOCAL_DEPTH_MAX (KT_SURI_PATH_MAX / 2)
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Maps a failed openat/statx of name (in folder dfd) to a status, looking at what is there: a symlink is refused,
+ * not followed. write: the caller wants to create things (a file in the way of a folder is a conflict). */
+kt_status kt_slocal__classify(int dfd, const char *name, int e, const char *path, int write, char *err, size_t cap)
+{
+    struct stat sb;
+    if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode)) {
+        kt_errf(err, cap, "kestra:///%s: refused, '%s' is a symbolic link", path, name);
+        return KT_EINVAL;
+    }
+    if (e == ENOENT || (e == ENOTDIR && !write)) {
+        kt_errf(err, cap, "kestra:///%s: not found", path);
+        return KT_ENOTFOUND;
+    }
+    if (e == ENOTDIR || e == EISDIR || e == EEXIST || e == ENOTEMPTY) {
+        kt_errf(err, cap, "kestra:///%s: '%s' is in the way (%s)", path, name, strerror(e));
+        return KT_ECONFLICT;
+    }
+    if (e == ELOOP) {
+        kt_errf(err, cap, "kestra:///%s: refused, a symbolic link on the path", path);
+        return KT_EINVAL;
+    }
+    kt_errf(err, cap, "kestra:///%s: %s", path, strerror(e));
+    return KT_EIO;
+}
+
+/* Opens the folder holding the last segment of path (the base itself for "x"), walking from the base without
+ * following symlinks, creating missing folders when create. *last points into path. */
+kt_status kt_slocal__walk_parent(kt_slocal *ls, const char *path, int create, int *dfd, const char **last,
+                             char *err, size_t cap)
+{
+    char seg[KT_SURI_PATH_MAX];
+    int fd = openat(ls->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return kt_slocal__classify(ls->dir_fd, ".", errno, path, create, err, cap);
+    const char *p = path;
+    for (const char *slash; (slash = strchr(p, '/'));) {
+        size_t n = (size_t)(slash - p);
+        memcpy(seg, p, n);
+        seg[n] = 0;
+        int nfd = openat(fd, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (nfd < 0 && errno == ENOENT && create) {
+            if (mkdirat(fd, seg, 0755) < 0 && errno != EEXIST) {
+                kt_status st = kt_slocal__classify(fd, seg, errno, path, create, err, cap);
+                close(fd);
+                return st;
+            }
+            nfd = openat(fd, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (nfd < 0) {
+            kt_status st = kt_slocal__classify(fd, seg, errno, path, create, err, cap);
+            close(fd);
+            return st;
+        }
+        close(fd);
+        fd = nfd;
+        p = slash + 1;
+    }
+    *dfd = fd;
+    *last = p;
+    return KT_OK;
+}
+
+static int64_t ts_ms(struct statx_timestamp t)
+{
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Attributes of name in dfd ("" with AT_EMPTY_PATH: dfd itself). KT_EINVAL for a symlink or anything that is
+ * neither a file nor a folder. */
+kt_status kt_slocal__attrs_at(int dfd, const char *name, const char *path, kt_storage_attrs *a, char *err, size_t cap)
+{
+    struct statx sx;
+    int flags = AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH);
+    if (statx(dfd, name, flags, STATX_BASIC_STATS | STATX_BTIME, &sx) < 0)
+        return kt_slocal__classify(dfd, name, errno, path, 0, err, cap);
+    if (!S_ISREG(sx.stx_mode) && !S_ISDIR(sx.stx_mode)) {
+        kt_errf(err, cap, "kestra:///%s: refused, not a file nor a folder%s", path,
+                S_ISLNK(sx.stx_mode) ? " (a symbolic link)" : "");
+        return KT_EINVAL;
+    }
+    const char *slash = strrchr(path, '/');
+    a->name = kt_xstrdup(slash ? slash + 1 : path);
+    a->type = S_ISDIR(sx.stx_mode) ? KT_STORAGE_DIRECTORY : KT_STORAGE_FILE;
+    a->size = a->type == KT_STORAGE_FILE ? (int64_t)sx.stx_size : 0;
+    a->modified_ms = ts_ms(sx.stx_mtime);
+    a->created_ms = (sx.stx_mask & STATX_BTIME) ? ts_ms(sx.stx_btime) : ts_ms(sx.stx_ctime);
+    return KT_OK;
+}
+
+/* Reads <name>.metadata in dfd into a->metadata (left NULL when there is none). */
+kt_status kt_slocal__metadata_at(int dfd, const char *name, const char *path, kt_storage_attrs *a, char *err,
+                             size_t cap)
+{
+    char side[NAME_MAX + 1];
+    if (snprintf(side, sizeof side, "%s%s", name, KT_SLOCAL_META) >= (int)sizeof side)
+        return KT_OK; /* no such file can exist */
+    int fd = openat(dfd, side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? KT_OK : kt_slocal__classify(dfd, side, errno, path, 0, err, cap);
+    char *buf = kt_xmalloc(KT_STORAGE_METADATA_MAX + 1);
+    size_t n = 0;
+    ssize_t r;
+    while (n <= KT_STORAGE_METADATA_MAX && (r = read(fd, buf + n, KT_STORAGE_METADATA_MAX + 1 - n)) > 0)
+        n += (size_t)r;
+    int e = errno;
+    close(fd);
+    kt_status st = KT_OK;
+    json_error_t je;
+    if (r < 0) {
+        kt_errf(err, cap, "kestra:///%s%s: %s", path, KT_SLOCAL_META, strerror(e));
+        st = KT_EIO;
+    } else if (n > KT_STORAGE_METADATA_MAX) {
+        kt_errf(err, cap, "kestra:///%s%s: larger than %d bytes", path, KT_SLOCAL_META, KT_STORAGE_METADATA_MAX);
+        st = KT_EIO;
+    } else if (!(a->metadata = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je)) || !json_is_object(a->metadata)) {
+        kt_errf(err, cap, "kestra:///%s%s: not a JSON object (%s)", path, KT_SLOCAL_META, je.text);
+        json_decref(a->metadata);
+        a->metadata = NULL;
+        st = KT_EIO;
+    }
+    free(buf);
+    return st;
+}
+
+/* ---- one-shot calls ---- */
+
+typedef enum job_kind { JOB_STAT, JOB_REMOVE, JOB_REMOVE_PREFIX, JOB_LIST } job_kind;
+
+typedef struct job {
+    uv_work_t work;
+    kt_slocal *ls;
+    job_kind kind;
+    char *path;
+    union {
+        kt_storage_stat_cb stat;
+        kt_storage_done_cb done;
+        kt_storage_count_cb count;
+        kt_storage_list_cb list;
+    } cb;
+    void *data;
+    kt_status st;
+    char err[KT_STORAGE_ERR_MAX];
+    kt_storage_attrs attrs;     /* stat */
+    kt_storage_attrs *entries;  /* list */
+    size_t n, cap;
+    size_t count;               /* remove_prefix */
+} job;
+
+static void stat_work(job *j)
+{
+    if (!j->path[0]) {
+        j->st = kt_slocal__attrs_at(j->ls->dir_fd, "", "", &j->attrs, j->err, sizeof j->err);
+        return;
+    }
+    int dfd;
+    const char *last;
+    if ((j->st = kt_slocal__walk_parent(j->ls, j->path, 0, &dfd, &last, j->err, sizeof j->err)))
+        return;
+    j->st = kt_slocal__attrs_at(dfd, last, j->path, &j->attrs, j->err, sizeof j->err);
+    if (!j->st && j->attrs.type == KT_STORAGE_FILE)
+        j->st = kt_slocal__metadata_at(dfd, last, j->path, &j->attrs, j->err, sizeof j->err);
+    close(dfd);
+}
+
+/* Unlinks name's side file; a missing one is fine. */
+static void unlink_meta(int dfd, const char *name)
+{
+    char side[NAME_MAX + 1];
+    if (snprintf(side, sizeof side, "%s%s", name, KT_SLOCAL_META) < (int)sizeof side)
+        unlinkat(dfd, side, 0);
+}
+
+static void remove_work(job *j)
+{
+    int dfd;
+    const char *last;
+    if ((j->st = kt_slocal__walk_parent(j->ls, j->path, 0, &dfd, &last, j->err, sizeof j->err)))
+        return;
+    struct stat sb;
+    if (fstatat(dfd, last, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+        j->st = kt_slocal__classify(dfd, last, errno, j->path, 0, j->err, sizeof j->err);
+    } else if (unlinkat(dfd, last, S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) < 0) {
+        /* a symlink is removed itself (its target is never touched) */
+        j->st = kt_slocal__classify(dfd, last, errno, j->path, 1, j->err, sizeof j->err);
+    } else if (!S_ISDIR(sb.st_mode)) {
+        unlink_meta(dfd, last);
+    }
+    close(dfd);
+}
+
+/* Removes everything inside folder name of parent (not name itself), counting files that are not side files.
+ * Entries are examined without following symlinks: a symlink is unlinked, its target never touched. */
+static kt_status remove_tree(job *j, int parent, const char *name, int depth)
+{
+    if (depth > KT_SLOCAL_DEPTH_MAX) {
+        kt_errf(j->err, sizeof j->err, "kestra:///%s: folders nested deeper than %d", j->path, KT_SLOCAL_DEPTH_MAX);
+        return KT_EIO;
+    }
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return kt_slocal__classify(parent, name, errno, j->path, 0, j->err, sizeof j->err);
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return kt_slocal__classify(parent, name, errno, j->path, 0, j->err, sizeof j->err);
+    }
+    kt_status st = KT_OK;
+    for (struct dirent *e; !st && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        int is_dir = e->d_type == DT_DIR;
+        if (e->d_type == DT_UNKNOWN) {
+            struct stat sb;
+            is_dir = fstatat(fd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode);
+        }
+        if (is_dir)
+            st = remove_tree(j, fd, e->d_name, depth + 1);
+        if (!st && unlinkat(fd, e->d_name, is_dir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
+            st = kt_slocal__classify(fd, e->d_name, errno, j->path, 1, j->err, sizeof j->err);
+        else if (!st && !is_dir && !has_suffix(e->d_name, KT_SLOCAL_META))
+            j->count++;
+    }
+    closedir(d);
+    return st;
+}
+
+static void remove_prefix_work(job *j)
+{
+    int dfd;
+    const char *last;
+    if ((j->st = kt_slocal__walk_parent(j->ls, j->path, 0, &dfd, &last, j->err, sizeof j->err))) {
+        if (j->st == KT_ENOTFOUND)
+            j->st = KT_OK; /* nothing under an absent prefix */
+        return;
+    }
+    struct stat sb;
+    if (fstatat(dfd, last, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno != ENOENT)
+            j->st = kt_slocal__classify(dfd, last, errno, j->path, 0, j->err, sizeof j->err);
+    } else if (S_ISDIR(sb.st_mode) && (j->st = remove_tree(j, dfd, last, 0))) {
+        /* err set */
+    } else if (unlinkat(dfd, last, S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) < 0) {
+        j->st = kt_slocal__classify(dfd, last, errno, j->path, 1, j->err, sizeof j->err);
+    } else if (!S_ISDIR(sb.st_mode)) {
+        j->count += S_ISREG(sb.st_mode);
+        unlink_meta(dfd, last);
+    }
+    close(dfd);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const kt_storage_attrs *)a)->name, ((const kt_storage_attrs *)b)->name);
+}
+
+/* Opens the folder path itself ("" = the base). */
+static int open_folder(job *j)
+{
+    if (!j->path[0])
+        return openat(j->ls->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd;
+    const char *last;
+    if ((j->st = kt_slocal__walk_parent(j->ls, j->path, 0, &dfd, &last, j->err, sizeof j->err)))
+        return -1;
+    int fd = openat(dfd, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        struct stat sb;
+        if (e == ENOTDIR && fstatat(dfd, last, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode)) {
+            kt_errf(j->err, sizeof j->err, "kestra:///%s: a file, not a folder", j->path);
+            j->st = KT_EINVAL;
+        } else {
+            j->st = kt_slocal__classify(dfd, last, e, j->path, 0, j->err, sizeof j->err);
+        }
+    }
+    close(dfd);
+    return fd;
+}
+
+static void list_work(job *j)
+{
+    int fd = open_folder(j);
+    if (fd < 0) {
+        if (!j->st) {
+            kt_errf(j->err, sizeof j->err, "kestra:///%s: %s", j->path, strerror(errno));
+            j->st = KT_EIO;
+        }
+        return;
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        kt_errf(j->err, sizeof j->err, "kestra:///%s: %s", j->path, strerror(errno));
+        j->st = KT_EIO;
+        close(fd);
+        return;
+    }
+    char child[KT_SURI_PATH_MAX + NAME_MAX + 2];
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        if (has_suffix(e->d_name, KT_SLOCAL_META) || (!j->path[0] && !strcmp(e->d_name, KT_SLOCAL_TMP)))
+            continue;
+        snprintf(child, sizeof child, "%s%s%s", j->path, j->path[0] ? "/" : "", e->d_name);
+        kt_storage_attrs a = {0};
+        char ignored[8];
+        if (kt_slocal__attrs_at(fd, e->d_name, child, &a, ignored, sizeof ignored))
+            continue; /* symlinks and special files are not storage entries; a racing delete is not either */
+        if (j->n == j->cap) {
+            j->cap = j->cap ? j->cap * 2 : 16;
+            j->entries = kt_xrealloc(j->entries, j->cap * sizeof *j->entries);
+        }
+        j->entries[j->n++] = a;
+    }
+    closedir(d);
+    if (j->n)
+        qsort(j->entries, j->n, sizeof *j->entries, entry_cmp);
+}
+
+static void job_work(uv_work_t *req)
+{
+    job *j = req->data;
+    switch (j->kind) {
+    case JOB_STAT: stat_work(j); break;
+    case JOB_REMOVE: remove_work(j); break;
+    case JOB_REMOVE_PREFIX: remove_prefix_work(j); break;
+    case JOB_LIST: list_work(j); break;
+    }
+}
+
+static void job_done(uv_work_t *req, int status)
+{
+    job *j = req->data;
+    kt_storage *s = &j->ls->base;
+    if (status) {
+        j->st = KT_EIO;
+        kt_errf(j->err, sizeof j->err, "kestra:///%s: %s", j->path, uv_strerror(status));
+    }
+    const char *err = j->st ? j->err : "";
+    switch (j->kind) {
+    case JOB_STAT: j->cb.stat(j->st, j->st ? NULL : &j->attrs, err, j->data); break;
+    case JOB_REMOVE: j->cb.done(j->st, err, j->data); break;
+    case JOB_REMOVE_PREFIX: j->cb.count(j->st, j->count, err, j->data); break;
+    case JOB_LIST: j->cb.list(j->st, j->st ? NULL : j->entries, j->st ? 0 : j->n, err, j->data); break;
+    }
+    kt_storage_attrs_clear(&j->attrs);
+    for (size_t i = 0; i < j->n; i++)
+        kt_storage_attrs_clear(&j->entries[i]);
+    free(j->entries);
+    free(j->path);
+    free(j);
+    kt_storage__unbusy(s);
+}
+
+static job *job_start(kt_storage *s, job_kind kind, const char *path, void *data)
+{
+    job *j = kt_xcalloc(1, sizeof *j);
+    j->ls = (kt_slocal *)s;
+    j->kind = kind;
+    j->path = kt_xstrdup(path);
+    j->data = data;
+    j->work.data = j;
+    return j;
+}
+
+static void job_queue(job *j)
+{
+    int rc = uv_queue_work(j->ls->base.loop, &j->work, job_work, job_done);
+    KT_ASSERTF(rc == 0, "uv_queue_work: %s", uv_strerror(rc));
+}
+
+void kt_slocal__stat(kt_storage *s, const char *path, kt_storage_stat_cb cb, void *data)
+{
+    job *j = job_start(s, JOB_STAT, path, data);
+    j->cb.stat = cb;
+    job_queue(j);
+}
+
+void kt_slocal__remove(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data)
+{
+    job *j = job_start(s, JOB_REMOVE, path, data);
+    j->cb.done = cb;
+    job_queue(j);
+}
+
+void kt_slocal__remove_prefix(kt_storage *s, const char *path, kt_storage_count_cb cb, void *data)
+{
+    job *j = job_start(s, JOB_REMOVE_PREFIX, path, data);
+    j->cb.count = cb;
+    job_queue(j);
+}
+
+void kt_slocal__list(kt_storage *s, const char *path, kt_storage_list_cb cb, void *data)
+{
+    job *j = job_start(s, JOB_LIST, path, data);
+    j->cb.list = cb;
+    job_queue(j);
+}
