@@ -12,7 +12,6 @@
  * data is not fsynced (as Kestra's LocalStorage): a file committed just before a power cut may be lost. */
 #include "store/storage_local_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -146,7 +145,7 @@ typedef struct local_writer {
     uv_work_t work;
     uv_fs_t fs;
     int fd;          /* the temporary file */
-    int dfd;         /* the target's folder */
+    int dfd;         /* the target's folder, during the commit */
     char *path;
     const char *last; /* into path */
     char tmp[KT_ID_LEN + 4]; /* the temporary file's name in .kite-tmp, "" before it exists */
@@ -162,9 +161,6 @@ static void writer_open_work(uv_work_t *req)
 {
     local_writer *w = req->data;
     kt_slocal *ls = (kt_slocal *)w->base.s;
-    w->st = kt_slocal__walk_parent(ls, w->path, 1, &w->dfd, &w->last, w->err, sizeof w->err);
-    if (w->st)
-        return;
     char id[KT_ID_LEN + 1];
     kt_id_new(id);
     snprintf(w->tmp, sizeof w->tmp, "w-%s", id);
@@ -287,7 +283,10 @@ static void writer_commit_work(uv_work_t *req)
     char meta_tmp[KT_ID_LEN + 4] = "";
     int fd = w->fd;
     w->fd = -1;
-    if (close(fd) < 0) {
+    /* The folders are made only now, so an aborted writer leaves nothing behind, not even an empty folder. */
+    if ((w->st = kt_slocal__walk_parent(ls, w->path, 1, &w->dfd, &w->last, w->err, sizeof w->err))) {
+        close(fd);
+    } else if (close(fd) < 0) {
         kt_errf(w->err, sizeof w->err, "kestra:///%s: close: %s", w->path, strerror(errno));
         w->st = KT_EIO;
     } else if (w->meta && (w->st = writer_publish_meta(w, meta_tmp, sizeof meta_tmp))) {

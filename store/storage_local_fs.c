@@ -217,7 +217,7 @@ static void remove_work(job *j)
     close(dfd);
 }
 
-/* Removes everything inside folder name of parent (not name itself), counting files that are not side files.
+/* Removes everything inside folder name of parent (not name itself), counting the files that are not side files.
  * Entries are examined without following symlinks: a symlink is unlinked, its target never touched. */
 static kt_status remove_tree(job *j, int parent, const char *name, int depth)
 {
@@ -237,16 +237,17 @@ static kt_status remove_tree(job *j, int parent, const char *name, int depth)
     for (struct dirent *e; !st && (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        int is_dir = e->d_type == DT_DIR;
-        if (e->d_type == DT_UNKNOWN) {
-            struct stat sb;
-            is_dir = fstatat(fd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode);
+        int is_dir = e->d_type == DT_DIR, is_file = e->d_type == DT_REG;
+        struct stat sb;
+        if (e->d_type == DT_UNKNOWN && fstatat(fd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+            is_dir = S_ISDIR(sb.st_mode);
+            is_file = S_ISREG(sb.st_mode);
         }
         if (is_dir)
             st = remove_tree(j, fd, e->d_name, depth + 1);
         if (!st && unlinkat(fd, e->d_name, is_dir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
             st = kt_slocal__classify(fd, e->d_name, errno, j->path, 1, j->err, sizeof j->err);
-        else if (!st && !is_dir && !has_suffix(e->d_name, KT_SLOCAL_META))
+        else if (!st && is_file && !has_suffix(e->d_name, KT_SLOCAL_META))
             j->count++;
     }
     closedir(d);
