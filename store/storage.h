@@ -106,9 +106,10 @@ void kt_storage_reader_close(kt_storage_reader *r);
 
 /* ---- streamed writes ---- */
 
-/* Starts writing uri (replacing it at commit when it exists; parent folders are created). metadata (NULL for none)
- * must be an object of strings; it is copied. *out is set at once; the temporary file is created in the
- * background and its failure is reported by the first write or the commit. */
+/* Starts writing uri (replacing it at commit when it exists; missing parent folders are made at commit).
+ * metadata (NULL for none) must be an object of strings (KT_EINVAL otherwise); it is copied. *out is set at once;
+ * the temporary file is made in the background and its failure is answered to the first write or the commit.
+ * The commit answers KT_ECONFLICT when a folder has the file's name or a file stands where a folder is needed. */
 kt_status kt_storage_writer_open(kt_storage *s, const char *uri, const json_t *metadata, kt_storage_writer **out,
                                  char *err, size_t errcap);
 /* Appends len bytes (any size; a writer may split them). chunk is borrowed until cb runs. One write at a time per

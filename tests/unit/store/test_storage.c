@@ -255,6 +255,12 @@ static void test_round_trip_small(void **state)
     json_t *meta = json_pack("{s:s}", "contentType", "text/plain");
     assert_int_equal(put_bytes(f, "kestra:///company/team/flow/a.txt", "hello storage", 13, 4, meta), KT_OK);
     json_decref(meta);
+    json_t *bad = json_pack("{s:i}", "size", 3); /* metadata values are strings, as Kestra's Map<String, String> */
+    kt_storage_writer *w = NULL;
+    char err[256];
+    assert_int_equal(kt_storage_writer_open(f->s, "kestra:///company/b.txt", bad, &w, err, sizeof err), KT_EINVAL);
+    assert_null(w);
+    json_decref(bad);
     res r = {0};
     assert_int_equal(read_all(f, "kestra:///company/team/flow/a.txt", &r), KT_OK);
     assert_int_equal(r.len, 13);
@@ -513,6 +519,33 @@ static void test_abort_leaves_nothing(void **state)
     assert_int_equal(tmp_entries(f), 0);
 }
 
+/* A writer whose temporary file cannot be made (the temporary folder was removed under the storage) answers
+ * KT_EIO to its first write, whether that write was asked before or after the failure was known, then to every
+ * call, and its commit still frees it (ASan's leak check runs over this binary). Fails if the failure is lost
+ * (a write answering KT_OK) or a callback runs inside the call. */
+static void test_writer_failure(void **state)
+{
+    fx *f = *state;
+    char p[256], err[256];
+    snprintf(p, sizeof p, "%s/.kite-tmp", f->base);
+    assert_int_equal(rmdir(p), 0);
+    kt_storage_writer *w1, *w2;
+    res a = {0}, b = {0}, c = {0}, d = {0};
+    assert_int_equal(kt_storage_writer_open(f->s, "kestra:///wf/a.txt", NULL, &w1, err, sizeof err), KT_OK);
+    assert_int_equal(kt_storage_write(w1, "x", 1, done_cb, &a), KT_OK); /* stashed behind the open */
+    assert_int_equal(kt_storage_writer_open(f->s, "kestra:///wf/b.txt", NULL, &w2, err, sizeof err), KT_OK);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.st, KT_EIO);
+    assert_non_null(strstr(a.err, "kestra:///wf/a.txt"));
+    assert_int_equal(kt_storage_write(w2, "x", 1, done_cb, &b), KT_OK); /* the open failed already */
+    assert_int_equal(b.calls, 0);
+    assert_int_equal(run(f, KT_OK, &b), KT_EIO);
+    assert_int_equal(run(f, kt_storage_writer_commit(w1, done_cb, &c), &c), KT_EIO);
+    assert_int_equal(run(f, kt_storage_writer_commit(w2, done_cb, &d), &d), KT_EIO);
+    assert_int_equal(exists(f, "kestra:///wf/"), 0);
+}
+
 /* An execution's files (with metadata) go with its prefix; a sibling execution stays; an absent prefix counts 0.
  * Fails if the walk stops at the first folder, counts side files, or deletes beside the prefix. */
 static void test_delete_prefix(void **state)
@@ -741,6 +774,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_big_streamed_flat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_hides_metadata, setup, teardown),
         cmocka_unit_test_setup_teardown(test_traversal_refused, setup, teardown),
