@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
@@ -87,6 +88,11 @@ static kt_status check_uri(kt_storage *s, const char *uri, int file, char *path,
     if (s->closing) {
         kt_errf(err, errcap, "storage closed");
         return KT_ECLOSED;
+    }
+    /* kt_suri_path names files, so it refuses the bare root; a folder call may still look at the root itself. */
+    if (!file && uri && !strcasecmp(uri, "kestra:///")) {
+        path[0] = 0;
+        return KT_OK;
     }
     kt_status st = kt_suri_path(uri, path, KT_SURI_PATH_MAX, err, errcap);
     if (st)
@@ -210,6 +216,11 @@ kt_status kt_storage_writer_open(kt_storage *s, const char *uri, const json_t *m
         json_object_foreach((json_t *)metadata, k, v) strings = strings && json_is_string(v);
         if (!strings) {
             kt_errf(err, errcap, "%s: metadata must be an object of strings", uri);
+            return KT_EINVAL;
+        }
+        const char *slash = strrchr(path, '/');
+        if (strlen(slash ? slash + 1 : path) + sizeof KT_STORAGE_META_SUFFIX - 1 > KT_SURI_NAME_MAX) {
+            kt_errf(err, errcap, "%s: name too long for a metadata side file", uri);
             return KT_EINVAL;
         }
         meta = json_dumps(metadata, JSON_COMPACT | JSON_SORT_KEYS);
