@@ -147,8 +147,9 @@ void kt_storage__reader_opened(kt_storage_reader *r, kt_status st, const kt_stor
     }
     if (st) {
         /* The reader is ours again: the owner drops its pointer in the callback. */
-        r->released = 1;
+        r->ending = 1;
         r->open_cb(r, st, NULL, err ? err : "", r->open_data);
+        r->released = 1;
         r->s->ops->reader_close(r);
         return;
     }
@@ -184,8 +185,8 @@ void kt_storage__reader_got(kt_storage_reader *r, kt_status st, const char *chun
 
 void kt_storage_reader_close(kt_storage_reader *r)
 {
-    if (!r)
-        return;
+    if (!r || r->ending)
+        return; /* closing it inside its failed open's callback: the storage frees it right after */
     KT_ASSERT(!r->released);
     r->released = 1;
     if (!r->pending)
@@ -267,8 +268,9 @@ static void defer_done(uv_work_t *req, int status)
     }
     if (w->committing) {
         /* The commit is the writer's last callback: clean up the temporary data after it, as promised. */
-        w->released = 1;
+        w->ending = 1;
         w->cb(w->failed, w->failed_err, w->data);
+        w->released = 1;
         w->s->ops->writer_abort(w);
         return;
     }
@@ -360,6 +362,7 @@ void kt_storage__writer_committed(kt_storage_writer *w, kt_status st, const char
 {
     KT_ASSERT(w->pending && w->committing);
     w->pending = 0;
+    w->ending = 1;
     if (!w->released)
         w->cb(st, err ? err : "", w->data);
     writer_free(w);
@@ -367,8 +370,8 @@ void kt_storage__writer_committed(kt_storage_writer *w, kt_status st, const char
 
 void kt_storage_writer_abort(kt_storage_writer *w)
 {
-    if (!w)
-        return;
+    if (!w || w->ending)
+        return; /* aborting it inside its commit's callback: the storage frees it right after */
     KT_ASSERT(!w->released);
     w->released = 1;
     /* A commit already handed to the backend runs to its end (it may publish); the owner hears nothing more. */

@@ -87,7 +87,8 @@ void kt_storage_close(kt_storage *s, kt_storage_close_cb cb, void *data);
 
 /* open_cb: on KT_OK the reader is open and attrs (borrowed for the callback) give its size and times, metadata
  * included: what a download needs before its first byte (Content-Length). On failure the reader is freed after
- * the callback returns. KT_ENOTFOUND for a missing file, KT_EINVAL for a directory or a symlink. */
+ * the callback returns (a kt_storage_reader_close inside that callback does nothing). KT_ENOTFOUND for a missing
+ * file, KT_EINVAL for a directory or a symlink. */
 typedef void (*kt_storage_open_cb)(kt_storage_reader *r, kt_status st, const kt_storage_attrs *attrs,
                                    const char *err, void *data);
 /* Opens uri for reading. *out is set at once, so the owner may kt_storage_reader_close it before open_cb runs
@@ -116,7 +117,8 @@ kt_status kt_storage_writer_open(kt_storage *s, const char *uri, const json_t *m
  * writer (asserted); after an error the writer only aborts. */
 kt_status kt_storage_write(kt_storage_writer *w, const void *chunk, size_t len, kt_storage_done_cb cb, void *data);
 /* Makes the written bytes (and the metadata) visible under the URI, atomically. The writer is freed after cb,
- * whatever the status; a failed commit leaves no temporary data and leaves an older file under the URI as it was.
+ * whatever the status (a kt_storage_writer_abort inside cb does nothing); a failed commit leaves no temporary
+ * data and leaves an older file under the URI as it was.
  * When this call itself refuses (KT_ECLOSED), the writer is still the caller's to abort. */
 kt_status kt_storage_writer_commit(kt_storage_writer *w, kt_storage_done_cb cb, void *data);
 /* Drops the writer and its temporary data, at any time (during a write too: its callback never runs). Nothing is

@@ -64,6 +64,7 @@ struct kt_storage_reader {
     unsigned opened : 1;   /* open_cb said KT_OK */
     unsigned pending : 1;  /* a backend operation is in flight */
     unsigned released : 1; /* the owner closed it (or its open failed): no callback any more */
+    unsigned ending : 1;   /* inside the failed open's callback: the storage frees it after */
 };
 
 typedef enum kt_storage_stash { KT_STASH_NONE, KT_STASH_WRITE, KT_STASH_COMMIT } kt_storage_stash;
@@ -78,6 +79,7 @@ struct kt_storage_writer {
     unsigned pending : 1;
     unsigned released : 1;
     unsigned committing : 1;
+    unsigned ending : 1;    /* inside the commit's callback: the storage frees it after */
     kt_status failed;       /* first failure (open or write): the writer only aborts after it */
     char *failed_err;
     uv_work_t defer;        /* delivers a stored failure on a later loop turn */

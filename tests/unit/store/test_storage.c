@@ -690,8 +690,27 @@ static void test_symlink_escape_refused(void **state)
     assert_int_equal(access(outside, F_OK), 0);
 }
 
+static void close_in_open_cb(kt_storage_reader *rd, kt_status st, const kt_storage_attrs *a, const char *err,
+                             void *data)
+{
+    (void)a, (void)err;
+    ((res *)data)->calls++;
+    ((res *)data)->st = st;
+    kt_storage_reader_close(rd); /* allowed, and a no-op, after a failed open */
+}
+
+static void abort_in_commit_cb(kt_status st, const char *err, void *data)
+{
+    res *r = data;
+    r->calls++;
+    r->st = st;
+    (void)err;
+    kt_storage_writer_abort(*(kt_storage_writer **)r->data); /* the writer is being freed: a no-op */
+}
+
 /* A missing file is KT_ENOTFOUND everywhere (reader, stat, get_file, put_file of a missing local file) and
- * nothing is created by the failed copies. */
+ * nothing is created by the failed copies; an owner closing the reader in its failed open's callback, or aborting
+ * the writer in its commit's callback, changes nothing. */
 static void test_unknown_not_found(void **state)
 {
     fx *f = *state;
@@ -711,6 +730,18 @@ static void test_unknown_not_found(void **state)
                                                 sizeof err), &d), KT_ENOTFOUND);
     assert_int_equal(exists(f, "kestra:///no/put.txt"), 0);
     assert_int_equal(tmp_entries(f), 0);
+
+    /* an owner that cleans up inside the last callback anyway does no harm (ASan would see a double free) */
+    kt_storage_reader *rd;
+    res e = {0}, g = {0};
+    assert_int_equal(run(f, kt_storage_reader_open(f->s, "kestra:///no/x", close_in_open_cb, &e, &rd, err,
+                                                   sizeof err), &e), KT_ENOTFOUND);
+    kt_storage_writer *w;
+    assert_int_equal(kt_storage_writer_open(f->s, "kestra:///no/w.txt", NULL, &w, err, sizeof err), KT_OK);
+    g.data = (unsigned char *)&w;
+    assert_int_equal(run(f, kt_storage_writer_commit(w, abort_in_commit_cb, &g), &g), KT_OK);
+    g.data = NULL;
+    assert_int_equal(exists(f, "kestra:///no/w.txt"), 1);
 }
 
 static void open_noop_cb(kt_storage_reader *rd, kt_status st, const kt_storage_attrs *a, const char *err, void *data)
