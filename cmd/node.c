@@ -9,6 +9,7 @@
 #include "conf/conf.h"
 #include "runtime/node.h"
 #include "store/datadir.h"
+#include "store/storage.h"
 #include "store/store.h"
 #include "web/api.h"
 
@@ -30,7 +31,8 @@ typedef struct kt_main {
     kt_worker *worker;
     kt_webserver *web;
     kt_datadir_lock *lock;
-    int stopping;
+    kt_storage *storage;
+    int stopping, storage_closed;
 } kt_main;
 
 typedef struct kt_opts {
@@ -73,6 +75,21 @@ static void kt_main_close_walk(uv_handle_t *h, void *arg)
         KT_WARN("main", "handle of type %s still open at exit: closing it", uv_handle_type_name(h->type));
         uv_close(h, NULL);
     }
+}
+
+static void kt_main_storage_closed(void *data) { ((kt_main *)data)->storage_closed = 1; }
+
+/* The storage frees itself once its last call, reader and writer is gone: the loop runs until then. */
+static void kt_main_close_storage(kt_main *m)
+{
+    if (!m->storage)
+        return;
+    kt_storage_close(m->storage, kt_main_storage_closed, m);
+    while (!m->storage_closed && uv_run(&m->loop, UV_RUN_ONCE))
+        ;
+    if (!m->storage_closed)
+        KT_ERROR("main", "the storage did not close: a reader or a writer was never released");
+    m->storage = NULL;
 }
 
 static int kt_has_actor(const char *list, const char *name) { return kt_node_actors_has(list, name, strlen(name)); }
@@ -128,6 +145,14 @@ static int kt_run_node(const kt_opts *o, const char *actors)
             goto out;
         }
     }
+    if (want_exec || want_web || want_worker) { /* <data>/storage: the local backend of the internal storage */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/storage", o->data);
+        if (kt_storage_local_open(&m.loop, dir, &m.storage, err, sizeof err)) {
+            fprintf(stderr, "kite: storage: %s\n", err);
+            goto out;
+        }
+    }
     if (want_worker) {
         kt_worker_config wc = {.slots = slots};
         if (kt_worker_start(m.node, &wc, &m.worker))
@@ -152,7 +177,8 @@ static int kt_run_node(const kt_opts *o, const char *actors)
     }
     if (want_web) {
         kt_webserver_config wc = {.host = o->host, .port = o->port, .plugin_defaults = o->plugin_defaults,
-                                  .default_zone = o->sched_zone, .default_recover = o->sched_recover};
+                                  .default_zone = o->sched_zone, .default_recover = o->sched_recover,
+                                  .storage = m.storage};
         if (kt_webserver_start(m.node, m.store, &wc, &m.web, err, sizeof err)) {
             fprintf(stderr, "kite: %s\n", err);
             goto out;
@@ -184,6 +210,7 @@ out:
     }
     kt_webserver_free(m.web); /* may run the loop to finish closing connections */
     uv_run(&m.loop, UV_RUN_DEFAULT);
+    kt_main_close_storage(&m); /* after the webserver: its downloads and uploads have let go of their files */
     if (uv_loop_close(&m.loop) != 0) {
         uv_walk(&m.loop, kt_main_close_walk, NULL);
         uv_run(&m.loop, UV_RUN_DEFAULT);

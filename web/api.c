@@ -183,6 +183,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
     if (cfg && cfg->default_zone)
         w->default_zone = kt_xstrdup(cfg->default_zone);
     w->default_recover = cfg ? cfg->default_recover : KT_SCHED_RECOVER_ALL;
+    w->storage = cfg ? cfg->storage : NULL;
     const char *host = cfg && cfg->host ? cfg->host : "0.0.0.0";
     int port = cfg ? cfg->port : 8080;
     kt_status st = kt_http_new(kt_node_loop(node), &w->http);
@@ -213,6 +214,9 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"GET", "/api/v1/logs/{executionId}", kt_api_logs_get},
         {"GET", "/api/v1/logs/{executionId}/follow", kt_api_logs_follow},
         {"GET", "/api/v1/executions/{executionId}/follow", kt_api_execution_follow},
+        {"GET", "/api/v1/executions/{executionId}/file", kt_api_execution_file},
+        {"GET", "/api/v1/executions/{executionId}/file/metas", kt_api_execution_file_metas},
+        {"GET", "/api/v1/executions/{executionId}/file/preview", kt_api_execution_file_preview},
         {"GET", "/api/v1/triggers/search", kt_api_trigger_search},
         {"GET", "/api/v1/triggers/{namespace}/{flowId}", kt_api_trigger_flow},
         {"PUT", "/api/v1/triggers", kt_api_trigger_update},

@@ -5,6 +5,7 @@
 
 #include "flow/trigger.h"
 #include "runtime/node.h"
+#include "store/storage.h"
 #include "store/store.h"
 
 #define KT_WEBSERVER_ACTOR "webserver"
@@ -22,6 +23,9 @@ typedef struct kt_webserver_config {
      * without `timezone` (NULL: UTC) and the configured recoverMissedSchedules (zero: ALL). */
     const char *default_zone;
     kt_sched_recover default_recover;
+    /* The internal storage (borrowed; the caller closes it after kt_webserver_free): FILE inputs are written there
+     * and the execution file API reads from it. NULL: uploads and file routes answer 503. */
+    kt_storage *storage;
 } kt_webserver_config;
 
 kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_config *cfg, kt_webserver **out,

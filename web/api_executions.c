@@ -26,7 +26,7 @@
 /* ---- executions ---------------------------------------------------------------------------------- */
 
 /* ?labels=key:value (repeatable) -> [{key, value}]; system.* labels are Kestra's own. */
-static json_t *kt_api_labels(kt_http_req *r)
+json_t *kt_api_labels(kt_http_req *r)
 {
     const char *vals[64];
     size_t n = kt_http_query_all(r, "labels", vals, 64);
@@ -61,40 +61,52 @@ static json_t *kt_api_labels(kt_http_req *r)
     return labels;
 }
 
-/* Multipart text parts -> {name: value}. File parts are not stored yet: refused with a clear error. */
+/* Multipart text parts -> {name: value} (the resume endpoint: its file parts are not stored yet, refused). */
 static json_t *kt_api_raw_inputs(kt_http_req *r)
+{
+    kt_multipart *m;
+    json_t *raw = kt_api_form_inputs(r, &m);
+    if (!raw)
+        return NULL;
+    for (size_t i = 0; m && i < kt_multipart_count(m); i++)
+        if (kt_multipart_get(m, i)->filename) {
+            kt_api_send_one_error(r, 422, "inputs", "file inputs are not supported on resume yet");
+            json_decref(raw);
+            raw = NULL;
+            break;
+        }
+    kt_multipart_free(m);
+    return raw;
+}
+
+/* The multipart body of r: its text parts as {name: value}, the parsed form in *form (NULL when there is no
+ * multipart body) for the caller to free. NULL after answering 422 on a malformed body. */
+json_t *kt_api_form_inputs(kt_http_req *r, kt_multipart **form)
 {
     size_t len;
     const char *body = kt_http_body(r, &len);
     const char *ctype = kt_http_header(r, "content-type");
     json_t *raw = json_object();
+    *form = NULL;
     if (!len || !ctype || strncasecmp(ctype, "multipart/form-data", 19))
         return raw; /* no inputs sent */
-    kt_multipart *m;
     char err[256];
-    if (kt_multipart_parse(ctype, body, len, &m, err, sizeof err) != KT_OK) {
+    if (kt_multipart_parse(ctype, body, len, form, err, sizeof err) != KT_OK) {
         char msg[512];
         snprintf(msg, sizeof msg, "Invalid multipart body: %s", err);
         kt_http_send_error(r, 422, msg, NULL);
         json_decref(raw);
+        *form = NULL;
         return NULL;
     }
-    for (size_t i = 0; i < kt_multipart_count(m); i++) {
-        const kt_multipart_part *p = kt_multipart_get(m, i);
-        if (p->filename) {
-            kt_api_send_one_error(r, 422, "inputs", "file inputs are not supported yet");
-            kt_multipart_free(m);
-            json_decref(raw);
-            return NULL;
-        }
-        json_object_set_new(raw, p->name, json_stringn(p->data, p->len));
+    for (size_t i = 0; i < kt_multipart_count(*form); i++) {
+        const kt_multipart_part *p = kt_multipart_get(*form, i);
+        if (!p->filename)
+            json_object_set_new(raw, p->name, json_stringn(p->data, p->len));
     }
-    kt_multipart_free(m);
     return raw;
 }
 
-/* Hands a new execution to the executor and answers r once it is committed (a GET right after the POST then finds
- * it), or once it ended with wait. Takes ex. */
 /* kt_node_send refused a message to the executor: nobody hosts it, or its mailbox is full (KT_MAILBOX_CAP in
  * base/limits.h: it is behind, and the client should come back). */
 static void kt_api_executor_unavailable(kt_http_req *r, kt_status st)
@@ -105,12 +117,15 @@ static void kt_api_executor_unavailable(kt_http_req *r, kt_status st)
                        NULL);
 }
 
-static void kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex, int wait)
+/* Hands a new execution to the executor and answers r once it is committed (a GET right after the POST then finds
+ * it), or once it ended with wait. Takes ex. 1 when r now waits in w->pending (which holds r's deferred handle:
+ * a caller that had deferred r passes its reference on), 0 when r was answered with an error. */
+int kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex, int wait)
 {
     if (!kt_node_reachable(kt_actor_node(w->self), KT_EXECUTOR_ACTOR)) {
         kt_http_send_error(r, 503, "Service Unavailable: no executor is reachable", NULL);
         json_decref(ex);
-        return;
+        return 0;
     }
     uint64_t corr = ++w->next_corr;
     kt_outmsg o;
@@ -121,7 +136,7 @@ static void kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex,
     if (sent) {
         kt_api_executor_unavailable(r, sent);
         json_decref(ex);
-        return;
+        return 0;
     }
     kt_pending *p = kt_xcalloc(1, sizeof *p);
     p->req = kt_http_defer(r);
@@ -130,11 +145,12 @@ static void kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex,
     char key[32];
     snprintf(key, sizeof key, "%llu", (unsigned long long)corr);
     kt_map_put(w->pending, key, p, NULL);
+    return 1;
 }
 
 /* Answers 409 when a stored flow cannot be executed (invalid or disabled), in the wording of the endpoint that
  * asked, and says whether it did. */
-static int kt_api_refuse_unrunnable(kt_http_req *r, int load, const kt_flow *f, const kt_diags *d,
+int kt_api_refuse_unrunnable(kt_http_req *r, int load, const kt_flow *f, const kt_diags *d,
                                     const char *invalid_prefix, const char *disabled)
 {
     if (load == KT_EINVAL) {
@@ -160,52 +176,6 @@ static char *kt_api_trim(char *s)
     while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
         *--e = 0;
     return s;
-}
-
-void kt_api_execution_create(kt_http_req *r, void *ud)
-{
-    kt_webserver *w = ud;
-    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
-    int revision;
-    if (kt_api_int_param(r, "revision", 0, &revision))
-        return;
-    kt_flow_row row;
-    kt_diags d;
-    kt_diags_init(&d);
-    kt_flow *f = NULL;
-    json_t *raw = NULL, *inputs = NULL, *labels = NULL, *ex = NULL;
-    int st = kt_api_flow_load_or_answer(w, r, ns, id, revision, "Not Found: Requested Flow is not found.", &row, &f, &d);
-    if (st < 0)
-        return;
-    if (row.deleted) {
-        kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
-        goto done;
-    }
-    if (kt_api_refuse_unrunnable(r, st, f, &d, "Illegal state: Requested Flow is not valid. Error: ",
-                                 "Illegal state: Requested Flow is disabled."))
-        goto done;
-    if (!(labels = kt_api_labels(r)) || !(raw = kt_api_raw_inputs(r)))
-        goto done;
-    kt_diags_clear(&d);
-    if (kt_inputs_resolve(kt_flow_inputs(f), raw, &inputs, &d) != KT_OK) {
-        kt_api_send_diags(r, &d);
-        goto done;
-    }
-    char exid[KT_ID_LEN + 1];
-    kt_id_new(exid);
-    ex = kt_execution_new(exid, row.namespace_, row.id, row.revision, inputs, json_object_get(kt_flow_json(f), "labels"),
-                          labels, kt_now_us());
-    const char *wait = kt_http_query(r, "wait");
-    kt_api_execution_submit(w, r, ex, wait && !strcmp(wait, "true"));
-    ex = NULL;
-done:
-    json_decref(ex);
-    json_decref(labels);
-    json_decref(raw);
-    json_decref(inputs);
-    kt_diags_clear(&d);
-    kt_flow_free(f);
-    kt_flow_row_clear(&row);
 }
 
 void kt_api_on_reply(kt_webserver *w, const kt_msg *m)
@@ -575,7 +545,7 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
         kt_http_send_empty(r, 204);
         goto done;
     }
-    kt_api_execution_submit(w, r, ex, 0);
+    (void)kt_api_execution_submit(w, r, ex, 0);
 done:
     json_decref(applied);
     kt_diags_clear(&d);

@@ -2,7 +2,9 @@
  *   api.c             the actor, the route table, and what every handler answers with (422 diagnostics, store
  *                     errors, paging and label query parameters);
  *   api_flows.c       /api/v1/flows: create, update, validate, get, delete, namespace update, search, list;
- *   api_executions.c  /api/v1/executions: create (and the executor's reply), get, search, kill, resume;
+ *   api_executions.c  /api/v1/executions: the executor's reply to a creation, get, search, kill, resume;
+ *   api_create.c      execution creation: multipart inputs, FILE parts streamed into the storage first;
+ *   api_files.c       the execution file API (/file, /file/metas, /file/preview) over the storage;
  *   api_logs.c        /api/v1/logs;
  *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs;
  *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...).
@@ -22,6 +24,7 @@
 #include "store/store.h"
 #include "web/api.h"
 #include "web/http.h"
+#include "web/multipart.h"
 
 /* A request waiting for another actor's reply. */
 typedef struct kt_pending {
@@ -40,6 +43,7 @@ struct kt_webserver {
     json_t *plugin_defaults; /* the configuration's plugins.defaults, or NULL */
     char *default_zone;      /* Schedules without a timezone (NULL: UTC) */
     kt_sched_recover default_recover;
+    kt_storage *storage; /* borrowed; NULL when the node has none */
 };
 
 /* ---- api.c: answers and query parameters shared by the handlers -------------------------------- */
@@ -86,6 +90,21 @@ void kt_api_flow_list_namespace(kt_http_req *r, void *ud);
 
 /* ---- api_executions.c --------------------------------------------------------------------------- */
 
+/* The multipart body of r: text parts as {name: value}, and the parsed form in *form (NULL without a multipart
+ * body; the caller frees it, and it points into r's body). NULL after answering 422 on a malformed body. */
+json_t *kt_api_form_inputs(kt_http_req *r, kt_multipart **form);
+/* ?labels=key:value (repeatable) -> [{key, value}]; NULL after answering 422. */
+json_t *kt_api_labels(kt_http_req *r);
+/* Answers 409 when a stored flow cannot be executed (load == KT_EINVAL, or disabled); 1 when it did. */
+int kt_api_refuse_unrunnable(kt_http_req *r, int load, const kt_flow *f, const kt_diags *d, const char *invalid_prefix,
+                             const char *disabled);
+/* Hands ex (taken) to the executor; r is answered on its reply. 1 when r waits in w->pending (holding r's deferred
+ * handle: a caller that deferred r passes its reference on), 0 when r was answered with an error. */
+int kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex, int wait);
+
+/* ---- api_create.c ------------------------------------------------------------------------------- */
+
+/* POST /api/v1/executions/{namespace}/{id}: inputs (FILE parts stored first), labels, the new execution. */
 void kt_api_execution_create(kt_http_req *r, void *ud);
 void kt_api_execution_webhook(kt_http_req *r, void *ud);
 /* The executor's Reply to an ExecutionCreate: answers the request waiting under m->corr. */
@@ -94,6 +113,12 @@ void kt_api_execution_get(kt_http_req *r, void *ud);
 void kt_api_execution_search(kt_http_req *r, void *ud);
 void kt_api_execution_kill(kt_http_req *r, void *ud);
 void kt_api_execution_resume(kt_http_req *r, void *ud);
+
+/* ---- api_files.c -------------------------------------------------------------------------------- */
+
+void kt_api_execution_file(kt_http_req *r, void *ud);
+void kt_api_execution_file_metas(kt_http_req *r, void *ud);
+void kt_api_execution_file_preview(kt_http_req *r, void *ud);
 
 /* ---- api_triggers.c ----------------------------------------------------------------------------- */
 

@@ -22,6 +22,7 @@
 #define KT_WEB_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 #include <uv.h>
@@ -105,6 +106,17 @@ kt_http_stream *kt_http_sse_start(kt_http_req *r, void (*on_close)(void *ud), vo
 /* id and event may be NULL (line omitted); data may hold newlines (one "data:" line each); NULL = "". */
 void kt_http_sse_event(kt_http_stream *s, const char *id, const char *event, const char *data);
 void kt_http_sse_end(kt_http_stream *s);
+
+/* --- streamed bodies (a download: never the whole body in memory) ---
+ * kt_http_body_start answers r (live or deferred) with status and content_type, Content-Length when
+ * content_length >= 0 (headers added with kt_http_add_header before are kept), and flushes the headers. Then:
+ * on_drain(ud) runs each time h2o has taken everything written so far (the first time once the headers are out):
+ * the owner writes its next chunk (kt_http_body_write copies it), or ends with kt_http_sse_end. Write one chunk per
+ * on_drain to keep one chunk in memory. on_close is as for SSE (client gone, server closing): after it nothing is
+ * sent, and the owner still calls kt_http_sse_end exactly once. NULL when r is gone or answered. */
+kt_http_stream *kt_http_body_start(kt_http_req *r, int status, const char *content_type, int64_t content_length,
+                                   void (*on_drain)(void *ud), void (*on_close)(void *ud), void *ud);
+void kt_http_body_write(kt_http_stream *s, const void *data, size_t len);
 
 /* Reason phrase for a status code ("Unprocessable Entity"); "Unknown" for codes it does not know. */
 const char *kt_http_reason(int status);

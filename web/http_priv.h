@@ -53,6 +53,7 @@ struct kt_http_stream {
     h2o_req_t *req;        /* NULL once h2o stopped us or the final chunk went out */
     kt_http *srv;
     void (*on_close)(void *ud);
+    void (*on_drain)(void *ud); /* raw bodies (kt_http_body_start): h2o took everything written so far */
     void *ud;
     char *pend, *fly; /* queued events; the buffer h2o is writing (valid until proceed) */
     size_t plen, pcap, flen, fcap;

@@ -65,7 +65,12 @@ static void sse_proceed(h2o_generator_t *g, h2o_req_t *req)
 {
     kt_http_stream *s = (kt_http_stream *)g;
     s->inflight = 0;
+    s->refs++;
     sse_flush(s);
+    /* a raw body asks its owner for more once h2o holds nothing of ours (on_drain may write or end the stream) */
+    if (s->on_drain && s->req && !s->inflight && !s->plen && !s->ending && !s->owner_ended)
+        s->on_drain(s->ud);
+    sse_unref(s);
 }
 
 static void sse_stop(h2o_generator_t *g, h2o_req_t *req)
@@ -77,9 +82,11 @@ static void sse_stop(h2o_generator_t *g, h2o_req_t *req)
     sse_unref(s);
 }
 
-kt_http_stream *kt_http_sse_start(kt_http_req *r, void (*on_close)(void *ud), void *ud)
+/* The response of a stream: SSE, or a raw body (content_length >= 0 sets Content-Length). */
+static kt_http_stream *stream_start(kt_http_req *r, int status, const char *content_type, int64_t content_length,
+                                    void (*on_drain)(void *ud), void (*on_close)(void *ud), void *ud)
 {
-    if (!(r = kt_http__answerable(r, "sse_start")))
+    if (!(r = kt_http__answerable(r, on_drain ? "body_start" : "sse_start")))
         return NULL;
     kt_http_stream *s = calloc(1, sizeof(*s));
     if (!s)
@@ -89,16 +96,31 @@ kt_http_stream *kt_http_sse_start(kt_http_req *r, void (*on_close)(void *ud), vo
     s->req = r->req;
     s->srv = r->srv;
     s->on_close = on_close;
+    s->on_drain = on_drain;
     s->ud = ud;
     s->refs = 2; /* the owner until kt_http_sse_end, h2o until stop() or the final send */
     DLIST_LINK(s->srv->streams, s);
     r->answered = 1;
-    kt_http__start_status(s->req, 200, "text/event-stream");
-    kt_http__add_header(s->req, "cache-control", "no-cache");
+    kt_http__start_status(s->req, status, content_type);
+    if (!on_drain)
+        kt_http__add_header(s->req, "cache-control", "no-cache");
+    if (content_length >= 0)
+        s->req->res.content_length = (size_t)content_length;
     h2o_start_response(s->req, &s->super);
     s->inflight = 1;
     h2o_send(s->req, NULL, 0, H2O_SEND_STATE_IN_PROGRESS); /* flushes the headers now */
     return s;
+}
+
+kt_http_stream *kt_http_sse_start(kt_http_req *r, void (*on_close)(void *ud), void *ud)
+{
+    return stream_start(r, 200, "text/event-stream", -1, NULL, on_close, ud);
+}
+
+kt_http_stream *kt_http_body_start(kt_http_req *r, int status, const char *content_type, int64_t content_length,
+                                   void (*on_drain)(void *ud), void (*on_close)(void *ud), void *ud)
+{
+    return on_drain ? stream_start(r, status, content_type, content_length, on_drain, on_close, ud) : NULL;
 }
 
 static int sse_append(kt_http_stream *s, const char *a, size_t n)
@@ -141,6 +163,24 @@ void kt_http_sse_event(kt_http_stream *s, const char *id, const char *event, con
     if (bad || s->plen > SSE_MAX_PENDING) {
         KT_WARN(MOD, "SSE stream: %s; ending it", bad ? "out of memory" : "the client is not reading");
         s->plen = before;
+        s->ending = 1;
+        s->refs++;
+        sse_notify(s);
+        sse_flush(s);
+        sse_unref(s);
+        return;
+    }
+    s->refs++;
+    sse_flush(s);
+    sse_unref(s);
+}
+
+void kt_http_body_write(kt_http_stream *s, const void *data, size_t len)
+{
+    if (!s || s->owner_ended || !s->req || s->ending || !len)
+        return;
+    if (sse_append(s, data, len)) {
+        KT_WARN(MOD, "response body: out of memory; ending it");
         s->ending = 1;
         s->refs++;
         sse_notify(s);

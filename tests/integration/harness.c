@@ -263,7 +263,12 @@ long kt_it_post_form(int port, const char *path, const char *const *fields, json
     curl_mime *mime = curl_mime_init(c);
     for (size_t i = 0; fields && fields[i]; i += 2) {
         curl_mimepart *part = curl_mime_addpart(mime);
-        curl_mime_name(part, fields[i]);
+        if (!strncmp(fields[i], "file:", 5)) { /* Kestra's clients: field `files`, filename = the input id */
+            curl_mime_name(part, "files");
+            curl_mime_filename(part, fields[i] + 5);
+        } else {
+            curl_mime_name(part, fields[i]);
+        }
         curl_mime_data(part, fields[i + 1], CURL_ZERO_TERMINATED);
     }
     if (fields && fields[0])

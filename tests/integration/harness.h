@@ -54,7 +54,8 @@ void kt_it_create_flow(int port, const char *yaml, json_t **res_out);
 long kt_it_http(const char *method, int port, const char *path, const char *ctype, const char *body, char **body_out);
 /* Same, parsing the response as JSON (NULL if not JSON). */
 long kt_it_http_json(const char *method, int port, const char *path, const char *ctype, const char *body, json_t **out);
-/* multipart/form-data POST of name=value pairs (NULL-terminated list of alternating names and values). */
+/* multipart/form-data POST of name=value pairs (NULL-terminated list of alternating names and values). A name
+ * "file:ID" sends the value as a file part for the input ID (field `files`, filename ID, as Kestra's clients do). */
 long kt_it_post_form(int port, const char *path, const char *const *fields, json_t **out);
 /* GET /api/v1/executions/ID: the execution, or NULL unless the answer is 200. */
 json_t *kt_it_get_execution(int port, const char *id);
