@@ -5,7 +5,8 @@
  *
  * file      the flow file, relative to the flows folder
  * inputs    name,value pairs sent as multipart fields, NULL-terminated; a name starting with '?' is a query
- *           parameter instead (e.g. "?labels", "key:value" = an execution label)
+ *           parameter instead (e.g. "?labels", "key:value" = an execution label); "file:ID" sends the value as
+ *           the file of input ID (a file part: field `files`, filename ID, as Kestra's clients send it)
  *           {"@after", FILE, ...}: a flow started by Flow triggers: the upstream flows run first, then the row
  *           checks the (last) execution of its flow they triggered; {"@count", "N"}: N are expected (default 1)
  * state     the execution's expected final state, NULL when the Kestra test does not assert it
@@ -31,9 +32,11 @@
 
 #include <stddef.h>
 
+#define ACC_MAX_INPUTS 24
+
 typedef struct acc_case {
     const char *file;
-    const char *inputs[16];
+    const char *inputs[ACC_MAX_INPUTS];
     const char *state;
     int taskruns;
     const char *checks;
@@ -169,14 +172,22 @@ static const acc_case acc_cases[] = {
     {"if-without-else.yaml", {"param", "false", NULL}, "SUCCESS", 1, "count:when-true=0",
      "IfTest.ifWithoutElse (false)", NULL},
     {"if.yaml", {"if1", "true", "if2", "false", "if3", "true", NULL}, "SUCCESS", 12, NULL, "IfTest.multipleIf", NULL},
-    {"inputs-small-files.yaml", NOIN, "SUCCESS", -1, "flowoutput:o^kestra://",
-     "ExecutionControllerTest.triggerInputSmall (multipart file part 'f')", "file inputs"},
-    {"inputs.yaml", NOIN, "SUCCESS", 14,
-     "output:file.value%^kestra:///io/kestra/tests/inputs/executions/.*/inputs/file/application-test.yml$;"
+    {"inputs-small-files.yaml", {"file:f", "hello", NULL}, "SUCCESS", -1, "flowoutput:o^kestra://",
+     "ExecutionControllerTest.triggerInputSmall (multipart file part 'f')", NULL},
+    /* InputsTest.inputs' required values. Its FILE is a local path Kestra's test uploads under its own name
+     * (application-test.yml); over the API the file is a multipart part, named as FlowInputOutput names uploads. */
+    {"inputs.yaml",
+     {"string", "myString", "enum", "ENUM_VALUE", "int", "42", "float", "42.42", "instant", "2019-10-06T18:27:49Z",
+      "file:file", "kestra: true\n", "secret", "secret", "array", "[1, 2, 3]", NULL},
+     "SUCCESS", 14,
+     "output:file.value%^kestra:///io/kestra/tests/inputs/executions/.*/inputs/file/file_[0-9]+[.]upl$;"
      "output:secret.value=secret;output:optional.value=",
-     "InputsTest.inputFlow (InputsTest.inputs: every input type, a FILE among them)", "file inputs"},
-    {"inputs.yaml", NOIN, "SUCCESS", 14, "output:jsonOutput.value={}",
-     "InputsTest.inputEmptyJsonFlow (InputsTest.inputs with json={})", "file inputs"},
+     "InputsTest.inputFlow (InputsTest.inputs: every input type, a FILE among them)", NULL},
+    {"inputs.yaml",
+     {"string", "myString", "enum", "ENUM_VALUE", "int", "42", "float", "42.42", "instant", "2019-10-06T18:27:49Z",
+      "file:file", "kestra: true\n", "secret", "secret", "array", "[1, 2, 3]", "json", "{}", NULL},
+     "SUCCESS", 14, "output:jsonOutput.value={}",
+     "InputsTest.inputEmptyJsonFlow (InputsTest.inputs with json={})", NULL},
     {"kv.yaml", NOIN, NULL, -1, "output:#0.value=value;output:#1.value=value",
      "KvFunctionTest.get (my-key put in the KV store first)", "KV store"},
     {"kv.yaml", {"errorOnMissing", "true", NULL}, NULL, -1,

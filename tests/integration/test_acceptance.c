@@ -248,10 +248,10 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
     if (c->inputs[0] && !strcmp(c->inputs[0], "@after"))
         return acc_run_triggered(f, c, fl, timeout_ms, r);
     /* inputs: name,value pairs; a name starting with '?' is a query parameter (e.g. "?labels", "k:v"). */
-    const char *fields[34];
+    const char *fields[ACC_MAX_INPUTS + 2];
     size_t nf = 0;
     char query[1024] = "";
-    for (size_t i = 0; c->inputs[i] && i + 1 < 16; i += 2) {
+    for (size_t i = 0; c->inputs[i] && i + 1 < ACC_MAX_INPUTS; i += 2) {
         if (c->inputs[i][0] == '?') {
             char enc[400];
             acc_urlenc(c->inputs[i + 1], enc, sizeof enc);
@@ -364,7 +364,7 @@ static int acc_run_triggered(fixture *f, const acc_case *c, acc_flow *fl, int ti
     char ids[8][64], final[32] = "";
     size_t n = 0;
     int want = 1;
-    for (size_t i = 0; c->inputs[i] && c->inputs[i + 1] && i + 1 < 16; i += 2) {
+    for (size_t i = 0; c->inputs[i] && c->inputs[i + 1] && i + 1 < ACC_MAX_INPUTS; i += 2) {
         if (!strcmp(c->inputs[i], "@count")) {
             want = atoi(c->inputs[i + 1]);
             continue;
