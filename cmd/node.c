@@ -154,7 +154,7 @@ static int kt_run_node(const kt_opts *o, const char *actors)
         }
     }
     if (want_worker) {
-        kt_worker_config wc = {.slots = slots};
+        kt_worker_config wc = {.slots = slots, .storage = m.storage};
         if (kt_worker_start(m.node, &wc, &m.worker))
             goto out;
         KT_INFO("main", "worker: %u slots", kt_worker_slots(m.worker));
