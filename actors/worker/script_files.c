@@ -337,20 +337,27 @@ static void kt_sfiles_finish(kt_sfiles_op *op, int ok)
     done(data, ok, files);
 }
 
+int kt_sfiles_wants_outputs(kt_task_run *r)
+{
+    json_t *out = json_object_get(kt_task_props(r), "outputFiles");
+    return out && !json_is_null(out) && !(json_is_array(out) && json_array_size(out) == 0);
+}
+
 int kt_sfiles_needs_storage(kt_task_run *r)
 {
-    const json_t *props = kt_task_props(r);
-    json_t *out = json_object_get(props, "outputFiles");
-    if (json_is_string(out) || json_array_size(out))
+    if (kt_sfiles_wants_outputs(r))
         return 1;
-    const json_t *in = json_object_get(props, "inputFiles");
-    if (json_is_string(in)) /* a JSON map in a string: its values are seen when it is parsed */
-        return strstr(json_string_value(in), "kestra://") != NULL;
+    const json_t *in = json_object_get(kt_task_props(r), "inputFiles");
+    json_t *parsed = json_is_string(in) ? json_loads(json_string_value(in), 0, NULL) : NULL;
+    if (parsed) /* a JSON map in a string (a bad one is refused with its reason later) */
+        in = parsed;
+    int needs = 0;
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)in, k, v) if (json_is_string(v) && !strncmp(json_string_value(v), "kestra://", 9))
-        return 1;
-    return 0;
+        needs = 1;
+    json_decref(parsed);
+    return needs;
 }
 
 /* ---- inputFiles ------------------------------------------------------------------------------------- */

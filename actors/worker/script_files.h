@@ -16,7 +16,9 @@
  * when !ok or for inputs) is the outputFiles map. */
 typedef void (*kt_sfiles_done_fn)(void *data, int ok, json_t *files);
 
-/* 1 when the task's inputFiles holds a kestra:// value or its outputFiles is set (and so needs the storage). */
+/* 1 when the task's outputFiles is set (null and [] are not). */
+int kt_sfiles_wants_outputs(kt_task_run *r);
+/* 1 when the task's outputFiles is set or its inputFiles holds a kestra:// value (and so needs the storage). */
 int kt_sfiles_needs_storage(kt_task_run *r);
 
 /* Writes inputFiles into workdir: text values at once, kestra:// values downloaded. Names go through

@@ -166,8 +166,7 @@ static void kt_proc_done(kt_proc *p)
             state = KT_S(WARNING);
     }
     /* CommandsWrapper collects outputFiles after a failed exit too; a killed process gives none */
-    const json_t *globs = json_object_get(kt_task_props(r), "outputFiles");
-    if (!p->killed && globs && !json_is_null(globs)) {
+    if (!p->killed && kt_sfiles_wants_outputs(r)) {
         p->phase = KT_PROC_UPLOADING;
         p->state = state;
         p->outputs = outputs;
@@ -450,7 +449,7 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
     /* refused before anything runs: the files could not travel anyway */
     if (!kt_task_storage(r) && kt_sfiles_needs_storage(r)) {
         kt_task_logf(r, "ERROR", "%s needs the internal storage, which this worker was not given",
-                     json_object_get(props, "outputFiles") ? "outputFiles" : "inputFiles with a kestra:// URI");
+                     kt_sfiles_wants_outputs(r) ? "outputFiles" : "inputFiles with a kestra:// URI");
         kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }

@@ -358,10 +358,21 @@ static void test_refusals(void **state)
     assert_string_equal(p.state, "FAILED");
     assert_true(logged(&p, "ERROR", "inputFiles with a kestra:// URI needs the internal storage"));
     probe_clear(&p);
-    /* a text inputFiles needs no storage */
-    run_task(f, "{\"commands\":[\"cat a\"], \"inputFiles\":{\"a\":\"plain\"}}", "tr1", 0, &p);
+    /* text inputFiles (a kestra:// inside the text is no URI) and an empty outputFiles need no storage */
+    run_task(f,
+             "{\"commands\":[\"cat a\", \"cat b\"], \"outputFiles\":[], "
+             "\"inputFiles\":\"{\\\"a\\\":\\\"plain\\\", \\\"b\\\":\\\"see kestra://x\\\"}\"}",
+             "tr1", 0, &p);
     assert_string_equal(p.state, "SUCCESS");
     assert_true(logged(&p, "INFO", "plain"));
+    assert_true(logged(&p, "INFO", "see kestra://x"));
+    assert_int_equal(json_object_size(json_object_get(p.outputs, "outputFiles")), 0);
+    probe_clear(&p);
+    /* an inputFiles string that is no JSON map */
+    run_task(f, "{\"commands\":[\"echo ran\"], \"inputFiles\":\"[1]\"}", "tr1", 1, &p);
+    assert_string_equal(p.state, "FAILED");
+    assert_true(logged(&p, "ERROR", "inputFiles: the string is not a JSON object"));
+    assert_false(logged(&p, "INFO", "ran"));
     probe_clear(&p);
     /* traversal in a name, a missing file, a URI the storage refuses */
     static const char *const bad[][2] = {
