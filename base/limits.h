@@ -97,6 +97,10 @@
 /* One line of a script task's output: longer lines are split, so a runaway process cannot grow the worker without
  * bound. */
 #define KT_LINE_MAX (1 << 20)
+/* Files one script task's `outputFiles` globs may upload: the map {relative path: URI} travels in the attempt's
+ * WorkerResult (one message under KT_LINK_MAX_MSG), so a glob matching a whole tree fails the attempt with that
+ * count in its log instead of growing the message without bound. */
+#define KT_SCRIPT_MAX_OUTPUT_FILES 10000
 
 /* ---- relationships ----------------------------------------------------------------------------------------- */
 

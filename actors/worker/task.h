@@ -24,6 +24,8 @@ const json_t *kt_task_props(const kt_task_run *r);     /* the rendered task */
 const char *kt_task_prop_string(const kt_task_run *r, const char *name);
 uv_loop_t *kt_task_loop(const kt_task_run *r);
 const char *kt_task_tmp_dir(const kt_task_run *r);
+/* The worker's internal storage (store/storage.h), NULL when it was given none. */
+struct kt_storage *kt_task_storage(const kt_task_run *r);
 void kt_task_set_data(kt_task_run *r, void *data);
 void *kt_task_data(const kt_task_run *r);
 /* Appends one line to the attempt's logs (level: TRACE DEBUG INFO WARN ERROR). */

@@ -1,6 +1,9 @@
 /* Script tasks with the Process runner (KESTRA-model.md §7): io.kestra.plugin.scripts.shell.Commands and
  * .Script. The commands run through the interpreter (default /bin/sh -c) in a private working directory;
- * stdout lines become INFO logs, stderr lines ERROR logs, `::{"outputs":…}::` lines fill outputs.vars. */
+ * stdout lines become INFO logs, stderr lines ERROR logs, `::{"outputs":…}::` lines fill outputs.vars.
+ * An attempt goes through phases: inputFiles fetched from the storage (script_files.c), the process, then its
+ * outputFiles uploaded; the attempt's result waits for the uploads. */
+#include "actors/worker/script_files.h"
 #include "actors/worker/task.h"
 #include "base/alloc.h"
 #include "base/limits.h"
@@ -24,8 +27,11 @@ typedef struct kt_stream {
     int is_err;
 } kt_stream;
 
+typedef enum kt_proc_phase { KT_PROC_FETCHING, KT_PROC_RUNNING, KT_PROC_UPLOADING } kt_proc_phase;
+
 typedef struct kt_proc {
     kt_task_run *r;
+    kt_proc_phase phase;
     uv_process_t proc;
     kt_stream out, err;
     int open_handles;
@@ -36,6 +42,10 @@ typedef struct kt_proc {
     size_t stderr_lines;
     json_t *vars;
     char *before; /* python.Script: set -e and beforeCommands, run before the script file */
+    char *script; /* the joined commands (or the python script), until the process starts */
+    int py_script;
+    const char *state; /* the end state the process gave, while its outputFiles upload */
+    json_t *outputs;
     char workdir[1100];
 } kt_proc;
 
@@ -106,10 +116,41 @@ static int kt_rm_entry(const char *path, const struct stat *sb, int flag, struct
     return 0;
 }
 
+/* Frees the attempt's process state and ends it. */
+static void kt_proc_end(kt_proc *p, const char *state, json_t *outputs)
+{
+    kt_task_run *r = p->r;
+    if (p->workdir[0])
+        nftw(p->workdir, kt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    json_decref(p->vars);
+    json_decref(p->outputs);
+    free(p->before);
+    free(p->script);
+    free(p->out.buf);
+    free(p->err.buf);
+    free(p);
+    kt_task_set_data(r, NULL);
+    kt_task_finish(r, state, outputs);
+}
+
+/* The uploads are over: outputs.outputFiles is their map (ScriptOutput shows it on a failed exit too). */
+static void kt_proc_uploaded(void *data, int ok, json_t *files)
+{
+    kt_proc *p = data;
+    json_t *outputs = p->outputs;
+    p->outputs = NULL;
+    const char *state = p->killed ? KT_S(KILLED) : ok ? p->state : KT_S(FAILED);
+    if (files)
+        json_object_set_new(outputs, "outputFiles", files);
+    kt_proc_end(p, state, outputs);
+}
+
 static void kt_proc_done(kt_proc *p)
 {
     kt_task_run *r = p->r;
-    json_t *outputs = json_pack("{s:O, s:I}", "vars", p->vars, "exitCode", (json_int_t)p->exit_status);
+    /* ScriptOutput: outputFiles is never null, so Kestra always shows it ({} without outputFiles) */
+    json_t *outputs = json_pack("{s:O, s:I, s:{}}", "vars", p->vars, "exitCode", (json_int_t)p->exit_status,
+                                "outputFiles");
     const char *state = KT_S(SUCCESS);
     if (p->killed) {
         state = KT_S(KILLED);
@@ -124,14 +165,17 @@ static void kt_proc_done(kt_proc *p)
         if (!json_is_false(w))
             state = KT_S(WARNING);
     }
-    if (p->workdir[0])
-        nftw(p->workdir, kt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    json_decref(p->vars);
-    free(p->before);
-    free(p->out.buf);
-    free(p->err.buf);
-    free(p);
-    kt_task_finish(r, state, outputs);
+    /* CommandsWrapper collects outputFiles after a failed exit too; a killed process gives none */
+    if (!p->killed && kt_sfiles_wants_outputs(r)) {
+        p->phase = KT_PROC_UPLOADING;
+        p->state = state;
+        p->outputs = outputs;
+        if (kt_sfiles_outputs(r, p->workdir, kt_proc_uploaded, p) == 0)
+            return;
+        p->outputs = NULL;
+        state = KT_S(FAILED);
+    }
+    kt_proc_end(p, state, outputs);
 }
 
 static void kt_proc_on_close(uv_handle_t *h)
@@ -274,52 +318,6 @@ static void kt_strv_free(char **v)
     free(v);
 }
 
-/* inputFiles: file name -> content, written in the working directory (sub-directories created). A kestra:// URI
- * needs internal storage, which the worker does not reach yet. */
-static int kt_proc_input_files(kt_task_run *r, const char *workdir, char *err, size_t cap)
-{
-    const json_t *files = json_object_get(kt_task_props(r), "inputFiles");
-    json_t *parsed = NULL;
-    if (json_is_string(files)) { /* a string rendering to a JSON map */
-        parsed = json_loads(json_string_value(files), 0, NULL);
-        files = parsed;
-    }
-    const char *name;
-    json_t *content;
-    json_object_foreach((json_t *)files, name, content) {
-        if (json_is_null(content))
-            continue;
-        if (!*name || name[0] == '/' || strstr(name, "..")) {
-            snprintf(err, cap, "inputFiles: '%s' is not a relative path inside the working directory", name);
-            json_decref(parsed);
-            return -1;
-        }
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", workdir, name);
-        for (char *c = path + strlen(workdir) + 1; *c; c++)
-            if (*c == '/') {
-                *c = 0;
-                mkdir(path, 0755);
-                *c = '/';
-            }
-        FILE *f = fopen(path, "wb");
-        char *text = json_is_string(content) ? NULL : json_dumps(content, JSON_ENCODE_ANY);
-        const char *data = text ? text : json_string_value(content);
-        if (!f || fwrite(data, 1, strlen(data), f) != strlen(data)) {
-            snprintf(err, cap, "inputFiles: cannot write %s: %s", name, strerror(errno));
-            if (f)
-                fclose(f);
-            free(text);
-            json_decref(parsed);
-            return -1;
-        }
-        fclose(f);
-        free(text);
-    }
-    json_decref(parsed);
-    return 0;
-}
-
 /* `python` as Kestra runs it, or python3 where only that exists (Debian). */
 static const char *kt_python_binary(void)
 {
@@ -343,49 +341,15 @@ int kt_task_runner_available(const char *runner_type)
     return !strcmp(runner_type, "io.kestra.plugin.core.runner.Process");
 }
 
-static void kt_proc_start(kt_task_run *r, const char *main_prop)
+/* Writes python.Script's file and starts the process (the inputs are in place); a failure ends the attempt. */
+static void kt_proc_spawn(kt_proc *p)
 {
-    char err[512] = "";
+    kt_task_run *r = p->r;
     const json_t *props = kt_task_props(r);
-    json_t *runner = json_object_get(props, "taskRunner");
-    const char *rtype = json_string_value(json_object_get(runner, "type"));
-    if (rtype && !kt_task_runner_available(rtype)) {
-        kt_task_logf(r, "ERROR", "Task runner '%s' is not available on this worker: use io.kestra.plugin.core.runner.Process",
-                     rtype);
-        kt_task_finish(r, KT_S(FAILED), NULL);
-        return;
-    }
-    kt_proc *p = calloc(1, sizeof *p);
-    int py_script = !strcmp(main_prop, "python-script");
-    char *script = py_script ? strdup(kt_task_prop_string(r, "script") ? kt_task_prop_string(r, "script") : "")
-                             : kt_proc_script(r, main_prop, err, sizeof err);
-    if (p && py_script) {
-        char *before = kt_proc_script(r, NULL, err, sizeof err); /* set -e + beforeCommands */
-        if (before && asprintf(&p->before, "%s\n", before) < 0)
-            p->before = NULL;
-        free(before);
-    }
-    if (!p || !script) {
-        kt_task_logf(r, "ERROR", "%s", err[0] ? err : "out of memory");
-        free(p);
-        free(script);
-        kt_task_finish(r, KT_S(FAILED), NULL);
-        return;
-    }
-    p->r = r;
-    p->vars = json_object();
-    p->err.is_err = 1;
-    snprintf(p->workdir, sizeof p->workdir, "%s/kite-task-XXXXXX", kt_task_tmp_dir(r));
-    if (!mkdtemp(p->workdir)) {
-        kt_task_logf(r, "ERROR", "cannot create a working directory in %s: %s", kt_task_tmp_dir(r), strerror(errno));
-        p->workdir[0] = 0;
-        goto fail;
-    }
-    if (kt_proc_input_files(r, p->workdir, err, sizeof err)) {
-        kt_task_logf(r, "ERROR", "%s", err);
-        goto fail;
-    }
-    if (!strcmp(main_prop, "python-script")) {
+    p->phase = KT_PROC_RUNNING;
+    char *script = p->script;
+    p->script = NULL;
+    if (p->py_script) {
         /* python.Script: the script goes to a file the commands run (CommandsWrapper) */
         char path[1200];
         snprintf(path, sizeof path, "%s/script.py", p->workdir);
@@ -443,6 +407,7 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
     if (rc) {
         kt_task_logf(r, "ERROR", "cannot start '%s': %s", opt.file ? opt.file : "?", uv_strerror(rc));
         p->exit_status = 127;
+        p->exited = 1;
         uv_close((uv_handle_t *)&p->proc, kt_proc_on_close); /* uv_spawn initialised it even on failure */
         p->out.pipe.data = p;
         p->err.pipe.data = p;
@@ -450,24 +415,94 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
         uv_close((uv_handle_t *)&p->err.pipe, kt_proc_on_close);
         return;
     }
-    kt_task_set_data(r, p);
     uv_read_start((uv_stream_t *)&p->out.pipe, kt_proc_alloc, kt_proc_on_read);
     uv_read_start((uv_stream_t *)&p->err.pipe, kt_proc_alloc, kt_proc_on_read);
     return;
 fail:
     free(script);
-    if (p->workdir[0])
-        nftw(p->workdir, kt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    json_decref(p->vars);
-    free(p->before);
-    free(p);
-    kt_task_finish(r, KT_S(FAILED), NULL);
+    kt_proc_end(p, KT_S(FAILED), NULL);
 }
 
+/* The kestra:// inputFiles are fetched (or could not be). */
+static void kt_proc_fetched(void *data, int ok, json_t *files)
+{
+    kt_proc *p = data;
+    json_decref(files);
+    if (!ok || p->killed)
+        kt_proc_end(p, p->killed ? KT_S(KILLED) : KT_S(FAILED), NULL);
+    else
+        kt_proc_spawn(p);
+}
+
+static void kt_proc_start(kt_task_run *r, const char *main_prop)
+{
+    char err[512] = "";
+    const json_t *props = kt_task_props(r);
+    json_t *runner = json_object_get(props, "taskRunner");
+    const char *rtype = json_string_value(json_object_get(runner, "type"));
+    if (rtype && !kt_task_runner_available(rtype)) {
+        kt_task_logf(r, "ERROR", "Task runner '%s' is not available on this worker: use io.kestra.plugin.core.runner.Process",
+                     rtype);
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    /* refused before anything runs: the files could not travel anyway */
+    if (!kt_task_storage(r) && kt_sfiles_needs_storage(r)) {
+        kt_task_logf(r, "ERROR", "%s needs the internal storage, which this worker was not given",
+                     kt_sfiles_wants_outputs(r) ? "outputFiles" : "inputFiles with a kestra:// URI");
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    kt_proc *p = calloc(1, sizeof *p);
+    int py_script = !strcmp(main_prop, "python-script");
+    char *script = py_script ? strdup(kt_task_prop_string(r, "script") ? kt_task_prop_string(r, "script") : "")
+                             : kt_proc_script(r, main_prop, err, sizeof err);
+    if (p && py_script) {
+        char *before = kt_proc_script(r, NULL, err, sizeof err); /* set -e + beforeCommands */
+        if (before && asprintf(&p->before, "%s\n", before) < 0)
+            p->before = NULL;
+        free(before);
+    }
+    if (!p || !script) {
+        kt_task_logf(r, "ERROR", "%s", err[0] ? err : "out of memory");
+        free(p);
+        free(script);
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    p->r = r;
+    p->script = script;
+    p->py_script = py_script;
+    p->vars = json_object();
+    p->err.is_err = 1;
+    p->phase = KT_PROC_FETCHING;
+    kt_task_set_data(r, p);
+    snprintf(p->workdir, sizeof p->workdir, "%s/kite-task-XXXXXX", kt_task_tmp_dir(r));
+    if (!mkdtemp(p->workdir)) {
+        kt_task_logf(r, "ERROR", "cannot create a working directory in %s: %s", kt_task_tmp_dir(r), strerror(errno));
+        p->workdir[0] = 0;
+        kt_proc_end(p, KT_S(FAILED), NULL);
+        return;
+    }
+    int rc = kt_sfiles_inputs(r, p->workdir, kt_proc_fetched, p);
+    if (rc < 0)
+        kt_proc_end(p, KT_S(FAILED), NULL);
+    else if (rc > 0)
+        kt_proc_spawn(p);
+}
+
+/* A kill while files travel only marks the attempt (the transfer ends it, KILLED); a running process group gets
+ * SIGKILL. */
 static void kt_proc_kill(kt_task_run *r)
 {
     kt_proc *p = kt_task_data(r);
-    if (!p || p->exited)
+    if (!p)
+        return;
+    if (p->phase != KT_PROC_RUNNING) {
+        p->killed = 1;
+        return;
+    }
+    if (p->exited)
         return;
     p->killed = 1;
     kill(-p->proc.pid, SIGKILL); /* the whole group: the shell and what it started */

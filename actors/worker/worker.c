@@ -49,6 +49,7 @@ struct kt_worker {
     uv_loop_t *loop;
     uint32_t slots;
     char tmp_dir[1024];
+    kt_storage *storage; /* borrowed, may be NULL */
     kt_map *running; /* key -> kt_task_run */
     json_t *logs;    /* entries waiting for the end of the turn */
     kt_outmsg *results;
@@ -99,6 +100,7 @@ const char *kt_task_prop_string(const kt_task_run *r, const char *name)
 }
 uv_loop_t *kt_task_loop(const kt_task_run *r) { return r->w->loop; }
 const char *kt_task_tmp_dir(const kt_task_run *r) { return r->w->tmp_dir; }
+kt_storage *kt_task_storage(const kt_task_run *r) { return r->w->storage; }
 void kt_task_set_data(kt_task_run *r, void *data) { r->data = data; }
 void *kt_task_data(const kt_task_run *r) { return r->data; }
 
@@ -434,6 +436,7 @@ kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker 
     w->slots = cfg && cfg->slots ? cfg->slots : (uint32_t)(cores > 0 ? cores * 4 : 4);
     const char *tmp = cfg && cfg->tmp_dir ? cfg->tmp_dir : getenv("TMPDIR");
     snprintf(w->tmp_dir, sizeof w->tmp_dir, "%s", tmp && *tmp ? tmp : "/tmp");
+    w->storage = cfg ? cfg->storage : NULL;
     w->running = kt_map_new();
     w->logs = json_array();
     uv_idle_init(w->loop, &w->pending_flush);

@@ -16,7 +16,8 @@ typedef struct kt_worker kt_worker;
 typedef struct kt_worker_config {
     uint32_t slots;       /* concurrent attempts; 0 = cores x 4 */
     const char *tmp_dir;  /* where task working directories live; NULL = $TMPDIR or /tmp */
-    kt_storage *storage;  /* the internal storage (borrowed; closed by the caller after the loop): NULL = none */
+    kt_storage *storage;  /* internal storage for script tasks' inputFiles/outputFiles (borrowed: it must outlive
+                           * the worker's last attempt); NULL = none, and a task that needs it fails saying so */
 } kt_worker_config;
 
 kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker **out);

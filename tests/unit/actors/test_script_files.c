@@ -1,0 +1,413 @@
+/* Script tasks' files through the internal storage (actors/worker/script_files.c): Java's glob rules for outputFiles
+ * (what PathMatcherPredicate makes of `*.csv`, `**` and the `glob:`/`regex:` forms), then real attempts on one
+ * node — a worker with a local storage in a temporary folder, real /bin/sh processes, and an executor stand-in
+ * collecting the results: outputFiles uploaded and listed, a second task reading one through inputFiles, and the
+ * refusals (no storage, traversal, a missing URI). */
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/executor/executor.h"
+#include "actors/worker/script_files.h"
+#include "actors/worker/task.h"
+#include "actors/worker/worker.h"
+#include "base/log.h"
+#include "store/storage.h"
+#include "store/storage_uri.h"
+#include "tests/unit/json_parse.h"
+
+/* ---- the matcher ---- */
+
+static int matches(const char *patterns, const char *rel)
+{
+    char err[256] = "";
+    json_t *p = parse(patterns);
+    kt_sfiles_matcher *m = kt_sfiles_matcher_new(p, "/w/d", err, sizeof err);
+    json_decref(p);
+    if (!m)
+        fail_msg("%s refused: %s", patterns, err);
+    int r = kt_sfiles_matcher_test(m, rel);
+    kt_sfiles_matcher_free(m);
+    return r;
+}
+
+static void refused(const char *patterns, const char *why)
+{
+    char err[256] = "";
+    json_t *p = parse(patterns);
+    kt_sfiles_matcher *m = kt_sfiles_matcher_new(p, "/w/d", err, sizeof err);
+    json_decref(p);
+    assert_null(m);
+    if (!strstr(err, why))
+        fail_msg("%s: '%s' does not say '%s'", patterns, err, why);
+}
+
+static void test_glob(void **state)
+{
+    (void)state;
+    /* `*` stays in one segment: only the top folder's files */
+    assert_true(matches("[\"*.csv\"]", "out.csv"));
+    assert_false(matches("[\"*.csv\"]", "sub/out.csv"));
+    assert_false(matches("[\"*.csv\"]", "out.csv.bak"));
+    /* `**` crosses segments; `**` + `/` needs one folder at least, as in Java (a top-level a.json is not matched) */
+    assert_true(matches("[\"**/*.json\"]", "sub/a.json"));
+    assert_true(matches("[\"**/*.json\"]", "a/b/c.json"));
+    assert_false(matches("[\"**/*.json\"]", "a.json"));
+    assert_true(matches("[\"**.json\"]", "a.json"));
+    assert_true(matches("[\"**.json\"]", "x/a.json"));
+    /* exact names, a leading '/', backslashes read as '/' */
+    assert_true(matches("[\"out.csv\"]", "out.csv"));
+    assert_false(matches("[\"out.csv\"]", "sub/out.csv"));
+    assert_true(matches("[\"/out.csv\"]", "out.csv"));
+    assert_true(matches("[\"sub\\\\a.txt\"]", "sub/a.txt"));
+    /* ?, classes, groups; regex characters are literal */
+    assert_true(matches("[\"?.txt\"]", "a.txt"));
+    assert_false(matches("[\"?.txt\"]", "ab.txt"));
+    assert_true(matches("[\"[a-c]*.log\"]", "b1.log"));
+    assert_false(matches("[\"[a-c]*.log\"]", "d1.log"));
+    assert_true(matches("[\"[!a-c]*.log\"]", "d1.log"));
+    assert_false(matches("[\"[!a-c]*.log\"]", "a1.log"));
+    assert_false(matches("[\"a[!x]b\"]", "a/b"));
+    assert_true(matches("[\"{out,in}.{csv,tsv}\"]", "in.tsv"));
+    assert_false(matches("[\"{out,in}.{csv,tsv}\"]", "up.csv"));
+    assert_true(matches("[\"a+(b).txt\"]", "a+(b).txt"));
+    assert_false(matches("[\"a.txt\"]", "abtxt"));
+    /* any of the list; one string is a list of one */
+    assert_true(matches("[\"*.csv\", \"**/*.json\"]", "s/t.json"));
+    assert_true(matches("\"*.csv\"", "x.csv"));
+    /* glob: and regex: take the absolute path */
+    assert_true(matches("[\"glob:/w/d/**.csv\"]", "deep/x.csv"));
+    assert_false(matches("[\"glob:*.csv\"]", "x.csv"));
+    assert_true(matches("[\"regex:.*/d/[0-9]+\\\\.out\"]", "42.out"));
+    assert_false(matches("[\"regex:.*/d/[0-9]+\\\\.out\"]", "4a.out"));
+    /* Java's own errors */
+    refused("[\"{a,{b}}\"]", "Cannot nest groups");
+    refused("[\"{a,b\"]", "Missing '}'");
+    refused("[\"[ab\"]", "Missing ']'");
+    refused("[\"[a/b]\"]", "Explicit 'name separator' in class");
+    refused("[\"[z-a]\"]", "Invalid range");
+    refused("[\"regex:(\"]", "invalid pattern");
+    refused("[1]", "outputFiles[0] must be a string");
+    refused("{\"a\":1}", "must be a list of strings");
+}
+
+/* ---- attempts on a real worker ---- */
+
+typedef struct probe {
+    uv_loop_t *loop;
+    json_t *logs;
+    json_t *outputs;
+    char state[32];
+    int results;
+} probe;
+
+static void executor_receive(kt_actor *a, const kt_msg *m)
+{
+    probe *p = kt_actor_state(a);
+    if (m->type == KT_MSG_LOG_BATCH) {
+        kt_msg_log_batch b;
+        assert_int_equal(kt_msg_decode_log_batch(m->body, &b), KT_OK);
+        json_array_extend(p->logs, b.entries);
+        kt_msg_log_batch_clear(&b);
+    } else if (m->type == KT_MSG_WORKER_RESULT) {
+        kt_msg_worker_result r;
+        assert_int_equal(kt_msg_decode_worker_result(m->body, &r), KT_OK);
+        snprintf(p->state, sizeof p->state, "%s", r.state);
+        p->outputs = json_incref(r.outputs);
+        p->results++;
+        kt_msg_worker_result_clear(&r);
+        uv_stop(p->loop);
+    }
+}
+
+static const kt_actor_ops executor_ops = {.receive = executor_receive};
+
+typedef struct fixture {
+    char root[64];     /* the temporary folder: storage/ and work/ below it */
+    char storage[128]; /* the local storage's base folder */
+    char work[128];    /* the worker's tmp_dir */
+} fixture;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->root, sizeof f->root, "/tmp/kite-sfiles-XXXXXX");
+    if (!f || !mkdtemp(f->root))
+        return -1;
+    snprintf(f->storage, sizeof f->storage, "%s/storage", f->root);
+    snprintf(f->work, sizeof f->work, "%s/work", f->root);
+    if (mkdir(f->work, 0755))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static void on_timeout(uv_timer_t *t) { uv_stop(t->loop); }
+static void on_storage_closed(void *data) { *(int *)data = 1; }
+
+/* One shell.Commands attempt (task `props`, run t1/tr<n> of execution x1 of flow a.b/f) on a fresh node; the result
+ * lands in p (the caller decrefs p->logs and p->outputs). with_storage 0: the worker gets none. */
+static void run_task(fixture *f, const char *props, const char *taskrun, int with_storage, probe *p)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *n;
+    kt_node_config cfg = {.node_id = "solo"};
+    assert_int_equal(kt_node_new(&loop, &cfg, &n), KT_OK);
+    *p = (probe){.loop = &loop, .logs = json_array()};
+    assert_int_equal(kt_node_spawn(n, KT_EXECUTOR_ACTOR, &executor_ops, p, NULL), KT_OK);
+    kt_storage *s = NULL;
+    char err[256];
+    if (with_storage)
+        assert_int_equal(kt_storage_local_open(&loop, f->storage, &s, err, sizeof err), KT_OK);
+    kt_worker *w;
+    kt_worker_config wc = {.slots = 1, .tmp_dir = f->work, .storage = s};
+    assert_int_equal(kt_worker_start(n, &wc, &w), KT_OK);
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_WORKER_JOB, KT_WORKER_ACTOR, "executor@solo", 0);
+    json_t *task = parse(props);
+    json_object_set_new(task, "id", json_string("t1"));
+    json_object_set_new(task, "type", json_string("io.kestra.plugin.scripts.shell.Commands"));
+    json_t *run = json_pack("{s:s, s:s, s:s, s:s, s:s}", "namespace", "a.b", "flowId", "f", "taskId", "t1",
+                            "executionId", "x1", "taskRunId", taskrun);
+    kt_msg_worker_job job = {.execution_id = "x1", .taskrun_id = (char *)taskrun, .attempt = 0, .task = task,
+                             .run = run};
+    kt_msg_encode_worker_job(&o, &job);
+    json_decref(task);
+    json_decref(run);
+    assert_int_equal(kt_node_send(n, KT_WORKER_ACTOR, &o), KT_OK);
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    uv_timer_start(&t, on_timeout, 10000, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&t, NULL);
+    kt_node_stop(n);
+    int closed = 0;
+    if (s)
+        kt_storage_close(s, on_storage_closed, &closed);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(closed, s ? 1 : 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    kt_node_free(n);
+    kt_worker_free(w);
+    assert_int_equal(p->results, 1);
+}
+
+static void probe_clear(probe *p)
+{
+    json_decref(p->logs);
+    json_decref(p->outputs);
+}
+
+static int logged(const probe *p, const char *level, const char *text)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(p->logs, i, e) {
+        const char *m = json_string_value(json_object_get(e, "message"));
+        if (m && strstr(m, text) && !strcmp(json_string_value(json_object_get(e, "level")), level))
+            return 1;
+    }
+    return 0;
+}
+
+/* The stored bytes behind a kestra:// URI (read from the local backend's folder), or NULL. */
+static char *stored(const fixture *f, const char *uri)
+{
+    char path[1100], err[256], file[1400];
+    if (kt_suri_path(uri, path, sizeof path, err, sizeof err))
+        fail_msg("bad URI %s: %s", uri, err);
+    snprintf(file, sizeof file, "%s/%s", f->storage, path);
+    FILE *fp = fopen(file, "rb");
+    if (!fp)
+        return NULL;
+    char *buf = calloc(1, 4096);
+    size_t n = fread(buf, 1, 4095, fp);
+    buf[n] = 0;
+    fclose(fp);
+    return buf;
+}
+
+static const char *output_file(const probe *p, const char *rel)
+{
+    return json_string_value(json_object_get(json_object_get(p->outputs, "outputFiles"), rel));
+}
+
+static void assert_taskrun_uri(const char *uri, const char *taskrun, const char *name)
+{
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "kestra:///a/b/f/executions/x1/tasks/t1/%s/", taskrun);
+    assert_non_null(uri);
+    if (strncmp(uri, prefix, strlen(prefix)))
+        fail_msg("%s is not under %s", uri, prefix);
+    /* <id>-<file name>, as Kestra's FilesService names an uploaded output file (a FriendlyId: at most 22 base62
+     * characters) */
+    const char *last = uri + strlen(prefix);
+    size_t idlen = strspn(last, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+    assert_true(idlen >= 1 && idlen <= 22);
+    assert_int_equal(last[idlen], '-');
+    assert_string_equal(last + idlen + 1, name);
+}
+
+static void test_output_then_input(void **state)
+{
+    fixture *f = *state;
+    probe p;
+    run_task(f,
+             "{\"commands\":[\"printf 'id,n\\\\n1,2\\\\n' > out.csv\", \"mkdir -p sub/deep\", "
+             "\"echo '{\\\"k\\\":1}' > sub/a.json\", \"echo '[]' > sub/deep/b.json\", \"echo top > top.json\", "
+             "\"echo no > skip.txt\", \"ln -s out.csv link.csv\"],"
+             "\"outputFiles\":[\"*.csv\", \"**/*.json\", \"nothing-*.xyz\"]}",
+             "tr1", 1, &p);
+    assert_string_equal(p.state, "SUCCESS");
+    json_t *files = json_object_get(p.outputs, "outputFiles");
+    /* out.csv and the two nested json files; not top.json (`**` + `/`), skip.txt, nor the symlink */
+    assert_int_equal(json_object_size(files), 3);
+    assert_int_equal(json_integer_value(json_object_get(p.outputs, "exitCode")), 0);
+    assert_true(json_is_object(json_object_get(p.outputs, "vars")));
+    const char *csv = output_file(&p, "out.csv");
+    assert_taskrun_uri(csv, "tr1", "out.csv");
+    assert_taskrun_uri(output_file(&p, "sub/a.json"), "tr1", "a.json");
+    assert_taskrun_uri(output_file(&p, "sub/deep/b.json"), "tr1", "b.json");
+    char *body = stored(f, csv);
+    assert_non_null(body);
+    assert_string_equal(body, "id,n\n1,2\n");
+    free(body);
+    body = stored(f, output_file(&p, "sub/a.json"));
+    assert_string_equal(body, "{\"k\":1}\n");
+    free(body);
+    /* the second task gets the file back through inputFiles, beside a text one in a sub-folder */
+    char props[1024];
+    snprintf(props, sizeof props,
+             "{\"commands\":[\"cat in.csv\", \"cat lit/t.txt\", \"wc -c < in.csv\"],"
+             "\"inputFiles\":{\"in.csv\":\"%s\", \"lit/t.txt\":\"hello text\", \"gone.txt\":null}}",
+             csv);
+    probe q;
+    run_task(f, props, "tr2", 1, &q);
+    assert_string_equal(q.state, "SUCCESS");
+    assert_true(logged(&q, "INFO", "id,n"));
+    assert_true(logged(&q, "INFO", "1,2"));
+    assert_true(logged(&q, "INFO", "hello text"));
+    assert_true(logged(&q, "INFO", "9"));
+    /* no outputFiles asked: the map is there, empty, as ScriptOutput shows it */
+    assert_int_equal(json_object_size(json_object_get(q.outputs, "outputFiles")), 0);
+    probe_clear(&q);
+    /* inputFiles as a string holding a JSON map */
+    snprintf(props, sizeof props, "{\"commands\":[\"cat x/in.csv\"],\"inputFiles\":\"{\\\"x/in.csv\\\":\\\"%s\\\"}\"}",
+             csv);
+    run_task(f, props, "tr3", 1, &q);
+    assert_string_equal(q.state, "SUCCESS");
+    assert_true(logged(&q, "INFO", "1,2"));
+    probe_clear(&q);
+    probe_clear(&p);
+}
+
+static void test_failed_exit_keeps_files(void **state)
+{
+    fixture *f = *state;
+    probe p;
+    /* CommandsWrapper collects outputFiles on a failed exit too */
+    run_task(f, "{\"commands\":[\"echo partial > part.csv\", \"exit 3\"], \"outputFiles\":[\"*.csv\"]}", "tr1", 1,
+             &p);
+    assert_string_equal(p.state, "FAILED");
+    assert_int_equal(json_integer_value(json_object_get(p.outputs, "exitCode")), 3);
+    char *body = stored(f, output_file(&p, "part.csv"));
+    assert_non_null(body);
+    assert_string_equal(body, "partial\n");
+    free(body);
+    probe_clear(&p);
+    /* nothing matched: no error, an empty map */
+    run_task(f, "{\"commands\":[\"true\"], \"outputFiles\":[\"*.csv\"]}", "tr2", 1, &p);
+    assert_string_equal(p.state, "SUCCESS");
+    assert_int_equal(json_object_size(json_object_get(p.outputs, "outputFiles")), 0);
+    probe_clear(&p);
+}
+
+static void test_refusals(void **state)
+{
+    fixture *f = *state;
+    probe p;
+    /* no storage: refused before the commands run */
+    run_task(f, "{\"commands\":[\"echo ran\"], \"outputFiles\":[\"*.csv\"]}", "tr1", 0, &p);
+    assert_string_equal(p.state, "FAILED");
+    assert_true(logged(&p, "ERROR", "outputFiles needs the internal storage"));
+    assert_false(logged(&p, "INFO", "ran"));
+    probe_clear(&p);
+    run_task(f, "{\"commands\":[\"echo ran\"], \"inputFiles\":{\"a\":\"kestra:///a/b/x\"}}", "tr1", 0, &p);
+    assert_string_equal(p.state, "FAILED");
+    assert_true(logged(&p, "ERROR", "inputFiles with a kestra:// URI needs the internal storage"));
+    probe_clear(&p);
+    /* text inputFiles (a kestra:// inside the text is no URI) and an empty outputFiles need no storage */
+    run_task(f,
+             "{\"commands\":[\"cat a\", \"cat b\"], \"outputFiles\":[], "
+             "\"inputFiles\":\"{\\\"a\\\":\\\"plain\\\", \\\"b\\\":\\\"see kestra://x\\\"}\"}",
+             "tr1", 0, &p);
+    assert_string_equal(p.state, "SUCCESS");
+    assert_true(logged(&p, "INFO", "plain"));
+    assert_true(logged(&p, "INFO", "see kestra://x"));
+    assert_int_equal(json_object_size(json_object_get(p.outputs, "outputFiles")), 0);
+    probe_clear(&p);
+    /* an inputFiles string that is no JSON map */
+    run_task(f, "{\"commands\":[\"echo ran\"], \"inputFiles\":\"[1]\"}", "tr1", 1, &p);
+    assert_string_equal(p.state, "FAILED");
+    assert_true(logged(&p, "ERROR", "inputFiles: the string is not a JSON object"));
+    assert_false(logged(&p, "INFO", "ran"));
+    probe_clear(&p);
+    /* traversal in a name, a missing file, a URI the storage refuses */
+    static const char *const bad[][2] = {
+        {"{\"../escape.txt\":\"x\"}", "is not a relative file path inside the working directory"},
+        {"{\"a/../../b\":\"x\"}", "is not a relative file path inside the working directory"},
+        {"{\"dir/\":\"x\"}", "is not a relative file path inside the working directory"},
+        {"{\"in.csv\":\"kestra:///a/b/f/executions/x1/none.csv\"}", "inputFiles: cannot fetch"},
+        {"{\"in.csv\":\"kestra:///a/b/%2e%2e/%2e%2e/etc/passwd\"}", "inputFiles: cannot fetch"},
+        {"{\"in.csv\":\"kestra://host/a\"}", "inputFiles: cannot fetch"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char props[512];
+        snprintf(props, sizeof props, "{\"commands\":[\"echo ran\"], \"inputFiles\":%s}", bad[i][0]);
+        run_task(f, props, "tr1", 1, &p);
+        assert_string_equal(p.state, "FAILED");
+        if (!logged(&p, "ERROR", bad[i][1]))
+            fail_msg("%s: no ERROR line with '%s'", bad[i][0], bad[i][1]);
+        assert_false(logged(&p, "INFO", "ran"));
+        probe_clear(&p);
+    }
+    /* a bad glob fails the attempt with Java's reason */
+    run_task(f, "{\"commands\":[\"true\"], \"outputFiles\":[\"{a,{b}}\"]}", "tr1", 1, &p);
+    assert_string_equal(p.state, "FAILED");
+    assert_true(logged(&p, "ERROR", "Cannot nest groups"));
+    probe_clear(&p);
+}
+
+int main(void)
+{
+    kt_log_set_level(KT_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_glob),
+        cmocka_unit_test_setup_teardown(test_output_then_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_exit_keeps_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
