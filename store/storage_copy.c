@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
@@ -157,6 +158,12 @@ static void put_opened(uv_fs_t *req)
         return;
     }
     j->fd = rc;
+    struct stat sb;
+    if (fstat(rc, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        copy_fail_uv(j, "open", UV_EINVAL);
+        put_close(j);
+        return;
+    }
     put_read(j);
 }
 
@@ -170,7 +177,8 @@ kt_status kt_storage_put_file(kt_storage *s, const char *uri, const char *local_
     copy_job *j = copy_new(s, uri, local_path, cb, data);
     j->w = w;
     j->fs.data = j;
-    int rc = uv_fs_open(s->loop, &j->fs, local_path, O_RDONLY | O_CLOEXEC, 0, put_opened);
+    /* no symlink followed, no blocking on a fifo a script left there: put_opened then refuses anything not a file */
+    int rc = uv_fs_open(s->loop, &j->fs, local_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0, put_opened);
     KT_ASSERTF(rc == 0, "uv_fs_open: %s", uv_strerror(rc));
     return KT_OK;
 }

@@ -289,12 +289,13 @@ static void writer_commit_work(uv_work_t *req)
     } else if (close(fd) < 0) {
         kt_errf(w->err, sizeof w->err, "kestra:///%s: close: %s", w->path, strerror(errno));
         w->st = KT_EIO;
-    } else if (w->meta && (w->st = writer_publish_meta(w, meta_tmp, sizeof meta_tmp))) {
-        /* err set */
     } else if (renameat(ls->tmp_fd, w->tmp, w->dfd, w->last) < 0) {
+        /* refused (a folder of that name): nothing was published, the old file and its metadata stay as they were */
         w->st = kt_slocal__classify(w->dfd, w->last, errno, w->path, 1, w->err, sizeof w->err);
     } else {
         w->tmp[0] = 0; /* published: nothing to remove */
+        if (w->meta) /* after the data: a refused commit never leaves new metadata beside the old file */
+            w->st = writer_publish_meta(w, meta_tmp, sizeof meta_tmp);
     }
     writer_release(w, meta_tmp);
 }

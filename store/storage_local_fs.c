@@ -126,6 +126,11 @@ kt_status kt_slocal__metadata_at(int dfd, const char *name, const char *path, kt
     int fd = openat(dfd, side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? KT_OK : kt_slocal__classify(dfd, side, errno, path, 0, err, cap);
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) { /* a folder or a fifo of that name is not metadata */
+        close(fd);
+        return KT_OK;
+    }
     char *buf = kt_xmalloc(KT_STORAGE_METADATA_MAX + 1);
     size_t n = 0;
     ssize_t r;

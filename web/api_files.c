@@ -95,9 +95,10 @@ static int kt_api_file_target(kt_webserver *w, kt_http_req *r, const char *endpo
     }
     if (kt_suri_execution_id(path, other, sizeof other) && strcmp(other, id)) {
         /* Kestra redirects to the execution the path names; its check then applies there */
-        char enc[KT_URI_MAX * 3], loc[KT_URI_MAX * 3 + 256];
+        char enc[KT_URI_MAX * 3], other_enc[sizeof other * 3], loc[KT_URI_MAX * 3 + sizeof other * 3 + 256];
         kt_api_qencode(q, enc, sizeof enc);
-        snprintf(loc, sizeof loc, "/api/v1/executions/%s/%s?path=%s", other, endpoint, enc);
+        kt_api_qencode(other, other_enc, sizeof other_enc); /* an id decoded from the path may hold any character */
+        snprintf(loc, sizeof loc, "/api/v1/executions/%s/%s?path=%s", other_enc, endpoint, enc);
         kt_http_add_header(r, "Location", loc);
         kt_http_send_empty(r, 301);
         goto done;
@@ -130,10 +131,12 @@ typedef struct kt_api_download {
     char uri[KT_URI_MAX];
 } kt_api_download;
 
-static void kt_api_download_end(kt_api_download *d)
+static void kt_api_download_end(kt_api_download *d, int failed)
 {
     kt_storage_reader_close(d->rd);
-    if (d->body)
+    if (d->body && failed)
+        kt_http_body_abort(d->body);
+    else if (d->body)
         kt_http_sse_end(d->body);
     kt_http_req_release(d->req);
     free(d);
@@ -144,10 +147,10 @@ static void kt_api_download_read(kt_storage_reader *rd, kt_status st, const char
 {
     kt_api_download *d = data;
     (void)rd;
-    if (st || !len) { /* the end, or a failure after the headers: the short body tells the client */
+    if (st || !len) { /* the end, or a failure after the headers: the connection is cut (kt_http_body_abort) */
         if (st)
             KT_WARN(MOD, "download of %s cut: %s", d->uri, err);
-        kt_api_download_end(d);
+        kt_api_download_end(d, st != KT_OK);
         return;
     }
     kt_http_body_write(d->body, chunk, len); /* copied: the reader's chunk may go */
@@ -157,12 +160,12 @@ static void kt_api_download_drain(void *ud)
 {
     kt_api_download *d = ud;
     if (kt_storage_read(d->rd, kt_api_download_read, d) != KT_OK)
-        kt_api_download_end(d);
+        kt_api_download_end(d, 1);
 }
 
 static void kt_api_download_closed(void *ud)
 {
-    kt_api_download_end(ud); /* the client left or the server stops; a read in flight never calls back */
+    kt_api_download_end(ud, 0); /* the client left or the server stops; a read in flight never calls back */
 }
 
 static void kt_api_download_opened(kt_storage_reader *rd, kt_status st, const kt_storage_attrs *attrs,
@@ -172,7 +175,7 @@ static void kt_api_download_opened(kt_storage_reader *rd, kt_status st, const kt
     if (st) {
         d->rd = NULL; /* the storage frees a reader whose open failed */
         kt_api_storage_error(d->req, st, d->uri, err);
-        kt_api_download_end(d);
+        kt_api_download_end(d, 0);
         return;
     }
     (void)rd;
@@ -191,7 +194,7 @@ static void kt_api_download_opened(kt_storage_reader *rd, kt_status st, const kt
     d->body = kt_http_body_start(d->req, 200, "application/octet-stream", attrs->size, kt_api_download_drain,
                                  kt_api_download_closed, d);
     if (!d->body) /* the client is gone */
-        kt_api_download_end(d);
+        kt_api_download_end(d, 0);
 }
 
 void kt_api_execution_file(kt_http_req *r, void *ud)

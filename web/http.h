@@ -117,6 +117,9 @@ void kt_http_sse_end(kt_http_stream *s);
 kt_http_stream *kt_http_body_start(kt_http_req *r, int status, const char *content_type, int64_t content_length,
                                    void (*on_drain)(void *ud), void (*on_close)(void *ud), void *ud);
 void kt_http_body_write(kt_http_stream *s, const void *data, size_t len);
+/* Ends a body that could not be completed (a read failed after the headers): like kt_http_sse_end, but the
+ * connection is closed so the client sees the response cut rather than waiting for the missing bytes. */
+void kt_http_body_abort(kt_http_stream *s);
 
 /* Reason phrase for a status code ("Unprocessable Entity"); "Unknown" for codes it does not know. */
 const char *kt_http_reason(int status);

@@ -58,6 +58,7 @@ struct kt_http_stream {
     char *pend, *fly; /* queued events; the buffer h2o is writing (valid until proceed) */
     size_t plen, pcap, flen, fcap;
     int inflight, ending, owner_ended, notified, shut, refs;
+    int failed; /* ended by kt_http_body_abort: the response is cut, not complete */
     kt_http_stream *prev, *next; /* srv->streams, while req != NULL */
 };
 

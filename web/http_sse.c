@@ -48,7 +48,9 @@ static void sse_flush(kt_http_stream *s)
         h2o_iovec_t iov = h2o_strdup(&req->pool, s->pend ? s->pend : "", s->plen);
         s->plen = 0;
         sse_detach(s);
-        h2o_send(req, &iov, iov.len ? 1 : 0, H2O_SEND_STATE_FINAL);
+        /* ERROR, not FINAL, for a body cut short: h2o then closes the connection instead of leaving an HTTP/1.1
+         * client waiting for the Content-Length it was promised */
+        h2o_send(req, &iov, iov.len ? 1 : 0, s->failed ? H2O_SEND_STATE_ERROR : H2O_SEND_STATE_FINAL);
         sse_unref(s);
         return;
     }
@@ -205,6 +207,13 @@ void kt_http_sse_end(kt_http_stream *s)
     s->ending = 1;
     sse_flush(s);
     sse_unref(s);
+}
+
+void kt_http_body_abort(kt_http_stream *s)
+{
+    if (s && !s->owner_ended)
+        s->failed = 1;
+    kt_http_sse_end(s);
 }
 
 void kt_http__sse_shutdown(kt_http *s)

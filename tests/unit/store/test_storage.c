@@ -555,6 +555,28 @@ static void test_close_while_running(void **state)
     assert_int_equal(tmp_entries(f), 0);
 }
 
+/* put_file takes regular files only: a symlink is not followed and a fifo a script left behind is refused at once
+ * instead of blocking a pool thread in open() (review finding). */
+static void test_put_file_regular_only(void **state)
+{
+    fx *f = *state;
+    char fifo[256], link[256], real[256], err[256];
+    snprintf(fifo, sizeof fifo, "%s/fifo", f->root);
+    snprintf(real, sizeof real, "%s/real.txt", f->root);
+    snprintf(link, sizeof link, "%s/link.txt", f->root);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    write_local(real, "secret");
+    assert_int_equal(symlink(real, link), 0);
+    res a = {0}, b = {0};
+    assert_int_not_equal(run(f, kt_storage_put_file(f->s, "kestra:///in/fifo", fifo, NULL, done_cb, &a, err,
+                                                    sizeof err), &a), KT_OK);
+    assert_int_not_equal(run(f, kt_storage_put_file(f->s, "kestra:///in/link", link, NULL, done_cb, &b, err,
+                                                    sizeof err), &b), KT_OK);
+    assert_int_equal(exists(f, "kestra:///in/fifo"), 0);
+    assert_int_equal(exists(f, "kestra:///in/link"), 0);
+    assert_int_equal(tmp_entries(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +590,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_traversal_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlink_escape_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_file_regular_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_while_running, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
