@@ -469,3 +469,35 @@ kt_status kt_storage_list(kt_storage *s, const char *uri, kt_storage_list_cb cb,
     s->ops->list(s, path, cb, data);
     return KT_OK;
 }
+
+kt_status kt_storage_mkdir(kt_storage *s, const char *uri, kt_storage_done_cb cb, void *data, char *err,
+                           size_t errcap)
+{
+    char path[KT_SURI_PATH_MAX];
+    kt_status st = check_uri(s, uri, 0, path, err, errcap);
+    if (st)
+        return st;
+    s->busy++;
+    s->ops->mkdir(s, path, cb, data);
+    return KT_OK;
+}
+
+kt_status kt_storage_move(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data,
+                          char *err, size_t errcap)
+{
+    char pfrom[KT_SURI_PATH_MAX], pto[KT_SURI_PATH_MAX];
+    kt_status st = check_uri(s, from, 0, pfrom, err, errcap);
+    if (st || (st = check_uri(s, to, 0, pto, err, errcap)))
+        return st;
+    if (!pfrom[0] || !pto[0]) {
+        kt_errf(err, errcap, "%s -> %s: the storage root cannot be moved", from, to);
+        return KT_EINVAL;
+    }
+    if (kt_suri_under(pfrom, pto) || kt_suri_under(pto, pfrom)) {
+        kt_errf(err, errcap, "%s -> %s: a folder cannot be moved onto itself, into itself or onto a parent", from, to);
+        return KT_EINVAL;
+    }
+    s->busy++;
+    s->ops->move(s, pfrom, pto, cb, data);
+    return KT_OK;
+}

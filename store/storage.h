@@ -161,5 +161,16 @@ typedef void (*kt_storage_list_cb)(kt_status st, const kt_storage_attrs *entries
                                    void *data);
 kt_status kt_storage_list(kt_storage *s, const char *uri, kt_storage_list_cb cb, void *data, char *err,
                           size_t errcap);
+/* Makes the folder uri and its missing parents (Kestra's createDirectory); an existing folder is KT_OK, and so is
+ * an existing file under that name (Kestra's mkdirs then does nothing either). KT_ECONFLICT when a file stands where
+ * a parent folder is needed. */
+kt_status kt_storage_mkdir(kt_storage *s, const char *uri, kt_storage_done_cb cb, void *data, char *err,
+                           size_t errcap);
+/* Renames the file or folder `from` to `to` in one step (Kestra's move, ATOMIC_MOVE: local rename(2)), a file's
+ * metadata side file with it. to's parent folder must exist (KT_ENOTFOUND otherwise, as for a missing from); an
+ * existing file at `to` is replaced, a non-empty folder there is KT_ECONFLICT. from and to must differ and
+ * neither may be the root nor lie under the other (KT_EINVAL). */
+kt_status kt_storage_move(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data,
+                          char *err, size_t errcap);
 
 #endif

@@ -41,6 +41,8 @@ typedef struct kt_storage_ops {
     void (*remove)(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);
     void (*remove_prefix)(kt_storage *s, const char *path, kt_storage_count_cb cb, void *data);
     void (*list)(kt_storage *s, const char *path, kt_storage_list_cb cb, void *data);
+    void (*mkdir)(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);
+    void (*move)(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data);
     /* Frees the backend (nothing is alive any more). */
     void (*destroy)(kt_storage *s);
 } kt_storage_ops;

@@ -367,6 +367,8 @@ static const kt_storage_ops local_ops = {
     .remove = kt_slocal__remove,
     .remove_prefix = kt_slocal__remove_prefix,
     .list = kt_slocal__list,
+    .mkdir = kt_slocal__mkdir,
+    .move = kt_slocal__move,
     .destroy = local_destroy,
 };
 

@@ -158,13 +158,14 @@ kt_status kt_slocal__metadata_at(int dfd, const char *name, const char *path, kt
 
 /* ---- one-shot calls ---- */
 
-typedef enum job_kind { JOB_STAT, JOB_REMOVE, JOB_REMOVE_PREFIX, JOB_LIST } job_kind;
+typedef enum job_kind { JOB_STAT, JOB_REMOVE, JOB_REMOVE_PREFIX, JOB_LIST, JOB_MKDIR, JOB_MOVE } job_kind;
 
 typedef struct job {
     uv_work_t work;
     kt_slocal *ls;
     job_kind kind;
     char *path;
+    char *to; /* move */
     union {
         kt_storage_stat_cb stat;
         kt_storage_done_cb done;
@@ -351,6 +352,56 @@ static void list_work(job *j)
         qsort(j->entries, j->n, sizeof *j->entries, entry_cmp);
 }
 
+/* mkdir -p, one segment at a time without following symlinks (kt_slocal__walk_parent makes the parents). */
+static void mkdir_work(job *j)
+{
+    if (!j->path[0])
+        return; /* the base exists */
+    int dfd;
+    const char *last;
+    if ((j->st = kt_slocal__walk_parent(j->ls, j->path, 1, &dfd, &last, j->err, sizeof j->err)))
+        return;
+    struct stat sb;
+    if (mkdirat(dfd, last, 0755) < 0) {
+        int e = errno;
+        if (e != EEXIST || fstatat(dfd, last, &sb, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(sb.st_mode))
+            j->st = kt_slocal__classify(dfd, last, e, j->path, 1, j->err, sizeof j->err);
+        /* an existing folder or file under that name: nothing to do (Kestra's mkdirs) */
+    }
+    close(dfd);
+}
+
+/* rename(2) between the two parents, never following a symlink on either path; then the side file. */
+static void move_work(job *j)
+{
+    int from_fd, to_fd;
+    const char *from_last, *to_last;
+    if ((j->st = kt_slocal__walk_parent(j->ls, j->path, 0, &from_fd, &from_last, j->err, sizeof j->err)))
+        return;
+    if ((j->st = kt_slocal__walk_parent(j->ls, j->to, 0, &to_fd, &to_last, j->err, sizeof j->err))) {
+        close(from_fd);
+        return;
+    }
+    struct stat sb;
+    if (fstatat(from_fd, from_last, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+        j->st = kt_slocal__classify(from_fd, from_last, errno, j->path, 0, j->err, sizeof j->err);
+    } else if (S_ISLNK(sb.st_mode) || (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))) {
+        kt_errf(j->err, sizeof j->err, "kestra:///%s: refused, not a file nor a folder", j->path);
+        j->st = KT_EINVAL;
+    } else if (renameat(from_fd, from_last, to_fd, to_last) < 0) {
+        j->st = kt_slocal__classify(to_fd, to_last, errno, j->to, 1, j->err, sizeof j->err);
+    } else if (S_ISREG(sb.st_mode)) {
+        /* the side file follows; when there is none, a replaced file's one must not stay behind */
+        char side_from[NAME_MAX + 1], side_to[NAME_MAX + 1];
+        int a = snprintf(side_from, sizeof side_from, "%s%s", from_last, KT_SLOCAL_META) < (int)sizeof side_from;
+        int b = snprintf(side_to, sizeof side_to, "%s%s", to_last, KT_SLOCAL_META) < (int)sizeof side_to;
+        if (b && (!a || renameat(from_fd, side_from, to_fd, side_to) < 0))
+            unlinkat(to_fd, side_to, 0);
+    }
+    close(from_fd);
+    close(to_fd);
+}
+
 static void job_work(uv_work_t *req)
 {
     job *j = req->data;
@@ -359,6 +410,8 @@ static void job_work(uv_work_t *req)
     case JOB_REMOVE: remove_work(j); break;
     case JOB_REMOVE_PREFIX: remove_prefix_work(j); break;
     case JOB_LIST: list_work(j); break;
+    case JOB_MKDIR: mkdir_work(j); break;
+    case JOB_MOVE: move_work(j); break;
     }
 }
 
@@ -376,11 +429,14 @@ static void job_done(uv_work_t *req, int status)
     case JOB_REMOVE: j->cb.done(j->st, err, j->data); break;
     case JOB_REMOVE_PREFIX: j->cb.count(j->st, j->count, err, j->data); break;
     case JOB_LIST: j->cb.list(j->st, j->st ? NULL : j->entries, j->st ? 0 : j->n, err, j->data); break;
+    case JOB_MKDIR:
+    case JOB_MOVE: j->cb.done(j->st, err, j->data); break;
     }
     kt_storage_attrs_clear(&j->attrs);
     for (size_t i = 0; i < j->n; i++)
         kt_storage_attrs_clear(&j->entries[i]);
     free(j->entries);
+    free(j->to);
     free(j->path);
     free(j);
     kt_storage__unbusy(s);
@@ -428,5 +484,20 @@ void kt_slocal__list(kt_storage *s, const char *path, kt_storage_list_cb cb, voi
 {
     job *j = job_start(s, JOB_LIST, path, data);
     j->cb.list = cb;
+    job_queue(j);
+}
+
+void kt_slocal__mkdir(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data)
+{
+    job *j = job_start(s, JOB_MKDIR, path, data);
+    j->cb.done = cb;
+    job_queue(j);
+}
+
+void kt_slocal__move(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data)
+{
+    job *j = job_start(s, JOB_MOVE, from, data);
+    j->to = kt_xstrdup(to);
+    j->cb.done = cb;
     job_queue(j);
 }

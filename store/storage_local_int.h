@@ -37,5 +37,7 @@ void kt_slocal__stat(kt_storage *s, const char *path, kt_storage_stat_cb cb, voi
 void kt_slocal__remove(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);
 void kt_slocal__remove_prefix(kt_storage *s, const char *path, kt_storage_count_cb cb, void *data);
 void kt_slocal__list(kt_storage *s, const char *path, kt_storage_list_cb cb, void *data);
+void kt_slocal__mkdir(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);
+void kt_slocal__move(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data);
 
 #endif

@@ -109,8 +109,7 @@ done:
     return ok;
 }
 
-/* The answer to a storage failure on a checked path. */
-static void kt_api_storage_error(kt_http_req *r, kt_status st, const char *uri, const char *err)
+void kt_api_storage_error(kt_http_req *r, kt_status st, const char *uri, const char *err)
 {
     char msg[KT_URI_MAX + 512];
     if (st == KT_ENOTFOUND || st == KT_EINVAL) { /* a folder is no file either */
@@ -124,14 +123,15 @@ static void kt_api_storage_error(kt_http_req *r, kt_status st, const char *uri, 
 
 /* ---- GET …/file: the download ---------------------------------------------------------------------- */
 
-typedef struct kt_api_download {
+typedef struct kt_api_dl {
     kt_http_req *req; /* deferred, until the body starts */
     kt_storage_reader *rd;
     kt_http_stream *body;
+    int attachment; /* Content-Disposition: attachment with the file's name */
     char uri[KT_URI_MAX];
-} kt_api_download;
+} kt_api_dl;
 
-static void kt_api_download_end(kt_api_download *d, int failed)
+static void kt_api_download_end(kt_api_dl *d, int failed)
 {
     kt_storage_reader_close(d->rd);
     if (d->body && failed)
@@ -145,7 +145,7 @@ static void kt_api_download_end(kt_api_download *d, int failed)
 static void kt_api_download_read(kt_storage_reader *rd, kt_status st, const char *chunk, size_t len, const char *err,
                                  void *data)
 {
-    kt_api_download *d = data;
+    kt_api_dl *d = data;
     (void)rd;
     if (st || !len) { /* the end, or a failure after the headers: the connection is cut (kt_http_body_abort) */
         if (st)
@@ -158,7 +158,7 @@ static void kt_api_download_read(kt_storage_reader *rd, kt_status st, const char
 
 static void kt_api_download_drain(void *ud)
 {
-    kt_api_download *d = ud;
+    kt_api_dl *d = ud;
     if (kt_storage_read(d->rd, kt_api_download_read, d) != KT_OK)
         kt_api_download_end(d, 1);
 }
@@ -168,22 +168,15 @@ static void kt_api_download_closed(void *ud)
     kt_api_download_end(ud, 0); /* the client left or the server stops; a read in flight never calls back */
 }
 
-static void kt_api_download_opened(kt_storage_reader *rd, kt_status st, const kt_storage_attrs *attrs,
-                                   const char *err, void *data)
+/* Content-Disposition: attachment; filename="<last segment>" (a quoted-string: quotes and backslashes escaped,
+ * control characters dropped). */
+static void kt_api_download_disposition(kt_api_dl *d, const kt_storage_attrs *attrs)
 {
-    kt_api_download *d = data;
-    if (st) {
-        d->rd = NULL; /* the storage frees a reader whose open failed */
-        kt_api_storage_error(d->req, st, d->uri, err);
-        kt_api_download_end(d, 0);
-        return;
-    }
-    (void)rd;
     const char *slash = strrchr(attrs->name ? attrs->name : "", '/');
     const char *base = slash ? slash + 1 : attrs->name ? attrs->name : "file";
     char disp[KT_SURI_NAME_MAX * 2 + 64], *o = disp;
     o += sprintf(o, "attachment; filename=\"");
-    for (const char *p = base; *p; p++) { /* a quoted-string: quotes and backslashes escaped, controls dropped */
+    for (const char *p = base; *p; p++) {
         if (*p == '"' || *p == '\\')
             *o++ = '\\';
         if ((unsigned char)*p >= 0x20)
@@ -191,24 +184,37 @@ static void kt_api_download_opened(kt_storage_reader *rd, kt_status st, const kt
     }
     strcpy(o, "\"");
     kt_http_add_header(d->req, "Content-Disposition", disp);
+}
+
+static void kt_api_download_opened(kt_storage_reader *rd, kt_status st, const kt_storage_attrs *attrs,
+                                   const char *err, void *data)
+{
+    kt_api_dl *d = data;
+    if (st) {
+        d->rd = NULL; /* the storage frees a reader whose open failed */
+        kt_api_storage_error(d->req, st, d->uri, err);
+        kt_api_download_end(d, 0);
+        return;
+    }
+    (void)rd;
+    if (d->attachment)
+        kt_api_download_disposition(d, attrs);
     d->body = kt_http_body_start(d->req, 200, "application/octet-stream", attrs->size, kt_api_download_drain,
                                  kt_api_download_closed, d);
     if (!d->body) /* the client is gone */
         kt_api_download_end(d, 0);
 }
 
-void kt_api_execution_file(kt_http_req *r, void *ud)
+void kt_api_download(kt_webserver *w, kt_http_req *r, const char *uri, int attachment)
 {
-    kt_webserver *w = ud;
-    char uri[KT_URI_MAX], err[512];
-    if (kt_api_file_target(w, r, "file", uri, sizeof uri))
-        return;
-    kt_api_download *d = calloc(1, sizeof *d);
+    char err[512];
+    kt_api_dl *d = calloc(1, sizeof *d);
     if (!d) {
         kt_http_send_error(r, 500, "Internal server error: out of memory", NULL);
         return;
     }
     snprintf(d->uri, sizeof d->uri, "%s", uri);
+    d->attachment = attachment;
     kt_status st = kt_storage_reader_open(w->storage, uri, kt_api_download_opened, d, &d->rd, err, sizeof err);
     if (st) {
         d->rd = NULL;
@@ -217,6 +223,15 @@ void kt_api_execution_file(kt_http_req *r, void *ud)
         return;
     }
     d->req = kt_http_defer(r);
+}
+
+void kt_api_execution_file(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    char uri[KT_URI_MAX];
+    if (kt_api_file_target(w, r, "file", uri, sizeof uri))
+        return;
+    kt_api_download(w, r, uri, 1);
 }
 
 /* ---- GET …/file/metas --------------------------------------------------------------------------------- */

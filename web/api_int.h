@@ -5,6 +5,7 @@
  *   api_executions.c  /api/v1/executions: the executor's reply to a creation, get, search, kill, resume;
  *   api_create.c      execution creation: multipart inputs, FILE parts streamed into the storage first;
  *   api_files.c       the execution file API (/file, /file/metas, /file/preview) over the storage;
+ *   api_nsfiles.c     the namespace files API (/api/v1/namespaces/{namespace}/files…) over the storage;
  *   api_logs.c        /api/v1/logs;
  *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs;
  *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...).
@@ -117,8 +118,26 @@ void kt_api_execution_resume(kt_http_req *r, void *ud);
 /* ---- api_files.c -------------------------------------------------------------------------------- */
 
 void kt_api_execution_file(kt_http_req *r, void *ud);
+/* Answers r with the file at uri (a checked kestra:// URI), streamed chunk by chunk as application/octet-stream
+ * (Content-Length from the file; Content-Disposition: attachment with its name when attachment), or with the
+ * storage's failure (kt_api_storage_error). */
+void kt_api_download(kt_webserver *w, kt_http_req *r, const char *uri, int attachment);
+/* The answer to a storage failure on uri: 404 "Not Found: <uri> (No such file)" for KT_ENOTFOUND and KT_EINVAL (a
+ * folder is no file either), 503 once the storage closes, 500 with err otherwise. */
+void kt_api_storage_error(kt_http_req *r, kt_status st, const char *uri, const char *err);
 void kt_api_execution_file_metas(kt_http_req *r, void *ud);
 void kt_api_execution_file_preview(kt_http_req *r, void *ud);
+
+/* ---- api_nsfiles.c ------------------------------------------------------------------------------ */
+
+void kt_api_nsfile_get(kt_http_req *r, void *ud);
+void kt_api_nsfile_stats(kt_http_req *r, void *ud);
+void kt_api_nsfile_list(kt_http_req *r, void *ud);
+void kt_api_nsfile_mkdir(kt_http_req *r, void *ud);
+void kt_api_nsfile_upload(kt_http_req *r, void *ud);
+void kt_api_nsfile_move(kt_http_req *r, void *ud);
+void kt_api_nsfile_delete(kt_http_req *r, void *ud);
+void kt_api_nsfile_search(kt_http_req *r, void *ud);
 
 /* ---- api_triggers.c ----------------------------------------------------------------------------- */
 

@@ -447,6 +447,91 @@ static void test_symlink_escape_refused(void **state)
     assert_int_equal(access(outside, F_OK), 0);
 }
 
+/* mkdir makes parents, an existing folder or file is fine, a file in the way of a parent is a conflict; move renames
+ * a file with its side file (a replaced file's side file does not survive), a folder whole, and refuses a missing
+ * source or target parent, the root, a folder into itself, and a symlink on the target's path. */
+static void test_mkdir_move(void **state)
+{
+    fx *f = *state;
+    char err[256], p[512];
+    res a = {0}, b = {0}, c = {0}, d = {0};
+    assert_int_equal(run(f, kt_storage_mkdir(f->s, "kestra:///ns/_files/a/b/c/", done_cb, &a, err, sizeof err), &a),
+                     KT_OK);
+    snprintf(p, sizeof p, "%s/ns/_files/a/b/c", f->base);
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(run(f, kt_storage_mkdir(f->s, "kestra:///ns/_files/a/b", done_cb, &b, err, sizeof err), &b),
+                     KT_OK);
+    assert_int_equal(put_bytes(f, "kestra:///ns/_files/file.txt", "f", 1, 1, NULL), KT_OK);
+    assert_int_equal(run(f, kt_storage_mkdir(f->s, "kestra:///ns/_files/file.txt", done_cb, &c, err, sizeof err), &c),
+                     KT_OK);
+    assert_int_equal(run(f, kt_storage_mkdir(f->s, "kestra:///ns/_files/file.txt/sub", done_cb, &d, err, sizeof err),
+                         &d), KT_ECONFLICT);
+
+    json_t *meta = json_pack("{s:s}", "k", "v");
+    assert_int_equal(put_bytes(f, "kestra:///ns/_files/a/m.txt", "meta", 4, 4, meta), KT_OK);
+    json_decref(meta);
+    res m = {0}, st = {0};
+    assert_int_equal(run(f, kt_storage_move(f->s, "kestra:///ns/_files/a/m.txt", "kestra:///ns/_files/a/b/n.txt",
+                                            done_cb, &m, err, sizeof err), &m), KT_OK);
+    assert_int_equal(exists(f, "kestra:///ns/_files/a/m.txt"), 0);
+    assert_int_equal(run(f, kt_storage_stat(f->s, "kestra:///ns/_files/a/b/n.txt", stat_cb, &st, err, sizeof err),
+                         &st), KT_OK);
+    assert_int_equal(st.attrs.size, 4);
+    assert_string_equal(json_string_value(json_object_get(st.attrs.metadata, "k")), "v");
+    kt_storage_attrs_clear(&st.attrs);
+    snprintf(p, sizeof p, "%s/ns/_files/a/m.txt.metadata", f->base);
+    assert_int_equal(access(p, F_OK), -1);
+    /* file.txt (no side file) replaces n.txt: n.txt's side file goes */
+    res r = {0}, st2 = {0};
+    assert_int_equal(run(f, kt_storage_move(f->s, "kestra:///ns/_files/file.txt", "kestra:///ns/_files/a/b/n.txt",
+                                            done_cb, &r, err, sizeof err), &r), KT_OK);
+    assert_int_equal(run(f, kt_storage_stat(f->s, "kestra:///ns/_files/a/b/n.txt", stat_cb, &st2, err, sizeof err),
+                         &st2), KT_OK);
+    assert_int_equal(st2.attrs.size, 1);
+    assert_null(st2.attrs.metadata);
+    kt_storage_attrs_clear(&st2.attrs);
+    /* a folder, whole */
+    res fo = {0};
+    assert_int_equal(run(f, kt_storage_move(f->s, "kestra:///ns/_files/a/b", "kestra:///ns/_files/z", done_cb, &fo,
+                                            err, sizeof err), &fo), KT_OK);
+    assert_int_equal(exists(f, "kestra:///ns/_files/z/c"), 1);
+    assert_int_equal(exists(f, "kestra:///ns/_files/z/n.txt"), 1);
+    assert_int_equal(exists(f, "kestra:///ns/_files/a/b"), 0);
+
+    res nf = {0}, np = {0}, full = {0};
+    assert_int_equal(run(f, kt_storage_move(f->s, "kestra:///ns/_files/none", "kestra:///ns/_files/x", done_cb, &nf,
+                                            err, sizeof err), &nf), KT_ENOTFOUND);
+    assert_int_equal(run(f, kt_storage_move(f->s, "kestra:///ns/_files/z/n.txt", "kestra:///ns/_files/q/r/n.txt",
+                                            done_cb, &np, err, sizeof err), &np), KT_ENOTFOUND);
+    assert_int_equal(exists(f, "kestra:///ns/_files/z/n.txt"), 1);
+    assert_int_equal(put_bytes(f, "kestra:///ns/_files/y/inside.txt", "i", 1, 1, NULL), KT_OK);
+    assert_int_equal(run(f, kt_storage_move(f->s, "kestra:///ns/_files/z", "kestra:///ns/_files/y", done_cb, &full,
+                                            err, sizeof err), &full), KT_ECONFLICT);
+    assert_int_equal(kt_storage_move(f->s, "kestra:///ns/_files/z", "kestra:///ns/_files/z/c/in", done_cb, &full, err,
+                                     sizeof err), KT_EINVAL);
+    assert_int_equal(kt_storage_move(f->s, "kestra:///", "kestra:///x", done_cb, &full, err, sizeof err), KT_EINVAL);
+    assert_int_equal(kt_storage_move(f->s, "kestra:///ns/_files/z/../../x", "kestra:///x", done_cb, &full, err,
+                                     sizeof err), KT_EINVAL);
+
+    /* a symlink on the target's path is never followed */
+    char outside[256];
+    snprintf(outside, sizeof outside, "%s/outside", f->root);
+    mkdir(outside, 0755);
+    snprintf(p, sizeof p, "%s/ns/_files/ln", f->base);
+    assert_int_equal(symlink(outside, p), 0);
+    res ln = {0}, lm = {0};
+    assert_int_equal(run(f, kt_storage_move(f->s, "kestra:///ns/_files/z/n.txt", "kestra:///ns/_files/ln/n.txt",
+                                            done_cb, &ln, err, sizeof err), &ln), KT_EINVAL);
+    assert_int_equal(run(f, kt_storage_mkdir(f->s, "kestra:///ns/_files/ln/sub", done_cb, &lm, err, sizeof err), &lm),
+                     KT_EINVAL);
+    snprintf(p, sizeof p, "%s/n.txt", outside);
+    assert_int_equal(access(p, F_OK), -1);
+    snprintf(p, sizeof p, "%s/sub", outside);
+    assert_int_equal(access(p, F_OK), -1);
+}
+
 static void close_in_open_cb(kt_storage_reader *rd, kt_status st, const kt_storage_attrs *a, const char *err,
                              void *data)
 {
@@ -592,6 +677,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_file_regular_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_while_running, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mkdir_move, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
