@@ -269,7 +269,8 @@ static kt_status compile_dates(kt_sched *s, const json_t *flow, const kt_env *en
         }
         s->dates[i] = kt_sched__trunc_s(s->dates[i]);
     }
-    qsort(s->dates, s->ndates, sizeof *s->dates, cmp_i64);
+    if (s->ndates) /* qsort may not be given NULL */
+        qsort(s->dates, s->ndates, sizeof *s->dates, cmp_i64);
     st = KT_OK;
 done:
     json_decref(list);

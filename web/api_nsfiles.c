@@ -698,7 +698,8 @@ static void kt_nsf_search_next(kt_nsf_op *op)
 {
     char err[512];
     if (op->next == op->ndirs) {
-        qsort(op->found, op->nfound, sizeof *op->found, kt_nsf_rcmp);
+        if (op->nfound) /* qsort may not be given NULL, even for nothing */
+            qsort(op->found, op->nfound, sizeof *op->found, kt_nsf_rcmp);
         json_t *arr = json_array();
         for (size_t i = 0; i < op->nfound; i++)
             json_array_append_new(arr, json_string(op->found[i]));
