@@ -136,6 +136,20 @@ kt_status kt_storage_put_file(kt_storage *s, const char *uri, const char *local_
 kt_status kt_storage_get_file(kt_storage *s, const char *uri, const char *local_path, kt_storage_done_cb cb,
                               void *data, char *err, size_t errcap);
 
+/* The same two copies with a handle, for a caller that may have to stop them (the worker's kill and timeout):
+ * *out (may be NULL) is set when the call returns KT_OK and stays valid until cb has run. */
+typedef struct kt_storage_copy kt_storage_copy;
+kt_status kt_storage_put_file_c(kt_storage *s, const char *uri, const char *local_path, const json_t *metadata,
+                                kt_storage_done_cb cb, void *data, kt_storage_copy **out, char *err, size_t errcap);
+kt_status kt_storage_get_file_c(kt_storage *s, const char *uri, const char *local_path, kt_storage_done_cb cb,
+                                void *data, kt_storage_copy **out, char *err, size_t errcap);
+/* Stops a copy at its current step: a storage write or read in flight is dropped at once (the writer aborted:
+ * nothing appears under the URI; a get's partial local file is removed), a local file call in flight (one chunk)
+ * is let finish first. cb still runs exactly once, later (never inside this call), with KT_ECLOSED — or with the
+ * commit's own result when the put had already handed its whole file to the commit, which runs to its end.
+ * Calling it again, or with NULL, does nothing; calling it after cb ran is a bug. */
+void kt_storage_copy_cancel(kt_storage_copy *c);
+
 /* ---- one-shot calls ---- */
 
 /* attrs borrowed for the callback. A directory's URI may end in '/' or not. */

@@ -11,7 +11,15 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 
-typedef struct copy_job {
+/* What the job waits for: kt_storage_copy_cancel acts on it. */
+typedef enum copy_step {
+    COPY_LOCAL,  /* a uv_fs call on the local file: its callback winds the job down */
+    COPY_OPEN,   /* get: the reader's open (one short call: it is let finish) */
+    COPY_STORE,  /* put: a writer write, get: a reader read: dropped at once */
+    COPY_COMMIT, /* put: the commit, handed to the backend: it runs to its end */
+} copy_step;
+
+struct kt_storage_copy {
     uv_loop_t *loop;
     uv_fs_t fs;
     uv_file fd;              /* the local file, -1 when closed */
@@ -23,11 +31,14 @@ typedef struct copy_job {
     const char *chunk;       /* get: the reader's chunk being written out */
     size_t len, done;
     kt_status st;            /* the first failure */
+    copy_step step;
+    int cancelled;
     char err[KT_STORAGE_ERR_MAX];
     kt_storage_done_cb cb;
     void *data;
     char buf[KT_STORAGE_CHUNK]; /* put: what the local read filled */
-} copy_job;
+};
+typedef struct kt_storage_copy copy_job;
 
 static copy_job *copy_new(kt_storage *s, const char *uri, const char *local, kt_storage_done_cb cb, void *data)
 {
@@ -87,6 +98,7 @@ static void put_closed(uv_fs_t *req)
     j->fd = -1;
     if (!j->st) {
         kt_status st = kt_storage_writer_commit(j->w, put_committed, j);
+        j->step = COPY_COMMIT;
         if (!st)
             return;
         copy_fail(j, st, "storage closed");
@@ -105,6 +117,7 @@ static void put_close(copy_job *j)
         return;
     }
     j->fs.data = j;
+    j->step = COPY_LOCAL;
     int rc = uv_fs_close(j->loop, &j->fs, j->fd, put_closed);
     KT_ASSERTF(rc == 0, "uv_fs_close: %s", uv_strerror(rc));
 }
@@ -125,13 +138,14 @@ static void put_got(uv_fs_t *req)
     copy_job *j = req->data;
     ssize_t n = req->result;
     uv_fs_req_cleanup(req);
-    if (n <= 0) {
+    if (n <= 0 || j->st) {
         if (n < 0)
             copy_fail_uv(j, "read", (int)n);
-        put_close(j); /* the end of the file: close, then commit */
+        put_close(j); /* the end of the file (or a cancel): close, then commit (or abort) */
         return;
     }
     j->offset += n;
+    j->step = COPY_STORE;
     kt_status st = kt_storage_write(j->w, j->buf, (size_t)n, put_wrote, j);
     if (st) {
         copy_fail(j, st, "storage closed");
@@ -143,6 +157,7 @@ static void put_read(copy_job *j)
 {
     uv_buf_t b = uv_buf_init(j->buf, sizeof j->buf);
     j->fs.data = j;
+    j->step = COPY_LOCAL;
     int rc = uv_fs_read(j->loop, &j->fs, j->fd, &b, 1, j->offset, put_got);
     KT_ASSERTF(rc == 0, "uv_fs_read: %s", uv_strerror(rc));
 }
@@ -159,7 +174,7 @@ static void put_opened(uv_fs_t *req)
     }
     j->fd = rc;
     struct stat sb;
-    if (fstat(rc, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+    if (j->st || fstat(rc, &sb) < 0 || !S_ISREG(sb.st_mode)) {
         copy_fail_uv(j, "open", UV_EINVAL);
         put_close(j);
         return;
@@ -170,6 +185,12 @@ static void put_opened(uv_fs_t *req)
 kt_status kt_storage_put_file(kt_storage *s, const char *uri, const char *local_path, const json_t *metadata,
                               kt_storage_done_cb cb, void *data, char *err, size_t errcap)
 {
+    return kt_storage_put_file_c(s, uri, local_path, metadata, cb, data, NULL, err, errcap);
+}
+
+kt_status kt_storage_put_file_c(kt_storage *s, const char *uri, const char *local_path, const json_t *metadata,
+                                kt_storage_done_cb cb, void *data, kt_storage_copy **out, char *err, size_t errcap)
+{
     kt_storage_writer *w;
     kt_status st = kt_storage_writer_open(s, uri, metadata, &w, err, errcap);
     if (st)
@@ -177,9 +198,12 @@ kt_status kt_storage_put_file(kt_storage *s, const char *uri, const char *local_
     copy_job *j = copy_new(s, uri, local_path, cb, data);
     j->w = w;
     j->fs.data = j;
+    j->step = COPY_LOCAL;
     /* no symlink followed, no blocking on a fifo a script left there: put_opened then refuses anything not a file */
     int rc = uv_fs_open(s->loop, &j->fs, local_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0, put_opened);
     KT_ASSERTF(rc == 0, "uv_fs_open: %s", uv_strerror(rc));
+    if (out)
+        *out = j;
     return KT_OK;
 }
 
@@ -209,6 +233,7 @@ static void get_closed(uv_fs_t *req)
         copy_end(j);
         return;
     }
+    j->step = COPY_LOCAL;
     rc = uv_fs_unlink(j->loop, &j->fs, j->local, get_unlinked);
     KT_ASSERTF(rc == 0, "uv_fs_unlink: %s", uv_strerror(rc));
 }
@@ -222,6 +247,7 @@ static void get_finish(copy_job *j)
         return;
     }
     j->fs.data = j;
+    j->step = COPY_LOCAL;
     int rc = uv_fs_close(j->loop, &j->fs, j->fd, get_closed);
     KT_ASSERTF(rc == 0, "uv_fs_close: %s", uv_strerror(rc));
 }
@@ -233,8 +259,9 @@ static void get_wrote(uv_fs_t *req)
     copy_job *j = req->data;
     ssize_t n = req->result;
     uv_fs_req_cleanup(req);
-    if (n < 0) {
-        copy_fail_uv(j, "write", (int)n);
+    if (n < 0 || j->st) {
+        if (n < 0)
+            copy_fail_uv(j, "write", (int)n);
         get_finish(j);
         return;
     }
@@ -250,6 +277,7 @@ static void get_write(copy_job *j)
 {
     uv_buf_t b = uv_buf_init((char *)j->chunk + j->done, (unsigned)(j->len - j->done));
     j->fs.data = j;
+    j->step = COPY_LOCAL;
     int rc = uv_fs_write(j->loop, &j->fs, j->fd, &b, 1, j->offset, get_wrote);
     KT_ASSERTF(rc == 0, "uv_fs_write: %s", uv_strerror(rc));
 }
@@ -271,6 +299,7 @@ static void get_got(kt_storage_reader *r, kt_status st, const char *chunk, size_
 
 static void get_next(copy_job *j)
 {
+    j->step = COPY_STORE;
     kt_status st = kt_storage_read(j->r, get_got, j);
     if (st) {
         copy_fail(j, st, "storage closed");
@@ -290,6 +319,10 @@ static void get_local_opened(uv_fs_t *req)
         return;
     }
     j->fd = rc;
+    if (j->st) { /* cancelled while the file was opened */
+        get_finish(j);
+        return;
+    }
     get_next(j);
 }
 
@@ -304,7 +337,14 @@ static void get_opened(kt_storage_reader *r, kt_status st, const kt_storage_attr
         copy_end(j);
         return;
     }
+    if (j->st) { /* cancelled during the open: no local file made */
+        kt_storage_reader_close(j->r);
+        j->r = NULL;
+        copy_end(j);
+        return;
+    }
     j->fs.data = j;
+    j->step = COPY_LOCAL;
     int rc = uv_fs_open(j->loop, &j->fs, j->local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644,
                         get_local_opened);
     KT_ASSERTF(rc == 0, "uv_fs_open: %s", uv_strerror(rc));
@@ -313,12 +353,50 @@ static void get_opened(kt_storage_reader *r, kt_status st, const kt_storage_attr
 kt_status kt_storage_get_file(kt_storage *s, const char *uri, const char *local_path, kt_storage_done_cb cb,
                               void *data, char *err, size_t errcap)
 {
+    return kt_storage_get_file_c(s, uri, local_path, cb, data, NULL, err, errcap);
+}
+
+kt_status kt_storage_get_file_c(kt_storage *s, const char *uri, const char *local_path, kt_storage_done_cb cb,
+                                void *data, kt_storage_copy **out, char *err, size_t errcap)
+{
     copy_job *j = copy_new(s, uri, local_path, cb, data);
+    j->step = COPY_OPEN;
     kt_status st = kt_storage_reader_open(s, uri, get_opened, j, &j->r, err, errcap);
     if (st) {
         free(j->local);
         free(j->uri);
         free(j);
+        return st;
     }
-    return st;
+    if (out)
+        *out = j;
+    return KT_OK;
+}
+
+/* ---- cancel ---- */
+
+void kt_storage_copy_cancel(kt_storage_copy *j)
+{
+    if (!j || j->cancelled)
+        return;
+    j->cancelled = 1;
+    if (j->step == COPY_COMMIT)
+        return; /* the backend has the whole file already: the commit ends the job with its own result */
+    if (!j->st) {
+        j->st = KT_ECLOSED;
+        kt_errf(j->err, sizeof j->err, "copy of %s cancelled", j->uri);
+    }
+    if (j->step != COPY_STORE)
+        return; /* the local call or the reader's open comes back, sees st and winds the job down */
+    /* A storage write or read in flight: drop it (its callback never runs), then close the local file, whose
+     * callback removes a get's partial file and ends the job; the job is never ended inside this call. */
+    if (j->w) {
+        kt_storage_writer_abort(j->w);
+        j->w = NULL;
+        put_close(j);
+    } else {
+        kt_storage_reader_close(j->r);
+        j->r = NULL;
+        get_finish(j);
+    }
 }

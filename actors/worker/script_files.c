@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcre2.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,8 +275,10 @@ void kt_sfiles_matcher_free(kt_sfiles_matcher *m)
 /* ---- one transfer phase ----------------------------------------------------------------------------- */
 
 /* inputs: src[i] is a kestra:// URI, dst[i] the local path. outputs: src[i] the relative path, dst[i] the URI. */
-typedef struct kt_sfiles_op {
+struct kt_sfiles_op {
     kt_task_run *r;
+    kt_storage_copy *copy; /* the transfer under way, NULL between two */
+    atomic_int cancelled;  /* read by the walk on the pool */
     kt_storage *storage;
     kt_sfiles_done_fn done;
     void *data;
@@ -287,7 +290,7 @@ typedef struct kt_sfiles_op {
     char walk_err[512];
     char workdir[KT_SFILES_PATH];
     char dir[KT_SURI_PATH_MAX + 1]; /* outputs: the task run folder, a checked path */
-} kt_sfiles_op;
+};
 
 static void kt_sfiles_add(kt_sfiles_op *op, const char *src, const char *dst)
 {
@@ -317,6 +320,7 @@ static void kt_sfiles_op_free(kt_sfiles_op *op)
 static kt_sfiles_op *kt_sfiles_op_new(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data)
 {
     kt_sfiles_op *op = kt_xcalloc(1, sizeof *op);
+    atomic_init(&op->cancelled, 0);
     op->r = r;
     op->storage = kt_task_storage(r);
     op->done = done;
@@ -325,9 +329,18 @@ static kt_sfiles_op *kt_sfiles_op_new(kt_task_run *r, const char *workdir, kt_sf
     return op;
 }
 
+void kt_sfiles_cancel(kt_sfiles_op *op)
+{
+    if (!op || atomic_exchange(&op->cancelled, 1))
+        return;
+    kt_storage_copy_cancel(op->copy); /* its callback ends the phase; a walk ends it from its after-work */
+}
+
 /* Ends the phase: done once, then the op is gone. */
 static void kt_sfiles_finish(kt_sfiles_op *op, int ok)
 {
+    if (atomic_load(&op->cancelled))
+        ok = 0;
     json_t *files = ok ? op->files : NULL;
     if (ok)
         op->files = NULL;
@@ -367,6 +380,11 @@ static int kt_sfiles_input_next(kt_sfiles_op *op);
 static void kt_sfiles_on_get(kt_status st, const char *err, void *data)
 {
     kt_sfiles_op *op = data;
+    op->copy = NULL;
+    if (atomic_load(&op->cancelled)) {
+        kt_sfiles_finish(op, 0);
+        return;
+    }
     if (st) {
         kt_task_logf(op->r, "ERROR", "inputFiles: cannot fetch '%s': %s", op->src[op->next - 1], err);
         kt_sfiles_finish(op, 0);
@@ -385,7 +403,8 @@ static int kt_sfiles_input_next(kt_sfiles_op *op)
 {
     char err[512];
     size_t i = op->next++;
-    if (kt_storage_get_file(op->storage, op->src[i], op->dst[i], kt_sfiles_on_get, op, err, sizeof err)) {
+    if (kt_storage_get_file_c(op->storage, op->src[i], op->dst[i], kt_sfiles_on_get, op, &op->copy, err,
+                              sizeof err)) {
         kt_task_logf(op->r, "ERROR", "inputFiles: cannot fetch '%s': %s", op->src[i], err);
         return -1;
     }
@@ -424,7 +443,7 @@ static int kt_sfiles_write_text(const char *path, const json_t *content)
     return rc;
 }
 
-int kt_sfiles_inputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data)
+int kt_sfiles_inputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data, kt_sfiles_op **out)
 {
     const json_t *files = json_object_get(kt_task_props(r), "inputFiles");
     json_t *parsed = NULL;
@@ -486,6 +505,7 @@ int kt_sfiles_inputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done
         kt_sfiles_op_free(op);
         return -1;
     }
+    *out = op;
     return 0;
 fail:
     json_decref(parsed);
@@ -495,19 +515,22 @@ fail:
 
 /* ---- outputFiles ------------------------------------------------------------------------------------ */
 
-/* The regular files under dir (path holds workdir/<rel>, base the length of workdir + '/'); symlinks are not
- * followed. Runs on the pool. -1 with walk_err set. */
-static int kt_sfiles_walk(kt_sfiles_op *op, char *path, size_t base)
+/* The regular files under the open folder dfd (taken over: closed here), whose path is workdir/<rel> in path (base:
+ * the length of workdir + '/'). Each sub-folder is opened relative to its parent with O_NOFOLLOW, never by its full
+ * path: a folder the script (or a child it left running) swaps for a symlink mid-walk is refused by the kernel
+ * (ELOOP/ENOTDIR) and skipped, so the walk never leaves workdir. Runs on the pool. -1 with walk_err set. */
+static int kt_sfiles_walk(kt_sfiles_op *op, int dfd, char *path, size_t base)
 {
-    DIR *d = opendir(path);
+    DIR *d = fdopendir(dfd);
     if (!d) {
         snprintf(op->walk_err, sizeof op->walk_err, "cannot read %s: %s", path, strerror(errno));
+        close(dfd);
         return -1;
     }
     size_t len = strlen(path);
     int rc = 0;
     struct dirent *e;
-    while (rc == 0 && (e = readdir(d))) {
+    while (rc == 0 && !atomic_load(&op->cancelled) && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         if (len + 1 + strlen(e->d_name) >= KT_SFILES_PATH) {
@@ -519,10 +542,18 @@ static int kt_sfiles_walk(kt_sfiles_op *op, char *path, size_t base)
         strcpy(path + len + 1, e->d_name);
         struct stat st;
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
-            snprintf(op->walk_err, sizeof op->walk_err, "cannot read %s: %s", path, strerror(errno));
-            rc = -1;
+            if (errno != ENOENT) { /* ENOENT: removed since readdir, nothing to upload */
+                snprintf(op->walk_err, sizeof op->walk_err, "cannot read %s: %s", path, strerror(errno));
+                rc = -1;
+            }
         } else if (S_ISDIR(st.st_mode)) {
-            rc = kt_sfiles_walk(op, path, base);
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) {
+                rc = kt_sfiles_walk(op, sub, path, base);
+            } else if (errno != ELOOP && errno != ENOTDIR && errno != ENOENT) { /* else swapped or gone: skipped */
+                snprintf(op->walk_err, sizeof op->walk_err, "cannot read %s: %s", path, strerror(errno));
+                rc = -1;
+            }
         } else if (S_ISREG(st.st_mode) && kt_sfiles_matcher_test(op->m, path + base)) {
             if (op->n >= KT_SCRIPT_MAX_OUTPUT_FILES) {
                 snprintf(op->walk_err, sizeof op->walk_err, "more than %d files match", KT_SCRIPT_MAX_OUTPUT_FILES);
@@ -540,9 +571,14 @@ static int kt_sfiles_walk(kt_sfiles_op *op, char *path, size_t base)
 static void kt_sfiles_walk_work(uv_work_t *w)
 {
     kt_sfiles_op *op = w->data;
+    int dfd = open(op->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0) {
+        snprintf(op->walk_err, sizeof op->walk_err, "cannot read %s: %s", op->workdir, strerror(errno));
+        return;
+    }
     char *path = kt_xmalloc(KT_SFILES_PATH);
     snprintf(path, KT_SFILES_PATH, "%s", op->workdir);
-    kt_sfiles_walk(op, path, strlen(op->workdir) + 1);
+    kt_sfiles_walk(op, dfd, path, strlen(op->workdir) + 1);
     free(path);
 }
 
@@ -554,6 +590,11 @@ static void kt_sfiles_on_put(kt_status st, const char *err, void *data)
 {
     kt_sfiles_op *op = data;
     size_t i = op->next - 1;
+    op->copy = NULL;
+    if (atomic_load(&op->cancelled)) {
+        kt_sfiles_finish(op, 0);
+        return;
+    }
     if (st) {
         kt_task_logf(op->r, "ERROR", "outputFiles: cannot upload '%s': %s", op->src[i], err);
         kt_sfiles_finish(op, 0);
@@ -592,7 +633,7 @@ static int kt_sfiles_output_next(kt_sfiles_op *op)
     }
     op->dst[i] = kt_xstrdup(uri);
     snprintf(local, sizeof local, "%s/%s", op->workdir, rel);
-    if (kt_storage_put_file(op->storage, uri, local, NULL, kt_sfiles_on_put, op, err, sizeof err)) {
+    if (kt_storage_put_file_c(op->storage, uri, local, NULL, kt_sfiles_on_put, op, &op->copy, err, sizeof err)) {
         kt_task_logf(op->r, "ERROR", "outputFiles: cannot upload '%s': %s", rel, err);
         return -1;
     }
@@ -602,6 +643,10 @@ static int kt_sfiles_output_next(kt_sfiles_op *op)
 static void kt_sfiles_walk_done(uv_work_t *w, int status)
 {
     kt_sfiles_op *op = w->data;
+    if (atomic_load(&op->cancelled)) {
+        kt_sfiles_finish(op, 0);
+        return;
+    }
     if (status || op->walk_err[0]) {
         kt_task_logf(op->r, "ERROR", "outputFiles: %s", status ? uv_strerror(status) : op->walk_err);
         kt_sfiles_finish(op, 0);
@@ -618,7 +663,7 @@ static void kt_sfiles_walk_done(uv_work_t *w, int status)
         kt_sfiles_finish(op, 0);
 }
 
-int kt_sfiles_outputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data)
+int kt_sfiles_outputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data, kt_sfiles_op **out)
 {
     const json_t *info = kt_task_run_info(r);
     char err[512] = "", dir[3 * KT_SURI_PATH_MAX + 16];
@@ -646,6 +691,7 @@ int kt_sfiles_outputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn don
         kt_task_logf(r, "ERROR", "outputFiles: %s", uv_strerror(rc));
         goto fail;
     }
+    *out = op;
     return 0;
 fail:
     kt_sfiles_op_free(op);

@@ -12,6 +12,9 @@
 
 #include "actors/worker/task.h"
 
+/* One transfer phase under way (inputs or outputs), for kt_sfiles_cancel. */
+typedef struct kt_sfiles_op kt_sfiles_op;
+
 /* The end of a transfer phase, called once: ok 1, or 0 once the reason was logged on the run. files (stolen, NULL
  * when !ok or for inputs) is the outputFiles map. */
 typedef void (*kt_sfiles_done_fn)(void *data, int ok, json_t *files);
@@ -25,14 +28,20 @@ int kt_sfiles_needs_storage(kt_task_run *r);
  * kt_suri_relative (no `..`, no empty segment; a leading '/' is dropped as Java's File(parent, child) does);
  * sub-directories are created. Returns 1 when everything is written (done never runs), 0 when downloads started
  * (done runs later, exactly once), -1 on an error already logged (done never runs). */
-int kt_sfiles_inputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data);
+int kt_sfiles_inputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data, kt_sfiles_op **out);
 
 /* Matches the task's outputFiles globs against the regular files under workdir (symlinks never followed: Kestra's
  * MatcherFileVisitor), uploads each match to `<task run folder>/<id>-<file name>` (FilesService.outputFiles: a
  * unique name per file, the folder flat) and hands done the map {relative path: URI} ({} when nothing matched:
  * not an error). The directory walk runs on libuv's thread pool. Returns 0 (done runs later, exactly once) or -1
  * on an error already logged (done never runs). */
-int kt_sfiles_outputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data);
+int kt_sfiles_outputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data, kt_sfiles_op **out);
+
+/* The phase's *out (set when done will run later) stays valid until done runs. Cancelling (kill, timeout, the
+ * worker's stop) cancels the storage copy under way (kt_storage_copy_cancel: an upload leaves nothing in the
+ * storage, a download no partial file) and stops the directory walk at its next entry; done then runs once, later,
+ * with ok 0 and nothing logged. Calling it twice does nothing. */
+void kt_sfiles_cancel(kt_sfiles_op *op);
 
 /* ---- the matcher, exposed for tests ---- */
 

@@ -44,6 +44,7 @@ typedef struct kt_proc {
     char *before; /* python.Script: set -e and beforeCommands, run before the script file */
     char *script; /* the joined commands (or the python script), until the process starts */
     int py_script;
+    kt_sfiles_op *files; /* the inputFiles or outputFiles transfer under way, NULL otherwise */
     const char *state; /* the end state the process gave, while its outputFiles upload */
     json_t *outputs;
     char workdir[1100];
@@ -116,12 +117,47 @@ static int kt_rm_entry(const char *path, const struct stat *sb, int flag, struct
     return 0;
 }
 
-/* Frees the attempt's process state and ends it. */
+/* The end of an attempt while its working directory is removed on the pool: a script may leave a deep tree or
+ * gigabytes there, and the loop serves every other run meanwhile. */
+typedef struct kt_proc_rm {
+    uv_work_t work;
+    kt_task_run *r;
+    const char *state;
+    json_t *outputs;
+    char workdir[1100];
+} kt_proc_rm;
+
+static void kt_proc_rm_work(uv_work_t *w)
+{
+    kt_proc_rm *rm = w->data;
+    nftw(rm->workdir, kt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The result goes out only once the directory is gone: the run keeps its slot (and its place in the worker's map)
+ * until its disk is freed, so a busy worker never piles up removals behind new attempts, and whoever sees the
+ * result may count on the folder being gone. The worker's stop waits too: the queued work keeps the loop alive,
+ * and the run finishes from here (a kill meanwhile finds no process state and does nothing). */
+static void kt_proc_rm_done(uv_work_t *w, int status)
+{
+    (void)status; /* never cancelled */
+    kt_proc_rm *rm = w->data;
+    kt_task_finish(rm->r, rm->state, rm->outputs);
+    free(rm);
+}
+
+/* Frees the attempt's process state and ends it, once its working directory is removed. */
 static void kt_proc_end(kt_proc *p, const char *state, json_t *outputs)
 {
     kt_task_run *r = p->r;
-    if (p->workdir[0])
-        nftw(p->workdir, kt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    kt_proc_rm *rm = NULL;
+    if (p->workdir[0]) {
+        rm = kt_xcalloc(1, sizeof *rm);
+        rm->r = r;
+        rm->state = state;
+        rm->outputs = outputs;
+        rm->work.data = rm;
+        snprintf(rm->workdir, sizeof rm->workdir, "%s", p->workdir);
+    }
     json_decref(p->vars);
     json_decref(p->outputs);
     free(p->before);
@@ -130,6 +166,12 @@ static void kt_proc_end(kt_proc *p, const char *state, json_t *outputs)
     free(p->err.buf);
     free(p);
     kt_task_set_data(r, NULL);
+    if (rm && uv_queue_work(kt_task_loop(r), &rm->work, kt_proc_rm_work, kt_proc_rm_done) == 0)
+        return;
+    if (rm) { /* cannot fail with valid arguments; remove it here rather than leave it */
+        kt_proc_rm_work(&rm->work);
+        free(rm);
+    }
     kt_task_finish(r, state, outputs);
 }
 
@@ -137,6 +179,7 @@ static void kt_proc_end(kt_proc *p, const char *state, json_t *outputs)
 static void kt_proc_uploaded(void *data, int ok, json_t *files)
 {
     kt_proc *p = data;
+    p->files = NULL;
     json_t *outputs = p->outputs;
     p->outputs = NULL;
     const char *state = p->killed ? KT_S(KILLED) : ok ? p->state : KT_S(FAILED);
@@ -170,7 +213,7 @@ static void kt_proc_done(kt_proc *p)
         p->phase = KT_PROC_UPLOADING;
         p->state = state;
         p->outputs = outputs;
-        if (kt_sfiles_outputs(r, p->workdir, kt_proc_uploaded, p) == 0)
+        if (kt_sfiles_outputs(r, p->workdir, kt_proc_uploaded, p, &p->files) == 0)
             return;
         p->outputs = NULL;
         state = KT_S(FAILED);
@@ -427,6 +470,7 @@ fail:
 static void kt_proc_fetched(void *data, int ok, json_t *files)
 {
     kt_proc *p = data;
+    p->files = NULL;
     json_decref(files);
     if (!ok || p->killed)
         kt_proc_end(p, p->killed ? KT_S(KILLED) : KT_S(FAILED), NULL);
@@ -484,28 +528,28 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
         kt_proc_end(p, KT_S(FAILED), NULL);
         return;
     }
-    int rc = kt_sfiles_inputs(r, p->workdir, kt_proc_fetched, p);
+    int rc = kt_sfiles_inputs(r, p->workdir, kt_proc_fetched, p, &p->files);
     if (rc < 0)
         kt_proc_end(p, KT_S(FAILED), NULL);
     else if (rc > 0)
         kt_proc_spawn(p);
 }
 
-/* A kill while files travel only marks the attempt (the transfer ends it, KILLED); a running process group gets
- * SIGKILL. */
+/* A kill (or a timeout, or the worker's stop) ends the attempt KILLED whatever phase it is in: while files travel
+ * the transfer is cancelled (its done callback then ends the attempt at once), a running process group gets
+ * SIGKILL, and a process that exited but whose pipes are still closing gets no outputFiles upload. */
 static void kt_proc_kill(kt_task_run *r)
 {
     kt_proc *p = kt_task_data(r);
     if (!p)
-        return;
+        return; /* nothing runs any more: the working directory is being removed */
+    p->killed = 1;
     if (p->phase != KT_PROC_RUNNING) {
-        p->killed = 1;
+        kt_sfiles_cancel(p->files);
         return;
     }
-    if (p->exited)
-        return;
-    p->killed = 1;
-    kill(-p->proc.pid, SIGKILL); /* the whole group: the shell and what it started */
+    if (!p->exited)
+        kill(-p->proc.pid, SIGKILL); /* the whole group: the shell and what it started */
 }
 
 static void kt_shell_commands_start(kt_task_run *r) { kt_proc_start(r, "commands"); }

@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,11 +105,27 @@ static void test_glob(void **state)
 
 typedef struct probe {
     uv_loop_t *loop;
+    const char *work;  /* the worker's tmp_dir, looked at when the result arrives */
+    int work_entries;  /* what it held then (-1: unreadable) */
     json_t *logs;
     json_t *outputs;
     char state[32];
     int results;
 } probe;
+
+/* Entries in a folder (not . and ..), -1 when it cannot be read. */
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
 
 static void executor_receive(kt_actor *a, const kt_msg *m)
 {
@@ -122,6 +141,7 @@ static void executor_receive(kt_actor *a, const kt_msg *m)
         snprintf(p->state, sizeof p->state, "%s", r.state);
         p->outputs = json_incref(r.outputs);
         p->results++;
+        p->work_entries = entries(p->work);
         kt_msg_worker_result_clear(&r);
         uv_stop(p->loop);
     }
@@ -175,7 +195,7 @@ static void run_task(fixture *f, const char *props, const char *taskrun, int wit
     kt_node *n;
     kt_node_config cfg = {.node_id = "solo"};
     assert_int_equal(kt_node_new(&loop, &cfg, &n), KT_OK);
-    *p = (probe){.loop = &loop, .logs = json_array()};
+    *p = (probe){.loop = &loop, .work = f->work, .logs = json_array()};
     assert_int_equal(kt_node_spawn(n, KT_EXECUTOR_ACTOR, &executor_ops, p, NULL), KT_OK);
     kt_storage *s = NULL;
     char err[256];
@@ -400,6 +420,93 @@ static void test_refusals(void **state)
     probe_clear(&p);
 }
 
+/* Regular files under root (symlinks not followed), 0 when it does not exist. */
+static int files_under_count;
+static int count_file(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)path, (void)sb, (void)ftw;
+    files_under_count += flag == FTW_F;
+    return 0;
+}
+static int files_under(const char *root)
+{
+    files_under_count = 0;
+    nftw(root, count_file, 16, FTW_PHYS);
+    return files_under_count;
+}
+
+/* A timeout while a 1 GiB outputFile uploads (a sparse file: instant to make, slow to copy) stops the upload: the
+ * attempt ends FAILED well before a whole copy could finish, the aborted writer left nothing in the storage (its
+ * temporary file included: the storage is closed, so its abort has run), and the working directory was gone when
+ * the result was reported. */
+static void test_timeout_cancels_upload(void **state)
+{
+    fixture *f = *state;
+    probe p;
+    uint64_t t0 = uv_hrtime();
+    run_task(f, "{\"commands\":[\"truncate -s 1G big.bin\"], \"outputFiles\":[\"*.bin\"], \"timeout\":\"PT0.3S\"}",
+             "tr1", 1, &p);
+    uint64_t ms = (uv_hrtime() - t0) / 1000000;
+    assert_string_equal(p.state, "FAILED");
+    assert_true(logged(&p, "ERROR", "Timeout after 00:00:00.300"));
+    assert_true(ms < 8000);
+    assert_int_equal(files_under(f->storage), 0);
+    assert_int_equal(p.work_entries, 0);
+    probe_clear(&p);
+}
+
+/* The same for an inputFiles download: the process never runs, no partial file stays behind. */
+static void test_timeout_cancels_download(void **state)
+{
+    fixture *f = *state;
+    char dir[256], big[300];
+    snprintf(dir, sizeof dir, "%s/a", f->storage);
+    assert_int_equal(mkdir(f->storage, 0755), 0);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(big, sizeof big, "%s/big.bin", dir);
+    FILE *fp = fopen(big, "wb");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(truncate(big, (off_t)4 << 30), 0);
+    probe p;
+    uint64_t t0 = uv_hrtime();
+    run_task(f, "{\"commands\":[\"echo ran\"], \"inputFiles\":{\"in.bin\":\"kestra:///a/big.bin\"}, "
+                "\"timeout\":\"PT0.3S\"}", "tr1", 1, &p);
+    uint64_t ms = (uv_hrtime() - t0) / 1000000;
+    assert_string_equal(p.state, "FAILED");
+    assert_true(logged(&p, "ERROR", "Timeout after"));
+    assert_false(logged(&p, "INFO", "ran"));
+    /* a whole 4 GiB copy takes far longer; a cancelled one stops within a chunk of the timeout */
+    assert_true(ms < 3000);
+    assert_int_equal(p.work_entries, 0);
+    assert_int_equal(files_under(f->storage), 1); /* the source only */
+    probe_clear(&p);
+}
+
+/* outputFiles never follow a symlinked folder, even one pointing outside the working directory. */
+static void test_symlinked_folder(void **state)
+{
+    fixture *f = *state;
+    char outside[256], props[1024];
+    snprintf(outside, sizeof outside, "%s/outside", f->root);
+    assert_int_equal(mkdir(outside, 0755), 0);
+    snprintf(props, sizeof props,
+             "{\"commands\":[\"mkdir real\", \"echo in > real/x.csv\", \"echo out > %s/y.csv\", "
+             "\"ln -s %s linked\", \"ln -s real alias\"], \"outputFiles\":[\"**.csv\"]}",
+             outside, outside);
+    probe p;
+    run_task(f, props, "tr1", 1, &p);
+    assert_string_equal(p.state, "SUCCESS");
+    json_t *files = json_object_get(p.outputs, "outputFiles");
+    assert_int_equal(json_object_size(files), 1);
+    char *body = stored(f, output_file(&p, "real/x.csv"));
+    assert_non_null(body);
+    assert_string_equal(body, "in\n");
+    free(body);
+    assert_int_equal(p.work_entries, 0);
+    probe_clear(&p);
+}
+
 int main(void)
 {
     kt_log_set_level(KT_LOG_ERROR);
@@ -408,6 +515,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_output_then_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_exit_keeps_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_cancels_upload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_cancels_download, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlinked_folder, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
