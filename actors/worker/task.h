@@ -61,5 +61,8 @@ extern const kt_task_impl kt_task_python_commands_impl, kt_task_python_script_im
 /* Toggle (tasks_trigger.c): asks the scheduler, so it runs once a scheduler answers KT_MSG_TRIGGER_TOGGLE; it joins
  * kt_task_impls together with its catalogue flag (flow/tasks.c) then. */
 extern const kt_task_impl kt_task_toggle_impl;
+/* Internal-storage tasks (tasks_storage.c). */
+extern const kt_task_impl kt_task_storage_size_impl, kt_task_storage_delete_impl, kt_task_storage_concat_impl,
+    kt_task_storage_reverse_impl;
 
 #endif

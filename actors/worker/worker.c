@@ -80,6 +80,8 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_log_impl,  &kt_task_return_impl, &kt_task_output_values_impl, &kt_task_echo_impl,
     &kt_task_fail_impl, &kt_task_sleep_impl,  &kt_task_shell_commands_impl, &kt_task_shell_script_impl,
     &kt_task_python_commands_impl, &kt_task_python_script_impl, &kt_task_toggle_impl,
+    &kt_task_storage_size_impl, &kt_task_storage_delete_impl, &kt_task_storage_concat_impl,
+    &kt_task_storage_reverse_impl,
 };
 
 const kt_task_impl *kt_worker_find_impl(const char *type)
