@@ -573,7 +573,7 @@ static void kt_sfiles_walk_work(uv_work_t *w)
     kt_sfiles_op *op = w->data;
     int dfd = open(op->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0) {
-        snprintf(op->walk_err, sizeof op->walk_err, "cannot read %s: %s", op->workdir, strerror(errno));
+        snprintf(op->walk_err, sizeof op->walk_err, "cannot read %.300s: %s", op->workdir, strerror(errno));
         return;
     }
     char *path = kt_xmalloc(KT_SFILES_PATH);
