@@ -426,17 +426,24 @@ kt_status kt_storage_exists(kt_storage *s, const char *uri, kt_storage_exists_cb
     return st;
 }
 
+/* check_uri, and the root refused: what a delete may name. */
+static kt_status check_deletable(kt_storage *s, const char *uri, char *path, char *err, size_t errcap)
+{
+    kt_status st = check_uri(s, uri, 0, path, err, errcap);
+    if (st == KT_OK && !path[0]) {
+        kt_errf(err, errcap, "%s: the storage root cannot be deleted", uri);
+        st = KT_EINVAL;
+    }
+    return st;
+}
+
 kt_status kt_storage_delete(kt_storage *s, const char *uri, kt_storage_done_cb cb, void *data, char *err,
                             size_t errcap)
 {
     char path[KT_SURI_PATH_MAX];
-    kt_status st = check_uri(s, uri, 0, path, err, errcap); /* an empty folder ("a/") may be deleted too */
+    kt_status st = check_deletable(s, uri, path, err, errcap); /* an empty folder ("a/") may be deleted too */
     if (st)
         return st;
-    if (!path[0]) {
-        kt_errf(err, errcap, "%s: the storage root cannot be deleted", uri);
-        return KT_EINVAL;
-    }
     s->busy++;
     s->ops->remove(s, path, cb, data);
     return KT_OK;
@@ -446,13 +453,9 @@ kt_status kt_storage_delete_prefix(kt_storage *s, const char *uri, kt_storage_co
                                    size_t errcap)
 {
     char path[KT_SURI_PATH_MAX];
-    kt_status st = check_uri(s, uri, 0, path, err, errcap);
+    kt_status st = check_deletable(s, uri, path, err, errcap);
     if (st)
         return st;
-    if (!path[0]) {
-        kt_errf(err, errcap, "%s: the storage root cannot be deleted", uri);
-        return KT_EINVAL;
-    }
     s->busy++;
     s->ops->remove_prefix(s, path, cb, data);
     return KT_OK;

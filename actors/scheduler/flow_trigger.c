@@ -41,15 +41,22 @@ static int kt_sch_listens(const json_t *trigger, const char *state)
     return 0;
 }
 
-/* The window of one multiple condition: the stored one while valid (start < now < end), else a new one. */
+/* Whether a window is valid at now (MultipleConditionWindow.isValid: start < now < end, strictly); a window whose
+ * dates do not parse is not. */
+static int kt_sch_window_valid(const json_t *w, int64_t now)
+{
+    int64_t start, end;
+    return !kt_time_parse(json_string_value(json_object_get(w, "start")), &start) &&
+           !kt_time_parse(json_string_value(json_object_get(w, "end")), &end) && start < now && now < end;
+}
+
+/* The window of one multiple condition: the stored one while valid, else a new one. */
 static json_t *kt_sch_window(kt_scheduler *s, const kt_sch_flow *f, const json_t *multiple, int64_t now)
 {
     const char *cid = json_string_value(json_object_get(multiple, "id"));
     json_t *w = NULL;
     if (kt_store_window_get(s->store, f->ns, f->id, cid, &w) == KT_OK) {
-        int64_t start = json_integer_value(json_object_get(w, "startUs"));
-        int64_t end = json_integer_value(json_object_get(w, "endUs"));
-        if (start < now && now < end)
+        if (kt_sch_window_valid(w, now))
             return w;
         json_decref(w);
     }
@@ -63,9 +70,8 @@ static json_t *kt_sch_window(kt_scheduler *s, const kt_sch_flow *f, const json_t
     char sbuf[48], ebuf[48];
     kt_time_format(start, sbuf, sizeof sbuf);
     kt_time_format(end, ebuf, sizeof ebuf);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{}}", "namespace", f->ns, "flowId",
-                     f->id, "conditionId", cid, "start", sbuf, "end", ebuf, "startUs", (json_int_t)start,
-                     "endUs", (json_int_t)end, "results");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{}}", "namespace", f->ns, "flowId", f->id, "conditionId", cid,
+                     "start", sbuf, "end", ebuf, "results");
 }
 
 /* The execution a Flow trigger starts: inputs rendered (not typed: Kestra only renders them here) in the context of
@@ -135,9 +141,7 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
             all = 0;
             continue;
         }
-        int64_t start = json_integer_value(json_object_get(w, "startUs"));
-        int64_t end = json_integer_value(json_object_get(w, "endUs"));
-        if (!(start < now && now < end)) { /* a window that opens later (windowAdvance): not evaluated yet */
+        if (!kt_sch_window_valid(w, now)) { /* a window that opens later (windowAdvance): not evaluated yet */
             json_decref(w);
             all = 0;
             continue;

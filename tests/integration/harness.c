@@ -375,3 +375,26 @@ int kt_it_wait_task_running(int port, const char *id, const char *task_id, int t
     }
     return -1;
 }
+
+size_t kt_it_resp_body(char *p, size_t sz, size_t n, void *ud)
+{
+    kt_it_resp *r = ud;
+    char *b = realloc(r->body, r->len + sz * n + 1);
+    assert_non_null(b);
+    memcpy(b + r->len, p, sz * n);
+    r->body = b;
+    r->len += sz * n;
+    b[r->len] = 0;
+    return sz * n;
+}
+
+size_t kt_it_resp_header(char *p, size_t sz, size_t n, void *ud)
+{
+    kt_it_resp *r = ud;
+    size_t have = strlen(r->headers);
+    if (have + sz * n < sizeof r->headers) {
+        memcpy(r->headers + have, p, sz * n);
+        r->headers[have + sz * n] = 0;
+    }
+    return sz * n;
+}

@@ -68,6 +68,15 @@ json_t *kt_it_wait_state(const kt_it_proc *server, int port, const char *id, con
 json_t *kt_it_wait_execution(int port, const char *id, int timeout_ms);
 /* Polls until the execution's task run for task_id is RUNNING; 0 on success. */
 int kt_it_wait_task_running(int port, const char *id, const char *task_id, int timeout_ms);
+/* A response kept whole, bytes and headers (binary bodies, header checks): libcurl's write and header callbacks
+ * collecting into it (the caller frees body). */
+typedef struct kt_it_resp {
+    char *body;
+    size_t len;
+    char headers[4096];
+} kt_it_resp;
+size_t kt_it_resp_body(char *p, size_t sz, size_t n, void *ud);
+size_t kt_it_resp_header(char *p, size_t sz, size_t n, void *ud);
 /* Prints the process log to stderr (for failures). */
 void kt_it_dump_log(const kt_it_proc *p);
 void kt_it_sleep_ms(int ms);

@@ -37,34 +37,7 @@ static const char *FLOW =
     "    type: io.kestra.plugin.core.debug.Return\n"
     "    format: \"{{ inputs.f }}\"\n";
 
-typedef struct resp {
-    char *body;
-    size_t len;
-    char headers[4096];
-} resp;
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-    resp *r = ud;
-    char *b = realloc(r->body, r->len + sz * n + 1);
-    assert_non_null(b);
-    memcpy(b + r->len, p, sz * n);
-    r->body = b;
-    r->len += sz * n;
-    b[r->len] = 0;
-    return sz * n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-    resp *r = ud;
-    size_t have = strlen(r->headers);
-    if (have + sz * n < sizeof r->headers) {
-        memcpy(r->headers + have, p, sz * n);
-        r->headers[have + sz * n] = 0;
-    }
-    return sz * n;
-}
+typedef kt_it_resp resp;
 
 /* The value of a response header (case-insensitive name), copied into out; "" when absent. */
 static const char *header_of(const resp *r, const char *name, char *out, size_t cap)
@@ -92,9 +65,9 @@ static long get_raw(int port, const char *path, resp *r)
     char url[4096];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, kt_it_resp_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send ../ as written */
@@ -129,7 +102,7 @@ static long post_file(int port, const char *id, const void *data, size_t len, co
     }
     curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
     resp r = {0};
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
     long st = 0;
     if (curl_easy_perform(c) == CURLE_OK)

@@ -22,34 +22,7 @@
 #define NS_PATH "io/kite/nsf"
 #define BASE "/api/v1/namespaces/" NS "/files"
 
-typedef struct resp {
-    char *body;
-    size_t len;
-    char headers[4096];
-} resp;
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-    resp *r = ud;
-    char *b = realloc(r->body, r->len + sz * n + 1);
-    assert_non_null(b);
-    memcpy(b + r->len, p, sz * n);
-    r->body = b;
-    r->len += sz * n;
-    b[r->len] = 0;
-    return sz * n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-    resp *r = ud;
-    size_t have = strlen(r->headers);
-    if (have + sz * n < sizeof r->headers) {
-        memcpy(r->headers + have, p, sz * n);
-        r->headers[have + sz * n] = 0;
-    }
-    return sz * n;
-}
+typedef kt_it_resp resp;
 
 /* One request; path_query is sent as written (already encoded). With data, a multipart body whose `fileContent`
  * part holds data[0..len) under filename. */
@@ -62,9 +35,9 @@ static long req(const char *method, int port, const char *path_query, const void
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path_query);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, kt_it_resp_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);

@@ -25,6 +25,7 @@
 #include "store/storage.h"
 #include "store/storage_uri.h"
 #include "tests/unit/json_parse.h"
+#include "tests/unit/actors/worker_fixture.h"
 
 /* ---- the matcher ---- */
 
@@ -101,173 +102,8 @@ static void test_glob(void **state)
     refused("{\"a\":1}", "must be a list of strings");
 }
 
-/* ---- attempts on a real worker ---- */
+#define SHELL "io.kestra.plugin.scripts.shell.Commands"
 
-typedef struct probe {
-    uv_loop_t *loop;
-    const char *work;  /* the worker's tmp_dir, looked at when the result arrives */
-    int work_entries;  /* what it held then (-1: unreadable) */
-    json_t *logs;
-    json_t *outputs;
-    char state[32];
-    int results;
-} probe;
-
-/* Entries in a folder (not . and ..), -1 when it cannot be read. */
-static int entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
-}
-
-static void executor_receive(kt_actor *a, const kt_msg *m)
-{
-    probe *p = kt_actor_state(a);
-    if (m->type == KT_MSG_LOG_BATCH) {
-        kt_msg_log_batch b;
-        assert_int_equal(kt_msg_decode_log_batch(m->body, &b), KT_OK);
-        json_array_extend(p->logs, b.entries);
-        kt_msg_log_batch_clear(&b);
-    } else if (m->type == KT_MSG_WORKER_RESULT) {
-        kt_msg_worker_result r;
-        assert_int_equal(kt_msg_decode_worker_result(m->body, &r), KT_OK);
-        snprintf(p->state, sizeof p->state, "%s", r.state);
-        p->outputs = json_incref(r.outputs);
-        p->results++;
-        p->work_entries = entries(p->work);
-        kt_msg_worker_result_clear(&r);
-        uv_stop(p->loop);
-    }
-}
-
-static const kt_actor_ops executor_ops = {.receive = executor_receive};
-
-typedef struct fixture {
-    char root[64];     /* the temporary folder: storage/ and work/ below it */
-    char storage[128]; /* the local storage's base folder */
-    char work[128];    /* the worker's tmp_dir */
-} fixture;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    snprintf(f->root, sizeof f->root, "/tmp/kite-sfiles-XXXXXX");
-    if (!f || !mkdtemp(f->root))
-        return -1;
-    snprintf(f->storage, sizeof f->storage, "%s/storage", f->root);
-    snprintf(f->work, sizeof f->work, "%s/work", f->root);
-    if (mkdir(f->work, 0755))
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
-}
-
-static void on_timeout(uv_timer_t *t) { uv_stop(t->loop); }
-static void on_storage_closed(void *data) { *(int *)data = 1; }
-
-/* One shell.Commands attempt (task `props`, run t1/tr<n> of execution x1 of flow a.b/f) on a fresh node; the result
- * lands in p (the caller decrefs p->logs and p->outputs). with_storage 0: the worker gets none. */
-static void run_task(fixture *f, const char *props, const char *taskrun, int with_storage, probe *p)
-{
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    kt_node *n;
-    kt_node_config cfg = {.node_id = "solo"};
-    assert_int_equal(kt_node_new(&loop, &cfg, &n), KT_OK);
-    *p = (probe){.loop = &loop, .work = f->work, .logs = json_array()};
-    assert_int_equal(kt_node_spawn(n, KT_EXECUTOR_ACTOR, &executor_ops, p, NULL), KT_OK);
-    kt_storage *s = NULL;
-    char err[256];
-    if (with_storage)
-        assert_int_equal(kt_storage_local_open(&loop, f->storage, &s, err, sizeof err), KT_OK);
-    kt_worker *w;
-    kt_worker_config wc = {.slots = 1, .tmp_dir = f->work, .storage = s};
-    assert_int_equal(kt_worker_start(n, &wc, &w), KT_OK);
-    kt_outmsg o;
-    kt_outmsg_begin(&o, KT_MSG_WORKER_JOB, KT_WORKER_ACTOR, "executor@solo", 0);
-    json_t *task = parse(props);
-    json_object_set_new(task, "id", json_string("t1"));
-    json_object_set_new(task, "type", json_string("io.kestra.plugin.scripts.shell.Commands"));
-    json_t *run = json_pack("{s:s, s:s, s:s, s:s, s:s}", "namespace", "a.b", "flowId", "f", "taskId", "t1",
-                            "executionId", "x1", "taskRunId", taskrun);
-    kt_msg_worker_job job = {.execution_id = "x1", .taskrun_id = (char *)taskrun, .attempt = 0, .task = task,
-                             .run = run};
-    kt_msg_encode_worker_job(&o, &job);
-    json_decref(task);
-    json_decref(run);
-    assert_int_equal(kt_node_send(n, KT_WORKER_ACTOR, &o), KT_OK);
-    uv_timer_t t;
-    uv_timer_init(&loop, &t);
-    uv_timer_start(&t, on_timeout, 10000, 0);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&t, NULL);
-    kt_node_stop(n);
-    int closed = 0;
-    if (s)
-        kt_storage_close(s, on_storage_closed, &closed);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(closed, s ? 1 : 0);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    kt_node_free(n);
-    kt_worker_free(w);
-    assert_int_equal(p->results, 1);
-}
-
-static void probe_clear(probe *p)
-{
-    json_decref(p->logs);
-    json_decref(p->outputs);
-}
-
-static int logged(const probe *p, const char *level, const char *text)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(p->logs, i, e) {
-        const char *m = json_string_value(json_object_get(e, "message"));
-        if (m && strstr(m, text) && !strcmp(json_string_value(json_object_get(e, "level")), level))
-            return 1;
-    }
-    return 0;
-}
-
-/* The stored bytes behind a kestra:// URI (read from the local backend's folder), or NULL. */
-static char *stored(const fixture *f, const char *uri)
-{
-    char path[1100], err[256], file[1400];
-    if (kt_suri_path(uri, path, sizeof path, err, sizeof err))
-        fail_msg("bad URI %s: %s", uri, err);
-    snprintf(file, sizeof file, "%s/%s", f->storage, path);
-    FILE *fp = fopen(file, "rb");
-    if (!fp)
-        return NULL;
-    char *buf = calloc(1, 4096);
-    size_t n = fread(buf, 1, 4095, fp);
-    buf[n] = 0;
-    fclose(fp);
-    return buf;
-}
 
 static const char *output_file(const probe *p, const char *rel)
 {
@@ -294,7 +130,7 @@ static void test_output_then_input(void **state)
 {
     fixture *f = *state;
     probe p;
-    run_task(f,
+    run_task(f, SHELL,
              "{\"commands\":[\"printf 'id,n\\\\n1,2\\\\n' > out.csv\", \"mkdir -p sub/deep\", "
              "\"echo '{\\\"k\\\":1}' > sub/a.json\", \"echo '[]' > sub/deep/b.json\", \"echo top > top.json\", "
              "\"echo no > skip.txt\", \"ln -s out.csv link.csv\"],"
@@ -324,7 +160,7 @@ static void test_output_then_input(void **state)
              "\"inputFiles\":{\"in.csv\":\"%s\", \"lit/t.txt\":\"hello text\", \"gone.txt\":null}}",
              csv);
     probe q;
-    run_task(f, props, "tr2", 1, &q);
+    run_task(f, SHELL, props, "tr2", 1, &q);
     assert_string_equal(q.state, "SUCCESS");
     assert_true(logged(&q, "INFO", "id,n"));
     assert_true(logged(&q, "INFO", "1,2"));
@@ -336,7 +172,7 @@ static void test_output_then_input(void **state)
     /* inputFiles as a string holding a JSON map */
     snprintf(props, sizeof props, "{\"commands\":[\"cat x/in.csv\"],\"inputFiles\":\"{\\\"x/in.csv\\\":\\\"%s\\\"}\"}",
              csv);
-    run_task(f, props, "tr3", 1, &q);
+    run_task(f, SHELL, props, "tr3", 1, &q);
     assert_string_equal(q.state, "SUCCESS");
     assert_true(logged(&q, "INFO", "1,2"));
     probe_clear(&q);
@@ -348,7 +184,7 @@ static void test_failed_exit_keeps_files(void **state)
     fixture *f = *state;
     probe p;
     /* CommandsWrapper collects outputFiles on a failed exit too */
-    run_task(f, "{\"commands\":[\"echo partial > part.csv\", \"exit 3\"], \"outputFiles\":[\"*.csv\"]}", "tr1", 1,
+    run_task(f, SHELL, "{\"commands\":[\"echo partial > part.csv\", \"exit 3\"], \"outputFiles\":[\"*.csv\"]}", "tr1", 1,
              &p);
     assert_string_equal(p.state, "FAILED");
     assert_int_equal(json_integer_value(json_object_get(p.outputs, "exitCode")), 3);
@@ -358,7 +194,7 @@ static void test_failed_exit_keeps_files(void **state)
     free(body);
     probe_clear(&p);
     /* nothing matched: no error, an empty map */
-    run_task(f, "{\"commands\":[\"true\"], \"outputFiles\":[\"*.csv\"]}", "tr2", 1, &p);
+    run_task(f, SHELL, "{\"commands\":[\"true\"], \"outputFiles\":[\"*.csv\"]}", "tr2", 1, &p);
     assert_string_equal(p.state, "SUCCESS");
     assert_int_equal(json_object_size(json_object_get(p.outputs, "outputFiles")), 0);
     probe_clear(&p);
@@ -369,17 +205,17 @@ static void test_refusals(void **state)
     fixture *f = *state;
     probe p;
     /* no storage: refused before the commands run */
-    run_task(f, "{\"commands\":[\"echo ran\"], \"outputFiles\":[\"*.csv\"]}", "tr1", 0, &p);
+    run_task(f, SHELL, "{\"commands\":[\"echo ran\"], \"outputFiles\":[\"*.csv\"]}", "tr1", 0, &p);
     assert_string_equal(p.state, "FAILED");
     assert_true(logged(&p, "ERROR", "outputFiles needs the internal storage"));
     assert_false(logged(&p, "INFO", "ran"));
     probe_clear(&p);
-    run_task(f, "{\"commands\":[\"echo ran\"], \"inputFiles\":{\"a\":\"kestra:///a/b/x\"}}", "tr1", 0, &p);
+    run_task(f, SHELL, "{\"commands\":[\"echo ran\"], \"inputFiles\":{\"a\":\"kestra:///a/b/x\"}}", "tr1", 0, &p);
     assert_string_equal(p.state, "FAILED");
     assert_true(logged(&p, "ERROR", "inputFiles with a kestra:// URI needs the internal storage"));
     probe_clear(&p);
     /* text inputFiles (a kestra:// inside the text is no URI) and an empty outputFiles need no storage */
-    run_task(f,
+    run_task(f, SHELL,
              "{\"commands\":[\"cat a\", \"cat b\"], \"outputFiles\":[], "
              "\"inputFiles\":\"{\\\"a\\\":\\\"plain\\\", \\\"b\\\":\\\"see kestra://x\\\"}\"}",
              "tr1", 0, &p);
@@ -389,7 +225,7 @@ static void test_refusals(void **state)
     assert_int_equal(json_object_size(json_object_get(p.outputs, "outputFiles")), 0);
     probe_clear(&p);
     /* an inputFiles string that is no JSON map */
-    run_task(f, "{\"commands\":[\"echo ran\"], \"inputFiles\":\"[1]\"}", "tr1", 1, &p);
+    run_task(f, SHELL, "{\"commands\":[\"echo ran\"], \"inputFiles\":\"[1]\"}", "tr1", 1, &p);
     assert_string_equal(p.state, "FAILED");
     assert_true(logged(&p, "ERROR", "inputFiles: the string is not a JSON object"));
     assert_false(logged(&p, "INFO", "ran"));
@@ -406,7 +242,7 @@ static void test_refusals(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char props[512];
         snprintf(props, sizeof props, "{\"commands\":[\"echo ran\"], \"inputFiles\":%s}", bad[i][0]);
-        run_task(f, props, "tr1", 1, &p);
+        run_task(f, SHELL, props, "tr1", 1, &p);
         assert_string_equal(p.state, "FAILED");
         if (!logged(&p, "ERROR", bad[i][1]))
             fail_msg("%s: no ERROR line with '%s'", bad[i][0], bad[i][1]);
@@ -414,7 +250,7 @@ static void test_refusals(void **state)
         probe_clear(&p);
     }
     /* a bad glob fails the attempt with Java's reason */
-    run_task(f, "{\"commands\":[\"true\"], \"outputFiles\":[\"{a,{b}}\"]}", "tr1", 1, &p);
+    run_task(f, SHELL, "{\"commands\":[\"true\"], \"outputFiles\":[\"{a,{b}}\"]}", "tr1", 1, &p);
     assert_string_equal(p.state, "FAILED");
     assert_true(logged(&p, "ERROR", "Cannot nest groups"));
     probe_clear(&p);
@@ -444,7 +280,7 @@ static void test_timeout_cancels_upload(void **state)
     fixture *f = *state;
     probe p;
     uint64_t t0 = uv_hrtime();
-    run_task(f, "{\"commands\":[\"truncate -s 1G big.bin\"], \"outputFiles\":[\"*.bin\"], \"timeout\":\"PT0.3S\"}",
+    run_task(f, SHELL, "{\"commands\":[\"truncate -s 1G big.bin\"], \"outputFiles\":[\"*.bin\"], \"timeout\":\"PT0.3S\"}",
              "tr1", 1, &p);
     uint64_t ms = (uv_hrtime() - t0) / 1000000;
     assert_string_equal(p.state, "FAILED");
@@ -470,7 +306,7 @@ static void test_timeout_cancels_download(void **state)
     assert_int_equal(truncate(big, (off_t)4 << 30), 0);
     probe p;
     uint64_t t0 = uv_hrtime();
-    run_task(f, "{\"commands\":[\"echo ran\"], \"inputFiles\":{\"in.bin\":\"kestra:///a/big.bin\"}, "
+    run_task(f, SHELL, "{\"commands\":[\"echo ran\"], \"inputFiles\":{\"in.bin\":\"kestra:///a/big.bin\"}, "
                 "\"timeout\":\"PT0.3S\"}", "tr1", 1, &p);
     uint64_t ms = (uv_hrtime() - t0) / 1000000;
     assert_string_equal(p.state, "FAILED");
@@ -495,7 +331,7 @@ static void test_symlinked_folder(void **state)
              "\"ln -s %s linked\", \"ln -s real alias\"], \"outputFiles\":[\"**.csv\"]}",
              outside, outside);
     probe p;
-    run_task(f, props, "tr1", 1, &p);
+    run_task(f, SHELL, props, "tr1", 1, &p);
     assert_string_equal(p.state, "SUCCESS");
     json_t *files = json_object_get(p.outputs, "outputFiles");
     assert_int_equal(json_object_size(files), 1);
