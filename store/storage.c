@@ -386,6 +386,20 @@ void kt_storage__writer_gone(kt_storage_writer *w)
 
 /* ---- one-shot calls ---- */
 
+kt_status kt_storage_read_small(kt_storage *s, const char *uri, size_t max, char **out, size_t *len, int64_t *size,
+                                char *err, size_t errcap)
+{
+    char path[KT_SURI_PATH_MAX];
+    if (out)
+        *out = NULL;
+    if (len)
+        *len = 0;
+    kt_status st = check_uri(s, uri, 1, path, err, errcap);
+    if (st)
+        return st;
+    return s->ops->read_small(s, path, max, out, len, size, err, errcap);
+}
+
 kt_status kt_storage_stat(kt_storage *s, const char *uri, kt_storage_stat_cb cb, void *data, char *err,
                           size_t errcap)
 {

@@ -187,4 +187,13 @@ kt_status kt_storage_mkdir(kt_storage *s, const char *uri, kt_storage_done_cb cb
 kt_status kt_storage_move(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data,
                           char *err, size_t errcap);
 
+/* Synchronous and bounded: for the expression functions read(), fileSize() and isFileEmpty(), which Pebble evaluates
+ * in the middle of a render (Kestra's read() blocks its thread the same way). Reads the whole file into *out
+ * (malloc'd, NUL-terminated, *len bytes) when it holds at most max bytes, KT_EINVAL with a message saying the size
+ * otherwise; with out == NULL only *size is filled (size may be NULL otherwise). Blocks the calling thread for one
+ * file read (local) or one HTTP request (S3), so nothing else may use it: every other caller streams. Statuses as
+ * above (KT_ENOTFOUND for a missing file, KT_EINVAL for a folder or a refused URI). */
+kt_status kt_storage_read_small(kt_storage *s, const char *uri, size_t max, char **out, size_t *len, int64_t *size,
+                                char *err, size_t errcap);
+
 #endif

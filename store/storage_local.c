@@ -369,6 +369,7 @@ static const kt_storage_ops local_ops = {
     .list = kt_slocal__list,
     .mkdir = kt_slocal__mkdir,
     .move = kt_slocal__move,
+    .read_small = kt_slocal__read_small,
     .destroy = local_destroy,
 };
 

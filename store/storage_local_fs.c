@@ -501,3 +501,78 @@ void kt_slocal__move(kt_storage *s, const char *from, const char *to, kt_storage
     j->cb.done = cb;
     job_queue(j);
 }
+
+/* ---- the synchronous small read (kt_storage_read_small) ---- */
+
+kt_status kt_slocal__read_small(kt_storage *s, const char *path, size_t max, char **out, size_t *len, int64_t *size,
+                                char *err, size_t errcap)
+{
+    int dfd;
+    const char *last;
+    kt_status st = kt_slocal__walk_parent((kt_slocal *)s, path, 0, &dfd, &last, err, errcap);
+    if (st)
+        return st;
+    int fd = openat(dfd, last, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        st = kt_slocal__classify(dfd, last, errno, path, 0, err, errcap);
+        close(dfd);
+        return st;
+    }
+    close(dfd);
+    struct stat sb;
+    char *buf = NULL;
+    if (fstat(fd, &sb) < 0) {
+        kt_errf(err, errcap, "kestra:///%s: %s", path, strerror(errno));
+        st = KT_EIO;
+        goto done;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        kt_errf(err, errcap, "kestra:///%s: not a file", path);
+        st = KT_EINVAL;
+        goto done;
+    }
+    if (size)
+        *size = (int64_t)sb.st_size;
+    if (!out)
+        goto done;
+    if ((uint64_t)sb.st_size > max) {
+        kt_errf(err, errcap, "kestra:///%s: %lld bytes, more than the %zu a read can hold", path,
+                (long long)sb.st_size, max);
+        st = KT_EINVAL;
+        goto done;
+    }
+    /* read up to max + 1 bytes: a file that grew since fstat is still refused rather than cut */
+    size_t cap = (size_t)sb.st_size + 1, n = 0;
+    buf = kt_xmalloc(cap + 1);
+    for (;;) {
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            kt_errf(err, errcap, "kestra:///%s: %s", path, strerror(errno));
+            st = KT_EIO;
+            goto done;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (n == cap) {
+            if (n > max) {
+                kt_errf(err, errcap, "kestra:///%s: more than the %zu bytes a read can hold", path, max);
+                st = KT_EINVAL;
+                goto done;
+            }
+            cap *= 2;
+            buf = kt_xrealloc(buf, cap + 1);
+        }
+    }
+    buf[n] = 0;
+    *out = buf;
+    buf = NULL;
+    if (len)
+        *len = n;
+done:
+    free(buf);
+    close(fd);
+    return st;
+}
