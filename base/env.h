@@ -16,6 +16,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The internal-storage files the expression functions read(), fileSize() and isFileEmpty() may open (expr/func_files.c),
+ * given by the caller that owns a storage (store/storage_env.h fills one from a kt_storage). The functions check
+ * that a URI belongs to the execution being rendered before they call these; the hooks only fetch. A render whose
+ * env has none fails those functions with a clear error. Reading a file makes the render depend on the storage
+ * too, which is part of the environment: execution files are written once, so a replay reads the same bytes.
+ *   read: the whole file (malloc'd, NUL-terminated) into *out, *len bytes; KT_ENOTFOUND when missing.
+ *   size: the file's size in bytes. */
+typedef struct kt_env_files {
+    int (*read)(void *ud, const char *uri, char **out, size_t *len, char *err, size_t errcap);
+    int (*size)(void *ud, const char *uri, int64_t *size, char *err, size_t errcap);
+    void *ud;
+} kt_env_files;
+
 /* Writes a new id (KT_ID_LEN + 1 bytes) for kt_env.ids. */
 typedef void (*kt_env_idgen)(void *ud, char *out);
 
@@ -26,6 +39,8 @@ typedef struct kt_env {
     /* Optional: ids come from here instead of the random source, so a test can name its task runs (tr1, tr2...). */
     kt_env_idgen ids;
     void *ids_ud;
+    /* Optional: the storage files read() and fileSize() reach (see kt_env_files); NULL: none. */
+    const kt_env_files *files;
 } kt_env;
 
 /* A given clock reading and seed (replays, tests). */

@@ -1,0 +1,19 @@
+/* kt_env_files over a kt_storage: the synchronous, bounded reads of store/storage.h. */
+#include "store/storage_env.h"
+
+static int env_read(void *ud, const char *uri, char **out, size_t *len, char *err, size_t errcap)
+{
+    return kt_storage_read_small(ud, uri, KT_STORAGE_ENV_READ_MAX, out, len, NULL, err, errcap);
+}
+
+static int env_size(void *ud, const char *uri, int64_t *size, char *err, size_t errcap)
+{
+    return kt_storage_read_small(ud, uri, 0, NULL, NULL, size, err, errcap);
+}
+
+void kt_storage_env_files(kt_storage *s, kt_env_files *f)
+{
+    f->read = env_read;
+    f->size = env_size;
+    f->ud = s;
+}
