@@ -160,7 +160,7 @@ static int kt_run_node(const kt_opts *o, const char *actors)
         KT_INFO("main", "worker: %u slots", kt_worker_slots(m.worker));
     }
     if (want_exec) {
-        kt_executor_options eo = {.plugin_defaults = o->plugin_defaults};
+        kt_executor_options eo = {.plugin_defaults = o->plugin_defaults, .storage = m.storage};
         if (kt_executor_start(m.node, m.store, &eo, &m.executor))
             goto out;
         if (m.worker) {

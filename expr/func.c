@@ -23,7 +23,11 @@ static const kx_builtin *find_in(const kx_builtin *t, const char *name)
 
 const kx_builtin *kx_find_filter(const char *name) { return find_in(kx_filters, name); }
 
-const kx_builtin *kx_find_function(const char *name) { return find_in(kx_functions_core, name); }
+const kx_builtin *kx_find_function(const char *name)
+{
+    const kx_builtin *b = find_in(kx_functions_core, name);
+    return b ? b : find_in(kx_functions_files, name);
+}
 const kx_builtin *kx_find_test(const char *name) { return find_in(kx_tests_core, name); }
 
 /* ---- registry ---- */

@@ -124,6 +124,7 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
     json_t *extra = task ? kt_executor_error_logs_for(ex, run, d->task_id) : NULL;
     kt_env env; /* the task's properties see the real clock at dispatch, as Kestra's worker does when it renders */
     kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
+    env.files = ex->storage ? &ex->files : NULL;
     json_t *rendered = task ? kt_render_task_with(run->flow.flow, run->flow.templates, &env, run->execution, task, tr,
                                                   extra, err, sizeof err)
                             : NULL;

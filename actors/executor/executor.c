@@ -123,6 +123,7 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
      * executor's own generator) are handed to it here. */
     kt_env env;
     kt_env_init(&env, ev->now_us, kt_env_next(&ex->seeds));
+    env.files = ex->storage ? &ex->files : NULL;
     kt_status st = kt_exec_step(&run->flow, run->execution, ev, &env, &fx);
     if (st) {
         KT_WARN("executor", "execution %s: event %d not applied: %s",
@@ -674,6 +675,10 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_op
         return KT_ENOMEM;
     kt_env_init_real(&ex->seeds);
     ex->store = store;
+    if (opts && opts->storage) {
+        ex->storage = opts->storage;
+        kt_storage_env_files(ex->storage, &ex->files);
+    }
     if (opts && json_array_size(opts->plugin_defaults))
         ex->plugin_defaults = json_incref((json_t *)opts->plugin_defaults);
     ex->runs = kt_map_new();

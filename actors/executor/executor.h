@@ -23,6 +23,10 @@ typedef struct kt_executor_options {
     /* Server-level plugin defaults (conf: plugins.defaults, checked with kt_defaults_check): applied to every flow
      * after the flow's own pluginDefaults. May be NULL. The executor keeps its own reference. */
     const json_t *plugin_defaults;
+    /* The internal storage (store/storage.h), or NULL: what read(), fileSize() and isFileEmpty() reach when the
+     * executor renders (flowable properties in the step, runnable tasks at dispatch), and where ForEachItem's
+     * children leave their outputs. Borrowed: it must outlive the executor. */
+    struct kt_storage *storage;
 } kt_executor_options;
 
 /* Spawns the actor on node and resumes every unfinished execution found in the store. opts may be NULL. */

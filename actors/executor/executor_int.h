@@ -22,6 +22,7 @@
 #include "base/id.h"
 #include "base/map.h"
 #include "runtime/node.h"
+#include "store/storage_env.h"
 
 /* A flow revision the executor runs: parsed once, plugin defaults applied once, its templates compiled once. */
 typedef struct kt_flow_entry {
@@ -84,6 +85,8 @@ struct kt_executor {
     /* Seeds each event's environment: seeded once from the system, so an event costs no getrandom call. */
     kt_env seeds;
     kt_store *store;
+    struct kt_storage *storage; /* may be NULL */
+    kt_env_files files;         /* read() and its kin through storage; unused when storage is NULL */
     kt_map *runs;  /* execution id -> kt_run */
     kt_map *flows; /* "ns\x1fid\x1frev" -> kt_flow_entry */
     json_t *plugin_defaults; /* the configuration's plugins.defaults (an array), or NULL */

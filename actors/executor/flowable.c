@@ -301,6 +301,7 @@ static void kt_loop_env(const json_t *run, kt_env *env, const kt_env *event_env)
         kt_time_parse(kt_step_str(first, "date"), &created);
     const char *id = kt_step_str(run, "id");
     kt_env_init(env, created, kt_env_seed_of(id ? id : ""));
+    env->files = event_env->files; /* the same storage: a loop's values may read() a file */
 }
 
 /* ForEach values / Each value: a list, or a string rendering to a JSON array; distinct values as strings. */

@@ -47,6 +47,7 @@ void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
             kt_expr_error e = {0};
             kt_env env;
             kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
+            env.files = ex->storage ? &ex->files : NULL;
             if (kt_expr_render_json_cached(crun->flow.templates, spec, ctx, &env, &out, &e) == KT_OK)
                 json_object_set_new(data, "outputs", out);
             else
