@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "base/env.h"
+#include "base/json.h"
 #include "base/status.h"
 
 typedef struct kt_expr_error {
@@ -91,5 +92,10 @@ void kt_expr_register_function_named(const char *name, const char *const *argnam
  * including {% set %} variables), or NULL outside a render. Valid only during the call. */
 const json_t *kt_expr_current_context(void);
 
+
+/* Ion text of a JSON value appended to b, as Kestra's FileSerde writes a record of an `.ion` file (the caller adds
+ * the "\n" after each record): field names as bare symbols when they can be, floats with an exponent. fromIon()
+ * reads it back. */
+void kt_ion_write(kt_buf *b, const json_t *v);
 
 #endif

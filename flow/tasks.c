@@ -283,7 +283,9 @@ static const kt_task_def catalogue[] = {
     FLOWABLE(CORE "flow.Pause", A(LEG "flows.Pause"), YES, t_pause),
     RUN(CORE "flow.Sleep", NULL, YES, t_sleep),
     TASK(CORE "flow.Subflow", A(LEG "flows.Subflow", LEG "flows.Flow"), KT_PLUGIN_EXECUTABLE, 0, YES, t_subflow),
-    FLOWABLE(CORE "flow.ForEachItem", A(LEG "flows.ForEachItem"), NOT_YET, t_foreach_item),
+    FLOWABLE(CORE "flow.ForEachItem", A(LEG "flows.ForEachItem"), YES, t_foreach_item),
+    /* ForEachItem's generated executable (flow/foreachitem.h): the executor starts one child per batch */
+    TASK(CORE "flow.ForEachItem$ForEachItemExecutable", NULL, KT_PLUGIN_EXECUTABLE, 0, YES, t_none),
     TASK(CORE "flow.WorkingDirectory", A(LEG "flows.WorkingDirectory", LEG "flows.Worker"), KT_PLUGIN_FLOWABLE, 1,
          NOT_YET, t_working_dir),
     FLOWABLE(CORE "flow.Template", A(LEG "flows.Template"), NOT_YET, t_template),

@@ -3,6 +3,7 @@
  * free slot; the least loaded one gets it. Jobs of a killed execution are stopped on their workers, and a dead
  * worker's attempts run again as new ones. Kept apart from executor.c, which decides when; this decides to whom. */
 #include "actors/executor/executor_int.h"
+#include "flow/foreachitem.h"
 #include "flow/model.h"
 #include "flow/tasks.h"
 #include "actors/executor/render.h"
@@ -112,6 +113,31 @@ static json_t *kt_executor_error_logs_for(kt_executor *ex, kt_run *run, const ch
     return extra;
 }
 
+/* Both absent, or the same string. */
+static int same_text(const json_t *a, const json_t *b)
+{
+    return (!a && !b) || (a && b && json_equal(a, b));
+}
+
+/* ForEachItem's `_merge` reads where its `_items` sibling's children left their outputs (ForEachItemMergeOutputs
+ * extracts it from the sibling's outputs, which the worker does not have): given to it as a property. */
+static void kt_executor_merge_base(const kt_run *run, const json_t *tr, json_t *rendered)
+{
+    char sid[512];
+    if (!kt_foreachitem_sibling(json_string_value(json_object_get(tr, "taskId")), KT_FOREACHITEM_ITEMS_SUFFIX, sid,
+                                sizeof sid))
+        return;
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(run->execution, "taskRunList"), i, s) {
+        const char *base = json_string_value(json_object_get(json_object_get(s, "outputs"), "subflowOutputsBaseUri"));
+        if (base && !strcmp(json_string_value(json_object_get(s, "taskId")), sid) &&
+            same_text(json_object_get(s, "parentTaskRunId"), json_object_get(tr, "parentTaskRunId")) &&
+            same_text(json_object_get(s, "value"), json_object_get(tr, "value")))
+            json_object_set_new(rendered, "subflowOutputsBaseUri", json_string(base));
+    }
+}
+
 /* ---- jobs (continued) ----------------------------------------------------------------------------- */
 
 /* Renders the task for a dispatch and queues the job; a render error is logged and reported (-1) for the caller to
@@ -129,6 +155,9 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
                                                   extra, err, sizeof err)
                             : NULL;
     json_decref(extra);
+    if (rendered && !strcmp(kt_task_canonical_type(json_string_value(json_object_get(task, "type"))),
+                            KT_FOREACHITEM_MERGE_TYPE))
+        kt_executor_merge_base(run, tr, rendered);
     if (!rendered) {
         if (!task)
             snprintf(err, sizeof err, "task '%s' is not in flow revision", d->task_id);

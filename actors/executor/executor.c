@@ -11,6 +11,7 @@
 #include "expr/expr.h"
 #include "flow/defaults.h"
 #include "flow/flow.h"
+#include "flow/foreachitem.h"
 #include "flow/tasks.h"
 #include "base/alloc.h"
 #include "base/assert.h"
@@ -77,6 +78,10 @@ kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id,
         KT_ERROR("executor", "flow %s.%s revision %d: plugin defaults not applied (out of memory)", ns, id, rev);
         fe->json = json_incref((json_t *)kt_flow_json(f));
     }
+    /* ForEachItem runs as the Sequential of the three tasks Kestra generates for it: they get task runs of their
+     * own, so they are part of the tree the step walks. fe->json is this executor's own parse of the revision (the
+     * stored source is unchanged). */
+    kt_foreachitem_expand(fe->json);
     fe->templates = kt_tmpl_cache_new();
     fe->tasks = kt_exec_index_tasks(fe->json);
     /* from the flow as it runs: a default can bring an errorLogs() call too */
@@ -588,6 +593,7 @@ static void kt_executor_stop(kt_actor *a)
     kt_executor *ex = kt_actor_state(a);
     if (ex->ndirty || json_array_size(ex->logs))
         kt_executor_flush(a); /* last chance to make this turn durable */
+    kt_executor_items_writes_abort(ex);
     uv_close((uv_handle_t *)&ex->retry, kt_executor_on_timer_closed);
 }
 

@@ -80,6 +80,8 @@ typedef struct kt_pending_reply {
     char *message;
 } kt_pending_reply;
 
+typedef struct kt_items_write kt_items_write;
+
 struct kt_executor {
     kt_actor *self;
     /* Seeds each event's environment: seeded once from the system, so an event costs no getrandom call. */
@@ -87,6 +89,7 @@ struct kt_executor {
     kt_store *store;
     struct kt_storage *storage; /* may be NULL */
     kt_env_files files;         /* read() and its kin through storage; unused when storage is NULL */
+    kt_items_write *items_writes; /* ForEachItem children's outputs being stored (subflow.c) */
     kt_map *runs;  /* execution id -> kt_run */
     kt_map *flows; /* "ns\x1fid\x1frev" -> kt_flow_entry */
     json_t *plugin_defaults; /* the configuration's plugins.defaults (an array), or NULL */
@@ -171,6 +174,8 @@ void kt_executor_peer_down(kt_actor *a, const char *node_id);
 
 /* After the commit that ended child: if a Subflow task started it, its parent hears of it (SUBFLOW_ENDED). */
 void kt_executor_notify_parent(kt_executor *ex, const json_t *child);
+/* Drops the ForEachItem outputs still being written (the executor is stopping: nobody is left to tell). */
+void kt_executor_items_writes_abort(kt_executor *ex);
 /* SUBFLOW_CREATE: the child execution of parent's Subflow run taskrun_id, built from the rendered spec and taken in
  * like any other (flow concurrency included); the parent hears of it as KT_EV_CHILD_CREATED. */
 void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec);

@@ -213,13 +213,16 @@ static void kt_start_run(kt_pass *p, json_t *run)
         kt_start_subflow(p, task, run);
         return;
     }
+    if (def && def->kind == KT_PLUGIN_EXECUTABLE && kt_step_type_is(task, "ForEachItem$ForEachItemExecutable")) {
+        kt_step_items_start(p, task, run);
+        return;
+    }
     if (!def || def->kind == KT_PLUGIN_RUNNABLE) { /* unknown types go to the worker, which says it cannot run them */
         kt_dispatch(p, run);
         return;
     }
     if (def->kind != KT_PLUGIN_FLOWABLE || kt_step_type_is(task, "WaitFor") ||
-        kt_step_type_is(task, "WorkingDirectory") || kt_step_type_is(task, "Template") ||
-        kt_step_type_is(task, "ForEachItem")) {
+        kt_step_type_is(task, "WorkingDirectory") || kt_step_type_is(task, "Template")) {
         kt_step_log(p, run, "ERROR", "Task type '%s' is not supported by this executor yet", kt_step_str(task, "type"));
         kt_step_set_state(p, run, KT_S(FAILED));
         return;

@@ -50,6 +50,8 @@ typedef struct kt_exec_event {
     long running;          /* ADMIT: executions of the same flow RUNNING or PAUSED, this one excluded */
     const json_t *child;   /* CHILD_CREATED: the child execution (borrowed), NULL when it could not be built */
     const char *error;     /* CHILD_CREATED without child, SUBFLOW: the reason, logged on the run */
+    size_t batches;        /* CHILD_CREATED of a ForEachItem `_items` run: how many children were built (child NULL;
+                              outputs {subflowOutputsBaseUri}) */
 } kt_exec_event;
 
 /* The flow revision an execution runs. */
@@ -101,7 +103,9 @@ typedef struct kt_exec_effects {
     size_t ntimers;
     kt_exec_timer timers[KT_EXEC_MAX_TIMERS];
     /* Subflow runs started: the caller builds each child execution and answers with KT_EV_CHILD_CREATED. spec is
-     * {namespace, flowId, revision?, inputs, labels, wait, inheritLabels, taskId, taskType} (owned: decref it). */
+     * {namespace, flowId, revision?, inputs, labels, wait, inheritLabels, taskId, taskType} (owned: decref it).
+     * A ForEachItem `_items` run's spec also has forEachItem: true and splits (the URI of the file listing the
+     * batches), and its inputs are still to render per batch (step_items.c). */
     size_t nsubflows;
     struct {
         char taskrun_id[32];

@@ -85,6 +85,8 @@ kt_status kt_step_child_created(kt_pass *p, const kt_exec_event *ev)
     json_t *tr = ev->taskrun_id ? kt_taskrun_find_at(p->ex, ev->taskrun_id, &index) : NULL;
     if (!tr)
         return KT_ENOTFOUND;
+    if (kt_step_is_items_run(p, tr))
+        return kt_step_items_created(p, tr, index, ev);
     if (!kt_step_streq(kt_state_current(tr), KT_S(RUNNING)) ||
         json_object_get(json_object_get(tr, "outputs"), "executionId")) {
         p->fx->stale = 1; /* ended meanwhile (killed), or its child is known already */
@@ -122,6 +124,8 @@ kt_status kt_step_subflow_ended(kt_pass *p, const kt_exec_event *ev)
     json_t *tr = ev->taskrun_id ? kt_taskrun_find_at(p->ex, ev->taskrun_id, &index) : NULL;
     if (!tr)
         return KT_ENOTFOUND;
+    if (kt_step_is_items_run(p, tr) && ev->state && kt_state_is_terminated(ev->state))
+        return kt_step_items_ended(p, tr, index, ev);
     if (kt_state_is_terminated(kt_state_current(tr)) || !ev->state) {
         p->fx->stale = 1;
         return KT_OK;

@@ -143,5 +143,11 @@ int kt_step_unqueue(kt_pass *p);
 kt_status kt_step_child_created(kt_pass *p, const kt_exec_event *ev);
 /* SUBFLOW: the child's end becomes the Subflow run's state (ExecutableUtils.guessState). */
 kt_status kt_step_subflow_ended(kt_pass *p, const kt_exec_event *ev);
+/* ForEachItem's `_items` run (step_items.c): started (asks for its children), its children built, one of them
+ * ended. */
+int kt_step_is_items_run(const kt_pass *p, const json_t *run);
+void kt_step_items_start(kt_pass *p, const json_t *task, json_t *run);
+kt_status kt_step_items_created(kt_pass *p, json_t *run, size_t index, const kt_exec_event *ev);
+kt_status kt_step_items_ended(kt_pass *p, json_t *run, size_t index, const kt_exec_event *ev);
 
 #endif

@@ -11,19 +11,154 @@
 #include "flow/tasks.h"
 #include "base/clock.h"
 #include "base/env.h"
+#include "flow/foreachitem.h"
+#include "base/alloc.h"
+#include "base/log.h"
+#include "store/storage_uri.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A child execution started by a Subflow task ended: tell the parent (as a message, so the parent's transition has
- * a drain pass and a commit of its own). */
+static void kt_executor_send_ended(kt_executor *ex, const char *parent, json_t *data)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+    kt_msg_exec_command body = {.execution_id = (char *)parent, .taskrun_id = "", .command = KT_CMD_SUBFLOW_ENDED,
+                                .data = data};
+    kt_msg_encode_exec_command(&o, &body);
+    kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+}
+
+/* A ForEachItem child's outputs on their way to `<base>/<iteration>/outputs.ion`: the parent hears of the child's
+ * end once they are stored (the `_merge` task reads them), or with outputsError when they could not be. */
+struct kt_items_write {
+    kt_executor *ex;
+    kt_storage_writer *w;
+    json_t *data;
+    char parent[KT_ID_LEN + 1];
+    kt_buf body;
+    kt_items_write *next;
+};
+
+static void kt_items_write_free(kt_items_write *iw)
+{
+    kt_items_write **pp = &iw->ex->items_writes;
+    while (*pp != iw)
+        pp = &(*pp)->next;
+    *pp = iw->next;
+    json_decref(iw->data);
+    free(iw->body.p);
+    free(iw);
+}
+
+static void kt_items_write_end(kt_items_write *iw, const char *err)
+{
+    if (err && *err)
+        json_object_set_new(iw->data, "outputsError", json_string(err));
+    kt_executor_send_ended(iw->ex, iw->parent, iw->data);
+    kt_items_write_free(iw);
+}
+
+static void kt_items_committed(kt_status st, const char *err, void *data)
+{
+    kt_items_write *iw = data;
+    iw->w = NULL; /* a commit releases the writer whatever its status */
+    kt_items_write_end(iw, st ? err : NULL);
+}
+
+static void kt_items_wrote(kt_status st, const char *err, void *data)
+{
+    kt_items_write *iw = data;
+    char e[512];
+    if (st) {
+        snprintf(e, sizeof e, "%s", err);
+        kt_storage_writer_abort(iw->w);
+        iw->w = NULL;
+        kt_items_write_end(iw, e);
+        return;
+    }
+    if (kt_storage_writer_commit(iw->w, kt_items_committed, iw)) {
+        kt_storage_writer_abort(iw->w);
+        iw->w = NULL;
+        kt_items_write_end(iw, "the internal storage refused the commit");
+    }
+}
+
+void kt_executor_items_writes_abort(kt_executor *ex)
+{
+    while (ex->items_writes) {
+        kt_items_write *iw = ex->items_writes;
+        if (iw->w)
+            kt_storage_writer_abort(iw->w);
+        iw->w = NULL;
+        kt_items_write_free(iw);
+    }
+}
+
+/* A ForEachItem child ended: its flow outputs (when the parent waits for them) go to the storage first. */
+static void kt_executor_notify_items(kt_executor *ex, const json_t *child, const char *parent)
+{
+    const json_t *trig = json_object_get(child, "trigger");
+    const json_t *vars = json_object_get(trig, "variables");
+    kt_run *prun = kt_map_get(ex->runs, parent);
+    const char *trid = json_string_value(json_object_get(vars, "taskRunId"));
+    json_int_t iteration = json_integer_value(json_object_get(vars, "taskRunIteration"));
+    if (!prun || !trid || iteration <= 0)
+        return;
+    char base[KT_SURI_PATH_MAX + 16];
+    if (kt_suri_taskrun_dir(json_string_value(json_object_get(prun->execution, "namespace")),
+                            json_string_value(json_object_get(prun->execution, "flowId")), parent,
+                            json_string_value(json_object_get(trig, "id")), trid, base, sizeof base))
+        return;
+    size_t bl = strlen(base);
+    if (bl && base[bl - 1] == '/')
+        base[--bl] = 0;
+    json_t *data = json_pack("{s:O, s:O, s:s, s:I, s:s}", "executionId", json_object_get(child, "id"), "state",
+                             json_object_get(json_object_get(child, "state"), "current"), "taskRunId", trid,
+                             "iteration", iteration, "subflowOutputsBaseUri", base + strlen("kestra://"));
+    const json_t *task = prun->flow.tasks ? kt_map_get(prun->flow.tasks, json_string_value(json_object_get(trig, "id")))
+                                          : NULL;
+    const json_t *outputs = json_object_get(child, "outputs");
+    if (!json_is_object(outputs) || !kt_state_is_terminated(kt_state_current(child)) ||
+        json_is_false(json_object_get(task, "wait")) || !ex->storage) {
+        kt_executor_send_ended(ex, parent, data);
+        json_decref(data);
+        return;
+    }
+    kt_items_write *iw = kt_xcalloc(1, sizeof *iw);
+    iw->ex = ex;
+    iw->data = data;
+    snprintf(iw->parent, sizeof iw->parent, "%s", parent);
+    iw->next = ex->items_writes;
+    ex->items_writes = iw;
+    kt_ion_write(&iw->body, outputs); /* FileSerde.write: one Ion value, then a line break */
+    kt_buf_putc(&iw->body, '\n');
+    char uri[KT_SURI_PATH_MAX + 64], err[512] = "";
+    snprintf(uri, sizeof uri, "%s/%lld/outputs.ion", base, (long long)iteration);
+    if (kt_storage_writer_open(ex->storage, uri, NULL, &iw->w, err, sizeof err) ||
+        kt_storage_write(iw->w, iw->body.p, iw->body.len, kt_items_wrote, iw)) {
+        if (iw->w)
+            kt_storage_writer_abort(iw->w);
+        iw->w = NULL;
+        kt_items_write_end(iw, err[0] ? err : "the internal storage refused the write");
+    }
+}
+
+/* A child execution started by a Subflow task (or ForEachItem) ended: tell the parent (as a message, so the
+ * parent's transition has a drain pass and a commit of its own). */
 void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
 {
     const json_t *trig = json_object_get(child, "trigger");
     const char *type = json_string_value(json_object_get(trig, "type"));
     const char *parent = json_string_value(json_object_get(json_object_get(trig, "variables"), "executionId"));
-    if (!parent || !type || strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.flow.Subflow"))
+    if (!parent || !type)
+        return;
+    if (!strcmp(kt_task_canonical_type(type), KT_FOREACHITEM_ITEMS_TYPE)) {
+        kt_executor_notify_items(ex, child, parent);
+        return;
+    }
+    if (strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.flow.Subflow"))
         return;
     json_t *data = json_pack("{s:O, s:O}", "executionId", json_object_get(child, "id"), "state",
                              json_object_get(json_object_get(child, "state"), "current"));
@@ -55,12 +190,7 @@ void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
             json_decref(ctx);
         }
     }
-    kt_outmsg o;
-    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
-    kt_msg_exec_command body = {.execution_id = (char *)parent, .taskrun_id = "", .command = KT_CMD_SUBFLOW_ENDED,
-                                .data = data};
-    kt_msg_encode_exec_command(&o, &body);
-    kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+    kt_executor_send_ended(ex, parent, data);
     json_decref(data);
 }
 
@@ -73,44 +203,40 @@ static void kt_executor_child_created(kt_executor *ex, kt_run *parent, const cha
     kt_executor_apply(ex, parent, &ev);
 }
 
-/* Subflow (KESTRA-execution.md §2.16): the child execution of a parent's Subflow run. */
-void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec)
+/* A child execution of parent for spec (namespace, flowId, revision, labels, inheritLabels, taskId, taskType) with
+ * raw_inputs (may be NULL), typed against its flow; trigger_extra (may be NULL) joins the trigger's variables.
+ * NULL with err on failure. Not adopted yet. */
+static json_t *kt_executor_build_child(kt_executor *ex, kt_run *parent, const json_t *spec, const json_t *raw_inputs,
+                                       const json_t *trigger_extra, char *err, size_t errcap)
 {
-    /* The parent may have ended (killed) between the step that asked for this child and now: no orphan child. */
-    json_t *ptr = kt_taskrun_find(parent->execution, taskrun_id);
-    if (kt_state_is_terminated(kt_state_current(parent->execution)) || !ptr ||
-        !kt_state_is_running(kt_state_current(ptr)) ||
-        json_object_get(json_object_get(ptr, "outputs"), "executionId"))
-        return;
     const char *ns = json_string_value(json_object_get(spec, "namespace"));
     const char *fid = json_string_value(json_object_get(spec, "flowId"));
     json_t *revj = json_object_get(spec, "revision");
     int rev = json_is_integer(revj) ? (int)json_integer_value(revj) : json_is_string(revj) ? atoi(json_string_value(revj)) : 0;
-    char err[1024] = "";
     kt_flow_row row;
     kt_flow_entry *fe = NULL;
     json_t *inputs = NULL, *labels = NULL, *child = NULL;
     kt_diags d;
     kt_diags_init(&d);
     if (!ns || !fid || kt_store_flow_get(ex->store, ns, fid, rev, &row) != KT_OK) {
-        snprintf(err, sizeof err, "Unable to find flow '%s'.'%s' with revision '%d'", ns ? ns : "", fid ? fid : "", rev);
-        goto fail;
+        snprintf(err, errcap, "Unable to find flow '%s'.'%s' with revision '%d'", ns ? ns : "", fid ? fid : "", rev);
+        goto done;
     }
     int actual = row.revision;
     kt_flow_row_clear(&row);
     fe = kt_executor_flow(ex, ns, fid, actual);
     if (!fe) {
-        snprintf(err, sizeof err, "Cannot execute an invalid flow: %s.%s", ns, fid);
-        goto fail;
+        snprintf(err, errcap, "Cannot execute an invalid flow: %s.%s", ns, fid);
+        goto done;
     }
     if (kt_flow_disabled(fe->flow)) {
-        snprintf(err, sizeof err, "Cannot execute a flow which is disabled");
-        goto fail;
+        snprintf(err, errcap, "Cannot execute a flow which is disabled");
+        goto done;
     }
-    json_t *raw = json_object_get(spec, "inputs");
-    if (kt_inputs_resolve(kt_flow_inputs(fe->flow), json_is_object(raw) ? raw : NULL, &inputs, &d) != KT_OK) {
-        snprintf(err, sizeof err, "%s", d.count ? d.items[0].message : "invalid inputs");
-        goto fail;
+    if (kt_inputs_resolve(kt_flow_inputs(fe->flow), json_is_object(raw_inputs) ? raw_inputs : NULL, &inputs, &d) !=
+        KT_OK) {
+        snprintf(err, errcap, "%s", d.count ? d.items[0].message : "invalid inputs");
+        goto done;
     }
     /* labels: the parent's system.* ones (or all with inheritLabels), then the task's */
     labels = json_array();
@@ -122,36 +248,148 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
         if (k && (inherit || !strncmp(k, "system.", 7)))
             json_array_append(labels, l);
     }
-    json_t *own = kt_labels_normalize(json_object_get(spec, "labels"), err, sizeof err);
+    json_t *own = kt_labels_normalize(json_object_get(spec, "labels"), err, errcap);
     if (!own)
-        goto fail;
+        goto done;
     json_array_extend(labels, own);
     json_decref(own);
     char cid[KT_ID_LEN + 1];
     kt_id_new(cid);
     child = kt_execution_new(cid, ns, fid, actual, inputs, json_object_get(kt_flow_json(fe->flow), "labels"), labels,
                              kt_now_us());
-    json_object_set_new(child, "trigger",
-                        json_pack("{s:O, s:O, s:{s:O, s:O, s:O, s:O}}", "id", json_object_get(spec, "taskId"), "type",
-                                  json_object_get(spec, "taskType"), "variables", "executionId",
-                                  json_object_get(parent->execution, "id"), "namespace",
-                                  json_object_get(parent->execution, "namespace"), "flowId",
-                                  json_object_get(parent->execution, "flowId"), "flowRevision",
-                                  json_object_get(parent->execution, "flowRevision")));
-    kt_run *crun = kt_executor_adopt(ex, child, err, sizeof err);
-    if (!crun)
-        goto fail;
-    kt_executor_mark_dirty(ex, crun); /* written with the parent's change, whatever admitting it decides */
-    kt_executor_child_created(ex, parent, taskrun_id, child, NULL);
-    /* taken in like any execution of its flow: its concurrency limit applies to it too (§2.14) */
-    kt_executor_admit(ex, crun);
-    goto done;
-fail:
-    kt_executor_child_created(ex, parent, taskrun_id, NULL, err);
+    json_t *vars = json_pack("{s:O, s:O, s:O, s:O}", "executionId", json_object_get(parent->execution, "id"),
+                             "namespace", json_object_get(parent->execution, "namespace"), "flowId",
+                             json_object_get(parent->execution, "flowId"), "flowRevision",
+                             json_object_get(parent->execution, "flowRevision"));
+    if (json_is_object(trigger_extra))
+        json_object_update(vars, (json_t *)trigger_extra);
+    json_object_set_new(child, "trigger", json_pack("{s:O, s:O, s:o}", "id", json_object_get(spec, "taskId"), "type",
+                                                    json_object_get(spec, "taskType"), "variables", vars));
 done:
     kt_diags_clear(&d);
     json_decref(inputs);
     json_decref(labels);
+    return child;
+}
+
+/* Takes a built child in, written with the parent's change; the caller admits it (kt_executor_admit) like any
+ * execution of its flow (its concurrency limit applies to it too, §2.14) once the parent heard of it. */
+static kt_run *kt_executor_take_child(kt_executor *ex, json_t *child, char *err, size_t errcap)
+{
+    kt_run *crun = kt_executor_adopt(ex, child, err, errcap);
+    if (crun)
+        kt_executor_mark_dirty(ex, crun);
+    return crun;
+}
+
+/* ForEachItem's `_items` run (step_items.c): one child per line of the splits file, each with the task's inputs
+ * rendered with taskrun.items (the batch's URI) and taskrun.iteration (1-based), as ForEachItemExecutable does.
+ * Every child is built before any is taken in, so a batch that cannot start leaves none behind. */
+static void kt_executor_create_items(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec)
+{
+    char err[1024] = "", base[KT_SURI_PATH_MAX + 16] = "";
+    char *list = NULL;
+    size_t len = 0, n = 0;
+    json_t **children = NULL, *ctx = NULL, *extra = NULL;
+    const json_t *tr = kt_taskrun_find(parent->execution, taskrun_id);
+    const char *task_id = json_string_value(json_object_get(spec, "taskId"));
+    const json_t *task = task_id && parent->flow.tasks ? kt_map_get(parent->flow.tasks, task_id) : NULL;
+    const char *ns = json_string_value(json_object_get(parent->execution, "namespace"));
+    if (!ex->storage) {
+        snprintf(err, sizeof err, "ForEachItem needs the internal storage, and this executor has none");
+        goto fail;
+    }
+    if (kt_suri_taskrun_dir(ns, json_string_value(json_object_get(parent->execution, "flowId")),
+                            json_string_value(json_object_get(parent->execution, "id")), task_id, taskrun_id, base,
+                            sizeof base)) {
+        snprintf(err, sizeof err, "ForEachItem: the task run's storage folder is too long");
+        goto fail;
+    }
+    size_t bl = strlen(base);
+    if (bl && base[bl - 1] == '/')
+        base[--bl] = 0;
+    const char *splits = json_string_value(json_object_get(spec, "splits"));
+    if (kt_storage_read_small(ex->storage, splits, KT_STORAGE_ENV_READ_MAX, &list, &len, NULL, err, sizeof err))
+        goto fail;
+    size_t cap = 0;
+    for (size_t i = 0; i < len; i++)
+        cap += list[i] == '\n';
+    children = kt_xcalloc(cap + 1, sizeof *children);
+    ctx = kt_render_context(parent->flow.flow, parent->execution, task, tr);
+    kt_env env;
+    kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
+    env.files = &ex->files;
+    for (char *line = list, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        size_t ll = strlen(line);
+        if (ll && line[ll - 1] == '\r')
+            line[--ll] = 0;
+        if (!ll)
+            continue;
+        /* runContext.render(inputs, {taskrun: {items, iteration}}): the batch's taskrun replaces the run's */
+        json_object_set_new(ctx, "taskrun", json_pack("{s:s, s:i}", "items", line, "iteration", (json_int_t)(n + 1)));
+        json_t *inputs = NULL;
+        kt_expr_error e = {0};
+        const json_t *raw = json_object_get(spec, "inputs");
+        if (raw && kt_expr_render_json_cached(parent->flow.templates, raw, ctx, &env, &inputs, &e)) {
+            snprintf(err, sizeof err, "%s", e.message);
+            goto fail;
+        }
+        json_decref(extra);
+        extra = json_pack("{s:s, s:i}", "taskRunId", taskrun_id, "taskRunIteration", (json_int_t)(n + 1));
+        children[n] = kt_executor_build_child(ex, parent, spec, inputs, extra, err, sizeof err);
+        json_decref(inputs);
+        if (!children[n])
+            goto fail;
+        n++;
+    }
+    kt_run **runs = kt_xcalloc(n + 1, sizeof *runs);
+    for (size_t i = 0; i < n; i++)
+        if (!(runs[i] = kt_executor_take_child(ex, children[i], err, sizeof err)))
+            KT_ERROR("executor", "ForEachItem batch %zu of %s not taken in: %s", i + 1, taskrun_id, err);
+    json_t *out = json_pack("{s:s}", "subflowOutputsBaseUri", base + strlen("kestra://"));
+    kt_exec_event ev = {.kind = KT_EV_CHILD_CREATED, .now_us = kt_now_us(), .taskrun_id = taskrun_id, .batches = n,
+                        .outputs = out};
+    kt_executor_apply(ex, parent, &ev);
+    json_decref(out);
+    for (size_t i = 0; i < n; i++)
+        if (runs[i])
+            kt_executor_admit(ex, runs[i]);
+    free(runs);
+    goto done;
+fail:
+    kt_executor_child_created(ex, parent, taskrun_id, NULL, err);
+done:
+    for (size_t i = 0; children && i < n; i++)
+        json_decref(children[i]);
+    free(children);
+    free(list);
+    json_decref(ctx);
+    json_decref(extra);
+}
+
+/* Subflow (KESTRA-execution.md §2.16): the child execution of a parent's Subflow run. */
+void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec)
+{
+    /* The parent may have ended (killed) between the step that asked for this child and now: no orphan child. */
+    json_t *ptr = kt_taskrun_find(parent->execution, taskrun_id);
+    const json_t *outputs = json_object_get(ptr, "outputs");
+    if (kt_state_is_terminated(kt_state_current(parent->execution)) || !ptr ||
+        !kt_state_is_running(kt_state_current(ptr)) || json_object_get(outputs, "executionId") ||
+        json_object_get(outputs, "numberOfBatches"))
+        return;
+    if (json_is_true(json_object_get(spec, "forEachItem"))) {
+        kt_executor_create_items(ex, parent, taskrun_id, spec);
+        return;
+    }
+    char err[1024] = "";
+    json_t *child = kt_executor_build_child(ex, parent, spec, json_object_get(spec, "inputs"), NULL, err, sizeof err);
+    kt_run *crun = child ? kt_executor_take_child(ex, child, err, sizeof err) : NULL;
+    kt_executor_child_created(ex, parent, taskrun_id, crun ? child : NULL, crun ? NULL : err);
+    if (crun)
+        kt_executor_admit(ex, crun);
     json_decref(child);
 }
 
@@ -159,6 +397,18 @@ done:
 void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data)
 {
     const char *cid = json_string_value(json_object_get(data, "executionId"));
+    const char *items = json_string_value(json_object_get(data, "taskRunId"));
+    if (items) { /* a ForEachItem child: its `_items` run counts it */
+        char trid[64];
+        snprintf(trid, sizeof trid, "%s", items);
+        json_t *out = json_pack("{s:O?}", "subflowOutputsBaseUri", json_object_get(data, "subflowOutputsBaseUri"));
+        kt_exec_event ev = {.kind = KT_EV_SUBFLOW, .now_us = kt_now_us(), .taskrun_id = trid,
+                            .state = json_string_value(json_object_get(data, "state")), .outputs = out,
+                            .error = json_string_value(json_object_get(data, "outputsError"))};
+        kt_executor_apply(ex, parent, &ev);
+        json_decref(out);
+        return;
+    }
     size_t i;
     json_t *tr;
     json_array_foreach(json_object_get(parent->execution, "taskRunList"), i, tr) {
@@ -184,6 +434,10 @@ void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data
  * notice was lost with the process), or never been created. */
 void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr)
 {
+    /* a ForEachItem `_items` run with its children built: they were resumed with every unfinished execution and
+     * report their own ends */
+    if (json_object_get(json_object_get(tr, "outputs"), "numberOfBatches"))
+        return;
     const char *cid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
     char trid[64];
     snprintf(trid, sizeof trid, "%s", json_string_value(json_object_get(tr, "id")));
@@ -213,7 +467,8 @@ void kt_executor_kill_children(kt_executor *ex, const char *parent_id)
         const char *type = json_string_value(json_object_get(trig, "type"));
         const char *parent = json_string_value(json_object_get(json_object_get(trig, "variables"), "executionId"));
         if (!parent || strcmp(parent, parent_id) || !type ||
-            strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.flow.Subflow") ||
+            (strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.flow.Subflow") &&
+             strcmp(kt_task_canonical_type(type), KT_FOREACHITEM_ITEMS_TYPE)) ||
             kt_state_is_terminated(kt_state_current(child->execution)))
             continue;
         kt_outmsg o;
