@@ -52,6 +52,44 @@ typedef struct acc_case {
     "taskrun:first=WARNING;taskrun:1-1-allow-failure=WARNING;taskrun:1-1-1_seq=FAILED;taskrun:1-1-1-1=SUCCESS;"     \
     "taskrun:ko=FAILED;taskrun:local-error=SUCCESS;taskrun:1-2-todo=SUCCESS"
 
+/* ForEachItemCaseTest.content(): 102 lines, each the number left-padded to 20 characters (26 batches of 4). */
+#define FEI_ITEMS \
+    "                   0\n" "                   1\n" "                   2\n" \
+    "                   3\n" "                   4\n" "                   5\n" \
+    "                   6\n" "                   7\n" "                   8\n" \
+    "                   9\n" "                  10\n" "                  11\n" \
+    "                  12\n" "                  13\n" "                  14\n" \
+    "                  15\n" "                  16\n" "                  17\n" \
+    "                  18\n" "                  19\n" "                  20\n" \
+    "                  21\n" "                  22\n" "                  23\n" \
+    "                  24\n" "                  25\n" "                  26\n" \
+    "                  27\n" "                  28\n" "                  29\n" \
+    "                  30\n" "                  31\n" "                  32\n" \
+    "                  33\n" "                  34\n" "                  35\n" \
+    "                  36\n" "                  37\n" "                  38\n" \
+    "                  39\n" "                  40\n" "                  41\n" \
+    "                  42\n" "                  43\n" "                  44\n" \
+    "                  45\n" "                  46\n" "                  47\n" \
+    "                  48\n" "                  49\n" "                  50\n" \
+    "                  51\n" "                  52\n" "                  53\n" \
+    "                  54\n" "                  55\n" "                  56\n" \
+    "                  57\n" "                  58\n" "                  59\n" \
+    "                  60\n" "                  61\n" "                  62\n" \
+    "                  63\n" "                  64\n" "                  65\n" \
+    "                  66\n" "                  67\n" "                  68\n" \
+    "                  69\n" "                  70\n" "                  71\n" \
+    "                  72\n" "                  73\n" "                  74\n" \
+    "                  75\n" "                  76\n" "                  77\n" \
+    "                  78\n" "                  79\n" "                  80\n" \
+    "                  81\n" "                  82\n" "                  83\n" \
+    "                  84\n" "                  85\n" "                  86\n" \
+    "                  87\n" "                  88\n" "                  89\n" \
+    "                  90\n" "                  91\n" "                  92\n" \
+    "                  93\n" "                  94\n" "                  95\n" \
+    "                  96\n" "                  97\n" "                  98\n" \
+    "                  99\n" "                 100\n" "                 101\n"
+#define FEI_CHECK_ "output:#2.numberOfBatches=26;output:#2.iterations.CREATED=0;output:#2.iterations.RUNNING=0;"
+
 static const acc_case acc_cases[] = {
     {"allow-failure.yaml", NOIN, "WARNING", 9,
      ALLOW_FAILURE_CONTROL ";count:global-error=0;taskrun:last=SUCCESS", "AllowFailureTest.success",
@@ -137,20 +175,25 @@ static const acc_case acc_cases[] = {
     {"flow-with-outputs.yml", NOIN, "SUCCESS", -1, "nflowoutputs:=1;flowoutput:key={\"value\":\"flow-with-outputs\"}",
      "FlowOutputTest.shouldGetSuccessExecutionForFlowWithOutputs", NULL},
     {"flowable-with-parent-fail.yaml", NOIN, "FAILED", 5, NULL, "BadFlowableTest.flowableWithParentFail", NULL},
-    {"for-each-item-failed.yaml", NOIN, "FAILED", 3, "attempts:#2=1",
-     "ForEachItemCaseTest.forEachItemFailed (file input of 26 items)", "file inputs"},
+    {"for-each-item-failed.yaml", {"file:file", FEI_ITEMS, NULL}, "FAILED", 3,
+     "attempts:#2=1;taskrun:#2=FAILED;" FEI_CHECK_ "output:#2.iterations.FAILED=26",
+     "ForEachItemCaseTest.forEachItemFailed (file input of 102 lines, batches of 4)", NULL},
     {"for-each-item-outputs-subflow.yaml", NOIN, "SUCCESS", 1, NULL,
      "ForEachItemCaseTest.forEachItemWithSubflowOutputs (the triggered subflow)",
      "started by ForEachItem, with its items as input"},
-    {"for-each-item-outputs.yaml", NOIN, "SUCCESS", 5, "attempts:#2=1",
-     "ForEachItemCaseTest.forEachItemWithSubflowOutputs (file input)", "file inputs"},
+    {"for-each-item-outputs.yaml", {"file:file", FEI_ITEMS, NULL}, "SUCCESS", 5,
+     "attempts:#2=1;taskrun:#2=SUCCESS;" FEI_CHECK_ "output:#2.iterations.SUCCESS=26;"
+     "output:#3.subflowOutputs^kestra:///io/kestra/tests/for-each-item-outputs/executions/;"
+     "output:#4.value^kestra:///io/kestra/tests/for-each-item-outputs/executions/",
+     "ForEachItemCaseTest.forEachItemWithSubflowOutputs (file input)", NULL},
     {"for-each-item-subflow-failed.yaml", NOIN, "FAILED", 1, NULL,
      "ForEachItemCaseTest.forEachItemFailed (the triggered subflow)",
      "started by ForEachItem, with its items as input"},
     {"for-each-item-subflow.yaml", NOIN, "SUCCESS", 1, NULL,
      "ForEachItemCaseTest.forEachItem (the triggered subflow)", "started by ForEachItem, with its items as input"},
-    {"for-each-item.yaml", NOIN, "SUCCESS", 4, "attempts:#2=1",
-     "ForEachItemCaseTest.forEachItem / forEachItemEmptyItems (file input)", "file inputs"},
+    {"for-each-item.yaml", {"file:file", FEI_ITEMS, "batch", "4", NULL}, "SUCCESS", 4,
+     "attempts:#2=1;taskrun:#2=SUCCESS;" FEI_CHECK_ "output:#2.iterations.SUCCESS=26",
+     "ForEachItemCaseTest.forEachItem (file input)", NULL},
     {"foreach-concurrent-parallel.yaml", NOIN, "SUCCESS", 10, NULL, "ForEachTest.concurrentWithParallel", NULL},
     {"foreach-non-concurrent.yaml", NOIN, "SUCCESS", 7, NULL, "ForEachTest.nonConcurrent", NULL},
     {"full.yaml", NOIN, "SUCCESS", 13, "output:t2.value~value1", "JdbcRunnerTest.full", NULL},
