@@ -221,6 +221,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"GET", "/api/v1/namespaces/{namespace}/files/stats", kt_api_nsfile_stats},
         {"GET", "/api/v1/namespaces/{namespace}/files/directory", kt_api_nsfile_list},
         {"GET", "/api/v1/namespaces/{namespace}/files/search", kt_api_nsfile_search},
+        {"GET", "/api/v1/namespaces/{namespace}/files/export", kt_api_nsfile_export},
         {"POST", "/api/v1/namespaces/{namespace}/files", kt_api_nsfile_upload},
         {"POST", "/api/v1/namespaces/{namespace}/files/directory", kt_api_nsfile_mkdir},
         {"PUT", "/api/v1/namespaces/{namespace}/files", kt_api_nsfile_move},

@@ -102,6 +102,15 @@ done:
 
 void kt_api_flow_create(kt_http_req *r, void *ud) { kt_api_flow_save(ud, r, NULL, NULL); }
 
+kt_status kt_api_flow_import(kt_webserver *w, const kt_flow *f, const char *source)
+{
+    int revision, changed;
+    kt_status st = kt_store_flow_save(w->store, kt_flow_namespace(f), kt_flow_id(f), source, &revision, &changed);
+    if (st == KT_OK && changed)
+        kt_api_flow_changed(w, kt_flow_namespace(f), kt_flow_id(f));
+    return st;
+}
+
 void kt_api_flow_update(kt_http_req *r, void *ud)
 {
     kt_api_flow_save(ud, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"));

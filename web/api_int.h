@@ -6,6 +6,7 @@
  *   api_create.c      execution creation: multipart inputs, FILE parts streamed into the storage first;
  *   api_files.c       the execution file API (/file, /file/metas, /file/preview) over the storage;
  *   api_nsfiles.c     the namespace files API (/api/v1/namespaces/{namespace}/files…) over the storage;
+ *   api_nsfiles_zip.c its zip export and import;
  *   api_logs.c        /api/v1/logs;
  *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs;
  *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...).
@@ -138,6 +139,23 @@ void kt_api_nsfile_upload(kt_http_req *r, void *ud);
 void kt_api_nsfile_move(kt_http_req *r, void *ud);
 void kt_api_nsfile_delete(kt_http_req *r, void *ud);
 void kt_api_nsfile_search(kt_http_req *r, void *ud);
+/* The namespace files root URI (`kestra:///<ns as path>/_files/`) of r's {namespace}; -1 after answering (no storage:
+ * 503, a bad namespace: 422). */
+int kt_api_nsf_root(kt_webserver *w, kt_http_req *r, char *root, size_t cap);
+/* The URI of rel (a path checked by kt_suri_relative, "" = the root) under root; -1 when it does not fit. */
+int kt_api_nsf_uri(const char *root, const char *rel, char *out, size_t cap);
+
+/* ---- api_nsfiles_zip.c ---------------------------------------------------------------------------- */
+
+/* GET …/files/export: every namespace file and the namespace's flows (`_flows/<id>.yml`) as a streamed zip. */
+void kt_api_nsfile_export(kt_http_req *r, void *ud);
+/* POST …/files with a `.zip` fileContent: r's upload, its form (taken) and part, under the root URI. */
+void kt_api_nsfile_import(kt_webserver *w, kt_http_req *r, kt_multipart *form, const kt_multipart_part *part,
+                          const char *root);
+
+/* api_flows.c: a flow parsed from source saved as its namespace's latest revision (created or updated, Kestra's
+ * importFlow), the scheduler told. KT_EDB when the store fails. */
+kt_status kt_api_flow_import(kt_webserver *w, const kt_flow *f, const char *source);
 
 /* ---- api_triggers.c ----------------------------------------------------------------------------- */
 

@@ -49,7 +49,8 @@ static int kt_nsf_dotdot(const char *s)
 }
 
 /* The URI of rel (a checked relative path, "" = root) under the namespace root URI `root` (ending in '/'). */
-static int kt_nsf_uri(const char *root, const char *rel, char *out, size_t cap)
+/* Shared with api_nsfiles_zip.c (api_int.h). */
+int kt_api_nsf_uri(const char *root, const char *rel, char *out, size_t cap)
 {
     char enc[KT_URI_MAX];
     static const char scheme[] = "kestra:///";
@@ -61,7 +62,7 @@ static int kt_nsf_uri(const char *root, const char *rel, char *out, size_t cap)
 }
 
 /* The namespace root URI of r's {namespace} into root; -1 after answering (no storage, a bad namespace). */
-static int kt_nsf_root(kt_webserver *w, kt_http_req *r, char *root, size_t cap)
+int kt_api_nsf_root(kt_webserver *w, kt_http_req *r, char *root, size_t cap)
 {
     const char *ns = kt_http_param(r, "namespace");
     char msg[512];
@@ -109,7 +110,7 @@ static int kt_nsf_resolve(kt_http_req *r, const char *root, const char *raw, int
         kt_http_send_error(r, 422, msg, NULL);
         return -1;
     }
-    if (kt_nsf_uri(root, out->rel, out->uri, sizeof out->uri)) {
+    if (kt_api_nsf_uri(root, out->rel, out->uri, sizeof out->uri)) {
         kt_http_send_error(r, 422, "Illegal argument: path too long", NULL);
         return -1;
     }
@@ -135,7 +136,7 @@ static int kt_nsf_target(kt_webserver *w, kt_http_req *r, const char *name, int 
     const char *raw = required ? kt_nsf_required(r, name) : kt_http_query(r, name);
     if (required && !raw)
         return -1;
-    if (kt_nsf_root(w, r, root, KT_URI_MAX))
+    if (kt_api_nsf_root(w, r, root, KT_URI_MAX))
         return -1;
     return kt_nsf_resolve(r, root, raw, upload, out);
 }
@@ -464,10 +465,8 @@ void kt_api_nsfile_upload(kt_http_req *r, void *ud)
         return;
     size_t fl = part->filename ? strlen(part->filename) : 0;
     if (fl >= 4 && !strcasecmp(part->filename + fl - 4, ".zip")) {
-        /* Kestra extracts a .zip into the namespace (and imports its _flows): not built yet, refused rather than
-         * stored as one file */
-        kt_http_send_error(r, 422, "Illegal argument: importing a .zip of namespace files is not supported", NULL);
-        kt_multipart_free(form);
+        /* Kestra extracts a .zip into the namespace (its _flows/ entries imported as flows); path is not used */
+        kt_api_nsfile_import(w, r, form, part, root);
         return;
     }
     kt_nsf_op *op = kt_nsf_op_new(w, r, root, &p);
@@ -528,7 +527,7 @@ void kt_api_nsfile_move(kt_http_req *r, void *ud)
     if (!rf)
         return;
     const char *rt = kt_nsf_required(r, "to");
-    if (!rt || kt_nsf_root(w, r, root, sizeof root) || kt_nsf_resolve(r, root, rf, 0, &from) ||
+    if (!rt || kt_api_nsf_root(w, r, root, sizeof root) || kt_nsf_resolve(r, root, rf, 0, &from) ||
         kt_nsf_resolve(r, root, rt, 0, &to))
         return;
     if (!from.rel[0] || !to.rel[0]) {
@@ -601,7 +600,7 @@ static void kt_nsf_prune_next(kt_nsf_op *op)
         return;
     }
     *slash = 0;
-    if (kt_nsf_uri(op->root, op->p.rel, op->p.uri, sizeof op->p.uri) ||
+    if (kt_api_nsf_uri(op->root, op->p.rel, op->p.uri, sizeof op->p.uri) ||
         kt_storage_list(op->w->storage, op->p.uri, kt_nsf_prune_listed, op, err, sizeof err) != KT_OK) {
         kt_http_send_empty(op->req, 200);
         kt_nsf_op_free(op);
@@ -708,7 +707,7 @@ static void kt_nsf_search_next(kt_nsf_op *op)
         return;
     }
     const char *dir = op->dirs[op->next];
-    if (kt_nsf_uri(op->root, dir[0] == '/' ? dir + 1 : dir, op->p.uri, sizeof op->p.uri) ||
+    if (kt_api_nsf_uri(op->root, dir[0] == '/' ? dir + 1 : dir, op->p.uri, sizeof op->p.uri) ||
         kt_storage_list(op->w->storage, op->p.uri, kt_nsf_search_listed, op, err, sizeof err) != KT_OK) {
         kt_api_storage_error(op->req, KT_EIO, op->p.uri, "cannot list");
         kt_nsf_op_free(op);
@@ -720,7 +719,7 @@ void kt_api_nsfile_search(kt_http_req *r, void *ud)
     kt_webserver *w = ud;
     char root[KT_URI_MAX];
     const char *q = kt_nsf_required(r, "q");
-    if (!q || kt_nsf_root(w, r, root, sizeof root))
+    if (!q || kt_api_nsf_root(w, r, root, sizeof root))
         return;
     kt_nsf_op *op = kt_nsf_op_new(w, r, root, NULL);
     if (!op)
