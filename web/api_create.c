@@ -33,6 +33,12 @@ typedef struct kt_api_create {
     int deferred, wait;
     kt_flow_row row;
     kt_flow *flow;
+    const json_t *defs;         /* the inputs the file parts may name: the flow's, or the paused task's onResume */
+    const char *ns, *flow_id;   /* where the execution's files live (borrowed from row or ex) */
+    /* resume: the paused execution (its files are kept when the resume is refused: only this request's go) */
+    int resume;
+    json_t *ex, *stored_uris;   /* stored_uris: what this request committed (resume) */
+    char paused_run[128];
     kt_multipart *form;
     json_t *raw, *labels;
     char exid[KT_ID_LEN + 1];
@@ -60,6 +66,8 @@ static void kt_api_create_free(kt_api_create *c)
     json_decref(c->raw);
     json_decref(c->labels);
     kt_diags_clear(&c->d);
+    json_decref(c->ex);
+    json_decref(c->stored_uris);
     free(c->buf);
     free(c);
 }
@@ -82,13 +90,33 @@ static void kt_api_create_cleaned(kt_status st, size_t count, const char *err, v
     kt_api_create_answer_failure(c);
 }
 
+static void kt_api_orphan_deleted(kt_status st, const char *err, void *data)
+{
+    (void)data;
+    if (st && st != KT_ENOTFOUND)
+        KT_WARN(MOD, "an upload of a refused resume stays: %s", err);
+}
+
+/* A refused resume's own uploads: deleted one by one (the execution's other files stay), in the background. */
+static void kt_api_resume_forget(kt_api_create *c)
+{
+    size_t i;
+    json_t *u;
+    char err[512];
+    json_array_foreach(c->stored_uris, i, u)
+        if (kt_storage_delete(c->w->storage, json_string_value(u), kt_api_orphan_deleted, NULL, err, sizeof err))
+            KT_WARN(MOD, "an upload of a refused resume stays: %s", err);
+}
+
 /* Refuses the request with what c->d or c->fail_* hold, after deleting what it stored. */
 static void kt_api_create_refuse(kt_api_create *c)
 {
     char err[512];
     kt_storage_writer_abort(c->wr);
     c->wr = NULL;
-    if (c->stored) {
+    if (c->resume) {
+        kt_api_resume_forget(c);
+    } else if (c->stored) {
         kt_status st = kt_storage_delete_prefix(c->w->storage, c->root, kt_api_create_cleaned, c, err, sizeof err);
         if (st == KT_OK)
             return;
@@ -111,12 +139,18 @@ static void kt_api_orphans_deleted(kt_status st, size_t count, const char *err, 
         KT_WARN(MOD, "uploads of an execution the executor refused stay: %s", err);
 }
 
-/* Every input is here: type them, make the execution and hand it over. */
+/* Every input is here: type them, make the execution and hand it over (or resume the paused one). */
 static void kt_api_create_finish(kt_api_create *c)
 {
     json_t *inputs = NULL;
     if (!kt_http_req_alive(c->req)) { /* the client left during the uploads: only clean up */
         kt_api_create_fail(c, 500, "the client left");
+        return;
+    }
+    if (c->resume) {
+        if (!kt_api_resume_send(c->w, c->req, c->exid, c->paused_run, c->defs, c->raw))
+            kt_api_resume_forget(c); /* answered with an error: its files are nobody's */
+        kt_api_create_free(c);
         return;
     }
     if (kt_inputs_resolve(kt_flow_inputs(c->flow), c->raw, &inputs, &c->d) != KT_OK) {
@@ -143,7 +177,7 @@ static const json_t *kt_api_file_input(const kt_api_create *c, const kt_multipar
     const json_t *def;
     if (!p->filename)
         return NULL;
-    json_array_foreach(kt_flow_inputs(c->flow), i, def) {
+    json_array_foreach(c->defs, i, def) {
         const char *id = kt_input_id(def);
         if (id && !strcmp(id, p->filename))
             return def;
@@ -152,6 +186,7 @@ static const json_t *kt_api_file_input(const kt_api_create *c, const kt_multipar
 }
 
 static void kt_api_upload_next(kt_api_create *c);
+static void kt_api_uploads_start(kt_api_create *c, kt_http_req *r);
 
 static void kt_api_upload_committed(kt_status st, const char *err, void *data)
 {
@@ -165,6 +200,8 @@ static void kt_api_upload_committed(kt_status st, const char *err, void *data)
         return;
     }
     c->stored = 1;
+    if (c->resume)
+        json_array_append_new(c->stored_uris, json_string(c->uri));
     json_object_set_new(c->raw, kt_multipart_get(c->form, c->part)->filename, json_string(c->uri));
     c->part++;
     c->off = 0;
@@ -197,7 +234,7 @@ static int kt_api_upload_open(kt_api_create *c, const kt_multipart_part *p, cons
     int n = snprintf(name, sizeof name, "%s_%llu%s%s", p->filename, (unsigned long long)kt_env_random_seed(),
                      ext[0] == '.' ? "" : ".", ext);
     if (n < 0 || (size_t)n >= sizeof name ||
-        kt_suri_input_file(c->row.namespace_, c->row.id, c->exid, p->filename, name, c->uri, sizeof c->uri) ||
+        kt_suri_input_file(c->ns, c->flow_id, c->exid, p->filename, name, c->uri, sizeof c->uri) ||
         kt_storage_writer_open(c->w->storage, c->uri, NULL, &c->wr, err, sizeof err)) {
         snprintf(msg, sizeof msg, "Internal server error: Can't upload file: %s (no valid storage name from `%s`)",
                  p->filename, name);
@@ -280,7 +317,20 @@ void kt_api_execution_create(kt_http_req *r, void *ud)
         goto done;
     const char *wait = kt_http_query(r, "wait");
     c->wait = wait && !strcmp(wait, "true");
+    c->defs = kt_flow_inputs(c->flow);
+    c->ns = c->row.namespace_;
+    c->flow_id = c->row.id;
     kt_id_new(c->exid); /* before the uploads: the files live under the execution's folder */
+    kt_api_uploads_start(c, r);
+    return;
+done:
+    kt_api_create_free(c);
+}
+
+/* The file parts that name an input of c->defs are checked, then streamed into the storage one after the other
+ * (kt_api_upload_next), and kt_api_create_finish runs; without any, it runs at once. */
+static void kt_api_uploads_start(kt_api_create *c, kt_http_req *r)
+{
     size_t files = 0;
     for (size_t i = 0; c->form && i < kt_multipart_count(c->form); i++) {
         const kt_multipart_part *p = kt_multipart_get(c->form, i);
@@ -298,12 +348,12 @@ void kt_api_execution_create(kt_http_req *r, void *ud)
         kt_api_create_finish(c);
         return;
     }
-    if (!w->storage) {
+    if (!c->w->storage) {
         kt_http_send_error(r, 503, "Service Unavailable: this node has no internal storage for file inputs", NULL);
         goto done;
     }
-    if (kt_suri_execution_root(c->row.namespace_, c->row.id, c->exid, c->root, sizeof c->root) ||
-        !(c->buf = malloc(KT_STORAGE_CHUNK))) {
+    if (kt_suri_execution_root(c->ns, c->flow_id, c->exid, c->root, sizeof c->root) ||
+        !(c->buf = malloc(KT_STORAGE_CHUNK)) || (c->resume && !(c->stored_uris = json_array()))) {
         kt_http_send_error(r, 500, "Internal server error: no storage folder for this execution", NULL);
         goto done;
     }
@@ -313,4 +363,32 @@ void kt_api_execution_create(kt_http_req *r, void *ud)
     return;
 done:
     kt_api_create_free(c);
+}
+
+void kt_api_resume_uploads(kt_webserver *w, kt_http_req *r, json_t *ex, kt_flow *f, const json_t *defs,
+                           const char *paused_run, json_t *raw, kt_multipart *form)
+{
+    kt_api_create *c = calloc(1, sizeof *c);
+    if (!c) {
+        kt_http_send_error(r, 500, "Internal server error: out of memory", NULL);
+        json_decref(ex);
+        kt_flow_free(f);
+        json_decref(raw);
+        kt_multipart_free(form);
+        return;
+    }
+    c->w = w;
+    c->req = r;
+    kt_diags_init(&c->d);
+    c->resume = 1;
+    c->ex = ex;
+    c->flow = f;
+    c->defs = defs;
+    c->raw = raw;
+    c->form = form;
+    c->ns = json_string_value(json_object_get(ex, "namespace"));
+    c->flow_id = json_string_value(json_object_get(ex, "flowId"));
+    snprintf(c->exid, sizeof c->exid, "%s", json_string_value(json_object_get(ex, "id")));
+    snprintf(c->paused_run, sizeof c->paused_run, "%s", paused_run);
+    kt_api_uploads_start(c, r);
 }

@@ -61,24 +61,6 @@ json_t *kt_api_labels(kt_http_req *r)
     return labels;
 }
 
-/* Multipart text parts -> {name: value} (the resume endpoint: its file parts are not stored yet, refused). */
-static json_t *kt_api_raw_inputs(kt_http_req *r)
-{
-    kt_multipart *m;
-    json_t *raw = kt_api_form_inputs(r, &m);
-    if (!raw)
-        return NULL;
-    for (size_t i = 0; m && i < kt_multipart_count(m); i++)
-        if (kt_multipart_get(m, i)->filename) {
-            kt_api_send_one_error(r, 422, "inputs", "file inputs are not supported on resume yet");
-            json_decref(raw);
-            raw = NULL;
-            break;
-        }
-    kt_multipart_free(m);
-    return raw;
-}
-
 /* The multipart body of r: its text parts as {name: value}, the parsed form in *form (NULL when there is no
  * multipart body) for the caller to free. NULL after answering 422 on a malformed body. */
 json_t *kt_api_form_inputs(kt_http_req *r, kt_multipart **form)
@@ -287,17 +269,65 @@ static kt_flow *kt_api_execution_flow(kt_webserver *w, const json_t *ex)
     return f;
 }
 
+/* The paused task's onResume inputs typed and the resume handed to the executor: 204, or 422 with the inputs'
+ * diagnostics (503 without an executor). 1 when resumed. Also the end of a resume whose file parts were stored
+ * first (api_create.c). */
+int kt_api_resume_send(kt_webserver *w, kt_http_req *r, const char *id, const char *paused_run, const json_t *defs,
+                       const json_t *raw)
+{
+    json_t *typed = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    int ok = 0;
+    if (kt_inputs_resolve(defs, raw, &typed, &d) != KT_OK) {
+        kt_api_send_diags(r, &d);
+        goto done;
+    }
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
+    kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = (char *)paused_run,
+                                .command = KT_CMD_RESUME, .data = typed};
+    kt_msg_encode_exec_command(&o, &body);
+    kt_status sent = kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o);
+    if (sent) {
+        kt_api_executor_unavailable(r, sent);
+        goto done;
+    }
+    kt_http_send_empty(r, 204);
+    ok = 1;
+done:
+    kt_diags_clear(&d);
+    json_decref(typed);
+    return ok;
+}
+
+/* 1 when a part of form is a file for one of the inputs defs declares (its filename attribute is the input id). */
+static int kt_api_has_file_input(const kt_multipart *form, const json_t *defs)
+{
+    for (size_t i = 0; form && i < kt_multipart_count(form); i++) {
+        const char *fn = kt_multipart_get(form, i)->filename;
+        size_t k;
+        const json_t *def;
+        json_array_foreach(defs, k, def) {
+            const char *iid = kt_input_id(def);
+            if (fn && iid && !strcmp(fn, iid))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* POST /api/v1/executions/{executionId}/resume: the onResume inputs of the paused task are checked here, as at
- * creation; the executor resumes it. 204. */
+ * creation; FILE parts are stored first as at creation (under the execution's inputs folder, api_create.c), their
+ * kestra:// URIs the inputs' values; the executor resumes it. 204. */
 void kt_api_execution_resume(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
     const char *id = kt_http_param(r, "executionId");
     char msg[512];
-    json_t *ex = NULL, *raw = NULL, *typed = NULL;
+    json_t *ex = NULL, *raw = NULL;
+    kt_multipart *form = NULL;
     kt_flow *f = NULL;
-    kt_diags d;
-    kt_diags_init(&d);
     kt_status st = kt_store_execution_get(w->store, id, &ex);
     if (st == KT_ENOTFOUND) {
         snprintf(msg, sizeof msg, "Not Found: Execution '%s' not found.", id);
@@ -326,29 +356,18 @@ void kt_api_execution_resume(kt_http_req *r, void *ud)
             break;
         }
     }
-    if (!(raw = kt_api_raw_inputs(r)))
+    if (!(raw = kt_api_form_inputs(r, &form)))
         goto done;
-    if (kt_inputs_resolve(defs, raw, &typed, &d) != KT_OK) {
-        kt_api_send_diags(r, &d);
-        goto done;
+    if (kt_api_has_file_input(form, defs)) { /* the uploads first; it owns everything from here */
+        kt_api_resume_uploads(w, r, ex, f, defs, paused_run ? paused_run : "", raw, form);
+        return;
     }
-    kt_outmsg o;
-    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
-    kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = (char *)paused_run,
-                                .command = KT_CMD_RESUME, .data = typed};
-    kt_msg_encode_exec_command(&o, &body);
-    kt_status sent = kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o);
-    if (sent) {
-        kt_api_executor_unavailable(r, sent);
-        goto done;
-    }
-    kt_http_send_empty(r, 204);
+    kt_api_resume_send(w, r, id, paused_run, defs, raw);
 done:
-    kt_diags_clear(&d);
+    kt_multipart_free(form);
     kt_flow_free(f);
     json_decref(ex);
     json_decref(raw);
-    json_decref(typed);
 }
 
 /* ---- searches ------------------------------------------------------------------------------------ */

@@ -115,6 +115,15 @@ void kt_api_execution_get(kt_http_req *r, void *ud);
 void kt_api_execution_search(kt_http_req *r, void *ud);
 void kt_api_execution_kill(kt_http_req *r, void *ud);
 void kt_api_execution_resume(kt_http_req *r, void *ud);
+/* The resume's end (api_executions.c): the onResume inputs typed from raw, the executor told; 204 or an error
+ * answered on r. 1 when resumed. */
+int kt_api_resume_send(kt_webserver *w, kt_http_req *r, const char *id, const char *paused_run, const json_t *defs,
+                       const json_t *raw);
+/* A resume with FILE parts (api_create.c): they are stored as at creation, under the paused execution's inputs
+ * folder, their URIs set in raw, then kt_api_resume_send. Takes ex, f (defs points into it), raw and form; r is
+ * answered (refused: this request's files deleted again). */
+void kt_api_resume_uploads(kt_webserver *w, kt_http_req *r, json_t *ex, kt_flow *f, const json_t *defs,
+                           const char *paused_run, json_t *raw, kt_multipart *form);
 
 /* ---- api_files.c -------------------------------------------------------------------------------- */
 
