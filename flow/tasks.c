@@ -116,6 +116,10 @@ static const kt_prop t_foreach_item[] = {
     P("wait", KT_P_BOOL), P("transmitFailed", KT_P_BOOL), P("inheritLabels", KT_P_BOOL),
     PF("scheduleDate", KT_P_STR, D), END,
 };
+/* ForEachItem's internal tasks: what the executor sends them (ForEachItemSplit's fields; the merge gets the _items
+ * run's subflowOutputsBase rendered in, a storage path with or without the kestra:// scheme) */
+static const kt_prop t_fei_split[] = {PF("items", KT_P_STR, R | NE), PO("batch", KT_P_OBJ, 0, o_batch), END};
+static const kt_prop t_fei_merge[] = {P("subflowOutputsBaseUri", KT_P_STR), END};
 static const kt_prop o_cache[] = {PR("patterns", KT_P_STR_LIST), P("ttl", KT_P_DUR), END};
 static const kt_prop t_working_dir[] = {
     PF("tasks", KT_P_TASKS, R | NE), PO("cache", KT_P_OBJ, 0, o_cache), PO("namespaceFiles", KT_P_OBJ, 0, o_ns_files),
@@ -284,8 +288,11 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "flow.Sleep", NULL, YES, t_sleep),
     TASK(CORE "flow.Subflow", A(LEG "flows.Subflow", LEG "flows.Flow"), KT_PLUGIN_EXECUTABLE, 0, YES, t_subflow),
     FLOWABLE(CORE "flow.ForEachItem", A(LEG "flows.ForEachItem"), YES, t_foreach_item),
-    /* ForEachItem's generated executable (flow/foreachitem.h): the executor starts one child per batch */
+    /* ForEachItem's generated tasks (flow/foreachitem.h; Kestra's @Plugin(internal = true), made by getTasks()):
+     * the executable runs in the executor, the split and the merge on a worker */
     TASK(CORE "flow.ForEachItem$ForEachItemExecutable", NULL, KT_PLUGIN_EXECUTABLE, 0, YES, t_none),
+    RUN(CORE "flow.ForEachItem$ForEachItemSplit", NULL, YES, t_fei_split),
+    RUN(CORE "flow.ForEachItem$ForEachItemMergeOutputs", NULL, YES, t_fei_merge),
     TASK(CORE "flow.WorkingDirectory", A(LEG "flows.WorkingDirectory", LEG "flows.Worker"), KT_PLUGIN_FLOWABLE, 1,
          NOT_YET, t_working_dir),
     FLOWABLE(CORE "flow.Template", A(LEG "flows.Template"), NOT_YET, t_template),
@@ -315,10 +322,10 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "storage.FilterItems", A(LEG "storages.FilterItems"), NOT_YET, t_filter),
     RUN(CORE "storage.LocalFiles", A(LEG "storages.LocalFiles"), NOT_YET, t_local_files),
     RUN(CORE "storage.PurgeCurrentExecutionFiles", A(LEG "storages.PurgeExecution", CORE "storage.PurgeExecution"),
-        NOT_YET, t_none),
+        YES, t_none),
     RUN(CORE "storage.Reverse", A(LEG "storages.Reverse"), YES, t_reverse),
     RUN(CORE "storage.Size", A(LEG "storages.Size"), YES, t_size),
-    RUN(CORE "storage.Split", A(LEG "storages.Split"), NOT_YET, t_split),
+    RUN(CORE "storage.Split", A(LEG "storages.Split"), YES, t_split),
     RUN(CORE "namespace.UploadFiles", NULL, NOT_YET, t_ns_upload),
     RUN(CORE "namespace.DownloadFiles", NULL, NOT_YET, t_ns_download),
     RUN(CORE "namespace.DeleteFiles", NULL, NOT_YET, t_ns_delete),

@@ -64,5 +64,9 @@ extern const kt_task_impl kt_task_toggle_impl;
 /* Internal-storage tasks (tasks_storage.c). */
 extern const kt_task_impl kt_task_storage_size_impl, kt_task_storage_delete_impl, kt_task_storage_concat_impl,
     kt_task_storage_reverse_impl;
+/* Split, ForEachItem's internal _split and _merge, PurgeCurrentExecutionFiles (tasks_split.c); FilterItems and
+ * DeduplicateItems (tasks_items.c); namespace files (tasks_nsfiles.c). */
+extern const kt_task_impl kt_task_storage_split_impl, kt_task_foreach_item_split_impl,
+    kt_task_foreach_item_merge_impl, kt_task_storage_purge_files_impl;
 
 #endif

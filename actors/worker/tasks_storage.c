@@ -9,6 +9,7 @@
  * Outputs are new files `<id><extension>` in the task run's folder (Kestra: createTempFile(extension), then
  * putFile into the task's storage context). */
 #include "actors/worker/task.h"
+#include "actors/worker/tasks_storage.h"
 #include "base/alloc.h"
 #include "base/id.h"
 #include "store/storage.h"
@@ -16,14 +17,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define KT_ST_URI (3 * KT_SURI_PATH_MAX + 16)
 
 static void kt_st_fail(kt_task_run *r, const char *fmt, const char *a, const char *b)
 {
@@ -31,8 +33,7 @@ static void kt_st_fail(kt_task_run *r, const char *fmt, const char *a, const cha
     kt_task_finish(r, KT_S(FAILED), NULL);
 }
 
-/* Kestra's uriGuard (scheme present and exactly `kestra`), then the storage's own check. 0, or -1 logged. */
-static int kt_st_uri(kt_task_run *r, const char *prop, const char *uri, char *path, size_t cap)
+int kt_st_uri(kt_task_run *r, const char *prop, const char *uri, char *path, size_t cap)
 {
     char err[512] = "";
     if (!uri) {
@@ -55,7 +56,7 @@ static int kt_st_uri(kt_task_run *r, const char *prop, const char *uri, char *pa
     return 0;
 }
 
-static kt_storage *kt_st_storage(kt_task_run *r)
+kt_storage *kt_st_storage(kt_task_run *r)
 {
     kt_storage *s = kt_task_storage(r);
     if (!s)
@@ -63,13 +64,11 @@ static kt_storage *kt_st_storage(kt_task_run *r)
     return s;
 }
 
-/* A new URI `<task run folder>/<id><extension>` (extension as given, may be ""). 0, or -1 logged. */
-static int kt_st_output_uri(kt_task_run *r, const char *extension, char *uri, size_t cap)
+int kt_st_taskrun_file(kt_task_run *r, const char *name, char *uri, size_t cap)
 {
     const json_t *info = kt_task_run_info(r);
-    char dir[KT_ST_URI], dpath[KT_SURI_PATH_MAX + 1], rel[2 * KT_SURI_PATH_MAX], checked[KT_SURI_PATH_MAX + 1];
-    char id[KT_ID_LEN + 1], err[512] = "";
-    kt_id_new(id);
+    char dir[KT_ST_URI], dpath[KT_SURI_PATH_MAX + 1], rel[2 * KT_SURI_PATH_MAX + 2], checked[KT_SURI_PATH_MAX + 1];
+    char err[512] = "";
 #define KT_INFO(k) json_string_value(json_object_get(info, k))
     if (kt_suri_taskrun_dir(KT_INFO("namespace"), KT_INFO("flowId"), KT_INFO("executionId"), KT_INFO("taskId"),
                             KT_INFO("taskRunId"), dir, sizeof dir) ||
@@ -78,14 +77,68 @@ static int kt_st_output_uri(kt_task_run *r, const char *extension, char *uri, si
         kt_task_logf(r, "ERROR", "no storage folder for this task run%s%s", err[0] ? ": " : "", err);
         return -1;
     }
-    snprintf(rel, sizeof rel, "%s/%s%s", dpath, id, extension);
-    if (strlen(id) + strlen(extension) > KT_SURI_NAME_MAX || strchr(extension, '/') ||
-        kt_suri_relative(rel, checked, sizeof checked, err, sizeof err) || kt_suri_from_path(checked, uri, cap)) {
-        kt_task_logf(r, "ERROR", "extension '%s' does not make a valid file name%s%s", extension, err[0] ? ": " : "",
-                     err);
+    int n = snprintf(rel, sizeof rel, "%s/%s", dpath, name);
+    if (n < 0 || (size_t)n >= sizeof rel) {
+        kt_task_logf(r, "ERROR", "'%s' does not make a valid file name: too long", name);
+        return -1;
+    }
+    if (kt_suri_relative(rel, checked, sizeof checked, err, sizeof err) || kt_suri_from_path(checked, uri, cap)) {
+        kt_task_logf(r, "ERROR", "'%s' does not make a valid file name%s%s", name, err[0] ? ": " : "", err);
         return -1;
     }
     return 0;
+}
+
+static int kt_st_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+int kt_st_workdir_new(kt_task_run *r, const char *what, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/kite-%s-XXXXXX", kt_task_tmp_dir(r), what);
+    if (n < 0 || (size_t)n >= cap || !mkdtemp(out)) {
+        kt_task_logf(r, "ERROR", "cannot create a working directory in %s: %s", kt_task_tmp_dir(r),
+                     n < 0 || (size_t)n >= cap ? "path too long" : strerror(errno));
+        out[0] = 0;
+        return -1;
+    }
+    return 0;
+}
+
+void kt_st_workdir_remove(const char *dir)
+{
+    if (dir && dir[0])
+        nftw(dir, kt_st_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void kt_st_temp_name(const char *suffix, char *out, size_t cap)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) { /* never in practice; an id still differs per call */
+        char id[KT_ID_LEN + 1];
+        kt_id_new(id);
+        for (const char *c = id; *c; c++)
+            v = v * 131 + (unsigned char)*c;
+    }
+    snprintf(out, cap, "%" PRIu64 "%s", v, suffix ? suffix : "");
+}
+
+/* A new URI `<task run folder>/<id><extension>` (extension as given, may be ""). 0, or -1 logged. */
+static int kt_st_output_uri(kt_task_run *r, const char *extension, char *uri, size_t cap)
+{
+    char id[KT_ID_LEN + 1], name[KT_SURI_NAME_MAX + 1];
+    kt_id_new(id);
+    if (strlen(id) + strlen(extension) > KT_SURI_NAME_MAX || strchr(extension, '/')) {
+        kt_task_logf(r, "ERROR", "extension '%s' does not make a valid file name", extension);
+        return -1;
+    }
+    int n = snprintf(name, sizeof name, "%s%s", id, extension);
+    if (n < 0 || (size_t)n >= sizeof name)
+        return -1;
+    return kt_st_taskrun_file(r, name, uri, cap);
 }
 
 /* ---- Size ---- */

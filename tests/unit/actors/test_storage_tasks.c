@@ -26,24 +26,6 @@
 #define ST "io.kestra.plugin.core.storage."
 #define TR_PREFIX "kestra:///a/b/f/executions/x1/tasks/t1/"
 
-/* Writes body under the storage's path (kestra:///<path>), making the folders. */
-static void put(const fixture *f, const char *path, const char *body)
-{
-    char file[1400];
-    snprintf(file, sizeof file, "%s/%s", f->storage, path);
-    mkdir(f->storage, 0755);
-    for (char *p = file + strlen(f->storage) + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir(file, 0755);
-            *p = '/';
-        }
-    FILE *fp = fopen(file, "wb");
-    assert_non_null(fp);
-    fputs(body, fp);
-    fclose(fp);
-}
-
 /* The output URI is a new file <id><ext> in the task run's folder. */
 static void assert_output_uri(const char *uri, const char *taskrun, const char *ext)
 {
@@ -56,16 +38,6 @@ static void assert_output_uri(const char *uri, const char *taskrun, const char *
     size_t idlen = strspn(last, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
     assert_true(idlen >= 1 && idlen <= 22);
     assert_string_equal(last + idlen, ext);
-}
-
-static void assert_failed(fixture *f, const char *type, const char *props, const char *text)
-{
-    probe p;
-    run_task(f, type, props, "tr9", 1, &p);
-    assert_string_equal(p.state, "FAILED");
-    if (!logged(&p, "ERROR", text))
-        fail_msg("%s %s: no ERROR line with '%s'", type, props, text);
-    probe_clear(&p);
 }
 
 static void test_size(void **state)

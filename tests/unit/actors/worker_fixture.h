@@ -192,4 +192,33 @@ static char *stored(const fixture *f, const char *uri)
     return buf;
 }
 
+/* Writes body under the storage's path (kestra:///<path>), making the folders. */
+static inline void put(const fixture *f, const char *path, const char *body)
+{
+    char file[1400];
+    snprintf(file, sizeof file, "%s/%s", f->storage, path);
+    mkdir(f->storage, 0755);
+    for (char *p = file + strlen(f->storage) + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(file, 0755);
+            *p = '/';
+        }
+    FILE *fp = fopen(file, "wb");
+    assert_non_null(fp);
+    fputs(body, fp);
+    fclose(fp);
+}
+
+/* One attempt (task run tr9) that must end FAILED with an ERROR line holding text. */
+static inline void assert_failed(fixture *f, const char *type, const char *props, const char *text)
+{
+    probe p;
+    run_task(f, type, props, "tr9", 1, &p);
+    assert_string_equal(p.state, "FAILED");
+    if (!logged(&p, "ERROR", text))
+        fail_msg("%s %s: no ERROR line with '%s'", type, props, text);
+    probe_clear(&p);
+}
+
 #endif
