@@ -92,6 +92,11 @@ void kt_expr_register_function_named(const char *name, const char *const *argnam
  * including {% set %} variables), or NULL outside a render. Valid only during the call. */
 const json_t *kt_expr_current_context(void);
 
+/* The first Amazon Ion text value in text[0..len) as JSON (what fromIon() reads: structs, lists, strings, symbols,
+ * numbers, timestamps as ISO strings, typed nulls; annotations dropped): one line of a FileSerde file. NULL with err
+ * when it is not one. */
+json_t *kt_expr_ion_parse(const char *text, size_t len, char *err, size_t errcap);
+
 
 /* Ion text of a JSON value appended to b, as Kestra's FileSerde writes a record of an `.ion` file (the caller adds
  * the "\n" after each record): field names as bare symbols when they can be, floats with an exponent. fromIon()

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "expr/expr.h"
 #include "expr/expr_int.h"
 
 typedef struct ion {
@@ -272,4 +273,9 @@ json_t *kx_ion_parse(const char *text, size_t len, char *err, size_t errcap)
     err[0] = 0;
     ion s = {.p = text, .end = text + len, .err = err, .errcap = errcap};
     return ion_value(&s);
+}
+
+json_t *kt_expr_ion_parse(const char *text, size_t len, char *err, size_t errcap)
+{
+    return kx_ion_parse(text, len, err, errcap);
 }

@@ -186,9 +186,10 @@ static const kt_prop t_kv_set[] = {PR("key", KT_P_STR), PR("value", KT_P_ANY), P
 static const kt_prop t_kv_get[] = {PR("key", KT_P_STR), P("namespace", KT_P_STR), P("errorOnMissing", KT_P_BOOL), END};
 static const kt_prop t_kv_keys[] = {P("prefix", KT_P_STR), P("namespace", KT_P_STR), END};
 static const kt_prop t_concat[] = {PR("files", KT_P_STR_OR_LIST), P("separator", KT_P_STR), P("extension", KT_P_STR), END};
-static const kt_prop t_dedup[] = {PR("from", KT_P_STR), PR("expr", KT_P_STR), END};
+static const kt_prop t_dedup[] = {PR("from", KT_P_STR), PF("expr", KT_P_STR, R | KT_PF_RAW), END};
 static const kt_prop t_st_delete[] = {PR("uri", KT_P_STR), P("errorOnMissing", KT_P_BOOL), END};
-static const kt_prop t_filter[] = {PR("from", KT_P_STR), PR("filterCondition", KT_P_STR), PE("filterType", e_filter_type),
+static const kt_prop t_filter[] = {PR("from", KT_P_STR), PF("filterCondition", KT_P_STR, R | KT_PF_RAW),
+                                   PE("filterType", e_filter_type),
                                    PE("errorOrNullBehavior", e_err_null), END};
 static const kt_prop t_local_files[] = {P("inputs", KT_P_STR_OR_MAP), P("outputs", KT_P_STR_LIST), END};
 static const kt_prop t_none[] = {END};
@@ -317,9 +318,9 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "kv.GetKeys", NULL, NOT_YET, t_kv_keys),
     RUN(CORE "kv.Delete", NULL, NOT_YET, t_kv_get),
     RUN(CORE "storage.Concat", A(LEG "storages.Concat"), YES, t_concat),
-    RUN(CORE "storage.DeduplicateItems", A(LEG "storages.DeduplicateItems"), NOT_YET, t_dedup),
+    RUN(CORE "storage.DeduplicateItems", A(LEG "storages.DeduplicateItems"), YES, t_dedup),
     RUN(CORE "storage.Delete", A(LEG "storages.Delete"), YES, t_st_delete),
-    RUN(CORE "storage.FilterItems", A(LEG "storages.FilterItems"), NOT_YET, t_filter),
+    RUN(CORE "storage.FilterItems", A(LEG "storages.FilterItems"), YES, t_filter),
     RUN(CORE "storage.LocalFiles", A(LEG "storages.LocalFiles"), NOT_YET, t_local_files),
     RUN(CORE "storage.PurgeCurrentExecutionFiles", A(LEG "storages.PurgeExecution", CORE "storage.PurgeExecution"),
         YES, t_none),

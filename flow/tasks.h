@@ -43,6 +43,8 @@ enum {
     KT_PF_REQ = 1,      /* @NotNull: "must not be null" when absent */
     KT_PF_NONEMPTY = 2, /* @NotEmpty/@NotBlank: "must not be empty" when "" or [] */
     KT_PF_DYN = 4,      /* Property<T> or rendered: a string holding an expression is accepted for any kind */
+    KT_PF_RAW = 8,      /* left unrendered by the executor: the task renders it itself, once per record
+                         * (FilterItems' filterCondition, DeduplicateItems' expr: @PluginProperty(dynamic = false)) */
 };
 
 typedef struct kt_prop {

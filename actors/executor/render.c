@@ -1,5 +1,6 @@
 #include "actors/executor/render.h"
 #include "flow/model.h"
+#include "flow/tasks.h"
 #include "expr/expr.h"
 #include "base/map.h"
 
@@ -269,8 +270,11 @@ json_t *kt_render_task_with(const json_t *flow, kt_tmpl_cache *cache, kt_env *en
     json_t *out = json_object();
     const char *k;
     json_t *v;
+    /* the properties the task renders itself, per record (KT_PF_RAW in the catalogue) */
+    const kt_task_def *def = kt_task_lookup(json_string_value(json_object_get(task, "type")) ?: "");
     json_object_foreach((json_t *)task, k, v) {
-        if (kt_render_skip(k)) {
+        const kt_prop *p = def ? kt_prop_find(def->props, k) : NULL;
+        if (kt_render_skip(k) || (p && (p->flags & KT_PF_RAW))) {
             json_object_set(out, k, v);
             continue;
         }

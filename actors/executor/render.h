@@ -11,7 +11,8 @@
 /* The variables for a task run: flow, execution, inputs, outputs (keyed by loop values), tasks, labels, vars, task,
  * taskrun, parents/parent, envs, globals. flow is the Flow JSON; task and taskrun may be NULL (flow level). */
 json_t *kt_render_context(const json_t *flow, const json_t *execution, const json_t *task, const json_t *taskrun);
-/* The task with every property rendered except id, type, control properties and nested task lists, templates
+/* The task with every property rendered except id, type, control properties, nested task lists and the properties
+ * the catalogue flags KT_PF_RAW (flow/tasks.h: the task renders them itself, per record), templates
  * compiled through cache (one per flow revision; may be NULL), now() and the random functions reading env
  * (expr/expr.h). NULL with err on failure. */
 json_t *kt_render_task(const json_t *flow, kt_tmpl_cache *cache, kt_env *env, const json_t *execution,
