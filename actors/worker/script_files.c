@@ -186,7 +186,10 @@ static pcre2_code *kt_sfiles_compile(const char *re, const char *pattern, char *
     return c;
 }
 
-kt_sfiles_matcher *kt_sfiles_matcher_new(const json_t *patterns, const char *workdir, char *err, size_t errcap)
+/* rooted: PathMatcherPredicate.matches(patterns) without a base path (namespace files): a plain pattern starting with
+ * a word character gets `**' + '/` in front, and every pattern is matched against "/" + rel (workdir ""). */
+static kt_sfiles_matcher *kt_sfiles_matcher_build(const json_t *patterns, const char *workdir, int rooted, char *err,
+                                                  size_t errcap)
 {
     json_t *list = json_is_string(patterns) ? json_pack("[O]", patterns) : json_incref((json_t *)patterns);
     if (!json_is_array(list)) {
@@ -216,7 +219,16 @@ kt_sfiles_matcher *kt_sfiles_matcher_new(const json_t *patterns, const char *wor
         } else {
             /* Kestra's PathMatcherPredicate: workdir + '/' + the glob, its backslashes turned to '/'; matching
              * the glob alone against the relative path is the same test. */
-            char *g = strdup(s[0] == '/' ? s + 1 : s);
+            char *g = NULL;
+            if (rooted) { /* mayAddRecursiveMatch: `\\w+[\\s\\S]*` */
+                p->absolute = 1;
+                int word = (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9') ||
+                           s[0] == '_';
+                if (asprintf(&g, "%s%s", word ? "**/" : "", s) < 0)
+                    g = NULL;
+            } else {
+                g = strdup(s[0] == '/' ? s + 1 : s);
+            }
             for (char *c = g; c && *c; c++)
                 if (*c == '\\')
                     *c = '/';
@@ -243,6 +255,16 @@ fail:
     json_decref(list);
     kt_sfiles_matcher_free(m);
     return NULL;
+}
+
+kt_sfiles_matcher *kt_sfiles_matcher_new(const json_t *patterns, const char *workdir, char *err, size_t errcap)
+{
+    return kt_sfiles_matcher_build(patterns, workdir, 0, err, errcap);
+}
+
+kt_sfiles_matcher *kt_sfiles_matcher_new_rooted(const json_t *patterns, char *err, size_t errcap)
+{
+    return kt_sfiles_matcher_build(patterns, "", 1, err, errcap);
 }
 
 int kt_sfiles_matcher_test(const kt_sfiles_matcher *m, const char *rel)

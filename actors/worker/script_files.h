@@ -52,6 +52,10 @@ typedef struct kt_sfiles_matcher kt_sfiles_matcher;
  * crosses segments, `[a-z]`/`[!a]` classes, `{a,b}` groups (not nested), `\` escapes. NULL with err for a bad
  * pattern. */
 kt_sfiles_matcher *kt_sfiles_matcher_new(const json_t *patterns, const char *workdir, char *err, size_t errcap);
+/* The same for paths of a tree without a working directory (namespace files: PathMatcherPredicate.matches(patterns),
+ * no base path): a plain glob starting with a word character matches at any depth (Kestra prefixes it with `**' '/`),
+ * and every pattern is tested against "/" + rel ("/dir/a.txt"). */
+kt_sfiles_matcher *kt_sfiles_matcher_new_rooted(const json_t *patterns, char *err, size_t errcap);
 /* 1 when the file at rel (relative to the matcher's workdir, no leading '/') matches one of the patterns.
  * Thread-safe (the walk runs on the pool). */
 int kt_sfiles_matcher_test(const kt_sfiles_matcher *m, const char *rel);

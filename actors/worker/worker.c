@@ -83,7 +83,8 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_storage_size_impl, &kt_task_storage_delete_impl, &kt_task_storage_concat_impl,
     &kt_task_storage_reverse_impl, &kt_task_storage_split_impl, &kt_task_foreach_item_split_impl,
     &kt_task_foreach_item_merge_impl, &kt_task_storage_purge_files_impl, &kt_task_storage_filter_items_impl,
-    &kt_task_storage_dedup_items_impl,
+    &kt_task_storage_dedup_items_impl, &kt_task_ns_upload_files_impl, &kt_task_ns_download_files_impl,
+    &kt_task_ns_delete_files_impl,
 };
 
 const kt_task_impl *kt_worker_find_impl(const char *type)
