@@ -5,7 +5,8 @@
  *      (SQLite WAL synchronous=NORMAL, and FULL = fsync per commit);
  *   3. a flow of 100 sequential shell.Commands `true`: total time against the floor measured in the same run
  *      (the same 100 processes spawned one after another by this harness);
- *   4. the scheduler holding 10 000 daily schedules: start, memory, idle CPU, tick latency (sched.c).
+ *   4. the scheduler holding 10 000 daily schedules: start, memory, idle CPU, tick latency (sched.c);
+ *   --only split: storage.Split of a 1 GiB file, resident memory sampled (split.c).
  *
  * Prints a table, then one JSON line. Each figure is the median of several runs. Usage: kite-bench [--quick]
  * The flows run on a node with a scheduler, as `kite server local` has; KITE_BENCH_NO_SCHEDULER=1 leaves it out, to
@@ -347,11 +348,18 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else {
-            fprintf(stderr, "usage: kite-bench [--quick] [--only log|shell|sched]\n");
+            fprintf(stderr, "usage: kite-bench [--quick] [--only log|shell|sched|split]\n");
             return 2;
         }
     }
     kb_sched_result sr;
+    if (only && !strcmp(only, "split")) { /* KITE_BENCH_SPLIT_MIB: the file's size (1024 by default) */
+        kt_log_set_level(KT_LOG_WARN);
+        const char *mib = getenv("KITE_BENCH_SPLIT_MIB");
+        kb_split(mib && atol(mib) > 0 ? atol(mib) : quick ? 256 : 1024, "64MB");
+        nng_fini();
+        return 0;
+    }
     if (only && !strcmp(only, "sched")) {
         kt_log_set_level(KT_LOG_WARN);
         kb_scheduler(quick ? 2000 : 10000, quick ? 3 : 10, &sr);

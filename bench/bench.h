@@ -37,4 +37,7 @@ typedef struct kb_sched_result {
 } kb_sched_result;
 void kb_scheduler(int nflows, int idle_s, kb_sched_result *out);
 
+/* storage.Split of a generated file of mib MiB cut by `bytes` (split.c): time and resident memory, printed. */
+void kb_split(long mib, const char *bytes);
+
 #endif
