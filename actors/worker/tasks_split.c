@@ -126,15 +126,13 @@ static void kt_fei_on_commit(kt_status st, const char *err, void *data)
 static void kt_fei_on_written(kt_status st, const char *err, void *data)
 {
     kt_fsplit *t = data;
-    char e[512] = "";
     if (st != KT_OK) {
         kt_task_logf(t->r, "ERROR", "%s", err);
         kt_fsplit_end(t, KT_S(FAILED), NULL);
         return;
     }
     if (kt_storage_writer_commit(t->w, kt_fei_on_commit, t)) {
-        snprintf(e, sizeof e, "the internal storage is closing");
-        kt_task_logf(t->r, "ERROR", "%s", e);
+        kt_task_logf(t->r, "ERROR", "the internal storage is closing");
         kt_fsplit_end(t, KT_S(FAILED), NULL); /* w still ours: aborted */
     }
 }

@@ -385,6 +385,46 @@ static void test_foreach_item_split(void **state)
                   "missing.ion");
 }
 
+/* ForEachItem's shape of the issue: 1 000 000 items in batches of 10 000 rows, 100 splits in order. */
+static void test_foreach_item_split_million(void **state)
+{
+    fixture *f = *state;
+    char file[700];
+    put(f, "a/b/f/executions/x1/m.ion", "");
+    snprintf(file, sizeof file, "%s/a/b/f/executions/x1/m.ion", f->storage);
+    FILE *fp = fopen(file, "wb");
+    assert_non_null(fp);
+    for (int i = 0; i < 1000000; i++)
+        fprintf(fp, "{i:%d}\n", i);
+    fclose(fp);
+    probe p;
+    run_task(f, FEI "ForEachItemSplit", "{\"items\":\"kestra:///a/b/f/executions/x1/m.ion\", \"batch\":{\"rows\":\"10000\"}}",
+             "tr1", 1, &p);
+    assert_string_equal(p.state, "SUCCESS");
+    size_t n;
+    char *list = stored_all(f, json_string_value(json_object_get(p.outputs, "splits")), &n);
+    assert_non_null(list);
+    size_t count = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save), count++) {
+        if (count % 33 && count != 99)
+            continue;
+        size_t len;
+        char *piece = stored_all(f, line, &len);
+        char first[32];
+        snprintf(first, sizeof first, "{i:%zu}\n", count * 10000);
+        assert_int_equal(strncmp(piece, first, strlen(first)), 0);
+        size_t lines = 0;
+        for (size_t k = 0; k < len; k++)
+            lines += piece[k] == '\n';
+        assert_int_equal(lines, 10000);
+        free(piece);
+    }
+    assert_int_equal(count, 100);
+    free(list);
+    probe_clear(&p);
+}
+
 static void test_foreach_item_merge(void **state)
 {
     fixture *f = *state;
@@ -481,6 +521,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_split_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_task_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_item_split, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreach_item_split_million, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_item_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
     };
