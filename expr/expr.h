@@ -97,7 +97,6 @@ const json_t *kt_expr_current_context(void);
  * when it is not one. */
 json_t *kt_expr_ion_parse(const char *text, size_t len, char *err, size_t errcap);
 
-
 /* Ion text of a JSON value appended to b, as Kestra's FileSerde writes a record of an `.ion` file (the caller adds
  * the "\n" after each record): field names as bare symbols when they can be, floats with an exponent. fromIon()
  * reads it back. */
