@@ -154,8 +154,6 @@ void kx_md5(const void *p, size_t n, uint8_t out[16]);
 void kx_sha1(const void *p, size_t n, uint8_t out[20]);
 void kx_sha256(const void *p, size_t n, uint8_t out[32]);
 void kx_sha512(const void *p, size_t n, uint8_t out[64]);
-char *kx_base64_encode(const void *p, size_t n);
-int kx_base64_decode(const char *s, size_t n, unsigned char **out, size_t *outn);
 
 /* yaml (yaml.c) */
 void kx_yaml_write(kt_buf *b, const json_t *v);

@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base64.h"
 #include "expr/filters.h"
 
 KX_FILTER(kx_f_b64enc)
 {
     if (json_is_null(in)) return json_null();
     char *s = kx_tostring_dup(in);
-    char *e = s ? kx_base64_encode(s, strlen(s)) : NULL;
+    char *e = s ? kt_base64_encode(s, strlen(s)) : NULL;
     json_t *r = json_string(e ? e : "");
     free(s);
     free(e);
@@ -24,7 +25,7 @@ KX_FILTER(kx_f_b64dec)
     if (!json_is_string(in)) return kx_fail(env, n, KX_E_PEBBLE, "This filter applies to String\n");
     unsigned char *o;
     size_t on;
-    if (kx_base64_decode(json_string_value(in), json_string_length(in), &o, &on))
+    if (kt_base64_decode(json_string_value(in), json_string_length(in), &o, &on))
         return kx_fail(env, n, KX_E_PEBBLE, "Please provide a correctly Base64 encoded string containing an UTF-8 string\n");
     json_t *r = kx_strn((const char *)o, on);
     free(o);

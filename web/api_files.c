@@ -7,8 +7,10 @@
  *     store; a path of another execution answers 301 to that execution's same endpoint; anything else 422.
  * Downloads are streamed: a storage reader hands one chunk, the HTTP body sends it, and the next chunk is read only
  * once h2o has taken the previous one (back-pressure: one chunk in memory per download). */
+#include "base/base64.h"
 #include "base/id.h"
 #include "base/log.h"
+#include "expr/expr.h"
 #include "flow/model.h"
 #include "store/storage.h"
 #include "store/storage_uri.h"
@@ -26,6 +28,11 @@
 #define KT_PREVIEW_MAX_ROWS 5000
 /* A preview holds at most this much text (one huge line must not fill the memory) */
 #define KT_PREVIEW_MAX_BYTES (1024 * 1024)
+/* Images and PDFs are previewed whole, as base64 (Kestra's Base64Render): up to this size, a clear 422 beyond */
+#define KT_PREVIEW_MAX_BINARY (10 * 1024 * 1024)
+
+/* What a preview renders, from the file's extension (FileRenderBuilder.of) */
+typedef enum kt_preview_kind { KT_PREVIEW_TEXT, KT_PREVIEW_MARKDOWN, KT_PREVIEW_ION, KT_PREVIEW_IMAGE, KT_PREVIEW_PDF } kt_preview_kind;
 
 /* ---- the path check (validateFile) ------------------------------------------------------------------ */
 
@@ -244,6 +251,7 @@ typedef struct kt_api_file_op {
     char *text;
     size_t len, cap, lines, max_lines;
     int latin1, truncated, pending_nl;
+    kt_preview_kind kind;
     char ext[64];
 } kt_api_file_op;
 
@@ -356,6 +364,16 @@ static int kt_api_preview_feed(kt_api_file_op *op, const char *chunk, size_t len
     return 0;
 }
 
+/* An image or PDF: the bytes as they are, whole (1 once there are more than a preview holds). */
+static int kt_api_preview_raw(kt_api_file_op *op, const char *chunk, size_t len)
+{
+    if (op->len + len > KT_PREVIEW_MAX_BINARY) {
+        op->truncated = 1;
+        return 1;
+    }
+    return kt_api_preview_put(op, chunk, len);
+}
+
 /* Invalid UTF-8 becomes U+FFFD, as Java's decoder replaces malformed input. */
 static json_t *kt_api_preview_string(const char *s, size_t len)
 {
@@ -390,13 +408,74 @@ static json_t *kt_api_preview_string(const char *s, size_t len)
     return j ? j : json_string("");
 }
 
+static kt_preview_kind kt_api_preview_kind(const char *ext)
+{
+    static const char *const images[] = {"jpg", "jpeg", "png", "svg", "gif", "bmp", "webp", NULL};
+    for (size_t i = 0; images[i]; i++)
+        if (!strcasecmp(ext, images[i]))
+            return KT_PREVIEW_IMAGE;
+    if (!strcasecmp(ext, "ion"))
+        return KT_PREVIEW_ION;
+    if (!strcasecmp(ext, "md"))
+        return KT_PREVIEW_MARKDOWN;
+    if (!strcasecmp(ext, "pdf"))
+        return KT_PREVIEW_PDF;
+    return KT_PREVIEW_TEXT;
+}
+
+/* The records of an Ion file (one per line, as FileSerde writes them) as a JSON list (IonFileRender); NULL with err
+ * when a line is not Ion. */
+static json_t *kt_api_preview_ion(kt_api_file_op *op, char *err, size_t errcap)
+{
+    json_t *list = json_array();
+    char *p = op->text ? op->text : "";
+    while (*p) {
+        char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (n) {
+            json_t *v = kt_expr_ion_parse(p, n, err, errcap);
+            if (!v) {
+                json_decref(list);
+                return NULL;
+            }
+            json_array_append_new(list, v);
+        }
+        p += n + (nl != NULL);
+    }
+    return list;
+}
+
 static void kt_api_preview_answer(kt_api_file_op *op)
 {
-    const char *type = !strcasecmp(op->ext, "md") ? "MARKDOWN" : "TEXT";
+    static const char *const types[] = {"TEXT", "MARKDOWN", "LIST", "IMAGE", "PDF"};
+    json_t *content = NULL;
+    if (op->kind == KT_PREVIEW_ION) {
+        char err[256] = "", msg[KT_URI_MAX + 512];
+        if (!(content = kt_api_preview_ion(op, err, sizeof err))) {
+            snprintf(msg, sizeof msg, "Unable to preview %s: not an Ion file (%s)", op->uri, err);
+            kt_http_send_error(op->req, 422, msg, NULL);
+            kt_api_preview_free(op);
+            return;
+        }
+    } else if (op->kind == KT_PREVIEW_IMAGE || op->kind == KT_PREVIEW_PDF) {
+        if (op->truncated) { /* a cut image is no preview: say why instead */
+            char msg[KT_URI_MAX + 256];
+            snprintf(msg, sizeof msg, "Unable to preview %s: more than the %d bytes an image or PDF preview holds",
+                     op->uri, KT_PREVIEW_MAX_BINARY);
+            kt_http_send_error(op->req, 422, msg, NULL);
+            kt_api_preview_free(op);
+            return;
+        }
+        char *b64 = kt_base64_encode(op->text ? op->text : "", op->len);
+        content = json_string(b64);
+        free(b64);
+    } else {
+        content = kt_api_preview_string(op->text ? op->text : "", op->len);
+    }
     json_t *body = json_object();
     json_object_set_new(body, "extension", json_string(op->ext));
-    json_object_set_new(body, "type", json_string(type));
-    json_object_set_new(body, "content", kt_api_preview_string(op->text ? op->text : "", op->len));
+    json_object_set_new(body, "type", json_string(types[op->kind]));
+    json_object_set_new(body, "content", content);
     json_object_set_new(body, "maxLine", json_integer((json_int_t)op->max_lines));
     json_object_set_new(body, "truncated", json_boolean(op->truncated));
     kt_http_send_json(op->req, 200, body);
@@ -412,7 +491,8 @@ static void kt_api_preview_read(kt_storage_reader *rd, kt_status st, const char 
         kt_api_preview_free(op);
         return;
     }
-    int r = len ? kt_api_preview_feed(op, chunk, len) : 1;
+    int r = !len ? 1 : op->kind == KT_PREVIEW_IMAGE || op->kind == KT_PREVIEW_PDF ? kt_api_preview_raw(op, chunk, len)
+                                                                                   : kt_api_preview_feed(op, chunk, len);
     if (r < 0) {
         kt_http_send_error(op->req, 500, "Internal server error: out of memory", NULL);
         kt_api_preview_free(op);
@@ -482,6 +562,7 @@ void kt_api_execution_file_preview(kt_http_req *r, void *ud)
     /* FilenameUtils.getExtension of the URI: after the last '.' of the last segment */
     const char *slash = strrchr(uri, '/'), *dot = strrchr(slash ? slash : uri, '.');
     snprintf(op->ext, sizeof op->ext, "%s", dot ? dot + 1 : "");
+    op->kind = kt_api_preview_kind(op->ext);
     kt_status st = kt_storage_reader_open(w->storage, uri, kt_api_preview_opened, op, &op->rd, err, sizeof err);
     if (st) {
         op->rd = NULL;

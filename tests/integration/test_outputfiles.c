@@ -127,10 +127,83 @@ static void test_output_files_to_input_files(void **state)
     json_decref(ex);
 }
 
+/* The files a task leaves, seen by the expressions of the next one (read(), fileSize(), isFileEmpty()) and by the
+ * preview route in Kestra's renders: Ion records as a LIST, an image as base64, Markdown. */
+static const char *FLOW_KINDS = "id: kinds\n"
+                                "namespace: company.team\n"
+                                "tasks:\n"
+                                "  - id: first\n"
+                                "    type: io.kestra.plugin.scripts.shell.Commands\n"
+                                "    taskRunner:\n"
+                                "      type: io.kestra.plugin.core.runner.Process\n"
+                                "    outputFiles: [\"*.ion\", \"*.png\", \"*.md\", \"*.txt\"]\n"
+                                "    commands:\n"
+                                "      - printf '{a:1,b:\"x\"}\\n{a:2,b:null}\\n' > data.ion\n"
+                                "      - printf 'PNG\\001\\002' > pic.png\n"
+                                "      - printf '# Title\\nbody' > notes.md\n"
+                                "      - touch empty.txt\n"
+                                "  - id: second\n"
+                                "    type: io.kestra.plugin.core.debug.Return\n"
+                                "    format: \"{{ read(outputs.first.outputFiles['notes.md']) }}|"
+                                "{{ fileSize(outputs.first.outputFiles['pic.png']) }}|"
+                                "{{ isFileEmpty(outputs.first.outputFiles['empty.txt']) }}|"
+                                "{{ isFileEmpty(outputs.first.outputFiles['data.ion']) }}\"\n";
+
+static json_t *preview(int port, const char *exid, const char *uri)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "/api/v1/executions/%s/file/preview?path=%s", exid, uri);
+    json_t *body = NULL;
+    assert_int_equal(kt_it_http_json("GET", port, path, NULL, NULL, &body), 200);
+    return body;
+}
+
+static void test_file_functions_and_previews(void **state)
+{
+    fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_KINDS, NULL);
+    json_t *res = NULL;
+    const char *fields[] = {NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/kinds", fields, &res), 200);
+    char exid[64];
+    snprintf(exid, sizeof exid, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    json_t *ex = kt_it_wait_execution(f->port, exid, 20000);
+    assert_non_null(ex);
+    if (strcmp(kt_it_state(ex), "SUCCESS"))
+        kt_it_dump_log(&f->server);
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
+    json_t *second = kt_it_taskrun(ex, "second");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(second, "outputs"), "value")),
+                        "# Title\nbody|5|true|false");
+    json_t *files = json_object_get(json_object_get(kt_it_taskrun(ex, "first"), "outputs"), "outputFiles");
+
+    json_t *p = preview(f->port, exid, json_string_value(json_object_get(files, "data.ion")));
+    assert_string_equal(json_string_value(json_object_get(p, "type")), "LIST");
+    assert_string_equal(json_string_value(json_object_get(p, "extension")), "ion");
+    char *content = json_dumps(json_object_get(p, "content"), JSON_COMPACT);
+    assert_string_equal(content, "[{\"a\":1,\"b\":\"x\"},{\"a\":2,\"b\":null}]");
+    free(content);
+    json_decref(p);
+
+    p = preview(f->port, exid, json_string_value(json_object_get(files, "pic.png")));
+    assert_string_equal(json_string_value(json_object_get(p, "type")), "IMAGE");
+    assert_string_equal(json_string_value(json_object_get(p, "content")), "UE5HAQI="); /* base64 of "PNG\1\2" */
+    json_decref(p);
+
+    p = preview(f->port, exid, json_string_value(json_object_get(files, "notes.md")));
+    assert_string_equal(json_string_value(json_object_get(p, "type")), "MARKDOWN");
+    assert_string_equal(json_string_value(json_object_get(p, "content")), "# Title\nbody");
+    assert_true(json_is_false(json_object_get(p, "truncated")));
+    json_decref(p);
+    json_decref(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_output_files_to_input_files, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_file_functions_and_previews, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
