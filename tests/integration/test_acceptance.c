@@ -356,8 +356,8 @@ static json_t *acc_triggered_by(fixture *f, const acc_flow *fl, char ids[][64], 
     return out;
 }
 
-/* A flow started by Flow triggers: inputs {"@after", FILE, ...} run the upstream flows (each to its end), then the
- * row waits for the executions of its flow they triggered ({"@count", "N"}: N of them, default 1; exactly N) and
+/* A flow started by Flow triggers (or as a ForEachItem's batches): inputs {"@after", FILE, name, value...} run the
+ * upstream flows (each to its end, with the name/value pairs after it as its inputs), then the row waits for the executions of its flow they triggered ({"@count", "N"}: N of them, default 1; exactly N) and
  * checks the one the last upstream's final state triggered. */
 static int acc_run_triggered(fixture *f, const acc_case *c, acc_flow *fl, int timeout_ms, acc_report *r)
 {
@@ -369,6 +369,8 @@ static int acc_run_triggered(fixture *f, const acc_case *c, acc_flow *fl, int ti
             want = atoi(c->inputs[i + 1]);
             continue;
         }
+        if (c->inputs[i][0] != '@')
+            continue; /* an input of the upstream before it, sent with it below */
         acc_flow *up = acc_flow_of(f, c->inputs[i + 1]);
         if (!up || up->status != 200 || n == 8) {
             acc_say(r, "    upstream flow %s not available\n", c->inputs[i + 1]);
@@ -376,9 +378,17 @@ static int acc_run_triggered(fixture *f, const acc_case *c, acc_flow *fl, int ti
         }
         char path[700];
         snprintf(path, sizeof path, "/api/v1/executions/%s/%s", up->ns, up->id);
-        static const char *const none[] = {NULL};
+        /* the pairs after {"@after", FILE} up to the next '@' name are that upstream's inputs */
+        const char *fields[ACC_MAX_INPUTS + 2];
+        size_t nf = 0;
+        for (size_t k = i + 2; c->inputs[k] && c->inputs[k + 1] && c->inputs[k][0] != '@' && k + 1 < ACC_MAX_INPUTS;
+             k += 2) {
+            fields[nf++] = c->inputs[k];
+            fields[nf++] = c->inputs[k + 1];
+        }
+        fields[nf] = NULL;
         json_t *created = NULL;
-        long st = kt_it_post_form(f->it.port, path, none, &created);
+        long st = kt_it_post_form(f->it.port, path, fields, &created);
         const char *exid = json_string_value(json_object_get(created, "id"));
         if (st != 200 || !exid) {
             acc_say(r, "    POST %s -> %ld\n", path, st);
