@@ -684,18 +684,23 @@ static void check_task(kt_validate_ctx *c, const json_t *t, const char *path)
         if (json_object_size(json_object_get(t, "cases")) == 0 && json_array_size(json_object_get(t, "defaults")) == 0)
             kt_validate_err(c, path, 0, path, "No task defined, neither cases or default have any tasks");
     } else if (!strcmp(canon, "flow.WorkingDirectory")) {
+        /* @WorkingDirectoryTaskValidation: the first rule broken, one message on the task */
+        const json_t *tasks = json_object_get(t, "tasks");
+        int not_runnable = 0, worker_group = 0;
         size_t i;
         json_t *x;
-        json_array_foreach(json_object_get(t, "tasks"), i, x) {
+        json_array_foreach(tasks, i, x) {
             const kt_task_def *cd = kt_task_lookup(json_string_value(json_object_get(x, "type")));
-            if (cd && cd->kind != KT_PLUGIN_RUNNABLE) {
-                char *tp = kt_validate_child(path, "tasks"), *xp = kt_validate_item(tp, i);
-                kt_validate_err(c, xp, 0, path,
-                                "Only runnable tasks are allowed as children of a WorkingDirectory task");
-                free(xp);
-                free(tp);
-            }
+            not_runnable |= cd && cd->kind != KT_PLUGIN_RUNNABLE;
+            worker_group |= json_object_get(x, "workerGroup") && !json_is_null(json_object_get(x, "workerGroup"));
         }
+        if (json_is_array(tasks) && !json_array_size(tasks))
+            kt_validate_err(c, path, 0, path, "The 'tasks' property cannot be empty");
+        else if (not_runnable)
+            kt_validate_err(c, path, 0, path, "Only runnable tasks are allowed as children of a WorkingDirectory task");
+        else if (worker_group)
+            kt_validate_err(c, path, 0, path, "Cannot set a Worker Group in any WorkingDirectory sub-tasks, it is only "
+                                              "supported at the WorkingDirectory level");
     } else if (!strcmp(canon, "flow.Subflow") || !strcmp(canon, "flow.ForEachItem")) {
         const char *ns = json_string_value(json_object_get(t, "namespace"));
         const char *fid = json_string_value(json_object_get(t, "flowId"));

@@ -285,21 +285,26 @@ void kt_msg_reply_clear(kt_msg_reply *b)
 
 void kt_msg_encode_worker_job(kt_outmsg *o, const kt_msg_worker_job *b)
 {
-    msgpack_pack_array(&o->pk, 5);
+    msgpack_pack_array(&o->pk, 6);
     kt_pack_cstr(&o->pk, b->execution_id);
     kt_pack_cstr(&o->pk, b->taskrun_id);
     msgpack_pack_uint32(&o->pk, b->attempt);
     kt_mp_pack_json(&o->pk, b->task);
     kt_mp_pack_json(&o->pk, b->run);
+    if (b->context)
+        kt_mp_pack_json(&o->pk, b->context);
+    else
+        msgpack_pack_nil(&o->pk);
 }
 
 kt_status kt_msg_decode_worker_job(const msgpack_object *body, kt_msg_worker_job *b)
 {
     memset(b, 0, sizeof *b);
-    const msgpack_object *f = kt_mp_fields(body, 5);
+    const msgpack_object *f = kt_mp_fields(body, 6);
     if (!f || kt_mp_str(&f[0], &b->execution_id, 0) || kt_mp_str(&f[1], &b->taskrun_id, 0) ||
         kt_mp_u32(&f[2], &b->attempt) || kt_mp_json(&f[3], &b->task, 0) || !json_is_object(b->task) ||
-        kt_mp_json(&f[4], &b->run, 0) || !json_is_object(b->run)) {
+        kt_mp_json(&f[4], &b->run, 0) || !json_is_object(b->run) || kt_mp_json(&f[5], &b->context, 1) ||
+        (b->context && !json_is_object(b->context))) {
         kt_msg_worker_job_clear(b);
         return KT_EPROTO;
     }
@@ -312,6 +317,7 @@ void kt_msg_worker_job_clear(kt_msg_worker_job *b)
     free(b->taskrun_id);
     json_decref(b->task);
     json_decref(b->run);
+    json_decref(b->context);
     memset(b, 0, sizeof *b);
 }
 
@@ -319,7 +325,7 @@ void kt_msg_worker_job_clear(kt_msg_worker_job *b)
 
 void kt_msg_encode_worker_result(kt_outmsg *o, const kt_msg_worker_result *b)
 {
-    msgpack_pack_array(&o->pk, 7);
+    msgpack_pack_array(&o->pk, 8);
     kt_pack_cstr(&o->pk, b->execution_id);
     kt_pack_cstr(&o->pk, b->taskrun_id);
     msgpack_pack_uint32(&o->pk, b->attempt);
@@ -327,15 +333,20 @@ void kt_msg_encode_worker_result(kt_outmsg *o, const kt_msg_worker_result *b)
     kt_mp_pack_json(&o->pk, b->outputs);
     msgpack_pack_int64(&o->pk, b->started_us);
     msgpack_pack_int64(&o->pk, b->ended_us);
+    if (b->taskrun)
+        kt_mp_pack_json(&o->pk, b->taskrun);
+    else
+        msgpack_pack_nil(&o->pk);
 }
 
 kt_status kt_msg_decode_worker_result(const msgpack_object *body, kt_msg_worker_result *b)
 {
     memset(b, 0, sizeof *b);
-    const msgpack_object *f = kt_mp_fields(body, 7);
+    const msgpack_object *f = kt_mp_fields(body, 8);
     if (!f || kt_mp_str(&f[0], &b->execution_id, 0) || kt_mp_str(&f[1], &b->taskrun_id, 0) ||
         kt_mp_u32(&f[2], &b->attempt) || kt_mp_str(&f[3], &b->state, 0) || kt_mp_json(&f[4], &b->outputs, 1) ||
-        kt_mp_i64(&f[5], &b->started_us) || kt_mp_i64(&f[6], &b->ended_us)) {
+        kt_mp_i64(&f[5], &b->started_us) || kt_mp_i64(&f[6], &b->ended_us) || kt_mp_json(&f[7], &b->taskrun, 1) ||
+        (b->taskrun && !json_is_object(b->taskrun))) {
         kt_msg_worker_result_clear(b);
         return KT_EPROTO;
     }
@@ -348,6 +359,7 @@ void kt_msg_worker_result_clear(kt_msg_worker_result *b)
     free(b->taskrun_id);
     free(b->state);
     json_decref(b->outputs);
+    json_decref(b->taskrun);
     memset(b, 0, sizeof *b);
 }
 

@@ -111,6 +111,8 @@ typedef struct kt_msg_worker_job {
     uint32_t attempt;  /* 0-based attempt index, as Kestra's attemptNumber */
     json_t *task;      /* rendered task properties, with id and type */
     json_t *run;       /* {namespace, flowId, taskId, ...}: what logs and storage need */
+    json_t *context;   /* NULL, or for a WorkingDirectory (whose children the worker renders when each runs):
+                          {flow: the Flow JSON, execution: the execution as dispatched} */
 } kt_msg_worker_job;
 void kt_msg_encode_worker_job(kt_outmsg *o, const kt_msg_worker_job *b);
 kt_status kt_msg_decode_worker_job(const msgpack_object *body, kt_msg_worker_job *b);
@@ -124,6 +126,9 @@ typedef struct kt_msg_worker_result {
     json_t *outputs;   /* object or NULL */
     int64_t started_us;
     int64_t ended_us;
+    json_t *taskrun;   /* NULL, or a WorkingDirectory child's whole task run (Kestra's TaskRun JSON, made by the
+                          worker): taskrun_id then names the WorkingDirectory run, attempt its job's, and state,
+                          outputs and the dates are unused. The executor appends it (or replaces it when known) */
 } kt_msg_worker_result;
 void kt_msg_encode_worker_result(kt_outmsg *o, const kt_msg_worker_result *b);
 kt_status kt_msg_decode_worker_result(const msgpack_object *body, kt_msg_worker_result *b);

@@ -6,7 +6,7 @@
 #include "flow/foreachitem.h"
 #include "flow/model.h"
 #include "flow/tasks.h"
-#include "actors/executor/render.h"
+#include "flow/render.h"
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/clock.h"
@@ -24,6 +24,7 @@ void kt_executor_job_free(kt_job *j)
 {
     json_decref(j->task);
     json_decref(j->run);
+    json_decref(j->context);
     free(j);
 }
 
@@ -173,6 +174,12 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
     j->run = json_pack("{s:O, s:O, s:s, s:O, s:s}", "namespace", json_object_get(run->execution, "namespace"),
                        "flowId", json_object_get(run->execution, "flowId"), "taskId", d->task_id, "executionId",
                        json_object_get(run->execution, "id"), "taskRunId", d->taskrun_id);
+    const kt_task_def *def = kt_task_lookup(json_string_value(json_object_get(task, "type")));
+    if (def && def->kind == KT_PLUGIN_FLOWABLE && def->to_worker) {
+        /* A WorkingDirectory: the worker renders each child when it runs (after the previous one's outputs), so it
+         * gets what the render context is made of. The execution is encoded when the job leaves, not copied now. */
+        j->context = json_pack("{s:O, s:O}", "flow", run->flow.flow, "execution", run->execution);
+    }
     j->phase = KT_JOB_FRESH;
     j->worker = -1;
     kt_map_put(ex->jobs, j->taskrun_id, j, NULL);
@@ -219,6 +226,10 @@ int kt_executor_on_worker(const kt_run *run, const json_t *tr)
     const json_t *task = run->flow.tasks ? kt_map_get(run->flow.tasks, json_string_value(json_object_get(tr, "taskId")))
                                          : kt_exec_find_task(run->flow.flow, json_string_value(json_object_get(tr, "taskId")));
     const kt_task_def *def = task ? kt_task_lookup(json_string_value(json_object_get(task, "type"))) : NULL;
+    if (def && def->kind == KT_PLUGIN_FLOWABLE && def->to_worker) { /* a WorkingDirectory while its job is out */
+        size_t n = kt_taskrun_attempts(tr);
+        return n && !kt_state_is_terminated(kt_state_current(json_array_get(json_object_get(tr, "attempts"), n - 1)));
+    }
     return !def || def->kind == KT_PLUGIN_RUNNABLE; /* unknown types too: the worker says it cannot run them */
 }
 
@@ -276,7 +287,7 @@ void kt_executor_pump(kt_executor *ex)
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_WORKER_JOB, ex->workers[w].address, kt_actor_address(ex->self), 0);
         kt_msg_worker_job body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id,
-                                  .attempt = j->attempt, .task = j->task, .run = j->run};
+                                  .attempt = j->attempt, .task = j->task, .run = j->run, .context = j->context};
         kt_msg_encode_worker_job(&o, &body);
         kt_status st = kt_node_send(kt_actor_node(ex->self), ex->workers[w].address, &o);
         j->phase = KT_JOB_SENT;

@@ -6,7 +6,7 @@
 #include "actors/executor/executor.h"
 #include "actors/executor/executor_int.h"
 #include "flow/model.h"
-#include "actors/executor/render.h"
+#include "flow/render.h"
 #include "actors/executor/step.h"
 #include "expr/expr.h"
 #include "flow/defaults.h"
@@ -457,9 +457,20 @@ static void kt_executor_on_result(kt_executor *ex, const kt_msg *m)
         return;
     }
     kt_job *j = kt_map_get(ex->jobs, r.taskrun_id);
+    kt_run *run = kt_map_get(ex->runs, r.execution_id);
+    if (r.taskrun) {
+        /* a WorkingDirectory's child, from the worker holding its job (one that lost the job is not heard) */
+        if (run && j && j->attempt == r.attempt && j->phase == KT_JOB_SENT && j->worker >= 0 &&
+            !strcmp(ex->workers[j->worker].address, m->from)) {
+            kt_exec_event ev = {.kind = KT_EV_WD_CHILD, .now_us = kt_now_us(), .taskrun_id = r.taskrun_id,
+                                .attempt = r.attempt, .taskrun = r.taskrun};
+            kt_executor_apply(ex, run, &ev);
+        }
+        kt_msg_worker_result_clear(&r);
+        return;
+    }
     if (j && j->attempt == r.attempt)
         kt_executor_drop_job(ex, r.taskrun_id);
-    kt_run *run = kt_map_get(ex->runs, r.execution_id);
     if (run) {
         kt_exec_event ev = {.kind = KT_EV_RESULT, .now_us = kt_now_us(), .taskrun_id = r.taskrun_id,
                             .attempt = r.attempt, .state = r.state, .outputs = r.outputs,

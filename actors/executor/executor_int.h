@@ -61,6 +61,7 @@ typedef struct kt_job {
     uint32_t attempt;
     json_t *task; /* rendered */
     json_t *run;
+    json_t *context; /* a WorkingDirectory's: {flow, execution} (runtime/msg.h kt_msg_worker_job), else NULL */
     kt_job_phase phase;
     int worker; /* index in ex->workers when SENT (workers are never removed, so it stays valid); -1 before */
     struct kt_job *next; /* FRESH / WAITING lists */
@@ -161,7 +162,8 @@ void kt_executor_kill_children(kt_executor *ex, const char *parent_id);
 void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id);
 /* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job; the
  * ones that did not render are added to *failed (kt_executor_failed_push) for the caller to apply. */
-/* Whether a task run is a worker's job (a runnable task, or an unknown type), not a flowable or a Subflow. */
+/* Whether a task run is a worker's job (a runnable task, an unknown type, or a WorkingDirectory whose job is out), not
+ * a flowable or a Subflow. */
 int kt_executor_on_worker(const kt_run *run, const json_t *tr);
 void kt_executor_rescan(kt_executor *ex, kt_run *run, json_t **failed);
 /* Hands waiting jobs to workers with a free slot. */

@@ -3,7 +3,7 @@
  * loop values, its errors), which of them run next (FlowableUtils.resolve*Nexts) and what state the flowable takes
  * from them (resolveState). These are the rules a new flowable type touches; step.c calls them from its pass. */
 #include "flow/model.h"
-#include "actors/executor/render.h"
+#include "flow/render.h"
 #include "actors/executor/step_int.h"
 #include "time/duration.h"
 #include "flow/inputs.h"
@@ -448,6 +448,8 @@ void kt_step_flowable_nexts(kt_pass *p, const json_t *task, json_t *run)
     int on_errors = cur.n && errors.n && cur.v[0].task == errors.v[0].task && !cur.v[0].value;
     if (on_errors) {
         kt_step_next_sequential(p, &cur, run);
+    } else if (kt_step_is_wd(task)) {
+        /* WorkingDirectory.resolveNexts: nothing but its errors branch, the worker runs the children */
     } else if (kt_step_type_is(task, "Parallel")) {
         kt_next_parallel(p, &cur, run, kt_int_prop(task, "concurrent", 0), NULL);
     } else if (kt_step_type_is(task, "EachParallel")) {
@@ -487,6 +489,10 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run)
     }
     int is_loop = kt_step_type_is(task, "ForEach") || kt_step_type_is(task, "EachSequential") ||
                   kt_step_type_is(task, "EachParallel");
+    if (kt_step_is_wd(task)) {
+        st = kt_step_wd_state(p, task, run, &tasks, &errors);
+        goto done;
+    }
     if (is_loop && tasks.n == 0) {
         st = KT_S(SUCCESS); /* no values */
         goto done;

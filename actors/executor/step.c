@@ -4,7 +4,7 @@
  * index of taskRunList in step_runs.c (step_int.h says what they share). */
 #include "actors/executor/step.h"
 #include "flow/model.h"
-#include "actors/executor/render.h"
+#include "flow/render.h"
 #include "actors/executor/retry.h"
 #include "actors/executor/step_int.h"
 #include "flow/inputs.h"
@@ -221,8 +221,12 @@ static void kt_start_run(kt_pass *p, json_t *run)
         kt_dispatch(p, run);
         return;
     }
-    if (def->kind != KT_PLUGIN_FLOWABLE || kt_step_type_is(task, "WaitFor") ||
-        kt_step_type_is(task, "WorkingDirectory") || kt_step_type_is(task, "Template")) {
+    if (kt_step_is_wd(task)) { /* one worker job; outputs {} until it ends (saveFlowableOutput: no outputs.ion yet) */
+        json_object_set_new(run, "outputs", json_object());
+        kt_dispatch(p, run);
+        return;
+    }
+    if (def->kind != KT_PLUGIN_FLOWABLE || kt_step_type_is(task, "WaitFor") || kt_step_type_is(task, "Template")) {
         kt_step_log(p, run, "ERROR", "Task type '%s' is not supported by this executor yet", kt_step_str(task, "type"));
         kt_step_set_state(p, run, KT_S(FAILED));
         return;
@@ -450,6 +454,10 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
     }
     kt_state_set(json_object_get(attempt, "state"), state, ev->ended_us);
     json_object_set_new(tr, "outputs", ev->outputs ? json_deep_copy(ev->outputs) : json_object());
+    if (task && kt_step_is_wd(task)) {
+        kt_step_wd_end(p, tr, index, state);
+        return KT_OK;
+    }
     const json_t *own_policy = json_object_get(task, "retry");
     if (!strcmp(state, KT_S(SUCCESS)) && own_policy && kt_retry_warns(own_policy, n - 1))
         state = KT_S(WARNING); /* warningOnRetry (§5.4) */
@@ -612,6 +620,12 @@ static kt_status kt_ev_child_created(kt_pass *p, const kt_exec_event *ev, kt_aft
     return kt_step_child_created(p, ev);
 }
 
+static kt_status kt_ev_wd_child(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)after;
+    return kt_step_wd_child(p, ev);
+}
+
 static kt_status kt_ev_subflow(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
 {
     (void)after;
@@ -646,6 +660,9 @@ static kt_status kt_ev_lost(kt_pass *p, const kt_exec_event *ev, kt_after_event 
     size_t n = kt_taskrun_attempts(tr);
     kt_state_set(json_object_get(json_array_get(json_object_get(tr, "attempts"), n - 1), "state"), KT_S(FAILED),
                  ev->now_us);
+    const json_t *task = kt_step_task_of(p, kt_step_str(tr, "taskId"));
+    if (task && kt_step_is_wd(task)) /* the whole WorkingDirectory runs again (KESTRA-execution.md §2.15) */
+        kt_step_wd_prune(p, tr);
     kt_dispatch(p, tr);
     return KT_OK;
 }
@@ -705,6 +722,7 @@ static const kt_event_handler kt_event_handlers[] = {
     [KT_EV_ADMIT] = {kt_ev_admit},
     [KT_EV_UNQUEUE] = {kt_ev_unqueue},
     [KT_EV_CHILD_CREATED] = {kt_ev_child_created},
+    [KT_EV_WD_CHILD] = {kt_ev_wd_child},
 };
 
 /* Kestra's `process` passes until nothing changes. A paused execution is not processed (2.2): its running branches

@@ -37,6 +37,8 @@ typedef enum kt_exec_event_kind {
     KT_EV_UNQUEUE, /* a QUEUED execution's turn came: it runs, without a new check */
     KT_EV_CHILD_CREATED, /* the caller built the child execution of Subflow run `taskrun_id`: `child` is it, or NULL
                             with `error` saying why it could not be built */
+    KT_EV_WD_CHILD, /* a worker reports `taskrun`, a child task run of WorkingDirectory run `taskrun_id` whose job is
+                       attempt `attempt`: appended, or replacing the one it reported before */
 } kt_exec_event_kind;
 
 typedef struct kt_exec_event {
@@ -52,6 +54,7 @@ typedef struct kt_exec_event {
     const char *error;     /* CHILD_CREATED without child, SUBFLOW: the reason, logged on the run */
     size_t batches;        /* CHILD_CREATED of a ForEachItem `_items` run: how many children were built (child NULL;
                               outputs {subflowOutputsBaseUri}) */
+    const json_t *taskrun; /* WD_CHILD: the child task run (borrowed) */
 } kt_exec_event;
 
 /* The flow revision an execution runs. */

@@ -2,7 +2,8 @@
  *   step.c      the events and Kestra's `process` pass: starting CREATED runs, the end, results, retries, resume;
  *   step_events.c the events from outside the execution's runs: flow concurrency (admit, unqueue), Subflow children;
  *   step_runs.c the step's view of taskRunList (an index and a memo of lookups) and the changes that record effects;
- *   flowable.c  the task tree and the flowable tasks: their children, their next runs and their state, Pause.
+ *   flowable.c  the task tree and the flowable tasks: their children, their next runs and their state, Pause;
+ *   step_wd.c   WorkingDirectory: one worker job whose children the worker reports, never created by the step.
  * Everything here lives for one kt_exec_step call: the pass is built, used and freed inside it. */
 #ifndef KT_STEP_INT_H
 #define KT_STEP_INT_H
@@ -131,6 +132,25 @@ int kt_step_render_prop(kt_pass *p, const json_t *task, const json_t *run, const
                         size_t cap);
 /* A boolean task property (true/false, or the strings "true"/"false"), dflt when absent. */
 int kt_step_bool_prop(const json_t *task, const char *name, int dflt);
+
+/* ---- step_wd.c ----------------------------------------------------------------------------------- */
+
+/* The task is a WorkingDirectory (flowable, sent to a worker). */
+int kt_step_is_wd(const json_t *task);
+/* The run's job is on a worker: it has an attempt that has not ended. */
+int kt_step_wd_on_worker(const json_t *run);
+/* WD_CHILD: a child task run the worker reports is appended under its WorkingDirectory run, or replaces the one
+ * reported before. KT_EINVAL for a document that is not such a child; stale when the job is not the current one. */
+kt_status kt_step_wd_child(kt_pass *p, const kt_exec_event *ev);
+/* The job's end (its attempt already ended with `state`): FAILED or KILLED end the run; otherwise its attempt is
+ * dropped and the passes resolve it from its children. */
+void kt_step_wd_end(kt_pass *p, json_t *run, size_t index, const char *state);
+/* A lost job runs again whole: the children it reported are removed first. */
+void kt_step_wd_prune(kt_pass *p, const json_t *run);
+/* resolveState of a WorkingDirectory run (tasks and errors resolved): NULL while its job is out or its errors branch
+ * runs. */
+const char *kt_step_wd_state(kt_pass *p, const json_t *task, const json_t *run, const kt_rlist *tasks,
+                             const kt_rlist *errors);
 
 /* ---- step_events.c ------------------------------------------------------------------------------ */
 

@@ -9,7 +9,7 @@
  * Kestra's ({CREATED: 0, RUNNING: 0, SUCCESS: n}). */
 #include "flow/foreachitem.h"
 #include "flow/model.h"
-#include "actors/executor/render.h"
+#include "flow/render.h"
 #include "actors/executor/step_int.h"
 
 #include <stdio.h>

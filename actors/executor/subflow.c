@@ -5,7 +5,7 @@
  * as a message with the child's outputs. After a restart, waiting Subflow runs look for their child in the store. */
 #include "actors/executor/executor_int.h"
 #include "flow/model.h"
-#include "actors/executor/render.h"
+#include "flow/render.h"
 #include "expr/expr.h"
 #include "flow/inputs.h"
 #include "flow/tasks.h"

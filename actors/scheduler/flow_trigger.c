@@ -4,7 +4,7 @@
  * this changed and the executions it started are committed in one transaction, so a restart sees both or neither. */
 #include "actors/scheduler/scheduler_int.h"
 
-#include "actors/executor/render.h"
+#include "flow/render.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"

@@ -467,7 +467,12 @@ static int kt_sfiles_write_text(const char *path, const json_t *content)
 
 int kt_sfiles_inputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data, kt_sfiles_op **out)
 {
-    const json_t *files = json_object_get(kt_task_props(r), "inputFiles");
+    return kt_sfiles_inputs_of(r, json_object_get(kt_task_props(r), "inputFiles"), workdir, done, data, out);
+}
+
+int kt_sfiles_inputs_of(kt_task_run *r, const json_t *files, const char *workdir, kt_sfiles_done_fn done, void *data,
+                        kt_sfiles_op **out)
+{
     json_t *parsed = NULL;
     if (!files || json_is_null(files))
         return 1;
@@ -687,6 +692,12 @@ static void kt_sfiles_walk_done(uv_work_t *w, int status)
 
 int kt_sfiles_outputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data, kt_sfiles_op **out)
 {
+    return kt_sfiles_outputs_of(r, json_object_get(kt_task_props(r), "outputFiles"), workdir, done, data, out);
+}
+
+int kt_sfiles_outputs_of(kt_task_run *r, const json_t *patterns, const char *workdir, kt_sfiles_done_fn done,
+                         void *data, kt_sfiles_op **out)
+{
     const json_t *info = kt_task_run_info(r);
     char err[512] = "", dir[3 * KT_SURI_PATH_MAX + 16];
     if (!kt_task_storage(r)) {
@@ -694,7 +705,7 @@ int kt_sfiles_outputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn don
         return -1;
     }
     kt_sfiles_op *op = kt_sfiles_op_new(r, workdir, done, data);
-    op->m = kt_sfiles_matcher_new(json_object_get(kt_task_props(r), "outputFiles"), workdir, err, sizeof err);
+    op->m = kt_sfiles_matcher_new(patterns, workdir, err, sizeof err);
     if (!op->m) {
         kt_task_logf(r, "ERROR", "%s", err);
         goto fail;

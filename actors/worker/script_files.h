@@ -29,6 +29,9 @@ int kt_sfiles_needs_storage(kt_task_run *r);
  * sub-directories are created. Returns 1 when everything is written (done never runs), 0 when downloads started
  * (done runs later, exactly once), -1 on an error already logged (done never runs). */
 int kt_sfiles_inputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data, kt_sfiles_op **out);
+/* The same for the map (or JSON string) files instead of the task's inputFiles (LocalFiles' `inputs`). */
+int kt_sfiles_inputs_of(kt_task_run *r, const json_t *files, const char *workdir, kt_sfiles_done_fn done, void *data,
+                        kt_sfiles_op **out);
 
 /* Matches the task's outputFiles globs against the regular files under workdir (symlinks never followed: Kestra's
  * MatcherFileVisitor), uploads each match to `<task run folder>/<id>-<file name>` (FilesService.outputFiles: a
@@ -36,6 +39,9 @@ int kt_sfiles_inputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done
  * not an error). The directory walk runs on libuv's thread pool. Returns 0 (done runs later, exactly once) or -1
  * on an error already logged (done never runs). */
 int kt_sfiles_outputs(kt_task_run *r, const char *workdir, kt_sfiles_done_fn done, void *data, kt_sfiles_op **out);
+/* The same for the globs patterns instead of the task's outputFiles (LocalFiles' `outputs`). */
+int kt_sfiles_outputs_of(kt_task_run *r, const json_t *patterns, const char *workdir, kt_sfiles_done_fn done,
+                         void *data, kt_sfiles_op **out);
 
 /* The phase's *out (set when done will run later) stays valid until done runs. Cancelling (kill, timeout, the
  * worker's stop) cancels the storage copy under way (kt_storage_copy_cancel: an upload leaves nothing in the

@@ -37,6 +37,28 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs);
 /* The run's identity from the executor: {namespace, flowId, taskId, executionId, taskRunId}. */
 const json_t *kt_task_run_info(const kt_task_run *r);
 
+/* ---- WorkingDirectory (tasks_workdir.c) ---- */
+
+/* The job's render context, {flow, execution}, sent with a WorkingDirectory's job; NULL otherwise. */
+const json_t *kt_task_context(const kt_task_run *r);
+/* The directory a WorkingDirectory's child runs in (shared with the children before and after it: a task must
+ * neither make its own nor remove it); NULL for a job, which makes its own. */
+const char *kt_task_workdir(const kt_task_run *r);
+/* A child's end: state and outputs (stolen, may be NULL) as it finished, and when it ran. The child is freed. */
+typedef void (*kt_task_child_done_fn)(void *data, const char *state, json_t *outputs, int64_t started_us,
+                                      int64_t ended_us);
+/* Runs task (rendered, stolen) as the child task run taskrun_id of parent in workdir (borrowed: it must outlive the
+ * child), with its own logs, timeout and kill; error (may be NULL) fails it at once with that ERROR line (its
+ * properties did not render). *out is set before it starts, and done runs exactly once, maybe before this call
+ * returns (a task that finishes in its start). */
+void kt_task_child_start(kt_task_run *parent, json_t *task, const char *taskrun_id, const char *workdir,
+                         const char *error, kt_task_child_done_fn done, void *data, kt_task_run **out);
+/* Stops a running child (it still ends, KILLED, through done). */
+void kt_task_child_kill(kt_task_run *child);
+/* Tells the executor about a child task run (Kestra's TaskRun JSON) of the WorkingDirectory job parent: the executor
+ * appends it, or replaces the one reported before. Sent at the end of the turn, in order with the parent's result. */
+void kt_task_report_child(kt_task_run *parent, const json_t *taskrun);
+
 /* A task that needs another actor (the Toggle task asks the scheduler): sends a request of `type` whose body is the
  * one JSON object `body` (runtime/msg.h kt_msg_encode_object) to actor `to`, and calls on_reply on the loop with
  * the Reply, or with status KT_ETIMEDOUT when none came within timeout_ms. The task finishes in on_reply (or its
@@ -70,5 +92,7 @@ extern const kt_task_impl kt_task_storage_split_impl, kt_task_foreach_item_split
     kt_task_foreach_item_merge_impl, kt_task_storage_purge_files_impl;
 extern const kt_task_impl kt_task_storage_filter_items_impl, kt_task_storage_dedup_items_impl;
 extern const kt_task_impl kt_task_ns_upload_files_impl, kt_task_ns_download_files_impl, kt_task_ns_delete_files_impl;
+/* LocalFiles and WorkingDirectory (tasks_workdir.c). */
+extern const kt_task_impl kt_task_local_files_impl, kt_task_working_directory_impl;
 
 #endif

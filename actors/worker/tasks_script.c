@@ -3,6 +3,7 @@
  * stdout lines become INFO logs, stderr lines ERROR logs, `::{"outputs":…}::` lines fill outputs.vars.
  * An attempt goes through phases: inputFiles fetched from the storage (script_files.c), the process, then its
  * outputFiles uploaded; the attempt's result waits for the uploads. */
+#include "actors/worker/ns_files.h"
 #include "actors/worker/script_files.h"
 #include "actors/worker/task.h"
 #include "base/alloc.h"
@@ -45,6 +46,8 @@ typedef struct kt_proc {
     char *script; /* the joined commands (or the python script), until the process starts */
     int py_script;
     kt_sfiles_op *files; /* the inputFiles or outputFiles transfer under way, NULL otherwise */
+    kt_nsfiles_op *ns;   /* the namespaceFiles fetch under way, NULL otherwise */
+    int shared;          /* workdir is a WorkingDirectory's: used, never made nor removed here */
     const char *state; /* the end state the process gave, while its outputFiles upload */
     json_t *outputs;
     char workdir[1100];
@@ -150,7 +153,7 @@ static void kt_proc_end(kt_proc *p, const char *state, json_t *outputs)
 {
     kt_task_run *r = p->r;
     kt_proc_rm *rm = NULL;
-    if (p->workdir[0]) {
+    if (p->workdir[0] && !p->shared) {
         rm = kt_xcalloc(1, sizeof *rm);
         rm->r = r;
         rm->state = state;
@@ -478,6 +481,27 @@ static void kt_proc_fetched(void *data, int ok, json_t *files)
         kt_proc_spawn(p);
 }
 
+/* inputFiles, once the namespace files are in place. */
+static void kt_proc_inputs(kt_proc *p)
+{
+    int rc = kt_sfiles_inputs(p->r, p->workdir, kt_proc_fetched, p, &p->files);
+    if (rc < 0)
+        kt_proc_end(p, KT_S(FAILED), NULL);
+    else if (rc > 0)
+        kt_proc_spawn(p);
+}
+
+static void kt_proc_ns_fetched(void *data, int ok, json_t *files)
+{
+    kt_proc *p = data;
+    p->ns = NULL;
+    json_decref(files);
+    if (!ok || p->killed)
+        kt_proc_end(p, p->killed ? KT_S(KILLED) : KT_S(FAILED), NULL);
+    else
+        kt_proc_inputs(p);
+}
+
 static void kt_proc_start(kt_task_run *r, const char *main_prop)
 {
     char err[512] = "";
@@ -521,18 +545,25 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
     p->err.is_err = 1;
     p->phase = KT_PROC_FETCHING;
     kt_task_set_data(r, p);
-    snprintf(p->workdir, sizeof p->workdir, "%s/kite-task-XXXXXX", kt_task_tmp_dir(r));
-    if (!mkdtemp(p->workdir)) {
-        kt_task_logf(r, "ERROR", "cannot create a working directory in %s: %s", kt_task_tmp_dir(r), strerror(errno));
-        p->workdir[0] = 0;
-        kt_proc_end(p, KT_S(FAILED), NULL);
-        return;
+    if (kt_task_workdir(r)) { /* inside a WorkingDirectory: its directory, with what the tasks before left there */
+        snprintf(p->workdir, sizeof p->workdir, "%s", kt_task_workdir(r));
+        p->shared = 1;
+    } else {
+        snprintf(p->workdir, sizeof p->workdir, "%s/kite-task-XXXXXX", kt_task_tmp_dir(r));
+        if (!mkdtemp(p->workdir)) {
+            kt_task_logf(r, "ERROR", "cannot create a working directory in %s: %s", kt_task_tmp_dir(r),
+                         strerror(errno));
+            p->workdir[0] = 0;
+            kt_proc_end(p, KT_S(FAILED), NULL);
+            return;
+        }
     }
-    int rc = kt_sfiles_inputs(r, p->workdir, kt_proc_fetched, p, &p->files);
+    /* CommandsWrapper.run: the namespace files first, then inputFiles */
+    int rc = kt_nsfiles_fetch(r, json_object_get(props, "namespaceFiles"), p->workdir, kt_proc_ns_fetched, p, &p->ns);
     if (rc < 0)
         kt_proc_end(p, KT_S(FAILED), NULL);
     else if (rc > 0)
-        kt_proc_spawn(p);
+        kt_proc_inputs(p);
 }
 
 /* A kill (or a timeout, or the worker's stop) ends the attempt KILLED whatever phase it is in: while files travel
@@ -546,6 +577,7 @@ static void kt_proc_kill(kt_task_run *r)
     p->killed = 1;
     if (p->phase != KT_PROC_RUNNING) {
         kt_sfiles_cancel(p->files);
+        kt_nsfiles_cancel(p->ns);
         return;
     }
     if (!p->exited)

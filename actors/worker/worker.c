@@ -42,6 +42,11 @@ struct kt_task_run {
     int64_t started_us;
     void *data;
     int finished;
+    /* A WorkingDirectory's child (kt_task_child_start): it runs in the parent's directory and ends through done,
+     * never with a result of its own; the parent reports it. */
+    const char *workdir; /* borrowed from the parent, NULL for a job */
+    kt_task_child_done_fn child_done;
+    void *child_data;
 };
 
 struct kt_worker {
@@ -85,6 +90,7 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_foreach_item_merge_impl, &kt_task_storage_purge_files_impl, &kt_task_storage_filter_items_impl,
     &kt_task_storage_dedup_items_impl, &kt_task_ns_upload_files_impl, &kt_task_ns_download_files_impl,
     &kt_task_ns_delete_files_impl,
+    &kt_task_local_files_impl, &kt_task_working_directory_impl,
 };
 
 const kt_task_impl *kt_worker_find_impl(const char *type)
@@ -99,6 +105,8 @@ const kt_task_impl *kt_worker_find_impl(const char *type)
 /* ---- the task API -------------------------------------------------------------------------------- */
 
 const json_t *kt_task_props(const kt_task_run *r) { return r->job.task; }
+const json_t *kt_task_context(const kt_task_run *r) { return r->job.context; }
+const char *kt_task_workdir(const kt_task_run *r) { return r->workdir; }
 const char *kt_task_prop_string(const kt_task_run *r, const char *name)
 {
     return json_string_value(json_object_get(r->job.task, name));
@@ -246,6 +254,8 @@ static void kt_worker_on_reply(kt_worker *w, const kt_msg *m)
     }
 }
 
+static void kt_worker_queue_result(kt_worker *w, const char *to, const kt_msg_worker_result *body);
+
 void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
 {
     if (r->finished) {
@@ -258,23 +268,47 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
     kt_task_timer_drop(&r->timeout);
     kt_task_timer_drop(&r->request);
     kt_worker *w = r->w;
+    if (r->child_done) {
+        kt_task_child_done_fn done = r->child_done;
+        void *data = r->child_data;
+        int64_t started = r->started_us;
+        kt_worker_free_run(r);
+        done(data, state, outputs, started, kt_now_us());
+        return;
+    }
+    kt_worker_queue_result(w, r->reply_to, &(kt_msg_worker_result){
+        .execution_id = r->job.execution_id, .taskrun_id = r->job.taskrun_id, .attempt = r->job.attempt,
+        .state = (char *)state, .outputs = outputs, .started_us = r->started_us, .ended_us = kt_now_us()});
+    json_decref(outputs);
+    kt_map_del(w->running, r->key);
+    kt_worker_free_run(r);
+}
+
+/* A result (or a WorkingDirectory child's report) waits for the end of the turn (kt_worker_flush). */
+static void kt_worker_queue_result(kt_worker *w, const char *to, const kt_msg_worker_result *body)
+{
     if (w->nresults == w->capresults) {
         w->capresults = w->capresults ? w->capresults * 2 : 32;
         w->results = kt_xrealloc(w->results, w->capresults * sizeof *w->results);
     }
     kt_outmsg *o = &w->results[w->nresults++];
-    kt_outmsg_begin(o, KT_MSG_WORKER_RESULT, r->reply_to, kt_actor_address(w->self), 0);
-    kt_msg_worker_result body = {.execution_id = r->job.execution_id, .taskrun_id = r->job.taskrun_id,
-                                 .attempt = r->job.attempt, .state = (char *)state, .outputs = outputs,
-                                 .started_us = r->started_us, .ended_us = kt_now_us()};
-    kt_msg_encode_worker_result(o, &body);
-    json_decref(outputs);
+    kt_outmsg_begin(o, KT_MSG_WORKER_RESULT, to, kt_actor_address(w->self), 0);
+    kt_msg_encode_worker_result(o, body);
     kt_worker_pending(w);
-    kt_map_del(w->running, r->key);
-    kt_worker_free_run(r);
+}
+
+void kt_task_report_child(kt_task_run *parent, const json_t *taskrun)
+{
+    if (parent->finished)
+        return;
+    kt_worker_queue_result(parent->w, parent->reply_to, &(kt_msg_worker_result){
+        .execution_id = parent->job.execution_id, .taskrun_id = parent->job.taskrun_id,
+        .attempt = parent->job.attempt, .state = (char *)KT_S(RUNNING), .taskrun = (json_t *)taskrun});
 }
 
 /* ---- the actor ----------------------------------------------------------------------------------- */
+
+static void kt_worker_run_start(kt_worker *w, kt_task_run *r);
 
 static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
 {
@@ -292,6 +326,12 @@ static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
         return;
     }
     kt_map_put(w->running, r->key, r, NULL);
+    kt_worker_run_start(w, r);
+}
+
+/* The attempt's timeout armed and its implementation started (a job's or a WorkingDirectory child's). */
+static void kt_worker_run_start(kt_worker *w, kt_task_run *r)
+{
     r->started_us = kt_now_us();
     const char *type = json_string_value(json_object_get(r->job.task, "type"));
     r->impl = type ? kt_worker_find_impl(type) : NULL;
@@ -316,6 +356,38 @@ static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
         return;
     }
     r->impl->start(r);
+}
+
+void kt_task_child_start(kt_task_run *parent, json_t *task, const char *taskrun_id, const char *workdir,
+                         const char *error, kt_task_child_done_fn done, void *data, kt_task_run **out)
+{
+    kt_task_run *r = kt_xcalloc(1, sizeof *r);
+    r->w = parent->w;
+    r->job.execution_id = kt_xstrdup(parent->job.execution_id);
+    r->job.taskrun_id = kt_xstrdup(taskrun_id);
+    r->job.task = task;
+    r->job.run = json_deep_copy(parent->job.run);
+    json_object_set(r->job.run, "taskId", json_object_get(task, "id"));
+    json_object_set_new(r->job.run, "taskRunId", json_string(taskrun_id));
+    snprintf(r->reply_to, sizeof r->reply_to, "%s", parent->reply_to);
+    snprintf(r->key, sizeof r->key, "%s/0", taskrun_id);
+    r->workdir = workdir;
+    r->child_done = done;
+    r->child_data = data;
+    *out = r;
+    if (error) { /* its properties did not render: it fails before it starts, as Kestra's worker reports it */
+        r->started_us = kt_now_us();
+        kt_task_log(r, "ERROR", error, strlen(error));
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    kt_worker_run_start(r->w, r);
+}
+
+void kt_task_child_kill(kt_task_run *child)
+{
+    if (child && !child->finished && child->impl && child->impl->kill)
+        child->impl->kill(child);
 }
 
 /* Kill: the attempt named stops (its process group gets SIGKILL) and ends KILLED. */

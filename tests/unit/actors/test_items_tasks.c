@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/executor/render.h"
+#include "flow/render.h"
 #include "base/log.h"
 #include "tests/unit/actors/worker_fixture.h"
 

@@ -46,8 +46,8 @@ static void test_type_not_supported_yet(void **state)
      * exit code */
     char legacy[128], ok[128];
     cli_write_file("legacy.yml", "id: w\nnamespace: company.team\ntasks:\n  - id: wd\n"
-                                 "    type: io.kestra.core.tasks.flows.WorkingDirectory\n    tasks:\n"
-                                 "      - id: t\n        type: io.kestra.plugin.core.debug.Return\n",
+                                 "    type: io.kestra.core.tasks.flows.Template\n    namespace: a\n"
+                                 "    templateId: t\n",
                    legacy, sizeof legacy);
     cli_write_file("ok2.yml", "id: ok\nnamespace: company.team\ntasks:\n  - id: t\n"
                               "    type: io.kestra.plugin.core.debug.Return\n",
@@ -55,7 +55,7 @@ static void test_type_not_supported_yet(void **state)
     char *argv2[] = {ok, legacy};
     assert_int_equal(cli_run(kt_cli_flow_validate, 2, argv2, out, sizeof out, err, sizeof err), 1);
     assert_string_equal(out, "\u2713 company.team.ok\n");
-    snprintf(want, sizeof want, "%s:5:11 tasks[0].type: task type 'io.kestra.core.tasks.flows.WorkingDirectory' is "
+    snprintf(want, sizeof want, "%s:5:11 tasks[0].type: task type 'io.kestra.core.tasks.flows.Template' is "
                                 "not supported yet by Kite\n",
              legacy);
     assert_non_null(strstr(err, want));

@@ -145,7 +145,7 @@ static void test_acceptance_flows(void **state)
     char derived[4200];
     snprintf(derived, sizeof(derived), "%s/derived", base);
     validate_dir(derived, &count, &refused);
-    /* every file was seen; the refused ones (WaitFor, WorkingDirectory... today) stay a small part */
+    /* every file was seen; the refused ones (WaitFor, Template... today) stay a small part */
     assert_true(count + refused >= 100);
     assert_true(count >= 90);
 }
@@ -236,9 +236,16 @@ static const struct bad_case {
     {"not yet: an alias, named as written", "id: a\nnamespace: b\ntasks:\n  - id: t\n"
                                             "    type: io.kestra.plugin.fs.http.Request\n    uri: https://example.com\n",
      5, 11, "tasks[0].type", "task type 'io.kestra.plugin.fs.http.Request' is not supported yet by Kite"},
-    {"not yet: legacy Worker", "id: a\nnamespace: b\ntasks:\n  - id: w\n    type: io.kestra.core.tasks.flows.Worker\n"
-                               "    tasks:\n      - id: t\n        type: io.kestra.plugin.core.debug.Return\n",
-     5, 11, "tasks[0].type", "task type 'io.kestra.core.tasks.flows.Worker' is not supported yet by Kite"},
+    {"WorkingDirectory: runnable children only", "id: a\nnamespace: b\ntasks:\n  - id: w\n"
+                               "    type: io.kestra.core.tasks.flows.Worker\n    tasks:\n      - id: t\n"
+                               "        type: io.kestra.plugin.core.flow.Sequential\n        tasks:\n          - id: u\n"
+                               "            type: io.kestra.plugin.core.debug.Return\n",
+     4, 5, "tasks[0]", "Only runnable tasks are allowed as children of a WorkingDirectory task"},
+    {"WorkingDirectory: no worker group in children", "id: a\nnamespace: b\ntasks:\n  - id: w\n"
+                               "    type: io.kestra.plugin.core.flow.WorkingDirectory\n    tasks:\n      - id: t\n"
+                               "        type: io.kestra.plugin.core.debug.Return\n        workerGroup:\n          key: k\n",
+     4, 5, "tasks[0]", "Cannot set a Worker Group in any WorkingDirectory sub-tasks, it is only supported at the "
+                       "WorkingDirectory level"},
     {"not yet: in a then branch", "id: a\nnamespace: b\ntasks:\n  - id: i\n    type: io.kestra.plugin.core.flow.If\n"
                                   "    condition: \"true\"\n    then:\n      - id: k\n"
                                   "        type: io.kestra.plugin.core.kv.Set\n        key: k\n        value: v\n",
@@ -527,8 +534,8 @@ static void test_unsupported_list(void **state)
     (void)state;
     json_t *flow = json_loads(
         "{\"id\": \"a\", \"namespace\": \"b\", \"tasks\": ["
-        " {\"id\": \"w\", \"type\": \"io.kestra.plugin.core.flow.WorkingDirectory\", \"tasks\": ["
-        "  {\"id\": \"f\", \"type\": \"io.kestra.plugin.core.storage.LocalFiles\"}]},"
+        " {\"id\": \"w\", \"type\": \"io.kestra.plugin.core.flow.WaitFor\", \"condition\": \"x\", \"tasks\": ["
+        "  {\"id\": \"f\", \"type\": \"io.kestra.plugin.core.log.Fetch\"}]},"
         " {\"id\": \"r\", \"type\": \"io.kestra.plugin.fs.http.Request\", \"uri\": \"x\"},"
         " {\"id\": \"r2\", \"type\": \"io.kestra.plugin.fs.http.Request\", \"uri\": \"x\"},"
         " {\"id\": \"l\", \"type\": \"io.kestra.plugin.core.log.Log\", \"message\": \"x\"}],"
@@ -538,7 +545,7 @@ static void test_unsupported_list(void **state)
     assert_non_null(flow);
     char buf[256];
     assert_int_equal(kt_task_unsupported_in_flow(flow, buf, sizeof buf), 4);
-    assert_string_equal(buf, "io.kestra.plugin.core.flow.WorkingDirectory, io.kestra.plugin.core.storage.LocalFiles, "
+    assert_string_equal(buf, "io.kestra.plugin.core.flow.WaitFor, io.kestra.plugin.core.log.Fetch, "
                              "io.kestra.plugin.fs.http.Request, io.kestra.plugin.core.http.Request");
     char small[16];
     assert_int_equal(kt_task_unsupported_in_flow(flow, small, sizeof small), 4);

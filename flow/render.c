@@ -1,4 +1,4 @@
-#include "actors/executor/render.h"
+#include "flow/render.h"
 #include "flow/model.h"
 #include "flow/tasks.h"
 #include "expr/expr.h"
@@ -267,6 +267,14 @@ json_t *kt_render_task_with(const json_t *flow, kt_tmpl_cache *cache, kt_env *en
     json_t *ctx = kt_render_context(flow, execution, task, taskrun);
     if (extra)
         json_object_update(ctx, (json_t *)extra);
+    json_t *out = kt_render_task_in(cache, env, ctx, task, err, errcap);
+    json_decref(ctx);
+    return out;
+}
+
+json_t *kt_render_task_in(kt_tmpl_cache *cache, kt_env *env, const json_t *ctx, const json_t *task, char *err,
+                          size_t errcap)
+{
     json_t *out = json_object();
     const char *k;
     json_t *v;
@@ -283,11 +291,9 @@ json_t *kt_render_task_with(const json_t *flow, kt_tmpl_cache *cache, kt_env *en
         if (kt_expr_render_json_cached(cache, v, ctx, env, &r, &e) != KT_OK) {
             snprintf(err, errcap, "%s", e.message[0] ? e.message : "rendering failed");
             json_decref(out);
-            json_decref(ctx);
             return NULL;
         }
         json_object_set_new(out, k, r);
     }
-    json_decref(ctx);
     return out;
 }

@@ -1,5 +1,7 @@
 /* What a task sees when its properties are rendered: Kestra's run context (KESTRA-execution.md §3.2), built from
- * the execution, and the rendering of a task's properties with it. Pure: no I/O. */
+ * the execution, and the rendering of a task's properties with it. Pure: no I/O. In flow/ (not the executor) because
+ * two actors render: the executor every task it dispatches, the worker a WorkingDirectory's children, each when it
+ * runs, with the outputs of the ones before it (docs/architecture.md). */
 #ifndef KT_RENDER_H
 #define KT_RENDER_H
 
@@ -25,5 +27,10 @@ void kt_render_register_functions(void);
 /* Same as kt_render_task, with extra variables merged into the context (may be NULL). */
 json_t *kt_render_task_with(const json_t *flow, kt_tmpl_cache *cache, kt_env *env, const json_t *execution,
                             const json_t *task, const json_t *taskrun, const json_t *extra, char *err, size_t errcap);
+
+/* The same in a context the caller built (kt_render_context, then amended: a WorkingDirectory's child sees its parent's
+ * loop value, `workerTaskrun` and `workingDir`). */
+json_t *kt_render_task_in(kt_tmpl_cache *cache, kt_env *env, const json_t *ctx, const json_t *task, char *err,
+                          size_t errcap);
 
 #endif
