@@ -33,6 +33,11 @@ typedef struct probe {
     json_t *outputs;
     char state[32];
     int results;
+    /* a WorkingDirectory's job: the child task runs it reported, in order (results with a task run) */
+    json_t *children;
+    kt_node *node;
+    const char *kill_taskrun; /* when set: killed as soon as a first child reports RUNNING */
+    int kill_sent;
 } probe;
 
 /* Entries in a folder (not . and ..), -1 when it cannot be read. */
@@ -60,6 +65,20 @@ static void executor_receive(kt_actor *a, const kt_msg *m)
     } else if (m->type == KT_MSG_WORKER_RESULT) {
         kt_msg_worker_result r;
         assert_int_equal(kt_msg_decode_worker_result(m->body, &r), KT_OK);
+        if (r.taskrun) {
+            json_array_append(p->children, r.taskrun);
+            if (p->kill_taskrun && !p->kill_sent) {
+                p->kill_sent = 1;
+                kt_outmsg o;
+                kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_WORKER_ACTOR, "executor@solo", 0);
+                kt_msg_exec_command k = {.execution_id = "x1", .taskrun_id = (char *)p->kill_taskrun,
+                                         .command = KT_CMD_KILL};
+                kt_msg_encode_exec_command(&o, &k);
+                assert_int_equal(kt_node_send(p->node, KT_WORKER_ACTOR, &o), KT_OK);
+            }
+            kt_msg_worker_result_clear(&r);
+            return;
+        }
         snprintf(p->state, sizeof p->state, "%s", r.state);
         p->outputs = json_incref(r.outputs);
         p->results++;
@@ -109,16 +128,19 @@ static void on_timeout(uv_timer_t *t) { uv_stop(t->loop); }
 static void on_storage_closed(void *data) { *(int *)data = 1; }
 
 /* One attempt of a task of `type` (task `props`, run t1/<taskrun> of execution x1 of flow a.b/f) on a fresh node; the
- * result lands in p (the caller decrefs p->logs and p->outputs). with_storage 0: the worker gets none. */
-static void run_task(fixture *f, const char *type, const char *props, const char *taskrun, int with_storage,
-                     probe *p)
+ * result lands in p (the caller decrefs p->logs, p->outputs and p->children: probe_clear). with_storage 0: the worker
+ * gets none. context (may be NULL): the job's render context (a WorkingDirectory's); kill: a task run id killed as
+ * soon as a first child reports (NULL: none). */
+static void run_job(fixture *f, const char *type, const char *props, const char *taskrun, int with_storage,
+                    const json_t *context, const char *kill, probe *p)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
     kt_node *n;
     kt_node_config cfg = {.node_id = "solo"};
     assert_int_equal(kt_node_new(&loop, &cfg, &n), KT_OK);
-    *p = (probe){.loop = &loop, .work = f->work, .logs = json_array()};
+    *p = (probe){.loop = &loop, .work = f->work, .logs = json_array(), .children = json_array(), .node = n,
+                 .kill_taskrun = kill};
     assert_int_equal(kt_node_spawn(n, KT_EXECUTOR_ACTOR, &executor_ops, p, NULL), KT_OK);
     kt_storage *s = NULL;
     char err[256];
@@ -135,7 +157,7 @@ static void run_task(fixture *f, const char *type, const char *props, const char
     json_t *run = json_pack("{s:s, s:s, s:s, s:s, s:s}", "namespace", "a.b", "flowId", "f", "taskId", "t1",
                             "executionId", "x1", "taskRunId", taskrun);
     kt_msg_worker_job job = {.execution_id = "x1", .taskrun_id = (char *)taskrun, .attempt = 0, .task = task,
-                             .run = run};
+                             .run = run, .context = (json_t *)context};
     kt_msg_encode_worker_job(&o, &job);
     json_decref(task);
     json_decref(run);
@@ -157,10 +179,17 @@ static void run_task(fixture *f, const char *type, const char *props, const char
     assert_int_equal(p->results, 1);
 }
 
+static void run_task(fixture *f, const char *type, const char *props, const char *taskrun, int with_storage,
+                     probe *p)
+{
+    run_job(f, type, props, taskrun, with_storage, NULL, NULL, p);
+}
+
 static void probe_clear(probe *p)
 {
     json_decref(p->logs);
     json_decref(p->outputs);
+    json_decref(p->children);
 }
 
 static int logged(const probe *p, const char *level, const char *text)
