@@ -161,11 +161,10 @@ static void test_flow_type_not_supported_yet(void **state)
     /* namespace update: one refused document refuses the whole body, under its legacy name */
     const char *body = "id: one\nnamespace: team.wf\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.log.Log\n"
                        "    message: 1\n---\nid: two\nnamespace: team.wf\ntasks:\n  - id: w\n"
-                       "    type: io.kestra.core.tasks.flows.Worker\n    tasks:\n      - id: t\n"
-                       "        type: io.kestra.plugin.core.debug.Return\n";
+                       "    type: io.kestra.core.tasks.flows.Template\n    namespace: a\n    templateId: t\n";
     assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows/team.wf", "application/x-yaml", body, &res), 422);
     assert_non_null(strstr(json_string_value(json_object_get(res, "message")),
-                           "task type 'io.kestra.core.tasks.flows.Worker' is not supported yet by Kite"));
+                           "task type 'io.kestra.core.tasks.flows.Template' is not supported yet by Kite"));
     json_decref(res);
     assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/team.wf/one", NULL, NULL, &res), 404);
     json_decref(res);
