@@ -302,6 +302,9 @@ static void kt_wd_start(kt_task_run *r)
     json_decref(wctx);
     json_decref(wd_task);
     kt_task_set_data(r, wd);
+    if (json_object_get(kt_task_props(r), "cache") && !json_is_null(json_object_get(kt_task_props(r), "cache")))
+        kt_task_logf(r, "WARN", "WorkingDirectory cache is not supported yet by Kite: the directory starts empty and "
+                                "nothing is cached");
     if (kt_wd_mkdtemp(r, wd->workdir, sizeof wd->workdir, "kite-wd")) {
         kt_wd_end(wd, KT_S(FAILED), NULL);
         return;

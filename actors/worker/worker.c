@@ -342,7 +342,9 @@ static void kt_worker_run_start(kt_worker *w, kt_task_run *r)
         kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
-    if (us > 0 && r->impl && r->impl->kill) {
+    /* a WorkingDirectory's own timeout is not enforced (Kestra's Worker.handleTask runs it without one); each child's
+     * is */
+    if (us > 0 && r->impl && r->impl->kill && r->impl != &kt_task_working_directory_impl) {
         r->timeout = kt_xcalloc(1, sizeof *r->timeout);
         r->timeout->r = r;
         r->timeout->us = us;
