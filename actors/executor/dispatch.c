@@ -221,11 +221,38 @@ void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id)
     free(ids);
 }
 
+static const json_t *kt_executor_task_of(const kt_run *run, const json_t *tr)
+{
+    const char *task_id = json_string_value(json_object_get(tr, "taskId"));
+    return run->flow.tasks ? kt_map_get(run->flow.tasks, task_id) : kt_exec_find_task(run->flow.flow, task_id);
+}
+
+/* tr is one of the `tasks` of a WorkingDirectory run (not of its errors branch): the worker runs it in its parent's
+ * job, never as a job of its own. */
+static int kt_executor_wd_child(const kt_run *run, const json_t *tr)
+{
+    const char *parent_id = json_string_value(json_object_get(tr, "parentTaskRunId"));
+    const json_t *parent = parent_id ? kt_taskrun_find(run->execution, parent_id) : NULL;
+    const json_t *ptask = parent ? kt_executor_task_of(run, parent) : NULL;
+    const kt_task_def *pdef = ptask ? kt_task_lookup(json_string_value(json_object_get(ptask, "type"))) : NULL;
+    if (!pdef || pdef->kind != KT_PLUGIN_FLOWABLE || !pdef->to_worker)
+        return 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(ptask, "tasks"), i, t) {
+        const char *a = json_string_value(json_object_get(t, "id")), *b = json_string_value(json_object_get(tr, "taskId"));
+        if (a && b && !strcmp(a, b))
+            return 1;
+    }
+    return 0;
+}
+
 int kt_executor_on_worker(const kt_run *run, const json_t *tr)
 {
-    const json_t *task = run->flow.tasks ? kt_map_get(run->flow.tasks, json_string_value(json_object_get(tr, "taskId")))
-                                         : kt_exec_find_task(run->flow.flow, json_string_value(json_object_get(tr, "taskId")));
+    const json_t *task = kt_executor_task_of(run, tr);
     const kt_task_def *def = task ? kt_task_lookup(json_string_value(json_object_get(task, "type"))) : NULL;
+    if (kt_executor_wd_child(run, tr))
+        return 0;
     if (def && def->kind == KT_PLUGIN_FLOWABLE && def->to_worker) { /* a WorkingDirectory while its job is out */
         size_t n = kt_taskrun_attempts(tr);
         return n && !kt_state_is_terminated(kt_state_current(json_array_get(json_object_get(tr, "attempts"), n - 1)));

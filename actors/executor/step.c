@@ -651,8 +651,8 @@ static kt_status kt_ev_lost(kt_pass *p, const kt_exec_event *ev, kt_after_event 
     json_t *tr = kt_taskrun_find_at(p->ex, ev->taskrun_id, &index);
     if (!tr)
         return KT_ENOTFOUND;
-    if (!kt_state_is_running(kt_state_current(tr)) || !kt_taskrun_attempts(tr)) {
-        p->fx->stale = 1; /* ended, or not on a worker (CREATED, RETRYING, PAUSED...) */
+    if (!kt_state_is_running(kt_state_current(tr)) || !kt_taskrun_attempts(tr) || kt_step_wd_is_child(p, tr)) {
+        p->fx->stale = 1; /* ended, not on a worker (CREATED, RETRYING, PAUSED...), or in a WorkingDirectory's job */
         return KT_OK;
     }
     /* The interrupted attempt ends FAILED; the task runs again as a new attempt (Kestra resubmits the WorkerTask of

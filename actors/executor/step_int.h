@@ -137,6 +137,8 @@ int kt_step_bool_prop(const json_t *task, const char *name, int dflt);
 
 /* The task is a WorkingDirectory (flowable, sent to a worker). */
 int kt_step_is_wd(const json_t *task);
+/* The run is one of a WorkingDirectory's children (its `tasks`, not its errors): part of the parent's job. */
+int kt_step_wd_is_child(kt_pass *p, const json_t *run);
 /* The run's job is on a worker: it has an attempt that has not ended. */
 int kt_step_wd_on_worker(const json_t *run);
 /* WD_CHILD: a child task run the worker reports is appended under its WorkingDirectory run, or replaces the one

@@ -49,6 +49,14 @@ static int kt_wd_child_valid(const json_t *execution, const json_t *child, char 
     return ok && (!att || json_is_array(att)) && (!out || json_is_object(out) || json_is_null(out));
 }
 
+int kt_step_wd_is_child(kt_pass *p, const json_t *run)
+{
+    const char *pid = kt_step_str(run, "parentTaskRunId");
+    const json_t *parent = pid ? kt_taskrun_find(p->ex, pid) : NULL;
+    const json_t *ptask = parent ? kt_step_task_of(p, kt_step_str(parent, "taskId")) : NULL;
+    return ptask && kt_step_is_wd(ptask) && kt_wd_child_task(ptask, kt_step_str(run, "taskId"));
+}
+
 kt_status kt_step_wd_child(kt_pass *p, const kt_exec_event *ev)
 {
     size_t wd_index;

@@ -1,14 +1,15 @@
 /* WorkingDirectory through a real server (issue 9): a namespace file uploaded through the API reaches the directory
  * through namespaceFiles (include and exclude), inputFiles are there too, a Shell child writes a file the next child
  * (a Python script) reads, the WorkingDirectory's outputFiles are uploaded and downloaded back through
- * GET /api/v1/executions/{id}/file; every child is a task run of its own under the WorkingDirectory's. And a kill
- * reaches the child running inside it. */
+ * GET /api/v1/executions/{id}/file; every child is a task run of its own under the WorkingDirectory's. A kill
+ * reaches the child running inside it; a server killed mid-way runs the WorkingDirectory again whole. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,11 +157,51 @@ static void test_workdir_kill(void **state)
     json_decref(ex);
 }
 
+/* SIGKILL while a child runs: after the restart the WorkingDirectory runs again whole (its reported children removed
+ * first), so each child has one run, from the second job, and the execution completes. */
+static void test_workdir_restart(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, "id: again\nnamespace: " NS "\ntasks:\n"
+                               "  - id: dir\n    type: io.kestra.plugin.core.flow.WorkingDirectory\n    tasks:\n"
+                               "      - id: first\n        type: io.kestra.plugin.core.storage.LocalFiles\n"
+                               "        inputs:\n          a.txt: x\n"
+                               "      - id: nap\n        type: io.kestra.plugin.scripts.shell.Commands\n"
+                               "        commands:\n          - sleep 1\n          - cat a.txt\n"
+                               "  - id: last\n    type: io.kestra.plugin.core.log.Log\n    message: after\n",
+                      NULL);
+    json_t *res = NULL;
+    const char *none[] = {NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/" NS "/again", none, &res), 200);
+    char exid[64];
+    snprintf(exid, sizeof exid, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    assert_int_equal(kt_it_wait_task_running(f->port, exid, "nap", 10000), 0);
+    json_t *before = kt_it_get_execution(f->port, exid);
+    char old_nap[64];
+    snprintf(old_nap, sizeof old_nap, "%s", json_string_value(json_object_get(kt_it_taskrun(before, "nap"), "id")));
+    json_decref(before);
+    kt_it_stop(&f->server, SIGKILL);
+    f->server = kt_it_start_server(f->dir, "server", f->port, NULL);
+    json_t *ex = kt_it_wait_execution(f->port, exid, 20000);
+    if (!ex || strcmp(kt_it_state(ex), "SUCCESS"))
+        kt_it_dump_log(&f->server);
+    assert_non_null(ex);
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
+    assert_int_equal(json_array_size(json_object_get(ex, "taskRunList")), 4); /* dir, first, nap, last */
+    json_t *nap = kt_it_taskrun(ex, "nap");
+    assert_string_equal(kt_it_state(nap), "SUCCESS");
+    assert_string_not_equal(json_string_value(json_object_get(nap, "id")), old_nap);
+    assert_string_equal(kt_it_state(kt_it_taskrun(ex, "dir")), "SUCCESS");
+    json_decref(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_workdir_files, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_workdir_kill, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_workdir_restart, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

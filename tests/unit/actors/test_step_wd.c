@@ -196,6 +196,10 @@ static void test_wd_lost(void **state)
     assert_int_equal(report(tasks, ex, "c1", "a", "SUCCESS", T0 + SEC, &fx), KT_OK);
     assert_int_equal(report(tasks, ex, "c2", "b", "RUNNING", T0 + SEC, &fx), KT_OK);
     assert_int_equal(nruns(ex), 3);
+    /* a child is never lost on its own: it is part of its parent's job */
+    assert_int_equal(step(tasks, ex, ev_lost("c2", T0 + 2 * SEC), &fx), KT_OK);
+    assert_int_equal(fx.stale, 1);
+    assert_int_equal(fx.ndispatch, 0);
     assert_int_equal(step(tasks, ex, ev_lost("tr1", T0 + 2 * SEC), &fx), KT_OK);
     assert_int_equal(nruns(ex), 1);
     assert_int_equal(fx.touched_all, 1); /* rows shifted: the commit rewrites them */
