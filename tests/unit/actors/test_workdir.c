@@ -13,7 +13,7 @@
 static json_t *context(void)
 {
     return parse("{\"flow\":{\"id\":\"f\",\"namespace\":\"a.b\",\"variables\":{\"greet\":\"hi\"}},"
-                 "\"execution\":{\"id\":\"x1\",\"namespace\":\"a.b\",\"flowId\":\"f\",\"flowRevision\":1,"
+                 "\"execution\":{\"id\":\"x1\",\"originalId\":\"x1\",\"namespace\":\"a.b\",\"flowId\":\"f\",\"flowRevision\":1,"
                  "\"state\":{\"current\":\"RUNNING\",\"histories\":[{\"state\":\"RUNNING\","
                  "\"date\":\"2024-01-01T00:00:00Z\"}]},"
                  "\"taskRunList\":[{\"id\":\"wd1\",\"taskId\":\"t1\",\"value\":\"v1\",\"state\":{\"current\":"
@@ -51,7 +51,8 @@ static void test_wd_shared_directory(void **state)
             "{\"id\":\"second\",\"type\":\"" SHELL "\",\"commands\":[\"echo \\\"::{\\\\\\\"outputs\\\\\\\":"
             "{\\\\\\\"v\\\\\\\":\\\\\\\"$(cat out/stay.txt)-$(cat in.txt)\\\\\\\"}}::\\\"\"]},"
             "{\"id\":\"third\",\"type\":\"" RET "\",\"format\":\"{{ outputs.second.v1.vars.v }}|{{ taskrun.value }}|"
-            "{{ workerTaskrun.id }}|{{ vars.greet }}|{{ workingDir is defined }}\"}]}",
+            "{{ workerTaskrun.id }}|{{ vars.greet }}|{{ workingDir is defined }}|"
+            "{{ read(outputs.first.v1.uris['out/stay.txt']) }}\"}]}",
             "wd1", 1, ctx, NULL, &p);
     assert_string_equal(p.state, "SUCCESS");
     assert_int_equal(p.work_entries, 0); /* the directory was removed before the result */
@@ -74,7 +75,7 @@ static void test_wd_shared_directory(void **state)
     assert_string_equal(body, first_id);
     free(body);
     char want[256];
-    snprintf(want, sizeof want, "%s-hello|v1|wd1|hi|true", first_id);
+    snprintf(want, sizeof want, "%s-hello|v1|wd1|hi|true|%s", first_id, first_id); /* read() reaches the storage */
     assert_string_equal(json_string_value(json_object_get(json_object_get(third, "outputs"), "value")), want);
     /* the job's outputFiles, under the WorkingDirectory's task run */
     uri = json_string_value(json_object_get(json_object_get(p.outputs, "outputFiles"), "out/stay.txt"));
