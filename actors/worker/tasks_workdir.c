@@ -8,11 +8,13 @@
  * outputFiles are uploaded (its outputs.outputFiles), the directory removed, and the job ends. Each child is a task
  * run of its own, made here (Kestra's WorkingDirectory.workerTask: parentTaskRunId the WorkingDirectory's run, no
  * value) and reported to the executor when it starts and when it ends (kt_task_report_child), before the job's end.
- * The job's own state is FAILED only when its own part failed (namespace files, inputFiles, outputFiles), KILLED
+ * With a `cache`, its zip is extracted first and saved last (wd_cache.h).
+ * The job's own state is FAILED only when its own part failed (cache, namespace files, inputFiles, outputFiles), KILLED
  * when killed; a failed child is the executor's to resolve (the errors branch). */
 #include "actors/worker/ns_files.h"
 #include "actors/worker/script_files.h"
 #include "actors/worker/task.h"
+#include "actors/worker/wd_cache.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/env.h"
@@ -114,6 +116,10 @@ typedef struct kt_wd {
     int stop, killed;
     kt_sfiles_op *files;
     kt_nsfiles_op *ns;
+    kt_wdcache_op *cache;
+    int64_t restored_ms;    /* when the cache was extracted (0: none), for its save */
+    const char *end_state;  /* the job's end while its cache is saved */
+    json_t *end_outputs;
     char workdir[1100];
 } kt_wd;
 
@@ -125,8 +131,36 @@ static void kt_wd_end(kt_wd *wd, const char *state, json_t *outputs)
     json_decref(wd->flow);
     json_decref(wd->execution);
     json_decref(wd->worker_taskrun);
+    json_decref(wd->end_outputs);
     free(wd);
     kt_wd_finish_after_rm(r, dir, state, outputs);
+}
+
+static void kt_wd_cache_saved(void *data, int ok, int64_t restored_ms)
+{
+    (void)ok, (void)restored_ms; /* a cache that could not be saved was logged: the job does not fail for it */
+    kt_wd *wd = data;
+    wd->cache = NULL;
+    json_t *outputs = wd->end_outputs;
+    wd->end_outputs = NULL;
+    if (wd->killed) {
+        json_decref(outputs);
+        kt_wd_end(wd, KT_S(KILLED), NULL);
+        return;
+    }
+    kt_wd_end(wd, wd->end_state, outputs);
+}
+
+/* postExecuteTasks after the outputFiles: the cache saved, then the end. */
+static void kt_wd_save_cache(kt_wd *wd, const char *state, json_t *outputs)
+{
+    if (wd->killed || kt_wdcache_save(wd->r, wd->value, wd->workdir, wd->restored_ms, kt_wd_cache_saved, wd,
+                                      &wd->cache) != 0) {
+        kt_wd_end(wd, wd->killed ? KT_S(KILLED) : state, outputs);
+        return;
+    }
+    wd->end_state = state;
+    wd->end_outputs = outputs;
 }
 
 static void kt_wd_uploaded(void *data, int ok, json_t *files)
@@ -138,7 +172,10 @@ static void kt_wd_uploaded(void *data, int ok, json_t *files)
     if (json_object_size(files))
         json_object_set(outputs, "outputFiles", files);
     json_decref(files);
-    kt_wd_end(wd, wd->killed ? KT_S(KILLED) : ok ? KT_S(SUCCESS) : KT_S(FAILED), outputs);
+    if (wd->killed || !ok)
+        kt_wd_end(wd, wd->killed ? KT_S(KILLED) : KT_S(FAILED), outputs);
+    else
+        kt_wd_save_cache(wd, KT_S(SUCCESS), outputs);
 }
 
 /* postExecuteTasks: the outputFiles (after a failed child too), then the end. */
@@ -149,7 +186,7 @@ static void kt_wd_post(kt_wd *wd)
         return;
     }
     if (!kt_sfiles_wants_outputs(wd->r)) {
-        kt_wd_end(wd, KT_S(SUCCESS), json_object());
+        kt_wd_save_cache(wd, KT_S(SUCCESS), json_object());
         return;
     }
     if (kt_sfiles_outputs(wd->r, wd->workdir, kt_wd_uploaded, wd, &wd->files))
@@ -277,6 +314,27 @@ static void kt_wd_ns_done(void *data, int ok, json_t *files)
         kt_wd_inputs(wd);
 }
 
+static void kt_wd_nsfiles(kt_wd *wd)
+{
+    int rc = kt_nsfiles_fetch(wd->r, json_object_get(kt_task_props(wd->r), "namespaceFiles"), wd->workdir,
+                              kt_wd_ns_done, wd, &wd->ns);
+    if (rc < 0)
+        kt_wd_end(wd, KT_S(FAILED), NULL);
+    else if (rc > 0)
+        kt_wd_inputs(wd);
+}
+
+static void kt_wd_cache_restored(void *data, int ok, int64_t restored_ms)
+{
+    kt_wd *wd = data;
+    wd->cache = NULL;
+    wd->restored_ms = restored_ms;
+    if (!ok || wd->killed)
+        kt_wd_end(wd, wd->killed ? KT_S(KILLED) : KT_S(FAILED), NULL);
+    else
+        kt_wd_nsfiles(wd);
+}
+
 static void kt_wd_start(kt_task_run *r)
 {
     const json_t *ctx = kt_task_context(r);
@@ -302,20 +360,16 @@ static void kt_wd_start(kt_task_run *r)
     json_decref(wctx);
     json_decref(wd_task);
     kt_task_set_data(r, wd);
-    if (json_object_get(kt_task_props(r), "cache") && !json_is_null(json_object_get(kt_task_props(r), "cache")))
-        kt_task_logf(r, "WARN", "WorkingDirectory cache is not supported yet by Kite: the directory starts empty and "
-                                "nothing is cached");
     if (kt_wd_mkdtemp(r, wd->workdir, sizeof wd->workdir, "kite-wd")) {
         kt_wd_end(wd, KT_S(FAILED), NULL);
         return;
     }
-    /* preExecuteTasks: namespace files, then inputFiles */
-    int rc = kt_nsfiles_fetch(r, json_object_get(kt_task_props(r), "namespaceFiles"), wd->workdir, kt_wd_ns_done, wd,
-                              &wd->ns);
+    /* preExecuteTasks: the cache, the namespace files, then inputFiles */
+    int rc = kt_wdcache_restore(r, wd->value, wd->workdir, kt_wd_cache_restored, wd, &wd->cache);
     if (rc < 0)
         kt_wd_end(wd, KT_S(FAILED), NULL);
     else if (rc > 0)
-        kt_wd_inputs(wd);
+        kt_wd_nsfiles(wd);
 }
 
 /* Kill, timeout, the worker's stop: the running child stops (and the job ends KILLED after it), or the transfer
@@ -330,6 +384,7 @@ static void kt_wd_kill(kt_task_run *r)
         kt_task_child_kill(wd->child);
     kt_sfiles_cancel(wd->files);
     kt_nsfiles_cancel(wd->ns);
+    kt_wdcache_cancel(wd->cache);
 }
 
 const kt_task_impl kt_task_working_directory_impl = {

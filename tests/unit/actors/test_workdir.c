@@ -3,6 +3,9 @@
 #include "worker_fixture.h"
 
 #include "actors/worker/ns_files.h"
+#include "actors/worker/wd_cache.h"
+
+#include <sys/time.h>
 
 #define WD "io.kestra.plugin.core.flow.WorkingDirectory"
 #define LF "io.kestra.plugin.core.storage.LocalFiles"
@@ -281,6 +284,58 @@ static void test_local_files(void **state)
     probe_clear(&p);
 }
 
+/* The cache's place: Guava's murmur3_128 of the loop value (its published vectors, as HashCode.toString writes them). */
+static void test_cache_hash(void **state)
+{
+    (void)state;
+    char h[33];
+    kt_wdcache_hash("", h);
+    assert_string_equal(h, "00000000000000000000000000000000");
+    kt_wdcache_hash("hell", h);
+    assert_string_equal(h, "67f8103e694299624753ebba820bdb92");
+    kt_wdcache_hash("The quick brown fox jumps over the lazy dog", h);
+    assert_string_equal(h, "6c1b07bc7bbc4be347939ac4a93c437a");
+    kt_wdcache_hash("The quick brown fox jumps over the lazy cog", h);
+    assert_string_equal(h, "9a2685ff70a98c653e5c8ea6eae3fe43");
+}
+
+/* cache {patterns, ttl}: the first run builds the files and the cache is stored; the second finds them (extracted
+ * before the child) and, nothing having changed, stores nothing; an expired cache is deleted and built again. */
+static void test_wd_cache(void **state)
+{
+    fixture *f = *state;
+    json_t *ctx = context();
+    const char *props =
+        "{\"cache\":{\"patterns\":[\"deps/**\"],\"ttl\":\"PT1H\"},\"tasks\":[{\"id\":\"s\",\"type\":\"" SHELL "\","
+        "\"commands\":[\"if [ -e deps/lib.txt ]; then v=hit-$(cat deps/sub/lib.txt); else mkdir -p deps/sub && "
+        "echo built > deps/lib.txt && echo deep > deps/sub/lib.txt && v=miss; fi\","
+        "\"echo \\\"::{\\\\\\\"outputs\\\\\\\":{\\\\\\\"v\\\\\\\":\\\\\\\"$v\\\\\\\"}}::\\\"\"]}]}";
+    char hash[33], zip[512];
+    kt_wdcache_hash("v1", hash);
+    snprintf(zip, sizeof zip, "%s/a/b/f/t1/cache/%s/cache.zip", f->storage, hash);
+    const char *want[] = {"miss", "hit-deep", "miss"};
+    for (int run = 0; run < 3; run++) {
+        probe p;
+        run_job(f, WD, props, "wd1", 1, ctx, NULL, &p);
+        assert_string_equal(p.state, "SUCCESS");
+        const json_t *vars = json_object_get(json_object_get(child_of(&p, "s"), "outputs"), "vars");
+        assert_string_equal(json_string_value(json_object_get(vars, "v")), want[run]);
+        struct stat st;
+        assert_int_equal(stat(zip, &st), 0);
+        if (run == 1)
+            assert_true(logged(&p, "DEBUG", "Cache files didn't change"));
+        else
+            assert_true(logged(&p, "DEBUG", "Caching in kestra:///a/b/f/t1/cache/"));
+        assert_int_equal(p.work_entries, 0); /* neither the directory nor the local zip is left */
+        probe_clear(&p);
+        if (run == 1) { /* two hours old: past its ttl */
+            struct timeval tv[2] = {{.tv_sec = time(NULL) - 7200}, {.tv_sec = time(NULL) - 7200}};
+            assert_int_equal(utimes(zip, tv), 0);
+        }
+    }
+    json_decref(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +346,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_namespace_files, setup, teardown),
         cmocka_unit_test(test_namespace_filter),
         cmocka_unit_test_setup_teardown(test_local_files, setup, teardown),
+        cmocka_unit_test(test_cache_hash),
+        cmocka_unit_test_setup_teardown(test_wd_cache, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
