@@ -272,6 +272,7 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
         kt_task_child_done_fn done = r->child_done;
         void *data = r->child_data;
         int64_t started = r->started_us;
+        kt_map_del(w->running, r->key);
         kt_worker_free_run(r);
         done(data, state, outputs, started, kt_now_us());
         return;
@@ -376,6 +377,8 @@ void kt_task_child_start(kt_task_run *parent, json_t *task, const char *taskrun_
     r->workdir = workdir;
     r->child_done = done;
     r->child_data = data;
+    /* in the map like a job, so a reply to its request (Toggle) finds it; the worker's stop leaves it to its parent */
+    kt_map_put(r->w->running, r->key, r, NULL);
     *out = r;
     if (error) { /* its properties did not render: it fails before it starts, as Kestra's worker reports it */
         r->started_us = kt_now_us();
@@ -488,7 +491,8 @@ static void kt_worker_stop(kt_actor *a)
     kt_task_run **runs = calloc(kt_map_size(w->running) + 1, sizeof *runs);
     size_t n = 0;
     while (runs && kt_map_next(w->running, &pos, &key, &val))
-        runs[n++] = val;
+        if (!((kt_task_run *)val)->child_done) /* a child is stopped by its parent (it may be freed meanwhile) */
+            runs[n++] = val;
     for (size_t i = 0; i < n; i++) {
         if (runs[i]->impl && runs[i]->impl->kill)
             runs[i]->impl->kill(runs[i]);
