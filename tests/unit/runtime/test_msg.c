@@ -140,9 +140,34 @@ static void test_worker_job_and_result(void **s)
     assert_true(json_equal(outputs, rout.outputs));
     assert_int_equal(rout.started_us, now - 5);
     assert_int_equal(rout.ended_us, now);
+    assert_null(rout.taskrun);
     kt_msg_worker_result_clear(&rout);
     msgpack_unpacked_destroy(&u);
     kt_outmsg_destroy(&o);
+
+    /* a WorkingDirectory's job carries its render context; its children come back as whole task runs */
+    json_t *ctx = json_pack("{s:{s:s}, s:{s:s}}", "flow", "id", "f", "execution", "id", "e1");
+    kt_outmsg_begin(&o, KT_MSG_WORKER_JOB, "executor", "worker@n1", 42);
+    in.context = ctx;
+    kt_msg_encode_worker_job(&o, &in);
+    roundtrip_head(&o, &u, &m, KT_MSG_WORKER_JOB);
+    assert_int_equal(kt_msg_decode_worker_job(m.body, &out), KT_OK);
+    assert_true(json_equal(ctx, out.context));
+    kt_msg_worker_job_clear(&out);
+    msgpack_unpacked_destroy(&u);
+    kt_outmsg_destroy(&o);
+    json_t *child = json_pack("{s:s, s:s, s:s}", "id", "c1", "taskId", "a", "parentTaskRunId", "tr1");
+    kt_outmsg_begin(&o, KT_MSG_WORKER_RESULT, "executor", "worker@n1", 42);
+    r.taskrun = child;
+    kt_msg_encode_worker_result(&o, &r);
+    roundtrip_head(&o, &u, &m, KT_MSG_WORKER_RESULT);
+    assert_int_equal(kt_msg_decode_worker_result(m.body, &rout), KT_OK);
+    assert_true(json_equal(child, rout.taskrun));
+    kt_msg_worker_result_clear(&rout);
+    msgpack_unpacked_destroy(&u);
+    kt_outmsg_destroy(&o);
+    json_decref(child);
+    json_decref(ctx);
     json_decref(outputs);
     json_decref(task);
     json_decref(run);
