@@ -304,7 +304,7 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "debug.Echo", A(LEG "debugs.Echo"), YES, t_echo),
     RUN(CORE "debug.Return", A(LEG "debugs.Return"), YES, t_return),
     RUN(CORE "output.OutputValues", NULL, YES, t_output_values),
-    RUN(CORE "templating.TemplatedTask", A(LEG "templating.TemplatedTask"), NOT_YET, t_templated),
+    RUN(CORE "templating.TemplatedTask", A(LEG "templating.TemplatedTask"), YES, t_templated),
     RUN(CORE "execution.Fail", A(LEG "executions.Fail"), YES, t_fail),
     TASK(CORE "execution.Labels", A(LEG "executions.Labels"), KT_PLUGIN_EXEC_UPDATE, 0, YES, t_labels),
     RUN(CORE "execution.Count", A(LEG "executions.Counts"), NOT_YET, t_count),

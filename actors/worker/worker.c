@@ -90,7 +90,7 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_foreach_item_merge_impl, &kt_task_storage_purge_files_impl, &kt_task_storage_filter_items_impl,
     &kt_task_storage_dedup_items_impl, &kt_task_ns_upload_files_impl, &kt_task_ns_download_files_impl,
     &kt_task_ns_delete_files_impl,
-    &kt_task_local_files_impl, &kt_task_working_directory_impl,
+    &kt_task_local_files_impl, &kt_task_working_directory_impl, &kt_task_templated_impl,
 };
 
 const kt_task_impl *kt_worker_find_impl(const char *type)
@@ -335,6 +335,18 @@ static void kt_worker_run_start(kt_worker *w, kt_task_run *r)
 {
     r->started_us = kt_now_us();
     const char *type = json_string_value(json_object_get(r->job.task, "type"));
+    if (kt_task_is_templated(type)) { /* the task its spec describes runs in its place */
+        char err[1024];
+        json_t *inner = kt_task_templated_resolve(r->job.task, err, sizeof err);
+        if (!inner) {
+            kt_task_log(r, "ERROR", err, strlen(err));
+            kt_task_finish(r, KT_S(FAILED), NULL);
+            return;
+        }
+        json_decref(r->job.task);
+        r->job.task = inner;
+        type = json_string_value(json_object_get(r->job.task, "type"));
+    }
     r->impl = type ? kt_worker_find_impl(type) : NULL;
     json_t *timeout = json_object_get(r->job.task, "timeout");
     int64_t us = 0;

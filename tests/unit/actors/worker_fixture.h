@@ -205,7 +205,7 @@ static int logged(const probe *p, const char *level, const char *text)
 }
 
 /* The stored bytes behind a kestra:// URI (read from the local backend's folder), or NULL. */
-static char *stored(const fixture *f, const char *uri)
+static inline char *stored(const fixture *f, const char *uri)
 {
     char path[1100], err[256], file[1400];
     if (kt_suri_path(uri, path, sizeof path, err, sizeof err))
