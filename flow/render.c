@@ -126,13 +126,14 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
     json_t *ctx = json_object();
     json_object_set(ctx, "envs", kt_render_envs());
     json_object_set_new(ctx, "globals", json_object());
-    json_t *f = json_pack("{s:O, s:O}", "id", json_object_get(execution, "flowId"), "namespace",
+    json_t *f = json_pack("{s:O?, s:O?}", "id", json_object_get(execution, "flowId"), "namespace",
                           json_object_get(execution, "namespace"));
     json_object_set(f, "revision", json_object_get(execution, "flowRevision"));
     json_object_set_new(ctx, "flow", f);
     if (json_object_get(flow, "variables"))
         json_object_set(ctx, "vars", json_object_get(flow, "variables"));
-    json_object_set_new(ctx, "execution", json_pack("{s:O, s:o, s:O}", "id", json_object_get(execution, "id"),
+    /* O? : a document without originalId (or id) still gives the other fields, never a silently missing variable */
+    json_object_set_new(ctx, "execution", json_pack("{s:O?, s:o?, s:O?}", "id", json_object_get(execution, "id"),
                                                     "startDate", kt_render_first_date(execution), "originalId",
                                                     json_object_get(execution, "originalId")));
     json_t *runs = json_object_get(execution, "taskRunList");
