@@ -194,4 +194,8 @@ void kt_api_set_disabled_by_query(kt_http_req *r, void *ud);
 
 void kt_api_logs_get(kt_http_req *r, void *ud);
 
+/* Appends s (taken; freed on failure) to the growing string array *arr of *n entries (room for *cap): 0, or -1 when
+ * s is NULL or memory ran out. */
+int kt_api_strv_push(char ***arr, size_t *n, size_t *cap, char *s);
+
 #endif

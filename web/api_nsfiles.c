@@ -642,7 +642,7 @@ void kt_api_nsfile_delete(kt_http_req *r, void *ud)
 
 /* Every file under the root, folder by folder (one listing at a time), whose "/dir/file" path contains q; answered
  * in reverse order of paths, as Kestra's allByPrefix sorts them. */
-static int kt_nsf_push(char ***arr, size_t *n, size_t *cap, char *s)
+int kt_api_strv_push(char ***arr, size_t *n, size_t *cap, char *s)
 {
     if (!s)
         return -1;
@@ -683,8 +683,8 @@ static void kt_nsf_search_listed(kt_status st, const kt_storage_attrs *entries, 
         if (!child)
             break;
         snprintf(child, len, "%s/%s", dir, entries[i].name);
-        int bad = entries[i].type == KT_STORAGE_DIRECTORY ? kt_nsf_push(&op->dirs, &op->ndirs, &op->dcap, child)
-                  : strstr(child, op->q) ? kt_nsf_push(&op->found, &op->nfound, &op->fcap, child)
+        int bad = entries[i].type == KT_STORAGE_DIRECTORY ? kt_api_strv_push(&op->dirs, &op->ndirs, &op->dcap, child)
+                  : strstr(child, op->q) ? kt_api_strv_push(&op->found, &op->nfound, &op->fcap, child)
                                          : (free(child), 0);
         if (bad)
             break;
@@ -724,7 +724,7 @@ void kt_api_nsfile_search(kt_http_req *r, void *ud)
     kt_nsf_op *op = kt_nsf_op_new(w, r, root, NULL);
     if (!op)
         return;
-    if (!(op->q = strdup(q)) || kt_nsf_push(&op->dirs, &op->ndirs, &op->dcap, strdup(""))) {
+    if (!(op->q = strdup(q)) || kt_api_strv_push(&op->dirs, &op->ndirs, &op->dcap, strdup(""))) {
         kt_http_send_error(r, 500, "Internal server error: out of memory", NULL);
         kt_nsf_op_free(op);
         return;

@@ -204,23 +204,6 @@ static void kt_nsz_pump(kt_nsz_export *e)
 static void kt_nsz_drain(void *ud) { kt_nsz_pump(ud); }
 static void kt_nsz_closed(void *ud) { kt_nsz_export_end(ud, 0); /* the client left: a pending read never calls */ }
 
-static int kt_nsz_push(char ***arr, size_t *n, size_t *cap, char *s)
-{
-    if (!s)
-        return -1;
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        char **t = realloc(*arr, nc * sizeof *t);
-        if (!t) {
-            free(s);
-            return -1;
-        }
-        *arr = t, *cap = nc;
-    }
-    (*arr)[(*n)++] = s;
-    return 0;
-}
-
 static int kt_nsz_add_file(kt_nsz_export *e, char *rel, int64_t mtime_ms)
 {
     if (!rel)
@@ -256,7 +239,7 @@ static void kt_nsz_listed(kt_status st, const kt_storage_attrs *entries, size_t 
         char *child = malloc(len);
         if (child)
             snprintf(child, len, "%s%s%s", dir, *dir ? "/" : "", entries[i].name);
-        bad = entries[i].type == KT_STORAGE_DIRECTORY ? kt_nsz_push(&e->dirs, &e->ndirs, &e->dcap, child)
+        bad = entries[i].type == KT_STORAGE_DIRECTORY ? kt_api_strv_push(&e->dirs, &e->ndirs, &e->dcap, child)
                                                       : kt_nsz_add_file(e, child, entries[i].modified_ms);
     }
     free(dir);
@@ -320,7 +303,7 @@ void kt_api_nsfile_export(kt_http_req *r, void *ud)
     if (kt_api_nsf_root(w, r, root, sizeof root))
         return;
     kt_nsz_export *e = calloc(1, sizeof *e);
-    if (!e || !(e->zip = kt_zip_writer_new(1)) || kt_nsz_push(&e->dirs, &e->ndirs, &e->dcap, strdup(""))) {
+    if (!e || !(e->zip = kt_zip_writer_new(1)) || kt_api_strv_push(&e->dirs, &e->ndirs, &e->dcap, strdup(""))) {
         if (e)
             kt_zip_writer_free(e->zip);
         free(e);

@@ -398,3 +398,35 @@ size_t kt_it_resp_header(char *p, size_t sz, size_t n, void *ud)
     }
     return sz * n;
 }
+
+long kt_it_request(const char *method, int port, const char *path_query, const void *data, size_t len,
+                   const char *field, const char *filename, kt_it_resp *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *c = curl_easy_init();
+    char url[8192];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path_query);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, kt_it_resp_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* traversal tests send `..` as they wrote it */
+    curl_mime *mime = NULL;
+    if (data) {
+        mime = curl_mime_init(c);
+        curl_mimepart *part = curl_mime_addpart(mime);
+        curl_mime_name(part, field ? field : "fileContent");
+        curl_mime_filename(part, filename);
+        curl_mime_data(part, data, len);
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+    }
+    long st = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    curl_mime_free(mime);
+    curl_easy_cleanup(c);
+    return st;
+}

@@ -77,6 +77,11 @@ typedef struct kt_it_resp {
 } kt_it_resp;
 size_t kt_it_resp_body(char *p, size_t sz, size_t n, void *ud);
 size_t kt_it_resp_header(char *p, size_t sz, size_t n, void *ud);
+/* One request on 127.0.0.1:port, the whole answer into r (status returned, 0 when none came). With data, the body is
+ * a multipart form of one file part named field (NULL: "fileContent", Kestra's namespace-file field) holding
+ * data[0..len) under filename. The path is sent as written (no `..` folding). */
+long kt_it_request(const char *method, int port, const char *path_query, const void *data, size_t len,
+                   const char *field, const char *filename, kt_it_resp *r);
 /* Prints the process log to stderr (for failures). */
 void kt_it_dump_log(const kt_it_proc *p);
 void kt_it_sleep_ms(int ms);

@@ -32,32 +32,7 @@ typedef kt_it_resp resp;
 static long req(const char *method, int port, const char *pq, const void *data, size_t len, const char *filename,
                 resp *r)
 {
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    char url[4096];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, pq);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, kt_it_resp_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_mime *mime = NULL;
-    if (data) {
-        mime = curl_mime_init(c);
-        curl_mimepart *part = curl_mime_addpart(mime);
-        curl_mime_name(part, "fileContent");
-        curl_mime_filename(part, filename);
-        curl_mime_data(part, data, len);
-        curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
-    }
-    long st = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-    curl_mime_free(mime);
-    curl_easy_cleanup(c);
-    return st;
+    return kt_it_request(method, port, pq, data, len, NULL, filename, r);
 }
 
 static void upload(int port, const char *base, const char *path, const void *data, size_t len)
