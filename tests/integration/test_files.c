@@ -57,26 +57,8 @@ static const char *header_of(const resp *r, const char *name, char *out, size_t 
     return out;
 }
 
-/* GET without following redirects. */
-static long get_raw(int port, const char *path, resp *r)
-{
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    char url[4096];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, kt_it_resp_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send ../ as written */
-    long st = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-    curl_easy_cleanup(c);
-    return st;
-}
+/* GET without following redirects, the path sent as written. */
+static long get_raw(int port, const char *path, resp *r) { return kt_it_request("GET", port, path, NULL, 0, NULL, NULL, r); }
 
 /* POST the creation with one binary file part for input `id` (and text fields); the response JSON. */
 static long post_file(int port, const char *id, const void *data, size_t len, const char *const *fields, json_t **out)
