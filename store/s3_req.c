@@ -391,10 +391,16 @@ kt_status kt_s3_do(kt_s3 *s, const kt_s3_req *rq, kt_s3_resp *rs, char *err, siz
     handle_give(s, c);
     curl_slist_free_all(hl);
     if (rc != CURLE_OK) {
+        /* named after the storage URI when the request is about one object, as the storage's messages are */
+        size_t pl = strlen(s->prefix);
+        const char *path = rq->key && !strncmp(rq->key, s->prefix, pl) ? rq->key + pl : NULL;
+        char what[600];
+        snprintf(what, sizeof what, "%s%s%sS3 %s %s", path ? "kestra:///" : "", path ? path : "", path ? ": " : "",
+                 rq->method, url);
         if (x.overflow)
-            kt_errf(err, errcap, "S3 %s %s: answer larger than %zu bytes", rq->method, url, x.max);
+            kt_errf(err, errcap, "%s: answer larger than %zu bytes", what, x.max);
         else
-            kt_errf(err, errcap, "S3 %s %s: %s", rq->method, url, curl_easy_strerror(rc));
+            kt_errf(err, errcap, "%s: %s", what, curl_easy_strerror(rc));
         st = KT_EIO;
     }
 done:

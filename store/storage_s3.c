@@ -424,6 +424,11 @@ static void s3_writer_abort(kt_storage_writer *base)
     queue(base->s, &w->work, w, writer_abort_work, writer_abort_done);
 }
 
+int kt_ss3__writer_parts(const kt_storage_writer *w)
+{
+    return ((const s3_writer *)w)->nparts;
+}
+
 static void s3_destroy(kt_storage *s)
 {
     kt_ss3 *ss = (kt_ss3 *)s;

@@ -33,6 +33,9 @@ size_t kt_ss3__meta_headers(const char *meta_json, char **hdrs, size_t max);
 /* Fills attrs for a file from a HEAD or GET answer (name = last segment of path; metadata moved out of rs). */
 void kt_ss3__file_attrs(const char *path, kt_s3_resp *rs, int64_t size, kt_storage_attrs *a);
 
+/* Parts a writer has uploaded so far (tests: a big file goes out while it is written). */
+int kt_ss3__writer_parts(const kt_storage_writer *w);
+
 /* ---- the one-shot calls (kt_storage_ops) ---- */
 void kt_ss3__stat(kt_storage *s, const char *path, kt_storage_stat_cb cb, void *data);
 void kt_ss3__remove(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);

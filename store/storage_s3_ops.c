@@ -24,6 +24,18 @@ kt_status kt_ss3__head(kt_ss3 *s, const char *path, kt_s3_resp *rs, char *err, s
     char *key = kt_s3_key(&s->c, path);
     kt_s3_req rq = {.method = "HEAD", .key = key};
     kt_status st = kt_s3_do(&s->c, &rq, rs, err, cap);
+    if (!st && rs->status != 404 && (rs->status < 200 || rs->status >= 300)) {
+        /* A HEAD's answer has no body, so no error code: ask again with a one-byte GET, whose error says why. */
+        const char *range[1] = {"range:bytes=0-0"};
+        kt_s3_req get = {.method = "GET", .key = key, .headers = range, .nheaders = 1};
+        kt_s3_resp again;
+        if (!kt_s3_do(&s->c, &get, &again, err, cap) && again.status == rs->status) {
+            kt_s3_resp_clear(rs);
+            *rs = again;
+        } else {
+            kt_s3_resp_clear(&again);
+        }
+    }
     free(key);
     return st ? st : kt_s3_status(rs, path, err, cap);
 }
