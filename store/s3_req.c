@@ -214,6 +214,7 @@ static char *meta_value_in(const char *v, size_t n)
 typedef struct xfer {
     kt_s3_resp *rs;
     size_t max;
+    char *into;
     int overflow;
 } xfer;
 
@@ -221,11 +222,18 @@ static size_t on_body(char *p, size_t sz, size_t n, void *data)
 {
     xfer *x = data;
     size_t len = sz * n;
-    if (x->rs->body.len + len > x->max) {
+    int direct = x->into && x->rs->status >= 200 && x->rs->status < 300;
+    size_t have = direct ? x->rs->got : x->rs->body.len;
+    if (have + len > x->max) {
         x->overflow = 1;
         return 0;
     }
-    kt_buf_put(&x->rs->body, p, len);
+    if (direct) {
+        memcpy(x->into + x->rs->got, p, len);
+        x->rs->got += len;
+    } else {
+        kt_buf_put(&x->rs->body, p, len);
+    }
     return len;
 }
 
@@ -260,6 +268,11 @@ static size_t on_header(char *p, size_t sz, size_t n, void *data)
     line[l] = 0;
     while (l && (line[l - 1] == '\r' || line[l - 1] == '\n'))
         line[--l] = 0;
+    if (!strncmp(line, "HTTP/", 5)) { /* the status line: on_body needs the status before the body */
+        const char *sp = strchr(line, ' ');
+        rs->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        return len;
+    }
     char *colon = strchr(line, ':');
     if (!colon)
         return len;
@@ -366,7 +379,7 @@ kt_status kt_s3_do(kt_s3 *s, const kt_s3_req *rq, kt_s3_resp *rs, char *err, siz
     hl = curl_slist_append(hl, "Content-Type:"); /* no form type on the POSTFIELDS bodies */
 
     CURL *c = handle_take(s);
-    xfer x = {rs, rq->body_max ? rq->body_max : KT_S3_BODY_DEFAULT, 0};
+    xfer x = {rs, rq->body_max ? rq->body_max : KT_S3_BODY_DEFAULT, rq->into, 0};
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

@@ -50,6 +50,8 @@ typedef struct kt_s3_req {
     const void *body;          /* PUT/POST body, or NULL */
     size_t body_len;
     size_t body_max;           /* the response body kept (bytes); more is an error; 0 = 64 KiB */
+    char *into;                /* a 2xx answer's body goes here (body_max bytes at most), not into rs->body: a
+                                * reader's window, allocated once (error bodies still go to rs->body) */
 } kt_s3_req;
 
 typedef struct kt_s3_resp {
@@ -60,6 +62,7 @@ typedef struct kt_s3_resp {
     char etag[128];
     json_t *meta;              /* x-amz-meta-* as an object (names back in camelCase), NULL when none */
     kt_buf body;
+    size_t got;                /* bytes written into req->into */
 } kt_s3_resp;
 
 /* The answer to a ranged GET of an empty object: 416 (S3), or a 206 announcing a byte of a 0-byte object (s3rver,

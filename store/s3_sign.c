@@ -58,7 +58,8 @@ static int cmp_pair(const void *a, const void *b)
 
 char *kt_s3sig_query(char **pairs, size_t n)
 {
-    qsort(pairs, n, sizeof *pairs, cmp_pair);
+    if (n)
+        qsort(pairs, n, sizeof *pairs, cmp_pair);
     kt_buf b = {0};
     for (size_t i = 0; i < n; i++) {
         if (i)

@@ -58,17 +58,16 @@ static kt_status get_range(s3_reader *r, int64_t from, int64_t to, kt_s3_resp *r
     const char *hdrs[2] = {range, ifm};
     char *key = kt_s3_key(&s->c, r->path);
     kt_s3_req rq = {.method = "GET", .key = key, .headers = hdrs, .nheaders = r->etag[0] ? 2 : 1,
-                    .body_max = KT_SS3_WINDOW};
+                    .body_max = KT_SS3_WINDOW, .into = r->win};
     kt_status st = kt_s3_do(&s->c, &rq, rs, r->err, sizeof r->err);
     free(key);
     return st;
 }
 
+/* The window holds what the GET wrote into it (the buffer is allocated once per reader and reused). */
 static void take_window(s3_reader *r, kt_s3_resp *rs)
 {
-    free(r->win);
-    r->win_len = rs->body.len;
-    r->win = kt_buf_take(&rs->body);
+    r->win_len = rs->got;
     r->win_pos = 0;
     r->fetched += (int64_t)r->win_len;
 }
@@ -92,7 +91,7 @@ static void reader_open_work(uv_work_t *req)
     } else if ((r->st = kt_s3_status(&rs, r->path, r->err, sizeof r->err))) {
         goto out;
     } else {
-        r->size = rs.status == 206 && rs.total >= 0 ? rs.total : (int64_t)rs.body.len;
+        r->size = rs.status == 206 && rs.total >= 0 ? rs.total : (int64_t)rs.got;
     }
     snprintf(r->etag, sizeof r->etag, "%s", rs.etag);
     kt_ss3__file_attrs(r->path, &rs, r->size, &r->attrs);
@@ -114,6 +113,7 @@ static void s3_reader_open(kt_storage_reader *base, const char *path)
 {
     s3_reader *r = (s3_reader *)base;
     r->path = kt_xstrdup(path);
+    r->win = kt_xmalloc(KT_SS3_WINDOW);
     queue(base->s, &r->work, r, reader_open_work, reader_open_done);
 }
 
@@ -131,9 +131,9 @@ static void reader_read_work(uv_work_t *req)
             kt_errf(r->err, sizeof r->err, "kestra:///%s: replaced while being read", r->path);
             r->st = KT_EIO;
         } else if (!(r->st = kt_s3_status(&rs, r->path, r->err, sizeof r->err))) {
-            if (rs.body.len == 0 || rs.body.len > (size_t)(to - r->fetched + 1)) {
+            if (rs.got == 0 || rs.got > (size_t)(to - r->fetched + 1)) {
                 kt_errf(r->err, sizeof r->err, "kestra:///%s: S3 answered %zu bytes for a range of %lld", r->path,
-                        rs.body.len, (long long)(to - r->fetched + 1));
+                        rs.got, (long long)(to - r->fetched + 1));
                 r->st = KT_EIO;
             } else {
                 take_window(r, &rs);
@@ -288,11 +288,8 @@ static void writer_write_work(uv_work_t *req)
         size_t n = w->chunk_len - done;
         if (n > part - w->len)
             n = part - w->len;
-        if (w->len + n > w->cap) { /* grow as the file does: a small file keeps a small buffer */
-            size_t cap = w->cap ? w->cap : KT_STORAGE_CHUNK;
-            while (cap < w->len + n)
-                cap *= 2;
-            w->cap = cap < part ? cap : part;
+        if (w->len + n > w->cap) { /* one chunk for a small file, else the whole part at once (no doubling) */
+            w->cap = w->len + n <= KT_STORAGE_CHUNK ? KT_STORAGE_CHUNK : part;
             w->buf = kt_xrealloc(w->buf, w->cap);
         }
         memcpy(w->buf + w->len, w->chunk + done, n);

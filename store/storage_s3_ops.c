@@ -553,7 +553,8 @@ static void list_run(job *j)
         }
         return;
     }
-    qsort(j->entries, j->n, sizeof *j->entries, cmp_entry);
+    if (j->n)
+        qsort(j->entries, j->n, sizeof *j->entries, cmp_entry);
 }
 
 void kt_ss3__list(kt_storage *s, const char *path, kt_storage_list_cb cb, void *data)

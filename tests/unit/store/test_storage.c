@@ -166,7 +166,9 @@ static void test_big_streamed_flat(void **state)
     long grown_kib = rss_max_kib() - rss0;
     print_message("%zu MB x4 streamed (%s): peak RSS grew by %ld KiB\n", total / 1000000, kt_storage_backend(f->s),
                   grown_kib);
-    assert_true(grown_kib < 24 * 1024);
+    /* S3: plus the two 5 MiB part buffers of the two writers (ASan's quarantine keeps the first one's memory),
+     * still far below the 48 MB file */
+    assert_true(grown_kib < 24 * 1024 + (f->local ? 0 : 2 * 5 * 1024));
     assert_tmp(f, 0);
 }
 
