@@ -33,6 +33,9 @@ size_t kt_ss3__meta_headers(const char *meta_json, char **hdrs, size_t max);
 /* Fills attrs for a file from a HEAD or GET answer (name = last segment of path; metadata moved out of rs). */
 void kt_ss3__file_attrs(const char *path, kt_s3_resp *rs, int64_t size, kt_storage_attrs *a);
 
+/* Deletes keys (full keys) with DeleteObjects, 1000 per request; KT_EIO naming the first key S3 could not delete. */
+kt_status kt_ss3__delete_keys(kt_ss3 *s, char **keys, size_t n, const char *path, char *err, size_t cap);
+
 /* Parts a writer has uploaded so far (tests: a big file goes out while it is written). */
 int kt_ss3__writer_parts(const kt_storage_writer *w);
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "store/s3_sign.h"
@@ -54,6 +56,70 @@ static kt_status delete_key(kt_ss3 *s, const char *key, const char *path, char *
     if (!st && (st = kt_s3_status(&rs, path, err, cap)) == KT_ENOTFOUND)
         st = KT_OK;
     kt_s3_resp_clear(&rs);
+    return st;
+}
+
+/* One DeleteObjects request (at most 1000 keys). S3 wants the body's MD5 (Content-MD5) on this call. */
+static kt_status delete_batch(kt_ss3 *s, char **keys, size_t n, const char *path, char *err, size_t cap)
+{
+    kt_buf body = {0};
+    kt_buf_puts(&body, "<Delete><Quiet>true</Quiet>");
+    for (size_t i = 0; i < n; i++) {
+        kt_buf_puts(&body, "<Object><Key>");
+        kt_s3_xml_escape(&body, keys[i]);
+        kt_buf_puts(&body, "</Key></Object>");
+    }
+    kt_buf_puts(&body, "</Delete>");
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(body.p, body.len, md, &mdlen, EVP_md5(), NULL);
+    char b64[64], md5h[96];
+    EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
+    snprintf(md5h, sizeof md5h, "content-md5:%s", b64);
+    const char *hdrs[1] = {md5h};
+    char *q = kt_s3_qparam("delete", "");
+    kt_s3_req rq = {.method = "POST", .query = &q, .nquery = 1, .headers = hdrs, .nheaders = 1, .body = body.p,
+                    .body_len = body.len, .body_max = 4u << 20};
+    kt_s3_resp rs;
+    kt_status st = kt_s3_do(&s->c, &rq, &rs, err, cap);
+    if (!st && (st = kt_s3_status(&rs, path, err, cap)) == KT_ENOTFOUND)
+        st = KT_EIO;
+    if (!st && rs.body.p) { /* Quiet: the answer lists only the keys that failed */
+        const char *p = rs.body.p, *end = rs.body.p + rs.body.len;
+        char *e = kt_s3_xml_next(&p, end, "Error");
+        if (e) {
+            const char *x = e, *xe = e + strlen(e);
+            char *key = kt_s3_xml_next(&x, xe, "Key");
+            x = e;
+            char *code = kt_s3_xml_next(&x, xe, "Code");
+            kt_errf(err, cap, "kestra:///%s: S3 could not delete %s: %s", path, key ? key : "?", code ? code : "?");
+            free(key);
+            free(code);
+            free(e);
+            st = KT_EIO;
+        }
+    }
+    kt_s3_resp_clear(&rs);
+    free(q);
+    free(kt_buf_take(&body));
+    return st;
+}
+
+static kt_status delete_key(kt_ss3 *s, const char *key, const char *path, char *err, size_t cap);
+
+/* A failed batch is retried key by key (DELETE of a missing key is fine): a server that fails part of a batch
+ * (s3rver removes the emptied folders of a batch in parallel and may trip over itself: 500) or does not know
+ * DeleteObjects still gets everything deleted. */
+kt_status kt_ss3__delete_keys(kt_ss3 *s, char **keys, size_t n, const char *path, char *err, size_t cap)
+{
+    kt_status st = KT_OK;
+    for (size_t i = 0; i < n && !st; i += 1000) {
+        size_t m = n - i < 1000 ? n - i : 1000;
+        if (delete_batch(s, keys + i, m, path, err, cap) == KT_OK)
+            continue;
+        for (size_t k = 0; k < m && !st; k++)
+            st = delete_key(s, keys[i + k], path, err, cap);
+    }
     return st;
 }
 
@@ -182,8 +248,8 @@ static void move_folder(move_job *j, char **keys, size_t n, size_t plen)
         j->st = copy_key(s, keys[i], tk.p, j->from, j->err, sizeof j->err);
         free(kt_buf_take(&tk));
     }
-    for (size_t i = 0; i < n && !j->st; i++) /* the source goes only once every key has its copy */
-        j->st = delete_key(s, keys[i], j->from, j->err, sizeof j->err);
+    if (!j->st) /* the source goes only once every key has its copy */
+        j->st = kt_ss3__delete_keys(s, keys, n, j->from, j->err, sizeof j->err);
     free(kt_buf_take(&tp));
 }
 

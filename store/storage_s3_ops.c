@@ -422,9 +422,9 @@ static void remove_prefix_run(job *j)
     keylist kl = {0};
     if (!j->st)
         j->st = list_all(s, pre.p, &kl, j->path, j->err, sizeof j->err);
-    for (size_t i = 0; i < kl.n && !j->st; i++)
-        if (!(j->st = delete_key(s, kl.keys[i], j->path, j->err, sizeof j->err)) && !is_marker(kl.keys[i]))
-            j->count++;
+    if (!j->st && !(j->st = kt_ss3__delete_keys(s, kl.keys, kl.n, j->path, j->err, sizeof j->err)))
+        for (size_t i = 0; i < kl.n; i++)
+            j->count += !is_marker(kl.keys[i]);
     keylist_free(&kl);
     free(kt_buf_take(&pre));
     free(key);
