@@ -198,7 +198,7 @@ static char *meta_value_in(const char *v, size_t n)
 {
     kt_buf b = {0};
     for (size_t i = 0; i < n; i++) {
-        if (v[i] == '%' && i + 2 < n + 0 && isxdigit((unsigned char)v[i + 1]) && isxdigit((unsigned char)v[i + 2])) {
+        if (v[i] == '%' && i + 2 < n && isxdigit((unsigned char)v[i + 1]) && isxdigit((unsigned char)v[i + 2])) {
             char hx[3] = {v[i + 1], v[i + 2], 0};
             kt_buf_putc(&b, (char)strtol(hx, NULL, 16));
             i += 2;

@@ -33,6 +33,16 @@ size_t kt_ss3__meta_headers(const char *meta_json, char **hdrs, size_t max);
 /* Fills attrs for a file from a HEAD or GET answer (name = last segment of path; metadata moved out of rs). */
 void kt_ss3__file_attrs(const char *path, kt_s3_resp *rs, int64_t size, kt_storage_attrs *a);
 
+/* Every key under prefix (full keys), ListObjectsV2 page after page. */
+typedef struct kt_ss3_keys {
+    char **keys;
+    size_t n, cap;
+} kt_ss3_keys;
+kt_status kt_ss3__keys_under(kt_ss3 *s, const char *prefix, kt_ss3_keys *out, const char *path, char *err,
+                             size_t cap);
+void kt_ss3__keys_free(kt_ss3_keys *k);
+/* DELETE of one key; a key already gone is KT_OK. */
+kt_status kt_ss3__delete_key(kt_ss3 *s, const char *key, const char *path, char *err, size_t cap);
 /* Deletes keys (full keys) with DeleteObjects, 1000 per request; KT_EIO naming the first key S3 could not delete. */
 kt_status kt_ss3__delete_keys(kt_ss3 *s, char **keys, size_t n, const char *path, char *err, size_t cap);
 

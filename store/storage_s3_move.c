@@ -1,5 +1,5 @@
-/* The S3 backend's move (copy then delete, key by key for a folder) and its synchronous small read
- * (kt_storage_read_small: one ranged GET on the caller's thread). */
+/* The S3 backend's move (copy then delete, key by key for a folder), its batch delete (DeleteObjects), and its
+ * synchronous small read (kt_storage_read_small: one ranged GET on the caller's thread). */
 #include "store/storage_s3_int.h"
 
 #include <stdint.h>
@@ -45,17 +45,6 @@ static kt_status copy_key(kt_ss3 *s, const char *from_key, const char *to_key, c
     }
     kt_s3_resp_clear(&rs);
     free(kt_buf_take(&src));
-    return st;
-}
-
-static kt_status delete_key(kt_ss3 *s, const char *key, const char *path, char *err, size_t cap)
-{
-    kt_s3_req rq = {.method = "DELETE", .key = key};
-    kt_s3_resp rs;
-    kt_status st = kt_s3_do(&s->c, &rq, &rs, err, cap);
-    if (!st && (st = kt_s3_status(&rs, path, err, cap)) == KT_ENOTFOUND)
-        st = KT_OK;
-    kt_s3_resp_clear(&rs);
     return st;
 }
 
@@ -105,8 +94,6 @@ static kt_status delete_batch(kt_ss3 *s, char **keys, size_t n, const char *path
     return st;
 }
 
-static kt_status delete_key(kt_ss3 *s, const char *key, const char *path, char *err, size_t cap);
-
 /* A failed batch is retried key by key (DELETE of a missing key is fine): a server that fails part of a batch
  * (s3rver removes the emptied folders of a batch in parallel and may trip over itself: 500) or does not know
  * DeleteObjects still gets everything deleted. */
@@ -118,64 +105,9 @@ kt_status kt_ss3__delete_keys(kt_ss3 *s, char **keys, size_t n, const char *path
         if (delete_batch(s, keys + i, m, path, err, cap) == KT_OK)
             continue;
         for (size_t k = 0; k < m && !st; k++)
-            st = delete_key(s, keys[i + k], path, err, cap);
+            st = kt_ss3__delete_key(s, keys[i + k], path, err, cap);
     }
     return st;
-}
-
-/* Every key under prefix, with ListObjectsV2 pages of 1000. */
-static kt_status keys_under(kt_ss3 *s, const char *prefix, char ***keys, size_t *n, const char *path, char *err,
-                            size_t cap)
-{
-    char *token = NULL;
-    size_t kcap = 0;
-    kt_status st;
-    *keys = NULL;
-    *n = 0;
-    do {
-        char *q[4];
-        size_t nq = 0;
-        q[nq++] = kt_s3_qparam("list-type", "2");
-        q[nq++] = kt_s3_qparam("prefix", prefix);
-        if (token)
-            q[nq++] = kt_s3_qparam("continuation-token", token);
-        free(token);
-        token = NULL;
-        kt_s3_req rq = {.method = "GET", .query = q, .nquery = nq, .body_max = 16u << 20};
-        kt_s3_resp rs;
-        st = kt_s3_do(&s->c, &rq, &rs, err, cap);
-        if (!st && (st = kt_s3_status(&rs, path, err, cap)) == KT_ENOTFOUND)
-            st = KT_EIO;
-        if (!st && rs.body.p) {
-            const char *p = rs.body.p, *end = rs.body.p + rs.body.len;
-            for (char *k; (k = kt_s3_xml_next(&p, end, "Key"));) {
-                if (*n == kcap) {
-                    kcap = kcap ? kcap * 2 : 64;
-                    *keys = kt_xrealloc(*keys, kcap * sizeof **keys);
-                }
-                (*keys)[(*n)++] = k;
-            }
-            p = rs.body.p;
-            char *t = kt_s3_xml_next(&p, end, "IsTruncated");
-            if (t && !strcmp(t, "true")) {
-                p = rs.body.p;
-                token = kt_s3_xml_next(&p, end, "NextContinuationToken");
-            }
-            free(t);
-        }
-        kt_s3_resp_clear(&rs);
-        for (size_t i = 0; i < nq; i++)
-            free(q[i]);
-    } while (!st && token);
-    free(token);
-    return st;
-}
-
-static void keys_free(char **keys, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(keys[i]);
-    free(keys);
 }
 
 /* to's parent folder must exist (the root always does). */
@@ -211,7 +143,7 @@ static void move_file(move_job *j)
     }
     char *fk = kt_s3_key(&s->c, j->from), *tk = kt_s3_key(&s->c, j->to);
     if (!(j->st = copy_key(s, fk, tk, j->from, j->err, sizeof j->err)))
-        j->st = delete_key(s, fk, j->from, j->err, sizeof j->err);
+        j->st = kt_ss3__delete_key(s, fk, j->from, j->err, sizeof j->err);
     free(fk);
     free(tk);
 }
@@ -233,15 +165,13 @@ static void move_folder(move_job *j, char **keys, size_t n, size_t plen)
     /* a folder at `to` may only be empty (its marker alone), as rename(2) replaces an empty folder */
     kt_buf tp = {0};
     kt_buf_printf(&tp, "%s%s/", s->c.prefix, j->to);
-    char **tkeys;
-    size_t tn;
-    if (!(j->st = keys_under(s, tp.p, &tkeys, &tn, j->to, j->err, sizeof j->err))) {
-        if (tn > 1 || (tn == 1 && strcmp(tkeys[0], tp.p))) {
-            kt_errf(j->err, sizeof j->err, "kestra:///%s: a folder that is not empty", j->to);
-            j->st = KT_ECONFLICT;
-        }
-        keys_free(tkeys, tn);
+    kt_ss3_keys tk = {0};
+    if (!(j->st = kt_ss3__keys_under(s, tp.p, &tk, j->to, j->err, sizeof j->err)) &&
+        (tk.n > 1 || (tk.n == 1 && strcmp(tk.keys[0], tp.p)))) {
+        kt_errf(j->err, sizeof j->err, "kestra:///%s: a folder that is not empty", j->to);
+        j->st = KT_ECONFLICT;
     }
+    kt_ss3__keys_free(&tk);
     for (size_t i = 0; i < n && !j->st; i++) {
         kt_buf tk = {0};
         kt_buf_printf(&tk, "%s%s", tp.p, keys[i] + plen);
@@ -270,17 +200,16 @@ static void move_work(uv_work_t *req)
     }
     kt_buf fp = {0};
     kt_buf_printf(&fp, "%s%s/", s->c.prefix, j->from);
-    char **keys;
-    size_t n;
-    if (!(j->st = keys_under(s, fp.p, &keys, &n, j->from, j->err, sizeof j->err))) {
-        if (n == 0) {
+    kt_ss3_keys k = {0};
+    if (!(j->st = kt_ss3__keys_under(s, fp.p, &k, j->from, j->err, sizeof j->err))) {
+        if (k.n == 0) {
             kt_errf(j->err, sizeof j->err, "kestra:///%s: no such file or folder", j->from);
             j->st = KT_ENOTFOUND;
         } else {
-            move_folder(j, keys, n, fp.len);
+            move_folder(j, k.keys, k.n, fp.len);
         }
-        keys_free(keys, n);
     }
+    kt_ss3__keys_free(&k);
     free(kt_buf_take(&fp));
 }
 

@@ -298,12 +298,7 @@ void kt_ss3__stat(kt_storage *s, const char *path, kt_storage_stat_cb cb, void *
 
 /* ---- listing every key under a prefix ---- */
 
-typedef struct keylist {
-    char **keys;
-    size_t n, cap;
-} keylist;
-
-static void keylist_free(keylist *k)
+void kt_ss3__keys_free(kt_ss3_keys *k)
 {
     for (size_t i = 0; i < k->n; i++)
         free(k->keys[i]);
@@ -311,8 +306,8 @@ static void keylist_free(keylist *k)
     memset(k, 0, sizeof *k);
 }
 
-/* Every key under prefix (full keys), page after page. */
-static kt_status list_all(kt_ss3 *s, const char *prefix, keylist *out, const char *path, char *err, size_t cap)
+kt_status kt_ss3__keys_under(kt_ss3 *s, const char *prefix, kt_ss3_keys *out, const char *path, char *err,
+                             size_t cap)
 {
     char *token = NULL;
     kt_status st;
@@ -344,7 +339,7 @@ static kt_status list_all(kt_ss3 *s, const char *prefix, keylist *out, const cha
     return st;
 }
 
-static kt_status delete_key(kt_ss3 *s, const char *key, const char *path, char *err, size_t cap)
+kt_status kt_ss3__delete_key(kt_ss3 *s, const char *key, const char *path, char *err, size_t cap)
 {
     kt_s3_req rq = {.method = "DELETE", .key = key};
     kt_s3_resp rs;
@@ -371,7 +366,7 @@ static void remove_run(job *j)
     kt_s3_resp_clear(&rs);
     char *key = kt_s3_key(&s->c, j->path);
     if (!j->st) {
-        j->st = delete_key(s, key, j->path, j->err, sizeof j->err);
+        j->st = kt_ss3__delete_key(s, key, j->path, j->err, sizeof j->err);
     } else if (j->st == KT_ENOTFOUND) { /* an empty folder: its marker alone */
         kt_buf pre = {0};
         kt_buf_printf(&pre, "%s/", key);
@@ -388,7 +383,7 @@ static void remove_run(job *j)
                 kt_errf(j->err, sizeof j->err, "kestra:///%s: folder not empty", j->path);
                 j->st = KT_ECONFLICT;
             } else {
-                j->st = delete_key(s, k1, j->path, j->err, sizeof j->err);
+                j->st = kt_ss3__delete_key(s, k1, j->path, j->err, sizeof j->err);
             }
             free(k1);
             free(k2);
@@ -412,20 +407,20 @@ static void remove_prefix_run(job *j)
     kt_s3_resp_clear(&rs);
     char *key = kt_s3_key(&s->c, j->path);
     if (hs == KT_OK) { /* a file by that name goes too */
-        if (!(j->st = delete_key(s, key, j->path, j->err, sizeof j->err)))
+        if (!(j->st = kt_ss3__delete_key(s, key, j->path, j->err, sizeof j->err)))
             j->count++;
     } else if (hs != KT_ENOTFOUND) {
         j->st = hs;
     }
     kt_buf pre = {0};
     kt_buf_printf(&pre, "%s/", key);
-    keylist kl = {0};
+    kt_ss3_keys kl = {0};
     if (!j->st)
-        j->st = list_all(s, pre.p, &kl, j->path, j->err, sizeof j->err);
+        j->st = kt_ss3__keys_under(s, pre.p, &kl, j->path, j->err, sizeof j->err);
     if (!j->st && !(j->st = kt_ss3__delete_keys(s, kl.keys, kl.n, j->path, j->err, sizeof j->err)))
         for (size_t i = 0; i < kl.n; i++)
             j->count += !is_marker(kl.keys[i]);
-    keylist_free(&kl);
+    kt_ss3__keys_free(&kl);
     free(kt_buf_take(&pre));
     free(key);
 }
