@@ -169,8 +169,7 @@ char *kt_s3_meta_name_out(const char *name)
     kt_buf b = {0};
     for (const char *p = name; *p; p++) {
         if (isupper((unsigned char)*p)) {
-            if (p != name)
-                kt_buf_putc(&b, '-');
+            kt_buf_putc(&b, '_');
             kt_buf_putc(&b, (char)tolower((unsigned char)*p));
         } else {
             kt_buf_putc(&b, *p);
@@ -183,7 +182,7 @@ char *kt_s3_meta_name_in(const char *name)
 {
     kt_buf b = {0};
     for (const char *p = name; *p; p++) {
-        if (*p == '-' && p[1] && p != name) {
+        if (*p == '_' && islower((unsigned char)p[1])) {
             p++;
             kt_buf_putc(&b, (char)toupper((unsigned char)*p));
         } else {

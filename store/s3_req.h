@@ -92,8 +92,8 @@ void kt_s3_xml_escape(kt_buf *b, const char *s);
 /* "2009-10-12T17:50:30.000Z" -> epoch milliseconds, 0 when malformed. */
 int64_t kt_s3_iso_ms(const char *s);
 
-/* Metadata names: S3 lower-cases them, so Kite writes camelCase names as kebab-case (contentType ->
- * content-type) and reads them back (content-type -> contentType). malloc'd. */
+/* Metadata names: S3 lower-cases them, so, as Kestra's S3 storage (MetadataUtils), an upper-case letter is written
+ * as '_' + its lower case (contentType -> content_type) and read back (content_type -> contentType). malloc'd. */
 char *kt_s3_meta_name_out(const char *name);
 char *kt_s3_meta_name_in(const char *name);
 

@@ -2,9 +2,9 @@
  * blocking helpers they share with the writers (store/storage_s3_int.h). Each call is one uv_queue_work job: its
  * requests run in sequence on a pool thread, its callback on the loop.
  *
- * Folders are prefixes, as S3 has them: a folder exists when any key lies under "<folder>/". mkdir writes the
- * zero-byte marker "<folder>/" (as S3 consoles and Kestra's S3 storage make an empty folder), which listings
- * show as the folder and never as an entry of its own. A move is a copy then a delete, key by key for a folder:
+ * Folders are prefixes, as S3 has them: a folder exists when any key lies under "<folder>/". mkdir and a writer's
+ * commit write the zero-byte markers "<folder>/" of the folders above them, as Kestra's S3 storage does (its
+ * listings find folders by their markers); listings show a marker as its folder, never as an entry of its own. A move is a copy then a delete, key by key for a folder:
  * not atomic as a rename is (a failure half-way leaves both copies; the source goes only after every copy). */
 #include "store/storage_s3_int.h"
 
@@ -120,6 +120,38 @@ static kt_status check_parents(kt_ss3 *s, const char *path, char *err, size_t ca
     return KT_OK;
 }
 
+static kt_status put_empty(kt_ss3 *s, const char *key, const char *path, char *err, size_t cap);
+
+/* The markers of the folder dir and of its parents ("a/", "a/b/" for "a/b"), as Kestra's S3 storage writes them
+ * before a file or a folder (its listings find folders by their markers). A dir whose marker is there was made
+ * this way already: one HEAD, and the parents are neither made nor checked again. */
+static kt_status make_dirs(kt_ss3 *s, const char *dir, char *err, size_t cap)
+{
+    if (!dir[0])
+        return KT_OK;
+    kt_buf key = {0};
+    kt_buf_printf(&key, "%s%s/", s->c.prefix, dir);
+    kt_s3_req rq = {.method = "HEAD", .key = key.p};
+    kt_s3_resp rs;
+    kt_status st = kt_s3_do(&s->c, &rq, &rs, err, cap);
+    int there = !st && rs.status == 200;
+    kt_s3_resp_clear(&rs);
+    /* dir + "/": dir itself must not be a file either */
+    if (!st && !there && !(st = check_parents(s, key.p + strlen(s->c.prefix), err, cap))) {
+        /* from the top: a crash half-way leaves parents with markers, never a marker without its parents' */
+        for (size_t i = strlen(s->c.prefix); i < key.len && !st; i++) {
+            if (key.p[i] != '/')
+                continue;
+            char c = key.p[i + 1];
+            key.p[i + 1] = 0;
+            st = put_empty(s, key.p, dir, err, cap);
+            key.p[i + 1] = c;
+        }
+    }
+    free(kt_buf_take(&key));
+    return st;
+}
+
 kt_status kt_ss3__check_place(kt_ss3 *s, const char *path, char *err, size_t cap)
 {
     int dir;
@@ -130,7 +162,13 @@ kt_status kt_ss3__check_place(kt_ss3 *s, const char *path, char *err, size_t cap
         kt_errf(err, cap, "kestra:///%s: a folder has this name", path);
         return KT_ECONFLICT;
     }
-    return check_parents(s, path, err, cap);
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *sl = strrchr(parent, '/');
+    if (!sl)
+        return KT_OK; /* at the root */
+    *sl = 0;
+    return make_dirs(s, parent, err, cap);
 }
 
 /* Percent-encodes what a header value cannot carry (and '%', so that decoding is exact). */
@@ -561,6 +599,7 @@ void kt_ss3__list(kt_storage *s, const char *path, kt_storage_list_cb cb, void *
 
 static kt_status put_empty(kt_ss3 *s, const char *key, const char *path, char *err, size_t cap)
 {
+    /* (a zero-byte object: a folder's marker) */
     kt_s3_req rq = {.method = "PUT", .key = key, .body = "", .body_len = 0};
     kt_s3_resp rs;
     kt_status st = kt_s3_do(&s->c, &rq, &rs, err, cap);
@@ -584,12 +623,7 @@ static void mkdir_run(job *j)
         j->st = hs;
         return;
     }
-    if ((j->st = check_parents(s, j->path, j->err, sizeof j->err)))
-        return;
-    kt_buf key = {0};
-    kt_buf_printf(&key, "%s%s/", s->c.prefix, j->path);
-    j->st = put_empty(s, key.p, j->path, j->err, sizeof j->err);
-    free(kt_buf_take(&key));
+    j->st = make_dirs(s, j->path, j->err, sizeof j->err);
 }
 
 void kt_ss3__mkdir(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data)

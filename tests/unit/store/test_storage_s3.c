@@ -1,6 +1,6 @@
 /* What only the S3 backend has, against the S3 server tests/s3/start.sh started (storage_fixture.h; the shared
  * suite runs on S3 as test_storage_on_s3): a multipart upload over several parts and its abort, metadata as
- * x-amz-meta-* headers, a stray `.metadata` object hidden from listings, listings and deletions past one
+ * x-amz-meta-* headers, a stray `.metadata` object hidden from listings, the folder markers, listings and deletions past one
  * ListObjectsV2 page (1000 keys), the synchronous bounded read, and the error mapping (404 -> KT_ENOTFOUND,
  * 403 -> KT_EIO naming S3's error code, a missing bucket, an endpoint nobody listens on). */
 #pragma GCC diagnostic ignored "-Wunused-function" /* the fixture has helpers for the shared suite too */
@@ -119,6 +119,39 @@ static void test_metadata_headers(void **state)
     assert_int_equal(l.n, 1);
     assert_string_equal(l.names[0], "b.txt");
     kt_s3_clear(&raw_c);
+}
+
+/* A file's commit and mkdir leave the folder markers Kestra's S3 storage writes and lists by ("a/", "a/b/"); a
+ * listing shows each folder once, marker or not. */
+static void test_folder_markers(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(put_bytes(f, "kestra:///mk/a/b/c.txt", "c", 1, 1, NULL), KT_OK);
+    res m = {0};
+    char err[256];
+    assert_int_equal(run(f, kt_storage_mkdir(f->s, "kestra:///mk/x/y", done_cb, &m, err, sizeof err), &m), KT_OK);
+    kt_s3 raw_c;
+    raw_init(f, &raw_c, NULL);
+    static const char *const markers[] = {"mk/", "mk/a/", "mk/a/b/", "mk/x/", "mk/x/y/"};
+    for (size_t i = 0; i < sizeof markers / sizeof *markers; i++) {
+        kt_s3_resp rs;
+        if (raw(&raw_c, "HEAD", markers[i], NULL, &rs) != 200)
+            fail_msg("no marker %s", markers[i]);
+        assert_int_equal(rs.length, 0);
+        kt_s3_resp_clear(&rs);
+    }
+    kt_s3_resp rs;
+    assert_int_equal(raw(&raw_c, "PUT", "mk/z/only.txt", "z", &rs), 200); /* a folder without a marker */
+    kt_s3_resp_clear(&rs);
+    kt_s3_clear(&raw_c);
+    res l = {0};
+    assert_int_equal(run(f, kt_storage_list(f->s, "kestra:///mk", list_cb, &l, err, sizeof err), &l), KT_OK);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.names[0], "a");
+    assert_string_equal(l.names[1], "x");
+    assert_string_equal(l.names[2], "z");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(l.types[i], KT_STORAGE_DIRECTORY);
 }
 
 typedef struct many {
@@ -254,6 +287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metadata_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_folder_markers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listing_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
