@@ -367,13 +367,18 @@ kt_status kt_s3_do(kt_s3 *s, const kt_s3_req *rq, kt_s3_resp *rs, char *err, siz
     }
 
     struct curl_slist *hl = NULL;
-    char line[4200];
     for (size_t i = 1; i < nh; i++) { /* curl writes Host itself (the same value) */
-        snprintf(line, sizeof line, "%s: %s", hs[i].name, hs[i].value);
-        hl = curl_slist_append(hl, line);
+        kt_buf line = {0}; /* whole: a cut value would no longer match its signature */
+        kt_buf_printf(&line, "%s: %s", hs[i].name, hs[i].value);
+        char *l = kt_buf_take(&line);
+        hl = curl_slist_append(hl, l);
+        free(l);
     }
-    snprintf(line, sizeof line, "Authorization: %s", auth);
-    hl = curl_slist_append(hl, line);
+    kt_buf al = {0}; /* long with many metadata headers (SignedHeaders names them all) */
+    kt_buf_printf(&al, "Authorization: %s", auth);
+    char *a = kt_buf_take(&al);
+    hl = curl_slist_append(hl, a);
+    free(a);
     hl = curl_slist_append(hl, "Expect:");       /* no 100-continue round trip */
     hl = curl_slist_append(hl, "Content-Type:"); /* no form type on the POSTFIELDS bodies */
 

@@ -96,6 +96,8 @@ static void reader_open_work(uv_work_t *req)
     snprintf(r->etag, sizeof r->etag, "%s", rs.etag);
     kt_ss3__file_attrs(r->path, &rs, r->size, &r->attrs);
     take_window(r, &rs);
+    if (r->fetched >= r->size) /* the whole file came with the open: keep only its bytes, not a whole window */
+        r->win = kt_xrealloc(r->win, r->win_len ? r->win_len : 1);
 out:
     kt_s3_resp_clear(&rs);
 }
