@@ -50,6 +50,7 @@ typedef struct kt_opts {
     const json_t *plugin_defaults; /* conf plugins.defaults, or NULL */
     const char *sched_zone;        /* conf scheduler.timezone, NULL = UTC */
     kt_sched_recover sched_recover;
+    const kt_conf *conf;           /* the storage settings (storage.*) */
 } kt_opts;
 
 static void kt_main_shutdown(kt_main *m, const char *why)
@@ -118,6 +119,39 @@ static int kt_check_actors(const char *list)
     return 0;
 }
 
+/* The internal storage the configuration names: local (storage.local.base-path, default <data>/storage) or S3. */
+static int kt_open_storage(const kt_opts *o, uv_loop_t *loop, kt_storage **out)
+{
+    const kt_conf *c = o->conf;
+    char err[512] = "";
+    kt_status st;
+    if (c && !strcmp(c->storage_type, "s3")) {
+        kt_storage_s3_config sc = {.endpoint = c->s3_endpoint, .region = c->s3_region, .bucket = c->s3_bucket,
+                                   .access_key = c->s3_access_key, .secret_key = c->s3_secret_key,
+                                   .prefix = c->s3_prefix, .force_path_style = c->s3_force_path_style,
+                                   .part_size = c->s3_part_size};
+        st = kt_storage_s3_open(loop, &sc, out, err, sizeof err);
+        if (!st)
+            KT_INFO("main", "storage: S3 bucket %s%s%s%s%s", c->s3_bucket, c->s3_prefix[0] ? ", prefix " : "",
+                    c->s3_prefix, c->s3_endpoint[0] ? " at " : "", c->s3_endpoint);
+    } else if (c && strcmp(c->storage_type, "local")) {
+        fprintf(stderr, "kite: configuration: storage.type: '%s' is not local or s3\n", c->storage_type);
+        return -1;
+    } else {
+        char dir[4096];
+        if (c && c->storage_base_path[0])
+            snprintf(dir, sizeof dir, "%s", c->storage_base_path);
+        else
+            snprintf(dir, sizeof dir, "%s/storage", o->data);
+        st = kt_storage_local_open(loop, dir, out, err, sizeof err);
+    }
+    if (st) {
+        fprintf(stderr, "kite: storage: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 static int kt_run_node(const kt_opts *o, const char *actors)
 {
     kt_main m;
@@ -145,14 +179,8 @@ static int kt_run_node(const kt_opts *o, const char *actors)
             goto out;
         }
     }
-    if (want_exec || want_web || want_worker) { /* <data>/storage: the local backend of the internal storage */
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/storage", o->data);
-        if (kt_storage_local_open(&m.loop, dir, &m.storage, err, sizeof err)) {
-            fprintf(stderr, "kite: storage: %s\n", err);
-            goto out;
-        }
-    }
+    if ((want_exec || want_web || want_worker) && kt_open_storage(o, &m.loop, &m.storage))
+        goto out;
     if (want_worker) {
         kt_worker_config wc = {.slots = slots, .storage = m.storage};
         if (kt_worker_start(m.node, &wc, &m.worker))
@@ -330,6 +358,7 @@ static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
     o->heartbeat_ms = c->heartbeat_ms;
     o->liveness_ms = c->liveness_ms;
     o->plugin_defaults = c->plugin_defaults;
+    o->conf = c;
     if (c->plugin_defaults)
         KT_INFO("main", "%zu server-level plugin default(s) from the configuration", json_array_size(c->plugin_defaults));
     return 0;

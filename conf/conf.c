@@ -35,6 +35,17 @@ static const kt_conf_key kt_conf_keys[] = {
     KT_STR("log", "level", log_level),
     KT_STR("scheduler", "timezone", scheduler_timezone),
     KT_STR("scheduler", "recover-missed-schedules", scheduler_recover),
+    /* the internal storage, under Kestra's names (kestra.storage.*) */
+    KT_STR("storage", "type", storage_type),
+    KT_STR("storage.local", "base-path", storage_base_path),
+    KT_STR("storage.s3", "endpoint", s3_endpoint),
+    KT_STR("storage.s3", "region", s3_region),
+    KT_STR("storage.s3", "bucket", s3_bucket),
+    KT_STR("storage.s3", "access-key", s3_access_key),
+    KT_STR("storage.s3", "secret-key", s3_secret_key),
+    KT_STR("storage.s3", "prefix", s3_prefix),
+    KT_BOOL("storage.s3", "force-path-style", s3_force_path_style),
+    KT_INT("storage.s3", "part-size", s3_part_size, 5L << 20, 2147483647L),
 };
 #define KT_CONF_NKEYS (sizeof kt_conf_keys / sizeof *kt_conf_keys)
 
@@ -48,6 +59,9 @@ void kt_conf_defaults(kt_conf *c)
     c->liveness_ms = 10000;
     snprintf(c->log_level, sizeof c->log_level, "info");
     snprintf(c->scheduler_recover, sizeof c->scheduler_recover, "ALL");
+    snprintf(c->storage_type, sizeof c->storage_type, "local");
+    snprintf(c->s3_region, sizeof c->s3_region, "us-east-1");
+    c->s3_part_size = 8u << 20;
 }
 
 void kt_conf_clear(kt_conf *c)
@@ -104,6 +118,92 @@ static const char *kt_conf_set(kt_conf *c, const kt_conf_key *k, const char *tex
     return NULL;
 }
 
+/* Micronaut reads camelCase keys as kebab-case ones (accessKey = access-key): so does Kite. */
+static void kt_conf_kebab(const char *name, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = name; *p && n + 2 < cap; p++) {
+        if (isupper((unsigned char)*p)) {
+            if (p != name)
+                out[n++] = '-';
+            out[n++] = (char)tolower((unsigned char)*p);
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = 0;
+}
+
+static int kt_conf_is_section(const char *sec)
+{
+    for (size_t i = 0; i < KT_CONF_NKEYS; i++)
+        if (!strcmp(kt_conf_keys[i].section, sec))
+            return 1;
+    return 0;
+}
+
+/* The settings of one section (sec: "server", or "storage.s3" for a map inside a section). */
+static kt_status kt_conf_section(kt_conf *c, kt_yaml_doc *doc, const char *path, const char *sec, json_t *sv,
+                                 char *err, size_t errcap)
+{
+    int line = 0, col = 0;
+    const char *raw;
+    json_t *v;
+    json_object_foreach(sv, raw, v) {
+        char keypath[256], rawpath[256], name[128];
+        kt_conf_kebab(raw, name, sizeof name);
+        snprintf(keypath, sizeof keypath, "%s.%s", sec, name);
+        snprintf(rawpath, sizeof rawpath, "%s.%s", sec, raw);
+        if (!strcmp(keypath, "plugins.defaults")) {
+            char where[128], why[256], at[512];
+            if (kt_conf_set_defaults(c, v, where, sizeof where, why, sizeof why)) {
+                snprintf(at, sizeof at, "%s%s", rawpath, where);
+                kt_yaml_doc_locate(doc, at, 0, &line, &col);
+                snprintf(err, errcap, "%s:%d:%d %s: %s", path, line, col, at, why);
+                return KT_EINVAL;
+            }
+            continue;
+        }
+        if (json_is_object(v) && kt_conf_is_section(keypath)) { /* storage: {s3: {...}} */
+            kt_status st = kt_conf_section(c, doc, path, keypath, v, err, errcap);
+            if (st)
+                return st;
+            continue;
+        }
+        const kt_conf_key *k = NULL;
+        for (size_t i = 0; i < KT_CONF_NKEYS; i++)
+            if (!strcmp(kt_conf_keys[i].section, sec) && !strcmp(kt_conf_keys[i].name, name))
+                k = &kt_conf_keys[i];
+        const char *msg = NULL;
+        char text[1024];
+        if (!k)
+            msg = "unknown setting (see conf/kite.yml)";
+        else if (json_is_string(v))
+            snprintf(text, sizeof text, "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+        else if (json_is_boolean(v))
+            snprintf(text, sizeof text, "%s", json_is_true(v) ? "true" : "false");
+        else if (json_is_null(v))
+            text[0] = 0;
+        else
+            msg = "expected a scalar";
+        if (!msg && k && (k->kind != KT_CONF_STR && (json_is_string(v) || json_is_null(v))))
+            msg = k->kind == KT_CONF_BOOL ? "expected true or false" : "expected an integer";
+        if (!msg && k)
+            msg = kt_conf_set(c, k, text);
+        if (msg) {
+            if (k)
+                kt_yaml_doc_pos(doc, rawpath, &line, &col);
+            else
+                kt_yaml_doc_key_pos(doc, rawpath, &line, &col);
+            snprintf(err, errcap, "%s:%d:%d %s: %s", path, line, col, rawpath, msg);
+            return KT_EINVAL;
+        }
+    }
+    return KT_OK;
+}
+
 static kt_status kt_conf_file(kt_conf *c, const char *path, char *err, size_t errcap)
 {
     FILE *f = fopen(path, "rb");
@@ -154,60 +254,14 @@ static kt_status kt_conf_file(kt_conf *c, const char *path, char *err, size_t er
     const char *sec;
     json_t *sv;
     json_object_foreach(root, sec, sv) {
-        const char *name;
-        json_t *v;
         if (!json_is_object(sv)) {
             kt_yaml_doc_pos(docs[0], sec, &line, &col);
             snprintf(err, errcap, "%s:%d:%d %s: expected a map of settings", path, line, col, sec);
             st = KT_EINVAL;
             goto done;
         }
-        json_object_foreach(sv, name, v) {
-            char keypath[256];
-            snprintf(keypath, sizeof keypath, "%s.%s", sec, name);
-            if (!strcmp(keypath, "plugins.defaults")) {
-                char where[128], why[256], at[512];
-                if (kt_conf_set_defaults(c, v, where, sizeof where, why, sizeof why)) {
-                    snprintf(at, sizeof at, "%s%s", keypath, where);
-                    kt_yaml_doc_locate(docs[0], at, 0, &line, &col);
-                    snprintf(err, errcap, "%s:%d:%d %s: %s", path, line, col, at, why);
-                    st = KT_EINVAL;
-                    goto done;
-                }
-                continue;
-            }
-            const kt_conf_key *k = NULL;
-            for (size_t i = 0; i < KT_CONF_NKEYS; i++)
-                if (!strcmp(kt_conf_keys[i].section, sec) && !strcmp(kt_conf_keys[i].name, name))
-                    k = &kt_conf_keys[i];
-            const char *msg = NULL;
-            char text[1024];
-            if (!k)
-                msg = "unknown setting (see conf/kite.yml)";
-            else if (json_is_string(v))
-                snprintf(text, sizeof text, "%s", json_string_value(v));
-            else if (json_is_integer(v))
-                snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
-            else if (json_is_boolean(v))
-                snprintf(text, sizeof text, "%s", json_is_true(v) ? "true" : "false");
-            else if (json_is_null(v))
-                text[0] = 0;
-            else
-                msg = "expected a scalar";
-            if (!msg && k && (k->kind != KT_CONF_STR && (json_is_string(v) || json_is_null(v))))
-                msg = k->kind == KT_CONF_BOOL ? "expected true or false" : "expected an integer";
-            if (!msg && k)
-                msg = kt_conf_set(c, k, text);
-            if (msg) {
-                if (k)
-                    kt_yaml_doc_pos(docs[0], keypath, &line, &col);
-                else
-                    kt_yaml_doc_key_pos(docs[0], keypath, &line, &col);
-                snprintf(err, errcap, "%s:%d:%d %s: %s", path, line, col, keypath, msg);
-                st = KT_EINVAL;
-                goto done;
-            }
-        }
+        if ((st = kt_conf_section(c, docs[0], path, sec, sv, err, errcap)))
+            goto done;
     }
 done:
     kt_yaml_docs_free(docs, ndocs);

@@ -25,6 +25,17 @@ typedef struct kt_conf {
     char log_level[16];
     char scheduler_timezone[64]; /* zone of a Schedule without `timezone`; "" = UTC (Kestra's image) */
     char scheduler_recover[8];   /* recoverMissedSchedules default: ALL, LAST or NONE */
+    /* the internal storage (Kestra's kestra.storage.*): type local (base-path, default <data.dir>/storage) or s3 */
+    char storage_type[16];
+    char storage_base_path[1024];
+    char s3_endpoint[512];
+    char s3_region[64];
+    char s3_bucket[256];
+    char s3_access_key[256];
+    char s3_secret_key[256];
+    char s3_prefix[256];
+    int s3_force_path_style;
+    uint32_t s3_part_size;
     /* plugins.defaults (Kestra's kestra.plugins.defaults): a non-empty array of {type, values, forced} checked
      * with kt_defaults_check, or NULL. Owned: kt_conf_clear releases it. */
     json_t *plugin_defaults;

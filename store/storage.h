@@ -77,7 +77,23 @@ typedef void (*kt_storage_close_cb)(void *data);
  * temporary files). `kestra:///a/b` is base_dir/a/b. Synchronous (a process opens its storage before its loop
  * runs). KT_EIO with err when base_dir cannot be created or opened. */
 kt_status kt_storage_local_open(uv_loop_t *loop, const char *base_dir, kt_storage **out, char *err, size_t errcap);
-/* The backend's name ("local"). */
+/* The S3 backend (store/storage_s3.c): `kestra:///a/b.txt` is the object `<prefix>a/b.txt` of the bucket. */
+typedef struct kt_storage_s3_config {
+    const char *endpoint;   /* http(s)://host[:port]; NULL or "" = https://s3.<region>.amazonaws.com */
+    const char *region;     /* NULL or "" = us-east-1 */
+    const char *bucket;     /* required */
+    const char *access_key; /* required, as the secret */
+    const char *secret_key;
+    const char *prefix;     /* NULL or "": keys at the bucket's root; "kite" puts them under "kite/" */
+    int force_path_style;   /* 1: <endpoint>/<bucket>/<key>; 0: <bucket>.<endpoint host>/<key> (virtual host), except
+                             * for an IP address or localhost, which always use the path style */
+    size_t part_size;       /* a writer's multipart part (and buffer) size; 0 = 8 MiB */
+} kt_storage_s3_config;
+/* Synchronous and local (no request is sent: an unreachable endpoint shows on the first call). KT_EINVAL with err
+ * for missing or malformed settings. */
+kt_status kt_storage_s3_open(uv_loop_t *loop, const kt_storage_s3_config *c, kt_storage **out, char *err,
+                             size_t errcap);
+/* The backend's name ("local", "s3"). */
 const char *kt_storage_backend(const kt_storage *s);
 /* Starts closing (see "Closing" above); cb (may be NULL) runs on the loop once everything is freed. Calling it
  * twice is a bug (asserted). */

@@ -73,6 +73,7 @@ kt_it_proc kt_it_spawn(const char *dir, const char *name, const char *const *arg
             argv[n] = args[n - 1];
         argv[n] = NULL;
         setenv("NO_COLOR", "1", 1);
+        kt_it_storage_env(dir); /* the S3 variants' storage settings */
         execv(KITE_BIN, (char *const *)argv);
         _exit(127);
     }

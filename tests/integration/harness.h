@@ -88,4 +88,23 @@ void kt_it_sleep_ms(int ms);
 /* The task run of task_id in an execution (borrowed), or NULL. */
 json_t *kt_it_taskrun(json_t *execution, const char *task_id);
 
+/* ---- the storage under the servers (harness_storage.c) ---- */
+/* 1 when this test runs its servers on S3 (KITE_IT_STORAGE=s3, set by CMake for the *_on_s3 registrations). */
+int kt_it_on_s3(void);
+/* The S3 server's endpoint (KITE_TEST_S3_ENDPOINT, else the file tests/s3/start.sh writes), or NULL. */
+const char *kt_it_s3_endpoint(void);
+/* For main: 0 to run; on S3 without a server, 77 (skip) with KITE_TEST_NO_S3=1, else 1 (fail). */
+int kt_it_s3_check(void);
+/* In a spawned server's process: the KITE_STORAGE_* settings of S3 with the test folder's own key prefix. */
+void kt_it_storage_env(const char *dir);
+/* What the storage of the servers of dir holds at rel (a storage path, "" = the root): 'f', 'd' or 0. */
+int kt_it_stored_kind(const char *dir, const char *rel);
+/* The bytes of the file at rel (malloc'd, NUL-terminated; *len when len), or NULL when there is none. */
+char *kt_it_stored_read(const char *dir, const char *rel, size_t *len);
+/* Files (not folders) under the folder rel, at any depth (at most 1000 on S3). */
+int kt_it_stored_files(const char *dir, const char *rel);
+/* On S3, the keys under the test folder's prefix (at most 1000); 0 for the local backend (its files are under
+ * dir: count them there). */
+int kt_it_stored_count(const char *dir);
+
 #endif

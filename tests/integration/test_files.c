@@ -114,22 +114,10 @@ static int match(const char *re, const char *s)
     return ok;
 }
 
-static int nfiles;
-static int count_file(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    (void)p, (void)sb, (void)f;
-    nfiles += flag == FTW_F;
-    return 0;
-}
-
-/* Regular files under DIR/data/storage/<rel> (0 when it does not exist). */
+/* Files stored under <rel> (0 when it does not exist), on the local disk or in the bucket. */
 static int files_under(const char *dir, const char *rel)
 {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/data/storage/%s", dir, rel);
-    nfiles = 0;
-    nftw(p, count_file, 8, FTW_PHYS);
-    return nfiles;
+    return kt_it_stored_files(dir, rel);
 }
 
 /* Uploads data as input f (and text as t when not NULL); the execution id and the URIs. */
@@ -334,8 +322,12 @@ static void test_refusals_leave_no_files(void **state)
     assert_int_equal(files_under(f->dir, NS_PATH "/upload"), 1);
 }
 
+/* Also registered as test_files_on_s3 (KITE_IT_STORAGE=s3): the same routes with the server's storage on S3. */
 int main(void)
 {
+    int rc = kt_it_s3_check();
+    if (rc)
+        return rc;
     curl_global_init(CURL_GLOBAL_ALL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_upload_and_download, kt_it_setup, kt_it_teardown),
@@ -343,7 +335,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_traversal_table, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_no_files, kt_it_setup, kt_it_teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
     return rc;
 }

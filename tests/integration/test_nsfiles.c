@@ -51,15 +51,15 @@ static long upload(int port, const char *path_enc, const void *data, size_t len)
     return st;
 }
 
-/* DIR/data/storage/NS_PATH/_files/<rel> on disk: 'f' file, 'd' folder, 0 absent. */
+/* NS_PATH/_files/<rel> in the storage (the data folder, or the bucket on S3): 'f' file, 'd' folder, 0 absent. */
 static int on_disk(const kt_it_fixture *f, const char *rel)
 {
     char p[1024];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/data/storage/" NS_PATH "/_files/%s", f->dir, rel);
-    if (lstat(p, &sb))
-        return 0;
-    return S_ISDIR(sb.st_mode) ? 'd' : S_ISREG(sb.st_mode) ? 'f' : '?';
+    snprintf(p, sizeof p, NS_PATH "/_files/%s", rel);
+    size_t n = strlen(p);
+    if (n && p[n - 1] == '/')
+        p[n - 1] = 0;
+    return kt_it_stored_kind(f->dir, p);
 }
 
 static int nentries;
@@ -152,11 +152,7 @@ static void test_upload_read_stats_list(void **state)
     assert_int_equal(req_json("GET", f->port, "/api/v1/namespaces/io.kite.other/files/directory", &j), 200);
     assert_true(json_is_array(j) && json_array_size(j) == 0);
     json_decref(j);
-    char p[1024];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/data/storage/io/kite/other/_files", f->dir);
-    assert_int_equal(stat(p, &sb), 0);
-    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(kt_it_stored_kind(f->dir, "io/kite/other/_files"), 'd');
     free(data);
 }
 
@@ -269,7 +265,7 @@ static void test_traversal_table(void **state)
         {"PUT", BASE "?from=%%2Fok.txt&to=%s", 0},
         {"DELETE", BASE "?path=%s", 0},
     };
-    int before = entries_under(f->dir);
+    int before = entries_under(f->dir) + kt_it_stored_count(f->dir); /* the keys too, on S3 */
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         for (size_t k = 0; k < sizeof routes / sizeof *routes; k++) {
             char pq[2048];
@@ -304,7 +300,7 @@ static void test_traversal_table(void **state)
     json_decref(j);
     free(r.body);
     /* nothing made, moved or removed anywhere under the test's folder */
-    assert_int_equal(entries_under(f->dir), before);
+    assert_int_equal(entries_under(f->dir) + kt_it_stored_count(f->dir), before);
     assert_int_equal(on_disk(f, "ok.txt"), 'f');
     assert_int_equal(on_disk(f, "moved.txt"), 0);
 
@@ -327,15 +323,19 @@ static void test_traversal_table(void **state)
     assert_int_equal(on_disk(f, "j.txt"), 0);
 }
 
+/* Also registered as test_nsfiles_on_s3 (KITE_IT_STORAGE=s3): the same routes with the server's storage on S3. */
 int main(void)
 {
+    int rc = kt_it_s3_check();
+    if (rc)
+        return rc;
     curl_global_init(CURL_GLOBAL_ALL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_upload_read_stats_list, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_dirs_move_delete_search, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_traversal_table, kt_it_setup, kt_it_teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
     return rc;
 }

@@ -63,19 +63,10 @@ static int logged(int port, const char *exid, const char *level, const char *tex
     return found;
 }
 
-/* The bytes the local storage holds for a kestra:/// URI (no percent-encoding in the names used here). */
+/* The bytes the storage holds for a kestra:/// URI (no percent-encoding in the names used here). */
 static char *stored(const fixture *f, const char *uri)
 {
-    char file[1024];
-    snprintf(file, sizeof file, "%s/data/storage/%s", f->dir, uri + strlen("kestra:///"));
-    FILE *fp = fopen(file, "rb");
-    if (!fp)
-        return NULL;
-    char *buf = calloc(1, 4096);
-    size_t n = fread(buf, 1, 4095, fp);
-    buf[n] = 0;
-    fclose(fp);
-    return buf;
+    return kt_it_stored_read(f->dir, uri + strlen("kestra:///"), NULL); /* the data folder, or the bucket */
 }
 
 static void test_output_files_to_input_files(void **state)
@@ -199,8 +190,12 @@ static void test_file_functions_and_previews(void **state)
     json_decref(ex);
 }
 
+/* Also registered as test_outputfiles_on_s3 (KITE_IT_STORAGE=s3): the servers' storage on S3. */
 int main(void)
 {
+    int rc = kt_it_s3_check();
+    if (rc)
+        return rc;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_output_files_to_input_files, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_file_functions_and_previews, kt_it_setup, kt_it_teardown),

@@ -107,6 +107,38 @@ static void test_environment_overrides_file(void **s)
     unlink(p);
 }
 
+/* The storage settings under Kestra's names: nested maps, camelCase spellings, the environment, errors located. */
+static void test_storage_settings(void **s)
+{
+    kt_conf c;
+    char err[512] = "";
+    kt_conf_defaults(&c);
+    assert_string_equal(c.storage_type, "local");
+    char *p = write_tmp("storage:\n  type: s3\n  s3:\n    endpoint: http://127.0.0.1:9000\n    bucket: kite\n"
+                        "    accessKey: AK\n    secret-key: SK\n    forcePathStyle: true\n    part-size: 16777216\n");
+    setenv("KITE_STORAGE_S3_REGION", "eu-west-3", 1);
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_OK);
+    unsetenv("KITE_STORAGE_S3_REGION");
+    unlink(p);
+    assert_string_equal(c.storage_type, "s3");
+    assert_string_equal(c.s3_endpoint, "http://127.0.0.1:9000");
+    assert_string_equal(c.s3_bucket, "kite");
+    assert_string_equal(c.s3_access_key, "AK");
+    assert_string_equal(c.s3_secret_key, "SK");
+    assert_string_equal(c.s3_region, "eu-west-3");
+    assert_int_equal(c.s3_force_path_style, 1);
+    assert_int_equal(c.s3_part_size, 16u << 20);
+    kt_conf_defaults(&c);
+    p = write_tmp("storage:\n  s3:\n    part-size: 1024\n");
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_EINVAL);
+    unlink(p);
+    assert_non_null(strstr(err, ":3:16 storage.s3.part-size: expected an integer in range"));
+    p = write_tmp("storage:\n  s3:\n    bukket: x\n");
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_EINVAL);
+    unlink(p);
+    assert_non_null(strstr(err, ":3:5 storage.s3.bukket: unknown setting"));
+}
+
 static void test_plugin_defaults(void **s)
 {
     kt_conf c;
@@ -166,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_errors_with_location),
         cmocka_unit_test(test_environment_overrides_file),
         cmocka_unit_test(test_plugin_defaults),
+        cmocka_unit_test(test_storage_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,11 @@
-/* The storage tests' fixture (tests/unit/store/test_storage.c): a fresh /tmp folder with a local storage on its own
- * loop per test (setup/teardown; teardown closes the storage and checks the loop closes with nothing left), and
- * synchronous helpers that start a call, run the loop, and return what the one callback said (res). */
+/* The storage tests' fixture (tests/unit/store/test_storage*.c): a fresh /tmp folder and a storage on its own loop
+ * per test (setup/teardown; teardown closes the storage and checks the loop closes with nothing left), and
+ * synchronous helpers that start a call, run the loop, and return what the one callback said (res).
+ *
+ * The backend is the local one, or S3 when the test binary runs with the argument "s3" (fx_main): then each test
+ * gets its own key prefix in the bucket "kite" of the S3 server tests/s3/start.sh started (its endpoint in
+ * KITE_TEST_S3_ENDPOINT, else in the file that script writes). No server is a failure, unless KITE_TEST_NO_S3=1
+ * says to skip (exit 77, which CTest reports as skipped). */
 #ifndef KT_TEST_STORAGE_FIXTURE_H
 #define KT_TEST_STORAGE_FIXTURE_H
 
@@ -23,6 +28,8 @@
 #include "store/storage.h"
 
 typedef struct fx {
+    int local;     /* the local backend (else S3) */
+    char prefix[64]; /* S3: this test's key prefix */
     char root[64]; /* mkdtemp */
     char base[128]; /* root/storage */
     uv_loop_t loop;
@@ -41,17 +48,65 @@ static void on_closed(void *data)
     ((fx *)data)->closed++;
 }
 
+static int fx_s3;               /* the backend under test is S3 */
+static char fx_endpoint[256];   /* its endpoint */
+
+#ifndef KITE_S3_ENDPOINT_FILE
+#define KITE_S3_ENDPOINT_FILE ""
+#endif
+
+/* Finds the S3 server: 0 ready, 77 skip (KITE_TEST_NO_S3=1), 1 missing. */
+static int fx_s3_find(void)
+{
+    const char *env = getenv("KITE_TEST_S3_ENDPOINT");
+    if (env && *env) {
+        snprintf(fx_endpoint, sizeof fx_endpoint, "%s", env);
+        return 0;
+    }
+    const char *no = getenv("KITE_TEST_NO_S3");
+    FILE *fp = fopen(KITE_S3_ENDPOINT_FILE, "r");
+    if (fp && fgets(fx_endpoint, sizeof fx_endpoint, fp))
+        fx_endpoint[strcspn(fx_endpoint, "\r\n")] = 0;
+    if (fp)
+        fclose(fp);
+    if (fx_endpoint[0])
+        return 0;
+    if (no && !strcmp(no, "1")) {
+        printf("KITE_TEST_NO_S3=1: the S3 variant is skipped\n");
+        return 77;
+    }
+    fprintf(stderr, "no S3 server: tests/s3/start.sh did not write %s (set KITE_TEST_NO_S3=1 to skip)\n",
+            KITE_S3_ENDPOINT_FILE);
+    return 1;
+}
+
+static kt_status fx_s3_open(fx *f, size_t part_size, kt_storage **out, char *err, size_t cap)
+{
+    kt_storage_s3_config c = {.endpoint = fx_endpoint, .region = "us-east-1", .bucket = "kite",
+                              .access_key = "S3RVER", .secret_key = "S3RVER", .prefix = f->prefix,
+                              .part_size = part_size};
+    return kt_storage_s3_open(&f->loop, &c, out, err, cap);
+}
+
 static int setup(void **state)
 {
+    static int seq;
     fx *f = calloc(1, sizeof *f);
+    f->local = !fx_s3;
     snprintf(f->root, sizeof f->root, "/tmp/kite-test-storage-XXXXXX");
     if (!mkdtemp(f->root))
         return -1;
     snprintf(f->base, sizeof f->base, "%s/storage", f->root);
+    snprintf(f->prefix, sizeof f->prefix, "t%ld-%d-%s", (long)getpid(), ++seq, f->root + 22);
     uv_loop_init(&f->loop);
     char err[256];
-    if (kt_storage_local_open(&f->loop, f->base, &f->s, err, sizeof err))
+    /* S3: parts of 5 MiB (S3's smallest), so the big test goes through a multipart upload */
+    kt_status st = f->local ? kt_storage_local_open(&f->loop, f->base, &f->s, err, sizeof err)
+                            : fx_s3_open(f, 5u << 20, &f->s, err, sizeof err);
+    if (st) {
+        fprintf(stderr, "storage: %s\n", err);
         return -1;
+    }
     *state = f;
     return 0;
 }
@@ -123,7 +178,10 @@ static kt_status put_bytes(fx *f, const char *uri, const void *data, size_t len,
             break;
     }
     res r = {0};
-    return run(f, kt_storage_writer_commit(w, done_cb, &r), &r);
+    st = run(f, kt_storage_writer_commit(w, done_cb, &r), &r);
+    if (st)
+        print_message("put %s: %s\n", uri, r.err); /* what the failure said, for the expected failures too */
+    return st;
 }
 
 static void read_chunk_cb(kt_storage_reader *rd, kt_status st, const char *chunk, size_t len, const char *err,
@@ -237,6 +295,21 @@ static int tmp_entries(fx *f)
         n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
     closedir(d);
     return n;
+}
+
+/* Nothing left in the local writers' temporary folder (S3 has none: an aborted writer's multipart upload is
+ * aborted, which the S3 tests check through the server's listing of uploads where it has one). */
+static void assert_tmp(fx *f, int n)
+{
+    if (f->local)
+        assert_int_equal(tmp_entries(f), n);
+}
+
+/* The test binary's main: argv[1] "s3" picks the S3 backend. */
+static int fx_main(int argc, char **argv)
+{
+    fx_s3 = argc > 1 && !strcmp(argv[1], "s3");
+    return fx_s3 ? fx_s3_find() : 0;
 }
 
 static void write_local(const char *path, const char *text)

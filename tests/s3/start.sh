@@ -1,0 +1,61 @@
+#!/bin/sh
+# Starts the S3 server the S3 storage tests use: s3rver (npm, pinned by package-lock.json beside this script,
+# installed once into DIR/node with `npm ci`) on 127.0.0.1 at a port the system picks, with the bucket "kite".
+# Writes DIR/endpoint (http://127.0.0.1:PORT) and DIR/pid; tests/s3/stop.sh DIR stops it. Run by CTest as the
+# fixture "s3" (CMakeLists.txt). Fails when the server cannot be installed or started, unless KITE_TEST_NO_S3=1:
+# then it writes no endpoint and exits 0, and the S3 tests skip. KITE_S3RVER=/path/to/s3rver uses another copy.
+set -eu
+dir=${1:?usage: start.sh DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+rm -f "$dir/endpoint"
+if [ "${KITE_TEST_NO_S3:-}" = 1 ]; then
+  echo "KITE_TEST_NO_S3=1: no S3 server, the S3 tests skip"
+  exit 0
+fi
+# a server left by an interrupted run of this script: it is ours (its pid file), stop it
+if [ -f "$dir/pid" ]; then
+  kill "$(cat "$dir/pid")" 2>/dev/null || true
+  rm -f "$dir/pid"
+fi
+bin=${KITE_S3RVER:-$dir/node/node_modules/.bin/s3rver}
+if [ ! -x "$bin" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "s3: npm is missing (scripts/deps.sh installs nodejs and npm; KITE_TEST_NO_S3=1 skips the S3 tests)" >&2
+    exit 1
+  fi
+  mkdir -p "$dir/node"
+  cp "$here/package.json" "$here/package-lock.json" "$dir/node/"
+  if ! (cd "$dir/node" && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "s3: npm ci of s3rver failed (KITE_TEST_NO_S3=1 skips the S3 tests)" >&2
+    exit 1
+  fi
+fi
+rm -rf "$dir/data"
+mkdir -p "$dir/data"
+# its own session, output to a file: CTest does not wait for it, and a Ctrl-C of ctest does not reach it.
+# s3rver makes ListObjectsV2's continuation tokens with a cipher OpenSSL 3 keeps in its legacy provider: without
+# it every truncated listing (more than max-keys) answers 500.
+NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider" \
+setsid "$bin" -d "$dir/data" -a 127.0.0.1 -p 0 --configure-bucket kite </dev/null >"$dir/log" 2>&1 &
+echo $! >"$dir/pid"
+i=0
+while [ $i -lt 200 ]; do
+  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$dir/log" | head -n 1)
+  if [ -n "$port" ]; then
+    echo "http://127.0.0.1:$port" >"$dir/endpoint"
+    echo "s3rver on http://127.0.0.1:$port (pid $(cat "$dir/pid"), data in $dir/data)"
+    exit 0
+  fi
+  if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    break
+  fi
+  sleep 0.1
+  i=$((i + 1))
+done
+echo "s3: s3rver did not start:" >&2
+cat "$dir/log" >&2
+kill "$(cat "$dir/pid")" 2>/dev/null || true
+rm -f "$dir/pid"
+exit 1
