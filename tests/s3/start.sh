@@ -27,6 +27,11 @@ if [ ! -x "$bin" ]; then
   fi
   mkdir -p "$dir/node"
   cp "$here/package.json" "$here/package-lock.json" "$dir/node/"
+  # Node trusts its own bundled CAs only; the system's bundle is added so a registry reached through a proxy with a
+  # locally installed CA works as it does for apt and curl (additive: the public CAs stay trusted)
+  if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
   if ! (cd "$dir/node" && npm ci --no-audit --no-fund --loglevel=error); then
     echo "s3: npm ci of s3rver failed (KITE_TEST_NO_S3=1 skips the S3 tests)" >&2
     exit 1
