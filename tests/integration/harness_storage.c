@@ -2,6 +2,7 @@
  * KITE_IT_STORAGE=s3 (CMakeLists.txt) runs its servers on the S3 server tests/s3/start.sh started, each test folder
  * under its own key prefix, and looks at what is stored through an S3 client instead of the data folder. */
 #include "harness.h"
+#include "../s3/s3_endpoint.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,32 +27,21 @@ int kt_it_on_s3(void)
     return v && !strcmp(v, "s3");
 }
 
+static char s3_endpoint[256];
+static int s3_found = -1; /* kt_test_s3_endpoint's answer, once */
+
 const char *kt_it_s3_endpoint(void)
 {
-    static char ep[256];
-    const char *env = getenv("KITE_TEST_S3_ENDPOINT");
-    if (env && *env)
-        return env;
-    FILE *fp = fopen(KITE_S3_ENDPOINT_FILE, "r");
-    ep[0] = 0;
-    if (fp && fgets(ep, sizeof ep, fp))
-        ep[strcspn(ep, "\r\n")] = 0;
-    if (fp)
-        fclose(fp);
-    return ep[0] ? ep : NULL;
+    if (s3_found < 0)
+        s3_found = kt_test_s3_endpoint(s3_endpoint, sizeof s3_endpoint);
+    return s3_found == 0 ? s3_endpoint : NULL;
 }
 
 int kt_it_s3_check(void)
 {
     if (!kt_it_on_s3() || kt_it_s3_endpoint())
         return 0;
-    const char *no = getenv("KITE_TEST_NO_S3");
-    if (no && !strcmp(no, "1")) {
-        printf("KITE_TEST_NO_S3=1: the S3 variant is skipped\n");
-        return 77;
-    }
-    fprintf(stderr, "no S3 server: tests/s3/start.sh did not write %s\n", KITE_S3_ENDPOINT_FILE);
-    return 1;
+    return s3_found;
 }
 
 /* The key prefix of a test folder's servers: its name (/tmp/kite-it-XXXXXX -> kite-it-XXXXXX). */

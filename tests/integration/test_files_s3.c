@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "../s3/s3_endpoint.h"
 
 #ifndef KITE_S3_ENDPOINT_FILE
 #define KITE_S3_ENDPOINT_FILE ""
@@ -227,25 +228,9 @@ static void test_remote_worker_on_s3(void **state)
 
 int main(void)
 {
-    const char *env = getenv("KITE_TEST_S3_ENDPOINT");
-    if (env && *env) {
-        snprintf(endpoint, sizeof endpoint, "%s", env);
-    } else {
-        FILE *fp = fopen(KITE_S3_ENDPOINT_FILE, "r");
-        if (fp && fgets(endpoint, sizeof endpoint, fp))
-            endpoint[strcspn(endpoint, "\r\n")] = 0;
-        if (fp)
-            fclose(fp);
-    }
-    if (!endpoint[0]) {
-        const char *no = getenv("KITE_TEST_NO_S3");
-        if (no && !strcmp(no, "1")) {
-            printf("KITE_TEST_NO_S3=1: skipped\n");
-            return 77;
-        }
-        fprintf(stderr, "no S3 server: tests/s3/start.sh did not write %s\n", KITE_S3_ENDPOINT_FILE);
-        return 1;
-    }
+    int found = kt_test_s3_endpoint(endpoint, sizeof endpoint);
+    if (found)
+        return found;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_files_on_s3, kt_it_setup_dir, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_remote_worker_on_s3, kt_it_setup_dir, kt_it_teardown),

@@ -11,9 +11,10 @@ dir=${1:?usage: start.sh DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-rm -f "$dir/endpoint"
+rm -f "$dir/endpoint" "$dir/skipped"
 if [ "${KITE_TEST_NO_S3:-}" = 1 ]; then
   echo "KITE_TEST_NO_S3=1: no S3 server, the S3 tests skip"
+  echo "KITE_TEST_NO_S3=1" >"$dir/skipped"
   exit 0
 fi
 # a server left by an interrupted run of this script: it is ours (its pid file), stop it
@@ -32,6 +33,7 @@ cannot_install() {
     exit 1
   fi
   echo "s3: ************ the S3 storage tests are SKIPPED: s3rver could not be installed ($1) ************" >&2
+  echo "s3rver could not be installed: $1" >"$dir/skipped"
   exit 0
 }
 bin=${KITE_S3RVER:-$dir/node/node_modules/.bin/s3rver}

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "store/storage.h"
+#include "tests/s3/s3_endpoint.h"
 
 typedef struct fx {
     int local;     /* the local backend (else S3) */
@@ -55,30 +56,8 @@ static char fx_endpoint[256];   /* its endpoint */
 #define KITE_S3_ENDPOINT_FILE ""
 #endif
 
-/* Finds the S3 server: 0 ready, 77 skip (KITE_TEST_NO_S3=1), 1 missing. */
-static int fx_s3_find(void)
-{
-    const char *env = getenv("KITE_TEST_S3_ENDPOINT");
-    if (env && *env) {
-        snprintf(fx_endpoint, sizeof fx_endpoint, "%s", env);
-        return 0;
-    }
-    const char *no = getenv("KITE_TEST_NO_S3");
-    FILE *fp = fopen(KITE_S3_ENDPOINT_FILE, "r");
-    if (fp && fgets(fx_endpoint, sizeof fx_endpoint, fp))
-        fx_endpoint[strcspn(fx_endpoint, "\r\n")] = 0;
-    if (fp)
-        fclose(fp);
-    if (fx_endpoint[0])
-        return 0;
-    if (no && !strcmp(no, "1")) {
-        printf("KITE_TEST_NO_S3=1: the S3 variant is skipped\n");
-        return 77;
-    }
-    fprintf(stderr, "no S3 server: tests/s3/start.sh did not write %s (set KITE_TEST_NO_S3=1 to skip)\n",
-            KITE_S3_ENDPOINT_FILE);
-    return 1;
-}
+/* Finds the S3 server: 0 ready, 77 skip, 1 missing (tests/s3/s3_endpoint.h). */
+static int fx_s3_find(void) { return kt_test_s3_endpoint(fx_endpoint, sizeof fx_endpoint); }
 
 static kt_status fx_s3_open(fx *f, size_t part_size, kt_storage **out, char *err, size_t cap)
 {
