@@ -112,4 +112,9 @@ _Static_assert(KT_MAILBOX_CAP >= KT_LINK_INBOX_CAP, "a link inbox must fit in a 
 /* nng's own buffer is the first part of a peer's backlog. */
 _Static_assert(KT_LINK_BACKLOG_CAP >= KT_LINK_SOCKBUF, "the backlog must be larger than nng's buffer");
 
+/* Batches one ForEachItem run may start: every child execution is built, written and admitted in one executor turn
+ * (measured here: 20 000 trivial children stall the loop for 7 s and take 300 MB), so a bigger fan-out is refused with
+ * a message asking for bigger batches rather than freezing the executor. */
+#define KT_FOREACHITEM_MAX_BATCHES 10000
+
 #endif

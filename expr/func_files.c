@@ -31,10 +31,12 @@ static const kt_env_files *files_of(kx_env *env, const kx_node *n, const char *f
     return NULL;
 }
 
-/* A string variable at obj.key, or NULL. */
+/* A string variable at obj.key of the render's own context, or NULL. Read from the context the caller gave, never
+ * through the template's scopes: a `{% set execution = ... %}` or a loop variable named `flow` must not change
+ * whose files the template may read. */
 static const char *var_str(kx_env *env, const char *obj, const char *key)
 {
-    json_t *o = kx_lookup(env, obj);
+    json_t *o = json_object_get(env->ctx, obj);
     return json_is_object(o) ? json_string_value(json_object_get(o, key)) : NULL;
 }
 

@@ -250,7 +250,7 @@ typedef struct kt_api_file_op {
     kt_storage_reader *rd;
     char *text;
     size_t len, cap, lines, max_lines;
-    int latin1, truncated, pending_nl;
+    int latin1, truncated, pending_nl, cut;
     kt_preview_kind kind;
     char ext[64];
 } kt_api_file_op;
@@ -358,6 +358,7 @@ static int kt_api_preview_feed(kt_api_file_op *op, const char *chunk, size_t len
             return -1;
         if (op->len > KT_PREVIEW_MAX_BYTES) {
             op->truncated = 1;
+            op->cut = 1; /* mid-line: an Ion preview drops that last, partial record */
             return 1;
         }
     }
@@ -432,6 +433,8 @@ static json_t *kt_api_preview_ion(kt_api_file_op *op, char *err, size_t errcap)
     while (*p) {
         char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (!nl && op->cut)
+            break; /* the byte cap cut this record: the preview ends before it (truncated says so) */
         if (n) {
             json_t *v = kt_expr_ion_parse(p, n, err, errcap);
             if (!v) {

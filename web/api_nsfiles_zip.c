@@ -34,6 +34,11 @@
 #define KT_NSZ_MAX_ENTRIES 10000
 #define KT_NSZ_MAX_TOTAL ((uint64_t)1 << 30)
 #define KT_NSZ_FLOW_MAX (1024 * 1024) /* one flow's source */
+/* Flows are parsed and kept in memory, inside the request, before anything is written (the archive is checked whole
+ * first): their number and their total size are bounded well below the files' limits, so a small archive of many
+ * big flows cannot hold the web loop for seconds or take gigabytes. */
+#define KT_NSZ_FLOWS_MAX 500
+#define KT_NSZ_FLOWS_TOTAL (16 * 1024 * 1024)
 #define KT_NSZ_FLOWS "_flows"
 
 /* ---- export --------------------------------------------------------------------------------------------- */
@@ -341,6 +346,7 @@ typedef struct kt_nsz_import {
     char *buf;
     kt_nsz_flow *flows;
     size_t nflows;
+    size_t flow_bytes; /* the flows' sources read so far */
 } kt_nsz_import;
 
 static void kt_nsz_import_free(kt_nsz_import *im)
@@ -405,10 +411,19 @@ static int kt_nsz_check_entry(kt_nsz_import *im, size_t i, const char *ns, char 
             snprintf(msg, cap, "Illegal argument: Invalid flow file path: /%.300s", rel);
             return -1;
         }
+        if (im->nflows == KT_NSZ_FLOWS_MAX) {
+            snprintf(msg, cap, "Illegal argument: more than %d flows in one archive", KT_NSZ_FLOWS_MAX);
+            return -1;
+        }
         char *src;
         size_t len;
         if (kt_zip_read_all(im->zip, i, KT_NSZ_FLOW_MAX, &src, &len, err, sizeof err) != KT_OK) {
             snprintf(msg, cap, "Illegal argument: %s", err);
+            return -1;
+        }
+        if ((im->flow_bytes += len) > KT_NSZ_FLOWS_TOTAL) {
+            free(src);
+            snprintf(msg, cap, "Illegal argument: the archive's flows hold more than %d bytes", KT_NSZ_FLOWS_TOTAL);
             return -1;
         }
         char *fixed = kt_nsz_set_namespace(src, len, ns);

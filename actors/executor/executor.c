@@ -604,7 +604,7 @@ static void kt_executor_stop(kt_actor *a)
     kt_executor *ex = kt_actor_state(a);
     if (ex->ndirty || json_array_size(ex->logs))
         kt_executor_flush(a); /* last chance to make this turn durable */
-    kt_executor_items_writes_abort(ex);
+    kt_executor_items_stop(ex);
     uv_close((uv_handle_t *)&ex->retry, kt_executor_on_timer_closed);
 }
 

@@ -90,7 +90,8 @@ struct kt_executor {
     kt_store *store;
     struct kt_storage *storage; /* may be NULL */
     kt_env_files files;         /* read() and its kin through storage; unused when storage is NULL */
-    kt_items_write *items_writes; /* ForEachItem children's outputs being stored (subflow.c) */
+    kt_items_write *items_writes; /* ForEachItem children's outputs being stored (items.c) */
+    kt_map *items_tallies;        /* `_items` run id -> the batches already counted (items.c) */
     kt_map *runs;  /* execution id -> kt_run */
     kt_map *flows; /* "ns\x1fid\x1frev" -> kt_flow_entry */
     json_t *plugin_defaults; /* the configuration's plugins.defaults (an array), or NULL */
@@ -176,8 +177,24 @@ void kt_executor_peer_down(kt_actor *a, const char *node_id);
 
 /* After the commit that ended child: if a Subflow task started it, its parent hears of it (SUBFLOW_ENDED). */
 void kt_executor_notify_parent(kt_executor *ex, const json_t *child);
-/* Drops the ForEachItem outputs still being written (the executor is stopping: nobody is left to tell). */
-void kt_executor_items_writes_abort(kt_executor *ex);
+/* Subflow children (subflow.c), shared with ForEachItem's (items.c): a child built for spec with raw_inputs
+ * (trigger_extra joins its trigger's variables; NULL with err on failure), taken in (written with the parent's change;
+ * the caller admits it), the parent run told it was built (child NULL: error says why), a child's end sent to the
+ * parent as a message. */
+json_t *kt_executor_build_child(kt_executor *ex, kt_run *parent, const json_t *spec, const json_t *raw_inputs,
+                                const json_t *trigger_extra, char *err, size_t errcap);
+kt_run *kt_executor_take_child(kt_executor *ex, json_t *child, char *err, size_t errcap);
+void kt_executor_child_created(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *child,
+                               const char *error);
+void kt_executor_send_ended(kt_executor *ex, const char *parent, json_t *data);
+/* ForEachItem's `_items` runs in the actor (items.c): their children built from the batches' list, a child's end
+ * (outputs stored, then the parent told), the parent hearing it (counted once per batch), the count rebuilt from the
+ * store after a restart, and what is dropped when the executor stops. */
+void kt_executor_items_create(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec);
+void kt_executor_items_notify(kt_executor *ex, const json_t *child, const char *parent);
+void kt_executor_items_child_ended(kt_executor *ex, kt_run *parent, const json_t *data);
+void kt_executor_items_recover(kt_executor *ex, kt_run *run, const json_t *tr);
+void kt_executor_items_stop(kt_executor *ex);
 /* SUBFLOW_CREATE: the child execution of parent's Subflow run taskrun_id, built from the rendered spec and taken in
  * like any other (flow concurrency included); the parent hears of it as KT_EV_CHILD_CREATED. */
 void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec);

@@ -4,7 +4,8 @@
  *
  * The step asks for the children (an effect like a Subflow's, with the batches' list file to read); the actor reads
  * that file, builds the children and answers with one CHILD_CREATED carrying how many there are; each child's end
- * comes back as one SUBFLOW event. Kestra sends each child's intermediate states too (RUNNING); Kite's children
+ * comes back as one SUBFLOW event carrying the actor's whole tally of ended batches (actors/executor/items.c), from
+ * which the iterations are rebuilt. Kestra sends each child's intermediate states too (RUNNING); Kite's children
  * report their end only, so a child still running is counted under CREATED until it ends: the final counts are
  * Kestra's ({CREATED: 0, RUNNING: 0, SUCCESS: n}). */
 #include "flow/foreachitem.h"
@@ -94,11 +95,6 @@ static long kt_count(const json_t *iterations, const char *state)
     return (long)json_integer_value(json_object_get(iterations, state));
 }
 
-static void kt_bump(json_t *iterations, const char *state, long by)
-{
-    json_object_set_new(iterations, state, json_integer(kt_count(iterations, state) + by));
-}
-
 /* The run ends in st with Kestra's final outputs, and the one attempt manageIterations gives it. */
 static void kt_items_end(kt_pass *p, json_t *run, size_t index, const char *st, json_t *iterations, long batches,
                          const char *base)
@@ -159,30 +155,43 @@ static const char *kt_items_final(const json_t *it, int transmit, int allow_fail
 kt_status kt_step_items_ended(kt_pass *p, json_t *run, size_t index, const kt_exec_event *ev)
 {
     json_t *outputs = json_object_get(run, "outputs");
-    json_t *it = json_object_get(outputs, "iterations");
     long n = (long)json_integer_value(json_object_get(outputs, "numberOfBatches"));
-    if (!json_is_object(it) || n <= 0 || kt_state_is_terminated(kt_state_current(run))) {
+    const json_t *counts = json_object_get(ev->outputs, "counts");
+    if (!json_is_object(json_object_get(outputs, "iterations")) || n <= 0 || !json_is_object(counts) ||
+        kt_state_is_terminated(kt_state_current(run))) {
         p->fx->stale = 1;
         return KT_OK;
     }
     const json_t *task = kt_step_task_of(p, kt_step_str(run, "taskId"));
-    const char *child = ev->state;
-    if (ev->error) { /* the child's outputs could not be stored: that batch counts as failed */
+    if (ev->error) /* the batch that ended last could not store its outputs: counted as failed by the actor */
         kt_step_log(p, run, "WARN", "Failed to extract outputs with the error: '%s'", ev->error);
-        child = KT_S(FAILED);
+    /* The actor's tally is the whole truth (each batch once): the run's iterations are rebuilt from it, so an end
+     * heard twice changes nothing. Batches not ended yet are CREATED (Kite's children report their end only). */
+    long ended = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)counts, k, v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || !kt_state_is_terminated(k)) {
+            p->fx->stale = 1;
+            return KT_EINVAL;
+        }
+        ended += (long)json_integer_value(v);
     }
-    kt_bump(it, kt_count(it, "CREATED") > 0 ? "CREATED" : "RUNNING", -1);
-    kt_bump(it, child, 1);
-    kt_step_touch(p, index);
-    long ended = kt_count(it, "SUCCESS") + kt_count(it, "FAILED") + kt_count(it, "KILLED") + kt_count(it, "WARNING") +
-                 kt_count(it, "CANCELLED");
-    if (ended < n)
+    if (ended > n) {
+        p->fx->stale = 1;
+        return KT_EINVAL;
+    }
+    json_t *it = json_pack("{s:i, s:i}", "CREATED", (json_int_t)(n - ended), "RUNNING", 0);
+    json_object_update(it, (json_t *)counts);
+    if (ended < n) {
+        json_object_set_new(outputs, "iterations", it);
+        kt_step_touch(p, index);
         return KT_OK;
+    }
     const char *st = kt_items_final(it, kt_step_bool_prop(task, "transmitFailed", 1),
                                     json_is_true(json_object_get(task, "allowFailure")),
                                     json_is_true(json_object_get(task, "allowWarning")));
-    json_t *keep = json_incref(it);
-    kt_items_end(p, run, index, st, keep, n, kt_step_str(ev->outputs, "subflowOutputsBaseUri"));
-    json_decref(keep);
+    kt_items_end(p, run, index, st, it, n, kt_step_str(ev->outputs, "subflowOutputsBaseUri"));
+    json_decref(it);
     return KT_OK;
 }

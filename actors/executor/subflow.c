@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void kt_executor_send_ended(kt_executor *ex, const char *parent, json_t *data)
+void kt_executor_send_ended(kt_executor *ex, const char *parent, json_t *data)
 {
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
@@ -28,121 +28,6 @@ static void kt_executor_send_ended(kt_executor *ex, const char *parent, json_t *
                                 .data = data};
     kt_msg_encode_exec_command(&o, &body);
     kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
-}
-
-/* A ForEachItem child's outputs on their way to `<base>/<iteration>/outputs.ion`: the parent hears of the child's
- * end once they are stored (the `_merge` task reads them), or with outputsError when they could not be. */
-struct kt_items_write {
-    kt_executor *ex;
-    kt_storage_writer *w;
-    json_t *data;
-    char parent[KT_ID_LEN + 1];
-    kt_buf body;
-    kt_items_write *next;
-};
-
-static void kt_items_write_free(kt_items_write *iw)
-{
-    kt_items_write **pp = &iw->ex->items_writes;
-    while (*pp != iw)
-        pp = &(*pp)->next;
-    *pp = iw->next;
-    json_decref(iw->data);
-    free(iw->body.p);
-    free(iw);
-}
-
-static void kt_items_write_end(kt_items_write *iw, const char *err)
-{
-    if (err && *err)
-        json_object_set_new(iw->data, "outputsError", json_string(err));
-    kt_executor_send_ended(iw->ex, iw->parent, iw->data);
-    kt_items_write_free(iw);
-}
-
-static void kt_items_committed(kt_status st, const char *err, void *data)
-{
-    kt_items_write *iw = data;
-    iw->w = NULL; /* a commit releases the writer whatever its status */
-    kt_items_write_end(iw, st ? err : NULL);
-}
-
-static void kt_items_wrote(kt_status st, const char *err, void *data)
-{
-    kt_items_write *iw = data;
-    char e[512];
-    if (st) {
-        snprintf(e, sizeof e, "%s", err);
-        kt_storage_writer_abort(iw->w);
-        iw->w = NULL;
-        kt_items_write_end(iw, e);
-        return;
-    }
-    if (kt_storage_writer_commit(iw->w, kt_items_committed, iw)) {
-        kt_storage_writer_abort(iw->w);
-        iw->w = NULL;
-        kt_items_write_end(iw, "the internal storage refused the commit");
-    }
-}
-
-void kt_executor_items_writes_abort(kt_executor *ex)
-{
-    while (ex->items_writes) {
-        kt_items_write *iw = ex->items_writes;
-        if (iw->w)
-            kt_storage_writer_abort(iw->w);
-        iw->w = NULL;
-        kt_items_write_free(iw);
-    }
-}
-
-/* A ForEachItem child ended: its flow outputs (when the parent waits for them) go to the storage first. */
-static void kt_executor_notify_items(kt_executor *ex, const json_t *child, const char *parent)
-{
-    const json_t *trig = json_object_get(child, "trigger");
-    const json_t *vars = json_object_get(trig, "variables");
-    kt_run *prun = kt_map_get(ex->runs, parent);
-    const char *trid = json_string_value(json_object_get(vars, "taskRunId"));
-    json_int_t iteration = json_integer_value(json_object_get(vars, "taskRunIteration"));
-    if (!prun || !trid || iteration <= 0)
-        return;
-    char base[KT_SURI_PATH_MAX + 16];
-    if (kt_suri_taskrun_dir(json_string_value(json_object_get(prun->execution, "namespace")),
-                            json_string_value(json_object_get(prun->execution, "flowId")), parent,
-                            json_string_value(json_object_get(trig, "id")), trid, base, sizeof base))
-        return;
-    size_t bl = strlen(base);
-    if (bl && base[bl - 1] == '/')
-        base[--bl] = 0;
-    json_t *data = json_pack("{s:O, s:O, s:s, s:I, s:s}", "executionId", json_object_get(child, "id"), "state",
-                             json_object_get(json_object_get(child, "state"), "current"), "taskRunId", trid,
-                             "iteration", iteration, "subflowOutputsBaseUri", base + strlen("kestra://"));
-    const json_t *task = prun->flow.tasks ? kt_map_get(prun->flow.tasks, json_string_value(json_object_get(trig, "id")))
-                                          : NULL;
-    const json_t *outputs = json_object_get(child, "outputs");
-    if (!json_is_object(outputs) || !kt_state_is_terminated(kt_state_current(child)) ||
-        json_is_false(json_object_get(task, "wait")) || !ex->storage) {
-        kt_executor_send_ended(ex, parent, data);
-        json_decref(data);
-        return;
-    }
-    kt_items_write *iw = kt_xcalloc(1, sizeof *iw);
-    iw->ex = ex;
-    iw->data = data;
-    snprintf(iw->parent, sizeof iw->parent, "%s", parent);
-    iw->next = ex->items_writes;
-    ex->items_writes = iw;
-    kt_ion_write(&iw->body, outputs); /* FileSerde.write: one Ion value, then a line break */
-    kt_buf_putc(&iw->body, '\n');
-    char uri[KT_SURI_PATH_MAX + 64], err[512] = "";
-    snprintf(uri, sizeof uri, "%s/%lld/outputs.ion", base, (long long)iteration);
-    if (kt_storage_writer_open(ex->storage, uri, NULL, &iw->w, err, sizeof err) ||
-        kt_storage_write(iw->w, iw->body.p, iw->body.len, kt_items_wrote, iw)) {
-        if (iw->w)
-            kt_storage_writer_abort(iw->w);
-        iw->w = NULL;
-        kt_items_write_end(iw, err[0] ? err : "the internal storage refused the write");
-    }
 }
 
 /* A child execution started by a Subflow task (or ForEachItem) ended: tell the parent (as a message, so the
@@ -155,7 +40,7 @@ void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
     if (!parent || !type)
         return;
     if (!strcmp(kt_task_canonical_type(type), KT_FOREACHITEM_ITEMS_TYPE)) {
-        kt_executor_notify_items(ex, child, parent);
+        kt_executor_items_notify(ex, child, parent);
         return;
     }
     if (strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.flow.Subflow"))
@@ -195,7 +80,7 @@ void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
 }
 
 /* The parent's Subflow run hears whether its child was built (child NULL: error says why). */
-static void kt_executor_child_created(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *child,
+void kt_executor_child_created(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *child,
                                       const char *error)
 {
     kt_exec_event ev = {.kind = KT_EV_CHILD_CREATED, .now_us = kt_now_us(), .taskrun_id = taskrun_id, .child = child,
@@ -206,7 +91,7 @@ static void kt_executor_child_created(kt_executor *ex, kt_run *parent, const cha
 /* A child execution of parent for spec (namespace, flowId, revision, labels, inheritLabels, taskId, taskType) with
  * raw_inputs (may be NULL), typed against its flow; trigger_extra (may be NULL) joins the trigger's variables.
  * NULL with err on failure. Not adopted yet. */
-static json_t *kt_executor_build_child(kt_executor *ex, kt_run *parent, const json_t *spec, const json_t *raw_inputs,
+json_t *kt_executor_build_child(kt_executor *ex, kt_run *parent, const json_t *spec, const json_t *raw_inputs,
                                        const json_t *trigger_extra, char *err, size_t errcap)
 {
     const char *ns = json_string_value(json_object_get(spec, "namespace"));
@@ -274,100 +159,12 @@ done:
 
 /* Takes a built child in, written with the parent's change; the caller admits it (kt_executor_admit) like any
  * execution of its flow (its concurrency limit applies to it too, §2.14) once the parent heard of it. */
-static kt_run *kt_executor_take_child(kt_executor *ex, json_t *child, char *err, size_t errcap)
+kt_run *kt_executor_take_child(kt_executor *ex, json_t *child, char *err, size_t errcap)
 {
     kt_run *crun = kt_executor_adopt(ex, child, err, errcap);
     if (crun)
         kt_executor_mark_dirty(ex, crun);
     return crun;
-}
-
-/* ForEachItem's `_items` run (step_items.c): one child per line of the splits file, each with the task's inputs
- * rendered with taskrun.items (the batch's URI) and taskrun.iteration (1-based), as ForEachItemExecutable does.
- * Every child is built before any is taken in, so a batch that cannot start leaves none behind. */
-static void kt_executor_create_items(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec)
-{
-    char err[1024] = "", base[KT_SURI_PATH_MAX + 16] = "";
-    char *list = NULL;
-    size_t len = 0, n = 0;
-    json_t **children = NULL, *ctx = NULL, *extra = NULL;
-    const json_t *tr = kt_taskrun_find(parent->execution, taskrun_id);
-    const char *task_id = json_string_value(json_object_get(spec, "taskId"));
-    const json_t *task = task_id && parent->flow.tasks ? kt_map_get(parent->flow.tasks, task_id) : NULL;
-    const char *ns = json_string_value(json_object_get(parent->execution, "namespace"));
-    if (!ex->storage) {
-        snprintf(err, sizeof err, "ForEachItem needs the internal storage, and this executor has none");
-        goto fail;
-    }
-    if (kt_suri_taskrun_dir(ns, json_string_value(json_object_get(parent->execution, "flowId")),
-                            json_string_value(json_object_get(parent->execution, "id")), task_id, taskrun_id, base,
-                            sizeof base)) {
-        snprintf(err, sizeof err, "ForEachItem: the task run's storage folder is too long");
-        goto fail;
-    }
-    size_t bl = strlen(base);
-    if (bl && base[bl - 1] == '/')
-        base[--bl] = 0;
-    const char *splits = json_string_value(json_object_get(spec, "splits"));
-    if (kt_storage_read_small(ex->storage, splits, KT_STORAGE_ENV_READ_MAX, &list, &len, NULL, err, sizeof err))
-        goto fail;
-    size_t cap = 0;
-    for (size_t i = 0; i < len; i++)
-        cap += list[i] == '\n';
-    children = kt_xcalloc(cap + 1, sizeof *children);
-    ctx = kt_render_context(parent->flow.flow, parent->execution, task, tr);
-    kt_env env;
-    kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
-    env.files = &ex->files;
-    for (char *line = list, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = 0;
-        size_t ll = strlen(line);
-        if (ll && line[ll - 1] == '\r')
-            line[--ll] = 0;
-        if (!ll)
-            continue;
-        /* runContext.render(inputs, {taskrun: {items, iteration}}): the batch's taskrun replaces the run's */
-        json_object_set_new(ctx, "taskrun", json_pack("{s:s, s:i}", "items", line, "iteration", (json_int_t)(n + 1)));
-        json_t *inputs = NULL;
-        kt_expr_error e = {0};
-        const json_t *raw = json_object_get(spec, "inputs");
-        if (raw && kt_expr_render_json_cached(parent->flow.templates, raw, ctx, &env, &inputs, &e)) {
-            snprintf(err, sizeof err, "%s", e.message);
-            goto fail;
-        }
-        json_decref(extra);
-        extra = json_pack("{s:s, s:i}", "taskRunId", taskrun_id, "taskRunIteration", (json_int_t)(n + 1));
-        children[n] = kt_executor_build_child(ex, parent, spec, inputs, extra, err, sizeof err);
-        json_decref(inputs);
-        if (!children[n])
-            goto fail;
-        n++;
-    }
-    kt_run **runs = kt_xcalloc(n + 1, sizeof *runs);
-    for (size_t i = 0; i < n; i++)
-        if (!(runs[i] = kt_executor_take_child(ex, children[i], err, sizeof err)))
-            KT_ERROR("executor", "ForEachItem batch %zu of %s not taken in: %s", i + 1, taskrun_id, err);
-    json_t *out = json_pack("{s:s}", "subflowOutputsBaseUri", base + strlen("kestra://"));
-    kt_exec_event ev = {.kind = KT_EV_CHILD_CREATED, .now_us = kt_now_us(), .taskrun_id = taskrun_id, .batches = n,
-                        .outputs = out};
-    kt_executor_apply(ex, parent, &ev);
-    json_decref(out);
-    for (size_t i = 0; i < n; i++)
-        if (runs[i])
-            kt_executor_admit(ex, runs[i]);
-    free(runs);
-    goto done;
-fail:
-    kt_executor_child_created(ex, parent, taskrun_id, NULL, err);
-done:
-    for (size_t i = 0; children && i < n; i++)
-        json_decref(children[i]);
-    free(children);
-    free(list);
-    json_decref(ctx);
-    json_decref(extra);
 }
 
 /* Subflow (KESTRA-execution.md §2.16): the child execution of a parent's Subflow run. */
@@ -381,7 +178,7 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
         json_object_get(outputs, "numberOfBatches"))
         return;
     if (json_is_true(json_object_get(spec, "forEachItem"))) {
-        kt_executor_create_items(ex, parent, taskrun_id, spec);
+        kt_executor_items_create(ex, parent, taskrun_id, spec);
         return;
     }
     char err[1024] = "";
@@ -397,16 +194,8 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
 void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data)
 {
     const char *cid = json_string_value(json_object_get(data, "executionId"));
-    const char *items = json_string_value(json_object_get(data, "taskRunId"));
-    if (items) { /* a ForEachItem child: its `_items` run counts it */
-        char trid[64];
-        snprintf(trid, sizeof trid, "%s", items);
-        json_t *out = json_pack("{s:O?}", "subflowOutputsBaseUri", json_object_get(data, "subflowOutputsBaseUri"));
-        kt_exec_event ev = {.kind = KT_EV_SUBFLOW, .now_us = kt_now_us(), .taskrun_id = trid,
-                            .state = json_string_value(json_object_get(data, "state")), .outputs = out,
-                            .error = json_string_value(json_object_get(data, "outputsError"))};
-        kt_executor_apply(ex, parent, &ev);
-        json_decref(out);
+    if (json_object_get(data, "taskRunId")) { /* a ForEachItem child: its `_items` run counts it (items.c) */
+        kt_executor_items_child_ended(ex, parent, data);
         return;
     }
     size_t i;
@@ -434,10 +223,12 @@ void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data
  * notice was lost with the process), or never been created. */
 void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr)
 {
-    /* a ForEachItem `_items` run with its children built: they were resumed with every unfinished execution and
-     * report their own ends */
-    if (json_object_get(json_object_get(tr, "outputs"), "numberOfBatches"))
+    /* a ForEachItem `_items` run with its children built: the unfinished ones were resumed with every execution and
+     * report their own ends; the ones that ended while this process was away are counted again (items.c) */
+    if (json_object_get(json_object_get(tr, "outputs"), "numberOfBatches")) {
+        kt_executor_items_recover(ex, run, tr);
         return;
+    }
     const char *cid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
     char trid[64];
     snprintf(trid, sizeof trid, "%s", json_string_value(json_object_get(tr, "id")));

@@ -276,6 +276,23 @@ static void test_refused_archives(void **state)
     assert_non_null(strstr(msg, "10001 entries"));
     assert_int_equal(on_disk(f, "io/kite/zip", "f0"), 0);
     free(b.p);
+    /* too many flows: they are parsed and held before anything is written, so their number is bounded on its own */
+    w = kt_zip_writer_new(1);
+    b = (kt_buf){0};
+    for (int i = 0; i < 501; i++) {
+        char name[64], src[128];
+        snprintf(name, sizeof name, "_flows/f%d.yml", i);
+        int n = snprintf(src, sizeof src, "id: f%d\nnamespace: io.kite.zip\ntasks:\n  - id: t\n"
+                                          "    type: io.kestra.plugin.core.log.Log\n    message: hi\n", i);
+        kt_zip_entry_begin(w, name, 0, &b);
+        kt_zip_entry_write(w, src, (size_t)n, &b);
+        kt_zip_entry_end(w, &b);
+    }
+    kt_zip_finish(w, &b);
+    kt_zip_writer_free(w);
+    assert_int_equal(import(f->port, BASE, &b, msg, sizeof msg), 422);
+    assert_non_null(strstr(msg, "more than 500 flows in one archive"));
+    free(b.p);
     /* a hidden bomb (declares 1000 bytes, inflates to 8 MiB) after a good entry: the good one is in, the bomb is not */
     entry hidden[2] = {{"good.txt", 0, "x", 1, 1, c1, 0100644}, {"bomb.bin", 8, bomb, blen, 1000, bomb_crc, 0100644}};
     b = (kt_buf){0};

@@ -133,6 +133,7 @@ static const char *FLOW_KINDS = "id: kinds\n"
                                 "      - printf 'PNG\\001\\002' > pic.png\n"
                                 "      - printf '# Title\\nbody' > notes.md\n"
                                 "      - touch empty.txt\n"
+                                "      - awk 'BEGIN{for(i=0;i<10000;i++) printf \"{a:%d,b:\\\"%0200d\\\"}\\n\", i, 0}' > big.ion\n"
                                 "  - id: second\n"
                                 "    type: io.kestra.plugin.core.debug.Return\n"
                                 "    format: \"{{ read(outputs.first.outputFiles['notes.md']) }}|"
@@ -175,6 +176,18 @@ static void test_file_functions_and_previews(void **state)
     char *content = json_dumps(json_object_get(p, "content"), JSON_COMPACT);
     assert_string_equal(content, "[{\"a\":1,\"b\":\"x\"},{\"a\":2,\"b\":null}]");
     free(content);
+    json_decref(p);
+
+    /* 2 MiB of records: the 1 MiB a preview holds cuts one in the middle; the list stops before it */
+    char big[1024];
+    snprintf(big, sizeof big, "%s&maxRows=5000", json_string_value(json_object_get(files, "big.ion")));
+    p = preview(f->port, exid, big);
+    assert_string_equal(json_string_value(json_object_get(p, "type")), "LIST");
+    assert_true(json_is_true(json_object_get(p, "truncated")));
+    size_t nrec = json_array_size(json_object_get(p, "content"));
+    assert_true(nrec > 1000 && nrec < 5000);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(p, "content"), nrec - 1), "a")),
+                     (json_int_t)nrec - 1);
     json_decref(p);
 
     p = preview(f->port, exid, json_string_value(json_object_get(files, "pic.png")));

@@ -65,9 +65,14 @@ static kt_exec_event ev_created(const char *trid, size_t n, const json_t *out, i
     return ev;
 }
 
-static kt_exec_event ev_child_end(const char *trid, const char *state, const json_t *out, int64_t now)
+/* A batch's end as the actor reports it: the whole tally of ended batches in counts (JSON), the base in out. */
+static json_t *g_end_out;
+static kt_exec_event ev_child_end(const char *trid, const char *state, const char *counts, int64_t now)
 {
-    kt_exec_event ev = {.kind = KT_EV_SUBFLOW, .now_us = now, .taskrun_id = trid, .state = state, .outputs = out};
+    json_decref(g_end_out);
+    g_end_out = json_pack("{s:s, s:o}", "subflowOutputsBaseUri", "/company/team/flow/executions/ex1/tasks/each-items/tr3",
+                          "counts", parse(counts));
+    kt_exec_event ev = {.kind = KT_EV_SUBFLOW, .now_us = now, .taskrun_id = trid, .state = state, .outputs = g_end_out};
     return ev;
 }
 
@@ -92,10 +97,15 @@ static void test_items_success(void **state)
     assert_int_equal(iteration(run, "CREATED"), 3);
     assert_int_equal(iteration(run, "RUNNING"), 0);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "outputs"), "numberOfBatches")), 3);
-    for (int i = 0; i < 3; i++) {
+    static const char *const tallies[] = {"{\"SUCCESS\":1}", "{\"SUCCESS\":2}", "{\"SUCCESS\":2}",
+                                          "{\"SUCCESS\":3}"};
+    for (int i = 0; i < 4; i++) { /* the third is an end heard twice: the same tally changes nothing */
         memset(&fx, 0, sizeof fx);
-        assert_int_equal(step_flow(flow, ex, ev_child_end(items, "SUCCESS", base, T0 + (3 + i) * SEC), &fx), KT_OK);
-        assert_string_equal(kt_state_current(taskrun_at(ex, 2)), i < 2 ? "RUNNING" : "SUCCESS");
+        assert_int_equal(step_flow(flow, ex, ev_child_end(items, "SUCCESS", tallies[i], T0 + (3 + i) * SEC), &fx),
+                         KT_OK);
+        assert_string_equal(kt_state_current(taskrun_at(ex, 2)), i < 3 ? "RUNNING" : "SUCCESS");
+        if (i == 2)
+            assert_int_equal(iteration(taskrun_at(ex, 2), "CREATED"), 1);
     }
     run = taskrun_at(ex, 2);
     assert_int_equal(iteration(run, "CREATED"), 0);
@@ -125,10 +135,11 @@ static void test_items_failed(void **state)
     kt_exec_effects fx = {0};
     assert_int_equal(step_flow(flow, ex, ev_created(items, 2, NULL, T0 + 2 * SEC), &fx), KT_OK);
     memset(&fx, 0, sizeof fx);
-    assert_int_equal(step_flow(flow, ex, ev_child_end(items, "FAILED", NULL, T0 + 3 * SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_child_end(items, "FAILED", "{\"FAILED\":1}", T0 + 3 * SEC), &fx), KT_OK);
     assert_string_equal(kt_state_current(taskrun_at(ex, 2)), "RUNNING");
     memset(&fx, 0, sizeof fx);
-    assert_int_equal(step_flow(flow, ex, ev_child_end(items, "SUCCESS", NULL, T0 + 4 * SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_child_end(items, "SUCCESS", "{\"FAILED\":1,\"SUCCESS\":1}", T0 + 4 * SEC), &fx),
+                     KT_OK);
     const json_t *run = taskrun_at(ex, 2);
     assert_string_equal(kt_state_current(run), "FAILED");
     assert_int_equal(iteration(run, "FAILED"), 1);
@@ -137,7 +148,8 @@ static void test_items_failed(void **state)
     assert_int_equal(nruns(ex), 3);
     assert_string_equal(kt_state_current(ex), "FAILED");
     memset(&fx, 0, sizeof fx);
-    assert_int_equal(step_flow(flow, ex, ev_child_end(items, "SUCCESS", NULL, T0 + 5 * SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_child_end(items, "SUCCESS", "{\"FAILED\":1,\"SUCCESS\":1}", T0 + 5 * SEC), &fx),
+                     KT_OK);
     assert_true(fx.stale);
     json_decref(ex);
     json_decref(flow);
@@ -152,7 +164,7 @@ static void test_items_variants(void **state)
     const char *items = start_items(flow, ex);
     kt_exec_effects fx = {0};
     assert_int_equal(step_flow(flow, ex, ev_created(items, 1, NULL, T0 + 2 * SEC), &fx), KT_OK);
-    assert_int_equal(step_flow(flow, ex, ev_child_end(items, "FAILED", NULL, T0 + 3 * SEC), &fx), KT_OK);
+    assert_int_equal(step_flow(flow, ex, ev_child_end(items, "FAILED", "{\"FAILED\":1}", T0 + 3 * SEC), &fx), KT_OK);
     assert_string_equal(kt_state_current(taskrun_at(ex, 2)), "SUCCESS");
     json_decref(ex);
     json_decref(flow);
@@ -221,6 +233,26 @@ static void test_expand(void **state)
     json_decref(flow);
 }
 
+/* A tally that is not one (more batches than the run has, a state that is no end) changes nothing. */
+static void test_items_bad_tally(void **state)
+{
+    (void)state;
+    json_t *flow = flow_items(NULL), *ex = new_exec();
+    const char *items = start_items(flow, ex);
+    kt_exec_effects fx = {0};
+    assert_int_equal(step_flow(flow, ex, ev_created(items, 2, NULL, T0 + 2 * SEC), &fx), KT_OK);
+    static const char *const bad[] = {"{\"SUCCESS\":3}", "{\"RUNNING\":1}", "{\"SUCCESS\":-1}", "[]"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memset(&fx, 0, sizeof fx);
+        step_flow(flow, ex, ev_child_end(items, "SUCCESS", bad[i], T0 + 3 * SEC), &fx);
+        assert_true(fx.stale);
+        assert_string_equal(kt_state_current(taskrun_at(ex, 2)), "RUNNING");
+        assert_int_equal(iteration(taskrun_at(ex, 2), "CREATED"), 2);
+    }
+    json_decref(ex);
+    json_decref(flow);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +260,9 @@ int main(void)
         cmocka_unit_test_setup(test_items_failed, reset_ids),
         cmocka_unit_test_setup(test_items_variants, reset_ids),
         cmocka_unit_test(test_expand),
+        cmocka_unit_test_setup(test_items_bad_tally, reset_ids),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    json_decref(g_end_out);
+    return rc;
 }

@@ -149,6 +149,13 @@ static void test_access_rule(void **state)
     /* traversal inside an allowed prefix is the storage's to refuse */
     expect_error(f, "{{ read('" OUT "../../../../other/tasks/t/tr9/secret.txt') }}", 1, "");
     expect_error(f, "{{ fileSize('not/a/uri.txt') }}", 1, "Unable to create the URI from the path not/a/uri.txt");
+    /* the identity checked is the render's, not a variable the template sets or loops over */
+    expect_error(f, "{% set execution = {'id': 'other'} %}"
+                    "{{ read('kestra:///company/team/my-flow/executions/other/tasks/t/tr9/secret.txt') }}",
+                 1, "didn't belong to the current execution");
+    expect_error(f, "{% for execution in [{'id': 'other'}] %}"
+                    "{{ read('kestra:///company/team/my-flow/executions/other/tasks/t/tr9/secret.txt') }}{% endfor %}",
+                 1, "didn't belong to the current execution");
 }
 
 /* Plain paths are namespace files of the flow's namespace; nsfile:// names one explicitly. read does not render. */
