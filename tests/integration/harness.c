@@ -400,6 +400,43 @@ size_t kt_it_resp_header(char *p, size_t sz, size_t n, void *ud)
     return sz * n;
 }
 
+long kt_it_post_file(int port, const char *path, const char *input_id, const void *data, size_t len,
+                     const char *const *fields, json_t **out)
+{
+    CURL *c = curl_easy_init();
+    char url[4096];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_mime *mime = curl_mime_init(c);
+    curl_mimepart *part = curl_mime_addpart(mime);
+    curl_mime_name(part, "files");
+    curl_mime_filename(part, input_id);
+    curl_mime_data(part, data, len);
+    for (size_t i = 0; fields && fields[i] && fields[i + 1]; i += 2) {
+        part = curl_mime_addpart(mime);
+        if (!strncmp(fields[i], "file:", 5)) {
+            curl_mime_name(part, "files");
+            curl_mime_filename(part, fields[i] + 5);
+        } else {
+            curl_mime_name(part, fields[i]);
+        }
+        curl_mime_data(part, fields[i + 1], CURL_ZERO_TERMINATED);
+    }
+    curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+    kt_it_resp r = {0};
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    long st = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    curl_mime_free(mime);
+    curl_easy_cleanup(c);
+    *out = r.body ? json_loads(r.body, 0, NULL) : NULL;
+    free(r.body);
+    return st;
+}
+
 long kt_it_request(const char *method, int port, const char *path_query, const void *data, size_t len,
                    const char *field, const char *filename, kt_it_resp *r)
 {

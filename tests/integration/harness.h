@@ -77,6 +77,11 @@ typedef struct kt_it_resp {
 } kt_it_resp;
 size_t kt_it_resp_body(char *p, size_t sz, size_t n, void *ud);
 size_t kt_it_resp_header(char *p, size_t sz, size_t n, void *ud);
+/* POST path as a multipart form: one binary file part for input input_id (field `files`, filename input_id, as
+ * Kestra's clients send files) holding data[0..len), then the text fields (name, value pairs, NULL-terminated; a name
+ * "file:ID" sends its value as the file of input ID). The answer's JSON into *out (NULL when none). */
+long kt_it_post_file(int port, const char *path, const char *input_id, const void *data, size_t len,
+                     const char *const *fields, json_t **out);
 /* One request on 127.0.0.1:port, the whole answer into r (status returned, 0 when none came). With data, the body is
  * a multipart form of one file part named field (NULL: "fileContent", Kestra's namespace-file field) holding
  * data[0..len) under filename. The path is sent as written (no `..` folding). */

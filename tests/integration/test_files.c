@@ -63,37 +63,7 @@ static long get_raw(int port, const char *path, resp *r) { return kt_it_request(
 /* POST the creation with one binary file part for input `id` (and text fields); the response JSON. */
 static long post_file(int port, const char *id, const void *data, size_t len, const char *const *fields, json_t **out)
 {
-    CURL *c = curl_easy_init();
-    char url[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/executions/io.kite.files/upload", port);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_mime *mime = curl_mime_init(c);
-    curl_mimepart *part = curl_mime_addpart(mime);
-    curl_mime_name(part, "files");
-    curl_mime_filename(part, id);
-    curl_mime_data(part, data, len);
-    for (size_t i = 0; fields && fields[i]; i += 2) {
-        part = curl_mime_addpart(mime);
-        if (!strncmp(fields[i], "file:", 5)) {
-            curl_mime_name(part, "files");
-            curl_mime_filename(part, fields[i] + 5);
-        } else {
-            curl_mime_name(part, fields[i]);
-        }
-        curl_mime_data(part, fields[i + 1], CURL_ZERO_TERMINATED);
-    }
-    curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
-    resp r = {0};
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    long st = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-    curl_mime_free(mime);
-    curl_easy_cleanup(c);
-    *out = r.body ? json_loads(r.body, 0, NULL) : NULL;
-    free(r.body);
-    return st;
+    return kt_it_post_file(port, "/api/v1/executions/io.kite.files/upload", id, data, len, fields, out);
 }
 
 static void qenc(const char *in, char *out, size_t cap)

@@ -38,44 +38,12 @@ static const char *FLOW = "id: upload\n"
 
 static long post_file(int port, const void *data, size_t len, json_t **out)
 {
-    CURL *c = curl_easy_init();
-    char url[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/executions/io.kite.s3/upload", port);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_mime *mime = curl_mime_init(c);
-    curl_mimepart *part = curl_mime_addpart(mime);
-    curl_mime_name(part, "files");
-    curl_mime_filename(part, "f");
-    curl_mime_data(part, data, len);
-    curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
-    kt_it_resp r = {0};
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    long st = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-    curl_mime_free(mime);
-    curl_easy_cleanup(c);
-    *out = r.body ? json_loads(r.body, 0, NULL) : NULL;
-    free(r.body);
-    return st;
+    return kt_it_post_file(port, "/api/v1/executions/io.kite.s3/upload", "f", data, len, NULL, out);
 }
 
 static long get_bytes(int port, const char *path, kt_it_resp *r)
 {
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    char url[4200];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    long st = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-    curl_easy_cleanup(c);
-    return st;
+    return kt_it_request("GET", port, path, NULL, 0, NULL, NULL, r);
 }
 
 static int nfiles;

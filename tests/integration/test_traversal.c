@@ -344,32 +344,10 @@ static const char *RESUME_FLOW =
 /* POST …/resume with the file part doc (and who when not NULL). */
 static long resume(int port, const char *id, const void *data, size_t len, const char *who, json_t **out)
 {
-    CURL *c = curl_easy_init();
-    char url[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/executions/%s/resume", port, id);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_mime *mime = curl_mime_init(c);
-    curl_mimepart *part = curl_mime_addpart(mime);
-    curl_mime_name(part, "files");
-    curl_mime_filename(part, "doc");
-    curl_mime_data(part, data, len);
-    if (who) {
-        part = curl_mime_addpart(mime);
-        curl_mime_name(part, "who");
-        curl_mime_data(part, who, CURL_ZERO_TERMINATED);
-    }
-    curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
-    resp r = {0};
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kt_it_resp_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    long st = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-    curl_mime_free(mime);
-    curl_easy_cleanup(c);
-    *out = r.body ? json_loads(r.body, 0, NULL) : NULL;
-    free(r.body);
-    return st;
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/%s/resume", id);
+    const char *fields[] = {"who", who, NULL};
+    return kt_it_post_file(port, path, "doc", data, len, who ? fields : NULL, out);
 }
 
 static int g_files;
