@@ -1,4 +1,5 @@
 #include "base/env.h"
+#include "base/secrets.h"
 #include "base/clock.h"
 #include "base/id.h"
 
@@ -31,6 +32,7 @@ void kt_env_init(kt_env *e, int64_t now_us, uint64_t seed)
     memset(e, 0, sizeof *e);
     e->now_us = now_us;
     e->seed = seed;
+    e->secrets = kt_secrets_installed();
     uint64_t x = seed;
     for (int i = 0; i < 4; i++)
         e->state[i] = kt_env_splitmix(&x);

@@ -41,6 +41,12 @@ typedef struct kt_env {
     void *ids_ud;
     /* Optional: the storage files read() and fileSize() reach (see kt_env_files); NULL: none. */
     const kt_env_files *files;
+    /* The secrets, `envs` and encryption key of the process (base/secrets.h): kt_env_init takes the ones cmd/
+     * installed at start-up (kt_secrets_install); NULL: secret() fails as missing, `envs` is undefined. */
+    const struct kt_secrets *secrets;
+    /* Optional: a JSON array the render appends every value secret() returned to (kt_mask_add), so the caller masks
+     * them in what the run logs and outputs. NULL: not recorded. */
+    struct json_t *secrets_used;
 } kt_env;
 
 /* A given clock reading and seed (replays, tests). */

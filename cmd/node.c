@@ -5,6 +5,7 @@
 #include "time/tz.h"
 #include "actors/worker/worker.h"
 #include "base/log.h"
+#include "base/secrets.h"
 #include "cmd/cli.h"
 #include "conf/conf.h"
 #include "runtime/node.h"
@@ -152,8 +153,25 @@ static int kt_open_storage(const kt_opts *o, uv_loop_t *loop, kt_storage **out)
     return 0;
 }
 
+extern char **environ;
+
+/* The secrets (SECRET_*) and envs (variables.env-vars-prefix) of this process, read once here, the layer that owns
+ * the environment, and installed for every render (base/secrets.h). */
+static kt_secrets *kt_load_secrets(const kt_opts *o)
+{
+    const kt_conf *c = o->conf;
+    char *warn = NULL;
+    kt_secrets *s = kt_secrets_new(environ, c ? c->env_vars_prefix : NULL, c ? c->encryption_key : NULL, &warn);
+    if (warn) /* Kestra's SecretService logs these and goes on without them */
+        KT_ERROR("main", "could not decode secret(s) %s: make sure they are base64-encoded", warn);
+    free(warn);
+    kt_secrets_install(s);
+    return s;
+}
+
 static int kt_run_node(const kt_opts *o, const char *actors)
 {
+    kt_secrets *secrets = kt_load_secrets(o);
     kt_main m;
     memset(&m, 0, sizeof m);
     int rc = 1;
@@ -252,6 +270,8 @@ out:
     kt_store_close(m.store);
     kt_datadir_lock_release(m.lock); /* last: nothing writes to the directory after this */
     nng_fini();
+    kt_secrets_install(NULL);
+    kt_secrets_free(secrets);
     if (rc == 0)
         KT_INFO("main", "stopped");
     return rc;

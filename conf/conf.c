@@ -46,6 +46,9 @@ static const kt_conf_key kt_conf_keys[] = {
     KT_STR("storage.s3", "prefix", s3_prefix),
     KT_BOOL("storage.s3", "force-path-style", s3_force_path_style),
     KT_INT("storage.s3", "part-size", s3_part_size, 5L << 20, 2147483647L),
+    /* secrets and envs (base/secrets.h), under Kestra's names */
+    KT_STR("variables", "env-vars-prefix", env_vars_prefix),
+    KT_STR("encryption", "secret-key", encryption_key),
 };
 #define KT_CONF_NKEYS (sizeof kt_conf_keys / sizeof *kt_conf_keys)
 
@@ -58,6 +61,7 @@ void kt_conf_defaults(kt_conf *c)
     c->heartbeat_ms = 1000;
     c->liveness_ms = 10000;
     snprintf(c->log_level, sizeof c->log_level, "info");
+    snprintf(c->env_vars_prefix, sizeof c->env_vars_prefix, "ENV_");
     snprintf(c->scheduler_recover, sizeof c->scheduler_recover, "ALL");
     snprintf(c->storage_type, sizeof c->storage_type, "local");
     snprintf(c->s3_region, sizeof c->s3_region, "us-east-1");

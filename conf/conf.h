@@ -36,6 +36,10 @@ typedef struct kt_conf {
     char s3_prefix[256];
     int s3_force_path_style;
     uint32_t s3_part_size;
+    /* variables.env-vars-prefix (Kestra's kestra.variables.env-vars-prefix): the environment variables shown as
+     * `envs` ("" = ENV_); encryption.secret-key (kestra.encryption.secret-key): base64 AES key, "" = none */
+    char env_vars_prefix[64];
+    char encryption_key[256];
     /* plugins.defaults (Kestra's kestra.plugins.defaults): a non-empty array of {type, values, forced} checked
      * with kt_defaults_check, or NULL. Owned: kt_conf_clear releases it. */
     json_t *plugin_defaults;

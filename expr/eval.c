@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/secrets.h"
 #include "expr/expr_int.h"
 
 void *kx_fail(kx_env *env, const kx_node *n, int kind, const char *fmt, ...)
@@ -41,7 +42,12 @@ json_t *kx_lookup(kx_env *env, const char *name)
         json_t *v = json_object_get(env->scopes[i], name);
         if (v) return v;
     }
-    return env->ctx ? json_object_get(env->ctx, name) : NULL;
+    json_t *v = env->ctx ? json_object_get(env->ctx, name) : NULL;
+    /* `envs` is the process's (RunContextCache.envVars): it comes with the render's environment, like the clock, so
+     * every render of every caller sees it without each one copying it into its context (base/secrets.h) */
+    if (!v && env->ambient && env->ambient->secrets && !strcmp(name, "envs"))
+        v = (json_t *)kt_secrets_envs(env->ambient->secrets);
+    return v;
 }
 
 /* ---- truthiness ---- */

@@ -26,7 +26,9 @@ const kx_builtin *kx_find_filter(const char *name) { return find_in(kx_filters, 
 const kx_builtin *kx_find_function(const char *name)
 {
     const kx_builtin *b = find_in(kx_functions_core, name);
-    return b ? b : find_in(kx_functions_files, name);
+    if (!b)
+        b = find_in(kx_functions_files, name);
+    return b ? b : find_in(kx_functions_secret, name);
 }
 const kx_builtin *kx_find_test(const char *name) { return find_in(kx_tests_core, name); }
 

@@ -3,40 +3,13 @@
 #include "flow/tasks.h"
 #include "expr/expr.h"
 #include "base/map.h"
+#include "base/secrets.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern char **environ;
-
-/* envs: KESTRA_* environment variables, prefix dropped, lower-cased; read once per process. */
-static json_t *kt_render_envs(void)
-{
-    static json_t *envs;
-    if (envs)
-        return envs;
-    envs = json_object();
-    for (char **e = environ; e && *e; e++) {
-        if (strncmp(*e, "KESTRA_", 7))
-            continue;
-        const char *eq = strchr(*e, '=');
-        if (!eq)
-            continue;
-        char key[256];
-        size_t n = (size_t)(eq - (*e + 7));
-        if (n == 0 || n >= sizeof key)
-            continue;
-        for (size_t i = 0; i < n; i++)
-            key[i] = (char)tolower((unsigned char)(*e)[7 + i]);
-        key[n] = 0;
-        if (!strcmp(key, "plugins_path") || !strcmp(key, "configuration_path") || !strcmp(key, "configuration"))
-            continue;
-        json_object_set_new(envs, key, json_string(eq + 1));
-    }
-    return envs;
-}
+#include <strings.h>
 
 static json_t *kt_render_first_date(const json_t *holder)
 {
@@ -124,7 +97,6 @@ static json_t *kt_render_outputs(const json_t *runs, const kt_map *byid)
 json_t *kt_render_context(const json_t *flow, const json_t *execution, const json_t *task, const json_t *taskrun)
 {
     json_t *ctx = json_object();
-    json_object_set(ctx, "envs", kt_render_envs());
     json_object_set_new(ctx, "globals", json_object());
     json_t *f = json_pack("{s:O?, s:O?}", "id", json_object_get(execution, "flowId"), "namespace",
                           json_object_get(execution, "namespace"));
@@ -231,6 +203,19 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
     }
     kt_map_free(byid);
     return ctx;
+}
+
+void kt_render_secret_inputs(const json_t *flow, const json_t *execution, json_t *used)
+{
+    const json_t *values = json_object_get(execution, "inputs");
+    size_t i;
+    json_t *in;
+    json_array_foreach(json_object_get(flow, "inputs"), i, in) {
+        const char *type = json_string_value(json_object_get(in, "type"));
+        const char *id = json_string_value(json_object_get(in, "id"));
+        if (type && id && !strcasecmp(type, "SECRET"))
+            kt_mask_add(used, json_string_value(json_object_get(values, id)));
+    }
 }
 
 /* Properties that hold tasks (rendered when those tasks run, not with their parent) or identify the task. */

@@ -19,6 +19,10 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
  * (expr/expr.h). NULL with err on failure. */
 json_t *kt_render_task(const json_t *flow, kt_tmpl_cache *cache, kt_env *env, const json_t *execution,
                        const json_t *task, const json_t *taskrun, char *err, size_t errcap);
+/* Adds the values of the execution's SECRET-type inputs (the flow's `inputs` of type SECRET) to `used` (a JSON
+ * array, kt_mask_add): what the run masks in its logs and outputs, as Kestra's RunVariables hands SECRET inputs to
+ * the logger (usedSecret). */
+void kt_render_secret_inputs(const json_t *flow, const json_t *execution, json_t *used);
 /* The name under which a context carries the execution's ERROR logs for errorLogs() (see kt_render_error_logs). */
 #define KT_RENDER_ERROR_LOGS "__kite_error_logs"
 /* Registers errorLogs(): it returns the list found under KT_RENDER_ERROR_LOGS in the context being rendered

@@ -3,6 +3,7 @@
  * free slot; the least loaded one gets it. Jobs of a killed execution are stopped on their workers, and a dead
  * worker's attempts run again as new ones. Kept apart from executor.c, which decides when; this decides to whom. */
 #include "actors/executor/executor_int.h"
+#include "base/secrets.h"
 #include "flow/foreachitem.h"
 #include "flow/model.h"
 #include "flow/tasks.h"
@@ -152,6 +153,10 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
     kt_env env; /* the task's properties see the real clock at dispatch, as Kestra's worker does when it renders */
     kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
     env.files = ex->storage ? &ex->files : NULL;
+    /* the values secret() gives and the SECRET inputs: the worker masks them in what the attempt logs and outputs */
+    json_t *secrets = json_array();
+    env.secrets_used = secrets;
+    kt_render_secret_inputs(run->flow.flow, run->execution, secrets);
     json_t *rendered = task ? kt_render_task_with(run->flow.flow, run->flow.templates, &env, run->execution, task, tr,
                                                   extra, err, sizeof err)
                             : NULL;
@@ -162,7 +167,10 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
     if (!rendered) {
         if (!task)
             snprintf(err, sizeof err, "task '%s' is not in flow revision", d->task_id);
-        kt_executor_log(ex, run->execution, tr, d->attempt, "ERROR", err);
+        char *masked = kt_mask_text(err, strlen(err), secrets, NULL);
+        kt_executor_log(ex, run->execution, tr, d->attempt, "ERROR", masked);
+        free(masked);
+        json_decref(secrets);
         return -1;
     }
     kt_executor_drop_job(ex, d->taskrun_id); /* a previous attempt's job, if any */
@@ -174,6 +182,7 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
     j->run = json_pack("{s:O, s:O, s:s, s:O, s:s}", "namespace", json_object_get(run->execution, "namespace"),
                        "flowId", json_object_get(run->execution, "flowId"), "taskId", d->task_id, "executionId",
                        json_object_get(run->execution, "id"), "taskRunId", d->taskrun_id);
+    json_object_set_new(j->run, "secrets", secrets);
     const kt_task_def *def = kt_task_lookup(json_string_value(json_object_get(task, "type")));
     if (def && def->kind == KT_PLUGIN_FLOWABLE && def->to_worker) {
         /* A WorkingDirectory: the worker renders each child when it runs (after the previous one's outputs), so it

@@ -1,4 +1,5 @@
 #include "actors/worker/worker.h"
+#include "base/secrets.h"
 #include "actors/executor/executor.h"
 #include "actors/worker/task.h"
 #include "time/duration.h"
@@ -128,6 +129,7 @@ void kt_task_log(kt_task_run *r, const char *level, const char *msg, size_t len)
                           json_object_get(run, "taskId"), "executionId", json_object_get(run, "executionId"),
                           "taskRunId", json_object_get(run, "taskRunId"), "attemptNumber", (int)r->job.attempt,
                           "timestamp", ts, "level", level, "thread", "worker", "message", msg, len, "deleted", 0);
+    kt_mask_json(json_object_get(e, "message"), json_object_get(run, "secrets"));
     if (e)
         json_array_append_new(r->w->logs, e);
     kt_worker_pending(r->w);
@@ -189,6 +191,16 @@ static void kt_task_timer_drop(kt_task_timeout **slot)
 }
 
 const json_t *kt_task_run_info(const kt_task_run *r) { return r->job.run; }
+
+json_t *kt_task_secrets(kt_task_run *r)
+{
+    json_t *s = json_object_get(r->job.run, "secrets");
+    if (!json_is_array(s)) {
+        s = json_array();
+        json_object_set_new(r->job.run, "secrets", s);
+    }
+    return s;
+}
 
 /* The pending request's answer (or its timeout): on_reply once, then the wait is over. */
 static void kt_task_reply(kt_task_run *r, const kt_msg_reply *rep)
@@ -263,6 +275,8 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
         return;
     }
     r->finished = 1;
+    /* an output holding a secret the attempt was given is shown masked, as its log lines are */
+    kt_mask_json(outputs, json_object_get(r->job.run, "secrets"));
     if (r->timed_out)
         state = KT_S(FAILED);
     kt_task_timer_drop(&r->timeout);

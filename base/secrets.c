@@ -1,0 +1,188 @@
+/* Secrets and envs from an environment block; masking of secret values (see base/secrets.h). */
+#include "base/secrets.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/base64.h"
+#include "base/json.h"
+
+#define SECRET_PREFIX "SECRET_"
+
+struct kt_secrets {
+    json_t *secrets; /* upper-cased name -> decoded value */
+    json_t *envs;    /* lower-cased name -> value */
+    char *key;
+};
+
+/* Kestra strips every line break (`\R`) before decoding, so a value wrapped by `base64` (76 columns) still works. */
+static char *decode_secret(const char *v)
+{
+    size_t n = strlen(v), m = 0;
+    char *clean = kt_xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        if (v[i] != '\n' && v[i] != '\r')
+            clean[m++] = v[i];
+    clean[m] = 0;
+    unsigned char *out = NULL;
+    size_t outn = 0;
+    int rc = kt_base64_decode(clean, m, &out, &outn);
+    free(clean);
+    if (rc < 0)
+        return NULL;
+    char *s = kt_xstrndup((const char *)out, outn);
+    free(out);
+    return s;
+}
+
+static char *cased(const char *p, size_t n, int upper)
+{
+    char *k = kt_xstrndup(p, n);
+    for (char *c = k; *c; c++)
+        *c = (char)(upper ? toupper((unsigned char)*c) : tolower((unsigned char)*c));
+    return k;
+}
+
+kt_secrets *kt_secrets_new(char *const *envp, const char *env_prefix, const char *encryption_key, char **warn)
+{
+    kt_secrets *s = kt_xcalloc(1, sizeof *s);
+    s->secrets = json_object();
+    s->envs = json_object();
+    s->key = encryption_key && *encryption_key ? kt_xstrdup(encryption_key) : NULL;
+    if (warn)
+        *warn = NULL;
+    const char *ep = env_prefix && *env_prefix ? env_prefix : "ENV_";
+    size_t epn = strlen(ep), spn = strlen(SECRET_PREFIX);
+    kt_buf bad = {0};
+    for (char *const *e = envp; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq)
+            continue;
+        size_t nlen = (size_t)(eq - *e);
+        if (nlen > spn && !strncmp(*e, SECRET_PREFIX, spn)) {
+            char *v = decode_secret(eq + 1);
+            if (!v) {
+                kt_buf_printf(&bad, "%s%.*s", bad.len ? ", " : "", (int)nlen, *e);
+                continue;
+            }
+            char *k = cased(*e + spn, nlen - spn, 1);
+            json_object_set_new(s->secrets, k, json_stringn_nocheck(v, strlen(v)));
+            free(k);
+            free(v);
+        }
+        /* not `else`: with a prefix of SECRET_ a variable is both, as in Kestra */
+        if (nlen > epn && !strncmp(*e, ep, epn)) {
+            char *k = cased(*e + epn, nlen - epn, 0);
+            json_t *v = json_string(eq + 1);
+            if (v)
+                json_object_set_new(s->envs, k, v);
+            free(k);
+        }
+    }
+    if (bad.len && warn)
+        *warn = kt_buf_take(&bad);
+    else
+        free(bad.p);
+    return s;
+}
+
+void kt_secrets_free(kt_secrets *s)
+{
+    if (!s)
+        return;
+    json_decref(s->secrets);
+    json_decref(s->envs);
+    free(s->key);
+    free(s);
+}
+
+static const kt_secrets *kt_secrets_process;
+
+void kt_secrets_install(const kt_secrets *s) { kt_secrets_process = s; }
+const kt_secrets *kt_secrets_installed(void) { return kt_secrets_process; }
+
+const char *kt_secrets_find(const kt_secrets *s, const char *name)
+{
+    if (!s || !name)
+        return NULL;
+    char *k = cased(name, strlen(name), 1);
+    const char *v = json_string_value(json_object_get(s->secrets, k));
+    free(k);
+    return v;
+}
+
+const json_t *kt_secrets_envs(const kt_secrets *s) { return s ? s->envs : NULL; }
+const char *kt_secrets_key(const kt_secrets *s) { return s ? s->key : NULL; }
+
+void kt_mask_add(json_t *used, const char *value)
+{
+    if (!json_is_array(used) || !value || !*value)
+        return;
+    size_t i;
+    json_t *v;
+    json_array_foreach(used, i, v) if (!strcmp(json_string_value(v), value)) return;
+    json_array_append_new(used, json_stringn_nocheck(value, strlen(value)));
+}
+
+static int by_length_desc(const void *a, const void *b)
+{
+    size_t la = strlen(*(const char *const *)a), lb = strlen(*(const char *const *)b);
+    return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+char *kt_mask_text(const char *text, size_t len, const json_t *values, size_t *outlen)
+{
+    size_t nv = json_is_array(values) ? json_array_size(values) : 0;
+    const char **vs = nv ? kt_xcalloc(nv, sizeof *vs) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < nv; i++) {
+        const char *v = json_string_value(json_array_get(values, i));
+        if (v && *v)
+            vs[k++] = v;
+    }
+    if (k > 1)
+        qsort(vs, k, sizeof *vs, by_length_desc);
+    kt_buf b = {0};
+    size_t i = 0;
+    while (i < len) {
+        size_t hit = 0;
+        for (size_t j = 0; j < k && !hit; j++) {
+            size_t vl = strlen(vs[j]);
+            if (vl <= len - i && !memcmp(text + i, vs[j], vl))
+                hit = vl;
+        }
+        if (hit) {
+            kt_buf_puts(&b, KT_MASK);
+            i += hit;
+        } else {
+            kt_buf_putc(&b, text[i++]);
+        }
+    }
+    free(vs);
+    if (outlen)
+        *outlen = b.len;
+    return kt_buf_take(&b);
+}
+
+void kt_mask_json(json_t *v, const json_t *values)
+{
+    if (!json_is_array(values) || !json_array_size(values) || !v)
+        return;
+    if (json_is_string(v)) {
+        size_t n;
+        char *m = kt_mask_text(json_string_value(v), json_string_length(v), values, &n);
+        if (n != json_string_length(v) || memcmp(m, json_string_value(v), n))
+            json_string_setn_nocheck(v, m, n);
+        free(m);
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach(v, key, x) kt_mask_json(x, values);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) kt_mask_json(x, values);
+    }
+}
