@@ -6,7 +6,10 @@
 
 #include "cmd/cli.h"
 #include "base/env.h"
+#include "base/secrets.h"
 #include "expr/expr.h"
+
+extern char **environ;
 
 static void usage(void) { fprintf(stderr, "usage: kite template render [--vars VARS.json] TEMPLATE_FILE|-\n"); }
 
@@ -57,6 +60,8 @@ int kt_cli_template_render(int argc, char **argv)
     size_t out_len = 0;
     kt_env env; /* the command renders as a flow would run now: real clock, fresh randomness */
     kt_env_init_real(&env);
+    kt_secrets *secrets = kt_secrets_new(environ, NULL, NULL, NULL); /* secret() and envs, as a server reads them */
+    env.secrets = secrets;
     if (kt_tmpl_compile(src, len, &t, &err) || kt_tmpl_render(t, vars, &env, &out, &out_len, &err)) {
         fprintf(stderr, "%s:%d:%d: %s\n", tmpl_path, err.line, err.col, err.message);
         rc = 1;
@@ -65,6 +70,7 @@ int kt_cli_template_render(int argc, char **argv)
     }
     free(out);
     kt_tmpl_free(t);
+    kt_secrets_free(secrets);
     free(src);
     json_decref(vars);
     return rc;

@@ -74,6 +74,13 @@ kt_status kt_tmpl_cache_get(kt_tmpl_cache *c, const char *src, const kt_tmpl **o
 kt_status kt_expr_render_json_cached(kt_tmpl_cache *c, const json_t *in, const json_t *ctx, kt_env *env,
                                      json_t **out, kt_expr_error *err);
 
+/* Kestra's EncryptionService (encrypt()/decrypt(), SECRET inputs): AES/GCM/NoPadding with a base64 key of 16, 24
+ * or 32 bytes, a 12-byte IV drawn from env's random source, a 128-bit tag; the text is base64 of IV || ciphertext ||
+ * tag. An empty text stays empty. 0, or -1 with err (Java's message where it has one). *out is malloc'd. */
+int kt_expr_encrypt(const char *key_b64, const char *plain, size_t len, kt_env *env, char **out, char *err,
+                    size_t errcap);
+int kt_expr_decrypt(const char *key_b64, const char *enc, char **out, size_t *outlen, char *err, size_t errcap);
+
 /* Pluggable functions for things that need the runtime (secret, kv, read, fileURI, ...).
  * args is a JSON array of the positional arguments (named arguments are refused unless the function
  * was registered with argument names, see below). On success store a new reference in *result

@@ -10,12 +10,14 @@
  * tag, and an empty text passes through unchanged. The IV comes from the render's random source (kt_env_fill):
  * the engine draws no system randomness; a live render is seeded from the system per event (base/env.h). */
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/base64.h"
 #include "base/secrets.h"
+#include "expr/expr.h"
 #include "expr/expr_int.h"
 
 #define GCM_IV_LEN 12
@@ -38,22 +40,6 @@ static json_t *fn_secret(kx_env *env, const kx_node *n, json_t *in, json_t **a, 
 static const EVP_CIPHER *gcm_for(size_t keylen)
 {
     return keylen == 16 ? EVP_aes_128_gcm() : keylen == 24 ? EVP_aes_192_gcm() : keylen == 32 ? EVP_aes_256_gcm() : NULL;
-}
-
-/* The key as Java's Base64 decoder and SecretKeySpec + Cipher.init take it; NULL with the error set otherwise. */
-static unsigned char *decode_key(kx_env *env, const kx_node *n, const char *b64, size_t *len)
-{
-    unsigned char *k = NULL;
-    if (kt_base64_decode(b64, strlen(b64), &k, len) < 0) {
-        kx_fail(env, n, KX_E_PEBBLE, "Illegal base64 character in the key");
-        return NULL;
-    }
-    if (!gcm_for(*len)) {
-        kx_fail(env, n, KX_E_PEBBLE, "Invalid AES key length: %zu bytes", *len);
-        free(k);
-        return NULL;
-    }
-    return k;
 }
 
 /* AES-GCM one shot: enc 1 seals in -> out (ciphertext || tag), enc 0 opens (in = ciphertext || tag). Returns the
@@ -91,32 +77,81 @@ done:
     return total;
 }
 
+int kt_expr_encrypt(const char *key_b64, const char *plain, size_t len, kt_env *env, char **out, char *err,
+                    size_t errcap)
+{
+    *out = NULL;
+    if (!len) {
+        *out = kt_xstrdup("");
+        return 0;
+    }
+    size_t klen = 0;
+    unsigned char *key = NULL;
+    if (kt_base64_decode(key_b64, strlen(key_b64), &key, &klen) < 0 || !gcm_for(klen)) {
+        snprintf(err, errcap, key ? "Invalid AES key length: %zu bytes" : "Illegal base64 character in the key", klen);
+        free(key);
+        return -1;
+    }
+    unsigned char *buf = kt_xmalloc(GCM_IV_LEN + len + GCM_TAG_LEN);
+    kt_env_fill(env, buf, GCM_IV_LEN);
+    long m = gcm(1, key, klen, buf, (const unsigned char *)plain, len, buf + GCM_IV_LEN);
+    free(key);
+    if (m >= 0)
+        *out = kt_base64_encode(buf, GCM_IV_LEN + (size_t)m);
+    else
+        snprintf(err, errcap, "The encryption failed");
+    free(buf);
+    return m < 0 ? -1 : 0;
+}
+
+int kt_expr_decrypt(const char *key_b64, const char *enc, char **out, size_t *outlen, char *err, size_t errcap)
+{
+    *out = NULL;
+    *outlen = 0;
+    if (!*enc) {
+        *out = kt_xstrdup("");
+        return 0;
+    }
+    size_t klen = 0, elen = 0;
+    unsigned char *key = NULL, *data = NULL;
+    if (kt_base64_decode(key_b64, strlen(key_b64), &key, &klen) < 0 || !gcm_for(klen)) {
+        snprintf(err, errcap, key ? "Invalid AES key length: %zu bytes" : "Illegal base64 character in the key", klen);
+        free(key);
+        return -1;
+    }
+    if (kt_base64_decode(enc, strlen(enc), &data, &elen) < 0 || elen < GCM_IV_LEN + GCM_TAG_LEN) {
+        snprintf(err, errcap, "The encrypted text is not base64 of an IV, a ciphertext and a tag");
+        free(key);
+        free(data);
+        return -1;
+    }
+    unsigned char *plain = kt_xmalloc(elen + 1);
+    long m = gcm(0, key, klen, data, data + GCM_IV_LEN, elen - GCM_IV_LEN, plain);
+    free(key);
+    free(data);
+    if (m < 0) {
+        snprintf(err, errcap, "Tag mismatch!");
+        free(plain);
+        return -1;
+    }
+    plain[m] = 0;
+    *out = (char *)plain;
+    *outlen = (size_t)m;
+    return 0;
+}
+
 static json_t *fn_encrypt(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
     (void)in, (void)na;
-    if (!a[0] || !a[1])
-        return kx_fail(env, n, KX_E_PEBBLE, "The 'encrypt' function expects two arguments 'key' and 'plaintext'.");
     const char *b64 = json_string_value(a[0]), *plain = json_string_value(a[1]);
     if (!b64 || !plain)
         return kx_fail(env, n, KX_E_PEBBLE, "The 'encrypt' function expects two arguments 'key' and 'plaintext'.");
-    size_t plen = json_string_length(a[1]);
-    if (!plen)
-        return json_string("");
-    kt_env *amb = kx_ambient(env, n, "encrypt");
-    size_t klen = 0;
-    unsigned char *key = amb ? decode_key(env, n, b64, &klen) : NULL;
-    if (!key)
+    kt_env *amb = json_string_length(a[1]) ? kx_ambient(env, n, "encrypt") : NULL;
+    if (json_string_length(a[1]) && !amb)
         return NULL;
-    unsigned char *buf = kt_xmalloc(GCM_IV_LEN + plen + GCM_TAG_LEN);
-    kt_env_fill(amb, buf, GCM_IV_LEN);
-    long m = gcm(1, key, klen, buf, (const unsigned char *)plain, plen, buf + GCM_IV_LEN);
-    free(key);
-    if (m < 0) {
-        free(buf);
-        return kx_fail(env, n, KX_E_PEBBLE, "The encryption failed");
-    }
-    char *out = kt_base64_encode(buf, GCM_IV_LEN + (size_t)m);
-    free(buf);
+    char *out = NULL, err[256] = "";
+    if (kt_expr_encrypt(b64, plain, json_string_length(a[1]), amb, &out, err, sizeof err))
+        return kx_fail(env, n, KX_E_PEBBLE, "%s", err);
     json_t *r = json_string(out);
     free(out);
     return r;
@@ -128,22 +163,11 @@ static json_t *fn_decrypt(kx_env *env, const kx_node *n, json_t *in, json_t **a,
     const char *b64 = json_string_value(a[0]), *enc = json_string_value(a[1]);
     if (!b64 || !enc)
         return kx_fail(env, n, KX_E_PEBBLE, "The 'decrypt' function expects two arguments 'key' and 'encrypted'.");
-    if (!*enc)
-        return json_string("");
-    size_t klen = 0, elen = 0;
-    unsigned char *key = decode_key(env, n, b64, &klen), *data = NULL;
-    if (!key)
-        return NULL;
-    if (kt_base64_decode(enc, strlen(enc), &data, &elen) < 0 || elen < GCM_IV_LEN + GCM_TAG_LEN) {
-        free(key);
-        free(data);
-        return kx_fail(env, n, KX_E_PEBBLE, "The encrypted text is not base64 of an IV, a ciphertext and a tag");
-    }
-    unsigned char *out = kt_xmalloc(elen);
-    long m = gcm(0, key, klen, data, data + GCM_IV_LEN, elen - GCM_IV_LEN, out);
-    free(key);
-    free(data);
-    json_t *r = m < 0 ? kx_fail(env, n, KX_E_PEBBLE, "Tag mismatch!") : kx_strn((const char *)out, (size_t)m);
+    char *out = NULL, err[256] = "";
+    size_t len = 0;
+    if (kt_expr_decrypt(b64, enc, &out, &len, err, sizeof err))
+        return kx_fail(env, n, KX_E_PEBBLE, "%s", err);
+    json_t *r = kx_strn(out, len);
     free(out);
     return r;
 }

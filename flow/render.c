@@ -1,4 +1,5 @@
 #include "flow/render.h"
+#include "flow/secret_inputs.h"
 #include "flow/model.h"
 #include "flow/tasks.h"
 #include "expr/expr.h"
@@ -147,8 +148,9 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
             json_object_set(ctx, vk, vv);
     }
     json_t *inputs = json_object_get(execution, "inputs");
-    if (json_object_size(inputs))
-        json_object_set(ctx, "inputs", inputs);
+    if (json_object_size(inputs)) /* SECRET inputs are stored sealed: the tasks see them in clear */
+        json_object_set_new(ctx, "inputs", kt_secret_inputs_open(json_object_get(flow, "inputs"), inputs,
+                                                                 kt_secrets_installed(), NULL));
     json_t *labels = json_object();
     size_t i;
     json_t *l;
@@ -207,15 +209,9 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
 
 void kt_render_secret_inputs(const json_t *flow, const json_t *execution, json_t *used)
 {
-    const json_t *values = json_object_get(execution, "inputs");
-    size_t i;
-    json_t *in;
-    json_array_foreach(json_object_get(flow, "inputs"), i, in) {
-        const char *type = json_string_value(json_object_get(in, "type"));
-        const char *id = json_string_value(json_object_get(in, "id"));
-        if (type && id && !strcasecmp(type, "SECRET"))
-            kt_mask_add(used, json_string_value(json_object_get(values, id)));
-    }
+    json_t *inputs = json_object_get(execution, "inputs");
+    if (json_is_object(inputs))
+        json_decref(kt_secret_inputs_open(json_object_get(flow, "inputs"), inputs, kt_secrets_installed(), used));
 }
 
 /* Properties that hold tasks (rendered when those tasks run, not with their parent) or identify the task. */

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "flow/inputs.h"
 #include "flow/model.h"
+#include "flow/secret_inputs.h"
 #include "store/storage.h"
 #include "store/storage_uri.h"
 #include "web/api_int.h"
@@ -158,6 +159,9 @@ static void kt_api_create_finish(kt_api_create *c)
         kt_api_create_refuse(c);
         return;
     }
+    kt_env env; /* SECRET inputs are stored sealed with the configured key, as Kestra stores them */
+    kt_env_init_real(&env);
+    kt_secret_inputs_seal(kt_flow_inputs(c->flow), inputs, &env);
     json_t *ex = kt_execution_new(c->exid, c->row.namespace_, c->row.id, c->row.revision, inputs,
                                   json_object_get(kt_flow_json(c->flow), "labels"), c->labels, kt_now_us());
     json_decref(inputs);

@@ -5,6 +5,7 @@
  * as a message with the child's outputs. After a restart, waiting Subflow runs look for their child in the store. */
 #include "actors/executor/executor_int.h"
 #include "flow/model.h"
+#include "flow/secret_inputs.h"
 #include "flow/render.h"
 #include "expr/expr.h"
 #include "flow/inputs.h"
@@ -123,6 +124,9 @@ json_t *kt_executor_build_child(kt_executor *ex, kt_run *parent, const json_t *s
         snprintf(err, errcap, "%s", d.count ? d.items[0].message : "invalid inputs");
         goto done;
     }
+    kt_env seal_env; /* the child's SECRET inputs are stored sealed too */
+    kt_env_init(&seal_env, kt_now_us(), kt_env_next(&ex->seeds));
+    kt_secret_inputs_seal(kt_flow_inputs(fe->flow), inputs, &seal_env);
     /* labels: the parent's system.* ones (or all with inheritLabels), then the task's */
     labels = json_array();
     int inherit = json_is_true(json_object_get(spec, "inheritLabels"));

@@ -11,6 +11,7 @@
 #include "flow/defaults.h"
 #include "flow/inputs.h"
 #include "flow/model.h"
+#include "flow/secret_inputs.h"
 #include "flow/tasks.h"
 
 #include <stdio.h>
@@ -417,6 +418,11 @@ static json_t *kt_sch_tick_execution(kt_scheduler *s, const kt_sch_flow *f, cons
     json_t *raw = fire->inputs ? json_incref(fire->inputs) : json_object();
     kt_status st = kt_inputs_resolve(json_object_get(f->json, "inputs"), raw, &typed, &d);
     json_decref(raw);
+    if (st == KT_OK) { /* SECRET inputs are stored sealed with the configured key */
+        kt_env env;
+        kt_sch_env(s, &env, now);
+        kt_secret_inputs_seal(json_object_get(f->json, "inputs"), typed, &env);
+    }
     if (st != KT_OK) {
         char *msg = kt_diags_format(&d);
         snprintf(err, errcap, "Invalid inputs of the trigger '%s': %s", t->id, msg ? msg : "?");

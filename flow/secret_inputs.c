@@ -1,0 +1,64 @@
+/* SECRET inputs sealed at rest and opened for a render (see flow/secret_inputs.h). */
+#include "flow/secret_inputs.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "expr/expr.h"
+
+static int is_secret(const json_t *def)
+{
+    const char *type = json_string_value(json_object_get(def, "type"));
+    return type && !strcasecmp(type, "SECRET") && json_string_value(json_object_get(def, "id"));
+}
+
+void kt_secret_inputs_seal(const json_t *defs, json_t *typed, kt_env *env)
+{
+    const char *key = env ? kt_secrets_key(env->secrets) : NULL;
+    size_t i;
+    json_t *def;
+    if (!key || !json_is_object(typed))
+        return;
+    json_array_foreach(defs, i, def) {
+        if (!is_secret(def))
+            continue;
+        const char *id = json_string_value(json_object_get(def, "id"));
+        json_t *v = json_object_get(typed, id);
+        char *enc = NULL, err[256];
+        if (json_is_string(v) && !kt_expr_encrypt(key, json_string_value(v), json_string_length(v), env, &enc, err,
+                                                  sizeof err))
+            json_object_set_new(typed, id, json_string(enc));
+        free(enc);
+    }
+}
+
+json_t *kt_secret_inputs_open(const json_t *defs, json_t *inputs, const kt_secrets *s, json_t *used)
+{
+    const char *key = kt_secrets_key(s);
+    json_t *out = json_incref(inputs);
+    size_t i;
+    json_t *def;
+    json_array_foreach(defs, i, def) {
+        if (!is_secret(def))
+            continue;
+        const char *id = json_string_value(json_object_get(def, "id"));
+        const char *v = json_string_value(json_object_get(out, id));
+        if (!v)
+            continue;
+        char *clear = NULL, err[256];
+        size_t len = 0;
+        if (key && !kt_expr_decrypt(key, v, &clear, &len, err, sizeof err)) {
+            if (out == inputs) {
+                json_decref(out);
+                out = json_copy(inputs);
+            }
+            json_object_set_new(out, id, json_stringn_nocheck(clear, len));
+            kt_mask_add(used, clear);
+        } else {
+            kt_mask_add(used, v);
+        }
+        free(clear);
+    }
+    return out;
+}

@@ -1,0 +1,208 @@
+/* Secrets through a real server (issue 10): SECRET_<NAME> (base64) in the server's environment reaches
+ * {{ secret('NAME') }}, ENV_<NAME> reaches {{ envs.name }}, and neither a secret nor a SECRET input's value is ever
+ * shown in clear: GET /api/v1/logs/{id} and the execution JSON are searched for them after a Log task, a Return
+ * output, a Shell script that echoes them (stdout, stderr, an output), a WorkingDirectory child and failures whose
+ * messages would carry them. A missing secret fails its task with Kestra's message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define NS "io.kite.sec"
+#define SECRET "Sup3r-S3cr3t-42"
+#define SECRET_B64 "U3VwM3ItUzNjcjN0LTQy"
+#define INPUT_PW "input-pw-777"
+#define KEY "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+static const char *FLOW_OK =
+    "id: sec\n"
+    "namespace: " NS "\n"
+    "inputs:\n"
+    "  - id: pw\n"
+    "    type: SECRET\n"
+    "tasks:\n"
+    "  - id: log\n"
+    "    type: io.kestra.plugin.core.log.Log\n"
+    "    message: \"db={{ secret('DB_PASSWORD') }} pw={{ inputs.pw }} env={{ envs.greeting }}\"\n"
+    "  - id: ret\n"
+    "    type: io.kestra.plugin.core.debug.Return\n"
+    "    format: \"value {{ secret('db_password') }}\"\n"
+    "  - id: sh\n"
+    "    type: io.kestra.plugin.scripts.shell.Commands\n"
+    "    taskRunner:\n"
+    "      type: io.kestra.plugin.core.runner.Process\n"
+    "    env:\n"
+    "      PW: \"{{ inputs.pw }}\"\n"
+    "      DB: \"{{ secret('DB_PASSWORD') }}\"\n"
+    "    commands:\n"
+    "      - echo \"shell says $DB and $PW\"\n"
+    "      - echo \"to stderr $DB\" >&2\n"
+    "      - echo \"::{\\\"outputs\\\":{\\\"leak\\\":\\\"$DB\\\"}}::\"\n"
+    "  - id: dir\n"
+    "    type: io.kestra.plugin.core.flow.WorkingDirectory\n"
+    "    tasks:\n"
+    "      - id: inner\n"
+    "        type: io.kestra.plugin.scripts.shell.Commands\n"
+    "        taskRunner:\n"
+    "          type: io.kestra.plugin.core.runner.Process\n"
+    "        commands:\n"
+    "          - echo \"inner {{ secret('DB_PASSWORD') }}\"\n"
+    "  - id: plain\n"
+    "    type: io.kestra.plugin.core.debug.Return\n"
+    "    format: \"{{ envs.greeting }}\"\n";
+
+static const char *FLOW_MISSING = "id: missing\n"
+                                  "namespace: " NS "\n"
+                                  "tasks:\n"
+                                  "  - id: nope\n"
+                                  "    type: io.kestra.plugin.core.log.Log\n"
+                                  "    message: \"{{ secret('NOPE') }}\"\n";
+
+/* failures whose messages hold the secret: a filter that quotes its input, a script that exits after echoing it */
+static const char *FLOW_ERRORS = "id: errors\n"
+                                 "namespace: " NS "\n"
+                                 "tasks:\n"
+                                 "  - id: script\n"
+                                 "    type: io.kestra.plugin.scripts.shell.Commands\n"
+                                 "    allowFailure: true\n"
+                                 "    taskRunner:\n"
+                                 "      type: io.kestra.plugin.core.runner.Process\n"
+                                 "    commands:\n"
+                                 "      - echo \"failing with {{ secret('DB_PASSWORD') }}\" >&2\n"
+                                 "      - exit 3\n"
+                                 "  - id: number\n"
+                                 "    type: io.kestra.plugin.core.debug.Return\n"
+                                 "    format: \"{{ secret('DB_PASSWORD') | number }}\"\n";
+
+static int setup(void **state)
+{
+    /* the spawned server inherits the test's environment */
+    setenv("SECRET_DB_PASSWORD", SECRET_B64, 1);
+    setenv("ENV_GREETING", "hello", 1);
+    setenv("KITE_ENCRYPTION_SECRET_KEY", KEY, 1); /* kestra.encryption.secret-key: SECRET inputs stored sealed */
+    return kt_it_setup(state);
+}
+
+static char *run(kt_it_fixture *f, const char *flow, const char *pw, const char *want, json_t **ex_out)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/" NS "/%s", flow);
+    const char *fields[] = {"pw", pw, NULL};
+    json_t *res = NULL;
+    assert_int_equal(kt_it_post_form(f->port, path, pw ? fields : fields + 2, &res), 200);
+    char *id = strdup(json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    *ex_out = kt_it_wait_state(&f->server, f->port, id, want, 30000);
+    return id;
+}
+
+static char *logs_of(kt_it_fixture *f, const char *id)
+{
+    char path[256], *body = NULL;
+    snprintf(path, sizeof path, "/api/v1/logs/%s", id);
+    assert_int_equal(kt_it_http("GET", f->port, path, NULL, NULL, &body), 200);
+    return body;
+}
+
+static void assert_clean(const char *what, const char *text)
+{
+    if (strstr(text, SECRET) || strstr(text, INPUT_PW))
+        fail_msg("%s shows a secret in clear: %s", what, text);
+}
+
+static void assert_has(const char *what, const char *text, const char *want)
+{
+    if (!strstr(text, want))
+        fail_msg("%s does not show '%s': %s", what, want, text);
+}
+
+static json_t *outputs_of(json_t *ex, const char *task)
+{
+    return json_object_get(kt_it_taskrun(ex, task), "outputs");
+}
+
+static void test_secrets_are_used_and_masked(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_OK, NULL);
+    json_t *ex = NULL;
+    /* WARNING: the script writes to stderr (warningOnStdErr, true by default) */
+    char *id = run(f, "sec", INPUT_PW, "WARNING", &ex);
+    assert_string_equal(kt_it_state(kt_it_taskrun(ex, "plain")), "SUCCESS");
+    assert_string_equal(json_string_value(json_object_get(outputs_of(ex, "ret"), "value")), "value ******");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(outputs_of(ex, "sh"), "vars"), "leak")),
+                        "******");
+    assert_string_equal(json_string_value(json_object_get(outputs_of(ex, "plain"), "value")), "hello");
+    /* the SECRET input is stored sealed: base64 of IV (12) + the 12 bytes + tag (16), never the value */
+    const char *sealed = json_string_value(json_object_get(json_object_get(ex, "inputs"), "pw"));
+    assert_non_null(sealed);
+    assert_int_equal(strlen(sealed), 4 * ((12 + strlen(INPUT_PW) + 16 + 2) / 3));
+    char *text = json_dumps(ex, 0);
+    assert_clean("the execution", text);
+    free(text);
+    json_decref(ex);
+    /* the execution as the API serialises it, byte for byte */
+    char path[256], *body = NULL;
+    snprintf(path, sizeof path, "/api/v1/executions/%s", id);
+    assert_int_equal(kt_it_http("GET", f->port, path, NULL, NULL, &body), 200);
+    assert_clean("GET /api/v1/executions/{id}", body);
+    free(body);
+    char *logs = logs_of(f, id);
+    assert_clean("the logs", logs);
+    assert_has("the logs", logs, "db=****** pw=****** env=hello");
+    assert_has("the logs", logs, "shell says ****** and ******");
+    assert_has("the logs", logs, "to stderr ******");
+    assert_has("the logs", logs, "inner ******");
+    free(logs);
+    free(id);
+}
+
+static void test_a_missing_secret_fails_the_task(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_MISSING, NULL);
+    json_t *ex = NULL;
+    char *id = run(f, "missing", NULL, "FAILED", &ex);
+    assert_string_equal(kt_it_state(kt_it_taskrun(ex, "nope")), "FAILED");
+    json_decref(ex);
+    char *logs = logs_of(f, id);
+    assert_has("the logs", logs, "Cannot find secret for key 'NOPE'.");
+    free(logs);
+    free(id);
+}
+
+static void test_error_messages_are_masked(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_ERRORS, NULL);
+    json_t *ex = NULL;
+    char *id = run(f, "errors", NULL, "FAILED", &ex);
+    assert_string_equal(kt_it_state(kt_it_taskrun(ex, "script")), "WARNING");
+    assert_string_equal(kt_it_state(kt_it_taskrun(ex, "number")), "FAILED");
+    char *text = json_dumps(ex, 0);
+    assert_clean("the execution", text);
+    free(text);
+    json_decref(ex);
+    char *logs = logs_of(f, id);
+    assert_clean("the logs", logs);
+    assert_has("the logs", logs, "failing with ******");
+    assert_has("the logs", logs, "****** is not a valid number");
+    free(logs);
+    free(id);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_secrets_are_used_and_masked, setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_a_missing_secret_fails_the_task, setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_error_messages_are_masked, setup, kt_it_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
