@@ -55,7 +55,11 @@ static const char *FLOW_OK =
     "          - echo \"inner {{ secret('DB_PASSWORD') }}\"\n"
     "  - id: plain\n"
     "    type: io.kestra.plugin.core.debug.Return\n"
-    "    format: \"{{ envs.greeting }}\"\n";
+    "    format: \"{{ envs.greeting }}\"\n"
+    "outputs:\n"
+    "  - id: out\n"
+    "    type: STRING\n"
+    "    value: \"flow {{ secret('DB_PASSWORD') }}\"\n";
 
 static const char *FLOW_MISSING = "id: missing\n"
                                   "namespace: " NS "\n"
@@ -139,6 +143,7 @@ static void test_secrets_are_used_and_masked(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(outputs_of(ex, "sh"), "vars"), "leak")),
                         "******");
     assert_string_equal(json_string_value(json_object_get(outputs_of(ex, "plain"), "value")), "hello");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "outputs"), "out")), "flow ******");
     /* the SECRET input is stored sealed: base64 of IV (12) + the 12 bytes + tag (16), never the value */
     const char *sealed = json_string_value(json_object_get(json_object_get(ex, "inputs"), "pw"));
     assert_non_null(sealed);
