@@ -116,14 +116,29 @@ const char *kt_secrets_find(const kt_secrets *s, const char *name)
 const json_t *kt_secrets_envs(const kt_secrets *s) { return s ? s->envs : NULL; }
 const char *kt_secrets_key(const kt_secrets *s) { return s ? s->key : NULL; }
 
+static void mask_add_one(json_t *used, const char *value, size_t len)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(used, i, v) if (json_string_length(v) == len && !memcmp(json_string_value(v), value, len)) return;
+    json_array_append_new(used, json_stringn_nocheck(value, len));
+}
+
 void kt_mask_add(json_t *used, const char *value)
 {
     if (!json_is_array(used) || !value || !*value)
         return;
-    size_t i;
-    json_t *v;
-    json_array_foreach(used, i, v) if (!strcmp(json_string_value(v), value)) return;
-    json_array_append_new(used, json_stringn_nocheck(value, strlen(value)));
+    mask_add_one(used, value, strlen(value));
+    if (!strchr(value, '\n'))
+        return;
+    /* a script prints a multi-line secret (a PEM key) line by line: each line is masked on its own too */
+    for (const char *p = value; *p;) {
+        size_t n = strcspn(p, "\n");
+        size_t m = n && p[n - 1] == '\r' ? n - 1 : n;
+        if (m >= KT_MASK_MIN_LINE)
+            mask_add_one(used, p, m);
+        p += n + (p[n] == '\n');
+    }
 }
 
 static int by_length_desc(const void *a, const void *b)

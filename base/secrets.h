@@ -36,7 +36,10 @@ const json_t *kt_secrets_envs(const kt_secrets *s);
 /* The configured encryption key (base64) or NULL. */
 const char *kt_secrets_key(const kt_secrets *s);
 
-/* Adds value to the JSON array `used` unless it is there already or empty (the values to mask for one run). */
+/* Adds value to the JSON array `used` unless it is there already or empty (the values to mask for one run). A
+ * multi-line value adds each of its lines of at least KT_MASK_MIN_LINE bytes as well, since a script's output reaches
+ * the log one line at a time (Kestra masks only the whole value). */
+#define KT_MASK_MIN_LINE 4
 void kt_mask_add(json_t *used, const char *value);
 /* text with every occurrence of the strings of `values` (a JSON array; longest first, so a secret containing
  * another is masked whole) replaced by KT_MASK; malloc'd. NULL values: a copy. */

@@ -40,7 +40,9 @@ static const char *FLOW_OK =
     "    env:\n"
     "      PW: \"{{ inputs.pw }}\"\n"
     "      DB: \"{{ secret('DB_PASSWORD') }}\"\n"
+    "      PEM: \"{{ secret('PEM') }}\"\n"
     "    commands:\n"
+    "      - printf 'pem %s\\n' \"$PEM\"\n"
     "      - echo \"shell says $DB and $PW\"\n"
     "      - echo \"to stderr $DB\" >&2\n"
     "      - echo \"::{\\\"outputs\\\":{\\\"leak\\\":\\\"$DB\\\"}}::\"\n"
@@ -88,6 +90,7 @@ static int setup(void **state)
 {
     /* the spawned server inherits the test's environment */
     setenv("SECRET_DB_PASSWORD", SECRET_B64, 1);
+    setenv("SECRET_PEM", "bGluZS1vbmUtYWFhCmxpbmUtdHdvLWJiYg==", 1); /* two lines: a script prints them apart */
     setenv("ENV_GREETING", "hello", 1);
     setenv("KITE_ENCRYPTION_SECRET_KEY", KEY, 1); /* kestra.encryption.secret-key: SECRET inputs stored sealed */
     return kt_it_setup(state);
@@ -116,7 +119,7 @@ static char *logs_of(kt_it_fixture *f, const char *id)
 
 static void assert_clean(const char *what, const char *text)
 {
-    if (strstr(text, SECRET) || strstr(text, INPUT_PW))
+    if (strstr(text, SECRET) || strstr(text, INPUT_PW) || strstr(text, "line-one-aaa") || strstr(text, "line-two-bbb"))
         fail_msg("%s shows a secret in clear: %s", what, text);
 }
 
@@ -164,6 +167,7 @@ static void test_secrets_are_used_and_masked(void **state)
     assert_has("the logs", logs, "shell says ****** and ******");
     assert_has("the logs", logs, "to stderr ******");
     assert_has("the logs", logs, "inner ******");
+    assert_has("the logs", logs, "\"pem ******\"");
     free(logs);
     free(id);
 }

@@ -80,6 +80,20 @@ static void test_mask_text(void **state)
     json_decref(used);
 }
 
+static void test_mask_multi_line_secret(void **state)
+{
+    (void)state;
+    json_t *used = json_array();
+    kt_mask_add(used, "-----BEGIN KEY-----\r\nMIIEabcd\nxy\n-----END KEY-----\n");
+    /* the whole value, then its lines of 4 bytes or more (not "xy": it would mask too much) */
+    assert_int_equal(json_array_size(used), 4);
+    const char *line = "echo: MIIEabcd and xy";
+    char *out = kt_mask_text(line, strlen(line), used, NULL);
+    assert_string_equal(out, "echo: ****** and xy");
+    free(out);
+    json_decref(used);
+}
+
 static void test_mask_json(void **state)
 {
     (void)state;
@@ -103,6 +117,7 @@ int main(void)
         cmocka_unit_test(test_secret_names_and_decoding),
         cmocka_unit_test(test_envs_prefix_and_case),
         cmocka_unit_test(test_mask_text),
+        cmocka_unit_test(test_mask_multi_line_secret),
         cmocka_unit_test(test_mask_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
