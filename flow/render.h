@@ -11,7 +11,9 @@
 #include "expr/expr.h"
 
 /* The variables for a task run: flow, execution, inputs, outputs (keyed by loop values), tasks, labels, vars, task,
- * taskrun, parents/parent, envs, globals. flow is the Flow JSON; task and taskrun may be NULL (flow level). */
+ * taskrun, parents/parent, globals. flow is the Flow JSON; task and taskrun may be NULL (flow level). `envs` is not
+ * here: the engine finds it in the render's environment (kt_env.secrets). SECRET inputs, stored sealed, are opened
+ * with the process's configured key (kt_secrets_installed: configuration, constant for the process). */
 json_t *kt_render_context(const json_t *flow, const json_t *execution, const json_t *task, const json_t *taskrun);
 /* The task with every property rendered except id, type, control properties, nested task lists and the properties
  * the catalogue flags KT_PF_RAW (flow/tasks.h: the task renders them itself, per record), templates
