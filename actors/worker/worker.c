@@ -275,8 +275,8 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
         return;
     }
     r->finished = 1;
-    /* an output holding a secret the attempt was given is shown masked, as its log lines are */
-    kt_mask_json(outputs, json_object_get(r->job.run, "secrets"));
+    /* outputs are not masked: Kestra masks log lines only, and a later task reading an output (InputsTest reads a
+     * SECRET input back through a Return) gets the value in clear, as in Kestra */
     if (r->timed_out)
         state = KT_S(FAILED);
     kt_task_timer_drop(&r->timeout);

@@ -225,9 +225,7 @@ static const acc_case acc_cases[] = {
       "file:file", "kestra: true\n", "secret", "secret", "array", "[1, 2, 3]", NULL},
      "SUCCESS", 14,
      "output:file.value%^kestra:///io/kestra/tests/inputs/executions/.*/inputs/file/file_[0-9]+[.]upl$;"
-     /* Kestra's test reads the SECRET input back in clear from the Return output; Kite masks a secret in the
-      * outputs the API shows (issue 10, docs/architecture.md Secrets): the value is '******' */
-     "output:secret.value=******;output:optional.value=",
+     "output:secret.value=secret;output:optional.value=",
      "InputsTest.inputFlow (InputsTest.inputs: every input type, a FILE among them)", NULL},
     {"inputs.yaml",
      {"string", "myString", "enum", "ENUM_VALUE", "int", "42", "float", "42.42", "instant", "2019-10-06T18:27:49Z",
