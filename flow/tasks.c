@@ -297,7 +297,7 @@ static const kt_task_def catalogue[] = {
     TASK(CORE "flow.WorkingDirectory", A(LEG "flows.WorkingDirectory", LEG "flows.Worker"), KT_PLUGIN_FLOWABLE, 1,
          YES, t_working_dir),
     FLOWABLE(CORE "flow.Template", A(LEG "flows.Template"), NOT_YET, t_template),
-    FLOWABLE(CORE "flow.WaitFor", NULL, NOT_YET, t_waitfor),
+    FLOWABLE(CORE "flow.WaitFor", NULL, YES, t_waitfor),
     RUN(CORE "log.Log", A(LEG "log.Log"), YES, t_log),
     RUN(CORE "log.Fetch", A(LEG "log.Fetch"), NOT_YET, t_fetch),
     RUN(CORE "log.PurgeLogs", NULL, NOT_YET, t_purge_logs),
