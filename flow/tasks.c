@@ -299,7 +299,7 @@ static const kt_task_def catalogue[] = {
     FLOWABLE(CORE "flow.Template", A(LEG "flows.Template"), NOT_YET, t_template),
     FLOWABLE(CORE "flow.WaitFor", NULL, YES, t_waitfor),
     RUN(CORE "log.Log", A(LEG "log.Log"), YES, t_log),
-    RUN(CORE "log.Fetch", A(LEG "log.Fetch"), NOT_YET, t_fetch),
+    RUN(CORE "log.Fetch", A(LEG "log.Fetch"), YES, t_fetch),
     RUN(CORE "log.PurgeLogs", NULL, NOT_YET, t_purge_logs),
     RUN(CORE "debug.Echo", A(LEG "debugs.Echo"), YES, t_echo),
     RUN(CORE "debug.Return", A(LEG "debugs.Return"), YES, t_return),

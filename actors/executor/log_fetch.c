@@ -1,0 +1,107 @@
+/* The executor's side of KT_MSG_LOG_FETCH (runtime/msg.h): the log.Fetch task runs on a worker, which has no store;
+ * the logs are in the store of the executor's node (the executor writes them at each turn's commit), so the worker
+ * asks here. The answer is the stored lines plus the ones of this turn not committed yet, filtered as Kestra's
+ * LogRepository.findByExecutionId / findByExecutionIdAndTaskId do: the execution's, of its namespace and flow, at
+ * the minimum level and above, task by task when tasksId is given. */
+#include "actors/executor/executor_int.h"
+#include "base/log.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A reply stays well under the link's message cap (KT_LINK_MAX_MSG): beyond this many bytes of messages the
+ * answer is cut and says so (the task logs a warning). */
+#define KT_LOG_FETCH_MAX_BYTES (24u << 20)
+
+static int kt_lf_same(const json_t *e, const char *key, const char *want)
+{
+    const char *v = json_string_value(json_object_get(e, key));
+    return v && !strcmp(v, want);
+}
+
+/* Appends the entries of `from` that belong to the request (task_id NULL: any task). */
+static void kt_lf_take(json_t *out, const json_t *from, const char *ns, const char *flow_id, const char *exec_id,
+                       int min, const char *task_id, size_t *bytes, int *truncated)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(from, i, e) {
+        if (*truncated)
+            return;
+        if (!kt_lf_same(e, "executionId", exec_id) || !kt_lf_same(e, "namespace", ns) ||
+            !kt_lf_same(e, "flowId", flow_id) || (task_id && !kt_lf_same(e, "taskId", task_id)) ||
+            kt_store_level_rank(json_string_value(json_object_get(e, "level"))) < min)
+            continue;
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        *bytes += (msg ? strlen(msg) : 0) + 256;
+        if (*bytes > KT_LOG_FETCH_MAX_BYTES) {
+            *truncated = 1;
+            return;
+        }
+        json_array_append(out, e);
+    }
+}
+
+static kt_status kt_lf_collect(kt_executor *ex, const json_t *req, json_t **out, char *err, size_t cap)
+{
+    const char *exec_id = json_string_value(json_object_get(req, "executionId"));
+    const char *ns = json_string_value(json_object_get(req, "namespace"));
+    const char *flow_id = json_string_value(json_object_get(req, "flowId"));
+    const char *level = json_string_value(json_object_get(req, "minLevel"));
+    const json_t *tasks = json_object_get(req, "tasksId");
+    int min = level ? kt_store_level_rank(level) : 0;
+    if (!exec_id || !ns || !flow_id || min < 0 || (tasks && !json_is_array(tasks))) {
+        snprintf(err, cap, "malformed log fetch request");
+        return KT_EINVAL;
+    }
+    json_t *entries = json_array();
+    size_t bytes = 0, n = tasks ? json_array_size(tasks) : 1;
+    int truncated = 0;
+    kt_status st = KT_OK;
+    for (size_t k = 0; k < n && st == KT_OK; k++) {
+        const char *task_id = tasks ? json_string_value(json_array_get(tasks, k)) : NULL;
+        if (tasks && !task_id) {
+            snprintf(err, cap, "tasksId: every element must be a string");
+            st = KT_EINVAL;
+            break;
+        }
+        kt_log_filter f = {.min_level = level, .task_id = task_id, .attempt = -1};
+        json_t *stored = NULL;
+        st = kt_store_logs_get(ex->store, exec_id, &f, &stored);
+        if (st) {
+            snprintf(err, cap, "Unable to read the logs of execution %s: %s", exec_id, kt_store_errmsg(ex->store));
+            break;
+        }
+        kt_lf_take(entries, stored, ns, flow_id, exec_id, min, task_id, &bytes, &truncated);
+        kt_lf_take(entries, ex->logs, ns, flow_id, exec_id, min, task_id, &bytes, &truncated);
+        json_decref(stored);
+    }
+    if (st) {
+        json_decref(entries);
+        return st;
+    }
+    *out = json_pack("{s:o, s:b}", "entries", entries, "truncated", truncated);
+    return KT_OK;
+}
+
+void kt_executor_log_fetch(kt_executor *ex, const kt_msg *m)
+{
+    json_t *req = NULL, *data = NULL;
+    char err[512] = "";
+    kt_status st = kt_msg_decode_object(m->body, &req);
+    if (st)
+        snprintf(err, sizeof err, "malformed log fetch request from %s", m->from);
+    else
+        st = kt_lf_collect(ex, req, &data, err, sizeof err);
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_REPLY, m->from, kt_actor_address(ex->self), m->corr);
+    kt_msg_reply rep = {.status = (uint32_t)st, .message = st ? err : NULL, .data = data};
+    kt_msg_encode_reply(&o, &rep);
+    kt_status sent = kt_node_send(kt_actor_node(ex->self), m->from, &o);
+    if (sent)
+        KT_WARN("executor", "the reply to a log fetch of %s was not delivered (%s): its task times out", m->from,
+                kt_strerror(sent));
+    json_decref(data);
+    json_decref(req);
+}

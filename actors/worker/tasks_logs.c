@@ -1,0 +1,178 @@
+/* log.Fetch (io.kestra.plugin.core.log.Fetch, KESTRA-model.md §6.2): the log entries of an execution (the current one
+ * by default) into an Ion file of the task run's storage, one entry per record, and their count. The worker has no
+ * store: it asks the executor, which holds the logs (KT_MSG_LOG_FETCH, runtime/msg.h; actors/executor/log_fetch.c). */
+#include "actors/names.h"
+#include "actors/worker/task.h"
+#include "actors/worker/tasks_storage.h"
+#include "base/json.h"
+#include "expr/expr.h"
+#include "store/storage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The executor answers from one store query: a wait this long means it is gone or stuck. */
+#define KT_FETCH_REPLY_MS 60000
+
+typedef struct kt_fetch {
+    kt_task_run *r;
+    kt_storage_writer *w;
+    char *text; /* the Ion records, written in one go */
+    size_t len;
+    json_int_t size;
+    char uri[KT_ST_URI];
+} kt_fetch;
+
+static void kt_fetch_free(kt_fetch *f)
+{
+    if (!f)
+        return;
+    kt_storage_writer_abort(f->w);
+    free(f->text);
+    free(f);
+}
+
+static void kt_fetch_fail(kt_task_run *r, const char *state)
+{
+    kt_fetch *f = kt_task_data(r);
+    kt_task_set_data(r, NULL);
+    kt_fetch_free(f);
+    kt_task_finish(r, state, NULL);
+}
+
+static void kt_fetch_committed(kt_status st, const char *err, void *data)
+{
+    kt_fetch *f = data;
+    kt_task_run *r = f->r;
+    f->w = NULL; /* freed by the commit */
+    if (st) {
+        kt_task_logf(r, "ERROR", "Unable to write %s: %s", f->uri, err && *err ? err : kt_strerror(st));
+        kt_fetch_fail(r, KT_S(FAILED));
+        return;
+    }
+    json_t *out = json_pack("{s:s, s:I}", "uri", f->uri, "size", f->size);
+    kt_task_set_data(r, NULL);
+    kt_fetch_free(f);
+    kt_task_finish(r, KT_S(SUCCESS), out);
+}
+
+static void kt_fetch_written(kt_status st, const char *err, void *data)
+{
+    kt_fetch *f = data;
+    char e[512] = "";
+    if (!st)
+        st = kt_storage_writer_commit(f->w, kt_fetch_committed, f);
+    if (st) {
+        snprintf(e, sizeof e, "%s", err && *err ? err : kt_strerror(st));
+        kt_task_logf(f->r, "ERROR", "Unable to write %s: %s", f->uri, e);
+        kt_fetch_fail(f->r, KT_S(FAILED));
+    }
+}
+
+static void kt_fetch_replied(kt_task_run *r, const kt_msg_reply *rep)
+{
+    kt_fetch *f = kt_task_data(r);
+    if (rep->status != KT_OK) {
+        if (rep->status == KT_ETIMEDOUT)
+            kt_task_logf(r, "ERROR", "The executor did not answer within %d s", KT_FETCH_REPLY_MS / 1000);
+        else
+            kt_task_logf(r, "ERROR", "%s", rep->message ? rep->message : kt_strerror((kt_status)rep->status));
+        kt_fetch_fail(r, KT_S(FAILED));
+        return;
+    }
+    const json_t *entries = json_object_get(rep->data, "entries");
+    if (json_is_true(json_object_get(rep->data, "truncated")))
+        kt_task_logf(r, "WARN", "Too many log lines to fetch at once: the file holds the first %zu",
+                     json_array_size(entries));
+    kt_buf b = {0};
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e) { /* FileSerde.write: one Ion value, then a line break */
+        kt_ion_write(&b, e);
+        kt_buf_putc(&b, '\n');
+    }
+    f->len = b.len;
+    f->text = kt_buf_take(&b);
+    f->size = (json_int_t)json_array_size(entries);
+    char name[64], err[512] = "";
+    kt_st_temp_name(".ion", name, sizeof name);
+    kt_storage *s = kt_st_storage(r);
+    if (!s || kt_st_taskrun_file(r, name, f->uri, sizeof f->uri)) {
+        kt_fetch_fail(r, KT_S(FAILED));
+        return;
+    }
+    kt_status st = kt_storage_writer_open(s, f->uri, NULL, &f->w, err, sizeof err);
+    if (!st)
+        st = kt_storage_write(f->w, f->text, f->len, kt_fetch_written, f);
+    if (st) {
+        kt_task_logf(r, "ERROR", "Unable to write %s: %s", f->uri, err[0] ? err : kt_strerror(st));
+        kt_fetch_fail(r, KT_S(FAILED));
+    }
+}
+
+/* PluginUtilsService.executionFromTaskParameters: the current execution, or executionId with both namespace and flowId
+ * (or neither: the current flow's). 0, or -1 with the reason logged. */
+static int kt_fetch_target(kt_task_run *r, const char **ns, const char **flow_id, const char **exec_id)
+{
+    const json_t *info = kt_task_run_info(r);
+    *ns = kt_task_prop_string(r, "namespace");
+    *flow_id = kt_task_prop_string(r, "flowId");
+    *exec_id = kt_task_prop_string(r, "executionId");
+    if (!*exec_id) {
+        if (*ns || *flow_id) {
+            kt_task_logf(r, "ERROR", "`namespace` and `flowId` should only be set when `executionId` is set.");
+            return -1;
+        }
+        *exec_id = json_string_value(json_object_get(info, "executionId"));
+    }
+    if ((*ns == NULL) != (*flow_id == NULL)) {
+        kt_task_logf(r, "ERROR", "Both `namespace` and `flowId` must be set when `executionId` is set.");
+        return -1;
+    }
+    if (!*ns) {
+        *ns = json_string_value(json_object_get(info, "namespace"));
+        *flow_id = json_string_value(json_object_get(info, "flowId"));
+    }
+    return 0;
+}
+
+static void kt_fetch_start(kt_task_run *r)
+{
+    const char *ns, *flow_id, *exec_id, *level = kt_task_prop_string(r, "level");
+    const json_t *tasks = json_object_get(kt_task_props(r), "tasksId");
+    if (kt_fetch_target(r, &ns, &flow_id, &exec_id)) {
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    if (tasks && !json_is_null(tasks) && !json_is_array(tasks)) {
+        kt_task_logf(r, "ERROR", "tasksId: must be a list of task ids");
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    kt_fetch *f = calloc(1, sizeof *f);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "executionId", exec_id ? exec_id : "", "namespace",
+                             ns ? ns : "", "flowId", flow_id ? flow_id : "", "minLevel", level ? level : "INFO");
+    if (!f || !body) {
+        free(f);
+        json_decref(body);
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    if (json_is_array(tasks))
+        json_object_set(body, "tasksId", (json_t *)tasks);
+    f->r = r;
+    kt_task_set_data(r, f);
+    kt_status st = kt_task_request(r, KT_EXECUTOR_ACTOR, KT_MSG_LOG_FETCH, body, KT_FETCH_REPLY_MS, kt_fetch_replied);
+    json_decref(body);
+    if (st) {
+        kt_task_logf(r, "ERROR", "Unable to fetch the logs: %s",
+                     st == KT_ENOTFOUND ? "no executor is reachable" : kt_strerror(st));
+        kt_fetch_fail(r, KT_S(FAILED));
+    }
+}
+
+/* A kill while waiting or writing: the attempt ends now, nothing is written (the writer is aborted). */
+static void kt_fetch_kill(kt_task_run *r) { kt_fetch_fail(r, KT_S(KILLED)); }
+
+const kt_task_impl kt_task_log_fetch_impl = {.type = "io.kestra.plugin.core.log.Fetch", .start = kt_fetch_start,
+                                             .kill = kt_fetch_kill};
