@@ -309,7 +309,7 @@ static const kt_task_def catalogue[] = {
     TASK(CORE "execution.Labels", A(LEG "executions.Labels"), KT_PLUGIN_EXEC_UPDATE, 0, YES, t_labels),
     RUN(CORE "execution.Count", A(LEG "executions.Counts"), NOT_YET, t_count),
     RUN(CORE "execution.PurgeExecutions", A(LEG "storages.Purge", CORE "storage.Purge"), NOT_YET, t_purge_exec),
-    RUN(CORE "execution.Resume", NULL, NOT_YET, t_resume),
+    RUN(CORE "execution.Resume", NULL, YES, t_resume),
     RUN(CORE "trigger.Toggle", A(LEG "trigger.Toggle"), YES, t_toggle),
     RUN(CORE "http.Request", A("io.kestra.plugin.fs.http.Request"), NOT_YET, t_request),
     RUN(CORE "http.Download", A("io.kestra.plugin.fs.http.Download"), NOT_YET, t_download),

@@ -5,7 +5,7 @@
  *   subflow.c   Subflow tasks: building the child execution, telling the parent when it ends, and picking up
  *               waiting Subflow runs after a restart;
  *   concurrency.c flow concurrency's facts: how many executions of a flow hold a slot, whose turn it is;
- *   log_fetch.c the logs a worker's log.Fetch asks for (the store is on the executor's node).
+ *   task_requests.c what worker tasks ask of the executor, whose node holds the store: logs, resume...
  * The actor gathers facts and applies effects; every change of an execution's state is the step's (step.h).
  * All of it runs on the loop thread; nothing here locks. */
 #ifndef KT_EXECUTOR_INT_H
@@ -204,7 +204,7 @@ void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data
 /* At start-up, a Subflow run that was waiting when the previous process stopped. */
 void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr);
 
-/* log_fetch.c: answers a worker's KT_MSG_LOG_FETCH (the log.Fetch task) from the store and this turn's lines. */
-void kt_executor_log_fetch(kt_executor *ex, const kt_msg *m);
+/* task_requests.c: answers a worker task's KT_MSG_TASK_ASK (log.Fetch, execution.Resume...). */
+void kt_executor_task_ask(kt_executor *ex, const kt_msg *m);
 
 #endif

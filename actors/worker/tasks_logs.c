@@ -1,8 +1,7 @@
 /* log.Fetch (io.kestra.plugin.core.log.Fetch, KESTRA-model.md §6.2): the log entries of an execution (the current one
  * by default) into an Ion file of the task run's storage, one entry per record, and their count. The worker has no
- * store: it asks the executor, which holds the logs (KT_MSG_LOG_FETCH, runtime/msg.h; actors/executor/log_fetch.c). */
-#include "actors/names.h"
-#include "actors/worker/task.h"
+ * store: it asks the executor, which holds the logs (KT_MSG_TASK_ASK op "logs.fetch", runtime/msg.h; actors/executor/task_requests.c). */
+#include "actors/worker/tasks_ask.h"
 #include "actors/worker/tasks_storage.h"
 #include "base/json.h"
 #include "expr/expr.h"
@@ -10,9 +9,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-/* The executor answers from one store query: a wait this long means it is gone or stuck. */
-#define KT_FETCH_REPLY_MS 60000
 
 typedef struct kt_fetch {
     kt_task_run *r;
@@ -72,11 +68,7 @@ static void kt_fetch_written(kt_status st, const char *err, void *data)
 static void kt_fetch_replied(kt_task_run *r, const kt_msg_reply *rep)
 {
     kt_fetch *f = kt_task_data(r);
-    if (rep->status != KT_OK) {
-        if (rep->status == KT_ETIMEDOUT)
-            kt_task_logf(r, "ERROR", "The executor did not answer within %d s", KT_FETCH_REPLY_MS / 1000);
-        else
-            kt_task_logf(r, "ERROR", "%s", rep->message ? rep->message : kt_strerror((kt_status)rep->status));
+    if (kt_ask_failed(r, rep)) {
         kt_fetch_fail(r, KT_S(FAILED));
         return;
     }
@@ -110,37 +102,11 @@ static void kt_fetch_replied(kt_task_run *r, const kt_msg_reply *rep)
     }
 }
 
-/* PluginUtilsService.executionFromTaskParameters: the current execution, or executionId with both namespace and flowId
- * (or neither: the current flow's). 0, or -1 with the reason logged. */
-static int kt_fetch_target(kt_task_run *r, const char **ns, const char **flow_id, const char **exec_id)
-{
-    const json_t *info = kt_task_run_info(r);
-    *ns = kt_task_prop_string(r, "namespace");
-    *flow_id = kt_task_prop_string(r, "flowId");
-    *exec_id = kt_task_prop_string(r, "executionId");
-    if (!*exec_id) {
-        if (*ns || *flow_id) {
-            kt_task_logf(r, "ERROR", "`namespace` and `flowId` should only be set when `executionId` is set.");
-            return -1;
-        }
-        *exec_id = json_string_value(json_object_get(info, "executionId"));
-    }
-    if ((*ns == NULL) != (*flow_id == NULL)) {
-        kt_task_logf(r, "ERROR", "Both `namespace` and `flowId` must be set when `executionId` is set.");
-        return -1;
-    }
-    if (!*ns) {
-        *ns = json_string_value(json_object_get(info, "namespace"));
-        *flow_id = json_string_value(json_object_get(info, "flowId"));
-    }
-    return 0;
-}
-
 static void kt_fetch_start(kt_task_run *r)
 {
     const char *ns, *flow_id, *exec_id, *level = kt_task_prop_string(r, "level");
     const json_t *tasks = json_object_get(kt_task_props(r), "tasksId");
-    if (kt_fetch_target(r, &ns, &flow_id, &exec_id)) {
+    if (kt_ask_target(r, &ns, &flow_id, &exec_id)) {
         kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
@@ -150,8 +116,9 @@ static void kt_fetch_start(kt_task_run *r)
         return;
     }
     kt_fetch *f = calloc(1, sizeof *f);
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "executionId", exec_id ? exec_id : "", "namespace",
-                             ns ? ns : "", "flowId", flow_id ? flow_id : "", "minLevel", level ? level : "INFO");
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "op", "logs.fetch", "executionId", exec_id ? exec_id : "",
+                             "namespace", ns ? ns : "", "flowId", flow_id ? flow_id : "", "minLevel",
+                             level ? level : "INFO");
     if (!f || !body) {
         free(f);
         json_decref(body);
@@ -162,13 +129,10 @@ static void kt_fetch_start(kt_task_run *r)
         json_object_set(body, "tasksId", (json_t *)tasks);
     f->r = r;
     kt_task_set_data(r, f);
-    kt_status st = kt_task_request(r, KT_EXECUTOR_ACTOR, KT_MSG_LOG_FETCH, body, KT_FETCH_REPLY_MS, kt_fetch_replied);
+    int bad = kt_ask_executor(r, body, kt_fetch_replied);
     json_decref(body);
-    if (st) {
-        kt_task_logf(r, "ERROR", "Unable to fetch the logs: %s",
-                     st == KT_ENOTFOUND ? "no executor is reachable" : kt_strerror(st));
+    if (bad)
         kt_fetch_fail(r, KT_S(FAILED));
-    }
 }
 
 /* A kill while waiting or writing: the attempt ends now, nothing is written (the writer is aborted). */

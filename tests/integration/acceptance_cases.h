@@ -9,6 +9,8 @@
  *           the file of input ID (a file part: field `files`, filename ID, as Kestra's clients send it)
  *           {"@after", FILE, ...}: a flow started by Flow triggers: the upstream flows run first, then the row
  *           checks the (last) execution of its flow they triggered; {"@count", "N"}: N are expected (default 1)
+ *           a value "@paused:FILE": FILE's flow is started and waited for until PAUSED, its id is the value; the
+ *           case then also waits for that execution to end SUCCESS (a resume)
  * state     the execution's expected final state, NULL when the Kestra test does not assert it
  * taskruns  the expected taskRunList size, -1 when not asserted
  * checks    ';'-separated, each KIND:TARGET OP VALUE with OP one of  =  ~ (contains)  ^ (starts with)  >=
@@ -279,8 +281,8 @@ static const acc_case acc_cases[] = {
      "RuntimeLabelsTest.primitiveTypeLabels", NULL},
     {"restart_last_failed.yaml", NOIN, "FAILED", 3, "taskrun:#2=FAILED",
      "RestartCaseTest.restartFailedThenSuccess, ExecutionServiceTest.restartSimple (first run)", NULL},
-    {"resume-execution.yaml", NOIN, "SUCCESS", -1, NULL, "ResumeTest.resume (executionId = a PAUSED pause.yaml run)",
-     "resume (needs the id of a PAUSED execution as input)"},
+    {"resume-execution.yaml", {"executionId", "@paused:pause.yaml", NULL}, "SUCCESS", 1, "taskrun:resume=SUCCESS",
+     "ResumeTest.resume (executionId = a PAUSED pause.yaml run, which then ends SUCCESS)", NULL},
     {"retry-expo.yaml", NOIN, "FAILED", 1, "attempts:#0=3", "RetryCaseTest.retryExpo", NULL},
     {"retry-fail.yaml", NOIN, "FAILED", 2, "attempts:#0=3", "RetryCaseTest.retryFail", NULL},
     {"retry-failed-flow-duration.yml", NOIN, "FAILED", -1, "attempts:#0=3", "RetryCaseTest.retryFailedFlowDuration",

@@ -104,10 +104,102 @@ static void test_log_fetch(void **state)
     json_decref(ex);
 }
 
+static const char *PAUSED_FLOW = "id: paused\n"
+                                 "namespace: company.team\n"
+                                 "tasks:\n"
+                                 "  - id: pause\n"
+                                 "    type: io.kestra.plugin.core.flow.Pause\n"
+                                 "    onResume:\n"
+                                 "      - id: asked\n"
+                                 "        type: INT\n"
+                                 "  - id: last\n"
+                                 "    type: io.kestra.plugin.core.debug.Return\n"
+                                 "    format: \"got {{ outputs.pause.onResume.asked }}\"\n";
+
+static const char *RESUMER_FLOW = "id: resumer\n"
+                                  "namespace: company.team\n"
+                                  "inputs:\n"
+                                  "  - id: target\n"
+                                  "    type: STRING\n"
+                                  "  - id: asked\n"
+                                  "    type: STRING\n"
+                                  "tasks:\n"
+                                  "  - id: resume\n"
+                                  "    type: io.kestra.plugin.core.execution.Resume\n"
+                                  "    executionId: \"{{ inputs.target }}\"\n"
+                                  "    inputs:\n"
+                                  "      asked: \"{{ inputs.asked }}\"\n";
+
+/* Runs resumer on target with onResume input asked; returns the execution. */
+static json_t *run_resumer(fixture *f, const char *target, const char *asked, char *exid, size_t cap)
+{
+    json_t *res = NULL;
+    const char *fields[] = {"target", target, "asked", asked, NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/resumer", fields, &res), 200);
+    snprintf(exid, cap, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    json_t *ex = kt_it_wait_execution(f->port, exid, 20000);
+    assert_non_null(ex);
+    return ex;
+}
+
+static int logged(int port, const char *exid, const char *text)
+{
+    char path[256], *logs = NULL;
+    snprintf(path, sizeof path, "/api/v1/logs/%s", exid);
+    assert_int_equal(kt_it_http("GET", port, path, NULL, NULL, &logs), 200);
+    int found = logs && strstr(logs, text);
+    free(logs);
+    return found;
+}
+
+static void test_resume(void **state)
+{
+    fixture *f = *state;
+    kt_it_create_flow(f->port, PAUSED_FLOW, NULL);
+    kt_it_create_flow(f->port, RESUMER_FLOW, NULL);
+    json_t *res = NULL;
+    const char *none[] = {NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/company.team/paused", none, &res), 200);
+    char paused[64], exid[64];
+    snprintf(paused, sizeof paused, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    json_decref(kt_it_wait_state(&f->server, f->port, paused, "PAUSED", 20000));
+
+    /* an onResume input of the wrong type: refused as the API refuses it, the execution stays PAUSED */
+    json_t *ex = run_resumer(f, paused, "not a number", exid, sizeof exid);
+    assert_string_equal(kt_it_state(ex), "FAILED");
+    assert_true(logged(f->port, exid, "Invalid input for `asked`"));
+    json_decref(ex);
+    ex = kt_it_get_execution(f->port, paused);
+    assert_string_equal(kt_it_state(ex), "PAUSED");
+    json_decref(ex);
+
+    ex = run_resumer(f, paused, "42", exid, sizeof exid);
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
+    json_decref(ex);
+    ex = kt_it_wait_execution(f->port, paused, 20000);
+    assert_non_null(ex);
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
+    assert_string_equal(json_string_value(json_object_get(outputs_of(ex, "last"), "value")), "got 42");
+    json_decref(ex);
+
+    /* not paused any more, and an id that names nothing */
+    ex = run_resumer(f, paused, "1", exid, sizeof exid);
+    assert_string_equal(kt_it_state(ex), "FAILED");
+    assert_true(logged(f->port, exid, "The execution is not paused"));
+    json_decref(ex);
+    ex = run_resumer(f, "nope", "1", exid, sizeof exid);
+    assert_string_equal(kt_it_state(ex), "FAILED");
+    assert_true(logged(f->port, exid, "No execution found for execution id nope"));
+    json_decref(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_log_fetch, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_resume, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,15 @@
-/* The executor's side of KT_MSG_LOG_FETCH (runtime/msg.h): the log.Fetch task runs on a worker, which has no store;
- * the logs are in the store of the executor's node (the executor writes them at each turn's commit), so the worker
- * asks here. The answer is the stored lines plus the ones of this turn not committed yet, filtered as Kestra's
- * LogRepository.findByExecutionId / findByExecutionIdAndTaskId do: the execution's, of its namespace and flow, at
- * the minimum level and above, task by task when tasksId is given. */
+/* The executor's side of KT_MSG_TASK_ASK (runtime/msg.h): tasks that read or change executions and logs run on a
+ * worker, which has no store; the store is on the executor's node (the executor writes executions and logs at each
+ * turn's commit), so the worker asks here. One op per request:
+ *   logs.fetch        {executionId, namespace, flowId, minLevel, tasksId?} -> {entries: [LogEntry], truncated}: the
+ *                     stored lines plus this turn's uncommitted ones, filtered as Kestra's LogRepository
+ *                     findByExecutionId / findByExecutionIdAndTaskId (task by task when tasksId is given)
+ *   execution.resume  {executionId, inputs?} -> null: checked as the API's resume (web/api_executions.c), then the
+ *                     same KT_CMD_RESUME command the API sends, to this executor */
 #include "actors/executor/executor_int.h"
 #include "base/log.h"
+#include "flow/inputs.h"
+#include "flow/model.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -85,22 +90,84 @@ static kt_status kt_lf_collect(kt_executor *ex, const json_t *req, json_t **out,
     return KT_OK;
 }
 
-void kt_executor_log_fetch(kt_executor *ex, const kt_msg *m)
+/* ExecutionService.resume as the Resume task calls it: a PAUSED execution of this executor, its first PAUSED run's
+ * onResume inputs checked, then KT_CMD_RESUME to this actor (applied in its turn, as the API's). */
+static kt_status kt_tr_resume(kt_executor *ex, const json_t *req, char *err, size_t cap)
+{
+    const char *id = json_string_value(json_object_get(req, "executionId"));
+    if (!id || !*id) {
+        snprintf(err, cap, "malformed resume request");
+        return KT_EINVAL;
+    }
+    kt_run *run = kt_map_get(ex->runs, id);
+    json_t *stored = NULL;
+    if (!run && kt_store_execution_get(ex->store, id, &stored) == KT_ENOTFOUND) {
+        snprintf(err, cap, "No execution found for execution id %s", id);
+        return KT_ENOTFOUND;
+    }
+    json_decref(stored);
+    if (!run || strcmp(kt_state_current(run->execution), KT_S(PAUSED))) {
+        snprintf(err, cap, "The execution is not paused");
+        return KT_ECONFLICT;
+    }
+    const char *paused_run = "";
+    const json_t *defs = NULL;
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(run->execution, "taskRunList"), i, tr) {
+        if (!strcmp(kt_state_current(tr), KT_S(PAUSED))) {
+            paused_run = json_string_value(json_object_get(tr, "id"));
+            const json_t *task = kt_exec_find_task(run->flow.flow, json_string_value(json_object_get(tr, "taskId")));
+            defs = json_object_get(task, "onResume");
+            break;
+        }
+    }
+    json_t *typed = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_status st = kt_inputs_resolve(defs, json_object_get(req, "inputs"), &typed, &d);
+    if (st) {
+        snprintf(err, cap, "%s", d.count ? d.items[0].message : "Invalid inputs");
+        kt_diags_clear(&d);
+        return KT_EINVAL;
+    }
+    kt_diags_clear(&d);
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+    kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = (char *)paused_run,
+                                .command = KT_CMD_RESUME, .data = typed};
+    kt_msg_encode_exec_command(&o, &body);
+    st = kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+    json_decref(typed);
+    if (st)
+        snprintf(err, cap, "Unable to resume execution %s: %s", id, kt_strerror(st));
+    return st;
+}
+
+void kt_executor_task_ask(kt_executor *ex, const kt_msg *m)
 {
     json_t *req = NULL, *data = NULL;
     char err[512] = "";
     kt_status st = kt_msg_decode_object(m->body, &req);
-    if (st)
-        snprintf(err, sizeof err, "malformed log fetch request from %s", m->from);
-    else
+    const char *op = json_string_value(json_object_get(req, "op"));
+    if (st || !op) {
+        snprintf(err, sizeof err, "malformed task request from %s", m->from);
+        st = KT_EINVAL;
+    } else if (!strcmp(op, "logs.fetch")) {
         st = kt_lf_collect(ex, req, &data, err, sizeof err);
+    } else if (!strcmp(op, "execution.resume")) {
+        st = kt_tr_resume(ex, req, err, sizeof err);
+    } else {
+        snprintf(err, sizeof err, "unknown task request '%s' (this executor is older than the worker?)", op);
+        st = KT_EINVAL;
+    }
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_REPLY, m->from, kt_actor_address(ex->self), m->corr);
     kt_msg_reply rep = {.status = (uint32_t)st, .message = st ? err : NULL, .data = data};
     kt_msg_encode_reply(&o, &rep);
     kt_status sent = kt_node_send(kt_actor_node(ex->self), m->from, &o);
     if (sent)
-        KT_WARN("executor", "the reply to a log fetch of %s was not delivered (%s): its task times out", m->from,
+        KT_WARN("executor", "the reply to a task request of %s was not delivered (%s): its task times out", m->from,
                 kt_strerror(sent));
     json_decref(data);
     json_decref(req);
