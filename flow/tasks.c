@@ -149,7 +149,7 @@ static const kt_prop t_labels[] = {PR("labels", KT_P_ANY), END};
 static const kt_prop o_count_flow[] = {PR("namespace", KT_P_STR), PR("flowId", KT_P_STR), END};
 static const kt_prop t_count[] = {PO("flows", KT_P_OBJ_LIST, 0, o_count_flow), P("namespaces", KT_P_STR_LIST),
                                   PEL("states", kt_enum_states), PR("startDate", KT_P_STR), P("endDate", KT_P_STR),
-                                  PR("expression", KT_P_STR), END};
+                                  PF("expression", KT_P_STR, R | KT_PF_RAW), END};
 static const kt_prop t_purge_exec[] = {
     P("namespace", KT_P_STR), P("flowId", KT_P_STR), P("startDate", KT_P_STR), PR("endDate", KT_P_STR),
     PEL("states", kt_enum_states), P("purgeExecution", KT_P_BOOL), P("purgeLog", KT_P_BOOL),
@@ -300,15 +300,15 @@ static const kt_task_def catalogue[] = {
     FLOWABLE(CORE "flow.WaitFor", NULL, YES, t_waitfor),
     RUN(CORE "log.Log", A(LEG "log.Log"), YES, t_log),
     RUN(CORE "log.Fetch", A(LEG "log.Fetch"), YES, t_fetch),
-    RUN(CORE "log.PurgeLogs", NULL, NOT_YET, t_purge_logs),
+    RUN(CORE "log.PurgeLogs", NULL, YES, t_purge_logs),
     RUN(CORE "debug.Echo", A(LEG "debugs.Echo"), YES, t_echo),
     RUN(CORE "debug.Return", A(LEG "debugs.Return"), YES, t_return),
     RUN(CORE "output.OutputValues", NULL, YES, t_output_values),
     RUN(CORE "templating.TemplatedTask", A(LEG "templating.TemplatedTask"), YES, t_templated),
     RUN(CORE "execution.Fail", A(LEG "executions.Fail"), YES, t_fail),
     TASK(CORE "execution.Labels", A(LEG "executions.Labels"), KT_PLUGIN_EXEC_UPDATE, 0, YES, t_labels),
-    RUN(CORE "execution.Count", A(LEG "executions.Counts"), NOT_YET, t_count),
-    RUN(CORE "execution.PurgeExecutions", A(LEG "storages.Purge", CORE "storage.Purge"), NOT_YET, t_purge_exec),
+    RUN(CORE "execution.Count", A(LEG "executions.Counts"), YES, t_count),
+    RUN(CORE "execution.PurgeExecutions", A(LEG "storages.Purge", CORE "storage.Purge"), YES, t_purge_exec),
     RUN(CORE "execution.Resume", NULL, YES, t_resume),
     RUN(CORE "trigger.Toggle", A(LEG "trigger.Toggle"), YES, t_toggle),
     RUN(CORE "http.Request", A("io.kestra.plugin.fs.http.Request"), NOT_YET, t_request),

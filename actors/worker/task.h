@@ -98,9 +98,10 @@ extern const kt_task_impl kt_task_ns_upload_files_impl, kt_task_ns_download_file
 /* LocalFiles and WorkingDirectory (tasks_workdir.c). */
 extern const kt_task_impl kt_task_local_files_impl, kt_task_working_directory_impl;
 
-/* Tasks that ask the executor, whose node holds the store (KT_MSG_TASK_ASK, tasks_ask.h): log.Fetch (tasks_logs.c),
- * execution.Resume (tasks_executions.c). */
-extern const kt_task_impl kt_task_log_fetch_impl, kt_task_exec_resume_impl;
+/* Tasks that ask the executor, whose node holds the store (KT_MSG_TASK_ASK, tasks_ask.h): log.Fetch (tasks_logs.c);
+ * execution.Resume, execution.Count, log.PurgeLogs, execution.PurgeExecutions (tasks_executions.c). */
+extern const kt_task_impl kt_task_log_fetch_impl, kt_task_exec_resume_impl, kt_task_exec_count_impl,
+    kt_task_log_purge_impl, kt_task_exec_purge_impl;
 
 /* TemplatedTask (tasks_templated.c): whether type names it, and the task its rendered `spec` describes, under the
  * TemplatedTask's id and timeout (NULL with err saying why, in Kestra's words, when it is not a runnable task). */

@@ -195,11 +195,129 @@ static void test_resume(void **state)
     json_decref(ex);
 }
 
+static const char *HELLO_FLOW = "id: hello\n"
+                                "namespace: company.team\n"
+                                "tasks:\n"
+                                "  - id: say\n"
+                                "    type: io.kestra.plugin.core.log.Log\n"
+                                "    message: hello there\n"
+                                "  - id: keep\n"
+                                "    type: io.kestra.plugin.core.log.Fetch\n";
+
+static const char *COUNT_FLOW = "id: counter\n"
+                                "namespace: company.team\n"
+                                "tasks:\n"
+                                "  - id: three\n"
+                                "    type: io.kestra.plugin.core.execution.Count\n"
+                                "    flows:\n"
+                                "      - namespace: company.team\n"
+                                "        flowId: hello\n"
+                                "    startDate: \"2020-01-01T00:00:00Z\"\n"
+                                "    expression: \"{{ count >= 3 }}\"\n"
+                                "  - id: failed\n"
+                                "    type: io.kestra.plugin.core.execution.Count\n"
+                                "    namespaces: [company.team]\n"
+                                "    states: [FAILED]\n"
+                                "    startDate: \"2020-01-01T00:00:00Z\"\n"
+                                "    expression: \"{{ count == 0 }}\"\n"
+                                "  - id: future\n"
+                                "    type: io.kestra.plugin.core.execution.Count\n"
+                                "    flows:\n"
+                                "      - namespace: company.team\n"
+                                "        flowId: hello\n"
+                                "    startDate: \"2999-01-01T00:00:00+02:00\"\n"
+                                "    expression: \"{{ count > 0 }}\"\n"
+                                "  - id: neither\n"
+                                "    type: io.kestra.plugin.core.execution.Count\n"
+                                "    startDate: \"2020-01-01T00:00:00Z\"\n"
+                                "    expression: \"true\"\n"
+                                "    allowFailure: true\n";
+
+static const char *PURGE_FLOW = "id: purger\n"
+                                "namespace: company.team\n"
+                                "tasks:\n"
+                                "  - id: logs\n"
+                                "    type: io.kestra.plugin.core.log.PurgeLogs\n"
+                                "    namespace: company.team\n"
+                                "    flowId: hello\n"
+                                "    logLevels: [INFO]\n"
+                                "    endDate: \"2999-01-01T00:00:00Z\"\n"
+                                "  - id: executions\n"
+                                "    type: io.kestra.plugin.core.execution.PurgeExecutions\n"
+                                "    namespace: company.team\n"
+                                "    flowId: hello\n"
+                                "    states: [SUCCESS]\n"
+                                "    endDate: \"2999-01-01T00:00:00Z\"\n";
+
+static void test_count_and_purges(void **state)
+{
+    fixture *f = *state;
+    kt_it_create_flow(f->port, HELLO_FLOW, NULL);
+    kt_it_create_flow(f->port, COUNT_FLOW, NULL);
+    kt_it_create_flow(f->port, PURGE_FLOW, NULL);
+    char hello[3][64], exid[64];
+    char *files[3];
+    for (int i = 0; i < 3; i++) {
+        json_t *ex = run_flow(f, "company.team", "hello", hello[i], sizeof hello[i]);
+        assert_string_equal(kt_it_state(ex), "SUCCESS");
+        const char *uri = json_string_value(json_object_get(outputs_of(ex, "keep"), "uri"));
+        assert_non_null(uri);
+        files[i] = strdup(uri);
+        char *body = stored(f, uri);
+        assert_non_null(body); /* the Fetch left a file in the execution's storage */
+        free(body);
+        json_decref(ex);
+    }
+    json_t *ex = run_flow(f, "company.team", "counter", exid, sizeof exid);
+    if (strcmp(kt_it_state(ex), "WARNING"))
+        kt_it_dump_log(&f->server);
+    assert_string_equal(kt_it_state(ex), "WARNING"); /* `neither` failed, allowed */
+    assert_int_equal(json_integer_value(json_object_get(outputs_of(ex, "three"), "total")), 3);
+    const json_t *res = json_object_get(outputs_of(ex, "three"), "results");
+    assert_int_equal(json_array_size(res), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "flowId")), "hello");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 0), "count")), 3);
+    assert_int_equal(json_integer_value(json_object_get(outputs_of(ex, "failed"), "total")), 0);
+    assert_true(json_array_size(json_object_get(outputs_of(ex, "failed"), "results")) >= 3); /* every flow: 0 */
+    assert_int_equal(json_array_size(json_object_get(outputs_of(ex, "future"), "results")), 0);
+    assert_true(logged(f->port, exid, "You must provide a list of flows or namespaces"));
+    json_decref(ex);
+
+    ex = run_flow(f, "company.team", "purger", exid, sizeof exid);
+    if (strcmp(kt_it_state(ex), "SUCCESS"))
+        kt_it_dump_log(&f->server);
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
+    assert_int_equal(json_integer_value(json_object_get(outputs_of(ex, "logs"), "count")), 3); /* "hello there" x3 */
+    const json_t *out = outputs_of(ex, "executions");
+    assert_int_equal(json_integer_value(json_object_get(out, "executionsCount")), 3);
+    assert_int_equal(json_integer_value(json_object_get(out, "storagesCount")), 3);
+    assert_int_equal(json_integer_value(json_object_get(out, "metricsCount")), 0);
+    assert_true(json_integer_value(json_object_get(out, "logsCount")) >= 0);
+    json_decref(ex);
+    for (int i = 0; i < 3; i++) {
+        char path[300];
+        snprintf(path, sizeof path, "/api/v1/executions/%s", hello[i]);
+        assert_int_equal(kt_it_http("GET", f->port, path, NULL, NULL, NULL), 404);
+        snprintf(path, sizeof path, "/api/v1/logs/%s", hello[i]);
+        char *logs = NULL;
+        assert_int_equal(kt_it_http("GET", f->port, path, NULL, NULL, &logs), 200);
+        assert_string_equal(logs, "[]");
+        free(logs);
+        assert_null(kt_it_stored_read(f->dir, files[i] + strlen("kestra:///"), NULL));
+        free(files[i]);
+    }
+    /* the purger's own execution is still there */
+    ex = kt_it_get_execution(f->port, exid);
+    assert_non_null(ex);
+    json_decref(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_log_fetch, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_resume, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_count_and_purges, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
