@@ -337,6 +337,8 @@ static const kt_task_def catalogue[] = {
     RUN("io.kestra.plugin.scripts.shell.Script", NULL, YES, t_script),
     RUN("io.kestra.plugin.scripts.python.Commands", NULL, YES, t_commands),
     RUN("io.kestra.plugin.scripts.python.Script", NULL, YES, t_script),
+    RUN("io.kestra.plugin.scripts.node.Commands", NULL, YES, t_commands),
+    RUN("io.kestra.plugin.scripts.node.Script", NULL, YES, t_script),
     RUNNER(CORE "runner.Process", YES, t_none),
     RUNNER("io.kestra.plugin.scripts.runner.docker.Docker", NOT_YET, r_docker),
     TRIG(CORE "trigger.Schedule", A("io.kestra.core.models.triggers.types.Schedule"), YES, g_schedule),

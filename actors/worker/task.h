@@ -83,6 +83,7 @@ extern const kt_task_impl kt_task_log_impl, kt_task_return_impl, kt_task_output_
 extern const kt_task_impl kt_task_fail_impl, kt_task_sleep_impl;
 extern const kt_task_impl kt_task_shell_commands_impl, kt_task_shell_script_impl;
 extern const kt_task_impl kt_task_python_commands_impl, kt_task_python_script_impl;
+extern const kt_task_impl kt_task_node_commands_impl, kt_task_node_script_impl;
 /* Toggle (tasks_trigger.c): asks the scheduler, so it runs once a scheduler answers KT_MSG_TRIGGER_TOGGLE; it joins
  * kt_task_impls together with its catalogue flag (flow/tasks.c) then. */
 extern const kt_task_impl kt_task_toggle_impl;

@@ -86,6 +86,7 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_log_impl,  &kt_task_return_impl, &kt_task_output_values_impl, &kt_task_echo_impl,
     &kt_task_fail_impl, &kt_task_sleep_impl,  &kt_task_shell_commands_impl, &kt_task_shell_script_impl,
     &kt_task_python_commands_impl, &kt_task_python_script_impl, &kt_task_toggle_impl,
+    &kt_task_node_commands_impl, &kt_task_node_script_impl,
     &kt_task_log_fetch_impl, &kt_task_exec_resume_impl, &kt_task_exec_count_impl, &kt_task_log_purge_impl,
     &kt_task_exec_purge_impl,
     &kt_task_storage_size_impl, &kt_task_storage_delete_impl, &kt_task_storage_concat_impl,
