@@ -16,6 +16,7 @@ typedef struct kt_fetch {
     char *text; /* the Ion records, written in one go */
     size_t len;
     json_int_t size;
+    int committing, killed; /* a kill during the commit lets it end (the writer is the commit's then) */
     char uri[KT_ST_URI];
 } kt_fetch;
 
@@ -41,6 +42,10 @@ static void kt_fetch_committed(kt_status st, const char *err, void *data)
     kt_fetch *f = data;
     kt_task_run *r = f->r;
     f->w = NULL; /* freed by the commit */
+    if (f->killed) {
+        kt_fetch_fail(r, KT_S(KILLED));
+        return;
+    }
     if (st) {
         kt_task_logf(r, "ERROR", "Unable to write %s: %s", f->uri, err && *err ? err : kt_strerror(st));
         kt_fetch_fail(r, KT_S(FAILED));
@@ -56,8 +61,10 @@ static void kt_fetch_written(kt_status st, const char *err, void *data)
 {
     kt_fetch *f = data;
     char e[512] = "";
-    if (!st)
+    if (!st) {
         st = kt_storage_writer_commit(f->w, kt_fetch_committed, f);
+        f->committing = !st;
+    }
     if (st) {
         snprintf(e, sizeof e, "%s", err && *err ? err : kt_strerror(st));
         kt_task_logf(f->r, "ERROR", "Unable to write %s: %s", f->uri, e);
@@ -135,8 +142,17 @@ static void kt_fetch_start(kt_task_run *r)
         kt_fetch_fail(r, KT_S(FAILED));
 }
 
-/* A kill while waiting or writing: the attempt ends now, nothing is written (the writer is aborted). */
-static void kt_fetch_kill(kt_task_run *r) { kt_fetch_fail(r, KT_S(KILLED)); }
+/* A kill while waiting or writing: the attempt ends now, nothing is written (the writer is aborted); during the
+ * commit, the attempt ends KILLED when the commit does. */
+static void kt_fetch_kill(kt_task_run *r)
+{
+    kt_fetch *f = kt_task_data(r);
+    if (f && f->committing) {
+        f->killed = 1;
+        return;
+    }
+    kt_fetch_fail(r, KT_S(KILLED));
+}
 
 const kt_task_impl kt_task_log_fetch_impl = {.type = "io.kestra.plugin.core.log.Fetch", .start = kt_fetch_start,
                                              .kill = kt_fetch_kill};
