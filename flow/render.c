@@ -184,6 +184,8 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
             json_object_set(t, "parentId", json_object_get(taskrun, "parentTaskRunId"));
         if (json_object_get(taskrun, "value"))
             json_object_set(t, "value", json_object_get(taskrun, "value"));
+        if (json_object_get(taskrun, "iteration")) /* a WaitFor's child (and the WaitFor from its 2nd iteration) */
+            json_object_set(t, "iteration", json_object_get(taskrun, "iteration"));
         json_object_set_new(ctx, "taskrun", t);
         /* parents: ancestors, closest first, each with its loop value and/or outputs; the others are skipped */
         json_t *parents = json_array();

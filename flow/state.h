@@ -33,7 +33,7 @@
  * SUCCESS, a Subflow run going from its child's state to guessState's); RUNNING comes back from anything but
  * SKIPPED and CANCELLED (the flowable ancestors of a restarted or resumed run); RESTARTED comes from anything that
  * has run (restart, resume, the task-run state API). What is left out is what Kestra never does, and doing it is a
- * bug in Kite: a run going back to CREATED other than for a retry, a QUEUED that was not CREATED, a terminated
+ * bug in Kite: a run going back to CREATED other than for a retry (or a WaitFor's next iteration, set whole), a QUEUED that was not CREATED, a terminated
  * run KILLING or PAUSED, a SKIPPED run that starts, a QUEUED execution that succeeds. */
 #define KT_STATE_TABLE(X)                                                                                            \
     /* name, its flags (predicates), then on the next line the states it may be reached from */                      \

@@ -19,6 +19,7 @@ static const char *const kt_msg_names[KT_MSG_TYPE_MAX] = {
     [KT_MSG_TRIGGER_CHANGED] = "TriggerChanged",
     [KT_MSG_EXECUTION_CHANGED] = "ExecutionChanged",
     [KT_MSG_TRIGGER_TOGGLE] = "TriggerToggle",
+    [KT_MSG_TASK_ASK] = "TaskAsk",
 };
 
 const char *kt_msg_type_name(kt_msg_type t)

@@ -38,6 +38,11 @@ typedef enum kt_msg_type {
                                   status (KT_ENOTFOUND: no such flow or row; KT_EINVAL: malformed, or the trigger does
                                   not compile; KT_EDB) and message = the text the task logs ("Unable to find trigger t
                                   for the flow ns.f"). actors/scheduler/toggle.h: kt_trigger_toggle_on_request */
+    KT_MSG_TASK_ASK,           /* worker -> executor (request, corr id set): what a task asks of the executor, whose
+                                  node holds the store. Body: one object {op: string, ...}; answered with a
+                                  KT_MSG_REPLY under the same corr id: status KT_OK and data (per op), otherwise the
+                                  status (KT_ENOTFOUND, KT_EINVAL, KT_ECONFLICT, KT_EDB) and message = the text the task
+                                  logs. The ops and their fields: actors/executor/task_requests.c */
     KT_MSG_TYPE_MAX
 } kt_msg_type;
 

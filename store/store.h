@@ -150,4 +150,19 @@ kt_status kt_store_logs_after(kt_store *s, const char *execution_id, const char 
 /* Level order of Kestra's log levels (TRACE=0 .. ERROR=4), -1 when unknown. */
 int kt_store_level_rank(const char *level);
 
+/* ---- counts and purges by query (sqlite_purge.c): execution.Count, log.PurgeLogs, execution.PurgeExecutions ---- */
+typedef struct kt_store_purge_query {
+    const char *namespace_; /* exact; NULL: any */
+    const char *flow_id;    /* NULL: any */
+    int64_t from_us, to_us; /* executions: state.startDate; logs: their timestamp; inclusive, 0: open */
+    const char *list;       /* executions: states, logs: level ranks (kt_store_level_rank), comma-joined; NULL: any */
+} kt_store_purge_query;
+kt_status kt_store_executions_count(kt_store *s, const kt_store_purge_query *q, int64_t *count);
+/* [{id, namespace, flowId, state}] oldest first. */
+kt_status kt_store_executions_match(kt_store *s, const kt_store_purge_query *q, json_t **out);
+/* Deletes the matching log lines (namespace/flow through their execution's row); count = how many. */
+kt_status kt_store_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_t *count);
+/* Deletes an execution's logs (logs: *logs_deleted grows by their number) and/or its row and task runs. */
+kt_status kt_store_execution_purge(kt_store *s, const char *id, int execution, int logs, int64_t *logs_deleted);
+
 #endif

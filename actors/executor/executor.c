@@ -537,6 +537,7 @@ static void kt_executor_receive(kt_actor *a, const kt_msg *m)
     case KT_MSG_EXECUTION_CREATE: kt_executor_on_create(ex, m); break;
     case KT_MSG_WORKER_RESULT: kt_executor_on_result(ex, m); break;
     case KT_MSG_EXEC_COMMAND: kt_executor_on_command(ex, m); break;
+    case KT_MSG_TASK_ASK: kt_executor_task_ask(ex, m); break;
     case KT_MSG_LOG_BATCH: {
         kt_msg_log_batch b;
         if (kt_msg_decode_log_batch(m->body, &b) == KT_OK) {

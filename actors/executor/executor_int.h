@@ -4,7 +4,8 @@
  *               loaded live worker, killing it, and workers joining or dying;
  *   subflow.c   Subflow tasks: building the child execution, telling the parent when it ends, and picking up
  *               waiting Subflow runs after a restart;
- *   concurrency.c flow concurrency's facts: how many executions of a flow hold a slot, whose turn it is.
+ *   concurrency.c flow concurrency's facts: how many executions of a flow hold a slot, whose turn it is;
+ *   task_requests.c what worker tasks ask of the executor, whose node holds the store: logs, resume...
  * The actor gathers facts and applies effects; every change of an execution's state is the step's (step.h).
  * All of it runs on the loop thread; nothing here locks. */
 #ifndef KT_EXECUTOR_INT_H
@@ -202,5 +203,8 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
 void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data);
 /* At start-up, a Subflow run that was waiting when the previous process stopped. */
 void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr);
+
+/* task_requests.c: answers a worker task's KT_MSG_TASK_ASK (log.Fetch, execution.Resume...). */
+void kt_executor_task_ask(kt_executor *ex, const kt_msg *m);
 
 #endif

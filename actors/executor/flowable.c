@@ -138,6 +138,9 @@ static json_t *kt_create_run(kt_pass *p, const kt_res *r, const json_t *parent)
     char id[KT_ID_LEN + 1];
     kt_env_id(p->env, id);
     json_t *run = kt_taskrun_add(p->ex, id, kt_step_str(r->task, "id"), parent_id, r->value, p->now);
+    long iteration = kt_step_child_iteration(p, parent);
+    if (iteration > 0) /* ResolvedTask.toNextTaskRunIncrementIteration: a WaitFor's children carry its iteration */
+        json_object_set_new(run, "iteration", json_integer(iteration));
     kt_step_touch(p, json_array_size(kt_step_runs(p)) - 1);
     if (kt_step_streq(kt_state_current(p->ex), KT_S(CREATED)))
         kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), p->now); /* "Flow started" */
@@ -265,6 +268,10 @@ static int kt_was_paused(const json_t *run)
 /* The Pause's delay (resume) or else timeout (fail), from the date it paused. */
 void kt_step_pause_timers(kt_pass *p, const json_t *task, const json_t *run)
 {
+    if (kt_step_type_is(task, "WaitFor")) {
+        kt_step_waitfor_timer(p, task, run);
+        return;
+    }
     const char *prop = json_object_get(task, "delay") ? "delay" : json_object_get(task, "timeout") ? "timeout" : NULL;
     if (!prop)
         return;
@@ -492,6 +499,12 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run)
     if (kt_step_is_wd(task)) {
         st = kt_step_wd_state(p, task, run, &tasks, &errors);
         goto done;
+    }
+    if (kt_step_type_is(task, "WaitFor")) {
+        int handled;
+        st = kt_step_waitfor_state(p, task, run, &tasks, &handled);
+        if (handled)
+            goto done;
     }
     if (is_loop && tasks.n == 0) {
         st = KT_S(SUCCESS); /* no values */

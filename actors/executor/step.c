@@ -18,7 +18,7 @@
 #include <string.h>
 
 /* Kestra's TruthUtils: null, "false", "0", "-0" and "" are false. */
-static int kt_truthy(const char *s)
+int kt_step_truthy(const char *s)
 {
     return s && *s && strcmp(s, "false") && strcmp(s, "0") && strcmp(s, "-0");
 }
@@ -199,7 +199,7 @@ static void kt_start_run(kt_pass *p, json_t *run)
             kt_step_set_state(p, run, KT_S(FAILED));
             return;
         }
-        int yes = kt_truthy(v);
+        int yes = kt_step_truthy(v);
         free(v);
         if (!yes) {
             kt_step_set_state(p, run, KT_S(SKIPPED));
@@ -227,7 +227,7 @@ static void kt_start_run(kt_pass *p, json_t *run)
         kt_dispatch(p, run);
         return;
     }
-    if (def->kind != KT_PLUGIN_FLOWABLE || kt_step_type_is(task, "WaitFor") || kt_step_type_is(task, "Template")) {
+    if (def->kind != KT_PLUGIN_FLOWABLE || kt_step_type_is(task, "Template")) {
         kt_step_log(p, run, "ERROR", "Task type '%s' is not supported by this executor yet", kt_step_str(task, "type"));
         kt_step_set_state(p, run, KT_S(FAILED));
         return;
@@ -243,7 +243,7 @@ static void kt_start_run(kt_pass *p, json_t *run)
             kt_step_set_state(p, run, KT_S(FAILED));
             return;
         }
-        json_object_set_new(outputs, "evaluationResult", json_boolean(kt_truthy(v)));
+        json_object_set_new(outputs, "evaluationResult", json_boolean(kt_step_truthy(v)));
         free(v);
     } else if (kt_step_type_is(task, "Switch")) {
         char *v = NULL;
@@ -258,6 +258,8 @@ static void kt_start_run(kt_pass *p, json_t *run)
         json_object_set_new(outputs, "defaults",
                             json_boolean(!v || !json_object_get(json_object_get(task, "cases"), v)));
         free(v);
+    } else if (kt_step_type_is(task, "WaitFor")) {
+        kt_step_waitfor_outputs(run, outputs);
     }
     json_object_set_new(run, "outputs", outputs);
     kt_step_set_state(p, run, KT_S(RUNNING));
@@ -520,6 +522,15 @@ static kt_status kt_resume(kt_pass *p, const kt_exec_event *ev)
             paused = tr;
     }
     const char *state = ev->state ? ev->state : KT_S(RUNNING);
+    const json_t *ptask = paused ? kt_step_task_of(p, kt_step_str(paused, "taskId")) : NULL;
+    if (ptask && kt_step_type_is(ptask, "WaitFor") && !strcmp(state, KT_S(RUNNING))) {
+        /* the interval is over (or the API resumed it): the next iteration. With another run still PAUSED (a
+         * Pause in a parallel branch) the execution stays PAUSED and the iteration starts once that one resumes. */
+        kt_step_waitfor_next(p, paused);
+        if (npaused == 1)
+            kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), p->now);
+        return KT_OK;
+    }
     if (!paused) {
         if (!kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED)) || (ev->taskrun_id && *ev->taskrun_id)) {
             p->fx->stale = 1; /* e.g. a Pause delay firing after a manual resume */

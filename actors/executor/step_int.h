@@ -124,12 +124,30 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run);
 /* The Pause's delay (resume) or else timeout (fail) timer, from the date it paused. */
 void kt_step_pause_timers(kt_pass *p, const json_t *task, const json_t *run);
 
+/* ---- flowable_waitfor.c: WaitFor's loop ------------------------------------------------------------ */
+
+/* The outputs a WaitFor run starts an iteration with: {iterationCount} (1, or the count its last iteration left). */
+void kt_step_waitfor_outputs(const json_t *run, json_t *outputs);
+/* resolveState of a running WaitFor once every child of this iteration succeeded (handleChildWorkerTaskResult's
+ * WaitFor case): PAUSED until the next iteration (the caller arms the interval), FAILED at a maximum with
+ * failOnMaxReached, or NULL to resolve it as a Sequential. `*handled` says whether it applied. */
+const char *kt_step_waitfor_state(kt_pass *p, const json_t *task, json_t *run, const kt_rlist *tasks, int *handled);
+/* The interval timer of a PAUSED WaitFor run. */
+void kt_step_waitfor_timer(kt_pass *p, const json_t *task, const json_t *run);
+/* ExecutionService.retryWaitFor: the children of the iteration are removed (descendants too), the run is CREATED
+ * again with its next `iteration`. Call before anything reads the step's index. */
+void kt_step_waitfor_next(kt_pass *p, json_t *run);
+/* The `iteration` a child of parent gets (WaitFor: the parent's, 1 at first), 0 when none. */
+long kt_step_child_iteration(kt_pass *p, const json_t *parent);
+
 /* ---- step.c ------------------------------------------------------------------------------------- */
 
 /* Renders one property of a task in the run's context: *out is NULL when the task has no such property (free it);
  * -1 with err on a rendering error. */
 int kt_step_render_prop(kt_pass *p, const json_t *task, const json_t *run, const char *prop, char **out, char *err,
                         size_t cap);
+/* Kestra's TruthUtils: null, "false", "0", "-0" and "" are false. */
+int kt_step_truthy(const char *s);
 /* A boolean task property (true/false, or the strings "true"/"false"), dflt when absent. */
 int kt_step_bool_prop(const json_t *task, const char *name, int dflt);
 

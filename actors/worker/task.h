@@ -83,6 +83,7 @@ extern const kt_task_impl kt_task_log_impl, kt_task_return_impl, kt_task_output_
 extern const kt_task_impl kt_task_fail_impl, kt_task_sleep_impl;
 extern const kt_task_impl kt_task_shell_commands_impl, kt_task_shell_script_impl;
 extern const kt_task_impl kt_task_python_commands_impl, kt_task_python_script_impl;
+extern const kt_task_impl kt_task_node_commands_impl, kt_task_node_script_impl;
 /* Toggle (tasks_trigger.c): asks the scheduler, so it runs once a scheduler answers KT_MSG_TRIGGER_TOGGLE; it joins
  * kt_task_impls together with its catalogue flag (flow/tasks.c) then. */
 extern const kt_task_impl kt_task_toggle_impl;
@@ -97,6 +98,11 @@ extern const kt_task_impl kt_task_storage_filter_items_impl, kt_task_storage_ded
 extern const kt_task_impl kt_task_ns_upload_files_impl, kt_task_ns_download_files_impl, kt_task_ns_delete_files_impl;
 /* LocalFiles and WorkingDirectory (tasks_workdir.c). */
 extern const kt_task_impl kt_task_local_files_impl, kt_task_working_directory_impl;
+
+/* Tasks that ask the executor, whose node holds the store (KT_MSG_TASK_ASK, tasks_ask.h): log.Fetch (tasks_logs.c);
+ * execution.Resume, execution.Count, log.PurgeLogs, execution.PurgeExecutions (tasks_executions.c). */
+extern const kt_task_impl kt_task_log_fetch_impl, kt_task_exec_resume_impl, kt_task_exec_count_impl,
+    kt_task_log_purge_impl, kt_task_exec_purge_impl;
 
 /* TemplatedTask (tasks_templated.c): whether type names it, and the task its rendered `spec` describes, under the
  * TemplatedTask's id and timeout (NULL with err saying why, in Kestra's words, when it is not a runnable task). */

@@ -1,6 +1,7 @@
-/* Script tasks with the Process runner (KESTRA-model.md §7): io.kestra.plugin.scripts.shell.Commands and
- * .Script. The commands run through the interpreter (default /bin/sh -c) in a private working directory;
- * stdout lines become INFO logs, stderr lines ERROR logs, `::{"outputs":…}::` lines fill outputs.vars.
+/* Script tasks with the Process runner (KESTRA-model.md §7): io.kestra.plugin.scripts.shell, .python and .node
+ * Commands and Script. The commands run through the interpreter (default /bin/sh -c) in a private working directory;
+ * stdout lines become INFO logs, stderr lines ERROR logs, `::{"outputs":…}::` lines fill outputs.vars
+ * (`metrics` in them are recorded in the logs).
  * An attempt goes through phases: inputFiles fetched from the storage (script_files.c), the process, then its
  * outputFiles uploaded; the attempt's result waits for the uploads. */
 #include "actors/worker/ns_files.h"
@@ -42,9 +43,9 @@ typedef struct kt_proc {
     int killed;
     size_t stderr_lines;
     json_t *vars;
-    char *before; /* python.Script: set -e and beforeCommands, run before the script file */
-    char *script; /* the joined commands (or the python script), until the process starts */
-    int py_script;
+    char *before; /* python.Script, node.Script: set -e and beforeCommands, run before the script file */
+    char *script; /* the joined commands (or the python / node script), until the process starts */
+    const char *script_lang; /* "python" or "node" for their Script tasks, NULL for commands */
     kt_sfiles_op *files; /* the inputFiles or outputFiles transfer under way, NULL otherwise */
     kt_nsfiles_op *ns;   /* the namespaceFiles fetch under way, NULL otherwise */
     int shared;          /* workdir is a WorkingDirectory's: used, never made nor removed here */
@@ -54,6 +55,32 @@ typedef struct kt_proc {
 } kt_proc;
 
 /* ---- output lines -------------------------------------------------------------------------------- */
+
+/* `::{"metrics":[{name, type: counter|timer, value, tags}]}::` (Kestra's AbstractLogConsumer): the metrics routes
+ * are not there yet, so each one is recorded in the task run's logs (with its tags), once, as a DEBUG line a later
+ * metrics store can pick up; a malformed one says why at WARN. */
+static void kt_proc_metrics(kt_proc *p, const json_t *metrics)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(metrics, i, m) {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        const char *type = json_string_value(json_object_get(m, "type"));
+        const json_t *value = json_object_get(m, "value"), *tags = json_object_get(m, "tags");
+        if (!name || !type || (strcmp(type, "counter") && strcmp(type, "timer")) || !json_is_number(value)) {
+            kt_task_logf(p->r, "WARN", "Invalid metric #%zu: needs a name, a type (counter or timer) and a number "
+                         "value", i);
+            continue;
+        }
+        char *t = json_is_object(tags) && json_object_size(tags) ? json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS)
+                                                                 : NULL;
+        kt_task_logf(p->r, "DEBUG", "metric %s %s = %.17g%s%s", type, name, json_number_value(value),
+                     t ? " " : "", t ? t : "");
+        free(t);
+    }
+    if (metrics && !json_is_array(metrics))
+        kt_task_logf(p->r, "WARN", "Invalid metrics: not a list");
+}
 
 static void kt_proc_protocol(kt_proc *p, const char *json, size_t len)
 {
@@ -67,6 +94,7 @@ static void kt_proc_protocol(kt_proc *p, const char *json, size_t len)
     json_t *outputs = json_object_get(doc, "outputs");
     if (json_is_object(outputs))
         json_object_update(p->vars, outputs);
+    kt_proc_metrics(p, json_object_get(doc, "metrics"));
     size_t i;
     json_t *l;
     json_array_foreach(json_object_get(doc, "logs"), i, l) {
@@ -387,7 +415,8 @@ int kt_task_runner_available(const char *runner_type)
     return !strcmp(runner_type, "io.kestra.plugin.core.runner.Process");
 }
 
-/* Writes python.Script's file and starts the process (the inputs are in place); a failure ends the attempt. */
+/* Writes python.Script's or node.Script's file and starts the process (the inputs are in place); a failure ends the
+ * attempt. */
 static void kt_proc_spawn(kt_proc *p)
 {
     kt_task_run *r = p->r;
@@ -395,10 +424,11 @@ static void kt_proc_spawn(kt_proc *p)
     p->phase = KT_PROC_RUNNING;
     char *script = p->script;
     p->script = NULL;
-    if (p->py_script) {
-        /* python.Script: the script goes to a file the commands run (CommandsWrapper) */
+    if (p->script_lang) {
+        /* python.Script, node.Script: the script goes to a file the commands run (CommandsWrapper) */
+        int node = !strcmp(p->script_lang, "node");
         char path[1200];
-        snprintf(path, sizeof path, "%s/script.py", p->workdir);
+        snprintf(path, sizeof path, "%s/script.%s", p->workdir, node ? "js" : "py");
         FILE *f = fopen(path, "wb");
         if (!f || fputs(script, f) < 0) {
             kt_task_logf(r, "ERROR", "cannot write %s: %s", path, strerror(errno));
@@ -408,7 +438,7 @@ static void kt_proc_spawn(kt_proc *p)
         }
         fclose(f);
         free(script);
-        if (asprintf(&script, "%s%s %s", p->before ? p->before : "", kt_python_binary(), path) < 0)
+        if (asprintf(&script, "%s%s %s", p->before ? p->before : "", node ? "node" : kt_python_binary(), path) < 0)
             script = NULL;
         if (!script)
             goto fail;
@@ -514,6 +544,13 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
         kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
+    /* Kestra's default task runner is Docker, and containerImage names its image: Kite has no Docker runner yet, so
+     * such a task runs with the Process runner, on this host's interpreters, and says so once. */
+    const char *image = kt_task_prop_string(r, "containerImage");
+    if (image && !runner)
+        kt_task_logf(r, "WARN",
+                     "containerImage '%s' ignored: Kite has no Docker runner yet; running with the Process runner",
+                     image);
     /* refused before anything runs: the files could not travel anyway */
     if (!kt_task_storage(r) && kt_sfiles_needs_storage(r)) {
         kt_task_logf(r, "ERROR", "%s needs the internal storage, which this worker was not given",
@@ -522,10 +559,10 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
         return;
     }
     kt_proc *p = calloc(1, sizeof *p);
-    int py_script = !strcmp(main_prop, "python-script");
-    char *script = py_script ? strdup(kt_task_prop_string(r, "script") ? kt_task_prop_string(r, "script") : "")
-                             : kt_proc_script(r, main_prop, err, sizeof err);
-    if (p && py_script) {
+    const char *lang = !strcmp(main_prop, "python-script") ? "python" : !strcmp(main_prop, "node-script") ? "node" : NULL;
+    char *script = lang ? strdup(kt_task_prop_string(r, "script") ? kt_task_prop_string(r, "script") : "")
+                        : kt_proc_script(r, main_prop, err, sizeof err);
+    if (p && lang) {
         char *before = kt_proc_script(r, NULL, err, sizeof err); /* set -e + beforeCommands */
         if (before && asprintf(&p->before, "%s\n", before) < 0)
             p->before = NULL;
@@ -540,7 +577,7 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
     }
     p->r = r;
     p->script = script;
-    p->py_script = py_script;
+    p->script_lang = lang;
     p->vars = json_object();
     p->err.is_err = 1;
     p->phase = KT_PROC_FETCHING;
@@ -587,6 +624,7 @@ static void kt_proc_kill(kt_task_run *r)
 static void kt_shell_commands_start(kt_task_run *r) { kt_proc_start(r, "commands"); }
 static void kt_shell_script_start(kt_task_run *r) { kt_proc_start(r, "script"); }
 static void kt_python_script_start(kt_task_run *r) { kt_proc_start(r, "python-script"); }
+static void kt_node_script_start(kt_task_run *r) { kt_proc_start(r, "node-script"); }
 
 const kt_task_impl kt_task_shell_commands_impl = {
     .type = "io.kestra.plugin.scripts.shell.Commands", .start = kt_shell_commands_start, .kill = kt_proc_kill};
@@ -596,3 +634,7 @@ const kt_task_impl kt_task_python_commands_impl = {
     .type = "io.kestra.plugin.scripts.python.Commands", .start = kt_shell_commands_start, .kill = kt_proc_kill};
 const kt_task_impl kt_task_python_script_impl = {
     .type = "io.kestra.plugin.scripts.python.Script", .start = kt_python_script_start, .kill = kt_proc_kill};
+const kt_task_impl kt_task_node_commands_impl = {
+    .type = "io.kestra.plugin.scripts.node.Commands", .start = kt_shell_commands_start, .kill = kt_proc_kill};
+const kt_task_impl kt_task_node_script_impl = {
+    .type = "io.kestra.plugin.scripts.node.Script", .start = kt_node_script_start, .kill = kt_proc_kill};

@@ -9,6 +9,8 @@
  *           the file of input ID (a file part: field `files`, filename ID, as Kestra's clients send it)
  *           {"@after", FILE, ...}: a flow started by Flow triggers: the upstream flows run first, then the row
  *           checks the (last) execution of its flow they triggered; {"@count", "N"}: N are expected (default 1)
+ *           a value "@paused:FILE": FILE's flow is started and waited for until PAUSED, its id is the value; the
+ *           case then also waits for that execution to end SUCCESS (a resume)
  * state     the execution's expected final state, NULL when the Kestra test does not assert it
  * taskruns  the expected taskRunList size, -1 when not asserted
  * checks    ';'-separated, each KIND:TARGET OP VALUE with OP one of  =  ~ (contains)  ^ (starts with)  >=
@@ -277,8 +279,8 @@ static const acc_case acc_cases[] = {
      "RuntimeLabelsTest.primitiveTypeLabels", NULL},
     {"restart_last_failed.yaml", NOIN, "FAILED", 3, "taskrun:#2=FAILED",
      "RestartCaseTest.restartFailedThenSuccess, ExecutionServiceTest.restartSimple (first run)", NULL},
-    {"resume-execution.yaml", NOIN, "SUCCESS", -1, NULL, "ResumeTest.resume (executionId = a PAUSED pause.yaml run)",
-     "resume (needs the id of a PAUSED execution as input)"},
+    {"resume-execution.yaml", {"executionId", "@paused:pause.yaml", NULL}, "SUCCESS", 1, "taskrun:resume=SUCCESS",
+     "ResumeTest.resume (executionId = a PAUSED pause.yaml run, which then ends SUCCESS)", NULL},
     {"retry-expo.yaml", NOIN, "FAILED", 1, "attempts:#0=3", "RetryCaseTest.retryExpo", NULL},
     {"retry-fail.yaml", NOIN, "FAILED", 2, "attempts:#0=3", "RetryCaseTest.retryFail", NULL},
     {"retry-failed-flow-duration.yml", NOIN, "FAILED", -1, "attempts:#0=3", "RetryCaseTest.retryFailedFlowDuration",
@@ -378,10 +380,13 @@ static const acc_case acc_cases[] = {
     {"variables-invalid.yaml", NOIN, "FAILED", 2,
      "taskrun:#1=FAILED;log:~Unable to find `inputs` used in the expression `{{inputs.invalid}}`",
      "VariablesTest.invalidVars", NULL},
-    {"waitfor-max-iterations.yaml", NOIN, "FAILED", -1, NULL, "WaitForCaseTest.waitforMaxIterations", NULL},
+    {"waitfor-max-iterations.yaml", NOIN, "FAILED", 2,
+     "output:#0.iterationCount=4;output:#1.values.count=4;log:~Max iterations reached",
+     "WaitForCaseTest.waitforMaxIterations", NULL},
     {"waitfor-multiple-tasks.yaml", NOIN, "SUCCESS", -1, "output:#-1.values.count=4",
      "WaitForCaseTest.waitforMultipleTasks", NULL},
-    {"waitfor.yaml", NOIN, "SUCCESS", -1, "output:#0.values%.", "WaitForCaseTest.waitfor", NULL},
+    {"waitfor.yaml", NOIN, "SUCCESS", 2, "output:#0.iterationCount=2;taskid:#0=waitfor", "WaitForCaseTest.waitfor",
+     NULL},
     {"webhook-dynamic-key.yaml", NOIN, NULL, -1, NULL, NULL, "no Kestra assertion"},
     {"webhook-with-condition.yaml", NOIN, NULL, -1, NULL, NULL, "no Kestra assertion"},
     {"webhook.yaml", NOIN, NULL, -1, "label:flow-label-1=flow-label-1;label:flow-label-2=flow-label-2",

@@ -234,6 +234,36 @@ static const char *acc_skip_of(fixture *f, const acc_case *c)
 static int acc_check_execution(fixture *f, const acc_case *c, json_t *ex, const char *id, acc_report *r);
 static int acc_run_triggered(fixture *f, const acc_case *c, acc_flow *fl, int timeout_ms, acc_report *r);
 
+/* An input value "@paused:FILE": that flow is started first and waited for until PAUSED; its id is the value. */
+static int acc_start_paused(fixture *f, const char *file, int timeout_ms, char *id, size_t cap, acc_report *r)
+{
+    acc_flow *fl = acc_flow_of(f, file);
+    if (!fl || fl->status != 200) {
+        acc_say(r, "    %s: not an accepted flow of the folder\n", file);
+        return -1;
+    }
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/executions/%s/%s", fl->ns, fl->id);
+    json_t *created = NULL;
+    const char *none[] = {NULL};
+    long st = kt_it_post_form(f->it.port, path, none, &created);
+    const char *exid = json_string_value(json_object_get(created, "id"));
+    if (st != 200 || !exid) {
+        acc_say(r, "    POST %s -> %ld\n", path, st);
+        json_decref(created);
+        return -1;
+    }
+    snprintf(id, cap, "%s", exid);
+    json_decref(created);
+    json_t *ex = kt_it_wait_state(&f->it.server, f->it.port, id, "PAUSED", timeout_ms);
+    if (!ex) {
+        acc_say(r, "    %s (%s) never PAUSED\n", file, id);
+        return -1;
+    }
+    json_decref(ex);
+    return 0;
+}
+
 static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_report *r)
 {
     acc_flow *fl = acc_flow_of(f, c->file);
@@ -250,9 +280,14 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
     /* inputs: name,value pairs; a name starting with '?' is a query parameter (e.g. "?labels", "k:v"). */
     const char *fields[ACC_MAX_INPUTS + 2];
     size_t nf = 0;
-    char query[1024] = "";
+    char query[1024] = "", paused[128] = "";
     for (size_t i = 0; c->inputs[i] && i + 1 < ACC_MAX_INPUTS; i += 2) {
-        if (c->inputs[i][0] == '?') {
+        if (!strncmp(c->inputs[i + 1], "@paused:", 8)) {
+            if (acc_start_paused(f, c->inputs[i + 1] + 8, timeout_ms, paused, sizeof paused, r))
+                return 0;
+            fields[nf++] = c->inputs[i];
+            fields[nf++] = paused;
+        } else if (c->inputs[i][0] == '?') {
             char enc[400];
             acc_urlenc(c->inputs[i + 1], enc, sizeof enc);
             size_t ql = strlen(query);
@@ -293,6 +328,15 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
     }
     int ok = acc_check_execution(f, c, ex, id, r);
     json_decref(ex);
+    if (ok && paused[0]) { /* the row resumed it: it runs to its end */
+        json_t *other = kt_it_wait_execution(f->it.port, paused, timeout_ms);
+        if (!other || strcmp(kt_it_state(other), "SUCCESS")) {
+            acc_say(r, "    the paused execution %s did not end SUCCESS after the resume (state %s)\n", paused,
+                    acc_or(other ? kt_it_state(other) : NULL, "not terminal"));
+            ok = 0;
+        }
+        json_decref(other);
+    }
     return ok;
 }
 

@@ -255,10 +255,9 @@ static const struct bad_case {
                                   "          type: io.kestra.plugin.core.kv.Get\n          key: k\n",
      10, 17, "tasks[0].cases.A[0].type", "task type 'io.kestra.plugin.core.kv.Get' is not supported yet by Kite"},
     {"not yet: in a Dag", "id: a\nnamespace: b\ntasks:\n  - id: d\n    type: io.kestra.plugin.core.flow.Dag\n"
-                          "    tasks:\n      - task:\n          id: x\n          type: io.kestra.plugin.core.flow.WaitFor\n"
-                          "          condition: \"true\"\n          tasks:\n            - id: y\n"
-                          "              type: io.kestra.plugin.core.debug.Return\n",
-     9, 17, "tasks[0].tasks[0].task.type", "task type 'io.kestra.plugin.core.flow.WaitFor' is not supported yet by Kite"},
+                          "    tasks:\n      - task:\n          id: x\n          type: io.kestra.plugin.core.state.Set\n"
+                          "          name: n\n",
+     9, 17, "tasks[0].tasks[0].task.type", "task type 'io.kestra.plugin.core.state.Set' is not supported yet by Kite"},
     {"not yet: in errors", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
                            "errors:\n  - id: e\n    type: io.kestra.plugin.core.kv.Delete\n    key: k\n",
      8, 11, "errors[0].type", "task type 'io.kestra.plugin.core.kv.Delete' is not supported yet by Kite"},
@@ -534,8 +533,9 @@ static void test_unsupported_list(void **state)
     (void)state;
     json_t *flow = json_loads(
         "{\"id\": \"a\", \"namespace\": \"b\", \"tasks\": ["
-        " {\"id\": \"w\", \"type\": \"io.kestra.plugin.core.flow.WaitFor\", \"condition\": \"x\", \"tasks\": ["
-        "  {\"id\": \"f\", \"type\": \"io.kestra.plugin.core.log.Fetch\"}]},"
+        " {\"id\": \"w\", \"type\": \"io.kestra.plugin.core.flow.Sequential\", \"tasks\": ["
+        "  {\"id\": \"f\", \"type\": \"io.kestra.plugin.core.state.Get\"},"
+        "  {\"id\": \"f2\", \"type\": \"io.kestra.plugin.core.flow.Template\"}]},"
         " {\"id\": \"r\", \"type\": \"io.kestra.plugin.fs.http.Request\", \"uri\": \"x\"},"
         " {\"id\": \"r2\", \"type\": \"io.kestra.plugin.fs.http.Request\", \"uri\": \"x\"},"
         " {\"id\": \"l\", \"type\": \"io.kestra.plugin.core.log.Log\", \"message\": \"x\"}],"
@@ -545,7 +545,7 @@ static void test_unsupported_list(void **state)
     assert_non_null(flow);
     char buf[256];
     assert_int_equal(kt_task_unsupported_in_flow(flow, buf, sizeof buf), 4);
-    assert_string_equal(buf, "io.kestra.plugin.core.flow.WaitFor, io.kestra.plugin.core.log.Fetch, "
+    assert_string_equal(buf, "io.kestra.plugin.core.state.Get, io.kestra.plugin.core.flow.Template, "
                              "io.kestra.plugin.fs.http.Request, io.kestra.plugin.core.http.Request");
     char small[16];
     assert_int_equal(kt_task_unsupported_in_flow(flow, small, sizeof small), 4);
