@@ -167,7 +167,9 @@ static const kt_prop o_http_options[] = {
     P("connectionPoolIdleTimeout", KT_P_DUR), P("maxContentLength", KT_P_INT), PE("proxyType", e_proxy),
     P("proxyAddress", KT_P_STR), P("proxyPort", KT_P_INT), P("proxyUsername", KT_P_STR), P("proxyPassword", KT_P_STR),
     P("defaultCharset", KT_P_STR), P("followRedirects", KT_P_BOOL), PE("logLevel", e_http_log),
-    P("basicAuthUser", KT_P_STR), P("basicAuthPassword", KT_P_STR), END,
+    P("basicAuthUser", KT_P_STR), P("basicAuthPassword", KT_P_STR),
+    /* Kestra 1.x: auth {type: BASIC|BEARER|DIGEST, username, password, token} and ssl {insecureTrustAllCertificates} */
+    P("auth", KT_P_MAP), P("ssl", KT_P_MAP), END,
 };
 static const kt_prop o_ssl[] = {P("insecureTrustAllCertificates", KT_P_BOOL), END};
 #define HTTP_COMMON                                                                                          \
@@ -311,8 +313,8 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "execution.PurgeExecutions", A(LEG "storages.Purge", CORE "storage.Purge"), YES, t_purge_exec),
     RUN(CORE "execution.Resume", NULL, YES, t_resume),
     RUN(CORE "trigger.Toggle", A(LEG "trigger.Toggle"), YES, t_toggle),
-    RUN(CORE "http.Request", A("io.kestra.plugin.fs.http.Request"), NOT_YET, t_request),
-    RUN(CORE "http.Download", A("io.kestra.plugin.fs.http.Download"), NOT_YET, t_download),
+    RUN(CORE "http.Request", A("io.kestra.plugin.fs.http.Request"), YES, t_request),
+    RUN(CORE "http.Download", A("io.kestra.plugin.fs.http.Download"), YES, t_download),
     RUN(CORE "kv.Set", NULL, NOT_YET, t_kv_set),
     RUN(CORE "kv.Get", NULL, NOT_YET, t_kv_get),
     RUN(CORE "kv.GetKeys", NULL, NOT_YET, t_kv_keys),

@@ -26,6 +26,8 @@ uv_loop_t *kt_task_loop(const kt_task_run *r);
 const char *kt_task_tmp_dir(const kt_task_run *r);
 /* The worker's internal storage (store/storage.h), NULL when it was given none. */
 struct kt_storage *kt_task_storage(const kt_task_run *r);
+/* The worker's curl multi on its loop (actors/worker/http_loop.h), made on first use; NULL once the worker stops. */
+struct kt_hl *kt_task_http(kt_task_run *r);
 void kt_task_set_data(kt_task_run *r, void *data);
 void *kt_task_data(const kt_task_run *r);
 /* Appends one line to the attempt's logs (level: TRACE DEBUG INFO WARN ERROR). */
@@ -103,6 +105,8 @@ extern const kt_task_impl kt_task_local_files_impl, kt_task_working_directory_im
  * execution.Resume, execution.Count, log.PurgeLogs, execution.PurgeExecutions (tasks_executions.c). */
 extern const kt_task_impl kt_task_log_fetch_impl, kt_task_exec_resume_impl, kt_task_exec_count_impl,
     kt_task_log_purge_impl, kt_task_exec_purge_impl;
+/* http.Request and http.Download (tasks_http.c), on the worker's curl multi. */
+extern const kt_task_impl kt_task_http_request_impl, kt_task_http_download_impl;
 
 /* TemplatedTask (tasks_templated.c): whether type names it, and the task its rendered `spec` describes, under the
  * TemplatedTask's id and timeout (NULL with err saying why, in Kestra's words, when it is not a runnable task). */

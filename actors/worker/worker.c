@@ -2,6 +2,7 @@
 #include "base/secrets.h"
 #include "actors/executor/executor.h"
 #include "actors/worker/task.h"
+#include "actors/worker/http_loop.h"
 #include "time/duration.h"
 #include "flow/flow.h"
 #include "base/alloc.h"
@@ -63,6 +64,7 @@ struct kt_worker {
     uv_idle_t pending_flush; /* flushes what task callbacks produced outside a drain pass (idle: the loop must not block first) */
     uv_timer_t room_retry;   /* flushes again a little later when the executor had no room (a timer: an idle would spin) */
     uint64_t next_corr;      /* corr ids of the tasks' requests (kt_task_request) */
+    kt_hl *http;             /* the worker's one curl multi on the loop (http tasks), made on first use */
     int stopping;
 };
 
@@ -95,6 +97,7 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_storage_dedup_items_impl, &kt_task_ns_upload_files_impl, &kt_task_ns_download_files_impl,
     &kt_task_ns_delete_files_impl,
     &kt_task_local_files_impl, &kt_task_working_directory_impl, &kt_task_templated_impl,
+    &kt_task_http_request_impl, &kt_task_http_download_impl,
 };
 
 const kt_task_impl *kt_worker_find_impl(const char *type)
@@ -118,6 +121,12 @@ const char *kt_task_prop_string(const kt_task_run *r, const char *name)
 uv_loop_t *kt_task_loop(const kt_task_run *r) { return r->w->loop; }
 const char *kt_task_tmp_dir(const kt_task_run *r) { return r->w->tmp_dir; }
 kt_storage *kt_task_storage(const kt_task_run *r) { return r->w->storage; }
+struct kt_hl *kt_task_http(kt_task_run *r)
+{
+    if (!r->w->http && !r->w->stopping)
+        r->w->http = kt_hl_new(r->w->loop);
+    return r->w->http;
+}
 void kt_task_set_data(kt_task_run *r, void *data) { r->data = data; }
 void *kt_task_data(const kt_task_run *r) { return r->data; }
 
@@ -529,6 +538,8 @@ static void kt_worker_stop(kt_actor *a)
             kt_task_finish(runs[i], KT_S(KILLED), NULL);
     }
     free(runs);
+    kt_hl_close(w->http); /* after the kills: they took their transfers out */
+    w->http = NULL;
     kt_worker_flush(a);
     uv_idle_stop(&w->pending_flush);
     uv_close((uv_handle_t *)&w->pending_flush, NULL);
