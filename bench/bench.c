@@ -348,7 +348,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else {
-            fprintf(stderr, "usage: kite-bench [--quick] [--only log|shell|sched|split]\n");
+            fprintf(stderr, "usage: kite-bench [--quick] [--only log|shell|sched|split|http]\n");
             return 2;
         }
     }
@@ -357,6 +357,13 @@ int main(int argc, char **argv)
         kt_log_set_level(KT_LOG_WARN);
         const char *mib = getenv("KITE_BENCH_SPLIT_MIB");
         kb_split(mib && atol(mib) > 0 ? atol(mib) : quick ? 256 : 1024, "64MB");
+        nng_fini();
+        return 0;
+    }
+    if (only && !strcmp(only, "http")) { /* KITE_BENCH_HTTP_MIB: the body's size (200 by default) */
+        kt_log_set_level(KT_LOG_WARN);
+        const char *mib = getenv("KITE_BENCH_HTTP_MIB");
+        kb_http_download(mib && atol(mib) > 0 ? atol(mib) : 200);
         nng_fini();
         return 0;
     }

@@ -39,5 +39,7 @@ void kb_scheduler(int nflows, int idle_s, kb_sched_result *out);
 
 /* storage.Split of a generated file of mib MiB cut by `bytes` (split.c): time and resident memory, printed. */
 void kb_split(long mib, const char *bytes);
+/* http.Download of mib MiB from tests/http/server.py (http.c): time and resident memory, printed. */
+void kb_http_download(long mib);
 
 #endif
