@@ -128,10 +128,10 @@ static void test_flow_type_not_supported_yet(void **state)
     fixture *f = *state;
     json_t *res = NULL;
     const char *http = "id: http\nnamespace: company.team\ntasks:\n  - id: get\n"
-                       "    type: io.kestra.plugin.core.http.Request\n    uri: https://example.com\n";
+                       "    type: io.kestra.plugin.core.state.Set\n    name: s\n";
     assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows", "application/x-yaml", http, &res), 422);
     assert_string_equal(json_string_value(json_object_get(res, "message")),
-                        "Invalid entity: tasks[0].type: task type 'io.kestra.plugin.core.http.Request' is not "
+                        "Invalid entity: tasks[0].type: task type 'io.kestra.plugin.core.state.Set' is not "
                         "supported yet by Kite (at line 5, column 11)");
     json_t *errors = json_object_get(json_object_get(res, "_embedded"), "errors");
     assert_int_equal(json_array_size(errors), 1);
@@ -172,7 +172,7 @@ static void test_flow_type_not_supported_yet(void **state)
     /* validate says the same, as a constraint */
     assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/flows/validate", "application/x-yaml", http, &res), 200);
     assert_string_equal(json_string_value(json_object_get(json_array_get(res, 0), "constraints")),
-                        "tasks[0].type: task type 'io.kestra.plugin.core.http.Request' is not supported yet by Kite "
+                        "tasks[0].type: task type 'io.kestra.plugin.core.state.Set' is not supported yet by Kite "
                         "(at line 5, column 11)");
     json_decref(res);
 }

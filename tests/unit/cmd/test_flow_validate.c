@@ -32,12 +32,12 @@ static void test_type_not_supported_yet(void **state)
     (void)state;
     char path[128], out[1024], err[2048], want[512];
     cli_write_file("http.yml", "id: hello\nnamespace: company.team\ntasks:\n  - id: get\n"
-                               "    type: io.kestra.plugin.core.http.Request\n    uri: https://example.com\n",
+                               "    type: io.kestra.plugin.core.state.Set\n    name: s\n",
                    path, sizeof path);
     char *argv[] = {path};
     assert_int_equal(cli_run(kt_cli_flow_validate, 1, argv, out, sizeof out, err, sizeof err), 1);
     assert_string_equal(out, "");
-    snprintf(want, sizeof want, "\u2718 %s\n%s:5:11 tasks[0].type: task type 'io.kestra.plugin.core.http.Request' is "
+    snprintf(want, sizeof want, "\u2718 %s\n%s:5:11 tasks[0].type: task type 'io.kestra.plugin.core.state.Set' is "
                                 "not supported yet by Kite\n",
              path, path);
     assert_string_equal(err, want);

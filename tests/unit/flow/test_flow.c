@@ -230,12 +230,12 @@ static const struct bad_case {
                          "    concurrent: many\n    tasks:\n      - id: u\n        type: io.kestra.plugin.core.debug.Return\n",
      6, 17, "tasks[0].concurrent", "must be an integer"},
     /* types the catalogue says do not run yet (KT_SUPPORT_NOT_YET), wherever the flow holds them */
-    {"not yet: http.Request", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.http.Request\n"
-                              "    uri: https://example.com\n",
-     5, 11, "tasks[0].type", "task type 'io.kestra.plugin.core.http.Request' is not supported yet by Kite"},
+    {"not yet: state.Set", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.state.Set\n"
+                           "    name: s\n",
+     5, 11, "tasks[0].type", "task type 'io.kestra.plugin.core.state.Set' is not supported yet by Kite"},
     {"not yet: an alias, named as written", "id: a\nnamespace: b\ntasks:\n  - id: t\n"
-                                            "    type: io.kestra.plugin.fs.http.Request\n    uri: https://example.com\n",
-     5, 11, "tasks[0].type", "task type 'io.kestra.plugin.fs.http.Request' is not supported yet by Kite"},
+                                            "    type: io.kestra.core.tasks.states.Set\n    name: s\n",
+     5, 11, "tasks[0].type", "task type 'io.kestra.core.tasks.states.Set' is not supported yet by Kite"},
     {"WorkingDirectory: runnable children only", "id: a\nnamespace: b\ntasks:\n  - id: w\n"
                                "    type: io.kestra.core.tasks.flows.Worker\n    tasks:\n      - id: t\n"
                                "        type: io.kestra.plugin.core.flow.Sequential\n        tasks:\n          - id: u\n"
@@ -262,9 +262,9 @@ static const struct bad_case {
                            "errors:\n  - id: e\n    type: io.kestra.plugin.core.kv.Delete\n    key: k\n",
      8, 11, "errors[0].type", "task type 'io.kestra.plugin.core.kv.Delete' is not supported yet by Kite"},
     {"not yet: in a listener", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
-                               "listeners:\n  - tasks:\n      - id: l\n        type: io.kestra.plugin.core.http.Download\n"
-                               "        uri: https://example.com\n",
-     9, 15, "listeners[0].tasks[0].type", "task type 'io.kestra.plugin.core.http.Download' is not supported yet"},
+                               "listeners:\n  - tasks:\n      - id: l\n        type: io.kestra.plugin.core.state.Get\n"
+                               "        name: s\n",
+     9, 15, "listeners[0].tasks[0].type", "task type 'io.kestra.plugin.core.state.Get' is not supported yet"},
     {"not yet: Docker task runner", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.scripts.shell.Commands\n"
                                     "    commands: [ls]\n    taskRunner:\n      type: io.kestra.plugin.scripts.runner.docker.Docker\n",
      8, 13, "tasks[0].taskRunner.type",
@@ -536,17 +536,17 @@ static void test_unsupported_list(void **state)
         " {\"id\": \"w\", \"type\": \"io.kestra.plugin.core.flow.Sequential\", \"tasks\": ["
         "  {\"id\": \"f\", \"type\": \"io.kestra.plugin.core.state.Get\"},"
         "  {\"id\": \"f2\", \"type\": \"io.kestra.plugin.core.flow.Template\"}]},"
-        " {\"id\": \"r\", \"type\": \"io.kestra.plugin.fs.http.Request\", \"uri\": \"x\"},"
-        " {\"id\": \"r2\", \"type\": \"io.kestra.plugin.fs.http.Request\", \"uri\": \"x\"},"
+        " {\"id\": \"r\", \"type\": \"io.kestra.core.tasks.states.Set\", \"name\": \"x\"},"
+        " {\"id\": \"r2\", \"type\": \"io.kestra.core.tasks.states.Set\", \"name\": \"x\"},"
         " {\"id\": \"l\", \"type\": \"io.kestra.plugin.core.log.Log\", \"message\": \"x\"}],"
-        " \"errors\": [{\"id\": \"e\", \"type\": \"io.kestra.plugin.core.http.Request\", \"uri\": \"x\"}],"
+        " \"errors\": [{\"id\": \"e\", \"type\": \"io.kestra.plugin.core.state.Delete\", \"name\": \"x\"}],"
         " \"triggers\": [{\"id\": \"t\", \"type\": \"io.kestra.plugin.core.trigger.Schedule\", \"cron\": \"@daily\"}]}",
         0, NULL);
     assert_non_null(flow);
     char buf[256];
     assert_int_equal(kt_task_unsupported_in_flow(flow, buf, sizeof buf), 4);
     assert_string_equal(buf, "io.kestra.plugin.core.state.Get, io.kestra.plugin.core.flow.Template, "
-                             "io.kestra.plugin.fs.http.Request, io.kestra.plugin.core.http.Request");
+                             "io.kestra.core.tasks.states.Set, io.kestra.plugin.core.state.Delete");
     char small[16];
     assert_int_equal(kt_task_unsupported_in_flow(flow, small, sizeof small), 4);
     assert_int_equal(strlen(small), sizeof small - 1);
