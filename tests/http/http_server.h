@@ -10,8 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* 0 and *port / *pid, or -1 when python3 or the script cannot run. script: the server's path. */
-static inline int kt_test_http_start(const char *script, int *port, pid_t *pid)
+/* 0 and *port / *pid, or -1 when python3 or the script cannot run. script: the server's path; cert and key (both
+ * NULL for plain HTTP): PEM files it serves HTTPS with. */
+static inline int kt_test_http_start_tls(const char *script, const char *cert, const char *key, int *port, pid_t *pid)
 {
     int fds[2];
     if (pipe(fds))
@@ -23,7 +24,10 @@ static inline int kt_test_http_start(const char *script, int *port, pid_t *pid)
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
-        execlp("python3", "python3", script, (char *)NULL);
+        if (cert)
+            execlp("python3", "python3", script, "--tls", cert, key, (char *)NULL);
+        else
+            execlp("python3", "python3", script, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -40,6 +44,11 @@ static inline int kt_test_http_start(const char *script, int *port, pid_t *pid)
     *port = atoi(line);
     *pid = p;
     return 0;
+}
+
+static inline int kt_test_http_start(const char *script, int *port, pid_t *pid)
+{
+    return kt_test_http_start_tls(script, NULL, NULL, port, pid);
 }
 
 static inline void kt_test_http_stop(pid_t pid)

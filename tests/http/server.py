@@ -1,5 +1,5 @@
 """A small HTTP server on 127.0.0.1 for the http task tests (tests/unit/actors/test_http_tasks.c, bench/http.c).
-Prints its port on the first line of stdout, then serves until killed.
+Prints its port on the first line of stdout, then serves until killed. With `--tls CERT KEY` it serves HTTPS.
   /echo[...]          any method: {"method", "path", "headers", "body"} as JSON
   /status/N           answers N with body "status N"
   /redirect           302 to /echo
@@ -92,5 +92,10 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 srv = Server(("127.0.0.1", 0), Handler)
+if len(sys.argv) == 4 and sys.argv[1] == "--tls":
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 print(srv.server_address[1], flush=True)
 srv.serve_forever()

@@ -1,6 +1,6 @@
 /* http.Request and http.Download (actors/worker/tasks_http.c) on a real worker against tests/http/server.py on
  * 127.0.0.1: methods, bodies (JSON, form, multipart with files from storage), auth headers, redirects followed or
- * not, read timeouts, a refused connection, status rules (allowFailed), response headers, Download's stored file
+ * not, TLS trust options, read timeouts, a refused connection, status rules (allowFailed), response headers, Download's stored file
  * (Content-Disposition name, URL extension, empty and short bodies), a kill through the task's timeout, and a
  * 200 MiB download streamed into storage. */
 #define _XOPEN_SOURCE 700
@@ -351,6 +351,45 @@ static void test_download_big(void **state)
     probe_clear(&p);
 }
 
+/* HTTPS with a self-signed certificate (made here with openssl): refused by default, trusted with
+ * sslOptions.insecureTrustAllCertificates (and Kestra 1.x's options.ssl). */
+static void test_tls(void **state)
+{
+    fixture *f = *state;
+    char cmd[1024], cert[256], key[256];
+    snprintf(cert, sizeof cert, "%s/cert.pem", f->root);
+    snprintf(key, sizeof key, "%s/key.pem", f->root);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 1 -subj /CN=127.0.0.1 "
+             ">/dev/null 2>&1", key, cert);
+    if (system(cmd))
+        skip(); /* no openssl command on this machine */
+    int tls_port = 0;
+    pid_t tls = 0;
+    assert_int_equal(kt_test_http_start_tls(KITE_SOURCE_DIR "/tests/http/server.py", cert, key, &tls_port, &tls), 0);
+    char pr[256];
+    probe p;
+    snprintf(pr, sizeof pr, "{\"uri\":\"https://127.0.0.1:%d/echo\"}", tls_port);
+    run_task(f, REQ, pr, "tr1", 1, &p);
+    assert_string_equal(p.state, "FAILED");
+    assert_true(logged(&p, "ERROR", "certificate"));
+    probe_clear(&p);
+    snprintf(pr, sizeof pr, "{\"uri\":\"https://127.0.0.1:%d/echo\",\"sslOptions\":{\"insecureTrustAllCertificates\":true}}",
+             tls_port);
+    run_task(f, REQ, pr, "tr1", 1, &p);
+    assert_string_equal(p.state, "SUCCESS");
+    assert_int_equal(json_integer_value(json_object_get(p.outputs, "code")), 200);
+    probe_clear(&p);
+    snprintf(pr, sizeof pr,
+             "{\"uri\":\"https://127.0.0.1:%d/file\",\"options\":{\"ssl\":{\"insecureTrustAllCertificates\":true}}}",
+             tls_port);
+    run_task(f, DL, pr, "tr1", 1, &p);
+    assert_string_equal(p.state, "SUCCESS");
+    assert_int_equal(json_integer_value(json_object_get(p.outputs, "length")), 8);
+    probe_clear(&p);
+    kt_test_http_stop(tls);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +402,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_download, setup, teardown),
         cmocka_unit_test_setup_teardown(test_download_big, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
