@@ -75,8 +75,11 @@ static json_t *kt_render_outputs(const json_t *runs, const kt_map *byid)
              a && nv < 64; a = kt_run_by_id(byid, json_string_value(json_object_get(a, "parentTaskRunId"))))
             if (json_string_value(json_object_get(a, "value")))
                 values[nv++] = json_string_value(json_object_get(a, "value"));
-        /* innermost level first, wrapped outwards; loop levels get their own copy since they may be merged into */
-        json_t *frag = nv ? json_deep_copy(o) : json_incref(o);
+        /* innermost level first, wrapped outwards; loop levels get their own copy since they may be merged into.
+         * An EncryptedString output (http.Request's encryptedBody) is read in clear. */
+        json_t *opened = kt_secret_outputs_open(o, kt_secrets_installed());
+        json_t *frag = nv ? json_deep_copy(opened) : json_incref(opened);
+        json_decref(opened);
         for (size_t k = 0; k < nv; k++) {
             json_t *w = json_object();
             json_object_set_new(w, values[k], frag);

@@ -62,3 +62,51 @@ json_t *kt_secret_inputs_open(const json_t *defs, json_t *inputs, const kt_secre
     }
     return out;
 }
+
+static int kt_secret_is_encrypted(const json_t *v)
+{
+    const char *type = json_string_value(json_object_get(v, "type"));
+    return json_is_object(v) && type && !strcasecmp(type, KT_ENCRYPTED_STRING);
+}
+
+/* 1 when an EncryptedString sits in v (objects only: Kestra does not look into lists). */
+static int kt_secret_has_encrypted(const json_t *v)
+{
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x)
+        if (json_is_object(x) && (kt_secret_is_encrypted(x) || kt_secret_has_encrypted(x)))
+            return 1;
+    return 0;
+}
+
+static void kt_secret_open_in(json_t *v, const char *key)
+{
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x) {
+        if (!json_is_object(x))
+            continue;
+        if (!kt_secret_is_encrypted(x)) {
+            kt_secret_open_in(x, key);
+            continue;
+        }
+        const char *enc = json_string_value(json_object_get(x, "value"));
+        char *clear = NULL, err[256];
+        size_t len = 0;
+        if (enc && key && !kt_expr_decrypt(key, enc, &clear, &len, err, sizeof err))
+            json_object_set_new(v, k, json_stringn_nocheck(clear, len));
+        else
+            json_object_set_new(v, k, enc ? json_string(enc) : json_null());
+        free(clear);
+    }
+}
+
+json_t *kt_secret_outputs_open(json_t *outputs, const kt_secrets *s)
+{
+    if (!json_is_object(outputs) || !kt_secret_has_encrypted(outputs))
+        return json_incref(outputs);
+    json_t *out = json_deep_copy(outputs);
+    kt_secret_open_in(out, kt_secrets_key(s));
+    return out;
+}

@@ -18,4 +18,11 @@ void kt_secret_inputs_seal(const json_t *defs, json_t *typed, kt_env *env);
  * was configured) is kept as stored. */
 json_t *kt_secret_inputs_open(const json_t *defs, json_t *inputs, const kt_secrets *s, json_t *used);
 
+/* Kestra's EncryptedString ({type: KT_ENCRYPTED_STRING, value}: a task output sealed with the key, as http.Request's
+ * encryptedBody) is opened when a later render reads the outputs (Kestra's Secret.decrypt): every such object in
+ * outputs, in nested objects too, becomes its clear text. A new reference (a copy when one changed, else outputs
+ * itself). Without a key, or a value that does not open, the stored value stands in (Kestra warns the same way). */
+#define KT_ENCRYPTED_STRING "io.kestra.datatype:aes_encrypted"
+json_t *kt_secret_outputs_open(json_t *outputs, const kt_secrets *s);
+
 #endif

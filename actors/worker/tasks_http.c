@@ -10,12 +10,16 @@
  * Status rules (Kestra): >= 400 fails ("Failed http request with response code 'N'") unless allowFailed, which
  * then outputs the error response (Download: an empty file, length = Content-Length). Download also fails on a
  * length that differs from Content-Length and, with failOnEmptyResponse (default) and not allowFailed, on an empty
- * body. A kill cancels the transfer at once. */
+ * body. A kill cancels the transfer at once. encryptBody seals the body as Kestra's EncryptedString (encryptedBody). */
 #include "actors/worker/http_loop.h"
 #include "actors/worker/http_req.h"
 #include "actors/worker/task.h"
 #include "actors/worker/tasks_storage.h"
+#include "base/env.h"
 #include "base/json.h"
+#include "base/secrets.h"
+#include "expr/expr.h"
+#include "flow/secret_inputs.h"
 #include "store/storage.h"
 
 #include <inttypes.h>
@@ -303,6 +307,27 @@ static size_t kt_http_on_body(char *p, size_t size, size_t n, void *data)
     return len;
 }
 
+/* Kestra's EncryptedString of the body: {type, value} sealed with `kestra.encryption.secret-key`; renders open it
+ * again for the tasks after (flow/secret_inputs.h). Without a key Kestra warns and keeps the text as it is. NULL
+ * with the reason logged when the encryption fails. */
+static json_t *kt_http_encrypt(kt_http *h, const json_t *body)
+{
+    kt_env env;
+    kt_env_init_real(&env);
+    const char *key = kt_secrets_key(env.secrets);
+    char *enc = NULL, err[256] = "";
+    if (!key) {
+        kt_task_log(h->r, "WARN", "Unable to encrypt the output as encryption is not configured", 60);
+        enc = strdup(json_string_value(body));
+    } else if (kt_expr_encrypt(key, json_string_value(body), json_string_length(body), &env, &enc, err, sizeof err)) {
+        kt_task_logf(h->r, "ERROR", "encryptBody: %s", err);
+        return NULL;
+    }
+    json_t *out = json_pack("{s:s, s:s}", "type", KT_ENCRYPTED_STRING, "value", enc ? enc : "");
+    free(enc);
+    return out;
+}
+
 static void kt_http_request_done(kt_http *h, long code)
 {
     json_t *out = json_pack("{s:s, s:I, s:O}", "uri", kt_task_prop_string(h->r, "uri"), "code", (json_int_t)code,
@@ -316,12 +341,17 @@ static void kt_http_request_done(kt_http *h, long code)
             return;
         }
         if (kt_http_flag(h, "encryptBody", 0)) {
+            json_t *enc = kt_http_encrypt(h, body);
             json_decref(body);
-            json_decref(out);
-            kt_http_fail(h, "%s", "encryptBody: Kite has no encryption key support yet (kestra.encryption.secret-key)");
-            return;
+            if (!enc) {
+                json_decref(out);
+                kt_http_end(h, KT_S(FAILED), NULL);
+                return;
+            }
+            json_object_set_new(out, "encryptedBody", enc);
+        } else {
+            json_object_set_new(out, "body", body);
         }
-        json_object_set_new(out, "body", body);
     }
     kt_task_logf(h->r, "DEBUG", "Request '%s' with the response code '%ld'", kt_task_prop_string(h->r, "uri"), code);
     kt_http_end(h, KT_S(SUCCESS), out);

@@ -2,7 +2,7 @@
  * 127.0.0.1: methods, bodies (JSON, form, multipart with files from storage), auth headers, redirects followed or
  * not, TLS trust options, read timeouts, a refused connection, status rules (allowFailed), response headers, Download's stored file
  * (Content-Disposition name, URL extension, empty and short bodies), a kill through the task's timeout, and a
- * 200 MiB download streamed into storage. */
+ * 200 MiB download streamed into storage; encryptBody sealed, and opened by a later render. */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/secrets.h"
+#include "expr/expr.h"
+#include "flow/render.h"
+#include "flow/secret_inputs.h"
 #include "tests/http/http_server.h"
 #include "tests/unit/actors/worker_fixture.h"
 
@@ -27,6 +31,11 @@ static pid_t server;
 static int group_setup(void **state)
 {
     (void)state;
+    /* kestra.encryption.secret-key for encryptBody: 32 bytes, base64; installed before any thread */
+    char *const envp[] = {NULL};
+    char *warn = NULL;
+    kt_secrets_install(kt_secrets_new(envp, NULL, "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=", &warn));
+    free(warn);
     return kt_test_http_start(KITE_SOURCE_DIR "/tests/http/server.py", &port, &server);
 }
 
@@ -390,6 +399,41 @@ static void test_tls(void **state)
     kt_test_http_stop(tls);
 }
 
+/* encryptBody: the body leaves the worker sealed as Kestra's EncryptedString (encryptedBody, no body), and a later
+ * render reads it in clear under the same name (Kestra's Secret.decrypt of the outputs). */
+static void test_encrypt_body(void **state)
+{
+    fixture *f = *state;
+    probe p;
+    run(f, REQ, "{\"uri\":\"@/status/201\",\"encryptBody\":true}", &p);
+    assert_string_equal(p.state, "SUCCESS");
+    assert_null(json_object_get(p.outputs, "body"));
+    json_t *enc = json_object_get(p.outputs, "encryptedBody");
+    assert_string_equal(json_string_value(json_object_get(enc, "type")), KT_ENCRYPTED_STRING);
+    const char *sealed = json_string_value(json_object_get(enc, "value"));
+    assert_non_null(sealed);
+    assert_null(strstr(sealed, "status 201"));
+    char *clear = NULL, err[256];
+    size_t len = 0;
+    assert_int_equal(kt_expr_decrypt(kt_secrets_key(kt_secrets_installed()), sealed, &clear, &len, err, sizeof err), 0);
+    assert_int_equal(len, 10);
+    assert_memory_equal(clear, "status 201", 10);
+    free(clear);
+    json_t *ex = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s, s:O}]}", "id", "x1", "namespace", "a.b", "flowId", "f",
+                           "taskRunList", "id", "tr1", "taskId", "t1", "outputs", p.outputs);
+    json_t *flow = json_pack("{s:s, s:s}", "id", "f", "namespace", "a.b");
+    json_t *ctx = kt_render_context(flow, ex, NULL, NULL);
+    json_t *t1 = json_object_get(json_object_get(ctx, "outputs"), "t1");
+    assert_string_equal(json_string_value(json_object_get(t1, "encryptedBody")), "status 201");
+    assert_int_equal(json_integer_value(json_object_get(t1, "code")), 201);
+    /* the stored outputs stay sealed */
+    assert_true(json_is_object(json_object_get(p.outputs, "encryptedBody")));
+    json_decref(ctx);
+    json_decref(flow);
+    json_decref(ex);
+    probe_clear(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +447,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_download, setup, teardown),
         cmocka_unit_test_setup_teardown(test_download_big, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_encrypt_body, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
