@@ -55,6 +55,8 @@ if [ ! -x "$bin" ]; then
 fi
 rm -rf "$dir/data"
 mkdir -p "$dir/data"
+# the port is read from the log below: a previous run's log must not answer before the new server has written its own
+rm -f "$dir/log"
 # its own session, output to a file: CTest does not wait for it, and a Ctrl-C of ctest does not reach it.
 # s3rver makes ListObjectsV2's continuation tokens with a cipher OpenSSL 3 keeps in its legacy provider: without
 # it every truncated listing (more than max-keys) answers 500.
