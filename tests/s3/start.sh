@@ -65,7 +65,7 @@ setsid "$bin" -d "$dir/data" -a 127.0.0.1 -p 0 --configure-bucket kite </dev/nul
 echo $! >"$dir/pid"
 i=0
 while [ $i -lt 200 ]; do
-  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$dir/log" | head -n 1)
+  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$dir/log" 2>/dev/null | head -n 1)
   if [ -n "$port" ]; then
     echo "http://127.0.0.1:$port" >"$dir/endpoint"
     echo "s3rver on http://127.0.0.1:$port (pid $(cat "$dir/pid"), data in $dir/data)"
