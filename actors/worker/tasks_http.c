@@ -170,7 +170,7 @@ static int kt_http_open_writer(kt_http *h)
         return snprintf(h->err, sizeof h->err, "this worker has no internal storage"), -1;
     if (kt_st_taskrun_file(h->r, name, h->uri, sizeof h->uri) ||
         kt_storage_writer_open(s, h->uri, NULL, &h->w, err, sizeof err))
-        return snprintf(h->err, sizeof h->err, "cannot store the download%s%s", err[0] ? ": " : "", err), -1;
+        return snprintf(h->err, sizeof h->err, "cannot store the download%s%.400s", err[0] ? ": " : "", err), -1;
     return 0;
 }
 
