@@ -16,16 +16,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 /* The internal-storage files the expression functions read(), fileSize() and isFileEmpty() may open (expr/func_files.c),
  * given by the caller that owns a storage (store/storage_env.h fills one from a kt_storage). The functions check
  * that a URI belongs to the execution being rendered before they call these; the hooks only fetch. A render whose
  * env has none fails those functions with a clear error. Reading a file makes the render depend on the storage
  * too, which is part of the environment: execution files are written once, so a replay reads the same bytes.
  *   read: the whole file (malloc'd, NUL-terminated) into *out, *len bytes; KT_ENOTFOUND when missing.
- *   size: the file's size in bytes. */
+ *   size: the file's size in bytes.
+ *   read_meta: read, plus the file's metadata (below). */
 typedef struct kt_env_files {
     int (*read)(void *ud, const char *uri, char **out, size_t *len, char *err, size_t errcap);
     int (*size)(void *ud, const char *uri, int64_t *size, char *err, size_t errcap);
+    /* read with the file's metadata object (a new reference in *meta, NULL when it has none): the kv() function
+     * reads a KV entry's expirationDate there. May be NULL (kv() then fails saying so). */
+    int (*read_meta)(void *ud, const char *uri, char **out, size_t *len, json_t **meta, char *err, size_t errcap);
     void *ud;
 } kt_env_files;
 

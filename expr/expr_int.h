@@ -109,6 +109,7 @@ const kx_builtin *kx_find_test(const char *name);
 /* the catalogues, NULL-terminated: every filter (filters.c), functions and tests (func.c) */
 extern const kx_builtin kx_filters[];
 extern const kx_builtin kx_functions_core[];
+extern const kx_builtin kx_functions_kv[];    /* kv (func_kv.c) */
 extern const kx_builtin kx_functions_files[]; /* read, fileURI, fileSize... (func_files.c) */
 extern const kx_builtin kx_functions_secret[]; /* secret, encrypt, decrypt (func_secret.c) */
 extern const kx_builtin kx_tests_core[];

@@ -28,7 +28,9 @@ const kx_builtin *kx_find_function(const char *name)
     const kx_builtin *b = find_in(kx_functions_core, name);
     if (!b)
         b = find_in(kx_functions_files, name);
-    return b ? b : find_in(kx_functions_secret, name);
+    if (!b)
+        b = find_in(kx_functions_secret, name);
+    return b ? b : find_in(kx_functions_kv, name);
 }
 const kx_builtin *kx_find_test(const char *name) { return find_in(kx_tests_core, name); }
 

@@ -397,7 +397,28 @@ kt_status kt_storage_read_small(kt_storage *s, const char *uri, size_t max, char
     kt_status st = check_uri(s, uri, 1, path, err, errcap);
     if (st)
         return st;
-    return s->ops->read_small(s, path, max, out, len, size, err, errcap);
+    return s->ops->read_small(s, path, max, out, len, size, NULL, err, errcap);
+}
+
+kt_status kt_storage_read_small_meta(kt_storage *s, const char *uri, size_t max, char **out, size_t *len,
+                                     json_t **meta, char *err, size_t errcap)
+{
+    char path[KT_SURI_PATH_MAX];
+    *out = NULL;
+    *meta = NULL;
+    if (len)
+        *len = 0;
+    kt_status st = check_uri(s, uri, 1, path, err, errcap);
+    if (st)
+        return st;
+    st = s->ops->read_small(s, path, max, out, len, NULL, meta, err, errcap);
+    if (st) {
+        free(*out);
+        *out = NULL;
+        json_decref(*meta);
+        *meta = NULL;
+    }
+    return st;
 }
 
 kt_status kt_storage_stat(kt_storage *s, const char *uri, kt_storage_stat_cb cb, void *data, char *err,

@@ -212,4 +212,9 @@ kt_status kt_storage_move(kt_storage *s, const char *from, const char *to, kt_st
 kt_status kt_storage_read_small(kt_storage *s, const char *uri, size_t max, char **out, size_t *len, int64_t *size,
                                 char *err, size_t errcap);
 
+/* kt_storage_read_small with the file's metadata (the side file's object, NULL when it has none) in *meta, read in
+ * the same call: what the kv() function needs to check an entry's expirationDate. out is required here. */
+kt_status kt_storage_read_small_meta(kt_storage *s, const char *uri, size_t max, char **out, size_t *len,
+                                     json_t **meta, char *err, size_t errcap);
+
 #endif

@@ -11,9 +11,16 @@ static int env_size(void *ud, const char *uri, int64_t *size, char *err, size_t 
     return kt_storage_read_small(ud, uri, 0, NULL, NULL, size, err, errcap);
 }
 
+static int env_read_meta(void *ud, const char *uri, char **out, size_t *len, json_t **meta, char *err,
+                         size_t errcap)
+{
+    return kt_storage_read_small_meta(ud, uri, KT_STORAGE_ENV_READ_MAX, out, len, meta, err, errcap);
+}
+
 void kt_storage_env_files(kt_storage *s, kt_env_files *f)
 {
     f->read = env_read;
     f->size = env_size;
+    f->read_meta = env_read_meta;
     f->ud = s;
 }

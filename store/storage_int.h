@@ -45,7 +45,7 @@ typedef struct kt_storage_ops {
     void (*move)(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data);
     /* Synchronous (kt_storage_read_small): blocks the caller, runs no callback, touches no busy count. */
     kt_status (*read_small)(kt_storage *s, const char *path, size_t max, char **out, size_t *len, int64_t *size,
-                            char *err, size_t errcap);
+                            json_t **meta, char *err, size_t errcap);
     /* Frees the backend (nothing is alive any more). */
     void (*destroy)(kt_storage *s);
 } kt_storage_ops;

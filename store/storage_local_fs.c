@@ -505,7 +505,7 @@ void kt_slocal__move(kt_storage *s, const char *from, const char *to, kt_storage
 /* ---- the synchronous small read (kt_storage_read_small) ---- */
 
 kt_status kt_slocal__read_small(kt_storage *s, const char *path, size_t max, char **out, size_t *len, int64_t *size,
-                                char *err, size_t errcap)
+                                json_t **meta, char *err, size_t errcap)
 {
     int dfd;
     const char *last;
@@ -517,6 +517,16 @@ kt_status kt_slocal__read_small(kt_storage *s, const char *path, size_t max, cha
         st = kt_slocal__classify(dfd, last, errno, path, 0, err, errcap);
         close(dfd);
         return st;
+    }
+    if (meta) { /* the side file, read while the folder is still open (the KV store's expirationDate) */
+        kt_storage_attrs a = {0};
+        st = kt_slocal__metadata_at(dfd, last, path, &a, err, errcap);
+        *meta = a.metadata;
+        if (st) {
+            close(fd);
+            close(dfd);
+            return st;
+        }
     }
     close(dfd);
     struct stat sb;

@@ -39,6 +39,7 @@ void kt_slocal__remove_prefix(kt_storage *s, const char *path, kt_storage_count_
 void kt_slocal__list(kt_storage *s, const char *path, kt_storage_list_cb cb, void *data);
 void kt_slocal__mkdir(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);
 kt_status kt_slocal__read_small(kt_storage *s, const char *path, size_t max, char **out, size_t *len, int64_t *size,
+                                json_t **meta,
                                 char *err, size_t errcap);
 void kt_slocal__move(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data);
 

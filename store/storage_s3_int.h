@@ -57,6 +57,7 @@ void kt_ss3__list(kt_storage *s, const char *path, kt_storage_list_cb cb, void *
 void kt_ss3__mkdir(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);
 void kt_ss3__move(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data);
 kt_status kt_ss3__read_small(kt_storage *s, const char *path, size_t max, char **out, size_t *len, int64_t *size,
+                             json_t **meta,
                              char *err, size_t errcap);
 
 #endif
