@@ -7,6 +7,7 @@
  *   api_files.c       the execution file API (/file, /file/metas, /file/preview) over the storage;
  *   api_nsfiles.c     the namespace files API (/api/v1/namespaces/{namespace}/files…) over the storage;
  *   api_nsfiles_zip.c its zip export and import;
+ *   api_kv.c          the KV store API (/api/v1/namespaces/{namespace}/kv…);
  *   api_logs.c        /api/v1/logs;
  *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs;
  *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...).
@@ -153,6 +154,14 @@ void kt_api_nsfile_search(kt_http_req *r, void *ud);
 int kt_api_nsf_root(kt_webserver *w, kt_http_req *r, char *root, size_t cap);
 /* The URI of rel (a path checked by kt_suri_relative, "" = the root) under root; -1 when it does not fit. */
 int kt_api_nsf_uri(const char *root, const char *rel, char *out, size_t cap);
+
+/* ---- api_kv.c ----------------------------------------------------------------------------------- */
+
+void kt_api_kv_list(kt_http_req *r, void *ud);
+void kt_api_kv_get(kt_http_req *r, void *ud);
+void kt_api_kv_put(kt_http_req *r, void *ud);
+void kt_api_kv_delete(kt_http_req *r, void *ud);
+void kt_api_kv_delete_bulk(kt_http_req *r, void *ud);
 
 /* ---- api_nsfiles_zip.c ---------------------------------------------------------------------------- */
 

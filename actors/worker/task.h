@@ -98,6 +98,8 @@ extern const kt_task_impl kt_task_storage_split_impl, kt_task_foreach_item_split
     kt_task_foreach_item_merge_impl, kt_task_storage_purge_files_impl;
 extern const kt_task_impl kt_task_storage_filter_items_impl, kt_task_storage_dedup_items_impl;
 extern const kt_task_impl kt_task_ns_upload_files_impl, kt_task_ns_download_files_impl, kt_task_ns_delete_files_impl;
+/* The KV store (tasks_kv.c). */
+extern const kt_task_impl kt_task_kv_set_impl, kt_task_kv_get_impl, kt_task_kv_get_keys_impl, kt_task_kv_delete_impl;
 /* LocalFiles and WorkingDirectory (tasks_workdir.c). */
 extern const kt_task_impl kt_task_local_files_impl, kt_task_working_directory_impl;
 

@@ -96,6 +96,7 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_foreach_item_merge_impl, &kt_task_storage_purge_files_impl, &kt_task_storage_filter_items_impl,
     &kt_task_storage_dedup_items_impl, &kt_task_ns_upload_files_impl, &kt_task_ns_download_files_impl,
     &kt_task_ns_delete_files_impl,
+    &kt_task_kv_set_impl, &kt_task_kv_get_impl, &kt_task_kv_get_keys_impl, &kt_task_kv_delete_impl,
     &kt_task_local_files_impl, &kt_task_working_directory_impl, &kt_task_templated_impl,
     &kt_task_http_request_impl, &kt_task_http_download_impl,
 };
