@@ -11,6 +11,8 @@
  *           checks the (last) execution of its flow they triggered; {"@count", "N"}: N are expected (default 1)
  *           a value "@paused:FILE": FILE's flow is started and waited for until PAUSED, its id is the value; the
  *           case then also waits for that execution to end SUCCESS (a resume)
+ *           {"@api", "METHOD /path", BODY, ...}: API calls made before the execution (a KV entry put or deleted),
+ *           each must answer 2xx; the inputs follow
  * state     the execution's expected final state, NULL when the Kestra test does not assert it
  * taskruns  the expected taskRunList size, -1 when not asserted
  * checks    ';'-separated, each KIND:TARGET OP VALUE with OP one of  =  ~ (contains)  ^ (starts with)  >=
@@ -234,12 +236,13 @@ static const acc_case acc_cases[] = {
       "file:file", "kestra: true\n", "secret", "secret", "array", "[1, 2, 3]", "json", "{}", NULL},
      "SUCCESS", 14, "output:jsonOutput.value={}",
      "InputsTest.inputEmptyJsonFlow (InputsTest.inputs with json={})", NULL},
-    {"kv.yaml", NOIN, NULL, -1, "output:#0.value=value;output:#1.value=value",
-     "KvFunctionTest.get (my-key put in the KV store first)", "KV store"},
-    {"kv.yaml", {"errorOnMissing", "true", NULL}, NULL, -1,
+    {"kv.yaml", {"@api", "PUT /api/v1/namespaces/io.kestra.tests/kv/my-key", "{\"field\":\"value\"}", NULL}, NULL,
+     -1, "output:#0.value=value;output:#1.value=value", "KvFunctionTest.get (my-key put in the KV store first)", NULL},
+    {"kv.yaml", {"@api", "DELETE /api/v1/namespaces/io.kestra.tests/kv/my-key", "", "errorOnMissing", "true", NULL},
+     NULL, -1,
      "output:#0.value=;taskrun:#0=SUCCESS;taskrun:#1=FAILED;"
      "log:~The key 'my-key' does not exist in the namespace 'io.kestra.tests'.",
-     "KvFunctionTest.getKeyNotFound", "KV store"},
+     "KvFunctionTest.getKeyNotFound", NULL},
     {"labels-update-task.yml",
      {"labelsJson", "{\"keyFromJson\": \"valueFromJson\"}", "labelsMapKey", "keyFromMap", "labelsMapValue",
       "valueFromMap", "labelsListKey", "keyFromList", "labelsListValue", "valueFromList", "?labels",

@@ -277,11 +277,30 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
     }
     if (c->inputs[0] && !strcmp(c->inputs[0], "@after"))
         return acc_run_triggered(f, c, fl, timeout_ms, r);
+    /* {"@api", "METHOD /path", body}: API calls made first, in order (a KV entry the flow reads), each must answer
+     * 2xx; the inputs follow them. */
+    size_t first = 0;
+    while (c->inputs[first] && !strcmp(c->inputs[first], "@api") && c->inputs[first + 1] && c->inputs[first + 2]) {
+        char method[16], api[600];
+        if (sscanf(c->inputs[first + 1], "%15s %599s", method, api) != 2) {
+            acc_say(r, "    malformed @api step '%s'\n", c->inputs[first + 1]);
+            return 0;
+        }
+        char *out = NULL;
+        long st = kt_it_http(method, f->it.port, api, "application/json", c->inputs[first + 2], &out);
+        if (st < 200 || st > 299) {
+            acc_say(r, "    %s %s -> %ld %.300s\n", method, api, st, out ? out : "");
+            free(out);
+            return 0;
+        }
+        free(out);
+        first += 3;
+    }
     /* inputs: name,value pairs; a name starting with '?' is a query parameter (e.g. "?labels", "k:v"). */
     const char *fields[ACC_MAX_INPUTS + 2];
     size_t nf = 0;
     char query[1024] = "", paused[128] = "";
-    for (size_t i = 0; c->inputs[i] && i + 1 < ACC_MAX_INPUTS; i += 2) {
+    for (size_t i = first; c->inputs[i] && i + 1 < ACC_MAX_INPUTS; i += 2) {
         if (!strncmp(c->inputs[i + 1], "@paused:", 8)) {
             if (acc_start_paused(f, c->inputs[i + 1] + 8, timeout_ms, paused, sizeof paused, r))
                 return 0;
