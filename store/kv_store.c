@@ -179,7 +179,8 @@ static void put_on_write(kt_status st, const char *err, void *data)
     }
 }
 
-/* Opens the writer and sends the value; KT_OK, or why not (err) with nothing started. */
+/* Opens the writer and sends the value (always with a metadata object, {} without a TTL: a put replaces the side
+ * file, so an older entry's expirationDate never outlives it);  KT_OK, or why not (err) with nothing started. */
 static kt_status put_write(put_op *op, char *err, size_t errcap)
 {
     kt_status st = kt_storage_writer_open(op->s, op->uri, op->meta, &op->w, err, errcap);
@@ -220,7 +221,7 @@ kt_status kt_kvs_put(kt_storage *s, const char *ns, const char *key, const char 
         return KT_EINVAL;
     put_op *op = kt_xcalloc(1, sizeof *op);
     *op = (put_op){.s = s, .cb = cb, .data = data, .uri = kt_xstrdup(uri), .key = kt_xstrdup(key),
-                   .ion = kt_xmalloc(len + 1), .len = len, .meta = meta ? json_deep_copy(meta) : NULL,
+                   .ion = kt_xmalloc(len + 1), .len = len, .meta = meta ? json_deep_copy(meta) : json_object(),
                    .now_us = now_us};
     memcpy(op->ion, ion, len);
     kt_status st = overwrite ? put_write(op, err, errcap) : kt_storage_stat(s, uri, put_on_stat, op, err, errcap);
