@@ -1,8 +1,10 @@
 /* The KV store API (KESTRA-system.md, Kestra's KVController) over store/kv_store.h:
- *   GET    /api/v1/namespaces/{namespace}/kv         the live entries: [{key, creationDate, updateDate, expirationDate?}]
+ *   GET    /api/v1/namespaces/{namespace}/kv         the live entries:
+ *                                                    [{key, creationDate, updateDate, expirationDate?}]
  *   GET    /api/v1/namespaces/{namespace}/kv/{key}   {type, value} (404 missing, 410 expired: the entry is deleted)
- *   PUT    /api/v1/namespaces/{namespace}/kv/{key}   the body read as Ion (JSON is Ion: `"a"`, `1`, `{…}`; `2021-09-01`
- *                                                    is a DATE), a `ttl` header (ISO duration) for an expiration
+ *   PUT    /api/v1/namespaces/{namespace}/kv/{key}   the body read as Ion (JSON is Ion: `"a"`, `1`, `{…}`;
+ *                                                    `2021-09-01` is a DATE), a `ttl` header (ISO duration) for an
+ *                                                    expiration
  *   DELETE /api/v1/namespaces/{namespace}/kv/{key}   true / false
  *   DELETE /api/v1/namespaces/{namespace}/kv         body {keys: [...]}: {keys: [the deleted ones]}
  * A key breaking Kestra's rule answers 422 "Illegal argument: <Kestra's message>" on every route. */

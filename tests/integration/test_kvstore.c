@@ -89,19 +89,21 @@ static void assert_api(int port, const char *key, const char *want)
         fail_msg("GET %s: got %s, want %s", key, got, want);
 }
 
-static const char SET_FLOW[] = "id: kv_set\nnamespace: " NS "\ntasks:\n"
-                               "  - {id: s_str, type: io.kestra.plugin.core.kv.Set, key: str, value: hello}\n"
-                               "  - {id: s_num, type: io.kestra.plugin.core.kv.Set, key: num, value: '123.45', kvType: NUMBER}\n"
-                               "  - {id: s_bool, type: io.kestra.plugin.core.kv.Set, key: bool, value: 'true', kvType: BOOLEAN}\n"
-                               "  - {id: s_dt, type: io.kestra.plugin.core.kv.Set, key: dt, value: '2023-05-02T01:02:03Z', kvType: DATETIME}\n"
-                               "  - {id: s_date, type: io.kestra.plugin.core.kv.Set, key: date, value: '2023-05-02', kvType: DATE}\n"
-                               "  - {id: s_dur, type: io.kestra.plugin.core.kv.Set, key: dur, value: PT5M, kvType: DURATION}\n"
-                               "  - {id: s_json, type: io.kestra.plugin.core.kv.Set, key: json, value: '{\"a\":[1,2]}', kvType: JSON}\n"
-                               "  - id: read\n    type: io.kestra.plugin.core.debug.Return\n"
-                               "    format: \"{{ kv('str') }}|{{ kv('num') + 1 }}|{{ kv('bool') ? 'yes' : 'no' }}|"
-                               "{{ kv('dt') }}|{{ kv('date') }}|{{ kv('dur') }}|{{ kv('json').a[1] }}|{{ kv('none') ?? 'null' }}\"\n"
-                               "  - {id: keys, type: io.kestra.plugin.core.kv.GetKeys}\n"
-                               "  - {id: keys_d, type: io.kestra.plugin.core.kv.GetKeys, prefix: d}\n";
+#define SET(id, rest) "  - {id: " id ", type: io.kestra.plugin.core.kv.Set, " rest "}\n"
+static const char SET_FLOW[] =
+    "id: kv_set\nnamespace: " NS "\ntasks:\n"
+    SET("s_str", "key: str, value: hello")
+    SET("s_num", "key: num, value: '123.45', kvType: NUMBER")
+    SET("s_bool", "key: bool, value: 'true', kvType: BOOLEAN")
+    SET("s_dt", "key: dt, value: '2023-05-02T01:02:03Z', kvType: DATETIME")
+    SET("s_date", "key: date, value: '2023-05-02', kvType: DATE")
+    SET("s_dur", "key: dur, value: PT5M, kvType: DURATION")
+    SET("s_json", "key: json, value: '{\"a\":[1,2]}', kvType: JSON")
+    "  - id: read\n    type: io.kestra.plugin.core.debug.Return\n"
+    "    format: \"{{ kv('str') }}|{{ kv('num') + 1 }}|{{ kv('bool') ? 'yes' : 'no' }}|"
+    "{{ kv('dt') }}|{{ kv('date') }}|{{ kv('dur') }}|{{ kv('json').a[1] }}|{{ kv('none') ?? 'null' }}\"\n"
+    "  - {id: keys, type: io.kestra.plugin.core.kv.GetKeys}\n"
+    "  - {id: keys_d, type: io.kestra.plugin.core.kv.GetKeys, prefix: d}\n";
 
 static void test_set_kv_api_every_type(void **state)
 {
@@ -176,7 +178,8 @@ static void test_put_api_get_task(void **state)
     /* a body that is not Ion: Kestra's message */
     json_t *j = NULL;
     assert_int_equal(kt_it_http_json("PUT", f->port, KV "/put", "application/json", "{oops", &j), 422);
-    assert_string_equal(json_string_value(json_object_get(j, "message")), "Illegal argument: Invalid JSON value for: {oops");
+    assert_string_equal(json_string_value(json_object_get(j, "message")),
+                        "Illegal argument: Invalid JSON value for: {oops");
     json_decref(j);
 }
 
@@ -208,8 +211,9 @@ static long put_ttl(int port, const char *key, const char *body, const char *ttl
 static const char TTL_FLOW[] = "id: kv_ttl\nnamespace: " NS "\ntasks:\n"
                                "  - {id: set, type: io.kestra.plugin.core.kv.Set, key: short, value: soon, ttl: PT1S}\n"
                                "  - {id: now, type: io.kestra.plugin.core.kv.Get, key: short}\n";
-static const char TTL_READ_FLOW[] = "id: kv_ttl_read\nnamespace: " NS "\ntasks:\n"
-                                    "  - {id: read, type: io.kestra.plugin.core.debug.Return, format: \"{{ kv('short') }}\"}\n";
+static const char TTL_READ_FLOW[] =
+    "id: kv_ttl_read\nnamespace: " NS "\ntasks:\n"
+    "  - {id: read, type: io.kestra.plugin.core.debug.Return, format: \"{{ kv('short') }}\"}\n";
 
 static void test_ttl_expiry(void **state)
 {
@@ -249,10 +253,12 @@ static void test_ttl_expiry(void **state)
 
 static const char BAD_FLOW[] = "id: kv_bad\nnamespace: " NS "\ntasks:\n"
                                "  - {id: set, type: io.kestra.plugin.core.kv.Set, key: 'bad$key', value: x}\n";
-static const char BAD_READ_FLOW[] = "id: kv_bad_read\nnamespace: " NS "\ntasks:\n"
-                                    "  - {id: read, type: io.kestra.plugin.core.debug.Return, format: \"{{ kv('bad$key') }}\"}\n";
-static const char MISSING_FLOW[] = "id: kv_missing\nnamespace: " NS "\ntasks:\n"
-                                   "  - {id: get, type: io.kestra.plugin.core.kv.Get, key: nope, errorOnMissing: true}\n";
+static const char BAD_READ_FLOW[] =
+    "id: kv_bad_read\nnamespace: " NS "\ntasks:\n"
+    "  - {id: read, type: io.kestra.plugin.core.debug.Return, format: \"{{ kv('bad$key') }}\"}\n";
+static const char MISSING_FLOW[] =
+    "id: kv_missing\nnamespace: " NS "\ntasks:\n"
+    "  - {id: get, type: io.kestra.plugin.core.kv.Get, key: nope, errorOnMissing: true}\n";
 
 static void test_keys_validated_and_delete(void **state)
 {
@@ -297,8 +303,8 @@ static void test_keys_validated_and_delete(void **state)
     assert_int_equal(kt_it_http("DELETE", f->port, KV "/a", NULL, NULL, &body), 200);
     assert_string_equal(body, "false");
     free(body);
-    assert_int_equal(kt_it_http_json("DELETE", f->port, KV, "application/json", "{\"keys\":[\"b\",\"a\",\"c\"]}", &j),
-                     200);
+    const char *bulk = "{\"keys\":[\"b\",\"a\",\"c\"]}";
+    assert_int_equal(kt_it_http_json("DELETE", f->port, KV, "application/json", bulk, &j), 200);
     char *keys = json_dumps(json_object_get(j, "keys"), JSON_COMPACT);
     assert_string_equal(keys, "[\"b\",\"c\"]");
     free(keys);
