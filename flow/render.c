@@ -275,6 +275,22 @@ json_t *kt_render_task_in(kt_tmpl_cache *cache, kt_env *env, const json_t *ctx, 
         }
         json_t *r = NULL;
         kt_expr_error e = {0};
+        if (p && (p->flags & KT_PF_TYPED) && json_is_string(v)) {
+            const kt_tmpl *t = NULL;
+            kt_tmpl *own = NULL;
+            kt_status st = cache ? kt_tmpl_cache_get(cache, json_string_value(v), &t, &e)
+                                 : kt_tmpl_compile(json_string_value(v), json_string_length(v), &own, &e);
+            if (!st)
+                st = kt_tmpl_render_typed(own ? own : t, ctx, env, &r, &e);
+            kt_tmpl_free(own);
+            if (st) {
+                snprintf(err, errcap, "%s", e.message[0] ? e.message : "rendering failed");
+                json_decref(out);
+                return NULL;
+            }
+            json_object_set_new(out, k, r);
+            continue;
+        }
         if (kt_expr_render_json_cached(cache, v, ctx, env, &r, &e) != KT_OK) {
             snprintf(err, errcap, "%s", e.message[0] ? e.message : "rendering failed");
             json_decref(out);

@@ -183,7 +183,7 @@ static const kt_prop g_http_trigger[] = {HTTP_COMMON, P("responseCondition", KT_
 
 /* ---------------------------------------------------------------- kv, storage, namespace files, state */
 
-static const kt_prop t_kv_set[] = {PR("key", KT_P_STR), PR("value", KT_P_ANY), P("namespace", KT_P_STR),
+static const kt_prop t_kv_set[] = {PR("key", KT_P_STR), PF("value", KT_P_ANY, R | KT_PF_TYPED), P("namespace", KT_P_STR),
                                    P("overwrite", KT_P_BOOL), P("ttl", KT_P_DUR), PE("kvType", e_kv_type), END};
 static const kt_prop t_kv_get[] = {PR("key", KT_P_STR), P("namespace", KT_P_STR), P("errorOnMissing", KT_P_BOOL), END};
 static const kt_prop t_kv_keys[] = {P("prefix", KT_P_STR), P("namespace", KT_P_STR), END};

@@ -45,6 +45,8 @@ enum {
     KT_PF_DYN = 4,      /* Property<T> or rendered: a string holding an expression is accepted for any kind */
     KT_PF_RAW = 8,      /* left unrendered by the executor: the task renders it itself, once per record
                          * (FilterItems' filterCondition, DeduplicateItems' expr: @PluginProperty(dynamic = false)) */
+    KT_PF_TYPED = 16,   /* a string rendered as Kestra's renderTyped: one `{{ expr }}` yields the value itself (a
+                         * number, a map...), as kv.Set's `value` */
 };
 
 typedef struct kt_prop {

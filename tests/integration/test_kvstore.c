@@ -99,6 +99,8 @@ static const char SET_FLOW[] =
     SET("s_date", "key: date, value: '2023-05-02', kvType: DATE")
     SET("s_dur", "key: dur, value: PT5M, kvType: DURATION")
     SET("s_json", "key: json, value: '{\"a\":[1,2]}', kvType: JSON")
+    SET("s_typed", "key: typed, value: \"{{ 41 + 1 }}\"") /* renderTyped: a number without kvType */
+    SET("s_map", "key: map, value: \"{{ {'k': [true]} }}\"")
     "  - id: read\n    type: io.kestra.plugin.core.debug.Return\n"
     "    format: \"{{ kv('str') }}|{{ kv('num') + 1 }}|{{ kv('bool') ? 'yes' : 'no' }}|"
     "{{ kv('dt') }}|{{ kv('date') }}|{{ kv('dur') }}|{{ kv('json').a[1] }}|{{ kv('none') ?? 'null' }}\"\n"
@@ -112,7 +114,7 @@ static void test_set_kv_api_every_type(void **state)
     json_t *ex = run(f->port, "kv_set");
     assert_string_equal(kt_it_state(ex), "SUCCESS");
     assert_output(ex, "read", "value", "\"hello|124.45|yes|2023-05-02T01:02:03Z|2023-05-02|PT5M|2|null\"");
-    assert_output(ex, "keys", "keys", "[\"bool\",\"date\",\"dt\",\"dur\",\"json\",\"num\",\"str\"]");
+    assert_output(ex, "keys", "keys", "[\"bool\",\"date\",\"dt\",\"dur\",\"json\",\"map\",\"num\",\"str\",\"typed\"]");
     assert_output(ex, "keys_d", "keys", "[\"date\",\"dt\",\"dur\"]");
     json_decref(ex);
     assert_api(f->port, "str", "STRING \"hello\"");
@@ -122,10 +124,12 @@ static void test_set_kv_api_every_type(void **state)
     assert_api(f->port, "date", "DATE \"2023-05-02\"");
     assert_api(f->port, "dur", "DURATION \"PT5M\"");
     assert_api(f->port, "json", "JSON {\"a\":[1,2]}");
+    assert_api(f->port, "typed", "NUMBER 42");
+    assert_api(f->port, "map", "JSON {\"k\":[true]}");
     /* the listing: KVEntry's fields, no expirationDate without a TTL */
     json_t *list = NULL;
     assert_int_equal(kt_it_http_json("GET", f->port, KV, NULL, NULL, &list), 200);
-    assert_int_equal(json_array_size(list), 7);
+    assert_int_equal(json_array_size(list), 9);
     json_t *first = json_array_get(list, 0);
     assert_string_equal(json_string_value(json_object_get(first, "key")), "bool");
     assert_non_null(json_string_value(json_object_get(first, "creationDate")));
