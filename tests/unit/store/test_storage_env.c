@@ -186,6 +186,48 @@ static void test_file_uri(void **state)
                  "The 'fileSize' function expects an argument 'path' that is a path to the internal storage URI.");
 }
 
+/* kv() through the storage: the entry's Ion and its side file's expirationDate (the render's clock is 1970, so an
+ * expirationDate in 1960 has passed); kt_storage_read_small_meta gives the metadata with the bytes, NULL without. */
+static void test_kv_entries(void **state)
+{
+    fx *f = *state;
+    put(f, "company/team/_kv/k.ion", "{a:1, when:2021-09-01}");
+    put(f, "company/team/_kv/k.ion.metadata", "{\"expirationDate\":\"2000-01-01T00:00:00Z\"}");
+    put(f, "company/team/_kv/old.ion", "\"x\"");
+    put(f, "company/team/_kv/old.ion.metadata", "{\"expirationDate\":\"1960-01-01T00:00:00Z\"}");
+    put(f, "company/_kv/plain.ion", "2021-09-01T01:02:03Z");
+    expect(f, "{{ kv('k').a }} {{ kv('k').when }}", "1 2021-09-01");
+    expect(f, "{{ kv('plain', 'company') }}", "2021-09-01T01:02:03Z");
+    expect(f, "{{ kv('none') ?? 'absent' }}", "absent");
+    expect_error(f, "{{ kv('old') }}", 1, "The requested value has expired");
+    expect_error(f, "{{ kv('k') }}", 0, "The 'kv' function needs the internal storage");
+    char *data = NULL, err[256] = "";
+    size_t len = 0;
+    json_t *meta = NULL;
+    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/team/_kv/k.ion", 1024, &data, &len, &meta,
+                                                err, sizeof err),
+                     KT_OK);
+    assert_string_equal(data, "{a:1, when:2021-09-01}");
+    assert_string_equal(json_string_value(json_object_get(meta, "expirationDate")), "2000-01-01T00:00:00Z");
+    free(data);
+    json_decref(meta);
+    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/_kv/plain.ion", 1024, &data, &len, &meta,
+                                                err, sizeof err),
+                     KT_OK);
+    assert_null(meta);
+    free(data);
+    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/_kv/nope.ion", 1024, &data, &len, &meta,
+                                                err, sizeof err),
+                     KT_ENOTFOUND);
+    assert_null(data);
+    assert_null(meta);
+    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/team/_kv/k.ion", 4, &data, &len, &meta, err,
+                                                sizeof err),
+                     KT_EINVAL); /* larger than max */
+    assert_null(data);
+    assert_null(meta);
+}
+
 /* Without storage hooks the functions fail with a clear message instead of reading anything. */
 static void test_no_storage(void **state)
 {
@@ -207,6 +249,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_namespace_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_uri, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_storage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kv_entries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
