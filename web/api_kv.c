@@ -176,7 +176,8 @@ void kt_api_kv_put(kt_http_req *r, void *ud)
     }
     int64_t ttl_us = -1, now = kt_now_us();
     if (ttl && (kt_duration_parse(ttl, &ttl_us) || ttl_us < 0)) {
-        snprintf(err, sizeof err, ttl_us < 0 ? "ttl cannot be negative" : "Text cannot be parsed to a Duration");
+        int negative = !kt_duration_parse(ttl, &ttl_us) && ttl_us < 0;
+        snprintf(err, sizeof err, "%s", negative ? "ttl cannot be negative" : "Text cannot be parsed to a Duration");
         kv_refused(r, q, KT_EINVAL, err);
         return;
     }

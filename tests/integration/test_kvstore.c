@@ -251,6 +251,7 @@ static void test_ttl_expiry(void **state)
     assert_int_equal(put_ttl(f->port, "hdr", "\"v\"", "PT1S"), 200);
     assert_api(f->port, "hdr", "STRING \"v\"");
     assert_int_equal(put_ttl(f->port, "hdr2", "\"v\"", "soon"), 422);
+    assert_int_equal(put_ttl(f->port, "hdr3", "\"v\"", "-PT1S"), 422); /* ttl cannot be negative */
     kt_it_sleep_ms(1300);
     assert_int_equal(api_get(f->port, "hdr", got, sizeof got), 410);
 }
