@@ -147,12 +147,12 @@ static void test_flow_type_not_supported_yet(void **state)
     kt_it_create_flow(f->port, "id: kv\nnamespace: company.team\ntasks:\n  - id: a\n"
                                "    type: io.kestra.plugin.core.log.Log\n"
                                "    message: x\n", NULL);
-    const char *kv = "id: kv\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.kv.Set\n"
-                     "    key: k\n    value: v\n";
+    const char *kv = "id: kv\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.core.state.Set\n"
+                     "    name: k\n";
     assert_int_equal(kt_it_http_json("PUT", f->port, "/api/v1/flows/company.team/kv", "application/x-yaml", kv, &res),
                      422);
     assert_non_null(strstr(json_string_value(json_object_get(res, "message")),
-                           "task type 'io.kestra.plugin.core.kv.Set' is not supported yet by Kite"));
+                           "task type 'io.kestra.plugin.core.state.Set' is not supported yet by Kite"));
     json_decref(res);
     assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/flows/company.team/kv", NULL, NULL, &res), 200);
     assert_int_equal(json_integer_value(json_object_get(res, "revision")), 1);

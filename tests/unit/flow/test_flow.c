@@ -248,19 +248,19 @@ static const struct bad_case {
                        "WorkingDirectory level"},
     {"not yet: in a then branch", "id: a\nnamespace: b\ntasks:\n  - id: i\n    type: io.kestra.plugin.core.flow.If\n"
                                   "    condition: \"true\"\n    then:\n      - id: k\n"
-                                  "        type: io.kestra.plugin.core.kv.Set\n        key: k\n        value: v\n",
-     9, 15, "tasks[0].then[0].type", "task type 'io.kestra.plugin.core.kv.Set' is not supported yet by Kite"},
+                                  "        type: io.kestra.plugin.core.state.Set\n        name: k\n",
+     9, 15, "tasks[0].then[0].type", "task type 'io.kestra.plugin.core.state.Set' is not supported yet by Kite"},
     {"not yet: in a Switch case", "id: a\nnamespace: b\ntasks:\n  - id: s\n    type: io.kestra.plugin.core.flow.Switch\n"
                                   "    value: A\n    cases:\n      A:\n        - id: g\n"
-                                  "          type: io.kestra.plugin.core.kv.Get\n          key: k\n",
-     10, 17, "tasks[0].cases.A[0].type", "task type 'io.kestra.plugin.core.kv.Get' is not supported yet by Kite"},
+                                  "          type: io.kestra.plugin.core.state.Get\n          name: k\n",
+     10, 17, "tasks[0].cases.A[0].type", "task type 'io.kestra.plugin.core.state.Get' is not supported yet by Kite"},
     {"not yet: in a Dag", "id: a\nnamespace: b\ntasks:\n  - id: d\n    type: io.kestra.plugin.core.flow.Dag\n"
                           "    tasks:\n      - task:\n          id: x\n          type: io.kestra.plugin.core.state.Set\n"
                           "          name: n\n",
      9, 17, "tasks[0].tasks[0].task.type", "task type 'io.kestra.plugin.core.state.Set' is not supported yet by Kite"},
     {"not yet: in errors", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
-                           "errors:\n  - id: e\n    type: io.kestra.plugin.core.kv.Delete\n    key: k\n",
-     8, 11, "errors[0].type", "task type 'io.kestra.plugin.core.kv.Delete' is not supported yet by Kite"},
+                           "errors:\n  - id: e\n    type: io.kestra.plugin.core.state.Delete\n    name: k\n",
+     8, 11, "errors[0].type", "task type 'io.kestra.plugin.core.state.Delete' is not supported yet by Kite"},
     {"not yet: in a listener", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
                                "listeners:\n  - tasks:\n      - id: l\n        type: io.kestra.plugin.core.state.Get\n"
                                "        name: s\n",
