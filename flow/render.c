@@ -283,13 +283,14 @@ json_t *kt_render_task_in(kt_tmpl_cache *cache, kt_env *env, const json_t *ctx, 
             if (!st)
                 st = kt_tmpl_render_typed(own ? own : t, ctx, env, &r, &e);
             kt_tmpl_free(own);
-            if (st) {
-                snprintf(err, errcap, "%s", e.message[0] ? e.message : "rendering failed");
-                json_decref(out);
-                return NULL;
+            if (st == KT_OK) {
+                json_object_set_new(out, k, r);
+                continue;
             }
-            json_object_set_new(out, k, r);
-            continue;
+            /* text mixed with a value ("n={{ 1 }}"): Kestra 0.20 failed ("Tried to add java.lang.Long to
+             * java.lang.String"), Kestra since 0.23 (PR #8623) concatenates into a string, which the plain render
+             * below does */
+            memset(&e, 0, sizeof e);
         }
         if (kt_expr_render_json_cached(cache, v, ctx, env, &r, &e) != KT_OK) {
             snprintf(err, errcap, "%s", e.message[0] ? e.message : "rendering failed");

@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "expr/kv.h"
+#include "flow/render.h"
 #include "store/storage.h"
 #include "store/storage_uri.h"
 #include "tests/unit/json_parse.h"
@@ -196,6 +197,44 @@ static void test_keys_validated(void **state)
     probe_clear(&p);
 }
 
+/* The executor renders kv.Set's `value` as Kestra's renderTyped (one `{{ expr }}` is the value itself: a number, a
+ * map), with the cache or without; text stays text, text mixed with values is concatenated (Kestra 0.23+, where
+ * 0.20 failed with "Tried to add …"), and the other properties are rendered as usual. */
+static void test_value_rendered_typed(void **state)
+{
+    (void)state;
+    json_t *flow = json_loads("{\"id\":\"f\",\"namespace\":\"a.b\",\"tasks\":[]}", 0, NULL);
+    json_t *ex = json_loads("{\"id\":\"x1\",\"namespace\":\"a.b\",\"flowId\":\"f\",\"inputs\":{\"n\":41},"
+                            "\"taskRunList\":[],\"state\":{\"current\":\"RUNNING\"}}",
+                            0, NULL);
+    static const char *const cases[][2] = {
+        {"{{ inputs.n + 1 }}", "42"},
+        {"{{ {'k': [true]} }}", "{\"k\":[true]}"},
+        {"n={{ inputs.n }}", "\"n=41\""},
+        {"{{ inputs.n }}{{ inputs.n }}", "\"4141\""}, /* values mixed: a string, as Kestra 0.23+ */
+        {"plain", "\"plain\""},
+    };
+    kt_tmpl_cache *cache = kt_tmpl_cache_new();
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (int cached = 0; cached < 2; cached++) {
+            json_t *task = json_pack("{ss ss ss ss}", "id", "t", "type", KV "Set", "key", "{{ flow.id }}-k", "value",
+                                     cases[i][0]);
+            char err[256] = "";
+            json_t *out = kt_render_task(flow, cached ? cache : NULL, NULL, ex, task, NULL, err, sizeof err);
+            if (!out)
+                fail_msg("render %s: %s", cases[i][0], err);
+            char *v = json_dumps(json_object_get(out, "value"), JSON_COMPACT | JSON_ENCODE_ANY);
+            assert_string_equal(v, cases[i][1]);
+            assert_string_equal(json_string_value(json_object_get(out, "key")), "f-k");
+            free(v);
+            json_decref(out);
+            json_decref(task);
+        }
+    kt_tmpl_cache_free(cache);
+    json_decref(flow);
+    json_decref(ex);
+}
+
 int main(void)
 {
     kt_log_set_level(KT_LOG_ERROR);
@@ -206,6 +245,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_get_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_validated, setup, teardown),
+        cmocka_unit_test(test_value_rendered_typed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
