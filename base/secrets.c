@@ -141,44 +141,59 @@ void kt_mask_add(json_t *used, const char *value)
     }
 }
 
-static int by_length_desc(const void *a, const void *b)
-{
-    size_t la = strlen(*(const char *const *)a), lb = strlen(*(const char *const *)b);
-    return la < lb ? 1 : la > lb ? -1 : 0;
-}
-
+/* Every byte any occurrence of any value covers is masked, one KT_MASK per run of covered bytes: overlapping or
+ * adjacent secrets ("abc" and "bcdefgh" in "abcdefgh") never show a part of either. A byte that starts no value (a
+ * table of first bytes) costs one lookup, and unmasked runs are copied whole, so a long log line stays linear in
+ * practice. */
 char *kt_mask_text(const char *text, size_t len, const json_t *values, size_t *outlen)
 {
     size_t nv = json_is_array(values) ? json_array_size(values) : 0;
     const char **vs = nv ? kt_xcalloc(nv, sizeof *vs) : NULL;
+    size_t *lens = nv ? kt_xcalloc(nv, sizeof *lens) : NULL;
+    unsigned char first[256] = {0};
     size_t k = 0;
     for (size_t i = 0; i < nv; i++) {
         const char *v = json_string_value(json_array_get(values, i));
-        if (v && *v)
-            vs[k++] = v;
+        size_t vl = v ? json_string_length(json_array_get(values, i)) : 0;
+        if (!vl)
+            continue;
+        vs[k] = v;
+        lens[k++] = vl;
+        first[(unsigned char)v[0]] = 1;
     }
-    if (k > 1)
-        qsort(vs, k, sizeof *vs, by_length_desc);
+    unsigned char *cover = NULL;
+    for (size_t i = 0; i < len && k; i++) {
+        if (!first[(unsigned char)text[i]])
+            continue;
+        for (size_t j = 0; j < k; j++) {
+            if (lens[j] > len - i || text[i] != vs[j][0] || memcmp(text + i, vs[j], lens[j]))
+                continue;
+            if (!cover)
+                cover = kt_xcalloc(len, 1);
+            memset(cover + i, 1, lens[j]);
+        }
+    }
     kt_buf b = {0};
-    size_t i = 0;
-    while (i < len) {
-        size_t hit = 0;
-        for (size_t j = 0; j < k && !hit; j++) {
-            size_t vl = strlen(vs[j]);
-            if (vl <= len - i && !memcmp(text + i, vs[j], vl))
-                hit = vl;
-        }
-        if (hit) {
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        if (cover && cover[i]) {
+            while (j < len && cover[j])
+                j++;
             kt_buf_puts(&b, KT_MASK);
-            i += hit;
         } else {
-            kt_buf_putc(&b, text[i++]);
+            while (j < len && !(cover && cover[j]))
+                j++;
+            kt_buf_put(&b, text + i, j - i);
         }
+        i = j;
     }
+    free(cover);
     free(vs);
+    free(lens);
     if (outlen)
         *outlen = b.len;
-    return kt_buf_take(&b);
+    char *out = kt_buf_take(&b);
+    return out ? out : kt_xstrdup(""); /* an empty text: kt_buf_take gives NULL for nothing written */
 }
 
 void kt_mask_json(json_t *v, const json_t *values)

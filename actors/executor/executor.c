@@ -19,6 +19,7 @@
 #include "base/env.h"
 #include "base/id.h"
 #include "base/log.h"
+#include "base/secrets.h"
 #include "base/map.h"
 
 #include <stdio.h>
@@ -129,12 +130,19 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
     kt_env env;
     kt_env_init(&env, ev->now_us, kt_env_next(&ex->seeds));
     env.files = ex->storage ? &ex->files : NULL;
+    /* what the step's renders obtain from secret() (runIf, If/Switch, WaitFor conditions, loop values, flow outputs):
+     * masked in the lines it logs, with the SECRET inputs, as the worker masks its tasks' lines */
+    json_t *secrets = json_array();
+    env.secrets_used = secrets;
     kt_status st = kt_exec_step(&run->flow, run->execution, ev, &env, &fx);
     if (st) {
         KT_WARN("executor", "execution %s: event %d not applied: %s",
                 json_string_value(json_object_get(run->execution, "id")), ev->kind, kt_strerror(st));
+        json_decref(secrets);
         return;
     }
+    if (fx.nlogs)
+        kt_render_secret_inputs(run->flow.flow, run->execution, secrets);
     if (fx.changed)
         kt_executor_mark_dirty(ex, run);
     if (fx.touched_all)
@@ -143,9 +151,12 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
         kt_run_touch(run, fx.touched[i]);
     for (size_t i = 0; i < fx.nlogs; i++) {
         json_t *tr = kt_taskrun_find(run->execution, fx.logs[i].taskrun_id);
+        char *msg = kt_mask_text(fx.logs[i].message, strlen(fx.logs[i].message), secrets, NULL);
         kt_executor_log(ex, run->execution, tr, tr && kt_taskrun_attempts(tr) ? (uint32_t)kt_taskrun_attempts(tr) - 1 : 0,
-                        fx.logs[i].level, fx.logs[i].message);
+                        fx.logs[i].level, msg);
+        free(msg);
     }
+    json_decref(secrets);
     if (fx.logs_dropped) { /* KT_EXEC_MAX_LOGS (base/limits.h): the loss shows where the lines would have been */
         char msg[160];
         snprintf(msg, sizeof msg, "%zu more executor log line(s) of this step were dropped (at most %d per event)",

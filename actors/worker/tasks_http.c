@@ -224,6 +224,10 @@ static void kt_http_on_written(kt_status st, const char *err, void *data)
 {
     kt_http *h = data;
     h->writing = 0;
+    if (h->killed) { /* killed while this write was in flight (kt_http_kill) */
+        kt_http_end(h, KT_S(KILLED), NULL);
+        return;
+    }
     if (st) {
         kt_http_fail(h, "cannot store the download: %s", err);
         return;
@@ -507,6 +511,13 @@ static void kt_http_kill(kt_task_run *r)
     }
     if (h->committing)
         return; /* kt_http_on_committed ends the run */
+    if (h->writing) {
+        /* the storage still reads the chunk in flight (h->flight): the transfer stops now, the run ends when the
+         * write lands (kt_http_on_written), never while the buffer may be read */
+        kt_hl_cancel(h->x);
+        h->x = NULL;
+        return;
+    }
     kt_http_end(h, KT_S(KILLED), NULL);
 }
 

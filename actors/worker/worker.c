@@ -150,14 +150,17 @@ void kt_task_log(kt_task_run *r, const char *level, const char *msg, size_t len)
 
 void kt_task_logf(kt_task_run *r, const char *level, const char *fmt, ...)
 {
-    char buf[4096];
+    /* formatted whole, so kt_task_log masks the secrets before anything is cut: a cut first could leave the start
+     * of a secret that no longer matches in full */
+    char *buf = NULL;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vasprintf(&buf, fmt, ap);
     va_end(ap);
     if (n < 0)
         return;
-    kt_task_log(r, level, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+    kt_task_log(r, level, buf, (size_t)n);
+    free(buf);
 }
 
 static void kt_worker_free_run(kt_task_run *r)

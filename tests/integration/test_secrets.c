@@ -85,7 +85,12 @@ static const char *FLOW_ERRORS = "id: errors\n"
                                  "      - exit 3\n"
                                  "  - id: number\n"
                                  "    type: io.kestra.plugin.core.debug.Return\n"
-                                 "    format: \"{{ secret('DB_PASSWORD') | number }}\"\n";
+                                 "    format: \"{{ secret('DB_PASSWORD') | number }}\"\n"
+                                 "errors:\n" /* a condition the executor renders itself, and logs when it fails */
+                                 "  - id: cond\n"
+                                 "    type: io.kestra.plugin.core.debug.Return\n"
+                                 "    runIf: \"{{ secret('DB_PASSWORD') | number }}\"\n"
+                                 "    format: never\n";
 
 static int setup(void **state)
 {
@@ -221,6 +226,7 @@ static void test_error_messages_are_masked(void **state)
     assert_clean("the logs", logs);
     assert_has("the logs", logs, "failing with ******");
     assert_has("the logs", logs, "****** is not a valid number");
+    assert_has("the logs", logs, "Unable to evaluate the runIf condition for task cond");
     free(logs);
     free(id);
 }

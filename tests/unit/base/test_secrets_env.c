@@ -67,8 +67,8 @@ static void test_mask_text(void **state)
     const char *in = "user=bob password123 and pass, passpass.";
     size_t n = 0;
     char *out = kt_mask_text(in, strlen(in), used, &n);
-    /* the longer secret first: it is masked whole, not as "******word123" */
-    assert_string_equal(out, "user=bob ****** and ******, ************.");
+    /* the longer secret masked whole, not as "******word123"; adjacent occurrences are one masked run */
+    assert_string_equal(out, "user=bob ****** and ******, ******.");
     assert_int_equal(n, strlen(out));
     free(out);
     out = kt_mask_text("nothing here", 12, used, NULL);
@@ -76,6 +76,19 @@ static void test_mask_text(void **state)
     free(out);
     out = kt_mask_text("pass", 4, NULL, NULL);
     assert_string_equal(out, "pass");
+    free(out);
+    json_decref(used);
+    /* overlapping secrets: no part of either shows (the earlier, shorter match does not let the rest of the longer
+     * one through) */
+    used = json_array();
+    kt_mask_add(used, "abc");
+    kt_mask_add(used, "bcdefgh");
+    out = kt_mask_text("x abcdefgh y", 12, used, NULL);
+    assert_string_equal(out, "x ****** y");
+    free(out);
+    out = kt_mask_text("", 0, used, &n);
+    assert_string_equal(out, "");
+    assert_int_equal(n, 0);
     free(out);
     json_decref(used);
 }
