@@ -374,7 +374,7 @@ json_t *kt_input_parse_value(const json_t *def, const json_t *v, char **err)
     case T_ENUM:
     case T_SELECT:
     case T_EMAIL:
-    case T_SECRET: /* Kite has no encryption key yet: the value is kept as given */
+    case T_SECRET: /* typed as a string here; sealed with the encryption key when stored (flow/secret_inputs.h) */
         return json_incref((json_t *)v);
     case T_INT: return parse_int(v, err);
     case T_FLOAT: return parse_float(v, err);

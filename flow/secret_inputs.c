@@ -1,6 +1,7 @@
 /* SECRET inputs sealed at rest and opened for a render (see flow/secret_inputs.h). */
 #include "flow/secret_inputs.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,24 +14,34 @@ static int is_secret(const json_t *def)
     return type && !strcasecmp(type, "SECRET") && json_string_value(json_object_get(def, "id"));
 }
 
-void kt_secret_inputs_seal(const json_t *defs, json_t *typed, kt_env *env)
+kt_status kt_secret_inputs_seal(const json_t *defs, json_t *typed, kt_env *env, char *err, size_t errcap)
 {
     const char *key = env ? kt_secrets_key(env->secrets) : NULL;
     size_t i;
     json_t *def;
-    if (!key || !json_is_object(typed))
-        return;
+    if (!json_is_object(typed))
+        return KT_OK;
     json_array_foreach(defs, i, def) {
         if (!is_secret(def))
             continue;
         const char *id = json_string_value(json_object_get(def, "id"));
         json_t *v = json_object_get(typed, id);
-        char *enc = NULL, err[256];
-        if (json_is_string(v) && !kt_expr_encrypt(key, json_string_value(v), json_string_length(v), env, &enc, err,
-                                                  sizeof err))
-            json_object_set_new(typed, id, json_string(enc));
+        if (!json_is_string(v))
+            continue;
+        if (!key) {
+            snprintf(err, errcap, "%s", KT_SECRET_NO_KEY);
+            return KT_EINVAL;
+        }
+        char *enc = NULL, e[256];
+        if (kt_expr_encrypt(key, json_string_value(v), json_string_length(v), env, &enc, e, sizeof e)) {
+            snprintf(err, errcap, "Unable to seal the SECRET input '%s': %s", id, e);
+            free(enc);
+            return KT_EINVAL;
+        }
+        json_object_set_new(typed, id, json_string(enc));
         free(enc);
     }
+    return KT_OK;
 }
 
 json_t *kt_secret_inputs_open(const json_t *defs, json_t *inputs, const kt_secrets *s, json_t *used)

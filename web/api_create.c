@@ -161,7 +161,17 @@ static void kt_api_create_finish(kt_api_create *c)
     }
     kt_env env; /* SECRET inputs are stored sealed with the configured key, as Kestra stores them */
     kt_env_init_real(&env);
-    kt_secret_inputs_seal(kt_flow_inputs(c->flow), inputs, &env);
+    char serr[512];
+    if (kt_secret_inputs_seal(kt_flow_inputs(c->flow), inputs, &env, serr, sizeof serr)) {
+        json_decref(inputs);
+        kt_http_send_error(c->req, 422, serr, NULL);
+        if (c->stored) { /* refused: its uploaded files have no execution */
+            char err[256];
+            kt_storage_delete_prefix(c->w->storage, c->root, kt_api_orphans_deleted, NULL, err, sizeof err);
+        }
+        kt_api_create_free(c);
+        return;
+    }
     json_t *ex = kt_execution_new(c->exid, c->row.namespace_, c->row.id, c->row.revision, inputs,
                                   json_object_get(kt_flow_json(c->flow), "labels"), c->labels, kt_now_us());
     json_decref(inputs);

@@ -126,7 +126,8 @@ json_t *kt_executor_build_child(kt_executor *ex, kt_run *parent, const json_t *s
     }
     kt_env seal_env; /* the child's SECRET inputs are stored sealed too */
     kt_env_init(&seal_env, kt_now_us(), kt_env_next(&ex->seeds));
-    kt_secret_inputs_seal(kt_flow_inputs(fe->flow), inputs, &seal_env);
+    if (kt_secret_inputs_seal(kt_flow_inputs(fe->flow), inputs, &seal_env, err, errcap))
+        goto done;
     /* labels: the parent's system.* ones (or all with inheritLabels), then the task's */
     labels = json_array();
     int inherit = json_is_true(json_object_get(spec, "inheritLabels"));

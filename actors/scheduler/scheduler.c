@@ -421,7 +421,13 @@ static json_t *kt_sch_tick_execution(kt_scheduler *s, const kt_sch_flow *f, cons
     if (st == KT_OK) { /* SECRET inputs are stored sealed with the configured key */
         kt_env env;
         kt_sch_env(s, &env, now);
-        kt_secret_inputs_seal(json_object_get(f->json, "inputs"), typed, &env);
+        char serr[512];
+        if (kt_secret_inputs_seal(json_object_get(f->json, "inputs"), typed, &env, serr, sizeof serr)) {
+            snprintf(err, errcap, "Invalid inputs of the trigger '%s': %.300s", t->id, serr);
+            json_decref(typed);
+            kt_diags_clear(&d);
+            return NULL;
+        }
     }
     if (st != KT_OK) {
         char *msg = kt_diags_format(&d);

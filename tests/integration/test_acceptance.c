@@ -627,6 +627,8 @@ static void test_acceptance(void **state)
 
 int main(void)
 {
+    /* Kestra's test configuration has an encryption key (SECRET inputs are refused without one): so does the server */
+    setenv("KITE_ENCRYPTION_SECRET_KEY", "I6EGNzRESu3X3pKZidrqCGOHQFUFC0yK", 1);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_acceptance, setup, teardown),

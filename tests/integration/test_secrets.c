@@ -231,12 +231,35 @@ static void test_error_messages_are_masked(void **state)
     free(id);
 }
 
+/* Without an encryption key a SECRET input is refused as Kestra refuses it: it would be stored and shown in clear. */
+static int setup_no_key(void **state)
+{
+    unsetenv("KITE_ENCRYPTION_SECRET_KEY");
+    setenv("SECRET_DB_PASSWORD", SECRET_B64, 1);
+    return kt_it_setup(state);
+}
+
+static void test_secret_input_needs_a_key(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_OK, NULL);
+    const char *fields[] = {"pw", INPUT_PW, NULL};
+    json_t *res = NULL;
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/" NS "/sec", fields, &res), 422);
+    char *text = json_dumps(res, 0);
+    assert_non_null(strstr(text, "Unable to use a `SECRET` input/output as encryption is not configured"));
+    assert_null(strstr(text, INPUT_PW));
+    free(text);
+    json_decref(res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_secrets_are_used_and_masked, setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_a_missing_secret_fails_the_task, setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_error_messages_are_masked, setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_secret_input_needs_a_key, setup_no_key, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

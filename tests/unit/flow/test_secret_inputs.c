@@ -29,7 +29,8 @@ static void test_seal_then_open(void **state)
     kt_env_init(&env, 0, 3);
     env.secrets = s;
     json_t *d = defs(), *typed = json_pack("{s:s, s:s}", "pw", "hunter2", "name", "bob");
-    kt_secret_inputs_seal(d, typed, &env);
+    char err[256] = "";
+    assert_int_equal(kt_secret_inputs_seal(d, typed, &env, err, sizeof err), KT_OK);
     const char *sealed = json_string_value(json_object_get(typed, "pw"));
     assert_string_not_equal(sealed, "hunter2");
     assert_int_equal(strlen(sealed), 4 * ((12 + 7 + 16 + 2) / 3));
@@ -51,12 +52,15 @@ static void test_seal_then_open(void **state)
     json_decref(open);
     kt_secrets_free(other);
     json_decref(typed);
-    /* without a key: kept as given, as Kestra does */
+    /* without a key: refused, as Kestra refuses it (it would be stored and shown in clear); no value is fine */
     kt_secrets *nokey = kt_secrets_new(envp, NULL, NULL, NULL);
     env.secrets = nokey;
     typed = json_pack("{s:s}", "pw", "hunter2");
-    kt_secret_inputs_seal(d, typed, &env);
-    assert_string_equal(json_string_value(json_object_get(typed, "pw")), "hunter2");
+    assert_int_equal(kt_secret_inputs_seal(d, typed, &env, err, sizeof err), KT_EINVAL);
+    assert_string_equal(err, KT_SECRET_NO_KEY);
+    json_decref(typed);
+    typed = json_pack("{s:s}", "name", "bob");
+    assert_int_equal(kt_secret_inputs_seal(d, typed, &env, err, sizeof err), KT_OK);
     json_decref(typed);
     kt_secrets_free(nokey);
     kt_secrets_free(s);
