@@ -549,7 +549,7 @@ static json_t *eval_unary(kx_env *env, const kx_node *n)
     } else if (json_is_integer(v)) {
         r = json_integer(n->op == KX_OP_NEG ? (json_int_t)(0 - (uint64_t)json_integer_value(v)) : json_integer_value(v));
     } else if (json_is_real(v)) {
-        r = json_real(n->op == KX_OP_NEG ? -json_real_value(v) : json_real_value(v));
+        r = kx_real(n->op == KX_OP_NEG ? -json_real_value(v) : json_real_value(v));
     } else {
         kx_fail(env, n, KX_E_PEBBLE, "invalid operands for mathematical operation [MULTIPLICATION]");
     }

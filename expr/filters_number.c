@@ -61,10 +61,10 @@ KX_FILTER(kx_f_number)
     char *end;
     if (type && (!strcmp(type, "INT") || !strcmp(type, "LONG") || !strcmp(type, "BIGINTEGER"))) {
         if (!java_decode(s, &iv, !strcmp(type, "INT") ? 32 : 64)) r = json_integer(iv);
-        else if (!strcmp(type, "BIGINTEGER") && *s && (errno = 0, strtod(s, &end), !*end)) r = json_real(strtod(s, NULL));
+        else if (!strcmp(type, "BIGINTEGER") && *s && (errno = 0, strtod(s, &end), !*end)) r = kx_real(strtod(s, NULL));
     } else if (type && (!strcmp(type, "FLOAT") || !strcmp(type, "DOUBLE") || !strcmp(type, "BIGDECIMAL"))) {
         double d = strtod(s, &end);
-        if (*s && !*end && !isspace((unsigned char)*s)) r = json_real(!strcmp(type, "FLOAT") ? (double)(float)d : d);
+        if (*s && !*end && !isspace((unsigned char)*s)) r = kx_real(!strcmp(type, "FLOAT") ? (double)(float)d : d);
     } else {
         /* NumberUtils.createNumber */
         size_t len = strlen(s);
@@ -77,14 +77,14 @@ KX_FILTER(kx_f_number)
             } else if (strchr("fFdD", last) && len > 1 && !strpbrk(s, "xX#")) {
                 char *t = strndup(s, len - 1);
                 double d = t ? strtod(t, &end) : 0;
-                if (t && *t && !*end) r = json_real(strchr("fF", last) ? (double)(float)d : d);
+                if (t && *t && !*end) r = kx_real(strchr("fF", last) ? (double)(float)d : d);
                 free(t);
             } else if (!strpbrk(s, ".eE") || strpbrk(s, "xX#")) {
                 if (!java_decode(s, &iv, 64)) r = json_integer(iv);
-                else if (strspn(s + (*s == '-'), "0123456789") == len - (*s == '-')) r = json_real(strtod(s, NULL));
+                else if (strspn(s + (*s == '-'), "0123456789") == len - (*s == '-')) r = kx_real(strtod(s, NULL));
             } else {
                 double d = strtod(s, &end);
-                if (!*end && strspn(s, "0123456789.eE+-") == len) r = json_real(d);
+                if (!*end && strspn(s, "0123456789.eE+-") == len) r = kx_real(d);
             }
         }
     }

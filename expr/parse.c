@@ -378,7 +378,7 @@ static kx_node *parse_number(kx_parser *ps, const kx_tok *k)
     ps->i++;
     json_t *v;
     if (memchr(buf, '.', strlen(buf))) {
-        v = json_real(strtod(buf, NULL));
+        v = kx_real(strtod(buf, NULL));
     } else {
         errno = 0;
         long long x = strtoll(buf, NULL, 10);

@@ -176,14 +176,14 @@ static json_t *resolve_plain(const char *s, size_t n)
         errno = 0;
         long long v = strtoll(s, NULL, 10);
         if (!errno) return json_integer(v);
-        return json_real(strtod(s, NULL));
+        return kx_real(strtod(s, NULL));
     }
     if (p[0] == '0' && p[1] == 'x' && p[2] && strspn(p + 2, "0123456789abcdefABCDEF") == strlen(p + 2))
         return json_integer((json_int_t)strtoll(s, NULL, 16));
     if (looks_numeric(s) && !strchr(s, '_') && strpbrk(s, "0123456789")) {
         char *end;
         double d = strtod(s, &end);
-        if (!*end) return json_real(d);
+        if (!*end) return kx_real(d);
     }
     return kx_strn(s, n);
 }

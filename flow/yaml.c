@@ -327,6 +327,8 @@ static json_t *try_int(const char *s, size_t n)
         if (base != 10)
             return NULL;
         double v = strtod(buf, NULL);
+        if (!isfinite(v))
+            return NULL;
         return json_real(neg ? -v : v);
     }
     long long v = neg ? (long long)(0ull - u) : (long long)u;

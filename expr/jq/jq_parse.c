@@ -300,7 +300,7 @@ static kq_node *p_term_inner(jq *q)
         double d = strtod(p, &e);
         q->p = e;
         n = mk(q, J_LIT);
-        if (n) n->lit = d == floor(d) && fabs(d) < 9e15 ? json_integer((json_int_t)d) : json_real(d);
+        if (n) n->lit = d == floor(d) && fabs(d) < 9e15 ? json_integer((json_int_t)d) : kx_real(d);
     } else if (*p == '"') {
         n = mk(q, J_LIT);
         if (n && !(n->lit = p_string(q))) return perr(q, "bad string");

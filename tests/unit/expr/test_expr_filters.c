@@ -199,6 +199,10 @@ static const expr_case k_cases[] = {
     {"{{ fromIon() }}", NULL, NULL, "The 'fromIon' function expects an argument 'ion'."},
     {"{{ fromIon('{not: ion') }}", NULL, NULL, "Invalid ion:"},
     /* jq */
+    /* numbers past a double's range (jansson cannot hold infinity): no crash, Java's words */
+    {"{{ '1e999' | number('DOUBLE') }}|{{ '-1e999' | number }}", NULL, "Infinity|-Infinity", NULL},
+    {"{{ [1] | jq('-1e999') }}", NULL, NULL, "Unable to parse jq value '[1]'"},
+    {"{{ [1] | jq('1e999 - 1') }}", NULL, NULL, "Unable to parse jq value '[1]'"},
     {"{{ [1, 2, 3] | jq('.[0]') | first }}", NULL, "1", NULL},
     {"{{ my_vars | jq('.test[0]') }}", NULL, "[1]", NULL},
     {"{{ vars | jq('.arr[]') }}", NULL, "[1,2,3]", NULL},
