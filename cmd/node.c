@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 typedef struct kt_main {
@@ -153,6 +154,34 @@ static int kt_open_storage(const kt_opts *o, uv_loop_t *loop, kt_storage **out)
     return 0;
 }
 
+/* GET /api/v1/configs' "uuid": Kestra keeps one per instance in its settings table; Kite keeps it in the data
+ * directory, made on the first start. Empty when neither reading nor writing works (the answer still comes). */
+static void kt_instance_uuid(const char *dir, char *out, size_t cap)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/instance-uuid", dir);
+    out[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fgets(out, (int)cap, f))
+            out[strcspn(out, "\r\n")] = 0;
+        fclose(f);
+        if (strlen(out) == 36)
+            return;
+    }
+    unsigned char b[16];
+    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+        return;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(out, cap, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
+             b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    if ((f = fopen(path, "w"))) {
+        fprintf(f, "%s\n", out);
+        fclose(f);
+    }
+}
+
 extern char **environ;
 
 /* The secrets (SECRET_*) and envs (variables.env-vars-prefix) of this process, read once here, the layer that owns
@@ -222,14 +251,32 @@ static int kt_run_node(const kt_opts *o, const char *actors)
             goto out;
     }
     if (want_web) {
+        char uuid[40];
+        kt_instance_uuid(o->data, uuid, sizeof uuid);
+        const kt_conf *c = o->conf;
         kt_webserver_config wc = {.host = o->host, .port = o->port, .plugin_defaults = o->plugin_defaults,
                                   .default_zone = o->sched_zone, .default_recover = o->sched_recover,
-                                  .storage = m.storage};
+                                  .storage = m.storage, .instance_uuid = uuid, .data_dir = o->data};
+        if (c) {
+            wc.max_request_size = c->max_request_size;
+            wc.read_idle_timeout_ms = c->read_idle_timeout_ms;
+            wc.basic_auth_enabled = c->basic_auth_enabled;
+            wc.basic_auth_username = c->basic_auth_username;
+            wc.basic_auth_password = c->basic_auth_password;
+            wc.basic_auth_realm = c->basic_auth_realm;
+            wc.basic_auth_open_urls = c->basic_auth_open_urls;
+            wc.management_port = c->management_port;
+            wc.environment_name = c->environment_name;
+            wc.environment_color = c->environment_color;
+        }
         if (kt_webserver_start(m.node, m.store, &wc, &m.web, err, sizeof err)) {
             fprintf(stderr, "kite: %s\n", err);
             goto out;
         }
-        KT_INFO("main", "API on http://%s:%d/api/v1", o->host, kt_webserver_port(m.web));
+        KT_INFO("main", "API on http://%s:%d/api/v1%s", o->host, kt_webserver_port(m.web),
+                c && c->basic_auth_enabled ? " (basic auth)" : " (no authentication: every route is open)");
+        if (c && c->management_port)
+            KT_INFO("main", "management endpoints (/health, /version) on http://%s:%d", o->host, c->management_port);
     }
     if (o->listen && kt_node_listen(m.node, o->listen, err, sizeof err)) {
         fprintf(stderr, "kite: --listen: %s\n", err);

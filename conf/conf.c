@@ -1,14 +1,19 @@
 #include "conf/conf.h"
 #include "flow/defaults.h"
 #include "flow/yaml.h"
+#include "time/duration.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-typedef enum kt_conf_kind { KT_CONF_STR, KT_CONF_INT, KT_CONF_BOOL } kt_conf_kind;
+/* SIZE: bytes, as an integer or Micronaut's "10MB" / "64KB" / "1GB"; DURATION: milliseconds, as an integer or
+ * "500ms" / "30s" / "5m" / "1h" / ISO "PT30S"; LIST: a YAML list of strings (or one comma-separated string) kept
+ * comma-separated. */
+typedef enum kt_conf_kind { KT_CONF_STR, KT_CONF_INT, KT_CONF_BOOL, KT_CONF_SIZE, KT_CONF_DURATION, KT_CONF_LIST } kt_conf_kind;
 
 typedef struct kt_conf_key {
     const char *section, *name;
@@ -20,10 +25,23 @@ typedef struct kt_conf_key {
 #define KT_STR(sec, nm, field) {sec, nm, KT_CONF_STR, offsetof(kt_conf, field), sizeof(((kt_conf *)0)->field), 0, 0}
 #define KT_INT(sec, nm, field, lo, hi) {sec, nm, KT_CONF_INT, offsetof(kt_conf, field), sizeof(((kt_conf *)0)->field), lo, hi}
 #define KT_BOOL(sec, nm, field) {sec, nm, KT_CONF_BOOL, offsetof(kt_conf, field), sizeof(int), 0, 1}
+#define KT_SIZE(sec, nm, field, lo, hi) {sec, nm, KT_CONF_SIZE, offsetof(kt_conf, field), sizeof(uint64_t), lo, hi}
+#define KT_DURATION(sec, nm, field, lo, hi) {sec, nm, KT_CONF_DURATION, offsetof(kt_conf, field), sizeof(uint32_t), lo, hi}
+#define KT_LIST(sec, nm, field) {sec, nm, KT_CONF_LIST, offsetof(kt_conf, field), sizeof(((kt_conf *)0)->field), 0, 0}
 
 static const kt_conf_key kt_conf_keys[] = {
     KT_STR("server", "host", host),
     KT_INT("server", "port", port, 0, 65535),
+    KT_SIZE("server", "max-request-size", max_request_size, 1024, 1L << 30),
+    KT_DURATION("server", "read-idle-timeout", read_idle_timeout_ms, 100, 86400000),
+    KT_BOOL("server.basic-auth", "enabled", basic_auth_enabled),
+    KT_STR("server.basic-auth", "username", basic_auth_username),
+    KT_STR("server.basic-auth", "password", basic_auth_password),
+    KT_STR("server.basic-auth", "realm", basic_auth_realm),
+    KT_LIST("server.basic-auth", "open-urls", basic_auth_open_urls),
+    KT_INT("endpoints.all", "port", management_port, 0, 65535),
+    KT_STR("environment", "name", environment_name),
+    KT_STR("environment", "color", environment_color),
     KT_STR("data", "dir", data_dir),
     KT_BOOL("store", "sync-full", sync_full),
     KT_INT("worker", "slots", slots, 0, 100000),
@@ -66,6 +84,67 @@ void kt_conf_defaults(kt_conf *c)
     snprintf(c->storage_type, sizeof c->storage_type, "local");
     snprintf(c->s3_region, sizeof c->s3_region, "us-east-1");
     c->s3_part_size = 8u << 20;
+    c->max_request_size = 64u << 20; /* bodies are buffered whole: Kestra's 10GB does not fit in memory */
+    c->read_idle_timeout_ms = 60u * 60 * 1000; /* Kestra's 60m: long SSE and wait=true requests */
+    snprintf(c->basic_auth_realm, sizeof c->basic_auth_realm, "Kestra");
+    snprintf(c->basic_auth_open_urls, sizeof c->basic_auth_open_urls, "/ping,/api/v1/executions/webhook/");
+}
+
+/* "10MB" -> 10485760 (Micronaut's readable sizes: KB, MB, GB, binary multiples); a plain integer is bytes. */
+static int kt_conf_size(const char *text, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *text == '-')
+        return -1;
+    unsigned long long mult = 1;
+    if (!strcasecmp(end, "kb") || !strcasecmp(end, "k"))
+        mult = 1ull << 10;
+    else if (!strcasecmp(end, "mb") || !strcasecmp(end, "m"))
+        mult = 1ull << 20;
+    else if (!strcasecmp(end, "gb") || !strcasecmp(end, "g"))
+        mult = 1ull << 30;
+    else if (*end && strcasecmp(end, "b"))
+        return -1;
+    if (v > ~0ull / mult)
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+/* "30s" / "5m" / "1h" / "500ms" / "2d" / ISO-8601 "PT30S"; a plain integer is milliseconds. */
+static int kt_conf_duration(const char *text, unsigned long long *out)
+{
+    if ((text[0] == 'P' || text[0] == 'p')) {
+        int64_t us;
+        if (kt_duration_parse(text, &us) || us < 0)
+            return -1;
+        *out = (unsigned long long)(us / 1000);
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *text == '-')
+        return -1;
+    unsigned long long mult;
+    if (!*end || !strcmp(end, "ms"))
+        mult = 1;
+    else if (!strcmp(end, "s"))
+        mult = 1000;
+    else if (!strcmp(end, "m"))
+        mult = 60000;
+    else if (!strcmp(end, "h"))
+        mult = 3600000;
+    else if (!strcmp(end, "d"))
+        mult = 86400000;
+    else
+        return -1;
+    if (v > ~0ull / mult)
+        return -1;
+    *out = v * mult;
+    return 0;
 }
 
 void kt_conf_clear(kt_conf *c)
@@ -110,6 +189,24 @@ static const char *kt_conf_set(kt_conf *c, const kt_conf_key *k, const char *tex
             return "expected true or false";
         return NULL;
     }
+    if (k->kind == KT_CONF_LIST) {
+        if (strlen(text) >= k->size)
+            return "value too long";
+        snprintf(field, k->size, "%s", text);
+        return NULL;
+    }
+    if (k->kind == KT_CONF_SIZE || k->kind == KT_CONF_DURATION) {
+        unsigned long long u;
+        if ((k->kind == KT_CONF_SIZE ? kt_conf_size(text, &u) : kt_conf_duration(text, &u)) ||
+            u < (unsigned long long)k->min || u > (unsigned long long)k->max)
+            return k->kind == KT_CONF_SIZE ? "expected a size in range (bytes, or with KB, MB, GB)"
+                                           : "expected a duration in range (ms, or with ms, s, m, h, d, or PT...)";
+        if (k->size == sizeof(uint64_t))
+            *(uint64_t *)field = u;
+        else
+            *(uint32_t *)field = (uint32_t)u;
+        return NULL;
+    }
     char *end;
     errno = 0;
     long v = strtol(text, &end, 10);
@@ -136,6 +233,26 @@ static void kt_conf_kebab(const char *name, char *out, size_t cap)
         }
     }
     out[n] = 0;
+}
+
+/* A YAML list of strings as "a,b,c" (the form the environment variable takes too). */
+static const char *kt_conf_join(const json_t *list, char *out, size_t cap)
+{
+    size_t n = 0, i;
+    const json_t *e;
+    out[0] = 0;
+    json_array_foreach(list, i, e) {
+        if (!json_is_string(e))
+            return "expected a list of strings";
+        const char *s = json_string_value(e);
+        if (strchr(s, ','))
+            return "a list entry cannot hold a comma";
+        int w = snprintf(out + n, cap - n, "%s%s", i ? "," : "", s);
+        if (w < 0 || (size_t)w >= cap - n)
+            return "value too long";
+        n += (size_t)w;
+    }
+    return NULL;
 }
 
 static int kt_conf_is_section(const char *sec)
@@ -190,9 +307,11 @@ static kt_status kt_conf_section(kt_conf *c, kt_yaml_doc *doc, const char *path,
             snprintf(text, sizeof text, "%s", json_is_true(v) ? "true" : "false");
         else if (json_is_null(v))
             text[0] = 0;
+        else if (k && k->kind == KT_CONF_LIST && json_is_array(v))
+            msg = kt_conf_join(v, text, sizeof text);
         else
             msg = "expected a scalar";
-        if (!msg && k && (k->kind != KT_CONF_STR && (json_is_string(v) || json_is_null(v))))
+        if (!msg && k && (k->kind == KT_CONF_INT || k->kind == KT_CONF_BOOL) && (json_is_string(v) || json_is_null(v)))
             msg = k->kind == KT_CONF_BOOL ? "expected true or false" : "expected an integer";
         if (!msg && k)
             msg = kt_conf_set(c, k, text);
@@ -313,7 +432,9 @@ static kt_status kt_conf_env(kt_conf *c, char *err, size_t errcap)
             continue;
         const char *msg = kt_conf_set(c, k, v);
         if (msg) {
-            snprintf(err, errcap, "environment %s=%s: %s", name, v, msg);
+            /* a password or key is never printed, even a wrong one */
+            int secret = strstr(k->name, "password") || strstr(k->name, "secret") || strstr(k->name, "key");
+            snprintf(err, errcap, "environment %s=%s: %s", name, secret ? "******" : v, msg);
             return KT_EINVAL;
         }
     }

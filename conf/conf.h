@@ -40,6 +40,23 @@ typedef struct kt_conf {
      * `envs` ("" = ENV_); encryption.secret-key (kestra.encryption.secret-key): base64 AES key, "" = none */
     char env_vars_prefix[64];
     char encryption_key[256];
+    /* the HTTP server (Micronaut's micronaut.server.* under server.*): bodies larger than max_request_size are
+     * refused with 413; a connection idle (no request being read) for read_idle_timeout_ms is closed */
+    uint64_t max_request_size;
+    uint32_t read_idle_timeout_ms;
+    /* server.basic-auth (Kestra's kestra.server.basic-auth): every route but the open URLs (path prefixes, a list
+     * in YAML, kept here comma-separated) and the management port needs these credentials */
+    int basic_auth_enabled;
+    char basic_auth_username[256];
+    char basic_auth_password[256];
+    char basic_auth_realm[128];
+    char basic_auth_open_urls[1024];
+    /* endpoints.all.port (Kestra's management port: /health, /version, /prometheus): 0 = none (Kestra's
+     * `server local` picks a random one; Kite serves the same routes on the main port too) */
+    int management_port;
+    /* environment.name / color (kestra.environment.*): shown by GET /api/v1/configs when set */
+    char environment_name[128];
+    char environment_color[32];
     /* plugins.defaults (Kestra's kestra.plugins.defaults): a non-empty array of {type, values, forced} checked
      * with kt_defaults_check, or NULL. Owned: kt_conf_clear releases it. */
     json_t *plugin_defaults;

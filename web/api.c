@@ -147,12 +147,6 @@ size_t kt_api_label_filters(kt_http_req *r, const char **out, char *buf, size_t 
     return k / 2;
 }
 
-static void kt_api_health(kt_http_req *r, void *ud)
-{
-    (void)ud;
-    kt_http_send_json(r, 200, json_pack("{s:s}", "status", "UP"));
-}
-
 /* ---- the actor ----------------------------------------------------------------------------------- */
 
 static void kt_webserver_receive(kt_actor *a, const kt_msg *m)
@@ -166,6 +160,31 @@ static void kt_webserver_stop(kt_actor *a)
 {
     kt_webserver *w = kt_actor_state(a);
     kt_http_close(w->http); /* deferred requests still pending get a 503 from the server */
+    if (w->management)
+        kt_http_close(w->management);
+}
+
+/* Kestra's management port (endpoints.all.port): health and version, never behind basic auth. */
+static kt_status kt_api_management_start(kt_webserver *w, const char *host, int port, char *err, size_t errcap)
+{
+    kt_status st = kt_http_new(w->http_loop, &w->management);
+    if (st)
+        return st;
+    static const struct {
+        const char *pattern;
+        kt_http_handler h;
+    } routes[] = {
+        {"/health", kt_api_health},
+        {"/health/liveness", kt_api_health_liveness},
+        {"/health/readiness", kt_api_health},
+        {"/version", kt_api_version},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        if ((st = kt_http_route(w->management, "GET", routes[i].pattern, routes[i].h, w)))
+            return st;
+    if ((st = kt_http_listen(w->management, host, port)))
+        snprintf(err, errcap, "endpoints.all.port: cannot listen on %s:%d (%s)", host, port, kt_strerror(st));
+    return st;
 }
 
 static const kt_actor_ops kt_webserver_ops = {.receive = kt_webserver_receive, .stop = kt_webserver_stop};
@@ -186,7 +205,8 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
     w->storage = cfg ? cfg->storage : NULL;
     const char *host = cfg && cfg->host ? cfg->host : "0.0.0.0";
     int port = cfg ? cfg->port : 8080;
-    kt_status st = kt_http_new(kt_node_loop(node), &w->http);
+    w->http_loop = kt_node_loop(node);
+    kt_status st = kt_http_new(w->http_loop, &w->http);
     if (st)
         goto fail;
     static const struct {
@@ -194,6 +214,9 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         kt_http_handler h;
     } routes[] = {
         {"GET", "/health", kt_api_health},
+        {"GET", "/ping", kt_api_ping},
+        {"GET", "/api/v1/configs", kt_api_configs},
+        {"GET", "/api/v1/version", kt_api_version},
         {"POST", "/api/v1/flows", kt_api_flow_create},
         {"POST", "/api/v1/flows/validate", kt_api_flow_validate},
         {"POST", "/api/v1/flows/{namespace}", kt_api_flow_namespace_update},
@@ -253,10 +276,22 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
         if ((st = kt_http_route(w->http, routes[i].method, routes[i].pattern, routes[i].h, w)))
             goto fail;
+    if (cfg) {
+        kt_http_set_limits(w->http, cfg->max_request_size, cfg->read_idle_timeout_ms);
+        if ((st = kt_api_auth_init(w, cfg, err, errcap)))
+            goto fail;
+        snprintf(w->instance_uuid, sizeof w->instance_uuid, "%s", cfg->instance_uuid ? cfg->instance_uuid : "");
+        snprintf(w->env_name, sizeof w->env_name, "%s", cfg->environment_name ? cfg->environment_name : "");
+        snprintf(w->env_color, sizeof w->env_color, "%s", cfg->environment_color ? cfg->environment_color : "");
+        snprintf(w->data_dir, sizeof w->data_dir, "%s", cfg->data_dir ? cfg->data_dir : "");
+    }
+    kt_http_set_guard(w->http, kt_api_auth_guard, w);
     if ((st = kt_http_listen(w->http, host, port))) {
         snprintf(err, errcap, "cannot listen on %s:%d (%s)", host, port, kt_strerror(st));
         goto fail;
     }
+    if (cfg && cfg->management_port && (st = kt_api_management_start(w, host, cfg->management_port, err, errcap)))
+        goto fail;
     snprintf(w->public_url, sizeof w->public_url, "%s",
              cfg && cfg->public_url ? cfg->public_url : "http://localhost:8080");
     if (!(cfg && cfg->public_url))
@@ -270,6 +305,11 @@ fail:
         kt_http_close(w->http);
         kt_http_free(w->http);
     }
+    if (w->management) {
+        kt_http_close(w->management);
+        kt_http_free(w->management);
+    }
+    kt_api_auth_free(w);
     kt_map_free(w->pending);
     json_decref(w->plugin_defaults);
     free(w->default_zone);
@@ -284,6 +324,8 @@ void kt_webserver_free(kt_webserver *w)
     if (!w)
         return;
     kt_http_free(w->http);
+    kt_http_free(w->management);
+    kt_api_auth_free(w);
     size_t pos = 0;
     const char *key;
     void *val;

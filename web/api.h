@@ -3,6 +3,8 @@
 #ifndef KT_WEB_API_H
 #define KT_WEB_API_H
 
+#include <stdint.h>
+
 #include "flow/trigger.h"
 #include "runtime/node.h"
 #include "store/storage.h"
@@ -26,6 +28,17 @@ typedef struct kt_webserver_config {
     /* The internal storage (borrowed; the caller closes it after kt_webserver_free): FILE inputs are written there
      * and the execution file API reads from it. NULL: uploads and file routes answer 503. */
     kt_storage *storage;
+    /* HTTP limits (0: defaults, web/http.h kt_http_set_limits) */
+    uint64_t max_request_size;
+    uint64_t read_idle_timeout_ms;
+    /* basic auth (conf server.basic-auth): when enabled, username (an e-mail address, as Kestra requires) and password
+     * are required; open_urls: comma-separated path prefixes answered without credentials */
+    int basic_auth_enabled;
+    const char *basic_auth_username, *basic_auth_password, *basic_auth_realm, *basic_auth_open_urls;
+    int management_port;     /* endpoints.all.port: 0 = none */
+    const char *instance_uuid; /* GET /api/v1/configs "uuid" (kept in the data directory by the caller) */
+    const char *environment_name, *environment_color;
+    const char *data_dir;    /* /health's disk space indicator; NULL = none */
 } kt_webserver_config;
 
 kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_config *cfg, kt_webserver **out,

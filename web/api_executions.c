@@ -70,7 +70,18 @@ json_t *kt_api_form_inputs(kt_http_req *r, kt_multipart **form)
     const char *ctype = kt_http_header(r, "content-type");
     json_t *raw = json_object();
     *form = NULL;
-    if (!len || !ctype || strncasecmp(ctype, "multipart/form-data", 19))
+    if (len && ctype && *ctype && strncasecmp(ctype, "multipart/form-data", 19)) {
+        /* the route consumes multipart/form-data only: Micronaut refuses anything else before the controller runs.
+         * An empty body is let through whatever it claims to be (`curl -d ''` says urlencoded): it sends no input. */
+        char msg[300];
+        size_t tl = strcspn(ctype, ";");
+        snprintf(msg, sizeof msg, "Content Type [%.*s] not allowed. Allowed types: [multipart/form-data]",
+                 (int)(tl < 200 ? tl : 200), ctype);
+        kt_http_send_error(r, 415, "Unsupported Media Type", json_pack("[{s:s}]", "message", msg));
+        json_decref(raw);
+        return NULL;
+    }
+    if (!len || !ctype)
         return raw; /* no inputs sent */
     char err[256];
     if (kt_multipart_parse(ctype, body, len, form, err, sizeof err) != KT_OK) {

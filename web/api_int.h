@@ -10,7 +10,8 @@
  *   api_kv.c          the KV store API (/api/v1/namespaces/{namespace}/kv…);
  *   api_logs.c        /api/v1/logs;
  *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs;
- *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...).
+ *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...);
+ *   api_server.c      /ping, /api/v1/configs, /api/v1/version, /health (+ the management port) and basic auth.
  * Handlers have the kt_http_handler shape; their ud is the kt_webserver. */
 #ifndef KT_WEB_API_INT_H
 #define KT_WEB_API_INT_H
@@ -47,7 +48,32 @@ struct kt_webserver {
     char *default_zone;      /* Schedules without a timezone (NULL: UTC) */
     kt_sched_recover default_recover;
     kt_storage *storage; /* borrowed; NULL when the node has none */
+    uv_loop_t *http_loop;
+    kt_http *management; /* endpoints.all.port: /health, /version (no auth); NULL when not configured */
+    /* basic auth (api_server.c): NULL auth_expected = off */
+    char *auth_expected; /* base64(user:password) */
+    char auth_challenge[160];
+    char *auth_open_urls; /* comma-separated path prefixes */
+    char instance_uuid[40];
+    char env_name[128], env_color[32];
+    char data_dir[1024]; /* what /health measures the free space of; "" = not measured */
 };
+
+/* ---- api_server.c: what the server says about itself, and basic auth ---------------------------------------- */
+
+/* The API version Kite answers as (the Kestra line whose API it implements) and its own version. */
+#define KT_API_KESTRA_VERSION "0.21.0"
+#define KT_API_KITE_VERSION "0.1.0"
+#define KT_API_COMMIT "kite"
+/* Checks and keeps the basic-auth settings of cfg; KT_EINVAL with the reason (Kestra's) in err. */
+kt_status kt_api_auth_init(kt_webserver *w, const kt_webserver_config *cfg, char *err, size_t errcap);
+int kt_api_auth_guard(kt_http_req *r, void *ud); /* a kt_http_guard, ud the webserver */
+void kt_api_auth_free(kt_webserver *w);
+void kt_api_ping(kt_http_req *r, void *ud);
+void kt_api_configs(kt_http_req *r, void *ud);
+void kt_api_version(kt_http_req *r, void *ud);
+void kt_api_health(kt_http_req *r, void *ud);
+void kt_api_health_liveness(kt_http_req *r, void *ud);
 
 /* ---- api.c: answers and query parameters shared by the handlers -------------------------------- */
 

@@ -446,6 +446,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             return 0;
         }
     }
+    if (s->guard && s->guard(r, s->guard_ud))
+        return 0;
     if (!r->m.route) {
         /* Micronaut's answer when no route matches */
         json_t *e = json_pack("[{s:s}]", "message", "Page Not Found");
@@ -600,6 +602,22 @@ kt_status kt_http_listen(kt_http *s, const char *host, int port)
 }
 
 int kt_http_port(const kt_http *s) { return s ? s->port : 0; }
+
+void kt_http_set_limits(kt_http *s, uint64_t max_body, uint64_t idle_ms)
+{
+    if (max_body) /* h2o reads it from the global configuration on each request */
+        s->config.max_request_entity_size = (size_t)max_body;
+    if (idle_ms) { /* the context's timeouts were made from the configuration: set both */
+        s->config.http1.req_timeout = s->config.http2.idle_timeout = idle_ms;
+        s->ctx.http1.req_timeout.timeout = s->ctx.http2.idle_timeout.timeout = idle_ms;
+    }
+}
+
+void kt_http_set_guard(kt_http *s, kt_http_guard guard, void *ud)
+{
+    s->guard = guard;
+    s->guard_ud = ud;
+}
 
 static void shutdown_conns(kt_http *s, int how)
 {

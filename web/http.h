@@ -44,6 +44,14 @@ kt_status kt_http_route(kt_http *s, const char *method, const char *pattern, kt_
  * more than once (several listeners). KT_EIO if the address is in use or cannot be bound. */
 kt_status kt_http_listen(kt_http *s, const char *host, int port);
 int kt_http_port(const kt_http *s); /* the port bound by the first listener; 0 before kt_http_listen */
+/* Limits from the configuration, before kt_http_listen: bodies over max_body bytes are refused by h2o before they
+ * are read (413 on HTTP/1.1, a reset stream on h2); a connection idle for idle_ms (no request coming in) is closed.
+ * 0 keeps the default (KT_HTTP_MAX_BODY, h2o's 10 s). */
+void kt_http_set_limits(kt_http *s, uint64_t max_body, uint64_t idle_ms);
+/* A guard runs on every request before its handler (once routed, also for unknown paths): returning nonzero means
+ * it answered and the handler is skipped (basic auth answers 401 this way). NULL removes it. */
+typedef int (*kt_http_guard)(kt_http_req *r, void *ud);
+void kt_http_set_guard(kt_http *s, kt_http_guard guard, void *ud);
 void kt_http_close(kt_http *s);     /* see the lifecycle above; idempotent */
 void kt_http_free(kt_http *s);      /* see the lifecycle above; NULL is fine */
 

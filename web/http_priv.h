@@ -31,6 +31,8 @@ struct kt_http {
     int grace_inited, grace_closing;
     size_t closing_handles; /* our handles whose close callback has not run yet */
     int closing;
+    kt_http_guard guard;
+    void *guard_ud;
 };
 
 struct kt_http_req {

@@ -139,6 +139,57 @@ static void test_storage_settings(void **s)
     assert_non_null(strstr(err, ":3:5 storage.s3.bukket: unknown setting"));
 }
 
+/* The HTTP settings: sizes and durations in Micronaut's spellings, the open URLs as a YAML list or one string, the
+ * password never printed in an error. */
+static void test_server_settings(void **s)
+{
+    kt_conf c;
+    char err[512] = "";
+    kt_conf_defaults(&c);
+    assert_int_equal(c.max_request_size, 64u << 20);
+    assert_string_equal(c.basic_auth_open_urls, "/ping,/api/v1/executions/webhook/");
+    char *p = write_tmp("server:\n  max-request-size: 10MB\n  read-idle-timeout: 30s\n  basic-auth:\n"
+                        "    enabled: true\n    username: a@b.io\n    openUrls:\n      - /ping\n      - /api/v1/x/\n"
+                        "endpoints:\n  all:\n    port: 8081\nenvironment:\n  name: prod\n");
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_OK);
+    unlink(p);
+    assert_int_equal(c.max_request_size, 10u << 20);
+    assert_int_equal(c.read_idle_timeout_ms, 30000);
+    assert_int_equal(c.basic_auth_enabled, 1);
+    assert_string_equal(c.basic_auth_username, "a@b.io");
+    assert_string_equal(c.basic_auth_open_urls, "/ping,/api/v1/x/");
+    assert_int_equal(c.management_port, 8081);
+    assert_string_equal(c.environment_name, "prod");
+    static const struct {
+        const char *text;
+        uint32_t ms;
+    } durations[] = {{"250", 250}, {"500ms", 500}, {"5m", 300000}, {"1h", 3600000}, {"PT1M30S", 90000}, {"2d", 86400000 * 2u}};
+    for (size_t i = 0; i < sizeof durations / sizeof *durations; i++) {
+        setenv("KITE_SERVER_READ_IDLE_TIMEOUT", durations[i].text, 1);
+        assert_int_equal(kt_conf_load(&c, NULL, err, sizeof err), durations[i].ms <= 86400000 ? KT_OK : KT_EINVAL);
+        if (durations[i].ms <= 86400000)
+            assert_int_equal(c.read_idle_timeout_ms, durations[i].ms);
+    }
+    unsetenv("KITE_SERVER_READ_IDLE_TIMEOUT");
+    setenv("KITE_SERVER_MAX_REQUEST_SIZE", "2GB", 1);
+    assert_int_equal(kt_conf_load(&c, NULL, err, sizeof err), KT_EINVAL);
+    assert_non_null(strstr(err, "expected a size in range"));
+    setenv("KITE_SERVER_MAX_REQUEST_SIZE", "12 parsecs", 1);
+    assert_int_equal(kt_conf_load(&c, NULL, err, sizeof err), KT_EINVAL);
+    unsetenv("KITE_SERVER_MAX_REQUEST_SIZE");
+    p = write_tmp("server:\n  basic-auth:\n    open-urls:\n      - 3\n");
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_EINVAL);
+    unlink(p);
+    assert_non_null(strstr(err, "server.basic-auth.open-urls: expected a list of strings"));
+    char longpw[400];
+    memset(longpw, 'q', sizeof longpw - 1);
+    longpw[sizeof longpw - 1] = 0;
+    setenv("KITE_SERVER_BASIC_AUTH_PASSWORD", longpw, 1);
+    assert_int_equal(kt_conf_load(&c, NULL, err, sizeof err), KT_EINVAL);
+    unsetenv("KITE_SERVER_BASIC_AUTH_PASSWORD");
+    assert_null(strstr(err, "qqqq")); /* never printed */
+}
+
 static void test_plugin_defaults(void **s)
 {
     kt_conf c;
@@ -199,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_environment_overrides_file),
         cmocka_unit_test(test_plugin_defaults),
         cmocka_unit_test(test_storage_settings),
+        cmocka_unit_test(test_server_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
