@@ -185,6 +185,28 @@ kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t
     return KT_OK;
 }
 
+kt_status kt_store_flow_namespaces(kt_store *s, json_t **out)
+{
+    static const char sql[] = "SELECT DISTINCT f.namespace FROM flows f WHERE f.deleted = 0 AND f.revision = "
+                              "(SELECT MAX(revision) FROM flows g WHERE g.namespace = f.namespace AND g.id = f.id) "
+                              "ORDER BY f.namespace";
+    sqlite3_stmt *st = kt_sqlite_prepared(s, sql);
+    *out = NULL;
+    if (!st)
+        return KT_EDB;
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return KT_EDB;
+    }
+    *out = arr;
+    return KT_OK;
+}
+
 kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows)
 {
     kt_sql sql = {0};

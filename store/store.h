@@ -81,6 +81,8 @@ kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t
 
 /* The latest revision of every live flow whose namespace starts with ns_prefix (NULL: all) and whose id or namespace
  * contains q (NULL: any), ordered by namespace then id: [{namespace, id, revision, source}]. */
+/* The distinct namespaces of the live flows (latest revision not deleted), sorted; a JSON array of strings. */
+kt_status kt_store_flow_namespaces(kt_store *s, json_t **out);
 kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
 
 /* ---- triggers (KESTRA-execution.md §5.2): one row per (namespace, flowId, triggerId) holding Kestra's Trigger
@@ -146,6 +148,29 @@ kt_status kt_store_logs_get(kt_store *s, const char *execution_id, const kt_log_
  * moves to the last one returned (for following a live execution). */
 kt_status kt_store_logs_after(kt_store *s, const char *execution_id, const char *min_level, int64_t *after,
                               json_t **out_array);
+
+/* One page of an execution's logs as kt_store_logs_get filters them, in the same order, after the cursor *after (0:
+ * from the start) and at most limit lines; *after moves past the last one returned (sqlite_logs.c: for downloads
+ * streamed page by page). */
+kt_status kt_store_logs_page(kt_store *s, const char *execution_id, const kt_log_filter *f, int64_t *after, int limit,
+                             json_t **out_array);
+/* GET /api/v1/logs/search: lines of every execution, filtered (NULL/0 = no filter), paged (page from 1). */
+typedef struct kt_log_query {
+    const char *q;          /* substring of the message */
+    const char *namespace_; /* the namespace or one under it */
+    const char *flow_id;
+    const char *trigger_id;
+    const char *min_level;
+    int64_t from_us, to_us; /* timestamp, inclusive */
+    int page, size;
+    int sort_desc;          /* by timestamp */
+} kt_log_query;
+kt_status kt_store_logs_search(kt_store *s, const kt_log_query *q, json_t **results, int64_t *total);
+/* DELETE /api/v1/logs/{executionId} (the kt_store_logs_get filter) and DELETE /api/v1/logs/{namespace}/{flowId}
+ * (trigger_id NULL: all of the flow's); *count = lines deleted (count may be NULL). */
+kt_status kt_store_logs_delete(kt_store *s, const char *execution_id, const kt_log_filter *f, int64_t *count);
+kt_status kt_store_logs_delete_flow(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
+                                    int64_t *count);
 
 /* Level order of Kestra's log levels (TRACE=0 .. ERROR=4), -1 when unknown. */
 int kt_store_level_rank(const char *level);

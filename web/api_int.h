@@ -11,6 +11,7 @@
  *   api_logs.c        /api/v1/logs;
  *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs;
  *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...);
+ *   api_namespaces.c  /api/v1/namespaces/{id} and /search (the flows' namespaces);
  *   api_server.c      /ping, /api/v1/configs, /api/v1/version, /health (+ the management port) and basic auth.
  * Handlers have the kt_http_handler shape; their ud is the kt_webserver. */
 #ifndef KT_WEB_API_INT_H
@@ -94,6 +95,12 @@ size_t kt_api_label_filters(kt_http_req *r, const char **out, char *buf, size_t 
 /* ---- api_follow.c ------------------------------------------------------------------------------- */
 void kt_api_execution_follow(kt_http_req *r, void *ud);
 void kt_api_logs_follow(kt_http_req *r, void *ud);
+void kt_api_logs_download(kt_http_req *r, void *ud);
+void kt_api_namespace_get(kt_http_req *r, void *ud);    /* api_namespaces.c */
+void kt_api_namespace_search(kt_http_req *r, void *ud);
+void kt_api_logs_search(kt_http_req *r, void *ud);
+void kt_api_logs_delete(kt_http_req *r, void *ud);
+void kt_api_logs_delete_flow(kt_http_req *r, void *ud);
 
 /* A stored flow revision (0 = latest) and its parse. KT_ENOTFOUND or KT_EDB leave nothing to free; KT_EINVAL (the
  * stored source no longer validates) leaves *row filled and d holding why; KT_OK gives *row and *flow. */

@@ -1,28 +1,53 @@
-/* The log endpoints of Kestra's API (/api/v1/logs): an execution's task logs, filtered by level, task, task run and
- * attempt. Apart from the executions because Kestra's log API is its own controller (follow, download and delete
- * belong here when they come). */
+/* The log endpoints of Kestra's API (/api/v1/logs, LogController): an execution's task logs filtered by level, task,
+ * task run and attempt (as JSON, or downloaded as text page by page), the search across executions, and the two
+ * deletions. Following is in api_follow.c. */
+#include "base/alloc.h"
+#include "base/clock.h"
 #include "store/store.h"
+#include "base/json.h"
 #include "web/api_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Lines read from the store per step of a download: one page in memory at a time. */
+#define KT_LOGS_DOWNLOAD_PAGE 500
 
 /* ---- logs ---------------------------------------------------------------------------------------- */
+
+/* minLevel (a known level or absent) into *min; -1 after answering 422. */
+static int kt_api_min_level(kt_http_req *r, const char **min)
+{
+    *min = kt_http_query(r, "minLevel");
+    if (*min && !**min)
+        *min = NULL;
+    if (*min && kt_store_level_rank(*min) < 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Invalid format: '%.100s' is not a log level (TRACE, DEBUG, INFO, WARN, ERROR)", *min);
+        kt_http_send_error(r, 422, msg, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* The execution filter shared by get, download and delete; -1 after answering 422. */
+static int kt_api_log_filter(kt_http_req *r, kt_log_filter *f)
+{
+    *f = (kt_log_filter){.taskrun_id = kt_http_query(r, "taskRunId"), .task_id = kt_http_query(r, "taskId"),
+                         .attempt = -1};
+    if (f->taskrun_id && !*f->taskrun_id)
+        f->taskrun_id = NULL;
+    if (f->task_id && !*f->task_id)
+        f->task_id = NULL;
+    return kt_api_min_level(r, &f->min_level) || kt_api_int_param(r, "attempt", -1, &f->attempt) ? -1 : 0;
+}
 
 void kt_api_logs_get(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    kt_log_filter f = {.min_level = kt_http_query(r, "minLevel"), .taskrun_id = kt_http_query(r, "taskRunId"),
-                       .task_id = kt_http_query(r, "taskId"), .attempt = -1};
-    if (f.min_level && !*f.min_level)
-        f.min_level = NULL;
-    if (f.min_level && kt_store_level_rank(f.min_level) < 0) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "Invalid format: '%s' is not a log level (TRACE, DEBUG, INFO, WARN, ERROR)",
-                 f.min_level);
-        kt_http_send_error(r, 422, msg, NULL);
-        return;
-    }
-    if (kt_api_int_param(r, "attempt", -1, &f.attempt))
+    kt_log_filter f;
+    if (kt_api_log_filter(r, &f))
         return;
     json_t *list;
     if (kt_store_logs_get(w->store, kt_http_param(r, "executionId"), &f, &list) != KT_OK) {
@@ -30,4 +55,160 @@ void kt_api_logs_get(kt_http_req *r, void *ud)
         return;
     }
     kt_http_send_json(r, 200, list);
+}
+
+/* ---- GET /api/v1/logs/{executionId}/download: text lines "<timestamp> <LEVEL> <message>" (LogEntry.toPrettyString),
+ * streamed a page at a time ---------------------------------------------------------------------------------- */
+
+typedef struct kt_logs_download {
+    kt_webserver *w;
+    kt_http_stream *stream;
+    char *execution_id, *min_level, *taskrun_id, *task_id;
+    int attempt;
+    int64_t after;
+    int done;
+} kt_logs_download;
+
+static void kt_logs_download_free(kt_logs_download *d)
+{
+    free(d->execution_id);
+    free(d->min_level);
+    free(d->taskrun_id);
+    free(d->task_id);
+    free(d);
+}
+
+static void kt_logs_download_close(void *ud)
+{
+    kt_logs_download *d = ud;
+    kt_http_sse_end(d->stream);
+    kt_logs_download_free(d);
+}
+
+static void kt_logs_download_drain(void *ud)
+{
+    kt_logs_download *d = ud;
+    if (d->done) {
+        kt_http_sse_end(d->stream);
+        kt_logs_download_free(d);
+        return;
+    }
+    kt_log_filter f = {.min_level = d->min_level, .taskrun_id = d->taskrun_id, .task_id = d->task_id,
+                       .attempt = d->attempt};
+    json_t *page = NULL;
+    if (kt_store_logs_page(d->w->store, d->execution_id, &f, &d->after, KT_LOGS_DOWNLOAD_PAGE, &page) != KT_OK) {
+        kt_http_body_abort(d->stream); /* the headers are out: the client sees the body cut */
+        kt_logs_download_free(d);
+        return;
+    }
+    kt_buf b = {0};
+    size_t i;
+    json_t *e;
+    json_array_foreach(page, i, e) {
+        const char *ts = json_string_value(json_object_get(e, "timestamp")),
+                   *lvl = json_string_value(json_object_get(e, "level")),
+                   *msg = json_string_value(json_object_get(e, "message"));
+        kt_buf_printf(&b, "%s %s %s\n", ts ? ts : "", lvl ? lvl : "INFO", msg ? msg : "");
+    }
+    d->done = json_array_size(page) < KT_LOGS_DOWNLOAD_PAGE;
+    json_decref(page);
+    if (b.len)
+        kt_http_body_write(d->stream, b.p, b.len);
+    free(b.p);
+    if (!b.len) { /* nothing more to write: on_drain would not come again */
+        kt_http_sse_end(d->stream);
+        kt_logs_download_free(d);
+    }
+}
+
+static char *kt_dup_or_null(const char *s) { return s ? kt_xstrdup(s) : NULL; }
+
+void kt_api_logs_download(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_log_filter f;
+    if (kt_api_log_filter(r, &f))
+        return;
+    const char *id = kt_http_param(r, "executionId");
+    kt_logs_download *d = kt_xcalloc(1, sizeof *d);
+    d->w = w;
+    d->execution_id = kt_xstrdup(id);
+    d->min_level = kt_dup_or_null(f.min_level);
+    d->taskrun_id = kt_dup_or_null(f.taskrun_id);
+    d->task_id = kt_dup_or_null(f.task_id);
+    d->attempt = f.attempt;
+    char disp[300];
+    snprintf(disp, sizeof disp, "attachment; filename=\"%.200s.log\"", id);
+    kt_http_add_header(r, "Content-Disposition", disp);
+    d->stream = kt_http_body_start(r, 200, "text/plain", -1, kt_logs_download_drain, kt_logs_download_close, d);
+    if (!d->stream)
+        kt_logs_download_free(d);
+}
+
+/* ---- GET /api/v1/logs/search ------------------------------------------------------------------------------- */
+
+void kt_api_logs_search(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_log_query q = {.q = kt_http_query(r, "q"), .namespace_ = kt_http_query(r, "namespace"),
+                      .flow_id = kt_http_query(r, "flowId"), .trigger_id = kt_http_query(r, "triggerId")};
+    const char **empty[] = {&q.q, &q.namespace_, &q.flow_id, &q.trigger_id};
+    for (size_t i = 0; i < sizeof empty / sizeof *empty; i++)
+        if (*empty[i] && !**empty[i])
+            *empty[i] = NULL;
+    if (kt_api_min_level(r, &q.min_level) || kt_api_paging(r, &q.page, &q.size))
+        return;
+    const char *sort = kt_http_query(r, "sort");
+    if (sort) { /* timestamp:asc|desc, Kestra's only useful order for lines */
+        const char *colon = strchr(sort, ':');
+        if (!colon || strncmp(sort, "timestamp", (size_t)(colon - sort)) || (strcmp(colon + 1, "asc") &&
+                                                                              strcmp(colon + 1, "desc"))) {
+            kt_http_send_error(r, 422, "Invalid sort parameter", NULL);
+            return;
+        }
+        q.sort_desc = !strcmp(colon + 1, "desc");
+    }
+    const char *sd = kt_http_query(r, "startDate"), *ed = kt_http_query(r, "endDate");
+    if ((sd && *sd && kt_time_parse(sd, &q.from_us)) || (ed && *ed && kt_time_parse(ed, &q.to_us))) {
+        kt_http_send_error(r, 422, "Invalid format: dates are ISO-8601 (yyyy-MM-ddTHH:mm[:ss][.SSS][XXX])", NULL);
+        return;
+    }
+    if (q.from_us && q.to_us && q.from_us > q.to_us) {
+        kt_http_send_error(r, 422, "Illegal argument: Start date must be before End Date", NULL);
+        return;
+    }
+    json_t *results;
+    int64_t total;
+    if (kt_store_logs_search(w->store, &q, &results, &total) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", results, "total", (json_int_t)total));
+}
+
+/* ---- DELETE /api/v1/logs/{executionId} and /api/v1/logs/{namespace}/{flowId}: 200 with no body ------------------ */
+
+void kt_api_logs_delete(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_log_filter f;
+    if (kt_api_log_filter(r, &f))
+        return;
+    if (kt_store_logs_delete(w->store, kt_http_param(r, "executionId"), &f, NULL) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_http_send_empty(r, 200);
+}
+
+void kt_api_logs_delete_flow(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *trigger = kt_http_query(r, "triggerId");
+    if (kt_store_logs_delete_flow(w->store, kt_http_param(r, "namespace"), kt_http_param(r, "flowId"),
+                                  trigger && *trigger ? trigger : NULL, NULL) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    kt_http_send_empty(r, 200);
 }
