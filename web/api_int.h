@@ -11,6 +11,7 @@
  *   api_logs.c        /api/v1/logs;
  *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs;
  *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...);
+ *   api_exec_manage.c execution delete and labels (no executor needed), the FlowForExecution routes;
  *   api_namespaces.c  /api/v1/namespaces/{id} and /search (the flows' namespaces);
  *   api_server.c      /ping, /api/v1/configs, /api/v1/version, /health (+ the management port) and basic auth.
  * Handlers have the kt_http_handler shape; their ud is the kt_webserver. */
@@ -97,6 +98,19 @@ void kt_api_execution_follow(kt_http_req *r, void *ud);
 void kt_api_logs_follow(kt_http_req *r, void *ud);
 void kt_api_logs_download(kt_http_req *r, void *ud);
 void kt_api_namespace_get(kt_http_req *r, void *ud);    /* api_namespaces.c */
+/* api_exec_manage.c */
+void kt_api_execution_delete(kt_http_req *r, void *ud);
+void kt_api_execution_labels(kt_http_req *r, void *ud);
+void kt_api_execution_flow_get(kt_http_req *r, void *ud);
+void kt_api_execution_flow_by_id(kt_http_req *r, void *ud);
+void kt_api_execution_namespaces(kt_http_req *r, void *ud);
+void kt_api_execution_namespace_flows(kt_http_req *r, void *ud);
+/* Deletes a terminated execution's rows (and logs when logs) in one transaction, then its storage folder when storage
+ * (done runs then; KT_OK). KT_EAGAIN: the rows are gone and nothing asynchronous started (the caller answers). */
+kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int logs, int storage,
+                                      kt_storage_count_cb done, void *data, char *err, size_t errcap);
+/* Kestra's FlowForExecution of f (id, namespace, revision, inputs, tasks as TaskForExecution, triggers' id/type). */
+json_t *kt_api_flow_for_execution(const kt_flow *f, int revision);
 void kt_api_namespace_search(kt_http_req *r, void *ud);
 void kt_api_logs_search(kt_http_req *r, void *ud);
 void kt_api_logs_delete(kt_http_req *r, void *ud);

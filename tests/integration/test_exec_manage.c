@@ -1,0 +1,215 @@
+/* Execution routes that work on the stored execution (issue 11): DELETE /api/v1/executions/{id} (its rows, logs and
+ * storage folder; deleteLogs=false keeps the logs; a running one is refused), POST …/{id}/labels (Kestra's merge,
+ * system labels, a running execution refused), and FlowForExecution: GET …/{id}/flow, …/flows/{ns}/{flowId},
+ * …/namespaces, …/namespaces/{ns}/flows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define NS "io.kite.manage"
+
+static const char *FLOW_SHAPES =
+    "id: shapes\nnamespace: " NS "\nlabels:\n  team: a\n  env: dev\ninputs:\n  - id: who\n    type: STRING\n"
+    "    defaults: me\ntasks:\n"
+    "  - id: branch\n    type: io.kestra.plugin.core.flow.If\n    condition: \"{{ true }}\"\n    then:\n"
+    "      - id: inner\n        type: io.kestra.plugin.core.log.Log\n        message: hi\n    else:\n"
+    "      - id: other\n        type: io.kestra.plugin.core.debug.Return\n        format: x\n"
+    "  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n    onResume:\n      - id: ok\n        type: BOOLEAN\n"
+    "  - id: child\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: " NS "\n    flowId: files\n"
+    "triggers:\n  - id: every\n    type: io.kestra.plugin.core.trigger.Schedule\n    cron: \"0 0 1 1 *\"\n    disabled: true\n";
+static const char *FLOW_FILES =
+    "id: files\nnamespace: " NS "\nlabels:\n  team: a\n  keep: yes\ntasks:\n"
+    "  - id: say\n    type: io.kestra.plugin.core.log.Log\n    message: kept line\n"
+    "  - id: sh\n    type: io.kestra.plugin.scripts.shell.Commands\n    taskRunner:\n"
+    "      type: io.kestra.plugin.core.runner.Process\n    outputFiles:\n      - out.txt\n"
+    "    commands:\n      - echo data > out.txt\n";
+static const char *FLOW_DISABLED =
+    "id: off\nnamespace: io.kite.manage.off\ndisabled: true\ntasks:\n"
+    "  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n";
+
+static char *start(int port, const char *id)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/" NS "/%s", id);
+    json_t *e = NULL;
+    assert_int_equal(kt_it_http_json("POST", port, path, NULL, NULL, &e), 200);
+    char *eid = strdup(json_string_value(json_object_get(e, "id")));
+    json_decref(e);
+    return eid;
+}
+
+static const char *label(const json_t *ex, const char *key)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(ex, "labels"), i, l) if (!strcmp(json_string_value(json_object_get(l, "key")), key))
+        return json_string_value(json_object_get(l, "value"));
+    return NULL;
+}
+
+static void test_flow_for_execution(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_FILES, NULL);
+    kt_it_create_flow(f->port, FLOW_SHAPES, NULL);
+    kt_it_create_flow(f->port, FLOW_DISABLED, NULL);
+    json_t *fl = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/flows/" NS "/shapes", NULL, NULL, &fl), 200);
+    assert_string_equal(json_string_value(json_object_get(fl, "id")), "shapes");
+    assert_int_equal(json_integer_value(json_object_get(fl, "revision")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(fl, "inputs"), 0), "id")), "who");
+    json_t *tasks = json_object_get(fl, "tasks");
+    assert_int_equal(json_array_size(tasks), 3);
+    json_t *branch = json_array_get(tasks, 0);
+    assert_string_equal(json_string_value(json_object_get(branch, "type")), "io.kestra.plugin.core.flow.If");
+    json_t *kids = json_object_get(branch, "tasks"); /* then and else: every child */
+    assert_int_equal(json_array_size(kids), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(kids, 0), "id")), "inner");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(kids, 1), "id")), "other");
+    assert_null(json_object_get(json_array_get(kids, 0), "message")); /* only id and type */
+    json_t *pause_inputs = json_object_get(json_array_get(tasks, 1), "inputs");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(pause_inputs, 0), "id")), "ok");
+    json_t *sub = json_object_get(json_array_get(tasks, 2), "subflowId");
+    assert_string_equal(json_string_value(json_object_get(sub, "flowId")), "files");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(fl, "triggers"), 0), "id")),
+                        "every");
+    assert_null(json_object_get(json_array_get(json_object_get(fl, "triggers"), 0), "cron"));
+    json_decref(fl);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/flows/" NS "/nope", NULL, NULL, &fl), 404);
+    json_decref(fl);
+
+    json_t *list = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/namespaces", NULL, NULL, &list), 200);
+    assert_int_equal(json_array_size(list), 1); /* the disabled flow's namespace is not listed */
+    assert_string_equal(json_string_value(json_array_get(list, 0)), NS);
+    json_decref(list);
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/namespaces/" NS "/flows", NULL, NULL, &list),
+                     200);
+    assert_int_equal(json_array_size(list), 2);
+    json_decref(list);
+
+    /* an execution's flow is the revision it ran */
+    char *id = start(f->port, "files");
+    json_decref(kt_it_wait_execution(f->port, id, 30000));
+    assert_int_equal(kt_it_http("PUT", f->port, "/api/v1/flows/" NS "/files", "application/x-yaml",
+                                "id: files\nnamespace: " NS "\ntasks:\n  - id: only\n"
+                                "    type: io.kestra.plugin.core.log.Log\n    message: v2\n", NULL), 200);
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/%s/flow", id);
+    assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &fl), 200);
+    assert_int_equal(json_integer_value(json_object_get(fl, "revision")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(fl, "tasks"), 0), "id")), "say");
+    json_decref(fl);
+    free(id);
+}
+
+static void test_labels(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_FILES, NULL);
+    kt_it_create_flow(f->port, FLOW_SHAPES, NULL);
+    char *id = start(f->port, "files");
+    json_t *done = kt_it_wait_execution(f->port, id, 30000);
+    assert_string_equal(kt_it_state(done), "SUCCESS");
+    json_decref(done);
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/%s/labels", id);
+    json_t *ex = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, path, "application/json",
+                                     "[{\"key\":\"team\",\"value\":\"b\"},{\"key\":\"new\",\"value\":\"x\"}]", &ex), 200);
+    assert_string_equal(label(ex, "team"), "b");
+    assert_string_equal(label(ex, "keep"), "yes");
+    assert_string_equal(label(ex, "new"), "x");
+    json_decref(ex);
+    ex = kt_it_get_execution(f->port, id); /* stored */
+    assert_string_equal(label(ex, "team"), "b");
+    assert_string_equal(label(ex, "new"), "x");
+    json_decref(ex);
+    assert_int_equal(kt_it_http_json("POST", f->port, path, "application/json",
+                                     "[{\"key\":\"system.restarted\",\"value\":\"true\"}]", &ex), 422);
+    assert_non_null(strstr(json_string_value(json_object_get(ex, "message")), "System labels can only be set by Kestra"));
+    json_decref(ex);
+    assert_int_equal(kt_it_http("POST", f->port, path, "application/json", "{\"key\":1}", NULL), 400);
+    assert_int_equal(kt_it_http("POST", f->port, "/api/v1/executions/nope/labels", "application/json", "[]", NULL), 404);
+
+    /* a paused execution is not terminated */
+    char *paused = start(f->port, "shapes");
+    json_decref(kt_it_wait_state(&f->server, f->port, paused, "PAUSED", 30000));
+    snprintf(path, sizeof path, "/api/v1/executions/%s/labels", paused);
+    char *body = NULL;
+    assert_int_equal(kt_it_http("POST", f->port, path, "application/json", "[]", &body), 400);
+    assert_string_equal(body, "The execution is not terminated");
+    free(body);
+    free(paused);
+    free(id);
+}
+
+static void test_delete(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_FILES, NULL);
+    kt_it_create_flow(f->port, FLOW_SHAPES, NULL);
+    char *id = start(f->port, "files");
+    json_t *done = kt_it_wait_execution(f->port, id, 30000);
+    assert_string_equal(kt_it_state(done), "SUCCESS");
+    json_decref(done);
+    char root[256], path[256];
+    snprintf(root, sizeof root, "io/kite/manage/files/executions/%s", id);
+    assert_int_equal(kt_it_stored_kind(f->dir, root), 'd');
+    snprintf(path, sizeof path, "/api/v1/executions/%s", id);
+    assert_int_equal(kt_it_http("DELETE", f->port, path, NULL, NULL, NULL), 204);
+    assert_int_equal(kt_it_http("GET", f->port, path, NULL, NULL, NULL), 404);
+    assert_int_equal(kt_it_stored_kind(f->dir, root), 0);
+    json_t *logs = NULL;
+    snprintf(path, sizeof path, "/api/v1/logs/%s", id);
+    assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &logs), 200);
+    assert_int_equal(json_array_size(logs), 0);
+    json_decref(logs);
+    snprintf(path, sizeof path, "/api/v1/executions/%s", id);
+    assert_int_equal(kt_it_http("DELETE", f->port, path, NULL, NULL, NULL), 404);
+    free(id);
+
+    /* deleteLogs=false&deleteStorage=false keep both */
+    id = start(f->port, "files");
+    json_decref(kt_it_wait_execution(f->port, id, 30000));
+    snprintf(root, sizeof root, "io/kite/manage/files/executions/%s", id);
+    snprintf(path, sizeof path, "/api/v1/executions/%s?deleteLogs=false&deleteStorage=false", id);
+    assert_int_equal(kt_it_http("DELETE", f->port, path, NULL, NULL, NULL), 204);
+    assert_int_equal(kt_it_stored_kind(f->dir, root), 'd');
+    snprintf(path, sizeof path, "/api/v1/logs/%s", id);
+    assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &logs), 200);
+    assert_true(json_array_size(logs) > 0);
+    json_decref(logs);
+    free(id);
+
+    /* a paused execution still belongs to the executor */
+    char *paused = start(f->port, "shapes");
+    json_decref(kt_it_wait_state(&f->server, f->port, paused, "PAUSED", 30000));
+    snprintf(path, sizeof path, "/api/v1/executions/%s", paused);
+    assert_int_equal(kt_it_http("DELETE", f->port, path, NULL, NULL, NULL), 409);
+    json_t *still = kt_it_get_execution(f->port, paused);
+    assert_non_null(still);
+    json_decref(still);
+    free(paused);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_ALL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_flow_for_execution, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_labels, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_delete, kt_it_setup, kt_it_teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,364 @@
+/* Execution routes that read or edit the stored execution without the executor (ExecutionController): DELETE
+ * /api/v1/executions/{id} (with its logs and storage folder), POST …/{id}/labels on a terminated execution, and the
+ * flow as an execution sees it (FlowForExecution: GET …/{id}/flow, …/flows/{ns}/{flowId}, …/namespaces,
+ * …/namespaces/{ns}/flows). An execution that is still running belongs to the executor, which would write it back:
+ * deleting one is refused with 409 until it ends (Kestra deletes the row and lets the executor finish in the void). */
+#include "base/clock.h"
+#include "flow/model.h"
+#include "flow/state.h"
+#include "flow/tasks.h"
+#include "store/storage_uri.h"
+#include "web/api_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int kt_api_bool_param(kt_http_req *r, const char *name, int dflt)
+{
+    const char *v = kt_http_query(r, name);
+    if (!v || !*v)
+        return dflt;
+    return strcmp(v, "false") != 0 && strcmp(v, "0") != 0;
+}
+
+static int kt_api_is_terminated(const json_t *ex)
+{
+    const char *st = json_string_value(json_object_get(json_object_get(ex, "state"), "current"));
+    return st && kt_state_is(st, KT_SF_TERMINATED);
+}
+
+/* The execution of the path's executionId, or NULL after answering 404 (or 500). */
+static json_t *kt_api_execution_or_404(kt_webserver *w, kt_http_req *r)
+{
+    json_t *ex = NULL;
+    kt_status st = kt_store_execution_get(w->store, kt_http_param(r, "executionId"), &ex);
+    if (st == KT_ENOTFOUND) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Execution '%.200s' not found.", kt_http_param(r, "executionId"));
+        kt_http_send_error(r, 404, msg, NULL);
+        return NULL;
+    }
+    if (st) {
+        kt_api_send_db_error(w, r);
+        return NULL;
+    }
+    return ex;
+}
+
+/* ---- DELETE /api/v1/executions/{executionId} ------------------------------------------------------------------ */
+
+typedef struct kt_api_delete {
+    kt_http_req *req;
+} kt_api_delete;
+
+static void kt_api_delete_storage_done(kt_status st, size_t count, const char *err, void *data)
+{
+    kt_api_delete *d = data;
+    (void)count;
+    if (st)
+        kt_http_send_error(d->req, 500, err && *err ? err : "Internal server error: the storage folder was not deleted",
+                           NULL);
+    else
+        kt_http_send_empty(d->req, 204);
+    kt_http_req_release(d->req);
+    free(d);
+}
+
+kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int logs, int storage,
+                                      kt_storage_count_cb done, void *data, char *err, size_t errcap)
+{
+    const char *id = json_string_value(json_object_get(ex, "id"));
+    kt_status st = kt_store_begin(w->store); /* the row, its task runs and its logs go together or not at all */
+    if (!st && (st = kt_store_execution_purge(w->store, id, 1, logs, NULL)) != KT_OK)
+        kt_store_rollback(w->store);
+    else if (!st)
+        st = kt_store_commit(w->store);
+    if (st || !storage || !w->storage)
+        return st ? st : KT_EAGAIN; /* EAGAIN: nothing asynchronous started, the caller answers */
+    char root[1024];
+    if (kt_suri_execution_root(json_string_value(json_object_get(ex, "namespace")),
+                               json_string_value(json_object_get(ex, "flowId")), id, root, sizeof root))
+        return KT_EAGAIN;
+    return kt_storage_delete_prefix(w->storage, root, done, data, err, errcap);
+}
+
+void kt_api_execution_delete(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *ex = kt_api_execution_or_404(w, r);
+    if (!ex)
+        return;
+    if (!kt_api_is_terminated(ex)) {
+        kt_http_send_error(r, 409, "Execution is not terminated: kill it first, then delete it", NULL);
+        json_decref(ex);
+        return;
+    }
+    /* deleteMetrics: metrics are kept with the execution's rows (nothing separate to keep) */
+    int logs = kt_api_bool_param(r, "deleteLogs", 1), storage = kt_api_bool_param(r, "deleteStorage", 1);
+    kt_api_delete *d = calloc(1, sizeof *d);
+    char err[256] = "";
+    d->req = kt_http_defer(r);
+    kt_status st = kt_api_execution_delete_one(w, ex, logs, storage, kt_api_delete_storage_done, d, err, sizeof err);
+    json_decref(ex);
+    if (st == KT_OK)
+        return; /* answered when the storage is done */
+    if (st == KT_EAGAIN)
+        kt_http_send_empty(d->req, 204);
+    else if (st == KT_EDB)
+        kt_api_send_db_error(w, d->req);
+    else
+        kt_http_send_error(d->req, 500, *err ? err : "Internal server error: the storage folder was not deleted", NULL);
+    kt_http_req_release(d->req);
+    free(d);
+}
+
+/* ---- POST /api/v1/executions/{executionId}/labels ------------------------------------------------------------- */
+
+/* Kestra's setLabels: the given labels win, the execution's other labels stay; a system.* label may only be sent
+ * back unchanged. NULL after answering 422. */
+static json_t *kt_api_merge_labels(kt_http_req *r, const json_t *old, const json_t *given)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(given, i, l) {
+        const char *k = json_string_value(json_object_get(l, "key")), *v = json_string_value(json_object_get(l, "value"));
+        if (!json_is_object(l) || !k || !v) {
+            kt_api_send_one_error(r, 422, "labels", "a label is an object with a string key and a string value");
+            return NULL;
+        }
+        if (strncmp(k, "system.", 7))
+            continue;
+        int kept = 0;
+        size_t j;
+        json_t *o;
+        json_array_foreach(old, j, o) kept |= json_equal(o, l);
+        if (!kept) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "System labels can only be set by Kestra itself, offending label: %.200s=%.200s",
+                     k, v);
+            kt_http_send_error(r, 422, msg, NULL);
+            return NULL;
+        }
+    }
+    json_t *out = json_array();
+    json_array_foreach(given, i, l) {
+        const char *k = json_string_value(json_object_get(l, "key")), *v = json_string_value(json_object_get(l, "value"));
+        if (*k || *v)
+            json_array_append_new(out, json_pack("{s:s, s:s}", "key", k, "value", v));
+    }
+    json_array_foreach(old, i, l) {
+        const char *k = json_string_value(json_object_get(l, "key"));
+        int replaced = 0;
+        size_t j;
+        json_t *g;
+        json_array_foreach(given, j, g) replaced |= k && !strcmp(k, json_string_value(json_object_get(g, "key")));
+        if (!replaced)
+            json_array_append(out, l);
+    }
+    return out;
+}
+
+void kt_api_execution_labels(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    json_error_t jerr;
+    json_t *given = json_loadb(body, len, 0, &jerr);
+    if (!json_is_array(given)) {
+        json_decref(given);
+        kt_http_send_error(r, 400, "Invalid JSON: the body is a list of {\"key\", \"value\"}", NULL);
+        return;
+    }
+    json_t *ex = kt_api_execution_or_404(w, r);
+    if (!ex) {
+        json_decref(given);
+        return;
+    }
+    if (!kt_api_is_terminated(ex)) {
+        kt_http_send(r, 400, "text/plain", "The execution is not terminated", strlen("The execution is not terminated"));
+        goto done;
+    }
+    json_t *merged = kt_api_merge_labels(r, json_object_get(ex, "labels"), given);
+    if (!merged)
+        goto done;
+    json_object_set_new(ex, "labels", merged);
+    size_t none = 0;
+    if (kt_store_execution_put(w->store, ex, &none, 0) != KT_OK) { /* the header only: no task run changed */
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    kt_http_send_json(r, 200, kt_execution_present(ex, kt_now_us()));
+done:
+    json_decref(ex);
+    json_decref(given);
+}
+
+/* ---- FlowForExecution ---------------------------------------------------------------------------------------- */
+
+static json_t *kt_api_task_for_execution(const json_t *task);
+
+static void kt_api_children(json_t *out, const json_t *task, const kt_prop *props)
+{
+    for (const kt_prop *p = props; p && p->name; p++) {
+        json_t *v = json_object_get(task, p->name);
+        size_t i;
+        json_t *c;
+        if (p->kind == KT_P_TASKS) {
+            json_array_foreach(v, i, c) json_array_append_new(out, kt_api_task_for_execution(c));
+        } else if (p->kind == KT_P_DAG) {
+            json_array_foreach(v, i, c) json_array_append_new(out, kt_api_task_for_execution(json_object_get(c, "task")));
+        } else if (p->kind == KT_P_CASES) {
+            const char *k;
+            json_t *list;
+            json_object_foreach(v, k, list) json_array_foreach(list, i, c)
+                json_array_append_new(out, kt_api_task_for_execution(c));
+        }
+    }
+}
+
+/* TaskForExecution.of: id, type, a Pause's onResume as inputs, a Subflow's subflowId, a flowable's every child */
+static json_t *kt_api_task_for_execution(const json_t *task)
+{
+    const char *type = json_string_value(json_object_get(task, "type"));
+    json_t *t = json_pack("{s:O?, s:O?}", "id", json_object_get(task, "id"), "type", json_object_get(task, "type"));
+    const kt_task_def *d = type ? kt_task_lookup(type) : NULL;
+    if (d && !strcmp(d->type, "io.kestra.plugin.core.flow.Pause") && json_object_get(task, "onResume"))
+        json_object_set(t, "inputs", json_object_get(task, "onResume"));
+    if (d && d->kind == KT_PLUGIN_EXECUTABLE)
+        json_object_set_new(t, "subflowId", json_pack("{s:O?, s:O?, s:O?}", "namespace", json_object_get(task, "namespace"),
+                                                      "flowId", json_object_get(task, "flowId"), "revision",
+                                                      json_object_get(task, "revision")));
+    if (d && d->kind == KT_PLUGIN_FLOWABLE) {
+        json_t *kids = json_array();
+        kt_api_children(kids, task, d->props);
+        kt_api_children(kids, task, kt_task_flowable_props());
+        json_object_set_new(t, "tasks", kids);
+    }
+    return t;
+}
+
+json_t *kt_api_flow_for_execution(const kt_flow *f, int revision)
+{
+    json_t *out = json_pack("{s:s, s:s, s:i}", "id", kt_flow_id(f), "namespace", kt_flow_namespace(f), "revision",
+                            revision);
+    if (kt_flow_inputs(f))
+        json_object_set(out, "inputs", (json_t *)kt_flow_inputs(f));
+    json_t *tasks = json_array();
+    size_t i;
+    json_t *t;
+    json_array_foreach(kt_flow_tasks(f), i, t) json_array_append_new(tasks, kt_api_task_for_execution(t));
+    json_object_set_new(out, "tasks", tasks);
+    json_t *triggers = json_array();
+    json_array_foreach(kt_flow_triggers(f), i, t)
+        json_array_append_new(triggers, json_pack("{s:O?, s:O?}", "id", json_object_get(t, "id"), "type",
+                                                  json_object_get(t, "type")));
+    json_object_set_new(out, "triggers", triggers);
+    json_object_set_new(out, "disabled", json_boolean(kt_flow_disabled(f)));
+    json_object_set_new(out, "deleted", json_false());
+    return out;
+}
+
+/* The flow at (ns, id, revision) as FlowForExecution, answered; 404 with Kestra's text when there is none. */
+static void kt_api_answer_flow_for_execution(kt_webserver *w, kt_http_req *r, const char *ns, const char *id,
+                                             int revision)
+{
+    kt_flow_row row;
+    kt_flow *f = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    int rc = kt_api_flow_load_or_answer(w, r, ns, id, revision, "Not Found: Flow not found", &row, &f, &d);
+    if (rc < 0)
+        return;
+    if (rc == KT_EINVAL) {
+        kt_api_send_diags(r, &d);
+        kt_diags_clear(&d);
+    } else {
+        kt_http_send_json(r, 200, kt_api_flow_for_execution(f, row.revision));
+    }
+    kt_flow_free(f);
+    kt_flow_row_clear(&row);
+}
+
+void kt_api_execution_flow_get(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *ex = kt_api_execution_or_404(w, r);
+    if (!ex)
+        return;
+    kt_api_answer_flow_for_execution(w, r, json_string_value(json_object_get(ex, "namespace")),
+                                     json_string_value(json_object_get(ex, "flowId")),
+                                     (int)json_integer_value(json_object_get(ex, "flowRevision")));
+    json_decref(ex);
+}
+
+void kt_api_execution_flow_by_id(kt_http_req *r, void *ud)
+{
+    int revision;
+    if (kt_api_int_param(r, "revision", 0, &revision))
+        return;
+    kt_api_answer_flow_for_execution(ud, r, kt_http_param(r, "namespace"), kt_http_param(r, "flowId"), revision);
+}
+
+/* GET /api/v1/executions/namespaces: the namespaces holding a flow that can run (not disabled, not deleted) */
+void kt_api_execution_namespaces(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *rows;
+    if (kt_store_flows_latest(w->store, NULL, NULL, &rows) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    const char *last = NULL;
+    json_array_foreach(rows, i, row) {
+        const char *ns = json_string_value(json_object_get(row, "namespace"));
+        kt_flow *f = NULL;
+        kt_diags d;
+        kt_diags_init(&d);
+        const char *src = json_string_value(json_object_get(row, "source"));
+        int runnable = kt_flow_parse(src, strlen(src), "flow.yaml", &f, &d) == KT_OK && !kt_flow_disabled(f);
+        kt_flow_free(f);
+        kt_diags_clear(&d);
+        if (runnable && (!last || strcmp(last, ns))) { /* rows come sorted by namespace */
+            json_array_append_new(out, json_string(ns));
+            last = ns;
+        }
+    }
+    kt_http_send_json(r, 200, out);
+    json_decref(rows);
+}
+
+/* GET /api/v1/executions/namespaces/{namespace}/flows: FlowForExecution of each runnable flow of exactly it */
+void kt_api_execution_namespace_flows(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *ns = kt_http_param(r, "namespace");
+    json_t *rows;
+    if (kt_store_flows_latest(w->store, ns, NULL, &rows) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (strcmp(json_string_value(json_object_get(row, "namespace")), ns))
+            continue; /* a namespace below it */
+        kt_flow *f = NULL;
+        kt_diags d;
+        kt_diags_init(&d);
+        const char *src = json_string_value(json_object_get(row, "source"));
+        if (kt_flow_parse_with_defaults(src, strlen(src), "flow.yaml", w->plugin_defaults, &f, &d) == KT_OK &&
+            !kt_flow_disabled(f))
+            json_array_append_new(out, kt_api_flow_for_execution(
+                                           f, (int)json_integer_value(json_object_get(row, "revision"))));
+        kt_flow_free(f);
+        kt_diags_clear(&d);
+    }
+    kt_http_send_json(r, 200, out);
+    json_decref(rows);
+}
