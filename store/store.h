@@ -79,10 +79,10 @@ typedef struct kt_exec_query {
 const char *kt_store_exec_sort_column(const char *kestra_field);
 kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total);
 
-/* The latest revision of every live flow whose namespace starts with ns_prefix (NULL: all) and whose id or namespace
- * contains q (NULL: any), ordered by namespace then id: [{namespace, id, revision, source}]. */
 /* The distinct namespaces of the live flows (latest revision not deleted), sorted; a JSON array of strings. */
 kt_status kt_store_flow_namespaces(kt_store *s, json_t **out);
+/* The latest revision of every live flow whose namespace starts with ns_prefix (NULL: all) and whose id or namespace
+ * contains q (NULL: any), ordered by namespace then id: [{namespace, id, revision, source}]. */
 kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
 
 /* ---- triggers (KESTRA-execution.md §5.2): one row per (namespace, flowId, triggerId) holding Kestra's Trigger

@@ -22,12 +22,6 @@ static int kt_api_bool_param(kt_http_req *r, const char *name, int dflt)
     return strcmp(v, "false") != 0 && strcmp(v, "0") != 0;
 }
 
-static int kt_api_is_terminated(const json_t *ex)
-{
-    const char *st = json_string_value(json_object_get(json_object_get(ex, "state"), "current"));
-    return st && kt_state_is(st, KT_SF_TERMINATED);
-}
-
 /* The execution of the path's executionId, or NULL after answering 404 (or 500). */
 static json_t *kt_api_execution_or_404(kt_webserver *w, kt_http_req *r)
 {
@@ -117,7 +111,7 @@ void kt_api_execution_delete(kt_http_req *r, void *ud)
 
 /* Kestra's setLabels: the given labels win, the execution's other labels stay; a system.* label may only be sent
  * back unchanged. NULL after answering 422. */
-static json_t *kt_api_merge_labels(kt_http_req *r, const json_t *old, const json_t *given)
+json_t *kt_api_merge_labels(kt_http_req *r, const json_t *old, const json_t *given)
 {
     size_t i;
     json_t *l;

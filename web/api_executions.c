@@ -383,78 +383,89 @@ done:
 
 /* ---- searches ------------------------------------------------------------------------------------ */
 
-void kt_api_execution_search(kt_http_req *r, void *ud)
+int kt_api_exec_filter_read(kt_http_req *r, kt_api_exec_filter *f, int paging)
 {
-    kt_webserver *w = ud;
-    kt_exec_query q = {.sort_desc = 1};
-    if (kt_api_paging(r, &q.page, &q.size))
-        return;
-    q.namespace_ = kt_http_query(r, "namespace");
-    q.flow_id = kt_http_query(r, "flowId");
-    q.q = kt_http_query(r, "q");
-    if (q.namespace_ && !*q.namespace_)
-        q.namespace_ = NULL;
-    if (q.flow_id && !*q.flow_id)
-        q.flow_id = NULL;
-    if (q.q && !*q.q)
-        q.q = NULL;
-    if (!strcmp(kt_http_path(r), "/api/v1/executions") && (!q.namespace_ || !q.flow_id)) {
-        kt_http_send_error(r, 400, !q.namespace_ ? "Bad Request: Required QueryValue [namespace] not specified"
+    memset(f, 0, sizeof *f);
+    f->q.sort_desc = 1;
+    if (paging && kt_api_paging(r, &f->q.page, &f->q.size))
+        return -1;
+    f->q.namespace_ = kt_http_query(r, "namespace");
+    f->q.flow_id = kt_http_query(r, "flowId");
+    f->q.q = kt_http_query(r, "q");
+    if (f->q.namespace_ && !*f->q.namespace_)
+        f->q.namespace_ = NULL;
+    if (f->q.flow_id && !*f->q.flow_id)
+        f->q.flow_id = NULL;
+    if (f->q.q && !*f->q.q)
+        f->q.q = NULL;
+    if (!strcmp(kt_http_path(r), "/api/v1/executions") && (!f->q.namespace_ || !f->q.flow_id)) {
+        kt_http_send_error(r, 400, !f->q.namespace_ ? "Bad Request: Required QueryValue [namespace] not specified"
                                                  : "Bad Request: Required QueryValue [flowId] not specified",
                            NULL);
-        return;
+        return -1;
     }
-    const char *states[16];
-    q.nstates = kt_http_query_all(r, "state", states, 16);
-    q.states = states;
-    for (size_t i = 0; i < q.nstates && i < 16; i++)
+    const char **states = f->states;
+    f->q.nstates = kt_http_query_all(r, "state", states, 16);
+    if (f->q.nstates > 16)
+        f->q.nstates = 16;
+    f->q.states = states;
+    for (size_t i = 0; i < f->q.nstates && i < 16; i++)
         if (!kt_state_is_valid(states[i])) {
             char msg[256];
             snprintf(msg, sizeof msg, "Invalid format: '%s' is not a state", states[i]);
             kt_http_send_error(r, 422, msg, NULL);
-            return;
+            return -1;
         }
-    const char *labels[64];
-    char lbuf[4096];
+    const char **labels = f->labels;
     int bad;
-    q.nlabels = kt_api_label_filters(r, labels, lbuf, sizeof lbuf, &bad);
+    f->q.nlabels = kt_api_label_filters(r, labels, f->lbuf, sizeof f->lbuf, &bad);
     if (bad)
-        return;
-    q.labels = labels;
+        return -1;
+    f->q.labels = labels;
     const char *sorts[4];
     if (kt_http_query_all(r, "sort", sorts, 4) > 0) {
         const char *colon = strchr(sorts[0], ':');
         char field[64];
         if (!colon || strchr(colon + 1, ':') || (size_t)(colon - sorts[0]) >= sizeof field) {
             kt_http_send_error(r, 422, "Invalid sort parameter", NULL);
-            return;
+            return -1;
         }
         snprintf(field, sizeof field, "%.*s", (int)(colon - sorts[0]), sorts[0]);
-        q.sort_column = kt_store_exec_sort_column(field);
-        q.sort_desc = strcmp(colon + 1, "asc") != 0;
+        f->q.sort_column = kt_store_exec_sort_column(field);
+        f->q.sort_desc = strcmp(colon + 1, "asc") != 0;
     }
     const char *sd = kt_http_query(r, "startDate"), *ed = kt_http_query(r, "endDate"), *tr = kt_http_query(r, "timeRange");
-    if ((sd && kt_time_parse(sd, &q.start_from_us)) || (ed && kt_time_parse(ed, &q.start_to_us))) {
+    if ((sd && kt_time_parse(sd, &f->q.start_from_us)) || (ed && kt_time_parse(ed, &f->q.start_to_us))) {
         kt_http_send_error(r, 422, "Invalid format: dates are ISO-8601 (yyyy-MM-ddTHH:mm[:ss][.SSS][XXX])", NULL);
-        return;
+        return -1;
     }
-    if (sd && ed && q.start_from_us > q.start_to_us) {
+    if (sd && ed && f->q.start_from_us > f->q.start_to_us) {
         kt_http_send_error(r, 422, "Illegal argument: Start date must be before End Date", NULL);
-        return;
+        return -1;
     }
     if (tr) {
         int64_t range;
         if (sd) {
             kt_http_send_error(r, 422, "Illegal argument: Parameters 'startDate' and 'timeRange' are mutually exclusive",
                                NULL);
-            return;
+            return -1;
         }
         if (kt_duration_parse(tr, &range)) {
             kt_http_send_error(r, 422, "Invalid format: timeRange is an ISO-8601 duration (PT5M, P1D)", NULL);
-            return;
+            return -1;
         }
-        q.start_from_us = kt_now_us() - range;
+        f->q.start_from_us = kt_now_us() - range;
     }
+    return 0;
+}
+
+void kt_api_execution_search(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    kt_api_exec_filter filter;
+    if (kt_api_exec_filter_read(r, &filter, 1))
+        return;
+    kt_exec_query q = filter.q;
     json_t *results;
     int64_t total;
     if (kt_store_executions_search(w->store, &q, &results, &total) != KT_OK) {

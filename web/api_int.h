@@ -12,6 +12,7 @@
  *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs;
  *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...);
  *   api_exec_manage.c execution delete and labels (no executor needed), the FlowForExecution routes;
+ *   api_exec_bulk.c   the bulk routes (…/by-ids, …/by-query): collection, checks, delete and labels;
  *   api_namespaces.c  /api/v1/namespaces/{id} and /search (the flows' namespaces);
  *   api_server.c      /ping, /api/v1/configs, /api/v1/version, /health (+ the management port) and basic auth.
  * Handlers have the kt_http_handler shape; their ud is the kt_webserver. */
@@ -109,6 +110,20 @@ void kt_api_execution_namespace_flows(kt_http_req *r, void *ud);
  * (done runs then; KT_OK). KT_EAGAIN: the rows are gone and nothing asynchronous started (the caller answers). */
 kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int logs, int storage,
                                       kt_storage_count_cb done, void *data, char *err, size_t errcap);
+/* Kestra's setLabels merge: given wins, old's other labels stay; a system.* label only unchanged. NULL after 422. */
+json_t *kt_api_merge_labels(kt_http_req *r, const json_t *old, const json_t *given);
+/* api_exec_bulk.c: the bulk routes. A check returns NULL when the execution (NULL: not found) may go through, or the
+ * message of its invalid entry. */
+typedef const char *(*kt_api_bulk_check)(const json_t *ex, void *ud);
+/* The executions of a bulk route: body_ids (a JSON array of ids; NULL: the search filters of r's query), each
+ * checked; a JSON array of them, or NULL after answering (400 "invalid bulk <op>" with every invalid one, 4xx, 500). */
+json_t *kt_api_bulk_collect(kt_webserver *w, kt_http_req *r, const json_t *body_ids, const char *op,
+                            kt_api_bulk_check check, void *ud);
+int kt_api_is_terminated(const json_t *ex);
+void kt_api_bulk_delete_by_ids(kt_http_req *r, void *ud);
+void kt_api_bulk_delete_by_query(kt_http_req *r, void *ud);
+void kt_api_bulk_labels_by_ids(kt_http_req *r, void *ud);
+void kt_api_bulk_labels_by_query(kt_http_req *r, void *ud);
 /* Kestra's FlowForExecution of f (id, namespace, revision, inputs, tasks as TaskForExecution, triggers' id/type). */
 json_t *kt_api_flow_for_execution(const kt_flow *f, int revision);
 void kt_api_namespace_search(kt_http_req *r, void *ud);
@@ -143,6 +158,15 @@ void kt_api_flow_list_namespace(kt_http_req *r, void *ud);
 /* The multipart body of r: text parts as {name: value}, and the parsed form in *form (NULL without a multipart
  * body; the caller frees it, and it points into r's body). NULL after answering 422 on a malformed body. */
 json_t *kt_api_form_inputs(kt_http_req *r, kt_multipart **form);
+/* The execution search's filters (namespace, flowId, q, state, labels, sort, startDate/endDate/timeRange; page and
+ * size when paging) read from r, with the arrays the query points into; -1 after answering 4xx. */
+typedef struct kt_api_exec_filter {
+    kt_exec_query q;
+    const char *states[16];
+    const char *labels[64];
+    char lbuf[4096];
+} kt_api_exec_filter;
+int kt_api_exec_filter_read(kt_http_req *r, kt_api_exec_filter *f, int paging);
 /* ?labels=key:value (repeatable) -> [{key, value}]; NULL after answering 422. */
 json_t *kt_api_labels(kt_http_req *r);
 /* Answers 409 when a stored flow cannot be executed (load == KT_EINVAL, or disabled); 1 when it did. */

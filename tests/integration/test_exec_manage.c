@@ -201,6 +201,84 @@ static void test_delete(void **state)
     free(paused);
 }
 
+static void test_bulk(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_FILES, NULL);
+    kt_it_create_flow(f->port, FLOW_SHAPES, NULL);
+    char *ids[3];
+    for (int i = 0; i < 3; i++) {
+        ids[i] = start(f->port, "files");
+        json_decref(kt_it_wait_execution(f->port, ids[i], 30000));
+    }
+    char *paused = start(f->port, "shapes");
+    json_decref(kt_it_wait_state(&f->server, f->port, paused, "PAUSED", 30000));
+    char body[512];
+
+    /* labels by ids: one not terminated -> nothing written, every invalid one listed */
+    snprintf(body, sizeof body,
+             "{\"executionsId\":[\"%s\",\"%s\",\"nope\"],\"executionLabels\":[{\"key\":\"bulk\",\"value\":\"1\"}]}",
+             ids[0], paused);
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/labels/by-ids", "application/json", body,
+                                     &res), 400);
+    assert_string_equal(json_string_value(json_object_get(res, "message")), "invalid bulk set labels");
+    assert_int_equal(json_array_size(json_object_get(res, "invalids")), 2);
+    json_decref(res);
+    json_t *ex = kt_it_get_execution(f->port, ids[0]);
+    assert_null(label(ex, "bulk"));
+    json_decref(ex);
+    snprintf(body, sizeof body,
+             "{\"executionsId\":[\"%s\",\"%s\"],\"executionLabels\":[{\"key\":\"bulk\",\"value\":\"1\"}]}",
+             ids[0], ids[1]);
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/labels/by-ids", "application/json", body,
+                                     &res), 200);
+    assert_int_equal(json_integer_value(json_object_get(res, "count")), 2);
+    json_decref(res);
+    ex = kt_it_get_execution(f->port, ids[1]);
+    assert_string_equal(label(ex, "bulk"), "1");
+    assert_string_equal(label(ex, "keep"), "yes");
+    json_decref(ex);
+    /* by query: the search's filters; the paused one makes it invalid */
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/labels/by-query?namespace=" NS,
+                                     "application/json", "[{\"key\":\"q\",\"value\":\"2\"}]", &res), 400);
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/labels/by-query?namespace=" NS "&flowId=files",
+                                     "application/json", "[{\"key\":\"q\",\"value\":\"2\"}]", &res), 200);
+    assert_int_equal(json_integer_value(json_object_get(res, "count")), 3);
+    json_decref(res);
+
+    /* delete by ids: a missing one refuses the whole request */
+    snprintf(body, sizeof body, "[\"%s\",\"nope\"]", ids[0]);
+    assert_int_equal(kt_it_http_json("DELETE", f->port, "/api/v1/executions/by-ids", "application/json", body, &res),
+                     400);
+    assert_string_equal(json_string_value(json_object_get(res, "message")), "invalid bulk delete");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(res, "invalids"), 0),
+                                                          "invalidValue")), "nope");
+    json_decref(res);
+    ex = kt_it_get_execution(f->port, ids[0]);
+    assert_non_null(ex);
+    json_decref(ex);
+    snprintf(body, sizeof body, "[\"%s\"]", ids[0]);
+    assert_int_equal(kt_it_http_json("DELETE", f->port, "/api/v1/executions/by-ids", "application/json", body, &res),
+                     200);
+    assert_int_equal(json_integer_value(json_object_get(res, "count")), 1);
+    json_decref(res);
+    assert_null(kt_it_get_execution(f->port, ids[0]));
+    /* by query, labels filter: the two left of the flow */
+    assert_int_equal(kt_it_http_json("DELETE", f->port, "/api/v1/executions/by-query?labels=q:2", NULL, NULL, &res), 200);
+    assert_int_equal(json_integer_value(json_object_get(res, "count")), 2);
+    json_decref(res);
+    assert_null(kt_it_get_execution(f->port, ids[1]));
+    assert_null(kt_it_get_execution(f->port, ids[2]));
+    ex = kt_it_get_execution(f->port, paused);
+    assert_non_null(ex);
+    json_decref(ex);
+    for (int i = 0; i < 3; i++)
+        free(ids[i]);
+    free(paused);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -208,6 +286,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flow_for_execution, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_labels, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_delete, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_bulk, kt_it_setup, kt_it_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

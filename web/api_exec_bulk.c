@@ -1,0 +1,280 @@
+/* Bulk execution routes (ExecutionController's …/by-ids and …/by-query): the ids come from a JSON body or from the
+ * search's filters, every execution is checked first, and when any fails its check nothing is done and the answer is
+ * 400 {"message": "invalid bulk <op>", "invalids": [{"message", "invalidValue"}]}; otherwise 200 {"count": n}.
+ * Here: delete and set labels, which work on the stored executions; the operations the executor carries out (kill,
+ * restart, resume...) use the same collection and checks (kt_api_bulk_collect). */
+#include "base/alloc.h"
+#include "flow/state.h"
+#include "web/api_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Executions a by-query route reads per page of the search. */
+#define KT_API_BULK_PAGE 500
+
+/* by-ids: a JSON array of ids in the body. NULL after answering 400. */
+static json_t *kt_api_bulk_ids_body(kt_http_req *r, const json_t *list)
+{
+    size_t i;
+    json_t *v;
+    if (!json_is_array(list))
+        goto bad;
+    json_array_foreach(list, i, v) if (!json_is_string(v)) goto bad;
+    return json_incref((json_t *)list);
+bad:
+    kt_http_send_error(r, 400, "Invalid JSON: the body is a list of execution ids", NULL);
+    return NULL;
+}
+
+/* by-query: the ids of every execution the search's filters match. NULL after answering. */
+static json_t *kt_api_bulk_ids_query(kt_webserver *w, kt_http_req *r)
+{
+    kt_api_exec_filter f;
+    if (kt_api_exec_filter_read(r, &f, 0))
+        return NULL;
+    json_t *ids = json_array();
+    f.q.size = KT_API_BULK_PAGE;
+    for (f.q.page = 1;; f.q.page++) {
+        json_t *page;
+        int64_t total;
+        if (kt_store_executions_search(w->store, &f.q, &page, &total) != KT_OK) {
+            json_decref(ids);
+            kt_api_send_db_error(w, r);
+            return NULL;
+        }
+        size_t i, n = json_array_size(page);
+        json_t *ex;
+        json_array_foreach(page, i, ex) json_array_append(ids, json_object_get(ex, "id"));
+        json_decref(page);
+        if (n < KT_API_BULK_PAGE)
+            break;
+    }
+    return ids;
+}
+
+json_t *kt_api_bulk_collect(kt_webserver *w, kt_http_req *r, const json_t *body_ids, const char *op,
+                            kt_api_bulk_check check, void *ud)
+{
+    json_t *ids = body_ids ? kt_api_bulk_ids_body(r, body_ids) : kt_api_bulk_ids_query(w, r);
+    if (!ids)
+        return NULL;
+    json_t *found = json_array(), *invalids = json_array();
+    size_t i;
+    json_t *idv;
+    json_array_foreach(ids, i, idv) {
+        const char *id = json_string_value(idv);
+        json_t *ex = NULL;
+        kt_status st = kt_store_execution_get(w->store, id, &ex);
+        if (st && st != KT_ENOTFOUND) {
+            kt_api_send_db_error(w, r);
+            goto fail;
+        }
+        const char *why = check(ex, ud);
+        if (why)
+            json_array_append_new(invalids, json_pack("{s:s, s:s}", "message", why, "invalidValue", id));
+        else
+            json_array_append(found, ex);
+        json_decref(ex);
+    }
+    json_decref(ids);
+    if (json_array_size(invalids)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "invalid bulk %s", op);
+        kt_http_send_json(r, 400, json_pack("{s:s, s:o}", "message", msg, "invalids", invalids));
+        json_decref(found);
+        return NULL;
+    }
+    json_decref(invalids);
+    return found;
+fail:
+    json_decref(ids);
+    json_decref(found);
+    json_decref(invalids);
+    return NULL;
+}
+
+int kt_api_is_terminated(const json_t *ex)
+{
+    const char *st = json_string_value(json_object_get(json_object_get(ex, "state"), "current"));
+    return st && kt_state_is(st, KT_SF_TERMINATED);
+}
+
+/* ---- delete ------------------------------------------------------------------------------------------------------ */
+
+typedef struct kt_api_bulk_delete {
+    kt_webserver *w;
+    kt_http_req *req;
+    json_t *executions;
+    size_t next, count;
+    int logs, storage;
+} kt_api_bulk_delete;
+
+static const char *kt_api_delete_check(const json_t *ex, void *ud)
+{
+    int include_running = *(int *)ud;
+    if (!ex || (!kt_api_is_terminated(ex) && !include_running))
+        return "execution not found";
+    /* Kestra deletes a running one too and lets its executor finish in the void; Kite's executor would write it
+     * back, so it must end first */
+    return kt_api_is_terminated(ex) ? NULL : "execution not terminated: kill it first";
+}
+
+static void kt_api_bulk_delete_next(kt_api_bulk_delete *b);
+
+static void kt_api_bulk_delete_stored(kt_status st, size_t count, const char *err, void *data)
+{
+    kt_api_bulk_delete *b = data;
+    (void)count;
+    if (st) {
+        kt_http_send_error(b->req, 500, err && *err ? err : "Internal server error: a storage folder was not deleted",
+                           NULL);
+        kt_http_req_release(b->req);
+        json_decref(b->executions);
+        free(b);
+        return;
+    }
+    b->count++;
+    kt_api_bulk_delete_next(b);
+}
+
+/* One execution after the other: its rows in a transaction, then its storage folder (asynchronous). */
+static void kt_api_bulk_delete_next(kt_api_bulk_delete *b)
+{
+    while (b->next < json_array_size(b->executions)) {
+        json_t *ex = json_array_get(b->executions, b->next++);
+        char err[256] = "";
+        kt_status st = kt_api_execution_delete_one(b->w, ex, b->logs, b->storage, kt_api_bulk_delete_stored, b, err,
+                                                   sizeof err);
+        if (st == KT_OK)
+            return; /* continues in kt_api_bulk_delete_stored */
+        if (st != KT_EAGAIN) {
+            if (st == KT_EDB)
+                kt_api_send_db_error(b->w, b->req);
+            else
+                kt_http_send_error(b->req, 500, *err ? err : "Internal server error", NULL);
+            goto done;
+        }
+        b->count++;
+    }
+    kt_http_send_json(b->req, 200, json_pack("{s:I}", "count", (json_int_t)b->count));
+done:
+    kt_http_req_release(b->req);
+    json_decref(b->executions);
+    free(b);
+}
+
+static void kt_api_bulk_delete_run(kt_http_req *r, kt_webserver *w, const json_t *body_ids)
+{
+    int include_running = 0;
+    const char *inc = kt_http_query(r, "includeNonTerminated");
+    include_running = inc && !strcmp(inc, "true");
+    json_t *exs = kt_api_bulk_collect(w, r, body_ids, "delete", kt_api_delete_check, &include_running);
+    if (!exs)
+        return;
+    kt_api_bulk_delete *b = kt_xcalloc(1, sizeof *b);
+    b->w = w;
+    b->executions = exs;
+    const char *logs = kt_http_query(r, "deleteLogs"), *storage = kt_http_query(r, "deleteStorage");
+    b->logs = !logs || strcmp(logs, "false");
+    b->storage = !storage || strcmp(storage, "false");
+    b->req = kt_http_defer(r);
+    kt_api_bulk_delete_next(b);
+}
+
+static json_t *kt_api_json_body(kt_http_req *r)
+{
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    json_t *j = json_loadb(body, len, 0, NULL);
+    if (!j)
+        kt_http_send_error(r, 400, "Invalid JSON body", NULL);
+    return j;
+}
+
+void kt_api_bulk_delete_by_ids(kt_http_req *r, void *ud)
+{
+    json_t *body = kt_api_json_body(r);
+    if (!body)
+        return;
+    kt_api_bulk_delete_run(r, ud, body);
+    json_decref(body);
+}
+
+void kt_api_bulk_delete_by_query(kt_http_req *r, void *ud) { kt_api_bulk_delete_run(r, ud, NULL); }
+
+/* ---- set labels -------------------------------------------------------------------------------------------------- */
+
+static const char *kt_api_labels_check(const json_t *ex, void *ud)
+{
+    (void)ud;
+    if (!ex)
+        return "execution not found";
+    return kt_api_is_terminated(ex) ? NULL : "execution is not terminated";
+}
+
+static void kt_api_bulk_labels(kt_http_req *r, kt_webserver *w, const json_t *body_ids, const json_t *labels)
+{
+    if (!json_is_array(labels)) {
+        kt_http_send_error(r, 400, "Invalid JSON: the labels are a list of {\"key\", \"value\"}", NULL);
+        return;
+    }
+    json_t *exs = kt_api_bulk_collect(w, r, body_ids, "set labels", kt_api_labels_check, NULL);
+    if (!exs)
+        return;
+    json_t *merged = json_array();
+    size_t i;
+    json_t *ex;
+    json_array_foreach(exs, i, ex) { /* every label set checked before anything is written */
+        json_t *m = kt_api_merge_labels(r, json_object_get(ex, "labels"), labels);
+        if (!m)
+            goto done;
+        json_array_append_new(merged, m);
+    }
+    if (kt_store_begin(w->store) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    json_array_foreach(exs, i, ex) {
+        json_object_set(ex, "labels", json_array_get(merged, i));
+        size_t none = 0;
+        if (kt_store_execution_put(w->store, ex, &none, 0) != KT_OK) {
+            kt_store_rollback(w->store);
+            kt_api_send_db_error(w, r);
+            goto done;
+        }
+    }
+    if (kt_store_commit(w->store) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        goto done;
+    }
+    kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)json_array_size(exs)));
+done:
+    json_decref(merged);
+    json_decref(exs);
+}
+
+/* body {"executionsId": [...], "executionLabels": [{"key", "value"}]} */
+void kt_api_bulk_labels_by_ids(kt_http_req *r, void *ud)
+{
+    json_t *body = kt_api_json_body(r);
+    if (!body)
+        return;
+    json_t *ids = json_object_get(body, "executionsId");
+    if (!ids)
+        kt_http_send_error(r, 400, "Invalid JSON: executionsId is required", NULL);
+    else
+        kt_api_bulk_labels(r, ud, ids, json_object_get(body, "executionLabels"));
+    json_decref(body);
+}
+
+/* the search's filters in the query, the labels as the body */
+void kt_api_bulk_labels_by_query(kt_http_req *r, void *ud)
+{
+    json_t *body = kt_api_json_body(r);
+    if (!body)
+        return;
+    kt_api_bulk_labels(r, ud, NULL, body);
+    json_decref(body);
+}
