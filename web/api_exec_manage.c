@@ -1,9 +1,11 @@
 /* Execution routes that read or edit the stored execution without the executor (ExecutionController): DELETE
  * /api/v1/executions/{id} (with its logs and storage folder), POST …/{id}/labels on a terminated execution, and the
  * flow as an execution sees it (FlowForExecution: GET …/{id}/flow, …/flows/{ns}/{flowId}, …/namespaces,
- * …/namespaces/{ns}/flows). An execution that is still running belongs to the executor, which would write it back:
+ * …/namespaces/{ns}/flows), and the inputs check of POST …/{ns}/{id}/validate. An execution that is still running belongs to the executor, which would write it back:
  * deleting one is refused with 409 until it ends (Kestra deletes the row and lets the executor finish in the void). */
 #include "base/clock.h"
+#include "base/id.h"
+#include "flow/inputs.h"
 #include "flow/model.h"
 #include "flow/state.h"
 #include "flow/tasks.h"
@@ -355,4 +357,93 @@ void kt_api_execution_namespace_flows(kt_http_req *r, void *ud)
     }
     kt_http_send_json(r, 200, out);
     json_decref(rows);
+}
+
+/* ---- POST /api/v1/executions/{namespace}/{id}/validate ------------------------------------------------------------ */
+
+/* The error messages diags holds for one input (path "inputs.<id>"), as [{"message"}]. */
+static json_t *kt_api_input_errors(const kt_diags *d, const char *iid)
+{
+    json_t *errs = json_array();
+    char path[300];
+    snprintf(path, sizeof path, "inputs.%s", iid);
+    for (size_t i = 0; i < d->count; i++)
+        if (d->items[i].path && !strcmp(d->items[i].path, path))
+            json_array_append_new(errs, json_pack("{s:s}", "message", d->items[i].message));
+    return errs;
+}
+
+/* What creating an execution with these inputs would give, input by input, without creating it (Kestra's
+ * validateExecutionInputs): {"id", "namespace", "inputs": [{"input", "value", "enabled", "errors": [{"message"}]}]}.
+ * A file part's value is the URI it would get; nothing is uploaded. */
+void kt_api_execution_validate(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
+    int revision;
+    if (kt_api_int_param(r, "revision", 0, &revision))
+        return;
+    kt_flow_row row;
+    kt_flow *f = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    int st = kt_api_flow_load_or_answer(w, r, ns, id, revision, "Not Found: Requested Flow is not found.", &row, &f, &d);
+    if (st < 0)
+        return;
+    json_t *raw = NULL, *labels = NULL, *typed = NULL;
+    kt_multipart *form = NULL;
+    if (row.deleted) {
+        kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
+        goto done;
+    }
+    if (kt_api_refuse_unrunnable(r, st, f, &d, "Illegal state: Requested Flow is not valid. Error: ",
+                                 "Illegal state: Requested Flow is disabled."))
+        goto done;
+    kt_diags_clear(&d);
+    kt_diags_init(&d);
+    if (!(labels = kt_api_labels(r)) || !(raw = kt_api_form_inputs(r, &form)))
+        goto done;
+    char exid[KT_ID_LEN + 1];
+    kt_id_new(exid);
+    for (size_t i = 0; form && i < kt_multipart_count(form); i++) { /* file parts: named by their filename */
+        const kt_multipart_part *p = kt_multipart_get(form, i);
+        if (!p->filename)
+            continue;
+        char root[1024], uri[1400];
+        if (kt_suri_execution_root(ns, id, exid, root, sizeof root) == KT_OK) {
+            snprintf(uri, sizeof uri, "%s/inputs/%s/%s", root, p->filename, p->filename);
+            json_object_set_new(raw, p->filename, json_string(uri));
+        }
+    }
+    const json_t *defs = kt_flow_inputs(f);
+    kt_inputs_resolve(defs, raw, &typed, &d); /* the errors per input; typed only when all are valid */
+    json_t *out = json_array();
+    size_t i;
+    json_t *def;
+    json_array_foreach(defs, i, def) {
+        const char *iid = kt_input_id(def);
+        if (!iid)
+            continue;
+        json_t *given = json_object_get(raw, iid), *errs = kt_api_input_errors(&d, iid);
+        const json_t *v = given ? given : json_object_get(def, "defaults");
+        json_t *value = NULL;
+        if (v && !json_array_size(errs)) {
+            char *err = NULL;
+            value = kt_input_check_value(def, v, &err);
+            free(err);
+        }
+        if (!value)
+            value = v ? json_deep_copy(v) : json_null();
+        json_array_append_new(out, json_pack("{s:O, s:o, s:b, s:o}", "input", def, "value", value, "enabled", 1,
+                                             "errors", errs));
+    }
+    kt_http_send_json(r, 200, json_pack("{s:s, s:s, s:o}", "id", id, "namespace", ns, "inputs", out));
+done:
+    json_decref(typed);
+    json_decref(raw);
+    json_decref(labels);
+    kt_multipart_free(form);
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    kt_flow_row_clear(&row);
 }

@@ -279,6 +279,44 @@ static void test_bulk(void **state)
     free(paused);
 }
 
+static void test_validate_inputs(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, "id: inputs\nnamespace: " NS "\ninputs:\n  - id: name\n    type: STRING\n"
+                               "  - id: count\n    type: INT\n    defaults: 3\n  - id: doc\n    type: FILE\n"
+                               "    required: false\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n"
+                               "    message: hi\n", NULL);
+    const char *bad[] = {"count", "many", NULL};
+    json_t *res = NULL;
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/" NS "/inputs/validate", bad, &res), 200);
+    assert_string_equal(json_string_value(json_object_get(res, "id")), "inputs");
+    json_t *ins = json_object_get(res, "inputs");
+    assert_int_equal(json_array_size(ins), 3);
+    json_t *name = json_array_get(ins, 0), *count = json_array_get(ins, 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(name, "input"), "id")), "name");
+    assert_int_equal(json_array_size(json_object_get(name, "errors")), 1); /* required, missing */
+    assert_int_equal(json_array_size(json_object_get(count, "errors")), 1);
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(json_object_get(count, "errors"), 0),
+                                                             "message")), "count"));
+    assert_true(json_is_true(json_object_get(count, "enabled")));
+    json_decref(res);
+    const char *good[] = {"name", "kite", "file:doc", "hello", NULL};
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/" NS "/inputs/validate", good, &res), 200);
+    ins = json_object_get(res, "inputs");
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(json_array_size(json_object_get(json_array_get(ins, i), "errors")), 0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ins, 0), "value")), "kite");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ins, 1), "value")), 3); /* the default, typed */
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(ins, 2), "value")), "kestra:///"));
+    json_decref(res);
+    json_t *search = NULL; /* nothing was created */
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/search?namespace=" NS, NULL, NULL, &search), 200);
+    assert_int_equal(json_integer_value(json_object_get(search, "total")), 0);
+    json_decref(search);
+    assert_int_equal(kt_it_post_form(f->port, "/api/v1/executions/" NS "/nope/validate", good, &res), 404);
+    json_decref(res);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -287,6 +325,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_labels, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_delete, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_bulk, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_validate_inputs, kt_it_setup, kt_it_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
