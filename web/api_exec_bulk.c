@@ -1,9 +1,14 @@
 /* Bulk execution routes (ExecutionController's …/by-ids and …/by-query): the ids come from a JSON body or from the
  * search's filters, every execution is checked first, and when any fails its check nothing is done and the answer is
  * 400 {"message": "invalid bulk <op>", "invalids": [{"message", "invalidValue"}]}; otherwise 200 {"count": n}.
- * Here: delete and set labels, which work on the stored executions; the operations the executor carries out (kill,
- * restart, resume...) use the same collection and checks (kt_api_bulk_collect). */
+ * Here: delete and set labels, which work on the stored executions, and kill and resume, sent to the executor as the
+ * single routes send them; the executor's other operations (restart, replay...) use the same collection and checks
+ * (kt_api_bulk_collect). */
 #include "base/alloc.h"
+#include "actors/executor/executor.h"
+#include "actors/executor/step.h"
+#include "flow/inputs.h"
+#include "flow/model.h"
 #include "flow/state.h"
 #include "web/api_int.h"
 
@@ -278,3 +283,124 @@ void kt_api_bulk_labels_by_query(kt_http_req *r, void *ud)
     kt_api_bulk_labels(r, ud, NULL, body);
     json_decref(body);
 }
+
+/* ---- kill and resume: commands to the executor, one per execution ---------------------------------------------- */
+
+static kt_status kt_api_send_command(kt_webserver *w, const char *id, const char *taskrun, kt_cmd cmd, json_t *data)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
+    kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = (char *)(taskrun ? taskrun : ""),
+                                .command = cmd, .data = data};
+    kt_msg_encode_exec_command(&o, &body);
+    return kt_node_send(kt_actor_node(w->self), KT_EXECUTOR_ACTOR, &o);
+}
+
+/* Sends cmd for every execution; 200 {"count"} or 503 when the executor cannot take them (those sent stay sent). */
+static void kt_api_bulk_commands(kt_webserver *w, kt_http_req *r, json_t *exs, kt_cmd cmd,
+                                 json_t *(*data_of)(kt_webserver *w, const json_t *ex, const char **taskrun))
+{
+    size_t i, sent = 0;
+    json_t *ex;
+    json_array_foreach(exs, i, ex) {
+        const char *taskrun = NULL;
+        json_t *data = data_of ? data_of(w, ex, &taskrun) : json_pack("{s:b}", "cascade", 0);
+        kt_status st = kt_api_send_command(w, json_string_value(json_object_get(ex, "id")), taskrun, cmd, data);
+        json_decref(data);
+        if (st) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "Service Unavailable: the executor took %zu of %zu commands (%s)", sent,
+                     json_array_size(exs), kt_strerror(st));
+            kt_http_send_error(r, 503, msg, NULL);
+            json_decref(exs);
+            return;
+        }
+        sent++;
+    }
+    kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)sent));
+    json_decref(exs);
+}
+
+static const char *kt_api_kill_check(const json_t *ex, void *ud)
+{
+    (void)ud;
+    if (!ex)
+        return "execution not found";
+    return kt_api_is_terminated(ex) ? "execution already finished" : NULL;
+}
+
+/* Kestra's bulk kill does not cascade to subflows (isOnKillCascade false) */
+static void kt_api_bulk_kill(kt_http_req *r, kt_webserver *w, const json_t *body_ids)
+{
+    json_t *exs = kt_api_bulk_collect(w, r, body_ids, "kill", kt_api_kill_check, NULL);
+    if (exs)
+        kt_api_bulk_commands(w, r, exs, KT_CMD_KILL, NULL);
+}
+
+void kt_api_bulk_kill_by_ids(kt_http_req *r, void *ud)
+{
+    json_t *body = kt_api_json_body(r);
+    if (!body)
+        return;
+    kt_api_bulk_kill(r, ud, body);
+    json_decref(body);
+}
+
+void kt_api_bulk_kill_by_query(kt_http_req *r, void *ud) { kt_api_bulk_kill(r, ud, NULL); }
+
+static const char *kt_api_resume_check(const json_t *ex, void *ud)
+{
+    (void)ud;
+    if (!ex)
+        return "execution not found";
+    return strcmp(kt_state_current(ex), KT_S(PAUSED)) ? "execution not in state PAUSED" : NULL;
+}
+
+/* The paused task run and its onResume inputs at their defaults: a bulk resume sends no inputs (Kestra's resume
+ * without them). */
+static json_t *kt_api_resume_data(kt_webserver *w, const json_t *ex, const char **taskrun)
+{
+    size_t i;
+    json_t *tr, *typed = NULL;
+    kt_flow_row row;
+    kt_flow *f = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_status st = kt_api_flow_load(w, json_string_value(json_object_get(ex, "namespace")),
+                                    json_string_value(json_object_get(ex, "flowId")),
+                                    (int)json_integer_value(json_object_get(ex, "flowRevision")), &row, &f, &d);
+    if (st == KT_OK || st == KT_EINVAL)
+        kt_flow_row_clear(&row);
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
+        if (strcmp(kt_state_current(tr), KT_S(PAUSED)))
+            continue;
+        *taskrun = json_string_value(json_object_get(tr, "id"));
+        const json_t *task = f ? kt_exec_find_task(kt_flow_json(f), json_string_value(json_object_get(tr, "taskId"))) : NULL;
+        kt_diags_clear(&d);
+        kt_diags_init(&d);
+        if (kt_inputs_resolve(json_object_get(task, "onResume"), NULL, &typed, &d) != KT_OK)
+            typed = NULL;
+        break;
+    }
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    return typed;
+}
+
+static void kt_api_bulk_resume(kt_http_req *r, kt_webserver *w, const json_t *body_ids)
+{
+    json_t *exs = kt_api_bulk_collect(w, r, body_ids, "resume", kt_api_resume_check, NULL);
+    if (exs)
+        kt_api_bulk_commands(w, r, exs, KT_CMD_RESUME, kt_api_resume_data);
+}
+
+void kt_api_bulk_resume_by_ids(kt_http_req *r, void *ud)
+{
+    json_t *body = kt_api_json_body(r);
+    if (!body)
+        return;
+    kt_api_bulk_resume(r, ud, body);
+    json_decref(body);
+}
+
+void kt_api_bulk_resume_by_query(kt_http_req *r, void *ud) { kt_api_bulk_resume(r, ud, NULL); }

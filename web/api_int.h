@@ -125,6 +125,10 @@ void kt_api_bulk_delete_by_ids(kt_http_req *r, void *ud);
 void kt_api_bulk_delete_by_query(kt_http_req *r, void *ud);
 void kt_api_bulk_labels_by_ids(kt_http_req *r, void *ud);
 void kt_api_bulk_labels_by_query(kt_http_req *r, void *ud);
+void kt_api_bulk_kill_by_ids(kt_http_req *r, void *ud);
+void kt_api_bulk_kill_by_query(kt_http_req *r, void *ud);
+void kt_api_bulk_resume_by_ids(kt_http_req *r, void *ud);
+void kt_api_bulk_resume_by_query(kt_http_req *r, void *ud);
 /* Kestra's FlowForExecution of f (id, namespace, revision, inputs, tasks as TaskForExecution, triggers' id/type). */
 json_t *kt_api_flow_for_execution(const kt_flow *f, int revision);
 void kt_api_namespace_search(kt_http_req *r, void *ud);

@@ -317,6 +317,59 @@ static void test_validate_inputs(void **state)
     json_decref(res);
 }
 
+static void test_bulk_kill_resume(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_FILES, NULL);
+    kt_it_create_flow(f->port, FLOW_SHAPES, NULL);
+    kt_it_create_flow(f->port, "id: slow\nnamespace: " NS "\ntasks:\n  - id: nap\n"
+                               "    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT60S\n", NULL);
+    char *p1 = start(f->port, "shapes"), *p2 = start(f->port, "shapes");
+    json_decref(kt_it_wait_state(&f->server, f->port, p1, "PAUSED", 30000));
+    json_decref(kt_it_wait_state(&f->server, f->port, p2, "PAUSED", 30000));
+    char body[256];
+    snprintf(body, sizeof body, "[\"%s\",\"%s\"]", p1, p2);
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/resume/by-ids", "application/json", body,
+                                     &res), 200);
+    assert_int_equal(json_integer_value(json_object_get(res, "count")), 2);
+    json_decref(res);
+    json_t *e1 = kt_it_wait_execution(f->port, p1, 30000), *e2 = kt_it_wait_execution(f->port, p2, 30000);
+    assert_string_equal(kt_it_state(e1), "SUCCESS"); /* resumed, then its subflow ran */
+    assert_string_equal(kt_it_state(e2), "SUCCESS");
+    json_decref(e1);
+    json_decref(e2);
+    /* resuming them again: not paused any more */
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/resume/by-ids", "application/json", body,
+                                     &res), 400);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(res, "invalids"), 0),
+                                                          "message")), "execution not in state PAUSED");
+    json_decref(res);
+
+    char *s1 = start(f->port, "slow"), *s2 = start(f->port, "slow");
+    json_decref(kt_it_wait_state(&f->server, f->port, s1, "RUNNING", 30000));
+    json_decref(kt_it_wait_state(&f->server, f->port, s2, "RUNNING", 30000));
+    assert_int_equal(kt_it_http_json("DELETE", f->port, "/api/v1/executions/kill/by-query?flowId=slow&state=RUNNING",
+                                     NULL, NULL, &res), 200);
+    assert_int_equal(json_integer_value(json_object_get(res, "count")), 2);
+    json_decref(res);
+    e1 = kt_it_wait_execution(f->port, s1, 30000);
+    e2 = kt_it_wait_execution(f->port, s2, 30000);
+    assert_string_equal(kt_it_state(e1), "KILLED");
+    assert_string_equal(kt_it_state(e2), "KILLED");
+    json_decref(e1);
+    json_decref(e2);
+    snprintf(body, sizeof body, "[\"%s\"]", s1);
+    assert_int_equal(kt_it_http_json("DELETE", f->port, "/api/v1/executions/kill/by-ids", "application/json", body,
+                                     &res), 400);
+    assert_string_equal(json_string_value(json_object_get(res, "message")), "invalid bulk kill");
+    json_decref(res);
+    free(p1);
+    free(p2);
+    free(s1);
+    free(s2);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -326,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_bulk, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_validate_inputs, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_kill_resume, kt_it_setup, kt_it_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
