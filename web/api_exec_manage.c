@@ -6,6 +6,10 @@
 #include "base/clock.h"
 #include "base/id.h"
 #include "flow/inputs.h"
+#include "flow/render.h"
+#include "actors/executor/step.h"
+#include "base/env.h"
+#include "expr/expr.h"
 #include "flow/model.h"
 #include "flow/state.h"
 #include "flow/tasks.h"
@@ -446,4 +450,80 @@ done:
     kt_diags_clear(&d);
     kt_flow_free(f);
     kt_flow_row_clear(&row);
+}
+
+/* ---- POST /api/v1/executions/{executionId}/eval/{taskRunId} ------------------------------------------------------- */
+
+/* The text/plain body rendered as the task run's task would render it (Kestra's RunContext of that run): 200
+ * {"result"} or, when the expression fails, 200 {"error", "stackTrace"}. The debugging console of the UI. */
+void kt_api_execution_eval(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *eid = kt_http_param(r, "executionId"), *rid = kt_http_param(r, "taskRunId");
+    json_t *ex = NULL;
+    kt_status st = kt_store_execution_get(w->store, eid, &ex);
+    if (st) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Not Found: Unable to find execution '%.200s'", eid);
+        if (st == KT_ENOTFOUND)
+            kt_http_send_error(r, 404, msg, NULL);
+        else
+            kt_api_send_db_error(w, r);
+        return;
+    }
+    const json_t *run = NULL;
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) if (!strcmp(json_string_value(json_object_get(tr, "id")), rid))
+        run = tr;
+    if (!run) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Not Found: Can't find taskrun with taskrunId '%.200s'", rid);
+        kt_http_send_error(r, 404, msg, NULL);
+        json_decref(ex);
+        return;
+    }
+    kt_flow_row row;
+    kt_flow *f = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    if (kt_api_flow_load_or_answer(w, r, json_string_value(json_object_get(ex, "namespace")),
+                                   json_string_value(json_object_get(ex, "flowId")),
+                                   (int)json_integer_value(json_object_get(ex, "flowRevision")),
+                                   "Not Found: Flow not found", &row, &f, &d) < 0) {
+        json_decref(ex);
+        return;
+    }
+    if (!f) {
+        kt_api_send_diags(r, &d);
+        goto done;
+    }
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    char *src = strndup(body, len);
+    const json_t *task = kt_exec_find_task(kt_flow_json(f), json_string_value(json_object_get(run, "taskId")));
+    json_t *ctx = kt_render_context(kt_flow_json(f), ex, task, run);
+    kt_env env;
+    kt_env_init_real(&env);
+    char *out = NULL;
+    kt_expr_error err = {0};
+    if (kt_expr_render_string(src, ctx, &env, &out, &err) == KT_OK) {
+        kt_http_send_json(r, 200, json_pack("{s:s}", "result", out));
+    } else {
+        char msg[700];
+        if (err.line > 0)
+            snprintf(msg, sizeof msg, "%s (%s:%d)", err.message, src, err.line);
+        else
+            snprintf(msg, sizeof msg, "%s", err.message);
+        kt_http_send_json(r, 200, json_pack("{s:s, s:s}", "error", msg, "stackTrace",
+                                            "io.kestra.core.exceptions.IllegalVariableEvaluationException"));
+    }
+    free(out);
+    free(src);
+    json_decref(ctx);
+    kt_flow_row_clear(&row);
+done:
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    json_decref(ex);
 }

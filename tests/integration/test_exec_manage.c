@@ -370,6 +370,36 @@ static void test_bulk_kill_resume(void **state)
     free(s2);
 }
 
+static void test_eval(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, "id: ev\nnamespace: " NS "\ninputs:\n  - id: who\n    type: STRING\n    defaults: kite\n"
+                               "tasks:\n  - id: ret\n    type: io.kestra.plugin.core.debug.Return\n"
+                               "    format: \"hello {{ inputs.who }}\"\n", NULL);
+    char *id = start(f->port, "ev");
+    json_t *ex = kt_it_wait_execution(f->port, id, 30000);
+    const char *rid = json_string_value(json_object_get(kt_it_taskrun(ex, "ret"), "id"));
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/%s/eval/%s", id, rid);
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, path, "text/plain",
+                                     "{{ outputs.ret.value }} / {{ taskrun.id }} / {{ task.id }} / {{ inputs.who | upper }}",
+                                     &res), 200);
+    char want[256];
+    snprintf(want, sizeof want, "hello kite / %s / ret / KITE", rid);
+    assert_string_equal(json_string_value(json_object_get(res, "result")), want);
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("POST", f->port, path, "text/plain", "{{ missing.thing }}", &res), 200);
+    assert_null(json_object_get(res, "result"));
+    assert_non_null(strstr(json_string_value(json_object_get(res, "error")), "missing"));
+    json_decref(res);
+    snprintf(path, sizeof path, "/api/v1/executions/%s/eval/nope", id);
+    assert_int_equal(kt_it_http_json("POST", f->port, path, "text/plain", "{{ 1 }}", &res), 404);
+    json_decref(res);
+    json_decref(ex);
+    free(id);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -380,6 +410,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_validate_inputs, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_bulk_kill_resume, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_eval, kt_it_setup, kt_it_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
