@@ -235,6 +235,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"POST", "/api/v1/executions/resume/by-query", kt_api_bulk_resume_by_query},
         {"POST", "/api/v1/executions/{namespace}/{id}/validate", kt_api_execution_validate},
         {"POST", "/api/v1/executions/{executionId}/eval/{taskRunId}", kt_api_execution_eval},
+        {"POST", "/api/v1/executions/{executionId}/resume/validate", kt_api_execution_resume_validate},
         {"POST", "/api/v1/executions/labels/by-query", kt_api_bulk_labels_by_query},
         {"POST", "/api/v1/executions/{executionId}/labels", kt_api_execution_labels},
         {"GET", "/api/v1/executions/{executionId}/flow", kt_api_execution_flow_get},

@@ -377,6 +377,38 @@ static json_t *kt_api_input_errors(const kt_diags *d, const char *iid)
     return errs;
 }
 
+/* Kestra's InputAndValue list: each definition of defs with the value raw gives it (its default when absent) typed,
+ * or as given with the errors the check found. */
+static json_t *kt_api_inputs_report(const json_t *defs, const json_t *raw)
+{
+    json_t *typed = NULL, *out = json_array();
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_inputs_resolve(defs, raw, &typed, &d); /* the errors per input; typed only when all are valid */
+    size_t i;
+    json_t *def;
+    json_array_foreach(defs, i, def) {
+        const char *iid = kt_input_id(def);
+        if (!iid)
+            continue;
+        json_t *given = json_object_get(raw, iid), *errs = kt_api_input_errors(&d, iid);
+        const json_t *v = given ? given : json_object_get(def, "defaults");
+        json_t *value = NULL;
+        if (v && !json_array_size(errs)) {
+            char *err = NULL;
+            value = kt_input_check_value(def, v, &err);
+            free(err);
+        }
+        if (!value)
+            value = v ? json_deep_copy(v) : json_null();
+        json_array_append_new(out, json_pack("{s:O, s:o, s:b, s:o}", "input", def, "value", value, "enabled", 1,
+                                             "errors", errs));
+    }
+    json_decref(typed);
+    kt_diags_clear(&d);
+    return out;
+}
+
 /* What creating an execution with these inputs would give, input by input, without creating it (Kestra's
  * validateExecutionInputs): {"id", "namespace", "inputs": [{"input", "value", "enabled", "errors": [{"message"}]}]}.
  * A file part's value is the URI it would get; nothing is uploaded. */
@@ -394,7 +426,7 @@ void kt_api_execution_validate(kt_http_req *r, void *ud)
     int st = kt_api_flow_load_or_answer(w, r, ns, id, revision, "Not Found: Requested Flow is not found.", &row, &f, &d);
     if (st < 0)
         return;
-    json_t *raw = NULL, *labels = NULL, *typed = NULL;
+    json_t *raw = NULL, *labels = NULL;
     kt_multipart *form = NULL;
     if (row.deleted) {
         kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
@@ -419,31 +451,9 @@ void kt_api_execution_validate(kt_http_req *r, void *ud)
             json_object_set_new(raw, p->filename, json_string(uri));
         }
     }
-    const json_t *defs = kt_flow_inputs(f);
-    kt_inputs_resolve(defs, raw, &typed, &d); /* the errors per input; typed only when all are valid */
-    json_t *out = json_array();
-    size_t i;
-    json_t *def;
-    json_array_foreach(defs, i, def) {
-        const char *iid = kt_input_id(def);
-        if (!iid)
-            continue;
-        json_t *given = json_object_get(raw, iid), *errs = kt_api_input_errors(&d, iid);
-        const json_t *v = given ? given : json_object_get(def, "defaults");
-        json_t *value = NULL;
-        if (v && !json_array_size(errs)) {
-            char *err = NULL;
-            value = kt_input_check_value(def, v, &err);
-            free(err);
-        }
-        if (!value)
-            value = v ? json_deep_copy(v) : json_null();
-        json_array_append_new(out, json_pack("{s:O, s:o, s:b, s:o}", "input", def, "value", value, "enabled", 1,
-                                             "errors", errs));
-    }
-    kt_http_send_json(r, 200, json_pack("{s:s, s:s, s:o}", "id", id, "namespace", ns, "inputs", out));
+    kt_http_send_json(r, 200, json_pack("{s:s, s:s, s:o}", "id", id, "namespace", ns, "inputs",
+                                        kt_api_inputs_report(kt_flow_inputs(f), raw)));
 done:
-    json_decref(typed);
     json_decref(raw);
     json_decref(labels);
     kt_multipart_free(form);
@@ -525,5 +535,56 @@ void kt_api_execution_eval(kt_http_req *r, void *ud)
 done:
     kt_diags_clear(&d);
     kt_flow_free(f);
+    json_decref(ex);
+}
+
+/* ---- POST /api/v1/executions/{executionId}/resume/validate -------------------------------------------------------- */
+
+/* The paused task's onResume inputs checked as a resume would check them, nothing resumed: the same answer as the
+ * validation on creation, with the execution's flow. 409 when the execution is not paused (as the resume). */
+void kt_api_execution_resume_validate(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *ex = kt_api_execution_or_404(w, r);
+    if (!ex)
+        return;
+    json_t *raw = NULL;
+    kt_multipart *form = NULL;
+    kt_flow_row row;
+    kt_flow *f = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    memset(&row, 0, sizeof row);
+    if (strcmp(kt_state_current(ex), KT_S(PAUSED))) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Illegal state: Execution '%.200s' is not paused, can't resume it",
+                 json_string_value(json_object_get(ex, "id")));
+        kt_http_send_error(r, 409, msg, NULL);
+        goto done;
+    }
+    kt_status st = kt_api_flow_load(w, json_string_value(json_object_get(ex, "namespace")),
+                                    json_string_value(json_object_get(ex, "flowId")),
+                                    (int)json_integer_value(json_object_get(ex, "flowRevision")), &row, &f, &d);
+    if (st != KT_OK) {
+        kt_http_send_error(r, 404, "Not Found: Flow not found", NULL);
+        goto done;
+    }
+    const json_t *defs = NULL;
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) if (!defs && !strcmp(kt_state_current(tr), KT_S(PAUSED)))
+        defs = json_object_get(kt_exec_find_task(kt_flow_json(f), json_string_value(json_object_get(tr, "taskId"))),
+                               "onResume");
+    if (!(raw = kt_api_form_inputs(r, &form)))
+        goto done;
+    kt_http_send_json(r, 200, json_pack("{s:O, s:O, s:o}", "id", json_object_get(ex, "flowId"), "namespace",
+                                        json_object_get(ex, "namespace"), "inputs", kt_api_inputs_report(defs, raw)));
+done:
+    json_decref(raw);
+    kt_multipart_free(form);
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    if (row.source)
+        kt_flow_row_clear(&row);
     json_decref(ex);
 }

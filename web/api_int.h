@@ -108,6 +108,7 @@ void kt_api_execution_namespaces(kt_http_req *r, void *ud);
 void kt_api_execution_namespace_flows(kt_http_req *r, void *ud);
 void kt_api_execution_validate(kt_http_req *r, void *ud);
 void kt_api_execution_eval(kt_http_req *r, void *ud);
+void kt_api_execution_resume_validate(kt_http_req *r, void *ud);
 /* Deletes a terminated execution's rows (and logs when logs) in one transaction, then its storage folder when storage
  * (done runs then; KT_OK). KT_EAGAIN: the rows are gone and nothing asynchronous started (the caller answers). */
 kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int logs, int storage,

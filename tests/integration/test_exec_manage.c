@@ -327,6 +327,23 @@ static void test_bulk_kill_resume(void **state)
     char *p1 = start(f->port, "shapes"), *p2 = start(f->port, "shapes");
     json_decref(kt_it_wait_state(&f->server, f->port, p1, "PAUSED", 30000));
     json_decref(kt_it_wait_state(&f->server, f->port, p2, "PAUSED", 30000));
+    /* resume/validate: the onResume inputs checked, nothing resumed */
+    char vpath[256];
+    snprintf(vpath, sizeof vpath, "/api/v1/executions/%s/resume/validate", p1);
+    const char *bad[] = {"other", "x", NULL}, *good[] = {"ok", "true", NULL}; /* bad: the required one missing */
+    json_t *v = NULL;
+    assert_int_equal(kt_it_post_form(f->port, vpath, good, &v), 200);
+    json_t *in0 = json_array_get(json_object_get(v, "inputs"), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(in0, "input"), "id")), "ok");
+    assert_true(json_is_true(json_object_get(in0, "value")));
+    assert_int_equal(json_array_size(json_object_get(in0, "errors")), 0);
+    json_decref(v);
+    assert_int_equal(kt_it_post_form(f->port, vpath, bad, &v), 200);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(v, "inputs"), 0), "errors")), 1);
+    json_decref(v);
+    v = kt_it_get_execution(f->port, p1);
+    assert_string_equal(kt_it_state(v), "PAUSED");
+    json_decref(v);
     char body[256];
     snprintf(body, sizeof body, "[\"%s\",\"%s\"]", p1, p2);
     json_t *res = NULL;
