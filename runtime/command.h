@@ -21,7 +21,9 @@
     X(PAUSE_TIMEOUT, KT_CF_TIMER | KT_CF_TASKRUN)        /* a Pause timeout is over: the run ends FAILED */   \
     X(UNQUEUE, KT_CF_SELF)                               /* a QUEUED execution's turn came */                 \
     X(SUBFLOW_CREATE, KT_CF_SELF | KT_CF_TASKRUN | KT_CF_DATA) /* create a Subflow run's child; data: spec */ \
-    X(SUBFLOW_ENDED, KT_CF_SELF | KT_CF_DATA)            /* a child ended; data: the child execution */
+    X(SUBFLOW_ENDED, KT_CF_SELF | KT_CF_DATA)            /* a child ended; data: the child execution */     \
+    X(SLA, KT_CF_TIMER | KT_CF_TASKRUN)                  /* a MAX_DURATION SLA's deadline: the task-run field */ \
+                                                         /* holds the SLA's index in the flow's `sla` list */
 
 typedef enum kt_cmd {
     KT_CMD_NONE = -1, /* a name that is not a command */

@@ -529,6 +529,7 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
         ev.kind = KT_EV_RESUME;
         ev.state = KT_S(FAILED);
         break;
+    case KT_CMD_SLA: ev.kind = KT_EV_SLA; break;
     case KT_CMD_NONE:
     case KT_CMD_COUNT: KT_ASSERTF(0, "command %d decoded", (int)c.command); /* the decoder refuses those */
     }

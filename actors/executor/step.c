@@ -572,6 +572,7 @@ static void kt_start(kt_pass *p)
 {
     size_t i;
     json_t *tr;
+    kt_step_sla_arm(p);
     int paused = kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED));
     json_array_foreach(kt_step_runs(p), i, tr) {
         const json_t *task = kt_step_task_of(p, kt_step_str(tr, "taskId"));
@@ -733,6 +734,13 @@ static kt_status kt_ev_kill(kt_pass *p, const kt_exec_event *ev, kt_after_event 
     return KT_OK;
 }
 
+static kt_status kt_ev_sla(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    if (kt_step_sla_due(p, ev->taskrun_id))
+        *after = KT_DONE;
+    return KT_OK;
+}
+
 static const kt_event_handler kt_event_handlers[] = {
     [KT_EV_START] = {kt_ev_start},
     [KT_EV_RESULT] = {kt_ev_result},
@@ -745,6 +753,7 @@ static const kt_event_handler kt_event_handlers[] = {
     [KT_EV_UNQUEUE] = {kt_ev_unqueue},
     [KT_EV_CHILD_CREATED] = {kt_ev_child_created},
     [KT_EV_WD_CHILD] = {kt_ev_wd_child},
+    [KT_EV_SLA] = {kt_ev_sla},
 };
 
 /* Kestra's `process` passes until nothing changes. A paused execution is not processed (2.2): its running branches
@@ -790,6 +799,9 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
     }
     kt_after_event after = KT_SETTLE;
     rc = kt_event_handlers[ev->kind].apply(&p, ev, &after);
+    /* Kestra checks the execution-changed SLAs on every execution message, before its `process` */
+    if (!rc && !fx->stale && after == KT_SETTLE && kt_step_sla_changed(&p))
+        after = KT_DONE;
     if (!rc && !fx->stale && after == KT_SETTLE)
         kt_settle(&p);
 done:

@@ -39,6 +39,7 @@ typedef enum kt_exec_event_kind {
                             with `error` saying why it could not be built */
     KT_EV_WD_CHILD, /* a worker reports `taskrun`, a child task run of WorkingDirectory run `taskrun_id` whose job is
                        attempt `attempt`: appended, or replacing the one it reported before */
+    KT_EV_SLA,      /* the deadline of MAX_DURATION SLA number `taskrun_id` (its index in the flow's `sla`) is due */
 } kt_exec_event_kind;
 
 typedef struct kt_exec_event {
@@ -74,7 +75,7 @@ typedef struct kt_exec_dispatch {
 /* A line for the task run's logs, produced by the executor itself (runIf, flowable errors...). */
 /* A delayed event the caller must deliver back at at_us (Kestra's ExecutionDelay), a KT_CF_TIMER command:
  * KT_CMD_RETRY (KT_EV_RETRY), KT_CMD_RESUME_FLOW (KT_EV_RESUME to RUNNING) or KT_CMD_PAUSE_TIMEOUT (KT_EV_RESUME to
- * FAILED), for taskrun_id. */
+ * FAILED), for taskrun_id; KT_CMD_SLA (KT_EV_SLA), for the SLA whose index taskrun_id holds. */
 typedef struct kt_exec_timer {
     char taskrun_id[32];
     kt_cmd command;

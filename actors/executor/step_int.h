@@ -140,6 +140,18 @@ void kt_step_waitfor_next(kt_pass *p, json_t *run);
 /* The `iteration` a child of parent gets (WaitFor: the parent's, 1 at first), 0 when none. */
 long kt_step_child_iteration(kt_pass *p, const json_t *parent);
 
+/* A timer for a subject that is not a run (KT_CMD_SLA: the SLA's index); -1 when the step's timers are full. */
+int kt_step_add_timer_for(kt_pass *p, const char *subject, kt_cmd command, int64_t at);
+
+/* ---- sla.c: flow SLAs ---------------------------------------------------------------------------- */
+
+/* Arms the MAX_DURATION monitors of a non-terminated execution taken in (new, or after a restart). */
+void kt_step_sla_arm(kt_pass *p);
+/* The MAX_DURATION SLA numbered `which` is due: checked and acted on; 1 when it ended the execution. */
+int kt_step_sla_due(kt_pass *p, const char *which);
+/* The EXECUTION_ASSERTION SLAs of a non-terminated execution, at each of its events; 1 when one ended it. */
+int kt_step_sla_changed(kt_pass *p);
+
 /* ---- step.c ------------------------------------------------------------------------------------- */
 
 /* Renders one property of a task in the run's context: *out is NULL when the task has no such property (free it);

@@ -131,6 +131,19 @@ void kt_step_set_state(kt_pass *p, json_t *run, const char *state)
     kt_step_touch(p, kt_step_index_of(p, run));
 }
 
+int kt_step_add_timer_for(kt_pass *p, const char *subject, kt_cmd command, int64_t at)
+{
+    KT_ASSERT(kt_cmd_flags(command) & KT_CF_TIMER);
+    kt_exec_effects *fx = p->fx;
+    if (fx->ntimers == KT_EXEC_MAX_TIMERS)
+        return -1;
+    kt_exec_timer *t = &fx->timers[fx->ntimers++];
+    snprintf(t->taskrun_id, sizeof t->taskrun_id, "%s", subject);
+    t->command = command;
+    t->at_us = at;
+    return 0;
+}
+
 int kt_step_add_timer(kt_pass *p, const json_t *run, kt_cmd command, int64_t at)
 {
     KT_ASSERT(kt_cmd_flags(command) & KT_CF_TIMER);
