@@ -4,6 +4,7 @@
  * their source. */
 #include "base/alloc.h"
 #include "flow/flow.h"
+#include "flow/flow_source.h"
 #include "flow/tasks.h"
 #include "flow/yaml.h"
 #include "web/api_int.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- flows --------------------------------------------------------------------------------------- */
 
@@ -48,14 +50,65 @@ static kt_flow *kt_api_parse_flow(kt_webserver *w, kt_http_req *r, const char *b
     return f;
 }
 
+/* A body sent as application/json: Kestra's deprecated JSON routes (a Flow object, or a list of them). */
+static int kt_api_is_json(kt_http_req *r)
+{
+    const char *ct = kt_http_header(r, "content-type");
+    return ct && !strncasecmp(ct, "application/json", 16);
+}
+
+/* The JSON body parsed; NULL after answering 422 (Kestra's JsonProcessingException answer). */
+static json_t *kt_api_json_body(kt_http_req *r)
+{
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    json_error_t jerr;
+    json_t *v = json_loadb(body, len, 0, &jerr);
+    if (!v) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "Invalid json: %s", jerr.text);
+        kt_http_send_error(r, 422, msg, NULL);
+    }
+    return v;
+}
+
+/* The YAML source Kestra keeps for a JSON flow (Flow.generateSource: no revision, no source of its own). */
+static char *kt_api_json_flow_source(const json_t *flow)
+{
+    json_t *copy = json_deep_copy(flow);
+    json_object_del(copy, "source");
+    char *src = kt_flow_source_generate(copy);
+    json_decref(copy);
+    return src;
+}
+
 static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, const char *id)
 {
     size_t len;
     const char *body = kt_http_body(r, &len);
+    char *generated = NULL;
+    int json = kt_api_is_json(r);
+    if (json) {
+        json_t *v = kt_api_json_body(r);
+        if (!v)
+            return;
+        if (!json_is_object(v)) {
+            kt_http_send_error(r, 422, "Invalid json: a flow object is expected", NULL);
+            json_decref(v);
+            return;
+        }
+        generated = kt_api_json_flow_source(v);
+        json_decref(v);
+        body = generated;
+        len = strlen(generated);
+    }
     kt_flow *f = kt_api_parse_flow(w, r, body, len);
-    if (!f)
+    if (!f) {
+        free(generated);
         return;
+    }
     char *source = strndup(body, len);
+    free(generated);
     int creating = ns == NULL;
     kt_flow_row row;
     kt_status st;
@@ -94,7 +147,8 @@ static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, co
     }
     if (changed)
         kt_api_flow_changed(w, kt_flow_namespace(f), kt_flow_id(f));
-    kt_http_send_json(r, 200, kt_api_flow_json(f, revision, source));
+    /* the JSON routes answer a Flow, without its (generated) source */
+    kt_http_send_json(r, 200, kt_api_flow_json(f, revision, json ? NULL : source));
 done:
     free(source);
     kt_flow_free(f);
@@ -248,10 +302,32 @@ void kt_api_flow_get(kt_http_req *r, void *ud)
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
-    int st = kt_api_flow_load_or_answer(w, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision,
-                                        "Not Found", &row, &f, &d);
-    if (st < 0)
-        return;
+    const char *ad = kt_http_query(r, "allowDeleted");
+    int allow_deleted = ad && !strcmp(ad, "true");
+    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
+    int st;
+    if (allow_deleted) {
+        /* the latest revision even when it is a deletion (Kestra's allowDeleted) */
+        kt_status got = kt_store_flow_get_any(w->store, ns, id, revision, &row);
+        if (got) {
+            if (got == KT_ENOTFOUND)
+                kt_http_send_error(r, 404, "Not Found", NULL);
+            else
+                kt_api_send_db_error(w, r);
+            return;
+        }
+        st = kt_flow_parse_with_defaults(row.source, strlen(row.source), "flow.yaml", w->plugin_defaults, &f, &d)
+                 ? KT_EINVAL
+                 : KT_OK;
+    } else {
+        st = kt_api_flow_load_or_answer(w, r, ns, id, revision, "Not Found", &row, &f, &d);
+        if (st < 0)
+            return;
+        if (row.deleted) { /* an explicit revision that is a deletion */
+            kt_http_send_error(r, 404, "Not Found", NULL);
+            goto done;
+        }
+    }
     if (st == KT_EINVAL) {
         /* FlowWithException: a stored flow that no longer parses */
         char *msg = kt_diags_format(&d);
@@ -262,8 +338,12 @@ void kt_api_flow_get(kt_http_req *r, void *ud)
     } else {
         const char *src = kt_http_query(r, "source"); /* Kestra: Flow by default, FlowWithSource with source=true */
         int with_source = src && !strcmp(src, "true");
-        kt_http_send_json(r, 200, kt_api_flow_json(f, row.revision, with_source ? row.source : NULL));
+        json_t *j = kt_api_flow_json(f, row.revision, with_source ? row.source : NULL);
+        if (row.deleted)
+            json_object_set_new(j, "deleted", json_true());
+        kt_http_send_json(r, 200, j);
     }
+done:
     kt_diags_clear(&d);
     kt_flow_free(f);
     kt_flow_row_clear(&row);
@@ -284,22 +364,66 @@ void kt_api_flow_delete(kt_http_req *r, void *ud)
     }
 }
 
-/* POST /api/v1/flows/{namespace}: the namespace's flows become exactly the ones in the body (`---` separated).
- * Every document is checked before anything is written; the answer lists the flows deleted (delete=true, the
- * default), then the ones created or updated, in body order. */
-void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
+/* One flow of a namespace or bulk update: its parse and the source kept. */
+typedef struct kt_api_upd {
+    kt_flow **flows;
+    char **sources;
+    size_t n;
+} kt_api_upd;
+
+static void kt_api_upd_free(kt_api_upd *u)
 {
-    kt_webserver *w = ud;
-    const char *ns = kt_http_param(r, "namespace");
-    const char *del = kt_http_query(r, "delete");
-    int do_delete = !del || strcmp(del, "false");
+    for (size_t k = 0; k < u->n; k++) {
+        kt_flow_free(u->flows[k]);
+        free(u->sources[k]);
+    }
+    free(u->flows);
+    free(u->sources);
+}
+
+/* Parses one source (len bytes) into u; 0, or -1 after answering r. */
+static int kt_api_upd_add(kt_webserver *w, kt_http_req *r, kt_api_upd *u, const char *src, size_t len)
+{
+    kt_flow *f = kt_api_parse_flow(w, r, src, len);
+    if (!f)
+        return -1;
+    u->flows = kt_xrealloc(u->flows, (u->n + 1) * sizeof *u->flows);
+    u->sources = kt_xrealloc(u->sources, (u->n + 1) * sizeof *u->sources);
+    u->flows[u->n] = f;
+    u->sources[u->n] = kt_xstrndup(src, len);
+    u->n++;
+    return 0;
+}
+
+/* The body's flows: a JSON list of Flow objects (sources generated), or YAML split literally on "---", each part
+ * trimmed (FlowController.updateNamespace); 0, or -1 after answering r. */
+static int kt_api_upd_parse(kt_webserver *w, kt_http_req *r, int json, kt_api_upd *u)
+{
     size_t len;
     const char *body = kt_http_body(r, &len);
-    kt_flow **flows = NULL;
-    char **sources = NULL;
-    size_t n = 0;
-    json_t *result = json_array(), *deleted_ids = NULL, *seen = json_object();
-    /* split literally on "---", each part trimmed (FlowController.updateNamespace) */
+    if (json) {
+        json_t *list = kt_api_json_body(r);
+        if (!list)
+            return -1;
+        if (!json_is_array(list)) {
+            kt_http_send_error(r, 422, "Invalid json: a list of flows is expected", NULL);
+            json_decref(list);
+            return -1;
+        }
+        size_t i;
+        json_t *x;
+        json_array_foreach(list, i, x) {
+            char *src = json_is_object(x) ? kt_api_json_flow_source(x) : kt_xstrdup("");
+            int bad = kt_api_upd_add(w, r, u, src, strlen(src));
+            free(src);
+            if (bad) {
+                json_decref(list);
+                return -1;
+            }
+        }
+        json_decref(list);
+        return 0;
+    }
     for (size_t start = 0; start <= len;) {
         const char *sep = len - start >= 3 ? memmem(body + start, len - start, "---", 3) : NULL;
         size_t end = sep ? (size_t)(sep - body) : len;
@@ -308,30 +432,42 @@ void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
             a++;
         while (b > a && strchr(" \t\r\n", body[b - 1]))
             b--;
-        if (b > a) {
-            kt_flow *f = kt_api_parse_flow(w, r, body + a, b - a);
-            if (!f)
-                goto done;
-            flows = kt_xrealloc(flows, (n + 1) * sizeof *flows);
-            sources = kt_xrealloc(sources, (n + 1) * sizeof *sources);
-            flows[n] = f;
-            sources[n] = kt_xstrndup(body + a, b - a);
-            n++;
-            if (strcmp(kt_flow_namespace(f), ns)) {
-                kt_api_send_one_error(r, 422, "flow.namespace", "Flow namespace is invalid");
-                goto done;
-            }
-            if (json_object_get(seen, kt_flow_id(f))) {
-                kt_api_send_one_error(r, 422, "flow.id", "Duplicate flow id");
-                goto done;
-            }
-            json_object_set_new(seen, kt_flow_id(f), json_true());
-        }
+        if (b > a && kt_api_upd_add(w, r, u, body + a, b - a))
+            return -1;
         if (!sep)
             break;
         start = end + 3;
     }
-    if (do_delete && kt_store_flow_ids(w->store, ns, &deleted_ids) != KT_OK) {
+    return 0;
+}
+
+/* The namespace update (ns) and POST /api/v1/flows/bulk (ns NULL: no namespace check, and delete=true deletes
+ * every flow not in the body): every document is checked before anything is written; the answer lists the flows
+ * deleted, then the ones created or updated, in body order (Flow without source for the JSON variant). */
+static void kt_api_flows_replace(kt_webserver *w, kt_http_req *r, const char *ns)
+{
+    const char *del = kt_http_query(r, "delete");
+    int do_delete = !del || strcmp(del, "false");
+    int json = kt_api_is_json(r);
+    kt_api_upd u = {0};
+    json_t *result = json_array(), *live = NULL, *seen = json_object(), *changed = json_array();
+    if (kt_api_upd_parse(w, r, json, &u))
+        goto done;
+    for (size_t k = 0; k < u.n; k++) {
+        const char *fns = kt_flow_namespace(u.flows[k]), *fid = kt_flow_id(u.flows[k]);
+        if (ns && strcmp(fns, ns)) {
+            kt_api_send_one_error(r, 422, "flow.namespace", "Flow namespace is invalid");
+            goto done;
+        }
+        char key[1024];
+        snprintf(key, sizeof key, "%s\n%s", fns, fid);
+        if (json_object_get(seen, key)) {
+            kt_api_send_one_error(r, 422, "flow.id", "Duplicate flow id");
+            goto done;
+        }
+        json_object_set_new(seen, key, json_true());
+    }
+    if (do_delete && kt_store_flows_latest(w->store, ns, NULL, &live) != KT_OK) {
         kt_api_send_db_error(w, r);
         goto done;
     }
@@ -340,38 +476,36 @@ void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
         goto done;
     }
     size_t i;
-    json_t *idv;
-    json_array_foreach(deleted_ids, i, idv) {
-        const char *id = json_string_value(idv);
-        if (json_object_get(seen, id))
+    json_t *row;
+    json_array_foreach(live, i, row) {
+        const char *rns = json_string_value(json_object_get(row, "namespace"));
+        const char *id = json_string_value(json_object_get(row, "id"));
+        char key[1024];
+        snprintf(key, sizeof key, "%s\n%s", rns, id);
+        if ((ns && strcmp(rns, ns)) || json_object_get(seen, key)) /* the namespace itself, not its children */
             continue;
-        kt_flow_row row;
-        if (kt_store_flow_get(w->store, ns, id, 0, &row) != KT_OK || kt_store_flow_delete(w->store, ns, id) != KT_OK)
+        if (kt_store_flow_delete(w->store, rns, id) != KT_OK)
             goto db_fail;
-        json_array_append_new(result, json_pack("{s:s, s:s, s:i, s:b, s:s}", "id", id, "namespace", ns, "revision",
-                                                row.revision + 1, "deleted", 1, "source", row.source));
-        kt_flow_row_clear(&row);
+        json_t *j = json_pack("{s:s, s:s, s:i, s:b}", "id", id, "namespace", rns, "revision",
+                              (int)json_integer_value(json_object_get(row, "revision")) + 1, "deleted", 1);
+        if (!json)
+            json_object_set(j, "source", json_object_get(row, "source"));
+        json_array_append_new(result, j);
+        json_array_append_new(changed, json_pack("[s, s]", rns, id));
     }
-    json_t *changed_ids = json_array(); /* deleted, then saved with a new revision: what the scheduler hears of */
-    json_array_foreach(result, i, idv)
-        json_array_append(changed_ids, json_object_get(idv, "id"));
-    for (i = 0; i < n; i++) {
-        int revision, changed;
-        if (kt_store_flow_save(w->store, ns, kt_flow_id(flows[i]), sources[i], &revision, &changed) != KT_OK) {
-            json_decref(changed_ids);
+    for (i = 0; i < u.n; i++) {
+        int revision, ch;
+        const char *fns = kt_flow_namespace(u.flows[i]), *fid = kt_flow_id(u.flows[i]);
+        if (kt_store_flow_save(w->store, fns, fid, u.sources[i], &revision, &ch) != KT_OK)
             goto db_fail;
-        }
-        if (changed)
-            json_array_append_new(changed_ids, json_string(kt_flow_id(flows[i])));
-        json_array_append_new(result, kt_api_flow_json(flows[i], revision, sources[i]));
+        if (ch)
+            json_array_append_new(changed, json_pack("[s, s]", fns, fid));
+        json_array_append_new(result, kt_api_flow_json(u.flows[i], revision, json ? NULL : u.sources[i]));
     }
-    if (kt_store_commit(w->store) != KT_OK) {
-        json_decref(changed_ids);
+    if (kt_store_commit(w->store) != KT_OK)
         goto db_fail;
-    }
-    json_array_foreach(changed_ids, i, idv)
-        kt_api_flow_changed(w, ns, json_string_value(idv));
-    json_decref(changed_ids);
+    json_array_foreach(changed, i, row)
+        kt_api_flow_changed(w, json_string_value(json_array_get(row, 0)), json_string_value(json_array_get(row, 1)));
     kt_http_send_json(r, 200, result);
     result = NULL;
     goto done;
@@ -379,16 +513,21 @@ db_fail:
     kt_api_send_db_error(w, r);
     kt_store_rollback(w->store);
 done:
-    for (size_t k = 0; k < n; k++) {
-        kt_flow_free(flows[k]);
-        free(sources[k]);
-    }
-    free(flows);
-    free(sources);
+    kt_api_upd_free(&u);
     json_decref(result);
-    json_decref(deleted_ids);
+    json_decref(live);
     json_decref(seen);
+    json_decref(changed);
 }
+
+/* POST /api/v1/flows/{namespace}: the namespace's flows become exactly the ones in the body. */
+void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
+{
+    kt_api_flows_replace(ud, r, kt_http_param(r, "namespace"));
+}
+
+/* POST /api/v1/flows/bulk: the same for the whole instance, without the namespace check. */
+void kt_api_flow_bulk(kt_http_req *r, void *ud) { kt_api_flows_replace(ud, r, NULL); }
 
 /* ---- searches ------------------------------------------------------------------------------------ */
 
@@ -417,7 +556,7 @@ static json_t *kt_api_flows_matching(kt_webserver *w, const char *ns_prefix, con
     return out;
 }
 
-static int kt_api_flow_has_labels(const json_t *flow, const char *const *labels, size_t n)
+int kt_api_flow_has_labels(const json_t *flow, const char *const *labels, size_t n)
 {
     json_t *fl = json_object_get(flow, "labels");
     for (size_t k = 0; k < n; k++) {
