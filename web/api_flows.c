@@ -9,6 +9,7 @@
 #include "flow/yaml.h"
 #include "web/api_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,17 +532,124 @@ void kt_api_flow_bulk(kt_http_req *r, void *ud) { kt_api_flows_replace(ud, r, NU
 
 /* ---- searches ------------------------------------------------------------------------------------ */
 
+/* Java's split("\\p{P}|\\p{S}|\\p{Z}") (ASCII punctuation and symbols, and spaces, each a separator): the words of q,
+ * each ending at the next separator; trailing empty words dropped as Java drops them. */
+static size_t kt_api_q_words(const char *q, const char **starts, size_t *lens, size_t max)
+{
+    size_t n = 0, start = 0, len = strlen(q);
+    for (size_t i = 0; i <= len && n < max; i++) {
+        unsigned char c = (unsigned char)q[i];
+        if (i < len && !(c < 0x80 && (ispunct(c) || c == ' ')))
+            continue;
+        starts[n] = q + start;
+        lens[n++] = i - start;
+        start = i + 1;
+    }
+    while (n && !lens[n - 1])
+        n--;
+    return n;
+}
+
+int kt_api_fulltext(const char *text, const char *q)
+{
+    if (!strcmp(q, "*"))
+        return 1;
+    const char *starts[32];
+    size_t lens[32];
+    size_t n = kt_api_q_words(q, starts, lens, 32);
+    if (!n) /* H2's falseCondition: nothing matches */
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        int found = lens[k] == 0;
+        for (const char *t = text; !found && *t; t++)
+            found = !strncasecmp(t, starts[k], lens[k]);
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+/* Kestra's flows `fulltext` column: the id followed by the namespace. */
+static int kt_api_flow_fulltext(const json_t *row, const char *q)
+{
+    char text[512];
+    snprintf(text, sizeof text, "%s%s", json_string_value(json_object_get(row, "id")),
+             json_string_value(json_object_get(row, "namespace")));
+    return kt_api_fulltext(text, q);
+}
+
+int kt_api_flow_sort_param(kt_http_req *r, char *field, size_t cap, int *desc)
+{
+    const char *sorts[4];
+    field[0] = 0;
+    *desc = 0;
+    if (!kt_http_query_all(r, "sort", sorts, 4))
+        return 0;
+    const char *colon = strchr(sorts[0], ':');
+    if (!colon || strchr(colon + 1, ':') || (size_t)(colon - sorts[0]) >= cap) {
+        kt_http_send_error(r, 422, "Invalid sort parameter", NULL);
+        return -1;
+    }
+    snprintf(field, cap, "%.*s", (int)(colon - sorts[0]), sorts[0]);
+    if (strcmp(field, "id") && strcmp(field, "namespace") && strcmp(field, "revision")) {
+        /* the flows table has no such column: Kestra's SQL fails, a 422 here says why */
+        char msg[160];
+        snprintf(msg, sizeof msg, "Invalid sort parameter: unknown field '%s'", field);
+        kt_http_send_error(r, 422, msg, NULL);
+        return -1;
+    }
+    *desc = strcmp(colon + 1, "asc") != 0;
+    return 0;
+}
+
+static const char *kt_api_sort_field;
+static int kt_api_sort_desc;
+
+static int kt_api_flow_cmp(const void *a, const void *b)
+{
+    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    int c;
+    if (!strcmp(kt_api_sort_field, "revision"))
+        c = (int)(json_integer_value(json_object_get(x, "revision")) - json_integer_value(json_object_get(y, "revision")));
+    else
+        c = strcmp(json_string_value(json_object_get(x, kt_api_sort_field)),
+                   json_string_value(json_object_get(y, kt_api_sort_field)));
+    if (!c) /* ties keep the namespace, id order */
+        c = strcmp(json_string_value(json_object_get(x, "namespace")), json_string_value(json_object_get(y, "namespace")))
+                ?: strcmp(json_string_value(json_object_get(x, "id")), json_string_value(json_object_get(y, "id")));
+    return kt_api_sort_desc ? -c : c;
+}
+
+void kt_api_flows_sort(json_t *flows, const char *field, int desc)
+{
+    size_t n = json_array_size(flows);
+    if (!field[0] || n < 2)
+        return;
+    json_t **items = kt_xmalloc(n * sizeof *items);
+    for (size_t i = 0; i < n; i++)
+        items[i] = json_incref(json_array_get(flows, i));
+    kt_api_sort_field = field; /* the loop's thread only: qsort has no context argument */
+    kt_api_sort_desc = desc;
+    qsort(items, n, sizeof *items, kt_api_flow_cmp);
+    json_array_clear(flows);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(flows, items[i]);
+    free(items);
+}
+
 /* Flow JSON of the latest revisions matching, parsed from their sources (no `source`). */
 static json_t *kt_api_flows_matching(kt_webserver *w, const char *ns_prefix, const char *q, int exact_ns)
 {
     json_t *rows;
-    if (kt_store_flows_latest(w->store, ns_prefix, q, &rows) != KT_OK)
+    if (kt_store_flows_latest(w->store, ns_prefix, NULL, &rows) != KT_OK)
         return NULL;
     json_t *out = json_array();
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
         if (exact_ns && strcmp(json_string_value(json_object_get(row, "namespace")), ns_prefix))
+            continue;
+        if (q && !kt_api_flow_fulltext(row, q))
             continue;
         const char *src = json_string_value(json_object_get(row, "source"));
         kt_diags d;
@@ -590,11 +698,16 @@ void kt_api_flow_search(kt_http_req *r, void *ud)
     size_t nlabels = kt_api_label_filters(r, labels, lbuf, sizeof lbuf, &bad);
     if (bad)
         return;
+    int sort_desc = 0;
+    char sort_field[64] = "";
+    if (kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
+        return;
     json_t *all = kt_api_flows_matching(w, ns && *ns ? ns : NULL, q && *q ? q : NULL, 0);
     if (!all) {
         kt_api_send_db_error(w, r);
         return;
     }
+    kt_api_flows_sort(all, sort_field, sort_desc);
     json_t *results = json_array();
     size_t i, total = 0;
     json_t *f;

@@ -68,7 +68,7 @@ json_t *kt_api_flows_by_query(kt_webserver *w, kt_http_req *r)
         }
     }
     json_t *rows;
-    if (kt_store_flows_latest(w->store, ns && *ns ? ns : NULL, q && *q ? q : NULL, &rows) != KT_OK) {
+    if (kt_store_flows_latest(w->store, ns && *ns ? ns : NULL, NULL, &rows) != KT_OK) {
         kt_api_send_db_error(w, r);
         return NULL;
     }
@@ -77,6 +77,10 @@ json_t *kt_api_flows_by_query(kt_webserver *w, kt_http_req *r)
     json_t *row;
     json_array_foreach(rows, i, row) {
         const char *rns = json_string_value(json_object_get(row, "namespace"));
+        char text[512]; /* Kestra's fulltext column: id then namespace */
+        snprintf(text, sizeof text, "%s%s", json_string_value(json_object_get(row, "id")), rns);
+        if (q && *q && !kt_api_fulltext(text, q))
+            continue;
         int is_system = !strcmp(rns, KT_API_SYSTEM_NAMESPACE);
         if (user != system && ((user && is_system) || (system && !is_system)))
             continue;

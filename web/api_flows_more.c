@@ -262,21 +262,55 @@ void kt_api_flow_distinct_namespaces(kt_http_req *r, void *ud)
     kt_http_send_json(r, 200, out);
 }
 
-/* Kestra's fragments: the lines of the source holding q (case-insensitive), each with the text around it. */
+/* AbstractJdbcRepository.fragments: the source's non-empty lines, from the one before the first holding q (ignoring
+ * case; the first line when none does) for four lines, each occurrence of q in them marked, joined as one string. */
 static json_t *kt_fm_fragments(const char *source, const char *q)
 {
-    json_t *out = json_array();
-    size_t ql = strlen(q);
-    for (const char *line = source; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t n = end ? (size_t)(end - line) : strlen(line);
-        for (size_t k = 0; ql && k + ql <= n; k++)
-            if (!strncasecmp(line + k, q, ql)) {
-                json_array_append_new(out, json_stringn(line, n));
+    const char *lines[4096];
+    size_t lens[4096], n = 0, ql = strlen(q);
+    for (const char *p = source; *p && n < 4096;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len) { /* StringUtils.split drops empty tokens */
+            lines[n] = p;
+            lens[n++] = len;
+        }
+        p += len + (end ? 1 : 0);
+    }
+    size_t first = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hit = 0;
+        for (size_t k = 0; ql && !hit && k + ql <= lens[i]; k++)
+            hit = !strncasecmp(lines[i] + k, q, ql);
+        if (hit) {
+            first = i;
+            break;
+        }
+    }
+    size_t min = first ? first - 1 : 0, max = min + 4 < n ? min + 4 : n;
+    kt_buf b = {0};
+    for (size_t i = min; i < max; i++) {
+        if (i > min)
+            kt_buf_putc(&b, '\n');
+        size_t at = lens[i];
+        for (size_t k = 0; ql && k + ql <= lens[i]; k++)
+            if (!strncasecmp(lines[i] + k, q, ql)) {
+                at = k;
                 break;
             }
-        line += n + (end ? 1 : 0);
+        if (at == lens[i]) {
+            kt_buf_put(&b, lines[i], lens[i]);
+            continue;
+        }
+        kt_buf_put(&b, lines[i], at);
+        kt_buf_puts(&b, "[mark]");
+        kt_buf_put(&b, lines[i] + at, ql);
+        kt_buf_puts(&b, "[/mark]");
+        kt_buf_put(&b, lines[i] + at + ql, lens[i] - at - ql);
     }
+    char *text = kt_buf_take(&b);
+    json_t *out = json_pack("[s]", text);
+    free(text);
     return out;
 }
 
@@ -288,17 +322,22 @@ void kt_api_flow_source_search(kt_http_req *r, void *ud)
     if (kt_api_paging(r, &page, &size))
         return;
     const char *q = kt_http_query(r, "q"), *ns = kt_http_query(r, "namespace");
+    char sort_field[64];
+    int sort_desc;
+    if (kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
+        return;
     json_t *rows;
     if (kt_store_flows_latest(w->store, ns && *ns ? ns : NULL, NULL, &rows) != KT_OK) {
         kt_api_send_db_error(w, r);
         return;
     }
+    kt_api_flows_sort(rows, sort_field, sort_desc);
     json_t *results = json_array();
     size_t i, total = 0;
     json_t *row;
     json_array_foreach(rows, i, row) {
         const char *src = json_string_value(json_object_get(row, "source"));
-        if (q && *q && !strcasestr(src, q))
+        if (q && *q && !kt_api_fulltext(src, q))
             continue;
         if (total++ < (size_t)(page - 1) * (size_t)size || json_array_size(results) >= (size_t)size)
             continue;

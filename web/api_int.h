@@ -163,6 +163,13 @@ void kt_api_flow_namespace_update(kt_http_req *r, void *ud);
 void kt_api_flow_search(kt_http_req *r, void *ud);
 void kt_api_flow_list_namespace(kt_http_req *r, void *ud);
 void kt_api_flow_bulk(kt_http_req *r, void *ud);
+/* Kestra's full-text condition (H2): q split on punctuation, symbols and spaces, every word found in text ignoring
+ * case; "*" matches everything, a q of separators only nothing. */
+int kt_api_fulltext(const char *text, const char *q);
+/* ?sort=field:asc|desc for flows (id, namespace, revision): field "" when absent; -1 after answering 422. */
+int kt_api_flow_sort_param(kt_http_req *r, char *field, size_t cap, int *desc);
+/* Sorts Flow JSON objects (or store rows) by field ("" = leave the namespace, id order). */
+void kt_api_flows_sort(json_t *flows, const char *field, int desc);
 /* Whether a Flow JSON carries every key:value pair of labels ([key, value, key, value...], n pairs). */
 int kt_api_flow_has_labels(const json_t *flow, const char *const *labels, size_t n);
 

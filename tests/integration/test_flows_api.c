@@ -418,12 +418,35 @@ static void test_validate_and_misc(void **state)
     assert_int_equal(json_array_size(ns), 1);
     assert_string_equal(json_string_value(json_array_get(ns, 0)), NS2);
     json_decref(ns);
-    json_t *src = call(port, "GET", "/api/v1/flows/source?q=MESSAGE:%20C", NULL, NULL, 200);
+    json_t *src = call(port, "GET", "/api/v1/flows/source?q=GAMMA", NULL, NULL, 200);
     assert_int_equal(json_integer_value(json_object_get(src, "total")), 1);
     json_t *hit = json_array_get(json_object_get(src, "results"), 0);
     assert_string_equal(json_string_value(json_object_get(json_object_get(hit, "model"), "id")), "gamma");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(hit, "fragments"), 0)), "    message: c");
+    /* Kestra's fragment: from the line before the first hit, four lines at most, the hit marked as written */
+    assert_string_equal(json_string_value(json_array_get(json_object_get(hit, "fragments"), 0)),
+                        "id: [mark]gamma[/mark]\nnamespace: " NS2 "\ntasks:\n  - id: t");
     json_decref(src);
+    /* q: every word (split on punctuation and spaces) somewhere in the source, ignoring case */
+    src = call(port, "GET", "/api/v1/flows/source?q=MESSAGE:%20C", NULL, NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(src, "total")), 2);
+    json_decref(src);
+    /* flows/search: q on id + namespace, words ANDed; sort by a column */
+    json_t *fs = call(port, "GET", "/api/v1/flows/search?q=FAPI.sub", NULL, NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(fs, "total")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(fs, "results"), 0), "id")),
+                        "gamma");
+    json_decref(fs);
+    fs = call(port, "GET", "/api/v1/flows/search?sort=id:desc", NULL, NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(fs, "total")), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(fs, "results"), 0), "id")),
+                        "gamma");
+    json_decref(fs);
+    fs = call(port, "GET", "/api/v1/flows/search?sort=namespace:asc", NULL, NULL, 200);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(fs, "results"), 0), "id")),
+                        "alpha");
+    json_decref(fs);
+    json_decref(call(port, "GET", "/api/v1/flows/search?sort=id", NULL, NULL, 422));
+    json_decref(call(port, "GET", "/api/v1/flows/search?q=.", NULL, NULL, 200));
     json_t *b = call(port, "POST", "/api/v1/flows/bulk?delete=true", "application/x-yaml", FLOW_B, 200);
     assert_int_equal(json_array_size(b), 3); /* alpha and gamma deleted, then beta */
     json_decref(b);
