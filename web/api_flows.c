@@ -3,6 +3,7 @@
  * whole namespace), search and list by namespace. Flows are parsed and checked by flow/flow.h and stored as
  * their source. */
 #include "base/alloc.h"
+#include "flow/deprecation.h"
 #include "flow/flow.h"
 #include "flow/flow_source.h"
 #include "flow/tasks.h"
@@ -171,9 +172,9 @@ void kt_api_flow_update(kt_http_req *r, void *ud)
     kt_api_flow_save(ud, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"));
 }
 
-/* Legacy type names (io.kestra.core.tasks.* ...) anywhere in the document: Kestra lists their paths as
- * deprecationPaths and says what replaces them in infos. */
-static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *paths, json_t *infos)
+/* Legacy type names (io.kestra.core.tasks.* ...) anywhere in the document: Kestra says what replaces them in infos
+ * (FlowService.relocations; an alias is no deprecated class, so no deprecation path). */
+static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *infos)
 {
     char sub[512];
     if (json_is_array(v)) {
@@ -181,7 +182,7 @@ static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *paths
         json_t *x;
         json_array_foreach(v, i, x) {
             snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-            kt_api_walk_aliases(x, sub, paths, infos);
+            kt_api_walk_aliases(x, sub, infos);
         }
         return;
     }
@@ -193,7 +194,6 @@ static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *paths
         if (strcmp(canonical, type)) {
             char info[512];
             snprintf(info, sizeof info, "%s is replaced by %s", type, canonical);
-            json_array_append_new(paths, json_string(path));
             json_array_append_new(infos, json_string(info));
         }
     }
@@ -201,7 +201,7 @@ static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *paths
     json_t *x;
     json_object_foreach((json_t *)v, k, x) {
         snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
-        kt_api_walk_aliases(x, sub, paths, infos);
+        kt_api_walk_aliases(x, sub, infos);
     }
 }
 
@@ -252,10 +252,10 @@ static json_t *kt_api_validate_one(kt_webserver *w, const char *doc, size_t len,
         outdated = json_integer_value(rev) != last + 1;
     }
     json_object_set_new(out, "outdated", json_boolean(outdated));
-    json_t *paths = json_array(), *infos = json_array();
-    kt_api_walk_aliases(root, "", paths, infos);
-    json_object_set_new(out, "deprecationPaths", paths);
-    json_object_set_new(out, "warnings", json_array());
+    json_t *infos = json_array();
+    kt_api_walk_aliases(root, "", infos);
+    json_object_set_new(out, "deprecationPaths", kt_flow_deprecation_paths(root));
+    json_object_set_new(out, "warnings", kt_flow_warnings(root));
     json_object_set_new(out, "infos", infos);
     kt_flow_free(f);
     kt_diags_clear(&d);
