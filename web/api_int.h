@@ -5,6 +5,7 @@
  *                     update, search, list;
  *   api_flows_more.c  revisions, one task, PATCH of a task, distinct namespaces, source search, task/trigger validation;
  *   api_flows_bulk.c  delete/disable/enable by ids or query, the zip export and the import;
+ *   api_flows_graph.c the flow topology (FlowGraph) of a stored flow or of a posted source;
  *   api_executions.c  /api/v1/executions: the executor's reply to a creation, get, search, kill, resume;
  *   api_create.c      execution creation: multipart inputs, FILE parts streamed into the storage first;
  *   api_files.c       the execution file API (/file, /file/metas, /file/preview) over the storage;
@@ -181,6 +182,10 @@ void kt_api_flow_distinct_namespaces(kt_http_req *r, void *ud);
 void kt_api_flow_source_search(kt_http_req *r, void *ud);
 void kt_api_flow_validate_task(kt_http_req *r, void *ud);
 void kt_api_flow_validate_trigger(kt_http_req *r, void *ud);
+
+/* ---- api_flows_graph.c: GET …/{namespace}/{id}/graph, POST /api/v1/flows/graph ---------------------------------- */
+void kt_api_flow_graph(kt_http_req *r, void *ud);
+void kt_api_flow_graph_source(kt_http_req *r, void *ud);
 
 /* ---- api_flows_bulk.c: by ids / by query, export, import ------------------------------------------------------- */
 

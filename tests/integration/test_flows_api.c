@@ -469,6 +469,51 @@ static void test_validate_and_misc(void **state)
     free(r.body);
 }
 
+static void test_graph(void **state)
+{
+    kt_it_fixture *f = *state;
+    int port = f->port;
+    kt_it_create_flow(port, FLOW_A, NULL);
+    json_t *g = call(port, "GET", "/api/v1/flows/" NS "/alpha/graph", NULL, NULL, 200);
+    /* start, end, the Sequential's cluster (its start, end, task node) and the inner task */
+    json_t *nodes = json_object_get(g, "nodes");
+    assert_int_equal(json_array_size(nodes), 6);
+    int inner = 0, task_node = 0;
+    size_t i;
+    json_t *n;
+    json_array_foreach(nodes, i, n) {
+        const char *uid = json_string_value(json_object_get(n, "uid"));
+        const char *type = json_string_value(json_object_get(n, "type"));
+        if (!strcmp(uid, "root.seq.inner")) {
+            inner = 1;
+            assert_string_equal(type, "io.kestra.core.models.hierarchies.GraphTask");
+            assert_string_equal(json_string_value(json_object_get(json_object_get(n, "task"), "message")), "v1");
+        }
+        task_node |= !strcmp(uid, "root.seq");
+    }
+    assert_true(inner && task_node);
+    json_t *cl = json_array_get(json_object_get(g, "clusters"), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(cl, "cluster"), "uid")), "cluster_root.seq");
+    assert_int_equal(json_array_size(json_object_get(g, "edges")), 5);
+    json_decref(g);
+    json_t *e = call(port, "GET", "/api/v1/flows/" NS "/ghost/graph", NULL, NULL, 404);
+    assert_string_equal(msg(e), "Not Found: Unable to find flow " NS "_ghost");
+    json_decref(e);
+    json_decref(call(port, "GET", "/api/v1/flows/" NS "/alpha/graph?revision=9", NULL, NULL, 404));
+    /* a posted source, its triggers as a cluster linked to the start */
+    g = call(port, "POST", "/api/v1/flows/graph", "application/x-yaml",
+             "id: g\nnamespace: " NS "\ntriggers:\n  - id: hook\n    type: io.kestra.plugin.core.trigger.Webhook\n"
+             "    key: k\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: m\n",
+             200);
+    int trigger = 0;
+    json_array_foreach(json_object_get(g, "nodes"), i, n)
+        trigger |= !strcmp(json_string_value(json_object_get(n, "uid")), "root.Triggers.hook") &&
+                   !strcmp(json_string_value(json_object_get(n, "type")), "io.kestra.core.models.hierarchies.GraphTrigger");
+    assert_true(trigger);
+    json_decref(g);
+    json_decref(call(port, "POST", "/api/v1/flows/graph", "application/x-yaml", "id: g\nnamespace: x\n", 422));
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -478,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk_state, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_export_import, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_validate_and_misc, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_graph, kt_it_setup, kt_it_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

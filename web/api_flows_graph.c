@@ -1,0 +1,79 @@
+/* The flow topology routes: GET /api/v1/flows/{namespace}/{id}/graph (a stored revision, the trigger contexts of the
+ * flow's nodes from the store) and POST /api/v1/flows/graph (a YAML source). The graph itself is flow/graph.h;
+ * `subflows` (the Subflow nodes to expand into the child flow's graph) is accepted and not expanded yet: those stay
+ * SubflowGraphTask nodes. */
+#include "base/id.h"
+#include "flow/graph.h"
+#include "web/api_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void kt_api_graph_id(void *ud, char *out, size_t cap)
+{
+    (void)ud;
+    char id[KT_ID_LEN + 1];
+    kt_id_new(id);
+    snprintf(out, cap, "%s", id);
+}
+
+void kt_api_flow_graph(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    int revision;
+    if (kt_api_int_param(r, "revision", 0, &revision))
+        return;
+    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
+    kt_flow_row row;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    char uid[600], msg[2048];
+    if (revision) /* Flow.uid / uidWithoutRevision: the parts joined with '_' */
+        snprintf(uid, sizeof uid, "%s_%s_%d", ns, id, revision);
+    else
+        snprintf(uid, sizeof uid, "%s_%s", ns, id);
+    snprintf(msg, sizeof msg, "Not Found: Unable to find flow %s", uid);
+    int st = kt_api_flow_load_or_answer(w, r, ns, id, revision, msg, &row, &f, &d);
+    if (st < 0)
+        return;
+    if (st == KT_EINVAL || row.deleted) {
+        if (st == KT_EINVAL) { /* a FlowWithException has no graph */
+            char *why = kt_diags_format(&d);
+            snprintf(msg, sizeof msg, "Illegal state: Unable to generate graph for flow %s because of exception %s", uid,
+                     why ? why : "");
+            free(why);
+            kt_http_send_error(r, 409, msg, NULL);
+        } else
+            kt_http_send_error(r, 404, msg, NULL);
+    } else {
+        json_t *states = NULL;
+        if (kt_flow_triggers(f) && kt_store_triggers_list(w->store, ns, id, &states) != KT_OK)
+            states = NULL;
+        kt_http_send_json(r, 200, kt_graph_flow(kt_flow_json(f), states, kt_api_graph_id, NULL));
+        json_decref(states);
+    }
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    kt_flow_row_clear(&row);
+}
+
+void kt_api_flow_graph_source(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_flow *f = NULL;
+    if (kt_flow_parse_with_defaults(body, len, "flow.yaml", w->plugin_defaults, &f, &d) != KT_OK) {
+        if (d.count)
+            kt_api_send_diags(r, &d);
+        else
+            kt_http_send_error(r, 422, "Invalid entity: flow: cannot be parsed", NULL);
+    } else
+        kt_http_send_json(r, 200, kt_graph_flow(kt_flow_json(f), NULL, kt_api_graph_id, NULL));
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+}
