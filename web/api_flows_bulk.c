@@ -283,7 +283,13 @@ static void kt_fb_trim(const char **s, size_t *len)
 static void kt_fb_import_yaml(kt_webserver *w, kt_http_req *r, const char *body, size_t len)
 {
     json_t *failed = json_array();
-    size_t index = 0;
+    size_t index = 0, full = len;
+    while (len >= 3 && !memcmp(body + len - 3, "---", 3)) /* Java's split drops the trailing empty parts */
+        len -= 3;
+    if (!len && full) { /* nothing but separators: no part at all */
+        kt_http_send_json(r, 200, failed);
+        return;
+    }
     for (size_t start = 0; start <= len; index++) {
         const char *sep = len - start >= 3 ? memmem(body + start, len - start, "---", 3) : NULL;
         size_t end = sep ? (size_t)(sep - body) : len;
