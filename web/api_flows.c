@@ -79,6 +79,11 @@ static char *kt_api_json_flow_source(const json_t *flow)
 {
     json_t *copy = json_deep_copy(flow);
     json_object_del(copy, "source");
+    /* Kestra's NON_DEFAULT mapper leaves the flow's default booleans out (a JSON Flow always carries them) */
+    if (json_is_false(json_object_get(copy, "deleted")))
+        json_object_del(copy, "deleted");
+    if (json_is_false(json_object_get(copy, "disabled")))
+        json_object_del(copy, "disabled");
     char *src = kt_flow_source_generate(copy);
     json_decref(copy);
     return src;

@@ -137,6 +137,7 @@ static void test_json_bodies_and_patch(void **state)
     kt_it_fixture *f = *state;
     int port = f->port;
     const char *body = "{\"id\":\"jflow\",\"namespace\":\"" NS "\",\"revision\":7,\"description\":null,"
+                       "\"deleted\":false,\"disabled\":false,"
                        "\"tasks\":[{\"id\":\"say\",\"type\":"
                        "\"io.kestra.plugin.core.log.Log\",\"message\":\"{{ flow.id }}: yes\"}]}";
     json_t *c = call(port, "POST", "/api/v1/flows", "application/json", body, 200);
@@ -149,6 +150,8 @@ static void test_json_bodies_and_patch(void **state)
     assert_non_null(strstr(src, "tasks:\n- id: say\n  type: io.kestra.plugin.core.log.Log\n  message: \"{{ flow.id }}: yes\"\n"));
     assert_null(strstr(src, "revision"));
     assert_null(strstr(src, "description"));
+    assert_null(strstr(src, "deleted"));
+    assert_null(strstr(src, "disabled"));
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(g, "tasks"), 0), "message")),
                         "{{ flow.id }}: yes");
     json_decref(g);
