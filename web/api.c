@@ -269,6 +269,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"POST", "/api/v1/flows/import", kt_api_flows_import},
         {"GET", "/api/v1/flows/{namespace}/{id}/graph", kt_api_flow_graph},
         {"POST", "/api/v1/flows/graph", kt_api_flow_graph_source},
+        {"GET", "/api/v1/flows/{namespace}/{id}/dependencies", kt_api_flow_dependencies},
         {"GET", "/api/v1/flows/{namespace}", kt_api_flow_list_namespace},
         {"GET", "/api/v1/logs/{executionId}", kt_api_logs_get},
         {"GET", "/api/v1/logs/{executionId}/follow", kt_api_logs_follow},

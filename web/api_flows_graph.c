@@ -1,9 +1,11 @@
 /* The flow topology routes: GET /api/v1/flows/{namespace}/{id}/graph (a stored revision, the trigger contexts of the
- * flow's nodes from the store) and POST /api/v1/flows/graph (a YAML source). The graph itself is flow/graph.h;
+ * flow's nodes from the store), POST /api/v1/flows/graph (a YAML source) and GET …/{namespace}/{id}/dependencies
+ * (flow/topology.h over the live flows, computed when asked rather than kept in a table as Kestra does). The graph itself is flow/graph.h;
  * `subflows` (the Subflow nodes to expand into the child flow's graph) is accepted and not expanded yet: those stay
  * SubflowGraphTask nodes. */
 #include "base/id.h"
 #include "flow/graph.h"
+#include "flow/topology.h"
 #include "web/api_int.h"
 
 #include <stdio.h>
@@ -76,4 +78,33 @@ void kt_api_flow_graph_source(kt_http_req *r, void *ud)
         kt_http_send_json(r, 200, kt_graph_flow(kt_flow_json(f), NULL, kt_api_graph_id, NULL));
     kt_diags_clear(&d);
     kt_flow_free(f);
+}
+
+/* GET /api/v1/flows/{namespace}/{id}/dependencies?destinationOnly=: the flows it starts and that start it. */
+void kt_api_flow_dependencies(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    const char *dest = kt_http_query(r, "destinationOnly");
+    json_t *rows;
+    if (kt_store_flows_latest(w->store, NULL, NULL, &rows) != KT_OK) {
+        kt_api_send_db_error(w, r);
+        return;
+    }
+    json_t *flows = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *src = json_string_value(json_object_get(row, "source"));
+        kt_diags d;
+        kt_diags_init(&d);
+        kt_flow *f = NULL;
+        if (kt_flow_parse_with_defaults(src, strlen(src), "flow.yaml", w->plugin_defaults, &f, &d) == KT_OK)
+            json_array_append_new(flows, json_deep_copy(kt_flow_json(f)));
+        kt_flow_free(f);
+        kt_diags_clear(&d);
+    }
+    json_decref(rows);
+    kt_http_send_json(r, 200, kt_topology_graph(flows, kt_http_param(r, "namespace"), kt_http_param(r, "id"),
+                                                dest && !strcmp(dest, "true")));
+    json_decref(flows);
 }

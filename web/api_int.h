@@ -186,6 +186,7 @@ void kt_api_flow_validate_trigger(kt_http_req *r, void *ud);
 /* ---- api_flows_graph.c: GET …/{namespace}/{id}/graph, POST /api/v1/flows/graph ---------------------------------- */
 void kt_api_flow_graph(kt_http_req *r, void *ud);
 void kt_api_flow_graph_source(kt_http_req *r, void *ud);
+void kt_api_flow_dependencies(kt_http_req *r, void *ud);
 
 /* ---- api_flows_bulk.c: by ids / by query, export, import ------------------------------------------------------- */
 

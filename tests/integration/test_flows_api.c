@@ -515,6 +515,21 @@ static void test_graph(void **state)
     assert_true(trigger);
     json_decref(g);
     json_decref(call(port, "POST", "/api/v1/flows/graph", "application/x-yaml", "id: g\nnamespace: x\n", 422));
+
+    /* dependencies: a parent calling alpha as a subflow */
+    kt_it_create_flow(port, "id: caller\nnamespace: " NS2 "\ntasks:\n  - id: call\n"
+                            "    type: io.kestra.plugin.core.flow.Subflow\n    namespace: " NS "\n    flowId: alpha\n", NULL);
+    json_t *dep = call(port, "GET", "/api/v1/flows/" NS "/alpha/dependencies?destinationOnly=true", NULL, NULL, 200);
+    json_t *e0 = json_array_get(json_object_get(dep, "edges"), 0);
+    assert_int_equal(json_array_size(json_object_get(dep, "edges")), 1);
+    assert_string_equal(json_string_value(json_object_get(e0, "source")), NS2 "_caller");
+    assert_string_equal(json_string_value(json_object_get(e0, "target")), NS "_alpha");
+    assert_string_equal(json_string_value(json_object_get(e0, "relation")), "FLOW_TASK");
+    assert_int_equal(json_array_size(json_object_get(dep, "nodes")), 2);
+    json_decref(dep);
+    dep = call(port, "GET", "/api/v1/flows/" NS2 "/caller/dependencies?destinationOnly=true", NULL, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(dep, "edges")), 0);
+    json_decref(dep);
 }
 
 int main(void)
