@@ -13,7 +13,7 @@
 #define KG_PKG "io.kestra.core.models.hierarchies."
 #define KG_CORE "io.kestra.plugin.core.flow."
 
-enum { KG_TASK, KG_SUBFLOW, KG_TRIGGER, KG_ROOT, KG_END, KG_CLUSTER };
+enum { KG_TASK, KG_SUBFLOW, KG_TRIGGER, KG_ROOT, KG_END, KG_CLUSTER, KG_SUBFLOW_CLUSTER };
 
 typedef struct kg_cluster kg_cluster;
 
@@ -44,9 +44,11 @@ struct kg_cluster {
 typedef struct kg {
     kg_node **all; /* every node, for freeing */
     size_t n, cap;
-    json_t *keep; /* synthesized tasks (ForEachItem's parts) */
-    kt_graph_id_fn id;
-    void *ud;
+    json_t *keep; /* synthesized tasks (ForEachItem's parts), loaded subflows */
+    const kt_graph_opts *o;
+    int status; /* an expansion refused: Kestra's status, why in err */
+    char err[512];
+    int depth;
 } kg;
 
 static kg_node *kg_node_new(kg *g, int kind, const char *uid)
@@ -98,10 +100,10 @@ static kg_node *kg_cluster_new(kg *g, const char *path, const char *rel, const j
     c->self = self;
     c->rel = rel;
     char id[64], uid[KG_UID];
-    g->id(g->ud, id, sizeof id);
+    g->o->next_id(g->o->id_ud, id, sizeof id);
     snprintf(uid, sizeof uid, "%s.%s", path, id);
     c->root = kg_node_new(g, KG_ROOT, uid);
-    g->id(g->ud, id, sizeof id);
+    g->o->next_id(g->o->id_ud, id, sizeof id);
     snprintf(uid, sizeof uid, "%s.%s", path, id);
     c->end = kg_node_new(g, KG_END, uid);
     kg_add_node(c, c->root);
@@ -120,7 +122,7 @@ static kg_node *kg_cluster_new(kg *g, const char *path, const char *rel, const j
 static void kg_mark_error(kg_node *n)
 {
     n->error = 1;
-    if (n->kind == KG_CLUSTER) {
+    if (n->c) {
         if (n->c->task_node)
             n->c->task_node->error = 1;
         n->c->root->error = 1;
@@ -128,8 +130,8 @@ static void kg_mark_error(kg_node *n)
     }
 }
 
-static kg_node *kg_target(kg_node *n) { return n->kind == KG_CLUSTER ? n->c->root : n; }
-static kg_node *kg_exit(kg_node *n) { return n->kind == KG_CLUSTER ? n->c->end : n; }
+static kg_node *kg_target(kg_node *n) { return n->c ? n->c->root : n; }
+static kg_node *kg_exit(kg_node *n) { return n->c ? n->c->end : n; }
 
 static int kg_is(const char *type, const char *name)
 {
@@ -164,6 +166,59 @@ static json_t *kg_foreachitem_parts(kg *g, const json_t *task)
                               "type", KG_CORE "ForEachItem$ForEachItemMergeOutputs");
     json_array_append_new(g->keep, parts);
     return parts;
+}
+
+static int kg_in(const json_t *strings, const char *s)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(strings, i, x) if (s && !strcmp(json_string_value(x), s)) return 1;
+    return 0;
+}
+
+static void kg_of(kg *g, kg_cluster *c, const json_t *flow, const json_t *triggers_state);
+
+/* GraphService's TaskToClusterReplacer: the Subflow node sub becomes a SubflowGraphCluster of the same uid, its task
+ * node first, then the child flow's graph; the edges that reached the node reach its start, those leaving it its end
+ * (kg_target/kg_exit, as the node is replaced before it is linked). On a refusal g->status is set and sub stays. */
+static kg_node *kg_expand(kg *g, kg_node *sub)
+{
+    const char *ns = json_string_value(json_object_get(sub->task, "namespace"));
+    const char *id = json_string_value(json_object_get(sub->task, "flowId"));
+    const char *task_id = json_string_value(json_object_get(sub->task, "id"));
+    json_t *rev = json_object_get(sub->task, "revision");
+    if (g->status || g->depth > 16) /* a subflow calling itself: expansion stops there */
+        return sub;
+    if (!ns || !id || strstr(ns, "{{") || strstr(id, "{{")) {
+        g->status = 422;
+        snprintf(g->err, sizeof g->err,
+                 "Can't expand subflow task '%s' because namespace and/or flowId contains dynamic values. This can "
+                 "only be viewed on an execution.",
+                 task_id ? task_id : "");
+        return sub;
+    }
+    int revision = json_is_integer(rev) ? (int)json_integer_value(rev) : 0;
+    json_t *child = g->o->load ? g->o->load(g->o->load_ud, ns, id, revision) : NULL;
+    if (!child) {
+        g->status = 404;
+        if (revision)
+            snprintf(g->err, sizeof g->err, "Unable to find subflow %s_%s_%d for task %s", ns, id, revision,
+                     task_id ? task_id : "");
+        else
+            snprintf(g->err, sizeof g->err, "Unable to find subflow %s_%s for task %s", ns, id, task_id ? task_id : "");
+        return sub;
+    }
+    json_array_append_new(g->keep, child);
+    kg_node *self = kg_cluster_new(g, sub->uid, "SEQUENTIAL", NULL);
+    self->kind = KG_SUBFLOW_CLUSTER;
+    kg_cluster *c = self->c;
+    c->task_node = sub; /* the SubflowGraphTask keeps its uid: the cluster is "cluster_" + it */
+    kg_add_node(c, sub);
+    kg_add_edge(c, c->root, sub, NULL, NULL);
+    g->depth++;
+    kg_of(g, c, child, NULL);
+    g->depth--;
+    return self;
 }
 
 /* A task as a node: flowables as clusters (their tasksTree), a Subflow as a SubflowGraphTask, others a GraphTask
@@ -217,6 +272,8 @@ static kg_node *kg_task_tree(kg *g, const char *path, const json_t *task, const 
         n = kg_node_new(g, subflow ? KG_SUBFLOW : KG_TASK, path);
         n->task = task;
         n->rel = kg_is(type, "Pause") ? "SEQUENTIAL" : rel;
+        if (subflow && kg_in(g->o->expand, path))
+            n = kg_expand(g, n);
     }
     return n;
 }
@@ -259,14 +316,6 @@ static void kg_fill(kg *g, kg_cluster *c, const json_t *tasks, const char *rel, 
         if (i + 1 == count && !all_to_end)
             kg_add_edge(c, kg_exit(cur), c->end, NULL, NULL);
     }
-}
-
-static int kg_in(const json_t *strings, const char *s)
-{
-    size_t i;
-    json_t *x;
-    json_array_foreach(strings, i, x) if (s && !strcmp(json_string_value(x), s)) return 1;
-    return 0;
 }
 
 /* GraphUtils.fillGraphDag: tasks placed once their dependencies are, linked from them (or from the start). */
@@ -314,7 +363,7 @@ static void kg_fill_dag(kg *g, kg_cluster *c, const json_t *tasks)
                 for (size_t t = 0; t < c->n; t++) { /* a cluster whose uid ends with the dependency */
                     kg_node *x = c->nodes[t];
                     size_t ul = strlen(x->uid);
-                    if (x->kind == KG_CLUSTER && ul >= dl && !strcmp(x->uid + ul - dl, dep)) {
+                    if (x->c && ul >= dl && !strcmp(x->uid + ul - dl, dep)) {
                         kg_add_edge(c, x->c->end, kg_target(cur), "PARALLEL", NULL);
                         break;
                     }
@@ -339,13 +388,14 @@ static void kg_fill_dag(kg *g, kg_cluster *c, const json_t *tasks)
 
 static void kg_uid(const kg_node *n, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s%s", n->kind == KG_CLUSTER ? "cluster_" : "", n->uid);
+    snprintf(out, cap, "%s%s", n->c ? "cluster_" : "", n->uid);
 }
 
 static json_t *kg_node_json(const kg_node *n)
 {
     static const char *const types[] = {KG_PKG "GraphTask",        KG_PKG "SubflowGraphTask", KG_PKG "GraphTrigger",
-                                        KG_PKG "GraphClusterRoot", KG_PKG "GraphClusterEnd",  KG_PKG "GraphCluster"};
+                                        KG_PKG "GraphClusterRoot", KG_PKG "GraphClusterEnd",  KG_PKG "GraphCluster",
+                                        KG_PKG "SubflowGraphCluster"};
     char uid[KG_UID + 16];
     kg_uid(n, uid, sizeof uid);
     json_t *j = json_pack("{s:s, s:s, s:b}", "uid", uid, "type", types[n->kind], "error", n->error);
@@ -357,7 +407,7 @@ static json_t *kg_node_json(const kg_node *n)
         json_object_set_new(j, "triggerDeclaration", json_deep_copy(n->task));
         if (n->state)
             json_object_set_new(j, "trigger", json_deep_copy(n->state));
-    } else if (n->kind == KG_CLUSTER) {
+    } else if (n->c) {
         if (n->rel)
             json_object_set_new(j, "relationType", json_string(n->rel));
         if (n->c->task_node)
@@ -370,7 +420,7 @@ static void kg_nodes(const kg_cluster *c, json_t *out, json_t *seen)
 {
     for (size_t i = 0; i < c->n; i++) {
         const kg_node *n = c->nodes[i];
-        if (n->kind == KG_CLUSTER) {
+        if (n->c) {
             kg_nodes(n->c, out, seen);
             continue;
         }
@@ -395,7 +445,7 @@ static void kg_edges(const kg_cluster *c, json_t *out)
         json_array_append_new(out, json_pack("{s:s, s:s, s:o}", "source", s, "target", t, "relation", rel));
     }
     for (size_t i = 0; i < c->n; i++)
-        if (c->nodes[i]->kind == KG_CLUSTER)
+        if (c->nodes[i]->c)
             kg_edges(c->nodes[i]->c, out);
 }
 
@@ -403,7 +453,7 @@ static void kg_clusters(const kg_cluster *c, const json_t *parents, json_t *out)
 {
     for (size_t i = 0; i < c->n; i++) {
         const kg_node *n = c->nodes[i];
-        if (n->kind != KG_CLUSTER)
+        if (!n->c)
             continue;
         json_t *nodes = json_array();
         char uid[KG_UID + 16];
@@ -421,22 +471,23 @@ static void kg_clusters(const kg_cluster *c, const json_t *parents, json_t *out)
     }
 }
 
-json_t *kt_graph_flow(const json_t *flow, const json_t *triggers_state, kt_graph_id_fn next_id, void *ud)
+/* GraphUtils.of(graph, flow): the triggers' cluster linked to the start, then the tasks and errors. */
+static void kg_of(kg *g, kg_cluster *c, const json_t *flow, const json_t *triggers_state)
 {
-    kg g = {.id = next_id, .ud = ud, .keep = json_array()};
-    kg_node *top = kg_cluster_new(&g, "root", NULL, NULL);
-    kg_cluster *c = top->c;
     const json_t *triggers = json_object_get(flow, "triggers");
     if (json_is_array(triggers)) {
-        kg_node *tc = kg_cluster_new(&g, "root.Triggers", NULL, NULL);
+        char path[KG_UID];
+        snprintf(path, sizeof path, "%.490s.Triggers", c->self->uid);
+        kg_node *tc = kg_cluster_new(g, path, NULL, NULL);
         kg_add_node(c, tc);
         size_t i;
         json_t *t;
         json_array_foreach(triggers, i, t) {
             const char *id = json_string_value(json_object_get(t, "id"));
             char uid[KG_UID];
-            snprintf(uid, sizeof uid, "root.Triggers.%s", id ? id : "null");
-            kg_node *n = kg_node_new(&g, KG_TRIGGER, uid);
+            if (snprintf(uid, sizeof uid, "%s.%s", path, id ? id : "null") >= (int)sizeof uid)
+                uid[sizeof uid - 1] = 0;
+            kg_node *n = kg_node_new(g, KG_TRIGGER, uid);
             n->task = t;
             size_t k;
             json_t *st;
@@ -451,15 +502,29 @@ json_t *kt_graph_flow(const json_t *flow, const json_t *triggers_state, kt_graph
         }
         kg_add_edge(c, tc->c->end, c->root, NULL, NULL);
     }
-    kg_iterate(&g, c, json_object_get(flow, "tasks"), json_object_get(flow, "errors"), "SEQUENTIAL");
+    kg_iterate(g, c, json_object_get(flow, "tasks"), json_object_get(flow, "errors"), "SEQUENTIAL");
+}
 
-    json_t *nodes = json_array(), *edges = json_array(), *clusters = json_array(), *seen = json_object(),
-           *parents = json_array();
-    kg_nodes(c, nodes, seen);
-    kg_edges(c, edges);
-    kg_clusters(c, parents, clusters);
-    json_decref(seen);
-    json_decref(parents);
+json_t *kt_graph_flow(const json_t *flow, const kt_graph_opts *o, int *status, char *err, size_t errcap)
+{
+    kg g = {.o = o, .keep = json_array()};
+    kg_node *top = kg_cluster_new(&g, "root", NULL, NULL);
+    kg_cluster *c = top->c;
+    kg_of(&g, c, flow, o->triggers_state);
+    json_t *out = NULL;
+    if (g.status) {
+        *status = g.status;
+        snprintf(err, errcap, "%s", g.err);
+    } else {
+        json_t *nodes = json_array(), *edges = json_array(), *clusters = json_array(), *seen = json_object(),
+               *parents = json_array();
+        kg_nodes(c, nodes, seen);
+        kg_edges(c, edges);
+        kg_clusters(c, parents, clusters);
+        json_decref(seen);
+        json_decref(parents);
+        out = json_pack("{s:o, s:o, s:o}", "nodes", nodes, "edges", edges, "clusters", clusters);
+    }
     for (size_t i = 0; i < g.n; i++) {
         if (g.all[i]->c) {
             free(g.all[i]->c->nodes);
@@ -469,7 +534,6 @@ json_t *kt_graph_flow(const json_t *flow, const json_t *triggers_state, kt_graph
         free(g.all[i]);
     }
     free(g.all);
-    json_t *out = json_pack("{s:o, s:o, s:o}", "nodes", nodes, "edges", edges, "clusters", clusters);
     json_decref(g.keep); /* the nodes' JSON holds copies */
     return out;
 }

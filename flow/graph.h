@@ -17,9 +17,23 @@
 
 /* Writes a new unique id (NUL-terminated, at most cap bytes) into out. */
 typedef void (*kt_graph_id_fn)(void *ud, char *out, size_t cap);
+/* The latest (revision 0) or given revision of a flow as Flow JSON (defaults injected); NULL when there is none. */
+typedef json_t *(*kt_graph_load_fn)(void *ud, const char *ns, const char *id, int revision);
 
-/* The FlowGraph of flow (Kestra's Flow JSON, defaults injected); triggers_state ([Trigger], may be NULL) gives each
- * trigger node its `trigger` context by triggerId. New reference. */
-json_t *kt_graph_flow(const json_t *flow, const json_t *triggers_state, kt_graph_id_fn next_id, void *ud);
+typedef struct kt_graph_opts {
+    const json_t *triggers_state; /* [Trigger] giving each trigger node its `trigger` context by id; may be NULL */
+    const json_t *expand;         /* uids of Subflow nodes to draw as the child flow's graph (`subflows`); may be NULL */
+    kt_graph_load_fn load;        /* how expanded subflows are found (needed with expand) */
+    void *load_ud;
+    kt_graph_id_fn next_id;
+    void *id_ud;
+} kt_graph_opts;
+
+/* The FlowGraph of flow (Kestra's Flow JSON, defaults injected). An expanded Subflow node becomes a
+ * SubflowGraphCluster (its task node, then the child flow's triggers and tasks, uids under the node's; subflows
+ * expanded inside it are those of expand starting with its uid and a dot). NULL when an expansion is refused, with
+ * Kestra's answer in *status and err: 404 "Unable to find subflow <ns>_<id> for task <task>", 422 for a namespace
+ * or flowId holding an expression. New reference. */
+json_t *kt_graph_flow(const json_t *flow, const kt_graph_opts *o, int *status, char *err, size_t errcap);
 
 #endif

@@ -530,6 +530,19 @@ static void test_graph(void **state)
     dep = call(port, "GET", "/api/v1/flows/" NS2 "/caller/dependencies?destinationOnly=true", NULL, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(dep, "edges")), 0);
     json_decref(dep);
+
+    /* ?subflows=: the Subflow node drawn as alpha's graph, its tasks under the node's uid */
+    g = call(port, "GET", "/api/v1/flows/" NS2 "/caller/graph?subflows=root.call", NULL, NULL, 200);
+    int expanded = 0;
+    json_array_foreach(json_object_get(g, "nodes"), i, n) expanded |=
+        !strcmp(json_string_value(json_object_get(n, "uid")), "root.call.seq.inner");
+    assert_true(expanded);
+    json_decref(g);
+    kt_it_create_flow(port, "id: lost\nnamespace: " NS2 "\ntasks:\n  - id: call\n"
+                            "    type: io.kestra.plugin.core.flow.Subflow\n    namespace: " NS "\n    flowId: nowhere\n", NULL);
+    e = call(port, "GET", "/api/v1/flows/" NS2 "/lost/graph?subflows=root.call", NULL, NULL, 404);
+    assert_string_equal(msg(e), "Not Found: Unable to find subflow " NS "_nowhere for task call");
+    json_decref(e);
 }
 
 int main(void)

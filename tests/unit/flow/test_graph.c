@@ -27,8 +27,11 @@ static json_t *graph_of(const char *yaml)
     kt_yaml_doc **docs = NULL;
     size_t n = 0;
     assert_int_equal(kt_yaml_load(yaml, strlen(yaml), "g.yml", &docs, &n, &d), KT_OK);
-    int counter = 0;
-    json_t *g = kt_graph_flow(kt_yaml_doc_root(docs[0]), NULL, counter_id, &counter);
+    int counter = 0, status = 0;
+    char err[256];
+    kt_graph_opts o = {.next_id = counter_id, .id_ud = &counter};
+    json_t *g = kt_graph_flow(kt_yaml_doc_root(docs[0]), &o, &status, err, sizeof err);
+    assert_non_null(g);
     kt_yaml_docs_free(docs, n);
     kt_diags_clear(&d);
     return g;
@@ -180,12 +183,76 @@ static void test_dag(void **state)
     json_decref(g);
 }
 
+static json_t *load_child(void *ud, const char *ns, const char *id, int revision)
+{
+    (void)ud;
+    if (strcmp(ns, "n") || strcmp(id, "child") || revision)
+        return NULL;
+    const char *src = "id: child\nnamespace: n\ntasks:\n  - id: c1\n    type: io.kestra.plugin.core.log.Log\n"
+                      "    message: m\n";
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_yaml_doc **docs = NULL;
+    size_t n = 0;
+    assert_int_equal(kt_yaml_load(src, strlen(src), "c.yml", &docs, &n, &d), KT_OK);
+    json_t *root = json_incref(kt_yaml_doc_root(docs[0]));
+    kt_yaml_docs_free(docs, n);
+    return root;
+}
+
+static void test_subflow_expansion(void **state)
+{
+    (void)state;
+    const char *src = "id: f\nnamespace: n\ntasks:\n  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
+                      "    namespace: n\n    flowId: child\n  - id: after\n    type: io.kestra.plugin.core.log.Log\n"
+                      "    message: m\n  - id: dyn\n    type: io.kestra.plugin.core.flow.Subflow\n"
+                      "    namespace: n\n    flowId: \"{{ inputs.f }}\"\n";
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_yaml_doc **docs = NULL;
+    size_t n = 0;
+    assert_int_equal(kt_yaml_load(src, strlen(src), "g.yml", &docs, &n, &d), KT_OK);
+    int counter = 0, status = 0;
+    char err[256];
+    json_t *expand = json_pack("[s]", "root.call");
+    kt_graph_opts o = {.expand = expand, .load = load_child, .next_id = counter_id, .id_ud = &counter};
+    json_t *g = kt_graph_flow(kt_yaml_doc_root(docs[0]), &o, &status, err, sizeof err);
+    assert_non_null(g);
+    /* the subflow's cluster (ids 2/3): its task node, then the child's task; the next task follows its end */
+    edge(g, "root.id0", "root.call.id2", "", "");
+    edge(g, "root.call.id2", "root.call", "", "");
+    edge(g, "root.call", "root.call.c1", "SEQUENTIAL", "");
+    edge(g, "root.call.c1", "root.call.id3", "", "");
+    edge(g, "root.call.id3", "root.after", "SEQUENTIAL", "");
+    assert_string_equal(type_of(node(g, "root.call")), "SubflowGraphTask");
+    json_t *cl = json_array_get(json_object_get(g, "clusters"), 0);
+    assert_string_equal(type_of(json_object_get(cl, "cluster")), "SubflowGraphCluster");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(cl, "cluster"), "uid")), "cluster_root.call");
+    json_decref(g);
+    /* a dynamic flowId cannot be expanded, a missing subflow is a 404 */
+    json_array_append_new(expand, json_string("root.dyn"));
+    counter = 0;
+    assert_null(kt_graph_flow(kt_yaml_doc_root(docs[0]), &o, &status, err, sizeof err));
+    assert_int_equal(status, 422);
+    assert_string_equal(err, "Can't expand subflow task 'dyn' because namespace and/or flowId contains dynamic values. "
+                             "This can only be viewed on an execution.");
+    o.load = NULL;
+    json_array_remove(expand, 1);
+    assert_null(kt_graph_flow(kt_yaml_doc_root(docs[0]), &o, &status, err, sizeof err));
+    assert_int_equal(status, 404);
+    assert_string_equal(err, "Unable to find subflow n_child for task call");
+    json_decref(expand);
+    kt_yaml_docs_free(docs, n);
+    kt_diags_clear(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sequential_and_errors),
         cmocka_unit_test(test_clusters),
         cmocka_unit_test(test_dag),
+        cmocka_unit_test(test_subflow_expansion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
