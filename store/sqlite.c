@@ -357,6 +357,36 @@ kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int rev
     return st;
 }
 
+kt_status kt_store_flow_get_any(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out)
+{
+    return kt_flow_read(s, ns, id, revision, out);
+}
+
+kt_status kt_store_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows)
+{
+    static const char sql[] = "SELECT revision, deleted, source FROM flows WHERE namespace=?1 AND id=?2 "
+                              "ORDER BY revision";
+    sqlite3_stmt *st = kt_sqlite_prepared(s, sql);
+    *rows = NULL;
+    if (!st)
+        return KT_EDB;
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    json_t *out = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:b, s:s}", "namespace", ns, "id", id, "revision",
+                                             sqlite3_column_int(st, 0), "deleted", sqlite3_column_int(st, 1),
+                                             "source", (const char *)sqlite3_column_text(st, 2)));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(out);
+        return KT_EDB;
+    }
+    *rows = out;
+    return KT_OK;
+}
+
 kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id)
 {
     kt_flow_row last;

@@ -45,6 +45,10 @@ kt_status kt_store_flow_save(kt_store *s, const char *ns, const char *id, const 
                              int *changed);
 /* revision 0 = latest. KT_ENOTFOUND when absent, or when the latest revision is a deletion (revision 0 only). */
 kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
+/* kt_store_flow_get that also gives a latest revision that is a deletion (Kestra's allowDeleted). */
+kt_status kt_store_flow_get_any(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
+/* Every revision of the flow, ascending: [{namespace, id, revision, deleted, source}] ([] when none). */
+kt_status kt_store_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows);
 /* Marks the flow deleted by writing a deletion revision. KT_ENOTFOUND if it does not exist. */
 kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id);
 

@@ -3,14 +3,18 @@
  * whole namespace), search and list by namespace. Flows are parsed and checked by flow/flow.h and stored as
  * their source. */
 #include "base/alloc.h"
+#include "flow/deprecation.h"
 #include "flow/flow.h"
+#include "flow/flow_source.h"
 #include "flow/tasks.h"
 #include "flow/yaml.h"
 #include "web/api_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- flows --------------------------------------------------------------------------------------- */
 
@@ -48,14 +52,70 @@ static kt_flow *kt_api_parse_flow(kt_webserver *w, kt_http_req *r, const char *b
     return f;
 }
 
+/* A body sent as application/json: Kestra's deprecated JSON routes (a Flow object, or a list of them). */
+static int kt_api_is_json(kt_http_req *r)
+{
+    const char *ct = kt_http_header(r, "content-type");
+    return ct && !strncasecmp(ct, "application/json", 16);
+}
+
+/* The JSON body parsed; NULL after answering 422 (Kestra's JsonProcessingException answer). */
+static json_t *kt_api_json_body(kt_http_req *r)
+{
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    json_error_t jerr;
+    json_t *v = json_loadb(body, len, 0, &jerr);
+    if (!v) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "Invalid json: %s", jerr.text);
+        kt_http_send_error(r, 422, msg, NULL);
+    }
+    return v;
+}
+
+/* The YAML source Kestra keeps for a JSON flow (Flow.generateSource: no revision, no source of its own). */
+static char *kt_api_json_flow_source(const json_t *flow)
+{
+    json_t *copy = json_deep_copy(flow);
+    json_object_del(copy, "source");
+    /* Kestra's NON_DEFAULT mapper leaves the flow's default booleans out (a JSON Flow always carries them) */
+    if (json_is_false(json_object_get(copy, "deleted")))
+        json_object_del(copy, "deleted");
+    if (json_is_false(json_object_get(copy, "disabled")))
+        json_object_del(copy, "disabled");
+    char *src = kt_flow_source_generate(copy);
+    json_decref(copy);
+    return src;
+}
+
 static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, const char *id)
 {
     size_t len;
     const char *body = kt_http_body(r, &len);
+    char *generated = NULL;
+    int json = kt_api_is_json(r);
+    if (json) {
+        json_t *v = kt_api_json_body(r);
+        if (!v)
+            return;
+        if (!json_is_object(v)) {
+            kt_http_send_error(r, 422, "Invalid json: a flow object is expected", NULL);
+            json_decref(v);
+            return;
+        }
+        generated = kt_api_json_flow_source(v);
+        json_decref(v);
+        body = generated;
+        len = strlen(generated);
+    }
     kt_flow *f = kt_api_parse_flow(w, r, body, len);
-    if (!f)
+    if (!f) {
+        free(generated);
         return;
+    }
     char *source = strndup(body, len);
+    free(generated);
     int creating = ns == NULL;
     kt_flow_row row;
     kt_status st;
@@ -94,7 +154,8 @@ static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, co
     }
     if (changed)
         kt_api_flow_changed(w, kt_flow_namespace(f), kt_flow_id(f));
-    kt_http_send_json(r, 200, kt_api_flow_json(f, revision, source));
+    /* the JSON routes answer a Flow, without its (generated) source */
+    kt_http_send_json(r, 200, kt_api_flow_json(f, revision, json ? NULL : source));
 done:
     free(source);
     kt_flow_free(f);
@@ -116,9 +177,9 @@ void kt_api_flow_update(kt_http_req *r, void *ud)
     kt_api_flow_save(ud, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"));
 }
 
-/* Legacy type names (io.kestra.core.tasks.* ...) anywhere in the document: Kestra lists their paths as
- * deprecationPaths and says what replaces them in infos. */
-static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *paths, json_t *infos)
+/* Legacy type names (io.kestra.core.tasks.* ...) anywhere in the document: Kestra says what replaces them in infos
+ * (FlowService.relocations; an alias is no deprecated class, so no deprecation path). */
+static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *infos)
 {
     char sub[512];
     if (json_is_array(v)) {
@@ -126,7 +187,7 @@ static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *paths
         json_t *x;
         json_array_foreach(v, i, x) {
             snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-            kt_api_walk_aliases(x, sub, paths, infos);
+            kt_api_walk_aliases(x, sub, infos);
         }
         return;
     }
@@ -138,7 +199,6 @@ static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *paths
         if (strcmp(canonical, type)) {
             char info[512];
             snprintf(info, sizeof info, "%s is replaced by %s", type, canonical);
-            json_array_append_new(paths, json_string(path));
             json_array_append_new(infos, json_string(info));
         }
     }
@@ -146,7 +206,7 @@ static void kt_api_walk_aliases(const json_t *v, const char *path, json_t *paths
     json_t *x;
     json_object_foreach((json_t *)v, k, x) {
         snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
-        kt_api_walk_aliases(x, sub, paths, infos);
+        kt_api_walk_aliases(x, sub, infos);
     }
 }
 
@@ -197,10 +257,10 @@ static json_t *kt_api_validate_one(kt_webserver *w, const char *doc, size_t len,
         outdated = json_integer_value(rev) != last + 1;
     }
     json_object_set_new(out, "outdated", json_boolean(outdated));
-    json_t *paths = json_array(), *infos = json_array();
-    kt_api_walk_aliases(root, "", paths, infos);
-    json_object_set_new(out, "deprecationPaths", paths);
-    json_object_set_new(out, "warnings", json_array());
+    json_t *infos = json_array();
+    kt_api_walk_aliases(root, "", infos);
+    json_object_set_new(out, "deprecationPaths", kt_flow_deprecation_paths(root));
+    json_object_set_new(out, "warnings", kt_flow_warnings(root));
     json_object_set_new(out, "infos", infos);
     kt_flow_free(f);
     kt_diags_clear(&d);
@@ -248,10 +308,32 @@ void kt_api_flow_get(kt_http_req *r, void *ud)
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
-    int st = kt_api_flow_load_or_answer(w, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision,
-                                        "Not Found", &row, &f, &d);
-    if (st < 0)
-        return;
+    const char *ad = kt_http_query(r, "allowDeleted");
+    int allow_deleted = ad && !strcmp(ad, "true");
+    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
+    int st;
+    if (allow_deleted) {
+        /* the latest revision even when it is a deletion (Kestra's allowDeleted) */
+        kt_status got = kt_store_flow_get_any(w->store, ns, id, revision, &row);
+        if (got) {
+            if (got == KT_ENOTFOUND)
+                kt_http_send_error(r, 404, "Not Found", NULL);
+            else
+                kt_api_send_db_error(w, r);
+            return;
+        }
+        st = kt_flow_parse_with_defaults(row.source, strlen(row.source), "flow.yaml", w->plugin_defaults, &f, &d)
+                 ? KT_EINVAL
+                 : KT_OK;
+    } else {
+        st = kt_api_flow_load_or_answer(w, r, ns, id, revision, "Not Found", &row, &f, &d);
+        if (st < 0)
+            return;
+        if (row.deleted) { /* an explicit revision that is a deletion */
+            kt_http_send_error(r, 404, "Not Found", NULL);
+            goto done;
+        }
+    }
     if (st == KT_EINVAL) {
         /* FlowWithException: a stored flow that no longer parses */
         char *msg = kt_diags_format(&d);
@@ -262,8 +344,12 @@ void kt_api_flow_get(kt_http_req *r, void *ud)
     } else {
         const char *src = kt_http_query(r, "source"); /* Kestra: Flow by default, FlowWithSource with source=true */
         int with_source = src && !strcmp(src, "true");
-        kt_http_send_json(r, 200, kt_api_flow_json(f, row.revision, with_source ? row.source : NULL));
+        json_t *j = kt_api_flow_json(f, row.revision, with_source ? row.source : NULL);
+        if (row.deleted)
+            json_object_set_new(j, "deleted", json_true());
+        kt_http_send_json(r, 200, j);
     }
+done:
     kt_diags_clear(&d);
     kt_flow_free(f);
     kt_flow_row_clear(&row);
@@ -284,22 +370,66 @@ void kt_api_flow_delete(kt_http_req *r, void *ud)
     }
 }
 
-/* POST /api/v1/flows/{namespace}: the namespace's flows become exactly the ones in the body (`---` separated).
- * Every document is checked before anything is written; the answer lists the flows deleted (delete=true, the
- * default), then the ones created or updated, in body order. */
-void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
+/* One flow of a namespace or bulk update: its parse and the source kept. */
+typedef struct kt_api_upd {
+    kt_flow **flows;
+    char **sources;
+    size_t n;
+} kt_api_upd;
+
+static void kt_api_upd_free(kt_api_upd *u)
 {
-    kt_webserver *w = ud;
-    const char *ns = kt_http_param(r, "namespace");
-    const char *del = kt_http_query(r, "delete");
-    int do_delete = !del || strcmp(del, "false");
+    for (size_t k = 0; k < u->n; k++) {
+        kt_flow_free(u->flows[k]);
+        free(u->sources[k]);
+    }
+    free(u->flows);
+    free(u->sources);
+}
+
+/* Parses one source (len bytes) into u; 0, or -1 after answering r. */
+static int kt_api_upd_add(kt_webserver *w, kt_http_req *r, kt_api_upd *u, const char *src, size_t len)
+{
+    kt_flow *f = kt_api_parse_flow(w, r, src, len);
+    if (!f)
+        return -1;
+    u->flows = kt_xrealloc(u->flows, (u->n + 1) * sizeof *u->flows);
+    u->sources = kt_xrealloc(u->sources, (u->n + 1) * sizeof *u->sources);
+    u->flows[u->n] = f;
+    u->sources[u->n] = kt_xstrndup(src, len);
+    u->n++;
+    return 0;
+}
+
+/* The body's flows: a JSON list of Flow objects (sources generated), or YAML split literally on "---", each part
+ * trimmed (FlowController.updateNamespace); 0, or -1 after answering r. */
+static int kt_api_upd_parse(kt_webserver *w, kt_http_req *r, int json, kt_api_upd *u)
+{
     size_t len;
     const char *body = kt_http_body(r, &len);
-    kt_flow **flows = NULL;
-    char **sources = NULL;
-    size_t n = 0;
-    json_t *result = json_array(), *deleted_ids = NULL, *seen = json_object();
-    /* split literally on "---", each part trimmed (FlowController.updateNamespace) */
+    if (json) {
+        json_t *list = kt_api_json_body(r);
+        if (!list)
+            return -1;
+        if (!json_is_array(list)) {
+            kt_http_send_error(r, 422, "Invalid json: a list of flows is expected", NULL);
+            json_decref(list);
+            return -1;
+        }
+        size_t i;
+        json_t *x;
+        json_array_foreach(list, i, x) {
+            char *src = json_is_object(x) ? kt_api_json_flow_source(x) : kt_xstrdup("");
+            int bad = kt_api_upd_add(w, r, u, src, strlen(src));
+            free(src);
+            if (bad) {
+                json_decref(list);
+                return -1;
+            }
+        }
+        json_decref(list);
+        return 0;
+    }
     for (size_t start = 0; start <= len;) {
         const char *sep = len - start >= 3 ? memmem(body + start, len - start, "---", 3) : NULL;
         size_t end = sep ? (size_t)(sep - body) : len;
@@ -308,30 +438,42 @@ void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
             a++;
         while (b > a && strchr(" \t\r\n", body[b - 1]))
             b--;
-        if (b > a) {
-            kt_flow *f = kt_api_parse_flow(w, r, body + a, b - a);
-            if (!f)
-                goto done;
-            flows = kt_xrealloc(flows, (n + 1) * sizeof *flows);
-            sources = kt_xrealloc(sources, (n + 1) * sizeof *sources);
-            flows[n] = f;
-            sources[n] = kt_xstrndup(body + a, b - a);
-            n++;
-            if (strcmp(kt_flow_namespace(f), ns)) {
-                kt_api_send_one_error(r, 422, "flow.namespace", "Flow namespace is invalid");
-                goto done;
-            }
-            if (json_object_get(seen, kt_flow_id(f))) {
-                kt_api_send_one_error(r, 422, "flow.id", "Duplicate flow id");
-                goto done;
-            }
-            json_object_set_new(seen, kt_flow_id(f), json_true());
-        }
+        if (b > a && kt_api_upd_add(w, r, u, body + a, b - a))
+            return -1;
         if (!sep)
             break;
         start = end + 3;
     }
-    if (do_delete && kt_store_flow_ids(w->store, ns, &deleted_ids) != KT_OK) {
+    return 0;
+}
+
+/* The namespace update (ns) and POST /api/v1/flows/bulk (ns NULL: no namespace check, and delete=true deletes
+ * every flow not in the body): every document is checked before anything is written; the answer lists the flows
+ * deleted, then the ones created or updated, in body order (Flow without source for the JSON variant). */
+static void kt_api_flows_replace(kt_webserver *w, kt_http_req *r, const char *ns)
+{
+    const char *del = kt_http_query(r, "delete");
+    int do_delete = !del || strcmp(del, "false");
+    int json = kt_api_is_json(r);
+    kt_api_upd u = {0};
+    json_t *result = json_array(), *live = NULL, *seen = json_object(), *changed = json_array();
+    if (kt_api_upd_parse(w, r, json, &u))
+        goto done;
+    for (size_t k = 0; k < u.n; k++) {
+        const char *fns = kt_flow_namespace(u.flows[k]), *fid = kt_flow_id(u.flows[k]);
+        if (ns && strcmp(fns, ns)) {
+            kt_api_send_one_error(r, 422, "flow.namespace", "Flow namespace is invalid");
+            goto done;
+        }
+        char key[1024];
+        snprintf(key, sizeof key, "%s\n%s", fns, fid);
+        if (json_object_get(seen, key)) {
+            kt_api_send_one_error(r, 422, "flow.id", "Duplicate flow id");
+            goto done;
+        }
+        json_object_set_new(seen, key, json_true());
+    }
+    if (do_delete && kt_store_flows_latest(w->store, ns, NULL, &live) != KT_OK) {
         kt_api_send_db_error(w, r);
         goto done;
     }
@@ -340,38 +482,36 @@ void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
         goto done;
     }
     size_t i;
-    json_t *idv;
-    json_array_foreach(deleted_ids, i, idv) {
-        const char *id = json_string_value(idv);
-        if (json_object_get(seen, id))
+    json_t *row;
+    json_array_foreach(live, i, row) {
+        const char *rns = json_string_value(json_object_get(row, "namespace"));
+        const char *id = json_string_value(json_object_get(row, "id"));
+        char key[1024];
+        snprintf(key, sizeof key, "%s\n%s", rns, id);
+        if ((ns && strcmp(rns, ns)) || json_object_get(seen, key)) /* the namespace itself, not its children */
             continue;
-        kt_flow_row row;
-        if (kt_store_flow_get(w->store, ns, id, 0, &row) != KT_OK || kt_store_flow_delete(w->store, ns, id) != KT_OK)
+        if (kt_store_flow_delete(w->store, rns, id) != KT_OK)
             goto db_fail;
-        json_array_append_new(result, json_pack("{s:s, s:s, s:i, s:b, s:s}", "id", id, "namespace", ns, "revision",
-                                                row.revision + 1, "deleted", 1, "source", row.source));
-        kt_flow_row_clear(&row);
+        json_t *j = json_pack("{s:s, s:s, s:i, s:b}", "id", id, "namespace", rns, "revision",
+                              (int)json_integer_value(json_object_get(row, "revision")) + 1, "deleted", 1);
+        if (!json)
+            json_object_set(j, "source", json_object_get(row, "source"));
+        json_array_append_new(result, j);
+        json_array_append_new(changed, json_pack("[s, s]", rns, id));
     }
-    json_t *changed_ids = json_array(); /* deleted, then saved with a new revision: what the scheduler hears of */
-    json_array_foreach(result, i, idv)
-        json_array_append(changed_ids, json_object_get(idv, "id"));
-    for (i = 0; i < n; i++) {
-        int revision, changed;
-        if (kt_store_flow_save(w->store, ns, kt_flow_id(flows[i]), sources[i], &revision, &changed) != KT_OK) {
-            json_decref(changed_ids);
+    for (i = 0; i < u.n; i++) {
+        int revision, ch;
+        const char *fns = kt_flow_namespace(u.flows[i]), *fid = kt_flow_id(u.flows[i]);
+        if (kt_store_flow_save(w->store, fns, fid, u.sources[i], &revision, &ch) != KT_OK)
             goto db_fail;
-        }
-        if (changed)
-            json_array_append_new(changed_ids, json_string(kt_flow_id(flows[i])));
-        json_array_append_new(result, kt_api_flow_json(flows[i], revision, sources[i]));
+        if (ch)
+            json_array_append_new(changed, json_pack("[s, s]", fns, fid));
+        json_array_append_new(result, kt_api_flow_json(u.flows[i], revision, json ? NULL : u.sources[i]));
     }
-    if (kt_store_commit(w->store) != KT_OK) {
-        json_decref(changed_ids);
+    if (kt_store_commit(w->store) != KT_OK)
         goto db_fail;
-    }
-    json_array_foreach(changed_ids, i, idv)
-        kt_api_flow_changed(w, ns, json_string_value(idv));
-    json_decref(changed_ids);
+    json_array_foreach(changed, i, row)
+        kt_api_flow_changed(w, json_string_value(json_array_get(row, 0)), json_string_value(json_array_get(row, 1)));
     kt_http_send_json(r, 200, result);
     result = NULL;
     goto done;
@@ -379,30 +519,142 @@ db_fail:
     kt_api_send_db_error(w, r);
     kt_store_rollback(w->store);
 done:
-    for (size_t k = 0; k < n; k++) {
-        kt_flow_free(flows[k]);
-        free(sources[k]);
-    }
-    free(flows);
-    free(sources);
+    kt_api_upd_free(&u);
     json_decref(result);
-    json_decref(deleted_ids);
+    json_decref(live);
     json_decref(seen);
+    json_decref(changed);
 }
 
+/* POST /api/v1/flows/{namespace}: the namespace's flows become exactly the ones in the body. */
+void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
+{
+    kt_api_flows_replace(ud, r, kt_http_param(r, "namespace"));
+}
+
+/* POST /api/v1/flows/bulk: the same for the whole instance, without the namespace check. */
+void kt_api_flow_bulk(kt_http_req *r, void *ud) { kt_api_flows_replace(ud, r, NULL); }
+
 /* ---- searches ------------------------------------------------------------------------------------ */
+
+/* Java's split("\\p{P}|\\p{S}|\\p{Z}") (ASCII punctuation and symbols, and spaces, each a separator): the words of q,
+ * each ending at the next separator; trailing empty words dropped as Java drops them. */
+static size_t kt_api_q_words(const char *q, const char **starts, size_t *lens, size_t max)
+{
+    size_t n = 0, start = 0, len = strlen(q);
+    for (size_t i = 0; i <= len && n < max; i++) {
+        unsigned char c = (unsigned char)q[i];
+        if (i < len && !(c < 0x80 && (ispunct(c) || c == ' ')))
+            continue;
+        starts[n] = q + start;
+        lens[n++] = i - start;
+        start = i + 1;
+    }
+    while (n && !lens[n - 1])
+        n--;
+    return n;
+}
+
+int kt_api_fulltext(const char *text, const char *q)
+{
+    if (!strcmp(q, "*"))
+        return 1;
+    const char *starts[32];
+    size_t lens[32];
+    size_t n = kt_api_q_words(q, starts, lens, 32);
+    if (!n) /* H2's falseCondition: nothing matches */
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        int found = lens[k] == 0;
+        for (const char *t = text; !found && *t; t++)
+            found = !strncasecmp(t, starts[k], lens[k]);
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+/* Kestra's flows `fulltext` column: the id followed by the namespace. */
+static int kt_api_flow_fulltext(const json_t *row, const char *q)
+{
+    char text[512];
+    snprintf(text, sizeof text, "%s%s", json_string_value(json_object_get(row, "id")),
+             json_string_value(json_object_get(row, "namespace")));
+    return kt_api_fulltext(text, q);
+}
+
+int kt_api_flow_sort_param(kt_http_req *r, char *field, size_t cap, int *desc)
+{
+    const char *sorts[4];
+    field[0] = 0;
+    *desc = 0;
+    if (!kt_http_query_all(r, "sort", sorts, 4))
+        return 0;
+    const char *colon = strchr(sorts[0], ':');
+    if (!colon || strchr(colon + 1, ':') || (size_t)(colon - sorts[0]) >= cap) {
+        kt_http_send_error(r, 422, "Invalid sort parameter", NULL);
+        return -1;
+    }
+    snprintf(field, cap, "%.*s", (int)(colon - sorts[0]), sorts[0]);
+    if (strcmp(field, "id") && strcmp(field, "namespace") && strcmp(field, "revision")) {
+        /* the flows table has no such column: Kestra's SQL fails, a 422 here says why */
+        char msg[160];
+        snprintf(msg, sizeof msg, "Invalid sort parameter: unknown field '%s'", field);
+        kt_http_send_error(r, 422, msg, NULL);
+        return -1;
+    }
+    *desc = strcmp(colon + 1, "asc") != 0;
+    return 0;
+}
+
+static const char *kt_api_sort_field;
+static int kt_api_sort_desc;
+
+static int kt_api_flow_cmp(const void *a, const void *b)
+{
+    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    int c;
+    if (!strcmp(kt_api_sort_field, "revision"))
+        c = (int)(json_integer_value(json_object_get(x, "revision")) - json_integer_value(json_object_get(y, "revision")));
+    else
+        c = strcmp(json_string_value(json_object_get(x, kt_api_sort_field)),
+                   json_string_value(json_object_get(y, kt_api_sort_field)));
+    if (!c) /* ties keep the namespace, id order */
+        c = strcmp(json_string_value(json_object_get(x, "namespace")), json_string_value(json_object_get(y, "namespace")))
+                ?: strcmp(json_string_value(json_object_get(x, "id")), json_string_value(json_object_get(y, "id")));
+    return kt_api_sort_desc ? -c : c;
+}
+
+void kt_api_flows_sort(json_t *flows, const char *field, int desc)
+{
+    size_t n = json_array_size(flows);
+    if (!field[0] || n < 2)
+        return;
+    json_t **items = kt_xmalloc(n * sizeof *items);
+    for (size_t i = 0; i < n; i++)
+        items[i] = json_incref(json_array_get(flows, i));
+    kt_api_sort_field = field; /* the loop's thread only: qsort has no context argument */
+    kt_api_sort_desc = desc;
+    qsort(items, n, sizeof *items, kt_api_flow_cmp);
+    json_array_clear(flows);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(flows, items[i]);
+    free(items);
+}
 
 /* Flow JSON of the latest revisions matching, parsed from their sources (no `source`). */
 static json_t *kt_api_flows_matching(kt_webserver *w, const char *ns_prefix, const char *q, int exact_ns)
 {
     json_t *rows;
-    if (kt_store_flows_latest(w->store, ns_prefix, q, &rows) != KT_OK)
+    if (kt_store_flows_latest(w->store, ns_prefix, NULL, &rows) != KT_OK)
         return NULL;
     json_t *out = json_array();
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
         if (exact_ns && strcmp(json_string_value(json_object_get(row, "namespace")), ns_prefix))
+            continue;
+        if (q && !kt_api_flow_fulltext(row, q))
             continue;
         const char *src = json_string_value(json_object_get(row, "source"));
         kt_diags d;
@@ -417,7 +669,7 @@ static json_t *kt_api_flows_matching(kt_webserver *w, const char *ns_prefix, con
     return out;
 }
 
-static int kt_api_flow_has_labels(const json_t *flow, const char *const *labels, size_t n)
+int kt_api_flow_has_labels(const json_t *flow, const char *const *labels, size_t n)
 {
     json_t *fl = json_object_get(flow, "labels");
     for (size_t k = 0; k < n; k++) {
@@ -451,11 +703,16 @@ void kt_api_flow_search(kt_http_req *r, void *ud)
     size_t nlabels = kt_api_label_filters(r, labels, lbuf, sizeof lbuf, &bad);
     if (bad)
         return;
+    int sort_desc = 0;
+    char sort_field[64] = "";
+    if (kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
+        return;
     json_t *all = kt_api_flows_matching(w, ns && *ns ? ns : NULL, q && *q ? q : NULL, 0);
     if (!all) {
         kt_api_send_db_error(w, r);
         return;
     }
+    kt_api_flows_sort(all, sort_field, sort_desc);
     json_t *results = json_array();
     size_t i, total = 0;
     json_t *f;

@@ -1,7 +1,11 @@
 /* Internals of the webserver actor (api.h), shared by its files and included by nothing else:
  *   api.c             the actor, the route table, and what every handler answers with (422 diagnostics, store
  *                     errors, paging and label query parameters);
- *   api_flows.c       /api/v1/flows: create, update, validate, get, delete, namespace update, search, list;
+ *   api_flows.c       /api/v1/flows: create, update (YAML or JSON), validate, get, delete, namespace and bulk
+ *                     update, search, list;
+ *   api_flows_more.c  revisions, one task, PATCH of a task, distinct namespaces, source search, task/trigger validation;
+ *   api_flows_bulk.c  delete/disable/enable by ids or query, the zip export and the import;
+ *   api_flows_graph.c the flow topology (FlowGraph) of a stored flow or of a posted source;
  *   api_executions.c  /api/v1/executions: the executor's reply to a creation, get, search, kill, resume;
  *   api_create.c      execution creation: multipart inputs, FILE parts streamed into the storage first;
  *   api_files.c       the execution file API (/file, /file/metas, /file/preview) over the storage;
@@ -159,6 +163,47 @@ void kt_api_flow_delete(kt_http_req *r, void *ud);
 void kt_api_flow_namespace_update(kt_http_req *r, void *ud);
 void kt_api_flow_search(kt_http_req *r, void *ud);
 void kt_api_flow_list_namespace(kt_http_req *r, void *ud);
+void kt_api_flow_bulk(kt_http_req *r, void *ud);
+/* Kestra's full-text condition (H2): q split on punctuation, symbols and spaces, every word found in text ignoring
+ * case; "*" matches everything, a q of separators only nothing. */
+int kt_api_fulltext(const char *text, const char *q);
+/* ?sort=field:asc|desc for flows (id, namespace, revision): field "" when absent; -1 after answering 422. */
+int kt_api_flow_sort_param(kt_http_req *r, char *field, size_t cap, int *desc);
+/* Sorts Flow JSON objects (or store rows) by field ("" = leave the namespace, id order). */
+void kt_api_flows_sort(json_t *flows, const char *field, int desc);
+/* Whether a Flow JSON carries every key:value pair of labels ([key, value, key, value...], n pairs). */
+int kt_api_flow_has_labels(const json_t *flow, const char *const *labels, size_t n);
+
+/* ---- api_flows_more.c: revisions, one task, PATCH of a task, distinct namespaces, source search, validation ---- */
+void kt_api_flow_revisions(kt_http_req *r, void *ud);
+void kt_api_flow_task(kt_http_req *r, void *ud);
+void kt_api_flow_patch_task(kt_http_req *r, void *ud);
+void kt_api_flow_distinct_namespaces(kt_http_req *r, void *ud);
+void kt_api_flow_source_search(kt_http_req *r, void *ud);
+void kt_api_flow_validate_task(kt_http_req *r, void *ud);
+void kt_api_flow_validate_trigger(kt_http_req *r, void *ud);
+
+/* ---- api_flows_graph.c: GET …/{namespace}/{id}/graph, POST /api/v1/flows/graph ---------------------------------- */
+void kt_api_flow_graph(kt_http_req *r, void *ud);
+void kt_api_flow_graph_source(kt_http_req *r, void *ud);
+void kt_api_flow_dependencies(kt_http_req *r, void *ud);
+
+/* ---- api_flows_bulk.c: by ids / by query, export, import ------------------------------------------------------- */
+
+/* Kestra's system namespace (kestra.system-flows.namespace). */
+#define KT_API_SYSTEM_NAMESPACE "system"
+/* The latest live revisions matching r's q, namespace (prefix), labels and scope: [{namespace, id, revision, source,
+ * disabled}]. NULL after answering r. */
+json_t *kt_api_flows_by_query(kt_webserver *w, kt_http_req *r);
+void kt_api_flows_delete_by_ids(kt_http_req *r, void *ud);
+void kt_api_flows_delete_by_query(kt_http_req *r, void *ud);
+void kt_api_flows_disable_by_ids(kt_http_req *r, void *ud);
+void kt_api_flows_disable_by_query(kt_http_req *r, void *ud);
+void kt_api_flows_enable_by_ids(kt_http_req *r, void *ud);
+void kt_api_flows_enable_by_query(kt_http_req *r, void *ud);
+void kt_api_flows_export_by_ids(kt_http_req *r, void *ud);
+void kt_api_flows_export_by_query(kt_http_req *r, void *ud);
+void kt_api_flows_import(kt_http_req *r, void *ud);
 
 /* ---- api_executions.c --------------------------------------------------------------------------- */
 

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* Kestra's system namespace (kestra.system-flows.namespace), always listed. */
-#define KT_API_SYSTEM_NAMESPACE "system"
 
 /* GET /api/v1/namespaces/{id}: {"id", "deleted": false}, whatever the id: a namespace exists by being named. */
 void kt_api_namespace_get(kt_http_req *r, void *ud)

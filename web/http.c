@@ -449,6 +449,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (s->guard && s->guard(r, s->guard_ud))
         return 0;
     if (!r->m.route) {
+        /* Micronaut: a path routed for other methods answers 405 naming them (and in Allow) */
+        kt_web_match other;
+        char *scratch2 = h2o_mem_alloc_pool(&req->pool, kt_web_scratch_size(plen)); /* r->m keeps the first */
+        if (!kt_web_router_match(s->router, NULL, path, plen, scratch2, &other, err, sizeof(err)) && other.allow[0]) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "Method [%s] not allowed for URI [%.*s]. Allowed methods: [%s]", r->method,
+                     (int)plen, path, other.allow);
+            kt_http_add_header(r, "Allow", other.allow);
+            kt_http_send_error(r, 405, "Method Not Allowed", json_pack("[{s:s}]", "message", msg));
+            return 0;
+        }
         /* Micronaut's answer when no route matches */
         json_t *e = json_pack("[{s:s}]", "message", "Page Not Found");
         kt_http_send_error(r, 404, "Not Found", e);

@@ -240,6 +240,37 @@ long kt_web_pct_decode(const char *in, size_t len, char *out, int plus_is_space)
     return (long)o;
 }
 
+/* Adds method to m->allow (a ", " separated list kept in alphabetical order, without duplicates). */
+static void kt_web_allow_add(kt_web_match *m, const char *method)
+{
+    const char *names[16];
+    char copy[sizeof m->allow];
+    size_t n = 0;
+    snprintf(copy, sizeof copy, "%s", m->allow);
+    for (char *save = NULL, *t = strtok_r(copy, ", ", &save); t && n < 15; t = strtok_r(NULL, ", ", &save)) {
+        if (!strcmp(t, method))
+            return;
+        names[n++] = t;
+    }
+    names[n++] = method;
+    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of names */
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *x = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = x;
+        }
+    char out[sizeof m->allow];
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(out + o, sizeof out - o, "%s%s", i ? ", " : "", names[i]);
+        if (w < 0 || (size_t)w >= sizeof out - o)
+            break;
+        o += (size_t)w;
+    }
+    memcpy(m->allow, out, sizeof out);
+}
+
 kt_status kt_web_router_match(const kt_web_router *rt, const char *method, const char *path, size_t len, char *scratch,
                               kt_web_match *m, char *err, size_t errcap)
 {
@@ -290,7 +321,7 @@ kt_status kt_web_router_match(const kt_web_router *rt, const char *method, const
         const kt_web_route *ro = rt->routes[r];
         if (ro->catchall ? nsegs + 1 < ro->nsegs : nsegs != ro->nsegs)
             continue;
-        if (strcmp(ro->method, method))
+        if (method && strcmp(ro->method, method))
             continue;
         size_t np = 0, k;
         for (k = 0; k < ro->nsegs; k++) {
@@ -309,6 +340,11 @@ kt_status kt_web_router_match(const kt_web_router *rt, const char *method, const
             }
         }
         if (k == ro->nsegs) {
+            if (!method) {
+                /* collecting the methods the path has: each once, sorted as Micronaut lists them */
+                kt_web_allow_add(m, ro->method);
+                continue;
+            }
             m->route = ro;
             m->nparams = np;
             return KT_OK;

@@ -28,6 +28,7 @@ typedef struct kt_web_match {
     size_t nparams;
     const char *names[KT_WEB_MAX_PARAMS];    /* owned by the route */
     const char *values[KT_WEB_MAX_PARAMS];   /* decoded, NUL-terminated, in scratch */
+    char allow[96];                          /* method NULL: the methods routed for this path, "DELETE, GET" */
 } kt_web_match;
 
 kt_status kt_web_router_new(kt_web_router **out);
@@ -40,7 +41,9 @@ size_t kt_web_router_count(const kt_web_router *rt);
 
 /* Bytes of scratch kt_web_router_match needs for a raw path of len bytes. */
 static inline size_t kt_web_scratch_size(size_t len) { return 2 * len + 2; }
-/* path/len: the raw request path WITHOUT the query string. Each segment is split on the raw '/' and then
+/* method NULL: no route is chosen; m->allow lists the methods that have a route for the path ("" = none), for
+ * Micronaut's 405 when the request's own method has none.
+ * path/len: the raw request path WITHOUT the query string. Each segment is split on the raw '/' and then
  * percent-decoded, so "%2F" inside a parameter stays part of that parameter. Returns KT_EINVAL (err says
  * where) for a bad %-escape or an encoded NUL; KT_OK otherwise, with m->route NULL when nothing matches. */
 kt_status kt_web_router_match(const kt_web_router *rt, const char *method, const char *path, size_t len, char *scratch,

@@ -398,7 +398,12 @@ static void test_errors(void **state)
     assert_true(has_header(&cs[0], "content-type: application/json\r"));
     assert_json(&cs[0], "{\"message\":\"Not Found\",\"_links\":{\"self\":{\"href\":\"/api/v1/nothing/here?x=1\","
                         "\"templated\":false}},\"_embedded\":{\"errors\":[{\"message\":\"Page Not Found\"}]}}");
-    assert_ok(&cs[1], 404); /* a known path with another method is a 404 too */
+    /* a known path with another method: Micronaut's 405 naming the methods it has, in Allow too */
+    assert_ok(&cs[1], 405);
+    assert_true(has_header(&cs[1], "allow: GET\r"));
+    assert_json(&cs[1], "{\"message\":\"Method Not Allowed\",\"_links\":{\"self\":{\"href\":\"/api/v1/json\","
+                        "\"templated\":false}},\"_embedded\":{\"errors\":[{\"message\":\"Method [PUT] not allowed for "
+                        "URI [/api/v1/json]. Allowed methods: [GET]\"}]}}");
     assert_ok(&cs[2], 400);
     assert_json(&cs[2], "{\"message\":\"Bad Request: malformed percent-encoding in the path at byte 13\","
                         "\"_links\":{\"self\":{\"href\":\"/api/v1/echo/%zz\",\"templated\":false}}}");

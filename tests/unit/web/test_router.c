@@ -220,11 +220,34 @@ static void test_pct_decode(void **state)
     assert_string_equal(out, "");
 }
 
+/* method NULL collects the methods routed for a path (the 405's Allow list), sorted, each once. */
+static void test_allowed_methods(void **state)
+{
+    (void)state;
+    kt_web_router *rt = kestra_router();
+    char err[200];
+    assert_int_equal(kt_web_router_add(rt, "PUT", "/api/v1/flows/{namespace}/{id}", h, "put", err, sizeof err), KT_OK);
+    assert_int_equal(kt_web_router_add(rt, "DELETE", "/api/v1/flows/{ns}/{x}", h, "del", err, sizeof err), KT_OK);
+    res r;
+    assert_null(match(rt, NULL, "/api/v1/flows/a/b", &r));
+    assert_string_equal(r.m.allow, "DELETE, GET, PUT");
+    /* a literal route and a parameter route both match: both methods */
+    assert_null(match(rt, NULL, "/api/v1/executions/search", &r));
+    assert_string_equal(r.m.allow, "GET");
+    assert_null(match(rt, NULL, "/api/v1/executions/x/restart", &r));
+    assert_string_equal(r.m.allow, "POST");
+    assert_null(match(rt, NULL, "/nothing/here", &r));
+    assert_string_equal(r.m.allow, "");
+    /* a method's own match is unchanged */
+    assert_string_equal(match(rt, "DELETE", "/api/v1/flows/a/b", &r), "del");
+    kt_web_router_free(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_precedence), cmocka_unit_test(test_paths),   cmocka_unit_test(test_bad_encoding),
-        cmocka_unit_test(test_patterns),   cmocka_unit_test(test_query),   cmocka_unit_test(test_pct_decode),
+        cmocka_unit_test(test_patterns),   cmocka_unit_test(test_query),   cmocka_unit_test(test_pct_decode), cmocka_unit_test(test_allowed_methods),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
