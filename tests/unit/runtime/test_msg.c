@@ -239,6 +239,7 @@ static void test_exec_command_names(void **s)
         {"UNQUEUE", KT_CMD_UNQUEUE, KT_CF_SELF},
         {"SUBFLOW_CREATE", KT_CMD_SUBFLOW_CREATE, KT_CF_SELF | KT_CF_TASKRUN | KT_CF_DATA},
         {"SUBFLOW_ENDED", KT_CMD_SUBFLOW_ENDED, KT_CF_SELF | KT_CF_DATA},
+        {"SLA", KT_CMD_SLA, KT_CF_TIMER | KT_CF_TASKRUN},
     };
     assert_int_equal(sizeof want / sizeof *want, KT_CMD_COUNT);
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
