@@ -20,7 +20,7 @@
 /* A failed commit or send is tried again after this long. */
 #define KT_SCH_POLL_RETRY_US (1000LL * 1000)
 
-static void kt_sch_poll_forget(kt_scheduler *s, const char *key)
+void kt_sch_poll_forget(kt_scheduler *s, const char *key)
 {
     uintptr_t corr = (uintptr_t)kt_map_del(s->poll_corr, key);
     if (!corr)
@@ -257,6 +257,10 @@ int kt_sch_poll_on_reply(kt_scheduler *s, const kt_msg *m)
         kt_time_format(ts.date_us, date, sizeof date);
         KT_WARN("scheduler", "trigger '%s' of %s.%s: [date: %s] Trigger evaluation failed in the worker with error: %s",
                 tid, ns, fid, date, decoded && r.message ? r.message : kt_strerror(decoded ? r.status : KT_EPROTO));
+    } else if (json_is_true(json_object_get(r.data, "execute")) &&
+               (f->disabled || ts.disabled || json_is_true(json_object_get(t->def, "disabled")))) {
+        KT_INFO("scheduler", "trigger '%s' of %s.%s was disabled during its evaluation: nothing started", tid, ns,
+                fid);
     } else if (json_is_true(json_object_get(r.data, "execute"))) {
         const json_t *vars = json_object_get(r.data, "variables");
         ex = kt_sch_poll_execution(s, f, t, json_is_object(vars) ? vars : NULL, now, err, sizeof err);

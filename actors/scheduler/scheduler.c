@@ -330,6 +330,7 @@ static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, co
             st = kt_store_trigger_delete(s->store, ns, id, tid);
             char *key = kt_sch_key(ns, id, tid);
             kt_sch_disarm(s, key);
+            kt_sch_poll_forget(s, key);
             free(key);
         }
     }

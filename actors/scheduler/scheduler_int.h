@@ -110,6 +110,8 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *execution);
 void kt_sch_poll_evaluate(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t, const char *key);
 /* A Reply: 1 when it answers an evaluation (acted on), 0 when it is not one. */
 int kt_sch_poll_on_reply(kt_scheduler *s, const kt_msg *m);
+/* The trigger's evaluation in flight is no longer waited for (its row went): a late answer is dropped. */
+void kt_sch_poll_forget(kt_scheduler *s, const char *key);
 void kt_sch_poll_free(kt_scheduler *s);
 
 #endif

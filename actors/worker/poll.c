@@ -32,6 +32,7 @@ typedef struct kt_poll_eval {
     json_t *req;        /* the request body: {namespace, flowId, triggerId, revision, trigger} */
     json_t *ctx;        /* the trigger's render context */
     char err[1024];     /* the last ERROR line of the evaluation's run */
+    json_t *secrets;    /* the values secret() gave the render: masked in what the evaluation logs and answers */
 } kt_poll_eval;
 
 typedef void (*kt_poll_start_fn)(kt_poll_eval *e);
@@ -54,6 +55,7 @@ static void kt_poll_end(kt_poll_eval *e, kt_status st, const char *message, cons
     kt_worker_reply(e->w, e->to, e->corr, st, message, data);
     json_decref(e->req);
     json_decref(e->ctx);
+    json_decref(e->secrets);
     free(e);
 }
 
@@ -113,11 +115,15 @@ void kt_worker_poll_on_request(kt_worker *w, const kt_msg *m)
 static void kt_poll_on_log(void *data, const char *level, const char *msg, size_t len)
 {
     kt_poll_eval *e = data;
+    size_t n = len;
+    char *masked = kt_mask_text(msg, len, e->secrets, &n); /* before any cut, as kt_task_log does */
+    const char *text = masked ? masked : msg;
     if (!strcmp(level, "ERROR"))
-        snprintf(e->err, sizeof e->err, "%.*s", (int)(len < sizeof e->err ? len : sizeof e->err - 1), msg);
+        snprintf(e->err, sizeof e->err, "%.*s", (int)(n < sizeof e->err ? n : sizeof e->err - 1), text);
     KT_DEBUG("worker", "trigger %s.%s.%s: %s %.*s", json_string_value(json_object_get(e->req, "namespace")),
              json_string_value(json_object_get(e->req, "flowId")),
-             json_string_value(json_object_get(e->req, "triggerId")), level, (int)len, msg);
+             json_string_value(json_object_get(e->req, "triggerId")), level, (int)n, text);
+    free(masked);
 }
 
 /* The body the condition sees: the text, or the encrypted body opened again (Kestra: runContext.decrypt). */
@@ -199,6 +205,8 @@ static void kt_poll_http_start(kt_poll_eval *e)
     }
     kt_env env;
     kt_env_init_real(&env);
+    e->secrets = json_array();
+    env.secrets_used = e->secrets;
     char err[1024] = "";
     json_t *rendered = kt_render_task_in(NULL, &env, e->ctx, task, err, sizeof err);
     json_decref(task);

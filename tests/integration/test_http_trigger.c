@@ -2,8 +2,10 @@
  * whose /count/NAME/CODE endpoint counts the polls: an execution per positive poll with trigger.code / trigger.body /
  * trigger.uri / trigger.headers in a task's output, polling again once it ends; stopAfter disabling the trigger; a
  * false responseCondition, a 500 under the default condition and an unreachable server starting nothing while the
- * polls go on; a bad uri or interval refused at save with its place. */
+ * polls go on; one evaluation in flight at a time, and a restart not waiting for the one its predecessor left; a bad
+ * uri or interval refused at save with its place. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -242,6 +244,37 @@ static void test_no_execution_but_polling_goes_on(void **state)
     }
 }
 
+/* An evaluation in flight when the process dies does not hold the trigger until its limit: the restarted scheduler
+ * clears the mark its predecessor left and polls again at once. */
+static void test_restart_during_an_evaluation(void **state)
+{
+    fixture *f = *state;
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "id: poll_slow\nnamespace: company.team\ntasks:\n"
+             "  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: x\n"
+             "triggers:\n  - id: http\n    type: io.kestra.plugin.core.http.Trigger\n"
+             "    uri: http://127.0.0.1:%d/count/poll_slow/200?sleep=30\n    interval: PT1S\n",
+             port);
+    kt_it_create_flow(f->port, yaml, NULL);
+    json_t *row = NULL;
+    for (int i = 0; i < 50 && hits("poll_slow") < 1; i++)
+        kt_it_sleep_ms(100);
+    assert_int_equal(hits("poll_slow"), 1);
+    row = trigger_row(f->port, "poll_slow");
+    assert_non_null(json_object_get(row, "evaluateRunningDate")); /* one evaluation in flight ... */
+    json_decref(row);
+    kt_it_sleep_ms(1500);
+    assert_int_equal(hits("poll_slow"), 1); /* ... and only one, past the interval */
+    kt_it_stop(&f->server, SIGKILL);
+    f->server = kt_it_start_server(f->dir, "server2", f->port, NULL);
+    for (int i = 0; i < 50 && hits("poll_slow") < 2; i++)
+        kt_it_sleep_ms(100);
+    if (hits("poll_slow") != 2)
+        kt_it_dump_log(&f->server);
+    assert_int_equal(hits("poll_slow"), 2);
+}
+
 static void test_refused_at_save(void **state)
 {
     fixture *f = *state;
@@ -272,6 +305,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fires_with_the_response, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_stop_after, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_no_execution_but_polling_goes_on, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_during_an_evaluation, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_refused_at_save, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
