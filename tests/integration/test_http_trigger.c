@@ -246,6 +246,59 @@ static void test_no_execution_but_polling_goes_on(void **state)
 
 /* An evaluation in flight when the process dies does not hold the trigger until its limit: the restarted scheduler
  * clears the mark its predecessor left and polls again at once. */
+/* The trigger's `conditions` are checked by the scheduler before any request: false, no request at all; failing to
+ * evaluate, a FAILED execution (Kestra's "Unable to evaluate the trigger") and, with stopAfter FAILED, the end. */
+static void test_trigger_conditions(void **state)
+{
+    fixture *f = *state;
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "id: poll_cond_false\nnamespace: company.team\ntasks:\n"
+             "  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: x\n"
+             "triggers:\n  - id: http\n    type: io.kestra.plugin.core.http.Trigger\n"
+             "    uri: http://127.0.0.1:%d/count/poll_cond_false/200\n    interval: PT1S\n"
+             "    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
+             "        expression: \"{{ flow.id == 'another' }}\"\n",
+             port);
+    kt_it_create_flow(f->port, yaml, NULL);
+    snprintf(yaml, sizeof yaml,
+             "id: poll_cond_err\nnamespace: company.team\ntasks:\n"
+             "  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: x\n"
+             "triggers:\n  - id: http\n    type: io.kestra.plugin.core.http.Trigger\n"
+             "    uri: http://127.0.0.1:%d/count/poll_cond_err/200\n    interval: PT1S\n"
+             "    stopAfter:\n      - FAILED\n"
+             "    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
+             "        expression: \"{{ nosuchfunction() }}\"\n",
+             port);
+    kt_it_create_flow(f->port, yaml, NULL);
+    json_t *all = wait_ended(f->port, "poll_cond_err", 1, 10000);
+    assert_int_equal(json_array_size(all), 1);
+    assert_string_equal(kt_it_state(json_array_get(all, 0)), "FAILED");
+    json_decref(all);
+    kt_it_sleep_ms(2500);
+    all = executions_of(f->port, "poll_cond_err");
+    assert_int_equal(json_array_size(all), 1); /* stopAfter FAILED disabled it */
+    json_decref(all);
+    json_t *row = trigger_row(f->port, "poll_cond_err");
+    assert_true(json_is_true(json_object_get(row, "disabled")));
+    json_decref(row);
+    assert_int_equal(hits("poll_cond_err"), 0);
+    assert_int_equal(hits("poll_cond_false"), 0);
+    all = executions_of(f->port, "poll_cond_false");
+    assert_int_equal(json_array_size(all), 0);
+    json_decref(all);
+    int64_t date1 = 0, date2 = 0; /* it is looked at every interval all the same */
+    row = trigger_row(f->port, "poll_cond_false");
+    assert_int_equal(kt_time_parse(json_string_value(json_object_get(row, "date")), &date1), 0);
+    json_decref(row);
+    kt_it_sleep_ms(2100);
+    row = trigger_row(f->port, "poll_cond_false");
+    assert_int_equal(kt_time_parse(json_string_value(json_object_get(row, "date")), &date2), 0);
+    json_decref(row);
+    assert_true(date2 >= date1 + 1000000);
+    assert_int_equal(hits("poll_cond_false"), 0);
+}
+
 static void test_restart_during_an_evaluation(void **state)
 {
     fixture *f = *state;
@@ -305,6 +358,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fires_with_the_response, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_stop_after, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_no_execution_but_polling_goes_on, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_trigger_conditions, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_restart_during_an_evaluation, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_refused_at_save, kt_it_setup, kt_it_teardown),
     };
