@@ -119,13 +119,14 @@ oom:
     return KT_ENOMEM;
 }
 
-kt_poll_verdict kt_poll_due(const kt_trig_state *t, int64_t now_us, int64_t *due_us)
+kt_poll_verdict kt_poll_due(const kt_trig_state *t, int64_t now_us, int64_t lost_after_us, int64_t *due_us)
 {
     *due_us = 0;
     if (t->disabled || t->execution_id)
         return KT_POLL_WAIT; /* an enable or the execution's end looks again */
     if (t->evaluate_running_us) {
-        int64_t lost = t->evaluate_running_us + KT_POLL_EVAL_LIMIT_US + KT_POLL_REPLY_GRACE_US;
+        int64_t lost = t->evaluate_running_us + (lost_after_us > 0 ? lost_after_us
+                                                                   : KT_POLL_EVAL_LIMIT_US + KT_POLL_REPLY_GRACE_US);
         if (now_us >= lost)
             return KT_POLL_LOST;
         *due_us = lost;

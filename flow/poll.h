@@ -60,8 +60,9 @@ typedef enum kt_poll_verdict {
     KT_POLL_LOST,  /* the evaluation in flight is over its time: kt_poll_finished(.., NULL), then look again */
 } kt_poll_verdict;
 
-/* What the row asks at now. */
-kt_poll_verdict kt_poll_due(const kt_trig_state *t, int64_t now_us, int64_t *due_us);
+/* What the row asks at now; an evaluation in flight longer than lost_after_us is lost (0: the default,
+ * KT_POLL_EVAL_LIMIT_US + KT_POLL_REPLY_GRACE_US). */
+kt_poll_verdict kt_poll_due(const kt_trig_state *t, int64_t now_us, int64_t lost_after_us, int64_t *due_us);
 
 /* An evaluation starts at now (date, evaluateRunningDate, stopAfter from def). */
 kt_status kt_poll_started(const json_t *def, kt_trig_state *t, int64_t now_us);

@@ -163,7 +163,7 @@ static void kt_sch_poll_start(kt_scheduler *s, const kt_sch_flow *f, const kt_sc
         return;
     }
     int64_t due = 0;
-    kt_poll_due(ts, now, &due); /* the date past which the evaluation counts as lost */
+    kt_poll_due(ts, now, s->poll_lost_after_us, &due); /* the date past which the evaluation counts as lost */
     kt_sch_arm(s, key, due);
 }
 
@@ -193,7 +193,7 @@ void kt_sch_poll_evaluate(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_tr
         goto done;
     }
     int64_t due = 0;
-    kt_poll_verdict v = kt_poll_due(&ts, now, &due);
+    kt_poll_verdict v = kt_poll_due(&ts, now, s->poll_lost_after_us, &due);
     if (v == KT_POLL_LOST) {
         KT_WARN("scheduler", "trigger '%s' of %s.%s: no answer to its evaluation started at %lld s, polling on", t->id,
                 f->ns, f->id, (long long)(ts.evaluate_running_us / 1000000));

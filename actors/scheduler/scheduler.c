@@ -830,6 +830,7 @@ kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_
     kt_env_init_real(&s->seeds);
     s->store = store;
     s->recover = opts ? opts->recover : KT_SCHED_RECOVER_ALL;
+    s->poll_lost_after_us = opts ? opts->poll_lost_after_us : 0;
     if (opts && opts->default_zone)
         s->default_zone = kt_xstrdup(opts->default_zone);
     if (opts && json_array_size(opts->plugin_defaults))

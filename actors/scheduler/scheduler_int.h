@@ -68,6 +68,7 @@ struct kt_scheduler {
     uint64_t corr;
     kt_map *polls;                /* corr id of a TriggerEvaluate in flight -> its trigger key (malloc'd) */
     kt_map *poll_corr;            /* trigger key -> (uintptr_t) corr id of its one evaluation in flight */
+    int64_t poll_lost_after_us;   /* kt_scheduler_options */
     uint64_t started, evaluations;
     int closing;                  /* timers whose close callback is still to come */
 };

@@ -97,39 +97,43 @@ static void test_row_life(void **state)
     assert_int_equal(t.next_us, t.date_us);   /* due at once */
     assert_non_null(t.stop_after);
     int64_t due = -1;
-    assert_int_equal(kt_poll_due(&t, NOW, &due), KT_POLL_START);
+    assert_int_equal(kt_poll_due(&t, NOW, 0, &due), KT_POLL_START);
 
     /* one evaluation in flight: nothing more until its answer, or its loss past the limit and the grace */
     assert_int_equal(kt_poll_started(d, &t, NOW), KT_OK);
     assert_int_equal(t.evaluate_running_us, NOW);
-    assert_int_equal(kt_poll_due(&t, NOW + 10 * S, &due), KT_POLL_WAIT);
+    assert_int_equal(kt_poll_due(&t, NOW + 10 * S, 0, &due), KT_POLL_WAIT);
     assert_int_equal(due, NOW + KT_POLL_EVAL_LIMIT_US + KT_POLL_REPLY_GRACE_US);
-    assert_int_equal(kt_poll_due(&t, due - 1, &due), KT_POLL_WAIT);
-    assert_int_equal(kt_poll_due(&t, NOW + KT_POLL_EVAL_LIMIT_US + KT_POLL_REPLY_GRACE_US, &due), KT_POLL_LOST);
+    assert_int_equal(kt_poll_due(&t, due - 1, 0, &due), KT_POLL_WAIT);
+    assert_int_equal(kt_poll_due(&t, NOW + KT_POLL_EVAL_LIMIT_US + KT_POLL_REPLY_GRACE_US, 0, &due), KT_POLL_LOST);
+    /* a shorter limit where the scheduler was given one */
+    assert_int_equal(kt_poll_due(&t, NOW + 2 * S, 3 * S, &due), KT_POLL_WAIT);
+    assert_int_equal(due, NOW + 3 * S);
+    assert_int_equal(kt_poll_due(&t, NOW + 3 * S, 3 * S, &due), KT_POLL_LOST);
 
     /* answered without an execution: the next poll one interval later */
     assert_int_equal(kt_poll_finished(&t, NOW + 2 * S, 5 * S, NULL), KT_OK);
     assert_int_equal(t.evaluate_running_us, 0);
     assert_int_equal(t.next_us, NOW + 7 * S);
     assert_null(t.execution_id);
-    assert_int_equal(kt_poll_due(&t, NOW + 6 * S, &due), KT_POLL_WAIT);
+    assert_int_equal(kt_poll_due(&t, NOW + 6 * S, 0, &due), KT_POLL_WAIT);
     assert_int_equal(due, NOW + 7 * S);
-    assert_int_equal(kt_poll_due(&t, NOW + 7 * S, &due), KT_POLL_START);
+    assert_int_equal(kt_poll_due(&t, NOW + 7 * S, 0, &due), KT_POLL_START);
 
     /* answered with an execution: locked until it ends, whatever the date */
     assert_int_equal(kt_poll_started(d, &t, NOW + 7 * S), KT_OK);
     assert_int_equal(kt_poll_finished(&t, NOW + 8 * S, 5 * S, "exec1"), KT_OK);
     assert_string_equal(t.execution_id, "exec1");
-    assert_int_equal(kt_poll_due(&t, NOW + 60 * S, &due), KT_POLL_WAIT);
+    assert_int_equal(kt_poll_due(&t, NOW + 60 * S, 0, &due), KT_POLL_WAIT);
     assert_int_equal(due, 0);
     /* its end with a state in stopAfter disables the trigger (Trigger.resetExecution) */
     kt_trig_reset_execution(&t, "SUCCESS");
     assert_true(t.disabled);
-    assert_int_equal(kt_poll_due(&t, NOW + 60 * S, &due), KT_POLL_WAIT);
+    assert_int_equal(kt_poll_due(&t, NOW + 60 * S, 0, &due), KT_POLL_WAIT);
     assert_int_equal(due, 0);
     t.disabled = 0;
     t.next_us = 0; /* enabled again through the API without a date: due now */
-    assert_int_equal(kt_poll_due(&t, NOW + 60 * S, &due), KT_POLL_START);
+    assert_int_equal(kt_poll_due(&t, NOW + 60 * S, 0, &due), KT_POLL_START);
 
     /* a new definition keeps the switch and the lock, and is due now */
     kt_trig_state n;
