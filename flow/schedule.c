@@ -341,7 +341,7 @@ kt_status kt_sched_compile(const json_t *trigger, const json_t *flow, const char
     *out = NULL;
     const char *type = json_string_value(json_object_get(trigger, "type"));
     kt_trig_kind kind = kt_trig_kind_of(type);
-    if (kind == KT_TRIG_OTHER) {
+    if (kind != KT_TRIG_SCHEDULE && kind != KT_TRIG_SCHEDULE_ON_DATES) {
         kt_errf(err, errcap, "type: '%s' is not a Schedule or ScheduleOnDates trigger", type ? type : "");
         return KT_EINVAL;
     }

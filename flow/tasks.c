@@ -347,7 +347,7 @@ static const kt_task_def catalogue[] = {
     TRIG(CORE "trigger.ScheduleOnDates", NULL, YES, g_schedule_dates),
     TRIG(CORE "trigger.Flow", A("io.kestra.core.models.triggers.types.Flow"), YES, g_flow),
     TRIG(CORE "trigger.Webhook", A("io.kestra.core.models.triggers.types.Webhook"), YES, g_webhook),
-    TRIG(CORE "http.Trigger", A("io.kestra.plugin.fs.http.Trigger"), NOT_YET, g_http_trigger),
+    TRIG(CORE "http.Trigger", A("io.kestra.plugin.fs.http.Trigger"), YES, g_http_trigger),
     COND("ExecutionFlow", c_exec_flow),
     COND("ExecutionNamespace", c_exec_ns),
     COND("ExecutionStatus", c_in_notin),

@@ -4,6 +4,7 @@
 #include "flow/trigger.h"
 #include "flow/trigger_int.h"
 #include "flow/model.h"
+#include "flow/poll.h"
 #include "time/isodate.h"
 
 #include <math.h>
@@ -424,5 +425,7 @@ kt_trig_kind kt_trig_kind_of(const char *type)
         return KT_TRIG_SCHEDULE;
     if (!strcmp(type, "io.kestra.plugin.core.trigger.ScheduleOnDates"))
         return KT_TRIG_SCHEDULE_ON_DATES;
+    if (kt_poll_type_of(type))
+        return KT_TRIG_POLLING;
     return KT_TRIG_OTHER;
 }

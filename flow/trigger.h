@@ -88,6 +88,8 @@ typedef enum kt_trig_kind {
     KT_TRIG_OTHER = 0,        /* Webhook, Flow, unknown: no stored state */
     KT_TRIG_SCHEDULE,         /* io.kestra.plugin.core.trigger.Schedule and its alias */
     KT_TRIG_SCHEDULE_ON_DATES,
+    KT_TRIG_POLLING,          /* a polling trigger (flow/poll.h: io.kestra.plugin.core.http.Trigger): evaluated by a
+                                 worker every `interval` */
 } kt_trig_kind;
 kt_trig_kind kt_trig_kind_of(const char *type);
 

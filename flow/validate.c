@@ -11,6 +11,7 @@
 #include "flow/defaults.h"
 #include "flow/flow.h"
 #include "flow/inputs.h"
+#include "flow/poll.h"
 #include "base/strfmt.h"
 
 void kt_validate_err(kt_validate_ctx *c, const char *pos_path, int at_key, const char *path, const char *fmt, ...)
@@ -560,7 +561,18 @@ void kt_validate_plugin(kt_validate_ctx *c, const json_t *v, const char *path, i
     free(tp);
     static const kt_prop type_only[] = {{"type", KT_P_STR, KT_PF_REQ, NULL, NULL}, {NULL, 0, 0, NULL, NULL}};
     const kt_prop *tables[] = {kind == KT_PLUGIN_TRIGGER ? kt_task_trigger_common_props() : type_only, d->props, NULL};
+    int before = c->errors;
     kt_validate_object(c, v, path, d->type, tables, json_string_value(t));
+    if (kind == KT_PLUGIN_TRIGGER && c->errors == before) { /* a polling trigger's interval and uri, which its worker would only refuse later */
+        const char *prop = NULL;
+        char err[512];
+        if (kt_poll_check(v, &prop, err, sizeof err)) {
+            char *pp = kt_validate_child(path, prop);
+            int present = json_object_get(v, prop) != NULL;
+            kt_validate_err(c, present ? pp : path, 0, pp, "%s", err);
+            free(pp);
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- tasks */

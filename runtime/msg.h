@@ -43,6 +43,15 @@ typedef enum kt_msg_type {
                                   KT_MSG_REPLY under the same corr id: status KT_OK and data (per op), otherwise the
                                   status (KT_ENOTFOUND, KT_EINVAL, KT_ECONFLICT, KT_EDB) and message = the text the task
                                   logs. The ops and their fields: actors/executor/task_requests.c */
+    KT_MSG_TRIGGER_EVALUATE,   /* scheduler -> worker (request, corr id set): evaluate one polling trigger now
+                                  (flow/poll.h). Body: one object {namespace, flowId, triggerId: string, revision:
+                                  int, trigger: the trigger's JSON (plugin defaults applied)}. Answered with a
+                                  KT_MSG_REPLY under the same corr id: status KT_OK and data = {execute: bool,
+                                  variables: the trigger's output (http.Trigger: Request's {uri, code, headers,
+                                  body})} when it was evaluated (execute: the condition held); otherwise the status
+                                  (KT_EINVAL: malformed or a property that does not render; KT_EIO: the evaluation
+                                  failed; KT_ENOTSUP: a type the worker cannot evaluate) and message = why.
+                                  actors/worker/poll.c; the scheduler's side: actors/scheduler/poll.c */
     KT_MSG_TYPE_MAX
 } kt_msg_type;
 

@@ -11,6 +11,7 @@
 #include "flow/defaults.h"
 #include "flow/inputs.h"
 #include "flow/model.h"
+#include "flow/poll.h"
 #include "flow/secret_inputs.h"
 #include "flow/tasks.h"
 
@@ -26,7 +27,7 @@
 /* A failed commit is tried again after this long. */
 #define KT_SCH_COMMIT_RETRY_MS 1000
 
-static char *kt_sch_key(const char *ns, const char *flow_id, const char *trigger_id)
+char *kt_sch_key(const char *ns, const char *flow_id, const char *trigger_id)
 {
     size_t n = strlen(ns) + strlen(flow_id) + (trigger_id ? strlen(trigger_id) + 1 : 0) + 2;
     char *k = kt_xmalloc(n);
@@ -109,7 +110,7 @@ static void kt_sch_timer_follow(kt_scheduler *s)
     s->timer_at_us = at;
 }
 
-static void kt_sch_disarm(kt_scheduler *s, const char *key) { kt_map_del(s->armed, key); }
+void kt_sch_disarm(kt_scheduler *s, const char *key) { kt_map_del(s->armed, key); }
 
 /* Re-arming leaves the old entry in the heap, stale, until its date; past twice the live entries, the stale ones are
  * dropped, so a trigger re-armed often (a flow saved every minute, with a yearly cron) does not grow the heap. */
@@ -127,7 +128,7 @@ static void kt_sch_heap_compact(kt_scheduler *s)
         kt_sch_heap_down(s, i);
 }
 
-static void kt_sch_arm(kt_scheduler *s, const char *key, int64_t at_us)
+void kt_sch_arm(kt_scheduler *s, const char *key, int64_t at_us)
 {
     uint64_t gen = ++s->gen;
     kt_map_put(s->armed, key, (void *)(uintptr_t)gen, NULL);
@@ -182,7 +183,7 @@ kt_sch_flow *kt_sch_flow_get(kt_scheduler *s, const char *ns, const char *id)
     return f;
 }
 
-static const kt_sch_trigger *kt_sch_flow_trigger(const kt_sch_flow *f, const char *id)
+const kt_sch_trigger *kt_sch_flow_trigger(const kt_sch_flow *f, const char *id)
 {
     for (size_t i = 0; f && i < f->ntriggers; i++)
         if (!strcmp(f->triggers[i].id, id))
@@ -244,6 +245,14 @@ static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char
         kt_sch_trigger *st_ = &f->triggers[f->ntriggers++];
         st_->id = tid;
         st_->def = t;
+        if (kt_trig_kind_of(type) == KT_TRIG_POLLING) {
+            char perr[256] = "";
+            if (kt_poll_interval(t, &st_->interval_us, perr, sizeof perr) == KT_OK)
+                st_->poll = kt_poll_type_of(type);
+            else
+                KT_WARN("scheduler", "flow %s.%s trigger %s is idle: %s", ns, id, tid, perr);
+            continue;
+        }
         kt_env env;
         kt_sch_env(s, &env, kt_now_us());
         char err[256] = "";
@@ -276,7 +285,7 @@ static int kt_sch_row_matches(const json_t *row, const char *tid)
 }
 
 /* At start only: a lock whose execution ended (or vanished) while no scheduler was listening. */
-static int kt_sch_release_if_ended(kt_scheduler *s, kt_trig_state *st, int64_t now_us)
+int kt_sch_release_if_ended(kt_scheduler *s, kt_trig_state *st, int64_t now_us)
 {
     if (!st->execution_id)
         return 0;
@@ -291,7 +300,7 @@ static int kt_sch_release_if_ended(kt_scheduler *s, kt_trig_state *st, int64_t n
     return ended;
 }
 
-static kt_status kt_sch_put_state(kt_scheduler *s, const kt_trig_state *st)
+kt_status kt_sch_put_state(kt_scheduler *s, const kt_trig_state *st)
 {
     json_t *j = kt_trig_state_json(st);
     kt_status r = kt_store_trigger_put(s->store, j);
@@ -321,12 +330,13 @@ static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, co
             st = kt_store_trigger_delete(s->store, ns, id, tid);
             char *key = kt_sch_key(ns, id, tid);
             kt_sch_disarm(s, key);
+            kt_sch_poll_forget(s, key);
             free(key);
         }
     }
     for (size_t k = 0; st == KT_OK && now_f && k < now_f->ntriggers; k++) {
         const kt_sch_trigger *t = &now_f->triggers[k];
-        if (!t->sched)
+        if (!t->sched && !t->poll)
             continue;
         json_t *found = NULL;
         json_array_foreach(rows, i, row) {
@@ -350,14 +360,20 @@ static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, co
         int changed = before ? !kt_sched_same_definition(before->def, t->def) : stored && strcmp(stored, fp);
         if (st == KT_OK && (!readable || changed)) {
             /* new, or its definition changed: a fresh next date (the lock and `disabled` are kept) */
-            st = kt_sched_init_state(t->sched, ns, id, now, readable ? &prev : NULL, &ts);
+            st = t->poll ? kt_poll_init_state(t->def, ns, id, now, readable ? &prev : NULL, &ts)
+                         : kt_sched_init_state(t->sched, ns, id, now, readable ? &prev : NULL, &ts);
             kt_trig_state_clear(&prev);
         } else {
             ts = prev;
             write = 0;
             if (starting) {
                 write = kt_sch_release_if_ended(s, &ts, now);
-                write |= kt_sched_recover_missed(t->sched, now_f->json, &ts, now, &env);
+                if (t->sched)
+                    write |= kt_sched_recover_missed(t->sched, now_f->json, &ts, now, &env);
+                else if (ts.evaluate_running_us) { /* no evaluation outlives the process that asked for it */
+                    ts.evaluate_running_us = 0;
+                    write = 1;
+                }
             }
         }
         if (st == KT_OK && write) {
@@ -508,6 +524,10 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
     json_t *row = NULL;
     kt_trig_state ts = {0};
     char err[256] = "";
+    if (t && t->poll && !f->disabled && !json_is_true(json_object_get(t->def, "disabled"))) {
+        kt_sch_poll_evaluate(s, f, t, key);
+        goto done;
+    }
     if (!t || !t->sched || f->disabled || json_is_true(json_object_get(t->def, "disabled")))
         goto done;
     kt_status got = kt_store_trigger_get(s->store, ns, flow_id, trigger_id, &row);
@@ -727,7 +747,8 @@ static void kt_sch_receive(kt_actor *a, const kt_msg *m)
         return;
     }
     if (m->type == KT_MSG_REPLY) {
-        kt_sch_on_reply(s, m);
+        if (!kt_sch_poll_on_reply(s, m)) /* else an ExecutionCreate's answer */
+            kt_sch_on_reply(s, m);
         return;
     }
     if (m->type != KT_MSG_FLOW_CHANGED && m->type != KT_MSG_TRIGGER_CHANGED && m->type != KT_MSG_EXECUTION_CHANGED) {
@@ -778,6 +799,7 @@ static void kt_sch_on_closed(uv_handle_t *h)
     while (kt_map_next(s->awaiting, &pos, &key, &val))
         free(val);
     kt_map_free(s->awaiting);
+    kt_sch_poll_free(s);
     for (size_t i = 0; i < s->nheap; i++)
         free(s->heap[i].key);
     free(s->heap);
@@ -808,6 +830,7 @@ kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_
     kt_env_init_real(&s->seeds);
     s->store = store;
     s->recover = opts ? opts->recover : KT_SCHED_RECOVER_ALL;
+    s->poll_lost_after_us = opts ? opts->poll_lost_after_us : 0;
     if (opts && opts->default_zone)
         s->default_zone = kt_xstrdup(opts->default_zone);
     if (opts && json_array_size(opts->plugin_defaults))
@@ -816,6 +839,8 @@ kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_
     s->armed = kt_map_new();
     s->listeners = kt_map_new();
     s->awaiting = kt_map_new();
+    s->polls = kt_map_new();
+    s->poll_corr = kt_map_new();
     s->pending_tail = &s->pending;
     s->notices_done = json_array();
     uv_timer_init(kt_node_loop(node), &s->timer);

@@ -29,6 +29,8 @@ typedef struct kt_scheduler_options {
     const json_t *plugin_defaults;  /* the configuration's plugins.defaults (may be NULL); the scheduler keeps a ref */
     const char *default_zone;       /* the zone of a Schedule without `timezone` (NULL: UTC, as Kestra's image) */
     kt_sched_recover recover;       /* recoverMissedSchedules when a trigger does not say (Kestra: ALL) */
+    int64_t poll_lost_after_us;     /* a polling trigger's evaluation unanswered this long is given up (flow/poll.h;
+                                       0: the default, 5 min 30 s; tests shorten it) */
 } kt_scheduler_options;
 
 /* Spawns the actor: loads every flow's latest revision, creates, updates and deletes trigger rows to match them,

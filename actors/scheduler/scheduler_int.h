@@ -14,7 +14,9 @@
 typedef struct kt_sch_trigger {
     const char *id;        /* borrowed from def */
     const json_t *def;     /* the trigger as the flow runs it (plugin defaults applied), borrowed from the flow */
-    kt_sched *sched;       /* NULL when it does not compile (logged once): it never fires */
+    kt_sched *sched;       /* NULL when it does not compile (logged once): it never fires; NULL for a polling one */
+    const struct kt_poll_type *poll; /* a polling trigger (flow/poll.h) whose interval compiled, else NULL */
+    int64_t interval_us;   /* its interval */
 } kt_sch_trigger;
 
 /* The latest revision of one flow, as the scheduler acts on it. */
@@ -64,11 +66,21 @@ struct kt_scheduler {
                                      turn's flush */
     kt_map *awaiting;             /* corr id of an ExecutionCreate sent -> the execution's id, until the executor answers */
     uint64_t corr;
+    kt_map *polls;                /* corr id of a TriggerEvaluate in flight -> its trigger key (malloc'd) */
+    kt_map *poll_corr;            /* trigger key -> (uintptr_t) corr id of its one evaluation in flight */
+    int64_t poll_lost_after_us;   /* kt_scheduler_options */
     uint64_t started, evaluations;
     int closing;                  /* timers whose close callback is still to come */
 };
 
 /* scheduler.c */
+char *kt_sch_key(const char *ns, const char *flow_id, const char *trigger_id); /* trigger_id NULL: the flow's key */
+void kt_sch_arm(kt_scheduler *s, const char *key, int64_t at_us);
+void kt_sch_disarm(kt_scheduler *s, const char *key);
+const kt_sch_trigger *kt_sch_flow_trigger(const kt_sch_flow *f, const char *id);
+/* A lock whose execution ended or vanished is released in *st (returns 1 when it changed). */
+int kt_sch_release_if_ended(kt_scheduler *s, kt_trig_state *st, int64_t now_us);
+kt_status kt_sch_put_state(kt_scheduler *s, const kt_trig_state *st);
 /* A committed change of an execution's state (KT_MSG_EXECUTION_CHANGED, a replayed notice, a refused execution):
  * a Schedule's lock released when it ended, Flow triggers evaluated. */
 void kt_sch_execution_changed(kt_scheduler *s, const json_t *execution);
@@ -92,5 +104,15 @@ void kt_sch_on_reply(kt_scheduler *s, const kt_msg *m);
 /* An execution changed state: evaluates every Flow trigger of every other flow against it, commits the windows, the
  * executions they start and the change's notice (store.h) together, then hands the executions to the executor. */
 void kt_sch_flow_triggers(kt_scheduler *s, const json_t *execution);
+
+/* poll.c: polling triggers (flow/poll.h) */
+/* The trigger (enabled, in an enabled flow) at its due date: its row read, an evaluation sent to a worker, its
+ * conditions checked first, a lost evaluation given up; the next date armed under key. */
+void kt_sch_poll_evaluate(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t, const char *key);
+/* A Reply: 1 when it answers an evaluation (acted on), 0 when it is not one. */
+int kt_sch_poll_on_reply(kt_scheduler *s, const kt_msg *m);
+/* The trigger's evaluation in flight is no longer waited for (its row went): a late answer is dropped. */
+void kt_sch_poll_forget(kt_scheduler *s, const char *key);
+void kt_sch_poll_free(kt_scheduler *s);
 
 #endif

@@ -67,8 +67,8 @@ static kt_status kt_trigger_flip(const kt_trigger_env *e, const json_t *flow, co
                                  int disabled, int api, char *err, size_t errcap)
 {
     kt_trig_kind kind = def ? kt_trig_kind_of(json_string_value(json_object_get(def, "type"))) : KT_TRIG_OTHER;
-    if (kind == KT_TRIG_OTHER || (!api && (disabled || t->next_us))) {
-        /* no schedule to compute (Kite stores rows for Schedules only; others would be due now, as in Kestra) */
+    if (kind == KT_TRIG_OTHER || kind == KT_TRIG_POLLING || (!api && (disabled || t->next_us))) {
+        /* no schedule to compute: a polling trigger (or any other) is due now, as in Kestra */
         if (api && disabled)
             t->next_us = 0;
         if (!disabled && !t->next_us)

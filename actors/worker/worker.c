@@ -3,6 +3,7 @@
 #include "actors/executor/executor.h"
 #include "actors/worker/task.h"
 #include "actors/worker/http_loop.h"
+#include "actors/worker/poll.h"
 #include "time/duration.h"
 #include "flow/flow.h"
 #include "base/alloc.h"
@@ -49,6 +50,10 @@ struct kt_task_run {
     const char *workdir; /* borrowed from the parent, NULL for a job */
     kt_task_child_done_fn child_done;
     void *child_data;
+    /* A detached run (kt_worker_run_detached, a polling trigger's request): ends through child_done too, logs to
+     * log_hook, and is stopped by the worker's stop like a job */
+    kt_task_log_hook log_hook;
+    int detached;
 };
 
 struct kt_worker {
@@ -133,6 +138,10 @@ void *kt_task_data(const kt_task_run *r) { return r->data; }
 
 void kt_task_log(kt_task_run *r, const char *level, const char *msg, size_t len)
 {
+    if (r->log_hook) {
+        r->log_hook(r->child_data, level, msg, len);
+        return;
+    }
     char ts[48];
     int64_t now = kt_now_us();
     kt_time_format(now - now % 1000, ts, sizeof ts); /* milliseconds, as Kestra stores log timestamps */
@@ -431,6 +440,40 @@ void kt_task_child_start(kt_task_run *parent, json_t *task, const char *taskrun_
     kt_worker_run_start(r->w, r);
 }
 
+void kt_worker_run_detached(kt_worker *w, json_t *task, json_t *run, kt_task_log_hook log, kt_task_child_done_fn done,
+                            void *data)
+{
+    kt_task_run *r = kt_xcalloc(1, sizeof *r);
+    char id[KT_ID_LEN + 1];
+    kt_id_new(id);
+    r->w = w;
+    r->job.execution_id = kt_xstrdup("");
+    r->job.taskrun_id = kt_xstrdup(id);
+    r->job.task = task;
+    r->job.run = run;
+    snprintf(r->key, sizeof r->key, "detached/%s", id);
+    r->child_done = done;
+    r->child_data = data;
+    r->log_hook = log;
+    r->detached = 1;
+    kt_map_put(w->running, r->key, r, NULL);
+    kt_worker_run_start(w, r);
+}
+
+void kt_worker_reply(kt_worker *w, const char *to, uint64_t corr, kt_status status, const char *message,
+                     const json_t *data)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_REPLY, to, kt_actor_address(w->self), corr);
+    kt_msg_reply rep = {.status = (uint32_t)status, .message = (char *)message, .data = (json_t *)data};
+    kt_msg_encode_reply(&o, &rep);
+    kt_status st = kt_node_send(kt_actor_node(w->self), to, &o);
+    if (st)
+        KT_WARN("worker", "reply to %s not sent: %s", to, kt_strerror(st));
+}
+
+int kt_worker_stopping(const kt_worker *w) { return w->stopping; }
+
 void kt_task_child_kill(kt_task_run *child)
 {
     if (child && !child->finished && child->impl && child->impl->kill)
@@ -474,6 +517,8 @@ static void kt_worker_receive(kt_actor *a, const kt_msg *m)
         kt_worker_on_kill(w, m);
     else if (m->type == KT_MSG_REPLY)
         kt_worker_on_reply(w, m);
+    else if (m->type == KT_MSG_TRIGGER_EVALUATE)
+        kt_worker_poll_on_request(w, m);
 }
 
 /* End of turn: logs first, so a result never overtakes the lines of its attempt. A full mailbox or link on the way
@@ -533,7 +578,8 @@ static void kt_worker_stop(kt_actor *a)
     kt_task_run **runs = calloc(kt_map_size(w->running) + 1, sizeof *runs);
     size_t n = 0;
     while (runs && kt_map_next(w->running, &pos, &key, &val))
-        if (!((kt_task_run *)val)->child_done) /* a child is stopped by its parent (it may be freed meanwhile) */
+        if (!((kt_task_run *)val)->child_done || ((kt_task_run *)val)->detached) /* a child is stopped by its parent
+                                                                                        (it may be freed meanwhile) */
             runs[n++] = val;
     for (size_t i = 0; i < n; i++) {
         if (runs[i]->impl && runs[i]->impl->kill)

@@ -9,12 +9,19 @@ Prints its port on the first line of stdout, then serves until killed. With `--t
   /file               a CSV with Content-Disposition: attachment; filename="report 1.csv"
   /empty              200 with an empty body
   /short              announces 10 bytes, sends 5
+  /count/NAME/N       counts a hit for NAME, answers N with JSON {"name", "hit"} (the hit's number, from 1);
+                      with ?sleep=S it answers S seconds after counting
+  /hits/NAME          the number of hits counted for NAME, as text (0 when none)
 """
 import http.server
 import json
 import socketserver
 import sys
+import threading
 import time
+
+hits = {}
+hits_lock = threading.Lock()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -39,6 +46,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         p = self.path
+        if p.startswith("/count/"):
+            path, _, query = p.partition("?")
+            _, _, name, code = path.split("/", 3)
+            with hits_lock:
+                hits[name] = hits.get(name, 0) + 1
+                n = hits[name]
+            if query.startswith("sleep="):
+                time.sleep(float(query[6:]))
+            return self.send_body(int(code), json.dumps({"name": name, "hit": n}).encode(), "application/json")
+        if p.startswith("/hits/"):
+            with hits_lock:
+                n = hits.get(p.split("/")[2], 0)
+            return self.send_body(200, str(n).encode())
         if p.startswith("/status/"):
             code = int(p.split("/")[2])
             return self.send_body(code, ("status %d" % code).encode())

@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "actors/executor/step.h"
+#include "actors/worker/poll.h"
 #include "actors/worker/task.h"
 #include "base/id.h"
 #include "flow/model.h"
+#include "flow/poll.h"
 #include "flow/tasks.h"
 
 static int g_ids;
@@ -112,7 +114,7 @@ static void test_executor_runs_what_the_catalogue_says(void **state)
     assert_true(checked >= 14);
 }
 
-/* The triggers the scheduler acts on (issue 8) run, like the Webhook; the polling HTTP trigger does not yet. */
+/* The triggers the scheduler acts on (issue 8) run, like the Webhook and the polling HTTP trigger (issue 10). */
 static void test_triggers_acted_on(void **state)
 {
     (void)state;
@@ -126,7 +128,33 @@ static void test_triggers_acted_on(void **state)
                                        "io.kestra.core.tasks.trigger.Toggle"};
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++)
         assert_int_equal(kt_task_lookup(runs[i])->support, KT_SUPPORT_RUNS);
-    assert_int_equal(kt_task_lookup("io.kestra.plugin.core.http.Trigger")->support, KT_SUPPORT_NOT_YET);
+    assert_int_equal(kt_task_lookup("io.kestra.plugin.core.http.Trigger")->support, KT_SUPPORT_RUNS);
+    assert_int_equal(kt_task_lookup("io.kestra.plugin.fs.http.Trigger")->support, KT_SUPPORT_RUNS);
+}
+
+/* A polling trigger runs when the scheduler polls it (flow/poll.h) and the worker evaluates it (actors/worker/poll.c):
+ * the catalogue's flag must follow both, aliases included. */
+static void test_polling_triggers(void **state)
+{
+    (void)state;
+    size_t n = 0, polling = 0;
+    const kt_task_def *all = kt_task_catalogue(&n);
+    for (size_t i = 0; i < n; i++) {
+        const kt_task_def *d = &all[i];
+        if (d->kind != KT_PLUGIN_TRIGGER)
+            continue;
+        int polls = kt_poll_type_of(d->type) != NULL;
+        polling += polls;
+        int runs = polls && kt_worker_poll_can_evaluate(d->type);
+        if (polls && runs != (d->support == KT_SUPPORT_RUNS))
+            fail_msg("%s: polling, evaluator %d, catalogue support=%d", d->type, runs, d->support);
+        for (const char *const *a = d->aliases; a && *a; a++)
+            if ((kt_poll_type_of(*a) != NULL) != polls || (polls && kt_worker_poll_can_evaluate(*a) != runs))
+                fail_msg("alias %s of %s: not the same answer", *a, d->type);
+    }
+    assert_true(polling >= 1);
+    assert_false(kt_worker_poll_can_evaluate("io.kestra.plugin.core.trigger.Schedule"));
+    assert_null(kt_poll_type_of("io.kestra.plugin.core.trigger.Webhook"));
 }
 
 int main(void)
@@ -136,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_task_runners),
         cmocka_unit_test(test_executor_runs_what_the_catalogue_says),
         cmocka_unit_test(test_triggers_acted_on),
+        cmocka_unit_test(test_polling_triggers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

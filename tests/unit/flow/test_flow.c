@@ -276,10 +276,25 @@ static const struct bad_case {
                                                   "    commands: [ls]\n",
      9, 5, "tasks[0].taskRunner.type",
      "task runner type 'io.kestra.plugin.scripts.runner.docker.Docker' is not supported yet by Kite (set by plugin defaults)"},
-    {"not yet: http.Trigger", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
-                              "triggers:\n  - id: d\n    type: io.kestra.plugin.core.http.Trigger\n"
-                              "    uri: http://127.0.0.1/\n",
-     8, 11, "triggers[0].type", "trigger type 'io.kestra.plugin.core.http.Trigger' is not supported yet"},
+#define HTTP_TRIGGER_FLOW                                                                                         \
+    "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"                      \
+    "triggers:\n  - id: d\n    type: io.kestra.plugin.core.http.Trigger\n"
+    {"http.Trigger: not an http uri", HTTP_TRIGGER_FLOW "    uri: ftp://127.0.0.1/x\n", 9, 10, "triggers[0].uri",
+     "uri: invalid URI 'ftp://127.0.0.1/x': an absolute http or https URI is expected"},
+    {"http.Trigger: uri without a host", HTTP_TRIGGER_FLOW "    uri: 'http:///x'\n", 9, 10, "triggers[0].uri",
+     "invalid URI 'http:///x'"},
+    {"http.Trigger: uri with a space", HTTP_TRIGGER_FLOW "    uri: http://a b/\n", 9, 10, "triggers[0].uri",
+     "invalid URI"},
+    {"http.Trigger: uri missing", HTTP_TRIGGER_FLOW "    interval: PT1S\n", 7, 5, "triggers[0].uri", "must not be null"},
+    {"http.Trigger: zero interval", HTTP_TRIGGER_FLOW "    uri: http://127.0.0.1/\n    interval: PT0S\n", 10, 15,
+     "triggers[0].interval", "interval: must be a positive duration, got 'PT0S'"},
+    {"http.Trigger: negative interval", HTTP_TRIGGER_FLOW "    uri: http://127.0.0.1/\n    interval: PT-5S\n", 10, 15,
+     "triggers[0].interval", "must be a positive duration"},
+    {"http.Trigger: interval not a duration", HTTP_TRIGGER_FLOW "    uri: http://127.0.0.1/\n    interval: soon\n", 10,
+     15, "triggers[0].interval", "soon"},
+    {"http.Trigger alias: bad uri", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
+                                   "triggers:\n  - id: d\n    type: io.kestra.plugin.fs.http.Trigger\n    uri: localhost:80\n",
+     9, 10, "triggers[0].uri", "invalid URI 'localhost:80'"},
 };
 
 static void test_broken_flows(void **state)
