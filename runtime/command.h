@@ -19,7 +19,11 @@
     X(RETRY, KT_CF_TIMER | KT_CF_TASKRUN)                /* a retry delay is over: the run runs again */      \
     X(RESUME_FLOW, KT_CF_TIMER | KT_CF_TASKRUN)          /* a Pause delay is over: the run goes on RUNNING */ \
     X(PAUSE_TIMEOUT, KT_CF_TIMER | KT_CF_TASKRUN)        /* a Pause timeout is over: the run ends FAILED */   \
-    X(UNQUEUE, KT_CF_SELF)                               /* a QUEUED execution's turn came */                 \
+    X(UNQUEUE, KT_CF_SELF | KT_CF_API)                   /* a QUEUED execution's turn came (or the API says) */ \
+    X(PAUSE, KT_CF_API)                                  /* pause a RUNNING execution (no task run changes) */ \
+    X(FORCE_RUN, KT_CF_API)                              /* run now: a scheduled CREATED one starts, a QUEUED */ \
+                                                         /* one leaves the queue, a PAUSED one resumes */      \
+    X(SCHEDULED, KT_CF_TIMER)                            /* a CREATED execution's scheduleDate came */         \
     X(SUBFLOW_CREATE, KT_CF_SELF | KT_CF_TASKRUN | KT_CF_DATA) /* create a Subflow run's child; data: spec */ \
     X(SUBFLOW_ENDED, KT_CF_SELF | KT_CF_DATA)            /* a child ended; data: the child execution */     \
     X(SLA, KT_CF_TIMER | KT_CF_TASKRUN)                  /* a MAX_DURATION SLA's deadline: the task-run field */ \

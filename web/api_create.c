@@ -43,6 +43,7 @@ typedef struct kt_api_create {
     kt_multipart *form;
     json_t *raw, *labels;
     char exid[KT_ID_LEN + 1];
+    int64_t schedule_us; /* ?scheduleDate: it waits CREATED until then (0: none) */
     char root[KT_URI_MAX]; /* the execution's folder: what a failure deletes */
     /* the upload in progress */
     size_t part, off;
@@ -175,6 +176,11 @@ static void kt_api_create_finish(kt_api_create *c)
     json_t *ex = kt_execution_new(c->exid, c->row.namespace_, c->row.id, c->row.revision, inputs,
                                   json_object_get(kt_flow_json(c->flow), "labels"), c->labels, kt_now_us());
     json_decref(inputs);
+    if (c->schedule_us) {
+        char at[48];
+        kt_time_format(c->schedule_us, at, sizeof at);
+        json_object_set_new(ex, "scheduleDate", json_string(at));
+    }
     if (kt_api_execution_submit(c->w, c->req, ex, c->wait))
         c->deferred = 0; /* the pending entry holds the handle now */
     else if (c->stored) { /* answered with an error: the files have no execution */
@@ -298,8 +304,33 @@ static void kt_api_upload_next(kt_api_create *c)
 
 void kt_api_execution_create(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
-    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
+    kt_api_execution_create_in(ud, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"));
+}
+
+/* POST /api/v1/executions/{a}/{b} is also the shape of …/{executionId}/pause (unqueue, resume...), which rank first
+ * (a literal segment): when no execution a exists but flow (a, b) does, the request is a creation after all. */
+int kt_api_create_fallback(kt_webserver *w, kt_http_req *r)
+{
+    const char *path = kt_http_path(r), *pre = "/api/v1/executions/", *method = kt_http_method(r);
+    if (!path || !method || strcmp(method, "POST") || strncmp(path, pre, strlen(pre)))
+        return 0;
+    const char *a = path + strlen(pre), *slash = strchr(a, '/');
+    if (!slash || slash == a || !slash[1] || strchr(slash + 1, '/'))
+        return 0;
+    char ns[256];
+    snprintf(ns, sizeof ns, "%.*s", (int)(slash - a), a);
+    kt_flow_row row;
+    if (kt_store_flow_get(w->store, ns, slash + 1, 0, &row) != KT_OK)
+        return 0;
+    int live = !row.deleted;
+    kt_flow_row_clear(&row);
+    if (live)
+        kt_api_execution_create_in(w, r, ns, slash + 1);
+    return live;
+}
+
+void kt_api_execution_create_in(kt_webserver *w, kt_http_req *r, const char *ns, const char *id)
+{
     int revision;
     if (kt_api_int_param(r, "revision", 0, &revision))
         return;
@@ -331,6 +362,12 @@ void kt_api_execution_create(kt_http_req *r, void *ud)
         goto done;
     const char *wait = kt_http_query(r, "wait");
     c->wait = wait && !strcmp(wait, "true");
+    const char *sched = kt_http_query(r, "scheduleDate");
+    if (sched && *sched && kt_time_parse(sched, &c->schedule_us)) {
+        kt_http_send_error(r, 400, "Bad Request: Failed to convert argument [scheduleDate]: an ISO-8601 date-time "
+                                   "with its offset (2024-12-20T10:00:00+01:00)", NULL);
+        goto done;
+    }
     c->defs = kt_flow_inputs(c->flow);
     c->ns = c->row.namespace_;
     c->flow_id = c->row.id;

@@ -188,7 +188,7 @@ static void kt_api_bulk_delete_run(kt_http_req *r, kt_webserver *w, const json_t
     kt_api_bulk_delete_next(b);
 }
 
-static json_t *kt_api_json_body(kt_http_req *r)
+json_t *kt_api_json_request(kt_http_req *r)
 {
     size_t len;
     const char *body = kt_http_body(r, &len);
@@ -200,7 +200,7 @@ static json_t *kt_api_json_body(kt_http_req *r)
 
 void kt_api_bulk_delete_by_ids(kt_http_req *r, void *ud)
 {
-    json_t *body = kt_api_json_body(r);
+    json_t *body = kt_api_json_request(r);
     if (!body)
         return;
     kt_api_bulk_delete_run(r, ud, body);
@@ -263,7 +263,7 @@ done:
 /* body {"executionsId": [...], "executionLabels": [{"key", "value"}]} */
 void kt_api_bulk_labels_by_ids(kt_http_req *r, void *ud)
 {
-    json_t *body = kt_api_json_body(r);
+    json_t *body = kt_api_json_request(r);
     if (!body)
         return;
     json_t *ids = json_object_get(body, "executionsId");
@@ -277,7 +277,7 @@ void kt_api_bulk_labels_by_ids(kt_http_req *r, void *ud)
 /* the search's filters in the query, the labels as the body */
 void kt_api_bulk_labels_by_query(kt_http_req *r, void *ud)
 {
-    json_t *body = kt_api_json_body(r);
+    json_t *body = kt_api_json_request(r);
     if (!body)
         return;
     kt_api_bulk_labels(r, ud, NULL, body);
@@ -286,7 +286,7 @@ void kt_api_bulk_labels_by_query(kt_http_req *r, void *ud)
 
 /* ---- kill and resume: commands to the executor, one per execution ---------------------------------------------- */
 
-static kt_status kt_api_send_command(kt_webserver *w, const char *id, const char *taskrun, kt_cmd cmd, json_t *data)
+kt_status kt_api_send_command(kt_webserver *w, const char *id, const char *taskrun, kt_cmd cmd, json_t *data)
 {
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(w->self), 0);
@@ -297,14 +297,14 @@ static kt_status kt_api_send_command(kt_webserver *w, const char *id, const char
 }
 
 /* Sends cmd for every execution; 200 {"count"} or 503 when the executor cannot take them (those sent stay sent). */
-static void kt_api_bulk_commands(kt_webserver *w, kt_http_req *r, json_t *exs, kt_cmd cmd,
-                                 json_t *(*data_of)(kt_webserver *w, const json_t *ex, const char **taskrun))
+void kt_api_bulk_commands(kt_webserver *w, kt_http_req *r, json_t *exs, kt_cmd cmd,
+                          json_t *(*data_of)(kt_webserver *w, const json_t *ex, const char **taskrun))
 {
     size_t i, sent = 0;
     json_t *ex;
     json_array_foreach(exs, i, ex) {
         const char *taskrun = NULL;
-        json_t *data = data_of ? data_of(w, ex, &taskrun) : json_pack("{s:b}", "cascade", 0);
+        json_t *data = data_of ? data_of(w, ex, &taskrun) : NULL;
         kt_status st = kt_api_send_command(w, json_string_value(json_object_get(ex, "id")), taskrun, cmd, data);
         json_decref(data);
         if (st) {
@@ -330,16 +330,22 @@ static const char *kt_api_kill_check(const json_t *ex, void *ud)
 }
 
 /* Kestra's bulk kill does not cascade to subflows (isOnKillCascade false) */
+static json_t *kt_api_kill_data(kt_webserver *w, const json_t *ex, const char **taskrun)
+{
+    (void)w, (void)ex, (void)taskrun;
+    return json_pack("{s:b}", "cascade", 0);
+}
+
 static void kt_api_bulk_kill(kt_http_req *r, kt_webserver *w, const json_t *body_ids)
 {
     json_t *exs = kt_api_bulk_collect(w, r, body_ids, "kill", kt_api_kill_check, NULL);
     if (exs)
-        kt_api_bulk_commands(w, r, exs, KT_CMD_KILL, NULL);
+        kt_api_bulk_commands(w, r, exs, KT_CMD_KILL, kt_api_kill_data);
 }
 
 void kt_api_bulk_kill_by_ids(kt_http_req *r, void *ud)
 {
-    json_t *body = kt_api_json_body(r);
+    json_t *body = kt_api_json_request(r);
     if (!body)
         return;
     kt_api_bulk_kill(r, ud, body);
@@ -396,7 +402,7 @@ static void kt_api_bulk_resume(kt_http_req *r, kt_webserver *w, const json_t *bo
 
 void kt_api_bulk_resume_by_ids(kt_http_req *r, void *ud)
 {
-    json_t *body = kt_api_json_body(r);
+    json_t *body = kt_api_json_request(r);
     if (!body)
         return;
     kt_api_bulk_resume(r, ud, body);

@@ -34,6 +34,8 @@ static json_t *kt_api_execution_or_404(kt_webserver *w, kt_http_req *r)
     json_t *ex = NULL;
     kt_status st = kt_store_execution_get(w->store, kt_http_param(r, "executionId"), &ex);
     if (st == KT_ENOTFOUND) {
+        if (kt_api_create_fallback(w, r))
+            return NULL;
         char msg[300];
         snprintf(msg, sizeof msg, "Execution '%.200s' not found.", kt_http_param(r, "executionId"));
         kt_http_send_error(r, 404, msg, NULL);

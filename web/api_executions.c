@@ -341,6 +341,8 @@ void kt_api_execution_resume(kt_http_req *r, void *ud)
     kt_flow *f = NULL;
     kt_status st = kt_store_execution_get(w->store, id, &ex);
     if (st == KT_ENOTFOUND) {
+        if (kt_api_create_fallback(w, r))
+            goto done;
         snprintf(msg, sizeof msg, "Not Found: Execution '%s' not found.", id);
         kt_http_send_error(r, 404, msg, NULL);
         goto done;

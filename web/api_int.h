@@ -17,6 +17,7 @@
  *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...);
  *   api_exec_manage.c execution delete and labels (no executor needed), the FlowForExecution routes;
  *   api_exec_bulk.c   the bulk routes (…/by-ids, …/by-query): collection, checks, delete and labels;
+ *   api_exec_commands.c pause, unqueue and force-run, single and bulk;
  *   api_namespaces.c  /api/v1/namespaces/{id} and /search (the flows' namespaces);
  *   api_server.c      /ping, /api/v1/configs, /api/v1/version, /health (+ the management port) and basic auth.
  * Handlers have the kt_http_handler shape; their ud is the kt_webserver. */
@@ -127,6 +128,14 @@ typedef const char *(*kt_api_bulk_check)(const json_t *ex, void *ud);
 json_t *kt_api_bulk_collect(kt_webserver *w, kt_http_req *r, const json_t *body_ids, const char *op,
                             kt_api_bulk_check check, void *ud);
 int kt_api_is_terminated(const json_t *ex);
+/* The request's body as JSON; NULL after answering 400. */
+json_t *kt_api_json_request(kt_http_req *r);
+/* An ExecutionCommand to the executor (taskrun may be NULL; data borrowed). */
+kt_status kt_api_send_command(kt_webserver *w, const char *id, const char *taskrun, kt_cmd cmd, json_t *data);
+/* Sends cmd for each execution of exs (taken), data_of giving its data and task run (NULL: none);
+ * answers 200 {"count"} or 503. */
+void kt_api_bulk_commands(kt_webserver *w, kt_http_req *r, json_t *exs, kt_cmd cmd,
+                          json_t *(*data_of)(kt_webserver *w, const json_t *ex, const char **taskrun));
 void kt_api_bulk_delete_by_ids(kt_http_req *r, void *ud);
 void kt_api_bulk_delete_by_query(kt_http_req *r, void *ud);
 void kt_api_bulk_labels_by_ids(kt_http_req *r, void *ud);
@@ -135,6 +144,16 @@ void kt_api_bulk_kill_by_ids(kt_http_req *r, void *ud);
 void kt_api_bulk_kill_by_query(kt_http_req *r, void *ud);
 void kt_api_bulk_resume_by_ids(kt_http_req *r, void *ud);
 void kt_api_bulk_resume_by_query(kt_http_req *r, void *ud);
+/* api_exec_commands.c: pause, unqueue, force-run */
+void kt_api_execution_pause(kt_http_req *r, void *ud);
+void kt_api_execution_unqueue(kt_http_req *r, void *ud);
+void kt_api_execution_force_run(kt_http_req *r, void *ud);
+void kt_api_bulk_pause_by_ids(kt_http_req *r, void *ud);
+void kt_api_bulk_pause_by_query(kt_http_req *r, void *ud);
+void kt_api_bulk_unqueue_by_ids(kt_http_req *r, void *ud);
+void kt_api_bulk_unqueue_by_query(kt_http_req *r, void *ud);
+void kt_api_bulk_force_run_by_ids(kt_http_req *r, void *ud);
+void kt_api_bulk_force_run_by_query(kt_http_req *r, void *ud);
 /* Kestra's FlowForExecution of f (id, namespace, revision, inputs, tasks as TaskForExecution, triggers' id/type). */
 json_t *kt_api_flow_for_execution(const kt_flow *f, int revision);
 void kt_api_namespace_search(kt_http_req *r, void *ud);
@@ -232,6 +251,10 @@ int kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex, int wai
 
 /* POST /api/v1/executions/{namespace}/{id}: inputs (FILE parts stored first), labels, the new execution. */
 void kt_api_execution_create(kt_http_req *r, void *ud);
+void kt_api_execution_create_in(kt_webserver *w, kt_http_req *r, const char *ns, const char *id);
+/* A POST /api/v1/executions/{a}/{b} routed to an execution action while no execution a exists: when flow (a, b) does,
+ * it is created (1, answered); 0 otherwise. */
+int kt_api_create_fallback(kt_webserver *w, kt_http_req *r);
 void kt_api_execution_webhook(kt_http_req *r, void *ud);
 /* The executor's Reply to an ExecutionCreate: answers the request waiting under m->corr. */
 void kt_api_on_reply(kt_webserver *w, const kt_msg *m);

@@ -358,6 +358,9 @@ void kt_executor_flush(kt_actor *a)
     kt_executor *ex = kt_actor_state(a);
     kt_executor_resend_notices(ex);
     if (!ex->ndirty && !json_array_size(ex->logs) && !ex->fresh && !ex->nreplies) {
+        /* an event may arm a timer and change nothing (an execution taken in again waits for its scheduleDate, an
+         * SLA monitor is re-armed): nothing to commit first */
+        kt_executor_arm_timers(ex);
         kt_executor_pump(ex);
         return;
     }
@@ -530,6 +533,13 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
         ev.state = KT_S(FAILED);
         break;
     case KT_CMD_SLA: ev.kind = KT_EV_SLA; break;
+    case KT_CMD_PAUSE: ev.kind = KT_EV_PAUSE; break;
+    case KT_CMD_FORCE_RUN:
+        if (run)
+            run->unqueue_sent = 0;
+        ev.kind = KT_EV_FORCE_RUN;
+        break;
+    case KT_CMD_SCHEDULED: ev.kind = KT_EV_SCHEDULED; break;
     case KT_CMD_NONE:
     case KT_CMD_COUNT: KT_ASSERTF(0, "command %d decoded", (int)c.command); /* the decoder refuses those */
     }

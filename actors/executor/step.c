@@ -7,6 +7,7 @@
 #include "flow/render.h"
 #include "actors/executor/retry.h"
 #include "actors/executor/step_int.h"
+#include "base/clock.h" /* kt_time_parse: dates of the document, never the clock */
 #include "flow/inputs.h"
 #include "flow/tasks.h"
 #include "base/map.h"
@@ -614,11 +615,37 @@ static kt_status kt_ev_start(kt_pass *p, const kt_exec_event *ev, kt_after_event
     return KT_OK;
 }
 
+/* An execution created with a scheduleDate still ahead waits CREATED for it (Kestra's ExecutionDelay RESUME_FLOW
+ * without a task run): a timer, armed again whenever the execution is taken in (a restart). 1 when it waits. */
+static int kt_scheduled_later(kt_pass *p)
+{
+    const char *at = kt_step_str(p->ex, "scheduleDate");
+    int64_t when;
+    if (!at || kt_time_parse(at, &when) || when <= p->now)
+        return 0;
+    if (kt_step_add_timer_for(p, "", KT_CMD_SCHEDULED, when))
+        return 0; /* no room for the timer: it runs now rather than never */
+    return 1;
+}
+
+/* Forced to run now (force-run, its scheduleDate came): RUNNING without the concurrency check, as Kestra re-emits it
+ * RUNNING. */
+static void kt_run_now(kt_pass *p)
+{
+    kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), p->now);
+    p->fx->changed = 1;
+    kt_start(p);
+}
+
 static kt_status kt_ev_admit(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
 {
     const char *cur = kt_state_current(p->ex);
     if (kt_step_streq(cur, KT_S(QUEUED))) { /* taken in again while waiting: its turn comes with UNQUEUE */
         p->fx->stale = 1;
+        return KT_OK;
+    }
+    if (kt_step_streq(cur, KT_S(CREATED)) && kt_scheduled_later(p)) {
+        *after = KT_DONE;
         return KT_OK;
     }
     if (kt_step_streq(cur, KT_S(CREATED)) && kt_step_admit(p, ev)) {
@@ -734,6 +761,48 @@ static kt_status kt_ev_kill(kt_pass *p, const kt_exec_event *ev, kt_after_event 
     return KT_OK;
 }
 
+static kt_status kt_ev_pause(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)ev;
+    if (!kt_step_streq(kt_state_current(p->ex), KT_S(RUNNING))) {
+        p->fx->stale = 1;
+        return KT_OK;
+    }
+    kt_state_set(json_object_get(p->ex, "state"), KT_S(PAUSED), p->now);
+    p->fx->changed = 1;
+    *after = KT_DONE;
+    return KT_OK;
+}
+
+static kt_status kt_ev_scheduled(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    (void)ev, (void)after;
+    if (!kt_step_streq(kt_state_current(p->ex), KT_S(CREATED))) {
+        p->fx->stale = 1; /* forced to run before its date */
+        return KT_OK;
+    }
+    kt_run_now(p);
+    return KT_OK;
+}
+
+static kt_status kt_ev_force_run(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
+{
+    const char *cur = kt_state_current(p->ex);
+    if (kt_step_streq(cur, KT_S(CREATED)))
+        kt_run_now(p);
+    else if (kt_step_streq(cur, KT_S(QUEUED)))
+        kt_step_unqueue(p);
+    else if (kt_step_streq(cur, KT_S(PAUSED))) {
+        kt_exec_event resume = *ev;
+        resume.kind = KT_EV_RESUME;
+        resume.state = KT_S(RUNNING);
+        resume.taskrun_id = NULL;
+        resume.outputs = NULL;
+        return kt_ev_resume(p, &resume, after);
+    }
+    return KT_OK; /* any other state: processed again, as Kestra re-emits it unchanged */
+}
+
 static kt_status kt_ev_sla(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
 {
     if (kt_step_sla_due(p, ev->taskrun_id))
@@ -754,6 +823,9 @@ static const kt_event_handler kt_event_handlers[] = {
     [KT_EV_CHILD_CREATED] = {kt_ev_child_created},
     [KT_EV_WD_CHILD] = {kt_ev_wd_child},
     [KT_EV_SLA] = {kt_ev_sla},
+    [KT_EV_PAUSE] = {kt_ev_pause},
+    [KT_EV_FORCE_RUN] = {kt_ev_force_run},
+    [KT_EV_SCHEDULED] = {kt_ev_scheduled},
 };
 
 /* Kestra's `process` passes until nothing changes. A paused execution is not processed (2.2): its running branches

@@ -40,6 +40,10 @@ typedef enum kt_exec_event_kind {
     KT_EV_WD_CHILD, /* a worker reports `taskrun`, a child task run of WorkingDirectory run `taskrun_id` whose job is
                        attempt `attempt`: appended, or replacing the one it reported before */
     KT_EV_SLA,      /* the deadline of MAX_DURATION SLA number `taskrun_id` (its index in the flow's `sla`) is due */
+    KT_EV_PAUSE,    /* the API pauses a RUNNING execution: PAUSED, no task run changes (resumed as any pause) */
+    KT_EV_FORCE_RUN, /* the API forces it to run now: CREATED (waiting for its scheduleDate) starts, QUEUED leaves the
+                        queue, PAUSED resumes; none of them passes flow concurrency (Kestra's forceRun) */
+    KT_EV_SCHEDULED, /* the scheduleDate of a CREATED execution came: it starts (RUNNING, without concurrency) */
 } kt_exec_event_kind;
 
 typedef struct kt_exec_event {
@@ -75,7 +79,8 @@ typedef struct kt_exec_dispatch {
 /* A line for the task run's logs, produced by the executor itself (runIf, flowable errors...). */
 /* A delayed event the caller must deliver back at at_us (Kestra's ExecutionDelay), a KT_CF_TIMER command:
  * KT_CMD_RETRY (KT_EV_RETRY), KT_CMD_RESUME_FLOW (KT_EV_RESUME to RUNNING) or KT_CMD_PAUSE_TIMEOUT (KT_EV_RESUME to
- * FAILED), for taskrun_id; KT_CMD_SLA (KT_EV_SLA), for the SLA whose index taskrun_id holds. */
+ * FAILED), for taskrun_id; KT_CMD_SLA (KT_EV_SLA), for the SLA whose index taskrun_id holds; KT_CMD_SCHEDULED
+ * (KT_EV_SCHEDULED), taskrun_id empty. */
 typedef struct kt_exec_timer {
     char taskrun_id[32];
     kt_cmd command;
