@@ -92,6 +92,67 @@ static const char *FLOW_ERRORS = "id: errors\n"
                                  "    runIf: \"{{ secret('DB_PASSWORD') | number }}\"\n"
                                  "    format: never\n";
 
+/* 40 copies of the secret in a row (600 bytes): a message quoting them crosses the 512 bytes an expression's error is
+ * cut to, so a cut before the masking would leave the head of one copy in clear (after 7 bytes of padding the cut
+ * keeps 33 copies and "Sup3r-S3c", after 10 "Sup3r-"). */
+#define CHAIN "'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' | replace({'A': secret('DB_PASSWORD')})"
+/* secrets used only in properties the executor renders itself (runIf, ForEach values, If condition, Switch value, a
+ * Subflow's inputs checked against the child's types), each failing with a message that quotes the value */
+static const char *FLOW_FLOWABLE = "id: flowable\n"
+                                   "namespace: " NS "\n"
+                                   "tasks:\n"
+                                   "  - id: each\n"
+                                   "    type: io.kestra.plugin.core.flow.ForEach\n"
+                                   "    allowFailure: true\n"
+                                   "    values: \"{{ secret('DB_PASSWORD') | number }}\"\n"
+                                   "    tasks:\n"
+                                   "      - id: never1\n"
+                                   "        type: io.kestra.plugin.core.debug.Return\n"
+                                   "        format: never\n"
+                                   "  - id: chained_task\n"
+                                   "    type: io.kestra.plugin.core.debug.Return\n"
+                                   "    allowFailure: true\n"
+                                   "    format: \"{{ ('xxxxxxxxxx' ~ " CHAIN ") | number }}\"\n"
+                                   "  - id: sub\n"
+                                   "    type: io.kestra.plugin.core.flow.Subflow\n"
+                                   "    allowFailure: true\n"
+                                   "    namespace: " NS "\n"
+                                   "    flowId: child\n"
+                                   "    inputs:\n"
+                                   "      n: \"{{ secret('DB_PASSWORD') }}\"\n"
+                                   "  - id: par\n" /* last, side by side: each of these failing fails the run */
+                                   "    type: io.kestra.plugin.core.flow.Parallel\n"
+                                   "    tasks:\n"
+                                   "      - id: when\n"
+                                   "        type: io.kestra.plugin.core.flow.If\n"
+                                   "        condition: \"{{ secret('DB_PASSWORD') | number }}\"\n"
+                                   "        then:\n"
+                                   "          - id: never2\n"
+                                   "            type: io.kestra.plugin.core.debug.Return\n"
+                                   "            format: never\n"
+                                   "      - id: switch\n"
+                                   "        type: io.kestra.plugin.core.flow.Switch\n"
+                                   "        value: \"{{ secret('DB_PASSWORD') | number }}\"\n"
+                                   "        cases:\n"
+                                   "          x:\n"
+                                   "            - id: never3\n"
+                                   "              type: io.kestra.plugin.core.debug.Return\n"
+                                   "              format: never\n"
+                                   "      - id: chain\n"
+                                   "        type: io.kestra.plugin.core.debug.Return\n"
+                                   "        runIf: \"{{ ('xxxxxxx' ~ " CHAIN ") | number }}\"\n"
+                                   "        format: never\n";
+
+static const char *FLOW_CHILD = "id: child\n"
+                                "namespace: " NS "\n"
+                                "inputs:\n"
+                                "  - id: n\n"
+                                "    type: INT\n"
+                                "tasks:\n"
+                                "  - id: t\n"
+                                "    type: io.kestra.plugin.core.debug.Return\n"
+                                "    format: \"{{ inputs.n }}\"\n";
+
 static int setup(void **state)
 {
     /* the spawned server inherits the test's environment */
@@ -231,6 +292,39 @@ static void test_error_messages_are_masked(void **state)
     free(id);
 }
 
+/* No part of a secret in the logs: its first four bytes are enough to tell a head left by a cut. */
+static void assert_no_part(const char *what, const char *text)
+{
+    assert_clean(what, text);
+    if (strstr(text, "Sup3") || strstr(text, "S3cr3t-42"))
+        fail_msg("%s shows a part of a secret: %s", what, text);
+}
+
+static void test_executor_renders_are_masked(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_CHILD, NULL);
+    kt_it_create_flow(f->port, FLOW_FLOWABLE, NULL);
+    json_t *ex = NULL;
+    char *id = run(f, "flowable", NULL, "FAILED", &ex);
+    const char *warned[] = {"each", "chained_task", "sub"}, *failed[] = {"when", "switch", "chain"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(kt_it_state(kt_it_taskrun(ex, warned[i])), "WARNING");
+        assert_string_equal(kt_it_state(kt_it_taskrun(ex, failed[i])), "FAILED");
+    }
+    char *text = json_dumps(ex, 0);
+    assert_no_part("the execution", text);
+    free(text);
+    json_decref(ex);
+    char *logs = logs_of(f, id);
+    assert_no_part("the logs", logs);
+    assert_has("the logs", logs, "****** is not a valid number"); /* ForEach values, If, Switch */
+    assert_has("the logs", logs, "Unable to evaluate the runIf condition for task chain");
+    assert_has("the logs", logs, "but received `******`"); /* the child's INT input refusing the secret */
+    free(logs);
+    free(id);
+}
+
 /* Without an encryption key a SECRET input is refused as Kestra refuses it: it would be stored and shown in clear. */
 static int setup_no_key(void **state)
 {
@@ -259,6 +353,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_secrets_are_used_and_masked, setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_a_missing_secret_fails_the_task, setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_error_messages_are_masked, setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_executor_renders_are_masked, setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_secret_input_needs_a_key, setup_no_key, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
