@@ -143,6 +143,19 @@ static const char *FLOW_FLOWABLE = "id: flowable\n"
                                    "        runIf: \"{{ ('xxxxxxx' ~ " CHAIN ") | number }}\"\n"
                                    "        format: never\n";
 
+/* a line longer than the 1 MiB a script's line is split at, the secret crossing the split (1 MiB - 5 bytes before it) */
+static const char *FLOW_LONG_LINE = "id: longline\n"
+                                    "namespace: " NS "\n"
+                                    "tasks:\n"
+                                    "  - id: sh\n"
+                                    "    type: io.kestra.plugin.scripts.shell.Commands\n"
+                                    "    taskRunner:\n"
+                                    "      type: io.kestra.plugin.core.runner.Process\n"
+                                    "    env:\n"
+                                    "      DB: \"{{ secret('DB_PASSWORD') }}\"\n"
+                                    "    commands:\n"
+                                    "      - printf '%1048571s' '' | tr ' ' x; echo \"$DB and the rest of the line\"\n";
+
 static const char *FLOW_CHILD = "id: child\n"
                                 "namespace: " NS "\n"
                                 "inputs:\n"
@@ -325,6 +338,21 @@ static void test_executor_renders_are_masked(void **state)
     free(id);
 }
 
+static void test_a_long_line_split_keeps_secrets_whole(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_LONG_LINE, NULL);
+    json_t *ex = NULL;
+    char *id = run(f, "longline", NULL, "SUCCESS", &ex);
+    json_decref(ex);
+    char *logs = logs_of(f, id);
+    assert_no_part("the logs", logs);
+    assert_has("the logs", logs, "\"****** and the rest of the line\""); /* the secret begins the second piece */
+    assert_has("the logs", logs, "xxxxx\""); /* the first piece ends before it */
+    free(logs);
+    free(id);
+}
+
 /* Without an encryption key a SECRET input is refused as Kestra refuses it: it would be stored and shown in clear. */
 static int setup_no_key(void **state)
 {
@@ -354,6 +382,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_missing_secret_fails_the_task, setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_error_messages_are_masked, setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_executor_renders_are_masked, setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_a_long_line_split_keeps_secrets_whole, setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_secret_input_needs_a_key, setup_no_key, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
