@@ -216,3 +216,49 @@ void kt_mask_json(json_t *v, const json_t *values)
         json_array_foreach(v, i, x) kt_mask_json(x, values);
     }
 }
+
+size_t kt_mask_copy(char *dst, size_t cap, const char *text, size_t len, const json_t *values)
+{
+    size_t n = len;
+    char *m = json_array_size(values) ? kt_mask_text(text, len, values, &n) : NULL;
+    const char *src = m ? m : text;
+    if (n > cap - 1) {
+        n = cap - 1;
+        while (n && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memmove(dst, src, n); /* dst may be text itself (masking a buffer in place) */
+    dst[n] = 0;
+    free(m);
+    return n;
+}
+
+size_t kt_mask_longest(const json_t *values)
+{
+    size_t i, best = 0;
+    json_t *v;
+    json_array_foreach(values, i, v) if (json_string_length(v) > best) best = json_string_length(v);
+    return best;
+}
+
+size_t kt_mask_split(const char *text, size_t len, size_t want, const json_t *values)
+{
+    size_t cut = want, i;
+    json_t *v;
+    for (int moved = 1; moved && cut;) {
+        moved = 0;
+        json_array_foreach(values, i, v) {
+            size_t vl = json_string_length(v);
+            const char *s = json_string_value(v);
+            /* an occurrence starting at b < cut and ending past it, inside the text */
+            for (size_t b = cut > vl - 1 ? cut - (vl - 1) : 0; vl > 1 && b < cut && b + vl <= len; b++) {
+                if (!memcmp(text + b, s, vl)) {
+                    cut = b;
+                    moved = 1;
+                    break;
+                }
+            }
+        }
+    }
+    return cut ? cut : want;
+}

@@ -46,5 +46,16 @@ void kt_mask_add(json_t *used, const char *value);
 char *kt_mask_text(const char *text, size_t len, const json_t *values, size_t *outlen);
 /* Every string inside v (object values, array items, nested) masked in place; keys are left alone. */
 void kt_mask_json(json_t *v, const json_t *values);
+/* text masked first, then copied into dst[cap] (cap > 0), cut at a UTF-8 boundary when it does not fit: a fixed buffer
+ * never holds the head of a secret whose tail the cut dropped (it would no longer match in full). Returns the length
+ * written. NULL or empty values: a plain bounded copy. */
+size_t kt_mask_copy(char *dst, size_t cap, const char *text, size_t len, const json_t *values);
+/* The length of the longest of values (0: none). */
+size_t kt_mask_longest(const json_t *values);
+/* Where to split text[0..len) at or before `want` (0 < want <= len) so that no occurrence of a value lying inside the
+ * text straddles the split: each such occurrence moves the split back to its start. A caller splitting a stream keeps
+ * kt_mask_longest(values) - 1 bytes past `want` in hand so an occurrence crossing `want` is seen whole, and starts the
+ * next piece at the split. When occurrences chain back to the start (a text made only of a secret), `want`. */
+size_t kt_mask_split(const char *text, size_t len, size_t want, const json_t *values);
 
 #endif

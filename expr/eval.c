@@ -15,10 +15,18 @@
 void *kx_fail(kx_env *env, const kx_node *n, int kind, const char *fmt, ...)
 {
     kx_err *e = env->err;
+    /* formatted whole and masked before it is cut to e->msg: a message quoting a value (`x is not a valid number`)
+     * cut in the middle of a secret would keep its head, which no longer matches in full */
+    char *full = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    int len = vasprintf(&full, fmt, ap);
     va_end(ap);
+    if (len < 0)
+        snprintf(e->msg, sizeof e->msg, "out of memory");
+    else
+        kt_mask_copy(e->msg, sizeof e->msg, full, (size_t)len, env->ambient ? env->ambient->secrets_used : NULL);
+    free(full);
     e->kind = kind;
     e->name[0] = 0;
     e->line = n ? n->line : 0;

@@ -133,7 +133,8 @@ const char *kx_raw_match(const char *p, const char *end, const char **inner, con
 /* errors (eval.c) */
 void *kx_fail(kx_env *env, const kx_node *n, int kind, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void *kx_notfound(kx_env *env, const kx_node *n, const char *name);
-void kx_format_error(const kx_err *e, const char *src, kt_expr_error *out);
+/* ambient: the render's environment (NULL: none), whose secrets_used are masked in the message before it is cut */
+void kx_format_error(const kx_err *e, const char *src, const kt_env *ambient, kt_expr_error *out);
 
 /* values (value.c) */
 const char *kx_java_class(const json_t *v);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/secrets.h"
 #include "expr/expr_int.h"
 
 /* ---- output ---- */
@@ -196,20 +197,16 @@ int kx_exec_body(kx_env *env, const kx_node *n, kt_buf *out)
 
 /* ---- errors ---- */
 
-/* Copies text into message, cutting at a UTF-8 boundary when it does not fit. */
-static void set_message(kt_expr_error *out, kt_buf *b)
+/* Copies text into message, the secrets the render obtained masked first (a template made at run time by render()
+ * may hold one), then cut at a UTF-8 boundary when it does not fit. */
+static void set_message(kt_expr_error *out, kt_buf *b, const kt_env *ambient)
 {
-    size_t n = b->p ? b->len : 0, cap = sizeof out->message - 1;
-    if (n > cap) {
-        n = cap;
-        while (n && ((unsigned char)b->p[n] & 0xC0) == 0x80) n--;
-    }
-    if (n) memcpy(out->message, b->p, n);
-    out->message[n] = 0;
+    kt_mask_copy(out->message, sizeof out->message, b->p ? b->p : "", b->p ? b->len : 0,
+                 ambient ? ambient->secrets_used : NULL);
     free(b->p);
 }
 
-void kx_format_error(const kx_err *e, const char *src, kt_expr_error *out)
+void kx_format_error(const kx_err *e, const char *src, const kt_env *ambient, kt_expr_error *out)
 {
     if (!out) return;
     out->line = e->line > 0 ? e->line : 0;
@@ -228,7 +225,7 @@ void kx_format_error(const kx_err *e, const char *src, kt_expr_error *out)
     }
     default: kt_buf_puts(&b, e->msg); break;
     }
-    set_message(out, &b);
+    set_message(out, &b, ambient);
 }
 
 /* ---- raw blocks ---- */
@@ -322,7 +319,7 @@ kt_status kt_tmpl_compile(const char *src, size_t len, kt_tmpl **out, kt_expr_er
     t->root = kx_parse_template(t->src, len, t, &e);
     if (!t->root) {
         if (!e.kind) e.kind = KX_E_PARSE;
-        kx_format_error(&e, t->src, err);
+        kx_format_error(&e, t->src, NULL, err);
         kt_tmpl_free(t);
         return strcmp(e.msg, "out of memory") ? KT_EINVAL : KT_ENOMEM;
     }
@@ -412,7 +409,7 @@ kt_status kt_tmpl_render(const kt_tmpl *t, const json_t *ctx, kt_env *env, char 
 {
     kx_err e = {0};
     if (kx_render_to_string(t, ctx, env, out, out_len, &e, 0)) {
-        kx_format_error(&e, t->src, err);
+        kx_format_error(&e, t->src, env, err);
         return strcmp(e.msg, "out of memory") ? KT_EINVAL : KT_ENOMEM;
     }
     return KT_OK;
@@ -452,7 +449,7 @@ kt_status kt_tmpl_render_typed(const kt_tmpl *t, const json_t *ctx, kt_env *env,
     int rc = run(t, ctx, env, &b, 1, out, &e, 0);
     free(b.p);
     if (rc) {
-        kx_format_error(&e, t->src, err);
+        kx_format_error(&e, t->src, env, err);
         return KT_EINVAL;
     }
     *out = kx_unpin(*out);
@@ -668,7 +665,7 @@ static json_t *render_str(kx_env *env, const kx_node *n, const char *s, json_t *
         }
         int rc = kx_render_to_string(t, vars, env->ambient, &r, NULL, &e, env->depth + 1);
         if (rc) {
-            kx_format_error(&e, t->src, &ee);
+            kx_format_error(&e, t->src, env->ambient, &ee);
             kt_tmpl_free(t);
             free(cur);
             /* inner messages that already carry no position keep their own text */

@@ -5,9 +5,11 @@
  * single routes send them; the executor's other operations (restart, replay...) use the same collection and checks
  * (kt_api_bulk_collect). */
 #include "base/alloc.h"
+#include "base/env.h"
 #include "actors/executor/executor.h"
 #include "actors/executor/step.h"
 #include "flow/inputs.h"
+#include "flow/secret_inputs.h"
 #include "flow/model.h"
 #include "flow/state.h"
 #include "web/api_int.h"
@@ -386,6 +388,13 @@ static json_t *kt_api_resume_data(kt_webserver *w, const json_t *ex, const char 
         kt_diags_init(&d);
         if (kt_inputs_resolve(json_object_get(task, "onResume"), NULL, &typed, &d) != KT_OK)
             typed = NULL;
+        kt_env env; /* a SECRET default is kept sealed, as a single resume's inputs are */
+        kt_env_init_real(&env);
+        char serr[256];
+        if (typed && kt_secret_inputs_seal(json_object_get(task, "onResume"), typed, &env, serr, sizeof serr)) {
+            json_decref(typed);
+            typed = NULL;
+        }
         break;
     }
     kt_diags_clear(&d);

@@ -10,6 +10,7 @@
 #include "flow/defaults.h"
 #include "flow/flow.h"
 #include "flow/inputs.h"
+#include "flow/secret_inputs.h"
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/id.h"
@@ -292,6 +293,15 @@ int kt_api_resume_send(kt_webserver *w, kt_http_req *r, const char *id, const ch
     int ok = 0;
     if (kt_inputs_resolve(defs, raw, &typed, &d) != KT_OK) {
         kt_api_send_diags(r, &d);
+        goto done;
+    }
+    /* SECRET onResume inputs are kept sealed in the paused run's outputs, as Kestra's readExecutionInputs seals them
+     * (refused without a key) */
+    kt_env env;
+    kt_env_init_real(&env);
+    char serr[512];
+    if (kt_secret_inputs_seal(defs, typed, &env, serr, sizeof serr)) {
+        kt_http_send_error(r, 422, serr, NULL);
         goto done;
     }
     kt_outmsg o;

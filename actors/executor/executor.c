@@ -130,10 +130,12 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
     kt_env env;
     kt_env_init(&env, ev->now_us, kt_env_next(&ex->seeds));
     env.files = ex->storage ? &ex->files : NULL;
-    /* what the step's renders obtain from secret() (runIf, If/Switch, WaitFor conditions, loop values, flow outputs):
-     * masked in the lines it logs, with the SECRET inputs, as the worker masks its tasks' lines */
+    /* what the step's renders obtain from secret() (runIf, If/Switch, WaitFor conditions, loop values, flow outputs)
+     * and the SECRET inputs: the step masks them in the lines it logs (kt_step_log) and the engine in its error
+     * messages, each before anything is cut, as the worker masks its tasks' lines */
     json_t *secrets = json_array();
     env.secrets_used = secrets;
+    kt_render_secret_inputs(run->flow.flow, run->execution, secrets);
     kt_status st = kt_exec_step(&run->flow, run->execution, ev, &env, &fx);
     if (st) {
         KT_WARN("executor", "execution %s: event %d not applied: %s",
@@ -141,8 +143,6 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
         json_decref(secrets);
         return;
     }
-    if (fx.nlogs)
-        kt_render_secret_inputs(run->flow.flow, run->execution, secrets);
     if (fx.changed)
         kt_executor_mark_dirty(ex, run);
     if (fx.touched_all)
@@ -151,12 +151,9 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
         kt_run_touch(run, fx.touched[i]);
     for (size_t i = 0; i < fx.nlogs; i++) {
         json_t *tr = kt_taskrun_find(run->execution, fx.logs[i].taskrun_id);
-        char *msg = kt_mask_text(fx.logs[i].message, strlen(fx.logs[i].message), secrets, NULL);
         kt_executor_log(ex, run->execution, tr, tr && kt_taskrun_attempts(tr) ? (uint32_t)kt_taskrun_attempts(tr) - 1 : 0,
-                        fx.logs[i].level, msg);
-        free(msg);
+                        fx.logs[i].level, fx.logs[i].message);
     }
-    json_decref(secrets);
     if (fx.logs_dropped) { /* KT_EXEC_MAX_LOGS (base/limits.h): the loss shows where the lines would have been */
         char msg[160];
         snprintf(msg, sizeof msg, "%zu more executor log line(s) of this step were dropped (at most %d per event)",
@@ -178,6 +175,10 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
         kt_executor_kill_jobs(ex, json_string_value(json_object_get(run->execution, "id")));
     /* Children are created on the next drain pass, after this transition's commit. */
     for (size_t i = 0; i < fx.nsubflows; i++) {
+        /* what the step's render of the child's inputs obtained from secret(): masked in the error a failed creation
+         * logs (an input refused quotes the value it received), and given to a ForEachItem batch's input render */
+        if (json_array_size(secrets))
+            json_object_set(fx.subflows[i].spec, "secrets", secrets);
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
         kt_msg_exec_command body = {.execution_id = (char *)json_string_value(json_object_get(run->execution, "id")),
@@ -187,6 +188,7 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
         kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
         json_decref(fx.subflows[i].spec);
     }
+    json_decref(secrets);
     for (size_t i = 0; i < fx.ndispatch; i++)
         if (kt_executor_prepare_job(ex, run, &fx.dispatch[i]))
             kt_executor_failed_push(failed, fx.dispatch[i].taskrun_id, fx.dispatch[i].attempt);

@@ -19,6 +19,7 @@
 #include "base/env.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/secrets.h"
 #include "expr/expr.h"
 #include "flow/foreachitem.h"
 #include "flow/model.h"
@@ -147,7 +148,7 @@ void kt_executor_items_create(kt_executor *ex, kt_run *parent, const char *taskr
     char err[1024] = "", base[KT_SURI_PATH_MAX + 16] = "";
     char *list = NULL;
     size_t len = 0, n = 0, cap = 0;
-    json_t **children = NULL, *ctx = NULL;
+    json_t **children = NULL, *ctx = NULL, *used = NULL;
     const json_t *tr = kt_taskrun_find(parent->execution, taskrun_id);
     const char *task_id = json_string_value(json_object_get(spec, "taskId"));
     const json_t *task = task_id && parent->flow.tasks ? kt_map_get(parent->flow.tasks, task_id) : NULL;
@@ -174,6 +175,9 @@ void kt_executor_items_create(kt_executor *ex, kt_run *parent, const char *taskr
     kt_env env;
     kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
     env.files = &ex->files;
+    /* the secrets the step's render obtained and those the batches' inputs obtain: masked in the error logged */
+    used = json_is_array(json_object_get(spec, "secrets")) ? json_copy(json_object_get(spec, "secrets")) : json_array();
+    env.secrets_used = used;
     for (char *line = list, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next)
@@ -225,8 +229,10 @@ void kt_executor_items_create(kt_executor *ex, kt_run *parent, const char *taskr
         kt_tally_drop(ex, taskrun_id); /* the run ended with its children's creation */
     goto done;
 fail:
+    kt_mask_copy(err, sizeof err, err, strlen(err), used ? used : json_object_get(spec, "secrets"));
     kt_executor_child_created(ex, parent, taskrun_id, NULL, err);
 done:
+    json_decref(used);
     for (size_t i = 0; children && i < n; i++)
         json_decref(children[i]);
     free(children);

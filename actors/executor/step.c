@@ -286,18 +286,10 @@ static int kt_flow_outputs(kt_pass *p)
     json_t *ctx = kt_render_context(p->f->flow, p->ex, NULL, NULL);
     kt_expr_error e = {0};
     int rc = 0;
-    /* a secret() value in the error is masked; the outputs themselves are not, as in Kestra (it masks logs only) */
-    json_t *used = json_array(), *outer = p->env->secrets_used;
-    p->env->secrets_used = used;
-    int failed = kt_expr_render_json_cached(p->f->templates, raw, ctx, p->env, &rendered, &e) != KT_OK;
-    p->env->secrets_used = outer;
-    if (failed) {
-        char *msg = kt_mask_text(e.message, strlen(e.message), used, NULL);
-        kt_step_log(p, NULL, "ERROR", "Failed to render output values: %s", msg);
-        free(msg);
-    }
-    json_decref(used);
-    if (failed) {
+    /* a secret() value in the error is masked (the engine and kt_step_log mask what the render obtained); the
+     * outputs themselves are not, as in Kestra (it masks logs only) */
+    if (kt_expr_render_json_cached(p->f->templates, raw, ctx, p->env, &rendered, &e) != KT_OK) {
+        kt_step_log(p, NULL, "ERROR", "Failed to render output values: %s", e.message);
         rc = -1;
         goto done;
     }

@@ -2,6 +2,7 @@
  * (list, parent) lookups Kestra's rules repeat on every pass; with them the few changes every rule makes to the
  * execution and to the effects (touch, state, log, timer). Kept apart from the rules so they read as Kestra's
  * FlowableUtils and ExecutorService do, without the bookkeeping. See step_int.h. */
+#include "base/secrets.h"
 #include "flow/model.h"
 #include "actors/executor/step_int.h"
 
@@ -117,10 +118,18 @@ void kt_step_log(kt_pass *p, const json_t *run, const char *level, const char *f
     kt_exec_log *l = &fx->logs[fx->nlogs++];
     snprintf(l->taskrun_id, sizeof l->taskrun_id, "%s", run ? kt_step_str(run, "id") : "");
     snprintf(l->level, sizeof l->level, "%s", level);
+    /* formatted whole, the secrets the pass's renders obtained (and the SECRET inputs the caller put there) masked,
+     * then cut to the line's size: a cut first could keep the head of a secret that no longer matches in full */
+    char *full = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(l->message, sizeof l->message, fmt, ap);
+    int len = vasprintf(&full, fmt, ap);
     va_end(ap);
+    if (len < 0)
+        snprintf(l->message, sizeof l->message, "(log line lost: out of memory)");
+    else
+        kt_mask_copy(l->message, sizeof l->message, full, (size_t)len, p->env ? p->env->secrets_used : NULL);
+    free(full);
 }
 
 void kt_step_set_state(kt_pass *p, json_t *run, const char *state)

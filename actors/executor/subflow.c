@@ -15,6 +15,7 @@
 #include "flow/foreachitem.h"
 #include "base/alloc.h"
 #include "base/log.h"
+#include "base/secrets.h"
 #include "store/storage_uri.h"
 
 #include <stdio.h>
@@ -69,7 +70,12 @@ void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
             kt_env env;
             kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
             env.files = ex->storage ? &ex->files : NULL;
-            if (kt_expr_render_json_cached(crun->flow.templates, spec, ctx, &env, &out, &e) == KT_OK)
+            /* the error goes to the parent's log: the engine masks what secret() returned in it */
+            json_t *used = json_array();
+            env.secrets_used = used;
+            int ok = kt_expr_render_json_cached(crun->flow.templates, spec, ctx, &env, &out, &e) == KT_OK;
+            json_decref(used);
+            if (ok)
                 json_object_set_new(data, "outputs", out);
             else
                 json_object_set_new(data, "outputsError", json_string(e.message));
@@ -189,6 +195,8 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
     char err[1024] = "";
     json_t *child = kt_executor_build_child(ex, parent, spec, json_object_get(spec, "inputs"), NULL, err, sizeof err);
     kt_run *crun = child ? kt_executor_take_child(ex, child, err, sizeof err) : NULL;
+    if (!crun) /* an input refused quotes what it received: a secret() value the parent's render gave it is masked */
+        kt_mask_copy(err, sizeof err, err, strlen(err), json_object_get(spec, "secrets"));
     kt_executor_child_created(ex, parent, taskrun_id, crun ? child : NULL, crun ? NULL : err);
     if (crun)
         kt_executor_admit(ex, crun);

@@ -15,8 +15,11 @@
  *                     a live execution, the purging task's own included). */
 #include "actors/executor/executor_int.h"
 #include "base/json.h"
+#include "base/clock.h"
+#include "base/env.h"
 #include "base/log.h"
 #include "flow/inputs.h"
+#include "flow/secret_inputs.h"
 #include "flow/model.h"
 #include "store/store.h"
 
@@ -141,6 +144,12 @@ static kt_status kt_tr_resume(kt_executor *ex, const json_t *req, char *err, siz
         return KT_EINVAL;
     }
     kt_diags_clear(&d);
+    kt_env env; /* SECRET onResume inputs sealed, as the API's resume seals them */
+    kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
+    if (kt_secret_inputs_seal(defs, typed, &env, err, cap)) {
+        json_decref(typed);
+        return KT_EINVAL;
+    }
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
     kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = (char *)paused_run,

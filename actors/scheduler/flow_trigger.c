@@ -11,6 +11,7 @@
 #include "expr/expr.h"
 #include "flow/condition.h"
 #include "flow/model.h"
+#include "flow/secret_inputs.h"
 #include "flow/tasks.h"
 
 #include <stdio.h>
@@ -96,10 +97,23 @@ static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, cons
     char err[512] = "";
     const json_t *raw = json_object_get(trigger, "inputs");
     kt_expr_error e = {0};
-    if (raw && kt_expr_render_json(raw, ctx, env, &inputs, &e) != KT_OK) {
+    /* what secret() returns is masked in the warning a failed render logs */
+    json_t *used = json_array(), *outer = env->secrets_used;
+    env->secrets_used = used;
+    kt_status rst = raw ? kt_expr_render_json(raw, ctx, env, &inputs, &e) : KT_OK;
+    env->secrets_used = outer;
+    json_decref(used);
+    if (rst != KT_OK) {
         KT_WARN("scheduler", "Failed to trigger flow %s.%s for trigger %s, invalid inputs: %s",
                 f->ns, f->id, json_string_value(json_object_get(trigger, "id")),
                 e.message);
+        goto done;
+    }
+    /* the triggered flow's SECRET inputs are stored sealed, as the API's and a Schedule's are; without a key the
+     * execution is not started (Kestra's FlowInputOutput refuses a SECRET value then) rather than stored in clear */
+    if (kt_secret_inputs_seal(json_object_get(f->json, "inputs"), inputs, env, err, sizeof err)) {
+        KT_WARN("scheduler", "Failed to trigger flow %s.%s for trigger %s, invalid inputs: %s", f->ns, f->id,
+                json_string_value(json_object_get(trigger, "id")), err);
         goto done;
     }
     ex = kt_sch_execution_new(s, f, trigger, inputs, NULL, ctx, now, err, sizeof err);

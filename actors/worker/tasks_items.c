@@ -5,7 +5,9 @@
  *
  * The template (`filterCondition`, `expr`) reaches the worker unrendered: the catalogue flags it KT_PF_RAW, so the
  * executor's render leaves it alone (Kestra's @PluginProperty(dynamic = false)). Kite renders it with the item's
- * fields only, where Kestra adds them to the run's variables (outputs, inputs... are not there). As Kestra, the file
+ * fields only, where Kestra adds them to the run's variables (outputs, inputs... are not there), in the environment
+ * every worker render gets (the clock, secret(), `envs`, read() on the same storage); what secret() returns is masked
+ * in the run's logs, as anywhere else. As Kestra, the file
  * is brought to a local working folder, processed there (on the thread pool: a blocking loop over the lines) and the
  * result put back; only one line at a time is in memory, and for DeduplicateItems the keys seen (its index). */
 #include "actors/worker/task.h"
@@ -13,8 +15,10 @@
 #include "base/alloc.h"
 #include "base/json.h"
 #include "base/map.h"
+#include "base/secrets.h"
 #include "expr/expr.h"
 #include "store/storage.h"
+#include "store/storage_env.h"
 #include "store/storage_uri.h"
 
 #include <errno.h>
@@ -41,6 +45,11 @@ typedef struct kt_items_op {
     char dir[4096], in[4200], out[4200];
     char uri[KT_ST_URI];
     char werr[1024];
+    /* the renders' environment; they run on the pool, so the values secret() returns go to a list of the op's own,
+     * joined to the run's (which the loop thread masks with) once the work is done */
+    kt_env env;
+    kt_env_files files;
+    json_t *used;
 } kt_items_op;
 
 /* ---- reading lines as BufferedReader.readLine: \n, \r or \r\n; a last line without terminator counts ---- */
@@ -80,7 +89,7 @@ static int kt_items_render(kt_items_op *op, const char *item, size_t len, char *
     }
     kt_expr_error e = {0};
     size_t n;
-    kt_status st = kt_tmpl_render(op->tmpl, rec, NULL, out, &n, &e);
+    kt_status st = kt_tmpl_render(op->tmpl, rec, &op->env, out, &n, &e);
     json_decref(rec);
     if (st != KT_OK) {
         snprintf(err, errcap, "%s", e.message[0] ? e.message : "rendering failed");
@@ -209,6 +218,7 @@ static void kt_items_end(kt_items_op *op, const char *state, json_t *out)
     kt_task_run *r = op->r;
     kt_st_workdir_remove(op->dir);
     kt_tmpl_free(op->tmpl);
+    json_decref(op->used);
     kt_task_set_data(r, NULL);
     int killed = atomic_load(&op->killed);
     free(op);
@@ -246,6 +256,9 @@ static void kt_items_work_done(uv_work_t *w, int status)
 {
     kt_items_op *op = w->data;
     char err[512] = "", name[64];
+    size_t i;
+    json_t *v;
+    json_array_foreach(op->used, i, v) kt_mask_add(kt_task_secrets(op->r), json_string_value(v));
     if (status || op->werr[0]) {
         kt_items_fail(op, status ? uv_strerror(status) : op->werr);
         return;
@@ -315,6 +328,11 @@ static void kt_items_start(kt_task_run *r, kt_items_kind kind)
     *op = (kt_items_op){.r = r, .s = s, .kind = kind,
                         .filter_type = (kt_items_action)ft, .on_error = (kt_items_action)eb};
     kt_task_set_data(r, op);
+    kt_env_init_real(&op->env);
+    op->used = json_array();
+    op->env.secrets_used = op->used;
+    kt_storage_env_files(s, &op->files);
+    op->env.files = &op->files;
     kt_expr_error e = {0};
     if (kt_tmpl_compile(src, strlen(src), &op->tmpl, &e) != KT_OK) {
         op->tmpl = NULL;

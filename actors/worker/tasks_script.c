@@ -9,6 +9,7 @@
 #include "actors/worker/task.h"
 #include "base/alloc.h"
 #include "base/limits.h"
+#include "base/secrets.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -118,18 +119,29 @@ static void kt_proc_line(kt_proc *p, kt_stream *s, const char *line, size_t len)
     kt_task_log(p->r, s->is_err ? "ERROR" : "INFO", line, len);
 }
 
+/* A line longer than KT_LINE_MAX is logged in pieces, each masked on its own (kt_task_log). So that no secret is cut
+ * in two (each half would show, matching nothing), the buffer holds the longest secret's length - 1 bytes past the
+ * limit before it splits, and the split moves back to the start of any secret crossing it (kt_mask_split): that
+ * secret begins the next piece whole. */
 static void kt_proc_feed(kt_proc *p, kt_stream *s, const char *data, size_t n)
 {
+    const json_t *secrets = kt_task_secrets(p->r);
+    size_t longest = kt_mask_longest(secrets), keep = longest ? longest - 1 : 0;
     for (size_t i = 0; i < n; i++) {
         char c = data[i];
-        if (c == '\n' || s->len >= KT_LINE_MAX) {
+        if (c == '\n') {
             size_t l = s->len;
             if (l && s->buf[l - 1] == '\r')
                 l--;
             kt_proc_line(p, s, s->buf ? s->buf : "", l);
             s->len = 0;
-            if (c == '\n')
-                continue;
+            continue;
+        }
+        if (s->len >= KT_LINE_MAX + keep) {
+            size_t cut = keep ? kt_mask_split(s->buf, s->len, KT_LINE_MAX, secrets) : s->len;
+            kt_proc_line(p, s, s->buf, cut);
+            memmove(s->buf, s->buf + cut, s->len - cut);
+            s->len -= cut;
         }
         if (s->len == s->cap) {
             s->cap = s->cap ? s->cap * 2 : 256;

@@ -13,6 +13,7 @@
 
 #include "flow/render.h"
 #include "base/log.h"
+#include "base/secrets.h"
 #include "tests/unit/actors/worker_fixture.h"
 
 #define ST "io.kestra.plugin.core.storage."
@@ -157,12 +158,46 @@ static void test_executor_leaves_templates(void **state)
     json_decref(ex);
 }
 
+/* The templates render in the environment every worker render gets: secret() and `envs` work, and what secret()
+ * returned is masked in the run's logs (the failure quoting it). */
+static void test_secrets_and_envs(void **state)
+{
+    fixture *f = *state;
+    char *envp[] = {"SECRET_WANTED=czNjcjN0", "ENV_TEAM=data", NULL}; /* s3cr3t */
+    kt_secrets *sec = kt_secrets_new(envp, NULL, NULL, NULL);
+    kt_secrets_install(sec);
+    put(f, "a/b/f/executions/x1/s.ion", "{id:1, name:\"s3cr3t\"}\n{id:2, name:\"other\"}\n");
+    char *b = run_items(f, ST "FilterItems",
+                        "{\"from\":\"kestra:///a/b/f/executions/x1/s.ion\", \"filterCondition\":"
+                        "\"{{ name == secret('WANTED') }}\"}",
+                        2, 1, -1);
+    assert_string_equal(b, "{id:1, name:\"s3cr3t\"}\n");
+    free(b);
+    b = run_items(f, ST "DeduplicateItems",
+                  "{\"from\":\"kestra:///a/b/f/executions/x1/s.ion\", \"expr\":\"{{ envs.team }}\"}", 2, 1, 1);
+    assert_string_equal(b, "{id:2, name:\"other\"}\n");
+    free(b);
+    probe p;
+    run_task(f, ST "FilterItems",
+             "{\"from\":\"kestra:///a/b/f/executions/x1/s.ion\", \"filterCondition\":\"{{ secret('WANTED') | number }}\"}",
+             "tr3", 1, &p);
+    assert_string_equal(p.state, "FAILED");
+    assert_true(logged(&p, "ERROR", "****** is not a valid number"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(p.logs, i, e) assert_null(strstr(json_string_value(json_object_get(e, "message")), "s3cr3t"));
+    probe_clear(&p);
+    kt_secrets_install(NULL);
+    kt_secrets_free(sec);
+}
+
 int main(void)
 {
     kt_log_set_level(KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dedup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secrets_and_envs, setup, teardown),
         cmocka_unit_test(test_executor_leaves_templates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +125,59 @@ static void test_mask_json(void **state)
     json_decref(used);
 }
 
+/* A fixed buffer gets the masked text, cut after: a secret crossing the cut never leaves its head behind. */
+static void test_mask_copy_masks_before_the_cut(void **state)
+{
+    (void)state;
+    json_t *used = json_array();
+    kt_mask_add(used, "TOPSECRET");
+    char text[64], dst[16];
+    /* "0123456789TOPSECRET": a plain cut at 15 bytes would keep "01234567890TOPS" */
+    snprintf(text, sizeof text, "0123456789TOPSECRET tail");
+    size_t n = kt_mask_copy(dst, sizeof dst, text, strlen(text), used);
+    assert_string_equal(dst, "0123456789*****");
+    assert_int_equal(n, 15);
+    assert_null(strstr(dst, "TOP"));
+    /* the same buffer as source and destination (a message masked in place) */
+    char inplace[64];
+    snprintf(inplace, sizeof inplace, "a TOPSECRET b");
+    kt_mask_copy(inplace, sizeof inplace, inplace, strlen(inplace), used);
+    assert_string_equal(inplace, "a ****** b");
+    /* no secrets: a bounded copy, cut at a UTF-8 boundary (the 2-byte e-acute at bytes 14-15 does not fit) */
+    n = kt_mask_copy(dst, sizeof dst, "abcdefghijklmn\xc3\xa9", 16, NULL);
+    assert_string_equal(dst, "abcdefghijklmn");
+    assert_int_equal(n, 14);
+    json_decref(used);
+}
+
+/* A stream split at `want` moves back to the start of a secret crossing it, and of the next one chained before it. */
+static void test_mask_split_keeps_secrets_whole(void **state)
+{
+    (void)state;
+    json_t *used = json_array();
+    kt_mask_add(used, "SECRET");
+    kt_mask_add(used, "xyz");
+    assert_int_equal(kt_mask_longest(used), 6);
+    const char *t = "aaaaaaaaSECRETbbbb";
+    assert_int_equal(kt_mask_split(t, strlen(t), 10, used), 8);  /* inside SECRET: before it */
+    assert_int_equal(kt_mask_split(t, strlen(t), 8, used), 8);   /* at its start: stays */
+    assert_int_equal(kt_mask_split(t, strlen(t), 14, used), 14); /* at its end: stays */
+    assert_int_equal(kt_mask_split(t, strlen(t), 5, used), 5);   /* nowhere near */
+    /* a secret right after another: the split moves to the second one's start, which the first one ends at */
+    const char *chain = "aaaxyzSECRETbb";
+    assert_int_equal(kt_mask_split(chain, strlen(chain), 8, used), 6);
+    /* a secret only partly in the text (its end not read yet) does not move the split: the caller reads further */
+    const char *open = "aaaaaaaaSEC";
+    assert_int_equal(kt_mask_split(open, strlen(open), 10, used), 10);
+    /* occurrences chained from the start: nothing better than `want` */
+    json_t *aa = json_array();
+    kt_mask_add(aa, "aaaa");
+    assert_int_equal(kt_mask_split("aaaaaaaaaa", 10, 6, aa), 6);
+    assert_int_equal(kt_mask_split("bbaaaaaaaa", 10, 6, aa), 2);
+    json_decref(aa);
+    json_decref(used);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +186,8 @@ int main(void)
         cmocka_unit_test(test_mask_text),
         cmocka_unit_test(test_mask_multi_line_secret),
         cmocka_unit_test(test_mask_json),
+        cmocka_unit_test(test_mask_copy_masks_before_the_cut),
+        cmocka_unit_test(test_mask_split_keeps_secrets_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

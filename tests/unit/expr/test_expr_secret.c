@@ -165,10 +165,37 @@ static void test_encrypt_errors(void **state)
     expect_error("{{ encrypt('" KEY256 "', 'x') }}", NULL, "needs a clock and a random source");
 }
 
+/* An error message quoting a value is masked before it is cut to kt_expr_error's size: whatever the length before
+ * the secret, no head of it is left at the cut (the message keeps ****** or a part of it). */
+static void test_error_masked_before_the_cut(void **state)
+{
+    (void)state;
+    char pad[600];
+    for (size_t len = 495; len < 515; len++) {
+        memset(pad, 'x', len);
+        pad[len] = 0;
+        kt_env env;
+        kt_env_init(&env, 0, 1);
+        env.secrets = g_secrets;
+        json_t *used = json_array();
+        env.secrets_used = used;
+        json_t *ctx = json_pack("{s:s}", "pad", pad);
+        char *out = NULL;
+        kt_expr_error err;
+        assert_int_not_equal(render_in("{{ (pad ~ secret('DB_PASSWORD')) | number }}", ctx, &env, &out, &err), KT_OK);
+        if (strstr(err.message, "s3") || (len < 511 && !strstr(err.message, "xxx*")))
+            fail_msg("pad %zu: %s", len, err.message + len - 10);
+        free(out);
+        json_decref(ctx);
+        json_decref(used);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_secret_lookup_and_record),
+        cmocka_unit_test(test_error_masked_before_the_cut),
         cmocka_unit_test(test_envs_from_the_environment),
         cmocka_unit_test(test_encrypt_decrypt_round_trip),
         cmocka_unit_test(test_decrypts_what_java_encrypted),
