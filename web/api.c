@@ -224,6 +224,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"PUT", "/api/v1/flows/{namespace}/{id}", kt_api_flow_update},
         {"DELETE", "/api/v1/flows/{namespace}/{id}", kt_api_flow_delete},
         {"POST", "/api/v1/executions/{namespace}/{id}", kt_api_execution_create},
+        {"POST", "/api/v1/executions/trigger/{namespace}/{id}", kt_api_execution_create}, /* Kestra's deprecated path */
         {"GET", "/api/v1/executions/{executionId}", kt_api_execution_get},
         {"DELETE", "/api/v1/executions/{executionId}", kt_api_execution_delete},
         {"DELETE", "/api/v1/executions/by-ids", kt_api_bulk_delete_by_ids},
