@@ -235,15 +235,36 @@ static void remove_work(job *j)
     close(dfd);
 }
 
+/* Moves from (in tmp) back to name in dfd unless a file took the name since: 0, or -1 (errno EEXIST: a newer one is
+ * there, the caller drops its copy). A file system without RENAME_NOREPLACE gets link + unlink, which refuses an
+ * existing name the same way; as a last resort a plain rename, rather than losing the file. */
+static int move_back(int tmp, const char *from, int dfd, const char *name)
+{
+    if (renameat2(tmp, from, dfd, name, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return -1;
+    if (linkat(tmp, from, dfd, name, 0) == 0) {
+        unlinkat(tmp, from, 0);
+        return 0;
+    }
+    if (errno == EEXIST)
+        return -1;
+    return renameat(tmp, from, dfd, name);
+}
+
 /* Puts a set-aside file (and its side file when side) back as name in dfd, unless a newer one took the name since:
  * then the set-aside one is simply dropped. */
-static void put_back(job *j, int dfd, const char *name, int side)
+static int put_back(job *j, int dfd, const char *name, int side)
 {
     char from[sizeof j->tomb + sizeof KT_SLOCAL_META], to[NAME_MAX + 1];
     snprintf(from, sizeof from, "%s%s", j->tomb, side ? KT_SLOCAL_META : "");
     if (snprintf(to, sizeof to, "%s%s", name, side ? KT_SLOCAL_META : "") >= (int)sizeof to ||
-        renameat2(j->ls->tmp_fd, from, dfd, to, RENAME_NOREPLACE) < 0)
+        move_back(j->ls->tmp_fd, from, dfd, to) < 0) {
         unlinkat(j->ls->tmp_fd, from, 0);
+        return -1;
+    }
+    return 0;
 }
 
 /* kt_storage_delete_if: the file and its side file are renamed into .kite-tmp (atomic: a writer's commit after that
@@ -285,8 +306,7 @@ static void remove_if_work(job *j)
             unlinkat(j->ls->tmp_fd, tomb_side, 0);
     } else {
         /* the data first, as a writer publishes: a side file put back never sits beside a newer file alone */
-        if (renameat2(j->ls->tmp_fd, j->tomb, dfd, last, RENAME_NOREPLACE) < 0) {
-            unlinkat(j->ls->tmp_fd, j->tomb, 0);
+        if (put_back(j, dfd, last, 0) < 0) {
             if (side_moved)
                 unlinkat(j->ls->tmp_fd, tomb_side, 0);
         } else if (side_moved) {
