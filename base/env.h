@@ -29,9 +29,15 @@
 typedef struct kt_env_files {
     int (*read)(void *ud, const char *uri, char **out, size_t *len, char *err, size_t errcap);
     int (*size)(void *ud, const char *uri, int64_t *size, char *err, size_t errcap);
-    /* read with the file's metadata object (a new reference in *meta, NULL when it has none): the kv() function
-     * reads a KV entry's expirationDate there. May be NULL (kv() then fails saying so). */
-    int (*read_meta)(void *ud, const char *uri, char **out, size_t *len, json_t **meta, char *err, size_t errcap);
+    /* read with the file's metadata object (a new reference in *meta, NULL when it has none) and its modification
+     * time (epoch ms, into *modified_ms when not NULL): the kv() function reads a KV entry's expirationDate there.
+     * May be NULL (kv() then fails saying so). */
+    int (*read_meta)(void *ud, const char *uri, char **out, size_t *len, json_t **meta, int64_t *modified_ms,
+                     char *err, size_t errcap);
+    /* kv() found the entry at uri expired, as read_meta gave it (meta, modified_ms): deletes it, as Kestra's
+     * InternalKVStore does, unless it was written again since (that value stays). Started, not awaited: the render
+     * goes on. May be NULL (the entry stays until a kv.Get or the API reads it). */
+    void (*drop)(void *ud, const char *uri, const json_t *meta, int64_t modified_ms);
     void *ud;
 } kt_env_files;
 

@@ -3,9 +3,10 @@
  * The bytes and the metadata come through the render's environment (kt_env.files->read_meta), as read() does; the
  * clock for the expiration is the environment's too. Namespaces: the flow's by default; any other namespace is
  * allowed (Kestra OSS's checkAllowedNamespace allows every namespace; Kite does not check that a foreign namespace
- * exists: a key missing there is just missing). An expired entry fails the render with Kestra's message; Kestra
- * also deletes the entry then, a render does not (it has no write access: the next kv.Get, GetKeys listing or API
- * read sees it expired and the worker or the API deletes it). */
+ * exists: a key missing there is just missing). An expired entry fails the render with Kestra's message
+ * (InternalKVStore.getRawValue's ResourceExpiredException, which KvFunction turns into a PebbleException: not a
+ * missing key) and is deleted as Kestra deletes it, through the environment's drop hook: only while it is still the
+ * expired version read here, never a value written under the key since. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,17 +42,23 @@ static json_t *fn_kv(kx_env *env, const kx_node *n, json_t *in, json_t **a, int 
     char *uri = kt_kv_uri(ns, key), *data = NULL;
     size_t len = 0;
     json_t *meta = NULL;
-    int st = f->read_meta(f->ud, uri, &data, &len, &meta, err, sizeof err);
-    free(uri);
+    int64_t modified_ms = 0;
+    int st = f->read_meta(f->ud, uri, &data, &len, &meta, &modified_ms, err, sizeof err);
     if (st == KT_ENOTFOUND) {
+        free(uri);
         if (error_on_missing)
             return kx_fail(env, n, KX_E_PEBBLE, "The key '%s' does not exist in the namespace '%s'.", key, ns);
         return json_null();
     }
-    if (st)
+    if (st) {
+        free(uri);
         return kx_fail(env, n, KX_E_PEBBLE, "%s", err[0] ? err : "the internal storage failed");
+    }
     int expired = kt_kv_expired(meta, env->ambient->now_us);
+    if (expired && f->drop)
+        f->drop(f->ud, uri, meta, modified_ms);
     json_decref(meta);
+    free(uri);
     if (expired) {
         free(data);
         return kx_fail(env, n, KX_E_PEBBLE, "The requested value has expired");

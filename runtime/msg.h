@@ -125,7 +125,8 @@ typedef struct kt_msg_worker_job {
     uint32_t attempt;  /* 0-based attempt index, as Kestra's attemptNumber */
     json_t *task;      /* rendered task properties, with id and type */
     json_t *run;       /* {namespace, flowId, taskId, ...}: what logs and storage need */
-    json_t *context;   /* NULL, or for a WorkingDirectory (whose children the worker renders when each runs):
+    json_t *context;   /* NULL, or for a WorkingDirectory (whose children the worker renders when each runs) or an
+                          execution.Count (its expression, once the counts are in):
                           {flow: the Flow JSON, execution: the execution as dispatched} */
 } kt_msg_worker_job;
 void kt_msg_encode_worker_job(kt_outmsg *o, const kt_msg_worker_job *b);

@@ -102,9 +102,12 @@ static void get_on_open(kt_storage_reader *r, kt_status st, const kt_storage_att
         return;
     }
     if (kt_kv_expired(attrs->metadata, op->now_us)) {
-        kt_storage_reader_close(r);
+        /* deleted only while it is still this expired version: a put of the same key landing meanwhile stays */
         char e[256];
-        if (kt_storage_delete(op->s, op->uri, get_on_expired_delete, op, e, sizeof e))
+        kt_status ds = kt_storage_delete_if(op->s, op->uri, attrs->metadata, attrs->modified_ms,
+                                            get_on_expired_delete, op, e, sizeof e);
+        kt_storage_reader_close(r);
+        if (ds)
             get_end(op, KT_ECONFLICT, KT_KVS_EXPIRED);
         return;
     }

@@ -23,7 +23,8 @@
 
 /* get: st KT_OK with the value (borrowed for the callback; JSON null for an Ion null) and its type, KT_ENOTFOUND when
  * there is no entry, KT_ECONFLICT with err = KT_KVS_EXPIRED when it has expired (the entry is deleted first, as
- * Kestra does), another status with err on a storage failure. */
+ * Kestra does, by kt_storage_delete_if: a value put under the key after this read is not deleted), another status
+ * with err on a storage failure. */
 typedef void (*kt_kvs_get_cb)(kt_status st, const json_t *value, kt_kv_type type, const char *err, void *data);
 kt_status kt_kvs_get(kt_storage *s, const char *ns, const char *key, int64_t now_us, kt_kvs_get_cb cb, void *data,
                      char *err, size_t errcap);

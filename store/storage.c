@@ -397,11 +397,11 @@ kt_status kt_storage_read_small(kt_storage *s, const char *uri, size_t max, char
     kt_status st = check_uri(s, uri, 1, path, err, errcap);
     if (st)
         return st;
-    return s->ops->read_small(s, path, max, out, len, size, NULL, err, errcap);
+    return s->ops->read_small(s, path, max, out, len, size, NULL, NULL, err, errcap);
 }
 
 kt_status kt_storage_read_small_meta(kt_storage *s, const char *uri, size_t max, char **out, size_t *len,
-                                     json_t **meta, char *err, size_t errcap)
+                                     json_t **meta, int64_t *modified_ms, char *err, size_t errcap)
 {
     char path[KT_SURI_PATH_MAX];
     *out = NULL;
@@ -411,7 +411,7 @@ kt_status kt_storage_read_small_meta(kt_storage *s, const char *uri, size_t max,
     kt_status st = check_uri(s, uri, 1, path, err, errcap);
     if (st)
         return st;
-    st = s->ops->read_small(s, path, max, out, len, NULL, meta, err, errcap);
+    st = s->ops->read_small(s, path, max, out, len, NULL, meta, modified_ms, err, errcap);
     if (st) {
         free(*out);
         *out = NULL;
@@ -482,6 +482,27 @@ kt_status kt_storage_delete(kt_storage *s, const char *uri, kt_storage_done_cb c
     s->busy++;
     s->ops->remove(s, path, cb, data);
     return KT_OK;
+}
+
+kt_status kt_storage_delete_if(kt_storage *s, const char *uri, const json_t *meta, int64_t modified_ms,
+                               kt_storage_done_cb cb, void *data, char *err, size_t errcap)
+{
+    char path[KT_SURI_PATH_MAX];
+    kt_status st = check_deletable(s, uri, path, err, errcap);
+    if (st)
+        return st;
+    if (uri[strlen(uri) - 1] == '/') {
+        kt_errf(err, errcap, "%s: a conditional delete is for a file", uri);
+        return KT_EINVAL;
+    }
+    s->busy++;
+    s->ops->remove_if(s, path, meta ? json_deep_copy(meta) : NULL, modified_ms, cb, data);
+    return KT_OK;
+}
+
+int kt_storage__same_meta(const json_t *a, const json_t *b)
+{
+    return (!a && !b) || (a && b && json_equal(a, b));
 }
 
 kt_status kt_storage_delete_prefix(kt_storage *s, const char *uri, kt_storage_count_cb cb, void *data, char *err,

@@ -179,6 +179,15 @@ kt_status kt_storage_exists(kt_storage *s, const char *uri, kt_storage_exists_cb
 /* Deletes one file and its metadata, or an empty directory. KT_ENOTFOUND when absent (Kestra's `false`). */
 kt_status kt_storage_delete(kt_storage *s, const char *uri, kt_storage_done_cb cb, void *data, char *err,
                             size_t errcap);
+/* Deletes the file uri and its metadata only while it is still the version a reader or stat saw: the same metadata
+ * (json_equal, NULL: none) and the same modified_ms. KT_ECONFLICT when another write replaced it since (that one
+ * stays), KT_ENOTFOUND when absent. Meant for deleting what was found stale (an expired KV entry) without deleting a
+ * new value written under the same name meanwhile: on the local backend the check and the removal are one step
+ * against other writers (the file is set aside by rename(2), checked, then removed or put back without replacing a
+ * newer one); on S3 the DELETE carries If-Match with the ETag of the version checked (atomic where the server honours
+ * it, a check just before the delete otherwise). */
+kt_status kt_storage_delete_if(kt_storage *s, const char *uri, const json_t *meta, int64_t modified_ms,
+                               kt_storage_done_cb cb, void *data, char *err, size_t errcap);
 /* Deletes everything under uri (a folder: an execution's root), the folder itself included; symlinks inside are
  * removed, never followed. count = files removed (metadata side files not counted); KT_OK with 0 when absent. */
 typedef void (*kt_storage_count_cb)(kt_status st, size_t count, const char *err, void *data);
@@ -213,8 +222,9 @@ kt_status kt_storage_read_small(kt_storage *s, const char *uri, size_t max, char
                                 char *err, size_t errcap);
 
 /* kt_storage_read_small with the file's metadata (the side file's object, NULL when it has none) in *meta, read in
- * the same call: what the kv() function needs to check an entry's expirationDate. out is required here. */
+ * the same call: what the kv() function needs to check an entry's expirationDate; and its modification time in
+ * *modified_ms (may be NULL), as kt_storage_attrs has it (for kt_storage_delete_if). out is required here. */
 kt_status kt_storage_read_small_meta(kt_storage *s, const char *uri, size_t max, char **out, size_t *len,
-                                     json_t **meta, char *err, size_t errcap);
+                                     json_t **meta, int64_t *modified_ms, char *err, size_t errcap);
 
 #endif

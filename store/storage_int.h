@@ -39,13 +39,16 @@ typedef struct kt_storage_ops {
     /* One-shot calls: the backend runs the callback itself, then calls kt_storage__unbusy (the last touch of s). */
     void (*stat)(kt_storage *s, const char *path, kt_storage_stat_cb cb, void *data);
     void (*remove)(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);
+    /* kt_storage_delete_if: meta (a copy, NULL: none) is the backend's from here. */
+    void (*remove_if)(kt_storage *s, const char *path, json_t *meta, int64_t modified_ms, kt_storage_done_cb cb,
+                      void *data);
     void (*remove_prefix)(kt_storage *s, const char *path, kt_storage_count_cb cb, void *data);
     void (*list)(kt_storage *s, const char *path, kt_storage_list_cb cb, void *data);
     void (*mkdir)(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);
     void (*move)(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data);
     /* Synchronous (kt_storage_read_small): blocks the caller, runs no callback, touches no busy count. */
     kt_status (*read_small)(kt_storage *s, const char *path, size_t max, char **out, size_t *len, int64_t *size,
-                            json_t **meta, char *err, size_t errcap);
+                            json_t **meta, int64_t *modified_ms, char *err, size_t errcap);
     /* Frees the backend (nothing is alive any more). */
     void (*destroy)(kt_storage *s);
 } kt_storage_ops;
@@ -93,6 +96,8 @@ struct kt_storage_writer {
 void kt_storage__init(kt_storage *s, const kt_storage_ops *ops, uv_loop_t *loop);
 /* A one-shot call or a reader/writer is gone; frees the storage when it is closing and this was the last. */
 void kt_storage__unbusy(kt_storage *s);
+/* Two metadata objects are the same (both absent, or json_equal): kt_storage_delete_if's check. */
+int kt_storage__same_meta(const json_t *a, const json_t *b);
 
 void kt_storage__reader_opened(kt_storage_reader *r, kt_status st, const kt_storage_attrs *attrs, const char *err);
 void kt_storage__reader_got(kt_storage_reader *r, kt_status st, const char *chunk, size_t len, const char *err);

@@ -365,6 +365,7 @@ static const kt_storage_ops local_ops = {
     .writer_abort = local_writer_abort,
     .stat = kt_slocal__stat,
     .remove = kt_slocal__remove,
+    .remove_if = kt_slocal__remove_if,
     .remove_prefix = kt_slocal__remove_prefix,
     .list = kt_slocal__list,
     .mkdir = kt_slocal__mkdir,

@@ -15,6 +15,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/id.h"
 #include "store/storage_uri.h"
 
 /* Folder depth a prefix deletion descends: a Kite path is at most KT_SURI_PATH_MAX bytes, so at most half that many
@@ -158,7 +159,15 @@ kt_status kt_slocal__metadata_at(int dfd, const char *name, const char *path, kt
 
 /* ---- one-shot calls ---- */
 
-typedef enum job_kind { JOB_STAT, JOB_REMOVE, JOB_REMOVE_PREFIX, JOB_LIST, JOB_MKDIR, JOB_MOVE } job_kind;
+typedef enum job_kind {
+    JOB_STAT,
+    JOB_REMOVE,
+    JOB_REMOVE_IF,
+    JOB_REMOVE_PREFIX,
+    JOB_LIST,
+    JOB_MKDIR,
+    JOB_MOVE
+} job_kind;
 
 typedef struct job {
     uv_work_t work;
@@ -179,6 +188,9 @@ typedef struct job {
     kt_storage_attrs *entries;  /* list */
     size_t n, cap;
     size_t count;               /* remove_prefix */
+    json_t *meta;               /* remove_if: the metadata expected (NULL: none) */
+    int64_t modified_ms;        /* remove_if: the modification time expected */
+    char tomb[KT_ID_LEN + 4];   /* remove_if: the name the file is set aside under in .kite-tmp */
 } job;
 
 static void stat_work(job *j)
@@ -219,6 +231,89 @@ static void remove_work(job *j)
         j->st = kt_slocal__classify(dfd, last, errno, j->path, 1, j->err, sizeof j->err);
     } else if (!S_ISDIR(sb.st_mode)) {
         unlink_meta(dfd, last);
+    }
+    close(dfd);
+}
+
+/* Moves from (in tmp) back to name in dfd unless a file took the name since: 0, or -1 (errno EEXIST: a newer one is
+ * there, the caller drops its copy). A file system without RENAME_NOREPLACE gets link + unlink, which refuses an
+ * existing name the same way; as a last resort a plain rename, rather than losing the file. */
+static int move_back(int tmp, const char *from, int dfd, const char *name)
+{
+    if (renameat2(tmp, from, dfd, name, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return -1;
+    if (linkat(tmp, from, dfd, name, 0) == 0) {
+        unlinkat(tmp, from, 0);
+        return 0;
+    }
+    if (errno == EEXIST)
+        return -1;
+    return renameat(tmp, from, dfd, name);
+}
+
+/* Puts a set-aside file (and its side file when side) back as name in dfd, unless a newer one took the name since:
+ * then the set-aside one is simply dropped. */
+static int put_back(job *j, int dfd, const char *name, int side)
+{
+    char from[sizeof j->tomb + sizeof KT_SLOCAL_META], to[NAME_MAX + 1];
+    snprintf(from, sizeof from, "%s%s", j->tomb, side ? KT_SLOCAL_META : "");
+    if (snprintf(to, sizeof to, "%s%s", name, side ? KT_SLOCAL_META : "") >= (int)sizeof to ||
+        move_back(j->ls->tmp_fd, from, dfd, to) < 0) {
+        unlinkat(j->ls->tmp_fd, from, 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* kt_storage_delete_if: the file and its side file are renamed into .kite-tmp (atomic: a writer's commit after that
+ * lands beside, not on them), checked there, then removed or put back. A writer renames its data before its
+ * metadata, so a data file with the old side file is seen as changed by its modification time. */
+static void remove_if_work(job *j)
+{
+    int dfd;
+    const char *last;
+    if ((j->st = kt_slocal__walk_parent(j->ls, j->path, 0, &dfd, &last, j->err, sizeof j->err)))
+        return;
+    char side[NAME_MAX + 1], tomb_side[sizeof j->tomb + sizeof KT_SLOCAL_META];
+    snprintf(tomb_side, sizeof tomb_side, "%s%s", j->tomb, KT_SLOCAL_META);
+    int has_side = snprintf(side, sizeof side, "%s%s", last, KT_SLOCAL_META) < (int)sizeof side;
+    struct stat sb;
+    int e0 = fstatat(dfd, last, &sb, AT_SYMLINK_NOFOLLOW) < 0 ? errno : S_ISREG(sb.st_mode) ? 0 : ENOENT;
+    if (e0) { /* only a file is deleted this way: anything else is no such file */
+        j->st = e0 == ENOENT ? KT_ENOTFOUND : KT_EIO;
+        kt_errf(j->err, sizeof j->err, "kestra:///%s: %s", j->path, e0 == ENOENT ? "no such file" : strerror(e0));
+        close(dfd);
+        return;
+    }
+    if (renameat(dfd, last, j->ls->tmp_fd, j->tomb) < 0) {
+        j->st = kt_slocal__classify(dfd, last, errno, j->path, 1, j->err, sizeof j->err);
+        close(dfd);
+        return;
+    }
+    int side_moved = has_side && renameat(dfd, side, j->ls->tmp_fd, tomb_side) == 0;
+    kt_storage_attrs a = {0};
+    char e[KT_STORAGE_ERR_MAX];
+    int same = !kt_slocal__attrs_at(j->ls->tmp_fd, j->tomb, j->path, &a, e, sizeof e) &&
+               a.type == KT_STORAGE_FILE && a.modified_ms == j->modified_ms &&
+               (!side_moved || !kt_slocal__metadata_at(j->ls->tmp_fd, j->tomb, j->path, &a, e, sizeof e)) &&
+               kt_storage__same_meta(a.metadata, j->meta);
+    kt_storage_attrs_clear(&a);
+    if (same) {
+        unlinkat(j->ls->tmp_fd, j->tomb, 0);
+        if (side_moved)
+            unlinkat(j->ls->tmp_fd, tomb_side, 0);
+    } else {
+        /* the data first, as a writer publishes: a side file put back never sits beside a newer file alone */
+        if (put_back(j, dfd, last, 0) < 0) {
+            if (side_moved)
+                unlinkat(j->ls->tmp_fd, tomb_side, 0);
+        } else if (side_moved) {
+            put_back(j, dfd, last, 1);
+        }
+        j->st = KT_ECONFLICT;
+        kt_errf(j->err, sizeof j->err, "kestra:///%s: changed since it was read: not deleted", j->path);
     }
     close(dfd);
 }
@@ -408,6 +503,7 @@ static void job_work(uv_work_t *req)
     switch (j->kind) {
     case JOB_STAT: stat_work(j); break;
     case JOB_REMOVE: remove_work(j); break;
+    case JOB_REMOVE_IF: remove_if_work(j); break;
     case JOB_REMOVE_PREFIX: remove_prefix_work(j); break;
     case JOB_LIST: list_work(j); break;
     case JOB_MKDIR: mkdir_work(j); break;
@@ -426,7 +522,8 @@ static void job_done(uv_work_t *req, int status)
     const char *err = j->st ? j->err : "";
     switch (j->kind) {
     case JOB_STAT: j->cb.stat(j->st, j->st ? NULL : &j->attrs, err, j->data); break;
-    case JOB_REMOVE: j->cb.done(j->st, err, j->data); break;
+    case JOB_REMOVE:
+    case JOB_REMOVE_IF: j->cb.done(j->st, err, j->data); break;
     case JOB_REMOVE_PREFIX: j->cb.count(j->st, j->count, err, j->data); break;
     case JOB_LIST: j->cb.list(j->st, j->st ? NULL : j->entries, j->st ? 0 : j->n, err, j->data); break;
     case JOB_MKDIR:
@@ -436,6 +533,7 @@ static void job_done(uv_work_t *req, int status)
     for (size_t i = 0; i < j->n; i++)
         kt_storage_attrs_clear(&j->entries[i]);
     free(j->entries);
+    json_decref(j->meta);
     free(j->to);
     free(j->path);
     free(j);
@@ -473,6 +571,19 @@ void kt_slocal__remove(kt_storage *s, const char *path, kt_storage_done_cb cb, v
     job_queue(j);
 }
 
+void kt_slocal__remove_if(kt_storage *s, const char *path, json_t *meta, int64_t modified_ms, kt_storage_done_cb cb,
+                          void *data)
+{
+    job *j = job_start(s, JOB_REMOVE_IF, path, data);
+    j->cb.done = cb;
+    j->meta = meta;
+    j->modified_ms = modified_ms;
+    char id[KT_ID_LEN + 1];
+    kt_id_new(id);
+    snprintf(j->tomb, sizeof j->tomb, "d-%s", id);
+    job_queue(j);
+}
+
 void kt_slocal__remove_prefix(kt_storage *s, const char *path, kt_storage_count_cb cb, void *data)
 {
     job *j = job_start(s, JOB_REMOVE_PREFIX, path, data);
@@ -505,7 +616,7 @@ void kt_slocal__move(kt_storage *s, const char *from, const char *to, kt_storage
 /* ---- the synchronous small read (kt_storage_read_small) ---- */
 
 kt_status kt_slocal__read_small(kt_storage *s, const char *path, size_t max, char **out, size_t *len, int64_t *size,
-                                json_t **meta, char *err, size_t errcap)
+                                json_t **meta, int64_t *modified_ms, char *err, size_t errcap)
 {
     int dfd;
     const char *last;
@@ -543,6 +654,8 @@ kt_status kt_slocal__read_small(kt_storage *s, const char *path, size_t max, cha
     }
     if (size)
         *size = (int64_t)sb.st_size;
+    if (modified_ms) /* as ts_ms reads statx's: the same number kt_storage_attrs.modified_ms holds */
+        *modified_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
     if (!out)
         goto done;
     if ((uint64_t)sb.st_size > max) {

@@ -448,6 +448,7 @@ static const kt_storage_ops s3_ops = {
     .writer_abort = s3_writer_abort,
     .stat = kt_ss3__stat,
     .remove = kt_ss3__remove,
+    .remove_if = kt_ss3__remove_if,
     .remove_prefix = kt_ss3__remove_prefix,
     .list = kt_ss3__list,
     .mkdir = kt_ss3__mkdir,

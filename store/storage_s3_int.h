@@ -52,12 +52,14 @@ int kt_ss3__writer_parts(const kt_storage_writer *w);
 /* ---- the one-shot calls (kt_storage_ops) ---- */
 void kt_ss3__stat(kt_storage *s, const char *path, kt_storage_stat_cb cb, void *data);
 void kt_ss3__remove(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);
+void kt_ss3__remove_if(kt_storage *s, const char *path, json_t *meta, int64_t modified_ms, kt_storage_done_cb cb,
+                       void *data);
 void kt_ss3__remove_prefix(kt_storage *s, const char *path, kt_storage_count_cb cb, void *data);
 void kt_ss3__list(kt_storage *s, const char *path, kt_storage_list_cb cb, void *data);
 void kt_ss3__mkdir(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data);
 void kt_ss3__move(kt_storage *s, const char *from, const char *to, kt_storage_done_cb cb, void *data);
 kt_status kt_ss3__read_small(kt_storage *s, const char *path, size_t max, char **out, size_t *len, int64_t *size,
-                             json_t **meta,
+                             json_t **meta, int64_t *modified_ms,
                              char *err, size_t errcap);
 
 #endif

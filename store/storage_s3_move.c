@@ -241,7 +241,7 @@ void kt_ss3__move(kt_storage *s, const char *from, const char *to, kt_storage_do
 /* ---- read_small ---- */
 
 kt_status kt_ss3__read_small(kt_storage *s, const char *path, size_t max, char **out, size_t *len, int64_t *size,
-                             json_t **meta, char *err, size_t errcap)
+                             json_t **meta, int64_t *modified_ms, char *err, size_t errcap)
 {
     kt_ss3 *ss = (kt_ss3 *)s;
     kt_s3_resp rs;
@@ -282,6 +282,8 @@ kt_status kt_ss3__read_small(kt_storage *s, const char *path, size_t max, char *
         if (len)
             *len = rs.body.len;
         *out = kt_buf_take(&rs.body);
+        if (modified_ms)
+            *modified_ms = rs.modified_ms;
         if (meta) { /* the object's user metadata came with it (x-amz-meta-*) */
             *meta = rs.meta;
             rs.meta = NULL;

@@ -230,6 +230,8 @@ typedef struct job {
     kt_storage_attrs attrs;
     kt_storage_attrs *entries;
     size_t n, cap, count;
+    json_t *meta;        /* remove_if: the metadata expected (NULL: none) */
+    int64_t modified_ms; /* remove_if: the modification time expected */
 } job;
 
 static void job_work(uv_work_t *req)
@@ -253,14 +255,17 @@ static void job_done(uv_work_t *req, int status)
     free(j->entries);
     free(j->path);
     free(j->path2);
+    json_decref(j->meta);
     free(j);
     kt_storage__unbusy(s);
 }
 
-static void job_start(kt_storage *s, const char *path, const char *path2, void (*run)(job *),
-                      void (*answer)(job *), void *cb, void *data)
+static void job_start_with(kt_storage *s, const char *path, const char *path2, void (*run)(job *),
+                           void (*answer)(job *), void *cb, void *data, json_t *meta, int64_t modified_ms)
 {
     job *j = kt_xcalloc(1, sizeof *j);
+    j->meta = meta;
+    j->modified_ms = modified_ms;
     j->s = (kt_ss3 *)s;
     j->path = kt_xstrdup(path);
     j->path2 = path2 ? kt_xstrdup(path2) : NULL;
@@ -271,6 +276,12 @@ static void job_start(kt_storage *s, const char *path, const char *path2, void (
     j->work.data = j;
     int rc = uv_queue_work(s->loop, &j->work, job_work, job_done);
     KT_ASSERTF(rc == 0, "uv_queue_work: %s", uv_strerror(rc));
+}
+
+static void job_start(kt_storage *s, const char *path, const char *path2, void (*run)(job *),
+                      void (*answer)(job *), void *cb, void *data)
+{
+    job_start_with(s, path, path2, run, answer, cb, data, NULL, 0);
 }
 
 static const char *jerr(job *j)
@@ -435,6 +446,44 @@ static void remove_run(job *j)
 void kt_ss3__remove(kt_storage *s, const char *path, kt_storage_done_cb cb, void *data)
 {
     job_start(s, path, NULL, remove_run, answer_done, cb, data);
+}
+
+/* kt_storage_delete_if: a HEAD for the version there now (its metadata and Last-Modified checked), then a DELETE
+ * with If-Match on that version's ETag, which a server with conditional deletes refuses (412) once another PUT
+ * replaced it; one without them deletes what the HEAD saw a moment before. */
+static void remove_if_run(job *j)
+{
+    kt_ss3 *s = j->s;
+    kt_s3_resp rs;
+    j->st = kt_ss3__head(s, j->path, &rs, j->err, sizeof j->err);
+    if (!j->st && (rs.modified_ms != j->modified_ms || !kt_storage__same_meta(rs.meta, j->meta))) {
+        kt_errf(j->err, sizeof j->err, "kestra:///%s: changed since it was read: not deleted", j->path);
+        j->st = KT_ECONFLICT;
+    }
+    char etag[160];
+    snprintf(etag, sizeof etag, "if-match:%s", rs.etag);
+    int has_etag = rs.etag[0] != 0;
+    kt_s3_resp_clear(&rs);
+    if (j->st)
+        return;
+    char *key = kt_s3_key(&s->c, j->path);
+    const char *hdr[1] = {etag};
+    kt_s3_req rq = {.method = "DELETE", .key = key, .headers = hdr, .nheaders = has_etag};
+    j->st = kt_s3_do(&s->c, &rq, &rs, j->err, sizeof j->err);
+    if (!j->st && rs.status == 412) {
+        kt_errf(j->err, sizeof j->err, "kestra:///%s: changed since it was read: not deleted", j->path);
+        j->st = KT_ECONFLICT;
+    } else if (!j->st) {
+        j->st = kt_s3_status(&rs, j->path, j->err, sizeof j->err);
+    }
+    kt_s3_resp_clear(&rs);
+    free(key);
+}
+
+void kt_ss3__remove_if(kt_storage *s, const char *path, json_t *meta, int64_t modified_ms, kt_storage_done_cb cb,
+                       void *data)
+{
+    job_start_with(s, path, NULL, remove_if_run, answer_done, cb, data, meta, modified_ms);
 }
 
 static void remove_prefix_run(job *j)

@@ -170,6 +170,7 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
         snprintf(t->taskrun_id, sizeof t->taskrun_id, "%s", fx.timers[i].taskrun_id);
         t->command = fx.timers[i].command;
         t->at_us = fx.timers[i].at_us;
+        t->iteration = fx.timers[i].iteration;
     }
     if (fx.killed)
         kt_executor_kill_jobs(ex, json_string_value(json_object_get(run->execution, "id")));
@@ -274,9 +275,12 @@ static void kt_executor_arm_timers(kt_executor *ex)
     for (size_t i = 0; i < ex->ntimers; i++) {
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+        json_t *data = ex->timers[i].iteration ? json_pack("{s:I}", "iteration", (json_int_t)ex->timers[i].iteration)
+                                               : NULL;
         kt_msg_exec_command body = {.execution_id = ex->timers[i].execution_id, .taskrun_id = ex->timers[i].taskrun_id,
-                                    .command = ex->timers[i].command};
+                                    .command = ex->timers[i].command, .data = data};
         kt_msg_encode_exec_command(&o, &body);
+        json_decref(data);
         /* rounded up, plus the millisecond libuv's clock truncates: the command never arrives before at_us */
         int64_t delay = ex->timers[i].at_us > now ? (ex->timers[i].at_us - now + 999) / 1000 + 1 : 0;
         kt_node_send_after(kt_actor_node(ex->self), kt_actor_address(ex->self), &o, (uint64_t)delay);
@@ -525,10 +529,15 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
     case KT_CMD_KILL: ev.kind = KT_EV_KILL; break;
     case KT_CMD_RETRY: ev.kind = KT_EV_RETRY; break;
     case KT_CMD_RESUME:
-    case KT_CMD_RESUME_FLOW:
         ev.kind = KT_EV_RESUME;
         ev.state = KT_S(RUNNING);
         ev.outputs = c.data;
+        break;
+    case KT_CMD_RESUME_FLOW: /* a timer: its data is the WaitFor iteration it was armed for, never onResume inputs */
+        ev.kind = KT_EV_RESUME;
+        ev.state = KT_S(RUNNING);
+        if (json_is_integer(json_object_get(c.data, "iteration")))
+            ev.iteration = (long)json_integer_value(json_object_get(c.data, "iteration"));
         break;
     case KT_CMD_PAUSE_TIMEOUT:
         ev.kind = KT_EV_RESUME;

@@ -117,6 +117,7 @@ struct kt_executor {
         char taskrun_id[32];
         kt_cmd command;
         int64_t at_us;
+        long iteration; /* kt_exec_timer.iteration: sent as the command's data {"iteration": n} */
     } *timers;
     size_t ntimers, captimers;
 };

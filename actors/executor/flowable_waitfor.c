@@ -1,7 +1,7 @@
 /* WaitFor (KESTRA-model.md §6.1, io.kestra.plugin.core.flow.WaitFor): its `tasks` run sequentially; once all of them
  * succeeded the run's iterationCount goes up by one, and unless a maximum is reached the `condition` is rendered.
  * Not truthy: the run and the execution are PAUSED for checkFrequency.interval (a RESUME_FLOW timer), then the
- * iteration's children are removed and the run starts again as CREATED with the next `iteration` (Kestra's
+ * iteration's direct children are removed and the run starts again as CREATED with the next `iteration` (Kestra's
  * ExecutionService.retryWaitFor). A maximum reached ends it FAILED with failOnMaxReached, else as a Sequential. */
 #include "flow/model.h"
 #include "actors/executor/step_int.h"
@@ -60,8 +60,7 @@ long kt_step_child_iteration(kt_pass *p, const json_t *parent)
     const json_t *task = parent ? kt_step_task_of(p, kt_step_str(parent, "taskId")) : NULL;
     if (!task || !kt_step_type_is(task, "WaitFor"))
         return 0;
-    const json_t *it = json_object_get(parent, "iteration");
-    return json_is_integer(it) ? (long)json_integer_value(it) : 1;
+    return kt_step_waitfor_iteration(parent);
 }
 
 /* WaitFor.reachedMaximums: the count left by this iteration above maxIterations, or the run older than
@@ -132,31 +131,34 @@ void kt_step_waitfor_timer(kt_pass *p, const json_t *task, const json_t *run)
     json_t *e;
     json_array_foreach(json_object_get(json_object_get(run, "state"), "histories"), i, e) if (
         kt_step_streq(kt_step_str(e, "state"), KT_S(PAUSED))) kt_time_parse(kt_step_str(e, "date"), &paused_at);
-    if (kt_step_add_timer(p, run, KT_CMD_RESUME_FLOW, paused_at + us))
+    if (kt_step_add_timer(p, run, KT_CMD_RESUME_FLOW, paused_at + us)) {
         kt_step_log(p, run, "ERROR", "WaitFor interval not armed: more than %d timers in one step; resume it through "
                     "the API", KT_EXEC_MAX_TIMERS);
+        return;
+    }
+    /* tied to this iteration: once the API resumed it early, this timer must not end the next iteration's wait */
+    p->fx->timers[p->fx->ntimers - 1].iteration = kt_step_waitfor_iteration(run);
+}
+
+long kt_step_waitfor_iteration(const json_t *run)
+{
+    const json_t *it = json_object_get(run, "iteration");
+    return json_is_integer(it) && json_integer_value(it) > 0 ? (long)json_integer_value(it) : 1;
 }
 
 void kt_step_waitfor_next(kt_pass *p, json_t *run)
 {
-    json_t *runs = kt_step_runs(p), *gone = json_array();
-    json_array_append(gone, json_object_get(run, "id"));
-    /* Kestra drops only the direct children; their own children would stay behind as orphans in taskRunList, so
-     * every descendant goes (a child always comes after its parent in the list: one forward sweep finds them). */
+    json_t *runs = kt_step_runs(p);
+    const char *id = kt_step_str(run, "id");
+    /* ExecutionService.retryWaitFor drops only the direct children: their own descendants (a Sequential's tasks)
+     * stay in taskRunList under a parent that is gone, terminal, found by no lookup (runs are looked up by parent),
+     * and shadowed in `outputs` by the next iteration's runs, which come after them. */
     for (size_t i = 0; i < json_array_size(runs);) {
-        const char *pid = kt_step_str(json_array_get(runs, i), "parentTaskRunId");
-        int drop = 0;
-        size_t k;
-        json_t *g;
-        json_array_foreach(gone, k, g) drop |= kt_step_streq(pid, json_string_value(g));
-        if (!drop) {
+        if (kt_step_streq(kt_step_str(json_array_get(runs, i), "parentTaskRunId"), id))
+            json_array_remove(runs, i);
+        else
             i++;
-            continue;
-        }
-        json_array_append(gone, json_object_get(json_array_get(runs, i), "id"));
-        json_array_remove(runs, i);
     }
-    json_decref(gone);
     /* TaskRun.resetAttempts + incrementIteration: CREATED with its first history only, no attempts */
     json_t *state = json_object_get(run, "state"), *hist = json_object_get(state, "histories");
     json_t *first = json_incref(json_array_get(hist, 0));
@@ -165,8 +167,7 @@ void kt_step_waitfor_next(kt_pass *p, json_t *run)
         json_array_append_new(hist, first);
     json_object_set_new(state, "current", json_string(KT_S(CREATED)));
     json_object_del(run, "attempts");
-    const json_t *it = json_object_get(run, "iteration");
-    json_object_set_new(run, "iteration", json_integer((json_is_integer(it) ? json_integer_value(it) : 1) + 1));
+    json_object_set_new(run, "iteration", json_integer(kt_step_waitfor_iteration(run) + 1));
     /* removing shifts positions: the commit rewrites every row */
     p->fx->touched_all = 1;
     p->fx->changed = 1;

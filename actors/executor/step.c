@@ -517,6 +517,10 @@ static kt_status kt_resume(kt_pass *p, const kt_exec_event *ev)
     const char *state = ev->state ? ev->state : KT_S(RUNNING);
     const json_t *ptask = paused ? kt_step_task_of(p, kt_step_str(paused, "taskId")) : NULL;
     if (ptask && kt_step_type_is(ptask, "WaitFor") && !strcmp(state, KT_S(RUNNING))) {
+        if (ev->iteration && ev->iteration != kt_step_waitfor_iteration(paused)) {
+            p->fx->stale = 1; /* the interval timer of an iteration the API resumed early: this wait has its own */
+            return KT_OK;
+        }
         /* the interval is over (or the API resumed it): the next iteration. With another run still PAUSED (a
          * Pause in a parallel branch) the execution stays PAUSED and the iteration starts once that one resumes. */
         kt_step_waitfor_next(p, paused);

@@ -60,6 +60,7 @@ typedef struct kt_exec_event {
     size_t batches;        /* CHILD_CREATED of a ForEachItem `_items` run: how many children were built (child NULL;
                               outputs {subflowOutputsBaseUri}) */
     const json_t *taskrun; /* WD_CHILD: the child task run (borrowed) */
+    long iteration;        /* RESUME from a WaitFor interval timer: the iteration it was armed for (0: any) */
 } kt_exec_event;
 
 /* The flow revision an execution runs. */
@@ -85,6 +86,7 @@ typedef struct kt_exec_timer {
     char taskrun_id[32];
     kt_cmd command;
     int64_t at_us;
+    long iteration; /* a WaitFor interval: the iteration it ends, carried back as kt_exec_event.iteration (else 0) */
 } kt_exec_timer;
 
 typedef struct kt_exec_log {

@@ -134,7 +134,10 @@ void kt_step_waitfor_outputs(const json_t *run, json_t *outputs);
 const char *kt_step_waitfor_state(kt_pass *p, const json_t *task, json_t *run, const kt_rlist *tasks, int *handled);
 /* The interval timer of a PAUSED WaitFor run. */
 void kt_step_waitfor_timer(kt_pass *p, const json_t *task, const json_t *run);
-/* ExecutionService.retryWaitFor: the children of the iteration are removed (descendants too), the run is CREATED
+/* The run's `iteration` (1 before the first next). */
+long kt_step_waitfor_iteration(const json_t *run);
+/* ExecutionService.retryWaitFor: the direct children of the iteration are removed (not their descendants, as in
+ * Kestra), the run is CREATED
  * again with its next `iteration`. Call before anything reads the step's index. */
 void kt_step_waitfor_next(kt_pass *p, json_t *run);
 /* The `iteration` a child of parent gets (WaitFor: the parent's, 1 at first), 0 when none. */

@@ -150,6 +150,7 @@ int kt_step_add_timer_for(kt_pass *p, const char *subject, kt_cmd command, int64
     snprintf(t->taskrun_id, sizeof t->taskrun_id, "%s", subject);
     t->command = command;
     t->at_us = at;
+    t->iteration = 0;
     return 0;
 }
 
@@ -163,6 +164,7 @@ int kt_step_add_timer(kt_pass *p, const json_t *run, kt_cmd command, int64_t at)
     snprintf(t->taskrun_id, sizeof t->taskrun_id, "%s", kt_step_str(run, "id"));
     t->command = command;
     t->at_us = at;
+    t->iteration = 0;
     return 0;
 }
 

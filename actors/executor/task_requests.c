@@ -3,7 +3,8 @@
  * turn's commit), so the worker asks here. One op per request:
  *   logs.fetch        {executionId, namespace, flowId, minLevel, tasksId?} -> {entries: [LogEntry], truncated}: the
  *                     stored lines plus this turn's uncommitted ones, filtered as Kestra's LogRepository
- *                     findByExecutionId / findByExecutionIdAndTaskId (task by task when tasksId is given)
+ *                     findByExecutionId / findByExecutionIdAndTaskId (task by task when tasksId is given), read
+ *                     page by page up to the reply's budget (log_fetch.c)
  *   execution.resume  {executionId, inputs?} -> null: checked as the API's resume (web/api_executions.c), then the
  *                     same KT_CMD_RESUME command the API sends, to this executor
  *   executions.count  {flows?: [{namespace, flowId}], namespaces?: [ns], states?, fromUs, toUs?} -> {results:
@@ -14,6 +15,7 @@
  *                     Executions this executor still runs are left alone (a purge never pulls the rows from under
  *                     a live execution, the purging task's own included). */
 #include "actors/executor/executor_int.h"
+#include "actors/executor/log_fetch.h"
 #include "base/json.h"
 #include "base/clock.h"
 #include "base/env.h"
@@ -30,77 +32,6 @@
 /* A reply stays well under the link's message cap (KT_LINK_MAX_MSG): beyond this many bytes of messages the
  * answer is cut and says so (the task logs a warning). */
 #define KT_LOG_FETCH_MAX_BYTES (24u << 20)
-
-static int kt_lf_same(const json_t *e, const char *key, const char *want)
-{
-    const char *v = json_string_value(json_object_get(e, key));
-    return v && !strcmp(v, want);
-}
-
-/* Appends the entries of `from` that belong to the request (task_id NULL: any task). */
-static void kt_lf_take(json_t *out, const json_t *from, const char *ns, const char *flow_id, const char *exec_id,
-                       int min, const char *task_id, size_t *bytes, int *truncated)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(from, i, e) {
-        if (*truncated)
-            return;
-        if (!kt_lf_same(e, "executionId", exec_id) || !kt_lf_same(e, "namespace", ns) ||
-            !kt_lf_same(e, "flowId", flow_id) || (task_id && !kt_lf_same(e, "taskId", task_id)) ||
-            kt_store_level_rank(json_string_value(json_object_get(e, "level"))) < min)
-            continue;
-        const char *msg = json_string_value(json_object_get(e, "message"));
-        *bytes += (msg ? strlen(msg) : 0) + 256;
-        if (*bytes > KT_LOG_FETCH_MAX_BYTES) {
-            *truncated = 1;
-            return;
-        }
-        json_array_append(out, e);
-    }
-}
-
-static kt_status kt_lf_collect(kt_executor *ex, const json_t *req, json_t **out, char *err, size_t cap)
-{
-    const char *exec_id = json_string_value(json_object_get(req, "executionId"));
-    const char *ns = json_string_value(json_object_get(req, "namespace"));
-    const char *flow_id = json_string_value(json_object_get(req, "flowId"));
-    const char *level = json_string_value(json_object_get(req, "minLevel"));
-    const json_t *tasks = json_object_get(req, "tasksId");
-    int min = level ? kt_store_level_rank(level) : 0;
-    if (!exec_id || !ns || !flow_id || min < 0 || (tasks && !json_is_array(tasks))) {
-        snprintf(err, cap, "malformed log fetch request");
-        return KT_EINVAL;
-    }
-    json_t *entries = json_array();
-    size_t bytes = 0, n = tasks ? json_array_size(tasks) : 1;
-    int truncated = 0;
-    kt_status st = KT_OK;
-    for (size_t k = 0; k < n && st == KT_OK; k++) {
-        const char *task_id = tasks ? json_string_value(json_array_get(tasks, k)) : NULL;
-        if (tasks && !task_id) {
-            snprintf(err, cap, "tasksId: every element must be a string");
-            st = KT_EINVAL;
-            break;
-        }
-        kt_log_filter f = {.min_level = level, .task_id = task_id, .attempt = -1};
-        json_t *stored = NULL;
-        st = kt_store_logs_get(ex->store, exec_id, &f, &stored);
-        if (st) {
-            snprintf(err, cap, "Unable to read the logs of execution %s: %s", exec_id, kt_store_errmsg(ex->store));
-            break;
-        }
-        kt_lf_take(entries, stored, ns, flow_id, exec_id, min, task_id, &bytes, &truncated);
-        kt_lf_take(entries, ex->logs, ns, flow_id, exec_id, min, task_id, &bytes, &truncated);
-        json_decref(stored);
-    }
-    if (st) {
-        json_decref(entries);
-        return st;
-    }
-    *out = json_pack("{s:o, s:b}", "entries", entries, "truncated", truncated);
-    return KT_OK;
-}
 
 /* ExecutionService.resume as the Resume task calls it: a PAUSED execution of this executor, its first PAUSED run's
  * onResume inputs checked, then KT_CMD_RESUME to this actor (applied in its turn, as the API's). */
@@ -318,7 +249,7 @@ void kt_executor_task_ask(kt_executor *ex, const kt_msg *m)
         snprintf(err, sizeof err, "malformed task request from %s", m->from);
         st = KT_EINVAL;
     } else if (!strcmp(op, "logs.fetch")) {
-        st = kt_lf_collect(ex, req, &data, err, sizeof err);
+        st = kt_log_fetch(ex->store, ex->logs, req, KT_LOG_FETCH_MAX_BYTES, &data, err, sizeof err);
     } else if (!strcmp(op, "execution.resume")) {
         st = kt_tr_resume(ex, req, err, sizeof err);
     } else if (!strcmp(op, "executions.count")) {

@@ -4,8 +4,9 @@
  *                             while its task runs); the executor checks it and its onResume inputs as the API's
  *                             resume does and resumes it with the same command.
  *   execution.Count           counts executions per flow in a date range and keeps the flows whose `expression`,
- *                             rendered with `count`, is exactly `true` (rendered here, with `count` as its only
- *                             variable: the executor leaves it unrendered, KT_PF_RAW).
+ *                             rendered with `count`, is exactly `true` (rendered here, in the task's render context
+ *                             plus `count` as Count.java's runContext.render(expression, {count}): the executor
+ *                             leaves it unrendered, KT_PF_RAW, and sends the context's parts with the job).
  *   log.PurgeLogs             deletes log lines in a date range, by namespace/flow/levels (executor).
  *   execution.PurgeExecutions deletes matching executions' rows and logs (executor), then their internal-storage
  *                             folders (here, one after the other). Metrics are not stored by Kite yet: metricsCount 0. */
@@ -13,7 +14,10 @@
 #include "actors/worker/tasks_storage.h"
 #include "base/clock.h"
 #include "expr/expr.h"
+#include "flow/model.h"
+#include "flow/render.h"
 #include "store/storage.h"
+#include "store/storage_env.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +100,23 @@ static void kt_ask_kill(kt_task_run *r) { kt_task_finish(r, KT_S(KILLED), NULL);
 
 /* ---- Count ---- */
 
+/* The task run's render context (kt_render_context) from the job's {flow, execution}; {} without them (an executor
+ * that sends none). */
+static json_t *kt_count_context(kt_task_run *r)
+{
+    const json_t *ctx = kt_task_context(r), *flow = json_object_get(ctx, "flow");
+    json_t *exec = json_object_get(ctx, "execution");
+    const char *id = json_string_value(json_object_get(kt_task_run_info(r), "taskRunId"));
+    json_t *run = json_is_object(exec) && id ? kt_taskrun_find(exec, id) : NULL;
+    if (!json_is_object(flow) || !run)
+        return json_object();
+    json_t *task = json_pack("{s:O, s:O}", "id", json_object_get(kt_task_props(r), "id"), "type",
+                             json_object_get(kt_task_props(r), "type"));
+    json_t *out = kt_render_context(flow, exec, task, run);
+    json_decref(task);
+    return out;
+}
+
 static void kt_count_replied(kt_task_run *r, const kt_msg_reply *rep)
 {
     if (kt_ask_failed(r, rep)) {
@@ -115,16 +136,23 @@ static void kt_count_replied(kt_task_run *r, const kt_msg_reply *rep)
     size_t i;
     json_t *res;
     kt_env env;
-    kt_env_init(&env, kt_now_us(), (uint64_t)kt_now_us());
+    kt_env_init_real(&env);
+    env.secrets_used = kt_task_secrets(r); /* a secret() value shows masked in the attempt's lines */
+    kt_env_files files;
+    if (kt_task_storage(r)) { /* read(), kv() reach the same storage as the executor's renders */
+        kt_storage_env_files(kt_task_storage(r), &files);
+        env.files = &files;
+    }
+    json_t *ctx = kt_count_context(r);
     json_array_foreach(json_object_get(rep->data, "results"), i, res) {
-        json_t *ctx = json_pack("{s:O}", "count", json_object_get(res, "count"));
+        json_object_set(ctx, "count", json_object_get(res, "count"));
         char *out = NULL;
         size_t n = 0;
         kt_status st = kt_tmpl_render(t, ctx, &env, &out, &n, &e);
-        json_decref(ctx);
         if (st) {
             kt_task_logf(r, "ERROR", "expression: %s", e.message);
             free(out);
+            json_decref(ctx);
             json_decref(kept);
             kt_tmpl_free(t);
             kt_task_finish(r, KT_S(FAILED), NULL);
@@ -136,6 +164,7 @@ static void kt_count_replied(kt_task_run *r, const kt_msg_reply *rep)
         }
         free(out);
     }
+    json_decref(ctx);
     kt_tmpl_free(t);
     kt_task_finish(r, KT_S(SUCCESS), json_pack("{s:o, s:I}", "results", kept, "total", total));
 }

@@ -136,8 +136,8 @@ static void test_waitfor_max_duration(void **state)
     json_decref(tasks);
 }
 
-/* A restart while the WaitFor waits: its interval timer is armed again from the date it paused. Nested runs of an
- * iteration all go when the next one starts. */
+/* A restart while the WaitFor waits: its interval timer is armed again from the date it paused. The next iteration
+ * removes the direct children only (ExecutionService.retryWaitFor): a nested run stays, under a parent that is gone. */
 static void test_waitfor_restart_and_nested(void **state)
 {
     (void)state;
@@ -154,11 +154,66 @@ static void test_waitfor_restart_and_nested(void **state)
     assert_int_equal(step(tasks, ex, ev_start(T0 + 10 * SEC), &fx), KT_OK);
     assert_int_equal(fx.ntimers, 1);
     assert_int_equal(fx.timers[0].at_us, T0 + 2 * SEC);
+    assert_int_equal(fx.timers[0].iteration, 1);
     kt_exec_event resume = {.kind = KT_EV_RESUME, .now_us = T0 + 10 * SEC, .taskrun_id = "tr1", .state = "RUNNING"};
     assert_int_equal(step(tasks, ex, resume, &fx), KT_OK);
-    assert_int_equal(nruns(ex), 3); /* wf, and the new seq and log: the old seq and log are gone */
+    assert_int_equal(nruns(ex), 4); /* wf, the old log (orphaned), the new seq and log: the old seq is gone */
     assert_string_equal(json_string_value(json_object_get(run_of(ex, "seq"), "id")), "tr4");
-    assert_string_equal(json_string_value(json_object_get(run_of(ex, "log"), "id")), "tr5");
+    const json_t *runs = json_object_get(ex, "taskRunList");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 1), "id")), "tr3");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 1), "parentTaskRunId")), "tr2");
+    assert_string_equal(kt_state_current(json_array_get(runs, 1)), "SUCCESS");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 3), "id")), "tr5");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 3), "parentTaskRunId")), "tr4");
+    /* the orphan is no child of the new seq: the new log runs, and the iteration ends from it */
+    assert_int_equal(step(tasks, ex, ev_result("tr5", 0, "SUCCESS", T0 + 11 * SEC), &fx), KT_OK);
+    assert_string_equal(kt_state_current(ex), "PAUSED");
+    assert_int_equal(fx.ntimers, 1);
+    assert_int_equal(fx.timers[0].iteration, 2);
+    json_decref(ex);
+    json_decref(tasks);
+}
+
+/* An interval timer is tied to its iteration: after the API resumed the first wait early, its timer (iteration 1)
+ * firing during the second wait is stale; the second wait's own timer (iteration 2) starts the third iteration. */
+static void test_waitfor_stale_interval_timer(void **state)
+{
+    (void)state;
+    json_t *tasks = waitfor_tasks(",\"interval\":\"PT10S\"", ""), *hold = NULL;
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    assert_int_equal(step(tasks, ex, ev_start(T0), &fx), KT_OK);
+    assert_int_equal(step(tasks, ex, ev_value("tr2", "1", T0 + SEC, &hold), &fx), KT_OK);
+    json_decref(hold);
+    assert_int_equal(fx.ntimers, 1);
+    assert_int_equal(fx.timers[0].iteration, 1);
+    /* the API resumes it at once (no iteration: any wait) */
+    kt_exec_event api = {.kind = KT_EV_RESUME, .now_us = T0 + 2 * SEC, .taskrun_id = NULL, .state = "RUNNING"};
+    assert_int_equal(step(tasks, ex, api, &fx), KT_OK);
+    assert_int_equal(json_integer_value(json_object_get(run_of(ex, "wf"), "iteration")), 2);
+    assert_int_equal(step(tasks, ex, ev_value("tr3", "2", T0 + 3 * SEC, &hold), &fx), KT_OK);
+    json_decref(hold);
+    assert_string_equal(kt_state_current(run_of(ex, "wf")), "PAUSED");
+    assert_int_equal(fx.ntimers, 1);
+    assert_int_equal(fx.timers[0].iteration, 2);
+    assert_int_equal(fx.timers[0].at_us, T0 + 13 * SEC);
+    /* the first wait's timer fires at T0 + 11s: stale, the second wait goes on */
+    kt_exec_event old = {.kind = KT_EV_RESUME, .now_us = T0 + 11 * SEC, .taskrun_id = "tr1", .state = "RUNNING",
+                         .iteration = 1};
+    assert_int_equal(step(tasks, ex, old, &fx), KT_OK);
+    assert_int_equal(fx.stale, 1);
+    assert_string_equal(kt_state_current(run_of(ex, "wf")), "PAUSED");
+    assert_string_equal(kt_state_current(ex), "PAUSED");
+    assert_int_equal(json_integer_value(json_object_get(run_of(ex, "wf"), "iteration")), 2);
+    assert_int_equal(fx.ndispatch, 0);
+    /* its own timer starts the third iteration */
+    kt_exec_event own = {.kind = KT_EV_RESUME, .now_us = T0 + 13 * SEC, .taskrun_id = "tr1", .state = "RUNNING",
+                         .iteration = 2};
+    assert_int_equal(step(tasks, ex, own, &fx), KT_OK);
+    assert_int_equal(fx.stale, 0);
+    assert_int_equal(json_integer_value(json_object_get(run_of(ex, "wf"), "iteration")), 3);
+    assert_string_equal(kt_state_current(ex), "RUNNING");
+    check_dispatch(&fx, "tr4", "ret", 0);
     json_decref(ex);
     json_decref(tasks);
 }
@@ -170,6 +225,7 @@ int main(void)
         cmocka_unit_test_setup(test_waitfor_max_iterations, reset_ids),
         cmocka_unit_test_setup(test_waitfor_max_duration, reset_ids),
         cmocka_unit_test_setup(test_waitfor_restart_and_nested, reset_ids),
+        cmocka_unit_test_setup(test_waitfor_stale_interval_timer, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

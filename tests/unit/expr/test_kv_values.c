@@ -179,10 +179,11 @@ static const fake_entry fake[] = {
     {NULL, NULL, NULL},
 };
 
-static int fake_read_meta(void *ud, const char *uri, char **out, size_t *len, json_t **meta, char *err,
-                          size_t errcap)
+static int fake_read_meta(void *ud, const char *uri, char **out, size_t *len, json_t **meta, int64_t *modified_ms,
+                          char *err, size_t errcap)
 {
     (void)ud;
+    *modified_ms = 0;
     for (const fake_entry *e = fake; e->uri; e++)
         if (!strcmp(e->uri, uri)) {
             *out = strdup(e->ion);

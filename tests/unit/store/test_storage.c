@@ -681,6 +681,87 @@ static void test_put_file_regular_only(void **state)
     assert_tmp(f, 0);
 }
 
+static void stat_of(fx *f, const char *uri, res *r)
+{
+    memset(r, 0, sizeof *r);
+    assert_int_equal(run(f, kt_storage_stat(f->s, uri, stat_cb, r, r->err, sizeof r->err), r), KT_OK);
+}
+
+static kt_status delete_if(fx *f, const char *uri, const kt_storage_attrs *seen)
+{
+    res r = {0};
+    return run(f, kt_storage_delete_if(f->s, uri, seen->metadata, seen->modified_ms, done_cb, &r, r.err, sizeof r.err),
+               &r);
+}
+
+/* kt_storage_delete_if deletes the version that was seen, never one written since (the KV store's expired entries
+ * racing a new value of the key): a file rewritten after the stat stays, with its metadata; the one seen goes with
+ * its side file; an absent one is KT_ENOTFOUND. */
+static void test_delete_if_unchanged(void **state)
+{
+    fx *f = *state;
+    const char *uri = "kestra:///ns/_kv/k.ion";
+    json_t *old_meta = json_pack("{s:s}", "expirationDate", "2000-01-01T00:00:00Z"), *new_meta = json_object();
+    assert_int_equal(put_bytes(f, uri, "\"old\"", 5, 64, old_meta), KT_OK);
+    res seen, now;
+    stat_of(f, uri, &seen);
+    usleep(5000); /* another modification time too, on the local disk */
+    assert_int_equal(put_bytes(f, uri, "\"new\"", 5, 64, new_meta), KT_OK);
+    assert_int_equal(delete_if(f, uri, &seen.attrs), KT_ECONFLICT);
+    res r = {0};
+    assert_int_equal(read_all(f, uri, &r), KT_OK);
+    assert_string_equal((char *)r.data, "\"new\"");
+    free(r.data);
+    stat_of(f, uri, &now);
+    assert_null(json_object_get(now.attrs.metadata, "expirationDate"));
+    assert_tmp(f, 0);
+    /* the version seen now goes, side file included */
+    assert_int_equal(delete_if(f, uri, &now.attrs), KT_OK);
+    assert_int_equal(exists(f, uri), 0);
+    if (f->local) {
+        char side[256];
+        snprintf(side, sizeof side, "%s/ns/_kv/k.ion.metadata", f->base);
+        assert_int_equal(access(side, F_OK), -1);
+    }
+    assert_tmp(f, 0);
+    assert_int_equal(delete_if(f, uri, &now.attrs), KT_ENOTFOUND);
+    res bad = {0};
+    assert_int_equal(kt_storage_delete_if(f->s, "kestra:///ns/_kv/", NULL, 0, done_cb, &bad, bad.err, sizeof bad.err),
+                     KT_EINVAL);
+    kt_storage_attrs_clear(&seen.attrs);
+    kt_storage_attrs_clear(&now.attrs);
+    json_decref(old_meta);
+    json_decref(new_meta);
+}
+
+/* A writer publishes its data before its side file: caught between the two (new data, old metadata), the entry is
+ * seen as changed by its modification time and both files are put back as they were. */
+static void test_delete_if_between_renames(void **state)
+{
+    fx *f = *state;
+    const char *uri = "kestra:///ns/_kv/k.ion";
+    json_t *old_meta = json_pack("{s:s}", "expirationDate", "2000-01-01T00:00:00Z");
+    assert_int_equal(put_bytes(f, uri, "\"old\"", 5, 64, old_meta), KT_OK);
+    res seen;
+    stat_of(f, uri, &seen);
+    usleep(5000);
+    char p[256];
+    snprintf(p, sizeof p, "%s/ns/_kv/k.ion", f->base);
+    write_local(p, "\"new\"");
+    assert_int_equal(delete_if(f, uri, &seen.attrs), KT_ECONFLICT);
+    res r = {0};
+    assert_int_equal(read_all(f, uri, &r), KT_OK);
+    assert_string_equal((char *)r.data, "\"new\"");
+    free(r.data);
+    res now;
+    stat_of(f, uri, &now);
+    assert_true(json_equal(now.attrs.metadata, old_meta)); /* its writer replaces it next */
+    assert_tmp(f, 0);
+    kt_storage_attrs_clear(&seen.attrs);
+    kt_storage_attrs_clear(&now.attrs);
+    json_decref(old_meta);
+}
+
 /* argv[1] "s3": the same tests on the S3 backend, but for those about the local disk (a symlink planted in the
  * folder, the temporary folder removed under the storage). */
 int main(int argc, char **argv)
@@ -700,10 +781,12 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_put_file_regular_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_while_running, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mkdir_move, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_if_unchanged, setup, teardown),
     };
     const struct CMUnitTest local_only[] = {
         cmocka_unit_test_setup_teardown(test_writer_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlink_escape_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_if_between_renames, setup, teardown),
     };
     rc = cmocka_run_group_tests_name(fx_s3 ? "storage (s3)" : "storage (local)", tests, NULL, NULL);
     if (!fx_s3)

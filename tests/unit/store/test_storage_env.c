@@ -200,29 +200,56 @@ static void test_kv_entries(void **state)
     expect(f, "{{ kv('plain', 'company') }}", "2021-09-01T01:02:03Z");
     expect(f, "{{ kv('none') ?? 'absent' }}", "absent");
     expect_error(f, "{{ kv('old') }}", 1, "The requested value has expired");
-    expect_error(f, "{{ kv('k') }}", 0, "The 'kv' function needs the internal storage");
+    /* and the render deleted it, as Kestra's InternalKVStore does: the entry and its side file */
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    char p[512];
+    snprintf(p, sizeof p, "%s/company/team/_kv/old.ion", f->dir);
+    assert_int_equal(access(p, F_OK), -1);
+    snprintf(p, sizeof p, "%s/company/team/_kv/old.ion.metadata", f->dir);
+    assert_int_equal(access(p, F_OK), -1);
+    /* an entry rewritten between the render's read and its deletion stays (kt_storage_delete_if) */
+    put(f, "company/team/_kv/old.ion", "\"x\"");
+    put(f, "company/team/_kv/old.ion.metadata", "{\"expirationDate\":\"1960-01-01T00:00:00Z\"}");
     char *data = NULL, err[256] = "";
     size_t len = 0;
     json_t *meta = NULL;
+    int64_t mtime = 0;
+    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/team/_kv/old.ion", 1024, &data, &len, &meta,
+                                                &mtime, err, sizeof err),
+                     KT_OK);
+    assert_true(mtime > 0);
+    free(data);
+    kt_env_files files;
+    kt_storage_env_files(f->s, &files);
+    usleep(5000);
+    put(f, "company/team/_kv/old.ion", "\"fresh\"");
+    put(f, "company/team/_kv/old.ion.metadata", "{}");
+    files.drop(files.ud, "kestra:///company/team/_kv/old.ion", meta, mtime);
+    json_decref(meta);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    snprintf(p, sizeof p, "%s/company/team/_kv/old.ion", f->dir);
+    assert_int_equal(access(p, F_OK), 0);
+    expect(f, "{{ kv('old') }}", "fresh");
+    expect_error(f, "{{ kv('k') }}", 0, "The 'kv' function needs the internal storage");
     assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/team/_kv/k.ion", 1024, &data, &len, &meta,
-                                                err, sizeof err),
+                                                NULL, err, sizeof err),
                      KT_OK);
     assert_string_equal(data, "{a:1, when:2021-09-01}");
     assert_string_equal(json_string_value(json_object_get(meta, "expirationDate")), "2000-01-01T00:00:00Z");
     free(data);
     json_decref(meta);
-    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/_kv/plain.ion", 1024, &data, &len, &meta,
+    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/_kv/plain.ion", 1024, &data, &len, &meta, NULL,
                                                 err, sizeof err),
                      KT_OK);
     assert_null(meta);
     free(data);
-    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/_kv/nope.ion", 1024, &data, &len, &meta,
+    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/_kv/nope.ion", 1024, &data, &len, &meta, NULL,
                                                 err, sizeof err),
                      KT_ENOTFOUND);
     assert_null(data);
     assert_null(meta);
-    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/team/_kv/k.ion", 4, &data, &len, &meta, err,
-                                                sizeof err),
+    assert_int_equal(kt_storage_read_small_meta(f->s, "kestra:///company/team/_kv/k.ion", 4, &data, &len, &meta, NULL,
+                                                err, sizeof err),
                      KT_EINVAL); /* larger than max */
     assert_null(data);
     assert_null(meta);
