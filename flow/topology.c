@@ -223,3 +223,27 @@ json_t *kt_topology_graph(const json_t *flows, const char *ns, const char *id, i
     json_decref(seen);
     return json_pack("{s:o, s:o}", "nodes", nodes, "edges", edges);
 }
+
+json_t *kt_topology_namespace_graph(const json_t *flows, const char *ns)
+{
+    json_t *nodes = json_array(), *edges = json_array(), *seen = json_object();
+    size_t i, j;
+    json_t *p, *c;
+    json_array_foreach(flows, i, p) {
+        const char *pns = json_string_value(json_object_get(p, "namespace"));
+        json_array_foreach(flows, j, c) {
+            const char *cns = json_string_value(json_object_get(c, "namespace"));
+            if (p == c || !pns || !cns || (strcmp(pns, ns) && strcmp(cns, ns)))
+                continue;
+            const char *rel = kt_topology_relation(p, c);
+            if (!rel)
+                continue;
+            char a[512], b[512];
+            kt_topo_node(nodes, seen, p, a, sizeof a);
+            kt_topo_node(nodes, seen, c, b, sizeof b);
+            json_array_append_new(edges, json_pack("{s:s, s:s, s:s}", "source", a, "target", b, "relation", rel));
+        }
+    }
+    json_decref(seen);
+    return json_pack("{s:o, s:o}", "nodes", nodes, "edges", edges);
+}

@@ -21,4 +21,8 @@ const char *kt_topology_relation(const json_t *parent, const json_t *child);
  * flows (a list of Flow JSON, the flow itself included or not). New reference. */
 json_t *kt_topology_graph(const json_t *flows, const char *ns, const char *id, int destination_only);
 
+/* GET /api/v1/namespaces/{namespace}/dependencies: the same graph for every link among flows where the parent or the
+ * child is in ns (Kestra's flowTopologyRepository.findByNamespace). New reference. */
+json_t *kt_topology_namespace_graph(const json_t *flows, const char *ns);
+
 #endif

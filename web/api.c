@@ -302,6 +302,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"DELETE", "/api/v1/namespaces/{namespace}/files", kt_api_nsfile_delete},
         {"GET", "/api/v1/namespaces/search", kt_api_namespace_search},
         {"GET", "/api/v1/namespaces/{id}", kt_api_namespace_get},
+        {"GET", "/api/v1/namespaces/{namespace}/dependencies", kt_api_namespace_dependencies},
         {"GET", "/api/v1/namespaces/{namespace}/kv", kt_api_kv_list},
         {"DELETE", "/api/v1/namespaces/{namespace}/kv", kt_api_kv_delete_bulk},
         {"GET", "/api/v1/namespaces/{namespace}/kv/{key}", kt_api_kv_get},

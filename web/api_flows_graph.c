@@ -126,15 +126,13 @@ void kt_api_flow_graph_source(kt_http_req *r, void *ud)
     kt_flow_free(f);
 }
 
-/* GET /api/v1/flows/{namespace}/{id}/dependencies?destinationOnly=: the flows it starts and that start it. */
-void kt_api_flow_dependencies(kt_http_req *r, void *ud)
+/* Every live flow as Flow JSON (defaults injected), or NULL after answering 500. */
+static json_t *kt_api_all_flows(kt_webserver *w, kt_http_req *r)
 {
-    kt_webserver *w = ud;
-    const char *dest = kt_http_query(r, "destinationOnly");
     json_t *rows;
     if (kt_store_flows_latest(w->store, NULL, NULL, &rows) != KT_OK) {
         kt_api_send_db_error(w, r);
-        return;
+        return NULL;
     }
     json_t *flows = json_array();
     size_t i;
@@ -150,7 +148,27 @@ void kt_api_flow_dependencies(kt_http_req *r, void *ud)
         kt_diags_clear(&d);
     }
     json_decref(rows);
+    return flows;
+}
+
+/* GET /api/v1/flows/{namespace}/{id}/dependencies?destinationOnly=: the flows it starts and that start it. */
+void kt_api_flow_dependencies(kt_http_req *r, void *ud)
+{
+    const char *dest = kt_http_query(r, "destinationOnly");
+    json_t *flows = kt_api_all_flows(ud, r);
+    if (!flows)
+        return;
     kt_http_send_json(r, 200, kt_topology_graph(flows, kt_http_param(r, "namespace"), kt_http_param(r, "id"),
                                                 dest && !strcmp(dest, "true")));
+    json_decref(flows);
+}
+
+/* GET /api/v1/namespaces/{namespace}/dependencies: the links of the namespace's flows, either way */
+void kt_api_namespace_dependencies(kt_http_req *r, void *ud)
+{
+    json_t *flows = kt_api_all_flows(ud, r);
+    if (!flows)
+        return;
+    kt_http_send_json(r, 200, kt_topology_namespace_graph(flows, kt_http_param(r, "namespace")));
     json_decref(flows);
 }

@@ -157,6 +157,7 @@ void kt_api_bulk_force_run_by_query(kt_http_req *r, void *ud);
 /* Kestra's FlowForExecution of f (id, namespace, revision, inputs, tasks as TaskForExecution, triggers' id/type). */
 json_t *kt_api_flow_for_execution(const kt_flow *f, int revision);
 void kt_api_namespace_search(kt_http_req *r, void *ud);
+void kt_api_namespace_dependencies(kt_http_req *r, void *ud); /* api_flows_graph.c */
 void kt_api_logs_search(kt_http_req *r, void *ud);
 void kt_api_logs_delete(kt_http_req *r, void *ud);
 void kt_api_logs_delete_flow(kt_http_req *r, void *ud);

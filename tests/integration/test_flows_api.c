@@ -530,6 +530,18 @@ static void test_graph(void **state)
     dep = call(port, "GET", "/api/v1/flows/" NS2 "/caller/dependencies?destinationOnly=true", NULL, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(dep, "edges")), 0);
     json_decref(dep);
+    /* the namespace's graph: the same link seen from either end's namespace, none from elsewhere */
+    dep = call(port, "GET", "/api/v1/namespaces/" NS2 "/dependencies", NULL, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(dep, "edges")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(dep, "edges"), 0), "source")),
+                        NS2 "_caller");
+    json_decref(dep);
+    dep = call(port, "GET", "/api/v1/namespaces/" NS "/dependencies", NULL, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(dep, "edges")), 1);
+    json_decref(dep);
+    dep = call(port, "GET", "/api/v1/namespaces/io.kite.elsewhere/dependencies", NULL, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(dep, "edges")), 0);
+    json_decref(dep);
 
     /* ?subflows=: the Subflow node drawn as alpha's graph, its tasks under the node's uid */
     g = call(port, "GET", "/api/v1/flows/" NS2 "/caller/graph?subflows=root.call", NULL, NULL, 200);
