@@ -106,7 +106,9 @@ static void kt_api_metrics_aggregate(kt_http_req *r, kt_webserver *w, const char
         kt_http_send_error(r, 422, msg, NULL);
         return;
     }
-    int64_t now = kt_now_us(), from = now - 30 * 86400000000LL, to = now;
+    /* Kestra reads the clock twice, the start first: the default end is a moment after the start's now, so the
+     * 30 days by default are 31 steps, today's included */
+    int64_t now = kt_now_us(), from = now - 30 * 86400000000LL, to = now + 1;
     const char *sd = kt_http_query(r, "startDate"), *ed = kt_http_query(r, "endDate");
     if ((sd && *sd && kt_time_parse(sd, &from)) || (ed && *ed && kt_time_parse(ed, &to))) {
         kt_http_send_error(r, 422, "Invalid format: dates are ISO-8601 (yyyy-MM-ddTHH:mm[:ss][.SSS][XXX])", NULL);
