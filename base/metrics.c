@@ -29,6 +29,7 @@ struct kt_metric {
     void *ud;
     unsigned long long *buckets; /* histograms: per bucket (not cumulative), nbounds + 1 (the last is +Inf) */
     unsigned long long count;
+    int owners; /* callback gauges: registrations not yet released (kt_metric_release) */
 };
 
 static kt_map *kt_met_families; /* name -> kt_met_family */
@@ -179,6 +180,7 @@ kt_metric *kt_metrics_gauge_fn(const char *name, const char *help, const char *c
     if (m) {
         m->fn = fn;
         m->ud = ud;
+        m->owners++;
     }
     return m;
 }
@@ -231,9 +233,33 @@ static void kt_met_series_free(kt_metric *m)
     free(m);
 }
 
+/* Whether m is a live series: found by address among them (m itself is not read: it may be gone). */
+static int kt_met_live(const kt_metric *m)
+{
+    size_t pos = 0;
+    const char *key;
+    void *val;
+    while (m && kt_met_series && kt_map_next(kt_met_series, &pos, &key, &val))
+        if (val == m)
+            return 1;
+    return 0;
+}
+
+void kt_metric_release(kt_metric *m, void *ud)
+{
+    if (!kt_met_live(m))
+        return;
+    if (m->ud == ud) { /* the current reader goes: nothing reads ud from now on */
+        m->fn = NULL;
+        m->ud = NULL;
+    }
+    if (--m->owners <= 0)
+        kt_metric_drop(m);
+}
+
 void kt_metric_drop(kt_metric *m)
 {
-    if (!m)
+    if (!kt_met_live(m))
         return;
     kt_met_family *f = m->family;
     for (size_t i = 0; i < f->nseries; i++)

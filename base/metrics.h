@@ -21,8 +21,8 @@ typedef double (*kt_metric_fn)(void *ud);
  * and labels in the same order give the same series. help is kept from the family's first call. */
 kt_metric *kt_metrics_counter(const char *name, const char *help, const char *const *labels);
 kt_metric *kt_metrics_gauge(const char *name, const char *help, const char *const *labels);
-/* A gauge read through fn(ud) when rendered; it replaces the callback of an existing series of the same labels.
- * Whoever owns ud drops the series (kt_metric_drop) before ud goes away. */
+/* A gauge read through fn(ud) when rendered; it replaces the callback of an existing series of the same labels
+ * (the latest registration reads). Whoever owns ud releases it (kt_metric_release) before ud goes away. */
 kt_metric *kt_metrics_gauge_fn(const char *name, const char *help, const char *const *labels, kt_metric_fn fn,
                                void *ud);
 /* bounds: ascending upper bounds (the +Inf bucket is implicit), fixed by the family's first call. */
@@ -37,7 +37,10 @@ void kt_metric_observe(kt_metric *m, double v); /* histograms */
 double kt_metric_value(const kt_metric *m);
 /* A histogram's number of observations; 0 otherwise. */
 unsigned long long kt_metric_count(const kt_metric *m);
-/* Removes a series (a callback gauge whose owner goes away); the pointer is invalid after. */
+/* Ends the registration of ud (kt_metrics_gauge_fn): the series stops reading ud if it is its reader, and goes
+ * when no registration is left. Safe on a series already gone (two owners of the same labels, a reset). */
+void kt_metric_release(kt_metric *m, void *ud);
+/* Removes a series; the pointer is invalid after (a pointer to a series already gone is ignored). */
 void kt_metric_drop(kt_metric *m);
 
 /* Appends every family, sorted by name, series in creation order: # HELP, # TYPE, then the samples

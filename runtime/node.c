@@ -713,7 +713,7 @@ void kt_node_free(kt_node *n)
     if (!n)
         return;
     for (size_t i = 0; i < n->nactors; i++) {
-        kt_metric_drop(n->actors[i]->depth); /* it reads the actor */
+        kt_metric_release(n->actors[i]->depth, n->actors[i]); /* it reads the actor */
         kt_mailbox_free(&n->actors[i]->box);
         kt_mailbox_free(&n->actors[i]->spare);
         free(n->actors[i]);

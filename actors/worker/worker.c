@@ -729,8 +729,8 @@ void kt_worker_free(kt_worker *w)
 {
     if (!w)
         return;
-    kt_metric_drop(w->slots_gauge); /* they read w */
-    kt_metric_drop(w->running_gauge);
+    kt_metric_release(w->slots_gauge, w); /* they read w */
+    kt_metric_release(w->running_gauge, w);
     for (size_t i = 0; i < w->nresults; i++)
         kt_outmsg_destroy(&w->results[i]);
     free(w->results);

@@ -63,7 +63,14 @@ static void test_gauges(void **state)
     assert_string_equal(t, "# HELP kestra_depth Depth\n# TYPE kestra_depth gauge\nkestra_depth{actor=\"executor\"} 3\n"
                            "# HELP kestra_slots Slots\n# TYPE kestra_slots gauge\nkestra_slots 12\n");
     free(t);
-    kt_metric_drop(f); /* its owner goes away: the family has no series left and is not rendered */
+    /* a second owner of the same labels reads from now on; the first one's release leaves it alone */
+    int other = 3;
+    assert_ptr_equal(kt_metrics_gauge_fn("kestra_slots", "Slots", NULL, read_slots, &other), f);
+    assert_true(kt_metric_value(f) == 3);
+    kt_metric_release(f, &slots);
+    assert_true(kt_metric_value(f) == 3);
+    kt_metric_release(f, &other); /* the last owner goes: the family has no series left and is not rendered */
+    kt_metric_release(f, &other); /* already gone: ignored */
     t = render();
     assert_null(strstr(t, "kestra_slots"));
     assert_non_null(strstr(t, "kestra_depth{actor=\"executor\"} 3\n"));
