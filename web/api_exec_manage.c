@@ -103,7 +103,8 @@ void kt_api_execution_delete(kt_http_req *r, void *ud)
     kt_api_delete *d = calloc(1, sizeof *d);
     char err[256] = "";
     d->req = kt_http_defer(r);
-    kt_status st = kt_api_execution_delete_one(w, ex, logs, metrics, storage, kt_api_delete_storage_done, d, err, sizeof err);
+    kt_status st = kt_api_execution_delete_one(w, ex, logs, metrics, storage, kt_api_delete_storage_done, d, err,
+                                               sizeof err);
     json_decref(ex);
     if (st == KT_OK)
         return; /* answered when the storage is done */
