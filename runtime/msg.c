@@ -369,24 +369,36 @@ void kt_msg_worker_result_clear(kt_msg_worker_result *b)
 
 void kt_msg_encode_log_batch(kt_outmsg *o, const kt_msg_log_batch *b)
 {
-    msgpack_pack_array(&o->pk, 1);
+    msgpack_pack_array(&o->pk, 2);
     kt_mp_pack_json(&o->pk, b->entries);
+    kt_mp_pack_json(&o->pk, json_array_size(b->metrics) ? b->metrics : NULL);
 }
 
 kt_status kt_msg_decode_log_batch(const msgpack_object *body, kt_msg_log_batch *b)
 {
     memset(b, 0, sizeof *b);
-    const msgpack_object *f = kt_mp_fields(body, 1);
-    if (!f || kt_mp_json(&f[0], &b->entries, 0) || !json_is_array(b->entries)) {
-        kt_msg_log_batch_clear(b);
-        return KT_EPROTO;
+    /* [entries] from a peer without metrics, [entries, metrics|nil] otherwise */
+    const msgpack_object *f = kt_mp_fields(body, 2);
+    int n = 2;
+    if (!f) {
+        f = kt_mp_fields(body, 1);
+        n = 1;
     }
+    if (!f || kt_mp_json(&f[0], &b->entries, 0) || !json_is_array(b->entries))
+        goto bad;
+    if (n == 2 && f[1].type != MSGPACK_OBJECT_NIL &&
+        (kt_mp_json(&f[1], &b->metrics, 0) || !json_is_array(b->metrics)))
+        goto bad;
     return KT_OK;
+bad:
+    kt_msg_log_batch_clear(b);
+    return KT_EPROTO;
 }
 
 void kt_msg_log_batch_clear(kt_msg_log_batch *b)
 {
     json_decref(b->entries);
+    json_decref(b->metrics);
     memset(b, 0, sizeof *b);
 }
 

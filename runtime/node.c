@@ -3,6 +3,7 @@
 #include "base/id.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "transports/link.h"
 
 #include <stdio.h>
@@ -31,6 +32,7 @@ struct kt_actor {
     void *state;
     kt_mailbox box;
     kt_mailbox spare; /* swapped with box during a drain, so senders never touch the batch being read */
+    kt_metric *depth; /* kestra_actor_mailbox_depth{actor=address}: a callback gauge reading box.len */
 };
 
 typedef struct kt_peer {
@@ -82,6 +84,8 @@ static void kt_node_on_drain(uv_idle_t *h);
 
 /* ---- mailboxes ----------------------------------------------------------------------------------- */
 
+static double kt_actor_depth_read(void *ud) { return (double)((kt_actor *)ud)->box.len; }
+
 static int kt_mailbox_full(const kt_mailbox *b) { return b->len >= KT_MAILBOX_CAP; }
 
 static void kt_mailbox_push(kt_mailbox *b, char *buf, size_t len)
@@ -120,6 +124,10 @@ static kt_actor *kt_node_find_actor(kt_node *n, const char *name, size_t len)
 static void kt_node_refuse(kt_node *n, const char *to, const char *what)
 {
     n->refused++;
+    kt_metric_inc(kt_metrics_counter("kestra_actor_mailbox_refused_count_total",
+                                     "Messages refused for a full mailbox or link backlog",
+                                     (const char *[]){"node", n->id, NULL}),
+                  1);
     if (!(n->refused & (n->refused - 1)))
         KT_WARN("node", "message for %s refused: %s (%llu refused so far)", to, what, (unsigned long long)n->refused);
 }
@@ -479,6 +487,8 @@ kt_status kt_node_spawn(kt_node *n, const char *name, const kt_actor_ops *ops, v
     a->state = state;
     snprintf(a->name, sizeof a->name, "%s", name);
     snprintf(a->address, sizeof a->address, "%s@%s", name, n->id);
+    a->depth = kt_metrics_gauge_fn("kestra_actor_mailbox_depth", "Messages waiting in an actor's mailbox",
+                                   (const char *[]){"actor", a->address, NULL}, kt_actor_depth_read, a);
     n->actors[n->nactors++] = a;
     size_t l = strlen(n->actors_csv);
     snprintf(n->actors_csv + l, sizeof n->actors_csv - l, "%s%s", l ? "," : "", name);
@@ -703,6 +713,7 @@ void kt_node_free(kt_node *n)
     if (!n)
         return;
     for (size_t i = 0; i < n->nactors; i++) {
+        kt_metric_release(n->actors[i]->depth, n->actors[i]); /* it reads the actor */
         kt_mailbox_free(&n->actors[i]->box);
         kt_mailbox_free(&n->actors[i]->spare);
         free(n->actors[i]);

@@ -3,6 +3,7 @@
 #include "base/assert.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/mpjson.h"
 #include "flow/state.h"
 
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 enum {
     KT_SQL_FLOW_LAST,
@@ -94,9 +96,16 @@ static const char *const kt_migrations[] = {
     "CREATE TABLE notices(seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT NOT NULL, state TEXT NOT NULL);",
     /* 5: which definition a trigger row was computed from (not part of Kestra's Trigger JSON) */
     "ALTER TABLE triggers ADD COLUMN definition TEXT;",
+    /* 6: task metrics (Kestra's MetricEntry, sqlite_metrics.c): the entry's JSON plus the columns filtered, sorted,
+     * grouped and aggregated on (timestamp as UTC microseconds) */
+    "CREATE TABLE metrics(seq INTEGER PRIMARY KEY AUTOINCREMENT, namespace TEXT NOT NULL, flow_id TEXT NOT NULL, "
+    "  task_id TEXT, execution_id TEXT, taskrun_id TEXT, type TEXT NOT NULL, name TEXT NOT NULL, "
+    "  value REAL NOT NULL, timestamp_us INTEGER NOT NULL, body TEXT NOT NULL);"
+    "CREATE INDEX metrics_execution ON metrics(execution_id);"
+    "CREATE INDEX metrics_flow ON metrics(namespace, flow_id, name, timestamp_us);",
 };
 
-#define KT_SQL_CACHE 32
+#define KT_SQL_CACHE 48
 
 struct kt_store {
     sqlite3 *db;
@@ -217,9 +226,23 @@ kt_status kt_store_begin(kt_store *s)
     return st;
 }
 
+/* kestra_store_commit_duration_seconds: how long a commit takes (the WAL write, and its fsync with sync_full), on a
+ * monotonic clock. One series for the process: there is one store. */
+static double kt_store_mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 kt_status kt_store_commit(kt_store *s)
 {
+    double t0 = kt_store_mono_s();
     kt_status st = kt_store_exec(s, "COMMIT");
+    kt_metric_observe(kt_metrics_histogram("kestra_store_commit_duration_seconds",
+                                           "Duration of the store's commits (SQLite)", NULL,
+                                           kt_metrics_latency_buckets, kt_metrics_latency_nbuckets),
+                      kt_store_mono_s() - t0);
     if (st)
         kt_store_rollback(s);
     s->in_tx = 0;

@@ -176,6 +176,39 @@ kt_status kt_store_logs_delete(kt_store *s, const char *execution_id, const kt_l
 kt_status kt_store_logs_delete_flow(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
                                     int64_t *count);
 
+/* ---- task metrics (sqlite_metrics.c): Kestra's MetricEntry {namespace, flowId, taskId, executionId, taskRunId, type
+ * (counter|timer), name, value (a timer's in milliseconds), timestamp, tags, deleted} ---- */
+/* Entries missing namespace, flowId, type, name, a numeric value or a timestamp are skipped (logged). */
+kt_status kt_store_metrics_append(kt_store *s, const json_t *entries);
+typedef struct kt_metric_query {
+    const char *execution_id;
+    const char *task_id;     /* wins over taskrun_id, as in Kestra's MetricController */
+    const char *taskrun_id;
+    const char *sort_column; /* kt_store_metric_sort_column's; NULL: write order */
+    int sort_desc;
+    int page, size;          /* 1-based page */
+} kt_metric_query;
+/* Kestra's sort fields (namespace, flowId, taskId, executionId, taskrunId, name, timestamp, value) to the store's
+ * names; NULL when not sortable. */
+const char *kt_store_metric_sort_column(const char *kestra_field);
+kt_status kt_store_metrics_search(kt_store *s, const kt_metric_query *q, json_t **results, int64_t *total);
+/* The distinct metric names of a flow (task_id NULL) or of one of its tasks, or (task_ids) the distinct task ids
+ * having metrics; a JSON array of strings in first-seen order. */
+kt_status kt_store_metrics_distinct(kt_store *s, const char *ns, const char *flow_id, const char *task_id,
+                                    int task_ids, json_t **out);
+/* The metric `name` of a flow (and task, when task_id is set) with from_us <= timestamp <= to_us, aggregated by
+ * agg (sum, avg, min, max) per bucket of `bucket` (metrics_bucket_start's unit): [{"start": bucket start in UTC
+ * microseconds, "value": double}] ordered by start. KT_EINVAL for another agg. */
+typedef enum { KT_MB_MINUTE, KT_MB_HOUR, KT_MB_DAY, KT_MB_WEEK, KT_MB_MONTH } kt_metric_bucket;
+kt_status kt_store_metrics_aggregate(kt_store *s, const char *ns, const char *flow_id, const char *task_id,
+                                     const char *name, int64_t from_us, int64_t to_us, const char *agg,
+                                     kt_metric_bucket bucket, json_t **out);
+/* The start (UTC microseconds) of the bucket holding us: minute, hour, day, ISO week (Monday), month. */
+int64_t kt_store_metric_bucket_start(int64_t us, kt_metric_bucket bucket);
+/* Deletes an execution's metrics (DELETE /api/v1/executions/{id}?deleteMetrics, PurgeExecutions); *count (may be
+ * NULL) = how many. */
+kt_status kt_store_metrics_delete(kt_store *s, const char *execution_id, int64_t *count);
+
 /* Level order of Kestra's log levels (TRACE=0 .. ERROR=4), -1 when unknown. */
 int kt_store_level_rank(const char *level);
 

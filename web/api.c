@@ -178,6 +178,7 @@ static kt_status kt_api_management_start(kt_webserver *w, const char *host, int 
         {"/health/liveness", kt_api_health_liveness},
         {"/health/readiness", kt_api_health},
         {"/version", kt_api_version},
+        {"/prometheus", kt_api_prometheus},
     };
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
         if ((st = kt_http_route(w->management, "GET", routes[i].pattern, routes[i].h, w)))
@@ -326,6 +327,13 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"POST", "/api/v1/triggers/backfill/delete/by-query", kt_api_backfill_delete_by_query},
         {"POST", "/api/v1/triggers/set-disabled/by-triggers", kt_api_set_disabled_by_triggers},
         {"POST", "/api/v1/triggers/set-disabled/by-query", kt_api_set_disabled_by_query},
+        {"GET", "/api/v1/metrics/{executionId}", kt_api_metrics_by_execution},
+        {"GET", "/api/v1/metrics/names/{namespace}/{flowId}", kt_api_metrics_names},
+        {"GET", "/api/v1/metrics/names/{namespace}/{flowId}/{taskId}", kt_api_metrics_task_names},
+        {"GET", "/api/v1/metrics/tasks/{namespace}/{flowId}", kt_api_metrics_tasks},
+        {"GET", "/api/v1/metrics/aggregates/{namespace}/{flowId}/{metric}", kt_api_metrics_aggregates},
+        {"GET", "/api/v1/metrics/aggregates/{namespace}/{flowId}/{taskId}/{metric}", kt_api_metrics_task_aggregates},
+        {"GET", "/prometheus", kt_api_prometheus},
     };
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
         if ((st = kt_http_route(w->http, routes[i].method, routes[i].pattern, routes[i].h, w)))

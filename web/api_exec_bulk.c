@@ -115,7 +115,7 @@ typedef struct kt_api_bulk_delete {
     kt_http_req *req;
     json_t *executions;
     size_t next, count;
-    int logs, storage;
+    int logs, metrics, storage;
 } kt_api_bulk_delete;
 
 static const char *kt_api_delete_check(const json_t *ex, void *ud)
@@ -152,8 +152,8 @@ static void kt_api_bulk_delete_next(kt_api_bulk_delete *b)
     while (b->next < json_array_size(b->executions)) {
         json_t *ex = json_array_get(b->executions, b->next++);
         char err[256] = "";
-        kt_status st = kt_api_execution_delete_one(b->w, ex, b->logs, b->storage, kt_api_bulk_delete_stored, b, err,
-                                                   sizeof err);
+        kt_status st = kt_api_execution_delete_one(b->w, ex, b->logs, b->metrics, b->storage,
+                                                   kt_api_bulk_delete_stored, b, err, sizeof err);
         if (st == KT_OK)
             return; /* continues in kt_api_bulk_delete_stored */
         if (st != KT_EAGAIN) {
@@ -185,6 +185,8 @@ static void kt_api_bulk_delete_run(kt_http_req *r, kt_webserver *w, const json_t
     b->executions = exs;
     const char *logs = kt_http_query(r, "deleteLogs"), *storage = kt_http_query(r, "deleteStorage");
     b->logs = !logs || strcmp(logs, "false");
+    const char *metrics = kt_http_query(r, "deleteMetrics");
+    b->metrics = !metrics || strcmp(metrics, "false");
     b->storage = !storage || strcmp(storage, "false");
     b->req = kt_http_defer(r);
     kt_api_bulk_delete_next(b);

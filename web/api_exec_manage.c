@@ -67,12 +67,14 @@ static void kt_api_delete_storage_done(kt_status st, size_t count, const char *e
     free(d);
 }
 
-kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int logs, int storage,
+kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int logs, int metrics, int storage,
                                       kt_storage_count_cb done, void *data, char *err, size_t errcap)
 {
     const char *id = json_string_value(json_object_get(ex, "id"));
-    kt_status st = kt_store_begin(w->store); /* the row, its task runs and its logs go together or not at all */
-    if (!st && (st = kt_store_execution_purge(w->store, id, 1, logs, NULL)) != KT_OK)
+    kt_status st = kt_store_begin(w->store); /* the row, its task runs, logs and metrics go together or not at all */
+    if (!st && metrics && (st = kt_store_metrics_delete(w->store, id, NULL)) != KT_OK)
+        kt_store_rollback(w->store);
+    else if (!st && (st = kt_store_execution_purge(w->store, id, 1, logs, NULL)) != KT_OK)
         kt_store_rollback(w->store);
     else if (!st)
         st = kt_store_commit(w->store);
@@ -96,12 +98,13 @@ void kt_api_execution_delete(kt_http_req *r, void *ud)
         json_decref(ex);
         return;
     }
-    /* deleteMetrics: metrics are kept with the execution's rows (nothing separate to keep) */
     int logs = kt_api_bool_param(r, "deleteLogs", 1), storage = kt_api_bool_param(r, "deleteStorage", 1);
+    int metrics = kt_api_bool_param(r, "deleteMetrics", 1);
     kt_api_delete *d = calloc(1, sizeof *d);
     char err[256] = "";
     d->req = kt_http_defer(r);
-    kt_status st = kt_api_execution_delete_one(w, ex, logs, storage, kt_api_delete_storage_done, d, err, sizeof err);
+    kt_status st = kt_api_execution_delete_one(w, ex, logs, metrics, storage, kt_api_delete_storage_done, d, err,
+                                               sizeof err);
     json_decref(ex);
     if (st == KT_OK)
         return; /* answered when the storage is done */

@@ -19,7 +19,8 @@
  *   api_exec_bulk.c   the bulk routes (…/by-ids, …/by-query): collection, checks, delete and labels;
  *   api_exec_commands.c pause, unqueue and force-run, single and bulk;
  *   api_namespaces.c  /api/v1/namespaces/{id} and /search (the flows' namespaces);
- *   api_server.c      /ping, /api/v1/configs, /api/v1/version, /health (+ the management port) and basic auth.
+ *   api_server.c      /ping, /api/v1/configs, /api/v1/version, /health (+ the management port) and basic auth;
+ *   api_metrics.c     /api/v1/metrics (task metrics from the store) and /prometheus (base/metrics.h).
  * Handlers have the kt_http_handler shape; their ud is the kt_webserver. */
 #ifndef KT_WEB_API_INT_H
 #define KT_WEB_API_INT_H
@@ -78,6 +79,14 @@ kt_status kt_api_auth_init(kt_webserver *w, const kt_webserver_config *cfg, char
 int kt_api_auth_guard(kt_http_req *r, void *ud); /* a kt_http_guard, ud the webserver */
 void kt_api_auth_free(kt_webserver *w);
 void kt_api_ping(kt_http_req *r, void *ud);
+/* api_metrics.c */
+void kt_api_metrics_by_execution(kt_http_req *r, void *ud);
+void kt_api_metrics_names(kt_http_req *r, void *ud);
+void kt_api_metrics_task_names(kt_http_req *r, void *ud);
+void kt_api_metrics_tasks(kt_http_req *r, void *ud);
+void kt_api_metrics_aggregates(kt_http_req *r, void *ud);
+void kt_api_metrics_task_aggregates(kt_http_req *r, void *ud);
+void kt_api_prometheus(kt_http_req *r, void *ud);
 void kt_api_configs(kt_http_req *r, void *ud);
 void kt_api_version(kt_http_req *r, void *ud);
 void kt_api_health(kt_http_req *r, void *ud);
@@ -114,9 +123,10 @@ void kt_api_execution_namespace_flows(kt_http_req *r, void *ud);
 void kt_api_execution_validate(kt_http_req *r, void *ud);
 void kt_api_execution_eval(kt_http_req *r, void *ud);
 void kt_api_execution_resume_validate(kt_http_req *r, void *ud);
-/* Deletes a terminated execution's rows (and logs when logs) in one transaction, then its storage folder when storage
- * (done runs then; KT_OK). KT_EAGAIN: the rows are gone and nothing asynchronous started (the caller answers). */
-kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int logs, int storage,
+/* Deletes a terminated execution's rows (and logs when logs, metrics when metrics) in one transaction, then its
+ * storage folder when storage (done runs then; KT_OK). KT_EAGAIN: the rows are gone and nothing asynchronous started
+ * (the caller answers). */
+kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int logs, int metrics, int storage,
                                       kt_storage_count_cb done, void *data, char *err, size_t errcap);
 /* Kestra's setLabels merge: given wins, old's other labels stay; a system.* label only unchanged. NULL after 422. */
 json_t *kt_api_merge_labels(kt_http_req *r, const json_t *old, const json_t *given);

@@ -36,6 +36,8 @@ static long kt_running_of(kt_executor *ex, const json_t *execution)
 
 void kt_executor_admit(kt_executor *ex, kt_run *run)
 {
+    if (kt_state_current(run->execution) && !strcmp(kt_state_current(run->execution), KT_S(CREATED)))
+        kt_executor_count_started(run->execution); /* Kestra counts an execution met in CREATED */
     /* counted only for a flow with a limit: the scan is over every unfinished execution */
     kt_exec_event ev = {.kind = KT_EV_ADMIT, .now_us = kt_now_us()};
     if (kt_exec_concurrency_limit(run->flow.flow) && kt_state_current(run->execution) &&

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/secrets.h"
 #include "base/map.h"
+#include "base/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,41 @@ void kt_executor_log(kt_executor *ex, const json_t *execution, const json_t *tr,
                             "taskId", json_object_get(tr, "taskId"), "executionId", json_object_get(execution, "id"),
                             "taskRunId", json_object_get(tr, "id"), "attemptNumber", (int)attempt, "timestamp", ts,
                             "level", level, "thread", "executor", "message", message, "deleted", 0));
+}
+
+/* ---- Prometheus ---------------------------------------------------------------------------------- */
+
+/* Kestra's MetricRegistry.tags(Execution): flow_id, namespace_id, state */
+static kt_metric *kt_executor_meter(const char *name, const char *help, const json_t *execution, int histogram)
+{
+    const char *labels[] = {"flow_id", json_string_value(json_object_get(execution, "flowId")), "namespace_id",
+                            json_string_value(json_object_get(execution, "namespace")), "state",
+                            kt_state_current(execution), NULL};
+    if (histogram)
+        return kt_metrics_histogram(name, help, labels, kt_metrics_duration_buckets, kt_metrics_duration_nbuckets);
+    return kt_metrics_counter(name, help, labels);
+}
+
+void kt_executor_count_started(const json_t *execution)
+{
+    kt_metric_inc(kt_executor_meter("kestra_executor_execution_started_count_total",
+                                    "Executions started by the executor", execution, 0), 1);
+}
+
+static void kt_executor_count_ended(const json_t *execution)
+{
+    kt_metric_inc(kt_executor_meter("kestra_executor_execution_end_count_total", "Executions ended", execution, 0),
+                  1);
+    /* State.getDuration(): from the first history to the last */
+    const json_t *h = json_object_get(json_object_get(execution, "state"), "histories");
+    int64_t start = 0, end = 0;
+    if (json_array_size(h) &&
+        !kt_time_parse(json_string_value(json_object_get(json_array_get(h, 0), "date")), &start) &&
+        !kt_time_parse(json_string_value(json_object_get(json_array_get(h, json_array_size(h) - 1), "date")), &end) &&
+        end >= start)
+        kt_metric_observe(kt_executor_meter("kestra_executor_execution_duration_seconds",
+                                            "Duration of the ended executions", execution, 1),
+                          (double)(end - start) / 1e6);
 }
 
 /* ---- transitions --------------------------------------------------------------------------------- */
@@ -363,14 +399,14 @@ void kt_executor_flush(kt_actor *a)
 {
     kt_executor *ex = kt_actor_state(a);
     kt_executor_resend_notices(ex);
-    if (!ex->ndirty && !json_array_size(ex->logs) && !ex->fresh && !ex->nreplies) {
+    if (!ex->ndirty && !json_array_size(ex->logs) && !json_array_size(ex->metrics) && !ex->fresh && !ex->nreplies) {
         /* an event may arm a timer and change nothing (an execution taken in again waits for its scheduleDate, an
          * SLA monitor is re-armed): nothing to commit first */
         kt_executor_arm_timers(ex);
         kt_executor_pump(ex);
         return;
     }
-    if (ex->ndirty || json_array_size(ex->logs)) {
+    if (ex->ndirty || json_array_size(ex->logs) || json_array_size(ex->metrics)) {
         kt_status st = kt_store_begin(ex->store);
         for (size_t i = 0; st == KT_OK && i < ex->ndirty; i++) {
             kt_run *run = ex->dirty[i];
@@ -383,6 +419,8 @@ void kt_executor_flush(kt_actor *a)
         }
         if (st == KT_OK && json_array_size(ex->logs))
             st = kt_store_logs_append(ex->store, ex->logs);
+        if (st == KT_OK && json_array_size(ex->metrics))
+            st = kt_store_metrics_append(ex->store, ex->metrics);
         if (st == KT_OK)
             st = kt_store_commit(ex->store);
         else
@@ -395,6 +433,7 @@ void kt_executor_flush(kt_actor *a)
         }
         ex->commits++;
         json_array_clear(ex->logs);
+        json_array_clear(ex->metrics);
     }
     for (size_t i = 0; i < ex->ndirty; i++) {
         kt_run *run = ex->dirty[i];
@@ -403,6 +442,7 @@ void kt_executor_flush(kt_actor *a)
         run->all_runs_dirty = 0;
         run->ndirty_runs = 0;
         if (kt_state_is_terminated(kt_state_current(run->execution))) {
+            kt_executor_count_ended(run->execution);
             if (ex->observer)
                 ex->observer(ex->observer_ud, run->execution);
             kt_executor_notify_parent(ex, run->execution);
@@ -575,6 +615,8 @@ static void kt_executor_receive(kt_actor *a, const kt_msg *m)
         kt_msg_log_batch b;
         if (kt_msg_decode_log_batch(m->body, &b) == KT_OK) {
             json_array_extend(ex->logs, b.entries);
+            if (b.metrics)
+                json_array_extend(ex->metrics, b.metrics);
             kt_msg_log_batch_clear(&b);
         }
         break;
@@ -628,6 +670,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     free(ex->timers);
     free(ex->dirty);
     json_decref(ex->logs);
+    json_decref(ex->metrics);
     json_decref(ex->notices_pending);
     json_decref(ex->plugin_defaults);
     free(ex);
@@ -636,7 +679,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
 static void kt_executor_stop(kt_actor *a)
 {
     kt_executor *ex = kt_actor_state(a);
-    if (ex->ndirty || json_array_size(ex->logs))
+    if (ex->ndirty || json_array_size(ex->logs) || json_array_size(ex->metrics))
         kt_executor_flush(a); /* last chance to make this turn durable */
     kt_executor_items_stop(ex);
     uv_close((uv_handle_t *)&ex->retry, kt_executor_on_timer_closed);
@@ -736,6 +779,7 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_op
     ex->flows = kt_map_new();
     ex->jobs = kt_map_new();
     ex->logs = json_array();
+    ex->metrics = json_array();
     ex->notices_pending = json_array();
     ex->fresh_tail = &ex->fresh;
     ex->waiting_tail = &ex->waiting;

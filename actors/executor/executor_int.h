@@ -104,6 +104,7 @@ struct kt_executor {
     kt_pending_reply *replies;
     size_t nreplies, capreplies;
     json_t *logs;
+    json_t *metrics; /* task metrics (MetricEntry) from the workers, written with this turn's commit */
     json_t *notices_pending; /* executions whose ExecutionChanged a full mailbox refused, oldest first */
     kt_run **dirty;
     size_t ndirty, capdirty;
@@ -130,6 +131,9 @@ kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id,
 /* An executor-made log line for the task run tr (NULL: the execution), written with this turn's commit. */
 void kt_executor_log(kt_executor *ex, const json_t *execution, const json_t *tr, uint32_t attempt, const char *level,
                      const char *message);
+/* Prometheus (base/metrics.h): kestra_executor_execution_{started,end}_count_total by flow and state, as Kestra's
+ * ExecutorService counts them, and the ended execution's duration. */
+void kt_executor_count_started(const json_t *execution);
 /* The run's execution is written by this turn's commit. */
 void kt_executor_mark_dirty(kt_executor *ex, kt_run *run);
 

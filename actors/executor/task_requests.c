@@ -10,8 +10,9 @@
  *   executions.count  {flows?: [{namespace, flowId}], namespaces?: [ns], states?, fromUs, toUs?} -> {results:
  *                     [{namespace, flowId, count}]}: one per flow given, or per live flow of each namespace
  *   logs.purge        {namespace?, flowId?, levels?, fromUs?, toUs} -> {count}
- *   executions.purge  {namespace?, flowId?, states?, fromUs?, toUs, purgeExecution, purgeLog} -> {executionsCount,
- *                     logsCount, executions: [{id, namespace, flowId}]}: the worker then deletes their files.
+ *   executions.purge  {namespace?, flowId?, states?, fromUs?, toUs, purgeExecution, purgeLog, purgeMetric} ->
+ *                     {executionsCount, logsCount, metricsCount, executions: [{id, namespace, flowId}]}: the worker
+ *                     then deletes their files.
  *                     Executions this executor still runs are left alone (a purge never pulls the rows from under
  *                     a live execution, the purging task's own included). */
 #include "actors/executor/executor_int.h"
@@ -206,8 +207,9 @@ static kt_status kt_tr_purge_executions(kt_executor *ex, const json_t *req, json
     }
     int rows = !json_is_false(json_object_get(req, "purgeExecution"));
     int logs = !json_is_false(json_object_get(req, "purgeLog"));
+    int metrics = !json_is_false(json_object_get(req, "purgeMetric"));
     json_t *found = NULL, *purged = json_array();
-    int64_t nlogs = 0;
+    int64_t nlogs = 0, nmetrics = 0;
     kt_status st = kt_store_executions_match(ex->store, &q, &found);
     free(list);
     if (!st)
@@ -218,7 +220,11 @@ static kt_status kt_tr_purge_executions(kt_executor *ex, const json_t *req, json
         const char *id = json_string_value(json_object_get(e, "id"));
         if (st || kt_map_get(ex->runs, id))
             continue;
-        st = kt_store_execution_purge(ex->store, id, rows, logs, &nlogs);
+        int64_t n = 0;
+        if (metrics && !(st = kt_store_metrics_delete(ex->store, id, &n)))
+            nmetrics += n;
+        if (!st)
+            st = kt_store_execution_purge(ex->store, id, rows, logs, &nlogs);
         if (!st)
             json_array_append_new(purged, json_pack("{s:O, s:O, s:O}", "id", json_object_get(e, "id"), "namespace",
                                                     json_object_get(e, "namespace"), "flowId",
@@ -234,8 +240,8 @@ static kt_status kt_tr_purge_executions(kt_executor *ex, const json_t *req, json
         json_decref(purged);
         return st;
     }
-    *out = json_pack("{s:I, s:I, s:o}", "executionsCount", (json_int_t)(rows ? json_array_size(purged) : 0),
-                     "logsCount", (json_int_t)nlogs, "executions", purged);
+    *out = json_pack("{s:I, s:I, s:I, s:o}", "executionsCount", (json_int_t)(rows ? json_array_size(purged) : 0),
+                     "logsCount", (json_int_t)nlogs, "metricsCount", (json_int_t)nmetrics, "executions", purged);
     return KT_OK;
 }
 

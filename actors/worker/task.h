@@ -33,6 +33,13 @@ void *kt_task_data(const kt_task_run *r);
 /* Appends one line to the attempt's logs (level: TRACE DEBUG INFO WARN ERROR). */
 void kt_task_log(kt_task_run *r, const char *level, const char *msg, size_t len);
 void kt_task_logf(kt_task_run *r, const char *level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Records a task metric (Kestra's RunContext.metric; a MetricEntry of the run, stored by the executor with the
+ * turn's logs): a counter's value as is, a timer's duration (us) as whole milliseconds, as Kestra's MetricEntry
+ * keeps it. tags: NULL or an object whose scalar members become string tags. At most KT_TASK_METRICS_MAX per
+ * attempt; the ones after are dropped with one WARN line. */
+#define KT_TASK_METRICS_MAX 1000
+void kt_task_counter(kt_task_run *r, const char *name, double value, const json_t *tags);
+void kt_task_timer(kt_task_run *r, const char *name, int64_t us, const json_t *tags);
 /* Ends the attempt: state SUCCESS, WARNING, FAILED or KILLED; outputs (stolen, may be NULL). */
 void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs);
 

@@ -1,5 +1,6 @@
 /* In-loop core tasks: Log, Return, OutputValues (KESTRA-model.md §6.2). */
 #include "actors/worker/task.h"
+#include "base/clock.h"
 #include "time/duration.h"
 
 #include <stdlib.h>
@@ -37,14 +38,36 @@ static void kt_log_start(kt_task_run *r)
     kt_task_finish(r, KT_S(SUCCESS), json_object());
 }
 
+/* Java's String.length(): UTF-16 code units (a character beyond the BMP counts two). */
+static size_t kt_utf16_length(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c & 0xC0) != 0x80)
+            n += c >= 0xF0 ? 2 : 1;
+    }
+    return n;
+}
+
+/* Return also records Kestra's two metrics: counter `length` (the rendered text's length) and timer `duration`,
+ * both tagged format=<rendered>. */
 static void kt_return_start(kt_task_run *r)
 {
+    int64_t start = kt_now_us();
     json_t *format = json_object_get(kt_task_props(r), "format");
     json_t *out = json_object();
+    json_t *tags = json_object();
+    size_t length = 0;
     if (json_is_string(format)) {
         kt_task_log(r, "DEBUG", json_string_value(format), json_string_length(format));
         json_object_set(out, "value", format);
+        json_object_set(tags, "format", format);
+        length = kt_utf16_length(json_string_value(format), json_string_length(format));
     }
+    kt_task_counter(r, "length", (double)length, tags);
+    kt_task_timer(r, "duration", kt_now_us() - start, tags);
+    json_decref(tags);
     kt_task_finish(r, KT_S(SUCCESS), out);
 }
 

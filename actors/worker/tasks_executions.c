@@ -8,8 +8,8 @@
  *                             plus `count` as Count.java's runContext.render(expression, {count}): the executor
  *                             leaves it unrendered, KT_PF_RAW, and sends the context's parts with the job).
  *   log.PurgeLogs             deletes log lines in a date range, by namespace/flow/levels (executor).
- *   execution.PurgeExecutions deletes matching executions' rows and logs (executor), then their internal-storage
- *                             folders (here, one after the other). Metrics are not stored by Kite yet: metricsCount 0. */
+ *   execution.PurgeExecutions deletes matching executions' rows, logs and metrics (executor), then their
+ *                             internal-storage folders (here, one after the other). */
 #include "actors/worker/tasks_ask.h"
 #include "actors/worker/tasks_storage.h"
 #include "base/clock.h"
@@ -268,8 +268,9 @@ static void kt_purge_replied(kt_task_run *r, const kt_msg_reply *rep)
         return;
     }
     p->r = r;
-    p->out = json_pack("{s:O, s:O, s:i}", "executionsCount", json_object_get(rep->data, "executionsCount"),
-                       "logsCount", json_object_get(rep->data, "logsCount"), "metricsCount", 0);
+    p->out = json_pack("{s:O, s:O, s:I}", "executionsCount", json_object_get(rep->data, "executionsCount"),
+                       "logsCount", json_object_get(rep->data, "logsCount"), "metricsCount",
+                       json_integer_value(json_object_get(rep->data, "metricsCount")));
     p->executions = kt_bool_prop(r, "purgeStorage", 1) ? json_incref(json_object_get(rep->data, "executions"))
                                                         : json_array();
     kt_task_set_data(r, p);
@@ -278,10 +279,10 @@ static void kt_purge_replied(kt_task_run *r, const kt_msg_reply *rep)
 
 static void kt_purge_exec_start(kt_task_run *r)
 {
-    json_t *body = json_pack("{s:s, s:s?, s:s?, s:b, s:b}", "op", "executions.purge", "namespace",
+    json_t *body = json_pack("{s:s, s:s?, s:s?, s:b, s:b, s:b}", "op", "executions.purge", "namespace",
                              kt_task_prop_string(r, "namespace"), "flowId", kt_task_prop_string(r, "flowId"),
                              "purgeExecution", kt_bool_prop(r, "purgeExecution", 1), "purgeLog",
-                             kt_bool_prop(r, "purgeLog", 1));
+                             kt_bool_prop(r, "purgeLog", 1), "purgeMetric", kt_bool_prop(r, "purgeMetric", 1));
     int bad = kt_query_body(r, body, 0, "states", "states") || kt_ask_executor(r, body, kt_purge_replied);
     json_decref(body);
     if (bad)

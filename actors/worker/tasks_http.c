@@ -244,6 +244,18 @@ static void kt_http_on_written(kt_status st, const char *err, void *data)
         kt_http_download_done(h);
 }
 
+/* Kestra's counter `response.length`, tagged as AbstractHttp.tags: request.method, and response.code when a
+ * response is known (Request's; Download tags the method only). */
+static void kt_http_length_metric(kt_http *h, double length, long code)
+{
+    const char *method = kt_task_prop_string(h->r, "method");
+    json_t *tags = json_pack("{s:s}", "request.method", method ? method : "GET");
+    if (code > 0)
+        json_object_set_new(tags, "response.code", json_sprintf("%ld", code));
+    kt_task_counter(h->r, "response.length", length, tags);
+    json_decref(tags);
+}
+
 static void kt_http_on_committed(kt_status st, const char *err, void *data)
 {
     kt_http *h = data;
@@ -259,6 +271,7 @@ static void kt_http_on_committed(kt_status st, const char *err, void *data)
     long code = 0;
     curl_easy_getinfo(h->hr.easy, CURLINFO_RESPONSE_CODE, &code);
     kt_task_logf(h->r, "DEBUG", "File '%s' downloaded to '%s'", kt_task_prop_string(h->r, "uri"), h->uri);
+    kt_http_length_metric(h, (double)h->length, 0);
     json_t *out = json_pack("{s:s, s:I, s:I, s:O}", "uri", h->uri, "code", (json_int_t)code, "length",
                             (json_int_t)h->length, "headers", h->hr.resp_headers);
     kt_http_end(h, KT_S(SUCCESS), out);
@@ -358,6 +371,9 @@ static void kt_http_request_done(kt_http *h, long code)
         }
     }
     kt_task_logf(h->r, "DEBUG", "Request '%s' with the response code '%ld'", kt_task_prop_string(h->r, "uri"), code);
+    const char *cl = kt_hr_header(&h->hr, "Content-Length"); /* only when the server announced one, as Kestra */
+    if (cl)
+        kt_http_length_metric(h, (double)strtoll(cl, NULL, 10), code);
     kt_http_end(h, KT_S(SUCCESS), out);
 }
 

@@ -52,6 +52,7 @@ typedef struct kt_nsf_op {
     kt_sops_cat *cat;
     kt_storage_copy *copy;
     int killed;
+    long deleted;       /* DeleteFiles: the files really deleted (Kestra's counter `deleted`) */
     char workdir[4096]; /* UploadFiles: the task's working directory, removed at the end */
 } kt_nsf_op;
 
@@ -69,6 +70,12 @@ static void kt_nsf_add(kt_nsf_op *op, kt_nsf_step_kind kind, const char *src, co
 static void kt_nsf_end(kt_nsf_op *op, const char *state, json_t *out)
 {
     kt_task_run *r = op->r;
+    if (!op->killed && !strcmp(state, KT_S(SUCCESS))) { /* Kestra's counters, recorded once the work is done */
+        if (op->kind == KT_NSF_DELETE)
+            kt_task_counter(r, "deleted", (double)op->deleted, NULL);
+        else if (op->kind == KT_NSF_DOWNLOAD)
+            kt_task_counter(r, "downloaded", (double)json_object_size(op->files), NULL);
+    }
     for (size_t i = 0; i < op->n; i++) {
         free(op->steps[i].src);
         free(op->steps[i].dst);
@@ -107,6 +114,8 @@ static void kt_nsf_step_done(kt_nsf_op *op, kt_status st, const char *err)
         kt_nsf_end(op, KT_S(KILLED), NULL);
         return;
     }
+    if (s->kind == KT_NSF_DEL && st == KT_OK)
+        op->deleted++;
     if (s->kind == KT_NSF_DEL && st == KT_ENOTFOUND) /* gone meanwhile: InternalNamespace.delete's false */
         st = KT_OK;
     if (st != KT_OK) {

@@ -1,7 +1,7 @@
 /* Script tasks with the Process runner (KESTRA-model.md §7): io.kestra.plugin.scripts.shell, .python and .node
  * Commands and Script. The commands run through the interpreter (default /bin/sh -c) in a private working directory;
  * stdout lines become INFO logs, stderr lines ERROR logs, `::{"outputs":…}::` lines fill outputs.vars
- * (`metrics` in them are recorded in the logs).
+ * (`metrics` in them become task metrics).
  * An attempt goes through phases: inputFiles fetched from the storage (script_files.c), the process, then its
  * outputFiles uploaded; the attempt's result waits for the uploads. */
 #include "actors/worker/ns_files.h"
@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/limits.h"
 #include "base/secrets.h"
+#include "time/duration.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -57,9 +58,9 @@ typedef struct kt_proc {
 
 /* ---- output lines -------------------------------------------------------------------------------- */
 
-/* `::{"metrics":[{name, type: counter|timer, value, tags}]}::` (Kestra's AbstractLogConsumer): the metrics routes
- * are not there yet, so each one is recorded in the task run's logs (with its tags), once, as a DEBUG line a later
- * metrics store can pick up; a malformed one says why at WARN. */
+/* `::{"metrics":[{name, type: counter|timer, value, tags}]}::` (Kestra's AbstractLogConsumer): each one a task metric
+ * of the run (a counter's value a number, a timer's a duration: ISO-8601 text or a number of seconds); a malformed
+ * one says why at WARN. */
 static void kt_proc_metrics(kt_proc *p, const json_t *metrics)
 {
     size_t i;
@@ -68,16 +69,18 @@ static void kt_proc_metrics(kt_proc *p, const json_t *metrics)
         const char *name = json_string_value(json_object_get(m, "name"));
         const char *type = json_string_value(json_object_get(m, "type"));
         const json_t *value = json_object_get(m, "value"), *tags = json_object_get(m, "tags");
-        if (!name || !type || (strcmp(type, "counter") && strcmp(type, "timer")) || !json_is_number(value)) {
-            kt_task_logf(p->r, "WARN", "Invalid metric #%zu: needs a name, a type (counter or timer) and a number "
-                         "value", i);
+        int64_t us = 0;
+        int counter = type && !strcmp(type, "counter"), timer = type && !strcmp(type, "timer");
+        if (!name || !(counter || timer) || (counter && !json_is_number(value)) ||
+            (timer && kt_duration_from_json(value, &us))) {
+            kt_task_logf(p->r, "WARN", "Invalid metric #%zu: needs a name, a type (counter or timer) and a value (a "
+                         "number, a duration for a timer)", i);
             continue;
         }
-        char *t = json_is_object(tags) && json_object_size(tags) ? json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS)
-                                                                 : NULL;
-        kt_task_logf(p->r, "DEBUG", "metric %s %s = %.17g%s%s", type, name, json_number_value(value),
-                     t ? " " : "", t ? t : "");
-        free(t);
+        if (counter)
+            kt_task_counter(p->r, name, json_number_value(value), json_is_object(tags) ? tags : NULL);
+        else
+            kt_task_timer(p->r, name, us, json_is_object(tags) ? tags : NULL);
     }
     if (metrics && !json_is_array(metrics))
         kt_task_logf(p->r, "WARN", "Invalid metrics: not a list");

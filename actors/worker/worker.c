@@ -9,9 +9,11 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/id.h"
+#include "base/json.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/map.h"
+#include "base/metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +47,7 @@ struct kt_task_run {
     int64_t started_us;
     void *data;
     int finished;
+    int nmetrics; /* recorded by this attempt (KT_TASK_METRICS_MAX) */
     /* A WorkingDirectory's child (kt_task_child_start): it runs in the parent's directory and ends through done,
      * never with a result of its own; the parent reports it. */
     const char *workdir; /* borrowed from the parent, NULL for a job */
@@ -64,12 +67,14 @@ struct kt_worker {
     kt_storage *storage; /* borrowed, may be NULL */
     kt_map *running; /* key -> kt_task_run */
     json_t *logs;    /* entries waiting for the end of the turn */
+    json_t *metrics; /* MetricEntry objects waiting for the end of the turn (sent with the logs) */
     kt_outmsg *results;
     size_t nresults, capresults;
     uv_idle_t pending_flush; /* flushes what task callbacks produced outside a drain pass (idle: the loop must not block first) */
     uv_timer_t room_retry;   /* flushes again a little later when the executor had no room (a timer: an idle would spin) */
     uint64_t next_corr;      /* corr ids of the tasks' requests (kt_task_request) */
     kt_hl *http;             /* the worker's one curl multi on the loop (http tasks), made on first use */
+    kt_metric *slots_gauge, *running_gauge; /* kestra_worker_job_thread / _running (callback gauges) */
     int stopping;
 };
 
@@ -170,6 +175,58 @@ void kt_task_logf(kt_task_run *r, const char *level, const char *fmt, ...)
         return;
     kt_task_log(r, level, buf, (size_t)n);
     free(buf);
+}
+
+/* Kestra's tags are a Map<String, String>: scalars are written as text, null and nested values left out. */
+static json_t *kt_metric_tags(const json_t *tags)
+{
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)tags, k, v) {
+        if (json_is_string(v)) {
+            json_object_set(out, k, v);
+        } else if (json_is_integer(v)) {
+            json_object_set_new(out, k, json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+        } else if (json_is_real(v)) {
+            char d[64];
+            kt_fmt_double(json_real_value(v), d, sizeof d);
+            json_object_set_new(out, k, json_string(d));
+        } else if (json_is_boolean(v)) {
+            json_object_set_new(out, k, json_string(json_is_true(v) ? "true" : "false"));
+        }
+    }
+    return out;
+}
+
+static void kt_task_metric(kt_task_run *r, const char *type, const char *name, double value, const json_t *tags)
+{
+    if (r->nmetrics == KT_TASK_METRICS_MAX) {
+        kt_task_logf(r, "WARN", "More than %d metrics: the rest are dropped", KT_TASK_METRICS_MAX);
+    }
+    if (r->nmetrics++ >= KT_TASK_METRICS_MAX || !name)
+        return;
+    char ts[48];
+    kt_time_format(kt_now_us(), ts, sizeof ts);
+    json_t *run = r->job.run;
+    json_t *e = json_pack("{s:O, s:O, s:O?, s:O?, s:O?, s:s, s:s, s:f, s:s, s:o, s:b}", "namespace",
+                          json_object_get(run, "namespace"), "flowId", json_object_get(run, "flowId"), "taskId",
+                          json_object_get(run, "taskId"), "executionId", json_object_get(run, "executionId"),
+                          "taskRunId", json_object_get(run, "taskRunId"), "type", type, "name", name, "value", value,
+                          "timestamp", ts, "tags", kt_metric_tags(tags), "deleted", 0);
+    if (e)
+        json_array_append_new(r->w->metrics, e);
+    kt_worker_pending(r->w);
+}
+
+void kt_task_counter(kt_task_run *r, const char *name, double value, const json_t *tags)
+{
+    kt_task_metric(r, "counter", name, value, tags);
+}
+
+void kt_task_timer(kt_task_run *r, const char *name, int64_t us, const json_t *tags)
+{
+    kt_task_metric(r, "timer", name, (double)(us / 1000), tags); /* Duration.toMillis: whole milliseconds */
 }
 
 static void kt_worker_free_run(kt_task_run *r)
@@ -293,6 +350,36 @@ static void kt_worker_on_reply(kt_worker *w, const kt_msg *m)
 
 static void kt_worker_queue_result(kt_worker *w, const char *to, const kt_msg_worker_result *body);
 
+/* Prometheus (base/metrics.h), as Kestra's Worker: kestra_worker_started_count_total and _ended_count_total,
+ * kestra_worker_ended_duration_seconds, tagged with MetricRegistry.tags(WorkerTask) (task_type, namespace_id,
+ * flow_id; the ended count also by state). */
+static void kt_worker_meter_started(kt_task_run *r)
+{
+    const json_t *run = r->job.run;
+    const char *labels[] = {"task_type", json_string_value(json_object_get(r->job.task, "type")), "namespace_id",
+                            json_string_value(json_object_get(run, "namespace")), "flow_id",
+                            json_string_value(json_object_get(run, "flowId")), NULL};
+    kt_metric_inc(kt_metrics_counter("kestra_worker_started_count_total", "Task attempts started by the worker",
+                                     labels), 1);
+}
+
+static void kt_worker_meter_ended(kt_task_run *r, const char *state, int64_t ended_us)
+{
+    const json_t *run = r->job.run;
+    const char *labels[] = {"task_type", json_string_value(json_object_get(r->job.task, "type")), "namespace_id",
+                            json_string_value(json_object_get(run, "namespace")), "flow_id",
+                            json_string_value(json_object_get(run, "flowId")), "state", state, NULL};
+    kt_metric_inc(kt_metrics_counter("kestra_worker_ended_count_total", "Task attempts ended on the worker", labels),
+                  1);
+    labels[6] = NULL; /* the duration is not split by state */
+    kt_metric_observe(kt_metrics_histogram("kestra_worker_ended_duration_seconds", "Duration of the task attempts",
+                                           labels, kt_metrics_duration_buckets, kt_metrics_duration_nbuckets),
+                      (double)(ended_us - r->started_us) / 1e6);
+}
+
+static double kt_worker_slots_read(void *ud) { return (double)((kt_worker *)ud)->slots; }
+static double kt_worker_running_read(void *ud) { return (double)kt_map_size(((kt_worker *)ud)->running); }
+
 void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
 {
     if (r->finished) {
@@ -307,18 +394,20 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
     kt_task_timer_drop(&r->timeout);
     kt_task_timer_drop(&r->request);
     kt_worker *w = r->w;
+    int64_t ended = kt_now_us();
+    kt_worker_meter_ended(r, state, ended);
     if (r->child_done) {
         kt_task_child_done_fn done = r->child_done;
         void *data = r->child_data;
         int64_t started = r->started_us;
         kt_map_del(w->running, r->key);
         kt_worker_free_run(r);
-        done(data, state, outputs, started, kt_now_us());
+        done(data, state, outputs, started, ended);
         return;
     }
     kt_worker_queue_result(w, r->reply_to, &(kt_msg_worker_result){
         .execution_id = r->job.execution_id, .taskrun_id = r->job.taskrun_id, .attempt = r->job.attempt,
-        .state = (char *)state, .outputs = outputs, .started_us = r->started_us, .ended_us = kt_now_us()});
+        .state = (char *)state, .outputs = outputs, .started_us = r->started_us, .ended_us = ended});
     json_decref(outputs);
     kt_map_del(w->running, r->key);
     kt_worker_free_run(r);
@@ -387,6 +476,7 @@ static void kt_worker_run_start(kt_worker *w, kt_task_run *r)
         type = json_string_value(json_object_get(r->job.task, "type"));
     }
     r->impl = type ? kt_worker_find_impl(type) : NULL;
+    kt_worker_meter_started(r);
     json_t *timeout = json_object_get(r->job.task, "timeout");
     int64_t us = 0;
     if (timeout && (kt_duration_from_json(timeout, &us) || us <= 0)) {
@@ -527,17 +617,19 @@ static void kt_worker_flush(kt_actor *a)
 {
     kt_worker *w = kt_actor_state(a);
     kt_node *node = kt_actor_node(a);
-    if (json_array_size(w->logs) && !kt_node_has_room(node, KT_WORKER_LOG_TO)) {
+    int batch = json_array_size(w->logs) || json_array_size(w->metrics);
+    if (batch && !kt_node_has_room(node, KT_WORKER_LOG_TO)) {
         kt_worker_wait_for_room(w);
         return;
     }
-    if (json_array_size(w->logs)) {
+    if (batch) {
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, KT_WORKER_LOG_TO, kt_actor_address(a), 0);
-        kt_msg_log_batch b = {.entries = w->logs};
+        kt_msg_log_batch b = {.entries = w->logs, .metrics = w->metrics};
         kt_msg_encode_log_batch(&o, &b);
         kt_node_send(node, KT_WORKER_LOG_TO, &o);
         json_array_clear(w->logs);
+        json_array_clear(w->metrics);
     }
     size_t sent = 0;
     for (; sent < w->nresults && kt_node_has_room(node, KT_WORKER_RESULT_TO); sent++) {
@@ -612,6 +704,7 @@ kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker 
     w->storage = cfg ? cfg->storage : NULL;
     w->running = kt_map_new();
     w->logs = json_array();
+    w->metrics = json_array();
     uv_idle_init(w->loop, &w->pending_flush);
     w->pending_flush.data = w;
     uv_timer_init(w->loop, &w->room_retry);
@@ -622,6 +715,11 @@ kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker 
         w->stopping = 1;
         return st;
     }
+    const char *labels[] = {"worker", kt_actor_address(w->self), NULL};
+    w->slots_gauge = kt_metrics_gauge_fn("kestra_worker_job_thread", "Worker slots (task attempts run at once)", labels,
+                                         kt_worker_slots_read, w);
+    w->running_gauge = kt_metrics_gauge_fn("kestra_worker_job_running", "Worker slots busy (task attempts running)",
+                                           labels, kt_worker_running_read, w);
     *out = w;
     return KT_OK;
 }
@@ -631,11 +729,14 @@ void kt_worker_free(kt_worker *w)
 {
     if (!w)
         return;
+    kt_metric_release(w->slots_gauge, w); /* they read w */
+    kt_metric_release(w->running_gauge, w);
     for (size_t i = 0; i < w->nresults; i++)
         kt_outmsg_destroy(&w->results[i]);
     free(w->results);
     kt_map_free(w->running);
     json_decref(w->logs);
+    json_decref(w->metrics);
     free(w);
 }
 

@@ -103,6 +103,15 @@ static void test_get_and_headers(void **state)
     assert_string_equal(echo_header(e, "x-token"), "abc");
     assert_string_equal(echo_header(e, "x-num"), "5");
     json_decref(e);
+    /* Kestra's counter response.length: the announced Content-Length, tagged with the method and the code */
+    assert_int_equal(json_array_size(p.metrics), 1);
+    json_t *m = json_array_get(p.metrics, 0);
+    assert_string_equal(json_string_value(json_object_get(m, "name")), "response.length");
+    assert_true(json_number_value(json_object_get(m, "value")) ==
+                (double)json_string_length(json_object_get(p.outputs, "body")));
+    json_t *want_tags = json_pack("{s:s, s:s}", "request.method", "GET", "response.code", "200");
+    assert_true(json_equal(json_object_get(m, "tags"), want_tags));
+    json_decref(want_tags);
     probe_clear(&p);
     /* the fs.http alias runs the same task */
     run(f, "io.kestra.plugin.fs.http.Request", "{\"uri\":\"@/echo\"}", &p);
@@ -309,6 +318,13 @@ static void test_download(void **state)
     free(got);
     assert_int_equal(json_integer_value(json_object_get(p.outputs, "length")), 8);
     assert_int_equal(json_integer_value(json_object_get(p.outputs, "code")), 200);
+    json_t *m = json_array_get(p.metrics, 0); /* response.length: the bytes stored, tagged with the method only */
+    assert_int_equal(json_array_size(p.metrics), 1);
+    assert_string_equal(json_string_value(json_object_get(m, "name")), "response.length");
+    assert_true(json_number_value(json_object_get(m, "value")) == 8.0);
+    json_t *want_tags = json_pack("{s:s}", "request.method", "GET");
+    assert_true(json_equal(json_object_get(m, "tags"), want_tags));
+    json_decref(want_tags);
     assert_non_null(json_object_get(json_object_get(p.outputs, "headers"), "Content-Disposition"));
     probe_clear(&p);
 

@@ -62,6 +62,17 @@ static void assert_files(const probe *p, const char *want)
     assert_string_equal(got, want);
 }
 
+/* The run's one task metric: Kestra's counter `name` with its value. */
+static void assert_counter(const probe *p, const char *name, double value)
+{
+    assert_int_equal(json_array_size(p->metrics), 1);
+    json_t *m = json_array_get(p->metrics, 0);
+    assert_string_equal(json_string_value(json_object_get(m, "name")), name);
+    assert_string_equal(json_string_value(json_object_get(m, "type")), "counter");
+    if (json_number_value(json_object_get(m, "value")) != value)
+        fail_msg("%s = %g, want %g", name, json_number_value(json_object_get(m, "value")), value);
+}
+
 static void test_download(void **state)
 {
     fixture *f = *state;
@@ -74,10 +85,12 @@ static void test_download(void **state)
     char *b = stored(f, TR_PREFIX "tr1/data/deep/x.csv");
     assert_string_equal(b, "3,4");
     free(b);
+    assert_counter(&p, "downloaded", 3);
     probe_clear(&p);
     /* a pattern not starting with a word character is matched as written against "/path" */
     run_ok(f, NS "DownloadFiles", "{\"namespace\":\"a.b\", \"files\":\"*.csv\"}", &p);
     assert_files(&p, "");
+    assert_counter(&p, "downloaded", 0);
     probe_clear(&p);
     run_ok(f, NS "DownloadFiles", "{\"namespace\":\"a.b\", \"files\":\"/**.csv\", \"destination\":\"out/\"}", &p);
     assert_files(&p, "/data/deep/x.csv=" TR_PREFIX "tr1/out/data/deep/x.csv;/data/in.csv=" TR_PREFIX
@@ -107,6 +120,7 @@ static void test_delete(void **state)
     put_tree(f);
     run_ok(f, NS "DeleteFiles", "{\"namespace\":\"a.b\", \"files\":[\"/**.csv\"]}", &p);
     assert_true(!p.outputs || !json_object_size(p.outputs));
+    assert_counter(&p, "deleted", 2);
     probe_clear(&p);
     char *b = stored(f, "kestra:///a/b/_files/data/in.csv");
     assert_null(b);

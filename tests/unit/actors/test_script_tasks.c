@@ -76,11 +76,44 @@ static void test_metrics_lines(void **state)
              "\\\"timer\\\",\\\"value\\\":1.5},{\\\"name\\\":\\\"bad\\\"}],\\\"outputs\\\":{\\\"k\\\":1}}::'\"]}",
              "tr1", 1, &p);
     assert_string_equal(p.state, "SUCCESS");
-    assert_true(logged(&p, "DEBUG", "metric counter rows = 3 {\"table\":\"a\"}"));
-    assert_true(logged(&p, "DEBUG", "metric timer took = 1.5"));
+    /* two task metrics of the run (the timer in whole milliseconds), the third refused at WARN */
+    assert_int_equal(json_array_size(p.metrics), 2);
+    json_t *want = parse("[{\"namespace\":\"a.b\",\"flowId\":\"f\",\"taskId\":\"t1\",\"executionId\":\"x1\","
+                         "\"taskRunId\":\"tr1\",\"type\":\"counter\",\"name\":\"rows\",\"value\":3.0,"
+                         "\"tags\":{\"table\":\"a\"},\"deleted\":false},"
+                         "{\"namespace\":\"a.b\",\"flowId\":\"f\",\"taskId\":\"t1\",\"executionId\":\"x1\","
+                         "\"taskRunId\":\"tr1\",\"type\":\"timer\",\"name\":\"took\",\"value\":1500.0,"
+                         "\"tags\":{},\"deleted\":false}]");
+    for (size_t i = 0; i < 2; i++) {
+        json_t *got = json_array_get(p.metrics, i);
+        assert_non_null(json_string_value(json_object_get(got, "timestamp")));
+        json_object_del(got, "timestamp");
+        assert_true(json_equal(got, json_array_get(want, i)));
+    }
+    json_decref(want);
     assert_true(logged(&p, "WARN", "Invalid metric #2"));
+    assert_int_equal(count_logged(&p, "metric counter"), 0); /* no longer DEBUG lines */
     assert_int_equal(json_integer_value(json_object_get(json_object_get(p.outputs, "vars"), "k")), 1);
     assert_int_equal(count_logged(&p, "::{"), 0); /* the protocol line itself is not a log line */
+    probe_clear(&p);
+}
+
+/* Return records Kestra's counter `length` (UTF-16 units: é is one, 😀 two) and timer `duration`, tagged format=. */
+static void test_return_metrics(void **state)
+{
+    fixture *f = *state;
+    probe p;
+    run_task(f, "io.kestra.plugin.core.debug.Return", "{\"format\":\"h\\u00e9 \\ud83d\\ude00\"}", "tr1", 0, &p);
+    assert_string_equal(p.state, "SUCCESS");
+    assert_int_equal(json_array_size(p.metrics), 2);
+    json_t *len = json_array_get(p.metrics, 0), *dur = json_array_get(p.metrics, 1);
+    assert_string_equal(json_string_value(json_object_get(len, "name")), "length");
+    assert_string_equal(json_string_value(json_object_get(len, "type")), "counter");
+    assert_true(json_number_value(json_object_get(len, "value")) == 5.0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(len, "tags"), "format")), "h\u00e9 \U0001F600");
+    assert_string_equal(json_string_value(json_object_get(dur, "name")), "duration");
+    assert_string_equal(json_string_value(json_object_get(dur, "type")), "timer");
+    assert_string_equal(json_string_value(json_object_get(dur, "taskRunId")), "tr1");
     probe_clear(&p);
 }
 
@@ -112,6 +145,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_node_commands_and_script, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_return_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_image_without_runner, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

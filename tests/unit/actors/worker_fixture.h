@@ -30,6 +30,7 @@ typedef struct probe {
     const char *work;  /* the worker's tmp_dir, looked at when the result arrives */
     int work_entries;  /* what it held then (-1: unreadable) */
     json_t *logs;
+    json_t *metrics; /* MetricEntry objects sent with the logs */
     json_t *outputs;
     char state[32];
     int results;
@@ -61,6 +62,8 @@ static void executor_receive(kt_actor *a, const kt_msg *m)
         kt_msg_log_batch b;
         assert_int_equal(kt_msg_decode_log_batch(m->body, &b), KT_OK);
         json_array_extend(p->logs, b.entries);
+        if (b.metrics)
+            json_array_extend(p->metrics, b.metrics);
         kt_msg_log_batch_clear(&b);
     } else if (m->type == KT_MSG_WORKER_RESULT) {
         kt_msg_worker_result r;
@@ -139,7 +142,8 @@ static void run_job(fixture *f, const char *type, const char *props, const char 
     kt_node *n;
     kt_node_config cfg = {.node_id = "solo"};
     assert_int_equal(kt_node_new(&loop, &cfg, &n), KT_OK);
-    *p = (probe){.loop = &loop, .work = f->work, .logs = json_array(), .children = json_array(), .node = n,
+    *p = (probe){.loop = &loop, .work = f->work, .logs = json_array(), .metrics = json_array(),
+                 .children = json_array(), .node = n,
                  .kill_taskrun = kill};
     assert_int_equal(kt_node_spawn(n, KT_EXECUTOR_ACTOR, &executor_ops, p, NULL), KT_OK);
     kt_storage *s = NULL;
@@ -188,6 +192,7 @@ static void run_task(fixture *f, const char *type, const char *props, const char
 static void probe_clear(probe *p)
 {
     json_decref(p->logs);
+    json_decref(p->metrics);
     json_decref(p->outputs);
     json_decref(p->children);
 }

@@ -186,6 +186,33 @@ static void test_log_batch_and_ping(void **s)
     roundtrip_head(&o, &u, &m, KT_MSG_LOG_BATCH);
     assert_int_equal(kt_msg_decode_log_batch(m.body, &out), KT_OK);
     assert_true(json_equal(entries, out.entries));
+    assert_null(out.metrics); /* none sent: none received */
+    kt_msg_log_batch_clear(&out);
+    msgpack_unpacked_destroy(&u);
+    kt_outmsg_destroy(&o);
+
+    /* with task metrics beside the lines */
+    json_t *metrics = json_pack("[{s:s, s:s, s:f}]", "name", "count", "type", "counter", "value", 2.5);
+    kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, "executor", "worker@n1", 42);
+    in.metrics = metrics;
+    kt_msg_encode_log_batch(&o, &in);
+    roundtrip_head(&o, &u, &m, KT_MSG_LOG_BATCH);
+    assert_int_equal(kt_msg_decode_log_batch(m.body, &out), KT_OK);
+    assert_true(json_equal(entries, out.entries));
+    assert_true(json_equal(metrics, out.metrics));
+    kt_msg_log_batch_clear(&out);
+    msgpack_unpacked_destroy(&u);
+    kt_outmsg_destroy(&o);
+    json_decref(metrics);
+
+    /* the one-field body of a peer without metrics still decodes */
+    kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, "executor", "worker@n1", 42);
+    msgpack_pack_array(&o.pk, 1);
+    msgpack_pack_array(&o.pk, 0);
+    roundtrip_head(&o, &u, &m, KT_MSG_LOG_BATCH);
+    assert_int_equal(kt_msg_decode_log_batch(m.body, &out), KT_OK);
+    assert_int_equal(json_array_size(out.entries), 0);
+    assert_null(out.metrics);
     kt_msg_log_batch_clear(&out);
     msgpack_unpacked_destroy(&u);
     kt_outmsg_destroy(&o);
