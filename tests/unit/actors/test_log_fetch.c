@@ -116,6 +116,17 @@ static void test_log_fetch_pages(void **state)
     json_decref(out);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define KT_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KT_TEST_ASAN 1
+#endif
+#endif
+#ifndef KT_TEST_ASAN
+#define KT_TEST_ASAN 0
+#endif
+
 static long max_rss_kib(void)
 {
     struct rusage ru;
@@ -144,8 +155,14 @@ static void test_log_fetch_bounded_memory(void **state)
     assert_true(json_is_true(json_object_get(out, "truncated")));
     assert_int_equal(json_array_size(json_object_get(out, "entries")), (256u << 10) / (4096 + 256));
     json_decref(out);
+#if KT_TEST_ASAN
+    /* ASan keeps freed blocks in its quarantine (256 MiB) instead of reusing them: the peak RSS then measures the
+     * allocations made, not the memory held, and the bound is checked by the plain build only */
+    (void)grew;
+#else
     if (grew > 12 * 1024)
         fail_msg("fetching 256 KiB of a 48 MiB execution grew the peak RSS by %ld KiB", grew);
+#endif
 }
 
 int main(void)
