@@ -27,7 +27,12 @@
     X(SUBFLOW_CREATE, KT_CF_SELF | KT_CF_TASKRUN | KT_CF_DATA) /* create a Subflow run's child; data: spec */ \
     X(SUBFLOW_ENDED, KT_CF_SELF | KT_CF_DATA)            /* a child ended; data: the child execution */     \
     X(SLA, KT_CF_TIMER | KT_CF_TASKRUN)                  /* a MAX_DURATION SLA's deadline: the task-run field */ \
-                                                         /* holds the SLA's index in the flow's `sla` list */
+                                                         /* holds the SLA's index in the flow's `sla` list */ \
+    /* The API's manual changes, requests answered with the execution they made (KT_MSG_REPLY data): */            \
+    X(RESTART, KT_CF_API | KT_CF_DATA)                   /* data: {revision?} */                              \
+    X(REPLAY, KT_CF_API | KT_CF_DATA)                    /* data: {taskRunId?, revision?} */                  \
+    X(MARK_AS, KT_CF_API | KT_CF_TASKRUN | KT_CF_DATA)   /* data: {state}: the run takes it (markAs) */       \
+    X(CHANGE_STATUS, KT_CF_API | KT_CF_DATA)             /* data: {status}: a terminated execution's state */
 
 typedef enum kt_cmd {
     KT_CMD_NONE = -1, /* a name that is not a command */

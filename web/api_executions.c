@@ -187,7 +187,9 @@ void kt_api_on_reply(kt_webserver *w, const kt_msg *m)
         kt_msg_reply_clear(&rep);
         return;
     }
-    if (kt_http_req_alive(p->req)) {
+    if (p->manual) {
+        kt_api_manual_reply(p->req, &rep);
+    } else if (kt_http_req_alive(p->req)) {
         if (rep.status == KT_OK) {
             json_t *out = kt_execution_present(rep.data ? rep.data : p->execution, kt_now_us());
             char url[1024];

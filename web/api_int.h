@@ -44,6 +44,7 @@ typedef struct kt_pending {
     kt_http_req *req;
     json_t *execution;
     int wait; /* answer when the execution ends, not when it is created */
+    int manual; /* a restart, replay, markAs or change-status (api_exec_restart.c): the reply's data is the answer */
 } kt_pending;
 
 struct kt_webserver {
@@ -257,6 +258,13 @@ int kt_api_refuse_unrunnable(kt_http_req *r, int load, const kt_flow *f, const k
 /* Hands ex (taken) to the executor; r is answered on its reply. 1 when r waits in w->pending (holding r's deferred
  * handle: a caller that deferred r passes its reference on), 0 when r was answered with an error. */
 int kt_api_execution_submit(kt_webserver *w, kt_http_req *r, json_t *ex, int wait);
+
+/* api_exec_restart.c: the executor's manual changes of an execution; the reply of one (kt_api_on_reply passes it on). */
+void kt_api_execution_restart(kt_http_req *r, void *ud);
+void kt_api_execution_replay(kt_http_req *r, void *ud);
+void kt_api_execution_change_status(kt_http_req *r, void *ud);
+void kt_api_execution_mark_as(kt_http_req *r, void *ud);
+void kt_api_manual_reply(kt_http_req *r, const kt_msg_reply *rep);
 
 /* ---- api_create.c ------------------------------------------------------------------------------- */
 

@@ -296,10 +296,11 @@ static void kt_executor_send_replies(kt_executor *ex)
         kt_pending_reply *r = &ex->replies[i];
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_REPLY, r->to, kt_actor_address(ex->self), r->corr);
-        kt_msg_reply body = {.status = (uint32_t)r->status, .message = r->message};
+        kt_msg_reply body = {.status = (uint32_t)r->status, .message = r->message, .data = r->data};
         kt_msg_encode_reply(&o, &body);
         kt_node_send(kt_actor_node(ex->self), r->to, &o);
         free(r->message);
+        json_decref(r->data);
     }
     ex->nreplies = 0;
 }
@@ -326,6 +327,11 @@ static void kt_executor_arm_timers(kt_executor *ex)
 
 static void kt_executor_queue_reply(kt_executor *ex, const kt_msg *m, kt_status st, const char *message)
 {
+    kt_executor_reply(ex, m, st, message, NULL);
+}
+
+void kt_executor_reply(kt_executor *ex, const kt_msg *m, kt_status st, const char *message, json_t *data)
+{
     if (ex->nreplies == ex->capreplies) {
         ex->capreplies = ex->capreplies ? ex->capreplies * 2 : 16;
         ex->replies = kt_xrealloc(ex->replies, ex->capreplies * sizeof *ex->replies);
@@ -335,6 +341,7 @@ static void kt_executor_queue_reply(kt_executor *ex, const kt_msg *m, kt_status 
     r->corr = m->corr;
     r->status = st;
     r->message = message ? kt_xstrdup(message) : NULL;
+    r->data = data;
 }
 
 static void kt_executor_on_retry(uv_timer_t *t);
@@ -591,6 +598,13 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
         ev.kind = KT_EV_FORCE_RUN;
         break;
     case KT_CMD_SCHEDULED: ev.kind = KT_EV_SCHEDULED; break;
+    case KT_CMD_RESTART:
+    case KT_CMD_REPLAY:
+    case KT_CMD_MARK_AS:
+    case KT_CMD_CHANGE_STATUS:
+        kt_executor_manual(ex, m, &c);
+        run = NULL;
+        break;
     case KT_CMD_NONE:
     case KT_CMD_COUNT: KT_ASSERTF(0, "command %d decoded", (int)c.command); /* the decoder refuses those */
     }
@@ -663,8 +677,10 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     while (kt_map_next(ex->jobs, &pos, &key, &val))
         kt_executor_job_free(val);
     kt_map_free(ex->jobs);
-    for (size_t i = 0; i < ex->nreplies; i++)
+    for (size_t i = 0; i < ex->nreplies; i++) {
         free(ex->replies[i].message);
+        json_decref(ex->replies[i].data);
+    }
     free(ex->replies);
     free(ex->workers);
     free(ex->timers);

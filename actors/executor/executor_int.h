@@ -80,6 +80,7 @@ typedef struct kt_pending_reply {
     uint64_t corr;
     kt_status status;
     char *message;
+    json_t *data; /* owned, may be NULL */
 } kt_pending_reply;
 
 typedef struct kt_items_write kt_items_write;
@@ -150,6 +151,8 @@ void kt_executor_apply(kt_executor *ex, kt_run *run, const kt_exec_event *ev);
 void kt_executor_failed_push(json_t **failed, const char *taskrun_id, uint32_t attempt);
 /* Takes an execution in (a new kt_run in ex->runs), with its flow revision; NULL with err when that is missing. */
 kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t errcap);
+/* A reply to m, sent after this turn's commit; data (may be NULL) is stolen. */
+void kt_executor_reply(kt_executor *ex, const kt_msg *m, kt_status st, const char *message, json_t *data);
 /* The end of a loop turn: commit what changed, then send what the commit allows (the actor's flush hook). */
 void kt_executor_flush(kt_actor *a);
 
@@ -208,6 +211,10 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
 void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data);
 /* At start-up, a Subflow run that was waiting when the previous process stopped. */
 void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr);
+
+/* manual.c: the API's restart, replay, markAs and change-status (KT_CF_API commands with a reply), applied with the
+ * pure transformations of restart.h. */
+void kt_executor_manual(kt_executor *ex, const kt_msg *m, const kt_msg_exec_command *c);
 
 /* task_requests.c: answers a worker task's KT_MSG_TASK_ASK (log.Fetch, execution.Resume...). */
 void kt_executor_task_ask(kt_executor *ex, const kt_msg *m);

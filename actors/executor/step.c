@@ -569,6 +569,11 @@ static void kt_start(kt_pass *p)
 {
     size_t i;
     json_t *tr;
+    if (kt_step_streq(kt_state_current(p->ex), KT_S(RESTARTED))) { /* handleRestart: a restart, replay or markAs */
+        kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), p->now);
+        kt_step_log(p, NULL, "INFO", "Flow restarted");
+        p->fx->changed = 1;
+    }
     kt_step_sla_arm(p);
     int paused = kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED));
     json_array_foreach(kt_step_runs(p), i, tr) {

@@ -1,0 +1,121 @@
+/* The API's manual changes of an execution (KESTRA-execution.md §2.15): restart, replay, markAs and change-status.
+ * The webserver sends them as ExecutionCommands with a correlation id; the change itself is a pure transformation
+ * (restart.h) of the live execution, or of the stored one when it has ended; the result is taken in like any other
+ * execution (committed with this turn, then processed: a RESTARTED execution runs again from its RESTARTED runs) and
+ * the reply, sent after the commit, carries the execution as the transformation left it (Kestra answers the document
+ * it emitted, before the executor processed it). */
+#include "actors/executor/executor_int.h"
+#include "actors/executor/restart.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "flow/model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The execution as it is now: the live one (borrowed into *run) or the stored one (a new reference in *stored). */
+static kt_status kt_manual_load(kt_executor *ex, const char *id, kt_run **run, json_t **stored)
+{
+    *stored = NULL;
+    *run = kt_map_get(ex->runs, id);
+    if (*run)
+        return KT_OK;
+    return kt_store_execution_get(ex->store, id, stored);
+}
+
+/* Takes a changed execution in: written with this turn's commit, then processed (ADMIT: a CREATED replay passes flow
+ * concurrency first; a RESTARTED one runs again). doc is stolen. */
+static kt_status kt_manual_take(kt_executor *ex, json_t *doc, char *err, size_t errcap)
+{
+    kt_run *run = kt_executor_adopt(ex, doc, err, errcap);
+    json_decref(doc);
+    if (!run)
+        return KT_EINVAL;
+    kt_executor_mark_dirty(ex, run);
+    kt_executor_admit(ex, run);
+    return KT_OK;
+}
+
+void kt_executor_manual(kt_executor *ex, const kt_msg *m, const kt_msg_exec_command *c)
+{
+    kt_run *run;
+    json_t *stored;
+    char err[512] = "";
+    kt_status st = kt_manual_load(ex, c->execution_id, &run, &stored);
+    if (st) {
+        kt_executor_reply(ex, m, st, st == KT_ENOTFOUND ? "execution not found" : "store error", NULL);
+        return;
+    }
+    const json_t *cur = run ? run->execution : stored;
+    const kt_flow_entry *fe = run ? run->entry
+                                  : kt_executor_flow(ex, json_string_value(json_object_get(cur, "namespace")),
+                                                     json_string_value(json_object_get(cur, "flowId")),
+                                                     (int)json_integer_value(json_object_get(cur, "flowRevision")));
+    if (!fe) {
+        snprintf(err, sizeof err, "Unable to find revision %d on flow %s.%s",
+                 (int)json_integer_value(json_object_get(cur, "flowRevision")),
+                 json_string_value(json_object_get(cur, "namespace")), json_string_value(json_object_get(cur, "flowId")));
+        kt_executor_reply(ex, m, KT_ENOTFOUND, err, NULL);
+        json_decref(stored);
+        return;
+    }
+    int revision = (int)json_integer_value(json_object_get(c->data, "revision"));
+    int64_t now = kt_now_us();
+    kt_env env; /* the transformations are pure: their clock reading and ids come from here */
+    kt_env_init(&env, now, kt_env_next(&ex->seeds));
+    json_t *result = NULL; /* the new document, to take in (NULL: changed in place) */
+    json_t *work = run ? json_deep_copy(run->execution) : json_incref(stored);
+    switch (c->command) {
+    case KT_CMD_RESTART:
+        st = kt_exec_restart(fe->json, work, revision, &env, now, err, sizeof err);
+        break;
+    case KT_CMD_REPLAY:
+        st = kt_exec_replay(fe->json, work, json_string_value(json_object_get(c->data, "taskRunId")), revision, &env,
+                            now, &result, err, sizeof err);
+        break;
+    case KT_CMD_MARK_AS:
+        st = kt_exec_mark_as(fe->json, work, c->taskrun_id, json_string_value(json_object_get(c->data, "state")), now,
+                             err, sizeof err);
+        break;
+    case KT_CMD_CHANGE_STATUS:
+        st = kt_exec_change_status(work, json_string_value(json_object_get(c->data, "status")), now, err, sizeof err);
+        break;
+    default: st = KT_EINVAL; snprintf(err, sizeof err, "not a manual change"); break;
+    }
+    if (st) {
+        kt_executor_reply(ex, m, st, err, NULL);
+        goto done;
+    }
+    if (!result && c->command == KT_CMD_RESTART && revision > 0) { /* a new execution: the old one stays as it is */
+        result = work;
+        work = NULL;
+    }
+    json_t *answer = json_deep_copy(result ? result : work);
+    if (result) {
+        st = kt_manual_take(ex, result, err, sizeof err);
+    } else if (run) { /* the live execution (PAUSED, or any state for markAs) changes in place, then runs on */
+        json_decref(run->execution);
+        run->execution = work;
+        work = NULL;
+        run->all_runs_dirty = 1; /* restart and markAs may drop or change any run */
+        kt_executor_mark_dirty(ex, run);
+        if (c->command != KT_CMD_CHANGE_STATUS) {
+            kt_exec_event ev = {.kind = KT_EV_START, .now_us = now};
+            kt_executor_apply(ex, run, &ev);
+        }
+    } else {
+        st = kt_manual_take(ex, work, err, sizeof err);
+        work = NULL;
+    }
+    if (st) {
+        json_decref(answer);
+        kt_executor_reply(ex, m, st, err, NULL);
+        goto done;
+    }
+    KT_INFO("executor", "execution %s: %s -> %s (%s)", c->execution_id, kt_cmd_name(c->command),
+            json_string_value(json_object_get(answer, "id")), kt_state_current(answer));
+    kt_executor_reply(ex, m, KT_OK, NULL, answer);
+done:
+    json_decref(work);
+    json_decref(stored);
+}
