@@ -110,18 +110,48 @@ static void kt_rs_wd_children(const json_t *flow, const json_t *list, const json
     kt_rs_descendants(list, wds, under);
     const char *k;
     json_t *v;
-    json_object_foreach(under, k, v) if (!json_object_get(restart, k)) json_object_set(removed, k, v);
+    json_object_foreach(under, k, v) json_object_set(removed, k, v); /* even a failed child: the job runs them all */
     json_decref(under);
     json_decref(wds);
+}
+
+/* 1 when holder's state may become `to` (flow/state.h: the moves Kestra makes; the step asserts on the others). */
+static int kt_rs_can(const json_t *holder, const char *to)
+{
+    return kt_state_can_move(kt_state_of(kt_state_current(holder)), kt_state_of(to));
+}
+
+/* The state mapTaskRun gives a restarted run: RESTARTED (runnable, WorkingDirectory, dynamic), RUNNING for a flowable
+ * ancestor. */
+static const char *kt_rs_altered(const json_t *flow, const json_t *run)
+{
+    const json_t *task = kt_rs_task(flow, run);
+    int dynamic = json_is_true(json_object_get(run, "dynamic"));
+    return dynamic || !kt_rs_flowable(task) || kt_rs_is_wd(task) ? KT_S(RESTARTED) : KT_S(RUNNING);
+}
+
+/* Every run of the set can take its new state; KT_EINVAL with why otherwise (e.g. a run that never started). */
+static kt_status kt_rs_check(const json_t *flow, const json_t *list, const json_t *set, char *err, size_t errcap)
+{
+    size_t i;
+    json_t *tr;
+    json_array_foreach(list, i, tr) {
+        if (!json_object_get(set, kt_rs_str(tr, "id")))
+            continue;
+        const char *to = kt_rs_altered(flow, tr);
+        if (!kt_rs_can(tr, to)) {
+            snprintf(err, errcap, "Task run '%s' (%s) in state %s cannot be restarted", kt_rs_str(tr, "id"),
+                     kt_rs_str(tr, "taskId"), kt_state_current(tr));
+            return KT_EINVAL;
+        }
+    }
+    return KT_OK;
 }
 
 /* mapTaskRun: a restarted run gets RESTARTED (runnable, WorkingDirectory, dynamic), its flowable ancestors RUNNING. */
 static void kt_rs_alter(const json_t *flow, json_t *run, int64_t now)
 {
-    const json_t *task = kt_rs_task(flow, run);
-    int dynamic = json_is_true(json_object_get(run, "dynamic"));
-    const char *st = dynamic || !kt_rs_flowable(task) || kt_rs_is_wd(task) ? KT_S(RESTARTED) : KT_S(RUNNING);
-    kt_state_set(json_object_get(run, "state"), st, now);
+    kt_state_set(json_object_get(run, "state"), kt_rs_altered(flow, run), now);
 }
 
 /* The list without the runs in `removed` or whose task is in `drop_tasks` (may be NULL); restarted runs altered;
@@ -203,6 +233,10 @@ kt_status kt_exec_restart(const json_t *flow, json_t *execution, int revision, k
     }
     if (!json_object_size(restart)) {
         snprintf(err, errcap, "%s", KT_NO_TASK_TO_RESTART);
+        json_decref(restart), json_decref(removed), json_decref(errors);
+        return KT_EINVAL;
+    }
+    if (kt_rs_check(flow, list, restart, err, errcap)) {
         json_decref(restart), json_decref(removed), json_decref(errors);
         return KT_EINVAL;
     }
@@ -294,6 +328,18 @@ kt_status kt_exec_replay(const json_t *flow, const json_t *src, const char *task
         snprintf(err, errcap, "%s", KT_NO_TASK_TO_RESTART);
         return KT_EINVAL;
     }
+    if (target && !kt_rs_can(src, KT_S(RESTARTED))) {
+        snprintf(err, errcap, "An execution in state %s cannot be replayed from a task run", kt_state_current(src));
+        return KT_EINVAL;
+    }
+    json_t *restart = json_object();
+    if (target) {
+        kt_rs_with_ancestors(list, target, restart);
+        if (kt_rs_check(flow, list, restart, err, errcap)) {
+            json_decref(restart);
+            return KT_EINVAL;
+        }
+    }
     char new_id[KT_ID_LEN + 1];
     kt_env_id(env, new_id);
     json_t *ex = json_deep_copy(src);
@@ -301,15 +347,15 @@ kt_status kt_exec_replay(const json_t *flow, const json_t *src, const char *task
         json_object_del(ex, "taskRunList");
         json_object_set_new(ex, "state", kt_state_new(KT_S(CREATED), now));
     } else {
-        json_t *restart = json_object(), *removed = json_object();
-        kt_rs_with_ancestors(list, target, restart);
+        json_t *removed = json_object();
         kt_rs_successors(flow, list, target, restart, removed);
         kt_rs_wd_children(flow, list, restart, removed);
         json_object_set_new(ex, "taskRunList",
                             kt_rs_rebuild(flow, list, restart, removed, NULL, new_id, 1, env, now));
         kt_state_set(json_object_get(ex, "state"), KT_S(RESTARTED), now);
-        json_decref(restart), json_decref(removed);
+        json_decref(removed);
     }
+    json_decref(restart);
     kt_rs_next_attempt(ex);
     kt_rs_new_identity(ex, new_id, revision);
     *out = ex;
@@ -333,6 +379,23 @@ kt_status kt_exec_mark_as(const json_t *flow, json_t *execution, const char *tas
     kt_rs_with_ancestors(list, target, set);
     size_t i;
     json_t *tr;
+    int paused_left = 0;
+    json_array_foreach(list, i, tr) { /* first whether every change is one Kestra makes (nothing changed on refusal) */
+        int in = json_object_get(set, kt_rs_str(tr, "id")) != NULL;
+        const char *to = in && kt_rs_flowable(kt_rs_task(flow, tr)) && tr != target ? KT_S(RUNNING) : state;
+        paused_left |= kt_rs_same(in ? to : kt_state_current(tr), KT_S(PAUSED));
+        if (in && !kt_rs_can(tr, to)) {
+            snprintf(err, errcap, "Task run '%s' in state %s cannot be marked %s", kt_rs_str(tr, "id"),
+                     kt_state_current(tr), to);
+            json_decref(set);
+            return KT_EINVAL;
+        }
+    }
+    if (!paused_left && !kt_rs_can(execution, KT_S(RESTARTED))) {
+        snprintf(err, errcap, "An execution in state %s cannot be restarted", kt_state_current(execution));
+        json_decref(set);
+        return KT_EINVAL;
+    }
     json_array_foreach(list, i, tr) {
         if (!json_object_get(set, kt_rs_str(tr, "id")))
             continue;

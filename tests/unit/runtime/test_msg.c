@@ -270,6 +270,10 @@ static void test_exec_command_names(void **s)
         {"SUBFLOW_CREATE", KT_CMD_SUBFLOW_CREATE, KT_CF_SELF | KT_CF_TASKRUN | KT_CF_DATA},
         {"SUBFLOW_ENDED", KT_CMD_SUBFLOW_ENDED, KT_CF_SELF | KT_CF_DATA},
         {"SLA", KT_CMD_SLA, KT_CF_TIMER | KT_CF_TASKRUN},
+        {"RESTART", KT_CMD_RESTART, KT_CF_API | KT_CF_DATA},
+        {"REPLAY", KT_CMD_REPLAY, KT_CF_API | KT_CF_DATA},
+        {"MARK_AS", KT_CMD_MARK_AS, KT_CF_API | KT_CF_TASKRUN | KT_CF_DATA},
+        {"CHANGE_STATUS", KT_CMD_CHANGE_STATUS, KT_CF_API | KT_CF_DATA},
     };
     assert_int_equal(sizeof want / sizeof *want, KT_CMD_COUNT);
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
@@ -286,7 +290,7 @@ static void test_exec_command_names(void **s)
         if (st == KT_OK)
             kt_msg_exec_command_clear(&out);
     }
-    static const char *const bad[] = {"kill", "KILL ", "", "RESTART", "RETRIED"};
+    static const char *const bad[] = {"kill", "KILL ", "", "RESTARTED", "RETRIED"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         kt_msg_exec_command out;
         assert_int_equal(decode_raw_command("tr1", bad[i], &out), KT_EPROTO);
