@@ -147,7 +147,11 @@ static json_t *kt_create_run(kt_pass *p, const kt_res *r, const json_t *parent)
     return run;
 }
 
-/* FlowableUtils.resolveSequentialNexts */
+/* FlowableUtils.resolveSequentialNexts: nothing while a run is still to start or running; otherwise the first task of
+ * the list (in resolved order) without a run, once every one before it has ended. Kestra takes the task after the
+ * last terminated run in taskRunList order, which is the same as long as runs are created in the list's order; a
+ * replay from inside a loop breaks that order (the later values' runs of the tasks before the replayed one are kept,
+ * ExecutionService.replay), and there Kestra's rule would start a later value's task before this value's rest. */
 void kt_step_next_sequential(kt_pass *p, const kt_rlist *cur, const json_t *parent)
 {
     const char *parent_id = parent ? kt_step_str(parent, "id") : NULL;
@@ -155,20 +159,20 @@ void kt_step_next_sequential(kt_pass *p, const kt_rlist *cur, const json_t *pare
         return;
     size_t n;
     json_t **runs = kt_step_runs_for(p, cur, parent_id, &n);
-    if (n == 0) {
-        kt_create_run(p, &cur->v[0], parent);
-        return;
-    }
-    long last = -1;
     for (size_t i = 0; i < n; i++) {
         const char *s = kt_state_current(runs[i]);
         if (kt_step_created(s) || kt_state_is_running(s))
             return;
-        if (kt_state_is_terminated(s))
-            last = (long)i;
     }
-    if (last >= 0 && cur->n > (size_t)last + 1)
-        kt_create_run(p, &cur->v[last + 1], parent);
+    for (size_t j = 0; j < cur->n; j++) {
+        json_t *r = kt_step_run_for(p, &cur->v[j], parent_id);
+        if (!r) {
+            kt_create_run(p, &cur->v[j], parent);
+            return;
+        }
+        if (!kt_state_is_terminated(kt_state_current(r)))
+            return; /* PAUSED, RETRYING...: the sequence waits for it */
+    }
 }
 
 /* FlowableUtils.resolveParallelNexts (and resolveDagNexts when deps is set) */

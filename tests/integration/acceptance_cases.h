@@ -13,6 +13,12 @@
  *           case then also waits for that execution to end SUCCESS (a resume)
  *           {"@api", "METHOD /path", BODY, ...}: API calls made before the execution (a KV entry put or deleted),
  *           each must answer 2xx; the inputs follow
+ *           {..., "@then", ACTION, STATE, N, CHECKS, FINAL_STATE, FINAL_N, FINAL_CHECKS, ...} after the inputs: once
+ *           the execution passed the row's own checks, ACTION is asked of the API — "restart" (POST …/restart),
+ *           "replay" (…/replay, from the start) or "replay:SEL" (…/replay?taskRunId= the run SEL picks) — and its
+ *           answer is checked (STATE, N task runs — "-1": not asserted —, CHECKS); then, unless FINAL_STATE is "",
+ *           the execution it answered (the same, or the replay) is waited for and checked the same way. "" = no
+ *           checks. Several @then steps run one after the other (a restart of a restart), each on the last one
  * state     the execution's expected final state, NULL when the Kestra test does not assert it
  * taskruns  the expected taskRunList size, -1 when not asserted
  * checks    ';'-separated, each KIND:TARGET OP VALUE with OP one of  =  ~ (contains)  ^ (starts with)  >=
@@ -36,7 +42,7 @@
 
 #include <stddef.h>
 
-#define ACC_MAX_INPUTS 24
+#define ACC_MAX_INPUTS 32
 
 typedef struct acc_case {
     const char *file;
@@ -119,15 +125,26 @@ static const acc_case acc_cases[] = {
     {"each-object.yaml", NOIN, "SUCCESS", 8, "output:#6.value~json > JSON > [\"my-complex\"]",
      "EachSequentialTest.object", NULL},
     {"each-parallel-Integer.yml", NOIN, "SUCCESS", -1, NULL, "EachParallelTest.parallelInteger", NULL},
-    {"each-parallel-nested.yaml", NOIN, "SUCCESS", 11, NULL,
-     "EachParallelTest.parallelNested, ExecutionServiceTest.replayEachPara (first run)", NULL},
+    {"each-parallel-nested.yaml", NOIN, "SUCCESS", 11, NULL, "EachParallelTest.parallelNested", NULL},
+    {"each-parallel-nested.yaml",
+     {"@then", "replay:2-1_seq[value 1]", "RESTARTED", "8", "taskrun:2-1_seq[value 1]=RUNNING;nstate:SUCCESS>=6",
+      "SUCCESS", "11", "nstate:SUCCESS>=11", NULL},
+     "SUCCESS", 11, NULL, "ExecutionServiceTest.replayEachPara (then the replay runs to its end)", NULL},
     {"each-parallel-pause.yml", NOIN, "SUCCESS", 7, NULL, "PauseTest.runParallelDelay (JdbcRunnerTest)", NULL},
     {"each-parallel-subflow-notfound.yml", NOIN, "FAILED", -1, "nstate:FAILED>=2",
      "JdbcRunnerTest.eachParallelWithSubflowMissing", NULL},
     {"each-parallel.yaml", NOIN, "SUCCESS", 8, NULL, "EachParallelTest.parallel", NULL},
     /* also asserts relations between loop outputs (2_return contains 1-2-1_return[s1, a a], ...): not expressed */
-    {"each-sequential-nested.yaml", NOIN, "SUCCESS", 23, NULL,
-     "EachSequentialTest.sequentialNested, ExecutionServiceTest.replayEachSeq (first run)", NULL},
+    {"each-sequential-nested.yaml", NOIN, "SUCCESS", 23, NULL, "EachSequentialTest.sequentialNested", NULL},
+    {"each-sequential-nested.yaml",
+     {"@then", "replay:1-2_each[s1]", "RESTARTED", "5", "taskrun:1-2_each[s1]=RUNNING;count:1-1_return=3",
+      "SUCCESS", "23", "count:1-2-1_return=6", NULL},
+     "SUCCESS", 23, NULL, "ExecutionServiceTest.replayEachSeq (then the replay runs to its end)", NULL},
+    {"each-sequential-nested.yaml",
+     {"@then", "replay:1-2-1_return[a a]", "RESTARTED", "6",
+      "taskrun:1-2_each[s1]=RUNNING;taskrun:1-2-1_return[a a]=RESTARTED", "SUCCESS", "23",
+      "count:1-2-1_return=6;count:1-1_return=3", NULL},
+     "SUCCESS", 23, NULL, "ExecutionServiceTest.replayEachSeq2 (then the replay runs to its end)", NULL},
     {"each-sequential.yaml", NOIN, "WARNING", 11, NULL, "EachSequentialTest.sequential", NULL},
     {"each-switch.yaml", NOIN, "SUCCESS", 12,
      "anyoutput:2-1-1_switch-number-1.value=1;anyoutput:2-1-1_switch-number-2.value=2 b",
@@ -147,8 +164,11 @@ static const acc_case acc_cases[] = {
      "FailTest.dontFailOnCondition", NULL},
     {"fail-on-switch.yaml", {"param", "fail", NULL}, "FAILED", 1, "taskrun:switch=FAILED", "FailTest.failOnSwitch",
      NULL},
-    {"failed-first.yaml", NOIN, "FAILED", 1, "taskrun:#0=FAILED",
-     "VariablesTest.failedFirst, RestartCaseTest.restartMultiple (first run)", NULL},
+    {"failed-first.yaml", NOIN, "FAILED", 1, "taskrun:#0=FAILED", "VariablesTest.failedFirst", NULL},
+    {"failed-first.yaml",
+     {"@then", "restart", "RESTARTED", "1", "taskrun:#0=RESTARTED", "FAILED", "1", "attempts:#0=2",
+      "@then", "restart", "RESTARTED", "1", "taskrun:#0=RESTARTED", "FAILED", "1", "attempts:#0=3", NULL},
+     "FAILED", 1, "taskrun:#0=FAILED", "RestartCaseTest.restartMultiple (restarted twice, FAILED each time)", NULL},
     /* concurrency: the state is the one of the second execution started while the first one runs */
     {"flow-concurrency-cancel-pause.yml", NOIN, "CANCELLED", -1, NULL,
      "FlowConcurrencyCaseTest.flowConcurrencyCancelPause (2nd execution)",
@@ -262,8 +282,11 @@ static const acc_case acc_cases[] = {
      "RuntimeLabelsTest.noNpeOnNullPreviousExecutionLabels", NULL},
     {"output-values.yml", NOIN, "SUCCESS", 1, "output:#0.values.output1=xyz;output:#0.values.output2=abc",
      "OutputValuesTest.output", NULL},
-    {"parallel-nested.yaml", NOIN, "SUCCESS", 11, NULL,
-     "ParallelTest.parallelNested, ExecutionServiceTest.replayParallel (first run)", NULL},
+    {"parallel-nested.yaml", NOIN, "SUCCESS", 11, NULL, "ParallelTest.parallelNested", NULL},
+    {"parallel-nested.yaml",
+     {"@then", "replay:1-3-2_par", "RESTARTED", "8", "taskrun:1-3-2_par=RUNNING;count:2_end=0", "SUCCESS", "11",
+      "count:2_end=1", NULL},
+     "SUCCESS", 11, NULL, "ExecutionServiceTest.replayParallel (then the replay runs to its end)", NULL},
     {"parallel.yaml", NOIN, NULL, 8, NULL, "ParallelTest.parallel", NULL},
     {"pause-delay.yaml", NOIN, "SUCCESS", 3, NULL, "PauseTest.runDelay (JdbcRunnerTest.pauseRunDelay)", NULL},
     {"pause-timeout.yaml", NOIN, "FAILED", 1, NULL, "PauseTest.runTimeout", NULL},
@@ -280,8 +303,12 @@ static const acc_case acc_cases[] = {
      "nlabels:=6;label:system.correlationId%.;label:intValue=42;label:boolValue=true;label:floatValue=3.14;"
      "label:taskRunId%^.+$;label:existingLabel=someValue",
      "RuntimeLabelsTest.primitiveTypeLabels", NULL},
-    {"restart_last_failed.yaml", NOIN, "FAILED", 3, "taskrun:#2=FAILED",
-     "RestartCaseTest.restartFailedThenSuccess, ExecutionServiceTest.restartSimple (first run)", NULL},
+    {"restart_last_failed.yaml",
+     {"@then", "restart", "RESTARTED", "3", "taskrun:#2=RESTARTED;taskrun:#0=SUCCESS", "SUCCESS", "4",
+      "attempts:#2=2;attempts:#0=1;nstate:SUCCESS>=4", NULL},
+     "FAILED", 3, "taskrun:#2=FAILED",
+     "RestartCaseTest.restartFailedThenSuccess, ExecutionServiceTest.restartSimple (restarted: c's 2nd attempt)",
+     NULL},
     {"resume-execution.yaml", {"executionId", "@paused:pause.yaml", NULL}, "SUCCESS", 1, "taskrun:resume=SUCCESS",
      "ResumeTest.resume (executionId = a PAUSED pause.yaml run, which then ends SUCCESS)", NULL},
     {"retry-expo.yaml", NOIN, "FAILED", 1, "attempts:#0=3", "RetryCaseTest.retryExpo", NULL},
@@ -403,7 +430,11 @@ static const acc_case acc_cases[] = {
     {"working-directory.yaml", {"failed", "false", NULL}, "SUCCESS", 4, "output:#3.value^kestra://",
      "WorkingDirectoryTest.success", NULL},
     {"working-directory.yaml", {"failed", "true", NULL}, "FAILED", 3, "count:error-t1=1",
-     "WorkingDirectoryTest.failed, ExecutionServiceTest.restartDynamic (first run)", NULL},
+     "WorkingDirectoryTest.failed", NULL},
+    {"working-directory.yaml",
+     {"failed", "true", "@then", "restart", "RESTARTED", "-1", "taskrun:#0=RESTARTED;count:error-t1=0", "FAILED",
+      "3", "taskrun:#0=FAILED;count:error-t1=1", NULL},
+     "FAILED", 3, NULL, "ExecutionServiceTest.restartDynamic (the WorkingDirectory runs again whole)", NULL},
     /* not a Kestra file: the flow TimeoutTest builds in Java */
     {"derived/timeout-sleep.yaml", NOIN, "FAILED", -1, "logcount:Timeout>=2", "TimeoutTest.timeout",
      NULL},

@@ -74,6 +74,8 @@ static json_t *acc_select(json_t *ex, const char *sel, size_t len)
     return NULL;
 }
 
+json_t *acc_select_run(json_t *ex, const char *sel) { return acc_select(ex, sel, strlen(sel)); }
+
 static size_t acc_sel_len(const char *s)
 {
     size_t n = 0;

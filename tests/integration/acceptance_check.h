@@ -20,6 +20,9 @@ void acc_say(acc_report *r, const char *fmt, ...) __attribute__((format(printf, 
  * more than the execution (logs). Appends a line per mismatch to r; returns the number of mismatches. */
 int acc_check_one(json_t *ex, const char *chk, int port, acc_report *r);
 
+/* The task run a selector ("#i", "taskId", "taskId[value]") picks in ex (borrowed), or NULL. */
+json_t *acc_select_run(json_t *ex, const char *sel);
+
 /* Appends the task runs of ex (taskId[value]=state) to r. */
 void acc_dump_taskruns(json_t *ex, acc_report *r);
 

@@ -264,6 +264,68 @@ static int acc_start_paused(fixture *f, const char *file, int timeout_ms, char *
     return 0;
 }
 
+/* A "@then" step (acceptance_cases.h): step = {ACTION, STATE, N, CHECKS, FINAL_STATE, FINAL_N, FINAL_CHECKS} on
+ * execution id, which becomes the one the API answered. 1 when everything matched. */
+static int acc_then(fixture *f, const acc_case *c, const char *const *step, char *id, size_t idcap, int timeout_ms,
+                    acc_report *r)
+{
+    char path[600], q[200] = "";
+    const char *action = step[0];
+    if (!strncmp(action, "replay:", 7)) {
+        char p[200];
+        snprintf(p, sizeof p, "/api/v1/executions/%s", id);
+        json_t *cur = NULL;
+        kt_it_http_json("GET", f->it.port, p, NULL, NULL, &cur);
+        json_t *tr = cur ? acc_select_run(cur, action + 7) : NULL;
+        if (!tr) {
+            acc_say(r, "    @then %s: no such task run in %s\n", action, id);
+            json_decref(cur);
+            return 0;
+        }
+        snprintf(q, sizeof q, "?taskRunId=%s", json_string_value(json_object_get(tr, "id")));
+        json_decref(cur);
+        snprintf(path, sizeof path, "/api/v1/executions/%s/replay%s", id, q);
+    } else {
+        snprintf(path, sizeof path, "/api/v1/executions/%s/%s", id, action);
+    }
+    json_t *ans = NULL;
+    long st = kt_it_http_json("POST", f->it.port, path, NULL, NULL, &ans);
+    const char *nid = json_string_value(json_object_get(ans, "id"));
+    if (st != 200 || !nid) {
+        char *t = ans ? json_dumps(ans, JSON_COMPACT) : NULL;
+        acc_say(r, "    @then POST %s -> %ld %.300s\n", path, st, t ? t : "");
+        free(t);
+        json_decref(ans);
+        return 0;
+    }
+    snprintf(id, idcap, "%s", nid);
+    acc_case want = *c;
+    want.state = *step[1] ? step[1] : NULL;
+    want.taskruns = atoi(step[2]);
+    want.checks = *step[3] ? step[3] : NULL;
+    int ok = acc_check_execution(f, &want, ans, id, r);
+    json_decref(ans);
+    if (!ok) {
+        acc_say(r, "    (the answer of %s)\n", action);
+        return 0;
+    }
+    if (!*step[4])
+        return 1;
+    json_t *ex = kt_it_wait_execution(f->it.port, id, timeout_ms);
+    if (!ex) {
+        acc_say(r, "    @then %s: execution %s not terminal after %d ms\n", action, id, timeout_ms);
+        return 0;
+    }
+    want.state = step[4];
+    want.taskruns = atoi(step[5]);
+    want.checks = *step[6] ? step[6] : NULL;
+    ok = acc_check_execution(f, &want, ex, id, r);
+    json_decref(ex);
+    if (!ok)
+        acc_say(r, "    (after %s)\n", action);
+    return ok;
+}
+
 static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_report *r)
 {
     acc_flow *fl = acc_flow_of(f, c->file);
@@ -300,7 +362,12 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
     const char *fields[ACC_MAX_INPUTS + 2];
     size_t nf = 0;
     char query[1024] = "", paused[128] = "";
+    size_t then_at = ACC_MAX_INPUTS; /* none */
     for (size_t i = first; c->inputs[i] && i + 1 < ACC_MAX_INPUTS; i += 2) {
+        if (!strcmp(c->inputs[i], "@then")) {
+            then_at = i;
+            break;
+        }
         if (!strncmp(c->inputs[i + 1], "@paused:", 8)) {
             if (acc_start_paused(f, c->inputs[i + 1] + 8, timeout_ms, paused, sizeof paused, r))
                 return 0;
@@ -347,6 +414,17 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
     }
     int ok = acc_check_execution(f, c, ex, id, r);
     json_decref(ex);
+    for (size_t k = then_at; ok && k < ACC_MAX_INPUTS && c->inputs[k]; k += 8) {
+        int whole = !strcmp(c->inputs[k], "@then") && k + 7 < ACC_MAX_INPUTS;
+        for (size_t m = 1; whole && m <= 7; m++)
+            whole = c->inputs[k + m] != NULL;
+        if (!whole) {
+            acc_say(r, "    malformed @then step at input %zu (ACTION and 6 values expected)\n", k);
+            ok = 0;
+            break;
+        }
+        ok = acc_then(f, c, c->inputs + k + 1, id, sizeof id, timeout_ms, r);
+    }
     if (ok && paused[0]) { /* the row resumed it: it runs to its end */
         json_t *other = kt_it_wait_execution(f->it.port, paused, timeout_ms);
         if (!other || strcmp(kt_it_state(other), "SUCCESS")) {

@@ -14,12 +14,14 @@
 #define EACHPAR(id, v, kids) \
     "{\"id\":\"" id "\",\"type\":\"io.kestra.plugin.core.flow.EachParallel\",\"value\":" v ",\"tasks\":[" kids "]}"
 
-/* Runs the flow to its end: every dispatched attempt ends with the state `fail_task` gets FAILED, others SUCCESS. */
-static json_t *run_all(const json_t *flow, const char *fail_task)
+/* Runs ex (new when NULL) to its end: every dispatched attempt ends with the state `fail_task` gets FAILED, others
+ * SUCCESS. */
+static json_t *run_from(const json_t *flow, json_t *ex, const char *fail_task)
 {
-    json_t *ex = new_exec();
+    if (!ex)
+        ex = new_exec();
     kt_exec_effects fx;
-    int64_t now = T0;
+    int64_t now = T0 + 1000 * SEC;
     assert_int_equal(step_flow(flow, ex, ev_start(now), &fx), KT_OK);
     json_t *queue = json_array();
     for (;;) {
@@ -43,6 +45,8 @@ static json_t *run_all(const json_t *flow, const char *fail_task)
     json_decref(queue);
     return ex;
 }
+
+static json_t *run_all(const json_t *flow, const char *fail_task) { return run_from(flow, NULL, fail_task); }
 
 static json_t *find_run(const json_t *ex, const char *task_id, const char *value)
 {
@@ -189,6 +193,19 @@ static void replay_count(const char *flow_json, const char *task, const char *va
     assert_string_equal(json_string_value(json_object_get(out, "parentId")), "ex1");
     assert_string_not_equal(sid(taskrun_at(out, 1)), sid(taskrun_at(ex, 1)));
     assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "metadata"), "attemptNumber")), 2);
+    /* the step runs the replay to its end: every run of the first execution again, nothing twice */
+    out = run_from(flow, out, NULL);
+    if (strcmp(kt_state_current(out), "SUCCESS") || nruns(out) != nruns(ex)) {
+        size_t i;
+        json_t *tr;
+        json_array_foreach(json_object_get(out, "taskRunList"), i, tr)
+            print_message("  %s %s[%s] %s\n", json_string_value(json_object_get(tr, "id")),
+                          json_string_value(json_object_get(tr, "taskId")),
+                          json_string_value(json_object_get(tr, "value")) ? json_string_value(json_object_get(tr, "value")) : "",
+                          kt_state_current(tr));
+        fail_msg("replay from %s[%s] ran to %s with %zu runs (want SUCCESS, %zu)", task, value ? value : "",
+                 kt_state_current(out), nruns(out), nruns(ex));
+    }
     json_decref(out);
     json_decref(ex);
     json_decref(flow);
