@@ -28,6 +28,8 @@
     X(SUBFLOW_ENDED, KT_CF_SELF | KT_CF_DATA)            /* a child ended; data: the child execution */     \
     X(SLA, KT_CF_TIMER | KT_CF_TASKRUN)                  /* a MAX_DURATION SLA's deadline: the task-run field */ \
                                                          /* holds the SLA's index in the flow's `sla` list */ \
+    X(RETRY_FLOW, KT_CF_TIMER | KT_CF_TASKRUN)           /* CREATE_NEW_EXECUTION's delay is over: the RETRIED */ \
+                                                         /* execution is replayed as a new one */               \
     /* The API's manual changes, requests answered with the execution they made (KT_MSG_REPLY data): */            \
     X(RESTART, KT_CF_API | KT_CF_DATA)                   /* data: {revision?} */                              \
     X(REPLAY, KT_CF_API | KT_CF_DATA)                    /* data: {taskRunId?, revision?} */                  \

@@ -598,6 +598,10 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
         ev.kind = KT_EV_FORCE_RUN;
         break;
     case KT_CMD_SCHEDULED: ev.kind = KT_EV_SCHEDULED; break;
+    case KT_CMD_RETRY_FLOW:
+        kt_executor_retry_flow(ex, &c);
+        run = NULL;
+        break;
     case KT_CMD_RESTART:
     case KT_CMD_REPLAY:
     case KT_CMD_MARK_AS:

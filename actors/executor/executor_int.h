@@ -215,6 +215,8 @@ void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr);
 /* manual.c: the API's restart, replay, markAs and change-status (KT_CF_API commands with a reply), applied with the
  * pure transformations of restart.h. */
 void kt_executor_manual(kt_executor *ex, const kt_msg *m, const kt_msg_exec_command *c);
+/* CREATE_NEW_EXECUTION's delay is over (KT_CMD_RETRY_FLOW): the RETRIED execution is replayed as a new one. */
+void kt_executor_retry_flow(kt_executor *ex, const kt_msg_exec_command *c);
 
 /* task_requests.c: answers a worker task's KT_MSG_TASK_ASK (log.Fetch, execution.Resume...). */
 void kt_executor_task_ask(kt_executor *ex, const kt_msg *m);

@@ -119,3 +119,33 @@ done:
     json_decref(work);
     json_decref(stored);
 }
+
+/* ExecutionDelay RESTART_FAILED_FLOW: ExecutionService.replay(execution, null, null), a new execution from the start
+ * (parentId the RETRIED one, the same originalId, labels, inputs and trigger, metadata.attemptNumber + 1). Nothing
+ * when the execution is no longer RETRIED (restarted by hand meanwhile). */
+void kt_executor_retry_flow(kt_executor *ex, const kt_msg_exec_command *c)
+{
+    kt_run *run;
+    json_t *stored;
+    if (kt_manual_load(ex, c->execution_id, &run, &stored) != KT_OK)
+        return;
+    const json_t *cur = run ? run->execution : stored;
+    if (strcmp(kt_state_current(cur) ? kt_state_current(cur) : "", KT_S(RETRIED))) {
+        json_decref(stored);
+        return;
+    }
+    int64_t now = kt_now_us();
+    kt_env env;
+    kt_env_init(&env, now, kt_env_next(&ex->seeds));
+    json_t *next = NULL;
+    char err[512] = "";
+    kt_status st = kt_exec_replay(NULL, cur, NULL, 0, &env, now, &next, err, sizeof err);
+    if (st == KT_OK) {
+        KT_INFO("executor", "execution %s RETRIED: retried as execution %s", c->execution_id,
+                json_string_value(json_object_get(next, "id")));
+        st = kt_manual_take(ex, next, err, sizeof err);
+    }
+    if (st)
+        KT_ERROR("executor", "execution %s: its retry could not be created: %s", c->execution_id, err);
+    json_decref(stored);
+}

@@ -21,16 +21,13 @@ static int64_t kt_retry_date(const json_t *state, int last)
     return us;
 }
 
-int kt_retry_next(const json_t *policy, const json_t *run, double rand01, int64_t *at_us, char *err, size_t errcap)
+/* AbstractRetry.nextRetryDate after n attempts, the last one ended at base, the first started at first. */
+static int kt_retry_core(const json_t *policy, size_t n, int64_t base, int64_t first, double rand01, int64_t *at_us,
+                         char *err, size_t errcap)
 {
-    const json_t *attempts = json_object_get(run, "attempts");
-    size_t n = json_array_size(attempts);
-    if (n == 0)
-        return 0;
     json_t *max = json_object_get(policy, "maxAttempt");
     if (json_is_integer(max) && (json_int_t)n >= json_integer_value(max))
         return 0;
-    int64_t base = kt_retry_date(json_object_get(json_array_get(attempts, n - 1), "state"), 1);
     const char *type = json_string_value(json_object_get(policy, "type"));
     int64_t interval = 0, max_interval = 0, min_interval = 0, next;
     if (type && !strcmp(type, "constant")) {
@@ -57,7 +54,6 @@ int kt_retry_next(const json_t *policy, const json_t *run, double rand01, int64_
     }
     int64_t max_duration;
     if (!kt_retry_duration(policy, "maxDuration", &max_duration)) {
-        int64_t first = kt_retry_date(json_object_get(json_array_get(attempts, 0), "state"), 0);
         /* Kestra retries only when next is not after first + maxDuration; its delays are polled every second, so a
          * retry due exactly at the limit starts after it. Kite's timers are exact and dates are kept to the
          * millisecond: a retry landing on the limit is treated as past it, which is what Kestra users observe. */
@@ -69,6 +65,24 @@ int kt_retry_next(const json_t *policy, const json_t *run, double rand01, int64_
 bad:
     snprintf(err, errcap, "invalid retry policy (type '%s')", type ? type : "?");
     return -1;
+}
+
+int kt_retry_next(const json_t *policy, const json_t *run, double rand01, int64_t *at_us, char *err, size_t errcap)
+{
+    const json_t *attempts = json_object_get(run, "attempts");
+    size_t n = json_array_size(attempts);
+    if (n == 0)
+        return 0;
+    int64_t base = kt_retry_date(json_object_get(json_array_get(attempts, n - 1), "state"), 1);
+    int64_t first = kt_retry_date(json_object_get(json_array_get(attempts, 0), "state"), 0);
+    return kt_retry_core(policy, n, base, first, rand01, at_us, err, errcap);
+}
+
+int kt_retry_next_execution(const json_t *policy, long attempt_number, int64_t last_us, int64_t origin_us,
+                            double rand01, int64_t *at_us, char *err, size_t errcap)
+{
+    return kt_retry_core(policy, attempt_number < 1 ? 1 : (size_t)attempt_number, last_us, origin_us, rand01, at_us,
+                         err, errcap);
 }
 
 int kt_retry_creates_execution(const json_t *policy)

@@ -6,6 +6,7 @@
 #include "flow/model.h"
 #include "flow/render.h"
 #include "actors/executor/retry.h"
+#include "base/clock.h"
 #include "actors/executor/step_int.h"
 #include "base/clock.h" /* kt_time_parse: dates of the document, never the clock */
 #include "flow/inputs.h"
@@ -152,7 +153,12 @@ static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
         return;
     json_t *st = kt_state_new(KT_S(CREATED), p->now);
     kt_state_set(st, KT_S(RUNNING), p->now);
-    json_object_set_new(run, "attempts", json_pack("[{s:o}]", "state", st));
+    /* a retry or a restart adds an attempt (one per child, as ExecutableUtils appends one per end); the previous
+     * child is no longer the one the run waits for */
+    if (!json_is_array(json_object_get(run, "attempts")))
+        json_object_set_new(run, "attempts", json_array());
+    json_array_append_new(json_object_get(run, "attempts"), json_pack("{s:o}", "state", st));
+    json_object_del(json_object_get(run, "outputs"), "executionId");
     kt_step_set_state(p, run, KT_S(RUNNING));
     json_t *ctx = kt_render_context(p->f->flow, p->ex, task, run), *spec = json_object();
     static const char *const dynamic[] = {"namespace", "flowId", "revision", "inputs", "labels", "scheduleDate"};
@@ -434,6 +440,83 @@ static int kt_schedule_retry(kt_pass *p, json_t *run, size_t index, const json_t
     return 1;
 }
 
+/* CREATE_NEW_EXECUTION (§2.7, markWithTaskRunAs(…, RETRIED, true)): the run and its ancestors RETRIED, the execution
+ * RETRIED (it ends there); the caller replays it as a new execution when the timer comes back (KT_CMD_RETRY_FLOW). */
+static void kt_retry_new_execution(kt_pass *p, json_t *run, size_t index, int64_t at)
+{
+    kt_state_set(json_object_get(run, "state"), KT_S(FAILED), p->now);
+    kt_state_set(json_object_get(run, "state"), KT_S(RETRIED), p->now);
+    kt_step_touch(p, index);
+    kt_step_index_sync(p);
+    for (const char *pid = kt_step_str(run, "parentTaskRunId"); pid;) {
+        uintptr_t pos = (uintptr_t)kt_map_get(p->by_id, pid);
+        json_t *parent = pos ? json_array_get(kt_step_runs(p), pos - 1) : NULL;
+        if (!parent)
+            break;
+        kt_step_set_state(p, parent, KT_S(RETRIED));
+        pid = kt_step_str(parent, "parentTaskRunId");
+    }
+    kt_state_set(json_object_get(p->ex, "state"), KT_S(RETRIED), p->now);
+    p->fx->changed = p->fx->ended = 1;
+    int full = kt_step_add_timer(p, run, KT_CMD_RETRY_FLOW, at);
+    KT_ASSERT(!full); /* the event's own first timer */
+}
+
+/* When the next attempt of CREATE_NEW_EXECUTION is due: 1 (*at), 0 when the policy is spent, -1 (err). */
+static int kt_retry_execution_due(kt_pass *p, const json_t *run, const json_t *policy, int64_t *at, char *err,
+                                  size_t errcap)
+{
+    const json_t *md = json_object_get(p->ex, "metadata");
+    long number = (long)json_integer_value(json_object_get(md, "attemptNumber"));
+    size_t na = kt_taskrun_attempts(run);
+    if (!na)
+        return 0;
+    const json_t *h = json_object_get(json_object_get(json_array_get(json_object_get(run, "attempts"), na - 1), "state"),
+                                      "histories");
+    int64_t last = p->now, origin = p->now;
+    if (json_array_size(h))
+        kt_time_parse(kt_step_str(json_array_get(h, json_array_size(h) - 1), "date"), &last);
+    const char *ocd = kt_step_str(md, "originalCreatedDate");
+    if (ocd)
+        kt_time_parse(ocd, &origin);
+    return kt_retry_next_execution(policy, number, last, origin, kt_retry_draw(run), at, err, errcap);
+}
+
+int kt_step_retry_failed(kt_pass *p, json_t *tr, size_t index, const json_t *task)
+{
+    int own;
+    const json_t *policy = kt_retry_policy(p, tr, task, &own);
+    if (!policy)
+        return 0;
+    int64_t at = 0;
+    char err[256];
+    if (kt_retry_creates_execution(policy)) {
+        int due = kt_retry_execution_due(p, tr, policy, &at, err, sizeof err);
+        if (due < 0)
+            kt_step_log(p, tr, "ERROR", "%s", err);
+        if (due <= 0)
+            return 0;
+        kt_retry_new_execution(p, tr, index, at < p->now ? p->now : at);
+        return 1;
+    }
+    /* RETRY_FAILED_TASK re-runs the same task run as a new attempt once the delay is over. */
+    int due = kt_retry_next(policy, tr, kt_retry_draw(tr), &at, err, sizeof err);
+    if (due < 0)
+        kt_step_log(p, tr, "ERROR", "%s", err);
+    if (due <= 0)
+        return 0;
+    /* Kestra ends the execution FAILED before deciding (§2.7). A PAUSED execution (another branch waits in a Pause)
+     * stays PAUSED: Kestra does not process it until it is resumed, and moving it would leave a paused run that
+     * nothing can resume (the API resumes PAUSED executions only). */
+    if (!kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED))) {
+        if (own && !kt_step_str(tr, "parentTaskRunId"))
+            kt_state_set(json_object_get(p->ex, "state"), KT_S(FAILED), p->now);
+        kt_state_set(json_object_get(p->ex, "state"), KT_S(RETRYING), p->now);
+    }
+    kt_schedule_retry(p, tr, index, task, at);
+    return 1;
+}
+
 static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
 {
     size_t index;
@@ -467,30 +550,8 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
     const json_t *own_policy = json_object_get(task, "retry");
     if (!strcmp(state, KT_S(SUCCESS)) && own_policy && kt_retry_warns(own_policy, n - 1))
         state = KT_S(WARNING); /* warningOnRetry (§5.4) */
-    if (!strcmp(state, KT_S(FAILED)) && task) {
-        /* Retries (§2.7): RETRY_FAILED_TASK re-runs the same task run as a new attempt once the delay is over. */
-        int own;
-        const json_t *policy = kt_retry_policy(p, tr, task, &own);
-        int64_t at = 0;
-        char err[256];
-        int due = 0;
-        if (policy && kt_retry_creates_execution(policy))
-            kt_step_log(p, tr, "WARN",
-                        "retry behavior CREATE_NEW_EXECUTION is not supported yet: the task is not retried");
-        else if (policy && (due = kt_retry_next(policy, tr, kt_retry_draw(tr), &at, err, sizeof err)) < 0)
-            kt_step_log(p, tr, "ERROR", "%s", err);
-        if (due > 0) {
-            /* Kestra ends the execution FAILED before deciding (§2.7). A PAUSED execution (another branch waits
-             * in a Pause) stays PAUSED: Kestra does not process it until it is resumed, and moving it would leave
-             * a paused run that nothing can resume (the API resumes PAUSED executions only). */
-            if (!kt_step_streq(kt_state_current(p->ex), KT_S(PAUSED))) {
-                if (own && !kt_step_str(tr, "parentTaskRunId"))
-                    kt_state_set(json_object_get(p->ex, "state"), KT_S(FAILED), p->now);
-                kt_state_set(json_object_get(p->ex, "state"), KT_S(RETRYING), p->now);
-            }
-            return kt_schedule_retry(p, tr, index, task, at) ? KT_OK : KT_OK;
-        }
-    }
+    if (!strcmp(state, KT_S(FAILED)) && task && kt_step_retry_failed(p, tr, index, task))
+        return KT_OK;
     /* Worker rules (2.4 step 6): allowFailure turns FAILED into WARNING, allowWarning WARNING into SUCCESS. */
     if (!strcmp(state, KT_S(FAILED)) && task && json_is_true(json_object_get(task, "allowFailure")))
         state = KT_S(WARNING);
@@ -835,8 +896,8 @@ static void kt_settle(kt_pass *p)
 {
     for (size_t i = 0;; i++) {
         const char *cur = kt_state_current(p->ex);
-        if (kt_step_streq(cur, KT_S(PAUSED)) || kt_step_streq(cur, KT_S(QUEUED)))
-            return;
+        if (kt_step_streq(cur, KT_S(PAUSED)) || kt_step_streq(cur, KT_S(QUEUED)) || kt_state_is_terminated(cur))
+            return; /* terminated: RETRIED by CREATE_NEW_EXECUTION (an end is the last pass anyway) */
         /* base/limits.h: every legitimate event settles well inside this budget, so exhausting it is a loop */
         KT_ASSERTF(i < KT_EXEC_PASS_LIMIT + KT_EXEC_PASSES_PER_RUN * json_array_size(kt_step_runs(p)),
                    "execution %s still changes after %zu passes", kt_step_str(p->ex, "id"), i);

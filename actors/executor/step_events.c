@@ -151,6 +151,17 @@ kt_status kt_step_subflow_ended(kt_pass *p, const kt_exec_event *ev)
         st = KT_S(WARNING);
     if (!strcmp(st, KT_S(WARNING)) && json_is_true(json_object_get(task, "allowWarning")))
         st = KT_S(SUCCESS);
+    if (!strcmp(st, KT_S(FAILED)) && task) {
+        /* a Subflow is retried like a runnable task (handleChildWorkerTaskResult): its attempt ends FAILED, then a
+         * retry starts it again (a new child) or replays the execution (CREATE_NEW_EXECUTION) */
+        json_object_set_new(tr, "outputs", ev->outputs ? json_deep_copy(ev->outputs) : json_object());
+        json_t *attempts = json_object_get(tr, "attempts");
+        size_t n = json_array_size(attempts);
+        if (n && !kt_state_is_terminated(kt_state_current(json_array_get(attempts, n - 1))))
+            kt_state_set(json_object_get(json_array_get(attempts, n - 1), "state"), st, p->now);
+        if (kt_step_retry_failed(p, tr, index, task))
+            return KT_OK;
+    }
     kt_subflow_end(p, tr, index, st, ev->outputs);
     return KT_OK;
 }

@@ -157,6 +157,12 @@ int kt_step_sla_changed(kt_pass *p);
 
 /* ---- step.c ------------------------------------------------------------------------------------- */
 
+/* A failed run (a runnable's attempt, or a Subflow's child) under a retry policy (§2.7, its own, an ancestor's or the
+ * flow's): 1 when a retry was scheduled — RETRY_FAILED_TASK: the run and the execution RETRYING until KT_CMD_RETRY;
+ * CREATE_NEW_EXECUTION: the run, its ancestors and the execution RETRIED until KT_CMD_RETRY_FLOW —, 0 when there is
+ * none (the caller ends the run). The run's last attempt has ended already. */
+int kt_step_retry_failed(kt_pass *p, json_t *tr, size_t index, const json_t *task);
+
 /* Renders one property of a task in the run's context: *out is NULL when the task has no such property (free it);
  * -1 with err on a rendering error. */
 int kt_step_render_prop(kt_pass *p, const json_t *task, const json_t *run, const char *prop, char **out, char *err,

@@ -16,7 +16,8 @@
  *           {..., "@then", ACTION, STATE, N, CHECKS, FINAL_STATE, FINAL_N, FINAL_CHECKS, ...} after the inputs: once
  *           the execution passed the row's own checks, ACTION is asked of the API — "restart" (POST …/restart),
  *           "replay" (…/replay, from the start) or "replay:SEL" (…/replay?taskRunId= the run SEL picks) — and its
- *           answer is checked (STATE, N task runs — "-1": not asserted —, CHECKS); then, unless FINAL_STATE is "",
+ *           answer is checked (for "next", nothing is asked: the execution a CREATE_NEW_EXECUTION retry made of
+ *           this one, parentId = its id, is found and only the FINAL fields apply) (STATE, N task runs — "-1": not asserted —, CHECKS); then, unless FINAL_STATE is "",
  *           the execution it answered (the same, or the replay) is waited for and checked the same way. "" = no
  *           checks. Several @then steps run one after the other (a restart of a restart), each on the last one
  * state     the execution's expected final state, NULL when the Kestra test does not assert it
@@ -321,10 +322,12 @@ static const acc_case acc_cases[] = {
     {"retry-flowable-parallel.yaml", NOIN, "FAILED", -1, "attempts:#1>=2;attempts:#2>=2",
      "RetryCaseTest.retryFlowableParallel", NULL},
     {"retry-flowable.yaml", NOIN, "FAILED", -1, "attempts:#1=3", "RetryCaseTest.retryFlowable", NULL},
-    {"retry-new-execution-task-attempts.yml", NOIN, "FAILED", -1, NULL,
-     "RetryCaseTest.retryNewExecutionTaskAttempts (3 executions: RETRIED, RETRIED, FAILED)",
-     "retry (CREATE_NEW_EXECUTION)"},
-    {"retry-subflow.yaml", NOIN, "FAILED", -1, "attempts:#0=3", "RetryCaseTest.retrySubflow", "retry, Subflow"},
+    {"retry-new-execution-task-attempts.yml",
+     {"@then", "next", "", "-1", "", "RETRIED", "1", "taskrun:#0=RETRIED;attempts:#0=1",
+      "@then", "next", "", "-1", "", "FAILED", "1", "taskrun:#0=FAILED;attempts:#0=1", NULL},
+     "RETRIED", 1, "taskrun:#0=RETRIED;attempts:#0=1",
+     "RetryCaseTest.retryNewExecutionTaskAttempts (3 executions: RETRIED, RETRIED, FAILED)", NULL},
+    {"retry-subflow.yaml", NOIN, "FAILED", -1, "attempts:#0=3", "RetryCaseTest.retrySubflow", NULL},
     {"retry-success-first-attempt.yaml", NOIN, "SUCCESS", 1, "attempts:#0=1",
      "RetryCaseTest.retrySuccessAtFirstAttempt",
      NULL},

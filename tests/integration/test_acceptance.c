@@ -264,6 +264,53 @@ static int acc_start_paused(fixture *f, const char *file, int timeout_ms, char *
     return 0;
 }
 
+/* "@then next": the execution whose parentId is id (a retry's new execution), waited for until it has ended and
+ * checked with the step's final fields; id becomes it. */
+static int acc_then_next(fixture *f, const acc_case *c, const char *const *step, char *id, size_t idcap,
+                         int timeout_ms, acc_report *r)
+{
+    json_t *found = NULL;
+    for (int waited = 0; !found && waited <= timeout_ms; waited += 200) {
+        json_t *page = NULL;
+        char path[400];
+        snprintf(path, sizeof path, "/api/v1/executions/search?size=100&flowId=%s", c->file);
+        char *dot = strrchr(path, '.'); /* the flow id is the file's name without its extension */
+        if (dot)
+            *dot = 0;
+        kt_it_http_json("GET", f->it.port, path, NULL, NULL, &page);
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(page, "results"), i, e) {
+            const char *pid = json_string_value(json_object_get(e, "parentId"));
+            if (pid && !strcmp(pid, id))
+                found = json_incref(e);
+        }
+        json_decref(page);
+        if (!found)
+            usleep(200 * 1000);
+    }
+    if (!found) {
+        acc_say(r, "    @then next: no execution made from %s after %d ms\n", id, timeout_ms);
+        return 0;
+    }
+    snprintf(id, idcap, "%s", json_string_value(json_object_get(found, "id")));
+    json_decref(found);
+    json_t *ex = kt_it_wait_execution(f->it.port, id, timeout_ms);
+    if (!ex) {
+        acc_say(r, "    @then next: execution %s not terminal after %d ms\n", id, timeout_ms);
+        return 0;
+    }
+    acc_case want = *c;
+    want.state = step[4];
+    want.taskruns = atoi(step[5]);
+    want.checks = *step[6] ? step[6] : NULL;
+    int ok = acc_check_execution(f, &want, ex, id, r);
+    json_decref(ex);
+    if (!ok)
+        acc_say(r, "    (the next execution)\n");
+    return ok;
+}
+
 /* A "@then" step (acceptance_cases.h): step = {ACTION, STATE, N, CHECKS, FINAL_STATE, FINAL_N, FINAL_CHECKS} on
  * execution id, which becomes the one the API answered. 1 when everything matched. */
 static int acc_then(fixture *f, const acc_case *c, const char *const *step, char *id, size_t idcap, int timeout_ms,
@@ -271,6 +318,8 @@ static int acc_then(fixture *f, const acc_case *c, const char *const *step, char
 {
     char path[600], q[200] = "";
     const char *action = step[0];
+    if (!strcmp(action, "next")) /* the execution a CREATE_NEW_EXECUTION retry made of this one */
+        return acc_then_next(f, c, step, id, idcap, timeout_ms, r);
     if (!strncmp(action, "replay:", 7)) {
         char p[200];
         snprintf(p, sizeof p, "/api/v1/executions/%s", id);
