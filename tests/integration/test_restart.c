@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -33,6 +34,11 @@ static const char *FLOW_PLAIN =
     "  - id: first\n    type: io.kestra.plugin.core.debug.Return\n    format: \"{{ execution.id }}\"\n"
     "  - id: check\n    type: io.kestra.plugin.core.log.Log\n    message: \"flag {{ kv('plain', null, true) }}\"\n"
     "  - id: last\n    type: io.kestra.plugin.core.debug.Return\n    format: \"{{ execution.id }}\"\n";
+/* each attempt is a new execution: the first ends RETRIED, the second (its replay) FAILED */
+static const char *FLOW_NEW_EXEC =
+    "id: again\nnamespace: " NS "\ntasks:\n"
+    "  - id: boom\n    type: io.kestra.plugin.core.execution.Fail\n    retry:\n"
+    "      behavior: CREATE_NEW_EXECUTION\n      type: constant\n      interval: PT1S\n      maxAttempt: 2\n";
 static const char *FLOW_SLOW =
     "id: slow\nnamespace: " NS "\ntasks:\n"
     "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT3S\n";
@@ -331,6 +337,58 @@ static void test_change_status_and_mark_as(void **state)
     free(id);
 }
 
+static const char *label_of(const json_t *ex, const char *key)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(ex, "labels"), i, l) if (!strcmp(json_string_value(json_object_get(l, "key")), key))
+        return json_string_value(json_object_get(l, "value"));
+    return NULL;
+}
+
+static void test_retry_new_execution(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_NEW_EXEC, NULL);
+    char *id = start(f->port, "again");
+    json_t *ex = kt_it_wait_state(&f->server, f->port, id, "RETRIED", 15000);
+    assert_string_equal(kt_it_state(run_of(ex, "boom")), "RETRIED");
+    json_decref(ex);
+    /* the retry: a new execution made from it once the interval is over */
+    json_t *next = NULL;
+    for (int i = 0; i < 100 && !next; i++) {
+        json_t *page = NULL;
+        assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/search?namespace=" NS "&flowId=again",
+                                         NULL, NULL, &page),
+                         200);
+        size_t k;
+        json_t *e;
+        json_array_foreach(json_object_get(page, "results"), k, e) {
+            const char *pid = json_string_value(json_object_get(e, "parentId"));
+            if (pid && !strcmp(pid, id))
+                next = json_incref(e);
+        }
+        json_decref(page);
+        if (!next)
+            usleep(100 * 1000);
+    }
+    assert_non_null(next);
+    char *nid = strdup(str_at(next, "id", NULL));
+    json_decref(next);
+    ex = kt_it_wait_state(&f->server, f->port, nid, "FAILED", 15000); /* maxAttempt 2: the last one fails */
+    assert_string_equal(str_at(ex, "parentId", NULL), id);
+    assert_string_equal(str_at(ex, "originalId", NULL), id);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(ex, "metadata"), "attemptNumber")), 2);
+    assert_string_equal(label_of(ex, "system.correlationId"), id); /* labels kept: the chain shares the first id */
+    assert_int_equal(nattempts(run_of(ex, "boom")), 1);
+    json_decref(ex);
+    ex = kt_it_get_execution(f->port, id);
+    assert_string_equal(kt_it_state(ex), "RETRIED");
+    json_decref(ex);
+    free(nid);
+    free(id);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -339,6 +397,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_nested_and_revision, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_replay, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_change_status_and_mark_as, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_new_execution, kt_it_setup, kt_it_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -2,6 +2,8 @@
  * intervals, maxAttempt, warningOnRetry, and stale RETRY events. */
 #include "step_fixture.h"
 
+#include "actors/executor/restart.h"
+
 static kt_exec_event ev_retry(const char *trid, int64_t now)
 {
     kt_exec_event ev = {.kind = KT_EV_RETRY, .now_us = now, .taskrun_id = trid};
@@ -146,6 +148,109 @@ static void test_retry_rearmed_after_restart(void **state)
     json_decref(tasks);
 }
 
+/* CREATE_NEW_EXECUTION (§2.7): the run, its parent and the execution end RETRIED with a RETRY_FLOW timer; the replay
+ * the executor makes of it counts its attempts in metadata.attemptNumber, so the third execution ends FAILED. */
+static void test_retry_new_execution(void **state)
+{
+    (void)state;
+    json_t *flow = parse("{\"tasks\":[{\"id\":\"s\",\"type\":\"io.kestra.plugin.core.flow.Sequential\",\"tasks\":["
+                         "{\"id\":\"t1\",\"type\":\"io.kestra.plugin.core.log.Log\",\"message\":\"m\",\"retry\":"
+                         "{\"behavior\":\"CREATE_NEW_EXECUTION\",\"type\":\"constant\",\"interval\":\"PT2S\","
+                         "\"maxAttempt\":3}}]}]}");
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    int64_t now = T0;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        assert_int_equal(step_flow(flow, ex, ev_start(now), &fx), KT_OK);
+        assert_int_equal(fx.ndispatch, 1);
+        char trid[32];
+        snprintf(trid, sizeof trid, "%s", fx.dispatch[0].taskrun_id);
+        now += SEC;
+        assert_int_equal(step_flow(flow, ex, ev_result(trid, 0, "FAILED", now), &fx), KT_OK);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(ex, "metadata"), "attemptNumber")), attempt);
+        if (attempt == 3) { /* maxAttempt reached: an ordinary failure */
+            assert_string_equal(kt_state_current(ex), "FAILED");
+            assert_int_equal(fx.ntimers, 0);
+            break;
+        }
+        assert_string_equal(kt_state_current(ex), "RETRIED");
+        assert_string_equal(kt_state_current(taskrun_at(ex, 0)), "RETRIED"); /* the parent too */
+        assert_string_equal(kt_state_current(taskrun_at(ex, 1)), "RETRIED");
+        check_state(taskrun_at(ex, 1), "CREATED,RUNNING,FAILED,RETRIED", NULL);
+        assert_int_equal(fx.ended, 1);
+        assert_int_equal(fx.ntimers, 1);
+        assert_int_equal(fx.timers[0].command, KT_CMD_RETRY_FLOW);
+        assert_string_equal(fx.timers[0].taskrun_id, trid);
+        assert_int_equal(fx.timers[0].at_us, now + 2 * SEC);
+        /* a later event changes nothing: the execution has ended */
+        assert_int_equal(step_flow(flow, ex, ev_result(trid, 0, "SUCCESS", now), &fx), KT_OK);
+        assert_int_equal(fx.stale, 1);
+        /* what the executor does when the timer comes back: replay from the start */
+        kt_env env;
+        kt_env_init(&env, now + 2 * SEC, 1);
+        env.ids = test_idgen;
+        json_t *next = NULL;
+        char err[128];
+        assert_int_equal(kt_exec_replay(flow, ex, NULL, 0, &env, now + 2 * SEC, &next, err, sizeof err), KT_OK);
+        assert_string_equal(json_string_value(json_object_get(next, "parentId")), json_string_value(json_object_get(ex, "id")));
+        assert_string_equal(json_string_value(json_object_get(next, "originalId")), "ex1");
+        assert_true(json_equal(json_object_get(next, "labels"), json_object_get(ex, "labels")));
+        json_decref(ex);
+        ex = next;
+        now += 2 * SEC;
+    }
+    json_decref(ex);
+    json_decref(flow);
+}
+
+/* A Subflow whose child failed is retried like a runnable (flow policy): its attempt FAILED, the run and the
+ * execution RETRYING, then a second attempt asks for a new child. */
+static void test_retry_subflow(void **state)
+{
+    (void)state;
+    json_t *flow = parse("{\"retry\":{\"type\":\"constant\",\"interval\":\"PT1S\",\"maxAttempt\":2},"
+                         "\"tasks\":[{\"id\":\"sub\",\"type\":\"io.kestra.plugin.core.flow.Subflow\","
+                         "\"namespace\":\"company.team\",\"flowId\":\"child\"}]}");
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    for (int attempt = 1; attempt <= 2; attempt++) {
+        int64_t t = T0 + attempt * 10 * SEC;
+        if (attempt == 1)
+            assert_int_equal(step_flow(flow, ex, ev_start(t), &fx), KT_OK);
+        else
+            assert_int_equal(step_flow(flow, ex, ev_retry("tr1", t), &fx), KT_OK);
+        assert_int_equal(fx.nsubflows, 1);
+        json_decref(fx.subflows[0].spec);
+        json_t *tr = taskrun_at(ex, 0);
+        assert_string_equal(kt_state_current(tr), "RUNNING");
+        assert_int_equal(json_array_size(json_object_get(tr, "attempts")), (size_t)attempt);
+        char cid[16];
+        snprintf(cid, sizeof cid, "child%d", attempt);
+        json_t *child = kt_execution_new(cid, "company.team", "child", 1, NULL, NULL, NULL, t);
+        kt_exec_event created = {.kind = KT_EV_CHILD_CREATED, .now_us = t + SEC, .taskrun_id = "tr1", .child = child};
+        assert_int_equal(step_flow(flow, ex, created, &fx), KT_OK);
+        assert_int_equal(fx.stale, 0); /* the new child is recorded, though the run knew another one */
+        json_t *out = json_pack("{s:s, s:s, s:{}}", "executionId", cid, "state", "FAILED", "outputs");
+        kt_exec_event ended = {.kind = KT_EV_SUBFLOW, .now_us = t + 2 * SEC, .taskrun_id = "tr1", .state = "FAILED",
+                               .outputs = out};
+        assert_int_equal(step_flow(flow, ex, ended, &fx), KT_OK);
+        json_decref(out);
+        json_decref(child);
+        assert_string_equal(kt_state_current(attempt_at(tr, (size_t)attempt - 1)), "FAILED");
+        if (attempt == 2)
+            break;
+        assert_string_equal(kt_state_current(tr), "RETRYING");
+        assert_string_equal(kt_state_current(ex), "RETRYING");
+        assert_int_equal(fx.ntimers, 1);
+        assert_int_equal(fx.timers[0].command, KT_CMD_RETRY);
+    }
+    assert_string_equal(kt_state_current(taskrun_at(ex, 0)), "FAILED");
+    assert_string_equal(kt_state_current(ex), "FAILED");
+    assert_int_equal(json_array_size(json_object_get(taskrun_at(ex, 0), "attempts")), 2);
+    json_decref(ex);
+    json_decref(flow);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +258,8 @@ int main(void)
         cmocka_unit_test_setup(test_retry_warning_and_expo, reset_ids),
         cmocka_unit_test_setup(test_retry_while_paused, reset_ids),
         cmocka_unit_test_setup(test_retry_rearmed_after_restart, reset_ids),
+        cmocka_unit_test_setup(test_retry_new_execution, reset_ids),
+        cmocka_unit_test_setup(test_retry_subflow, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
