@@ -39,6 +39,17 @@ static const char *FLOW_NEW_EXEC =
     "id: again\nnamespace: " NS "\ntasks:\n"
     "  - id: boom\n    type: io.kestra.plugin.core.execution.Fail\n    retry:\n"
     "      behavior: CREATE_NEW_EXECUTION\n      type: constant\n      interval: PT1S\n      maxAttempt: 2\n";
+/* a restart inside a Pause (the paused run goes on) and inside a ForEach (only the failed iteration runs again) */
+static const char *FLOW_PAUSE =
+    "id: waits\nnamespace: " NS "\ntasks:\n"
+    "  - id: hold\n    type: io.kestra.plugin.core.flow.Pause\n"
+    "  - id: after\n    type: io.kestra.plugin.core.debug.Return\n    format: done\n";
+static const char *FLOW_LOOP =
+    "id: loop\nnamespace: " NS "\ntasks:\n"
+    "  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: [\"a\", \"b\", \"c\"]\n    tasks:\n"
+    "      - id: item\n        type: io.kestra.plugin.core.log.Log\n"
+    "        message: \"{{ taskrun.value == 'b' ? kv('loop', null, true) : 'fine' }}\"\n"
+    "  - id: end\n    type: io.kestra.plugin.core.debug.Return\n    format: done\n";
 static const char *FLOW_SLOW =
     "id: slow\nnamespace: " NS "\ntasks:\n"
     "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT3S\n";
@@ -389,6 +400,55 @@ static void test_retry_new_execution(void **state)
     free(id);
 }
 
+static size_t count_runs(const json_t *ex, const char *task_id)
+{
+    size_t i, n = 0;
+    json_t *tr;
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) n += !strcmp(json_string_value(json_object_get(tr, "taskId")), task_id);
+    return n;
+}
+
+static void test_restart_pause_and_loop(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_PAUSE, NULL);
+    kt_it_create_flow(f->port, FLOW_LOOP, NULL);
+    char *id = start(f->port, "waits");
+    json_decref(kt_it_wait_state(&f->server, f->port, id, "PAUSED", 15000));
+    json_t *j = NULL;
+    assert_int_equal(post(f->port, "/api/v1/executions/%s/restart%s", id, NULL, &j), 200);
+    assert_string_equal(kt_it_state(j), "RESTARTED");
+    assert_string_equal(kt_it_state(run_of(j, "hold")), "RUNNING"); /* a flowable: RUNNING, it then resolves */
+    json_decref(j);
+    json_t *ex = kt_it_wait_state(&f->server, f->port, id, "SUCCESS", 15000);
+    assert_string_equal(kt_it_state(run_of(ex, "after")), "SUCCESS");
+    json_decref(ex);
+    free(id);
+
+    id = start(f->port, "loop");
+    ex = kt_it_wait_state(&f->server, f->port, id, "FAILED", 15000);
+    assert_int_equal(count_runs(ex, "item"), 2); /* one value at a time (concurrencyLimit 1): b fails, c never ran */
+    json_decref(ex);
+    put_kv(f->port, "loop");
+    assert_int_equal(post(f->port, "/api/v1/executions/%s/restart%s", id, NULL, &j), 200);
+    assert_string_equal(kt_it_state(run_of(j, "each")), "RUNNING");
+    json_decref(j);
+    ex = kt_it_wait_state(&f->server, f->port, id, "SUCCESS", 15000);
+    assert_int_equal(count_runs(ex, "item"), 3);
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) {
+        if (strcmp(json_string_value(json_object_get(tr, "taskId")), "item"))
+            continue;
+        int is_b = !strcmp(json_string_value(json_object_get(tr, "value")), "b");
+        assert_int_equal(nattempts(tr), is_b ? 2 : 1); /* only the failed iteration ran again */
+        assert_string_equal(kt_it_state(tr), "SUCCESS");
+    }
+    assert_string_equal(kt_it_state(run_of(ex, "end")), "SUCCESS");
+    json_decref(ex);
+    free(id);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -398,6 +458,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replay, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_change_status_and_mark_as, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_retry_new_execution, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_pause_and_loop, kt_it_setup, kt_it_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
