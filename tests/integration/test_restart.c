@@ -50,6 +50,13 @@ static const char *FLOW_LOOP =
     "      - id: item\n        type: io.kestra.plugin.core.log.Log\n"
     "        message: \"{{ taskrun.value == 'b' ? kv('loop', null, true) : 'fine' }}\"\n"
     "  - id: end\n    type: io.kestra.plugin.core.debug.Return\n    format: done\n";
+/* a Subflow whose child fails until the KV key exists: the restart runs the Subflow again, with a new child */
+static const char *FLOW_CHILD =
+    "id: kid\nnamespace: " NS "\ntasks:\n"
+    "  - id: need\n    type: io.kestra.plugin.core.log.Log\n    message: \"{{ kv('kid', null, true) }}\"\n";
+static const char *FLOW_PARENT =
+    "id: parent\nnamespace: " NS "\ntasks:\n"
+    "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n    namespace: " NS "\n    flowId: kid\n";
 static const char *FLOW_SLOW =
     "id: slow\nnamespace: " NS "\ntasks:\n"
     "  - id: nap\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT3S\n";
@@ -449,6 +456,37 @@ static void test_restart_pause_and_loop(void **state)
     free(id);
 }
 
+static void test_restart_subflow(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_CHILD, NULL);
+    kt_it_create_flow(f->port, FLOW_PARENT, NULL);
+    char *id = start(f->port, "parent");
+    json_t *ex = kt_it_wait_state(&f->server, f->port, id, "FAILED", 15000);
+    char *first_child = strdup(str_at(json_object_get(run_of(ex, "call"), "outputs"), "executionId", NULL));
+    json_decref(ex);
+    put_kv(f->port, "kid");
+    json_t *j = NULL;
+    assert_int_equal(post(f->port, "/api/v1/executions/%s/restart%s", id, NULL, &j), 200);
+    assert_string_equal(kt_it_state(run_of(j, "call")), "RESTARTED");
+    json_decref(j);
+    ex = kt_it_wait_state(&f->server, f->port, id, "SUCCESS", 15000);
+    json_t *call = run_of(ex, "call");
+    assert_int_equal(nattempts(call), 2);
+    const char *second_child = str_at(json_object_get(call, "outputs"), "executionId", NULL);
+    assert_non_null(second_child);
+    assert_string_not_equal(second_child, first_child); /* a new child execution */
+    json_t *kid = kt_it_get_execution(f->port, second_child);
+    assert_string_equal(kt_it_state(kid), "SUCCESS");
+    json_decref(kid);
+    kid = kt_it_get_execution(f->port, first_child); /* the failed child is left as it was */
+    assert_string_equal(kt_it_state(kid), "FAILED");
+    json_decref(kid);
+    json_decref(ex);
+    free(first_child);
+    free(id);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -459,6 +497,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_change_status_and_mark_as, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_retry_new_execution, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_restart_pause_and_loop, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_subflow, kt_it_setup, kt_it_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
