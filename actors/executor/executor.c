@@ -599,7 +599,7 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
         break;
     case KT_CMD_SCHEDULED: ev.kind = KT_EV_SCHEDULED; break;
     case KT_CMD_RETRY_FLOW:
-        kt_executor_retry_flow(ex, &c);
+        kt_executor_retry_flow(ex, c.execution_id);
         run = NULL;
         break;
     case KT_CMD_RESTART:
@@ -776,6 +776,7 @@ static void kt_executor_resume(kt_executor *ex)
     }
     json_decref(queued);
     json_decref(created);
+    kt_executor_retry_flow_recover(ex);
     if (json_array_size(list))
         KT_INFO("executor", "resumed %zu unfinished execution(s)", json_array_size(list));
     json_decref(list);

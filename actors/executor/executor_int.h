@@ -216,7 +216,10 @@ void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr);
  * pure transformations of restart.h. */
 void kt_executor_manual(kt_executor *ex, const kt_msg *m, const kt_msg_exec_command *c);
 /* CREATE_NEW_EXECUTION's delay is over (KT_CMD_RETRY_FLOW): the RETRIED execution is replayed as a new one. */
-void kt_executor_retry_flow(kt_executor *ex, const kt_msg_exec_command *c);
+void kt_executor_retry_flow(kt_executor *ex, const char *execution_id);
+/* At start-up: the RETRIED executions whose new execution the previous process did not make (the delay lived in its
+ * timers) are replayed now. */
+void kt_executor_retry_flow_recover(kt_executor *ex);
 
 /* task_requests.c: answers a worker task's KT_MSG_TASK_ASK (log.Fetch, execution.Resume...). */
 void kt_executor_task_ask(kt_executor *ex, const kt_msg *m);

@@ -123,11 +123,11 @@ done:
 /* ExecutionDelay RESTART_FAILED_FLOW: ExecutionService.replay(execution, null, null), a new execution from the start
  * (parentId the RETRIED one, the same originalId, labels, inputs and trigger, metadata.attemptNumber + 1). Nothing
  * when the execution is no longer RETRIED (restarted by hand meanwhile). */
-void kt_executor_retry_flow(kt_executor *ex, const kt_msg_exec_command *c)
+void kt_executor_retry_flow(kt_executor *ex, const char *execution_id)
 {
     kt_run *run;
     json_t *stored;
-    if (kt_manual_load(ex, c->execution_id, &run, &stored) != KT_OK)
+    if (kt_manual_load(ex, execution_id, &run, &stored) != KT_OK)
         return;
     const json_t *cur = run ? run->execution : stored;
     if (strcmp(kt_state_current(cur) ? kt_state_current(cur) : "", KT_S(RETRIED))) {
@@ -141,11 +141,88 @@ void kt_executor_retry_flow(kt_executor *ex, const kt_msg_exec_command *c)
     char err[512] = "";
     kt_status st = kt_exec_replay(NULL, cur, NULL, 0, &env, now, &next, err, sizeof err);
     if (st == KT_OK) {
-        KT_INFO("executor", "execution %s RETRIED: retried as execution %s", c->execution_id,
+        KT_INFO("executor", "execution %s RETRIED: retried as execution %s", execution_id,
                 json_string_value(json_object_get(next, "id")));
         st = kt_manual_take(ex, next, err, sizeof err);
     }
     if (st)
-        KT_ERROR("executor", "execution %s: its retry could not be created: %s", c->execution_id, err);
+        KT_ERROR("executor", "execution %s: its retry could not be created: %s", execution_id, err);
     json_decref(stored);
+}
+
+/* 1 when one of the execution's task runs is RETRIED: the mark CREATE_NEW_EXECUTION leaves (a status changed by hand
+ * to RETRIED leaves none). */
+static int kt_manual_retried_by_policy(const json_t *execution)
+{
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(execution, "taskRunList"), i, tr) {
+        const char *s = kt_state_current(tr);
+        if (s && !strcmp(s, KT_S(RETRIED)))
+            return 1;
+    }
+    return 0;
+}
+
+/* Adds to parents (an object used as a set) the parentId of every execution of flow ns.fid. */
+static void kt_manual_parents_of_flow(kt_executor *ex, const char *ns, const char *fid, json_t *parents)
+{
+    for (int page = 1;; page++) {
+        kt_exec_query q = {.namespace_ = ns, .flow_id = fid, .page = page, .size = 500};
+        json_t *rows = NULL;
+        int64_t total = 0;
+        if (kt_store_executions_search(ex->store, &q, &rows, &total) != KT_OK)
+            return;
+        size_t i;
+        json_t *e;
+        json_array_foreach(rows, i, e) {
+            const char *pid = json_string_value(json_object_get(e, "parentId"));
+            if (pid)
+                json_object_set_new(parents, pid, json_true());
+        }
+        size_t n = json_array_size(rows);
+        json_decref(rows);
+        if (n < 500)
+            return;
+    }
+}
+
+void kt_executor_retry_flow_recover(kt_executor *ex)
+{
+    const char *const states[] = {KT_S(RETRIED)};
+    json_t *due = json_array(), *seen_flows = json_object(), *parents = json_object();
+    for (int page = 1;; page++) {
+        kt_exec_query q = {.states = states, .nstates = 1, .page = page, .size = 500};
+        json_t *rows = NULL;
+        int64_t total = 0;
+        if (kt_store_executions_search(ex->store, &q, &rows, &total) != KT_OK) {
+            KT_ERROR("executor", "cannot list RETRIED executions: %s", kt_store_errmsg(ex->store));
+            break;
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(rows, i, e) if (kt_manual_retried_by_policy(e)) json_array_append(due, e);
+        size_t n = json_array_size(rows);
+        json_decref(rows);
+        if (n < 500)
+            break;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(due, i, e) {
+        const char *ns = json_string_value(json_object_get(e, "namespace"));
+        const char *fid = json_string_value(json_object_get(e, "flowId"));
+        char key[600];
+        snprintf(key, sizeof key, "%s\x1f%s", ns ? ns : "", fid ? fid : "");
+        if (!json_object_get(seen_flows, key)) {
+            json_object_set_new(seen_flows, key, json_true());
+            kt_manual_parents_of_flow(ex, ns, fid, parents);
+        }
+        const char *id = json_string_value(json_object_get(e, "id"));
+        if (id && !json_object_get(parents, id)) /* its timer died with the previous process: retried now */
+            kt_executor_retry_flow(ex, id);
+    }
+    json_decref(due);
+    json_decref(seen_flows);
+    json_decref(parents);
 }

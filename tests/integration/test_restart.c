@@ -364,21 +364,15 @@ static const char *label_of(const json_t *ex, const char *key)
     return NULL;
 }
 
-static void test_retry_new_execution(void **state)
+/* The execution of flow whose parentId is id, polled for at most ms (NULL when none came). */
+static json_t *made_from(int port, const char *flow, const char *id, int ms)
 {
-    kt_it_fixture *f = *state;
-    kt_it_create_flow(f->port, FLOW_NEW_EXEC, NULL);
-    char *id = start(f->port, "again");
-    json_t *ex = kt_it_wait_state(&f->server, f->port, id, "RETRIED", 15000);
-    assert_string_equal(kt_it_state(run_of(ex, "boom")), "RETRIED");
-    json_decref(ex);
-    /* the retry: a new execution made from it once the interval is over */
     json_t *next = NULL;
-    for (int i = 0; i < 100 && !next; i++) {
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/search?namespace=" NS "&flowId=%s", flow);
+    for (int waited = 0; waited < ms && !next; waited += 100) {
         json_t *page = NULL;
-        assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/search?namespace=" NS "&flowId=again",
-                                         NULL, NULL, &page),
-                         200);
+        assert_int_equal(kt_it_http_json("GET", port, path, NULL, NULL, &page), 200);
         size_t k;
         json_t *e;
         json_array_foreach(json_object_get(page, "results"), k, e) {
@@ -390,6 +384,54 @@ static void test_retry_new_execution(void **state)
         if (!next)
             usleep(100 * 1000);
     }
+    return next;
+}
+
+/* The delay of CREATE_NEW_EXECUTION lives in the executor's timers: a RETRIED execution whose new execution was not
+ * made before the server stopped is retried when it starts again (not lost, not made twice). */
+static void test_retry_new_execution_after_restart(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port,
+                      "id: later\nnamespace: " NS "\ntasks:\n"
+                      "  - id: boom\n    type: io.kestra.plugin.core.execution.Fail\n    retry:\n"
+                      "      behavior: CREATE_NEW_EXECUTION\n      type: constant\n      interval: PT1H\n"
+                      "      maxAttempt: 2\n",
+                      NULL);
+    char *id = start(f->port, "later");
+    json_decref(kt_it_wait_state(&f->server, f->port, id, "RETRIED", 15000));
+    json_t *none = made_from(f->port, "later", id, 500);
+    assert_null(none); /* an hour to wait */
+    kt_it_stop_clean(&f->server);
+    f->server = kt_it_start_server(f->dir, "server2", f->port, NULL);
+    json_t *next = made_from(f->port, "later", id, 10000);
+    assert_non_null(next);
+    char *nid = strdup(json_string_value(json_object_get(next, "id")));
+    json_decref(next);
+    json_decref(kt_it_wait_state(&f->server, f->port, nid, "FAILED", 15000));
+    /* a second start makes no other one */
+    kt_it_stop_clean(&f->server);
+    f->server = kt_it_start_server(f->dir, "server3", f->port, NULL);
+    json_t *page = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/executions/search?namespace=" NS "&flowId=later", NULL,
+                                     NULL, &page),
+                     200);
+    assert_int_equal(json_array_size(json_object_get(page, "results")), 2);
+    json_decref(page);
+    free(nid);
+    free(id);
+}
+
+static void test_retry_new_execution(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, FLOW_NEW_EXEC, NULL);
+    char *id = start(f->port, "again");
+    json_t *ex = kt_it_wait_state(&f->server, f->port, id, "RETRIED", 15000);
+    assert_string_equal(kt_it_state(run_of(ex, "boom")), "RETRIED");
+    json_decref(ex);
+    /* the retry: a new execution made from it once the interval is over */
+    json_t *next = made_from(f->port, "again", id, 10000);
     assert_non_null(next);
     char *nid = strdup(str_at(next, "id", NULL));
     json_decref(next);
@@ -496,6 +538,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replay, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_change_status_and_mark_as, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_retry_new_execution, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_new_execution_after_restart, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_restart_pause_and_loop, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_restart_subflow, kt_it_setup, kt_it_teardown),
     };
