@@ -3,6 +3,8 @@
  *   step_events.c the events from outside the execution's runs: flow concurrency (admit, unqueue), Subflow children;
  *   step_runs.c the step's view of taskRunList (an index and a memo of lookups) and the changes that record effects;
  *   flowable.c  the task tree and the flowable tasks: their children, their next runs and their state, Pause;
+ *   step_retry.c retries of failed runs (RETRY_FAILED_TASK, CREATE_NEW_EXECUTION);
+ *   step_restart.c restart, replay, markAs, change-status (restart.h: called by the actor, not by the step);
  *   step_wd.c   WorkingDirectory: one worker job whose children the worker reports, never created by the step.
  * Everything here lives for one kt_exec_step call: the pass is built, used and freed inside it. */
 #ifndef KT_STEP_INT_H
@@ -162,6 +164,11 @@ int kt_step_sla_changed(kt_pass *p);
  * CREATE_NEW_EXECUTION: the run, its ancestors and the execution RETRIED until KT_CMD_RETRY_FLOW —, 0 when there is
  * none (the caller ends the run). The run's last attempt has ended already. */
 int kt_step_retry_failed(kt_pass *p, json_t *tr, size_t index, const json_t *task);
+/* The retry policy of a failed run: its task's own (*own = 1), else the nearest ancestor flowable's, else the
+ * flow's; NULL when none. */
+const json_t *kt_step_retry_policy(kt_pass *p, const json_t *run, const json_t *task, int *own);
+/* A deterministic draw in [0, 1) for random retry intervals (a function of the run's id and attempts). */
+double kt_step_retry_draw(const json_t *run);
 
 /* Renders one property of a task in the run's context: *out is NULL when the task has no such property (free it);
  * -1 with err on a rendering error. */
