@@ -58,6 +58,24 @@ void kt_api_send_db_error(kt_webserver *w, kt_http_req *r)
     kt_http_send_error(r, 500, msg, NULL);
 }
 
+/* Content-Disposition: attachment; filename="<prefix><suffix>" as a quoted-string: quotes and backslashes escaped,
+ * control bytes dropped (a decoded path parameter may hold any byte). */
+void kt_api_attachment(kt_http_req *r, const char *prefix, const char *suffix)
+{
+    char disp[600], *o = disp, *end = disp + sizeof disp - 8;
+    o += sprintf(o, "attachment; filename=\"");
+    for (int part = 0; part < 2; part++)
+        for (const char *p = part ? suffix : prefix; p && *p && o < end; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                continue;
+            if (*p == '"' || *p == '\\')
+                *o++ = '\\';
+            *o++ = *p;
+        }
+    strcpy(o, "\"");
+    kt_http_add_header(r, "Content-Disposition", disp);
+}
+
 /* ---- query parameters ---------------------------------------------------------------------------- */
 
 int kt_api_int_param(kt_http_req *r, const char *name, int dflt, int *out)
@@ -243,6 +261,12 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"POST", "/api/v1/executions/unqueue/by-query", kt_api_bulk_unqueue_by_query},
         {"POST", "/api/v1/executions/force-run/by-ids", kt_api_bulk_force_run_by_ids},
         {"POST", "/api/v1/executions/force-run/by-query", kt_api_bulk_force_run_by_query},
+        {"POST", "/api/v1/executions/restart/by-ids", kt_api_bulk_restart_by_ids},
+        {"POST", "/api/v1/executions/restart/by-query", kt_api_bulk_restart_by_query},
+        {"POST", "/api/v1/executions/replay/by-ids", kt_api_bulk_replay_by_ids},
+        {"POST", "/api/v1/executions/replay/by-query", kt_api_bulk_replay_by_query},
+        {"POST", "/api/v1/executions/change-status/by-ids", kt_api_bulk_change_status_by_ids},
+        {"POST", "/api/v1/executions/change-status/by-query", kt_api_bulk_change_status_by_query},
         {"POST", "/api/v1/executions/resume/by-query", kt_api_bulk_resume_by_query},
         {"POST", "/api/v1/executions/{namespace}/{id}/validate", kt_api_execution_validate},
         {"POST", "/api/v1/executions/{executionId}/eval/{taskRunId}", kt_api_execution_eval},

@@ -82,7 +82,7 @@ json_t *kt_api_bulk_collect(kt_webserver *w, kt_http_req *r, const json_t *body_
         if (why)
             json_array_append_new(invalids, json_pack("{s:s, s:s}", "message", why, "invalidValue", id));
         else
-            json_array_append(found, ex);
+            json_array_append(found, idv); /* ids only: one execution in memory at a time */
         json_decref(ex);
     }
     json_decref(ids);
@@ -100,6 +100,12 @@ fail:
     json_decref(found);
     json_decref(invalids);
     return NULL;
+}
+
+json_t *kt_api_bulk_load(kt_webserver *w, const json_t *id)
+{
+    json_t *ex = NULL;
+    return kt_store_execution_get(w->store, json_string_value(id), &ex) == KT_OK ? ex : NULL;
 }
 
 int kt_api_is_terminated(const json_t *ex)
@@ -150,10 +156,12 @@ static void kt_api_bulk_delete_stored(kt_status st, size_t count, const char *er
 static void kt_api_bulk_delete_next(kt_api_bulk_delete *b)
 {
     while (b->next < json_array_size(b->executions)) {
-        json_t *ex = json_array_get(b->executions, b->next++);
+        json_t *ex = kt_api_bulk_load(b->w, json_array_get(b->executions, b->next++));
         char err[256] = "";
-        kt_status st = kt_api_execution_delete_one(b->w, ex, b->logs, b->metrics, b->storage,
-                                                   kt_api_bulk_delete_stored, b, err, sizeof err);
+        kt_status st = ex ? kt_api_execution_delete_one(b->w, ex, b->logs, b->metrics, b->storage,
+                                                        kt_api_bulk_delete_stored, b, err, sizeof err)
+                          : KT_EAGAIN; /* gone meanwhile: nothing left to delete */
+        json_decref(ex);
         if (st == KT_OK)
             return; /* continues in kt_api_bulk_delete_stored */
         if (st != KT_EAGAIN) {
@@ -232,27 +240,32 @@ static void kt_api_bulk_labels(kt_http_req *r, kt_webserver *w, const json_t *bo
     json_t *exs = kt_api_bulk_collect(w, r, body_ids, "set labels", kt_api_labels_check, NULL);
     if (!exs)
         return;
-    json_t *merged = json_array();
     size_t i;
-    json_t *ex;
-    json_array_foreach(exs, i, ex) { /* every label set checked before anything is written */
-        json_t *m = kt_api_merge_labels(r, json_object_get(ex, "labels"), labels);
-        if (!m)
-            goto done;
-        json_array_append_new(merged, m);
-    }
+    json_t *id;
+    /* the system-label rule is the same for every execution: checked once, before anything is written */
+    json_t *probe = kt_api_merge_labels(r, json_array(), labels);
+    if (!probe)
+        goto done;
+    json_decref(probe);
     if (kt_store_begin(w->store) != KT_OK) {
         kt_api_send_db_error(w, r);
         goto done;
     }
-    json_array_foreach(exs, i, ex) {
-        json_object_set(ex, "labels", json_array_get(merged, i));
+    json_array_foreach(exs, i, id) {
+        json_t *ex = kt_api_bulk_load(w, id), *m = ex ? kt_api_merge_labels(r, json_object_get(ex, "labels"), labels) : NULL;
         size_t none = 0;
-        if (kt_store_execution_put(w->store, ex, &none, 0) != KT_OK) {
+        if (ex && m)
+            json_object_set_new(ex, "labels", m);
+        if (!ex || !m || kt_store_execution_put(w->store, ex, &none, 0) != KT_OK) {
+            json_decref(ex);
             kt_store_rollback(w->store);
-            kt_api_send_db_error(w, r);
+            if (ex && m)
+                kt_api_send_db_error(w, r);
+            else if (!ex)
+                kt_http_send_error(r, 409, "Conflict: an execution was deleted meanwhile; nothing was changed", NULL);
             goto done;
         }
+        json_decref(ex);
     }
     if (kt_store_commit(w->store) != KT_OK) {
         kt_api_send_db_error(w, r);
@@ -260,7 +273,6 @@ static void kt_api_bulk_labels(kt_http_req *r, kt_webserver *w, const json_t *bo
     }
     kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)json_array_size(exs)));
 done:
-    json_decref(merged);
     json_decref(exs);
 }
 
@@ -301,16 +313,18 @@ kt_status kt_api_send_command(kt_webserver *w, const char *id, const char *taskr
 }
 
 /* Sends cmd for every execution; 200 {"count"} or 503 when the executor cannot take them (those sent stay sent). */
-void kt_api_bulk_commands(kt_webserver *w, kt_http_req *r, json_t *exs, kt_cmd cmd,
-                          json_t *(*data_of)(kt_webserver *w, const json_t *ex, const char **taskrun))
+void kt_api_bulk_commands(kt_webserver *w, kt_http_req *r, json_t *exs, kt_cmd cmd, kt_api_bulk_data data_of,
+                          void *ud)
 {
     size_t i, sent = 0;
-    json_t *ex;
-    json_array_foreach(exs, i, ex) {
+    json_t *id;
+    json_array_foreach(exs, i, id) {
         const char *taskrun = NULL;
-        json_t *data = data_of ? data_of(w, ex, &taskrun) : NULL;
-        kt_status st = kt_api_send_command(w, json_string_value(json_object_get(ex, "id")), taskrun, cmd, data);
+        json_t *ex = data_of ? kt_api_bulk_load(w, id) : NULL;
+        json_t *data = ex ? data_of(w, ex, ud, &taskrun) : NULL;
+        kt_status st = kt_api_send_command(w, json_string_value(id), taskrun, cmd, data);
         json_decref(data);
+        json_decref(ex); /* taskrun pointed into it: used above */
         if (st) {
             char msg[200];
             snprintf(msg, sizeof msg, "Service Unavailable: the executor took %zu of %zu commands (%s)", sent,
@@ -334,9 +348,9 @@ static const char *kt_api_kill_check(const json_t *ex, void *ud)
 }
 
 /* Kestra's bulk kill does not cascade to subflows (isOnKillCascade false) */
-static json_t *kt_api_kill_data(kt_webserver *w, const json_t *ex, const char **taskrun)
+static json_t *kt_api_kill_data(kt_webserver *w, const json_t *ex, void *ud, const char **taskrun)
 {
-    (void)w, (void)ex, (void)taskrun;
+    (void)w, (void)ex, (void)ud, (void)taskrun;
     return json_pack("{s:b}", "cascade", 0);
 }
 
@@ -344,7 +358,7 @@ static void kt_api_bulk_kill(kt_http_req *r, kt_webserver *w, const json_t *body
 {
     json_t *exs = kt_api_bulk_collect(w, r, body_ids, "kill", kt_api_kill_check, NULL);
     if (exs)
-        kt_api_bulk_commands(w, r, exs, KT_CMD_KILL, kt_api_kill_data);
+        kt_api_bulk_commands(w, r, exs, KT_CMD_KILL, kt_api_kill_data, NULL);
 }
 
 void kt_api_bulk_kill_by_ids(kt_http_req *r, void *ud)
@@ -368,8 +382,9 @@ static const char *kt_api_resume_check(const json_t *ex, void *ud)
 
 /* The paused task run and its onResume inputs at their defaults: a bulk resume sends no inputs (Kestra's resume
  * without them). */
-static json_t *kt_api_resume_data(kt_webserver *w, const json_t *ex, const char **taskrun)
+static json_t *kt_api_resume_data(kt_webserver *w, const json_t *ex, void *ud, const char **taskrun)
 {
+    (void)ud;
     size_t i;
     json_t *tr, *typed = NULL;
     kt_flow_row row;
@@ -408,7 +423,7 @@ static void kt_api_bulk_resume(kt_http_req *r, kt_webserver *w, const json_t *bo
 {
     json_t *exs = kt_api_bulk_collect(w, r, body_ids, "resume", kt_api_resume_check, NULL);
     if (exs)
-        kt_api_bulk_commands(w, r, exs, KT_CMD_RESUME, kt_api_resume_data);
+        kt_api_bulk_commands(w, r, exs, KT_CMD_RESUME, kt_api_resume_data, NULL);
 }
 
 void kt_api_bulk_resume_by_ids(kt_http_req *r, void *ud)

@@ -50,7 +50,8 @@ static const char *kt_pause_check(const json_t *ex, void *ud)
     (void)ud;
     if (!ex)
         return "execution not found";
-    return strcmp(kt_state_current(ex), KT_S(RUNNING)) ? "execution not in state RUNNING" : NULL;
+    const char *cur = kt_state_current(ex); /* Kestra's State.isRunning(): RUNNING or KILLING */
+    return strcmp(cur, KT_S(RUNNING)) && strcmp(cur, KT_S(KILLING)) ? "execution not in state RUNNING" : NULL;
 }
 
 static const char *kt_unqueue_check(const json_t *ex, void *ud)
@@ -69,14 +70,21 @@ static const char *kt_force_check(const json_t *ex, void *ud)
     return kt_api_is_terminated(ex) ? "execution in a terminated state" : NULL;
 }
 
-/* The state force-run gives (Kestra's forceRun): CREATED and QUEUED run, PAUSED resumes, the others stay. */
+/* The state force-run gives (Kestra's forceRun): CREATED (RESTARTED counts as created) and QUEUED run; PAUSED
+ * resumes, RESTARTED through markAs when a task run is paused, RUNNING for a pause made through the API; the others
+ * stay. */
 static const char *kt_forced_state(const json_t *ex)
 {
     const char *cur = kt_state_current(ex);
-    if (!strcmp(cur, KT_S(CREATED)) || !strcmp(cur, KT_S(QUEUED)))
+    if (!strcmp(cur, KT_S(CREATED)) || !strcmp(cur, KT_S(QUEUED)) || !strcmp(cur, KT_S(RESTARTED)))
         return KT_S(RUNNING);
-    if (!strcmp(cur, KT_S(PAUSED)))
-        return KT_S(RESTARTED);
+    if (!strcmp(cur, KT_S(PAUSED))) {
+        size_t i;
+        json_t *tr;
+        json_array_foreach(json_object_get(ex, "taskRunList"), i, tr) if (!strcmp(kt_state_current(tr), KT_S(PAUSED)))
+            return KT_S(RESTARTED);
+        return KT_S(RUNNING);
+    }
     return cur;
 }
 
@@ -139,7 +147,7 @@ static void kt_api_bulk_command(kt_http_req *r, kt_webserver *w, int by_ids, con
     json_t *exs = kt_api_bulk_collect(w, r, body, op, check, NULL);
     json_decref(body);
     if (exs)
-        kt_api_bulk_commands(w, r, exs, cmd, NULL);
+        kt_api_bulk_commands(w, r, exs, cmd, NULL, NULL);
 }
 
 void kt_api_bulk_pause_by_ids(kt_http_req *r, void *ud) { kt_api_bulk_command(r, ud, 1, "pause", kt_pause_check, KT_CMD_PAUSE); }
@@ -160,3 +168,80 @@ void kt_api_bulk_force_run_by_query(kt_http_req *r, void *ud)
 {
     kt_api_bulk_command(r, ud, 0, "force run", kt_force_check, KT_CMD_FORCE_RUN);
 }
+
+/* ---- bulk restart, replay, change-status (the executor's manual changes, api_exec_restart.c for one) -------------- */
+
+static const char *kt_restart_check(const json_t *ex, void *ud)
+{
+    (void)ud;
+    if (!ex)
+        return "execution not found";
+    return strcmp(kt_state_current(ex), KT_S(FAILED)) ? "execution not in state FAILED" : NULL;
+}
+
+static const char *kt_exists_check(const json_t *ex, void *ud)
+{
+    (void)ud;
+    return ex ? NULL : "execution not found";
+}
+
+static const char *kt_terminated_check(const json_t *ex, void *ud)
+{
+    (void)ud;
+    if (!ex)
+        return "execution not found";
+    return kt_api_is_terminated(ex) ? NULL : "execution not in a terminated state";
+}
+
+void kt_api_bulk_restart_by_ids(kt_http_req *r, void *ud)
+{
+    kt_api_bulk_command(r, ud, 1, "restart", kt_restart_check, KT_CMD_RESTART);
+}
+void kt_api_bulk_restart_by_query(kt_http_req *r, void *ud)
+{
+    kt_api_bulk_command(r, ud, 0, "restart", kt_restart_check, KT_CMD_RESTART);
+}
+/* Kestra's bulk replay keeps the revision and replays from the start */
+void kt_api_bulk_replay_by_ids(kt_http_req *r, void *ud) { kt_api_bulk_command(r, ud, 1, "replay", kt_exists_check, KT_CMD_REPLAY); }
+void kt_api_bulk_replay_by_query(kt_http_req *r, void *ud)
+{
+    kt_api_bulk_command(r, ud, 0, "replay", kt_exists_check, KT_CMD_REPLAY);
+}
+
+static json_t *kt_status_data(kt_webserver *w, const json_t *ex, void *status, const char **taskrun)
+{
+    (void)w, (void)ex, (void)taskrun;
+    return json_pack("{s:s}", "status", (const char *)status);
+}
+
+/* ?newStatus= (required, a terminal state) then the executions, each terminated */
+static void kt_api_bulk_change_status(kt_http_req *r, kt_webserver *w, int by_ids)
+{
+    const char *st = kt_http_query(r, "newStatus");
+    if (!st || !*st) {
+        kt_http_send_error(r, 400, "Bad Request: Required QueryValue [newStatus] not specified", NULL);
+        return;
+    }
+    if (!kt_state_is_valid(st)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Bad Request: Failed to convert argument [newStatus] for value [%.200s]", st);
+        kt_http_send_error(r, 400, msg, NULL);
+        return;
+    }
+    if (!kt_state_is_terminated(st)) {
+        kt_http_send_error(r, 422, "Illegal argument: You can only change the status of an execution to a terminal state.",
+                           NULL);
+        return;
+    }
+    json_t *body = by_ids ? kt_api_json_request(r) : NULL;
+    if (by_ids && !body)
+        return;
+    json_t *exs = kt_api_bulk_collect(w, r, body, "change status", kt_terminated_check, NULL);
+    json_decref(body);
+    if (!exs)
+        return;
+    kt_api_bulk_commands(w, r, exs, KT_CMD_CHANGE_STATUS, kt_status_data, (void *)st);
+}
+
+void kt_api_bulk_change_status_by_ids(kt_http_req *r, void *ud) { kt_api_bulk_change_status(r, ud, 1); }
+void kt_api_bulk_change_status_by_query(kt_http_req *r, void *ud) { kt_api_bulk_change_status(r, ud, 0); }

@@ -149,6 +149,10 @@ json_t *kt_api_merge_labels(kt_http_req *r, const json_t *old, const json_t *giv
     json_t *out = json_array();
     json_array_foreach(given, i, l) {
         const char *k = json_string_value(json_object_get(l, "key")), *v = json_string_value(json_object_get(l, "value"));
+        /* Kestra merges through a map: the last value of a key given twice wins */
+        for (size_t j = json_array_size(out); j-- > 0;)
+            if (!strcmp(json_string_value(json_object_get(json_array_get(out, j), "key")), k))
+                json_array_remove(out, j);
         if (*k || *v)
             json_array_append_new(out, json_pack("{s:s, s:s}", "key", k, "value", v));
     }
@@ -498,7 +502,7 @@ void kt_api_execution_eval(kt_http_req *r, void *ud)
         json_decref(ex);
         return;
     }
-    kt_flow_row row;
+    kt_flow_row row = {0};
     kt_flow *f = NULL;
     kt_diags d;
     kt_diags_init(&d);
@@ -524,20 +528,16 @@ void kt_api_execution_eval(kt_http_req *r, void *ud)
     kt_expr_error err = {0};
     if (kt_expr_render_string(src, ctx, &env, &out, &err) == KT_OK) {
         kt_http_send_json(r, 200, json_pack("{s:s}", "result", out));
-    } else {
-        char msg[700];
-        if (err.line > 0)
-            snprintf(msg, sizeof msg, "%s (%s:%d)", err.message, src, err.line);
-        else
-            snprintf(msg, sizeof msg, "%s", err.message);
-        kt_http_send_json(r, 200, json_pack("{s:s, s:s}", "error", msg, "stackTrace",
+    } else { /* the message already names the template and the line, as Pebble's does */
+        kt_http_send_json(r, 200, json_pack("{s:s, s:s}", "error", err.message, "stackTrace",
                                             "io.kestra.core.exceptions.IllegalVariableEvaluationException"));
     }
     free(out);
     free(src);
     json_decref(ctx);
-    kt_flow_row_clear(&row);
 done:
+    if (row.source)
+        kt_flow_row_clear(&row);
     kt_diags_clear(&d);
     kt_flow_free(f);
     json_decref(ex);

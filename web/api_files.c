@@ -180,17 +180,7 @@ static void kt_api_download_closed(void *ud)
 static void kt_api_download_disposition(kt_api_dl *d, const kt_storage_attrs *attrs)
 {
     const char *slash = strrchr(attrs->name ? attrs->name : "", '/');
-    const char *base = slash ? slash + 1 : attrs->name ? attrs->name : "file";
-    char disp[KT_SURI_NAME_MAX * 2 + 64], *o = disp;
-    o += sprintf(o, "attachment; filename=\"");
-    for (const char *p = base; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            *o++ = '\\';
-        if ((unsigned char)*p >= 0x20)
-            *o++ = *p;
-    }
-    strcpy(o, "\"");
-    kt_http_add_header(d->req, "Content-Disposition", disp);
+    kt_api_attachment(d->req, slash ? slash + 1 : attrs->name ? attrs->name : "file", NULL);
 }
 
 static void kt_api_download_opened(kt_storage_reader *rd, kt_status st, const kt_storage_attrs *attrs,

@@ -533,7 +533,17 @@ void kt_api_flow_namespace_update(kt_http_req *r, void *ud)
 }
 
 /* POST /api/v1/flows/bulk: the same for the whole instance, without the namespace check. */
-void kt_api_flow_bulk(kt_http_req *r, void *ud) { kt_api_flows_replace(ud, r, NULL); }
+void kt_api_flow_bulk(kt_http_req *r, void *ud)
+{
+    /* YAML only (Kestra's route consumes application/x-yaml): a JSON `[]` would otherwise delete every flow */
+    if (kt_api_is_json(r)) {
+        kt_http_send_error(r, 415, "Unsupported Media Type",
+                           json_pack("[{s:s}]", "message", "Content Type [application/json] not allowed. Allowed types: "
+                                                             "[application/x-yaml]"));
+        return;
+    }
+    kt_api_flows_replace(ud, r, NULL);
+}
 
 /* ---- searches ------------------------------------------------------------------------------------ */
 

@@ -99,6 +99,8 @@ void kt_api_health_liveness(kt_http_req *r, void *ud);
 void kt_api_send_diags(kt_http_req *r, const kt_diags *d);
 /* status "Invalid entity: path: message" with that one error. */
 void kt_api_send_one_error(kt_http_req *r, int status, const char *path, const char *message);
+/* Content-Disposition: attachment; filename="<prefix><suffix>" (suffix may be NULL), escaped as a quoted-string. */
+void kt_api_attachment(kt_http_req *r, const char *prefix, const char *suffix);
 /* 500 with the store's last error. */
 void kt_api_send_db_error(kt_webserver *w, kt_http_req *r);
 /* Query parameter `name` as an int in [0, 1e9] (dflt when absent); -1 after sending 422. */
@@ -135,18 +137,22 @@ json_t *kt_api_merge_labels(kt_http_req *r, const json_t *old, const json_t *giv
  * message of its invalid entry. */
 typedef const char *(*kt_api_bulk_check)(const json_t *ex, void *ud);
 /* The executions of a bulk route: body_ids (a JSON array of ids; NULL: the search filters of r's query), each
- * checked; a JSON array of them, or NULL after answering (400 "invalid bulk <op>" with every invalid one, 4xx, 500). */
+ * checked; a JSON array of their ids, or NULL after answering (400 "invalid bulk <op>" with every invalid one, 4xx,
+ * 500). Only ids are kept, so a by-query over many executions holds one document at a time (kt_api_bulk_load). */
 json_t *kt_api_bulk_collect(kt_webserver *w, kt_http_req *r, const json_t *body_ids, const char *op,
                             kt_api_bulk_check check, void *ud);
 int kt_api_is_terminated(const json_t *ex);
+/* The stored execution of a JSON id string (new reference), or NULL. */
+json_t *kt_api_bulk_load(kt_webserver *w, const json_t *id);
 /* The request's body as JSON; NULL after answering 400. */
 json_t *kt_api_json_request(kt_http_req *r);
 /* An ExecutionCommand to the executor (taskrun may be NULL; data borrowed). */
 kt_status kt_api_send_command(kt_webserver *w, const char *id, const char *taskrun, kt_cmd cmd, json_t *data);
-/* Sends cmd for each execution of exs (taken), data_of giving its data and task run (NULL: none);
+/* Sends cmd for each execution id of exs (taken), data_of giving its data and task run (NULL: none);
  * answers 200 {"count"} or 503. */
-void kt_api_bulk_commands(kt_webserver *w, kt_http_req *r, json_t *exs, kt_cmd cmd,
-                          json_t *(*data_of)(kt_webserver *w, const json_t *ex, const char **taskrun));
+typedef json_t *(*kt_api_bulk_data)(kt_webserver *w, const json_t *ex, void *ud, const char **taskrun);
+void kt_api_bulk_commands(kt_webserver *w, kt_http_req *r, json_t *exs, kt_cmd cmd, kt_api_bulk_data data_of,
+                          void *ud);
 void kt_api_bulk_delete_by_ids(kt_http_req *r, void *ud);
 void kt_api_bulk_delete_by_query(kt_http_req *r, void *ud);
 void kt_api_bulk_labels_by_ids(kt_http_req *r, void *ud);
@@ -165,6 +171,12 @@ void kt_api_bulk_unqueue_by_ids(kt_http_req *r, void *ud);
 void kt_api_bulk_unqueue_by_query(kt_http_req *r, void *ud);
 void kt_api_bulk_force_run_by_ids(kt_http_req *r, void *ud);
 void kt_api_bulk_force_run_by_query(kt_http_req *r, void *ud);
+void kt_api_bulk_restart_by_ids(kt_http_req *r, void *ud);
+void kt_api_bulk_restart_by_query(kt_http_req *r, void *ud);
+void kt_api_bulk_replay_by_ids(kt_http_req *r, void *ud);
+void kt_api_bulk_replay_by_query(kt_http_req *r, void *ud);
+void kt_api_bulk_change_status_by_ids(kt_http_req *r, void *ud);
+void kt_api_bulk_change_status_by_query(kt_http_req *r, void *ud);
 /* Kestra's FlowForExecution of f (id, namespace, revision, inputs, tasks as TaskForExecution, triggers' id/type). */
 json_t *kt_api_flow_for_execution(const kt_flow *f, int revision);
 void kt_api_namespace_search(kt_http_req *r, void *ud);

@@ -137,9 +137,7 @@ void kt_api_logs_download(kt_http_req *r, void *ud)
     d->taskrun_id = kt_dup_or_null(f.taskrun_id);
     d->task_id = kt_dup_or_null(f.task_id);
     d->attempt = f.attempt;
-    char disp[300];
-    snprintf(disp, sizeof disp, "attachment; filename=\"%.200s.log\"", id);
-    kt_http_add_header(r, "Content-Disposition", disp);
+    kt_api_attachment(r, id, ".log");
     d->stream = kt_http_body_start(r, 200, "text/plain", -1, kt_logs_download_drain, kt_logs_download_close, d);
     if (!d->stream)
         kt_logs_download_free(d);

@@ -259,7 +259,7 @@ static void kt_nsz_listed(kt_status st, const kt_storage_attrs *entries, size_t 
 /* The listing's next folder, or the start of the body once every folder was listed. */
 static void kt_nsz_list_next(kt_nsz_export *e)
 {
-    char err[512], disp[512];
+    char err[512];
     if (e->dnext < e->ndirs) {
         if (kt_api_nsf_uri(e->root, e->dirs[e->dnext], e->uri, sizeof e->uri) ||
             kt_storage_list(e->w->storage, e->uri, kt_nsz_listed, e, err, sizeof err) != KT_OK) {
@@ -268,14 +268,7 @@ static void kt_nsz_list_next(kt_nsz_export *e)
         }
         return;
     }
-    const char *ns = kt_http_param(e->req, "namespace");
-    char *o = disp;
-    o += sprintf(o, "attachment; filename=\"");
-    for (const char *p = ns ? ns : ""; *p && o < disp + sizeof disp - 16; p++)
-        if ((unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
-            *o++ = *p;
-    strcpy(o, "_files.zip\"");
-    kt_http_add_header(e->req, "Content-Disposition", disp);
+    kt_api_attachment(e->req, kt_http_param(e->req, "namespace"), "_files.zip");
     e->state = KT_NSZ_NEXT;
     e->body = kt_http_body_start(e->req, 200, "application/octet-stream", -1, kt_nsz_drain, kt_nsz_closed, e);
     if (!e->body) /* the client is gone */

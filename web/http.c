@@ -261,6 +261,9 @@ void kt_http__add_header(h2o_req_t *req, const char *name, const char *value)
         if (nm.base[i] >= 'A' && nm.base[i] <= 'Z')
             nm.base[i] = (char)(nm.base[i] + 32);
     h2o_iovec_t v = h2o_strdup(&req->pool, value, SIZE_MAX);
+    for (size_t i = 0; i < v.len; i++) /* h2o writes values as given: a CR or LF would split the response */
+        if ((unsigned char)v.base[i] < 0x20 && v.base[i] != '\t')
+            v.base[i] = ' ';
     h2o_add_header_by_str(&req->pool, &req->res.headers, nm.base, nm.len, 1, NULL, v.base, v.len);
 }
 
@@ -306,6 +309,13 @@ void kt_http_send_json(kt_http_req *r, int status, json_t *body)
     kt_http_req *h = kt_http__answerable(r, "send_json");
     if (!h) {
         json_decref(body);
+        return;
+    }
+    if (!body && status == 200) {
+        /* json_pack refuses what it cannot hold (text that is not UTF-8...): a 200 with no body would pass for success */
+        KT_ERROR(MOD, "%s %s: the response JSON could not be built", h->method, h->m.path);
+        static const char msg[] = "{\"message\":\"Internal server error: the response could not be built\"}";
+        kt_http_send(h, 500, "application/json", msg, sizeof(msg) - 1);
         return;
     }
     if (!body) {

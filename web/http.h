@@ -76,8 +76,9 @@ json_t *kt_http_query_json(const kt_http_req *r);
 /* content_type may be NULL (no Content-Type). body is copied. Content-Length is always set. */
 void kt_http_send(kt_http_req *r, int status, const char *content_type, const char *body, size_t len);
 /* Compact JSON (jansson, JSON_COMPACT), application/json. Steals the reference to body; any JSON value is
- * accepted, not only objects and arrays; NULL sends no body (as kt_http_send_empty). A value jansson cannot
- * serialize (invalid UTF-8 built with *_nocheck, NaN) gives a 500 instead. */
+ * accepted, not only objects and arrays; NULL sends no body (as kt_http_send_empty), except with 200 where it means a
+ * json_pack that failed and gives a 500. A value jansson cannot serialize (invalid UTF-8 built with *_nocheck, NaN)
+ * gives a 500 instead. */
 void kt_http_send_json(kt_http_req *r, int status, json_t *body);
 /* No body. 204 and 304 get no Content-Length header (RFC 9110), other statuses "Content-Length: 0". */
 void kt_http_send_empty(kt_http_req *r, int status);

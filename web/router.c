@@ -216,6 +216,26 @@ static int hexval(unsigned char c)
     return -1;
 }
 
+/* Offset of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF), or n when all of s is. */
+static size_t utf8_bad_at(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (!k || i + k > n || (k == 2 && c < 0xc2) || (k == 4 && c > 0xf4))
+            return i;
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xc0) != 0x80)
+                return i;
+        if ((k == 3 && c == 0xe0 && s[i + 1] < 0xa0) || (k == 3 && c == 0xed && s[i + 1] > 0x9f) ||
+            (k == 4 && c == 0xf0 && s[i + 1] < 0x90) || (k == 4 && c == 0xf4 && s[i + 1] > 0x8f))
+            return i;
+        i += k;
+    }
+    return n;
+}
+
 long kt_web_pct_decode(const char *in, size_t len, char *out, int plus_is_space)
 {
     size_t o = 0;
@@ -237,6 +257,9 @@ long kt_web_pct_decode(const char *in, size_t len, char *out, int plus_is_space)
         }
     }
     out[o] = '\0';
+    /* what the handlers get is text: a path or query byte that is not UTF-8 cannot go into a JSON answer */
+    if (utf8_bad_at((const unsigned char *)out, o) != o)
+        return -1 - (long)(len ? len - 1 : 0);
     return (long)o;
 }
 

@@ -55,7 +55,7 @@ const char *kt_web_route_pattern(const kt_web_route *r);
 
 /* Percent-decodes in[0..len) into out (room for len+1 bytes), NUL-terminates; plus_is_space for query
  * strings. Returns the decoded length, or -1 - offset of the bad escape (a '%' not followed by two hex
- * digits, or %00). */
+ * digits, or %00), or -1 - (len - 1) when the decoded bytes are not UTF-8. */
 long kt_web_pct_decode(const char *in, size_t len, char *out, int plus_is_space);
 
 typedef struct kt_web_qparam {

@@ -43,6 +43,18 @@ static int kt_sla_has_label(const json_t *labels, const json_t *l)
     return 0;
 }
 
+/* Every label of the SLA is on the execution already. */
+static int kt_sla_labels_present(const kt_pass *p, const json_t *sla)
+{
+    json_t *wanted = kt_sla_labels(sla), *labels = json_object_get(p->ex, "labels");
+    int all = 1;
+    size_t i;
+    json_t *l;
+    json_array_foreach(wanted, i, l) all &= kt_sla_has_label(labels, l);
+    json_decref(wanted);
+    return all;
+}
+
 /* Kestra's processViolation. Returns 1 when the execution ended. */
 static int kt_sla_violated(kt_pass *p, const json_t *sla, const char *reason)
 {
@@ -92,7 +104,10 @@ static int kt_sla_violated(kt_pass *p, const json_t *sla, const char *reason)
 void kt_step_sla_arm(kt_pass *p)
 {
     const json_t *slas = kt_sla_list(p);
-    if (!json_array_size(slas) || kt_state_is_terminated(kt_state_current(p->ex)))
+    /* Kestra creates the monitors when a CREATED execution first comes in; one waiting for its scheduleDate comes back
+     * RUNNING, so it never gets any */
+    if (!json_array_size(slas) || kt_state_is_terminated(kt_state_current(p->ex)) ||
+        json_object_get(p->ex, "scheduleDate"))
         return;
     const json_t *hist = json_object_get(json_object_get(p->ex, "state"), "histories");
     int64_t start = p->now;
@@ -104,6 +119,10 @@ void kt_step_sla_arm(kt_pass *p)
         int64_t us;
         if (!kt_step_streq(kt_step_str(sla, "type"), "MAX_DURATION") ||
             kt_duration_from_json(json_object_get(sla, "duration"), &us))
+            continue;
+        /* Kestra deletes a monitor once processed: one already past whose only effect (NONE: labels) is there was
+         * processed before this restart, and is not fired again */
+        if (start + us < p->now && kt_step_streq(kt_step_str(sla, "behavior"), "NONE") && kt_sla_labels_present(p, sla))
             continue;
         char which[24];
         snprintf(which, sizeof which, "%zu", i);

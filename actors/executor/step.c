@@ -706,7 +706,9 @@ static kt_status kt_ev_kill(kt_pass *p, const kt_exec_event *ev, kt_after_event 
 static kt_status kt_ev_pause(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
 {
     (void)ev;
-    if (!kt_step_streq(kt_state_current(p->ex), KT_S(RUNNING))) {
+    /* Kestra's State.isRunning(): RUNNING or KILLING */
+    const char *cur = kt_state_current(p->ex);
+    if (!kt_step_streq(cur, KT_S(RUNNING)) && !kt_step_streq(cur, KT_S(KILLING))) {
         p->fx->stale = 1;
         return KT_OK;
     }

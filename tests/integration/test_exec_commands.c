@@ -189,6 +189,93 @@ static void test_schedule_date(void **state)
     free(y);
 }
 
+static long search_total(int port, const char *query)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/search?%s", query);
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("GET", port, path, NULL, NULL, &res), 200);
+    long n = (long)json_integer_value(json_object_get(res, "total"));
+    json_decref(res);
+    return n;
+}
+
+/* bulk restart, replay and change-status, and the manual pause force-run answers RUNNING (no paused task run) */
+static void test_bulk_manual_changes(void **state)
+{
+    kt_it_fixture *f = *state;
+    kt_it_create_flow(f->port, "id: boom\nnamespace: " NS "\ntasks:\n  - id: fail\n"
+                               "    type: io.kestra.plugin.core.execution.Fail\n", NULL);
+    char *a = start(f->port, "boom", NULL), *b = start(f->port, "boom", NULL);
+    json_decref(kt_it_wait_execution(f->port, a, 20000));
+    json_decref(kt_it_wait_execution(f->port, b, 20000));
+    json_t *res = NULL;
+    /* change-status needs a terminal newStatus */
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/change-status/by-query?flowId=boom&newStatus=RUNNING",
+                                     NULL, NULL, &res), 422);
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/change-status/by-query?flowId=boom", NULL, NULL,
+                                     &res), 400);
+    json_decref(res);
+    char body[160];
+    snprintf(body, sizeof body, "[\"%s\"]", a);
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/change-status/by-ids?newStatus=WARNING",
+                                     "application/json", body, &res), 200);
+    assert_int_equal(json_integer_value(json_object_get(res, "count")), 1);
+    json_decref(res);
+    json_decref(kt_it_wait_state(&f->server, f->port, a, "WARNING", 10000));
+    /* restart: FAILED ones only; a (WARNING now) is refused, b runs again and fails again with a second attempt */
+    snprintf(body, sizeof body, "[\"%s\",\"%s\"]", a, b);
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/restart/by-ids", "application/json", body, &res),
+                     400);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(res, "invalids"), 0), "message")),
+                        "execution not in state FAILED");
+    json_decref(res);
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/restart/by-query?flowId=boom&state=FAILED", NULL,
+                                     NULL, &res), 200);
+    assert_int_equal(json_integer_value(json_object_get(res, "count")), 1);
+    json_decref(res);
+    for (int i = 0; i < 100; i++) { /* restarted, then FAILED again with a second attempt of the task */
+        json_t *ex = kt_it_get_execution(f->port, b);
+        size_t attempts = json_array_size(json_object_get(kt_it_taskrun(ex, "fail"), "attempts"));
+        const char *st = kt_it_state(ex);
+        int done = attempts == 2 && st && !strcmp(st, "FAILED");
+        json_decref(ex);
+        if (done)
+            break;
+        assert_true(i < 99);
+        kt_it_sleep_ms(100);
+    }
+    /* replay: one new execution per id */
+    long before = search_total(f->port, "flowId=boom");
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/replay/by-ids", "application/json", body, &res),
+                     200);
+    assert_int_equal(json_integer_value(json_object_get(res, "count")), 2);
+    json_decref(res);
+    for (int i = 0; i < 100 && search_total(f->port, "flowId=boom") < before + 2; i++)
+        kt_it_sleep_ms(100);
+    assert_int_equal(search_total(f->port, "flowId=boom"), before + 2);
+
+    /* force-run of an execution paused through the API: RUNNING (no paused task run to resume through markAs) */
+    kt_it_create_flow(f->port, "id: slowly\nnamespace: " NS "\ntasks:\n  - id: sh\n"
+                               "    type: io.kestra.plugin.scripts.shell.Commands\n    taskRunner:\n"
+                               "      type: io.kestra.plugin.core.runner.Process\n    commands:\n      - sleep 1\n", NULL);
+    char *c = start(f->port, "slowly", NULL);
+    assert_int_equal(kt_it_wait_task_running(f->port, c, "sh", 20000), 0);
+    assert_int_equal(post(f->port, c, "pause", &res), 200);
+    json_decref(res);
+    json_decref(kt_it_wait_state(&f->server, f->port, c, "PAUSED", 10000));
+    assert_int_equal(post(f->port, c, "force-run", &res), 200);
+    assert_string_equal(kt_it_state(res), "RUNNING");
+    json_decref(res);
+    json_t *ex = kt_it_wait_execution(f->port, c, 20000);
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
+    json_decref(ex);
+    free(a);
+    free(b);
+    free(c);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -196,6 +283,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pause_and_resume, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_unqueue, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_schedule_date, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_manual_changes, kt_it_setup, kt_it_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -133,6 +133,15 @@ static void test_labels(void **state)
     assert_string_equal(label(ex, "team"), "b");
     assert_string_equal(label(ex, "new"), "x");
     json_decref(ex);
+    /* a key given twice: the last value wins, once */
+    assert_int_equal(kt_it_http_json("POST", f->port, path, "application/json",
+                                     "[{\"key\":\"d\",\"value\":\"1\"},{\"key\":\"d\",\"value\":\"2\"}]", &ex), 200);
+    assert_string_equal(label(ex, "d"), "2");
+    size_t nd = 0, li;
+    json_t *lv;
+    json_array_foreach(json_object_get(ex, "labels"), li, lv) nd += !strcmp(json_string_value(json_object_get(lv, "key")), "d");
+    assert_int_equal(nd, 1);
+    json_decref(ex);
     assert_int_equal(kt_it_http_json("POST", f->port, path, "application/json",
                                      "[{\"key\":\"system.restarted\",\"value\":\"true\"}]", &ex), 422);
     assert_non_null(strstr(json_string_value(json_object_get(ex, "message")), "System labels can only be set by Kestra"));

@@ -150,6 +150,12 @@ static void test_download_and_delete(void **state)
     free(d.body);
     json_decref(all);
 
+    /* an id holding CR LF cannot add a header line (response splitting) */
+    memset(&d, 0, sizeof d);
+    kt_it_request("GET", f->port, "/api/v1/logs/abc%0D%0ASet-Cookie:%20pwned=1/download", NULL, 0, NULL, NULL, &d);
+    assert_null(strcasestr(d.headers, "\nSet-Cookie"));
+    free(d.body);
+
     /* a filtered download: the task's lines only */
     snprintf(path, sizeof path, "/api/v1/logs/%s/download?minLevel=ERROR", many);
     memset(&d, 0, sizeof d);

@@ -82,6 +82,13 @@ static void test_ping_configs_version(void **state)
     assert_string_equal(json_string_value(json_object_get(c, "systemNamespace")), "system");
     json_decref(c);
 
+    /* path bytes that are not UTF-8 are refused, not answered with an empty 200 */
+    assert_int_equal(kt_it_http("GET", f->port, "/api/v1/namespaces/%FF", NULL, NULL, NULL), 400);
+    /* the bulk route takes YAML only: a JSON [] deletes nothing */
+    kt_it_create_flow(f->port, "id: kept\nnamespace: io.kite.srv\ntasks:\n  - id: t\n"
+                               "    type: io.kestra.plugin.core.log.Log\n    message: hi\n", NULL);
+    assert_int_equal(kt_it_http("POST", f->port, "/api/v1/flows/bulk", "application/json", "[]", NULL), 415);
+    assert_int_equal(kt_it_http("GET", f->port, "/api/v1/flows/io.kite.srv/kept", NULL, NULL, NULL), 200);
     json_t *v = NULL;
     assert_int_equal(kt_it_http_json("GET", f->port, "/api/v1/version", NULL, NULL, &v), 200);
     assert_non_null(strstr(json_string_value(json_object_get(v, "version")), "-oss"));

@@ -129,6 +129,30 @@ static void test_assertion_true_runs(void **state)
     json_decref(flow);
 }
 
+/* Kestra never monitors an execution that waited for its scheduleDate (it comes back RUNNING, monitors are made for
+ * CREATED ones): its start would otherwise count the wait */
+static void test_scheduled_execution_not_monitored(void **state)
+{
+    (void)state;
+    json_t *flow = flow_with("[{\"id\":\"max\",\"type\":\"MAX_DURATION\",\"behavior\":\"FAIL\",\"duration\":\"PT5S\"}]", 1);
+    json_t *ex = new_exec();
+    json_object_set_new(ex, "scheduleDate", json_string(date(T0 + 60 * SEC)));
+    kt_exec_effects fx;
+    kt_exec_event admit = {.kind = KT_EV_ADMIT, .now_us = T0};
+    assert_int_equal(step_flow(flow, ex, admit, &fx), KT_OK);
+    assert_string_equal(kt_state_current(ex), "CREATED"); /* waits */
+    assert_int_equal(fx.ntimers, 1);
+    assert_int_equal(fx.timers[0].command, KT_CMD_SCHEDULED);
+    assert_int_equal(fx.timers[0].at_us, T0 + 60 * SEC);
+    kt_exec_event due = {.kind = KT_EV_SCHEDULED, .now_us = T0 + 60 * SEC};
+    assert_int_equal(step_flow(flow, ex, due, &fx), KT_OK);
+    assert_string_equal(kt_state_current(ex), "RUNNING");
+    for (size_t i = 0; i < fx.ntimers; i++)
+        assert_int_not_equal(fx.timers[i].command, KT_CMD_SLA);
+    json_decref(ex);
+    json_decref(flow);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +160,7 @@ int main(void)
         cmocka_unit_test_setup(test_max_duration_rearmed_after_restart, reset_ids),
         cmocka_unit_test_setup(test_assertion_cancel_first_only, reset_ids),
         cmocka_unit_test_setup(test_assertion_true_runs, reset_ids),
+        cmocka_unit_test_setup(test_scheduled_execution_not_monitored, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,15 @@ static void test_pct_decode(void **state)
     assert_int_equal(kt_web_pct_decode("%00", 3, out, 0), -1);
     assert_int_equal(kt_web_pct_decode("", 0, out, 0), 0);
     assert_string_equal(out, "");
+    /* the decoded bytes must be UTF-8: a lone continuation byte, an overlong '/', a surrogate, a cut sequence */
+    assert_int_equal(kt_web_pct_decode("%C3%A9t%C3%A9", 13, out, 0), 5);
+    assert_string_equal(out, "\xc3\xa9t\xc3\xa9");
+    assert_int_equal(kt_web_pct_decode("%F0%9F%98%80", 12, out, 0), 4);
+    assert_true(kt_web_pct_decode("%FF", 3, out, 0) < 0);
+    assert_true(kt_web_pct_decode("a%80", 4, out, 0) < 0);
+    assert_true(kt_web_pct_decode("%C0%AF", 6, out, 0) < 0);
+    assert_true(kt_web_pct_decode("%ED%A0%80", 9, out, 0) < 0);
+    assert_true(kt_web_pct_decode("%E2%82", 6, out, 0) < 0);
 }
 
 /* method NULL collects the methods routed for a path (the 405's Allow list), sorted, each once. */
