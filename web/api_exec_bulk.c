@@ -243,7 +243,8 @@ static void kt_api_bulk_labels(kt_http_req *r, kt_webserver *w, const json_t *bo
     size_t i;
     json_t *id;
     /* the system-label rule is the same for every execution: checked once, before anything is written */
-    json_t *probe = kt_api_merge_labels(r, json_array(), labels);
+    json_t *none_yet = json_array(), *probe = kt_api_merge_labels(r, none_yet, labels);
+    json_decref(none_yet);
     if (!probe)
         goto done;
     json_decref(probe);
