@@ -237,6 +237,39 @@ int kt_node_actors_has(const char *actors, const char *name, size_t len)
 
 static uint64_t kt_node_now_ms(kt_node *n) { return uv_now(n->loop); }
 
+/* "a,b,c" as a JSON list */
+static json_t *kt_node_csv_list(const char *csv)
+{
+    json_t *out = json_array();
+    for (const char *p = csv; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l)
+            json_array_append_new(out, json_stringn(p, l));
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return out;
+}
+
+json_t *kt_node_members(kt_node *n)
+{
+    json_t *out = json_array();
+    json_array_append_new(out, json_pack("{s:s, s:b, s:o, s:s, s:i, s:s, s:i}", "id", n->id, "self", 1, "actors",
+                                         kt_node_csv_list(n->actors_csv), "address", n->inbound_url, "workerSlots",
+                                         (int)n->cfg.worker_slots, "state", "RUNNING", "lastHeartbeatAgeMs", 0));
+    uint64_t now = kt_node_now_ms(n);
+    for (size_t i = 0; i < n->npeers; i++) {
+        const kt_peer *p = &n->peers[i];
+        json_array_append_new(out, json_pack("{s:s, s:b, s:o, s:s, s:i, s:s, s:I}", "id", p->node_id, "self", 0,
+                                             "actors", kt_node_csv_list(p->actors), "address", p->url ? p->url : "",
+                                             "workerSlots", (int)p->slots, "state", "RUNNING", "lastHeartbeatAgeMs",
+                                             (json_int_t)(now - p->last_seen_ms)));
+    }
+    return out;
+}
+
 static void kt_node_send_system(kt_node *n, uint32_t handle, kt_msg_type type)
 {
     kt_outmsg o;

@@ -89,6 +89,11 @@ int kt_node_has_room(kt_node *n, const char *to);
 void kt_node_stop(kt_node *n);
 void kt_node_free(kt_node *n);
 
+/* The cluster as this node sees it: itself first, then every live peer (dead ones are forgotten after the liveness
+ * timeout), each {id, self, actors: [...], address, workerSlots, state: "RUNNING", lastHeartbeatAgeMs}. New
+ * reference. GET /api/v1/cluster/nodes shows it. */
+json_t *kt_node_members(kt_node *n);
+
 /* Counters for benchmarks and tests: messages handed to actors; sends refused with KT_EAGAIN. */
 uint64_t kt_node_delivered(const kt_node *n);
 uint64_t kt_node_refused(const kt_node *n);

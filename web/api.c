@@ -236,6 +236,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         {"GET", "/ping", kt_api_ping},
         {"GET", "/api/v1/configs", kt_api_configs},
         {"GET", "/api/v1/version", kt_api_version},
+        {"GET", "/api/v1/cluster/nodes", kt_api_cluster_nodes},
         {"POST", "/api/v1/flows", kt_api_flow_create},
         {"POST", "/api/v1/flows/validate", kt_api_flow_validate},
         {"POST", "/api/v1/flows/{namespace}", kt_api_flow_namespace_update},

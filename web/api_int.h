@@ -92,6 +92,7 @@ void kt_api_configs(kt_http_req *r, void *ud);
 void kt_api_version(kt_http_req *r, void *ud);
 void kt_api_health(kt_http_req *r, void *ud);
 void kt_api_health_liveness(kt_http_req *r, void *ud);
+void kt_api_cluster_nodes(kt_http_req *r, void *ud);
 
 /* ---- api.c: answers and query parameters shared by the handlers -------------------------------- */
 

@@ -5,6 +5,7 @@
  * else 401 with `WWW-Authenticate: Basic realm=<realm>` and no body. */
 #include "base/alloc.h"
 #include "base/base64.h"
+#include "base/clock.h"
 #include "web/api_int.h"
 
 #include <stdio.h>
@@ -187,4 +188,24 @@ void kt_api_health_liveness(kt_http_req *r, void *ud)
 {
     (void)ud;
     kt_http_send_json(r, 200, json_pack("{s:s, s:s}", "name", "kestra", "status", "UP"));
+}
+
+/* ---- GET /api/v1/cluster/nodes ---------------------------------------------------------------------------------- */
+
+/* The nodes this server's node knows (itself and its live peers): id, actors, address, worker slots, state and the
+ * date of the last heartbeat heard. Kestra OSS has no such route (its service list is an Enterprise one). */
+void kt_api_cluster_nodes(kt_http_req *r, void *ud)
+{
+    kt_webserver *w = ud;
+    json_t *nodes = kt_node_members(kt_actor_node(w->self));
+    int64_t now = kt_now_us();
+    size_t i;
+    json_t *n;
+    json_array_foreach(nodes, i, n) {
+        char at[48];
+        kt_time_format(now - json_integer_value(json_object_get(n, "lastHeartbeatAgeMs")) * 1000, at, sizeof at);
+        json_object_set_new(n, "lastHeartbeatDate", json_string(at));
+        json_object_del(n, "lastHeartbeatAgeMs");
+    }
+    kt_http_send_json(r, 200, nodes);
 }

@@ -90,6 +90,19 @@ static void test_tasks_run_in_the_worker_process(void **state)
     assert_int_equal(kt_it_http_json("GET", c->it.port, path, NULL, NULL, &logs), 200);
     assert_string_equal(json_string_value(json_object_get(json_array_get(logs, 0), "message")), "from afar");
     json_decref(logs);
+    /* the cluster as the server's node sees it: itself (executor, webserver) and the worker, with its slots */
+    json_t *nodes = NULL;
+    assert_int_equal(kt_it_http_json("GET", c->it.port, "/api/v1/cluster/nodes", NULL, NULL, &nodes), 200);
+    assert_int_equal(json_array_size(nodes), 2);
+    json_t *self = json_array_get(nodes, 0), *peer = json_array_get(nodes, 1);
+    assert_true(json_is_true(json_object_get(self, "self")));
+    assert_int_equal(json_array_size(json_object_get(self, "actors")), 2);
+    assert_string_equal(json_string_value(json_object_get(peer, "id")), "worker-a");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(peer, "actors"), 0)), "worker");
+    assert_int_equal(json_integer_value(json_object_get(peer, "workerSlots")), 4);
+    assert_string_equal(json_string_value(json_object_get(peer, "state")), "RUNNING");
+    assert_non_null(json_object_get(peer, "lastHeartbeatDate"));
+    json_decref(nodes);
     kt_it_stop_clean(&w);
 }
 
