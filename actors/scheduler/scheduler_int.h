@@ -1,5 +1,6 @@
-/* What the scheduler's files share: scheduler.c (the actor, the flow cache, Schedule ticks and their timer heap),
- * flow_trigger.c (Flow triggers), fire.c (building and committing the executions a trigger starts). */
+/* What the scheduler's files share: scheduler.c (the actor, the flow cache, Schedule ticks), due.c (the heap of due
+ * dates and its timer), flow_trigger.c (Flow triggers), fire.c (building and committing the executions a trigger
+ * starts), poll.c (polling triggers evaluated on a worker). */
 #ifndef KT_SCHEDULER_INT_H
 #define KT_SCHEDULER_INT_H
 
