@@ -65,9 +65,20 @@ if [ "$(id -u)" = 0 ]; then
   fi
   as() { runuser -u "$user" -- "$@"; }
   # every directory above DIR must let that user through (a checkout under /root does not)
-  if ! as test -w "$dir"; then
-    echo "pg: the user $user cannot write $dir (a parent directory is closed to it): build elsewhere, or set" \
-         "KITE_PG_USER to a user that can" >&2
+  if ! as test -w "$dir" 2>/dev/null; then
+    closed=/
+    path=
+    old_ifs=$IFS
+    IFS=/
+    for part in $dir; do
+      [ -n "$part" ] || continue
+      as test -x "${path:-/}" 2>/dev/null || break
+      path=$path/$part
+      closed=$path
+    done
+    IFS=$old_ifs
+    echo "pg: the user $user cannot reach $dir: $closed is closed to it (mode $(stat -c %A "$closed")): build" \
+         "elsewhere, open it (chmod o+x), or set KITE_PG_USER to a user that can" >&2
     exit 1
   fi
 fi
