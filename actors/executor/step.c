@@ -444,7 +444,7 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
 
 /* ExecutionService.resume / markAs: the paused run takes the new state, its flowable ancestors run again, and the
  * execution restarts unless another run is still paused. */
-static kt_status kt_resume(kt_pass *p, const kt_exec_event *ev)
+kt_status kt_step_resume(kt_pass *p, const kt_exec_event *ev)
 {
     json_t *runs = kt_step_runs(p), *paused = NULL, *tr;
     size_t i, npaused = 0;
@@ -506,7 +506,7 @@ static kt_status kt_resume(kt_pass *p, const kt_exec_event *ev)
  * timeout back; a RETRYING run its retry, due when its policy says counted from its last attempt's end (Kestra keeps
  * the ExecutionDelay's date across restarts), so a date already past fires at once. A retry that finds no room among
  * this event's timers runs now. */
-static void kt_start(kt_pass *p)
+void kt_step_start(kt_pass *p)
 {
     size_t i;
     json_t *tr;
@@ -542,10 +542,6 @@ static void kt_start(kt_pass *p)
 
 /* ---- events: one handler each, in a table indexed by kind -------------------------------------------- */
 
-/* What applying an event leaves to do: run Kestra's passes until the execution settles, or nothing (the event
- * decided everything itself, or did not apply: fx->stale). */
-typedef enum kt_after_event { KT_SETTLE, KT_DONE } kt_after_event;
-
 typedef struct kt_event_handler {
     kt_status (*apply)(kt_pass *p, const kt_exec_event *ev, kt_after_event *after);
 } kt_event_handler;
@@ -553,30 +549,8 @@ typedef struct kt_event_handler {
 static kt_status kt_ev_start(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
 {
     (void)ev, (void)after;
-    kt_start(p);
+    kt_step_start(p);
     return KT_OK;
-}
-
-/* An execution created with a scheduleDate still ahead waits CREATED for it (Kestra's ExecutionDelay RESUME_FLOW
- * without a task run): a timer, armed again whenever the execution is taken in (a restart). 1 when it waits. */
-static int kt_scheduled_later(kt_pass *p)
-{
-    const char *at = kt_step_str(p->ex, "scheduleDate");
-    int64_t when;
-    if (!at || kt_time_parse(at, &when) || when <= p->now)
-        return 0;
-    if (kt_step_add_timer_for(p, "", KT_CMD_SCHEDULED, when))
-        return 0; /* no room for the timer: it runs now rather than never */
-    return 1;
-}
-
-/* Forced to run now (force-run, its scheduleDate came): RUNNING without the concurrency check, as Kestra re-emits it
- * RUNNING. */
-static void kt_run_now(kt_pass *p)
-{
-    kt_state_set(json_object_get(p->ex, "state"), KT_S(RUNNING), p->now);
-    p->fx->changed = 1;
-    kt_start(p);
 }
 
 static kt_status kt_ev_admit(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
@@ -586,7 +560,7 @@ static kt_status kt_ev_admit(kt_pass *p, const kt_exec_event *ev, kt_after_event
         p->fx->stale = 1;
         return KT_OK;
     }
-    if (kt_step_streq(cur, KT_S(CREATED)) && kt_scheduled_later(p)) {
+    if (kt_step_streq(cur, KT_S(CREATED)) && kt_step_scheduled_later(p)) {
         *after = KT_DONE;
         return KT_OK;
     }
@@ -594,7 +568,7 @@ static kt_status kt_ev_admit(kt_pass *p, const kt_exec_event *ev, kt_after_event
         *after = KT_DONE; /* QUEUED, CANCELLED or FAILED by the flow's concurrency limit */
         return KT_OK;
     }
-    kt_start(p);
+    kt_step_start(p);
     return KT_OK;
 }
 
@@ -627,7 +601,7 @@ static kt_status kt_ev_subflow(kt_pass *p, const kt_exec_event *ev, kt_after_eve
 static kt_status kt_ev_resume(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
 {
     (void)after;
-    return kt_resume(p, ev);
+    return kt_step_resume(p, ev);
 }
 
 static kt_status kt_ev_result(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
@@ -703,57 +677,6 @@ static kt_status kt_ev_kill(kt_pass *p, const kt_exec_event *ev, kt_after_event 
     return KT_OK;
 }
 
-static kt_status kt_ev_pause(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
-{
-    (void)ev;
-    /* Kestra's State.isRunning(): RUNNING or KILLING */
-    const char *cur = kt_state_current(p->ex);
-    if (!kt_step_streq(cur, KT_S(RUNNING)) && !kt_step_streq(cur, KT_S(KILLING))) {
-        p->fx->stale = 1;
-        return KT_OK;
-    }
-    kt_state_set(json_object_get(p->ex, "state"), KT_S(PAUSED), p->now);
-    p->fx->changed = 1;
-    *after = KT_DONE;
-    return KT_OK;
-}
-
-static kt_status kt_ev_scheduled(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
-{
-    (void)ev, (void)after;
-    if (!kt_step_streq(kt_state_current(p->ex), KT_S(CREATED))) {
-        p->fx->stale = 1; /* forced to run before its date */
-        return KT_OK;
-    }
-    kt_run_now(p);
-    return KT_OK;
-}
-
-static kt_status kt_ev_force_run(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
-{
-    const char *cur = kt_state_current(p->ex);
-    if (kt_step_streq(cur, KT_S(CREATED)))
-        kt_run_now(p);
-    else if (kt_step_streq(cur, KT_S(QUEUED)))
-        kt_step_unqueue(p);
-    else if (kt_step_streq(cur, KT_S(PAUSED))) {
-        kt_exec_event resume = *ev;
-        resume.kind = KT_EV_RESUME;
-        resume.state = KT_S(RUNNING);
-        resume.taskrun_id = NULL;
-        resume.outputs = NULL;
-        return kt_ev_resume(p, &resume, after);
-    }
-    return KT_OK; /* any other state: processed again, as Kestra re-emits it unchanged */
-}
-
-static kt_status kt_ev_sla(kt_pass *p, const kt_exec_event *ev, kt_after_event *after)
-{
-    if (kt_step_sla_due(p, ev->taskrun_id))
-        *after = KT_DONE;
-    return KT_OK;
-}
-
 static const kt_event_handler kt_event_handlers[] = {
     [KT_EV_START] = {kt_ev_start},
     [KT_EV_RESULT] = {kt_ev_result},
@@ -766,10 +689,10 @@ static const kt_event_handler kt_event_handlers[] = {
     [KT_EV_UNQUEUE] = {kt_ev_unqueue},
     [KT_EV_CHILD_CREATED] = {kt_ev_child_created},
     [KT_EV_WD_CHILD] = {kt_ev_wd_child},
-    [KT_EV_SLA] = {kt_ev_sla},
-    [KT_EV_PAUSE] = {kt_ev_pause},
-    [KT_EV_FORCE_RUN] = {kt_ev_force_run},
-    [KT_EV_SCHEDULED] = {kt_ev_scheduled},
+    [KT_EV_SLA] = {kt_step_ev_sla},
+    [KT_EV_PAUSE] = {kt_step_ev_pause},
+    [KT_EV_FORCE_RUN] = {kt_step_ev_force_run},
+    [KT_EV_SCHEDULED] = {kt_step_ev_scheduled},
 };
 
 /* Kestra's `process` passes until nothing changes. A paused execution is not processed (2.2): its running branches

@@ -5,6 +5,7 @@
  *   flowable.c  the task tree and the flowable tasks: their children, their next runs and their state, Pause;
  *   step_retry.c retries of failed runs (RETRY_FAILED_TASK, CREATE_NEW_EXECUTION);
  *   step_restart.c restart, replay, markAs, change-status (restart.h: called by the actor, not by the step);
+ *   step_manual.c the execution-level events of the API and timers: pause, force-run, scheduleDate, SLA deadlines;
  *   step_wd.c   WorkingDirectory: one worker job whose children the worker reports, never created by the step.
  * Everything here lives for one kt_exec_step call: the pass is built, used and freed inside it. */
 #ifndef KT_STEP_INT_H
@@ -158,6 +159,23 @@ int kt_step_sla_due(kt_pass *p, const char *which);
 int kt_step_sla_changed(kt_pass *p);
 
 /* ---- step.c ------------------------------------------------------------------------------------- */
+
+/* What applying an event leaves to do: run Kestra's passes until the execution settles, or nothing (the event
+ * decided everything itself, or did not apply: fx->stale). */
+typedef enum kt_after_event { KT_SETTLE, KT_DONE } kt_after_event;
+/* An execution taken in (START, or ADMIT once concurrency let it run): the delays of a previous process armed again. */
+void kt_step_start(kt_pass *p);
+/* KT_EV_RESUME: the paused run (or, without one, an execution paused through the API) goes on in ev->state. */
+kt_status kt_step_resume(kt_pass *p, const kt_exec_event *ev);
+
+/* ---- step_manual.c: execution-level events from the API and timers ------------------------------------------- */
+
+/* A CREATED execution whose scheduleDate is ahead: its SCHEDULED timer armed, 1 (it waits). */
+int kt_step_scheduled_later(kt_pass *p);
+kt_status kt_step_ev_pause(kt_pass *p, const kt_exec_event *ev, kt_after_event *after);
+kt_status kt_step_ev_scheduled(kt_pass *p, const kt_exec_event *ev, kt_after_event *after);
+kt_status kt_step_ev_force_run(kt_pass *p, const kt_exec_event *ev, kt_after_event *after);
+kt_status kt_step_ev_sla(kt_pass *p, const kt_exec_event *ev, kt_after_event *after);
 
 /* A failed run (a runnable's attempt, or a Subflow's child) under a retry policy (§2.7, its own, an ancestor's or the
  * flow's): 1 when a retry was scheduled — RETRY_FAILED_TASK: the run and the execution RETRYING until KT_CMD_RETRY;
