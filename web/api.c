@@ -3,6 +3,7 @@
  * handlers themselves are in api_flows.c, api_executions.c and api_logs.c; api_int.h has what they share. */
 #include "web/api.h"
 #include "base/alloc.h"
+#include "flow/model.h"
 #include "flow/yaml.h"
 #include "base/map.h"
 #include "web/api_int.h"
@@ -95,6 +96,47 @@ int kt_api_int_param(kt_http_req *r, const char *name, int dflt, int *out)
     }
     *out = (int)n;
     return 0;
+}
+
+json_t *kt_api_path_execution(kt_webserver *w, kt_http_req *r, const char *not_found)
+{
+    const char *id = kt_http_param(r, "executionId");
+    json_t *ex = NULL;
+    kt_status st = kt_store_execution_get(w->store, id, &ex);
+    if (st == KT_ENOTFOUND) {
+        if (!kt_api_create_fallback(w, r)) {
+            char msg[300];
+            snprintf(msg, sizeof msg, not_found, id ? id : "");
+            kt_http_send_error(r, 404, msg, NULL);
+        }
+    } else if (st) {
+        kt_api_send_db_error(w, r);
+    }
+    return st ? NULL : ex;
+}
+
+/* ?<name>=STATE, a terminal state (change-status, bulk too): its value, or NULL after answering 400 or 422 as
+ * Kestra's controller does (a missing or unknown value is a bad parameter, a running state an illegal argument). */
+const char *kt_api_terminal_state_param(kt_http_req *r, const char *name)
+{
+    const char *v = kt_http_query(r, name);
+    char msg[300];
+    if (!v || !*v) {
+        snprintf(msg, sizeof msg, "Bad Request: Required QueryValue [%s] not specified", name);
+        kt_http_send_error(r, 400, msg, NULL);
+        return NULL;
+    }
+    if (!kt_state_is_valid(v)) {
+        snprintf(msg, sizeof msg, "Bad Request: Failed to convert argument [%s] for value [%.200s]", name, v);
+        kt_http_send_error(r, 400, msg, NULL);
+        return NULL;
+    }
+    if (!kt_state_is_terminated(v)) {
+        kt_http_send_error(r, 422, "Illegal argument: You can only change the status of an execution to a terminal state.",
+                           NULL);
+        return NULL;
+    }
+    return v;
 }
 
 kt_status kt_api_flow_load(kt_webserver *w, const char *ns, const char *id, int revision, kt_flow_row *row,

@@ -12,20 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The stored execution of the path, or NULL after answering 404 (or 500). */
-static json_t *kt_api_stored(kt_webserver *w, kt_http_req *r)
-{
-    json_t *ex = NULL;
-    kt_status st = kt_store_execution_get(w->store, kt_http_param(r, "executionId"), &ex);
-    if (st == KT_ENOTFOUND) {
-        if (!kt_api_create_fallback(w, r))
-            kt_http_send_error(r, 404, "Not Found", NULL);
-    } else if (st) {
-        kt_api_send_db_error(w, r);
-    }
-    return st ? NULL : ex;
-}
-
 static void kt_api_command_answer(kt_webserver *w, kt_http_req *r, json_t *ex, kt_cmd cmd, const char *new_state)
 {
     kt_status st = kt_api_send_command(w, json_string_value(json_object_get(ex, "id")), NULL, cmd, NULL);
@@ -94,7 +80,7 @@ static const char *kt_forced_state(const json_t *ex)
 void kt_api_execution_pause(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    json_t *ex = kt_api_stored(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Not Found");
     if (!ex)
         return;
     if (kt_pause_check(ex, NULL)) {
@@ -109,7 +95,7 @@ void kt_api_execution_pause(kt_http_req *r, void *ud)
 void kt_api_execution_unqueue(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    json_t *ex = kt_api_stored(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Not Found");
     if (!ex)
         return;
     if (kt_unqueue_check(ex, NULL)) {
@@ -124,7 +110,7 @@ void kt_api_execution_unqueue(kt_http_req *r, void *ud)
 void kt_api_execution_force_run(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    json_t *ex = kt_api_stored(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Not Found");
     if (!ex)
         return;
     if (kt_force_check(ex, NULL)) {
@@ -217,22 +203,9 @@ static json_t *kt_status_data(kt_webserver *w, const json_t *ex, void *status, c
 /* ?newStatus= (required, a terminal state) then the executions, each terminated */
 static void kt_api_bulk_change_status(kt_http_req *r, kt_webserver *w, int by_ids)
 {
-    const char *st = kt_http_query(r, "newStatus");
-    if (!st || !*st) {
-        kt_http_send_error(r, 400, "Bad Request: Required QueryValue [newStatus] not specified", NULL);
+    const char *st = kt_api_terminal_state_param(r, "newStatus");
+    if (!st)
         return;
-    }
-    if (!kt_state_is_valid(st)) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "Bad Request: Failed to convert argument [newStatus] for value [%.200s]", st);
-        kt_http_send_error(r, 400, msg, NULL);
-        return;
-    }
-    if (!kt_state_is_terminated(st)) {
-        kt_http_send_error(r, 422, "Illegal argument: You can only change the status of an execution to a terminal state.",
-                           NULL);
-        return;
-    }
     json_t *body = by_ids ? kt_api_json_request(r) : NULL;
     if (by_ids && !body)
         return;

@@ -28,26 +28,6 @@ static int kt_api_bool_param(kt_http_req *r, const char *name, int dflt)
     return strcmp(v, "false") != 0 && strcmp(v, "0") != 0;
 }
 
-/* The execution of the path's executionId, or NULL after answering 404 (or 500). */
-static json_t *kt_api_execution_or_404(kt_webserver *w, kt_http_req *r)
-{
-    json_t *ex = NULL;
-    kt_status st = kt_store_execution_get(w->store, kt_http_param(r, "executionId"), &ex);
-    if (st == KT_ENOTFOUND) {
-        if (kt_api_create_fallback(w, r))
-            return NULL;
-        char msg[300];
-        snprintf(msg, sizeof msg, "Execution '%.200s' not found.", kt_http_param(r, "executionId"));
-        kt_http_send_error(r, 404, msg, NULL);
-        return NULL;
-    }
-    if (st) {
-        kt_api_send_db_error(w, r);
-        return NULL;
-    }
-    return ex;
-}
-
 /* ---- DELETE /api/v1/executions/{executionId} ------------------------------------------------------------------ */
 
 typedef struct kt_api_delete {
@@ -90,7 +70,7 @@ kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int log
 void kt_api_execution_delete(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    json_t *ex = kt_api_execution_or_404(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Execution '%s' not found.");
     if (!ex)
         return;
     if (!kt_api_is_terminated(ex)) {
@@ -180,7 +160,7 @@ void kt_api_execution_labels(kt_http_req *r, void *ud)
         kt_http_send_error(r, 400, "Invalid JSON: the body is a list of {\"key\", \"value\"}", NULL);
         return;
     }
-    json_t *ex = kt_api_execution_or_404(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Execution '%s' not found.");
     if (!ex) {
         json_decref(given);
         return;
@@ -293,7 +273,7 @@ static void kt_api_answer_flow_for_execution(kt_webserver *w, kt_http_req *r, co
 void kt_api_execution_flow_get(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    json_t *ex = kt_api_execution_or_404(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Execution '%s' not found.");
     if (!ex)
         return;
     kt_api_answer_flow_for_execution(w, r, json_string_value(json_object_get(ex, "namespace")),
@@ -550,7 +530,7 @@ done:
 void kt_api_execution_resume_validate(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    json_t *ex = kt_api_execution_or_404(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Execution '%s' not found.");
     if (!ex)
         return;
     json_t *raw = NULL;

@@ -77,18 +77,6 @@ static void kt_api_manual_send(kt_webserver *w, kt_http_req *r, const char *id, 
     kt_map_put(w->pending, key, p, NULL);
 }
 
-/* The stored execution of the path (a new reference), or NULL after answering 404 / 500. */
-static json_t *kt_api_manual_execution(kt_webserver *w, kt_http_req *r)
-{
-    json_t *ex = NULL;
-    kt_status st = kt_store_execution_get(w->store, kt_http_param(r, "executionId"), &ex);
-    if (st == KT_ENOTFOUND)
-        kt_http_send_error(r, 404, "Not Found", NULL);
-    else if (st)
-        kt_api_send_db_error(w, r);
-    return st ? NULL : ex;
-}
-
 /* ?revision=N (0 when absent) checked against the flow's revisions as Kestra's controlRevision does: -1 answered. */
 static int kt_api_manual_revision(kt_webserver *w, kt_http_req *r, const json_t *ex)
 {
@@ -120,7 +108,7 @@ static int kt_api_manual_revision(kt_webserver *w, kt_http_req *r, const json_t 
 void kt_api_execution_restart(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    json_t *ex = kt_api_manual_execution(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Not Found");
     if (!ex)
         return;
     int rev = kt_api_manual_revision(w, r, ex);
@@ -135,7 +123,7 @@ void kt_api_execution_restart(kt_http_req *r, void *ud)
 void kt_api_execution_replay(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    json_t *ex = kt_api_manual_execution(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Not Found");
     if (!ex)
         return;
     int rev = kt_api_manual_revision(w, r, ex);
@@ -156,23 +144,10 @@ void kt_api_execution_replay(kt_http_req *r, void *ud)
 void kt_api_execution_change_status(kt_http_req *r, void *ud)
 {
     kt_webserver *w = ud;
-    const char *status = kt_http_query(r, "status");
-    if (!status) {
-        kt_http_send_error(r, 400, "Bad Request: Required QueryValue [status] not specified", NULL);
+    const char *status = kt_api_terminal_state_param(r, "status"); /* checked before the lookup, as Kestra's */
+    if (!status)
         return;
-    }
-    if (!kt_state_is_valid(status)) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "Bad Request: Failed to convert argument [status] for value [%.200s]", status);
-        kt_http_send_error(r, 400, msg, NULL);
-        return;
-    }
-    if (!kt_state_is_terminated(status)) {
-        kt_http_send_error(r, 422, "Illegal argument: You can only change the status of an execution to a terminal state.",
-                           NULL);
-        return;
-    }
-    json_t *ex = kt_api_manual_execution(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Not Found");
     if (!ex)
         return;
     json_decref(ex);
@@ -203,7 +178,7 @@ void kt_api_execution_mark_as(kt_http_req *r, void *ud)
         json_decref(body);
         return;
     }
-    json_t *ex = kt_api_manual_execution(w, r);
+    json_t *ex = kt_api_path_execution(w, r, "Not Found");
     if (!ex) {
         json_decref(body);
         return;

@@ -102,6 +102,11 @@ void kt_api_send_diags(kt_http_req *r, const kt_diags *d);
 void kt_api_send_one_error(kt_http_req *r, int status, const char *path, const char *message);
 /* Content-Disposition: attachment; filename="<prefix><suffix>" (suffix may be NULL), escaped as a quoted-string. */
 void kt_api_attachment(kt_http_req *r, const char *prefix, const char *suffix);
+/* The stored execution of the path's {executionId} (new reference), or NULL after answering: 404 with not_found (a
+ * format taking the id), or the creation kt_api_create_fallback makes of a POST shaped like one, or 500. */
+json_t *kt_api_path_execution(kt_webserver *w, kt_http_req *r, const char *not_found);
+/* ?<name>= as a terminal state, or NULL after answering 400/422 with Kestra's texts. */
+const char *kt_api_terminal_state_param(kt_http_req *r, const char *name);
 /* 500 with the store's last error. */
 void kt_api_send_db_error(kt_webserver *w, kt_http_req *r);
 /* Query parameter `name` as an int in [0, 1e9] (dflt when absent); -1 after sending 422. */
