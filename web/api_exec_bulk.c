@@ -204,9 +204,13 @@ json_t *kt_api_json_request(kt_http_req *r)
 {
     size_t len;
     const char *body = kt_http_body(r, &len);
-    json_t *j = json_loadb(body, len, 0, NULL);
-    if (!j)
-        kt_http_send_error(r, 400, "Invalid JSON body", NULL);
+    json_error_t e;
+    json_t *j = json_loadb(body, len, 0, &e);
+    if (!j) { /* where the body went wrong, as Jackson's message says it */
+        char msg[400];
+        snprintf(msg, sizeof msg, "Invalid JSON body at line %d, column %d: %s", e.line, e.column, e.text);
+        kt_http_send_error(r, 400, msg, NULL);
+    }
     return j;
 }
 

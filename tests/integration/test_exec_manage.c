@@ -269,6 +269,10 @@ static void test_bulk(void **state)
     assert_non_null(ex);
     json_decref(ex);
     snprintf(body, sizeof body, "[\"%s\"]", ids[0]);
+    assert_int_equal(kt_it_http_json("DELETE", f->port, "/api/v1/executions/by-ids", "application/json", "[\"a\",", &res),
+                     400); /* a broken body: where it broke */
+    assert_non_null(strstr(json_string_value(json_object_get(res, "message")), "line 1, column"));
+    json_decref(res);
     assert_int_equal(kt_it_http_json("DELETE", f->port, "/api/v1/executions/by-ids", "application/json", body, &res),
                      200);
     assert_int_equal(json_integer_value(json_object_get(res, "count")), 1);
