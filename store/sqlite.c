@@ -107,7 +107,8 @@ static const char *const kt_migrations[] = {
 
 #define KT_SQL_CACHE 48
 
-struct kt_store {
+typedef struct kt_sqlite {
+    kt_store base; /* first: store.c dispatches through base.ops, and a kt_store * is this struct's address */
     sqlite3 *db;
     sqlite3_stmt *stmt[KT_SQL_COUNT];
     struct {
@@ -116,25 +117,20 @@ struct kt_store {
     } cache[KT_SQL_CACHE]; /* statements of the other store files (kt_sqlite_prepared) */
     int ncache;
     int in_tx;
-};
+} kt_sqlite;
+
+/* The SQLite store behind a kt_store * (kt_sqlite_open made it). */
+static kt_sqlite *kt_sq(const kt_store *s) { return (kt_sqlite *)(uintptr_t)s; }
 
 
-static const char *const kt_levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
 
-int kt_store_level_rank(const char *level)
-{
-    for (int i = 0; i < 5; i++)
-        if (level && !strcasecmp(level, kt_levels[i]))
-            return i;
-    return -1;
-}
 
-const char *kt_store_errmsg(const kt_store *s) { return sqlite3_errmsg(s->db); }
+const char *kt_sqlite_errmsg(const kt_store *s) { return sqlite3_errmsg(kt_sq(s)->db); }
 
 static kt_status kt_store_exec(kt_store *s, const char *sql)
 {
     char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(kt_sq(s)->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         KT_ERROR("store", "%s: %s", sql, msg ? msg : "?");
         sqlite3_free(msg);
         return KT_EDB;
@@ -146,7 +142,7 @@ static kt_status kt_store_migrate(kt_store *s, char *err, size_t errcap)
 {
     sqlite3_stmt *st;
     int version = 0;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(kt_sq(s)->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     int target = (int)(sizeof kt_migrations / sizeof *kt_migrations);
@@ -159,7 +155,7 @@ static kt_status kt_store_migrate(kt_store *s, char *err, size_t errcap)
         snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", version + 1);
         if (kt_store_exec(s, "BEGIN IMMEDIATE") || kt_store_exec(s, kt_migrations[version]) ||
             kt_store_exec(s, pragma) || kt_store_exec(s, "COMMIT")) {
-            snprintf(err, errcap, "migration %d failed: %s", version + 1, sqlite3_errmsg(s->db)); /* before ROLLBACK
+            snprintf(err, errcap, "migration %d failed: %s", version + 1, sqlite3_errmsg(kt_sq(s)->db)); /* before ROLLBACK
                                                                                                     resets it */
             kt_store_exec(s, "ROLLBACK");
             return KT_EDB;
@@ -168,61 +164,63 @@ static kt_status kt_store_migrate(kt_store *s, char *err, size_t errcap)
     return KT_OK;
 }
 
-kt_status kt_store_open(const char *dir, const kt_store_options *opt, kt_store **out, char *err, size_t errcap)
+kt_status kt_sqlite_open(const char *dir, const kt_store_options *opt, kt_store **out, char *err, size_t errcap)
 {
     if (mkdir(dir, 0755) && errno != EEXIST) {
         snprintf(err, errcap, "cannot create %s: %s", dir, strerror(errno));
         return KT_EIO;
     }
-    kt_store *s = calloc(1, sizeof *s);
-    if (!s)
+    kt_sqlite *q = calloc(1, sizeof *q);
+    if (!q)
         return KT_ENOMEM;
+    q->base.ops = &kt_sqlite_ops;
+    kt_store *s = &q->base;
     char path[4096];
     snprintf(path, sizeof path, "%s/kite.db", dir);
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+    if (sqlite3_open_v2(path, &kt_sq(s)->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
-        snprintf(err, errcap, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        snprintf(err, errcap, "cannot open %s: %s", path, kt_sq(s)->db ? sqlite3_errmsg(kt_sq(s)->db) : "out of memory");
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_busy_timeout(kt_sq(s)->db, 5000);
     /* synchronous is per connection: set on every open (SPIKE.md §6). */
     if (kt_store_exec(s, "PRAGMA journal_mode=WAL") ||
         kt_store_exec(s, opt && opt->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
         kt_store_exec(s, "PRAGMA foreign_keys=ON")) {
-        snprintf(err, errcap, "cannot configure %s: %s", path, sqlite3_errmsg(s->db));
+        snprintf(err, errcap, "cannot configure %s: %s", path, sqlite3_errmsg(kt_sq(s)->db));
         goto fail;
     }
     if (kt_store_migrate(s, err, errcap))
         goto fail;
     for (int i = 0; i < KT_SQL_COUNT; i++)
-        if (sqlite3_prepare_v3(s->db, kt_sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) != SQLITE_OK) {
-            snprintf(err, errcap, "cannot prepare statement %d: %s", i, sqlite3_errmsg(s->db));
+        if (sqlite3_prepare_v3(kt_sq(s)->db, kt_sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &kt_sq(s)->stmt[i], NULL) != SQLITE_OK) {
+            snprintf(err, errcap, "cannot prepare statement %d: %s", i, sqlite3_errmsg(kt_sq(s)->db));
             goto fail;
         }
     *out = s;
     return KT_OK;
 fail:
-    kt_store_close(s);
+    kt_sqlite_close(s);
     return KT_EDB;
 }
 
-void kt_store_close(kt_store *s)
+void kt_sqlite_close(kt_store *s)
 {
     if (!s)
         return;
     for (int i = 0; i < KT_SQL_COUNT; i++)
-        sqlite3_finalize(s->stmt[i]);
-    for (int i = 0; i < s->ncache; i++)
-        sqlite3_finalize(s->cache[i].st);
-    sqlite3_close(s->db);
-    free(s);
+        sqlite3_finalize(kt_sq(s)->stmt[i]);
+    for (int i = 0; i < kt_sq(s)->ncache; i++)
+        sqlite3_finalize(kt_sq(s)->cache[i].st);
+    sqlite3_close(kt_sq(s)->db);
+    free(kt_sq(s));
 }
 
-kt_status kt_store_begin(kt_store *s)
+kt_status kt_sqlite_begin(kt_store *s)
 {
-    KT_ASSERTF(!s->in_tx, "transactions do not nest"); /* a caller that forgot its commit or rollback */
+    KT_ASSERTF(!kt_sq(s)->in_tx, "transactions do not nest"); /* a caller that forgot its commit or rollback */
     kt_status st = kt_store_exec(s, "BEGIN IMMEDIATE");
-    s->in_tx = st == KT_OK;
+    kt_sq(s)->in_tx = st == KT_OK;
     return st;
 }
 
@@ -235,7 +233,7 @@ static double kt_store_mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-kt_status kt_store_commit(kt_store *s)
+kt_status kt_sqlite_commit(kt_store *s)
 {
     double t0 = kt_store_mono_s();
     kt_status st = kt_store_exec(s, "COMMIT");
@@ -244,21 +242,21 @@ kt_status kt_store_commit(kt_store *s)
                                            kt_metrics_latency_buckets, kt_metrics_latency_nbuckets),
                       kt_store_mono_s() - t0);
     if (st)
-        kt_store_rollback(s);
-    s->in_tx = 0;
+        kt_sqlite_rollback(s);
+    kt_sq(s)->in_tx = 0;
     return st;
 }
 
-void kt_store_rollback(kt_store *s)
+void kt_sqlite_rollback(kt_store *s)
 {
-    if (sqlite3_get_autocommit(s->db) == 0)
+    if (sqlite3_get_autocommit(kt_sq(s)->db) == 0)
         kt_store_exec(s, "ROLLBACK");
-    s->in_tx = 0;
+    kt_sq(s)->in_tx = 0;
 }
 
 static sqlite3_stmt *kt_stmt(kt_store *s, int which)
 {
-    sqlite3_stmt *st = s->stmt[which];
+    sqlite3_stmt *st = kt_sq(s)->stmt[which];
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return st;
@@ -268,23 +266,23 @@ static sqlite3_stmt *kt_stmt(kt_store *s, int which)
  * reset for reuse; NULL when it does not prepare or the cache is full (a bug of the caller: KT_SQL_CACHE). */
 sqlite3_stmt *kt_sqlite_prepared(kt_store *s, const char *sql)
 {
-    for (int i = 0; i < s->ncache; i++)
-        if (s->cache[i].sql == sql) {
-            sqlite3_reset(s->cache[i].st);
-            sqlite3_clear_bindings(s->cache[i].st);
-            return s->cache[i].st;
+    for (int i = 0; i < kt_sq(s)->ncache; i++)
+        if (kt_sq(s)->cache[i].sql == sql) {
+            sqlite3_reset(kt_sq(s)->cache[i].st);
+            sqlite3_clear_bindings(kt_sq(s)->cache[i].st);
+            return kt_sq(s)->cache[i].st;
         }
-    if (s->ncache == KT_SQL_CACHE) {
+    if (kt_sq(s)->ncache == KT_SQL_CACHE) {
         KT_ERROR("store", "statement cache full (KT_SQL_CACHE): %s", sql);
         return NULL;
     }
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        KT_ERROR("store", "%s: %s", sql, sqlite3_errmsg(s->db));
+    if (sqlite3_prepare_v3(kt_sq(s)->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        KT_ERROR("store", "%s: %s", sql, sqlite3_errmsg(kt_sq(s)->db));
         return NULL;
     }
-    s->cache[s->ncache].sql = sql;
-    s->cache[s->ncache++].st = st;
+    kt_sq(s)->cache[kt_sq(s)->ncache].sql = sql;
+    kt_sq(s)->cache[kt_sq(s)->ncache++].st = st;
     return st;
 }
 
@@ -296,13 +294,6 @@ static char *kt_col_strdup(sqlite3_stmt *st, int col)
 
 /* ---- flows --------------------------------------------------------------------------------------- */
 
-void kt_flow_row_clear(kt_flow_row *r)
-{
-    free(r->namespace_);
-    free(r->id);
-    free(r->source);
-    memset(r, 0, sizeof *r);
-}
 
 static kt_status kt_flow_read(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out)
 {
@@ -346,7 +337,7 @@ static kt_status kt_flow_insert(kt_store *s, const char *ns, const char *id, int
     return rc == SQLITE_DONE ? KT_OK : KT_EDB;
 }
 
-kt_status kt_store_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision,
+kt_status kt_sqlite_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision,
                              int *changed)
 {
     kt_flow_row last;
@@ -370,7 +361,7 @@ kt_status kt_store_flow_save(kt_store *s, const char *ns, const char *id, const 
     return st;
 }
 
-kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out)
+kt_status kt_sqlite_flow_get(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out)
 {
     kt_status st = kt_flow_read(s, ns, id, revision, out);
     if (st == KT_OK && revision == 0 && out->deleted) {
@@ -380,12 +371,12 @@ kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int rev
     return st;
 }
 
-kt_status kt_store_flow_get_any(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out)
+kt_status kt_sqlite_flow_get_any(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out)
 {
     return kt_flow_read(s, ns, id, revision, out);
 }
 
-kt_status kt_store_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows)
+kt_status kt_sqlite_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows)
 {
     static const char sql[] = "SELECT revision, deleted, source FROM flows WHERE namespace=?1 AND id=?2 "
                               "ORDER BY revision";
@@ -410,10 +401,10 @@ kt_status kt_store_flow_revisions(kt_store *s, const char *ns, const char *id, j
     return KT_OK;
 }
 
-kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id)
+kt_status kt_sqlite_flow_delete(kt_store *s, const char *ns, const char *id)
 {
     kt_flow_row last;
-    kt_status st = kt_store_flow_get(s, ns, id, 0, &last);
+    kt_status st = kt_sqlite_flow_get(s, ns, id, 0, &last);
     if (st)
         return st;
     /* The deletion is a revision of its own, keeping the source so history stays readable. */
@@ -422,7 +413,7 @@ kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id)
     return st;
 }
 
-kt_status kt_store_flow_ids(kt_store *s, const char *ns, json_t **out)
+kt_status kt_sqlite_flow_ids(kt_store *s, const char *ns, json_t **out)
 {
     sqlite3_stmt *st = kt_stmt(s, KT_SQL_FLOW_IDS);
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
@@ -456,7 +447,7 @@ static kt_status kt_store_taskrun_put(kt_store *s, const char *execution_id, siz
     return rc == SQLITE_DONE ? KT_OK : KT_EDB;
 }
 
-kt_status kt_store_execution_put(kt_store *s, const json_t *ex, const size_t *runs, size_t nruns)
+kt_status kt_sqlite_execution_put(kt_store *s, const json_t *ex, const size_t *runs, size_t nruns)
 {
     const char *id = json_string_value(json_object_get(ex, "id"));
     const char *ns = json_string_value(json_object_get(ex, "namespace"));
@@ -556,10 +547,10 @@ static kt_status kt_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out)
     return KT_OK;
 }
 
-sqlite3 *kt_sqlite_db(kt_store *s) { return s->db; }
+sqlite3 *kt_sqlite_db(kt_store *s) { return kt_sq(s)->db; }
 kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out) { return kt_exec_row(s, row, out); }
 
-kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out)
+kt_status kt_sqlite_execution_get(kt_store *s, const char *id, json_t **out)
 {
     sqlite3_stmt *st = kt_stmt(s, KT_SQL_EXEC_GET);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -569,7 +560,7 @@ kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out)
     return r;
 }
 
-kt_status kt_store_executions_unfinished(kt_store *s, json_t **out_array)
+kt_status kt_sqlite_executions_unfinished(kt_store *s, json_t **out_array)
 {
     json_t *arr = json_array();
     sqlite3_stmt *st = kt_stmt(s, KT_SQL_EXEC_UNFINISHED);
@@ -592,7 +583,7 @@ kt_status kt_store_executions_unfinished(kt_store *s, json_t **out_array)
 
 /* ---- logs ---------------------------------------------------------------------------------------- */
 
-kt_status kt_store_logs_append(kt_store *s, const json_t *entries)
+kt_status kt_sqlite_logs_append(kt_store *s, const json_t *entries)
 {
     size_t i;
     json_t *e;
@@ -624,7 +615,7 @@ kt_status kt_store_logs_append(kt_store *s, const json_t *entries)
     return KT_OK;
 }
 
-kt_status kt_store_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array)
+kt_status kt_sqlite_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array)
 {
     int min = f && f->min_level ? kt_store_level_rank(f->min_level) : 0;
     if (min < 0)
@@ -661,3 +652,53 @@ kt_status kt_sqlite_rows_json(sqlite3_stmt *st, int col, json_t **out)
     *out = arr;
     return KT_OK;
 }
+
+const kt_store_ops kt_sqlite_ops = {
+    .close = kt_sqlite_close,
+    .errmsg = kt_sqlite_errmsg,
+    .begin = kt_sqlite_begin,
+    .commit = kt_sqlite_commit,
+    .rollback = kt_sqlite_rollback,
+    .flow_save = kt_sqlite_flow_save,
+    .flow_get = kt_sqlite_flow_get,
+    .flow_get_any = kt_sqlite_flow_get_any,
+    .flow_revisions = kt_sqlite_flow_revisions,
+    .flow_delete = kt_sqlite_flow_delete,
+    .flow_ids = kt_sqlite_flow_ids,
+    .execution_put = kt_sqlite_execution_put,
+    .execution_get = kt_sqlite_execution_get,
+    .executions_unfinished = kt_sqlite_executions_unfinished,
+    .executions_search = kt_sqlite_executions_search,
+    .flow_namespaces = kt_sqlite_flow_namespaces,
+    .flows_latest = kt_sqlite_flows_latest,
+    .trigger_put = kt_sqlite_trigger_put,
+    .trigger_get = kt_sqlite_trigger_get,
+    .trigger_delete = kt_sqlite_trigger_delete,
+    .trigger_fingerprint = kt_sqlite_trigger_fingerprint,
+    .trigger_set_fingerprint = kt_sqlite_trigger_set_fingerprint,
+    .triggers_list = kt_sqlite_triggers_list,
+    .triggers_search = kt_sqlite_triggers_search,
+    .window_get = kt_sqlite_window_get,
+    .window_put = kt_sqlite_window_put,
+    .window_delete = kt_sqlite_window_delete,
+    .windows_expire = kt_sqlite_windows_expire,
+    .notice_add = kt_sqlite_notice_add,
+    .notice_done = kt_sqlite_notice_done,
+    .notices = kt_sqlite_notices,
+    .logs_append = kt_sqlite_logs_append,
+    .logs_get = kt_sqlite_logs_get,
+    .logs_after = kt_sqlite_logs_after,
+    .logs_page = kt_sqlite_logs_page,
+    .logs_search = kt_sqlite_logs_search,
+    .logs_delete = kt_sqlite_logs_delete,
+    .logs_delete_flow = kt_sqlite_logs_delete_flow,
+    .metrics_append = kt_sqlite_metrics_append,
+    .metrics_search = kt_sqlite_metrics_search,
+    .metrics_distinct = kt_sqlite_metrics_distinct,
+    .metrics_aggregate = kt_sqlite_metrics_aggregate,
+    .metrics_delete = kt_sqlite_metrics_delete,
+    .executions_count = kt_sqlite_executions_count,
+    .executions_match = kt_sqlite_executions_match,
+    .logs_purge = kt_sqlite_logs_purge,
+    .execution_purge = kt_sqlite_execution_purge,
+};

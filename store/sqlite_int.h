@@ -5,7 +5,56 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/store_int.h"
+
+/* The backend's session functions (kt_sqlite_ops), one per store.h function, spread over the sqlite*.c files. */
+void kt_sqlite_close(kt_store *s);
+const char *kt_sqlite_errmsg(const kt_store *s);
+kt_status kt_sqlite_begin(kt_store *s);
+kt_status kt_sqlite_commit(kt_store *s);
+void kt_sqlite_rollback(kt_store *s);
+kt_status kt_sqlite_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision, int *changed);
+kt_status kt_sqlite_flow_get(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
+kt_status kt_sqlite_flow_get_any(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
+kt_status kt_sqlite_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows);
+kt_status kt_sqlite_flow_delete(kt_store *s, const char *ns, const char *id);
+kt_status kt_sqlite_flow_ids(kt_store *s, const char *ns, json_t **out);
+kt_status kt_sqlite_execution_put(kt_store *s, const json_t *execution, const size_t *runs, size_t nruns);
+kt_status kt_sqlite_execution_get(kt_store *s, const char *id, json_t **out);
+kt_status kt_sqlite_executions_unfinished(kt_store *s, json_t **out_array);
+kt_status kt_sqlite_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total);
+kt_status kt_sqlite_flow_namespaces(kt_store *s, json_t **out);
+kt_status kt_sqlite_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
+kt_status kt_sqlite_trigger_put(kt_store *s, const json_t *trigger);
+kt_status kt_sqlite_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
+kt_status kt_sqlite_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id);
+kt_status kt_sqlite_trigger_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, char **out);
+kt_status kt_sqlite_trigger_set_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, const char *fingerprint);
+kt_status kt_sqlite_triggers_list(kt_store *s, const char *ns, const char *flow_id, json_t **out_array);
+kt_status kt_sqlite_triggers_search(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total);
+kt_status kt_sqlite_window_get(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out);
+kt_status kt_sqlite_window_put(kt_store *s, const json_t *window);
+kt_status kt_sqlite_window_delete(kt_store *s, const char *ns, const char *flow_id, const char *condition_id);
+kt_status kt_sqlite_windows_expire(kt_store *s, int64_t now_us);
+kt_status kt_sqlite_notice_add(kt_store *s, const char *execution_id, const char *state);
+kt_status kt_sqlite_notice_done(kt_store *s, const char *execution_id, const char *state);
+kt_status kt_sqlite_notices(kt_store *s, json_t **out_array);
+kt_status kt_sqlite_logs_append(kt_store *s, const json_t *entries);
+kt_status kt_sqlite_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array);
+kt_status kt_sqlite_logs_after(kt_store *s, const char *execution_id, const char *min_level, int64_t *after, json_t **out_array);
+kt_status kt_sqlite_logs_page(kt_store *s, const char *execution_id, const kt_log_filter *f, int64_t *after, int limit, json_t **out_array);
+kt_status kt_sqlite_logs_search(kt_store *s, const kt_log_query *q, json_t **results, int64_t *total);
+kt_status kt_sqlite_logs_delete(kt_store *s, const char *execution_id, const kt_log_filter *f, int64_t *count);
+kt_status kt_sqlite_logs_delete_flow(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, int64_t *count);
+kt_status kt_sqlite_metrics_append(kt_store *s, const json_t *entries);
+kt_status kt_sqlite_metrics_search(kt_store *s, const kt_metric_query *q, json_t **results, int64_t *total);
+kt_status kt_sqlite_metrics_distinct(kt_store *s, const char *ns, const char *flow_id, const char *task_id, int task_ids, json_t **out);
+kt_status kt_sqlite_metrics_aggregate(kt_store *s, const char *ns, const char *flow_id, const char *task_id, const char *name, int64_t from_us, int64_t to_us, const char *agg, kt_metric_bucket bucket, json_t **out);
+kt_status kt_sqlite_metrics_delete(kt_store *s, const char *execution_id, int64_t *count);
+kt_status kt_sqlite_executions_count(kt_store *s, const kt_store_purge_query *q, int64_t *count);
+kt_status kt_sqlite_executions_match(kt_store *s, const kt_store_purge_query *q, json_t **out);
+kt_status kt_sqlite_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_t *count);
+kt_status kt_sqlite_execution_purge(kt_store *s, const char *id, int execution, int logs, int64_t *logs_deleted);
 
 sqlite3 *kt_sqlite_db(kt_store *s);
 kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out);

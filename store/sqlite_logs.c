@@ -35,7 +35,7 @@ static kt_status kt_logs_bind_filter(sqlite3_stmt *st, const char *execution_id,
     return KT_OK;
 }
 
-kt_status kt_store_logs_page(kt_store *s, const char *execution_id, const kt_log_filter *f, int64_t *after, int limit,
+kt_status kt_sqlite_logs_page(kt_store *s, const char *execution_id, const kt_log_filter *f, int64_t *after, int limit,
                              json_t **out_array)
 {
     *out_array = NULL;
@@ -77,7 +77,7 @@ static kt_status kt_logs_run_delete(kt_store *s, sqlite3_stmt *st, int64_t *coun
     return rc == SQLITE_DONE ? KT_OK : KT_EDB;
 }
 
-kt_status kt_store_logs_delete(kt_store *s, const char *execution_id, const kt_log_filter *f, int64_t *count)
+kt_status kt_sqlite_logs_delete(kt_store *s, const char *execution_id, const kt_log_filter *f, int64_t *count)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_logs_delete);
     if (!st)
@@ -90,7 +90,7 @@ kt_status kt_store_logs_delete(kt_store *s, const char *execution_id, const kt_l
     return kt_logs_run_delete(s, st, count);
 }
 
-kt_status kt_store_logs_delete_flow(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
+kt_status kt_sqlite_logs_delete_flow(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
                                     int64_t *count)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_logs_delete_flow);
@@ -135,7 +135,7 @@ static void kt_logs_bind_search(sqlite3_stmt *st, const kt_log_query *q, int min
         sqlite3_bind_int64(st, i++, q->to_us);
 }
 
-kt_status kt_store_logs_search(kt_store *s, const kt_log_query *q, json_t **results, int64_t *total)
+kt_status kt_sqlite_logs_search(kt_store *s, const kt_log_query *q, json_t **results, int64_t *total)
 {
     *results = NULL;
     *total = 0;

@@ -28,7 +28,7 @@ static void kt_bind_opt(sqlite3_stmt *st, int i, const json_t *v)
         sqlite3_bind_null(st, i);
 }
 
-kt_status kt_store_metrics_append(kt_store *s, const json_t *entries)
+kt_status kt_sqlite_metrics_append(kt_store *s, const json_t *entries)
 {
     size_t i;
     const json_t *e;
@@ -70,20 +70,6 @@ kt_status kt_store_metrics_append(kt_store *s, const json_t *entries)
     return KT_OK;
 }
 
-static const struct {
-    const char *field, *column;
-} kt_metric_sorts[] = {
-    {"namespace", "namespace"}, {"flowId", "flow_id"}, {"taskId", "task_id"}, {"executionId", "execution_id"},
-    {"taskrunId", "taskrun_id"}, {"name", "name"},     {"timestamp", "timestamp_us"}, {"value", "value"},
-};
-
-const char *kt_store_metric_sort_column(const char *field)
-{
-    for (size_t i = 0; field && i < sizeof kt_metric_sorts / sizeof *kt_metric_sorts; i++)
-        if (!strcmp(kt_metric_sorts[i].field, field))
-            return kt_metric_sorts[i].column;
-    return NULL;
-}
 
 /* ?1 execution, ?2 task id, ?3 task run id (the caller leaves ?3 unbound when ?2 is set) */
 #define KT_METRICS_OF_EXECUTION " FROM metrics WHERE execution_id=?1 AND (?2 IS NULL OR task_id=?2) AND " \
@@ -98,7 +84,7 @@ static void kt_metrics_bind(sqlite3_stmt *st, const kt_metric_query *q)
         sqlite3_bind_text(st, 3, q->taskrun_id, -1, SQLITE_STATIC);
 }
 
-kt_status kt_store_metrics_search(kt_store *s, const kt_metric_query *q, json_t **results, int64_t *total)
+kt_status kt_sqlite_metrics_search(kt_store *s, const kt_metric_query *q, json_t **results, int64_t *total)
 {
     *results = NULL;
     *total = 0;
@@ -113,11 +99,8 @@ kt_status kt_store_metrics_search(kt_store *s, const kt_metric_query *q, json_t 
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
         return KT_EDB;
-    /* the column comes from kt_metric_sorts only (never the caller's text) */
-    const char *col = kt_store_metric_sort_column(NULL);
-    for (size_t i = 0; q->sort_column && i < sizeof kt_metric_sorts / sizeof *kt_metric_sorts; i++)
-        if (!strcmp(kt_metric_sorts[i].column, q->sort_column))
-            col = kt_metric_sorts[i].column;
+    /* the column comes from the store's table only (never the caller's text) */
+    const char *col = kt_store_metric_column(q->sort_column);
     int size = q->size > 0 ? q->size : 10, page = q->page > 0 ? q->page : 1;
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT body" KT_METRICS_OF_EXECUTION " ORDER BY %s%s seq LIMIT %d OFFSET %lld",
@@ -130,7 +113,7 @@ kt_status kt_store_metrics_search(kt_store *s, const kt_metric_query *q, json_t 
     return r;
 }
 
-kt_status kt_store_metrics_distinct(kt_store *s, const char *ns, const char *flow_id, const char *task_id,
+kt_status kt_sqlite_metrics_distinct(kt_store *s, const char *ns, const char *flow_id, const char *task_id,
                                     int task_ids, json_t **out)
 {
     *out = NULL;
@@ -155,28 +138,6 @@ kt_status kt_store_metrics_distinct(kt_store *s, const char *ns, const char *flo
     return KT_OK;
 }
 
-#define KT_US_DAY 86400000000LL
-
-int64_t kt_store_metric_bucket_start(int64_t us, kt_metric_bucket bucket)
-{
-    /* floor division: the metrics of Kite are after 1970, a bound before it still lands in its bucket */
-    int64_t day = us >= 0 ? us / KT_US_DAY : -((-us + KT_US_DAY - 1) / KT_US_DAY);
-    switch (bucket) {
-    case KT_MB_MINUTE: return us - ((us % 60000000LL) + 60000000LL) % 60000000LL;
-    case KT_MB_HOUR: return us - ((us % 3600000000LL) + 3600000000LL) % 3600000000LL;
-    case KT_MB_DAY: return day * KT_US_DAY;
-    case KT_MB_WEEK: return (day - (((day + 3) % 7) + 7) % 7) * KT_US_DAY; /* 1970-01-01 was a Thursday */
-    case KT_MB_MONTH: {
-        time_t t = (time_t)(day * 86400);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        tm.tm_mday = 1;
-        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-        return (int64_t)timegm(&tm) * 1000000LL;
-    }
-    }
-    return us;
-}
 
 /* The bucket expressions, the same as kt_store_metric_bucket_start computes (timestamps are after 1970). */
 static const char *const kt_bucket_sql[] = {
@@ -187,7 +148,7 @@ static const char *const kt_bucket_sql[] = {
     [KT_MB_MONTH] = "CAST(strftime('%s', timestamp_us / 1000000, 'unixepoch', 'start of month') AS INTEGER) * 1000000",
 };
 
-kt_status kt_store_metrics_aggregate(kt_store *s, const char *ns, const char *flow_id, const char *task_id,
+kt_status kt_sqlite_metrics_aggregate(kt_store *s, const char *ns, const char *flow_id, const char *task_id,
                                      const char *name, int64_t from_us, int64_t to_us, const char *agg,
                                      kt_metric_bucket bucket, json_t **out)
 {
@@ -228,7 +189,7 @@ kt_status kt_store_metrics_aggregate(kt_store *s, const char *ns, const char *fl
     return KT_OK;
 }
 
-kt_status kt_store_metrics_delete(kt_store *s, const char *execution_id, int64_t *count)
+kt_status kt_sqlite_metrics_delete(kt_store *s, const char *execution_id, int64_t *count)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_metric_delete);
     if (!st)

@@ -45,7 +45,7 @@ static void kt_bind_query(sqlite3_stmt *st, const kt_store_purge_query *q)
         sqlite3_bind_text(st, 5, q->list, -1, SQLITE_STATIC);
 }
 
-kt_status kt_store_executions_count(kt_store *s, const kt_store_purge_query *q, int64_t *count)
+kt_status kt_sqlite_executions_count(kt_store *s, const kt_store_purge_query *q, int64_t *count)
 {
     sqlite3_stmt *st = kt_prep(s, kt_sql_count);
     if (!st)
@@ -57,7 +57,7 @@ kt_status kt_store_executions_count(kt_store *s, const kt_store_purge_query *q, 
     return r;
 }
 
-kt_status kt_store_executions_match(kt_store *s, const kt_store_purge_query *q, json_t **out)
+kt_status kt_sqlite_executions_match(kt_store *s, const kt_store_purge_query *q, json_t **out)
 {
     sqlite3_stmt *st = kt_prep(s, kt_sql_match);
     *out = NULL;
@@ -93,7 +93,7 @@ static kt_status kt_delete_by_id(kt_store *s, const char *sql, const char *id, i
     return r;
 }
 
-kt_status kt_store_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_t *count)
+kt_status kt_sqlite_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_t *count)
 {
     sqlite3_stmt *st = kt_prep(s, kt_sql_logs_purge);
     *count = 0;
@@ -107,7 +107,7 @@ kt_status kt_store_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_
     return r;
 }
 
-kt_status kt_store_execution_purge(kt_store *s, const char *id, int execution, int logs, int64_t *logs_deleted)
+kt_status kt_sqlite_execution_purge(kt_store *s, const char *id, int execution, int logs, int64_t *logs_deleted)
 {
     kt_status r = KT_OK;
     if (logs)

@@ -7,25 +7,6 @@
 #include <string.h>
 
 
-static const struct {
-    const char *field, *column;
-} kt_exec_sorts[] = {
-    {"id", "id"},
-    {"state.startDate", "start_us"},
-    {"state.endDate", "end_us"},
-    {"state.duration", "(COALESCE(end_us, start_us) - start_us)"},
-    {"namespace", "namespace"},
-    {"flowId", "flow_id"},
-    {"state.current", "state"},
-};
-
-const char *kt_store_exec_sort_column(const char *field)
-{
-    for (size_t i = 0; field && i < sizeof kt_exec_sorts / sizeof *kt_exec_sorts; i++)
-        if (!strcmp(kt_exec_sorts[i].field, field))
-            return kt_exec_sorts[i].column;
-    return NULL;
-}
 
 /* A growing SQL text with the values to bind, in order (all text or integers). */
 typedef struct kt_sql_arg {
@@ -143,7 +124,7 @@ static kt_status kt_sql_count(sqlite3 *db, const char *count_sql, const kt_sql *
     return rc == SQLITE_ROW ? KT_OK : KT_EDB;
 }
 
-kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total)
+kt_status kt_sqlite_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total)
 {
     sqlite3 *db = kt_sqlite_db(s);
     char scratch[512];
@@ -185,7 +166,7 @@ kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t
     return KT_OK;
 }
 
-kt_status kt_store_flow_namespaces(kt_store *s, json_t **out)
+kt_status kt_sqlite_flow_namespaces(kt_store *s, json_t **out)
 {
     static const char sql[] = "SELECT DISTINCT f.namespace FROM flows f WHERE f.deleted = 0 AND f.revision = "
                               "(SELECT MAX(revision) FROM flows g WHERE g.namespace = f.namespace AND g.id = f.id) "
@@ -207,7 +188,7 @@ kt_status kt_store_flow_namespaces(kt_store *s, json_t **out)
     return KT_OK;
 }
 
-kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows)
+kt_status kt_sqlite_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows)
 {
     kt_sql sql = {0};
     char scratch[512];
@@ -250,7 +231,7 @@ kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *
     return KT_OK;
 }
 
-kt_status kt_store_logs_after(kt_store *s, const char *execution_id, const char *min_level, int64_t *after,
+kt_status kt_sqlite_logs_after(kt_store *s, const char *execution_id, const char *min_level, int64_t *after,
                               json_t **out_array)
 {
     int min = min_level ? kt_store_level_rank(min_level) : 0;
@@ -326,7 +307,7 @@ static void kt_trigger_where(kt_sql *w, const kt_trigger_query *q, char *scratch
     }
 }
 
-kt_status kt_store_triggers_search(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total)
+kt_status kt_sqlite_triggers_search(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total)
 {
     sqlite3 *db = kt_sqlite_db(s);
     char scratch[512];

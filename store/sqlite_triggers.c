@@ -66,7 +66,7 @@ static void kt_bind_key(sqlite3_stmt *st, const char *a, const char *b, const ch
 
 /* ---- triggers ------------------------------------------------------------------------------------ */
 
-kt_status kt_store_trigger_put(kt_store *s, const json_t *trigger)
+kt_status kt_sqlite_trigger_put(kt_store *s, const json_t *trigger)
 {
     const char *ns = kt_member(trigger, "namespace"), *flow = kt_member(trigger, "flowId");
     const char *id = kt_member(trigger, "triggerId"), *next = kt_member(trigger, "nextExecutionDate");
@@ -90,7 +90,7 @@ kt_status kt_store_trigger_put(kt_store *s, const json_t *trigger)
     return kt_run(st);
 }
 
-kt_status kt_store_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out)
+kt_status kt_sqlite_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_trigger_get);
     if (!st)
@@ -99,7 +99,7 @@ kt_status kt_store_trigger_get(kt_store *s, const char *ns, const char *flow_id,
     return kt_one_body(st, out);
 }
 
-kt_status kt_store_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id)
+kt_status kt_sqlite_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_trigger_delete);
     if (!st)
@@ -113,7 +113,7 @@ static const char kt_sql_trigger_fp[] =
 static const char kt_sql_trigger_set_fp[] =
     "UPDATE triggers SET definition=?4 WHERE namespace=?1 AND flow_id=?2 AND trigger_id=?3";
 
-kt_status kt_store_trigger_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
+kt_status kt_sqlite_trigger_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
                                        char **out)
 {
     *out = NULL;
@@ -128,7 +128,7 @@ kt_status kt_store_trigger_fingerprint(kt_store *s, const char *ns, const char *
     return rc == SQLITE_ROW ? KT_OK : rc == SQLITE_DONE ? KT_ENOTFOUND : KT_EDB;
 }
 
-kt_status kt_store_trigger_set_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
+kt_status kt_sqlite_trigger_set_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
                                            const char *fingerprint)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_trigger_set_fp);
@@ -139,7 +139,7 @@ kt_status kt_store_trigger_set_fingerprint(kt_store *s, const char *ns, const ch
     return kt_run(st);
 }
 
-kt_status kt_store_triggers_list(kt_store *s, const char *ns, const char *flow_id, json_t **out_array)
+kt_status kt_sqlite_triggers_list(kt_store *s, const char *ns, const char *flow_id, json_t **out_array)
 {
     const char *sql = flow_id ? kt_sql_triggers_flow : ns ? kt_sql_triggers_ns : kt_sql_triggers_all;
     sqlite3_stmt *st = kt_sqlite_prepared(s, sql);
@@ -156,7 +156,7 @@ kt_status kt_store_triggers_list(kt_store *s, const char *ns, const char *flow_i
 
 /* ---- multiple-condition windows ----------------------------------------------------------------- */
 
-kt_status kt_store_window_get(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out)
+kt_status kt_sqlite_window_get(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_window_get);
     if (!st)
@@ -165,7 +165,7 @@ kt_status kt_store_window_get(kt_store *s, const char *ns, const char *flow_id, 
     return kt_one_body(st, out);
 }
 
-kt_status kt_store_window_put(kt_store *s, const json_t *window)
+kt_status kt_sqlite_window_put(kt_store *s, const json_t *window)
 {
     const char *ns = kt_member(window, "namespace"), *flow = kt_member(window, "flowId");
     const char *cond = kt_member(window, "conditionId"), *end = kt_member(window, "end");
@@ -186,7 +186,7 @@ kt_status kt_store_window_put(kt_store *s, const json_t *window)
     return kt_run(st);
 }
 
-kt_status kt_store_window_delete(kt_store *s, const char *ns, const char *flow_id, const char *condition_id)
+kt_status kt_sqlite_window_delete(kt_store *s, const char *ns, const char *flow_id, const char *condition_id)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_window_delete);
     if (!st)
@@ -195,7 +195,7 @@ kt_status kt_store_window_delete(kt_store *s, const char *ns, const char *flow_i
     return kt_run(st);
 }
 
-kt_status kt_store_windows_expire(kt_store *s, int64_t now_us)
+kt_status kt_sqlite_windows_expire(kt_store *s, int64_t now_us)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_windows_expire);
     if (!st)
@@ -211,7 +211,7 @@ static const char kt_sql_notice_done[] = "DELETE FROM notices WHERE execution_id
 static const char kt_sql_notices[] =
     "SELECT json_object('executionId', execution_id, 'state', state) FROM notices ORDER BY seq";
 
-kt_status kt_store_notice_add(kt_store *s, const char *execution_id, const char *state)
+kt_status kt_sqlite_notice_add(kt_store *s, const char *execution_id, const char *state)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_notice_add);
     if (!st)
@@ -221,7 +221,7 @@ kt_status kt_store_notice_add(kt_store *s, const char *execution_id, const char 
     return kt_run(st);
 }
 
-kt_status kt_store_notice_done(kt_store *s, const char *execution_id, const char *state)
+kt_status kt_sqlite_notice_done(kt_store *s, const char *execution_id, const char *state)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_notice_done);
     if (!st)
@@ -231,7 +231,7 @@ kt_status kt_store_notice_done(kt_store *s, const char *execution_id, const char
     return kt_run(st);
 }
 
-kt_status kt_store_notices(kt_store *s, json_t **out_array)
+kt_status kt_sqlite_notices(kt_store *s, json_t **out_array)
 {
     sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_notices);
     if (!st)

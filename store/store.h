@@ -1,5 +1,6 @@
 /* The repository: flows (every revision, with the YAML source), executions, task logs.
- * One interface; store/sqlite.c is the embedded backend (PostgreSQL comes with the multi-node issue).
+ * One interface, two backends (store_int.h): SQLite in a directory (sqlite*.c, the embedded default) and PostgreSQL
+ * at a URL (pg*.c, shared by the nodes of a cluster).
  *
  * Calls are synchronous and run on the loop thread. Writers batch: the executor wraps one loop turn's
  * transitions in kt_store_begin/kt_store_commit, so a turn costs one commit whatever it holds. */
@@ -18,8 +19,12 @@ typedef struct kt_store_options {
                       the process, not of the machine) */
 } kt_store_options;
 
-/* Opens (creating if needed) DIR/kite.db and applies migrations. err gets the reason on failure. */
-kt_status kt_store_open(const char *dir, const kt_store_options *opt, kt_store **out, char *err, size_t errcap);
+/* Opens the store at `where` and applies migrations: a postgres:// or postgresql:// URL (libpq's form), or a
+ * directory (optionally sqlite://DIR) holding kite.db, created if needed. err gets the reason on failure (a URL's
+ * password is never in it). */
+kt_status kt_store_open(const char *where, const kt_store_options *opt, kt_store **out, char *err, size_t errcap);
+/* 1 when `where` names a PostgreSQL store (kt_store_open would connect rather than open a directory). */
+int kt_store_is_url_postgres(const char *where);
 void kt_store_close(kt_store *s);
 const char *kt_store_errmsg(const kt_store *s);
 

@@ -35,7 +35,7 @@ static void test_nested_begin_aborts(void **s)
     assert_int_equal(kt_store_begin(st), KT_OK);
     char out[512];
     assert_true(abort_check(begin, st, out, sizeof out)); /* the second begin */
-    assert_non_null(strstr(out, "kite: assertion failed: !s->in_tx"));
+    assert_non_null(strstr(out, "kite: assertion failed: "));
     assert_non_null(strstr(out, "transactions do not nest"));
     assert_int_equal(kt_store_commit(st), KT_OK); /* the parent's transaction is untouched */
     kt_store_close(st);
