@@ -6,6 +6,8 @@
  *   3. a flow of 100 sequential shell.Commands `true`: total time against the floor measured in the same run
  *      (the same 100 processes spawned one after another by this harness);
  *   4. the scheduler holding 10 000 daily schedules: start, memory, idle CPU, tick latency (sched.c);
+ *   5. one-task executions per second sustained on SQLite, and on PostgreSQL when KITE_BENCH_PG_URL is set, against
+ *      the store's raw commit rate measured in the same run (throughput.c);
  *   --only split: storage.Split of a 1 GiB file, resident memory sampled (split.c).
  *
  * Prints a table, then one JSON line. Each figure is the median of several runs. Usage: kite-bench [--quick]
@@ -348,7 +350,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else {
-            fprintf(stderr, "usage: kite-bench [--quick] [--only log|shell|sched|split|http]\n");
+            fprintf(stderr, "usage: kite-bench [--quick] [--only log|shell|sched|split|http|throughput]\n");
             return 2;
         }
     }
@@ -366,6 +368,14 @@ int main(int argc, char **argv)
         kb_http_download(mib && atol(mib) > 0 ? atol(mib) : 200);
         nng_fini();
         return 0;
+    }
+    if (only && !strcmp(only, "throughput")) {
+        kt_log_set_level(KT_LOG_WARN);
+        kb_tp_result tr;
+        kb_throughput(quick, &tr);
+        kb_throughput_print(&tr);
+        nng_fini();
+        return tr.failed ? 1 : 0;
     }
     if (only && !strcmp(only, "sched")) {
         kt_log_set_level(KT_LOG_WARN);
@@ -413,6 +423,8 @@ int main(int argc, char **argv)
         sh[i] = kb_flow("shell", ntasks, 0);
     }
     kb_scheduler(quick ? 2000 : 10000, quick ? 3 : 10, &sr);
+    kb_tp_result tr;
+    kb_throughput(quick, &tr);
     double ln = kb_median(log_normal, runs), lf = kb_median(log_full, runs), s = kb_median(sh, runs),
            fl = kb_median(floor_v, runs);
 
@@ -436,14 +448,23 @@ int main(int argc, char **argv)
     printf("  %-42s %14llu\n", "trigger evaluations while idle", sr.idle_evaluations);
     printf("  %-42s %14.2f\n", "tick date -> execution created (ms)", sr.tick_created_ms);
     printf("  %-42s %14.2f\n\n", "tick date -> 1-task execution ended (ms)", sr.tick_ended_ms);
+    kb_throughput_print(&tr);
+    printf("\n");
+    char pg_json[128] = "null";
+    if (tr.measured[1])
+        snprintf(pg_json, sizeof pg_json, "{\"executions_per_s\":%.0f,\"commits_per_s\":%.0f}", tr.executions_per_s[1],
+                 tr.commits_per_s[1]);
     printf("{\"bench\":\"kite\",\"runs\":%d,\"tasks\":%d,\"msgs_per_s\":{\"local\":%.0f,\"inproc\":%.0f,\"ipc\":%.0f,"
            "\"tcp\":%.0f},\"log_flow_ms\":{\"normal\":%.3f,\"full\":%.3f},\"log_task_ms\":{\"normal\":%.4f,"
            "\"full\":%.4f},\"shell_flow_ms\":%.3f,\"shell_floor_ms\":%.3f,\"shell_overhead_task_ms\":%.4f,"
            "\"shell_ratio\":%.3f,\"scheduler\":{\"schedules\":%d,\"start_ms\":%.1f,\"rss_kib\":%ld,"
-           "\"heap_kib\":%ld,\"idle_cpu_pct\":%.4f,\"idle_evaluations\":%llu,\"tick_created_ms\":%.3f,\"tick_ended_ms\":%.3f}}\n",
+           "\"heap_kib\":%ld,\"idle_cpu_pct\":%.4f,\"idle_evaluations\":%llu,\"tick_created_ms\":%.3f,\"tick_ended_ms\":%.3f},"
+           "\"throughput\":{\"executions\":%d,\"sqlite\":{\"executions_per_s\":%.0f,\"commits_per_s\":%.0f},"
+           "\"postgres\":%s,\"failed\":%d}}\n",
            runs, ntasks, msgs[0], msgs[1], msgs[2], msgs[3], ln, lf, ln / ntasks, lf / ntasks, s, fl,
            (s - fl) / ntasks, s / fl, sr.flows, sr.start_ms, sr.rss_kib, sr.heap_kib, sr.idle_cpu_pct, sr.idle_evaluations,
-           sr.tick_created_ms, sr.tick_ended_ms);
+           sr.tick_created_ms, sr.tick_ended_ms, tr.executions, tr.executions_per_s[0], tr.commits_per_s[0],
+           pg_json, tr.failed);
     nng_fini();
     return 0;
 }

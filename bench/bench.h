@@ -42,4 +42,17 @@ void kb_split(long mib, const char *bytes);
 /* http.Download of mib MiB from tests/http/server.py (http.c): time and resident memory, printed. */
 void kb_http_download(long mib);
 
+/* One-task executions per second sustained on a store, and the store's raw commit rate (throughput.c); index 0 is
+ * SQLite, 1 PostgreSQL at KITE_BENCH_PG_URL (measured[1] is 0 without it). */
+typedef struct kb_tp_result {
+    int executions;               /* per run */
+    double executions_per_s[2];   /* median */
+    double commits_per_s[2];      /* median: the floor */
+    int measured[2];
+    int failed;                   /* executions that did not end SUCCESS (must be 0) */
+} kb_tp_result;
+void kb_throughput(int quick, kb_tp_result *out);
+/* Prints kb_throughput's rows of the table. */
+void kb_throughput_print(const kb_tp_result *r);
+
 #endif

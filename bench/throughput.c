@@ -1,0 +1,220 @@
+/* kite-bench --only throughput: one-task executions per second, sustained, on a store (SQLite in a directory, or
+ * PostgreSQL at KITE_BENCH_PG_URL), against the floor measured in the same run on the same store: its raw commit
+ * rate, one transaction per execution transition written by hand (begin, the execution's header and task run,
+ * commit), as the executor's group commit would write them one at a time.
+ *
+ * A client keeps a window of executions in flight and starts a new one as each ends, so the executor's group
+ * commit sees the load of a busy server rather than one execution at a time. The first tenth of the executions are
+ * a warm-up and not counted. */
+#include "bench.h"
+
+#include "actors/executor/executor.h"
+#include "base/clock.h"
+#include "base/id.h"
+#include "flow/model.h"
+#include "runtime/msg.h"
+#include "runtime/node.h"
+#include "store/store.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KB_TP_FLOW "bench_throughput"
+
+static const char kb_tp_yaml[] = "id: " KB_TP_FLOW "\nnamespace: kite.bench\ntasks:\n"
+                                 "  - id: only\n    type: io.kestra.plugin.core.log.Log\n    message: one task\n";
+
+typedef struct kb_tp {
+    uv_loop_t *loop;
+    kt_node *node;
+    const char *client;
+    int revision;
+    int total, started, ended, warmup, failed;
+    double t_warm, t_end;
+    json_t *last; /* the last execution ended: what the floor writes */
+} kb_tp;
+
+static void kb_tp_start_one(kb_tp *b)
+{
+    char id[KT_ID_LEN + 1];
+    kt_id_new(id);
+    json_t *execution = kt_execution_new(id, "kite.bench", KB_TP_FLOW, b->revision, NULL, NULL, NULL, kt_now_us());
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, b->client, 1);
+    kt_msg_execution_create body = {.execution = execution};
+    kt_msg_encode_execution_create(&o, &body);
+    kt_node_send(b->node, KT_EXECUTOR_ACTOR, &o);
+    json_decref(execution);
+    b->started++;
+}
+
+static void kb_tp_on_end(void *ud, const json_t *execution)
+{
+    kb_tp *b = ud;
+    if (strcmp(kt_state_current(execution), KT_S(SUCCESS)))
+        b->failed++;
+    json_decref(b->last);
+    b->last = json_deep_copy(execution);
+    if (++b->ended == b->warmup)
+        b->t_warm = kb_now_ms();
+    if (b->ended == b->total) {
+        b->t_end = kb_now_ms();
+        uv_stop(b->loop);
+        return;
+    }
+    if (b->started < b->total)
+        kb_tp_start_one(b);
+}
+
+static void kb_tp_receive(kt_actor *a, const kt_msg *m) { (void)a, (void)m; }
+static const kt_actor_ops kb_tp_client_ops = {.receive = kb_tp_receive};
+
+/* A fresh place for one measurement: a temporary directory, or a new schema of the PostgreSQL database (its URL
+ * with search_path set). *cleanup says what to remove afterwards. */
+static void kb_tp_place(const char *pg_url, char *where, size_t cap, char *cleanup, size_t ccap)
+{
+    if (!pg_url) {
+        snprintf(where, cap, "/tmp/kite-bench-tp-XXXXXX");
+        if (!mkdtemp(where))
+            exit(1);
+        snprintf(cleanup, ccap, "%s", where);
+        return;
+    }
+    char schema[64];
+    snprintf(schema, sizeof schema, "kb_%d_%llu", (int)getpid(), (unsigned long long)kt_now_us());
+    PGconn *c = PQconnectdb(pg_url);
+    char sql[160];
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "kite-bench: %s: %s", sql, PQerrorMessage(c));
+        exit(1);
+    }
+    PQclear(r);
+    PQfinish(c);
+    snprintf(where, cap, "%s%soptions=-csearch_path%%3D%s", pg_url, strchr(pg_url, '?') ? "&" : "?", schema);
+    snprintf(cleanup, ccap, "%s", schema);
+}
+
+static void kb_tp_unplace(const char *pg_url, const char *cleanup)
+{
+    if (!pg_url) {
+        nftw(cleanup, kb_rm, 16, FTW_DEPTH | FTW_PHYS);
+        return;
+    }
+    PGconn *c = PQconnectdb(pg_url);
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", cleanup);
+    PQclear(PQexec(c, sql));
+    PQfinish(c);
+}
+
+static kt_store *kb_tp_open(const char *where)
+{
+    kt_store *store;
+    char err[512];
+    if (kt_store_open(where, NULL, &store, err, sizeof err)) {
+        fprintf(stderr, "kite-bench: %s\n", err);
+        exit(1);
+    }
+    return store;
+}
+
+/* Executions per second of the one-task flow, window of them in flight; *last gets the last one ended. */
+static double kb_tp_executions(const char *pg_url, int n, int window, int *failed, json_t **last)
+{
+    char where[1024], cleanup[1024];
+    kb_tp_place(pg_url, where, sizeof where, cleanup, sizeof cleanup);
+    kt_store *store = kb_tp_open(where);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kb_tp b = {.loop = &loop, .total = n, .warmup = n / 10};
+    int changed;
+    kt_store_flow_save(store, "kite.bench", KB_TP_FLOW, kb_tp_yaml, &b.revision, &changed);
+    kb_node kn;
+    kb_node_start(&loop, store, 0, &kn);
+    b.node = kn.node;
+    kt_actor *client;
+    kt_node_spawn(kn.node, "client", &kb_tp_client_ops, NULL, &client);
+    b.client = kt_actor_address(client);
+    kt_executor_observe(kn.executor, kb_tp_on_end, &b);
+    for (int i = 0; i < window && b.started < n; i++)
+        kb_tp_start_one(&b);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    kb_node_stop(&loop, &kn);
+    kt_store_close(store);
+    kb_tp_unplace(pg_url, cleanup);
+    *failed = b.failed;
+    *last = b.last;
+    return (double)(n - b.warmup) / ((b.t_end - b.t_warm) / 1000.0);
+}
+
+/* The floor: commits per second of one execution's transition each (its header and its one task run, as the
+ * executor wrote them last), written by hand. */
+static double kb_tp_commits(const char *pg_url, int n, const json_t *ended)
+{
+    char where[1024], cleanup[1024];
+    kb_tp_place(pg_url, where, sizeof where, cleanup, sizeof cleanup);
+    kt_store *store = kb_tp_open(where);
+    json_t *execution = json_deep_copy(ended);
+    size_t runs[1] = {0};
+    double t0 = kb_now_ms();
+    for (int i = 0; i < n; i++) {
+        char id[KT_ID_LEN + 1];
+        kt_id_new(id);
+        json_object_set_new(execution, "id", json_string(id));
+        if (kt_store_begin(store) || kt_store_execution_put(store, execution, runs, 1) || kt_store_commit(store)) {
+            fprintf(stderr, "kite-bench: commit failed: %s\n", kt_store_errmsg(store));
+            exit(1);
+        }
+    }
+    double t = kb_now_ms() - t0;
+    json_decref(execution);
+    kt_store_close(store);
+    kb_tp_unplace(pg_url, cleanup);
+    return (double)n / (t / 1000.0);
+}
+
+void kb_throughput(int quick, kb_tp_result *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *pg_url = getenv("KITE_BENCH_PG_URL");
+    int n = quick ? 1000 : 5000, runs = quick ? 1 : 3;
+    for (int s = 0; s < 2; s++) {
+        const char *url = s ? pg_url : NULL;
+        if (s && (!url || !*url))
+            break;
+        double ex[3], cm[3];
+        int failed = 0;
+        for (int i = 0; i < runs; i++) {
+            json_t *last = NULL;
+            ex[i] = kb_tp_executions(url, n, 64, &failed, &last);
+            cm[i] = kb_tp_commits(url, n, last);
+            json_decref(last);
+            out->failed += failed;
+        }
+        out->executions_per_s[s] = kb_median(ex, runs);
+        out->commits_per_s[s] = kb_median(cm, runs);
+        out->measured[s] = 1;
+    }
+    out->executions = n;
+}
+
+void kb_throughput_print(const kb_tp_result *r)
+{
+    static const char *const names[2] = {"SQLite (WAL, synchronous=NORMAL)", "PostgreSQL (KITE_BENCH_PG_URL)"};
+    printf("%-44s %14s %14s %8s\n", "one-task executions, 64 in flight", "executions/s", "floor commits/s", "ratio");
+    for (int s = 0; s < 2; s++) {
+        if (!r->measured[s]) {
+            printf("  %-42s %14s\n", names[s], "not measured: set KITE_BENCH_PG_URL");
+            continue;
+        }
+        printf("  %-42s %14.0f %14.0f %7.2fx\n", names[s], r->executions_per_s[s], r->commits_per_s[s],
+               r->executions_per_s[s] / r->commits_per_s[s]);
+    }
+    if (r->failed)
+        printf("  (%d executions did not end SUCCESS)\n", r->failed);
+}
