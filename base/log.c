@@ -9,12 +9,21 @@
 
 static kt_log_level kt_log_threshold = KT_LOG_INFO;
 static int kt_log_colour = -1; /* -1: not decided yet */
+static char kt_log_node[72];   /* " <node id>" or "" */
 
 static const char *const kt_log_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
 static const char *const kt_log_colours[] = {"\033[90m", "\033[36m", "\033[32m", "\033[33m", "\033[31m"};
 
 void kt_log_set_level(kt_log_level level) { kt_log_threshold = level; }
 kt_log_level kt_log_get_level(void) { return kt_log_threshold; }
+
+void kt_log_set_node(const char *node_id)
+{
+    if (node_id && *node_id)
+        snprintf(kt_log_node, sizeof kt_log_node, " %s", node_id);
+    else
+        kt_log_node[0] = 0;
+}
 
 int kt_log_parse_level(const char *s)
 {
@@ -42,7 +51,8 @@ void kt_log(kt_log_level level, const char *module, const char *fmt, ...)
     va_end(ap);
     /* One fprintf per line so concurrent processes writing to one terminal do not interleave mid-line. */
     if (kt_log_colour)
-        fprintf(stderr, "%s %s%-5s\033[0m [%s] %s\n", ts, kt_log_colours[level], kt_log_names[level], module, line);
+        fprintf(stderr, "%s %s%-5s\033[0m%s [%s] %s\n", ts, kt_log_colours[level], kt_log_names[level], kt_log_node,
+                module, line);
     else
-        fprintf(stderr, "%s %-5s [%s] %s\n", ts, kt_log_names[level], module, line);
+        fprintf(stderr, "%s %-5s%s [%s] %s\n", ts, kt_log_names[level], kt_log_node, module, line);
 }

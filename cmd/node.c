@@ -215,6 +215,7 @@ static int kt_run_node(const kt_opts *o, const char *actors)
                          .liveness_timeout_ms = o->liveness_ms};
     if (kt_node_new(&m.loop, &nc, &m.node))
         goto out;
+    kt_log_set_node(kt_node_id(m.node)); /* a cluster's processes write to merged logs: each line names its node */
     if (want_exec || want_web || want_sched) {
         if (kt_datadir_lock_take(o->data, &m.lock, err, sizeof err)) {
             fprintf(stderr, "kite: %s\n", err);
