@@ -61,6 +61,7 @@ kt_status kt_pg_flow_namespaces(kt_store *s, json_t **out);
 kt_status kt_pg_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
 kt_status kt_pg_trigger_put(kt_store *s, const json_t *trigger);
 kt_status kt_pg_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
+kt_status kt_pg_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
 kt_status kt_pg_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id);
 kt_status kt_pg_trigger_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
                                     char **out);
@@ -74,6 +75,7 @@ kt_status kt_pg_window_delete(kt_store *s, const char *ns, const char *flow_id, 
 kt_status kt_pg_windows_expire(kt_store *s, int64_t now_us);
 kt_status kt_pg_notice_add(kt_store *s, const char *execution_id, const char *state);
 kt_status kt_pg_notice_done(kt_store *s, const char *execution_id, const char *state);
+kt_status kt_pg_notice_take(kt_store *s, const char *execution_id, const char *state, int *taken);
 kt_status kt_pg_notices(kt_store *s, json_t **out_array);
 kt_status kt_pg_logs_append(kt_store *s, const json_t *entries);
 kt_status kt_pg_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array);

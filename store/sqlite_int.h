@@ -27,6 +27,7 @@ kt_status kt_sqlite_flow_namespaces(kt_store *s, json_t **out);
 kt_status kt_sqlite_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
 kt_status kt_sqlite_trigger_put(kt_store *s, const json_t *trigger);
 kt_status kt_sqlite_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
+kt_status kt_sqlite_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
 kt_status kt_sqlite_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id);
 kt_status kt_sqlite_trigger_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, char **out);
 kt_status kt_sqlite_trigger_set_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, const char *fingerprint);
@@ -38,6 +39,7 @@ kt_status kt_sqlite_window_delete(kt_store *s, const char *ns, const char *flow_
 kt_status kt_sqlite_windows_expire(kt_store *s, int64_t now_us);
 kt_status kt_sqlite_notice_add(kt_store *s, const char *execution_id, const char *state);
 kt_status kt_sqlite_notice_done(kt_store *s, const char *execution_id, const char *state);
+kt_status kt_sqlite_notice_take(kt_store *s, const char *execution_id, const char *state, int *taken);
 kt_status kt_sqlite_notices(kt_store *s, json_t **out_array);
 kt_status kt_sqlite_logs_append(kt_store *s, const json_t *entries);
 kt_status kt_sqlite_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array);

@@ -2,6 +2,7 @@
  * §5.2), multiple-condition windows (§5.8) and the notices of execution changes it has to see. Each row keeps the entity as JSON text and, beside it, the columns
  * the scheduler and the API look rows up by. The search of trigger rows is in sqlite_search.c. */
 #include "store/sqlite_int.h"
+#include "base/assert.h"
 #include "base/clock.h"
 
 #include <sqlite3.h>
@@ -97,6 +98,13 @@ kt_status kt_sqlite_trigger_get(kt_store *s, const char *ns, const char *flow_id
         return KT_EDB;
     kt_bind_key(st, ns, flow_id, trigger_id);
     return kt_one_body(st, out);
+}
+
+/* One writer at a time (BEGIN IMMEDIATE): the transaction the caller holds is the claim. */
+kt_status kt_sqlite_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out)
+{
+    KT_ASSERTF(!sqlite3_get_autocommit(kt_sqlite_db(s)), "a claim belongs in a transaction");
+    return kt_sqlite_trigger_get(s, ns, flow_id, trigger_id, out);
 }
 
 kt_status kt_sqlite_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id)
@@ -229,6 +237,15 @@ kt_status kt_sqlite_notice_done(kt_store *s, const char *execution_id, const cha
     sqlite3_bind_text(st, 1, execution_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
     return kt_run(st);
+}
+
+kt_status kt_sqlite_notice_take(kt_store *s, const char *execution_id, const char *state, int *taken)
+{
+    *taken = 0;
+    kt_status r = kt_sqlite_notice_done(s, execution_id, state);
+    if (r == KT_OK)
+        *taken = sqlite3_changes(kt_sqlite_db(s)) > 0;
+    return r;
 }
 
 kt_status kt_sqlite_notices(kt_store *s, json_t **out_array)

@@ -46,6 +46,7 @@ kt_status kt_store_flow_namespaces(kt_store *s, json_t **out) { return s->ops->f
 kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows) { return s->ops->flows_latest(s, ns_prefix, q, rows); }
 kt_status kt_store_trigger_put(kt_store *s, const json_t *trigger) { return s->ops->trigger_put(s, trigger); }
 kt_status kt_store_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out) { return s->ops->trigger_get(s, ns, flow_id, trigger_id, out); }
+kt_status kt_store_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out) { return s->ops->trigger_claim(s, ns, flow_id, trigger_id, out); }
 kt_status kt_store_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id) { return s->ops->trigger_delete(s, ns, flow_id, trigger_id); }
 kt_status kt_store_trigger_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, char **out) { return s->ops->trigger_fingerprint(s, ns, flow_id, trigger_id, out); }
 kt_status kt_store_trigger_set_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, const char *fingerprint) { return s->ops->trigger_set_fingerprint(s, ns, flow_id, trigger_id, fingerprint); }
@@ -57,6 +58,7 @@ kt_status kt_store_window_delete(kt_store *s, const char *ns, const char *flow_i
 kt_status kt_store_windows_expire(kt_store *s, int64_t now_us) { return s->ops->windows_expire(s, now_us); }
 kt_status kt_store_notice_add(kt_store *s, const char *execution_id, const char *state) { return s->ops->notice_add(s, execution_id, state); }
 kt_status kt_store_notice_done(kt_store *s, const char *execution_id, const char *state) { return s->ops->notice_done(s, execution_id, state); }
+kt_status kt_store_notice_take(kt_store *s, const char *execution_id, const char *state, int *taken) { return s->ops->notice_take(s, execution_id, state, taken); }
 kt_status kt_store_notices(kt_store *s, json_t **out_array) { return s->ops->notices(s, out_array); }
 kt_status kt_store_logs_append(kt_store *s, const json_t *entries) { return s->ops->logs_append(s, entries); }
 kt_status kt_store_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array) { return s->ops->logs_get(s, execution_id, f, out_array); }

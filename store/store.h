@@ -101,6 +101,12 @@ kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *
 kt_status kt_store_trigger_put(kt_store *s, const json_t *trigger);
 /* KT_ENOTFOUND when absent. */
 kt_status kt_store_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
+/* kt_store_trigger_get for a read-modify-write, inside the caller's transaction: the row stays claimed until its
+ * commit or rollback, so two schedulers (or a scheduler and the API) never both change the state they read.
+ * PostgreSQL: SELECT ... FOR UPDATE (a second claim waits for the first's commit, then reads what it wrote); SQLite:
+ * the write transaction already excludes every other writer. KT_ENOTFOUND when absent. */
+kt_status kt_store_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
+                                 json_t **out);
 kt_status kt_store_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id);
 /* The fingerprint of the trigger definition a row's dates were computed from (the scheduler's, kept beside Kestra's
  * JSON, not in it): a revision saved while no scheduler ran is recognised at the next start. *out is malloc'ed, NULL
@@ -140,6 +146,9 @@ kt_status kt_store_windows_expire(kt_store *s, int64_t now_us);
  * two commits loses no Flow trigger. ---- */
 kt_status kt_store_notice_add(kt_store *s, const char *execution_id, const char *state);
 kt_status kt_store_notice_done(kt_store *s, const char *execution_id, const char *state);
+/* kt_store_notice_done that says whether the notice was still there (*taken = 1): with several schedulers, the one
+ * whose transaction takes it acts on it, and another one (a replay at its start, a duplicate) rolls back. */
+kt_status kt_store_notice_take(kt_store *s, const char *execution_id, const char *state, int *taken);
 /* [{"executionId", "state"}] oldest first. */
 kt_status kt_store_notices(kt_store *s, json_t **out_array);
 

@@ -26,6 +26,7 @@ typedef struct kt_store_ops {
     kt_status (*flows_latest)(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
     kt_status (*trigger_put)(kt_store *s, const json_t *trigger);
     kt_status (*trigger_get)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
+    kt_status (*trigger_claim)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
     kt_status (*trigger_delete)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id);
     kt_status (*trigger_fingerprint)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, char **out);
     kt_status (*trigger_set_fingerprint)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, const char *fingerprint);
@@ -37,6 +38,7 @@ typedef struct kt_store_ops {
     kt_status (*windows_expire)(kt_store *s, int64_t now_us);
     kt_status (*notice_add)(kt_store *s, const char *execution_id, const char *state);
     kt_status (*notice_done)(kt_store *s, const char *execution_id, const char *state);
+    kt_status (*notice_take)(kt_store *s, const char *execution_id, const char *state, int *taken);
     kt_status (*notices)(kt_store *s, json_t **out_array);
     kt_status (*logs_append)(kt_store *s, const json_t *entries);
     kt_status (*logs_get)(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array);
