@@ -644,6 +644,41 @@ kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o)
     return st;
 }
 
+kt_status kt_node_send_all(kt_node *n, const char *name, kt_outmsg *o)
+{
+    if (n->stopped) {
+        kt_outmsg_destroy(o);
+        return KT_ECLOSED;
+    }
+    size_t len = strlen(name);
+    int delivered = 0;
+    kt_status failed = KT_OK;
+    for (size_t i = 0; i < n->npeers; i++) { /* the link copies the bytes */
+        if (!n->peers[i].handle || !kt_node_actors_has(n->peers[i].actors, name, len))
+            continue;
+        kt_status st = kt_link_send(n->link, n->peers[i].handle, o->sb.data, o->sb.size);
+        if (st == KT_EAGAIN)
+            kt_node_refuse(n, name, "the link's backlog to that peer is full");
+        if (st == KT_OK)
+            delivered++;
+        else if (!failed)
+            failed = st;
+    }
+    kt_actor *a = kt_node_find_actor(n, name, len);
+    if (a) { /* last: the local mailbox takes the buffer itself */
+        size_t size = o->sb.size;
+        char *buf = msgpack_sbuffer_release(&o->sb);
+        kt_status st = kt_node_deliver_local(n, a, o->type, o->to_self, buf, size);
+        if (st == KT_OK)
+            delivered++;
+        else if (!failed)
+            failed = st;
+    } else {
+        kt_outmsg_destroy(o);
+    }
+    return delivered ? KT_OK : failed ? failed : KT_ENOTFOUND;
+}
+
 static void kt_delayed_closed(uv_handle_t *h)
 {
     kt_delayed *d = h->data;

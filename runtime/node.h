@@ -68,6 +68,10 @@ kt_status kt_node_join(kt_node *n, const char *url, char *err, size_t errcap);
  * KT_ENOTFOUND when no local actor or live peer hosts it; KT_EAGAIN when its mailbox or the link's backlog is full
  * (counted in kt_node_refused and logged). The message is consumed either way. */
 kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o);
+/* kt_node_send to every actor of that name: the local one and one on each live peer hosting it (the schedulers of a
+ * cluster all hear of a changed flow). KT_OK when at least one got it; KT_ENOTFOUND when nobody hosts it; otherwise
+ * the first failure (each counted and logged as kt_node_send's). The message is consumed. */
+kt_status kt_node_send_all(kt_node *n, const char *name, kt_outmsg *o);
 /* Timers as messages: delivers o to `to` after delay_ms (resolved when it fires, so the target may have moved).
  * Returns a handle for kt_node_cancel (0 on failure). Pending timers are dropped when the node stops. */
 uint64_t kt_node_send_after(kt_node *n, const char *to, kt_outmsg *o, uint64_t delay_ms);

@@ -29,7 +29,8 @@ void kt_api_notify_scheduler(kt_webserver *w, kt_msg_type type, json_t *body)
     kt_outmsg_begin(&o, type, KT_SCHEDULER_ACTOR, kt_actor_address(w->self), 0);
     kt_msg_encode_object(&o, body);
     json_decref(body);
-    kt_status st = kt_node_send(kt_actor_node(w->self), KT_SCHEDULER_ACTOR, &o);
+    /* every scheduler of the cluster arms every trigger, so each must hear of it */
+    kt_status st = kt_node_send_all(kt_actor_node(w->self), KT_SCHEDULER_ACTOR, &o);
     if (st && st != KT_ENOTFOUND)
         KT_WARN("webserver", "the scheduler was not told of a change (%s): it sees it when it next reads the rows",
                 kt_strerror(st));

@@ -230,8 +230,18 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
         json_array_append_new(s->notices_done, json_pack("[s,s]", json_string_value(json_object_get(up, "id")), state));
         goto done;
     }
+    /* The notice first: with several schedulers, the one whose transaction takes it is the one that acts on it (a
+     * replay at another's start, or a duplicate message, finds it gone and writes nothing). */
     kt_status st = kt_store_begin(s->store);
-    int began = st == KT_OK;
+    int began = st == KT_OK, taken = 0;
+    if (st == KT_OK)
+        st = kt_store_notice_take(s->store, json_string_value(json_object_get(up, "id")), state, &taken);
+    if (st == KT_OK && !taken) {
+        kt_store_rollback(s->store);
+        KT_DEBUG("scheduler", "the change of %s to %s was acted on already", json_string_value(json_object_get(up, "id")),
+                 state);
+        goto done;
+    }
     size_t i;
     json_t *v;
     json_array_foreach(puts, i, v) {
@@ -251,8 +261,6 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
     if (st == KT_OK)
         st = kt_store_windows_expire(s->store, now);
     if (st == KT_OK) /* what this change started and the change's notice: both or neither */
-        st = kt_store_notice_done(s->store, json_string_value(json_object_get(up, "id")), state);
-    if (st == KT_OK)
         st = kt_store_commit(s->store);
     else if (began)
         kt_store_rollback(s->store);

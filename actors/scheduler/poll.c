@@ -41,38 +41,45 @@ void kt_sch_poll_free(kt_scheduler *s)
     kt_map_free(s->poll_corr);
 }
 
-/* Writes the row alone, in its own transaction. */
-static kt_status kt_sch_poll_write(kt_scheduler *s, const kt_trig_state *ts)
+/* Writes the row alone, in its own transaction, if it still holds *basis (kt_sch_put_state: another scheduler may
+ * poll the same trigger); *basis then becomes what was written, for the evaluation's next write. */
+static kt_status kt_sch_poll_write(kt_scheduler *s, json_t **basis, const kt_trig_state *ts)
 {
     kt_status st = kt_store_begin(s->store);
     if (st == KT_OK)
-        st = kt_sch_put_state(s, ts);
+        st = kt_sch_put_state(s, *basis, ts);
     if (st == KT_OK)
         st = kt_store_commit(s->store);
     else
         kt_store_rollback(s->store);
-    if (st)
+    if (st == KT_OK) {
+        json_decref(*basis);
+        *basis = kt_trig_state_json(ts);
+    }
+    if (st && st != KT_ECONFLICT)
         KT_ERROR("scheduler", "trigger %s.%s.%s not written: %s", ts->namespace_, ts->flow_id, ts->trigger_id,
                  kt_store_errmsg(s->store));
     return st;
 }
 
-/* Commits the execution (may be NULL) and the row together, then hands the execution over (the reference taken). */
-static kt_status kt_sch_poll_commit(kt_scheduler *s, const kt_trig_state *ts, json_t *ex)
+/* Commits the execution (may be NULL) and the row together if the row still holds basis, then hands the execution
+ * over (the reference taken). */
+static kt_status kt_sch_poll_commit(kt_scheduler *s, const json_t *basis, const kt_trig_state *ts, json_t *ex)
 {
     kt_status st = kt_store_begin(s->store);
     int began = st == KT_OK;
+    if (st == KT_OK)
+        st = kt_sch_put_state(s, basis, ts);
     if (st == KT_OK && ex)
         st = kt_store_execution_put(s->store, ex, NULL, 0);
-    if (st == KT_OK)
-        st = kt_sch_put_state(s, ts);
     if (st == KT_OK)
         st = kt_store_commit(s->store);
     else if (began)
         kt_store_rollback(s->store);
-    if (st) {
-        KT_ERROR("scheduler", "trigger %s.%s.%s not fired (%s: %s)", ts->namespace_, ts->flow_id, ts->trigger_id,
-                 kt_strerror(st), kt_store_errmsg(s->store));
+    if (st) { /* a conflict: another scheduler moved the row (this evaluation's answer is stale) */
+        if (st != KT_ECONFLICT)
+            KT_ERROR("scheduler", "trigger %s.%s.%s not fired (%s: %s)", ts->namespace_, ts->flow_id, ts->trigger_id,
+                     kt_strerror(st), kt_store_errmsg(s->store));
         json_decref(ex);
         return st;
     }
@@ -86,7 +93,7 @@ static kt_status kt_sch_poll_commit(kt_scheduler *s, const kt_trig_state *ts, js
 /* The trigger's `conditions` failed to evaluate: Kestra emits a FAILED execution (the flow's labels) so the failure
  * is seen, and moves the trigger on (resetExecution(FAILED): stopAfter applies). */
 static void kt_sch_poll_condition_failed(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t,
-                                         kt_trig_state *ts, const char *why, int64_t now)
+                                         const json_t *basis, kt_trig_state *ts, const char *why, int64_t now)
 {
     KT_WARN("scheduler", "Unable to evaluate the trigger '%s' of %s.%s: %s", t->id, f->ns, f->id, why);
     char err[256];
@@ -95,7 +102,7 @@ static void kt_sch_poll_condition_failed(kt_scheduler *s, const kt_sch_flow *f, 
         kt_state_set(json_object_get(ex, "state"), KT_S(FAILED), now);
     kt_trig_reset_execution(ts, KT_S(FAILED));
     kt_poll_finished(ts, now, t->interval_us, NULL);
-    kt_sch_poll_commit(s, ts, ex);
+    kt_sch_poll_commit(s, basis, ts, ex);
 }
 
 /* Sends the evaluation; KT_OK when a worker has it. */
@@ -122,8 +129,8 @@ static kt_status kt_sch_poll_send(kt_scheduler *s, const kt_sch_flow *f, const k
 }
 
 /* The conditions, then the evaluation sent and the row marked; otherwise the next poll. */
-static void kt_sch_poll_start(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t, kt_trig_state *ts,
-                              const char *key, int64_t now)
+static void kt_sch_poll_start(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t, json_t **basis,
+                              kt_trig_state *ts, const char *key, int64_t now)
 {
     const json_t *conds = json_object_get(t->def, "conditions");
     if (json_array_size(conds)) {
@@ -136,19 +143,19 @@ static void kt_sch_poll_start(kt_scheduler *s, const kt_sch_flow *f, const kt_sc
         kt_cond_result r = kt_cond_all(conds, &c, why, sizeof why);
         json_decref(vars);
         if (r == KT_COND_ERROR) {
-            kt_sch_poll_condition_failed(s, f, t, ts, why, now);
+            kt_sch_poll_condition_failed(s, f, t, *basis, ts, why, now);
             kt_sch_arm(s, key, ts->next_us);
             return;
         }
         if (r == KT_COND_FALSE) { /* not now: the next poll */
             ts->date_us = now - now % 1000000;
             kt_poll_finished(ts, now, t->interval_us, NULL);
-            kt_sch_arm(s, key, kt_sch_poll_write(s, ts) ? now + KT_SCH_POLL_RETRY_US : ts->next_us);
+            kt_sch_arm(s, key, kt_sch_poll_write(s, basis, ts) ? now + KT_SCH_POLL_RETRY_US : ts->next_us);
             return;
         }
     }
     kt_poll_started(t->def, ts, now);
-    if (kt_sch_poll_write(s, ts)) {
+    if (kt_sch_poll_write(s, basis, ts)) { /* a conflict: another scheduler started this poll */
         kt_sch_arm(s, key, now + KT_SCH_POLL_RETRY_US);
         return;
     }
@@ -159,7 +166,7 @@ static void kt_sch_poll_start(kt_scheduler *s, const kt_sch_flow *f, const kt_sc
         KT_WARN("scheduler", "trigger '%s' of %s.%s not evaluated: no worker took it (%s)", t->id, f->ns, f->id,
                 kt_strerror(st));
         kt_poll_finished(ts, now, t->interval_us, NULL);
-        kt_sch_arm(s, key, kt_sch_poll_write(s, ts) ? now + KT_SCH_POLL_RETRY_US : ts->next_us);
+        kt_sch_arm(s, key, kt_sch_poll_write(s, basis, ts) ? now + KT_SCH_POLL_RETRY_US : ts->next_us);
         return;
     }
     int64_t due = 0;
@@ -169,7 +176,7 @@ static void kt_sch_poll_start(kt_scheduler *s, const kt_sch_flow *f, const kt_sc
 
 void kt_sch_poll_evaluate(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t, const char *key)
 {
-    json_t *row = NULL;
+    json_t *row = NULL, *basis = NULL;
     kt_trig_state ts = {0};
     char err[256];
     int64_t now = kt_now_us();
@@ -188,7 +195,8 @@ void kt_sch_poll_evaluate(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_tr
         return;
     }
     json_decref(row);
-    if (kt_sch_release_if_ended(s, &ts, now) && kt_sch_poll_write(s, &ts)) {
+    basis = kt_trig_state_json(&ts);
+    if (kt_sch_release_if_ended(s, &ts, now) && kt_sch_poll_write(s, &basis, &ts)) {
         kt_sch_arm(s, key, now + KT_SCH_POLL_RETRY_US);
         goto done;
     }
@@ -199,13 +207,14 @@ void kt_sch_poll_evaluate(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_tr
                 f->ns, f->id, (long long)(ts.evaluate_running_us / 1000000));
         kt_sch_poll_forget(s, key); /* a late answer is dropped */
         kt_poll_finished(&ts, now, t->interval_us, NULL);
-        kt_sch_arm(s, key, kt_sch_poll_write(s, &ts) ? now + KT_SCH_POLL_RETRY_US : ts.next_us);
+        kt_sch_arm(s, key, kt_sch_poll_write(s, &basis, &ts) ? now + KT_SCH_POLL_RETRY_US : ts.next_us);
     } else if (v == KT_POLL_START) {
-        kt_sch_poll_start(s, f, t, &ts, key, now);
+        kt_sch_poll_start(s, f, t, &basis, &ts, key, now);
     } else if (due) {
         kt_sch_arm(s, key, due);
     }
 done:
+    json_decref(basis);
     kt_trig_state_clear(&ts);
 }
 
@@ -251,7 +260,7 @@ int kt_sch_poll_on_reply(kt_scheduler *s, const kt_msg *m)
         free(full); /* the trigger changed or went meanwhile: its new definition polls afresh */
         goto done;
     }
-    json_t *ex = NULL;
+    json_t *ex = NULL, *basis = kt_trig_state_json(&ts);
     if (!decoded || r.status != KT_OK) {
         char date[48];
         kt_time_format(ts.date_us, date, sizeof date);
@@ -277,7 +286,9 @@ int kt_sch_poll_on_reply(kt_scheduler *s, const kt_msg *m)
         KT_INFO("scheduler", "Scheduled execution %s at '%s' started at '%s'",
                 json_string_value(json_object_get(ex, "id")), at, started);
     }
-    if (kt_sch_poll_commit(s, &ts, ex))
+    kt_status committed = kt_sch_poll_commit(s, basis, &ts, ex);
+    json_decref(basis);
+    if (committed)
         kt_sch_arm(s, full, now + KT_SCH_POLL_RETRY_US);
     else if (!ts.execution_id)
         kt_sch_arm(s, full, ts.next_us);

@@ -179,8 +179,31 @@ int kt_sch_release_if_ended(kt_scheduler *s, kt_trig_state *st, int64_t now_us)
     return ended;
 }
 
-kt_status kt_sch_put_state(kt_scheduler *s, const kt_trig_state *st)
+/* Several schedulers run side by side over one store, each arming every trigger: the row decides. Whoever writes a
+ * row claims it first (held until the commit) and checks it still holds the state the new one was computed from;
+ * another scheduler that fired the same tick, or the API, has moved it otherwise, and the writer rolls back and
+ * starts again from the row as it now is. So a tick fires once, however many schedulers reached it. */
+kt_status kt_sch_put_state(kt_scheduler *s, const json_t *basis, const kt_trig_state *st)
 {
+    if (basis) {
+        json_t *row = NULL, *now_j = NULL;
+        kt_trig_state cur = {0};
+        char err[256];
+        kt_status got = kt_store_trigger_claim(s->store, st->namespace_, st->flow_id, st->trigger_id, &row);
+        if (got == KT_OK && kt_trig_state_from_json(row, &cur, err, sizeof err) == KT_OK)
+            now_j = kt_trig_state_json(&cur);
+        int same = now_j && json_equal(now_j, basis);
+        kt_trig_state_clear(&cur);
+        json_decref(row);
+        json_decref(now_j);
+        if (got != KT_OK && got != KT_ENOTFOUND)
+            return got;
+        if (!same) {
+            KT_DEBUG("scheduler", "trigger %s.%s.%s moved meanwhile (another scheduler, or the API): evaluated again",
+                     st->namespace_, st->flow_id, st->trigger_id);
+            return KT_ECONFLICT;
+        }
+    }
     json_t *j = kt_trig_state_json(st);
     kt_status r = kt_store_trigger_put(s->store, j);
     json_decref(j);
@@ -191,13 +214,13 @@ kt_status kt_sch_put_state(kt_scheduler *s, const kt_trig_state *st)
  * (`old`, NULL at start): new triggers get a row, removed ones lose theirs, a changed definition recomputes its next
  * date, an unchanged one keeps its state. At start (`starting`), locks of ended executions are released and
  * recoverMissedSchedules is applied. One transaction. */
-static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, const kt_sch_flow *old,
-                             const kt_sch_flow *now_f, int starting)
+static kt_status kt_sch_reconcile_once(kt_scheduler *s, const char *ns, const char *id, const kt_sch_flow *old,
+                                       const kt_sch_flow *now_f, int starting)
 {
     json_t *rows = NULL;
     if (kt_store_triggers_list(s->store, ns, id, &rows) != KT_OK) {
         KT_ERROR("scheduler", "cannot read the triggers of %s.%s: %s", ns, id, kt_store_errmsg(s->store));
-        return;
+        return KT_EDB;
     }
     int64_t now = kt_now_us();
     kt_status st = kt_store_begin(s->store);
@@ -226,6 +249,7 @@ static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, co
         kt_trig_state ts = {0}, prev = {0};
         char err[256] = "";
         int write = 1, readable = found && kt_trig_state_from_json(found, &prev, err, sizeof err) == KT_OK;
+        json_t *basis = readable ? kt_trig_state_json(&prev) : NULL; /* what the row held when read */
         if (found && !readable)
             KT_WARN("scheduler", "trigger %s.%s.%s: stored state unreadable (%s), recreated", ns, id, t->id, err);
         kt_env env;
@@ -257,20 +281,31 @@ static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, co
         }
         if (st == KT_OK && write) {
             ts.updated_us = now;
-            st = kt_sch_put_state(s, &ts);
+            st = kt_sch_put_state(s, basis, &ts);
         }
         if (st == KT_OK && (!stored || strcmp(stored, fp)))
             st = kt_store_trigger_set_fingerprint(s->store, ns, id, t->id, fp);
         free(stored);
+        json_decref(basis);
         kt_trig_state_clear(&ts);
     }
     if (st == KT_OK)
         st = kt_store_commit(s->store);
     else
         kt_store_rollback(s->store);
-    if (st)
+    if (st && st != KT_ECONFLICT)
         KT_ERROR("scheduler", "triggers of %s.%s not updated: %s", ns, id, kt_store_errmsg(s->store));
     json_decref(rows);
+    return st;
+}
+
+/* A row that another scheduler moved between the read and the write is read again (a few times: each retry follows
+ * a commit of someone else's, so they do not go on for long). */
+static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, const kt_sch_flow *old,
+                             const kt_sch_flow *now_f, int starting)
+{
+    for (int i = 0; i < 5 && kt_sch_reconcile_once(s, ns, id, old, now_f, starting) == KT_ECONFLICT; i++)
+        ;
 }
 
 /* A flow was saved or deleted: the cache takes its latest revision, the rows follow, its triggers are re-armed. */
@@ -376,21 +411,22 @@ static json_t *kt_sch_failed_execution(kt_scheduler *s, const kt_sch_flow *f, co
 static kt_status kt_sch_refresh(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t, kt_trig_state *ts)
 {
     int64_t now = kt_now_us();
+    json_t *basis = kt_trig_state_json(ts);
     int changed = kt_sch_release_if_ended(s, ts, now);
     if (!ts->disabled && !ts->execution_id && !ts->next_us) {
         kt_env env;
         kt_sch_env(s, &env, now);
         changed |= kt_sched_recover_missed(t->sched, f->json, ts, now, &env);
     }
-    if (!changed)
-        return KT_OK;
-    kt_status st = kt_store_begin(s->store);
-    if (st == KT_OK)
-        st = kt_sch_put_state(s, ts);
-    if (st == KT_OK)
-        st = kt_store_commit(s->store);
-    else
-        kt_store_rollback(s->store);
+    kt_status st = KT_OK;
+    if (changed && (st = kt_store_begin(s->store)) == KT_OK) {
+        st = kt_sch_put_state(s, basis, ts);
+        if (st == KT_OK)
+            st = kt_store_commit(s->store);
+        else
+            kt_store_rollback(s->store);
+    }
+    json_decref(basis);
     return st;
 }
 
@@ -422,13 +458,17 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
         KT_WARN("scheduler", "trigger %s.%s.%s: stored state unreadable: %s", ns, flow_id, trigger_id, err);
         goto done;
     }
-    if (kt_sch_refresh(s, f, t, &ts) != KT_OK)
+    kt_status refreshed = kt_sch_refresh(s, f, t, &ts);
+    if (refreshed == KT_ECONFLICT)
+        kt_sch_arm(s, key, kt_now_us()); /* moved meanwhile: evaluated again from the row as it is */
+    if (refreshed != KT_OK)
         goto done;
     if (ts.disabled || ts.execution_id)
         goto done; /* disabled, or its execution still runs: re-evaluated when that ends (the lock) */
     for (int n = 0; n < KT_SCH_EVAL_BURST; n++) {
         s->evaluations++;
         int64_t now = kt_now_us();
+        json_t *basis = kt_trig_state_json(&ts); /* the state this occurrence is decided from */
         kt_env env;
         kt_sch_env(s, &env, now);
         kt_sched_fire fire = {0};
@@ -436,6 +476,7 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
         kt_sched_verdict v = kt_sched_evaluate(t->sched, f->json, &ts, now, &env, &fire, &due);
         if (v == KT_SCHED_WAIT) {
             kt_sched_fire_clear(&fire);
+            json_decref(basis);
             if (due > 0)
                 kt_sch_arm(s, key, due);
             goto done;
@@ -464,12 +505,19 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
         if (st == KT_OK && json_array_size(logs))
             st = kt_store_logs_append(s->store, logs);
         if (st == KT_OK)
-            st = kt_sch_put_state(s, &ts);
+            st = kt_sch_put_state(s, basis, &ts);
+        json_decref(basis);
         if (st == KT_OK)
             st = kt_store_commit(s->store);
         else if (began)
             kt_store_rollback(s->store);
         json_decref(logs);
+        if (st == KT_ECONFLICT) { /* another scheduler took this occurrence: nothing of ours was written */
+            json_decref(ex);
+            kt_sched_fire_clear(&fire);
+            kt_sch_arm(s, key, kt_now_us());
+            goto done;
+        }
         if (st != KT_OK) {
             KT_ERROR("scheduler", "trigger %s.%s.%s not fired (%s: %s); trying again", ns, flow_id, trigger_id,
                      kt_strerror(st), kt_store_errmsg(s->store));
@@ -519,15 +567,17 @@ static void kt_sch_execution_ended(kt_scheduler *s, const json_t *ex)
         kt_trig_state_from_json(row, &ts, err, sizeof err) != KT_OK || !ts.execution_id ||
         strcmp(ts.execution_id, id))
         goto done;
+    json_t *basis = kt_trig_state_json(&ts);
     kt_trig_reset_execution(&ts, kt_state_current(ex));
     kt_status st = kt_store_begin(s->store);
     if (st == KT_OK)
-        st = kt_sch_put_state(s, &ts);
+        st = kt_sch_put_state(s, basis, &ts);
+    json_decref(basis);
     if (st == KT_OK)
         st = kt_store_commit(s->store);
     else
         kt_store_rollback(s->store);
-    if (st != KT_OK) {
+    if (st != KT_OK && st != KT_ECONFLICT) { /* a conflict: someone released it first; evaluated from their row */
         KT_ERROR("scheduler", "trigger %s.%s.%s stays locked: %s", ns, fid, tid, kt_store_errmsg(s->store));
         goto done;
     }

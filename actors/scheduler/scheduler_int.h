@@ -81,7 +81,10 @@ void kt_sch_disarm(kt_scheduler *s, const char *key);
 const kt_sch_trigger *kt_sch_flow_trigger(const kt_sch_flow *f, const char *id);
 /* A lock whose execution ended or vanished is released in *st (returns 1 when it changed). */
 int kt_sch_release_if_ended(kt_scheduler *s, kt_trig_state *st, int64_t now_us);
-kt_status kt_sch_put_state(kt_scheduler *s, const kt_trig_state *st);
+/* Writes a trigger's row inside the caller's transaction, if it still holds basis (kt_trig_state_json of the state st
+ * was computed from; NULL: unconditionally). KT_ECONFLICT when another scheduler or the API moved it since: the
+ * caller rolls back and evaluates again from the row as it is (scheduler.c). */
+kt_status kt_sch_put_state(kt_scheduler *s, const json_t *basis, const kt_trig_state *st);
 /* A committed change of an execution's state (KT_MSG_EXECUTION_CHANGED, a replayed notice, a refused execution):
  * a Schedule's lock released when it ended, Flow triggers evaluated. */
 void kt_sch_execution_changed(kt_scheduler *s, const json_t *execution);

@@ -107,7 +107,7 @@ static kt_status kt_trigger_write_disabled(const kt_trigger_env *e, const json_t
         return st;
     json_t *row = NULL, *updated = NULL;
     kt_trig_state t = {0};
-    st = kt_store_trigger_get(e->store, ns, flow_id, trigger_id, &row);
+    st = kt_store_trigger_claim(e->store, ns, flow_id, trigger_id, &row); /* held until the commit */
     if (st == KT_ENOTFOUND && err && errcap)
         err[0] = 0;
     if (st)

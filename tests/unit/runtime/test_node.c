@@ -165,6 +165,50 @@ static void remote_roundtrip(const char *url)
 }
 
 static void test_remote_inproc(void **s) { remote_roundtrip("inproc://kite-test-node"); }
+
+/* kt_node_send_all: one copy to the local actor of that name and one to each peer hosting it (the schedulers of a
+ * cluster); nobody hosting it is KT_ENOTFOUND. */
+static void test_send_all(void **s)
+{
+    (void)s;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *a, *b;
+    kt_node_config ca = {.node_id = "alpha", .heartbeat_ms = 50, .liveness_timeout_ms = 2000};
+    kt_node_config cb = {.node_id = "beta", .heartbeat_ms = 50, .liveness_timeout_ms = 2000};
+    assert_int_equal(kt_node_new(&loop, &ca, &a), KT_OK);
+    assert_int_equal(kt_node_new(&loop, &cb, &b), KT_OK);
+    probe pa = {.loop = &loop, .stop_after = -1}, pb = {.loop = &loop, .stop_after = -1}, other = {.loop = &loop};
+    assert_int_equal(kt_node_spawn(a, "sched", &probe_ops, &pa, NULL), KT_OK);
+    assert_int_equal(kt_node_spawn(b, "sched", &probe_ops, &pb, NULL), KT_OK);
+    assert_int_equal(kt_node_spawn(b, "other", &probe_ops, &other, NULL), KT_OK);
+    char err[256];
+    assert_int_equal(kt_node_listen(a, "inproc://kite-test-send-all", err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(b, "inproc://kite-test-send-all", err, sizeof err), KT_OK);
+    for (int i = 0; i < 10 && (!pa.ups || !pb.ups); i++)
+        run_for(&loop, 500);
+    assert_int_equal(pa.ups, 1);
+    assert_int_equal(pb.ups, 1);
+    pa.stop_after = pb.stop_after = 0;
+    kt_outmsg o;
+    for (uint64_t seq = 1; seq <= 2; seq++) { /* once from each side */
+        kt_node *from = seq == 1 ? b : a;
+        kt_outmsg_begin(&o, KT_MSG_PING, "sched", seq == 1 ? "other@beta" : "sched@alpha", 0);
+        kt_msg_ping p = {.seq = seq};
+        kt_msg_encode_ping(&o, &p);
+        assert_int_equal(kt_node_send_all(from, "sched", &o), KT_OK);
+        run_for(&loop, 300); /* the probes check the order: one round at a time */
+    }
+    assert_int_equal(pa.pings, 2);
+    assert_int_equal(pb.pings, 2);
+    assert_int_equal(other.pings, 0);
+    kt_outmsg_begin(&o, KT_MSG_PING, "nobody", "sched@alpha", 0);
+    kt_msg_ping p = {.seq = 1};
+    kt_msg_encode_ping(&o, &p);
+    assert_int_equal(kt_node_send_all(a, "nobody", &o), KT_ENOTFOUND);
+    kt_node *all[] = {a, b};
+    close_all(&loop, all, 2);
+}
 /* A loopback port the kernel says is free (a fixed one would clash with another test run on the machine). */
 static int free_port(void)
 {
@@ -363,6 +407,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_delivery),
         cmocka_unit_test(test_remote_inproc),
+        cmocka_unit_test(test_send_all),
         cmocka_unit_test(test_remote_tcp),
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_mailbox_capacity),

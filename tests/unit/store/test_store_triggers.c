@@ -191,6 +191,36 @@ static json_t *window(const char *flow, const char *cond, const char *end)
                      "start", "2024-01-01T00:00:00Z", "end", end, "results", "upstream", 1);
 }
 
+/* The claims several schedulers rely on: a trigger read for a write (in the transaction that writes it), and a notice
+ * taken by whoever's transaction deletes it first. */
+static void test_claims(void **state)
+{
+    fixture *f = *state;
+    put(f->s, trig("company.team", "hello", "schedule", "2024-12-20T11:00:00Z", NULL, NULL));
+    json_t *got = NULL;
+    assert_int_equal(kt_store_begin(f->s), KT_OK);
+    assert_int_equal(kt_store_trigger_claim(f->s, "company.team", "hello", "schedule", &got), KT_OK);
+    assert_string_equal(json_string_value(json_object_get(got, "nextExecutionDate")), "2024-12-20T11:00:00Z");
+    json_decref(got);
+    got = NULL;
+    assert_int_equal(kt_store_trigger_claim(f->s, "company.team", "hello", "other", &got), KT_ENOTFOUND);
+    assert_null(got);
+    kt_store_rollback(f->s);
+
+    int taken = -1;
+    assert_int_equal(kt_store_notice_add(f->s, "e1", "SUCCESS"), KT_OK);
+    assert_int_equal(kt_store_begin(f->s), KT_OK);
+    assert_int_equal(kt_store_notice_take(f->s, "e1", "SUCCESS", &taken), KT_OK);
+    assert_int_equal(taken, 1);
+    kt_store_rollback(f->s); /* not acted on: still there */
+    assert_int_equal(kt_store_notice_take(f->s, "e1", "SUCCESS", &taken), KT_OK);
+    assert_int_equal(taken, 1);
+    assert_int_equal(kt_store_notice_take(f->s, "e1", "SUCCESS", &taken), KT_OK);
+    assert_int_equal(taken, 0);
+    assert_int_equal(kt_store_notice_take(f->s, "e1", "RUNNING", &taken), KT_OK);
+    assert_int_equal(taken, 0);
+}
+
 static void test_windows(void **state)
 {
     fixture *f = *state;
@@ -239,6 +269,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_windows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,183 @@
+/* The PostgreSQL store's claims, which let several schedulers share one store: a trigger row claimed in one
+ * transaction makes a second claim (another connection, another thread) wait for the first's commit and then read
+ * what it wrote; a notice is taken by one transaction only. Each test runs in a schema of its own. Skips (77)
+ * without the test PostgreSQL (tests/pg/start.sh). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "tests/pg/pg_url.h"
+
+static char g_url[512];
+
+typedef struct fixture {
+    char schema[64];
+    char url[768];
+} fixture;
+
+static void run_sql(const char *url, const char *sql)
+{
+    PGconn *c = PQconnectdb(url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+}
+
+static int setup(void **state)
+{
+    static int n;
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->schema, sizeof f->schema, "kt_claims_%d_%d", (int)getpid(), ++n);
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", f->schema);
+    run_sql(g_url, sql);
+    /* a lock waited on for 10 s is a failure, not a hang (a failed assertion leaves a transaction open) */
+    snprintf(f->url, sizeof f->url, "%s%coptions=-csearch_path%%3D%s%%20-clock_timeout%%3D10s", g_url,
+             strchr(g_url, '?') ? '&' : '?', f->schema);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", f->schema);
+    run_sql(g_url, sql);
+    free(f);
+    return 0;
+}
+
+static kt_store *open_store(const fixture *f)
+{
+    kt_store *s = NULL;
+    char err[512] = "";
+    if (kt_store_open(f->url, NULL, &s, err, sizeof err))
+        fail_msg("kt_store_open: %s", err);
+    return s;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct second_claim {
+    const fixture *f;
+    double claimed_at;
+    char next[64]; /* nextExecutionDate as the second claim read it */
+    int status;
+} second_claim;
+
+static void *claim_in_thread(void *arg)
+{
+    second_claim *c = arg;
+    kt_store *s = open_store(c->f);
+    json_t *row = NULL;
+    c->status = kt_store_begin(s);
+    if (!c->status)
+        c->status = kt_store_trigger_claim(s, "ns", "flow", "tick", &row);
+    c->claimed_at = now_s();
+    snprintf(c->next, sizeof c->next, "%s", json_string_value(json_object_get(row, "nextExecutionDate")) ?: "");
+    kt_store_rollback(s);
+    json_decref(row);
+    kt_store_close(s);
+    return NULL;
+}
+
+/* The second claim waits for the first transaction and reads the row it wrote, never the one before it. */
+static void test_trigger_claim_waits_for_the_first(void **state)
+{
+    fixture *f = *state;
+    kt_store *s = open_store(f);
+    run_sql(f->url, "INSERT INTO triggers(namespace, flow_id, trigger_id, next_execution_date, body) VALUES "
+                    "('ns', 'flow', 'tick', 1, '{\"namespace\":\"ns\",\"flowId\":\"flow\",\"triggerId\":\"tick\","
+                    "\"nextExecutionDate\":\"2026-12-07T10:00:00Z\"}')");
+    assert_int_equal(kt_store_begin(s), KT_OK);
+    json_t *row = NULL;
+    assert_int_equal(kt_store_trigger_claim(s, "ns", "flow", "tick", &row), KT_OK);
+    assert_string_equal(json_string_value(json_object_get(row, "nextExecutionDate")), "2026-12-07T10:00:00Z");
+    json_decref(row);
+
+    second_claim c = {.f = f};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, claim_in_thread, &c), 0);
+    usleep(300 * 1000); /* the second claim is waiting by now */
+    run_sql(f->url, "SELECT 1"); /* (another connection is not blocked by the row lock) */
+    json_t *moved = json_pack("{s:s, s:s, s:s, s:s}", "namespace", "ns", "flowId", "flow", "triggerId", "tick",
+                              "nextExecutionDate", "2026-12-07T10:00:01Z");
+    assert_int_equal(kt_store_trigger_put(s, moved), KT_OK);
+    json_decref(moved);
+    double committed_at = now_s();
+    assert_int_equal(kt_store_commit(s), KT_OK);
+    pthread_join(th, NULL);
+    assert_int_equal(c.status, KT_OK);
+    assert_true(c.claimed_at >= committed_at);
+    assert_string_equal(c.next, "2026-12-07T10:00:01Z");
+    kt_store_close(s);
+}
+
+/* A claim outside a transaction is a caller's bug; an absent row is KT_ENOTFOUND. */
+static void test_trigger_claim_absent(void **state)
+{
+    fixture *f = *state;
+    kt_store *s = open_store(f);
+    json_t *row = NULL;
+    assert_int_equal(kt_store_begin(s), KT_OK);
+    assert_int_equal(kt_store_trigger_claim(s, "ns", "flow", "nope", &row), KT_ENOTFOUND);
+    assert_null(row);
+    kt_store_rollback(s);
+    kt_store_close(s);
+}
+
+/* Two stores take the same notice: one gets it, the other finds it gone; a rolled-back take leaves it. */
+static void test_notice_taken_once(void **state)
+{
+    fixture *f = *state;
+    kt_store *a = open_store(f), *b = open_store(f);
+    run_sql(f->url, "INSERT INTO notices(execution_id, state) VALUES ('e1', 'SUCCESS')");
+    int taken = -1;
+    assert_int_equal(kt_store_begin(a), KT_OK);
+    assert_int_equal(kt_store_notice_take(a, "e1", "SUCCESS", &taken), KT_OK);
+    assert_int_equal(taken, 1);
+    kt_store_rollback(a); /* nothing acted on: the notice stays */
+    assert_int_equal(kt_store_begin(a), KT_OK);
+    assert_int_equal(kt_store_notice_take(a, "e1", "SUCCESS", &taken), KT_OK);
+    assert_int_equal(taken, 1);
+    assert_int_equal(kt_store_commit(a), KT_OK);
+    assert_int_equal(kt_store_begin(b), KT_OK);
+    assert_int_equal(kt_store_notice_take(b, "e1", "SUCCESS", &taken), KT_OK);
+    assert_int_equal(taken, 0);
+    kt_store_rollback(b);
+    kt_store_close(a);
+    kt_store_close(b);
+}
+
+int main(void)
+{
+    int rc = kt_test_pg_url(g_url, sizeof g_url);
+    if (rc)
+        return rc;
+    setenv("PGOPTIONS", "-c lock_timeout=10s", 1); /* the side connections (schemas) too */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_trigger_claim_waits_for_the_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trigger_claim_absent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_taken_once, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
