@@ -371,6 +371,13 @@ static void test_notices(void **state)
     assert_json_equal(got, want);
     json_decref(got);
     json_decref(want);
+    /* take: the first one takes it, a second finds it gone */
+    int taken = -1;
+    assert_int_equal(kt_store_notice_take(f->s, "e1", "RUNNING", &taken), KT_OK);
+    assert_int_equal(taken, 1);
+    assert_int_equal(kt_store_notice_take(f->s, "e1", "RUNNING", &taken), KT_OK);
+    assert_int_equal(taken, 0);
+    assert_int_equal(pg_int(f, "SELECT count(*) FROM notices WHERE execution_id='e1' AND state='SUCCESS'"), 1);
 }
 
 static json_t *window(const char *flow, const char *cond, const char *end)
