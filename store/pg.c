@@ -72,11 +72,12 @@ static void kt_pg_remember(kt_pg *p, const char *what, const char *msg)
         p->err[--n] = 0;
 }
 
-PGresult *kt_pg_query_bin(kt_store *s, const char *sql, int n, const char *const *values, const int *lengths,
-                          const int *formats, kt_status *st)
+/* PQexecParams with the result's format (0 text, 1 binary); the failure bookkeeping of every query. */
+static PGresult *kt_pg_run(kt_store *s, const char *sql, int n, const char *const *values, const int *lengths,
+                           const int *formats, int result_format, kt_status *st)
 {
     kt_pg *p = kt_pgs(s);
-    PGresult *res = PQexecParams(p->conn, sql, n, NULL, values, lengths, formats, 0);
+    PGresult *res = PQexecParams(p->conn, sql, n, NULL, values, lengths, formats, result_format);
     ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
         if (st)
@@ -90,6 +91,18 @@ PGresult *kt_pg_query_bin(kt_store *s, const char *sql, int n, const char *const
     KT_ERROR("store", "PostgreSQL: %s (%.120s)", p->err, sql);
     PQclear(res);
     return NULL;
+}
+
+PGresult *kt_pg_query_bin(kt_store *s, const char *sql, int n, const char *const *values, const int *lengths,
+                          const int *formats, kt_status *st)
+{
+    return kt_pg_run(s, sql, n, values, lengths, formats, 0, st);
+}
+
+PGresult *kt_pg_query_rows_bin(kt_store *s, const char *sql, int n, const char *const *values, const int *lengths,
+                               const int *formats, kt_status *st)
+{
+    return kt_pg_run(s, sql, n, values, lengths, formats, 1, st);
 }
 
 PGresult *kt_pg_query(kt_store *s, const char *sql, int n, const char *const *values, kt_status *st)

@@ -26,6 +26,12 @@ PGresult *kt_pg_query(kt_store *s, const char *sql, int n, const char *const *va
 /* kt_pg_query with per-parameter lengths and formats (1 = binary: bytea). */
 PGresult *kt_pg_query_bin(kt_store *s, const char *sql, int n, const char *const *values, const int *lengths,
                           const int *formats, kt_status *st);
+/* kt_pg_query_bin whose rows come back in binary (PQexecParams' resultFormat 1), for reading bytea: such a column's
+ * PQgetvalue is its bytes (PQgetlength of them), not the hex text. Every column is then binary: a text column is its
+ * bytes (still NUL-terminated), but an integer is big-endian binary, which kt_pg_get_i64 does not read: select only
+ * bytea and text columns this way. lengths and formats may be NULL (text parameters). */
+PGresult *kt_pg_query_rows_bin(kt_store *s, const char *sql, int n, const char *const *values, const int *lengths,
+                               const int *formats, kt_status *st);
 /* A command whose rows do not matter: KT_OK, or kt_pg_query's status. *affected (may be NULL) = PQcmdTuples. */
 kt_status kt_pg_command(kt_store *s, const char *sql, int n, const char *const *values, int64_t *affected);
 
@@ -37,8 +43,9 @@ int64_t kt_pg_get_i64(const PGresult *res, int r, int col);
  * kt_sqlite_rows_json). */
 kt_status kt_pg_rows_json(const PGresult *res, int col, json_t **out);
 
-/* One execution from a row of (header bytea, id): the header's msgpack plus its task runs read from taskruns (pg.c;
- * the row's format is SQLite's). */
+/* One execution from row r of a result whose columns are (body bytea, id text), as `SELECT body, id FROM executions`:
+ * the header's msgpack plus its task runs read from taskruns (pg_exec.c). The result may be binary
+ * (kt_pg_query_rows_bin, the cheaper) or text (kt_pg_query: the bytea is then unescaped). */
 kt_status kt_pg_exec_row(kt_store *s, const PGresult *res, int r, json_t **out);
 
 /* ---- the session functions, one per store.h function (kt_pg_ops) ---- */

@@ -1,13 +1,10 @@
 /* SQLite backend of store/store.h: WAL, one connection on the loop thread, prepared statements. */
 #include "store/sqlite_int.h"
+#include "store/exec_row.h"
 #include "base/assert.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "base/mpjson.h"
-#include "flow/state.h"
-
-#include <msgpack.h>
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -432,12 +429,9 @@ kt_status kt_sqlite_flow_ids(kt_store *s, const char *ns, json_t **out)
 
 /* ---- executions ---------------------------------------------------------------------------------- */
 
-static kt_status kt_store_taskrun_put(kt_store *s, const char *execution_id, size_t idx, const json_t *tr)
+/* One task run row (position and msgpack from kt_exec_row_run). */
+static kt_status kt_store_taskrun_put(kt_store *s, const char *execution_id, size_t idx, char *blob, size_t len)
 {
-    char *blob;
-    size_t len;
-    if (kt_mp_encode_json(tr, &blob, &len))
-        return KT_ENOMEM;
     sqlite3_stmt *st = kt_stmt(s, KT_SQL_TASKRUN_PUT);
     sqlite3_bind_text(st, 1, execution_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)idx);
@@ -449,113 +443,75 @@ static kt_status kt_store_taskrun_put(kt_store *s, const char *execution_id, siz
 
 kt_status kt_sqlite_execution_put(kt_store *s, const json_t *ex, const size_t *runs, size_t nruns)
 {
-    const char *id = json_string_value(json_object_get(ex, "id"));
-    const char *ns = json_string_value(json_object_get(ex, "namespace"));
-    const char *flow = json_string_value(json_object_get(ex, "flowId"));
-    const char *state = json_string_value(json_object_get(json_object_get(ex, "state"), "current"));
-    if (!id || !ns || !flow || !state)
-        return KT_EINVAL;
-    json_t *list = json_object_get(ex, "taskRunList");
-    for (size_t i = 0; runs && i < nruns; i++)
-        if (runs[i] >= json_array_size(list))
-            return KT_EINVAL; /* checked before anything is written */
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    kt_mp_pack_json_except(&pk, ex, "taskRunList");
-    if (!sb.data)
-        return KT_ENOMEM;
+    kt_exec_row row;
+    kt_status ks = kt_exec_row_split(ex, runs, nruns, &row);
+    if (ks)
+        return ks;
     sqlite3_stmt *st = kt_stmt(s, KT_SQL_EXEC_PUT);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, flow, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, kt_state_is(state, KT_SF_TERMINATED));
-    sqlite3_bind_int64(st, 6, kt_now_us());
-    sqlite3_bind_blob(st, 7, sb.data, (int)sb.size, SQLITE_TRANSIENT);
-    const json_t *hist = json_object_get(json_object_get(ex, "state"), "histories");
-    int64_t first = 0, last = 0;
-    size_t nh = json_array_size(hist);
-    if (nh) {
-        kt_time_parse(json_string_value(json_object_get(json_array_get(hist, 0), "date")), &first);
-        kt_time_parse(json_string_value(json_object_get(json_array_get(hist, nh - 1), "date")), &last);
-    }
-    sqlite3_bind_int64(st, 8, first);
-    if (kt_state_is(state, KT_SF_TERMINATED))
-        sqlite3_bind_int64(st, 9, last);
-    char *labels = json_dumps(json_object_get(ex, "labels"), JSON_COMPACT);
-    sqlite3_bind_text(st, 10, labels ? labels : "[]", -1, SQLITE_TRANSIENT);
-    free(labels);
+    sqlite3_bind_text(st, 1, row.id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, row.namespace_, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, row.flow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, row.state, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, row.terminal);
+    sqlite3_bind_int64(st, 6, row.updated_us);
+    sqlite3_bind_blob(st, 7, row.header, (int)row.header_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, row.start_us);
+    if (row.terminal)
+        sqlite3_bind_int64(st, 9, row.end_us);
+    sqlite3_bind_text(st, 10, row.labels, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    msgpack_sbuffer_destroy(&sb);
-    if (rc != SQLITE_DONE)
-        return KT_EDB;
-    size_t n = runs ? nruns : json_array_size(list);
-    if (!runs) { /* "all of them": runs past the end of the list are gone (restart and replay shrink it) */
+    ks = rc == SQLITE_DONE ? KT_OK : KT_EDB;
+    if (!ks && row.trim) {
         sqlite3_stmt *trim = kt_stmt(s, KT_SQL_TASKRUN_TRIM);
-        sqlite3_bind_text(trim, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(trim, 2, (sqlite3_int64)n);
+        sqlite3_bind_text(trim, 1, row.id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(trim, 2, (sqlite3_int64)row.nruns);
         rc = sqlite3_step(trim);
         sqlite3_reset(trim);
-        if (rc != SQLITE_DONE)
-            return KT_EDB;
+        ks = rc == SQLITE_DONE ? KT_OK : KT_EDB;
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t idx = runs ? runs[i] : i;
-        json_t *tr = json_array_get(list, idx);
-        if (!tr)
-            return KT_EINVAL;
-        kt_status ks = kt_store_taskrun_put(s, id, idx, tr);
-        if (ks)
-            return ks;
+    for (size_t i = 0; !ks && i < row.nruns; i++) {
+        size_t idx, len;
+        char *blob;
+        ks = kt_exec_row_run(&row, i, &idx, &blob, &len);
+        if (!ks)
+            ks = kt_store_taskrun_put(s, row.id, idx, blob, len);
     }
-    return KT_OK;
+    kt_exec_row_clear(&row);
+    return ks;
 }
 
 /* The row's header (column 0) plus its task runs, as one Execution document. */
-static kt_status kt_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out)
+static kt_status kt_exec_read(kt_store *s, sqlite3_stmt *row, json_t **out)
 {
     json_t *ex;
-    kt_status st = kt_mp_decode_json(sqlite3_column_blob(row, 0), (size_t)sqlite3_column_bytes(row, 0), &ex);
+    kt_status st = kt_exec_row_decode(sqlite3_column_blob(row, 0), (size_t)sqlite3_column_bytes(row, 0), &ex);
     if (st)
         return st;
     sqlite3_stmt *q = kt_stmt(s, KT_SQL_TASKRUN_GET);
     sqlite3_bind_text(q, 1, (const char *)sqlite3_column_text(row, 1), -1, SQLITE_TRANSIENT);
-    json_t *list = NULL;
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        json_t *tr;
-        if (kt_mp_decode_json(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0), &tr)) {
-            rc = SQLITE_CORRUPT;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        if ((st = kt_exec_row_add_run(ex, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0))))
             break;
-        }
-        if (!list)
-            list = json_array();
-        json_array_append_new(list, tr);
-    }
     sqlite3_reset(q);
-    if (rc != SQLITE_DONE) {
-        json_decref(list);
+    if (st || rc != SQLITE_DONE) {
         json_decref(ex);
-        return KT_EDB;
+        return st ? st : KT_EDB;
     }
-    if (list)
-        json_object_set_new(ex, "taskRunList", list);
     *out = ex;
     return KT_OK;
 }
 
 sqlite3 *kt_sqlite_db(kt_store *s) { return kt_sq(s)->db; }
-kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out) { return kt_exec_row(s, row, out); }
+kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out) { return kt_exec_read(s, row, out); }
 
 kt_status kt_sqlite_execution_get(kt_store *s, const char *id, json_t **out)
 {
     sqlite3_stmt *st = kt_stmt(s, KT_SQL_EXEC_GET);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    kt_status r = rc == SQLITE_ROW ? kt_exec_row(s, st, out) : rc == SQLITE_DONE ? KT_ENOTFOUND : KT_EDB;
+    kt_status r = rc == SQLITE_ROW ? kt_exec_read(s, st, out) : rc == SQLITE_DONE ? KT_ENOTFOUND : KT_EDB;
     sqlite3_reset(st);
     return r;
 }
@@ -567,7 +523,7 @@ kt_status kt_sqlite_executions_unfinished(kt_store *s, json_t **out_array)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *ex;
-        if (kt_exec_row(s, st, &ex) == KT_OK)
+        if (kt_exec_read(s, st, &ex) == KT_OK)
             json_array_append_new(arr, ex);
         else
             KT_ERROR("store", "an unfinished execution could not be decoded: skipped");
