@@ -6,5 +6,6 @@
 #define KT_EXECUTOR_ACTOR "executor"
 #define KT_WORKER_ACTOR "worker"
 #define KT_SCHEDULER_ACTOR "scheduler"
+#define KT_INDEXER_ACTOR "indexer"
 
 #endif

@@ -37,6 +37,24 @@
 #define KT_EXEC_PASS_LIMIT 10000
 #define KT_EXEC_PASSES_PER_RUN 4
 
+/* errorLogs() (KESTRA-expressions.md): the execution's first ERROR lines, at most this many (Kestra's limit). The
+ * executor keeps that many per live execution whose flow calls the function, because the indexer may not have
+ * written them yet when a task using it is dispatched (actors/executor/dispatch.c). */
+#define KT_ERROR_LOGS_MAX 25
+
+/* ---- the indexer (actors/indexer/indexer.h) ------------------------------------------------------------------
+ * It writes the task log lines and task metrics it receives in one transaction per loop turn. */
+
+/* Lines (and, separately, metric entries) per transaction: a turn that received more commits this many and the rest
+ * on the next loop iterations, so one burst neither holds a transaction open nor keeps the loop from its I/O. */
+#define KT_INDEXER_MAX_LINES 5000
+/* What the indexer holds while the store is slow or failing (estimated: each line's message plus 256 bytes). Beyond
+ * it the indexer pauses its mailbox (kt_actor_pause): senders get KT_EAGAIN and keep their lines (the worker keeps
+ * its batch and its results, a peer's messages wait in the link) until a commit brings it back under half. */
+#define KT_INDEXER_MAX_BYTES (32u << 20)
+/* A failed commit is tried again this much later (the lines stay held, in order). */
+#define KT_INDEXER_RETRY_MS 100
+
 /* ---- the runtime (runtime/node.c, transports/nng.c) -------------------------------------------------------- */
 
 /* Messages of new work waiting in one actor's mailbox. Every loop turn drains every mailbox, so a mailbox only ever

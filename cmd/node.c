@@ -1,6 +1,7 @@
 /* `kite server local` and `kite worker`: both run one node (loop, actors, links) with the actors asked for, read
  * their settings (defaults < config file < KITE_* environment < flags), and stop in order on SIGINT/SIGTERM. */
 #include "actors/executor/executor.h"
+#include "actors/indexer/indexer.h"
 #include "actors/scheduler/scheduler.h"
 #include "time/tz.h"
 #include "actors/worker/worker.h"
@@ -29,6 +30,7 @@ typedef struct kt_main {
     kt_node *node;
     kt_store *store;
     kt_executor *executor;
+    kt_indexer *indexer;
     kt_scheduler *scheduler;
     kt_worker *worker;
     kt_webserver *web;
@@ -107,11 +109,7 @@ static int kt_check_actors(const char *list)
         for (size_t i = 0; i < sizeof known / sizeof *known; i++)
             ok |= strlen(known[i]) == l && !strncmp(known[i], p, l);
         if (!ok) {
-            fprintf(stderr, "kite: unknown actor '%.*s' in --actors (known: executor, worker, webserver, scheduler)\n", (int)l, p);
-            return -1;
-        }
-        if (l == 7 && !strncmp(p, "indexer", 7)) {
-            fprintf(stderr, "kite: the %.*s actor does not exist yet\n", (int)l, p);
+            fprintf(stderr, "kite: unknown actor '%.*s' in --actors (known: executor, worker, webserver, scheduler, indexer)\n", (int)l, p);
             return -1;
         }
         if (!e)
@@ -208,7 +206,8 @@ static int kt_run_node(const kt_opts *o, const char *actors)
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&m.loop);
     int want_exec = kt_has_actor(actors, "executor"), want_worker = kt_has_actor(actors, "worker"),
-        want_web = kt_has_actor(actors, "webserver"), want_sched = kt_has_actor(actors, "scheduler");
+        want_web = kt_has_actor(actors, "webserver"), want_sched = kt_has_actor(actors, "scheduler"),
+        want_index = kt_has_actor(actors, "indexer");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     uint32_t slots = o->slots ? o->slots : (uint32_t)(cores > 0 ? cores * 4 : 4);
     kt_node_config nc = {.node_id = o->node_id, .worker_slots = want_worker ? slots : 0, .heartbeat_ms = o->heartbeat_ms,
@@ -216,7 +215,7 @@ static int kt_run_node(const kt_opts *o, const char *actors)
     if (kt_node_new(&m.loop, &nc, &m.node))
         goto out;
     kt_log_set_node(kt_node_id(m.node)); /* a cluster's processes write to merged logs: each line names its node */
-    if (want_exec || want_web || want_sched) {
+    if (want_exec || want_web || want_sched || want_index) {
         if (kt_datadir_lock_take(o->data, &m.lock, err, sizeof err)) {
             fprintf(stderr, "kite: %s\n", err);
             goto out;
@@ -245,6 +244,10 @@ static int kt_run_node(const kt_opts *o, const char *actors)
             kt_executor_add_worker(m.executor, addr, kt_node_id(m.node), kt_worker_slots(m.worker));
         }
     }
+    /* after the executor, so it stops before it (in reverse order): the executor's last commit then writes its own
+     * last lines after the ones the indexer held (kt_executor_flush) */
+    if (want_index && kt_indexer_start(m.node, m.store, NULL, &m.indexer))
+        goto out;
     if (want_sched) { /* after the executor: it has resumed what was unfinished before the first tick is handed over */
         kt_scheduler_options so = {.plugin_defaults = o->plugin_defaults, .default_zone = o->sched_zone,
                                    .recover = o->sched_recover};
@@ -439,7 +442,7 @@ int kt_cli_server_local(int argc, char **argv)
     kt_opts o = {0};
     if (kt_load_conf(argc, argv, &conf, &o) || kt_parse_opts(argc, argv, &o))
         return 2;
-    const char *actors = o.actors ? o.actors : "executor,worker,webserver,scheduler";
+    const char *actors = o.actors ? o.actors : "executor,worker,webserver,scheduler,indexer";
     if (kt_check_actors(actors))
         return 2;
     return kt_run_node(&o, actors);

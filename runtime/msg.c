@@ -369,26 +369,30 @@ void kt_msg_worker_result_clear(kt_msg_worker_result *b)
 
 void kt_msg_encode_log_batch(kt_outmsg *o, const kt_msg_log_batch *b)
 {
-    msgpack_pack_array(&o->pk, 2);
+    msgpack_pack_array(&o->pk, b->copy ? 3 : 2);
     kt_mp_pack_json(&o->pk, b->entries);
     kt_mp_pack_json(&o->pk, json_array_size(b->metrics) ? b->metrics : NULL);
+    if (b->copy)
+        msgpack_pack_true(&o->pk);
 }
 
 kt_status kt_msg_decode_log_batch(const msgpack_object *body, kt_msg_log_batch *b)
 {
     memset(b, 0, sizeof *b);
-    /* [entries] from a peer without metrics, [entries, metrics|nil] otherwise */
-    const msgpack_object *f = kt_mp_fields(body, 2);
-    int n = 2;
-    if (!f) {
-        f = kt_mp_fields(body, 1);
-        n = 1;
-    }
+    /* [entries] from a peer without metrics, [entries, metrics|nil] otherwise, [entries, metrics|nil, true] for a
+     * copy */
+    uint32_t n = body && body->type == MSGPACK_OBJECT_ARRAY ? body->via.array.size : 0;
+    const msgpack_object *f = n >= 1 && n <= 3 ? kt_mp_fields(body, n) : NULL;
     if (!f || kt_mp_json(&f[0], &b->entries, 0) || !json_is_array(b->entries))
         goto bad;
-    if (n == 2 && f[1].type != MSGPACK_OBJECT_NIL &&
+    if (n >= 2 && f[1].type != MSGPACK_OBJECT_NIL &&
         (kt_mp_json(&f[1], &b->metrics, 0) || !json_is_array(b->metrics)))
         goto bad;
+    if (n == 3) {
+        if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
+            goto bad;
+        b->copy = f[2].via.boolean;
+    }
     return KT_OK;
 bad:
     kt_msg_log_batch_clear(b);

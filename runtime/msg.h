@@ -24,7 +24,8 @@ typedef enum kt_msg_type {
     KT_MSG_REPLY,              /* answer to a request, matched by corr_id */
     KT_MSG_WORKER_JOB,         /* executor -> worker: run this task attempt */
     KT_MSG_WORKER_RESULT,      /* worker -> executor: the attempt ended */
-    KT_MSG_LOG_BATCH,          /* worker -> log sink: task log entries and task metrics */
+    KT_MSG_LOG_BATCH,          /* worker, executor -> indexer (or the executor when no indexer is reachable): task
+                                  log entries and task metrics; worker -> executor: a copy of the ERROR lines */
     KT_MSG_PING,               /* benchmarks and tests */
     KT_MSG_EXEC_COMMAND,       /* to the executor (kill, resume, a delay that is over) or a worker (kill) */
     KT_MSG_FLOW_CHANGED,       /* webserver -> scheduler: a flow was saved or deleted; body {namespace, id} */
@@ -152,6 +153,9 @@ void kt_msg_worker_result_clear(kt_msg_worker_result *b);
 typedef struct kt_msg_log_batch {
     json_t *entries; /* array of Kestra LogEntry objects */
     json_t *metrics; /* array of Kestra MetricEntry objects (task metrics), or NULL */
+    /* 1: a copy of lines another actor writes (the ERROR lines a worker sent the indexer, copied to the executor for
+     * errorLogs()): the receiver reads them and never writes them. */
+    int copy;
 } kt_msg_log_batch;
 void kt_msg_encode_log_batch(kt_outmsg *o, const kt_msg_log_batch *b);
 kt_status kt_msg_decode_log_batch(const msgpack_object *body, kt_msg_log_batch *b);

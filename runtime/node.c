@@ -33,6 +33,7 @@ struct kt_actor {
     kt_mailbox box;
     kt_mailbox spare; /* swapped with box during a drain, so senders never touch the batch being read */
     kt_metric *depth; /* kestra_actor_mailbox_depth{actor=address}: a callback gauge reading box.len */
+    int paused;       /* kt_actor_pause: its mailbox counts as full for new work */
 };
 
 typedef struct kt_peer {
@@ -87,6 +88,9 @@ static void kt_node_on_drain(uv_idle_t *h);
 static double kt_actor_depth_read(void *ud) { return (double)((kt_actor *)ud)->box.len; }
 
 static int kt_mailbox_full(const kt_mailbox *b) { return b->len >= KT_MAILBOX_CAP; }
+
+/* Whether new work for a is refused now: its mailbox is at KT_MAILBOX_CAP, or the actor paused it. */
+static int kt_actor_full(const kt_actor *a) { return a->paused || kt_mailbox_full(&a->box); }
 
 static void kt_mailbox_push(kt_mailbox *b, char *buf, size_t len)
 {
@@ -148,7 +152,7 @@ static int kt_node_capped(const kt_node *n, const kt_actor *a, kt_msg_type type,
 static kt_status kt_node_deliver_local(kt_node *n, kt_actor *a, kt_msg_type type, int to_self, char *buf,
                                        size_t len)
 {
-    if (kt_mailbox_full(&a->box) && kt_node_capped(n, a, type, to_self)) {
+    if (kt_actor_full(a) && kt_node_capped(n, a, type, to_self)) {
         free(buf);
         kt_node_refuse(n, a->address, "mailbox full");
         return KT_EAGAIN;
@@ -428,7 +432,7 @@ static int kt_node_on_remote(kt_node *n, const char *buf, size_t len)
         KT_WARN("node", "no actor %s on node %s: %s dropped", m.to, n->id, kt_msg_type_name(m.type));
         goto done;
     }
-    if (kt_mailbox_full(&a->box) && kt_node_capped(n, a, m.type, 0)) { /* a peer's message is never our own */
+    if (kt_actor_full(a) && kt_node_capped(n, a, m.type, 0)) { /* a peer's message is never our own */
         busy = 1;
         goto done;
     }
@@ -504,6 +508,16 @@ void *kt_actor_state(const kt_actor *a) { return a->state; }
 kt_node *kt_actor_node(const kt_actor *a) { return a->node; }
 const char *kt_actor_name(const kt_actor *a) { return a->name; }
 const char *kt_actor_address(const kt_actor *a) { return a->address; }
+
+void kt_actor_pause(kt_actor *a, int on)
+{
+    if (a->paused == !!on)
+        return;
+    a->paused = !!on;
+    kt_node *n = a->node;
+    if (!on && n->link && !n->stopped)
+        kt_link_resume(n->link); /* the peers' messages that waited for room come in again */
+}
 uint64_t kt_node_delivered(const kt_node *n) { return n->delivered; }
 uint64_t kt_node_refused(const kt_node *n) { return n->refused; }
 
@@ -622,7 +636,7 @@ int kt_node_has_room(kt_node *n, const char *to)
     if (n->stopped || kt_node_resolve(n, to, &a, &handle) != KT_OK)
         return 1; /* not a question of room: kt_node_send says what is wrong */
     if (a)
-        return !kt_mailbox_full(&a->box) || a == n->current; /* an actor's message to itself always fits */
+        return !kt_actor_full(a) || a == n->current; /* an actor's message to itself always fits */
     return kt_link_has_room(n->link, handle);
 }
 

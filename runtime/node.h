@@ -59,6 +59,12 @@ kt_node *kt_actor_node(const kt_actor *a);
 const char *kt_actor_name(const kt_actor *a);
 /* "name@node": the address replies should use. */
 const char *kt_actor_address(const kt_actor *a);
+/* Back-pressure from an actor that holds work of its own beyond its mailbox (the indexer's lines waiting for a slow
+ * store): while paused (on = 1), its mailbox counts as full for new work, so local senders get KT_EAGAIN and
+ * kt_node_has_room says 0, and a peer's messages wait in the link, exactly as at KT_MAILBOX_CAP. The messages already
+ * in the mailbox are still delivered, and what never counts against a mailbox (the actor's messages to itself,
+ * replies) still fits. on = 0 takes new work again. */
+void kt_actor_pause(kt_actor *a, int on);
 
 /* Links to other nodes. */
 kt_status kt_node_listen(kt_node *n, const char *url, char *err, size_t errcap);

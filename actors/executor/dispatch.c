@@ -88,9 +88,15 @@ kt_map *kt_executor_error_logs_tasks(const kt_map *tasks, kt_tmpl_cache *templat
     return uses;
 }
 
-/* errorLogs() (KESTRA-expressions.md): the execution's ERROR logs, oldest first, at most 25, for a task that uses the
- * function (known from its flow revision, see kt_executor_error_logs_tasks); written ones from the store, this turn's
- * from memory. NULL when the task does not use it. */
+/* errorLogs() (KESTRA-expressions.md): the execution's first KT_ERROR_LOGS_MAX ERROR lines, oldest first, for a task
+ * that uses the function (known from its flow revision, see kt_executor_error_logs_tasks); NULL when it does not.
+ *
+ * The indexer writes the lines, and it may not have written the latest yet: the lines of the attempt whose result
+ * makes this task run reach it in the same turn as that result reaches us, and are committed at the end of that turn
+ * at the earliest. So the answer is the lines already in the store, then the lines this executor has seen for the run
+ * (run->error_lines: the workers' copies and its own) that the store does not have yet, each stored line standing
+ * for one equal line seen. The store supplies what came before the run was taken in here (a resumed or restarted
+ * execution); what was seen supplies what the indexer still holds. */
 static json_t *kt_executor_error_logs_for(kt_executor *ex, kt_run *run, const char *task_id)
 {
     if (!run->entry || !run->entry->error_logs || !kt_map_get(run->entry->error_logs, task_id))
@@ -100,16 +106,22 @@ static json_t *kt_executor_error_logs_for(kt_executor *ex, kt_run *run, const ch
     json_t *logs = NULL;
     if (kt_store_logs_get(ex->store, eid, &f, &logs) != KT_OK)
         logs = json_array();
-    size_t i;
+    while (json_array_size(logs) > KT_ERROR_LOGS_MAX)
+        json_array_remove(logs, json_array_size(logs) - 1);
+    size_t nstored = json_array_size(logs), i;
+    char matched[KT_ERROR_LOGS_MAX] = {0};
     json_t *l;
-    json_array_foreach(ex->logs, i, l) {
-        const char *lid = json_string_value(json_object_get(l, "executionId"));
-        const char *lvl = json_string_value(json_object_get(l, "level"));
-        if (lid && lvl && !strcmp(lid, eid) && !strcmp(lvl, "ERROR"))
+    json_array_foreach(run->error_lines, i, l) {
+        if (json_array_size(logs) >= KT_ERROR_LOGS_MAX)
+            break;
+        size_t k = 0;
+        while (k < nstored && (matched[k] || !json_equal(json_array_get(logs, k), l)))
+            k++;
+        if (k < nstored)
+            matched[k] = 1;
+        else
             json_array_append(logs, l);
     }
-    while (json_array_size(logs) > 25)
-        json_array_remove(logs, json_array_size(logs) - 1);
     json_t *extra = json_object();
     json_object_set_new(extra, KT_RENDER_ERROR_LOGS, logs);
     return extra;

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/id.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/secrets.h"
 #include "base/map.h"
@@ -30,6 +31,7 @@
 static void kt_run_free(kt_run *run)
 {
     json_decref(run->execution);
+    json_decref(run->error_lines);
     free(run->dirty_runs);
     free(run);
 }
@@ -100,12 +102,30 @@ void kt_executor_log(kt_executor *ex, const json_t *execution, const json_t *tr,
     char ts[48];
     int64_t now = kt_now_us();
     kt_time_format(now - now % 1000, ts, sizeof ts); /* milliseconds, as Kestra stores log timestamps */
-    json_array_append_new(
-        ex->logs, json_pack("{s:O, s:O, s:O?, s:O, s:O?, s:i, s:s, s:s, s:s, s:s, s:b}", "namespace",
-                            json_object_get(execution, "namespace"), "flowId", json_object_get(execution, "flowId"),
-                            "taskId", json_object_get(tr, "taskId"), "executionId", json_object_get(execution, "id"),
-                            "taskRunId", json_object_get(tr, "id"), "attemptNumber", (int)attempt, "timestamp", ts,
-                            "level", level, "thread", "executor", "message", message, "deleted", 0));
+    json_t *line = json_pack("{s:O, s:O, s:O?, s:O, s:O?, s:i, s:s, s:s, s:s, s:s, s:b}", "namespace",
+                             json_object_get(execution, "namespace"), "flowId", json_object_get(execution, "flowId"),
+                             "taskId", json_object_get(tr, "taskId"), "executionId", json_object_get(execution, "id"),
+                             "taskRunId", json_object_get(tr, "id"), "attemptNumber", (int)attempt, "timestamp", ts,
+                             "level", level, "thread", "executor", "message", message, "deleted", 0);
+    if (!line)
+        return;
+    kt_executor_keep_error(ex, line);
+    json_array_append_new(ex->logs, line);
+}
+
+void kt_executor_keep_error(kt_executor *ex, json_t *line)
+{
+    const char *level = json_string_value(json_object_get(line, "level"));
+    const char *eid = json_string_value(json_object_get(line, "executionId"));
+    if (!level || strcmp(level, "ERROR") || !eid)
+        return;
+    kt_run *run = kt_map_get(ex->runs, eid);
+    if (!run || !run->entry || !run->entry->error_logs) /* ended, or its flow never calls errorLogs() */
+        return;
+    if (!run->error_lines)
+        run->error_lines = json_array();
+    if (json_array_size(run->error_lines) < KT_ERROR_LOGS_MAX) /* errorLogs() gives the first ones only */
+        json_array_append(run->error_lines, line);
 }
 
 /* ---- Prometheus ---------------------------------------------------------------------------------- */
@@ -400,20 +420,47 @@ static void kt_executor_resend_notices(kt_executor *ex)
     }
 }
 
+/* After the commit: the lines to the indexer, in one message. A full or paused indexer leaves them here, in order,
+ * for a later turn (the retry timer); one that has gone since leaves them to the next turn's commit. */
+static void kt_executor_send_lines(kt_executor *ex)
+{
+    kt_node *node = kt_actor_node(ex->self);
+    if (kt_node_has_room(node, KT_INDEXER_ACTOR)) {
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, KT_INDEXER_ACTOR, kt_actor_address(ex->self), 0);
+        kt_msg_log_batch b = {.entries = ex->logs, .metrics = ex->metrics};
+        kt_msg_encode_log_batch(&o, &b);
+        if (kt_node_send(node, KT_INDEXER_ACTOR, &o) == KT_OK) {
+            json_array_clear(ex->logs);
+            json_array_clear(ex->metrics);
+            return;
+        }
+    }
+    if (!uv_is_active((uv_handle_t *)&ex->retry))
+        uv_timer_start(&ex->retry, kt_executor_on_retry, KT_NODE_TIMER_RETRY_MS, 0);
+}
+
 /* ---- the turn ------------------------------------------------------------------------------------ */
 
 void kt_executor_flush(kt_actor *a)
 {
     kt_executor *ex = kt_actor_state(a);
     kt_executor_resend_notices(ex);
-    if (!ex->ndirty && !json_array_size(ex->logs) && !json_array_size(ex->metrics) && !ex->fresh && !ex->nreplies) {
+    int lines = json_array_size(ex->logs) || json_array_size(ex->metrics);
+    /* Lines go to the indexer once the transitions they tell of are committed, so none is read before its state (and
+     * a worker's lines, which went to the indexer before its result came here, keep their place before ours). They
+     * are written in this commit instead when no indexer is reachable (a node or a cluster without one), and at stop,
+     * when nothing can be sent any more (the indexer, spawned after the executor, has stopped first and written what
+     * it held: cmd/node.c). */
+    int write_lines = lines && (ex->stopping || !kt_node_reachable(kt_actor_node(a), KT_INDEXER_ACTOR));
+    if (!ex->ndirty && !lines && !ex->fresh && !ex->nreplies) {
         /* an event may arm a timer and change nothing (an execution taken in again waits for its scheduleDate, an
          * SLA monitor is re-armed): nothing to commit first */
         kt_executor_arm_timers(ex);
         kt_executor_pump(ex);
         return;
     }
-    if (ex->ndirty || json_array_size(ex->logs) || json_array_size(ex->metrics)) {
+    if (ex->ndirty || write_lines) {
         kt_status st = kt_store_begin(ex->store);
         for (size_t i = 0; st == KT_OK && i < ex->ndirty; i++) {
             kt_run *run = ex->dirty[i];
@@ -424,9 +471,9 @@ void kt_executor_flush(kt_actor *a)
                 st = kt_store_notice_add(ex->store, json_string_value(json_object_get(run->execution, "id")),
                                          kt_state_current(run->execution));
         }
-        if (st == KT_OK && json_array_size(ex->logs))
+        if (st == KT_OK && write_lines && json_array_size(ex->logs))
             st = kt_store_logs_append(ex->store, ex->logs);
-        if (st == KT_OK && json_array_size(ex->metrics))
+        if (st == KT_OK && write_lines && json_array_size(ex->metrics))
             st = kt_store_metrics_append(ex->store, ex->metrics);
         if (st == KT_OK)
             st = kt_store_commit(ex->store);
@@ -439,9 +486,13 @@ void kt_executor_flush(kt_actor *a)
             return;
         }
         ex->commits++;
-        json_array_clear(ex->logs);
-        json_array_clear(ex->metrics);
+        if (write_lines) {
+            json_array_clear(ex->logs);
+            json_array_clear(ex->metrics);
+        }
     }
+    if (lines && !write_lines)
+        kt_executor_send_lines(ex);
     for (size_t i = 0; i < ex->ndirty; i++) {
         kt_run *run = ex->dirty[i];
         kt_executor_notify_scheduler(ex, run);
@@ -630,11 +681,19 @@ static void kt_executor_receive(kt_actor *a, const kt_msg *m)
     case KT_MSG_EXEC_COMMAND: kt_executor_on_command(ex, m); break;
     case KT_MSG_TASK_ASK: kt_executor_task_ask(ex, m); break;
     case KT_MSG_LOG_BATCH: {
+        /* a worker's lines: a copy of the ERROR ones it sent the indexer (read for errorLogs(), never written), or
+         * all of them when it found no indexer (written with this turn's commit, or passed on to an indexer that
+         * has appeared since) */
         kt_msg_log_batch b;
         if (kt_msg_decode_log_batch(m->body, &b) == KT_OK) {
-            json_array_extend(ex->logs, b.entries);
-            if (b.metrics)
-                json_array_extend(ex->metrics, b.metrics);
+            size_t i;
+            json_t *line;
+            json_array_foreach(b.entries, i, line) kt_executor_keep_error(ex, line);
+            if (!b.copy) {
+                json_array_extend(ex->logs, b.entries);
+                if (b.metrics)
+                    json_array_extend(ex->metrics, b.metrics);
+            }
             kt_msg_log_batch_clear(&b);
         }
         break;
@@ -699,6 +758,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
 static void kt_executor_stop(kt_actor *a)
 {
     kt_executor *ex = kt_actor_state(a);
+    ex->stopping = 1; /* the flush writes the lines it holds itself */
     if (ex->ndirty || json_array_size(ex->logs) || json_array_size(ex->metrics))
         kt_executor_flush(a); /* last chance to make this turn durable */
     kt_executor_items_stop(ex);

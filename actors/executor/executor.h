@@ -3,8 +3,9 @@
  * in one transaction, and only then sends their effects (worker jobs, replies). Worker jobs are delivered at
  * least once; results carry (taskrun id, attempt) and stale ones are ignored.
  *
- * Until the indexer exists, the executor's node is also where workers send task logs (LogBatch); they are
- * written in the same group commit. */
+ * Task log lines are the indexer's to write (actors/indexer/indexer.h): the executor sends it its own lines after
+ * the commit, and reads the copies of the workers' ERROR lines for errorLogs(). When no indexer is reachable, workers
+ * send their lines here and the executor writes them, and its own, in the group commit. */
 #ifndef KT_EXECUTOR_H
 #define KT_EXECUTOR_H
 

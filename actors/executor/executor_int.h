@@ -47,6 +47,10 @@ typedef struct kt_run {
     uint64_t waiter_corr;
     char notified[16]; /* the state the scheduler last heard of (KT_MSG_EXECUTION_CHANGED), "" before the first */
     int notice;        /* this turn's commit holds a notice for the scheduler: send it after the commit */
+    /* errorLogs(): the first KT_ERROR_LOGS_MAX ERROR lines of the execution this executor has seen since it took the
+     * run in (the workers' copies, its own), kept only when the flow calls the function (entry->error_logs); NULL
+     * before the first. The indexer may not have written them yet at the next dispatch (dispatch.c). */
+    json_t *error_lines;
 } kt_run;
 typedef enum kt_job_phase {
     KT_JOB_FRESH,   /* in ex->fresh: its transition is not committed yet */
@@ -104,8 +108,12 @@ struct kt_executor {
     size_t nworkers;
     kt_pending_reply *replies;
     size_t nreplies, capreplies;
+    /* Log lines and task metrics (MetricEntry) to be written: the executor's own, and the workers' when they found no
+     * indexer. Sent to the indexer after this turn's commit, or written in it when no indexer is reachable or the node
+     * is stopping (kt_executor_flush). */
     json_t *logs;
-    json_t *metrics; /* task metrics (MetricEntry) from the workers, written with this turn's commit */
+    json_t *metrics;
+    int stopping; /* the stop hook runs: nothing can be sent any more */
     json_t *notices_pending; /* executions whose ExecutionChanged a full mailbox refused, oldest first */
     kt_run **dirty;
     size_t ndirty, capdirty;
@@ -129,12 +137,16 @@ struct kt_executor {
 /* The parsed flow revision ns.id@rev, from the cache or the store; NULL (logged) when it is gone or no longer
  * parses. */
 kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id, int rev);
-/* An executor-made log line for the task run tr (NULL: the execution), written with this turn's commit. */
+/* An executor-made log line for the task run tr (NULL: the execution), sent to the indexer after this turn's commit
+ * (or written in it, see ex->logs); an ERROR line is kept for errorLogs() too (kt_executor_keep_error). */
 void kt_executor_log(kt_executor *ex, const json_t *execution, const json_t *tr, uint32_t attempt, const char *level,
                      const char *message);
 /* Prometheus (base/metrics.h): kestra_executor_execution_{started,end}_count_total by flow and state, as Kestra's
  * ExecutorService counts them, and the ended execution's duration. */
 void kt_executor_count_started(const json_t *execution);
+/* A log line (LogEntry) the executor saw: when it is an ERROR line of a live run whose flow calls errorLogs(), the run
+ * keeps it (kt_run.error_lines) until the run ends. */
+void kt_executor_keep_error(kt_executor *ex, json_t *line);
 /* The run's execution is written by this turn's commit. */
 void kt_executor_mark_dirty(kt_executor *ex, kt_run *run);
 

@@ -21,9 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Where results and logs go. Logs go to the executor's node until the indexer exists. */
+/* Where results and logs go. Logs go to the indexer when one is reachable, with a copy of their ERROR lines to the
+ * executor (errorLogs(): the indexer may not have written them when the next task is dispatched); otherwise to the
+ * executor, which writes them itself (a node or cluster without an indexer). */
 #define KT_WORKER_RESULT_TO KT_EXECUTOR_ACTOR
-#define KT_WORKER_LOG_TO KT_EXECUTOR_ACTOR
 
 /* The task's `timeout` (KESTRA-execution.md §2.8): a timer that kills the attempt and makes it FAILED. It lives
  * apart from the run because closing a uv handle outlasts the run. */
@@ -611,23 +612,59 @@ static void kt_worker_receive(kt_actor *a, const kt_msg *m)
         kt_worker_poll_on_request(w, m);
 }
 
-/* End of turn: logs first, so a result never overtakes the lines of its attempt. A full mailbox or link on the way
- * (kt_node_has_room) keeps the rest for a later turn: back-pressure, nothing dropped (KT_MAILBOX_CAP). */
+/* The ERROR lines of a batch (a new array), or NULL when it has none. */
+static json_t *kt_worker_error_lines(const json_t *logs)
+{
+    json_t *out = NULL;
+    size_t i;
+    json_t *e;
+    json_array_foreach(logs, i, e) {
+        const char *level = json_string_value(json_object_get(e, "level"));
+        if (!level || strcmp(level, "ERROR"))
+            continue;
+        if (!out)
+            out = json_array();
+        json_array_append(out, e);
+    }
+    return out;
+}
+
+static void kt_worker_send_batch(kt_node *node, kt_actor *a, const char *to, json_t *logs, json_t *metrics, int copy)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, to, kt_actor_address(a), 0);
+    kt_msg_log_batch b = {.entries = logs, .metrics = metrics, .copy = copy};
+    kt_msg_encode_log_batch(&o, &b);
+    kt_status st = kt_node_send(node, to, &o);
+    if (st)
+        KT_WARN("worker", "%zu log line(s) for %s not delivered: %s", json_array_size(logs), to, kt_strerror(st));
+}
+
+/* End of turn: logs first, so a result never overtakes the lines of its attempt (nor the executor's copy of their
+ * ERROR lines, which errorLogs() reads when the result makes the next task run). A full mailbox or link on the way
+ * (kt_node_has_room) keeps the rest for a later turn: back-pressure, nothing dropped (KT_MAILBOX_CAP); a paused
+ * indexer (KT_INDEXER_MAX_BYTES) holds the results back with the lines. */
 static void kt_worker_flush(kt_actor *a)
 {
     kt_worker *w = kt_actor_state(a);
     kt_node *node = kt_actor_node(a);
     int batch = json_array_size(w->logs) || json_array_size(w->metrics);
-    if (batch && !kt_node_has_room(node, KT_WORKER_LOG_TO)) {
+    const char *log_to = KT_WORKER_RESULT_TO;
+    json_t *errors = NULL;
+    if (batch && kt_node_reachable(node, KT_INDEXER_ACTOR)) {
+        log_to = KT_INDEXER_ACTOR;
+        errors = kt_worker_error_lines(w->logs);
+    }
+    if (batch && (!kt_node_has_room(node, log_to) || (errors && !kt_node_has_room(node, KT_WORKER_RESULT_TO)))) {
+        json_decref(errors);
         kt_worker_wait_for_room(w);
         return;
     }
     if (batch) {
-        kt_outmsg o;
-        kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, KT_WORKER_LOG_TO, kt_actor_address(a), 0);
-        kt_msg_log_batch b = {.entries = w->logs, .metrics = w->metrics};
-        kt_msg_encode_log_batch(&o, &b);
-        kt_node_send(node, KT_WORKER_LOG_TO, &o);
+        kt_worker_send_batch(node, a, log_to, w->logs, w->metrics, 0);
+        if (errors)
+            kt_worker_send_batch(node, a, KT_WORKER_RESULT_TO, errors, NULL, 1);
+        json_decref(errors);
         json_array_clear(w->logs);
         json_array_clear(w->metrics);
     }

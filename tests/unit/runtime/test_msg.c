@@ -187,6 +187,7 @@ static void test_log_batch_and_ping(void **s)
     assert_int_equal(kt_msg_decode_log_batch(m.body, &out), KT_OK);
     assert_true(json_equal(entries, out.entries));
     assert_null(out.metrics); /* none sent: none received */
+    assert_int_equal(out.copy, 0);
     kt_msg_log_batch_clear(&out);
     msgpack_unpacked_destroy(&u);
     kt_outmsg_destroy(&o);
@@ -204,6 +205,32 @@ static void test_log_batch_and_ping(void **s)
     msgpack_unpacked_destroy(&u);
     kt_outmsg_destroy(&o);
     json_decref(metrics);
+
+    /* a copy (the ERROR lines the executor reads for errorLogs() and never writes) says so */
+    kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, "executor", "worker@n1", 42);
+    in.metrics = NULL;
+    in.copy = 1;
+    kt_msg_encode_log_batch(&o, &in);
+    roundtrip_head(&o, &u, &m, KT_MSG_LOG_BATCH);
+    assert_int_equal(kt_msg_decode_log_batch(m.body, &out), KT_OK);
+    assert_true(json_equal(entries, out.entries));
+    assert_int_equal(out.copy, 1);
+    kt_msg_log_batch_clear(&out);
+    msgpack_unpacked_destroy(&u);
+    kt_outmsg_destroy(&o);
+    in.copy = 0;
+
+    /* a third field that is not a boolean is refused */
+    kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, "executor", "worker@n1", 42);
+    msgpack_pack_array(&o.pk, 3);
+    msgpack_pack_array(&o.pk, 0);
+    msgpack_pack_nil(&o.pk);
+    msgpack_pack_int(&o.pk, 1);
+    roundtrip_head(&o, &u, &m, KT_MSG_LOG_BATCH);
+    assert_int_equal(kt_msg_decode_log_batch(m.body, &out), KT_EPROTO);
+    assert_null(out.entries);
+    msgpack_unpacked_destroy(&u);
+    kt_outmsg_destroy(&o);
 
     /* the one-field body of a peer without metrics still decodes */
     kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, "executor", "worker@n1", 42);

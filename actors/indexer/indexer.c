@@ -1,0 +1,228 @@
+/* The indexer actor (indexer.h): lines in, one transaction per loop turn out. Messages only append to the held lists;
+ * the flush hook commits their head (at most max_lines of each list) and drops it once committed, so a failure keeps
+ * everything, in order, for the retry. */
+#include "actors/indexer/indexer.h"
+#include "base/limits.h"
+#include "base/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kt_indexer {
+    kt_actor *self;
+    kt_store *store;
+    size_t max_lines, max_bytes;
+    json_t *logs;    /* LogEntry objects waiting, in the order received */
+    json_t *metrics; /* MetricEntry objects waiting, in the order received */
+    size_t bytes;    /* estimated size of what is held (kt_ix_size) */
+    int paused;      /* the mailbox is paused (kt_actor_pause) until a commit brings bytes under half */
+    int retrying;    /* a commit failed: the next try is the timer's, not every turn's */
+    uv_timer_t again; /* the next commit: at once for the rest beyond the cap, KT_INDEXER_RETRY_MS after a failure */
+    uint64_t commits, failures, pauses;
+};
+
+/* What an entry costs to hold, near enough for a memory bound: its message (a log line's only unbounded field)
+ * plus the JSON object around it. */
+static size_t kt_ix_size(const json_t *e)
+{
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    return (msg ? strlen(msg) : 0) + 256;
+}
+
+static size_t kt_ix_held_count(const kt_indexer *ix) { return json_array_size(ix->logs) + json_array_size(ix->metrics); }
+
+/* The first n entries of list, as a new reference (list itself when it has no more). */
+static json_t *kt_ix_head(json_t *list, size_t n)
+{
+    if (n >= json_array_size(list))
+        return json_incref(list);
+    json_t *head = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append(head, json_array_get(list, i));
+    return head;
+}
+
+/* Forgets the first n entries of *list (committed); returns their size. */
+static size_t kt_ix_drop_head(json_t **list, size_t n)
+{
+    size_t len = json_array_size(*list), freed = 0;
+    for (size_t i = 0; i < n && i < len; i++)
+        freed += kt_ix_size(json_array_get(*list, i));
+    if (n >= len) {
+        json_array_clear(*list);
+        return freed;
+    }
+    json_t *rest = json_array();
+    for (size_t i = n; i < len; i++)
+        json_array_append(rest, json_array_get(*list, i));
+    json_decref(*list);
+    *list = rest;
+    return freed;
+}
+
+/* One transaction: the head of each list, at most max_lines of each. KT_OK when there was nothing to write. */
+static kt_status kt_ix_commit(kt_indexer *ix)
+{
+    size_t nl = json_array_size(ix->logs), nm = json_array_size(ix->metrics);
+    if (nl > ix->max_lines)
+        nl = ix->max_lines;
+    if (nm > ix->max_lines)
+        nm = ix->max_lines;
+    if (!nl && !nm)
+        return KT_OK;
+    json_t *lines = nl ? kt_ix_head(ix->logs, nl) : NULL, *metrics = nm ? kt_ix_head(ix->metrics, nm) : NULL;
+    kt_status st = kt_store_begin(ix->store);
+    if (st == KT_OK && lines)
+        st = kt_store_logs_append(ix->store, lines);
+    if (st == KT_OK && metrics)
+        st = kt_store_metrics_append(ix->store, metrics);
+    char why[256] = "";
+    if (st == KT_OK) {
+        st = kt_store_commit(ix->store);
+    } else {
+        snprintf(why, sizeof why, "%s", kt_store_errmsg(ix->store)); /* the rollback resets it */
+        kt_store_rollback(ix->store);
+    }
+    if (st && !why[0])
+        snprintf(why, sizeof why, "%s", kt_store_errmsg(ix->store));
+    json_decref(lines);
+    json_decref(metrics);
+    if (st) {
+        /* every failure is retried; the log is thinned to powers of two so a long outage cannot flood it */
+        ix->failures++;
+        if (!(ix->failures & (ix->failures - 1)))
+            KT_ERROR("indexer", "commit of %zu log line(s) and %zu metric(s) failed (%s: %s), %llu failure(s) so far; "
+                     "retrying, %zu entries held", nl, nm, kt_strerror(st), why,
+                     (unsigned long long)ix->failures, kt_ix_held_count(ix));
+        return st;
+    }
+    ix->commits++;
+    size_t freed = kt_ix_drop_head(&ix->logs, nl) + kt_ix_drop_head(&ix->metrics, nm);
+    ix->bytes = freed < ix->bytes ? ix->bytes - freed : 0;
+    if (ix->paused && ix->bytes <= ix->max_bytes / 2) {
+        ix->paused = 0;
+        kt_actor_pause(ix->self, 0);
+        KT_INFO("indexer", "holding %zu bytes again: taking lines", ix->bytes);
+    }
+    return KT_OK;
+}
+
+static void kt_ix_on_again(uv_timer_t *t);
+
+/* The end of a turn (the flush hook, or the timer): one commit, then the next one scheduled if something is left. */
+static void kt_ix_turn(kt_indexer *ix)
+{
+    if (ix->retrying)
+        return;
+    if (kt_ix_commit(ix) != KT_OK) {
+        ix->retrying = 1;
+        uv_timer_start(&ix->again, kt_ix_on_again, KT_INDEXER_RETRY_MS, 0);
+        return;
+    }
+    /* beyond the cap: the next loop iteration, after the loop's I/O, not in a loop here */
+    if (kt_ix_held_count(ix))
+        uv_timer_start(&ix->again, kt_ix_on_again, 0, 0);
+}
+
+static void kt_ix_on_again(uv_timer_t *t)
+{
+    kt_indexer *ix = t->data;
+    ix->retrying = 0;
+    kt_ix_turn(ix);
+}
+
+static void kt_ix_flush(kt_actor *a) { kt_ix_turn(kt_actor_state(a)); }
+
+/* Appends the objects of from to list, counting their size. */
+static void kt_ix_hold(kt_indexer *ix, json_t *list, const json_t *from)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(from, i, e) {
+        if (!json_is_object(e))
+            continue; /* the store could not write it either */
+        json_array_append(list, e);
+        ix->bytes += kt_ix_size(e);
+    }
+}
+
+static void kt_ix_receive(kt_actor *a, const kt_msg *m)
+{
+    kt_indexer *ix = kt_actor_state(a);
+    if (m->type != KT_MSG_LOG_BATCH) {
+        KT_DEBUG("indexer", "ignored %s from %s", kt_msg_type_name(m->type), m->from);
+        return;
+    }
+    kt_msg_log_batch b;
+    if (kt_msg_decode_log_batch(m->body, &b) != KT_OK) {
+        KT_WARN("indexer", "malformed LogBatch from %s: dropped", m->from);
+        return;
+    }
+    if (!b.copy) { /* a copy is someone else's to write */
+        kt_ix_hold(ix, ix->logs, b.entries);
+        if (b.metrics)
+            kt_ix_hold(ix, ix->metrics, b.metrics);
+    }
+    kt_msg_log_batch_clear(&b);
+    if (!ix->paused && ix->bytes >= ix->max_bytes) {
+        /* the messages already in the mailbox still come in: the bound is exceeded by at most one mailbox */
+        ix->paused = 1;
+        kt_actor_pause(a, 1);
+        ix->pauses++;
+        if (!(ix->pauses & (ix->pauses - 1)))
+            KT_WARN("indexer", "holding %zu bytes (%zu entries) the store has not taken yet: senders wait (%llu "
+                    "time(s) so far)", ix->bytes, kt_ix_held_count(ix), (unsigned long long)ix->pauses);
+    }
+}
+
+static void kt_ix_closed(uv_handle_t *h)
+{
+    kt_indexer *ix = h->data;
+    json_decref(ix->logs);
+    json_decref(ix->metrics);
+    free(ix);
+}
+
+/* Everything held is written before the node goes: as many transactions as the cap needs, no waiting between them
+ * (nothing else runs any more). A store that fails now loses the lines, said at ERROR. */
+static void kt_ix_stop(kt_actor *a)
+{
+    kt_indexer *ix = kt_actor_state(a);
+    uv_timer_stop(&ix->again);
+    while (kt_ix_held_count(ix) && kt_ix_commit(ix) == KT_OK)
+        ;
+    if (kt_ix_held_count(ix))
+        KT_ERROR("indexer", "stopped with %zu log line(s) and %zu metric(s) not written: %s",
+                 json_array_size(ix->logs), json_array_size(ix->metrics), kt_store_errmsg(ix->store));
+    uv_close((uv_handle_t *)&ix->again, kt_ix_closed);
+}
+
+static const kt_actor_ops kt_indexer_ops = {.receive = kt_ix_receive, .flush = kt_ix_flush, .stop = kt_ix_stop};
+
+kt_status kt_indexer_start(kt_node *node, kt_store *store, const kt_indexer_options *opts, kt_indexer **out)
+{
+    if (!node || !store || !out)
+        return KT_EINVAL;
+    kt_indexer *ix = calloc(1, sizeof *ix);
+    if (!ix)
+        return KT_ENOMEM;
+    ix->store = store;
+    ix->max_lines = opts && opts->max_lines ? opts->max_lines : KT_INDEXER_MAX_LINES;
+    ix->max_bytes = opts && opts->max_bytes ? opts->max_bytes : KT_INDEXER_MAX_BYTES;
+    ix->logs = json_array();
+    ix->metrics = json_array();
+    uv_timer_init(kt_node_loop(node), &ix->again);
+    ix->again.data = ix;
+    kt_status st = kt_node_spawn(node, KT_INDEXER_ACTOR, &kt_indexer_ops, ix, &ix->self);
+    if (st) {
+        uv_close((uv_handle_t *)&ix->again, kt_ix_closed);
+        return st;
+    }
+    *out = ix;
+    return KT_OK;
+}
+
+uint64_t kt_indexer_commits(const kt_indexer *ix) { return ix->commits; }
+size_t kt_indexer_held(const kt_indexer *ix) { return kt_ix_held_count(ix); }
+int kt_indexer_paused(const kt_indexer *ix) { return ix->paused; }
