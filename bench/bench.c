@@ -16,6 +16,7 @@
 #include "bench.h"
 
 #include "actors/executor/executor.h"
+#include "actors/indexer/indexer.h"
 #include "actors/scheduler/scheduler.h"
 #include "flow/model.h"
 #include "actors/worker/worker.h"
@@ -207,6 +208,7 @@ void kb_node_start(uv_loop_t *loop, kt_store *store, int with_scheduler, kb_node
     kt_worker_start(out->node, &wc, &out->worker);
     kt_executor_start(out->node, store, NULL, &out->executor);
     kt_executor_add_worker(out->executor, "worker@bench", "bench", 8);
+    kt_indexer_start(out->node, store, NULL, &out->indexer); /* after the executor, as cmd/node.c spawns it */
     if (with_scheduler)
         kt_scheduler_start(out->node, store, NULL, &out->scheduler);
 }

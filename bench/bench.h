@@ -12,11 +12,13 @@ int kb_rm(const char *p, const struct stat *sb, int f, struct FTW *w);
 /* Runs the loop until its handles are closed and closes it; exits when it does not close. */
 void kb_close_loop(uv_loop_t *loop);
 
-/* A node like `kite server local`'s, without the API: a worker (8 slots), an executor, and a scheduler when asked. */
+/* A node like `kite server local`'s, without the API: a worker (8 slots), an executor, the indexer, and a scheduler
+ * when asked. */
 typedef struct kb_node {
     struct kt_node *node;
     struct kt_worker *worker;
     struct kt_executor *executor;
+    struct kt_indexer *indexer;
     struct kt_scheduler *scheduler;
 } kb_node;
 struct kt_store;
