@@ -312,6 +312,62 @@ static void test_mailbox_capacity(void **s)
     close_all(&loop, &n, 1);
 }
 
+/* A paused actor (kt_actor_pause, the indexer holding too much) counts as full for new work: a local send is refused,
+ * a peer's messages wait in the link, a reply still fits and what its mailbox held before still comes in; unpaused,
+ * the peer's messages arrive, in order. */
+static void test_pause(void **s)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *a, *b;
+    kt_node_config ca = {.node_id = "alpha", .heartbeat_ms = 50, .liveness_timeout_ms = 5000};
+    kt_node_config cb = {.node_id = "beta", .heartbeat_ms = 50, .liveness_timeout_ms = 5000};
+    assert_int_equal(kt_node_new(&loop, &ca, &a), KT_OK);
+    assert_int_equal(kt_node_new(&loop, &cb, &b), KT_OK);
+    probe pa = {.loop = &loop, .stop_after = -1}, pb = {.loop = &loop, .stop_after = -1};
+    kt_actor *sink;
+    assert_int_equal(kt_node_spawn(a, "sink", &probe_ops, &pa, &sink), KT_OK);
+    assert_int_equal(kt_node_spawn(b, "source", &probe_ops, &pb, NULL), KT_OK);
+    char err[256];
+    assert_int_equal(kt_node_listen(a, "inproc://kite-test-pause", err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(b, "inproc://kite-test-pause", err, sizeof err), KT_OK);
+    for (int i = 0; i < 10 && (!pa.ups || !pb.ups); i++)
+        run_for(&loop, 300);
+    assert_int_equal(pa.ups, 1);
+    assert_int_equal(pb.ups, 1);
+    pa.stop_after = pb.stop_after = 0;
+
+    send_ping(a, "sink", "t@alpha", 1); /* in the mailbox before the pause */
+    kt_actor_pause(sink, 1);
+    assert_false(kt_node_has_room(a, "sink"));
+    kt_outmsg o;
+    kt_msg_ping ping = {.seq = 2};
+    kt_outmsg_begin(&o, KT_MSG_PING, "sink", "t@alpha", 0);
+    kt_msg_encode_ping(&o, &ping);
+    assert_int_equal(kt_node_send(a, "sink", &o), KT_EAGAIN);
+    assert_int_equal(kt_node_refused(a), 1);
+    kt_outmsg_begin(&o, KT_MSG_REPLY, "sink", "t@alpha", 7);
+    kt_msg_reply reply = {.status = KT_OK};
+    kt_msg_encode_reply(&o, &reply);
+    assert_int_equal(kt_node_send(a, "sink", &o), KT_OK);
+    pa.replies_ok = 1;
+    for (uint64_t i = 2; i <= 11; i++) /* the peer's view is its link's room: it sends */
+        send_ping(b, "sink", "source@beta", i);
+    run_for(&loop, 300);
+    assert_int_equal(pa.pings, 1);
+    assert_int_equal(pa.replies, 1);
+    assert_false(kt_node_has_room(a, "sink"));
+
+    kt_actor_pause(sink, 0);
+    assert_true(kt_node_has_room(a, "sink"));
+    pa.stop_after = 11;
+    run_for(&loop, 3000);
+    assert_int_equal(pa.pings, 11); /* the probe checked the order */
+    assert_string_equal(pa.last_from, "source@beta");
+    kt_node *all[] = {a, b};
+    close_all(&loop, all, 2);
+}
+
 /* An actor's messages to itself are part of work it already took: they are never refused, however many. */
 typedef struct selfish {
     uv_loop_t *loop;
@@ -411,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_remote_tcp),
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_mailbox_capacity),
+        cmocka_unit_test(test_pause),
         cmocka_unit_test(test_self_sends_fit),
         cmocka_unit_test(test_self_sends_fit_outside_hooks),
         cmocka_unit_test(test_bad_address),
