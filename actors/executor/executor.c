@@ -18,7 +18,6 @@
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/id.h"
-#include "base/limits.h"
 #include "base/log.h"
 #include "base/secrets.h"
 #include "base/map.h"
@@ -92,40 +91,6 @@ kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id,
     fe->error_logs = kt_executor_error_logs_tasks(fe->tasks, fe->templates);
     kt_map_put(ex->flows, key, fe, NULL);
     return fe;
-}
-
-/* ---- logs ---------------------------------------------------------------------------------------- */
-
-void kt_executor_log(kt_executor *ex, const json_t *execution, const json_t *tr, uint32_t attempt, const char *level,
-                     const char *message)
-{
-    char ts[48];
-    int64_t now = kt_now_us();
-    kt_time_format(now - now % 1000, ts, sizeof ts); /* milliseconds, as Kestra stores log timestamps */
-    json_t *line = json_pack("{s:O, s:O, s:O?, s:O, s:O?, s:i, s:s, s:s, s:s, s:s, s:b}", "namespace",
-                             json_object_get(execution, "namespace"), "flowId", json_object_get(execution, "flowId"),
-                             "taskId", json_object_get(tr, "taskId"), "executionId", json_object_get(execution, "id"),
-                             "taskRunId", json_object_get(tr, "id"), "attemptNumber", (int)attempt, "timestamp", ts,
-                             "level", level, "thread", "executor", "message", message, "deleted", 0);
-    if (!line)
-        return;
-    kt_executor_keep_error(ex, line);
-    json_array_append_new(ex->logs, line);
-}
-
-void kt_executor_keep_error(kt_executor *ex, json_t *line)
-{
-    const char *level = json_string_value(json_object_get(line, "level"));
-    const char *eid = json_string_value(json_object_get(line, "executionId"));
-    if (!level || strcmp(level, "ERROR") || !eid)
-        return;
-    kt_run *run = kt_map_get(ex->runs, eid);
-    if (!run || !run->entry || !run->entry->error_logs) /* ended, or its flow never calls errorLogs() */
-        return;
-    if (!run->error_lines)
-        run->error_lines = json_array();
-    if (json_array_size(run->error_lines) < KT_ERROR_LOGS_MAX) /* errorLogs() gives the first ones only */
-        json_array_append(run->error_lines, line);
 }
 
 /* ---- Prometheus ---------------------------------------------------------------------------------- */
@@ -420,26 +385,6 @@ static void kt_executor_resend_notices(kt_executor *ex)
     }
 }
 
-/* After the commit: the lines to the indexer, in one message. A full or paused indexer leaves them here, in order,
- * for a later turn (the retry timer); one that has gone since leaves them to the next turn's commit. */
-static void kt_executor_send_lines(kt_executor *ex)
-{
-    kt_node *node = kt_actor_node(ex->self);
-    if (kt_node_has_room(node, KT_INDEXER_ACTOR)) {
-        kt_outmsg o;
-        kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, KT_INDEXER_ACTOR, kt_actor_address(ex->self), 0);
-        kt_msg_log_batch b = {.entries = ex->logs, .metrics = ex->metrics};
-        kt_msg_encode_log_batch(&o, &b);
-        if (kt_node_send(node, KT_INDEXER_ACTOR, &o) == KT_OK) {
-            json_array_clear(ex->logs);
-            json_array_clear(ex->metrics);
-            return;
-        }
-    }
-    if (!uv_is_active((uv_handle_t *)&ex->retry))
-        uv_timer_start(&ex->retry, kt_executor_on_retry, KT_NODE_TIMER_RETRY_MS, 0);
-}
-
 /* ---- the turn ------------------------------------------------------------------------------------ */
 
 void kt_executor_flush(kt_actor *a)
@@ -491,8 +436,8 @@ void kt_executor_flush(kt_actor *a)
             json_array_clear(ex->metrics);
         }
     }
-    if (lines && !write_lines)
-        kt_executor_send_lines(ex);
+    if (lines && !write_lines && !kt_executor_send_lines(ex) && !uv_is_active((uv_handle_t *)&ex->retry))
+        uv_timer_start(&ex->retry, kt_executor_on_retry, KT_NODE_TIMER_RETRY_MS, 0); /* the indexer had no room */
     for (size_t i = 0; i < ex->ndirty; i++) {
         kt_run *run = ex->dirty[i];
         kt_executor_notify_scheduler(ex, run);
@@ -680,24 +625,7 @@ static void kt_executor_receive(kt_actor *a, const kt_msg *m)
     case KT_MSG_WORKER_RESULT: kt_executor_on_result(ex, m); break;
     case KT_MSG_EXEC_COMMAND: kt_executor_on_command(ex, m); break;
     case KT_MSG_TASK_ASK: kt_executor_task_ask(ex, m); break;
-    case KT_MSG_LOG_BATCH: {
-        /* a worker's lines: a copy of the ERROR ones it sent the indexer (read for errorLogs(), never written), or
-         * all of them when it found no indexer (written with this turn's commit, or passed on to an indexer that
-         * has appeared since) */
-        kt_msg_log_batch b;
-        if (kt_msg_decode_log_batch(m->body, &b) == KT_OK) {
-            size_t i;
-            json_t *line;
-            json_array_foreach(b.entries, i, line) kt_executor_keep_error(ex, line);
-            if (!b.copy) {
-                json_array_extend(ex->logs, b.entries);
-                if (b.metrics)
-                    json_array_extend(ex->metrics, b.metrics);
-            }
-            kt_msg_log_batch_clear(&b);
-        }
-        break;
-    }
+    case KT_MSG_LOG_BATCH: kt_executor_on_lines(ex, m); break;
     default: KT_DEBUG("executor", "ignored %s from %s", kt_msg_type_name(m->type), m->from); break;
     }
 }

@@ -6,6 +6,7 @@
  *               waiting Subflow runs after a restart;
  *   concurrency.c flow concurrency's facts: how many executions of a flow hold a slot, whose turn it is;
  *   task_requests.c what worker tasks ask of the executor, whose node holds the store: logs, resume...
+ *   lines.c     log lines: the executor's own, the workers' that reach it, the ERROR ones kept for errorLogs();
  * The actor gathers facts and applies effects; every change of an execution's state is the step's (step.h).
  * All of it runs on the loop thread; nothing here locks. */
 #ifndef KT_EXECUTOR_INT_H
@@ -144,9 +145,6 @@ void kt_executor_log(kt_executor *ex, const json_t *execution, const json_t *tr,
 /* Prometheus (base/metrics.h): kestra_executor_execution_{started,end}_count_total by flow and state, as Kestra's
  * ExecutorService counts them, and the ended execution's duration. */
 void kt_executor_count_started(const json_t *execution);
-/* A log line (LogEntry) the executor saw: when it is an ERROR line of a live run whose flow calls errorLogs(), the run
- * keeps it (kt_run.error_lines) until the run ends. */
-void kt_executor_keep_error(kt_executor *ex, json_t *line);
 /* The run's execution is written by this turn's commit. */
 void kt_executor_mark_dirty(kt_executor *ex, kt_run *run);
 
@@ -167,6 +165,17 @@ kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t 
 void kt_executor_reply(kt_executor *ex, const kt_msg *m, kt_status st, const char *message, json_t *data);
 /* The end of a loop turn: commit what changed, then send what the commit allows (the actor's flush hook). */
 void kt_executor_flush(kt_actor *a);
+
+/* ---- lines.c ------------------------------------------------------------------------------------ */
+
+/* A log line (LogEntry) the executor saw: when it is an ERROR line of a live run whose flow calls errorLogs(), the run
+ * keeps it (kt_run.error_lines) until the run ends. */
+void kt_executor_keep_error(kt_executor *ex, json_t *line);
+/* A LogBatch from a worker: its ERROR lines kept, and its lines taken to be written unless it is a copy. */
+void kt_executor_on_lines(kt_executor *ex, const kt_msg *m);
+/* After the commit: ex->logs and ex->metrics to the indexer in one message (1). 0 when the indexer has no room (full
+ * or paused) or is gone: the lines stay, in order, for a later turn. */
+int kt_executor_send_lines(kt_executor *ex);
 
 /* ---- dispatch.c --------------------------------------------------------------------------------- */
 
