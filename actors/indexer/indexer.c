@@ -4,6 +4,7 @@
 #include "actors/indexer/indexer.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,30 @@ struct kt_indexer {
     uv_timer_t again; /* the next commit: at once for the rest beyond the cap, KT_INDEXER_RETRY_MS after a failure */
     uint64_t commits, failures, pauses;
 };
+
+/* Kestra's indexer meters (MetricRegistry: indexer.message.in.count, indexer.request.count, indexer.request.duration,
+ * indexer.message.out.count), by the class of the records as Kestra labels them: records received, then per
+ * transaction one request, its duration and the records written. */
+#define KT_IX_LOG_TYPE "io.kestra.core.models.executions.LogEntry"
+#define KT_IX_METRIC_TYPE "io.kestra.core.models.executions.MetricEntry"
+
+static void kt_ix_count(const char *name, const char *help, const char *type, size_t n)
+{
+    if (n)
+        kt_metric_inc(kt_metrics_counter(name, help, (const char *[]){"type", type, NULL}), (double)n);
+}
+
+static void kt_ix_count_request(const char *type, size_t n, double seconds)
+{
+    if (!n)
+        return;
+    kt_ix_count("kestra_indexer_request_count_total", "Batches of records written by the indexer", type, 1);
+    kt_ix_count("kestra_indexer_message_out_count_total", "Records written by the indexer", type, n);
+    kt_metric_observe(kt_metrics_histogram("kestra_indexer_request_duration_seconds",
+                                           "Duration of the indexer's transactions", (const char *[]){"type", type, NULL},
+                                           kt_metrics_latency_buckets, kt_metrics_latency_nbuckets),
+                      seconds);
+}
 
 /* What an entry costs to hold, near enough for a memory bound: its message (a log line's only unbounded field)
  * plus the JSON object around it. */
@@ -72,6 +97,7 @@ static kt_status kt_ix_commit(kt_indexer *ix)
     if (!nl && !nm)
         return KT_OK;
     json_t *lines = nl ? kt_ix_head(ix->logs, nl) : NULL, *metrics = nm ? kt_ix_head(ix->metrics, nm) : NULL;
+    uint64_t t0 = uv_hrtime();
     kt_status st = kt_store_begin(ix->store);
     if (st == KT_OK && lines)
         st = kt_store_logs_append(ix->store, lines);
@@ -98,6 +124,9 @@ static kt_status kt_ix_commit(kt_indexer *ix)
         return st;
     }
     ix->commits++;
+    double took = (double)(uv_hrtime() - t0) / 1e9;
+    kt_ix_count_request(KT_IX_LOG_TYPE, nl, took);
+    kt_ix_count_request(KT_IX_METRIC_TYPE, nm, took);
     size_t freed = kt_ix_drop_head(&ix->logs, nl) + kt_ix_drop_head(&ix->metrics, nm);
     ix->bytes = freed < ix->bytes ? ix->bytes - freed : 0;
     if (ix->paused && ix->bytes <= ix->max_bytes / 2) {
@@ -135,16 +164,18 @@ static void kt_ix_on_again(uv_timer_t *t)
 static void kt_ix_flush(kt_actor *a) { kt_ix_turn(kt_actor_state(a)); }
 
 /* Appends the objects of from to list, counting their size. */
-static void kt_ix_hold(kt_indexer *ix, json_t *list, const json_t *from)
+static void kt_ix_hold(kt_indexer *ix, json_t *list, const json_t *from, const char *type)
 {
-    size_t i;
+    size_t i, n = 0;
     json_t *e;
     json_array_foreach(from, i, e) {
         if (!json_is_object(e))
             continue; /* the store could not write it either */
         json_array_append(list, e);
         ix->bytes += kt_ix_size(e);
+        n++;
     }
+    kt_ix_count("kestra_indexer_message_in_count_total", "Records received by the indexer", type, n);
 }
 
 static void kt_ix_receive(kt_actor *a, const kt_msg *m)
@@ -160,9 +191,9 @@ static void kt_ix_receive(kt_actor *a, const kt_msg *m)
         return;
     }
     if (!b.copy) { /* a copy is someone else's to write */
-        kt_ix_hold(ix, ix->logs, b.entries);
+        kt_ix_hold(ix, ix->logs, b.entries, KT_IX_LOG_TYPE);
         if (b.metrics)
-            kt_ix_hold(ix, ix->metrics, b.metrics);
+            kt_ix_hold(ix, ix->metrics, b.metrics, KT_IX_METRIC_TYPE);
     }
     kt_msg_log_batch_clear(&b);
     if (!ix->paused && ix->bytes >= ix->max_bytes) {

@@ -1,6 +1,7 @@
 /* Remote actors, same code: a server without a worker plus `kite worker --join` processes over tcp on 127.0.0.1.
  * Tasks run in the worker process; a worker killed with SIGKILL mid-task has its attempt resubmitted to a live
- * worker after the liveness timeout, and the execution still ends SUCCESS. */
+ * worker after the liveness timeout, and the execution still ends SUCCESS. Without an indexer the worker's lines go to
+ * the executor; with one on the server they go there, over the link. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,18 +24,21 @@ typedef struct cluster {
     char join[64];
 } cluster;
 
-static int setup(void **state)
+static int setup_with(void **state, const char *actors)
 {
     cluster *c = calloc(1, sizeof *c);
     kt_it_fixture_init(&c->it, 0);
     c->nng_port = kt_it_free_port();
     snprintf(c->join, sizeof c->join, "tcp://127.0.0.1:%d", c->nng_port);
-    const char *extra[] = {"--listen", c->join, "--actors", "executor,webserver", "--heartbeat", HEARTBEAT,
+    const char *extra[] = {"--listen", c->join, "--actors", actors, "--heartbeat", HEARTBEAT,
                            "--liveness-timeout", LIVENESS, NULL};
     c->it.server = kt_it_start_server(c->it.dir, "server", c->it.port, extra);
     *state = c;
     return 0;
 }
+
+static int setup(void **state) { return setup_with(state, "executor,webserver"); }
+static int setup_indexer(void **state) { return setup_with(state, "executor,webserver,indexer"); }
 
 static int teardown(void **state)
 {
@@ -139,11 +143,73 @@ static void test_dead_worker_task_is_resubmitted(void **state)
     kt_it_stop_clean(&b);
 }
 
+/* With an indexer on the server, the worker process sends its lines there over the link and a copy of the ERROR ones
+ * to the executor: errorLogs() in the next task sees the failed task's line once, and every line is stored once, in
+ * the order the tasks ran. */
+static void test_lines_through_the_indexer(void **state)
+{
+    cluster *c = *state;
+    kt_it_create_flow(c->it.port, "id: indexed\nnamespace: company.team\ntasks:\n"
+                                  "  - id: hello\n    type: io.kestra.plugin.core.log.Log\n    message: from afar\n"
+                                  "  - id: boom\n    type: io.kestra.plugin.core.execution.Fail\n"
+                                  "    allowFailure: true\n    errorMessage: it broke\n"
+                                  "  - id: seen\n    type: io.kestra.plugin.core.log.Log\n"
+                                  "    message: \"{%- for l in errorLogs() -%}<{{ l.taskId }}: {{ l.message }}>{%- endfor -%}\"\n",
+                      NULL);
+    kt_it_proc w = start_worker(c, "worker-a");
+    char exid[64];
+    run(c, "indexed", exid, sizeof exid);
+    json_t *ex = kt_it_wait_execution(c->it.port, exid, 20000);
+    if (!ex) {
+        kt_it_dump_log(&c->it.server);
+        kt_it_dump_log(&w);
+    }
+    assert_non_null(ex);
+    assert_string_equal(kt_it_state(ex), "WARNING");
+    json_decref(ex);
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/logs/%s", exid);
+    json_t *logs = NULL;
+    const char *want[] = {"from afar", "it broke", "<boom: it broke>"};
+    size_t found = 0;
+    /* the indexer may commit a turn after the end is visible: wait for the last line */
+    for (int i = 0; i < 50; i++) {
+        json_decref(logs);
+        logs = NULL;
+        assert_int_equal(kt_it_http_json("GET", c->it.port, path, NULL, NULL, &logs), 200);
+        size_t k;
+        json_t *l;
+        found = 0;
+        json_array_foreach(logs, k, l) {
+            const char *msg = json_string_value(json_object_get(l, "message"));
+            if (found < 3 && msg && !strcmp(msg, want[found]))
+                found++;
+            else if (msg && (!strcmp(msg, want[0]) || !strcmp(msg, want[2])))
+                fail_msg("line '%s' stored twice or out of order", msg);
+        }
+        if (found == 3)
+            break;
+        kt_it_sleep_ms(100);
+    }
+    assert_int_equal(found, 3);
+    json_decref(logs);
+    /* they went through the server's indexer (its counter, in Kestra's name), not the executor */
+    kt_it_resp resp = {0};
+    assert_int_equal(kt_it_request("GET", c->it.port, "/prometheus", NULL, 0, NULL, NULL, &resp), 200);
+    const char *sample = resp.body ? strstr(resp.body, "kestra_indexer_message_out_count_total{type=\"io.kestra.core."
+                                                       "models.executions.LogEntry\"} ") : NULL;
+    assert_non_null(sample);
+    assert_true(strtod(strchr(sample, '}') + 2, NULL) >= 3);
+    free(resp.body);
+    kt_it_stop_clean(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tasks_run_in_the_worker_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_worker_task_is_resubmitted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lines_through_the_indexer, setup_indexer, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

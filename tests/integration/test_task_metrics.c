@@ -299,6 +299,12 @@ static void test_prometheus(void **state)
     assert_non_null(strstr(t, "# TYPE kestra_executor_execution_started_count_total counter\n"));
     /* the store's commits, the mailboxes, the worker's slots */
     assert_true(sample_sum(t, "kestra_store_commit_duration_seconds_count", NULL) > 0);
+    /* the indexer's (Kestra's names): the lines and the task metrics of those executions went through it */
+    const char *log_entries[] = {"type=\"io.kestra.core.models.executions.LogEntry\"", NULL};
+    const char *metric_entries[] = {"type=\"io.kestra.core.models.executions.MetricEntry\"", NULL};
+    assert_true(sample_sum(t, "kestra_indexer_message_out_count_total{", log_entries) > 0);
+    assert_true(sample_sum(t, "kestra_indexer_message_out_count_total{", metric_entries) > 0);
+    assert_true(sample_sum(t, "kestra_indexer_request_duration_seconds_count{", log_entries) > 0);
     assert_non_null(strstr(t, "kestra_actor_mailbox_depth{actor=\"executor@"));
     assert_true(sample_sum(t, "kestra_worker_job_thread{", NULL) >= 1);
     assert_non_null(strstr(t, "kestra_worker_job_running{"));

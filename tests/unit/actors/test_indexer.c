@@ -128,6 +128,14 @@ static void assert_stored(fixture *f, int n)
     json_decref(got);
 }
 
+/* Kestra's indexer counters, by record class */
+static double ix_counter(const char *name, const char *type)
+{
+    char cls[96];
+    snprintf(cls, sizeof cls, "io.kestra.core.models.executions.%s", type);
+    return kt_metric_value(kt_metrics_counter(name, NULL, (const char *[]){"type", cls, NULL}));
+}
+
 static unsigned long long store_commits(void)
 {
     return kt_metric_count(kt_metrics_histogram("kestra_store_commit_duration_seconds", NULL, NULL, NULL, 0));
@@ -138,6 +146,10 @@ static void test_one_commit_per_turn(void **state)
     fixture *f = *state;
     start_indexer(f, 0, 0);
     unsigned long long before = store_commits();
+    double in = ix_counter("kestra_indexer_message_in_count_total", "LogEntry"),
+           out = ix_counter("kestra_indexer_message_out_count_total", "LogEntry"),
+           requests = ix_counter("kestra_indexer_request_count_total", "LogEntry"),
+           metrics_out = ix_counter("kestra_indexer_message_out_count_total", "MetricEntry");
     /* three senders' batches in one turn, one with a task metric */
     json_t *metrics = json_pack("[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:s, s:{}, s:b}]", "namespace", "a.b",
                                 "flowId", "f", "taskId", "t", "executionId", "e1", "taskRunId", "tr1", "type",
@@ -155,6 +167,10 @@ static void test_one_commit_per_turn(void **state)
     assert_int_equal(store_commits(), before + 1);
     assert_int_equal(kt_indexer_held(f->ix), 0);
     assert_stored(f, 30);
+    assert_true(ix_counter("kestra_indexer_message_in_count_total", "LogEntry") == in + 30);
+    assert_true(ix_counter("kestra_indexer_message_out_count_total", "LogEntry") == out + 30);
+    assert_true(ix_counter("kestra_indexer_request_count_total", "LogEntry") == requests + 1);
+    assert_true(ix_counter("kestra_indexer_message_out_count_total", "MetricEntry") == metrics_out + 1);
     kt_metric_query q = {.execution_id = "e1", .page = 1, .size = 10};
     json_t *found;
     int64_t total;
