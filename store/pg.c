@@ -149,6 +149,19 @@ kt_status kt_pg_rows_json(const PGresult *res, int col, json_t **out)
     return KT_OK;
 }
 
+/* (pgquery) the bodies of a SELECT, for the searches and lists of pg_logs.c, pg_triggers.c, pg_metrics.c */
+kt_status kt_pg_query_json(kt_store *s, const char *sql, int n, const char *const *values, int col, json_t **out)
+{
+    kt_status st;
+    *out = NULL;
+    PGresult *res = kt_pg_query(s, sql, n, values, &st);
+    if (!res)
+        return st;
+    st = kt_pg_rows_json(res, col, out);
+    PQclear(res);
+    return st;
+}
+
 /* One statement without parameters, for the schema and the transaction verbs (several statements allowed). */
 static kt_status kt_pg_simple(kt_pg *p, const char *sql)
 {

@@ -42,6 +42,14 @@ int64_t kt_pg_get_i64(const PGresult *res, int r, int col);
 /* Column col of every row parsed as JSON, in order, into a new array; rows that do not parse are skipped (as
  * kt_sqlite_rows_json). */
 kt_status kt_pg_rows_json(const PGresult *res, int col, json_t **out);
+/* (pgquery) kt_pg_query then kt_pg_rows_json of column col: the bodies a SELECT returns, *out NULL on failure. */
+kt_status kt_pg_query_json(kt_store *s, const char *sql, int n, const char *const *values, int col, json_t **out);
+/* (pgquery) A statement of store/sql_build.h (KT_SQL_DOLLAR) run as kt_pg_query runs it; KT_EINVAL without running it
+ * when it did not fit its buffers. kt_pg_sql_count: count_sql ("SELECT COUNT(*) FROM t") followed by w, the total of
+ * a paged search. Both in pg_search.c. */
+struct kt_sql;
+PGresult *kt_pg_sql_query(kt_store *s, const struct kt_sql *q, kt_status *st);
+kt_status kt_pg_sql_count(kt_store *s, const char *count_sql, const struct kt_sql *w, int64_t *total);
 
 /* One execution from row r of a result whose columns are (body bytea, id text), as `SELECT body, id FROM executions`:
  * the header's msgpack plus its task runs read from taskruns (pg_exec.c). The result may be binary

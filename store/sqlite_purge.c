@@ -13,8 +13,9 @@
     "(?4 = 0 OR start_us <= ?4) AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || state || ',') > 0)"
 
 static const char kt_sql_count[] = "SELECT count(*) FROM executions WHERE " KT_EXEC_FILTER;
+/* ties in creation order (rowid), as pg_purge.c orders them */
 static const char kt_sql_match[] = "SELECT id, namespace, flow_id, state FROM executions WHERE " KT_EXEC_FILTER
-                                   " ORDER BY start_us";
+                                   " ORDER BY start_us, rowid";
 static const char kt_sql_logs_purge[] =
     "DELETE FROM logs WHERE (?3 = 0 OR timestamp_us >= ?3) AND (?4 = 0 OR timestamp_us <= ?4) AND "
     "(?5 IS NULL OR instr(',' || ?5 || ',', ',' || level || ',') > 0) AND ((?1 IS NULL AND ?2 IS NULL) OR "

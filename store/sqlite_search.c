@@ -1,47 +1,11 @@
 /* Searches of the SQLite store: statements built from the filters given, every value bound, never spliced. */
 #include "store/sqlite_int.h"
+#include "store/sql_build.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-
-
-/* A growing SQL text with the values to bind, in order (all text or integers). */
-typedef struct kt_sql_arg {
-    int is_int;
-    const char *s;
-    int64_t i;
-} kt_sql_arg;
-
-typedef struct kt_sql {
-    char text[4096];
-    size_t len;
-    kt_sql_arg args[64];
-    int nargs;
-} kt_sql;
-
-static void kt_sql_add(kt_sql *q, const char *fragment)
-{
-    size_t n = strlen(fragment);
-    if (q->len + n < sizeof q->text) {
-        memcpy(q->text + q->len, fragment, n + 1);
-        q->len += n;
-    }
-}
-
-static void kt_sql_str(kt_sql *q, const char *v)
-{
-    if (q->nargs < 64)
-        q->args[q->nargs++] = (kt_sql_arg){0, v, 0};
-}
-
-static void kt_sql_int(kt_sql *q, int64_t v)
-{
-    if (q->nargs < 64)
-        q->args[q->nargs++] = (kt_sql_arg){1, NULL, v};
-}
 
 static void kt_sql_bind(const kt_sql *q, sqlite3_stmt *st)
 {
@@ -53,22 +17,24 @@ static void kt_sql_bind(const kt_sql *q, sqlite3_stmt *st)
     }
 }
 
-static void kt_exec_where(kt_sql *w, const kt_exec_query *q, char *scratch, size_t scratch_cap)
+/* column is the given namespace or one under it, the part under it ignoring ASCII case as SQLite's LIKE does
+ * (Kestra's likeIgnoreCase; pg_search.c answers alike). scratch holds the pattern until the statement ran. */
+static void kt_ns_under(kt_sql *w, const char *column, const char *ns, char *scratch, size_t cap)
+{
+    char frag[160];
+    snprintf(frag, sizeof frag, " AND (%s = ? OR %s LIKE ? ESCAPE '\\')", column, column);
+    kt_sql_add(w, frag);
+    kt_sql_str(w, ns);
+    kt_sql_str(w, scratch);
+    if (kt_sql_like_under(scratch, cap, ns))
+        w->overflow = 1;
+}
+
+static void kt_exec_where(kt_sql *w, const kt_exec_query *q, char *scratch, size_t cap)
 {
     kt_sql_add(w, " WHERE 1=1");
-    if (q->namespace_) {
-        kt_sql_add(w, " AND (namespace = ? OR namespace LIKE ? ESCAPE '\\')");
-        kt_sql_str(w, q->namespace_);
-        /* the prefix itself must not act as a pattern */
-        size_t k = 0;
-        for (const char *c = q->namespace_; *c && k + 4 < scratch_cap; c++) {
-            if (*c == '%' || *c == '_' || *c == '\\')
-                scratch[k++] = '\\';
-            scratch[k++] = *c;
-        }
-        snprintf(scratch + k, scratch_cap - k, ".%%");
-        kt_sql_str(w, scratch);
-    }
+    if (q->namespace_)
+        kt_ns_under(w, "namespace", q->namespace_, scratch, cap);
     if (q->flow_id) {
         kt_sql_add(w, " AND flow_id = ?");
         kt_sql_str(w, q->flow_id);
@@ -107,13 +73,12 @@ static void kt_exec_where(kt_sql *w, const kt_exec_query *q, char *scratch, size
 /* `count_sql` (SELECT COUNT(*) FROM t) with the WHERE clause and arguments of w: the total of a paged search. */
 static kt_status kt_sql_count(sqlite3 *db, const char *count_sql, const kt_sql *w, int64_t *total)
 {
-    kt_sql count = {0};
-    kt_sql_add(&count, count_sql);
-    kt_sql_add(&count, w->text);
-    memcpy(count.args, w->args, sizeof w->args);
-    count.nargs = w->nargs;
+    kt_sql count;
+    kt_sql_from(&count, count_sql, w);
     sqlite3_stmt *st = NULL;
     *total = 0;
+    if (count.overflow)
+        return KT_EINVAL;
     if (sqlite3_prepare_v2(db, count.text, -1, &st, NULL) != SQLITE_OK)
         return KT_EDB;
     kt_sql_bind(&count, st);
@@ -127,26 +92,27 @@ static kt_status kt_sql_count(sqlite3 *db, const char *count_sql, const kt_sql *
 kt_status kt_sqlite_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total)
 {
     sqlite3 *db = kt_sqlite_db(s);
+    kt_sql w;
     char scratch[512];
-    kt_sql w = {0};
+    kt_sql_init(&w, KT_SQL_QMARK);
     kt_exec_where(&w, q, scratch, sizeof scratch);
-    if (kt_sql_count(db, "SELECT COUNT(*) FROM executions", &w, total) != KT_OK)
-        return KT_EDB;
+    kt_status r = kt_sql_count(db, "SELECT COUNT(*) FROM executions", &w, total);
+    if (r)
+        return r;
     sqlite3_stmt *st = NULL;
 
-    kt_sql sel = {0};
-    kt_sql_add(&sel, "SELECT body, id FROM executions");
-    kt_sql_add(&sel, w.text);
+    kt_sql sel;
+    kt_sql_from(&sel, "SELECT body, id FROM executions", &w);
     char order[256];
     /* the column comes from kt_exec_sorts, never from the request */
     snprintf(order, sizeof order, " ORDER BY %s %s, id %s LIMIT ? OFFSET ?", q->sort_column ? q->sort_column : "start_us",
              q->sort_desc ? "DESC" : "ASC", q->sort_desc ? "DESC" : "ASC");
     kt_sql_add(&sel, order);
-    memcpy(sel.args, w.args, sizeof w.args);
-    sel.nargs = w.nargs;
     int size = q->size > 0 ? q->size : 10, page = q->page > 0 ? q->page : 1;
     kt_sql_int(&sel, size);
     kt_sql_int(&sel, (int64_t)(page - 1) * size);
+    if (sel.overflow)
+        return KT_EINVAL;
     if (sqlite3_prepare_v2(db, sel.text, -1, &st, NULL) != SQLITE_OK)
         return KT_EDB;
     kt_sql_bind(&sel, st);
@@ -190,28 +156,21 @@ kt_status kt_sqlite_flow_namespaces(kt_store *s, json_t **out)
 
 kt_status kt_sqlite_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows)
 {
-    kt_sql sql = {0};
+    kt_sql sql;
     char scratch[512];
+    kt_sql_init(&sql, KT_SQL_QMARK);
     kt_sql_add(&sql, "SELECT f.namespace, f.id, f.revision, f.source FROM flows f WHERE f.deleted = 0 AND f.revision = "
                      "(SELECT MAX(revision) FROM flows g WHERE g.namespace = f.namespace AND g.id = f.id)");
-    if (ns_prefix) {
-        size_t k = 0;
-        for (const char *c = ns_prefix; *c && k + 4 < sizeof scratch; c++) {
-            if (*c == '%' || *c == '_' || *c == '\\')
-                scratch[k++] = '\\';
-            scratch[k++] = *c;
-        }
-        snprintf(scratch + k, sizeof scratch - k, ".%%");
-        kt_sql_add(&sql, " AND (f.namespace = ? OR f.namespace LIKE ? ESCAPE '\\')");
-        kt_sql_str(&sql, ns_prefix);
-        kt_sql_str(&sql, scratch);
-    }
+    if (ns_prefix)
+        kt_ns_under(&sql, "f.namespace", ns_prefix, scratch, sizeof scratch);
     if (q) {
         kt_sql_add(&sql, " AND (instr(f.id, ?) > 0 OR instr(f.namespace, ?) > 0)");
         kt_sql_str(&sql, q);
         kt_sql_str(&sql, q);
     }
     kt_sql_add(&sql, " ORDER BY f.namespace, f.id");
+    if (sql.overflow)
+        return KT_EINVAL;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(kt_sqlite_db(s), sql.text, -1, &st, NULL) != SQLITE_OK)
         return KT_EDB;
@@ -264,33 +223,11 @@ kt_status kt_sqlite_logs_after(kt_store *s, const char *execution_id, const char
 
 /* ---- trigger rows -------------------------------------------------------------------------------- */
 
-/* Kestra's trigger sort names (JdbcTriggerRepository.sortMapping, plus namespace passed through) to columns; the
- * column always comes from here, never from the request. */
-static const struct {
-    const char *field, *column;
-} kt_trigger_sorts[] = {
-    {"namespace", "namespace"},
-    {"flowId", "flow_id"},
-    {"triggerId", "trigger_id"},
-    {"executionId", "execution_id"},
-    {"nextExecutionDate", "next_execution_date"},
-};
-
-static void kt_trigger_where(kt_sql *w, const kt_trigger_query *q, char *scratch, size_t scratch_cap)
+static void kt_trigger_where(kt_sql *w, const kt_trigger_query *q, char *scratch, size_t cap)
 {
     kt_sql_add(w, " WHERE 1=1");
-    if (q->namespace_) {
-        size_t k = 0;
-        for (const char *c = q->namespace_; *c && k + 4 < scratch_cap; c++) {
-            if (*c == '%' || *c == '_' || *c == '\\')
-                scratch[k++] = '\\';
-            scratch[k++] = *c;
-        }
-        snprintf(scratch + k, scratch_cap - k, ".%%");
-        kt_sql_add(w, " AND (namespace = ? OR namespace LIKE ? ESCAPE '\\')");
-        kt_sql_str(w, q->namespace_);
-        kt_sql_str(w, scratch);
-    }
+    if (q->namespace_)
+        kt_ns_under(w, "namespace", q->namespace_, scratch, cap);
     if (q->flow_id) {
         kt_sql_add(w, " AND flow_id = ?");
         kt_sql_str(w, q->flow_id);
@@ -310,17 +247,16 @@ static void kt_trigger_where(kt_sql *w, const kt_trigger_query *q, char *scratch
 kt_status kt_sqlite_triggers_search(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total)
 {
     sqlite3 *db = kt_sqlite_db(s);
+    kt_sql w;
     char scratch[512];
-    kt_sql w = {0};
+    kt_sql_init(&w, KT_SQL_QMARK);
     kt_trigger_where(&w, q, scratch, sizeof scratch);
-    if (kt_sql_count(db, "SELECT COUNT(*) FROM triggers", &w, total) != KT_OK)
-        return KT_EDB;
+    kt_status r = kt_sql_count(db, "SELECT COUNT(*) FROM triggers", &w, total);
+    if (r)
+        return r;
     sqlite3_stmt *st;
 
-    const char *column = NULL;
-    for (size_t i = 0; q->sort_column && i < sizeof kt_trigger_sorts / sizeof *kt_trigger_sorts; i++)
-        if (!strcmp(kt_trigger_sorts[i].field, q->sort_column))
-            column = kt_trigger_sorts[i].column;
+    const char *column = kt_store_trigger_sort_column(q->sort_column);
     const char *dir = q->sort_desc ? "DESC" : "ASC";
     char order[256];
     /* the key after the sort column makes the order total, so pages never overlap */
@@ -329,20 +265,19 @@ kt_status kt_sqlite_triggers_search(kt_store *s, const kt_trigger_query *q, json
                  dir, dir);
     else
         snprintf(order, sizeof order, " ORDER BY namespace, flow_id, trigger_id");
-    kt_sql sel = {0};
-    kt_sql_add(&sel, "SELECT body FROM triggers");
-    kt_sql_add(&sel, w.text);
+    kt_sql sel;
+    kt_sql_from(&sel, "SELECT body FROM triggers", &w);
     kt_sql_add(&sel, order);
     kt_sql_add(&sel, " LIMIT ? OFFSET ?");
-    memcpy(sel.args, w.args, sizeof w.args);
-    sel.nargs = w.nargs;
     int size = q->size > 0 ? q->size : 10, page = q->page > 0 ? q->page : 1;
     kt_sql_int(&sel, size);
     kt_sql_int(&sel, (int64_t)(page - 1) * size);
+    if (sel.overflow)
+        return KT_EINVAL;
     if (sqlite3_prepare_v2(db, sel.text, -1, &st, NULL) != SQLITE_OK)
         return KT_EDB;
     kt_sql_bind(&sel, st);
-    kt_status r = kt_sqlite_rows_json(st, 0, results);
+    r = kt_sqlite_rows_json(st, 0, results);
     sqlite3_finalize(st);
     return r;
 }

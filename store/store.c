@@ -140,6 +140,25 @@ const char *kt_store_metric_column(const char *column)
     return NULL;
 }
 
+/* Kestra's trigger sort names (JdbcTriggerRepository.sortMapping, plus namespace passed through) to columns. */
+static const struct {
+    const char *field, *column;
+} kt_trigger_sorts[] = {
+    {"namespace", "namespace"},
+    {"flowId", "flow_id"},
+    {"triggerId", "trigger_id"},
+    {"executionId", "execution_id"},
+    {"nextExecutionDate", "next_execution_date"},
+};
+
+const char *kt_store_trigger_sort_column(const char *field)
+{
+    for (size_t i = 0; field && i < sizeof kt_trigger_sorts / sizeof *kt_trigger_sorts; i++)
+        if (!strcmp(kt_trigger_sorts[i].field, field))
+            return kt_trigger_sorts[i].column;
+    return NULL;
+}
+
 #define KT_US_DAY 86400000000LL
 
 int64_t kt_store_metric_bucket_start(int64_t us, kt_metric_bucket bucket)

@@ -66,6 +66,9 @@ struct kt_store {
 /* The store's own text of a metric sort column (kt_store_metric_sort_column's values), NULL for any other: what a
  * backend puts in its ORDER BY, never the caller's string. */
 const char *kt_store_metric_column(const char *column);
+/* The column of a trigger search's sort field (kt_trigger_query.sort_column, Kestra's names), NULL when not
+ * sortable: the backends' ORDER BY text, never the caller's string. */
+const char *kt_store_trigger_sort_column(const char *field);
 
 /* SQLite in DIR/kite.db (sqlite.c). */
 extern const kt_store_ops kt_sqlite_ops;

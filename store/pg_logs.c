@@ -1,0 +1,264 @@
+/* The task logs of the PostgreSQL store, the mirror of sqlite.c's logs_append/logs_get and sqlite_logs.c: appends,
+ * one execution's lines (whole, followed, paged), the search across executions and the deletions. A line's namespace
+ * and flow are its execution's: filters on them join the executions table. Lines come back in SQLite's order
+ * (timestamp then write order, seq). */
+#include "store/pg_int.h"
+#include "store/sql_build.h"
+#include "base/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Lines per INSERT: one round trip for a batch instead of one per line, well under the 65535 parameters of a
+ * statement. The rows of one VALUES list take their seq in order, so the write order is the entries' order. */
+#define KT_LOG_BATCH 64
+#define KT_LOG_COLS 7
+
+/* The execution filter of kt_store_logs_get, shared by its page and its deletion: $1 execution, $2 minimum level,
+ * $3 task id, $4 task run id, $5 attempt (Kestra: taskId wins over taskRunId; attempt only with taskRunId). */
+#define KT_LOGS_OF_EXECUTION                                                                                        \
+    "execution_id=$1 AND level>=$2::integer AND ($3::text IS NULL OR task_id=$3) AND "                             \
+    "($4::text IS NULL OR taskrun_id=$4) AND ($5::integer < 0 OR attempt=$5)"
+
+static const char kt_sql_logs_get[] = "SELECT body FROM logs WHERE " KT_LOGS_OF_EXECUTION " ORDER BY timestamp_us, seq";
+static const char kt_sql_logs_page[] = "SELECT body, seq FROM logs WHERE " KT_LOGS_OF_EXECUTION
+                                       " AND seq > $6 ORDER BY seq LIMIT $7";
+static const char kt_sql_logs_delete[] = "DELETE FROM logs WHERE " KT_LOGS_OF_EXECUTION;
+static const char kt_sql_logs_after[] =
+    "SELECT seq, body FROM logs WHERE execution_id = $1 AND seq > $2 AND level >= $3::integer ORDER BY seq";
+static const char kt_sql_logs_delete_flow[] =
+    "DELETE FROM logs WHERE execution_id IN (SELECT id FROM executions WHERE namespace=$1 AND flow_id=$2) AND "
+    "($3::text IS NULL OR body::json->>'triggerId' = $3)";
+
+/* The rows of one batch: each row's values and the texts they point at. */
+typedef struct kt_log_batch {
+    int n;
+    const char *values[KT_LOG_BATCH * KT_LOG_COLS];
+    char *bodies[KT_LOG_BATCH];
+    char nums[KT_LOG_BATCH][3][24];
+} kt_log_batch;
+
+static kt_status kt_log_flush(kt_store *s, kt_log_batch *b)
+{
+    if (!b->n)
+        return KT_OK;
+    char sql[128 + KT_LOG_BATCH * 80]; /* a row: ", ($449, ..., $455)" with two casts */
+    size_t len = (size_t)snprintf(sql, sizeof sql, "INSERT INTO logs(execution_id, taskrun_id, task_id, attempt, "
+                                                   "level, timestamp_us, body) VALUES");
+    for (int r = 0; r < b->n; r++) {
+        int p = r * KT_LOG_COLS;
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s($%d, $%d, $%d, $%d::integer, $%d::integer, $%d, $%d)",
+                                r ? ", " : "", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7);
+    }
+    kt_status st = kt_pg_command(s, sql, b->n * KT_LOG_COLS, b->values, NULL);
+    for (int r = 0; r < b->n; r++)
+        free(b->bodies[r]);
+    b->n = 0;
+    return st;
+}
+
+kt_status kt_pg_logs_append(kt_store *s, const json_t *entries)
+{
+    kt_log_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return KT_ENOMEM;
+    kt_status st = KT_OK;
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e) {
+        const char *ex = json_string_value(json_object_get(e, "executionId"));
+        const char *ts = json_string_value(json_object_get(e, "timestamp"));
+        int64_t us = 0;
+        if (!ex || !ts || kt_time_parse(ts, &us))
+            continue;
+        char *body = json_dumps(e, JSON_COMPACT);
+        if (!body) {
+            st = KT_ENOMEM;
+            break;
+        }
+        const char **v = b->values + b->n * KT_LOG_COLS;
+        char(*nums)[24] = b->nums[b->n];
+        b->bodies[b->n] = body;
+        v[0] = ex;
+        v[1] = json_string_value(json_object_get(e, "taskRunId"));
+        v[2] = json_string_value(json_object_get(e, "taskId"));
+        json_t *att = json_object_get(e, "attemptNumber");
+        v[3] = json_is_integer(att) ? kt_pg_i64(nums[0], json_integer_value(att)) : NULL;
+        int rank = kt_store_level_rank(json_string_value(json_object_get(e, "level")));
+        v[4] = kt_pg_i64(nums[1], rank < 0 ? 2 : rank); /* an unknown level is kept as INFO */
+        v[5] = kt_pg_i64(nums[2], us);
+        v[6] = body;
+        if (++b->n == KT_LOG_BATCH && (st = kt_log_flush(s, b)) != KT_OK)
+            break;
+    }
+    if (st) {
+        for (int r = 0; r < b->n; r++)
+            free(b->bodies[r]);
+    } else {
+        st = kt_log_flush(s, b);
+    }
+    free(b);
+    return st;
+}
+
+/* The five values of KT_LOGS_OF_EXECUTION; KT_EINVAL for an unknown minimum level. */
+static kt_status kt_logs_filter(const char *execution_id, const kt_log_filter *f, const char **v, char (*nums)[24])
+{
+    int min = f && f->min_level ? kt_store_level_rank(f->min_level) : 0;
+    if (min < 0)
+        return KT_EINVAL;
+    v[0] = execution_id;
+    v[1] = kt_pg_i64(nums[0], min);
+    v[2] = f && f->task_id ? f->task_id : NULL;
+    v[3] = f && !f->task_id ? f->taskrun_id : NULL;
+    v[4] = kt_pg_i64(nums[1], f && !f->task_id && f->taskrun_id ? f->attempt : -1);
+    return KT_OK;
+}
+
+kt_status kt_pg_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array)
+{
+    const char *v[5];
+    char nums[2][24];
+    kt_status st = kt_logs_filter(execution_id, f, v, nums);
+    return st ? st : kt_pg_query_json(s, kt_sql_logs_get, 5, v, 0, out_array);
+}
+
+kt_status kt_pg_logs_after(kt_store *s, const char *execution_id, const char *min_level, int64_t *after,
+                           json_t **out_array)
+{
+    int min = min_level ? kt_store_level_rank(min_level) : 0;
+    if (min < 0)
+        return KT_EINVAL;
+    char a[24], m[24];
+    const char *v[] = {execution_id, kt_pg_i64(a, *after), kt_pg_i64(m, min)};
+    kt_status st;
+    PGresult *res = kt_pg_query(s, kt_sql_logs_after, 3, v, &st);
+    if (!res)
+        return st;
+    json_t *out = NULL;
+    st = kt_pg_rows_json(res, 1, &out);
+    if (!st && PQntuples(res))
+        *after = kt_pg_get_i64(res, PQntuples(res) - 1, 0);
+    PQclear(res);
+    if (!st)
+        *out_array = out;
+    return st;
+}
+
+kt_status kt_pg_logs_page(kt_store *s, const char *execution_id, const kt_log_filter *f, int64_t *after, int limit,
+                          json_t **out_array)
+{
+    *out_array = NULL;
+    const char *v[7];
+    char nums[4][24];
+    kt_status st = kt_logs_filter(execution_id, f, v, nums);
+    if (st)
+        return st;
+    v[5] = kt_pg_i64(nums[2], *after);
+    v[6] = kt_pg_i64(nums[3], limit > 0 ? limit : 1);
+    PGresult *res = kt_pg_query(s, kt_sql_logs_page, 7, v, &st);
+    if (!res)
+        return st;
+    st = kt_pg_rows_json(res, 0, out_array);
+    if (!st && PQntuples(res))
+        *after = kt_pg_get_i64(res, PQntuples(res) - 1, 1);
+    PQclear(res);
+    return st;
+}
+
+kt_status kt_pg_logs_delete(kt_store *s, const char *execution_id, const kt_log_filter *f, int64_t *count)
+{
+    const char *v[5];
+    char nums[2][24];
+    kt_status st = kt_logs_filter(execution_id, f, v, nums);
+    if (st)
+        return st;
+    int64_t n = 0;
+    st = kt_pg_command(s, kt_sql_logs_delete, 5, v, &n);
+    if (count)
+        *count = st ? 0 : n;
+    return st;
+}
+
+kt_status kt_pg_logs_delete_flow(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id,
+                                 int64_t *count)
+{
+    const char *v[] = {ns, flow_id, trigger_id};
+    int64_t n = 0;
+    kt_status st = kt_pg_command(s, kt_sql_logs_delete_flow, 3, v, &n);
+    if (count)
+        *count = st ? 0 : n;
+    return st;
+}
+
+/* The search's WHERE clause over logs (l), joined to executions (e) when a filter needs the execution's row. */
+static void kt_logs_search_where(kt_sql *w, const kt_log_query *q, int min)
+{
+    kt_sql_add(w, " WHERE 1=1");
+    if (q->q) {
+        /* ::json (not jsonb) reads only what it is asked for, and keeps a message's \u0000 from failing every line */
+        kt_sql_add(w, " AND strpos(l.body::json->>'message', ?) > 0");
+        kt_sql_str(w, q->q);
+    }
+    if (q->namespace_) { /* the namespace and below: sqlite_logs.c's substr test */
+        kt_sql_add(w, " AND (e.namespace = ? OR starts_with(e.namespace, ?::text || '.'))");
+        kt_sql_str(w, q->namespace_);
+        kt_sql_str(w, q->namespace_);
+    }
+    if (q->flow_id) {
+        kt_sql_add(w, " AND e.flow_id = ?");
+        kt_sql_str(w, q->flow_id);
+    }
+    if (q->trigger_id) {
+        kt_sql_add(w, " AND l.body::json->>'triggerId' = ?");
+        kt_sql_str(w, q->trigger_id);
+    }
+    if (min > 0) {
+        kt_sql_add(w, " AND l.level >= ?::integer");
+        kt_sql_int(w, min);
+    }
+    if (q->from_us) {
+        kt_sql_add(w, " AND l.timestamp_us >= ?::bigint");
+        kt_sql_int(w, q->from_us);
+    }
+    if (q->to_us) {
+        kt_sql_add(w, " AND l.timestamp_us <= ?::bigint");
+        kt_sql_int(w, q->to_us);
+    }
+}
+
+kt_status kt_pg_logs_search(kt_store *s, const kt_log_query *q, json_t **results, int64_t *total)
+{
+    *results = NULL;
+    *total = 0;
+    int min = q->min_level ? kt_store_level_rank(q->min_level) : 0;
+    if (min < 0)
+        return KT_EINVAL;
+    kt_sql w;
+    kt_sql_init(&w, KT_SQL_DOLLAR);
+    kt_logs_search_where(&w, q, min);
+    /* a namespace or flow filter needs the execution's row; without one, the join is skipped so lines of purged
+     * executions still show */
+    const int join = q->namespace_ || q->flow_id;
+    kt_status st = kt_pg_sql_count(s, join ? "SELECT COUNT(*) FROM logs l JOIN executions e ON e.id = l.execution_id"
+                                           : "SELECT COUNT(*) FROM logs l",
+                                   &w, total);
+    if (st)
+        return st;
+    kt_sql sel;
+    kt_sql_from(&sel, join ? "SELECT l.body FROM logs l JOIN executions e ON e.id = l.execution_id"
+                           : "SELECT l.body FROM logs l",
+                &w);
+    kt_sql_add(&sel, q->sort_desc ? " ORDER BY l.timestamp_us DESC, l.seq DESC" : " ORDER BY l.timestamp_us, l.seq");
+    int size = q->size > 0 ? q->size : 10, page = q->page > 0 ? q->page : 1;
+    kt_sql_add(&sel, " LIMIT ? OFFSET ?");
+    kt_sql_int(&sel, size);
+    kt_sql_int(&sel, (int64_t)(page - 1) * size);
+    PGresult *res = kt_pg_sql_query(s, &sel, &st);
+    if (!res)
+        return st;
+    st = kt_pg_rows_json(res, 0, results);
+    PQclear(res);
+    return st;
+}

@@ -1,0 +1,95 @@
+/* The search statements' builder shared by both backends (sql_build.h). */
+#include "store/sql_build.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void kt_sql_init(kt_sql *q, kt_sql_style style)
+{
+    memset(q, 0, sizeof *q);
+    q->style = style;
+}
+
+static void kt_sql_put(kt_sql *q, const char *bytes, size_t n)
+{
+    if (q->overflow || q->len + n >= sizeof q->text) {
+        q->overflow = 1; /* a dropped fragment would silently drop a filter: the caller refuses the statement */
+        return;
+    }
+    memcpy(q->text + q->len, bytes, n);
+    q->len += n;
+    q->text[q->len] = 0;
+}
+
+void kt_sql_add(kt_sql *q, const char *fragment)
+{
+    for (const char *c = fragment; *c;) {
+        size_t run = strcspn(c, "?");
+        kt_sql_put(q, c, run);
+        c += run;
+        if (*c != '?')
+            break;
+        c++;
+        q->placeholders++;
+        if (q->style == KT_SQL_QMARK) {
+            kt_sql_put(q, "?", 1);
+        } else {
+            char ph[16];
+            int n = snprintf(ph, sizeof ph, "$%d", q->placeholders);
+            kt_sql_put(q, ph, (size_t)n);
+        }
+    }
+}
+
+static void kt_sql_arg_add(kt_sql *q, kt_sql_arg a)
+{
+    if (q->nargs >= KT_SQL_MAX_ARGS) {
+        q->overflow = 1;
+        return;
+    }
+    q->args[q->nargs++] = a;
+}
+
+void kt_sql_str(kt_sql *q, const char *v) { kt_sql_arg_add(q, (kt_sql_arg){0, v, 0}); }
+
+void kt_sql_int(kt_sql *q, int64_t v) { kt_sql_arg_add(q, (kt_sql_arg){1, NULL, v}); }
+
+void kt_sql_from(kt_sql *q, const char *head, const kt_sql *w)
+{
+    kt_sql_init(q, w->style);
+    kt_sql_put(q, head, strlen(head));
+    kt_sql_put(q, w->text, w->len);
+    q->placeholders = w->placeholders;
+    memcpy(q->args, w->args, sizeof w->args);
+    q->nargs = w->nargs;
+    q->overflow |= w->overflow;
+}
+
+void kt_sql_values(const kt_sql *q, const char **values, char (*nums)[24])
+{
+    for (int i = 0; i < q->nargs; i++) {
+        if (q->args[i].is_int) {
+            snprintf(nums[i], sizeof nums[i], "%" PRId64, q->args[i].i);
+            values[i] = nums[i];
+        } else {
+            values[i] = q->args[i].s;
+        }
+    }
+}
+
+int kt_sql_like_under(char *out, size_t cap, const char *prefix)
+{
+    size_t k = 0;
+    for (const char *c = prefix; *c; c++) {
+        if (k + 5 > cap) /* room for an escaped character, ".%" and the terminator */
+            return -1;
+        if (*c == '%' || *c == '_' || *c == '\\')
+            out[k++] = '\\';
+        out[k++] = *c;
+    }
+    if (k + 3 > cap)
+        return -1;
+    memcpy(out + k, ".%", 3);
+    return 0;
+}

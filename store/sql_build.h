@@ -1,0 +1,49 @@
+/* A search statement built from the filters a query was given (the backends' searches: sqlite_search.c,
+ * pg_search.c, pg_logs.c): the text grows fragment by fragment, every value goes to the argument list, never into the
+ * text. Fragments are the caller's fixed SQL with '?' where a value goes; the builder writes each one as its
+ * backend's placeholder (SQLite: ?, PostgreSQL: $n), so a fragment must not hold a '?' of its own. */
+#ifndef KT_STORE_SQL_BUILD_H
+#define KT_STORE_SQL_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KT_SQL_MAX_ARGS 128 /* the web passes at most 32 labels (64 values), a few states and the rest */
+
+typedef enum {
+    KT_SQL_QMARK,  /* ? (SQLite: bound in order) */
+    KT_SQL_DOLLAR, /* $1, $2... (PostgreSQL) */
+} kt_sql_style;
+
+typedef struct kt_sql_arg {
+    int is_int;
+    const char *s; /* the caller's, kept alive until the statement ran */
+    int64_t i;
+} kt_sql_arg;
+
+typedef struct kt_sql {
+    kt_sql_style style;
+    char text[8192]; /* 32 labels of PostgreSQL's longest fragment fit */
+    size_t len;
+    int placeholders; /* written so far: the next $n is placeholders + 1 */
+    kt_sql_arg args[KT_SQL_MAX_ARGS];
+    int nargs;
+    int overflow; /* the text or the arguments did not fit: the statement is incomplete and must not run */
+} kt_sql;
+
+void kt_sql_init(kt_sql *q, kt_sql_style style);
+/* Appends fragment, each '?' of it written as the next placeholder. */
+void kt_sql_add(kt_sql *q, const char *fragment);
+/* The value of the next placeholder, in the order the placeholders were written. */
+void kt_sql_str(kt_sql *q, const char *v);
+void kt_sql_int(kt_sql *q, int64_t v);
+/* Starts q as head (no placeholders) followed by w's text and arguments: a statement on w's WHERE clause. */
+void kt_sql_from(kt_sql *q, const char *head, const kt_sql *w);
+/* The LIKE pattern (ESCAPE '\\') of what starts with prefix then '.', into out: the namespaces under a namespace. The
+ * prefix's own %, _ and \\ match only themselves. 0, or -1 when out is too small (the caller refuses its query). */
+int kt_sql_like_under(char *out, size_t cap, const char *prefix);
+/* The arguments as text for a backend that takes every value as text (PostgreSQL): values[i] points at the string
+ * or at nums[i], which holds the integer's decimal text. */
+void kt_sql_values(const kt_sql *q, const char **values, char (*nums)[24]);
+
+#endif
