@@ -107,7 +107,7 @@ static void kb_tp_unplace(const char *pg_url, const char *cleanup)
     }
     PGconn *c = PQconnectdb(pg_url);
     char sql[160];
-    snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", cleanup);
+    snprintf(sql, sizeof sql, "SET client_min_messages = warning; DROP SCHEMA %s CASCADE", cleanup);
     PQclear(PQexec(c, sql));
     PQfinish(c);
 }
