@@ -12,15 +12,17 @@
 void kt_cli_usage(FILE *f)
 {
     fprintf(f, "usage:\n"
-               "  kite server local [--config FILE] [--port 8080] [--host 0.0.0.0] [--data DIR] [--listen URL] [--actors LIST]\n"
-               "                    [--slots N] [--heartbeat MS] [--liveness-timeout MS] [--sync-full]\n"
+               "  kite server local [--config FILE] [--port 8080] [--host 0.0.0.0] [--data DIR] [--store URL] [--listen URL]\n"
+               "                    [--actors LIST] [--slots N] [--heartbeat MS] [--liveness-timeout MS] [--sync-full]\n"
                "  kite worker --join URL [--config FILE] [--slots N] [--node-id ID] [--heartbeat MS] [--liveness-timeout MS]\n"
                "  kite flow validate [--config FILE] FILE...\n"
                "  kite template render [--vars VARS.json] TEMPLATE_FILE\n"
                "  kite version\n"
                "common: --log-level trace|debug|info|warn|error (default info); NO_COLOR disables colours\n"
                "settings: conf/kite.yml documents every key; KITE_* environment variables override the file\n"
-               "URLs are nng addresses: tcp://HOST:PORT, ipc:///path, inproc://name\n");
+               "URLs are nng addresses: tcp://HOST:PORT, ipc:///path, inproc://name\n"
+               "--store: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAMS] (libpq's URL) or an SQLite directory;\n"
+               "         default: SQLite in the data directory (store.url, KITE_STORE_URL)\n");
 }
 
 int main(int argc, char **argv)

@@ -34,7 +34,8 @@ typedef struct kt_main {
     kt_scheduler *scheduler;
     kt_worker *worker;
     kt_webserver *web;
-    kt_datadir_lock *lock;
+    kt_datadir_lock *lock;       /* the data directory's */
+    kt_datadir_lock *store_lock; /* an SQLite store's directory when it is not the data directory */
     kt_storage *storage;
     int stopping, storage_closed;
 } kt_main;
@@ -43,6 +44,7 @@ typedef struct kt_opts {
     int port;
     const char *host;
     const char *data;
+    const char *store; /* --store / store.url: a postgres:// URL or an SQLite directory; NULL = the data directory */
     const char *listen;
     const char *join;
     const char *actors;
@@ -180,6 +182,38 @@ static void kt_instance_uuid(const char *dir, char *out, size_t cap)
     }
 }
 
+/* The repository: PostgreSQL at --store's URL, or SQLite in a directory (--store sqlite://DIR or DIR, by default
+ * the data directory). The data directory's lock keeps a second process off the files it holds (SQLite's kite.db,
+ * the local storage): it is taken unless the store is PostgreSQL and the storage S3, where it holds nothing shared.
+ * An SQLite store elsewhere gets its directory locked as well. Only the redacted URL is ever printed. */
+static int kt_open_store(const kt_opts *o, kt_main *m)
+{
+    char err[512] = "", shown[1024];
+    const char *where = o->store && *o->store ? o->store : o->data;
+    int pg = kt_store_is_url_postgres(where);
+    int local_storage = !o->conf || strcmp(o->conf->storage_type, "s3") != 0;
+    kt_store_redact(where, shown, sizeof shown);
+    if ((!pg || local_storage) && kt_datadir_lock_take(o->data, &m->lock, err, sizeof err)) {
+        fprintf(stderr, "kite: %s\n", err);
+        return -1;
+    }
+    const char *dir = !strncmp(where, "sqlite://", 9) ? where + 9 : where;
+    if (!pg && strcmp(dir, o->data) && kt_datadir_lock_take(dir, &m->store_lock, err, sizeof err)) {
+        fprintf(stderr, "kite: %s\n", err);
+        return -1;
+    }
+    kt_store_options so = {.sync_full = o->sync_full};
+    if (kt_store_open(where, &so, &m->store, err, sizeof err)) {
+        fprintf(stderr, "kite: store %s: %s\n", shown, err);
+        return -1;
+    }
+    if (pg)
+        KT_INFO("main", "store: PostgreSQL at %s", shown);
+    else
+        KT_INFO("main", "store: SQLite in %s/kite.db%s", dir, o->sync_full ? " (synchronous=FULL)" : "");
+    return 0;
+}
+
 extern char **environ;
 
 /* The secrets (SECRET_*) and envs (variables.env-vars-prefix) of this process, read once here, the layer that owns
@@ -215,17 +249,8 @@ static int kt_run_node(const kt_opts *o, const char *actors)
     if (kt_node_new(&m.loop, &nc, &m.node))
         goto out;
     kt_log_set_node(kt_node_id(m.node)); /* a cluster's processes write to merged logs: each line names its node */
-    if (want_exec || want_web || want_sched || want_index) {
-        if (kt_datadir_lock_take(o->data, &m.lock, err, sizeof err)) {
-            fprintf(stderr, "kite: %s\n", err);
-            goto out;
-        }
-        kt_store_options so = {.sync_full = o->sync_full};
-        if (kt_store_open(o->data, &so, &m.store, err, sizeof err)) {
-            fprintf(stderr, "kite: %s\n", err);
-            goto out;
-        }
-    }
+    if ((want_exec || want_web || want_sched || want_index) && kt_open_store(o, &m))
+        goto out;
     if ((want_exec || want_web || want_worker) && kt_open_storage(o, &m.loop, &m.storage))
         goto out;
     if (want_worker) {
@@ -319,6 +344,7 @@ out:
     kt_worker_free(m.worker);
     kt_node_free(m.node);
     kt_store_close(m.store);
+    kt_datadir_lock_release(m.store_lock);
     kt_datadir_lock_release(m.lock); /* last: nothing writes to the directory after this */
     nng_fini();
     kt_secrets_install(NULL);
@@ -337,7 +363,7 @@ static int kt_parse_opts(int argc, char **argv, kt_opts *o)
         {"slots", required_argument, 0, 's'},      {"node-id", required_argument, 0, 'n'},
         {"heartbeat", required_argument, 0, 'b'},  {"liveness-timeout", required_argument, 0, 't'},
         {"log-level", required_argument, 0, 'L'},  {"sync-full", no_argument, 0, 'F'},
-        {"config", required_argument, 0, 'c'},
+        {"config", required_argument, 0, 'c'},     {"store", required_argument, 0, 'S'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
     };
     int c;
@@ -356,6 +382,7 @@ static int kt_parse_opts(int argc, char **argv, kt_opts *o)
         case 'p': o->port = (int)v; break;
         case 'H': o->host = optarg; break;
         case 'd': o->data = optarg; break;
+        case 'S': o->store = optarg; break;
         case 'l': o->listen = optarg; break;
         case 'j': o->join = optarg; break;
         case 'a': o->actors = optarg; break;
@@ -421,6 +448,7 @@ static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
     o->host = c->host;
     o->port = c->port;
     o->data = c->data_dir;
+    o->store = c->store_url[0] ? c->store_url : NULL;
     o->sync_full = c->sync_full;
     o->slots = c->slots;
     o->listen = c->listen[0] ? c->listen : NULL;

@@ -1,6 +1,7 @@
 #include "conf/conf.h"
 #include "flow/defaults.h"
 #include "flow/yaml.h"
+#include "store/store.h"
 #include "time/duration.h"
 
 #include <ctype.h>
@@ -43,6 +44,7 @@ static const kt_conf_key kt_conf_keys[] = {
     KT_STR("environment", "name", environment_name),
     KT_STR("environment", "color", environment_color),
     KT_STR("data", "dir", data_dir),
+    KT_STR("store", "url", store_url),
     KT_BOOL("store", "sync-full", sync_full),
     KT_INT("worker", "slots", slots, 0, 100000),
     KT_STR("cluster", "listen", listen),
@@ -432,9 +434,11 @@ static kt_status kt_conf_env(kt_conf *c, char *err, size_t errcap)
             continue;
         const char *msg = kt_conf_set(c, k, v);
         if (msg) {
-            /* a password or key is never printed, even a wrong one */
+            /* a password or key is never printed, even a wrong one; nor the password inside a URL */
             int secret = strstr(k->name, "password") || strstr(k->name, "secret") || strstr(k->name, "key");
-            snprintf(err, errcap, "environment %s=%s: %s", name, secret ? "******" : v, msg);
+            char shown[200]; /* cut: the message must still say what is wrong */
+            kt_store_redact(v, shown, sizeof shown);
+            snprintf(err, errcap, "environment %s=%s: %s", name, secret ? "******" : shown, msg);
             return KT_EINVAL;
         }
     }

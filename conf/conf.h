@@ -15,6 +15,9 @@ typedef struct kt_conf {
     char host[256];
     int port;
     char data_dir[1024];
+    /* store.url: where the repository is, a postgres:// or postgresql:// URL (libpq's form) or a directory
+     * (sqlite://DIR); "" = SQLite in data_dir. Holds a password: print it through kt_store_redact only. */
+    char store_url[1024];
     int sync_full;
     uint32_t slots;
     char listen[512];

@@ -15,8 +15,13 @@ int kt_store_is_url_postgres(const char *where)
 
 kt_status kt_store_open(const char *where, const kt_store_options *opt, kt_store **out, char *err, size_t errcap)
 {
-    if (kt_store_is_url_postgres(where)) /* *out stays untouched on failure */
-        return kt_pg_open(where, opt, out, err, errcap);
+    if (kt_store_is_url_postgres(where)) { /* *out stays untouched on failure */
+        kt_status st = kt_pg_open(where, opt, out, err, errcap);
+        /* libpq's messages about a malformed URL quote it whole, password included */
+        if (st)
+            kt_store_scrub(where, err, errcap);
+        return st;
+    }
     if (where && !strncmp(where, "sqlite://", 9))
         where += 9;
     return kt_sqlite_open(where, opt, out, err, errcap);

@@ -8,6 +8,7 @@
 #define KT_STORE_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/status.h"
@@ -21,10 +22,16 @@ typedef struct kt_store_options {
 
 /* Opens the store at `where` and applies migrations: a postgres:// or postgresql:// URL (libpq's form), or a
  * directory (optionally sqlite://DIR) holding kite.db, created if needed. err gets the reason on failure (a URL's
- * password is never in it). */
+ * password is never in it: kt_store_scrub). */
 kt_status kt_store_open(const char *where, const kt_store_options *opt, kt_store **out, char *err, size_t errcap);
 /* 1 when `where` names a PostgreSQL store (kt_store_open would connect rather than open a directory). */
 int kt_store_is_url_postgres(const char *where);
+/* `where` as it may be printed (store_url.c): a URL's password (user:PASSWORD@, a password= or sslpassword=
+ * parameter) replaced by ****, everything else kept; a directory unchanged. out is always NUL-terminated. */
+void kt_store_redact(const char *where, char *out, size_t cap);
+/* Masks in msg (in place, within cap) every trace of where's password: the whole URL quoted by a parser becomes its
+ * redacted form, then the password itself, as written and %-decoded, becomes ****. */
+void kt_store_scrub(const char *where, char *msg, size_t cap);
 void kt_store_close(kt_store *s);
 const char *kt_store_errmsg(const kt_store *s);
 

@@ -190,6 +190,34 @@ static void test_server_settings(void **s)
     assert_null(strstr(err, "qqqq")); /* never printed */
 }
 
+/* store.url (issue 12): the file, KITE_STORE_URL over it, and a rejected URL never printed with its password. */
+static void test_store_url(void **s)
+{
+    kt_conf c;
+    char err[512] = "";
+    kt_conf_defaults(&c);
+    assert_string_equal(c.store_url, ""); /* SQLite in data.dir */
+    char *p = write_tmp("store:\n  url: postgresql://kite@db.example:5432/kite\n  sync-full: true\n");
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_OK);
+    assert_string_equal(c.store_url, "postgresql://kite@db.example:5432/kite");
+    assert_int_equal(c.sync_full, 1);
+    setenv("KITE_STORE_URL", "postgres://other:pw@10.0.0.1/k", 1);
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_OK);
+    assert_string_equal(c.store_url, "postgres://other:pw@10.0.0.1/k");
+    unlink(p);
+    /* too long for the setting: the error names the variable and shows the URL without its password */
+    char url[1200];
+    int n = snprintf(url, sizeof url, "postgresql://kite:Sup3rSecret@db.example/kite?application_name=");
+    memset(url + n, 'a', sizeof url - (size_t)n - 1);
+    url[sizeof url - 1] = 0;
+    setenv("KITE_STORE_URL", url, 1);
+    assert_int_equal(kt_conf_load(&c, NULL, err, sizeof err), KT_EINVAL);
+    unsetenv("KITE_STORE_URL");
+    assert_non_null(strstr(err, "KITE_STORE_URL=postgresql://kite:****@db.example/kite"));
+    assert_non_null(strstr(err, "value too long"));
+    assert_null(strstr(err, "Sup3rSecret"));
+}
+
 static void test_plugin_defaults(void **s)
 {
     kt_conf c;
@@ -251,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_plugin_defaults),
         cmocka_unit_test(test_storage_settings),
         cmocka_unit_test(test_server_settings),
+        cmocka_unit_test(test_store_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
