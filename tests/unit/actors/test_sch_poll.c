@@ -1,8 +1,9 @@
-/* The scheduler's side of polling triggers (actors/scheduler/poll.c) on one node with a real SQLite store and
- * stand-ins for the worker and the executor: an evaluation sent at once and no other while it is in flight; a yes
- * starting an execution with the worker's output as its trigger variables, committed with the row it locks (no poll
- * while it runs); a failed evaluation starting nothing and the next poll one interval later; an evaluation nobody
- * answers given up after the scheduler's limit, the trigger polling on, and the late answer dropped. */
+/* The scheduler's side of polling triggers (actors/scheduler/poll.c) on one node with a real store (SQLite, or
+ * PostgreSQL: tests/pg/pg_schema.h) and stand-ins for the worker and the executor: an evaluation sent at once and no
+ * other while it is in flight; a yes starting an execution with the worker's output as its trigger variables,
+ * committed with the row it locks (no poll while it runs); a failed evaluation starting nothing and the next poll one
+ * interval later; an evaluation nobody answers given up after the scheduler's limit, the trigger polling on, and the
+ * late answer dropped. */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "actors/names.h"
 #include "actors/scheduler/scheduler.h"
 #include "base/clock.h"
+#include "tests/pg/pg_schema.h"
 #include "tests/unit/json_parse.h"
 
 static const char *FLOW = "id: f\nnamespace: a.b\nlabels:\n  team: t\n"
@@ -32,6 +34,8 @@ typedef struct world {
     kt_node *node;
     kt_store *store;
     char root[64];
+    char where[1280]; /* the store: root (SQLite) or a schema's URL (PostgreSQL, tests/pg/pg_schema.h) */
+    char schema[64];
     mode mode;
     int requests;
     uint64_t corrs[16];
@@ -116,8 +120,9 @@ static void run(world *w, mode m, int ms, int64_t lost_after_us)
     w->mode = m;
     snprintf(w->root, sizeof w->root, "/tmp/kite-schpoll-XXXXXX");
     assert_non_null(mkdtemp(w->root));
-    char err[256];
-    assert_int_equal(kt_store_open(w->root, NULL, &w->store, err, sizeof err), KT_OK);
+    char err[512];
+    assert_int_equal(kt_test_store_where(w->root, w->where, sizeof w->where, w->schema, sizeof w->schema), 0);
+    assert_int_equal(kt_store_open(w->where, NULL, &w->store, err, sizeof err), KT_OK);
     int rev, changed;
     assert_int_equal(kt_store_flow_save(w->store, "a.b", "f", FLOW, &rev, &changed), KT_OK);
     uv_loop_init(&w->loop);
@@ -156,6 +161,7 @@ static void done(world *w)
     json_decref(w->last_request);
     json_decref(w->execution);
     kt_store_close(w->store);
+    kt_test_store_drop(w->schema);
     nftw(w->root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -236,6 +242,9 @@ static void test_unanswered_is_given_up(void **state)
 
 int main(void)
 {
+    int backend = kt_test_store_check(); /* 77: PostgreSQL asked for, none there */
+    if (backend)
+        return backend;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_yes_starts_an_execution_and_locks),
         cmocka_unit_test(test_failure_polls_on),

@@ -1,8 +1,8 @@
-/* Disabling and enabling stored trigger rows (actors/scheduler/toggle.c) on a real SQLite store: the API's form
- * (nextExecutionDate cleared on disable, recomputed with recoverMissedSchedules on enable), the Toggle task's form
- * (only the flag, unless the row has no next date) and their errors; then the Toggle task end to end on one node:
- * worker -> KT_MSG_TRIGGER_TOGGLE -> a scheduler stand-in calling kt_trigger_toggle_on_request -> Reply -> the
- * attempt's result. */
+/* Disabling and enabling stored trigger rows (actors/scheduler/toggle.c) on a real store (SQLite, or a PostgreSQL
+ * schema with KITE_TEST_STORE=pg): the API's form (nextExecutionDate cleared on disable, recomputed with
+ * recoverMissedSchedules on enable), the Toggle task's form (only the flag, unless the row has no next date) and their
+ * errors; then the Toggle task end to end on one node: worker -> KT_MSG_TRIGGER_TOGGLE -> a scheduler stand-in
+ * calling kt_trigger_toggle_on_request -> Reply -> the attempt's result. */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +20,7 @@
 #include "actors/worker/worker.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "tests/pg/pg_schema.h"
 #include "tests/unit/json_parse.h"
 
 static const char *FLOW = "id: f\nnamespace: a.b\n"
@@ -30,6 +31,8 @@ static const char *FLOW = "id: f\nnamespace: a.b\n"
 
 typedef struct fixture {
     char root[64];
+    char where[1280]; /* the store: root (SQLite) or a schema's URL (PostgreSQL, tests/pg/pg_schema.h) */
+    char schema[64];
     kt_store *s;
     kt_trigger_env env;
 } fixture;
@@ -54,8 +57,9 @@ static int setup(void **state)
     snprintf(f->root, sizeof f->root, "/tmp/kite-toggle-XXXXXX");
     if (!mkdtemp(f->root))
         return -1;
-    char err[256];
-    if (kt_store_open(f->root, NULL, &f->s, err, sizeof err))
+    char err[512];
+    if (kt_test_store_where(f->root, f->where, sizeof f->where, f->schema, sizeof f->schema) ||
+        kt_store_open(f->where, NULL, &f->s, err, sizeof err))
         return -1;
     int rev, changed;
     if (kt_store_flow_save(f->s, "a.b", "f", FLOW, &rev, &changed))
@@ -76,6 +80,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     kt_store_close(f->s);
+    kt_test_store_drop(f->schema);
     nftw(f->root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
@@ -313,6 +318,9 @@ static void test_toggle_task(void **state)
 
 int main(void)
 {
+    int backend = kt_test_store_check(); /* 77: PostgreSQL asked for, none there */
+    if (backend)
+        return backend;
     kt_log_set_level(KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_definition, setup, teardown),

@@ -1,14 +1,38 @@
-/* The repository (store/store.h) on its SQLite backend, on real files under a fresh /tmp directory: opening and
- * migrating, and flow revisions. Executions and transactions are in test_store_executions.c, task logs in
- * test_store_logs.c. */
+/* The repository (store/store.h) on a real database (store_fixture.h: SQLite files under a fresh /tmp directory, or a
+ * fresh PostgreSQL schema): opening and migrating, and flow revisions. Executions and transactions are in
+ * test_store_executions.c, task logs in test_store_logs.c. */
 #include "store_fixture.h"
 
 /* ---- open ---------------------------------------------------------------------------------------- */
 
+/* The schema version the store recorded: SQLite's user_version, PostgreSQL's kite_schema row. */
+static long long schema_version(const fixture *f)
+{
+    return sql_int(f->data, fixture_on_pg() ? "SELECT MAX(version) FROM kite_schema" : "PRAGMA user_version");
+}
+
 static void test_open_creates_and_migrates(void **state)
 {
     fixture *f = *state;
-    char path[256];
+    static const char *const tables[] = {"flows", "executions", "taskruns", "logs", "triggers", "windows", "notices",
+                                         "metrics"};
+    assert_true(schema_version(f) >= 1);
+    if (fixture_on_pg()) {
+        /* migrated into the test's schema (the URL's search_path), one version row */
+        for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+            char q[200];
+            snprintf(q, sizeof q, "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+                                  " AND table_name = '%s'", tables[i]);
+            if (sql_int(f->data, q) != 1)
+                fail_msg("table %s missing", tables[i]);
+        }
+        assert_int_equal(sql_int(f->data, "SELECT count(*) FROM kite_schema"), 1);
+        char q[160];
+        snprintf(q, sizeof q, "SELECT current_schema() = '%s'", f->schema);
+        assert_int_equal(sql_int(f->data, q), 1);
+        return;
+    }
+    char path[1300];
     struct stat sb;
     assert_int_equal(stat(f->data, &sb), 0);
     assert_true(S_ISDIR(sb.st_mode));
@@ -16,8 +40,6 @@ static void test_open_creates_and_migrates(void **state)
     assert_int_equal(stat(path, &sb), 0);
     assert_true(S_ISREG(sb.st_mode));
     /* migrated: every table exists and the schema version is recorded */
-    assert_true(sql_int(f->data, "PRAGMA user_version") >= 1);
-    static const char *const tables[] = {"flows", "executions", "taskruns", "logs"};
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
         char q[128];
         snprintf(q, sizeof q, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='%s'", tables[i]);
@@ -25,7 +47,7 @@ static void test_open_creates_and_migrates(void **state)
             fail_msg("table %s missing", tables[i]);
     }
     /* WAL journal, persistent in the file */
-    char wal[256];
+    char wal[1300];
     snprintf(wal, sizeof wal, "%s/kite.db-wal", f->data);
     assert_int_equal(stat(wal, &sb), 0);
 }
@@ -33,7 +55,7 @@ static void test_open_creates_and_migrates(void **state)
 static void test_reopen_keeps_data(void **state)
 {
     fixture *f = *state;
-    long long version = sql_int(f->data, "PRAGMA user_version");
+    long long version = schema_version(f);
     int rev, changed;
     assert_int_equal(kt_store_flow_save(f->s, "ns", "f", "id: f\n", &rev, &changed), KT_OK);
     json_t *ex = parse("{\"id\":\"e1\",\"namespace\":\"ns\",\"flowId\":\"f\",\"state\":{\"current\":\"RUNNING\"},"
@@ -41,7 +63,7 @@ static void test_reopen_keeps_data(void **state)
     assert_int_equal(kt_store_execution_put(f->s, ex, NULL, 0), KT_OK);
     reopen(f);
     reopen(f); /* twice: migrations must not run again */
-    assert_int_equal(sql_int(f->data, "PRAGMA user_version"), version);
+    assert_int_equal(schema_version(f), version);
     kt_flow_row row;
     assert_int_equal(kt_store_flow_get(f->s, "ns", "f", 0, &row), KT_OK);
     assert_int_equal(row.revision, 1);
@@ -52,7 +74,7 @@ static void test_reopen_keeps_data(void **state)
     assert_json_equal(got, ex);
     json_decref(got);
     json_decref(ex);
-    /* a second store on the same directory (the WAL allows readers) sees the same data */
+    /* a second store on the same directory (the WAL allows readers) or database sees the same data */
     kt_store *other;
     char err[256];
     assert_int_equal(kt_store_open(f->data, NULL, &other, err, sizeof err), KT_OK);
@@ -74,9 +96,40 @@ static void test_open_sync_full(void **state)
     assert_int_equal(rev, 1);
 }
 
+/* PostgreSQL's open failures: nobody at the address, a database that does not exist. The store is untouched and the
+ * message says why (libpq's reason). */
+static void test_open_failures_pg(fixture *f)
+{
+    char nobody[1300], nodb[1300];
+    snprintf(nobody, sizeof nobody, "postgresql://kite@127.0.0.1:1/kite?connect_timeout=5");
+    /* the fixture's server with another database name: the URL's path is the database */
+    const char *slash = strrchr(kt_test_store_base, '/');
+    assert_non_null(slash);
+    snprintf(nodb, sizeof nodb, "%.*s/kite_no_such_database", (int)(slash - kt_test_store_base), kt_test_store_base);
+    const char *const urls[] = {nobody, nodb};
+    const char *const says[] = {"cannot connect", "kite_no_such_database"};
+    for (size_t i = 0; i < 2; i++) {
+        kt_store *s = (kt_store *)&s;
+        kt_store *sentinel = s;
+        char err[512] = "";
+        if (kt_store_open(urls[i], NULL, &s, err, sizeof err) == KT_OK)
+            fail_msg("kt_store_open(%s) succeeded", urls[i]);
+        assert_ptr_equal(s, sentinel);
+        if (!strstr(err, says[i]))
+            fail_msg("kt_store_open(%s): the message does not say '%s': '%s'", urls[i], says[i], err);
+    }
+    /* the test's own store still works */
+    int rev, changed;
+    assert_int_equal(kt_store_flow_save(f->s, "ns", "f", "x", &rev, &changed), KT_OK);
+}
+
 static void test_open_failures(void **state)
 {
     fixture *f = *state;
+    if (fixture_on_pg()) {
+        test_open_failures_pg(f);
+        return;
+    }
     /* a regular file where a directory is needed */
     char file[256], under[300];
     snprintf(file, sizeof file, "%s/plain", f->root);
@@ -104,12 +157,33 @@ static void test_open_failures(void **state)
 }
 
 /* A database written by a newer kite is refused with a message. */
+static void test_open_newer_schema_pg(fixture *f)
+{
+    long long current = schema_version(f);
+    assert_true(current >= 1);
+    char err[512] = "", sql[128];
+    if (kt_test_pg_exec(f->data, "UPDATE kite_schema SET version = 999", err, sizeof err))
+        fail_msg("%s", err);
+    kt_store *s = NULL;
+    assert_int_not_equal(kt_store_open(f->data, NULL, &s, err, sizeof err), KT_OK);
+    assert_null(s);
+    assert_non_null(strstr(err, "999"));
+    snprintf(sql, sizeof sql, "UPDATE kite_schema SET version = %lld", current);
+    if (kt_test_pg_exec(f->data, sql, err, sizeof err))
+        fail_msg("%s", err);
+    open_store(f);
+}
+
 static void test_open_newer_schema(void **state)
 {
     fixture *f = *state;
     kt_store_close(f->s);
     f->s = NULL;
-    char path[256];
+    if (fixture_on_pg()) {
+        test_open_newer_schema_pg(f);
+        return;
+    }
+    char path[1300];
     snprintf(path, sizeof path, "%s/kite.db", f->data);
     sqlite3 *db;
     sqlite3_stmt *q;
@@ -223,6 +297,9 @@ static void test_flow_sources_verbatim(void **state)
 int main(void)
 {
     kt_log_set_level(KT_LOG_ERROR);
+    int backend = fixture_backend(); /* 77: PostgreSQL asked for, none there */
+    if (backend)
+        return backend;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_open_creates_and_migrates),
