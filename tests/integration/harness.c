@@ -40,7 +40,11 @@ static int kt_it_rm(const char *p, const struct stat *sb, int flag, struct FTW *
     return 0;
 }
 
-void kt_it_rmdir(const char *dir) { nftw(dir, kt_it_rm, 16, FTW_DEPTH | FTW_PHYS); }
+void kt_it_rmdir(const char *dir)
+{
+    nftw(dir, kt_it_rm, 16, FTW_DEPTH | FTW_PHYS);
+    kt_it_store_drop(dir);
+}
 
 int kt_it_free_port(void)
 {
@@ -74,6 +78,7 @@ kt_it_proc kt_it_spawn(const char *dir, const char *name, const char *const *arg
         argv[n] = NULL;
         setenv("NO_COLOR", "1", 1);
         kt_it_storage_env(dir); /* the S3 variants' storage settings */
+        kt_it_store_env(dir);   /* the PostgreSQL variants' store */
         execv(KITE_BIN, (char *const *)argv);
         _exit(127);
     }

@@ -112,4 +112,15 @@ int kt_it_stored_files(const char *dir, const char *rel);
  * dir: count them there). */
 int kt_it_stored_count(const char *dir);
 
+/* ---- the store under the servers (harness_store.c) ---- */
+/* 1 when this test runs its servers on PostgreSQL (KITE_TEST_STORE=pg, set by CMake for the *_pg registrations, or
+ * KITE_TEST_STORE_URL=postgresql://...): each test folder's servers share a schema of its own. */
+int kt_it_on_pg(void);
+/* For main: 0 to run; when PostgreSQL is asked for and there is none, 77 (skip: tests/pg/start.sh said why) or 1. */
+int kt_it_pg_check(void);
+/* In a spawned process: KITE_STORE_URL naming dir's schema (made if needed) on PostgreSQL; unset on SQLite. */
+void kt_it_store_env(const char *dir);
+/* Drops dir's schema and its tables (kt_it_rmdir does; nothing on SQLite). */
+void kt_it_store_drop(const char *dir);
+
 #endif

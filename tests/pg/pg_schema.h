@@ -16,7 +16,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "tests/pg/pg_url.h"
+#include "pg_url.h" /* beside this file, whatever the includer's search path */
 
 /* 0 with base[0] = 0 for SQLite, 0 with the server's URL in base for PostgreSQL; 77 (skip) or 1 (fail) when
  * PostgreSQL is asked for and there is none (kt_test_pg_url's answer). */
@@ -114,7 +114,8 @@ static inline int kt_test_pg_schema_create(const char *base, const char *schema,
 static inline int kt_test_pg_schema_drop(const char *base, const char *schema, char *err, size_t errcap)
 {
     char sql[160];
-    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
+    /* quietly: one NOTICE per table dropped otherwise */
+    snprintf(sql, sizeof sql, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE", schema);
     return kt_test_pg_exec(base, sql, err, errcap);
 }
 
