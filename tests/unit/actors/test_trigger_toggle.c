@@ -51,31 +51,6 @@ static int64_t at(const char *iso)
     return us;
 }
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    snprintf(f->root, sizeof f->root, "/tmp/kite-toggle-XXXXXX");
-    if (!mkdtemp(f->root))
-        return -1;
-    char err[512];
-    if (kt_test_store_where(f->root, f->where, sizeof f->where, f->schema, sizeof f->schema) ||
-        kt_store_open(f->where, NULL, &f->s, err, sizeof err))
-        return -1;
-    int rev, changed;
-    if (kt_store_flow_save(f->s, "a.b", "f", FLOW, &rev, &changed))
-        return -1;
-    json_t *row = parse("{\"namespace\":\"a.b\",\"flowId\":\"f\",\"triggerId\":\"daily\",\"date\":\"2024-03-01T00:00:00Z\","
-                        "\"nextExecutionDate\":\"2024-03-02T00:00:00Z\",\"disabled\":false,\"executionId\":\"e1\"}");
-    kt_status st = kt_store_trigger_put(f->s, row);
-    json_decref(row);
-    if (st)
-        return -1;
-    f->env = (kt_trigger_env){.store = f->s, .default_recover = KT_SCHED_RECOVER_ALL,
-                              .now_us = at("2024-03-10T12:00:00Z")};
-    *state = f;
-    return 0;
-}
-
 static int teardown(void **state)
 {
     fixture *f = *state;
@@ -84,6 +59,34 @@ static int teardown(void **state)
     nftw(f->root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->root, sizeof f->root, "/tmp/kite-toggle-XXXXXX");
+    if (!mkdtemp(f->root))
+        return -1;
+    *state = f;
+    char err[512];
+    if (kt_test_store_where(f->root, f->where, sizeof f->where, f->schema, sizeof f->schema) ||
+        kt_store_open(f->where, NULL, &f->s, err, sizeof err))
+        goto fail;
+    int rev, changed;
+    if (kt_store_flow_save(f->s, "a.b", "f", FLOW, &rev, &changed))
+        goto fail;
+    json_t *row = parse("{\"namespace\":\"a.b\",\"flowId\":\"f\",\"triggerId\":\"daily\",\"date\":\"2024-03-01T00:00:00Z\","
+                        "\"nextExecutionDate\":\"2024-03-02T00:00:00Z\",\"disabled\":false,\"executionId\":\"e1\"}");
+    kt_status st = kt_store_trigger_put(f->s, row);
+    json_decref(row);
+    if (st)
+        goto fail;
+    f->env = (kt_trigger_env){.store = f->s, .default_recover = KT_SCHED_RECOVER_ALL,
+                              .now_us = at("2024-03-10T12:00:00Z")};
+    return 0;
+fail: /* cmocka runs no teardown after a failed setup: the schema and the folder go now */
+    teardown(state);
+    return -1;
 }
 
 static json_t *stored(fixture *f)
