@@ -6,7 +6,7 @@
 #define KT_TEST_PG_FIXTURE_H
 
 #include "store_fixture.h"
-#include "tests/pg/pg_url.h"
+#include "tests/pg/pg_schema.h"
 
 #include <libpq-fe.h>
 #include <time.h>
@@ -14,18 +14,19 @@
 static char g_url[512]; /* kt_test_pg_url's, set by main */
 
 typedef struct pgfix {
-    char schema[40];
+    char schema[48];
     char url[1024];
     kt_store *s;
     PGconn *side; /* probes and schema management, search_path on the test's schema */
 } pgfix;
 
-/* The base URL plus libpq options: a query string of its own, or the one the URL has. */
+/* The base URL landing in schema (tests/pg/pg_schema.h), plus an application name when given. */
 static inline void url_with(char *out, size_t cap, const char *schema, const char *application)
 {
-    int n = snprintf(out, cap, "%s%coptions=-csearch_path%%3D%s", g_url, strchr(g_url, '?') ? '&' : '?', schema);
+    kt_test_pg_schema_url(g_url, schema, out, cap);
+    size_t n = strlen(out);
     if (application)
-        snprintf(out + n, cap - (size_t)n, "&application_name=%s", application);
+        snprintf(out + n, cap - n, "&application_name=%s", application);
 }
 
 static inline void side_exec(pgfix *f, const char *sql)
@@ -65,20 +66,18 @@ static inline void pg_reopen(pgfix *f)
 static inline int pg_setup(void **state)
 {
     pgfix *f = calloc(1, sizeof *f);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    srand((unsigned)(ts.tv_nsec ^ getpid()));
-    snprintf(f->schema, sizeof f->schema, "kt_%d_%08x", (int)getpid(), (unsigned)rand());
-    f->side = PQconnectdb(g_url);
+    char err[512];
+    kt_test_pg_schema_name("pg", f->schema, sizeof f->schema);
+    if (kt_test_pg_schema_create(g_url, f->schema, f->url, sizeof f->url, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    f->side = PQconnectdb(f->url); /* lands in the schema too */
     if (PQstatus(f->side) != CONNECTION_OK) {
         fprintf(stderr, "connect: %s", PQerrorMessage(f->side));
         return -1;
     }
-    char sql[256];
-    snprintf(sql, sizeof sql, "SET client_min_messages = warning; CREATE SCHEMA %s; SET search_path TO %s",
-             f->schema, f->schema);
-    side_exec(f, sql);
-    url_with(f->url, sizeof f->url, f->schema, NULL);
+    side_exec(f, "SET client_min_messages = warning");
     pg_open(f);
     *state = f;
     return 0;
@@ -88,12 +87,13 @@ static inline int pg_teardown(void **state)
 {
     pgfix *f = *state;
     kt_store_close(f->s);
-    char sql[96];
-    snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", f->schema);
-    side_exec(f, sql);
     PQfinish(f->side);
+    char err[512];
+    int rc = kt_test_pg_schema_drop(g_url, f->schema, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "%s\n", err);
     free(f);
-    return 0;
+    return rc;
 }
 
 #endif

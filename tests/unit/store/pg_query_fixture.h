@@ -24,7 +24,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "store/store.h"
-#include "tests/pg/pg_url.h"
+#include "tests/pg/pg_schema.h"
 #include "tests/unit/json_parse.h"
 
 enum { PG, LITE, NB }; /* the backends, in the order each check runs on them */
@@ -73,19 +73,15 @@ static inline void reopen(fixture *f, int b)
 
 static inline int setup(void **state)
 {
-    static unsigned counter;
     fixture *f = calloc(1, sizeof *f);
-    f->side = PQconnectdb(g_url);
+    char err[512];
+    kt_test_pg_schema_name("pgq", f->schema, sizeof f->schema);
+    if (kt_test_pg_schema_create(g_url, f->schema, f->url, sizeof f->url, err, sizeof err))
+        fail_msg("%s", err);
+    f->side = PQconnectdb(f->url); /* lands in the schema too */
     if (PQstatus(f->side) != CONNECTION_OK)
         fail_msg("connect: %s", PQerrorMessage(f->side));
-    snprintf(f->schema, sizeof f->schema, "kt_q%ld_%d_%u", (long)time(NULL), (int)getpid(), counter++);
-    char sql[256];
-    snprintf(sql, sizeof sql, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s; SET search_path TO %s", f->schema,
-             f->schema, f->schema);
-    side_exec(f, sql);
-    /* libpq's URL takes connection parameters after '?': options carries -c search_path=SCHEMA, its '=' escaped */
-    snprintf(f->url, sizeof f->url, "%s%soptions=-csearch_path%%3D%s", g_url, strchr(g_url, '?') ? "&" : "?",
-             f->schema);
+    side_exec(f, "SET client_min_messages = warning");
     snprintf(f->root, sizeof f->root, "/tmp/kite-test-pgq-XXXXXX");
     if (!mkdtemp(f->root))
         return -1;
@@ -100,10 +96,10 @@ static inline int teardown(void **state)
     fixture *f = *state;
     for (int b = 0; b < NB; b++)
         kt_store_close(f->s[b]);
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", f->schema);
-    side_exec(f, sql);
     PQfinish(f->side);
+    char err[512];
+    if (kt_test_pg_schema_drop(g_url, f->schema, err, sizeof err))
+        fail_msg("%s", err);
     int rc = nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return rc;

@@ -16,37 +16,33 @@
 #include <unistd.h>
 
 #include "store/store.h"
-#include "tests/pg/pg_url.h"
+#include "tests/pg/pg_schema.h"
 
 static char g_url[512];
 
 typedef struct fixture {
-    char schema[64];
+    char schema[48];
     char url[768];
 } fixture;
 
 static void run_sql(const char *url, const char *sql)
 {
-    PGconn *c = PQconnectdb(url);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(c);
+    char err[512];
+    if (kt_test_pg_exec(url, sql, err, sizeof err))
+        fail_msg("%s", err);
 }
 
 static int setup(void **state)
 {
-    static int n;
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->schema, sizeof f->schema, "kt_claims_%d_%d", (int)getpid(), ++n);
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", f->schema);
-    run_sql(g_url, sql);
+    char err[512], plain[700];
+    kt_test_pg_schema_name("claims", f->schema, sizeof f->schema);
+    if (kt_test_pg_schema_create(g_url, f->schema, plain, sizeof plain, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
     /* a lock waited on for 10 s is a failure, not a hang (a failed assertion leaves a transaction open) */
-    snprintf(f->url, sizeof f->url, "%s%coptions=-csearch_path%%3D%s%%20-clock_timeout%%3D10s", g_url,
-             strchr(g_url, '?') ? '&' : '?', f->schema);
+    snprintf(f->url, sizeof f->url, "%s%%20-clock_timeout%%3D10s", plain);
     *state = f;
     return 0;
 }
@@ -54,11 +50,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", f->schema);
-    run_sql(g_url, sql);
+    char err[512];
+    int rc = kt_test_pg_schema_drop(g_url, f->schema, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "%s\n", err);
     free(f);
-    return 0;
+    return rc;
 }
 
 static kt_store *open_store(const fixture *f)
