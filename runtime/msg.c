@@ -21,6 +21,7 @@ static const char *const kt_msg_names[KT_MSG_TYPE_MAX] = {
     [KT_MSG_TRIGGER_TOGGLE] = "TriggerToggle",
     [KT_MSG_TASK_ASK] = "TaskAsk",
     [KT_MSG_TRIGGER_EVALUATE] = "TriggerEvaluate",
+    [KT_MSG_PEER] = "Peer",
 };
 
 const char *kt_msg_type_name(kt_msg_type t)

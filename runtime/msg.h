@@ -53,6 +53,9 @@ typedef enum kt_msg_type {
                                   (KT_EINVAL: malformed or a property that does not render; KT_EIO: the evaluation
                                   failed; KT_ENOTSUP: a type the worker cannot evaluate) and message = why.
                                   actors/worker/poll.c; the scheduler's side: actors/scheduler/poll.c */
+    KT_MSG_PEER,               /* node -> node: another member of the cluster (a Hello body: its id, actors, slots and
+                                  inbound address), so that a node which joined one member learns the others and
+                                  dials them itself (runtime/node.c) */
     KT_MSG_TYPE_MAX
 } kt_msg_type;
 

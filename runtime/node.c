@@ -43,7 +43,14 @@ typedef struct kt_peer {
     uint32_t slots;
     uint32_t handle; /* our outbound connection to it */
     uint64_t last_seen_ms;
+    /* 0 for a member another node told us of (KT_MSG_PEER) that has not answered our Hello yet: not routed to, not
+     * listed, no peer_up; forgotten quietly if it stays silent for the liveness timeout */
+    int up;
 } kt_peer;
+
+/* The envelope's `to` of a Hello sent to a member learnt from a KT_MSG_PEER notice, echoed in its Welcome: a Welcome
+ * without it comes from the node we joined (reached through the join connection). */
+#define KT_NODE_VIA_NOTICE "notice"
 
 /* A message waiting for its time (kt_node_send_after). */
 typedef struct kt_delayed {
@@ -266,6 +273,8 @@ json_t *kt_node_members(kt_node *n)
     uint64_t now = kt_node_now_ms(n);
     for (size_t i = 0; i < n->npeers; i++) {
         const kt_peer *p = &n->peers[i];
+        if (!p->up)
+            continue;
         json_array_append_new(out, json_pack("{s:s, s:b, s:o, s:s, s:i, s:s, s:I}", "id", p->node_id, "self", 0,
                                              "actors", kt_node_csv_list(p->actors), "address", p->url ? p->url : "",
                                              "workerSlots", (int)p->slots, "state", "RUNNING", "lastHeartbeatAgeMs",
@@ -274,13 +283,18 @@ json_t *kt_node_members(kt_node *n)
     return out;
 }
 
-static void kt_node_send_system(kt_node *n, uint32_t handle, kt_msg_type type)
+/* Hello, Welcome and Peer carry a Hello body: this node's (about = NULL) or a peer's. */
+static void kt_node_send_system(kt_node *n, uint32_t handle, kt_msg_type type, const char *to, const kt_peer *about)
 {
     kt_outmsg o;
-    kt_outmsg_begin(&o, type, "", n->id, 0);
+    kt_outmsg_begin(&o, type, to, n->id, 0);
     if (type == KT_MSG_HEARTBEAT) {
         kt_msg_heartbeat hb = {.node_id = n->id, .running = 0};
         kt_msg_encode_heartbeat(&o, &hb);
+    } else if (about) {
+        kt_msg_hello h = {.node_id = about->node_id, .actors = about->actors, .proto = KT_PROTO_VERSION,
+                          .slots = about->slots, .url = about->url};
+        kt_msg_encode_hello(&o, &h);
     } else {
         kt_msg_hello h = {.node_id = n->id, .actors = n->actors_csv, .proto = KT_PROTO_VERSION,
                           .slots = n->cfg.worker_slots, .url = n->inbound_url};
@@ -290,55 +304,43 @@ static void kt_node_send_system(kt_node *n, uint32_t handle, kt_msg_type type)
     kt_outmsg_destroy(&o);
 }
 
-/* Hello (someone joined us) or Welcome (the node we joined answered). */
-static void kt_node_on_hello(kt_node *n, kt_msg_type type, const kt_msg_hello *h)
+static kt_peer *kt_node_peer_add(kt_node *n, const char *id)
 {
-    if (h->proto != KT_PROTO_VERSION) {
-        KT_ERROR("node", "peer %s speaks protocol %u, we speak %u: ignored", h->node_id, h->proto, KT_PROTO_VERSION);
-        return;
+    if (n->npeers == n->peers_cap) {
+        n->peers_cap = n->peers_cap ? n->peers_cap * 2 : 8;
+        n->peers = kt_xrealloc(n->peers, n->peers_cap * sizeof *n->peers);
     }
-    if (!strcmp(h->node_id, n->id)) {
-        KT_ERROR("node", "a peer uses our own node id %s: ignored", n->id);
-        return;
-    }
-    kt_peer *p = kt_node_peer_by_id(n, h->node_id, strlen(h->node_id));
-    int is_new = p == NULL;
-    if (is_new) {
-        if (n->npeers == n->peers_cap) {
-            n->peers_cap = n->peers_cap ? n->peers_cap * 2 : 8;
-            n->peers = kt_xrealloc(n->peers, n->peers_cap * sizeof *n->peers);
-        }
-        p = &n->peers[n->npeers++];
-        memset(p, 0, sizeof *p);
-        p->node_id = kt_xstrdup(h->node_id);
-    }
-    if (type == KT_MSG_WELCOME) {
-        /* The node we joined: reach it through the join connection. */
-        if (p->handle && p->handle != n->join_handle)
-            kt_link_disconnect(n->link, p->handle);
-        p->handle = n->join_handle;
-        n->join_welcomed = 1;
-    } else if (!p->handle || !p->url || strcmp(p->url, h->url)) {
-        if (p->handle && p->handle != n->join_handle)
-            kt_link_disconnect(n->link, p->handle);
-        char err[256];
-        p->handle = 0;
-        if (kt_link_connect(n->link, h->url, &p->handle, err, sizeof err)) {
-            KT_ERROR("node", "peer %s: %s", h->node_id, err);
-            p->handle = 0;
-        }
-    }
+    kt_peer *p = &n->peers[n->npeers++];
+    memset(p, 0, sizeof *p);
+    p->node_id = kt_xstrdup(id);
+    return p;
+}
+
+static void kt_node_peer_set(kt_node *n, kt_peer *p, const kt_msg_hello *h)
+{
     free(p->url);
     p->url = kt_xstrdup(h->url);
     free(p->actors);
     p->actors = kt_xstrdup(h->actors);
     p->slots = h->slots;
     p->last_seen_ms = kt_node_now_ms(n);
-    if (type == KT_MSG_HELLO && p->handle)
-        kt_node_send_system(n, p->handle, KT_MSG_WELCOME);
-    if (!is_new)
-        return;
-    KT_INFO("node", "peer %s joined (actors: %s, slots: %u, at %s)", h->node_id, h->actors, h->slots, h->url);
+}
+
+/* A peer answered for the first time (Hello or Welcome): the actors hear of it, and the members tell each other, so
+ * that every node reaches every other whichever one it joined: the newcomer hears of the others, the others of it.
+ * A notice about a node already known is ignored, which ends the exchange. p may move (the table grows): by index. */
+static void kt_node_peer_came_up(kt_node *n, size_t idx)
+{
+    kt_peer *p = &n->peers[idx];
+    p->up = 1;
+    KT_INFO("node", "peer %s joined (actors: %s, slots: %u, at %s)", p->node_id, p->actors, p->slots, p->url);
+    for (size_t i = 0; i < n->npeers; i++) {
+        kt_peer *o = &n->peers[i];
+        if (i == idx || !o->up || !o->handle || !o->url || !o->url[0] || !p->handle || !p->url || !p->url[0])
+            continue;
+        kt_node_send_system(n, o->handle, KT_MSG_PEER, "", p);
+        kt_node_send_system(n, p->handle, KT_MSG_PEER, "", o);
+    }
     kt_peer_info info = {p->node_id, p->actors, p->slots};
     for (size_t i = 0; i < n->nactors; i++)
         if (n->actors[i]->ops->peer_up) {
@@ -349,15 +351,86 @@ static void kt_node_on_hello(kt_node *n, kt_msg_type type, const kt_msg_hello *h
     kt_node_flush_all(n);
 }
 
+/* Hello (someone joined us, or dials us after a notice) or Welcome (the answer to our Hello). `to` is the envelope's:
+ * KT_NODE_VIA_NOTICE when the Hello went over a connection made after a notice, echoed in the Welcome. */
+static void kt_node_on_hello(kt_node *n, kt_msg_type type, const char *to, const kt_msg_hello *h)
+{
+    if (h->proto != KT_PROTO_VERSION) {
+        KT_ERROR("node", "peer %s speaks protocol %u, we speak %u: ignored", h->node_id, h->proto, KT_PROTO_VERSION);
+        return;
+    }
+    if (!strcmp(h->node_id, n->id)) {
+        KT_ERROR("node", "a peer uses our own node id %s: ignored", n->id);
+        return;
+    }
+    int via_notice = !strcmp(to, KT_NODE_VIA_NOTICE);
+    kt_peer *p = kt_node_peer_by_id(n, h->node_id, strlen(h->node_id));
+    if (type == KT_MSG_WELCOME && via_notice && (!p || !p->handle))
+        return; /* an answer to a Hello we no longer wait for (the member was forgotten meanwhile) */
+    if (!p)
+        p = kt_node_peer_add(n, h->node_id);
+    if (type == KT_MSG_WELCOME && !via_notice) {
+        /* The node we joined: reach it through the join connection. */
+        if (p->handle && p->handle != n->join_handle)
+            kt_link_disconnect(n->link, p->handle);
+        p->handle = n->join_handle;
+        n->join_welcomed = 1;
+    } else if (type == KT_MSG_HELLO && (!p->handle || !p->url || strcmp(p->url, h->url))) {
+        if (p->handle && p->handle != n->join_handle)
+            kt_link_disconnect(n->link, p->handle);
+        char err[256];
+        p->handle = 0;
+        if (kt_link_connect(n->link, h->url, &p->handle, err, sizeof err)) {
+            KT_ERROR("node", "peer %s: %s", h->node_id, err);
+            p->handle = 0;
+        }
+    }
+    kt_node_peer_set(n, p, h);
+    if (type == KT_MSG_HELLO && p->handle)
+        kt_node_send_system(n, p->handle, KT_MSG_WELCOME, to, NULL);
+    if (!p->up)
+        kt_node_peer_came_up(n, (size_t)(p - n->peers));
+}
+
+/* Another member told us of node h: dial it and say Hello, unless it is known already (or is us). */
+static void kt_node_on_notice(kt_node *n, const kt_msg_hello *h)
+{
+    if (h->proto != KT_PROTO_VERSION || !strcmp(h->node_id, n->id) || !h->url || !h->url[0] ||
+        kt_node_peer_by_id(n, h->node_id, strlen(h->node_id)))
+        return;
+    kt_peer *p = kt_node_peer_add(n, h->node_id);
+    kt_node_peer_set(n, p, h);
+    char err[256];
+    if (kt_link_connect(n->link, h->url, &p->handle, err, sizeof err)) {
+        KT_WARN("node", "member %s at %s: %s", h->node_id, h->url, err);
+        p->handle = 0; /* forgotten after the liveness timeout */
+        return;
+    }
+    KT_DEBUG("node", "told of member %s at %s: saying Hello", h->node_id, h->url);
+    kt_node_send_system(n, p->handle, KT_MSG_HELLO, KT_NODE_VIA_NOTICE, NULL);
+}
+
+static void kt_node_peer_forget(kt_peer *p)
+{
+    free(p->node_id);
+    free(p->actors);
+    free(p->url);
+}
+
 static void kt_node_peer_dead(kt_node *n, size_t idx)
 {
     kt_peer dead = n->peers[idx];
     n->peers[idx] = n->peers[--n->npeers];
-    KT_WARN("node", "peer %s silent for more than %u ms: declared dead", dead.node_id, n->cfg.liveness_timeout_ms);
     if (dead.handle == n->join_handle)
         n->join_welcomed = 0; /* keep the connection: say Hello again until someone answers */
     else if (dead.handle)
         kt_link_disconnect(n->link, dead.handle);
+    if (!dead.up) { /* a member we were told of that never answered: nobody heard of it here */
+        KT_DEBUG("node", "member %s never answered: forgotten", dead.node_id);
+        kt_node_peer_forget(&dead);
+        return;
+    }
+    KT_WARN("node", "peer %s silent for more than %u ms: declared dead", dead.node_id, n->cfg.liveness_timeout_ms);
     for (size_t i = 0; i < n->nactors; i++)
         if (n->actors[i]->ops->peer_down) {
             n->current = n->actors[i];
@@ -365,9 +438,7 @@ static void kt_node_peer_dead(kt_node *n, size_t idx)
             n->current = NULL;
         }
     kt_node_flush_all(n);
-    free(dead.node_id);
-    free(dead.actors);
-    free(dead.url);
+    kt_node_peer_forget(&dead);
 }
 
 static void kt_node_on_heartbeat(uv_timer_t *t)
@@ -375,14 +446,15 @@ static void kt_node_on_heartbeat(uv_timer_t *t)
     kt_node *n = t->data;
     uint64_t now = kt_node_now_ms(n);
     if (n->join_handle && !n->join_welcomed && n->join_up)
-        kt_node_send_system(n, n->join_handle, KT_MSG_HELLO);
+        kt_node_send_system(n, n->join_handle, KT_MSG_HELLO, "", NULL);
     for (size_t i = 0; i < n->npeers;) {
         if (now - n->peers[i].last_seen_ms > n->cfg.liveness_timeout_ms) {
             kt_node_peer_dead(n, i);
             continue;
         }
         if (n->peers[i].handle)
-            kt_node_send_system(n, n->peers[i].handle, KT_MSG_HEARTBEAT);
+            kt_node_send_system(n, n->peers[i].handle, n->peers[i].up ? KT_MSG_HEARTBEAT : KT_MSG_HELLO,
+                                n->peers[i].up ? "" : KT_NODE_VIA_NOTICE, NULL);
         i++;
     }
 }
@@ -405,13 +477,16 @@ static int kt_node_on_remote(kt_node *n, const char *buf, size_t len)
     kt_peer *p = kt_node_peer_by_id(n, sender, strlen(sender));
     if (p)
         p->last_seen_ms = kt_node_now_ms(n);
-    if (m.type == KT_MSG_HELLO || m.type == KT_MSG_WELCOME) {
+    if (m.type == KT_MSG_HELLO || m.type == KT_MSG_WELCOME || m.type == KT_MSG_PEER) {
         kt_msg_hello h;
         if (kt_msg_decode_hello(m.body, &h) != KT_OK) {
             KT_WARN("node", "malformed %s from %s", kt_msg_type_name(m.type), m.from);
             goto done;
         }
-        kt_node_on_hello(n, m.type, &h);
+        if (m.type == KT_MSG_PEER)
+            kt_node_on_notice(n, &h);
+        else
+            kt_node_on_hello(n, m.type, m.to, &h);
         kt_msg_hello_clear(&h);
         goto done;
     }
@@ -463,7 +538,7 @@ static int kt_node_on_link(void *ud, kt_link_event ev, uint32_t peer, const char
         }
         n->join_up = 1;
         if (!n->join_welcomed)
-            kt_node_send_system(n, peer, KT_MSG_HELLO);
+            kt_node_send_system(n, peer, KT_MSG_HELLO, "", NULL);
         break;
     case KT_LINK_PEER_DOWN:
         if (peer == n->join_handle)
@@ -609,14 +684,14 @@ static kt_status kt_node_resolve(kt_node *n, const char *to, kt_actor **local, u
         if (*local || at)
             return *local ? KT_OK : KT_ENOTFOUND;
         for (size_t i = 0; i < n->npeers; i++)
-            if (n->peers[i].handle && kt_node_actors_has(n->peers[i].actors, to, name_len)) {
+            if (n->peers[i].up && n->peers[i].handle && kt_node_actors_has(n->peers[i].actors, to, name_len)) {
                 *handle = n->peers[i].handle;
                 return KT_OK;
             }
         return KT_ENOTFOUND;
     }
     kt_peer *p = kt_node_peer_by_id(n, at + 1, strlen(at + 1));
-    if (!p || !p->handle)
+    if (!p || !p->up || !p->handle)
         return KT_ENOTFOUND;
     *handle = p->handle;
     return KT_OK;

@@ -458,6 +458,75 @@ static void test_actors_list(void **s)
     assert_false(kt_node_actors_has("worker,", "", 0)); /* an empty name is in no list */
 }
 
+/* Until every node sees every other one (or the time is up): members lists hold themselves and the live peers. */
+static int run_until_mesh(uv_loop_t *loop, kt_node **nodes, size_t n, int ms)
+{
+    for (int waited = 0; waited < ms; waited += 50) {
+        size_t full = 0;
+        for (size_t i = 0; i < n; i++) {
+            json_t *m = kt_node_members(nodes[i]);
+            full += json_array_size(m) == n;
+            json_decref(m);
+        }
+        if (full == n)
+            return 1;
+        run_for(loop, 50);
+    }
+    return 0;
+}
+
+/* A node learns the others from the one it joins: beta and gamma both join alpha, then reach each other directly
+ * (alpha relays nothing), by name or by name@node; a late delta joining gamma reaches alpha's and beta's actors. */
+static void test_members_learn_each_other(void **s)
+{
+    (void)s;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    const char *ids[] = {"alpha", "beta", "gamma", "delta"};
+    const char *actors[] = {"a-sink", "b-sink", "c-sink", "d-sink"};
+    kt_node *nodes[4];
+    probe pr[4];
+    memset(pr, 0, sizeof pr);
+    for (int i = 0; i < 4; i++) {
+        kt_node_config c = {.node_id = ids[i], .heartbeat_ms = 50, .liveness_timeout_ms = 2000};
+        assert_int_equal(kt_node_new(&loop, &c, &nodes[i]), KT_OK);
+        pr[i].loop = &loop;
+        assert_int_equal(kt_node_spawn(nodes[i], actors[i], &probe_ops, &pr[i], NULL), KT_OK);
+    }
+    char url[64], err[256];
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", free_port());
+    assert_int_equal(kt_node_listen(nodes[0], url, err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(nodes[1], url, err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(nodes[2], url, err, sizeof err), KT_OK);
+    assert_true(run_until_mesh(&loop, nodes, 3, 5000));
+    assert_true(kt_node_reachable(nodes[1], "c-sink"));
+    assert_true(kt_node_reachable(nodes[2], "b-sink@beta"));
+    assert_int_equal(pr[1].ups, 2); /* alpha and gamma, each once */
+    assert_int_equal(pr[2].ups, 2);
+    /* delta joins gamma's inbound address (the one gamma advertises) */
+    json_t *m = kt_node_members(nodes[2]);
+    char gamma_url[256];
+    snprintf(gamma_url, sizeof gamma_url, "%s", json_string_value(json_object_get(json_array_get(m, 0), "address")));
+    json_decref(m);
+    assert_int_equal(kt_node_join(nodes[3], gamma_url, err, sizeof err), KT_OK);
+    assert_true(run_until_mesh(&loop, nodes, 4, 5000));
+    assert_int_equal(pr[0].ups, 3);
+    send_ping(nodes[1], "c-sink", "b-sink@beta", 1);
+    send_ping(nodes[2], "b-sink", "c-sink@gamma", 1);
+    send_ping(nodes[3], "a-sink", "d-sink@delta", 1);
+    for (int i = 0; i < 40 && (pr[2].pings < 1 || pr[1].pings < 1 || pr[0].pings < 1); i++)
+        run_for(&loop, 50);
+    send_ping(nodes[3], "b-sink@beta", "d-sink@delta", 2); /* after gamma's: the probe checks the order */
+    for (int i = 0; i < 40 && pr[1].pings < 2; i++)
+        run_for(&loop, 50);
+    assert_int_equal(pr[2].pings, 1);
+    assert_string_equal(pr[2].last_from, "b-sink@beta");
+    assert_int_equal(pr[1].pings, 2);
+    assert_string_equal(pr[1].last_from, "d-sink@delta");
+    assert_int_equal(pr[0].pings, 1);
+    close_all(&loop, nodes, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_self_sends_fit_outside_hooks),
         cmocka_unit_test(test_bad_address),
         cmocka_unit_test(test_actors_list),
+        cmocka_unit_test(test_members_learn_each_other),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nng_fini();
