@@ -12,9 +12,10 @@ char *kt_cli_read_all(FILE *f, size_t max, size_t *len);
 /* The usage text (main.c). */
 void kt_cli_usage(FILE *f);
 
-/* `kite server local [flags]` and `kite worker --join URL [flags]` (node.c): argv[0] is the last word of the
- * command; they return when the node has stopped. */
-int kt_cli_server_local(int argc, char **argv);
+/* `kite server ROLE [flags]` (local, standalone, executor, scheduler, webserver, indexer, worker) and `kite worker
+ * --join URL [flags]` (node.c): argv[0] is the last word of the command; they return when the node has stopped (2 on
+ * usage: an unknown role or flag, a role that needs a shared store given SQLite). */
+int kt_cli_server(const char *role, int argc, char **argv);
 int kt_cli_worker(int argc, char **argv);
 
 /* `kite flow validate [--config FILE] FILE...`: validates flow files offline, the way the server would on save

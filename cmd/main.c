@@ -14,13 +14,19 @@ void kt_cli_usage(FILE *f)
     fprintf(f, "usage:\n"
                "  kite server local [--config FILE] [--port 8080] [--host 0.0.0.0] [--data DIR] [--store URL] [--listen URL]\n"
                "                    [--actors LIST] [--slots N] [--heartbeat MS] [--liveness-timeout MS] [--sync-full]\n"
-               "  kite worker --join URL [--config FILE] [--slots N] [--node-id ID] [--heartbeat MS] [--liveness-timeout MS]\n"
+               "  kite server standalone [as local, without --actors] [--worker-thread N (0: no worker)]\n"
+               "  kite server executor|scheduler|webserver|indexer --store postgresql://... [--listen URL] [--join URL]\n"
+               "                    [--config FILE] [--data DIR] [--node-id ID] [--heartbeat MS] [--liveness-timeout MS]\n"
+               "                    (webserver: [--port 8080] [--host 0.0.0.0])\n"
+               "  kite server worker --join URL [--thread N] [--config FILE] [--node-id ID] [--heartbeat MS] [--liveness-timeout MS]\n"
+               "  kite worker --join URL [--slots N] ...   (the same as `kite server worker`)\n"
                "  kite flow validate [--config FILE] FILE...\n"
                "  kite template render [--vars VARS.json] TEMPLATE_FILE\n"
                "  kite version\n"
                "common: --log-level trace|debug|info|warn|error (default info); NO_COLOR disables colours\n"
                "settings: conf/kite.yml documents every key; KITE_* environment variables override the file\n"
-               "URLs are nng addresses: tcp://HOST:PORT, ipc:///path, inproc://name\n"
+               "URLs are nng addresses: tcp://HOST:PORT, ipc:///path, inproc://name; a node learns the other members\n"
+               "  from the one it joins (any of them)\n"
                "--store: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAMS] (libpq's URL) or an SQLite directory;\n"
                "         default: SQLite in the data directory (store.url, KITE_STORE_URL)\n");
 }
@@ -34,8 +40,8 @@ int main(int argc, char **argv)
         kt_cli_usage(stderr);
         return 2;
     }
-    if (!strcmp(argv[1], "server") && argc >= 3 && !strcmp(argv[2], "local"))
-        return kt_cli_server_local(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "server") && argc >= 3 && argv[2][0] != '-')
+        return kt_cli_server(argv[2], argc - 2, argv + 2);
     if (!strcmp(argv[1], "worker"))
         return kt_cli_worker(argc - 1, argv + 1);
     if (!strcmp(argv[1], "flow") && argc >= 3 && !strcmp(argv[2], "validate"))

@@ -38,6 +38,10 @@ typedef struct kt_main {
     kt_datadir_lock *store_lock; /* an SQLite store's directory when it is not the data directory */
     kt_storage *storage;
     int stopping, storage_closed;
+    /* a scheduler without an executor in its process starts once one is reachable (kt_main_sched_wait) */
+    uv_timer_t sched_wait;
+    int sched_waiting;
+    kt_scheduler_options sched_opts;
 } kt_main;
 
 typedef struct kt_opts {
@@ -48,6 +52,8 @@ typedef struct kt_opts {
     const char *listen;
     const char *join;
     const char *actors;
+    const char *role;  /* the server command: local, standalone, executor, ... (NULL: `kite worker`) */
+    int no_worker;     /* standalone --worker-thread 0 */
     const char *node_id;
     uint32_t slots;
     uint32_t heartbeat_ms;
@@ -59,12 +65,21 @@ typedef struct kt_opts {
     const kt_conf *conf;           /* the storage settings (storage.*) */
 } kt_opts;
 
+static void kt_main_stop_sched_wait(kt_main *m)
+{
+    if (!m->sched_waiting)
+        return;
+    m->sched_waiting = 0;
+    uv_close((uv_handle_t *)&m->sched_wait, NULL);
+}
+
 static void kt_main_shutdown(kt_main *m, const char *why)
 {
     if (m->stopping)
         return;
     m->stopping = 1;
     KT_INFO("main", "%s: shutting down", why);
+    kt_main_stop_sched_wait(m);
     kt_node_stop(m->node);
     uv_close((uv_handle_t *)&m->sigint, NULL);
     uv_close((uv_handle_t *)&m->sigterm, NULL);
@@ -100,6 +115,23 @@ static void kt_main_close_storage(kt_main *m)
 }
 
 static int kt_has_actor(const char *list, const char *name) { return kt_node_actors_has(list, name, strlen(name)); }
+
+/* A scheduler in a process without an executor (`kite server scheduler`) starts once an executor is reachable: the
+ * executions its first ticks make (missed schedules recovered at start) are handed over instead of waiting in the store
+ * for the executor's next start. */
+static void kt_main_sched_wait(uv_timer_t *t)
+{
+    kt_main *m = t->data;
+    if (m->stopping || !kt_node_reachable(m->node, KT_EXECUTOR_ACTOR))
+        return;
+    kt_main_stop_sched_wait(m);
+    if (kt_scheduler_start(m->node, m->store, &m->sched_opts, &m->scheduler)) {
+        KT_ERROR("main", "the scheduler did not start");
+        kt_main_shutdown(m, "scheduler");
+        return;
+    }
+    KT_INFO("main", "scheduler started: an executor is reachable");
+}
 
 static int kt_check_actors(const char *list)
 {
@@ -182,6 +214,15 @@ static void kt_instance_uuid(const char *dir, char *out, size_t cap)
     }
 }
 
+/* KITE_TEST_SHARED_SQLITE=1, for the integration tests only: the component processes (`kite server executor`...)
+ * share one SQLite directory (WAL, one machine) instead of PostgreSQL, and nothing locks it. Not for production: nothing
+ * else guarantees a single writer there. */
+static int kt_test_shared_sqlite(void)
+{
+    const char *v = getenv("KITE_TEST_SHARED_SQLITE");
+    return v && !strcmp(v, "1");
+}
+
 /* The repository: PostgreSQL at --store's URL, or SQLite in a directory (--store sqlite://DIR or DIR, by default
  * the data directory). The data directory's lock keeps a second process off the files it holds (SQLite's kite.db,
  * the local storage): it is taken unless the store is PostgreSQL and the storage S3, where it holds nothing shared.
@@ -198,7 +239,8 @@ static int kt_open_store(const kt_opts *o, kt_main *m)
         return -1;
     }
     const char *dir = !strncmp(where, "sqlite://", 9) ? where + 9 : where;
-    if (!pg && strcmp(dir, o->data) && kt_datadir_lock_take(dir, &m->store_lock, err, sizeof err)) {
+    if (!pg && strcmp(dir, o->data) && !kt_test_shared_sqlite() &&
+        kt_datadir_lock_take(dir, &m->store_lock, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
         return -1;
     }
@@ -273,11 +315,18 @@ static int kt_run_node(const kt_opts *o, const char *actors)
      * last lines after the ones the indexer held (kt_executor_flush) */
     if (want_index && kt_indexer_start(m.node, m.store, NULL, &m.indexer))
         goto out;
-    if (want_sched) { /* after the executor: it has resumed what was unfinished before the first tick is handed over */
-        kt_scheduler_options so = {.plugin_defaults = o->plugin_defaults, .default_zone = o->sched_zone,
-                                   .recover = o->sched_recover};
-        if (kt_scheduler_start(m.node, m.store, &so, &m.scheduler))
+    m.sched_opts = (kt_scheduler_options){.plugin_defaults = o->plugin_defaults, .default_zone = o->sched_zone,
+                                          .recover = o->sched_recover};
+    if (want_sched && (want_exec || (!o->listen && !o->join))) {
+        /* after the executor: it has resumed what was unfinished before the first tick is handed over */
+        if (kt_scheduler_start(m.node, m.store, &m.sched_opts, &m.scheduler))
             goto out;
+    } else if (want_sched) {
+        uv_timer_init(&m.loop, &m.sched_wait);
+        m.sched_wait.data = &m;
+        m.sched_waiting = 1;
+        uv_timer_start(&m.sched_wait, kt_main_sched_wait, 50, 100);
+        KT_INFO("main", "scheduler: waits for an executor to be reachable");
     }
     if (want_web) {
         char uuid[40];
@@ -325,6 +374,7 @@ static int kt_run_node(const kt_opts *o, const char *actors)
     uv_run(&m.loop, UV_RUN_DEFAULT);
     rc = 0;
 out:
+    kt_main_stop_sched_wait(&m);
     if (!m.stopping && m.node) {
         m.stopping = 1;
         kt_node_stop(m.node);
@@ -361,20 +411,26 @@ static int kt_parse_opts(int argc, char **argv, kt_opts *o)
         {"data", required_argument, 0, 'd'},       {"listen", required_argument, 0, 'l'},
         {"join", required_argument, 0, 'j'},       {"actors", required_argument, 0, 'a'},
         {"slots", required_argument, 0, 's'},      {"node-id", required_argument, 0, 'n'},
-        {"heartbeat", required_argument, 0, 'b'},  {"liveness-timeout", required_argument, 0, 't'},
+        {"heartbeat", required_argument, 0, 'b'},  {"liveness-timeout", required_argument, 0, 'V'},
         {"log-level", required_argument, 0, 'L'},  {"sync-full", no_argument, 0, 'F'},
         {"config", required_argument, 0, 'c'},     {"store", required_argument, 0, 'S'},
+        {"thread", required_argument, 0, 't'},     {"worker-thread", required_argument, 0, 'W'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ht:", longs, NULL)) != -1) {
         char *end = NULL;
         long v = 0;
-        if (strchr("psbt", c)) {
+        if (c && strchr("psbVtW", c)) {
             v = strtol(optarg, &end, 10);
-            if (*end || v < 0 || v > 1000000000 || (c == 'p' && v > 65535)) {
-                fprintf(stderr, "kite: --%s: '%s' is not a valid number\n", longs[c == 'p' ? 0 : c == 's' ? 6 : c == 'b' ? 8 : 9].name, optarg);
+            if (*end || v < 0 || v > 1000000000 || (c == 'p' && v > 65535) || (c == 't' && v == 0) ||
+                ((c == 't' || c == 'W') && v > 100000)) {
+                const char *name = "?";
+                for (const struct option *l = longs; l->name; l++)
+                    if (l->val == c)
+                        name = l->name;
+                fprintf(stderr, "kite: --%s: '%s' is not a valid number\n", name, optarg);
                 return -1;
             }
         }
@@ -389,7 +445,22 @@ static int kt_parse_opts(int argc, char **argv, kt_opts *o)
         case 's': o->slots = (uint32_t)v; break;
         case 'n': o->node_id = optarg; break;
         case 'b': o->heartbeat_ms = (uint32_t)v; break;
-        case 't': o->liveness_ms = (uint32_t)v; break;
+        case 'V': o->liveness_ms = (uint32_t)v; break;
+        case 't': /* Kestra's `server worker --thread`: the worker's slots */
+            if (o->role && strcmp(o->role, "worker")) {
+                fprintf(stderr, "kite: --thread is for `kite server worker` (standalone: --worker-thread)\n");
+                return -1;
+            }
+            o->slots = (uint32_t)v;
+            break;
+        case 'W': /* Kestra's `server standalone --worker-thread`: 0 runs no worker */
+            if (!o->role || strcmp(o->role, "standalone")) {
+                fprintf(stderr, "kite: --worker-thread is for `kite server standalone` (worker: --thread)\n");
+                return -1;
+            }
+            o->slots = (uint32_t)v;
+            o->no_worker = v == 0;
+            break;
         case 'F': o->sync_full = 1; break;
         case 'c': break; /* read before the flags, see kt_load_conf */
         case 'L': {
@@ -464,27 +535,65 @@ static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
 }
 
 
-int kt_cli_server_local(int argc, char **argv)
+/* The server commands, as Kestra's `kestra server ROLE`: the actors each process hosts. `local` and `standalone` run
+ * them all in one process, on any store (SQLite by default); the others run one component each and join the rest over
+ * --listen/--join, so the store they open must be one every process shares. */
+typedef struct kt_role {
+    const char *name;
+    const char *actors;   /* NULL: every actor (local: --actors may choose) */
+    int shared_store;     /* refuses a store that only one process can open (SQLite) */
+} kt_role;
+
+static const kt_role kt_roles[] = {
+    {"local", NULL, 0},
+    {"standalone", NULL, 0},
+    {"executor", "executor", 1},
+    {"scheduler", "scheduler", 1},
+    {"webserver", "webserver", 1},
+    {"indexer", "indexer", 1},
+    {"worker", "worker", 0},
+};
+
+#define KT_ALL_ACTORS "executor,worker,webserver,scheduler,indexer"
+
+int kt_cli_server(const char *role_name, int argc, char **argv)
 {
+    const kt_role *role = NULL;
+    for (size_t i = 0; i < sizeof kt_roles / sizeof *kt_roles; i++)
+        if (!strcmp(kt_roles[i].name, role_name))
+            role = &kt_roles[i];
+    if (!role) {
+        fprintf(stderr, "kite: unknown server command '%s' (local, standalone, executor, scheduler, webserver, "
+                        "indexer, worker)\n", role_name);
+        kt_cli_usage(stderr);
+        return 2;
+    }
     static kt_conf conf;
-    kt_opts o = {0};
+    kt_opts o = {.role = role->name};
     if (kt_load_conf(argc, argv, &conf, &o) || kt_parse_opts(argc, argv, &o))
         return 2;
-    const char *actors = o.actors ? o.actors : "executor,worker,webserver,scheduler,indexer";
+    if (o.actors && strcmp(role->name, "local")) {
+        fprintf(stderr, "kite: --actors is for `kite server local`: `kite server %s` hosts %s\n", role->name,
+                role->actors ? role->actors : "every actor");
+        return 2;
+    }
+    const char *actors = role->actors ? role->actors : o.actors ? o.actors : KT_ALL_ACTORS;
+    if (o.no_worker)
+        actors = "executor,webserver,scheduler";
     if (kt_check_actors(actors))
         return 2;
+    if (role->shared_store && !kt_store_is_url_postgres(o.store) && !kt_test_shared_sqlite()) {
+        fprintf(stderr, "kite server %s: needs a shared store: --store postgres://USER@HOST/DB (store.url, "
+                        "KITE_STORE_URL); an SQLite store belongs to one process (`kite server standalone` runs every "
+                        "component in one)\n", role->name);
+        return 2;
+    }
+    if (!strcmp(role->name, "worker") && !o.join) {
+        fprintf(stderr, "kite server worker: --join URL is required (the --listen address of another node)\n");
+        return 2;
+    }
     return kt_run_node(&o, actors);
 }
 
-int kt_cli_worker(int argc, char **argv)
-{
-    static kt_conf conf;
-    kt_opts o = {0};
-    if (kt_load_conf(argc, argv, &conf, &o) || kt_parse_opts(argc, argv, &o))
-        return 2;
-    if (!o.join) {
-        fprintf(stderr, "kite worker: --join URL is required (the server's --listen address)\n");
-        return 2;
-    }
-    return kt_run_node(&o, "worker");
-}
+/* `kite worker`: the name the worker had before the server commands (`kite server worker`). */
+int kt_cli_worker(int argc, char **argv) { return kt_cli_server("worker", argc, argv); }
