@@ -93,6 +93,27 @@ void kt_it_sleep_ms(int ms);
 /* The task run of task_id in an execution (borrowed), or NULL. */
 json_t *kt_it_taskrun(json_t *execution, const char *task_id);
 
+/* ---- Kite as separate component processes (harness_topology.c) ---- */
+/* `kite server executor` listening on 127.0.0.1, then `server webserver`, `server scheduler` and two `server worker`
+ * joining it, every component on one store: a fresh schema of the test PostgreSQL (on_pg: tests/pg/pg_url.h) or an
+ * SQLite directory shared through KITE_TEST_SHARED_SQLITE=1 (tests only), and one local storage. */
+typedef struct kt_it_topology {
+    char dir[256];     /* the logs, each component's data directory, the shared storage (and SQLite store) */
+    int port;          /* the webserver's API */
+    char join[64];     /* the executor's --listen address, which the others join */
+    char store[1200];  /* the --store every component got */
+    kt_it_proc procs[8];
+    char names[8][16]; /* executor, webserver, scheduler, worker-1, worker-2 */
+    size_t nprocs;
+} kt_it_topology;
+/* Starts the processes and waits until the webserver is healthy and sees every member (the scheduler's actor
+ * included). 0 when running; 77 to skip (no PostgreSQL server said so, or its backend answers no session call yet);
+ * 1 when PostgreSQL could not be prepared. Fails the test (cmocka) when a process does not come up. */
+int kt_it_topology_start(kt_it_topology *t, int on_pg);
+/* SIGTERM to each process, the executor last; returns how many did not exit 0 (their logs dumped), and removes dir. */
+int kt_it_topology_stop(kt_it_topology *t);
+void kt_it_topology_dump(const kt_it_topology *t);
+
 /* ---- the storage under the servers (harness_storage.c) ---- */
 /* 1 when this test runs its servers on S3 (KITE_IT_STORAGE=s3, set by CMake for the *_on_s3 registrations). */
 int kt_it_on_s3(void);

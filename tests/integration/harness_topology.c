@@ -1,0 +1,200 @@
+/* Kite as separate component processes on 127.0.0.1 (harness.h, kt_it_topology): one executor listening, a
+ * webserver, a scheduler and two workers joining it, all on one store. */
+#include "harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../pg/pg_url.h"
+#include "store/store.h"
+
+#define KT_IT_TOPO_HEARTBEAT "200"
+#define KT_IT_TOPO_LIVENESS "3000"
+
+/* A schema of its own in the test server's database, named from the process and a counter, and the URL that makes it
+ * every connection's search_path (libpq's options parameter: -csearch_path=NAME, percent-encoded). */
+static int kt_it_pg_schema(const char *base, char *url, size_t cap)
+{
+    static int seq;
+    char schema[64];
+    snprintf(schema, sizeof schema, "kite_it_%d_%d", (int)getpid(), ++seq);
+    PGconn *c = PQconnectdb(base);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "topology: cannot reach PostgreSQL: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    char sql[256];
+    snprintf(sql, sizeof sql, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema, schema);
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "topology: %s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    snprintf(url, cap, "%s%soptions=-csearch_path%%3D%s", base, strchr(base, '?') ? "&" : "?", schema);
+    return ok ? 0 : -1;
+}
+
+/* 1 when the PostgreSQL backend answers a session call (its functions were placeholders refusing with KT_EINVAL
+ * before they were written): the topology test skips rather than fails on a backend that does not exist yet. */
+static int kt_it_pg_backend_ready(const char *url)
+{
+    kt_store *s = NULL;
+    char err[512];
+    if (kt_store_open(url, NULL, &s, err, sizeof err)) {
+        fprintf(stderr, "topology: the store does not open: %s\n", err);
+        return 0;
+    }
+    json_t *ids = NULL;
+    kt_status st = kt_store_flow_ids(s, "company.team", &ids);
+    json_decref(ids);
+    kt_store_close(s);
+    return st == KT_OK;
+}
+
+static kt_it_proc *kt_it_topo_spawn(kt_it_topology *t, const char *name, const char *const *args)
+{
+    if (t->nprocs == sizeof t->procs / sizeof *t->procs)
+        fail_msg("topology: too many processes");
+    snprintf(t->names[t->nprocs], sizeof t->names[t->nprocs], "%s", name);
+    t->procs[t->nprocs] = kt_it_spawn(t->dir, name, args);
+    return &t->procs[t->nprocs++];
+}
+
+/* A component that needs the store: `kite server ROLE --store URL --data DIR/NAME --node-id NAME` + the rest. */
+static void kt_it_topo_component(kt_it_topology *t, const char *role, const char *name, const char *const *extra)
+{
+    char data[512];
+    snprintf(data, sizeof data, "%s/%s", t->dir, name);
+    const char *args[32] = {"server", role, "--store", t->store, "--data", data, "--node-id", name,
+                            "--heartbeat", KT_IT_TOPO_HEARTBEAT, "--liveness-timeout", KT_IT_TOPO_LIVENESS};
+    size_t n = 12;
+    for (size_t i = 0; extra && extra[i] && n < 31; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    kt_it_topo_spawn(t, name, args);
+}
+
+/* Until the process's log holds text (max 10 s): 0 when it does. */
+static int kt_it_topo_wait_log(const kt_it_proc *p, const char *text)
+{
+    for (int i = 0; i < 200; i++) {
+        FILE *f = fopen(p->log_path, "r");
+        char line[2048];
+        int found = 0;
+        while (f && !found && fgets(line, sizeof line, f))
+            found = strstr(line, text) != NULL;
+        if (f)
+            fclose(f);
+        if (found)
+            return 0;
+        kt_it_sleep_ms(50);
+    }
+    return -1;
+}
+
+int kt_it_topology_start(kt_it_topology *t, int on_pg)
+{
+    memset(t, 0, sizeof *t);
+    kt_it_tmpdir(t->dir, sizeof t->dir);
+    t->port = kt_it_free_port();
+    snprintf(t->join, sizeof t->join, "tcp://127.0.0.1:%d", kt_it_free_port());
+    if (on_pg) {
+        char base[1024];
+        int rc = kt_test_pg_url(base, sizeof base);
+        if (rc)
+            return rc;
+        if (kt_it_pg_schema(base, t->store, sizeof t->store))
+            return 1;
+        if (!kt_it_pg_backend_ready(t->store)) {
+            printf("topology: the PostgreSQL store answers no session call yet: skipped\n");
+            return 77;
+        }
+    } else {
+        /* one SQLite directory shared by the processes of one machine: for tests only (cmd/node.c) */
+        snprintf(t->store, sizeof t->store, "sqlite://%s/store", t->dir);
+        setenv("KITE_TEST_SHARED_SQLITE", "1", 1);
+    }
+    /* the internal storage is shared as the store is: the worker writes the files the webserver serves */
+    char storage[512];
+    snprintf(storage, sizeof storage, "%s/storage", t->dir);
+    if (!kt_it_on_s3())
+        setenv("KITE_STORAGE_LOCAL_BASE_PATH", storage, 1);
+    const char *exec_extra[] = {"--listen", t->join, NULL};
+    kt_it_topo_component(t, "executor", "executor", exec_extra);
+    /* the others once the executor has migrated the store (SQLite has no lock around two processes' migrations) */
+    if (kt_it_topo_wait_log(&t->procs[0], "ready")) {
+        kt_it_topology_dump(t);
+        fail_msg("topology: the executor did not start");
+    }
+    char port[16];
+    snprintf(port, sizeof port, "%d", t->port);
+    const char *web_extra[] = {"--join", t->join, "--host", "127.0.0.1", "--port", port, NULL};
+    kt_it_topo_component(t, "webserver", "webserver", web_extra);
+    const char *sched_extra[] = {"--join", t->join, NULL};
+    kt_it_topo_component(t, "scheduler", "scheduler", sched_extra);
+    for (int i = 1; i <= 2; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "worker-%d", i);
+        const char *args[] = {"server", "worker", "--join", t->join, "--node-id", name, "--thread", "4",
+                              "--heartbeat", KT_IT_TOPO_HEARTBEAT, "--liveness-timeout", KT_IT_TOPO_LIVENESS, NULL};
+        kt_it_topo_spawn(t, name, args);
+    }
+    if (kt_it_wait_healthy(t->port)) {
+        kt_it_topology_dump(t);
+        fail_msg("topology: the webserver (port %d) did not become healthy", t->port);
+    }
+    /* every member seen from the webserver, the scheduler's actor included (it starts once the executor is there) */
+    for (int i = 0; i < 200; i++) {
+        json_t *nodes = NULL;
+        kt_it_http_json("GET", t->port, "/api/v1/cluster/nodes", NULL, NULL, &nodes);
+        size_t n = json_array_size(nodes), scheds = 0, idx;
+        json_t *node;
+        json_array_foreach(nodes, idx, node) {
+            json_t *actors = json_object_get(node, "actors"), *a;
+            size_t k;
+            json_array_foreach(actors, k, a) scheds += !strcmp(json_string_value(a), "scheduler");
+        }
+        json_decref(nodes);
+        if (n == t->nprocs && scheds == 1)
+            return 0;
+        kt_it_sleep_ms(50);
+    }
+    kt_it_topology_dump(t);
+    fail_msg("topology: the %zu processes did not all join", t->nprocs);
+    return 1;
+}
+
+void kt_it_topology_dump(const kt_it_topology *t)
+{
+    for (size_t i = 0; i < t->nprocs; i++)
+        kt_it_dump_log(&t->procs[i]);
+}
+
+int kt_it_topology_stop(kt_it_topology *t)
+{
+    int bad = 0;
+    /* the workers and the scheduler first, the executor last: nobody is left holding messages for a gone executor */
+    for (size_t i = t->nprocs; i-- > 0;) {
+        if (!t->procs[i].pid)
+            continue;
+        int rc = kt_it_stop(&t->procs[i], SIGTERM);
+        if (rc != 0) {
+            fprintf(stderr, "topology: %s exited %d after SIGTERM\n", t->names[i], rc);
+            kt_it_dump_log(&t->procs[i]);
+            bad++;
+        }
+    }
+    kt_it_rmdir(t->dir);
+    return bad;
+}
