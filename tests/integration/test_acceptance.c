@@ -15,6 +15,12 @@
  *   KITE_ACCEPTANCE_ALL=1       also run the skipped cases and say which would pass now (never fails on them)
  *   KITE_ACCEPTANCE_TIMEOUT_MS  per-case wait for a terminal state (default 20000)
  *   KITE_ACCEPTANCE_LOG=1       print the server log when a case fails
+ *   KITE_ACCEPTANCE_API=http://127.0.0.1:PORT
+ *                               run the table against Kite already running there (any topology; the harness speaks
+ *                               to 127.0.0.1 only) instead of starting `kite server local`; its flows stay behind
+ *   KITE_ACCEPTANCE_TOPOLOGY=roles | roles-pg
+ *                               start Kite as separate component processes (harness_topology.c: executor, webserver,
+ *                               scheduler, two workers) on a shared SQLite directory or a schema of the test PostgreSQL
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,7 +56,9 @@ typedef struct acc_flow {
 } acc_flow;
 
 typedef struct fixture {
-    kt_it_fixture it; /* the server's directory, port and process */
+    kt_it_fixture it; /* the server's directory, port and process (pid 0: not ours) */
+    kt_it_topology topo; /* KITE_ACCEPTANCE_TOPOLOGY: the component processes; nprocs 0 otherwise */
+    int skipped;         /* the topology cannot run here (77) */
     char flows_dir[512];
     acc_flow flows[ACC_MAX_FLOWS];
     size_t nflows;
@@ -123,14 +131,46 @@ static int setup(void **state)
         snprintf(f->flows_dir, sizeof f->flows_dir, "%s", fd);
     else
         snprintf(f->flows_dir, sizeof f->flows_dir, "%s/../shared/kestra-acceptance/flows", KITE_SOURCE_DIR);
-    kt_it_fixture_init(&f->it, 1);
     *state = f;
+    const char *api = getenv("KITE_ACCEPTANCE_API"), *topo = getenv("KITE_ACCEPTANCE_TOPOLOGY");
+    if (api && *api) {
+        int port = 0;
+        char tail[8] = "";
+        if ((sscanf(api, "http://127.0.0.1:%d%7s", &port, tail) < 1 && sscanf(api, "http://localhost:%d%7s", &port, tail) < 1) ||
+            port <= 0 || port > 65535 || (tail[0] && strcmp(tail, "/"))) {
+            fprintf(stderr, "acceptance: KITE_ACCEPTANCE_API=%s: expected http://127.0.0.1:PORT\n", api);
+            return -1;
+        }
+        kt_it_fixture_init(&f->it, 0);
+        f->it.port = port;
+        fprintf(stderr, "acceptance: against the API at %s\n", api);
+    } else if (topo && *topo) {
+        if (strcmp(topo, "roles") && strcmp(topo, "roles-pg")) {
+            fprintf(stderr, "acceptance: KITE_ACCEPTANCE_TOPOLOGY=%s: expected roles or roles-pg\n", topo);
+            return -1;
+        }
+        kt_it_fixture_init(&f->it, 0);
+        int rc = kt_it_topology_start(&f->topo, !strcmp(topo, "roles-pg"));
+        if (rc == 77)
+            f->skipped = 1;
+        else if (rc)
+            return -1;
+        f->it.port = f->topo.port;
+        fprintf(stderr, "acceptance: through %zu component processes (%s)\n", f->topo.nprocs, topo);
+    } else {
+        kt_it_fixture_init(&f->it, 1);
+    }
     return 0;
 }
+
+static int skipped_all; /* the process exits 77 for CTest */
 
 static int teardown(void **state)
 {
     fixture *f = *state;
+    if (f->topo.nprocs)
+        assert_int_equal(kt_it_topology_stop(&f->topo), 0); /* every component exits 0 on SIGTERM */
+    skipped_all = f->skipped;
     kt_it_fixture_fini(&f->it);
     free(f);
     return 0;
@@ -644,6 +684,8 @@ static void test_acceptance(void **state)
         }
     }
     fixture *f = *state;
+    if (f->skipped)
+        skip();
     acc_list_flows(f);
     assert_true(f->nflows > 0);
 
@@ -745,8 +787,11 @@ static void test_acceptance(void **state)
     if (all)
         fprintf(stderr, "acceptance: %d skipped case(s) would pass now\n", xpass);
     const char *lg = getenv("KITE_ACCEPTANCE_LOG");
-    if (failed && lg && *lg && strcmp(lg, "0"))
+    if (failed && lg && *lg && strcmp(lg, "0")) {
         kt_it_dump_log(&f->it.server);
+        if (f->topo.nprocs)
+            kt_it_topology_dump(&f->topo);
+    }
     assert_int_equal(missing, 0);
     assert_int_equal(accepted_unsupported, 0);
     assert_int_equal(failed, 0);
@@ -765,5 +810,5 @@ int main(void)
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
-    return rc;
+    return rc == 0 && skipped_all ? 77 : rc;
 }
