@@ -79,6 +79,7 @@ struct kt_node {
     char inbound_url[256]; /* where peers reach us (advertised in Hello) */
     int inbound_wildcard;  /* bound to 0.0.0.0: the host part is learnt from the join connection */
     uint32_t join_handle;  /* the connection to the node we joined, if any */
+    char join_url[256];    /* the address it was joined at */
     int join_up, join_welcomed;
     uint64_t delivered;
     uint64_t refused; /* sends refused for a full mailbox or link backlog (KT_EAGAIN) */
@@ -316,10 +317,32 @@ static kt_peer *kt_node_peer_add(kt_node *n, const char *id)
     return p;
 }
 
-static void kt_node_peer_set(kt_node *n, kt_peer *p, const kt_msg_hello *h)
+/* tcp://0.0.0.0:P, tcp://[::]:P or the star form: where a node listening on every interface says it is, which only the
+ * address others reached it at can complete. */
+static int kt_node_url_wildcard(const char *url)
 {
+    return url && (!strncmp(url, "tcp://0.0.0.0:", 14) || !strncmp(url, "tcp://*:", 8) || !strncmp(url, "tcp://[::]:", 11));
+}
+
+/* A peer's address, kept concrete: a wildcard one is replaced by the address it was reached at (the join URL for the
+ * node we joined, else the one known already), so that a notice never sends a member to 0.0.0.0. */
+static void kt_node_peer_set_url(kt_node *n, kt_peer *p, const char *url, int joined)
+{
+    if (kt_node_url_wildcard(url)) {
+        if (joined && n->join_url[0])
+            url = n->join_url;
+        else if (p->url && p->url[0])
+            return;
+    }
+    if (p->url && !strcmp(p->url, url))
+        return;
     free(p->url);
-    p->url = kt_xstrdup(h->url);
+    p->url = kt_xstrdup(url);
+}
+
+static void kt_node_peer_set(kt_node *n, kt_peer *p, const kt_msg_hello *h, int joined)
+{
+    kt_node_peer_set_url(n, p, h->url, joined);
     free(p->actors);
     p->actors = kt_xstrdup(h->actors);
     p->slots = h->slots;
@@ -375,7 +398,8 @@ static void kt_node_on_hello(kt_node *n, kt_msg_type type, const char *to, const
             kt_link_disconnect(n->link, p->handle);
         p->handle = n->join_handle;
         n->join_welcomed = 1;
-    } else if (type == KT_MSG_HELLO && (!p->handle || !p->url || strcmp(p->url, h->url))) {
+    } else if (type == KT_MSG_HELLO && (!p->handle || !p->url || (strcmp(p->url, h->url) &&
+                                                                  !kt_node_url_wildcard(h->url)))) {
         if (p->handle && p->handle != n->join_handle)
             kt_link_disconnect(n->link, p->handle);
         char err[256];
@@ -385,7 +409,7 @@ static void kt_node_on_hello(kt_node *n, kt_msg_type type, const char *to, const
             p->handle = 0;
         }
     }
-    kt_node_peer_set(n, p, h);
+    kt_node_peer_set(n, p, h, type == KT_MSG_WELCOME && !via_notice);
     if (type == KT_MSG_HELLO && p->handle)
         kt_node_send_system(n, p->handle, KT_MSG_WELCOME, to, NULL);
     if (!p->up)
@@ -398,8 +422,10 @@ static void kt_node_on_notice(kt_node *n, const kt_msg_hello *h)
     if (h->proto != KT_PROTO_VERSION || !strcmp(h->node_id, n->id) || !h->url || !h->url[0] ||
         kt_node_peer_by_id(n, h->node_id, strlen(h->node_id)))
         return;
+    if (kt_node_url_wildcard(h->url))
+        return; /* nobody knows where it is */
     kt_peer *p = kt_node_peer_add(n, h->node_id);
-    kt_node_peer_set(n, p, h);
+    kt_node_peer_set(n, p, h, 0);
     char err[256];
     if (kt_link_connect(n->link, h->url, &p->handle, err, sizeof err)) {
         KT_WARN("node", "member %s at %s: %s", h->node_id, h->url, err);
@@ -674,6 +700,7 @@ kt_status kt_node_join(kt_node *n, const char *url, char *err, size_t errcap)
         snprintf(err, errcap, "this node already joined another");
         return KT_ECONFLICT;
     }
+    snprintf(n->join_url, sizeof n->join_url, "%s", url);
     return kt_link_connect(n->link, url, &n->join_handle, err, errcap);
 }
 

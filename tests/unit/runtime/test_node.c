@@ -476,7 +476,8 @@ static int run_until_mesh(uv_loop_t *loop, kt_node **nodes, size_t n, int ms)
 }
 
 /* A node learns the others from the one it joins: beta and gamma both join alpha, then reach each other directly
- * (alpha relays nothing), by name or by name@node; a late delta joining gamma reaches alpha's and beta's actors. */
+ * (alpha relays nothing), by name or by name@node; a late delta joining gamma reaches alpha's and beta's actors, alpha
+ * (listening on 0.0.0.0) at the address the others joined it at. */
 static void test_members_learn_each_other(void **s)
 {
     (void)s;
@@ -493,15 +494,22 @@ static void test_members_learn_each_other(void **s)
         pr[i].loop = &loop;
         assert_int_equal(kt_node_spawn(nodes[i], actors[i], &probe_ops, &pr[i], NULL), KT_OK);
     }
-    char url[64], err[256];
-    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", free_port());
-    assert_int_equal(kt_node_listen(nodes[0], url, err, sizeof err), KT_OK);
+    char url[64], any[64], err[256];
+    int port = free_port();
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
+    snprintf(any, sizeof any, "tcp://0.0.0.0:%d", port); /* alpha on every interface: it says 0.0.0.0 */
+    assert_int_equal(kt_node_listen(nodes[0], any, err, sizeof err), KT_OK);
     assert_int_equal(kt_node_join(nodes[1], url, err, sizeof err), KT_OK);
     assert_int_equal(kt_node_join(nodes[2], url, err, sizeof err), KT_OK);
     assert_true(run_until_mesh(&loop, nodes, 3, 5000));
     assert_true(kt_node_reachable(nodes[1], "c-sink"));
     assert_true(kt_node_reachable(nodes[2], "b-sink@beta"));
     assert_int_equal(pr[1].ups, 2); /* alpha and gamma, each once */
+    json_t *seen = kt_node_members(nodes[1]); /* alpha at the address beta joined, not 0.0.0.0 */
+    for (size_t i = 1; i < 3; i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(seen, i), "id")), "alpha"))
+            assert_string_equal(json_string_value(json_object_get(json_array_get(seen, i), "address")), url);
+    json_decref(seen);
     assert_int_equal(pr[2].ups, 2);
     /* delta joins gamma's inbound address (the one gamma advertises) */
     json_t *m = kt_node_members(nodes[2]);
