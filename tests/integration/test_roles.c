@@ -1,8 +1,10 @@
 /* Components as processes (issue 12): `kite server executor`, `webserver`, `scheduler` and two `server worker` on
  * 127.0.0.1, each hosting only its actor, joined over nng, sharing one store (harness_topology.c). Flows are saved
- * through the webserver's API; executions run a Log task, a shell task on a worker process and a Subflow; a Schedule
- * trigger fires through the scheduler process; a kill goes webserver -> executor -> worker; logs, follow and the
- * cluster's members are read back through the API; every process stops with exit status 0 on SIGTERM.
+ * through the webserver's API; executions run a Log task, a shell task on a worker process and a Subflow; a Flow
+ * trigger fires when they end (executor -> scheduler) and fetches its logs (worker -> executor); a Schedule trigger
+ * fires through the scheduler process until a Toggle task disables it (worker -> scheduler); a kill goes webserver ->
+ * executor -> worker; logs, follow and the cluster's members are read back through the API; every process stops with
+ * exit status 0 on SIGTERM.
  *
  * The store: a shared SQLite directory (KITE_TEST_SHARED_SQLITE=1, tests only) unless KITE_IT_TOPOLOGY_STORE=postgres,
  * which gives the topology a fresh schema of the test PostgreSQL (the CTest fixture pg). */
@@ -104,15 +106,51 @@ static const char TICKER[] = "id: ticker\nnamespace: company.team\ntasks:\n"
                              "triggers:\n  - id: every\n    type: io.kestra.plugin.core.trigger.Schedule\n"
                              "    cron: \"* * * * * *\"\n    withSeconds: true\n";
 
+/* Fired by the scheduler process when the executor process tells it a parent execution ended (ExecutionChanged);
+ * its Fetch asks the executor for the execution's logs from a worker process (TaskAsk). */
+static const char WATCHER[] = "id: watcher\nnamespace: company.team\ntasks:\n"
+                              "  - id: saw\n    type: io.kestra.plugin.core.log.Log\n"
+                              "    message: watched {{ trigger.executionId }}\n"
+                              "  - id: fetch\n    type: io.kestra.plugin.core.log.Fetch\n"
+                              "triggers:\n  - id: after\n    type: io.kestra.plugin.core.trigger.Flow\n    conditions:\n"
+                              "      - type: io.kestra.plugin.core.condition.ExecutionFlow\n        namespace: company.team\n"
+                              "        flowId: parent\n";
+
+/* A worker process asks the scheduler process to disable the ticker's trigger (TriggerToggle and its reply). */
+static const char SWITCH[] = "id: switch\nnamespace: company.team\ntasks:\n"
+                             "  - id: off\n    type: io.kestra.plugin.core.trigger.Toggle\n    flowId: ticker\n"
+                             "    trigger: every\n    enabled: false\n";
+
 static const char SLOW[] = "id: slow\nnamespace: company.team\ntasks:\n"
                            "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
                            "      - sleep 60\n";
+
+/* The SUCCESS executions of a flow once there are at least `want` (max 15 s), as GET executions/search answers. */
+static json_t *search(const kt_it_topology *t, const char *flow, size_t want)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/executions/search?namespace=company.team&flowId=%s&state=SUCCESS&size=100",
+             flow);
+    json_t *page = NULL;
+    for (int i = 0; i < 150; i++) {
+        json_decref(page);
+        page = NULL;
+        kt_it_http_json("GET", t->port, path, NULL, NULL, &page);
+        if (json_array_size(json_object_get(page, "results")) >= want)
+            return page;
+        kt_it_sleep_ms(100);
+    }
+    kt_it_topology_dump(t);
+    fail_msg("%s: fewer than %zu SUCCESS executions after 15 s", flow, want);
+    return NULL;
+}
 
 /* Executions made through the webserver run on the executor and the workers, their Subflow included. */
 static void check_executions(kt_it_topology *t)
 {
     kt_it_create_flow(t->port, CHILD, NULL);
     kt_it_create_flow(t->port, PARENT, NULL);
+    kt_it_create_flow(t->port, WATCHER, NULL);
     char ids[4][64];
     for (int i = 0; i < 4; i++)
         run(t, "parent", ids[i], sizeof ids[i]);
@@ -143,27 +181,31 @@ static void check_executions(kt_it_topology *t)
         assert_non_null(strstr(plog, want)); /* the worker's log batch reached the store */
         free(plog);
     }
+    /* the Flow trigger: one watcher execution per parent that ended, each naming its parent */
+    json_t *page = search(t, "watcher", 4);
+    size_t i;
+    json_t *ex;
+    json_array_foreach(json_object_get(page, "results"), i, ex) {
+        const char *parent = json_string_value(
+            json_object_get(json_object_get(json_object_get(ex, "trigger"), "variables"), "executionId"));
+        int known = 0;
+        for (int k = 0; k < 4; k++)
+            known |= parent && !strcmp(parent, ids[k]);
+        assert_true(known);
+        json_t *full = kt_it_get_execution(t->port, json_string_value(json_object_get(ex, "id")));
+        json_t *fetched = json_object_get(kt_it_taskrun(full, "fetch"), "outputs");
+        assert_int_equal(json_integer_value(json_object_get(fetched, "size")), 1); /* its own Log line */
+        json_decref(full);
+    }
+    assert_int_equal(json_array_size(json_object_get(page, "results")), 4);
+    json_decref(page);
 }
 
 /* The Schedule fires through the scheduler process, once per second, each tick once; deleting the flow stops it. */
 static void check_schedule(kt_it_topology *t)
 {
     kt_it_create_flow(t->port, TICKER, NULL);
-    json_t *page = NULL;
-    size_t done = 0;
-    for (int i = 0; i < 150 && done < 3; i++) {
-        json_decref(page);
-        page = NULL;
-        kt_it_http_json("GET", t->port,
-                        "/api/v1/executions/search?namespace=company.team&flowId=ticker&state=SUCCESS&size=100",
-                        NULL, NULL, &page);
-        done = json_array_size(json_object_get(page, "results"));
-        if (done < 3)
-            kt_it_sleep_ms(100);
-    }
-    if (done < 3)
-        kt_it_topology_dump(t);
-    assert_true(done >= 3);
+    json_t *page = search(t, "ticker", 3);
     size_t i;
     json_t *ex;
     char seen[16][64];
@@ -181,6 +223,21 @@ static void check_schedule(kt_it_topology *t)
         assert_non_null(strstr(logs, "tick "));
         free(logs);
     }
+    json_decref(page);
+    /* the Toggle task (worker process -> scheduler process, and its answer): the schedule stops */
+    kt_it_create_flow(t->port, SWITCH, NULL);
+    char id[64];
+    run(t, "switch", id, sizeof id);
+    ex = wait_end(t, id);
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
+    json_decref(ex);
+    kt_it_sleep_ms(1500); /* a tick handed over before the toggle ends */
+    page = search(t, "ticker", 1);
+    size_t before = json_array_size(json_object_get(page, "results"));
+    json_decref(page);
+    kt_it_sleep_ms(2500);
+    page = search(t, "ticker", 1);
+    assert_int_equal(json_array_size(json_object_get(page, "results")), before);
     json_decref(page);
     assert_int_equal(kt_it_http("DELETE", t->port, "/api/v1/flows/company.team/ticker", NULL, NULL, NULL), 204);
 }
