@@ -349,21 +349,29 @@ static void kt_node_peer_set(kt_node *n, kt_peer *p, const kt_msg_hello *h, int 
     p->last_seen_ms = kt_node_now_ms(n);
 }
 
-/* A peer answered for the first time (Hello or Welcome): the actors hear of it, and the members tell each other, so
- * that every node reaches every other whichever one it joined: the newcomer hears of the others, the others of it.
- * A notice about a node already known is ignored, which ends the exchange. p may move (the table grows): by index. */
+/* The members tell each other of a newcomer (or of a member back at a new address), so that every node reaches every
+ * other whichever one it joined: it hears of the others (both = 1), the others of it. */
+static void kt_node_announce(kt_node *n, const kt_peer *p, int both)
+{
+    for (size_t i = 0; i < n->npeers; i++) {
+        kt_peer *o = &n->peers[i];
+        if (o == p || !o->up || !o->handle || !o->url || !o->url[0] || !p->handle || !p->url || !p->url[0])
+            continue;
+        kt_node_send_system(n, o->handle, KT_MSG_PEER, "", p);
+        if (both)
+            kt_node_send_system(n, p->handle, KT_MSG_PEER, "", o);
+    }
+}
+
+/* A peer answered for the first time (Hello or Welcome): the actors hear of it, and the members of each other (a
+ * notice about a node already known at that address is ignored, which ends the exchange). p may move (the table
+ * grows): by index. */
 static void kt_node_peer_came_up(kt_node *n, size_t idx)
 {
     kt_peer *p = &n->peers[idx];
     p->up = 1;
     KT_INFO("node", "peer %s joined (actors: %s, slots: %u, at %s)", p->node_id, p->actors, p->slots, p->url);
-    for (size_t i = 0; i < n->npeers; i++) {
-        kt_peer *o = &n->peers[i];
-        if (i == idx || !o->up || !o->handle || !o->url || !o->url[0] || !p->handle || !p->url || !p->url[0])
-            continue;
-        kt_node_send_system(n, o->handle, KT_MSG_PEER, "", p);
-        kt_node_send_system(n, p->handle, KT_MSG_PEER, "", o);
-    }
+    kt_node_announce(n, p, 1);
     kt_peer_info info = {p->node_id, p->actors, p->slots};
     for (size_t i = 0; i < n->nactors; i++)
         if (n->actors[i]->ops->peer_up) {
@@ -409,22 +417,37 @@ static void kt_node_on_hello(kt_node *n, kt_msg_type type, const char *to, const
             p->handle = 0;
         }
     }
+    /* a member restarted at another address before it was declared dead: the others must dial the new one */
+    int moved = p->up && p->url && !kt_node_url_wildcard(h->url) && strcmp(p->url, h->url);
     kt_node_peer_set(n, p, h, type == KT_MSG_WELCOME && !via_notice);
     if (type == KT_MSG_HELLO && p->handle)
         kt_node_send_system(n, p->handle, KT_MSG_WELCOME, to, NULL);
     if (!p->up)
         kt_node_peer_came_up(n, (size_t)(p - n->peers));
+    else if (moved) {
+        KT_INFO("node", "peer %s is now at %s", p->node_id, p->url);
+        kt_node_announce(n, p, 0);
+    }
 }
 
-/* Another member told us of node h: dial it and say Hello, unless it is known already (or is us). */
+/* Another member told us of node h: dial it and say Hello, unless it is known already at that address (or is us). A
+ * known member at another address restarted there: the connection moves to it. */
 static void kt_node_on_notice(kt_node *n, const kt_msg_hello *h)
 {
     if (h->proto != KT_PROTO_VERSION || !strcmp(h->node_id, n->id) || !h->url || !h->url[0] ||
-        kt_node_peer_by_id(n, h->node_id, strlen(h->node_id)))
+        kt_node_url_wildcard(h->url)) /* nobody knows where that one is */
         return;
-    if (kt_node_url_wildcard(h->url))
-        return; /* nobody knows where it is */
-    kt_peer *p = kt_node_peer_add(n, h->node_id);
+    kt_peer *p = kt_node_peer_by_id(n, h->node_id, strlen(h->node_id));
+    if (p && p->url && !strcmp(p->url, h->url))
+        return;
+    if (p && p->handle == n->join_handle)
+        return; /* the node we joined: its own Hello and Welcome say where it is */
+    if (p && p->handle)
+        kt_link_disconnect(n->link, p->handle);
+    if (p)
+        p->handle = 0;
+    else
+        p = kt_node_peer_add(n, h->node_id);
     kt_node_peer_set(n, p, h, 0);
     char err[256];
     if (kt_link_connect(n->link, h->url, &p->handle, err, sizeof err)) {

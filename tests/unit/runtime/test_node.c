@@ -535,6 +535,47 @@ static void test_members_learn_each_other(void **s)
     close_all(&loop, nodes, 4);
 }
 
+/* A member restarted at a new address before the others declared it dead (same node id): the node it joins tells
+ * the others, which dial the new address; beta's messages reach the new gamma. */
+static void test_member_back_at_new_address(void **s)
+{
+    (void)s;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    const char *ids[] = {"alpha", "beta", "gamma", "gamma"};
+    kt_node *nodes[4];
+    probe pr[4];
+    memset(pr, 0, sizeof pr);
+    for (int i = 0; i < 4; i++) {
+        kt_node_config c = {.node_id = ids[i], .heartbeat_ms = 50, .liveness_timeout_ms = 5000};
+        assert_int_equal(kt_node_new(&loop, &c, &nodes[i]), KT_OK);
+        pr[i].loop = &loop;
+        assert_int_equal(kt_node_spawn(nodes[i], i < 2 ? (i ? "b-sink" : "a-sink") : "c-sink", &probe_ops, &pr[i],
+                                       NULL), KT_OK);
+    }
+    char url[64], err[256];
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", free_port());
+    assert_int_equal(kt_node_listen(nodes[0], url, err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(nodes[1], url, err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(nodes[2], url, err, sizeof err), KT_OK);
+    assert_true(run_until_mesh(&loop, nodes, 3, 5000));
+    kt_node_stop(nodes[2]); /* gone without a word, back at once on another port */
+    run_for(&loop, 100);
+    assert_int_equal(kt_node_join(nodes[3], url, err, sizeof err), KT_OK);
+    kt_node *live[] = {nodes[0], nodes[1], nodes[3]};
+    assert_true(run_until_mesh(&loop, live, 3, 5000));
+    for (int i = 0; i < 40 && !kt_node_reachable(nodes[1], "c-sink@gamma"); i++)
+        run_for(&loop, 50);
+    send_ping(nodes[1], "c-sink@gamma", "b-sink@beta", 1);
+    for (int i = 0; i < 60 && pr[3].pings < 1; i++)
+        run_for(&loop, 50);
+    assert_int_equal(pr[3].pings, 1); /* the new gamma, not the old one */
+    assert_int_equal(pr[2].pings, 0);
+    assert_int_equal(pr[1].downs, 0); /* nobody was declared dead */
+    close_all(&loop, live, 3);
+    kt_node_free(nodes[2]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_bad_address),
         cmocka_unit_test(test_actors_list),
         cmocka_unit_test(test_members_learn_each_other),
+        cmocka_unit_test(test_member_back_at_new_address),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nng_fini();
