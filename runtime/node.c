@@ -798,7 +798,7 @@ kt_status kt_node_send_all(kt_node *n, const char *name, kt_outmsg *o)
     int delivered = 0;
     kt_status failed = KT_OK;
     for (size_t i = 0; i < n->npeers; i++) { /* the link copies the bytes */
-        if (!n->peers[i].handle || !kt_node_actors_has(n->peers[i].actors, name, len))
+        if (!n->peers[i].up || !n->peers[i].handle || !kt_node_actors_has(n->peers[i].actors, name, len))
             continue;
         kt_status st = kt_link_send(n->link, n->peers[i].handle, o->sb.data, o->sb.size);
         if (st == KT_EAGAIN)

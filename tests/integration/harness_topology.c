@@ -55,9 +55,25 @@ static int kt_it_pg_backend_ready(const char *url)
         fprintf(stderr, "topology: the store does not open: %s\n", err);
         return 0;
     }
-    json_t *ids = NULL;
-    kt_status st = kt_store_flow_ids(s, "company.team", &ids);
-    json_decref(ids);
+    /* a call of each family the topology needs: flows and executions, logs, triggers, searches */
+    json_t *out = NULL;
+    kt_status st = kt_store_flow_ids(s, "company.team", &out);
+    json_decref(out);
+    out = NULL;
+    kt_log_filter lf = {.attempt = -1};
+    if (!st)
+        st = kt_store_logs_get(s, "none", &lf, &out);
+    json_decref(out);
+    out = NULL;
+    if (!st)
+        st = kt_store_triggers_list(s, "company.team", "none", &out);
+    json_decref(out);
+    out = NULL;
+    int64_t total = 0;
+    kt_exec_query q = {.page = 1, .size = 1};
+    if (!st)
+        st = kt_store_executions_search(s, &q, &out, &total);
+    json_decref(out);
     kt_store_close(s);
     return st == KT_OK;
 }
