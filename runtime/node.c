@@ -350,17 +350,29 @@ static void kt_node_peer_set(kt_node *n, kt_peer *p, const kt_msg_hello *h, int 
 }
 
 /* The members tell each other of a newcomer (or of a member back at a new address), so that every node reaches every
- * other whichever one it joined: it hears of the others (both = 1), the others of it. */
-static void kt_node_announce(kt_node *n, const kt_peer *p, int both)
+ * other whichever one it joined: it hears of the others, the others of it. */
+static void kt_node_announce(kt_node *n, const kt_peer *p)
 {
     for (size_t i = 0; i < n->npeers; i++) {
         kt_peer *o = &n->peers[i];
         if (o == p || !o->up || !o->handle || !o->url || !o->url[0] || !p->handle || !p->url || !p->url[0])
             continue;
         kt_node_send_system(n, o->handle, KT_MSG_PEER, "", p);
-        if (both)
-            kt_node_send_system(n, p->handle, KT_MSG_PEER, "", o);
+        kt_node_send_system(n, p->handle, KT_MSG_PEER, "", o);
     }
+}
+
+/* The actors hear that a peer's process is gone (dead, or replaced by a new one under the same node id), then every
+ * actor's flush runs, as after a drain. */
+static void kt_node_peer_gone(kt_node *n, const char *node_id)
+{
+    for (size_t i = 0; i < n->nactors; i++)
+        if (n->actors[i]->ops->peer_down) {
+            n->current = n->actors[i];
+            n->actors[i]->ops->peer_down(n->actors[i], node_id);
+            n->current = NULL;
+        }
+    kt_node_flush_all(n);
 }
 
 /* A peer answered for the first time (Hello or Welcome): the actors hear of it, and the members of each other (a
@@ -371,7 +383,7 @@ static void kt_node_peer_came_up(kt_node *n, size_t idx)
     kt_peer *p = &n->peers[idx];
     p->up = 1;
     KT_INFO("node", "peer %s joined (actors: %s, slots: %u, at %s)", p->node_id, p->actors, p->slots, p->url);
-    kt_node_announce(n, p, 1);
+    kt_node_announce(n, p);
     kt_peer_info info = {p->node_id, p->actors, p->slots};
     for (size_t i = 0; i < n->nactors; i++)
         if (n->actors[i]->ops->peer_up) {
@@ -417,17 +429,20 @@ static void kt_node_on_hello(kt_node *n, kt_msg_type type, const char *to, const
             p->handle = 0;
         }
     }
-    /* a member restarted at another address before it was declared dead: the others must dial the new one */
-    int moved = p->up && p->url && !kt_node_url_wildcard(h->url) && strcmp(p->url, h->url);
+    /* a member restarted at another address before it was declared dead: its previous process is gone (the executor
+     * runs that worker's attempts again), and the others must dial the new one */
+    if (p->up && p->url && !kt_node_url_wildcard(h->url) && strcmp(p->url, h->url)) {
+        KT_WARN("node", "peer %s is back at %s (was at %s): its previous process is gone", p->node_id, h->url, p->url);
+        p->up = 0;
+        size_t idx = (size_t)(p - n->peers);
+        kt_node_peer_gone(n, h->node_id);
+        p = &n->peers[idx];
+    }
     kt_node_peer_set(n, p, h, type == KT_MSG_WELCOME && !via_notice);
     if (type == KT_MSG_HELLO && p->handle)
         kt_node_send_system(n, p->handle, KT_MSG_WELCOME, to, NULL);
     if (!p->up)
         kt_node_peer_came_up(n, (size_t)(p - n->peers));
-    else if (moved) {
-        KT_INFO("node", "peer %s is now at %s", p->node_id, p->url);
-        kt_node_announce(n, p, 0);
-    }
 }
 
 /* Another member told us of node h: dial it and say Hello, unless it is known already at that address (or is us). A
@@ -442,6 +457,14 @@ static void kt_node_on_notice(kt_node *n, const kt_msg_hello *h)
         return;
     if (p && p->handle == n->join_handle)
         return; /* the node we joined: its own Hello and Welcome say where it is */
+    if (p && p->up) { /* restarted elsewhere: the previous process is gone; up again once the new one answers */
+        KT_WARN("node", "peer %s is back at %s (was at %s): its previous process is gone", p->node_id, h->url,
+                p->url ? p->url : "?");
+        p->up = 0;
+        size_t idx = (size_t)(p - n->peers);
+        kt_node_peer_gone(n, h->node_id);
+        p = &n->peers[idx];
+    }
     if (p && p->handle)
         kt_link_disconnect(n->link, p->handle);
     if (p)
@@ -480,13 +503,7 @@ static void kt_node_peer_dead(kt_node *n, size_t idx)
         return;
     }
     KT_WARN("node", "peer %s silent for more than %u ms: declared dead", dead.node_id, n->cfg.liveness_timeout_ms);
-    for (size_t i = 0; i < n->nactors; i++)
-        if (n->actors[i]->ops->peer_down) {
-            n->current = n->actors[i];
-            n->actors[i]->ops->peer_down(n->actors[i], dead.node_id);
-            n->current = NULL;
-        }
-    kt_node_flush_all(n);
+    kt_node_peer_gone(n, dead.node_id);
     kt_node_peer_forget(&dead);
 }
 

@@ -204,12 +204,45 @@ static void test_lines_through_the_indexer(void **state)
     kt_it_stop_clean(&w);
 }
 
+/* A worker killed mid-task and started again at once under the same node id (before the liveness timeout): the
+ * executor hears that its previous process is gone and runs the attempt again, on the new process. */
+static void test_worker_restarted_under_its_id(void **state)
+{
+    cluster *c = *state;
+    kt_it_create_flow(c->it.port, "id: again\nnamespace: company.team\ntasks:\n"
+                                  "  - id: nap\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
+                                  "      - sleep 1\n"
+                                  "      - echo \"::{\\\"outputs\\\":{\\\"parent\\\":$PPID}}::\"\n", NULL);
+    kt_it_proc a = start_worker(c, "worker-a");
+    char exid[64];
+    run(c, "again", exid, sizeof exid);
+    assert_int_equal(kt_it_wait_task_running(c->it.port, exid, "nap", 10000), 0);
+    kt_it_sleep_ms(200);
+    kt_it_stop(&a, SIGKILL);
+    kt_it_proc b = start_worker(c, "worker-a"); /* the same id, a new process at a new address */
+    json_t *ex = kt_it_wait_execution(c->it.port, exid, 20000);
+    if (!ex || strcmp(kt_it_state(ex), "SUCCESS")) {
+        kt_it_dump_log(&c->it.server);
+        kt_it_dump_log(&b);
+    }
+    assert_non_null(ex);
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
+    json_t *nap = kt_it_taskrun(ex, "nap");
+    assert_int_equal(json_array_size(json_object_get(nap, "attempts")), 2);
+    json_int_t parent = json_integer_value(json_object_get(json_object_get(json_object_get(nap, "outputs"), "vars"),
+                                                           "parent"));
+    assert_int_equal(parent, b.pid);
+    json_decref(ex);
+    kt_it_stop_clean(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tasks_run_in_the_worker_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_worker_task_is_resubmitted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lines_through_the_indexer, setup_indexer, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_restarted_under_its_id, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
