@@ -554,7 +554,26 @@ static const kt_role kt_roles[] = {
     {"worker", "worker", 0},
 };
 
+/* every actor a node can host */
 #define KT_ALL_ACTORS "executor,worker,webserver,scheduler,indexer"
+
+/* list without `name` into out (standalone --worker-thread 0: no worker) */
+static const char *kt_actors_without(const char *list, const char *name, char *out, size_t cap)
+{
+    size_t n = 0, len = strlen(name);
+    out[0] = 0;
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if ((l != len || strncmp(p, name, l)) && n + l + 2 < cap) {
+            n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? "," : "", (int)l, p);
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return out;
+}
 
 int kt_cli_server(const char *role_name, int argc, char **argv)
 {
@@ -578,8 +597,9 @@ int kt_cli_server(const char *role_name, int argc, char **argv)
         return 2;
     }
     const char *actors = role->actors ? role->actors : o.actors ? o.actors : KT_ALL_ACTORS;
+    char without[256];
     if (o.no_worker)
-        actors = "executor,webserver,scheduler";
+        actors = kt_actors_without(actors, "worker", without, sizeof without);
     if (kt_check_actors(actors))
         return 2;
     if (role->shared_store && !kt_store_is_url_postgres(o.store) && !kt_test_shared_sqlite()) {
