@@ -293,8 +293,17 @@ static int kt_node_on_link(void *ud, kt_link_event ev, uint32_t peer, const char
     switch (ev) {
     case KT_LINK_MSG: return kt_node_on_remote(n, buf, len);
     case KT_LINK_PEER_UP:
-        if (peer != n->join_handle)
+        if (peer != n->join_handle) {
+            /* a connection back after it was lost: the member may be a new process at the same address, which
+             * knows nobody yet; a Hello makes it know us (a live one just answers Welcome) */
+            for (size_t i = 0; i < n->npeers; i++)
+                if (n->peers[i].handle == peer && n->peers[i].link_lost) {
+                    n->peers[i].link_lost = 0;
+                    if (n->peers[i].up)
+                        kt_node_send_system(n, peer, KT_MSG_HELLO, KT_NODE_VIA_NOTICE, NULL);
+                }
             break;
+        }
         /* Our address as the joined node sees it completes a wildcard inbound address (tcp://0.0.0.0:P). */
         if (n->inbound_wildcard && len) {
             const char *colon = strrchr(n->inbound_url, ':');
@@ -305,12 +314,18 @@ static int kt_node_on_link(void *ud, kt_link_event ev, uint32_t peer, const char
             n->inbound_wildcard = 0;
         }
         n->join_up = 1;
-        if (!n->join_welcomed)
+        if (!n->join_welcomed || n->join_lost) /* the node we joined may have restarted: it knows nobody yet */
             kt_node_send_system(n, peer, KT_MSG_HELLO, "", NULL);
+        n->join_lost = 0;
         break;
     case KT_LINK_PEER_DOWN:
-        if (peer == n->join_handle)
+        if (peer == n->join_handle) {
             n->join_up = 0;
+            n->join_lost = 1;
+        }
+        for (size_t i = 0; i < n->npeers; i++)
+            if (n->peers[i].handle == peer && peer != n->join_handle)
+                n->peers[i].link_lost = 1;
         break;
     }
     return 0;

@@ -19,6 +19,7 @@ typedef struct kt_peer {
     /* 0 for a member another node told us of (KT_MSG_PEER) that has not answered our Hello yet: not routed to, not
      * listed, no peer_up; forgotten quietly if it stays silent for the liveness timeout */
     int up;
+    int link_lost; /* our connection to it went down (nng redials): say Hello again when it is back */
 } kt_peer;
 
 /* The envelope's `to` of a Hello sent to a member learnt from a KT_MSG_PEER notice, echoed in its Welcome: a Welcome
@@ -44,6 +45,7 @@ struct kt_node {
     uint32_t join_handle;  /* the connection to the node we joined, if any */
     char join_url[256];    /* the address it was joined at */
     int join_up, join_welcomed;
+    int join_lost; /* the join connection went down after it was up: Hello again when it is back (a restart) */
     uint64_t delivered;
     uint64_t refused; /* sends refused for a full mailbox or link backlog (KT_EAGAIN) */
     kt_actor *current; /* the actor the node is calling into (receive, flush, peer hooks, stop); NULL outside */

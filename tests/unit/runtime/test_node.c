@@ -582,6 +582,45 @@ static void test_member_back_at_new_address(void **s)
     kt_node_free(nodes[2]);
 }
 
+/* The node we joined restarts at the same address, well within the liveness timeout: once the connection is back, the
+ * joiner says Hello again, so the new process knows it at once (not only after the old one is declared dead). */
+static void test_joined_node_restarts(void **s)
+{
+    (void)s;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *a, *b, *a2;
+    kt_node_config ca = {.node_id = "alpha", .heartbeat_ms = 50, .liveness_timeout_ms = 10000};
+    kt_node_config cb = {.node_id = "beta", .heartbeat_ms = 50, .liveness_timeout_ms = 10000};
+    assert_int_equal(kt_node_new(&loop, &ca, &a), KT_OK);
+    assert_int_equal(kt_node_new(&loop, &cb, &b), KT_OK);
+    assert_int_equal(kt_node_new(&loop, &ca, &a2), KT_OK);
+    probe pa = {.loop = &loop}, pb = {.loop = &loop}, pa2 = {.loop = &loop};
+    assert_int_equal(kt_node_spawn(a, "sink", &probe_ops, &pa, NULL), KT_OK);
+    assert_int_equal(kt_node_spawn(b, "source", &probe_ops, &pb, NULL), KT_OK);
+    assert_int_equal(kt_node_spawn(a2, "sink", &probe_ops, &pa2, NULL), KT_OK);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", free_port());
+    assert_int_equal(kt_node_listen(a, url, err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(b, url, err, sizeof err), KT_OK);
+    kt_node *first[] = {a, b};
+    assert_true(run_until_mesh(&loop, first, 2, 5000));
+    kt_node_stop(a);
+    run_for(&loop, 200);
+    assert_int_equal(kt_node_listen(a2, url, err, sizeof err), KT_OK);
+    for (int i = 0; i < 60 && !pa2.ups; i++) /* 3 s, against a liveness timeout of 10 */
+        run_for(&loop, 50);
+    assert_int_equal(pa2.ups, 1);
+    pa2.stop_after = 1;
+    send_ping(b, "sink", "source@beta", 1);
+    for (int i = 0; i < 40 && !pa2.pings; i++)
+        run_for(&loop, 50);
+    assert_int_equal(pa2.pings, 1);
+    kt_node *live[] = {b, a2};
+    close_all(&loop, live, 2);
+    kt_node_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -598,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_actors_list),
         cmocka_unit_test(test_members_learn_each_other),
         cmocka_unit_test(test_member_back_at_new_address),
+        cmocka_unit_test(test_joined_node_restarts),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nng_fini();
