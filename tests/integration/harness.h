@@ -94,8 +94,8 @@ void kt_it_sleep_ms(int ms);
 json_t *kt_it_taskrun(json_t *execution, const char *task_id);
 
 /* ---- Kite as separate component processes (harness_topology.c) ---- */
-/* `kite server executor` listening on 127.0.0.1, then `server webserver`, `server scheduler` and two `server worker`
- * joining it, every component on one store: a fresh schema of the test PostgreSQL (on_pg: tests/pg/pg_url.h) or an
+/* `kite server executor` listening on 127.0.0.1, then `server webserver`, `server scheduler`, `server indexer` and two
+ * `server worker` joining it, every component on one store: a fresh schema of the test PostgreSQL (on_pg: tests/pg/pg_url.h) or an
  * SQLite directory shared through KITE_TEST_SHARED_SQLITE=1 (tests only), and one local storage. */
 typedef struct kt_it_topology {
     char dir[256];     /* the logs, each component's data directory, the shared storage (and SQLite store) */
@@ -103,7 +103,7 @@ typedef struct kt_it_topology {
     char join[64];     /* the executor's --listen address, which the others join */
     char store[1200];  /* the --store every component got */
     kt_it_proc procs[8];
-    char names[8][16]; /* executor, webserver, scheduler, worker-1, worker-2 */
+    char names[8][16]; /* executor, webserver, scheduler, indexer, worker-1, worker-2 */
     size_t nprocs;
 } kt_it_topology;
 /* Starts the processes and waits until the webserver is healthy and sees every member (the scheduler's actor

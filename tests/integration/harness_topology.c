@@ -1,5 +1,5 @@
 /* Kite as separate component processes on 127.0.0.1 (harness.h, kt_it_topology): one executor listening, a
- * webserver, a scheduler and two workers joining it, all on one store. */
+ * webserver, a scheduler, an indexer and two workers joining it, all on one store. */
 #include "harness.h"
 
 #include <setjmp.h>
@@ -159,6 +159,7 @@ int kt_it_topology_start(kt_it_topology *t, int on_pg)
     kt_it_topo_component(t, "webserver", "webserver", web_extra);
     const char *sched_extra[] = {"--join", t->join, NULL};
     kt_it_topo_component(t, "scheduler", "scheduler", sched_extra);
+    kt_it_topo_component(t, "indexer", "indexer", sched_extra);
     for (int i = 1; i <= 2; i++) {
         char name[16];
         snprintf(name, sizeof name, "worker-%d", i);
