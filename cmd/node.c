@@ -54,6 +54,7 @@ typedef struct kt_opts {
     const char *actors;
     const char *role;  /* the server command: local, standalone, executor, ... (NULL: `kite worker`) */
     int no_worker;     /* standalone --worker-thread 0 */
+    int no_indexer;    /* standalone --no-indexer */
     const char *node_id;
     uint32_t slots;
     uint32_t heartbeat_ms;
@@ -415,6 +416,7 @@ static int kt_parse_opts(int argc, char **argv, kt_opts *o)
         {"log-level", required_argument, 0, 'L'},  {"sync-full", no_argument, 0, 'F'},
         {"config", required_argument, 0, 'c'},     {"store", required_argument, 0, 'S'},
         {"thread", required_argument, 0, 't'},     {"worker-thread", required_argument, 0, 'W'},
+        {"no-indexer", no_argument, 0, 'I'},       {"no-tutorials", no_argument, 0, 'U'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
     };
     int c;
@@ -452,6 +454,15 @@ static int kt_parse_opts(int argc, char **argv, kt_opts *o)
                 return -1;
             }
             o->slots = (uint32_t)v;
+            break;
+        case 'I': /* Kestra's standalone and webserver --no-indexer (Kite's webserver embeds none: nothing to drop) */
+            if (!o->role || (strcmp(o->role, "standalone") && strcmp(o->role, "webserver"))) {
+                fprintf(stderr, "kite: --no-indexer is for `kite server standalone` and `kite server webserver`\n");
+                return -1;
+            }
+            o->no_indexer = 1;
+            break;
+        case 'U': /* Kestra's --no-tutorials: Kite loads no tutorial flows, so there is nothing to skip */
             break;
         case 'W': /* Kestra's `server standalone --worker-thread`: 0 runs no worker */
             if (!o->role || strcmp(o->role, "standalone")) {
@@ -597,9 +608,11 @@ int kt_cli_server(const char *role_name, int argc, char **argv)
         return 2;
     }
     const char *actors = role->actors ? role->actors : o.actors ? o.actors : KT_ALL_ACTORS;
-    char without[256];
+    char without[256], without2[256];
     if (o.no_worker)
         actors = kt_actors_without(actors, "worker", without, sizeof without);
+    if (o.no_indexer) /* the executor writes the lines itself */
+        actors = kt_actors_without(actors, "indexer", without2, sizeof without2);
     if (kt_check_actors(actors))
         return 2;
     if (role->shared_store && !kt_store_is_url_postgres(o.store) && !kt_test_shared_sqlite()) {

@@ -346,11 +346,46 @@ static void test_roles_refuse_an_unshared_store(void **state)
     kt_it_rmdir(dir);
 }
 
+/* `kite server standalone`: every component in one process (as `server local`); --worker-thread 0 and --no-indexer
+ * (Kestra's flags) leave the worker and the indexer out. */
+static void test_standalone(void **state)
+{
+    (void)state;
+    const char *want[2] = {"worker,executor,indexer,scheduler,webserver", "executor,scheduler,webserver"}; /* spawn order */
+    for (int k = 0; k < 2; k++) {
+        char dir[256], data[300], port[16];
+        kt_it_tmpdir(dir, sizeof dir);
+        snprintf(data, sizeof data, "%s/data", dir);
+        int p = kt_it_free_port();
+        snprintf(port, sizeof port, "%d", p);
+        const char *all[] = {"server", "standalone", "--host", "127.0.0.1", "--port", port, "--data", data, NULL};
+        const char *few[] = {"server", "standalone", "--host", "127.0.0.1", "--port", port, "--data", data,
+                             "--worker-thread", "0", "--no-indexer", NULL};
+        kt_it_proc proc = kt_it_spawn(dir, "standalone", k ? few : all);
+        if (kt_it_wait_healthy(p))
+            kt_it_dump_log(&proc);
+        json_t *nodes = NULL;
+        assert_int_equal(kt_it_http_json("GET", p, "/api/v1/cluster/nodes", NULL, NULL, &nodes), 200);
+        json_t *actors = json_object_get(json_array_get(nodes, 0), "actors"), *a;
+        char got[256] = "";
+        size_t i;
+        json_array_foreach(actors, i, a) {
+            strcat(got, i ? "," : "");
+            strcat(got, json_string_value(a));
+        }
+        assert_string_equal(got, want[k]);
+        json_decref(nodes);
+        kt_it_stop_clean(&proc);
+        kt_it_rmdir(dir);
+    }
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roles_refuse_an_unshared_store),
+        cmocka_unit_test(test_standalone),
         cmocka_unit_test(test_components_as_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
