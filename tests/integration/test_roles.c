@@ -2,7 +2,8 @@
  * 127.0.0.1, each hosting only its actor, joined over nng, sharing one store (harness_topology.c). Flows are saved
  * through the webserver's API; executions run a Log task, a shell task on a worker process and a Subflow; a Flow
  * trigger fires when they end (executor -> scheduler) and fetches its logs (worker -> executor); a Schedule trigger
- * fires through the scheduler process until a Toggle task disables it (worker -> scheduler); a kill goes webserver ->
+ * fires through the scheduler process until a Toggle task disables it (worker -> scheduler); an http.Trigger is
+ * evaluated by a worker for the scheduler (scheduler -> worker); a kill goes webserver ->
  * executor -> worker; logs, follow and the cluster's members are read back through the API; every process stops with
  * exit status 0 on SIGTERM.
  *
@@ -255,6 +256,30 @@ static void check_schedule(kt_it_topology *t)
     assert_int_equal(kt_it_http("DELETE", t->port, "/api/v1/flows/company.team/ticker", NULL, NULL, NULL), 204);
 }
 
+/* A polling trigger: the scheduler process has a worker process evaluate it (TriggerEvaluate and its reply), here an
+ * http.Trigger on the webserver's own /health; the execution it starts sees the response. */
+static void check_polling(kt_it_topology *t)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "id: poller\nnamespace: company.team\ntasks:\n"
+             "  - id: show\n    type: io.kestra.plugin.core.debug.Return\n    format: \"{{ trigger.code }}\"\n"
+             "triggers:\n  - id: http\n    type: io.kestra.plugin.core.http.Trigger\n"
+             "    uri: http://127.0.0.1:%d/health\n    interval: PT1S\n",
+             t->port);
+    kt_it_create_flow(t->port, yaml, NULL);
+    json_t *page = search(t, "poller", 1);
+    json_t *first = json_array_get(json_object_get(page, "results"), 0);
+    json_t *ex = kt_it_get_execution(t->port, json_string_value(json_object_get(first, "id")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "trigger"), "type")),
+                        "io.kestra.plugin.core.http.Trigger");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(kt_it_taskrun(ex, "show"), "outputs"),
+                                                          "value")), "200");
+    json_decref(ex);
+    json_decref(page);
+    assert_int_equal(kt_it_http("DELETE", t->port, "/api/v1/flows/company.team/poller", NULL, NULL, NULL), 204);
+}
+
 /* A kill goes webserver -> executor -> the worker running the task; follow (SSE) ends with the KILLED execution. */
 static void check_kill_and_follow(kt_it_topology *t)
 {
@@ -309,6 +334,7 @@ static void test_components_as_processes(void **state)
     check_members(&t);
     check_executions(&t);
     check_schedule(&t);
+    check_polling(&t);
     check_kill_and_follow(&t);
     assert_int_equal(kt_it_topology_stop(&t), 0); /* each process: SIGTERM, exit 0 */
 }
