@@ -216,8 +216,8 @@ static void kt_instance_uuid(const char *dir, char *out, size_t cap)
 }
 
 /* KITE_TEST_SHARED_SQLITE=1, for the integration tests only: the component processes (`kite server executor`...)
- * share one SQLite directory (WAL, one machine) instead of PostgreSQL, and nothing locks it. Not for production: nothing
- * else guarantees a single writer there. */
+ * share one SQLite directory (WAL, one machine) instead of PostgreSQL, and nothing locks it. Not for production:
+ * nothing else guarantees a single writer there. */
 static int kt_test_shared_sqlite(void)
 {
     const char *v = getenv("KITE_TEST_SHARED_SQLITE");

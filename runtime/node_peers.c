@@ -83,7 +83,8 @@ static kt_peer *kt_node_peer_add(kt_node *n, const char *id)
  * address others reached it at can complete. */
 static int kt_node_url_wildcard(const char *url)
 {
-    return url && (!strncmp(url, "tcp://0.0.0.0:", 14) || !strncmp(url, "tcp://*:", 8) || !strncmp(url, "tcp://[::]:", 11));
+    return url && (!strncmp(url, "tcp://0.0.0.0:", 14) || !strncmp(url, "tcp://*:", 8) ||
+                   !strncmp(url, "tcp://[::]:", 11));
 }
 
 /* A peer's address, kept concrete: a wildcard one is replaced by the address it was reached at (the join URL for the

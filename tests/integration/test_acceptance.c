@@ -136,7 +136,8 @@ static int setup(void **state)
     if (api && *api) {
         int port = 0;
         char tail[8] = "";
-        if ((sscanf(api, "http://127.0.0.1:%d%7s", &port, tail) < 1 && sscanf(api, "http://localhost:%d%7s", &port, tail) < 1) ||
+        if ((sscanf(api, "http://127.0.0.1:%d%7s", &port, tail) < 1 &&
+             sscanf(api, "http://localhost:%d%7s", &port, tail) < 1) ||
             port <= 0 || port > 65535 || (tail[0] && strcmp(tail, "/"))) {
             fprintf(stderr, "acceptance: KITE_ACCEPTANCE_API=%s: expected http://127.0.0.1:PORT\n", api);
             return -1;

@@ -1,11 +1,10 @@
-/* Components as processes (issue 12): `kite server executor`, `webserver`, `scheduler`, `indexer` and two `server worker` on
- * 127.0.0.1, each hosting only its actor, joined over nng, sharing one store (harness_topology.c). Flows are saved
- * through the webserver's API; executions run a Log task, a shell task on a worker process and a Subflow; a Flow
+/* Components as processes (issue 12): `kite server executor`, `webserver`, `scheduler`, `indexer` and two `server
+ * worker` on 127.0.0.1, each hosting only its actor, joined over nng, sharing one store (harness_topology.c). Flows are
+ * saved through the webserver's API; executions run a Log task, a shell task on a worker process and a Subflow; a Flow
  * trigger fires when they end (executor -> scheduler) and fetches its logs (worker -> executor); a Schedule trigger
  * fires through the scheduler process until a Toggle task disables it (worker -> scheduler); an http.Trigger is
- * evaluated by a worker for the scheduler (scheduler -> worker); a kill goes webserver ->
- * executor -> worker; logs, follow and the cluster's members are read back through the API; every process stops with
- * exit status 0 on SIGTERM.
+ * evaluated by a worker for the scheduler (scheduler -> worker); a kill goes webserver -> executor -> worker; logs,
+ * follow and the cluster's members are read back through the API; every process stops with exit status 0 on SIGTERM.
  *
  * The store: a shared SQLite directory (KITE_TEST_SHARED_SQLITE=1, tests only) unless KITE_IT_TOPOLOGY_STORE=postgres,
  * which gives the topology a fresh schema of the test PostgreSQL (the CTest fixture pg). */
@@ -377,7 +376,8 @@ static void test_roles_refuse_an_unshared_store(void **state)
 static void test_standalone(void **state)
 {
     (void)state;
-    const char *want[2] = {"worker,executor,indexer,scheduler,webserver", "executor,scheduler,webserver"}; /* spawn order */
+    /* in the order the actors are spawned */
+    const char *want[2] = {"worker,executor,indexer,scheduler,webserver", "executor,scheduler,webserver"};
     for (int k = 0; k < 2; k++) {
         char dir[256], data[300], port[16];
         kt_it_tmpdir(dir, sizeof dir);
