@@ -102,15 +102,17 @@ typedef struct kt_it_topology {
     int port;          /* the webserver's API */
     char join[64];     /* the executor's --listen address, which the others join */
     char store[1200];  /* the --store every component got */
+    char pg_base[1024], pg_schema[64]; /* on PostgreSQL: the test server, and the schema made for the topology */
     kt_it_proc procs[8];
     char names[8][16]; /* executor, webserver, scheduler, indexer, worker-1, worker-2 */
     size_t nprocs;
 } kt_it_topology;
 /* Starts the processes and waits until the webserver is healthy and sees every member (the scheduler's actor
- * included). 0 when running; 77 to skip (no PostgreSQL server said so, or its backend answers no session call yet);
- * 1 when PostgreSQL could not be prepared. Fails the test (cmocka) when a process does not come up. */
+ * included). 0 when running; 77 to skip (no PostgreSQL server, as tests/pg/start.sh said); 1 when PostgreSQL could
+ * not be prepared. Fails the test (cmocka) when a process does not come up. */
 int kt_it_topology_start(kt_it_topology *t, int on_pg);
-/* SIGTERM to each process, the executor last; returns how many did not exit 0 (their logs dumped), and removes dir. */
+/* SIGTERM to each process, the executor last; returns how many did not exit 0 (their logs dumped); drops the schema
+ * and removes dir. */
 int kt_it_topology_stop(kt_it_topology *t);
 void kt_it_topology_dump(const kt_it_topology *t);
 

@@ -7,77 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../pg/pg_url.h"
-#include "store/store.h"
+#include "../pg/pg_schema.h"
 
 #define KT_IT_TOPO_HEARTBEAT "200"
 #define KT_IT_TOPO_LIVENESS "3000"
-
-/* A schema of its own in the test server's database, named from the process and a counter, and the URL that makes it
- * every connection's search_path (libpq's options parameter: -csearch_path=NAME, percent-encoded). */
-static int kt_it_pg_schema(const char *base, char *url, size_t cap)
-{
-    static int seq;
-    char schema[64];
-    snprintf(schema, sizeof schema, "kite_it_%d_%d", (int)getpid(), ++seq);
-    PGconn *c = PQconnectdb(base);
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "topology: cannot reach PostgreSQL: %s", PQerrorMessage(c));
-        PQfinish(c);
-        return -1;
-    }
-    char sql[256];
-    snprintf(sql, sizeof sql, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s",
-             schema, schema);
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        fprintf(stderr, "topology: %s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-    snprintf(url, cap, "%s%soptions=-csearch_path%%3D%s", base, strchr(base, '?') ? "&" : "?", schema);
-    return ok ? 0 : -1;
-}
-
-/* 1 when the PostgreSQL backend answers a session call (its functions were placeholders refusing with KT_EINVAL
- * before they were written): the topology test skips rather than fails on a backend that does not exist yet. */
-static int kt_it_pg_backend_ready(const char *url)
-{
-    kt_store *s = NULL;
-    char err[512];
-    if (kt_store_open(url, NULL, &s, err, sizeof err)) {
-        fprintf(stderr, "topology: the store does not open: %s\n", err);
-        return 0;
-    }
-    /* a call of each family the topology needs: flows and executions, logs, triggers, searches */
-    json_t *out = NULL;
-    kt_status st = kt_store_flow_ids(s, "company.team", &out);
-    json_decref(out);
-    out = NULL;
-    kt_log_filter lf = {.attempt = -1};
-    if (!st)
-        st = kt_store_logs_get(s, "none", &lf, &out);
-    json_decref(out);
-    out = NULL;
-    if (!st)
-        st = kt_store_triggers_list(s, "company.team", "none", &out);
-    json_decref(out);
-    out = NULL;
-    int64_t total = 0;
-    kt_exec_query q = {.page = 1, .size = 1};
-    if (!st)
-        st = kt_store_executions_search(s, &q, &out, &total);
-    json_decref(out);
-    kt_store_close(s);
-    return st == KT_OK;
-}
 
 static kt_it_proc *kt_it_topo_spawn(kt_it_topology *t, const char *name, const char *const *args)
 {
@@ -127,15 +66,15 @@ int kt_it_topology_start(kt_it_topology *t, int on_pg)
     t->port = kt_it_free_port();
     snprintf(t->join, sizeof t->join, "tcp://127.0.0.1:%d", kt_it_free_port());
     if (on_pg) {
-        char base[1024];
-        int rc = kt_test_pg_url(base, sizeof base);
+        int rc = kt_test_pg_url(t->pg_base, sizeof t->pg_base);
         if (rc)
             return rc;
-        if (kt_it_pg_schema(base, t->store, sizeof t->store))
+        char err[512];
+        kt_test_pg_schema_name("topo", t->pg_schema, sizeof t->pg_schema);
+        if (kt_test_pg_schema_create(t->pg_base, t->pg_schema, t->store, sizeof t->store, err, sizeof err)) {
+            fprintf(stderr, "topology: %s\n", err);
+            t->pg_schema[0] = 0;
             return 1;
-        if (!kt_it_pg_backend_ready(t->store)) {
-            printf("topology: the PostgreSQL store answers no session call yet: skipped\n");
-            return 77;
         }
     } else {
         /* one SQLite directory shared by the processes of one machine: for tests only (cmd/node.c) */
@@ -213,6 +152,9 @@ int kt_it_topology_stop(kt_it_topology *t)
             bad++;
         }
     }
+    char err[512];
+    if (t->pg_schema[0] && kt_test_pg_schema_drop(t->pg_base, t->pg_schema, err, sizeof err))
+        fprintf(stderr, "topology: %s\n", err);
     kt_it_rmdir(t->dir);
     return bad;
 }
