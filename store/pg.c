@@ -72,11 +72,35 @@ static void kt_pg_remember(kt_pg *p, const char *what, const char *msg)
         p->err[--n] = 0;
 }
 
+/* The session's own settings, set on every new connection (the first one and each reconnection). */
+static const char kt_pg_session_sql[] = "SET client_min_messages = warning; SET TIME ZONE 'UTC'";
+
+static kt_status kt_pg_simple(kt_pg *p, const char *sql);
+
+/* A connection the server dropped (a restart, a failover, an idle timeout) stays CONNECTION_BAD: every later call
+ * would fail. The statement that met the loss failed (KT_EDB, its transaction with it); the next call outside a
+ * transaction connects again, once per call, blocking like the statements themselves (no backoff here: the callers
+ * retry on their own timers). Inside a transaction nothing is retried: the caller's rollback ends it, and the call
+ * after that reconnects. */
+static void kt_pg_revive(kt_pg *p)
+{
+    if (p->in_tx || PQstatus(p->conn) != CONNECTION_BAD)
+        return;
+    PQreset(p->conn);
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        kt_pg_remember(p, "reconnect", PQerrorMessage(p->conn));
+        return;
+    }
+    if (kt_pg_simple(p, kt_pg_session_sql) == KT_OK)
+        KT_WARN("store", "PostgreSQL: the connection was lost; connected again");
+}
+
 /* PQexecParams with the result's format (0 text, 1 binary); the failure bookkeeping of every query. */
 static PGresult *kt_pg_run(kt_store *s, const char *sql, int n, const char *const *values, const int *lengths,
                            const int *formats, int result_format, kt_status *st)
 {
     kt_pg *p = kt_pgs(s);
+    kt_pg_revive(p);
     PGresult *res = PQexecParams(p->conn, sql, n, NULL, values, lengths, formats, result_format);
     ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
@@ -245,7 +269,7 @@ kt_status kt_pg_open(const char *url, const kt_store_options *opt, kt_store **ou
     }
     PQsetNoticeProcessor(p->conn, kt_pg_notice, NULL);
     /* notices (e.g. "relation already exists, skipping") are not the user's business */
-    if (kt_pg_simple(p, "SET client_min_messages = warning; SET TIME ZONE 'UTC'")) {
+    if (kt_pg_simple(p, kt_pg_session_sql)) {
         snprintf(err, errcap, "cannot configure the PostgreSQL session: %s", p->err);
         goto fail;
     }
@@ -274,6 +298,7 @@ kt_status kt_pg_begin(kt_store *s)
 {
     kt_pg *p = kt_pgs(s);
     KT_ASSERTF(!p->in_tx, "transactions do not nest"); /* a caller that forgot its commit or rollback */
+    kt_pg_revive(p);
     kt_status st = kt_pg_simple(p, "BEGIN");
     p->in_tx = st == KT_OK;
     return st;
@@ -312,7 +337,9 @@ kt_status kt_pg_commit(kt_store *s)
 void kt_pg_rollback(kt_store *s)
 {
     kt_pg *p = kt_pgs(s);
-    if (PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+    /* a lost connection has no transaction left to end (its status is PQTRANS_UNKNOWN): a ROLLBACK would only
+     * replace the message of the failure that matters */
+    if (PQstatus(p->conn) == CONNECTION_OK && PQtransactionStatus(p->conn) != PQTRANS_IDLE)
         kt_pg_simple(p, "ROLLBACK");
     p->in_tx = 0;
 }
