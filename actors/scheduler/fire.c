@@ -163,6 +163,10 @@ void kt_sch_on_reply(kt_scheduler *s, const kt_msg *m)
         st = kt_store_execution_put(s->store, ex, NULL, 0);
     if (st == KT_OK)
         st = kt_store_logs_append(s->store, logs);
+    /* the change's notice, as the executor writes one with each change it commits: the Flow triggers act on a change
+     * only when their transaction takes its notice (kt_sch_flow_triggers), and a crash before they did replays it */
+    if (st == KT_OK)
+        st = kt_store_notice_add(s->store, id, KT_S(FAILED));
     if (st == KT_OK)
         st = kt_store_commit(s->store);
     else
