@@ -142,7 +142,9 @@ static kt_trigger_outcome kt_api_trigger_apply(kt_webserver *w, const char *ns, 
     json_t *row = NULL, *updated = NULL;
     kt_trig_state t = {0};
     char err[256];
-    kt_status st = kt_store_trigger_get(w->store, ns, flow_id, trigger_id, &row);
+    /* claimed, not just read: on PostgreSQL a plain read holds nothing, and a scheduler's commit in between (a tick
+     * fired, a lock released) would be overwritten by this write computed from the row before it */
+    kt_status st = kt_store_trigger_claim(w->store, ns, flow_id, trigger_id, &row);
     kt_trigger_outcome o = st == KT_ENOTFOUND ? KT_TO_NO_ROW
                            : st                ? KT_TO_DB
                            : kt_trig_state_from_json(row, &t, err, sizeof err) ? KT_TO_BAD_ROW
@@ -408,7 +410,8 @@ static void kt_api_backfill_start(kt_webserver *w, kt_http_req *r, const json_t 
         kt_api_send_db_error(w, r);
         goto done;
     }
-    kt_status st = kt_store_trigger_get(w->store, given.namespace_, given.flow_id, given.trigger_id, &row);
+    /* claimed until the commit, as kt_api_trigger_apply's */
+    kt_status st = kt_store_trigger_claim(w->store, given.namespace_, given.flow_id, given.trigger_id, &row);
     if (st) {
         kt_store_rollback(w->store);
         if (st == KT_ENOTFOUND)
