@@ -165,34 +165,41 @@ void kt_node_hook_peer_down(kt_node *n, const char *node_id)
     kt_node_flush_all(n);
 }
 
+/* Hands a the messages waiting in its mailbox (those that came during this pass wait for the next one). */
+static void kt_actor_drain(kt_node *n, kt_actor *a)
+{
+    if (!a->box.len)
+        return;
+    kt_mailbox batch = a->box;
+    a->box = a->spare;
+    a->box.len = 0;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    kt_actor *was = n->current;
+    for (size_t k = 0; k < batch.len; k++) {
+        kt_msg m;
+        if (kt_msg_decode(batch.items[k].buf, batch.items[k].len, &u, &m) == KT_OK) {
+            n->delivered++;
+            n->current = a;
+            a->ops->receive(a, &m);
+            n->current = was;
+        } else {
+            KT_WARN("node", "dropped an undecodable message for %s", a->name);
+        }
+        free(batch.items[k].buf);
+    }
+    msgpack_unpacked_destroy(&u);
+    batch.len = 0;
+    a->spare = batch;
+}
+
+void kt_actor_take_pending(kt_actor *a) { kt_actor_drain(a->node, a); }
+
 static void kt_node_on_drain(uv_idle_t *h)
 {
     kt_node *n = h->data;
-    for (size_t i = 0; i < n->nactors; i++) {
-        kt_actor *a = n->actors[i];
-        if (!a->box.len)
-            continue;
-        kt_mailbox batch = a->box;
-        a->box = a->spare;
-        a->box.len = 0;
-        msgpack_unpacked u;
-        msgpack_unpacked_init(&u);
-        for (size_t k = 0; k < batch.len; k++) {
-            kt_msg m;
-            if (kt_msg_decode(batch.items[k].buf, batch.items[k].len, &u, &m) == KT_OK) {
-                n->delivered++;
-                n->current = a;
-                a->ops->receive(a, &m);
-                n->current = NULL;
-            } else {
-                KT_WARN("node", "dropped an undecodable message for %s", a->name);
-            }
-            free(batch.items[k].buf);
-        }
-        msgpack_unpacked_destroy(&u);
-        batch.len = 0;
-        a->spare = batch;
-    }
+    for (size_t i = 0; i < n->nactors; i++)
+        kt_actor_drain(n, n->actors[i]);
     kt_node_flush_all(n);
     int pending = 0;
     for (size_t i = 0; i < n->nactors; i++)

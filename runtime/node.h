@@ -65,6 +65,10 @@ const char *kt_actor_address(const kt_actor *a);
  * in the mailbox are still delivered, and what never counts against a mailbox (the actor's messages to itself,
  * replies) still fits. on = 0 takes new work again. */
 void kt_actor_pause(kt_actor *a, int on);
+/* For a stop hook whose actor must not lose what it was sent (the indexer's lines): the messages still waiting in
+ * a's mailbox are handed to its receive now, in order, instead of being dropped with the mailbox when the node
+ * stops. Its sends fail then (KT_ECLOSED): only an actor that needs none uses it. */
+void kt_actor_take_pending(kt_actor *a);
 
 /* Links to other nodes. */
 kt_status kt_node_listen(kt_node *n, const char *url, char *err, size_t errcap);

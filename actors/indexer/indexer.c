@@ -216,11 +216,14 @@ static void kt_ix_closed(uv_handle_t *h)
 }
 
 /* Everything held is written before the node goes: as many transactions as the cap needs, no waiting between them
- * (nothing else runs any more). A store that fails now loses the lines, said at ERROR. */
+ * (nothing else runs any more). That includes the batches still in the mailbox (sent in the turn before the stop:
+ * the executor's lines after its last commit, a worker's over the link), taken in after what is held. A store that
+ * fails now loses the lines, said at ERROR. */
 static void kt_ix_stop(kt_actor *a)
 {
     kt_indexer *ix = kt_actor_state(a);
     uv_timer_stop(&ix->again);
+    kt_actor_take_pending(a);
     while (kt_ix_held_count(ix) && kt_ix_commit(ix) == KT_OK)
         ;
     if (kt_ix_held_count(ix))

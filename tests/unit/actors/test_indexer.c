@@ -299,6 +299,28 @@ static void test_stop_writes_held(void **state)
     assert_stored(f, 25);
 }
 
+/* Lines already in the indexer's mailbox when the node stops (sent in the turn before a SIGTERM, say: the executor's
+ * lines after its last commit, a worker's batch that came in over the link) are written too, not dropped with the
+ * mailbox, and after what it already held (their order). */
+static void test_stop_writes_mailbox(void **state)
+{
+    fixture *f = *state;
+    start_indexer(f, 10, 0);
+    json_t *l = lines(0, 5, 0);
+    assert_int_equal(send_batch(f, l, NULL), KT_OK);
+    json_decref(l);
+    store_refuses(f, 1);
+    uv_run(&f->loop, UV_RUN_NOWAIT); /* taken in, its commit fails: 5 held */
+    assert_int_equal(kt_indexer_held(f->ix), 5);
+    store_refuses(f, 0);
+    l = lines(5, 7, 0);
+    assert_int_equal(send_batch(f, l, NULL), KT_OK); /* in the mailbox, not taken in yet */
+    json_decref(l);
+    assert_int_equal(kt_indexer_held(f->ix), 5);
+    stop_node(f);
+    assert_stored(f, 12);
+}
+
 /* ---- with the executor and a worker -------------------------------------------------------------- */
 
 /* `early` is dispatched in the turn that applies failed's result, before the indexer's commit of that turn: its
@@ -407,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cap_per_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_writes_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_writes_mailbox, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_logs_through_indexer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_logs_without_indexer, setup, teardown),
     };
