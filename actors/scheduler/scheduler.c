@@ -459,8 +459,13 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
         goto done;
     }
     kt_status refreshed = kt_sch_refresh(s, f, t, &ts);
-    if (refreshed == KT_ECONFLICT)
+    if (refreshed == KT_ECONFLICT) {
         kt_sch_arm(s, key, kt_now_us()); /* moved meanwhile: evaluated again from the row as it is */
+    } else if (refreshed != KT_OK) { /* the store failed: as for a row not read, look again rather than let it die */
+        KT_WARN("scheduler", "trigger %s.%s.%s not refreshed (%s: %s); trying again", ns, flow_id, trigger_id,
+                kt_strerror(refreshed), kt_store_errmsg(s->store));
+        kt_sch_arm(s, key, kt_now_us() + KT_SCH_COMMIT_RETRY_MS * 1000);
+    }
     if (refreshed != KT_OK)
         goto done;
     if (ts.disabled || ts.execution_id)
