@@ -583,7 +583,12 @@ static void kt_sch_execution_ended(kt_scheduler *s, const json_t *ex)
     else
         kt_store_rollback(s->store);
     if (st != KT_OK && st != KT_ECONFLICT) { /* a conflict: someone released it first; evaluated from their row */
-        KT_ERROR("scheduler", "trigger %s.%s.%s stays locked: %s", ns, fid, tid, kt_store_errmsg(s->store));
+        /* evaluated again later: its refresh releases a lock whose execution has ended (nothing else would: a locked
+         * trigger waits for this very end) */
+        KT_ERROR("scheduler", "trigger %s.%s.%s stays locked for now: %s", ns, fid, tid, kt_store_errmsg(s->store));
+        char *key = kt_sch_key(ns, fid, tid);
+        kt_sch_arm(s, key, kt_now_us() + KT_SCH_COMMIT_RETRY_MS * 1000);
+        free(key);
         goto done;
     }
     kt_sch_evaluate(s, ns, fid, tid);

@@ -1,7 +1,8 @@
 /* A Schedule trigger whose row could not be written before its evaluation (kt_sch_refresh: a lock whose execution
  * ended is released first) is evaluated again later, as when its row could not be read: a store that fails for a
  * moment (PostgreSQL restarting, a connection lost) must not leave the trigger unarmed, locked for ever. Real SQLite
- * store; a second connection makes it refuse the trigger rows' updates, then accept them again. */
+ * store; a second connection makes it refuse the trigger rows' updates, then accept them again. The same for the
+ * release of the lock when the execution holding it ends. */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,11 +118,74 @@ static void test_refresh_failure_evaluated_again(void **state)
     nftw(root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The end of the execution that holds the lock arrives while the store refuses the release: the lock goes once the
+ * store is back, without another end or a restart. */
+static void test_release_failure_evaluated_again(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/kite-schrefresh-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    kt_store *st;
+    char err[256];
+    assert_int_equal(kt_store_open(root, NULL, &st, err, sizeof err), KT_OK);
+    int rev, changed;
+    assert_int_equal(kt_store_flow_save(st, "a.b", "f", FLOW, &rev, &changed), KT_OK);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *node;
+    kt_node_config cfg = {.node_id = "solo"};
+    assert_int_equal(kt_node_new(&loop, &cfg, &node), KT_OK);
+    assert_int_equal(kt_node_spawn(node, KT_EXECUTOR_ACTOR, &executor_ops, NULL, NULL), KT_OK);
+    kt_scheduler *s;
+    assert_int_equal(kt_scheduler_start(node, st, NULL, &s), KT_OK);
+
+    /* its tick's execution runs (the trigger is locked by it), then ends */
+    json_t *ex = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:[{s:s, s:s}, {s:s, s:s}]}}", "id", "tickEx1",
+                           "namespace", "a.b", "flowId", "f", "trigger", "id", "daily", "type",
+                           "io.kestra.plugin.core.trigger.Schedule", "state", "current", "SUCCESS", "histories",
+                           "state", "CREATED", "date", "2024-01-01T00:00:00Z", "state", "SUCCESS", "date",
+                           "2024-01-01T00:00:01Z");
+    assert_int_equal(kt_store_begin(st), KT_OK);
+    assert_int_equal(kt_store_execution_put(st, ex, NULL, 0), KT_OK);
+    assert_int_equal(kt_store_commit(st), KT_OK);
+    json_t *row = row_of(st);
+    json_object_set_new(row, "executionId", json_string("tickEx1"));
+    assert_int_equal(kt_store_trigger_put(st, row), KT_OK);
+    json_decref(row);
+
+    refuse_trigger_updates(root, 1);
+    kt_sch_execution_changed(s, ex);
+    row = row_of(st);
+    assert_string_equal(json_string_value(json_object_get(row, "executionId")), "tickEx1");
+    json_decref(row);
+
+    refuse_trigger_updates(root, 0);
+    row = NULL;
+    for (int i = 0; i < 40; i++) {
+        run_ms(&loop, 100);
+        json_decref(row);
+        row = row_of(st);
+        if (!json_object_get(row, "executionId"))
+            break;
+    }
+    assert_null(json_object_get(row, "executionId"));
+    json_decref(row);
+    json_decref(ex);
+
+    kt_node_stop(node);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    kt_node_free(node);
+    kt_store_close(st);
+    nftw(root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     kt_log_set_level(KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refresh_failure_evaluated_again),
+        cmocka_unit_test(test_release_failure_evaluated_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
