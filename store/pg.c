@@ -26,6 +26,8 @@ static kt_pg *kt_pgs(const kt_store *s) { return (kt_pg *)(uintptr_t)s; }
 
 PGconn *kt_pg_conn(kt_store *s) { return kt_pgs(s)->conn; }
 
+int kt_pg_lost(kt_store *s) { return PQstatus(kt_pgs(s)->conn) != CONNECTION_OK; }
+
 /* Each entry moves the schema one version up; never edit a shipped entry, append a new one. The versions are this
  * backend's own (SQLite's list is sqlite.c's); the tables they reach are the same. */
 static const char *const kt_pg_migrations[] = {

@@ -382,10 +382,15 @@ kt_status kt_pg_executions_unfinished(kt_store *s, json_t **out_array)
     json_t *arr = json_array();
     for (int r = 0, n = PQntuples(res); arr && r < n; r++) {
         json_t *ex;
-        if (kt_pg_exec_row(s, res, r, &ex) == KT_OK)
+        if (kt_pg_exec_row(s, res, r, &ex) == KT_OK) {
             json_array_append_new(arr, ex);
-        else
+        } else if (kt_pg_lost(s)) { /* not a row that does not decode: the list would miss executions that run */
+            json_decref(arr);
+            PQclear(res);
+            return KT_EDB;
+        } else {
             KT_ERROR("store", "an unfinished execution could not be decoded: skipped");
+        }
     }
     PQclear(res);
     if (!arr)

@@ -18,6 +18,9 @@
 #include "store/store_int.h"
 
 PGconn *kt_pg_conn(kt_store *s);
+/* Whether the connection was lost (the server dropped it): a statement that failed then says nothing of the data,
+ * so a listing stops with KT_EDB instead of skipping the row as undecodable. */
+int kt_pg_lost(kt_store *s);
 
 /* Runs sql with n text parameters (NULL = SQL NULL). Returns the result on PGRES_TUPLES_OK/COMMAND_OK, NULL on
  * failure (logged, message kept; *st, when given, gets KT_EDB or KT_ECONFLICT for SQLSTATE 23505). The caller

@@ -5,6 +5,8 @@
  * when the fixture said PostgreSQL is not there. */
 #include "pg_fixture.h"
 
+#include <pthread.h>
+
 static const char *const FLOW = "id: f\nnamespace: a.b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n"
                                 "    message: hi\n";
 
@@ -111,6 +113,71 @@ static void test_loss_then_rollback(void **state)
     json_decref(notices);
 }
 
+typedef struct listing {
+    pgfix *f;
+    kt_status st;
+    json_t *out;
+} listing;
+
+static void *list_unfinished(void *arg)
+{
+    listing *l = arg;
+    l->st = kt_store_executions_unfinished(l->f->s, &l->out);
+    return NULL;
+}
+
+/* The connection is lost while the unfinished executions are read (after their headers, before their task runs): the
+ * listing fails; it does not answer a list that misses an execution (it would never be resumed). */
+static void test_unfinished_loss_midway(void **state)
+{
+    pgfix *f = *state;
+    open_named(f);
+    assert_int_equal(kt_store_begin(f->s), KT_OK);
+    for (int i = 0; i < 2; i++) {
+        json_t *ex = json_pack("{s:s, s:s, s:s, s:{s:s, s:[{s:s, s:s}]}, s:[{s:s, s:s}]}", "id", i ? "ex2" : "ex1",
+                               "namespace", "a.b", "flowId", "f", "state", "current", "RUNNING", "histories", "state",
+                               "RUNNING", "date", "2024-01-01T00:00:00Z", "taskRunList", "id", "r0", "taskId", "t");
+        assert_int_equal(kt_store_execution_put(f->s, ex, NULL, 0), KT_OK);
+        json_decref(ex);
+    }
+    assert_int_equal(kt_store_commit(f->s), KT_OK);
+
+    /* the task runs' table locked by another session: the listing waits there, after reading the headers */
+    side_exec(f, "BEGIN");
+    side_exec(f, "LOCK TABLE taskruns IN ACCESS EXCLUSIVE MODE");
+    listing l = {.f = f};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, list_unfinished, &l), 0);
+    PGconn *probe = PQconnectdb(g_url);
+    assert_int_equal(PQstatus(probe), CONNECTION_OK);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s' AND "
+                              "wait_event_type = 'Lock'", f->schema);
+    int waiting = 0;
+    for (int i = 0; i < 500 && !waiting; i++) {
+        PGresult *r = PQexec(probe, sql);
+        waiting = PQresultStatus(r) == PGRES_TUPLES_OK && atoi(PQgetvalue(r, 0, 0)) > 0;
+        PQclear(r);
+        if (!waiting)
+            usleep(10000);
+    }
+    assert_true(waiting);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '%s'",
+             f->schema);
+    PQclear(PQexec(probe, sql));
+    PQfinish(probe);
+    side_exec(f, "ROLLBACK"); /* a listing that went on (reconnected) is not held up */
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(l.st, KT_EDB);
+    json_decref(l.out);
+
+    /* then, connected again, both */
+    json_t *out = NULL;
+    assert_int_equal(kt_store_executions_unfinished(f->s, &out), KT_OK);
+    assert_int_equal(json_array_size(out), 2);
+    json_decref(out);
+}
+
 int main(void)
 {
     int rc = kt_test_pg_url(g_url, sizeof g_url);
@@ -122,6 +189,7 @@ int main(void)
         T(test_reconnect_after_loss),
         T(test_loss_inside_transaction),
         T(test_loss_then_rollback),
+        T(test_unfinished_loss_midway),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
