@@ -194,6 +194,20 @@ static json_t *kt_sch_full_execution(kt_scheduler *s, const json_t *up, const ch
     return full;
 }
 
+/* The change again, to ourselves, after KT_SCH_COMMIT_RETRY_MS: its notice is still in the store (the transaction that
+ * took it rolled back), and without this only the next start's replay would act on it. Handled as the executor's
+ * message is (kt_sch_execution_changed), so the notice decides again whether it is still to do. */
+static void kt_sch_flow_triggers_later(kt_scheduler *s, const json_t *up)
+{
+    kt_node *node = kt_actor_node(s->self);
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXECUTION_CHANGED, kt_actor_address(s->self), kt_actor_address(s->self), 0);
+    kt_msg_encode_object(&o, up);
+    if (!kt_node_send_after(node, kt_actor_address(s->self), &o, KT_SCH_COMMIT_RETRY_MS))
+        KT_WARN("scheduler", "the change of %s is left to the next start's replay",
+                json_string_value(json_object_get(up, "id")));
+}
+
 void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
 {
     const char *ns = json_string_value(json_object_get(up, "namespace"));
@@ -265,8 +279,9 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
     else if (began)
         kt_store_rollback(s->store);
     if (st != KT_OK) {
-        KT_ERROR("scheduler", "Flow triggers of execution %s not committed: %s", json_string_value(json_object_get(up, "id")),
-                 kt_store_errmsg(s->store));
+        KT_ERROR("scheduler", "Flow triggers of execution %s not committed: %s; trying again",
+                 json_string_value(json_object_get(up, "id")), kt_store_errmsg(s->store));
+        kt_sch_flow_triggers_later(s, up);
         goto done;
     }
     json_array_foreach(created, i, v) {

@@ -22,8 +22,6 @@
 /* A trigger evaluation handles at most this many due occurrences in a row (a long downtime with ALL and conditions
  * that keep refusing): past it, the rest is taken on the next loop turn so the loop never stalls. */
 #define KT_SCH_EVAL_BURST 1000
-/* A failed commit is tried again after this long. */
-#define KT_SCH_COMMIT_RETRY_MS 1000
 
 char *kt_sch_key(const char *ns, const char *flow_id, const char *trigger_id)
 {

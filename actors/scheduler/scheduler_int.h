@@ -11,6 +11,9 @@
 
 #include <uv.h>
 
+/* A failed commit is tried again after this long. */
+#define KT_SCH_COMMIT_RETRY_MS 1000
+
 /* One Schedule or ScheduleOnDates trigger of a cached flow. */
 typedef struct kt_sch_trigger {
     const char *id;        /* borrowed from def */

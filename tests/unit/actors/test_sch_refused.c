@@ -2,7 +2,8 @@
  * change reaches the Flow triggers like any other: a flow triggered by the failure starts. Since several schedulers
  * share the store, a Flow trigger acts on a change only when its transaction takes the change's notice
  * (kt_store_notice_take), so the scheduler's own change must come with a notice. Real SQLite store, a scheduler on a
- * node whose executor never answers. */
+ * node whose executor never answers. And a change whose Flow triggers' commit failed is acted on again a little later
+ * (its notice is still there), not only at the next start. */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <ftw.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,11 +116,89 @@ static void test_refused_execution_reaches_flow_triggers(void **state)
     nftw(root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+static void refuse_new_executions(const char *root, int on)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/kite.db", root);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *sql = on ? "CREATE TRIGGER refuse BEFORE INSERT ON executions BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                         : "DROP TRIGGER refuse";
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void on_timeout(uv_timer_t *t) { uv_stop(t->loop); }
+
+static void run_ms(uv_loop_t *loop, int ms)
+{
+    uv_timer_t t;
+    uv_timer_init(loop, &t);
+    uv_timer_start(&t, on_timeout, (uint64_t)ms, 0);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+}
+
+/* The commit of what a change started fails (the store refuses for a moment): the change is acted on again a little
+ * later, once, not only at the next start's replay of its notice. */
+static void test_failed_commit_tried_again(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/kite-schrefused-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    kt_store *st;
+    char err[256];
+    assert_int_equal(kt_store_open(root, NULL, &st, err, sizeof err), KT_OK);
+    int rev, changed;
+    assert_int_equal(kt_store_flow_save(st, "a.b", "up", UP, &rev, &changed), KT_OK);
+    assert_int_equal(kt_store_flow_save(st, "a.b", "down", DOWN, &rev, &changed), KT_OK);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *node;
+    kt_node_config cfg = {.node_id = "solo"};
+    assert_int_equal(kt_node_new(&loop, &cfg, &node), KT_OK);
+    assert_int_equal(kt_node_spawn(node, KT_EXECUTOR_ACTOR, &executor_ops, NULL, NULL), KT_OK);
+    kt_scheduler *s;
+    assert_int_equal(kt_scheduler_start(node, st, NULL, &s), KT_OK);
+
+    /* `up` failed: the executor committed it with its notice */
+    json_t *ex = kt_execution_new("upEx2", "a.b", "up", 1, NULL, NULL, NULL, kt_now_us());
+    kt_state_set(json_object_get(ex, "state"), KT_S(FAILED), kt_now_us());
+    assert_int_equal(kt_store_begin(st), KT_OK);
+    assert_int_equal(kt_store_execution_put(st, ex, NULL, 0), KT_OK);
+    assert_int_equal(kt_store_notice_add(st, "upEx2", KT_S(FAILED)), KT_OK);
+    assert_int_equal(kt_store_commit(st), KT_OK);
+
+    refuse_new_executions(root, 1);
+    kt_sch_execution_changed(s, ex);
+    assert_int_equal(count_of(st, "down"), 0);
+    refuse_new_executions(root, 0);
+    for (int i = 0; i < 40 && count_of(st, "down") == 0; i++)
+        run_ms(&loop, 100);
+    assert_int_equal(count_of(st, "down"), 1);
+    run_ms(&loop, 1200); /* no second one */
+    assert_int_equal(count_of(st, "down"), 1);
+    json_t *notices = NULL;
+    assert_int_equal(kt_store_notices(st, &notices), KT_OK);
+    assert_int_equal(json_array_size(notices), 0);
+    json_decref(notices);
+    json_decref(ex);
+
+    kt_node_stop(node);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    kt_node_free(node);
+    kt_store_close(st);
+    nftw(root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     kt_log_set_level(KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refused_execution_reaches_flow_triggers),
+        cmocka_unit_test(test_failed_commit_tried_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
