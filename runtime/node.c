@@ -291,6 +291,15 @@ static int kt_node_on_remote(kt_node *n, const char *buf, size_t len)
     kt_node_deliver_local(n, a, m.type, 0, copy, len);
 done:
     msgpack_unpacked_destroy(&u);
+    if (busy) {
+        n->deaf = 1;
+    } else if (n->deaf) { /* hearing again: every peer gets a full liveness window from now, its backlog first */
+        n->deaf = 0;
+        uint64_t now = kt_node_now_ms(n);
+        for (size_t i = 0; i < n->npeers; i++)
+            if (n->peers[i].last_seen_ms < now)
+                n->peers[i].last_seen_ms = now;
+    }
     return busy;
 }
 

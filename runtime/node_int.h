@@ -45,6 +45,7 @@ struct kt_node {
     uint32_t join_handle;  /* the connection to the node we joined, if any */
     char join_url[256];    /* the address it was joined at */
     int join_up, join_welcomed;
+    int deaf; /* the link holds a peer's message for a full mailbox (kt_node_on_remote): nothing after it is read */
     int join_lost; /* the join connection went down after it was up: Hello again when it is back (a restart) */
     uint64_t delivered;
     uint64_t refused; /* sends refused for a full mailbox or link backlog (KT_EAGAIN) */

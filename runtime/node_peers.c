@@ -258,7 +258,9 @@ void kt_node_on_heartbeat(uv_timer_t *t)
     if (n->join_handle && !n->join_welcomed && n->join_up)
         kt_node_send_system(n, n->join_handle, KT_MSG_HELLO, "", NULL);
     for (size_t i = 0; i < n->npeers;) {
-        if (now - n->peers[i].last_seen_ms > n->cfg.liveness_timeout_ms) {
+        /* while the link holds what the peers sent (an actor paused for longer than the timeout: the indexer waiting
+         * for its store), their heartbeats wait behind it: that silence is ours, not their death */
+        if (!n->deaf && now - n->peers[i].last_seen_ms > n->cfg.liveness_timeout_ms) {
             kt_node_peer_dead(n, i);
             continue;
         }

@@ -368,6 +368,58 @@ static void test_pause(void **s)
     close_all(&loop, all, 2);
 }
 
+/* A pause longer than the liveness timeout (the indexer waiting for a store that is down): the link holds one peer's
+ * messages for it and, behind them, everything else it receives, the other peers' heartbeats too, so the node hears
+ * nothing from them; that silence is its own doing and no sign of their death. No node declares another dead, and
+ * unpaused the messages come in, in order. */
+static void test_long_pause_keeps_peers(void **s)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_node *a, *b, *c;
+    kt_node_config ca = {.node_id = "alpha", .heartbeat_ms = 50, .liveness_timeout_ms = 400};
+    kt_node_config cb = {.node_id = "beta", .heartbeat_ms = 50, .liveness_timeout_ms = 400};
+    kt_node_config cc = {.node_id = "gamma", .heartbeat_ms = 50, .liveness_timeout_ms = 400};
+    assert_int_equal(kt_node_new(&loop, &ca, &a), KT_OK);
+    assert_int_equal(kt_node_new(&loop, &cb, &b), KT_OK);
+    assert_int_equal(kt_node_new(&loop, &cc, &c), KT_OK);
+    probe pa = {.loop = &loop, .stop_after = -1}, pb = {.loop = &loop, .stop_after = -1},
+          pc = {.loop = &loop, .stop_after = -1};
+    kt_actor *sink;
+    assert_int_equal(kt_node_spawn(a, "sink", &probe_ops, &pa, &sink), KT_OK);
+    assert_int_equal(kt_node_spawn(b, "source", &probe_ops, &pb, NULL), KT_OK);
+    assert_int_equal(kt_node_spawn(c, "other", &probe_ops, &pc, NULL), KT_OK);
+    char err[256];
+    assert_int_equal(kt_node_listen(a, "inproc://kite-test-long-pause", err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(b, "inproc://kite-test-long-pause", err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(c, "inproc://kite-test-long-pause", err, sizeof err), KT_OK);
+    for (int i = 0; i < 20 && (pa.ups < 2 || !pb.ups || !pc.ups); i++)
+        run_for(&loop, 300);
+    assert_int_equal(pa.ups, 2);
+    assert_true(pb.ups >= 1 && pc.ups >= 1);
+    pa.stop_after = pb.stop_after = pc.stop_after = 0;
+
+    kt_actor_pause(sink, 1);
+    for (uint64_t i = 1; i <= 5; i++)
+        send_ping(b, "sink", "source@beta", i);
+    run_for(&loop, 1500); /* more than three liveness timeouts */
+    assert_int_equal(pa.pings, 0);
+    assert_int_equal(pa.downs, 0);
+    assert_int_equal(pb.downs, 0);
+    assert_int_equal(pc.downs, 0);
+    assert_true(kt_node_reachable(a, "other"));
+
+    kt_actor_pause(sink, 0);
+    pa.stop_after = 5;
+    run_for(&loop, 3000);
+    assert_int_equal(pa.pings, 5);
+    run_for(&loop, 600); /* heartbeats flow again: still alive */
+    assert_int_equal(pa.downs, 0);
+    assert_true(kt_node_reachable(a, "other"));
+    kt_node *all[] = {a, b, c};
+    close_all(&loop, all, 3);
+}
+
 /* An actor's messages to itself are part of work it already took: they are never refused, however many. */
 typedef struct selfish {
     uv_loop_t *loop;
@@ -631,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_mailbox_capacity),
         cmocka_unit_test(test_pause),
+        cmocka_unit_test(test_long_pause_keeps_peers),
         cmocka_unit_test(test_self_sends_fit),
         cmocka_unit_test(test_self_sends_fit_outside_hooks),
         cmocka_unit_test(test_bad_address),
