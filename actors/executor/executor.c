@@ -332,15 +332,17 @@ void kt_executor_reply(kt_executor *ex, const kt_msg *m, kt_status st, const cha
 static void kt_executor_on_retry(uv_timer_t *t);
 
 /* The scheduler evaluates Flow triggers on every committed change of an execution's state (Kestra's executor does it
- * on each state change, KESTRA-execution.md §5.6) and releases a Schedule's lock when its execution ends. Only when a
- * scheduler is reachable, so a node without one pays nothing; never for CREATED (Kestra's Flow trigger cannot listen
- * to it). The change is written as a notice in the commit that makes it (kt_store_notice_add), so a crash before the
- * scheduler has acted on it loses nothing: it replays the notices left at its start. */
+ * on each state change, KESTRA-execution.md §5.6) and releases a Schedule's lock when its execution ends. Only once a
+ * scheduler has been reachable, so a node without one pays nothing; never for CREATED (Kestra's Flow trigger cannot
+ * listen to it). The change is written as a notice in the commit that makes it (kt_store_notice_add), so a crash before
+ * the scheduler has acted on it loses nothing: it replays the notices left at its start. Hence the notices go on while
+ * the cluster's schedulers are away (their processes restarting): the one that comes back replays them. */
 static int kt_executor_notice_due(kt_executor *ex, const kt_run *run)
 {
     const char *cur = kt_state_current(run->execution);
-    return cur && strcmp(cur, run->notified) && strcmp(cur, KT_S(CREATED)) &&
-           kt_node_reachable(kt_actor_node(ex->self), KT_SCHEDULER_ACTOR);
+    if (kt_node_reachable(kt_actor_node(ex->self), KT_SCHEDULER_ACTOR))
+        ex->scheduler_seen = 1;
+    return cur && strcmp(cur, run->notified) && strcmp(cur, KT_S(CREATED)) && ex->scheduler_seen;
 }
 
 static kt_status kt_executor_send_notice(kt_executor *ex, const json_t *execution)
@@ -365,6 +367,9 @@ static void kt_executor_notify_scheduler(kt_executor *ex, kt_run *run)
         json_array_append_new(ex->notices_pending, json_deep_copy(run->execution));
         if (!uv_is_active((uv_handle_t *)&ex->retry))
             uv_timer_start(&ex->retry, kt_executor_on_retry, KT_NODE_TIMER_RETRY_MS, 0);
+    } else if (st == KT_ENOTFOUND) { /* no scheduler now: its notice waits for the next one's start */
+        KT_DEBUG("executor", "execution %s: no scheduler for its %s state; replayed at a scheduler's start",
+                 json_string_value(json_object_get(run->execution, "id")), run->notified);
     } else if (st != KT_OK) {
         KT_WARN("executor", "execution %s: the scheduler did not get its %s state (%s); it replays it at its start",
                 json_string_value(json_object_get(run->execution, "id")), run->notified, kt_strerror(st));

@@ -116,6 +116,7 @@ struct kt_executor {
     json_t *metrics;
     int stopping; /* the stop hook runs: nothing can be sent any more */
     json_t *notices_pending; /* executions whose ExecutionChanged a full mailbox refused, oldest first */
+    int scheduler_seen;      /* a scheduler was reachable once: notices are written from then on (notice_due) */
     kt_run **dirty;
     size_t ndirty, capdirty;
     uv_timer_t retry;
