@@ -302,8 +302,11 @@ static kt_status kt_sch_reconcile_once(kt_scheduler *s, const char *ns, const ch
 static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, const kt_sch_flow *old,
                              const kt_sch_flow *now_f, int starting)
 {
-    for (int i = 0; i < 5 && kt_sch_reconcile_once(s, ns, id, old, now_f, starting) == KT_ECONFLICT; i++)
-        ;
+    for (int i = 0; i < 5; i++)
+        if (kt_sch_reconcile_once(s, ns, id, old, now_f, starting) != KT_ECONFLICT)
+            return;
+    /* each evaluation reads its row afresh, so the triggers still fire right; only their rows wait for the next change */
+    KT_WARN("scheduler", "triggers of %s.%s not reconciled: their rows kept moving under other schedulers", ns, id);
 }
 
 /* A flow was saved or deleted: the cache takes its latest revision, the rows follow, its triggers are re-armed. */
