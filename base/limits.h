@@ -92,6 +92,12 @@
 #define KT_LINK_MAX_PEERS 256
 /* Actors one node hosts (a fixed table; today a node runs at most five). kt_node_spawn refuses more. */
 #define KT_NODE_MAX_ACTORS 16
+/* Partitions of the executions (base/partition.h): an execution belongs to fnv1a(id) % KT_PARTITIONS, and each
+ * partition has one executor owning it at a time (a lease in the store, docs/store-async-design.md §4). Fixed for
+ * the life of a store: the number is part of every execution id's meaning, so changing it moves executions between
+ * owners. 64 spreads the work over up to 64 executors while keeping the lease rows and the take/renew statements
+ * small. */
+#define KT_PARTITIONS 64
 
 /* ---- outside input --------------------------------------------------------------------------------------------- */
 

@@ -360,3 +360,9 @@ const json_t *kt_flow_json(const kt_flow *f) { return f->json; }
 const json_t *kt_flow_tasks(const kt_flow *f) { return json_object_get(f->json, "tasks"); }
 const json_t *kt_flow_inputs(const kt_flow *f) { return json_object_get(f->json, "inputs"); }
 const json_t *kt_flow_triggers(const kt_flow *f) { return json_object_get(f->json, "triggers"); }
+
+long kt_flow_concurrency_limit(const json_t *flow)
+{
+    json_t *limit = json_object_get(json_object_get(flow, "concurrency"), "limit");
+    return json_is_integer(limit) && json_integer_value(limit) > 0 ? (long)json_integer_value(limit) : 0;
+}

@@ -34,6 +34,9 @@ const json_t *kt_flow_json(const kt_flow *f);
 const json_t *kt_flow_tasks(const kt_flow *f);  /* borrowed array of task objects (each has id, type, props) */
 const json_t *kt_flow_inputs(const kt_flow *f); /* borrowed array or NULL */
 const json_t *kt_flow_triggers(const kt_flow *f); /* borrowed array or NULL */
+/* The `concurrency.limit` of a flow's JSON (KESTRA-execution.md §2.14), 0 when it has none. A flow with one keeps
+ * all its executions in one partition (base/partition.h), where its running executions are counted. */
+long kt_flow_concurrency_limit(const json_t *flow);
 
 /* Canonical type for a task/trigger type name (legacy io.kestra.core.tasks.* aliases -> io.kestra.plugin.core.*);
  * returns the input when it is not an alias. Defined in flow/tasks.c. */

@@ -13,6 +13,7 @@
 #include "base/env.h"
 #include "base/id.h"
 #include "base/log.h"
+#include "base/partition.h"
 #include "flow/inputs.h"
 #include "flow/model.h"
 #include "flow/secret_inputs.h"
@@ -371,7 +372,8 @@ void kt_api_execution_create_in(kt_webserver *w, kt_http_req *r, const char *ns,
     c->defs = kt_flow_inputs(c->flow);
     c->ns = c->row.namespace_;
     c->flow_id = c->row.id;
-    kt_id_new(c->exid); /* before the uploads: the files live under the execution's folder */
+    /* before the uploads: the files live under the execution's folder */
+    kt_exec_id_for(c->ns, c->flow_id, kt_flow_concurrency_limit(kt_flow_json(c->flow)) > 0, c->exid);
     kt_api_uploads_start(c, r);
     return;
 done:

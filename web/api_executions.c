@@ -15,6 +15,7 @@
 #include "base/env.h"
 #include "base/id.h"
 #include "base/log.h"
+#include "base/partition.h"
 #include "expr/expr.h"
 #include "flow/tasks.h"
 #include "web/api_int.h"
@@ -583,7 +584,7 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
     json_object_set_new(vars, "headers", kt_http_headers_json(r));
     json_object_set_new(vars, "parameters", kt_http_query_json(r));
     char exid[KT_ID_LEN + 1];
-    kt_id_new(exid);
+    kt_exec_id_for(row.namespace_, row.id, kt_flow_concurrency_limit(kt_flow_json(f)) > 0, exid);
     json_t *ex = kt_execution_new(exid, row.namespace_, row.id, row.revision, NULL,
                                   json_object_get(kt_flow_json(f), "labels"), NULL, kt_now_us());
     /* a webhook execution carries the flow's non-system labels only: no correlation id (Kestra builds it directly) */

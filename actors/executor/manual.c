@@ -139,7 +139,12 @@ void kt_executor_retry_flow(kt_executor *ex, const char *execution_id)
     kt_env_init(&env, now, kt_env_next(&ex->seeds));
     json_t *next = NULL;
     char err[512] = "";
-    kt_status st = kt_exec_replay(NULL, cur, NULL, 0, &env, now, &next, err, sizeof err);
+    /* the flow only decides the new id's partition here (a limited flow's executions share one) */
+    const kt_flow_entry *fe = run ? run->entry
+                                  : kt_executor_flow(ex, json_string_value(json_object_get(cur, "namespace")),
+                                                     json_string_value(json_object_get(cur, "flowId")),
+                                                     (int)json_integer_value(json_object_get(cur, "flowRevision")));
+    kt_status st = kt_exec_replay(fe ? fe->json : NULL, cur, NULL, 0, &env, now, &next, err, sizeof err);
     if (st == KT_OK) {
         KT_INFO("executor", "execution %s RETRIED: retried as execution %s", execution_id,
                 json_string_value(json_object_get(next, "id")));

@@ -22,7 +22,9 @@ kt_status kt_exec_restart(const json_t *flow, json_t *execution, int revision, k
 
 /* ExecutionService.replay: a new execution (*out, a new reference) from src. taskrun_id NULL: no task runs, state
  * CREATED; otherwise that run and its ancestors restarted and every run after it in the flow's graph removed, state
- * RESTARTED. KT_ENOTFOUND (err set) when taskrun_id is not in src. revision > 0: the flow revision it runs. */
+ * RESTARTED. KT_ENOTFOUND (err set) when taskrun_id is not in src. revision > 0: the flow revision it runs.
+ * A new execution's id is in its flow's partition when the flow limits its concurrency (base/partition.h); flow may
+ * be NULL when taskrun_id is, and the new id then stays in src's partition. */
 kt_status kt_exec_replay(const json_t *flow, const json_t *src, const char *taskrun_id, int revision, kt_env *env,
                          int64_t now, json_t **out, char *err, size_t errcap);
 

@@ -4,6 +4,7 @@
  * from the store's flow, the child's end) and the rules that turn them into states and logs are here, as Kestra's
  * executor has them (KESTRA-execution.md §2.14, §2.16), so they are unit-tested without I/O. See step_int.h. */
 #include "actors/executor/step_int.h"
+#include "flow/flow.h"
 #include "flow/model.h"
 
 #include <stdio.h>
@@ -11,11 +12,7 @@
 
 /* ---- flow concurrency (§2.14) -------------------------------------------------------------------- */
 
-long kt_exec_concurrency_limit(const json_t *flow)
-{
-    json_t *limit = json_object_get(json_object_get(flow, "concurrency"), "limit");
-    return json_is_integer(limit) && json_integer_value(limit) > 0 ? (long)json_integer_value(limit) : 0;
-}
+long kt_exec_concurrency_limit(const json_t *flow) { return kt_flow_concurrency_limit(flow); }
 
 /* ExecutorService.checkConcurrencyLimit, for a CREATED execution: 1 when the limit is reached and the execution was
  * QUEUED (processing stops until its turn), CANCELLED or FAILED; 0 when it may run. */

@@ -7,6 +7,8 @@
 
 #include "actors/executor/step.h"
 #include "base/id.h"
+#include "base/partition.h"
+#include "flow/flow.h"
 #include "flow/model.h"
 #include "flow/tasks.h"
 
@@ -202,6 +204,20 @@ static void kt_rs_next_attempt(json_t *execution)
     json_object_set_new(md, "attemptNumber", json_integer((n < 1 ? 1 : n) + 1));
 }
 
+/* The id of a new execution made from `execution` (restart as a new revision, replay): drawn from env, in its flow's
+ * partition when the flow limits its concurrency (base/partition.h). Without the flow (a CREATE_NEW_EXECUTION retry
+ * whose flow is gone), it stays in the partition of the execution it comes from, which is the flow's own when the
+ * flow was limited. */
+static void kt_rs_new_id(const json_t *flow, const json_t *execution, kt_env *env, char *out)
+{
+    const char *id = kt_rs_str(execution, "id");
+    if (!flow && id)
+        kt_exec_id_env_in(env, kt_exec_partition(id), out);
+    else
+        kt_exec_id_env(env, kt_rs_str(execution, "namespace"), kt_rs_str(execution, "flowId"),
+                       flow && kt_flow_concurrency_limit(flow) > 0, out);
+}
+
 /* childExecution with a new id: parentId the source's, the same originalId. */
 static void kt_rs_new_identity(json_t *execution, const char *new_id, int revision)
 {
@@ -245,7 +261,7 @@ kt_status kt_exec_restart(const json_t *flow, json_t *execution, int revision, k
     kt_rs_collect(json_object_get(flow, "errors"), 1, errors);
     char new_id[KT_ID_LEN + 1] = "";
     if (revision > 0)
-        kt_env_id(env, new_id);
+        kt_rs_new_id(flow, execution, env, new_id);
     json_t *runs = kt_rs_rebuild(flow, list, restart, removed, errors, revision > 0 ? new_id : NULL, revision > 0,
                                  env, now);
     json_object_set_new(execution, "taskRunList", runs);
@@ -341,7 +357,7 @@ kt_status kt_exec_replay(const json_t *flow, const json_t *src, const char *task
         }
     }
     char new_id[KT_ID_LEN + 1];
-    kt_env_id(env, new_id);
+    kt_rs_new_id(flow, src, env, new_id);
     json_t *ex = json_deep_copy(src);
     if (!target) {
         json_object_del(ex, "taskRunList");

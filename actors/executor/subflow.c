@@ -12,6 +12,7 @@
 #include "flow/tasks.h"
 #include "base/clock.h"
 #include "base/env.h"
+#include "base/partition.h"
 #include "flow/foreachitem.h"
 #include "base/alloc.h"
 #include "base/log.h"
@@ -150,7 +151,7 @@ json_t *kt_executor_build_child(kt_executor *ex, kt_run *parent, const json_t *s
     json_array_extend(labels, own);
     json_decref(own);
     char cid[KT_ID_LEN + 1];
-    kt_id_new(cid);
+    kt_exec_id_for(ns, fid, kt_flow_concurrency_limit(kt_flow_json(fe->flow)) > 0, cid);
     child = kt_execution_new(cid, ns, fid, actual, inputs, json_object_get(kt_flow_json(fe->flow), "labels"), labels,
                              kt_now_us());
     json_t *vars = json_pack("{s:O, s:O, s:O, s:O}", "executionId", json_object_get(parent->execution, "id"),

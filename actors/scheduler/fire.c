@@ -3,9 +3,10 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
-#include "base/id.h"
 #include "base/log.h"
+#include "base/partition.h"
 #include "expr/expr.h"
+#include "flow/flow.h"
 #include "flow/model.h"
 
 #include <stdio.h>
@@ -61,7 +62,7 @@ json_t *kt_sch_execution_new(kt_scheduler *s, const kt_sch_flow *f, const json_t
     if (extra_labels)
         json_array_extend(labels, (json_t *)extra_labels);
     char id[KT_ID_LEN + 1];
-    kt_id_new(id);
+    kt_exec_id_for(f->ns, f->id, kt_flow_concurrency_limit(f->json) > 0, id);
     json_t *ex = kt_execution_new(id, f->ns, f->id, f->revision, (json_t *)inputs,
                                   json_object_get(f->json, "labels"), labels, now_us);
     json_decref(labels);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/partition.h"
 #include "harness.h"
 
 typedef kt_it_fixture fixture;
@@ -85,6 +86,10 @@ static void test_subflow_child_queued(void **state)
             kt_it_sleep_ms(25);
     }
     assert_true(child[0] != 0);
+    /* every execution of the limited flow, whoever created it (the API, a Subflow), is in the flow's partition,
+     * where one executor counts them (base/partition.h) */
+    assert_int_equal(kt_exec_partition(holder), kt_flow_partition("company.team", "limited"));
+    assert_int_equal(kt_exec_partition(child), kt_flow_partition("company.team", "limited"));
     json_t *ex = kt_it_wait_state(&f->server, f->port, child, "QUEUED", 10000);
     char h[256];
     history(ex, h, sizeof h);
@@ -175,11 +180,52 @@ static void test_subflow_child_cancelled(void **state)
     json_decref(ex);
 }
 
+/* The scheduler's and the webhook's executions of a limited flow are in the flow's partition too; an unlimited
+ * flow's spread (base/partition.h). */
+static void test_triggered_partition(void **state)
+{
+    fixture *f = *state;
+    kt_it_create_flow(f->port, "id: ticking\nnamespace: company.team\nconcurrency:\n  limit: 1\n  behavior: QUEUE\n"
+                               "tasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n    format: x\n"
+                               "triggers:\n  - id: every\n    type: io.kestra.plugin.core.trigger.Schedule\n"
+                               "    cron: \"* * * * * *\"\n    withSeconds: true\n"
+                               "  - id: wh\n    type: io.kestra.plugin.core.trigger.Webhook\n    key: k1\n",
+                      NULL);
+    int want = kt_flow_partition("company.team", "ticking");
+    json_t *res = NULL;
+    assert_int_equal(kt_it_http_json("POST", f->port, "/api/v1/executions/webhook/company.team/ticking/k1",
+                                     "application/json", "{}", &res),
+                     200);
+    assert_int_equal(kt_exec_partition(json_string_value(json_object_get(res, "id"))), want);
+    json_decref(res);
+    int scheduled = 0;
+    for (int i = 0; i < 200 && scheduled < 3; i++) {
+        kt_it_sleep_ms(50);
+        res = NULL;
+        assert_int_equal(kt_it_http_json("GET", f->port,
+                                         "/api/v1/executions/search?namespace=company.team&flowId=ticking&size=100",
+                                         NULL, NULL, &res),
+                         200);
+        size_t k;
+        json_t *ex;
+        scheduled = 0;
+        json_array_foreach(json_object_get(res, "results"), k, ex) {
+            assert_int_equal(kt_exec_partition(json_string_value(json_object_get(ex, "id"))), want);
+            scheduled += json_object_get(ex, "trigger") && !strcmp(json_string_value(json_object_get(
+                                                                        json_object_get(ex, "trigger"), "id")),
+                                                                    "every");
+        }
+        json_decref(res);
+    }
+    assert_true(scheduled >= 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_subflow_child_queued, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_subflow_child_cancelled, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_triggered_partition, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include "step_fixture.h"
 
 #include "actors/executor/restart.h"
+#include "base/partition.h"
 
 #define LOG(id) "{\"id\":\"" id "\",\"type\":\"io.kestra.plugin.core.log.Log\",\"message\":\"m\"}"
 #define SEQ(id, kids) "{\"id\":\"" id "\",\"type\":\"io.kestra.plugin.core.flow.Sequential\",\"tasks\":[" kids "]}"
@@ -257,6 +258,52 @@ static void test_replay_from_start(void **state)
     json_decref(flow);
 }
 
+/* A new execution made by restart or replay (base/partition.h): for a flow with a concurrency limit its id is in the
+ * flow's partition, drawn from the environment (the same seed, the same id); without the flow (a retry's replay)
+ * it stays in its source's partition; an unlimited flow's replay takes the environment's first id. */
+static void test_new_execution_partition(void **state)
+{
+    (void)state;
+    json_t *limited = parse("{\"concurrency\":{\"limit\":1},\"tasks\":[" LOG("a") "," LOG("b") "]}");
+    json_t *ex = run_all(limited, "b");
+    int want = kt_flow_partition("company.team", "flow");
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        kt_env env, same;
+        kt_env_init(&env, T0, seed);
+        kt_env_init(&same, T0, seed);
+        json_t *out = NULL, *again = NULL;
+        char err[256];
+        assert_int_equal(kt_exec_replay(limited, ex, NULL, 0, &env, T0 + 500 * SEC, &out, err, sizeof err), KT_OK);
+        assert_int_equal(kt_exec_partition(sid(out)), want);
+        assert_int_equal(kt_exec_replay(limited, ex, NULL, 0, &same, T0 + 500 * SEC, &again, err, sizeof err),
+                         KT_OK);
+        assert_string_equal(sid(out), sid(again));
+        json_decref(out), json_decref(again);
+        json_t *copy = json_deep_copy(ex);
+        assert_int_equal(kt_exec_restart(limited, copy, 4, &env, T0 + 500 * SEC, err, sizeof err), KT_OK);
+        assert_string_not_equal(sid(copy), "ex1");
+        assert_int_equal(kt_exec_partition(sid(copy)), want);
+        json_decref(copy);
+        /* no flow: the source's partition (ex1's) */
+        assert_int_equal(kt_exec_replay(NULL, ex, NULL, 0, &env, T0 + 500 * SEC, &out, err, sizeof err), KT_OK);
+        assert_int_equal(kt_exec_partition(sid(out)), kt_exec_partition("ex1"));
+        json_decref(out);
+    }
+    json_t *free_flow = parse("{\"tasks\":[" LOG("a") "]}");
+    kt_env env, first;
+    kt_env_init(&env, T0, 99);
+    kt_env_init(&first, T0, 99);
+    json_t *out = NULL;
+    char err[256], id[KT_ID_LEN + 1];
+    assert_int_equal(kt_exec_replay(free_flow, ex, NULL, 0, &env, T0 + 500 * SEC, &out, err, sizeof err), KT_OK);
+    kt_env_id(&first, id);
+    assert_string_equal(sid(out), id);
+    json_decref(out);
+    json_decref(free_flow);
+    json_decref(ex);
+    json_decref(limited);
+}
+
 /* markAs: the run and its last attempt take the state, its flowable parents RUNNING, the execution RESTARTED; the
  * step then goes on from there */
 static void test_mark_as(void **state)
@@ -323,6 +370,7 @@ int main(void)
         cmocka_unit_test_setup(test_restart_working_directory, reset_ids),
         cmocka_unit_test_setup(test_replay_counts, reset_ids),
         cmocka_unit_test_setup(test_replay_from_start, reset_ids),
+        cmocka_unit_test_setup(test_new_execution_partition, reset_ids),
         cmocka_unit_test_setup(test_mark_as, reset_ids),
         cmocka_unit_test_setup(test_change_status, reset_ids),
     };
