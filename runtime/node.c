@@ -573,6 +573,17 @@ kt_status kt_node_send_all(kt_node *n, const char *name, kt_outmsg *o)
     return delivered ? KT_OK : failed ? failed : KT_ENOTFOUND;
 }
 
+size_t kt_node_hosts(kt_node *n, const char *name, const char **ids, size_t cap)
+{
+    size_t len = strlen(name), count = 0;
+    if (kt_node_find_actor(n, name, len) && count++ < cap)
+        ids[0] = n->id;
+    for (size_t i = 0; i < n->npeers; i++)
+        if (n->peers[i].handle && kt_node_actors_has(n->peers[i].actors, name, len) && count++ < cap)
+            ids[count - 1] = n->peers[i].node_id;
+    return count;
+}
+
 static void kt_delayed_closed(uv_handle_t *h)
 {
     kt_delayed *d = h->data;

@@ -82,6 +82,26 @@ kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o);
  * cluster all hear of a changed flow). KT_OK when at least one got it; KT_ENOTFOUND when nobody hosts it; otherwise
  * the first failure (each counted and logged as kt_node_send's). The message is consumed. */
 kt_status kt_node_send_all(kt_node *n, const char *name, kt_outmsg *o);
+/* The live members hosting the actor `name`: this node first when it hosts one, then each live peer that does and
+ * that we are connected to. Writes at most cap node ids into ids (borrowed: valid until the membership changes, a
+ * peer_up or peer_down) and returns how many there are (possibly more than cap). */
+size_t kt_node_hosts(kt_node *n, const char *name, const char **ids, size_t cap);
+/* Keyed routing (runtime/node_keyed.c, docs/store-async-design.md §4.1): the messages about one execution go to the
+ * owner of its partition (base/partition.h) among the live members hosting `name`, the one with the highest
+ * rendezvous weight kt_partition_weight(node id, p). Every node computes it the same way from what it knows, so
+ * no table travels; a member joining or leaving moves only the partitions it gains or had. Views that differ for a
+ * moment (a join seen by one node before another) only send a message to the wrong member, which the leases in the
+ * store keep from committing anything (the executor parks it until it holds the partition, or passes it on).
+ *
+ * The owner of partition p (0 <= p < KT_PARTITIONS), a node id (borrowed as kt_node_hosts'), or NULL when no live
+ * member hosts `name`. With one member it is that member. */
+const char *kt_node_partition_owner(kt_node *n, const char *name, int p);
+/* "name@owner" for the partition of key (kt_exec_partition(key)) into out: what kt_node_has_room and kt_node_send
+ * take. KT_ENOTFOUND when nobody hosts `name`, KT_EINVAL when it does not fit in cap. */
+kt_status kt_node_keyed_address(kt_node *n, const char *name, const char *key, char *out, size_t cap);
+/* kt_node_send to `name` on the owner of key's partition (KT_ENOTFOUND when nobody hosts it). The message is
+ * consumed. */
+kt_status kt_node_send_keyed(kt_node *n, const char *name, const char *key, kt_outmsg *o);
 /* Timers as messages: delivers o to `to` after delay_ms (resolved when it fires, so the target may have moved).
  * Returns a handle for kt_node_cancel (0 on failure). Pending timers are dropped when the node stops. */
 uint64_t kt_node_send_after(kt_node *n, const char *to, kt_outmsg *o, uint64_t delay_ms);
