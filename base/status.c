@@ -18,6 +18,7 @@ const char *kt_strerror(kt_status st)
     case KT_EAGAIN: return "try again";
     case KT_ETIMEDOUT: return "timed out";
     case KT_EINTERNAL: return "internal error";
+    case KT_EFENCED: return "fenced: the partition's lease moved to another owner";
     }
     return "unknown status";
 }

@@ -18,6 +18,7 @@ typedef enum kt_status {
     KT_EAGAIN,     /* try again later (full queue) */
     KT_ETIMEDOUT,
     KT_EINTERNAL,  /* a bug: an invariant did not hold */
+    KT_EFENCED,    /* a partition's lease moved to another owner (its epoch changed): this owner may not commit */
 } kt_status;
 
 const char *kt_strerror(kt_status st);

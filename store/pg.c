@@ -64,6 +64,9 @@ static const char *const kt_pg_migrations[] = {
     "  name text NOT NULL, value double precision NOT NULL, timestamp_us bigint NOT NULL, body text NOT NULL);"
     "CREATE INDEX metrics_execution ON metrics(execution_id);"
     "CREATE INDEX metrics_flow ON metrics(namespace, flow_id, name, timestamp_us);",
+    /* 2: partition leases (store.h, docs/store-async-design.md §4), SQLite's kite_partitions */
+    "CREATE TABLE kite_partitions(kind text NOT NULL, id integer NOT NULL, owner text, "
+    "  epoch bigint NOT NULL DEFAULT 0, expires_us bigint NOT NULL DEFAULT 0, PRIMARY KEY(kind, id));",
 };
 
 static void kt_pg_remember(kt_pg *p, const char *what, const char *msg)
@@ -396,4 +399,9 @@ const kt_store_ops kt_pg_ops = {
     .executions_match = kt_pg_executions_match,
     .logs_purge = kt_pg_logs_purge,
     .execution_purge = kt_pg_execution_purge,
+    .lease_take = kt_pg_lease_take,
+    .lease_renew = kt_pg_lease_renew,
+    .lease_release = kt_pg_lease_release,
+    .fence = kt_pg_fence,
+    .leases = kt_pg_leases,
 };

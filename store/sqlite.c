@@ -100,6 +100,10 @@ static const char *const kt_migrations[] = {
     "  value REAL NOT NULL, timestamp_us INTEGER NOT NULL, body TEXT NOT NULL);"
     "CREATE INDEX metrics_execution ON metrics(execution_id);"
     "CREATE INDEX metrics_flow ON metrics(namespace, flow_id, name, timestamp_us);",
+    /* 7: partition leases (store.h, docs/store-async-design.md §4): who owns each partition, at which epoch, until
+     * when (UTC microseconds) */
+    "CREATE TABLE kite_partitions(kind TEXT NOT NULL, id INTEGER NOT NULL, owner TEXT, "
+    "  epoch INTEGER NOT NULL DEFAULT 0, expires_us INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(kind, id)) WITHOUT ROWID;",
 };
 
 #define KT_SQL_CACHE 48
@@ -659,4 +663,9 @@ const kt_store_ops kt_sqlite_ops = {
     .executions_match = kt_sqlite_executions_match,
     .logs_purge = kt_sqlite_logs_purge,
     .execution_purge = kt_sqlite_execution_purge,
+    .lease_take = kt_sqlite_lease_take,
+    .lease_renew = kt_sqlite_lease_renew,
+    .lease_release = kt_sqlite_lease_release,
+    .fence = kt_sqlite_fence,
+    .leases = kt_sqlite_leases,
 };

@@ -57,6 +57,11 @@ kt_status kt_sqlite_executions_count(kt_store *s, const kt_store_purge_query *q,
 kt_status kt_sqlite_executions_match(kt_store *s, const kt_store_purge_query *q, json_t **out);
 kt_status kt_sqlite_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_t *count);
 kt_status kt_sqlite_execution_purge(kt_store *s, const char *id, int execution, int logs, int64_t *logs_deleted);
+kt_status kt_sqlite_lease_take(kt_store *s, const char *kind, const int *ids, size_t n, const char *owner, int64_t ttl_us, int force, kt_lease *out, size_t *taken);
+kt_status kt_sqlite_lease_renew(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner, int64_t ttl_us, kt_lease *out, size_t *kept);
+kt_status kt_sqlite_lease_release(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner, size_t *released);
+kt_status kt_sqlite_fence(kt_store *s, const char *kind, int p, int64_t epoch);
+kt_status kt_sqlite_leases(kt_store *s, const char *kind, json_t **out_array, int64_t *now_us);
 
 sqlite3 *kt_sqlite_db(kt_store *s);
 kt_status kt_sqlite_exec_row(kt_store *s, sqlite3_stmt *row, json_t **out);

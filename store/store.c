@@ -82,7 +82,74 @@ kt_status kt_store_executions_match(kt_store *s, const kt_store_purge_query *q, 
 kt_status kt_store_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_t *count) { return s->ops->logs_purge(s, q, count); }
 kt_status kt_store_execution_purge(kt_store *s, const char *id, int execution, int logs, int64_t *logs_deleted) { return s->ops->execution_purge(s, id, execution, logs, logs_deleted); }
 
+/* The lease functions check their arguments here once, for both backends. */
+kt_status kt_store_lease_take(kt_store *s, const char *kind, const int *ids, size_t n, const char *owner,
+                              int64_t ttl_us, int force, kt_lease *out, size_t *taken)
+{
+    *taken = 0;
+    if (!kind || !owner || !*owner || ttl_us <= 0 || (n && (!ids || !out)))
+        return KT_EINVAL;
+    return n ? s->ops->lease_take(s, kind, ids, n, owner, ttl_us, force, out, taken) : KT_OK;
+}
+
+kt_status kt_store_lease_renew(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner,
+                               int64_t ttl_us, kt_lease *out, size_t *kept)
+{
+    *kept = 0;
+    if (!kind || !owner || !*owner || ttl_us <= 0 || (n && (!held || !out)))
+        return KT_EINVAL;
+    return n ? s->ops->lease_renew(s, kind, held, n, owner, ttl_us, out, kept) : KT_OK;
+}
+
+kt_status kt_store_lease_release(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner,
+                                 size_t *released)
+{
+    size_t none;
+    if (!released)
+        released = &none;
+    *released = 0;
+    if (!kind || !owner || !*owner || (n && !held))
+        return KT_EINVAL;
+    return n ? s->ops->lease_release(s, kind, held, n, owner, released) : KT_OK;
+}
+
+kt_status kt_store_fence(kt_store *s, const char *kind, int p, int64_t epoch)
+{
+    return kind ? s->ops->fence(s, kind, p, epoch) : KT_EINVAL;
+}
+
+kt_status kt_store_leases(kt_store *s, const char *kind, json_t **out_array, int64_t *now_us)
+{
+    *out_array = NULL;
+    return kind ? s->ops->leases(s, kind, out_array, now_us) : KT_EINVAL;
+}
+
 /* ---- helpers without a database ---- */
+
+static int kt_store_int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+size_t kt_store_lease_ids(const int *ids, size_t n, int *out)
+{
+    memcpy(out, ids, n * sizeof *ids);
+    qsort(out, n, sizeof *out, kt_store_int_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || out[m - 1] != out[i])
+            out[m++] = out[i];
+    return m;
+}
+
+static int kt_store_lease_cmp(const void *a, const void *b)
+{
+    int x = ((const kt_lease *)a)->id, y = ((const kt_lease *)b)->id;
+    return (x > y) - (x < y);
+}
+
+void kt_store_lease_sort(kt_lease *l, size_t n) { qsort(l, n, sizeof *l, kt_store_lease_cmp); }
 
 static const char *const kt_levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
 

@@ -159,6 +159,43 @@ kt_status kt_store_notice_take(kt_store *s, const char *execution_id, const char
 /* [{"executionId", "state"}] oldest first. */
 kt_status kt_store_notices(kt_store *s, json_t **out_array);
 
+/* ---- partition leases (docs/store-async-design.md §4, §4.1): which node owns each partition of a kind of work
+ * ("executor": the executions whose id falls in it, base/partition.h). One row per (kind, id) in kite_partitions:
+ * its owner (a node id, NULL when free), its epoch (every take adds one) and when the lease expires (UTC
+ * microseconds, on the database's clock: PostgreSQL's now(), so nodes never compare their own clocks). These run
+ * outside the caller's transactions, each one statement; kt_store_fence runs inside one. ---- */
+typedef struct kt_lease {
+    int id;             /* the partition */
+    int64_t epoch;      /* the epoch this holder's commits are fenced with */
+    int64_t expires_us; /* on the database's clock */
+} kt_lease;
+/* Takes, for owner, each partition of `kind` among ids[0..n) whose lease is free (never taken or released), expired,
+ * or already owner's (a node restarted under the same id takes a fresh epoch, which fences its previous life);
+ * force takes them whoever holds them (a store only this process can open: SQLite under its directory lock). A
+ * taken one gets epoch + 1 and expires ttl_us from now. out (room for n) gets the ones taken, by id; *taken how
+ * many. Duplicate ids count once. A lease held by another live owner is left alone. */
+kt_status kt_store_lease_take(kt_store *s, const char *kind, const int *ids, size_t n, const char *owner,
+                              int64_t ttl_us, int force, kt_lease *out, size_t *taken);
+/* Renews owner's leases held[0..n) (id and epoch as taken): each still owner's at that epoch expires ttl_us from
+ * now and is written to out (room for n), by id; *kept how many. One missing is lost: another owner took it (an
+ * expired lease nobody took is still ours: the epoch decides, not the clock). */
+kt_status kt_store_lease_renew(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner,
+                               int64_t ttl_us, kt_lease *out, size_t *kept);
+/* Gives up owner's leases held[0..n) that are still its own at their epoch (owner NULL): the next take of them
+ * needs no expiry. The caller drains its commits of those partitions first (a fence fails after this).
+ * *released (may be NULL) how many were. */
+kt_status kt_store_lease_release(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner,
+                                 size_t *released);
+/* Inside a transaction: KT_OK when partition p of kind is still held at epoch, KT_EFENCED when its epoch moved (or
+ * it was released): the caller rolls back, since another owner may have loaded the partition already. PostgreSQL
+ * locks the row FOR SHARE until the commit, so a concurrent take waits for this transaction: a commit lands either
+ * wholly before the epoch moves (and the next owner's load sees it) or not at all. Fence a transaction's
+ * partitions in ascending order (a take locks its rows in that order too). */
+kt_status kt_store_fence(kt_store *s, const char *kind, int p, int64_t epoch);
+/* Every row of kind by id: [{"id", "owner" (null when free), "epoch", "expiresUs"}], and the database's clock now
+ * (UTC microseconds) into *now_us (may be NULL): what the cluster view shows. */
+kt_status kt_store_leases(kt_store *s, const char *kind, json_t **out_array, int64_t *now_us);
+
 /* ---- logs ---- */
 kt_status kt_store_logs_append(kt_store *s, const json_t *entries);
 typedef struct kt_log_filter {

@@ -56,12 +56,23 @@ typedef struct kt_store_ops {
     kt_status (*executions_match)(kt_store *s, const kt_store_purge_query *q, json_t **out);
     kt_status (*logs_purge)(kt_store *s, const kt_store_purge_query *q, int64_t *count);
     kt_status (*execution_purge)(kt_store *s, const char *id, int execution, int logs, int64_t *logs_deleted);
+    kt_status (*lease_take)(kt_store *s, const char *kind, const int *ids, size_t n, const char *owner, int64_t ttl_us, int force, kt_lease *out, size_t *taken);
+    kt_status (*lease_renew)(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner, int64_t ttl_us, kt_lease *out, size_t *kept);
+    kt_status (*lease_release)(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner, size_t *released);
+    kt_status (*fence)(kt_store *s, const char *kind, int p, int64_t epoch);
+    kt_status (*leases)(kt_store *s, const char *kind, json_t **out_array, int64_t *now_us);
 } kt_store_ops;
 
 /* The first member of each backend's struct: a kt_store * is the address of the backend's own. */
 struct kt_store {
     const kt_store_ops *ops;
 };
+
+/* The partition ids of ids[0..n) without duplicates, in ascending order, into out (room for n); returns how many:
+ * what both backends' lease functions work on (one row locked once, rows locked in one order). */
+size_t kt_store_lease_ids(const int *ids, size_t n, int *out);
+/* Sorts leases by id (what the backends return: RETURNING has no order). */
+void kt_store_lease_sort(kt_lease *l, size_t n);
 
 /* The store's own text of a metric sort column (kt_store_metric_sort_column's values), NULL for any other: what a
  * backend puts in its ORDER BY, never the caller's string. */
