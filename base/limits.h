@@ -30,6 +30,12 @@
 /* Subflow children to create per event. A Subflow run beyond it stays CREATED and starts on a later event (each
  * child created now brings one back: CHILD_CREATED), so a wide fan-out of subflows is only spread over events. */
 #define KT_EXEC_MAX_SUBFLOWS 16
+/* Messages one executor keeps for partitions whose lease it is waiting for (an owner that died holds it until it
+ * expires: docs/store-async-design.md §4.1), all partitions together. Beyond it a request is answered KT_EAGAIN (the
+ * API's 503; a scheduler or worker tries again) and anything else is dropped with a warning: the partition's next
+ * owner rebuilds what it needs from the store when it takes the lease (a lost worker result becomes a lost attempt,
+ * which runs again). */
+#define KT_EXEC_PARKED_CAP 65536
 /* Passes of Kestra's `process` loop per event, plus KT_EXEC_PASSES_PER_RUN per task run in the execution. A pass
  * that changes nothing ends the loop; a pass that changes something creates a run or moves one forward, and a run
  * moves forward a bounded number of times, so a legitimate event settles well inside this budget however large

@@ -113,6 +113,8 @@ kt_status kt_store_lease_release(kt_store *s, const char *kind, const kt_lease *
     return n ? s->ops->lease_release(s, kind, held, n, owner, released) : KT_OK;
 }
 
+int kt_store_is_shared(const kt_store *s) { return s->ops == &kt_pg_ops; }
+
 kt_status kt_store_fence(kt_store *s, const char *kind, int p, int64_t epoch)
 {
     return kind ? s->ops->fence(s, kind, p, epoch) : KT_EINVAL;

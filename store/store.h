@@ -192,6 +192,9 @@ kt_status kt_store_lease_release(kt_store *s, const char *kind, const kt_lease *
  * wholly before the epoch moves (and the next owner's load sees it) or not at all. Fence a transaction's
  * partitions in ascending order (a take locks its rows in that order too). */
 kt_status kt_store_fence(kt_store *s, const char *kind, int p, int64_t epoch);
+/* 1 when other processes may open the same store (PostgreSQL), 0 when only this one can (SQLite, under its
+ * directory lock): a lease there can be taken whoever held it. */
+int kt_store_is_shared(const kt_store *s);
 /* Every row of kind by id: [{"id", "owner" (null when free), "epoch", "expiresUs"}], and the database's clock now
  * (UTC microseconds) into *now_us (may be NULL): what the cluster view shows. */
 kt_status kt_store_leases(kt_store *s, const char *kind, json_t **out_array, int64_t *now_us);

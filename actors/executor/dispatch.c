@@ -375,6 +375,8 @@ void kt_executor_add_worker(kt_executor *ex, const char *address, const char *no
 void kt_executor_peer_up(kt_actor *a, const kt_peer_info *p)
 {
     kt_executor *ex = kt_actor_state(a);
+    if (kt_node_actors_has(p->actors, KT_EXECUTOR_ACTOR, strlen(KT_EXECUTOR_ACTOR)))
+        kt_executor_leases_rebalance(ex); /* another executor: some partitions are its now (leases.c) */
     const char *s = p->actors;
     int has_worker = 0;
     for (const char *q = s; (q = strstr(q, "worker"));) {
@@ -392,6 +394,7 @@ void kt_executor_peer_up(kt_actor *a, const kt_peer_info *p)
 void kt_executor_peer_down(kt_actor *a, const char *node_id)
 {
     kt_executor *ex = kt_actor_state(a);
+    kt_executor_leases_rebalance(ex); /* if it was an executor, its partitions are someone else's now */
     int idx = -1;
     for (size_t i = 0; i < ex->nworkers; i++)
         if (!strcmp(ex->workers[i].node_id, node_id)) {

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void kt_run_free(kt_run *run)
+void kt_executor_run_free(kt_run *run)
 {
     json_decref(run->execution);
     json_decref(run->error_lines);
@@ -317,13 +317,20 @@ static void kt_executor_queue_reply(kt_executor *ex, const kt_msg *m, kt_status 
 
 void kt_executor_reply(kt_executor *ex, const kt_msg *m, kt_status st, const char *message, json_t *data)
 {
+    kt_executor_reply_to(ex, m->from, m->corr, ex->msg_exec, st, message, data);
+}
+
+void kt_executor_reply_to(kt_executor *ex, const char *to, uint64_t corr, const char *execution_id, kt_status st,
+                          const char *message, json_t *data)
+{
     if (ex->nreplies == ex->capreplies) {
         ex->capreplies = ex->capreplies ? ex->capreplies * 2 : 16;
         ex->replies = kt_xrealloc(ex->replies, ex->capreplies * sizeof *ex->replies);
     }
     kt_pending_reply *r = &ex->replies[ex->nreplies++];
-    snprintf(r->to, sizeof r->to, "%s", m->from);
-    r->corr = m->corr;
+    snprintf(r->to, sizeof r->to, "%s", to);
+    snprintf(r->execution_id, sizeof r->execution_id, "%s", execution_id ? execution_id : "");
+    r->corr = corr;
     r->status = st;
     r->message = message ? kt_xstrdup(message) : NULL;
     r->data = data;
@@ -411,7 +418,10 @@ void kt_executor_flush(kt_actor *a)
         return;
     }
     if (ex->ndirty || write_lines) {
+        int lost = -1;
         kt_status st = kt_store_begin(ex->store);
+        if (st == KT_OK)
+            st = kt_executor_fence(ex, &lost); /* each partition written is still ours (leases.c) */
         for (size_t i = 0; st == KT_OK && i < ex->ndirty; i++) {
             kt_run *run = ex->dirty[i];
             st = kt_store_execution_put(ex->store, run->execution, run->all_runs_dirty ? NULL : run->dirty_runs,
@@ -429,6 +439,12 @@ void kt_executor_flush(kt_actor *a)
             st = kt_store_commit(ex->store);
         else
             kt_store_rollback(ex->store);
+        if (st == KT_EFENCED) {
+            /* another executor took that partition: its executions are left to it, the rest commits again */
+            kt_executor_partition_lost(ex, lost);
+            uv_timer_start(&ex->retry, kt_executor_on_retry, 0, 0);
+            return;
+        }
         if (st) {
             /* Nothing is sent: the effects wait until their transitions are durable. */
             KT_ERROR("executor", "commit failed (%s: %s); retrying", kt_strerror(st), kt_store_errmsg(ex->store));
@@ -463,7 +479,7 @@ void kt_executor_flush(kt_actor *a)
                 kt_node_send(kt_actor_node(ex->self), run->waiter, &o);
             }
             kt_map_del(ex->runs, json_string_value(json_object_get(run->execution, "id")));
-            kt_run_free(run);
+            kt_executor_run_free(run);
         }
     }
     ex->ndirty = 0;
@@ -625,6 +641,10 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
 static void kt_executor_receive(kt_actor *a, const kt_msg *m)
 {
     kt_executor *ex = kt_actor_state(a);
+    if (kt_executor_route(ex, m)) { /* its partition is not held here (leases.c) */
+        ex->msg_exec[0] = 0;
+        return;
+    }
     switch (m->type) {
     case KT_MSG_EXECUTION_CREATE: kt_executor_on_create(ex, m); break;
     case KT_MSG_WORKER_RESULT: kt_executor_on_result(ex, m); break;
@@ -633,6 +653,7 @@ static void kt_executor_receive(kt_actor *a, const kt_msg *m)
     case KT_MSG_LOG_BATCH: kt_executor_on_lines(ex, m); break;
     default: KT_DEBUG("executor", "ignored %s from %s", kt_msg_type_name(m->type), m->from); break;
     }
+    ex->msg_exec[0] = 0;
 }
 
 /* ---- lifecycle ----------------------------------------------------------------------------------- */
@@ -644,7 +665,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     const char *key;
     void *val;
     while (kt_map_next(ex->runs, &pos, &key, &val))
-        kt_run_free(val);
+        kt_executor_run_free(val);
     kt_map_free(ex->runs);
     pos = 0;
     while (kt_map_next(ex->flows, &pos, &key, &val)) {
@@ -685,7 +706,15 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     json_decref(ex->metrics);
     json_decref(ex->notices_pending);
     json_decref(ex->plugin_defaults);
+    kt_executor_leases_free(ex);
     free(ex);
+}
+
+/* The lease timer closes first, then the retry timer, whose close frees the executor. */
+static void kt_executor_on_lease_closed(uv_handle_t *h)
+{
+    kt_executor *ex = h->data;
+    uv_close((uv_handle_t *)&ex->retry, kt_executor_on_timer_closed);
 }
 
 static void kt_executor_stop(kt_actor *a)
@@ -695,7 +724,8 @@ static void kt_executor_stop(kt_actor *a)
     if (ex->ndirty || json_array_size(ex->logs) || json_array_size(ex->metrics))
         kt_executor_flush(a); /* last chance to make this turn durable */
     kt_executor_items_stop(ex);
-    uv_close((uv_handle_t *)&ex->retry, kt_executor_on_timer_closed);
+    kt_executor_leases_stop(ex);
+    uv_close((uv_handle_t *)&ex->lease_timer, kt_executor_on_lease_closed);
 }
 
 static const kt_actor_ops kt_executor_ops = {
@@ -706,9 +736,9 @@ static const kt_actor_ops kt_executor_ops = {
     .stop = kt_executor_stop,
 };
 
-/* Executions left unfinished by a previous process: attempts that were running are lost with it, so they run
- * again as new attempts; the rest continue where they stopped. */
-static void kt_executor_resume(kt_executor *ex)
+/* Executions left unfinished by a previous process (or by the previous owner of a partition taken now): attempts
+ * that were running are lost with it, so they run again as new attempts; the rest continue where they stopped. */
+void kt_executor_resume(kt_executor *ex, const unsigned char *mask)
 {
     json_t *list;
     if (kt_store_executions_unfinished(ex->store, &list) != KT_OK) {
@@ -717,8 +747,13 @@ static void kt_executor_resume(kt_executor *ex)
     }
     size_t i;
     json_t *e, *queued = json_array(), *created = json_array();
+    size_t resumed = 0;
     json_array_foreach(list, i, e) {
         char err[256];
+        const char *eid = json_string_value(json_object_get(e, "id"));
+        if (!eid || !mask[kt_exec_partition(eid)] || kt_map_get(ex->runs, eid))
+            continue;
+        resumed++;
         kt_run *run = kt_executor_adopt(ex, e, err, sizeof err);
         if (!run) {
             KT_ERROR("executor", "cannot resume execution %s: %s", json_string_value(json_object_get(e, "id")), err);
@@ -769,9 +804,9 @@ static void kt_executor_resume(kt_executor *ex)
     }
     json_decref(queued);
     json_decref(created);
-    kt_executor_retry_flow_recover(ex);
-    if (json_array_size(list))
-        KT_INFO("executor", "resumed %zu unfinished execution(s)", json_array_size(list));
+    kt_executor_retry_flow_recover(ex, mask);
+    if (resumed)
+        KT_INFO("executor", "resumed %zu unfinished execution(s)", resumed);
     json_decref(list);
 }
 
@@ -799,13 +834,17 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_op
     ex->waiting_tail = &ex->waiting;
     uv_timer_init(kt_node_loop(node), &ex->retry);
     ex->retry.data = ex;
+    uv_timer_init(kt_node_loop(node), &ex->lease_timer);
+    ex->lease_timer.data = ex;
+    for (int p = 0; p < KT_PARTITIONS; p++)
+        ex->parts[p].parked_tail = &ex->parts[p].parked;
     kt_status st = kt_node_spawn(node, KT_EXECUTOR_ACTOR, &kt_executor_ops, ex, &ex->self);
     if (st) {
         ex->self = NULL;
-        uv_close((uv_handle_t *)&ex->retry, kt_executor_on_timer_closed);
+        uv_close((uv_handle_t *)&ex->lease_timer, kt_executor_on_lease_closed);
         return st;
     }
-    kt_executor_resume(ex);
+    kt_executor_leases_start(ex, opts); /* the partitions' leases, and their executions resumed */
     kt_executor_flush(ex->self); /* commit what resuming changed; its jobs leave as soon as a worker is known */
     *out = ex;
     return KT_OK;

@@ -28,6 +28,9 @@ typedef struct kt_executor_options {
      * executor renders (flowable properties in the step, runnable tasks at dispatch), and where ForEachItem's
      * children leave their outputs. Borrowed: it must outlive the executor. */
     struct kt_storage *storage;
+    /* How long a partition's lease lasts without a renewal (renewed every third of it): the liveness timeout, so a
+     * dead executor's partitions move within it. 0: 10 000 ms. */
+    uint32_t lease_ttl_ms;
 } kt_executor_options;
 
 /* Spawns the actor on node and resumes every unfinished execution found in the store. opts may be NULL. */

@@ -22,7 +22,9 @@
 #include "flow/flow.h"
 #include "base/env.h"
 #include "base/id.h"
+#include "base/limits.h"
 #include "base/map.h"
+#include "base/partition.h"
 #include "runtime/node.h"
 #include "store/storage_env.h"
 
@@ -82,6 +84,7 @@ typedef struct kt_worker_ref {
 
 typedef struct kt_pending_reply {
     char to[KT_ADDR_MAX];
+    char execution_id[KT_ID_LEN + 1]; /* what the request was about (ex->msg_exec), "" when nothing */
     uint64_t corr;
     kt_status status;
     char *message;
@@ -89,6 +92,24 @@ typedef struct kt_pending_reply {
 } kt_pending_reply;
 
 typedef struct kt_items_write kt_items_write;
+
+/* A message for a partition whose lease this executor does not hold yet, re-encoded to be received again once it
+ * does (or passed on to the partition's owner when the membership says another executor is): leases.c. */
+typedef struct kt_parked {
+    kt_msg_type type;
+    uint64_t corr;
+    char from[KT_ADDR_MAX];
+    char *body; /* the body's msgpack bytes (the envelope is made again when it is sent) */
+    size_t len;
+    struct kt_parked *next;
+} kt_parked;
+
+/* One partition of the executions (base/partition.h) as this executor holds it (leases.c). */
+typedef struct kt_part {
+    int held;      /* the lease is ours at epoch: its executions are in ex->runs, and its commits are fenced */
+    int64_t epoch;
+    kt_parked *parked, **parked_tail; /* oldest first */
+} kt_part;
 
 struct kt_executor {
     kt_actor *self;
@@ -132,6 +153,13 @@ struct kt_executor {
         long iteration; /* kt_exec_timer.iteration: sent as the command's data {"iteration": n} */
     } *timers;
     size_t ntimers, captimers;
+    /* partitions and their leases (leases.c) */
+    kt_part parts[KT_PARTITIONS];
+    size_t nparked;             /* over every partition, at most KT_EXEC_PARKED_CAP */
+    uv_timer_t lease_timer;     /* renews, takes and gives back, every lease_ttl_us / 3 */
+    int64_t lease_ttl_us;
+    int lease_force;            /* a store only this process opens (SQLite): take every lease whoever held it */
+    char msg_exec[KT_ID_LEN + 1]; /* the execution the message being received is about ("" when none) */
 };
 
 /* ---- executor.c --------------------------------------------------------------------------------- */
@@ -164,6 +192,9 @@ void kt_executor_failed_push(json_t **failed, const char *taskrun_id, uint32_t a
 kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t errcap);
 /* A reply to m, sent after this turn's commit; data (may be NULL) is stolen. */
 void kt_executor_reply(kt_executor *ex, const kt_msg *m, kt_status st, const char *message, json_t *data);
+/* The same to an address and correlation id kept from an earlier message (about execution_id, may be NULL). */
+void kt_executor_reply_to(kt_executor *ex, const char *to, uint64_t corr, const char *execution_id, kt_status st,
+                          const char *message, json_t *data);
 /* The end of a loop turn: commit what changed, then send what the commit allows (the actor's flush hook). */
 void kt_executor_flush(kt_actor *a);
 
@@ -239,9 +270,45 @@ void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr);
 void kt_executor_manual(kt_executor *ex, const kt_msg *m, const kt_msg_exec_command *c);
 /* CREATE_NEW_EXECUTION's delay is over (KT_CMD_RETRY_FLOW): the RETRIED execution is replayed as a new one. */
 void kt_executor_retry_flow(kt_executor *ex, const char *execution_id);
-/* At start-up: the RETRIED executions whose new execution the previous process did not make (the delay lived in its
- * timers) are replayed now. */
-void kt_executor_retry_flow_recover(kt_executor *ex);
+/* At start-up, or when partitions are taken: the RETRIED executions of the partitions in mask (nonzero) whose new
+ * execution the previous process did not make (the delay lived in its timers) are replayed now. */
+void kt_executor_retry_flow_recover(kt_executor *ex, const unsigned char *mask);
+
+/* ---- leases.c: the partitions this executor owns (docs/store-async-design.md §4.1) ---------------------------
+
+ * Every live executor computes the same owner for each partition (rendezvous hashing over the members hosting the
+ * executor, kt_node_partition_owner) and takes the leases of the partitions it owns; the store's epochs and the
+ * fence keep a second owner from committing. With one executor it owns them all. */
+
+/* At start: the leases of the partitions this executor owns are taken and their unfinished executions loaded
+ * (kt_executor_resume); the timer that renews, rebalances and takes is armed. */
+void kt_executor_leases_start(kt_executor *ex, const kt_executor_options *opts);
+/* Graceful stop: the held leases are given back (after the stop's last commit), so the next owner need not wait for
+ * their expiry. */
+void kt_executor_leases_stop(kt_executor *ex);
+/* The membership changed (a peer with an executor came or went): partitions move now rather than at the next
+ * tick. */
+void kt_executor_leases_rebalance(kt_executor *ex);
+/* 1 when the partition of execution id is held. */
+int kt_executor_holds(const kt_executor *ex, const char *id);
+/* Before a message is handled: ex->msg_exec is set to the execution it concerns. 0: handle it here. 1: it was
+ * taken care of (parked until the partition's lease is ours, passed on to the partition's owner, or, sent by this
+ * executor to itself for a partition it lost, dropped: the new owner rebuilds it from the store). */
+int kt_executor_route(kt_executor *ex, const kt_msg *m);
+/* Inside the flush's transaction, before its writes: fences every held partition the dirty executions belong to.
+ * KT_EFENCED with *lost the first partition whose lease moved. */
+kt_status kt_executor_fence(kt_executor *ex, int *lost);
+/* A partition whose lease moved (renew or fence said so): its executions, jobs, timers and replies are dropped
+ * (replies answer KT_EAGAIN: the request was not committed), its parked messages go to its owner. */
+void kt_executor_partition_lost(kt_executor *ex, int p);
+
+/* The parked messages freed (the executor's last close). */
+void kt_executor_leases_free(kt_executor *ex);
+/* executor.c: a run forgotten (not in ex->runs any more). */
+void kt_executor_run_free(kt_run *run);
+/* executor.c: the unfinished executions of the partitions in mask[KT_PARTITIONS] (nonzero: load) taken in, those
+ * not already running here. */
+void kt_executor_resume(kt_executor *ex, const unsigned char *mask);
 
 /* task_requests.c: answers a worker task's KT_MSG_TASK_ASK (log.Fetch, execution.Resume...). */
 void kt_executor_task_ask(kt_executor *ex, const kt_msg *m);

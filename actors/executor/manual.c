@@ -192,7 +192,7 @@ static void kt_manual_parents_of_flow(kt_executor *ex, const char *ns, const cha
     }
 }
 
-void kt_executor_retry_flow_recover(kt_executor *ex)
+void kt_executor_retry_flow_recover(kt_executor *ex, const unsigned char *mask)
 {
     const char *const states[] = {KT_S(RETRIED)};
     json_t *due = json_array(), *seen_flows = json_object(), *parents = json_object();
@@ -206,7 +206,11 @@ void kt_executor_retry_flow_recover(kt_executor *ex)
         }
         size_t i;
         json_t *e;
-        json_array_foreach(rows, i, e) if (kt_manual_retried_by_policy(e)) json_array_append(due, e);
+        json_array_foreach(rows, i, e) {
+            const char *id = json_string_value(json_object_get(e, "id"));
+            if (id && mask[kt_exec_partition(id)] && kt_manual_retried_by_policy(e))
+                json_array_append(due, e);
+        }
         size_t n = json_array_size(rows);
         json_decref(rows);
         if (n < 500)

@@ -1,0 +1,258 @@
+/* Two executors on two nodes (inproc, one loop) over one PostgreSQL schema (actors/executor/leases.c): the first
+ * alone takes every partition; once the second joins, the partitions are shared out as rendezvous hashing says
+ * (each lease held by exactly the member both nodes compute), executions created through the first node run on the
+ * owner of their partition (the first passes them on) and their kills reach it the same way; when the second stops,
+ * it gives its leases back and the first takes them and loads the executions left PAUSED there. Skips (77) without
+ * the test PostgreSQL (tests/pg/start.sh). */
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "actors/executor/executor.h"
+#include "base/clock.h"
+#include "base/id.h"
+#include "base/partition.h"
+#include "flow/model.h"
+#include "flow/state.h"
+#include "tests/pg/pg_url.h"
+
+static char g_url[512];
+
+static const char *FLOW = "id: held\nnamespace: a.b\ntasks:\n  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n";
+
+enum { NEXEC = 24 };
+
+typedef struct fixture {
+    char schema[64];
+    char url[768];
+    uv_loop_t loop;
+    kt_store *sa, *sb; /* one connection per executor, as two processes would have */
+    kt_node *a, *b;
+    kt_actor *client;
+    int revision;
+    int replies, ok;
+} fixture;
+
+static void run_sql(const char *url, const char *sql)
+{
+    PGconn *c = PQconnectdb(url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+}
+
+static kt_store *open_store(const fixture *f)
+{
+    kt_store *s = NULL;
+    char err[512] = "";
+    if (kt_store_open(f->url, NULL, &s, err, sizeof err))
+        fail_msg("kt_store_open: %s", err);
+    return s;
+}
+
+static void client_receive(kt_actor *a, const kt_msg *m)
+{
+    fixture *f = kt_actor_state(a);
+    if (m->type != KT_MSG_REPLY)
+        return;
+    kt_msg_reply r;
+    assert_int_equal(kt_msg_decode_reply(m->body, &r), KT_OK);
+    f->replies++;
+    f->ok += r.status == KT_OK;
+    kt_msg_reply_clear(&r);
+}
+static const kt_actor_ops client_ops = {.receive = client_receive};
+
+static int setup(void **state)
+{
+    static int n;
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->schema, sizeof f->schema, "kt_execs_%d_%d", (int)getpid(), ++n);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SET client_min_messages = warning; CREATE SCHEMA %s", f->schema);
+    run_sql(g_url, sql);
+    snprintf(f->url, sizeof f->url, "%s%coptions=-csearch_path%%3D%s%%20-clock_timeout%%3D10s", g_url,
+             strchr(g_url, '?') ? '&' : '?', f->schema);
+    f->sa = open_store(f);
+    f->sb = open_store(f);
+    int changed;
+    assert_int_equal(kt_store_flow_save(f->sa, "a.b", "held", FLOW, &f->revision, &changed), KT_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    kt_store_close(f->sa);
+    kt_store_close(f->sb);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SET client_min_messages = warning; DROP SCHEMA %s CASCADE", f->schema);
+    run_sql(g_url, sql);
+    free(f);
+    return 0;
+}
+
+static void on_timeout(uv_timer_t *t) { uv_stop(t->loop); }
+
+static void run_ms(fixture *f, int ms)
+{
+    uv_timer_t t;
+    uv_timer_init(&f->loop, &t);
+    uv_timer_start(&t, on_timeout, (uint64_t)ms, 0);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+/* 1 when every lease is held by the member rendezvous hashing names among `members`. */
+static int leases_match(fixture *f, const char *const *members, int n)
+{
+    json_t *rows = NULL;
+    assert_int_equal(kt_store_leases(f->sa, "executor", &rows, NULL), KT_OK);
+    int match = json_array_size(rows) == KT_PARTITIONS;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        int p = (int)json_integer_value(json_object_get(r, "id"));
+        const char *best = NULL;
+        uint64_t bw = 0;
+        for (int k = 0; k < n; k++)
+            if (!best || kt_partition_weight(members[k], p) > bw)
+                best = members[k], bw = kt_partition_weight(members[k], p);
+        const char *o = json_string_value(json_object_get(r, "owner"));
+        match &= o && !strcmp(o, best);
+    }
+    json_decref(rows);
+    return match;
+}
+
+static void send_to_executor(fixture *f, kt_msg_type type, uint64_t corr, const char *id)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, type, KT_EXECUTOR_ACTOR, kt_actor_address(f->client), corr);
+    if (type == KT_MSG_EXECUTION_CREATE) {
+        json_t *execution = kt_execution_new(id, "a.b", "held", f->revision, NULL, NULL, NULL, kt_now_us());
+        kt_msg_execution_create body = {.execution = execution};
+        kt_msg_encode_execution_create(&o, &body);
+        json_decref(execution);
+    } else {
+        kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = "", .command = KT_CMD_KILL};
+        kt_msg_encode_exec_command(&o, &body);
+    }
+    assert_int_equal(kt_node_send(f->a, KT_EXECUTOR_ACTOR, &o), KT_OK); /* alpha's own executor first */
+}
+
+static const char *stored_state(fixture *f, const char *id, char *buf, size_t cap)
+{
+    json_t *ex = NULL;
+    if (kt_store_execution_get(f->sa, id, &ex) != KT_OK)
+        return "";
+    snprintf(buf, cap, "%s", kt_state_current(ex));
+    json_decref(ex);
+    return buf;
+}
+
+static int count_state(fixture *f, char ids[][KT_ID_LEN + 1], int n, const char *state, int in_beta)
+{
+    const char *const one[] = {"alpha"};
+    (void)one;
+    int c = 0;
+    char st[32];
+    for (int i = 0; i < n; i++) {
+        const char *o = kt_node_partition_owner(f->a, KT_EXECUTOR_ACTOR, kt_exec_partition(ids[i]));
+        if (in_beta >= 0 && (o && !strcmp(o, "beta")) != in_beta)
+            continue;
+        c += !strcmp(stored_state(f, ids[i], st, sizeof st), state);
+    }
+    return c;
+}
+
+static void test_two_executors(void **state)
+{
+    fixture *f = *state;
+    uv_loop_init(&f->loop);
+    kt_node_config ca = {.node_id = "alpha", .heartbeat_ms = 50, .liveness_timeout_ms = 600};
+    kt_node_config cb = {.node_id = "beta", .heartbeat_ms = 50, .liveness_timeout_ms = 600};
+    assert_int_equal(kt_node_new(&f->loop, &ca, &f->a), KT_OK);
+    assert_int_equal(kt_node_new(&f->loop, &cb, &f->b), KT_OK);
+    assert_int_equal(kt_node_spawn(f->a, "client", &client_ops, f, &f->client), KT_OK);
+    kt_executor *ea, *eb;
+    kt_executor_options o = {.lease_ttl_ms = 600}; /* renewed and taken every 200 ms */
+    assert_int_equal(kt_executor_start(f->a, f->sa, &o, &ea), KT_OK);
+    const char *const alone[] = {"alpha"}, *const both[] = {"alpha", "beta"};
+    assert_true(leases_match(f, alone, 1));
+
+    /* beta starts alone (everything is alpha's: it takes nothing), then joins */
+    assert_int_equal(kt_executor_start(f->b, f->sb, &o, &eb), KT_OK);
+    assert_true(leases_match(f, alone, 1));
+    char err[256];
+    assert_int_equal(kt_node_listen(f->a, "inproc://kite-test-executors", err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(f->b, "inproc://kite-test-executors", err, sizeof err), KT_OK);
+    for (int t = 0; t < 40 && !leases_match(f, both, 2); t++)
+        run_ms(f, 100);
+    assert_true(leases_match(f, both, 2));
+
+    /* executions sent to alpha's executor: each runs on its partition's owner */
+    char ids[NEXEC][KT_ID_LEN + 1];
+    int on_beta = 0;
+    for (int i = 0; i < NEXEC; i++) {
+        kt_id_new(ids[i]);
+        on_beta += !strcmp(kt_node_partition_owner(f->a, KT_EXECUTOR_ACTOR, kt_exec_partition(ids[i])), "beta");
+        send_to_executor(f, KT_MSG_EXECUTION_CREATE, (uint64_t)i + 1, ids[i]);
+    }
+    assert_true(on_beta > 0 && on_beta < NEXEC); /* 24 random ids: both members get some */
+    for (int t = 0; t < 40 && f->replies < NEXEC; t++)
+        run_ms(f, 50);
+    assert_int_equal(f->replies, NEXEC);
+    assert_int_equal(f->ok, NEXEC);
+    assert_int_equal(count_state(f, ids, NEXEC, "PAUSED", -1), NEXEC);
+
+    /* half of them killed, through alpha again */
+    for (int i = 0; i < NEXEC; i += 2)
+        send_to_executor(f, KT_MSG_EXEC_COMMAND, 0, ids[i]);
+    for (int t = 0; t < 40 && count_state(f, ids, NEXEC, "KILLED", -1) < NEXEC / 2; t++)
+        run_ms(f, 50);
+    assert_int_equal(count_state(f, ids, NEXEC, "KILLED", -1), NEXEC / 2);
+
+    /* beta stops (its leases given back); alpha, once it declares beta dead, takes everything and loads beta's
+     * PAUSED executions: killing them through alpha now works */
+    kt_node_stop(f->b);
+    for (int t = 0; t < 60 && !leases_match(f, alone, 1); t++)
+        run_ms(f, 100);
+    assert_true(leases_match(f, alone, 1));
+    for (int i = 1; i < NEXEC; i += 2)
+        send_to_executor(f, KT_MSG_EXEC_COMMAND, 0, ids[i]);
+    for (int t = 0; t < 40 && count_state(f, ids, NEXEC, "KILLED", -1) < NEXEC; t++)
+        run_ms(f, 50);
+    assert_int_equal(count_state(f, ids, NEXEC, "KILLED", -1), NEXEC);
+
+    kt_node_stop(f->a);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    kt_node_free(f->a);
+    kt_node_free(f->b);
+}
+
+int main(void)
+{
+    int rc = kt_test_pg_url(g_url, sizeof g_url);
+    if (rc)
+        return rc;
+    setenv("PGOPTIONS", "-c lock_timeout=10s", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_two_executors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
