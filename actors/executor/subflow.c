@@ -26,11 +26,18 @@
 void kt_executor_send_ended(kt_executor *ex, const char *parent, json_t *data)
 {
     kt_outmsg o;
-    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+    /* the parent's partition may be another executor's (leases.c): the message goes to its owner then */
+    int here = kt_executor_holds(ex, parent);
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, here ? kt_actor_address(ex->self) : KT_EXECUTOR_ACTOR,
+                    kt_actor_address(ex->self), 0);
     kt_msg_exec_command body = {.execution_id = (char *)parent, .taskrun_id = "", .command = KT_CMD_SUBFLOW_ENDED,
                                 .data = data};
     kt_msg_encode_exec_command(&o, &body);
-    kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+    if (here)
+        kt_node_send(kt_actor_node(ex->self), kt_actor_address(ex->self), &o);
+    else if (kt_node_send_keyed(kt_actor_node(ex->self), KT_EXECUTOR_ACTOR, parent, &o) != KT_OK)
+        KT_WARN("executor", "execution %s: its Subflow child's end was not sent (its next owner reads the child)",
+                parent);
 }
 
 /* A child execution started by a Subflow task (or ForEachItem) ended: tell the parent (as a message, so the
