@@ -403,5 +403,6 @@ const kt_store_ops kt_pg_ops = {
     .lease_renew = kt_pg_lease_renew,
     .lease_release = kt_pg_lease_release,
     .fence = kt_pg_fence,
+    .fence_many = kt_pg_fence_many,
     .leases = kt_pg_leases,
 };

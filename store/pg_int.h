@@ -124,6 +124,7 @@ kt_status kt_pg_lease_renew(kt_store *s, const char *kind, const kt_lease *held,
 kt_status kt_pg_lease_release(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner,
                               size_t *released);
 kt_status kt_pg_fence(kt_store *s, const char *kind, int p, int64_t epoch);
+kt_status kt_pg_fence_many(kt_store *s, const char *kind, const kt_lease *held, size_t n, int *lost);
 kt_status kt_pg_leases(kt_store *s, const char *kind, json_t **out_array, int64_t *now_us);
 
 #endif

@@ -144,6 +144,50 @@ kt_status kt_pg_fence(kt_store *s, const char *kind, int p, int64_t epoch)
     return st;
 }
 
+kt_status kt_pg_fence_many(kt_store *s, const char *kind, const kt_lease *held, size_t n, int *lost)
+{
+    KT_ASSERTF(PQtransactionStatus(kt_pg_conn(s)) != PQTRANS_IDLE, "a fence belongs in a transaction");
+    kt_lease *sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return KT_ENOMEM;
+    memcpy(sorted, held, n * sizeof *held);
+    kt_store_lease_sort(sorted, n);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || sorted[m - 1].id != sorted[i].id)
+            sorted[m++] = sorted[i];
+    char *ids, *epochs;
+    if (kt_pg_held_arrays(sorted, m, &ids, &epochs)) {
+        free(sorted);
+        return KT_ENOMEM;
+    }
+    const char *v[] = {kind, ids, epochs};
+    kt_status st;
+    /* the rows locked in ascending order (the lock is taken above the sort), as a take locks them */
+    PGresult *res = kt_pg_query(s,
+                                "SELECT p.id FROM kite_partitions AS p "
+                                "JOIN unnest($2::integer[], $3::bigint[]) AS h(id, epoch) "
+                                "ON p.id = h.id AND p.epoch = h.epoch "
+                                "WHERE p.kind = $1 AND p.owner IS NOT NULL ORDER BY p.id FOR SHARE OF p",
+                                3, v, &st);
+    free(ids), free(epochs);
+    if (res) {
+        size_t rows = (size_t)PQntuples(res), k = 0;
+        st = KT_OK;
+        for (size_t i = 0; i < m && st == KT_OK; i++) {
+            if (k < rows && kt_pg_get_i64(res, (int)k, 0) == sorted[i].id) {
+                k++;
+                continue;
+            }
+            *lost = sorted[i].id;
+            st = KT_EFENCED;
+        }
+        PQclear(res);
+    }
+    free(sorted);
+    return st;
+}
+
 kt_status kt_pg_leases(kt_store *s, const char *kind, json_t **out_array, int64_t *now_us)
 {
     const char *v[] = {kind};

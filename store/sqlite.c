@@ -667,5 +667,6 @@ const kt_store_ops kt_sqlite_ops = {
     .lease_renew = kt_sqlite_lease_renew,
     .lease_release = kt_sqlite_lease_release,
     .fence = kt_sqlite_fence,
+    .fence_many = kt_sqlite_fence_many,
     .leases = kt_sqlite_leases,
 };

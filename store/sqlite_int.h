@@ -61,6 +61,7 @@ kt_status kt_sqlite_lease_take(kt_store *s, const char *kind, const int *ids, si
 kt_status kt_sqlite_lease_renew(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner, int64_t ttl_us, kt_lease *out, size_t *kept);
 kt_status kt_sqlite_lease_release(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner, size_t *released);
 kt_status kt_sqlite_fence(kt_store *s, const char *kind, int p, int64_t epoch);
+kt_status kt_sqlite_fence_many(kt_store *s, const char *kind, const kt_lease *held, size_t n, int *lost);
 kt_status kt_sqlite_leases(kt_store *s, const char *kind, json_t **out_array, int64_t *now_us);
 
 sqlite3 *kt_sqlite_db(kt_store *s);

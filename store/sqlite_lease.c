@@ -34,6 +34,8 @@ static const char kt_sql_lease_release[] = "UPDATE kite_partitions SET owner = N
                                            " RETURNING id";
 static const char kt_sql_fence[] = "UPDATE kite_partitions SET epoch = epoch "
                                    "WHERE kind = ?1 AND id = ?2 AND epoch = ?3 AND owner IS NOT NULL";
+static const char kt_sql_fence_many[] = "UPDATE kite_partitions SET epoch = epoch "
+                                        "WHERE kind = ?1 AND owner IS NOT NULL AND " KT_SQ_HELD;
 static const char kt_sql_leases[] =
     "SELECT id, owner, epoch, expires_us FROM kite_partitions WHERE kind = ?1 ORDER BY id";
 static const char kt_sql_now[] = "SELECT " KT_SQ_NOW;
@@ -164,6 +166,46 @@ kt_status kt_sqlite_fence(kt_store *s, const char *kind, int p, int64_t epoch)
         return KT_EDB;
     }
     return sqlite3_changes(kt_sqlite_db(s)) == 1 ? KT_OK : KT_EFENCED;
+}
+
+kt_status kt_sqlite_fence_many(kt_store *s, const char *kind, const kt_lease *held, size_t n, int *lost)
+{
+    KT_ASSERTF(!sqlite3_get_autocommit(kt_sqlite_db(s)), "a fence belongs in a transaction");
+    kt_lease *sorted = malloc(n * sizeof *sorted);
+    if (!sorted)
+        return KT_ENOMEM;
+    memcpy(sorted, held, n * sizeof *held);
+    kt_store_lease_sort(sorted, n);
+    size_t m = 0; /* distinct partitions (a partition named twice is fenced once) */
+    for (size_t i = 0; i < n; i++)
+        if (!m || sorted[m - 1].id != sorted[i].id)
+            sorted[m++] = sorted[i];
+    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_fence_many);
+    char *json = kt_sq_held_json(sorted, m);
+    kt_status rc = KT_EDB;
+    if (st && json) {
+        sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step != SQLITE_DONE)
+            KT_ERROR("store", "fence: %s", sqlite3_errmsg(kt_sqlite_db(s)));
+        else if ((size_t)sqlite3_changes(kt_sqlite_db(s)) == m)
+            rc = KT_OK;
+        else /* which one moved: the first that does not hold alone */
+            for (size_t i = 0; i < m && rc == KT_EDB; i++) {
+                kt_status one = kt_sqlite_fence(s, kind, sorted[i].id, sorted[i].epoch);
+                if (one == KT_EFENCED)
+                    *lost = sorted[i].id;
+                if (one != KT_OK)
+                    rc = one;
+            }
+    } else if (!json) {
+        rc = KT_ENOMEM;
+    }
+    free(json);
+    free(sorted);
+    return rc;
 }
 
 kt_status kt_sqlite_leases(kt_store *s, const char *kind, json_t **out_array, int64_t *now_us)

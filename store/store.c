@@ -113,6 +113,17 @@ kt_status kt_store_lease_release(kt_store *s, const char *kind, const kt_lease *
     return n ? s->ops->lease_release(s, kind, held, n, owner, released) : KT_OK;
 }
 
+kt_status kt_store_fence_many(kt_store *s, const char *kind, const kt_lease *held, size_t n, int *lost)
+{
+    int none;
+    if (!lost)
+        lost = &none;
+    *lost = -1;
+    if (!kind || (n && !held))
+        return KT_EINVAL;
+    return n ? s->ops->fence_many(s, kind, held, n, lost) : KT_OK;
+}
+
 int kt_store_is_shared(const kt_store *s) { return s->ops == &kt_pg_ops; }
 
 kt_status kt_store_fence(kt_store *s, const char *kind, int p, int64_t epoch)

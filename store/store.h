@@ -192,6 +192,9 @@ kt_status kt_store_lease_release(kt_store *s, const char *kind, const kt_lease *
  * wholly before the epoch moves (and the next owner's load sees it) or not at all. Fence a transaction's
  * partitions in ascending order (a take locks its rows in that order too). */
 kt_status kt_store_fence(kt_store *s, const char *kind, int p, int64_t epoch);
+/* kt_store_fence for the partitions held[0..n) (id and epoch, any order) in one statement: what a commit touching
+ * many partitions costs. KT_EFENCED with *lost (may be NULL) the lowest one whose epoch moved. */
+kt_status kt_store_fence_many(kt_store *s, const char *kind, const kt_lease *held, size_t n, int *lost);
 /* 1 when other processes may open the same store (PostgreSQL), 0 when only this one can (SQLite, under its
  * directory lock): a lease there can be taken whoever held it. */
 int kt_store_is_shared(const kt_store *s);

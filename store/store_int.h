@@ -60,6 +60,7 @@ typedef struct kt_store_ops {
     kt_status (*lease_renew)(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner, int64_t ttl_us, kt_lease *out, size_t *kept);
     kt_status (*lease_release)(kt_store *s, const char *kind, const kt_lease *held, size_t n, const char *owner, size_t *released);
     kt_status (*fence)(kt_store *s, const char *kind, int p, int64_t epoch);
+    kt_status (*fence_many)(kt_store *s, const char *kind, const kt_lease *held, size_t n, int *lost);
     kt_status (*leases)(kt_store *s, const char *kind, json_t **out_array, int64_t *now_us);
 } kt_store_ops;
 

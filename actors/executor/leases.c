@@ -142,19 +142,15 @@ kt_status kt_executor_fence(kt_executor *ex, int *lost)
     unsigned char touched[KT_PARTITIONS] = {0};
     for (size_t i = 0; i < ex->ndirty; i++)
         touched[kt_exec_partition(json_string_value(json_object_get(ex->dirty[i]->execution, "id")))] = 1;
-    /* ascending: the order a take locks its rows in, so a fence and a take never wait on each other in a cycle */
-    for (int p = 0; p < KT_PARTITIONS; p++) {
+    kt_lease fence[KT_PARTITIONS];
+    size_t n = 0;
+    for (int p = 0; p < KT_PARTITIONS; p++)
         /* a partition not held here is one whose executions came with another's change (a Subflow child taken in
          * by its parent's executor): nothing to fence it with yet */
-        if (!touched[p] || !ex->parts[p].held)
-            continue;
-        kt_status st = kt_store_fence(ex->store, KT_LEASE_KIND, p, ex->parts[p].epoch);
-        if (st) {
-            *lost = p;
-            return st;
-        }
-    }
-    return KT_OK;
+        if (touched[p] && ex->parts[p].held)
+            fence[n++] = (kt_lease){.id = p, .epoch = ex->parts[p].epoch};
+    /* one statement, its rows locked in ascending order as a take locks them: never a wait in a cycle */
+    return kt_store_fence_many(ex->store, KT_LEASE_KIND, fence, n, lost);
 }
 
 /* Forgets everything of partition p's executions here: their runs, jobs, timers not armed yet and replies not sent

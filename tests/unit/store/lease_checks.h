@@ -192,6 +192,36 @@ static inline void check_arguments(kt_store *s)
     assert_string_equal(kt_strerror(KT_EFENCED), "fenced: the partition's lease moved to another owner");
 }
 
+/* Several partitions fenced in one statement: all held is KT_OK (duplicates and order do not matter), one whose epoch
+ * moved (or never taken, or released) is KT_EFENCED naming the lowest such partition. */
+static inline void check_fence_many(kt_store *s)
+{
+    kt_lease l[4];
+    const int ids[] = {10, 11, 12};
+    assert_int_equal(take(s, "executor", ids, 3, "node-a", 10 * SEC_US, 0, l), 3);
+    kt_lease all[] = {{.id = 12, .epoch = 1}, {.id = 10, .epoch = 1}, {.id = 11, .epoch = 1}, {.id = 10, .epoch = 1}};
+    int lost = 99;
+    assert_int_equal(kt_store_begin(s), KT_OK);
+    assert_int_equal(kt_store_fence_many(s, "executor", all, 4, &lost), KT_OK);
+    assert_int_equal(lost, -1);
+    assert_int_equal(kt_store_fence_many(s, "executor", NULL, 0, &lost), KT_OK);
+    kt_store_rollback(s);
+    const int eleven[] = {11};
+    assert_int_equal(take(s, "executor", eleven, 1, "node-b", 10 * SEC_US, 1, l), 1); /* 11 moves to epoch 2 */
+    kt_lease gone[] = {{.id = 12, .epoch = 1}, {.id = 11, .epoch = 1}, {.id = 13, .epoch = 1}};
+    assert_int_equal(kt_store_begin(s), KT_OK);
+    assert_int_equal(kt_store_fence_many(s, "executor", gone, 3, &lost), KT_EFENCED);
+    assert_int_equal(lost, 11);
+    kt_store_rollback(s);
+    gone[1].epoch = 2;
+    assert_int_equal(kt_store_begin(s), KT_OK);
+    assert_int_equal(kt_store_fence_many(s, "executor", gone, 3, &lost), KT_EFENCED);
+    assert_int_equal(lost, 13); /* never taken */
+    assert_int_equal(kt_store_fence_many(s, "executor", gone, 2, NULL), KT_OK);
+    kt_store_rollback(s);
+    assert_int_equal(kt_store_fence_many(s, NULL, gone, 2, &lost), KT_EINVAL);
+}
+
 /* Every partition at once, as an executor alone on the store takes them at start. */
 static inline void check_all_partitions(kt_store *s)
 {

@@ -90,6 +90,7 @@ static void test_release(void **state) { check_release(((fixture *)*state)->s); 
 static void test_expiry_and_force(void **state) { check_expiry_and_force(((fixture *)*state)->s); }
 static void test_arguments(void **state) { check_arguments(((fixture *)*state)->s); }
 static void test_all_partitions(void **state) { check_all_partitions(((fixture *)*state)->s); }
+static void test_fence_many(void **state) { check_fence_many(((fixture *)*state)->s); }
 
 /* ---- a take against a fenced transaction ---- */
 
@@ -119,8 +120,8 @@ static void *take_in_thread(void *arg)
     return NULL;
 }
 
-/* node-a's lease expired and it is paused in a commit that fenced partition 1: node-b's take waits for that commit,
- * then takes the partition at the next epoch; the commit landed, and node-a's next fence fails. */
+/* node-a's lease expired and it is paused in a commit that fenced partitions 1 and 2: node-b's take waits for that
+ * commit, then takes the partition at the next epoch; the commit landed, and node-a's next fence fails. */
 static void test_take_waits_for_fenced_commit(void **state)
 {
     fixture *f = *state;
@@ -128,8 +129,13 @@ static void test_take_waits_for_fenced_commit(void **state)
     const int one[] = {1};
     assert_int_equal(take(f->s, "executor", one, 1, "node-a", 1000, 0, l), 1); /* expires in 1 ms */
     usleep(30 * 1000);
+    const int two[] = {2};
+    assert_int_equal(take(f->s, "executor", two, 1, "node-a", 10 * SEC_US, 0, l), 1);
     assert_int_equal(kt_store_begin(f->s), KT_OK);
-    assert_int_equal(kt_store_fence(f->s, "executor", 1, 1), KT_OK); /* expired, nobody took it: still ours */
+    /* as the executor fences a commit: every partition it writes in one statement; 1 expired, but nobody took it:
+     * still ours */
+    kt_lease both[] = {{.id = 2, .epoch = 1}, {.id = 1, .epoch = 1}};
+    assert_int_equal(kt_store_fence_many(f->s, "executor", both, 2, NULL), KT_OK);
     assert_int_equal(kt_store_notice_add(f->s, "e1", "SUCCESS"), KT_OK);
 
     taker b = {.f = f, .owner = "node-b", .ids = {1}, .nids = 1};
@@ -268,6 +274,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expiry_and_force, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_all_partitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fence_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_take_waits_for_fenced_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fence_meets_take_in_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_takes_share, setup, teardown),

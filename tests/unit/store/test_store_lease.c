@@ -53,6 +53,7 @@ static void test_release(void **state) { check_release(((fixture *)*state)->s); 
 static void test_expiry_and_force(void **state) { check_expiry_and_force(((fixture *)*state)->s); }
 static void test_arguments(void **state) { check_arguments(((fixture *)*state)->s); }
 static void test_all_partitions(void **state) { check_all_partitions(((fixture *)*state)->s); }
+static void test_fence_many(void **state) { check_fence_many(((fixture *)*state)->s); }
 
 static void test_reopen(void **state)
 {
@@ -76,6 +77,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expiry_and_force, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_all_partitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fence_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
