@@ -158,7 +158,13 @@ json_t *kt_executor_build_child(kt_executor *ex, kt_run *parent, const json_t *s
     json_array_extend(labels, own);
     json_decref(own);
     char cid[KT_ID_LEN + 1];
-    kt_exec_id_for(ns, fid, kt_flow_concurrency_limit(kt_flow_json(fe->flow)) > 0, cid);
+    int limited = kt_flow_concurrency_limit(kt_flow_json(fe->flow)) > 0;
+    kt_exec_id_for(ns, fid, limited, cid);
+    /* The child is taken in here, with its parent's change: unless its flow fixes its partition, it gets one of the
+     * partitions this executor holds (leases.c), so its commits are fenced and its messages come back here. A
+     * limited flow's child in another executor's partition is still taken in here (not fenced yet). */
+    for (int i = 0; !limited && !kt_executor_holds(ex, cid) && i < 64 * KT_PARTITIONS; i++)
+        kt_id_new(cid);
     child = kt_execution_new(cid, ns, fid, actual, inputs, json_object_get(kt_flow_json(fe->flow), "labels"), labels,
                              kt_now_us());
     json_t *vars = json_pack("{s:O, s:O, s:O, s:O}", "executionId", json_object_get(parent->execution, "id"),

@@ -1,7 +1,8 @@
 /* Two executors on two nodes (inproc, one loop) over one PostgreSQL schema (actors/executor/leases.c): the first
  * alone takes every partition; once the second joins, the partitions are shared out as rendezvous hashing says
  * (each lease held by exactly the member both nodes compute), executions created through the first node run on the
- * owner of their partition (the first passes them on) and their kills reach it the same way; when the second stops,
+ * owner of their partition (the first passes them on) and their kills reach it the same way, a Subflow's child is
+ * taken in by its parent's executor in one of that executor's partitions; when the second stops,
  * it gives its leases back and the first takes them and loads the executions left PAUSED there. Skips (77) without
  * the test PostgreSQL (tests/pg/start.sh). */
 #define _XOPEN_SOURCE 700
@@ -27,6 +28,8 @@
 static char g_url[512];
 
 static const char *FLOW = "id: held\nnamespace: a.b\ntasks:\n  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n";
+static const char *PARENT = "id: parent\nnamespace: a.b\ntasks:\n  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
+                            "    namespace: a.b\n    flowId: held\n";
 
 enum { NEXEC = 24 };
 
@@ -37,7 +40,7 @@ typedef struct fixture {
     kt_store *sa, *sb; /* one connection per executor, as two processes would have */
     kt_node *a, *b;
     kt_actor *client;
-    int revision;
+    int revision, parent_revision;
     int replies, ok;
 } fixture;
 
@@ -88,6 +91,7 @@ static int setup(void **state)
     f->sb = open_store(f);
     int changed;
     assert_int_equal(kt_store_flow_save(f->sa, "a.b", "held", FLOW, &f->revision, &changed), KT_OK);
+    assert_int_equal(kt_store_flow_save(f->sa, "a.b", "parent", PARENT, &f->parent_revision, &changed), KT_OK);
     *state = f;
     return 0;
 }
@@ -138,12 +142,15 @@ static int leases_match(fixture *f, const char *const *members, int n)
     return match;
 }
 
-static void send_to_executor(fixture *f, kt_msg_type type, uint64_t corr, const char *id)
+/* An ExecutionCreate of flow (NULL: a kill of id) from alpha's client, to alpha's own executor first. */
+static void send_to_executor(fixture *f, const char *flow, uint64_t corr, const char *id)
 {
     kt_outmsg o;
-    kt_outmsg_begin(&o, type, KT_EXECUTOR_ACTOR, kt_actor_address(f->client), corr);
-    if (type == KT_MSG_EXECUTION_CREATE) {
-        json_t *execution = kt_execution_new(id, "a.b", "held", f->revision, NULL, NULL, NULL, kt_now_us());
+    kt_outmsg_begin(&o, flow ? KT_MSG_EXECUTION_CREATE : KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR,
+                    kt_actor_address(f->client), corr);
+    if (flow) {
+        int rev = !strcmp(flow, "parent") ? f->parent_revision : f->revision;
+        json_t *execution = kt_execution_new(id, "a.b", flow, rev, NULL, NULL, NULL, kt_now_us());
         kt_msg_execution_create body = {.execution = execution};
         kt_msg_encode_execution_create(&o, &body);
         json_decref(execution);
@@ -151,7 +158,7 @@ static void send_to_executor(fixture *f, kt_msg_type type, uint64_t corr, const 
         kt_msg_exec_command body = {.execution_id = (char *)id, .taskrun_id = "", .command = KT_CMD_KILL};
         kt_msg_encode_exec_command(&o, &body);
     }
-    assert_int_equal(kt_node_send(f->a, KT_EXECUTOR_ACTOR, &o), KT_OK); /* alpha's own executor first */
+    assert_int_equal(kt_node_send(f->a, KT_EXECUTOR_ACTOR, &o), KT_OK);
 }
 
 static const char *stored_state(fixture *f, const char *id, char *buf, size_t cap)
@@ -210,7 +217,7 @@ static void test_two_executors(void **state)
     for (int i = 0; i < NEXEC; i++) {
         kt_id_new(ids[i]);
         on_beta += !strcmp(kt_node_partition_owner(f->a, KT_EXECUTOR_ACTOR, kt_exec_partition(ids[i])), "beta");
-        send_to_executor(f, KT_MSG_EXECUTION_CREATE, (uint64_t)i + 1, ids[i]);
+        send_to_executor(f, "held", (uint64_t)i + 1, ids[i]);
     }
     assert_true(on_beta > 0 && on_beta < NEXEC); /* 24 random ids: both members get some */
     for (int t = 0; t < 40 && f->replies < NEXEC; t++)
@@ -221,10 +228,44 @@ static void test_two_executors(void **state)
 
     /* half of them killed, through alpha again */
     for (int i = 0; i < NEXEC; i += 2)
-        send_to_executor(f, KT_MSG_EXEC_COMMAND, 0, ids[i]);
+        send_to_executor(f, NULL, 0, ids[i]);
     for (int t = 0; t < 40 && count_state(f, ids, NEXEC, "KILLED", -1) < NEXEC / 2; t++)
         run_ms(f, 50);
     assert_int_equal(count_state(f, ids, NEXEC, "KILLED", -1), NEXEC / 2);
+
+    /* Subflow children: taken in by their parent's executor, in one of the partitions it holds */
+    enum { NPARENT = 6 };
+    char parents[NPARENT][KT_ID_LEN + 1];
+    f->replies = f->ok = 0;
+    for (int i = 0; i < NPARENT; i++) {
+        kt_id_new(parents[i]);
+        send_to_executor(f, "parent", 100 + (uint64_t)i, parents[i]);
+    }
+    int placed = 0;
+    for (int t = 0; t < 60 && placed < NPARENT; t++) {
+        run_ms(f, 50);
+        placed = 0;
+        for (int i = 0; i < NPARENT; i++) {
+            json_t *pe = NULL;
+            if (kt_store_execution_get(f->sa, parents[i], &pe) != KT_OK)
+                continue;
+            const char *cid = NULL;
+            size_t k;
+            json_t *tr;
+            json_array_foreach(json_object_get(pe, "taskRunList"), k, tr)
+                cid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
+            char st[32];
+            if (cid && !strcmp(stored_state(f, cid, st, sizeof st), "PAUSED")) {
+                const char *po = kt_node_partition_owner(f->a, KT_EXECUTOR_ACTOR, kt_exec_partition(parents[i]));
+                const char *co = kt_node_partition_owner(f->a, KT_EXECUTOR_ACTOR, kt_exec_partition(cid));
+                assert_string_equal(po, co);
+                placed++;
+            }
+            json_decref(pe);
+        }
+    }
+    assert_int_equal(placed, NPARENT);
+    assert_int_equal(f->ok, NPARENT);
 
     /* beta stops (its leases given back); alpha, once it declares beta dead, takes everything and loads beta's
      * PAUSED executions: killing them through alpha now works */
@@ -233,7 +274,7 @@ static void test_two_executors(void **state)
         run_ms(f, 100);
     assert_true(leases_match(f, alone, 1));
     for (int i = 1; i < NEXEC; i += 2)
-        send_to_executor(f, KT_MSG_EXEC_COMMAND, 0, ids[i]);
+        send_to_executor(f, NULL, 0, ids[i]);
     for (int t = 0; t < 40 && count_state(f, ids, NEXEC, "KILLED", -1) < NEXEC; t++)
         run_ms(f, 50);
     assert_int_equal(count_state(f, ids, NEXEC, "KILLED", -1), NEXEC);
