@@ -3,7 +3,8 @@
  * (each lease held by exactly the member both nodes compute), executions created through the first node run on the
  * owner of their partition (the first passes them on) and their kills reach it the same way, a Subflow's child is
  * taken in by its parent's executor in one of that executor's partitions; when the second stops,
- * it gives its leases back and the first takes them and loads the executions left PAUSED there. Skips (77) without
+ * it gives its leases back and the first takes them and loads the executions left PAUSED there. A message for a
+ * partition whose lease a dead member holds waits, parked, until the lease expires and is taken. Skips (77) without
  * the test PostgreSQL (tests/pg/start.sh). */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
@@ -286,6 +287,47 @@ static void test_two_executors(void **state)
     kt_node_free(f->b);
 }
 
+/* A partition whose lease a dead member still holds: the executor that should own it parks the messages for it (a
+ * creation gets no answer and stores nothing yet) and, once the lease expires and it takes it, receives them. */
+static void test_parked_until_taken(void **state)
+{
+    fixture *f = *state;
+    char id[KT_ID_LEN + 1];
+    kt_id_new(id);
+    int p = kt_exec_partition(id);
+    kt_lease got[1];
+    size_t n = 0;
+    assert_int_equal(kt_store_lease_take(f->sb, "executor", &p, 1, "ghost", 1500 * 1000, 0, got, &n), KT_OK);
+    assert_int_equal(n, 1);
+    uv_loop_init(&f->loop);
+    kt_node_config ca = {.node_id = "alpha"};
+    assert_int_equal(kt_node_new(&f->loop, &ca, &f->a), KT_OK);
+    assert_int_equal(kt_node_spawn(f->a, "client", &client_ops, f, &f->client), KT_OK);
+    kt_executor *ea;
+    kt_executor_options o = {.lease_ttl_ms = 600};
+    assert_int_equal(kt_executor_start(f->a, f->sa, &o, &ea), KT_OK);
+    json_t *rows = NULL;
+    assert_int_equal(kt_store_leases(f->sa, "executor", &rows, NULL), KT_OK);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, (size_t)p), "owner")), "ghost");
+    json_decref(rows);
+    send_to_executor(f, "held", 1, id);
+    run_ms(f, 400);
+    char st[32];
+    assert_int_equal(f->replies, 0);
+    assert_string_equal(stored_state(f, id, st, sizeof st), "");
+    for (int t = 0; t < 40 && !f->replies; t++) /* the ghost's lease ends 1.5 s after it was taken */
+        run_ms(f, 100);
+    assert_int_equal(f->replies, 1);
+    assert_int_equal(f->ok, 1);
+    assert_string_equal(stored_state(f, id, st, sizeof st), "PAUSED");
+    const char *const alone[] = {"alpha"};
+    assert_true(leases_match(f, alone, 1));
+    kt_node_stop(f->a);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    kt_node_free(f->a);
+}
+
 int main(void)
 {
     int rc = kt_test_pg_url(g_url, sizeof g_url);
@@ -294,6 +336,7 @@ int main(void)
     setenv("PGOPTIONS", "-c lock_timeout=10s", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_two_executors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parked_until_taken, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
