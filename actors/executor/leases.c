@@ -22,24 +22,37 @@
 
 int kt_executor_holds(const kt_executor *ex, const char *id) { return id && ex->parts[kt_exec_partition(id)].held; }
 
+/* The value of key in a msgpack map (NULL when absent or not a map). */
+static const msgpack_object *kt_lease_map_get(const msgpack_object *map, const char *key)
+{
+    size_t len = strlen(key);
+    if (map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len && !memcmp(k->via.str.ptr, key, len))
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
 /* The execution a message concerns, from its body without decoding it all: ExecutionCreate's execution id, a
- * WorkerResult's or an ExecutionCommand's execution id. "" for the rest (log lines, task asks: any executor answers
- * them from the store) and for an id that is not one of ours. */
+ * WorkerResult's or an ExecutionCommand's execution id, the execution a task asks to resume. "" for the rest (log
+ * lines, the other task asks: any executor answers them from the store) and for an id that is not one of ours. */
 static void kt_lease_msg_exec(const kt_msg *m, char *out)
 {
     out[0] = 0;
     const msgpack_object *b = m->body;
     if (!b || b->type != MSGPACK_OBJECT_ARRAY || !b->via.array.size)
         return;
-    const msgpack_object *f = &b->via.array.ptr[0], *id = NULL;
-    if (m->type == KT_MSG_EXECUTION_CREATE && f->type == MSGPACK_OBJECT_MAP) {
-        for (uint32_t i = 0; i < f->via.map.size; i++) {
-            const msgpack_object *k = &f->via.map.ptr[i].key;
-            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 2 && !memcmp(k->via.str.ptr, "id", 2))
-                id = &f->via.map.ptr[i].val;
-        }
+    const msgpack_object *f = &b->via.array.ptr[0], *id = NULL, *op;
+    if (m->type == KT_MSG_EXECUTION_CREATE) {
+        id = kt_lease_map_get(f, "id");
     } else if (m->type == KT_MSG_WORKER_RESULT || m->type == KT_MSG_EXEC_COMMAND) {
         id = f;
+    } else if (m->type == KT_MSG_TASK_ASK && (op = kt_lease_map_get(f, "op")) && op->type == MSGPACK_OBJECT_STR &&
+               op->via.str.size == 16 && !memcmp(op->via.str.ptr, "execution.resume", 16)) {
+        id = kt_lease_map_get(f, "executionId"); /* it acts on the live execution: its owner's */
     }
     if (id && id->type == MSGPACK_OBJECT_STR && id->via.str.size && id->via.str.size <= KT_ID_LEN) {
         memcpy(out, id->via.str.ptr, id->via.str.size);
