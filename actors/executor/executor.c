@@ -415,6 +415,8 @@ void kt_executor_flush(kt_actor *a)
          * SLA monitor is re-armed): nothing to commit first */
         kt_executor_arm_timers(ex);
         kt_executor_pump(ex);
+        if (kt_executor_send_handoffs(ex) && !uv_is_active((uv_handle_t *)&ex->retry))
+            uv_timer_start(&ex->retry, kt_executor_on_retry, 100, 0);
         return;
     }
     if (ex->ndirty || write_lines) {
@@ -494,6 +496,8 @@ void kt_executor_flush(kt_actor *a)
     ex->fresh = NULL;
     ex->fresh_tail = &ex->fresh;
     kt_executor_send_replies(ex);
+    if (kt_executor_send_handoffs(ex) && !uv_is_active((uv_handle_t *)&ex->retry))
+        uv_timer_start(&ex->retry, kt_executor_on_retry, 100, 0); /* (leases.c) */
     kt_executor_arm_timers(ex);
     kt_executor_pump(ex);
 }
@@ -706,6 +710,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     json_decref(ex->metrics);
     json_decref(ex->notices_pending);
     json_decref(ex->plugin_defaults);
+    json_decref(ex->handoffs);
     kt_executor_leases_free(ex);
     free(ex);
 }
@@ -830,6 +835,7 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_op
     ex->logs = json_array();
     ex->metrics = json_array();
     ex->notices_pending = json_array();
+    ex->handoffs = json_array();
     ex->fresh_tail = &ex->fresh;
     ex->waiting_tail = &ex->waiting;
     uv_timer_init(kt_node_loop(node), &ex->retry);

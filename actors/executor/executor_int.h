@@ -160,6 +160,9 @@ struct kt_executor {
     int64_t lease_ttl_us;
     int lease_force;            /* a store only this process opens (SQLite): take every lease whoever held it */
     char msg_exec[KT_ID_LEN + 1]; /* the execution the message being received is about ("" when none) */
+    /* [parent id, execution] of the executions made here for partitions another executor holds (a limited flow's
+     * Subflow child): sent to their owners as ExecutionCreate after the commit of the change that made them */
+    json_t *handoffs;
 };
 
 /* ---- executor.c --------------------------------------------------------------------------------- */
@@ -302,6 +305,12 @@ kt_status kt_executor_fence(kt_executor *ex, int *lost);
  * (replies answer KT_EAGAIN: the request was not committed), its parked messages go to its owner. */
 void kt_executor_partition_lost(kt_executor *ex, int p);
 
+/* An execution made for a partition this executor does not hold (parent_id: the execution whose change made it):
+ * sent to that partition's owner once this turn is committed (kt_executor_send_handoffs, from the flush). */
+void kt_executor_handoff(kt_executor *ex, const char *parent_id, const json_t *execution);
+/* After a commit: the handoffs to their owners. 1 when some cannot leave yet (no room, the lease not taken by anyone
+ * yet): they wait for a later flush, which the caller arranges. */
+int kt_executor_send_handoffs(kt_executor *ex);
 /* The parked messages freed (the executor's last close). */
 void kt_executor_leases_free(kt_executor *ex);
 /* executor.c: a run forgotten (not in ex->runs any more). */

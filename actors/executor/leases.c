@@ -215,9 +215,46 @@ static void kt_lease_drop(kt_executor *ex, int p)
         json_decref(r->data);
         r->data = NULL;
     }
+    /* what the partition's uncommitted changes made elsewhere does not leave: its next owner makes it again */
+    for (i = json_array_size(ex->handoffs); i-- > 0;)
+        if (kt_exec_partition(json_string_value(json_array_get(json_array_get(ex->handoffs, i), 0))) == p)
+            json_array_remove(ex->handoffs, i);
     if (json_array_size(gone))
         KT_INFO("executor", "partition %d: %zu execution(s) left to its next owner", p, json_array_size(gone));
     json_decref(gone);
+}
+
+void kt_executor_handoff(kt_executor *ex, const char *parent_id, const json_t *execution)
+{
+    json_array_append_new(ex->handoffs, json_pack("[s,O]", parent_id, execution));
+}
+
+int kt_executor_send_handoffs(kt_executor *ex)
+{
+    kt_node *node = kt_actor_node(ex->self);
+    size_t i = 0;
+    while (i < json_array_size(ex->handoffs)) {
+        const json_t *execution = json_array_get(json_array_get(ex->handoffs, i), 1);
+        const char *id = json_string_value(json_object_get(execution, "id"));
+        const char *owner = kt_node_partition_owner(node, KT_EXECUTOR_ACTOR, kt_exec_partition(id));
+        if (owner && !strcmp(owner, kt_node_id(node)) && !kt_executor_holds(ex, id)) {
+            i++; /* ours once its lease is taken (then it is received like any creation) */
+            continue;
+        }
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(ex->self), 0);
+        kt_msg_execution_create body = {.execution = (json_t *)execution};
+        kt_msg_encode_execution_create(&o, &body);
+        kt_status st = kt_node_send_keyed(node, KT_EXECUTOR_ACTOR, id, &o);
+        if (st == KT_EAGAIN) {
+            i++;
+            continue;
+        }
+        if (st)
+            KT_ERROR("executor", "execution %s could not be handed to its partition's owner: %s", id, kt_strerror(st));
+        json_array_remove(ex->handoffs, i);
+    }
+    return json_array_size(ex->handoffs) > 0;
 }
 
 void kt_executor_partition_lost(kt_executor *ex, int p)

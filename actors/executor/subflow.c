@@ -162,7 +162,7 @@ json_t *kt_executor_build_child(kt_executor *ex, kt_run *parent, const json_t *s
     kt_exec_id_for(ns, fid, limited, cid);
     /* The child is taken in here, with its parent's change: unless its flow fixes its partition, it gets one of the
      * partitions this executor holds (leases.c), so its commits are fenced and its messages come back here. A
-     * limited flow's child in another executor's partition is still taken in here (not fenced yet). */
+     * limited flow's child in another executor's partition is handed to that executor (kt_executor_create_child). */
     for (int i = 0; !limited && !kt_executor_holds(ex, cid) && i < 64 * KT_PARTITIONS; i++)
         kt_id_new(cid);
     child = kt_execution_new(cid, ns, fid, actual, inputs, json_object_get(kt_flow_json(fe->flow), "labels"), labels,
@@ -208,6 +208,14 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
     }
     char err[1024] = "";
     json_t *child = kt_executor_build_child(ex, parent, spec, json_object_get(spec, "inputs"), NULL, err, sizeof err);
+    if (child && !kt_executor_holds(ex, json_string_value(json_object_get(child, "id")))) {
+        /* a limited flow's child, whose partition another executor owns: the parent commits its id, then the child
+         * goes to that owner, which takes it in behind the flow's limit (leases.c) */
+        kt_executor_child_created(ex, parent, taskrun_id, child, NULL);
+        kt_executor_handoff(ex, json_string_value(json_object_get(parent->execution, "id")), child);
+        json_decref(child);
+        return;
+    }
     kt_run *crun = child ? kt_executor_take_child(ex, child, err, sizeof err) : NULL;
     if (!crun) /* an input refused quotes what it received: a secret() value the parent's render gave it is masked */
         kt_mask_copy(err, sizeof err, err, strlen(err), json_object_get(spec, "secrets"));

@@ -29,6 +29,10 @@
 static char g_url[512];
 
 static const char *FLOW = "id: held\nnamespace: a.b\ntasks:\n  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n";
+static const char *LIMITED = "id: limited\nnamespace: a.b\nconcurrency:\n  limit: 1\ntasks:\n"
+                             "  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n";
+static const char *LPARENT = "id: lparent\nnamespace: a.b\ntasks:\n  - id: call\n"
+                             "    type: io.kestra.plugin.core.flow.Subflow\n    namespace: a.b\n    flowId: limited\n";
 static const char *PARENT = "id: parent\nnamespace: a.b\ntasks:\n  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
                             "    namespace: a.b\n    flowId: held\n";
 
@@ -41,7 +45,7 @@ typedef struct fixture {
     kt_store *sa, *sb; /* one connection per executor, as two processes would have */
     kt_node *a, *b;
     kt_actor *client;
-    int revision, parent_revision;
+    int revision, parent_revision, lparent_revision;
     int replies, ok;
 } fixture;
 
@@ -93,6 +97,9 @@ static int setup(void **state)
     int changed;
     assert_int_equal(kt_store_flow_save(f->sa, "a.b", "held", FLOW, &f->revision, &changed), KT_OK);
     assert_int_equal(kt_store_flow_save(f->sa, "a.b", "parent", PARENT, &f->parent_revision, &changed), KT_OK);
+    int rev;
+    assert_int_equal(kt_store_flow_save(f->sa, "a.b", "limited", LIMITED, &rev, &changed), KT_OK);
+    assert_int_equal(kt_store_flow_save(f->sa, "a.b", "lparent", LPARENT, &f->lparent_revision, &changed), KT_OK);
     *state = f;
     return 0;
 }
@@ -150,7 +157,8 @@ static void send_to_executor(fixture *f, const char *flow, uint64_t corr, const 
     kt_outmsg_begin(&o, flow ? KT_MSG_EXECUTION_CREATE : KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR,
                     kt_actor_address(f->client), corr);
     if (flow) {
-        int rev = !strcmp(flow, "parent") ? f->parent_revision : f->revision;
+        int rev = !strcmp(flow, "parent") ? f->parent_revision : !strcmp(flow, "lparent") ? f->lparent_revision
+                                                                                          : f->revision;
         json_t *execution = kt_execution_new(id, "a.b", flow, rev, NULL, NULL, NULL, kt_now_us());
         kt_msg_execution_create body = {.execution = execution};
         kt_msg_encode_execution_create(&o, &body);
@@ -328,6 +336,74 @@ static void test_parked_until_taken(void **state)
     kt_node_free(f->a);
 }
 
+/* Alpha and beta joined, each with its executor, the leases shared out as rendezvous hashing says. */
+static void start_two(fixture *f)
+{
+    uv_loop_init(&f->loop);
+    kt_node_config ca = {.node_id = "alpha", .heartbeat_ms = 50, .liveness_timeout_ms = 600};
+    kt_node_config cb = {.node_id = "beta", .heartbeat_ms = 50, .liveness_timeout_ms = 600};
+    assert_int_equal(kt_node_new(&f->loop, &ca, &f->a), KT_OK);
+    assert_int_equal(kt_node_new(&f->loop, &cb, &f->b), KT_OK);
+    assert_int_equal(kt_node_spawn(f->a, "client", &client_ops, f, &f->client), KT_OK);
+    kt_executor *ea, *eb;
+    kt_executor_options o = {.lease_ttl_ms = 600};
+    assert_int_equal(kt_executor_start(f->a, f->sa, &o, &ea), KT_OK);
+    assert_int_equal(kt_executor_start(f->b, f->sb, &o, &eb), KT_OK);
+    char err[256];
+    assert_int_equal(kt_node_listen(f->a, "inproc://kite-test-executors-2", err, sizeof err), KT_OK);
+    assert_int_equal(kt_node_join(f->b, "inproc://kite-test-executors-2", err, sizeof err), KT_OK);
+    const char *const both[] = {"alpha", "beta"};
+    for (int t = 0; t < 40 && !leases_match(f, both, 2); t++)
+        run_ms(f, 100);
+    assert_true(leases_match(f, both, 2));
+}
+
+/* The executions of a flow with a concurrency limit meet in the flow's partition: a Subflow child of such a flow
+ * whose partition the other executor owns is handed to it (the parent's executor commits the child's id first);
+ * killed there, its end reaches the parent on the first executor, which ends. */
+static void test_limited_child_elsewhere(void **state)
+{
+    fixture *f = *state;
+    start_two(f);
+    int fp = kt_flow_partition("a.b", "limited");
+    const char *child_owner = kt_node_partition_owner(f->a, KT_EXECUTOR_ACTOR, fp);
+    char parent[KT_ID_LEN + 1];
+    do /* a parent whose own partition is the other member's */
+        kt_id_new(parent);
+    while (!strcmp(kt_node_partition_owner(f->a, KT_EXECUTOR_ACTOR, kt_exec_partition(parent)), child_owner));
+    send_to_executor(f, "lparent", 1, parent);
+    char cid[KT_ID_LEN + 1] = "", st[32];
+    for (int t = 0; t < 60 && (!cid[0] || strcmp(stored_state(f, cid, st, sizeof st), "PAUSED")); t++) {
+        run_ms(f, 50);
+        json_t *pe = NULL;
+        if (kt_store_execution_get(f->sa, parent, &pe) != KT_OK)
+            continue;
+        size_t k;
+        json_t *tr;
+        json_array_foreach(json_object_get(pe, "taskRunList"), k, tr) {
+            const char *c = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
+            if (c)
+                snprintf(cid, sizeof cid, "%s", c);
+        }
+        json_decref(pe);
+    }
+    assert_true(cid[0] != 0);
+    assert_int_equal(kt_exec_partition(cid), fp);
+    assert_string_equal(stored_state(f, cid, st, sizeof st), "PAUSED");
+    assert_string_equal(stored_state(f, parent, st, sizeof st), "RUNNING");
+    send_to_executor(f, NULL, 0, cid); /* killed on its owner */
+    for (int t = 0; t < 60 && strcmp(stored_state(f, parent, st, sizeof st), "RUNNING") == 0; t++)
+        run_ms(f, 50);
+    assert_string_equal(stored_state(f, cid, st, sizeof st), "KILLED");
+    assert_true(kt_state_is_terminated(stored_state(f, parent, st, sizeof st)));
+    kt_node_stop(f->b);
+    kt_node_stop(f->a);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    kt_node_free(f->a);
+    kt_node_free(f->b);
+}
+
 int main(void)
 {
     int rc = kt_test_pg_url(g_url, sizeof g_url);
@@ -337,6 +413,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_two_executors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parked_until_taken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limited_child_elsewhere, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
