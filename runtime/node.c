@@ -579,7 +579,8 @@ size_t kt_node_hosts(kt_node *n, const char *name, const char **ids, size_t cap)
     if (kt_node_find_actor(n, name, len) && count++ < cap)
         ids[0] = n->id;
     for (size_t i = 0; i < n->npeers; i++)
-        if (n->peers[i].handle && kt_node_actors_has(n->peers[i].actors, name, len) && count++ < cap)
+        if (n->peers[i].up && n->peers[i].handle && kt_node_actors_has(n->peers[i].actors, name, len) &&
+            count++ < cap)
             ids[count - 1] = n->peers[i].node_id;
     return count;
 }

@@ -82,8 +82,8 @@ kt_status kt_node_send(kt_node *n, const char *to, kt_outmsg *o);
  * cluster all hear of a changed flow). KT_OK when at least one got it; KT_ENOTFOUND when nobody hosts it; otherwise
  * the first failure (each counted and logged as kt_node_send's). The message is consumed. */
 kt_status kt_node_send_all(kt_node *n, const char *name, kt_outmsg *o);
-/* The live members hosting the actor `name`: this node first when it hosts one, then each live peer that does and
- * that we are connected to. Writes at most cap node ids into ids (borrowed: valid until the membership changes, a
+/* The live members hosting the actor `name`: this node first when it hosts one, then each live peer that does, that
+ * answered us and that we are connected to (the members kt_node_send reaches). Writes at most cap node ids into ids (borrowed: valid until the membership changes, a
  * peer_up or peer_down) and returns how many there are (possibly more than cap). */
 size_t kt_node_hosts(kt_node *n, const char *name, const char **ids, size_t cap);
 /* Keyed routing (runtime/node_keyed.c, docs/store-async-design.md §4.1): the messages about one execution go to the
