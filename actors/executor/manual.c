@@ -27,6 +27,14 @@ static kt_status kt_manual_load(kt_executor *ex, const char *id, kt_run **run, j
  * concurrency first; a RESTARTED one runs again). doc is stolen. */
 static kt_status kt_manual_take(kt_executor *ex, json_t *doc, char *err, size_t errcap)
 {
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    if (id && !kt_executor_holds(ex, id)) {
+        /* a new execution (replay, restart as new, a retry's) in a partition another executor owns: it goes there
+         * after this turn's commit and is taken in like any creation (leases.c) */
+        kt_executor_handoff(ex, ex->msg_exec[0] ? ex->msg_exec : id, doc);
+        json_decref(doc);
+        return KT_OK;
+    }
     kt_run *run = kt_executor_adopt(ex, doc, err, errcap);
     json_decref(doc);
     if (!run)

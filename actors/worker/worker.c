@@ -422,7 +422,11 @@ static void kt_worker_queue_result(kt_worker *w, const char *to, const kt_msg_wo
         w->results = kt_xrealloc(w->results, w->capresults * sizeof *w->results);
     }
     kt_outmsg *o = &w->results[w->nresults++];
-    kt_outmsg_begin(o, KT_MSG_WORKER_RESULT, to, kt_actor_address(w->self), 0);
+    /* addressed to no executor in particular, as it is sent (KT_WORKER_RESULT_TO): the executor that gets it passes
+     * it on to the owner of the execution's partition, which may not be the one that dispatched the job (several
+     * executors, or a partition moved since: actors/executor/leases.c) */
+    (void)to;
+    kt_outmsg_begin(o, KT_MSG_WORKER_RESULT, KT_WORKER_RESULT_TO, kt_actor_address(w->self), 0);
     kt_msg_encode_worker_result(o, body);
     kt_worker_pending(w);
 }
@@ -640,6 +644,35 @@ static void kt_worker_send_batch(kt_node *node, kt_actor *a, const char *to, jso
         KT_WARN("worker", "%zu log line(s) for %s not delivered: %s", json_array_size(logs), to, kt_strerror(st));
 }
 
+/* The executor's copies of the ERROR lines (errorLogs()), each execution's to the executor owning its partition
+ * (kt_node_send_keyed), the one that keeps its live run and reads them. */
+static void kt_worker_send_copies(kt_node *node, kt_actor *a, json_t *errors)
+{
+    json_t *by = json_object();
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e) {
+        const char *id = json_string_value(json_object_get(e, "executionId"));
+        json_t *lines = json_object_get(by, id ? id : "");
+        if (!lines)
+            json_object_set_new(by, id ? id : "", lines = json_array());
+        json_array_append(lines, e);
+    }
+    const char *id;
+    json_t *lines;
+    json_object_foreach(by, id, lines) {
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_LOG_BATCH, KT_WORKER_RESULT_TO, kt_actor_address(a), 0);
+        kt_msg_log_batch b = {.entries = lines, .copy = 1};
+        kt_msg_encode_log_batch(&o, &b);
+        kt_status st = kt_node_send_keyed(node, KT_WORKER_RESULT_TO, id, &o);
+        if (st)
+            KT_WARN("worker", "%zu ERROR line(s) of execution %s not copied to its executor: %s",
+                    json_array_size(lines), id, kt_strerror(st));
+    }
+    json_decref(by);
+}
+
 /* End of turn: logs first, so a result never overtakes the lines of its attempt (nor the executor's copy of their
  * ERROR lines, which errorLogs() reads when the result makes the next task run). A full mailbox or link on the way
  * (kt_node_has_room) keeps the rest for a later turn: back-pressure, nothing dropped (KT_MAILBOX_CAP); a paused
@@ -663,7 +696,7 @@ static void kt_worker_flush(kt_actor *a)
     if (batch) {
         kt_worker_send_batch(node, a, log_to, w->logs, w->metrics, 0);
         if (errors)
-            kt_worker_send_batch(node, a, KT_WORKER_RESULT_TO, errors, NULL, 1);
+            kt_worker_send_copies(node, a, errors);
         json_decref(errors);
         json_array_clear(w->logs);
         json_array_clear(w->metrics);

@@ -1,5 +1,6 @@
 /* Kite as separate component processes on 127.0.0.1 (harness.h, kt_it_topology): one executor listening, a
- * webserver, a scheduler, an indexer and two workers joining it, all on one store. */
+ * webserver, a scheduler, an indexer and two workers joining it (and a second executor with
+ * KITE_IT_TOPO_EXECUTORS=2 on PostgreSQL), all on one store. */
 #include "harness.h"
 
 #include <setjmp.h>
@@ -100,6 +101,11 @@ int kt_it_topology_start(kt_it_topology *t, int on_pg)
     const char *sched_extra[] = {"--join", t->join, NULL};
     kt_it_topo_component(t, "scheduler", "scheduler", sched_extra);
     kt_it_topo_component(t, "indexer", "indexer", sched_extra);
+    /* KITE_IT_TOPO_EXECUTORS=2 on PostgreSQL: a second executor, the executions' partitions shared between the two
+     * (SQLite is one process's store: each executor there takes every partition) */
+    const char *execs = getenv("KITE_IT_TOPO_EXECUTORS");
+    if (on_pg && execs && atoi(execs) > 1)
+        kt_it_topo_component(t, "executor", "executor-2", sched_extra);
     for (int i = 1; i <= 2; i++) {
         char name[16];
         snprintf(name, sizeof name, "worker-%d", i);
