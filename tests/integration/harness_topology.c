@@ -106,6 +106,11 @@ int kt_it_topology_start(kt_it_topology *t, int on_pg)
     const char *execs = getenv("KITE_IT_TOPO_EXECUTORS");
     if (on_pg && execs && atoi(execs) > 1)
         kt_it_topo_component(t, "executor", "executor-2", sched_extra);
+    /* KITE_IT_TOPO_SCHEDULERS=2: a second scheduler, both arming every trigger (the store's claims decide who fires) */
+    const char *scheds_env = getenv("KITE_IT_TOPO_SCHEDULERS");
+    size_t want_scheds = scheds_env && atoi(scheds_env) > 1 ? 2 : 1;
+    if (want_scheds > 1)
+        kt_it_topo_component(t, "scheduler", "scheduler-2", sched_extra);
     for (int i = 1; i <= 2; i++) {
         char name[16];
         snprintf(name, sizeof name, "worker-%d", i);
@@ -129,7 +134,7 @@ int kt_it_topology_start(kt_it_topology *t, int on_pg)
             json_array_foreach(actors, k, a) scheds += !strcmp(json_string_value(a), "scheduler");
         }
         json_decref(nodes);
-        if (n == t->nprocs && scheds == 1)
+        if (n == t->nprocs && scheds == want_scheds)
             return 0;
         kt_it_sleep_ms(50);
     }

@@ -220,7 +220,7 @@ static void check_executions(kt_it_topology *t)
 static void check_schedule(kt_it_topology *t)
 {
     kt_it_create_flow(t->port, TICKER, NULL);
-    json_t *page = search(t, "ticker", 3);
+    json_t *page = search(t, "ticker", 5); /* five ticks: with two schedulers each arming it, none twice */
     size_t i;
     json_t *ex;
     char seen[16][64];
@@ -300,15 +300,17 @@ static void check_kill_and_follow(kt_it_topology *t)
     free(r.body);
 }
 
-/* The cluster as the webserver sees it: six members, each with its one actor. */
+/* The cluster as the webserver sees it: every process a member, each with its one actor (six, or eight with a
+ * second executor and a second scheduler). */
 static void check_members(kt_it_topology *t)
 {
     json_t *nodes = NULL;
     assert_int_equal(kt_it_http_json("GET", t->port, "/api/v1/cluster/nodes", NULL, NULL, &nodes), 200);
-    assert_int_equal(json_array_size(nodes), 6);
+    assert_int_equal(json_array_size(nodes), t->nprocs);
     const char *want[][2] = {{"executor", "executor"}, {"webserver", "webserver"}, {"scheduler", "scheduler"},
-                             {"indexer", "indexer"}, {"worker-1", "worker"}, {"worker-2", "worker"}};
-    for (size_t w = 0; w < 6; w++) {
+                             {"indexer", "indexer"}, {"worker-1", "worker"}, {"worker-2", "worker"},
+                             {"executor-2", "executor"}, {"scheduler-2", "scheduler"}};
+    for (size_t w = 0; w < t->nprocs; w++) {
         int found = 0;
         size_t i;
         json_t *n;
