@@ -267,10 +267,12 @@ static int kt_node_on_remote(kt_node *n, const char *buf, size_t len)
     }
     if (m.type == KT_MSG_HEARTBEAT)
         goto done;
-    if (!p) {
-        KT_WARN("node", "%s from unknown node %s: dropped", kt_msg_type_name(m.type), m.from);
-        goto done;
-    }
+    /* A sender we have not heard a Hello from yet is received all the same: a member that restarted (a SIGKILLed
+     * executor back at the address everyone joined) gets the messages its peers had queued for it before their Hello
+     * reaches it, and those are not sent twice (a worker's results: dropped here, their task runs would wait for ever
+     * on the executor owning them). The actors judge what they receive (attempts, epochs), not the sender's name. */
+    if (!p)
+        KT_DEBUG("node", "%s from %s before its Hello: received", kt_msg_type_name(m.type), m.from);
     const char *at = strchr(m.to, '@');
     size_t name_len = at ? (size_t)(at - m.to) : strlen(m.to);
     if (at && strcmp(at + 1, n->id)) {

@@ -105,6 +105,7 @@ typedef struct kt_it_topology {
     char pg_base[1024], pg_schema[64]; /* on PostgreSQL: the test server, and the schema made for the topology */
     kt_it_proc procs[8];
     char names[8][16]; /* executor, webserver, scheduler, indexer, worker-1, worker-2 */
+    char *args[8][32]; /* each process's arguments (malloc'd, NULL-terminated), for kt_it_topology_restart */
     size_t nprocs;
 } kt_it_topology;
 /* Starts the processes and waits until the webserver is healthy and sees every member (the scheduler's actor
@@ -115,6 +116,10 @@ int kt_it_topology_start(kt_it_topology *t, int on_pg);
  * and removes dir. */
 int kt_it_topology_stop(kt_it_topology *t);
 void kt_it_topology_dump(const kt_it_topology *t);
+/* Stops the component called name with sig (SIGKILL: a crash), waits for its exit and starts it again with the same
+ * arguments and node id, its log continuing in the same file. Returns the old process's status (128 + sig when the
+ * signal killed it), -1 when there is no such component. Does not wait for it to rejoin. */
+int kt_it_topology_restart(kt_it_topology *t, const char *name, int sig);
 
 /* ---- the storage under the servers (harness_storage.c) ---- */
 /* 1 when this test runs its servers on S3 (KITE_IT_STORAGE=s3, set by CMake for the *_on_s3 registrations). */

@@ -24,6 +24,11 @@ static kt_it_proc *kt_it_topo_spawn(kt_it_topology *t, const char *name, const c
     if (t->nprocs == sizeof t->procs / sizeof *t->procs)
         fail_msg("topology: too many processes");
     snprintf(t->names[t->nprocs], sizeof t->names[t->nprocs], "%s", name);
+    /* kept for kt_it_topology_restart: the same component comes back with the same arguments and node id */
+    size_t n = 0;
+    for (; args[n] && n + 1 < sizeof t->args[0] / sizeof t->args[0][0]; n++)
+        t->args[t->nprocs][n] = strdup(args[n]);
+    t->args[t->nprocs][n] = NULL;
     t->procs[t->nprocs] = kt_it_spawn(t->dir, name, args);
     return &t->procs[t->nprocs++];
 }
@@ -143,6 +148,24 @@ int kt_it_topology_start(kt_it_topology *t, int on_pg)
     return 1;
 }
 
+int kt_it_topology_restart(kt_it_topology *t, const char *name, int sig)
+{
+    for (size_t i = 0; i < t->nprocs; i++) {
+        if (strcmp(t->names[i], name))
+            continue;
+        int rc = t->procs[i].pid ? kt_it_stop(&t->procs[i], sig) : -1;
+        /* the new process appends to the same log (kt_it_spawn opens it O_APPEND): a marker says where it starts */
+        FILE *f = fopen(t->procs[i].log_path, "a");
+        if (f) {
+            fprintf(f, "---- topology: %s stopped by signal %d (status %d), restarted ----\n", name, sig, rc);
+            fclose(f);
+        }
+        t->procs[i] = kt_it_spawn(t->dir, name, (const char *const *)t->args[i]);
+        return rc;
+    }
+    return -1;
+}
+
 void kt_it_topology_dump(const kt_it_topology *t)
 {
     for (size_t i = 0; i < t->nprocs; i++)
@@ -163,6 +186,9 @@ int kt_it_topology_stop(kt_it_topology *t)
             bad++;
         }
     }
+    for (size_t i = 0; i < t->nprocs; i++)
+        for (size_t k = 0; t->args[i][k]; k++)
+            free(t->args[i][k]);
     char err[512];
     if (t->pg_schema[0] && kt_test_pg_schema_drop(t->pg_base, t->pg_schema, err, sizeof err))
         fprintf(stderr, "topology: %s\n", err);
