@@ -6,6 +6,7 @@
 #include "flow/model.h"
 #include "flow/yaml.h"
 #include "base/map.h"
+#include "actors/names.h"
 #include "web/api_int.h"
 #include "web/http.h"
 
@@ -248,7 +249,23 @@ static kt_status kt_api_management_start(kt_webserver *w, const char *host, int 
     return st;
 }
 
-static const kt_actor_ops kt_webserver_ops = {.receive = kt_webserver_receive, .stop = kt_webserver_stop};
+/* The executors' nodes are remembered as they come, so that when one goes its unanswered requests are answered. */
+static void kt_webserver_peer_up(kt_actor *a, const kt_peer_info *peer)
+{
+    kt_webserver *w = kt_actor_state(a);
+    if (kt_node_actors_has(peer->actors, KT_EXECUTOR_ACTOR, strlen(KT_EXECUTOR_ACTOR)))
+        kt_map_put(w->executors, peer->node_id, w->executors, NULL);
+}
+
+static void kt_webserver_peer_down(kt_actor *a, const char *node_id)
+{
+    kt_webserver *w = kt_actor_state(a);
+    if (kt_map_del(w->executors, node_id))
+        kt_api_executor_gone(w, node_id);
+}
+
+static const kt_actor_ops kt_webserver_ops = {.receive = kt_webserver_receive, .stop = kt_webserver_stop,
+                                              .peer_up = kt_webserver_peer_up, .peer_down = kt_webserver_peer_down};
 
 kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_config *cfg, kt_webserver **out,
                              char *err, size_t errcap)
@@ -258,6 +275,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
         return KT_ENOMEM;
     w->store = store;
     w->pending = kt_map_new();
+    w->executors = kt_map_new();
     if (cfg && json_array_size(cfg->plugin_defaults))
         w->plugin_defaults = json_incref((json_t *)cfg->plugin_defaults);
     if (cfg && cfg->default_zone)
@@ -444,6 +462,7 @@ fail:
     }
     kt_api_auth_free(w);
     kt_map_free(w->pending);
+    kt_map_free(w->executors);
     json_decref(w->plugin_defaults);
     free(w->default_zone);
     free(w);
@@ -469,6 +488,7 @@ void kt_webserver_free(kt_webserver *w)
         free(p);
     }
     kt_map_free(w->pending);
+    kt_map_free(w->executors);
     json_decref(w->plugin_defaults);
     free(w->default_zone);
     free(w);

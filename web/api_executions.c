@@ -184,6 +184,7 @@ void kt_api_on_reply(kt_webserver *w, const kt_msg *m)
     if (kt_msg_decode_reply(m->body, &rep) != KT_OK)
         rep = (kt_msg_reply){.status = KT_EPROTO, .message = NULL};
     if (rep.status == KT_OK && p->wait && !rep.data && kt_http_req_alive(p->req)) {
+        p->created = 1;
         kt_map_put(w->pending, key, p, NULL); /* created; the answer comes with the end */
         kt_msg_reply_clear(&rep);
         return;
@@ -209,6 +210,41 @@ void kt_api_on_reply(kt_webserver *w, const kt_msg *m)
     kt_msg_reply_clear(&rep);
     json_decref(p->execution);
     free(p);
+}
+
+/* An executor's node is gone (declared dead, or back as a new process): a request it got and did not answer yet would
+ * wait for ever, so each one not answered yet is answered 503 now. Which executor got which request is not known (the
+ * node picks one), so the requests sent to the others are answered too: their clients may retry, as after any 503. A
+ * creation may have been committed before the executor died: the message says so. */
+void kt_api_executor_gone(kt_webserver *w, const char *node_id)
+{
+    size_t pos = 0, n = 0;
+    const char *key;
+    void *val;
+    char (*keys)[32] = NULL;
+    while (kt_map_next(w->pending, &pos, &key, &val)) {
+        if (((kt_pending *)val)->created)
+            continue;
+        keys = kt_xrealloc(keys, (n + 1) * sizeof *keys);
+        snprintf(keys[n++], sizeof *keys, "%s", key);
+    }
+    for (size_t i = 0; i < n; i++) {
+        kt_pending *p = kt_map_del(w->pending, keys[i]);
+        if (kt_http_req_alive(p->req)) {
+            char msg[512];
+            snprintf(msg, sizeof msg,
+                     "Service Unavailable: executor %s stopped before it answered (the request may or may not have "
+                     "been carried out)",
+                     node_id);
+            kt_http_send_error(p->req, 503, msg, NULL);
+        }
+        kt_http_req_release(p->req);
+        json_decref(p->execution);
+        free(p);
+    }
+    if (n)
+        KT_WARN("webserver", "executor %s gone: %zu request(s) waiting for an executor answered 503", node_id, n);
+    free(keys);
 }
 
 void kt_api_execution_get(kt_http_req *r, void *ud)

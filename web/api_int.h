@@ -45,6 +45,7 @@ typedef struct kt_pending {
     json_t *execution;
     int wait; /* answer when the execution ends, not when it is created */
     int manual; /* a restart, replay, markAs or change-status (api_exec_restart.c): the reply's data is the answer */
+    int created; /* a wait: the executor answered the creation, the end is to come */
 } kt_pending;
 
 struct kt_webserver {
@@ -52,6 +53,7 @@ struct kt_webserver {
     kt_store *store;
     kt_http *http;
     kt_map *pending; /* corr id (decimal) -> kt_pending */
+    kt_map *executors; /* the node ids of the members hosting an executor (value: the map itself, a non-NULL mark) */
     uint64_t next_corr;
     char public_url[512];
     json_t *plugin_defaults; /* the configuration's plugins.defaults, or NULL */
@@ -295,6 +297,8 @@ int kt_api_create_fallback(kt_webserver *w, kt_http_req *r);
 void kt_api_execution_webhook(kt_http_req *r, void *ud);
 /* The executor's Reply to an ExecutionCreate: answers the request waiting under m->corr. */
 void kt_api_on_reply(kt_webserver *w, const kt_msg *m);
+/* An executor's node went away: the requests still waiting for an executor's first answer get 503. */
+void kt_api_executor_gone(kt_webserver *w, const char *node_id);
 void kt_api_execution_get(kt_http_req *r, void *ud);
 void kt_api_execution_search(kt_http_req *r, void *ud);
 void kt_api_execution_kill(kt_http_req *r, void *ud);

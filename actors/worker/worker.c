@@ -70,6 +70,7 @@ struct kt_worker {
     json_t *logs;    /* entries waiting for the end of the turn */
     json_t *metrics; /* MetricEntry objects waiting for the end of the turn (sent with the logs) */
     kt_outmsg *results;
+    char (*result_keys)[64]; /* each result's execution id: the owner of its partition gets it (kt_worker_flush) */
     size_t nresults, capresults;
     uv_idle_t pending_flush; /* flushes what task callbacks produced outside a drain pass (idle: the loop must not block first) */
     uv_timer_t room_retry;   /* flushes again a little later when the executor had no room (a timer: an idle would spin) */
@@ -420,7 +421,9 @@ static void kt_worker_queue_result(kt_worker *w, const char *to, const kt_msg_wo
     if (w->nresults == w->capresults) {
         w->capresults = w->capresults ? w->capresults * 2 : 32;
         w->results = kt_xrealloc(w->results, w->capresults * sizeof *w->results);
+        w->result_keys = kt_xrealloc(w->result_keys, w->capresults * sizeof *w->result_keys);
     }
+    snprintf(w->result_keys[w->nresults], sizeof *w->result_keys, "%s", body->execution_id ? body->execution_id : "");
     kt_outmsg *o = &w->results[w->nresults++];
     /* addressed to no executor in particular, as it is sent (KT_WORKER_RESULT_TO): the executor that gets it passes
      * it on to the owner of the execution's partition, which may not be the one that dispatched the job (several
@@ -702,13 +705,24 @@ static void kt_worker_flush(kt_actor *a)
         json_array_clear(w->metrics);
     }
     size_t sent = 0;
-    for (; sent < w->nresults && kt_node_has_room(node, KT_WORKER_RESULT_TO); sent++) {
-        kt_status st = kt_node_send(node, KT_WORKER_RESULT_TO, &w->results[sent]);
+    for (; sent < w->nresults; sent++) {
+        /* straight to the owner of the execution's partition, as this node sees it (any executor passes it on when
+         * the partition moved): through another executor it would be lost with that one if it died with the result
+         * in its socket, and the owner, alive, would wait for it for ever (the chaos test, test_chaos.c) */
+        char to[KT_ADDR_MAX];
+        if (!w->result_keys[sent][0] ||
+            kt_node_keyed_address(node, KT_WORKER_RESULT_TO, w->result_keys[sent], to, sizeof to) != KT_OK)
+            snprintf(to, sizeof to, "%s", KT_WORKER_RESULT_TO);
+        if (!kt_node_has_room(node, to))
+            break;
+        kt_status st = kt_node_send(node, to, &w->results[sent]);
         if (st)
             KT_WARN("worker", "result not delivered (%s): the executor resubmits the attempt", kt_strerror(st));
     }
-    if (sent && sent < w->nresults)
+    if (sent && sent < w->nresults) {
         memmove(w->results, w->results + sent, (w->nresults - sent) * sizeof *w->results);
+        memmove(w->result_keys, w->result_keys + sent, (w->nresults - sent) * sizeof *w->result_keys);
+    }
     w->nresults -= sent;
     if (w->nresults)
         kt_worker_wait_for_room(w);
@@ -804,6 +818,7 @@ void kt_worker_free(kt_worker *w)
     for (size_t i = 0; i < w->nresults; i++)
         kt_outmsg_destroy(&w->results[i]);
     free(w->results);
+    free(w->result_keys);
     kt_map_free(w->running);
     json_decref(w->logs);
     json_decref(w->metrics);

@@ -10,7 +10,7 @@
  * An execution whose creation the API did not acknowledge (its answer lost with a killed executor: the request waits
  * until the client gives up, 30 s here) is not checked; its attempts in the trace are counted apart.
  *
- * KITE_CHAOS_EXECUTIONS (default 1000), KITE_CHAOS_EVERY_MS (the pause between one kill's recovery and the next kill,
+ * KITE_CHAOS_EXECUTIONS (default 1000), KITE_CHAOS_TASK_MS (each task's nap, default 50), KITE_CHAOS_EVERY_MS (the pause between one kill's recovery and the next kill,
  * default 1500), KITE_CHAOS_SEED (default: the time; printed, a failing run is replayed with it),
  * KITE_CHAOS_KEEP_LOGS (a folder: the components' logs and the trace are copied there before the cleanup). */
 #include <setjmp.h>
@@ -148,8 +148,11 @@ static void chaos_main(chaos *c)
 
 /* ---- the flows ---- */
 
+/* Each task: a start line, a nap (KITE_CHAOS_TASK_MS, default 50: kills land in running scripts), an end line. */
 static char *five_yaml(const char *trace)
 {
+    char nap[32];
+    snprintf(nap, sizeof nap, "%.3f", (double)env_long("KITE_CHAOS_TASK_MS", 50) / 1000);
     static const char head[] = "id: five\nnamespace: chaos\ntasks:\n";
     char *y = malloc(8192);
     size_t n = (size_t)snprintf(y, 8192, "%s", head);
@@ -157,8 +160,9 @@ static char *five_yaml(const char *trace)
         n += (size_t)snprintf(y + n, 8192 - n,
                               "  - id: t%d\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands:\n"
                               "      - echo \"{{ execution.id }} {{ taskrun.id }} {{ taskrun.attemptsCount }} start\" >> %s\n"
+                              "      - sleep %s\n"
                               "      - echo \"{{ execution.id }} {{ taskrun.id }} {{ taskrun.attemptsCount }} end\" >> %s\n",
-                              i, trace, trace);
+                              i, trace, nap, trace);
     return y;
 }
 
