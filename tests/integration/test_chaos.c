@@ -176,6 +176,7 @@ static const char TICKER[] = "id: ticker\nnamespace: chaos\ntasks:\n"
 typedef struct trace_ent {
     char key[160]; /* "<execution> <taskrun> <attempt>" */
     int starts, ends, seen;
+    size_t first_start, last_end; /* line numbers (from 1; 0: none): the file's order is the order of the appends */
 } trace_ent;
 
 static int ent_cmp(const void *a, const void *b)
@@ -201,6 +202,8 @@ static trace_ent *trace_load(const char *path, size_t *out_n)
         snprintf(all[n].key, sizeof all[n].key, "%s %s %d", ex, tr, att);
         all[n].starts = !strcmp(what, "start");
         all[n].ends = !strcmp(what, "end");
+        all[n].first_start = all[n].starts ? n + 1 : 0;
+        all[n].last_end = all[n].ends ? n + 1 : 0;
         n++;
     }
     if (f)
@@ -211,6 +214,10 @@ static trace_ent *trace_load(const char *path, size_t *out_n)
         if (m && !strcmp(all[m - 1].key, all[i].key)) {
             all[m - 1].starts += all[i].starts;
             all[m - 1].ends += all[i].ends;
+            if (all[i].first_start && (!all[m - 1].first_start || all[i].first_start < all[m - 1].first_start))
+                all[m - 1].first_start = all[i].first_start;
+            if (all[i].last_end > all[m - 1].last_end)
+                all[m - 1].last_end = all[i].last_end;
         } else {
             all[m++] = all[i];
         }
@@ -232,7 +239,7 @@ static trace_ent *trace_find(trace_ent *all, size_t n, const char *ex, const cha
 }
 
 typedef struct verdict {
-    size_t success, other, taskruns, attempts, lost_attempts, lost_ended, bad;
+    size_t success, other, taskruns, attempts, lost_attempts, lost_ended, overlaps, bad;
 } verdict;
 
 /* One execution against the trace: each task run's attempts, the last one SUCCESS and run to its end once. */
@@ -268,7 +275,12 @@ static void check_execution(const json_t *ex, trace_ent *tr, size_t ntr, verdict
             if (!last)
                 v->lost_attempts++;
             if (!last && ends)
-                v->lost_ended++; /* ran to its end, but its worker died before the result got through */
+                v->lost_ended++; /* ran to its end, but its result did not count (a worker or executor killed) */
+            /* still running when the next attempt started: two live attempts of one task run at once */
+            trace_ent *next = last ? NULL : trace_find(tr, ntr, id, trid, a + 1);
+            if (e && next && next->first_start && e->first_start && e->first_start < next->first_start &&
+                (!e->last_end || e->last_end > next->first_start))
+                v->overlaps += e->last_end != 0; /* an attempt with no end may have been killed any time: not counted */
             int ok = starts <= 1 && ends <= 1 && ends <= starts;
             if (last && !strcmp(kt_it_state(run), "SUCCESS"))
                 ok = ok && ends == 1 && !strcmp(ast ? ast : "", "SUCCESS");
@@ -504,9 +516,10 @@ static void test_chaos(void **state)
     fprintf(stderr,
             "chaos: executions %zu acknowledged (%zu refused), %zu SUCCESS, %zu other, %zu not ended; task runs %zu, "
             "attempts %zu (%zu lost to a kill, %zu of them ran to their end anyway); trace problems %zu, attempts traced "
-            "but not recorded %zu, attempts of unacknowledged executions %zu\n",
+            "but not recorded %zu, attempts of unacknowledged executions %zu; an attempt that ended after the next one "
+            "started %zu\n",
             acked, refused, v.success, v.other, left, v.taskruns, v.attempts, v.lost_attempts, v.lost_ended, v.bad,
-            unrecorded, unacked_runs);
+            unrecorded, unacked_runs, v.overlaps);
     fprintf(stderr, "chaos: ticks %zu, fired twice %zu\n", ticks, dups);
     fprintf(stderr,
             "chaos: recovery: ready again avg %lld ms max %lld ms (%zu never within %d ms); executions ending again "
