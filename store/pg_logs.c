@@ -236,7 +236,7 @@ kt_status kt_pg_logs_search(kt_store *s, const kt_log_query *q, json_t **results
     if (min < 0)
         return KT_EINVAL;
     kt_sql w;
-    kt_sql_init(&w, KT_SQL_DOLLAR);
+    kt_sql_init(&w, kt_sql_postgres.style);
     kt_logs_search_where(&w, q, min);
     /* a namespace or flow filter needs the execution's row; without one, the join is skipped so lines of purged
      * executions still show */
@@ -251,10 +251,7 @@ kt_status kt_pg_logs_search(kt_store *s, const kt_log_query *q, json_t **results
                            : "SELECT l.body FROM logs l",
                 &w);
     kt_sql_add(&sel, q->sort_desc ? " ORDER BY l.timestamp_us DESC, l.seq DESC" : " ORDER BY l.timestamp_us, l.seq");
-    int size = q->size > 0 ? q->size : 10, page = q->page > 0 ? q->page : 1;
-    kt_sql_add(&sel, " LIMIT ? OFFSET ?");
-    kt_sql_int(&sel, size);
-    kt_sql_int(&sel, (int64_t)(page - 1) * size);
+    kt_sql_page(&sel, q->page, q->size);
     PGresult *res = kt_pg_sql_query(s, &sel, &st);
     if (!res)
         return st;

@@ -8,6 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* ILIKE in the "C" collation folds ASCII letters only, as SQLite's LIKE does (Kestra's likeIgnoreCase); labels is
+ * the execution's [{key, value}] as JSON text: one of its objects has both (and perhaps more members). */
+const kt_sql_dialect kt_sql_postgres = {
+    .style = KT_SQL_DOLLAR,
+    .like = "COLLATE \"C\" ILIKE",
+    .contains = "strpos(%s, ?) > 0",
+    .has_label = " AND labels::jsonb @> jsonb_build_array(jsonb_build_object('key', ?::text, 'value', ?::text))",
+};
+
 /* The sortable columns of both searches (kt_store_exec_sort_column's and kt_store_trigger_sort_column's values): the
  * ORDER BY text is always one of these, never the caller's. */
 static const struct {
@@ -41,20 +50,6 @@ static kt_status kt_pg_order_term(kt_sql *q, const char *column, int desc, int l
     return KT_EINVAL;
 }
 
-/* column is the given namespace or one under it, the part under it ignoring ASCII case: SQLite's LIKE (Kestra's
- * likeIgnoreCase). ILIKE in the "C" collation folds ASCII letters only, as SQLite does. scratch holds the pattern
- * until the statement ran. */
-static void kt_pg_ns_under(kt_sql *w, const char *column, const char *ns, char *scratch, size_t cap)
-{
-    char frag[160];
-    snprintf(frag, sizeof frag, " AND (%s = ? OR %s COLLATE \"C\" ILIKE ? ESCAPE '\\')", column, column);
-    kt_sql_add(w, frag);
-    kt_sql_str(w, ns);
-    kt_sql_str(w, scratch);
-    if (kt_sql_like_under(scratch, cap, ns))
-        w->overflow = 1;
-}
-
 /* Runs a built statement; NULL when it did not fit (KT_EINVAL) or failed (kt_pg_query's status). */
 PGresult *kt_pg_sql_query(kt_store *s, const kt_sql *q, kt_status *st)
 {
@@ -82,68 +77,19 @@ kt_status kt_pg_sql_count(kt_store *s, const char *count_sql, const kt_sql *w, i
     return KT_OK;
 }
 
-static void kt_pg_page(kt_sql *sel, int page, int size)
-{
-    size = size > 0 ? size : 10;
-    page = page > 0 ? page : 1;
-    kt_sql_add(sel, " LIMIT ? OFFSET ?");
-    kt_sql_int(sel, size);
-    kt_sql_int(sel, (int64_t)(page - 1) * size);
-}
-
-static void kt_pg_exec_where(kt_sql *w, const kt_exec_query *q, char *scratch, size_t cap)
-{
-    kt_sql_add(w, " WHERE 1=1");
-    if (q->namespace_)
-        kt_pg_ns_under(w, "namespace", q->namespace_, scratch, cap);
-    if (q->flow_id) {
-        kt_sql_add(w, " AND flow_id = ?");
-        kt_sql_str(w, q->flow_id);
-    }
-    if (q->nstates) {
-        kt_sql_add(w, " AND state IN (");
-        for (size_t i = 0; i < q->nstates; i++) {
-            kt_sql_add(w, i ? ", ?" : "?");
-            kt_sql_str(w, q->states[i]);
-        }
-        kt_sql_add(w, ")");
-    }
-    if (q->q) {
-        kt_sql_add(w, " AND (strpos(id, ?) > 0 OR strpos(namespace, ?) > 0 OR strpos(flow_id, ?) > 0)");
-        kt_sql_str(w, q->q);
-        kt_sql_str(w, q->q);
-        kt_sql_str(w, q->q);
-    }
-    if (q->start_from_us) {
-        kt_sql_add(w, " AND start_us >= ?");
-        kt_sql_int(w, q->start_from_us);
-    }
-    if (q->start_to_us) {
-        kt_sql_add(w, " AND start_us <= ?");
-        kt_sql_int(w, q->start_to_us);
-    }
-    for (size_t i = 0; i < q->nlabels; i++) {
-        /* "key:value" was split by the caller into key and value at the first colon; labels is the execution's
-         * [{key, value}] as JSON text: one of its objects has both (and perhaps more members) */
-        kt_sql_add(w, " AND labels::jsonb @> jsonb_build_array(jsonb_build_object('key', ?::text, 'value', ?::text))");
-        kt_sql_str(w, q->labels[2 * i]);
-        kt_sql_str(w, q->labels[2 * i + 1]);
-    }
-}
-
 kt_status kt_pg_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total)
 {
     kt_sql w;
     char scratch[512];
-    kt_sql_init(&w, KT_SQL_DOLLAR);
-    kt_pg_exec_where(&w, q, scratch, sizeof scratch);
+    kt_sql_init(&w, kt_sql_postgres.style);
+    kt_sql_exec_where(&w, &kt_sql_postgres, q, scratch, sizeof scratch);
     kt_sql sel;
     kt_sql_from(&sel, "SELECT body, id FROM executions", &w);
     kt_sql_add(&sel, " ORDER BY ");
     if (kt_pg_order_term(&sel, q->sort_column ? q->sort_column : "start_us", q->sort_desc, 1) ||
         kt_pg_order_term(&sel, "id", q->sort_desc, 0))
         return KT_EINVAL;
-    kt_pg_page(&sel, q->page, q->size);
+    kt_sql_page(&sel, q->page, q->size);
     kt_status st = kt_pg_sql_count(s, "SELECT COUNT(*) FROM executions", &w, total);
     if (st)
         return st;
@@ -170,33 +116,12 @@ kt_status kt_pg_executions_search(kt_store *s, const kt_exec_query *q, json_t **
 
 /* ---- trigger rows -------------------------------------------------------------------------------- */
 
-static void kt_pg_trigger_where(kt_sql *w, const kt_trigger_query *q, char *scratch, size_t cap)
-{
-    kt_sql_add(w, " WHERE 1=1");
-    if (q->namespace_)
-        kt_pg_ns_under(w, "namespace", q->namespace_, scratch, cap);
-    if (q->flow_id) {
-        kt_sql_add(w, " AND flow_id = ?");
-        kt_sql_str(w, q->flow_id);
-    }
-    if (q->worker_id) {
-        kt_sql_add(w, " AND worker_id = ?");
-        kt_sql_str(w, q->worker_id);
-    }
-    if (q->q) {
-        kt_sql_add(w, " AND (strpos(namespace, ?) > 0 OR strpos(flow_id, ?) > 0 OR strpos(trigger_id, ?) > 0)");
-        kt_sql_str(w, q->q);
-        kt_sql_str(w, q->q);
-        kt_sql_str(w, q->q);
-    }
-}
-
 kt_status kt_pg_triggers_search(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total)
 {
     kt_sql w;
     char scratch[512];
-    kt_sql_init(&w, KT_SQL_DOLLAR);
-    kt_pg_trigger_where(&w, q, scratch, sizeof scratch);
+    kt_sql_init(&w, kt_sql_postgres.style);
+    kt_sql_trigger_where(&w, &kt_sql_postgres, q, scratch, sizeof scratch);
     kt_sql sel;
     kt_sql_from(&sel, "SELECT body FROM triggers", &w);
     kt_sql_add(&sel, " ORDER BY ");
@@ -209,7 +134,7 @@ kt_status kt_pg_triggers_search(kt_store *s, const kt_trigger_query *q, json_t *
     if (kt_pg_order_term(&sel, "namespace", desc, lead) || kt_pg_order_term(&sel, "flow_id", desc, 0) ||
         kt_pg_order_term(&sel, "trigger_id", desc, 0))
         return KT_EINVAL;
-    kt_pg_page(&sel, q->page, q->size);
+    kt_sql_page(&sel, q->page, q->size);
     kt_status st = kt_pg_sql_count(s, "SELECT COUNT(*) FROM triggers", &w, total);
     if (st)
         return st;

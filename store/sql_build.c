@@ -1,5 +1,6 @@
 /* The search statements' builder shared by both backends (sql_build.h). */
 #include "store/sql_build.h"
+#include "store/store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -92,4 +93,93 @@ int kt_sql_like_under(char *out, size_t cap, const char *prefix)
         return -1;
     memcpy(out + k, ".%", 3);
     return 0;
+}
+
+void kt_sql_ns_under(kt_sql *w, const kt_sql_dialect *d, const char *column, const char *ns, char *scratch,
+                     size_t cap)
+{
+    char frag[192];
+    snprintf(frag, sizeof frag, " AND (%s = ? OR %s %s ? ESCAPE '\\')", column, column, d->like);
+    kt_sql_add(w, frag);
+    kt_sql_str(w, ns);
+    kt_sql_str(w, scratch);
+    if (kt_sql_like_under(scratch, cap, ns))
+        w->overflow = 1;
+}
+
+void kt_sql_contains_any(kt_sql *w, const kt_sql_dialect *d, const char *const *columns, const char *v)
+{
+    kt_sql_add(w, " AND (");
+    for (size_t i = 0; columns[i]; i++) {
+        char frag[128];
+        snprintf(frag, sizeof frag, d->contains, columns[i]);
+        kt_sql_add(w, i ? " OR " : "");
+        kt_sql_add(w, frag);
+        kt_sql_str(w, v);
+    }
+    kt_sql_add(w, ")");
+}
+
+void kt_sql_page(kt_sql *q, int page, int size)
+{
+    size = size > 0 ? size : 10;
+    page = page > 0 ? page : 1;
+    kt_sql_add(q, " LIMIT ? OFFSET ?");
+    kt_sql_int(q, size);
+    kt_sql_int(q, (int64_t)(page - 1) * size);
+}
+
+void kt_sql_exec_where(kt_sql *w, const kt_sql_dialect *d, const kt_exec_query *q, char *scratch, size_t cap)
+{
+    kt_sql_add(w, " WHERE 1=1");
+    if (q->namespace_)
+        kt_sql_ns_under(w, d, "namespace", q->namespace_, scratch, cap);
+    if (q->flow_id) {
+        kt_sql_add(w, " AND flow_id = ?");
+        kt_sql_str(w, q->flow_id);
+    }
+    if (q->nstates) {
+        kt_sql_add(w, " AND state IN (");
+        for (size_t i = 0; i < q->nstates; i++) {
+            kt_sql_add(w, i ? ", ?" : "?");
+            kt_sql_str(w, q->states[i]);
+        }
+        kt_sql_add(w, ")");
+    }
+    if (q->q) {
+        static const char *const cols[] = {"id", "namespace", "flow_id", NULL};
+        kt_sql_contains_any(w, d, cols, q->q);
+    }
+    if (q->start_from_us) {
+        kt_sql_add(w, " AND start_us >= ?");
+        kt_sql_int(w, q->start_from_us);
+    }
+    if (q->start_to_us) {
+        kt_sql_add(w, " AND start_us <= ?");
+        kt_sql_int(w, q->start_to_us);
+    }
+    for (size_t i = 0; i < q->nlabels; i++) { /* "key:value" was split by the caller at the first colon */
+        kt_sql_add(w, d->has_label);
+        kt_sql_str(w, q->labels[2 * i]);
+        kt_sql_str(w, q->labels[2 * i + 1]);
+    }
+}
+
+void kt_sql_trigger_where(kt_sql *w, const kt_sql_dialect *d, const kt_trigger_query *q, char *scratch, size_t cap)
+{
+    kt_sql_add(w, " WHERE 1=1");
+    if (q->namespace_)
+        kt_sql_ns_under(w, d, "namespace", q->namespace_, scratch, cap);
+    if (q->flow_id) {
+        kt_sql_add(w, " AND flow_id = ?");
+        kt_sql_str(w, q->flow_id);
+    }
+    if (q->worker_id) {
+        kt_sql_add(w, " AND worker_id = ?");
+        kt_sql_str(w, q->worker_id);
+    }
+    if (q->q) {
+        static const char *const cols[] = {"namespace", "flow_id", "trigger_id", NULL};
+        kt_sql_contains_any(w, d, cols, q->q);
+    }
 }

@@ -46,4 +46,28 @@ int kt_sql_like_under(char *out, size_t cap, const char *prefix);
  * or at nums[i], which holds the integer's decimal text. */
 void kt_sql_values(const kt_sql *q, const char **values, char (*nums)[24]);
 
+/* ---- the filters both backends' searches share: one builder, the backend's few words of SQL in a dialect ---- */
+struct kt_exec_query;
+struct kt_trigger_query;
+typedef struct kt_sql_dialect {
+    kt_sql_style style;
+    const char *like;      /* the LIKE that folds ASCII case as SQLite's does (Kestra's likeIgnoreCase) */
+    const char *contains;  /* printf format of "column %s holds the value ?" */
+    const char *has_label; /* "the execution's labels hold {key: ?, value: ?}" */
+} kt_sql_dialect;
+extern const kt_sql_dialect kt_sql_sqlite; /* sqlite_search.c */
+extern const kt_sql_dialect kt_sql_postgres; /* pg_search.c */
+/* " AND (column = ns OR column LIKE 'ns.%')": the namespace or one under it; scratch holds the pattern until the
+ * statement ran (too small: the statement is marked overflowed and refused). */
+void kt_sql_ns_under(kt_sql *w, const kt_sql_dialect *d, const char *column, const char *ns, char *scratch,
+                     size_t cap);
+/* " AND (one of the columns holds v)", columns NULL-terminated. */
+void kt_sql_contains_any(kt_sql *w, const kt_sql_dialect *d, const char *const *columns, const char *v);
+/* " LIMIT size OFFSET (page - 1) * size", 1-based page, size 10 by default. */
+void kt_sql_page(kt_sql *q, int page, int size);
+/* The WHERE clause of GET /api/v1/executions/search and of /api/v1/triggers/search. */
+void kt_sql_exec_where(kt_sql *w, const kt_sql_dialect *d, const struct kt_exec_query *q, char *scratch, size_t cap);
+void kt_sql_trigger_where(kt_sql *w, const kt_sql_dialect *d, const struct kt_trigger_query *q, char *scratch,
+                          size_t cap);
+
 #endif

@@ -7,6 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+const kt_sql_dialect kt_sql_sqlite = {
+    .style = KT_SQL_QMARK,
+    .like = "LIKE", /* folds ASCII case only: Kestra's likeIgnoreCase */
+    .contains = "instr(%s, ?) > 0",
+    .has_label = " AND EXISTS (SELECT 1 FROM json_each(executions.labels) l WHERE "
+                 "json_extract(l.value, '$.key') = ? AND json_extract(l.value, '$.value') = ?)",
+};
+
 static void kt_sql_bind(const kt_sql *q, sqlite3_stmt *st)
 {
     for (int i = 0; i < q->nargs; i++) {
@@ -14,59 +22,6 @@ static void kt_sql_bind(const kt_sql *q, sqlite3_stmt *st)
             sqlite3_bind_int64(st, i + 1, q->args[i].i);
         else
             sqlite3_bind_text(st, i + 1, q->args[i].s, -1, SQLITE_TRANSIENT);
-    }
-}
-
-/* column is the given namespace or one under it, the part under it ignoring ASCII case as SQLite's LIKE does
- * (Kestra's likeIgnoreCase; pg_search.c answers alike). scratch holds the pattern until the statement ran. */
-static void kt_ns_under(kt_sql *w, const char *column, const char *ns, char *scratch, size_t cap)
-{
-    char frag[160];
-    snprintf(frag, sizeof frag, " AND (%s = ? OR %s LIKE ? ESCAPE '\\')", column, column);
-    kt_sql_add(w, frag);
-    kt_sql_str(w, ns);
-    kt_sql_str(w, scratch);
-    if (kt_sql_like_under(scratch, cap, ns))
-        w->overflow = 1;
-}
-
-static void kt_exec_where(kt_sql *w, const kt_exec_query *q, char *scratch, size_t cap)
-{
-    kt_sql_add(w, " WHERE 1=1");
-    if (q->namespace_)
-        kt_ns_under(w, "namespace", q->namespace_, scratch, cap);
-    if (q->flow_id) {
-        kt_sql_add(w, " AND flow_id = ?");
-        kt_sql_str(w, q->flow_id);
-    }
-    if (q->nstates) {
-        kt_sql_add(w, " AND state IN (");
-        for (size_t i = 0; i < q->nstates; i++) {
-            kt_sql_add(w, i ? ", ?" : "?");
-            kt_sql_str(w, q->states[i]);
-        }
-        kt_sql_add(w, ")");
-    }
-    if (q->q) {
-        kt_sql_add(w, " AND (instr(id, ?) > 0 OR instr(namespace, ?) > 0 OR instr(flow_id, ?) > 0)");
-        kt_sql_str(w, q->q);
-        kt_sql_str(w, q->q);
-        kt_sql_str(w, q->q);
-    }
-    if (q->start_from_us) {
-        kt_sql_add(w, " AND start_us >= ?");
-        kt_sql_int(w, q->start_from_us);
-    }
-    if (q->start_to_us) {
-        kt_sql_add(w, " AND start_us <= ?");
-        kt_sql_int(w, q->start_to_us);
-    }
-    for (size_t i = 0; i < q->nlabels; i++) {
-        /* "key:value" was split by the caller into key and value at the first colon */
-        kt_sql_add(w, " AND EXISTS (SELECT 1 FROM json_each(executions.labels) l WHERE "
-                      "json_extract(l.value, '$.key') = ? AND json_extract(l.value, '$.value') = ?)");
-        kt_sql_str(w, q->labels[2 * i]);
-        kt_sql_str(w, q->labels[2 * i + 1]);
     }
 }
 
@@ -94,8 +49,8 @@ kt_status kt_sqlite_executions_search(kt_store *s, const kt_exec_query *q, json_
     sqlite3 *db = kt_sqlite_db(s);
     kt_sql w;
     char scratch[512];
-    kt_sql_init(&w, KT_SQL_QMARK);
-    kt_exec_where(&w, q, scratch, sizeof scratch);
+    kt_sql_init(&w, kt_sql_sqlite.style);
+    kt_sql_exec_where(&w, &kt_sql_sqlite, q, scratch, sizeof scratch);
     kt_status r = kt_sql_count(db, "SELECT COUNT(*) FROM executions", &w, total);
     if (r)
         return r;
@@ -105,12 +60,10 @@ kt_status kt_sqlite_executions_search(kt_store *s, const kt_exec_query *q, json_
     kt_sql_from(&sel, "SELECT body, id FROM executions", &w);
     char order[256];
     /* the column comes from kt_exec_sorts, never from the request */
-    snprintf(order, sizeof order, " ORDER BY %s %s, id %s LIMIT ? OFFSET ?", q->sort_column ? q->sort_column : "start_us",
+    snprintf(order, sizeof order, " ORDER BY %s %s, id %s", q->sort_column ? q->sort_column : "start_us",
              q->sort_desc ? "DESC" : "ASC", q->sort_desc ? "DESC" : "ASC");
     kt_sql_add(&sel, order);
-    int size = q->size > 0 ? q->size : 10, page = q->page > 0 ? q->page : 1;
-    kt_sql_int(&sel, size);
-    kt_sql_int(&sel, (int64_t)(page - 1) * size);
+    kt_sql_page(&sel, q->page, q->size);
     if (sel.overflow)
         return KT_EINVAL;
     if (sqlite3_prepare_v2(db, sel.text, -1, &st, NULL) != SQLITE_OK)
@@ -162,11 +115,10 @@ kt_status kt_sqlite_flows_latest(kt_store *s, const char *ns_prefix, const char 
     kt_sql_add(&sql, "SELECT f.namespace, f.id, f.revision, f.source FROM flows f WHERE f.deleted = 0 AND f.revision = "
                      "(SELECT MAX(revision) FROM flows g WHERE g.namespace = f.namespace AND g.id = f.id)");
     if (ns_prefix)
-        kt_ns_under(&sql, "f.namespace", ns_prefix, scratch, sizeof scratch);
+        kt_sql_ns_under(&sql, &kt_sql_sqlite, "f.namespace", ns_prefix, scratch, sizeof scratch);
     if (q) {
-        kt_sql_add(&sql, " AND (instr(f.id, ?) > 0 OR instr(f.namespace, ?) > 0)");
-        kt_sql_str(&sql, q);
-        kt_sql_str(&sql, q);
+        static const char *const cols[] = {"f.id", "f.namespace", NULL};
+        kt_sql_contains_any(&sql, &kt_sql_sqlite, cols, q);
     }
     kt_sql_add(&sql, " ORDER BY f.namespace, f.id");
     if (sql.overflow)
@@ -223,34 +175,13 @@ kt_status kt_sqlite_logs_after(kt_store *s, const char *execution_id, const char
 
 /* ---- trigger rows -------------------------------------------------------------------------------- */
 
-static void kt_trigger_where(kt_sql *w, const kt_trigger_query *q, char *scratch, size_t cap)
-{
-    kt_sql_add(w, " WHERE 1=1");
-    if (q->namespace_)
-        kt_ns_under(w, "namespace", q->namespace_, scratch, cap);
-    if (q->flow_id) {
-        kt_sql_add(w, " AND flow_id = ?");
-        kt_sql_str(w, q->flow_id);
-    }
-    if (q->worker_id) {
-        kt_sql_add(w, " AND worker_id = ?");
-        kt_sql_str(w, q->worker_id);
-    }
-    if (q->q) {
-        kt_sql_add(w, " AND (instr(namespace, ?) > 0 OR instr(flow_id, ?) > 0 OR instr(trigger_id, ?) > 0)");
-        kt_sql_str(w, q->q);
-        kt_sql_str(w, q->q);
-        kt_sql_str(w, q->q);
-    }
-}
-
 kt_status kt_sqlite_triggers_search(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total)
 {
     sqlite3 *db = kt_sqlite_db(s);
     kt_sql w;
     char scratch[512];
-    kt_sql_init(&w, KT_SQL_QMARK);
-    kt_trigger_where(&w, q, scratch, sizeof scratch);
+    kt_sql_init(&w, kt_sql_sqlite.style);
+    kt_sql_trigger_where(&w, &kt_sql_sqlite, q, scratch, sizeof scratch);
     kt_status r = kt_sql_count(db, "SELECT COUNT(*) FROM triggers", &w, total);
     if (r)
         return r;
@@ -268,10 +199,7 @@ kt_status kt_sqlite_triggers_search(kt_store *s, const kt_trigger_query *q, json
     kt_sql sel;
     kt_sql_from(&sel, "SELECT body FROM triggers", &w);
     kt_sql_add(&sel, order);
-    kt_sql_add(&sel, " LIMIT ? OFFSET ?");
-    int size = q->size > 0 ? q->size : 10, page = q->page > 0 ? q->page : 1;
-    kt_sql_int(&sel, size);
-    kt_sql_int(&sel, (int64_t)(page - 1) * size);
+    kt_sql_page(&sel, q->page, q->size);
     if (sel.overflow)
         return KT_EINVAL;
     if (sqlite3_prepare_v2(db, sel.text, -1, &st, NULL) != SQLITE_OK)
