@@ -2,34 +2,13 @@
  * if it still holds the state the new one was computed from. Here a scheduler runs on a real SQLite store, and
  * "another scheduler" moves its row behind its back: the write computed from the old row is refused (KT_ECONFLICT)
  * and leaves the other's row as it was; the same write computed from the row as it is goes through. */
-#define _XOPEN_SOURCE 700
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <ftw.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "actors/names.h"
-#include "actors/scheduler/scheduler_int.h"
+#include "tests/unit/actors/sch_world.h"
 #include "base/log.h"
 
 static const char *FLOW = "id: f\nnamespace: a.b\n"
                           "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
                           "triggers:\n"
                           "  - id: daily\n    type: io.kestra.plugin.core.trigger.Schedule\n    cron: \"0 0 * * *\"\n";
-
-static int rm_entry(const char *p, const struct stat *sb, int f, struct FTW *w)
-{
-    (void)sb, (void)f, (void)w;
-    return remove(p);
-}
-
-static void receive_nothing(kt_actor *a, const kt_msg *m) { (void)a, (void)m; }
-static const kt_actor_ops executor_ops = {.receive = receive_nothing};
 
 static kt_trig_state read_state(kt_store *st)
 {
@@ -45,21 +24,11 @@ static kt_trig_state read_state(kt_store *st)
 static void test_stale_write_refused(void **state)
 {
     (void)state;
-    char root[] = "/tmp/kite-schclaims-XXXXXX";
-    assert_non_null(mkdtemp(root));
-    kt_store *st;
-    char err[256];
-    assert_int_equal(kt_store_open(root, NULL, &st, err, sizeof err), KT_OK);
-    int rev, changed;
-    assert_int_equal(kt_store_flow_save(st, "a.b", "f", FLOW, &rev, &changed), KT_OK);
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    kt_node *node;
-    kt_node_config cfg = {.node_id = "solo"};
-    assert_int_equal(kt_node_new(&loop, &cfg, &node), KT_OK);
-    assert_int_equal(kt_node_spawn(node, KT_EXECUTOR_ACTOR, &executor_ops, NULL, NULL), KT_OK);
-    kt_scheduler *s;
-    assert_int_equal(kt_scheduler_start(node, st, NULL, &s), KT_OK); /* writes the row (reconcile) */
+    sch_world w;
+    const char *const flows[] = {"f", FLOW, NULL};
+    sch_world_start(&w, flows); /* writes the row (reconcile) */
+    kt_store *st = w.st;
+    kt_scheduler *s = w.s;
 
     kt_trig_state seen = read_state(st);
     assert_true(seen.next_us > 0);
@@ -100,12 +69,8 @@ static void test_stale_write_refused(void **state)
     kt_trig_state_clear(&seen);
     kt_trig_state_clear(&other);
     kt_trig_state_clear(&ours);
-    kt_node_stop(node);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    kt_node_free(node);
-    kt_store_close(st);
-    nftw(root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    sch_world_stop(&w);
+    sch_world_end(&w);
 }
 
 int main(void)
