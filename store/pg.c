@@ -67,6 +67,18 @@ static const char *const kt_pg_migrations[] = {
     /* 2: partition leases (store.h, docs/store-async-design.md §4), SQLite's kite_partitions */
     "CREATE TABLE kite_partitions(kind text NOT NULL, id integer NOT NULL, owner text, "
     "  epoch bigint NOT NULL DEFAULT 0, expires_us bigint NOT NULL DEFAULT 0, PRIMARY KEY(kind, id));",
+    /* 3: the text searches' indexes (docs/store-async-design.md §3): pg_trgm's GIN indexes on the log message (the
+     * expression the log search tests, pg_search.c) and on the flow source in the "C" collation (the source search's
+     * ASCII-only case folding). pg_trgm is in Debian's postgresql package and trusted (the database's owner may
+     * create it); found already installed, it is used from its schema. Without it (not installed, not allowed) the
+     * block gives up quietly and the searches scan, as before: kt_pg_open says so once. */
+    "DO $$ DECLARE s text; BEGIN"
+    "  CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+    "  SELECT extnamespace::regnamespace::text INTO s FROM pg_extension WHERE extname = 'pg_trgm';"
+    "  EXECUTE format('CREATE INDEX logs_message_trgm ON logs USING gin ((body::json->>''message'') %s.gin_trgm_ops)',"
+    "    s);"
+    "  EXECUTE format('CREATE INDEX flows_source_trgm ON flows USING gin (source COLLATE \"C\" %s.gin_trgm_ops)', s);"
+    "EXCEPTION WHEN OTHERS THEN NULL; END $$;",
 };
 
 static void kt_pg_remember(kt_pg *p, const char *what, const char *msg)
@@ -248,6 +260,22 @@ fail:
     return KT_EDB;
 }
 
+/* Said once per process (a node opens several connections): the text searches scan without pg_trgm's indexes
+ * (migration 3 could not make them), which is correct but slower on large tables. */
+static void kt_pg_check_text_indexes(kt_pg *p)
+{
+    static int said;
+    if (__atomic_load_n(&said, __ATOMIC_RELAXED))
+        return;
+    PGresult *res = PQexec(p->conn, "SELECT to_regclass('logs_message_trgm') IS NULL");
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t")) {
+        if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+            KT_INFO("store", "PostgreSQL: no pg_trgm index (the extension is not installed or may not be created here): "
+                             "the log and flow source searches scan their tables");
+    }
+    PQclear(res);
+}
+
 /* The server's warnings go to Kite's log, not to libpq's default of stderr. */
 static void kt_pg_notice(void *arg, const char *message)
 {
@@ -280,6 +308,7 @@ kt_status kt_pg_open(const char *url, const kt_store_options *opt, kt_store **ou
     }
     if (kt_pg_migrate(p, err, errcap))
         goto fail;
+    kt_pg_check_text_indexes(p);
     *out = &p->base;
     return KT_OK;
 fail:
@@ -367,6 +396,7 @@ const kt_store_ops kt_pg_ops = {
     .executions_search = kt_pg_executions_search,
     .flow_namespaces = kt_pg_flow_namespaces,
     .flows_latest = kt_pg_flows_latest,
+    .flows_source_search = kt_pg_flows_source_search,
     .trigger_put = kt_pg_trigger_put,
     .trigger_get = kt_pg_trigger_get,
     .trigger_claim = kt_pg_trigger_claim,

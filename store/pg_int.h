@@ -77,6 +77,8 @@ kt_status kt_pg_executions_unfinished(kt_store *s, json_t **out_array);
 kt_status kt_pg_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total);
 kt_status kt_pg_flow_namespaces(kt_store *s, json_t **out);
 kt_status kt_pg_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
+kt_status kt_pg_flows_source_search(kt_store *s, const char *ns_prefix, const char *const *words, size_t n,
+                                    json_t **rows);
 kt_status kt_pg_trigger_put(kt_store *s, const json_t *trigger);
 kt_status kt_pg_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
 kt_status kt_pg_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);

@@ -192,42 +192,6 @@ kt_status kt_pg_logs_delete_flow(kt_store *s, const char *ns, const char *flow_i
     return st;
 }
 
-/* The search's WHERE clause over logs (l), joined to executions (e) when a filter needs the execution's row. */
-static void kt_logs_search_where(kt_sql *w, const kt_log_query *q, int min)
-{
-    kt_sql_add(w, " WHERE 1=1");
-    if (q->q) {
-        /* ::json (not jsonb) reads only what it is asked for, and keeps a message's \u0000 from failing every line */
-        kt_sql_add(w, " AND strpos(l.body::json->>'message', ?) > 0");
-        kt_sql_str(w, q->q);
-    }
-    if (q->namespace_) { /* the namespace and below: sqlite_logs.c's substr test */
-        kt_sql_add(w, " AND (e.namespace = ? OR starts_with(e.namespace, ?::text || '.'))");
-        kt_sql_str(w, q->namespace_);
-        kt_sql_str(w, q->namespace_);
-    }
-    if (q->flow_id) {
-        kt_sql_add(w, " AND e.flow_id = ?");
-        kt_sql_str(w, q->flow_id);
-    }
-    if (q->trigger_id) {
-        kt_sql_add(w, " AND l.body::json->>'triggerId' = ?");
-        kt_sql_str(w, q->trigger_id);
-    }
-    if (min > 0) {
-        kt_sql_add(w, " AND l.level >= ?::integer");
-        kt_sql_int(w, min);
-    }
-    if (q->from_us) {
-        kt_sql_add(w, " AND l.timestamp_us >= ?::bigint");
-        kt_sql_int(w, q->from_us);
-    }
-    if (q->to_us) {
-        kt_sql_add(w, " AND l.timestamp_us <= ?::bigint");
-        kt_sql_int(w, q->to_us);
-    }
-}
-
 kt_status kt_pg_logs_search(kt_store *s, const kt_log_query *q, json_t **results, int64_t *total)
 {
     *results = NULL;
@@ -236,11 +200,10 @@ kt_status kt_pg_logs_search(kt_store *s, const kt_log_query *q, json_t **results
     if (min < 0)
         return KT_EINVAL;
     kt_sql w;
+    char scratch[512];
     kt_sql_init(&w, kt_sql_postgres.style);
-    kt_logs_search_where(&w, q, min);
-    /* a namespace or flow filter needs the execution's row; without one, the join is skipped so lines of purged
-     * executions still show */
-    const int join = q->namespace_ || q->flow_id;
+    kt_sql_log_where(&w, &kt_sql_postgres, q, min, scratch, sizeof scratch);
+    const int join = kt_sql_log_joins(q);
     kt_status st = kt_pg_sql_count(s, join ? "SELECT COUNT(*) FROM logs l JOIN executions e ON e.id = l.execution_id"
                                            : "SELECT COUNT(*) FROM logs l",
                                    &w, total);

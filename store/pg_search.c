@@ -15,6 +15,19 @@ const kt_sql_dialect kt_sql_postgres = {
     .like = "COLLATE \"C\" ILIKE",
     .contains = "strpos(%s, ?) > 0",
     .has_label = " AND labels::jsonb @> jsonb_build_array(jsonb_build_object('key', ?::text, 'value', ?::text))",
+    /* ::json (not jsonb) reads only what it is asked for, and keeps a message's \u0000 from failing every line; the
+     * expression is logs_message_trgm's (migration 3), so the planner can use that index */
+    .log_message = "(l.body::json->>'message')",
+    .log_trigger = "(l.body::json->>'triggerId')",
+    /* a LIKE of the value, its wildcards and escape character escaped: the trigram index's lossy scan (pg_trgm folds
+     * case and keeps only letters and digits), then PostgreSQL's recheck of the LIKE, which is the substring test.
+     * The parameter is a constant when the statement is planned (PQexecParams: a custom plan), so the pattern is
+     * folded into one and the index is usable. */
+    .log_message_indexed = " AND (l.body::json->>'message') LIKE " KT_SQL_LIKE_CONTAINS,
+    .int_cast = "::bigint",
+    /* flows_source_trgm is in the "C" collation, where ILIKE folds ASCII only: the rule and the index in one test */
+    .flow_source_indexed = "",
+    .flow_source_contains = " AND f.source COLLATE \"C\" ILIKE " KT_SQL_LIKE_CONTAINS,
 };
 
 /* The sortable columns of both searches (kt_store_exec_sort_column's and kt_store_trigger_sort_column's values): the
@@ -144,4 +157,34 @@ kt_status kt_pg_triggers_search(kt_store *s, const kt_trigger_query *q, json_t *
     st = kt_pg_rows_json(res, 0, results);
     PQclear(res);
     return st;
+}
+
+/* ---- flow sources -------------------------------------------------------------------------------- */
+
+kt_status kt_pg_flows_source_search(kt_store *s, const char *ns_prefix, const char *const *words, size_t n,
+                                    json_t **rows)
+{
+    kt_sql sql;
+    char scratch[512];
+    *rows = NULL;
+    kt_sql_init(&sql, kt_sql_postgres.style);
+    /* pg_exec.c's kt_pg_flows_latest, filtered by the words */
+    kt_sql_add(&sql, "SELECT f.namespace, f.id, f.revision, f.source FROM flows f WHERE f.deleted = 0 AND f.revision = "
+                     "(SELECT MAX(revision) FROM flows g WHERE g.namespace = f.namespace AND g.id = f.id)");
+    if (ns_prefix)
+        kt_sql_ns_under(&sql, &kt_sql_postgres, "f.namespace", ns_prefix, scratch, sizeof scratch);
+    kt_sql_flow_source_where(&sql, &kt_sql_postgres, words, n);
+    kt_sql_add(&sql, " ORDER BY f.namespace COLLATE \"C\", f.id COLLATE \"C\"");
+    kt_status st;
+    PGresult *res = kt_pg_sql_query(s, &sql, &st);
+    if (!res)
+        return st;
+    json_t *out = json_array();
+    for (int r = 0, nr = PQntuples(res); out && r < nr; r++)
+        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s}", "namespace", PQgetvalue(res, r, 0), "id",
+                                             PQgetvalue(res, r, 1), "revision", (int)kt_pg_get_i64(res, r, 2),
+                                             "source", PQgetvalue(res, r, 3)));
+    PQclear(res);
+    *rows = out;
+    return out ? KT_OK : KT_ENOMEM;
 }

@@ -120,6 +120,21 @@ void kt_sql_contains_any(kt_sql *w, const kt_sql_dialect *d, const char *const *
     kt_sql_add(w, ")");
 }
 
+int kt_sql_indexable(const char *v)
+{
+    size_t chars = 0;
+    for (const unsigned char *c = (const unsigned char *)v; *c; chars++) {
+        int more = *c < 0x80 ? 0 : (*c & 0xE0) == 0xC0 ? 1 : (*c & 0xF0) == 0xE0 ? 2 : (*c & 0xF8) == 0xF0 ? 3 : -1;
+        if (more < 0 || (more == 1 && *c < 0xC2))
+            return 0;
+        c++;
+        for (int k = 0; k < more; k++, c++)
+            if ((*c & 0xC0) != 0x80)
+                return 0;
+    }
+    return chars >= 3;
+}
+
 void kt_sql_page(kt_sql *q, int page, int size)
 {
     size = size > 0 ? size : 10;
@@ -181,5 +196,62 @@ void kt_sql_trigger_where(kt_sql *w, const kt_sql_dialect *d, const kt_trigger_q
     if (q->q) {
         static const char *const cols[] = {"namespace", "flow_id", "trigger_id", NULL};
         kt_sql_contains_any(w, d, cols, q->q);
+    }
+}
+
+int kt_sql_log_joins(const kt_log_query *q) { return q->namespace_ || q->flow_id; }
+
+void kt_sql_log_where(kt_sql *w, const kt_sql_dialect *d, const kt_log_query *q, int min, char *scratch, size_t cap)
+{
+    char frag[256];
+    kt_sql_add(w, " WHERE 1=1");
+    if (q->q) {
+        if (kt_sql_indexable(q->q)) {
+            kt_sql_add(w, d->log_message_indexed);
+            kt_sql_str(w, q->q);
+        }
+        snprintf(frag, sizeof frag, d->contains, d->log_message);
+        kt_sql_add(w, " AND ");
+        kt_sql_add(w, frag);
+        kt_sql_str(w, q->q);
+    }
+    if (q->namespace_)
+        kt_sql_ns_under(w, d, "e.namespace", q->namespace_, scratch, cap);
+    if (q->flow_id) {
+        kt_sql_add(w, " AND e.flow_id = ?");
+        kt_sql_str(w, q->flow_id);
+    }
+    if (q->trigger_id) {
+        snprintf(frag, sizeof frag, " AND %s = ?", d->log_trigger);
+        kt_sql_add(w, frag);
+        kt_sql_str(w, q->trigger_id);
+    }
+    const struct {
+        int on;
+        const char *test;
+        int64_t v;
+    } ints[] = {
+        {min > 0, " AND l.level >= ?", min},
+        {q->from_us != 0, " AND l.timestamp_us >= ?", q->from_us},
+        {q->to_us != 0, " AND l.timestamp_us <= ?", q->to_us},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+        if (!ints[i].on)
+            continue;
+        snprintf(frag, sizeof frag, "%s%s", ints[i].test, d->int_cast);
+        kt_sql_add(w, frag);
+        kt_sql_int(w, ints[i].v);
+    }
+}
+
+void kt_sql_flow_source_where(kt_sql *w, const kt_sql_dialect *d, const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (*d->flow_source_indexed && kt_sql_indexable(words[i])) {
+            kt_sql_add(w, d->flow_source_indexed);
+            kt_sql_str(w, words[i]);
+        }
+        kt_sql_add(w, d->flow_source_contains);
+        kt_sql_str(w, words[i]);
     }
 }

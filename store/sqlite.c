@@ -104,6 +104,36 @@ static const char *const kt_migrations[] = {
      * when (UTC microseconds) */
     "CREATE TABLE kite_partitions(kind TEXT NOT NULL, id INTEGER NOT NULL, owner TEXT, "
     "  epoch INTEGER NOT NULL DEFAULT 0, expires_us INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(kind, id)) WITHOUT ROWID;",
+    /* 8: the text searches' indexes (docs/store-async-design.md §3), FTS5 trigram tables. The substring rules stay
+     * the scan's (sql_build.c): an index only narrows the rows the rule then tests. Log messages: an external-content
+     * table over the view of each line's message, kept by triggers (a line's body never changes), case-sensitive as
+     * the log search is; the lines already there are indexed by 'rebuild'. Flow sources: flows has no rowid (WITHOUT
+     * ROWID) for an external-content table to point at, so the index keeps its own copy of each revision's source
+     * (rows are only ever added: a deletion is a new revision); case folded, the source search ignoring ASCII case. */
+    "CREATE VIEW logs_text AS SELECT seq, json_extract(body, '$.message') AS message FROM logs;"
+    "CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='logs_text', content_rowid='seq', "
+    "  tokenize='trigram case_sensitive 1');"
+    "CREATE TRIGGER logs_fts_insert AFTER INSERT ON logs BEGIN "
+    "  INSERT INTO logs_fts(rowid, message) VALUES(new.seq, json_extract(new.body, '$.message')); END;"
+    "CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN "
+    "  INSERT INTO logs_fts(logs_fts, rowid, message) VALUES('delete', old.seq, json_extract(old.body, '$.message')); "
+    "END;"
+    "CREATE TRIGGER logs_fts_update AFTER UPDATE OF seq, body ON logs BEGIN "
+    "  INSERT INTO logs_fts(logs_fts, rowid, message) VALUES('delete', old.seq, json_extract(old.body, '$.message'));"
+    "  INSERT INTO logs_fts(rowid, message) VALUES(new.seq, json_extract(new.body, '$.message')); END;"
+    "INSERT INTO logs_fts(logs_fts) VALUES('rebuild');"
+    "CREATE VIRTUAL TABLE flows_fts USING fts5(namespace UNINDEXED, id UNINDEXED, revision UNINDEXED, source, "
+    "  tokenize='trigram');"
+    "CREATE TRIGGER flows_fts_insert AFTER INSERT ON flows BEGIN "
+    "  INSERT INTO flows_fts(namespace, id, revision, source) VALUES(new.namespace, new.id, new.revision, new.source);"
+    "END;"
+    "CREATE TRIGGER flows_fts_delete AFTER DELETE ON flows BEGIN "
+    "  DELETE FROM flows_fts WHERE namespace = old.namespace AND id = old.id AND revision = old.revision; END;"
+    "CREATE TRIGGER flows_fts_update AFTER UPDATE ON flows BEGIN "
+    "  DELETE FROM flows_fts WHERE namespace = old.namespace AND id = old.id AND revision = old.revision;"
+    "  INSERT INTO flows_fts(namespace, id, revision, source) VALUES(new.namespace, new.id, new.revision, new.source);"
+    "END;"
+    "INSERT INTO flows_fts(namespace, id, revision, source) SELECT namespace, id, revision, source FROM flows;",
 };
 
 #define KT_SQL_CACHE 48
@@ -631,6 +661,7 @@ const kt_store_ops kt_sqlite_ops = {
     .executions_search = kt_sqlite_executions_search,
     .flow_namespaces = kt_sqlite_flow_namespaces,
     .flows_latest = kt_sqlite_flows_latest,
+    .flows_source_search = kt_sqlite_flows_source_search,
     .trigger_put = kt_sqlite_trigger_put,
     .trigger_get = kt_sqlite_trigger_get,
     .trigger_claim = kt_sqlite_trigger_claim,

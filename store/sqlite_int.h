@@ -25,6 +25,8 @@ kt_status kt_sqlite_executions_unfinished(kt_store *s, json_t **out_array);
 kt_status kt_sqlite_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total);
 kt_status kt_sqlite_flow_namespaces(kt_store *s, json_t **out);
 kt_status kt_sqlite_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
+kt_status kt_sqlite_flows_source_search(kt_store *s, const char *ns_prefix, const char *const *words, size_t n,
+                                        json_t **rows);
 kt_status kt_sqlite_trigger_put(kt_store *s, const json_t *trigger);
 kt_status kt_sqlite_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
 kt_status kt_sqlite_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
@@ -71,5 +73,11 @@ sqlite3_stmt *kt_sqlite_prepared(kt_store *s, const char *sql);
 /* Steps st to its end, each row's column col parsed as JSON into a new array (*out); rows that do not parse are
  * skipped. KT_EDB when a step fails (*out NULL). The caller resets or finalizes st. */
 kt_status kt_sqlite_rows_json(sqlite3_stmt *st, int col, json_t **out);
+/* A statement of store/sql_build.h (KT_SQL_QMARK): its values bound in order (sqlite_search.c). */
+struct kt_sql;
+void kt_sqlite_sql_bind(const struct kt_sql *q, sqlite3_stmt *st);
+/* count_sql ("SELECT COUNT(*) FROM t") followed by w's WHERE clause: the total of a paged search. KT_EINVAL when w
+ * did not fit its buffers. */
+kt_status kt_sqlite_sql_count(sqlite3 *db, const char *count_sql, const struct kt_sql *w, int64_t *total);
 
 #endif

@@ -2,6 +2,7 @@
  * search across executions, and deletions by execution filter or by flow. A line's namespace and flow are its
  * execution's (the logs table keys lines by execution): filters on them join the executions table, by its index. */
 #include "store/sqlite_int.h"
+#include "store/sql_build.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -103,38 +104,8 @@ kt_status kt_sqlite_logs_delete_flow(kt_store *s, const char *ns, const char *fl
     return kt_logs_run_delete(s, st, count);
 }
 
-/* The search: a WHERE clause over logs (l) joined to executions (e), every value bound. Fixed texts only. */
-static const char *const kt_logs_search_filters[] = {
-    " AND instr(json_extract(l.body, '$.message'), ?) > 0", /* q */
-    " AND (e.namespace = ? OR substr(e.namespace, 1, length(?) + 1) = ? || '.')", /* namespace and below */
-    " AND e.flow_id = ?",
-    " AND json_extract(l.body, '$.triggerId') = ?",
-    " AND l.level >= ?",
-    " AND l.timestamp_us >= ?",
-    " AND l.timestamp_us <= ?",
-};
-
-static void kt_logs_bind_search(sqlite3_stmt *st, const kt_log_query *q, int min)
-{
-    int i = 1;
-    if (q->q)
-        sqlite3_bind_text(st, i++, q->q, -1, SQLITE_STATIC);
-    if (q->namespace_) {
-        for (int k = 0; k < 3; k++)
-            sqlite3_bind_text(st, i++, q->namespace_, -1, SQLITE_STATIC);
-    }
-    if (q->flow_id)
-        sqlite3_bind_text(st, i++, q->flow_id, -1, SQLITE_STATIC);
-    if (q->trigger_id)
-        sqlite3_bind_text(st, i++, q->trigger_id, -1, SQLITE_STATIC);
-    if (min > 0)
-        sqlite3_bind_int(st, i++, min);
-    if (q->from_us)
-        sqlite3_bind_int64(st, i++, q->from_us);
-    if (q->to_us)
-        sqlite3_bind_int64(st, i++, q->to_us);
-}
-
+/* The search: the WHERE clause both backends share (store/sql_build.c), every value bound; logs_fts serves a message
+ * search of 3 characters or more. */
 kt_status kt_sqlite_logs_search(kt_store *s, const kt_log_query *q, json_t **results, int64_t *total)
 {
     *results = NULL;
@@ -142,37 +113,30 @@ kt_status kt_sqlite_logs_search(kt_store *s, const kt_log_query *q, json_t **res
     int min = q->min_level ? kt_store_level_rank(q->min_level) : 0;
     if (min < 0)
         return KT_EINVAL;
-    char where[1024] = " WHERE 1=1";
-    const int use[] = {q->q != NULL, q->namespace_ != NULL, q->flow_id != NULL, q->trigger_id != NULL, min > 0,
-                       q->from_us != 0, q->to_us != 0};
-    for (size_t i = 0; i < sizeof use / sizeof *use; i++)
-        if (use[i])
-            strcat(where, kt_logs_search_filters[i]);
-    /* a namespace or flow filter needs the execution's row; without one, the join is skipped so lines of purged
-     * executions still show */
-    const char *from = q->namespace_ || q->flow_id ? " FROM logs l JOIN executions e ON e.id = l.execution_id"
-                                                   : " FROM logs l";
-    char sql[2048];
+    kt_sql w;
+    char scratch[512];
+    kt_sql_init(&w, kt_sql_sqlite.style);
+    kt_sql_log_where(&w, &kt_sql_sqlite, q, min, scratch, sizeof scratch);
+    const int join = kt_sql_log_joins(q);
     sqlite3 *db = kt_sqlite_db(s);
-    sqlite3_stmt *st = NULL;
-    snprintf(sql, sizeof sql, "SELECT COUNT(*)%s%s", from, where);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    kt_status r = kt_sqlite_sql_count(
+        db, join ? "SELECT COUNT(*) FROM logs l JOIN executions e ON e.id = l.execution_id" : "SELECT COUNT(*) FROM logs l",
+        &w, total);
+    if (r)
+        return r;
+    kt_sql sel;
+    kt_sql_from(&sel, join ? "SELECT l.body FROM logs l JOIN executions e ON e.id = l.execution_id"
+                           : "SELECT l.body FROM logs l",
+                &w);
+    kt_sql_add(&sel, q->sort_desc ? " ORDER BY l.timestamp_us DESC, l.seq DESC" : " ORDER BY l.timestamp_us, l.seq");
+    kt_sql_page(&sel, q->page, q->size);
+    if (sel.overflow)
+        return KT_EINVAL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sel.text, -1, &st, NULL) != SQLITE_OK)
         return KT_EDB;
-    kt_logs_bind_search(st, q, min);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return KT_EDB;
-    int size = q->size > 0 ? q->size : 10, page = q->page > 0 ? q->page : 1;
-    snprintf(sql, sizeof sql, "SELECT l.body%s%s ORDER BY l.timestamp_us %s, l.seq %s LIMIT %d OFFSET %lld", from,
-             where, q->sort_desc ? "DESC" : "ASC", q->sort_desc ? "DESC" : "ASC", size,
-             (long long)(page - 1) * size);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return KT_EDB;
-    kt_logs_bind_search(st, q, min);
-    kt_status r = kt_sqlite_rows_json(st, 0, results);
+    kt_sqlite_sql_bind(&sel, st);
+    r = kt_sqlite_rows_json(st, 0, results);
     sqlite3_finalize(st);
     return r;
 }

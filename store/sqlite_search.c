@@ -13,9 +13,21 @@ const kt_sql_dialect kt_sql_sqlite = {
     .contains = "instr(%s, ?) > 0",
     .has_label = " AND EXISTS (SELECT 1 FROM json_each(executions.labels) l WHERE "
                  "json_extract(l.value, '$.key') = ? AND json_extract(l.value, '$.value') = ?)",
+    .log_message = "json_extract(l.body, '$.message')",
+    .log_trigger = "json_extract(l.body, '$.triggerId')",
+    /* logs_fts (migration 8): the value as one FTS5 phrase (its double quotes doubled), which the trigram tokenizer
+     * (case_sensitive 1) turns into consecutive trigrams: the lines holding it, case and all */
+    .log_message_indexed = " AND l.seq IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH "
+                           "'\"' || replace(?, '\"', '\"\"') || '\"')",
+    .int_cast = "",
+    /* flows_fts (migration 8) folds case (Unicode's folding: more than ASCII's, so a superset of what LIKE then
+     * keeps); LIKE folds ASCII only */
+    .flow_source_indexed = " AND (f.namespace, f.id, f.revision) IN (SELECT namespace, id, revision FROM flows_fts "
+                           "WHERE flows_fts MATCH '\"' || replace(?, '\"', '\"\"') || '\"')",
+    .flow_source_contains = " AND f.source LIKE " KT_SQL_LIKE_CONTAINS " ESCAPE '\\'",
 };
 
-static void kt_sql_bind(const kt_sql *q, sqlite3_stmt *st)
+void kt_sqlite_sql_bind(const kt_sql *q, sqlite3_stmt *st)
 {
     for (int i = 0; i < q->nargs; i++) {
         if (q->args[i].is_int)
@@ -26,7 +38,7 @@ static void kt_sql_bind(const kt_sql *q, sqlite3_stmt *st)
 }
 
 /* `count_sql` (SELECT COUNT(*) FROM t) with the WHERE clause and arguments of w: the total of a paged search. */
-static kt_status kt_sql_count(sqlite3 *db, const char *count_sql, const kt_sql *w, int64_t *total)
+kt_status kt_sqlite_sql_count(sqlite3 *db, const char *count_sql, const kt_sql *w, int64_t *total)
 {
     kt_sql count;
     kt_sql_from(&count, count_sql, w);
@@ -36,7 +48,7 @@ static kt_status kt_sql_count(sqlite3 *db, const char *count_sql, const kt_sql *
         return KT_EINVAL;
     if (sqlite3_prepare_v2(db, count.text, -1, &st, NULL) != SQLITE_OK)
         return KT_EDB;
-    kt_sql_bind(&count, st);
+    kt_sqlite_sql_bind(&count, st);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *total = sqlite3_column_int64(st, 0);
@@ -51,7 +63,7 @@ kt_status kt_sqlite_executions_search(kt_store *s, const kt_exec_query *q, json_
     char scratch[512];
     kt_sql_init(&w, kt_sql_sqlite.style);
     kt_sql_exec_where(&w, &kt_sql_sqlite, q, scratch, sizeof scratch);
-    kt_status r = kt_sql_count(db, "SELECT COUNT(*) FROM executions", &w, total);
+    kt_status r = kt_sqlite_sql_count(db, "SELECT COUNT(*) FROM executions", &w, total);
     if (r)
         return r;
     sqlite3_stmt *st = NULL;
@@ -68,7 +80,7 @@ kt_status kt_sqlite_executions_search(kt_store *s, const kt_exec_query *q, json_
         return KT_EINVAL;
     if (sqlite3_prepare_v2(db, sel.text, -1, &st, NULL) != SQLITE_OK)
         return KT_EDB;
-    kt_sql_bind(&sel, st);
+    kt_sqlite_sql_bind(&sel, st);
     json_t *list = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -107,10 +119,14 @@ kt_status kt_sqlite_flow_namespaces(kt_store *s, json_t **out)
     return KT_OK;
 }
 
-kt_status kt_sqlite_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows)
+/* The latest live revisions under ns_prefix whose id or namespace holds q (kt_store_flows_latest), or whose source
+ * holds each of the n words (kt_store_flows_source_search). */
+static kt_status kt_sqlite_flows_query(kt_store *s, const char *ns_prefix, const char *q, const char *const *words,
+                                       size_t n, json_t **rows)
 {
     kt_sql sql;
     char scratch[512];
+    *rows = NULL;
     kt_sql_init(&sql, KT_SQL_QMARK);
     kt_sql_add(&sql, "SELECT f.namespace, f.id, f.revision, f.source FROM flows f WHERE f.deleted = 0 AND f.revision = "
                      "(SELECT MAX(revision) FROM flows g WHERE g.namespace = f.namespace AND g.id = f.id)");
@@ -120,13 +136,14 @@ kt_status kt_sqlite_flows_latest(kt_store *s, const char *ns_prefix, const char 
         static const char *const cols[] = {"f.id", "f.namespace", NULL};
         kt_sql_contains_any(&sql, &kt_sql_sqlite, cols, q);
     }
+    kt_sql_flow_source_where(&sql, &kt_sql_sqlite, words, n);
     kt_sql_add(&sql, " ORDER BY f.namespace, f.id");
     if (sql.overflow)
         return KT_EINVAL;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(kt_sqlite_db(s), sql.text, -1, &st, NULL) != SQLITE_OK)
         return KT_EDB;
-    kt_sql_bind(&sql, st);
+    kt_sqlite_sql_bind(&sql, st);
     json_t *out = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -140,6 +157,17 @@ kt_status kt_sqlite_flows_latest(kt_store *s, const char *ns_prefix, const char 
     }
     *rows = out;
     return KT_OK;
+}
+
+kt_status kt_sqlite_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows)
+{
+    return kt_sqlite_flows_query(s, ns_prefix, q, NULL, 0, rows);
+}
+
+kt_status kt_sqlite_flows_source_search(kt_store *s, const char *ns_prefix, const char *const *words, size_t n,
+                                        json_t **rows)
+{
+    return kt_sqlite_flows_query(s, ns_prefix, NULL, words, n, rows);
 }
 
 kt_status kt_sqlite_logs_after(kt_store *s, const char *execution_id, const char *min_level, int64_t *after,
@@ -182,7 +210,7 @@ kt_status kt_sqlite_triggers_search(kt_store *s, const kt_trigger_query *q, json
     char scratch[512];
     kt_sql_init(&w, kt_sql_sqlite.style);
     kt_sql_trigger_where(&w, &kt_sql_sqlite, q, scratch, sizeof scratch);
-    kt_status r = kt_sql_count(db, "SELECT COUNT(*) FROM triggers", &w, total);
+    kt_status r = kt_sqlite_sql_count(db, "SELECT COUNT(*) FROM triggers", &w, total);
     if (r)
         return r;
     sqlite3_stmt *st;
@@ -204,7 +232,7 @@ kt_status kt_sqlite_triggers_search(kt_store *s, const kt_trigger_query *q, json
         return KT_EINVAL;
     if (sqlite3_prepare_v2(db, sel.text, -1, &st, NULL) != SQLITE_OK)
         return KT_EDB;
-    kt_sql_bind(&sel, st);
+    kt_sqlite_sql_bind(&sel, st);
     r = kt_sqlite_rows_json(st, 0, results);
     sqlite3_finalize(st);
     return r;

@@ -49,6 +49,7 @@ kt_status kt_store_executions_unfinished(kt_store *s, json_t **out_array) { retu
 kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total) { return s->ops->executions_search(s, q, results, total); }
 kt_status kt_store_flow_namespaces(kt_store *s, json_t **out) { return s->ops->flow_namespaces(s, out); }
 kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows) { return s->ops->flows_latest(s, ns_prefix, q, rows); }
+kt_status kt_store_flows_source_search(kt_store *s, const char *ns_prefix, const char *const *words, size_t n, json_t **rows) { return s->ops->flows_source_search(s, ns_prefix, words, n, rows); }
 kt_status kt_store_trigger_put(kt_store *s, const json_t *trigger) { return s->ops->trigger_put(s, trigger); }
 kt_status kt_store_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out) { return s->ops->trigger_get(s, ns, flow_id, trigger_id, out); }
 kt_status kt_store_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out) { return s->ops->trigger_claim(s, ns, flow_id, trigger_id, out); }

@@ -100,6 +100,11 @@ kt_status kt_store_flow_namespaces(kt_store *s, json_t **out);
 /* The latest revision of every live flow whose namespace starts with ns_prefix (NULL: all) and whose id or namespace
  * contains q (NULL: any), ordered by namespace then id: [{namespace, id, revision, source}]. */
 kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
+/* The source search of GET /api/v1/flows/source: kt_store_flows_latest's rows (ns_prefix as there) whose source holds
+ * each of the n words, ignoring ASCII case (Kestra's fulltext condition, the caller splitting q into its words; n 0:
+ * every flow). Served by the full-text index for words of 3 characters or more. */
+kt_status kt_store_flows_source_search(kt_store *s, const char *ns_prefix, const char *const *words, size_t n,
+                                       json_t **rows);
 
 /* ---- triggers (KESTRA-execution.md §5.2): one row per (namespace, flowId, triggerId) holding Kestra's Trigger
  * JSON (flow/trigger.h: kt_trig_state_json), with namespace, flowId, triggerId and nextExecutionDate as indexed

@@ -24,6 +24,8 @@ typedef struct kt_store_ops {
     kt_status (*executions_search)(kt_store *s, const kt_exec_query *q, json_t **results, int64_t *total);
     kt_status (*flow_namespaces)(kt_store *s, json_t **out);
     kt_status (*flows_latest)(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
+    kt_status (*flows_source_search)(kt_store *s, const char *ns_prefix, const char *const *words, size_t n,
+                                     json_t **rows);
     kt_status (*trigger_put)(kt_store *s, const json_t *trigger);
     kt_status (*trigger_get)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
     kt_status (*trigger_claim)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
