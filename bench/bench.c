@@ -8,7 +8,8 @@
  *   4. the scheduler holding 10 000 daily schedules: start, memory, idle CPU, tick latency (sched.c);
  *   5. one-task executions per second sustained on SQLite, and on PostgreSQL when KITE_BENCH_PG_URL is set, against
  *      the store's raw commit rate measured in the same run (throughput.c);
- *   --only split: storage.Split of a 1 GiB file, resident memory sampled (split.c).
+ *   --only split: storage.Split of a 1 GiB file, resident memory sampled (split.c);
+ *   --only search: the log search on 100 000 lines with the full-text index and by the scan (search.c).
  *
  * Prints a table, then one JSON line. Each figure is the median of several runs. Usage: kite-bench [--quick]
  * The flows run on a node with a scheduler, as `kite server local` has; KITE_BENCH_NO_SCHEDULER=1 leaves it out, to
@@ -352,7 +353,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else {
-            fprintf(stderr, "usage: kite-bench [--quick] [--only log|shell|sched|split|http|throughput]\n");
+            fprintf(stderr, "usage: kite-bench [--quick] [--only log|shell|sched|split|http|throughput|search]\n");
             return 2;
         }
     }
@@ -378,6 +379,13 @@ int main(int argc, char **argv)
         kb_throughput_print(&tr);
         nng_fini();
         return tr.failed ? 1 : 0;
+    }
+    if (only && !strcmp(only, "search")) { /* KITE_BENCH_SEARCH_LINES: the log lines (100000 by default) */
+        kt_log_set_level(KT_LOG_WARN);
+        const char *n = getenv("KITE_BENCH_SEARCH_LINES");
+        kb_search(n && atoi(n) > 0 ? atoi(n) : quick ? 20000 : 100000);
+        nng_fini();
+        return 0;
     }
     if (only && !strcmp(only, "sched")) {
         kt_log_set_level(KT_LOG_WARN);

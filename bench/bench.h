@@ -56,5 +56,13 @@ typedef struct kb_tp_result {
 void kb_throughput(int quick, kb_tp_result *out);
 /* Prints kb_throughput's rows of the table. */
 void kb_throughput_print(const kb_tp_result *r);
+/* A fresh store location for one measurement (throughput.c): a temporary directory (pg_url NULL), or a new schema of
+ * pg_url's database (where = its URL with search_path set); kb_tp_unplace removes it. */
+void kb_tp_place(const char *pg_url, char *where, size_t cap, char *cleanup, size_t ccap);
+void kb_tp_unplace(const char *pg_url, const char *cleanup);
+
+/* The log search on `lines` log lines (search.c): with the full-text index and by the scan it replaced, on SQLite
+ * and on PostgreSQL at KITE_BENCH_PG_URL; printed. */
+void kb_search(int lines);
 
 #endif

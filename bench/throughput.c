@@ -74,7 +74,7 @@ static const kt_actor_ops kb_tp_client_ops = {.receive = kb_tp_receive};
 
 /* A fresh place for one measurement: a temporary directory, or a new schema of the PostgreSQL database (its URL
  * with search_path set). *cleanup says what to remove afterwards. */
-static void kb_tp_place(const char *pg_url, char *where, size_t cap, char *cleanup, size_t ccap)
+void kb_tp_place(const char *pg_url, char *where, size_t cap, char *cleanup, size_t ccap)
 {
     if (!pg_url) {
         snprintf(where, cap, "/tmp/kite-bench-tp-XXXXXX");
@@ -99,7 +99,7 @@ static void kb_tp_place(const char *pg_url, char *where, size_t cap, char *clean
     snprintf(cleanup, ccap, "%s", schema);
 }
 
-static void kb_tp_unplace(const char *pg_url, const char *cleanup)
+void kb_tp_unplace(const char *pg_url, const char *cleanup)
 {
     if (!pg_url) {
         nftw(cleanup, kb_rm, 16, FTW_DEPTH | FTW_PHYS);

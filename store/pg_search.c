@@ -20,10 +20,12 @@ const kt_sql_dialect kt_sql_postgres = {
     .log_message = "(l.body::json->>'message')",
     .log_trigger = "(l.body::json->>'triggerId')",
     /* a LIKE of the value, its wildcards and escape character escaped: the trigram index's lossy scan (pg_trgm folds
-     * case and keeps only letters and digits), then PostgreSQL's recheck of the LIKE, which is the substring test.
+     * case and keeps only letters and digits), then PostgreSQL's recheck of the LIKE, which is the substring test
+     * (strpos's answer, character for character, in a deterministic collation: the database's).
      * The parameter is a constant when the statement is planned (PQexecParams: a custom plan), so the pattern is
      * folded into one and the index is usable. */
     .log_message_indexed = " AND (l.body::json->>'message') LIKE " KT_SQL_LIKE_CONTAINS,
+    .log_indexed_is_rule = 1,
     .int_cast = "::bigint",
     /* flows_source_trgm is in the "C" collation, where ILIKE folds ASCII only: the rule and the index in one test */
     .flow_source_indexed = "",

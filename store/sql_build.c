@@ -206,14 +206,17 @@ void kt_sql_log_where(kt_sql *w, const kt_sql_dialect *d, const kt_log_query *q,
     char frag[256];
     kt_sql_add(w, " WHERE 1=1");
     if (q->q) {
-        if (kt_sql_indexable(q->q)) {
+        int indexed = kt_sql_indexable(q->q);
+        if (indexed) {
             kt_sql_add(w, d->log_message_indexed);
             kt_sql_str(w, q->q);
         }
-        snprintf(frag, sizeof frag, d->contains, d->log_message);
-        kt_sql_add(w, " AND ");
-        kt_sql_add(w, frag);
-        kt_sql_str(w, q->q);
+        if (!indexed || !d->log_indexed_is_rule) {
+            snprintf(frag, sizeof frag, d->contains, d->log_message);
+            kt_sql_add(w, " AND ");
+            kt_sql_add(w, frag);
+            kt_sql_str(w, q->q);
+        }
     }
     if (q->namespace_)
         kt_sql_ns_under(w, d, "e.namespace", q->namespace_, scratch, cap);

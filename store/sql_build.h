@@ -59,9 +59,11 @@ typedef struct kt_sql_dialect {
     const char *log_message; /* the line's message as text */
     const char *log_trigger; /* the line's triggerId as text */
     /* " AND <the lines whose message may hold ?>" through the full-text index (kt_sql_indexable's values only). It
-     * only narrows the candidates: the `contains` test on log_message still decides, so the answers are the scan's
-     * whether the index is there or not. */
+     * narrows the candidates and the `contains` test on log_message decides, so the answers are the scan's whether
+     * the index is there or not; unless log_indexed_is_rule: then the indexed test is exactly the substring test
+     * (PostgreSQL's LIKE), and the second one would only evaluate the message again on every candidate. */
     const char *log_message_indexed;
+    int log_indexed_is_rule;
     const char *int_cast; /* appended to an integer's placeholder ("" or "::bigint") */
     /* the flow source search, over flows f: " AND <f.source may hold ?>" through the index (kt_sql_indexable's
      * values only, "" when the next test is served by the index itself), and " AND <f.source holds ?, ignoring ASCII
