@@ -1,4 +1,4 @@
-/* The repository's task logs on SQLite: appends and the filters (execution, task run, attempt, minimum level),
+/* The repository's task logs (both backends): appends and the filters (execution, task run, attempt, minimum level),
  * and the level ranks. */
 #include "store_fixture.h"
 
@@ -117,6 +117,8 @@ static void test_logs(void **state)
     json_t *empty = json_array();
     assert_int_equal(kt_store_logs_append(f->s, empty), KT_OK);
     json_decref(empty);
+    /* the 8 storable lines and mx: the three without an execution or a valid timestamp were not stored */
+    assert_int_equal(sql_int(f->data, "SELECT COUNT(*) FROM logs"), 9);
     json_decref(more);
     json_decref(entries);
 }

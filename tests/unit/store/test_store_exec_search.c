@@ -1,8 +1,6 @@
-/* The PostgreSQL store's execution search and purges (store/pg_search.c, pg_purge.c), and the log queries that go
- * through an execution's row (pg_logs.c), against SQLite's: every check runs on both backends
- * (pg_query_fixture.h) with explicit answers both must give, in the same order (the SQLite suite leaves these to the
- * web tests). Skips (77) when the fixture says PostgreSQL is not there. */
-#include "tests/unit/store/pg_query_fixture.h"
+/* The execution search and purges, and the log queries that go through an execution's row: explicit answers both
+ * backends must give, in the same order (the store suite runs on SQLite and, as *_pg, on PostgreSQL). */
+#include "tests/unit/store/store_query_checks.h"
 
 static json_t *execution(const char *id, const char *ns, const char *flow, const char *state, const char *start,
                          const char *end, const char *labels)
@@ -19,7 +17,7 @@ static json_t *execution(const char *id, const char *ns, const char *flow, const
 }
 
 /* Created in this order (not the ids' order, so ties in creation order and in id order differ). */
-static void seed_executions(fixture *f, int b)
+static void seed_executions(fixture *f)
 {
     json_t *ex[] = {
         execution("e1", "company", "hello", "SUCCESS", "2024-01-01T00:00:00Z", "2024-01-01T00:00:10Z",
@@ -32,22 +30,22 @@ static void seed_executions(fixture *f, int b)
         execution("e5", "Company", "Hello", "CREATED", "2024-01-04T00:00:00Z", NULL, NULL),
     };
     for (size_t i = 0; i < sizeof ex / sizeof *ex; i++) {
-        kt_status st = kt_store_execution_put(f->s[b], ex[i], NULL, 0);
+        kt_status st = kt_store_execution_put(f->s, ex[i], NULL, 0);
         if (st)
-            fail_msg("execution_put on %s: %d", backend[b], st);
+            fail_msg("execution_put on %s: %d", backend_name(), st);
         json_decref(ex[i]);
     }
 }
 
-static void exec_search(kt_store *s, int b, kt_exec_query q, const char *want, int64_t want_total)
+static void exec_search(kt_store *s, kt_exec_query q, const char *want, int64_t want_total)
 {
     json_t *res = NULL;
     int64_t total = -1;
     kt_status st = kt_store_executions_search(s, &q, &res, &total);
     if (st)
-        fail_msg("executions_search on %s: %d", backend[b], st);
+        fail_msg("executions_search on %s: %d", backend_name(), st);
     if (strcmp(joined(res, "id"), want) || total != want_total)
-        fail_msg("executions_search on %s: [%s] of %lld, want [%s] of %lld", backend[b], joined(res, "id"),
+        fail_msg("executions_search on %s: [%s] of %lld, want [%s] of %lld", backend_name(), joined(res, "id"),
                  (long long)total, want, (long long)want_total);
     json_decref(res);
 }
@@ -62,72 +60,72 @@ static void test_executions_search(void **state)
     int64_t d2, d3;
     kt_time_parse("2024-01-02T00:00:00Z", &d2);
     kt_time_parse("2024-01-03T00:00:00Z", &d3);
-    for (int b = 0; b < NB; b++) {
-        kt_store *s = f->s[b];
-        seed_executions(f, b);
+    {
+        kt_store *s = f->s;
+        seed_executions(f);
         /* start, then id */
-        exec_search(s, b, (kt_exec_query){0}, "e1,e2,e4,e3,e5", 5);
+        exec_search(s, (kt_exec_query){0}, "e1,e2,e4,e3,e5", 5);
         /* the namespace (exactly) and those under it (ignoring ASCII case, as SQLite's LIKE); never a pattern */
-        exec_search(s, b, (kt_exec_query){.namespace_ = "company"}, "e1,e2,e3", 3);
-        exec_search(s, b, (kt_exec_query){.namespace_ = "company.team"}, "e2,e3", 2);
-        exec_search(s, b, (kt_exec_query){.namespace_ = "Company"}, "e2,e3,e5", 3);
-        exec_search(s, b, (kt_exec_query){.namespace_ = "COMPANY"}, "e2,e3", 2);
-        exec_search(s, b, (kt_exec_query){.namespace_ = "COMPANY.TEAM.SUB"}, "", 0);
-        exec_search(s, b, (kt_exec_query){.namespace_ = "company_team"}, "", 0);
-        exec_search(s, b, (kt_exec_query){.flow_id = "hello"}, "e1,e2,e4", 3);
-        exec_search(s, b, (kt_exec_query){.states = success_failed, .nstates = 2}, "e1,e2,e4", 3);
-        exec_search(s, b, (kt_exec_query){.states = success_failed + 1, .nstates = 1}, "e2", 1);
+        exec_search(s, (kt_exec_query){.namespace_ = "company"}, "e1,e2,e3", 3);
+        exec_search(s, (kt_exec_query){.namespace_ = "company.team"}, "e2,e3", 2);
+        exec_search(s, (kt_exec_query){.namespace_ = "Company"}, "e2,e3,e5", 3);
+        exec_search(s, (kt_exec_query){.namespace_ = "COMPANY"}, "e2,e3", 2);
+        exec_search(s, (kt_exec_query){.namespace_ = "COMPANY.TEAM.SUB"}, "", 0);
+        exec_search(s, (kt_exec_query){.namespace_ = "company_team"}, "", 0);
+        exec_search(s, (kt_exec_query){.flow_id = "hello"}, "e1,e2,e4", 3);
+        exec_search(s, (kt_exec_query){.states = success_failed, .nstates = 2}, "e1,e2,e4", 3);
+        exec_search(s, (kt_exec_query){.states = success_failed + 1, .nstates = 1}, "e2", 1);
         /* labels: all of them */
-        exec_search(s, b, (kt_exec_query){.labels = env_prod, .nlabels = 1}, "e1,e3", 2);
-        exec_search(s, b, (kt_exec_query){.labels = env_prod, .nlabels = 2}, "e1", 1);
-        exec_search(s, b, (kt_exec_query){.labels = k_ab, .nlabels = 1}, "e3", 1);
-        exec_search(s, b, (kt_exec_query){.labels = env_upper, .nlabels = 1}, "", 0);
+        exec_search(s, (kt_exec_query){.labels = env_prod, .nlabels = 1}, "e1,e3", 2);
+        exec_search(s, (kt_exec_query){.labels = env_prod, .nlabels = 2}, "e1", 1);
+        exec_search(s, (kt_exec_query){.labels = k_ab, .nlabels = 1}, "e3", 1);
+        exec_search(s, (kt_exec_query){.labels = env_upper, .nlabels = 1}, "", 0);
         /* q: a substring of the id, the namespace or the flow */
-        exec_search(s, b, (kt_exec_query){.q = "team"}, "e2,e3", 2);
-        exec_search(s, b, (kt_exec_query){.q = "orl"}, "e3", 1);
-        exec_search(s, b, (kt_exec_query){.q = "e5"}, "e5", 1);
-        exec_search(s, b, (kt_exec_query){.q = "Hell"}, "e5", 1);
-        exec_search(s, b, (kt_exec_query){.q = "_"}, "", 0);
-        exec_search(s, b, (kt_exec_query){.start_from_us = d2, .start_to_us = d3}, "e2,e4,e3", 3);
-        exec_search(s, b, (kt_exec_query){.start_to_us = d2}, "e1,e2,e4", 3);
-        exec_search(s, b, (kt_exec_query){.namespace_ = "company", .states = success_failed, .nstates = 1,
+        exec_search(s, (kt_exec_query){.q = "team"}, "e2,e3", 2);
+        exec_search(s, (kt_exec_query){.q = "orl"}, "e3", 1);
+        exec_search(s, (kt_exec_query){.q = "e5"}, "e5", 1);
+        exec_search(s, (kt_exec_query){.q = "Hell"}, "e5", 1);
+        exec_search(s, (kt_exec_query){.q = "_"}, "", 0);
+        exec_search(s, (kt_exec_query){.start_from_us = d2, .start_to_us = d3}, "e2,e4,e3", 3);
+        exec_search(s, (kt_exec_query){.start_to_us = d2}, "e1,e2,e4", 3);
+        exec_search(s, (kt_exec_query){.namespace_ = "company", .states = success_failed, .nstates = 1,
                                           .labels = env_prod, .nlabels = 1},
                     "e1", 1);
         /* sorts: NULL (no end yet) first ascending and last descending, text by bytes, ties by id the same way */
-        exec_search(s, b, (kt_exec_query){.sort_column = kt_store_exec_sort_column("state.endDate")},
+        exec_search(s, (kt_exec_query){.sort_column = kt_store_exec_sort_column("state.endDate")},
                     "e3,e5,e1,e4,e2", 5);
-        exec_search(s, b, (kt_exec_query){.sort_column = kt_store_exec_sort_column("state.endDate"), .sort_desc = 1},
+        exec_search(s, (kt_exec_query){.sort_column = kt_store_exec_sort_column("state.endDate"), .sort_desc = 1},
                     "e2,e4,e1,e5,e3", 5);
-        exec_search(s, b, (kt_exec_query){.sort_column = kt_store_exec_sort_column("state.duration")},
+        exec_search(s, (kt_exec_query){.sort_column = kt_store_exec_sort_column("state.duration")},
                     "e3,e5,e4,e1,e2", 5);
-        exec_search(s, b, (kt_exec_query){.sort_column = kt_store_exec_sort_column("namespace")}, "e5,e1,e2,e3,e4",
+        exec_search(s, (kt_exec_query){.sort_column = kt_store_exec_sort_column("namespace")}, "e5,e1,e2,e3,e4",
                     5);
-        exec_search(s, b, (kt_exec_query){.sort_column = kt_store_exec_sort_column("flowId"), .sort_desc = 1},
+        exec_search(s, (kt_exec_query){.sort_column = kt_store_exec_sort_column("flowId"), .sort_desc = 1},
                     "e3,e4,e2,e1,e5", 5);
-        exec_search(s, b, (kt_exec_query){.sort_column = kt_store_exec_sort_column("state.current")},
+        exec_search(s, (kt_exec_query){.sort_column = kt_store_exec_sort_column("state.current")},
                     "e5,e2,e3,e1,e4", 5);
-        exec_search(s, b, (kt_exec_query){.sort_column = kt_store_exec_sort_column("id"), .sort_desc = 1},
+        exec_search(s, (kt_exec_query){.sort_column = kt_store_exec_sort_column("id"), .sort_desc = 1},
                     "e5,e4,e3,e2,e1", 5);
-        exec_search(s, b, (kt_exec_query){.sort_column = kt_store_exec_sort_column("state.startDate"), .sort_desc = 1},
+        exec_search(s, (kt_exec_query){.sort_column = kt_store_exec_sort_column("state.startDate"), .sort_desc = 1},
                     "e5,e3,e4,e2,e1", 5);
         /* pages */
-        exec_search(s, b, (kt_exec_query){.page = 2, .size = 2}, "e4,e3", 5);
-        exec_search(s, b, (kt_exec_query){.page = 3, .size = 2}, "e5", 5);
-        exec_search(s, b, (kt_exec_query){.page = 4, .size = 2}, "", 5);
+        exec_search(s, (kt_exec_query){.page = 2, .size = 2}, "e4,e3", 5);
+        exec_search(s, (kt_exec_query){.page = 3, .size = 2}, "e5", 5);
+        exec_search(s, (kt_exec_query){.page = 4, .size = 2}, "", 5);
         /* the documents come back whole, task runs and all */
         json_t *res = NULL, *one = NULL;
         int64_t total;
         assert_int_equal(kt_store_executions_search(s, &(kt_exec_query){.q = "e3"}, &res, &total), KT_OK);
         assert_int_equal(kt_store_execution_get(s, "e3", &one), KT_OK);
         assert_int_equal(json_array_size(res), 1);
-        assert_json_same(b, "found execution", json_array_get(res, 0), one);
+        assert_json_same("found execution", json_array_get(res, 0), one);
         assert_int_equal(json_array_size(json_object_get(one, "taskRunList")), 1);
         json_decref(res);
         json_decref(one);
         const char *many[160];
         for (int i = 0; i < 160; i++)
             many[i] = i % 2 ? "prod" : "env";
-        exec_search(s, b, (kt_exec_query){.labels = many, .nlabels = 32, .states = success_failed, .nstates = 2},
+        exec_search(s, (kt_exec_query){.labels = many, .nlabels = 32, .states = success_failed, .nstates = 2},
                     "e1", 1); /* as many as the web passes */
         /* more filters than a statement holds: refused, not run without some of them */
         res = NULL;
@@ -154,17 +152,17 @@ static void test_purges(void **state)
     int64_t d2, d3;
     kt_time_parse("2024-01-02T00:00:00Z", &d2);
     kt_time_parse("2024-01-03T00:00:00Z", &d3);
-    for (int b = 0; b < NB; b++) {
-        kt_store *s = f->s[b];
-        seed_executions(f, b);
+    {
+        kt_store *s = f->s;
+        seed_executions(f);
         json_t *lines = parse(purge_lines);
         assert_int_equal(kt_store_logs_append(s, lines), KT_OK);
         /* the log search's namespace and flow filters go through the execution's row */
-        log_search(s, b, (kt_log_query){.namespace_ = "company"}, "one,one more,two,three", 4);
-        log_search(s, b, (kt_log_query){.namespace_ = "company", .flow_id = "hello", .min_level = "INFO"}, "one,two",
+        log_search(s, (kt_log_query){.namespace_ = "company"}, "one,one more,two,three", 4);
+        log_search(s, (kt_log_query){.namespace_ = "company", .flow_id = "hello", .min_level = "INFO"}, "one,two",
                    2);
-        log_search(s, b, (kt_log_query){.flow_id = "Hello"}, "five", 1);
-        log_search(s, b, (kt_log_query){.q = "o", .sort_desc = 1}, "orphan,four,two,one more,one", 5);
+        log_search(s, (kt_log_query){.flow_id = "Hello"}, "five", 1);
+        log_search(s, (kt_log_query){.q = "o", .sort_desc = 1}, "orphan,four,two,one more,one", 5);
 
         /* counts: exact namespace and flow, start range, a comma-joined list of states */
         static const struct {
@@ -185,7 +183,7 @@ static void test_purges(void **state)
             int64_t n = -1;
             assert_int_equal(kt_store_executions_count(s, &counts[i].q, &n), KT_OK);
             if (n != counts[i].want)
-                fail_msg("executions_count #%zu on %s: %lld, want %lld", i, backend[b], (long long)n,
+                fail_msg("executions_count #%zu on %s: %lld, want %lld", i, backend_name(), (long long)n,
                          (long long)counts[i].want);
         }
         kt_store_purge_query range = {.from_us = d2, .to_us = d3};
@@ -199,7 +197,7 @@ static void test_purges(void **state)
                              "{\"id\":\"e4\",\"namespace\":\"companyx\",\"flowId\":\"hello\",\"state\":\"SUCCESS\"},"
                              "{\"id\":\"e2\",\"namespace\":\"company.team\",\"flowId\":\"hello\","
                              "\"state\":\"FAILED\"}]");
-        assert_json_same(b, "matches", m, want);
+        assert_json_same("matches", m, want);
         json_decref(want);
         json_decref(m);
 
@@ -211,7 +209,7 @@ static void test_purges(void **state)
         assert_int_equal(kt_store_logs_purge(s, &(kt_store_purge_query){.from_us = d2, .to_us = d2 + 1000000}, &n),
                          KT_OK);
         assert_int_equal(n, 1); /* "two" ("four" is gone) */
-        log_search(s, b, (kt_log_query){0}, "one,five,orphan", 3);
+        log_search(s, (kt_log_query){0}, "one,five,orphan", 3);
 
         /* a flow's logs, all or one trigger's */
         assert_int_equal(kt_store_logs_append(s, lines), KT_OK);
@@ -220,7 +218,7 @@ static void test_purges(void **state)
         assert_int_equal(kt_store_logs_delete_flow(s, "company", "hello", NULL, &n), KT_OK);
         assert_int_equal(n, 2); /* "one" twice */
         assert_int_equal(kt_store_logs_delete_flow(s, "company", "nope", NULL, NULL), KT_OK);
-        check_logs(s, b, "e1", NULL, "");
+        check_logs(s, "e1", NULL, "");
 
         /* one execution: its logs (counted), then its row and task runs */
         int64_t deleted = 10;
@@ -229,24 +227,24 @@ static void test_purges(void **state)
         json_t *ex = NULL;
         assert_int_equal(kt_store_execution_get(s, "e2", &ex), KT_OK);
         json_decref(ex);
-        assert_int_equal(probe(f, b, "SELECT COUNT(*) FROM taskruns WHERE execution_id = 'e2'"), 1);
+        assert_int_equal(sql_int(f->data, "SELECT COUNT(*) FROM taskruns WHERE execution_id = 'e2'"), 1);
         assert_int_equal(kt_store_execution_purge(s, "e2", 1, 1, &deleted), KT_OK);
         assert_int_equal(deleted, 11);
         assert_int_equal(kt_store_execution_get(s, "e2", &ex), KT_ENOTFOUND);
-        assert_int_equal(probe(f, b, "SELECT COUNT(*) FROM taskruns WHERE execution_id = 'e2'"), 0);
-        assert_int_equal(probe(f, b, "SELECT COUNT(*) FROM executions"), 4);
+        assert_int_equal(sql_int(f->data, "SELECT COUNT(*) FROM taskruns WHERE execution_id = 'e2'"), 0);
+        assert_int_equal(sql_int(f->data, "SELECT COUNT(*) FROM executions"), 4);
         /* lines of a purged execution still show when no filter needs its row */
-        log_search(s, b, (kt_log_query){.q = "orphan"}, "orphan,orphan", 2);
+        log_search(s, (kt_log_query){.q = "orphan"}, "orphan,orphan", 2);
         json_decref(lines);
     }
 }
 
 int main(void)
 {
-    int rc = kt_test_pg_url(g_url, sizeof g_url);
-    if (rc != 0)
-        return rc;
     kt_log_set_level(KT_LOG_ERROR);
+    int rc = fixture_backend(); /* 77: PostgreSQL asked for, none there */
+    if (rc)
+        return rc;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_executions_search),
