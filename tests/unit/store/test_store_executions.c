@@ -1,5 +1,5 @@
-/* The repository's executions on SQLite: round trips, per-run writes, replacing the runs, rejected documents,
- * unfinished executions, and transactions. */
+/* The repository's executions (both backends): round trips and the indexed columns, per-run writes (in part,
+ * twice, in several statements), replacing the runs, rejected documents, unfinished executions, and transactions. */
 #include "store_fixture.h"
 
 /* ---- executions ---------------------------------------------------------------------------------- */
@@ -42,6 +42,13 @@ static void test_execution_roundtrip(void **state)
                                                               "id")),
                             order[i]);
     json_decref(got);
+    /* the indexed columns */
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM executions WHERE id='ex1' AND namespace='company.team' AND "
+                                      "flow_id='hello' AND state='RUNNING' AND terminal=0 AND end_us IS NULL AND "
+                                      "start_us=1704067200000000 AND labels='[{\"key\":\"system.correlationId\","
+                                      "\"value\":\"ex1\"}]'"),
+                     1);
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM taskruns WHERE execution_id='ex1'"), 3);
     /* again after a reopen */
     reopen(f);
     got = get_exec(f->s, "ex1");
@@ -49,6 +56,14 @@ static void test_execution_roundtrip(void **state)
     json_decref(got);
     json_t *none = (json_t *)0x1;
     assert_int_equal(kt_store_execution_get(f->s, "nope", &none), KT_ENOTFOUND);
+
+    /* terminal: end_us is the last history's date */
+    json_object_set_new(json_object_get(ex, "state"), "current", json_string("SUCCESS"));
+    json_array_append_new(json_object_get(json_object_get(ex, "state"), "histories"),
+                          parse("{\"state\":\"SUCCESS\",\"date\":\"2024-01-01T00:00:03Z\"}"));
+    assert_int_equal(kt_store_execution_put(f->s, ex, NULL, 0), KT_OK);
+    assert_int_equal(sql_int(f->data, "SELECT end_us FROM executions WHERE id='ex1' AND terminal=1"),
+                     1704067203000000LL);
     json_decref(ex);
 }
 
@@ -97,6 +112,12 @@ static void test_execution_partial_put(void **state)
     got = get_exec(f->s, "ex1");
     assert_json_equal(got, ex);
     json_decref(got);
+    /* a run listed twice is written once */
+    size_t runs202[] = {2, 0, 2};
+    assert_int_equal(kt_store_execution_put(f->s, ex, runs202, 3), KT_OK);
+    got = get_exec(f->s, "ex1");
+    assert_json_equal(got, ex);
+    json_decref(got);
 
     /* a new run appended and written alone lands at the end, in order */
     json_array_append_new(json_object_get(ex, "taskRunList"),
@@ -116,9 +137,14 @@ static void test_execution_partial_put(void **state)
     assert_string_equal(stored_run_state(got, 3), "RUNNING");
     json_decref(got);
 
-    /* a position outside taskRunList is refused */
+    /* a position outside taskRunList is refused, before anything of the put is written */
     size_t bad[] = {4};
     assert_int_equal(kt_store_execution_put(f->s, ex, bad, 1), KT_EINVAL);
+    size_t bad_after_good[] = {0, 4};
+    assert_int_equal(kt_store_execution_put(f->s, ex, bad_after_good, 2), KT_EINVAL);
+    got = get_exec(f->s, "ex1");
+    assert_string_equal(stored_run_state(got, 3), "RUNNING");
+    json_decref(got);
     json_decref(stored);
     json_decref(ex);
 }
@@ -134,6 +160,7 @@ static void test_execution_without_runs(void **state)
     assert_null(json_object_get(got, "taskRunList"));
     assert_json_equal(got, ex);
     json_decref(got);
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM executions WHERE labels='[]' AND start_us=0"), 1);
     /* its first run arrives */
     json_object_set_new(ex, "taskRunList",
                         parse("[{\"id\":\"r0\",\"taskId\":\"t\",\"state\":{\"current\":\"RUNNING\"}}]"));
@@ -158,10 +185,45 @@ static void test_execution_put_all_replaces_runs(void **state)
     int same = json_equal(got, ex);
     size_t n = json_array_size(json_object_get(got, "taskRunList"));
     json_decref(got);
-    json_decref(ex);
     if (!same)
-        fail_msg("(store/sqlite.c kt_store_execution_put): put with runs=NULL of an execution with 2 task runs "
-                 "over a stored one with 3 leaves the stale third run: get returns %zu runs", n);
+        fail_msg("(kt_store_execution_put): put with runs=NULL of an execution with 2 task runs over a stored one "
+                 "with 3 leaves the stale third run: get returns %zu runs", n);
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM taskruns"), 2);
+    /* down to none: the rows go, the document comes back without the key (no rows, no list) */
+    json_object_set_new(ex, "taskRunList", json_array());
+    assert_int_equal(kt_store_execution_put(f->s, ex, NULL, 0), KT_OK);
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM taskruns"), 0);
+    got = get_exec(f->s, "ex1");
+    assert_null(json_object_get(got, "taskRunList"));
+    json_decref(got);
+    json_decref(ex);
+}
+
+/* More runs than one statement carries (PostgreSQL's KT_PGX_RUNS_PER_STMT), in order, then many of them rewritten. */
+static void test_execution_many_runs(void **state)
+{
+    fixture *f = *state;
+    json_t *ex = json_pack("{s:s, s:s, s:s, s:{s:s}, s:[]}", "id", "big", "namespace", "ns", "flowId", "f", "state",
+                           "current", "RUNNING", "taskRunList");
+    json_t *list = json_object_get(ex, "taskRunList");
+    for (int i = 0; i < 700; i++)
+        json_array_append_new(list, json_pack("{s:s+, s:i, s:{s:s}}", "id", "r", i ? "x" : "", "n", i, "state",
+                                              "current", "RUNNING"));
+    assert_int_equal(kt_store_execution_put(f->s, ex, NULL, 0), KT_OK);
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM taskruns"), 700);
+    json_t *got = get_exec(f->s, "big");
+    assert_json_equal(got, ex);
+    json_decref(got);
+    size_t runs[600];
+    for (size_t i = 0; i < 600; i++) {
+        runs[i] = (i * 7) % 700;
+        set_run_state(ex, runs[i], "SUCCESS");
+    }
+    assert_int_equal(kt_store_execution_put(f->s, ex, runs, 600), KT_OK);
+    got = get_exec(f->s, "big");
+    assert_json_equal(got, ex);
+    json_decref(got);
+    json_decref(ex);
 }
 
 static void test_execution_put_rejects(void **state)
@@ -276,9 +338,11 @@ static void test_transactions(void **state)
     assert_int_equal(kt_store_execution_put(f->s, ex, NULL, 0), KT_OK);
     assert_int_equal(kt_store_flow_save(f->s, "ns", "f", "src", &rev, &changed), KT_OK);
     assert_int_equal(kt_store_logs_append(f->s, entries), KT_OK);
-    /* visible inside the transaction */
+    assert_int_equal(kt_store_notice_add(f->s, "ex1", "SUCCESS"), KT_OK);
+    /* visible inside the transaction, not outside */
     json_t *got = get_exec(f->s, "ex1");
     json_decref(got);
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM executions"), 0);
     kt_store_rollback(f->s);
     json_t *none = NULL;
     assert_int_equal(kt_store_execution_get(f->s, "ex1", &none), KT_ENOTFOUND);
@@ -288,6 +352,7 @@ static void test_transactions(void **state)
     assert_int_equal(json_array_size(logs), 0);
     json_decref(logs);
     assert_int_equal(sql_int(f->data, "SELECT count(*) FROM taskruns"), 0);
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM notices"), 0);
 
     /* commit persists, across a reopen */
     assert_int_equal(kt_store_begin(f->s), KT_OK);
@@ -337,6 +402,7 @@ int main(void)
         T(test_execution_partial_put),
         T(test_execution_without_runs),
         T(test_execution_put_all_replaces_runs),
+        T(test_execution_many_runs),
         T(test_execution_put_rejects),
         T(test_executions_unfinished),
         T(test_transactions),

@@ -221,6 +221,41 @@ static void test_claims(void **state)
     assert_int_equal(taken, 0);
 }
 
+/* The scheduler's inbox: notices in the order added, done deleting every notice of an execution and state. */
+static void test_notices(void **state)
+{
+    fixture *f = *state;
+    json_t *got;
+    assert_int_equal(kt_store_notices(f->s, &got), KT_OK);
+    assert_int_equal(json_array_size(got), 0);
+    json_decref(got);
+    static const char *const adds[][2] = {{"e2", "SUCCESS"}, {"e1", "RUNNING"}, {"e1", "SUCCESS"}, {"e2", "SUCCESS"}};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(kt_store_notice_add(f->s, adds[i][0], adds[i][1]), KT_OK);
+    assert_int_equal(kt_store_notices(f->s, &got), KT_OK);
+    json_t *want = parse("[{\"executionId\":\"e2\",\"state\":\"SUCCESS\"},{\"executionId\":\"e1\",\"state\":\"RUNNING\"},"
+                         "{\"executionId\":\"e1\",\"state\":\"SUCCESS\"},{\"executionId\":\"e2\",\"state\":\"SUCCESS\"}]");
+    assert_json_equal(got, want);
+    json_decref(got);
+    json_decref(want);
+    /* done deletes every notice of that execution and state, the others stay in order */
+    assert_int_equal(kt_store_notice_done(f->s, "e2", "SUCCESS"), KT_OK);
+    assert_int_equal(kt_store_notice_done(f->s, "e9", "SUCCESS"), KT_OK); /* none: fine */
+    reopen(f);
+    assert_int_equal(kt_store_notices(f->s, &got), KT_OK);
+    want = parse("[{\"executionId\":\"e1\",\"state\":\"RUNNING\"},{\"executionId\":\"e1\",\"state\":\"SUCCESS\"}]");
+    assert_json_equal(got, want);
+    json_decref(got);
+    json_decref(want);
+    /* take: the first one takes it, a second finds it gone */
+    int taken = -1;
+    assert_int_equal(kt_store_notice_take(f->s, "e1", "RUNNING", &taken), KT_OK);
+    assert_int_equal(taken, 1);
+    assert_int_equal(kt_store_notice_take(f->s, "e1", "RUNNING", &taken), KT_OK);
+    assert_int_equal(taken, 0);
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM notices WHERE execution_id='e1' AND state='SUCCESS'"), 1);
+}
+
 static void test_windows(void **state)
 {
     fixture *f = *state;
@@ -233,6 +268,7 @@ static void test_windows(void **state)
     assert_int_equal(kt_store_window_get(f->s, "a", "f", "c2", &got), KT_OK);
     assert_json_equal(got, w2);
     json_decref(got);
+    assert_int_equal(sql_int(f->data, "SELECT end_us FROM windows WHERE condition_id='c2'"), 1704074400000000LL);
     /* an update replaces */
     json_object_set_new(json_object_get(w1, "results"), "other", json_true());
     assert_int_equal(kt_store_window_put(f->s, w1), KT_OK);
@@ -253,6 +289,16 @@ static void test_windows(void **state)
     /* a window without a readable end is refused */
     json_object_set_new(w3, "end", json_string("soon"));
     assert_int_equal(kt_store_window_put(f->s, w3), KT_EINVAL);
+    /* nor one without a condition */
+    json_object_set_new(w3, "end", json_string("2024-01-01T05:00:00Z"));
+    json_object_set_new(w3, "conditionId", json_string(""));
+    assert_int_equal(kt_store_window_put(f->s, w3), KT_EINVAL);
+    /* inside a rolled back transaction: nothing */
+    assert_int_equal(kt_store_begin(f->s), KT_OK);
+    assert_int_equal(kt_store_window_put(f->s, w2), KT_OK);
+    kt_store_rollback(f->s);
+    assert_int_equal(kt_store_window_get(f->s, "a", "f", "c2", &got), KT_ENOTFOUND);
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM windows"), 1);
     json_decref(w1);
     json_decref(w2);
     json_decref(w3);
@@ -273,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_windows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notices, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
