@@ -1,127 +1,10 @@
-/* The PostgreSQL store's flows (store/pg_exec.c): migrations in the test's schema, the assertions of test_store.c's
- * flow tests, the listings (ids, namespaces, latest revisions) compared with a SQLite store given the same writes, and
- * two sessions saving one flow at once. Skips (77) when the fixture said PostgreSQL is not there. */
+/* What is PostgreSQL's own in its flows (store/pg_exec.c): the listings (ids, namespaces, latest revisions) for every
+ * combination of filters compared with a SQLite store given the same writes (test_store.c spells some answers out on
+ * both backends), and two sessions saving one flow at once. Skips (77) when the fixture said PostgreSQL is not
+ * there. */
 #include "pg_fixture.h"
 
 #include <pthread.h>
-
-/* ---- open ---------------------------------------------------------------------------------------- */
-
-static void test_open_migrates_in_its_schema(void **state)
-{
-    pgfix *f = *state;
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM information_schema.tables WHERE table_schema = '%s' AND table_name IN "
-             "('flows', 'executions', 'taskruns', 'logs', 'triggers', 'windows', 'notices', 'metrics')",
-             f->schema);
-    assert_int_equal(pg_int(f, sql), 8);
-    long long version = pg_int(f, "SELECT version FROM kite_schema");
-    assert_true(version >= 1);
-    pg_reopen(f);
-    pg_reopen(f); /* migrations do not run again */
-    assert_int_equal(pg_int(f, "SELECT count(*) FROM kite_schema"), 1);
-    assert_int_equal(pg_int(f, "SELECT version FROM kite_schema"), version);
-}
-
-/* ---- flows --------------------------------------------------------------------------------------- */
-
-static void test_flow_revisions(void **state)
-{
-    pgfix *f = *state;
-    kt_store *s = f->s;
-    int rev = -1, changed = -1;
-    int64_t before = kt_now_us();
-    assert_int_equal(kt_store_flow_save(s, "company.team", "hello", "id: hello\nv: 1\n", &rev, &changed), KT_OK);
-    int64_t after = kt_now_us();
-    assert_int_equal(rev, 1);
-    assert_int_equal(changed, 1);
-    kt_flow_row row;
-    assert_int_equal(kt_store_flow_get(s, "company.team", "hello", 0, &row), KT_OK);
-    assert_in_range(row.updated_us, before, after);
-    kt_flow_row_clear(&row);
-
-    /* same source: nothing written */
-    rev = changed = -1;
-    assert_int_equal(kt_store_flow_save(s, "company.team", "hello", "id: hello\nv: 1\n", &rev, &changed), KT_OK);
-    assert_int_equal(rev, 1);
-    assert_int_equal(changed, 0);
-    assert_int_equal(pg_int(f, "SELECT count(*) FROM flows"), 1);
-
-    assert_int_equal(kt_store_flow_save(s, "company.team", "hello", "id: hello\nv: 2\n", &rev, &changed), KT_OK);
-    assert_int_equal(rev, 2);
-    assert_int_equal(changed, 1);
-    assert_int_equal(kt_store_flow_save(s, "company.other", "hello", "other", &rev, &changed), KT_OK);
-    assert_int_equal(rev, 1);
-
-    check_flow(s, "company.team", "hello", 0, KT_OK, 2, 0, "id: hello\nv: 2\n");
-    check_flow(s, "company.team", "hello", 2, KT_OK, 2, 0, "id: hello\nv: 2\n");
-    check_flow(s, "company.team", "hello", 1, KT_OK, 1, 0, "id: hello\nv: 1\n");
-    check_flow(s, "company.team", "hello", 3, KT_ENOTFOUND, 0, 0, NULL);
-    check_flow(s, "company.other", "hello", 0, KT_OK, 1, 0, "other");
-    check_flow(s, "company.team", "nope", 0, KT_ENOTFOUND, 0, 0, NULL);
-    check_flow(s, "company", "hello", 0, KT_ENOTFOUND, 0, 0, NULL);
-
-    /* delete: the latest is gone, the history stays readable, get_any still gives the deletion */
-    assert_int_equal(kt_store_flow_delete(s, "company.team", "hello"), KT_OK);
-    check_flow(s, "company.team", "hello", 0, KT_ENOTFOUND, 0, 0, NULL);
-    check_flow(s, "company.team", "hello", 1, KT_OK, 1, 0, "id: hello\nv: 1\n");
-    check_flow(s, "company.team", "hello", 3, KT_OK, 3, 1, "id: hello\nv: 2\n");
-    assert_int_equal(kt_store_flow_get_any(s, "company.team", "hello", 0, &row), KT_OK);
-    assert_int_equal(row.revision, 3);
-    assert_int_equal(row.deleted, 1);
-    kt_flow_row_clear(&row);
-    assert_int_equal(kt_store_flow_get_any(s, "company.team", "missing", 0, &row), KT_ENOTFOUND);
-    check_flow(s, "company.other", "hello", 0, KT_OK, 1, 0, "other");
-    assert_int_equal(kt_store_flow_delete(s, "company.team", "hello"), KT_ENOTFOUND);
-    assert_int_equal(kt_store_flow_delete(s, "company.team", "missing"), KT_ENOTFOUND);
-
-    /* saving after a delete, even the same source, makes the next revision */
-    rev = changed = -1;
-    assert_int_equal(kt_store_flow_save(s, "company.team", "hello", "id: hello\nv: 2\n", &rev, &changed), KT_OK);
-    assert_int_equal(rev, 4);
-    assert_int_equal(changed, 1);
-
-    json_t *revs = NULL;
-    assert_int_equal(kt_store_flow_revisions(s, "company.team", "hello", &revs), KT_OK);
-    json_t *want = parse("[{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":1,\"deleted\":false,"
-                         "\"source\":\"id: hello\\nv: 1\\n\"},"
-                         "{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":2,\"deleted\":false,"
-                         "\"source\":\"id: hello\\nv: 2\\n\"},"
-                         "{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":3,\"deleted\":true,"
-                         "\"source\":\"id: hello\\nv: 2\\n\"},"
-                         "{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":4,\"deleted\":false,"
-                         "\"source\":\"id: hello\\nv: 2\\n\"}]");
-    assert_json_equal(revs, want);
-    json_decref(revs);
-    json_decref(want);
-    assert_int_equal(kt_store_flow_revisions(s, "company.team", "missing", &revs), KT_OK);
-    assert_int_equal(json_array_size(revs), 0);
-    json_decref(revs);
-
-    pg_reopen(f);
-    check_flow(f->s, "company.team", "hello", 0, KT_OK, 4, 0, "id: hello\nv: 2\n");
-    check_flow(f->s, "company.team", "hello", 3, KT_OK, 3, 1, "id: hello\nv: 2\n");
-}
-
-static void test_flow_sources_verbatim(void **state)
-{
-    pgfix *f = *state;
-    size_t big_len = 200000;
-    char *big = malloc(big_len + 1);
-    for (size_t i = 0; i < big_len; i++)
-        big[i] = (char)('a' + i % 26);
-    big[big_len] = 0;
-    const char *const sources[] = {"", "id: x\n\n\n# 'quotes' \"dq\" ; DROP TABLE flows; --\n",
-                                   "message: h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x9a\x80\n", "back\\slash $1 %s", big};
-    for (size_t i = 0; i < sizeof sources / sizeof *sources; i++) {
-        int rev, changed;
-        assert_int_equal(kt_store_flow_save(f->s, "ns", "v", sources[i], &rev, &changed), KT_OK);
-        assert_int_equal(rev, (int)i + 1);
-        check_flow(f->s, "ns", "v", 0, KT_OK, (int)i + 1, 0, sources[i]);
-    }
-    free(big);
-}
 
 /* The listings give what SQLite gives after the same writes (names chosen for byte order, LIKE's wildcards and
  * the "namespace or under it" rule). */
@@ -150,10 +33,7 @@ static void test_flow_listings_match_sqlite(void **state)
     json_t *got[2];
     for (size_t k = 0; k < 2; k++)
         assert_int_equal(kt_store_flow_namespaces(both[k], &got[k]), KT_OK);
-    json_t *want = parse("[\"A.b\",\"a%b\",\"a.b\",\"a.b.c\",\"a.bc\",\"aXb\",\"a_b\",\"b\"]");
-    assert_json_equal(got[0], want);
     assert_json_equal(got[0], got[1]);
-    json_decref(want);
     for (size_t k = 0; k < 2; k++)
         json_decref(got[k]);
 
@@ -165,12 +45,6 @@ static void test_flow_listings_match_sqlite(void **state)
         for (size_t k = 0; k < 2; k++)
             json_decref(got[k]);
     }
-    assert_int_equal(kt_store_flow_ids(f->s, "a.b", &got[0]), KT_OK);
-    want = parse("[\"Alpha\",\"alpha\",\"zeta\"]");
-    assert_json_equal(got[0], want);
-    json_decref(want);
-    json_decref(got[0]);
-
     static const char *const prefixes[] = {NULL, "a.b", "a_b", "a%b", "a", "b", "A", "gone.ns", ""};
     static const char *const qs[] = {NULL, "", "a", "_", "%", "b.c", "lph", "nothing"};
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
@@ -185,22 +59,6 @@ static void test_flow_listings_match_sqlite(void **state)
             for (size_t k = 0; k < 2; k++)
                 json_decref(got[k]);
         }
-    /* one answer spelled out: a.b and under it, not a.bc, latest revisions only */
-    assert_int_equal(kt_store_flows_latest(f->s, "a.b", NULL, &got[0]), KT_OK);
-    want = parse("[{\"namespace\":\"a.b\",\"id\":\"Alpha\",\"revision\":1,\"source\":\"src\"},"
-                 "{\"namespace\":\"a.b\",\"id\":\"alpha\",\"revision\":1,\"source\":\"src\"},"
-                 "{\"namespace\":\"a.b\",\"id\":\"zeta\",\"revision\":2,\"source\":\"src 2\"},"
-                 "{\"namespace\":\"a.b.c\",\"id\":\"x\",\"revision\":1,\"source\":\"src\"}]");
-    assert_json_equal(got[0], want);
-    json_decref(want);
-    json_decref(got[0]);
-    /* under a namespace ignores case, as Kestra's likeIgnoreCase (the namespace itself does not) */
-    assert_int_equal(kt_store_flows_latest(f->s, "A", "y", &got[0]), KT_OK);
-    assert_int_equal(json_array_size(got[0]), 1);
-    json_decref(got[0]);
-    assert_int_equal(kt_store_flows_latest(f->s, "a.B", NULL, &got[0]), KT_OK);
-    assert_int_equal(json_array_size(got[0]), 1); /* a.b.c only */
-    json_decref(got[0]);
     teardown(&sq_state);
 }
 
@@ -292,9 +150,6 @@ int main(void)
     kt_log_set_level(KT_LOG_ERROR);
 #define T(fn) cmocka_unit_test_setup_teardown(fn, pg_setup, pg_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_open_migrates_in_its_schema),
-        T(test_flow_revisions),
-        T(test_flow_sources_verbatim),
         T(test_flow_listings_match_sqlite),
         T(test_flow_save_race),
     };

@@ -64,6 +64,8 @@ static void test_reopen_keeps_data(void **state)
     reopen(f);
     reopen(f); /* twice: migrations must not run again */
     assert_int_equal(schema_version(f), version);
+    if (fixture_on_pg()) /* one version row, not one per open */
+        assert_int_equal(sql_int(f->data, "SELECT count(*) FROM kite_schema"), 1);
     kt_flow_row row;
     assert_int_equal(kt_store_flow_get(f->s, "ns", "f", 0, &row), KT_OK);
     assert_int_equal(row.revision, 1);
@@ -256,6 +258,12 @@ static void test_flow_revisions(void **state)
     check_flow(s, "company.team", "hello", 1, KT_OK, 1, 0, "id: hello\nv: 1\n");
     check_flow(s, "company.team", "hello", 2, KT_OK, 2, 0, "id: hello\nv: 2\n");
     check_flow(s, "company.team", "hello", 3, KT_OK, 3, 1, "id: hello\nv: 2\n"); /* the deletion revision */
+    /* get_any still gives the deletion */
+    assert_int_equal(kt_store_flow_get_any(s, "company.team", "hello", 0, &row), KT_OK);
+    assert_int_equal(row.revision, 3);
+    assert_int_equal(row.deleted, 1);
+    kt_flow_row_clear(&row);
+    assert_int_equal(kt_store_flow_get_any(s, "company.team", "missing", 0, &row), KT_ENOTFOUND);
     check_flow(s, "company.other", "hello", 0, KT_OK, 1, 0, "other");
     assert_int_equal(kt_store_flow_delete(s, "company.team", "hello"), KT_ENOTFOUND); /* twice */
     assert_int_equal(kt_store_flow_delete(s, "company.team", "missing"), KT_ENOTFOUND);
@@ -266,6 +274,23 @@ static void test_flow_revisions(void **state)
     assert_int_equal(rev, 4);
     assert_int_equal(changed, 1);
     check_flow(s, "company.team", "hello", 0, KT_OK, 4, 0, "id: hello\nv: 2\n");
+
+    json_t *revs = NULL;
+    assert_int_equal(kt_store_flow_revisions(s, "company.team", "hello", &revs), KT_OK);
+    json_t *want = parse("[{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":1,\"deleted\":false,"
+                         "\"source\":\"id: hello\\nv: 1\\n\"},"
+                         "{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":2,\"deleted\":false,"
+                         "\"source\":\"id: hello\\nv: 2\\n\"},"
+                         "{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":3,\"deleted\":true,"
+                         "\"source\":\"id: hello\\nv: 2\\n\"},"
+                         "{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":4,\"deleted\":false,"
+                         "\"source\":\"id: hello\\nv: 2\\n\"}]");
+    assert_json_equal(revs, want);
+    json_decref(revs);
+    json_decref(want);
+    assert_int_equal(kt_store_flow_revisions(s, "company.team", "missing", &revs), KT_OK);
+    assert_int_equal(json_array_size(revs), 0);
+    json_decref(revs);
 
     /* all of it survives a reopen */
     reopen(f);
@@ -284,7 +309,7 @@ static void test_flow_sources_verbatim(void **state)
         big[i] = (char)('a' + i % 26);
     big[big_len] = 0;
     const char *const sources[] = {"", "id: x\n\n\n# 'quotes' \"dq\" ; DROP TABLE flows; --\n",
-                                   "message: h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x9a\x80\n", big};
+                                   "message: h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x9a\x80\n", "back\\slash $1 %s", big};
     for (size_t i = 0; i < sizeof sources / sizeof *sources; i++) {
         int rev, changed;
         assert_int_equal(kt_store_flow_save(f->s, "ns", "v", sources[i], &rev, &changed), KT_OK);
@@ -292,6 +317,54 @@ static void test_flow_sources_verbatim(void **state)
         check_flow(f->s, "ns", "v", 0, KT_OK, (int)i + 1, 0, sources[i]);
     }
     free(big);
+}
+
+/* The listings (namespaces, ids, latest revisions) with names chosen for byte order, LIKE's wildcards and the
+ * "namespace or under it" rule. test_pg_flows.c also compares every combination of filters with SQLite's answers. */
+static void test_flow_listings(void **state)
+{
+    fixture *f = *state;
+    kt_store *s = f->s;
+    static const char *const flows[][2] = {
+        {"a.b", "zeta"}, {"a.b", "Alpha"}, {"a.b", "alpha"}, {"a.b.c", "x"}, {"a.bc", "y"}, {"a_b", "u"},
+        {"aXb", "w"},    {"a%b", "p"},     {"A.b", "q"},     {"b", "_id"},   {"b", "gone"}, {"b", "back"},
+    };
+    int rev, changed;
+    for (size_t i = 0; i < sizeof flows / sizeof *flows; i++)
+        assert_int_equal(kt_store_flow_save(s, flows[i][0], flows[i][1], "src", &rev, &changed), KT_OK);
+    assert_int_equal(kt_store_flow_save(s, "a.b", "zeta", "src 2", &rev, &changed), KT_OK);
+    assert_int_equal(kt_store_flow_delete(s, "b", "gone"), KT_OK);
+    assert_int_equal(kt_store_flow_delete(s, "b", "back"), KT_OK);
+    assert_int_equal(kt_store_flow_save(s, "b", "back", "again", &rev, &changed), KT_OK);
+    assert_int_equal(kt_store_flow_save(s, "gone.ns", "only", "src", &rev, &changed), KT_OK);
+    assert_int_equal(kt_store_flow_delete(s, "gone.ns", "only"), KT_OK);
+    json_t *got;
+    assert_int_equal(kt_store_flow_namespaces(s, &got), KT_OK);
+    json_t *want = parse("[\"A.b\",\"a%b\",\"a.b\",\"a.b.c\",\"a.bc\",\"aXb\",\"a_b\",\"b\"]");
+    assert_json_equal(got, want);
+    json_decref(want);
+    json_decref(got);
+    assert_int_equal(kt_store_flow_ids(s, "a.b", &got), KT_OK);
+    want = parse("[\"Alpha\",\"alpha\",\"zeta\"]");
+    assert_json_equal(got, want);
+    json_decref(want);
+    json_decref(got);
+    /* a.b and under it, not a.bc, latest revisions only */
+    assert_int_equal(kt_store_flows_latest(s, "a.b", NULL, &got), KT_OK);
+    want = parse("[{\"namespace\":\"a.b\",\"id\":\"Alpha\",\"revision\":1,\"source\":\"src\"},"
+                 "{\"namespace\":\"a.b\",\"id\":\"alpha\",\"revision\":1,\"source\":\"src\"},"
+                 "{\"namespace\":\"a.b\",\"id\":\"zeta\",\"revision\":2,\"source\":\"src 2\"},"
+                 "{\"namespace\":\"a.b.c\",\"id\":\"x\",\"revision\":1,\"source\":\"src\"}]");
+    assert_json_equal(got, want);
+    json_decref(want);
+    json_decref(got);
+    /* under a namespace ignores case, as Kestra's likeIgnoreCase (the namespace itself does not) */
+    assert_int_equal(kt_store_flows_latest(s, "A", "y", &got), KT_OK);
+    assert_int_equal(json_array_size(got), 1);
+    json_decref(got);
+    assert_int_equal(kt_store_flows_latest(s, "a.B", NULL, &got), KT_OK);
+    assert_int_equal(json_array_size(got), 1); /* a.b.c only */
+    json_decref(got);
 }
 
 int main(void)
@@ -309,6 +382,7 @@ int main(void)
         T(test_open_newer_schema),
         T(test_flow_revisions),
         T(test_flow_sources_verbatim),
+        T(test_flow_listings),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
