@@ -71,7 +71,7 @@ typedef struct kt_sql_dialect {
     const char *flow_source_indexed;
     const char *flow_source_contains;
 } kt_sql_dialect;
-/* The LIKE pattern (ESCAPE '\' , the default of PostgreSQL's LIKE) of "holds ?": the value's %, _ and \ match only
+/* The LIKE pattern (with ESCAPE '\', PostgreSQL's default) of "holds ?": the value's %, _ and \ match only
  * themselves. The same SQL on both backends (neither reads a backslash in a string literal as an escape). */
 #define KT_SQL_LIKE_CONTAINS "'%' || replace(replace(replace(?, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
 

@@ -229,8 +229,8 @@ kt_status kt_store_logs_page(kt_store *s, const char *execution_id, const kt_log
                              json_t **out_array);
 /* GET /api/v1/logs/search: lines of every execution, filtered (NULL/0 = no filter), paged (page from 1). */
 typedef struct kt_log_query {
-    const char *q;          /* substring of the message */
-    const char *namespace_; /* the namespace or one under it */
+    const char *q;          /* substring of the message, case and all (full-text indexed from 3 characters) */
+    const char *namespace_; /* the namespace, or one under it ignoring ASCII case (Kestra's rule) */
     const char *flow_id;
     const char *trigger_id;
     const char *min_level;
