@@ -7,7 +7,9 @@
  *      (the same 100 processes spawned one after another by this harness);
  *   4. the scheduler holding 10 000 daily schedules: start, memory, idle CPU, tick latency (sched.c);
  *   5. one-task executions per second sustained on SQLite, and on PostgreSQL when KITE_BENCH_PG_URL is set, against
- *      the store's raw commit rate measured in the same run (throughput.c);
+ *      the store's raw commit rate measured in the same run (throughput.c); on PostgreSQL also with one and with two
+ *      `kite server executor` processes, a worker's and an indexer's, against one and two connections committing at
+ *      once (throughput_topo.c, procs.c);
  *   --only split: storage.Split of a 1 GiB file, resident memory sampled (split.c);
  *   --only search: the log search on 100 000 lines with the full-text index and by the scan (search.c).
  *
@@ -377,6 +379,9 @@ int main(int argc, char **argv)
         kb_tp_result tr;
         kb_throughput(quick, &tr);
         kb_throughput_print(&tr);
+        char tp_json[1024];
+        kb_throughput_json(&tr, tp_json, sizeof tp_json);
+        printf("\n{\"bench\":\"kite\",\"runs\":%d,\"throughput\":%s}\n", quick ? 1 : 3, tp_json);
         nng_fini();
         return tr.failed ? 1 : 0;
     }
@@ -460,21 +465,17 @@ int main(int argc, char **argv)
     printf("  %-42s %14.2f\n\n", "tick date -> 1-task execution ended (ms)", sr.tick_ended_ms);
     kb_throughput_print(&tr);
     printf("\n");
-    char pg_json[128] = "null";
-    if (tr.measured[1])
-        snprintf(pg_json, sizeof pg_json, "{\"executions_per_s\":%.0f,\"commits_per_s\":%.0f}", tr.executions_per_s[1],
-                 tr.commits_per_s[1]);
+    char tp_json[1024];
+    kb_throughput_json(&tr, tp_json, sizeof tp_json);
     printf("{\"bench\":\"kite\",\"runs\":%d,\"tasks\":%d,\"msgs_per_s\":{\"local\":%.0f,\"inproc\":%.0f,\"ipc\":%.0f,"
            "\"tcp\":%.0f},\"log_flow_ms\":{\"normal\":%.3f,\"full\":%.3f},\"log_task_ms\":{\"normal\":%.4f,"
            "\"full\":%.4f},\"shell_flow_ms\":%.3f,\"shell_floor_ms\":%.3f,\"shell_overhead_task_ms\":%.4f,"
            "\"shell_ratio\":%.3f,\"scheduler\":{\"schedules\":%d,\"start_ms\":%.1f,\"rss_kib\":%ld,"
            "\"heap_kib\":%ld,\"idle_cpu_pct\":%.4f,\"idle_evaluations\":%llu,\"tick_created_ms\":%.3f,\"tick_ended_ms\":%.3f},"
-           "\"throughput\":{\"executions\":%d,\"sqlite\":{\"executions_per_s\":%.0f,\"commits_per_s\":%.0f},"
-           "\"postgres\":%s,\"failed\":%d}}\n",
+           "\"throughput\":%s}\n",
            runs, ntasks, msgs[0], msgs[1], msgs[2], msgs[3], ln, lf, ln / ntasks, lf / ntasks, s, fl,
            (s - fl) / ntasks, s / fl, sr.flows, sr.start_ms, sr.rss_kib, sr.heap_kib, sr.idle_cpu_pct, sr.idle_evaluations,
-           sr.tick_created_ms, sr.tick_ended_ms, tr.executions, tr.executions_per_s[0], tr.commits_per_s[0],
-           pg_json, tr.failed);
+           sr.tick_created_ms, sr.tick_ended_ms, tp_json);
     nng_fini();
     return 0;
 }

@@ -1,8 +1,11 @@
-/* What the parts of kite-bench share (bench.c: messages and flows; sched.c: the scheduler). */
+/* What the parts of kite-bench share (bench.c: messages and flows; sched.c: the scheduler; throughput*.c: executions
+ * per second; procs.c: kite processes). */
 #ifndef KT_BENCH_H
 #define KT_BENCH_H
 
 #include <ftw.h>
+#include <jansson.h>
+#include <sys/types.h>
 #include <sys/stat.h>
 #include <uv.h>
 
@@ -45,21 +48,54 @@ void kb_split(long mib, const char *bytes);
 void kb_http_download(long mib);
 
 /* One-task executions per second sustained on a store, and the store's raw commit rate (throughput.c); index 0 is
- * SQLite, 1 PostgreSQL at KITE_BENCH_PG_URL (measured[1] is 0 without it). */
+ * SQLite, 1 PostgreSQL at KITE_BENCH_PG_URL (measured[1] is 0 without it). cluster_*: the same on PostgreSQL with
+ * the executors as separate `kite server executor` processes (throughput_topo.c), index 0 one executor, 1 two;
+ * their floors are one connection committing (commits_per_s[1]) and two committing at once. */
 typedef struct kb_tp_result {
     int executions;               /* per run */
     double executions_per_s[2];   /* median */
     double commits_per_s[2];      /* median: the floor */
     int measured[2];
+    double cluster_executions_per_s[2]; /* median; measured with measured[1] */
+    double cluster_commits_per_s[2];    /* median: the floor, one connection and two at once */
     int failed;                   /* executions that did not end SUCCESS (must be 0) */
 } kb_tp_result;
 void kb_throughput(int quick, kb_tp_result *out);
 /* Prints kb_throughput's rows of the table. */
 void kb_throughput_print(const kb_tp_result *r);
-/* A fresh store location for one measurement (throughput.c): a temporary directory (pg_url NULL), or a new schema of
- * pg_url's database (where = its URL with search_path set); kb_tp_unplace removes it. */
+/* The JSON line's "throughput" object. */
+void kb_throughput_json(const kb_tp_result *r, char *out, size_t cap);
+
+/* What throughput.c and throughput_topo.c share: the one-task flow; a fresh place for one measurement (a temporary
+ * directory, or a new schema of the PostgreSQL at pg_url: where is then its URL) and its removal; the store opened
+ * there (exits on failure); n commits of one execution's transition each, shaped as ended (exits on failure). */
+#define KB_TP_FLOW "bench_throughput"
+extern const char kb_tp_yaml[];
 void kb_tp_place(const char *pg_url, char *where, size_t cap, char *cleanup, size_t ccap);
 void kb_tp_unplace(const char *pg_url, const char *cleanup);
+struct kt_store *kb_tp_open(const char *where);
+void kb_tp_commit_loop(struct kt_store *store, int n, const json_t *ended);
+/* Executions per second of the one-task flow on PostgreSQL (the schema at where) with `executors` separate
+ * `kite server executor` processes, a worker and an indexer, submitted from this process over nng tcp on
+ * 127.0.0.1 (throughput_topo.c). *failed counts those that did not end SUCCESS. */
+double kb_tp_cluster(const char *where, int executors, int n, int window, int *failed);
+/* Commits per second of `writers` processes committing at once on the PostgreSQL schema at where, n in all. */
+double kb_tp_commits_parallel(const char *where, int writers, int n, const json_t *ended);
+
+/* kite processes (procs.c): started from the `kite` next to kite-bench (or KITE_BIN), output to DIR/NAME.log. */
+typedef struct kb_proc {
+    pid_t pid;
+    char name[32];
+    char log_path[512];
+} kb_proc;
+int kb_free_port(void);
+/* Starts `kite ARGS...` (args NULL-terminated); exits when it cannot. */
+void kb_proc_start(kb_proc *p, const char *dir, const char *name, const char *const *args);
+int kb_proc_alive(kb_proc *p);
+/* SIGTERM, then SIGKILL after 6 s; returns the exit status (128 + signal when killed). */
+int kb_proc_stop(kb_proc *p);
+/* Its log to stderr. */
+void kb_proc_dump(const kb_proc *p);
 
 /* The log search on `lines` log lines (search.c): with the full-text index and by the scan it replaced, on SQLite
  * and on PostgreSQL at KITE_BENCH_PG_URL; printed. */

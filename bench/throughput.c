@@ -22,10 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KB_TP_FLOW "bench_throughput"
-
-static const char kb_tp_yaml[] = "id: " KB_TP_FLOW "\nnamespace: kite.bench\ntasks:\n"
-                                 "  - id: only\n    type: io.kestra.plugin.core.log.Log\n    message: one task\n";
+const char kb_tp_yaml[] = "id: " KB_TP_FLOW "\nnamespace: kite.bench\ntasks:\n"
+                          "  - id: only\n    type: io.kestra.plugin.core.log.Log\n    message: one task\n";
 
 typedef struct kb_tp {
     uv_loop_t *loop;
@@ -112,7 +110,7 @@ void kb_tp_unplace(const char *pg_url, const char *cleanup)
     PQfinish(c);
 }
 
-static kt_store *kb_tp_open(const char *where)
+kt_store *kb_tp_open(const char *where)
 {
     kt_store *store;
     char err[512];
@@ -152,16 +150,10 @@ static double kb_tp_executions(const char *pg_url, int n, int window, int *faile
     return (double)(n - b.warmup) / ((b.t_end - b.t_warm) / 1000.0);
 }
 
-/* The floor: commits per second of one execution's transition each (its header and its one task run, as the
- * executor wrote them last), written by hand. */
-static double kb_tp_commits(const char *pg_url, int n, const json_t *ended)
+void kb_tp_commit_loop(kt_store *store, int n, const json_t *ended)
 {
-    char where[1024], cleanup[1024];
-    kb_tp_place(pg_url, where, sizeof where, cleanup, sizeof cleanup);
-    kt_store *store = kb_tp_open(where);
     json_t *execution = json_deep_copy(ended);
     size_t runs[1] = {0};
-    double t0 = kb_now_ms();
     for (int i = 0; i < n; i++) {
         char id[KT_ID_LEN + 1];
         kt_id_new(id);
@@ -171,50 +163,127 @@ static double kb_tp_commits(const char *pg_url, int n, const json_t *ended)
             exit(1);
         }
     }
-    double t = kb_now_ms() - t0;
     json_decref(execution);
+}
+
+/* The floor: commits per second of one execution's transition each (its header and its one task run, as the
+ * executor wrote them last), written by hand. */
+static double kb_tp_commits(const char *pg_url, int n, const json_t *ended)
+{
+    char where[1024], cleanup[1024];
+    kb_tp_place(pg_url, where, sizeof where, cleanup, sizeof cleanup);
+    kt_store *store = kb_tp_open(where);
+    double t0 = kb_now_ms();
+    kb_tp_commit_loop(store, n, ended);
+    double t = kb_now_ms() - t0;
     kt_store_close(store);
     kb_tp_unplace(pg_url, cleanup);
     return (double)n / (t / 1000.0);
 }
 
+/* Executions in flight: 64, or KITE_BENCH_TP_WINDOW. */
+static int kb_tp_window(void)
+{
+    const char *w = getenv("KITE_BENCH_TP_WINDOW");
+    return w && atoi(w) > 0 ? atoi(w) : 64;
+}
+
+/* A fresh schema of the PostgreSQL at pg_url for one measurement of the cluster rows, its URL into where. */
+typedef struct kb_tp_schema {
+    char where[1024], cleanup[1024];
+} kb_tp_schema;
+
 void kb_throughput(int quick, kb_tp_result *out)
 {
     memset(out, 0, sizeof *out);
     const char *pg_url = getenv("KITE_BENCH_PG_URL");
-    int n = quick ? 1000 : 5000, runs = quick ? 1 : 3;
+    int n = quick ? 1000 : 5000, runs = quick ? 1 : 3, window = kb_tp_window();
     for (int s = 0; s < 2; s++) {
         const char *url = s ? pg_url : NULL;
         if (s && (!url || !*url))
             break;
-        double ex[3], cm[3];
+        double ex[3], cm[3], cl1[3], cl2[3], cm2[3];
         int failed = 0;
+        /* one run of every row after the other, three times: a machine whose load changes moves them all alike */
         for (int i = 0; i < runs; i++) {
             json_t *last = NULL;
-            ex[i] = kb_tp_executions(url, n, 64, &failed, &last);
-            cm[i] = kb_tp_commits(url, n, last);
-            json_decref(last);
+            ex[i] = kb_tp_executions(url, n, window, &failed, &last);
             out->failed += failed;
+            cm[i] = kb_tp_commits(url, n, last);
+            if (s) {
+                kb_tp_schema sc;
+                kb_tp_place(url, sc.where, sizeof sc.where, sc.cleanup, sizeof sc.cleanup);
+                cl1[i] = kb_tp_cluster(sc.where, 1, n, window, &failed);
+                kb_tp_unplace(url, sc.cleanup);
+                out->failed += failed;
+                kb_tp_place(url, sc.where, sizeof sc.where, sc.cleanup, sizeof sc.cleanup);
+                cl2[i] = kb_tp_cluster(sc.where, 2, n, window, &failed);
+                kb_tp_unplace(url, sc.cleanup);
+                out->failed += failed;
+                kb_tp_place(url, sc.where, sizeof sc.where, sc.cleanup, sizeof sc.cleanup);
+                cm2[i] = kb_tp_commits_parallel(sc.where, 2, n, last);
+                kb_tp_unplace(url, sc.cleanup);
+            }
+            json_decref(last);
         }
         out->executions_per_s[s] = kb_median(ex, runs);
         out->commits_per_s[s] = kb_median(cm, runs);
         out->measured[s] = 1;
+        if (s) {
+            out->cluster_executions_per_s[0] = kb_median(cl1, runs);
+            out->cluster_executions_per_s[1] = kb_median(cl2, runs);
+            out->cluster_commits_per_s[0] = out->commits_per_s[1];
+            out->cluster_commits_per_s[1] = kb_median(cm2, runs);
+        }
     }
     out->executions = n;
+}
+
+static void kb_tp_row(const char *name, double executions, double commits)
+{
+    printf("  %-42s %14.0f %14.0f %7.2fx\n", name, executions, commits, executions / commits);
 }
 
 void kb_throughput_print(const kb_tp_result *r)
 {
     static const char *const names[2] = {"SQLite (WAL, synchronous=NORMAL)", "PostgreSQL (KITE_BENCH_PG_URL)"};
-    printf("%-44s %14s %14s %8s\n", "one-task executions, 64 in flight", "executions/s", "floor commits/s", "ratio");
+    static const char *const cluster[2] = {"PostgreSQL, 1 executor process", "PostgreSQL, 2 executor processes"};
+    char head[64];
+    snprintf(head, sizeof head, "one-task executions, %d in flight", kb_tp_window());
+    printf("%-44s %14s %14s %8s\n", head, "executions/s", "floor commits/s", "ratio");
     for (int s = 0; s < 2; s++) {
         if (!r->measured[s]) {
             printf("  %-42s %14s\n", names[s], "not measured: set KITE_BENCH_PG_URL");
             continue;
         }
-        printf("  %-42s %14.0f %14.0f %7.2fx\n", names[s], r->executions_per_s[s], r->commits_per_s[s],
-               r->executions_per_s[s] / r->commits_per_s[s]);
+        kb_tp_row(names[s], r->executions_per_s[s], r->commits_per_s[s]);
     }
+    for (int c = 0; c < 2; c++) {
+        if (!r->measured[1])
+            printf("  %-42s %14s\n", cluster[c], "not measured: set KITE_BENCH_PG_URL");
+        else
+            kb_tp_row(cluster[c], r->cluster_executions_per_s[c], r->cluster_commits_per_s[c]);
+    }
+    if (r->measured[1])
+        printf("  (processes: the executor(s), a worker, an indexer; submitted over nng tcp%s; floor: 1 connection "
+               "committing, 2 at once)\n",
+               getenv("KITE_BENCH_TP_KEYED") && !strcmp(getenv("KITE_BENCH_TP_KEYED"), "1")
+                   ? " to each partition's owner" : "");
     if (r->failed)
         printf("  (%d executions did not end SUCCESS)\n", r->failed);
+}
+
+void kb_throughput_json(const kb_tp_result *r, char *out, size_t cap)
+{
+    char pg[512] = "null";
+    if (r->measured[1])
+        snprintf(pg, sizeof pg,
+                 "{\"executions_per_s\":%.0f,\"commits_per_s\":%.0f,\"cluster\":{\"executors_1\":{\"executions_per_s\":"
+                 "%.0f,\"commits_per_s\":%.0f},\"executors_2\":{\"executions_per_s\":%.0f,\"commits_per_s\":%.0f}}}",
+                 r->executions_per_s[1], r->commits_per_s[1], r->cluster_executions_per_s[0],
+                 r->cluster_commits_per_s[0], r->cluster_executions_per_s[1], r->cluster_commits_per_s[1]);
+    snprintf(out, cap,
+             "{\"executions\":%d,\"sqlite\":{\"executions_per_s\":%.0f,\"commits_per_s\":%.0f},\"postgres\":%s,"
+             "\"failed\":%d}",
+             r->executions, r->executions_per_s[0], r->commits_per_s[0], pg, r->failed);
 }
