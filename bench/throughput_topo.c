@@ -11,8 +11,10 @@
  * each ends, the first tenth a warm-up not counted. The window starts once every process has joined and the
  * partitions' leases are where the membership says (a second executor takes its half within a lease renewal).
  * KITE_BENCH_TP_KEYED=1 sends each execution to its partition's owner directly (kt_node_send_keyed), to measure what
- * the executors' passing on costs; KITE_BENCH_TP_CPU=1 prints the median latency (submitted -> ended) and each
- * process's CPU time per execution (and the PostgreSQL server's, its postmaster's pid in KITE_BENCH_PG_PID). */
+ * the executors' passing on costs; KITE_BENCH_TP_SLOTS=N gives the worker N slots instead of 8 (each executor counts
+ * a worker's slots as its own: two executors may give it twice as many jobs at once); KITE_BENCH_TP_CPU=1 prints the
+ * median latency (submitted -> ended) and each process's CPU time per execution (and the PostgreSQL server's, its
+ * postmaster's pid in KITE_BENCH_PG_PID). */
 #include "bench.h"
 
 #include "actors/names.h"
@@ -94,6 +96,7 @@ typedef struct kb_cl {
     unsigned ticks;
     double cpu_ms[KB_CL_PROCS]; /* at the start of the window */
     double pg_cpu_ms;           /* the PostgreSQL server's processes' (KITE_BENCH_PG_PID), at the start */
+    double self_cpu_ms;         /* this process's: the client node's, at the start */
     int total, warmup, started, ended, failed, refused;
     double t_warm, t_end;
     double *sent_at; /* by corr id (1..total): when each execution was submitted */
@@ -247,6 +250,7 @@ static void kb_cl_on_tick(uv_timer_t *t)
                 b->cpu_ms[i] = kb_cl_cpu_ms(b->procs[i].pid);
             const char *pg_pid = getenv("KITE_BENCH_PG_PID");
             b->pg_cpu_ms = pg_pid ? kb_cl_pg_cpu_ms(atoi(pg_pid)) : 0;
+            b->self_cpu_ms = kb_cl_cpu_ms(getpid());
             b->phase = KB_CL_RUN;
             b->last_progress = now;
             kb_cl_fill(b);
@@ -297,7 +301,9 @@ double kb_tp_cluster(const char *where, int executors, int n, int window, int *f
     kb_cl_start(&b, dir, "executor", "executor-1", (const char *[]){"--store", where, "--listen", join, NULL});
     if (executors > 1)
         kb_cl_start(&b, dir, "executor", "executor-2", (const char *[]){"--store", where, "--join", join, NULL});
-    kb_cl_start(&b, dir, "worker", "worker", (const char *[]){"--join", join, "--thread", "8", NULL});
+    const char *slots = getenv("KITE_BENCH_TP_SLOTS"); /* the worker's, 8 as the in-process rows' */
+    kb_cl_start(&b, dir, "worker", "worker",
+                (const char *[]){"--join", join, "--thread", slots && atoi(slots) > 0 ? slots : "8", NULL});
     kb_cl_start(&b, dir, "indexer", "indexer", (const char *[]){"--store", where, "--join", join, NULL});
 
     kt_node_config nc = {.node_id = "bench-client"};
@@ -319,6 +325,7 @@ double kb_tp_cluster(const char *where, int executors, int n, int window, int *f
                 b.t_end - b.t_warm, kb_median(b.latency + b.warmup, n - b.warmup));
         for (int i = 0; i < b.nprocs; i++)
             fprintf(stderr, " %s %.3f", b.procs[i].name, (kb_cl_cpu_ms(b.procs[i].pid) - b.cpu_ms[i]) / n);
+        fprintf(stderr, " client %.3f", (kb_cl_cpu_ms(getpid()) - b.self_cpu_ms) / n);
         const char *pg_pid = getenv("KITE_BENCH_PG_PID");
         if (pg_pid)
             fprintf(stderr, " postgres %.3f", (kb_cl_pg_cpu_ms(atoi(pg_pid)) - b.pg_cpu_ms) / n);
