@@ -82,6 +82,14 @@ double kb_tp_cluster(const char *where, int executors, int n, int window, int *f
 /* Commits per second of `writers` processes committing at once on the PostgreSQL schema at where, n in all. */
 double kb_tp_commits_parallel(const char *where, int writers, int n, const json_t *ended);
 
+/* CPU time (user + system) process pid has used so far, in ms (0 when unknown); the same summed over the children of
+ * a PostgreSQL postmaster (its backends: the connections of the processes under test among them). */
+double kb_proc_cpu_ms(pid_t pid);
+double kb_pg_cpu_ms(int postmaster);
+/* Transactions committed in the database of the PostgreSQL at url so far (pg_stat_database.xact_commit: what the
+ * servers' connections reported, each at its end at the latest); 0 when unknown. */
+double kb_pg_commits(const char *url);
+
 /* kite processes (procs.c): started from the `kite` next to kite-bench (or KITE_BIN), output to DIR/NAME.log. */
 typedef struct kb_proc {
     pid_t pid;

@@ -97,6 +97,18 @@ void kb_tp_place(const char *pg_url, char *where, size_t cap, char *cleanup, siz
     snprintf(cleanup, ccap, "%s", schema);
 }
 
+double kb_pg_commits(const char *url)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQstatus(c) == CONNECTION_OK
+                      ? PQexec(c, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+                      : NULL;
+    double v = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? atof(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
 void kb_tp_unplace(const char *pg_url, const char *cleanup)
 {
     if (!pg_url) {
@@ -139,11 +151,22 @@ static double kb_tp_executions(const char *pg_url, int n, int window, int *faile
     kt_node_spawn(kn.node, "client", &kb_tp_client_ops, NULL, &client);
     b.client = kt_actor_address(client);
     kt_executor_observe(kn.executor, kb_tp_on_end, &b);
+    const char *pg_pid = getenv("KITE_BENCH_PG_PID"), *diag = getenv("KITE_BENCH_TP_CPU");
+    double cpu0 = kb_proc_cpu_ms(getpid()), pg0 = pg_url && pg_pid ? kb_pg_cpu_ms(atoi(pg_pid)) : 0;
+    double commits0 = pg_url && diag ? kb_pg_commits(where) : 0;
     for (int i = 0; i < window && b.started < n; i++)
         kb_tp_start_one(&b);
     uv_run(&loop, UV_RUN_DEFAULT);
+    if (diag) { /* throughput_topo.c prints the same of its processes */
+        fprintf(stderr, "one node on %s: %.0f ms; CPU ms per execution: node %.3f", pg_url ? "PostgreSQL" : "SQLite",
+                b.t_end - b.t_warm, (kb_proc_cpu_ms(getpid()) - cpu0) / n);
+        if (pg_url && pg_pid)
+            fprintf(stderr, " postgres %.3f", (kb_pg_cpu_ms(atoi(pg_pid)) - pg0) / n);
+    }
     kb_node_stop(&loop, &kn);
     kt_store_close(store);
+    if (diag)
+        fprintf(stderr, pg_url ? "; transactions per execution %.2f\n" : "\n", (kb_pg_commits(where) - commits0) / n);
     kb_tp_unplace(pg_url, cleanup);
     *failed = b.failed;
     *last = b.last;

@@ -13,8 +13,8 @@
  * KITE_BENCH_TP_KEYED=1 sends each execution to its partition's owner directly (kt_node_send_keyed), to measure what
  * the executors' passing on costs; KITE_BENCH_TP_SLOTS=N gives the worker N slots instead of 8 (each executor counts
  * a worker's slots as its own: two executors may give it twice as many jobs at once); KITE_BENCH_TP_CPU=1 prints the
- * median latency (submitted -> ended) and each process's CPU time per execution (and the PostgreSQL server's, its
- * postmaster's pid in KITE_BENCH_PG_PID). */
+ * median latency (submitted -> ended), each process's CPU time per execution (and the PostgreSQL server's, its
+ * postmaster's pid in KITE_BENCH_PG_PID) and the database's transactions per execution (the group commits' size). */
 #include "bench.h"
 
 #include "actors/names.h"
@@ -26,7 +26,6 @@
 #include "runtime/node.h"
 #include "store/store.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,49 +36,6 @@
 #define KB_CL_SETTLE_MS 60000.0 /* joining and leases: a loaded machine is slow, a broken one never gets there */
 #define KB_CL_STALL_MS 60000.0  /* no execution ended for this long: something is stuck */
 #define KB_CL_TICK_MS 50
-
-/* CPU time (user + system) a process has used so far, in ms; 0 when unknown. */
-static double kb_cl_cpu_ms(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')'); /* the command's name may hold spaces: the fields follow its ')' */
-    unsigned long utime = 0, stime = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
-        return 0;
-    return (double)(utime + stime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* The CPU time of the postmaster's children (its backends, of this bench's connections among them). */
-static double kb_cl_pg_cpu_ms(int postmaster)
-{
-    double sum = 0;
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char path[300], buf[512];
-        int pid = atoi(e->d_name), ppid = 0;
-        if (pid <= 0)
-            continue;
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        FILE *f = fopen(path, "r");
-        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        if (f)
-            fclose(f);
-        buf[n] = 0;
-        const char *p = strrchr(buf, ')');
-        if (p && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == postmaster)
-            sum += kb_cl_cpu_ms(pid);
-    }
-    if (d)
-        closedir(d);
-    return sum;
-}
 
 typedef enum kb_cl_phase { KB_CL_MEMBERS, KB_CL_LEASES, KB_CL_RUN } kb_cl_phase;
 
@@ -97,6 +53,8 @@ typedef struct kb_cl {
     double cpu_ms[KB_CL_PROCS]; /* at the start of the window */
     double pg_cpu_ms;           /* the PostgreSQL server's processes' (KITE_BENCH_PG_PID), at the start */
     double self_cpu_ms;         /* this process's: the client node's, at the start */
+    double commits;             /* the database's transactions committed, at the start */
+    const char *where;
     int total, warmup, started, ended, failed, refused;
     double t_warm, t_end;
     double *sent_at; /* by corr id (1..total): when each execution was submitted */
@@ -247,10 +205,12 @@ static void kb_cl_on_tick(uv_timer_t *t)
             break;
         if (kb_cl_leases_settled(b)) {
             for (int i = 0; i < b->nprocs; i++)
-                b->cpu_ms[i] = kb_cl_cpu_ms(b->procs[i].pid);
+                b->cpu_ms[i] = kb_proc_cpu_ms(b->procs[i].pid);
             const char *pg_pid = getenv("KITE_BENCH_PG_PID");
-            b->pg_cpu_ms = pg_pid ? kb_cl_pg_cpu_ms(atoi(pg_pid)) : 0;
-            b->self_cpu_ms = kb_cl_cpu_ms(getpid());
+            b->pg_cpu_ms = pg_pid ? kb_pg_cpu_ms(atoi(pg_pid)) : 0;
+            b->self_cpu_ms = kb_proc_cpu_ms(getpid());
+            if (getenv("KITE_BENCH_TP_CPU"))
+                b->commits = kb_pg_commits(b->where);
             b->phase = KB_CL_RUN;
             b->last_progress = now;
             kb_cl_fill(b);
@@ -288,7 +248,7 @@ double kb_tp_cluster(const char *where, int executors, int n, int window, int *f
     uv_loop_t loop;
     uv_loop_init(&loop);
     const char *keyed = getenv("KITE_BENCH_TP_KEYED");
-    kb_cl b = {.loop = &loop, .executors = executors, .total = n, .warmup = n / 10, .window = window,
+    kb_cl b = {.loop = &loop, .where = where, .executors = executors, .total = n, .warmup = n / 10, .window = window,
                .keyed = keyed && !strcmp(keyed, "1")};
     b.sent_at = calloc((size_t)n + 1, sizeof *b.sent_at);
     b.latency = calloc((size_t)n, sizeof *b.latency);
@@ -324,12 +284,11 @@ double kb_tp_cluster(const char *where, int executors, int n, int window, int *f
         fprintf(stderr, "cluster of %d executor(s): %.0f ms, latency median %.1f ms; CPU ms per execution:", executors,
                 b.t_end - b.t_warm, kb_median(b.latency + b.warmup, n - b.warmup));
         for (int i = 0; i < b.nprocs; i++)
-            fprintf(stderr, " %s %.3f", b.procs[i].name, (kb_cl_cpu_ms(b.procs[i].pid) - b.cpu_ms[i]) / n);
-        fprintf(stderr, " client %.3f", (kb_cl_cpu_ms(getpid()) - b.self_cpu_ms) / n);
+            fprintf(stderr, " %s %.3f", b.procs[i].name, (kb_proc_cpu_ms(b.procs[i].pid) - b.cpu_ms[i]) / n);
+        fprintf(stderr, " client %.3f", (kb_proc_cpu_ms(getpid()) - b.self_cpu_ms) / n);
         const char *pg_pid = getenv("KITE_BENCH_PG_PID");
         if (pg_pid)
-            fprintf(stderr, " postgres %.3f", (kb_cl_pg_cpu_ms(atoi(pg_pid)) - b.pg_cpu_ms) / n);
-        fprintf(stderr, "\n");
+            fprintf(stderr, " postgres %.3f", (kb_pg_cpu_ms(atoi(pg_pid)) - b.pg_cpu_ms) / n);
     }
     uv_close((uv_handle_t *)&b.tick, NULL);
     kt_node_stop(b.node);
@@ -344,6 +303,8 @@ double kb_tp_cluster(const char *where, int executors, int n, int window, int *f
         }
     }
     kt_store_close(b.store);
+    if (getenv("KITE_BENCH_TP_CPU")) /* once every connection is closed: their counts are all in */
+        fprintf(stderr, "; transactions per execution %.2f\n", (kb_pg_commits(where) - b.commits) / n);
     free(b.sent_at);
     free(b.latency);
     nftw(dir, kb_rm, 16, FTW_DEPTH | FTW_PHYS);
