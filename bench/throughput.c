@@ -5,7 +5,8 @@
  *
  * A client keeps a window of executions in flight and starts a new one as each ends, so the executor's group
  * commit sees the load of a busy server rather than one execution at a time. The first tenth of the executions are
- * a warm-up and not counted. */
+ * a warm-up and not counted. On PostgreSQL the same is measured with the executors as separate processes, one and
+ * two of them (throughput_topo.c), every row's run in turn. */
 #include "bench.h"
 
 #include "actors/executor/executor.h"
