@@ -470,7 +470,11 @@ kt_status kt_pg_notice_add(kt_store *s, const char *execution_id, const char *st
 kt_status kt_pg_notice_done(kt_store *s, const char *execution_id, const char *state)
 {
     const char *v[] = {execution_id, state};
-    return kt_pg_command(s, "DELETE FROM notices WHERE execution_id=$1 AND state=$2", 2, v, NULL);
+    /* one, the oldest: two alike are two changes (store.h) */
+    return kt_pg_command(s,
+                         "DELETE FROM notices WHERE seq = (SELECT seq FROM notices WHERE execution_id=$1 AND state=$2 "
+                         "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)",
+                         2, v, NULL);
 }
 
 kt_status kt_pg_notices(kt_store *s, json_t **out_array)

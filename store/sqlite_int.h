@@ -29,6 +29,7 @@ kt_status kt_sqlite_flows_source_search(kt_store *s, const char *ns_prefix, cons
                                         json_t **rows);
 kt_status kt_sqlite_trigger_put(kt_store *s, const json_t *trigger);
 kt_status kt_sqlite_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
+kt_status kt_sqlite_trigger_insert(kt_store *s, const json_t *trigger);
 kt_status kt_sqlite_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
 kt_status kt_sqlite_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id);
 kt_status kt_sqlite_trigger_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, char **out);
@@ -36,6 +37,8 @@ kt_status kt_sqlite_trigger_set_fingerprint(kt_store *s, const char *ns, const c
 kt_status kt_sqlite_triggers_list(kt_store *s, const char *ns, const char *flow_id, json_t **out_array);
 kt_status kt_sqlite_triggers_search(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total);
 kt_status kt_sqlite_window_get(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out);
+kt_status kt_sqlite_window_claim(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out);
+kt_status kt_sqlite_window_insert(kt_store *s, const json_t *window);
 kt_status kt_sqlite_window_put(kt_store *s, const json_t *window);
 kt_status kt_sqlite_window_delete(kt_store *s, const char *ns, const char *flow_id, const char *condition_id);
 kt_status kt_sqlite_windows_expire(kt_store *s, int64_t now_us);

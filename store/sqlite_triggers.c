@@ -15,6 +15,10 @@ static const char kt_sql_trigger_put[] =
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(namespace, flow_id, trigger_id) DO UPDATE SET "
     "next_execution_date=excluded.next_execution_date, execution_id=excluded.execution_id, "
     "worker_id=excluded.worker_id, body=excluded.body";
+/* A row made from nothing: never over one another scheduler wrote meanwhile (kt_store_trigger_insert). */
+static const char kt_sql_trigger_insert[] =
+    "INSERT INTO triggers(namespace, flow_id, trigger_id, next_execution_date, execution_id, worker_id, body) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(namespace, flow_id, trigger_id) DO NOTHING";
 static const char kt_sql_trigger_get[] = "SELECT body FROM triggers WHERE namespace=?1 AND flow_id=?2 AND trigger_id=?3";
 static const char kt_sql_trigger_delete[] = "DELETE FROM triggers WHERE namespace=?1 AND flow_id=?2 AND trigger_id=?3";
 static const char kt_sql_triggers_all[] = "SELECT body FROM triggers ORDER BY namespace, flow_id, trigger_id";
@@ -25,6 +29,9 @@ static const char kt_sql_triggers_flow[] =
 static const char kt_sql_window_put[] =
     "INSERT INTO windows(namespace, flow_id, condition_id, end_us, body) VALUES(?1, ?2, ?3, ?4, ?5) "
     "ON CONFLICT(namespace, flow_id, condition_id) DO UPDATE SET end_us=excluded.end_us, body=excluded.body";
+static const char kt_sql_window_insert[] =
+    "INSERT INTO windows(namespace, flow_id, condition_id, end_us, body) VALUES(?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT(namespace, flow_id, condition_id) DO NOTHING";
 static const char kt_sql_window_get[] = "SELECT body FROM windows WHERE namespace=?1 AND flow_id=?2 AND condition_id=?3";
 static const char kt_sql_window_delete[] = "DELETE FROM windows WHERE namespace=?1 AND flow_id=?2 AND condition_id=?3";
 static const char kt_sql_windows_expire[] = "DELETE FROM windows WHERE end_us < ?1";
@@ -67,7 +74,8 @@ static void kt_bind_key(sqlite3_stmt *st, const char *a, const char *b, const ch
 
 /* ---- triggers ------------------------------------------------------------------------------------ */
 
-kt_status kt_sqlite_trigger_put(kt_store *s, const json_t *trigger)
+/* The upsert (put) or the insert-if-absent (insert) of a trigger row: *changed = whether a row was written. */
+static kt_status kt_sqlite_trigger_write(kt_store *s, const char *sql, const json_t *trigger, int *changed)
 {
     const char *ns = kt_member(trigger, "namespace"), *flow = kt_member(trigger, "flowId");
     const char *id = kt_member(trigger, "triggerId"), *next = kt_member(trigger, "nextExecutionDate");
@@ -77,7 +85,7 @@ kt_status kt_sqlite_trigger_put(kt_store *s, const json_t *trigger)
     char *body = json_dumps(trigger, JSON_COMPACT);
     if (!body)
         return KT_ENOMEM;
-    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_trigger_put);
+    sqlite3_stmt *st = kt_sqlite_prepared(s, sql);
     if (!st) {
         free(body);
         return KT_EDB;
@@ -88,7 +96,22 @@ kt_status kt_sqlite_trigger_put(kt_store *s, const json_t *trigger)
     sqlite3_bind_text(st, 5, kt_member(trigger, "executionId"), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, kt_member(trigger, "workerId"), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, body, -1, free);
-    return kt_run(st);
+    kt_status r = kt_run(st);
+    *changed = r == KT_OK && sqlite3_changes(kt_sqlite_db(s)) > 0;
+    return r;
+}
+
+kt_status kt_sqlite_trigger_put(kt_store *s, const json_t *trigger)
+{
+    int changed;
+    return kt_sqlite_trigger_write(s, kt_sql_trigger_put, trigger, &changed);
+}
+
+kt_status kt_sqlite_trigger_insert(kt_store *s, const json_t *trigger)
+{
+    int changed = 0;
+    kt_status r = kt_sqlite_trigger_write(s, kt_sql_trigger_insert, trigger, &changed);
+    return r == KT_OK && !changed ? KT_ECONFLICT : r;
 }
 
 kt_status kt_sqlite_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out)
@@ -173,7 +196,15 @@ kt_status kt_sqlite_window_get(kt_store *s, const char *ns, const char *flow_id,
     return kt_one_body(st, out);
 }
 
-kt_status kt_sqlite_window_put(kt_store *s, const json_t *window)
+/* One writer at a time (BEGIN IMMEDIATE): the transaction the caller holds is the claim. */
+kt_status kt_sqlite_window_claim(kt_store *s, const char *ns, const char *flow_id, const char *condition_id,
+                                 json_t **out)
+{
+    KT_ASSERTF(!sqlite3_get_autocommit(kt_sqlite_db(s)), "a claim belongs in a transaction");
+    return kt_sqlite_window_get(s, ns, flow_id, condition_id, out);
+}
+
+static kt_status kt_sqlite_window_write(kt_store *s, const char *sql, const json_t *window, int *changed)
 {
     const char *ns = kt_member(window, "namespace"), *flow = kt_member(window, "flowId");
     const char *cond = kt_member(window, "conditionId"), *end = kt_member(window, "end");
@@ -183,7 +214,7 @@ kt_status kt_sqlite_window_put(kt_store *s, const json_t *window)
     char *body = json_dumps(window, JSON_COMPACT);
     if (!body)
         return KT_ENOMEM;
-    sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_window_put);
+    sqlite3_stmt *st = kt_sqlite_prepared(s, sql);
     if (!st) {
         free(body);
         return KT_EDB;
@@ -191,7 +222,22 @@ kt_status kt_sqlite_window_put(kt_store *s, const json_t *window)
     kt_bind_key(st, ns, flow, cond);
     sqlite3_bind_int64(st, 4, end_us);
     sqlite3_bind_text(st, 5, body, -1, free);
-    return kt_run(st);
+    kt_status r = kt_run(st);
+    *changed = r == KT_OK && sqlite3_changes(kt_sqlite_db(s)) > 0;
+    return r;
+}
+
+kt_status kt_sqlite_window_put(kt_store *s, const json_t *window)
+{
+    int changed;
+    return kt_sqlite_window_write(s, kt_sql_window_put, window, &changed);
+}
+
+kt_status kt_sqlite_window_insert(kt_store *s, const json_t *window)
+{
+    int changed = 0;
+    kt_status r = kt_sqlite_window_write(s, kt_sql_window_insert, window, &changed);
+    return r == KT_OK && !changed ? KT_ECONFLICT : r;
 }
 
 kt_status kt_sqlite_window_delete(kt_store *s, const char *ns, const char *flow_id, const char *condition_id)
@@ -215,7 +261,10 @@ kt_status kt_sqlite_windows_expire(kt_store *s, int64_t now_us)
 /* ---- notices ---------------------------------------------------------------------------------------- */
 
 static const char kt_sql_notice_add[] = "INSERT INTO notices(execution_id, state) VALUES (?1, ?2)";
-static const char kt_sql_notice_done[] = "DELETE FROM notices WHERE execution_id = ?1 AND state = ?2";
+/* One notice, the oldest: two of the same (execution, state) are two changes (a restarted execution failing again,
+ * RUNNING after a pause), each to be acted on. */
+static const char kt_sql_notice_done[] = "DELETE FROM notices WHERE seq = (SELECT seq FROM notices "
+                                         "WHERE execution_id = ?1 AND state = ?2 ORDER BY seq LIMIT 1)";
 static const char kt_sql_notices[] =
     "SELECT json_object('executionId', execution_id, 'state', state) FROM notices ORDER BY seq";
 

@@ -52,6 +52,7 @@ kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *
 kt_status kt_store_flows_source_search(kt_store *s, const char *ns_prefix, const char *const *words, size_t n, json_t **rows) { return s->ops->flows_source_search(s, ns_prefix, words, n, rows); }
 kt_status kt_store_trigger_put(kt_store *s, const json_t *trigger) { return s->ops->trigger_put(s, trigger); }
 kt_status kt_store_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out) { return s->ops->trigger_get(s, ns, flow_id, trigger_id, out); }
+kt_status kt_store_trigger_insert(kt_store *s, const json_t *trigger) { return s->ops->trigger_insert(s, trigger); }
 kt_status kt_store_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out) { return s->ops->trigger_claim(s, ns, flow_id, trigger_id, out); }
 kt_status kt_store_trigger_delete(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id) { return s->ops->trigger_delete(s, ns, flow_id, trigger_id); }
 kt_status kt_store_trigger_fingerprint(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, char **out) { return s->ops->trigger_fingerprint(s, ns, flow_id, trigger_id, out); }
@@ -59,6 +60,8 @@ kt_status kt_store_trigger_set_fingerprint(kt_store *s, const char *ns, const ch
 kt_status kt_store_triggers_list(kt_store *s, const char *ns, const char *flow_id, json_t **out_array) { return s->ops->triggers_list(s, ns, flow_id, out_array); }
 kt_status kt_store_triggers_search(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total) { return s->ops->triggers_search(s, q, results, total); }
 kt_status kt_store_window_get(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out) { return s->ops->window_get(s, ns, flow_id, condition_id, out); }
+kt_status kt_store_window_claim(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out) { return s->ops->window_claim(s, ns, flow_id, condition_id, out); }
+kt_status kt_store_window_insert(kt_store *s, const json_t *window) { return s->ops->window_insert(s, window); }
 kt_status kt_store_window_put(kt_store *s, const json_t *window) { return s->ops->window_put(s, window); }
 kt_status kt_store_window_delete(kt_store *s, const char *ns, const char *flow_id, const char *condition_id) { return s->ops->window_delete(s, ns, flow_id, condition_id); }
 kt_status kt_store_windows_expire(kt_store *s, int64_t now_us) { return s->ops->windows_expire(s, now_us); }

@@ -111,6 +111,9 @@ kt_status kt_store_flows_source_search(kt_store *s, const char *ns_prefix, const
  * columns. The store is the truth: whoever changes a row (scheduler, API, executor) writes it, inside its own
  * transaction or the caller's, then tells the scheduler (KT_MSG_TRIGGER_CHANGED) so it re-arms. ---- */
 kt_status kt_store_trigger_put(kt_store *s, const json_t *trigger);
+/* kt_store_trigger_put of a row made from nothing, inside the caller's transaction: KT_ECONFLICT (nothing written)
+ * when the key already has a row, which another scheduler (or the API) wrote since the caller found none. */
+kt_status kt_store_trigger_insert(kt_store *s, const json_t *trigger);
 /* KT_ENOTFOUND when absent. */
 kt_status kt_store_trigger_get(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
 /* kt_store_trigger_get for a read-modify-write, inside the caller's transaction: the row stays claimed until its
@@ -147,6 +150,13 @@ kt_status kt_store_triggers_search(kt_store *s, const kt_trigger_query *q, json_
  * {subConditionId: true}} keyed by (namespace, flowId, conditionId); written in the same transaction as the
  * execution a Flow trigger starts, so a restart sees both or neither. ---- */
 kt_status kt_store_window_get(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out);
+/* kt_store_window_get for a read-modify-write, as kt_store_trigger_claim: the row stays claimed until the caller's
+ * commit (PostgreSQL: FOR UPDATE; SQLite: the write transaction). KT_ENOTFOUND when absent: nothing is held then, and
+ * a window made from nothing is written with kt_store_window_insert. */
+kt_status kt_store_window_claim(kt_store *s, const char *ns, const char *flow_id, const char *condition_id,
+                                json_t **out);
+/* Inserts the window only if its key has none: KT_ECONFLICT (nothing written) when one exists. */
+kt_status kt_store_window_insert(kt_store *s, const json_t *window);
 kt_status kt_store_window_put(kt_store *s, const json_t *window);
 kt_status kt_store_window_delete(kt_store *s, const char *ns, const char *flow_id, const char *condition_id);
 /* Windows whose end is before now_us are deleted (Kestra deletes expired windows after each evaluation). */
@@ -157,6 +167,8 @@ kt_status kt_store_windows_expire(kt_store *s, int64_t now_us);
  * it in the transaction that commits what it made of it, and replays those left at start. So a SIGKILL between the
  * two commits loses no Flow trigger. ---- */
 kt_status kt_store_notice_add(kt_store *s, const char *execution_id, const char *state);
+/* Deletes one notice of (execution, state), the oldest: two alike are two changes (a restarted execution that fails
+ * again, RUNNING again after a pause), each acted on once. */
 kt_status kt_store_notice_done(kt_store *s, const char *execution_id, const char *state);
 /* kt_store_notice_done that says whether the notice was still there (*taken = 1): with several schedulers, the one
  * whose transaction takes it acts on it, and another one (a replay at its start, a duplicate) rolls back. */

@@ -28,6 +28,7 @@ typedef struct kt_store_ops {
                                      json_t **rows);
     kt_status (*trigger_put)(kt_store *s, const json_t *trigger);
     kt_status (*trigger_get)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
+    kt_status (*trigger_insert)(kt_store *s, const json_t *trigger);
     kt_status (*trigger_claim)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out);
     kt_status (*trigger_delete)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id);
     kt_status (*trigger_fingerprint)(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, char **out);
@@ -35,6 +36,8 @@ typedef struct kt_store_ops {
     kt_status (*triggers_list)(kt_store *s, const char *ns, const char *flow_id, json_t **out_array);
     kt_status (*triggers_search)(kt_store *s, const kt_trigger_query *q, json_t **results, int64_t *total);
     kt_status (*window_get)(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out);
+    kt_status (*window_claim)(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out);
+    kt_status (*window_insert)(kt_store *s, const json_t *window);
     kt_status (*window_put)(kt_store *s, const json_t *window);
     kt_status (*window_delete)(kt_store *s, const char *ns, const char *flow_id, const char *condition_id);
     kt_status (*windows_expire)(kt_store *s, int64_t now_us);

@@ -51,16 +51,32 @@ static int kt_sch_window_valid(const json_t *w, int64_t now)
            !kt_time_parse(json_string_value(json_object_get(w, "end")), &end) && start < now && now < end;
 }
 
-/* The window of one multiple condition: the stored one while valid, else a new one. */
-static json_t *kt_sch_window(kt_scheduler *s, const kt_sch_flow *f, const json_t *multiple, int64_t now)
+/* The key of a window in a plan: "ns\x1fflowId\x1fconditionId". */
+static char *kt_sch_window_key(const kt_sch_flow *f, const char *cid) { return kt_sch_key(f->ns, f->id, cid); }
+
+/* The window of one multiple condition: as this evaluation left it already (two triggers of a flow sharing one), else
+ * the stored one while valid, else a new one. A window read from the store is recorded in the plan's `windows` with
+ * what it was (`basis`: the row, or null when there was none), which its commit checks (kt_sch_windows_write). */
+static json_t *kt_sch_window(kt_scheduler *s, const kt_sch_flow *f, const json_t *multiple, int64_t now, json_t *plan)
 {
     const char *cid = json_string_value(json_object_get(multiple, "id"));
-    json_t *w = NULL;
-    if (kt_store_window_get(s->store, f->ns, f->id, cid, &w) == KT_OK) {
-        if (kt_sch_window_valid(w, now))
-            return w;
-        json_decref(w);
+    char *key = kt_sch_window_key(f, cid);
+    json_t *windows = json_object_get(plan, "windows"), *entry = json_object_get(windows, key);
+    if (!entry) {
+        json_t *stored = NULL;
+        if (kt_store_window_get(s->store, f->ns, f->id, cid, &stored) != KT_OK)
+            stored = NULL;
+        entry = json_pack("{s:o, s:n, s:b}", "basis", stored ? stored : json_null(), "window", "delete", 0);
+        json_object_set_new(windows, key, entry);
     }
+    free(key);
+    const json_t *cur = json_object_get(entry, "window");
+    if (json_is_true(json_object_get(entry, "delete")))
+        cur = NULL; /* reset by this evaluation: a new one */
+    else if (!json_is_object(cur))
+        cur = json_object_get(entry, "basis");
+    if (json_is_object(cur) && kt_sch_window_valid(cur, now))
+        return json_deep_copy(cur);
     int64_t start, end;
     char err[256] = "";
     if (kt_cond_window(multiple, now, NULL, &start, &end, err, sizeof err) != KT_OK) {
@@ -73,6 +89,18 @@ static json_t *kt_sch_window(kt_scheduler *s, const kt_sch_flow *f, const json_t
     kt_time_format(end, ebuf, sizeof ebuf);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{}}", "namespace", f->ns, "flowId", f->id, "conditionId", cid,
                      "start", sbuf, "end", ebuf, "results");
+}
+
+/* What the evaluation made of a window: written (`del` 0) or reset (`del` 1) at the commit. */
+static void kt_sch_window_set(const kt_sch_flow *f, json_t *plan, const json_t *w, int del)
+{
+    char *key = kt_sch_window_key(f, json_string_value(json_object_get(w, "conditionId")));
+    json_t *entry = json_object_get(json_object_get(plan, "windows"), key);
+    if (entry) { /* always there: kt_sch_window recorded it */
+        json_object_set_new(entry, "window", json_deep_copy(w));
+        json_object_set_new(entry, "delete", json_boolean(del));
+    }
+    free(key);
 }
 
 /* The execution a Flow trigger starts: inputs rendered (not typed: Kestra only renders them here) in the context of
@@ -131,10 +159,10 @@ done:
     return ex;
 }
 
-/* One Flow trigger against the execution: its windows updated (into puts/dels), and the execution it starts
- * appended to `created` when every condition holds. */
+/* One Flow trigger against the execution: its windows updated (in the plan's `windows`), and the execution it starts
+ * appended to the plan's `created` when every condition holds. */
 static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger, const json_t *up,
-                                     int64_t now, kt_env *env, json_t *created, json_t *puts, json_t *dels)
+                                     int64_t now, kt_env *env, json_t *plan)
 {
     kt_cond_ctx ctx = {.flow = f->json, .execution = up, .env = env};
     char err[256] = "";
@@ -150,7 +178,7 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
     size_t i;
     json_t *m;
     json_array_foreach(multiples, i, m) {
-        json_t *w = kt_sch_window(s, f, m, now);
+        json_t *w = kt_sch_window(s, f, m, now, plan);
         if (!w) {
             all = 0;
             continue;
@@ -163,20 +191,20 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
         json_t *results = json_object_get(w, "results");
         int changed = kt_cond_multiple_eval(m, &ctx, results) > 0;
         int complete = kt_cond_multiple_holds(m, results);
-        if (changed)
-            json_array_append(puts, w);
         /* a complete window is reset whether or not the trigger starts (another multiple condition of it may still
          * be waiting), as FlowTriggerService purges every fulfilled window it evaluated */
         if (!complete)
             all = 0;
-        else if (!json_is_false(json_object_get(m, "resetOnSuccess")))
-            json_array_append(dels, w);
+        if (complete && !json_is_false(json_object_get(m, "resetOnSuccess")))
+            kt_sch_window_set(f, plan, w, 1);
+        else if (changed)
+            kt_sch_window_set(f, plan, w, 0);
         json_decref(w);
     }
     if (all) {
         json_t *ex = kt_sch_flow_execution(s, f, trigger, up, now, env);
         if (ex)
-            json_array_append_new(created, ex);
+            json_array_append_new(json_object_get(plan, "created"), ex);
     }
     json_decref(multiples);
 }
@@ -208,17 +236,17 @@ static void kt_sch_flow_triggers_later(kt_scheduler *s, const json_t *up)
                 json_string_value(json_object_get(up, "id")));
 }
 
-void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
+json_t *kt_sch_flow_triggers_plan(kt_scheduler *s, const json_t *up, int64_t now)
 {
     const char *ns = json_string_value(json_object_get(up, "namespace"));
     const char *fid = json_string_value(json_object_get(up, "flowId"));
     const char *state = kt_state_current(up);
+    json_t *plan = json_pack("{s:[], s:{}}", "created", "windows");
     if (!ns || !fid || !state)
-        return;
-    int64_t now = kt_now_us();
+        return plan;
     kt_env env;
     kt_sch_env(s, &env, now);
-    json_t *created = json_array(), *puts = json_array(), *dels = json_array(), *full = NULL;
+    json_t *full = NULL;
     size_t pos = 0;
     const char *key;
     void *val;
@@ -235,40 +263,98 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
                 continue;
             if (!full && !json_object_get(up, "taskRunList"))
                 full = kt_sch_full_execution(s, up, state);
-            kt_sch_flow_trigger_eval(s, f, t, full ? full : up, now, &env, created, puts, dels);
+            kt_sch_flow_trigger_eval(s, f, t, full ? full : up, now, &env, plan);
         }
     }
     json_decref(full);
-    if (!json_array_size(created) && !json_array_size(puts) && !json_array_size(dels)) {
-        /* nothing to commit with it: the notice goes with the turn's others (kt_sch_flush) */
-        json_array_append_new(s->notices_done, json_pack("[s,s]", json_string_value(json_object_get(up, "id")), state));
-        goto done;
+    return plan;
+}
+
+static int kt_sch_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One window's claim and write: it must still be what the evaluation read (basis), else KT_ECONFLICT. A window read
+ * as absent is inserted only if still absent (then deleted when the evaluation reset it at once), so two schedulers
+ * opening the same window never overwrite each other's conditions. */
+static kt_status kt_sch_window_write(kt_scheduler *s, const json_t *entry)
+{
+    const json_t *basis = json_object_get(entry, "basis"), *w = json_object_get(entry, "window");
+    const char *ns = json_string_value(json_object_get(w, "namespace"));
+    const char *fid = json_string_value(json_object_get(w, "flowId"));
+    const char *cid = json_string_value(json_object_get(w, "conditionId"));
+    int del = json_is_true(json_object_get(entry, "delete"));
+    kt_status st;
+    if (json_is_object(basis)) {
+        json_t *cur = NULL;
+        st = kt_store_window_claim(s->store, ns, fid, cid, &cur);
+        int same = st == KT_OK && json_equal(cur, basis);
+        json_decref(cur);
+        if (st != KT_OK && st != KT_ENOTFOUND)
+            return st;
+        if (!same)
+            return KT_ECONFLICT;
+        return del ? kt_store_window_delete(s->store, ns, fid, cid) : kt_store_window_put(s->store, w);
     }
+    st = kt_store_window_insert(s->store, w);
+    if (st == KT_OK && del)
+        st = kt_store_window_delete(s->store, ns, fid, cid);
+    return st;
+}
+
+/* The windows the plan changed, claimed in key order (two schedulers claiming the same ones never wait for each other
+ * in a cycle). */
+static kt_status kt_sch_windows_write(kt_scheduler *s, const json_t *windows)
+{
+    size_t n = json_object_size(windows), k = 0;
+    const char **keys = kt_xcalloc(n + 1, sizeof *keys);
+    const char *key;
+    json_t *entry;
+    json_object_foreach((json_t *)windows, key, entry) {
+        if (json_is_object(json_object_get(entry, "window"))) /* read, not changed: nothing to write */
+            keys[k++] = key;
+    }
+    qsort(keys, k, sizeof *keys, kt_sch_cmp_str);
+    kt_status st = KT_OK;
+    for (size_t i = 0; st == KT_OK && i < k; i++)
+        st = kt_sch_window_write(s, json_object_get(windows, keys[i]));
+    free(keys);
+    return st;
+}
+
+int kt_sch_plan_empty(const json_t *plan)
+{
+    if (json_array_size(json_object_get(plan, "created")))
+        return 0;
+    const char *key;
+    json_t *entry;
+    json_object_foreach((json_t *)json_object_get(plan, "windows"), key, entry) {
+        if (json_is_object(json_object_get(entry, "window")))
+            return 0;
+    }
+    return 1;
+}
+
+kt_status kt_sch_flow_triggers_commit(kt_scheduler *s, const json_t *up, const json_t *plan, int64_t now, int *taken)
+{
+    const char *id = json_string_value(json_object_get(up, "id"));
+    *taken = 0;
     /* The notice first: with several schedulers, the one whose transaction takes it is the one that acts on it (a
      * replay at another's start, or a duplicate message, finds it gone and writes nothing). */
     kt_status st = kt_store_begin(s->store);
-    int began = st == KT_OK, taken = 0;
-    if (st == KT_OK)
-        st = kt_store_notice_take(s->store, json_string_value(json_object_get(up, "id")), state, &taken);
-    if (st == KT_OK && !taken) {
+    if (st != KT_OK)
+        return st;
+    st = kt_store_notice_take(s->store, id, kt_state_current(up), taken);
+    if (st == KT_OK && !*taken) {
         kt_store_rollback(s->store);
-        KT_DEBUG("scheduler", "the change of %s to %s was acted on already", json_string_value(json_object_get(up, "id")),
-                 state);
-        goto done;
+        return KT_OK;
     }
+    if (st == KT_OK)
+        st = kt_sch_windows_write(s, json_object_get(plan, "windows"));
     size_t i;
     json_t *v;
-    json_array_foreach(puts, i, v) {
-        if (st == KT_OK)
-            st = kt_store_window_put(s->store, v);
-    }
-    json_array_foreach(dels, i, v) {
-        if (st == KT_OK)
-            st = kt_store_window_delete(s->store, json_string_value(json_object_get(v, "namespace")),
-                                        json_string_value(json_object_get(v, "flowId")),
-                                        json_string_value(json_object_get(v, "conditionId")));
-    }
-    json_array_foreach(created, i, v) {
+    json_array_foreach(json_object_get(plan, "created"), i, v) {
         if (st == KT_OK)
             st = kt_store_execution_put(s->store, v, NULL, 0);
     }
@@ -276,23 +362,61 @@ void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
         st = kt_store_windows_expire(s->store, now);
     if (st == KT_OK) /* what this change started and the change's notice: both or neither */
         st = kt_store_commit(s->store);
-    else if (began)
+    else
         kt_store_rollback(s->store);
-    if (st != KT_OK) {
-        KT_ERROR("scheduler", "Flow triggers of execution %s not committed: %s; trying again",
-                 json_string_value(json_object_get(up, "id")), kt_store_errmsg(s->store));
-        kt_sch_flow_triggers_later(s, up);
-        goto done;
+    if (st != KT_OK)
+        *taken = 0;
+    return st;
+}
+
+/* A window that another scheduler changed between this evaluation's read and its commit (it acted on another
+ * execution meanwhile) makes the evaluation start again from the windows as they are: each retry follows a commit of
+ * someone else's, so a few are enough; past them the change is tried again a moment later. */
+#define KT_SCH_WINDOW_RETRIES 5
+
+void kt_sch_flow_triggers(kt_scheduler *s, const json_t *up)
+{
+    const char *id = json_string_value(json_object_get(up, "id"));
+    const char *state = kt_state_current(up);
+    if (!id || !state || !json_string_value(json_object_get(up, "namespace")) ||
+        !json_string_value(json_object_get(up, "flowId")))
+        return;
+    for (int attempt = 0; attempt <= KT_SCH_WINDOW_RETRIES; attempt++) {
+        int64_t now = kt_now_us();
+        json_t *plan = kt_sch_flow_triggers_plan(s, up, now);
+        if (kt_sch_plan_empty(plan)) {
+            /* nothing to commit with it: the notice goes with the turn's others (kt_sch_flush) */
+            json_array_append_new(s->notices_done, json_pack("[s,s]", id, state));
+            json_decref(plan);
+            return;
+        }
+        int taken = 0;
+        kt_status st = kt_sch_flow_triggers_commit(s, up, plan, now, &taken);
+        if (st == KT_ECONFLICT) {
+            KT_DEBUG("scheduler", "a window of the change of %s to %s moved meanwhile: evaluated again", id, state);
+            json_decref(plan);
+            continue;
+        }
+        if (st != KT_OK) {
+            KT_ERROR("scheduler", "Flow triggers of execution %s not committed: %s; trying again", id,
+                     kt_store_errmsg(s->store));
+            kt_sch_flow_triggers_later(s, up);
+        } else if (!taken) {
+            KT_DEBUG("scheduler", "the change of %s to %s was acted on already", id, state);
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(taken ? json_object_get(plan, "created") : NULL, i, v) {
+            KT_INFO("scheduler", "execution %s of %s.%s started by the end of %s in %s",
+                    json_string_value(json_object_get(v, "id")), json_string_value(json_object_get(v, "namespace")),
+                    json_string_value(json_object_get(v, "flowId")), id, state);
+            s->started++;
+            kt_sch_send(s, json_incref(v));
+        }
+        json_decref(plan);
+        return;
     }
-    json_array_foreach(created, i, v) {
-        KT_INFO("scheduler", "execution %s of %s.%s started by the end of %s in %s", json_string_value(json_object_get(v, "id")),
-                json_string_value(json_object_get(v, "namespace")), json_string_value(json_object_get(v, "flowId")),
-                json_string_value(json_object_get(up, "id")), state);
-        s->started++;
-        kt_sch_send(s, json_incref(v));
-    }
-done:
-    json_decref(created);
-    json_decref(puts);
-    json_decref(dels);
+    KT_WARN("scheduler", "the windows of the change of %s to %s kept moving under other schedulers; trying again", id,
+            state);
+    kt_sch_flow_triggers_later(s, up);
 }

@@ -183,27 +183,38 @@ int kt_sch_release_if_ended(kt_scheduler *s, kt_trig_state *st, int64_t now_us)
  * starts again from the row as it now is. So a tick fires once, however many schedulers reached it. */
 kt_status kt_sch_put_state(kt_scheduler *s, const json_t *basis, const kt_trig_state *st)
 {
-    if (basis) {
-        json_t *row = NULL, *now_j = NULL;
-        kt_trig_state cur = {0};
-        char err[256];
-        kt_status got = kt_store_trigger_claim(s->store, st->namespace_, st->flow_id, st->trigger_id, &row);
-        if (got == KT_OK && kt_trig_state_from_json(row, &cur, err, sizeof err) == KT_OK)
-            now_j = kt_trig_state_json(&cur);
-        int same = now_j && json_equal(now_j, basis);
-        kt_trig_state_clear(&cur);
-        json_decref(row);
-        json_decref(now_j);
-        if (got != KT_OK && got != KT_ENOTFOUND)
-            return got;
-        if (!same) {
-            KT_DEBUG("scheduler", "trigger %s.%s.%s moved meanwhile (another scheduler, or the API): evaluated again",
-                     st->namespace_, st->flow_id, st->trigger_id);
-            return KT_ECONFLICT;
-        }
-    }
     json_t *j = kt_trig_state_json(st);
-    kt_status r = kt_store_trigger_put(s->store, j);
+    kt_status r;
+    if (!basis) { /* made from nothing: written only if nobody made it meanwhile */
+        r = kt_store_trigger_insert(s->store, j);
+        json_decref(j);
+        if (r == KT_ECONFLICT)
+            KT_DEBUG("scheduler", "trigger %s.%s.%s was created meanwhile (another scheduler): evaluated again",
+                     st->namespace_, st->flow_id, st->trigger_id);
+        return r;
+    }
+    json_t *row = NULL, *now_j = NULL;
+    kt_trig_state cur = {0};
+    char err[256];
+    kt_status got = kt_store_trigger_claim(s->store, st->namespace_, st->flow_id, st->trigger_id, &row);
+    if (got == KT_OK && kt_trig_state_from_json(row, &cur, err, sizeof err) == KT_OK)
+        now_j = kt_trig_state_json(&cur);
+    /* the state as read, or (a row that did not read) the row itself */
+    int same = (now_j && json_equal(now_j, basis)) || (row && json_equal(row, basis));
+    kt_trig_state_clear(&cur);
+    json_decref(row);
+    json_decref(now_j);
+    if (got != KT_OK && got != KT_ENOTFOUND) {
+        json_decref(j);
+        return got;
+    }
+    if (!same) {
+        KT_DEBUG("scheduler", "trigger %s.%s.%s moved meanwhile (another scheduler, or the API): evaluated again",
+                 st->namespace_, st->flow_id, st->trigger_id);
+        json_decref(j);
+        return KT_ECONFLICT;
+    }
+    r = kt_store_trigger_put(s->store, j);
     json_decref(j);
     return r;
 }
@@ -247,7 +258,8 @@ static kt_status kt_sch_reconcile_once(kt_scheduler *s, const char *ns, const ch
         kt_trig_state ts = {0}, prev = {0};
         char err[256] = "";
         int write = 1, readable = found && kt_trig_state_from_json(found, &prev, err, sizeof err) == KT_OK;
-        json_t *basis = readable ? kt_trig_state_json(&prev) : NULL; /* what the row held when read */
+        /* what the row held when read (an unreadable one as it is; none: it is made only if still absent) */
+        json_t *basis = readable ? kt_trig_state_json(&prev) : found ? json_incref(found) : NULL;
         if (found && !readable)
             KT_WARN("scheduler", "trigger %s.%s.%s: stored state unreadable (%s), recreated", ns, id, t->id, err);
         kt_env env;

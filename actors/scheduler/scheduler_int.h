@@ -85,8 +85,9 @@ const kt_sch_trigger *kt_sch_flow_trigger(const kt_sch_flow *f, const char *id);
 /* A lock whose execution ended or vanished is released in *st (returns 1 when it changed). */
 int kt_sch_release_if_ended(kt_scheduler *s, kt_trig_state *st, int64_t now_us);
 /* Writes a trigger's row inside the caller's transaction, if it still holds basis (kt_trig_state_json of the state st
- * was computed from; NULL: unconditionally). KT_ECONFLICT when another scheduler or the API moved it since: the
- * caller rolls back and evaluates again from the row as it is (scheduler.c). */
+ * was computed from, or the row as read when it did not parse; NULL: the caller found no row, and it is written only
+ * if there is still none). KT_ECONFLICT when another scheduler or the API moved (or made) it since: the caller rolls
+ * back and evaluates again from the row as it is (scheduler.c). */
 kt_status kt_sch_put_state(kt_scheduler *s, const json_t *basis, const kt_trig_state *st);
 /* A committed change of an execution's state (KT_MSG_EXECUTION_CHANGED, a replayed notice, a refused execution):
  * a Schedule's lock released when it ended, Flow triggers evaluated. */
@@ -111,6 +112,16 @@ void kt_sch_on_reply(kt_scheduler *s, const kt_msg *m);
 /* An execution changed state: evaluates every Flow trigger of every other flow against it, commits the windows, the
  * executions they start and the change's notice (store.h) together, then hands the executions to the executor. */
 void kt_sch_flow_triggers(kt_scheduler *s, const json_t *execution);
+/* Its two halves (tests drive them apart to play two schedulers racing). The plan, read from the store at now:
+ * {"created": [executions], "windows": {key: {"basis": the window as read or null, "window": what it becomes or null
+ * (unchanged), "delete": reset}}}. */
+json_t *kt_sch_flow_triggers_plan(kt_scheduler *s, const json_t *execution, int64_t now);
+/* Whether the plan has nothing to write. */
+int kt_sch_plan_empty(const json_t *plan);
+/* Takes the change's notice (*taken = 0 when another transaction did: nothing written) and commits the plan with it if
+ * every window it changed is still as read; KT_ECONFLICT (rolled back) when one moved: plan again. */
+kt_status kt_sch_flow_triggers_commit(kt_scheduler *s, const json_t *execution, const json_t *plan, int64_t now,
+                                      int *taken);
 
 /* poll.c: polling triggers (flow/poll.h) */
 /* The trigger (enabled, in an enabled flow) at its due date: its row read, an evaluation sent to a worker, its

@@ -73,11 +73,60 @@ static void test_stale_write_refused(void **state)
     sch_world_end(&w);
 }
 
+/* A row the scheduler makes from nothing (a new trigger, its reconcile found no row) is written only if there is still
+ * none: two schedulers reconciling one flow at once, the second must not overwrite the row the first made and may
+ * already have moved past a tick it fired. */
+static void test_new_row_never_overwrites(void **state)
+{
+    (void)state;
+    sch_world w;
+    const char *const flows[] = {"f", FLOW, NULL};
+    sch_world_start(&w, flows);
+    kt_store *st = w.st;
+
+    /* the other scheduler's row: it fired a tick and locked the trigger with the execution */
+    kt_trig_state other = read_state(st);
+    other.next_us += 86400LL * 1000000;
+    other.execution_id = strdup("theirs");
+    json_t *moved = kt_trig_state_json(&other);
+    assert_int_equal(kt_store_trigger_put(st, moved), KT_OK);
+
+    /* ours, computed when there was no row: refused, theirs kept */
+    kt_trig_state ours = read_state(st);
+    free(ours.execution_id);
+    ours.execution_id = NULL;
+    ours.next_us = other.next_us - 86400LL * 1000000;
+    assert_int_equal(kt_store_begin(st), KT_OK);
+    assert_int_equal(kt_sch_put_state(w.s, NULL, &ours), KT_ECONFLICT);
+    kt_store_rollback(st);
+    kt_trig_state after = read_state(st);
+    assert_int_equal(after.next_us, other.next_us);
+    assert_string_equal(after.execution_id, "theirs");
+    kt_trig_state_clear(&after);
+
+    /* with no row there, it is made */
+    assert_int_equal(kt_store_trigger_delete(st, "a.b", "f", "daily"), KT_OK);
+    assert_int_equal(kt_store_begin(st), KT_OK);
+    assert_int_equal(kt_sch_put_state(w.s, NULL, &ours), KT_OK);
+    assert_int_equal(kt_store_commit(st), KT_OK);
+    after = read_state(st);
+    assert_int_equal(after.next_us, ours.next_us);
+    assert_null(after.execution_id);
+    kt_trig_state_clear(&after);
+
+    json_decref(moved);
+    kt_trig_state_clear(&other);
+    kt_trig_state_clear(&ours);
+    sch_world_stop(&w);
+    sch_world_end(&w);
+}
+
 int main(void)
 {
     kt_log_set_level(KT_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stale_write_refused),
+        cmocka_unit_test(test_new_row_never_overwrites),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

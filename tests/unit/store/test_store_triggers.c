@@ -219,6 +219,61 @@ static void test_claims(void **state)
     assert_int_equal(taken, 0);
     assert_int_equal(kt_store_notice_take(f->s, "e1", "RUNNING", &taken), KT_OK);
     assert_int_equal(taken, 0);
+
+    /* two notices alike are two changes: each take (and each done) removes one */
+    assert_int_equal(kt_store_notice_add(f->s, "e2", "FAILED"), KT_OK);
+    assert_int_equal(kt_store_notice_add(f->s, "e2", "FAILED"), KT_OK);
+    assert_int_equal(kt_store_notice_add(f->s, "e2", "FAILED"), KT_OK);
+    assert_int_equal(kt_store_notice_take(f->s, "e2", "FAILED", &taken), KT_OK);
+    assert_int_equal(taken, 1);
+    assert_int_equal(kt_store_notice_done(f->s, "e2", "FAILED"), KT_OK);
+    json_t *left = NULL;
+    assert_int_equal(kt_store_notices(f->s, &left), KT_OK);
+    assert_int_equal(json_array_size(left), 1);
+    json_decref(left);
+    assert_int_equal(kt_store_notice_take(f->s, "e2", "FAILED", &taken), KT_OK);
+    assert_int_equal(taken, 1);
+    assert_int_equal(kt_store_notice_take(f->s, "e2", "FAILED", &taken), KT_OK);
+    assert_int_equal(taken, 0);
+}
+
+/* A row made from nothing never overwrites one that exists (another scheduler made it since the caller looked), and
+ * a window is claimed and inserted the same way. */
+static void test_insert_if_absent(void **state)
+{
+    fixture *f = *state;
+    json_t *t = trig("company.team", "hello", "schedule", "2024-12-20T11:00:00Z", NULL, NULL);
+    assert_int_equal(kt_store_begin(f->s), KT_OK);
+    assert_int_equal(kt_store_trigger_insert(f->s, t), KT_OK);
+    assert_int_equal(kt_store_commit(f->s), KT_OK);
+    json_t *other = trig("company.team", "hello", "schedule", "2024-12-21T11:00:00Z", "exec9", NULL);
+    assert_int_equal(kt_store_begin(f->s), KT_OK);
+    assert_int_equal(kt_store_trigger_insert(f->s, other), KT_ECONFLICT);
+    kt_store_rollback(f->s);
+    json_t *got = NULL;
+    assert_int_equal(kt_store_trigger_get(f->s, "company.team", "hello", "schedule", &got), KT_OK);
+    assert_json_equal(got, t); /* the first one's, untouched */
+    json_decref(got);
+    assert_int_equal(kt_store_trigger_insert(f->s, NULL), KT_EINVAL);
+    json_decref(t);
+    json_decref(other);
+
+    json_t *w1 = window("f", "c1", "2024-01-01T01:00:00Z"), *w2 = window("f", "c1", "2024-01-01T02:00:00Z");
+    assert_int_equal(kt_store_begin(f->s), KT_OK);
+    got = NULL;
+    assert_int_equal(kt_store_window_claim(f->s, "a", "f", "c1", &got), KT_ENOTFOUND);
+    assert_null(got);
+    assert_int_equal(kt_store_window_insert(f->s, w1), KT_OK);
+    assert_int_equal(kt_store_window_insert(f->s, w2), KT_ECONFLICT);
+    assert_int_equal(kt_store_window_claim(f->s, "a", "f", "c1", &got), KT_OK);
+    assert_json_equal(got, w1);
+    json_decref(got);
+    assert_int_equal(kt_store_commit(f->s), KT_OK);
+    assert_int_equal(kt_store_window_get(f->s, "a", "f", "c1", &got), KT_OK);
+    assert_json_equal(got, w1);
+    json_decref(got);
+    json_decref(w1);
+    json_decref(w2);
 }
 
 /* The scheduler's inbox: notices in the order added, done deleting every notice of an execution and state. */
@@ -318,6 +373,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_windows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_if_absent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notices, setup, teardown),
     };
