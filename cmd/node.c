@@ -63,6 +63,7 @@ typedef struct kt_opts {
     const json_t *plugin_defaults; /* conf plugins.defaults, or NULL */
     const char *sched_zone;        /* conf scheduler.timezone, NULL = UTC */
     kt_sched_recover sched_recover;
+    uint32_t sched_reconcile_ms;   /* conf scheduler.reconcile-interval */
     const kt_conf *conf;           /* the storage settings (storage.*) */
 } kt_opts;
 
@@ -318,7 +319,8 @@ static int kt_run_node(const kt_opts *o, const char *actors)
     if (want_index && kt_indexer_start(m.node, m.store, NULL, &m.indexer))
         goto out;
     m.sched_opts = (kt_scheduler_options){.plugin_defaults = o->plugin_defaults, .default_zone = o->sched_zone,
-                                          .recover = o->sched_recover};
+                                          .recover = o->sched_recover,
+                                          .reconcile_interval_us = (int64_t)o->sched_reconcile_ms * 1000};
     if (want_sched && (want_exec || (!o->listen && !o->join))) {
         /* after the executor: it has resumed what was unfinished before the first tick is handed over */
         if (kt_scheduler_start(m.node, m.store, &m.sched_opts, &m.scheduler))
@@ -528,6 +530,7 @@ static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
         return -1;
     }
     o->sched_zone = c->scheduler_timezone[0] ? c->scheduler_timezone : NULL;
+    o->sched_reconcile_ms = c->scheduler_reconcile_ms;
     o->host = c->host;
     o->port = c->port;
     o->data = c->data_dir;

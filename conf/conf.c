@@ -55,6 +55,7 @@ static const kt_conf_key kt_conf_keys[] = {
     KT_STR("log", "level", log_level),
     KT_STR("scheduler", "timezone", scheduler_timezone),
     KT_STR("scheduler", "recover-missed-schedules", scheduler_recover),
+    KT_DURATION("scheduler", "reconcile-interval", scheduler_reconcile_ms, 100, 86400000),
     /* the internal storage, under Kestra's names (kestra.storage.*) */
     KT_STR("storage", "type", storage_type),
     KT_STR("storage.local", "base-path", storage_base_path),
@@ -83,6 +84,7 @@ void kt_conf_defaults(kt_conf *c)
     snprintf(c->log_level, sizeof c->log_level, "info");
     snprintf(c->env_vars_prefix, sizeof c->env_vars_prefix, "ENV_");
     snprintf(c->scheduler_recover, sizeof c->scheduler_recover, "ALL");
+    c->scheduler_reconcile_ms = 60000;
     snprintf(c->storage_type, sizeof c->storage_type, "local");
     snprintf(c->s3_region, sizeof c->s3_region, "us-east-1");
     c->s3_part_size = 8u << 20;

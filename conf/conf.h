@@ -28,6 +28,8 @@ typedef struct kt_conf {
     char log_level[16];
     char scheduler_timezone[64]; /* zone of a Schedule without `timezone`; "" = UTC (Kestra's image) */
     char scheduler_recover[8];   /* recoverMissedSchedules default: ALL, LAST or NONE */
+    uint32_t scheduler_reconcile_ms; /* scheduler.reconcile-interval: how often a scheduler compares the flows' revisions
+                                        with the store's (a flow change whose message was lost); default 60 s */
     /* the internal storage (Kestra's kestra.storage.*): type local (base-path, default <data.dir>/storage) or s3 */
     char storage_type[16];
     char storage_base_path[1024];

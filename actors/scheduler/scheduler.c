@@ -70,11 +70,14 @@ const kt_sch_trigger *kt_sch_flow_trigger(const kt_sch_flow *f, const char *id)
 
 /* The latest live revision of ns.id parsed and its triggers compiled; NULL when deleted, absent, without a trigger
  * the scheduler acts on, or not parsing any more (logged: its triggers stop, as Kestra skips an invalid flow). */
-static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char *id)
+static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char *id, int *revision)
 {
     kt_flow_row row;
+    *revision = -1;
     if (kt_store_flow_get(s->store, ns, id, 0, &row) != KT_OK)
         return NULL;
+    if (!row.deleted)
+        *revision = row.revision;
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *flow = NULL;
@@ -326,7 +329,12 @@ static void kt_sch_flow_changed(kt_scheduler *s, const char *ns, const char *id,
 {
     char *key = kt_sch_key(ns, id, NULL);
     kt_sch_flow *old = kt_map_get(s->flows, key);
-    kt_sch_flow *now_f = kt_sch_flow_load(s, ns, id);
+    int revision;
+    kt_sch_flow *now_f = kt_sch_flow_load(s, ns, id, &revision);
+    if (revision >= 0) /* the revision acted on, trigger or not (kt_sch_resync compares the store's with it) */
+        json_object_set_new(s->seen, key, json_integer(revision));
+    else
+        json_object_del(s->seen, key);
     kt_sch_reconcile(s, ns, id, old, now_f, starting);
     kt_map_del(s->flows, key);
     kt_map_del(s->listeners, key);
@@ -566,6 +574,65 @@ done:
     free(key);
 }
 
+/* ---- periodic reconcile -------------------------------------------------------------------------- */
+
+int kt_sch_resync(kt_scheduler *s)
+{
+    json_t *flows = NULL;
+    if (kt_store_flows_latest(s->store, NULL, NULL, &flows) != KT_OK) {
+        KT_WARN("scheduler", "cannot list flows for the periodic reconcile: %s", kt_store_errmsg(s->store));
+        return 0;
+    }
+    int n = 0;
+    json_t *live = json_object();
+    size_t i;
+    json_t *fl;
+    json_array_foreach(flows, i, fl) {
+        const char *ns = json_string_value(json_object_get(fl, "namespace"));
+        const char *id = json_string_value(json_object_get(fl, "id"));
+        if (!ns || !id)
+            continue;
+        char *key = kt_sch_key(ns, id, NULL);
+        json_object_set_new(live, key, json_true());
+        const json_t *seen = json_object_get(s->seen, key);
+        free(key);
+        if (!seen || json_integer_value(seen) != json_integer_value(json_object_get(fl, "revision"))) {
+            KT_INFO("scheduler", "flow %s.%s revision %lld was not seen yet: its triggers are brought up to date", ns,
+                    id, (long long)json_integer_value(json_object_get(fl, "revision")));
+            kt_sch_flow_changed(s, ns, id, 0);
+            n++;
+        }
+    }
+    /* flows seen and deleted since: their rows go (the key is "ns\x1fid") */
+    json_t *gone = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach(s->seen, key, v) {
+        if (!json_object_get(live, key))
+            json_array_append_new(gone, json_string(key));
+    }
+    json_array_foreach(gone, i, v) {
+        char *k = kt_xstrdup(json_string_value(v)), *sep = strchr(k, '\x1f');
+        if (sep) {
+            *sep = 0;
+            KT_INFO("scheduler", "flow %s.%s was deleted unseen: its triggers go", k, sep + 1);
+            kt_sch_flow_changed(s, k, sep + 1, 0);
+            n++;
+        }
+        free(k);
+    }
+    json_decref(gone);
+    json_decref(live);
+    json_decref(flows);
+    return n;
+}
+
+static void kt_sch_on_resync(uv_timer_t *t)
+{
+    kt_scheduler *s = t->data;
+    kt_sch_resync(s);
+}
+
 /* ---- messages ------------------------------------------------------------------------------------ */
 
 /* An execution started by a Schedule ended: its trigger is free again (and may be disabled by stopAfter). */
@@ -738,7 +805,7 @@ static void kt_sch_on_closed(uv_handle_t *h)
 {
     kt_scheduler *s = h->data;
     if (--s->closing)
-        return; /* the other timer's close is still to come (libuv gives no order) */
+        return; /* another timer's close is still to come (libuv gives no order) */
     size_t pos = 0;
     const char *key;
     void *val;
@@ -762,17 +829,20 @@ static void kt_sch_on_closed(uv_handle_t *h)
     }
     json_decref(s->plugin_defaults);
     json_decref(s->notices_done);
+    json_decref(s->seen);
     free(s->default_zone);
     free(s);
 }
 
-static void kt_sch_stop(kt_actor *a)
+static void kt_sch_close_timers(kt_scheduler *s)
 {
-    kt_scheduler *s = kt_actor_state(a);
-    s->closing = 2;
+    s->closing = 3;
     uv_close((uv_handle_t *)&s->timer, kt_sch_on_closed);
     uv_close((uv_handle_t *)&s->retry, kt_sch_on_closed);
+    uv_close((uv_handle_t *)&s->resync, kt_sch_on_closed);
 }
+
+static void kt_sch_stop(kt_actor *a) { kt_sch_close_timers(kt_actor_state(a)); }
 
 static const kt_actor_ops kt_sch_ops = {.receive = kt_sch_receive, .flush = kt_sch_flush, .stop = kt_sch_stop};
 
@@ -795,14 +865,15 @@ kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_
     s->poll_corr = kt_map_new();
     s->pending_tail = &s->pending;
     s->notices_done = json_array();
+    s->seen = json_object();
+    int64_t resync_us = opts && opts->reconcile_interval_us ? opts->reconcile_interval_us : KT_SCH_RECONCILE_US;
     uv_timer_init(kt_node_loop(node), &s->timer);
     uv_timer_init(kt_node_loop(node), &s->retry);
-    s->timer.data = s->retry.data = s;
+    uv_timer_init(kt_node_loop(node), &s->resync);
+    s->timer.data = s->retry.data = s->resync.data = s;
     kt_status st = kt_node_spawn(node, KT_SCHEDULER_ACTOR, &kt_sch_ops, s, &s->self);
     if (st) {
-        s->closing = 2;
-        uv_close((uv_handle_t *)&s->timer, kt_sch_on_closed);
-        uv_close((uv_handle_t *)&s->retry, kt_sch_on_closed);
+        kt_sch_close_timers(s);
         return st;
     }
     /* every live flow's triggers, then rows whose flow is gone */
@@ -828,6 +899,11 @@ kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_
     json_decref(flows);
     json_decref(rows);
     kt_sch_replay_notices(s);
+    if (resync_us > 0) { /* a FLOW_CHANGED missed (sent while this scheduler was down, or its mailbox full) */
+        uint64_t ms = (uint64_t)(resync_us + 999) / 1000;
+        uv_timer_start(&s->resync, kt_sch_on_resync, ms, ms);
+        uv_unref((uv_handle_t *)&s->resync); /* it alone never keeps the loop running */
+    }
     KT_INFO("scheduler", "%zu flow(s), %zu trigger(s) armed", kt_map_size(s->flows), kt_map_size(s->armed));
     *out = s;
     return KT_OK;

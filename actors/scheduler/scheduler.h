@@ -31,6 +31,8 @@ typedef struct kt_scheduler_options {
     kt_sched_recover recover;       /* recoverMissedSchedules when a trigger does not say (Kestra: ALL) */
     int64_t poll_lost_after_us;     /* a polling trigger's evaluation unanswered this long is given up (flow/poll.h;
                                        0: the default, 5 min 30 s; tests shorten it) */
+    int64_t reconcile_interval_us;  /* how often the flows' revisions are compared with the store's, for a flow change
+                                       whose message was lost (0: the default, 60 s; negative: never) */
 } kt_scheduler_options;
 
 /* Spawns the actor: loads every flow's latest revision, creates, updates and deletes trigger rows to match them,

@@ -11,6 +11,9 @@
 
 #include <uv.h>
 
+/* The flows' revisions are compared with the store's this often by default (kt_sch_resync). */
+#define KT_SCH_RECONCILE_US (60LL * 1000000)
+
 /* A failed commit is tried again after this long. */
 #define KT_SCH_COMMIT_RETRY_MS 1000
 
@@ -65,6 +68,9 @@ struct kt_scheduler {
     uv_timer_t timer;             /* fires at the heap's earliest date */
     int64_t timer_at_us;          /* when it is armed for, 0: not armed */
     uv_timer_t retry;             /* resends pending executions */
+    uv_timer_t resync;            /* the periodic reconcile (kt_sch_resync) */
+    json_t *seen;                 /* "ns\x1fid" -> the latest revision acted on, of every live flow (with triggers or
+                                     not) */
     kt_sch_pending *pending, **pending_tail;
     json_t *notices_done;         /* [execution id, state] acted on without a commit of their own: deleted by the
                                      turn's flush */
@@ -78,6 +84,10 @@ struct kt_scheduler {
 };
 
 /* scheduler.c */
+/* The periodic reconcile: every flow whose latest revision in the store is not the one acted on (a FLOW_CHANGED lost:
+ * sent while no scheduler listened, or refused by a full mailbox), and every flow deleted since, is brought up to date
+ * as on the message. Returns how many were. Cheap when nothing changed: one listing of the flows. */
+int kt_sch_resync(kt_scheduler *s);
 char *kt_sch_key(const char *ns, const char *flow_id, const char *trigger_id); /* trigger_id NULL: the flow's key */
 void kt_sch_arm(kt_scheduler *s, const char *key, int64_t at_us);
 void kt_sch_disarm(kt_scheduler *s, const char *key);

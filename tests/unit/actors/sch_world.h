@@ -35,8 +35,9 @@ static inline int sch_rm_entry(const char *p, const struct stat *sb, int f, stru
 
 static inline void sch_receive_nothing(kt_actor *a, const kt_msg *m) { (void)a, (void)m; }
 
-/* flows: id, YAML, id, YAML..., NULL. The scheduler starts on them (their trigger rows written and armed). */
-static inline void sch_world_start(sch_world *w, const char *const *flows)
+/* flows: id, YAML, id, YAML..., NULL. The scheduler starts on them (their trigger rows written and armed), with
+ * opts (NULL: the defaults). */
+static inline void sch_world_start_with(sch_world *w, const char *const *flows, const kt_scheduler_options *opts)
 {
     static const kt_actor_ops executor_ops = {.receive = sch_receive_nothing};
     memset(w, 0, sizeof *w);
@@ -52,8 +53,10 @@ static inline void sch_world_start(sch_world *w, const char *const *flows)
     kt_node_config cfg = {.node_id = "solo"};
     assert_int_equal(kt_node_new(&w->loop, &cfg, &w->node), KT_OK);
     assert_int_equal(kt_node_spawn(w->node, KT_EXECUTOR_ACTOR, &executor_ops, NULL, NULL), KT_OK);
-    assert_int_equal(kt_scheduler_start(w->node, w->st, NULL, &w->s), KT_OK);
+    assert_int_equal(kt_scheduler_start(w->node, w->st, opts, &w->s), KT_OK);
 }
+
+static inline void sch_world_start(sch_world *w, const char *const *flows) { sch_world_start_with(w, flows, NULL); }
 
 /* Stops the node (the loop must close); the store stays open for what the test checks after. */
 static inline void sch_world_stop(sch_world *w)
