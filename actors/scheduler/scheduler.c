@@ -451,6 +451,16 @@ static kt_status kt_sch_refresh(kt_scheduler *s, const kt_sch_flow *f, const kt_
     return st;
 }
 
+/* A locked trigger is released by its execution's end (the executor's message, or the notice replayed). If that
+ * message went to a scheduler that died with it, or the execution never reached an executor and was ended otherwise,
+ * nothing else would evaluate the trigger again: it is looked at every lock_check_us (its refresh releases a lock whose
+ * execution has ended, as Kestra's scheduler checks on each pass), so a lost end only delays the next tick. */
+static void kt_sch_arm_lock_check(kt_scheduler *s, const char *key, const kt_trig_state *ts)
+{
+    if (ts->execution_id && !ts->disabled && s->lock_check_us > 0)
+        kt_sch_arm(s, key, kt_now_us() + s->lock_check_us);
+}
+
 void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const char *trigger_id)
 {
     char *key = kt_sch_key(ns, flow_id, trigger_id);
@@ -489,8 +499,10 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
     }
     if (refreshed != KT_OK)
         goto done;
-    if (ts.disabled || ts.execution_id)
+    if (ts.disabled || ts.execution_id) {
+        kt_sch_arm_lock_check(s, key, &ts);
         goto done; /* disabled, or its execution still runs: re-evaluated when that ends (the lock) */
+    }
     for (int n = 0; n < KT_SCH_EVAL_BURST; n++) {
         s->evaluations++;
         int64_t now = kt_now_us();
@@ -564,8 +576,10 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
             json_decref(ex);
         }
         kt_sched_fire_clear(&fire);
-        if (ts.execution_id || ts.disabled)
+        if (ts.execution_id || ts.disabled) {
+            kt_sch_arm_lock_check(s, key, &ts);
             goto done; /* locked until its execution ends */
+        }
     }
     kt_sch_arm(s, key, kt_now_us()); /* a long run of skipped occurrences: go on next turn */
 done:
@@ -627,10 +641,13 @@ int kt_sch_resync(kt_scheduler *s)
     return n;
 }
 
+static void kt_sch_replay_orphans(kt_scheduler *s);
+
 static void kt_sch_on_resync(uv_timer_t *t)
 {
     kt_scheduler *s = t->data;
     kt_sch_resync(s);
+    kt_sch_replay_orphans(s);
 }
 
 /* ---- messages ------------------------------------------------------------------------------------ */
@@ -726,6 +743,21 @@ static void kt_sch_flush(kt_actor *a)
     json_array_clear(s->notices_done);
 }
 
+/* One notice acted on as the executor's message would be, the execution in the state the notice says. */
+static void kt_sch_replay_one(kt_scheduler *s, const char *id, const char *state)
+{
+    json_t *ex = NULL;
+    if (!id || !state || kt_store_execution_get(s->store, id, &ex) != KT_OK) {
+        json_array_append_new(s->notices_done, json_pack("[s?,s?]", id, state));
+        return;
+    }
+    json_t *then = json_object_get(ex, "state");
+    if (json_is_object(then))
+        json_object_set_new(then, "current", json_string(state));
+    kt_sch_execution_changed(s, ex);
+    json_decref(ex);
+}
+
 /* At start: the changes the executor committed that no scheduler acted on (it was down, or the process died
  * between the two commits), each with the state it had then. */
 static void kt_sch_replay_notices(kt_scheduler *s)
@@ -737,22 +769,45 @@ static void kt_sch_replay_notices(kt_scheduler *s)
     }
     size_t i;
     json_t *n;
+    json_array_foreach(notices, i, n) kt_sch_replay_one(s, json_string_value(json_object_get(n, "executionId")),
+                                                        json_string_value(json_object_get(n, "state")));
+    if (json_array_size(notices))
+        KT_INFO("scheduler", "replayed %zu execution change(s) left by the previous process", json_array_size(notices));
+    json_decref(notices);
+    kt_sch_flush(s->self);
+}
+
+/* Periodically: notices already there at the previous pass are orphans (their message went to a scheduler that died
+ * with it, and no scheduler has started since to replay them): acted on here. One that a live scheduler is slow to
+ * reach is safe to act on twice: a Flow trigger's commit takes the notice (once), a lock's release claims its row. */
+static void kt_sch_replay_orphans(kt_scheduler *s)
+{
+    json_t *notices = NULL;
+    if (kt_store_notices(s->store, &notices) != KT_OK) {
+        KT_WARN("scheduler", "cannot read the notices: %s", kt_store_errmsg(s->store));
+        return;
+    }
+    json_t *now = json_object(); /* "id\x1fstate" -> how many */
+    size_t i, replayed = 0;
+    json_t *n;
     json_array_foreach(notices, i, n) {
         const char *id = json_string_value(json_object_get(n, "executionId"));
         const char *state = json_string_value(json_object_get(n, "state"));
-        json_t *ex = NULL;
-        if (!id || !state || kt_store_execution_get(s->store, id, &ex) != KT_OK) {
-            json_array_append_new(s->notices_done, json_pack("[s?,s?]", id, state));
+        if (!id || !state)
             continue;
+        char *key = kt_sch_key(id, state, NULL);
+        json_int_t c = json_integer_value(json_object_get(now, key)) + 1;
+        json_object_set_new(now, key, json_integer(c));
+        if (c <= json_integer_value(json_object_get(s->notices_prev, key))) {
+            kt_sch_replay_one(s, id, state);
+            replayed++;
         }
-        json_t *then = json_object_get(ex, "state");
-        if (json_is_object(then))
-            json_object_set_new(then, "current", json_string(state));
-        kt_sch_execution_changed(s, ex);
-        json_decref(ex);
+        free(key);
     }
-    if (json_array_size(notices))
-        KT_INFO("scheduler", "replayed %zu execution change(s) left by the previous process", json_array_size(notices));
+    if (replayed)
+        KT_INFO("scheduler", "acted on %zu execution change(s) no scheduler had taken", replayed);
+    json_decref(s->notices_prev);
+    s->notices_prev = now;
     json_decref(notices);
     kt_sch_flush(s->self);
 }
@@ -830,6 +885,7 @@ static void kt_sch_on_closed(uv_handle_t *h)
     json_decref(s->plugin_defaults);
     json_decref(s->notices_done);
     json_decref(s->seen);
+    json_decref(s->notices_prev);
     free(s->default_zone);
     free(s);
 }
@@ -866,6 +922,8 @@ kt_status kt_scheduler_start(kt_node *node, kt_store *store, const kt_scheduler_
     s->pending_tail = &s->pending;
     s->notices_done = json_array();
     s->seen = json_object();
+    s->notices_prev = json_object();
+    s->lock_check_us = KT_SCH_LOCK_CHECK_US;
     int64_t resync_us = opts && opts->reconcile_interval_us ? opts->reconcile_interval_us : KT_SCH_RECONCILE_US;
     uv_timer_init(kt_node_loop(node), &s->timer);
     uv_timer_init(kt_node_loop(node), &s->retry);

@@ -14,6 +14,9 @@
 /* The flows' revisions are compared with the store's this often by default (kt_sch_resync). */
 #define KT_SCH_RECONCILE_US (60LL * 1000000)
 
+/* A locked trigger (its execution running) is looked at this often, in case its end was not heard. */
+#define KT_SCH_LOCK_CHECK_US (5LL * 1000000)
+
 /* A failed commit is tried again after this long. */
 #define KT_SCH_COMMIT_RETRY_MS 1000
 
@@ -69,6 +72,8 @@ struct kt_scheduler {
     int64_t timer_at_us;          /* when it is armed for, 0: not armed */
     uv_timer_t retry;             /* resends pending executions */
     uv_timer_t resync;            /* the periodic reconcile (kt_sch_resync) */
+    json_t *notices_prev;         /* "id\x1fstate" -> how many notices the previous periodic pass saw (orphans) */
+    int64_t lock_check_us;        /* KT_SCH_LOCK_CHECK_US (tests shorten it) */
     json_t *seen;                 /* "ns\x1fid" -> the latest revision acted on, of every live flow (with triggers or
                                      not) */
     kt_sch_pending *pending, **pending_tail;
