@@ -1,5 +1,6 @@
-/* The scheduler unit tests' world (test_sch_*.c): one scheduler on a node, a real SQLite store in a temporary
- * directory holding the flows given (namespace a.b), and an executor stand-in that takes every message and does
+/* The scheduler unit tests' world (test_sch_*.c): one scheduler on a node, a real store holding the flows given
+ * (namespace a.b): SQLite in a temporary directory, or, for a program run with KITE_TEST_STORE=pg (CMake's
+ * KITE_STORE_SUITES, whose main calls kt_test_store_check), a PostgreSQL schema of its own (tests/pg/pg_schema.h), and an executor stand-in that takes every message and does
  * nothing, so a test drives the scheduler's functions itself. Each test file is its own program: static inline. */
 #ifndef KT_TEST_SCH_WORLD_H
 #define KT_TEST_SCH_WORLD_H
@@ -16,11 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/pg/pg_schema.h"
 #include "actors/names.h"
 #include "actors/scheduler/scheduler_int.h"
 
 typedef struct sch_world {
     char root[64];
+    char where[1280]; /* the store: root (SQLite) or a schema's URL (PostgreSQL) */
+    char schema[64];
     kt_store *st;
     uv_loop_t loop;
     kt_node *node;
@@ -44,7 +48,8 @@ static inline void sch_world_start_with(sch_world *w, const char *const *flows, 
     snprintf(w->root, sizeof w->root, "/tmp/kite-sch-XXXXXX");
     assert_non_null(mkdtemp(w->root));
     char err[256];
-    assert_int_equal(kt_store_open(w->root, NULL, &w->st, err, sizeof err), KT_OK);
+    assert_int_equal(kt_test_store_where(w->root, w->where, sizeof w->where, w->schema, sizeof w->schema), 0);
+    assert_int_equal(kt_store_open(w->where, NULL, &w->st, err, sizeof err), KT_OK);
     for (size_t i = 0; flows[i]; i += 2) {
         int rev, changed;
         assert_int_equal(kt_store_flow_save(w->st, "a.b", flows[i], flows[i + 1], &rev, &changed), KT_OK);
@@ -68,10 +73,11 @@ static inline void sch_world_stop(sch_world *w)
     w->node = NULL;
 }
 
-/* Closes the store and removes the directory. */
+/* Closes the store and removes the directory (and the schema). */
 static inline void sch_world_end(sch_world *w)
 {
     kt_store_close(w->st);
+    kt_test_store_drop(w->schema);
     nftw(w->root, sch_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -88,7 +94,7 @@ static inline void sch_run_ms(sch_world *w, int ms)
     uv_run(&w->loop, UV_RUN_NOWAIT);
 }
 
-/* A store failing for a moment: through a connection of its own, every `event` (INSERT, UPDATE) on table is refused
+/* A store failing for a moment (SQLite only): through a connection of its own, every `event` (INSERT, UPDATE) on table is refused
  * (on) or accepted again (off). */
 static inline void sch_store_refuse(const sch_world *w, const char *event, const char *table, int on)
 {

@@ -123,6 +123,9 @@ static void test_new_row_never_overwrites(void **state)
 
 int main(void)
 {
+    int rc = kt_test_store_check(); /* SQLite, or PostgreSQL with KITE_TEST_STORE=pg (its `_pg` run) */
+    if (rc)
+        return rc;
     kt_log_set_level(KT_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stale_write_refused),

@@ -98,6 +98,9 @@ static void test_orphan_notice_acted_on(void **state)
 
 int main(void)
 {
+    int rc = kt_test_store_check(); /* SQLite, or PostgreSQL with KITE_TEST_STORE=pg (its `_pg` run) */
+    if (rc)
+        return rc;
     kt_log_set_level(KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unheard_end_releases_the_lock),

@@ -54,6 +54,9 @@ static void test_unseen_changes_caught_up(void **state)
 
 int main(void)
 {
+    int rc = kt_test_store_check(); /* SQLite, or PostgreSQL with KITE_TEST_STORE=pg (its `_pg` run) */
+    if (rc)
+        return rc;
     kt_log_set_level(KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unseen_changes_caught_up),

@@ -165,6 +165,9 @@ static void test_two_alike_changes_both_acted_on(void **state)
 
 int main(void)
 {
+    int rc = kt_test_store_check(); /* SQLite, or PostgreSQL with KITE_TEST_STORE=pg (its `_pg` run) */
+    if (rc)
+        return rc;
     kt_log_set_level(KT_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_lost_condition),
