@@ -274,6 +274,8 @@ static kt_status kt_sch_reconcile_once(kt_scheduler *s, const char *ns, const ch
         if (readable && kt_store_trigger_fingerprint(s->store, ns, id, t->id, &stored) == KT_EDB)
             st = KT_EDB;
         int changed = before ? !kt_sched_same_definition(before->def, t->def) : stored && strcmp(stored, fp);
+        if (changed && before && stored && !strcmp(stored, fp))
+            changed = 0; /* another scheduler reconciled the row to this very definition first: its dates stand */
         if (st == KT_OK && (!readable || changed)) {
             /* new, or its definition changed: a fresh next date (the lock and `disabled` are kept) */
             st = t->poll ? kt_poll_init_state(t->def, ns, id, now, readable ? &prev : NULL, &ts)
@@ -590,6 +592,37 @@ done:
 
 /* ---- periodic reconcile -------------------------------------------------------------------------- */
 
+/* A trigger row enabled again (the API, the Toggle task) whose KT_MSG_TRIGGER_CHANGED was lost is not armed, and
+ * nothing else would look at it: every enabled row of a trigger held here and not armed is evaluated. */
+static int kt_sch_resync_rows(kt_scheduler *s)
+{
+    json_t *rows = NULL;
+    if (kt_store_triggers_list(s->store, NULL, NULL, &rows) != KT_OK) {
+        KT_WARN("scheduler", "cannot list the trigger rows for the periodic reconcile: %s", kt_store_errmsg(s->store));
+        return 0;
+    }
+    int n = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        const char *ns = json_string_value(json_object_get(r, "namespace"));
+        const char *fid = json_string_value(json_object_get(r, "flowId"));
+        const char *tid = json_string_value(json_object_get(r, "triggerId"));
+        if (!ns || !fid || !tid || json_is_true(json_object_get(r, "disabled")) ||
+            !kt_sch_flow_trigger(kt_sch_flow_get(s, ns, fid), tid))
+            continue;
+        char *key = kt_sch_key(ns, fid, tid);
+        int armed = kt_map_get(s->armed, key) != NULL;
+        free(key);
+        if (!armed) {
+            kt_sch_evaluate(s, ns, fid, tid);
+            n++;
+        }
+    }
+    json_decref(rows);
+    return n;
+}
+
 int kt_sch_resync(kt_scheduler *s)
 {
     json_t *flows = NULL;
@@ -638,7 +671,7 @@ int kt_sch_resync(kt_scheduler *s)
     json_decref(gone);
     json_decref(live);
     json_decref(flows);
-    return n;
+    return n + kt_sch_resync_rows(s);
 }
 
 static void kt_sch_replay_orphans(kt_scheduler *s);
