@@ -456,7 +456,12 @@ kt_status kt_pg_windows_expire(kt_store *s, int64_t now_us)
 {
     char now[24];
     const char *v[] = {kt_pg_i64(now, now_us)};
-    return kt_pg_command(s, "DELETE FROM windows WHERE end_us < $1", 1, v, NULL);
+    /* a window another scheduler's transaction holds (kt_store_window_claim) is left to a later pass: waiting for it
+     * here, while that transaction waits for a window this one claimed, would deadlock */
+    return kt_pg_command(s,
+                         "DELETE FROM windows WHERE (namespace, flow_id, condition_id) IN (SELECT namespace, flow_id, "
+                         "condition_id FROM windows WHERE end_us < $1 FOR UPDATE SKIP LOCKED)",
+                         1, v, NULL);
 }
 
 /* ---- notices ---------------------------------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /* The scheduler actor (see scheduler.h): the flow cache, the trigger rows kept in step with the flows, and Schedule
  * ticks. The heap of due dates behind one loop timer is in due.c, Flow triggers in flow_trigger.c, execution building
- * in fire.c, polling triggers in poll.c. */
+ * in fire.c, polling triggers in poll.c, catching up with what went unheard in resync.c. */
 #include "actors/scheduler/scheduler_int.h"
 #include "actors/scheduler/toggle.h"
 
@@ -326,8 +326,7 @@ static void kt_sch_reconcile(kt_scheduler *s, const char *ns, const char *id, co
     KT_WARN("scheduler", "triggers of %s.%s not reconciled: their rows kept moving under other schedulers", ns, id);
 }
 
-/* A flow was saved or deleted: the cache takes its latest revision, the rows follow, its triggers are re-armed. */
-static void kt_sch_flow_changed(kt_scheduler *s, const char *ns, const char *id, int starting)
+void kt_sch_flow_changed(kt_scheduler *s, const char *ns, const char *id, int starting)
 {
     char *key = kt_sch_key(ns, id, NULL);
     kt_sch_flow *old = kt_map_get(s->flows, key);
@@ -590,99 +589,6 @@ done:
     free(key);
 }
 
-/* ---- periodic reconcile -------------------------------------------------------------------------- */
-
-/* A trigger row enabled again (the API, the Toggle task) whose KT_MSG_TRIGGER_CHANGED was lost is not armed, and
- * nothing else would look at it: every enabled row of a trigger held here and not armed is evaluated. */
-static int kt_sch_resync_rows(kt_scheduler *s)
-{
-    json_t *rows = NULL;
-    if (kt_store_triggers_list(s->store, NULL, NULL, &rows) != KT_OK) {
-        KT_WARN("scheduler", "cannot list the trigger rows for the periodic reconcile: %s", kt_store_errmsg(s->store));
-        return 0;
-    }
-    int n = 0;
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r) {
-        const char *ns = json_string_value(json_object_get(r, "namespace"));
-        const char *fid = json_string_value(json_object_get(r, "flowId"));
-        const char *tid = json_string_value(json_object_get(r, "triggerId"));
-        if (!ns || !fid || !tid || json_is_true(json_object_get(r, "disabled")) ||
-            !kt_sch_flow_trigger(kt_sch_flow_get(s, ns, fid), tid))
-            continue;
-        char *key = kt_sch_key(ns, fid, tid);
-        int armed = kt_map_get(s->armed, key) != NULL;
-        free(key);
-        if (!armed) {
-            kt_sch_evaluate(s, ns, fid, tid);
-            n++;
-        }
-    }
-    json_decref(rows);
-    return n;
-}
-
-int kt_sch_resync(kt_scheduler *s)
-{
-    json_t *flows = NULL;
-    if (kt_store_flows_latest(s->store, NULL, NULL, &flows) != KT_OK) {
-        KT_WARN("scheduler", "cannot list flows for the periodic reconcile: %s", kt_store_errmsg(s->store));
-        return 0;
-    }
-    int n = 0;
-    json_t *live = json_object();
-    size_t i;
-    json_t *fl;
-    json_array_foreach(flows, i, fl) {
-        const char *ns = json_string_value(json_object_get(fl, "namespace"));
-        const char *id = json_string_value(json_object_get(fl, "id"));
-        if (!ns || !id)
-            continue;
-        char *key = kt_sch_key(ns, id, NULL);
-        json_object_set_new(live, key, json_true());
-        const json_t *seen = json_object_get(s->seen, key);
-        free(key);
-        if (!seen || json_integer_value(seen) != json_integer_value(json_object_get(fl, "revision"))) {
-            KT_INFO("scheduler", "flow %s.%s revision %lld was not seen yet: its triggers are brought up to date", ns,
-                    id, (long long)json_integer_value(json_object_get(fl, "revision")));
-            kt_sch_flow_changed(s, ns, id, 0);
-            n++;
-        }
-    }
-    /* flows seen and deleted since: their rows go (the key is "ns\x1fid") */
-    json_t *gone = json_array();
-    const char *key;
-    json_t *v;
-    json_object_foreach(s->seen, key, v) {
-        if (!json_object_get(live, key))
-            json_array_append_new(gone, json_string(key));
-    }
-    json_array_foreach(gone, i, v) {
-        char *k = kt_xstrdup(json_string_value(v)), *sep = strchr(k, '\x1f');
-        if (sep) {
-            *sep = 0;
-            KT_INFO("scheduler", "flow %s.%s was deleted unseen: its triggers go", k, sep + 1);
-            kt_sch_flow_changed(s, k, sep + 1, 0);
-            n++;
-        }
-        free(k);
-    }
-    json_decref(gone);
-    json_decref(live);
-    json_decref(flows);
-    return n + kt_sch_resync_rows(s);
-}
-
-static void kt_sch_replay_orphans(kt_scheduler *s);
-
-static void kt_sch_on_resync(uv_timer_t *t)
-{
-    kt_scheduler *s = t->data;
-    kt_sch_resync(s);
-    kt_sch_replay_orphans(s);
-}
-
 /* ---- messages ------------------------------------------------------------------------------------ */
 
 /* An execution started by a Schedule ended: its trigger is free again (and may be disabled by stopAfter). */
@@ -752,11 +658,8 @@ void kt_sch_execution_changed(kt_scheduler *s, const json_t *execution)
     kt_sch_flow_triggers(s, execution);
 }
 
-/* End of the turn: the notices acted on without a commit of their own go in one. A crash before it replays them at
- * the next start, which finds nothing more to do with them. */
-static void kt_sch_flush(kt_actor *a)
+void kt_sch_notices_flush(kt_scheduler *s)
 {
-    kt_scheduler *s = kt_actor_state(a);
     if (!json_array_size(s->notices_done))
         return;
     kt_status st = kt_store_begin(s->store);
@@ -776,74 +679,9 @@ static void kt_sch_flush(kt_actor *a)
     json_array_clear(s->notices_done);
 }
 
-/* One notice acted on as the executor's message would be, the execution in the state the notice says. */
-static void kt_sch_replay_one(kt_scheduler *s, const char *id, const char *state)
-{
-    json_t *ex = NULL;
-    if (!id || !state || kt_store_execution_get(s->store, id, &ex) != KT_OK) {
-        json_array_append_new(s->notices_done, json_pack("[s?,s?]", id, state));
-        return;
-    }
-    json_t *then = json_object_get(ex, "state");
-    if (json_is_object(then))
-        json_object_set_new(then, "current", json_string(state));
-    kt_sch_execution_changed(s, ex);
-    json_decref(ex);
-}
-
-/* At start: the changes the executor committed that no scheduler acted on (it was down, or the process died
- * between the two commits), each with the state it had then. */
-static void kt_sch_replay_notices(kt_scheduler *s)
-{
-    json_t *notices = NULL;
-    if (kt_store_notices(s->store, &notices) != KT_OK) {
-        KT_ERROR("scheduler", "cannot read the notices: %s", kt_store_errmsg(s->store));
-        return;
-    }
-    size_t i;
-    json_t *n;
-    json_array_foreach(notices, i, n) kt_sch_replay_one(s, json_string_value(json_object_get(n, "executionId")),
-                                                        json_string_value(json_object_get(n, "state")));
-    if (json_array_size(notices))
-        KT_INFO("scheduler", "replayed %zu execution change(s) left by the previous process", json_array_size(notices));
-    json_decref(notices);
-    kt_sch_flush(s->self);
-}
-
-/* Periodically: notices already there at the previous pass are orphans (their message went to a scheduler that died
- * with it, and no scheduler has started since to replay them): acted on here. One that a live scheduler is slow to
- * reach is safe to act on twice: a Flow trigger's commit takes the notice (once), a lock's release claims its row. */
-static void kt_sch_replay_orphans(kt_scheduler *s)
-{
-    json_t *notices = NULL;
-    if (kt_store_notices(s->store, &notices) != KT_OK) {
-        KT_WARN("scheduler", "cannot read the notices: %s", kt_store_errmsg(s->store));
-        return;
-    }
-    json_t *now = json_object(); /* "id\x1fstate" -> how many */
-    size_t i, replayed = 0;
-    json_t *n;
-    json_array_foreach(notices, i, n) {
-        const char *id = json_string_value(json_object_get(n, "executionId"));
-        const char *state = json_string_value(json_object_get(n, "state"));
-        if (!id || !state)
-            continue;
-        char *key = kt_sch_key(id, state, NULL);
-        json_int_t c = json_integer_value(json_object_get(now, key)) + 1;
-        json_object_set_new(now, key, json_integer(c));
-        if (c <= json_integer_value(json_object_get(s->notices_prev, key))) {
-            kt_sch_replay_one(s, id, state);
-            replayed++;
-        }
-        free(key);
-    }
-    if (replayed)
-        KT_INFO("scheduler", "acted on %zu execution change(s) no scheduler had taken", replayed);
-    json_decref(s->notices_prev);
-    s->notices_prev = now;
-    json_decref(notices);
-    kt_sch_flush(s->self);
-}
+/* End of the turn: the notices acted on without a commit of their own go in one. A crash before it replays them at
+ * the next start, which finds nothing more to do with them. */
+static void kt_sch_flush(kt_actor *a) { kt_sch_notices_flush(kt_actor_state(a)); }
 
 static void kt_sch_receive(kt_actor *a, const kt_msg *m)
 {

@@ -1,6 +1,7 @@
 /* What the scheduler's files share: scheduler.c (the actor, the flow cache, Schedule ticks), due.c (the heap of due
  * dates and its timer), flow_trigger.c (Flow triggers), fire.c (building and committing the executions a trigger
- * starts), poll.c (polling triggers evaluated on a worker). */
+ * starts), poll.c (polling triggers evaluated on a worker), resync.c (catching up: notices replayed, the periodic
+ * reconcile). */
 #ifndef KT_SCHEDULER_INT_H
 #define KT_SCHEDULER_INT_H
 
@@ -89,10 +90,11 @@ struct kt_scheduler {
 };
 
 /* scheduler.c */
-/* The periodic reconcile: every flow whose latest revision in the store is not the one acted on (a FLOW_CHANGED lost:
- * sent while no scheduler listened, or refused by a full mailbox), and every flow deleted since, is brought up to date
- * as on the message. Returns how many were. Cheap when nothing changed: one listing of the flows. */
-int kt_sch_resync(kt_scheduler *s);
+/* A flow was saved or deleted (or found so at start: starting): the cache takes its latest revision, the rows follow,
+ * its triggers are re-armed. */
+void kt_sch_flow_changed(kt_scheduler *s, const char *ns, const char *id, int starting);
+/* The notices acted on without a commit of their own (notices_done) deleted in one transaction. */
+void kt_sch_notices_flush(kt_scheduler *s);
 char *kt_sch_key(const char *ns, const char *flow_id, const char *trigger_id); /* trigger_id NULL: the flow's key */
 void kt_sch_arm(kt_scheduler *s, const char *key, int64_t at_us);
 void kt_sch_disarm(kt_scheduler *s, const char *key);
@@ -137,6 +139,17 @@ int kt_sch_plan_empty(const json_t *plan);
  * every window it changed is still as read; KT_ECONFLICT (rolled back) when one moved: plan again. */
 kt_status kt_sch_flow_triggers_commit(kt_scheduler *s, const json_t *execution, const json_t *plan, int64_t now,
                                       int *taken);
+
+/* resync.c */
+/* At start: the notices left by the previous process, acted on each as its message would have been. */
+void kt_sch_replay_notices(kt_scheduler *s);
+/* The periodic reconcile: every flow whose latest revision in the store is not the one acted on (a FLOW_CHANGED lost:
+ * sent while no scheduler listened, or refused by a full mailbox), and every flow deleted since, is brought up to date
+ * as on the message; an enabled trigger row not armed is evaluated. Returns how many were. Cheap when nothing changed:
+ * a listing of the flows and one of the trigger rows. */
+int kt_sch_resync(kt_scheduler *s);
+/* The timer's callback (data: the scheduler): kt_sch_resync, then the notices no scheduler took are acted on. */
+void kt_sch_on_resync(uv_timer_t *t);
 
 /* poll.c: polling triggers (flow/poll.h) */
 /* The trigger (enabled, in an enabled flow) at its due date: its row read, an evaluation sent to a worker, its

@@ -305,6 +305,32 @@ static void test_notices_alike_taken_apart(void **state)
     kt_store_close(b);
 }
 
+/* Expiring windows never waits for a window another transaction claimed (it would deadlock with a transaction that
+ * claimed it and waits for one of ours): the claimed one is left to a later pass. */
+static void test_expire_skips_a_claimed_window(void **state)
+{
+    fixture *f = *state;
+    kt_store *a = open_store(f), *b = open_store(f);
+    json_t *w = a_window("condition_1"); /* ends 2026-12-07T23:59:59.999Z */
+    assert_int_equal(kt_store_window_put(a, w), KT_OK);
+    int64_t later = 1796774400000000LL; /* 2026-12-09 */
+    assert_int_equal(kt_store_begin(a), KT_OK);
+    json_t *got = NULL;
+    assert_int_equal(kt_store_window_claim(a, "ns", "down", "pre", &got), KT_OK);
+    json_decref(got);
+    double t0 = now_s();
+    assert_int_equal(kt_store_windows_expire(b, later), KT_OK);
+    assert_true(now_s() - t0 < 2.0); /* not the lock's 10 s */
+    assert_int_equal(kt_store_window_get(b, "ns", "down", "pre", &got), KT_OK);
+    json_decref(got);
+    assert_int_equal(kt_store_commit(a), KT_OK);
+    assert_int_equal(kt_store_windows_expire(b, later), KT_OK);
+    assert_int_equal(kt_store_window_get(b, "ns", "down", "pre", &got), KT_ENOTFOUND);
+    json_decref(w);
+    kt_store_close(a);
+    kt_store_close(b);
+}
+
 int main(void)
 {
     int rc = kt_test_pg_url(g_url, sizeof g_url);
@@ -319,6 +345,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window_insert_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_claim_waits_for_the_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notices_alike_taken_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expire_skips_a_claimed_window, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
