@@ -293,9 +293,17 @@ static void test_notices(void **state)
     assert_json_equal(got, want);
     json_decref(got);
     json_decref(want);
-    /* done deletes every notice of that execution and state, the others stay in order */
+    /* done deletes one notice of that execution and state, the oldest (two alike are two changes), the others stay in
+     * order */
     assert_int_equal(kt_store_notice_done(f->s, "e2", "SUCCESS"), KT_OK);
     assert_int_equal(kt_store_notice_done(f->s, "e9", "SUCCESS"), KT_OK); /* none: fine */
+    assert_int_equal(kt_store_notices(f->s, &got), KT_OK);
+    want = parse("[{\"executionId\":\"e1\",\"state\":\"RUNNING\"},{\"executionId\":\"e1\",\"state\":\"SUCCESS\"},"
+                 "{\"executionId\":\"e2\",\"state\":\"SUCCESS\"}]");
+    assert_json_equal(got, want);
+    json_decref(got);
+    json_decref(want);
+    assert_int_equal(kt_store_notice_done(f->s, "e2", "SUCCESS"), KT_OK);
     reopen(f);
     assert_int_equal(kt_store_notices(f->s, &got), KT_OK);
     want = parse("[{\"executionId\":\"e1\",\"state\":\"RUNNING\"},{\"executionId\":\"e1\",\"state\":\"SUCCESS\"}]");
