@@ -2,14 +2,19 @@
  * schedulers acting at once on two upstream executions both read a window, both add their condition, and whoever
  * commits second must not overwrite the first's (a lost condition: the downstream never starts) nor fire again from a
  * window the first already completed and reset (a double start). The race is played with the evaluation's two halves
- * (kt_sch_flow_triggers_plan, then _commit) apart: two plans from the same windows, one committed first. The store's
- * claims themselves are tested on both backends in tests/unit/store. Also: two notices of one (execution, state) are
- * two changes, each acted on. Real SQLite store (sch_world.h). */
+ * (kt_sch_flow_triggers_plan, then _commit) apart: two plans from the same windows, one committed first; on
+ * PostgreSQL also really at once, the other scheduler's transaction open on a connection of its own. The store's
+ * claims themselves are tested in tests/unit/store. Also: two notices of one (execution, state) are
+ * two changes, each acted on. Real store (sch_world.h: SQLite, or PostgreSQL in the `_pg` run). */
 #include "tests/unit/actors/sch_world.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "flow/model.h"
 #include "flow/state.h"
+
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *UP1 = "id: up1\nnamespace: a.b\n"
                          "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n";
@@ -104,6 +109,73 @@ static void test_no_lost_condition(void **state)
     sch_world_end(&w);
 }
 
+typedef struct other_scheduler {
+    const char *where;
+    json_t *window;   /* what it writes */
+    int status;
+} other_scheduler;
+
+/* Another scheduler on a connection of its own: it opens the same window with its own condition and commits 300 ms
+ * later, while this one's commit is on its way. */
+static void *other_commits(void *arg)
+{
+    other_scheduler *o = arg;
+    kt_store *st = NULL;
+    char err[256];
+    o->status = kt_store_open(o->where, NULL, &st, err, sizeof err);
+    if (!o->status)
+        o->status = kt_store_begin(st);
+    if (!o->status)
+        o->status = kt_store_window_insert(st, o->window);
+    usleep(300 * 1000);
+    if (!o->status)
+        o->status = kt_store_commit(st);
+    kt_store_close(st);
+    return NULL;
+}
+
+/* PostgreSQL, really at once: this scheduler's commit of a window it read as absent waits for the other scheduler's
+ * open transaction that creates it, then is refused, and evaluated again it starts the downstream. */
+static void test_no_lost_condition_at_once(void **state)
+{
+    (void)state;
+    if (!kt_test_store_on_pg())
+        skip(); /* one writer at a time on SQLite: nothing runs at once */
+    sch_world w;
+    const char *const flows[] = {"up1", UP1, "up2", UP2, "down", DOWN, NULL};
+    sch_world_start(&w, flows);
+    kt_store *st = w.st;
+    json_t *e1 = ended(st, "e1", "up1", KT_S(SUCCESS)), *e2 = ended(st, "e2", "up2", KT_S(SUCCESS));
+    int64_t now = kt_now_us();
+    json_t *p1 = kt_sch_flow_triggers_plan(w.s, e1, now), *p2 = kt_sch_flow_triggers_plan(w.s, e2, now);
+    /* the window e2's plan makes is what the other scheduler commits */
+    json_t *theirs = json_object_get(json_object_get(json_object_get(p2, "windows"), "a.b\x1f" "down\x1f" "pre"),
+                                     "window");
+    assert_non_null(theirs);
+    other_scheduler o = {.where = w.where, .window = theirs};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, other_commits, &o), 0);
+    usleep(100 * 1000); /* its insert is in, not committed */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int taken = 0;
+    assert_int_equal(kt_sch_flow_triggers_commit(w.s, e1, p1, now, &taken), KT_ECONFLICT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_join(th, NULL);
+    assert_int_equal(o.status, KT_OK);
+    assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 100); /* it waited */
+    assert_true(window_has(st, "up2"));
+    assert_false(window_has(st, "up1"));
+    kt_sch_flow_triggers(w.s, e1);
+    assert_int_equal(count_of(st, "down"), 1);
+    json_decref(p1);
+    json_decref(p2);
+    json_decref(e1);
+    json_decref(e2);
+    sch_world_stop(&w);
+    sch_world_end(&w);
+}
+
 /* The window holds up1's condition; two schedulers each see a success of up2 and both plan a start from it: the first
  * starts the downstream and resets the window, the second is refused and, evaluated again, only opens a new window
  * with its own condition (Kestra's sequential evaluation: one start, then a window holding up2). */
@@ -172,6 +244,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_lost_condition),
         cmocka_unit_test(test_no_double_start),
+        cmocka_unit_test(test_no_lost_condition_at_once),
         cmocka_unit_test(test_two_alike_changes_both_acted_on),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
