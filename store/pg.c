@@ -283,9 +283,31 @@ static void kt_pg_notice(void *arg, const char *message)
     KT_WARN("store", "PostgreSQL: %.*s", (int)strcspn(message, "\n"), message);
 }
 
+/* A reader session (store/db_pool.c) takes no lock and migrates nothing: the schema must be the one this kite
+ * migrates to, which the session that opened the store first made sure of. */
+static kt_status kt_pg_check_schema(kt_pg *p, char *err, size_t errcap)
+{
+    int target = (int)(sizeof kt_pg_migrations / sizeof *kt_pg_migrations);
+    PGresult *res = PQexec(p->conn, "SELECT COALESCE(MAX(version), 0) FROM kite_schema");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        kt_pg_remember(p, NULL, PQresultErrorMessage(res));
+        PQclear(res);
+        snprintf(err, errcap, "cannot read the schema version: %s", p->err);
+        return KT_EDB;
+    }
+    int version = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (version != target) {
+        snprintf(err, errcap, "database schema %d is not this kite's (%d): open the store first", version, target);
+        return KT_EDB;
+    }
+    return KT_OK;
+}
+
 kt_status kt_pg_open(const char *url, const kt_store_options *opt, kt_store **out, char *err, size_t errcap)
 {
-    (void)opt; /* synchronous_commit stays on (the server's default): an acknowledged commit is on disk */
+    /* synchronous_commit stays on (the server's default): an acknowledged commit is on disk */
+    int reader = opt && opt->reader;
     kt_pg *p = calloc(1, sizeof *p);
     if (!p)
         return KT_ENOMEM;
@@ -306,9 +328,16 @@ kt_status kt_pg_open(const char *url, const kt_store_options *opt, kt_store **ou
         snprintf(err, errcap, "cannot configure the PostgreSQL session: %s", p->err);
         goto fail;
     }
-    if (kt_pg_migrate(p, err, errcap))
+    if (reader ? kt_pg_check_schema(p, err, errcap) : kt_pg_migrate(p, err, errcap))
         goto fail;
-    kt_pg_check_text_indexes(p);
+    if (!reader) /* the opener said it */
+        kt_pg_check_text_indexes(p);
+    /* a session setting, so a reconnection (kt_pg_revive) loses it: reader sessions only read anyway, this makes a
+     * write by mistake an error rather than a silent second writer */
+    if (reader && kt_pg_simple(p, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")) {
+        snprintf(err, errcap, "cannot configure the PostgreSQL session: %s", p->err);
+        goto fail;
+    }
     *out = &p->base;
     return KT_OK;
 fail:

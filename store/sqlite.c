@@ -169,7 +169,7 @@ static kt_status kt_store_exec(kt_store *s, const char *sql)
     return KT_OK;
 }
 
-static kt_status kt_store_migrate(kt_store *s, char *err, size_t errcap)
+static kt_status kt_store_migrate(kt_store *s, int reader, char *err, size_t errcap)
 {
     sqlite3_stmt *st;
     int version = 0;
@@ -179,6 +179,10 @@ static kt_status kt_store_migrate(kt_store *s, char *err, size_t errcap)
     int target = (int)(sizeof kt_migrations / sizeof *kt_migrations);
     if (version > target) {
         snprintf(err, errcap, "database schema %d is newer than this kite (%d)", version, target);
+        return KT_EDB;
+    }
+    if (reader && version != target) { /* a reader never writes, so it never migrates: the opener did */
+        snprintf(err, errcap, "database schema %d is not this kite's (%d): open the store first", version, target);
         return KT_EDB;
     }
     for (; version < target; version++) {
@@ -208,8 +212,9 @@ kt_status kt_sqlite_open(const char *dir, const kt_store_options *opt, kt_store 
     kt_store *s = &q->base;
     char path[4096];
     snprintf(path, sizeof path, "%s/kite.db", dir);
-    if (sqlite3_open_v2(path, &kt_sq(s)->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+    int reader = opt && opt->reader;
+    if (sqlite3_open_v2(path, &kt_sq(s)->db, SQLITE_OPEN_READWRITE | (reader ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         snprintf(err, errcap, "cannot open %s: %s", path, kt_sq(s)->db ? sqlite3_errmsg(kt_sq(s)->db) : "out of memory");
         goto fail;
     }
@@ -217,11 +222,11 @@ kt_status kt_sqlite_open(const char *dir, const kt_store_options *opt, kt_store 
     /* synchronous is per connection: set on every open (SPIKE.md §6). */
     if (kt_store_exec(s, "PRAGMA journal_mode=WAL") ||
         kt_store_exec(s, opt && opt->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
-        kt_store_exec(s, "PRAGMA foreign_keys=ON")) {
+        kt_store_exec(s, "PRAGMA foreign_keys=ON") || (reader && kt_store_exec(s, "PRAGMA query_only=1"))) {
         snprintf(err, errcap, "cannot configure %s: %s", path, sqlite3_errmsg(kt_sq(s)->db));
         goto fail;
     }
-    if (kt_store_migrate(s, err, errcap))
+    if (kt_store_migrate(s, reader, err, errcap))
         goto fail;
     for (int i = 0; i < KT_SQL_COUNT; i++)
         if (sqlite3_prepare_v3(kt_sq(s)->db, kt_sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &kt_sq(s)->stmt[i], NULL) != SQLITE_OK) {

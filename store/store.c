@@ -15,6 +15,10 @@ int kt_store_is_url_postgres(const char *where)
 
 kt_status kt_store_open(const char *where, const kt_store_options *opt, kt_store **out, char *err, size_t errcap)
 {
+    char plain[2048], readers[16];
+    /* ?readers= is the read pool's (store/db_pool.h), not the backend's */
+    if (where && kt_store_url_take(where, "readers", readers, sizeof readers, plain, sizeof plain))
+        where = plain;
     if (kt_store_is_url_postgres(where)) { /* *out stays untouched on failure */
         kt_status st = kt_pg_open(where, opt, out, err, errcap);
         /* libpq's messages about a malformed URL quote it whole, password included */

@@ -18,6 +18,9 @@ typedef struct kt_store kt_store;
 typedef struct kt_store_options {
     int sync_full; /* synchronous=FULL (fsync every commit) instead of NORMAL (WAL: durable across crashes of
                       the process, not of the machine) */
+    int reader; /* a reader session on a store another session already opened and migrated (store/db_pool.c's
+                   threads): no migration, no lock taken (KT_EDB when the schema is not this kite's), and reads only
+                   (SQLite: query_only; PostgreSQL: default_transaction_read_only) */
 } kt_store_options;
 
 /* Opens the store at `where` and applies migrations: a postgres:// or postgresql:// URL (libpq's form), or a
@@ -32,6 +35,9 @@ void kt_store_redact(const char *where, char *out, size_t cap);
 /* Masks in msg (in place, within cap) every trace of where's password: the whole URL quoted by a parser becomes its
  * redacted form, then the password itself, as written and %-decoded, becomes ****. */
 void kt_store_scrub(const char *where, char *msg, size_t cap);
+/* Takes Kite's parameter `name` out of a store URL's query (libpq refuses parameters it does not know): 1 when found,
+ * its last value in value; rest gets where without it (all of where when absent, or when where is a directory). */
+int kt_store_url_take(const char *where, const char *name, char *value, size_t vcap, char *rest, size_t rcap);
 void kt_store_close(kt_store *s);
 const char *kt_store_errmsg(const kt_store *s);
 

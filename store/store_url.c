@@ -143,3 +143,45 @@ void kt_store_scrub(const char *where, char *msg, size_t cap)
         kt_url_mask_in(msg, cap, dec, strlen(dec));
     }
 }
+
+/* Kite's own parameters ride in the store URL's query (?readers=8) next to libpq's, which refuses names it does not
+ * know: they are taken out before the URL goes further. Only URLs (scheme://) have a query; a bare directory may hold
+ * a '?' in its name. */
+int kt_store_url_take(const char *where, const char *name, char *value, size_t vcap, char *rest, size_t rcap)
+{
+    if (vcap)
+        value[0] = 0;
+    snprintf(rest, rcap, "%s", where ? where : "");
+    if (!where || !strstr(where, "://"))
+        return 0;
+    char *q = strchr(rest, '?');
+    if (!q)
+        return 0;
+    size_t nlen = strlen(name);
+    int found = 0;
+    for (char *p = q + 1; *p;) {
+        size_t plen = strcspn(p, "&");
+        if (plen > nlen && !strncmp(p, name, nlen) && p[nlen] == '=') {
+            if (vcap)
+                snprintf(value, vcap, "%.*s", (int)(plen - nlen - 1), p + nlen + 1);
+            found = 1;
+            /* drop "name=value" and one separator: the '&' after it, else the one (or the '?') before it */
+            char *from = p, *to = p + plen;
+            if (*to == '&')
+                to++;
+            else if (from > q + 1)
+                from--;
+            else
+                from = q;
+            memmove(from, to, strlen(to) + 1);
+            p = from == q ? q + strlen(q) : from;
+            if (p > q && *p == '&')
+                p++;
+            continue;
+        }
+        p += plen;
+        if (*p == '&')
+            p++;
+    }
+    return found;
+}
