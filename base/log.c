@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 static kt_log_level kt_log_threshold = KT_LOG_INFO;
-static int kt_log_colour = -1; /* -1: not decided yet */
+static _Atomic int kt_log_colour = -1; /* -1: not decided yet; atomic: the store's pool threads log too */
 static char kt_log_node[72];   /* " <node id>" or "" */
 
 static const char *const kt_log_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include <uv.h>
 
 #define KT_VERSION "0.1.0"
@@ -31,7 +32,8 @@ void kt_cli_usage(FILE *f)
                "URLs are nng addresses: tcp://HOST:PORT, ipc:///path, inproc://name; a node learns the other members\n"
                "  from the one it joins (any of them)\n"
                "--store: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAMS] (libpq's URL) or an SQLite directory;\n"
-               "         default: SQLite in the data directory (store.url, KITE_STORE_URL)\n");
+               "         default: SQLite in the data directory (store.url, KITE_STORE_URL); ?readers=N: the threads\n"
+               "         reading for the API, each with its connection (store.readers, default 4)\n");
 }
 
 int main(int argc, char **argv)
@@ -39,6 +41,9 @@ int main(int argc, char **argv)
     /* One out-of-memory policy (base/alloc.h): libuv's allocations abort like Kite's own, before the loop exists
      * (jansson's are handed over by base's constructor, before main). */
     uv_replace_allocator(kt_xmalloc, kt_xrealloc, kt_xcalloc, free);
+    /* jansson's hash seed, drawn now rather than by whichever thread makes the first object (the store's read pool
+     * builds JSON on its threads) */
+    json_object_seed(0);
     if (argc < 2) {
         kt_cli_usage(stderr);
         return 2;

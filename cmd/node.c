@@ -11,6 +11,7 @@
 #include "conf/conf.h"
 #include "runtime/node.h"
 #include "store/datadir.h"
+#include "store/db_pool.h"
 #include "store/storage.h"
 #include "store/store.h"
 #include "web/api.h"
@@ -29,6 +30,7 @@ typedef struct kt_main {
     uv_signal_t sigint, sigterm;
     kt_node *node;
     kt_store *store;
+    kt_db_pool *pool; /* the webserver's store reads (store/db_pool.h) */
     kt_executor *executor;
     kt_indexer *indexer;
     kt_scheduler *scheduler;
@@ -60,6 +62,7 @@ typedef struct kt_opts {
     uint32_t heartbeat_ms;
     uint32_t liveness_ms;
     int sync_full;
+    int readers; /* store.readers */
     const json_t *plugin_defaults; /* conf plugins.defaults, or NULL */
     const char *sched_zone;        /* conf scheduler.timezone, NULL = UTC */
     kt_sched_recover sched_recover;
@@ -240,7 +243,9 @@ static int kt_open_store(const kt_opts *o, kt_main *m)
         fprintf(stderr, "kite: %s\n", err);
         return -1;
     }
-    const char *dir = !strncmp(where, "sqlite://", 9) ? where + 9 : where;
+    char plain[2048]; /* without the read pool's ?readers= */
+    kt_store_url_take(where, "readers", NULL, 0, plain, sizeof plain);
+    const char *dir = !strncmp(plain, "sqlite://", 9) ? plain + 9 : plain;
     if (!pg && strcmp(dir, o->data) && !kt_test_shared_sqlite() &&
         kt_datadir_lock_take(dir, &m->store_lock, err, sizeof err)) {
         fprintf(stderr, "kite: %s\n", err);
@@ -333,12 +338,21 @@ static int kt_run_node(const kt_opts *o, const char *actors)
         KT_INFO("main", "scheduler: waits for an executor to be reachable");
     }
     if (want_web) {
+        /* the webserver's reads run on the pool's threads, so a slow query never stalls the loop */
+        kt_db_pool_options po = {.readers = o->readers};
+        const char *where = o->store && *o->store ? o->store : o->data;
+        if (kt_db_pool_open(&m.loop, where, &po, &m.pool, err, sizeof err)) {
+            kt_store_scrub(where, err, sizeof err);
+            fprintf(stderr, "kite: store readers: %s\n", err);
+            goto out;
+        }
         char uuid[40];
         kt_instance_uuid(o->data, uuid, sizeof uuid);
         const kt_conf *c = o->conf;
         kt_webserver_config wc = {.host = o->host, .port = o->port, .plugin_defaults = o->plugin_defaults,
                                   .default_zone = o->sched_zone, .default_recover = o->sched_recover,
-                                  .storage = m.storage, .instance_uuid = uuid, .data_dir = o->data};
+                                  .storage = m.storage, .instance_uuid = uuid, .data_dir = o->data,
+                                  .pool = m.pool};
         if (c) {
             wc.max_request_size = c->max_request_size;
             wc.read_idle_timeout_ms = c->read_idle_timeout_ms;
@@ -384,6 +398,7 @@ out:
         kt_node_stop(m.node);
         uv_run(&m.loop, UV_RUN_DEFAULT);
     }
+    kt_db_pool_close(m.pool); /* the reads still running complete (their requests were answered 503 at the stop) */
     kt_webserver_free(m.web); /* may run the loop to finish closing connections */
     uv_run(&m.loop, UV_RUN_DEFAULT);
     kt_main_close_storage(&m); /* after the webserver: its downloads and uploads have let go of their files */
@@ -536,6 +551,7 @@ static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
     o->data = c->data_dir;
     o->store = c->store_url[0] ? c->store_url : NULL;
     o->sync_full = c->sync_full;
+    o->readers = c->store_readers;
     o->slots = c->slots;
     o->listen = c->listen[0] ? c->listen : NULL;
     o->join = c->join[0] ? c->join : NULL;

@@ -19,6 +19,7 @@ typedef struct kt_conf {
      * (sqlite://DIR); "" = SQLite in data_dir. Holds a password: print it through kt_store_redact only. */
     char store_url[1024];
     int sync_full;
+    int store_readers; /* store.readers: the read pool's threads (store/db_pool.h); 0 = its default, ?readers= wins */
     uint32_t slots;
     char listen[512];
     char join[512];

@@ -174,6 +174,8 @@ kt_status kt_db_pool_open(uv_loop_t *loop, const char *where, const kt_db_pool_o
     json_object_seed(0);
     uv_async_init(loop, &p->async, kt_db_on_async);
     p->async.data = p;
+    uv_unref((uv_handle_t *)&p->async); /* idle, the pool does not keep the loop running: jobs in flight at the stop
+                                           complete in kt_db_pool_close */
     for (int i = 0; i < n; i++) {
         if (pthread_create(&p->readers[i].thread, NULL, kt_db_reader_main, &p->readers[i])) {
             snprintf(err, errcap, "cannot start the store's reader threads");

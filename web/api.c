@@ -274,6 +274,7 @@ kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_
     if (!w)
         return KT_ENOMEM;
     w->store = store;
+    w->pool = cfg ? cfg->pool : NULL;
     w->pending = kt_map_new();
     w->executors = kt_map_new();
     if (cfg && json_array_size(cfg->plugin_defaults))

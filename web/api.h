@@ -7,6 +7,7 @@
 
 #include "flow/trigger.h"
 #include "runtime/node.h"
+#include "store/db_pool.h"
 #include "store/storage.h"
 #include "store/store.h"
 
@@ -39,6 +40,9 @@ typedef struct kt_webserver_config {
     const char *instance_uuid; /* GET /api/v1/configs "uuid" (kept in the data directory by the caller) */
     const char *environment_name, *environment_color;
     const char *data_dir;    /* /health's disk space indicator; NULL = none */
+    /* The store's read pool (borrowed; the caller closes it after the node stopped and before kt_webserver_free): the
+     * handlers' reads run there, off the loop. NULL: they run on the loop, on the store given to the start. */
+    kt_db_pool *pool;
 } kt_webserver_config;
 
 kt_status kt_webserver_start(kt_node *node, kt_store *store, const kt_webserver_config *cfg, kt_webserver **out,

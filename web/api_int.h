@@ -50,7 +50,8 @@ typedef struct kt_pending {
 
 struct kt_webserver {
     kt_actor *self;
-    kt_store *store;
+    kt_store *store;   /* the loop's session: writes (and reads without a pool) */
+    kt_db_pool *pool;  /* reads (kt_api_read); NULL: on store */
     kt_http *http;
     kt_map *pending; /* corr id (decimal) -> kt_pending */
     kt_map *executors; /* the node ids of the members hosting an executor (value: the map itself, a non-NULL mark) */
@@ -70,6 +71,23 @@ struct kt_webserver {
     char env_name[128], env_color[32];
     char data_dir[1024]; /* what /health measures the free space of; "" = not measured */
 };
+
+/* ---- api_read.c: a handler's store reads off the loop (store/db_pool.h) ----------------------------------------
+ * A handler parses its request into a job (copies of what it needs: the request's strings die with it), then
+ * kt_api_read(w, r, fn, answer, job, job_free): r is deferred, fn(session, job) runs on a pool thread and may touch
+ * only its job and the session (no w, no r, no base/metrics), then answer(w, r, st, err, job) runs on the loop if the
+ * client is still waiting, and job_free(job) always (NULL: nothing to free). err is the session's message when fn
+ * failed with another status than KT_ENOTFOUND ("" otherwise). A full pool answers 503 (Retry-After: 1) without
+ * running fn, a stopping one 503. Without a pool, fn runs at once on w->store and answer before kt_api_read returns. */
+typedef kt_status (*kt_api_read_fn)(kt_store *s, void *job);
+typedef void (*kt_api_answer_fn)(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *job);
+void kt_api_read(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answer_fn answer, void *job,
+                 void (*job_free)(void *job));
+/* 500 "Internal server error: <err>" (kt_api_send_db_error with a message a read job brought back). */
+void kt_api_send_store_error(kt_http_req *r, const char *err);
+/* A read job's answer for the common statuses: 404 with not_found (a format taking arg) on KT_ENOTFOUND, 500 with
+ * err otherwise; 1 when it answered (st not KT_OK). */
+int kt_api_read_failed(kt_http_req *r, kt_status st, const char *err, const char *not_found, const char *arg);
 
 /* ---- api_server.c: what the server says about itself, and basic auth ---------------------------------------- */
 

@@ -406,6 +406,12 @@ int kt_http_req_alive(const kt_http_req *r)
     return r && r->req != NULL;
 }
 
+int kt_http_req_waiting(const kt_http_req *r)
+{
+    r = kt_http__resolve(r);
+    return r && r->req != NULL && !r->answered;
+}
+
 void kt_http_req_release(kt_http_req *r)
 {
     kt_http_req *h = kt_http__resolve(r);

@@ -99,6 +99,8 @@ void kt_http_add_header(kt_http_req *r, const char *name, const char *value);
  * noticed when the answer is written; h2c notices at once. */
 kt_http_req *kt_http_defer(kt_http_req *r);
 int kt_http_req_alive(const kt_http_req *r);
+/* Alive and not answered yet (kt_http_close answers the deferred requests 503 when the server stops). */
+int kt_http_req_waiting(const kt_http_req *r);
 void kt_http_req_release(kt_http_req *r);
 
 /* --- Server-Sent Events ---
