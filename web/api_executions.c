@@ -247,21 +247,17 @@ void kt_api_executor_gone(kt_webserver *w, const char *node_id)
     free(keys);
 }
 
+static void kt_api_execution_got(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)w;
+    kt_api_exec_job *j = ud;
+    if (!kt_api_read_failed(r, st, err, "Not Found", NULL))
+        kt_http_send_json(r, 200, kt_execution_present(j->ex, kt_now_us()));
+}
+
 void kt_api_execution_get(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
-    json_t *ex;
-    kt_status st = kt_store_execution_get(w->store, kt_http_param(r, "executionId"), &ex);
-    if (st == KT_ENOTFOUND) {
-        kt_http_send_error(r, 404, "Not Found", NULL);
-        return;
-    }
-    if (st) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
-    kt_http_send_json(r, 200, kt_execution_present(ex, kt_now_us()));
-    json_decref(ex);
+    kt_api_read_execution(ud, r, kt_http_param(r, "executionId"), kt_api_execution_got, NULL);
 }
 
 /* DELETE /api/v1/executions/{executionId}/kill: 202 once the request is on its way (Kestra answers before the
@@ -510,26 +506,50 @@ int kt_api_exec_filter_read(kt_http_req *r, kt_api_exec_filter *f, int paging)
     return 0;
 }
 
-void kt_api_execution_search(kt_http_req *r, void *ud)
-{
-    kt_webserver *w = ud;
+typedef struct kt_api_exec_search {
     kt_api_exec_filter filter;
-    if (kt_api_exec_filter_read(r, &filter, 1))
-        return;
-    kt_exec_query q = filter.q;
+    kt_api_strs strs;
     json_t *results;
     int64_t total;
-    if (kt_store_executions_search(w->store, &q, &results, &total) != KT_OK) {
-        kt_api_send_db_error(w, r);
+} kt_api_exec_search;
+
+static kt_status kt_api_exec_search_read(kt_store *s, void *ud)
+{
+    kt_api_exec_search *j = ud;
+    return kt_store_executions_search(s, &j->filter.q, &j->results, &j->total);
+}
+
+static void kt_api_exec_search_free(void *ud)
+{
+    kt_api_exec_search *j = ud;
+    kt_api_strs_clear(&j->strs);
+    json_decref(j->results);
+    free(j);
+}
+
+static void kt_api_exec_searched(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)w;
+    kt_api_exec_search *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
         return;
-    }
     json_t *presented = json_array();
     size_t i;
     json_t *ex;
     int64_t now = kt_now_us();
-    json_array_foreach(results, i, ex) json_array_append_new(presented, kt_execution_present(ex, now));
-    json_decref(results);
-    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", presented, "total", (json_int_t)total));
+    json_array_foreach(j->results, i, ex) json_array_append_new(presented, kt_execution_present(ex, now));
+    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", presented, "total", (json_int_t)j->total));
+}
+
+void kt_api_execution_search(kt_http_req *r, void *ud)
+{
+    kt_api_exec_search *j = kt_xcalloc(1, sizeof *j);
+    if (kt_api_exec_filter_read(r, &j->filter, 1)) {
+        free(j);
+        return;
+    }
+    kt_api_exec_filter_keep(&j->filter, &j->strs);
+    kt_api_read(ud, r, kt_api_exec_search_read, kt_api_exec_searched, j, kt_api_exec_search_free);
 }
 
 /* A Webhook trigger's conditions, every one of them (flow/condition.h), evaluated against the execution it would

@@ -298,61 +298,42 @@ void kt_api_flow_validate(kt_http_req *r, void *ud)
     kt_http_send_json(r, 200, list);
 }
 
-void kt_api_flow_get(kt_http_req *r, void *ud)
+static void kt_api_flow_got(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
 {
-    kt_webserver *w = ud;
-    int revision;
-    if (kt_api_int_param(r, "revision", 0, &revision))
+    kt_api_flow_job *j = ud;
+    if (kt_api_read_failed(r, st, err, "Not Found", NULL))
         return;
-    kt_flow_row row;
-    kt_diags d;
-    kt_diags_init(&d);
-    kt_flow *f = NULL;
-    const char *ad = kt_http_query(r, "allowDeleted");
-    int allow_deleted = ad && !strcmp(ad, "true");
-    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
-    int st;
-    if (allow_deleted) {
-        /* the latest revision even when it is a deletion (Kestra's allowDeleted) */
-        kt_status got = kt_store_flow_get_any(w->store, ns, id, revision, &row);
-        if (got) {
-            if (got == KT_ENOTFOUND)
-                kt_http_send_error(r, 404, "Not Found", NULL);
-            else
-                kt_api_send_db_error(w, r);
-            return;
-        }
-        st = kt_flow_parse_with_defaults(row.source, strlen(row.source), "flow.yaml", w->plugin_defaults, &f, &d)
-                 ? KT_EINVAL
-                 : KT_OK;
-    } else {
-        st = kt_api_flow_load_or_answer(w, r, ns, id, revision, "Not Found", &row, &f, &d);
-        if (st < 0)
-            return;
-        if (row.deleted) { /* an explicit revision that is a deletion */
-            kt_http_send_error(r, 404, "Not Found", NULL);
-            goto done;
-        }
+    if (!j->any && j->row.deleted) { /* an explicit revision that is a deletion */
+        kt_http_send_error(r, 404, "Not Found", NULL);
+        return;
     }
-    if (st == KT_EINVAL) {
+    const kt_flow_row *row = &j->row;
+    if (kt_api_flow_job_parse(w, j) == KT_EINVAL) {
         /* FlowWithException: a stored flow that no longer parses */
-        char *msg = kt_diags_format(&d);
-        json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s?}", "id", row.id, "namespace", row.namespace_, "revision",
-                              row.revision, "source", row.source, "exception", msg);
+        char *msg = kt_diags_format(&j->d);
+        json_t *out = json_pack("{s:s, s:s, s:i, s:s, s:s?}", "id", row->id, "namespace", row->namespace_, "revision",
+                                row->revision, "source", row->source, "exception", msg);
         free(msg);
-        kt_http_send_json(r, 200, j);
+        kt_http_send_json(r, 200, out);
     } else {
         const char *src = kt_http_query(r, "source"); /* Kestra: Flow by default, FlowWithSource with source=true */
         int with_source = src && !strcmp(src, "true");
-        json_t *j = kt_api_flow_json(f, row.revision, with_source ? row.source : NULL);
-        if (row.deleted)
-            json_object_set_new(j, "deleted", json_true());
-        kt_http_send_json(r, 200, j);
+        json_t *out = kt_api_flow_json(j->flow, row->revision, with_source ? row->source : NULL);
+        if (row->deleted)
+            json_object_set_new(out, "deleted", json_true());
+        kt_http_send_json(r, 200, out);
     }
-done:
-    kt_diags_clear(&d);
-    kt_flow_free(f);
-    kt_flow_row_clear(&row);
+}
+
+void kt_api_flow_get(kt_http_req *r, void *ud)
+{
+    int revision;
+    if (kt_api_int_param(r, "revision", 0, &revision))
+        return;
+    const char *ad = kt_http_query(r, "allowDeleted");
+    /* allowDeleted: the latest revision even when it is a deletion (Kestra's allowDeleted) */
+    kt_api_read_flow(ud, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision,
+                     ad && !strcmp(ad, "true"), kt_api_flow_got, NULL);
 }
 
 void kt_api_flow_delete(kt_http_req *r, void *ud)
@@ -652,12 +633,10 @@ void kt_api_flows_sort(json_t *flows, const char *field, int desc)
     free(items);
 }
 
-/* Flow JSON of the latest revisions matching, parsed from their sources (no `source`). */
-static json_t *kt_api_flows_matching(kt_webserver *w, const char *ns_prefix, const char *q, int exact_ns)
+/* Flow JSON of the latest revisions (rows) matching, parsed from their sources (no `source`). */
+static json_t *kt_api_flows_matching(kt_webserver *w, const json_t *rows, const char *ns_prefix, const char *q,
+                                     int exact_ns)
 {
-    json_t *rows;
-    if (kt_store_flows_latest(w->store, ns_prefix, NULL, &rows) != KT_OK)
-        return NULL;
     json_t *out = json_array();
     size_t i;
     json_t *row;
@@ -675,7 +654,6 @@ static json_t *kt_api_flows_matching(kt_webserver *w, const char *ns_prefix, con
         kt_flow_free(f);
         kt_diags_clear(&d);
     }
-    json_decref(rows);
     return out;
 }
 
@@ -701,27 +679,24 @@ int kt_api_flow_has_labels(const json_t *flow, const char *const *labels, size_t
     return 1;
 }
 
-void kt_api_flow_search(kt_http_req *r, void *ud)
+/* The search's request was checked before the read: read again here from the (still waiting) request. */
+static void kt_api_flows_searched(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
 {
-    kt_webserver *w = ud;
-    int page, size, bad;
-    if (kt_api_paging(r, &page, &size))
+    kt_api_flows_job *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
         return;
-    const char *ns = kt_http_query(r, "namespace"), *q = kt_http_query(r, "q");
+    int page, size, bad;
     const char *labels[64];
     char lbuf[4096];
-    size_t nlabels = kt_api_label_filters(r, labels, lbuf, sizeof lbuf, &bad);
-    if (bad)
-        return;
     int sort_desc = 0;
     char sort_field[64] = "";
-    if (kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
+    if (kt_api_paging(r, &page, &size))
         return;
-    json_t *all = kt_api_flows_matching(w, ns && *ns ? ns : NULL, q && *q ? q : NULL, 0);
-    if (!all) {
-        kt_api_send_db_error(w, r);
+    size_t nlabels = kt_api_label_filters(r, labels, lbuf, sizeof lbuf, &bad);
+    if (bad || kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
         return;
-    }
+    const char *q = kt_http_query(r, "q");
+    json_t *all = kt_api_flows_matching(w, j->rows, j->ns_prefix, q && *q ? q : NULL, 0);
     kt_api_flows_sort(all, sort_field, sort_desc);
     json_t *results = json_array();
     size_t i, total = 0;
@@ -737,13 +712,32 @@ void kt_api_flow_search(kt_http_req *r, void *ud)
     kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", results, "total", (json_int_t)total));
 }
 
+void kt_api_flow_search(kt_http_req *r, void *ud)
+{
+    int page, size, bad;
+    if (kt_api_paging(r, &page, &size))
+        return;
+    const char *ns = kt_http_query(r, "namespace");
+    const char *labels[64];
+    char lbuf[4096];
+    kt_api_label_filters(r, labels, lbuf, sizeof lbuf, &bad);
+    if (bad)
+        return;
+    int sort_desc = 0;
+    char sort_field[64] = "";
+    if (kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
+        return;
+    kt_api_read_flows(ud, r, ns && *ns ? ns : NULL, kt_api_flows_searched, NULL);
+}
+
+static void kt_api_flows_listed(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    kt_api_flows_job *j = ud;
+    if (!kt_api_read_failed(r, st, err, NULL, NULL))
+        kt_http_send_json(r, 200, kt_api_flows_matching(w, j->rows, j->ns_prefix, NULL, 1));
+}
+
 void kt_api_flow_list_namespace(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
-    json_t *all = kt_api_flows_matching(w, kt_http_param(r, "namespace"), NULL, 1);
-    if (!all) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
-    kt_http_send_json(r, 200, all);
+    kt_api_read_flows(ud, r, kt_http_param(r, "namespace"), kt_api_flows_listed, NULL);
 }

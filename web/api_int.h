@@ -83,6 +83,42 @@ typedef kt_status (*kt_api_read_fn)(kt_store *s, void *job);
 typedef void (*kt_api_answer_fn)(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *job);
 void kt_api_read(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answer_fn answer, void *job,
                  void (*job_free)(void *job));
+/* Copies of request strings a job keeps (the request's own die with it if its client leaves). */
+typedef struct kt_api_strs {
+    char **v;
+    size_t n;
+} kt_api_strs;
+const char *kt_api_keep(kt_api_strs *a, const char *s); /* NULL stays NULL */
+void kt_api_strs_clear(kt_api_strs *a);
+/* The execution of an id, read by a job: answer gets the kt_api_exec_job (ex set when st is KT_OK); data (malloc'ed,
+ * may be NULL) is the handler's, freed with the job. */
+typedef struct kt_api_exec_job {
+    char id[256];
+    json_t *ex;
+    void *data;
+} kt_api_exec_job;
+void kt_api_read_execution(kt_webserver *w, kt_http_req *r, const char *id, kt_api_answer_fn answer, void *data);
+/* A stored flow revision (kt_store_flow_get, or kt_store_flow_get_any when any), read by a job: answer gets the
+ * kt_api_flow_job (row set when st is KT_OK); kt_api_flow_job_parse then parses it on the loop (KT_OK: flow; KT_EINVAL:
+ * d says why). data as for kt_api_read_execution. */
+typedef struct kt_api_flow_job {
+    char *ns, *id;
+    int revision, any;
+    kt_flow_row row;
+    kt_flow *flow;
+    kt_diags d;
+    void *data;
+} kt_api_flow_job;
+void kt_api_read_flow(kt_webserver *w, kt_http_req *r, const char *ns, const char *id, int revision, int any,
+                      kt_api_answer_fn answer, void *data);
+kt_status kt_api_flow_job_parse(kt_webserver *w, kt_api_flow_job *j);
+/* kt_store_flows_latest(ns_prefix (NULL: all), no q), read by a job: answer gets the kt_api_flows_job. */
+typedef struct kt_api_flows_job {
+    char *ns_prefix;
+    json_t *rows;
+    void *data;
+} kt_api_flows_job;
+void kt_api_read_flows(kt_webserver *w, kt_http_req *r, const char *ns_prefix, kt_api_answer_fn answer, void *data);
 /* 500 "Internal server error: <err>" (kt_api_send_db_error with a message a read job brought back). */
 void kt_api_send_store_error(kt_http_req *r, const char *err);
 /* A read job's answer for the common statuses: 404 with not_found (a format taking arg) on KT_ENOTFOUND, 500 with
@@ -288,6 +324,8 @@ typedef struct kt_api_exec_filter {
     char lbuf[4096];
 } kt_api_exec_filter;
 int kt_api_exec_filter_read(kt_http_req *r, kt_api_exec_filter *f, int paging);
+/* Makes f's query point only at copies kept in a (and at f's own arrays): for a read job. */
+void kt_api_exec_filter_keep(kt_api_exec_filter *f, kt_api_strs *a);
 /* ?labels=key:value (repeatable) -> [{key, value}]; NULL after answering 422. */
 json_t *kt_api_labels(kt_http_req *r);
 /* Answers 409 when a stored flow cannot be executed (load == KT_EINVAL, or disabled); 1 when it did. */

@@ -43,34 +43,68 @@ static int kt_api_log_filter(kt_http_req *r, kt_log_filter *f)
     return kt_api_min_level(r, &f->min_level) || kt_api_int_param(r, "attempt", -1, &f->attempt) ? -1 : 0;
 }
 
+/* An execution's lines, read by a job: the filter's strings are kept copies. */
+typedef struct kt_logs_job {
+    kt_api_strs strs;
+    const char *execution_id;
+    kt_log_filter f;
+    json_t *out;
+} kt_logs_job;
+
+static void kt_logs_job_free(void *ud)
+{
+    kt_logs_job *j = ud;
+    kt_api_strs_clear(&j->strs);
+    json_decref(j->out);
+    free(j);
+}
+
+static kt_status kt_logs_get_read(kt_store *s, void *ud)
+{
+    kt_logs_job *j = ud;
+    return kt_store_logs_get(s, j->execution_id, &j->f, &j->out);
+}
+
+static void kt_logs_got(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)w;
+    kt_logs_job *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
+        return;
+    kt_http_send_json(r, 200, j->out);
+    j->out = NULL;
+}
+
 void kt_api_logs_get(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
     kt_log_filter f;
     if (kt_api_log_filter(r, &f))
         return;
-    json_t *list;
-    if (kt_store_logs_get(w->store, kt_http_param(r, "executionId"), &f, &list) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
-    kt_http_send_json(r, 200, list);
+    kt_logs_job *j = kt_xcalloc(1, sizeof *j);
+    j->execution_id = kt_api_keep(&j->strs, kt_http_param(r, "executionId"));
+    j->f = (kt_log_filter){.min_level = kt_api_keep(&j->strs, f.min_level),
+                           .taskrun_id = kt_api_keep(&j->strs, f.taskrun_id),
+                           .task_id = kt_api_keep(&j->strs, f.task_id), .attempt = f.attempt};
+    kt_api_read(ud, r, kt_logs_get_read, kt_logs_got, j, kt_logs_job_free);
 }
 
 /* ---- GET /api/v1/logs/{executionId}/download: text lines "<timestamp> <LEVEL> <message>" (LogEntry.toPrettyString),
- * streamed a page at a time ---------------------------------------------------------------------------------- */
+ * streamed a page at a time, each page read by a job of the read pool ---------------------------------------------- */
 
 typedef struct kt_logs_download {
     kt_webserver *w;
     kt_http_stream *stream;
     char *execution_id, *min_level, *taskrun_id, *task_id;
     int attempt;
-    int64_t after;
+    int64_t after; /* the job's while reading */
     int done;
+    int reading, closed; /* a page being read; the stream ended under it (freed when the read completes) */
+    json_t *page;
 } kt_logs_download;
 
 static void kt_logs_download_free(kt_logs_download *d)
 {
+    json_decref(d->page);
     free(d->execution_id);
     free(d->min_level);
     free(d->taskrun_id);
@@ -82,7 +116,51 @@ static void kt_logs_download_close(void *ud)
 {
     kt_logs_download *d = ud;
     kt_http_sse_end(d->stream);
-    kt_logs_download_free(d);
+    d->closed = 1;
+    if (!d->reading)
+        kt_logs_download_free(d);
+}
+
+static kt_status kt_logs_download_read(kt_store *s, void *ud)
+{
+    kt_logs_download *d = ud;
+    kt_log_filter f = {.min_level = d->min_level, .taskrun_id = d->taskrun_id, .task_id = d->task_id,
+                       .attempt = d->attempt};
+    return kt_store_logs_page(s, d->execution_id, &f, &d->after, KT_LOGS_DOWNLOAD_PAGE, &d->page);
+}
+
+static void kt_logs_download_page(kt_status st, void *ud)
+{
+    kt_logs_download *d = ud;
+    d->reading = 0;
+    if (d->closed) {
+        kt_logs_download_free(d);
+        return;
+    }
+    if (st != KT_OK) {
+        kt_http_body_abort(d->stream); /* the headers are out: the client sees the body cut */
+        kt_logs_download_free(d);
+        return;
+    }
+    kt_buf b = {0};
+    size_t i;
+    json_t *e;
+    json_array_foreach(d->page, i, e) {
+        const char *ts = json_string_value(json_object_get(e, "timestamp")),
+                   *lvl = json_string_value(json_object_get(e, "level")),
+                   *msg = json_string_value(json_object_get(e, "message"));
+        kt_buf_printf(&b, "%s %s %s\n", ts ? ts : "", lvl ? lvl : "INFO", msg ? msg : "");
+    }
+    d->done = json_array_size(d->page) < KT_LOGS_DOWNLOAD_PAGE;
+    json_decref(d->page);
+    d->page = NULL;
+    if (b.len)
+        kt_http_body_write(d->stream, b.p, b.len);
+    free(b.p);
+    if (!b.len) { /* nothing more to write: on_drain would not come again */
+        kt_http_sse_end(d->stream);
+        kt_logs_download_free(d);
+    }
 }
 
 static void kt_logs_download_drain(void *ud)
@@ -93,32 +171,20 @@ static void kt_logs_download_drain(void *ud)
         kt_logs_download_free(d);
         return;
     }
-    kt_log_filter f = {.min_level = d->min_level, .taskrun_id = d->taskrun_id, .task_id = d->task_id,
-                       .attempt = d->attempt};
-    json_t *page = NULL;
-    if (kt_store_logs_page(d->w->store, d->execution_id, &f, &d->after, KT_LOGS_DOWNLOAD_PAGE, &page) != KT_OK) {
-        kt_http_body_abort(d->stream); /* the headers are out: the client sees the body cut */
+    if (d->reading)
+        return;
+    kt_status st = d->w->pool ? kt_db_read(d->w->pool, kt_logs_download_read, kt_logs_download_page, d) : KT_EINVAL;
+    if (st == KT_OK) {
+        d->reading = 1;
+        return;
+    }
+    if (st == KT_ECLOSED) { /* stopping */
+        kt_http_body_abort(d->stream);
         kt_logs_download_free(d);
         return;
     }
-    kt_buf b = {0};
-    size_t i;
-    json_t *e;
-    json_array_foreach(page, i, e) {
-        const char *ts = json_string_value(json_object_get(e, "timestamp")),
-                   *lvl = json_string_value(json_object_get(e, "level")),
-                   *msg = json_string_value(json_object_get(e, "message"));
-        kt_buf_printf(&b, "%s %s %s\n", ts ? ts : "", lvl ? lvl : "INFO", msg ? msg : "");
-    }
-    d->done = json_array_size(page) < KT_LOGS_DOWNLOAD_PAGE;
-    json_decref(page);
-    if (b.len)
-        kt_http_body_write(d->stream, b.p, b.len);
-    free(b.p);
-    if (!b.len) { /* nothing more to write: on_drain would not come again */
-        kt_http_sse_end(d->stream);
-        kt_logs_download_free(d);
-    }
+    /* no pool, or a full one: a download under way is not cut for that, this page is read here */
+    kt_logs_download_page(kt_logs_download_read(d->w->store, d), d);
 }
 
 static char *kt_dup_or_null(const char *s) { return s ? kt_xstrdup(s) : NULL; }
@@ -145,9 +211,38 @@ void kt_api_logs_download(kt_http_req *r, void *ud)
 
 /* ---- GET /api/v1/logs/search ------------------------------------------------------------------------------- */
 
+typedef struct kt_logs_search {
+    kt_api_strs strs;
+    kt_log_query q;
+    json_t *results;
+    int64_t total;
+} kt_logs_search;
+
+static void kt_logs_search_free(void *ud)
+{
+    kt_logs_search *j = ud;
+    kt_api_strs_clear(&j->strs);
+    json_decref(j->results);
+    free(j);
+}
+
+static kt_status kt_logs_search_read(kt_store *s, void *ud)
+{
+    kt_logs_search *j = ud;
+    return kt_store_logs_search(s, &j->q, &j->results, &j->total);
+}
+
+static void kt_logs_searched(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)w;
+    kt_logs_search *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
+        return;
+    kt_http_send_json(r, 200, json_pack("{s:O, s:I}", "results", j->results, "total", (json_int_t)j->total));
+}
+
 void kt_api_logs_search(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
     kt_log_query q = {.q = kt_http_query(r, "q"), .namespace_ = kt_http_query(r, "namespace"),
                       .flow_id = kt_http_query(r, "flowId"), .trigger_id = kt_http_query(r, "triggerId")};
     const char **empty[] = {&q.q, &q.namespace_, &q.flow_id, &q.trigger_id};
@@ -175,13 +270,12 @@ void kt_api_logs_search(kt_http_req *r, void *ud)
         kt_http_send_error(r, 422, "Illegal argument: Start date must be before End Date", NULL);
         return;
     }
-    json_t *results;
-    int64_t total;
-    if (kt_store_logs_search(w->store, &q, &results, &total) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
-    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", results, "total", (json_int_t)total));
+    kt_logs_search *j = kt_xcalloc(1, sizeof *j);
+    j->q = q;
+    const char **keep[] = {&j->q.q, &j->q.namespace_, &j->q.flow_id, &j->q.trigger_id, &j->q.min_level};
+    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+        *keep[i] = kt_api_keep(&j->strs, *keep[i]);
+    kt_api_read(ud, r, kt_logs_search_read, kt_logs_searched, j, kt_logs_search_free);
 }
 
 /* ---- DELETE /api/v1/logs/{executionId} and /api/v1/logs/{namespace}/{flowId}: 200 with no body ------------------ */

@@ -2,9 +2,11 @@
  * store's read pool, and answered from the read's completion when its client is still there. The job belongs to the
  * handler; this file owns only the envelope around it. */
 #include "web/api_int.h"
+#include "base/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct kt_api_read_job {
     kt_webserver *w;
@@ -99,4 +101,131 @@ void kt_api_read(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answ
         kt_http_send_error(h, 503, "Service Unavailable: the server is shutting down", NULL);
     }
     kt_api_read_finish(j);
+}
+
+/* ---- what jobs keep of their request ---- */
+
+const char *kt_api_keep(kt_api_strs *a, const char *s)
+{
+    if (!s)
+        return NULL;
+    char **v = kt_xrealloc(a->v, (a->n + 1) * sizeof *v);
+    a->v = v;
+    return v[a->n++] = kt_xstrdup(s);
+}
+
+void kt_api_strs_clear(kt_api_strs *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    a->v = NULL;
+    a->n = 0;
+}
+
+void kt_api_exec_filter_keep(kt_api_exec_filter *f, kt_api_strs *a)
+{
+    kt_exec_query *q = &f->q;
+    q->namespace_ = kt_api_keep(a, q->namespace_);
+    q->flow_id = kt_api_keep(a, q->flow_id);
+    q->q = kt_api_keep(a, q->q);
+    for (size_t i = 0; i < q->nstates; i++)
+        f->states[i] = kt_api_keep(a, q->states[i]);
+    for (size_t i = 0; i < 2 * q->nlabels; i++)
+        f->labels[i] = kt_api_keep(a, q->labels[i]);
+    q->states = f->states; /* f may have been copied since it was read: point into this one */
+    q->labels = f->labels;
+}
+
+/* ---- the execution of an id ---- */
+
+static kt_status kt_api_exec_job_read(kt_store *s, void *ud)
+{
+    kt_api_exec_job *j = ud;
+    return kt_store_execution_get(s, j->id, &j->ex);
+}
+
+static void kt_api_exec_job_free(void *ud)
+{
+    kt_api_exec_job *j = ud;
+    json_decref(j->ex);
+    free(j->data);
+    free(j);
+}
+
+void kt_api_read_execution(kt_webserver *w, kt_http_req *r, const char *id, kt_api_answer_fn answer, void *data)
+{
+    kt_api_exec_job *j = kt_xcalloc(1, sizeof *j);
+    snprintf(j->id, sizeof j->id, "%s", id ? id : "");
+    j->data = data;
+    kt_api_read(w, r, kt_api_exec_job_read, answer, j, kt_api_exec_job_free);
+}
+
+/* ---- a stored flow revision ---- */
+
+static kt_status kt_api_flow_job_read(kt_store *s, void *ud)
+{
+    kt_api_flow_job *j = ud;
+    return j->any ? kt_store_flow_get_any(s, j->ns, j->id, j->revision, &j->row)
+                  : kt_store_flow_get(s, j->ns, j->id, j->revision, &j->row);
+}
+
+static void kt_api_flow_job_free(void *ud)
+{
+    kt_api_flow_job *j = ud;
+    kt_flow_row_clear(&j->row);
+    kt_flow_free(j->flow);
+    kt_diags_clear(&j->d);
+    free(j->ns);
+    free(j->id);
+    free(j->data);
+    free(j);
+}
+
+void kt_api_read_flow(kt_webserver *w, kt_http_req *r, const char *ns, const char *id, int revision, int any,
+                      kt_api_answer_fn answer, void *data)
+{
+    kt_api_flow_job *j = kt_xcalloc(1, sizeof *j);
+    j->ns = kt_xstrdup(ns ? ns : "");
+    j->id = kt_xstrdup(id ? id : "");
+    j->revision = revision;
+    j->any = any;
+    j->data = data;
+    kt_diags_init(&j->d);
+    kt_api_read(w, r, kt_api_flow_job_read, answer, j, kt_api_flow_job_free);
+}
+
+kt_status kt_api_flow_job_parse(kt_webserver *w, kt_api_flow_job *j)
+{
+    if (kt_flow_parse_with_defaults(j->row.source, strlen(j->row.source), "flow.yaml", w->plugin_defaults, &j->flow,
+                                    &j->d) != KT_OK) {
+        j->flow = NULL;
+        return KT_EINVAL;
+    }
+    return KT_OK;
+}
+
+/* ---- the latest revisions of the live flows ---- */
+
+static kt_status kt_api_flows_job_read(kt_store *s, void *ud)
+{
+    kt_api_flows_job *j = ud;
+    return kt_store_flows_latest(s, j->ns_prefix, NULL, &j->rows);
+}
+
+static void kt_api_flows_job_free(void *ud)
+{
+    kt_api_flows_job *j = ud;
+    json_decref(j->rows);
+    free(j->ns_prefix);
+    free(j->data);
+    free(j);
+}
+
+void kt_api_read_flows(kt_webserver *w, kt_http_req *r, const char *ns_prefix, kt_api_answer_fn answer, void *data)
+{
+    kt_api_flows_job *j = kt_xcalloc(1, sizeof *j);
+    j->ns_prefix = ns_prefix ? kt_xstrdup(ns_prefix) : NULL;
+    j->data = data;
+    kt_api_read(w, r, kt_api_flows_job_read, answer, j, kt_api_flows_job_free);
 }
