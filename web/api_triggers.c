@@ -4,6 +4,7 @@
  * changes it and writes it in one transaction, then tells the scheduler (KT_MSG_TRIGGER_CHANGED) so it re-arms.
  * The rows themselves are created and deleted by the scheduler when flows change. */
 #include "actors/scheduler/toggle.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "flow/trigger.h"
@@ -532,51 +533,84 @@ static int kt_api_trigger_paging(kt_http_req *r, kt_trigger_query *q, char *fiel
 
 static const char *kt_api_nonempty(const char *s) { return s && *s ? s : NULL; }
 
-/* The trigger definitions of the latest revision of a flow, as written (Kestra's flowRepository.findById: no
- * defaults); NULL when the flow is gone or no longer parses. */
-static json_t *kt_api_flow_triggers(kt_webserver *w, const char *ns, const char *flow_id)
+/* The trigger definitions of a flow's latest source (Kestra's flowRepository.findById); NULL when it no longer
+ * parses. */
+static json_t *kt_api_source_triggers(kt_webserver *w, const char *source)
 {
-    kt_flow_row row;
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
-    kt_status st = kt_api_flow_load(w, ns, flow_id, 0, &row, &f, &d);
     json_t *out = NULL;
-    if (st == KT_OK) {
+    if (kt_flow_parse_with_defaults(source, strlen(source), "flow.yaml", w->plugin_defaults, &f, &d) == KT_OK) {
         const json_t *trig = kt_flow_triggers(f);
         out = trig ? json_deep_copy(trig) : NULL;
     }
-    if (st == KT_OK || st == KT_EINVAL)
-        kt_flow_row_clear(&row);
     kt_flow_free(f);
     kt_diags_clear(&d);
     return out;
 }
 
-/* GET /api/v1/triggers/search: {abstractTrigger, triggerContext} per row; rows whose flow is gone or has no triggers
- * any more are left out of the page (the total is not adjusted, as in Kestra). */
-void kt_api_trigger_search(kt_http_req *r, void *ud)
-{
-    kt_webserver *w = ud;
-    kt_trigger_query q = {0};
+/* A search of the trigger rows, read by a job; with_sources: each row's flow source too (null when the flow is gone),
+ * parsed on the loop. */
+typedef struct kt_trig_search {
+    kt_api_strs strs;
+    kt_trigger_query q;
     char field[64];
-    if (kt_api_trigger_paging(r, &q, field, sizeof field))
-        return;
-    q.namespace_ = kt_api_nonempty(kt_http_query(r, "namespace"));
-    q.flow_id = kt_api_nonempty(kt_http_query(r, "flowId"));
-    q.worker_id = kt_api_nonempty(kt_http_query(r, "workerId"));
-    q.q = kt_api_nonempty(kt_http_query(r, "q"));
-    json_t *rows;
+    int with_sources;
+    json_t *rows, *sources;
     int64_t total;
-    if (kt_store_triggers_search(w->store, &q, &rows, &total)) {
-        kt_api_send_db_error(w, r);
-        return;
+} kt_trig_search;
+
+static kt_status kt_trig_search_read(kt_store *s, void *ud)
+{
+    kt_trig_search *j = ud;
+    kt_status st = kt_store_triggers_search(s, &j->q, &j->rows, &j->total);
+    if (st || !j->with_sources)
+        return st;
+    j->sources = json_array();
+    size_t i;
+    json_t *t;
+    json_array_foreach(j->rows, i, t) {
+        kt_flow_row row = {0};
+        int got = kt_store_flow_get(s, kt_str(t, "namespace"), kt_str(t, "flowId"), 0, &row) == KT_OK;
+        json_array_append_new(j->sources, got ? json_string(row.source) : json_null());
+        if (got)
+            kt_flow_row_clear(&row);
     }
+    return KT_OK;
+}
+
+static void kt_trig_search_free(void *ud)
+{
+    kt_trig_search *j = ud;
+    kt_api_strs_clear(&j->strs);
+    json_decref(j->rows);
+    json_decref(j->sources);
+    free(j);
+}
+
+/* The query's strings and sort field become the job's own. */
+static void kt_trig_search_start(kt_webserver *w, kt_http_req *r, kt_trig_search *j, kt_api_answer_fn answer)
+{
+    const char **keep[] = {&j->q.namespace_, &j->q.flow_id, &j->q.worker_id, &j->q.q};
+    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+        *keep[i] = kt_api_keep(&j->strs, *keep[i]);
+    if (j->q.sort_column)
+        j->q.sort_column = j->field;
+    kt_api_read(w, r, kt_trig_search_read, answer, j, kt_trig_search_free);
+}
+
+static void kt_api_trigger_searched(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    kt_trig_search *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
+        return;
     json_t *results = json_array();
     size_t i;
     json_t *t;
-    json_array_foreach(rows, i, t) {
-        json_t *defs = kt_api_flow_triggers(w, kt_str(t, "namespace"), kt_str(t, "flowId"));
+    json_array_foreach(j->rows, i, t) {
+        const char *src = json_string_value(json_array_get(j->sources, i));
+        json_t *defs = src ? kt_api_source_triggers(w, src) : NULL;
         if (!defs)
             continue;
         json_t *item = json_object(), *def;
@@ -592,27 +626,45 @@ void kt_api_trigger_search(kt_http_req *r, void *ud)
         json_array_append_new(results, item);
         json_decref(defs);
     }
-    json_decref(rows);
-    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", results, "total", (json_int_t)total));
+    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", results, "total", (json_int_t)j->total));
+}
+
+/* GET /api/v1/triggers/search: {abstractTrigger, triggerContext} per row; rows whose flow is gone or has no triggers
+ * any more are left out of the page (the total is not adjusted, as in Kestra). */
+void kt_api_trigger_search(kt_http_req *r, void *ud)
+{
+    kt_trig_search *j = kt_xcalloc(1, sizeof *j);
+    if (kt_api_trigger_paging(r, &j->q, j->field, sizeof j->field)) {
+        free(j);
+        return;
+    }
+    j->q.namespace_ = kt_api_nonempty(kt_http_query(r, "namespace"));
+    j->q.flow_id = kt_api_nonempty(kt_http_query(r, "flowId"));
+    j->q.worker_id = kt_api_nonempty(kt_http_query(r, "workerId"));
+    j->q.q = kt_api_nonempty(kt_http_query(r, "q"));
+    j->with_sources = 1;
+    kt_trig_search_start(ud, r, j, kt_api_trigger_searched);
+}
+
+static void kt_api_trigger_flow_found(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)w;
+    kt_trig_search *j = ud;
+    if (!kt_api_read_failed(r, st, err, NULL, NULL))
+        kt_http_send_json(r, 200, json_pack("{s:O, s:I}", "results", j->rows, "total", (json_int_t)j->total));
 }
 
 /* GET /api/v1/triggers/{namespace}/{flowId}: PagedResults<Trigger>. The namespace filters as a prefix, as Kestra's
  * repository find does (a flow of the same id in a child namespace is listed too). */
 void kt_api_trigger_flow(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
-    kt_trigger_query q = {0};
-    char field[64];
-    if (kt_api_trigger_paging(r, &q, field, sizeof field))
-        return;
-    q.namespace_ = kt_http_param(r, "namespace");
-    q.flow_id = kt_http_param(r, "flowId");
-    q.q = kt_api_nonempty(kt_http_query(r, "q"));
-    json_t *rows;
-    int64_t total;
-    if (kt_store_triggers_search(w->store, &q, &rows, &total)) {
-        kt_api_send_db_error(w, r);
+    kt_trig_search *j = kt_xcalloc(1, sizeof *j);
+    if (kt_api_trigger_paging(r, &j->q, j->field, sizeof j->field)) {
+        free(j);
         return;
     }
-    kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", rows, "total", (json_int_t)total));
+    j->q.namespace_ = kt_http_param(r, "namespace");
+    j->q.flow_id = kt_http_param(r, "flowId");
+    j->q.q = kt_api_nonempty(kt_http_query(r, "q"));
+    kt_trig_search_start(ud, r, j, kt_api_trigger_flow_found);
 }
