@@ -189,6 +189,7 @@ kt_status kt_db_pool_open(uv_loop_t *loop, const char *where, const kt_db_pool_o
 }
 
 int kt_db_pool_readers(const kt_db_pool *p) { return p->nreaders; }
+int kt_db_pool_pending(const kt_db_pool *p) { return p->outstanding; }
 
 kt_status kt_db_read(kt_db_pool *p, kt_db_job_fn fn, kt_db_job_done done, void *job)
 {

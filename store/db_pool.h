@@ -37,6 +37,8 @@ typedef void (*kt_db_job_done)(kt_status st, void *job);
 kt_status kt_db_pool_open(uv_loop_t *loop, const char *where, const kt_db_pool_options *o, kt_db_pool **out, char *err,
                           size_t errcap);
 int kt_db_pool_readers(const kt_db_pool *p);
+/* Jobs accepted whose done has not run yet. */
+int kt_db_pool_pending(const kt_db_pool *p);
 /* KT_OK: done will run. KT_EAGAIN: the queue is full; KT_ECLOSED: the pool is closing. Then nothing runs and the
  * caller still owns job. */
 kt_status kt_db_read(kt_db_pool *p, kt_db_job_fn fn, kt_db_job_done done, void *job);
