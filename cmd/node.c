@@ -398,7 +398,7 @@ out:
         kt_node_stop(m.node);
         uv_run(&m.loop, UV_RUN_DEFAULT);
     }
-    kt_db_pool_close(m.pool); /* the reads still running complete (their requests were answered 503 at the stop) */
+    kt_db_pool_close(m.pool); /* the stopping loop waited for the reads under way: normally nothing is left */
     kt_webserver_free(m.web); /* may run the loop to finish closing connections */
     uv_run(&m.loop, UV_RUN_DEFAULT);
     kt_main_close_storage(&m); /* after the webserver: its downloads and uploads have let go of their files */

@@ -92,7 +92,8 @@ static void kt_db_collect(kt_db_pool *p)
     pthread_mutex_unlock(&p->mu);
     while (j) {
         kt_db_job *next = j->next;
-        p->outstanding--;
+        if (--p->outstanding == 0)
+            uv_unref((uv_handle_t *)&p->async);
         j->done(j->st, j->job);
         free(j);
         j = next;
@@ -174,8 +175,8 @@ kt_status kt_db_pool_open(uv_loop_t *loop, const char *where, const kt_db_pool_o
     json_object_seed(0);
     uv_async_init(loop, &p->async, kt_db_on_async);
     p->async.data = p;
-    uv_unref((uv_handle_t *)&p->async); /* idle, the pool does not keep the loop running: jobs in flight at the stop
-                                           complete in kt_db_pool_close */
+    uv_unref((uv_handle_t *)&p->async); /* idle, the pool does not keep the loop running (kt_db_read refs it while
+                                           jobs are out) */
     for (int i = 0; i < n; i++) {
         if (pthread_create(&p->readers[i].thread, NULL, kt_db_reader_main, &p->readers[i])) {
             snprintf(err, errcap, "cannot start the store's reader threads");
@@ -212,7 +213,8 @@ kt_status kt_db_read(kt_db_pool *p, kt_db_job_fn fn, kt_db_job_done done, void *
     kt_db_append(&p->queue, &p->queue_tail, j);
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    p->outstanding++;
+    if (p->outstanding++ == 0) /* a job out keeps the loop running until its done has run */
+        uv_ref((uv_handle_t *)&p->async);
     return KT_OK;
 }
 
@@ -228,7 +230,8 @@ void kt_db_pool_close(kt_db_pool *p)
     kt_db_collect(p);
     while (j) {
         kt_db_job *next = j->next;
-        p->outstanding--;
+        if (--p->outstanding == 0)
+            uv_unref((uv_handle_t *)&p->async);
         j->done(KT_ECLOSED, j->job);
         free(j);
         j = next;

@@ -8,7 +8,8 @@
  *     kt_db_read(pool, fn, done, job);   fn(session, job) on a pool thread, then done(fn's status, job) on the loop
  *
  * done runs exactly once per accepted job, always later (never inside kt_db_read), in no particular order between
- * jobs. Everything here but fn's body is for the loop thread. */
+ * jobs. While jobs are out the pool keeps the loop running (an orderly stop waits for the reads under way); idle, it
+ * does not. Everything here but fn's body is for the loop thread. */
 #ifndef KT_STORE_DB_POOL_H
 #define KT_STORE_DB_POOL_H
 

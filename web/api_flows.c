@@ -696,7 +696,7 @@ static void kt_api_flows_searched(kt_webserver *w, kt_http_req *r, kt_status st,
     if (bad || kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
         return;
     const char *q = kt_http_query(r, "q");
-    json_t *all = kt_api_flows_matching(w, j->rows, j->ns_prefix, q && *q ? q : NULL, 0);
+    json_t *all = kt_api_flows_matching(w, j->rows, j->ns, q && *q ? q : NULL, 0);
     kt_api_flows_sort(all, sort_field, sort_desc);
     json_t *results = json_array();
     size_t i, total = 0;
@@ -734,7 +734,7 @@ static void kt_api_flows_listed(kt_webserver *w, kt_http_req *r, kt_status st, c
 {
     kt_api_flows_job *j = ud;
     if (!kt_api_read_failed(r, st, err, NULL, NULL))
-        kt_http_send_json(r, 200, kt_api_flows_matching(w, j->rows, j->ns_prefix, NULL, 1));
+        kt_http_send_json(r, 200, kt_api_flows_matching(w, j->rows, j->ns, NULL, 1));
 }
 
 void kt_api_flow_list_namespace(kt_http_req *r, void *ud)

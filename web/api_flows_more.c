@@ -42,24 +42,26 @@ static json_t *kt_fm_revision_json(kt_webserver *w, const char *ns, const char *
     return j;
 }
 
-void kt_api_flow_revisions(kt_http_req *r, void *ud)
+static void kt_api_flow_revisions_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
 {
-    kt_webserver *w = ud;
-    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
-    json_t *rows;
-    if (kt_store_flow_revisions(w->store, ns, id, &rows) != KT_OK) {
-        kt_api_send_db_error(w, r);
+    kt_api_flows_job *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
         return;
-    }
     json_t *out = json_array();
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row)
-        json_array_append_new(out, kt_fm_revision_json(w, ns, id, (int)json_integer_value(json_object_get(row, "revision")),
+    json_array_foreach(j->rows, i, row)
+        json_array_append_new(out, kt_fm_revision_json(w, j->ns, j->id,
+                                                       (int)json_integer_value(json_object_get(row, "revision")),
                                                        json_is_true(json_object_get(row, "deleted")),
                                                        json_string_value(json_object_get(row, "source"))));
-    json_decref(rows);
     kt_http_send_json(r, 200, out);
+}
+
+void kt_api_flow_revisions(kt_http_req *r, void *ud)
+{
+    kt_api_read_flow_list(ud, r, KT_API_FLOWS_REVISIONS, kt_http_param(r, "namespace"), kt_http_param(r, "id"),
+                          kt_api_flow_revisions_read, NULL);
 }
 
 /* ---- one task ------------------------------------------------------------------------------------------ */
@@ -243,23 +245,25 @@ done:
 /* ---- namespaces and the source search ----------------------------------------------------------------- */
 
 /* GET /api/v1/flows/distinct-namespaces?q=: the live flows' namespaces starting with q. */
-void kt_api_flow_distinct_namespaces(kt_http_req *r, void *ud)
+static void kt_api_flow_namespaces_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
 {
-    kt_webserver *w = ud;
-    const char *q = kt_http_query(r, "q");
-    json_t *all;
-    if (kt_store_flow_namespaces(w->store, &all) != KT_OK) {
-        kt_api_send_db_error(w, r);
+    (void)w;
+    kt_api_flows_job *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
         return;
-    }
+    const char *q = kt_http_query(r, "q");
     json_t *out = json_array();
     size_t i;
     json_t *ns;
-    json_array_foreach(all, i, ns)
+    json_array_foreach(j->rows, i, ns)
         if (!q || !strncmp(json_string_value(ns), q, strlen(q)))
             json_array_append(out, ns);
-    json_decref(all);
     kt_http_send_json(r, 200, out);
+}
+
+void kt_api_flow_distinct_namespaces(kt_http_req *r, void *ud)
+{
+    kt_api_read_flow_list(ud, r, KT_API_FLOWS_NAMESPACES, NULL, NULL, kt_api_flow_namespaces_read, NULL);
 }
 
 /* AbstractJdbcRepository.fragments: the source's non-empty lines, from the one before the first holding q (ignoring
@@ -314,23 +318,18 @@ static json_t *kt_fm_fragments(const char *source, const char *q)
     return out;
 }
 
-/* GET /api/v1/flows/source: flows whose YAML contains q, each {model: Flow, fragments: [...]}, paged. */
-void kt_api_flow_source_search(kt_http_req *r, void *ud)
+static void kt_api_flow_sources_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
 {
-    kt_webserver *w = ud;
-    int page, size;
-    if (kt_api_paging(r, &page, &size))
+    kt_api_flows_job *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
         return;
-    const char *q = kt_http_query(r, "q"), *ns = kt_http_query(r, "namespace");
+    int page, size, sort_desc;
     char sort_field[64];
-    int sort_desc;
-    if (kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
+    /* checked before the read: the same answers */
+    if (kt_api_paging(r, &page, &size) || kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
         return;
-    json_t *rows;
-    if (kt_store_flows_latest(w->store, ns && *ns ? ns : NULL, NULL, &rows) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
+    const char *q = kt_http_query(r, "q");
+    json_t *rows = j->rows;
     kt_api_flows_sort(rows, sort_field, sort_desc);
     json_t *results = json_array();
     size_t i, total = 0;
@@ -353,8 +352,21 @@ void kt_api_flow_source_search(kt_http_req *r, void *ud)
         json_array_append_new(results, json_pack("{s:o, s:o}", "model", model, "fragments",
                                                  q && *q ? kt_fm_fragments(src, q) : json_array()));
     }
-    json_decref(rows);
     kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", results, "total", (json_int_t)total));
+}
+
+/* GET /api/v1/flows/source: flows whose YAML contains q, each {model: Flow, fragments: [...]}, paged. */
+void kt_api_flow_source_search(kt_http_req *r, void *ud)
+{
+    int page, size;
+    if (kt_api_paging(r, &page, &size))
+        return;
+    const char *ns = kt_http_query(r, "namespace");
+    char sort_field[64];
+    int sort_desc;
+    if (kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
+        return;
+    kt_api_read_flows(ud, r, ns && *ns ? ns : NULL, kt_api_flow_sources_read, NULL);
 }
 
 /* ---- task and trigger validation ---------------------------------------------------------------------- */

@@ -112,12 +112,17 @@ typedef struct kt_api_flow_job {
 void kt_api_read_flow(kt_webserver *w, kt_http_req *r, const char *ns, const char *id, int revision, int any,
                       kt_api_answer_fn answer, void *data);
 kt_status kt_api_flow_job_parse(kt_webserver *w, kt_api_flow_job *j);
-/* kt_store_flows_latest(ns_prefix (NULL: all), no q), read by a job: answer gets the kt_api_flows_job. */
+/* A list of flows read by a job: the latest revisions (kt_store_flows_latest(ns: a prefix, NULL = all; no q)), a
+ * flow's revisions (ns, id), the live namespaces, or the live ids of namespace ns. answer gets the kt_api_flows_job. */
+typedef enum { KT_API_FLOWS_LATEST, KT_API_FLOWS_REVISIONS, KT_API_FLOWS_NAMESPACES, KT_API_FLOWS_IDS } kt_api_flows_kind;
 typedef struct kt_api_flows_job {
-    char *ns_prefix;
+    kt_api_flows_kind kind;
+    char *ns, *id;
     json_t *rows;
     void *data;
 } kt_api_flows_job;
+void kt_api_read_flow_list(kt_webserver *w, kt_http_req *r, kt_api_flows_kind kind, const char *ns, const char *id,
+                           kt_api_answer_fn answer, void *data);
 void kt_api_read_flows(kt_webserver *w, kt_http_req *r, const char *ns_prefix, kt_api_answer_fn answer, void *data);
 /* 500 "Internal server error: <err>" (kt_api_send_db_error with a message a read job brought back). */
 void kt_api_send_store_error(kt_http_req *r, const char *err);

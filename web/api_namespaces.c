@@ -32,18 +32,15 @@ static int kt_cmp_str(const void *a, const void *b) { return strcmp(*(char *cons
 /* GET /api/v1/namespaces/search: every flow namespace expanded to its parents (a.b.c -> a, a.b, a.b.c) plus the
  * system namespace, sorted and deduplicated, filtered by q, in the sort's direction, paged as Kestra pages it (a
  * list no longer than size comes whole, whatever the page). Items {"id", "disabled": true, "deleted": false}. */
-void kt_api_namespace_search(kt_http_req *r, void *ud)
+static void kt_api_namespaces_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
 {
-    kt_webserver *w = ud;
+    (void)w;
+    kt_api_flows_job *j = ud;
     int page, size;
-    if (kt_api_paging(r, &page, &size))
+    if (kt_api_read_failed(r, st, err, NULL, NULL) || kt_api_paging(r, &page, &size))
         return;
     const char *q = kt_http_query(r, "q"), *sort = kt_http_query(r, "sort");
-    json_t *flows_ns;
-    if (kt_store_flow_namespaces(w->store, &flows_ns) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
+    json_t *flows_ns = j->rows;
     kt_map *seen = kt_map_new();
     size_t n = 0, cap = json_array_size(flows_ns) * 4 + 1;
     char **all = kt_xmalloc(cap * sizeof *all);
@@ -69,7 +66,6 @@ void kt_api_namespace_search(kt_http_req *r, void *ud)
                 break;
         }
     }
-    json_decref(flows_ns);
     kt_map_free(seen);
     qsort(all, n, sizeof *all, kt_cmp_str);
     size_t kept = 0;
@@ -99,4 +95,12 @@ void kt_api_namespace_search(kt_http_req *r, void *ud)
         free(all[i]);
     free(all);
     kt_http_send_json(r, 200, json_pack("{s:o, s:I}", "results", results, "total", (json_int_t)n));
+}
+
+void kt_api_namespace_search(kt_http_req *r, void *ud)
+{
+    int page, size;
+    if (kt_api_paging(r, &page, &size))
+        return;
+    kt_api_read_flow_list(ud, r, KT_API_FLOWS_NAMESPACES, NULL, NULL, kt_api_namespaces_read, NULL);
 }

@@ -205,27 +205,42 @@ kt_status kt_api_flow_job_parse(kt_webserver *w, kt_api_flow_job *j)
     return KT_OK;
 }
 
-/* ---- the latest revisions of the live flows ---- */
+/* ---- lists of flows: the latest revisions, a flow's revisions, the namespaces, a namespace's ids ---- */
 
 static kt_status kt_api_flows_job_read(kt_store *s, void *ud)
 {
     kt_api_flows_job *j = ud;
-    return kt_store_flows_latest(s, j->ns_prefix, NULL, &j->rows);
+    switch (j->kind) {
+    case KT_API_FLOWS_LATEST: return kt_store_flows_latest(s, j->ns, NULL, &j->rows);
+    case KT_API_FLOWS_REVISIONS: return kt_store_flow_revisions(s, j->ns, j->id, &j->rows);
+    case KT_API_FLOWS_NAMESPACES: return kt_store_flow_namespaces(s, &j->rows);
+    case KT_API_FLOWS_IDS: return kt_store_flow_ids(s, j->ns, &j->rows);
+    }
+    return KT_EINTERNAL;
 }
 
 static void kt_api_flows_job_free(void *ud)
 {
     kt_api_flows_job *j = ud;
     json_decref(j->rows);
-    free(j->ns_prefix);
+    free(j->ns);
+    free(j->id);
     free(j->data);
     free(j);
 }
 
-void kt_api_read_flows(kt_webserver *w, kt_http_req *r, const char *ns_prefix, kt_api_answer_fn answer, void *data)
+void kt_api_read_flow_list(kt_webserver *w, kt_http_req *r, kt_api_flows_kind kind, const char *ns, const char *id,
+                           kt_api_answer_fn answer, void *data)
 {
     kt_api_flows_job *j = kt_xcalloc(1, sizeof *j);
-    j->ns_prefix = ns_prefix ? kt_xstrdup(ns_prefix) : NULL;
+    j->kind = kind;
+    j->ns = ns ? kt_xstrdup(ns) : NULL;
+    j->id = id ? kt_xstrdup(id) : NULL;
     j->data = data;
     kt_api_read(w, r, kt_api_flows_job_read, answer, j, kt_api_flows_job_free);
+}
+
+void kt_api_read_flows(kt_webserver *w, kt_http_req *r, const char *ns_prefix, kt_api_answer_fn answer, void *data)
+{
+    kt_api_read_flow_list(w, r, KT_API_FLOWS_LATEST, ns_prefix, NULL, answer, data);
 }

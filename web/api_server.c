@@ -151,15 +151,12 @@ void kt_api_version(kt_http_req *r, void *ud)
 /* Micronaut's health answer: {"name": "kestra", "status", "details": {indicator: {"name", "status", "details"}}},
  * 503 when an indicator is DOWN. Indicators: the repository (it answers a query) and the disk space under the data
  * directory (Micronaut's diskSpace: DOWN under 10 MiB free). */
-static json_t *kt_api_health_body(kt_webserver *w, int *down)
+static json_t *kt_api_health_body(kt_webserver *w, kt_status st, const char *err, int *down)
 {
     json_t *details = json_object();
-    json_t *flows = NULL;
-    kt_status st = kt_store_flow_ids(w->store, "\x01health", &flows); /* a namespace that cannot exist: one query */
-    json_decref(flows);
     json_t *repo = json_pack("{s:s, s:s}", "name", "kestra", "status", st ? "DOWN" : "UP");
     if (st)
-        json_object_set_new(repo, "details", json_pack("{s:s}", "error", kt_store_errmsg(w->store)));
+        json_object_set_new(repo, "details", json_pack("{s:s}", "error", err));
     json_object_set_new(details, "repository", repo);
     *down = st != KT_OK;
     struct statvfs v;
@@ -176,11 +173,19 @@ static json_t *kt_api_health_body(kt_webserver *w, int *down)
     return json_pack("{s:s, s:s, s:o}", "name", "kestra", "status", *down ? "DOWN" : "UP", "details", details);
 }
 
+static void kt_api_health_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)ud;
+    int down = 0;
+    json_t *b = kt_api_health_body(w, st, err, &down);
+    kt_http_send_json(r, down ? 503 : 200, b);
+}
+
+/* The repository answers a query (through the read pool, as every API read): the ids of a namespace that cannot
+ * exist, one cheap query. */
 void kt_api_health(kt_http_req *r, void *ud)
 {
-    int down = 0;
-    json_t *b = kt_api_health_body(ud, &down);
-    kt_http_send_json(r, down ? 503 : 200, b);
+    kt_api_read_flow_list(ud, r, KT_API_FLOWS_IDS, "\x01health", NULL, kt_api_health_read, NULL);
 }
 
 /* liveness: the process answers (its loop turns); readiness: as /health */

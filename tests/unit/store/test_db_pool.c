@@ -12,6 +12,13 @@
 #define NFLOWS 16
 #define NJOBS 200
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int g_in_submit; /* set around kt_db_read: a done inside it would see 1 */
 
 typedef struct job {
@@ -74,10 +81,15 @@ static kt_status submit(kt_db_pool *p, kt_db_job_fn fn, job *j)
     return st;
 }
 
+/* The pool's async handle does not keep the loop alive (uv_unref): poll it until the dones ran (at most 10 s). */
 static void run_until(uv_loop_t *loop, const int *remaining)
 {
-    for (int i = 0; *remaining > 0 && i < 100000; i++)
-        uv_run(loop, UV_RUN_ONCE);
+    double until = mono_s() + 10;
+    while (*remaining > 0 && mono_s() < until) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        if (*remaining > 0)
+            usleep(50);
+    }
     assert_int_equal(*remaining, 0);
 }
 
@@ -304,12 +316,6 @@ static void test_readers_in_url(void **state)
 
 /* What a job costs beyond its read: the hand-off to a thread and back, against the same read inline (printed, the
  * choice of threads on SQLite too is argued in db_pool.c). */
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void test_cost(void **state)
 {
