@@ -81,15 +81,12 @@ static kt_status submit(kt_db_pool *p, kt_db_job_fn fn, job *j)
     return st;
 }
 
-/* The pool's async handle does not keep the loop alive (uv_unref): poll it until the dones ran (at most 10 s). */
+/* While jobs are out the pool keeps the loop alive, so a turn waits for their completions (at most 10 s). */
 static void run_until(uv_loop_t *loop, const int *remaining)
 {
     double until = mono_s() + 10;
-    while (*remaining > 0 && mono_s() < until) {
-        uv_run(loop, UV_RUN_NOWAIT);
-        if (*remaining > 0)
-            usleep(50);
-    }
+    while (*remaining > 0 && mono_s() < until)
+        uv_run(loop, UV_RUN_ONCE);
     assert_int_equal(*remaining, 0);
 }
 
