@@ -291,19 +291,17 @@ void kt_api_execution_flow_by_id(kt_http_req *r, void *ud)
 }
 
 /* GET /api/v1/executions/namespaces: the namespaces holding a flow that can run (not disabled, not deleted) */
-void kt_api_execution_namespaces(kt_http_req *r, void *ud)
+static void kt_api_execution_namespaces_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
 {
-    kt_webserver *w = ud;
-    json_t *rows;
-    if (kt_store_flows_latest(w->store, NULL, NULL, &rows) != KT_OK) {
-        kt_api_send_db_error(w, r);
+    (void)w;
+    kt_api_flows_job *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
         return;
-    }
     json_t *out = json_array();
     size_t i;
     json_t *row;
     const char *last = NULL;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(j->rows, i, row) {
         const char *ns = json_string_value(json_object_get(row, "namespace"));
         kt_flow *f = NULL;
         kt_diags d;
@@ -318,24 +316,24 @@ void kt_api_execution_namespaces(kt_http_req *r, void *ud)
         }
     }
     kt_http_send_json(r, 200, out);
-    json_decref(rows);
+}
+
+void kt_api_execution_namespaces(kt_http_req *r, void *ud)
+{
+    kt_api_read_flows(ud, r, NULL, kt_api_execution_namespaces_read, NULL);
 }
 
 /* GET /api/v1/executions/namespaces/{namespace}/flows: FlowForExecution of each runnable flow of exactly it */
-void kt_api_execution_namespace_flows(kt_http_req *r, void *ud)
+static void kt_api_execution_ns_flows_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
 {
-    kt_webserver *w = ud;
-    const char *ns = kt_http_param(r, "namespace");
-    json_t *rows;
-    if (kt_store_flows_latest(w->store, ns, NULL, &rows) != KT_OK) {
-        kt_api_send_db_error(w, r);
+    kt_api_flows_job *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
         return;
-    }
     json_t *out = json_array();
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) {
-        if (strcmp(json_string_value(json_object_get(row, "namespace")), ns))
+    json_array_foreach(j->rows, i, row) {
+        if (strcmp(json_string_value(json_object_get(row, "namespace")), j->ns))
             continue; /* a namespace below it */
         kt_flow *f = NULL;
         kt_diags d;
@@ -349,7 +347,11 @@ void kt_api_execution_namespace_flows(kt_http_req *r, void *ud)
         kt_diags_clear(&d);
     }
     kt_http_send_json(r, 200, out);
-    json_decref(rows);
+}
+
+void kt_api_execution_namespace_flows(kt_http_req *r, void *ud)
+{
+    kt_api_read_flows(ud, r, kt_http_param(r, "namespace"), kt_api_execution_ns_flows_read, NULL);
 }
 
 /* ---- POST /api/v1/executions/{namespace}/{id}/validate ------------------------------------------------------------ */

@@ -262,24 +262,15 @@ void kt_api_execution_get(kt_http_req *r, void *ud)
 
 /* DELETE /api/v1/executions/{executionId}/kill: 202 once the request is on its way (Kestra answers before the
  * executor acts). */
-void kt_api_execution_kill(kt_http_req *r, void *ud)
+static void kt_api_execution_kill_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
 {
-    kt_webserver *w = ud;
-    const char *id = kt_http_param(r, "executionId");
-    json_t *ex;
-    kt_status st = kt_store_execution_get(w->store, id, &ex);
-    if (st == KT_ENOTFOUND) {
-        kt_http_send_error(r, 404, "Not Found", NULL);
+    kt_api_exec_job *j = ud;
+    if (kt_api_read_failed(r, st, err, "Not Found", NULL))
         return;
-    }
-    if (st) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
+    const char *id = j->id;
     const char *cascade = kt_http_query(r, "isOnKillCascade");
     int no_cascade = cascade && !strcmp(cascade, "false");
-    int terminated = kt_state_is_terminated(kt_state_current(ex));
-    json_decref(ex);
+    int terminated = kt_state_is_terminated(kt_state_current(j->ex));
     if (terminated && no_cascade) {
         kt_http_send_error(r, 409, "Illegal state: Execution is already finished, can't kill it", NULL);
         return;
@@ -298,6 +289,11 @@ void kt_api_execution_kill(kt_http_req *r, void *ud)
         return;
     }
     kt_http_send_empty(r, 202);
+}
+
+void kt_api_execution_kill(kt_http_req *r, void *ud)
+{
+    kt_api_read_execution(ud, r, kt_http_param(r, "executionId"), kt_api_execution_kill_read, NULL);
 }
 
 /* The task of a stored execution's run, from the flow revision it runs. NULL when it cannot be found. */
