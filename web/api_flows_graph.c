@@ -66,45 +66,51 @@ static void kt_api_graph_send(kt_webserver *w, kt_http_req *r, const json_t *flo
     kt_http_send_error(r, status, msg, NULL);
 }
 
+/* Flow.uid / uidWithoutRevision (the parts joined with '_') in Kestra's "Unable to find flow" message. */
+static void kt_api_graph_not_found(char *msg, size_t cap, char *uid, size_t ucap, const char *ns, const char *id,
+                                   int revision)
+{
+    if (revision)
+        snprintf(uid, ucap, "%s_%s_%d", ns, id, revision);
+    else
+        snprintf(uid, ucap, "%s_%s", ns, id);
+    snprintf(msg, cap, "Not Found: Unable to find flow %s", uid);
+}
+
+static void kt_api_flow_graph_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    kt_api_flow_job *j = ud;
+    char uid[600], msg[2048];
+    kt_api_graph_not_found(msg, sizeof msg, uid, sizeof uid, j->ns, j->id, j->revision);
+    if (st == KT_ENOTFOUND) {
+        kt_http_send_error(r, 404, msg, NULL);
+        return;
+    }
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
+        return;
+    int load = kt_api_flow_job_parse(w, j);
+    if (load == KT_OK && j->row.deleted) {
+        kt_http_send_error(r, 404, msg, NULL);
+        return;
+    }
+    if (load == KT_EINVAL) { /* a FlowWithException has no graph */
+        char *why = kt_diags_format(&j->d);
+        snprintf(msg, sizeof msg, "Illegal state: Unable to generate graph for flow %s because of exception %s", uid,
+                 why ? why : "");
+        free(why);
+        kt_http_send_error(r, 409, msg, NULL);
+        return;
+    }
+    kt_api_graph_send(w, r, kt_flow_json(j->flow), kt_flow_triggers(j->flow) ? j->states : NULL);
+}
+
 void kt_api_flow_graph(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
     int revision;
     if (kt_api_int_param(r, "revision", 0, &revision))
         return;
-    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
-    kt_flow_row row;
-    kt_diags d;
-    kt_diags_init(&d);
-    kt_flow *f = NULL;
-    char uid[600], msg[2048];
-    if (revision) /* Flow.uid / uidWithoutRevision: the parts joined with '_' */
-        snprintf(uid, sizeof uid, "%s_%s_%d", ns, id, revision);
-    else
-        snprintf(uid, sizeof uid, "%s_%s", ns, id);
-    snprintf(msg, sizeof msg, "Not Found: Unable to find flow %s", uid);
-    int st = kt_api_flow_load_or_answer(w, r, ns, id, revision, msg, &row, &f, &d);
-    if (st < 0)
-        return;
-    if (st == KT_EINVAL || row.deleted) {
-        if (st == KT_EINVAL) { /* a FlowWithException has no graph */
-            char *why = kt_diags_format(&d);
-            snprintf(msg, sizeof msg, "Illegal state: Unable to generate graph for flow %s because of exception %s", uid,
-                     why ? why : "");
-            free(why);
-            kt_http_send_error(r, 409, msg, NULL);
-        } else
-            kt_http_send_error(r, 404, msg, NULL);
-    } else {
-        json_t *states = NULL;
-        if (kt_flow_triggers(f) && kt_store_triggers_list(w->store, ns, id, &states) != KT_OK)
-            states = NULL;
-        kt_api_graph_send(w, r, kt_flow_json(f), states);
-        json_decref(states);
-    }
-    kt_diags_clear(&d);
-    kt_flow_free(f);
-    kt_flow_row_clear(&row);
+    kt_api_read_flow_ex(ud, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision, KT_API_FLOW_STATES,
+                        kt_api_flow_graph_read, NULL);
 }
 
 void kt_api_flow_graph_source(kt_http_req *r, void *ud)

@@ -133,32 +133,30 @@ static int kt_fm_find_task(const json_t *root, const char *task_id, char *path, 
     return 0;
 }
 
-void kt_api_flow_task(kt_http_req *r, void *ud)
+static void kt_api_flow_task_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
 {
-    kt_webserver *w = ud;
-    int revision;
-    if (kt_api_int_param(r, "revision", 0, &revision))
-        return;
-    kt_flow_row row;
-    kt_diags d;
-    kt_diags_init(&d);
-    kt_flow *f = NULL;
-    int st = kt_api_flow_load_or_answer(w, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision,
-                                        "Not Found", &row, &f, &d);
-    if (st < 0)
+    kt_api_flow_job *j = ud;
+    if (kt_api_read_failed(r, st, err, "Not Found", NULL))
         return;
     char path[512];
-    if (st == KT_OK && !row.deleted && !kt_fm_find_task(kt_flow_json(f), kt_http_param(r, "taskId"), path, sizeof path)) {
+    if (!j->row.deleted && kt_api_flow_job_parse(w, j) == KT_OK &&
+        !kt_fm_find_task(kt_flow_json(j->flow), kt_http_param(r, "taskId"), path, sizeof path)) {
         json_t *parent;
         char key[256];
         long index;
-        json_t *task = kt_fm_at(kt_flow_json(f), path, &parent, key, sizeof key, &index);
+        json_t *task = kt_fm_at(kt_flow_json(j->flow), path, &parent, key, sizeof key, &index);
         kt_http_send_json(r, 200, json_deep_copy(task));
     } else
         kt_http_send_error(r, 404, "Not Found", NULL);
-    kt_diags_clear(&d);
-    kt_flow_free(f);
-    kt_flow_row_clear(&row);
+}
+
+void kt_api_flow_task(kt_http_req *r, void *ud)
+{
+    int revision;
+    if (kt_api_int_param(r, "revision", 0, &revision))
+        return;
+    kt_api_read_flow(ud, r, kt_http_param(r, "namespace"), kt_http_param(r, "id"), revision, 0, kt_api_flow_task_read,
+                     NULL);
 }
 
 /* PATCH /api/v1/flows/{namespace}/{id}/{taskId}: the JSON task replaces the one with that id, the source is

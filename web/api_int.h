@@ -107,10 +107,16 @@ typedef struct kt_api_flow_job {
     kt_flow_row row;
     kt_flow *flow;
     kt_diags d;
+    int with_states;
+    json_t *states; /* KT_API_FLOW_STATES: the flow's trigger rows (kt_store_triggers_list), NULL when unreadable */
     void *data;
 } kt_api_flow_job;
 void kt_api_read_flow(kt_webserver *w, kt_http_req *r, const char *ns, const char *id, int revision, int any,
                       kt_api_answer_fn answer, void *data);
+#define KT_API_FLOW_ANY 1    /* kt_store_flow_get_any */
+#define KT_API_FLOW_STATES 2 /* the trigger rows too */
+void kt_api_read_flow_ex(kt_webserver *w, kt_http_req *r, const char *ns, const char *id, int revision, int flags,
+                         kt_api_answer_fn answer, void *data);
 kt_status kt_api_flow_job_parse(kt_webserver *w, kt_api_flow_job *j);
 /* A list of flows read by a job: the latest revisions (kt_store_flows_latest(ns: a prefix, NULL = all; no q)), a
  * flow's revisions (ns, id), the live namespaces, or the live ids of namespace ns. answer gets the kt_api_flows_job. */

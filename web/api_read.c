@@ -166,8 +166,12 @@ void kt_api_read_execution(kt_webserver *w, kt_http_req *r, const char *id, kt_a
 static kt_status kt_api_flow_job_read(kt_store *s, void *ud)
 {
     kt_api_flow_job *j = ud;
-    return j->any ? kt_store_flow_get_any(s, j->ns, j->id, j->revision, &j->row)
-                  : kt_store_flow_get(s, j->ns, j->id, j->revision, &j->row);
+    kt_status st = j->any ? kt_store_flow_get_any(s, j->ns, j->id, j->revision, &j->row)
+                          : kt_store_flow_get(s, j->ns, j->id, j->revision, &j->row);
+    /* the trigger rows are an extra the answer does without when they cannot be read */
+    if (st == KT_OK && j->with_states && kt_store_triggers_list(s, j->ns, j->id, &j->states) != KT_OK)
+        j->states = NULL;
+    return st;
 }
 
 static void kt_api_flow_job_free(void *ud)
@@ -176,6 +180,7 @@ static void kt_api_flow_job_free(void *ud)
     kt_flow_row_clear(&j->row);
     kt_flow_free(j->flow);
     kt_diags_clear(&j->d);
+    json_decref(j->states);
     free(j->ns);
     free(j->id);
     free(j->data);
@@ -185,7 +190,15 @@ static void kt_api_flow_job_free(void *ud)
 void kt_api_read_flow(kt_webserver *w, kt_http_req *r, const char *ns, const char *id, int revision, int any,
                       kt_api_answer_fn answer, void *data)
 {
+    kt_api_read_flow_ex(w, r, ns, id, revision, any ? KT_API_FLOW_ANY : 0, answer, data);
+}
+
+void kt_api_read_flow_ex(kt_webserver *w, kt_http_req *r, const char *ns, const char *id, int revision, int flags,
+                         kt_api_answer_fn answer, void *data)
+{
+    int any = (flags & KT_API_FLOW_ANY) != 0;
     kt_api_flow_job *j = kt_xcalloc(1, sizeof *j);
+    j->with_states = (flags & KT_API_FLOW_STATES) != 0;
     j->ns = kt_xstrdup(ns ? ns : "");
     j->id = kt_xstrdup(id ? id : "");
     j->revision = revision;
