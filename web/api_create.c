@@ -330,10 +330,12 @@ int kt_api_create_fallback(kt_webserver *w, kt_http_req *r)
     return live;
 }
 
-void kt_api_execution_create_in(kt_webserver *w, kt_http_req *r, const char *ns, const char *id)
+/* The flow was read (a job of the read pool): r is the read's deferred handle, lent for this call; c takes a
+ * reference of its own, which the pending creation or kt_api_create_free releases. */
+static void kt_api_execution_create_read(kt_webserver *w, kt_http_req *r, kt_status got, const char *err, void *ud)
 {
-    int revision;
-    if (kt_api_int_param(r, "revision", 0, &revision))
+    kt_api_flow_job *j = ud;
+    if (kt_api_read_failed(r, got, err, "Not Found: Requested Flow is not found.", NULL))
         return;
     kt_api_create *c = calloc(1, sizeof *c);
     if (!c) {
@@ -341,24 +343,22 @@ void kt_api_execution_create_in(kt_webserver *w, kt_http_req *r, const char *ns,
         return;
     }
     c->w = w;
+    kt_http_req_retain(r);
     c->req = r;
+    c->deferred = 1;
     kt_diags_init(&c->d);
-    int st = kt_api_flow_load_or_answer(w, r, ns, id, revision, "Not Found: Requested Flow is not found.", &c->row,
-                                        &c->flow, &c->d);
-    if (st < 0) {
-        memset(&c->row, 0, sizeof c->row);
-        kt_api_create_free(c);
-        return;
-    }
+    int st = kt_api_flow_job_parse(w, j);
+    c->row = j->row; /* the job's row and flow move to c */
+    memset(&j->row, 0, sizeof j->row);
+    c->flow = j->flow;
+    j->flow = NULL;
     if (c->row.deleted) {
         kt_http_send_error(r, 404, "Not Found: Requested Flow is not found.", NULL);
         goto done;
     }
-    if (kt_api_refuse_unrunnable(r, st, c->flow, &c->d, "Illegal state: Requested Flow is not valid. Error: ",
+    if (kt_api_refuse_unrunnable(r, st, c->flow, &j->d, "Illegal state: Requested Flow is not valid. Error: ",
                                  "Illegal state: Requested Flow is disabled."))
         goto done;
-    kt_diags_clear(&c->d);
-    kt_diags_init(&c->d);
     if (!(c->labels = kt_api_labels(r)) || !(c->raw = kt_api_form_inputs(r, &c->form)))
         goto done;
     const char *wait = kt_http_query(r, "wait");
@@ -378,6 +378,14 @@ void kt_api_execution_create_in(kt_webserver *w, kt_http_req *r, const char *ns,
     return;
 done:
     kt_api_create_free(c);
+}
+
+void kt_api_execution_create_in(kt_webserver *w, kt_http_req *r, const char *ns, const char *id)
+{
+    int revision;
+    if (kt_api_int_param(r, "revision", 0, &revision))
+        return;
+    kt_api_read_flow(w, r, ns, id, revision, 0, kt_api_execution_create_read, NULL);
 }
 
 /* The file parts that name an input of c->defs are checked, then streamed into the storage one after the other

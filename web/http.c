@@ -412,12 +412,21 @@ int kt_http_req_waiting(const kt_http_req *r)
     return r && r->req != NULL && !r->answered;
 }
 
+void kt_http_req_retain(kt_http_req *r)
+{
+    kt_http_req *h = kt_http__resolve(r);
+    if (h && h->is_handle)
+        h->refs++;
+}
+
 void kt_http_req_release(kt_http_req *r)
 {
     kt_http_req *h = kt_http__resolve(r);
     if (!h || !h->is_handle)
         return;
-    if (h->req && !h->answered) { /* otherwise the client would wait until it times out */
+    /* the last holder (besides h2o's own reference while the request lives) answers what nobody did: otherwise the
+     * client would wait until it times out */
+    if (h->req && !h->answered && h->refs <= 2) {
         KT_WARN(MOD, "%s %s: deferred request released without an answer", h->method, h->m.path);
         kt_http_send_error(h, 500, "Internal server error: the request was dropped", NULL);
     }

@@ -102,6 +102,9 @@ int kt_http_req_alive(const kt_http_req *r);
 /* Alive and not answered yet (kt_http_close answers the deferred requests 503 when the server stops). */
 int kt_http_req_waiting(const kt_http_req *r);
 void kt_http_req_release(kt_http_req *r);
+/* One more reference to a deferred handle, released by its own kt_http_req_release: for code that hands a handle it
+ * was lent on to another owner. */
+void kt_http_req_retain(kt_http_req *r);
 
 /* --- Server-Sent Events ---
  * kt_http_sse_start answers r with 200 text/event-stream (Cache-Control: no-cache) and flushes the headers

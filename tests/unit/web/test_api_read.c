@@ -79,6 +79,7 @@ static void hold_reader(world *w)
 /* ---- clients, on a thread of their own while the loop runs here ---- */
 typedef struct call {
     const char *path;
+    int post; /* POST with an empty body (a creation), else GET */
     long version, timeout_ms;
     CURLcode rc;
     long status;
@@ -116,6 +117,8 @@ static void *client_main(void *arg)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+        if (c->post)
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
         c->rc = curl_easy_perform(e);
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &c->status);
         curl_easy_cleanup(e); /* the connection closes here: a client that gave up is gone */
@@ -205,6 +208,9 @@ static void test_client_gone_before_the_read(void **state)
         {.path = "/api/v1/executions/search", .version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, .timeout_ms = 300},
         {.path = "/api/v1/logs/search?q=x", .version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, .timeout_ms = 300},
         {.path = "/api/v1/flows/web.test/f", .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 300},
+        /* a creation hands the read's handle on to the pending creation (kt_http_req_retain) */
+        {.path = "/api/v1/executions/web.test/f", .post = 1, .version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
+         .timeout_ms = 300},
     };
     size_t ngone = sizeof gone / sizeof *gone;
     run_calls(&w, gone, ngone);
@@ -221,8 +227,10 @@ static void test_client_gone_before_the_read(void **state)
         {.path = "/api/v1/flows/web.test/f", .version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, .timeout_ms = 5000},
         {.path = "/api/v1/flows/web.test/nope", .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
         {.path = "/api/v1/executions/search", .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
+        {.path = "/api/v1/executions/web.test/f", .post = 1, .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
+        {.path = "/api/v1/executions/web.test/nope", .post = 1, .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
     };
-    run_calls(&w, ok, 3);
+    run_calls(&w, ok, 5);
     assert_int_equal(ok[0].status, 200);
     json_t *flow = json_loads(ok[0].body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(flow, "id")), "f");
@@ -233,6 +241,10 @@ static void test_client_gone_before_the_read(void **state)
     json_t *page = json_loads(ok[2].body, 0, NULL);
     assert_int_equal(json_integer_value(json_object_get(page, "total")), 0);
     json_decref(page);
+    /* the flow was read and the creation checked; no executor in this process: 503, not a crash nor a 500 */
+    assert_int_equal(ok[3].status, 503);
+    assert_non_null(strstr(ok[3].body, "no executor is reachable"));
+    assert_int_equal(ok[4].status, 404);
     world_stop(&w);
 }
 
