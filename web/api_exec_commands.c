@@ -77,12 +77,8 @@ static const char *kt_forced_state(const json_t *ex)
 /* ---- single ------------------------------------------------------------------------------------------------------ */
 
 /* POST /api/v1/executions/{executionId}/pause: 200 empty; 422 `The execution is not running` */
-void kt_api_execution_pause(kt_http_req *r, void *ud)
+static void kt_api_execution_pause_with(kt_webserver *w, kt_http_req *r, json_t *ex)
 {
-    kt_webserver *w = ud;
-    json_t *ex = kt_api_path_execution(w, r, "Not Found");
-    if (!ex)
-        return;
     if (kt_pause_check(ex, NULL)) {
         kt_http_send_error(r, 422, "Illegal argument: The execution is not running", NULL);
         json_decref(ex);
@@ -91,13 +87,14 @@ void kt_api_execution_pause(kt_http_req *r, void *ud)
     kt_api_command_answer(w, r, ex, KT_CMD_PAUSE, NULL);
 }
 
-/* POST /api/v1/executions/{executionId}/unqueue: the queued execution runs now, whatever the concurrency limit */
-void kt_api_execution_unqueue(kt_http_req *r, void *ud)
+void kt_api_execution_pause(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
-    json_t *ex = kt_api_path_execution(w, r, "Not Found");
-    if (!ex)
-        return;
+    kt_api_path_execution_then(ud, r, "Not Found", kt_api_execution_pause_with);
+}
+
+/* POST /api/v1/executions/{executionId}/unqueue: the queued execution runs now, whatever the concurrency limit */
+static void kt_api_execution_unqueue_with(kt_webserver *w, kt_http_req *r, json_t *ex)
+{
     if (kt_unqueue_check(ex, NULL)) {
         kt_http_send_error(r, 422, "Illegal argument: Only QUEUED execution can be unqueued", NULL);
         json_decref(ex);
@@ -106,13 +103,14 @@ void kt_api_execution_unqueue(kt_http_req *r, void *ud)
     kt_api_command_answer(w, r, ex, KT_CMD_UNQUEUE, KT_S(RUNNING));
 }
 
-/* POST /api/v1/executions/{executionId}/force-run: a scheduled one starts, a queued one runs, a paused one resumes */
-void kt_api_execution_force_run(kt_http_req *r, void *ud)
+void kt_api_execution_unqueue(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
-    json_t *ex = kt_api_path_execution(w, r, "Not Found");
-    if (!ex)
-        return;
+    kt_api_path_execution_then(ud, r, "Not Found", kt_api_execution_unqueue_with);
+}
+
+/* POST /api/v1/executions/{executionId}/force-run: a scheduled one starts, a queued one runs, a paused one resumes */
+static void kt_api_execution_force_run_with(kt_webserver *w, kt_http_req *r, json_t *ex)
+{
     if (kt_force_check(ex, NULL)) {
         kt_http_send_error(r, 422, "Illegal argument: Only non terminated executions can be forced run.", NULL);
         json_decref(ex);
@@ -120,6 +118,11 @@ void kt_api_execution_force_run(kt_http_req *r, void *ud)
     }
     const char *to = kt_forced_state(ex);
     kt_api_command_answer(w, r, ex, KT_CMD_FORCE_RUN, to);
+}
+
+void kt_api_execution_force_run(kt_http_req *r, void *ud)
+{
+    kt_api_path_execution_then(ud, r, "Not Found", kt_api_execution_force_run_with);
 }
 
 /* ---- bulk -------------------------------------------------------------------------------------------------------- */

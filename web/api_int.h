@@ -98,6 +98,11 @@ typedef struct kt_api_exec_job {
     void *data;
 } kt_api_exec_job;
 void kt_api_read_execution(kt_webserver *w, kt_http_req *r, const char *id, kt_api_answer_fn answer, void *data);
+/* kt_api_path_execution through the pool: cont(w, r, ex (taken)) runs on the loop with the path's execution; a
+ * missing one answers 404 with not_found (a format taking the id) or becomes the creation kt_api_create_fallback
+ * makes of it, a store failure 500. */
+typedef void (*kt_api_exec_cont)(kt_webserver *w, kt_http_req *r, json_t *ex);
+void kt_api_path_execution_then(kt_webserver *w, kt_http_req *r, const char *not_found, kt_api_exec_cont cont);
 /* A stored flow revision (kt_store_flow_get, or kt_store_flow_get_any when any), read by a job: answer gets the
  * kt_api_flow_job (row set when st is KT_OK); kt_api_flow_job_parse then parses it on the loop (KT_OK: flow; KT_EINVAL:
  * d says why). data as for kt_api_read_execution. */

@@ -83,6 +83,8 @@ void kt_api_read(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answ
     }
     kt_api_read_job *j = calloc(1, sizeof *j);
     kt_http_req *h = j ? kt_http_defer(r) : NULL;
+    if (h && h == r) /* r is already a handle (a read from another read's answer): this job holds its own reference */
+        kt_http_req_retain(h);
     if (!h) {
         kt_http_send_error(r, 500, "Internal server error: out of memory", NULL);
         free(j);
@@ -256,4 +258,36 @@ void kt_api_read_flow_list(kt_webserver *w, kt_http_req *r, kt_api_flows_kind ki
 void kt_api_read_flows(kt_webserver *w, kt_http_req *r, const char *ns_prefix, kt_api_answer_fn answer, void *data)
 {
     kt_api_read_flow_list(w, r, KT_API_FLOWS_LATEST, ns_prefix, NULL, answer, data);
+}
+
+/* ---- the execution of the path's {executionId} ---- */
+
+typedef struct kt_api_path_exec {
+    char not_found[256];
+    kt_api_exec_cont cont;
+} kt_api_path_exec;
+
+static void kt_api_path_execution_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    kt_api_exec_job *j = ud;
+    kt_api_path_exec *p = j->data;
+    if (st == KT_ENOTFOUND) {
+        if (!kt_api_create_fallback(w, r)) {
+            char msg[600];
+            snprintf(msg, sizeof msg, p->not_found, j->id);
+            kt_http_send_error(r, 404, msg, NULL);
+        }
+        return;
+    }
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
+        return;
+    p->cont(w, r, json_incref(j->ex));
+}
+
+void kt_api_path_execution_then(kt_webserver *w, kt_http_req *r, const char *not_found, kt_api_exec_cont cont)
+{
+    kt_api_path_exec *p = kt_xcalloc(1, sizeof *p);
+    snprintf(p->not_found, sizeof p->not_found, "%s", not_found);
+    p->cont = cont;
+    kt_api_read_execution(w, r, kt_http_param(r, "executionId"), kt_api_path_execution_read, p);
 }

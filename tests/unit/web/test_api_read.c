@@ -170,6 +170,10 @@ static void world_start(world *w)
     assert_int_equal(kt_store_open(w->dir, NULL, &w->store, err, sizeof err), KT_OK);
     int rev, changed;
     assert_int_equal(kt_store_flow_save(w->store, "web.test", "f", flow_src, &rev, &changed), KT_OK);
+    /* a flow whose id is a command's name: POST /api/v1/executions/web.test/pause is its creation */
+    static const char pause_src[] = "id: pause\nnamespace: web.test\ntasks:\n  - id: hello\n    type: "
+                                    "io.kestra.plugin.core.log.Log\n    message: hi\n";
+    assert_int_equal(kt_store_flow_save(w->store, "web.test", "pause", pause_src, &rev, &changed), KT_OK);
     uv_loop_init(&w->loop);
     kt_node_config nc = {.node_id = "api-read-test"};
     assert_int_equal(kt_node_new(&w->loop, &nc, &w->node), KT_OK);
@@ -229,8 +233,11 @@ static void test_client_gone_before_the_read(void **state)
         {.path = "/api/v1/executions/search", .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
         {.path = "/api/v1/executions/web.test/f", .post = 1, .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
         {.path = "/api/v1/executions/web.test/nope", .post = 1, .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
+        /* the pause route's read finds no execution "web.test": the creation it falls back to reads its flow in turn */
+        {.path = "/api/v1/executions/web.test/pause", .post = 1, .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
+        {.path = "/api/v1/executions/nope/pause", .post = 1, .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
     };
-    run_calls(&w, ok, 5);
+    run_calls(&w, ok, 7);
     assert_int_equal(ok[0].status, 200);
     json_t *flow = json_loads(ok[0].body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(flow, "id")), "f");
@@ -245,6 +252,9 @@ static void test_client_gone_before_the_read(void **state)
     assert_int_equal(ok[3].status, 503);
     assert_non_null(strstr(ok[3].body, "no executor is reachable"));
     assert_int_equal(ok[4].status, 404);
+    assert_int_equal(ok[5].status, 503);
+    assert_non_null(strstr(ok[5].body, "no executor is reachable"));
+    assert_int_equal(ok[6].status, 404);
     world_stop(&w);
 }
 
