@@ -311,6 +311,7 @@ static int kt_run_node(const kt_opts *o, const char *actors)
     if (want_exec) {
         kt_executor_options eo = {.plugin_defaults = o->plugin_defaults, .storage = m.storage};
         eo.lease_ttl_ms = o->liveness_ms; /* a dead executor's partitions move within the liveness timeout */
+        eo.remote_workers = o->listen || o->join; /* alone, the only worker is this process's */
         if (kt_executor_start(m.node, m.store, &eo, &m.executor))
             goto out;
         if (m.worker) {

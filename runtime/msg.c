@@ -22,6 +22,7 @@ static const char *const kt_msg_names[KT_MSG_TYPE_MAX] = {
     [KT_MSG_TASK_ASK] = "TaskAsk",
     [KT_MSG_TRIGGER_EVALUATE] = "TriggerEvaluate",
     [KT_MSG_PEER] = "Peer",
+    [KT_MSG_WORKER_ATTEMPTS] = "WorkerAttempts",
 };
 
 const char *kt_msg_type_name(kt_msg_type t)
@@ -288,10 +289,11 @@ void kt_msg_reply_clear(kt_msg_reply *b)
 
 void kt_msg_encode_worker_job(kt_outmsg *o, const kt_msg_worker_job *b)
 {
-    msgpack_pack_array(&o->pk, 6);
+    msgpack_pack_array(&o->pk, 7);
     kt_pack_cstr(&o->pk, b->execution_id);
     kt_pack_cstr(&o->pk, b->taskrun_id);
     msgpack_pack_uint32(&o->pk, b->attempt);
+    msgpack_pack_int64(&o->pk, b->epoch);
     kt_mp_pack_json(&o->pk, b->task);
     kt_mp_pack_json(&o->pk, b->run);
     if (b->context)
@@ -303,10 +305,11 @@ void kt_msg_encode_worker_job(kt_outmsg *o, const kt_msg_worker_job *b)
 kt_status kt_msg_decode_worker_job(const msgpack_object *body, kt_msg_worker_job *b)
 {
     memset(b, 0, sizeof *b);
-    const msgpack_object *f = kt_mp_fields(body, 6);
+    const msgpack_object *f = kt_mp_fields(body, 7);
     if (!f || kt_mp_str(&f[0], &b->execution_id, 0) || kt_mp_str(&f[1], &b->taskrun_id, 0) ||
-        kt_mp_u32(&f[2], &b->attempt) || kt_mp_json(&f[3], &b->task, 0) || !json_is_object(b->task) ||
-        kt_mp_json(&f[4], &b->run, 0) || !json_is_object(b->run) || kt_mp_json(&f[5], &b->context, 1) ||
+        kt_mp_u32(&f[2], &b->attempt) || kt_mp_i64(&f[3], &b->epoch) || kt_mp_json(&f[4], &b->task, 0) ||
+        !json_is_object(b->task) || kt_mp_json(&f[5], &b->run, 0) || !json_is_object(b->run) ||
+        kt_mp_json(&f[6], &b->context, 1) ||
         (b->context && !json_is_object(b->context))) {
         kt_msg_worker_job_clear(b);
         return KT_EPROTO;
@@ -328,10 +331,11 @@ void kt_msg_worker_job_clear(kt_msg_worker_job *b)
 
 void kt_msg_encode_worker_result(kt_outmsg *o, const kt_msg_worker_result *b)
 {
-    msgpack_pack_array(&o->pk, 8);
+    msgpack_pack_array(&o->pk, 9);
     kt_pack_cstr(&o->pk, b->execution_id);
     kt_pack_cstr(&o->pk, b->taskrun_id);
     msgpack_pack_uint32(&o->pk, b->attempt);
+    msgpack_pack_int64(&o->pk, b->epoch);
     kt_pack_cstr(&o->pk, b->state);
     kt_mp_pack_json(&o->pk, b->outputs);
     msgpack_pack_int64(&o->pk, b->started_us);
@@ -345,10 +349,11 @@ void kt_msg_encode_worker_result(kt_outmsg *o, const kt_msg_worker_result *b)
 kt_status kt_msg_decode_worker_result(const msgpack_object *body, kt_msg_worker_result *b)
 {
     memset(b, 0, sizeof *b);
-    const msgpack_object *f = kt_mp_fields(body, 8);
+    const msgpack_object *f = kt_mp_fields(body, 9);
     if (!f || kt_mp_str(&f[0], &b->execution_id, 0) || kt_mp_str(&f[1], &b->taskrun_id, 0) ||
-        kt_mp_u32(&f[2], &b->attempt) || kt_mp_str(&f[3], &b->state, 0) || kt_mp_json(&f[4], &b->outputs, 1) ||
-        kt_mp_i64(&f[5], &b->started_us) || kt_mp_i64(&f[6], &b->ended_us) || kt_mp_json(&f[7], &b->taskrun, 1) ||
+        kt_mp_u32(&f[2], &b->attempt) || kt_mp_i64(&f[3], &b->epoch) || kt_mp_str(&f[4], &b->state, 0) ||
+        kt_mp_json(&f[5], &b->outputs, 1) || kt_mp_i64(&f[6], &b->started_us) || kt_mp_i64(&f[7], &b->ended_us) ||
+        kt_mp_json(&f[8], &b->taskrun, 1) ||
         (b->taskrun && !json_is_object(b->taskrun))) {
         kt_msg_worker_result_clear(b);
         return KT_EPROTO;

@@ -56,6 +56,12 @@ typedef enum kt_msg_type {
     KT_MSG_PEER,               /* node -> node: another member of the cluster (a Hello body: its id, actors, slots and
                                   inbound address), so that a node which joined one member learns the others and
                                   dials them itself (runtime/node.c) */
+    KT_MSG_WORKER_ATTEMPTS,    /* executor -> worker: which of these attempts do you run? Body: one object {round:
+                                  int, attempts: [[execution id, taskrun id, attempt], ...]}, the attempts a previous
+                                  owner of their partitions dispatched (actors/executor/attempts.c). worker -> the
+                                  asker: {round: the same, slots: int, running: [[execution id, taskrun id, attempt,
+                                  epoch], ...]}, those of them it runs; the results of those it ended lately are sent
+                                  again as WorkerResults (actors/worker/recent.c) */
     KT_MSG_TYPE_MAX
 } kt_msg_type;
 
@@ -127,6 +133,7 @@ typedef struct kt_msg_worker_job {
     char *execution_id;
     char *taskrun_id;
     uint32_t attempt;  /* 0-based attempt index, as Kestra's attemptNumber */
+    int64_t epoch;     /* the sender's lease epoch of the execution's partition: echoed by the result */
     json_t *task;      /* rendered task properties, with id and type */
     json_t *run;       /* {namespace, flowId, taskId, ...}: what logs and storage need */
     json_t *context;   /* NULL, or for a WorkingDirectory (whose children the worker renders when each runs) or an
@@ -141,6 +148,7 @@ typedef struct kt_msg_worker_result {
     char *execution_id;
     char *taskrun_id;
     uint32_t attempt;
+    int64_t epoch;     /* the job's (kt_msg_worker_job.epoch): a result of an older lease is stale */
     char *state;       /* SUCCESS, WARNING, FAILED, KILLED */
     json_t *outputs;   /* object or NULL */
     int64_t started_us;

@@ -41,6 +41,11 @@ void kt_executor_drop_job(kt_executor *ex, const char *taskrun_id)
         kt_executor_job_free(j);
         return;
     }
+    if (j->phase == KT_JOB_DOUBT) { /* in no list (attempts.c) */
+        ex->ndoubt--;
+        kt_executor_job_free(j);
+        return;
+    }
     /* FRESH or WAITING: it is still linked in a list; the list walk frees it. */
     KT_ASSERT(j->phase == KT_JOB_FRESH || j->phase == KT_JOB_WAITING);
     j->phase = KT_JOB_DROPPED;
@@ -190,6 +195,7 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
     snprintf(j->execution_id, sizeof j->execution_id, "%s", json_string_value(json_object_get(run->execution, "id")));
     snprintf(j->taskrun_id, sizeof j->taskrun_id, "%s", d->taskrun_id);
     j->attempt = d->attempt;
+    j->epoch = kt_executor_holds(ex, j->execution_id) ? ex->parts[kt_exec_partition(j->execution_id)].epoch : 0;
     j->task = rendered;
     j->run = json_pack("{s:O, s:O, s:s, s:O, s:s}", "namespace", json_object_get(run->execution, "namespace"),
                        "flowId", json_object_get(run->execution, "flowId"), "taskId", d->task_id, "executionId",
@@ -223,6 +229,16 @@ void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id)
         kt_job *j = val;
         if (strcmp(j->execution_id, execution_id))
             continue;
+        if (j->phase == KT_JOB_DOUBT) {
+            /* which worker runs it (if one does) is not known yet: every worker hears the kill, the others have
+             * nothing of that name to stop */
+            kt_outmsg o;
+            kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_WORKER_ACTOR, kt_actor_address(ex->self), 0);
+            kt_msg_exec_command body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id,
+                                        .command = KT_CMD_KILL};
+            kt_msg_encode_exec_command(&o, &body);
+            kt_node_send_all(kt_actor_node(ex->self), KT_WORKER_ACTOR, &o);
+        }
         if (j->phase == KT_JOB_SENT) {
             KT_ASSERT(j->worker >= 0 && (size_t)j->worker < ex->nworkers);
             kt_outmsg o;
@@ -338,7 +354,8 @@ void kt_executor_pump(kt_executor *ex)
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_WORKER_JOB, ex->workers[w].address, kt_actor_address(ex->self), 0);
         kt_msg_worker_job body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id,
-                                  .attempt = j->attempt, .task = j->task, .run = j->run, .context = j->context};
+                                  .attempt = j->attempt, .epoch = j->epoch, .task = j->task, .run = j->run,
+                                  .context = j->context};
         kt_msg_encode_worker_job(&o, &body);
         kt_status st = kt_node_send(kt_actor_node(ex->self), ex->workers[w].address, &o);
         j->phase = KT_JOB_SENT;
@@ -369,6 +386,8 @@ void kt_executor_add_worker(kt_executor *ex, const char *address, const char *no
     snprintf(w->node_id, sizeof w->node_id, "%s", node_id);
     w->slots = slots ? slots : 1;
     w->alive = 1;
+    w->answered = 0; /* a new process, perhaps: it is asked about the attempts in doubt like the others were */
+    kt_executor_doubt_ask(ex, (int)(w - ex->workers));
     kt_executor_pump(ex);
 }
 
@@ -404,6 +423,7 @@ void kt_executor_peer_down(kt_actor *a, const char *node_id)
         }
     if (idx < 0)
         return;
+    kt_executor_doubt_check(ex); /* the live workers that are left may all have answered */
     /* Every attempt that worker held runs again elsewhere (Kestra resubmits a dead worker's tasks). */
     size_t pos = 0;
     const char *key;

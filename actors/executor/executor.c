@@ -546,6 +546,10 @@ static void kt_executor_on_result(kt_executor *ex, const kt_msg *m)
     }
     kt_job *j = kt_map_get(ex->jobs, r.taskrun_id);
     kt_run *run = kt_map_get(ex->runs, r.execution_id);
+    if (kt_executor_result_stale(ex, j, &r)) { /* an attempt replaced, or sent under another lease (attempts.c) */
+        kt_msg_worker_result_clear(&r);
+        return;
+    }
     if (r.taskrun) {
         /* a WorkingDirectory's child, from the worker holding its job (one that lost the job is not heard) */
         if (run && j && j->attempt == r.attempt && j->phase == KT_JOB_SENT && j->worker >= 0 &&
@@ -655,6 +659,7 @@ static void kt_executor_receive(kt_actor *a, const kt_msg *m)
     case KT_MSG_EXEC_COMMAND: kt_executor_on_command(ex, m); break;
     case KT_MSG_TASK_ASK: kt_executor_task_ask(ex, m); break;
     case KT_MSG_LOG_BATCH: kt_executor_on_lines(ex, m); break;
+    case KT_MSG_WORKER_ATTEMPTS: kt_executor_on_attempts(ex, m); break;
     default: KT_DEBUG("executor", "ignored %s from %s", kt_msg_type_name(m->type), m->from); break;
     }
     ex->msg_exec[0] = 0;
@@ -715,11 +720,17 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     free(ex);
 }
 
-/* The lease timer closes first, then the retry timer, whose close frees the executor. */
-static void kt_executor_on_lease_closed(uv_handle_t *h)
+/* The lease timer closes first, then the doubt timer, then the retry timer, whose close frees the executor. */
+static void kt_executor_on_doubt_closed(uv_handle_t *h)
 {
     kt_executor *ex = h->data;
     uv_close((uv_handle_t *)&ex->retry, kt_executor_on_timer_closed);
+}
+
+static void kt_executor_on_lease_closed(uv_handle_t *h)
+{
+    kt_executor *ex = h->data;
+    uv_close((uv_handle_t *)&ex->doubt_timer, kt_executor_on_doubt_closed);
 }
 
 static void kt_executor_stop(kt_actor *a)
@@ -742,7 +753,8 @@ static const kt_actor_ops kt_executor_ops = {
 };
 
 /* Executions left unfinished by a previous process (or by the previous owner of a partition taken now): attempts
- * that were running are lost with it, so they run again as new attempts; the rest continue where they stopped. */
+ * that were running may still run on a worker, which is asked (attempts.c); those no live worker runs are lost and
+ * run again as new attempts; the rest continue where they stopped. */
 void kt_executor_resume(kt_executor *ex, const unsigned char *mask)
 {
     json_t *list;
@@ -782,6 +794,8 @@ void kt_executor_resume(kt_executor *ex, const unsigned char *mask)
                 json_array_append(running, json_object_get(tr, "id"));
         }
         json_array_foreach(running, k, tr) {
+            if (!kt_executor_doubt(ex, run, kt_taskrun_find(run->execution, json_string_value(tr))))
+                continue; /* the workers are asked first */
             kt_exec_event ev = {.kind = KT_EV_LOST, .now_us = kt_now_us(), .taskrun_id = json_string_value(tr)};
             kt_executor_apply(ex, run, &ev);
         }
@@ -810,6 +824,7 @@ void kt_executor_resume(kt_executor *ex, const unsigned char *mask)
     json_decref(queued);
     json_decref(created);
     kt_executor_retry_flow_recover(ex, mask);
+    kt_executor_doubt_ask(ex, -1);
     if (resumed)
         KT_INFO("executor", "resumed %zu unfinished execution(s)", resumed);
     json_decref(list);
@@ -842,6 +857,8 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_op
     ex->retry.data = ex;
     uv_timer_init(kt_node_loop(node), &ex->lease_timer);
     ex->lease_timer.data = ex;
+    kt_executor_doubt_init(ex, kt_node_loop(node));
+    ex->remote_workers = opts && opts->remote_workers;
     for (int p = 0; p < KT_PARTITIONS; p++)
         ex->parts[p].parked_tail = &ex->parts[p].parked;
     kt_status st = kt_node_spawn(node, KT_EXECUTOR_ACTOR, &kt_executor_ops, ex, &ex->self);

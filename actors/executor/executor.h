@@ -1,7 +1,7 @@
 /* The executor actor: the only writer of execution state. It turns events (execution created, worker result,
  * worker lost) into transitions with the pure state machine (step.h), commits every transition of a loop turn
  * in one transaction, and only then sends their effects (worker jobs, replies). Worker jobs are delivered at
- * least once; results carry (taskrun id, attempt) and stale ones are ignored.
+ * least once; results carry (taskrun id, attempt, the sender's lease epoch) and stale ones are dropped.
  *
  * Task log lines are the indexer's to write (actors/indexer/indexer.h): the executor sends it its own lines after
  * the commit, and reads the copies of the workers' ERROR lines for errorLogs(). When no indexer is reachable, workers
@@ -31,6 +31,11 @@ typedef struct kt_executor_options {
     /* How long a partition's lease lasts without a renewal (renewed every third of it): the liveness timeout, so a
      * dead executor's partitions move within it. 0: 10 000 ms. */
     uint32_t lease_ttl_ms;
+    /* Workers on other nodes may run attempts (the node listens or joins): a RUNNING attempt found when an execution
+     * is loaded (a restart, a partition taken over) may still run on one of them, so the workers are asked before
+     * it is declared lost (actors/executor/attempts.c). 0: every worker is in this process, which has just started,
+     * so such an attempt is lost at once. */
+    int remote_workers;
 } kt_executor_options;
 
 /* Spawns the actor on node and resumes every unfinished execution found in the store. opts may be NULL. */

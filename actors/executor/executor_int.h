@@ -7,6 +7,8 @@
  *   concurrency.c flow concurrency's facts: how many executions of a flow hold a slot, whose turn it is;
  *   task_requests.c what worker tasks ask of the executor, whose node holds the store: logs, resume...
  *   lines.c     log lines: the executor's own, the workers' that reach it, the ERROR ones kept for errorLogs();
+ *   attempts.c  the workers' results checked against the attempt and lease they answer, and the attempts a previous
+ *               owner dispatched adopted from the workers still running them;
  * The actor gathers facts and applies effects; every change of an execution's state is the step's (step.h).
  * All of it runs on the loop thread; nothing here locks. */
 #ifndef KT_EXECUTOR_INT_H
@@ -60,6 +62,9 @@ typedef enum kt_job_phase {
     KT_JOB_WAITING, /* in ex->waiting: committed, waiting for a worker slot */
     KT_JOB_SENT,    /* in no list: on workers[worker] */
     KT_JOB_DROPPED, /* forgotten (no longer in ex->jobs) while still linked in fresh or waiting: the walk frees it */
+    KT_JOB_DOUBT,   /* in no list: dispatched by a previous owner of the partition (or process), perhaps still running
+                       on a worker; the workers are asked (attempts.c). Never sent again: adopted (SENT) when a worker
+                       says it runs it, declared lost when none does */
 } kt_job_phase;
 
 /* One task attempt handed (or to be handed) to a worker. Keyed by taskrun id in ex->jobs. */
@@ -67,7 +72,11 @@ typedef struct kt_job {
     char execution_id[KT_ID_LEN + 1];
     char taskrun_id[KT_ID_LEN + 1];
     uint32_t attempt;
-    json_t *task; /* rendered */
+    int64_t epoch; /* the lease epoch it was sent under (the partition's, or the one a worker said for an adopted
+                      job): its result echoes it. 0 while in doubt: not known */
+    int64_t doubt_us; /* KT_JOB_DOUBT: since when */
+    uint64_t doubt_round; /* KT_JOB_DOUBT: the first round of questions that asked about it */
+    json_t *task; /* rendered (NULL while in doubt: never sent again) */
     json_t *run;
     json_t *context; /* a WorkingDirectory's: {flow, execution} (runtime/msg.h kt_msg_worker_job), else NULL */
     kt_job_phase phase;
@@ -80,6 +89,7 @@ typedef struct kt_worker_ref {
     char node_id[64];
     uint32_t slots, inflight;
     int alive;
+    uint64_t answered; /* the last round of questions about attempts in doubt it answered (attempts.c) */
 } kt_worker_ref;
 
 typedef struct kt_pending_reply {
@@ -163,6 +173,12 @@ struct kt_executor {
     /* [parent id, execution] of the executions made here for partitions another executor holds (a limited flow's
      * Subflow child): sent to their owners as ExecutionCreate after the commit of the change that made them */
     json_t *handoffs;
+    /* attempts in doubt (attempts.c) */
+    int remote_workers;     /* kt_executor_options.remote_workers */
+    int64_t started_us;     /* when this executor started: its view of the workers is whole a liveness timeout later */
+    uint64_t round;         /* the last round of questions sent to the workers */
+    size_t ndoubt;          /* jobs in KT_JOB_DOUBT */
+    uv_timer_t doubt_timer; /* asks again, and declares lost what no worker claimed in time */
 };
 
 /* ---- executor.c --------------------------------------------------------------------------------- */
@@ -318,6 +334,26 @@ void kt_executor_run_free(kt_run *run);
 /* executor.c: the unfinished executions of the partitions in mask[KT_PARTITIONS] (nonzero: load) taken in, those
  * not already running here. */
 void kt_executor_resume(kt_executor *ex, const unsigned char *mask);
+
+/* ---- attempts.c: results and the attempts in doubt ------------------------------------------------------- */
+
+/* 1 when a worker's result is stale and must be dropped (logged at DEBUG and counted): its attempt is not the task
+ * run's current one, or its epoch is not the one the attempt was sent (or adopted) under, or is newer than the lease
+ * held (the partition moved on without us). j: the task run's job here, or NULL. */
+int kt_executor_result_stale(kt_executor *ex, const kt_job *j, const kt_msg_worker_result *r);
+/* At resume: the RUNNING attempt of tr, which a previous owner dispatched, is in doubt until a worker says it runs
+ * it (adopted) or none does (KT_EV_LOST). Without remote workers (a node alone) it is lost at once: 1, and the
+ * caller applies the loss. */
+int kt_executor_doubt(kt_executor *ex, kt_run *run, const json_t *tr);
+/* After the resume that made attempts in doubt, or when a worker joins (worker: its index, or -1 for every live
+ * worker): the workers are asked which of them they run. */
+void kt_executor_doubt_ask(kt_executor *ex, int worker);
+/* A worker's answer (KT_MSG_WORKER_ATTEMPTS). */
+void kt_executor_on_attempts(kt_executor *ex, const kt_msg *m);
+/* The attempts in doubt that no live worker can hold any more (everyone answered, or the liveness timeout passed)
+ * are lost: KT_EV_LOST. */
+void kt_executor_doubt_check(kt_executor *ex);
+void kt_executor_doubt_init(kt_executor *ex, uv_loop_t *loop);
 
 /* task_requests.c: answers a worker task's KT_MSG_TASK_ASK (log.Fetch, execution.Resume...). */
 void kt_executor_task_ask(kt_executor *ex, const kt_msg *m);

@@ -4,6 +4,7 @@
 #include "actors/worker/task.h"
 #include "actors/worker/http_loop.h"
 #include "actors/worker/poll.h"
+#include "actors/worker/recent.h"
 #include "time/duration.h"
 #include "flow/flow.h"
 #include "base/alloc.h"
@@ -77,6 +78,7 @@ struct kt_worker {
     uint64_t next_corr;      /* corr ids of the tasks' requests (kt_task_request) */
     kt_hl *http;             /* the worker's one curl multi on the loop (http tasks), made on first use */
     kt_metric *slots_gauge, *running_gauge; /* kestra_worker_job_thread / _running (callback gauges) */
+    kt_recent *recent; /* the results sent lately, sent again when an executor asks (kt_worker_on_attempts) */
     int stopping;
 };
 
@@ -409,7 +411,8 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
     }
     kt_worker_queue_result(w, r->reply_to, &(kt_msg_worker_result){
         .execution_id = r->job.execution_id, .taskrun_id = r->job.taskrun_id, .attempt = r->job.attempt,
-        .state = (char *)state, .outputs = outputs, .started_us = r->started_us, .ended_us = ended});
+        .epoch = r->job.epoch, .state = (char *)state, .outputs = outputs, .started_us = r->started_us,
+        .ended_us = ended});
     json_decref(outputs);
     kt_map_del(w->running, r->key);
     kt_worker_free_run(r);
@@ -431,6 +434,7 @@ static void kt_worker_queue_result(kt_worker *w, const char *to, const kt_msg_wo
     (void)to;
     kt_outmsg_begin(o, KT_MSG_WORKER_RESULT, KT_WORKER_RESULT_TO, kt_actor_address(w->self), 0);
     kt_msg_encode_worker_result(o, body);
+    kt_recent_put(w->recent, body);
     kt_worker_pending(w);
 }
 
@@ -440,7 +444,8 @@ void kt_task_report_child(kt_task_run *parent, const json_t *taskrun)
         return;
     kt_worker_queue_result(parent->w, parent->reply_to, &(kt_msg_worker_result){
         .execution_id = parent->job.execution_id, .taskrun_id = parent->job.taskrun_id,
-        .attempt = parent->job.attempt, .state = (char *)KT_S(RUNNING), .taskrun = (json_t *)taskrun});
+        .attempt = parent->job.attempt, .epoch = parent->job.epoch, .state = (char *)KT_S(RUNNING),
+        .taskrun = (json_t *)taskrun});
 }
 
 /* ---- the actor ----------------------------------------------------------------------------------- */
@@ -606,6 +611,56 @@ static void kt_worker_on_kill(kt_worker *w, const kt_msg *m)
     kt_msg_exec_command_clear(&k);
 }
 
+/* An executor that took partitions over asks which of their attempts run here (actors/executor/attempts.c): it is
+ * told the ones that do (they are its now: their results go to their partition's owner), and the results of the ones
+ * that ended lately are sent to it again, since they may have gone to the previous owner as it died. */
+static void kt_worker_on_attempts(kt_worker *w, const kt_msg *m)
+{
+    json_t *q = NULL;
+    if (kt_msg_decode_object(m->body, &q) != KT_OK || !json_is_array(json_object_get(q, "attempts"))) {
+        KT_WARN("worker", "malformed WorkerAttempts from %s", m->from);
+        json_decref(q);
+        return;
+    }
+    kt_node *node = kt_actor_node(w->self);
+    json_t *running = json_array();
+    size_t i, resent = 0;
+    json_t *a;
+    json_array_foreach(json_object_get(q, "attempts"), i, a) {
+        const char *eid = json_string_value(json_array_get(a, 0)), *trid = json_string_value(json_array_get(a, 1));
+        json_int_t attempt = json_integer_value(json_array_get(a, 2));
+        if (!eid || !trid || attempt < 0 || attempt > UINT32_MAX)
+            continue;
+        char key[2 * KT_ADDR_MAX];
+        snprintf(key, sizeof key, "%s/%u", trid, (uint32_t)attempt);
+        kt_task_run *r = kt_map_get(w->running, key);
+        if (r && !r->finished && !r->child_done && !strcmp(r->job.execution_id, eid)) {
+            json_array_append_new(running, json_pack("[s,s,I,I]", eid, trid, attempt, (json_int_t)r->job.epoch));
+            continue;
+        }
+        size_t len;
+        const char *body = kt_recent_get(w->recent, eid, trid, (uint32_t)attempt, &len);
+        if (!body)
+            continue;
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_WORKER_RESULT, m->from, kt_actor_address(w->self), 0);
+        msgpack_sbuffer_write(&o.sb, body, len); /* the envelope's last field */
+        if (kt_node_send(node, m->from, &o) == KT_OK)
+            resent++;
+    }
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_WORKER_ATTEMPTS, m->from, kt_actor_address(w->self), 0);
+    json_t *answer = json_pack("{s:O?, s:I, s:o}", "round", json_object_get(q, "round"), "slots", (json_int_t)w->slots,
+                               "running", running);
+    kt_msg_encode_object(&o, answer);
+    json_decref(answer);
+    kt_status st = kt_node_send(node, m->from, &o);
+    KT_DEBUG("worker", "%s asked about %zu attempt(s): %zu run here, %zu result(s) sent again%s%s", m->from,
+             json_array_size(json_object_get(q, "attempts")), json_array_size(running), resent, st ? ": answer not sent, " : "",
+             st ? kt_strerror(st) : "");
+    json_decref(q);
+}
+
 static void kt_worker_receive(kt_actor *a, const kt_msg *m)
 {
     kt_worker *w = kt_actor_state(a);
@@ -617,6 +672,8 @@ static void kt_worker_receive(kt_actor *a, const kt_msg *m)
         kt_worker_on_reply(w, m);
     else if (m->type == KT_MSG_TRIGGER_EVALUATE)
         kt_worker_poll_on_request(w, m);
+    else if (m->type == KT_MSG_WORKER_ATTEMPTS)
+        kt_worker_on_attempts(w, m);
 }
 
 /* The ERROR lines of a batch (a new array), or NULL when it has none. */
@@ -789,6 +846,7 @@ kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker 
     w->running = kt_map_new();
     w->logs = json_array();
     w->metrics = json_array();
+    w->recent = kt_recent_new();
     uv_idle_init(w->loop, &w->pending_flush);
     w->pending_flush.data = w;
     uv_timer_init(w->loop, &w->room_retry);
@@ -820,6 +878,7 @@ void kt_worker_free(kt_worker *w)
     free(w->results);
     free(w->result_keys);
     kt_map_free(w->running);
+    kt_recent_free(w->recent);
     json_decref(w->logs);
     json_decref(w->metrics);
     free(w);

@@ -112,7 +112,9 @@ static void test_worker_job_and_result(void **s)
     json_t *run = json_pack("{s:s, s:s}", "namespace", "ns", "flowId", "f");
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_WORKER_JOB, "executor", "worker@n1", 42);
-    kt_msg_worker_job in = {.execution_id = "e1", .taskrun_id = "tr1", .attempt = 2, .task = task, .run = run}, out;
+    kt_msg_worker_job in = {.execution_id = "e1", .taskrun_id = "tr1", .attempt = 2, .epoch = 7, .task = task,
+                            .run = run},
+                      out;
     kt_msg_encode_worker_job(&o, &in);
     msgpack_unpacked u;
     kt_msg m;
@@ -121,6 +123,7 @@ static void test_worker_job_and_result(void **s)
     assert_string_equal(out.execution_id, "e1");
     assert_string_equal(out.taskrun_id, "tr1");
     assert_int_equal(out.attempt, 2);
+    assert_int_equal(out.epoch, 7);
     assert_true(json_equal(task, out.task));
     assert_true(json_equal(run, out.run));
     kt_msg_worker_job_clear(&out);
@@ -130,13 +133,14 @@ static void test_worker_job_and_result(void **s)
     json_t *outputs = json_pack("{s:{s:i}, s:i}", "vars", "n", -5, "exitCode", 0);
     int64_t now = kt_now_us();
     kt_outmsg_begin(&o, KT_MSG_WORKER_RESULT, "executor", "worker@n1", 42);
-    kt_msg_worker_result r = {.execution_id = "e1", .taskrun_id = "tr1", .attempt = 2, .state = "SUCCESS",
+    kt_msg_worker_result r = {.execution_id = "e1", .taskrun_id = "tr1", .attempt = 2, .epoch = 7, .state = "SUCCESS",
                               .outputs = outputs, .started_us = now - 5, .ended_us = now},
                          rout;
     kt_msg_encode_worker_result(&o, &r);
     roundtrip_head(&o, &u, &m, KT_MSG_WORKER_RESULT);
     assert_int_equal(kt_msg_decode_worker_result(m.body, &rout), KT_OK);
     assert_string_equal(rout.state, "SUCCESS");
+    assert_int_equal(rout.epoch, 7);
     assert_true(json_equal(outputs, rout.outputs));
     assert_int_equal(rout.started_us, now - 5);
     assert_int_equal(rout.ended_us, now);
