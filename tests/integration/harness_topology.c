@@ -1,6 +1,6 @@
 /* Kite as separate component processes on 127.0.0.1 (harness.h, kt_it_topology): one executor listening, a
  * webserver, a scheduler, an indexer and two workers joining it (and a second executor with
- * KITE_IT_TOPO_EXECUTORS=2 on PostgreSQL), all on one store. */
+ * KITE_IT_TOPO_EXECUTORS=2 on PostgreSQL; one worker with KITE_IT_TOPO_WORKERS=1), all on one store. */
 #include "harness.h"
 
 #include <setjmp.h>
@@ -116,7 +116,10 @@ int kt_it_topology_start(kt_it_topology *t, int on_pg)
     size_t want_scheds = scheds_env && atoi(scheds_env) > 1 ? 2 : 1;
     if (want_scheds > 1)
         kt_it_topo_component(t, "scheduler", "scheduler-2", sched_extra);
-    for (int i = 1; i <= 2; i++) {
+    /* KITE_IT_TOPO_WORKERS=1: one worker (a test that kills the worker running a task leaves none running it) */
+    const char *workers_env = getenv("KITE_IT_TOPO_WORKERS");
+    int nworkers = workers_env && atoi(workers_env) == 1 ? 1 : 2;
+    for (int i = 1; i <= nworkers; i++) {
         char name[16];
         snprintf(name, sizeof name, "worker-%d", i);
         const char *args[] = {"server", "worker", "--join", t->join, "--node-id", name, "--thread", "4",
