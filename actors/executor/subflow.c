@@ -279,11 +279,49 @@ void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr)
     json_decref(child);
 }
 
+/* The kill of the Subflow children of parent_id that live in partitions this executor does not hold (a limited
+ * flow's child handed to its owner, or a partition moved since): each to its partition's owner, keyed by its id. The
+ * parent names them in its Subflow runs' outputs (read from the store when it has already left this executor). A
+ * child that has ended ignores it. */
+static void kt_executor_kill_remote_children(kt_executor *ex, const char *parent_id)
+{
+    kt_run *run = kt_map_get(ex->runs, parent_id);
+    json_t *stored = NULL;
+    const json_t *execution = run ? run->execution : NULL;
+    if (!execution && kt_store_execution_get(ex->store, parent_id, &stored) == KT_OK)
+        execution = stored;
+    const kt_flow_entry *fe = run ? run->entry : NULL;
+    if (!fe && execution)
+        fe = kt_executor_flow(ex, json_string_value(json_object_get(execution, "namespace")),
+                              json_string_value(json_object_get(execution, "flowId")),
+                              (int)json_integer_value(json_object_get(execution, "flowRevision")));
+    size_t i;
+    json_t *tr;
+    json_array_foreach(fe ? json_object_get(execution, "taskRunList") : NULL, i, tr) {
+        const char *cid = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
+        const json_t *task = kt_map_get(fe->tasks, json_string_value(json_object_get(tr, "taskId")));
+        const kt_task_def *def = task ? kt_task_lookup(json_string_value(json_object_get(task, "type"))) : NULL;
+        if (!cid || !def || def->kind != KT_PLUGIN_EXECUTABLE || kt_executor_holds(ex, cid) ||
+            kt_map_get(ex->runs, cid))
+            continue;
+        kt_outmsg o;
+        kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(ex->self), 0);
+        kt_msg_exec_command body = {.execution_id = (char *)cid, .taskrun_id = "", .command = KT_CMD_KILL};
+        kt_msg_encode_exec_command(&o, &body);
+        kt_status st = kt_node_send_keyed(kt_actor_node(ex->self), KT_EXECUTOR_ACTOR, cid, &o);
+        if (st)
+            KT_WARN("executor", "execution %s: the kill of its Subflow child %s was not sent: %s", parent_id, cid,
+                    kt_strerror(st));
+    }
+    json_decref(stored);
+}
+
 /* Kestra's kill cascades (isOnKillCascade, true by default, KESTRA-execution.md §2.13): every unfinished execution
  * a Subflow run of the killed one started is killed too, each as its own message so it has its own step and
- * commit, and its own children follow the same way. */
+ * commit, and its own children follow the same way, on whichever executor owns them. */
 void kt_executor_kill_children(kt_executor *ex, const char *parent_id)
 {
+    kt_executor_kill_remote_children(ex, parent_id);
     size_t pos = 0;
     const char *key;
     void *val;

@@ -2,7 +2,8 @@
  * alone takes every partition; once the second joins, the partitions are shared out as rendezvous hashing says
  * (each lease held by exactly the member both nodes compute), executions created through the first node run on the
  * owner of their partition (the first passes them on) and their kills reach it the same way, a Subflow's child is
- * taken in by its parent's executor in one of that executor's partitions; when the second stops,
+ * taken in by its parent's executor in one of that executor's partitions, a kill of a parent reaches its limited
+ * flow's child on the other executor; when the second stops,
  * it gives its leases back and the first takes them and loads the executions left PAUSED there. A message for a
  * partition whose lease a dead member holds waits, parked, until the lease expires and is taken. Skips (77) without
  * the test PostgreSQL (tests/pg/start.sh). */
@@ -361,18 +362,18 @@ static void start_two(fixture *f)
 /* The executions of a flow with a concurrency limit meet in the flow's partition: a Subflow child of such a flow
  * whose partition the other executor owns is handed to it (the parent's executor commits the child's id first);
  * killed there, its end reaches the parent on the first executor, which ends. */
-static void test_limited_child_elsewhere(void **state)
+/* A parent of lparent in one member's partition, its limited child PAUSED in the other's: their ids. */
+static void start_limited_child(fixture *f, char *parent, char *cid)
 {
-    fixture *f = *state;
     start_two(f);
     int fp = kt_flow_partition("a.b", "limited");
     const char *child_owner = kt_node_partition_owner(f->a, KT_EXECUTOR_ACTOR, fp);
-    char parent[KT_ID_LEN + 1];
     do /* a parent whose own partition is the other member's */
         kt_id_new(parent);
     while (!strcmp(kt_node_partition_owner(f->a, KT_EXECUTOR_ACTOR, kt_exec_partition(parent)), child_owner));
     send_to_executor(f, "lparent", 1, parent);
-    char cid[KT_ID_LEN + 1] = "", st[32];
+    char st[32];
+    cid[0] = 0;
     for (int t = 0; t < 60 && (!cid[0] || strcmp(stored_state(f, cid, st, sizeof st), "PAUSED")); t++) {
         run_ms(f, 50);
         json_t *pe = NULL;
@@ -383,7 +384,7 @@ static void test_limited_child_elsewhere(void **state)
         json_array_foreach(json_object_get(pe, "taskRunList"), k, tr) {
             const char *c = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
             if (c)
-                snprintf(cid, sizeof cid, "%s", c);
+                snprintf(cid, KT_ID_LEN + 1, "%s", c);
         }
         json_decref(pe);
     }
@@ -391,17 +392,43 @@ static void test_limited_child_elsewhere(void **state)
     assert_int_equal(kt_exec_partition(cid), fp);
     assert_string_equal(stored_state(f, cid, st, sizeof st), "PAUSED");
     assert_string_equal(stored_state(f, parent, st, sizeof st), "RUNNING");
-    send_to_executor(f, NULL, 0, cid); /* killed on its owner */
-    for (int t = 0; t < 60 && strcmp(stored_state(f, parent, st, sizeof st), "RUNNING") == 0; t++)
-        run_ms(f, 50);
-    assert_string_equal(stored_state(f, cid, st, sizeof st), "KILLED");
-    assert_true(kt_state_is_terminated(stored_state(f, parent, st, sizeof st)));
+}
+
+static void stop_two(fixture *f)
+{
     kt_node_stop(f->b);
     kt_node_stop(f->a);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&f->loop), 0);
     kt_node_free(f->a);
     kt_node_free(f->b);
+}
+
+static void test_limited_child_elsewhere(void **state)
+{
+    fixture *f = *state;
+    char parent[KT_ID_LEN + 1], cid[KT_ID_LEN + 1], st[32];
+    start_limited_child(f, parent, cid);
+    send_to_executor(f, NULL, 0, cid); /* killed on its owner */
+    for (int t = 0; t < 60 && strcmp(stored_state(f, parent, st, sizeof st), "RUNNING") == 0; t++)
+        run_ms(f, 50);
+    assert_string_equal(stored_state(f, cid, st, sizeof st), "KILLED");
+    assert_true(kt_state_is_terminated(stored_state(f, parent, st, sizeof st)));
+    stop_two(f);
+}
+
+/* The kill of the parent cascades to its child on the other executor (sent to the owner of the child's partition). */
+static void test_kill_cascades_elsewhere(void **state)
+{
+    fixture *f = *state;
+    char parent[KT_ID_LEN + 1], cid[KT_ID_LEN + 1], st[32];
+    start_limited_child(f, parent, cid);
+    send_to_executor(f, NULL, 0, parent);
+    for (int t = 0; t < 60 && strcmp(stored_state(f, cid, st, sizeof st), "KILLED"); t++)
+        run_ms(f, 50);
+    assert_string_equal(stored_state(f, cid, st, sizeof st), "KILLED");
+    assert_string_equal(stored_state(f, parent, st, sizeof st), "KILLED");
+    stop_two(f);
 }
 
 int main(void)
@@ -414,6 +441,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_executors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parked_until_taken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limited_child_elsewhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_cascades_elsewhere, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
