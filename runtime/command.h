@@ -26,6 +26,8 @@
     X(SCHEDULED, KT_CF_TIMER)                            /* a CREATED execution's scheduleDate came */         \
     X(SUBFLOW_CREATE, KT_CF_SELF | KT_CF_TASKRUN | KT_CF_DATA) /* create a Subflow run's child; data: spec */ \
     X(SUBFLOW_ENDED, KT_CF_SELF | KT_CF_DATA)            /* a child ended; data: the child execution */     \
+    X(SUBFLOW_CHECK, KT_CF_SELF | KT_CF_TASKRUN | KT_CF_DATA) /* a waiting Subflow run's child row was missing */ \
+                                                         /* at resume: look again; data: {executionId} */     \
     X(SLA, KT_CF_TIMER | KT_CF_TASKRUN)                  /* a MAX_DURATION SLA's deadline: the task-run field */ \
                                                          /* holds the SLA's index in the flow's `sla` list */ \
     X(RETRY_FLOW, KT_CF_TIMER | KT_CF_TASKRUN)           /* CREATE_NEW_EXECUTION's delay is over: the RETRIED */ \

@@ -593,6 +593,11 @@ static void kt_executor_on_command(kt_executor *ex, const kt_msg *m)
             kt_executor_child_ended(ex, run, c.data);
         run = NULL;
         break;
+    case KT_CMD_SUBFLOW_CHECK:
+        if (run)
+            kt_executor_subflow_check(ex, run, c.taskrun_id, c.data);
+        run = NULL;
+        break;
     case KT_CMD_UNQUEUE: /* a queued execution's turn came (concurrency.c) */
         if (run)
             run->unqueue_sent = 0;

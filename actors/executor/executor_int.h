@@ -283,6 +283,9 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
 void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data);
 /* At start-up, a Subflow run that was waiting when the previous process stopped. */
 void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr);
+/* SUBFLOW_CHECK: the child (data: {executionId}) of the waiting Subflow run taskrun_id was missing from the store at
+ * resume; still missing two liveness timeouts later, it is made again under its id. */
+void kt_executor_subflow_check(kt_executor *ex, kt_run *run, const char *taskrun_id, const json_t *data);
 
 /* manual.c: the API's restart, replay, markAs and change-status (KT_CF_API commands with a reply), applied with the
  * pure transformations of restart.h. */

@@ -142,6 +142,32 @@ int kt_step_bool_prop(const json_t *task, const char *name, int dflt)
     return dflt;
 }
 
+json_t *kt_exec_subflow_spec(const kt_exec_flow *f, const json_t *execution, const json_t *task, const json_t *run,
+                             kt_env *env, char *err, size_t errcap)
+{
+    json_t *ctx = kt_render_context(f->flow, execution, task, run), *spec = json_object();
+    static const char *const dynamic[] = {"namespace", "flowId", "revision", "inputs", "labels", "scheduleDate"};
+    kt_expr_error e = {0};
+    for (size_t i = 0; i < sizeof dynamic / sizeof *dynamic; i++) {
+        json_t *v = json_object_get(task, dynamic[i]), *r = NULL;
+        if (!v)
+            continue;
+        if (kt_expr_render_json_cached(f->templates, v, ctx, env, &r, &e)) {
+            snprintf(err, errcap, "%s", e.message);
+            json_decref(ctx);
+            json_decref(spec);
+            return NULL;
+        }
+        json_object_set_new(spec, dynamic[i], r);
+    }
+    json_decref(ctx);
+    json_object_set_new(spec, "wait", json_boolean(kt_step_bool_prop(task, "wait", 1)));
+    json_object_set_new(spec, "inheritLabels", json_boolean(kt_step_bool_prop(task, "inheritLabels", 0)));
+    json_object_set(spec, "taskId", json_object_get(task, "id"));
+    json_object_set(spec, "taskType", json_object_get(task, "type"));
+    return spec;
+}
+
 /* Subflow (§2.16): RUNNING with one attempt; the caller creates the child execution from the rendered spec. */
 static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
 {
@@ -159,28 +185,14 @@ static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
     json_array_append_new(json_object_get(run, "attempts"), json_pack("{s:o}", "state", st));
     json_object_del(json_object_get(run, "outputs"), "executionId");
     kt_step_set_state(p, run, KT_S(RUNNING));
-    json_t *ctx = kt_render_context(p->f->flow, p->ex, task, run), *spec = json_object();
-    static const char *const dynamic[] = {"namespace", "flowId", "revision", "inputs", "labels", "scheduleDate"};
-    kt_expr_error e = {0};
-    for (size_t i = 0; i < sizeof dynamic / sizeof *dynamic; i++) {
-        json_t *v = json_object_get(task, dynamic[i]), *r = NULL;
-        if (!v)
-            continue;
-        if (kt_expr_render_json_cached(p->f->templates, v, ctx, p->env, &r, &e)) {
-            kt_step_log(p, run, "ERROR", "%s", e.message);
-            json_decref(ctx);
-            json_decref(spec);
-            kt_state_set(st, KT_S(FAILED), p->now); /* its attempt ends with it (§2.10) */
-            kt_step_set_state(p, run, KT_S(FAILED));
-            return;
-        }
-        json_object_set_new(spec, dynamic[i], r);
+    char err[1024];
+    json_t *spec = kt_exec_subflow_spec(p->f, p->ex, task, run, p->env, err, sizeof err);
+    if (!spec) {
+        kt_step_log(p, run, "ERROR", "%s", err);
+        kt_state_set(st, KT_S(FAILED), p->now); /* its attempt ends with it (§2.10) */
+        kt_step_set_state(p, run, KT_S(FAILED));
+        return;
     }
-    json_decref(ctx);
-    json_object_set_new(spec, "wait", json_boolean(kt_step_bool_prop(task, "wait", 1)));
-    json_object_set_new(spec, "inheritLabels", json_boolean(kt_step_bool_prop(task, "inheritLabels", 0)));
-    json_object_set(spec, "taskId", json_object_get(task, "id"));
-    json_object_set(spec, "taskType", json_object_get(task, "type"));
     snprintf(fx->subflows[fx->nsubflows].taskrun_id, sizeof fx->subflows[0].taskrun_id, "%s", kt_step_str(run, "id"));
     fx->subflows[fx->nsubflows++].spec = spec;
 }

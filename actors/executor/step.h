@@ -129,6 +129,13 @@ typedef struct kt_exec_effects {
 kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exec_event *ev, kt_env *env,
                        kt_exec_effects *fx);
 
+/* A Subflow task's child as the task asks for it (KESTRA-execution.md §2.16): its dynamic properties (namespace,
+ * flowId, revision, inputs, labels, scheduleDate) rendered for the task run, plus wait, inheritLabels, taskId and
+ * taskType; NULL with err when one does not render. What the step hands to the actor when the run starts, and what
+ * the actor renders again for a child whose row went missing (subflow.c). */
+json_t *kt_exec_subflow_spec(const kt_exec_flow *f, const json_t *execution, const json_t *task, const json_t *run,
+                             kt_env *env, char *err, size_t errcap);
+
 /* The flow's `concurrency.limit` (KESTRA-execution.md §2.14), 0 when it has none: how many of its executions may be
  * RUNNING or PAUSED at once. The actor uses it to decide when a slot is free for a QUEUED one. */
 long kt_exec_concurrency_limit(const json_t *flow);

@@ -159,11 +159,15 @@ json_t *kt_executor_build_child(kt_executor *ex, kt_run *parent, const json_t *s
     json_decref(own);
     char cid[KT_ID_LEN + 1];
     int limited = kt_flow_concurrency_limit(kt_flow_json(fe->flow)) > 0;
-    kt_exec_id_for(ns, fid, limited, cid);
+    const char *given = json_string_value(json_object_get(spec, "childId"));
+    if (given && strlen(given) <= KT_ID_LEN) /* a child made again under the id its parent recorded */
+        snprintf(cid, sizeof cid, "%s", given);
+    else
+        kt_exec_id_for(ns, fid, limited, cid);
     /* The child is taken in here, with its parent's change: unless its flow fixes its partition, it gets one of the
      * partitions this executor holds (leases.c), so its commits are fenced and its messages come back here. A
      * limited flow's child in another executor's partition is handed to that executor (kt_executor_create_child). */
-    for (int i = 0; !limited && !kt_executor_holds(ex, cid) && i < 64 * KT_PARTITIONS; i++)
+    for (int i = 0; !given && !limited && !kt_executor_holds(ex, cid) && i < 64 * KT_PARTITIONS; i++)
         kt_id_new(cid);
     child = kt_execution_new(cid, ns, fid, actual, inputs, json_object_get(kt_flow_json(fe->flow), "labels"), labels,
                              kt_now_us());
@@ -254,6 +258,90 @@ void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data
     }
 }
 
+/* SUBFLOW_CHECK for the run trid of run, about its child cid, two liveness timeouts from now: a hand-off sent just
+ * before its maker stopped has reached the child's owner and been committed by then. */
+static void kt_executor_subflow_check_later(kt_executor *ex, kt_run *run, const char *trid, const char *cid)
+{
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
+    json_t *data = json_pack("{s:s}", "executionId", cid);
+    kt_msg_exec_command body = {.execution_id = (char *)json_string_value(json_object_get(run->execution, "id")),
+                                .taskrun_id = (char *)trid, .command = KT_CMD_SUBFLOW_CHECK, .data = data};
+    kt_msg_encode_exec_command(&o, &body);
+    json_decref(data);
+    kt_node_send_after(kt_actor_node(ex->self), kt_actor_address(ex->self), &o,
+                       (uint64_t)(2 * ex->lease_ttl_us / 1000));
+}
+
+/* The child cid of the waiting Subflow run tr, missing from the store, made again under its id from the task as it
+ * renders now (the step's spec, kt_exec_subflow_spec), then taken in or handed to its partition's owner like the
+ * first time. One that cannot be made ends the run FAILED, as its child's failure would. */
+static void kt_executor_subflow_remake(kt_executor *ex, kt_run *run, json_t *tr, const char *cid)
+{
+    const char *pid = json_string_value(json_object_get(run->execution, "id"));
+    const json_t *task = kt_map_get(run->flow.tasks, json_string_value(json_object_get(tr, "taskId")));
+    kt_env env;
+    kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
+    env.files = ex->storage ? &ex->files : NULL;
+    json_t *secrets = json_array();
+    env.secrets_used = secrets;
+    kt_render_secret_inputs(run->flow.flow, run->execution, secrets);
+    char err[1024] = "the Subflow task is not in the flow revision";
+    json_t *spec = task ? kt_exec_subflow_spec(&run->flow, run->execution, task, tr, &env, err, sizeof err) : NULL;
+    json_t *child = NULL;
+    if (spec) {
+        json_object_set_new(spec, "childId", json_string(cid));
+        child = kt_executor_build_child(ex, run, spec, json_object_get(spec, "inputs"), NULL, err, sizeof err);
+    }
+    json_decref(spec);
+    if (!child) {
+        char *masked = kt_mask_text(err, strlen(err), secrets, NULL);
+        KT_ERROR("executor", "execution %s: the missing Subflow child %s cannot be made again: %s", pid, cid, masked);
+        kt_executor_log(ex, run->execution, tr, (uint32_t)(kt_taskrun_attempts(tr) ? kt_taskrun_attempts(tr) - 1 : 0),
+                        "ERROR", masked);
+        free(masked);
+        json_decref(secrets);
+        json_t *ended = json_pack("{s:s, s:s}", "executionId", cid, "state", KT_S(FAILED));
+        kt_executor_child_ended(ex, run, ended);
+        json_decref(ended);
+        return;
+    }
+    json_decref(secrets);
+    KT_WARN("executor", "execution %s: its Subflow child %s was never stored (its maker stopped before handing it "
+                        "over): made again",
+            pid, cid);
+    if (kt_executor_holds(ex, cid)) {
+        kt_run *crun = kt_executor_take_child(ex, child, err, sizeof err);
+        if (crun)
+            kt_executor_admit(ex, crun);
+    } else {
+        kt_executor_handoff(ex, pid, child);
+    }
+    json_decref(child);
+}
+
+void kt_executor_subflow_check(kt_executor *ex, kt_run *run, const char *taskrun_id, const json_t *data)
+{
+    const char *cid = json_string_value(json_object_get(data, "executionId"));
+    json_t *tr = kt_taskrun_find(run->execution, taskrun_id);
+    const char *waits_for = json_string_value(json_object_get(json_object_get(tr, "outputs"), "executionId"));
+    if (!cid || !waits_for || strcmp(cid, waits_for) || !kt_state_is_running(kt_state_current(tr)))
+        return; /* the run moved on meanwhile (ended, killed, restarted with another child) */
+    json_t *child = NULL;
+    kt_status st = kt_store_execution_get(ex->store, cid, &child);
+    if (st == KT_ENOTFOUND) {
+        kt_executor_subflow_remake(ex, run, tr, cid);
+        return;
+    }
+    if (st != KT_OK) { /* the store did not answer: later */
+        kt_executor_subflow_check_later(ex, run, taskrun_id, cid);
+        return;
+    }
+    if (kt_state_is_terminated(kt_state_current(child)))
+        kt_executor_notify_parent(ex, child);
+    json_decref(child);
+}
+
 /* A Subflow run that was waiting when the previous process stopped: its child may have ended meanwhile (its end
  * notice was lost with the process), or never been created. */
 void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr)
@@ -272,7 +360,14 @@ void kt_executor_resume_subflow(kt_executor *ex, kt_run *run, json_t *tr)
         return;
     }
     json_t *child;
-    if (kt_store_execution_get(ex->store, cid, &child) != KT_OK)
+    kt_status st = kt_store_execution_get(ex->store, cid, &child);
+    if (st == KT_ENOTFOUND) {
+        /* its maker committed the parent, then stopped before handing the child to its partition's owner (or its
+         * hand-off is still on its way): looked for again later, made again if it is still missing */
+        kt_executor_subflow_check_later(ex, run, trid, cid);
+        return;
+    }
+    if (st != KT_OK)
         return;
     if (kt_state_is_terminated(kt_state_current(child)))
         kt_executor_notify_parent(ex, child);

@@ -3,8 +3,9 @@
  * current attempt, or whose epoch is not its job's, is dropped and counted; after a restart, an attempt the previous
  * process dispatched is adopted when the worker says it still runs it (no second attempt, its result of the old epoch
  * accepted), and declared lost (a second attempt, under the new epoch) only once the liveness timeout has passed
- * when no worker runs it; an execution killed while its attempt is in doubt has the kill sent to every worker. The
- * worker's ring of recent results (actors/worker/recent.c) finds a result by attempt and forgets the oldest. */
+ * when no worker runs it; an execution killed while its attempt is in doubt has the kill sent to every worker; a
+ * Subflow child that was never stored is made again under its id. The worker's ring of recent results
+ * (actors/worker/recent.c) finds a result by attempt and forgets the oldest. */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +28,10 @@
 static const char *FLOW = "id: one\nnamespace: a.b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n"
                           "    message: hi\n";
 
+static const char *HELD = "id: held\nnamespace: a.b\ntasks:\n  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n";
+static const char *PARENT = "id: parent\nnamespace: a.b\ntasks:\n  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
+                            "    namespace: a.b\n    flowId: held\n";
+
 enum { TTL_MS = 600 };
 
 typedef enum { ANSWER_RUNS, ANSWER_NOTHING } answer_mode;
@@ -45,7 +50,7 @@ typedef struct fixture {
     kt_node *node;
     kt_actor *client, *worker;
     kt_executor *ex;
-    int revision;
+    int revision, parent_revision;
     job_seen jobs[8];
     int njobs;
     int questions; /* WorkerAttempts received */
@@ -138,7 +143,10 @@ static int setup(void **state)
     if (kt_store_open(f->root, NULL, &f->s, err, sizeof err))
         return -1;
     int changed;
-    if (kt_store_flow_save(f->s, "a.b", "one", FLOW, &f->revision, &changed))
+    int rev;
+    if (kt_store_flow_save(f->s, "a.b", "one", FLOW, &f->revision, &changed) ||
+        kt_store_flow_save(f->s, "a.b", "held", HELD, &rev, &changed) ||
+        kt_store_flow_save(f->s, "a.b", "parent", PARENT, &f->parent_revision, &changed))
         return -1;
     kt_metrics_reset();
     *state = f;
@@ -169,10 +177,10 @@ static void run_ms(fixture *f, int ms)
     uv_run(&f->loop, UV_RUN_NOWAIT);
 }
 
-static void send_create(fixture *f, char *id)
+static void send_create_of(fixture *f, const char *flow, int revision, char *id)
 {
     kt_id_new(id);
-    json_t *execution = kt_execution_new(id, "a.b", "one", f->revision, NULL, NULL, NULL, kt_now_us());
+    json_t *execution = kt_execution_new(id, "a.b", flow, revision, NULL, NULL, NULL, kt_now_us());
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(f->client), 7);
     kt_msg_execution_create body = {.execution = execution};
@@ -180,6 +188,8 @@ static void send_create(fixture *f, char *id)
     assert_int_equal(kt_node_send(f->node, KT_EXECUTOR_ACTOR, &o), KT_OK);
     json_decref(execution);
 }
+
+static void send_create(fixture *f, char *id) { send_create_of(f, "one", f->revision, id); }
 
 /* The worker's result of job k, with the given attempt and epoch. */
 static void send_result(fixture *f, int k, uint32_t attempt, int64_t epoch)
@@ -355,6 +365,52 @@ static void test_kill_in_doubt_reaches_workers(void **state)
     stop_node(f);
 }
 
+/* A parent whose Subflow run names a child that was never stored (its maker stopped between the parent's commit and
+ * the child's hand-off): the next owner makes the child again, under that id, two liveness timeouts later. */
+static void test_missing_child_made_again(void **state)
+{
+    fixture *f = *state;
+    char parent[KT_ID_LEN + 1], lost[KT_ID_LEN + 1], st[32];
+    start_node(f, 0);
+    send_create_of(f, "parent", f->parent_revision, parent);
+    run_ms(f, 100);
+    stop_node(f);
+    /* as its maker left it: the run waits for a child id that has no row */
+    json_t *pe = NULL;
+    assert_int_equal(kt_store_execution_get(f->s, parent, &pe), KT_OK);
+    json_t *call = json_array_get(json_object_get(pe, "taskRunList"), 0);
+    assert_string_equal(kt_state_current(call), "RUNNING");
+    kt_id_new(lost);
+    json_object_set_new(json_object_get(call, "outputs"), "executionId", json_string(lost));
+    assert_int_equal(kt_store_execution_put(f->s, pe, NULL, 0), KT_OK);
+    json_decref(pe);
+    json_t *child = NULL;
+    assert_int_equal(kt_store_execution_get(f->s, lost, &child), KT_ENOTFOUND);
+
+    start_node(f, 0);
+    run_ms(f, TTL_MS); /* not yet: a hand-off may still be on its way */
+    assert_int_equal(kt_store_execution_get(f->s, lost, &child), KT_ENOTFOUND);
+    run_ms(f, 2 * TTL_MS);
+    assert_int_equal(kt_store_execution_get(f->s, lost, &child), KT_OK);
+    assert_string_equal(kt_state_current(child), "PAUSED");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(child, "trigger"),
+                                                                           "variables"), "executionId")),
+                        parent);
+    json_decref(child);
+    /* the parent follows it: the child killed, the parent's run ends with it */
+    kt_outmsg o;
+    kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, KT_EXECUTOR_ACTOR, kt_actor_address(f->client), 9);
+    kt_msg_exec_command body = {.execution_id = lost, .taskrun_id = "", .command = KT_CMD_KILL};
+    kt_msg_encode_exec_command(&o, &body);
+    assert_int_equal(kt_node_send(f->node, KT_EXECUTOR_ACTOR, &o), KT_OK);
+    run_ms(f, 100);
+    assert_int_equal(kt_store_execution_get(f->s, parent, &pe), KT_OK);
+    snprintf(st, sizeof st, "%s", kt_state_current(pe));
+    json_decref(pe);
+    assert_true(kt_state_is_terminated(st));
+    stop_node(f);
+}
+
 static void test_recent_ring(void **state)
 {
     (void)state;
@@ -396,6 +452,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lost_when_no_worker_runs_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alone_lost_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_in_doubt_reaches_workers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_child_made_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_ring, NULL, NULL),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
