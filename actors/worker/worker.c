@@ -656,8 +656,8 @@ static void kt_worker_on_attempts(kt_worker *w, const kt_msg *m)
     json_decref(answer);
     kt_status st = kt_node_send(node, m->from, &o);
     KT_DEBUG("worker", "%s asked about %zu attempt(s): %zu run here, %zu result(s) sent again%s%s", m->from,
-             json_array_size(json_object_get(q, "attempts")), json_array_size(running), resent, st ? ": answer not sent, " : "",
-             st ? kt_strerror(st) : "");
+             json_array_size(json_object_get(q, "attempts")), json_array_size(running), resent,
+             st ? "; answer not sent: " : "", st ? kt_strerror(st) : "");
     json_decref(q);
 }
 

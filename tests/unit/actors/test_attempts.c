@@ -28,8 +28,10 @@
 static const char *FLOW = "id: one\nnamespace: a.b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n"
                           "    message: hi\n";
 
-static const char *HELD = "id: held\nnamespace: a.b\ntasks:\n  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n";
-static const char *PARENT = "id: parent\nnamespace: a.b\ntasks:\n  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
+static const char *HELD = "id: held\nnamespace: a.b\ntasks:\n"
+                          "  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n";
+static const char *PARENT = "id: parent\nnamespace: a.b\ntasks:\n"
+                            "  - id: call\n    type: io.kestra.plugin.core.flow.Subflow\n"
                             "    namespace: a.b\n    flowId: held\n";
 
 enum { TTL_MS = 600 };
@@ -354,8 +356,9 @@ static void test_kill_in_doubt_reaches_workers(void **state)
     /* the worker that ran it ends it KILLED: accepted, and nothing runs again */
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_WORKER_RESULT, KT_EXECUTOR_ACTOR, kt_actor_address(f->worker), 0);
+    int64_t now = kt_now_us();
     kt_msg_worker_result r = {.execution_id = id, .taskrun_id = f->jobs[0].taskrun_id, .attempt = 0,
-                              .epoch = old_epoch, .state = "KILLED", .started_us = kt_now_us(), .ended_us = kt_now_us()};
+                              .epoch = old_epoch, .state = "KILLED", .started_us = now, .ended_us = now};
     kt_msg_encode_worker_result(&o, &r);
     assert_int_equal(kt_node_send(f->node, KT_EXECUTOR_ACTOR, &o), KT_OK);
     run_ms(f, 2 * TTL_MS);
