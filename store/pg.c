@@ -19,6 +19,7 @@ typedef struct kt_pg {
     kt_store base; /* first: store.c dispatches through base.ops */
     PGconn *conn;
     int in_tx;
+    int log_index; /* logs_message_trgm is there (store.log-index on and pg_trgm available): pg_logs.c */
     char err[512]; /* the last failure, for kt_store_errmsg */
 } kt_pg;
 
@@ -267,7 +268,7 @@ static void kt_pg_check_text_indexes(kt_pg *p)
     static int said;
     if (__atomic_load_n(&said, __ATOMIC_RELAXED))
         return;
-    PGresult *res = PQexec(p->conn, "SELECT to_regclass('logs_message_trgm') IS NULL");
+    PGresult *res = PQexec(p->conn, "SELECT to_regclass('flows_source_trgm') IS NULL");
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t")) {
         if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
             KT_INFO("store", "PostgreSQL: no pg_trgm index (the extension is not installed or may not be created here): "
@@ -330,8 +331,18 @@ kt_status kt_pg_open(const char *url, const kt_store_options *opt, kt_store **ou
     }
     if (reader ? kt_pg_check_schema(p, err, errcap) : kt_pg_migrate(p, err, errcap))
         goto fail;
-    if (!reader) /* the opener said it */
+    if (!reader) { /* the opener says it, and brings the log index to the setting */
+        kt_log_index li = opt && opt->log_index ? opt->log_index : KT_STORE_LOG_INDEX_PG;
+        if (kt_pg_log_index_apply(&p->base, li == KT_LOG_INDEX_ON, &p->log_index)) {
+            snprintf(err, errcap, "cannot %s the log index (store.log-index): %s",
+                     li == KT_LOG_INDEX_ON ? "build" : "drop", p->err);
+            goto fail;
+        }
         kt_pg_check_text_indexes(p);
+    } else if (kt_pg_log_index_apply(&p->base, -1, &p->log_index)) { /* a reader follows what is there */
+        snprintf(err, errcap, "cannot read the PostgreSQL catalogue: %s", p->err);
+        goto fail;
+    }
     /* a session setting, so a reconnection (kt_pg_revive) loses it: reader sessions only read anyway, this makes a
      * write by mistake an error rather than a silent second writer */
     if (reader && kt_pg_simple(p, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")) {
@@ -345,6 +356,8 @@ fail:
     free(p);
     return KT_EDB;
 }
+
+int kt_pg_log_indexed(kt_store *s) { return kt_pgs(s)->log_index; }
 
 void kt_pg_close(kt_store *s)
 {

@@ -18,6 +18,11 @@
 #include "store/store_int.h"
 
 PGconn *kt_pg_conn(kt_store *s);
+/* The log messages' trigram index (store.log-index, pg_logs.c): kt_pg_log_index_apply, at open, creates it (on 1,
+ * when pg_trgm is there: without it the search scans) or drops it (on 0), under the migrations' lock, or only looks
+ * (on -1: a reader session); *present says whether it is there after. kt_pg_log_indexed: that answer, which the log search follows. */
+kt_status kt_pg_log_index_apply(kt_store *s, int on, int *present);
+int kt_pg_log_indexed(kt_store *s);
 /* Whether the connection was lost (the server dropped it): a statement that failed then says nothing of the data,
  * so a listing stops with KT_EDB instead of skipping the row as undecodable. */
 int kt_pg_lost(kt_store *s);

@@ -192,6 +192,48 @@ kt_status kt_pg_logs_delete_flow(kt_store *s, const char *ns, const char *flow_i
     return st;
 }
 
+/* store.log-index on: migration 3's index, or this one when an earlier open dropped it (the operator class from
+ * pg_trgm's schema; without pg_trgm nothing is created and the search scans). */
+static const char kt_sql_log_index_on[] =
+    "DO $$ DECLARE s text; BEGIN"
+    "  SELECT extnamespace::regnamespace::text INTO s FROM pg_extension WHERE extname = 'pg_trgm';"
+    "  IF s IS NOT NULL AND to_regclass('logs_message_trgm') IS NULL THEN"
+    "    EXECUTE format('CREATE INDEX logs_message_trgm ON logs USING gin ((body::json->>''message'') %s.gin_trgm_ops)',"
+    "      s);"
+    "  END IF;"
+    "END $$";
+
+static kt_status kt_pg_log_index_set(kt_store *s, int on)
+{
+    /* under the migrations' lock (pg.c): nodes starting together do it once, after the schema is there */
+    kt_status st = kt_pg_command(s, "BEGIN", 0, NULL, NULL);
+    if (!st)
+        st = kt_pg_command(s, "SELECT pg_advisory_xact_lock(7366251934)", 0, NULL, NULL);
+    if (!st)
+        st = kt_pg_command(s, on ? kt_sql_log_index_on : "DROP INDEX IF EXISTS logs_message_trgm", 0, NULL, NULL);
+    if (!st)
+        st = kt_pg_command(s, "COMMIT", 0, NULL, NULL);
+    if (st)
+        kt_pg_command(s, "ROLLBACK", 0, NULL, NULL);
+    return st;
+}
+
+kt_status kt_pg_log_index_apply(kt_store *s, int on, int *present)
+{
+    *present = 0;
+    kt_status st = KT_OK;
+    if (on >= 0)
+        st = kt_pg_log_index_set(s, on);
+    if (st)
+        return st;
+    PGresult *res = kt_pg_query(s, "SELECT to_regclass('logs_message_trgm') IS NOT NULL", 0, NULL, &st);
+    if (!res)
+        return st;
+    *present = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
+    PQclear(res);
+    return KT_OK;
+}
+
 kt_status kt_pg_logs_search(kt_store *s, const kt_log_query *q, json_t **results, int64_t *total)
 {
     *results = NULL;
@@ -202,7 +244,8 @@ kt_status kt_pg_logs_search(kt_store *s, const kt_log_query *q, json_t **results
     kt_sql w;
     char scratch[512];
     kt_sql_init(&w, kt_sql_postgres.style);
-    kt_sql_log_where(&w, &kt_sql_postgres, q, min, scratch, sizeof scratch);
+    const char *indexed = q->q && kt_pg_log_indexed(s) && kt_sql_indexable(q->q) ? q->q : NULL;
+    kt_sql_log_where(&w, &kt_sql_postgres, q, min, indexed, scratch, sizeof scratch);
     const int join = kt_sql_log_joins(q);
     kt_status st = kt_pg_sql_count(s, join ? "SELECT COUNT(*) FROM logs l JOIN executions e ON e.id = l.execution_id"
                                            : "SELECT COUNT(*) FROM logs l",

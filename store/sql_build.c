@@ -201,15 +201,16 @@ void kt_sql_trigger_where(kt_sql *w, const kt_sql_dialect *d, const kt_trigger_q
 
 int kt_sql_log_joins(const kt_log_query *q) { return q->namespace_ || q->flow_id; }
 
-void kt_sql_log_where(kt_sql *w, const kt_sql_dialect *d, const kt_log_query *q, int min, char *scratch, size_t cap)
+void kt_sql_log_where(kt_sql *w, const kt_sql_dialect *d, const kt_log_query *q, int min, const char *index_value,
+                      char *scratch, size_t cap)
 {
     char frag[256];
     kt_sql_add(w, " WHERE 1=1");
     if (q->q) {
-        int indexed = kt_sql_indexable(q->q);
+        int indexed = index_value != NULL;
         if (indexed) {
             kt_sql_add(w, d->log_message_indexed);
-            kt_sql_str(w, q->q);
+            kt_sql_str(w, index_value);
         }
         if (!indexed || !d->log_indexed_is_rule) {
             snprintf(frag, sizeof frag, d->contains, d->log_message);

@@ -58,7 +58,8 @@ typedef struct kt_sql_dialect {
     /* the log search, over logs l (joined to executions e when a filter needs the execution's row): */
     const char *log_message; /* the line's message as text */
     const char *log_trigger; /* the line's triggerId as text */
-    /* " AND <the lines whose message may hold ?>" through the full-text index (kt_sql_indexable's values only). It
+    /* " AND <the lines whose message may hold ?>" through the full-text index, ? being kt_sql_log_where's
+     * index_value (given only when the store has the index, store.log-index, and q is kt_sql_indexable). It
      * narrows the candidates and the `contains` test on log_message decides, so the answers are the scan's whether
      * the index is there or not; unless log_indexed_is_rule: then the indexed test is exactly the substring test
      * (PostgreSQL's LIKE), and the second one would only evaluate the message again on every candidate. */
@@ -94,11 +95,12 @@ void kt_sql_exec_where(kt_sql *w, const kt_sql_dialect *d, const struct kt_exec_
 void kt_sql_trigger_where(kt_sql *w, const kt_sql_dialect *d, const struct kt_trigger_query *q, char *scratch,
                           size_t cap);
 /* The WHERE clause of GET /api/v1/logs/search over logs l, joined to executions e when kt_sql_log_joins(q); min is
- * the minimum level's rank (0: any). q's `q` is a case-sensitive substring of the message (Kite's rule, kept from the
+ * the minimum level's rank (0: any); index_value, when not NULL, is the value of d->log_message_indexed (the index
+ * narrows, the substring test decides: NULL scans). q's `q` is a case-sensitive substring of the message (Kite's rule, kept from the
  * scan it was; Kestra's differs, docs/store-async-design.md §3); its namespace is the namespace (exactly) or one under
  * it ignoring ASCII case (Kestra's AbstractJdbcLogRepository, as the executions' search). */
-void kt_sql_log_where(kt_sql *w, const kt_sql_dialect *d, const struct kt_log_query *q, int min, char *scratch,
-                      size_t cap);
+void kt_sql_log_where(kt_sql *w, const kt_sql_dialect *d, const struct kt_log_query *q, int min, const char *index_value,
+                      char *scratch, size_t cap);
 /* " AND <f.source holds each of the n words, ignoring ASCII case>": kt_store_flows_source_search's filter. */
 void kt_sql_flow_source_where(kt_sql *w, const kt_sql_dialect *d, const char *const *words, size_t n);
 /* Whether the log search needs the execution's row (a namespace or flow filter). Without one the join is skipped, so

@@ -148,6 +148,7 @@ typedef struct kt_sqlite {
     } cache[KT_SQL_CACHE]; /* statements of the other store files (kt_sqlite_prepared) */
     int ncache;
     int in_tx;
+    int log_index; /* the log messages' full-text index is there and fed (sqlite_fts.c) */
 } kt_sqlite;
 
 /* The SQLite store behind a kt_store * (kt_sqlite_open made it). */
@@ -228,6 +229,14 @@ kt_status kt_sqlite_open(const char *dir, const kt_store_options *opt, kt_store 
     }
     if (kt_store_migrate(s, reader, err, errcap))
         goto fail;
+    if (reader) { /* it searches with the index the opener left (a reader never writes lines) */
+        kt_sq(s)->log_index = kt_sqlite_log_index_there(kt_sq(s)->db) == 1;
+    } else {
+        kt_log_index li = opt && opt->log_index ? opt->log_index : KT_STORE_LOG_INDEX_SQLITE;
+        if (kt_sqlite_log_index_apply(kt_sq(s)->db, li == KT_LOG_INDEX_ON, err, errcap))
+            goto fail;
+        kt_sq(s)->log_index = li == KT_LOG_INDEX_ON;
+    }
     for (int i = 0; i < KT_SQL_COUNT; i++)
         if (sqlite3_prepare_v3(kt_sq(s)->db, kt_sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &kt_sq(s)->stmt[i], NULL) != SQLITE_OK) {
             snprintf(err, errcap, "cannot prepare statement %d: %s", i, sqlite3_errmsg(kt_sq(s)->db));
@@ -578,8 +587,13 @@ kt_status kt_sqlite_executions_unfinished(kt_store *s, json_t **out_array)
 
 /* ---- logs ---------------------------------------------------------------------------------------- */
 
-kt_status kt_sqlite_logs_append(kt_store *s, const json_t *entries)
+int kt_sqlite_log_indexed(kt_store *s) { return kt_sq(s)->log_index; }
+
+/* The lines, then (store.log-index on) their messages into the full-text index with one statement (sqlite_fts.c says
+ * why not a trigger). Outside a transaction a savepoint makes the lines and their index one commit. */
+static kt_status kt_logs_insert(kt_store *s, const json_t *entries)
 {
+    int64_t first = 0;
     size_t i;
     json_t *e;
     json_array_foreach(entries, i, e) {
@@ -606,8 +620,22 @@ kt_status kt_sqlite_logs_append(kt_store *s, const json_t *entries)
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             return KT_EDB;
+        if (!first)
+            first = sqlite3_last_insert_rowid(kt_sq(s)->db);
     }
-    return KT_OK;
+    return first && kt_sq(s)->log_index ? kt_sqlite_log_index_feed(s, first) : KT_OK;
+}
+
+kt_status kt_sqlite_logs_append(kt_store *s, const json_t *entries)
+{
+    if (kt_sq(s)->in_tx || !kt_sq(s)->log_index)
+        return kt_logs_insert(s, entries);
+    if (kt_store_exec(s, "SAVEPOINT kt_logs_append"))
+        return KT_EDB;
+    kt_status st = kt_logs_insert(s, entries);
+    if (st)
+        kt_store_exec(s, "ROLLBACK TO kt_logs_append");
+    return kt_store_exec(s, "RELEASE kt_logs_append") ? KT_EDB : st;
 }
 
 kt_status kt_sqlite_logs_get(kt_store *s, const char *execution_id, const kt_log_filter *f, json_t **out_array)

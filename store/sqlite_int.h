@@ -76,6 +76,18 @@ sqlite3_stmt *kt_sqlite_prepared(kt_store *s, const char *sql);
 /* Steps st to its end, each row's column col parsed as JSON into a new array (*out); rows that do not parse are
  * skipped. KT_EDB when a step fails (*out NULL). The caller resets or finalizes st. */
 kt_status kt_sqlite_rows_json(sqlite3_stmt *st, int col, json_t **out);
+/* The log messages' full-text index (sqlite_fts.c, store.log-index). kt_sqlite_log_index_apply, at open: builds it
+ * (indexing the lines there) or drops it so that the database has it exactly when on. kt_sqlite_log_indexed: whether
+ * this store has it. kt_sqlite_log_index_feed: indexes the lines from first_seq on, inside the append's transaction.
+ * kt_sqlite_log_match: the MATCH expression of the lines that may hold v (kt_sql_indexable's values), into out; -1
+ * when it does not fit. */
+kt_status kt_sqlite_log_index_apply(sqlite3 *db, int on, char *err, size_t errcap);
+/* 1 when the database has the index as kt_sqlite_log_index_apply builds it, 0 when not, -1 on error (a reader
+ * session's question: it may not build or drop anything). */
+int kt_sqlite_log_index_there(sqlite3 *db);
+int kt_sqlite_log_indexed(kt_store *s);
+kt_status kt_sqlite_log_index_feed(kt_store *s, int64_t first_seq);
+int kt_sqlite_log_match(const char *v, char *out, size_t cap);
 /* A statement of store/sql_build.h (KT_SQL_QMARK): its values bound in order (sqlite_search.c). */
 struct kt_sql;
 void kt_sqlite_sql_bind(const struct kt_sql *q, sqlite3_stmt *st);

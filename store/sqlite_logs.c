@@ -104,8 +104,8 @@ kt_status kt_sqlite_logs_delete_flow(kt_store *s, const char *ns, const char *fl
     return kt_logs_run_delete(s, st, count);
 }
 
-/* The search: the WHERE clause both backends share (store/sql_build.c), every value bound; logs_fts serves a message
- * search of 3 characters or more. */
+/* The search: the WHERE clause both backends share (store/sql_build.c), every value bound; logs_fts (store.log-index
+ * on) narrows a message search of 3 characters or more to the lines holding its trigrams. */
 kt_status kt_sqlite_logs_search(kt_store *s, const kt_log_query *q, json_t **results, int64_t *total)
 {
     *results = NULL;
@@ -114,9 +114,13 @@ kt_status kt_sqlite_logs_search(kt_store *s, const kt_log_query *q, json_t **res
     if (min < 0)
         return KT_EINVAL;
     kt_sql w;
-    char scratch[512];
+    char scratch[512], match[640];
+    const char *indexed = q->q && kt_sqlite_log_indexed(s) && kt_sql_indexable(q->q) &&
+                                  !kt_sqlite_log_match(q->q, match, sizeof match)
+                              ? match
+                              : NULL;
     kt_sql_init(&w, kt_sql_sqlite.style);
-    kt_sql_log_where(&w, &kt_sql_sqlite, q, min, scratch, sizeof scratch);
+    kt_sql_log_where(&w, &kt_sql_sqlite, q, min, indexed, scratch, sizeof scratch);
     const int join = kt_sql_log_joins(q);
     sqlite3 *db = kt_sqlite_db(s);
     kt_status r = kt_sqlite_sql_count(

@@ -15,10 +15,9 @@ const kt_sql_dialect kt_sql_sqlite = {
                  "json_extract(l.value, '$.key') = ? AND json_extract(l.value, '$.value') = ?)",
     .log_message = "json_extract(l.body, '$.message')",
     .log_trigger = "json_extract(l.body, '$.triggerId')",
-    /* logs_fts (migration 8): the value as one FTS5 phrase (its double quotes doubled), which the trigram tokenizer
-     * (case_sensitive 1) turns into consecutive trigrams: the lines holding it, case and all */
-    .log_message_indexed = " AND l.seq IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH "
-                           "'\"' || replace(?, '\"', '\"\"') || '\"')",
+    /* logs_fts (sqlite_fts.c, store.log-index): ? is kt_sqlite_log_match's expression, the lines holding each of
+     * the value's trigrams */
+    .log_message_indexed = " AND l.seq IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)",
     .int_cast = "",
     /* flows_fts (migration 8) folds case (Unicode's folding: more than ASCII's, so a superset of what LIKE then
      * keeps); LIKE folds ASCII only */

@@ -31,6 +31,21 @@ kt_status kt_store_open(const char *where, const kt_store_options *opt, kt_store
     return kt_sqlite_open(where, opt, out, err, errcap);
 }
 
+int kt_store_log_index_of(const char *text, kt_log_index *out)
+{
+    static const struct {
+        const char *text;
+        kt_log_index v;
+    } names[] = {{"", KT_LOG_INDEX_DEFAULT}, {"on", KT_LOG_INDEX_ON},     {"true", KT_LOG_INDEX_ON},
+                 {"off", KT_LOG_INDEX_OFF},  {"false", KT_LOG_INDEX_OFF}};
+    for (size_t i = 0; text && i < sizeof names / sizeof *names; i++)
+        if (!strcmp(text, names[i].text)) {
+            *out = names[i].v;
+            return 0;
+        }
+    return -1;
+}
+
 void kt_store_close(kt_store *s)
 {
     if (s)

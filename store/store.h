@@ -15,12 +15,26 @@
 
 typedef struct kt_store kt_store;
 
+/* store.log-index: whether the log search's q is served by a full-text index (SQLite FTS5 trigram, PostgreSQL
+ * pg_trgm GIN) or by the scan. The answers are the same either way; the index costs on every appended line and pays
+ * on selective searches (docs/store-async-design.md §3). The store builds or drops it at open to match. */
+typedef enum kt_log_index {
+    KT_LOG_INDEX_DEFAULT, /* the backend's default: KT_STORE_LOG_INDEX_SQLITE / _PG */
+    KT_LOG_INDEX_ON,
+    KT_LOG_INDEX_OFF,
+} kt_log_index;
+#define KT_STORE_LOG_INDEX_SQLITE KT_LOG_INDEX_ON
+#define KT_STORE_LOG_INDEX_PG KT_LOG_INDEX_OFF
+/* "on" / "off" (also "true" / "false": YAML may have read on as a boolean) -> *out; "" -> the default. -1 otherwise. */
+int kt_store_log_index_of(const char *text, kt_log_index *out);
+
 typedef struct kt_store_options {
     int sync_full; /* synchronous=FULL (fsync every commit) instead of NORMAL (WAL: durable across crashes of
                       the process, not of the machine) */
     int reader; /* a reader session on a store another session already opened and migrated (store/db_pool.c's
                    threads): no migration, no lock taken (KT_EDB when the schema is not this kite's), and reads only
                    (SQLite: query_only; PostgreSQL: default_transaction_read_only) */
+    kt_log_index log_index;
 } kt_store_options;
 
 /* Opens the store at `where` and applies migrations: a postgres:// or postgresql:// URL (libpq's form), or a

@@ -48,10 +48,13 @@ static inline int rm_entry(const char *path, const struct stat *sb, int flag, st
     return remove(path);
 }
 
+/* The options every open_store passes: a test program may set them before setup (e.g. store.log-index). */
+static kt_store_options fixture_options;
+
 static inline void open_store(fixture *f)
 {
     char err[512] = "";
-    kt_status st = kt_store_open(f->data, NULL, &f->s, err, sizeof err);
+    kt_status st = kt_store_open(f->data, &fixture_options, &f->s, err, sizeof err);
     if (st)
         fail_msg("kt_store_open(%s): %d %s", f->data, st, err);
 }

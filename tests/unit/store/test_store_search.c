@@ -1,8 +1,9 @@
-/* The text searches served by the full-text indexes (docs/store-async-design.md §3; SQLite: FTS5 trigram tables of
- * migration 8, PostgreSQL: pg_trgm GIN indexes of migration 3): the log search's `q` and the flow source search give
- * the scan's answers exactly (a table of queries: case, unicode, LIKE's wildcards, quotes, 1-2 characters, empty),
- * the plans use the indexes, a database of the previous schema gets its rows indexed, and the log search's namespace
- * filter follows Kestra's rule. Runs on both backends (store_fixture.h). */
+/* The text searches served by the full-text indexes (docs/store-async-design.md §3; SQLite: FTS5 trigram tables,
+ * PostgreSQL: pg_trgm GIN indexes): the log search's `q` and the flow source search give the scan's answers exactly (a
+ * table of queries: case, unicode, LIKE's wildcards, quotes, 1-2 characters, empty), the plans use the indexes, a
+ * database of the previous schema gets its rows indexed, and the log search's namespace filter follows Kestra's rule.
+ * Every test runs with the log index (store.log-index) on and off, and switching it on an existing database builds or
+ * drops it with the answers unchanged. Runs on both backends (store_fixture.h). */
 #include "store_fixture.h"
 
 #include <libpq-fe.h>
@@ -10,6 +11,10 @@
 
 #include "base/json.h"
 #include "store/sql_build.h"
+#include "store/sqlite_int.h" /* kt_sqlite_log_match: the plan's statement as the store builds it */
+
+/* The tests' store.log-index, set by their setup (the fixture opens every store with it). */
+static int log_index_on(void) { return fixture_options.log_index == KT_LOG_INDEX_ON; }
 
 /* ---- probes: the scan the search replaced, and the plans ----------------------------------------------------------- */
 
@@ -109,9 +114,12 @@ static char *log_search_plan(const fixture *f, const kt_log_query *q)
 {
     const kt_sql_dialect *d = fixture_on_pg() ? &kt_sql_postgres : &kt_sql_sqlite;
     kt_sql w, sel;
-    char scratch[512];
+    char scratch[512], match[640];
+    const char *indexed = NULL;
+    if (log_index_on() && q->q && kt_sql_indexable(q->q))
+        indexed = fixture_on_pg() ? q->q : kt_sqlite_log_match(q->q, match, sizeof match) ? NULL : match;
     kt_sql_init(&w, d->style);
-    kt_sql_log_where(&w, d, q, 0, scratch, sizeof scratch);
+    kt_sql_log_where(&w, d, q, 0, indexed, scratch, sizeof scratch);
     kt_sql_from(&sel, kt_sql_log_joins(q) ? "SELECT l.body FROM logs l JOIN executions e ON e.id = l.execution_id"
                                           : "SELECT l.body FROM logs l",
                 &w);
@@ -137,13 +145,31 @@ static int fts_integrity(const fixture *f, const char *table)
     return rc;
 }
 
-/* Whether the database has the text indexes (PostgreSQL without pg_trgm has not: the searches then scan). */
-static int has_text_indexes(const fixture *f)
+/* Whether the database has the flow source index (PostgreSQL without pg_trgm has not: the searches then scan). */
+static int has_flow_index(const fixture *f)
 {
     if (!fixture_on_pg())
-        return sql_int(f->data, "SELECT count(*) FROM sqlite_master WHERE name IN ('logs_fts', 'flows_fts')") == 2;
+        return sql_int(f->data, "SELECT count(*) FROM sqlite_master WHERE name = 'flows_fts'") == 1;
     return sql_int(f->data, "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
-                            "indexname IN ('logs_message_trgm', 'flows_source_trgm')") == 2;
+                            "indexname = 'flows_source_trgm'") == 1;
+}
+
+/* The log index's objects in the database: SQLite's table and its triggers (3 when on: the table and the delete and
+ * update triggers, the lines being indexed by the append), PostgreSQL's index. */
+static long long log_index_objects(const fixture *f)
+{
+    if (!fixture_on_pg())
+        return sql_int(f->data, "SELECT count(*) FROM sqlite_master WHERE name IN ('logs_fts', 'logs_fts_insert', "
+                                "'logs_fts_delete', 'logs_fts_update')");
+    return sql_int(f->data, "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
+                            "indexname = 'logs_message_trgm'");
+}
+
+/* Whether the database has the text indexes this test's setting asks for: the flow source index, and the log index
+ * exactly when store.log-index is on (PostgreSQL without pg_trgm has neither: the searches then scan). */
+static int has_text_indexes(const fixture *f)
+{
+    return has_flow_index(f) && log_index_objects(f) == (log_index_on() ? (fixture_on_pg() ? 1 : 3) : 0);
 }
 
 /* The name the plan shows when the log search uses its index. */
@@ -264,7 +290,7 @@ static void test_log_search_answers_as_the_scan(void **state)
     free(got);
     append_messages(f->s, "ex2", 0, lines / 2);
     check_queries(f, lines / 2);
-    if (!fixture_on_pg()) /* the external-content index agrees with its content, row for row */
+    if (!fixture_on_pg() && log_index_on()) /* the external-content index agrees with its content, row for row */
         assert_int_equal(fts_integrity(f, "logs_fts"), SQLITE_OK);
 }
 
@@ -276,6 +302,10 @@ static void test_log_search_uses_the_index(void **state)
         return;
     }
     append_messages(f->s, "ex1", 0, 20);
+    if (!log_index_on()) { /* nothing of it left to use */
+        assert_int_equal(log_index_objects(f), 0);
+        return;
+    }
     static const struct {
         const char *q;
         int indexed;
@@ -477,8 +507,9 @@ static void test_upgrade_indexes_existing_rows(void **state)
         assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
         char sql[512];
-        snprintf(sql, sizeof sql, "DROP TRIGGER logs_fts_insert; DROP TRIGGER logs_fts_delete; DROP TRIGGER "
-                                  "logs_fts_update; DROP TABLE logs_fts; DROP VIEW logs_text; DROP TRIGGER "
+        snprintf(sql, sizeof sql, "DROP TRIGGER IF EXISTS logs_fts_insert; DROP TRIGGER IF EXISTS logs_fts_delete; "
+                                  "DROP TRIGGER IF EXISTS logs_fts_update; DROP TABLE IF EXISTS logs_fts; "
+                                  "DROP VIEW logs_text; DROP TRIGGER "
                                   "flows_fts_insert; DROP TRIGGER flows_fts_delete; DROP TRIGGER flows_fts_update; "
                                   "DROP TABLE flows_fts; PRAGMA user_version = %d",
                  sqlite3_column_int(st, 0) - 1);
@@ -488,7 +519,8 @@ static void test_upgrade_indexes_existing_rows(void **state)
             fail_msg("%s: %s", sql, msg);
         sqlite3_close(db);
     }
-    assert_false(has_text_indexes(f));
+    assert_false(has_flow_index(f));
+    assert_int_equal(log_index_objects(f), 0);
     open_store(f);
     if (!has_text_indexes(f)) {
         assert_true(fixture_on_pg()); /* SQLite always has FTS5 */
@@ -503,14 +535,71 @@ static void test_upgrade_indexes_existing_rows(void **state)
     free(ids);
     json_decref(rows);
     if (!fixture_on_pg()) {
-        assert_int_equal(sql_int(f->data, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH '\"ello\"'"), 2);
-        assert_int_equal(fts_integrity(f, "logs_fts"), SQLITE_OK);
+        if (log_index_on()) {
+            assert_int_equal(sql_int(f->data, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH '\"ell\"'"), 2);
+            assert_int_equal(fts_integrity(f, "logs_fts"), SQLITE_OK);
+        }
         assert_int_equal(fts_integrity(f, "flows_fts"), SQLITE_OK);
     }
-    /* the lines written after the upgrade are indexed by the triggers */
+    /* the lines written after the upgrade are indexed with their append */
     append_messages(f->s, "ex2", 20, 40);
     check_queries(f, 40);
 }
+
+/* ---- store.log-index switched on an existing database ------------------------------------------------------------ */
+
+/* The next open drops the log index (off) or builds it over the lines already there (on), its triggers with it; the
+ * answers stay the scan's before, after, and for lines written since; deletions follow the index that is there. */
+static void test_log_index_switch(void **state)
+{
+    fixture *f = *state;
+    if (!has_flow_index(f)) {
+        print_message("no pg_trgm here: there is no index to switch, the searches scan\n");
+        return;
+    }
+    append_messages(f->s, "ex1", 0, 20);
+    check_queries(f, 20);
+    for (int round = 0; round < 3; round++) {
+        const int lines = 20 * (round + 1);
+        fixture_options.log_index = log_index_on() ? KT_LOG_INDEX_OFF : KT_LOG_INDEX_ON;
+        reopen(f);
+        assert_true(has_text_indexes(f));
+        check_queries(f, lines);
+        if (!fixture_on_pg() && log_index_on()) {
+            /* every line there before the switch is in the index: 'rebuild' read them all */
+            assert_int_equal(fts_integrity(f, "logs_fts"), SQLITE_OK);
+            assert_int_equal(sql_int(f->data, "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH '\"ell\"'"),
+                             sql_int(f->data, "SELECT count(*) FROM logs WHERE instr(json_extract(body, '$.message'), "
+                                              "'ell') > 0"));
+        }
+        append_messages(f->s, "ex1", lines, lines + 20);
+        check_queries(f, lines + 20);
+    }
+    /* an open with the setting unchanged leaves the index as it is */
+    reopen(f);
+    assert_true(has_text_indexes(f));
+    int64_t n = 0;
+    assert_int_equal(kt_store_logs_delete(f->s, "ex1", NULL, &n), KT_OK);
+    assert_int_equal(n, 80);
+    check_queries(f, 0);
+    if (!fixture_on_pg() && log_index_on())
+        assert_int_equal(fts_integrity(f, "logs_fts"), SQLITE_OK);
+}
+
+/* The setups: the same tests with the log index on and off. */
+static int setup_on(void **state)
+{
+    fixture_options.log_index = KT_LOG_INDEX_ON;
+    return setup(state);
+}
+
+static int setup_off(void **state)
+{
+    fixture_options.log_index = KT_LOG_INDEX_OFF;
+    return setup(state);
+}
+
+#define BOTH(t) {#t " (log index on)", t, setup_on, teardown, NULL}, {#t " (log index off)", t, setup_off, teardown, NULL}
 
 int main(void)
 {
@@ -518,11 +607,9 @@ int main(void)
     if (rc)
         return rc;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_log_search_answers_as_the_scan, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log_search_uses_the_index, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log_search_namespace_rule, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flow_source_search, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upgrade_indexes_existing_rows, setup, teardown),
+        BOTH(test_log_search_answers_as_the_scan), BOTH(test_log_search_uses_the_index),
+        BOTH(test_log_search_namespace_rule),      BOTH(test_flow_source_search),
+        BOTH(test_upgrade_indexes_existing_rows),  BOTH(test_log_index_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
