@@ -63,6 +63,7 @@ typedef struct kt_opts {
     uint32_t liveness_ms;
     int sync_full;
     int readers; /* store.readers */
+    kt_log_index log_index;        /* conf store.log-index */
     const json_t *plugin_defaults; /* conf plugins.defaults, or NULL */
     const char *sched_zone;        /* conf scheduler.timezone, NULL = UTC */
     kt_sched_recover sched_recover;
@@ -251,7 +252,7 @@ static int kt_open_store(const kt_opts *o, kt_main *m)
         fprintf(stderr, "kite: %s\n", err);
         return -1;
     }
-    kt_store_options so = {.sync_full = o->sync_full};
+    kt_store_options so = {.sync_full = o->sync_full, .log_index = o->log_index};
     if (kt_store_open(where, &so, &m->store, err, sizeof err)) {
         fprintf(stderr, "kite: store %s: %s\n", shown, err);
         return -1;
@@ -538,6 +539,10 @@ static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
     if (kt_sched_recover_of(c->scheduler_recover, &o->sched_recover)) {
         fprintf(stderr, "kite: configuration: scheduler.recover-missed-schedules: '%s' is not ALL, LAST or NONE\n",
                 c->scheduler_recover);
+        return -1;
+    }
+    if (kt_store_log_index_of(c->store_log_index, &o->log_index)) {
+        fprintf(stderr, "kite: configuration: store.log-index: '%s' is not on or off\n", c->store_log_index);
         return -1;
     }
     kt_tz_zone zone;

@@ -47,6 +47,7 @@ static const kt_conf_key kt_conf_keys[] = {
     KT_STR("store", "url", store_url),
     KT_BOOL("store", "sync-full", sync_full),
     KT_INT("store", "readers", store_readers, 0, 64),
+    KT_STR("store", "log-index", store_log_index),
     KT_INT("worker", "slots", slots, 0, 100000),
     KT_STR("cluster", "listen", listen),
     KT_STR("cluster", "join", join),

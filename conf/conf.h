@@ -20,6 +20,9 @@ typedef struct kt_conf {
     char store_url[1024];
     int sync_full;
     int store_readers; /* store.readers: the read pool's threads (store/db_pool.h); 0 = its default, ?readers= wins */
+    /* store.log-index: "on" / "off", the log search's full-text index (kt_store_log_index_of); "" = the backend's
+     * default (SQLite on, PostgreSQL off: docs/store-async-design.md §3) */
+    char store_log_index[8];
     uint32_t slots;
     char listen[512];
     char join[512];

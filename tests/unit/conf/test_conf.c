@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "store/store.h"
 
 static char *write_tmp(const char *text)
 {
@@ -218,6 +219,34 @@ static void test_store_url(void **s)
     assert_null(strstr(err, "Sup3rSecret"));
 }
 
+/* store.log-index: "" (the backend's default) unless set, on/off from the file (YAML may read them as booleans: the
+ * store takes both spellings), KITE_STORE_LOG_INDEX over it; kt_store_log_index_of refuses anything else. */
+static void test_store_log_index(void **s)
+{
+    (void)s;
+    kt_conf c;
+    char err[512] = "";
+    kt_conf_defaults(&c);
+    assert_string_equal(c.store_log_index, "");
+    kt_log_index li = KT_LOG_INDEX_ON;
+    assert_int_equal(kt_store_log_index_of(c.store_log_index, &li), 0);
+    assert_int_equal(li, KT_LOG_INDEX_DEFAULT);
+    char *p = write_tmp("store:\n  log-index: off\n");
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_OK);
+    assert_int_equal(kt_store_log_index_of(c.store_log_index, &li), 0);
+    assert_int_equal(li, KT_LOG_INDEX_OFF);
+    setenv("KITE_STORE_LOG_INDEX", "on", 1);
+    assert_int_equal(kt_conf_load(&c, p, err, sizeof err), KT_OK);
+    unsetenv("KITE_STORE_LOG_INDEX");
+    assert_string_equal(c.store_log_index, "on");
+    assert_int_equal(kt_store_log_index_of(c.store_log_index, &li), 0);
+    assert_int_equal(li, KT_LOG_INDEX_ON);
+    unlink(p);
+    static const char *const bad[] = {"yes", "ON ", "1", "of"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(kt_store_log_index_of(bad[i], &li), -1);
+}
+
 static void test_plugin_defaults(void **s)
 {
     kt_conf c;
@@ -280,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_storage_settings),
         cmocka_unit_test(test_server_settings),
         cmocka_unit_test(test_store_url),
+        cmocka_unit_test(test_store_log_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
