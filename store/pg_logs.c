@@ -198,8 +198,8 @@ static const char kt_sql_log_index_on[] =
     "DO $$ DECLARE s text; BEGIN"
     "  SELECT extnamespace::regnamespace::text INTO s FROM pg_extension WHERE extname = 'pg_trgm';"
     "  IF s IS NOT NULL AND to_regclass('logs_message_trgm') IS NULL THEN"
-    "    EXECUTE format('CREATE INDEX logs_message_trgm ON logs USING gin ((body::json->>''message'') %s.gin_trgm_ops)',"
-    "      s);"
+    "    EXECUTE format('CREATE INDEX logs_message_trgm ON logs USING gin "
+    "      ((body::json->>''message'') %s.gin_trgm_ops)', s);"
     "  END IF;"
     "END $$";
 

@@ -96,11 +96,11 @@ void kt_sql_trigger_where(kt_sql *w, const kt_sql_dialect *d, const struct kt_tr
                           size_t cap);
 /* The WHERE clause of GET /api/v1/logs/search over logs l, joined to executions e when kt_sql_log_joins(q); min is
  * the minimum level's rank (0: any); index_value, when not NULL, is the value of d->log_message_indexed (the index
- * narrows, the substring test decides: NULL scans). q's `q` is a case-sensitive substring of the message (Kite's rule, kept from the
- * scan it was; Kestra's differs, docs/store-async-design.md §3); its namespace is the namespace (exactly) or one under
- * it ignoring ASCII case (Kestra's AbstractJdbcLogRepository, as the executions' search). */
-void kt_sql_log_where(kt_sql *w, const kt_sql_dialect *d, const struct kt_log_query *q, int min, const char *index_value,
-                      char *scratch, size_t cap);
+ * narrows, the substring test decides: NULL scans). q's `q` is a case-sensitive substring of the message (Kite's
+ * rule, kept from the scan it was; Kestra's differs, docs/store-async-design.md §3); its namespace is the namespace
+ * (exactly) or one under it ignoring ASCII case (Kestra's AbstractJdbcLogRepository, as the executions' search). */
+void kt_sql_log_where(kt_sql *w, const kt_sql_dialect *d, const struct kt_log_query *q, int min,
+                      const char *index_value, char *scratch, size_t cap);
 /* " AND <f.source holds each of the n words, ignoring ASCII case>": kt_store_flows_source_search's filter. */
 void kt_sql_flow_source_where(kt_sql *w, const kt_sql_dialect *d, const char *const *words, size_t n);
 /* Whether the log search needs the execution's row (a namespace or flow filter). Without one the join is skipped, so

@@ -330,6 +330,44 @@ static void test_log_search_uses_the_index(void **state)
     free(plan);
 }
 
+/* SQLite's MATCH expression for a value (kt_sqlite_log_match): the trigrams at characters 0, 3, 6... and the last one,
+ * characters and not bytes, double quotes doubled, at most 48 characters; none for a value under 3 characters. */
+static void test_log_match_expression(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *v, *want;
+    } cases[] = {
+        {"abc", "\"abc\""},
+        {"abcd", "\"abc\" AND \"bcd\""},
+        {"abcdef", "\"abc\" AND \"def\""},
+        {"abcdefgh", "\"abc\" AND \"def\" AND \"fgh\""},
+        {"a\"b", "\"a\"\"b\""},
+        {"caf\xc3\xa9s", "\"caf\" AND \"f\xc3\xa9s\""}, /* cafés: 5 characters */
+        {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "\"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\""},
+        {"it's", "\"it'\" AND \"t's\""},
+    };
+    char out[640];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        assert_int_equal(kt_sqlite_log_match(cases[i].v, out, sizeof out), 0);
+        assert_string_equal(out, cases[i].want);
+    }
+    assert_int_equal(kt_sqlite_log_match("ab", out, sizeof out), -1);
+    /* 100 characters: the first 48 (16 trigrams) */
+    char v[101];
+    for (int i = 0; i < 100; i++)
+        v[i] = (char)('a' + i % 26);
+    v[100] = 0;
+    assert_int_equal(kt_sqlite_log_match(v, out, sizeof out), 0);
+    size_t terms = 1;
+    for (const char *p = out; (p = strstr(p, " AND ")); p++)
+        terms++;
+    assert_int_equal(terms, 16);
+    assert_non_null(strstr(out, "\"tuv\""));  /* characters 45-47 */
+    assert_null(strstr(out, "\"wxy\""));      /* character 48 on: left to instr */
+    assert_int_equal(kt_sqlite_log_match(v, out, 20), -1); /* too small a buffer */
+}
+
 /* Kestra's AbstractJdbcLogRepository: namespace = ns OR namespace likeIgnoreCase ns + ".%", as the executions' search
  * (kt_sql_ns_under): the namespace itself exactly, those under it ignoring ASCII case. */
 static void test_log_search_namespace_rule(void **state)
@@ -599,7 +637,8 @@ static int setup_off(void **state)
     return setup(state);
 }
 
-#define BOTH(t) {#t " (log index on)", t, setup_on, teardown, NULL}, {#t " (log index off)", t, setup_off, teardown, NULL}
+#define BOTH(t)                                                                                                     \
+    {#t " (log index on)", t, setup_on, teardown, NULL}, {#t " (log index off)", t, setup_off, teardown, NULL}
 
 int main(void)
 {
@@ -610,6 +649,7 @@ int main(void)
         BOTH(test_log_search_answers_as_the_scan), BOTH(test_log_search_uses_the_index),
         BOTH(test_log_search_namespace_rule),      BOTH(test_flow_source_search),
         BOTH(test_upgrade_indexes_existing_rows),  BOTH(test_log_index_switch),
+        cmocka_unit_test(test_log_match_expression),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
