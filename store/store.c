@@ -15,10 +15,20 @@ int kt_store_is_url_postgres(const char *where)
 
 kt_status kt_store_open(const char *where, const kt_store_options *opt, kt_store **out, char *err, size_t errcap)
 {
-    char plain[2048], readers[16];
+    char plain[2048], readers[16], plain2[2048], li[16];
     /* ?readers= is the read pool's (store/db_pool.h), not the backend's */
     if (where && kt_store_url_take(where, "readers", readers, sizeof readers, plain, sizeof plain))
         where = plain;
+    /* ?log_index=on|off: store.log-index for this store, over the option */
+    kt_store_options o = opt ? *opt : (kt_store_options){0};
+    if (where && kt_store_url_take(where, "log_index", li, sizeof li, plain2, sizeof plain2)) {
+        if (!*li || kt_store_log_index_of(li, &o.log_index)) {
+            snprintf(err, errcap, "log_index: on or off");
+            return KT_EINVAL;
+        }
+        where = plain2;
+        opt = &o;
+    }
     if (kt_store_is_url_postgres(where)) { /* *out stays untouched on failure */
         kt_status st = kt_pg_open(where, opt, out, err, errcap);
         /* libpq's messages about a malformed URL quote it whole, password included */

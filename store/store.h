@@ -38,7 +38,8 @@ typedef struct kt_store_options {
 } kt_store_options;
 
 /* Opens the store at `where` and applies migrations: a postgres:// or postgresql:// URL (libpq's form), or a
- * directory (optionally sqlite://DIR) holding kite.db, created if needed. err gets the reason on failure (a URL's
+ * directory (optionally sqlite://DIR) holding kite.db, created if needed. A URL's ?log_index=on|off (taken out
+ * before libpq sees it) wins over opt->log_index; ?readers= is the read pool's and ignored here. err gets the reason on failure (a URL's
  * password is never in it: kt_store_scrub). */
 kt_status kt_store_open(const char *where, const kt_store_options *opt, kt_store **out, char *err, size_t errcap);
 /* 1 when `where` names a PostgreSQL store (kt_store_open would connect rather than open a directory). */

@@ -624,6 +624,35 @@ static void test_log_index_switch(void **state)
         assert_int_equal(fts_integrity(f, "logs_fts"), SQLITE_OK);
 }
 
+/* A store URL's ?log_index=on|off wins over the option (store.log-index); another value is refused. */
+static void test_log_index_in_url(void **state)
+{
+    fixture *f = *state;
+    if (!has_flow_index(f)) {
+        print_message("no pg_trgm here: there is no index to switch, the searches scan\n");
+        return;
+    }
+    append_messages(f->s, "ex1", 0, 20);
+    kt_store_close(f->s);
+    f->s = NULL;
+    const int was_on = log_index_on();
+    char url[1400], err[512] = "";
+    const char *sep = strchr(f->data, '?') ? "&" : "?";
+    snprintf(url, sizeof url, "%s%s%slog_index=%s", fixture_on_pg() ? "" : "sqlite://", f->data, sep,
+             was_on ? "off" : "on");
+    assert_int_equal(kt_store_open(url, &fixture_options, &f->s, err, sizeof err), KT_OK);
+    fixture_options.log_index = was_on ? KT_LOG_INDEX_OFF : KT_LOG_INDEX_ON; /* what has_text_indexes expects */
+    assert_true(has_text_indexes(f));
+    check_queries(f, 20);
+    kt_store_close(f->s);
+    f->s = NULL;
+    snprintf(url, sizeof url, "%s%s%slog_index=maybe", fixture_on_pg() ? "" : "sqlite://", f->data, sep);
+    assert_int_equal(kt_store_open(url, &fixture_options, &f->s, err, sizeof err), KT_EINVAL);
+    assert_null(f->s);
+    assert_string_equal(err, "log_index: on or off");
+    open_store(f);
+}
+
 /* The setups: the same tests with the log index on and off. */
 static int setup_on(void **state)
 {
@@ -649,6 +678,7 @@ int main(void)
         BOTH(test_log_search_answers_as_the_scan), BOTH(test_log_search_uses_the_index),
         BOTH(test_log_search_namespace_rule),      BOTH(test_flow_source_search),
         BOTH(test_upgrade_indexes_existing_rows),  BOTH(test_log_index_switch),
+        BOTH(test_log_index_in_url),
         cmocka_unit_test(test_log_match_expression),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
