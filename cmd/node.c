@@ -341,7 +341,7 @@ static int kt_run_node(const kt_opts *o, const char *actors)
     }
     if (want_web) {
         /* the webserver's reads run on the pool's threads, so a slow query never stalls the loop */
-        kt_db_pool_options po = {.readers = o->readers};
+        kt_db_pool_options po = {.readers = o->readers, .loop_store = m.store}; /* SQLite's writes: inline */
         const char *where = o->store && *o->store ? o->store : o->data;
         if (kt_db_pool_open(&m.loop, where, &po, &m.pool, err, sizeof err)) {
             kt_store_scrub(where, err, sizeof err);

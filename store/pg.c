@@ -20,6 +20,7 @@ typedef struct kt_pg {
     PGconn *conn;
     int in_tx;
     int log_index; /* logs_message_trgm is there (store.log-index on and pg_trgm available): pg_logs.c */
+    int pooled; /* on a pool thread: no metrics (base/metrics is the loop's) */
     char err[512]; /* the last failure, for kt_store_errmsg */
 } kt_pg;
 
@@ -309,10 +310,12 @@ kt_status kt_pg_open(const char *url, const kt_store_options *opt, kt_store **ou
 {
     /* synchronous_commit stays on (the server's default): an acknowledged commit is on disk */
     int reader = opt && opt->reader;
+    int pooled = reader || (opt && opt->pooled);
     kt_pg *p = calloc(1, sizeof *p);
     if (!p)
         return KT_ENOMEM;
     p->base.ops = &kt_pg_ops;
+    p->pooled = pooled;
     /* libpq parses the URL itself; its error messages never repeat the password */
     p->conn = PQconnectdb(url);
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
@@ -329,9 +332,9 @@ kt_status kt_pg_open(const char *url, const kt_store_options *opt, kt_store **ou
         snprintf(err, errcap, "cannot configure the PostgreSQL session: %s", p->err);
         goto fail;
     }
-    if (reader ? kt_pg_check_schema(p, err, errcap) : kt_pg_migrate(p, err, errcap))
+    if (pooled ? kt_pg_check_schema(p, err, errcap) : kt_pg_migrate(p, err, errcap))
         goto fail;
-    if (!reader) { /* the opener says it, and brings the log index to the setting */
+    if (!pooled) { /* the opener says it, and brings the log index to the setting */
         kt_log_index li = opt && opt->log_index ? opt->log_index : KT_STORE_LOG_INDEX_PG;
         if (kt_pg_log_index_apply(&p->base, li == KT_LOG_INDEX_ON, &p->log_index)) {
             snprintf(err, errcap, "cannot %s the log index (store.log-index): %s",
@@ -395,15 +398,19 @@ kt_status kt_pg_commit(kt_store *s)
     PGresult *res = PQexec(p->conn, "COMMIT");
     kt_status st = KT_OK;
     if (PQresultStatus(res) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-        kt_pg_remember(p, "commit", PQresultStatus(res) == PGRES_COMMAND_OK ? "the transaction had failed; rolled back"
-                                                                            : PQresultErrorMessage(res));
+        /* the SQLSTATE first, as for a statement: a serialization failure at COMMIT (40001) is one kt_db_txn retries */
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        kt_pg_remember(p, state ? state : "commit",
+                       PQresultStatus(res) == PGRES_COMMAND_OK ? "the transaction had failed; rolled back"
+                                                               : PQresultErrorMessage(res));
         st = KT_EDB;
     }
     PQclear(res);
-    kt_metric_observe(kt_metrics_histogram("kestra_store_commit_duration_seconds",
-                                           "Duration of the store's commits", NULL, kt_metrics_latency_buckets,
-                                           kt_metrics_latency_nbuckets),
-                      kt_pg_mono_s() - t0);
+    if (!p->pooled)
+        kt_metric_observe(kt_metrics_histogram("kestra_store_commit_duration_seconds",
+                                               "Duration of the store's commits", NULL, kt_metrics_latency_buckets,
+                                               kt_metrics_latency_nbuckets),
+                          kt_pg_mono_s() - t0);
     if (st)
         kt_pg_rollback(s);
     p->in_tx = 0;

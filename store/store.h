@@ -35,6 +35,9 @@ typedef struct kt_store_options {
                    threads): no migration, no lock taken (KT_EDB when the schema is not this kite's), and reads only
                    (SQLite: query_only; PostgreSQL: default_transaction_read_only) */
     kt_log_index log_index;
+    int pooled; /* a session of the pool's threads (store/db_pool.c): like a reader it neither migrates nor takes the
+                   migration lock, but it may write (kt_db_txn's writer sessions); reader or pooled, it records no
+                   metrics, base/metrics being the loop thread's */
 } kt_store_options;
 
 /* Opens the store at `where` and applies migrations: a postgres:// or postgresql:// URL (libpq's form), or a

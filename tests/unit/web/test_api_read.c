@@ -177,7 +177,7 @@ static void world_start(world *w)
     uv_loop_init(&w->loop);
     kt_node_config nc = {.node_id = "api-read-test"};
     assert_int_equal(kt_node_new(&w->loop, &nc, &w->node), KT_OK);
-    kt_db_pool_options po = {.readers = 1};
+    kt_db_pool_options po = {.readers = 1, .loop_store = w->store};
     assert_int_equal(kt_db_pool_open(&w->loop, w->dir, &po, &w->pool, err, sizeof err), KT_OK);
     kt_webserver_config wc = {.host = "127.0.0.1", .port = 0, .instance_uuid = "test", .pool = w->pool};
     assert_int_equal(kt_webserver_start(w->node, w->store, &wc, &w->web, err, sizeof err), KT_OK);
