@@ -235,6 +235,55 @@ static const char *kt_api_labels_check(const json_t *ex, void *ud)
     return kt_api_is_terminated(ex) ? NULL : "execution is not terminated";
 }
 
+/* The labels set on every collected execution, in one transaction: each one read again there, so a label written
+ * meanwhile is kept. */
+typedef struct kt_api_labels_job {
+    json_t *ids, *labels;
+} kt_api_labels_job;
+
+static kt_status kt_api_bulk_labels_run(kt_store *s, void *ud)
+{
+    kt_api_labels_job *j = ud;
+    size_t i;
+    json_t *id;
+    json_array_foreach(j->ids, i, id) {
+        json_t *ex = NULL;
+        kt_status st = kt_store_execution_get(s, json_string_value(id), &ex);
+        if (st == KT_ENOTFOUND)
+            return KT_ECONFLICT; /* deleted since it was collected */
+        if (st)
+            return st;
+        /* no request to answer here: the labels passed the system-label check already, so the merge cannot fail */
+        json_t *m = kt_api_merge_labels(NULL, json_object_get(ex, "labels"), j->labels);
+        size_t none = 0;
+        if (m)
+            json_object_set_new(ex, "labels", m);
+        st = m ? kt_store_execution_put(s, ex, &none, 0) : KT_EINVAL;
+        json_decref(ex);
+        if (st)
+            return st;
+    }
+    return KT_OK;
+}
+
+static void kt_api_bulk_labels_put(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)w;
+    kt_api_labels_job *j = ud;
+    if (st == KT_ECONFLICT)
+        kt_http_send_error(r, 409, "Conflict: an execution was deleted meanwhile; nothing was changed", NULL);
+    else if (!kt_api_read_failed(r, st, err, NULL, NULL))
+        kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)json_array_size(j->ids)));
+}
+
+static void kt_api_bulk_labels_free(void *ud)
+{
+    kt_api_labels_job *j = ud;
+    json_decref(j->ids);
+    json_decref(j->labels);
+    free(j);
+}
+
 static void kt_api_bulk_labels(kt_http_req *r, kt_webserver *w, const json_t *body_ids, const json_t *labels)
 {
     if (!json_is_array(labels)) {
@@ -244,41 +293,18 @@ static void kt_api_bulk_labels(kt_http_req *r, kt_webserver *w, const json_t *bo
     json_t *exs = kt_api_bulk_collect(w, r, body_ids, "set labels", kt_api_labels_check, NULL);
     if (!exs)
         return;
-    size_t i;
-    json_t *id;
     /* the system-label rule is the same for every execution: checked once, before anything is written */
     json_t *none_yet = json_array(), *probe = kt_api_merge_labels(r, none_yet, labels);
     json_decref(none_yet);
-    if (!probe)
-        goto done;
+    if (!probe) {
+        json_decref(exs);
+        return;
+    }
     json_decref(probe);
-    if (kt_store_begin(w->store) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        goto done;
-    }
-    json_array_foreach(exs, i, id) {
-        json_t *ex = kt_api_bulk_load(w, id), *m = ex ? kt_api_merge_labels(r, json_object_get(ex, "labels"), labels) : NULL;
-        size_t none = 0;
-        if (ex && m)
-            json_object_set_new(ex, "labels", m);
-        if (!ex || !m || kt_store_execution_put(w->store, ex, &none, 0) != KT_OK) {
-            json_decref(ex);
-            kt_store_rollback(w->store);
-            if (ex && m)
-                kt_api_send_db_error(w, r);
-            else if (!ex)
-                kt_http_send_error(r, 409, "Conflict: an execution was deleted meanwhile; nothing was changed", NULL);
-            goto done;
-        }
-        json_decref(ex);
-    }
-    if (kt_store_commit(w->store) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        goto done;
-    }
-    kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)json_array_size(exs)));
-done:
-    json_decref(exs);
+    kt_api_labels_job *j = kt_xcalloc(1, sizeof *j);
+    j->ids = exs;
+    j->labels = json_deep_copy(labels); /* the body dies with the request */
+    kt_api_txn(w, r, kt_api_bulk_labels_run, kt_api_bulk_labels_put, j, kt_api_bulk_labels_free);
 }
 
 /* body {"executionsId": [...], "executionLabels": [{"key", "value"}]} */

@@ -3,6 +3,7 @@
  * flow as an execution sees it (FlowForExecution: GET …/{id}/flow, …/flows/{ns}/{flowId}, …/namespaces,
  * …/namespaces/{ns}/flows), and the inputs check of POST …/{ns}/{id}/validate. An execution that is still running belongs to the executor, which would write it back:
  * deleting one is refused with 409 until it ends (Kestra deletes the row and lets the executor finish in the void). */
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/id.h"
 #include "flow/inputs.h"
@@ -47,14 +48,19 @@ static void kt_api_delete_storage_done(kt_status st, size_t count, const char *e
     free(d);
 }
 
+/* The row, its task runs, logs and metrics go together or not at all (inside the caller's transaction). */
+static kt_status kt_api_execution_purge(kt_store *s, const char *id, int logs, int metrics)
+{
+    kt_status st = metrics ? kt_store_metrics_delete(s, id, NULL) : KT_OK;
+    return st ? st : kt_store_execution_purge(s, id, 1, logs, NULL);
+}
+
 kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int logs, int metrics, int storage,
                                       kt_storage_count_cb done, void *data, char *err, size_t errcap)
 {
     const char *id = json_string_value(json_object_get(ex, "id"));
-    kt_status st = kt_store_begin(w->store); /* the row, its task runs, logs and metrics go together or not at all */
-    if (!st && metrics && (st = kt_store_metrics_delete(w->store, id, NULL)) != KT_OK)
-        kt_store_rollback(w->store);
-    else if (!st && (st = kt_store_execution_purge(w->store, id, 1, logs, NULL)) != KT_OK)
+    kt_status st = kt_store_begin(w->store);
+    if (!st && (st = kt_api_execution_purge(w->store, id, logs, metrics)) != KT_OK)
         kt_store_rollback(w->store);
     else if (!st)
         st = kt_store_commit(w->store);
@@ -67,35 +73,69 @@ kt_status kt_api_execution_delete_one(kt_webserver *w, const json_t *ex, int log
     return kt_storage_delete_prefix(w->storage, root, done, data, err, errcap);
 }
 
-void kt_api_execution_delete(kt_http_req *r, void *ud)
+/* The delete's transaction; then, on the loop, the storage folder. */
+typedef struct kt_api_delete_job {
+    json_t *ex;
+    int logs, metrics, storage;
+} kt_api_delete_job;
+
+static kt_status kt_api_delete_run(kt_store *s, void *ud)
 {
-    kt_webserver *w = ud;
-    json_t *ex = kt_api_path_execution(w, r, "Execution '%s' not found.");
-    if (!ex)
+    kt_api_delete_job *j = ud;
+    return kt_api_execution_purge(s, json_string_value(json_object_get(j->ex, "id")), j->logs, j->metrics);
+}
+
+static void kt_api_delete_free(void *ud)
+{
+    kt_api_delete_job *j = ud;
+    json_decref(j->ex);
+    free(j);
+}
+
+static void kt_api_deleted(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    kt_api_delete_job *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
         return;
+    char root[1024];
+    const json_t *ex = j->ex;
+    if (!j->storage || !w->storage ||
+        kt_suri_execution_root(json_string_value(json_object_get(ex, "namespace")),
+                               json_string_value(json_object_get(ex, "flowId")),
+                               json_string_value(json_object_get(ex, "id")), root, sizeof root)) {
+        kt_http_send_empty(r, 204);
+        return;
+    }
+    kt_api_delete *d = kt_xcalloc(1, sizeof *d);
+    d->req = kt_http_defer(r);
+    if (d->req == r) /* r is the job's handle, lent for this call: d holds a reference of its own */
+        kt_http_req_retain(d->req);
+    char msg[256] = "";
+    st = kt_storage_delete_prefix(w->storage, root, kt_api_delete_storage_done, d, msg, sizeof msg);
+    if (st == KT_OK)
+        return; /* answered when the storage is done */
+    kt_http_send_error(d->req, 500, *msg ? msg : "Internal server error: the storage folder was not deleted", NULL);
+    kt_http_req_release(d->req);
+    free(d);
+}
+
+static void kt_api_execution_delete_read(kt_webserver *w, kt_http_req *r, json_t *ex)
+{
     if (!kt_api_is_terminated(ex)) {
         kt_http_send_error(r, 409, "Execution is not terminated: kill it first, then delete it", NULL);
         json_decref(ex);
         return;
     }
-    int logs = kt_api_bool_param(r, "deleteLogs", 1), storage = kt_api_bool_param(r, "deleteStorage", 1);
-    int metrics = kt_api_bool_param(r, "deleteMetrics", 1);
-    kt_api_delete *d = calloc(1, sizeof *d);
-    char err[256] = "";
-    d->req = kt_http_defer(r);
-    kt_status st = kt_api_execution_delete_one(w, ex, logs, metrics, storage, kt_api_delete_storage_done, d, err,
-                                               sizeof err);
-    json_decref(ex);
-    if (st == KT_OK)
-        return; /* answered when the storage is done */
-    if (st == KT_EAGAIN)
-        kt_http_send_empty(d->req, 204);
-    else if (st == KT_EDB)
-        kt_api_send_db_error(w, d->req);
-    else
-        kt_http_send_error(d->req, 500, *err ? err : "Internal server error: the storage folder was not deleted", NULL);
-    kt_http_req_release(d->req);
-    free(d);
+    kt_api_delete_job *j = kt_xcalloc(1, sizeof *j);
+    *j = (kt_api_delete_job){.ex = ex, .logs = kt_api_bool_param(r, "deleteLogs", 1),
+                             .storage = kt_api_bool_param(r, "deleteStorage", 1),
+                             .metrics = kt_api_bool_param(r, "deleteMetrics", 1)};
+    kt_api_txn(w, r, kt_api_delete_run, kt_api_deleted, j, kt_api_delete_free);
+}
+
+void kt_api_execution_delete(kt_http_req *r, void *ud)
+{
+    kt_api_path_execution_then(ud, r, "Execution '%s' not found.", kt_api_execution_delete_read);
 }
 
 /* ---- POST /api/v1/executions/{executionId}/labels ------------------------------------------------------------- */
@@ -148,23 +188,27 @@ json_t *kt_api_merge_labels(kt_http_req *r, const json_t *old, const json_t *giv
     return out;
 }
 
-void kt_api_execution_labels(kt_http_req *r, void *ud)
+/* An execution's header written back (labels changed): the job's ex, no task run. */
+static kt_status kt_api_put_header_run(kt_store *s, void *ud)
 {
-    kt_webserver *w = ud;
+    size_t none = 0;
+    return kt_store_execution_put(s, ud, &none, 0);
+}
+
+static void kt_api_put_header_free(void *ud) { json_decref(ud); }
+
+static void kt_api_labels_put(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)w;
+    if (!kt_api_read_failed(r, st, err, NULL, NULL))
+        kt_http_send_json(r, 200, kt_execution_present(ud, kt_now_us()));
+}
+
+static void kt_api_execution_labels_read(kt_webserver *w, kt_http_req *r, json_t *ex)
+{
     size_t len;
     const char *body = kt_http_body(r, &len);
-    json_error_t jerr;
-    json_t *given = json_loadb(body, len, 0, &jerr);
-    if (!json_is_array(given)) {
-        json_decref(given);
-        kt_http_send_error(r, 400, "Invalid JSON: the body is a list of {\"key\", \"value\"}", NULL);
-        return;
-    }
-    json_t *ex = kt_api_path_execution(w, r, "Execution '%s' not found.");
-    if (!ex) {
-        json_decref(given);
-        return;
-    }
+    json_t *given = json_loadb(body, len, 0, NULL);
     if (!kt_api_is_terminated(ex)) {
         kt_http_send(r, 400, "text/plain", "The execution is not terminated", strlen("The execution is not terminated"));
         goto done;
@@ -173,15 +217,25 @@ void kt_api_execution_labels(kt_http_req *r, void *ud)
     if (!merged)
         goto done;
     json_object_set_new(ex, "labels", merged);
-    size_t none = 0;
-    if (kt_store_execution_put(w->store, ex, &none, 0) != KT_OK) { /* the header only: no task run changed */
-        kt_api_send_db_error(w, r);
-        goto done;
-    }
-    kt_http_send_json(r, 200, kt_execution_present(ex, kt_now_us()));
+    kt_api_txn(w, r, kt_api_put_header_run, kt_api_labels_put, ex, kt_api_put_header_free);
+    ex = NULL;
 done:
     json_decref(ex);
     json_decref(given);
+}
+
+void kt_api_execution_labels(kt_http_req *r, void *ud)
+{
+    size_t len;
+    const char *body = kt_http_body(r, &len);
+    json_t *given = json_loadb(body, len, 0, NULL);
+    int list = json_is_array(given);
+    json_decref(given);
+    if (!list) {
+        kt_http_send_error(r, 400, "Invalid JSON: the body is a list of {\"key\", \"value\"}", NULL);
+        return;
+    }
+    kt_api_path_execution_then(ud, r, "Execution '%s' not found.", kt_api_execution_labels_read);
 }
 
 /* ---- FlowForExecution ---------------------------------------------------------------------------------------- */

@@ -89,6 +89,54 @@ static char *kt_api_json_flow_source(const json_t *flow)
     return src;
 }
 
+/* A flow's save, as one transaction: the creation's "already exists" and the update's "not found" are checked
+ * where the revision is written. */
+typedef struct kt_api_save_job {
+    kt_flow *f;
+    char *source;
+    int creating, json;
+    int revision, changed; /* outputs */
+} kt_api_save_job;
+
+static kt_status kt_api_save_run(kt_store *s, void *ud)
+{
+    kt_api_save_job *j = ud;
+    j->revision = j->changed = 0;
+    const char *ns = kt_flow_namespace(j->f), *id = kt_flow_id(j->f);
+    kt_flow_row row;
+    kt_status st = kt_store_flow_get(s, ns, id, 0, &row);
+    if (st == KT_OK)
+        kt_flow_row_clear(&row);
+    if (st == KT_OK && j->creating)
+        return KT_ECONFLICT;
+    if (st != KT_OK && (st != KT_ENOTFOUND || !j->creating))
+        return st;
+    return kt_store_flow_save(s, ns, id, j->source, &j->revision, &j->changed);
+}
+
+static void kt_api_save_answer(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    kt_api_save_job *j = ud;
+    if (st == KT_ECONFLICT) {
+        kt_api_send_one_error(r, 422, "flow.id", "Flow id already exists");
+        return;
+    }
+    if (kt_api_read_failed(r, st, err, "Not Found", NULL))
+        return;
+    if (j->changed)
+        kt_api_flow_changed(w, kt_flow_namespace(j->f), kt_flow_id(j->f));
+    /* the JSON routes answer a Flow, without its (generated) source */
+    kt_http_send_json(r, 200, kt_api_flow_json(j->f, j->revision, j->json ? NULL : j->source));
+}
+
+static void kt_api_save_free(void *ud)
+{
+    kt_api_save_job *j = ud;
+    kt_flow_free(j->f);
+    free(j->source);
+    free(j);
+}
+
 static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, const char *id)
 {
     size_t len;
@@ -114,49 +162,21 @@ static void kt_api_flow_save(kt_webserver *w, kt_http_req *r, const char *ns, co
         free(generated);
         return;
     }
-    char *source = strndup(body, len);
+    char *source = kt_xstrndup(body, len);
     free(generated);
-    int creating = ns == NULL;
-    kt_flow_row row;
-    kt_status st;
-    if (creating) {
-        st = kt_store_flow_get(w->store, kt_flow_namespace(f), kt_flow_id(f), 0, &row);
-        if (st == KT_OK) {
-            kt_flow_row_clear(&row);
-            kt_api_send_one_error(r, 422, "flow.id", "Flow id already exists");
-            goto done;
-        }
-    } else {
-        if (strcmp(ns, kt_flow_namespace(f))) {
-            kt_api_send_one_error(r, 422, "flow.namespace", "Illegal namespace update");
-            goto done;
-        }
-        if (strcmp(id, kt_flow_id(f))) {
-            kt_api_send_one_error(r, 422, "flow.id", "Illegal flow id update");
-            goto done;
-        }
-        st = kt_store_flow_get(w->store, ns, id, 0, &row);
-        if (st == KT_ENOTFOUND) {
-            kt_http_send_error(r, 404, "Not Found", NULL);
-            goto done;
-        }
-        if (st == KT_OK)
-            kt_flow_row_clear(&row);
+    if (ns && strcmp(ns, kt_flow_namespace(f))) {
+        kt_api_send_one_error(r, 422, "flow.namespace", "Illegal namespace update");
+        goto fail;
     }
-    if (st && st != KT_ENOTFOUND) {
-        kt_api_send_db_error(w, r);
-        goto done;
+    if (id && strcmp(id, kt_flow_id(f))) {
+        kt_api_send_one_error(r, 422, "flow.id", "Illegal flow id update");
+        goto fail;
     }
-    int revision, changed;
-    if (kt_store_flow_save(w->store, kt_flow_namespace(f), kt_flow_id(f), source, &revision, &changed) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        goto done;
-    }
-    if (changed)
-        kt_api_flow_changed(w, kt_flow_namespace(f), kt_flow_id(f));
-    /* the JSON routes answer a Flow, without its (generated) source */
-    kt_http_send_json(r, 200, kt_api_flow_json(f, revision, json ? NULL : source));
-done:
+    kt_api_save_job *j = kt_xcalloc(1, sizeof *j);
+    *j = (kt_api_save_job){.f = f, .source = source, .creating = ns == NULL, .json = json};
+    kt_api_txn(w, r, kt_api_save_run, kt_api_save_answer, j, kt_api_save_free);
+    return;
+fail:
     free(source);
     kt_flow_free(f);
 }
@@ -336,19 +356,39 @@ void kt_api_flow_get(kt_http_req *r, void *ud)
                      ad && !strcmp(ad, "true"), kt_api_flow_got, NULL);
 }
 
+typedef struct kt_api_flow_key {
+    char *ns, *id;
+} kt_api_flow_key;
+
+static kt_status kt_api_flow_delete_run(kt_store *s, void *ud)
+{
+    kt_api_flow_key *k = ud;
+    return kt_store_flow_delete(s, k->ns, k->id);
+}
+
+static void kt_api_flow_deleted(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    kt_api_flow_key *k = ud;
+    if (kt_api_read_failed(r, st, err, "Not Found", NULL))
+        return;
+    kt_api_flow_changed(w, k->ns, k->id);
+    kt_http_send_empty(r, 204);
+}
+
+static void kt_api_flow_key_free(void *ud)
+{
+    kt_api_flow_key *k = ud;
+    free(k->ns);
+    free(k->id);
+    free(k);
+}
+
 void kt_api_flow_delete(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
-    const char *ns = kt_http_param(r, "namespace"), *id = kt_http_param(r, "id");
-    kt_status st = kt_store_flow_delete(w->store, ns, id);
-    if (st == KT_ENOTFOUND)
-        kt_http_send_error(r, 404, "Not Found", NULL);
-    else if (st)
-        kt_api_send_db_error(w, r);
-    else {
-        kt_api_flow_changed(w, ns, id);
-        kt_http_send_empty(r, 204);
-    }
+    kt_api_flow_key *k = kt_xcalloc(1, sizeof *k);
+    k->ns = kt_xstrdup(kt_http_param(r, "namespace"));
+    k->id = kt_xstrdup(kt_http_param(r, "id"));
+    kt_api_txn(ud, r, kt_api_flow_delete_run, kt_api_flow_deleted, k, kt_api_flow_key_free);
 }
 
 /* One flow of a namespace or bulk update: its parse and the source kept. */
@@ -428,40 +468,27 @@ static int kt_api_upd_parse(kt_webserver *w, kt_http_req *r, int json, kt_api_up
     return 0;
 }
 
-/* The namespace update (ns) and POST /api/v1/flows/bulk (ns NULL: no namespace check, and delete=true deletes
- * every flow not in the body): every document is checked before anything is written; the answer lists the flows
- * deleted, then the ones created or updated, in body order (Flow without source for the JSON variant). */
-static void kt_api_flows_replace(kt_webserver *w, kt_http_req *r, const char *ns)
+/* The namespace update's (and the bulk update's) writes, as one transaction: the live flows read, the ones not in the
+ * body deleted (do_delete), the body's saved. Outputs: deleted (the live rows it deleted), revisions[] and changed[]
+ * per body flow. */
+typedef struct kt_api_replace_job {
+    kt_api_upd u;
+    char *ns;           /* NULL: every namespace */
+    int do_delete, json;
+    json_t *seen;       /* "ns\nid" of the body's flows (read-only in fn) */
+    json_t *deleted;    /* output: [{namespace, id, revision, source}] */
+    int *revisions, *changed;
+} kt_api_replace_job;
+
+static kt_status kt_api_replace_run(kt_store *s, void *ud)
 {
-    const char *del = kt_http_query(r, "delete");
-    int do_delete = !del || strcmp(del, "false");
-    int json = kt_api_is_json(r);
-    kt_api_upd u = {0};
-    json_t *result = json_array(), *live = NULL, *seen = json_object(), *changed = json_array();
-    if (kt_api_upd_parse(w, r, json, &u))
-        goto done;
-    for (size_t k = 0; k < u.n; k++) {
-        const char *fns = kt_flow_namespace(u.flows[k]), *fid = kt_flow_id(u.flows[k]);
-        if (ns && strcmp(fns, ns)) {
-            kt_api_send_one_error(r, 422, "flow.namespace", "Flow namespace is invalid");
-            goto done;
-        }
-        char key[1024];
-        snprintf(key, sizeof key, "%s\n%s", fns, fid);
-        if (json_object_get(seen, key)) {
-            kt_api_send_one_error(r, 422, "flow.id", "Duplicate flow id");
-            goto done;
-        }
-        json_object_set_new(seen, key, json_true());
-    }
-    if (do_delete && kt_store_flows_latest(w->store, ns, NULL, &live) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        goto done;
-    }
-    if (kt_store_begin(w->store) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        goto done;
-    }
+    kt_api_replace_job *j = ud;
+    json_decref(j->deleted);
+    j->deleted = json_array();
+    json_t *live = NULL;
+    kt_status st = j->do_delete ? kt_store_flows_latest(s, j->ns, NULL, &live) : KT_OK;
+    if (st)
+        return st;
     size_t i;
     json_t *row;
     json_array_foreach(live, i, row) {
@@ -469,42 +496,93 @@ static void kt_api_flows_replace(kt_webserver *w, kt_http_req *r, const char *ns
         const char *id = json_string_value(json_object_get(row, "id"));
         char key[1024];
         snprintf(key, sizeof key, "%s\n%s", rns, id);
-        if ((ns && strcmp(rns, ns)) || json_object_get(seen, key)) /* the namespace itself, not its children */
+        if ((j->ns && strcmp(rns, j->ns)) || json_object_get(j->seen, key)) /* the namespace itself, not its children */
             continue;
-        if (kt_store_flow_delete(w->store, rns, id) != KT_OK)
-            goto db_fail;
-        json_t *j = json_pack("{s:s, s:s, s:i, s:b}", "id", id, "namespace", rns, "revision",
-                              (int)json_integer_value(json_object_get(row, "revision")) + 1, "deleted", 1);
-        if (!json)
-            json_object_set(j, "source", json_object_get(row, "source"));
-        json_array_append_new(result, j);
-        json_array_append_new(changed, json_pack("[s, s]", rns, id));
+        if ((st = kt_store_flow_delete(s, rns, id)) != KT_OK)
+            break;
+        json_array_append(j->deleted, row);
     }
-    for (i = 0; i < u.n; i++) {
-        int revision, ch;
-        const char *fns = kt_flow_namespace(u.flows[i]), *fid = kt_flow_id(u.flows[i]);
-        if (kt_store_flow_save(w->store, fns, fid, u.sources[i], &revision, &ch) != KT_OK)
-            goto db_fail;
-        if (ch)
-            json_array_append_new(changed, json_pack("[s, s]", fns, fid));
-        json_array_append_new(result, kt_api_flow_json(u.flows[i], revision, json ? NULL : u.sources[i]));
-    }
-    if (kt_store_commit(w->store) != KT_OK)
-        goto db_fail;
-    json_array_foreach(changed, i, row)
-        kt_api_flow_changed(w, json_string_value(json_array_get(row, 0)), json_string_value(json_array_get(row, 1)));
-    kt_http_send_json(r, 200, result);
-    result = NULL;
-    goto done;
-db_fail:
-    kt_api_send_db_error(w, r);
-    kt_store_rollback(w->store);
-done:
-    kt_api_upd_free(&u);
-    json_decref(result);
     json_decref(live);
-    json_decref(seen);
-    json_decref(changed);
+    for (i = 0; st == KT_OK && i < j->u.n; i++) {
+        j->changed[i] = 0;
+        st = kt_store_flow_save(s, kt_flow_namespace(j->u.flows[i]), kt_flow_id(j->u.flows[i]), j->u.sources[i],
+                                &j->revisions[i], &j->changed[i]);
+    }
+    return st;
+}
+
+static void kt_api_replace_answer(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    kt_api_replace_job *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
+        return;
+    json_t *result = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(j->deleted, i, row) {
+        const char *rns = json_string_value(json_object_get(row, "namespace"));
+        const char *id = json_string_value(json_object_get(row, "id"));
+        json_t *d = json_pack("{s:s, s:s, s:i, s:b}", "id", id, "namespace", rns, "revision",
+                              (int)json_integer_value(json_object_get(row, "revision")) + 1, "deleted", 1);
+        if (!j->json)
+            json_object_set(d, "source", json_object_get(row, "source"));
+        json_array_append_new(result, d);
+        kt_api_flow_changed(w, rns, id);
+    }
+    for (i = 0; i < j->u.n; i++) {
+        if (j->changed[i])
+            kt_api_flow_changed(w, kt_flow_namespace(j->u.flows[i]), kt_flow_id(j->u.flows[i]));
+        json_array_append_new(result,
+                              kt_api_flow_json(j->u.flows[i], j->revisions[i], j->json ? NULL : j->u.sources[i]));
+    }
+    kt_http_send_json(r, 200, result);
+}
+
+static void kt_api_replace_free(void *ud)
+{
+    kt_api_replace_job *j = ud;
+    kt_api_upd_free(&j->u);
+    free(j->ns);
+    json_decref(j->seen);
+    json_decref(j->deleted);
+    free(j->revisions);
+    free(j->changed);
+    free(j);
+}
+
+/* The namespace update (ns) and POST /api/v1/flows/bulk (ns NULL: no namespace check, and delete=true deletes
+ * every flow not in the body): every document is checked before anything is written; the answer lists the flows
+ * deleted, then the ones created or updated, in body order (Flow without source for the JSON variant). */
+static void kt_api_flows_replace(kt_webserver *w, kt_http_req *r, const char *ns)
+{
+    const char *del = kt_http_query(r, "delete");
+    kt_api_replace_job *j = kt_xcalloc(1, sizeof *j);
+    j->do_delete = !del || strcmp(del, "false");
+    j->json = kt_api_is_json(r);
+    j->ns = ns ? kt_xstrdup(ns) : NULL;
+    j->seen = json_object();
+    if (kt_api_upd_parse(w, r, j->json, &j->u))
+        goto fail;
+    for (size_t k = 0; k < j->u.n; k++) {
+        const char *fns = kt_flow_namespace(j->u.flows[k]), *fid = kt_flow_id(j->u.flows[k]);
+        if (ns && strcmp(fns, ns)) {
+            kt_api_send_one_error(r, 422, "flow.namespace", "Flow namespace is invalid");
+            goto fail;
+        }
+        char key[1024];
+        snprintf(key, sizeof key, "%s\n%s", fns, fid);
+        if (json_object_get(j->seen, key)) {
+            kt_api_send_one_error(r, 422, "flow.id", "Duplicate flow id");
+            goto fail;
+        }
+        json_object_set_new(j->seen, key, json_true());
+    }
+    j->revisions = kt_xcalloc(j->u.n + 1, sizeof *j->revisions);
+    j->changed = kt_xcalloc(j->u.n + 1, sizeof *j->changed);
+    kt_api_txn(w, r, kt_api_replace_run, kt_api_replace_answer, j, kt_api_replace_free);
+    return;
+fail:
+    kt_api_replace_free(j);
 }
 
 /* POST /api/v1/flows/{namespace}: the namespace's flows become exactly the ones in the body. */

@@ -138,59 +138,47 @@ static json_t *kt_fb_by_ids(kt_webserver *w, kt_http_req *r)
     return out;
 }
 
-static void kt_fb_changed(kt_webserver *w, const char *ns, const char *id)
-{
-    kt_api_notify_scheduler(w, KT_MSG_FLOW_CHANGED, json_pack("{s:s, s:s}", "namespace", ns, "id", id));
-}
-
 enum { KT_FB_DELETE, KT_FB_DISABLE, KT_FB_ENABLE };
 
-/* Applies op to the selected rows (taken) in one transaction; answers {"count"}. */
+static void kt_fb_applied(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)w;
+    kt_api_flow_writes *j = ud;
+    if (!kt_api_read_failed(r, st, err, NULL, NULL))
+        kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)j->n));
+}
+
+/* Applies op to the selected rows (taken) in one transaction (the disabled sources rewritten here, on the loop);
+ * answers {"count"}. */
 static void kt_fb_apply(kt_webserver *w, kt_http_req *r, json_t *rows, int op)
 {
     if (!rows)
         return;
-    json_t *done = json_array();
-    if (kt_store_begin(w->store) != KT_OK)
-        goto db_fail;
+    kt_api_flow_writes *j = kt_api_flow_writes_new(NULL, NULL);
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
         const char *ns = json_string_value(json_object_get(row, "namespace"));
         const char *id = json_string_value(json_object_get(row, "id"));
-        kt_status st = KT_OK;
         if (op == KT_FB_DELETE) {
-            st = kt_store_flow_delete(w->store, ns, id);
-        } else {
-            int want = op == KT_FB_DISABLE;
-            if (json_is_true(json_object_get(row, "disabled")) == want)
-                continue;
-            char *src = kt_flow_source_inject_disabled(json_string_value(json_object_get(row, "source")), want);
-            int revision, changed;
-            st = src ? kt_store_flow_save(w->store, ns, id, src, &revision, &changed) : KT_ENOMEM;
-            free(src);
+            kt_api_flow_writes_add(j, ns, id, NULL);
+            continue;
         }
-        if (st) {
-            kt_store_rollback(w->store);
-            goto db_fail;
+        int want = op == KT_FB_DISABLE;
+        if (json_is_true(json_object_get(row, "disabled")) == want)
+            continue;
+        char *src = kt_flow_source_inject_disabled(json_string_value(json_object_get(row, "source")), want);
+        if (!src) {
+            kt_http_send_error(r, 500, "Internal server error: out of memory", NULL);
+            json_decref(rows);
+            kt_api_flow_writes_free(j);
+            return;
         }
-        json_array_append(done, row);
+        kt_api_flow_writes_add(j, ns, id, src);
+        free(src);
     }
-    if (kt_store_commit(w->store) != KT_OK) {
-        kt_store_rollback(w->store);
-        goto db_fail;
-    }
-    json_array_foreach(done, i, row)
-        kt_fb_changed(w, json_string_value(json_object_get(row, "namespace")),
-                      json_string_value(json_object_get(row, "id")));
-    kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)json_array_size(done)));
-    json_decref(done);
     json_decref(rows);
-    return;
-db_fail:
-    kt_api_send_db_error(w, r);
-    json_decref(done);
-    json_decref(rows);
+    kt_api_flow_writes_run(w, r, j, kt_fb_applied);
 }
 
 void kt_api_flows_delete_by_ids(kt_http_req *r, void *ud) { kt_fb_apply(ud, r, kt_fb_by_ids(ud, r), KT_FB_DELETE); }
@@ -251,17 +239,53 @@ void kt_api_flows_export_by_ids(kt_http_req *r, void *ud) { kt_fb_export(ud, r, 
 
 /* ---- import ---------------------------------------------------------------------------------------- */
 
-/* FlowService.importFlow: source parsed (defaults injected, validated) and saved as created or a new revision. */
-static kt_status kt_fb_import_one(kt_webserver *w, const char *src, size_t len)
-{
+/* What an import answers once its flows are saved (one transaction, kt_api_flow_writes): the names that failed (zip),
+ * or the 422 of the YAML part that stopped it (bad), the parts before it saved as in Kestra. */
+typedef struct kt_fb_import {
+    json_t *failed;
+    int bad;
     kt_diags d;
-    kt_diags_init(&d);
+} kt_fb_import;
+
+static void kt_fb_import_free(void *ud)
+{
+    kt_fb_import *im = ud;
+    json_decref(im->failed);
+    kt_diags_clear(&im->d);
+    free(im);
+}
+
+static void kt_fb_imported(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)w;
+    kt_fb_import *im = ((kt_api_flow_writes *)ud)->data;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
+        return;
+    if (!im->bad)
+        kt_http_send_json(r, 200, json_incref(im->failed));
+    else if (im->d.count) /* the second, unguarded import's ConstraintViolation */
+        kt_api_send_diags(r, &im->d);
+    else
+        kt_http_send_error(r, 422, "Invalid entity: flow: cannot be parsed", NULL);
+}
+
+static kt_api_flow_writes *kt_fb_import_new(void)
+{
+    kt_fb_import *im = kt_xcalloc(1, sizeof *im);
+    im->failed = json_array();
+    kt_diags_init(&im->d);
+    return kt_api_flow_writes_new(im, kt_fb_import_free);
+}
+
+/* FlowService.importFlow: source parsed (defaults injected, validated) and added to j's saves; KT_EINVAL (d says
+ * why) when it does not parse. */
+static kt_status kt_fb_import_one(kt_webserver *w, kt_api_flow_writes *j, const char *src, size_t len, kt_diags *d)
+{
     kt_flow *f = NULL;
-    kt_status st = kt_flow_parse_with_defaults(src, len, "flow.yaml", w->plugin_defaults, &f, &d);
-    kt_diags_clear(&d);
+    kt_status st = kt_flow_parse_with_defaults(src, len, "flow.yaml", w->plugin_defaults, &f, d);
     if (st == KT_OK) {
         char *copy = kt_xstrndup(src, len);
-        st = kt_api_flow_import(w, f, copy);
+        kt_api_flow_writes_add(j, kt_flow_namespace(f), kt_flow_id(f), copy);
         free(copy);
     }
     kt_flow_free(f);
@@ -282,45 +306,32 @@ static void kt_fb_trim(const char **s, size_t *len)
  * parts before it staying imported as in Kestra. */
 static void kt_fb_import_yaml(kt_webserver *w, kt_http_req *r, const char *body, size_t len)
 {
-    json_t *failed = json_array();
-    size_t index = 0, full = len;
+    kt_api_flow_writes *j = kt_fb_import_new();
+    kt_fb_import *im = j->data;
+    size_t full = len;
     while (len >= 3 && !memcmp(body + len - 3, "---", 3)) /* Java's split drops the trailing empty parts */
         len -= 3;
     if (!len && full) { /* nothing but separators: no part at all */
-        kt_http_send_json(r, 200, failed);
+        kt_http_send_json(r, 200, json_incref(im->failed));
+        kt_api_flow_writes_free(j);
         return;
     }
-    for (size_t start = 0; start <= len; index++) {
+    for (size_t start = 0; start <= len;) {
         const char *sep = len - start >= 3 ? memmem(body + start, len - start, "---", 3) : NULL;
         size_t end = sep ? (size_t)(sep - body) : len;
         const char *part = body + start;
         size_t plen = end - start;
         kt_fb_trim(&part, &plen);
-        kt_status st = kt_fb_import_one(w, part, plen);
-        if (st == KT_EDB) {
-            kt_api_send_db_error(w, r);
-            json_decref(failed);
-            return;
+        if (kt_fb_import_one(w, j, part, plen, &im->d) != KT_OK) {
+            im->bad = 1;
+            break;
         }
-        if (st) {
-            /* the second, unguarded import: its ConstraintViolation is the answer */
-            kt_diags d;
-            kt_diags_init(&d);
-            kt_flow *f = NULL;
-            if (kt_flow_parse_with_defaults(part, plen, "flow.yaml", w->plugin_defaults, &f, &d) != KT_OK && d.count)
-                kt_api_send_diags(r, &d);
-            else
-                kt_http_send_error(r, 422, "Invalid entity: flow: cannot be parsed", NULL);
-            kt_flow_free(f);
-            kt_diags_clear(&d);
-            json_decref(failed);
-            return;
-        }
+        kt_diags_clear(&im->d);
         if (!sep)
             break;
         start = end + 3;
     }
-    kt_http_send_json(r, 200, failed);
+    kt_api_flow_writes_run(w, r, j, kt_fb_imported);
 }
 
 /* A zip upload: every `.yml`/`.yaml` entry imported; the names of those that failed. */
@@ -335,7 +346,8 @@ static void kt_fb_import_zip(kt_webserver *w, kt_http_req *r, const char *data, 
         kt_http_send_error(r, 422, msg, NULL);
         return;
     }
-    json_t *failed = json_array();
+    kt_api_flow_writes *j = kt_fb_import_new();
+    kt_fb_import *im = j->data;
     for (size_t i = 0; i < kt_zip_count(z); i++) {
         const kt_zip_entry *e = kt_zip_get(z, i);
         size_t nl = strlen(e->name);
@@ -346,19 +358,14 @@ static void kt_fb_import_zip(kt_webserver *w, kt_http_req *r, const char *data, 
         size_t slen = 0;
         st = kt_zip_read_all(z, i, KT_FB_MAX_ENTRY, &src, &slen, err, sizeof err);
         if (st == KT_OK)
-            st = kt_fb_import_one(w, src, slen);
+            st = kt_fb_import_one(w, j, src, slen, &im->d);
+        kt_diags_clear(&im->d);
         free(src);
-        if (st == KT_EDB) {
-            kt_api_send_db_error(w, r);
-            json_decref(failed);
-            kt_zip_close(z);
-            return;
-        }
         if (st)
-            json_array_append_new(failed, json_string(e->name));
+            json_array_append_new(im->failed, json_string(e->name));
     }
     kt_zip_close(z);
-    kt_http_send_json(r, 200, failed);
+    kt_api_flow_writes_run(w, r, j, kt_fb_imported);
 }
 
 void kt_api_flows_import(kt_http_req *r, void *ud)

@@ -70,6 +70,12 @@ struct kt_webserver {
     char instance_uuid[40];
     char env_name[128], env_color[32];
     char data_dir[1024]; /* what /health measures the free space of; "" = not measured */
+    /* /health's repository indicator (api_server.c): the last probe's result, answered at once; a probe through the
+     * read pool refreshes it in the background, so a saturated pool never turns /health DOWN */
+    kt_status health_st;
+    char health_err[256];
+    int64_t health_at_us; /* 0: never probed */
+    int health_probing;
 };
 
 /* ---- api_read.c: a handler's store reads off the loop (store/db_pool.h) ----------------------------------------
@@ -83,6 +89,34 @@ typedef kt_status (*kt_api_read_fn)(kt_store *s, void *job);
 typedef void (*kt_api_answer_fn)(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *job);
 void kt_api_read(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answer_fn answer, void *job,
                  void (*job_free)(void *job));
+/* A handler's write, the same way (store/db_pool.h kt_db_txn): fn runs inside BEGIN ... COMMIT on a write session,
+ * and again (up to KT_DB_TXN_ATTEMPTS runs) after a serialization failure, a deadlock or its own KT_EAGAIN, so fn is
+ * re-runnable: it resets its job's outputs first and has no effect outside the session. A failure of fn rolls back.
+ * What a commit releases (FLOW_CHANGED, TRIGGER_CHANGED, the response) goes in answer, which runs after the commit,
+ * and runs even when the client has left meanwhile (its sends then do nothing; it reads nothing from r but what
+ * kt_http_param/kt_http_query return, NULL then), so those messages always go. */
+void kt_api_txn(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answer_fn answer, void *job,
+                void (*job_free)(void *job));
+/* Flow revisions written in one transaction (kt_api_txn): each item saves source as a new revision of ns/id, or
+ * deletes the flow when source is NULL. After the commit, a FLOW_CHANGED per item that changed something goes to the
+ * scheduler, then then(w, r, st, err, j) answers (j->v[i].revision, .changed set); on a failure nothing was written
+ * and then gets the status. data (malloc'ed, may be NULL) is the handler's, freed with the job by data_free (NULL:
+ * free). */
+typedef struct kt_api_flow_write {
+    char *ns, *id, *source;
+    int revision, changed;
+} kt_api_flow_write;
+typedef struct kt_api_flow_writes {
+    kt_api_flow_write *v;
+    size_t n;
+    void *data;
+    void (*data_free)(void *data);
+    kt_api_answer_fn then;
+} kt_api_flow_writes;
+kt_api_flow_writes *kt_api_flow_writes_new(void *data, void (*data_free)(void *data));
+void kt_api_flow_writes_add(kt_api_flow_writes *j, const char *ns, const char *id, const char *source);
+void kt_api_flow_writes_run(kt_webserver *w, kt_http_req *r, kt_api_flow_writes *j, kt_api_answer_fn then);
+void kt_api_flow_writes_free(void *j); /* a job not run */
 /* Copies of request strings a job keeps (the request's own die with it if its client leaves). */
 typedef struct kt_api_strs {
     char **v;

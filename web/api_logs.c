@@ -280,27 +280,56 @@ void kt_api_logs_search(kt_http_req *r, void *ud)
 
 /* ---- DELETE /api/v1/logs/{executionId} and /api/v1/logs/{namespace}/{flowId}: 200 with no body ------------------ */
 
+/* A deletion's job: an execution's lines (execution_id, f), or a flow's (ns, flow_id, trigger_id). */
+typedef struct kt_logs_delete_job {
+    kt_api_strs strs;
+    const char *execution_id, *ns, *flow_id, *trigger_id;
+    kt_log_filter f;
+} kt_logs_delete_job;
+
+static kt_status kt_logs_delete_run(kt_store *s, void *ud)
+{
+    kt_logs_delete_job *j = ud;
+    return j->execution_id ? kt_store_logs_delete(s, j->execution_id, &j->f, NULL)
+                           : kt_store_logs_delete_flow(s, j->ns, j->flow_id, j->trigger_id, NULL);
+}
+
+static void kt_logs_deleted(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    (void)w;
+    (void)ud;
+    if (!kt_api_read_failed(r, st, err, NULL, NULL))
+        kt_http_send_empty(r, 200);
+}
+
+static void kt_logs_delete_free(void *ud)
+{
+    kt_logs_delete_job *j = ud;
+    kt_api_strs_clear(&j->strs);
+    free(j);
+}
+
 void kt_api_logs_delete(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
     kt_log_filter f;
     if (kt_api_log_filter(r, &f))
         return;
-    if (kt_store_logs_delete(w->store, kt_http_param(r, "executionId"), &f, NULL) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
-    kt_http_send_empty(r, 200);
+    kt_logs_delete_job *j = kt_xcalloc(1, sizeof *j);
+    j->execution_id = kt_api_keep(&j->strs, kt_http_param(r, "executionId"));
+    j->f = (kt_log_filter){.min_level = kt_api_keep(&j->strs, f.min_level),
+                           .taskrun_id = kt_api_keep(&j->strs, f.taskrun_id),
+                           .task_id = kt_api_keep(&j->strs, f.task_id), .attempt = f.attempt};
+    if (!j->execution_id)
+        j->execution_id = kt_api_keep(&j->strs, "");
+    kt_api_txn(ud, r, kt_logs_delete_run, kt_logs_deleted, j, kt_logs_delete_free);
 }
 
 void kt_api_logs_delete_flow(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
     const char *trigger = kt_http_query(r, "triggerId");
-    if (kt_store_logs_delete_flow(w->store, kt_http_param(r, "namespace"), kt_http_param(r, "flowId"),
-                                  trigger && *trigger ? trigger : NULL, NULL) != KT_OK) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
-    kt_http_send_empty(r, 200);
+    kt_logs_delete_job *j = kt_xcalloc(1, sizeof *j);
+    j->ns = kt_api_keep(&j->strs, kt_http_param(r, "namespace"));
+    j->flow_id = kt_api_keep(&j->strs, kt_http_param(r, "flowId"));
+    j->trigger_id = trigger && *trigger ? kt_api_keep(&j->strs, trigger) : NULL;
+    kt_api_txn(ud, r, kt_logs_delete_run, kt_logs_deleted, j, kt_logs_delete_free);
 }

@@ -1,6 +1,7 @@
 /* A handler's store reads off the loop (api_int.h kt_api_read): the request is deferred while the read runs on the
- * store's read pool, and answered from the read's completion when its client is still there. The job belongs to the
- * handler; this file owns only the envelope around it. */
+ * store's read pool, and answered from the read's completion when its client is still there. Its writes the same way
+ * (kt_api_txn: kt_db_txn, BEGIN; fn; COMMIT on a write session). The job belongs to the handler; this file owns only
+ * the envelope around it. */
 #include "web/api_int.h"
 #include "base/alloc.h"
 
@@ -15,6 +16,7 @@ typedef struct kt_api_read_job {
     kt_api_answer_fn answer;
     void *job;
     void (*job_free)(void *job);
+    int txn;       /* kt_api_txn: answer runs even when the client left, for what the commit releases */
     int ran;       /* fn ran (a pool closing completes the jobs it never started with KT_ECLOSED) */
     char err[512]; /* the session's message when fn failed; written on the pool thread before done */
 } kt_api_read_job;
@@ -62,20 +64,35 @@ static void kt_api_read_finish(kt_api_read_job *j)
 static void kt_api_read_done(kt_status st, void *ud)
 {
     kt_api_read_job *j = ud;
-    if (kt_http_req_waiting(j->r)) { /* else the client left, or the server answered 503 as it stopped */
-        if (!j->ran)
-            kt_http_send_error(j->r, 503, "Service Unavailable: the server is shutting down", NULL);
-        else
-            j->answer(j->w, j->r, st, j->err, j->job);
-    }
+    int waiting = kt_http_req_waiting(j->r); /* else the client left, or the server answered 503 as it stopped */
+    if (j->ran && (waiting || j->txn)) /* a commit's messages go whether or not anyone reads the response */
+        j->answer(j->w, j->r, st, j->err, j->job);
+    else if (waiting)
+        kt_http_send_error(j->r, 503, "Service Unavailable: the server is shutting down", NULL);
     kt_api_read_finish(j);
 }
 
-void kt_api_read(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answer_fn answer, void *job,
-                 void (*job_free)(void *job))
+/* Without a pool: BEGIN; fn; COMMIT on the loop's session, fn re-run on KT_EAGAIN as kt_db_txn would. */
+static kt_status kt_api_txn_inline(kt_store *s, kt_api_read_fn fn, void *job)
+{
+    kt_status st = KT_EAGAIN;
+    for (int attempt = 0; attempt < KT_DB_TXN_ATTEMPTS && st == KT_EAGAIN; attempt++) {
+        if ((st = kt_store_begin(s)) != KT_OK)
+            return st;
+        st = fn(s, job);
+        if (st == KT_OK)
+            st = kt_store_commit(s);
+        else
+            kt_store_rollback(s);
+    }
+    return st;
+}
+
+static void kt_api_job(kt_webserver *w, kt_http_req *r, int txn, kt_api_read_fn fn, kt_api_answer_fn answer,
+                       void *job, void (*job_free)(void *job))
 {
     if (!w->pool) {
-        kt_status st = fn(w->store, job);
+        kt_status st = txn ? kt_api_txn_inline(w->store, fn, job) : fn(w->store, job);
         answer(w, r, st, st != KT_OK && st != KT_ENOTFOUND ? kt_store_errmsg(w->store) : "", job);
         if (job_free)
             job_free(job);
@@ -92,8 +109,8 @@ void kt_api_read(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answ
             job_free(job);
         return;
     }
-    *j = (kt_api_read_job){.w = w, .r = h, .fn = fn, .answer = answer, .job = job, .job_free = job_free};
-    kt_status st = kt_db_read(w->pool, kt_api_read_run, kt_api_read_done, j);
+    *j = (kt_api_read_job){.w = w, .r = h, .txn = txn, .fn = fn, .answer = answer, .job = job, .job_free = job_free};
+    kt_status st = (txn ? kt_db_txn : kt_db_read)(w->pool, kt_api_read_run, kt_api_read_done, j);
     if (st == KT_OK)
         return;
     if (st == KT_EAGAIN) { /* the pool is busy: the client tries again (Kestra's clients retry a 503) */
@@ -103,6 +120,18 @@ void kt_api_read(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answ
         kt_http_send_error(h, 503, "Service Unavailable: the server is shutting down", NULL);
     }
     kt_api_read_finish(j);
+}
+
+void kt_api_read(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answer_fn answer, void *job,
+                 void (*job_free)(void *job))
+{
+    kt_api_job(w, r, 0, fn, answer, job, job_free);
+}
+
+void kt_api_txn(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answer_fn answer, void *job,
+                void (*job_free)(void *job))
+{
+    kt_api_job(w, r, 1, fn, answer, job, job_free);
 }
 
 /* ---- what jobs keep of their request ---- */
@@ -290,4 +319,69 @@ void kt_api_path_execution_then(kt_webserver *w, kt_http_req *r, const char *not
     snprintf(p->not_found, sizeof p->not_found, "%s", not_found);
     p->cont = cont;
     kt_api_read_execution(w, r, kt_http_param(r, "executionId"), kt_api_path_execution_read, p);
+}
+
+/* ---- flow revisions written together ---- */
+
+kt_api_flow_writes *kt_api_flow_writes_new(void *data, void (*data_free)(void *data))
+{
+    kt_api_flow_writes *j = kt_xcalloc(1, sizeof *j);
+    j->data = data;
+    j->data_free = data_free;
+    return j;
+}
+
+void kt_api_flow_writes_add(kt_api_flow_writes *j, const char *ns, const char *id, const char *source)
+{
+    j->v = kt_xrealloc(j->v, (j->n + 1) * sizeof *j->v);
+    j->v[j->n++] = (kt_api_flow_write){.ns = kt_xstrdup(ns), .id = kt_xstrdup(id),
+                                       .source = source ? kt_xstrdup(source) : NULL};
+}
+
+static kt_status kt_api_flow_writes_fn(kt_store *s, void *ud)
+{
+    kt_api_flow_writes *j = ud;
+    for (size_t i = 0; i < j->n; i++) {
+        kt_api_flow_write *x = &j->v[i];
+        x->revision = x->changed = 0;
+        kt_status st = x->source ? kt_store_flow_save(s, x->ns, x->id, x->source, &x->revision, &x->changed)
+                                 : kt_store_flow_delete(s, x->ns, x->id);
+        if (st)
+            return st;
+        if (!x->source)
+            x->changed = 1;
+    }
+    return KT_OK;
+}
+
+static void kt_api_flow_writes_answer(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    kt_api_flow_writes *j = ud;
+    for (size_t i = 0; st == KT_OK && i < j->n; i++)
+        if (j->v[i].changed)
+            kt_api_notify_scheduler(w, KT_MSG_FLOW_CHANGED,
+                                    json_pack("{s:s, s:s}", "namespace", j->v[i].ns, "id", j->v[i].id));
+    j->then(w, r, st, err, j);
+}
+
+void kt_api_flow_writes_free(void *ud)
+{
+    kt_api_flow_writes *j = ud;
+    for (size_t i = 0; i < j->n; i++) {
+        free(j->v[i].ns);
+        free(j->v[i].id);
+        free(j->v[i].source);
+    }
+    free(j->v);
+    if (j->data_free)
+        j->data_free(j->data);
+    else
+        free(j->data);
+    free(j);
+}
+
+void kt_api_flow_writes_run(kt_webserver *w, kt_http_req *r, kt_api_flow_writes *j, kt_api_answer_fn then)
+{
+    j->then = then;
+    kt_api_txn(w, r, kt_api_flow_writes_fn, kt_api_flow_writes_answer, j, kt_api_flow_writes_free);
 }

@@ -173,19 +173,64 @@ static json_t *kt_api_health_body(kt_webserver *w, kt_status st, const char *err
     return json_pack("{s:s, s:s, s:o}", "name", "kestra", "status", *down ? "DOWN" : "UP", "details", details);
 }
 
-static void kt_api_health_read(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+/* How old the repository indicator may be before /health starts a new probe. */
+#define KT_API_HEALTH_TTL_US 1000000
+
+typedef struct kt_api_health_probe {
+    kt_webserver *w;
+    char err[256];
+} kt_api_health_probe;
+
+/* The ids of a namespace that cannot exist: one cheap query that says the repository answers. */
+static kt_status kt_api_health_probe_run(kt_store *s, void *ud)
 {
-    (void)ud;
-    int down = 0;
-    json_t *b = kt_api_health_body(w, st, err, &down);
-    kt_http_send_json(r, down ? 503 : 200, b);
+    kt_api_health_probe *p = ud;
+    json_t *rows = NULL;
+    kt_status st = kt_store_flow_ids(s, "\x01health", &rows);
+    json_decref(rows);
+    if (st)
+        snprintf(p->err, sizeof p->err, "%s", kt_store_errmsg(s));
+    return st;
 }
 
-/* The repository answers a query (through the read pool, as every API read): the ids of a namespace that cannot
- * exist, one cheap query. */
+static void kt_api_health_probe_done(kt_status st, void *ud)
+{
+    kt_api_health_probe *p = ud;
+    kt_webserver *w = p->w;
+    w->health_probing = 0;
+    if (st != KT_ECLOSED) { /* a pool closing says nothing of the repository */
+        w->health_st = st;
+        snprintf(w->health_err, sizeof w->health_err, "%s", st ? p->err : "");
+        w->health_at_us = kt_now_us();
+    }
+    free(p);
+}
+
+/* Micronaut's health endpoint answers from its indicators without queueing behind the application's work; here the
+ * repository indicator is the last probe's result (UP before the first: the store answered when the node opened it),
+ * answered at once, and a stale one starts a probe through the read pool for the next request. A pool too busy to
+ * take it keeps the last result: a saturated pool is not a repository down, and probes that read it DOWN would
+ * restart a server that only has work to do. Without a pool the probe runs here. */
 void kt_api_health(kt_http_req *r, void *ud)
 {
-    kt_api_read_flow_list(ud, r, KT_API_FLOWS_IDS, "\x01health", NULL, kt_api_health_read, NULL);
+    kt_webserver *w = ud;
+    int64_t now = kt_now_us();
+    if (!w->pool) {
+        kt_api_health_probe p = {.w = w};
+        w->health_st = kt_api_health_probe_run(w->store, &p);
+        snprintf(w->health_err, sizeof w->health_err, "%s", p.err);
+        w->health_at_us = now;
+    } else if (!w->health_probing && (!w->health_at_us || now - w->health_at_us >= KT_API_HEALTH_TTL_US)) {
+        kt_api_health_probe *p = kt_xcalloc(1, sizeof *p);
+        p->w = w;
+        if (kt_db_read(w->pool, kt_api_health_probe_run, kt_api_health_probe_done, p) == KT_OK)
+            w->health_probing = 1;
+        else
+            free(p);
+    }
+    int down = 0;
+    json_t *b = kt_api_health_body(w, w->health_st, w->health_err, &down);
+    kt_http_send_json(r, down ? 503 : 200, b);
 }
 
 /* liveness: the process answers (its loop turns); readiness: as /health */

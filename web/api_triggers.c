@@ -132,40 +132,144 @@ static kt_trigger_outcome kt_api_trigger_change(kt_trig_state *t, kt_trigger_op 
     return KT_TO_DB;
 }
 
-/* Reads the row, changes it, writes it (one transaction), tells the scheduler. *out (may be NULL): the new row. */
-static kt_trigger_outcome kt_api_trigger_apply(kt_webserver *w, const char *ns, const char *flow_id,
-                                               const char *trigger_id, kt_trigger_op op, json_t **out)
+/* Inside the caller's transaction: reads the row (claimed, not just read: on PostgreSQL a plain read holds nothing,
+ * and a scheduler's commit in between, a tick fired or a lock released, would be overwritten by this write computed
+ * from the row before it), changes it, writes it. *st: the store's status when the outcome is KT_TO_DB. *out (may be
+ * NULL): the new row. */
+static kt_trigger_outcome kt_api_trigger_apply_in(kt_store *s, const char *ns, const char *flow_id,
+                                                  const char *trigger_id, kt_trigger_op op, json_t **out,
+                                                  kt_status *st)
 {
-    if (out)
-        *out = NULL;
-    if (kt_store_begin(w->store))
-        return KT_TO_DB;
     json_t *row = NULL, *updated = NULL;
     kt_trig_state t = {0};
     char err[256];
-    /* claimed, not just read: on PostgreSQL a plain read holds nothing, and a scheduler's commit in between (a tick
-     * fired, a lock released) would be overwritten by this write computed from the row before it */
-    kt_status st = kt_store_trigger_claim(w->store, ns, flow_id, trigger_id, &row);
-    kt_trigger_outcome o = st == KT_ENOTFOUND ? KT_TO_NO_ROW
-                           : st                ? KT_TO_DB
+    *st = kt_store_trigger_claim(s, ns, flow_id, trigger_id, &row);
+    kt_trigger_outcome o = *st == KT_ENOTFOUND ? KT_TO_NO_ROW
+                           : *st                ? KT_TO_DB
                            : kt_trig_state_from_json(row, &t, err, sizeof err) ? KT_TO_BAD_ROW
                                                                                : kt_api_trigger_change(&t, op);
-    if (o == KT_TO_OK && (!(updated = kt_trig_state_json(&t)) || kt_store_trigger_put(w->store, updated) ||
-                          kt_store_commit(w->store)))
+    if (*st == KT_ENOTFOUND)
+        *st = KT_OK;
+    if (o == KT_TO_OK && !(updated = kt_trig_state_json(&t)))
+        *st = KT_ENOMEM, o = KT_TO_DB;
+    else if (o == KT_TO_OK && (*st = kt_store_trigger_put(s, updated)) != KT_OK)
         o = KT_TO_DB;
     kt_trig_state_clear(&t);
     json_decref(row);
-    if (o != KT_TO_OK) {
-        kt_store_rollback(w->store);
-        json_decref(updated);
-        return o;
-    }
-    kt_api_trigger_changed(w, ns, flow_id, trigger_id);
-    if (out)
+    if (o == KT_TO_OK && out)
         *out = updated;
     else
         json_decref(updated);
-    return KT_TO_OK;
+    return o;
+}
+
+/* Changes to trigger rows as one transaction (kt_api_txn): one row (the single endpoints: its outcome and new row),
+ * a list of keys, or the rows a query matches, searched in the same transaction. */
+typedef enum { KT_TRIG_ONE, KT_TRIG_LIST, KT_TRIG_QUERY } kt_api_trig_mode;
+typedef struct kt_api_trig_job {
+    kt_api_trig_mode mode;
+    kt_trigger_op op;
+    json_t *keys;               /* ONE, LIST: [[ns, flowId, triggerId] or null (an incomplete key)] */
+    kt_api_strs strs;           /* QUERY: the filters' strings */
+    kt_trigger_query q;
+    kt_trigger_outcome o;       /* outputs: ONE */
+    json_t *row;
+    int64_t count;              /* LIST, QUERY */
+    json_t *changed;            /* the keys written */
+} kt_api_trig_job;
+
+static kt_status kt_api_trig_run(kt_store *s, void *ud)
+{
+    kt_api_trig_job *j = ud;
+    json_decref(j->row);
+    json_decref(j->changed);
+    j->row = NULL;
+    j->changed = json_array();
+    j->count = 0;
+    j->o = KT_TO_NO_ROW;
+    kt_status st = KT_OK;
+    json_t *keys = json_incref(j->keys);
+    if (j->mode == KT_TRIG_QUERY) {
+        json_t *rows;
+        int64_t total;
+        if ((st = kt_store_triggers_search(s, &j->q, &rows, &total)) != KT_OK)
+            return st;
+        keys = json_array();
+        size_t i;
+        json_t *t;
+        json_array_foreach(rows, i, t)
+            json_array_append_new(keys, json_pack("[s?, s?, s?]", kt_str(t, "namespace"), kt_str(t, "flowId"),
+                                                  kt_str(t, "triggerId")));
+        json_decref(rows);
+    }
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k) {
+        const char *ns = json_string_value(json_array_get(k, 0)), *flow_id = json_string_value(json_array_get(k, 1));
+        const char *trigger_id = json_string_value(json_array_get(k, 2));
+        kt_trigger_outcome o = ns && flow_id && trigger_id
+                                   ? kt_api_trigger_apply_in(s, ns, flow_id, trigger_id, j->op,
+                                                             j->mode == KT_TRIG_ONE ? &j->row : NULL, &st)
+                                   : KT_TO_NO_ROW;
+        if (o == KT_TO_DB)
+            break;
+        if (o == KT_TO_OK)
+            json_array_append(j->changed, k);
+        j->o = o;
+        /* the list counts a trigger without a row (Kestra's loops only skip exceptions); by query, a row gone by
+         * then is not counted */
+        j->count += o == KT_TO_OK || (j->mode == KT_TRIG_LIST && o == KT_TO_NO_ROW);
+    }
+    json_decref(keys);
+    return st;
+}
+
+static void kt_api_trigger_answer(kt_webserver *w, kt_http_req *r, kt_trigger_outcome o, json_t *row);
+
+static void kt_api_trig_answer(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
+{
+    kt_api_trig_job *j = ud;
+    if (kt_api_read_failed(r, st, err, NULL, NULL))
+        return;
+    size_t i;
+    json_t *k;
+    json_array_foreach(j->changed, i, k)
+        kt_api_trigger_changed(w, json_string_value(json_array_get(k, 0)), json_string_value(json_array_get(k, 1)),
+                               json_string_value(json_array_get(k, 2)));
+    if (j->mode == KT_TRIG_ONE) {
+        kt_api_trigger_answer(w, r, j->o, j->row);
+        j->row = NULL;
+    } else {
+        kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)j->count));
+    }
+}
+
+static void kt_api_trig_free(void *ud)
+{
+    kt_api_trig_job *j = ud;
+    json_decref(j->keys);
+    json_decref(j->row);
+    json_decref(j->changed);
+    kt_api_strs_clear(&j->strs);
+    free(j);
+}
+
+static kt_api_trig_job *kt_api_trig_new(kt_api_trig_mode mode, kt_trigger_op op)
+{
+    kt_api_trig_job *j = kt_xcalloc(1, sizeof *j);
+    j->mode = mode;
+    j->op = op;
+    j->keys = json_array();
+    return j;
+}
+
+/* A body Trigger's key as the job keeps it (null when incomplete). */
+static void kt_api_trig_add(kt_api_trig_job *j, const json_t *t)
+{
+    const char *ns, *flow_id, *trigger_id;
+    json_array_append_new(j->keys, kt_api_trigger_key(t, &ns, &flow_id, &trigger_id)
+                                       ? json_pack("[s, s, s]", ns, flow_id, trigger_id)
+                                       : json_null());
 }
 
 static void kt_api_trigger_answer(kt_webserver *w, kt_http_req *r, kt_trigger_outcome o, json_t *row)
@@ -196,10 +300,10 @@ static void kt_api_trigger_answer(kt_webserver *w, kt_http_req *r, kt_trigger_ou
 /* POST /{namespace}/{flowId}/{triggerId}/unlock and /restart */
 static void kt_api_trigger_path_op(kt_http_req *r, kt_webserver *w, kt_trigger_op op)
 {
-    json_t *row;
-    kt_trigger_outcome o = kt_api_trigger_apply(w, kt_http_param(r, "namespace"), kt_http_param(r, "flowId"),
-                                                kt_http_param(r, "triggerId"), op, &row);
-    kt_api_trigger_answer(w, r, o, row);
+    kt_api_trig_job *j = kt_api_trig_new(KT_TRIG_ONE, op);
+    json_array_append_new(j->keys, json_pack("[s?, s?, s?]", kt_http_param(r, "namespace"), kt_http_param(r, "flowId"),
+                                             kt_http_param(r, "triggerId")));
+    kt_api_txn(w, r, kt_api_trig_run, kt_api_trig_answer, j, kt_api_trig_free);
 }
 
 void kt_api_trigger_unlock(kt_http_req *r, void *ud) { kt_api_trigger_path_op(r, ud, KT_TOP_UNLOCK); }
@@ -208,79 +312,42 @@ void kt_api_trigger_restart(kt_http_req *r, void *ud) { kt_api_trigger_path_op(r
 /* PUT /backfill/pause, PUT /backfill/unpause, POST /backfill/delete: body Trigger */
 static void kt_api_trigger_body_op(kt_http_req *r, kt_webserver *w, kt_trigger_op op)
 {
-    json_t *t = kt_api_json_body(r, JSON_OBJECT), *row = NULL;
+    json_t *t = kt_api_json_body(r, JSON_OBJECT);
     if (!t)
         return;
-    const char *ns, *flow_id, *trigger_id;
-    kt_trigger_outcome o =
-        kt_api_trigger_key(t, &ns, &flow_id, &trigger_id) ? kt_api_trigger_apply(w, ns, flow_id, trigger_id, op, &row)
-                                                           : KT_TO_NO_ROW;
-    kt_api_trigger_answer(w, r, o, row);
+    kt_api_trig_job *j = kt_api_trig_new(KT_TRIG_ONE, op);
+    kt_api_trig_add(j, t);
     json_decref(t);
+    kt_api_txn(w, r, kt_api_trig_run, kt_api_trig_answer, j, kt_api_trig_free);
 }
 
 void kt_api_backfill_pause(kt_http_req *r, void *ud) { kt_api_trigger_body_op(r, ud, KT_TOP_BF_PAUSE); }
 void kt_api_backfill_unpause(kt_http_req *r, void *ud) { kt_api_trigger_body_op(r, ud, KT_TOP_BF_UNPAUSE); }
 void kt_api_backfill_delete(kt_http_req *r, void *ud) { kt_api_trigger_body_op(r, ud, KT_TOP_BF_DELETE); }
 
-/* Whether a bulk action counts a trigger, as TriggerController's loops do: unlock skips the ones not locked,
- * backfill actions the ones without a backfill; a trigger without a row is counted (Kestra's single action answers
- * 404 without throwing, and the loops only catch exceptions). */
-static int kt_api_bulk_counts(kt_trigger_outcome o) { return o == KT_TO_OK || o == KT_TO_NO_ROW; }
-
-/* POST /unlock/by-triggers and /backfill/{pause,unpause,delete}/by-triggers: body [Trigger] */
+/* POST /unlock/by-triggers and /backfill/{pause,unpause,delete}/by-triggers: body [Trigger], one transaction; unlock
+ * skips the ones not locked, backfill actions the ones without a backfill, as TriggerController's loops do */
 static void kt_api_trigger_bulk_list(kt_http_req *r, kt_webserver *w, kt_trigger_op op)
 {
     json_t *list = kt_api_json_body(r, JSON_ARRAY);
     if (!list)
         return;
-    int64_t count = 0;
+    kt_api_trig_job *j = kt_api_trig_new(KT_TRIG_LIST, op);
     size_t i;
     json_t *t;
-    json_array_foreach(list, i, t) {
-        const char *ns, *flow_id, *trigger_id;
-        kt_trigger_outcome o = kt_api_trigger_key(t, &ns, &flow_id, &trigger_id)
-                                   ? kt_api_trigger_apply(w, ns, flow_id, trigger_id, op, NULL)
-                                   : KT_TO_NO_ROW;
-        if (o == KT_TO_DB) {
-            kt_api_send_db_error(w, r);
-            json_decref(list);
-            return;
-        }
-        if (o == KT_TO_BAD_ROW)
-            continue;
-        count += kt_api_bulk_counts(o);
-    }
+    json_array_foreach(list, i, t) kt_api_trig_add(j, t);
     json_decref(list);
-    kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)count));
+    kt_api_txn(w, r, kt_api_trig_run, kt_api_trig_answer, j, kt_api_trig_free);
 }
 
 /* POST /unlock/by-query and /backfill/{pause,unpause,delete}/by-query: q, namespace */
 static void kt_api_trigger_bulk_query(kt_http_req *r, kt_webserver *w, kt_trigger_op op)
 {
-    kt_trigger_query q = kt_api_trigger_filters(r);
-    json_t *rows;
-    int64_t total;
-    if (kt_store_triggers_search(w->store, &q, &rows, &total)) {
-        kt_api_send_db_error(w, r);
-        return;
-    }
-    int64_t count = 0;
-    size_t i;
-    json_t *t;
-    json_array_foreach(rows, i, t) {
-        /* by query, unlock only looks at locked rows: a row not found by then is not counted */
-        kt_trigger_outcome o =
-            kt_api_trigger_apply(w, kt_str(t, "namespace"), kt_str(t, "flowId"), kt_str(t, "triggerId"), op, NULL);
-        if (o == KT_TO_DB) {
-            kt_api_send_db_error(w, r);
-            json_decref(rows);
-            return;
-        }
-        count += o == KT_TO_OK;
-    }
-    json_decref(rows);
-    kt_http_send_json(r, 200, json_pack("{s:I}", "count", (json_int_t)count));
+    kt_api_trig_job *j = kt_api_trig_new(KT_TRIG_QUERY, op);
+    j->q = kt_api_trigger_filters(r);
+    j->q.namespace_ = kt_api_keep(&j->strs, j->q.namespace_);
+    j->q.q = kt_api_keep(&j->strs, j->q.q);
+    kt_api_txn(w, r, kt_api_trig_run, kt_api_trig_answer, j, kt_api_trig_free);
 }
 
 void kt_api_unlock_by_triggers(kt_http_req *r, void *ud) { kt_api_trigger_bulk_list(r, ud, KT_TOP_UNLOCK); }
