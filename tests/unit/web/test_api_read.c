@@ -3,7 +3,8 @@
  * a job of the test's own, so requests wait in the pool while their clients go away (h2c notices at once, HTTP/1.1
  * when the answer is written); their reads then complete on requests that are gone, which must only free them (run
  * under ASan: SANITIZE=ON). A read completing after the server answered 503 at its stop is not answered twice, and
- * the loop closes. */
+ * the loop closes. Writes (kt_api_txn) run on the loop's own session on SQLite: they go on while the reader is held,
+ * and /health answers from its last probe while the pool is full. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -36,6 +37,7 @@ typedef struct world {
     kt_db_pool *pool;
     kt_webserver *web;
     int port;
+    int queue; /* the pool's bound; 0: the default */
 } world;
 
 /* ---- the test's own job, holding the pool's only thread until the gate opens ---- */
@@ -80,6 +82,7 @@ static void hold_reader(world *w)
 typedef struct call {
     const char *path;
     int post; /* POST with an empty body (a creation), else GET */
+    const char *method, *yaml; /* another method; a YAML body (POST) */
     long version, timeout_ms;
     CURLcode rc;
     long status;
@@ -117,11 +120,19 @@ static void *client_main(void *arg)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
-        if (c->post)
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+        struct curl_slist *hdr = NULL;
+        if (c->post || c->yaml)
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->yaml ? c->yaml : "");
+        if (c->yaml) {
+            hdr = curl_slist_append(hdr, "Content-Type: application/x-yaml");
+            curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
+        }
+        if (c->method)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, c->method);
         c->rc = curl_easy_perform(e);
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &c->status);
         curl_easy_cleanup(e); /* the connection closes here: a client that gave up is gone */
+        curl_slist_free_all(hdr);
     }
     atomic_store(&cs->done, 1);
     return NULL;
@@ -177,7 +188,7 @@ static void world_start(world *w)
     uv_loop_init(&w->loop);
     kt_node_config nc = {.node_id = "api-read-test"};
     assert_int_equal(kt_node_new(&w->loop, &nc, &w->node), KT_OK);
-    kt_db_pool_options po = {.readers = 1, .loop_store = w->store};
+    kt_db_pool_options po = {.readers = 1, .queue = w->queue, .loop_store = w->store};
     assert_int_equal(kt_db_pool_open(&w->loop, w->dir, &po, &w->pool, err, sizeof err), KT_OK);
     kt_webserver_config wc = {.host = "127.0.0.1", .port = 0, .instance_uuid = "test", .pool = w->pool};
     assert_int_equal(kt_webserver_start(w->node, w->store, &wc, &w->web, err, sizeof err), KT_OK);
@@ -291,6 +302,57 @@ static void test_stop_with_a_read_waiting(void **state)
     nftw(w.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The one reader held and the pool full but for one job: a flow saved and another deleted (SQLite: on the loop's
+ * session, not behind the reader) answer at once; /health answers 200 from its last probe (the probe it starts waits
+ * in the pool, or is refused), where a read answers 503. Once the reader is free, the reads see the writes. */
+static void test_writes_and_health_with_readers_busy(void **state)
+{
+    (void)state;
+    world w = {.queue = 3};
+    world_start(&w);
+    g_gate_done = 0;
+    hold_reader(&w);
+    static const char g_src[] = "id: g\nnamespace: web.test\ntasks:\n  - id: hello\n    type: "
+                                "io.kestra.plugin.core.log.Log\n    message: hi\n";
+    call busy[] = {
+        {.path = "/api/v1/flows", .yaml = g_src, .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
+        {.path = "/api/v1/flows/web.test/pause", .method = "DELETE", .version = CURL_HTTP_VERSION_1_1,
+         .timeout_ms = 5000},
+        {.path = "/api/v1/flows/web.test/nope", .method = "DELETE", .version = CURL_HTTP_VERSION_1_1,
+         .timeout_ms = 5000},
+        {.path = "/health", .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},  /* its probe takes a slot */
+        /* one more read, which waits: its client gives up (the calls are one after the other) */
+        {.path = "/api/v1/flows/web.test/f", .version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, .timeout_ms = 300},
+        {.path = "/api/v1/flows/web.test/f", .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000}, /* full */
+        {.path = "/health", .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
+    };
+    run_calls(&w, busy, sizeof busy / sizeof *busy);
+    assert_int_equal(busy[0].status, 200);
+    json_t *saved = json_loads(busy[0].body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(saved, "id")), "g");
+    assert_int_equal(json_integer_value(json_object_get(saved, "revision")), 1);
+    json_decref(saved);
+    assert_int_equal(busy[1].status, 204);
+    assert_int_equal(busy[2].status, 404);
+    assert_int_equal(busy[3].status, 200);
+    assert_non_null(strstr(busy[3].body, "\"status\":\"UP\""));
+    assert_int_equal(busy[4].rc, CURLE_OPERATION_TIMEDOUT);
+    assert_int_equal(busy[5].status, 503);
+    assert_int_equal(busy[6].status, 200);
+    assert_int_equal(kt_db_pool_pending(w.pool), 3); /* the held job, the probe and one read, all waiting */
+    gate(1);
+    int want = 0;
+    pump(&w, pool_pending_is, &want);
+    call after[] = {
+        {.path = "/api/v1/flows/web.test/g", .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
+        {.path = "/api/v1/flows/web.test/pause", .version = CURL_HTTP_VERSION_1_1, .timeout_ms = 5000},
+    };
+    run_calls(&w, after, 2);
+    assert_int_equal(after[0].status, 200);
+    assert_int_equal(after[1].status, 404);
+    world_stop(&w);
+}
+
 int main(void)
 {
     kt_log_set_level(KT_LOG_ERROR);
@@ -298,6 +360,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_gone_before_the_read),
         cmocka_unit_test(test_stop_with_a_read_waiting),
+        cmocka_unit_test(test_writes_and_health_with_readers_busy),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
