@@ -94,7 +94,48 @@ static kt_status kt_trigger_flip(const kt_trigger_env *e, const json_t *flow, co
     return st;
 }
 
-/* Reads the row, sets disabled (kt_trigger_flip), writes it back in one transaction. */
+/* Inside the caller's transaction: reads the row (claimed until the commit), sets disabled (kt_trigger_flip), writes
+ * it back. Nothing written when it is already so (*changed 0, *out the row as it is). */
+static kt_status kt_trigger_write_disabled_in(const kt_trigger_env *e, const json_t *flow, const json_t *def,
+                                              const char *ns, const char *flow_id, const char *trigger_id,
+                                              int disabled, int api, json_t **out, int *changed, char *err,
+                                              size_t errcap)
+{
+    *changed = 0;
+    if (out)
+        *out = NULL;
+    json_t *row = NULL, *updated = NULL;
+    kt_trig_state t = {0};
+    kt_status st = kt_store_trigger_claim(e->store, ns, flow_id, trigger_id, &row);
+    if (st == KT_ENOTFOUND && err && errcap)
+        err[0] = 0;
+    if (st)
+        goto done;
+    if (json_is_true(json_object_get(row, "disabled")) == !!disabled) {
+        if (out)
+            *out = json_incref(row);
+        goto done;
+    }
+    if ((st = kt_trig_state_from_json(row, &t, err, errcap)) ||
+        (st = kt_trigger_flip(e, flow, def, &t, disabled, api, err, errcap)))
+        goto done;
+    if (!(updated = kt_trig_state_json(&t))) {
+        st = KT_ENOMEM;
+        goto done;
+    }
+    if ((st = kt_store_trigger_put(e->store, updated)))
+        goto done;
+    *changed = 1;
+    if (out)
+        *out = json_incref(updated);
+done:
+    kt_trig_state_clear(&t);
+    json_decref(row);
+    json_decref(updated);
+    return st;
+}
+
+/* The same in a transaction of its own on e->store (the scheduler's, and the blocking callers'). */
 static kt_status kt_trigger_write_disabled(const kt_trigger_env *e, const json_t *flow, const json_t *def,
                                            const char *ns, const char *flow_id, const char *trigger_id, int disabled,
                                            int api, json_t **out, int *changed, char *err, size_t errcap)
@@ -105,44 +146,18 @@ static kt_status kt_trigger_write_disabled(const kt_trigger_env *e, const json_t
     kt_status st = kt_store_begin(e->store);
     if (st)
         return st;
-    json_t *row = NULL, *updated = NULL;
-    kt_trig_state t = {0};
-    st = kt_store_trigger_claim(e->store, ns, flow_id, trigger_id, &row); /* held until the commit */
-    if (st == KT_ENOTFOUND && err && errcap)
-        err[0] = 0;
-    if (st)
-        goto fail;
-    if (json_is_true(json_object_get(row, "disabled")) == !!disabled) {
-        kt_store_rollback(e->store); /* nothing written: the row stays as it is */
-        if (out)
-            *out = row;
-        else
-            json_decref(row);
-        return KT_OK;
-    }
-    if ((st = kt_trig_state_from_json(row, &t, err, errcap)))
-        goto fail;
-    if ((st = kt_trigger_flip(e, flow, def, &t, disabled, api, err, errcap)))
-        goto fail;
-    if (!(updated = kt_trig_state_json(&t))) {
-        st = KT_ENOMEM;
-        goto fail;
-    }
-    if ((st = kt_store_trigger_put(e->store, updated)) || (st = kt_store_commit(e->store)))
-        goto fail;
-    *changed = 1;
-    kt_trig_state_clear(&t);
-    json_decref(row);
-    if (out)
-        *out = updated;
+    st = kt_trigger_write_disabled_in(e, flow, def, ns, flow_id, trigger_id, disabled, api, out, changed, err, errcap);
+    if (st == KT_OK && *changed)
+        st = kt_store_commit(e->store); /* rolls back itself on failure */
     else
-        json_decref(updated);
-    return KT_OK;
-fail:
-    kt_store_rollback(e->store);
-    kt_trig_state_clear(&t);
-    json_decref(row);
-    json_decref(updated);
+        kt_store_rollback(e->store); /* a failure, or nothing written: the row stays as it is */
+    if (st) {
+        *changed = 0;
+        if (out) {
+            json_decref(*out);
+            *out = NULL;
+        }
+    }
     return st;
 }
 
@@ -151,6 +166,13 @@ kt_status kt_trigger_set_disabled(const kt_trigger_env *e, const json_t *flow, c
                                   int *changed, char *err, size_t errcap)
 {
     return kt_trigger_write_disabled(e, flow, def, ns, flow_id, trigger_id, disabled, 1, out, changed, err, errcap);
+}
+
+kt_status kt_trigger_set_disabled_in(const kt_trigger_env *e, const json_t *flow, const json_t *def, const char *ns,
+                                     const char *flow_id, const char *trigger_id, int disabled, json_t **out,
+                                     int *changed, char *err, size_t errcap)
+{
+    return kt_trigger_write_disabled_in(e, flow, def, ns, flow_id, trigger_id, disabled, 1, out, changed, err, errcap);
 }
 
 kt_status kt_trigger_toggle_apply(const kt_trigger_env *e, const char *ns, const char *flow_id, const char *trigger_id,

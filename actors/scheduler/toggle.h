@@ -43,6 +43,13 @@ kt_status kt_trigger_set_disabled(const kt_trigger_env *e, const json_t *flow, c
                                   const char *flow_id, const char *trigger_id, int disabled, json_t **out,
                                   int *changed, char *err, size_t errcap);
 
+/* kt_trigger_set_disabled inside a transaction the caller holds (a kt_db_txn job's fn, e->store its session): no
+ * begin, commit or rollback here; the caller rolls back on a failure. Touches only its arguments, the session and
+ * e's values, so it may run on the store pool's threads. */
+kt_status kt_trigger_set_disabled_in(const kt_trigger_env *e, const json_t *flow, const json_t *def, const char *ns,
+                                     const char *flow_id, const char *trigger_id, int disabled, json_t **out,
+                                     int *changed, char *err, size_t errcap);
+
 /* The Toggle task's effect (io.kestra.plugin.core.trigger.Toggle, Toggle.java), applied by the scheduler on a
  * KT_MSG_TRIGGER_TOGGLE request: `disabled` becomes !enabled, nextExecutionDate kept, except that a row enabled again
  * without one (it was disabled through the API) gets it computed as kt_trigger_set_disabled does. KT_ENOTFOUND with
