@@ -624,6 +624,18 @@ static size_t kt_api_q_words(const char *q, const char **starts, size_t *lens, s
     return n;
 }
 
+size_t kt_api_q_word_copies(const char *q, char **out, size_t max, size_t *ncopied)
+{
+    const char *starts[32];
+    size_t lens[32];
+    size_t n = kt_api_q_words(q, starts, lens, 32);
+    *ncopied = 0;
+    for (size_t k = 0; k < n; k++)
+        if (lens[k] && *ncopied < max)
+            out[(*ncopied)++] = kt_xstrndup(starts[k], lens[k]);
+    return n;
+}
+
 int kt_api_fulltext(const char *text, const char *q)
 {
     if (!strcmp(q, "*"))

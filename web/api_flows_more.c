@@ -364,7 +364,8 @@ void kt_api_flow_source_search(kt_http_req *r, void *ud)
     int sort_desc;
     if (kt_api_flow_sort_param(r, sort_field, sizeof sort_field, &sort_desc))
         return;
-    kt_api_read_flows(ud, r, ns && *ns ? ns : NULL, kt_api_flow_sources_read, NULL);
+    /* the store searches the words (its full-text index); the answer keeps the exact rule (kt_api_fulltext) */
+    kt_api_read_flow_sources(ud, r, ns && *ns ? ns : NULL, kt_http_query(r, "q"), kt_api_flow_sources_read, NULL);
 }
 
 /* ---- task and trigger validation ---------------------------------------------------------------------- */

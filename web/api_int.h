@@ -159,16 +159,33 @@ void kt_api_read_flow_ex(kt_webserver *w, kt_http_req *r, const char *ns, const 
 kt_status kt_api_flow_job_parse(kt_webserver *w, kt_api_flow_job *j);
 /* A list of flows read by a job: the latest revisions (kt_store_flows_latest(ns: a prefix, NULL = all; no q)), a
  * flow's revisions (ns, id), the live namespaces, or the live ids of namespace ns. answer gets the kt_api_flows_job. */
-typedef enum { KT_API_FLOWS_LATEST, KT_API_FLOWS_REVISIONS, KT_API_FLOWS_NAMESPACES, KT_API_FLOWS_IDS } kt_api_flows_kind;
+typedef enum {
+    KT_API_FLOWS_LATEST,
+    KT_API_FLOWS_REVISIONS,
+    KT_API_FLOWS_NAMESPACES,
+    KT_API_FLOWS_IDS,
+    KT_API_FLOWS_SOURCE /* kt_store_flows_source_search: the latest whose source holds every word */
+} kt_api_flows_kind;
 typedef struct kt_api_flows_job {
     kt_api_flows_kind kind;
     char *ns, *id;
+    char **words;   /* KT_API_FLOWS_SOURCE */
+    size_t nwords;
+    int none;       /* KT_API_FLOWS_SOURCE: q has no word, nothing matches */
     json_t *rows;
     void *data;
 } kt_api_flows_job;
 void kt_api_read_flow_list(kt_webserver *w, kt_http_req *r, kt_api_flows_kind kind, const char *ns, const char *id,
                            kt_api_answer_fn answer, void *data);
 void kt_api_read_flows(kt_webserver *w, kt_http_req *r, const char *ns_prefix, kt_api_answer_fn answer, void *data);
+/* The latest flows (ns_prefix as kt_store_flows_latest's) whose source holds q by the web's word rules (kt_api_fulltext:
+ * q split into its words, "*" or no q: every flow, a q without words: none), the store doing the search
+ * (kt_store_flows_source_search). */
+void kt_api_read_flow_sources(kt_webserver *w, kt_http_req *r, const char *ns_prefix, const char *q,
+                              kt_api_answer_fn answer, void *data);
+/* q's words (kt_api_fulltext's split), the non-empty ones copied into out (at most max); the count of all words,
+ * empty ones included (0: q has none). */
+size_t kt_api_q_word_copies(const char *q, char **out, size_t max, size_t *ncopied);
 /* 500 "Internal server error: <err>" (kt_api_send_db_error with a message a read job brought back). */
 void kt_api_send_store_error(kt_http_req *r, const char *err);
 /* A read job's answer for the common statuses: 404 with not_found (a format taking arg) on KT_ENOTFOUND, 500 with

@@ -259,6 +259,12 @@ static kt_status kt_api_flows_job_read(kt_store *s, void *ud)
     case KT_API_FLOWS_REVISIONS: return kt_store_flow_revisions(s, j->ns, j->id, &j->rows);
     case KT_API_FLOWS_NAMESPACES: return kt_store_flow_namespaces(s, &j->rows);
     case KT_API_FLOWS_IDS: return kt_store_flow_ids(s, j->ns, &j->rows);
+    case KT_API_FLOWS_SOURCE:
+        if (j->none) {
+            j->rows = json_array();
+            return j->rows ? KT_OK : KT_ENOMEM;
+        }
+        return kt_store_flows_source_search(s, j->ns, (const char *const *)j->words, j->nwords, &j->rows);
     }
     return KT_EINTERNAL;
 }
@@ -269,6 +275,9 @@ static void kt_api_flows_job_free(void *ud)
     json_decref(j->rows);
     free(j->ns);
     free(j->id);
+    for (size_t i = 0; i < j->nwords; i++)
+        free(j->words[i]);
+    free(j->words);
     free(j->data);
     free(j);
 }
@@ -287,6 +296,20 @@ void kt_api_read_flow_list(kt_webserver *w, kt_http_req *r, kt_api_flows_kind ki
 void kt_api_read_flows(kt_webserver *w, kt_http_req *r, const char *ns_prefix, kt_api_answer_fn answer, void *data)
 {
     kt_api_read_flow_list(w, r, KT_API_FLOWS_LATEST, ns_prefix, NULL, answer, data);
+}
+
+void kt_api_read_flow_sources(kt_webserver *w, kt_http_req *r, const char *ns_prefix, const char *q,
+                              kt_api_answer_fn answer, void *data)
+{
+    kt_api_flows_job *j = kt_xcalloc(1, sizeof *j);
+    j->kind = KT_API_FLOWS_SOURCE;
+    j->ns = ns_prefix ? kt_xstrdup(ns_prefix) : NULL;
+    j->data = data;
+    if (q && *q && strcmp(q, "*")) {
+        j->words = kt_xcalloc(32, sizeof *j->words);
+        j->none = kt_api_q_word_copies(q, j->words, 32, &j->nwords) == 0; /* H2's falseCondition */
+    }
+    kt_api_read(w, r, kt_api_flows_job_read, answer, j, kt_api_flows_job_free);
 }
 
 /* ---- the execution of the path's {executionId} ---- */
