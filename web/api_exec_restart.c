@@ -71,6 +71,8 @@ static void kt_api_manual_send(kt_webserver *w, kt_http_req *r, const char *id, 
     }
     kt_pending *p = kt_xcalloc(1, sizeof *p);
     p->req = kt_http_defer(r);
+    if (p->req == r) /* r is a read's handle (kt_api_path_execution_then), lent for the call: p holds its own */
+        kt_http_req_retain(p->req);
     p->manual = 1;
     char key[32];
     snprintf(key, sizeof key, "%llu", (unsigned long long)corr);
@@ -104,13 +106,9 @@ static int kt_api_manual_revision(kt_webserver *w, kt_http_req *r, const json_t 
     return -1;
 }
 
-/* POST /api/v1/executions/{executionId}/restart[?revision=N] */
-void kt_api_execution_restart(kt_http_req *r, void *ud)
+/* POST /api/v1/executions/{executionId}/restart[?revision=N]: the execution looked up through the pool */
+static void kt_api_execution_restart_with(kt_webserver *w, kt_http_req *r, json_t *ex)
 {
-    kt_webserver *w = ud;
-    json_t *ex = kt_api_path_execution(w, r, "Not Found");
-    if (!ex)
-        return;
     int rev = kt_api_manual_revision(w, r, ex);
     json_decref(ex);
     if (rev < 0)
@@ -119,13 +117,14 @@ void kt_api_execution_restart(kt_http_req *r, void *ud)
                        NULL, rev ? json_pack("{s:i}", "revision", rev) : NULL);
 }
 
-/* POST /api/v1/executions/{executionId}/replay[?taskRunId=…&revision=N] */
-void kt_api_execution_replay(kt_http_req *r, void *ud)
+void kt_api_execution_restart(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
-    json_t *ex = kt_api_path_execution(w, r, "Not Found");
-    if (!ex)
-        return;
+    kt_api_path_execution_then(ud, r, "Not Found", kt_api_execution_restart_with);
+}
+
+/* POST /api/v1/executions/{executionId}/replay[?taskRunId=…&revision=N] */
+static void kt_api_execution_replay_with(kt_webserver *w, kt_http_req *r, json_t *ex)
+{
     int rev = kt_api_manual_revision(w, r, ex);
     json_decref(ex);
     if (rev < 0)
@@ -139,52 +138,72 @@ void kt_api_execution_replay(kt_http_req *r, void *ud)
     kt_api_manual_send(w, r, kt_http_param(r, "executionId"), KT_CMD_REPLAY, NULL, data);
 }
 
-/* POST /api/v1/executions/{executionId}/change-status?status=S: the status is checked before the execution is looked
- * up, as Kestra's controller does. */
-void kt_api_execution_change_status(kt_http_req *r, void *ud)
+void kt_api_execution_replay(kt_http_req *r, void *ud)
 {
-    kt_webserver *w = ud;
-    const char *status = kt_api_terminal_state_param(r, "status"); /* checked before the lookup, as Kestra's */
-    if (!status)
-        return;
-    json_t *ex = kt_api_path_execution(w, r, "Not Found");
-    if (!ex)
-        return;
-    json_decref(ex);
-    kt_api_manual_send(w, r, kt_http_param(r, "executionId"), KT_CMD_CHANGE_STATUS, NULL,
-                       json_pack("{s:s}", "status", status));
+    kt_api_path_execution_then(ud, r, "Not Found", kt_api_execution_replay_with);
 }
 
-/* POST /api/v1/executions/{executionId}/state with {"taskRunId": "...", "state": "SUCCESS"}: markAs. */
-void kt_api_execution_mark_as(kt_http_req *r, void *ud)
+/* POST /api/v1/executions/{executionId}/change-status?status=S: the status is checked before the execution is looked
+ * up, as Kestra's controller does. */
+static void kt_api_execution_change_status_with(kt_webserver *w, kt_http_req *r, json_t *ex)
 {
-    kt_webserver *w = ud;
+    json_decref(ex);
+    const char *status = kt_api_terminal_state_param(r, "status"); /* checked already: valid */
+    if (status)
+        kt_api_manual_send(w, r, kt_http_param(r, "executionId"), KT_CMD_CHANGE_STATUS, NULL,
+                           json_pack("{s:s}", "status", status));
+}
+
+void kt_api_execution_change_status(kt_http_req *r, void *ud)
+{
+    if (kt_api_terminal_state_param(r, "status")) /* checked before the lookup, as Kestra's */
+        kt_api_path_execution_then(ud, r, "Not Found", kt_api_execution_change_status_with);
+}
+
+/* POST /api/v1/executions/{executionId}/state with {"taskRunId": "...", "state": "SUCCESS"}: markAs. The body, taken
+ * with both members or answered 400/422; NULL then. */
+static json_t *kt_api_mark_as_body(kt_http_req *r, const char **trid, const char **state)
+{
     size_t len = 0;
     const char *text = kt_http_body(r, &len);
     json_error_t jerr;
     json_t *body = text ? json_loadb(text, len, 0, &jerr) : NULL;
-    const char *trid = json_string_value(json_object_get(body, "taskRunId"));
-    const char *state = json_string_value(json_object_get(body, "state"));
-    if (!json_is_object(body) || !trid || !state) {
+    *trid = json_string_value(json_object_get(body, "taskRunId"));
+    *state = json_string_value(json_object_get(body, "state"));
+    if (!json_is_object(body) || !*trid || !*state) {
         kt_http_send_error(r, 400, "Bad Request: the body must be {\"taskRunId\": \"...\", \"state\": \"...\"}", NULL);
         json_decref(body);
-        return;
+        return NULL;
     }
-    if (!kt_state_is_valid(state)) {
+    if (!kt_state_is_valid(*state)) {
         char msg[300];
         snprintf(msg, sizeof msg, "Invalid format: Cannot deserialize value of type `State.Type` from String \"%.200s\"",
-                 state);
+                 *state);
         kt_http_send_error(r, 422, msg, NULL);
         json_decref(body);
-        return;
+        return NULL;
     }
-    json_t *ex = kt_api_path_execution(w, r, "Not Found");
-    if (!ex) {
-        json_decref(body);
-        return;
-    }
+    return body;
+}
+
+static void kt_api_execution_mark_as_with(kt_webserver *w, kt_http_req *r, json_t *ex)
+{
     json_decref(ex);
+    const char *trid, *state;
+    json_t *body = kt_api_mark_as_body(r, &trid, &state); /* checked already: valid */
+    if (!body)
+        return;
     kt_api_manual_send(w, r, kt_http_param(r, "executionId"), KT_CMD_MARK_AS, trid,
                        json_pack("{s:s}", "state", state));
     json_decref(body);
+}
+
+void kt_api_execution_mark_as(kt_http_req *r, void *ud)
+{
+    const char *trid, *state;
+    json_t *body = kt_api_mark_as_body(r, &trid, &state);
+    if (!body)
+        return;
+    json_decref(body);
+    kt_api_path_execution_then(ud, r, "Not Found", kt_api_execution_mark_as_with);
 }
