@@ -15,6 +15,7 @@
  *   api_logs.c        /api/v1/logs;
  *   api_follow.c      the follow endpoints (Server-Sent Events) of executions and logs;
  *   api_triggers.c    /api/v1/triggers: the stored trigger rows (search, disable/enable, unlock, backfill...);
+ *   api_triggers_set.c  its set-disabled, PUT and backfill start (api_triggers_int.h: what the two share);
  *   api_exec_manage.c execution delete and labels (no executor needed), the FlowForExecution routes;
  *   api_exec_bulk.c   the bulk routes (…/by-ids, …/by-query): collection, checks, delete and labels;
  *   api_exec_commands.c pause, unqueue and force-run, single and bulk;
