@@ -21,12 +21,17 @@ typedef struct kt_pg {
     int in_tx;
     int log_index; /* logs_message_trgm is there (store.log-index on and pg_trgm available): pg_logs.c */
     int pooled; /* on a pool thread: no metrics (base/metrics is the loop's) */
+    char *url; /* as opened: the loop's writers connect there too (kt_pg_url) */
     char err[512]; /* the last failure, for kt_store_errmsg */
 } kt_pg;
 
 static kt_pg *kt_pgs(const kt_store *s) { return (kt_pg *)(uintptr_t)s; }
 
 PGconn *kt_pg_conn(kt_store *s) { return kt_pgs(s)->conn; }
+
+const char *kt_pg_url(const kt_store *s) { return kt_pgs(s)->url; }
+
+int kt_store_is_pg(const kt_store *s) { return s && s->ops == &kt_pg_ops; }
 
 int kt_pg_lost(kt_store *s) { return PQstatus(kt_pgs(s)->conn) != CONNECTION_OK; }
 
@@ -81,6 +86,24 @@ static const char *const kt_pg_migrations[] = {
     "    s);"
     "  EXECUTE format('CREATE INDEX flows_source_trgm ON flows USING gin (source COLLATE \"C\" %s.gin_trgm_ops)', s);"
     "EXCEPTION WHEN OTHERS THEN NULL; END $$;",
+    /* 4: the loop's writers (store/db.h, pg_writer.c). kite_writers: each writer's last transaction, written by
+     * that transaction, so a writer whose connection died before it heard the COMMIT's answer reads whether it
+     * landed. kite_fence: the fence of a pipelined transaction, kt_store_fence_many's FOR SHARE lock as a
+     * statement that fails the transaction (SQLSTATE KTF01, the lost "id:epoch" pairs in its detail) instead of
+     * returning rows the writer could only read after it had sent the rest. */
+    "CREATE TABLE kite_writers(writer text PRIMARY KEY, seq bigint NOT NULL);"
+    "CREATE FUNCTION kite_fence(k text, ids integer[], epochs bigint[]) RETURNS void LANGUAGE plpgsql AS $f$ "
+    "DECLARE lost text; "
+    "BEGIN "
+    "  PERFORM 1 FROM kite_partitions p JOIN unnest(ids, epochs) AS h(id, epoch) ON p.id = h.id "
+    "    AND p.epoch = h.epoch WHERE p.kind = k AND p.owner IS NOT NULL ORDER BY p.id FOR SHARE OF p; "
+    "  SELECT string_agg(h.id || ':' || h.epoch, ',' ORDER BY h.id) INTO lost FROM unnest(ids, epochs) AS h(id, epoch) "
+    "    WHERE NOT EXISTS (SELECT 1 FROM kite_partitions p WHERE p.kind = k AND p.id = h.id AND p.epoch = h.epoch "
+    "    AND p.owner IS NOT NULL); "
+    "  IF lost IS NOT NULL THEN "
+    "    RAISE EXCEPTION USING ERRCODE = 'KTF01', MESSAGE = 'partition lease moved', DETAIL = lost; "
+    "  END IF; "
+    "END $f$;",
 };
 
 static void kt_pg_remember(kt_pg *p, const char *what, const char *msg)
@@ -316,6 +339,11 @@ kt_status kt_pg_open(const char *url, const kt_store_options *opt, kt_store **ou
         return KT_ENOMEM;
     p->base.ops = &kt_pg_ops;
     p->pooled = pooled;
+    p->url = strdup(url);
+    if (!p->url) {
+        free(p);
+        return KT_ENOMEM;
+    }
     /* libpq parses the URL itself; its error messages never repeat the password */
     p->conn = PQconnectdb(url);
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
@@ -356,6 +384,7 @@ kt_status kt_pg_open(const char *url, const kt_store_options *opt, kt_store **ou
     return KT_OK;
 fail:
     PQfinish(p->conn);
+    free(p->url);
     free(p);
     return KT_EDB;
 }
@@ -368,6 +397,7 @@ void kt_pg_close(kt_store *s)
         return;
     kt_pg *p = kt_pgs(s);
     PQfinish(p->conn);
+    free(p->url);
     free(p);
 }
 

@@ -225,101 +225,6 @@ kt_status kt_pg_flows_latest(kt_store *s, const char *ns_prefix, const char *q, 
 
 /* ---- executions ---------------------------------------------------------------------------------- */
 
-/* Task runs per INSERT: 3 parameters each, well under the protocol's 65535, in one round trip. */
-enum { KT_PGX_RUNS_PER_STMT = 256 };
-
-/* Upserts the runs [from, to) of row (kt_exec_row_run's indices) in one statement. A position listed twice is
- * written once (PostgreSQL refuses to update one row twice in a statement; the document is the same). */
-static kt_status kt_pgx_runs_put(kt_store *s, const kt_exec_row *row, size_t from, size_t to, unsigned char *seen)
-{
-    size_t cap = to - from;
-    const char **v = calloc(1 + 2 * cap, sizeof *v);
-    int *len = calloc(1 + 2 * cap, sizeof *len), *fmt = calloc(1 + 2 * cap, sizeof *fmt);
-    char (*pos)[24] = calloc(cap ? cap : 1, sizeof *pos);
-    char *sql = malloc(200 + 40 * cap);
-    kt_status st = KT_ENOMEM;
-    int n = 1, k = 0;
-    if (!v || !len || !fmt || !pos || !sql)
-        goto done;
-    v[0] = row->id;
-    int at = snprintf(sql, 200, "INSERT INTO taskruns(execution_id, idx, body) VALUES ");
-    for (size_t i = from; i < to; i++) {
-        size_t idx, blen;
-        char *blob;
-        if ((st = kt_exec_row_run(row, i, &idx, &blob, &blen)))
-            goto done;
-        if (seen[idx]) {
-            free(blob);
-            continue;
-        }
-        seen[idx] = 1;
-        v[n] = kt_pg_i64(pos[k], (int64_t)idx);
-        v[n + 1] = blob;
-        len[n + 1] = (int)blen;
-        fmt[n + 1] = 1; /* bytea in binary */
-        at += snprintf(sql + at, 40, "%s($1, $%d::integer, $%d::bytea)", k ? ", " : "", n + 1, n + 2);
-        n += 2;
-        k++;
-    }
-    st = KT_OK;
-    if (k) {
-        snprintf(sql + at, 100, " ON CONFLICT(execution_id, idx) DO UPDATE SET body = excluded.body");
-        PGresult *res = kt_pg_query_bin(s, sql, n, v, len, fmt, &st);
-        PQclear(res);
-    }
-done:
-    for (int i = 2; v && i < n; i += 2)
-        free((char *)v[i]);
-    free(v);
-    free(len);
-    free(fmt);
-    free(pos);
-    free(sql);
-    return st;
-}
-
-kt_status kt_pg_execution_put(kt_store *s, const json_t *execution, const size_t *runs, size_t nruns)
-{
-    kt_exec_row row;
-    kt_status st = kt_exec_row_split(execution, runs, nruns, &row);
-    if (st)
-        return st;
-    char updated[24], start[24], end[24];
-    const char *v[] = {row.id,
-                       row.namespace_,
-                       row.flow_id,
-                       row.state,
-                       row.terminal ? "1" : "0",
-                       kt_pg_i64(updated, row.updated_us),
-                       row.header,
-                       kt_pg_i64(start, row.start_us),
-                       row.terminal ? kt_pg_i64(end, row.end_us) : NULL,
-                       row.labels};
-    const int len[10] = {[6] = (int)row.header_len}, fmt[10] = {[6] = 1};
-    PGresult *res = kt_pg_query_bin(
-        s,
-        "INSERT INTO executions(id, namespace, flow_id, state, terminal, updated_us, body, start_us, end_us, labels) "
-        "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
-        "terminal=excluded.terminal, updated_us=excluded.updated_us, body=excluded.body, start_us=excluded.start_us, "
-        "end_us=excluded.end_us, labels=excluded.labels",
-        10, v, len, fmt, &st);
-    PQclear(res);
-    if (!st && row.trim) { /* all the runs: those past the end of the list are gone */
-        char n[24];
-        const char *t[] = {row.id, kt_pg_i64(n, (int64_t)row.nruns)};
-        st = kt_pg_command(s, "DELETE FROM taskruns WHERE execution_id=$1 AND idx>=$2", 2, t, NULL);
-    }
-    unsigned char *seen = st || !row.nruns ? NULL : calloc(json_array_size(row.list), 1);
-    if (!st && row.nruns && !seen)
-        st = KT_ENOMEM;
-    for (size_t from = 0; !st && from < row.nruns; from += KT_PGX_RUNS_PER_STMT)
-        st = kt_pgx_runs_put(s, &row, from,
-                             row.nruns - from < KT_PGX_RUNS_PER_STMT ? row.nruns : from + KT_PGX_RUNS_PER_STMT, seen);
-    free(seen);
-    kt_exec_row_clear(&row);
-    return st;
-}
-
 /* Column col of row r as bytes, whatever the result's format: binary as is, text (bytea's hex form) unescaped into
  * *owned (the caller PQfreemem()s it). */
 static const unsigned char *kt_pgx_bytes(const PGresult *res, int r, int col, size_t *len, unsigned char **owned)
@@ -465,12 +370,6 @@ kt_status kt_pg_windows_expire(kt_store *s, int64_t now_us)
 }
 
 /* ---- notices ---------------------------------------------------------------------------------------- */
-
-kt_status kt_pg_notice_add(kt_store *s, const char *execution_id, const char *state)
-{
-    const char *v[] = {execution_id, state};
-    return kt_pg_command(s, "INSERT INTO notices(execution_id, state) VALUES($1, $2)", 2, v, NULL);
-}
 
 kt_status kt_pg_notice_done(kt_store *s, const char *execution_id, const char *state)
 {

@@ -64,6 +64,41 @@ kt_status kt_pg_sql_count(kt_store *s, const char *count_sql, const struct kt_sq
  * (kt_pg_query_rows_bin, the cheaper) or text (kt_pg_query: the bytea is then unescaped). */
 kt_status kt_pg_exec_row(kt_store *s, const PGresult *res, int r, json_t **out);
 
+/* ---- statements encoded once (pg_stmt.c): what a write sends, as SQL text plus copies of its parameters, so the
+ * blocking session functions run it at once and the loop's writer (pg_writer.c, store/db.h) keeps it in a batch and
+ * sends it later, again after a lost connection, byte for byte the same. ---- */
+typedef struct kt_pg_stmt {
+    const char *sql;     /* static text, or sql_owned */
+    char *sql_owned;
+    int n;
+    const char **values; /* NULL = SQL NULL; every value NUL-ended (a bytea's bytes too), all in block */
+    int *lengths;
+    int *formats;        /* 1 = binary (bytea) */
+    int partition;       /* the partition whose fence guards it (store/db.h), -1 for none */
+    char *block;
+} kt_pg_stmt;
+typedef struct kt_pg_stmts {
+    kt_pg_stmt *v;
+    size_t n, cap;
+    size_t bytes;  /* what the list holds, near enough for a memory bound */
+    int partition; /* given to the statements added from now on */
+} kt_pg_stmts;
+/* Appends a statement: sql (static) or sql_owned (malloc'ed, taken even on failure); the values are copied (text:
+ * up to their NUL; formats[i] = 1: lengths[i] bytes). lengths and formats may be NULL (all text). */
+kt_status kt_pg_stmts_add(kt_pg_stmts *l, const char *sql, char *sql_owned, int n, const char *const *values,
+                          const int *lengths, const int *formats);
+void kt_pg_stmts_clear(kt_pg_stmts *l);
+/* Runs the list in order on the session's connection (blocking): the first failure's status. */
+kt_status kt_pg_stmts_run(kt_store *s, const kt_pg_stmts *l);
+/* The statements of kt_store_execution_put, kt_store_notice_add, kt_store_logs_append, kt_store_metrics_append. */
+kt_status kt_pg_enc_execution_put(kt_pg_stmts *l, const json_t *execution, const size_t *runs, size_t nruns);
+kt_status kt_pg_enc_notice_add(kt_pg_stmts *l, const char *execution_id, const char *state);
+kt_status kt_pg_enc_logs_append(kt_pg_stmts *l, const json_t *entries);
+kt_status kt_pg_enc_metrics_append(kt_pg_stmts *l, const json_t *entries);
+/* The URL the store was opened with (the writer's own connection goes to the same place), and whether s is one. */
+const char *kt_pg_url(const kt_store *s);
+int kt_store_is_pg(const kt_store *s);
+
 /* ---- the session functions, one per store.h function (kt_pg_ops) ---- */
 void kt_pg_close(kt_store *s);
 const char *kt_pg_errmsg(const kt_store *s);

@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Lines per INSERT: one round trip for a batch instead of one per line, well under the 65535 parameters of a
- * statement. The rows of one VALUES list take their seq in order, so the write order is the entries' order. */
-#define KT_LOG_BATCH 64
-#define KT_LOG_COLS 7
-
 /* The execution filter of kt_store_logs_get, shared by its page and its deletion: $1 execution, $2 minimum level,
  * $3 task id, $4 task run id, $5 attempt (Kestra: taskId wins over taskRunId; attempt only with taskRunId). */
 #define KT_LOGS_OF_EXECUTION                                                                                        \
@@ -30,77 +25,6 @@ static const char kt_sql_logs_after[] =
 static const char kt_sql_logs_delete_flow[] =
     "DELETE FROM logs WHERE execution_id IN (SELECT id FROM executions WHERE namespace=$1 AND flow_id=$2) AND "
     "($3::text IS NULL OR body::json->>'triggerId' = $3)";
-
-/* The rows of one batch: each row's values and the texts they point at. */
-typedef struct kt_log_batch {
-    int n;
-    const char *values[KT_LOG_BATCH * KT_LOG_COLS];
-    char *bodies[KT_LOG_BATCH];
-    char nums[KT_LOG_BATCH][3][24];
-} kt_log_batch;
-
-static kt_status kt_log_flush(kt_store *s, kt_log_batch *b)
-{
-    if (!b->n)
-        return KT_OK;
-    char sql[128 + KT_LOG_BATCH * 80]; /* a row: ", ($449, ..., $455)" with two casts */
-    size_t len = (size_t)snprintf(sql, sizeof sql, "INSERT INTO logs(execution_id, taskrun_id, task_id, attempt, "
-                                                   "level, timestamp_us, body) VALUES");
-    for (int r = 0; r < b->n; r++) {
-        int p = r * KT_LOG_COLS;
-        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s($%d, $%d, $%d, $%d::integer, $%d::integer, $%d, $%d)",
-                                r ? ", " : "", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7);
-    }
-    kt_status st = kt_pg_command(s, sql, b->n * KT_LOG_COLS, b->values, NULL);
-    for (int r = 0; r < b->n; r++)
-        free(b->bodies[r]);
-    b->n = 0;
-    return st;
-}
-
-kt_status kt_pg_logs_append(kt_store *s, const json_t *entries)
-{
-    kt_log_batch *b = calloc(1, sizeof *b);
-    if (!b)
-        return KT_ENOMEM;
-    kt_status st = KT_OK;
-    size_t i;
-    json_t *e;
-    json_array_foreach(entries, i, e) {
-        const char *ex = json_string_value(json_object_get(e, "executionId"));
-        const char *ts = json_string_value(json_object_get(e, "timestamp"));
-        int64_t us = 0;
-        if (!ex || !ts || kt_time_parse(ts, &us))
-            continue;
-        char *body = json_dumps(e, JSON_COMPACT);
-        if (!body) {
-            st = KT_ENOMEM;
-            break;
-        }
-        const char **v = b->values + b->n * KT_LOG_COLS;
-        char(*nums)[24] = b->nums[b->n];
-        b->bodies[b->n] = body;
-        v[0] = ex;
-        v[1] = json_string_value(json_object_get(e, "taskRunId"));
-        v[2] = json_string_value(json_object_get(e, "taskId"));
-        json_t *att = json_object_get(e, "attemptNumber");
-        v[3] = json_is_integer(att) ? kt_pg_i64(nums[0], json_integer_value(att)) : NULL;
-        int rank = kt_store_level_rank(json_string_value(json_object_get(e, "level")));
-        v[4] = kt_pg_i64(nums[1], rank < 0 ? 2 : rank); /* an unknown level is kept as INFO */
-        v[5] = kt_pg_i64(nums[2], us);
-        v[6] = body;
-        if (++b->n == KT_LOG_BATCH && (st = kt_log_flush(s, b)) != KT_OK)
-            break;
-    }
-    if (st) {
-        for (int r = 0; r < b->n; r++)
-            free(b->bodies[r]);
-    } else {
-        st = kt_log_flush(s, b);
-    }
-    free(b);
-    return st;
-}
 
 /* The five values of KT_LOGS_OF_EXECUTION; KT_EINVAL for an unknown minimum level. */
 static kt_status kt_logs_filter(const char *execution_id, const kt_log_filter *f, const char **v, char (*nums)[24])

@@ -9,57 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char kt_sql_metric_insert[] =
-    "INSERT INTO metrics(namespace, flow_id, task_id, execution_id, taskrun_id, type, name, value, timestamp_us, body) "
-    "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 static const char kt_sql_metric_delete[] = "DELETE FROM metrics WHERE execution_id=$1";
 static const char kt_sql_metric_names[] =
     "SELECT name FROM metrics WHERE namespace=$1 AND flow_id=$2 AND ($3::text IS NULL OR task_id=$3) GROUP BY name "
     "ORDER BY MIN(seq)";
 static const char kt_sql_metric_tasks[] = "SELECT task_id FROM metrics WHERE namespace=$1 AND flow_id=$2 AND task_id "
                                           "IS NOT NULL GROUP BY task_id ORDER BY MIN(seq)";
-
-static const char *kt_opt(const json_t *v) { return json_is_string(v) ? json_string_value(v) : NULL; }
-
-kt_status kt_pg_metrics_append(kt_store *s, const json_t *entries)
-{
-    size_t i;
-    const json_t *e;
-    json_array_foreach(entries, i, e) {
-        const json_t *value = json_object_get(e, "value");
-        const char *ns = json_string_value(json_object_get(e, "namespace"));
-        const char *flow = json_string_value(json_object_get(e, "flowId"));
-        const char *type = json_string_value(json_object_get(e, "type"));
-        const char *name = json_string_value(json_object_get(e, "name"));
-        int64_t ts = 0;
-        if (!ns || !flow || !type || !name || !json_is_number(value) ||
-            kt_time_parse(json_string_value(json_object_get(e, "timestamp")), &ts)) {
-            KT_WARN("store", "metric entry #%zu skipped: incomplete", i);
-            continue;
-        }
-        char *body = json_dumps(e, JSON_COMPACT);
-        if (!body)
-            return KT_ENOMEM;
-        char vbuf[32], tbuf[24];
-        /* 17 significant digits: the double comes back from the server as the same double */
-        snprintf(vbuf, sizeof vbuf, "%.17g", json_number_value(value));
-        const char *v[] = {ns,
-                           flow,
-                           kt_opt(json_object_get(e, "taskId")),
-                           kt_opt(json_object_get(e, "executionId")),
-                           kt_opt(json_object_get(e, "taskRunId")),
-                           type,
-                           name,
-                           vbuf,
-                           kt_pg_i64(tbuf, ts),
-                           body};
-        kt_status st = kt_pg_command(s, kt_sql_metric_insert, 10, v, NULL);
-        free(body);
-        if (st)
-            return st;
-    }
-    return KT_OK;
-}
 
 /* $1 execution, $2 task id, $3 task run id (NULL when $2 is set: taskId wins, as in Kestra's MetricController) */
 #define KT_METRICS_OF_EXECUTION " FROM metrics WHERE execution_id=$1 AND ($2::text IS NULL OR task_id=$2) AND " \
