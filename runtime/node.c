@@ -33,6 +33,7 @@ struct kt_actor {
     kt_mailbox spare; /* swapped with box during a drain, so senders never touch the batch being read */
     kt_metric *depth; /* kestra_actor_mailbox_depth{actor=address}: a callback gauge reading box.len */
     int paused;       /* kt_actor_pause: its mailbox counts as full for new work */
+    int held;         /* kt_actor_hold: the drain passes skip it */
 };
 
 /* A message waiting for its time (kt_node_send_after). */
@@ -168,7 +169,7 @@ void kt_node_hook_peer_down(kt_node *n, const char *node_id)
 /* Hands a the messages waiting in its mailbox (those that came during this pass wait for the next one). */
 static void kt_actor_drain(kt_node *n, kt_actor *a)
 {
-    if (!a->box.len)
+    if (!a->box.len || a->held)
         return;
     kt_mailbox batch = a->box;
     a->box = a->spare;
@@ -193,7 +194,27 @@ static void kt_actor_drain(kt_node *n, kt_actor *a)
     a->spare = batch;
 }
 
-void kt_actor_take_pending(kt_actor *a) { kt_actor_drain(a->node, a); }
+void kt_actor_take_pending(kt_actor *a)
+{
+    a->held = 0; /* (a stop: nothing is in flight any more) */
+    kt_actor_drain(a->node, a);
+}
+
+void kt_actor_hold(kt_actor *a, int on)
+{
+    a->held = !!on;
+    if (!on && a->box.len)
+        kt_node_wake(a->node);
+}
+
+void kt_actor_call(kt_actor *a, void (*fn)(kt_actor *a, void *ud), void *ud)
+{
+    kt_node *n = a->node;
+    kt_actor *was = n->current;
+    n->current = a;
+    fn(a, ud);
+    n->current = was;
+}
 
 static void kt_node_on_drain(uv_idle_t *h)
 {
@@ -203,7 +224,7 @@ static void kt_node_on_drain(uv_idle_t *h)
     kt_node_flush_all(n);
     int pending = 0;
     for (size_t i = 0; i < n->nactors; i++)
-        pending |= n->actors[i]->box.len > 0;
+        pending |= n->actors[i]->box.len > 0 && !n->actors[i]->held; /* a held one's wake is its release */
     if (!pending)
         uv_idle_stop(&n->drain);
     if (n->link)

@@ -65,6 +65,14 @@ const char *kt_actor_address(const kt_actor *a);
  * in the mailbox are still delivered, and what never counts against a mailbox (the actor's messages to itself,
  * replies) still fits. on = 0 takes new work again. */
 void kt_actor_pause(kt_actor *a, int on);
+/* Holds a's mailbox (on = 1): the drain passes skip it, so its receive is not called, while its messages keep
+ * coming in (and count against KT_MAILBOX_CAP as usual). For an actor whose state must not move while its commit
+ * is in flight (the executor, store/db.h): what arrives meanwhile is handled in one turn once on = 0, and so
+ * committed together. Its flush hook still runs: the actor itself knows it is holding. */
+void kt_actor_hold(kt_actor *a, int on);
+/* Runs fn(a, ud) as a's own code (what a's hooks are): its sends to itself and to others count as they would from
+ * its receive or flush. For an actor's callbacks outside the node's hooks (a commit's callback). */
+void kt_actor_call(kt_actor *a, void (*fn)(kt_actor *a, void *ud), void *ud);
 /* For a stop hook whose actor must not lose what it was sent (the indexer's lines): the messages still waiting in
  * a's mailbox are handed to its receive now, in order, instead of being dropped with the mailbox when the node
  * stops. Its sends fail then (KT_ECLOSED): only an actor that needs none uses it. */

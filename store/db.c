@@ -131,15 +131,36 @@ static kt_status kt_db_sqlite_ready(kt_db_batch *b)
             return b->sqlite_st;
         b->sqlite_tx = 1;
     }
+    /* one statement per kind (kt_store_fence_many), again without each partition it says was lost */
     for (size_t i = 0; i < b->nfences; i++) {
-        kt_db_fence *f = &b->fences[i];
-        if (f->checked)
+        if (b->fences[i].checked)
             continue;
-        f->checked = 1;
-        kt_status st = kt_store_fence(s, f->kind, f->partition, f->epoch);
-        if (st == KT_EFENCED)
-            kt_db_batch_lose(b, f->partition);
-        else if (st)
+        const char *kind = b->fences[i].kind;
+        kt_lease *held = malloc((b->nfences - i) * sizeof *held);
+        if (!held)
+            return b->sqlite_st = KT_ENOMEM;
+        size_t n = 0;
+        for (size_t k = i; k < b->nfences; k++)
+            if (!b->fences[k].checked && !strcmp(b->fences[k].kind, kind)) {
+                b->fences[k].checked = 1;
+                held[n++] = (kt_lease){.id = b->fences[k].partition, .epoch = b->fences[k].epoch};
+            }
+        kt_status st = KT_OK;
+        while (n) {
+            int lost = -1;
+            st = kt_store_fence_many(s, kind, held, n, &lost);
+            if (st != KT_EFENCED)
+                break;
+            kt_db_batch_lose(b, lost);
+            size_t m = 0;
+            for (size_t k = 0; k < n; k++)
+                if (held[k].id != lost)
+                    held[m++] = held[k];
+            n = m;
+            st = KT_OK;
+        }
+        free(held);
+        if (st)
             return b->sqlite_st = st;
     }
     return KT_OK;

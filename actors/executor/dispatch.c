@@ -413,6 +413,10 @@ void kt_executor_peer_up(kt_actor *a, const kt_peer_info *p)
 void kt_executor_peer_down(kt_actor *a, const char *node_id)
 {
     kt_executor *ex = kt_actor_state(a);
+    if (ex->committing) { /* its LOST steps wait for the batch in flight (commit.c) */
+        json_array_append_new(ex->peers_down, json_string(node_id));
+        return;
+    }
     kt_executor_leases_rebalance(ex); /* if it was an executor, its partitions are someone else's now */
     int idx = -1;
     for (size_t i = 0; i < ex->nworkers; i++)

@@ -112,7 +112,7 @@ void kt_executor_count_started(const json_t *execution)
                                     "Executions started by the executor", execution, 0), 1);
 }
 
-static void kt_executor_count_ended(const json_t *execution)
+void kt_executor_count_ended(const json_t *execution)
 {
     kt_metric_inc(kt_executor_meter("kestra_executor_execution_end_count_total", "Executions ended", execution, 0),
                   1);
@@ -275,40 +275,6 @@ kt_run *kt_executor_adopt(kt_executor *ex, json_t *execution, char *err, size_t 
 
 /* ---- sending (after the commit) ------------------------------------------------------------------ */
 
-static void kt_executor_send_replies(kt_executor *ex)
-{
-    for (size_t i = 0; i < ex->nreplies; i++) {
-        kt_pending_reply *r = &ex->replies[i];
-        kt_outmsg o;
-        kt_outmsg_begin(&o, KT_MSG_REPLY, r->to, kt_actor_address(ex->self), r->corr);
-        kt_msg_reply body = {.status = (uint32_t)r->status, .message = r->message, .data = r->data};
-        kt_msg_encode_reply(&o, &body);
-        kt_node_send(kt_actor_node(ex->self), r->to, &o);
-        free(r->message);
-        json_decref(r->data);
-    }
-    ex->nreplies = 0;
-}
-
-/* Delays become messages to ourselves (kt_node_send_after): the loop's timers, not a polling thread. */
-static void kt_executor_arm_timers(kt_executor *ex)
-{
-    int64_t now = kt_now_us();
-    for (size_t i = 0; i < ex->ntimers; i++) {
-        kt_outmsg o;
-        kt_outmsg_begin(&o, KT_MSG_EXEC_COMMAND, kt_actor_address(ex->self), kt_actor_address(ex->self), 0);
-        json_t *data = ex->timers[i].iteration ? json_pack("{s:I}", "iteration", (json_int_t)ex->timers[i].iteration)
-                                               : NULL;
-        kt_msg_exec_command body = {.execution_id = ex->timers[i].execution_id, .taskrun_id = ex->timers[i].taskrun_id,
-                                    .command = ex->timers[i].command, .data = data};
-        kt_msg_encode_exec_command(&o, &body);
-        json_decref(data);
-        /* rounded up, plus the millisecond libuv's clock truncates: the command never arrives before at_us */
-        int64_t delay = ex->timers[i].at_us > now ? (ex->timers[i].at_us - now + 999) / 1000 + 1 : 0;
-        kt_node_send_after(kt_actor_node(ex->self), kt_actor_address(ex->self), &o, (uint64_t)delay);
-    }
-    ex->ntimers = 0;
-}
 
 static void kt_executor_queue_reply(kt_executor *ex, const kt_msg *m, kt_status st, const char *message)
 {
@@ -336,177 +302,6 @@ void kt_executor_reply_to(kt_executor *ex, const char *to, uint64_t corr, const 
     r->data = data;
 }
 
-static void kt_executor_on_retry(uv_timer_t *t);
-
-/* The scheduler evaluates Flow triggers on every committed change of an execution's state (Kestra's executor does it
- * on each state change, KESTRA-execution.md §5.6) and releases a Schedule's lock when its execution ends. Only once a
- * scheduler has been reachable, so a node without one pays nothing; never for CREATED (Kestra's Flow trigger cannot
- * listen to it). The change is written as a notice in the commit that makes it (kt_store_notice_add), so a crash before
- * the scheduler has acted on it loses nothing: it replays the notices left at its start. Hence the notices go on while
- * the cluster's schedulers are away (their processes restarting): the one that comes back replays them. */
-static int kt_executor_notice_due(kt_executor *ex, const kt_run *run)
-{
-    const char *cur = kt_state_current(run->execution);
-    if (kt_node_reachable(kt_actor_node(ex->self), KT_SCHEDULER_ACTOR))
-        ex->scheduler_seen = 1;
-    return cur && strcmp(cur, run->notified) && strcmp(cur, KT_S(CREATED)) && ex->scheduler_seen;
-}
-
-static kt_status kt_executor_send_notice(kt_executor *ex, const json_t *execution)
-{
-    kt_outmsg o;
-    kt_outmsg_begin(&o, KT_MSG_EXECUTION_CHANGED, KT_SCHEDULER_ACTOR, kt_actor_address(ex->self), 0);
-    /* without the task runs: encoding a long execution twice per run costs more than the scheduler's rare need of
-     * them (a Flow trigger's conditions or inputs), for which it reads the execution from the store */
-    kt_msg_encode_object_except(&o, execution, "taskRunList");
-    return kt_node_send(kt_actor_node(ex->self), KT_SCHEDULER_ACTOR, &o);
-}
-
-/* After the commit: the message. A full mailbox keeps a copy for a later turn (the notice is durable anyway). */
-static void kt_executor_notify_scheduler(kt_executor *ex, kt_run *run)
-{
-    if (!run->notice)
-        return;
-    run->notice = 0;
-    snprintf(run->notified, sizeof run->notified, "%s", kt_state_current(run->execution));
-    kt_status st = json_array_size(ex->notices_pending) ? KT_EAGAIN : kt_executor_send_notice(ex, run->execution);
-    if (st == KT_EAGAIN) {
-        json_array_append_new(ex->notices_pending, json_deep_copy(run->execution));
-        if (!uv_is_active((uv_handle_t *)&ex->retry))
-            uv_timer_start(&ex->retry, kt_executor_on_retry, KT_NODE_TIMER_RETRY_MS, 0);
-    } else if (st == KT_ENOTFOUND) { /* no scheduler now: its notice waits for the next one's start */
-        KT_DEBUG("executor", "execution %s: no scheduler for its %s state; replayed at a scheduler's start",
-                 json_string_value(json_object_get(run->execution, "id")), run->notified);
-    } else if (st != KT_OK) {
-        KT_WARN("executor", "execution %s: the scheduler did not get its %s state (%s); it replays it at its start",
-                json_string_value(json_object_get(run->execution, "id")), run->notified, kt_strerror(st));
-    }
-}
-
-/* The notices a full mailbox refused, in order, until it refuses again. */
-static void kt_executor_resend_notices(kt_executor *ex)
-{
-    while (json_array_size(ex->notices_pending)) {
-        kt_status st = kt_executor_send_notice(ex, json_array_get(ex->notices_pending, 0));
-        if (st == KT_EAGAIN) {
-            if (!uv_is_active((uv_handle_t *)&ex->retry))
-                uv_timer_start(&ex->retry, kt_executor_on_retry, KT_NODE_TIMER_RETRY_MS, 0);
-            return;
-        }
-        json_array_remove(ex->notices_pending, 0);
-    }
-}
-
-/* ---- the turn ------------------------------------------------------------------------------------ */
-
-void kt_executor_flush(kt_actor *a)
-{
-    kt_executor *ex = kt_actor_state(a);
-    kt_executor_resend_notices(ex);
-    int lines = json_array_size(ex->logs) || json_array_size(ex->metrics);
-    /* Lines go to the indexer once the transitions they tell of are committed, so none is read before its state (and
-     * a worker's lines, which went to the indexer before its result came here, keep their place before ours). They
-     * are written in this commit instead when no indexer is reachable (a node or a cluster without one), and at stop,
-     * when nothing can be sent any more (the indexer, spawned after the executor, has stopped first and written what
-     * it held: cmd/node.c). */
-    int write_lines = lines && (ex->stopping || !kt_node_reachable(kt_actor_node(a), KT_INDEXER_ACTOR));
-    if (!ex->ndirty && !lines && !ex->fresh && !ex->nreplies) {
-        /* an event may arm a timer and change nothing (an execution taken in again waits for its scheduleDate, an
-         * SLA monitor is re-armed): nothing to commit first */
-        kt_executor_arm_timers(ex);
-        kt_executor_pump(ex);
-        if (kt_executor_send_handoffs(ex) && !uv_is_active((uv_handle_t *)&ex->retry))
-            uv_timer_start(&ex->retry, kt_executor_on_retry, 100, 0);
-        return;
-    }
-    if (ex->ndirty || write_lines) {
-        int lost = -1;
-        kt_status st = kt_store_begin(ex->store);
-        if (st == KT_OK)
-            st = kt_executor_fence(ex, &lost); /* each partition written is still ours (leases.c) */
-        for (size_t i = 0; st == KT_OK && i < ex->ndirty; i++) {
-            kt_run *run = ex->dirty[i];
-            st = kt_store_execution_put(ex->store, run->execution, run->all_runs_dirty ? NULL : run->dirty_runs,
-                                        run->ndirty_runs);
-            run->notice = st == KT_OK && kt_executor_notice_due(ex, run);
-            if (run->notice)
-                st = kt_store_notice_add(ex->store, json_string_value(json_object_get(run->execution, "id")),
-                                         kt_state_current(run->execution));
-        }
-        if (st == KT_OK && write_lines && json_array_size(ex->logs))
-            st = kt_store_logs_append(ex->store, ex->logs);
-        if (st == KT_OK && write_lines && json_array_size(ex->metrics))
-            st = kt_store_metrics_append(ex->store, ex->metrics);
-        if (st == KT_OK)
-            st = kt_store_commit(ex->store);
-        else
-            kt_store_rollback(ex->store);
-        if (st == KT_EFENCED) {
-            /* another executor took that partition: its executions are left to it, the rest commits again */
-            kt_executor_partition_lost(ex, lost);
-            uv_timer_start(&ex->retry, kt_executor_on_retry, 0, 0);
-            return;
-        }
-        if (st) {
-            /* Nothing is sent: the effects wait until their transitions are durable. */
-            KT_ERROR("executor", "commit failed (%s: %s); retrying", kt_strerror(st), kt_store_errmsg(ex->store));
-            uv_timer_start(&ex->retry, kt_executor_on_retry, 100, 0);
-            return;
-        }
-        ex->commits++;
-        if (write_lines) {
-            json_array_clear(ex->logs);
-            json_array_clear(ex->metrics);
-        }
-    }
-    if (lines && !write_lines && !kt_executor_send_lines(ex) && !uv_is_active((uv_handle_t *)&ex->retry))
-        uv_timer_start(&ex->retry, kt_executor_on_retry, KT_NODE_TIMER_RETRY_MS, 0); /* the indexer had no room */
-    for (size_t i = 0; i < ex->ndirty; i++) {
-        kt_run *run = ex->dirty[i];
-        kt_executor_notify_scheduler(ex, run);
-        run->dirty = 0;
-        run->all_runs_dirty = 0;
-        run->ndirty_runs = 0;
-        if (kt_state_is_terminated(kt_state_current(run->execution))) {
-            kt_executor_count_ended(run->execution);
-            if (ex->observer)
-                ex->observer(ex->observer_ud, run->execution);
-            kt_executor_notify_parent(ex, run->execution);
-            kt_executor_concurrency_release(ex, run->execution);
-            if (run->waiter[0]) {
-                kt_outmsg o;
-                kt_outmsg_begin(&o, KT_MSG_REPLY, run->waiter, kt_actor_address(ex->self), run->waiter_corr);
-                kt_msg_reply body = {.status = KT_OK, .data = run->execution};
-                kt_msg_encode_reply(&o, &body);
-                kt_node_send(kt_actor_node(ex->self), run->waiter, &o);
-            }
-            kt_map_del(ex->runs, json_string_value(json_object_get(run->execution, "id")));
-            kt_executor_run_free(run);
-        }
-    }
-    ex->ndirty = 0;
-    /* Committed: the jobs of this turn may leave. */
-    *ex->waiting_tail = ex->fresh;
-    if (ex->fresh) {
-        ex->waiting_tail = ex->fresh_tail;
-        for (kt_job *j = ex->fresh; j; j = j->next)
-            if (j->phase == KT_JOB_FRESH)
-                j->phase = KT_JOB_WAITING;
-    }
-    ex->fresh = NULL;
-    ex->fresh_tail = &ex->fresh;
-    kt_executor_send_replies(ex);
-    if (kt_executor_send_handoffs(ex) && !uv_is_active((uv_handle_t *)&ex->retry))
-        uv_timer_start(&ex->retry, kt_executor_on_retry, 100, 0); /* (leases.c) */
-    kt_executor_arm_timers(ex);
-    kt_executor_pump(ex);
-}
-
-static void kt_executor_on_retry(uv_timer_t *t)
-{
-    kt_executor *ex = t->data;
-    kt_executor_flush(ex->self);
-}
 
 static void kt_executor_on_create(kt_executor *ex, const kt_msg *m)
 {
@@ -721,6 +516,7 @@ static void kt_executor_on_timer_closed(uv_handle_t *h)
     json_decref(ex->notices_pending);
     json_decref(ex->plugin_defaults);
     json_decref(ex->handoffs);
+    json_decref(ex->peers_down);
     kt_executor_leases_free(ex);
     free(ex);
 }
@@ -742,8 +538,7 @@ static void kt_executor_stop(kt_actor *a)
 {
     kt_executor *ex = kt_actor_state(a);
     ex->stopping = 1; /* the flush writes the lines it holds itself */
-    if (ex->ndirty || json_array_size(ex->logs) || json_array_size(ex->metrics))
-        kt_executor_flush(a); /* last chance to make this turn durable */
+    kt_executor_writer_stop(ex); /* the commit in flight and this turn's made durable, then the writer closed */
     kt_executor_items_stop(ex);
     kt_executor_leases_stop(ex);
     uv_close((uv_handle_t *)&ex->lease_timer, kt_executor_on_lease_closed);
@@ -856,6 +651,7 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_op
     ex->metrics = json_array();
     ex->notices_pending = json_array();
     ex->handoffs = json_array();
+    ex->peers_down = json_array();
     ex->fresh_tail = &ex->fresh;
     ex->waiting_tail = &ex->waiting;
     uv_timer_init(kt_node_loop(node), &ex->retry);
@@ -866,9 +662,12 @@ kt_status kt_executor_start(kt_node *node, kt_store *store, const kt_executor_op
     ex->remote_workers = opts && opts->remote_workers;
     for (int p = 0; p < KT_PARTITIONS; p++)
         ex->parts[p].parked_tail = &ex->parts[p].parked;
-    kt_status st = kt_node_spawn(node, KT_EXECUTOR_ACTOR, &kt_executor_ops, ex, &ex->self);
+    kt_status st = kt_executor_writer_open(ex, node);
+    if (st == KT_OK)
+        st = kt_node_spawn(node, KT_EXECUTOR_ACTOR, &kt_executor_ops, ex, &ex->self);
     if (st) {
         ex->self = NULL;
+        kt_db_writer_close(ex->writer);
         uv_close((uv_handle_t *)&ex->lease_timer, kt_executor_on_lease_closed);
         return st;
     }

@@ -28,6 +28,7 @@
 #include "base/map.h"
 #include "base/partition.h"
 #include "runtime/node.h"
+#include "store/db.h"
 #include "store/storage_env.h"
 
 /* A flow revision the executor runs: parsed once, plugin defaults applied once, its templates compiled once. */
@@ -170,6 +171,12 @@ struct kt_executor {
     int64_t lease_ttl_us;
     int lease_force;            /* a store only this process opens (SQLite): take every lease whoever held it */
     char msg_exec[KT_ID_LEN + 1]; /* the execution the message being received is about ("" when none) */
+    /* the commit (commit.c): the executor's writer, and what waits while its batch is in flight */
+    kt_db_writer *writer;
+    int committing;            /* a batch is in flight: the mailbox is held, nothing changes the state */
+    int commit_lines, commit_write_lines; /* the turn in flight held lines; they are in its batch */
+    int flush_due, tick_due;   /* a flush, a lease tick asked for meanwhile */
+    json_t *peers_down;        /* node ids whose peer_down came meanwhile, in order */
     /* [parent id, execution] of the executions made here for partitions another executor holds (a limited flow's
      * Subflow child): sent to their owners as ExecutionCreate after the commit of the change that made them */
     json_t *handoffs;
@@ -214,8 +221,13 @@ void kt_executor_reply(kt_executor *ex, const kt_msg *m, kt_status st, const cha
 /* The same to an address and correlation id kept from an earlier message (about execution_id, may be NULL). */
 void kt_executor_reply_to(kt_executor *ex, const char *to, uint64_t corr, const char *execution_id, kt_status st,
                           const char *message, json_t *data);
-/* The end of a loop turn: commit what changed, then send what the commit allows (the actor's flush hook). */
+/* The end of a loop turn: commit what changed, then send what the commit allows (the actor's flush hook; commit.c). */
 void kt_executor_flush(kt_actor *a);
+/* commit.c: the executor's writer opened (kt_executor_start), and at stop drained and closed. */
+kt_status kt_executor_writer_open(kt_executor *ex, kt_node *node);
+void kt_executor_writer_stop(kt_executor *ex);
+/* executor.c: Prometheus's count and duration of an ended execution (after its commit). */
+void kt_executor_count_ended(const json_t *execution);
 
 /* ---- lines.c ------------------------------------------------------------------------------------ */
 
@@ -317,9 +329,12 @@ int kt_executor_holds(const kt_executor *ex, const char *id);
  * taken care of (parked until the partition's lease is ours, passed on to the partition's owner, or, sent by this
  * executor to itself for a partition it lost, dropped: the new owner rebuilds it from the store). */
 int kt_executor_route(kt_executor *ex, const kt_msg *m);
-/* Inside the flush's transaction, before its writes: fences every held partition the dirty executions belong to.
- * KT_EFENCED with *lost the first partition whose lease moved. */
-kt_status kt_executor_fence(kt_executor *ex, int *lost);
+/* The flush's batch, before its writes: fences every held partition the dirty executions belong to (a lost one comes
+ * back in the batch's result as KT_EFENCED). */
+kt_status kt_executor_fence(kt_executor *ex, kt_db_batch *b);
+/* The lease tick now (renew, give back, take and load), then a flush when it changed something; while a commit is in
+ * flight it is only noted (tick_due) and runs after it. */
+void kt_executor_leases_tick(kt_executor *ex);
 /* A partition whose lease moved (renew or fence said so): its executions, jobs, timers and replies are dropped
  * (replies answer KT_EAGAIN: the request was not committed), its parked messages go to its owner. */
 void kt_executor_partition_lost(kt_executor *ex, int p);

@@ -150,20 +150,19 @@ int kt_executor_route(kt_executor *ex, const kt_msg *m)
     return 1;
 }
 
-kt_status kt_executor_fence(kt_executor *ex, int *lost)
+kt_status kt_executor_fence(kt_executor *ex, kt_db_batch *b)
 {
     unsigned char touched[KT_PARTITIONS] = {0};
     for (size_t i = 0; i < ex->ndirty; i++)
         touched[kt_exec_partition(json_string_value(json_object_get(ex->dirty[i]->execution, "id")))] = 1;
-    kt_lease fence[KT_PARTITIONS];
-    size_t n = 0;
-    for (int p = 0; p < KT_PARTITIONS; p++)
-        /* a partition not held here is one whose executions came with another's change (a Subflow child taken in
-         * by its parent's executor): nothing to fence it with yet */
+    kt_status st = KT_OK;
+    /* in ascending order, as a take locks its rows: never a wait in a cycle. A partition not held here is one whose
+     * executions came with another's change (a Subflow child taken in by its parent's executor): nothing to fence
+     * it with yet */
+    for (int p = 0; st == KT_OK && p < KT_PARTITIONS; p++)
         if (touched[p] && ex->parts[p].held)
-            fence[n++] = (kt_lease){.id = p, .epoch = ex->parts[p].epoch};
-    /* one statement, its rows locked in ascending order as a take locks them: never a wait in a cycle */
-    return kt_store_fence_many(ex->store, KT_LEASE_KIND, fence, n, lost);
+            st = kt_db_batch_fence(b, KT_LEASE_KIND, p, ex->parts[p].epoch);
+    return st;
 }
 
 /* Forgets everything of partition p's executions here: their runs, jobs, timers not armed yet and replies not sent
@@ -273,6 +272,10 @@ static void kt_lease_tick_now(kt_executor *ex, int from_hook)
 {
     if (ex->stopping)
         return;
+    if (ex->committing) { /* nothing moves under the batch in flight: after its callback (commit.c) */
+        ex->tick_due = 1;
+        return;
+    }
     kt_node *node = kt_actor_node(ex->self);
     const char *me = kt_node_id(node);
     kt_lease held[KT_PARTITIONS], kept[KT_PARTITIONS];
@@ -350,6 +353,8 @@ static void kt_lease_tick_now(kt_executor *ex, int from_hook)
 static void kt_lease_on_tick(uv_timer_t *t) { kt_lease_tick_now(t->data, 0); }
 
 void kt_executor_leases_rebalance(kt_executor *ex) { kt_lease_tick_now(ex, 1); }
+
+void kt_executor_leases_tick(kt_executor *ex) { kt_lease_tick_now(ex, 0); }
 
 void kt_executor_leases_start(kt_executor *ex, const kt_executor_options *opts)
 {

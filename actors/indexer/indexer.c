@@ -1,7 +1,10 @@
 /* The indexer actor (indexer.h): lines in, one transaction per loop turn out. Messages only append to the held lists;
- * the flush hook commits their head (at most max_lines of each list) and drops it once committed, so a failure keeps
- * everything, in order, for the retry. */
+ * the flush hook hands their head (at most max_lines of each list) to the indexer's writer (store/db.h) as one batch
+ * and drops it once committed, so a failure keeps everything, in order, for the retry. One batch is in flight at a
+ * time (on PostgreSQL the loop goes on meanwhile, and what comes in waits for the next one); on SQLite the writer
+ * commits inside the submit, as before. */
 #include "actors/indexer/indexer.h"
+#include "store/db.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -19,6 +22,11 @@ struct kt_indexer {
     size_t bytes;    /* estimated size of what is held (kt_ix_size) */
     int paused;      /* the mailbox is paused (kt_actor_pause) until a commit brings bytes under half */
     int retrying;    /* a commit failed: the next try is the timer's, not every turn's */
+    kt_db_writer *writer;
+    int inflight;    /* a batch is in flight: nl log lines and nm metrics of the lists' heads */
+    size_t inflight_nl, inflight_nm;
+    uint64_t inflight_t0;
+    int stopping, last_failed;
     uv_timer_t again; /* the next commit: at once for the rest beyond the cap, KT_INDEXER_RETRY_MS after a failure */
     uint64_t commits, failures, pauses;
 };
@@ -28,6 +36,9 @@ struct kt_indexer {
  * transaction one request, its duration and the records written. */
 #define KT_IX_LOG_TYPE "io.kestra.core.models.executions.LogEntry"
 #define KT_IX_METRIC_TYPE "io.kestra.core.models.executions.MetricEntry"
+
+/* How long a stop waits for each of its last commits. */
+#define KT_INDEXER_DRAIN_MS 5000
 
 static void kt_ix_count(const char *name, const char *help, const char *type, size_t n)
 {
@@ -86,45 +97,34 @@ static size_t kt_ix_drop_head(json_t **list, size_t n)
     return freed;
 }
 
-/* One transaction: the head of each list, at most max_lines of each. KT_OK when there was nothing to write. */
-static kt_status kt_ix_commit(kt_indexer *ix)
+static void kt_ix_on_again(uv_timer_t *t);
+
+/* The batch's end: its head dropped, the mailbox open again under half the bound, the rest scheduled; a failure
+ * keeps everything and tries again after KT_INDEXER_RETRY_MS. */
+static void kt_ix_committed(const kt_db_result *r, void *ud)
 {
-    size_t nl = json_array_size(ix->logs), nm = json_array_size(ix->metrics);
-    if (nl > ix->max_lines)
-        nl = ix->max_lines;
-    if (nm > ix->max_lines)
-        nm = ix->max_lines;
-    if (!nl && !nm)
-        return KT_OK;
-    json_t *lines = nl ? kt_ix_head(ix->logs, nl) : NULL, *metrics = nm ? kt_ix_head(ix->metrics, nm) : NULL;
-    uint64_t t0 = uv_hrtime();
-    kt_status st = kt_store_begin(ix->store);
-    if (st == KT_OK && lines)
-        st = kt_store_logs_append(ix->store, lines);
-    if (st == KT_OK && metrics)
-        st = kt_store_metrics_append(ix->store, metrics);
-    char why[256] = "";
-    if (st == KT_OK) {
-        st = kt_store_commit(ix->store);
-    } else {
-        snprintf(why, sizeof why, "%s", kt_store_errmsg(ix->store)); /* the rollback resets it */
-        kt_store_rollback(ix->store);
-    }
-    if (st && !why[0])
-        snprintf(why, sizeof why, "%s", kt_store_errmsg(ix->store));
-    json_decref(lines);
-    json_decref(metrics);
-    if (st) {
+    kt_indexer *ix = ud;
+    size_t nl = ix->inflight_nl, nm = ix->inflight_nm;
+    ix->inflight = 0;
+    if (r->status == KT_ECLOSED)
+        return;
+    if (r->status != KT_OK) {
         /* every failure is retried; the log is thinned to powers of two so a long outage cannot flood it */
         ix->failures++;
+        ix->last_failed = 1;
         if (!(ix->failures & (ix->failures - 1)))
             KT_ERROR("indexer", "commit of %zu log line(s) and %zu metric(s) failed (%s: %s), %llu failure(s) so far; "
-                     "retrying, %zu entries held", nl, nm, kt_strerror(st), why,
+                     "retrying, %zu entries held", nl, nm, kt_strerror(r->status), kt_store_errmsg(ix->store),
                      (unsigned long long)ix->failures, kt_ix_held_count(ix));
-        return st;
+        if (!ix->stopping) {
+            ix->retrying = 1;
+            uv_timer_start(&ix->again, kt_ix_on_again, KT_INDEXER_RETRY_MS, 0);
+        }
+        return;
     }
+    ix->last_failed = 0;
     ix->commits++;
-    double took = (double)(uv_hrtime() - t0) / 1e9;
+    double took = (double)(uv_hrtime() - ix->inflight_t0) / 1e9;
     kt_ix_count_request(KT_IX_LOG_TYPE, nl, took);
     kt_ix_count_request(KT_IX_METRIC_TYPE, nm, took);
     size_t freed = kt_ix_drop_head(&ix->logs, nl) + kt_ix_drop_head(&ix->metrics, nm);
@@ -134,24 +134,55 @@ static kt_status kt_ix_commit(kt_indexer *ix)
         kt_actor_pause(ix->self, 0);
         KT_INFO("indexer", "holding %zu bytes again: taking lines", ix->bytes);
     }
-    return KT_OK;
+    /* beyond the cap, or what came while it was in flight: the next loop iteration, after the loop's I/O */
+    if (!ix->stopping && kt_ix_held_count(ix))
+        uv_timer_start(&ix->again, kt_ix_on_again, 0, 0);
 }
 
-static void kt_ix_on_again(uv_timer_t *t);
+/* One batch: the head of each list, at most max_lines of each. KT_OK when there was nothing to write or it was
+ * submitted; its end is kt_ix_committed's. */
+static kt_status kt_ix_commit(kt_indexer *ix)
+{
+    size_t nl = json_array_size(ix->logs), nm = json_array_size(ix->metrics);
+    if (nl > ix->max_lines)
+        nl = ix->max_lines;
+    if (nm > ix->max_lines)
+        nm = ix->max_lines;
+    if (ix->inflight || (!nl && !nm))
+        return KT_OK;
+    json_t *lines = nl ? kt_ix_head(ix->logs, nl) : NULL, *metrics = nm ? kt_ix_head(ix->metrics, nm) : NULL;
+    kt_db_batch *b = kt_db_batch_new(ix->writer);
+    kt_status st = b ? KT_OK : KT_ENOMEM;
+    if (st == KT_OK && lines)
+        st = kt_db_batch_logs_append(b, lines);
+    if (st == KT_OK && metrics)
+        st = kt_db_batch_metrics_append(b, metrics);
+    json_decref(lines);
+    json_decref(metrics);
+    if (st) {
+        kt_db_batch_discard(b);
+        kt_db_result r = {.status = st};
+        ix->inflight_nl = nl;
+        ix->inflight_nm = nm;
+        kt_ix_committed(&r, ix);
+        return st;
+    }
+    ix->inflight = 1;
+    ix->inflight_nl = nl;
+    ix->inflight_nm = nm;
+    ix->inflight_t0 = uv_hrtime();
+    st = kt_db_batch_submit(b, kt_ix_committed, ix);
+    if (st)
+        ix->inflight = 0; /* the writer is closed: the node stops */
+    return st;
+}
 
-/* The end of a turn (the flush hook, or the timer): one commit, then the next one scheduled if something is left. */
+/* The end of a turn (the flush hook, or the timer): one batch, unless one is in flight or a retry is waiting. */
 static void kt_ix_turn(kt_indexer *ix)
 {
     if (ix->retrying)
         return;
-    if (kt_ix_commit(ix) != KT_OK) {
-        ix->retrying = 1;
-        uv_timer_start(&ix->again, kt_ix_on_again, KT_INDEXER_RETRY_MS, 0);
-        return;
-    }
-    /* beyond the cap: the next loop iteration, after the loop's I/O, not in a loop here */
-    if (kt_ix_held_count(ix))
-        uv_timer_start(&ix->again, kt_ix_on_again, 0, 0);
+    kt_ix_commit(ix);
 }
 
 static void kt_ix_on_again(uv_timer_t *t)
@@ -222,13 +253,20 @@ static void kt_ix_closed(uv_handle_t *h)
 static void kt_ix_stop(kt_actor *a)
 {
     kt_indexer *ix = kt_actor_state(a);
+    ix->stopping = 1;
     uv_timer_stop(&ix->again);
     kt_actor_take_pending(a);
-    while (kt_ix_held_count(ix) && kt_ix_commit(ix) == KT_OK)
-        ;
+    if (ix->inflight)
+        kt_db_writer_drain(ix->writer, KT_INDEXER_DRAIN_MS);
+    ix->last_failed = 0;
+    while (!ix->inflight && kt_ix_held_count(ix) && !ix->last_failed && kt_ix_commit(ix) == KT_OK)
+        if (ix->inflight && kt_db_writer_drain(ix->writer, KT_INDEXER_DRAIN_MS) != KT_OK)
+            break;
     if (kt_ix_held_count(ix))
         KT_ERROR("indexer", "stopped with %zu log line(s) and %zu metric(s) not written: %s",
                  json_array_size(ix->logs), json_array_size(ix->metrics), kt_store_errmsg(ix->store));
+    kt_db_writer_close(ix->writer);
+    ix->writer = NULL;
     uv_close((uv_handle_t *)&ix->again, kt_ix_closed);
 }
 
@@ -248,8 +286,14 @@ kt_status kt_indexer_start(kt_node *node, kt_store *store, const kt_indexer_opti
     ix->metrics = json_array();
     uv_timer_init(kt_node_loop(node), &ix->again);
     ix->again.data = ix;
-    kt_status st = kt_node_spawn(node, KT_INDEXER_ACTOR, &kt_indexer_ops, ix, &ix->self);
+    char name[128];
+    snprintf(name, sizeof name, "%.100s/indexer", kt_node_id(node));
+    kt_db_writer_options wo = {.name = name, .flags = KT_DB_WRITER_INLINE};
+    kt_status st = kt_db_writer_new(kt_node_loop(node), store, &wo, &ix->writer);
+    if (st == KT_OK)
+        st = kt_node_spawn(node, KT_INDEXER_ACTOR, &kt_indexer_ops, ix, &ix->self);
     if (st) {
+        kt_db_writer_close(ix->writer);
         uv_close((uv_handle_t *)&ix->again, kt_ix_closed);
         return st;
     }
