@@ -137,13 +137,12 @@ static void kt_pgw_backoff(kt_db_pg *g, kt_pgw_state then)
 /* The connection is gone (or never came): what was in flight has an unknown outcome. */
 static void kt_pgw_lost(kt_db_pg *g, const char *what)
 {
+    const char *why = g->conn ? PQerrorMessage(g->conn) : "";
     g->losses++;
+    /* thinned to powers of two: a long outage does not flood the log */
     if (!(g->losses & (g->losses - 1)))
-    {
-        const char *why = g->conn ? PQerrorMessage(g->conn) : "";
         KT_WARN("store", "writer %s: %s%s%.*s; connecting again (%llu time(s) so far)", g->w->id, what,
                 *why ? ": " : "", (int)strcspn(why, "\n"), why, (unsigned long long)g->losses);
-    }
     if (g->flight)
         g->unknown = 1;
     kt_pgw_drop(g);
