@@ -286,7 +286,17 @@ void kt_executor_flush(kt_actor *a)
     if (kt_db_batch_submit(b, kt_executor_committed, ex) != KT_OK) { /* the writer is closed: the node stops */
         ex->committing = 0;
         kt_actor_hold(a, 0);
+    } else if (!kt_db_writer_has_room(ex->writer)) {
+        /* a turn bigger than the writer's bound (KT_DB_WRITE_QUEUE_BYTES): new work is refused at the mailbox
+         * (senders get KT_EAGAIN and keep it) until the writer is under half of it again */
+        kt_actor_pause(a, 1);
     }
+}
+
+static void kt_executor_on_room(void *ud)
+{
+    kt_executor *ex = ud;
+    kt_actor_pause(ex->self, 0);
 }
 
 static void kt_executor_on_retry(uv_timer_t *t)
@@ -302,7 +312,10 @@ kt_status kt_executor_writer_open(kt_executor *ex, kt_node *node)
     char name[128];
     snprintf(name, sizeof name, "%.100s/executor", kt_node_id(node));
     kt_db_writer_options o = {.name = name, .flags = KT_DB_WRITER_INLINE};
-    return kt_db_writer_new(kt_node_loop(node), ex->store, &o, &ex->writer);
+    kt_status st = kt_db_writer_new(kt_node_loop(node), ex->store, &o, &ex->writer);
+    if (st == KT_OK)
+        kt_db_writer_on_room(ex->writer, kt_executor_on_room, ex);
+    return st;
 }
 
 /* At stop: the commit in flight waited for (its effects then leave, as far as the stopping node lets them), the
