@@ -55,6 +55,7 @@ struct kt_db_pg {
     int connect_timeout_ms, commit_timeout_ms, backoff_max_ms, backoff_ms;
     kt_db_batch *flight; /* the batches of the transaction in flight (or to send again), in order */
     int64_t seq, flight_seq;
+    uint64_t sent_ns; /* when the flight was last sent: the commit's duration */
     int unknown;      /* the flight may have landed: read the seq before sending it again */
     int awaiting;     /* a PGRES_PIPELINE_SYNC is due */
     int failed;       /* an error came before it */
@@ -368,6 +369,7 @@ static void kt_pgw_send(kt_db_pg *g)
     g->failed = 0;
     g->awaiting = 1;
     g->state = KT_PGW_SENT;
+    g->sent_ns = uv_hrtime();
     if (!ok || kt_pgw_flush(g)) {
         kt_pgw_lost(g, "cannot send a transaction");
         return;
@@ -408,6 +410,10 @@ static void kt_pgw_landed(kt_db_pg *g)
     g->backoff_ms = 50;
     g->state = KT_PGW_IDLE;
     w->commits++;
+    /* the blocking kt_pg_commit's histogram: send to durable, one round trip plus the server's work */
+    kt_metric_observe(kt_metrics_histogram("kestra_store_commit_duration_seconds", "Duration of the store's commits",
+                                           NULL, kt_metrics_latency_buckets, kt_metrics_latency_nbuckets),
+                      (double)(uv_hrtime() - g->sent_ns) / 1e9);
     kt_db_complete(w, done, KT_OK);
     if (!w->closing && w->pg)
         kt_db_pg_kick(w);

@@ -2,8 +2,8 @@
  * One interface, two backends (store_int.h): SQLite in a directory (sqlite*.c, the embedded default) and PostgreSQL
  * at a URL (pg*.c, shared by the nodes of a cluster).
  *
- * Calls are synchronous and run on the loop thread. Writers batch: the executor wraps one loop turn's
- * transitions in kt_store_begin/kt_store_commit, so a turn costs one commit whatever it holds. */
+ * Calls are synchronous and run on the loop thread. The hot writers (the executor's turn, the indexer's lines) go
+ * through store/db.h instead: a batch per turn, committed without blocking the loop on PostgreSQL. */
 #ifndef KT_STORE_H
 #define KT_STORE_H
 
