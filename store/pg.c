@@ -90,9 +90,10 @@ static const char *const kt_pg_migrations[] = {
      * that transaction, so a writer whose connection died before it heard the COMMIT's answer reads whether it
      * landed. kite_fence: the fence of a pipelined transaction, kt_store_fence_many's FOR SHARE lock as a
      * statement that fails the transaction (SQLSTATE KTF01, the lost "id:epoch" pairs in its detail) instead of
-     * returning rows the writer could only read after it had sent the rest. */
-    "CREATE TABLE kite_writers(writer text PRIMARY KEY, seq bigint NOT NULL);"
-    "CREATE FUNCTION kite_fence(k text, ids integer[], epochs bigint[]) RETURNS void LANGUAGE plpgsql AS $f$ "
+     * returning rows the writer could only read after it had sent the rest. Re-runnable (a test steps the schema back
+     * over it). */
+    "CREATE TABLE IF NOT EXISTS kite_writers(writer text PRIMARY KEY, seq bigint NOT NULL);"
+    "CREATE OR REPLACE FUNCTION kite_fence(k text, ids integer[], epochs bigint[]) RETURNS void LANGUAGE plpgsql AS $f$ "
     "DECLARE lost text; "
     "BEGIN "
     "  PERFORM 1 FROM kite_partitions p JOIN unnest(ids, epochs) AS h(id, epoch) ON p.id = h.id "
