@@ -208,16 +208,18 @@ void kt_msg_heartbeat_clear(kt_msg_heartbeat *b)
 
 void kt_msg_encode_execution_create(kt_outmsg *o, const kt_msg_execution_create *b)
 {
-    msgpack_pack_array(&o->pk, 2);
+    msgpack_pack_array(&o->pk, 3);
     kt_mp_pack_json(&o->pk, b->execution);
     msgpack_pack_uint32(&o->pk, b->wait);
+    msgpack_pack_uint32(&o->pk, b->stored);
 }
 
 kt_status kt_msg_decode_execution_create(const msgpack_object *body, kt_msg_execution_create *b)
 {
     memset(b, 0, sizeof *b);
-    const msgpack_object *f = kt_mp_fields(body, 2);
-    if (!f || kt_mp_json(&f[0], &b->execution, 0) || !json_is_object(b->execution) || kt_mp_u32(&f[1], &b->wait)) {
+    const msgpack_object *f = kt_mp_fields(body, 3);
+    if (!f || kt_mp_json(&f[0], &b->execution, 0) || !json_is_object(b->execution) || kt_mp_u32(&f[1], &b->wait) ||
+        kt_mp_u32(&f[2], &b->stored)) {
         kt_msg_execution_create_clear(b);
         return KT_EPROTO;
     }

@@ -115,6 +115,8 @@ void kt_msg_heartbeat_clear(kt_msg_heartbeat *b);
 typedef struct kt_msg_execution_create {
     json_t *execution; /* Kestra Execution JSON in state CREATED */
     uint32_t wait;     /* also reply when it ends, with the final execution as data (API `wait=true`) */
+    uint32_t stored;   /* the sender committed it already (a trigger's tick, a handed-over child): the executor
+                          answers a create of one the store holds past CREATED without running it again */
 } kt_msg_execution_create;
 void kt_msg_encode_execution_create(kt_outmsg *o, const kt_msg_execution_create *b);
 kt_status kt_msg_decode_execution_create(const msgpack_object *body, kt_msg_execution_create *b);

@@ -313,8 +313,12 @@ static void kt_executor_on_create(kt_executor *ex, const kt_msg *m)
     const char *id = json_string_value(json_object_get(body.execution, "id"));
     char err[256] = "";
     kt_run *run = NULL;
-    if (!id || kt_map_get(ex->runs, id))
-        snprintf(err, sizeof err, "execution id missing or already running");
+    if (kt_executor_create_known(ex, m, &body)) { /* a create received twice is answered twice, run once */
+        kt_msg_execution_create_clear(&body);
+        return;
+    }
+    if (!id)
+        snprintf(err, sizeof err, "execution id missing");
     else
         run = kt_executor_adopt(ex, body.execution, err, sizeof err);
     if (!run) {

@@ -119,6 +119,7 @@ typedef struct kt_parked {
 typedef struct kt_part {
     int held;      /* the lease is ours at epoch: its executions are in ex->runs, and its commits are fenced */
     int64_t epoch;
+    int rescans;   /* passes left over its stored CREATED executions (leases.c, kt_lease_rescan) */
     kt_parked *parked, **parked_tail; /* oldest first */
 } kt_part;
 
@@ -345,6 +346,10 @@ void kt_executor_handoff(kt_executor *ex, const char *parent_id, const json_t *e
 /* After a commit: the handoffs to their owners. 1 when some cannot leave yet (no room, the lease not taken by anyone
  * yet): they wait for a later flush, which the caller arranges. */
 int kt_executor_send_handoffs(kt_executor *ex);
+/* An ExecutionCreate of an execution already known: running here (a pass over the store took it in first, or it was
+ * sent twice), or, when the sender says the store may hold it (body->stored), stored past CREATED (run here or by a
+ * previous owner, perhaps ended). Answered KT_OK without running it again: 1. 0: take it in. */
+int kt_executor_create_known(kt_executor *ex, const kt_msg *m, const kt_msg_execution_create *body);
 /* The parked messages freed (the executor's last close). */
 void kt_executor_leases_free(kt_executor *ex);
 /* executor.c: a run forgotten (not in ex->runs any more). */

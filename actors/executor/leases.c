@@ -19,6 +19,9 @@
 #include <string.h>
 
 #define KT_LEASE_KIND "executor"
+/* The passes over a partition's stored CREATED executions after its take, one per lease tick (a third of the liveness
+ * timeout): the last comes a liveness timeout after the take, when every member knows the partition's new owner. */
+#define KT_LEASE_RESCANS 3
 
 int kt_executor_holds(const kt_executor *ex, const char *id) { return id && ex->parts[kt_exec_partition(id)].held; }
 
@@ -223,6 +226,71 @@ static void kt_lease_drop(kt_executor *ex, int p)
     json_decref(gone);
 }
 
+int kt_executor_create_known(kt_executor *ex, const kt_msg *m, const kt_msg_execution_create *body)
+{
+    const char *id = json_string_value(json_object_get(body->execution, "id"));
+    kt_run *run = id ? kt_map_get(ex->runs, id) : NULL;
+    if (run) {
+        /* taken in already (a pass over the store found it first, or this is a resend): it runs once */
+        if (body->wait && !run->waiter[0]) {
+            snprintf(run->waiter, sizeof run->waiter, "%s", m->from);
+            run->waiter_corr = m->corr;
+        }
+        kt_executor_reply(ex, m, KT_OK, NULL, NULL);
+        return 1;
+    }
+    if (!id || !body->stored)
+        return 0;
+    json_t *row = NULL;
+    if (kt_store_execution_get(ex->store, id, &row) != KT_OK || !row) {
+        json_decref(row);
+        return 0; /* not there (a child made again), or the store cannot say: taken in as sent */
+    }
+    const char *cur = kt_state_current(row);
+    int known = cur && strcmp(cur, KT_S(CREATED));
+    if (known) {
+        /* run here or by a previous owner, perhaps ended: never again, and no refusal either (its creator would fail
+         * it) */
+        KT_DEBUG("executor", "ExecutionCreate of %s from %s answered: the store holds it %s already", id, m->from, cur);
+        kt_executor_reply(ex, m, KT_OK, NULL, NULL);
+    }
+    json_decref(row);
+    return known;
+}
+
+/* Takes in the CREATED executions of the partitions in mask that are stored but not running here: committed by their
+ * creator (a trigger's tick) after this executor's load of the partition, their ExecutionCreate went to the
+ * partition's previous owner, a process that was dying or dead. */
+static void kt_lease_rescan(kt_executor *ex, const unsigned char *mask)
+{
+    json_t *list;
+    if (kt_store_executions_unfinished(ex->store, &list) != KT_OK) {
+        KT_ERROR("executor", "cannot read unfinished executions: %s", kt_store_errmsg(ex->store));
+        return;
+    }
+    size_t i, n = 0;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        const char *id = json_string_value(json_object_get(e, "id"));
+        const char *cur = kt_state_current(e);
+        if (!id || !mask[kt_exec_partition(id)] || !ex->parts[kt_exec_partition(id)].held || !cur ||
+            strcmp(cur, KT_S(CREATED)) || kt_map_get(ex->runs, id))
+            continue;
+        char err[256];
+        kt_run *run = kt_executor_adopt(ex, e, err, sizeof err);
+        if (!run) {
+            KT_ERROR("executor", "cannot take in execution %s: %s", id, err);
+            continue;
+        }
+        snprintf(run->notified, sizeof run->notified, "%s", cur);
+        kt_executor_admit(ex, run);
+        n++;
+    }
+    if (n)
+        KT_INFO("executor", "%zu execution(s) created after their partition's load taken in", n);
+    json_decref(list);
+}
+
 void kt_executor_handoff(kt_executor *ex, const char *parent_id, const json_t *execution)
 {
     json_array_append_new(ex->handoffs, json_pack("[s,O]", parent_id, execution));
@@ -242,7 +310,7 @@ int kt_executor_send_handoffs(kt_executor *ex)
         }
         kt_outmsg o;
         kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(ex->self), 0);
-        kt_msg_execution_create body = {.execution = (json_t *)execution};
+        kt_msg_execution_create body = {.execution = (json_t *)execution, .stored = 1};
         kt_msg_encode_execution_create(&o, &body);
         kt_status st = kt_node_send_keyed(node, KT_EXECUTOR_ACTOR, id, &o);
         if (st == KT_EAGAIN) {
@@ -300,6 +368,16 @@ static void kt_lease_tick_now(kt_executor *ex, int from_hook)
             }
         }
     }
+    unsigned char again[KT_PARTITIONS] = {0};
+    int nagain = 0;
+    for (int p = 0; p < KT_PARTITIONS; p++)
+        if (ex->parts[p].held && ex->parts[p].rescans) {
+            ex->parts[p].rescans--;
+            again[p] = 1;
+            nagain++;
+        }
+    if (nagain)
+        kt_lease_rescan(ex, again);
     int wanted[KT_PARTITIONS], nwanted = 0;
     kt_lease give[KT_PARTITIONS];
     size_t ngive = 0;
@@ -331,7 +409,7 @@ static void kt_lease_tick_now(kt_executor *ex, int from_hook)
         ngot = 0;
     }
     if (!ngot) {
-        if ((dropped || ngive) && !from_hook)
+        if ((dropped || ngive || nagain) && !from_hook)
             kt_executor_flush(ex->self);
         return;
     }
@@ -339,6 +417,9 @@ static void kt_lease_tick_now(kt_executor *ex, int from_hook)
     for (size_t i = 0; i < ngot; i++) {
         ex->parts[got[i].id].held = 1;
         ex->parts[got[i].id].epoch = got[i].epoch;
+        /* loaded again at the next ticks (up to a liveness timeout): what was committed after this load and sent
+         * to the previous owner until every member's view moved (kt_lease_rescan) */
+        ex->parts[got[i].id].rescans = KT_LEASE_RESCANS;
         mask[got[i].id] = 1;
     }
     if (ngot != KT_PARTITIONS) /* (an executor alone takes them all: nothing to say) */

@@ -89,7 +89,7 @@ static void kt_sch_flush_pending(kt_scheduler *s)
         kt_outmsg o;
         uint64_t corr = ++s->corr;
         kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, KT_EXECUTOR_ACTOR, kt_actor_address(s->self), corr);
-        kt_msg_execution_create body = {.execution = p->execution};
+        kt_msg_execution_create body = {.execution = p->execution, .stored = 1};
         kt_msg_encode_execution_create(&o, &body);
         kt_status st = kt_node_send(node, KT_EXECUTOR_ACTOR, &o);
         if (st == KT_EAGAIN) {
@@ -140,7 +140,12 @@ void kt_sch_on_reply(kt_scheduler *s, const kt_msg *m)
         free(id);
         return;
     }
-    if (r.status == KT_OK) {
+    if (r.status == KT_OK || r.status == KT_EAGAIN) {
+        /* KT_EAGAIN is no refusal: the execution's partition moved, or has no executor yet, and whoever takes it
+         * loads the stored CREATED execution (actors/executor/leases.c) */
+        if (r.status == KT_EAGAIN)
+            KT_INFO("scheduler", "execution %s left to its partition's next executor: %s", id,
+                    r.message ? r.message : kt_strerror(r.status));
         kt_msg_reply_clear(&r);
         free(id);
         return;

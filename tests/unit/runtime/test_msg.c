@@ -69,7 +69,7 @@ static void test_execution_create_and_reply(void **s)
                            "value", "dev", "ratio", 0.5, "deleted", 0, "nothing");
     kt_outmsg o;
     kt_outmsg_begin(&o, KT_MSG_EXECUTION_CREATE, "executor", "worker@n1", 42);
-    kt_msg_execution_create in = {.execution = ex, .wait = 1}, out;
+    kt_msg_execution_create in = {.execution = ex, .wait = 1, .stored = 1}, out;
     kt_msg_encode_execution_create(&o, &in);
     msgpack_unpacked u;
     kt_msg m;
@@ -77,6 +77,7 @@ static void test_execution_create_and_reply(void **s)
     assert_int_equal(kt_msg_decode_execution_create(m.body, &out), KT_OK);
     assert_true(json_equal(ex, out.execution));
     assert_int_equal(out.wait, 1);
+    assert_int_equal(out.stored, 1);
     kt_msg_execution_create_clear(&out);
     msgpack_unpacked_destroy(&u);
     kt_outmsg_destroy(&o);
