@@ -59,6 +59,10 @@ struct kt_task_run {
      * log_hook, and is stopped by the worker's stop like a job */
     kt_task_log_hook log_hook;
     int detached;
+    /* A job holds one of the worker's slots while it runs; one that came when all were busy waits in the queue
+     * (queued: in the map, so a duplicate, a kill or an executor's question finds it, but not started) */
+    int slot, queued;
+    kt_task_run *qnext;
 };
 
 struct kt_worker {
@@ -79,6 +83,12 @@ struct kt_worker {
     kt_hl *http;             /* the worker's one curl multi on the loop (http tasks), made on first use */
     kt_metric *slots_gauge, *running_gauge; /* kestra_worker_job_thread / _running (callback gauges) */
     kt_recent *recent; /* the results sent lately, sent again when an executor asks (kt_worker_on_attempts) */
+    /* Jobs run at most slots at once. Each executor counts the worker's slots as its own, so with several executors
+     * more may come: they wait here, oldest first, started as slots free up (Kestra's workers take from the queue
+     * as many as their threads). Bounded by the executors' own counts: at most slots per executor. */
+    uint32_t busy;
+    kt_task_run *queue, **queue_tail;
+    size_t nqueued;
     int stopping;
 };
 
@@ -381,8 +391,39 @@ static void kt_worker_meter_ended(kt_task_run *r, const char *state, int64_t end
                       (double)(ended_us - r->started_us) / 1e6);
 }
 
+/* A queued job is taken out of the queue (killed, or the worker stops); a running one gives its slot back, and the
+ * oldest queued job starts at the end of the turn (kt_worker_start_queued: not from inside a task's callback). */
+static void kt_worker_slot_release(kt_task_run *r)
+{
+    kt_worker *w = r->w;
+    if (r->queued) {
+        for (kt_task_run **pp = &w->queue; *pp; pp = &(*pp)->qnext)
+            if (*pp == r) {
+                *pp = r->qnext;
+                if (!*pp)
+                    w->queue_tail = pp;
+                break;
+            }
+        r->queued = 0;
+        w->nqueued--;
+        if (!r->started_us)
+            r->started_us = kt_now_us(); /* (its result's start: it never ran) */
+        return;
+    }
+    if (!r->slot)
+        return;
+    r->slot = 0;
+    w->busy--;
+    if (w->queue)
+        kt_worker_pending(w);
+}
+
 static double kt_worker_slots_read(void *ud) { return (double)((kt_worker *)ud)->slots; }
-static double kt_worker_running_read(void *ud) { return (double)kt_map_size(((kt_worker *)ud)->running); }
+static double kt_worker_running_read(void *ud)
+{
+    const kt_worker *w = ud;
+    return (double)(kt_map_size(w->running) - w->nqueued); /* the queued jobs hold no slot */
+}
 
 void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
 {
@@ -391,6 +432,7 @@ void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs)
         return;
     }
     r->finished = 1;
+    kt_worker_slot_release(r);
     /* outputs are not masked: Kestra masks log lines only, and a later task reading an output (InputsTest reads a
      * SECRET input back through a Return) gets the value in clear, as in Kestra */
     if (r->timed_out)
@@ -468,7 +510,35 @@ static void kt_worker_on_job(kt_worker *w, const kt_msg *m)
         return;
     }
     kt_map_put(w->running, r->key, r, NULL);
+    if (w->busy >= w->slots || w->queue) {
+        r->queued = 1;
+        *w->queue_tail = r;
+        w->queue_tail = &r->qnext;
+        w->nqueued++;
+        KT_DEBUG("worker", "job %s from %s waits for a slot (%u busy, %zu waiting)", r->key, m->from, w->busy,
+                 w->nqueued);
+        return;
+    }
+    r->slot = 1;
+    w->busy++;
     kt_worker_run_start(w, r);
+}
+
+/* The queued jobs, oldest first, while slots are free (from the turn's flush). */
+static void kt_worker_start_queued(kt_worker *w)
+{
+    while (!w->stopping && w->queue && w->busy < w->slots) {
+        kt_task_run *r = w->queue;
+        w->queue = r->qnext;
+        if (!w->queue)
+            w->queue_tail = &w->queue;
+        w->nqueued--;
+        r->queued = 0;
+        r->qnext = NULL;
+        r->slot = 1;
+        w->busy++;
+        kt_worker_run_start(w, r); /* it may end at once: its slot is free again for the next */
+    }
 }
 
 /* The attempt's timeout armed and its implementation started (a job's or a WorkingDirectory child's). */
@@ -605,7 +675,9 @@ static void kt_worker_on_kill(kt_worker *w, const kt_msg *m)
     }
     if (victim) {
         kt_task_log(victim, "WARN", "Killed by request", 17);
-        if (victim->impl && victim->impl->kill)
+        if (victim->queued) /* never started: it ends KILLED where it waits */
+            kt_task_finish(victim, KT_S(KILLED), NULL);
+        else if (victim->impl && victim->impl->kill)
             victim->impl->kill(victim);
     }
     kt_msg_exec_command_clear(&k);
@@ -741,6 +813,7 @@ static void kt_worker_flush(kt_actor *a)
 {
     kt_worker *w = kt_actor_state(a);
     kt_node *node = kt_actor_node(a);
+    kt_worker_start_queued(w); /* before the sends: one that ends at once has its result in this turn */
     int batch = json_array_size(w->logs) || json_array_size(w->metrics);
     const char *log_to = KT_WORKER_RESULT_TO;
     json_t *errors = NULL;
@@ -844,6 +917,7 @@ kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker 
     snprintf(w->tmp_dir, sizeof w->tmp_dir, "%s", tmp && *tmp ? tmp : "/tmp");
     w->storage = cfg ? cfg->storage : NULL;
     w->running = kt_map_new();
+    w->queue_tail = &w->queue;
     w->logs = json_array();
     w->metrics = json_array();
     w->recent = kt_recent_new();
@@ -885,4 +959,5 @@ void kt_worker_free(kt_worker *w)
 }
 
 uint32_t kt_worker_slots(const kt_worker *w) { return w->slots; }
-uint32_t kt_worker_running(const kt_worker *w) { return (uint32_t)kt_map_size(w->running); }
+uint32_t kt_worker_running(const kt_worker *w) { return (uint32_t)(kt_map_size(w->running) - w->nqueued); }
+uint32_t kt_worker_queued(const kt_worker *w) { return (uint32_t)w->nqueued; }

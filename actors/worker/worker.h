@@ -23,6 +23,8 @@ typedef struct kt_worker_config {
 kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker **out);
 uint32_t kt_worker_slots(const kt_worker *w);
 uint32_t kt_worker_running(const kt_worker *w);
+/* The jobs waiting for a slot (more came than the worker has slots: several executors share it). */
+uint32_t kt_worker_queued(const kt_worker *w);
 /* Frees what the actor kept; call after the loop has closed. */
 void kt_worker_free(kt_worker *w);
 /* Sends pending logs and results now (for task callbacks that run outside a drain pass). */
