@@ -120,7 +120,7 @@ int kt_it_topology_start(kt_it_topology *t, int on_pg)
     const char *workers_env = getenv("KITE_IT_TOPO_WORKERS");
     int nworkers = workers_env && atoi(workers_env) == 1 ? 1 : 2;
     for (int i = 1; i <= nworkers; i++) {
-        char name[16];
+        char name[24]; /* room for any int: -Wformat-truncation in Debug builds */
         snprintf(name, sizeof name, "worker-%d", i);
         const char *args[] = {"server", "worker", "--join", t->join, "--node-id", name, "--thread", "4",
                               "--heartbeat", KT_IT_TOPO_HEARTBEAT, "--liveness-timeout", KT_IT_TOPO_LIVENESS, NULL};
