@@ -166,6 +166,16 @@ static int kt_pgw_flush(kt_db_pg *g)
     return 0;
 }
 
+/* The backends of this writer's earlier connections (the holders of, or waiters for, its advisory lock, a bigint
+ * key shown by pg_locks as classid = high and objid = low 32 bits) are told to end. No rows, no columns. The CASE
+ * keeps the order (a plain WHERE lets the planner call pg_terminate_backend on any row of pg_locks, this one's own). */
+#define KT_PGW_TERMINATE_EARLIER                                                                                   \
+    "WITH k AS (SELECT hashtextextended($1::text, 0) AS v) SELECT FROM pg_locks l, k WHERE CASE WHEN "              \
+    "l.locktype = 'advisory' AND l.objsubid = 1 AND l.classid = ((k.v >> 32) & 4294967295)::oid "                    \
+    "AND l.objid = (k.v & 4294967295)::oid AND l.pid <> pg_backend_pid() "                                            \
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "                             \
+    "THEN pg_terminate_backend(l.pid) ELSE false END"
+
 /* Connected: non-blocking, pipeline mode, the session's settings, and the seq when an outcome is unknown. */
 static void kt_pgw_setup(kt_db_pg *g)
 {
@@ -179,6 +189,12 @@ static void kt_pgw_setup(kt_db_pg *g)
              kt_pgw_send_sql(g, "SET TIME ZONE 'UTC'", 0, NULL, NULL, NULL) &&
              /* an acknowledged commit is on disk, whatever the server's default */
              kt_pgw_send_sql(g, "SET synchronous_commit = on", 0, NULL, NULL, NULL) &&
+             /* the writer's earlier sessions ended, and this one holds the writer's lock from now on: a backend
+              * whose client went (a timeout, a sever) may still be running the lost transaction and would commit it
+              * after the seq below was read (sent again = written twice). Its session holds the lock until it has
+              * ended, committed or not, so once the lock is ours the seq says the truth. */
+             kt_pgw_send_sql(g, KT_PGW_TERMINATE_EARLIER, 1, id, NULL, NULL) &&
+             kt_pgw_send_sql(g, "SELECT pg_advisory_lock(hashtextextended($1::text, 0))", 1, id, NULL, NULL) &&
              (!g->unknown || kt_pgw_send_sql(g, "SELECT seq FROM kite_writers WHERE writer = $1", 1, id, NULL, NULL)) &&
              PQpipelineSync(g->conn) == 1;
     g->read_seq = -1;
@@ -509,7 +525,8 @@ static void kt_pgw_read(kt_db_pg *g)
             snprintf(g->message, sizeof g->message, "%.*s", (int)strcspn(PQresultErrorMessage(r), "\n"),
                      PQresultErrorMessage(r));
             snprintf(g->detail, sizeof g->detail, "%s", detail ? detail : "");
-        } else if (es == PGRES_TUPLES_OK && g->state == KT_PGW_SETUP && PQnfields(r) == 1 && PQntuples(r) == 1) {
+        } else if (es == PGRES_TUPLES_OK && g->state == KT_PGW_SETUP && PQnfields(r) == 1 && PQntuples(r) == 1 &&
+                   !strcmp(PQfname(r, 0), "seq")) {
             g->read_seq = kt_pg_get_i64(r, 0, 0);
         }
         PQclear(r);

@@ -429,6 +429,58 @@ static void test_pg_unknown_not_landed(void **state)
     close_loop(&loop, w);
 }
 
+/* The writer's connection went while its transaction waited on a lock, but its backend lives on (the server has not
+ * seen the socket close): once the lock is released that backend would still commit what it had read. The writer
+ * connects again and must end that backend before it reads its seq, else it sends the batch again and the line is
+ * there twice. */
+static void test_pg_unknown_orphan(void **state)
+{
+    fixture *f = *state;
+    if (!fixture_on_pg())
+        skip();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    kt_db_writer *w = writer(&loop, f, "orphan", 0);
+    run_until_idle(&loop, w);
+    PGconn *side = PQconnectdb(f->data);
+    assert_int_equal(PQstatus(side), CONNECTION_OK);
+    PQclear(PQexec(side, "BEGIN"));
+    PGresult *r = PQexec(side, "LOCK TABLE logs IN EXCLUSIVE MODE");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    seen s = {0};
+    tag t = {&s, 0};
+    kt_db_batch *b = kt_db_batch_new(w);
+    json_t *l = line("ex1", "once");
+    assert_int_equal(kt_db_batch_logs_append(b, l), KT_OK);
+    json_decref(l);
+    submit(b, &s, &t);
+    const char *waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'relation' AND "
+                          "application_name LIKE 'kite-writer orphan/%'";
+    for (int i = 0; i < 500 && count(f, waiting) != 1; i++)
+        usleep(10000);
+    assert_int_equal(count(f, waiting), 1);
+    kt_db_writer_sever(w); /* the client side only: the backend still waits for the lock */
+    /* the writer connects again; its resent transaction waits for the same lock (the old backend, if alive, too) */
+    uv_timer_t tick;
+    uv_timer_init(&loop, &tick);
+    uint64_t end = uv_hrtime() + 1500000000ull;
+    while (uv_hrtime() < end) {
+        uv_timer_start(&tick, tick_stop, 20, 0);
+        uv_run(&loop, UV_RUN_ONCE);
+    }
+    assert_int_equal(s.n, 0);
+    uv_close((uv_handle_t *)&tick, NULL);
+    PQclear(PQexec(side, "COMMIT"));
+    PQfinish(side);
+    run_until(&loop, &s.n, 1);
+    assert_int_equal(s.st[0], KT_OK);
+    usleep(500000); /* an orphaned backend would commit its copy by now */
+    assert_int_equal(count(f, "SELECT count(*) FROM logs"), 1);
+    assert_int_equal(writer_seq(f, w), 1);
+    close_loop(&loop, w);
+}
+
 /* The server ended the idle writer's backend (as a restart does): the next batch finds the connection gone,
  * and the writer connects again and commits it. */
 static void test_pg_reconnect(void **state)
@@ -474,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pg_coalesce, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_unknown_landed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_unknown_not_landed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_unknown_orphan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
