@@ -220,7 +220,10 @@ void kt_executor_doubt_check(kt_executor *ex)
 static void kt_attempts_on_timer(uv_timer_t *t)
 {
     kt_executor *ex = t->data;
-    if (ex->stopping)
+    /* Not under a batch in flight (commit.c): a LOST step applied now would be released by its callback as if it
+     * were committed (its new attempt sent, the run marked clean) though the batch was built before it. The timer
+     * repeats: the next tick checks. */
+    if (ex->stopping || ex->committing)
         return;
     kt_executor_doubt_check(ex);
     if (!ex->ndoubt)
