@@ -7,16 +7,13 @@
 
 #include <stdlib.h>
 
-kt_status kt_pg_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out)
+/* The body of the row sql selects FOR UPDATE (locked until the caller's commit) into *out; KT_ENOTFOUND without one. */
+static kt_status kt_pgc_claim(kt_store *s, const char *sql, const char *const v[3], json_t **out)
 {
     KT_ASSERTF(PQtransactionStatus(kt_pg_conn(s)) != PQTRANS_IDLE, "a claim belongs in a transaction");
     *out = NULL;
-    const char *v[] = {ns, flow_id, trigger_id};
     kt_status st;
-    PGresult *res = kt_pg_query(s,
-                                "SELECT body FROM triggers WHERE namespace=$1 AND flow_id=$2 AND trigger_id=$3 "
-                                "FOR UPDATE",
-                                3, v, &st);
+    PGresult *res = kt_pg_query(s, sql, 3, v, &st);
     if (!res)
         return st;
     if (PQntuples(res) == 0) {
@@ -26,6 +23,13 @@ kt_status kt_pg_trigger_claim(kt_store *s, const char *ns, const char *flow_id, 
     *out = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     PQclear(res);
     return *out ? KT_OK : KT_EDB;
+}
+
+kt_status kt_pg_trigger_claim(kt_store *s, const char *ns, const char *flow_id, const char *trigger_id, json_t **out)
+{
+    const char *v[] = {ns, flow_id, trigger_id};
+    return kt_pgc_claim(s, "SELECT body FROM triggers WHERE namespace=$1 AND flow_id=$2 AND trigger_id=$3 FOR UPDATE",
+                        v, out);
 }
 
 /* Several schedulers may act on notices of one (execution, state) at once, each being one change: a take skips a
@@ -76,23 +80,9 @@ kt_status kt_pg_trigger_insert(kt_store *s, const json_t *trigger)
 
 kt_status kt_pg_window_claim(kt_store *s, const char *ns, const char *flow_id, const char *condition_id, json_t **out)
 {
-    KT_ASSERTF(PQtransactionStatus(kt_pg_conn(s)) != PQTRANS_IDLE, "a claim belongs in a transaction");
-    *out = NULL;
     const char *v[] = {ns, flow_id, condition_id};
-    kt_status st;
-    PGresult *res = kt_pg_query(s,
-                                "SELECT body FROM windows WHERE namespace=$1 AND flow_id=$2 AND condition_id=$3 "
-                                "FOR UPDATE",
-                                3, v, &st);
-    if (!res)
-        return st;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return KT_ENOTFOUND;
-    }
-    *out = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-    PQclear(res);
-    return *out ? KT_OK : KT_EDB;
+    return kt_pgc_claim(s, "SELECT body FROM windows WHERE namespace=$1 AND flow_id=$2 AND condition_id=$3 FOR UPDATE",
+                        v, out);
 }
 
 kt_status kt_pg_window_insert(kt_store *s, const json_t *window)
