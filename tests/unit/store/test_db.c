@@ -323,6 +323,28 @@ static long long writer_seq(fixture *f, kt_db_writer *w)
     return count(f, sql);
 }
 
+/* A session of its own holding the logs table locked (until its COMMIT): a writer's transaction waits on it. */
+static PGconn *lock_logs(fixture *f)
+{
+    PGconn *side = PQconnectdb(f->data);
+    assert_int_equal(PQstatus(side), CONNECTION_OK);
+    PQclear(PQexec(side, "BEGIN"));
+    PGresult *r = PQexec(side, "LOCK TABLE logs IN EXCLUSIVE MODE");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    return side;
+}
+
+/* A batch of one line saying msg, submitted. */
+static void submit_line(kt_db_writer *w, seen *s, tag *t, const char *msg)
+{
+    kt_db_batch *b = kt_db_batch_new(w);
+    json_t *l = line("ex1", msg);
+    assert_int_equal(kt_db_batch_logs_append(b, l), KT_OK);
+    json_decref(l);
+    submit(b, s, t);
+}
+
 static void test_pg_coalesce(void **state)
 {
     fixture *f = *state;
@@ -396,19 +418,10 @@ static void test_pg_unknown_not_landed(void **state)
     uv_loop_init(&loop);
     kt_db_writer *w = writer(&loop, f, "notlanded", 0);
     run_until_idle(&loop, w);
-    PGconn *side = PQconnectdb(f->data);
-    assert_int_equal(PQstatus(side), CONNECTION_OK);
-    PQclear(PQexec(side, "BEGIN"));
-    PGresult *r = PQexec(side, "LOCK TABLE logs IN EXCLUSIVE MODE");
-    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-    PQclear(r);
+    PGconn *side = lock_logs(f);
     seen s = {0};
     tag t = {&s, 0};
-    kt_db_batch *b = kt_db_batch_new(w);
-    json_t *l = line("ex1", "once");
-    assert_int_equal(kt_db_batch_logs_append(b, l), KT_OK);
-    json_decref(l);
-    submit(b, &s, &t);
+    submit_line(w, &s, &t, "once");
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
@@ -442,19 +455,10 @@ static void test_pg_unknown_orphan(void **state)
     uv_loop_init(&loop);
     kt_db_writer *w = writer(&loop, f, "orphan", 0);
     run_until_idle(&loop, w);
-    PGconn *side = PQconnectdb(f->data);
-    assert_int_equal(PQstatus(side), CONNECTION_OK);
-    PQclear(PQexec(side, "BEGIN"));
-    PGresult *r = PQexec(side, "LOCK TABLE logs IN EXCLUSIVE MODE");
-    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-    PQclear(r);
+    PGconn *side = lock_logs(f);
     seen s = {0};
     tag t = {&s, 0};
-    kt_db_batch *b = kt_db_batch_new(w);
-    json_t *l = line("ex1", "once");
-    assert_int_equal(kt_db_batch_logs_append(b, l), KT_OK);
-    json_decref(l);
-    submit(b, &s, &t);
+    submit_line(w, &s, &t, "once");
     const char *waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'relation' AND "
                           "application_name LIKE 'kite-writer orphan/%'";
     for (int i = 0; i < 500 && count(f, waiting) != 1; i++)
