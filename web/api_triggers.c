@@ -190,8 +190,10 @@ static kt_status kt_api_trig_run(kt_store *s, void *ud)
     j->count = 0;
     j->o = KT_TO_NO_ROW;
     kt_status st = KT_OK;
-    json_t *keys = json_incref(j->keys);
-    if (j->mode == KT_TRIG_QUERY) {
+    json_t *keys;
+    if (j->mode != KT_TRIG_QUERY) {
+        keys = json_incref(j->keys);
+    } else {
         json_t *rows;
         int64_t total;
         if ((st = kt_store_triggers_search(s, &j->q, &rows, &total)) != KT_OK)
