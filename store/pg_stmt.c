@@ -275,40 +275,22 @@ static const char kt_sql_metric_insert[] =
     "INSERT INTO metrics(namespace, flow_id, task_id, execution_id, taskrun_id, type, name, value, timestamp_us, body) "
     "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
-static const char *kt_opt(const json_t *v) { return json_is_string(v) ? json_string_value(v) : NULL; }
-
 kt_status kt_pg_enc_metrics_append(kt_pg_stmts *l, const json_t *entries)
 {
     size_t i;
     const json_t *e;
     json_array_foreach(entries, i, e) {
-        const json_t *value = json_object_get(e, "value");
-        const char *ns = json_string_value(json_object_get(e, "namespace"));
-        const char *flow = json_string_value(json_object_get(e, "flowId"));
-        const char *type = json_string_value(json_object_get(e, "type"));
-        const char *name = json_string_value(json_object_get(e, "name"));
-        int64_t ts = 0;
-        if (!ns || !flow || !type || !name || !json_is_number(value) ||
-            kt_time_parse(json_string_value(json_object_get(e, "timestamp")), &ts)) {
-            KT_WARN("store", "metric entry #%zu skipped: incomplete", i);
+        kt_metric_row m;
+        if (kt_store_metric_row(e, i, &m))
             continue;
-        }
         char *body = json_dumps(e, JSON_COMPACT);
         if (!body)
             return KT_ENOMEM;
         char vbuf[32], tbuf[24];
         /* 17 significant digits: the double comes back from the server as the same double */
-        snprintf(vbuf, sizeof vbuf, "%.17g", json_number_value(value));
-        const char *v[] = {ns,
-                           flow,
-                           kt_opt(json_object_get(e, "taskId")),
-                           kt_opt(json_object_get(e, "executionId")),
-                           kt_opt(json_object_get(e, "taskRunId")),
-                           type,
-                           name,
-                           vbuf,
-                           kt_pg_i64(tbuf, ts),
-                           body};
+        snprintf(vbuf, sizeof vbuf, "%.17g", m.value);
+        const char *v[] = {m.ns, m.flow_id, m.task_id, m.execution_id, m.taskrun_id, m.type, m.name, vbuf,
+                           kt_pg_i64(tbuf, m.timestamp_us), body};
         kt_status st = kt_pg_stmts_add(l, kt_sql_metric_insert, NULL, 10, v, NULL, NULL);
         free(body);
         if (st)

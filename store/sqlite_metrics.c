@@ -20,10 +20,11 @@ static const char kt_sql_metric_names[] =
 static const char kt_sql_metric_tasks[] = "SELECT task_id FROM metrics WHERE namespace=?1 AND flow_id=?2 AND task_id "
                                           "IS NOT NULL GROUP BY task_id ORDER BY MIN(seq)";
 
-static void kt_bind_opt(sqlite3_stmt *st, int i, const json_t *v)
+/* text, or NULL for an absent optional column */
+static void kt_bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
-    if (json_is_string(v))
-        sqlite3_bind_text(st, i, json_string_value(v), -1, SQLITE_STATIC);
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
 }
@@ -33,32 +34,24 @@ kt_status kt_sqlite_metrics_append(kt_store *s, const json_t *entries)
     size_t i;
     const json_t *e;
     json_array_foreach(entries, i, e) {
-        const json_t *value = json_object_get(e, "value");
-        const char *ns = json_string_value(json_object_get(e, "namespace"));
-        const char *flow = json_string_value(json_object_get(e, "flowId"));
-        const char *type = json_string_value(json_object_get(e, "type"));
-        const char *name = json_string_value(json_object_get(e, "name"));
-        int64_t ts = 0;
-        if (!ns || !flow || !type || !name || !json_is_number(value) ||
-            kt_time_parse(json_string_value(json_object_get(e, "timestamp")), &ts)) {
-            KT_WARN("store", "metric entry #%zu skipped: incomplete", i);
+        kt_metric_row m;
+        if (kt_store_metric_row(e, i, &m))
             continue;
-        }
         char *body = json_dumps(e, JSON_COMPACT);
         sqlite3_stmt *st = kt_sqlite_prepared(s, kt_sql_metric_insert);
         if (!st || !body) {
             free(body);
             return KT_EDB;
         }
-        sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, flow, -1, SQLITE_STATIC);
-        kt_bind_opt(st, 3, json_object_get(e, "taskId"));
-        kt_bind_opt(st, 4, json_object_get(e, "executionId"));
-        kt_bind_opt(st, 5, json_object_get(e, "taskRunId"));
-        sqlite3_bind_text(st, 6, type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 7, name, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 8, json_number_value(value));
-        sqlite3_bind_int64(st, 9, ts);
+        sqlite3_bind_text(st, 1, m.ns, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, m.flow_id, -1, SQLITE_STATIC);
+        kt_bind_text_or_null(st, 3, m.task_id);
+        kt_bind_text_or_null(st, 4, m.execution_id);
+        kt_bind_text_or_null(st, 5, m.taskrun_id);
+        sqlite3_bind_text(st, 6, m.type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, m.name, -1, SQLITE_STATIC);
+        sqlite3_bind_double(st, 8, m.value);
+        sqlite3_bind_int64(st, 9, m.timestamp_us);
         sqlite3_bind_text(st, 10, body, -1, SQLITE_TRANSIENT);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);

@@ -2,6 +2,8 @@
  * PostgreSQL), then every session function is one call through the backend's table. The helpers that need no
  * database (levels, sort fields, metric buckets) are here, shared by both backends. */
 #include "store/store_int.h"
+#include "base/clock.h"
+#include "base/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -298,4 +300,31 @@ int64_t kt_store_metric_bucket_start(int64_t us, kt_metric_bucket bucket)
     }
     }
     return us;
+}
+
+static const char *kt_metric_str(const json_t *e, const char *key)
+{
+    const json_t *v = json_object_get(e, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int kt_store_metric_row(const json_t *e, size_t i, kt_metric_row *out)
+{
+    const json_t *value = json_object_get(e, "value");
+    *out = (kt_metric_row){
+        .ns = kt_metric_str(e, "namespace"),
+        .flow_id = kt_metric_str(e, "flowId"),
+        .task_id = kt_metric_str(e, "taskId"),
+        .execution_id = kt_metric_str(e, "executionId"),
+        .taskrun_id = kt_metric_str(e, "taskRunId"),
+        .type = kt_metric_str(e, "type"),
+        .name = kt_metric_str(e, "name"),
+        .value = json_number_value(value),
+    };
+    if (!out->ns || !out->flow_id || !out->type || !out->name || !json_is_number(value) ||
+        kt_time_parse(json_string_value(json_object_get(e, "timestamp")), &out->timestamp_us)) {
+        KT_WARN("store", "metric entry #%zu skipped: incomplete", i);
+        return -1;
+    }
+    return 0;
 }

@@ -83,6 +83,16 @@ void kt_store_lease_sort(kt_lease *l, size_t n);
 /* The store's own text of a metric sort column (kt_store_metric_sort_column's values), NULL for any other: what a
  * backend puts in its ORDER BY, never the caller's string. */
 const char *kt_store_metric_column(const char *column);
+/* One metric entry's columns (a MetricEntry as the executor and the indexer write it), borrowed from the entry. */
+typedef struct kt_metric_row {
+    const char *ns, *flow_id, *task_id, *execution_id, *taskrun_id, *type, *name;
+    double value;
+    int64_t timestamp_us;
+} kt_metric_row;
+/* Entry #i's columns into out; 0 when it has every column the table needs, else -1 after a WARN (the entry is
+ * skipped, as both backends' metrics_append do). */
+int kt_store_metric_row(const json_t *e, size_t i, kt_metric_row *out);
+
 /* The column of a trigger search's sort field (kt_trigger_query.sort_column, Kestra's names), NULL when not
  * sortable: the backends' ORDER BY text, never the caller's string. */
 const char *kt_store_trigger_sort_column(const char *field);
