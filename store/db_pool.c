@@ -208,7 +208,7 @@ kt_status kt_db_pool_open(uv_loop_t *loop, const char *where, const kt_db_pool_o
     char plain[2048];
     int n = kt_db_readers_wanted(where, o, plain, sizeof plain);
     if (n < 0) {
-        snprintf(err, errcap, "readers: a number of threads from 1 to %d", KT_DB_POOL_MAX_READERS);
+        snprintf(err, errcap, "the store URL's ?readers=: a number of threads from 1 to %d", KT_DB_POOL_MAX_READERS);
         return KT_EINVAL;
     }
     int pg = kt_store_is_url_postgres(plain);
