@@ -437,9 +437,11 @@ kt_status kt_node_spawn(kt_node *n, const char *name, const kt_actor_ops *ops, v
     size_t l = strlen(n->actors_csv);
     snprintf(n->actors_csv + l, sizeof n->actors_csv - l, "%s%s", l ? "," : "", name);
     /* an actor started after the node joined (a scheduler waiting for an executor): the peers learn the new list
-     * from a Hello, answered with a Welcome that names the connection it came over (KT_NODE_VIA_NOTICE) */
+     * from a Hello, answered with a Welcome that names the connection it came over (KT_NODE_VIA_NOTICE). Every peer
+     * with a connection, not only the ones up: a peer still in its handshake may have our previous list already (our
+     * Hello or Welcome crossed this spawn), and our one connection to it keeps this Hello after that one. */
     for (size_t i = 0; n->link && i < n->npeers; i++)
-        if (n->peers[i].up && n->peers[i].handle)
+        if (n->peers[i].handle)
             kt_node_send_system(n, n->peers[i].handle, KT_MSG_HELLO, KT_NODE_VIA_NOTICE, NULL);
     if (out)
         *out = a;
