@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "base/dialect.h"
+
 /* The internal-storage files the expression functions read(), fileSize() and isFileEmpty() may open (expr/func_files.c),
  * given by the caller that owns a storage (store/storage_env.h fills one from a kt_storage). The functions check
  * that a URI belongs to the execution being rendered before they call these; the hooks only fetch. A render whose
@@ -59,6 +61,9 @@ typedef struct kt_env {
     /* Optional: a JSON array the render appends every value secret() returned to (kt_mask_add), so the caller masks
      * them in what the run logs and outputs. NULL: not recorded. */
     struct json_t *secrets_used;
+    /* The dialect of the flow being rendered (base/dialect.h): what differs between Kestra's lines in the functions
+     * themselves (kv() on a missing key, json(), read()'s revision=). Zero: 1.x. */
+    kt_dialect dialect;
 } kt_env;
 
 /* A given clock reading and seed (replays, tests). */

@@ -7,6 +7,7 @@
 #include "actors/worker/worker.h"
 #include "base/log.h"
 #include "base/secrets.h"
+#include "flow/dialect.h"
 #include "cmd/cli.h"
 #include "conf/conf.h"
 #include "runtime/node.h"
@@ -536,6 +537,12 @@ static int kt_load_conf(int argc, char **argv, kt_conf *c, kt_opts *o)
         return -1;
     }
     kt_log_set_level((kt_log_level)lvl);
+    kt_dialect dialect;
+    if (kt_dialect_parse(c->flows_dialect, &dialect)) {
+        fprintf(stderr, "kite: configuration: flows.dialect: '%s' is not 1.x or 2.x\n", c->flows_dialect);
+        return -1;
+    }
+    kt_flow_dialect_set_default(dialect);
     if (kt_sched_recover_of(c->scheduler_recover, &o->sched_recover)) {
         fprintf(stderr, "kite: configuration: scheduler.recover-missed-schedules: '%s' is not ALL, LAST or NONE\n",
                 c->scheduler_recover);

@@ -55,6 +55,7 @@ static const kt_conf_key kt_conf_keys[] = {
     KT_INT("cluster", "heartbeat", heartbeat_ms, 10, 3600000),
     KT_INT("cluster", "liveness-timeout", liveness_ms, 50, 86400000),
     KT_STR("log", "level", log_level),
+    KT_STR("flows", "dialect", flows_dialect),
     KT_STR("scheduler", "timezone", scheduler_timezone),
     KT_STR("scheduler", "recover-missed-schedules", scheduler_recover),
     KT_DURATION("scheduler", "reconcile-interval", scheduler_reconcile_ms, 100, 86400000),
@@ -84,6 +85,7 @@ void kt_conf_defaults(kt_conf *c)
     c->heartbeat_ms = 1000;
     c->liveness_ms = 10000;
     snprintf(c->log_level, sizeof c->log_level, "info");
+    snprintf(c->flows_dialect, sizeof c->flows_dialect, "1.x");
     snprintf(c->env_vars_prefix, sizeof c->env_vars_prefix, "ENV_");
     snprintf(c->scheduler_recover, sizeof c->scheduler_recover, "ALL");
     c->scheduler_reconcile_ms = 60000;

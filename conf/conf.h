@@ -31,6 +31,8 @@ typedef struct kt_conf {
     uint32_t liveness_ms;
     char log_level[16];
     char scheduler_timezone[64]; /* zone of a Schedule without `timezone`; "" = UTC (Kestra's image) */
+    /* flows.dialect: the line (1.x or 2.x, base/dialect.h) a flow using only constructs common to both is read in */
+    char flows_dialect[8];
     char scheduler_recover[8];   /* recoverMissedSchedules default: ALL, LAST or NONE */
     uint32_t scheduler_reconcile_ms; /* scheduler.reconcile-interval: how often a scheduler compares the flows' revisions
                                         with the store's (a flow change whose message was lost); default 60 s */

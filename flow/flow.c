@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "flow/defaults.h"
+#include "flow/dialect.h"
 #include "flow/tasks.h"
 #include "flow/validate.h"
 
@@ -210,6 +211,7 @@ static const kt_prop flow_props[] = {
     {"disabled", KT_P_BOOL, 0, NULL, NULL},
     {"deleted", KT_P_BOOL, 0, NULL, NULL},
     {"tenantId", KT_P_STR, 0, NULL, NULL},
+    {"dialect", KT_P_STR, 0, NULL, NULL}, /* Kite's: the line the flow is written in (flow/dialect.h) */
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -248,6 +250,10 @@ static void check_flow(kt_validate_ctx *c, const json_t *root, const json_t *ser
     const json_t *limit = json_object_get(json_object_get(root, "concurrency"), "limit");
     if (json_is_integer(limit) && json_integer_value(limit) <= 0)
         kt_validate_err(c, "concurrency.limit", 0, "concurrency.limit", "must be greater than 0");
+    kt_dialect named;
+    const json_t *dialect = json_object_get(root, "dialect");
+    if (json_is_string(dialect) && kt_dialect_parse(json_string_value(dialect), &named))
+        kt_validate_err(c, "dialect", 0, "dialect", "must be 1.x or 2.x (Kestra's line the flow is written in)");
     if (json_object_get(root, "labels"))
         kt_validate_labels(c, json_object_get(root, "labels"), "labels", 1);
     check_outputs(c, json_object_get(root, "outputs"));
@@ -295,6 +301,8 @@ static kt_status build(const json_t *root, const kt_yaml_doc *doc, const char *f
         json_object_set_new(j, "disabled", json_false());
     if (!json_object_get(j, "deleted"))
         json_object_set_new(j, "deleted", json_false());
+    json_object_set_new(j, "dialect",
+                        json_string(kt_dialect_name(kt_flow_dialect_detect(root, kt_flow_dialect_default()))));
     /* Booleans written as "true" strings are coerced by Jackson; keep the typed form in the model. */
     const json_t *dis = json_object_get(j, "disabled");
     if (json_is_string(dis))
