@@ -24,6 +24,13 @@ int kt_cli_worker(int argc, char **argv);
  * otherwise, 2 on usage. */
 int kt_cli_flow_validate(int argc, char **argv);
 
+/* `kite flow migrate [--in-place | --check] FILE...` (flow_migrate.c): rewrites Kestra 1.x flows as 2.x (flow/migrate.h).
+ * Default: the migrated text on stdout; --in-place rewrites each file that changes; --check writes nothing and lists
+ * each file (✔ nothing to do, ✎ would change, ✗ needs a hand). What cannot be rewritten goes out as "  ✗ file:line:col
+ * path: message" lines (stderr, or stdout with --check). Exit 0, 1 with --check when something would change or needs
+ * a hand, 2 on usage or a file that cannot be read or is not a flow. */
+int kt_cli_flow_migrate(int argc, char **argv);
+
 /* `kite template render [--vars VARS.json] TEMPLATE_FILE`: renders a Pebble template as Kestra would. */
 int kt_cli_template_render(int argc, char **argv);
 

@@ -25,6 +25,7 @@ void kt_cli_usage(FILE *f)
                "  kite worker --join URL [--slots N] ...   (the same as `kite server worker`)\n"
                "  (--no-tutorials is accepted and changes nothing: Kite loads no tutorial flows)\n"
                "  kite flow validate [--config FILE] FILE...\n"
+               "  kite flow migrate [--in-place | --check] FILE...   (Kestra 1.x flows -> 2.x, docs/dialects.md)\n"
                "  kite template render [--vars VARS.json] TEMPLATE_FILE\n"
                "  kite version\n"
                "common: --log-level trace|debug|info|warn|error (default info); NO_COLOR disables colours\n"
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
         return kt_cli_worker(argc - 1, argv + 1);
     if (!strcmp(argv[1], "flow") && argc >= 3 && !strcmp(argv[2], "validate"))
         return kt_cli_flow_validate(argc - 3, argv + 3);
+    if (!strcmp(argv[1], "flow") && argc >= 3 && !strcmp(argv[2], "migrate"))
+        return kt_cli_flow_migrate(argc - 3, argv + 3);
     if (!strcmp(argv[1], "template") && argc >= 3 && !strcmp(argv[2], "render"))
         return kt_cli_template_render(argc - 2, argv + 2);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
