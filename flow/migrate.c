@@ -5,6 +5,7 @@
 #include "flow/migrate.h"
 #include "flow/migrate_int.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,9 @@ void kt_mig_put_scalar(kt_buf *b, const json_t *v)
             (c == ':' && (i + 1 == n || s[i + 1] == ' ')))
             plain = 0;
     }
+    /* YAML 1.1 readers (Kestra's) take 06:00:00 for a base-60 number */
+    if (plain && s[0] >= '0' && s[0] <= '9' && strchr(s, ':'))
+        plain = 0;
     if (plain && (strchr("-?:#&*!|>%@`", s[0]) || s[0] == ' ' || s[n - 1] == ' '))
         plain = 0;
     if (plain)
@@ -515,6 +519,23 @@ static void walk_strings(strwalk *w, const json_t *v, char *path, size_t plen, s
             w->protect[w->nprotect++] = s;
             w->protect[w->nprotect++] = e;
         }
+        const char *val = json_string_value(v);
+        for (const char *r = strstr(val, "version"); r; r = strstr(r + 7, "version")) {
+            /* read(path, version=n) / fileURI(path, version=n): 2.x names it revision=, with no alias */
+            const char *q = r + 7;
+            while (*q == ' ')
+                q++;
+            const char *open = r;
+            while (open > val && *open != '(' && *open != ')' && *open != '}')
+                open--;
+            int fn = *open == '(' && ((open - val >= 4 && !strncmp(open - 4, "read", 4)) ||
+                                      (open - val >= 7 && !strncmp(open - 7, "fileURI", 7)));
+            if (*q == '=' && q[1] != '=' && fn && (r == val || !(isalnum((unsigned char)r[-1]) || r[-1] == '_'))) {
+                kt_mig_report(w->m, path, 0, "read()/fileURI() `version=` is `revision=` in 2.x (no alias; it fails at "
+                                             "run time): rename it");
+                break;
+            }
+        }
         char *t = kt_mig_rewrite_pebble(w->m->src + s, e - s, kt_mig_loop_ctx_for(w->m, path));
         if (t) {
             kt_mig_edit_add(w->m, s, e, t, 0);
@@ -554,6 +575,12 @@ static int edit_cmp(const void *a, const void *b)
     if (x->block != y->block)
         return y->block - x->block; /* blocks first: they win over edits inside them */
     return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int diag_cmp(const void *a, const void *b)
+{
+    const kt_diag *x = a, *y = b;
+    return x->line != y->line ? (x->line > y->line) - (x->line < y->line) : (x->col > y->col) - (x->col < y->col);
 }
 
 static int start_cmp(const void *a, const void *b)
@@ -625,6 +652,7 @@ kt_status kt_flow_migrate(const char *src, size_t len, const char *file, char **
         kt_yaml_docs_free(docs, ndocs);
         return KT_EINVAL;
     }
+    size_t first_report = report->count;
     kt_mig m = {.src = src, .len = len, .file = file, .doc = docs[0], .root = kt_yaml_doc_root(docs[0]),
                 .report = report};
     m.line_start = malloc((len + 2) * sizeof *m.line_start);
@@ -648,6 +676,8 @@ kt_status kt_flow_migrate(const char *src, size_t len, const char *file, char **
         blank_lines(&m, &w);
 
     *out = apply_edits(&m, out_len);
+    /* the report in file order, as a reader goes through the flow */
+    qsort(report->items + first_report, report->count - first_report, sizeof *report->items, diag_cmp);
     *changed = *out_len != len || memcmp(*out, src, len);
 
     free(w.protect);

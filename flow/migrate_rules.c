@@ -280,7 +280,7 @@ typedef struct dep {
     const json_t *states;     /* ExecutionStatus in / the trigger's states */
     char **when;              /* filters with no property of their own */
     size_t nwhen;
-    char window[256];         /* the window group's text, "" when none */
+    const char *wkey[2], *wval[2]; /* the window group: up to two properties (NULL when none) */
 } dep;
 
 static void put_list(kt_buf *b, const json_t *list, int ind)
@@ -410,7 +410,8 @@ static int multiple_condition(kt_mig *m, dep *d, const json_t *c, const char *pa
             return -1;
     }
     const char *w = str_at(c, "window");
-    snprintf(d->window, sizeof d->window, "lookback: %s", w ? w : "P1D");
+    d->wkey[0] = "lookback";
+    d->wval[0] = w ? w : "P1D";
     return 0;
 }
 
@@ -475,15 +476,16 @@ static int preconditions(kt_mig *m, dep *d, const json_t *pc, const char *path)
     const char *type = str_at(tw, "type") ? str_at(tw, "type") : "DURATION_WINDOW";
     const char *w = str_at(tw, "window"), *adv = str_at(tw, "windowAdvance");
     if (!strcmp(type, "DURATION_WINDOW") && w) {
-        int n = snprintf(d->window, sizeof d->window, "every: %s", w);
-        if (adv && n > 0)
-            snprintf(d->window + n, sizeof d->window - (size_t)n, "\n@offset: %s", adv);
+        d->wkey[0] = "every", d->wval[0] = w;
+        if (adv)
+            d->wkey[1] = "offset", d->wval[1] = adv;
     } else if (!strcmp(type, "SLIDING_WINDOW") && w) {
-        snprintf(d->window, sizeof d->window, "lookback: %s", w);
+        d->wkey[0] = "lookback", d->wval[0] = w;
     } else if (!strcmp(type, "DAILY_TIME_DEADLINE") && str_at(tw, "deadline")) {
-        snprintf(d->window, sizeof d->window, "deadline: %s", str_at(tw, "deadline"));
+        d->wkey[0] = "deadline", d->wval[0] = str_at(tw, "deadline");
     } else if (!strcmp(type, "DAILY_TIME_WINDOW") && str_at(tw, "startTime") && str_at(tw, "endTime")) {
-        snprintf(d->window, sizeof d->window, "from: %s\n@to: %s", str_at(tw, "startTime"), str_at(tw, "endTime"));
+        d->wkey[0] = "from", d->wval[0] = str_at(tw, "startTime");
+        d->wkey[1] = "to", d->wval[1] = str_at(tw, "endTime");
     } else {
         snprintf(p, sizeof p, "%s.timeWindow", path);
         kt_mig_report(m, p, 1, "timeWindow %s without the properties its 2.x `window` needs", type);
@@ -500,18 +502,17 @@ static char *dep_text(const dep *d, int ind)
         put_entry(&b, d, NULL, ind + 2);
     for (size_t i = 0; i < d->nflows; i++)
         put_entry(&b, d, &d->flows[i], ind + 2);
-    if (*d->window) {
+    if (d->wkey[0]) {
         kt_mig_indent(&b, ind);
         kt_buf_puts(&b, "window:\n");
-        kt_mig_indent(&b, ind + 2);
-        for (const char *p = d->window; *p; p++) { /* '@' marks a second line of the group */
-            if (*p == '@') {
-                kt_mig_indent(&b, ind + 2);
-                continue;
-            }
-            kt_buf_putc(&b, *p);
+        for (int i = 0; i < 2 && d->wkey[i]; i++) {
+            kt_mig_indent(&b, ind + 2);
+            kt_buf_printf(&b, "%s: ", d->wkey[i]);
+            json_t *v = json_string(d->wval[i]);
+            kt_mig_put_scalar(&b, v);
+            json_decref(v);
+            kt_buf_putc(&b, '\n');
         }
-        kt_buf_putc(&b, '\n');
     }
     b.len--; /* the replaced span ends before its newline */
     return kt_buf_take(&b);
