@@ -114,17 +114,20 @@ int kt_cli_flow_migrate(int argc, char **argv)
         fprintf(stderr, "usage: kite flow migrate [--in-place | --check] FILE...\n");
         return 2;
     }
-    int any_change = 0, any_report = 0, any_error = 0, n = argc - first;
+    int need = 0, any_error = 0, n = argc - first;
     for (int i = first; i < argc; i++) {
         int rc = migrate_one(argv[i], mode);
         any_error |= rc == 2;
-        any_change |= rc == 1;
-        any_report |= rc == 1;
+        need += rc == 1;
     }
-    if (mode == MODE_CHECK)
-        printf(any_change ? "\u26a0  some of %d flows need migration\n" : "\u2714  All %d flows are 2.x-compatible\n", n);
+    if (mode == MODE_CHECK) {
+        if (need)
+            printf("\u26a0  %d/%d flows need migration\n", need, n);
+        else
+            printf("\u2714  All %d flows are 2.x-compatible\n", n);
+    }
     fflush(stdout);
     if (any_error)
         return 2;
-    return mode == MODE_CHECK && (any_change || any_report) ? 1 : 0;
+    return mode == MODE_CHECK && need ? 1 : 0;
 }
