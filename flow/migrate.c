@@ -446,8 +446,8 @@ static void rule_flow_level(kt_mig *m)
         const json_t *in;
         json_array_foreach(inputs, ii, in) {
             const char *id = str_at(in, "id") ? str_at(in, "id") : str_at(in, "name");
-            const json_t *req = json_object_get(in, "required");
-            if (!id || json_object_get(in, "defaults") || json_is_false(req) || json_object_get(given, id))
+            /* required: false and prefill do not count (flows-changes.md); an input gated by dependsOn does */
+            if (!id || json_object_get(in, "defaults") || json_object_get(in, "dependsOn") || json_object_get(given, id))
                 continue;
             char p[128];
             snprintf(p, sizeof p, "triggers[%zu]", ti);
