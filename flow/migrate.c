@@ -430,6 +430,13 @@ static void rule_flow_level(kt_mig *m)
                       "policyRefs)");
     if (json_object_get(m->root, "taskDefaults"))
         kt_mig_report(m, "taskDefaults", 1, "taskDefaults are removed in 2.x: write the values inline");
+    static const char *const reserved[] = {"pause",  "resume", "force-run", "change-status", "kill",
+                                           "executions", "search", "source", "disable", "enable"};
+    const char *fid = str_at(m->root, "id");
+    for (size_t i = 0; fid && i < sizeof reserved / sizeof *reserved; i++)
+        if (!strcmp(fid, reserved[i]))
+            kt_mig_report(m, "id", 0, "'%s' is a reserved flow id in 2.x: rename the flow (and the Subflows and Flow "
+                                      "triggers that name it)", fid);
     if (json_object_get(m->root, "listeners"))
         kt_mig_report(m, "listeners", 1, "listeners are removed in 2.x: move them to a separate flow with a Flow "
                                          "trigger");

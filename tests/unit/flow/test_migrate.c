@@ -478,6 +478,14 @@ static void test_cannot_rewrite_report(void **state)
     }
     free(out);
     free(report);
+
+    const char *reserved = "id: pause\nnamespace: n\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n"
+                           "    message: x\n";
+    out = migrate(reserved, NULL, &report);
+    assert_string_equal(out, reserved);
+    assert_non_null(strstr(report, "f.yaml:1:5 id: 'pause' is a reserved flow id in 2.x"));
+    free(out);
+    free(report);
 }
 
 /* Flow triggers: trigger states move into the entries; preconditions -> dependsOn + window; an unchanged file
