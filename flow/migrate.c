@@ -154,6 +154,11 @@ int kt_mig_scalar_span(const kt_mig *m, const char *path, size_t *start, size_t 
                 break;
             }
         }
+    } else if (c != '|' && c != '>' && json_is_string(kt_mig_at(m, path)) &&
+               !strncmp(m->src + s, json_string_value(kt_mig_at(m, path)),
+                        strlen(json_string_value(kt_mig_at(m, path))))) {
+        /* a one-line plain scalar is its own text (this also ends it inside a flow collection: [a, b]) */
+        e = s + strlen(json_string_value(kt_mig_at(m, path)));
     } else {
         /* plain or block scalar: the rest of its line, then every deeper-indented line */
         size_t last = node_last_line(m, vl, kbyte, 0);
@@ -365,6 +370,58 @@ typedef struct plugin_walk {
     kt_mig *m;
 } plugin_walk;
 
+/* A script's legacy `runner: PROCESS|DOCKER` (+ `docker: {image}`) -> `taskRunner` + `containerImage`, as
+ * kestra-migrate writes it; other docker options have no one-to-one place and are reported. */
+static void rule_runner(kt_mig *m, const char *path, const json_t *node)
+{
+    char p[512], dp[512];
+    snprintf(p, sizeof p, "%s.runner", path);
+    snprintf(dp, sizeof dp, "%s.docker", path);
+    const char *runner = str_at(node, "runner");
+    const json_t *docker = json_object_get(node, "docker");
+    const char *type = !runner                    ? NULL
+                       : !strcmp(runner, "PROCESS") ? "io.kestra.plugin.core.runner.Process"
+                       : !strcmp(runner, "DOCKER")  ? "io.kestra.plugin.scripts.runner.docker.Docker"
+                                                    : NULL;
+    int docker_ok = !docker || (json_is_object(docker) && json_object_size(docker) == 1 && str_at(docker, "image") &&
+                                !json_object_get(node, "containerImage"));
+    size_t s, e, ds, de;
+    int col, dcol;
+    if (!type || json_object_get(node, "taskRunner") || !docker_ok || kt_mig_entry_span(m, p, &s, &e, &col) ||
+        (docker && kt_mig_entry_span(m, dp, &ds, &de, &dcol))) {
+        kt_mig_report(m, p, 1, "`runner` is removed in 2.x: use `taskRunner` (+ `containerImage`)");
+        return;
+    }
+    kt_buf b = {0};
+    kt_buf_puts(&b, "taskRunner:\n");
+    kt_mig_indent(&b, col + 1);
+    kt_buf_printf(&b, "type: %s", type);
+    char *t = kt_buf_take(&b);
+    kt_mig_edit_add(m, s, e, t, 1);
+    free(t);
+    if (docker) {
+        kt_buf_puts(&b, "containerImage: ");
+        kt_mig_put_scalar(&b, json_object_get(docker, "image"));
+        t = kt_buf_take(&b);
+        kt_mig_edit_add(m, ds, de, t, 1);
+        free(t);
+    }
+}
+
+/* An execution state spelled CANCELED (a state list of a task or trigger, Exit's `state`): 2.x knows only
+ * CANCELLED, which is not KILLED. */
+static void rule_canceled(kt_mig *m, const char *path, const char *value)
+{
+    if (strcmp(value, "CANCELED"))
+        return;
+    size_t n = strlen(path);
+    const char *last = strrchr(path, '.');
+    int in_list = n && path[n - 1] == ']' && last &&
+                  (!strncmp(last, ".states[", 8) || !strncmp(last, ".in[", 4) || !strncmp(last, ".notIn[", 7));
+    if (in_list || (last && !strcmp(last, ".state")))
+        replace_scalar(m, path, "CANCELLED");
+}
+
 /* One plugin (task, trigger, condition, task runner) anywhere in the flow: its legacy alias, the per-type renames,
  * and the types 2.x removed without a mechanical replacement. */
 static void on_plugin(void *ud, const char *path, const char *type, const kt_task_def *d)
@@ -411,10 +468,8 @@ static void on_plugin(void *ud, const char *path, const char *type, const kt_tas
         kt_mig_report(m, p, 1, "Subflow `outputs` are removed in 2.x: declare flow-level `outputs` in the child flow "
                                "and read outputs.<subflow>.outputs.<id>");
     }
-    if (json_object_get(node, "runner") && !strncmp(canon, "io.kestra.plugin.scripts.", 25)) {
-        snprintf(p, sizeof p, "%s.runner", path);
-        kt_mig_report(m, p, 1, "`runner` is removed in 2.x: use `taskRunner` (+ `containerImage`)");
-    }
+    if (json_object_get(node, "runner") && !strncmp(canon, "io.kestra.plugin.scripts.", 25))
+        rule_runner(m, path, node);
     if (d && d->kind == KT_PLUGIN_TRIGGER && json_object_get(node, "backfills")) {
         snprintf(p, sizeof p, "%s.backfills", path);
         kt_mig_report(m, p, 1, "Schedule `backfills` is removed in 2.x: start backfills from the API or the UI");
@@ -527,6 +582,7 @@ static void walk_strings(strwalk *w, const json_t *v, char *path, size_t plen, s
             w->protect[w->nprotect++] = e;
         }
         const char *val = json_string_value(v);
+        rule_canceled(w->m, path, val);
         for (const char *r = strstr(val, "version"); r; r = strstr(r + 7, "version")) {
             /* read(path, version=n) / fileURI(path, version=n): 2.x names it revision=, with no alias */
             const char *q = r + 7;

@@ -26,7 +26,7 @@ static const char *const goldens[] = {
     "schedule-condition-weekend", "flow-condition-executionlabels", "flow-condition-executionnamespace",
     "flow-condition-executionstatus", "flow-condition-hasretryattempt",
     /* its additional-test-cases */
-    "pebble-json-rename", "flow-output-types", "echo-to-log",
+    "pebble-json-rename", "flow-output-types", "echo-to-log", "myflow", "canceled-state", "script-runner",
 };
 #define NGOLDENS (sizeof goldens / sizeof *goldens)
 
