@@ -191,7 +191,7 @@ static char *cond_expr(kt_mig *m, const json_t *c, const char *path, int flow)
         if (!strcmp(type, "Or"))
             return inner;
         kt_buf b = {0};
-        kt_buf_printf(&b, n > 1 ? "not (%s)" : "not (%s)", inner);
+        kt_buf_printf(&b, "not (%s)", inner);
         free(inner);
         return kt_buf_take(&b);
     }
@@ -219,9 +219,9 @@ static char *cond_expr(kt_mig *m, const json_t *c, const char *path, int flow)
 
 /* ---- non-Flow triggers: conditions -> when --------------------------------------------------------------------- */
 
-static void put_when(kt_buf *b, const char *expr_inner, const char *verbatim)
+/* A `when` value: "{{ expr_inner }}" (its Pebble renamed), or verbatim when given, double-quoted. */
+static void put_when_value(kt_buf *b, const char *expr_inner, const char *verbatim)
 {
-    kt_buf_puts(b, "when: ");
     if (verbatim) {
         kt_mig_put_dq(b, verbatim);
         return;
@@ -256,7 +256,8 @@ static void when_rule(kt_mig *m, const json_t *t, size_t ti, const char *key)
         const char *verbatim = n == 1 && !strcmp(cond_type(c0), "Expression") ? str_at(c0, "expression") : NULL;
         char *expr = join(parts, n, "and", n > 1);
         kt_buf b = {0};
-        put_when(&b, expr, verbatim);
+        kt_buf_puts(&b, "when: ");
+        put_when_value(&b, expr, verbatim);
         char *text = kt_buf_take(&b);
         kt_mig_edit_add(m, s, e, text, 1);
         free(text);
@@ -307,60 +308,59 @@ static void put_map(kt_buf *b, const json_t *map, int ind)
     }
 }
 
+/* The next property of a `dependsOn` item: "- " before the first one, aligned under it after; block: its value
+ * follows on the next lines. */
+static void entry_key(kt_buf *b, int *first, int ind, const char *key, int block)
+{
+    kt_mig_indent(b, *first ? ind : ind + 2);
+    if (*first)
+        kt_buf_puts(b, "- ");
+    *first = 0;
+    kt_buf_printf(b, "%s:%s", key, block ? "\n" : " ");
+}
+
+static void put_string_line(kt_buf *b, const char *s)
+{
+    json_t *v = json_string(s);
+    kt_mig_put_scalar(b, v);
+    json_decref(v);
+    kt_buf_putc(b, '\n');
+}
+
 /* One `dependsOn` item at indentation ind ("- " included), properties in kestra-migrate's order. */
 static void put_entry(kt_buf *b, const dep *d, const dep_entry *f, int ind)
 {
     int first = 1;
-#define KEY(name)                                                                                                      \
-    do {                                                                                                               \
-        kt_mig_indent(b, first ? ind : ind + 2);                                                                       \
-        if (first)                                                                                                     \
-            kt_buf_puts(b, "- ");                                                                                      \
-        first = 0;                                                                                                     \
-        kt_buf_puts(b, name ": ");                                                                                     \
-    } while (0)
     if (f && f->flow_id) {
-        KEY("flowId");
-        json_t *s = json_string(f->flow_id);
-        kt_mig_put_scalar(b, s);
-        json_decref(s);
-        kt_buf_putc(b, '\n');
+        entry_key(b, &first, ind, "flowId", 0);
+        put_string_line(b, f->flow_id);
     }
     const char *ns = f && f->ns ? f->ns : d->ns;
     if (ns) {
-        KEY("namespace");
-        json_t *s = json_string(ns);
-        kt_mig_put_scalar(b, s);
-        json_decref(s);
-        kt_buf_putc(b, '\n');
+        entry_key(b, &first, ind, "namespace", 0);
+        put_string_line(b, ns);
     }
     const json_t *labels = f && f->labels ? f->labels : d->labels;
     if (json_object_size(labels)) {
-        KEY("labels");
-        b->len--; /* "labels: " -> "labels:" before the block */
-        kt_buf_putc(b, '\n');
+        entry_key(b, &first, ind, "labels", 1);
         put_map(b, labels, ind + 4);
     }
     if (d->nwhen) {
         char *expr = join(d->when, d->nwhen, "and", d->nwhen > 1);
-        KEY("when");
-        b->len -= 6; /* put_when writes the key itself */
-        put_when(b, expr, NULL);
+        entry_key(b, &first, ind, "when", 0);
+        put_when_value(b, expr, NULL);
         kt_buf_putc(b, '\n');
         free(expr);
     }
     const json_t *states = f && f->states ? f->states : d->states;
     if (json_array_size(states)) {
-        KEY("states");
-        b->len--;
-        kt_buf_putc(b, '\n');
+        entry_key(b, &first, ind, "states", 1);
         put_list(b, states, ind + 4);
     }
     if (first) { /* nothing to filter on: any execution, as the 1.x trigger fired */
         kt_mig_indent(b, ind);
         kt_buf_puts(b, "- {}\n");
     }
-#undef KEY
 }
 
 static void dep_free(dep *d)
