@@ -201,6 +201,8 @@ static const kt_prop flow_props[] = {
     {"variables", KT_P_MAP, 0, NULL, NULL},
     {"tasks", KT_P_TASKS, KT_PF_REQ | KT_PF_NONEMPTY, NULL, NULL},
     {"errors", KT_P_TASKS, 0, NULL, NULL},
+    {"finally", KT_P_TASKS, 0, NULL, NULL},        /* Kestra 1.x: after tasks and errors, still RUNNING */
+    {"afterExecution", KT_P_TASKS, 0, NULL, NULL}, /* Kestra 1.x: once the execution has ended */
     {"listeners", KT_P_OBJ_LIST, 0, NULL, listener_props},
     {"triggers", KT_P_ANY, 0, NULL, NULL},
     {"pluginDefaults", KT_P_OBJ_LIST, 0, NULL, plugin_default_props},

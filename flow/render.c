@@ -106,12 +106,19 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
                           json_object_get(execution, "namespace"));
     json_object_set(f, "revision", json_object_get(execution, "flowRevision"));
     json_object_set_new(ctx, "flow", f);
-    if (json_object_get(flow, "variables"))
+    /* the variables the execution changed (SetVariables/UnsetVariables: variables.vars) replace the flow's */
+    const json_t *own_vars = json_object_get(json_object_get(execution, "variables"), "vars");
+    if (json_is_object(own_vars))
+        json_object_set(ctx, "vars", (json_t *)own_vars);
+    else if (json_object_get(flow, "variables"))
         json_object_set(ctx, "vars", json_object_get(flow, "variables"));
     /* O? : a document without originalId (or id) still gives the other fields, never a silently missing variable */
     json_object_set_new(ctx, "execution", json_pack("{s:O?, s:o?, s:O?}", "id", json_object_get(execution, "id"),
                                                     "startDate", kt_render_first_date(execution), "originalId",
                                                     json_object_get(execution, "originalId")));
+    /* execution.state (Kestra 1.x): afterExecution's runIf reads the final state */
+    json_object_set(json_object_get(ctx, "execution"), "state",
+                    json_object_get(json_object_get(execution, "state"), "current"));
     json_t *runs = json_object_get(execution, "taskRunList");
     kt_map *byid = kt_runs_by_id(runs);
     if (json_is_array(runs)) {

@@ -146,6 +146,9 @@ static const kt_prop t_output_values[] = {P("values", KT_P_MAP), END};
 static const kt_prop t_templated[] = {PF("spec", KT_P_STR, R | NE), END};
 static const kt_prop t_fail[] = {P("condition", KT_P_STR), P("errorMessage", KT_P_STR), END};
 static const kt_prop t_labels[] = {PR("labels", KT_P_ANY), END};
+static const kt_prop t_exit[] = {P("state", KT_P_STR), END}; /* SUCCESS WARNING KILLED FAILED CANCELLED|CANCELED */
+static const kt_prop t_set_vars[] = {PR("variables", KT_P_STR_OR_MAP), P("overwrite", KT_P_BOOL), END};
+static const kt_prop t_unset_vars[] = {PR("variables", KT_P_STR_OR_LIST), P("ignoreMissing", KT_P_BOOL), END};
 static const kt_prop o_count_flow[] = {PR("namespace", KT_P_STR), PR("flowId", KT_P_STR), END};
 static const kt_prop t_count[] = {PO("flows", KT_P_OBJ_LIST, 0, o_count_flow), P("namespaces", KT_P_STR_LIST),
                                   PEL("states", kt_enum_states), PR("startDate", KT_P_STR), P("endDate", KT_P_STR),
@@ -309,6 +312,9 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "templating.TemplatedTask", A(LEG "templating.TemplatedTask"), YES, t_templated),
     RUN(CORE "execution.Fail", A(LEG "executions.Fail"), YES, t_fail),
     TASK(CORE "execution.Labels", A(LEG "executions.Labels"), KT_PLUGIN_EXEC_UPDATE, 0, YES, t_labels),
+    TASK(CORE "execution.Exit", NULL, KT_PLUGIN_EXEC_UPDATE, 0, YES, t_exit),
+    TASK(CORE "execution.SetVariables", NULL, KT_PLUGIN_EXEC_UPDATE, 0, YES, t_set_vars),
+    TASK(CORE "execution.UnsetVariables", NULL, KT_PLUGIN_EXEC_UPDATE, 0, YES, t_unset_vars),
     RUN(CORE "execution.Count", A(LEG "executions.Counts"), YES, t_count),
     RUN(CORE "execution.PurgeExecutions", A(LEG "storages.Purge", CORE "storage.Purge"), YES, t_purge_exec),
     RUN(CORE "execution.Resume", NULL, YES, t_resume),

@@ -131,7 +131,8 @@ static void kt_executor_release(kt_executor *ex, int lines, int write_lines)
         run->dirty = 0;
         run->all_runs_dirty = 0;
         run->ndirty_runs = 0;
-        if (kt_state_is_terminated(kt_state_current(run->execution))) {
+        /* over: ended, and its afterExecution tasks too (until then the actor keeps it for their results) */
+        if (kt_state_is_terminated(kt_state_current(run->execution)) && !kt_exec_after_pending(&run->flow, run->execution)) {
             kt_executor_count_ended(run->execution);
             if (ex->observer)
                 ex->observer(ex->observer_ud, run->execution);

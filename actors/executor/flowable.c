@@ -18,9 +18,12 @@
 
 static const json_t *kt_find_in(const json_t *tasks, const char *id);
 
+/* The flow's own task lists (Kestra 1.x added `finally` and `afterExecution` beside tasks and errors). */
+static const char *const kt_flow_lists[] = {"tasks", "errors", "finally", "afterExecution"};
+
 static const json_t *kt_find_in_task(const json_t *t, const char *id)
 {
-    static const char *const lists[] = {"tasks", "errors", "then", "else", "defaults"};
+    static const char *const lists[] = {"tasks", "errors", "finally", "then", "else", "defaults"};
     for (size_t k = 0; k < sizeof lists / sizeof *lists; k++) {
         const json_t *f = kt_find_in(json_object_get(t, lists[k]), id);
         if (f)
@@ -63,7 +66,7 @@ static void kt_index_tasks(kt_map *m, const json_t *tasks);
 
 static void kt_index_task(kt_map *m, const json_t *t)
 {
-    static const char *const lists[] = {"tasks", "errors", "then", "else", "defaults"};
+    static const char *const lists[] = {"tasks", "errors", "finally", "then", "else", "defaults"};
     if (kt_step_str(t, "id"))
         kt_map_put(m, kt_step_str(t, "id"), (void *)t, NULL);
     for (size_t k = 0; k < sizeof lists / sizeof *lists; k++)
@@ -88,15 +91,17 @@ kt_map *kt_exec_index_tasks(const json_t *flow)
     kt_map *m = kt_map_new();
     if (!m)
         return NULL;
-    kt_index_tasks(m, json_object_get(flow, "tasks"));
-    kt_index_tasks(m, json_object_get(flow, "errors"));
+    for (size_t k = 0; k < sizeof kt_flow_lists / sizeof *kt_flow_lists; k++)
+        kt_index_tasks(m, json_object_get(flow, kt_flow_lists[k]));
     return m;
 }
 
 const json_t *kt_exec_find_task(const json_t *flow, const char *task_id)
 {
-    const json_t *t = kt_find_in(json_object_get(flow, "tasks"), task_id);
-    return t ? t : kt_find_in(json_object_get(flow, "errors"), task_id);
+    const json_t *t = NULL;
+    for (size_t k = 0; !t && k < sizeof kt_flow_lists / sizeof *kt_flow_lists; k++)
+        t = kt_find_in(json_object_get(flow, kt_flow_lists[k]), task_id);
+    return t;
 }
 
 const kt_task_def *kt_step_def(const json_t *task) { return kt_task_lookup(kt_step_str(task, "type")); }
@@ -456,7 +461,7 @@ void kt_step_flowable_nexts(kt_pass *p, const json_t *task, json_t *run)
     if (kt_children(p, task, run, &tasks, &errors))
         return;
     const char *id = kt_step_str(run, "id");
-    kt_step_depending(p, &tasks, &errors, id, &cur);
+    kt_step_depending(p, &tasks, &errors, NULL, id, &cur);
     int on_errors = cur.n && errors.n && cur.v[0].task == errors.v[0].task && !cur.v[0].value;
     if (on_errors) {
         kt_step_next_sequential(p, &cur, run);
@@ -519,7 +524,7 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run)
         st = KT_S(SUCCESS); /* empty branch */
         goto done;
     }
-    kt_step_depending(p, &tasks, &errors, id, &cur);
+    kt_step_depending(p, &tasks, &errors, NULL, id, &cur);
     if (cur.absent) {
         kt_step_log(p, run, "WARN", "No task found on flow '%s.%s', task '%s', execution '%s'",
                     kt_step_str(p->ex, "namespace"), kt_step_str(p->ex, "flowId"), kt_step_str(task, "id"),

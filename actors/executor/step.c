@@ -225,7 +225,10 @@ static void kt_start_run(kt_pass *p, json_t *run)
         }
     }
     if (def && def->kind == KT_PLUGIN_EXEC_UPDATE) {
-        kt_run_labels(p, task, run);
+        if (kt_step_type_is(task, "Labels"))
+            kt_run_labels(p, task, run);
+        else
+            kt_step_run_update(p, task, run); /* Exit, SetVariables, UnsetVariables (step_update.c) */
         return;
     }
     if (def && def->kind == KT_PLUGIN_EXECUTABLE && kt_step_type_is(task, "Subflow")) {
@@ -352,16 +355,22 @@ static void kt_on_end(kt_pass *p)
     p->changed = 1;
 }
 
-/* One Kestra `process` pass; returns 1 when it ended the execution. */
-static int kt_process(kt_pass *p)
+/* One Kestra `process` pass; returns 1 when it ended the execution. after: the pass of an execution that has ended,
+ * over its afterExecution list (handleAfterExecution) instead of tasks, errors and finally; it never ends anything. */
+static int kt_process(kt_pass *p, int after)
 {
-    kt_rlist tasks = {0}, errors = {0}, cur;
-    kt_step_resolve_plain(json_object_get(p->f->flow, "tasks"), &tasks);
-    kt_step_resolve_plain(json_object_get(p->f->flow, "errors"), &errors);
-    kt_step_depending(p, &tasks, &errors, NULL, &cur);
+    kt_rlist tasks = {0}, errors = {0}, fin = {0}, cur = {0};
+    if (after) {
+        kt_step_resolve_plain(json_object_get(p->f->flow, "afterExecution"), &cur);
+    } else {
+        kt_step_resolve_plain(json_object_get(p->f->flow, "tasks"), &tasks);
+        kt_step_resolve_plain(json_object_get(p->f->flow, "errors"), &errors);
+        kt_step_resolve_plain(json_object_get(p->f->flow, "finally"), &fin);
+        kt_step_depending(p, &tasks, &errors, &fin, NULL, &cur);
+    }
     int ended = 0;
     /* handleEnd (not while a retry is pending) */
-    if (!kt_step_streq(kt_state_current(p->ex), KT_S(RETRYING)) && kt_step_all_terminated(p, &cur, NULL)) {
+    if (!after && !kt_step_streq(kt_state_current(p->ex), KT_S(RETRYING)) && kt_step_all_terminated(p, &cur, NULL)) {
         kt_on_end(p);
         ended = 1;
         goto done;
@@ -395,7 +404,7 @@ static int kt_process(kt_pass *p)
         const char *st = kt_step_flowable_state(p, task, run);
         if (st)
             kt_step_set_state(p, run, st);
-        if (st && !strcmp(st, KT_S(PAUSED))) {
+        if (st && !strcmp(st, KT_S(PAUSED)) && !after) {
             kt_state_set(json_object_get(p->ex, "state"), KT_S(PAUSED), p->now);
             kt_step_pause_timers(p, task, run);
         }
@@ -404,6 +413,7 @@ done:
     kt_step_rl_free(&cur);
     kt_step_rl_free(&tasks);
     kt_step_rl_free(&errors);
+    kt_step_rl_free(&fin);
     return ended;
 }
 
@@ -442,7 +452,9 @@ static kt_status kt_apply_result(kt_pass *p, const kt_exec_event *ev)
     const json_t *own_policy = json_object_get(task, "retry");
     if (!strcmp(state, KT_S(SUCCESS)) && own_policy && kt_retry_warns(own_policy, n - 1))
         state = KT_S(WARNING); /* warningOnRetry (§5.4) */
-    if (!strcmp(state, KT_S(FAILED)) && task && kt_step_retry_failed(p, tr, index, task))
+    /* an afterExecution run is not retried: a retry would take the ended execution back to RETRYING */
+    if (!strcmp(state, KT_S(FAILED)) && task && !kt_state_is_terminated(kt_state_current(p->ex)) &&
+        kt_step_retry_failed(p, tr, index, task))
         return KT_OK;
     /* Worker rules (2.4 step 6): allowFailure turns FAILED into WARNING, allowWarning WARNING into SUCCESS. */
     if (!strcmp(state, KT_S(FAILED)) && task && json_is_true(json_object_get(task, "allowFailure")))
@@ -719,7 +731,23 @@ static void kt_settle(kt_pass *p)
         KT_ASSERTF(i < KT_EXEC_PASS_LIMIT + KT_EXEC_PASSES_PER_RUN * json_array_size(kt_step_runs(p)),
                    "execution %s still changes after %zu passes", kt_step_str(p->ex, "id"), i);
         p->changed = 0;
-        if (kt_process(p) || !p->changed)
+        if (kt_process(p, 0) || !p->changed)
+            return;
+    }
+}
+
+/* handleAfterExecution: an execution that has ended runs its afterExecution list, a sequence of its own, until
+ * nothing changes; its runs never change the execution's state (step_after.c). */
+static void kt_settle_after(kt_pass *p)
+{
+    if (!kt_step_after_applies(p))
+        return;
+    for (size_t i = 0;; i++) {
+        KT_ASSERTF(i < KT_EXEC_PASS_LIMIT + KT_EXEC_PASSES_PER_RUN * json_array_size(kt_step_runs(p)),
+                   "execution %s: afterExecution still changes after %zu passes", kt_step_str(p->ex, "id"), i);
+        p->changed = 0;
+        kt_process(p, 1);
+        if (!p->changed)
             return;
     }
 }
@@ -737,7 +765,10 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
     const char *cur = kt_state_current(execution);
     if (kt_state_of(cur) == KT_STATE_NONE)
         return KT_EINVAL; /* task runs' states are checked where documents come in (kt_execution_check) */
-    if (kt_state_is_terminated(cur)) {
+    /* An ended execution takes only the events of its afterExecution runs (their results, a lost worker, a Subflow's
+     * child) while they are not all over; anything else is too late. */
+    int ended_before = kt_state_is_terminated(cur);
+    if (ended_before && !(kt_exec_after_pending(flow, execution) && kt_step_after_event(ev->kind))) {
         fx->stale = 1;
         return KT_OK;
     }
@@ -751,10 +782,13 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
     kt_after_event after = KT_SETTLE;
     rc = kt_event_handlers[ev->kind].apply(&p, ev, &after);
     /* Kestra checks the execution-changed SLAs on every execution message, before its `process` */
-    if (!rc && !fx->stale && after == KT_SETTLE && kt_step_sla_changed(&p))
+    if (!rc && !fx->stale && !ended_before && after == KT_SETTLE && kt_step_sla_changed(&p))
         after = KT_DONE;
-    if (!rc && !fx->stale && after == KT_SETTLE)
+    if (!rc && !fx->stale && !ended_before && after == KT_SETTLE)
         kt_settle(&p);
+    /* whatever ended it (its tasks, a kill, an SLA, Exit), an ended execution goes on with its afterExecution */
+    if (!rc && !fx->stale && kt_state_is_terminated(kt_state_current(execution)))
+        kt_settle_after(&p);
 done:
     kt_step_index_free(&p);
     return rc;

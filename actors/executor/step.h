@@ -136,6 +136,11 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
 json_t *kt_exec_subflow_spec(const kt_exec_flow *f, const json_t *execution, const json_t *task, const json_t *run,
                              kt_env *env, char *err, size_t errcap);
 
+/* The execution has ended (not RETRIED) and some task of the flow's afterExecution list has no terminated run yet:
+ * it is not over — its actor keeps it, takes the results of those runs, and tells its end (waiters, parent,
+ * concurrency) once they are (step_after.c). The scheduler hears of the terminal state at once. */
+int kt_exec_after_pending(const kt_exec_flow *flow, const json_t *execution);
+
 /* The flow's `concurrency.limit` (KESTRA-execution.md §2.14), 0 when it has none: how many of its executions may be
  * RUNNING or PAUSED at once. The actor uses it to decide when a slot is free for a QUEUED one. */
 long kt_exec_concurrency_limit(const json_t *flow);

@@ -104,9 +104,11 @@ int kt_step_any_run(kt_pass *p, const kt_rlist *l, const char *parent_id);
 /* Execution.guessFinalState: KILLED, FAILED, WARNING, PAUSED else SUCCESS; then allowFailure / allowWarning. */
 const char *kt_step_guess_final(kt_pass *p, const kt_rlist *l, const char *parent_id, int allow_failure,
                                 int allow_warning);
-/* Execution.findTaskDependingFlowState: the errors list once a task failed, else the tasks (out: free it). */
-void kt_step_depending(kt_pass *p, const kt_rlist *tasks, const kt_rlist *errors, const char *parent_id,
-                       kt_rlist *out);
+/* Execution.findTaskDependingFlowState: the finally list once it began; the errors list once a task failed (until
+ * they are over, with a finally); the finally list once the tasks ended; else the tasks (fin may be NULL; out: free
+ * it). */
+void kt_step_depending(kt_pass *p, const kt_rlist *tasks, const kt_rlist *errors, const kt_rlist *fin,
+                       const char *parent_id, kt_rlist *out);
 
 /* ---- flowable.c: the task tree and the flowable tasks ------------------------------------------- */
 
@@ -217,6 +219,18 @@ void kt_step_wd_prune(kt_pass *p, const json_t *run);
  * runs. */
 const char *kt_step_wd_state(kt_pass *p, const json_t *task, const json_t *run, const kt_rlist *tasks,
                              const kt_rlist *errors);
+
+/* ---- step_after.c: afterExecution ------------------------------------------------------------------ */
+
+/* The flow has an afterExecution list and the execution has ended (not RETRIED): its passes run that list. */
+int kt_step_after_applies(const kt_pass *p);
+/* The events an ended execution still takes while its afterExecution runs are not over. */
+int kt_step_after_event(kt_exec_event_kind kind);
+
+/* ---- step_update.c: Exit, SetVariables, UnsetVariables ----------------------------------------------- */
+
+/* A CREATED run of one of those task types runs here, in the executor, to its end. */
+void kt_step_run_update(kt_pass *p, const json_t *task, json_t *run);
 
 /* ---- step_events.c ------------------------------------------------------------------------------ */
 

@@ -300,16 +300,26 @@ const char *kt_step_guess_final(kt_pass *p, const kt_rlist *l, const char *paren
     return st;
 }
 
-/* Execution.findTaskDependingFlowState: the errors list once a task failed (or an error task already ran), else
- * the tasks. Without retries, a FAILED run is always "failed and not retried". */
-void kt_step_depending(kt_pass *p, const kt_rlist *tasks, const kt_rlist *errors, const char *parent_id,
-                       kt_rlist *out)
+/* Execution.findTaskDependingFlowState (Kestra 1.x, with `finally`): once a finally run exists, the finally list;
+ * after a failure (or once an error task ran), the errors list — while it is not over when there is a finally; then,
+ * with a finally, the finally list as soon as the tasks are all terminated or one failed; else the tasks. Without a
+ * finally (fin NULL or empty) this is 0.21's rule. A FAILED run is always "failed and not retried" here: a run
+ * waiting for its retry is RETRYING, not FAILED. */
+void kt_step_depending(kt_pass *p, const kt_rlist *tasks, const kt_rlist *errors, const kt_rlist *fin,
+                       const char *parent_id, kt_rlist *out)
 {
-    int use_errors = (errors && errors->n && kt_step_any_run(p, errors, parent_id)) ||
-                     kt_step_any_in_state(p, tasks, parent_id, KT_S(FAILED));
-    const kt_rlist *src = use_errors ? errors : tasks;
+    int has_fin = fin && fin->n;
+    int failed = kt_step_any_in_state(p, tasks, parent_id, KT_S(FAILED));
+    int use_errors = (errors && errors->n && kt_step_any_run(p, errors, parent_id)) || failed;
+    const kt_rlist *src = tasks;
+    if (has_fin && kt_step_any_run(p, fin, parent_id))
+        src = fin;
+    else if (use_errors && (!has_fin || (errors && errors->n && !kt_step_all_terminated(p, errors, parent_id))))
+        src = errors;
+    else if (has_fin && (failed || kt_step_all_terminated(p, tasks, parent_id)))
+        src = fin;
     memset(out, 0, sizeof *out);
-    out->absent = tasks->absent && !use_errors;
+    out->absent = tasks->absent && src == tasks;
     if (src)
         for (size_t i = 0; i < src->n; i++)
             kt_step_rl_push(out, src->v[i].task, src->v[i].value);

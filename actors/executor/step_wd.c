@@ -138,7 +138,7 @@ const char *kt_step_wd_state(kt_pass *p, const json_t *task, const json_t *run, 
     int allow_failure = json_is_true(json_object_get(task, "allowFailure"));
     int allow_warning = json_is_true(json_object_get(task, "allowWarning"));
     kt_rlist cur;
-    kt_step_depending(p, tasks, errors, id, &cur);
+    kt_step_depending(p, tasks, errors, NULL, id, &cur);
     int on_errors = cur.n && errors->n && cur.v[0].task == errors->v[0].task;
     const char *st = NULL;
     /* the worker ran what it would (it stops at the first failure): only an errors branch is waited for */

@@ -177,9 +177,10 @@ static const struct bad_case {
      6, 5, "tasks[0].formt", "Unrecognized field \"formt\""},
     {"unknown flow property", "id: a\nnamespace: b\nwat: 1\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n",
      3, 1, "wat", "Unrecognized field"},
-    /* Kestra 0.20 has no `finally` block (it came later): unknown, not silently ignored */
-    {"finally is not Kestra 0.20", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
-     "finally:\n  - id: f\n    type: io.kestra.plugin.core.debug.Return\n", 6, 1, "finally", "Unrecognized field"},
+    /* Kestra 1.x's flow-level `finally` is a task list, checked as the others are */
+    {"finally's tasks are checked", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n"
+     "finally:\n  - id: f\n    type: io.kestra.plugin.core.debug.Return\n    formt: x\n", 9, 5, "finally[0].formt",
+     "Unrecognized field"},
     {"missing required", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n", 4, 5,
      "tasks[0].message", "must not be null"},
     {"bad cron", "id: a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\ntriggers:\n"
