@@ -63,8 +63,9 @@ static void kt_rs_with_ancestors(const json_t *list, const json_t *run, json_t *
     }
 }
 
-/* Every task id in an `errors` list of the flow or of any flowable, with all the tasks under them
- * (Flow.allErrorsWithChilds). */
+/* Every task id in an `errors` or `finally` list of the flow or of any flowable, and of the flow's afterExecution,
+ * with all the tasks under them (Flow.allErrorsWithChildren, allFinallyWithChildren, afterExecution): a restart
+ * runs them again from the start. */
 static void kt_rs_collect(const json_t *tasks, int in_errors, json_t *ids);
 static void kt_rs_collect_task(const json_t *t, int in_errors, json_t *ids)
 {
@@ -76,6 +77,7 @@ static void kt_rs_collect_task(const json_t *t, int in_errors, json_t *ids)
     for (size_t k = 0; k < sizeof lists / sizeof *lists; k++)
         kt_rs_collect(json_object_get(t, lists[k]), in_errors, ids);
     kt_rs_collect(json_object_get(t, "errors"), 1, ids);
+    kt_rs_collect(json_object_get(t, "finally"), 1, ids);
     const char *ck;
     json_t *cv;
     json_object_foreach(json_object_get(t, "cases"), ck, cv) kt_rs_collect(cv, in_errors, ids);
@@ -259,6 +261,8 @@ kt_status kt_exec_restart(const json_t *flow, json_t *execution, int revision, k
     kt_rs_wd_children(flow, list, restart, removed);
     kt_rs_collect(json_object_get(flow, "tasks"), 0, errors);
     kt_rs_collect(json_object_get(flow, "errors"), 1, errors);
+    kt_rs_collect(json_object_get(flow, "finally"), 1, errors);
+    kt_rs_collect(json_object_get(flow, "afterExecution"), 1, errors);
     char new_id[KT_ID_LEN + 1] = "";
     if (revision > 0)
         kt_rs_new_id(flow, execution, env, new_id);

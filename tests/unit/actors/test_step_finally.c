@@ -4,6 +4,7 @@
  * The flows are tests/dialects/lifecycle/ (one YAML file each), each stepped once as written (1.x) and once with `dialect: 2.x`:
  * these rules are the same in both lines. */
 #include "step_fixture.h"
+#include "actors/executor/restart.h"
 #include "flow/flow.h"
 
 
@@ -61,7 +62,7 @@ static void finish(json_t *ex, kt_exec_effects *fx, const char *task_id, const c
     assert_string_equal(fx->dispatch[0].task_id, task_id);
     char trid[KT_ID_LEN + 1];
     snprintf(trid, sizeof trid, "%s", fx->dispatch[0].taskrun_id);
-    assert_int_equal(go(ex, ev_result(trid, 0, state, at), fx), KT_OK);
+    assert_int_equal(go(ex, ev_result(trid, fx->dispatch[0].attempt, state, at), fx), KT_OK);
 }
 
 static const char *const dialects[] = {"1.x", "2.x"};
@@ -304,6 +305,39 @@ static void test_set_unset_variables(void **state)
     }
 }
 
+/* A restart runs errors, finally and afterExecution again from the start: their runs are removed with the failed
+ * one's restart (ExecutionService.restart removes allErrorsWithChildren, allFinallyWithChildren, afterExecution). */
+static void test_restart_removes_finally(void **state)
+{
+    (void)state;
+    for (size_t d = 0; d < 2; d++) {
+        g_ids = 0;
+        g_flow = load_flow("finally_errors", dialects[d]);
+        json_t *ex = new_exec();
+        kt_exec_effects fx;
+        assert_int_equal(go(ex, ev_start(T0), &fx), KT_OK);
+        finish(ex, &fx, "fail", "FAILED", T0 + SEC);
+        finish(ex, &fx, "send_alert", "SUCCESS", T0 + 2 * SEC);
+        finish(ex, &fx, "cleanup_task", "SUCCESS", T0 + 3 * SEC);
+        assert_string_equal(kt_state_current(ex), "FAILED");
+        kt_env env;
+        kt_env_init(&env, T0 + 10 * SEC, 1);
+        env.ids = test_idgen;
+        char err[256];
+        assert_int_equal(kt_exec_restart(g_flow, ex, 0, &env, T0 + 10 * SEC, err, sizeof err), KT_OK);
+        assert_int_equal(nruns(ex), 1);
+        assert_null(run_of(ex, "send_alert"));
+        assert_null(run_of(ex, "cleanup_task"));
+        assert_int_equal(go(ex, ev_start(T0 + 11 * SEC), &fx), KT_OK);
+        finish(ex, &fx, "fail", "SUCCESS", T0 + 12 * SEC);
+        finish(ex, &fx, "never", "SUCCESS", T0 + 13 * SEC);
+        finish(ex, &fx, "cleanup_task", "SUCCESS", T0 + 14 * SEC);
+        assert_string_equal(kt_state_current(ex), "SUCCESS");
+        json_decref(ex);
+        json_decref(g_flow);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup(test_after_execution_on_kill, reset_ids),
         cmocka_unit_test_setup(test_exit_states, reset_ids),
         cmocka_unit_test_setup(test_set_unset_variables, reset_ids),
+        cmocka_unit_test_setup(test_restart_removes_finally, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
