@@ -1,8 +1,8 @@
 /* ForEachItem's `_items` runs in the executor actor (KESTRA-execution.md §2.16; the step's side is step_items.c).
  *
  * Children: one per line of the file `_split` wrote, each with the task's inputs rendered with taskrun.items (the
- * batch's URI) and taskrun.iteration (1-based), all built before any is taken in so a batch that cannot start leaves
- * no orphan. Each carries taskRunId and taskRunIteration in trigger.variables to find its parent run.
+ * batch's URI) and taskrun.iteration (1-based in 1.x, 0-based in 2.x), all built before any is taken in so a batch
+ * that cannot start leaves no orphan. Each carries taskRunId and taskRunIteration in trigger.variables to find its parent run.
  *
  * Ends: a child's flow outputs are stored as `<_items folder>/<iteration>/outputs.ion` (the `_merge` task reads
  * them), then its parent hears of it. The parent counts each batch once: a tally per `_items` run (iteration ->
@@ -16,6 +16,7 @@
 #include "actors/executor/step.h"
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/dialect.h"
 #include "base/env.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -172,6 +173,9 @@ void kt_executor_items_create(kt_executor *ex, kt_run *parent, const char *taskr
     }
     children = kt_xcalloc(cap + 1, sizeof *children);
     ctx = kt_render_context(parent->flow.flow, parent->execution, task, tr);
+    /* taskrun.iteration counts from 1 in 1.x (Kestra 0.21's source) and from 0 in a 2.x flow (Kestra 1.1+: "to
+     * align with ForEach"); the batches' own numbering (taskRunIteration, the outputs folders) stays 1-based */
+    const json_int_t first = kt_dialect_of_flow(parent->flow.flow) == KT_DIALECT_2X ? 0 : 1;
     kt_env env;
     kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
     env.files = &ex->files;
@@ -188,7 +192,7 @@ void kt_executor_items_create(kt_executor *ex, kt_run *parent, const char *taskr
         if (!ll)
             continue;
         /* runContext.render(inputs, {taskrun: {items, iteration}}): the batch's taskrun replaces the run's */
-        json_object_set_new(ctx, "taskrun", json_pack("{s:s, s:i}", "items", line, "iteration", (json_int_t)(n + 1)));
+        json_object_set_new(ctx, "taskrun", json_pack("{s:s, s:I}", "items", line, "iteration", (json_int_t)n + first));
         json_t *inputs = NULL, *extra = NULL;
         kt_expr_error e = {0};
         const json_t *raw = json_object_get(spec, "inputs");

@@ -226,12 +226,72 @@ static void test_flow_trigger_before_after_execution(void **state)
     }
 }
 
+/* ForEachItem's taskrun.iteration: from 1 in a 1.x flow (Kestra 0.21), from 0 in a 2.x flow still using it (Kestra
+ * 1.1+). Three one-line batches; each child returns the iteration it was given. */
+static void test_foreachitem_iteration_base(void **state)
+{
+    fixture *f = *state;
+    kt_it_create_flow(f->port,
+                      "id: batch\nnamespace: it.items\ninputs:\n  - id: n\n    type: STRING\ntasks:\n"
+                      "  - id: r\n    type: io.kestra.plugin.core.debug.Return\n    format: \"{{ inputs.n }}\"\n",
+                      NULL);
+    static const char *const dialects[] = {"1.x", "2.x"};
+    for (size_t d = 0; d < 2; d++) {
+        char yaml[1024], path[128];
+        snprintf(yaml, sizeof yaml,
+                 "id: fan_%c\nnamespace: it.items\ndialect: %s\ninputs:\n  - id: file\n    type: FILE\ntasks:\n"
+                 "  - id: each\n    type: io.kestra.plugin.core.flow.ForEachItem\n    items: \"{{ inputs.file }}\"\n"
+                 "    batch:\n      rows: 1\n    namespace: it.items\n    flowId: batch\n"
+                 "    inputs:\n      n: \"{{ taskrun.iteration }}\"\n",
+                 dialects[d][0], dialects[d]);
+        kt_it_create_flow(f->port, yaml, NULL);
+        snprintf(path, sizeof path, "/api/v1/executions/it.items/fan_%c?wait=true", dialects[d][0]);
+        kt_it_resp r;
+        const char *text = "a\nb\nc\n";
+        assert_int_equal(kt_it_request("POST", f->port, path, text, strlen(text), "files", "file", &r), 200);
+        json_t *res = json_loads(r.body, 0, NULL);
+        free(r.body);
+        assert_non_null(res);
+        if (strcmp(kt_it_state(res), "SUCCESS"))
+            kt_it_dump_log(&f->server);
+        assert_string_equal(kt_it_state(res), "SUCCESS");
+        json_decref(res);
+        /* the children's inputs: {1,2,3} in 1.x, {0,1,2} in 2.x */
+        json_t *list = NULL;
+        assert_int_equal(kt_it_http_json("GET", f->port,
+                                         "/api/v1/executions/search?namespace=it.items&flowId=batch&size=100", NULL,
+                                         NULL, &list),
+                         200);
+        int seen[4] = {0};
+        size_t i, mine = 0;
+        json_t *e;
+        json_array_foreach(json_object_get(list, "results"), i, e) {
+            const char *parent = json_string_value(json_object_get(json_object_get(json_object_get(e, "trigger"),
+                                                                                   "variables"),
+                                                                   "flowId"));
+            if (!parent || strcmp(parent, d ? "fan_2" : "fan_1"))
+                continue;
+            mine++;
+            const char *n = json_string_value(json_object_get(json_object_get(e, "inputs"), "n"));
+            assert_non_null(n);
+            int k = atoi(n);
+            assert_true(k >= 0 && k <= 3);
+            seen[k]++;
+        }
+        assert_int_equal(mine, 3);
+        for (int k = 0; k < 4; k++)
+            assert_int_equal(seen[k], d ? (k <= 2) : (k >= 1));
+        json_decref(list);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_finally_after_execution, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_exit, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_flow_trigger_before_after_execution, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_foreachitem_iteration_base, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
