@@ -13,7 +13,7 @@
 #define KG_PKG "io.kestra.core.models.hierarchies."
 #define KG_CORE "io.kestra.plugin.core.flow."
 
-enum { KG_TASK, KG_SUBFLOW, KG_TRIGGER, KG_ROOT, KG_END, KG_CLUSTER, KG_SUBFLOW_CLUSTER };
+enum { KG_TASK, KG_SUBFLOW, KG_TRIGGER, KG_ROOT, KG_END, KG_CLUSTER, KG_SUBFLOW_CLUSTER, KG_FINALLY, KG_AFTER };
 
 typedef struct kg_cluster kg_cluster;
 
@@ -23,6 +23,7 @@ typedef struct kg_node {
     const json_t *task;  /* borrowed task, or trigger declaration */
     const json_t *state; /* a trigger's context, borrowed */
     const char *rel;     /* relationType, NULL = none */
+    const char *branch;  /* branchType of a finally or afterExecution task (Kestra 1.x), NULL otherwise */
     int error;
     kg_cluster *c; /* KG_CLUSTER */
 } kg_node;
@@ -38,6 +39,7 @@ struct kg_cluster {
     kg_edge *edges;
     size_t ne, ecap;
     kg_node *self, *root, *end, *task_node;
+    kg_node *fin, *after; /* GraphClusterFinally / GraphClusterAfterExecution, only when the lists are not empty */
     const char *rel;
 };
 
@@ -130,6 +132,19 @@ static void kg_mark_error(kg_node *n)
     }
 }
 
+/* updateWithChildren(branchType) of a finally or afterExecution task: a cluster marks itself, its task node, start
+ * and end. */
+static void kg_mark_branch(kg_node *n, const char *branch)
+{
+    n->branch = branch;
+    if (n->c) {
+        if (n->c->task_node)
+            n->c->task_node->branch = branch;
+        n->c->root->branch = branch;
+        n->c->end->branch = branch;
+    }
+}
+
 static kg_node *kg_target(kg_node *n) { return n->c ? n->c->root : n; }
 static kg_node *kg_exit(kg_node *n) { return n->c ? n->c->end : n; }
 
@@ -142,12 +157,43 @@ static kg_node *kg_task_tree(kg *g, const char *path, const json_t *task, const 
 static void kg_fill(kg *g, kg_cluster *c, const json_t *tasks, const char *rel, const char *value);
 static void kg_fill_dag(kg *g, kg_cluster *c, const json_t *tasks);
 
-/* GraphUtils.iterate: the tasks, then the errors. */
-static void kg_iterate(kg *g, kg_cluster *c, const json_t *tasks, const json_t *errors, const char *rel)
+/* The cluster's finally and afterExecution nodes (Kestra 1.x's GraphCluster): made only for lists that are not empty,
+ * as GraphUtils.removeFinally / removeAfterExecution take them out otherwise, so a graph without them is 0.21's. */
+static void kg_prepare(kg *g, kg_cluster *c, const json_t *fin, const json_t *after)
 {
-    kg_fill(g, c, tasks, rel, NULL);
+    char id[64], uid[KG_UID];
+    if (json_array_size(fin)) {
+        g->o->next_id(g->o->id_ud, id, sizeof id);
+        snprintf(uid, sizeof uid, "%.400s.finally-%s", c->self->uid, id);
+        c->fin = kg_node_new(g, KG_FINALLY, uid);
+        kg_add_node(c, c->fin);
+    }
+    if (json_array_size(after)) {
+        g->o->next_id(g->o->id_ud, id, sizeof id);
+        snprintf(uid, sizeof uid, "%.400s.after-execution-%s", c->self->uid, id);
+        c->after = kg_node_new(g, KG_AFTER, uid);
+        kg_add_node(c, c->after);
+    }
+}
+
+/* GraphUtils.fillAlternativePaths: errors, then finally, then afterExecution. */
+static void kg_alternatives(kg *g, kg_cluster *c, const json_t *errors, const json_t *fin, const json_t *after)
+{
     if (json_array_size(errors))
         kg_fill(g, c, errors, "ERROR", NULL);
+    if (json_array_size(fin))
+        kg_fill(g, c, fin, "FINALLY", NULL);
+    if (json_array_size(after))
+        kg_fill(g, c, after, "AFTER_EXECUTION", NULL);
+}
+
+/* GraphUtils.iterate: the tasks, then the errors, finally and afterExecution. */
+static void kg_iterate(kg *g, kg_cluster *c, const json_t *tasks, const json_t *errors, const json_t *fin,
+                       const json_t *after, const char *rel)
+{
+    kg_prepare(g, c, fin, after);
+    kg_fill(g, c, tasks, rel, NULL);
+    kg_alternatives(g, c, errors, fin, after);
 }
 
 /* ForEachItem.getTasks(): its split, the subflow executions, the merge of their outputs. */
@@ -229,44 +275,45 @@ static kg_node *kg_task_tree(kg *g, const char *path, const json_t *task, const 
     const char *raw = json_string_value(json_object_get(task, "type"));
     const char *type = raw ? kt_task_canonical_type(raw) : "";
     const json_t *tasks = json_object_get(task, "tasks"), *errors = json_object_get(task, "errors");
+    const json_t *fin = json_object_get(task, "finally");
     kg_node *n;
     if (kg_is(type, "Sequential") || kg_is(type, "WorkingDirectory") || kg_is(type, "AllowFailure") ||
         kg_is(type, "WaitFor") || (kg_is(type, "Pause") && json_array_size(tasks))) {
         n = kg_cluster_new(g, path, "SEQUENTIAL", task);
-        kg_iterate(g, n->c, tasks, errors, "SEQUENTIAL");
+        kg_iterate(g, n->c, tasks, errors, fin, NULL, "SEQUENTIAL");
     } else if (kg_is(type, "ForEachItem")) {
         n = kg_cluster_new(g, path, "SEQUENTIAL", task);
-        kg_iterate(g, n->c, kg_foreachitem_parts(g, task), errors, "SEQUENTIAL");
+        kg_iterate(g, n->c, kg_foreachitem_parts(g, task), errors, fin, NULL, "SEQUENTIAL");
     } else if (kg_is(type, "Parallel")) {
         n = kg_cluster_new(g, path, "PARALLEL", task);
-        kg_iterate(g, n->c, tasks, errors, "PARALLEL");
+        kg_iterate(g, n->c, tasks, errors, fin, NULL, "PARALLEL");
     } else if (kg_is(type, "EachSequential") || kg_is(type, "EachParallel") || kg_is(type, "ForEach")) {
         json_t *limit = json_object_get(task, "concurrencyLimit");
         int sequential = kg_is(type, "EachSequential") ||
                          (kg_is(type, "ForEach") && (!limit || (json_is_integer(limit) && json_integer_value(limit) == 1)));
         n = kg_cluster_new(g, path, "DYNAMIC", task);
-        kg_iterate(g, n->c, tasks, errors, sequential ? "SEQUENTIAL" : "PARALLEL");
+        kg_iterate(g, n->c, tasks, errors, fin, NULL, sequential ? "SEQUENTIAL" : "PARALLEL");
     } else if (kg_is(type, "If")) {
         n = kg_cluster_new(g, path, "CHOICE", task);
+        kg_prepare(g, n->c, fin, NULL);
         kg_fill(g, n->c, json_object_get(task, "then"), "SEQUENTIAL", "then");
         if (json_object_get(task, "else"))
             kg_fill(g, n->c, json_object_get(task, "else"), "SEQUENTIAL", "else");
-        if (json_array_size(errors))
-            kg_fill(g, n->c, errors, "ERROR", NULL);
+        kg_alternatives(g, n->c, errors, fin, NULL);
     } else if (kg_is(type, "Switch")) {
         n = kg_cluster_new(g, path, "CHOICE", task);
+        kg_prepare(g, n->c, fin, NULL);
         if (json_object_get(task, "defaults"))
             kg_fill(g, n->c, json_object_get(task, "defaults"), "SEQUENTIAL", "defaults");
         const char *k;
         json_t *v;
         json_object_foreach(json_object_get(task, "cases"), k, v) kg_fill(g, n->c, v, "SEQUENTIAL", k);
-        if (json_array_size(errors))
-            kg_fill(g, n->c, errors, "ERROR", NULL);
+        kg_alternatives(g, n->c, errors, fin, NULL);
     } else if (kg_is(type, "Dag")) {
         n = kg_cluster_new(g, path, "DYNAMIC", task);
+        kg_prepare(g, n->c, fin, NULL);
         kg_fill_dag(g, n->c, tasks);
-        if (json_array_size(errors))
-            kg_fill(g, n->c, errors, "ERROR", NULL);
+        kg_alternatives(g, n->c, errors, fin, NULL);
     } else {
         int subflow = !in_dag && (kg_is(type, "Subflow") || kg_is(type, "ForEachItem$ForEachItemExecutable"));
         n = kg_node_new(g, subflow ? KG_SUBFLOW : KG_TASK, path);
@@ -285,10 +332,30 @@ static void kg_child_path(const kg_cluster *c, const json_t *task, char *out, si
         out[cap - 1] = 0; /* a path past KG_UID is cut: ids are at most 100 characters, nesting rarely deep */
 }
 
+/* Where a branch's last task leads: afterExecution to the end, finally to afterExecution (or the end), the others to
+ * finally (or afterExecution, or the end): GraphUtils.fillGraph's nextEdge once the absent nodes were removed. */
+static kg_node *kg_next(const kg_cluster *c, const char *rel)
+{
+    if (!strcmp(rel, "AFTER_EXECUTION"))
+        return c->end;
+    if (!strcmp(rel, "FINALLY"))
+        return c->after ? c->after : c->end;
+    return c->fin ? c->fin : c->after ? c->after : c->end;
+}
+
 /* GraphUtils.fillGraph without an execution. */
 static void kg_fill(kg *g, kg_cluster *c, const json_t *tasks, const char *rel, const char *value)
 {
     kg_node *previous = c->task_node ? c->task_node : c->root;
+    kg_node *next = kg_next(c, rel);
+    const char *branch = NULL;
+    if (!strcmp(rel, "FINALLY")) {
+        previous = c->fin;
+        branch = "FINALLY";
+    } else if (!strcmp(rel, "AFTER_EXECUTION")) {
+        previous = c->after;
+        branch = "AFTER_EXECUTION";
+    }
     int first = 1, all_to_end = !strcmp(rel, "PARALLEL") || !strcmp(rel, "CHOICE");
     size_t count = json_array_size(tasks);
     for (size_t i = 0; i < count; i++) {
@@ -307,14 +374,16 @@ static void kg_fill(kg *g, kg_cluster *c, const json_t *tasks, const char *rel, 
             if (first)
                 previous = c->root;
         }
+        if (branch)
+            kg_mark_branch(cur, branch);
         kg_add_edge(c, kg_exit(previous), kg_target(cur), edge_rel, value);
         if (strcmp(rel, "PARALLEL"))
             previous = cur;
         if (all_to_end)
-            kg_add_edge(c, kg_exit(cur), c->end, NULL, NULL);
+            kg_add_edge(c, kg_exit(cur), next, NULL, NULL);
         first = 0;
         if (i + 1 == count && !all_to_end)
-            kg_add_edge(c, kg_exit(cur), c->end, NULL, NULL);
+            kg_add_edge(c, kg_exit(cur), next, NULL, NULL);
     }
 }
 
@@ -370,7 +439,7 @@ static void kg_fill_dag(kg *g, kg_cluster *c, const json_t *tasks)
                 }
             }
             if (!kg_in(deps, id))
-                kg_add_edge(c, kg_exit(cur), c->end, NULL, NULL);
+                kg_add_edge(c, kg_exit(cur), kg_next(c, "PARALLEL"), NULL, NULL);
             if (cur->kind == KG_TASK)
                 task_nodes[ntask_nodes++] = cur;
             json_array_append_new(created, json_string(id ? id : ""));
@@ -395,10 +464,13 @@ static json_t *kg_node_json(const kg_node *n)
 {
     static const char *const types[] = {KG_PKG "GraphTask",        KG_PKG "SubflowGraphTask", KG_PKG "GraphTrigger",
                                         KG_PKG "GraphClusterRoot", KG_PKG "GraphClusterEnd",  KG_PKG "GraphCluster",
-                                        KG_PKG "SubflowGraphCluster"};
+                                        KG_PKG "SubflowGraphCluster", KG_PKG "GraphClusterFinally",
+                                        KG_PKG "GraphClusterAfterExecution"};
     char uid[KG_UID + 16];
     kg_uid(n, uid, sizeof uid);
     json_t *j = json_pack("{s:s, s:s, s:b}", "uid", uid, "type", types[n->kind], "error", n->error);
+    if (n->branch)
+        json_object_set_new(j, "branchType", json_string(n->branch));
     if (n->kind == KG_TASK || n->kind == KG_SUBFLOW) {
         json_object_set_new(j, "task", json_deep_copy(n->task));
         if (n->rel)
@@ -502,7 +574,8 @@ static void kg_of(kg *g, kg_cluster *c, const json_t *flow, const json_t *trigge
         }
         kg_add_edge(c, tc->c->end, c->root, NULL, NULL);
     }
-    kg_iterate(g, c, json_object_get(flow, "tasks"), json_object_get(flow, "errors"), "SEQUENTIAL");
+    kg_iterate(g, c, json_object_get(flow, "tasks"), json_object_get(flow, "errors"), json_object_get(flow, "finally"),
+               json_object_get(flow, "afterExecution"), "SEQUENTIAL");
 }
 
 json_t *kt_graph_flow(const json_t *flow, const kt_graph_opts *o, int *status, char *err, size_t errcap)

@@ -67,9 +67,8 @@ static const kt_prop common_task[] = {
     P("runIf", KT_P_STR),
     END,
 };
-/* No `finally` (nor flow-level `afterExecution`) in the Kestra version Kite follows (KESTRA-execution.md §2.6):
- * they are unknown properties, as Kestra's strict parser reports them, rather than blocks silently not run. */
-static const kt_prop common_flowable[] = {P("errors", KT_P_TASKS), END};
+/* `finally` came with Kestra 1.x (flowables and flows alike): run after the tasks and errors of the flowable. */
+static const kt_prop common_flowable[] = {P("errors", KT_P_TASKS), P("finally", KT_P_TASKS), END};
 static const kt_prop common_trigger[] = {
     PF("id", KT_P_STR, R | NE),
     PF("type", KT_P_STR, R | NE),

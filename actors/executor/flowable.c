@@ -384,13 +384,15 @@ done:
     return rc;
 }
 
-/* The children of a flowable run: its normal list (tasks, with loop values, or the chosen If/Switch branch) and
- * its errors. Returns -1 (and logs) when they cannot be resolved. */
-static int kt_children(kt_pass *p, const json_t *task, json_t *run, kt_rlist *tasks, kt_rlist *errors)
+/* The children of a flowable run: its normal list (tasks, with loop values, or the chosen If/Switch branch), its
+ * errors and its finally (Kestra 1.x). Returns -1 (and logs) when they cannot be resolved. */
+static int kt_children(kt_pass *p, const json_t *task, json_t *run, kt_rlist *tasks, kt_rlist *errors, kt_rlist *fin)
 {
     memset(tasks, 0, sizeof *tasks);
     memset(errors, 0, sizeof *errors);
+    memset(fin, 0, sizeof *fin);
     kt_step_resolve_plain(json_object_get(task, "errors"), errors);
+    kt_step_resolve_plain(json_object_get(task, "finally"), fin);
     json_t *outputs = json_object_get(run, "outputs");
     if (kt_step_type_is(task, "If")) {
         int yes = json_is_true(json_object_get(outputs, "evaluationResult"));
@@ -455,14 +457,18 @@ static long kt_int_prop(const json_t *task, const char *name, long dflt)
 /* task.resolveNexts for a running flowable run */
 void kt_step_flowable_nexts(kt_pass *p, const json_t *task, json_t *run)
 {
-    kt_rlist tasks, errors, cur;
+    kt_rlist tasks, errors, fin, cur;
     if (kt_step_type_is(task, "Pause") && (!kt_was_paused(run) || kt_step_streq(kt_state_current(run), KT_S(PAUSED))))
         return; /* a Pause's (deprecated) subtasks run only after it was resumed */
-    if (kt_children(p, task, run, &tasks, &errors))
+    if (kt_children(p, task, run, &tasks, &errors, &fin)) {
+        kt_step_rl_free(&fin);
         return;
+    }
     const char *id = kt_step_str(run, "id");
-    kt_step_depending(p, &tasks, &errors, NULL, id, &cur);
-    int on_errors = cur.n && errors.n && cur.v[0].task == errors.v[0].task && !cur.v[0].value;
+    kt_step_depending(p, &tasks, &errors, &fin, id, &cur);
+    /* errors and finally are sequences whatever the flowable */
+    int on_errors = cur.n && !cur.v[0].value && ((errors.n && cur.v[0].task == errors.v[0].task) ||
+                                                 (fin.n && cur.v[0].task == fin.v[0].task));
     if (on_errors) {
         kt_step_next_sequential(p, &cur, run);
     } else if (kt_step_is_wd(task)) {
@@ -481,6 +487,7 @@ void kt_step_flowable_nexts(kt_pass *p, const json_t *task, json_t *run)
     kt_step_rl_free(&cur);
     kt_step_rl_free(&tasks);
     kt_step_rl_free(&errors);
+    kt_step_rl_free(&fin);
 }
 
 /* task.resolveState for a running flowable run: a state, or NULL while children are still going. */
@@ -488,10 +495,11 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run)
 {
     int allow_failure = json_is_true(json_object_get(task, "allowFailure"));
     int allow_warning = json_is_true(json_object_get(task, "allowWarning"));
-    kt_rlist tasks, errors, cur;
-    if (kt_children(p, task, run, &tasks, &errors)) {
+    kt_rlist tasks, errors, fin, cur;
+    if (kt_children(p, task, run, &tasks, &errors, &fin)) {
         kt_step_rl_free(&tasks);
         kt_step_rl_free(&errors);
+        kt_step_rl_free(&fin);
         return allow_failure ? (allow_warning ? KT_S(SUCCESS) : KT_S(WARNING)) : KT_S(FAILED);
     }
     const char *id = kt_step_str(run, "id");
@@ -507,7 +515,7 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run)
     int is_loop = kt_step_type_is(task, "ForEach") || kt_step_type_is(task, "EachSequential") ||
                   kt_step_type_is(task, "EachParallel");
     if (kt_step_is_wd(task)) {
-        st = kt_step_wd_state(p, task, run, &tasks, &errors);
+        st = kt_step_wd_state(p, task, run, &tasks, &errors, &fin);
         goto done;
     }
     if (kt_step_type_is(task, "WaitFor")) {
@@ -516,15 +524,15 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run)
         if (handled)
             goto done;
     }
-    if (is_loop && tasks.n == 0) {
+    if (is_loop && tasks.n == 0 && !fin.n) {
         st = KT_S(SUCCESS); /* no values */
         goto done;
     }
-    if (kt_step_type_is(task, "If") && tasks.n == 0 && !kt_step_any_run(p, &errors, id)) {
+    if (kt_step_type_is(task, "If") && tasks.n == 0 && !fin.n && !kt_step_any_run(p, &errors, id)) {
         st = KT_S(SUCCESS); /* empty branch */
         goto done;
     }
-    kt_step_depending(p, &tasks, &errors, NULL, id, &cur);
+    kt_step_depending(p, &tasks, &errors, &fin, id, &cur);
     if (cur.absent) {
         kt_step_log(p, run, "WARN", "No task found on flow '%s.%s', task '%s', execution '%s'",
                     kt_step_str(p->ex, "namespace"), kt_step_str(p->ex, "flowId"), kt_step_str(task, "id"),
@@ -540,5 +548,6 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run)
 done:
     kt_step_rl_free(&tasks);
     kt_step_rl_free(&errors);
+    kt_step_rl_free(&fin);
     return st;
 }

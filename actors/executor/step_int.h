@@ -215,10 +215,10 @@ kt_status kt_step_wd_child(kt_pass *p, const kt_exec_event *ev);
 void kt_step_wd_end(kt_pass *p, json_t *run, size_t index, const char *state);
 /* A lost job runs again whole: the children it reported are removed first. */
 void kt_step_wd_prune(kt_pass *p, const json_t *run);
-/* resolveState of a WorkingDirectory run (tasks and errors resolved): NULL while its job is out or its errors branch
- * runs. */
+/* resolveState of a WorkingDirectory run (tasks, errors and finally resolved): NULL while its job is out or its
+ * errors or finally branch runs. */
 const char *kt_step_wd_state(kt_pass *p, const json_t *task, const json_t *run, const kt_rlist *tasks,
-                             const kt_rlist *errors);
+                             const kt_rlist *errors, const kt_rlist *fin);
 
 /* ---- step_after.c: afterExecution ------------------------------------------------------------------ */
 

@@ -130,7 +130,7 @@ void kt_step_wd_prune(kt_pass *p, const json_t *run)
 }
 
 const char *kt_step_wd_state(kt_pass *p, const json_t *task, const json_t *run, const kt_rlist *tasks,
-                             const kt_rlist *errors)
+                             const kt_rlist *errors, const kt_rlist *fin)
 {
     if (kt_taskrun_attempts(run))
         return NULL; /* its job is still on the worker */
@@ -138,10 +138,11 @@ const char *kt_step_wd_state(kt_pass *p, const json_t *task, const json_t *run, 
     int allow_failure = json_is_true(json_object_get(task, "allowFailure"));
     int allow_warning = json_is_true(json_object_get(task, "allowWarning"));
     kt_rlist cur;
-    kt_step_depending(p, tasks, errors, NULL, id, &cur);
-    int on_errors = cur.n && errors->n && cur.v[0].task == errors->v[0].task;
+    kt_step_depending(p, tasks, errors, fin, id, &cur);
+    int on_errors = cur.n && ((errors->n && cur.v[0].task == errors->v[0].task) ||
+                              (fin && fin->n && cur.v[0].task == fin->v[0].task));
     const char *st = NULL;
-    /* the worker ran what it would (it stops at the first failure): only an errors branch is waited for */
+    /* the worker ran what it would (it stops at the first failure): only an errors or finally branch is waited for */
     if (!on_errors || kt_step_all_terminated(p, &cur, id))
         st = kt_step_guess_final(p, tasks, id, allow_failure, allow_warning);
     kt_step_rl_free(&cur);

@@ -338,6 +338,47 @@ static void test_restart_removes_finally(void **state)
     }
 }
 
+/* A flowable's finally: Sequential's after its failed child and its errors (the Sequential FAILED, the execution
+ * with it); after a success, Sequential's finally then the Parallel's once both branches ended. */
+static void test_flowable_finally(void **state)
+{
+    (void)state;
+    for (size_t d = 0; d < 2; d++)
+        for (int failing = 0; failing < 2; failing++) {
+            g_ids = 0;
+            g_flow = load_flow("flowable_finally", dialects[d]);
+            json_t *ex = new_exec();
+            kt_exec_effects fx;
+            assert_int_equal(go(ex, ev_start(T0), &fx), KT_OK);
+            finish(ex, &fx, "inner", failing ? "FAILED" : "SUCCESS", T0 + SEC);
+            if (failing)
+                finish(ex, &fx, "inner_alert", "SUCCESS", T0 + 2 * SEC);
+            assert_string_equal(state_of(ex, "seq"), "RUNNING");
+            finish(ex, &fx, "inner_cleanup", "SUCCESS", T0 + 3 * SEC);
+            assert_string_equal(state_of(ex, "seq"), failing ? "FAILED" : "SUCCESS");
+            assert_string_equal(json_string_value(json_object_get(run_of(ex, "inner_cleanup"), "parentTaskRunId")),
+                                json_string_value(json_object_get(run_of(ex, "seq"), "id")));
+            if (failing) {
+                assert_string_equal(kt_state_current(ex), "FAILED");
+                assert_null(run_of(ex, "par"));
+            } else {
+                assert_int_equal(fx.ndispatch, 2); /* a and b */
+                char ta[KT_ID_LEN + 1], tb[KT_ID_LEN + 1];
+                snprintf(ta, sizeof ta, "%s", fx.dispatch[0].taskrun_id);
+                snprintf(tb, sizeof tb, "%s", fx.dispatch[1].taskrun_id);
+                assert_int_equal(go(ex, ev_result(ta, 0, "SUCCESS", T0 + 4 * SEC), &fx), KT_OK);
+                assert_null(run_of(ex, "par_cleanup"));
+                assert_int_equal(go(ex, ev_result(tb, 0, "WARNING", T0 + 5 * SEC), &fx), KT_OK);
+                assert_string_equal(state_of(ex, "par"), "RUNNING");
+                finish(ex, &fx, "par_cleanup", "FAILED", T0 + 6 * SEC);
+                assert_string_equal(state_of(ex, "par"), "WARNING");
+                assert_string_equal(kt_state_current(ex), "WARNING");
+            }
+            json_decref(ex);
+            json_decref(g_flow);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +391,7 @@ int main(void)
         cmocka_unit_test_setup(test_exit_states, reset_ids),
         cmocka_unit_test_setup(test_set_unset_variables, reset_ids),
         cmocka_unit_test_setup(test_restart_removes_finally, reset_ids),
+        cmocka_unit_test_setup(test_flowable_finally, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
