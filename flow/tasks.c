@@ -91,14 +91,19 @@ const kt_prop *kt_task_trigger_common_props(void) { return common_trigger; }
 /* ---------------------------------------------------------------- flow control */
 
 static const kt_prop t_sequential[] = {P("tasks", KT_P_TASKS), END};
-static const kt_prop t_parallel[] = {PF("tasks", KT_P_TASKS, R | NE), P("concurrent", KT_P_INT), END};
+/* onChildFailure (Kestra 2.0): FAIL interrupts the other running children when one fails; the default is FAIL in a
+ * 2.x flow, CONTINUE (1.x's behaviour) in a 1.x one (actors/executor/flowable.c) */
+static const char *const e_on_child_failure[] = {"FAIL", "CONTINUE", NULL};
+static const kt_prop t_parallel[] = {PF("tasks", KT_P_TASKS, R | NE), P("concurrent", KT_P_INT),
+                                     PE("onChildFailure", e_on_child_failure), END};
 static const kt_prop t_if[] = {P("condition", KT_P_STR), PF("then", KT_P_TASKS, R | NE), P("else", KT_P_TASKS), END};
 static const kt_prop t_switch[] = {PF("value", KT_P_STR, R | NE), P("cases", KT_P_CASES), P("defaults", KT_P_TASKS), END};
 static const kt_prop t_foreach[] = {PF("values", KT_P_ANY, R), P("concurrencyLimit", KT_P_INT), P("tasks", KT_P_TASKS), END};
 static const kt_prop t_each_seq[] = {PF("value", KT_P_ANY, R), P("tasks", KT_P_TASKS), END};
 static const kt_prop t_each_par[] = {PF("value", KT_P_ANY, R), P("concurrent", KT_P_INT),
                                      PF("tasks", KT_P_TASKS, R | NE), END};
-static const kt_prop t_dag[] = {PF("tasks", KT_P_DAG, R | NE), P("concurrent", KT_P_INT), END};
+static const kt_prop t_dag[] = {PF("tasks", KT_P_DAG, R | NE), P("concurrent", KT_P_INT),
+                                PE("onChildFailure", e_on_child_failure), END};
 static const kt_prop t_pause[] = {PF("delay", KT_P_DUR, D), PF("timeout", KT_P_DUR, D), P("onResume", KT_P_INPUTS),
                                   P("tasks", KT_P_TASKS), END};
 static const kt_prop t_sleep[] = {PR("duration", KT_P_DUR), END};

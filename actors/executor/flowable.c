@@ -8,6 +8,7 @@
 #include "time/duration.h"
 #include "flow/inputs.h"
 #include "base/clock.h"
+#include "base/dialect.h"
 #include "base/id.h"
 
 #include <stdio.h>
@@ -454,6 +455,70 @@ static long kt_int_prop(const json_t *task, const char *name, long dflt)
     return dflt;
 }
 
+/* Parallel and Dag's onChildFailure (Kestra 2.0, migration guide v2.0.0/parallel-dag-on-child-failure): FAIL, the
+ * default in a 2.x flow, interrupts the children still running once one has failed; CONTINUE, 1.x's behaviour and
+ * its default, lets them finish. */
+static int kt_interrupts_on_failure(const kt_pass *p, const json_t *task)
+{
+    if (!kt_step_type_is(task, "Parallel") && !kt_step_type_is(task, "Dag"))
+        return 0;
+    const char *v = kt_step_str(task, "onChildFailure");
+    if (v)
+        return !strcmp(v, "FAIL");
+    return kt_dialect_of_flow(p->f->flow) == KT_DIALECT_2X;
+}
+
+/* The run's direct child on its way up to parent_id (the run itself when it is one), NULL when it is not under it. */
+static const json_t *kt_branch_of(kt_pass *p, const json_t *r, const char *parent_id)
+{
+    for (int depth = 0; r && depth < 64; depth++) {
+        const char *pid = kt_step_str(r, "parentTaskRunId");
+        if (!pid)
+            return NULL;
+        if (kt_step_streq(pid, parent_id))
+            return r;
+        uintptr_t pos = (uintptr_t)kt_map_get(p->by_id, pid);
+        r = pos ? json_array_get(kt_step_runs(p), pos - 1) : NULL;
+    }
+    return NULL;
+}
+
+/* A child of the flowable failed: every run still going under its tasks (at any depth; not under its errors or
+ * finally) ends FAILED, its attempt too, saying why. The worker's attempt is not stopped: its result comes to a run
+ * that has ended and is ignored. */
+static void kt_interrupt_siblings(kt_pass *p, const json_t *run, const kt_rlist *tasks)
+{
+    const char *id = kt_step_str(run, "id");
+    size_t n;
+    json_t **children = kt_step_runs_for(p, tasks, id, &n);
+    const char *failed = NULL;
+    for (size_t i = 0; i < n && !failed; i++)
+        if (kt_step_streq(kt_state_current(children[i]), KT_S(FAILED)))
+            failed = kt_step_str(children[i], "taskId");
+    if (!failed)
+        return;
+    kt_step_index_sync(p);
+    size_t total = json_array_size(kt_step_runs(p));
+    for (size_t i = 0; i < total; i++) {
+        json_t *r = json_array_get(kt_step_runs(p), i);
+        const char *s = kt_state_current(r);
+        if (kt_state_is_terminated(s))
+            continue;
+        const json_t *branch = kt_branch_of(p, r, id);
+        int in_tasks = 0;
+        for (size_t k = 0; branch && k < tasks->n && !in_tasks; k++)
+            in_tasks = kt_step_streq(kt_step_str(branch, "taskId"), kt_step_str(tasks->v[k].task, "id"));
+        if (!in_tasks)
+            continue;
+        size_t na = kt_taskrun_attempts(r);
+        json_t *att = na ? json_array_get(json_object_get(r, "attempts"), na - 1) : NULL;
+        if (att && !kt_state_is_terminated(kt_state_current(att)))
+            kt_state_set(json_object_get(att, "state"), KT_S(FAILED), p->now);
+        kt_step_log(p, r, "WARN", "Task terminated because sibling task '%s' failed.", failed);
+        kt_step_set_state(p, r, KT_S(FAILED));
+    }
+}
+
 /* task.resolveNexts for a running flowable run */
 void kt_step_flowable_nexts(kt_pass *p, const json_t *task, json_t *run)
 {
@@ -465,6 +530,8 @@ void kt_step_flowable_nexts(kt_pass *p, const json_t *task, json_t *run)
         return;
     }
     const char *id = kt_step_str(run, "id");
+    if (kt_interrupts_on_failure(p, task))
+        kt_interrupt_siblings(p, run, &tasks);
     kt_step_depending(p, &tasks, &errors, &fin, id, &cur);
     /* errors and finally are sequences whatever the flowable */
     int on_errors = cur.n && !cur.v[0].value && ((errors.n && cur.v[0].task == errors.v[0].task) ||

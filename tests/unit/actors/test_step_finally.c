@@ -379,6 +379,62 @@ static void test_flowable_finally(void **state)
         }
 }
 
+/* The dispatched run of task_id in fx, its id copied to out. */
+static void dispatched(const kt_exec_effects *fx, const char *task_id, char *out)
+{
+    for (size_t i = 0; i < fx->ndispatch; i++)
+        if (!strcmp(fx->dispatch[i].task_id, task_id)) {
+            snprintf(out, KT_ID_LEN + 1, "%s", fx->dispatch[i].taskrun_id);
+            return;
+        }
+    fail_msg("%s not dispatched", task_id);
+}
+
+/* Parallel's onChildFailure (D8): in 2.x (default FAIL) a failed child interrupts the running ones at any depth, which
+ * end FAILED and say why; in 1.x (default CONTINUE) they keep running. The property overrides the dialect's default
+ * either way. */
+static void test_parallel_child_failure(void **state)
+{
+    (void)state;
+    for (size_t d = 0; d < 2; d++)
+        for (int override = 0; override < 2; override++) {
+            g_ids = 0;
+            g_flow = load_flow("parallel_child_failure", dialects[d]);
+            if (override) /* 1.x flow says FAIL, 2.x flow says CONTINUE */
+                json_object_set_new(json_array_get(json_object_get(g_flow, "tasks"), 0), "onChildFailure",
+                                    json_string(d ? "CONTINUE" : "FAIL"));
+            int interrupts = (d == 1) != override;
+            json_t *ex = new_exec();
+            kt_exec_effects fx;
+            assert_int_equal(go(ex, ev_start(T0), &fx), KT_OK);
+            char ta[KT_ID_LEN + 1], tb1[KT_ID_LEN + 1], tc[KT_ID_LEN + 1];
+            dispatched(&fx, "a", ta);
+            dispatched(&fx, "b1", tb1);
+            dispatched(&fx, "c", tc);
+            assert_int_equal(go(ex, ev_result(ta, 0, "FAILED", T0 + SEC), &fx), KT_OK);
+            assert_string_equal(state_of(ex, "b1"), interrupts ? "FAILED" : "RUNNING");
+            assert_string_equal(state_of(ex, "b"), interrupts ? "FAILED" : "RUNNING");
+            assert_string_equal(state_of(ex, "c"), interrupts ? "FAILED" : "RUNNING");
+            size_t warns = 0;
+            for (size_t i = 0; i < fx.nlogs; i++)
+                warns += !strcmp(fx.logs[i].level, "WARN") &&
+                         strstr(fx.logs[i].message, "Task terminated because sibling task 'a' failed.") != NULL;
+            assert_int_equal(warns, interrupts ? 3 : 0);
+            if (interrupts) /* the attempt ended with its run */
+                assert_string_equal(kt_state_current(attempt_at(run_of(ex, "c"), 0)), "FAILED");
+            /* errors run either way */
+            finish(ex, &fx, "on_error", "SUCCESS", T0 + 2 * SEC);
+            assert_string_equal(state_of(ex, "par"), "FAILED");
+            assert_string_equal(kt_state_current(ex), "FAILED");
+            if (interrupts) { /* a late result of an interrupted attempt is ignored */
+                assert_int_equal(go(ex, ev_result(tc, 0, "SUCCESS", T0 + 3 * SEC), &fx), KT_OK);
+                assert_true(fx.stale);
+            }
+            json_decref(ex);
+            json_decref(g_flow);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +448,7 @@ int main(void)
         cmocka_unit_test_setup(test_set_unset_variables, reset_ids),
         cmocka_unit_test_setup(test_restart_removes_finally, reset_ids),
         cmocka_unit_test_setup(test_flowable_finally, reset_ids),
+        cmocka_unit_test_setup(test_parallel_child_failure, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
