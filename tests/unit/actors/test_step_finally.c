@@ -435,6 +435,33 @@ static void test_parallel_child_failure(void **state)
         }
 }
 
+/* Dag's onChildFailure in 2.x: a failed task interrupts the running ones; a task whose dependency failed never
+ * starts. */
+static void test_dag_child_failure(void **state)
+{
+    (void)state;
+    g_ids = 0;
+    g_flow = parse("{\"id\":\"dag\",\"namespace\":\"company.team\",\"dialect\":\"2.x\",\"tasks\":[{\"id\":\"d\","
+                   "\"type\":\"io.kestra.plugin.core.flow.Dag\",\"tasks\":["
+                   "{\"task\":{\"id\":\"x\",\"type\":\"io.kestra.plugin.core.log.Log\",\"message\":\"m\"}},"
+                   "{\"task\":{\"id\":\"y\",\"type\":\"io.kestra.plugin.core.log.Log\",\"message\":\"m\"}},"
+                   "{\"task\":{\"id\":\"z\",\"type\":\"io.kestra.plugin.core.log.Log\",\"message\":\"m\"},"
+                   "\"dependsOn\":[\"x\"]}]}]}");
+    json_t *ex = new_exec();
+    kt_exec_effects fx;
+    assert_int_equal(go(ex, ev_start(T0), &fx), KT_OK);
+    char tx[KT_ID_LEN + 1], ty[KT_ID_LEN + 1];
+    dispatched(&fx, "x", tx);
+    dispatched(&fx, "y", ty);
+    assert_int_equal(go(ex, ev_result(tx, 0, "FAILED", T0 + SEC), &fx), KT_OK);
+    assert_string_equal(state_of(ex, "y"), "FAILED");
+    assert_null(run_of(ex, "z"));
+    assert_string_equal(state_of(ex, "d"), "FAILED");
+    assert_string_equal(kt_state_current(ex), "FAILED");
+    json_decref(ex);
+    json_decref(g_flow);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +476,7 @@ int main(void)
         cmocka_unit_test_setup(test_restart_removes_finally, reset_ids),
         cmocka_unit_test_setup(test_flowable_finally, reset_ids),
         cmocka_unit_test_setup(test_parallel_child_failure, reset_ids),
+        cmocka_unit_test_setup(test_dag_child_failure, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
