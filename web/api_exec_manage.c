@@ -560,6 +560,7 @@ void kt_api_execution_eval(kt_http_req *r, void *ud)
     json_t *ctx = kt_render_context(kt_flow_json(f), ex, task, run);
     kt_env env;
     kt_env_init_real(&env);
+    env.dialect = kt_dialect_of_flow(kt_flow_json(f));
     char *out = NULL;
     kt_expr_error err = {0};
     if (kt_expr_render_string(src, ctx, &env, &out, &err) == KT_OK) {

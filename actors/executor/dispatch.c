@@ -169,6 +169,7 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
     json_t *extra = task ? kt_executor_error_logs_for(ex, run, d->task_id) : NULL;
     kt_env env; /* the task's properties see the real clock at dispatch, as Kestra's worker does when it renders */
     kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
+    env.dialect = kt_dialect_of_flow(run->flow.flow);
     env.files = ex->storage ? &ex->files : NULL;
     /* the values secret() gives and the SECRET inputs: the worker masks them in what the attempt logs and outputs */
     json_t *secrets = json_array();

@@ -150,6 +150,7 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
      * executor's own generator) are handed to it here. */
     kt_env env;
     kt_env_init(&env, ev->now_us, kt_env_next(&ex->seeds));
+    env.dialect = kt_dialect_of_flow(run->flow.flow);
     env.files = ex->storage ? &ex->files : NULL;
     /* what the step's renders obtain from secret() (runIf, If/Switch, WaitFor conditions, loop values, flow outputs)
      * and the SECRET inputs: the step masks them in the lines it logs (kt_step_log) and the engine in its error

@@ -320,6 +320,7 @@ static void kt_loop_env(const json_t *run, kt_env *env, const kt_env *event_env)
     kt_env_init(env, created, kt_env_seed_of(id ? id : ""));
     env->files = event_env->files; /* the same storage: a loop's values may read() a file */
     env->secrets_used = event_env->secrets_used; /* a secret() in the values is masked where the step shows it */
+    env->dialect = event_env->dialect;
 }
 
 /* ForEach values / Each value: a list, or a string rendering to a JSON array; distinct values as strings. */

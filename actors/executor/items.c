@@ -178,6 +178,7 @@ void kt_executor_items_create(kt_executor *ex, kt_run *parent, const char *taskr
     const json_int_t first = kt_dialect_of_flow(parent->flow.flow) == KT_DIALECT_2X ? 0 : 1;
     kt_env env;
     kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
+    env.dialect = kt_dialect_of_flow(parent->flow.flow);
     env.files = &ex->files;
     /* the secrets the step's render obtained and those the batches' inputs obtain: masked in the error logged */
     used = json_is_array(json_object_get(spec, "secrets")) ? json_copy(json_object_get(spec, "secrets")) : json_array();
@@ -406,6 +407,7 @@ static int kt_items_target(kt_executor *ex, const kt_run *run, const json_t *tas
                            json_object_get(task, "flowId"));
     kt_env env;
     kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
+    env.dialect = kt_dialect_of_flow(run->flow.flow);
     kt_expr_error e = {0};
     int rc = -1;
     if (kt_expr_render_json_cached(run->flow.templates, in, ctx, &env, &r, &e) == KT_OK &&

@@ -71,6 +71,7 @@ void kt_executor_manual(kt_executor *ex, const kt_msg *m, const kt_msg_exec_comm
     int64_t now = kt_now_us();
     kt_env env; /* the transformations are pure: their clock reading and ids come from here */
     kt_env_init(&env, now, kt_env_next(&ex->seeds));
+    env.dialect = kt_dialect_of_flow(fe->json);
     json_t *result = NULL; /* the new document, to take in (NULL: changed in place) */
     json_t *work = run ? json_deep_copy(run->execution) : json_incref(stored);
     switch (c->command) {
@@ -152,6 +153,7 @@ void kt_executor_retry_flow(kt_executor *ex, const char *execution_id)
                                   : kt_executor_flow(ex, json_string_value(json_object_get(cur, "namespace")),
                                                      json_string_value(json_object_get(cur, "flowId")),
                                                      (int)json_integer_value(json_object_get(cur, "flowRevision")));
+    env.dialect = kt_dialect_of_flow(fe ? fe->json : NULL);
     kt_status st = kt_exec_replay(fe ? fe->json : NULL, cur, NULL, 0, &env, now, &next, err, sizeof err);
     if (st == KT_OK) {
         KT_INFO("executor", "execution %s RETRIED: retried as execution %s", execution_id,

@@ -77,6 +77,7 @@ void kt_executor_notify_parent(kt_executor *ex, const json_t *child)
             kt_expr_error e = {0};
             kt_env env;
             kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
+            env.dialect = kt_dialect_of_flow(crun->flow.flow);
             env.files = ex->storage ? &ex->files : NULL;
             /* the error goes to the parent's log: the engine masks what secret() returned in it */
             json_t *used = json_array();
@@ -282,6 +283,7 @@ static void kt_executor_subflow_remake(kt_executor *ex, kt_run *run, json_t *tr,
     const json_t *task = kt_map_get(run->flow.tasks, json_string_value(json_object_get(tr, "taskId")));
     kt_env env;
     kt_env_init(&env, kt_now_us(), kt_env_next(&ex->seeds));
+    env.dialect = kt_dialect_of_flow(run->flow.flow);
     env.files = ex->storage ? &ex->files : NULL;
     json_t *secrets = json_array();
     env.secrets_used = secrets;

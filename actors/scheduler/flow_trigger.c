@@ -254,6 +254,7 @@ json_t *kt_sch_flow_triggers_plan(kt_scheduler *s, const json_t *up, int64_t now
         const kt_sch_flow *f = val;
         if (f->disabled || (!strcmp(f->ns, ns) && !strcmp(f->id, fid)))
             continue;
+        env.dialect = kt_dialect_of_flow(f->json); /* the listening flow's renders */
         size_t i;
         json_t *t;
         json_array_foreach(json_object_get(f->json, "triggers"), i, t) {

@@ -139,6 +139,7 @@ static void kt_sch_poll_start(kt_scheduler *s, const kt_sch_flow *f, const kt_sc
         json_t *vars = json_pack("{s:s}", "date", date);
         kt_env env;
         kt_sch_env(s, &env, now);
+        env.dialect = kt_dialect_of_flow(f->json);
         kt_cond_ctx c = {.flow = f->json, .trigger = vars, .zone = s->default_zone, .env = &env};
         kt_cond_result r = kt_cond_all(conds, &c, why, sizeof why);
         json_decref(vars);

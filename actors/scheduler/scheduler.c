@@ -135,6 +135,7 @@ static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char
         }
         kt_env env;
         kt_sch_env(s, &env, kt_now_us());
+        env.dialect = kt_dialect_of_flow(f->json);
         char err[256] = "";
         if (kt_sched_compile(t, f->json, s->default_zone, s->recover, &env, &st_->sched, err, sizeof err) != KT_OK) {
             st_->sched = NULL;
@@ -267,6 +268,7 @@ static kt_status kt_sch_reconcile_once(kt_scheduler *s, const char *ns, const ch
             KT_WARN("scheduler", "trigger %s.%s.%s: stored state unreadable (%s), recreated", ns, id, t->id, err);
         kt_env env;
         kt_sch_env(s, &env, now);
+        env.dialect = kt_dialect_of_flow(now_f->json);
         /* changed: against the revision seen before, or, at start, against the fingerprint the row was computed
          * from (a revision saved while no scheduler ran); a row without one (older store) is taken as unchanged */
         char fp[17], *stored = NULL;
@@ -438,6 +440,7 @@ static kt_status kt_sch_refresh(kt_scheduler *s, const kt_sch_flow *f, const kt_
     if (!ts->disabled && !ts->execution_id && !ts->next_us) {
         kt_env env;
         kt_sch_env(s, &env, now);
+        env.dialect = kt_dialect_of_flow(f->json);
         changed |= kt_sched_recover_missed(t->sched, f->json, ts, now, &env);
     }
     kt_status st = KT_OK;
@@ -510,6 +513,7 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
         json_t *basis = kt_trig_state_json(&ts); /* the state this occurrence is decided from */
         kt_env env;
         kt_sch_env(s, &env, now);
+        env.dialect = kt_dialect_of_flow(f->json);
         kt_sched_fire fire = {0};
         int64_t due = 0;
         kt_sched_verdict v = kt_sched_evaluate(t->sched, f->json, &ts, now, &env, &fire, &due);

@@ -78,6 +78,7 @@ static kt_status kt_trigger_flip(const kt_trigger_env *e, const json_t *flow, co
     }
     kt_env env;
     kt_env_init(&env, e->now_us, kt_env_random_seed());
+    env.dialect = kt_dialect_of_flow(flow);
     kt_sched *s = NULL;
     kt_status st = kt_sched_compile(def, flow, e->default_zone, e->default_recover, &env, &s, err, errcap);
     if (st)

@@ -137,6 +137,7 @@ static void kt_count_replied(kt_task_run *r, const kt_msg_reply *rep)
     json_t *res;
     kt_env env;
     kt_env_init_real(&env);
+    env.dialect = kt_dialect_of_flow(json_object_get(kt_task_context(r), "flow"));
     env.secrets_used = kt_task_secrets(r); /* a secret() value shows masked in the attempt's lines */
     kt_env_files files;
     if (kt_task_storage(r)) { /* read(), kv() reach the same storage as the executor's renders */

@@ -245,6 +245,7 @@ static void kt_wd_run_child(kt_wd *wd, const json_t *task)
     json_object_set_new(ctx, "workingDir", json_string(wd->workdir));
     kt_env env;
     kt_env_init_real(&env);
+    env.dialect = kt_dialect_of_flow(wd->flow);
     env.secrets_used = kt_task_secrets(wd->r); /* the child's job copies them: its logs are masked too */
     kt_env_files files;
     if (kt_task_storage(wd->r)) { /* read() and fileSize() inside a child reach the same storage */
