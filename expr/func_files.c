@@ -8,6 +8,7 @@
  * reading its parent's files). Any other text is a namespace file of the flow's namespace
  * (`kestra:///<namespace as path>/_files/<path>`); `nsfile:///path` says the same and `nsfile://<namespace>/path`
  * names another namespace (Kestra 0.24's file protocol). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,11 +138,47 @@ static json_t *storage_fail(kx_env *env, const kx_node *n, const char *err)
     return kx_fail(env, n, KX_E_PEBBLE, "%s", err[0] ? err : "the internal storage failed");
 }
 
+/* A namespace file's revision argument: `version=` in Kestra 1.x, renamed `revision=` by Kestra 2.0 with no alias
+ * (kestra PR 16699): the other line's name fails the render saying which to write. Kite keeps only the current
+ * content of a namespace file, so a revision that names one fails as Kestra's missing revision does. 0: no
+ * revision asked (read the file); -1: the render failed. */
+static int revision_refused(kx_env *env, const kx_node *n, const char *fn, json_t *version, json_t *revision,
+                            const json_t *path)
+{
+    int v2 = env->ambient && env->ambient->dialect == KT_DIALECT_2X;
+    const char *mine = v2 ? "revision" : "version", *other = v2 ? "version" : "revision";
+    json_t *given = v2 ? revision : version, *wrong = v2 ? version : revision;
+    if (wrong && !json_is_null(wrong)) {
+        kx_fail(env, n, KX_E_PEBBLE, "The '%s' function has no argument '%s' in a Kestra %s flow: write %s=N (Kestra 2.0 "
+                "renamed version= to revision=, with no alias)", fn, other, v2 ? "2.0" : "1.x", mine);
+        return -1;
+    }
+    if (!given || json_is_null(given))
+        return 0;
+    json_t *text = kx_as_string(given);
+    const char *t = json_string_value(text);
+    char *end = NULL;
+    long num = t && *t ? strtol(t, &end, 10) : 0;
+    int ok = end && !*end && num >= 0 && num <= INT32_MAX;
+    json_decref(text);
+    if (!ok) {
+        kx_fail(env, n, KX_E_PEBBLE, "The '%s' function expects the '%s' argument to be a valid integer.", fn, mine);
+        return -1;
+    }
+    const char *ns = var_str(env, "flow", "namespace");
+    kx_fail(env, n, KX_E_PEBBLE, "Version %ld of file '%s' was not found in namespace '%s'. (Kite keeps only the "
+            "current content of a namespace file)", num, json_is_string(path) ? json_string_value(path) : "",
+            ns ? ns : "");
+    return -1;
+}
+
 static json_t *fn_read(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
 {
     if (!a[0] || json_is_null(a[0]))
         return kx_fail(env, n, KX_E_PEBBLE, "The 'read' function expects an argument 'path' that is a path to a "
                                             "namespace file or an internal storage URI.");
+    if (revision_refused(env, n, "read", a[1], a[2], a[0]))
+        return NULL;
     const kt_env_files *f = files_of(env, n, "read");
     char *uri = f ? resolve(env, n, "read", a[0], 1) : NULL;
     if (!uri)
@@ -165,6 +202,8 @@ static json_t *fn_file_uri(kx_env *env, const kx_node *n, json_t *in, json_t **a
                        "The 'fileURI' function expects an argument 'path' that is a path to a namespace file.");
     if (strstr(path, "../"))
         return kx_fail(env, n, KX_E_JAVA, "Path must not contain '../'");
+    if (revision_refused(env, n, "fileURI", a[1], a[2], a[0]))
+        return NULL;
     const char *ns = var_str(env, "flow", "namespace");
     if (!ns)
         return kx_fail(env, n, KX_E_PEBBLE, "The 'fileURI' function names namespace files and this render has no flow");
@@ -239,8 +278,8 @@ static json_t *fn_is_file_empty(kx_env *env, const kx_node *n, json_t *in, json_
 }
 
 const kx_builtin kx_functions_files[] = {
-    {"read", fn_read, {"path"}, 0},
-    {"fileURI", fn_file_uri, {"path"}, 0},
+    {"read", fn_read, {"path", "version", "revision"}, 0},
+    {"fileURI", fn_file_uri, {"path", "version", "revision"}, 0},
     {"fileSize", fn_file_size, {"path"}, 0},
     {"fileExists", fn_file_exists, {"path"}, 0},
     {"isFileEmpty", fn_is_file_empty, {"path"}, 0},

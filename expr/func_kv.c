@@ -6,7 +6,11 @@
  * exists: a key missing there is just missing). An expired entry fails the render with Kestra's message
  * (InternalKVStore.getRawValue's ResourceExpiredException, which KvFunction turns into a PebbleException: not a
  * missing key) and is deleted as Kestra deletes it, through the environment's drop hook: only while it is still the
- * expired version read here, never a value written under the key since. */
+ * expired version read here, never a value written under the key since.
+ *
+ * A missing key by dialect (docs/dialects.md): Kestra 0.21, Kite's 1.x, returns null unless errorOnMissing=true;
+ * Kestra 0.22 turned the default to true (kv-error-on-missing), which 2.x follows, and since then an expired entry
+ * read with errorOnMissing=false is null too (KvFunction catches the ResourceExpiredException). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +39,8 @@ static json_t *fn_kv(kx_env *env, const kx_node *n, json_t *in, json_t **a, int 
     }
     if (!*ns || strstr(ns, "/") || strstr(ns, ".."))
         return kx_fail(env, n, KX_E_PEBBLE, "Invalid namespace '%s'", ns);
-    int error_on_missing = a[2] && json_is_true(a[2]);
+    int strict = env->ambient && env->ambient->dialect == KT_DIALECT_2X;
+    int error_on_missing = a[2] && !json_is_null(a[2]) ? json_is_true(a[2]) : strict;
     const kt_env_files *f = env->ambient ? env->ambient->files : NULL;
     if (!f || !f->read_meta)
         return kx_fail(env, n, KX_E_PEBBLE, "The 'kv' function needs the internal storage, and this render has none");
@@ -61,6 +66,8 @@ static json_t *fn_kv(kx_env *env, const kx_node *n, json_t *in, json_t **a, int 
     free(uri);
     if (expired) {
         free(data);
+        if (strict && !error_on_missing)
+            return json_null();
         return kx_fail(env, n, KX_E_PEBBLE, "The requested value has expired");
     }
     kt_kv_type type;
