@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/checks.h"
 #include "flow/defaults.h"
 #include "flow/dialect.h"
+#include "flow/inputs.h"
 #include "flow/tasks.h"
 #include "flow/validate.h"
 
@@ -214,6 +216,7 @@ static const kt_prop flow_props[] = {
     {"deleted", KT_P_BOOL, 0, NULL, NULL},
     {"tenantId", KT_P_STR, 0, NULL, NULL},
     {"dialect", KT_P_STR, 0, NULL, NULL}, /* Kite's: the line the flow is written in (flow/dialect.h) */
+    {"checks", KT_P_OBJ_LIST, 0, NULL, kt_check_props}, /* Kestra 1.x, both dialects (flow/checks.h) */
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -259,6 +262,10 @@ static void check_flow(kt_validate_ctx *c, const json_t *root, const json_t *ser
     if (json_object_get(root, "labels"))
         kt_validate_labels(c, json_object_get(root, "labels"), "labels", 1);
     check_outputs(c, json_object_get(root, "outputs"));
+    c->errors += kt_inputs_check_dialect(json_object_get(root, "inputs"), /* defaults => required in 2.x */
+                                         kt_flow_dialect_detect(root, kt_flow_dialect_default()), c->doc, c->file,
+                                         "inputs", c->diags);
+    c->errors += kt_checks_validate(json_object_get(root, "checks"), c->doc, c->file, c->diags);
     check_triggers(c, json_object_get(root, "triggers"));
     check_slas(c, json_object_get(root, "sla"));
     check_not_yet(c, root, server_defaults);

@@ -5,6 +5,8 @@
 
 #include <jansson.h>
 
+#include "base/dialect.h"
+#include "base/env.h"
 #include "flow/yaml.h"
 #include "base/status.h"
 
@@ -18,6 +20,13 @@
  * SELECT/MULTISELECT `expression`, SECRET encryption (the value is kept as given), FILE upload (a kestra:// URI
  * string passes through; any other string is refused). */
 kt_status kt_inputs_resolve(const json_t *input_defs, const json_t *raw, json_t **typed_out, kt_diags *diags);
+/* The same for a creation that renders dynamic defaults (Kestra 1.0, both dialects): a `defaults` holding an
+ * expression is rendered typed in env with `flow` (flow's identity), `vars` and the inputs resolved before it, and a
+ * default that does not render refuses the inputs with the reason ("Unable to render the defaults: ..."). `prefill`
+ * is never applied here: Kestra's forms show it, an execution asked without the input gets null (or the missing
+ * required input error). kt_inputs_resolve is this with no flow and no env: defaults are taken as written. */
+kt_status kt_inputs_resolve_in(const json_t *input_defs, const json_t *raw, const json_t *flow, kt_env *env,
+                               json_t **typed_out, kt_diags *diags);
 
 /* Types one value against one input definition (parse step only: no required/defaults/validators).
  * Returns a new reference, or NULL with *err set to the malloc'ed detail text (e.g. `For input string: "x"`). */
@@ -33,6 +42,12 @@ json_t *kt_input_check_value(const json_t *def, const json_t *value, char **err)
  * Returns the number of errors added to diags. */
 int kt_inputs_check_defs(const json_t *defs, const kt_yaml_doc *doc, const char *file, const char *path,
                          kt_diags *diags);
+
+/* What a flow's dialect adds to kt_inputs_check_defs (docs/dialects.md): in 2.x an input with `defaults` must be
+ * required (Kestra 1.1's InputValidator, kept by 2.0); 1.x keeps Kestra 0.21's rule, where `required: false` with
+ * `defaults` is accepted. Returns the number of errors added to diags. */
+int kt_inputs_check_dialect(const json_t *defs, kt_dialect dialect, const kt_yaml_doc *doc, const char *file,
+                            const char *path, kt_diags *diags);
 
 /* The id of an input definition (`id`, or the legacy `name`); NULL when absent. */
 const char *kt_input_id(const json_t *def);

@@ -13,6 +13,7 @@
 #include <pcre2.h>
 
 #include "base/strfmt.h"
+#include "expr/expr.h"
 #include "flow/tasks.h"
 #include "flow/validate.h"
 
@@ -35,11 +36,14 @@ static const char *const *type_props(const char *t)
 {
     static const char *const validator[] = {"validator", NULL};
     static const char *const values[] = {"values", NULL};
-    static const char *const select[] = {"values", "expression", "allowCustomValue", "isRadio", NULL};
-    static const char *const multi[] = {"values", "options", "expression", "itemType", "allowCustomValue", NULL};
+    /* autoSelectFirst, allowedFileExtensions: Kestra 1.x additions, accepted in both dialects */
+    static const char *const select[] = {"values", "expression", "allowCustomValue", "isRadio", "autoSelectFirst",
+                                         NULL};
+    static const char *const multi[] = {"values",           "options",         "expression", "itemType",
+                                        "allowCustomValue", "autoSelectFirst", NULL};
     static const char *const minmax[] = {"min", "max", NULL};
     static const char *const dates[] = {"after", "before", NULL};
-    static const char *const file[] = {"extension", NULL};
+    static const char *const file[] = {"extension", "allowedFileExtensions", NULL};
     static const char *const array[] = {"itemType", NULL};
     static const char *const none[] = {NULL};
     static const struct {
@@ -74,10 +78,25 @@ static int has_name(const char *const *list, const char *k)
     return 0;
 }
 
+/* A defaults / prefill value readable as the input's type. An expression is rendered when an execution is created
+ * (dynamic defaults, Kestra 1.0), and computed SELECT values are only known then: neither is checked here. */
+static void check_static_value(kt_validate_ctx *c, const json_t *def, const json_t *v, const char *p,
+                               const char *fallback)
+{
+    if (json_object_get(def, "expression") || (json_is_string(v) && kt_expr_is_template(json_string_value(v))))
+        return;
+    char *err = NULL;
+    json_t *x = kt_input_check_value(def, v, &err);
+    if (!x)
+        kt_validate_err(c, p, 0, p, "%s", err ? err : fallback);
+    json_decref(x);
+    free(err);
+}
+
 static void check_def(kt_validate_ctx *c, const json_t *def, const char *ip)
 {
-    static const char *const common[] = {"id", "name", "type", "description", "displayName", "required",
-                                         "defaults", "dependsOn", NULL};
+    static const char *const common[] = {"id",       "name",      "type",    "description", "displayName",
+                                         "required", "defaults",  "prefill", "dependsOn",   NULL};
     const char *id = kt_input_id(def);
     char *p = kt_strfmt("%s.id", ip);
     if (!id)
@@ -160,16 +179,19 @@ static void check_def(kt_validate_ctx *c, const json_t *def, const char *ip)
     const json_t *dv = json_object_get(def, "defaults");
     if (dv && !json_is_null(dv)) {
         p = kt_strfmt("%s.defaults", ip);
-        if (is(t, "FILE")) {
+        if (is(t, "FILE"))
             kt_validate_err(c, p, 0, p, "no `defaults` can be set for inputs of type 'FILE'");
-        } else if (!json_object_get(def, "expression")) { /* computed SELECT values are only known at run time */
-            char *err = NULL;
-            json_t *x = kt_input_check_value(def, dv, &err);
-            if (!x)
-                kt_validate_err(c, p, 0, p, "%s", err ? err : "invalid defaults");
-            json_decref(x);
-            free(err);
-        }
+        else
+            check_static_value(c, def, dv, p, "invalid defaults");
+        free(p);
+    }
+    /* prefill (Kestra 1.1, both dialects): an initial value a form shows, never beside defaults (InputValidator) */
+    const json_t *pv = json_object_get(def, "prefill");
+    if (pv && !json_is_null(pv)) {
+        if (dv && !json_is_null(dv))
+            kt_validate_err(c, ip, 0, ip, "Inputs with a default value cannot also have a prefill.");
+        p = kt_strfmt("%s.prefill", ip);
+        check_static_value(c, def, pv, p, "invalid prefill");
         free(p);
     }
 }
@@ -245,5 +267,25 @@ int kt_inputs_check_defs(const json_t *defs, const kt_yaml_doc *doc, const char 
         free(dp);
     }
     json_decref(byid);
+    return c.errors;
+}
+
+int kt_inputs_check_dialect(const json_t *defs, kt_dialect dialect, const kt_yaml_doc *doc, const char *file,
+                            const char *path, kt_diags *diags)
+{
+    kt_validate_ctx c = {.doc = doc, .file = file, .diags = diags};
+    if (dialect != KT_DIALECT_2X || !json_is_array(defs))
+        return 0; /* 1.x: Kestra 0.21 took required: false with defaults (the default applies when none is given) */
+    size_t i;
+    json_t *def;
+    json_array_foreach(defs, i, def) {
+        const json_t *dv = json_object_get(def, "defaults");
+        if (!dv || json_is_null(dv) || !json_is_false(json_object_get(def, "required")))
+            continue;
+        char *ip = kt_strfmt("%s[%zu]", path, i);
+        kt_validate_err(&c, ip, 0, ip, "Inputs with a default value must be required, since the default is always "
+                                       "applied.");
+        free(ip);
+    }
     return c.errors;
 }

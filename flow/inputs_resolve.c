@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "base/strfmt.h"
+#include "expr/expr.h"
 #include "flow/inputs.h"
 #include "flow/inputs_int.h"
 
 typedef struct rstate {
     const json_t *defs, *raw;
+    const json_t *flow; /* kt_inputs_resolve_in: the flow whose dynamic defaults render (NULL: none render) */
+    kt_env *env;
     size_t n;
     signed char *state; /* 0 todo, 1 in progress, 2 done */
     char *enabled;
@@ -19,6 +22,42 @@ typedef struct rstate {
 } rstate;
 
 static void resolve_one(rstate *r, size_t i);
+
+/* A dynamic default (Kestra 1.0: `defaults` is rendered when the execution is created), rendered typed (one value
+ * keeps its type: `{{ 20 + 22 }}` is a number) with the flow and the inputs resolved before it; no execution exists yet, so `execution` is undefined and a default naming it
+ * fails the creation with the reason. 0 with *out (a new reference), or -1 with the error added. */
+static int render_default(rstate *r, const char *id, const json_t *src, json_t **out)
+{
+    json_t *ctx = json_pack("{s:{s:O?, s:O?, s:O?, s:O?}, s:O, s:O?}", "flow", "id", json_object_get(r->flow, "id"),
+                            "namespace", json_object_get(r->flow, "namespace"), "revision",
+                            json_object_get(r->flow, "revision"), "tenantId", json_object_get(r->flow, "tenantId"),
+                            "inputs", r->flat, "vars", json_object_get(r->flow, "variables"));
+    kt_tmpl *t = NULL;
+    kt_expr_error e = {0};
+    const char *text = json_string_value(src);
+    kt_status st = kt_tmpl_compile(text, strlen(text), &t, &e);
+    if (st == KT_OK && kt_tmpl_render_typed(t, ctx, r->env, out, &e) != KT_OK) {
+        /* several values in one text ("{{ a }}-{{ b }}") do not make one typed value: rendered as text */
+        char *text_out = NULL;
+        size_t len = 0;
+        memset(&e, 0, sizeof e);
+        st = kt_tmpl_render(t, ctx, r->env, &text_out, &len, &e);
+        *out = st == KT_OK ? json_stringn(text_out, len) : NULL;
+        free(text_out);
+    }
+    kt_tmpl_free(t);
+    json_decref(ctx);
+    if (st == KT_OK)
+        return 0;
+    char *detail = kt_strfmt("Unable to render the defaults: %s", e.message[0] ? e.message : "render error");
+    char *m = kt_input_invalid(id, detail ? detail : "", src), *path = kt_strfmt("inputs.%s", id);
+    kt_diags_add(r->diags, "", 0, 0, path, "%s", m ? m : "");
+    free(path);
+    free(m);
+    free(detail);
+    r->errors++;
+    return -1;
+}
 
 static size_t find_input(const rstate *r, const char *id)
 {
@@ -52,8 +91,15 @@ static void resolve_one(rstate *r, size_t i)
     if (!enabled || !id)
         return;
     const json_t *v = r->raw ? json_object_get(r->raw, id) : NULL;
-    if (!v || json_is_null(v))
+    json_t *rendered = NULL;
+    if (!v || json_is_null(v)) {
         v = json_object_get(def, "defaults");
+        if (r->env && json_is_string(v) && kt_expr_is_template(json_string_value(v))) {
+            if (render_default(r, id, v, &rendered))
+                return;
+            v = rendered;
+        }
+    }
     if (!v || json_is_null(v)) {
         if (kt_input_is_required(def)) {
             char *m = kt_input_invalid(id, "missing required input", NULL), *path = kt_strfmt("inputs.%s", id);
@@ -68,6 +114,7 @@ static void resolve_one(rstate *r, size_t i)
     }
     char *err = NULL;
     json_t *typed = kt_input_check_value(def, v, &err);
+    json_decref(rendered);
     if (!typed) {
         char *path = kt_strfmt("inputs.%s", id);
         kt_diags_add(r->diags, "", 0, 0, path, "%s", err ? err : "");
@@ -120,8 +167,15 @@ static int cmp_str(const void *a, const void *b)
 
 kt_status kt_inputs_resolve(const json_t *input_defs, const json_t *raw, json_t **typed_out, kt_diags *diags)
 {
+    return kt_inputs_resolve_in(input_defs, raw, NULL, NULL, typed_out, diags);
+}
+
+kt_status kt_inputs_resolve_in(const json_t *input_defs, const json_t *raw, const json_t *flow, kt_env *env,
+                               json_t **typed_out, kt_diags *diags)
+{
     *typed_out = NULL;
-    rstate r = {.defs = input_defs, .raw = raw, .n = json_array_size(input_defs), .diags = diags};
+    rstate r = {.defs = input_defs, .raw = raw, .flow = flow, .env = env, .n = json_array_size(input_defs),
+                .diags = diags};
     r.state = calloc(r.n + 1, 1);
     r.enabled = calloc(r.n + 1, 1);
     r.flat = json_object();

@@ -14,10 +14,12 @@
 #include "base/id.h"
 #include "base/log.h"
 #include "base/partition.h"
+#include "flow/checks.h"
 #include "flow/inputs.h"
 #include "flow/model.h"
 #include "flow/secret_inputs.h"
 #include "store/storage.h"
+#include "store/storage_env.h"
 #include "store/storage_uri.h"
 #include "web/api_int.h"
 #include "web/multipart.h"
@@ -156,13 +158,34 @@ static void kt_api_create_finish(kt_api_create *c)
         kt_api_create_free(c);
         return;
     }
-    if (kt_inputs_resolve(kt_flow_inputs(c->flow), c->raw, &inputs, &c->d) != KT_OK) {
+    /* dynamic defaults render here (the flow's dialect, its storage for kv() and read()); SECRET inputs are then
+     * stored sealed with the configured key, as Kestra stores them */
+    kt_env env;
+    kt_env_init_real(&env);
+    env.dialect = kt_dialect_of_flow(kt_flow_json(c->flow));
+    kt_env_files files;
+    if (c->w->storage) {
+        kt_storage_env_files(c->w->storage, &files);
+        env.files = &files;
+    }
+    if (kt_inputs_resolve_in(kt_flow_inputs(c->flow), c->raw, kt_flow_json(c->flow), &env, &inputs, &c->d) != KT_OK) {
         json_decref(inputs);
         kt_api_create_refuse(c);
         return;
     }
-    kt_env env; /* SECRET inputs are stored sealed with the configured key, as Kestra stores them */
-    kt_env_init_real(&env);
+    json_t *failed = NULL;
+    kt_check_behavior checked = kt_checks_evaluate(kt_flow_json(c->flow), inputs, &env, &failed);
+    if (checked == KT_CHECK_BLOCK) {
+        /* Kestra's IllegalArgumentException: 422, and no execution (its uploaded files are deleted) */
+        char *why = kt_checks_blocked_message(failed), msg[sizeof c->fail_msg];
+        snprintf(msg, sizeof msg, "Illegal argument: %s", why);
+        free(why);
+        json_decref(failed);
+        json_decref(inputs);
+        kt_api_create_fail(c, 422, msg);
+        return;
+    }
+    json_decref(failed);
     char serr[512];
     if (kt_secret_inputs_seal(kt_flow_inputs(c->flow), inputs, &env, serr, sizeof serr)) {
         json_decref(inputs);
@@ -177,6 +200,11 @@ static void kt_api_create_finish(kt_api_create *c)
     json_t *ex = kt_execution_new(c->exid, c->row.namespace_, c->row.id, c->row.revision, inputs,
                                   json_object_get(kt_flow_json(c->flow), "labels"), c->labels, kt_now_us());
     json_decref(inputs);
+    if (checked == KT_CHECK_FAIL) { /* Kestra: created FAILED, with a warning in the execution's log */
+        kt_state_set(json_object_get(ex, "state"), KT_S(FAILED), kt_now_us());
+        KT_WARN(MOD, "[namespace: %s] [flow: %s] [execution: %s] Flow execution failed because one or more condition "
+                     "checks evaluated to false.", c->row.namespace_, c->row.id, c->exid);
+    }
     if (c->schedule_us) {
         char at[48];
         kt_time_format(c->schedule_us, at, sizeof at);
