@@ -130,6 +130,22 @@ static void check_def(kt_validate_ctx *c, const json_t *def, const char *ip)
         kt_validate_err(c, p, 0, p, "must be a boolean (true or false)");
         free(p);
     }
+    const json_t *asf = json_object_get(def, "autoSelectFirst");
+    if (asf && !json_is_boolean(asf) && !json_is_null(asf)) {
+        p = kt_strfmt("%s.autoSelectFirst", ip);
+        kt_validate_err(c, p, 0, p, "must be a boolean (true or false)");
+        free(p);
+    }
+    const json_t *exts = json_object_get(def, "allowedFileExtensions");
+    size_t xi;
+    json_t *x;
+    int exts_ok = !exts || json_is_null(exts) || json_is_array(exts);
+    json_array_foreach(json_is_array(exts) ? exts : NULL, xi, x) exts_ok &= json_is_string(x);
+    if (!exts_ok) {
+        p = kt_strfmt("%s.allowedFileExtensions", ip);
+        kt_validate_err(c, p, 0, p, "must be a list of file extensions (.csv, .txt...)");
+        free(p);
+    }
     const char *dn = json_string_value(json_object_get(def, "displayName"));
     if (dn && strlen(dn) > 64) {
         p = kt_strfmt("%s.displayName", ip);

@@ -169,6 +169,10 @@ static void test_new_properties_and_bool(void **state)
         saves(dialects[d], "  - id: f\n    type: FILE\n    allowedFileExtensions: [.csv, .txt]\n");
         refused(dialects[d], "  - id: s\n    type: STRING\n    autoSelectFirst: true\n", "Unrecognized field",
                 "inputs[0].autoSelectFirst", 0);
+        refused(dialects[d], "  - id: s\n    type: SELECT\n    values: [a]\n    autoSelectFirst: first\n",
+                "must be a boolean", "inputs[0].autoSelectFirst", 0);
+        refused(dialects[d], "  - id: f\n    type: FILE\n    allowedFileExtensions: .csv\n", "must be a list",
+                "inputs[0].allowedFileExtensions", 0);
         kt_flow *f = NULL;
         kt_diags dg;
         assert_int_equal(parse(dialects[d],
