@@ -105,14 +105,18 @@ kt_check_behavior kt_checks_evaluate(const json_t *flow, const json_t *inputs, k
             worst = b;
         if (!failed)
             continue;
-        if (r < 0) {
+        if (r < 0) { /* Kestra's stand-in check for one that could not be evaluated */
             char *m = kt_strfmt("Failed to evaluate check condition. Cause: %s",
                                 e.message[0] ? e.message : "the check has no condition");
-            json_array_append_new(*failed, json_string(m ? m : ""));
+            json_array_append_new(*failed, json_pack("{s:s, s:s, s:s}", "message", m ? m : "", "style", "ERROR",
+                                                     "behavior", "BLOCK_EXECUTION"));
             free(m);
         } else {
-            const json_t *m = json_object_get(ck, "message");
-            json_array_append_new(*failed, json_is_string(m) ? json_incref((json_t *)m) : json_string(""));
+            const char *m = json_string_value(json_object_get(ck, "message"));
+            const char *style = json_string_value(json_object_get(ck, "style"));
+            json_array_append_new(*failed, json_pack("{s:s, s:s, s:s}", "message", m ? m : "", "style",
+                                                     style ? style : "INFO", "behavior",
+                                                     check_behaviors[behavior_of(ck)]));
         }
     }
     json_decref(ctx);
@@ -128,7 +132,8 @@ char *kt_checks_blocked_message(const json_t *failed)
     json_array_foreach(failed, i, m) {
         if (i)
             kt_buf_puts(&b, ", ");
-        kt_buf_puts(&b, json_string_value(m) ? json_string_value(m) : "");
+        const char *text = json_string_value(json_object_get(m, "message"));
+        kt_buf_puts(&b, text ? text : "");
     }
     return kt_buf_take(&b);
 }

@@ -32,13 +32,13 @@ int kt_checks_validate(const json_t *checks, const kt_yaml_doc *doc, const char 
 /* Evaluates flow's checks with the typed inputs (the variables flow, inputs and vars, as Kestra's RunContext of the
  * flow with its inputs). A check fails when its condition does not render to true (renderTyped: a boolean true, or
  * the text "true"); one that cannot be rendered fails as a BLOCK_EXECUTION check whose message is "Failed to
- * evaluate check condition. Cause: <error>". *failed (may be NULL) gets a new array of the failed checks' messages,
- * in declaration order. Returns the behavior the failed checks resolve to (KT_CHECK_CREATE when none failed). */
+ * evaluate check condition. Cause: <error>" (style ERROR). *failed (may be NULL) gets a new array of the failed
+ * checks as Kestra's ApiCheckFailure, {message, style, behavior} with the defaults filled, in declaration order. Returns the behavior the failed checks resolve to (KT_CHECK_CREATE when none failed). */
 kt_check_behavior kt_checks_evaluate(const json_t *flow, const json_t *inputs, kt_env *env, json_t **failed);
 
 /* Kestra's text for a blocked creation, the IllegalArgumentException's message (the API answers 422 "Illegal
  * argument: " + it): "Flow execution blocked: one or more condition checks evaluated to false.\nFailed checks: "
- * and the messages joined with ", ". Malloc'ed. */
+ * and the failed checks' messages (kt_checks_evaluate's *failed) joined with ", ". Malloc'ed. */
 char *kt_checks_blocked_message(const json_t *failed);
 
 #endif

@@ -6,6 +6,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/id.h"
+#include "flow/checks.h"
 #include "flow/inputs.h"
 #include "flow/render.h"
 #include "actors/executor/step.h"
@@ -422,14 +423,19 @@ static json_t *kt_api_input_errors(const kt_diags *d, const char *iid)
     return errs;
 }
 
-/* Kestra's InputAndValue list: each definition of defs with the value raw gives it (its default when absent) typed,
- * or as given with the errors the check found. */
-static json_t *kt_api_inputs_report(const json_t *defs, const json_t *raw)
+/* Kestra's InputAndValue list: each definition of defs with the value raw gives it (its default when absent, a dynamic
+ * one rendered as the creation would) typed, or as given with the errors the check found. */
+static json_t *kt_api_inputs_report(const json_t *defs, const json_t *raw, const json_t *flow)
 {
     json_t *typed = NULL, *out = json_array();
     kt_diags d;
     kt_diags_init(&d);
-    kt_inputs_resolve(defs, raw, &typed, &d); /* the errors per input; typed only when all are valid */
+    kt_env env;
+    kt_env_init_real(&env);
+    env.dialect = kt_dialect_of_flow(flow);
+    /* the errors per input; typed only when all are valid. A resume (flow NULL) takes its defaults as written, as
+     * the resume itself does. */
+    kt_inputs_resolve_in(defs, raw, flow, flow ? &env : NULL, &typed, &d);
     size_t i;
     json_t *def;
     json_array_foreach(defs, i, def) {
@@ -438,8 +444,8 @@ static json_t *kt_api_inputs_report(const json_t *defs, const json_t *raw)
             continue;
         json_t *given = json_object_get(raw, iid), *errs = kt_api_input_errors(&d, iid);
         const json_t *v = given ? given : json_object_get(def, "defaults");
-        json_t *value = NULL;
-        if (v && !json_array_size(errs)) {
+        json_t *value = !given && !strchr(iid, '.') ? json_incref(json_object_get(typed, iid)) : NULL;
+        if (!value && v && !json_array_size(errs)) {
             char *err = NULL;
             value = kt_input_check_value(def, v, &err);
             free(err);
@@ -496,8 +502,19 @@ void kt_api_execution_validate(kt_http_req *r, void *ud)
             json_object_set_new(raw, p->filename, json_string(uri));
         }
     }
-    kt_http_send_json(r, 200, json_pack("{s:s, s:s, s:o}", "id", id, "namespace", ns, "inputs",
-                                        kt_api_inputs_report(kt_flow_inputs(f), raw)));
+    json_t *report = kt_api_inputs_report(kt_flow_inputs(f), raw, kt_flow_json(f));
+    /* Kestra 1.x: the checks that would fail with these values, {message, style, behavior} (ApiCheckFailure) */
+    json_t *values = json_object(), *item, *failed = NULL;
+    size_t k;
+    json_array_foreach(report, k, item)
+        json_object_set(values, kt_input_id(json_object_get(item, "input")), json_object_get(item, "value"));
+    kt_env env;
+    kt_env_init_real(&env);
+    env.dialect = kt_dialect_of_flow(kt_flow_json(f));
+    kt_checks_evaluate(kt_flow_json(f), values, &env, &failed);
+    json_decref(values);
+    kt_http_send_json(r, 200, json_pack("{s:s, s:s, s:o, s:o}", "id", id, "namespace", ns, "inputs", report, "checks",
+                                        failed));
 done:
     json_decref(raw);
     json_decref(labels);
@@ -620,7 +637,7 @@ void kt_api_execution_resume_validate(kt_http_req *r, void *ud)
     if (!(raw = kt_api_form_inputs(r, &form)))
         goto done;
     kt_http_send_json(r, 200, json_pack("{s:O, s:O, s:o}", "id", json_object_get(ex, "flowId"), "namespace",
-                                        json_object_get(ex, "namespace"), "inputs", kt_api_inputs_report(defs, raw)));
+                                        json_object_get(ex, "namespace"), "inputs", kt_api_inputs_report(defs, raw, NULL)));
 done:
     json_decref(raw);
     kt_multipart_free(form);

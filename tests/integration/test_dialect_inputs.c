@@ -1,8 +1,8 @@
 /* Package 5 of issue 13 over real HTTP (tests/dialects/inputs/, each flow in a 1.x and a 2.x version): flow checks
  * before an execution exists (BLOCK: 422 with Kestra's text and no execution; FAIL: created FAILED, no task run;
- * CREATE: created and run), kv() on a missing key (1.x null, 2.x the task fails), defaults => required (1.x saves
- * and runs an optional input with defaults, the default applied, a prefill-only input null, a dynamic default
- * rendered; 2.x refuses to save it). */
+ * CREATE: created and run; POST .../validate lists the failed checks), kv() on a missing key (1.x null, 2.x the
+ * task fails), defaults => required (1.x saves and runs an optional input with defaults, the default applied, a
+ * prefill-only input null, a dynamic default rendered; 2.x refuses to save it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,6 +71,17 @@ static void test_checks_block_fail_create(void **state)
         assert_non_null(msg);
         assert_string_equal(msg, "Illegal argument: Flow execution blocked: one or more condition checks evaluated "
                                  "to false.\nFailed checks: 13 is blocked");
+        json_decref(res);
+        assert_int_equal(executions_of(fx->port, id), 0);
+        /* the validation answers the failed checks as Kestra's ApiCheckFailure, creating nothing */
+        char vpath[256];
+        snprintf(vpath, sizeof vpath, "/api/v1/executions/company.team/%s/validate", id);
+        const char *vfields[] = {"n", "13", NULL};
+        assert_int_equal(kt_it_post_form(fx->port, vpath, vfields, &res), 200);
+        json_t *want = json_loads("[{\"message\": \"13 is blocked\", \"style\": \"ERROR\", "
+                                  "\"behavior\": \"BLOCK_EXECUTION\"}]", 0, NULL);
+        assert_true(json_equal(json_object_get(res, "checks"), want));
+        json_decref(want);
         json_decref(res);
         assert_int_equal(executions_of(fx->port, id), 0);
         /* FAIL: created FAILED, no task ran */

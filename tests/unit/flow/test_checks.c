@@ -112,8 +112,13 @@ static void test_evaluation(void **state)
         /* the BLOCK one (behavior's default) wins over all */
         assert_int_equal(evaluate(dialects[d], checks, "{\"environment\": \"dev\", \"n\": 500}", &failed),
                          KT_CHECK_BLOCK);
-        assert_string_equal(json_string_value(json_array_get(failed, 0)), "prod only");
-        assert_string_equal(json_string_value(json_array_get(failed, 1)), "small");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(failed, 0), "message")), "prod only");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(failed, 0), "behavior")),
+                            "CREATE_EXECUTION");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(failed, 0), "style")), "INFO");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(failed, 1), "message")), "small");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(failed, 1), "behavior")),
+                            "BLOCK_EXECUTION");
         char *m = kt_checks_blocked_message(failed);
         assert_string_equal(m, "Flow execution blocked: one or more condition checks evaluated to false.\n"
                                "Failed checks: prod only, small");
@@ -124,8 +129,9 @@ static void test_evaluation(void **state)
                                                "    behavior: CREATE_EXECUTION\n",
                                   "{\"n\": 1}", &failed),
                          KT_CHECK_BLOCK);
-        assert_non_null(strstr(json_string_value(json_array_get(failed, 0)),
+        assert_non_null(strstr(json_string_value(json_object_get(json_array_get(failed, 0), "message")),
                                "Failed to evaluate check condition. Cause: "));
+        assert_string_equal(json_string_value(json_object_get(json_array_get(failed, 0), "style")), "ERROR");
         json_decref(failed);
         assert_int_equal(evaluate(dialects[d], "  - when: \"true\"\n    message: text\n", "{}", NULL), KT_CHECK_BLOCK);
         assert_int_equal(evaluate(dialects[d], "  - when: \"{{ true }}\"\n    message: bool\n", "{}", NULL),
