@@ -149,8 +149,10 @@ static int revision_refused(kx_env *env, const kx_node *n, const char *fn, json_
     const char *mine = v2 ? "revision" : "version", *other = v2 ? "version" : "revision";
     json_t *given = v2 ? revision : version, *wrong = v2 ? version : revision;
     if (wrong && !json_is_null(wrong)) {
-        kx_fail(env, n, KX_E_PEBBLE, "The '%s' function has no argument '%s' in a Kestra %s flow: write %s=N (Kestra 2.0 "
-                "renamed version= to revision=, with no alias)", fn, other, v2 ? "2.0" : "1.x", mine);
+        kx_fail(env, n, KX_E_PEBBLE,
+                "The '%s' function has no argument '%s' in a Kestra %s flow: write %s=N (Kestra 2.0 renamed version= "
+                "to revision=, with no alias)",
+                fn, other, v2 ? "2.0" : "1.x", mine);
         return -1;
     }
     if (!given || json_is_null(given))

@@ -30,10 +30,11 @@ typedef enum kt_check_behavior {
 int kt_checks_validate(const json_t *checks, const kt_yaml_doc *doc, const char *file, kt_diags *diags);
 
 /* Evaluates flow's checks with the typed inputs (the variables flow, inputs and vars, as Kestra's RunContext of the
- * flow with its inputs). A check fails when its condition does not render to true (renderTyped: a boolean true, or
- * the text "true"); one that cannot be rendered fails as a BLOCK_EXECUTION check whose message is "Failed to
+ * flow with its inputs). A check fails when its condition does not render to the boolean true (renderTyped: the
+ * text "true" is not); one that cannot be rendered fails as a BLOCK_EXECUTION check whose message is "Failed to
  * evaluate check condition. Cause: <error>" (style ERROR). *failed (may be NULL) gets a new array of the failed
- * checks as Kestra's ApiCheckFailure, {message, style, behavior} with the defaults filled, in declaration order. Returns the behavior the failed checks resolve to (KT_CHECK_CREATE when none failed). */
+ * checks as Kestra's ApiCheckFailure, {message, style, behavior} with the defaults filled, in declaration order.
+ * Returns the behavior the failed checks resolve to (KT_CHECK_CREATE when none failed). */
 kt_check_behavior kt_checks_evaluate(const json_t *flow, const json_t *inputs, kt_env *env, json_t **failed);
 
 /* Kestra's text for a blocked creation, the IllegalArgumentException's message (the API answers 422 "Illegal

@@ -24,8 +24,9 @@ typedef struct rstate {
 static void resolve_one(rstate *r, size_t i);
 
 /* A dynamic default (Kestra 1.0: `defaults` is rendered when the execution is created), rendered typed (one value
- * keeps its type: `{{ 20 + 22 }}` is a number) with the flow and the inputs resolved before it; no execution exists yet, so `execution` is undefined and a default naming it
- * fails the creation with the reason. 0 with *out (a new reference), or -1 with the error added. */
+ * keeps its type: `{{ 20 + 22 }}` is a number) with the flow and the inputs resolved before it; no execution exists
+ * yet, so `execution` is undefined and a default naming it fails the creation with the reason. 0 with *out (a new
+ * reference), or -1 with the error added. */
 static int render_default(rstate *r, const char *id, const json_t *src, json_t **out)
 {
     json_t *ctx = json_pack("{s:{s:O?, s:O?, s:O?, s:O?}, s:O, s:O?}", "flow", "id", json_object_get(r->flow, "id"),

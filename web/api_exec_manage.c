@@ -637,7 +637,8 @@ void kt_api_execution_resume_validate(kt_http_req *r, void *ud)
     if (!(raw = kt_api_form_inputs(r, &form)))
         goto done;
     kt_http_send_json(r, 200, json_pack("{s:O, s:O, s:o}", "id", json_object_get(ex, "flowId"), "namespace",
-                                        json_object_get(ex, "namespace"), "inputs", kt_api_inputs_report(defs, raw, NULL)));
+                                        json_object_get(ex, "namespace"), "inputs",
+                                        kt_api_inputs_report(defs, raw, NULL)));
 done:
     json_decref(raw);
     kt_multipart_free(form);

@@ -63,7 +63,8 @@ static void test_validation(void **state)
                 "not both", "checks[0].when");
         refused(dialects[d], "  - message: m\n", "must not be null", "checks[0].when");
         refused(dialects[d], "  - when: \"{{ true }}\"\n", "must not be empty", "checks[0].message");
-        refused(dialects[d], "  - when: \"{{ true }}\"\n    message: m\n    behavior: STOP\n", "", "checks[0].behavior");
+        refused(dialects[d], "  - when: \"{{ true }}\"\n    message: m\n    behavior: STOP\n", "",
+                "checks[0].behavior");
         refused(dialects[d], "  - when: \"{{ true }}\"\n    message: m\n    style: LOUD\n", "", "checks[0].style");
         refused(dialects[d], "  - when: \"{{ true }}\"\n    message: m\n    color: red\n", "Unrecognized field",
                 "checks[0].color");
