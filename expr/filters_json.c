@@ -1,4 +1,5 @@
-/* Serialisation filters (reference 3.2): toJson (and its alias json, 1.x only), yaml, toIon, jq. */
+/* Serialisation filters (reference 3.2): toJson (and its alias json: removed by Kestra 2.0, read in a 2.x flow as a
+ * deprecation, docs/dialects.md C9), yaml, toIon, jq. */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,11 +10,6 @@
 
 KX_FILTER(kx_f_tojson)
 {
-    /* the `json` filter, 0.21's alias of toJson, is gone from Kestra 2.0 (ToJsonFilter is the only one left) */
-    const char *name = n->bi ? n->bi->name : n->s;
-    if (name && !strcmp(name, "json") && env->ambient && env->ambient->dialect == KT_DIALECT_2X)
-        return kx_fail(env, n, KX_E_PEBBLE, "The 'json' filter was removed in Kestra 2.0: use toJson, same result "
-                                            "(https://kestra.io/docs/migration-guide/v2.0.0/json-function-removed)");
     kt_buf b = {0};
     kt_json_write(&b, in);
     return kx_take_str(&b);

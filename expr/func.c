@@ -233,17 +233,6 @@ static json_t *fn_fromjson(kx_env *env, const kx_node *n, json_t *in, json_t **a
     return parse_json_arg(env, n, a[0]);
 }
 
-/* json(): 0.21's deprecated alias of fromJson(), which Kestra 2.0 removed (migration guide json-function-removed):
- * a 2.x flow gets the replacement named instead of a result. */
-static json_t *fn_json(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
-{
-    if (env->ambient && env->ambient->dialect == KT_DIALECT_2X)
-        return kx_fail(env, n, KX_E_PEBBLE, "The 'json' function was removed in Kestra 2.0: use fromJson(), same "
-                                            "argument and result (https://kestra.io/docs/migration-guide/v2.0.0/"
-                                            "json-function-removed)");
-    return fn_fromjson(env, n, in, a, na);
-}
-
 json_t *kx_ion_parse(const char *text, size_t len, char *err, size_t errcap);
 
 static json_t *fn_fromion(kx_env *env, const kx_node *n, json_t *in, json_t **a, int na)
@@ -366,7 +355,9 @@ const kx_builtin kx_functions_core[] = {
     {"max", fn_max, {NULL}, 1},
     {"min", fn_min, {NULL}, 1},
     {"fromJson", fn_fromjson, {"json"}, 0},
-    {"json", fn_json, {"json"}, 0},
+    /* Kestra 2.0 removed json() (use fromJson()); a 2.x flow that still has it is half-migrated, and Kite reads the
+     * rename as a deprecation (docs/dialects.md C9): it works in both dialects, flow validation reports it */
+    {"json", fn_fromjson, {"json"}, 0},
     {"yaml", fn_yaml, {"yaml"}, 0},
     {"fromIon", fn_fromion, {"ion"}, 0},
     {"uuid", fn_uuid, {NULL}, 0},

@@ -20,9 +20,10 @@
  * SELECT/MULTISELECT `expression`, SECRET encryption (the value is kept as given), FILE upload (a kestra:// URI
  * string passes through; any other string is refused). */
 kt_status kt_inputs_resolve(const json_t *input_defs, const json_t *raw, json_t **typed_out, kt_diags *diags);
-/* The same for a creation that renders dynamic defaults (Kestra 1.0, both dialects): a `defaults` holding an
- * expression is rendered typed in env with `flow` (flow's identity), `vars` and the inputs resolved before it, and a
- * default that does not render refuses the inputs with the reason ("Unable to render the defaults: ..."). `prefill`
+/* The same for the creation of an execution of `flow`, whose dialect decides the defaults (docs/dialects.md A11):
+ * in a 2.x flow (Kestra 1.0's dynamic defaults) a `defaults` holding an expression is rendered typed in env with
+ * `flow` (its identity), `vars` and the inputs resolved before it, and one that does not render refuses the inputs
+ * with the reason ("Unable to render the defaults: ..."); a 1.x flow takes them as written (Kestra 0.21). `prefill`
  * is never applied here: Kestra's forms show it, an execution asked without the input gets null (or the missing
  * required input error). kt_inputs_resolve is this with no flow and no env: defaults are taken as written. */
 kt_status kt_inputs_resolve_in(const json_t *input_defs, const json_t *raw, const json_t *flow, kt_env *env,
@@ -43,9 +44,10 @@ json_t *kt_input_check_value(const json_t *def, const json_t *value, char **err)
 int kt_inputs_check_defs(const json_t *defs, const kt_yaml_doc *doc, const char *file, const char *path,
                          kt_diags *diags);
 
-/* What a flow's dialect adds to kt_inputs_check_defs (docs/dialects.md): in 2.x an input with `defaults` must be
- * required (Kestra 1.1's InputValidator, kept by 2.0); 1.x keeps Kestra 0.21's rule, where `required: false` with
- * `defaults` is accepted. Returns the number of errors added to diags. */
+/* What a flow's dialect adds to kt_inputs_check_defs (docs/dialects.md A11, A20): in 2.x an input with `defaults`
+ * must be required (Kestra 1.1's InputValidator, kept by 2.0); 1.x keeps Kestra 0.21's rules, where `required:
+ * false` with `defaults` is accepted and defaults are literal, so one holding an expression must still read as the
+ * input's type (2.x renders it at creation, so it is not typed at save). Returns the number of errors added. */
 int kt_inputs_check_dialect(const json_t *defs, kt_dialect dialect, const kt_yaml_doc *doc, const char *file,
                             const char *path, kt_diags *diags);
 

@@ -78,8 +78,9 @@ static int has_name(const char *const *list, const char *k)
     return 0;
 }
 
-/* A defaults / prefill value readable as the input's type. An expression is rendered when an execution is created
- * (dynamic defaults, Kestra 1.0), and computed SELECT values are only known then: neither is checked here. */
+/* A defaults / prefill value readable as the input's type. Computed SELECT values are only known when an execution
+ * is created, and so is an expression in a 2.x flow (dynamic defaults, Kestra 1.0): neither is checked here; a 1.x
+ * flow's literal expression is, by kt_inputs_check_dialect. */
 static void check_static_value(kt_validate_ctx *c, const json_t *def, const json_t *v, const char *p,
                                const char *fallback)
 {
@@ -290,13 +291,27 @@ int kt_inputs_check_dialect(const json_t *defs, kt_dialect dialect, const kt_yam
                             const char *path, kt_diags *diags)
 {
     kt_validate_ctx c = {.doc = doc, .file = file, .diags = diags};
-    if (dialect != KT_DIALECT_2X || !json_is_array(defs))
-        return 0; /* 1.x: Kestra 0.21 took required: false with defaults (the default applies when none is given) */
     size_t i;
     json_t *def;
-    json_array_foreach(defs, i, def) {
+    json_array_foreach(json_is_array(defs) ? defs : NULL, i, def) {
         const json_t *dv = json_object_get(def, "defaults");
-        if (!dv || json_is_null(dv) || !json_is_false(json_object_get(def, "required")))
+        if (!json_is_object(def) || !dv || json_is_null(dv))
+            continue;
+        if (dialect == KT_DIALECT_1X) { /* literal defaults: an expression is the value, typed as written */
+            const char *t = known_type(json_string_value(json_object_get(def, "type")));
+            if (t && !is(t, "FILE") && !json_object_get(def, "expression") && json_is_string(dv) &&
+                kt_expr_is_template(json_string_value(dv))) {
+                char *err = NULL, *p = kt_strfmt("%s[%zu].defaults", path, i);
+                json_t *x = kt_input_check_value(def, dv, &err);
+                if (!x)
+                    kt_validate_err(&c, p, 0, p, "%s", err ? err : "invalid defaults");
+                json_decref(x);
+                free(err);
+                free(p);
+            }
+            continue; /* and Kestra 0.21 took required: false with defaults (the default applies when none is given) */
+        }
+        if (!json_is_false(json_object_get(def, "required")))
             continue;
         char *ip = kt_strfmt("%s[%zu]", path, i);
         kt_validate_err(&c, ip, 0, ip, "Inputs with a default value must be required, since the default is always "

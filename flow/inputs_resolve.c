@@ -13,6 +13,7 @@ typedef struct rstate {
     const json_t *defs, *raw;
     const json_t *flow; /* kt_inputs_resolve_in: the flow whose dynamic defaults render (NULL: none render) */
     kt_env *env;
+    int render; /* a 2.x flow with an environment: defaults holding an expression are rendered */
     size_t n;
     signed char *state; /* 0 todo, 1 in progress, 2 done */
     char *enabled;
@@ -23,7 +24,7 @@ typedef struct rstate {
 
 static void resolve_one(rstate *r, size_t i);
 
-/* A dynamic default (Kestra 1.0: `defaults` is rendered when the execution is created), rendered typed (one value
+/* A dynamic default (Kestra 1.0, 2.x flows: `defaults` is rendered when the execution is created), rendered typed (one value
  * keeps its type: `{{ 20 + 22 }}` is a number) with the flow and the inputs resolved before it; no execution exists
  * yet, so `execution` is undefined and a default naming it fails the creation with the reason. 0 with *out (a new
  * reference), or -1 with the error added. */
@@ -95,7 +96,7 @@ static void resolve_one(rstate *r, size_t i)
     json_t *rendered = NULL;
     if (!v || json_is_null(v)) {
         v = json_object_get(def, "defaults");
-        if (r->env && json_is_string(v) && kt_expr_is_template(json_string_value(v))) {
+        if (r->render && json_is_string(v) && kt_expr_is_template(json_string_value(v))) {
             if (render_default(r, id, v, &rendered))
                 return;
             v = rendered;
@@ -177,6 +178,9 @@ kt_status kt_inputs_resolve_in(const json_t *input_defs, const json_t *raw, cons
     *typed_out = NULL;
     rstate r = {.defs = input_defs, .raw = raw, .flow = flow, .env = env, .n = json_array_size(input_defs),
                 .diags = diags};
+    /* Kestra 1.0 made defaults dynamic, a change of something 0.21 had: 1.x keeps them literal (0.21, a task may
+     * render(inputs.x) itself), 2.x renders them (docs/dialects.md A11) */
+    r.render = env && flow && kt_dialect_of_flow(flow) == KT_DIALECT_2X;
     r.state = calloc(r.n + 1, 1);
     r.enabled = calloc(r.n + 1, 1);
     r.flat = json_object();

@@ -2,7 +2,7 @@
  * before an execution exists (BLOCK: 422 with Kestra's text and no execution; FAIL: created FAILED, no task run;
  * CREATE: created and run; POST .../validate lists the failed checks), kv() on a missing key (1.x null, 2.x the
  * task fails), defaults => required (1.x saves and runs an optional input with defaults, the default applied, a
- * prefill-only input null, a dynamic default rendered; 2.x refuses to save it). */
+ * prefill-only input null; 2.x refuses to save it), defaults holding an expression (1.x literal, 2.x rendered). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,7 +142,7 @@ static void test_optional_input_with_defaults(void **state)
     assert_non_null(ex);
     assert_string_equal(kt_it_state(ex), "SUCCESS");
     json_t *out = json_object_get(kt_it_taskrun(ex, "ret"), "outputs");
-    assert_string_equal(json_string_value(json_object_get(out, "value")), "dev|none|company.team-dev");
+    assert_string_equal(json_string_value(json_object_get(out, "value")), "dev|none");
     json_decref(ex);
     /* 2.x refuses it at save, at the input */
     char *src = flow_source("defaults_optional", "20");
@@ -154,12 +154,37 @@ static void test_optional_input_with_defaults(void **state)
     free(body);
 }
 
+/* 1.x takes defaults as written (Kestra 0.21: the text is the value, rendering is not recursive), 2.x renders them
+ * when the execution is created (Kestra 1.0's dynamic defaults). */
+static void test_dynamic_defaults_by_dialect(void **state)
+{
+    kt_it_fixture *fx = *state;
+    const char *want[] = {"{{ flow.namespace }}-{{ inputs.env }}", "company.team-dev"};
+    for (int v = 0; v < 2; v++) {
+        char path[256];
+        create(fx->port, "dynamic_defaults", versions[v]);
+        snprintf(path, sizeof path, "/api/v1/executions/company.team/dynamic_defaults_%s", versions[v]);
+        const char *fields[] = {NULL};
+        json_t *res = NULL;
+        assert_int_equal(kt_it_post_form(fx->port, path, fields, &res), 200);
+        json_t *ex = kt_it_wait_execution(fx->port, json_string_value(json_object_get(res, "id")), 20000);
+        json_decref(res);
+        assert_non_null(ex);
+        assert_string_equal(kt_it_state(ex), "SUCCESS");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(ex, "inputs"), "bucket")), want[v]);
+        json_t *out = json_object_get(kt_it_taskrun(ex, "ret"), "outputs");
+        assert_string_equal(json_string_value(json_object_get(out, "value")), want[v]);
+        json_decref(ex);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_checks_block_fail_create, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_kv_missing_by_dialect, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_optional_input_with_defaults, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_dynamic_defaults_by_dialect, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* Inputs by dialect and the 1.x additions (docs/dialects.md): `prefill` (both dialects, never with `defaults`, not
  * applied by the server), defaults => required (2.x refuses `required: false` beside `defaults` at save, 1.x
- * accepts it as Kestra 0.21 did), dynamic defaults rendered when the execution is created (a failure refuses it
- * with the reason), SELECT `autoSelectFirst`, FILE `allowedFileExtensions`, BOOL exactly as BOOLEAN. Every flow is
- * saved in both dialects (`dialect: 1.x` / `dialect: 2.x`). */
+ * accepts it as Kestra 0.21 did), defaults (1.x literal as in 0.21; 2.x rendered when the execution is created,
+ * a failure refusing it with the reason), SELECT `autoSelectFirst`, FILE `allowedFileExtensions`, BOOL exactly as
+ * BOOLEAN. Every flow is saved in both dialects (`dialect: 1.x` / `dialect: 2.x`). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -129,36 +129,50 @@ static void test_dynamic_defaults(void **state)
     (void)state;
     const char *in = "  - id: region\n    type: STRING\n    defaults: eu\n"
                      "  - id: bucket\n    type: STRING\n    defaults: \"{{ flow.namespace }}-{{ inputs.region }}\"\n"
-                     "  - id: n\n    type: INT\n    defaults: \"{{ 20 + 22 }}\"\n"
                      "  - id: session\n    type: STRING\n    defaults: \"{{ execution.id }}\"\n";
-    for (int d = 0; d < 2; d++) {
-        kt_flow *f = NULL;
-        kt_diags dg;
-        assert_int_equal(parse(dialects[d], in, &f, &dg), KT_OK); /* expressions are not typed at save */
-        kt_env env;
-        kt_env_init(&env, INT64_C(1700000000000000), 7);
-        env.dialect = (kt_dialect)d;
-        json_t *typed = NULL, *raw = json_pack("{s:s}", "session", "given");
-        if (kt_inputs_resolve_in(kt_flow_inputs(f), raw, kt_flow_json(f), &env, &typed, &dg) != KT_OK)
-            fail_msg("%s: %s", dg.items[0].path, dg.items[0].message);
-        assert_string_equal(json_string_value(json_object_get(typed, "bucket")), "company.team-eu");
-        assert_int_equal(json_integer_value(json_object_get(typed, "n")), 42);
-        assert_string_equal(json_string_value(json_object_get(typed, "session")), "given");
-        json_decref(typed);
-        json_decref(raw);
-        /* no execution exists when defaults render: naming it refuses the creation, with the reason */
-        assert_int_equal(kt_inputs_resolve_in(kt_flow_inputs(f), NULL, kt_flow_json(f), &env, &typed, &dg),
-                         KT_EINVAL);
-        assert_true(has_message(&dg, "Unable to render the defaults", "inputs.session"));
-        assert_true(has_message(&dg, "execution", "inputs.session"));
-        kt_diags_clear(&dg);
-        /* without an environment (kt_inputs_resolve) a default is taken as written */
-        raw = json_pack("{s:s}", "session", "x");
-        assert_int_equal(kt_inputs_resolve(kt_flow_inputs(f), raw, &typed, &dg), KT_EINVAL); /* n: "{{ 20 + 22 }}" */
-        json_decref(raw);
-        kt_flow_free(f);
-        kt_diags_clear(&dg);
-    }
+    const char *typed_in = "  - id: n\n    type: INT\n    defaults: \"{{ 20 + 22 }}\"\n";
+    kt_env env;
+    kt_env_init(&env, INT64_C(1700000000000000), 7);
+    kt_flow *f = NULL;
+    kt_diags dg;
+    json_t *typed = NULL, *raw = json_pack("{s:s}", "session", "given");
+    /* 1.x (Kestra 0.21): literal, so an expression is the value, and must read as the type at save */
+    assert_int_equal(parse("1.x", in, &f, &dg), KT_OK);
+    assert_int_equal(kt_inputs_resolve_in(kt_flow_inputs(f), NULL, kt_flow_json(f), &env, &typed, &dg), KT_OK);
+    assert_string_equal(json_string_value(json_object_get(typed, "bucket")),
+                        "{{ flow.namespace }}-{{ inputs.region }}");
+    assert_string_equal(json_string_value(json_object_get(typed, "session")), "{{ execution.id }}");
+    json_decref(typed);
+    kt_flow_free(f);
+    kt_diags_clear(&dg);
+    refused("1.x", typed_in, "Invalid input for `n`", "inputs[0].defaults", 7);
+    /* 2.x (Kestra 1.0's dynamic defaults): rendered at creation, typed; not typed at save */
+    assert_int_equal(parse("2.x", typed_in, &f, &dg), KT_OK);
+    env.dialect = KT_DIALECT_2X;
+    assert_int_equal(kt_inputs_resolve_in(kt_flow_inputs(f), NULL, kt_flow_json(f), &env, &typed, &dg), KT_OK);
+    assert_int_equal(json_integer_value(json_object_get(typed, "n")), 42);
+    json_decref(typed);
+    kt_flow_free(f);
+    kt_diags_clear(&dg);
+    assert_int_equal(parse("2.x", in, &f, &dg), KT_OK);
+    if (kt_inputs_resolve_in(kt_flow_inputs(f), raw, kt_flow_json(f), &env, &typed, &dg) != KT_OK)
+        fail_msg("%s: %s", dg.items[0].path, dg.items[0].message);
+    assert_string_equal(json_string_value(json_object_get(typed, "bucket")), "company.team-eu");
+    assert_string_equal(json_string_value(json_object_get(typed, "session")), "given");
+    json_decref(typed);
+    /* no execution exists when defaults render: naming it refuses the creation, with the reason */
+    assert_int_equal(kt_inputs_resolve_in(kt_flow_inputs(f), NULL, kt_flow_json(f), &env, &typed, &dg), KT_EINVAL);
+    assert_true(has_message(&dg, "Unable to render the defaults", "inputs.session"));
+    assert_true(has_message(&dg, "execution", "inputs.session"));
+    kt_diags_clear(&dg);
+    /* without an environment (kt_inputs_resolve, a resume) a default is taken as written */
+    assert_int_equal(kt_inputs_resolve(kt_flow_inputs(f), raw, &typed, &dg), KT_OK);
+    assert_string_equal(json_string_value(json_object_get(typed, "bucket")),
+                        "{{ flow.namespace }}-{{ inputs.region }}");
+    json_decref(typed);
+    json_decref(raw);
+    kt_flow_free(f);
+    kt_diags_clear(&dg);
 }
 
 static void test_new_properties_and_bool(void **state)
