@@ -23,9 +23,13 @@ static const kx_builtin *find_in(const kx_builtin *t, const char *name)
 
 const kx_builtin *kx_find_filter(const char *name) { return find_in(kx_filters, name); }
 
+extern const kx_builtin kx_functions_calendar[]; /* isWeekend, dayOfWeek... (func_calendar.c) */
+
 const kx_builtin *kx_find_function(const char *name)
 {
     const kx_builtin *b = find_in(kx_functions_core, name);
+    if (!b)
+        b = find_in(kx_functions_calendar, name);
     if (!b)
         b = find_in(kx_functions_files, name);
     if (!b)
