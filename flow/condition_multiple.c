@@ -10,7 +10,9 @@
 #include <pcre2.h>
 
 #include "flow/condition_int.h"
+#include "flow/depends_on.h"
 #include "flow/model.h"
+#include "flow/trigger_when.h"
 #include "time/duration.h"
 #include "time/isodate.h"
 #include "time/tz.h"
@@ -286,6 +288,18 @@ json_t *kt_cond_multiples(const json_t *trigger, char *err, size_t errcap)
             goto fail;
         json_array_append_new(out, m);
     }
+    /* 2.0's dependsOn + window + mode: the same shape, so the same stored windows (flow/depends_on.h) */
+    json_t *dep = NULL;
+    char where[128];
+    int rc = kt_depends_on_normalize(trigger, &dep, where, sizeof where, err, errcap);
+    if (rc < 0) {
+        char why[384];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errcap, "%s: %s", where, why);
+        goto fail;
+    }
+    if (rc > 0)
+        json_array_append_new(out, dep);
     return out;
 fail:
     json_decref(out);
@@ -315,12 +329,19 @@ int kt_cond_multiple_holds(const json_t *multiple, const json_t *results)
 {
     const char *id;
     json_t *c;
+    size_t n = 0, satisfied = 0;
     json_object_foreach(json_object_get(multiple, "conditions"), id, c) {
         (void)c;
-        if (!json_is_true(json_object_get(results, id)))
-            return 0;
+        n++;
+        satisfied += json_is_true(json_object_get(results, id));
     }
-    return 1;
+    /* dependsOn's mode (flow/depends_on.h); preconditions and MultipleCondition are ALL */
+    const char *mode = str(multiple, "mode");
+    if (mode && !strcmp(mode, "ANY"))
+        return satisfied > 0;
+    if (mode && !strcmp(mode, "AT_LEAST"))
+        return satisfied >= (size_t)json_integer_value(json_object_get(multiple, "minSatisfied"));
+    return satisfied == n;
 }
 
 /* ---------------------------------------------------------------- sub-conditions */
@@ -356,7 +377,14 @@ kt_cond_result kc_test_upstream(kc_eval *ev, const json_t *cond, char *err, size
         if (!found)
             return KT_COND_FALSE;
     }
-    return KT_COND_TRUE;
+    /* a dependsOn entry's `when`, in the Flow trigger's variables for this upstream execution */
+    const char *when = str(cond, "when");
+    if (!when)
+        return KT_COND_TRUE;
+    json_t *vars = kt_trigger_when_flow_vars(ev->ctx->flow, ex);
+    kt_cond_result r = kt_trigger_when_eval(when, vars, ev->ctx->env, err, errcap);
+    json_decref(vars);
+    return r;
 }
 
 /* String.matches: the whole subject. -1 with err for a bad pattern. */

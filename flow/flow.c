@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "flow/checks.h"
+#include "flow/depends_on.h"
 #include "flow/defaults.h"
 #include "flow/dialect.h"
 #include "flow/inputs.h"
@@ -99,6 +100,8 @@ static void check_triggers(kt_validate_ctx *c, const json_t *v)
             json_object_set_new(seen, id, json_true());
         free(idp);
         const kt_task_def *d = kt_task_lookup(json_string_value(json_object_get(t, "type")));
+        if (d && !strcmp(d->type, "io.kestra.plugin.core.trigger.Flow"))
+            kt_depends_on_check(c, t, ip); /* 2.0 dependsOn / window / mode, with the location of a problem */
         size_t j;
         json_t *cond;
         if (d && !strcmp(d->type, "io.kestra.plugin.core.trigger.Webhook")) {

@@ -4,6 +4,7 @@
  * is flow/schedule_eval.c. Pure: the clock is the `now` argument, renders draw from a copy of the caller's kt_env. */
 #include "flow/trigger.h"
 #include "flow/trigger_int.h"
+#include "flow/trigger_when.h"
 #include "flow/condition.h"
 #include "flow/model.h"
 #include "expr/expr.h"
@@ -294,6 +295,15 @@ static kt_status compile_conditions(kt_sched *s, char *err, size_t errcap)
         if (!s->conditions && !(s->conditions = json_array()))
             return KT_ENOMEM;
         json_array_extend(s->conditions, (json_t *)c);
+    }
+    /* 2.0's `when` is one more schedule condition: checked per candidate date like them, a false date skipped */
+    json_t *when = kt_trigger_when_condition(s->def);
+    if (when) {
+        if (!s->conditions && !(s->conditions = json_array())) {
+            json_decref(when);
+            return KT_ENOMEM;
+        }
+        json_array_append_new(s->conditions, when);
     }
     return KT_OK;
 }

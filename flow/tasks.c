@@ -74,6 +74,7 @@ static const kt_prop common_trigger[] = {
     PF("type", KT_P_STR, R | NE),
     P("description", KT_P_STR),
     P("conditions", KT_P_CONDS),
+    P("when", KT_P_STR), /* 2.0: the Pebble expression replacing conditions (flow/trigger_when.h) */
     P("disabled", KT_P_BOOL),
     PO("workerGroup", KT_P_OBJ, 0, o_worker_group),
     PE("logLevel", kt_enum_log_levels),
@@ -243,7 +244,10 @@ static const kt_prop g_schedule[] = {
 };
 static const kt_prop g_schedule_dates[] = {PR("dates", KT_P_ANY), P("timezone", KT_P_STR), P("inputs", KT_P_MAP),
                                            PE("recoverMissedSchedules", e_recover), P("interval", KT_P_DUR), END};
-static const kt_prop g_flow[] = {P("inputs", KT_P_MAP), PEL("states", kt_enum_states), P("preconditions", KT_P_MAP), END};
+static const kt_prop g_flow[] = {P("inputs", KT_P_MAP), PEL("states", kt_enum_states), P("preconditions", KT_P_MAP),
+                                 /* 2.0 (checked whole by flow/depends_on.c) */
+                                 P("dependsOn", KT_P_LIST), P("window", KT_P_MAP), P("mode", KT_P_STR),
+                                 P("minSatisfied", KT_P_INT), P("onMiss", KT_P_MAP), END};
 static const kt_prop g_webhook[] = {PF("key", KT_P_STR, R | NE), END};
 
 /* ---------------------------------------------------------------- conditions (type is implied) */

@@ -12,6 +12,7 @@
 #include "flow/flow.h"
 #include "flow/model.h"
 #include "flow/tasks.h"
+#include "flow/trigger_when.h"
 #include "web/api_int.h"
 
 #include <stdio.h>
@@ -45,7 +46,7 @@ static int kt_api_webhook_conditions_hold(const json_t *trigger, const kt_flow_r
     kt_env_init_real(&env);
     kt_cond_ctx ctx = {flow, ex, json_object_get(json_object_get(ex, "trigger"), "variables"), NULL, &env};
     char err[512];
-    kt_cond_result r = kt_cond_all(json_object_get(trigger, "conditions"), &ctx, err, sizeof err);
+    kt_cond_result r = kt_trigger_conditions_test(trigger, &ctx, err, sizeof err);
     if (r == KT_COND_ERROR)
         KT_WARN("webhook", "[namespace: %s] [flow: %s] [trigger: %s] Evaluate Condition Failed with error '%s'",
                 row->namespace_, row->id, json_string_value(json_object_get(trigger, "id")), err);

@@ -10,6 +10,9 @@
 #include "base/log.h"
 #include "expr/expr.h"
 #include "flow/condition.h"
+#include "flow/depends_on.h"
+#include "flow/trigger_when.h"
+#include "base/dialect.h"
 #include "flow/model.h"
 #include "flow/secret_inputs.h"
 #include "flow/tasks.h"
@@ -27,6 +30,9 @@ static const char *const kt_sch_default_states[] = {"SUCCESS", "WARNING", "FAILE
 static int kt_sch_listens(const json_t *trigger, const char *state)
 {
     const json_t *states = json_object_get(trigger, "states");
+    /* 2.0's dependsOn entries carry their own states (flow/depends_on.h gives an entry without any the default) */
+    if (!json_is_array(states) && json_object_get(trigger, "dependsOn"))
+        return 1;
     if (!json_is_array(states)) {
         for (size_t i = 0; kt_sch_default_states[i]; i++)
             if (!strcmp(kt_sch_default_states[i], state))
@@ -103,11 +109,46 @@ static void kt_sch_window_set(const kt_sch_flow *f, json_t *plan, const json_t *
     free(key);
 }
 
-/* The execution a Flow trigger starts: inputs rendered (not typed: Kestra only renders them here) in the context of
- * the triggered flow and the upstream execution, with `trigger.outputs` = the upstream flow outputs. */
-static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger, const json_t *up,
-                                     int64_t now, kt_env *env)
+/* The 2.x `trigger.outputs` of a dependsOn trigger: scoped by upstream flow id (each entry's latest outputs in the
+ * window, `scoped`), and with a single entry the unscoped shorthand too (the upstream's outputs as they are, an
+ * output named like the flow yielding to the scope). */
+static json_t *kt_sch_scoped_outputs(const json_t *trigger, const json_t *up, const json_t *scoped)
 {
+    json_t *out = json_object();
+    const json_t *own = json_object_get(up, "outputs");
+    if (json_array_size(json_object_get(trigger, "dependsOn")) == 1 && json_is_object(own))
+        json_object_update(out, (json_t *)own);
+    if (json_is_object(scoped))
+        json_object_update(out, (json_t *)scoped);
+    const char *fid = json_string_value(json_object_get(up, "flowId"));
+    if (fid)
+        json_object_set_new(out, fid, json_is_object(own) ? json_deep_copy(own) : json_object());
+    return out;
+}
+
+/* The FAILED execution a 2.x Flow trigger leaves when its inputs do not render (the guide: "Input rendering failures
+ * now create a FAILED execution instead of silently dropping the event"); 1.x drops the event as 0.21 does. */
+static json_t *kt_sch_flow_failed(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger, const json_t *vars,
+                                  int64_t now)
+{
+    char err[256];
+    json_t *ex = kt_sch_execution_new(s, f, NULL, NULL, NULL, NULL, now, err, sizeof err);
+    if (!ex)
+        return NULL;
+    kt_state_set(json_object_get(ex, "state"), KT_S(FAILED), now);
+    json_object_set_new(ex, "trigger", json_pack("{s:O, s:O, s:O}", "id", json_object_get(trigger, "id"), "type",
+                                                 json_object_get(trigger, "type"), "variables", vars));
+    return ex;
+}
+
+/* The execution a Flow trigger starts: inputs rendered (not typed: Kestra only renders them here) in the context of
+ * the triggered flow and the upstream execution, with `trigger.outputs` = the upstream flow outputs (2.x dependsOn:
+ * scoped, kt_sch_scoped_outputs). *failed: set to 1 when the execution is a FAILED one (2.x render failure). */
+static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger, const json_t *up,
+                                     const json_t *scoped, int64_t now, kt_env *env, int *failed)
+{
+    int v2 = kt_dialect_of_flow(f->json) == KT_DIALECT_2X;
+    *failed = 0;
     json_t *vars = json_pack("{s:O, s:O, s:O, s:O, s:O}", "executionId", json_object_get(up, "id"), "namespace",
                              json_object_get(up, "namespace"), "flowId", json_object_get(up, "flowId"), "flowRevision",
                              json_object_get(up, "flowRevision"), "state",
@@ -118,7 +159,10 @@ static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, cons
     /* Kestra 0.21 renders them with trigger = {outputs} only; 1.x adds the upstream's identity and labels, which is
      * what users of either write: both are here */
     json_t *tv = json_deep_copy(vars);
-    json_object_set(tv, "outputs", json_object_get(up, "outputs") ? json_object_get(up, "outputs") : json_null());
+    if (v2 && json_object_get(trigger, "dependsOn"))
+        json_object_set_new(tv, "outputs", kt_sch_scoped_outputs(trigger, up, scoped));
+    else
+        json_object_set(tv, "outputs", json_object_get(up, "outputs") ? json_object_get(up, "outputs") : json_null());
     json_object_set(tv, "labels", json_object_get(up, "labels") ? json_object_get(up, "labels") : json_array());
     json_object_set_new(ctx, "trigger", tv);
     json_t *inputs = NULL, *ex = NULL;
@@ -135,6 +179,8 @@ static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, cons
         KT_WARN("scheduler", "Failed to trigger flow %s.%s for trigger %s, invalid inputs: %s",
                 f->ns, f->id, json_string_value(json_object_get(trigger, "id")),
                 e.message);
+        if (v2 && (ex = kt_sch_flow_failed(s, f, trigger, vars, now)))
+            *failed = 1;
         goto done;
     }
     /* the triggered flow's SECRET inputs are stored sealed, as the API's and a Schedule's are; without a key the
@@ -168,6 +214,17 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
     char err[256] = "";
     if (kt_cond_all(json_object_get(trigger, "conditions"), &ctx, err, sizeof err) != KT_COND_TRUE)
         return;
+    const char *when = json_string_value(json_object_get(trigger, "when"));
+    if (when) { /* 2.0's top-level `when`, in the Flow trigger's variables (flow/trigger_when.h) */
+        json_t *wv = kt_trigger_when_flow_vars(f->json, up);
+        kt_cond_result wr = kt_trigger_when_eval(when, wv, env, err, sizeof err);
+        json_decref(wv);
+        if (wr == KT_COND_ERROR)
+            KT_WARN("scheduler", "flow %s.%s trigger %s: %s", f->ns, f->id,
+                    json_string_value(json_object_get(trigger, "id")), err);
+        if (wr != KT_COND_TRUE)
+            return;
+    }
     json_t *multiples = kt_cond_multiples(trigger, err, sizeof err);
     if (!multiples) {
         KT_WARN("scheduler", "flow %s.%s trigger %s: %s", f->ns, f->id,
@@ -176,7 +233,7 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
     }
     int all = 1;
     size_t i;
-    json_t *m;
+    json_t *m, *scoped = json_object();
     json_array_foreach(multiples, i, m) {
         json_t *w = kt_sch_window(s, f, m, now, plan);
         if (!w) {
@@ -191,6 +248,19 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
         json_t *results = json_object_get(w, "results");
         int changed = kt_cond_multiple_eval(m, &ctx, results) > 0;
         int complete = kt_cond_multiple_holds(m, results);
+        if (kt_depends_on_is(m)) {
+            /* each upstream's latest outputs, kept with the window for 2.x's trigger.outputs.<flowId> */
+            const char *fid = json_string_value(json_object_get(up, "flowId"));
+            json_t *outs = json_object_get(w, "outputs");
+            if (changed && fid) {
+                if (!json_is_object(outs))
+                    json_object_set_new(w, "outputs", outs = json_object());
+                const json_t *o = json_object_get(up, "outputs");
+                json_object_set_new(outs, fid, json_is_object(o) ? json_deep_copy(o) : json_object());
+            }
+            if (complete && json_is_object(outs))
+                json_object_update(scoped, outs);
+        }
         /* a complete window is reset whether or not the trigger starts (another multiple condition of it may still
          * be waiting), as FlowTriggerService purges every fulfilled window it evaluated */
         if (!complete)
@@ -202,10 +272,12 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
         json_decref(w);
     }
     if (all) {
-        json_t *ex = kt_sch_flow_execution(s, f, trigger, up, now, env);
+        int failed = 0;
+        json_t *ex = kt_sch_flow_execution(s, f, trigger, up, scoped, now, env, &failed);
         if (ex)
-            json_array_append_new(json_object_get(plan, "created"), ex);
+            json_array_append_new(json_object_get(plan, failed ? "failed" : "created"), ex);
     }
+    json_decref(scoped);
     json_decref(multiples);
 }
 
@@ -241,7 +313,7 @@ json_t *kt_sch_flow_triggers_plan(kt_scheduler *s, const json_t *up, int64_t now
     const char *ns = json_string_value(json_object_get(up, "namespace"));
     const char *fid = json_string_value(json_object_get(up, "flowId"));
     const char *state = kt_state_current(up);
-    json_t *plan = json_pack("{s:[], s:{}}", "created", "windows");
+    json_t *plan = json_pack("{s:[], s:[], s:{}}", "created", "failed", "windows");
     if (!ns || !fid || !state)
         return plan;
     kt_env env;
@@ -326,7 +398,7 @@ static kt_status kt_sch_windows_write(kt_scheduler *s, const json_t *windows)
 
 int kt_sch_plan_empty(const json_t *plan)
 {
-    if (json_array_size(json_object_get(plan, "created")))
+    if (json_array_size(json_object_get(plan, "created")) || json_array_size(json_object_get(plan, "failed")))
         return 0;
     const char *key;
     json_t *entry;
@@ -356,6 +428,10 @@ kt_status kt_sch_flow_triggers_commit(kt_scheduler *s, const json_t *up, const j
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(plan, "created"), i, v) {
+        if (st == KT_OK)
+            st = kt_store_execution_put(s->store, v, NULL, 0);
+    }
+    json_array_foreach(json_object_get(plan, "failed"), i, v) { /* stored, never run */
         if (st == KT_OK)
             st = kt_store_execution_put(s->store, v, NULL, 0);
     }

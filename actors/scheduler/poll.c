@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "flow/trigger_when.h"
 #include "flow/condition.h"
 #include "flow/model.h"
 #include "flow/poll.h"
@@ -133,7 +134,7 @@ static void kt_sch_poll_start(kt_scheduler *s, const kt_sch_flow *f, const kt_sc
                               kt_trig_state *ts, const char *key, int64_t now)
 {
     const json_t *conds = json_object_get(t->def, "conditions");
-    if (json_array_size(conds)) {
+    if (json_array_size(conds) || json_object_get(t->def, "when")) {
         char date[48], why[512] = "";
         kt_time_format(ts->next_us ? ts->next_us : now, date, sizeof date);
         json_t *vars = json_pack("{s:s}", "date", date);
@@ -141,7 +142,7 @@ static void kt_sch_poll_start(kt_scheduler *s, const kt_sch_flow *f, const kt_sc
         kt_sch_env(s, &env, now);
         env.dialect = kt_dialect_of_flow(f->json);
         kt_cond_ctx c = {.flow = f->json, .trigger = vars, .zone = s->default_zone, .env = &env};
-        kt_cond_result r = kt_cond_all(conds, &c, why, sizeof why);
+        kt_cond_result r = kt_trigger_conditions_test(t->def, &c, why, sizeof why); /* conditions, then `when` */
         json_decref(vars);
         if (r == KT_COND_ERROR) {
             kt_sch_poll_condition_failed(s, f, t, *basis, ts, why, now);
