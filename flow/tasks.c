@@ -248,7 +248,10 @@ static const kt_prop g_flow[] = {P("inputs", KT_P_MAP), PEL("states", kt_enum_st
                                  /* 2.0 (checked whole by flow/depends_on.c) */
                                  P("dependsOn", KT_P_LIST), P("window", KT_P_MAP), P("mode", KT_P_STR),
                                  P("minSatisfied", KT_P_INT), P("onMiss", KT_P_MAP), END};
-static const kt_prop g_webhook[] = {PF("key", KT_P_STR, R | NE), END};
+static const kt_prop g_webhook[] = {PF("key", KT_P_STR, R | NE),
+                                    /* Kestra 1.x additions: block until the end, answer the flow outputs */
+                                    P("wait", KT_P_BOOL), P("returnOutputs", KT_P_BOOL),
+                                    P("responseContentType", KT_P_STR), END};
 
 /* ---------------------------------------------------------------- conditions (type is implied) */
 

@@ -486,6 +486,7 @@ void kt_webserver_free(kt_webserver *w)
         kt_pending *p = val;
         kt_http_req_release(p->req);
         json_decref(p->execution);
+        json_decref(p->webhook);
         free(p);
     }
     kt_map_free(w->pending);

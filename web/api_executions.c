@@ -180,7 +180,9 @@ void kt_api_on_reply(kt_webserver *w, const kt_msg *m)
     if (p->manual) {
         kt_api_manual_reply(p->req, &rep);
     } else if (kt_http_req_alive(p->req)) {
-        if (rep.status == KT_OK) {
+        if (rep.status == KT_OK && p->webhook && rep.data) {
+            kt_api_webhook_answer(w, p->req, rep.data, p->webhook);
+        } else if (rep.status == KT_OK) {
             json_t *out = kt_execution_present(rep.data ? rep.data : p->execution, kt_now_us());
             char url[1024];
             snprintf(url, sizeof url, "%s/ui/executions/%s/%s/%s", w->public_url,
@@ -197,6 +199,7 @@ void kt_api_on_reply(kt_webserver *w, const kt_msg *m)
     kt_http_req_release(p->req);
     kt_msg_reply_clear(&rep);
     json_decref(p->execution);
+    json_decref(p->webhook);
     free(p);
 }
 
@@ -228,6 +231,7 @@ void kt_api_executor_gone(kt_webserver *w, const char *node_id)
         }
         kt_http_req_release(p->req);
         json_decref(p->execution);
+        json_decref(p->webhook);
         free(p);
     }
     if (n)

@@ -47,7 +47,13 @@ typedef struct kt_pending {
     int wait; /* answer when the execution ends, not when it is created */
     int manual; /* a restart, replay, markAs or change-status (api_exec_restart.c): the reply's data is the answer */
     int created; /* a wait: the executor answered the creation, the end is to come */
+    json_t *webhook; /* a Webhook trigger's wait: its definition, whose returnOutputs and responseContentType shape the
+                        answer (kt_api_webhook_answer); NULL otherwise */
 } kt_pending;
+
+/* The answer to a Webhook's wait once its execution ended (api_webhook.c): the execution, or with returnOutputs its
+ * flow outputs in responseContentType. */
+void kt_api_webhook_answer(kt_webserver *w, kt_http_req *r, const json_t *ex, const json_t *webhook);
 
 struct kt_webserver {
     kt_actor *self;

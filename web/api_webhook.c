@@ -54,6 +54,28 @@ static int kt_api_webhook_conditions_hold(const json_t *trigger, const kt_flow_r
     return r == KT_COND_TRUE;
 }
 
+void kt_api_webhook_answer(kt_webserver *w, kt_http_req *r, const json_t *ex, const json_t *webhook)
+{
+    if (json_is_true(json_object_get(webhook, "returnOutputs"))) {
+        /* the flow outputs, in responseContentType (Kestra: application/json or text/plain; the JSON text either way) */
+        const char *ct = json_string_value(json_object_get(webhook, "responseContentType"));
+        const json_t *outputs = json_object_get(ex, "outputs");
+        json_t *body = json_is_object(outputs) ? json_incref((json_t *)outputs) : json_object();
+        char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(body);
+        kt_http_send(r, 200, ct && *ct ? ct : "application/json", text ? text : "{}", text ? strlen(text) : 2);
+        free(text);
+        return;
+    }
+    json_t *out = kt_execution_present(ex, kt_now_us());
+    char url[1024];
+    snprintf(url, sizeof url, "%s/ui/executions/%s/%s/%s", w->public_url,
+             json_string_value(json_object_get(out, "namespace")), json_string_value(json_object_get(out, "flowId")),
+             json_string_value(json_object_get(out, "id")));
+    json_object_set_new(out, "url", json_string(url));
+    kt_http_send_json(r, 200, out);
+}
+
 /* GET|POST|PUT /api/v1/executions/webhook/{namespace}/{id}/{key} (KESTRA-execution.md §5.7): a Webhook trigger
  * whose rendered key matches starts an execution carrying the request as trigger variables, unless its
  * conditions reject it (204). */
@@ -135,7 +157,15 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
         kt_http_send_empty(r, 204);
         goto done;
     }
-    (void)kt_api_execution_submit(w, r, ex, 0);
+    /* wait (1.x addition, both dialects): the answer comes when the execution ends (kt_api_webhook_answer) */
+    int wait = json_is_true(json_object_get(trigger, "wait"));
+    if (kt_api_execution_submit(w, r, ex, wait) && wait) {
+        char corr[32];
+        snprintf(corr, sizeof corr, "%llu", (unsigned long long)w->next_corr);
+        kt_pending *p = kt_map_get(w->pending, corr);
+        if (p)
+            p->webhook = json_deep_copy(trigger);
+    }
 done:
     json_decref(applied);
     kt_diags_clear(&d);
