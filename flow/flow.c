@@ -13,6 +13,7 @@
 
 #include "flow/checks.h"
 #include "flow/depends_on.h"
+#include "flow/trigger_inputs.h"
 #include "flow/defaults.h"
 #include "flow/dialect.h"
 #include "flow/inputs.h"
@@ -270,6 +271,7 @@ static void check_flow(kt_validate_ctx *c, const json_t *root, const json_t *ser
                                          "inputs", c->diags);
     c->errors += kt_checks_validate(json_object_get(root, "checks"), c->doc, c->file, c->diags);
     check_triggers(c, json_object_get(root, "triggers"));
+    kt_trigger_inputs_check(c, root); /* 2.x: automatic triggers supply the inputs without defaults */
     check_slas(c, json_object_get(root, "sla"));
     check_not_yet(c, root, server_defaults);
     c->defaults = NULL;

@@ -348,6 +348,44 @@ static void test_when_flows_are_2x(void **state)
     kt_flow_free(b);
 }
 
+/* B7: a 2.x Schedule must supply every input without defaults (prefill / required: false do not exempt one, an input
+ * gated by an input dependsOn does); 1.x accepts the flow (0.21). */
+static char *validate(const char *dialect, const char *trigger_inputs)
+{
+    char src[2048];
+    snprintf(src, sizeof src,
+             "id: sched_required\nnamespace: company.team\ndialect: %s\ninputs:\n  - id: region\n    type: STRING\n"
+             "  - id: opt\n    type: STRING\n    required: false\n  - id: ok\n    type: STRING\n    defaults: eu\n"
+             "  - id: gated\n    type: STRING\n    dependsOn:\n      inputs: [region]\n"
+             "tasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+             "triggers:\n  - id: daily\n    type: io.kestra.plugin.core.trigger.Schedule\n    cron: \"@daily\"\n%s",
+             dialect, trigger_inputs);
+    kt_flow *f = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    kt_status st = kt_flow_parse(src, strlen(src), "f.yaml", &f, &d);
+    char *msg = st == KT_OK ? NULL : kt_diags_format(&d);
+    kt_diags_clear(&d);
+    kt_flow_free(f);
+    return msg;
+}
+
+static void test_schedule_must_supply_inputs_in_2x(void **state)
+{
+    (void)state;
+    char *msg = validate("2.x", "");
+    assert_non_null(msg);
+    if (!strstr(msg, "triggers[0]: Missing inputs for Schedule Trigger 'daily', missing inputs: 'region', 'opt'"))
+        fail_msg("%s", msg);
+    free(msg);
+    msg = validate("2.x", "    inputs:\n      region: eu\n");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "triggers[0].inputs: Missing inputs for Schedule Trigger 'daily', missing inputs: 'opt'"));
+    free(msg);
+    assert_null(validate("2.x", "    inputs:\n      region: eu\n      opt: x\n"));
+    assert_null(validate("1.x", ""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_webhook_when),
         cmocka_unit_test(test_flow_when_variables),
         cmocka_unit_test(test_when_flows_are_2x),
+        cmocka_unit_test(test_schedule_must_supply_inputs_in_2x),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
