@@ -95,8 +95,13 @@ static json_t *fired(const char *name, const char *from, const char *to)
         }
         if (v == KT_SCHED_FAIL)
             fail_msg("%s: FAIL at step %d: %s", name, step, fire.error);
-        if (v == KT_SCHED_FIRE)
+        if (v == KT_SCHED_FIRE && json_object_get(fire.vars, "date")) {
             json_array_append(dates, json_object_get(fire.vars, "date"));
+        } else if (v == KT_SCHED_FIRE) { /* ScheduleOnDates: no variables, the execution's scheduleDate */
+            char buf[48];
+            kt_isodate_format_instant(fire.schedule_date_us, buf, sizeof buf);
+            json_array_append_new(dates, json_string(buf));
+        }
         assert_int_equal(kt_sched_advance(s, flow, &t, v, &fire, now, &env), KT_OK);
         kt_sched_fire_clear(&fire);
         if (v == KT_SCHED_FIRE)
@@ -173,6 +178,17 @@ static void test_datetimebetween_rewrite_does_not_evaluate(void **state)
     kt_trig_state_clear(&t);
     kt_sched_free(s);
     kt_flow_free(f);
+}
+
+/* ScheduleOnDates: the same per-date `when` (its fired dates are the executions' scheduleDate; the trigger variables
+ * are empty, so the count of fires is what is checked) */
+static void test_schedule_on_dates_when(void **state)
+{
+    (void)state;
+    json_t *d = fired("schedule-on-dates-when.2x.yaml", "2025-02-28T00:00:00Z", "2025-03-10T00:00:00Z");
+    assert_int_equal(json_array_size(d), 2); /* the two Saturdays, not Monday the 3rd */
+    assert_string_equal(json_string_value(json_array_get(d, 1)), "2025-03-08T10:00:00Z");
+    json_decref(d);
 }
 
 /* TimeBetween is strict on both sides (after 08:00+02:00, before 17:00+02:00: 09:00 .. 16:00), Kestra's rewrite
@@ -390,6 +406,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schedule_pairs_fire_the_same_dates),
+        cmocka_unit_test(test_schedule_on_dates_when),
         cmocka_unit_test(test_timebetween_rewrite_adds_the_opening_hour),
         cmocka_unit_test(test_datetimebetween_rewrite_does_not_evaluate),
         cmocka_unit_test(test_functions_answer_as_the_conditions),
