@@ -30,8 +30,10 @@ static const char *const kt_sch_default_states[] = {"SUCCESS", "WARNING", "FAILE
 static int kt_sch_listens(const json_t *trigger, const char *state)
 {
     const json_t *states = json_object_get(trigger, "states");
-    /* 2.0's dependsOn entries carry their own states (flow/depends_on.h gives an entry without any the default) */
-    if (!json_is_array(states) && json_object_get(trigger, "dependsOn"))
+    /* 2.0's dependsOn entries carry their own states (flow/depends_on.h gives an entry without any the default); a
+     * flow half-way through its migration, with 1.x conditions or preconditions beside them, keeps 1.x's default */
+    if (!json_is_array(states) && json_object_get(trigger, "dependsOn") && !json_object_get(trigger, "conditions") &&
+        !json_object_get(trigger, "preconditions"))
         return 1;
     if (!json_is_array(states)) {
         for (size_t i = 0; kt_sch_default_states[i]; i++)
