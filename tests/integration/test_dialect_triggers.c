@@ -3,7 +3,8 @@
  *   - Webhook: conditions (1.x) vs when (2.0, Kestra's rewrite of ci-cd-github-webhook): 204 / 200 alike
  *   - Webhook wait + returnOutputs + responseContentType (1.x addition, accepted in both): the flow outputs
  *   - Flow trigger preconditions (1.x) vs dependsOn (2.0): the same downstream executions for the same upstream
- *     ones; 2.x reads trigger.outputs.<flowId> (scoped), 1.x the last upstream's outputs */
+ *     ones; 2.x reads trigger.outputs.<flowId> (scoped), 1.x the last upstream's outputs
+ *   - a polling http.Trigger: conditions (1.x) vs when (2.0), checked before each poll */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -193,12 +194,46 @@ static void test_flow_trigger_pair(void **state)
     json_decref(d2);
 }
 
+/* A polling http.Trigger (polling Kite's own /health): 1.x conditions vs 2.0 when, checked before each poll; false
+ * in both starts nothing while the true pair starts executions. */
+static void test_polling_when_pair(void **state)
+{
+    fixture *f = *state;
+    static const char *const forms[][2] = {
+        {"poll1x_yes", "    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
+                       "        expression: \"{{ flow.id == 'poll1x_yes' }}\"\n"},
+        {"poll2x_yes", "    when: \"{{ flow.id == 'poll2x_yes' }}\"\n"},
+        {"poll1x_no", "    conditions:\n      - type: io.kestra.plugin.core.condition.Expression\n"
+                      "        expression: \"{{ flow.id == 'another' }}\"\n"},
+        {"poll2x_no", "    when: \"{{ flow.id == 'another' }}\"\n"},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml,
+                 "id: %s\nnamespace: it.dialect\n" LOG_TASK
+                 "triggers:\n  - id: http\n    type: io.kestra.plugin.core.http.Trigger\n"
+                 "    uri: http://127.0.0.1:%d/health\n    interval: PT1S\n    stopAfter:\n      - SUCCESS\n%s",
+                 forms[i][0], f->port, forms[i][1]);
+        kt_it_create_flow(f->port, yaml, NULL);
+    }
+    json_t *a = wait_count(f->port, "poll1x_yes", 1), *b = wait_count(f->port, "poll2x_yes", 1);
+    json_decref(a);
+    json_decref(b);
+    kt_it_sleep_ms(1500); /* more polls of the false pair */
+    json_t *c = executions_of(f->port, "poll1x_no"), *d = executions_of(f->port, "poll2x_no");
+    assert_int_equal(json_array_size(c), 0);
+    assert_int_equal(json_array_size(d), 0);
+    json_decref(c);
+    json_decref(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_webhook_when_pair, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_webhook_wait_return_outputs, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_flow_trigger_pair, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_polling_when_pair, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
