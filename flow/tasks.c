@@ -150,6 +150,9 @@ static const kt_prop t_return[] = {P("format", KT_P_STR), END};
 static const kt_prop t_output_values[] = {P("values", KT_P_MAP), END};
 static const kt_prop t_templated[] = {PF("spec", KT_P_STR, R | NE), END};
 static const kt_prop t_fail[] = {P("condition", KT_P_STR), P("errorMessage", KT_P_STR), END};
+/* Kestra 1.x: Assert renders its conditions itself (each one's failure is logged with its text); Write */
+static const kt_prop t_assert[] = {PF("conditions", KT_P_STR_LIST, R | KT_PF_RAW), P("errorMessage", KT_P_STR), END};
+static const kt_prop t_write[] = {PF("content", KT_P_STR, R), P("extension", KT_P_STR), END};
 static const kt_prop t_labels[] = {PR("labels", KT_P_ANY), END};
 static const kt_prop t_exit[] = {P("state", KT_P_STR), END}; /* SUCCESS WARNING KILLED FAILED CANCELLED|CANCELED */
 static const kt_prop t_set_vars[] = {PR("variables", KT_P_STR_OR_MAP), P("overwrite", KT_P_BOOL), END};
@@ -195,6 +198,13 @@ static const kt_prop t_kv_set[] = {PR("key", KT_P_STR), PF("value", KT_P_ANY, R 
                                    P("overwrite", KT_P_BOOL), P("ttl", KT_P_DUR), PE("kvType", e_kv_type), END};
 static const kt_prop t_kv_get[] = {PR("key", KT_P_STR), P("namespace", KT_P_STR), P("errorOnMissing", KT_P_BOOL), END};
 static const kt_prop t_kv_keys[] = {P("prefix", KT_P_STR), P("namespace", KT_P_STR), END};
+/* Kestra 1.x: PurgeKV (behavior is KvPurgeBehavior: key {expiredOnly} | version {before, keepAmount}) */
+static const char *const e_kv_purge[] = {"key", "version", NULL};
+static const kt_prop o_kv_purge_behavior[] = {{"type", KT_P_ENUM, R, e_kv_purge, NULL}, P("expiredOnly", KT_P_BOOL),
+                                              P("before", KT_P_STR), P("keepAmount", KT_P_INT), END};
+static const kt_prop t_kv_purge[] = {P("keyPattern", KT_P_STR), PF("namespaces", KT_P_STR_LIST, D),
+                                     P("namespacePattern", KT_P_STR), PO("behavior", KT_P_OBJ, D, o_kv_purge_behavior),
+                                     P("includeChildNamespaces", KT_P_BOOL), P("expiredOnly", KT_P_BOOL), END};
 static const kt_prop t_concat[] = {PR("files", KT_P_STR_OR_LIST), P("separator", KT_P_STR), P("extension", KT_P_STR), END};
 static const kt_prop t_dedup[] = {PR("from", KT_P_STR), PF("expr", KT_P_STR, R | KT_PF_RAW), END};
 static const kt_prop t_st_delete[] = {PR("uri", KT_P_STR), P("errorOnMissing", KT_P_BOOL), END};
@@ -227,6 +237,12 @@ static const kt_prop t_state_get[] = {P("name", KT_P_STR), P("namespace", KT_P_B
         PE("runner", e_runner), P("docker", KT_P_MAP), P("outputDirectory", KT_P_BOOL)
 static const kt_prop t_commands[] = {SCRIPT_COMMON, PF("commands", KT_P_STR_OR_LIST, R | NE), END};
 static const kt_prop t_script[] = {SCRIPT_COMMON, PF("script", KT_P_STR, R | NE), END};
+/* Kestra 1.x python tasks: `dependencies` installed into a cached virtual environment (actors/worker/pydeps.h) */
+static const kt_prop t_py_commands[] = {SCRIPT_COMMON, PF("commands", KT_P_STR_OR_LIST, R | NE),
+                                        PF("dependencies", KT_P_STR_LIST, D), P("dependencyCacheEnabled", KT_P_BOOL),
+                                        END};
+static const kt_prop t_py_script[] = {SCRIPT_COMMON, PF("script", KT_P_STR, R | NE), PF("dependencies", KT_P_STR_LIST, D),
+                                      P("dependencyCacheEnabled", KT_P_BOOL), END};
 static const kt_prop r_docker[] = {
     P("host", KT_P_STR), P("config", KT_P_ANY), P("credentials", KT_P_MAP), P("image", KT_P_STR), P("user", KT_P_STR),
     P("entryPoint", KT_P_STR_LIST), P("extraHosts", KT_P_STR_LIST), P("networkMode", KT_P_STR),
@@ -322,6 +338,7 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "output.OutputValues", NULL, YES, t_output_values),
     RUN(CORE "templating.TemplatedTask", A(LEG "templating.TemplatedTask"), YES, t_templated),
     RUN(CORE "execution.Fail", A(LEG "executions.Fail"), YES, t_fail),
+    RUN(CORE "execution.Assert", NULL, YES, t_assert),
     TASK(CORE "execution.Labels", A(LEG "executions.Labels"), KT_PLUGIN_EXEC_UPDATE, 0, YES, t_labels),
     TASK(CORE "execution.Exit", NULL, KT_PLUGIN_EXEC_UPDATE, 0, YES, t_exit),
     TASK(CORE "execution.SetVariables", NULL, KT_PLUGIN_EXEC_UPDATE, 0, YES, t_set_vars),
@@ -336,6 +353,7 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "kv.Get", NULL, YES, t_kv_get),
     RUN(CORE "kv.GetKeys", NULL, YES, t_kv_keys),
     RUN(CORE "kv.Delete", NULL, YES, t_kv_get),
+    RUN(CORE "kv.PurgeKV", NULL, YES, t_kv_purge),
     RUN(CORE "storage.Concat", A(LEG "storages.Concat"), YES, t_concat),
     RUN(CORE "storage.DeduplicateItems", A(LEG "storages.DeduplicateItems"), YES, t_dedup),
     RUN(CORE "storage.Delete", A(LEG "storages.Delete"), YES, t_st_delete),
@@ -346,6 +364,7 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "storage.Reverse", A(LEG "storages.Reverse"), YES, t_reverse),
     RUN(CORE "storage.Size", A(LEG "storages.Size"), YES, t_size),
     RUN(CORE "storage.Split", A(LEG "storages.Split"), YES, t_split),
+    RUN(CORE "storage.Write", NULL, YES, t_write),
     RUN(CORE "namespace.UploadFiles", NULL, YES, t_ns_upload),
     RUN(CORE "namespace.DownloadFiles", NULL, YES, t_ns_download),
     RUN(CORE "namespace.DeleteFiles", NULL, YES, t_ns_delete),
@@ -354,8 +373,8 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "state.Delete", A(LEG "states.Delete"), NOT_YET, t_state_get),
     RUN("io.kestra.plugin.scripts.shell.Commands", NULL, YES, t_commands),
     RUN("io.kestra.plugin.scripts.shell.Script", NULL, YES, t_script),
-    RUN("io.kestra.plugin.scripts.python.Commands", NULL, YES, t_commands),
-    RUN("io.kestra.plugin.scripts.python.Script", NULL, YES, t_script),
+    RUN("io.kestra.plugin.scripts.python.Commands", NULL, YES, t_py_commands),
+    RUN("io.kestra.plugin.scripts.python.Script", NULL, YES, t_py_script),
     RUN("io.kestra.plugin.scripts.node.Commands", NULL, YES, t_commands),
     RUN("io.kestra.plugin.scripts.node.Script", NULL, YES, t_script),
     RUNNER(CORE "runner.Process", YES, t_none),

@@ -713,6 +713,14 @@ static void check_task(kt_validate_ctx *c, const json_t *t, const char *path)
         else if (worker_group)
             kt_validate_err(c, path, 0, path, "Cannot set a Worker Group in any WorkingDirectory sub-tasks, it is only "
                                               "supported at the WorkingDirectory level");
+    } else if (!strcmp(canon, "kv.PurgeKV")) { /* PurgeTask.findNamespaces, KvVersionBehaviorValidator: when written */
+        const json_t *nss = json_object_get(t, "namespaces"), *pat = json_object_get(t, "namespacePattern");
+        const json_t *b = json_object_get(t, "behavior");
+        if (json_array_size(nss) && json_is_string(pat) && *json_string_value(pat))
+            kt_validate_err(c, path, 0, path, "Properties `namespaces` and `namespacePattern` can't be used at the "
+                                              "same time — use one or the other.");
+        if (json_is_object(b) && json_object_get(b, "before") && json_object_get(b, "keepAmount"))
+            kt_validate_err(c, path, 0, path, "Cannot set both 'before' and 'keepAmount' properties");
     } else if (!strcmp(canon, "flow.Subflow") || !strcmp(canon, "flow.ForEachItem")) {
         const char *ns = json_string_value(json_object_get(t, "namespace"));
         const char *fid = json_string_value(json_object_get(t, "flowId"));

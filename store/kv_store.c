@@ -272,6 +272,7 @@ typedef struct list_op {
     void *data;
     char folder[KVS_URI];
     int64_t now_us;
+    int all; /* expired entries too (kt_kvs_list_all) */
     char **names;
     size_t nnames, next;
     kt_kvs_entry *out;
@@ -306,7 +307,7 @@ static void list_on_stat(kt_status st, const kt_storage_attrs *a, const char *er
     }
     int64_t exp = 0;
     int has = kt_kv_expiration(a->metadata, &exp);
-    if (!has || op->now_us < exp) {
+    if (!has || op->now_us < exp || op->all) {
         kt_kvs_entry *e = &op->out[op->nout++];
         e->key = kt_xstrdup(name);
         e->key[strlen(name) - 4] = 0; /* without ".ion" */
@@ -351,10 +352,11 @@ static void list_on_list(kt_status st, const kt_storage_attrs *entries, size_t n
     list_next(op);
 }
 
-kt_status kt_kvs_list(kt_storage *s, const char *ns, int64_t now_us, kt_kvs_list_cb cb, void *data, char *err,
-                      size_t errcap)
+static kt_status list_start(kt_storage *s, const char *ns, int64_t now_us, int all, kt_kvs_list_cb cb, void *data,
+                            char *err, size_t errcap)
 {
     list_op *op = kt_xcalloc(1, sizeof *op);
+    op->all = all;
     if (folder_uri(ns, op->folder, sizeof op->folder, err, errcap)) {
         free(op);
         return KT_EINVAL;
@@ -367,4 +369,16 @@ kt_status kt_kvs_list(kt_storage *s, const char *ns, int64_t now_us, kt_kvs_list
     if (st)
         free(op);
     return st;
+}
+
+kt_status kt_kvs_list(kt_storage *s, const char *ns, int64_t now_us, kt_kvs_list_cb cb, void *data, char *err,
+                      size_t errcap)
+{
+    return list_start(s, ns, now_us, 0, cb, data, err, errcap);
+}
+
+kt_status kt_kvs_list_all(kt_storage *s, const char *ns, int64_t now_us, kt_kvs_list_cb cb, void *data, char *err,
+                          size_t errcap)
+{
+    return list_start(s, ns, now_us, 1, cb, data, err, errcap);
 }

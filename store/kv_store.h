@@ -50,6 +50,10 @@ typedef void (*kt_kvs_list_cb)(kt_status st, const kt_kvs_entry *entries, size_t
 kt_status kt_kvs_list(kt_storage *s, const char *ns, int64_t now_us, kt_kvs_list_cb cb, void *data, char *err,
                       size_t errcap);
 
+/* kt_kvs_list with the expired entries as well (what kv.PurgeKV looks through). */
+kt_status kt_kvs_list_all(kt_storage *s, const char *ns, int64_t now_us, kt_kvs_list_cb cb, void *data, char *err,
+                          size_t errcap);
+
 /* The entry's URI (checked): 0, or -1 with err (the key's message, or why the namespace is not a storage path). */
 int kt_kvs_uri(const char *ns, const char *key, char *out, size_t cap, char *err, size_t errcap);
 

@@ -204,10 +204,12 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
     json_object_set_new(j->run, "secrets", secrets);
     const kt_task_def *def = kt_task_lookup(json_string_value(json_object_get(task, "type")));
     if (def && ((def->kind == KT_PLUGIN_FLOWABLE && def->to_worker) ||
-                !strcmp(def->type, "io.kestra.plugin.core.execution.Count"))) {
+                !strcmp(def->type, "io.kestra.plugin.core.execution.Count") ||
+                !strcmp(def->type, "io.kestra.plugin.core.execution.Assert"))) {
         /* A WorkingDirectory: the worker renders each child when it runs (after the previous one's outputs), so it
          * gets what the render context is made of; an execution.Count renders its `expression` once the counts are
-         * known, in the task's context plus `count` (Count.java). The execution is encoded when the job leaves, not
+         * known, in the task's context plus `count` (Count.java); an execution.Assert renders each condition itself
+         * (Assert.java logs a failed one as written). The execution is encoded when the job leaves, not
          * copied now. */
         j->context = json_pack("{s:O, s:O}", "flow", run->flow.flow, "execution", run->execution);
     }

@@ -10,6 +10,8 @@
  *   executions.count  {flows?: [{namespace, flowId}], namespaces?: [ns], states?, fromUs, toUs?} -> {results:
  *                     [{namespace, flowId, count}]}: one per flow given, or per live flow of each namespace
  *   logs.purge        {namespace?, flowId?, levels?, fromUs?, toUs} -> {count}
+ *   flows.namespaces  {} -> {namespaces: [ns]}: the live flows' distinct namespaces (kv.PurgeKV's candidates, as
+ *                     Kestra's FlowRepository.findDistinctNamespace)
  *   executions.purge  {namespace?, flowId?, states?, fromUs?, toUs, purgeExecution, purgeLog, purgeMetric} ->
  *                     {executionsCount, logsCount, metricsCount, executions: [{id, namespace, flowId}]}: the worker
  *                     then deletes their files.
@@ -264,6 +266,12 @@ void kt_executor_task_ask(kt_executor *ex, const kt_msg *m)
         st = kt_tr_purge_logs(ex, req, &data, err, sizeof err);
     } else if (!strcmp(op, "executions.purge")) {
         st = kt_tr_purge_executions(ex, req, &data, err, sizeof err);
+    } else if (!strcmp(op, "flows.namespaces")) {
+        json_t *ns = NULL;
+        if (!(st = kt_store_flow_namespaces(ex->store, &ns)))
+            data = json_pack("{s:o}", "namespaces", ns);
+        else
+            snprintf(err, sizeof err, "Unable to list the namespaces: %s", kt_store_errmsg(ex->store));
     } else {
         snprintf(err, sizeof err, "unknown task request '%s' (this executor is older than the worker?)", op);
         st = KT_EINVAL;

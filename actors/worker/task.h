@@ -24,6 +24,9 @@ const json_t *kt_task_props(const kt_task_run *r);     /* the rendered task */
 const char *kt_task_prop_string(const kt_task_run *r, const char *name);
 uv_loop_t *kt_task_loop(const kt_task_run *r);
 const char *kt_task_tmp_dir(const kt_task_run *r);
+/* The worker's python dependency settings (kt_worker_config.python_venvs, python_find_links; "" = pip's index). */
+const char *kt_task_python_venvs(const kt_task_run *r);
+const char *kt_task_python_find_links(const kt_task_run *r);
 /* The worker's internal storage (store/storage.h), NULL when it was given none. */
 struct kt_storage *kt_task_storage(const kt_task_run *r);
 /* The worker's curl multi on its loop (actors/worker/http_loop.h), made on first use; NULL once the worker stops. */
@@ -107,6 +110,9 @@ extern const kt_task_impl kt_task_storage_filter_items_impl, kt_task_storage_ded
 extern const kt_task_impl kt_task_ns_upload_files_impl, kt_task_ns_download_files_impl, kt_task_ns_delete_files_impl;
 /* The KV store (tasks_kv.c). */
 extern const kt_task_impl kt_task_kv_set_impl, kt_task_kv_get_impl, kt_task_kv_get_keys_impl, kt_task_kv_delete_impl;
+/* Kestra 1.x additions: kv.PurgeKV (tasks_kv.c, asks the executor for the flows' namespaces), execution.Assert
+ * (tasks_core.c), storage.Write (tasks_storage.c). */
+extern const kt_task_impl kt_task_kv_purge_impl, kt_task_assert_impl, kt_task_storage_write_impl;
 /* LocalFiles and WorkingDirectory (tasks_workdir.c). */
 extern const kt_task_impl kt_task_local_files_impl, kt_task_working_directory_impl;
 

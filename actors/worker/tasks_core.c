@@ -1,6 +1,11 @@
-/* In-loop core tasks: Log, Return, OutputValues (KESTRA-model.md §6.2). */
+/* In-loop core tasks: Log, Return, OutputValues (KESTRA-model.md §6.2), Echo, Fail, Sleep, and 1.x's Assert. */
 #include "actors/worker/task.h"
 #include "base/clock.h"
+#include "base/env.h"
+#include "expr/expr.h"
+#include "flow/model.h"
+#include "flow/render.h"
+#include "store/storage_env.h"
 #include "time/duration.h"
 
 #include <stdlib.h>
@@ -180,3 +185,87 @@ static void kt_sleep_kill(kt_task_run *r)
 
 const kt_task_impl kt_task_sleep_impl = {.type = "io.kestra.plugin.core.flow.Sleep", .start = kt_sleep_start,
                                          .kill = kt_sleep_kill};
+
+/* ---- Assert (Kestra 1.x, Assert.java): each of `conditions`, left unrendered by the executor (KT_PF_RAW), is
+ * rendered here in the task run's context (the job brings {flow, execution}) and coerced as TruthUtils does (0, -0,
+ * "", false are false); a false one or one that does not render is logged and counted; metrics `success` and
+ * `failed`; any failure fails the task with "<n> assertion(s) failed!" and the rendered errorMessage on a new line. */
+
+static json_t *kt_assert_context(kt_task_run *r)
+{
+    const json_t *ctx = kt_task_context(r), *flow = json_object_get(ctx, "flow");
+    json_t *exec = json_object_get(ctx, "execution");
+    const char *id = json_string_value(json_object_get(kt_task_run_info(r), "taskRunId"));
+    json_t *run = json_is_object(exec) && id ? kt_taskrun_find(exec, id) : NULL;
+    if (!json_is_object(flow) || !run)
+        return json_object();
+    json_t *task = json_pack("{s:O, s:O}", "id", json_object_get(kt_task_props(r), "id"), "type",
+                             json_object_get(kt_task_props(r), "type"));
+    json_t *out = kt_render_context(flow, exec, task, run);
+    json_decref(task);
+    return out;
+}
+
+/* One condition rendered: 1 true, 0 false, -1 did not render (logged). */
+static int kt_assert_one(kt_task_run *r, const json_t *ctx, kt_env *env, const char *src)
+{
+    kt_tmpl *t = NULL;
+    kt_expr_error e = {0};
+    char *out = NULL;
+    size_t n = 0;
+    if (kt_tmpl_compile(src, strlen(src), &t, &e) || kt_tmpl_render(t, ctx, env, &out, &n, &e)) {
+        kt_task_logf(r, "ERROR", "Assertion `%s` failed, failed to render `%s`", src, e.message);
+        kt_tmpl_free(t);
+        free(out);
+        return -1;
+    }
+    kt_tmpl_free(t);
+    int yes = kt_truthy(out);
+    free(out);
+    if (!yes)
+        kt_task_logf(r, "ERROR", "Assertion `%s` failed!", src);
+    return yes;
+}
+
+static void kt_assert_start(kt_task_run *r)
+{
+    const json_t *conds = json_object_get(kt_task_props(r), "conditions");
+    if (!json_is_array(conds)) {
+        kt_task_logf(r, "ERROR", "conditions: must not be null");
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    kt_env env;
+    kt_env_init_real(&env);
+    env.secrets_used = kt_task_secrets(r);
+    kt_env_files files;
+    if (kt_task_storage(r)) {
+        kt_storage_env_files(kt_task_storage(r), &files);
+        env.files = &files;
+    }
+    json_t *ctx = kt_assert_context(r);
+    int failed = 0, success = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(conds, i, c) {
+        char *dumped = json_is_string(c) ? NULL : json_dumps(c, JSON_ENCODE_ANY);
+        if (kt_assert_one(r, ctx, &env, dumped ? dumped : json_string_value(c)) == 1)
+            success++;
+        else
+            failed++;
+        free(dumped);
+    }
+    json_decref(ctx);
+    kt_task_counter(r, "success", success, NULL);
+    kt_task_counter(r, "failed", failed, NULL);
+    if (!failed) {
+        kt_task_finish(r, KT_S(SUCCESS), json_object());
+        return;
+    }
+    const char *msg = kt_task_prop_string(r, "errorMessage");
+    kt_task_logf(r, "ERROR", "%d assertion%s failed!%s%s", failed, failed > 1 ? "s" : "", msg ? "\n" : "",
+                 msg ? msg : "");
+    kt_task_finish(r, KT_S(FAILED), NULL);
+}
+
+const kt_task_impl kt_task_assert_impl = {.type = "io.kestra.plugin.core.execution.Assert", .start = kt_assert_start};

@@ -738,3 +738,87 @@ static void kt_reverse_kill(kt_task_run *r)
 
 const kt_task_impl kt_task_storage_reverse_impl = {.type = "io.kestra.plugin.core.storage.Reverse",
                                                    .start = kt_reverse_start, .kill = kt_reverse_kill};
+
+/* ---- Write (Kestra 1.x, Write.java): `content` (rendered) into a new file of the task run's storage folder, named
+ * as Java's createTempFile names it (a random number, then `extension`, default .tmp); output {uri}. ---- */
+
+typedef struct kt_write_op {
+    kt_task_run *r;
+    kt_storage_writer *w;
+    char *text; /* the bytes of a non-text content, borrowed by the write until it is done */
+    char uri[KT_ST_URI];
+} kt_write_op;
+
+static void kt_write_end(kt_write_op *op, kt_status st, const char *err)
+{
+    kt_task_run *r = op->r;
+    json_t *out = st ? NULL : json_pack("{s:s}", "uri", op->uri);
+    if (st)
+        kt_task_logf(r, "ERROR", "%s", err && *err ? err : kt_strerror(st));
+    free(op->text);
+    free(op);
+    kt_task_finish(r, st ? KT_S(FAILED) : KT_S(SUCCESS), out);
+}
+
+static void kt_write_on_commit(kt_status st, const char *err, void *data)
+{
+    kt_write_end(data, st, err);
+}
+
+static void kt_write_on_written(kt_status st, const char *err, void *data)
+{
+    kt_write_op *op = data;
+    if (st) {
+        kt_storage_writer_abort(op->w);
+        kt_write_end(op, st, err);
+    } else if (kt_storage_writer_commit(op->w, kt_write_on_commit, op)) {
+        kt_storage_writer_abort(op->w);
+        kt_write_end(op, KT_ECLOSED, "the internal storage is closing");
+    }
+}
+
+static void kt_write_start(kt_task_run *r)
+{
+    const json_t *content = json_object_get(kt_task_props(r), "content");
+    const char *ext = kt_task_prop_string(r, "extension");
+    kt_storage *s = kt_st_storage(r);
+    if (!s) {
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    if (!json_is_string(content)) { /* a rendered non-text value is written as its JSON */
+        if (!content || json_is_null(content)) {
+            kt_task_logf(r, "ERROR", "content: must not be null");
+            kt_task_finish(r, KT_S(FAILED), NULL);
+            return;
+        }
+    }
+    char name[KT_SURI_NAME_MAX + 1];
+    if (strchr(ext ? ext : "", '/') || strlen(ext ? ext : "") > KT_SURI_NAME_MAX - 24) {
+        kt_task_logf(r, "ERROR", "extension '%s' does not make a valid file name", ext);
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    kt_st_temp_name(ext ? ext : ".tmp", name, sizeof name);
+    kt_write_op *op = kt_xcalloc(1, sizeof *op);
+    op->r = r;
+    char err[512] = "";
+    if (kt_st_taskrun_file(r, name, op->uri, sizeof op->uri)) {
+        free(op);
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    char *text = op->text = json_is_string(content) ? NULL : json_dumps(content, JSON_ENCODE_ANY | JSON_COMPACT);
+    const char *bytes = text ? text : json_string_value(content);
+    size_t len = text ? strlen(text) : json_string_length(content);
+    kt_status st = kt_storage_writer_open(s, op->uri, NULL, &op->w, err, sizeof err);
+    if (!st && kt_storage_write(op->w, bytes, len, kt_write_on_written, op)) {
+        kt_storage_writer_abort(op->w);
+        st = KT_ECLOSED;
+        snprintf(err, sizeof err, "the internal storage is closing");
+    }
+    if (st)
+        kt_write_end(op, st, err);
+}
+
+const kt_task_impl kt_task_storage_write_impl = {.type = "io.kestra.plugin.core.storage.Write", .start = kt_write_start};

@@ -70,6 +70,7 @@ struct kt_worker {
     uv_loop_t *loop;
     uint32_t slots;
     char tmp_dir[1024];
+    char python_venvs[1100], python_find_links[1024]; /* kt_worker_config's (pydeps.h) */
     kt_storage *storage; /* borrowed, may be NULL */
     kt_map *running; /* key -> kt_task_run */
     json_t *logs;    /* entries waiting for the end of the turn */
@@ -121,6 +122,7 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_storage_dedup_items_impl, &kt_task_ns_upload_files_impl, &kt_task_ns_download_files_impl,
     &kt_task_ns_delete_files_impl,
     &kt_task_kv_set_impl, &kt_task_kv_get_impl, &kt_task_kv_get_keys_impl, &kt_task_kv_delete_impl,
+    &kt_task_kv_purge_impl, &kt_task_assert_impl, &kt_task_storage_write_impl, /* Kestra 1.x additions */
     &kt_task_local_files_impl, &kt_task_working_directory_impl, &kt_task_templated_impl,
     &kt_task_http_request_impl, &kt_task_http_download_impl,
 };
@@ -145,6 +147,8 @@ const char *kt_task_prop_string(const kt_task_run *r, const char *name)
 }
 uv_loop_t *kt_task_loop(const kt_task_run *r) { return r->w->loop; }
 const char *kt_task_tmp_dir(const kt_task_run *r) { return r->w->tmp_dir; }
+const char *kt_task_python_venvs(const kt_task_run *r) { return r->w->python_venvs; }
+const char *kt_task_python_find_links(const kt_task_run *r) { return r->w->python_find_links; }
 kt_storage *kt_task_storage(const kt_task_run *r) { return r->w->storage; }
 struct kt_hl *kt_task_http(kt_task_run *r)
 {
@@ -915,6 +919,12 @@ kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker 
     w->slots = cfg && cfg->slots ? cfg->slots : (uint32_t)(cores > 0 ? cores * 4 : 4);
     const char *tmp = cfg && cfg->tmp_dir ? cfg->tmp_dir : getenv("TMPDIR");
     snprintf(w->tmp_dir, sizeof w->tmp_dir, "%s", tmp && *tmp ? tmp : "/tmp");
+    if (cfg && cfg->python_venvs && *cfg->python_venvs)
+        snprintf(w->python_venvs, sizeof w->python_venvs, "%s", cfg->python_venvs);
+    else
+        snprintf(w->python_venvs, sizeof w->python_venvs, "%s/kite-python-venvs", w->tmp_dir);
+    snprintf(w->python_find_links, sizeof w->python_find_links, "%s",
+             cfg && cfg->python_find_links ? cfg->python_find_links : "");
     w->storage = cfg ? cfg->storage : NULL;
     w->running = kt_map_new();
     w->queue_tail = &w->queue;
