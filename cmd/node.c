@@ -305,7 +305,11 @@ static int kt_run_node(const kt_opts *o, const char *actors)
     if ((want_exec || want_web || want_worker) && kt_open_storage(o, &m.loop, &m.storage))
         goto out;
     if (want_worker) {
-        kt_worker_config wc = {.slots = slots, .storage = m.storage};
+        char venvs[1100]; /* python tasks' dependency environments: worker.python.venvs, or in the data folder */
+        snprintf(venvs, sizeof venvs, "%s/python-venvs", o->data);
+        kt_worker_config wc = {.slots = slots, .storage = m.storage,
+                               .python_venvs = o->conf && o->conf->python_venvs[0] ? o->conf->python_venvs : venvs,
+                               .python_find_links = o->conf ? o->conf->python_find_links : NULL};
         if (kt_worker_start(m.node, &wc, &m.worker))
             goto out;
         KT_INFO("main", "worker: %u slots", kt_worker_slots(m.worker));

@@ -49,6 +49,8 @@ static const kt_conf_key kt_conf_keys[] = {
     KT_INT("store", "readers", store_readers, 0, 64),
     KT_STR("store", "log-index", store_log_index),
     KT_INT("worker", "slots", slots, 0, 100000),
+    KT_STR("worker.python", "find-links", python_find_links),
+    KT_STR("worker.python", "venvs", python_venvs),
     KT_STR("cluster", "listen", listen),
     KT_STR("cluster", "join", join),
     KT_STR("cluster", "node-id", node_id),

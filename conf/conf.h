@@ -24,6 +24,10 @@ typedef struct kt_conf {
      * default (SQLite on, PostgreSQL off: docs/store-async-design.md §3) */
     char store_log_index[8];
     uint32_t slots;
+    /* worker.python: the local package directory python tasks' `dependencies` are installed from (pip --no-index
+     * --find-links; "" = pip's index), and where their environments are cached ("" = <data.dir>/python-venvs) */
+    char python_find_links[1024];
+    char python_venvs[1024];
     char listen[512];
     char join[512];
     char node_id[64];

@@ -5,6 +5,7 @@
  * An attempt goes through phases: inputFiles fetched from the storage (script_files.c), the process, then its
  * outputFiles uploaded; the attempt's result waits for the uploads. */
 #include "actors/worker/ns_files.h"
+#include "actors/worker/pydeps.h"
 #include "actors/worker/script_files.h"
 #include "actors/worker/task.h"
 #include "base/alloc.h"
@@ -547,6 +548,35 @@ static void kt_proc_ns_fetched(void *data, int ok, json_t *files)
         kt_proc_inputs(p);
 }
 
+/* A python task's `dependencies` (Kestra 1.x): the shell text that readies their cached environment (pydeps.h),
+ * put before everything else the task runs; NULL when there are none, or (with *failed) when they are malformed. A
+ * rendered expression may have given the list as JSON text, or one requirement. */
+static char *kt_proc_pydeps(kt_task_run *r, int *failed)
+{
+    const char *type = kt_task_prop_string(r, "type");
+    const json_t *deps = json_object_get(kt_task_props(r), "dependencies");
+    *failed = 0;
+    if (!type || !strstr(type, ".python.") || !deps || json_is_null(deps))
+        return NULL;
+    json_t *list = NULL;
+    if (json_is_string(deps)) {
+        list = json_loads(json_string_value(deps), JSON_DECODE_ANY, NULL);
+        if (!json_is_array(list)) {
+            json_decref(list);
+            list = json_pack("[O]", deps);
+        }
+        deps = list;
+    }
+    char err[256];
+    char *pre = kt_pydeps_preamble(deps, kt_task_python_venvs(r), kt_task_python_find_links(r), err, sizeof err);
+    json_decref(list);
+    if (!pre && err[0]) {
+        kt_task_logf(r, "ERROR", "%s", err);
+        *failed = 1;
+    }
+    return pre;
+}
+
 static void kt_proc_start(kt_task_run *r, const char *main_prop)
 {
     char err[512] = "";
@@ -582,6 +612,27 @@ static void kt_proc_start(kt_task_run *r, const char *main_prop)
         if (before && asprintf(&p->before, "%s\n", before) < 0)
             p->before = NULL;
         free(before);
+    }
+    int deps_failed = 0;
+    char *deps = p && script ? kt_proc_pydeps(r, &deps_failed) : NULL;
+    if (deps) { /* first of all: the environment is ready, and first on PATH, before beforeCommands */
+        char **first = lang ? &p->before : &script, *joined = NULL;
+        if (asprintf(&joined, "%s%s", deps, *first ? *first : "") < 0)
+            joined = NULL;
+        free(*first);
+        *first = joined;
+        free(deps);
+        if (!joined) {
+            free(script);
+            script = NULL;
+        }
+    }
+    if (deps_failed) {
+        free(p->before);
+        free(p);
+        free(script);
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
     }
     if (!p || !script) {
         kt_task_logf(r, "ERROR", "%s", err[0] ? err : "out of memory");

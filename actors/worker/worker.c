@@ -919,12 +919,19 @@ kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker 
     w->slots = cfg && cfg->slots ? cfg->slots : (uint32_t)(cores > 0 ? cores * 4 : 4);
     const char *tmp = cfg && cfg->tmp_dir ? cfg->tmp_dir : getenv("TMPDIR");
     snprintf(w->tmp_dir, sizeof w->tmp_dir, "%s", tmp && *tmp ? tmp : "/tmp");
-    if (cfg && cfg->python_venvs && *cfg->python_venvs)
-        snprintf(w->python_venvs, sizeof w->python_venvs, "%s", cfg->python_venvs);
+    /* absolute: a task's shell runs in its own working directory */
+    char cwd[512] = "";
+    const char *venvs = cfg && cfg->python_venvs && *cfg->python_venvs ? cfg->python_venvs : NULL;
+    const char *links = cfg && cfg->python_find_links ? cfg->python_find_links : "";
+    if (((venvs && *venvs != '/') || (*links && *links != '/')) && !getcwd(cwd, sizeof cwd))
+        cwd[0] = 0;
+    if (venvs)
+        snprintf(w->python_venvs, sizeof w->python_venvs, "%s%s%s", *venvs == '/' ? "" : cwd,
+                 *venvs == '/' ? "" : "/", venvs);
     else
         snprintf(w->python_venvs, sizeof w->python_venvs, "%s/kite-python-venvs", w->tmp_dir);
-    snprintf(w->python_find_links, sizeof w->python_find_links, "%s",
-             cfg && cfg->python_find_links ? cfg->python_find_links : "");
+    snprintf(w->python_find_links, sizeof w->python_find_links, "%s%s%s", *links && *links != '/' ? cwd : "",
+             *links && *links != '/' ? "/" : "", links);
     w->storage = cfg ? cfg->storage : NULL;
     w->running = kt_map_new();
     w->queue_tail = &w->queue;

@@ -18,6 +18,10 @@ typedef struct kt_worker_config {
     const char *tmp_dir;  /* where task working directories live; NULL = $TMPDIR or /tmp */
     kt_storage *storage;  /* internal storage for script tasks' inputFiles/outputFiles (borrowed: it must outlive
                            * the worker's last attempt); NULL = none, and a task that needs it fails saying so */
+    const char *python_venvs;      /* where python tasks' `dependencies` environments are cached (pydeps.h); NULL or
+                                    * "" = <tmp_dir>/kite-python-venvs */
+    const char *python_find_links; /* worker.python.find-links: the local package directory they are installed from
+                                    * (pip --no-index --find-links); NULL or "" = pip's index */
 } kt_worker_config;
 
 kt_status kt_worker_start(kt_node *node, const kt_worker_config *cfg, kt_worker **out);
