@@ -52,6 +52,8 @@ static const kt_prop o_worker_group[] = {P("key", KT_P_STR), PE("fallback", e_fa
 static const kt_prop o_ns_files[] = {P("enabled", KT_P_BOOL), P("include", KT_P_STR_LIST),
                                      P("exclude", KT_P_STR_LIST), END};
 
+/* Kestra 1.x taskCache (Cache.java: enabled @NotNull, ttl): acted on for runnable tasks (actors/executor/task_cache.h) */
+static const kt_prop o_task_cache[] = {PR("enabled", KT_P_BOOL), P("ttl", KT_P_DUR), END};
 static const kt_prop common_task[] = {
     PF("id", KT_P_STR, R | NE),
     PF("type", KT_P_STR, R | NE),
@@ -65,6 +67,7 @@ static const kt_prop common_task[] = {
     P("allowWarning", KT_P_BOOL),
     P("logToFile", KT_P_BOOL),
     P("runIf", KT_P_STR),
+    PO("taskCache", KT_P_OBJ, 0, o_task_cache),
     END,
 };
 /* `finally` came with Kestra 1.x (flowables and flows alike): run after the tasks and errors of the flowable. */

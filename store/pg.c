@@ -5,6 +5,7 @@
  * The schema is SQLite's, table for table and column for column (int64 microseconds for times, JSON bodies as text
  * holding the bytes written, msgpack headers and task runs as bytea), so both backends answer alike. */
 #include "store/pg_int.h"
+#include "store/task_cache.h"
 #include "base/assert.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -105,6 +106,8 @@ static const char *const kt_pg_migrations[] = {
     "    RAISE EXCEPTION USING ERRCODE = 'KTF01', MESSAGE = 'partition lease moved', DETAIL = lost; "
     "  END IF; "
     "END $f$;",
+    /* 5: the task cache (Kestra 1.x taskCache, store/task_cache.h) */
+    KT_TASK_CACHE_PG_DDL,
 };
 
 static void kt_pg_remember(kt_pg *p, const char *what, const char *msg)

@@ -1,5 +1,6 @@
 /* SQLite backend of store/store.h: WAL, one connection on the loop thread, prepared statements. */
 #include "store/sqlite_int.h"
+#include "store/task_cache.h"
 #include "store/exec_row.h"
 #include "base/assert.h"
 #include "base/clock.h"
@@ -134,6 +135,8 @@ static const char *const kt_migrations[] = {
     "  INSERT INTO flows_fts(namespace, id, revision, source) VALUES(new.namespace, new.id, new.revision, new.source);"
     "END;"
     "INSERT INTO flows_fts(namespace, id, revision, source) SELECT namespace, id, revision, source FROM flows;",
+    /* 9: the task cache (Kestra 1.x taskCache, store/task_cache.h) */
+    KT_TASK_CACHE_SQLITE_DDL,
 };
 
 #define KT_SQL_CACHE 48

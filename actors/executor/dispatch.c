@@ -3,6 +3,7 @@
  * free slot; the least loaded one gets it. Jobs of a killed execution are stopped on their workers, and a dead
  * worker's attempts run again as new ones. Kept apart from executor.c, which decides when; this decides to whom. */
 #include "actors/executor/executor_int.h"
+#include "actors/executor/task_cache.h"
 #include "base/secrets.h"
 #include "flow/foreachitem.h"
 #include "flow/model.h"
@@ -26,6 +27,8 @@ void kt_executor_job_free(kt_job *j)
     json_decref(j->task);
     json_decref(j->run);
     json_decref(j->context);
+    json_decref(j->cached);
+    free(j->cache_key);
     free(j);
 }
 
@@ -157,6 +160,72 @@ static void kt_executor_merge_base(const kt_run *run, const json_t *tr, json_t *
     }
 }
 
+/* ---- taskCache (task_cache.h) -------------------------------------------------------------------- */
+
+/* A runnable task with taskCache enabled: its key into the job, and the earlier outputs when there is a live entry
+ * (the job then never goes to a worker: kt_executor_pump answers it). A store failure is logged and the task runs,
+ * as Kestra's worker does when it cannot read the cache. */
+static void kt_executor_cache_check(kt_executor *ex, const kt_run *run, const json_t *tr, kt_job *j, int64_t ttl_us)
+{
+    char key[65];
+    const json_t *value = json_object_get(tr, "value");
+    char *v = json_is_string(value) || !value || json_is_null(value) ? NULL : json_dumps(value, JSON_ENCODE_ANY);
+    kt_task_cache_key(j->task, json_is_string(value) ? json_string_value(value) : v, key);
+    free(v);
+    j->cache_key = kt_xstrdup(key);
+    const char *ns = json_string_value(json_object_get(run->execution, "namespace"));
+    const char *fid = json_string_value(json_object_get(run->execution, "flowId"));
+    const char *id = json_string_value(json_object_get(j->task, "id"));
+    char msg[512];
+    kt_status st = kt_task_cache_lookup(ex->store, ns, fid, key, ttl_us, kt_now_us(), &j->cached);
+    if (st == KT_OK)
+        snprintf(msg, sizeof msg, "Skipping task execution for task '%s' as there is an existing cache entry for it",
+                 id ? id : "");
+    else if (st != KT_ENOTFOUND)
+        snprintf(msg, sizeof msg, "Unexpected exception while loading the cache for task '%s', the task will be "
+                                  "executed instead: %s", id ? id : "", kt_store_errmsg(ex->store));
+    if (st != KT_ENOTFOUND)
+        kt_executor_log(ex, run->execution, tr, j->attempt, st ? "ERROR" : "INFO", msg);
+}
+
+void kt_executor_cache_result(kt_executor *ex, const kt_job *j, const kt_msg_worker_result *r)
+{
+    kt_run *run = kt_map_get(ex->runs, j->execution_id);
+    if (j->cached || !run || !r->state || (strcmp(r->state, KT_S(SUCCESS)) && strcmp(r->state, KT_S(WARNING))))
+        return;
+    const json_t *tr = kt_taskrun_find(run->execution, j->taskrun_id);
+    const char *id = json_string_value(json_object_get(j->task, "id"));
+    char msg[512];
+    snprintf(msg, sizeof msg, "Uploading a cache entry for task '%s'", id ? id : "");
+    kt_executor_log(ex, run->execution, tr, j->attempt, "INFO", msg);
+    if (kt_task_cache_store(ex->store, json_string_value(json_object_get(run->execution, "namespace")),
+                            json_string_value(json_object_get(run->execution, "flowId")), j->cache_key, r->outputs,
+                            kt_now_us())) {
+        snprintf(msg, sizeof msg, "Unexpected exception while uploading the cache entry for task '%s', the task not "
+                                  "be cached: %s", id ? id : "", kt_store_errmsg(ex->store));
+        kt_executor_log(ex, run->execution, tr, j->attempt, "ERROR", msg);
+    }
+}
+
+/* A cache hit's turn: its result, SUCCESS with the cached outputs, sent to this executor as a worker's would be. */
+static void kt_executor_cache_answer(kt_executor *ex, kt_job *j)
+{
+    int64_t now = kt_now_us();
+    kt_outmsg o;
+    const char *self = kt_actor_address(ex->self);
+    kt_outmsg_begin(&o, KT_MSG_WORKER_RESULT, self, self, 0);
+    kt_msg_worker_result body = {.execution_id = j->execution_id, .taskrun_id = j->taskrun_id, .attempt = j->attempt,
+                                 .epoch = j->epoch, .state = (char *)KT_S(SUCCESS), .outputs = j->cached,
+                                 .started_us = now, .ended_us = now};
+    kt_msg_encode_worker_result(&o, &body);
+    kt_status st = kt_node_send(kt_actor_node(ex->self), self, &o);
+    if (st)
+        KT_WARN("executor", "cached result of %s not delivered: %s (it runs again when resumed)", j->taskrun_id,
+                kt_strerror(st));
+    kt_map_del(ex->jobs, j->taskrun_id);
+    kt_executor_job_free(j);
+}
+
 /* ---- jobs (continued) ----------------------------------------------------------------------------- */
 
 /* Renders the task for a dispatch and queues the job; a render error is logged and reported (-1) for the caller to
@@ -213,6 +282,9 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
          * copied now. */
         j->context = json_pack("{s:O, s:O}", "flow", run->flow.flow, "execution", run->execution);
     }
+    int64_t ttl_us;
+    if (def && def->kind == KT_PLUGIN_RUNNABLE && ex->store && kt_task_cache_enabled(rendered, &ttl_us))
+        kt_executor_cache_check(ex, run, tr, j, ttl_us);
     j->phase = KT_JOB_FRESH;
     j->worker = -1;
     kt_map_put(ex->jobs, j->taskrun_id, j, NULL);
@@ -345,6 +417,13 @@ void kt_executor_pump(kt_executor *ex)
         if (j->phase == KT_JOB_DROPPED) {
             ex->waiting = j->next;
             kt_executor_job_free(j);
+            continue;
+        }
+        if (j->cached) { /* a taskCache hit: no worker needed */
+            if (!kt_node_has_room(kt_actor_node(ex->self), kt_actor_address(ex->self)))
+                break;
+            ex->waiting = j->next;
+            kt_executor_cache_answer(ex, j);
             continue;
         }
         int w = kt_executor_pick_worker(ex);

@@ -361,6 +361,8 @@ static void kt_executor_on_result(kt_executor *ex, const kt_msg *m)
         kt_msg_worker_result_clear(&r);
         return;
     }
+    if (j && j->attempt == r.attempt && j->cache_key)
+        kt_executor_cache_result(ex, j, &r);
     if (j && j->attempt == r.attempt)
         kt_executor_drop_job(ex, r.taskrun_id);
     if (run) {

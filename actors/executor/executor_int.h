@@ -80,6 +80,8 @@ typedef struct kt_job {
     json_t *task; /* rendered (NULL while in doubt: never sent again) */
     json_t *run;
     json_t *context; /* a WorkingDirectory's: {flow, execution} (runtime/msg.h kt_msg_worker_job), else NULL */
+    char *cache_key; /* taskCache enabled: the entry's key (task_cache.h), else NULL */
+    json_t *cached;  /* a cache hit's outputs: answered here when its turn comes, never sent to a worker */
     kt_job_phase phase;
     int worker; /* index in ex->workers when SENT (workers are never removed, so it stays valid); -1 before */
     struct kt_job *next; /* FRESH / WAITING lists */
@@ -196,6 +198,8 @@ struct kt_executor {
 kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id, int rev);
 /* An executor-made log line for the task run tr (NULL: the execution), sent to the indexer after this turn's commit
  * (or written in it, see ex->logs); an ERROR line is kept for errorLogs() too (kt_executor_keep_error). */
+/* taskCache (task_cache.h, dispatch.c): a result of a job whose task is cached leaves its outputs for the next ones. */
+void kt_executor_cache_result(kt_executor *ex, const kt_job *j, const kt_msg_worker_result *r);
 void kt_executor_log(kt_executor *ex, const json_t *execution, const json_t *tr, uint32_t attempt, const char *level,
                      const char *message);
 /* Prometheus (base/metrics.h): kestra_executor_execution_{started,end}_count_total by flow and state, as Kestra's
