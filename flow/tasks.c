@@ -241,11 +241,12 @@ static const kt_prop t_state_get[] = {P("name", KT_P_STR), P("namespace", KT_P_B
 static const kt_prop t_commands[] = {SCRIPT_COMMON, PF("commands", KT_P_STR_OR_LIST, R | NE), END};
 static const kt_prop t_script[] = {SCRIPT_COMMON, PF("script", KT_P_STR, R | NE), END};
 /* Kestra 1.x python tasks: `dependencies` installed into a cached virtual environment (actors/worker/pydeps.h) */
-static const kt_prop t_py_commands[] = {SCRIPT_COMMON, PF("commands", KT_P_STR_OR_LIST, R | NE),
-                                        PF("dependencies", KT_P_STR_LIST, D), P("dependencyCacheEnabled", KT_P_BOOL),
-                                        END};
-static const kt_prop t_py_script[] = {SCRIPT_COMMON, PF("script", KT_P_STR, R | NE), PF("dependencies", KT_P_STR_LIST, D),
-                                      P("dependencyCacheEnabled", KT_P_BOOL), END};
+static const char *const e_py_pm[] = {"UV", "PIP", NULL};
+#define PY_DEPS                                                                                              \
+    PF("dependencies", KT_P_STR_LIST, D), P("dependencyCacheEnabled", KT_P_BOOL), PE("packageManager", e_py_pm), \
+        P("pythonVersion", KT_P_STR)
+static const kt_prop t_py_commands[] = {SCRIPT_COMMON, PF("commands", KT_P_STR_OR_LIST, R | NE), PY_DEPS, END};
+static const kt_prop t_py_script[] = {SCRIPT_COMMON, PF("script", KT_P_STR, R | NE), PY_DEPS, END};
 static const kt_prop r_docker[] = {
     P("host", KT_P_STR), P("config", KT_P_ANY), P("credentials", KT_P_MAP), P("image", KT_P_STR), P("user", KT_P_STR),
     P("entryPoint", KT_P_STR_LIST), P("extraHosts", KT_P_STR_LIST), P("networkMode", KT_P_STR),

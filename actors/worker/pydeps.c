@@ -74,7 +74,7 @@ static void sh_quote(kt_buf *b, const char *s)
     kt_buf_put(b, "'", 1);
 }
 
-char *kt_pydeps_preamble(const json_t *deps, const char *venvs, const char *find_links, char *err, size_t errcap)
+char *kt_pydeps_preamble(const json_t *deps, const kt_pydeps_opts *o, char *err, size_t errcap)
 {
     err[0] = 0;
     char key[65];
@@ -86,22 +86,34 @@ char *kt_pydeps_preamble(const json_t *deps, const char *venvs, const char *find
         free(v);
         return NULL;
     }
+    if (o->python && (!*o->python || strspn(o->python, "0123456789.") != strlen(o->python))) {
+        snprintf(err, errcap, "pythonVersion: '%s' is not a version such as 3.11", o->python);
+        free(v);
+        return NULL;
+    }
     kt_buf reqs = {0}, opts = {0}, b = {0};
     for (size_t i = 0; i < n; i++) {
         kt_buf_put(&reqs, " ", 1);
         sh_quote(&reqs, v[i]);
     }
     free(v);
-    if (find_links && *find_links) { /* a local package directory: no index is asked */
+    if (o->find_links && *o->find_links) { /* a local package directory: no index is asked */
         kt_buf_printf(&opts, " --no-index --find-links ");
-        sh_quote(&opts, find_links);
+        sh_quote(&opts, o->find_links);
     }
-    kt_buf_printf(&b, "kite_py=$(command -v python3 || command -v python) || { echo 'python dependencies: no python3 "
-                      "on PATH' >&2; exit 1; }\n"
-                      "kite_pyver=$(\"$kite_py\" -c 'import sys; print(\"%%d.%%d.%%d\" %% sys.version_info[:3])') "
+    if (o->python)
+        kt_buf_printf(&b, "kite_py=$(command -v python%s) || { echo 'python dependencies: python%s is not installed on "
+                          "this worker' >&2; exit 1; }\n", o->python, o->python);
+    else
+        kt_buf_printf(&b, "kite_py=$(command -v python3 || command -v python) || { echo 'python dependencies: no "
+                          "python3 on PATH' >&2; exit 1; }\n");
+    kt_buf_printf(&b, "kite_pyver=$(\"$kite_py\" -c 'import sys; print(\"%%d.%%d.%%d\" %% sys.version_info[:3])') "
                       "|| exit 1\n"
                       "kite_venvs=");
-    sh_quote(&b, venvs);
+    if (o->venvs)
+        sh_quote(&b, o->venvs);
+    else
+        kt_buf_printf(&b, "\"$PWD/.kite-venvs\"");
     kt_buf_printf(&b, "\nkite_venv=\"$kite_venvs\"/%.32s-\"$kite_pyver\"\n"
                       "mkdir -p \"$kite_venvs\" || exit 1\n"
                       "if [ ! -f \"$kite_venv/.kite-ready\" ]; then\n"
@@ -110,7 +122,7 @@ char *kt_pydeps_preamble(const json_t *deps, const char *venvs, const char *find
                       "if [ ! -f \"$kite_venv/.kite-ready\" ]; then\n"
                       "  rm -rf \"$kite_venv\"\n"
                       "  echo Installing the python dependencies%s into \"$kite_venv\"\n"
-                      "  if command -v uv >/dev/null 2>&1; then\n"
+                      "  if %scommand -v uv >/dev/null 2>&1; then\n"
                       "    uv venv --quiet --python \"$kite_py\" \"$kite_venv\" >&2 &&\n"
                       "    uv pip install --quiet --python \"$kite_venv/bin/python\"%s%s\n"
                       "  else\n"
@@ -122,7 +134,8 @@ char *kt_pydeps_preamble(const json_t *deps, const char *venvs, const char *find
                       ") 9>\"$kite_venv.lock\" || exit 1\n"
                       "fi\n"
                       "PATH=\"$kite_venv/bin:$PATH\"; export PATH; VIRTUAL_ENV=\"$kite_venv\"; export VIRTUAL_ENV\n",
-                  key, reqs.p, opts.p ? opts.p : "", reqs.p, opts.p ? opts.p : "", reqs.p);
+                  key, reqs.p, o->pip_only ? "false && " : "", opts.p ? opts.p : "", reqs.p, opts.p ? opts.p : "",
+                  reqs.p);
     free(reqs.p);
     free(opts.p);
     return b.p;

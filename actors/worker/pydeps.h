@@ -18,9 +18,18 @@
  * are written in does not matter. -1 with err when deps is not a list of non-empty strings. out: 65 bytes. */
 int kt_pydeps_key(const json_t *deps, char out[65], char *err, size_t errcap);
 
-/* The shell text that makes the set's environment ready and puts it first on PATH (malloc'ed, ends with a newline),
- * for venvs (the folder the environments live in) and find_links (NULL or "": pip's index). NULL with err when deps
- * is not valid (kt_pydeps_key) or is empty (then nothing is needed: *err is ""). */
-char *kt_pydeps_preamble(const json_t *deps, const char *venvs, const char *find_links, char *err, size_t errcap);
+/* How a task installs them (the python plugins' PythonBasedPlugin properties and the worker's settings). */
+typedef struct kt_pydeps_opts {
+    const char *venvs;      /* the folder the environments live in; NULL: dependencyCacheEnabled false, an environment
+                             * of the task's own in its working directory (.kite-venvs), built every time */
+    const char *find_links; /* NULL or "": pip's index */
+    int pip_only;           /* packageManager PIP: pip even when uv is on PATH (UV, the default, falls back to pip) */
+    const char *python;     /* pythonVersion ("3.11"): python<version> from PATH (not found: the task fails); NULL:
+                             * python3 */
+} kt_pydeps_opts;
+
+/* The shell text that makes the set's environment ready and puts it first on PATH (malloc'ed, ends with a newline).
+ * NULL with err when deps is not valid (kt_pydeps_key) or is empty (then nothing is needed: *err is ""). */
+char *kt_pydeps_preamble(const json_t *deps, const kt_pydeps_opts *o, char *err, size_t errcap);
 
 #endif

@@ -567,8 +567,15 @@ static char *kt_proc_pydeps(kt_task_run *r, int *failed)
         }
         deps = list;
     }
+    /* PythonBasedPlugin: dependencyCacheEnabled (default true), packageManager (UV, the default, or PIP),
+     * pythonVersion */
+    const json_t *props = kt_task_props(r), *cache = json_object_get(props, "dependencyCacheEnabled");
+    const char *pm = kt_task_prop_string(r, "packageManager"), *pv = kt_task_prop_string(r, "pythonVersion");
+    int cached = !(json_is_false(cache) || (json_is_string(cache) && !strcmp(json_string_value(cache), "false")));
+    kt_pydeps_opts o = {.venvs = cached ? kt_task_python_venvs(r) : NULL, .find_links = kt_task_python_find_links(r),
+                        .pip_only = pm && !strcmp(pm, "PIP"), .python = pv && *pv ? pv : NULL};
     char err[256];
-    char *pre = kt_pydeps_preamble(deps, kt_task_python_venvs(r), kt_task_python_find_links(r), err, sizeof err);
+    char *pre = kt_pydeps_preamble(deps, &o, err, sizeof err);
     json_decref(list);
     if (!pre && err[0]) {
         kt_task_logf(r, "ERROR", "%s", err);

@@ -213,18 +213,33 @@ static void test_key(void **state)
     assert_non_null(strstr(err, "dependencies[1]"));
     /* no dependencies: nothing to run before the task */
     json_t *none = parse("[]");
-    assert_null(kt_pydeps_preamble(none, "/v", NULL, err, sizeof err));
+    kt_pydeps_opts o = {.venvs = "/v"};
+    assert_null(kt_pydeps_preamble(none, &o, err, sizeof err));
     assert_string_equal(err, "");
     /* a local directory: no index; a requirement with a quote stays one word */
     json_t *q = parse("[\"it's\"]");
-    char *pre = kt_pydeps_preamble(q, "/v", "/pkgs", err, sizeof err);
+    o.find_links = "/pkgs";
+    char *pre = kt_pydeps_preamble(q, &o, err, sizeof err);
     assert_non_null(pre);
     assert_non_null(strstr(pre, "--no-index --find-links '/pkgs'"));
     assert_non_null(strstr(pre, "'it'\\''s'"));
     free(pre);
-    pre = kt_pydeps_preamble(z, "/v", "", err, sizeof err);
+    o.find_links = "";
+    pre = kt_pydeps_preamble(z, &o, err, sizeof err);
     assert_null(strstr(pre, "--no-index"));
+    assert_non_null(strstr(pre, "kite_venvs='/v'"));
+    assert_null(strstr(pre, "false && command -v uv"));
     free(pre);
+    /* packageManager PIP: uv is never tried; dependencyCacheEnabled false: in the task's own folder; pythonVersion */
+    o = (kt_pydeps_opts){.venvs = NULL, .pip_only = 1, .python = "3.11"};
+    pre = kt_pydeps_preamble(z, &o, err, sizeof err);
+    assert_non_null(strstr(pre, "false && command -v uv"));
+    assert_non_null(strstr(pre, "kite_venvs=\"$PWD/.kite-venvs\""));
+    assert_non_null(strstr(pre, "command -v python3.11"));
+    free(pre);
+    o.python = "3; rm -rf /";
+    assert_null(kt_pydeps_preamble(z, &o, err, sizeof err));
+    assert_non_null(strstr(err, "pythonVersion"));
     json_decref(x), json_decref(y), json_decref(z), json_decref(bad), json_decref(none), json_decref(q);
 }
 
