@@ -727,6 +727,14 @@ static void check_task(kt_validate_ctx *c, const json_t *t, const char *path)
         if (ns && fid && c->flow_ns && c->flow_id && !strcmp(ns, c->flow_ns) && !strcmp(fid, c->flow_id))
             kt_validate_err(c, path, 0, path, "Recursive call to flow [%s.%s]", ns, fid);
     }
+    const json_t *ttl = json_object_get(json_object_get(t, "taskCache"), "ttl"); /* Cache.java's @DurationMin(1 ms) */
+    int64_t ttl_us;
+    if (ttl && !kt_duration_from_json(ttl, &ttl_us) && ttl_us < 1000) {
+        char *tc = kt_validate_child(path, "taskCache"), *tp = kt_validate_child(tc, "ttl");
+        kt_validate_err(c, tp, 0, tp, "must be a positive duration");
+        free(tp);
+        free(tc);
+    }
     const json_t *wg = json_object_get(json_object_get(t, "workerGroup"), "key");
     if (wg && !json_is_null(wg)) {
         char *wp = kt_validate_child(path, "workerGroup");

@@ -4,6 +4,7 @@
  * ttl misses and deletes the entry, another key, another flow or another value misses, no ttl never expires, a second
  * write replaces the first. */
 #include "actors/executor/task_cache.h"
+#include "flow/flow.h"
 #include "store/task_cache.h"
 #include "tests/unit/store/store_fixture.h"
 
@@ -79,6 +80,40 @@ static void test_hit_expiry_and_misses(void **state)
     json_decref(want);
 }
 
+/* taskCache in a flow: accepted on a task (both dialects: a 1.x addition), `enabled` required, a ttl positive. */
+static void test_flow_property(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"    taskCache:\n      enabled: true\n      ttl: PT1H\n", NULL},
+        {"    taskCache:\n      enabled: false\n", NULL},
+        {"    taskCache:\n      ttl: PT1H\n", "must not be null"},
+        {"    taskCache:\n      enabled: true\n      ttl: PT0S\n", "must be a positive duration"},
+        {"    taskCache:\n      enabled: true\n      size: 3\n", "size"},
+    };
+    for (int d = 0; d < 2; d++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char yaml[512];
+            snprintf(yaml, sizeof yaml, "id: c\nnamespace: a.b\ndialect: %s\ntasks:\n  - id: t\n"
+                     "    type: io.kestra.plugin.core.debug.Return\n    format: x\n%s", d ? "2.x" : "1.x", cases[i][0]);
+            kt_flow *fl = NULL;
+            kt_diags dg;
+            kt_diags_init(&dg);
+            kt_status st = kt_flow_parse(yaml, strlen(yaml), "c.yml", &fl, &dg);
+            if (!cases[i][1]) {
+                if (st)
+                    fail_msg("case %zu refused: %s", i, dg.count ? dg.items[0].message : "?");
+                kt_flow_free(fl);
+            } else {
+                assert_int_not_equal(st, KT_OK);
+                assert_true(dg.count >= 1);
+                if (!strstr(dg.items[0].message, cases[i][1]))
+                    fail_msg("case %zu: %s", i, dg.items[0].message);
+            }
+            kt_diags_clear(&dg);
+        }
+}
+
 int main(void)
 {
     kt_log_set_level(KT_LOG_ERROR);
@@ -87,6 +122,7 @@ int main(void)
         return backend;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_and_settings),
+        cmocka_unit_test(test_flow_property),
         cmocka_unit_test_setup_teardown(test_hit_expiry_and_misses, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
