@@ -1,6 +1,6 @@
 /* The KV tasks (io.kestra.plugin.core.kv.Set, Get, GetKeys, Delete, and 1.x's PurgeKV; KESTRA-model.md, the Java
- * classes of the same names) on the worker's storage through store/kv_store.h. `namespace` defaults to the flow's (Kestra's
- * "{{ flow.namespace }}"); every namespace is allowed, as Kestra OSS's checkAllowedNamespace allows them. */
+ * classes of the same names) on the worker's storage through store/kv_store.h. `namespace` defaults to the flow's
+ * (Kestra's "{{ flow.namespace }}"); every namespace is allowed, as Kestra OSS's checkAllowedNamespace allows them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -821,4 +821,5 @@ static void kt_write_start(kt_task_run *r)
         kt_write_end(op, st, err);
 }
 
-const kt_task_impl kt_task_storage_write_impl = {.type = "io.kestra.plugin.core.storage.Write", .start = kt_write_start};
+const kt_task_impl kt_task_storage_write_impl = {.type = "io.kestra.plugin.core.storage.Write",
+                                                 .start = kt_write_start};

@@ -529,9 +529,9 @@ static void test_upgrade_indexes_existing_rows(void **state)
         assert_int_equal(kt_store_flow_save(f->s, sources[i][0], sources[i][1], sources[i][2], &rev, &changed), KT_OK);
     kt_store_close(f->s);
     f->s = NULL;
-    /* back to the schema before the indexes: what migration 8 (SQLite, the last one) or 3 (PostgreSQL) added is
-     * dropped, with the index data, and the version is the one before it (PostgreSQL's later migrations run again:
-     * they are re-runnable); the rows stay */
+    /* back to the schema before the indexes: what migration 8 (SQLite) or 3 (PostgreSQL) added is dropped, with the
+     * index data, and the version is the one before it (the later migrations run again: they are re-runnable); the
+     * rows stay */
     if (fixture_on_pg()) {
         char err[256];
         if (kt_test_pg_exec(f->data, "DROP INDEX IF EXISTS logs_message_trgm; DROP INDEX IF EXISTS flows_source_trgm;"
@@ -551,7 +551,7 @@ static void test_upgrade_indexes_existing_rows(void **state)
                                   "DROP VIEW logs_text; DROP TRIGGER "
                                   "flows_fts_insert; DROP TRIGGER flows_fts_delete; DROP TRIGGER flows_fts_update; "
                                   "DROP TABLE flows_fts; PRAGMA user_version = %d",
-                 sqlite3_column_int(st, 0) - 1);
+                 sqlite3_column_int(st, 0) >= 8 ? 7 : sqlite3_column_int(st, 0) - 1);
         sqlite3_finalize(st);
         char *msg = NULL;
         if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
