@@ -33,6 +33,7 @@ static const struct {
     {"io.kestra.plugin.core.trigger.Schedule", "backfill"},
     {"io.kestra.plugin.core.condition.MultipleCondition", "window"},
     {"io.kestra.plugin.core.condition.MultipleCondition", "windowAdvance"},
+    {"io.kestra.plugin.core.kv.PurgeKV", "expiredOnly"}, /* Kestra 1.1+: behavior instead (it still wins) */
 };
 
 /* What kind of object o is, for the tables: "" for the root flow, the canonical plugin type, "input:TYPE" for an

@@ -18,6 +18,7 @@
 #include "actors/names.h"
 #include "actors/worker/task.h"
 #include "actors/worker/worker.h"
+#include "flow/deprecation.h"
 #include "flow/flow.h"
 #include "store/storage.h"
 #include "tests/unit/json_parse.h"
@@ -259,6 +260,15 @@ static void test_refusals(void **state)
     assert_int_equal(kt_flow_parse(ok, strlen(ok), "f.yml", &fl, &d), KT_OK);
     kt_flow_free(fl);
     kt_diags_clear(&d);
+    /* expiredOnly is deprecated (behavior replaces it), reported as Kestra's validate route reports it */
+    json_t *flow = parse("{\"id\":\"p\",\"namespace\":\"system\",\"tasks\":[{\"id\":\"p\",\"type\":"
+                         "\"io.kestra.plugin.core.kv.PurgeKV\",\"expiredOnly\":true},{\"id\":\"q\",\"type\":"
+                         "\"io.kestra.plugin.core.kv.PurgeKV\",\"behavior\":{\"type\":\"key\"}}]}");
+    json_t *paths = kt_flow_deprecation_paths(flow);
+    assert_int_equal(json_array_size(paths), 1);
+    assert_string_equal(json_string_value(json_array_get(paths, 0)), "tasks[0].expiredOnly");
+    json_decref(paths);
+    json_decref(flow);
 }
 
 int main(void)
