@@ -1,6 +1,7 @@
 /* In-loop core tasks: Log, Return, OutputValues (KESTRA-model.md §6.2), Echo, Fail, Sleep, and 1.x's Assert. */
 #include "actors/worker/task.h"
 #include "base/clock.h"
+#include "base/dialect.h"
 #include "base/env.h"
 #include "expr/expr.h"
 #include "flow/model.h"
@@ -237,6 +238,7 @@ static void kt_assert_start(kt_task_run *r)
     }
     kt_env env;
     kt_env_init_real(&env);
+    env.dialect = kt_dialect_of_flow(json_object_get(kt_task_context(r), "flow")); /* kv() strict in 2.x... */
     env.secrets_used = kt_task_secrets(r);
     kt_env_files files;
     if (kt_task_storage(r)) {

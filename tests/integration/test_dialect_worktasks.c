@@ -7,6 +7,7 @@
  *   python_defaults  no taskRunner: Process, and containerImage noted as ignored; with the Process runner named,
  *                    containerImage is accepted silently (python_deps)
  *   assert_write     execution.Assert over storage.Write's file; a false condition fails with Kestra's message
+ *   assert_kv        Assert renders in the flow's dialect: kv() of a missing key null in 1.x, a failure in 2.x
  *   task_cache       taskCache: the second execution skips the task and reuses its outputs; after the ttl it runs */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -200,6 +201,22 @@ static void test_assert_write(void **state)
     }
 }
 
+/* Assert renders its conditions on the worker in the flow's dialect: kv() on a missing key is null in 1.x (Kestra
+ * 0.21), an error in 2.x, which Assert counts as a failed assertion that did not render. */
+static void test_assert_dialect(void **state)
+{
+    kt_it_fixture *f = *state;
+    json_t *ex = run(f->port, create(f->port, "assert_kv", 0), NULL);
+    expect_state(f, ex, "SUCCESS");
+    json_decref(ex);
+    ex = run(f->port, create(f->port, "assert_kv", 1), NULL);
+    expect_state(f, ex, "FAILED");
+    assert_int_equal(lines(f->port, ex, "ERROR", "Assertion `{{ kv('wp6_not_there') is null }}` failed, failed to "
+                                                 "render"), 1);
+    assert_int_equal(lines(f->port, ex, "ERROR", "1 assertion failed!"), 1);
+    json_decref(ex);
+}
+
 static const char *var_r(json_t *ex, const char *task)
 {
     return json_string_value(
@@ -243,6 +260,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_purgekv, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_python, setup_python, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_assert_write, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_assert_dialect, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_task_cache, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
