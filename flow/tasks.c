@@ -293,6 +293,22 @@ static const kt_prop c_multiple[] = {P("id", KT_P_STR), P("window", KT_P_DUR), P
                                      P("timeWindow", KT_P_MAP), P("resetOnSuccess", KT_P_BOOL),
                                      PR("conditions", KT_P_COND_MAP), END};
 
+/* ---------------------------------------------------------------- Kestra 1.x / 2.0 core types (WP8) */
+
+/* kv.Put (2.0): value deep-merges into the entry, or patches it by `{key: "a.b", value}` entries */
+static const kt_prop t_kv_put[] = {PR("key", KT_P_STR), PF("value", KT_P_ANY, R | KT_PF_TYPED), P("namespace", KT_P_STR),
+                                   PF("errorOnMissing", KT_P_BOOL, D), END};
+/* execution.Kill (2.0): kills the current execution, its Subflow children too with propagateKill */
+static const kt_prop t_kill[] = {PF("propagateKill", KT_P_BOOL, D), END};
+/* http.SseRequest (1.x): maxEvents is Kite's (the docs' example writes it; Kestra's class has no such field) */
+static const kt_prop t_sse[] = {HTTP_COMMON, P("concatJqExpression", KT_P_STR), PF("failedOnMissingJq", KT_P_BOOL, D),
+                                PF("maxEvents", KT_P_INT, D), END};
+/* metric.Publish (1.x): AbstractMetric's subtypes by `type` */
+static const char *const e_metric_type[] = {"counter", "timer", "gauge", NULL};
+static const kt_prop o_metric[] = {{"type", KT_P_ENUM, R, e_metric_type, NULL}, PR("name", KT_P_STR),
+                                   PF("value", KT_P_ANY, R), P("tags", KT_P_MAP), P("description", KT_P_STR), END};
+static const kt_prop t_metric_publish[] = {PO("metrics", KT_P_OBJ_LIST, 0, o_metric), END};
+
 /* ---------------------------------------------------------------- the table */
 
 #define A(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -353,6 +369,11 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "trigger.Toggle", A(LEG "trigger.Toggle"), YES, t_toggle),
     RUN(CORE "http.Request", A("io.kestra.plugin.fs.http.Request"), YES, t_request),
     RUN(CORE "http.Download", A("io.kestra.plugin.fs.http.Download"), YES, t_download),
+    /* Kestra 1.x / 2.0 core types (WP8) */
+    RUN(CORE "kv.Put", NULL, YES, t_kv_put),
+    TASK(CORE "execution.Kill", NULL, KT_PLUGIN_EXEC_UPDATE, 0, YES, t_kill),
+    RUN(CORE "http.SseRequest", NULL, YES, t_sse),
+    RUN(CORE "metric.Publish", NULL, YES, t_metric_publish),
     RUN(CORE "kv.Set", NULL, YES, t_kv_set),
     RUN(CORE "kv.Get", NULL, YES, t_kv_get),
     RUN(CORE "kv.GetKeys", NULL, YES, t_kv_keys),

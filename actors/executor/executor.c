@@ -196,6 +196,8 @@ static void kt_executor_apply_one(kt_executor *ex, kt_run *run, const kt_exec_ev
     }
     if (fx.killed)
         kt_executor_kill_jobs(ex, json_string_value(json_object_get(run->execution, "id")));
+    if (fx.kill_children) /* execution.Kill with propagateKill */
+        kt_executor_kill_children(ex, json_string_value(json_object_get(run->execution, "id")));
     /* Children are created on the next drain pass, after this transition's commit. */
     for (size_t i = 0; i < fx.nsubflows; i++) {
         /* what the step's render of the child's inputs obtained from secret(): masked in the error a failed creation

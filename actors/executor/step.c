@@ -227,6 +227,8 @@ static void kt_start_run(kt_pass *p, json_t *run)
     if (def && def->kind == KT_PLUGIN_EXEC_UPDATE) {
         if (kt_step_type_is(task, "Labels"))
             kt_run_labels(p, task, run);
+        else if (kt_step_type_is(task, "Kill"))
+            kt_step_run_kill(p, task, run); /* step_kill.c */
         else
             kt_step_run_update(p, task, run); /* Exit, SetVariables, UnsetVariables (step_update.c) */
         return;
@@ -758,6 +760,7 @@ kt_status kt_exec_step(const kt_exec_flow *flow, json_t *execution, const kt_exe
     /* Only the counts and flags: the arrays (tens of kB with the limits of base/limits.h) are read up to their
      * counts, and clearing them on every event cost more than the rest of a Log task's step. */
     fx->changed = fx->ended = fx->stale = fx->killed = fx->dispatch_overflow = fx->touched_all = 0;
+    fx->kill_children = 0;
     fx->ndispatch = fx->ntouched = fx->nlogs = fx->logs_dropped = fx->ntimers = fx->nsubflows = 0;
     KT_ASSERTF((size_t)ev->kind < sizeof kt_event_handlers / sizeof *kt_event_handlers &&
                    kt_event_handlers[ev->kind].apply,

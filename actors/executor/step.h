@@ -100,6 +100,7 @@ typedef struct kt_exec_effects {
     int ended;            /* the execution reached a terminal state */
     int stale;            /* the event did not apply (duplicate or old attempt) */
     int killed;           /* the execution was killed: workers must stop its running attempts */
+    int kill_children;    /* ... and its unfinished Subflow children too (execution.Kill's propagateKill) */
     size_t ndispatch;
     int dispatch_overflow; /* more runs than fit: the caller must look for RUNNING runnable attempts itself */
     kt_exec_dispatch dispatch[KT_EXEC_MAX_DISPATCH];

@@ -231,6 +231,8 @@ int kt_step_after_event(kt_exec_event_kind kind);
 
 /* A CREATED run of one of those task types runs here, in the executor, to its end. */
 void kt_step_run_update(kt_pass *p, const json_t *task, json_t *run);
+/* execution.Kill (step_kill.c): kills the execution it runs in. */
+void kt_step_run_kill(kt_pass *p, const json_t *task, json_t *run);
 
 /* ---- step_events.c ------------------------------------------------------------------------------ */
 

@@ -43,6 +43,8 @@ void kt_task_logf(kt_task_run *r, const char *level, const char *fmt, ...) __att
 #define KT_TASK_METRICS_MAX 1000
 void kt_task_counter(kt_task_run *r, const char *name, double value, const json_t *tags);
 void kt_task_timer(kt_task_run *r, const char *name, int64_t us, const json_t *tags);
+/* A gauge (Kestra 1.x's Gauge metric entry: the value as is). */
+void kt_task_gauge(kt_task_run *r, const char *name, double value, const json_t *tags);
 /* Ends the attempt: state SUCCESS, WARNING, FAILED or KILLED; outputs (stolen, may be NULL). */
 void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs);
 
@@ -122,6 +124,10 @@ extern const kt_task_impl kt_task_log_fetch_impl, kt_task_exec_resume_impl, kt_t
     kt_task_log_purge_impl, kt_task_exec_purge_impl;
 /* http.Request and http.Download (tasks_http.c), on the worker's curl multi. */
 extern const kt_task_impl kt_task_http_request_impl, kt_task_http_download_impl;
+
+/* Kestra 1.x/2.0 core types (WP8): kv.Put (tasks_kv_put.c), http.SseRequest (tasks_sse.c), metric.Publish
+ * (tasks_metric.c). */
+extern const kt_task_impl kt_task_kv_put_impl, kt_task_http_sse_impl, kt_task_metric_publish_impl;
 
 /* TemplatedTask (tasks_templated.c): whether type names it, and the task its rendered `spec` describes, under the
  * TemplatedTask's id and timeout (NULL with err saying why, in Kestra's words, when it is not a runnable task). */

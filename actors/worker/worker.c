@@ -125,6 +125,7 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_kv_purge_impl, &kt_task_assert_impl, &kt_task_storage_write_impl, /* Kestra 1.x additions */
     &kt_task_local_files_impl, &kt_task_working_directory_impl, &kt_task_templated_impl,
     &kt_task_http_request_impl, &kt_task_http_download_impl,
+    &kt_task_kv_put_impl, &kt_task_http_sse_impl, &kt_task_metric_publish_impl,
 };
 
 const kt_task_impl *kt_worker_find_impl(const char *type)
@@ -245,6 +246,11 @@ void kt_task_counter(kt_task_run *r, const char *name, double value, const json_
 void kt_task_timer(kt_task_run *r, const char *name, int64_t us, const json_t *tags)
 {
     kt_task_metric(r, "timer", name, (double)(us / 1000), tags); /* Duration.toMillis: whole milliseconds */
+}
+
+void kt_task_gauge(kt_task_run *r, const char *name, double value, const json_t *tags)
+{
+    kt_task_metric(r, "gauge", name, value, tags);
 }
 
 static void kt_worker_free_run(kt_task_run *r)
