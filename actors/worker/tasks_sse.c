@@ -17,6 +17,7 @@
 #include "actors/worker/task.h"
 #include "base/json.h"
 #include "expr/jq/jq.h"
+#include "time/duration.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -98,12 +99,9 @@ static void kt_sse_dispatch(kt_sse *h)
     if (h->has_comment)
         json_object_set_new(ev, "comment", json_stringn(h->comment.p ? h->comment.p : "", h->comment.len));
     if (h->has_retry) { /* a java.time.Duration, written as its ISO text */
-        char iso[64];
-        if (h->retry_ms % 1000)
-            snprintf(iso, sizeof iso, "PT%" PRId64 ".%03" PRId64 "S", h->retry_ms / 1000, h->retry_ms % 1000);
-        else
-            snprintf(iso, sizeof iso, "PT%" PRId64 "S", h->retry_ms / 1000);
-        json_object_set_new(ev, "retry", json_string(h->retry_ms ? iso : "PT0S"));
+        char iso[KT_DURATION_BUFSZ];
+        kt_duration_format(h->retry_ms * 1000, iso, sizeof iso);
+        json_object_set_new(ev, "retry", json_string(iso));
     }
     json_array_append_new(h->events, ev);
     kt_sse_reset_event(h);
@@ -146,7 +144,7 @@ static void kt_sse_field(kt_sse *h, const char *line, size_t len)
         snprintf(num, sizeof num, "%.*s", (int)(vlen < 31 ? vlen : 31), val);
         char *end = NULL;
         long long ms = strtoll(num, &end, 10);
-        if (*num && end && !*end && ms >= 0) { /* the format ignores a retry that is not digits */
+        if (*num && end && !*end && ms >= 0 && ms < INT64_MAX / 1000) { /* the format ignores a retry that is not digits */
             h->retry_ms = ms;
             h->has_retry = 1;
         }
