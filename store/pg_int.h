@@ -158,6 +158,8 @@ kt_status kt_pg_metrics_aggregate(kt_store *s, const char *ns, const char *flow_
                                   const char *name, int64_t from_us, int64_t to_us, const char *agg,
                                   kt_metric_bucket bucket, json_t **out);
 kt_status kt_pg_metrics_delete(kt_store *s, const char *execution_id, int64_t *count);
+kt_status kt_pg_flow_purge_revisions(kt_store *s, const char *ns, const char *id, int keep, int64_t before_us,
+                                     int64_t *count); /* pg_flow_purge.c */
 kt_status kt_pg_executions_count(kt_store *s, const kt_store_purge_query *q, int64_t *count);
 kt_status kt_pg_executions_match(kt_store *s, const kt_store_purge_query *q, json_t **out);
 kt_status kt_pg_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_t *count);

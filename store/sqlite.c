@@ -690,6 +690,7 @@ const kt_store_ops kt_sqlite_ops = {
     .flow_get_any = kt_sqlite_flow_get_any,
     .flow_revisions = kt_sqlite_flow_revisions,
     .flow_delete = kt_sqlite_flow_delete,
+    .flow_purge_revisions = kt_sqlite_flow_purge_revisions,
     .flow_ids = kt_sqlite_flow_ids,
     .execution_put = kt_sqlite_execution_put,
     .execution_get = kt_sqlite_execution_get,

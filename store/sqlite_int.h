@@ -58,6 +58,8 @@ kt_status kt_sqlite_metrics_search(kt_store *s, const kt_metric_query *q, json_t
 kt_status kt_sqlite_metrics_distinct(kt_store *s, const char *ns, const char *flow_id, const char *task_id, int task_ids, json_t **out);
 kt_status kt_sqlite_metrics_aggregate(kt_store *s, const char *ns, const char *flow_id, const char *task_id, const char *name, int64_t from_us, int64_t to_us, const char *agg, kt_metric_bucket bucket, json_t **out);
 kt_status kt_sqlite_metrics_delete(kt_store *s, const char *execution_id, int64_t *count);
+kt_status kt_sqlite_flow_purge_revisions(kt_store *s, const char *ns, const char *id, int keep, int64_t before_us,
+                                         int64_t *count); /* sqlite_flow_purge.c */
 kt_status kt_sqlite_executions_count(kt_store *s, const kt_store_purge_query *q, int64_t *count);
 kt_status kt_sqlite_executions_match(kt_store *s, const kt_store_purge_query *q, json_t **out);
 kt_status kt_sqlite_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_t *count);

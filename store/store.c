@@ -73,6 +73,11 @@ kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int rev
 kt_status kt_store_flow_get_any(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out) { return s->ops->flow_get_any(s, ns, id, revision, out); }
 kt_status kt_store_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows) { return s->ops->flow_revisions(s, ns, id, rows); }
 kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id) { return s->ops->flow_delete(s, ns, id); }
+kt_status kt_store_flow_purge_revisions(kt_store *s, const char *ns, const char *id, int keep, int64_t before_us,
+                                        int64_t *count)
+{
+    return s->ops->flow_purge_revisions(s, ns, id, keep, before_us, count);
+}
 kt_status kt_store_flow_ids(kt_store *s, const char *ns, json_t **out) { return s->ops->flow_ids(s, ns, out); }
 kt_status kt_store_execution_put(kt_store *s, const json_t *execution, const size_t *runs, size_t nruns) { return s->ops->execution_put(s, execution, runs, nruns); }
 kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out) { return s->ops->execution_get(s, id, out); }

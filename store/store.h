@@ -87,6 +87,11 @@ kt_status kt_store_flow_get_any(kt_store *s, const char *ns, const char *id, int
 kt_status kt_store_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows);
 /* Marks the flow deleted by writing a deletion revision. KT_ENOTFOUND if it does not exist. */
 kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id);
+/* Deletes old revisions of a flow (io.kestra.plugin.core.flow.PurgeFlows, Version.revisionsToPurge), never its latest:
+ * keep > 0 keeps the keep newest revisions; otherwise before_us >= 0 deletes those saved at or before it; otherwise
+ * every revision but the latest. *count (may be NULL): how many were deleted. */
+kt_status kt_store_flow_purge_revisions(kt_store *s, const char *ns, const char *id, int keep, int64_t before_us,
+                                        int64_t *count);
 
 /* Ids of the live (latest revision not deleted) flows of exactly this namespace, sorted; a JSON array of strings. */
 kt_status kt_store_flow_ids(kt_store *s, const char *ns, json_t **out);

@@ -16,7 +16,9 @@
  *                     {executionsCount, logsCount, metricsCount, executions: [{id, namespace, flowId}]}: the worker
  *                     then deletes their files.
  *                     Executions this executor still runs are left alone (a purge never pulls the rows from under
- *                     a live execution, the purging task's own included). */
+ *                     a live execution, the purging task's own included).
+ *   flows.purge       {namespace?, flowId?, namespaces?, namespacePattern?, includeChildNamespaces, flowPattern?,
+ *                     keep, beforeUs} -> {size}: old revisions of the live flows chosen (flow.PurgeFlows, flow_purge.c) */
 #include "actors/executor/executor_int.h"
 #include "actors/executor/log_fetch.h"
 #include "base/json.h"
@@ -272,6 +274,8 @@ void kt_executor_task_ask(kt_executor *ex, const kt_msg *m)
             data = json_pack("{s:o}", "namespaces", ns);
         else
             snprintf(err, sizeof err, "Unable to list the namespaces: %s", kt_store_errmsg(ex->store));
+    } else if (!strcmp(op, "flows.purge")) {
+        st = kt_executor_purge_flows(ex, req, &data, err, sizeof err);
     } else {
         snprintf(err, sizeof err, "unknown task request '%s' (this executor is older than the worker?)", op);
         st = KT_EINVAL;

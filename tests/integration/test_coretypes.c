@@ -5,7 +5,8 @@
  *                   result, failedOnMissingJq, maxEvents, a failing status and a strict jq failing the task;
  *   metric.Publish  (both lines) its outputs and the metric entries the metrics API shows;
  *   execution.Kill  (2.x-only type) the current execution killed (running siblings too, nothing after it starts),
- *                   runIf, and propagateKill to a Subflow child (and none without it).
+ *                   runIf, and propagateKill to a Subflow child (and none without it);
+ *   flow.PurgeFlows (2.x-only type) keepAmount, before, the default behaviour, both forms of the flow filters.
  * A 2.x-only type makes its flow 2.x whatever it declares, so those flows run as written (the server's default
  * dialect) and with `dialect: 2.x`; the others run with `dialect: 1.x` and `dialect: 2.x`. The behaviour is the same
  * in each: these types have one meaning in both lines. */
@@ -334,6 +335,80 @@ static void test_kill_propagate(void **state)
     }
 }
 
+/* ---- flow.PurgeFlows --------------------------------------------------------------------------------------- */
+
+/* Saves revisions 1..n of ns.id (each source differs). */
+static void save_revisions(fixture *f, const char *ns, const char *id, int n)
+{
+    for (int i = 1; i <= n; i++) {
+        char yaml[512], path[256];
+        snprintf(yaml, sizeof yaml,
+                 "id: %s\nnamespace: %s\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n"
+                 "    message: revision %d\n",
+                 id, ns, i);
+        if (i == 1) {
+            kt_it_create_flow(f->port, yaml, NULL);
+            continue;
+        }
+        snprintf(path, sizeof path, "/api/v1/flows/%s/%s", ns, id);
+        assert_int_equal(kt_it_http("PUT", f->port, path, "application/x-yaml", yaml, NULL), 200);
+    }
+}
+
+/* The revisions left, as "1,2,3". */
+static void assert_revisions(fixture *f, const char *ns, const char *id, const char *want)
+{
+    char path[256], got[128] = "";
+    snprintf(path, sizeof path, "/api/v1/flows/%s/%s/revisions", ns, id);
+    json_t *r = NULL;
+    assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &r), 200);
+    size_t i, used = 0;
+    json_t *v;
+    json_array_foreach(r, i, v) used += (size_t)snprintf(got + used, sizeof got - used, "%s%lld", i ? "," : "",
+                                                         (long long)json_integer_value(json_object_get(v, "revision")));
+    json_decref(r);
+    if (strcmp(got, want))
+        fail_msg("%s.%s revisions: got %s, want %s", ns, id, got, want);
+}
+
+static void test_purge_flows(void **state)
+{
+    fixture *f = *state;
+    for (size_t d = 0; d < 2; d++) {
+        const variant *v = &v2_only[d];
+        char ns[64], sub[80], outside[80];
+        snprintf(ns, sizeof ns, "company.purge%s", v->suffix);
+        snprintf(sub, sizeof sub, "%s.sub", ns);
+        snprintf(outside, sizeof outside, "%sx", ns); /* a sibling whose name starts the same: not a child */
+        save_revisions(f, ns, "target", 4);
+        save_revisions(f, sub, "other_x", 3);
+        save_revisions(f, outside, "target", 2);
+        create(f, "purge_flows.yaml", v);
+        const char *inputs[] = {"ns", ns, NULL};
+        json_t *ex = run(f, "purge_flows", v, inputs);
+        if (strcmp(kt_it_state(ex), "SUCCESS"))
+            kt_it_dump_log(&f->server);
+        assert_string_equal(kt_it_state(ex), "SUCCESS");
+        /* keepAmount 2 over the namespace and its child: target loses 1 and 2, other_x loses 1 */
+        assert_json(outputs_of(ex, "purge"), "{\"size\":3}");
+        /* the class's form: namespaces (children included) and a flow-id glob, the default behaviour keeps 1 */
+        assert_json(outputs_of(ex, "purge_other"), "{\"size\":1}");
+        /* before: every revision saved until now but the latest */
+        assert_json(outputs_of(ex, "purge_before"), "{\"size\":1}");
+        assert_revisions(f, ns, "target", "4");
+        assert_revisions(f, sub, "other_x", "3");
+        assert_revisions(f, outside, "target", "1,2");
+        /* the flows still run at their latest revision */
+        char path[256];
+        snprintf(path, sizeof path, "/api/v1/flows/%s/target", ns);
+        json_t *flow = NULL;
+        assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &flow), 200);
+        assert_int_equal(json_integer_value(json_object_get(flow, "revision")), 4);
+        json_decref(flow);
+        json_decref(ex);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_metric_publish, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_kill, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_kill_propagate, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_purge_flows, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
