@@ -308,6 +308,9 @@ static const char *const e_metric_type[] = {"counter", "timer", "gauge", NULL};
 static const kt_prop o_metric[] = {{"type", KT_P_ENUM, R, e_metric_type, NULL}, PR("name", KT_P_STR),
                                    PF("value", KT_P_ANY, R), P("tags", KT_P_MAP), P("description", KT_P_STR), END};
 static const kt_prop t_metric_publish[] = {PO("metrics", KT_P_OBJ_LIST, 0, o_metric), END};
+/* metric.PurgeMetrics: namespace (a prefix without flowId), flowId, startDate, endDate */
+static const kt_prop t_purge_metrics[] = {P("namespace", KT_P_STR), P("flowId", KT_P_STR), P("startDate", KT_P_STR),
+                                          PR("endDate", KT_P_STR), END};
 /* flow.PurgeFlows (2.0): the plugin page's namespace/flowId and the class's namespaces/namespacePattern/flowPattern */
 static const kt_prop o_purge_version[] = {P("type", KT_P_STR), PF("keepAmount", KT_P_INT, D), P("before", KT_P_STR),
                                           END};
@@ -383,6 +386,7 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "http.SseRequest", NULL, YES, t_sse),
     RUN(CORE "metric.Publish", NULL, YES, t_metric_publish),
     RUN(CORE "flow.PurgeFlows", NULL, YES, t_purge_flows),
+    RUN(CORE "metric.PurgeMetrics", NULL, YES, t_purge_metrics),
     RUN(CORE "kv.Set", NULL, YES, t_kv_set),
     RUN(CORE "kv.Get", NULL, YES, t_kv_get),
     RUN(CORE "kv.GetKeys", NULL, YES, t_kv_keys),

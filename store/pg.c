@@ -473,6 +473,7 @@ const kt_store_ops kt_pg_ops = {
     .flow_revisions = kt_pg_flow_revisions,
     .flow_delete = kt_pg_flow_delete,
     .flow_purge_revisions = kt_pg_flow_purge_revisions,
+    .metrics_purge = kt_pg_metrics_purge,
     .flow_ids = kt_pg_flow_ids,
     .execution_put = kt_pg_execution_put,
     .execution_get = kt_pg_execution_get,

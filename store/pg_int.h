@@ -160,6 +160,8 @@ kt_status kt_pg_metrics_aggregate(kt_store *s, const char *ns, const char *flow_
 kt_status kt_pg_metrics_delete(kt_store *s, const char *execution_id, int64_t *count);
 kt_status kt_pg_flow_purge_revisions(kt_store *s, const char *ns, const char *id, int keep, int64_t before_us,
                                      int64_t *count); /* pg_flow_purge.c */
+kt_status kt_pg_metrics_purge(kt_store *s, const char *ns, const char *flow_id, int64_t from_us, int64_t to_us,
+                              int64_t *count); /* pg_flow_purge.c */
 kt_status kt_pg_executions_count(kt_store *s, const kt_store_purge_query *q, int64_t *count);
 kt_status kt_pg_executions_match(kt_store *s, const kt_store_purge_query *q, json_t **out);
 kt_status kt_pg_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_t *count);

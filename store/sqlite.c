@@ -691,6 +691,7 @@ const kt_store_ops kt_sqlite_ops = {
     .flow_revisions = kt_sqlite_flow_revisions,
     .flow_delete = kt_sqlite_flow_delete,
     .flow_purge_revisions = kt_sqlite_flow_purge_revisions,
+    .metrics_purge = kt_sqlite_metrics_purge,
     .flow_ids = kt_sqlite_flow_ids,
     .execution_put = kt_sqlite_execution_put,
     .execution_get = kt_sqlite_execution_get,

@@ -60,6 +60,8 @@ kt_status kt_sqlite_metrics_aggregate(kt_store *s, const char *ns, const char *f
 kt_status kt_sqlite_metrics_delete(kt_store *s, const char *execution_id, int64_t *count);
 kt_status kt_sqlite_flow_purge_revisions(kt_store *s, const char *ns, const char *id, int keep, int64_t before_us,
                                          int64_t *count); /* sqlite_flow_purge.c */
+kt_status kt_sqlite_metrics_purge(kt_store *s, const char *ns, const char *flow_id, int64_t from_us, int64_t to_us,
+                                  int64_t *count); /* sqlite_flow_purge.c */
 kt_status kt_sqlite_executions_count(kt_store *s, const kt_store_purge_query *q, int64_t *count);
 kt_status kt_sqlite_executions_match(kt_store *s, const kt_store_purge_query *q, json_t **out);
 kt_status kt_sqlite_logs_purge(kt_store *s, const kt_store_purge_query *q, int64_t *count);

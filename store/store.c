@@ -78,6 +78,11 @@ kt_status kt_store_flow_purge_revisions(kt_store *s, const char *ns, const char 
 {
     return s->ops->flow_purge_revisions(s, ns, id, keep, before_us, count);
 }
+kt_status kt_store_metrics_purge(kt_store *s, const char *ns, const char *flow_id, int64_t from_us, int64_t to_us,
+                                 int64_t *count)
+{
+    return s->ops->metrics_purge(s, ns, flow_id, from_us, to_us, count);
+}
 kt_status kt_store_flow_ids(kt_store *s, const char *ns, json_t **out) { return s->ops->flow_ids(s, ns, out); }
 kt_status kt_store_execution_put(kt_store *s, const json_t *execution, const size_t *runs, size_t nruns) { return s->ops->execution_put(s, execution, runs, nruns); }
 kt_status kt_store_execution_get(kt_store *s, const char *id, json_t **out) { return s->ops->execution_get(s, id, out); }

@@ -92,6 +92,10 @@ kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id);
  * every revision but the latest. *count (may be NULL): how many were deleted. */
 kt_status kt_store_flow_purge_revisions(kt_store *s, const char *ns, const char *id, int keep, int64_t before_us,
                                         int64_t *count);
+/* Deletes the task metrics (metric.PurgeMetrics) of namespace ns (NULL: any; without flow_id its child namespaces too)
+ * and flow flow_id (NULL: any) whose timestamp is in [from_us (0: open), to_us]; *count (may be NULL): how many. */
+kt_status kt_store_metrics_purge(kt_store *s, const char *ns, const char *flow_id, int64_t from_us, int64_t to_us,
+                                 int64_t *count);
 
 /* Ids of the live (latest revision not deleted) flows of exactly this namespace, sorted; a JSON array of strings. */
 kt_status kt_store_flow_ids(kt_store *s, const char *ns, json_t **out);

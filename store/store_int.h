@@ -19,6 +19,8 @@ typedef struct kt_store_ops {
     kt_status (*flow_delete)(kt_store *s, const char *ns, const char *id);
     kt_status (*flow_purge_revisions)(kt_store *s, const char *ns, const char *id, int keep, int64_t before_us,
                                       int64_t *count);
+    kt_status (*metrics_purge)(kt_store *s, const char *ns, const char *flow_id, int64_t from_us, int64_t to_us,
+                               int64_t *count);
     kt_status (*flow_ids)(kt_store *s, const char *ns, json_t **out);
     kt_status (*execution_put)(kt_store *s, const json_t *execution, const size_t *runs, size_t nruns);
     kt_status (*execution_get)(kt_store *s, const char *id, json_t **out);

@@ -260,6 +260,8 @@ kt_map *kt_executor_error_logs_tasks(const kt_map *tasks, kt_tmpl_cache *templat
 void kt_executor_kill_children(kt_executor *ex, const char *parent_id);
 /* The flows.purge task request (flow_purge.c): old revisions of the flows a PurgeFlows task chose, deleted. */
 kt_status kt_executor_purge_flows(kt_executor *ex, const json_t *req, json_t **out, char *err, size_t cap);
+/* The metrics.purge task request (flow_purge.c): metric.PurgeMetrics' deletion. */
+kt_status kt_executor_purge_metrics(kt_executor *ex, const json_t *req, json_t **out, char *err, size_t cap);
 void kt_executor_kill_jobs(kt_executor *ex, const char *execution_id);
 /* After a step that could not list all its dispatches: every RUNNING attempt of a runnable task without a job; the
  * ones that did not render are added to *failed (kt_executor_failed_push) for the caller to apply. */

@@ -1,4 +1,5 @@
-/* The executor's side of io.kestra.plugin.core.flow.PurgeFlows (the flows.purge task request, task_requests.c): the
+/* The executor's side of io.kestra.plugin.core.flow.PurgeFlows (the flows.purge task request, task_requests.c) and of
+ * metric.PurgeMetrics (metrics.purge, at the end): the
  * store is on this node, so the worker's task asks here. The flows chosen are the live ones (a deleted flow has no
  * revision to keep), by the filters of both forms of the task Kestra documents:
  *   namespace + flowId     that one flow (the plugin page's form);
@@ -83,5 +84,21 @@ kt_status kt_executor_purge_flows(kt_executor *ex, const json_t *req, json_t **o
         return st;
     }
     *out = json_pack("{s:I}", "size", (json_int_t)total);
+    return KT_OK;
+}
+
+/* metric.PurgeMetrics: {namespace?, flowId?, fromUs, toUs} -> {count}. */
+kt_status kt_executor_purge_metrics(kt_executor *ex, const json_t *req, json_t **out, char *err, size_t cap)
+{
+    int64_t n = 0;
+    kt_status st = kt_store_metrics_purge(ex->store, json_string_value(json_object_get(req, "namespace")),
+                                          json_string_value(json_object_get(req, "flowId")),
+                                          (int64_t)json_integer_value(json_object_get(req, "fromUs")),
+                                          (int64_t)json_integer_value(json_object_get(req, "toUs")), &n);
+    if (st) {
+        snprintf(err, cap, "Unable to purge metrics: %s", kt_store_errmsg(ex->store));
+        return st;
+    }
+    *out = json_pack("{s:I}", "count", (json_int_t)n);
     return KT_OK;
 }

@@ -18,7 +18,8 @@
  *                     Executions this executor still runs are left alone (a purge never pulls the rows from under
  *                     a live execution, the purging task's own included).
  *   flows.purge       {namespace?, flowId?, namespaces?, namespacePattern?, includeChildNamespaces, flowPattern?,
- *                     keep, beforeUs} -> {size}: old revisions of the live flows chosen (flow.PurgeFlows, flow_purge.c) */
+ *                     keep, beforeUs} -> {size}: old revisions of the live flows chosen (flow.PurgeFlows, flow_purge.c)
+ *   metrics.purge     {namespace?, flowId?, fromUs, toUs} -> {count} (metric.PurgeMetrics, flow_purge.c) */
 #include "actors/executor/executor_int.h"
 #include "actors/executor/log_fetch.h"
 #include "base/json.h"
@@ -276,6 +277,8 @@ void kt_executor_task_ask(kt_executor *ex, const kt_msg *m)
             snprintf(err, sizeof err, "Unable to list the namespaces: %s", kt_store_errmsg(ex->store));
     } else if (!strcmp(op, "flows.purge")) {
         st = kt_executor_purge_flows(ex, req, &data, err, sizeof err);
+    } else if (!strcmp(op, "metrics.purge")) {
+        st = kt_executor_purge_metrics(ex, req, &data, err, sizeof err);
     } else {
         snprintf(err, sizeof err, "unknown task request '%s' (this executor is older than the worker?)", op);
         st = KT_EINVAL;

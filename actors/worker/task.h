@@ -126,9 +126,9 @@ extern const kt_task_impl kt_task_log_fetch_impl, kt_task_exec_resume_impl, kt_t
 extern const kt_task_impl kt_task_http_request_impl, kt_task_http_download_impl;
 
 /* Kestra 1.x/2.0 core types (WP8): kv.Put (tasks_kv_put.c), http.SseRequest (tasks_sse.c), metric.Publish
- * (tasks_metric.c), flow.PurgeFlows (tasks_purge_flows.c, asks the executor). */
+ * and metric.PurgeMetrics (tasks_metric.c), flow.PurgeFlows (tasks_purge_flows.c); the purges ask the executor. */
 extern const kt_task_impl kt_task_kv_put_impl, kt_task_http_sse_impl, kt_task_metric_publish_impl,
-    kt_task_purge_flows_impl;
+    kt_task_purge_flows_impl, kt_task_metric_purge_impl;
 
 /* TemplatedTask (tasks_templated.c): whether type names it, and the task its rendered `spec` describes, under the
  * TemplatedTask's id and timeout (NULL with err saying why, in Kestra's words, when it is not a runnable task). */

@@ -3,12 +3,18 @@
  * the run's metric entries (what the execution's Metrics tab and /metrics show), and outputs them as `metrics`, the
  * MetricEntry list Kestra writes: {name, type, value, tags} plus description when given; a counter's or a gauge's
  * value a double, a timer's its java.time.Duration text (PT10M). Every entry is checked before any is published: a
- * bad one fails the task and publishes nothing. */
+ * bad one fails the task and publishes nothing.
+ *
+ * io.kestra.plugin.core.metric.PurgeMetrics (Kestra's PurgeMetrics.java): deletes the stored metrics of a namespace
+ * (its children too unless flowId is given) or of every namespace, between startDate (optional) and endDate; the
+ * worker asks the executor, whose node holds the store (metrics.purge). Output: count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "actors/worker/task.h"
+#include "actors/worker/tasks_ask.h"
+#include "base/clock.h"
 #include "time/duration.h"
 
 /* A number, or a string holding one (Property<Double> renders a string to a Double). */
@@ -144,3 +150,53 @@ static void kt_metric_publish_start(kt_task_run *r)
 
 const kt_task_impl kt_task_metric_publish_impl = {.type = "io.kestra.plugin.core.metric.Publish",
                                                   .start = kt_metric_publish_start};
+
+/* ---- PurgeMetrics ---- */
+
+static void kt_metric_purge_replied(kt_task_run *r, const kt_msg_reply *rep)
+{
+    if (kt_ask_failed(r, rep)) {
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    kt_task_finish(r, KT_S(SUCCESS), json_pack("{s:I}", "count", json_integer_value(json_object_get(rep->data, "count"))));
+}
+
+/* A date property (TypeConverter.toZonedDateTime: an ISO date-time): 0 and *us, 1 when absent, -1 logged. */
+static int kt_metric_date(kt_task_run *r, const char *name, int64_t *us)
+{
+    const json_t *v = json_object_get(kt_task_props(r), name);
+    if (!v || json_is_null(v))
+        return 1;
+    if (json_is_string(v) && !kt_time_parse(json_string_value(v), us))
+        return 0;
+    kt_task_logf(r, "ERROR", "%s: must be an ISO-8601 date-time", name);
+    return -1;
+}
+
+static void kt_metric_purge_start(kt_task_run *r)
+{
+    const char *ns = kt_task_prop_string(r, "namespace"), *flow_id = kt_task_prop_string(r, "flowId");
+    if (!ns && flow_id) {
+        kt_task_logf(r, "ERROR", "Property `namespace` is required when `flowId` is set.");
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    int64_t from = 0, to = 0;
+    int has_from = kt_metric_date(r, "startDate", &from), has_to = kt_metric_date(r, "endDate", &to);
+    if (has_from < 0 || has_to != 0) {
+        if (has_to > 0)
+            kt_task_logf(r, "ERROR", "endDate: must not be null");
+        kt_task_finish(r, KT_S(FAILED), NULL);
+        return;
+    }
+    json_t *body = json_pack("{s:s, s:s?, s:s?, s:I, s:I}", "op", "metrics.purge", "namespace", ns, "flowId", flow_id,
+                             "fromUs", (json_int_t)(has_from ? 0 : from), "toUs", (json_int_t)to);
+    int bad = kt_ask_executor(r, body, kt_metric_purge_replied);
+    json_decref(body);
+    if (bad)
+        kt_task_finish(r, KT_S(FAILED), NULL);
+}
+
+const kt_task_impl kt_task_metric_purge_impl = {.type = "io.kestra.plugin.core.metric.PurgeMetrics",
+                                                .start = kt_metric_purge_start};

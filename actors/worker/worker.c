@@ -126,6 +126,7 @@ static const kt_task_impl *const kt_task_impls[] = {
     &kt_task_local_files_impl, &kt_task_working_directory_impl, &kt_task_templated_impl,
     &kt_task_http_request_impl, &kt_task_http_download_impl,
     &kt_task_kv_put_impl, &kt_task_http_sse_impl, &kt_task_metric_publish_impl, &kt_task_purge_flows_impl,
+    &kt_task_metric_purge_impl,
 };
 
 const kt_task_impl *kt_worker_find_impl(const char *type)

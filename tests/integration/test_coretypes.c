@@ -3,7 +3,8 @@
  *   kv.Put          (2.x-only type) deep merge, keyed JSON-path entries, whole replacement, creation, errorOnMissing;
  *   http.SseRequest (both lines) against tests/http/sse_server.py on 127.0.0.1: events, size, concatJqExpression's
  *                   result, failedOnMissingJq, maxEvents, a failing status and a strict jq failing the task;
- *   metric.Publish  (both lines) its outputs and the metric entries the metrics API shows;
+ *   metric.Publish  (both lines) its outputs and the metric entries the metrics API shows; metric.PurgeMetrics
+ *                   deleting them by flow and by namespace tree;
  *   execution.Kill  (2.x-only type) the current execution killed (running siblings too, nothing after it starts),
  *                   runIf, and propagateKill to a Subflow child (and none without it);
  *   flow.PurgeFlows (2.x-only type) keepAmount, before, the default behaviour, both forms of the flow filters.
@@ -241,10 +242,12 @@ static const json_t *metric_named(const json_t *results, const char *name)
 static void test_metric_publish(void **state)
 {
     fixture *f = *state;
+    char published[2][64];
     for (size_t d = 0; d < 2; d++) {
         const variant *v = &both_lines[d];
         create(f, "metric_publish.yaml", v);
         json_t *ex = run(f, "metric_publish", v, NULL);
+        snprintf(published[d], sizeof published[d], "%s", json_string_value(json_object_get(ex, "id")));
         assert_string_equal(kt_it_state(ex), "SUCCESS");
         assert_json(json_object_get(outputs_of(ex, "publish"), "metrics"),
                     "[{\"name\":\"orders\",\"type\":\"counter\",\"value\":42.0,\"tags\":{\"project\":\"kestra\"}},"
@@ -267,6 +270,26 @@ static void test_metric_publish(void **state)
         assert_string_equal(json_string_value(json_object_get(metric_named(res, "level"), "type")), "gauge");
         json_decref(r);
         json_decref(ex);
+    }
+    /* PurgeMetrics: one flow's metrics (namespace + flowId), then a namespace and its children; the stored metrics go */
+    for (size_t d = 0; d < 2; d++) {
+        const variant *v = &both_lines[d];
+        create(f, "purge_metrics.yaml", v);
+        const char *inputs[] = {"flow", "metric_publish_v1", NULL};
+        json_t *ex = run(f, "purge_metrics", v, inputs);
+        assert_string_equal(kt_it_state(ex), "SUCCESS");
+        /* the first run deletes metric_publish_v1's 3, then metric_publish_v2's 3 under company; the second none */
+        assert_json(outputs_of(ex, "one_flow"), d == 0 ? "{\"count\":3}" : "{\"count\":0}");
+        assert_json(outputs_of(ex, "tree"), d == 0 ? "{\"count\":3}" : "{\"count\":0}");
+        json_decref(ex);
+    }
+    for (size_t d = 0; d < 2; d++) {
+        char path[256];
+        snprintf(path, sizeof path, "/api/v1/metrics/%s?size=50", published[d]);
+        json_t *r = NULL;
+        assert_int_equal(kt_it_http_json("GET", f->port, path, NULL, NULL, &r), 200);
+        assert_int_equal(json_array_size(json_object_get(r, "results")), 0);
+        json_decref(r);
     }
 }
 

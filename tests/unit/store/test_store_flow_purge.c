@@ -1,6 +1,8 @@
 /* kt_store_flow_purge_revisions (flow.PurgeFlows, Version.revisionsToPurge) on the store's backend (SQLite here, and
  * PostgreSQL as test_store_flow_purge_pg): keep the N newest revisions, or delete those saved at or before a date,
- * or all but the latest; never the latest; other flows untouched; revisions that are not contiguous any more. */
+ * or all but the latest; never the latest; other flows untouched; revisions that are not contiguous any more. And
+ * kt_store_metrics_purge (metric.PurgeMetrics): by flow, by namespace with its children (not a sibling sharing the
+ * prefix), by date range. */
 #include "store_fixture.h"
 
 #include <time.h>
@@ -82,6 +84,46 @@ static void test_before(void **state)
     assert_revs(f->s, "a.b", "f", "4");
 }
 
+/* One counter of ns/flow at ts (ISO). */
+static void metric(kt_store *s, const char *ns, const char *flow, const char *ts)
+{
+    json_t *e = json_pack("[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:s}]", "namespace", ns, "flowId", flow, "taskId",
+                          "t", "executionId", "e", "taskRunId", "r", "type", "counter", "name", "n", "value", 1.0,
+                          "timestamp", ts);
+    assert_int_equal(kt_store_metrics_append(s, e), KT_OK);
+    json_decref(e);
+}
+
+static int64_t at(const char *iso)
+{
+    int64_t us = 0;
+    assert_int_equal(kt_time_parse(iso, &us), 0);
+    return us;
+}
+
+static void test_metrics_purge(void **state)
+{
+    fixture *f = *state;
+    metric(f->s, "a", "f", "2024-01-01T00:00:00Z");
+    metric(f->s, "a", "g", "2024-01-02T00:00:00Z");
+    metric(f->s, "a.b", "f", "2024-01-03T00:00:00Z");
+    metric(f->s, "ab", "f", "2024-01-04T00:00:00Z");
+    metric(f->s, "a", "f", "2024-02-01T00:00:00Z");
+    int64_t n = -1;
+    /* a flow: its namespace exactly, up to a date */
+    assert_int_equal(kt_store_metrics_purge(f->s, "a", "f", 0, at("2024-01-31T00:00:00Z"), &n), KT_OK);
+    assert_int_equal(n, 1);
+    /* a namespace without a flow: its children too, not "ab"; from a date */
+    assert_int_equal(kt_store_metrics_purge(f->s, "a", NULL, at("2024-01-02T00:00:00Z"), at("2024-01-31T00:00:00Z"),
+                                            &n), KT_OK);
+    assert_int_equal(n, 2);
+    /* everything up to a date */
+    assert_int_equal(kt_store_metrics_purge(f->s, NULL, NULL, 0, at("2024-12-31T00:00:00Z"), &n), KT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(kt_store_metrics_purge(f->s, NULL, NULL, 0, at("2024-12-31T00:00:00Z"), &n), KT_OK);
+    assert_int_equal(n, 0);
+}
+
 int main(void)
 {
     int backend = fixture_backend(); /* 77: PostgreSQL asked for, none there */
@@ -90,6 +132,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_before, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_purge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
