@@ -296,8 +296,8 @@ static const kt_prop c_multiple[] = {P("id", KT_P_STR), P("window", KT_P_DUR), P
 /* ---------------------------------------------------------------- Kestra 1.x / 2.0 core types (WP8) */
 
 /* kv.Put (2.0): value deep-merges into the entry, or patches it by `{key: "a.b", value}` entries */
-static const kt_prop t_kv_put[] = {PR("key", KT_P_STR), PF("value", KT_P_ANY, R | KT_PF_TYPED), P("namespace", KT_P_STR),
-                                   PF("errorOnMissing", KT_P_BOOL, D), END};
+static const kt_prop t_kv_put[] = {PR("key", KT_P_STR), PF("value", KT_P_ANY, R | KT_PF_TYPED),
+                                   P("namespace", KT_P_STR), PF("errorOnMissing", KT_P_BOOL, D), END};
 /* execution.Kill (2.0): kills the current execution, its Subflow children too with propagateKill */
 static const kt_prop t_kill[] = {PF("propagateKill", KT_P_BOOL, D), END};
 /* http.SseRequest (1.x): maxEvents is Kite's (the docs' example writes it; Kestra's class has no such field) */
@@ -311,6 +311,19 @@ static const kt_prop t_metric_publish[] = {PO("metrics", KT_P_OBJ_LIST, 0, o_met
 /* metric.PurgeMetrics: namespace (a prefix without flowId), flowId, startDate, endDate */
 static const kt_prop t_purge_metrics[] = {P("namespace", KT_P_STR), P("flowId", KT_P_STR), P("startDate", KT_P_STR),
                                           PR("endDate", KT_P_STR), END};
+/* flow.Approval (2.0, OSS core; Approval.java): known, so a flow using it is refused as "not supported yet" (it
+ * pauses for a review through /executions/{id}/actions/review, which Kite does not answer yet) */
+static const char *const e_approval_behavior[] = {"CONTINUE", "WARN", "FAIL", "SUCCEED", "CANCEL", "KILL", NULL};
+static const char *const e_comment_required[] = {"NEVER", "ALWAYS", "ON_DENY", "ON_APPROVE", NULL};
+static const kt_prop o_decisions[] = {P("approve", KT_P_STR), P("deny", KT_P_STR), END};
+static const kt_prop t_approval[] = {
+    P("inputs", KT_P_INPUTS), PO("decisions", KT_P_OBJ, 0, o_decisions),
+    {"commentRequired", KT_P_ENUM, D, e_comment_required, NULL}, PF("autoApprove", KT_P_BOOL, D),
+    {"approveBehavior", KT_P_ENUM, D, e_approval_behavior, NULL},
+    {"denyBehavior", KT_P_ENUM, D, e_approval_behavior, NULL},
+    {"expireBehavior", KT_P_ENUM, D, e_approval_behavior, NULL}, P("onWait", KT_P_TASKS), P("onApprove", KT_P_TASKS),
+    P("onDeny", KT_P_TASKS), END,
+};
 /* flow.PurgeFlows (2.0): the plugin page's namespace/flowId and the class's namespaces/namespacePattern/flowPattern */
 static const kt_prop o_purge_version[] = {P("type", KT_P_STR), PF("keepAmount", KT_P_INT, D), P("before", KT_P_STR),
                                           END};
@@ -387,6 +400,7 @@ static const kt_task_def catalogue[] = {
     RUN(CORE "metric.Publish", NULL, YES, t_metric_publish),
     RUN(CORE "flow.PurgeFlows", NULL, YES, t_purge_flows),
     RUN(CORE "metric.PurgeMetrics", NULL, YES, t_purge_metrics),
+    FLOWABLE(CORE "flow.Approval", NULL, NOT_YET, t_approval),
     RUN(CORE "kv.Set", NULL, YES, t_kv_set),
     RUN(CORE "kv.Get", NULL, YES, t_kv_get),
     RUN(CORE "kv.GetKeys", NULL, YES, t_kv_keys),

@@ -269,7 +269,8 @@ static void put_start(kt_task_run *r)
     int error_on_missing = 0;
     if (json_is_boolean(eom))
         error_on_missing = json_is_true(eom);
-    else if (json_is_string(eom) && (!strcmp(json_string_value(eom), "true") || !strcmp(json_string_value(eom), "false")))
+    else if (json_is_string(eom) &&
+             (!strcmp(json_string_value(eom), "true") || !strcmp(json_string_value(eom), "false")))
         error_on_missing = !strcmp(json_string_value(eom), "true");
     else if (eom && !json_is_null(eom)) {
         kt_task_logf(r, "ERROR", "errorOnMissing: must be a boolean");

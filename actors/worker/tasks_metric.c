@@ -159,7 +159,8 @@ static void kt_metric_purge_replied(kt_task_run *r, const kt_msg_reply *rep)
         kt_task_finish(r, KT_S(FAILED), NULL);
         return;
     }
-    kt_task_finish(r, KT_S(SUCCESS), json_pack("{s:I}", "count", json_integer_value(json_object_get(rep->data, "count"))));
+    json_int_t count = json_integer_value(json_object_get(rep->data, "count"));
+    kt_task_finish(r, KT_S(SUCCESS), json_pack("{s:I}", "count", count));
 }
 
 /* A date property (TypeConverter.toZonedDateTime: an ISO date-time): 0 and *us, 1 when absent, -1 logged. */

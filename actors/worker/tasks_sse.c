@@ -144,7 +144,8 @@ static void kt_sse_field(kt_sse *h, const char *line, size_t len)
         snprintf(num, sizeof num, "%.*s", (int)(vlen < 31 ? vlen : 31), val);
         char *end = NULL;
         long long ms = strtoll(num, &end, 10);
-        if (*num && end && !*end && ms >= 0 && ms < INT64_MAX / 1000) { /* the format ignores a retry that is not digits */
+        /* the format ignores a retry that is not digits */
+        if (*num && end && !*end && ms >= 0 && ms < INT64_MAX / 1000) {
             h->retry_ms = ms;
             h->has_retry = 1;
         }
@@ -308,7 +309,9 @@ static void kt_sse_start(kt_task_run *r)
     kt_task_set_data(r, h);
     const json_t *props = kt_task_props(r);
     const json_t *me = json_object_get(props, "maxEvents");
-    h->max_events = json_is_integer(me) ? json_integer_value(me) : json_is_string(me) ? atoll(json_string_value(me)) : 0;
+    h->max_events = json_is_integer(me)  ? json_integer_value(me)
+                    : json_is_string(me) ? atoll(json_string_value(me))
+                                         : 0;
     const json_t *max = json_object_get(json_object_get(props, "options"), "maxContentLength");
     h->max_bytes = json_is_integer(max) ? json_integer_value(max) : KT_SSE_MAX_BYTES;
     char err[512] = "";

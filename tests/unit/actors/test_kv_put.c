@@ -119,7 +119,8 @@ static void test_metadata(void **state)
     /* an expired entry is missing: errorOnMissing fails, otherwise it is written anew, without the old expiration */
     put(f, "a/b/_kv/old.ion", "{a:1}");
     put(f, "a/b/_kv/old.ion.metadata", "{\"expirationDate\":\"2020-01-01T00:00:00Z\"}");
-    assert_failed(f, PUT, "{\"key\":\"old\",\"value\":{\"b\":2},\"errorOnMissing\":true}", "No value found for key 'old'");
+    assert_failed(f, PUT, "{\"key\":\"old\",\"value\":{\"b\":2},\"errorOnMissing\":true}",
+                  "No value found for key 'old'");
     put(f, "a/b/_kv/old.ion", "{a:1}");
     put(f, "a/b/_kv/old.ion.metadata", "{\"expirationDate\":\"2020-01-01T00:00:00Z\"}");
     put_ok(f, "{\"key\":\"old\",\"value\":{\"b\":2}}");

@@ -25,8 +25,10 @@ static void assert_revs(kt_store *s, const char *ns, const char *id, const char 
     char got[128] = "";
     size_t i, used = 0;
     json_t *r;
-    json_array_foreach(rows, i, r) used += (size_t)snprintf(got + used, sizeof got - used, "%s%lld", i ? "," : "",
-                                                            (long long)json_integer_value(json_object_get(r, "revision")));
+    json_array_foreach(rows, i, r) {
+        long long rev = (long long)json_integer_value(json_object_get(r, "revision"));
+        used += (size_t)snprintf(got + used, sizeof got - used, "%s%lld", i ? "," : "", rev);
+    }
     json_decref(rows);
     assert_string_equal(got, want);
 }
