@@ -250,7 +250,8 @@ static void kt_start_run(kt_pass *p, json_t *run)
         kt_dispatch(p, run);
         return;
     }
-    if (def->kind != KT_PLUGIN_FLOWABLE || kt_step_type_is(task, "Template")) {
+    if (def->kind != KT_PLUGIN_FLOWABLE || kt_step_type_is(task, "Template") ||
+        kt_step_type_is(task, "Approval")) { /* Approval (2.0): known, not run yet (flow/tasks.c) */
         kt_step_log(p, run, "ERROR", "Task type '%s' is not supported by this executor yet", kt_step_str(task, "type"));
         kt_step_set_state(p, run, KT_S(FAILED));
         return;
