@@ -122,14 +122,18 @@ char *kt_pydeps_preamble(const json_t *deps, const kt_pydeps_opts *o, char *err,
                       "if [ ! -f \"$kite_venv/.kite-ready\" ]; then\n"
                       "  rm -rf \"$kite_venv\"\n"
                       "  echo Installing the python dependencies%s into \"$kite_venv\"\n"
+                      /* the installer's own chatter (pip's "WARNING: Running pip as the 'root' user") goes to the
+                       * task's output, never its stderr, where a 1.x script's WARNING lines would turn the task
+                       * WARNING; it reaches stderr only when the install failed */
                       "  if %scommand -v uv >/dev/null 2>&1; then\n"
-                      "    uv venv --quiet --python \"$kite_py\" \"$kite_venv\" >&2 &&\n"
+                      "    uv venv --quiet --python \"$kite_py\" \"$kite_venv\" &&\n"
                       "    uv pip install --quiet --python \"$kite_venv/bin/python\"%s%s\n"
                       "  else\n"
-                      "    \"$kite_py\" -m venv \"$kite_venv\" >&2 &&\n"
+                      "    \"$kite_py\" -m venv \"$kite_venv\" &&\n"
                       "    \"$kite_venv/bin/python\" -m pip install --quiet --disable-pip-version-check%s%s\n"
-                      "  fi || { rm -rf \"$kite_venv\"; echo 'Unable to install the python dependencies' >&2;\n"
-                      "    exit 1; }\n"
+                      "  fi >\"$kite_venv.log\" 2>&1 || { cat \"$kite_venv.log\" >&2; rm -rf \"$kite_venv\";\n"
+                      "    echo 'Unable to install the python dependencies' >&2; exit 1; }\n"
+                      "  cat \"$kite_venv.log\"\n"
                       "  touch \"$kite_venv/.kite-ready\"\n"
                       "fi\n"
                       ") 9>\"$kite_venv.lock\" || exit 1\n"
