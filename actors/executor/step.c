@@ -208,8 +208,11 @@ static void kt_start_run(kt_pass *p, json_t *run)
         return;
     }
     const kt_task_def *def = kt_step_def(task);
-    if (json_object_get(task, "runIf") &&
-        (!def || def->kind == KT_PLUGIN_RUNNABLE || def->kind == KT_PLUGIN_FLOWABLE)) {
+    /* runIf: 0.21 checked it where it sends worker tasks (runnables, flowables); the execution-updating tasks 1.x and
+     * 2.x added (Exit, SetVariables, UnsetVariables, Kill) are written with it as the way to make them conditional,
+     * and Labels with them */
+    if (json_object_get(task, "runIf") && (!def || def->kind == KT_PLUGIN_RUNNABLE || def->kind == KT_PLUGIN_FLOWABLE ||
+                                           def->kind == KT_PLUGIN_EXEC_UPDATE)) {
         char *v = NULL;
         if (kt_step_render_prop(p, task, run, "runIf", &v, err, sizeof err)) {
             kt_step_log(p, run, "ERROR", "Unable to evaluate the runIf condition for task %s: %s",

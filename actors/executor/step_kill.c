@@ -45,22 +45,7 @@ static int kt_kill_flag(kt_pass *p, const json_t *task, const json_t *run, const
 
 void kt_step_run_kill(kt_pass *p, const json_t *task, json_t *run)
 {
-    char err[600] = "";
-    if (json_object_get(task, "runIf")) {
-        char *v = NULL;
-        if (kt_step_render_prop(p, task, run, "runIf", &v, err, sizeof err)) {
-            kt_step_log(p, run, "ERROR", "Unable to evaluate the runIf condition for task %s: %s",
-                        kt_step_str(task, "id"), err);
-            kt_step_set_state(p, run, KT_S(FAILED));
-            return;
-        }
-        int yes = kt_step_truthy(v);
-        free(v);
-        if (!yes) {
-            kt_step_set_state(p, run, KT_S(SKIPPED));
-            return;
-        }
-    }
+    char err[600] = ""; /* runIf was checked by kt_start_run (step.c) */
     int propagate = kt_kill_flag(p, task, run, "propagateKill", 0, err, sizeof err);
     if (propagate < 0) {
         kt_step_log(p, run, "ERROR", "Invalid `propagateKill`: %s", err);

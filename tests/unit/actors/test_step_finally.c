@@ -305,6 +305,32 @@ static void test_set_unset_variables(void **state)
     }
 }
 
+/* runIf on the execution-updating tasks: a false one is SKIPPED and changes nothing (no variable, no label, no exit),
+ * a true one runs (the last Exit ends the execution WARNING). */
+static void test_run_if_on_updates(void **state)
+{
+    (void)state;
+    for (size_t d = 0; d < 2; d++) {
+        g_ids = 0;
+        g_flow = load_flow("run_if_updates", dialects[d]);
+        json_t *ex = new_exec();
+        kt_exec_effects fx;
+        assert_int_equal(go(ex, ev_start(T0), &fx), KT_OK);
+        assert_string_equal(state_of(ex, "skipped_set"), "SKIPPED");
+        assert_string_equal(state_of(ex, "skipped_labels"), "SKIPPED");
+        assert_string_equal(state_of(ex, "skipped_exit"), "SKIPPED");
+        assert_string_equal(state_of(ex, "done"), "WARNING");
+        assert_string_equal(kt_state_current(ex), "WARNING");
+        assert_null(json_object_get(json_object_get(json_object_get(ex, "variables"), "vars"), "never"));
+        size_t i;
+        json_t *l;
+        json_array_foreach(json_object_get(ex, "labels"), i, l)
+            assert_string_not_equal(json_string_value(json_object_get(l, "key")), "never");
+        json_decref(ex);
+        json_decref(g_flow);
+    }
+}
+
 /* A restart runs errors, finally and afterExecution again from the start: their runs are removed with the failed
  * one's restart (ExecutionService.restart removes allErrorsWithChildren, allFinallyWithChildren, afterExecution). */
 static void test_restart_removes_finally(void **state)
@@ -473,6 +499,7 @@ int main(void)
         cmocka_unit_test_setup(test_after_execution_on_kill, reset_ids),
         cmocka_unit_test_setup(test_exit_states, reset_ids),
         cmocka_unit_test_setup(test_set_unset_variables, reset_ids),
+        cmocka_unit_test_setup(test_run_if_on_updates, reset_ids),
         cmocka_unit_test_setup(test_restart_removes_finally, reset_ids),
         cmocka_unit_test_setup(test_flowable_finally, reset_ids),
         cmocka_unit_test_setup(test_parallel_child_failure, reset_ids),
