@@ -112,6 +112,7 @@ extern const kx_builtin kx_functions_core[];
 extern const kx_builtin kx_functions_kv[];    /* kv (func_kv.c) */
 extern const kx_builtin kx_functions_files[]; /* read, fileURI, fileSize... (func_files.c) */
 extern const kx_builtin kx_functions_secret[]; /* secret, encrypt, decrypt (func_secret.c) */
+extern const kx_builtin kx_functions_loop[];   /* loopOutputs (func_loop.c) */
 extern const kx_builtin kx_tests_core[];
 
 /* parse / lex (parse.c, parse_tags.c, lex.c) */

@@ -34,6 +34,8 @@ const kx_builtin *kx_find_function(const char *name)
         b = find_in(kx_functions_files, name);
     if (!b)
         b = find_in(kx_functions_secret, name);
+    if (!b)
+        b = find_in(kx_functions_loop, name);
     return b ? b : find_in(kx_functions_kv, name);
 }
 const kx_builtin *kx_find_test(const char *name) { return find_in(kx_tests_core, name); }

@@ -2,6 +2,8 @@
 #include "flow/secret_inputs.h"
 #include "flow/model.h"
 #include "flow/tasks.h"
+#include "flow/loop.h"
+#include "base/dialect.h"
 #include "expr/expr.h"
 #include "base/map.h"
 #include "base/secrets.h"
@@ -55,9 +57,45 @@ static void kt_merge(json_t *dst, const json_t *src)
     }
 }
 
+/* The Loop iterations (flow/loop.h) a run is in, as their first-level runs (the ones carrying the item) on its way
+ * up, innermost first; how many. */
+static size_t kt_render_iter_path(const json_t *run, const kt_map *byid, const json_t **path, size_t cap)
+{
+    size_t n = 0;
+    for (const json_t *a = run; a && n < cap; a = kt_run_by_id(byid, json_string_value(json_object_get(a, "parentTaskRunId"))))
+        if (json_object_get(a, KT_LOOP_ITEM_FIELD))
+            path[n++] = a;
+    return n;
+}
+
+/* A Loop iteration is isolated (Kestra runs it as a sub-execution): a run is seen by the one being rendered only when
+ * every iteration it is in is one the rendered run is in too (the runs before a Loop are seen inside it; a run of an
+ * iteration is seen in that iteration only). */
+typedef struct kt_render_scope {
+    const json_t *path[16];
+    size_t n;
+} kt_render_scope;
+
+static int kt_render_visible(const json_t *tr, const kt_map *byid, const kt_render_scope *scope)
+{
+    const json_t *path[16];
+    size_t n = kt_render_iter_path(tr, byid, path, 16);
+    if (n > scope->n)
+        return 0;
+    for (size_t i = 0; i < n; i++) { /* both innermost first: compare from the outermost */
+        const json_t *a = path[n - 1 - i], *b = scope->path[scope->n - 1 - i];
+        /* an iteration is its Loop run and its index: its first-level runs are siblings */
+        if (a != b && (!json_equal(json_object_get(a, "parentTaskRunId"), json_object_get(b, "parentTaskRunId")) ||
+                       !json_equal(json_object_get(a, "value"), json_object_get(b, "value"))))
+            return 0;
+    }
+    return 1;
+}
+
 /* Execution.outputs(): {taskId: outputs}, nested under the loop values of the run's ancestors (outermost first)
- * and its own value (§3.4). */
-static json_t *kt_render_outputs(const json_t *runs, const kt_map *byid)
+ * and its own value (§3.4); a Loop iteration's index is no such value (the iteration is isolated: its runs' outputs
+ * are plain, and seen in the iteration only). */
+static json_t *kt_render_outputs(const json_t *runs, const kt_map *byid, const kt_render_scope *scope)
 {
     json_t *all = json_object();
     size_t i;
@@ -65,15 +103,15 @@ static json_t *kt_render_outputs(const json_t *runs, const kt_map *byid)
     json_array_foreach(runs, i, tr) {
         json_t *o = json_object_get(tr, "outputs");
         const char *tid = json_string_value(json_object_get(tr, "taskId"));
-        if (!json_is_object(o) || !tid)
+        if (!json_is_object(o) || !tid || !kt_render_visible(tr, byid, scope))
             continue;
         const char *values[64];
         size_t nv = 0;
-        if (json_string_value(json_object_get(tr, "value")))
+        if (json_string_value(json_object_get(tr, "value")) && !json_object_get(tr, KT_LOOP_ITEM_FIELD))
             values[nv++] = json_string_value(json_object_get(tr, "value"));
         for (const json_t *a = kt_run_by_id(byid, json_string_value(json_object_get(tr, "parentTaskRunId")));
              a && nv < 64; a = kt_run_by_id(byid, json_string_value(json_object_get(a, "parentTaskRunId"))))
-            if (json_string_value(json_object_get(a, "value")))
+            if (json_string_value(json_object_get(a, "value")) && !json_object_get(a, KT_LOOP_ITEM_FIELD))
                 values[nv++] = json_string_value(json_object_get(a, "value"));
         /* innermost level first, wrapped outwards; loop levels get their own copy since they may be merged into.
          * An EncryptedString output (http.Request's encryptedBody) is read in clear. */
@@ -96,6 +134,20 @@ static json_t *kt_render_outputs(const json_t *runs, const kt_map *byid)
         }
     }
     return all;
+}
+
+/* `item` of a run in a Loop iteration: the innermost iteration's item, with item.parents (closest first) and
+ * item.parent (parents[0]) from the enclosing Loops. */
+static json_t *kt_render_item(const kt_render_scope *scope)
+{
+    json_t *item = json_deep_copy(json_object_get(scope->path[0], KT_LOOP_ITEM_FIELD));
+    json_t *parents = json_array();
+    for (size_t i = 1; i < scope->n; i++)
+        json_array_append(parents, json_object_get(scope->path[i], KT_LOOP_ITEM_FIELD));
+    if (json_array_size(parents))
+        json_object_set(item, "parent", json_array_get(parents, 0));
+    json_object_set_new(item, "parents", parents);
+    return item;
 }
 
 json_t *kt_render_context(const json_t *flow, const json_t *execution, const json_t *task, const json_t *taskrun)
@@ -121,16 +173,21 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
                     json_object_get(json_object_get(execution, "state"), "current"));
     json_t *runs = json_object_get(execution, "taskRunList");
     kt_map *byid = kt_runs_by_id(runs);
+    kt_render_scope scope = {.n = 0};
+    if (taskrun)
+        scope.n = kt_render_iter_path(taskrun, byid, scope.path, 16);
     if (json_is_array(runs)) {
-        json_object_set_new(ctx, "outputs", kt_render_outputs(runs, byid));
+        json_object_set_new(ctx, "outputs", kt_render_outputs(runs, byid, &scope));
         json_t *tasks = json_object();
         size_t i;
         json_t *tr;
         json_array_foreach(runs, i, tr) {
             const char *tid = json_string_value(json_object_get(tr, "taskId"));
             const char *value = json_string_value(json_object_get(tr, "value"));
-            if (!tid)
+            if (!tid || !kt_render_visible(tr, byid, &scope))
                 continue;
+            if (json_object_get(tr, KT_LOOP_ITEM_FIELD))
+                value = NULL; /* a Loop iteration's index: the iteration's own runs, plain */
             json_t *st = json_pack("{s:O}", "state", json_object_get(json_object_get(tr, "state"), "current"));
             if (!value) {
                 json_object_set_new(tasks, tid, st);
@@ -153,7 +210,10 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
      * (RunVariables puts them all), under what is already there */
     const char *vk;
     json_t *vv;
+    int v2 = kt_dialect_of_flow(flow) == KT_DIALECT_2X;
     json_object_foreach(json_object_get(execution, "variables"), vk, vv) {
+        if (v2 && !strcmp(vk, "schedule"))
+            continue; /* Kestra 2.0 removed {{ schedule }}: a 2.x flow reads {{ trigger }} (migration guide) */
         if (!json_object_get(ctx, vk))
             json_object_set(ctx, vk, vv);
     }
@@ -214,6 +274,8 @@ json_t *kt_render_context(const json_t *flow, const json_t *execution, const jso
         if (json_array_size(parents))
             json_object_set(ctx, "parent", json_array_get(parents, 0));
         json_object_set_new(ctx, "parents", parents);
+        if (scope.n) /* Kestra 2.0's Loop: item.value/index/key, its enclosing Loops' items as item.parent(s) */
+            json_object_set_new(ctx, "item", kt_render_item(&scope));
     }
     kt_map_free(byid);
     return ctx;

@@ -5,6 +5,7 @@
 #include "flow/model.h"
 #include "flow/render.h"
 #include "actors/executor/step_int.h"
+#include "actors/executor/step_loop.h"
 #include "time/duration.h"
 #include "flow/inputs.h"
 #include "base/clock.h"
@@ -524,6 +525,10 @@ static void kt_interrupt_siblings(kt_pass *p, const json_t *run, const kt_rlist 
 void kt_step_flowable_nexts(kt_pass *p, const json_t *task, json_t *run)
 {
     kt_rlist tasks, errors, fin, cur;
+    if (kt_step_type_is(task, "Loop")) { /* step_loop.c: iterations as isolated groups */
+        kt_step_loop_nexts(p, task, run);
+        return;
+    }
     if (kt_step_type_is(task, "Pause") && (!kt_was_paused(run) || kt_step_streq(kt_state_current(run), KT_S(PAUSED))))
         return; /* a Pause's (deprecated) subtasks run only after it was resumed */
     if (kt_children(p, task, run, &tasks, &errors, &fin)) {
@@ -564,6 +569,8 @@ const char *kt_step_flowable_state(kt_pass *p, const json_t *task, json_t *run)
     int allow_failure = json_is_true(json_object_get(task, "allowFailure"));
     int allow_warning = json_is_true(json_object_get(task, "allowWarning"));
     kt_rlist tasks, errors, fin, cur;
+    if (kt_step_type_is(task, "Loop"))
+        return kt_step_loop_state(p, task, run);
     if (kt_children(p, task, run, &tasks, &errors, &fin)) {
         kt_step_rl_free(&tasks);
         kt_step_rl_free(&errors);
