@@ -278,7 +278,7 @@ static kg_node *kg_task_tree(kg *g, const char *path, const json_t *task, const 
     const json_t *fin = json_object_get(task, "finally");
     kg_node *n;
     if (kg_is(type, "Sequential") || kg_is(type, "WorkingDirectory") || kg_is(type, "AllowFailure") ||
-        kg_is(type, "WaitFor") || (kg_is(type, "Pause") && json_array_size(tasks))) {
+        kg_is(type, "WaitFor") || kg_is(type, "LoopUntil") || (kg_is(type, "Pause") && json_array_size(tasks))) {
         n = kg_cluster_new(g, path, "SEQUENTIAL", task);
         kg_iterate(g, n->c, tasks, errors, fin, NULL, "SEQUENTIAL");
     } else if (kg_is(type, "ForEachItem")) {
@@ -287,9 +287,11 @@ static kg_node *kg_task_tree(kg *g, const char *path, const json_t *task, const 
     } else if (kg_is(type, "Parallel")) {
         n = kg_cluster_new(g, path, "PARALLEL", task);
         kg_iterate(g, n->c, tasks, errors, fin, NULL, "PARALLEL");
-    } else if (kg_is(type, "EachSequential") || kg_is(type, "EachParallel") || kg_is(type, "ForEach")) {
+    } else if (kg_is(type, "EachSequential") || kg_is(type, "EachParallel") || kg_is(type, "ForEach") ||
+               kg_is(type, "Loop")) {
         json_t *limit = json_object_get(task, "concurrencyLimit");
-        int sequential = kg_is(type, "EachSequential") ||
+        /* Loop.tasksTree: its groups run concurrently, never the tasks in a group: always sequential */
+        int sequential = kg_is(type, "EachSequential") || kg_is(type, "Loop") ||
                          (kg_is(type, "ForEach") && (!limit || (json_is_integer(limit) && json_integer_value(limit) == 1)));
         n = kg_cluster_new(g, path, "DYNAMIC", task);
         kg_iterate(g, n->c, tasks, errors, fin, NULL, sequential ? "SEQUENTIAL" : "PARALLEL");

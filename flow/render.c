@@ -62,7 +62,8 @@ static void kt_merge(json_t *dst, const json_t *src)
 static size_t kt_render_iter_path(const json_t *run, const kt_map *byid, const json_t **path, size_t cap)
 {
     size_t n = 0;
-    for (const json_t *a = run; a && n < cap; a = kt_run_by_id(byid, json_string_value(json_object_get(a, "parentTaskRunId"))))
+    for (const json_t *a = run; a && n < cap;
+         a = kt_run_by_id(byid, json_string_value(json_object_get(a, "parentTaskRunId"))))
         if (json_object_get(a, KT_LOOP_ITEM_FIELD))
             path[n++] = a;
     return n;

@@ -384,6 +384,7 @@ static const kt_task_def catalogue[] = {
          YES, t_working_dir),
     FLOWABLE(CORE "flow.Template", A(LEG "flows.Template"), NOT_YET, t_template),
     FLOWABLE(CORE "flow.WaitFor", NULL, YES, t_waitfor),
+    FLOWABLE(CORE "flow.LoopUntil", NULL, YES, t_waitfor), /* WaitFor renamed (0.22): flowable_waitfor.c */
     RUN(CORE "log.Log", A(LEG "log.Log"), YES, t_log),
     RUN(CORE "log.Fetch", A(LEG "log.Fetch"), YES, t_fetch),
     RUN(CORE "log.PurgeLogs", NULL, YES, t_purge_logs),

@@ -119,6 +119,8 @@ static const char *kt_canon(const json_t *task) { return kt_task_canonical_type(
 int kt_step_type_is(const json_t *task, const char *short_name)
 {
     const char *t = kt_canon(task);
+    if (!strcmp(t, "io.kestra.plugin.core.flow.LoopUntil")) /* WaitFor renamed: one machinery (flowable_waitfor.c) */
+        t = "io.kestra.plugin.core.flow.WaitFor";
     size_t n = strlen(t), m = strlen(short_name);
     return n > m && t[n - m - 1] == '.' && !strcmp(t + n - m, short_name);
 }

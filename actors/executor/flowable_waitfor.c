@@ -7,6 +7,7 @@
 #include "actors/executor/step_int.h"
 #include "time/duration.h"
 #include "base/clock.h"
+#include "base/dialect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,18 @@
 #define KT_WAITFOR_MAX_ITERATIONS 100
 #define KT_WAITFOR_MAX_DURATION_US (3600LL * 1000000)
 #define KT_WAITFOR_INTERVAL_US 1000000LL
+
+/* LoopUntil is WaitFor renamed (Kestra 0.22; flowable.c's kt_step_type_is gives it this machinery), with 0.23's
+ * checkFrequency defaults: interval PT1M, no maximum (migration-guide/0.23.0/loop-until-defaults), in both dialects
+ * (a 1.x addition). A WaitFor keeps the 0.21 defaults below in a 1.x flow and takes LoopUntil's in a 2.x flow, where
+ * Kestra knows WaitFor only as LoopUntil's old name. */
+#define KT_LOOPUNTIL_INTERVAL_US 60000000LL
+
+static int kt_new_defaults(const kt_pass *p, const json_t *task)
+{
+    const char *type = kt_step_str(task, "type");
+    return (type && strstr(type, "LoopUntil")) || kt_dialect_of_flow(p->f->flow) == KT_DIALECT_2X;
+}
 
 static const json_t *kt_freq(const json_t *task, const char *name)
 {
@@ -67,12 +80,13 @@ long kt_step_child_iteration(kt_pass *p, const json_t *parent)
  * maxDuration (from its first state, kept across iterations). */
 static int kt_reached(kt_pass *p, const json_t *task, json_t *run)
 {
-    long max_it = kt_freq_int(task, "maxIterations", KT_WAITFOR_MAX_ITERATIONS);
-    if (kt_iteration_count(run) > max_it) {
+    int fresh = kt_new_defaults(p, task);
+    long max_it = kt_freq_int(task, "maxIterations", fresh ? -1 : KT_WAITFOR_MAX_ITERATIONS);
+    if (max_it >= 0 && kt_iteration_count(run) > max_it) {
         kt_step_log(p, run, "WARN", "Max iterations reached");
         return 1;
     }
-    int64_t max_us = kt_freq_duration(task, "maxDuration", KT_WAITFOR_MAX_DURATION_US), created = p->now;
+    int64_t max_us = kt_freq_duration(task, "maxDuration", fresh ? -1 : KT_WAITFOR_MAX_DURATION_US), created = p->now;
     const json_t *first = json_array_get(json_object_get(json_object_get(run, "state"), "histories"), 0);
     if (first)
         kt_time_parse(kt_step_str(first, "date"), &created);
@@ -122,7 +136,9 @@ const char *kt_step_waitfor_state(kt_pass *p, const json_t *task, json_t *run, c
 
 void kt_step_waitfor_timer(kt_pass *p, const json_t *task, const json_t *run)
 {
-    int64_t us = kt_freq_duration(task, "interval", KT_WAITFOR_INTERVAL_US), paused_at = p->now;
+    int64_t us = kt_freq_duration(task, "interval", kt_new_defaults(p, task) ? KT_LOOPUNTIL_INTERVAL_US
+                                                                              : KT_WAITFOR_INTERVAL_US),
+            paused_at = p->now;
     if (us < 0) {
         kt_step_log(p, run, "ERROR", "Invalid checkFrequency.interval on WaitFor: the next iteration starts now");
         us = 0;

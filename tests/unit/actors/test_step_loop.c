@@ -1,6 +1,7 @@
 /* Kestra 2.0's Loop in the executor's step (actors/executor/step_loop.c): iterations over a list, a map, a file's
  * lines; item.value/index/key and item.parent(s) at any depth; each iteration isolated (its outputs seen in it only);
- * concurrencyLimit; transmitFailed; breakWhen; per-iteration errors and finally; declared outputs; restart.
+ * concurrencyLimit; transmitFailed; breakWhen; per-iteration errors and finally; declared outputs; restart. And
+ * LoopUntil (flowable_waitfor.c) with its defaults by type and dialect.
  *
  * A small worker stands in for the real one: each dispatched run's task is rendered in its run context (as the
  * executor renders it for a worker) and a Return answers {value: format}, a Log records its message, a Fail fails
@@ -416,6 +417,75 @@ static void test_bad_values(void **state)
     json_decref(flow);
 }
 
+/* Drives a WaitFor-like loop `wf` whose child `ret` never satisfies the condition until iteration `until`: returns the
+ * number of iterations it ran; *interval gets the delay of its first PAUSED timer. */
+static long drive_until(const json_t *flow, long until, int64_t *interval)
+{
+    json_t *ex = kt_execution_new("ex1", "company.team", "loop", 1, NULL, NULL, NULL, T0);
+    kt_exec_effects fx;
+    int64_t now = T0;
+    assert_int_equal(lstep(flow, ex, ev_start(now), &fx), KT_OK);
+    long iterations = 0;
+    *interval = -1;
+    while (fx.ndispatch == 1) {
+        iterations++;
+        char trid[32], value[24];
+        snprintf(trid, sizeof trid, "%s", fx.dispatch[0].taskrun_id);
+        snprintf(value, sizeof value, "%ld", iterations);
+        json_t *out = json_pack("{s:s}", "value", value);
+        kt_exec_event ev = ev_result(trid, 0, "SUCCESS", now += SEC);
+        ev.outputs = out;
+        assert_int_equal(lstep(flow, ex, ev, &fx), KT_OK);
+        json_decref(out);
+        if (!fx.ntimers)
+            break;
+        if (*interval < 0)
+            *interval = fx.timers[0].at_us - now;
+        kt_exec_event resume = {.kind = KT_EV_RESUME, .now_us = fx.timers[0].at_us, .taskrun_id = fx.timers[0].taskrun_id,
+                                .state = "RUNNING", .iteration = fx.timers[0].iteration};
+        now = fx.timers[0].at_us;
+        assert_int_equal(lstep(flow, ex, resume, &fx), KT_OK);
+        if (iterations > until + 5)
+            break;
+    }
+    assert_string_equal(kt_state_current(ex), "SUCCESS");
+    json_decref(ex);
+    return iterations;
+}
+
+/* LoopUntil is WaitFor under its 0.22 name with 0.23's defaults (interval PT1M, no maximum), in both dialects;
+ * WaitFor keeps 0.21's (PT1S, 100 iterations) in a 1.x flow and takes LoopUntil's in a 2.x flow. */
+static void test_loop_until(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *type, *dialect;
+        long iterations;
+        int64_t interval;
+    } cases[] = {
+        {"LoopUntil", "1.x", 103, 60 * SEC},
+        {"LoopUntil", "2.x", 103, 60 * SEC},
+        {"WaitFor", "1.x", 100, SEC}, /* stops after 100 iterations: "Max iterations reached" */
+        {"WaitFor", "2.x", 103, 60 * SEC},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf,
+                 "{\"id\":\"loop\",\"namespace\":\"company.team\",\"dialect\":\"%s\",\"tasks\":["
+                 "{\"id\":\"wf\",\"type\":\"" CORE "flow.%s\",\"condition\":\"{{ outputs.ret.value == '103' }}\","
+                 "\"tasks\":[{\"id\":\"ret\",\"type\":\"" CORE "debug.Return\",\"format\":\"x\"}]}]}",
+                 cases[i].dialect, cases[i].type);
+        json_t *flow = parse(buf);
+        g_ids = 0;
+        int64_t interval;
+        long n = drive_until(flow, 103, &interval);
+        if (n != cases[i].iterations || interval != cases[i].interval)
+            fail_msg("%s in %s: %ld iterations, interval %lld us", cases[i].type, cases[i].dialect, n,
+                     (long long)interval);
+        json_decref(flow);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +498,7 @@ int main(void)
         cmocka_unit_test_setup(test_break_errors_finally, reset_ids),
         cmocka_unit_test_setup(test_restart, reset_ids),
         cmocka_unit_test_setup(test_bad_values, reset_ids),
+        cmocka_unit_test_setup(test_loop_until, reset_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
