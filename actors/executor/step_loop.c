@@ -14,10 +14,12 @@
  * in sequence, the errors once one failed, then the finally tasks; the iteration's state is guessFinalState over its
  * tasks (a failed finally task fails it). Across iterations, as LoopExecutionEventMessageHandler: at most
  * concurrencyLimit iterations open at once (0: all), started in index order; after an iteration ends `breakWhen`
- * (item, iteration.executionId/state/outputs) stops new ones; once none is open the Loop ends FAILED when an iteration
- * failed or was killed and transmitFailed (default true), else WARNING when one warned, else SUCCESS; allowFailure and
- * allowWarning apply last. Its outputs: iterationCount (the values' count), terminatedIterations {state: count} and
- * `outputs`, the declared outputs of each iteration in index order (fetchType FETCH). */
+ * (item, iteration.executionId/state/outputs) stops new ones, and so does an iteration ended FAILED or KILLED under
+ * transmitFailed (default true); once none is open the Loop ends FAILED in that case (allowFailure and allowWarning
+ * apply), else SUCCESS (a WARNING iteration does not make it WARNING, as the handler's terminateLoop). Its outputs,
+ * kept up to date as iterations end: iterationCount (the values' count), runningIterations, terminatedIterations
+ * {state: count} and `outputs`, the declared outputs of each ended iteration in the order they ended (fetchType
+ * FETCH; STORE is reported and kept as FETCH: the step cannot write a file). */
 #include "actors/executor/step_loop.h"
 #include "flow/inputs.h"
 #include "flow/loop.h"
@@ -348,6 +350,20 @@ static size_t kt_loop_break_at(kt_pass *p, const json_t *task, json_t *run, cons
     return v->n;
 }
 
+/* transmitFailed (default true) and an iteration ended FAILED or KILLED: the Loop stops there
+ * (LoopExecutionEventMessageHandler terminates it at once; Kite lets the iterations still open end first, since their
+ * runs are the Loop run's children). */
+static int kt_loop_failed_stop(const json_t *task, const kt_loop_view *v)
+{
+    if (!kt_step_bool_prop(task, "transmitFailed", 1))
+        return 0;
+    for (size_t i = 0; i < v->n; i++)
+        if (v->it[i].phase == KT_IT_DONE &&
+            (!strcmp(v->it[i].state, KT_S(FAILED)) || !strcmp(v->it[i].state, KT_S(KILLED))))
+            return 1;
+    return 0;
+}
+
 void kt_step_loop_nexts(kt_pass *p, const json_t *task, json_t *run)
 {
     kt_loop_view v;
@@ -368,6 +384,7 @@ void kt_step_loop_nexts(kt_pass *p, const json_t *task, json_t *run)
     }
     int failed;
     size_t stop = kt_loop_break_at(p, task, run, &v, &failed);
+    failed |= kt_loop_failed_stop(task, &v);
     long limit = KT_LOOP_DEFAULT_CONCURRENCY;
     json_t *cl = json_object_get(task, "concurrencyLimit");
     if (json_is_integer(cl))
@@ -386,39 +403,54 @@ void kt_step_loop_nexts(kt_pass *p, const json_t *task, json_t *run)
     kt_loop_view_free(&v);
 }
 
-/* The Loop run's outputs once it ends: iterationCount, terminatedIterations and the declared outputs. -1 (logged)
- * when an iteration's outputs do not render. */
-static int kt_loop_outputs(kt_pass *p, const json_t *task, json_t *run, const kt_loop_view *v)
+/* The Loop run's outputs as the handler keeps them: iterationCount (the values' count), runningIterations,
+ * terminatedIterations {state: count} and `outputs`, the declared outputs of each ended iteration, appended as the
+ * iterations end (an iteration without any is not listed). Written only when they change. -1 with err when a
+ * successful iteration's outputs do not render (it is tried again on the next pass). */
+static int kt_loop_progress(kt_pass *p, const json_t *task, json_t *run, const kt_loop_view *v, char *err,
+                            size_t cap)
 {
-    json_t *out = json_object(), *terminated = json_object(), *list = json_array();
-    int rc = 0;
+    json_t *old = json_object_get(run, "outputs");
+    json_t *terminated = json_object(), *list = json_deep_copy(json_object_get(old, "outputs"));
+    if (!json_is_array(list)) {
+        json_decref(list);
+        list = json_array();
+    }
+    int rc = 0, declared = json_array_size(json_object_get(task, "outputs")) > 0;
     for (size_t i = 0; i < v->n; i++) {
         const kt_iter *it = &v->it[i];
         if (it->phase != KT_IT_DONE)
             continue;
         json_t *c = json_object_get(terminated, it->state);
         json_object_set_new(terminated, it->state, json_integer(c ? json_integer_value(c) + 1 : 1));
-        if (!json_array_size(json_object_get(task, "outputs")))
+        int listed = 0;
+        size_t k;
+        json_t *e;
+        json_array_foreach(list, k, e) listed |= json_integer_value(json_object_get(json_object_get(e, "item"),
+                                                                                    "iteration")) == (json_int_t)i;
+        if (!declared || listed)
             continue;
-        char err[600] = "";
-        json_t *o = kt_loop_iter_outputs(p, task, run, it, err, sizeof err);
-        if (!o && !strcmp(it->state, KT_S(SUCCESS))) {
-            kt_step_log(p, run, "ERROR", "Failed to render the outputs of iteration %zu: %s", i, err);
+        char why[600] = "";
+        json_t *o = kt_loop_iter_outputs(p, task, run, it, why, sizeof why);
+        if (!o && !rc && (!strcmp(it->state, KT_S(SUCCESS)) || !strcmp(it->state, KT_S(WARNING)))) {
+            snprintf(err, cap, "Failed to render the outputs of iteration %zu: %s", i, why);
             rc = -1;
         }
-        json_array_append_new(list, kt_loop_output_entry(it->item, o));
+        if (o && json_object_size(o))
+            json_array_append_new(list, kt_loop_output_entry(it->item, json_incref(o)));
+        json_decref(o);
     }
-    json_object_set_new(out, "iterationCount", json_integer((json_int_t)v->n));
-    json_object_set_new(out, "terminatedIterations", terminated);
-    if (json_array_size(json_object_get(task, "outputs"))) {
-        if (!strcmp(kt_loop_fetch_type(task, v->from_uri), "STORE"))
-            kt_step_log(p, run, "WARN", "fetchType STORE: Kite keeps the iteration outputs in outputs.outputs (no "
-                                        "outputs.uri file yet)");
+    json_t *out = json_pack("{s:I, s:I, s:o}", "iterationCount", (json_int_t)v->n, "runningIterations",
+                            (json_int_t)v->open, "terminatedIterations", terminated);
+    if (json_array_size(list))
         json_object_set(out, "outputs", list);
-    }
     json_decref(list);
-    json_object_set_new(run, "outputs", out);
-    kt_step_touch(p, kt_step_index_of(p, run));
+    if (!json_equal(out, old)) {
+        json_object_set_new(run, "outputs", out);
+        kt_step_touch(p, kt_step_index_of(p, run));
+    } else {
+        json_decref(out);
+    }
     return rc;
 }
 
@@ -432,28 +464,31 @@ const char *kt_step_loop_state(kt_pass *p, const json_t *task, json_t *run)
         st = KT_S(FAILED);
         goto apply;
     }
-    int failed;
+    char err[700] = "";
+    int failed, out_failed = kt_loop_progress(p, task, run, &v, err, sizeof err);
     size_t stop = kt_loop_break_at(p, task, run, &v, &failed);
-    if (v.open || (stop == v.n && !failed && v.started < v.n)) {
+    int fail_stop = kt_loop_failed_stop(task, &v);
+    if (v.open || (stop == v.n && !failed && !fail_stop && v.started < v.n)) {
         kt_loop_view_free(&v);
         return NULL;
     }
-    int transmit = kt_step_bool_prop(task, "transmitFailed", 1), warned = 0;
-    for (size_t i = 0; i < v.n; i++) {
+    for (size_t i = 0; i < v.n && fail_stop; i++) {
         const char *s = v.it[i].phase == KT_IT_DONE ? v.it[i].state : NULL;
-        if (s && (!strcmp(s, KT_S(FAILED)) || !strcmp(s, KT_S(KILLED))) && transmit)
-            st = KT_S(FAILED);
-        warned |= s && !strcmp(s, KT_S(WARNING));
+        if (s && (!strcmp(s, KT_S(FAILED)) || !strcmp(s, KT_S(KILLED))))
+            kt_step_log(p, run, "ERROR", "Loop iteration %zu ended in %s", i, s);
     }
-    if (warned && transmit && !strcmp(st, KT_S(SUCCESS)))
-        st = KT_S(WARNING);
-    if (kt_loop_outputs(p, task, run, &v) || failed)
+    /* the handler's terminateLoop: FAILED (through allowFailure/allowWarning) or SUCCESS, never WARNING from the
+     * iterations */
+    if (out_failed)
+        kt_step_log(p, run, "ERROR", "%s", err);
+    if (fail_stop || failed || out_failed)
         st = KT_S(FAILED);
+    if (json_array_size(json_object_get(task, "outputs")) && !strcmp(kt_loop_fetch_type(task, v.from_uri), "STORE"))
+        kt_step_log(p, run, "WARN", "fetchType STORE: Kite keeps the iteration outputs in outputs.outputs (no file "
+                                    "per iteration yet)");
     kt_loop_view_free(&v);
 apply:
     if (!strcmp(st, KT_S(FAILED)) && allow_failure)
-        st = KT_S(WARNING);
-    if (!strcmp(st, KT_S(WARNING)) && allow_warning)
-        st = KT_S(SUCCESS);
+        st = allow_warning ? KT_S(SUCCESS) : KT_S(WARNING);
     return st;
 }

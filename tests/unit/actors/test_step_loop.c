@@ -283,12 +283,22 @@ static void test_concurrency(void **state)
                                        "a: a5", "b: b5"};
     check_journal(journal, want, 10);
     assert_string_equal(kt_state_current(ex), "SUCCESS");
+    assert_int_equal(json_integer_value(loop_out(ex, "loop", "runningIterations")), 0);
     json_decref(journal);
+    json_decref(ex);
+    /* while it runs, its outputs count the open iterations */
+    ex = kt_execution_new("ex1", "company.team", "loop", 1, NULL, NULL, NULL, T0);
+    kt_exec_effects fx;
+    g_ids = 0;
+    assert_int_equal(lstep(flow, ex, ev_start(T0), &fx), KT_OK);
+    assert_int_equal(json_integer_value(loop_out(ex, "loop", "runningIterations")), 2);
+    assert_int_equal(json_integer_value(loop_out(ex, "loop", "iterationCount")), 5);
     json_decref(ex);
     json_decref(flow);
 }
 
-/* transmitFailed true (default): a failed iteration fails the Loop (the others still run); false: the Loop succeeds. */
+/* transmitFailed true (default): a failed iteration fails the Loop and no iteration starts after it (the handler's
+ * terminateLoop); false: the others run and the Loop succeeds. */
 static void test_transmit_failed(void **state)
 {
     (void)state;
@@ -302,7 +312,8 @@ static void test_transmit_failed(void **state)
         json_t *flow = flow_of(tasks), *journal;
         g_ids = 0;
         json_t *ex = run_flow(flow, &journal, NULL);
-        assert_int_equal(json_array_size(journal), transmit ? 3 : 4);
+        /* true: the failed iteration stops the Loop (the third never starts, `next` neither) */
+        assert_int_equal(json_array_size(journal), transmit ? 2 : 4);
         assert_string_equal(kt_state_current(run_of(ex, "loop")), transmit ? "FAILED" : "SUCCESS");
         assert_string_equal(kt_state_current(ex), transmit ? "FAILED" : "SUCCESS");
         assert_int_equal(json_integer_value(json_object_get(loop_out(ex, "loop", "terminatedIterations"), "FAILED")), 1);
@@ -310,6 +321,25 @@ static void test_transmit_failed(void **state)
         json_decref(ex);
         json_decref(flow);
     }
+    /* allowFailure: WARNING; a WARNING iteration alone leaves the Loop SUCCESS (terminateLoop knows no WARNING) */
+    json_t *flow = flow_of("[{\"id\":\"loop\",\"type\":\"" CORE "flow.Loop\",\"allowFailure\":true,\"values\":[1],"
+                           "\"tasks\":[{\"id\":\"f\",\"type\":\"" CORE "execution.Fail\"}]}]"),
+           *journal;
+    g_ids = 0;
+    json_t *ex = run_flow(flow, &journal, NULL);
+    assert_string_equal(kt_state_current(run_of(ex, "loop")), "WARNING");
+    json_decref(journal);
+    json_decref(ex);
+    json_decref(flow);
+    flow = flow_of("[{\"id\":\"loop\",\"type\":\"" CORE "flow.Loop\",\"values\":[1],\"tasks\":["
+                   "{\"id\":\"f\",\"type\":\"" CORE "execution.Fail\",\"allowFailure\":true}]}]");
+    g_ids = 0;
+    ex = run_flow(flow, &journal, NULL);
+    assert_string_equal(kt_state_current(run_of(ex, "f")), "WARNING");
+    assert_string_equal(kt_state_current(run_of(ex, "loop")), "SUCCESS");
+    json_decref(journal);
+    json_decref(ex);
+    json_decref(flow);
 }
 
 /* breakWhen sees item and iteration.state/outputs: no iteration starts after the one that breaks; per-iteration
@@ -351,8 +381,8 @@ static void test_break_errors_finally(void **state)
     json_decref(flow);
 }
 
-/* A failed Loop restarted: the failed iteration's task runs again (RESTARTED), the others are kept; it then succeeds
- * when the task does. */
+/* A failed Loop restarted: the failed iteration's task runs again (RESTARTED), the ended ones are kept, and the
+ * iterations the failure stopped start after it. */
 static void test_restart(void **state)
 {
     (void)state;
@@ -362,7 +392,7 @@ static void test_restart(void **state)
     json_t *journal;
     json_t *ex = run_flow(flow, &journal, NULL);
     assert_string_equal(kt_state_current(ex), "FAILED");
-    assert_int_equal(nruns(ex), 4);
+    assert_int_equal(nruns(ex), 3); /* the third iteration never started */
     json_decref(journal);
     kt_env env;
     kt_env_init(&env, T0 + 100 * SEC, 1);
@@ -377,8 +407,8 @@ static void test_restart(void **state)
     assert_int_equal(fx.ndispatch, 1);
     journal = json_array();
     work(flow, ex, &fx, &now, journal);
-    static const char *const want[] = {"f: SUCCESS"};
-    check_journal(journal, want, 1);
+    static const char *const want[] = {"f: SUCCESS", "f: SUCCESS"}; /* iteration 1 again, then iteration 2 */
+    check_journal(journal, want, 2);
     assert_int_equal(nruns(ex), 4);
     assert_string_equal(kt_state_current(run_of(ex, "loop")), "SUCCESS");
     assert_string_equal(kt_state_current(ex), "SUCCESS");
