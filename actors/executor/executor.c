@@ -549,6 +549,7 @@ static void kt_executor_stop(kt_actor *a)
     ex->stopping = 1; /* the flush writes the lines it holds itself */
     kt_executor_writer_stop(ex); /* the commit in flight and this turn's made durable, then the writer closed */
     kt_executor_items_stop(ex);
+    kt_executor_loop_stop(ex);
     kt_executor_leases_stop(ex);
     uv_close((uv_handle_t *)&ex->lease_timer, kt_executor_on_lease_closed);
 }

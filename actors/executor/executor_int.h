@@ -105,6 +105,7 @@ typedef struct kt_pending_reply {
 } kt_pending_reply;
 
 typedef struct kt_items_write kt_items_write;
+typedef struct kt_loop_write kt_loop_write;
 
 /* A message for a partition whose lease this executor does not hold yet, re-encoded to be received again once it
  * does (or passed on to the partition's owner when the membership says another executor is): leases.c. */
@@ -133,6 +134,7 @@ struct kt_executor {
     struct kt_storage *storage; /* may be NULL */
     kt_env_files files;         /* read() and its kin through storage; unused when storage is NULL */
     kt_items_write *items_writes; /* ForEachItem children's outputs being stored (items.c) */
+    kt_loop_write *loop_writes;   /* Loop iterations' outputs being stored, fetchType STORE (loop.c) */
     kt_map *items_tallies;        /* `_items` run id -> the batches already counted (items.c) */
     kt_map *runs;  /* execution id -> kt_run */
     kt_map *flows; /* "ns\x1fid\x1frev" -> kt_flow_entry */
@@ -297,6 +299,12 @@ void kt_executor_items_notify(kt_executor *ex, const json_t *child, const char *
 void kt_executor_items_child_ended(kt_executor *ex, kt_run *parent, const json_t *data);
 void kt_executor_items_recover(kt_executor *ex, kt_run *run, const json_t *tr);
 void kt_executor_items_stop(kt_executor *ex);
+/* Loop's fetchType STORE (loop.c): an ended iteration's outputs written as a file (spec {loopStore, iteration, item,
+ * outputs} from the step), the parent told its URI (data {loopRunId, iteration, item, uri | error}), and the writes in
+ * flight dropped when the executor stops. */
+void kt_executor_loop_store(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec);
+void kt_executor_loop_stored(kt_executor *ex, kt_run *parent, const json_t *data);
+void kt_executor_loop_stop(kt_executor *ex);
 /* SUBFLOW_CREATE: the child execution of parent's Subflow run taskrun_id, built from the rendered spec and taken in
  * like any other (flow concurrency included); the parent hears of it as KT_EV_CHILD_CREATED. */
 void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec);

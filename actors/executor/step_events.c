@@ -4,6 +4,7 @@
  * from the store's flow, the child's end) and the rules that turn them into states and logs are here, as Kestra's
  * executor has them (KESTRA-execution.md §2.14, §2.16), so they are unit-tested without I/O. See step_int.h. */
 #include "actors/executor/step_int.h"
+#include "actors/executor/step_loop.h"
 #include "flow/flow.h"
 #include "flow/model.h"
 
@@ -84,6 +85,9 @@ kt_status kt_step_child_created(kt_pass *p, const kt_exec_event *ev)
         return KT_ENOTFOUND;
     if (kt_step_is_items_run(p, tr))
         return kt_step_items_created(p, tr, index, ev);
+    const json_t *ltask = kt_step_task_of(p, kt_step_str(tr, "taskId"));
+    if (ltask && kt_step_type_is(ltask, "Loop")) /* not a child: fetchType STORE's file (step_loop.c) */
+        return kt_step_loop_stored(p, tr, index, ev);
     if (!kt_step_streq(kt_state_current(tr), KT_S(RUNNING)) ||
         json_object_get(json_object_get(tr, "outputs"), "executionId")) {
         p->fx->stale = 1; /* ended meanwhile (killed), or its child is known already */

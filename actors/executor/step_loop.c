@@ -19,7 +19,8 @@
  * apply), else SUCCESS (a WARNING iteration does not make it WARNING, as the handler's terminateLoop). Its outputs,
  * kept up to date as iterations end: iterationCount (the values' count), runningIterations, terminatedIterations
  * {state: count} and `outputs`, the declared outputs of each ended iteration in the order they ended (fetchType
- * FETCH; STORE is reported and kept as FETCH: the step cannot write a file). */
+ * FETCH), or for each a file of them, {uri} (STORE, AUTO for values from a file: written by the actor, loop.c; the
+ * Loop ends once they are). */
 #include "actors/executor/step_loop.h"
 #include "flow/inputs.h"
 #include "flow/loop.h"
@@ -403,13 +404,65 @@ void kt_step_loop_nexts(kt_pass *p, const json_t *task, json_t *run)
     kt_loop_view_free(&v);
 }
 
+/* Asks the actor (loop.c) for the file of an iteration's outputs, once per step. */
+static void kt_loop_request_store(kt_pass *p, const json_t *run, const kt_iter *it, size_t i, const json_t *outputs)
+{
+    kt_exec_effects *fx = p->fx;
+    const char *id = kt_step_str(run, "id");
+    for (size_t k = 0; k < fx->nsubflows; k++)
+        if (!strcmp(fx->subflows[k].taskrun_id, id) &&
+            json_integer_value(json_object_get(fx->subflows[k].spec, "iteration")) == (json_int_t)i)
+            return;
+    if (fx->nsubflows == KT_EXEC_MAX_SUBFLOWS)
+        return; /* asked again on the next event */
+    snprintf(fx->subflows[fx->nsubflows].taskrun_id, sizeof fx->subflows[0].taskrun_id, "%s", id);
+    fx->subflows[fx->nsubflows++].spec = json_pack("{s:b, s:I, s:O, s:O}", "loopStore", 1, "iteration",
+                                                   (json_int_t)i, "item", it->item, "outputs", outputs);
+}
+
+static int kt_loop_listed(const json_t *list, json_int_t i)
+{
+    size_t k;
+    json_t *e;
+    json_array_foreach(list, k, e) if (json_integer_value(json_object_get(json_object_get(e, "item"), "iteration")) ==
+                                       i) return 1;
+    return 0;
+}
+
+kt_status kt_step_loop_stored(kt_pass *p, json_t *run, size_t index, const kt_exec_event *ev)
+{
+    json_int_t i = json_integer_value(json_object_get(ev->outputs, "iteration"));
+    json_t *outputs = json_object_get(run, "outputs");
+    if (!kt_step_streq(kt_state_current(run), KT_S(RUNNING)) || !json_is_object(outputs) ||
+        kt_loop_listed(json_object_get(outputs, "outputs"), i)) {
+        p->fx->stale = 1; /* ended meanwhile, or a second answer for the same iteration */
+        return KT_OK;
+    }
+    const char *uri = kt_step_str(ev->outputs, "uri");
+    if (!uri)
+        kt_step_log(p, run, "ERROR", "Unable to store the outputs of iteration %lld: %s", (long long)i,
+                    ev->error ? ev->error : "no file");
+    json_t *list = json_object_get(outputs, "outputs");
+    if (!json_is_array(list)) {
+        list = json_array();
+        json_object_set_new(outputs, "outputs", list);
+    }
+    /* a write that failed is listed without its uri: the Loop does not wait for it forever */
+    json_array_append_new(list, kt_loop_output_entry(json_object_get(ev->outputs, "item"),
+                                                     uri ? json_pack("{s:s}", "uri", uri) : json_object()));
+    kt_step_touch(p, index);
+    return KT_OK;
+}
+
 /* The Loop run's outputs as the handler keeps them: iterationCount (the values' count), runningIterations,
  * terminatedIterations {state: count} and `outputs`, the declared outputs of each ended iteration, appended as the
  * iterations end (an iteration without any is not listed). Written only when they change. -1 with err when a
  * successful iteration's outputs do not render (it is tried again on the next pass). */
-static int kt_loop_progress(kt_pass *p, const json_t *task, json_t *run, const kt_loop_view *v, char *err,
-                            size_t cap)
+static int kt_loop_progress(kt_pass *p, const json_t *task, json_t *run, const kt_loop_view *v, size_t *pending,
+                            char *err, size_t cap)
 {
+    int store = !strcmp(kt_loop_fetch_type(task, v->from_uri), "STORE");
+    *pending = 0;
     json_t *old = json_object_get(run, "outputs");
     json_t *terminated = json_object(), *list = json_deep_copy(json_object_get(old, "outputs"));
     if (!json_is_array(list)) {
@@ -423,12 +476,7 @@ static int kt_loop_progress(kt_pass *p, const json_t *task, json_t *run, const k
             continue;
         json_t *c = json_object_get(terminated, it->state);
         json_object_set_new(terminated, it->state, json_integer(c ? json_integer_value(c) + 1 : 1));
-        int listed = 0;
-        size_t k;
-        json_t *e;
-        json_array_foreach(list, k, e) listed |= json_integer_value(json_object_get(json_object_get(e, "item"),
-                                                                                    "iteration")) == (json_int_t)i;
-        if (!declared || listed)
+        if (!declared || kt_loop_listed(list, (json_int_t)i))
             continue;
         char why[600] = "";
         json_t *o = kt_loop_iter_outputs(p, task, run, it, why, sizeof why);
@@ -436,8 +484,12 @@ static int kt_loop_progress(kt_pass *p, const json_t *task, json_t *run, const k
             snprintf(err, cap, "Failed to render the outputs of iteration %zu: %s", i, why);
             rc = -1;
         }
-        if (o && json_object_size(o))
+        if (o && json_object_size(o) && store) { /* listed once its file is written (kt_step_loop_stored) */
+            kt_loop_request_store(p, run, it, i, o);
+            (*pending)++;
+        } else if (o && json_object_size(o)) {
             json_array_append_new(list, kt_loop_output_entry(it->item, json_incref(o)));
+        }
         json_decref(o);
     }
     json_t *out = json_pack("{s:I, s:I, s:o}", "iterationCount", (json_int_t)v->n, "runningIterations",
@@ -465,10 +517,11 @@ const char *kt_step_loop_state(kt_pass *p, const json_t *task, json_t *run)
         goto apply;
     }
     char err[700] = "";
-    int failed, out_failed = kt_loop_progress(p, task, run, &v, err, sizeof err);
+    size_t pending;
+    int failed, out_failed = kt_loop_progress(p, task, run, &v, &pending, err, sizeof err);
     size_t stop = kt_loop_break_at(p, task, run, &v, &failed);
     int fail_stop = kt_loop_failed_stop(task, &v);
-    if (v.open || (stop == v.n && !failed && !fail_stop && v.started < v.n)) {
+    if (v.open || pending || (stop == v.n && !failed && !fail_stop && v.started < v.n)) {
         kt_loop_view_free(&v);
         return NULL;
     }
@@ -483,9 +536,6 @@ const char *kt_step_loop_state(kt_pass *p, const json_t *task, json_t *run)
         kt_step_log(p, run, "ERROR", "%s", err);
     if (fail_stop || failed || out_failed)
         st = KT_S(FAILED);
-    if (json_array_size(json_object_get(task, "outputs")) && !strcmp(kt_loop_fetch_type(task, v.from_uri), "STORE"))
-        kt_step_log(p, run, "WARN", "fetchType STORE: Kite keeps the iteration outputs in outputs.outputs (no file "
-                                    "per iteration yet)");
     kt_loop_view_free(&v);
 apply:
     if (!strcmp(st, KT_S(FAILED)) && allow_failure)

@@ -207,6 +207,10 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
         !kt_state_is_running(kt_state_current(ptr)) || json_object_get(outputs, "executionId") ||
         json_object_get(outputs, "numberOfBatches"))
         return;
+    if (json_is_true(json_object_get(spec, "loopStore"))) { /* not a child: a Loop iteration's outputs file */
+        kt_executor_loop_store(ex, parent, taskrun_id, spec);
+        return;
+    }
     if (json_is_true(json_object_get(spec, "forEachItem"))) {
         kt_executor_items_create(ex, parent, taskrun_id, spec);
         return;
@@ -234,6 +238,10 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
 void kt_executor_child_ended(kt_executor *ex, kt_run *parent, const json_t *data)
 {
     const char *cid = json_string_value(json_object_get(data, "executionId"));
+    if (json_object_get(data, "loopRunId")) { /* a Loop iteration's outputs file is written (loop.c) */
+        kt_executor_loop_stored(ex, parent, data);
+        return;
+    }
     if (json_object_get(data, "taskRunId")) { /* a ForEachItem child: its `_items` run counts it (items.c) */
         kt_executor_items_child_ended(ex, parent, data);
         return;

@@ -185,11 +185,51 @@ static void test_nested_foreach_vs_loop(void **state)
     json_decref(e2);
 }
 
+/* A Loop over a file (2.x only): one iteration per line, each iteration's outputs stored (AUTO = STORE) and read back
+ * from its URI by a later task. */
+static void test_loop_file_store(void **state)
+{
+    fixture *f = *state;
+    char *yaml = read_flow("loop_file_store.20.yaml");
+    json_t *created = NULL;
+    kt_it_create_flow(f->port, yaml, &created);
+    free(yaml);
+    assert_string_equal(json_string_value(json_object_get(created, "dialect")), "2.x");
+    json_decref(created);
+    static const char lines[] = "alpha\nbeta\ngamma\n";
+    const char *none[] = {NULL};
+    json_t *res = NULL;
+    assert_int_equal(kt_it_post_file(f->port, "/api/v1/executions/company.team/loop_file_store", "file", lines,
+                                     sizeof lines - 1, none, &res),
+                     200);
+    char id[64];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    json_t *ex = kt_it_wait_execution(f->port, id, 30000);
+    assert_non_null(ex);
+    if (strcmp(kt_it_state(ex), "SUCCESS"))
+        kt_it_dump_log(&f->server);
+    assert_string_equal(kt_it_state(ex), "SUCCESS");
+    const json_t *list = json_object_get(json_object_get(kt_it_taskrun(ex, "per_line"), "outputs"), "outputs");
+    assert_int_equal(json_array_size(list), 3);
+    const char *uri = json_string_value(json_object_get(json_object_get(json_array_get(list, 0), "outputs"), "uri"));
+    assert_non_null(uri);
+    if (strncmp(uri, "kestra:///company/team/loop-file-store/executions/", 50) || !strstr(uri, "/iteration-0.ion"))
+        fail_msg("uri %s", uri);
+    /* the file holds the iteration's outputs as Ion: read() gives it back */
+    json_t *logs = task_logs(f->port, ex, 1);
+    static const char *const want[] = {"read_back: 3 {upper:\"1:BETA\"}", NULL};
+    check_lines(logs, want);
+    json_decref(logs);
+    json_decref(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_foreach_vs_loop, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_nested_foreach_vs_loop, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_loop_file_store, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

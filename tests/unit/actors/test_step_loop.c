@@ -51,12 +51,43 @@ static json_t *run_by_id(const json_t *ex, const char *id)
 
 /* Works the queue of dispatched runs (first in, first out) until nothing is left; `journal` gets "task: text" per
  * run; `first` is the dispatch count of the first step (how many iterations started at once). */
+static json_t *g_stored; /* the files the stand-in actor wrote for Loops in STORE mode: uri -> outputs */
+
+/* The actor's side of fetchType STORE (loop.c): each file asked for is "written" (kept in g_stored) and the Loop
+ * hears its URI. */
+static void store_files(const json_t *flow, json_t *ex, kt_exec_effects *fx, int64_t *now)
+{
+    while (fx->nsubflows) {
+        json_t *spec = fx->subflows[0].spec, *data;
+        char trid[32], uri[128];
+        snprintf(trid, sizeof trid, "%s", fx->subflows[0].taskrun_id);
+        for (size_t k = 1; k < fx->nsubflows; k++)
+            json_decref(fx->subflows[k].spec);
+        assert_true(json_is_true(json_object_get(spec, "loopStore")));
+        snprintf(uri, sizeof uri, "kestra:///company/team/loop/executions/ex1/tasks/loop/%s/iteration-%lld.ion", trid,
+                 (long long)json_integer_value(json_object_get(spec, "iteration")));
+        if (!g_stored)
+            g_stored = json_object();
+        json_object_set(g_stored, uri, json_object_get(spec, "outputs"));
+        data = json_pack("{s:s, s:O, s:O, s:s}", "loopRunId", trid, "iteration", json_object_get(spec, "iteration"),
+                         "item", json_object_get(spec, "item"), "uri", uri);
+        json_decref(spec);
+        kt_exec_event ev = {.kind = KT_EV_CHILD_CREATED, .now_us = *now, .taskrun_id = trid, .outputs = data};
+        assert_int_equal(lstep(flow, ex, ev, fx), KT_OK);
+        json_decref(data);
+    }
+}
+
 static void work(const json_t *flow, json_t *ex, kt_exec_effects *fx, int64_t *now, json_t *journal)
 {
     json_t *queue = json_array();
     for (;;) {
         for (size_t i = 0; i < fx->ndispatch; i++)
             json_array_append_new(queue, json_pack("[s,i]", fx->dispatch[i].taskrun_id, (int)fx->dispatch[i].attempt));
+        if (fx->nsubflows) {
+            store_files(flow, ex, fx, now);
+            continue;
+        }
         if (!json_array_size(queue))
             break;
         json_t *d = json_incref(json_array_get(queue, 0));
@@ -213,7 +244,8 @@ static void test_map_outputs(void **state)
 }
 
 /* An internal-storage URI: one iteration per line (blank lines skipped, a JSON line coalesced); fetchType AUTO
- * resolves to STORE, which Kite reports and keeps as FETCH. */
+ * resolves to STORE there: each iteration's outputs in a file (the Loop ends once they are written); FETCH keeps
+ * them in the Loop's outputs. */
 static void test_uri_lines(void **state)
 {
     (void)state;
@@ -227,8 +259,35 @@ static void test_uri_lines(void **state)
     static const char *const want[] = {"log: line 0: first line", "log: line 1: {\"n\":2}", "log: line 2: third"};
     check_journal(journal, want, 3);
     assert_int_equal(json_integer_value(loop_out(ex, "loop", "iterationCount")), 3);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(loop_out(ex, "loop", "outputs"), 2),
-                                                                        "outputs"), "n")), 2);
+    /* each iteration's outputs in a file, listed as {item, outputs: {uri}} */
+    const json_t *list = loop_out(ex, "loop", "outputs");
+    assert_int_equal(json_array_size(list), 3);
+    const char *uri = json_string_value(json_object_get(json_object_get(json_array_get(list, 2), "outputs"), "uri"));
+    assert_non_null(uri);
+    assert_non_null(strstr(uri, "/iteration-2.ion"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(list, 2), "item"), "value")),
+                        "third");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(g_stored, uri), "n")), 2);
+    assert_string_equal(kt_state_current(ex), "SUCCESS");
+    json_decref(g_stored);
+    g_stored = NULL;
+    json_decref(journal);
+    json_decref(ex);
+    /* fetchType FETCH on a file: the outputs themselves */
+    json_decref(flow);
+    flow = flow_of("[{\"id\":\"loop\",\"type\":\"" CORE "flow.Loop\",\"fetchType\":\"FETCH\","
+                   "\"values\":\"kestra:///company/team/loop/executions/ex1/inputs/file/lines.txt\","
+                   "\"outputs\":[{\"id\":\"n\",\"type\":\"INT\",\"value\":\"{{ item.index }}\"}],"
+                   "\"tasks\":[{\"id\":\"log\",\"type\":\"" CORE "log.Log\",\"message\":\"x\"}]}]");
+    g_ids = 0;
+    ex = run_flow(flow, &journal, NULL);
+    assert_null(g_stored);
+    list = loop_out(ex, "loop", "outputs");
+    assert_int_equal(json_array_size(list), 3);
+    json_int_t sum = 0;
+    for (size_t i = 0; i < 3; i++) /* concurrencyLimit 0: in the order they ended */
+        sum += json_integer_value(json_object_get(json_object_get(json_array_get(list, i), "outputs"), "n"));
+    assert_int_equal(sum, 3);
     assert_string_equal(kt_state_current(ex), "SUCCESS");
     json_decref(journal);
     json_decref(ex);
