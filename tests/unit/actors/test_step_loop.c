@@ -476,6 +476,42 @@ static void test_restart(void **state)
     json_decref(flow);
 }
 
+/* A failed iteration with an errors branch, restarted: its errors run goes (ExecutionService.restart removes the
+ * runs of every errors task, Flow.allErrorsWithChilds; finally runs are kept), its failed task runs again. */
+static void test_restart_errors(void **state)
+{
+    (void)state;
+    json_t *flow = flow_of("[{\"id\":\"loop\",\"type\":\"" CORE "flow.Loop\",\"concurrencyLimit\":1,\"values\":[1,2],"
+                           "\"tasks\":[{\"id\":\"f\",\"type\":\"" CORE "execution.Fail\","
+                           "\"condition\":\"{{ item.value == '2' and taskrun.attemptsCount == 0 }}\"}],"
+                           "\"errors\":[{\"id\":\"e\",\"type\":\"" CORE "log.Log\",\"message\":\"e{{ item.index }}\"}],"
+                           "\"finally\":[{\"id\":\"z\",\"type\":\"" CORE "log.Log\",\"message\":\"z{{ item.index }}\"}]}]");
+    json_t *journal;
+    json_t *ex = run_flow(flow, &journal, NULL);
+    static const char *const want1[] = {"f: SUCCESS", "z: z0", "f: FAILED", "e: e1", "z: z1"};
+    check_journal(journal, want1, 5);
+    assert_string_equal(kt_state_current(ex), "FAILED");
+    json_decref(journal);
+    kt_env env;
+    kt_env_init(&env, T0 + 100 * SEC, 1);
+    env.ids = test_idgen;
+    char err[256];
+    assert_int_equal(kt_exec_restart(flow, ex, 0, &env, T0 + 100 * SEC, err, sizeof err), KT_OK);
+    kt_exec_effects fx;
+    int64_t now = T0 + 101 * SEC;
+    assert_int_equal(lstep(flow, ex, ev_start(now), &fx), KT_OK);
+    journal = json_array();
+    work(flow, ex, &fx, &now, journal);
+    static const char *const want2[] = {"f: SUCCESS"}; /* the finally run stays: restart removes errors runs only */
+    check_journal(journal, want2, 1);
+    assert_null(run_of(ex, "e"));
+    assert_string_equal(kt_state_current(run_of(ex, "loop")), "SUCCESS");
+    assert_string_equal(kt_state_current(ex), "SUCCESS");
+    json_decref(journal);
+    json_decref(ex);
+    json_decref(flow);
+}
+
 /* Values that are no list: the Loop fails saying so (no crash, no iteration). */
 static void test_bad_values(void **state)
 {
@@ -586,6 +622,7 @@ int main(void)
         cmocka_unit_test_setup(test_transmit_failed, reset_ids),
         cmocka_unit_test_setup(test_break_errors_finally, reset_ids),
         cmocka_unit_test_setup(test_restart, reset_ids),
+        cmocka_unit_test_setup(test_restart_errors, reset_ids),
         cmocka_unit_test_setup(test_bad_values, reset_ids),
         cmocka_unit_test_setup(test_loop_until, reset_ids),
     };
