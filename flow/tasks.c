@@ -120,10 +120,11 @@ static const kt_prop t_dag[] = {PF("tasks", KT_P_DAG, R | NE), P("concurrent", K
 static const kt_prop t_pause[] = {PF("delay", KT_P_DUR, D), PF("timeout", KT_P_DUR, D), P("onResume", KT_P_INPUTS),
                                   P("tasks", KT_P_TASKS), END};
 static const kt_prop t_sleep[] = {PR("duration", KT_P_DUR), END};
+static const char *const e_restart_behavior[] = {"NEW_EXECUTION", "RETRY_FAILED", NULL}; /* Kestra 0.21+ */
 static const kt_prop t_subflow[] = {
     PF("namespace", KT_P_STR, R | NE), PR("flowId", KT_P_STR), P("revision", KT_P_INT), P("inputs", KT_P_MAP),
     P("labels", KT_P_LABELS), P("wait", KT_P_BOOL), P("transmitFailed", KT_P_BOOL), P("inheritLabels", KT_P_BOOL),
-    P("outputs", KT_P_MAP), PF("scheduleDate", KT_P_STR, D), END,
+    P("outputs", KT_P_MAP), PF("scheduleDate", KT_P_STR, D), PE("restartBehavior", e_restart_behavior), END,
 };
 static const kt_prop o_batch[] = {PF("rows", KT_P_INT, D), PF("bytes", KT_P_STR, D), PF("partitions", KT_P_INT, D),
                                   PF("separator", KT_P_STR, D), END};

@@ -183,10 +183,18 @@ static void kt_start_subflow(kt_pass *p, const json_t *task, json_t *run)
     if (!json_is_array(json_object_get(run, "attempts")))
         json_object_set_new(run, "attempts", json_array());
     json_array_append_new(json_object_get(run, "attempts"), json_pack("{s:o}", "state", st));
+    /* restartBehavior RETRY_FAILED: a run restarted by hand restarts its failed child (subflow.c) rather than making
+     * a new one; the default by dialect (kt_exec_subflow_restarts) */
+    json_t *again = kt_step_streq(kt_state_current(run), KT_S(RESTARTED)) && kt_exec_subflow_restarts(p->f->flow, task)
+                        ? json_incref(json_object_get(json_object_get(run, "outputs"), "executionId"))
+                        : NULL;
     json_object_del(json_object_get(run, "outputs"), "executionId");
     kt_step_set_state(p, run, KT_S(RUNNING));
     char err[1024];
     json_t *spec = kt_exec_subflow_spec(p->f, p->ex, task, run, p->env, err, sizeof err);
+    if (spec && json_is_string(again))
+        json_object_set(spec, "restartChild", again);
+    json_decref(again);
     if (!spec) {
         kt_step_log(p, run, "ERROR", "%s", err);
         kt_state_set(st, KT_S(FAILED), p->now); /* its attempt ends with it (§2.10) */

@@ -142,6 +142,11 @@ json_t *kt_exec_subflow_spec(const kt_exec_flow *f, const json_t *execution, con
  * concurrency) once they are (step_after.c). The scheduler hears of the terminal state at once. */
 int kt_exec_after_pending(const kt_exec_flow *flow, const json_t *execution);
 
+/* Subflow restartBehavior: 1 when a Subflow run restarted by hand restarts its failed child (RETRY_FAILED), 0 when it
+ * makes a new one (NEW_EXECUTION). Unset: RETRY_FAILED in a 2.x flow (Kestra's default since 0.21), NEW_EXECUTION in a
+ * 1.x flow (the 0.21 source Kite follows has no restartBehavior: a restart made a new child). subflow.c. */
+int kt_exec_subflow_restarts(const json_t *flow, const json_t *task);
+
 /* The flow's `concurrency.limit` (KESTRA-execution.md §2.14), 0 when it has none: how many of its executions may be
  * RUNNING or PAUSED at once. The actor uses it to decide when a slot is free for a QUEUED one. */
 long kt_exec_concurrency_limit(const json_t *flow);

@@ -18,6 +18,8 @@
 #include "base/log.h"
 #include "base/secrets.h"
 #include "store/storage_uri.h"
+#include "actors/executor/restart.h"
+#include "base/dialect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +199,61 @@ kt_run *kt_executor_take_child(kt_executor *ex, json_t *child, char *err, size_t
     return crun;
 }
 
+int kt_exec_subflow_restarts(const json_t *flow, const json_t *task)
+{
+    const char *rb = json_string_value(json_object_get(task, "restartBehavior"));
+    if (rb)
+        return !strcmp(rb, "RETRY_FAILED");
+    return kt_dialect_of_flow(flow) == KT_DIALECT_2X;
+}
+
+/* restartBehavior RETRY_FAILED: the parent's restarted Subflow run restarts its FAILED child cid (ExecutionService
+ * .restart on it, the same execution) and waits for it again. 0 when that cannot be done here (the child is not
+ * FAILED, is gone, or is in a partition another executor holds): the caller makes a new child then. */
+static int kt_executor_restart_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const char *cid)
+{
+    if (!kt_executor_holds(ex, cid))
+        return 0;
+    kt_run *live = kt_map_get(ex->runs, cid);
+    json_t *doc = NULL;
+    if (live)
+        doc = json_deep_copy(live->execution);
+    else if (kt_store_execution_get(ex->store, cid, &doc) != KT_OK)
+        return 0;
+    const kt_flow_entry *fe = kt_executor_flow(ex, json_string_value(json_object_get(doc, "namespace")),
+                                               json_string_value(json_object_get(doc, "flowId")),
+                                               (int)json_integer_value(json_object_get(doc, "flowRevision")));
+    int64_t now = kt_now_us();
+    kt_env env;
+    kt_env_init(&env, now, kt_env_next(&ex->seeds));
+    char err[512];
+    if (!fe || strcmp(kt_state_current(doc) ?: "", "FAILED") ||
+        kt_exec_restart(fe->json, doc, 0, &env, now, err, sizeof err) != KT_OK) {
+        json_decref(doc);
+        return 0;
+    }
+    kt_executor_child_created(ex, parent, taskrun_id, doc, NULL); /* the parent's run waits for it again */
+    if (live) {
+        json_decref(live->execution);
+        live->execution = doc;
+        live->all_runs_dirty = 1;
+        kt_executor_mark_dirty(ex, live);
+        kt_exec_event ev = {.kind = KT_EV_START, .now_us = now};
+        kt_executor_apply(ex, live, &ev);
+        return 1;
+    }
+    kt_run *crun = kt_executor_adopt(ex, doc, err, sizeof err);
+    json_decref(doc);
+    if (crun) {
+        kt_executor_mark_dirty(ex, crun);
+        kt_executor_admit(ex, crun);
+    } else {
+        KT_WARN("executor", "execution %s: its restarted child %s was not taken in: %s",
+                json_string_value(json_object_get(parent->execution, "id")), cid, err);
+    }
+    return 1;
+}
+
 /* Subflow (KESTRA-execution.md §2.16): the child execution of a parent's Subflow run. */
 void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskrun_id, const json_t *spec)
 {
@@ -215,6 +272,9 @@ void kt_executor_create_child(kt_executor *ex, kt_run *parent, const char *taskr
         kt_executor_items_create(ex, parent, taskrun_id, spec);
         return;
     }
+    const char *again = json_string_value(json_object_get(spec, "restartChild"));
+    if (again && kt_executor_restart_child(ex, parent, taskrun_id, again))
+        return;
     char err[1024] = "";
     json_t *child = kt_executor_build_child(ex, parent, spec, json_object_get(spec, "inputs"), NULL, err, sizeof err);
     if (child && !kt_executor_holds(ex, json_string_value(json_object_get(child, "id")))) {

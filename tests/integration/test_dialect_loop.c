@@ -224,12 +224,62 @@ static void test_loop_file_store(void **state)
     json_decref(ex);
 }
 
+/* Subflow restartBehavior by dialect: a failed child, the parent restarted. 1.x (NEW_EXECUTION, the 0.21 source's
+ * rule): a new child, which fails again; 2.x (RETRY_FAILED): the same child restarted, which then succeeds. An explicit
+ * restartBehavior wins in either dialect (test_step_loop covers the rule's table). */
+static void test_subflow_restart_behavior(void **state)
+{
+    fixture *f = *state;
+    char *yaml = read_flow("flaky_child.yaml");
+    kt_it_create_flow(f->port, yaml, NULL);
+    free(yaml);
+    static const char *const files[] = {"subflow_restart.1x.yaml", "subflow_restart.20.yaml"};
+    for (int v2 = 0; v2 <= 1; v2++) {
+        char d[16];
+        json_t *ex = run(f, files[v2], d, sizeof d);
+        assert_string_equal(d, v2 ? "2.x" : "1.x");
+        assert_string_equal(kt_it_state(ex), "FAILED");
+        char id[64], child[64], path[128];
+        snprintf(id, sizeof id, "%s", json_string_value(json_object_get(ex, "id")));
+        snprintf(child, sizeof child, "%s",
+                 json_string_value(json_object_get(json_object_get(kt_it_taskrun(ex, "call"), "outputs"), "executionId")));
+        assert_true(strlen(child) > 0);
+        json_decref(ex);
+        snprintf(path, sizeof path, "/api/v1/executions/%s/restart", id);
+        json_t *res = NULL;
+        assert_int_equal(kt_it_http_json("POST", f->port, path, NULL, NULL, &res), 200);
+        json_decref(res);
+        ex = kt_it_wait_execution(f->port, id, 30000);
+        assert_non_null(ex);
+        const char *again =
+            json_string_value(json_object_get(json_object_get(kt_it_taskrun(ex, "call"), "outputs"), "executionId"));
+        assert_non_null(again);
+        if (v2) {
+            if (strcmp(kt_it_state(ex), "SUCCESS"))
+                kt_it_dump_log(&f->server);
+            assert_string_equal(kt_it_state(ex), "SUCCESS");
+            assert_string_equal(again, child); /* the same child, restarted */
+            json_t *c = kt_it_get_execution(f->port, child);
+            assert_string_equal(kt_it_state(c), "SUCCESS");
+            json_decref(c);
+        } else {
+            assert_string_equal(kt_it_state(ex), "FAILED");
+            assert_string_not_equal(again, child); /* a new child, failing as the first did */
+            json_t *c = kt_it_get_execution(f->port, child);
+            assert_string_equal(kt_it_state(c), "FAILED");
+            json_decref(c);
+        }
+        json_decref(ex);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_foreach_vs_loop, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_nested_foreach_vs_loop, kt_it_setup, kt_it_teardown),
         cmocka_unit_test_setup_teardown(test_loop_file_store, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_subflow_restart_behavior, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -611,6 +611,21 @@ static void test_loop_until(void **state)
     }
 }
 
+/* Subflow restartBehavior: explicit values win; unset, RETRY_FAILED in a 2.x flow, NEW_EXECUTION in a 1.x flow. */
+static void test_subflow_restart_rule(void **state)
+{
+    (void)state;
+    json_t *f1 = parse("{\"dialect\":\"1.x\"}"), *f2 = parse("{\"dialect\":\"2.x\"}"), *none = parse("{}");
+    json_t *plain = parse("{\"id\":\"s\"}"), *retry = parse("{\"restartBehavior\":\"RETRY_FAILED\"}"),
+           *fresh = parse("{\"restartBehavior\":\"NEW_EXECUTION\"}");
+    assert_int_equal(kt_exec_subflow_restarts(f1, plain), 0);
+    assert_int_equal(kt_exec_subflow_restarts(none, plain), 0);
+    assert_int_equal(kt_exec_subflow_restarts(f2, plain), 1);
+    assert_int_equal(kt_exec_subflow_restarts(f1, retry), 1);
+    assert_int_equal(kt_exec_subflow_restarts(f2, fresh), 0);
+    json_decref(f1), json_decref(f2), json_decref(none), json_decref(plain), json_decref(retry), json_decref(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +640,7 @@ int main(void)
         cmocka_unit_test_setup(test_restart_errors, reset_ids),
         cmocka_unit_test_setup(test_bad_values, reset_ids),
         cmocka_unit_test_setup(test_loop_until, reset_ids),
+        cmocka_unit_test(test_subflow_restart_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
