@@ -255,7 +255,7 @@ static void kt_loop_next(kt_pass *p, json_t *run, const kt_rlist *plain, kt_iter
         json_t *r = json_array_get(kt_step_runs(p), i);
         if (kt_step_streq(kt_step_str(r, "parentTaskRunId"), kt_step_str(run, "id")) &&
             kt_step_streq(kt_step_str(r, "value"), it->value))
-            json_object_set(r, KT_LOOP_ITEM_FIELD, (json_t *)it->item);
+            json_object_set_new(r, KT_LOOP_ITEM_FIELD, json_deep_copy(it->item));
     }
     kt_step_rl_free(&l);
 }
