@@ -103,15 +103,15 @@ static const kt_prop t_parallel[] = {PF("tasks", KT_P_TASKS, R | NE), P("concurr
 static const kt_prop t_if[] = {P("condition", KT_P_STR), PF("then", KT_P_TASKS, R | NE), P("else", KT_P_TASKS), END};
 static const kt_prop t_switch[] = {PF("value", KT_P_STR, R | NE), P("cases", KT_P_CASES), P("defaults", KT_P_TASKS), END};
 static const kt_prop t_foreach[] = {PF("values", KT_P_ANY, R), P("concurrencyLimit", KT_P_INT), P("tasks", KT_P_TASKS), END};
-/* Kestra 2.0's Loop (Loop.java 05f736b; flow/loop.h): per-iteration errors and finally, declared outputs */
+/* Kestra 2.0's Loop (Loop.java 05f736b; flow/loop.h): declared outputs; its errors and finally (common) run per
+ * iteration */
 static const char *const e_loop_fetch[] = {"AUTO", "FETCH", "STORE", NULL};
 static const kt_prop o_loop_output[] = {PF("id", KT_P_STR, R | NE), P("type", KT_P_STR), P("value", KT_P_ANY),
                                        P("displayName", KT_P_STR), P("description", KT_P_STR),
                                        P("required", KT_P_BOOL), END};
 static const kt_prop t_loop[] = {PF("values", KT_P_ANY, R), P("concurrencyLimit", KT_P_INT),
                                  P("transmitFailed", KT_P_BOOL), PO("outputs", KT_P_OBJ_LIST, 0, o_loop_output), PE("fetchType", e_loop_fetch),
-                                 PF("breakWhen", KT_P_STR, KT_PF_RAW), PF("tasks", KT_P_TASKS, R | NE),
-                                 P("finally", KT_P_TASKS), END};
+                                 PF("breakWhen", KT_P_STR, KT_PF_RAW), PF("tasks", KT_P_TASKS, R | NE), END};
 static const kt_prop t_each_seq[] = {PF("value", KT_P_ANY, R), P("tasks", KT_P_TASKS), END};
 static const kt_prop t_each_par[] = {PF("value", KT_P_ANY, R), P("concurrent", KT_P_INT),
                                      PF("tasks", KT_P_TASKS, R | NE), END};

@@ -11,6 +11,7 @@
 #include "flow/flow.h"
 #include "flow/model.h"
 #include "flow/tasks.h"
+#include "flow/loop.h"
 
 #define KT_NO_TASK_TO_RESTART "No task found to restart execution from!"
 
@@ -158,10 +159,42 @@ static void kt_rs_alter(const json_t *flow, json_t *run, int64_t now)
     kt_state_set(json_object_get(run, "state"), kt_rs_altered(flow, run), now);
 }
 
-/* The list without the runs in `removed` or whose task is in `drop_tasks` (may be NULL); restarted runs altered;
- * every id mapped to a new one when remap (parent links and executionId follow). New reference. */
+/* The runs of the Loop iterations (flow/loop.h) that the restart does not touch, as a set of ids: Kestra runs each
+ * iteration as a sub-execution, and a restart of the parent restarts the failed ones only, so the errors and finally
+ * runs of the others stay as they are. An iteration is its Loop run and its index; it is touched when one of its
+ * first-level runs is restarted (or is an ancestor of a restarted run). */
+static json_t *kt_rs_loop_untouched(const json_t *list, const json_t *restart)
+{
+    json_t *touched = json_object(), *kept = json_object();
+    size_t i;
+    json_t *tr;
+    char key[128];
+    json_array_foreach(list, i, tr) {
+        if (json_object_get(tr, KT_LOOP_ITEM_FIELD) && json_object_get(restart, kt_rs_str(tr, "id"))) {
+            snprintf(key, sizeof key, "%s/%s", kt_rs_str(tr, "parentTaskRunId") ?: "", kt_rs_str(tr, "value") ?: "");
+            json_object_set_new(touched, key, json_true());
+        }
+    }
+    json_array_foreach(list, i, tr) {
+        const json_t *a = tr;
+        for (int guard = 0; a && !json_object_get(a, KT_LOOP_ITEM_FIELD) && guard < 10000; guard++)
+            a = kt_rs_str(a, "parentTaskRunId") ? kt_rs_find(list, kt_rs_str(a, "parentTaskRunId")) : NULL;
+        if (!a)
+            continue;
+        snprintf(key, sizeof key, "%s/%s", kt_rs_str(a, "parentTaskRunId") ?: "", kt_rs_str(a, "value") ?: "");
+        if (!json_object_get(touched, key))
+            json_object_set_new(kept, kt_rs_str(tr, "id"), json_true());
+    }
+    json_decref(touched);
+    return kept;
+}
+
+/* The list without the runs in `removed` or whose task is in `drop_tasks` (may be NULL) unless `kept` (may be NULL)
+ * names them; restarted runs altered; every id mapped to a new one when remap (parent links and executionId follow).
+ * New reference. */
 static json_t *kt_rs_rebuild(const json_t *flow, const json_t *list, const json_t *restart, const json_t *removed,
-                             const json_t *drop_tasks, const char *exec_id, int remap, kt_env *env, int64_t now)
+                             const json_t *drop_tasks, const json_t *kept, const char *exec_id, int remap, kt_env *env,
+                             int64_t now)
 {
     json_t *map = json_object();
     size_t i;
@@ -175,7 +208,8 @@ static json_t *kt_rs_rebuild(const json_t *flow, const json_t *list, const json_
     json_t *out = json_array();
     json_array_foreach(list, i, tr) {
         const char *id = kt_rs_str(tr, "id");
-        if (json_object_get(removed, id) || (drop_tasks && json_object_get(drop_tasks, kt_rs_str(tr, "taskId"))))
+        if (json_object_get(removed, id) || (drop_tasks && json_object_get(drop_tasks, kt_rs_str(tr, "taskId")) &&
+                                             !json_object_get(kept, id)))
             continue;
         json_t *copy = json_deep_copy(tr);
         if (json_object_get(restart, id))
@@ -266,8 +300,10 @@ kt_status kt_exec_restart(const json_t *flow, json_t *execution, int revision, k
     char new_id[KT_ID_LEN + 1] = "";
     if (revision > 0)
         kt_rs_new_id(flow, execution, env, new_id);
-    json_t *runs = kt_rs_rebuild(flow, list, restart, removed, errors, revision > 0 ? new_id : NULL, revision > 0,
-                                 env, now);
+    json_t *kept = kt_rs_loop_untouched(list, restart);
+    json_t *runs = kt_rs_rebuild(flow, list, restart, removed, errors, kept, revision > 0 ? new_id : NULL,
+                                 revision > 0, env, now);
+    json_decref(kept);
     json_object_set_new(execution, "taskRunList", runs);
     kt_state_set(json_object_get(execution, "state"), KT_S(RESTARTED), now);
     kt_rs_next_attempt(execution);
@@ -371,7 +407,7 @@ kt_status kt_exec_replay(const json_t *flow, const json_t *src, const char *task
         kt_rs_successors(flow, list, target, restart, removed);
         kt_rs_wd_children(flow, list, restart, removed);
         json_object_set_new(ex, "taskRunList",
-                            kt_rs_rebuild(flow, list, restart, removed, NULL, new_id, 1, env, now));
+                            kt_rs_rebuild(flow, list, restart, removed, NULL, NULL, new_id, 1, env, now));
         kt_state_set(json_object_get(ex, "state"), KT_S(RESTARTED), now);
         json_decref(removed);
     }
