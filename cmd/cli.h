@@ -18,9 +18,11 @@ void kt_cli_usage(FILE *f);
 int kt_cli_server(const char *role, int argc, char **argv);
 int kt_cli_worker(int argc, char **argv);
 
-/* `kite flow validate [--config FILE] FILE...`: validates flow files offline, the way the server would on save
- * (with the configuration's plugins.defaults). argv[0..argc-1] are the arguments after "validate". Prints "✓ namespace.id" per valid file on stdout, or "✘ FILE" then
- * "file:line:col path: message" lines on stderr; "-" reads standard input. 0 when every file is valid, 1
+/* `kite flow validate [--config FILE] [--dialect 1.x|2.x] FILE...`: validates flow files offline, the way the server
+ * would on save (with the configuration's plugins.defaults and flows.dialect; --dialect replaces the latter).
+ * argv[0..argc-1] are the arguments after "validate". Prints "✓ namespace.id (1.x)" (the flow's dialect) per valid
+ * file on stdout, or "✘ FILE" then "file:line:col path: message" lines on stderr; the dialect's deprecations follow
+ * on stderr as "warning: file:line:col path: message"; "-" reads standard input. 0 when every file is valid, 1
  * otherwise, 2 on usage. */
 int kt_cli_flow_validate(int argc, char **argv);
 

@@ -221,6 +221,7 @@ static const kt_prop flow_props[] = {
     {"tenantId", KT_P_STR, 0, NULL, NULL},
     {"dialect", KT_P_STR, 0, NULL, NULL}, /* Kite's: the line the flow is written in (flow/dialect.h) */
     {"checks", KT_P_OBJ_LIST, 0, NULL, kt_check_props}, /* Kestra 1.x, both dialects (flow/checks.h) */
+    {"extend", KT_P_ANY, 0, NULL, NULL},  /* blueprint metadata: ignored with a warning, dropped (check_dialect) */
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -231,6 +232,50 @@ static void collect_defaults(json_t *acc, const json_t *list)
     json_array_foreach(list, i, x)
         if (json_is_object(x))
             json_array_append(acc, x);
+}
+
+/* ---------------------------------------------------------------- the dialect (flow/dialect.h) */
+
+static void warn(kt_validate_ctx *c, const char *path, const char *msg)
+{
+    if (!c->warnings)
+        return;
+    int line, col;
+    kt_yaml_doc_locate(c->doc, path, 1, &line, &col);
+    kt_diags_add(c->warnings, c->file, line, col, path, "%s", msg);
+}
+
+static void on_finding(void *ud, int refused, const char *path, const char *path2, const char *message)
+{
+    kt_validate_ctx *c = ud;
+    if (!refused) {
+        warn(c, path, message);
+        return;
+    }
+    char other[512] = "";
+    if (path2) {
+        int line, col;
+        kt_yaml_doc_locate(c->doc, path2, 1, &line, &col);
+        if (line > 0)
+            snprintf(other, sizeof other, " [%s at line %d, column %d]", path2, line, col);
+        else
+            snprintf(other, sizeof other, " [%s]", path2);
+    }
+    kt_validate_err(c, path, 1, path, "%s%s", message, other);
+}
+
+/* What the flow's dialect accepts of the other line's constructs (refusals are errors, deprecations warnings), the
+ * ids 2.x reserves, and the blueprint site's `extend:` block, which is not part of a flow in either line (Kestra's
+ * UI strips it; its migration tool comments it out). */
+static void check_dialect(kt_validate_ctx *c, const json_t *root)
+{
+    kt_dialect d = kt_flow_dialect_detect(root, c->dialect_default);
+    kt_flow_dialect_findings(root, d, on_finding, c);
+    if (d == KT_DIALECT_2X && c->flow_id && kt_flow_dialect_reserved_id(c->flow_id))
+        kt_validate_err(c, "id", 0, "id", "'%s' is reserved in Kestra 2.x and cannot be a flow id (reserved: %s)",
+                        c->flow_id, kt_flow_dialect_reserved_list());
+    if (json_object_get(root, "extend"))
+        warn(c, "extend", "blueprint metadata, not part of a flow: ignored");
 }
 
 static void check_flow(kt_validate_ctx *c, const json_t *root, const json_t *server_defaults)
@@ -274,6 +319,7 @@ static void check_flow(kt_validate_ctx *c, const json_t *root, const json_t *ser
     kt_trigger_inputs_check(c, root); /* 2.x: automatic triggers supply the inputs without defaults */
     check_slas(c, json_object_get(root, "sla"));
     check_not_yet(c, root, server_defaults);
+    check_dialect(c, root);
     c->defaults = NULL;
     json_decref(defs);
 }
@@ -289,11 +335,18 @@ static int diag_cmp(const void *a, const void *b)
     return p ? p : strcmp(x->message, y->message);
 }
 
-static kt_status build(const json_t *root, const kt_yaml_doc *doc, const char *file, const json_t *server_defaults,
+static kt_status build(const json_t *root, const kt_yaml_doc *doc, const char *file, const kt_flow_parse_opts *o,
                        kt_flow **out, kt_diags *diags)
 {
     *out = NULL;
-    kt_validate_ctx c = {.doc = doc, .file = file, .diags = diags, .task_ids = json_object()};
+    const json_t *server_defaults = o ? o->server_defaults : NULL;
+    kt_dialect dflt = o && o->pinned ? o->dialect : kt_flow_dialect_default();
+    kt_validate_ctx c = {.doc = doc,
+                         .file = file,
+                         .diags = diags,
+                         .task_ids = json_object(),
+                         .warnings = o ? o->warnings : NULL,
+                         .dialect_default = dflt};
     if (!c.task_ids)
         return KT_ENOMEM;
     size_t first = diags ? diags->count : 0;
@@ -302,6 +355,8 @@ static kt_status build(const json_t *root, const kt_yaml_doc *doc, const char *f
     /* The walk visits flow-level checks last; a reader wants the file's errors top to bottom. */
     if (diags && doc && diags->count > first + 1)
         qsort(diags->items + first, diags->count - first, sizeof(kt_diag), diag_cmp);
+    if (c.warnings && doc && c.warnings->count > 1)
+        qsort(c.warnings->items, c.warnings->count, sizeof(kt_diag), diag_cmp);
     if (c.errors)
         return KT_EINVAL;
     kt_flow *f = calloc(1, sizeof(*f));
@@ -315,8 +370,8 @@ static kt_status build(const json_t *root, const kt_yaml_doc *doc, const char *f
         json_object_set_new(j, "disabled", json_false());
     if (!json_object_get(j, "deleted"))
         json_object_set_new(j, "deleted", json_false());
-    json_object_set_new(j, "dialect",
-                        json_string(kt_dialect_name(kt_flow_dialect_detect(root, kt_flow_dialect_default()))));
+    json_object_set_new(j, "dialect", json_string(kt_dialect_name(kt_flow_dialect_detect(root, dflt))));
+    json_object_del(j, "extend");
     /* Booleans written as "true" strings are coerced by Jackson; keep the typed form in the model. */
     const json_t *dis = json_object_get(j, "disabled");
     if (json_is_string(dis))
@@ -342,6 +397,20 @@ kt_status kt_flow_parse(const char *src, size_t len, const char *file, kt_flow *
 kt_status kt_flow_parse_with_defaults(const char *src, size_t len, const char *file, const json_t *server_defaults,
                                       kt_flow **out, kt_diags *diags)
 {
+    kt_flow_parse_opts o = {.server_defaults = server_defaults};
+    return kt_flow_parse_opt(src, len, file, &o, out, diags);
+}
+
+kt_status kt_flow_parse_pinned(const char *src, size_t len, const char *file, const json_t *server_defaults,
+                               kt_dialect dialect, kt_flow **out, kt_diags *diags)
+{
+    kt_flow_parse_opts o = {.server_defaults = server_defaults, .pinned = 1, .dialect = dialect};
+    return kt_flow_parse_opt(src, len, file, &o, out, diags);
+}
+
+kt_status kt_flow_parse_opt(const char *src, size_t len, const char *file, const kt_flow_parse_opts *o,
+                            kt_flow **out, kt_diags *diags)
+{
     kt_yaml_doc **docs = NULL;
     size_t n = 0;
     *out = NULL;
@@ -357,7 +426,7 @@ kt_status kt_flow_parse_with_defaults(const char *src, size_t len, const char *f
         kt_yaml_docs_free(docs, n);
         return KT_EINVAL;
     }
-    st = build(kt_yaml_doc_root(docs[0]), docs[0], file, server_defaults, out, diags);
+    st = build(kt_yaml_doc_root(docs[0]), docs[0], file, o, out, diags);
     kt_yaml_docs_free(docs, n);
     return st;
 }

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "flow/yaml.h"
+#include "base/dialect.h"
 #include "base/status.h"
 
 typedef struct kt_flow kt_flow;
@@ -19,6 +20,22 @@ kt_status kt_flow_parse(const char *src, size_t len, const char *file, kt_flow *
  * injects those too before validating, so they may also supply a required property. */
 kt_status kt_flow_parse_with_defaults(const char *src, size_t len, const char *file, const json_t *server_defaults,
                                       kt_flow **out, kt_diags *diags);
+/* How a flow is read (kt_flow_parse_opt); zero-initialised: as kt_flow_parse. */
+typedef struct kt_flow_parse_opts {
+    const json_t *server_defaults; /* conf plugins.defaults, may be NULL */
+    /* pinned: the flow is a stored revision, read in the dialect it was saved in: `dialect` replaces the server's
+     * default (flows.dialect) for a flow using only constructs common to both lines, so that changing the default
+     * never changes a saved flow's dialect (a flow with markers of a line is that line whatever the default). */
+    int pinned;
+    kt_dialect dialect;
+    kt_diags *warnings; /* when not NULL, gets the deprecations of the flow's dialect and the ignored extend:,
+                           file:line:col like the errors (flow/dialect.h) */
+} kt_flow_parse_opts;
+kt_status kt_flow_parse_opt(const char *src, size_t len, const char *file, const kt_flow_parse_opts *o,
+                            kt_flow **out, kt_diags *diags);
+/* kt_flow_parse_with_defaults of a stored revision, pinned to the dialect it was saved in (kt_flow_row.dialect). */
+kt_status kt_flow_parse_pinned(const char *src, size_t len, const char *file, const json_t *server_defaults,
+                               kt_dialect dialect, kt_flow **out, kt_diags *diags);
 /* Validates an already-loaded JSON flow (e.g. from the API's JSON body or the store): the same checks,
  * without positions. */
 kt_status kt_flow_from_json(const json_t *root, const char *file, kt_flow **out, kt_diags *diags);

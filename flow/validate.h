@@ -10,6 +10,7 @@
 
 #include "flow/tasks.h"
 #include "flow/yaml.h"
+#include "base/dialect.h"
 #include "base/status.h"
 
 typedef struct kt_validate_ctx {
@@ -20,6 +21,8 @@ typedef struct kt_validate_ctx {
     json_t *task_ids;        /* id -> first path */
     const json_t *defaults;  /* pluginDefaults + taskDefaults entries, borrowed */
     const char *flow_id, *flow_ns;
+    kt_diags *warnings;         /* deprecations and ignored properties, NULL when not wanted (flow/flow.c) */
+    kt_dialect dialect_default; /* the dialect of a flow using only constructs common to both lines */
 } kt_validate_ctx;
 
 /* Reports at the position of pos_path (key position when at_key), with diag path `path`. When pos_path is

@@ -23,7 +23,7 @@ static void test_valid_flow(void **state)
                    path, sizeof path);
     char *argv[] = {path};
     assert_int_equal(cli_run(kt_cli_flow_validate, 1, argv, out, sizeof out, err, sizeof err), 0);
-    assert_string_equal(out, "\u2713 company.team.hello\n");
+    assert_string_equal(out, "\u2713 company.team.hello (1.x)\n");
     assert_string_equal(err, "");
 }
 
@@ -54,7 +54,7 @@ static void test_type_not_supported_yet(void **state)
                    ok, sizeof ok);
     char *argv2[] = {ok, legacy};
     assert_int_equal(cli_run(kt_cli_flow_validate, 2, argv2, out, sizeof out, err, sizeof err), 1);
-    assert_string_equal(out, "\u2713 company.team.ok\n");
+    assert_string_equal(out, "\u2713 company.team.ok (1.x)\n");
     snprintf(want, sizeof want, "%s:5:11 tasks[0].type: task type 'io.kestra.core.tasks.flows.Template' is "
                                 "not supported yet by Kite\n",
              legacy);
@@ -80,7 +80,7 @@ static void test_config_defaults(void **state)
     assert_non_null(strstr(err, "tasks[0].message"));
     char *with[] = {"--config", conf, flow};
     assert_int_equal(cli_run(kt_cli_flow_validate, 3, with, out, sizeof out, err, sizeof err), 0);
-    assert_string_equal(out, "\u2713 company.team.quiet\n");
+    assert_string_equal(out, "\u2713 company.team.quiet (1.x)\n");
     snprintf(opt, sizeof opt, "--config=%s", bad);
     char *broken[] = {opt, flow};
     assert_int_equal(cli_run(kt_cli_flow_validate, 2, broken, out, sizeof out, err, sizeof err), 2);
