@@ -118,6 +118,7 @@ static const char *const retry_types[] = {"constant", "exponential", "random", N
 static const char *const retry_behaviors[] = {"RETRY_FAILED_TASK", "CREATE_NEW_EXECUTION", NULL};
 static const kt_prop retry_common[] = {
     {"type", KT_P_STR, KT_PF_REQ, NULL, NULL},   {"maxAttempt", KT_P_INT, 0, NULL, NULL},
+    {"maxAttempts", KT_P_INT, 0, NULL, NULL}, /* its name since 0.24, both dialects (flow/dialect.h) */
     {"maxDuration", KT_P_DUR, 0, NULL, NULL},    {"warningOnRetry", KT_P_BOOL, 0, NULL, NULL},
     {"behavior", KT_P_ENUM, 0, retry_behaviors, NULL}, {NULL, 0, 0, NULL, NULL},
 };
@@ -170,11 +171,14 @@ static void check_retry(kt_validate_ctx *c, const json_t *v, const char *path)
     }
     const kt_prop *tables[] = {retry_common, k == 0 ? retry_constant : k == 1 ? retry_expo : retry_random, NULL};
     kt_validate_object(c, v, path, ts, tables, NULL);
-    const json_t *ma = json_object_get(v, "maxAttempt");
-    if (json_is_integer(ma) && json_integer_value(ma) < 1) {
-        char *p = kt_validate_child(path, "maxAttempt");
-        kt_validate_err(c, p, 0, p, "must be greater than or equal to 1");
-        free(p);
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "maxAttempts" : "maxAttempt";
+        const json_t *ma = json_object_get(v, name);
+        if (json_is_integer(ma) && json_integer_value(ma) < 1) {
+            char *p = kt_validate_child(path, name);
+            kt_validate_err(c, p, 0, p, "must be greater than or equal to 1");
+            free(p);
+        }
     }
     if (k == 0 || k == 1)
         retry_order(c, v, path, "interval", "maxDuration");

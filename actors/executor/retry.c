@@ -25,7 +25,11 @@ static int64_t kt_retry_date(const json_t *state, int last)
 static int kt_retry_core(const json_t *policy, size_t n, int64_t base, int64_t first, double rand01, int64_t *at_us,
                          char *err, size_t errcap)
 {
-    json_t *max = json_object_get(policy, "maxAttempt");
+    /* maxAttempts is the name since Kestra 0.24 (2.x has only it), maxAttempt the old one: the same limit; a policy
+     * with both is refused at save (flow/dialect.h) */
+    json_t *max = json_object_get(policy, "maxAttempts");
+    if (!max)
+        max = json_object_get(policy, "maxAttempt");
     if (json_is_integer(max) && (json_int_t)n >= json_integer_value(max))
         return 0;
     const char *type = json_string_value(json_object_get(policy, "type"));
