@@ -116,3 +116,24 @@ json_t *kt_flow_warnings(const json_t *flow)
     }
     return out;
 }
+
+void kt_flow_deprecation_merge(json_t *paths, json_t *warnings, const kt_diags *dw)
+{
+    for (size_t i = 0; dw && i < dw->count; i++) {
+        const kt_diag *g = &dw->items[i];
+        const char *path = g->path ? g->path : "";
+        int seen = 0;
+        size_t k;
+        json_t *p;
+        json_array_foreach(paths, k, p) seen |= !strcmp(json_string_value(p), path);
+        if (!seen)
+            json_array_append_new(paths, json_string(path));
+        char msg[1536];
+        if (g->line > 0)
+            snprintf(msg, sizeof msg, "%s: %s (at line %d, column %d)", *path ? path : "flow", g->message, g->line,
+                     g->col);
+        else
+            snprintf(msg, sizeof msg, "%s: %s", *path ? path : "flow", g->message);
+        json_array_append_new(warnings, json_string(msg));
+    }
+}

@@ -14,9 +14,15 @@
 
 #include <jansson.h>
 
+#include "flow/yaml.h"
+
 /* The paths, in document order (new reference). */
 json_t *kt_flow_deprecation_paths(const json_t *flow);
 /* The warnings (new reference). */
 json_t *kt_flow_warnings(const json_t *flow);
+/* The dialect-aware part (flow/dialect.h): a 2.x flow's deprecated 1.x constructs and an ignored extend:, as
+ * kt_flow_parse_opt's warnings give them, added to Kestra's two lists: each path once to paths (after Kestra's own),
+ * each finding to warnings as "path: message (at line L, column C)". */
+void kt_flow_deprecation_merge(json_t *paths, json_t *warnings, const kt_diags *dialect_warnings);
 
 #endif

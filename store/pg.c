@@ -108,6 +108,9 @@ static const char *const kt_pg_migrations[] = {
     "END $f$;",
     /* 5: the task cache (Kestra 1.x taskCache, store/task_cache.h) */
     KT_TASK_CACHE_PG_DDL,
+    /* 6: the dialect each revision was saved in ("1.x", "2.x"; flow/dialect.h), kept for every later parse of its
+     * source; NULL for the revisions saved before (read as 1.x: Kite was 1.x then). Re-runnable. */
+    "ALTER TABLE flows ADD COLUMN IF NOT EXISTS dialect text;",
 };
 
 static void kt_pg_remember(kt_pg *p, const char *what, const char *msg)

@@ -20,9 +20,9 @@ static kt_status kt_pgx_flow_read(kt_store *s, const char *ns, const char *id, i
     const char *v[] = {ns, id, kt_pg_i64(rev, revision)};
     kt_status st;
     PGresult *res = kt_pg_query(s,
-                                revision ? "SELECT revision, deleted, source, updated_us FROM flows "
+                                revision ? "SELECT revision, deleted, source, updated_us, dialect FROM flows "
                                            "WHERE namespace=$1 AND id=$2 AND revision=$3"
-                                         : "SELECT revision, deleted, source, updated_us FROM flows "
+                                         : "SELECT revision, deleted, source, updated_us, dialect FROM flows "
                                            "WHERE namespace=$1 AND id=$2 ORDER BY revision DESC LIMIT 1",
                                 revision ? 3 : 2, v, &st);
     if (!res)
@@ -38,6 +38,8 @@ static kt_status kt_pgx_flow_read(kt_store *s, const char *ns, const char *id, i
     out->deleted = (int)kt_pg_get_i64(res, 0, 1);
     out->source = strdup(PQgetvalue(res, 0, 2));
     out->updated_us = kt_pg_get_i64(res, 0, 3);
+    out->dialect = KT_DIALECT_1X;
+    kt_dialect_parse(PQgetvalue(res, 0, 4), &out->dialect);
     PQclear(res);
     if (!out->namespace_ || !out->id || !out->source) {
         kt_flow_row_clear(out);
@@ -50,15 +52,16 @@ static kt_status kt_pgx_flow_read(kt_store *s, const char *ns, const char *id, i
  * caller reads the latest again and decides anew). ON CONFLICT DO NOTHING rather than a unique violation, so a caller's
  * transaction is not aborted by the race. */
 static kt_status kt_pgx_flow_insert(kt_store *s, const char *ns, const char *id, int revision, int deleted,
-                                    const char *source, int *written)
+                                    const char *source, int dialect, int *written)
 {
     char rev[24], now[24];
-    const char *v[] = {ns, id, kt_pg_i64(rev, revision), deleted ? "1" : "0", source, kt_pg_i64(now, kt_now_us())};
+    const char *v[] = {ns,     id, kt_pg_i64(rev, revision), deleted ? "1" : "0",
+                       source, kt_pg_i64(now, kt_now_us()), dialect < 0 ? NULL : kt_dialect_name((kt_dialect)dialect)};
     int64_t n = 0;
     kt_status st = kt_pg_command(s,
-                                 "INSERT INTO flows(namespace, id, revision, deleted, source, updated_us) "
-                                 "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT(namespace, id, revision) DO NOTHING",
-                                 6, v, &n);
+                                 "INSERT INTO flows(namespace, id, revision, deleted, source, updated_us, dialect) "
+                                 "VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(namespace, id, revision) DO NOTHING",
+                                 7, v, &n);
     *written = n == 1;
     return st;
 }
@@ -68,7 +71,8 @@ static kt_status kt_pgx_flow_insert(kt_store *s, const char *ns, const char *id,
  * plenty; one more writer than that is answered KT_ECONFLICT. */
 enum { KT_PGX_FLOW_ROUNDS = 4 };
 
-kt_status kt_pg_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision, int *changed)
+kt_status kt_pg_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int dialect, int *revision,
+                          int *changed)
 {
     for (int round = 0; round < KT_PGX_FLOW_ROUNDS; round++) {
         kt_flow_row last;
@@ -85,7 +89,7 @@ kt_status kt_pg_flow_save(kt_store *s, const char *ns, const char *id, const cha
             return KT_OK;
         }
         int written;
-        st = kt_pgx_flow_insert(s, ns, id, next, 0, source, &written);
+        st = kt_pgx_flow_insert(s, ns, id, next, 0, source, dialect, &written);
         if (st)
             return st;
         if (written) {
@@ -118,15 +122,16 @@ kt_status kt_pg_flow_revisions(kt_store *s, const char *ns, const char *id, json
     const char *v[] = {ns, id};
     kt_status st;
     *rows = NULL;
-    PGresult *res = kt_pg_query(s, "SELECT revision, deleted, source FROM flows WHERE namespace=$1 AND id=$2 "
+    PGresult *res = kt_pg_query(s, "SELECT revision, deleted, source, dialect FROM flows WHERE namespace=$1 AND id=$2 "
                                    "ORDER BY revision", 2, v, &st);
     if (!res)
         return st;
     json_t *out = json_array();
     for (int r = 0, n = PQntuples(res); r < n; r++)
-        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:b, s:s}", "namespace", ns, "id", id, "revision",
+        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:b, s:s, s:s}", "namespace", ns, "id", id, "revision",
                                              (int)kt_pg_get_i64(res, r, 0), "deleted", (int)kt_pg_get_i64(res, r, 1),
-                                             "source", PQgetvalue(res, r, 2)));
+                                             "source", PQgetvalue(res, r, 2), "dialect",
+                                             kt_store_dialect_text(PQgetvalue(res, r, 3))));
     PQclear(res);
     *rows = out;
     return out ? KT_OK : KT_ENOMEM;
@@ -141,7 +146,7 @@ kt_status kt_pg_flow_delete(kt_store *s, const char *ns, const char *id)
             return st; /* KT_ENOTFOUND also when a concurrent delete won the round before */
         /* the deletion is a revision of its own, keeping the source so history stays readable */
         int written;
-        st = kt_pgx_flow_insert(s, ns, id, last.revision + 1, 1, last.source, &written);
+        st = kt_pgx_flow_insert(s, ns, id, last.revision + 1, 1, last.source, (int)last.dialect, &written);
         kt_flow_row_clear(&last);
         if (st || written)
             return st;
@@ -204,7 +209,8 @@ kt_status kt_pg_flows_latest(kt_store *s, const char *ns_prefix, const char *q, 
     const char *v[] = {ns_prefix, under, q};
     kt_status st;
     *rows = NULL;
-    PGresult *res = kt_pg_query(s, "SELECT f.namespace, f.id, f.revision, f.source FROM flows f WHERE " KT_PGX_LIVE
+    PGresult *res = kt_pg_query(s, "SELECT f.namespace, f.id, f.revision, f.source, f.dialect FROM flows f WHERE "
+                                   KT_PGX_LIVE
                                    " AND ($1::text IS NULL OR f.namespace = $1"
                                    " OR f.namespace COLLATE \"C\" ILIKE $2 ESCAPE '\\')"
                                    " AND ($3::text IS NULL OR strpos(f.id, $3) > 0 OR strpos(f.namespace, $3) > 0)"
@@ -215,9 +221,10 @@ kt_status kt_pg_flows_latest(kt_store *s, const char *ns_prefix, const char *q, 
         return st;
     json_t *out = json_array();
     for (int r = 0, n = PQntuples(res); out && r < n; r++)
-        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s}", "namespace", PQgetvalue(res, r, 0), "id",
+        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s, s:s}", "namespace", PQgetvalue(res, r, 0), "id",
                                              PQgetvalue(res, r, 1), "revision", (int)kt_pg_get_i64(res, r, 2),
-                                             "source", PQgetvalue(res, r, 3)));
+                                             "source", PQgetvalue(res, r, 3), "dialect",
+                                             kt_store_dialect_text(PQgetvalue(res, r, 4))));
     PQclear(res);
     *rows = out;
     return out ? KT_OK : KT_ENOMEM;

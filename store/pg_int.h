@@ -105,7 +105,7 @@ const char *kt_pg_errmsg(const kt_store *s);
 kt_status kt_pg_begin(kt_store *s);
 kt_status kt_pg_commit(kt_store *s);
 void kt_pg_rollback(kt_store *s);
-kt_status kt_pg_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision, int *changed);
+kt_status kt_pg_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int dialect, int *revision, int *changed);
 kt_status kt_pg_flow_get(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
 kt_status kt_pg_flow_get_any(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
 kt_status kt_pg_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows);

@@ -171,7 +171,8 @@ kt_status kt_pg_flows_source_search(kt_store *s, const char *ns_prefix, const ch
     *rows = NULL;
     kt_sql_init(&sql, kt_sql_postgres.style);
     /* pg_exec.c's kt_pg_flows_latest, filtered by the words */
-    kt_sql_add(&sql, "SELECT f.namespace, f.id, f.revision, f.source FROM flows f WHERE f.deleted = 0 AND f.revision = "
+    kt_sql_add(&sql, "SELECT f.namespace, f.id, f.revision, f.source, f.dialect FROM flows f WHERE f.deleted = 0 AND "
+                     "f.revision = "
                      "(SELECT MAX(revision) FROM flows g WHERE g.namespace = f.namespace AND g.id = f.id)");
     if (ns_prefix)
         kt_sql_ns_under(&sql, &kt_sql_postgres, "f.namespace", ns_prefix, scratch, sizeof scratch);
@@ -183,9 +184,10 @@ kt_status kt_pg_flows_source_search(kt_store *s, const char *ns_prefix, const ch
         return st;
     json_t *out = json_array();
     for (int r = 0, nr = PQntuples(res); out && r < nr; r++)
-        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s}", "namespace", PQgetvalue(res, r, 0), "id",
+        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s, s:s}", "namespace", PQgetvalue(res, r, 0), "id",
                                              PQgetvalue(res, r, 1), "revision", (int)kt_pg_get_i64(res, r, 2),
-                                             "source", PQgetvalue(res, r, 3)));
+                                             "source", PQgetvalue(res, r, 3), "dialect",
+                                             kt_store_dialect_text(PQgetvalue(res, r, 4))));
     PQclear(res);
     *rows = out;
     return out ? KT_OK : KT_ENOMEM;

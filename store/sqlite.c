@@ -33,12 +33,12 @@ enum {
 };
 
 static const char *const kt_sql_text[KT_SQL_COUNT] = {
-    [KT_SQL_FLOW_LAST] = "SELECT revision, deleted, source, updated_us FROM flows WHERE namespace=?1 AND id=?2 "
-                         "ORDER BY revision DESC LIMIT 1",
-    [KT_SQL_FLOW_REV] = "SELECT revision, deleted, source, updated_us FROM flows WHERE namespace=?1 AND id=?2 "
+    [KT_SQL_FLOW_LAST] = "SELECT revision, deleted, source, updated_us, dialect FROM flows WHERE namespace=?1 "
+                         "AND id=?2 ORDER BY revision DESC LIMIT 1",
+    [KT_SQL_FLOW_REV] = "SELECT revision, deleted, source, updated_us, dialect FROM flows WHERE namespace=?1 AND id=?2 "
                         "AND revision=?3",
-    [KT_SQL_FLOW_INSERT] = "INSERT INTO flows(namespace, id, revision, deleted, source, updated_us) "
-                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [KT_SQL_FLOW_INSERT] = "INSERT INTO flows(namespace, id, revision, deleted, source, updated_us, dialect) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [KT_SQL_FLOW_IDS] = "SELECT f.id FROM flows f WHERE f.namespace=?1 AND f.deleted=0 AND f.revision="
                         "(SELECT MAX(revision) FROM flows g WHERE g.namespace=f.namespace AND g.id=f.id) ORDER BY f.id",
     [KT_SQL_EXEC_PUT] = "INSERT INTO executions(id, namespace, flow_id, state, terminal, updated_us, body, start_us, "
@@ -137,6 +137,9 @@ static const char *const kt_migrations[] = {
     "INSERT INTO flows_fts(namespace, id, revision, source) SELECT namespace, id, revision, source FROM flows;",
     /* 9: the task cache (Kestra 1.x taskCache, store/task_cache.h) */
     KT_TASK_CACHE_SQLITE_DDL,
+    /* 10: the dialect each revision was saved in ("1.x", "2.x"; flow/dialect.h), kept for every later parse of its
+     * source; NULL for the revisions saved before (read as 1.x: Kite was 1.x then) */
+    "ALTER TABLE flows ADD COLUMN dialect TEXT;",
 };
 
 #define KT_SQL_CACHE 48
@@ -362,6 +365,8 @@ static kt_status kt_flow_read(kt_store *s, const char *ns, const char *id, int r
     out->deleted = sqlite3_column_int(st, 1);
     out->source = kt_col_strdup(st, 2);
     out->updated_us = sqlite3_column_int64(st, 3);
+    out->dialect = KT_DIALECT_1X;
+    kt_dialect_parse((const char *)sqlite3_column_text(st, 4), &out->dialect);
     sqlite3_reset(st);
     if (!out->namespace_ || !out->id || !out->source) {
         kt_flow_row_clear(out);
@@ -371,7 +376,7 @@ static kt_status kt_flow_read(kt_store *s, const char *ns, const char *id, int r
 }
 
 static kt_status kt_flow_insert(kt_store *s, const char *ns, const char *id, int revision, int deleted,
-                                const char *source)
+                                const char *source, int dialect)
 {
     sqlite3_stmt *st = kt_stmt(s, KT_SQL_FLOW_INSERT);
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
@@ -380,13 +385,17 @@ static kt_status kt_flow_insert(kt_store *s, const char *ns, const char *id, int
     sqlite3_bind_int(st, 4, deleted);
     sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, kt_now_us());
+    if (dialect < 0)
+        sqlite3_bind_null(st, 7);
+    else
+        sqlite3_bind_text(st, 7, kt_dialect_name((kt_dialect)dialect), -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? KT_OK : KT_EDB;
 }
 
-kt_status kt_sqlite_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision,
-                             int *changed)
+kt_status kt_sqlite_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int dialect,
+                              int *revision, int *changed)
 {
     kt_flow_row last;
     kt_status st = kt_flow_read(s, ns, id, 0, &last);
@@ -401,7 +410,7 @@ kt_status kt_sqlite_flow_save(kt_store *s, const char *ns, const char *id, const
     }
     if (st == KT_OK)
         kt_flow_row_clear(&last);
-    st = kt_flow_insert(s, ns, id, next, 0, source);
+    st = kt_flow_insert(s, ns, id, next, 0, source, dialect);
     if (st == KT_OK) {
         *revision = next;
         *changed = 1;
@@ -426,7 +435,7 @@ kt_status kt_sqlite_flow_get_any(kt_store *s, const char *ns, const char *id, in
 
 kt_status kt_sqlite_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows)
 {
-    static const char sql[] = "SELECT revision, deleted, source FROM flows WHERE namespace=?1 AND id=?2 "
+    static const char sql[] = "SELECT revision, deleted, source, dialect FROM flows WHERE namespace=?1 AND id=?2 "
                               "ORDER BY revision";
     sqlite3_stmt *st = kt_sqlite_prepared(s, sql);
     *rows = NULL;
@@ -437,9 +446,10 @@ kt_status kt_sqlite_flow_revisions(kt_store *s, const char *ns, const char *id, 
     json_t *out = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:b, s:s}", "namespace", ns, "id", id, "revision",
+        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:b, s:s, s:s}", "namespace", ns, "id", id, "revision",
                                              sqlite3_column_int(st, 0), "deleted", sqlite3_column_int(st, 1),
-                                             "source", (const char *)sqlite3_column_text(st, 2)));
+                                             "source", (const char *)sqlite3_column_text(st, 2), "dialect",
+                                             kt_store_dialect_text((const char *)sqlite3_column_text(st, 3))));
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         json_decref(out);
@@ -456,7 +466,7 @@ kt_status kt_sqlite_flow_delete(kt_store *s, const char *ns, const char *id)
     if (st)
         return st;
     /* The deletion is a revision of its own, keeping the source so history stays readable. */
-    st = kt_flow_insert(s, ns, id, last.revision + 1, 1, last.source);
+    st = kt_flow_insert(s, ns, id, last.revision + 1, 1, last.source, (int)last.dialect);
     kt_flow_row_clear(&last);
     return st;
 }

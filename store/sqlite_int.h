@@ -13,7 +13,7 @@ const char *kt_sqlite_errmsg(const kt_store *s);
 kt_status kt_sqlite_begin(kt_store *s);
 kt_status kt_sqlite_commit(kt_store *s);
 void kt_sqlite_rollback(kt_store *s);
-kt_status kt_sqlite_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision, int *changed);
+kt_status kt_sqlite_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int dialect, int *revision, int *changed);
 kt_status kt_sqlite_flow_get(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
 kt_status kt_sqlite_flow_get_any(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
 kt_status kt_sqlite_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows);

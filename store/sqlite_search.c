@@ -127,7 +127,8 @@ static kt_status kt_sqlite_flows_query(kt_store *s, const char *ns_prefix, const
     char scratch[512];
     *rows = NULL;
     kt_sql_init(&sql, KT_SQL_QMARK);
-    kt_sql_add(&sql, "SELECT f.namespace, f.id, f.revision, f.source FROM flows f WHERE f.deleted = 0 AND f.revision = "
+    kt_sql_add(&sql, "SELECT f.namespace, f.id, f.revision, f.source, f.dialect FROM flows f WHERE f.deleted = 0 AND "
+                     "f.revision = "
                      "(SELECT MAX(revision) FROM flows g WHERE g.namespace = f.namespace AND g.id = f.id)");
     if (ns_prefix)
         kt_sql_ns_under(&sql, &kt_sql_sqlite, "f.namespace", ns_prefix, scratch, sizeof scratch);
@@ -146,9 +147,10 @@ static kt_status kt_sqlite_flows_query(kt_store *s, const char *ns_prefix, const
     json_t *out = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s}", "namespace", (const char *)sqlite3_column_text(st, 0),
+        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s, s:s}", "namespace", (const char *)sqlite3_column_text(st, 0),
                                              "id", (const char *)sqlite3_column_text(st, 1), "revision",
-                                             sqlite3_column_int(st, 2), "source", (const char *)sqlite3_column_text(st, 3)));
+                                             sqlite3_column_int(st, 2), "source", (const char *)sqlite3_column_text(st, 3),
+                                             "dialect", kt_store_dialect_text((const char *)sqlite3_column_text(st, 4))));
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         json_decref(out);

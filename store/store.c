@@ -68,7 +68,8 @@ const char *kt_store_errmsg(const kt_store *s) { return s->ops->errmsg(s); }
 kt_status kt_store_begin(kt_store *s) { return s->ops->begin(s); }
 kt_status kt_store_commit(kt_store *s) { return s->ops->commit(s); }
 void kt_store_rollback(kt_store *s) { s->ops->rollback(s); }
-kt_status kt_store_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision, int *changed) { return s->ops->flow_save(s, ns, id, source, revision, changed); }
+kt_status kt_store_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision, int *changed) { return s->ops->flow_save(s, ns, id, source, -1, revision, changed); }
+kt_status kt_store_flow_save_dialect(kt_store *s, const char *ns, const char *id, const char *source, kt_dialect dialect, int *revision, int *changed) { return s->ops->flow_save(s, ns, id, source, (int)dialect, revision, changed); }
 kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out) { return s->ops->flow_get(s, ns, id, revision, out); }
 kt_status kt_store_flow_get_any(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out) { return s->ops->flow_get_any(s, ns, id, revision, out); }
 kt_status kt_store_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows) { return s->ops->flow_revisions(s, ns, id, rows); }
@@ -217,6 +218,13 @@ int kt_store_level_rank(const char *level)
         if (level && !strcasecmp(level, kt_levels[i]))
             return i;
     return -1;
+}
+
+const char *kt_store_dialect_text(const char *column)
+{
+    kt_dialect d = KT_DIALECT_1X;
+    kt_dialect_parse(column, &d);
+    return kt_dialect_name(d);
 }
 
 void kt_flow_row_clear(kt_flow_row *r)

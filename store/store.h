@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/dialect.h"
 #include "base/status.h"
 
 typedef struct kt_store kt_store;
@@ -72,18 +73,28 @@ typedef struct kt_flow_row {
     int deleted;
     char *source;
     int64_t updated_us;
+    /* the line the revision was saved in (flow/dialect.h), which every later parse of its source keeps
+     * (kt_flow_parse_pinned); a revision saved before Kite had dialects, or by kt_store_flow_save, is 1.x */
+    kt_dialect dialect;
 } kt_flow_row;
 void kt_flow_row_clear(kt_flow_row *r);
 
-/* Saves a new revision (last + 1) unless the latest revision has the same source and is not deleted; then nothing is
- * written and *changed is 0. */
+/* Saves a new revision (last + 1) with the dialect its source was read in, unless the latest revision has the same
+ * source and is not deleted; then nothing is written and *changed is 0: that revision keeps the dialect it was saved
+ * in, even when the server's default has changed since (a flow's dialect changes with its source, e.g. `dialect:`,
+ * never with the configuration). A deletion revision keeps the dialect of the revision it deletes. */
+kt_status kt_store_flow_save_dialect(kt_store *s, const char *ns, const char *id, const char *source,
+                                     kt_dialect dialect, int *revision, int *changed);
+/* kt_store_flow_save_dialect without a dialect (the column stays empty: read as 1.x, like the revisions saved
+ * before Kite had dialects). For tools and tests; the API's save paths give the dialect. */
 kt_status kt_store_flow_save(kt_store *s, const char *ns, const char *id, const char *source, int *revision,
                              int *changed);
 /* revision 0 = latest. KT_ENOTFOUND when absent, or when the latest revision is a deletion (revision 0 only). */
 kt_status kt_store_flow_get(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
 /* kt_store_flow_get that also gives a latest revision that is a deletion (Kestra's allowDeleted). */
 kt_status kt_store_flow_get_any(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
-/* Every revision of the flow, ascending: [{namespace, id, revision, deleted, source}] ([] when none). */
+/* Every revision of the flow, ascending: [{namespace, id, revision, deleted, source, dialect}] ([] when none);
+ * dialect is "1.x" or "2.x" (kt_dialect_of_flow reads it from the row). */
 kt_status kt_store_flow_revisions(kt_store *s, const char *ns, const char *id, json_t **rows);
 /* Marks the flow deleted by writing a deletion revision. KT_ENOTFOUND if it does not exist. */
 kt_status kt_store_flow_delete(kt_store *s, const char *ns, const char *id);
@@ -131,7 +142,7 @@ kt_status kt_store_executions_search(kt_store *s, const kt_exec_query *q, json_t
 /* The distinct namespaces of the live flows (latest revision not deleted), sorted; a JSON array of strings. */
 kt_status kt_store_flow_namespaces(kt_store *s, json_t **out);
 /* The latest revision of every live flow whose namespace starts with ns_prefix (NULL: all) and whose id or namespace
- * contains q (NULL: any), ordered by namespace then id: [{namespace, id, revision, source}]. */
+ * contains q (NULL: any), ordered by namespace then id: [{namespace, id, revision, source, dialect}]. */
 kt_status kt_store_flows_latest(kt_store *s, const char *ns_prefix, const char *q, json_t **rows);
 /* The source search of GET /api/v1/flows/source: kt_store_flows_latest's rows (ns_prefix as there) whose source holds
  * each of the n words, ignoring ASCII case (Kestra's fulltext condition, the caller splitting q into its words; n 0:

@@ -12,7 +12,9 @@ typedef struct kt_store_ops {
     kt_status (*begin)(kt_store *s);
     kt_status (*commit)(kt_store *s);
     void (*rollback)(kt_store *s);
-    kt_status (*flow_save)(kt_store *s, const char *ns, const char *id, const char *source, int *revision, int *changed);
+    /* dialect: a kt_dialect, or -1 for none (NULL column) */
+    kt_status (*flow_save)(kt_store *s, const char *ns, const char *id, const char *source, int dialect, int *revision,
+                           int *changed);
     kt_status (*flow_get)(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
     kt_status (*flow_get_any)(kt_store *s, const char *ns, const char *id, int revision, kt_flow_row *out);
     kt_status (*flow_revisions)(kt_store *s, const char *ns, const char *id, json_t **rows);
@@ -100,6 +102,9 @@ int kt_store_metric_row(const json_t *e, size_t i, kt_metric_row *out);
 /* The column of a trigger search's sort field (kt_trigger_query.sort_column, Kestra's names), NULL when not
  * sortable: the backends' ORDER BY text, never the caller's string. */
 const char *kt_store_trigger_sort_column(const char *field);
+/* A flows.dialect column's text as the rows' "dialect" field: "1.x" or "2.x"; NULL, "" or unreadable -> "1.x" (a
+ * revision saved before Kite had dialects). */
+const char *kt_store_dialect_text(const char *column);
 
 /* SQLite in DIR/kite.db (sqlite.c). */
 extern const kt_store_ops kt_sqlite_ops;

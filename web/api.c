@@ -147,8 +147,8 @@ kt_status kt_api_flow_load(kt_webserver *w, const char *ns, const char *id, int 
     kt_status st = kt_store_flow_get(w->store, ns, id, revision, row);
     if (st)
         return st;
-    if (kt_flow_parse_with_defaults(row->source, strlen(row->source), "flow.yaml", w->plugin_defaults, flow, d) !=
-        KT_OK) {
+    if (kt_flow_parse_pinned(row->source, strlen(row->source), "flow.yaml", w->plugin_defaults, row->dialect, flow,
+                             d) != KT_OK) {
         *flow = NULL;
         return KT_EINVAL;
     }

@@ -394,7 +394,8 @@ static void kt_api_execution_ns_flows_read(kt_webserver *w, kt_http_req *r, kt_s
         kt_diags d;
         kt_diags_init(&d);
         const char *src = json_string_value(json_object_get(row, "source"));
-        if (kt_flow_parse_with_defaults(src, strlen(src), "flow.yaml", w->plugin_defaults, &f, &d) == KT_OK &&
+        if (kt_flow_parse_pinned(src, strlen(src), "flow.yaml", w->plugin_defaults, kt_dialect_of_flow(row), &f, &d) ==
+                KT_OK &&
             !kt_flow_disabled(f))
             json_array_append_new(out, kt_api_flow_for_execution(
                                            f, (int)json_integer_value(json_object_get(row, "revision"))));

@@ -4,6 +4,7 @@
  * their source. */
 #include "base/alloc.h"
 #include "flow/deprecation.h"
+#include "flow/dialect.h"
 #include "flow/flow.h"
 #include "flow/flow_source.h"
 #include "flow/tasks.h"
@@ -96,6 +97,7 @@ typedef struct kt_api_save_job {
     char *source;
     int creating, json;
     int revision, changed; /* outputs */
+    kt_dialect stored;     /* output: the dialect of the revision the save left latest */
 } kt_api_save_job;
 
 static kt_status kt_api_save_run(kt_store *s, void *ud)
@@ -105,13 +107,16 @@ static kt_status kt_api_save_run(kt_store *s, void *ud)
     const char *ns = kt_flow_namespace(j->f), *id = kt_flow_id(j->f);
     kt_flow_row row;
     kt_status st = kt_store_flow_get(s, ns, id, 0, &row);
+    kt_dialect parsed = kt_dialect_of_flow(kt_flow_json(j->f));
+    /* the same source saved again is no new revision: it keeps the dialect it was saved in (store.h) */
+    j->stored = st == KT_OK && !strcmp(row.source, j->source) ? row.dialect : parsed;
     if (st == KT_OK)
         kt_flow_row_clear(&row);
     if (st == KT_OK && j->creating)
         return KT_ECONFLICT;
     if (st != KT_OK && (st != KT_ENOTFOUND || !j->creating))
         return st;
-    return kt_store_flow_save(s, ns, id, j->source, &j->revision, &j->changed);
+    return kt_store_flow_save_dialect(s, ns, id, j->source, parsed, &j->revision, &j->changed);
 }
 
 static void kt_api_save_answer(kt_webserver *w, kt_http_req *r, kt_status st, const char *err, void *ud)
@@ -125,8 +130,11 @@ static void kt_api_save_answer(kt_webserver *w, kt_http_req *r, kt_status st, co
         return;
     if (j->changed)
         kt_api_flow_changed(w, kt_flow_namespace(j->f), kt_flow_id(j->f));
-    /* the JSON routes answer a Flow, without its (generated) source */
-    kt_http_send_json(r, 200, kt_api_flow_json(j->f, j->revision, j->json ? NULL : j->source));
+    /* the JSON routes answer a Flow, without its (generated) source; its dialect is the stored revision's */
+    json_t *out = kt_api_flow_json(j->f, j->revision, j->json ? NULL : j->source);
+    if (!j->changed)
+        json_object_set_new(out, "dialect", json_string(kt_dialect_name(j->stored)));
+    kt_http_send_json(r, 200, out);
 }
 
 static void kt_api_save_free(void *ud)
@@ -186,7 +194,8 @@ void kt_api_flow_create(kt_http_req *r, void *ud) { kt_api_flow_save(ud, r, NULL
 kt_status kt_api_flow_import(kt_webserver *w, const kt_flow *f, const char *source)
 {
     int revision, changed;
-    kt_status st = kt_store_flow_save(w->store, kt_flow_namespace(f), kt_flow_id(f), source, &revision, &changed);
+    kt_status st = kt_store_flow_save_dialect(w->store, kt_flow_namespace(f), kt_flow_id(f), source,
+                                              kt_dialect_of_flow(kt_flow_json(f)), &revision, &changed);
     if (st == KT_OK && changed)
         kt_api_flow_changed(w, kt_flow_namespace(f), kt_flow_id(f));
     return st;
@@ -250,7 +259,10 @@ static json_t *kt_api_validate_one(kt_webserver *w, const char *doc, size_t len,
     json_object_set_new(out, "index", json_integer(index));
     kt_diags_clear(&d);
     kt_flow *f = NULL;
-    if (kt_flow_parse_with_defaults(doc, len, "flow.yaml", w->plugin_defaults, &f, &d) != KT_OK) {
+    kt_diags dw; /* the dialect's deprecations (flow/dialect.h) */
+    kt_diags_init(&dw);
+    kt_flow_parse_opts o = {.server_defaults = w->plugin_defaults, .warnings = &dw};
+    if (kt_flow_parse_opt(doc, len, "flow.yaml", &o, &f, &d) != KT_OK) {
         /* Jakarta's ConstraintViolationException message: "path: message" pairs joined with ", " */
         size_t cap = 16;
         for (size_t i = 0; i < d.count; i++)
@@ -277,13 +289,20 @@ static json_t *kt_api_validate_one(kt_webserver *w, const char *doc, size_t len,
         outdated = json_integer_value(rev) != last + 1;
     }
     json_object_set_new(out, "outdated", json_boolean(outdated));
-    json_t *infos = json_array();
+    json_t *infos = json_array(), *paths = kt_flow_deprecation_paths(root), *warnings = kt_flow_warnings(root);
     kt_api_walk_aliases(root, "", infos);
-    json_object_set_new(out, "deprecationPaths", kt_flow_deprecation_paths(root));
-    json_object_set_new(out, "warnings", kt_flow_warnings(root));
+    kt_flow_deprecation_merge(paths, warnings, &dw);
+    json_object_set_new(out, "deprecationPaths", paths);
+    json_object_set_new(out, "warnings", warnings);
     json_object_set_new(out, "infos", infos);
+    /* Kite's: the line the document is read in (a refused one too: what its constructs make it) */
+    if (root)
+        json_object_set_new(out, "dialect",
+                            json_string(kt_dialect_name(f ? kt_dialect_of_flow(kt_flow_json(f))
+                                                          : kt_flow_dialect_detect(root, kt_flow_dialect_default()))));
     kt_flow_free(f);
     kt_diags_clear(&d);
+    kt_diags_clear(&dw);
     kt_yaml_docs_free(docs, ndocs);
     return out;
 }
@@ -505,8 +524,9 @@ static kt_status kt_api_replace_run(kt_store *s, void *ud)
     json_decref(live);
     for (i = 0; st == KT_OK && i < j->u.n; i++) {
         j->changed[i] = 0;
-        st = kt_store_flow_save(s, kt_flow_namespace(j->u.flows[i]), kt_flow_id(j->u.flows[i]), j->u.sources[i],
-                                &j->revisions[i], &j->changed[i]);
+        st = kt_store_flow_save_dialect(s, kt_flow_namespace(j->u.flows[i]), kt_flow_id(j->u.flows[i]),
+                                        j->u.sources[i], kt_dialect_of_flow(kt_flow_json(j->u.flows[i])),
+                                        &j->revisions[i], &j->changed[i]);
     }
     return st;
 }
@@ -739,7 +759,8 @@ static json_t *kt_api_flows_matching(kt_webserver *w, const json_t *rows, const 
         kt_diags d;
         kt_diags_init(&d);
         kt_flow *f = NULL;
-        if (kt_flow_parse_with_defaults(src, strlen(src), "flow.yaml", w->plugin_defaults, &f, &d) == KT_OK)
+        if (kt_flow_parse_pinned(src, strlen(src), "flow.yaml", w->plugin_defaults, kt_dialect_of_flow(row), &f, &d) ==
+            KT_OK)
             json_array_append_new(out, kt_api_flow_json(f, (int)json_integer_value(json_object_get(row, "revision")), NULL));
         kt_flow_free(f);
         kt_diags_clear(&d);

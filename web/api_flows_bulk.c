@@ -129,9 +129,10 @@ static json_t *kt_fb_by_ids(kt_webserver *w, kt_http_req *r)
             json_decref(ids);
             return NULL;
         }
-        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s, s:b}", "namespace", ns, "id", id, "revision",
+        json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s, s:b, s:s}", "namespace", ns, "id", id, "revision",
                                              row.revision, "source", row.source, "disabled",
-                                             kt_fb_source_disabled(w, row.source, NULL)));
+                                             kt_fb_source_disabled(w, row.source, NULL), "dialect",
+                                             kt_dialect_name(row.dialect)));
         kt_flow_row_clear(&row);
     }
     json_decref(ids);
@@ -161,7 +162,7 @@ static void kt_fb_apply(kt_webserver *w, kt_http_req *r, json_t *rows, int op)
         const char *ns = json_string_value(json_object_get(row, "namespace"));
         const char *id = json_string_value(json_object_get(row, "id"));
         if (op == KT_FB_DELETE) {
-            kt_api_flow_writes_add(j, ns, id, NULL);
+            kt_api_flow_writes_add(j, ns, id, NULL, -1);
             continue;
         }
         int want = op == KT_FB_DISABLE;
@@ -174,7 +175,7 @@ static void kt_fb_apply(kt_webserver *w, kt_http_req *r, json_t *rows, int op)
             kt_api_flow_writes_free(j);
             return;
         }
-        kt_api_flow_writes_add(j, ns, id, src);
+        kt_api_flow_writes_add(j, ns, id, src, (int)kt_dialect_of_flow(row)); /* the row's: only disabled changes */
         free(src);
     }
     json_decref(rows);
@@ -285,7 +286,7 @@ static kt_status kt_fb_import_one(kt_webserver *w, kt_api_flow_writes *j, const 
     kt_status st = kt_flow_parse_with_defaults(src, len, "flow.yaml", w->plugin_defaults, &f, d);
     if (st == KT_OK) {
         char *copy = kt_xstrndup(src, len);
-        kt_api_flow_writes_add(j, kt_flow_namespace(f), kt_flow_id(f), copy);
+        kt_api_flow_writes_add(j, kt_flow_namespace(f), kt_flow_id(f), copy, (int)kt_dialect_of_flow(kt_flow_json(f)));
         free(copy);
     }
     kt_flow_free(f);

@@ -148,7 +148,8 @@ static json_t *kt_api_all_flows(kt_webserver *w, kt_http_req *r)
         kt_diags d;
         kt_diags_init(&d);
         kt_flow *f = NULL;
-        if (kt_flow_parse_with_defaults(src, strlen(src), "flow.yaml", w->plugin_defaults, &f, &d) == KT_OK)
+        if (kt_flow_parse_pinned(src, strlen(src), "flow.yaml", w->plugin_defaults, kt_dialect_of_flow(row), &f, &d) ==
+            KT_OK)
             json_array_append_new(flows, json_deep_copy(kt_flow_json(f)));
         kt_flow_free(f);
         kt_diags_clear(&d);

@@ -21,13 +21,13 @@
 /* FlowWithSource of one stored revision (a deletion says deleted: true; a source that no longer parses is Kestra's
  * FlowWithException shape). */
 static json_t *kt_fm_revision_json(kt_webserver *w, const char *ns, const char *id, int revision, int deleted,
-                                   const char *source)
+                                   const char *source, kt_dialect dialect)
 {
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
     json_t *j;
-    if (kt_flow_parse_with_defaults(source, strlen(source), "flow.yaml", w->plugin_defaults, &f, &d) == KT_OK)
+    if (kt_flow_parse_pinned(source, strlen(source), "flow.yaml", w->plugin_defaults, dialect, &f, &d) == KT_OK)
         j = kt_api_flow_json(f, revision, source);
     else {
         char *msg = kt_diags_format(&d);
@@ -54,7 +54,8 @@ static void kt_api_flow_revisions_read(kt_webserver *w, kt_http_req *r, kt_statu
         json_array_append_new(out, kt_fm_revision_json(w, j->ns, j->id,
                                                        (int)json_integer_value(json_object_get(row, "revision")),
                                                        json_is_true(json_object_get(row, "deleted")),
-                                                       json_string_value(json_object_get(row, "source"))));
+                                                       json_string_value(json_object_get(row, "source")),
+                                                       kt_dialect_of_flow(row)));
     kt_http_send_json(r, 200, out);
 }
 
@@ -341,7 +342,8 @@ static void kt_api_flow_sources_read(kt_webserver *w, kt_http_req *r, kt_status 
         kt_diags d;
         kt_diags_init(&d);
         kt_flow *f = NULL;
-        json_t *model = kt_flow_parse_with_defaults(src, strlen(src), "flow.yaml", w->plugin_defaults, &f, &d) == KT_OK
+        json_t *model = kt_flow_parse_pinned(src, strlen(src), "flow.yaml", w->plugin_defaults, kt_dialect_of_flow(row),
+                                             &f, &d) == KT_OK
                             ? kt_api_flow_json(f, (int)json_integer_value(json_object_get(row, "revision")), NULL)
                             : json_pack("{s:O, s:O, s:O}", "id", json_object_get(row, "id"), "namespace",
                                         json_object_get(row, "namespace"), "revision", json_object_get(row, "revision"));

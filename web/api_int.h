@@ -111,6 +111,7 @@ void kt_api_txn(kt_webserver *w, kt_http_req *r, kt_api_read_fn fn, kt_api_answe
  * free). */
 typedef struct kt_api_flow_write {
     char *ns, *id, *source;
+    int dialect; /* the kt_dialect the source was read in (kept on the revision), -1 when not said */
     int revision, changed;
 } kt_api_flow_write;
 typedef struct kt_api_flow_writes {
@@ -121,7 +122,7 @@ typedef struct kt_api_flow_writes {
     kt_api_answer_fn then;
 } kt_api_flow_writes;
 kt_api_flow_writes *kt_api_flow_writes_new(void *data, void (*data_free)(void *data));
-void kt_api_flow_writes_add(kt_api_flow_writes *j, const char *ns, const char *id, const char *source);
+void kt_api_flow_writes_add(kt_api_flow_writes *j, const char *ns, const char *id, const char *source, int dialect);
 void kt_api_flow_writes_run(kt_webserver *w, kt_http_req *r, kt_api_flow_writes *j, kt_api_answer_fn then);
 void kt_api_flow_writes_free(void *j); /* a job not run */
 /* Copies of request strings a job keeps (the request's own die with it if its client leaves). */

@@ -241,8 +241,8 @@ void kt_api_read_flow_ex(kt_webserver *w, kt_http_req *r, const char *ns, const 
 
 kt_status kt_api_flow_job_parse(kt_webserver *w, kt_api_flow_job *j)
 {
-    if (kt_flow_parse_with_defaults(j->row.source, strlen(j->row.source), "flow.yaml", w->plugin_defaults, &j->flow,
-                                    &j->d) != KT_OK) {
+    if (kt_flow_parse_pinned(j->row.source, strlen(j->row.source), "flow.yaml", w->plugin_defaults, j->row.dialect,
+                             &j->flow, &j->d) != KT_OK) {
         j->flow = NULL;
         return KT_EINVAL;
     }
@@ -354,11 +354,11 @@ kt_api_flow_writes *kt_api_flow_writes_new(void *data, void (*data_free)(void *d
     return j;
 }
 
-void kt_api_flow_writes_add(kt_api_flow_writes *j, const char *ns, const char *id, const char *source)
+void kt_api_flow_writes_add(kt_api_flow_writes *j, const char *ns, const char *id, const char *source, int dialect)
 {
     j->v = kt_xrealloc(j->v, (j->n + 1) * sizeof *j->v);
     j->v[j->n++] = (kt_api_flow_write){.ns = kt_xstrdup(ns), .id = kt_xstrdup(id),
-                                       .source = source ? kt_xstrdup(source) : NULL};
+                                       .source = source ? kt_xstrdup(source) : NULL, .dialect = dialect};
 }
 
 static kt_status kt_api_flow_writes_fn(kt_store *s, void *ud)
@@ -367,8 +367,10 @@ static kt_status kt_api_flow_writes_fn(kt_store *s, void *ud)
     for (size_t i = 0; i < j->n; i++) {
         kt_api_flow_write *x = &j->v[i];
         x->revision = x->changed = 0;
-        kt_status st = x->source ? kt_store_flow_save(s, x->ns, x->id, x->source, &x->revision, &x->changed)
-                                 : kt_store_flow_delete(s, x->ns, x->id);
+        kt_status st = !x->source       ? kt_store_flow_delete(s, x->ns, x->id)
+                       : x->dialect < 0 ? kt_store_flow_save(s, x->ns, x->id, x->source, &x->revision, &x->changed)
+                                        : kt_store_flow_save_dialect(s, x->ns, x->id, x->source, (kt_dialect)x->dialect,
+                                                                     &x->revision, &x->changed);
         if (st)
             return st;
         if (!x->source)

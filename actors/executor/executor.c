@@ -62,7 +62,7 @@ kt_flow_entry *kt_executor_flow(kt_executor *ex, const char *ns, const char *id,
         return NULL;
     kt_diags d;
     kt_diags_init(&d);
-    kt_status st = kt_flow_parse_with_defaults(row.source, strlen(row.source), "flow", ex->plugin_defaults, &f, &d);
+    kt_status st = kt_flow_parse_pinned(row.source, strlen(row.source), "flow", ex->plugin_defaults, row.dialect, &f, &d);
     if (st) {
         char *msg = kt_diags_format(&d);
         KT_ERROR("executor", "flow %s.%s revision %d no longer parses: %s", ns, id, rev, msg ? msg : "?");

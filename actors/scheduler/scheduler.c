@@ -82,8 +82,8 @@ static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char
     kt_diags_init(&d);
     kt_flow *flow = NULL;
     kt_status st = row.deleted ? KT_ENOTFOUND
-                               : kt_flow_parse_with_defaults(row.source, strlen(row.source), "flow", s->plugin_defaults,
-                                                             &flow, &d);
+                               : kt_flow_parse_pinned(row.source, strlen(row.source), "flow", s->plugin_defaults,
+                                                      row.dialect, &flow, &d);
     if (st && !row.deleted) {
         char *msg = kt_diags_format(&d);
         KT_WARN("scheduler", "flow %s.%s revision %d does not parse, its triggers are idle: %s", ns, id, row.revision,

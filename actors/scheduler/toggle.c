@@ -23,7 +23,7 @@ kt_status kt_trigger_definition(const kt_trigger_env *e, const char *ns, const c
     kt_diags d;
     kt_diags_init(&d);
     kt_flow *f = NULL;
-    st = kt_flow_parse_with_defaults(row.source, strlen(row.source), "flow.yaml", e->plugin_defaults, &f, &d);
+    st = kt_flow_parse_pinned(row.source, strlen(row.source), "flow.yaml", e->plugin_defaults, row.dialect, &f, &d);
     if (st) {
         char *why = kt_diags_format(&d);
         snprintf(err, errcap, "the flow %s.%s no longer parses: %s", ns, flow_id, why ? why : "?");

@@ -278,13 +278,13 @@ static void test_flow_revisions(void **state)
     json_t *revs = NULL;
     assert_int_equal(kt_store_flow_revisions(s, "company.team", "hello", &revs), KT_OK);
     json_t *want = parse("[{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":1,\"deleted\":false,"
-                         "\"source\":\"id: hello\\nv: 1\\n\"},"
+                         "\"source\":\"id: hello\\nv: 1\\n\",\"dialect\":\"1.x\"},"
                          "{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":2,\"deleted\":false,"
-                         "\"source\":\"id: hello\\nv: 2\\n\"},"
+                         "\"source\":\"id: hello\\nv: 2\\n\",\"dialect\":\"1.x\"},"
                          "{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":3,\"deleted\":true,"
-                         "\"source\":\"id: hello\\nv: 2\\n\"},"
+                         "\"source\":\"id: hello\\nv: 2\\n\",\"dialect\":\"1.x\"},"
                          "{\"namespace\":\"company.team\",\"id\":\"hello\",\"revision\":4,\"deleted\":false,"
-                         "\"source\":\"id: hello\\nv: 2\\n\"}]");
+                         "\"source\":\"id: hello\\nv: 2\\n\",\"dialect\":\"1.x\"}]");
     assert_json_equal(revs, want);
     json_decref(revs);
     json_decref(want);
@@ -351,10 +351,10 @@ static void test_flow_listings(void **state)
     json_decref(got);
     /* a.b and under it, not a.bc, latest revisions only */
     assert_int_equal(kt_store_flows_latest(s, "a.b", NULL, &got), KT_OK);
-    want = parse("[{\"namespace\":\"a.b\",\"id\":\"Alpha\",\"revision\":1,\"source\":\"src\"},"
-                 "{\"namespace\":\"a.b\",\"id\":\"alpha\",\"revision\":1,\"source\":\"src\"},"
-                 "{\"namespace\":\"a.b\",\"id\":\"zeta\",\"revision\":2,\"source\":\"src 2\"},"
-                 "{\"namespace\":\"a.b.c\",\"id\":\"x\",\"revision\":1,\"source\":\"src\"}]");
+    want = parse("[{\"namespace\":\"a.b\",\"id\":\"Alpha\",\"revision\":1,\"source\":\"src\",\"dialect\":\"1.x\"},"
+                 "{\"namespace\":\"a.b\",\"id\":\"alpha\",\"revision\":1,\"source\":\"src\",\"dialect\":\"1.x\"},"
+                 "{\"namespace\":\"a.b\",\"id\":\"zeta\",\"revision\":2,\"source\":\"src 2\",\"dialect\":\"1.x\"},"
+                 "{\"namespace\":\"a.b.c\",\"id\":\"x\",\"revision\":1,\"source\":\"src\",\"dialect\":\"1.x\"}]");
     assert_json_equal(got, want);
     json_decref(want);
     json_decref(got);
@@ -365,6 +365,76 @@ static void test_flow_listings(void **state)
     assert_int_equal(kt_store_flows_latest(s, "a.B", NULL, &got), KT_OK);
     assert_int_equal(json_array_size(got), 1); /* a.b.c only */
     json_decref(got);
+}
+
+/* The dialect a revision was saved in (flows.dialect column, migration 9 / PostgreSQL 5): read back on the row and in
+ * the listings; an unchanged source keeps it; a deletion keeps the deleted revision's; a save that does not say
+ * (and every revision saved before the column) is 1.x. */
+static void test_flow_dialect_column(void **state)
+{
+    fixture *f = *state;
+    kt_store *s = f->s;
+    int rev, changed;
+    kt_flow_row row;
+    assert_int_equal(kt_store_flow_save_dialect(s, "d", "two", "id: two\n", KT_DIALECT_2X, &rev, &changed), KT_OK);
+    assert_int_equal(rev, 1);
+    assert_int_equal(kt_store_flow_get(s, "d", "two", 0, &row), KT_OK);
+    assert_int_equal(row.dialect, KT_DIALECT_2X);
+    kt_flow_row_clear(&row);
+    /* the same source under the other dialect: no new revision, the saved one stays 2.x */
+    assert_int_equal(kt_store_flow_save_dialect(s, "d", "two", "id: two\n", KT_DIALECT_1X, &rev, &changed), KT_OK);
+    assert_int_equal(rev, 1);
+    assert_int_equal(changed, 0);
+    assert_int_equal(kt_store_flow_get(s, "d", "two", 1, &row), KT_OK);
+    assert_int_equal(row.dialect, KT_DIALECT_2X);
+    kt_flow_row_clear(&row);
+    /* another source under 1.x: revision 2 is 1.x, revision 1 still 2.x */
+    assert_int_equal(kt_store_flow_save_dialect(s, "d", "two", "id: two\nv: 2\n", KT_DIALECT_1X, &rev, &changed),
+                     KT_OK);
+    assert_int_equal(rev, 2);
+    assert_int_equal(kt_store_flow_get(s, "d", "two", 2, &row), KT_OK);
+    assert_int_equal(row.dialect, KT_DIALECT_1X);
+    kt_flow_row_clear(&row);
+    assert_int_equal(kt_store_flow_save_dialect(s, "d", "two", "id: two\nv: 3\n", KT_DIALECT_2X, &rev, &changed),
+                     KT_OK);
+    /* a deletion keeps the dialect of what it deletes */
+    assert_int_equal(kt_store_flow_delete(s, "d", "two"), KT_OK);
+    assert_int_equal(kt_store_flow_get_any(s, "d", "two", 0, &row), KT_OK);
+    assert_int_equal(row.revision, 4);
+    assert_int_equal(row.deleted, 1);
+    assert_int_equal(row.dialect, KT_DIALECT_2X);
+    kt_flow_row_clear(&row);
+    json_t *revs = NULL;
+    assert_int_equal(kt_store_flow_revisions(s, "d", "two", &revs), KT_OK);
+    assert_int_equal(json_array_size(revs), 4);
+    const char *want[] = {"2.x", "1.x", "2.x", "2.x"};
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(revs, i), "dialect")), want[i]);
+    json_decref(revs);
+    /* not said: the column stays empty, read as 1.x */
+    assert_int_equal(kt_store_flow_save(s, "d", "plain", "id: plain\n", &rev, &changed), KT_OK);
+    assert_int_equal(kt_store_flow_save_dialect(s, "d", "new", "id: new\n", KT_DIALECT_2X, &rev, &changed), KT_OK);
+    assert_int_equal(sql_int(f->data, "SELECT count(*) FROM flows WHERE namespace = 'd' AND dialect IS NULL"), 1);
+    assert_int_equal(kt_store_flow_get(s, "d", "plain", 0, &row), KT_OK);
+    assert_int_equal(row.dialect, KT_DIALECT_1X);
+    kt_flow_row_clear(&row);
+    json_t *latest = NULL;
+    assert_int_equal(kt_store_flows_latest(s, "d", NULL, &latest), KT_OK);
+    assert_int_equal(json_array_size(latest), 2); /* two is deleted */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(latest, 0), "id")), "new");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(latest, 0), "dialect")), "2.x");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(latest, 1), "dialect")), "1.x");
+    json_decref(latest);
+    const char *words[] = {"new"};
+    assert_int_equal(kt_store_flows_source_search(s, "d", words, 1, &latest), KT_OK);
+    assert_int_equal(json_array_size(latest), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(latest, 0), "dialect")), "2.x");
+    json_decref(latest);
+    /* and after a reopen */
+    reopen(f);
+    assert_int_equal(kt_store_flow_get(f->s, "d", "new", 0, &row), KT_OK);
+    assert_int_equal(row.dialect, KT_DIALECT_2X);
+    kt_flow_row_clear(&row);
 }
 
 int main(void)
@@ -383,6 +453,7 @@ int main(void)
         T(test_flow_revisions),
         T(test_flow_sources_verbatim),
         T(test_flow_listings),
+        T(test_flow_dialect_column),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
