@@ -11,7 +11,7 @@ int kt_dialect_parse(const char *s, kt_dialect *out)
     /* "1" / "2", "1.x" / "2.x", or a release of the line ("1.3", "2.0", "2.1.4") */
     const char *rest = s + 1;
     if (*rest && strcmp(rest, ".x") != 0) {
-        if (*rest != '.' || !rest[1])
+        if (*rest != '.' || !(rest[1] >= '0' && rest[1] <= '9')) /* "1.", "1..3" */
             return -1;
         for (const char *p = rest + 1; *p; p++)
             if (!((*p >= '0' && *p <= '9') || (*p == '.' && p[1] && p[1] != '.')))

@@ -310,10 +310,9 @@ static void check_checks(walk *w, const json_t *checks)
         if (!json_is_object(c) || !has(c, "when"))
             continue;
         char *p = kt_validate_item("checks", i), *wp = kt_validate_child(p, "when");
+        w->fn(w->ud, KT_DM_CHECK_WHEN, wp, NULL, NULL);
         if (has(c, "condition"))
             emit(w, KT_DM_AMB_CHECK_WHEN, p, "condition", wp, NULL);
-        else
-            w->fn(w->ud, KT_DM_CHECK_WHEN, wp, NULL, NULL);
         free(wp);
         free(p);
     }

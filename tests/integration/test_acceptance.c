@@ -53,6 +53,7 @@ typedef struct acc_flow {
     /* "" or "not supported yet: T1, T2": the types it uses that do not run yet, from the catalogue
      * (kt_task_unsupported_in_flow); its rows are skipped for that reason until they all run */
     char unsupported[400];
+    char dialect[8]; /* the saved flow's "dialect": every acceptance flow is Kestra 0.21, so 1.x (flow/dialect.h) */
 } acc_flow;
 
 typedef struct fixture {
@@ -248,6 +249,8 @@ static void acc_post_flow(fixture *f, acc_flow *fl)
             snprintf(fl->ns, sizeof fl->ns, "%s", json_string_value(json_object_get(j, "namespace")));
         if (json_string_value(json_object_get(j, "id")))
             snprintf(fl->id, sizeof fl->id, "%s", json_string_value(json_object_get(j, "id")));
+        const char *d = json_string_value(json_object_get(j, "dialect"));
+        snprintf(fl->dialect, sizeof fl->dialect, "%s", d ? d : "none");
         json_decref(j);
     } else
         snprintf(fl->error, sizeof fl->error, "%s", body ? body : "");
@@ -425,6 +428,10 @@ static int acc_run_case(fixture *f, const acc_case *c, int timeout_ms, acc_repor
     }
     if (fl->status != 200) {
         acc_say(r, "    flow not accepted: POST /api/v1/flows -> %ld %.300s\n", fl->status, fl->error);
+        return 0;
+    }
+    if (strcmp(fl->dialect, "1.x")) {
+        acc_say(r, "    flow read as dialect %s, not 1.x (an acceptance flow is Kestra 0.21)\n", fl->dialect);
         return 0;
     }
     if (c->inputs[0] && !strcmp(c->inputs[0], "@after"))
