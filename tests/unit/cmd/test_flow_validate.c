@@ -89,12 +89,45 @@ static void test_config_defaults(void **state)
     assert_int_equal(cli_run(kt_cli_flow_validate, 2, none, out, sizeof out, err, sizeof err), 2);
 }
 
+/* The dialect of each flow, --dialect for the flows using only common constructs, and a 2.x flow's deprecations as
+ * warnings on stderr at their line:col (flow/dialect.h). */
+static void test_dialect_shown(void **state)
+{
+    (void)state;
+    char plain[128], mixed[128], out[1024], err[2048], want[512];
+    cli_write_file("plain.yml", "id: p\nnamespace: company.team\ntasks:\n  - id: t\n"
+                                "    type: io.kestra.plugin.core.debug.Return\n",
+                   plain, sizeof plain);
+    cli_write_file("mixed.yml", "dialect: 2.x\nid: m\nnamespace: company.team\ninputs:\n  - id: b\n    type: BOOLEAN\n"
+                                "tasks:\n  - id: t\n    type: io.kestra.plugin.core.debug.Return\n",
+                   mixed, sizeof mixed);
+    char *argv[] = {plain, mixed};
+    assert_int_equal(cli_run(kt_cli_flow_validate, 2, argv, out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "\u2713 company.team.p (1.x)\n\u2713 company.team.m (2.x)\n");
+    snprintf(want, sizeof want, "warning: %s:6:5 inputs[0].type: deprecated: input type BOOLEAN is removed in Kestra "
+                                "2.0: use BOOL",
+             mixed);
+    assert_non_null(strstr(err, want));
+    char *with[] = {"--dialect", "2.x", plain};
+    assert_int_equal(cli_run(kt_cli_flow_validate, 3, with, out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "\u2713 company.team.p (2.x)\n");
+    char *eq[] = {"--dialect=1.3", plain};
+    assert_int_equal(cli_run(kt_cli_flow_validate, 2, eq, out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, "\u2713 company.team.p (1.x)\n");
+    char *bad[] = {"--dialect", "3.x", plain};
+    assert_int_equal(cli_run(kt_cli_flow_validate, 3, bad, out, sizeof out, err, sizeof err), 2);
+    assert_non_null(strstr(err, "--dialect '3.x' is not 1.x or 2.x"));
+    char *missing[] = {"--dialect"};
+    assert_int_equal(cli_run(kt_cli_flow_validate, 1, missing, out, sizeof out, err, sizeof err), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_flow),
         cmocka_unit_test(test_type_not_supported_yet),
         cmocka_unit_test(test_config_defaults),
+        cmocka_unit_test(test_dialect_shown),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }
