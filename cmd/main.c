@@ -24,10 +24,8 @@ void kt_cli_usage(FILE *f)
                "                    [--liveness-timeout MS]\n"
                "  kite worker --join URL [--slots N] ...   (the same as `kite server worker`)\n"
                "  (--no-tutorials is accepted and changes nothing: Kite loads no tutorial flows)\n"
-               "  kite flow validate [--config FILE] [--dialect 1.x|2.x] FILE...
-"
-               "  kite flow migrate [--in-place | --check] FILE...   (Kestra 1.x flows -> 2.x, docs/dialects.md)
-"
+               "  kite flow validate [--config FILE] [--dialect 1.x|2.x] FILE...\n"
+               "  kite flow migrate [--in-place | --check] FILE...   (Kestra 1.x flows -> 2.x, docs/dialects.md)\n"
                "  kite template render [--vars VARS.json] TEMPLATE_FILE\n"
                "  kite version\n"
                "common: --log-level trace|debug|info|warn|error (default info); NO_COLOR disables colours\n"
