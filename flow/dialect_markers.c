@@ -139,6 +139,19 @@ static void scan_block(const tok *t, size_t n, int item_is_loop_var, unsigned lo
     }
 }
 
+/* {% raw %} or {%- raw -%} */
+static int is_raw(const tok *t, size_t n)
+{
+    int raw = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (tok_is(&t[i], "raw") && !raw)
+            raw = 1;
+        else if (!tok_is(&t[i], "-"))
+            return 0;
+    }
+    return raw;
+}
+
 /* `{% for item in ... %}`: the template names its own loop variable item, whose .key/.value are not Loop's. */
 static int declares_item(const char *s)
 {
@@ -173,8 +186,14 @@ static void scan_string(walk *w, const char *s, const char *path)
         if (!e)
             e = b + strlen(b);
         size_t n = tokenize(b, e, toks, MAX_TOKS);
-        scan_block(toks, n, item_is_loop_var, &seen);
         p = *e ? e + 2 : e;
+        if (close[0] == '%' && is_raw(toks, n)) { /* {% raw %}: text up to {% endraw %} */
+            const char *end = strstr(p, "endraw");
+            const char *after = end ? strstr(end, "%}") : NULL;
+            p = after ? after + 2 : p + strlen(p);
+            continue;
+        }
+        scan_block(toks, n, item_is_loop_var, &seen);
     }
     for (int m = 0; m < KT_DM_COUNT; m++)
         if (seen & (1ul << m))

@@ -149,6 +149,8 @@ static const marker common[] = {
     {"prose, outside any expression", "description: \"use json(x) and item.value and isWeekend(d)\"\n", NULL},
     {"a for loop's own item", "", "@{% for item in [1,2] %}{{ item.value }}{% endfor %}"},
     {"x.item.value", "", "@{{ outputs.item.value }}"},
+    {"a raw block", "", "@{% raw %}{{ json(x) }} {{ item.value }}{% endraw %}{{ 1 }}"},
+    {"a raw block, trimmed", "", "@{%- raw -%}{{ json(x) }}{%- endraw %}{{ 1 }}"},
     {"a string that says version=", "", "@{{ read('f.txt') }} version=2"},
     {"== is no named argument", "", "@{{ read('f.txt') == revision }}"},
     {"maxAttempts", "",
