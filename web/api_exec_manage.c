@@ -362,7 +362,9 @@ static void kt_api_execution_namespaces_read(kt_webserver *w, kt_http_req *r, kt
         kt_diags d;
         kt_diags_init(&d);
         const char *src = json_string_value(json_object_get(row, "source"));
-        int runnable = kt_flow_parse(src, strlen(src), "flow.yaml", &f, &d) == KT_OK && !kt_flow_disabled(f);
+        int runnable = kt_flow_parse_pinned(src, strlen(src), "flow.yaml", NULL, kt_dialect_of_flow(row), &f, &d) ==
+                           KT_OK &&
+                       !kt_flow_disabled(f);
         kt_flow_free(f);
         kt_diags_clear(&d);
         if (runnable && (!last || strcmp(last, ns))) { /* rows come sorted by namespace */
