@@ -93,7 +93,7 @@ static const struct rule {
      ""},
     {KT_DM_LISTENERS, RULE_DEPRECATE, "listeners",
      "listeners are removed in Kestra 2.0: use a separate flow with a Flow trigger", ""},
-    {KT_DM_PAUSE_DELAY, RULE_DEPRECATE, "delay", "Pause delay is removed in Kestra 2.0: use timeout", ""},
+    {KT_DM_PAUSE_DELAY, RULE_DEPRECATE, "delay", "Pause delay is removed in Kestra 2.0: use pauseDuration", ""},
     {KT_DM_PAUSE_TASKS, RULE_DEPRECATE, "tasks",
      "Pause tasks is removed in Kestra 2.0: put the tasks after the Pause", ""},
     {KT_DM_SUBFLOW_OUTPUTS, RULE_DEPRECATE, "outputs",

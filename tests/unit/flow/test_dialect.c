@@ -405,7 +405,7 @@ static void test_deprecations(void **state)
         {"Pause delay",
          "dialect: 2.x\nid: x\nnamespace: company.team\ntasks:\n  - id: p\n    type: io.kestra.plugin.core.flow.Pause\n"
          "    delay: PT1S\n",
-         "tasks[0].delay", 7, 5, W("deprecated", "delay", "timeout")},
+         "tasks[0].delay", 7, 5, W("deprecated", "delay", "pauseDuration")},
         {"schedule variable",
          "dialect: 2.x\nid: x\nnamespace: company.team\ntasks:\n  - id: t\n    type: " LOG "\n"
          "    message: \"{{ schedule.date ?? 'none' }}\"\n",
