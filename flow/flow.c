@@ -269,7 +269,7 @@ static void on_finding(void *ud, int refused, const char *path, const char *path
  * UI strips it; its migration tool comments it out). */
 static void check_dialect(kt_validate_ctx *c, const json_t *root)
 {
-    kt_dialect d = kt_flow_dialect_detect(root, c->dialect_default);
+    kt_dialect d = c->dialect = kt_flow_dialect_detect(root, c->dialect_default);
     kt_flow_dialect_findings(root, d, on_finding, c);
     if (d == KT_DIALECT_2X && c->flow_id && kt_flow_dialect_reserved_id(c->flow_id))
         kt_validate_err(c, "id", 0, "id", "'%s' is reserved in Kestra 2.x and cannot be a flow id (reserved: %s)",
@@ -370,7 +370,7 @@ static kt_status build(const json_t *root, const kt_yaml_doc *doc, const char *f
         json_object_set_new(j, "disabled", json_false());
     if (!json_object_get(j, "deleted"))
         json_object_set_new(j, "deleted", json_false());
-    json_object_set_new(j, "dialect", json_string(kt_dialect_name(kt_flow_dialect_detect(root, dflt))));
+    json_object_set_new(j, "dialect", json_string(kt_dialect_name(c.dialect))); /* check_dialect's */
     json_object_del(j, "extend");
     /* Booleans written as "true" strings are coerced by Jackson; keep the typed form in the model. */
     const json_t *dis = json_object_get(j, "disabled");

@@ -23,6 +23,7 @@ typedef struct kt_validate_ctx {
     const char *flow_id, *flow_ns;
     kt_diags *warnings;         /* deprecations and ignored properties, NULL when not wanted (flow/flow.c) */
     kt_dialect dialect_default; /* the dialect of a flow using only constructs common to both lines */
+    kt_dialect dialect;         /* the flow's, once flow/flow.c's check_dialect has decided it */
 } kt_validate_ctx;
 
 /* Reports at the position of pos_path (key position when at_key), with diag path `path`. When pos_path is
