@@ -122,9 +122,6 @@ static const struct rule {
      "beside maxAttempts in one retry, it is not said which one counts (maxAttempts is its new name): keep only "
      "maxAttempts",
      ""},
-    {KT_DM_AMB_CHECK_WHEN, RULE_REFUSE, "condition",
-     "beside when in one check, it is not said which one decides (when is condition's new name): keep only when",
-     "/checks-condition-renamed-when"},
 };
 
 /* The 2.0 guide's replacement for a removed type (canonical name). */

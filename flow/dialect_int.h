@@ -52,7 +52,6 @@ typedef enum kt_dmark {
     KT_DM_AMB_CONDITIONS_WHEN,
     KT_DM_AMB_CONDITIONS_DEPENDS,
     KT_DM_AMB_MAXATTEMPT,
-    KT_DM_AMB_CHECK_WHEN,
     KT_DM_COUNT
 } kt_dmark;
 

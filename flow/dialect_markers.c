@@ -330,8 +330,7 @@ static void check_checks(walk *w, const json_t *checks)
             continue;
         char *p = kt_validate_item("checks", i), *wp = kt_validate_child(p, "when");
         w->fn(w->ud, KT_DM_CHECK_WHEN, wp, NULL, NULL);
-        if (has(c, "condition"))
-            emit(w, KT_DM_AMB_CHECK_WHEN, p, "condition", wp, NULL);
+        /* `condition` beside `when` is refused by flow/checks.c's own rule (in both dialects), not twice here */
         free(wp);
         free(p);
     }
