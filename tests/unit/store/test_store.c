@@ -367,7 +367,7 @@ static void test_flow_listings(void **state)
     json_decref(got);
 }
 
-/* The dialect a revision was saved in (flows.dialect column, migration 9 / PostgreSQL 5): read back on the row and in
+/* The dialect a revision was saved in (flows.dialect column, SQLite migration 10, PostgreSQL 6): read back on the row and in
  * the listings; an unchanged source keeps it; a deletion keeps the deleted revision's; a save that does not say
  * (and every revision saved before the column) is 1.x. */
 static void test_flow_dialect_column(void **state)
