@@ -291,15 +291,6 @@ void kt_depends_on_check(kt_validate_ctx *c, const json_t *trigger, const char *
     char where[128] = "", err[384] = "";
     if (kt_depends_on_normalize(trigger, &m, where, sizeof where, err, sizeof err) >= 0) {
         json_decref(m);
-        /* the FAILED execution of a missed deadline needs the scheduler to watch each deadline (not done yet):
-         * refused, as the types that do not run yet are, rather than accepted and silently never acted on */
-        if (json_object_get(trigger, "onMiss") && json_object_get(trigger, "dependsOn")) {
-            char *p = kt_validate_child(path, "onMiss");
-            kt_validate_err(c, p ? p : path, 0, p ? p : path,
-                            "onMiss is not supported yet by Kite (a missed deadline does not create the FAILED "
-                            "execution yet)");
-            free(p);
-        }
         return;
     }
     char *p = kt_validate_child(path, where);

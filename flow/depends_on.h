@@ -17,8 +17,8 @@
  * order of the entries does not matter. An entry without `states` gets the 2.0 default, every terminated state and
  * PAUSED (the shipped code's default per the research notes; the 2.0 plugin page Kite could read is silent and the
  * guide's [SUCCESS, WARNING] is called a documentation bug there), unless the trigger has its own `states`, which then
- * filters first. A `when` of an entry renders in kt_trigger_when_flow_vars (flow/trigger_when.h). `onMiss` is
- * normalised but refused at save (kt_depends_on_check): the FAILED execution of a missed deadline is not done yet.
+ * filters first. A `when` of an entry renders in kt_trigger_when_flow_vars (flow/trigger_when.h). `onMiss` needs a
+ * `window.deadline`; the scheduler watches each deadline and fails a missed one (actors/scheduler/onmiss.c).
  * Prefix kt_depends_on. */
 #ifndef KT_FLOW_DEPENDS_ON_H
 #define KT_FLOW_DEPENDS_ON_H

@@ -262,6 +262,8 @@ static void kt_sch_flow_trigger_eval(kt_scheduler *s, const kt_sch_flow *f, cons
             }
             if (complete && json_is_object(outs))
                 json_object_update(scoped, outs);
+            if (complete) /* its deadline met: onMiss has nothing to fail for this window (onmiss.c) */
+                kt_sch_onmiss_satisfied(s, f, trigger, w, plan);
         }
         /* a complete window is reset whether or not the trigger starts (another multiple condition of it may still
          * be waiting), as FlowTriggerService purges every fulfilled window it evaluated */

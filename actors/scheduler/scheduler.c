@@ -118,6 +118,12 @@ static kt_sch_flow *kt_sch_flow_load(kt_scheduler *s, const char *ns, const char
         if (!strcmp(kt_task_canonical_type(type), "io.kestra.plugin.core.trigger.Flow")) {
             if (!json_is_true(json_object_get(t, "disabled")))
                 f->flow_triggers = 1;
+            if (!json_is_true(json_object_get(t, "disabled")) && kt_sch_onmiss_watches(t)) {
+                kt_sch_trigger *om = &f->triggers[f->ntriggers++]; /* its deadlines are due dates (onmiss.c) */
+                om->id = tid;
+                om->def = t;
+                om->onmiss = 1;
+            }
             continue;
         }
         if (kt_trig_kind_of(type) == KT_TRIG_OTHER)
@@ -474,6 +480,10 @@ void kt_sch_evaluate(kt_scheduler *s, const char *ns, const char *flow_id, const
     json_t *row = NULL;
     kt_trig_state ts = {0};
     char err[256] = "";
+    if (t && t->onmiss) {
+        kt_sch_onmiss_evaluate(s, f, t, key);
+        goto done;
+    }
     if (t && t->poll && !f->disabled && !json_is_true(json_object_get(t->def, "disabled"))) {
         kt_sch_poll_evaluate(s, f, t, key);
         goto done;

@@ -28,6 +28,7 @@ typedef struct kt_sch_trigger {
     kt_sched *sched;       /* NULL when it does not compile (logged once): it never fires; NULL for a polling one */
     const struct kt_poll_type *poll; /* a polling trigger (flow/poll.h) whose interval compiled, else NULL */
     int64_t interval_us;   /* its interval */
+    int onmiss;            /* a Flow trigger whose onMiss watches a deadline (onmiss.c): armed at each deadline */
 } kt_sch_trigger;
 
 /* The latest revision of one flow, as the scheduler acts on it. */
@@ -139,6 +140,21 @@ int kt_sch_plan_empty(const json_t *plan);
  * every window it changed is still as read; KT_ECONFLICT (rolled back) when one moved: plan again. */
 kt_status kt_sch_flow_triggers_commit(kt_scheduler *s, const json_t *execution, const json_t *plan, int64_t now,
                                       int *taken);
+
+/* onmiss.c: a Flow trigger's onMiss (a FAILED execution when a window.deadline passes with dependsOn unsatisfied) */
+/* 1 when the trigger definition is a Flow trigger with dependsOn, onMiss and window.deadline. */
+int kt_sch_onmiss_watches(const json_t *trigger);
+/* At now, in one transaction: the watched deadline passed still unsatisfied gets its FAILED execution (*failed, a new
+ * reference, committed), then the next deadline is watched; *next_us: when to look again. KT_EINVAL (logged) when the
+ * trigger cannot be watched; a store failure or a row made meanwhile by another scheduler: try again. */
+kt_status kt_sch_onmiss_check(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger, int64_t now,
+                              int64_t *next_us, json_t **failed);
+/* The due date of an onMiss trigger (under key): checked, the next deadline armed. */
+void kt_sch_onmiss_evaluate(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t, const char *key);
+/* The trigger's dependsOn window w completed: its deadline's row becomes SATISFIED in the plan (written with the
+ * plan's windows, against the row as read now). */
+void kt_sch_onmiss_satisfied(kt_scheduler *s, const kt_sch_flow *f, const json_t *trigger, const json_t *w,
+                             json_t *plan);
 
 /* resync.c */
 /* At start: the notices left by the previous process, acted on each as its message would have been. */

@@ -194,8 +194,6 @@ static void test_refusals(void **state)
     refused("    window:\n      lookback: PT1H\n", "triggers[0].window: only with dependsOn");
     snprintf(y, sizeof y, "%s    onMiss:\n      behavior: FAIL\n", dep);
     refused(y, "triggers[0].onMiss: needs a window with a deadline");
-    snprintf(y, sizeof y, "%s    window:\n      deadline: \"09:00\"\n    onMiss:\n      behavior: FAIL\n", dep);
-    refused(y, "triggers[0].onMiss: onMiss is not supported yet by Kite");
 }
 
 int main(void)
