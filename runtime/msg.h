@@ -46,8 +46,9 @@ typedef enum kt_msg_type {
                                   logs. The ops and their fields: actors/executor/task_requests.c */
     KT_MSG_TRIGGER_EVALUATE,   /* scheduler -> worker (request, corr id set): evaluate one polling trigger now
                                   (flow/poll.h). Body: one object {namespace, flowId, triggerId: string, revision:
-                                  int, trigger: the trigger's JSON (plugin defaults applied)}. Answered with a
-                                  KT_MSG_REPLY under the same corr id: status KT_OK and data = {execute: bool,
+                                  int, trigger: the trigger's JSON (plugin defaults applied), dialect: the flow's,
+                                  "1.x" | "2.x" (optional: absent, as from an older scheduler, reads 1.x)}.
+                                  Answered with a KT_MSG_REPLY under the same corr id: status KT_OK and data = {execute: bool,
                                   variables: the trigger's output (http.Trigger: Request's {uri, code, headers,
                                   body})} when it was evaluated (execute: the condition held); otherwise the status
                                   (KT_EINVAL: malformed or a property that does not render; KT_EIO: the evaluation

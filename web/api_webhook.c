@@ -2,6 +2,7 @@
  * /api/v1/executions/webhook/{namespace}/{id}/{key} finds the flow's Webhook trigger whose rendered key matches and
  * starts an execution carrying the request as trigger variables, unless its conditions reject it (204). */
 #include "base/clock.h"
+#include "base/dialect.h"
 #include "base/env.h"
 #include "base/id.h"
 #include "base/log.h"
@@ -10,6 +11,8 @@
 #include "flow/condition.h"
 #include "flow/defaults.h"
 #include "flow/flow.h"
+#include "flow/inputs.h"
+#include "flow/secret_inputs.h"
 #include "flow/model.h"
 #include "flow/tasks.h"
 #include "flow/trigger_when.h"
@@ -44,6 +47,7 @@ static int kt_api_webhook_conditions_hold(const json_t *trigger, const kt_flow_r
         json_object_set(flow, "variables", (json_t *)vars);
     kt_env env;
     kt_env_init_real(&env);
+    env.dialect = kt_dialect_of_flow(kt_flow_json(f));
     kt_cond_ctx ctx = {flow, ex, json_object_get(json_object_get(ex, "trigger"), "variables"), NULL, &env};
     char err[512];
     kt_cond_result r = kt_trigger_conditions_test(trigger, &ctx, err, sizeof err);
@@ -52,6 +56,38 @@ static int kt_api_webhook_conditions_hold(const json_t *trigger, const kt_flow_r
                 row->namespace_, row->id, json_string_value(json_object_get(trigger, "id")), err);
     json_decref(flow);
     return r == KT_COND_TRUE;
+}
+
+/* A 2.x flow's inputs, as its other creations have them: typed, with its dynamic defaults rendered (docs/dialects.md
+ * A11); one that does not render answers 422 with the reason (Kestra's invalid-request-body problem: "a webhook
+ * trigger's inputs could not be rendered from the request that fired it"). A 1.x flow's webhook execution has no
+ * inputs, as Kestra 0.21's. 1 when the execution may start. */
+static int kt_api_webhook_inputs(kt_http_req *r, const kt_flow *f, json_t *ex)
+{
+    if (kt_dialect_of_flow(kt_flow_json(f)) != KT_DIALECT_2X)
+        return 1;
+    kt_env env;
+    kt_env_init_real(&env);
+    env.dialect = KT_DIALECT_2X;
+    json_t *typed = NULL;
+    kt_diags d;
+    kt_diags_init(&d);
+    char msg[768], serr[512];
+    int ok = kt_inputs_resolve_in(kt_flow_inputs(f), NULL, kt_flow_json(f), &env, &typed, &d) == KT_OK;
+    if (!ok)
+        snprintf(msg, sizeof msg, "Invalid request body: %s", d.count ? d.items[0].message : "inputs could not render");
+    else if (kt_secret_inputs_seal(kt_flow_inputs(f), typed, &env, serr, sizeof serr)) {
+        snprintf(msg, sizeof msg, "Invalid request body: %s", serr);
+        ok = 0;
+    }
+    kt_diags_clear(&d);
+    if (!ok) {
+        json_decref(typed);
+        kt_http_send_error(r, 422, msg, NULL);
+        return 0;
+    }
+    json_object_set_new(ex, "inputs", typed);
+    return 1;
 }
 
 void kt_api_webhook_answer(kt_webserver *w, kt_http_req *r, const json_t *ex, const json_t *webhook)
@@ -111,6 +147,7 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
         kt_expr_error e = {0};
         kt_env env;
         kt_env_init_real(&env);
+        env.dialect = kt_dialect_of_flow(kt_flow_json(f));
         if (kt_expr_render_string(k, ctx, &env, &rendered, &e) != KT_OK)
             continue;
         int match = !strcmp(kt_api_trim(rendered), key);
@@ -155,6 +192,10 @@ void kt_api_execution_webhook(kt_http_req *r, void *ud)
     if (!kt_api_webhook_conditions_hold(trigger, &row, f, ex)) {
         json_decref(ex);
         kt_http_send_empty(r, 204);
+        goto done;
+    }
+    if (!kt_api_webhook_inputs(r, f, ex)) {
+        json_decref(ex);
         goto done;
     }
     /* wait (1.x addition, both dialects): the answer comes when the execution ends (kt_api_webhook_answer) */

@@ -271,6 +271,9 @@ int kt_executor_prepare_job(kt_executor *ex, kt_run *run, const kt_exec_dispatch
                        "flowId", json_object_get(run->execution, "flowId"), "taskId", d->task_id, "executionId",
                        json_object_get(run->execution, "id"), "taskRunId", d->taskrun_id);
     json_object_set_new(j->run, "secrets", secrets);
+    /* the flow's dialect, for a task that renders expressions itself (jq/Pebble filters, maps); optional: a worker
+     * reads its absence as 1.x */
+    json_object_set_new(j->run, "dialect", json_string(kt_dialect_name(kt_dialect_of_flow(run->flow.flow))));
     const kt_task_def *def = kt_task_lookup(json_string_value(json_object_get(task, "type")));
     if (def && ((def->kind == KT_PLUGIN_FLOWABLE && def->to_worker) ||
                 !strcmp(def->type, "io.kestra.plugin.core.execution.Count") ||

@@ -17,7 +17,8 @@
 #define KT_SCH_SEND_RETRY_MS 10
 
 /* The trigger's `labels` (list of {key, value} or map), values rendered with ctx (the trigger's context). */
-static json_t *kt_sch_trigger_labels(const json_t *trigger_def, const json_t *ctx, char *err, size_t errcap)
+static json_t *kt_sch_trigger_labels(const json_t *trigger_def, const json_t *ctx, kt_dialect dialect, char *err,
+                                     size_t errcap)
 {
     const json_t *raw = json_object_get(trigger_def, "labels");
     if (!raw)
@@ -35,6 +36,7 @@ static json_t *kt_sch_trigger_labels(const json_t *trigger_def, const json_t *ct
         kt_expr_error e = {0};
         kt_env env;
         kt_env_init_real(&env);
+        env.dialect = dialect; /* the flow's: kv() and the renamed functions answer by it */
         if (kt_expr_render_string(v, ctx, &env, &out, &e) != KT_OK) {
             /* Kestra (LabelService.fromTrigger) leaves out a label that does not render, and starts the execution */
             KT_WARN("scheduler", "label '%s' of trigger %s left out: %s", json_string_value(json_object_get(l, "key")),
@@ -56,7 +58,9 @@ json_t *kt_sch_execution_new(kt_scheduler *s, const kt_sch_flow *f, const json_t
                              size_t errcap)
 {
     (void)s;
-    json_t *labels = trigger_def ? kt_sch_trigger_labels(trigger_def, render_ctx, err, errcap) : json_array();
+    json_t *labels = trigger_def ? kt_sch_trigger_labels(trigger_def, render_ctx, kt_dialect_of_flow(f->json), err,
+                                                         errcap)
+                                 : json_array();
     if (!labels)
         return NULL;
     if (extra_labels)

@@ -11,6 +11,7 @@
 #include "expr/expr.h"
 #include "flow/condition.h"
 #include "flow/depends_on.h"
+#include "flow/inputs.h"
 #include "flow/trigger_when.h"
 #include "base/dialect.h"
 #include "flow/model.h"
@@ -184,6 +185,25 @@ static json_t *kt_sch_flow_execution(kt_scheduler *s, const kt_sch_flow *f, cons
         if (v2 && (ex = kt_sch_flow_failed(s, f, trigger, vars, now)))
             *failed = 1;
         goto done;
+    }
+    if (v2) {
+        /* a 2.x flow's inputs are resolved as its other creations resolve them: typed, with its dynamic defaults
+         * rendered (docs/dialects.md A11); one that fails is an input failure, a FAILED execution (1.x: only rendered,
+         * as Kestra 0.21's Flow trigger) */
+        json_t *typed = NULL;
+        kt_diags d;
+        kt_diags_init(&d);
+        if (kt_inputs_resolve_in(json_object_get(f->json, "inputs"), inputs, f->json, env, &typed, &d) != KT_OK) {
+            KT_WARN("scheduler", "Failed to trigger flow %s.%s for trigger %s, invalid inputs: %s", f->ns, f->id,
+                    json_string_value(json_object_get(trigger, "id")), d.count ? d.items[0].message : "?");
+            kt_diags_clear(&d);
+            if ((ex = kt_sch_flow_failed(s, f, trigger, vars, now)))
+                *failed = 1;
+            goto done;
+        }
+        kt_diags_clear(&d);
+        json_decref(inputs);
+        inputs = typed;
     }
     /* the triggered flow's SECRET inputs are stored sealed, as the API's and a Schedule's are; without a key the
      * execution is not started (Kestra's FlowInputOutput refuses a SECRET value then) rather than stored in clear */

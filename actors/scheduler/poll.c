@@ -11,6 +11,8 @@
 #include "base/log.h"
 #include "flow/trigger_when.h"
 #include "flow/condition.h"
+#include "flow/inputs.h"
+#include "flow/secret_inputs.h"
 #include "flow/model.h"
 #include "flow/poll.h"
 
@@ -110,8 +112,9 @@ static void kt_sch_poll_condition_failed(kt_scheduler *s, const kt_sch_flow *f, 
 static kt_status kt_sch_poll_send(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t, const char *key)
 {
     uint64_t corr = ++s->corr;
-    json_t *body = json_pack("{s:s, s:s, s:s, s:i, s:O}", "namespace", f->ns, "flowId", f->id, "triggerId", t->id,
-                             "revision", f->revision, "trigger", t->def);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:i, s:O, s:s}", "namespace", f->ns, "flowId", f->id, "triggerId",
+                             t->id, "revision", f->revision, "trigger", t->def, "dialect",
+                             kt_dialect_name(kt_dialect_of_flow(f->json)));
     if (!body)
         return KT_ENOMEM;
     kt_outmsg o;
@@ -221,13 +224,38 @@ done:
 }
 
 /* The execution a positive evaluation starts (TriggerService.generateExecution): the flow's labels without system
- * ones and the trigger's rendered ones, no inputs, `trigger` = {id, type, variables: the worker's output}. */
+ * ones and the trigger's rendered ones, no inputs in a 1.x flow (Kestra 0.21), a 2.x flow's defaults (rendered, its
+ * dynamic ones: docs/dialects.md A11) as its other creations have them, `trigger` = {id, type, variables: the
+ * worker's output}. NULL with err when the labels or a 2.x flow's inputs do not resolve (logged, nothing started). */
 static json_t *kt_sch_poll_execution(kt_scheduler *s, const kt_sch_flow *f, const kt_sch_trigger *t,
                                      const json_t *vars, int64_t now, char *err, size_t errcap)
 {
+    json_t *inputs = NULL;
+    if (kt_dialect_of_flow(f->json) == KT_DIALECT_2X) {
+        kt_env env;
+        kt_sch_env(s, &env, now);
+        env.dialect = KT_DIALECT_2X;
+        kt_diags d;
+        kt_diags_init(&d);
+        kt_status st = kt_inputs_resolve_in(json_object_get(f->json, "inputs"), NULL, f->json, &env, &inputs, &d);
+        if (st != KT_OK)
+            snprintf(err, errcap, "Invalid inputs of the trigger '%s': %s", t->id,
+                     d.count ? d.items[0].message : kt_strerror(st));
+        kt_diags_clear(&d);
+        char serr[400]; /* SECRET inputs stored sealed, as a Schedule's */
+        if (st == KT_OK && kt_secret_inputs_seal(json_object_get(f->json, "inputs"), inputs, &env, serr, sizeof serr)) {
+            snprintf(err, errcap, "Invalid inputs of the trigger '%s': %s", t->id, serr);
+            st = KT_EINVAL;
+        }
+        if (st != KT_OK) {
+            json_decref(inputs);
+            return NULL;
+        }
+    }
     json_t *ctx = json_pack("{s:{s:s, s:s, s:i}, s:O}", "flow", "id", f->id, "namespace", f->ns, "revision",
                             f->revision, "trigger", vars);
-    json_t *ex = kt_sch_execution_new(s, f, t->def, NULL, NULL, ctx, now, err, errcap);
+    json_t *ex = kt_sch_execution_new(s, f, t->def, inputs, NULL, ctx, now, err, errcap);
+    json_decref(inputs);
     json_decref(ctx);
     if (ex)
         json_object_set_new(ex, "trigger", json_pack("{s:s, s:O, s:O}", "id", t->id, "type",

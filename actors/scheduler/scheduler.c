@@ -376,11 +376,14 @@ static json_t *kt_sch_tick_execution(kt_scheduler *s, const kt_sch_flow *f, cons
     kt_diags d;
     kt_diags_init(&d);
     json_t *raw = fire->inputs ? json_incref(fire->inputs) : json_object();
-    kt_status st = kt_inputs_resolve(json_object_get(f->json, "inputs"), raw, &typed, &d);
+    kt_env env;
+    kt_sch_env(s, &env, now);
+    env.dialect = kt_dialect_of_flow(f->json);
+    /* a 2.x flow's dynamic defaults render here as the API's do (docs/dialects.md A11); one that does not render is
+     * an input error like any other: the occurrence's FAILED execution says why */
+    kt_status st = kt_inputs_resolve_in(json_object_get(f->json, "inputs"), raw, f->json, &env, &typed, &d);
     json_decref(raw);
     if (st == KT_OK) { /* SECRET inputs are stored sealed with the configured key */
-        kt_env env;
-        kt_sch_env(s, &env, now);
         char serr[512];
         if (kt_secret_inputs_seal(json_object_get(f->json, "inputs"), typed, &env, serr, sizeof serr)) {
             snprintf(err, errcap, "Invalid inputs of the trigger '%s': %.300s", t->id, serr);

@@ -11,6 +11,7 @@
 #include "actors/worker/poll.h"
 
 #include "base/alloc.h"
+#include "base/dialect.h"
 #include "base/env.h"
 #include "base/log.h"
 #include "base/secrets.h"
@@ -29,7 +30,7 @@ typedef struct kt_poll_eval {
     kt_worker *w;
     char to[KT_ADDR_MAX];
     uint64_t corr;
-    json_t *req;        /* the request body: {namespace, flowId, triggerId, revision, trigger} */
+    json_t *req;        /* the request body: {namespace, flowId, triggerId, revision, trigger, dialect?} */
     json_t *ctx;        /* the trigger's render context */
     char err[1024];     /* the last ERROR line of the evaluation's run */
     json_t *secrets;    /* the values secret() gave the render: masked in what the evaluation logs and answers */
@@ -38,6 +39,13 @@ typedef struct kt_poll_eval {
 typedef void (*kt_poll_start_fn)(kt_poll_eval *e);
 
 static void kt_poll_http_start(kt_poll_eval *e);
+
+/* The flow's dialect the request names (a scheduler before it was sent says none: 1.x), for the renders. */
+static kt_dialect kt_poll_dialect(const kt_poll_eval *e)
+{
+    kt_dialect d;
+    return kt_dialect_parse(json_string_value(json_object_get(e->req, "dialect")), &d) ? KT_DIALECT_1X : d;
+}
 
 /* One row per polling type of flow/poll.c's table that this worker evaluates. */
 static const struct {
@@ -171,6 +179,7 @@ static void kt_poll_http_done(void *data, const char *state, json_t *outputs, in
         cond = "{{ response.statusCode < 400 }}";
     kt_env env;
     kt_env_init_real(&env);
+    env.dialect = kt_poll_dialect(e);
     char *rendered = NULL;
     kt_expr_error xe = {0};
     kt_status st = kt_expr_render_string(cond, ctx, &env, &rendered, &xe);
@@ -205,6 +214,7 @@ static void kt_poll_http_start(kt_poll_eval *e)
     }
     kt_env env;
     kt_env_init_real(&env);
+    env.dialect = kt_poll_dialect(e);
     e->secrets = json_array();
     env.secrets_used = e->secrets;
     char err[1024] = "";

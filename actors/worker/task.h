@@ -48,7 +48,7 @@ void kt_task_gauge(kt_task_run *r, const char *name, double value, const json_t 
 /* Ends the attempt: state SUCCESS, WARNING, FAILED or KILLED; outputs (stolen, may be NULL). */
 void kt_task_finish(kt_task_run *r, const char *state, json_t *outputs);
 
-/* The run's identity from the executor: {namespace, flowId, taskId, executionId, taskRunId}. */
+/* The run's identity from the executor: {namespace, flowId, taskId, executionId, taskRunId, secrets, dialect?}. */
 const json_t *kt_task_run_info(const kt_task_run *r);
 /* The secret values this attempt masks in its log lines and outputs (a JSON array the executor sent with the job;
  * a WorkingDirectory adds the ones its children's renders obtain): pass it as kt_env.secrets_used. */

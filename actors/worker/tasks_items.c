@@ -19,6 +19,7 @@
 #include "expr/expr.h"
 #include "store/storage.h"
 #include "store/storage_env.h"
+#include "base/dialect.h"
 #include "store/storage_uri.h"
 
 #include <errno.h>
@@ -329,6 +330,9 @@ static void kt_items_start(kt_task_run *r, kt_items_kind kind)
                         .filter_type = (kt_items_action)ft, .on_error = (kt_items_action)eb};
     kt_task_set_data(r, op);
     kt_env_init_real(&op->env);
+    kt_dialect dialect; /* the flow's (the job's run info names it; an older executor's job: 1.x) */
+    if (!kt_dialect_parse(json_string_value(json_object_get(kt_task_run_info(r), "dialect")), &dialect))
+        op->env.dialect = dialect;
     op->used = json_array();
     op->env.secrets_used = op->used;
     kt_storage_env_files(s, &op->files);
