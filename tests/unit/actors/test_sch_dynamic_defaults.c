@@ -1,9 +1,9 @@
 /* Dynamic input defaults (docs/dialects.md A11) on the scheduler's creation paths, each flow run in both dialects
- * (tests/dialects/onmiss/schedule_defaults.*.yaml, flow_trigger_defaults.*.yaml): a ScheduleOnDates occurrence and a Flow trigger start a 2.x flow with its
- * `defaults` expressions rendered (flow identity, earlier inputs), a 1.x flow with them as written (Kestra 0.21: the
- * Schedule takes them literally, the Flow trigger only renders its own `inputs`); a 2.x default that does not render
- * leaves a FAILED execution (the Schedule's occurrence, the Flow trigger's input failure), where 1.x starts the
- * execution with the text as written. */
+ * (tests/dialects/onmiss/schedule_defaults.*.yaml, flow_trigger_defaults.*.yaml): a ScheduleOnDates occurrence and a
+ * Flow trigger start a 2.x flow with its `defaults` expressions rendered (flow identity, earlier inputs), a 1.x flow
+ * with them as written (Kestra 0.21: the Schedule takes them literally, the Flow trigger only renders its own
+ * `inputs`); a 2.x default that does not render leaves a FAILED execution (the Schedule's occurrence, the Flow
+ * trigger's input failure), where 1.x starts the execution with the text as written. */
 #include "tests/unit/actors/sch_world.h"
 #include "base/clock.h"
 #include "base/log.h"

@@ -109,7 +109,8 @@ static int has_label(const json_t *ex, const char *k, const char *v)
     size_t i;
     json_t *l;
     json_array_foreach(json_object_get(ex, "labels"), i, l) {
-        const char *lk = json_string_value(json_object_get(l, "key")), *lv = json_string_value(json_object_get(l, "value"));
+        const char *lk = json_string_value(json_object_get(l, "key"));
+        const char *lv = json_string_value(json_object_get(l, "value"));
         if (lk && lv && !strcmp(lk, k) && !strcmp(lv, v))
             return 1;
     }
