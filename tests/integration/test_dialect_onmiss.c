@@ -2,7 +2,10 @@
  * (tests/dialects/onmiss/webhook_defaults.*.yaml): a 2.x flow's execution has its inputs with the `defaults`
  * expressions rendered, as POST /executions gives them (docs/dialects.md A11), and a default that does not render
  * answers 422 with the reason and starts nothing (Kestra's invalid-request-body problem for a webhook whose inputs
- * could not render); a 1.x flow's webhook execution has no inputs, as Kestra 0.21's, and starts either way. */
+ * could not render); a 1.x flow's webhook execution has no inputs, as Kestra 0.21's, and starts either way.
+ * And the items tasks' filter expressions render in the flow's dialect (the job's run info names it): FilterItems
+ * with kv() of a missing key keeps the items in a 1.x flow (null, Kestra 0.21) and fails in a 2.x one
+ * (tests/dialects/onmiss/filter_kv.*.yaml). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,10 +82,40 @@ static void test_webhook_dynamic_defaults(void **state)
     assert_int_equal(executions(f->port, "whbad1x"), 1);
 }
 
+static void test_filter_items_dialect(void **state)
+{
+    fixture *f = *state;
+    for (int d = 1; d <= 2; d++) {
+        char yaml[1024], path[160], id[64];
+        snprintf(yaml, sizeof yaml,
+                 "id: fk%dx\nnamespace: it.onmiss\ndialect: %d.x\ntasks:\n"
+                 "  - id: write\n    type: io.kestra.plugin.core.storage.Write\n    extension: .ion\n"
+                 "    content: \"{a:1}\\n{a:2}\\n\"\n"
+                 "  - id: filter\n    type: io.kestra.plugin.core.storage.FilterItems\n"
+                 "    from: \"{{ outputs.write.uri }}\"\n"
+                 "    filterCondition: \"{{ kv('NOPE', namespace='it.onmiss') == null }}\"\n",
+                 d, d);
+        kt_it_create_flow(f->port, yaml, NULL);
+        snprintf(path, sizeof path, "/api/v1/executions/it.onmiss/fk%dx", d);
+        const char *fields[] = {NULL};
+        json_t *res = NULL;
+        assert_int_equal(kt_it_post_form(f->port, path, fields, &res), 200);
+        snprintf(id, sizeof id, "%s", json_string_value(json_object_get(res, "id")));
+        json_decref(res);
+        json_t *ex = kt_it_wait_execution(f->port, id, 10000);
+        assert_non_null(ex);
+        const char *want = d == 1 ? "SUCCESS" : "FAILED";
+        if (strcmp(kt_it_state(ex), want))
+            fail_msg("fk%dx: %s, want %s", d, kt_it_state(ex), want);
+        json_decref(ex);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_webhook_dynamic_defaults, kt_it_setup, kt_it_teardown),
+        cmocka_unit_test_setup_teardown(test_filter_items_dialect, kt_it_setup, kt_it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
