@@ -1,16 +1,17 @@
 /* The core task types Kestra 1.x and 2.0 added that Kite lacked (issue 13, WP8), through a real server over HTTP, with
  * the flows of tests/dialects/coretypes/ as users write them, each run in both dialects:
- *   kv.Put          (2.x-only type) deep merge, keyed JSON-path entries, whole replacement, creation, errorOnMissing;
+ *   kv.Put          (2.0 docs)      deep merge, keyed JSON-path entries, whole replacement, creation, errorOnMissing;
  *   http.SseRequest (both lines) against tests/http/sse_server.py on 127.0.0.1: events, size, concatJqExpression's
  *                   result, failedOnMissingJq, maxEvents, a failing status and a strict jq failing the task;
  *   metric.Publish  (both lines) its outputs and the metric entries the metrics API shows; metric.PurgeMetrics
  *                   deleting them by flow and by namespace tree;
  *   execution.Kill  (2.x-only type) the current execution killed (running siblings too, nothing after it starts),
  *                   runIf, and propagateKill to a Subflow child (and none without it);
- *   flow.PurgeFlows (2.x-only type) keepAmount, before, the default behaviour, both forms of the flow filters.
- * A 2.x-only type makes its flow 2.x whatever it declares, so those flows run as written (the server's default
- * dialect) and with `dialect: 2.x`; the others run with `dialect: 1.x` and `dialect: 2.x`. The behaviour is the same
- * in each: these types have one meaning in both lines. */
+ *   flow.PurgeFlows (2.0 docs)      keepAmount, before, the default behaviour, both forms of the flow filters.
+ * Only execution.Kill is a 2.x marker (flow/dialect_markers.c): kv.Put and PurgeFlows may predate 2.0 on the 1.x
+ * line, so they do not decide a flow's dialect. The 2.0-documented types run as written (the server's default dialect)
+ * and with `dialect: 2.x`; the others with `dialect: 1.x` and `dialect: 2.x`. The behaviour is the same in each:
+ * these types have one meaning in both lines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
