@@ -233,6 +233,9 @@ int kt_step_after_event(kt_exec_event_kind kind);
 void kt_step_run_update(kt_pass *p, const json_t *task, json_t *run);
 /* execution.Kill (step_kill.c): kills the execution it runs in. */
 void kt_step_run_kill(kt_pass *p, const json_t *task, json_t *run);
+/* Every run not terminated ends KILLED, its running attempt too (the execution's kill, KESTRA-execution.md §2.13), and
+ * the effects say so (fx->killed): Exit KILLED and the Kill task (step_update.c). */
+void kt_step_kill_all_runs(kt_pass *p);
 
 /* ---- step_events.c ------------------------------------------------------------------------------ */
 

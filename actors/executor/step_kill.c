@@ -59,21 +59,9 @@ void kt_step_run_kill(kt_pass *p, const json_t *task, json_t *run)
     kt_step_log(p, run, "INFO", "Killing the execution%s", propagate ? " and its subflow executions" : "");
     kt_kill_end_run(p, run, KT_S(KILLED));
     kt_state_set(json_object_get(p->ex, "state"), KT_S(KILLING), p->now);
-    size_t i;
-    json_t *tr;
-    json_array_foreach(kt_step_runs(p), i, tr) {
-        if (kt_state_is_terminated(kt_state_current(tr)))
-            continue;
-        size_t na = kt_taskrun_attempts(tr);
-        if (na) {
-            json_t *att = json_array_get(json_object_get(tr, "attempts"), na - 1);
-            if (!kt_state_is_terminated(kt_state_current(att)))
-                kt_state_set(json_object_get(att, "state"), KT_S(KILLED), p->now);
-        }
-        kt_step_set_state(p, tr, KT_S(KILLED));
-    }
+    kt_step_kill_all_runs(p);
     kt_state_set(json_object_get(p->ex, "state"), KT_S(KILLED), p->now);
-    p->fx->changed = p->fx->ended = p->fx->killed = 1;
+    p->fx->changed = p->fx->ended = 1;
     p->fx->kill_children = propagate;
     p->changed = 1;
 }

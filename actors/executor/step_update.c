@@ -91,8 +91,7 @@ static const char *kt_exit_state(const char *s)
     return NULL;
 }
 
-/* Every run not terminated ends KILLED, its running attempt too (the execution's kill, KESTRA-execution.md §2.13). */
-static void kt_exit_kill_all(kt_pass *p)
+void kt_step_kill_all_runs(kt_pass *p)
 {
     size_t i;
     json_t *tr;
@@ -140,7 +139,7 @@ static void kt_run_exit(kt_pass *p, const json_t *task, json_t *run)
     kt_update_end(p, run, state);
     if (!strcmp(state, KT_S(KILLED))) {
         kt_state_set(json_object_get(p->ex, "state"), KT_S(KILLING), p->now);
-        kt_exit_kill_all(p);
+        kt_step_kill_all_runs(p);
     } else {
         kt_step_index_sync(p);
         for (const char *pid = kt_step_str(run, "parentTaskRunId"); pid;) {
