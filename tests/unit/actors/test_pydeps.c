@@ -112,7 +112,7 @@ static void run_py(fixture *f, int n, const char *const *deps_json, const char *
     kt_worker_config wc = {.slots = 4, .tmp_dir = f->work, .python_venvs = venvs, .python_find_links = pkgs};
     assert_int_equal(kt_worker_start(node, &wc, &w), KT_OK);
     for (int i = 0; i < n; i++) {
-        char props[512], trid[8];
+        char props[512], trid[16]; /* room for any int: -Wformat-truncation in the sanitizer build */
         snprintf(props, sizeof props,
                  "{\"dependencies\":%s,\"commands\":[\"python -c 'import %s as m; print(\\\"value=\\\" + m.VALUE)'\"]}",
                  deps_json[i], imports[i]);
