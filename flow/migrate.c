@@ -740,7 +740,8 @@ kt_status kt_flow_migrate(const char *src, size_t len, const char *file, char **
 
     *out = apply_edits(&m, out_len);
     /* the report in file order, as a reader goes through the flow */
-    qsort(report->items + first_report, report->count - first_report, sizeof *report->items, diag_cmp);
+    if (report->count > first_report) /* items may be NULL when nothing was reported: qsort's pointer is nonnull */
+        qsort(report->items + first_report, report->count - first_report, sizeof *report->items, diag_cmp);
     *changed = *out_len != len || memcmp(*out, src, len);
 
     free(w.protect);
