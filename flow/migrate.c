@@ -654,7 +654,8 @@ static int start_cmp(const void *a, const void *b)
 
 static char *apply_edits(kt_mig *m, size_t *out_len)
 {
-    qsort(m->edits, m->nedits, sizeof *m->edits, edit_cmp);
+    if (m->nedits) /* edits is NULL when there are none: qsort's pointer is nonnull */
+        qsort(m->edits, m->nedits, sizeof *m->edits, edit_cmp);
     kt_mig_edit **keep = calloc(m->nedits + 1, sizeof *keep);
     size_t nkeep = 0;
     for (size_t i = 0; i < m->nedits; i++) {
