@@ -1,8 +1,7 @@
 /* Kestra's own blueprints (tests/dialects/blueprints/, sources in its index.md): each 1.3 file reads as 1.x (the
  * server's default 1.x) and each 2.0 file as 2.x (default 2.x, as a 2.0 user configures it; a 2.0 file with no
- * marker at all follows that default), and each validates. A file refused only for constructs another package of
- * issue 13 implements is a loud skip naming them and the package; a Docker task runner (not a dialect matter) is a
- * skip naming it; any other refusal fails. One test per file, so the listing says what still refuses which. */
+ * marker at all follows that default), and each validates. A file refused for a Docker task runner (not a dialect
+ * matter) is a skip naming it; any other refusal fails. One test per file, so the listing says what still refuses which. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
